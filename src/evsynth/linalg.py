@@ -1,0 +1,141 @@
+"""Weighted least squares and trace identities in O(k p^2).
+
+For a diagonal weight vector ``a`` and design ``X`` (k x p) the projection-type matrix
+``P = A - A X (X'AX)^-1 X'A`` is never formed. Every quantity the estimators need
+(tr P, tr PDPE for diagonal D and E, y'Py, y'PPy) follows from p x p algebra.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ModelError
+
+
+def inv_pd(a: np.ndarray, what: str = "X'WX") -> np.ndarray:
+    """Inverse of a small symmetric positive-definite matrix, with a clear error when
+    the design is singular."""
+    try:
+        c = np.linalg.cholesky(a)
+    except np.linalg.LinAlgError:
+        raise ModelError(
+            f"the model matrix is singular ({what} is not positive definite): a moderator is "
+            "constant or a linear combination of others"
+        ) from None
+    ci = np.linalg.solve(c, np.eye(a.shape[0]))
+    return ci.T @ ci
+
+
+@dataclass
+class WLS:
+    """A weighted least-squares fit with weights ``a``."""
+
+    a: np.ndarray
+    X: np.ndarray
+    y: np.ndarray
+    M: np.ndarray  # (X'AX)^-1
+    beta: np.ndarray
+    resid: np.ndarray
+
+    @property
+    def k(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def p(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def rss(self) -> float:
+        """y'Py = sum a r^2."""
+        return float(np.sum(self.a * self.resid**2))
+
+    @property
+    def Py(self) -> np.ndarray:
+        return self.a * self.resid
+
+    def lev(self) -> np.ndarray:
+        """x_i' M x_i for every row."""
+        return np.einsum("ij,jk,ik->i", self.X, self.M, self.X)
+
+    def tr_P(self, d: np.ndarray | None = None) -> float:
+        """tr(P D) for diagonal D (identity when ``d`` is None)."""
+        d = np.ones_like(self.a) if d is None else d
+        C = (self.X * (self.a**2 * d)[:, None]).T @ self.X
+        return float(np.sum(self.a * d) - np.sum(self.M * C))
+
+    def tr_PDPE(self, d: np.ndarray | None = None, e: np.ndarray | None = None) -> float:
+        """tr(P D P E) for diagonal D and E."""
+        one = np.ones_like(self.a)
+        d = one if d is None else d
+        e = one if e is None else e
+        a, X, M = self.a, self.X, self.M
+        h = self.lev()
+        t1 = np.sum(a**2 * d * e)
+        t2 = np.sum(a**3 * h * d * e)  # tr(A D U E) = tr(U D A E)
+        Cd = (X * (a**2 * d)[:, None]).T @ X
+        Ce = (X * (a**2 * e)[:, None]).T @ X
+        t4 = np.sum((M @ Cd) * (M @ Ce).T)
+        return float(t1 - 2 * t2 + t4)
+
+
+def wls(y: np.ndarray, X: np.ndarray, a: np.ndarray) -> WLS:
+    XtA = X.T * a
+    M = inv_pd(XtA @ X)
+    beta = M @ (XtA @ y)
+    return WLS(a=a, X=X, y=y, M=M, beta=beta, resid=y - X @ beta)
+
+
+def r_uniroot(f, lower: float, upper: float, tol: float = np.finfo(float).eps ** 0.25,
+              maxiter: int = 1000) -> float:
+    """Root of ``f`` in [lower, upper] by Brent's method exactly as R's ``uniroot``
+    (R_zeroin2), so that results stop where R stops for the same tolerance.
+
+    Written from the published algorithm (Brent, 1973, ch. 4)."""
+    eps = np.finfo(float).eps
+    a, b = float(lower), float(upper)
+    fa, fb = float(f(a)), float(f(b))
+    if fa == 0.0:
+        return a
+    if fb == 0.0:
+        return b
+    if fa * fb > 0:
+        raise ModelError("root search: the function has the same sign at both ends of the interval")
+    c, fc = a, fa
+    for _ in range(maxiter + 1):
+        prev_step = b - a
+        if abs(fc) < abs(fb):
+            a, b, c = b, c, b
+            fa, fb, fc = fb, fc, fb
+        tol_act = 2 * eps * abs(b) + tol / 2
+        new_step = (c - b) / 2
+        if abs(new_step) <= tol_act or fb == 0.0:
+            return b
+        if abs(prev_step) >= tol_act and abs(fa) > abs(fb):
+            cb = c - b
+            if a == c:
+                t1 = fb / fa
+                p = cb * t1
+                q = 1.0 - t1
+            else:
+                q = fa / fc
+                t1 = fb / fc
+                t2 = fb / fa
+                p = t2 * (cb * q * (q - t1) - (b - a) * (t1 - 1.0))
+                q = (q - 1.0) * (t1 - 1.0) * (t2 - 1.0)
+            if p > 0:
+                q = -q
+            else:
+                p = -p
+            if p < (0.75 * cb * q - abs(tol_act * q) / 2) and p < abs(prev_step * q / 2):
+                new_step = p / q
+        if abs(new_step) < tol_act:
+            new_step = tol_act if new_step > 0 else -tol_act
+        a, fa = b, fb
+        b += new_step
+        fb = float(f(b))
+        if (fb > 0 and fc > 0) or (fb < 0 and fc < 0):
+            c, fc = a, fa
+    raise ModelError(f"root search did not converge in {maxiter} iterations")

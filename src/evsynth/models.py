@@ -1,0 +1,630 @@
+"""Univariate equal- and random-effects models and meta-regression (metafor's ``rma``).
+
+Every computation is O(k p^2): weights are vectors and projections are never formed
+(see :mod:`evsynth.linalg`).  Estimators of tau^2: EE, DL, HE, HS, SJ, ML, REML, EB, PM,
+with metafor's definitions (Viechtbauer, 2005; Viechtbauer, 2010).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+from .errors import ConvergenceError, InputError, ModelError
+from .linalg import r_uniroot, wls
+
+__all__ = [
+    "METHODS",
+    "TESTS",
+    "RMAResult",
+    "ConfintResult",
+    "SubgroupResult",
+    "rma",
+    "estimate_tau2",
+    "confint_tau2",
+    "subgroup",
+    "check_effects",
+]
+
+METHODS = ("EE", "FE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM")
+TESTS = ("z", "knha")
+
+
+def check_effects(yi, vi, *, where: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """Validate effect sizes and sampling variances; return float arrays."""
+    pre = f"{where}: " if where else ""
+    y = np.asarray(yi, dtype=float).ravel()
+    v = np.asarray(vi, dtype=float).ravel()
+    if y.shape != v.shape:
+        raise InputError(f"{pre}yi has {y.size} values but vi has {v.size}")
+    bad = np.flatnonzero(~np.isfinite(y))
+    if bad.size:
+        raise InputError(f"{pre}effect size is missing or not finite in row(s) {_rows(bad)}")
+    bad = np.flatnonzero(~np.isfinite(v))
+    if bad.size:
+        raise InputError(f"{pre}sampling variance is missing or not finite in row(s) {_rows(bad)}")
+    bad = np.flatnonzero(v <= 0)
+    if bad.size:
+        raise InputError(
+            f"{pre}sampling variance must be > 0; found {v[bad[0]]:g} in row(s) {_rows(bad)}"
+        )
+    return y, v
+
+
+def _rows(idx) -> str:
+    idx = list(np.asarray(idx) + 1)
+    s = ", ".join(str(i) for i in idx[:10])
+    return s + (f" and {len(idx) - 10} more" if len(idx) > 10 else "")
+
+
+# --------------------------------------------------------------------------------------
+# tau^2 estimation
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class Tau2Fit:
+    tau2: float
+    se_tau2: float | None
+    iterations: int = 0
+
+
+def _q_gen(tau2: float, y, v, X) -> float:
+    """Generalised Q statistic sum w r^2 with w = 1/(v + tau2)."""
+    return wls(y, X, 1 / (v + tau2)).rss
+
+
+DEFAULT_CONTROL = {"threshold": 1e-5, "tol": np.finfo(float).eps ** 0.25, "maxiter": 100, "tau2_max": 100.0}
+
+
+def _control(control: dict | None) -> dict:
+    c = dict(DEFAULT_CONTROL)
+    if control:
+        unknown = set(control) - set(c)
+        if unknown:
+            raise InputError(f"unknown control setting(s) {', '.join(sorted(unknown))}; allowed: {', '.join(c)}")
+        c.update(control)
+    return c
+
+
+def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None) -> Tau2Fit:
+    """Estimate the between-study variance tau^2 with metafor's estimators.
+
+    Iterative estimators stop as metafor's do (``control``: Fisher scoring until the
+    change in tau^2 is below ``threshold``; root searches by R's ``uniroot`` algorithm
+    with tolerance ``tol``), so that results agree with metafor to its printed digits."""
+    con = _control(control)
+    threshold, maxiter = con["threshold"], int(con["maxiter"])
+    method = method.upper()
+    k, p = X.shape
+    if method in ("EE", "FE"):
+        return Tau2Fit(0.0, None)
+    fe = wls(y, X, 1 / v)
+    if method == "DL":
+        trP = fe.tr_P()
+        tau2 = max(0.0, (fe.rss - (k - p)) / trP)
+        se = np.sqrt((2 * (k - p) + 4 * tau2 * trP + 2 * tau2**2 * fe.tr_PDPE()) / trP**2)
+        return Tau2Fit(tau2, float(se))
+    if method == "HS":
+        sw = float(np.sum(1 / v))
+        tau2 = max(0.0, (fe.rss - k) / sw)
+        se = np.sqrt((2 * (k - p) + 4 * tau2 * fe.tr_P() + 2 * tau2**2 * fe.tr_PDPE()) / sw**2)
+        return Tau2Fit(tau2, float(se))
+    ols = wls(y, X, np.ones(k))
+    trPV = ols.tr_P(v)
+    tau2_he = (ols.rss - trPV) / (k - p)
+    if method == "HE":
+        tau2 = max(0.0, tau2_he)
+        se = np.sqrt((2 * ols.tr_PDPE(v, v) + 4 * tau2 * trPV + 2 * tau2**2 * (k - p)) / (k - p) ** 2)
+        return Tau2Fit(tau2, float(se))
+    if method == "SJ":
+        tau0 = float(np.var(y) if k > 1 else 0.0)  # var(y) (k-1)/k, as metafor
+        if tau0 <= 0:
+            return Tau2Fit(0.0, None)
+        f = wls(y, X, 1 / (v + tau0))
+        tau2 = max(0.0, tau0 * f.rss / (k - p))
+        se = np.sqrt(tau0**2 / (k - p) ** 2 * (2 * f.tr_PDPE(v, v) + 4 * tau2 * f.tr_PDPE(v, None)
+                                              + 2 * tau2**2 * f.tr_PDPE()))
+        return Tau2Fit(tau2, float(se))
+    if method == "PM":
+        target = k - p
+        if fe.rss < target:
+            tau2 = 0.0
+        else:
+            hi = float(con["tau2_max"])
+            while _q_gen(hi, y, v, X) > target:
+                hi *= 10
+                if hi > 1e12:
+                    raise ConvergenceError("PM: no tau^2 below 1e12 solves Q(tau^2) = k - p")
+            tau2 = r_uniroot(lambda t: _q_gen(t, y, v, X) - target, 0.0, hi, tol=con["tol"], maxiter=maxiter)
+        w = 1 / (v + tau2)
+        se = np.sqrt(2 * k**2 / (k - p) / np.sum(w) ** 2)
+        return Tau2Fit(float(max(tau2, 0.0)), float(se))
+    if method in ("ML", "REML", "EB"):
+        tau2 = max(0.0, tau2_he)
+        it = 0
+        converged = False
+        while it < maxiter:
+            it += 1
+            f = wls(y, X, 1 / (v + tau2))
+            Py = f.Py
+            w = f.a
+            if method == "ML":
+                adj = (np.sum(Py**2) - np.sum(w)) / np.sum(w**2)
+            elif method == "REML":
+                adj = (np.sum(Py**2) - f.tr_P()) / f.tr_PDPE()
+            else:  # EB (Morris, 1983), as metafor
+                adj = (f.rss * k / (k - p) - k) / np.sum(w)
+            if not np.isfinite(adj):
+                adj = 0.0
+            while tau2 + adj < 0:
+                adj /= 2
+            new = tau2 + adj
+            change = abs(new - tau2)
+            tau2 = new
+            if change < threshold:
+                converged = True
+                break
+        if not converged:
+            raise ConvergenceError(
+                f"{method}: Fisher scoring did not converge in {maxiter} iterations (last tau^2 = {tau2:.6g}); "
+                "increase control maxiter or use another estimator"
+            )
+        # metafor's check: a boundary solution with larger likelihood than the interior one
+        if method != "EB" and tau2 > threshold and \
+                _loglik(y, v, X, 0.0, method) - _loglik(y, v, X, tau2, method) > con["tol"]:
+            tau2 = 0.0
+        tau2 = max(0.0, tau2)
+        f = wls(y, X, 1 / (v + tau2))
+        if method == "ML":
+            se = np.sqrt(2 / np.sum(f.a**2))
+        elif method == "REML":
+            se = np.sqrt(2 / f.tr_PDPE())
+        else:
+            se = np.sqrt(2 * k**2 / (k - p) / np.sum(f.a) ** 2)
+        return Tau2Fit(float(tau2), float(se), it)
+    raise InputError(f"unknown tau^2 estimator '{method}'; allowed: {', '.join(METHODS)}")
+
+
+def _loglik(y, v, X, tau2: float, method: str) -> float:
+    k, p = X.shape
+    f = wls(y, X, 1 / (v + tau2))
+    ll = -0.5 * np.sum(np.log(v + tau2)) - 0.5 * f.rss
+    if method == "REML":
+        ll += -0.5 * (k - p) * np.log(2 * np.pi) + 0.5 * np.linalg.slogdet(f.M)[1]
+    else:
+        ll += -0.5 * k * np.log(2 * np.pi)
+    return float(ll)
+
+
+# --------------------------------------------------------------------------------------
+# results
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class RMAResult:
+    """A fitted (mixed-effects) meta-analytic model, with metafor's field names."""
+
+    coef_names: list[str]
+    beta: np.ndarray
+    se: np.ndarray
+    stat: np.ndarray
+    pval: np.ndarray
+    ci_lb: np.ndarray
+    ci_ub: np.ndarray
+    vb: np.ndarray
+    k: int
+    p: int
+    method: str
+    test: str
+    level: float
+    tau2: float
+    se_tau2: float | None
+    QE: float
+    QEp: float
+    QM: float
+    QMp: float
+    QMdf: tuple
+    I2: float
+    H2: float
+    vt: float
+    R2: float | None
+    df: int | None
+    weights: np.ndarray  # model weights (sum to 100)
+    yi: np.ndarray
+    vi: np.ndarray
+    X: np.ndarray
+    btt: list[int]
+    s2w: float = 1.0
+    pi_lb: float | None = None
+    pi_ub: float | None = None
+    ll: float | None = None
+    slab: list[str] | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def estimate(self) -> float:
+        """The first coefficient (the pooled effect in an intercept-only model)."""
+        return float(self.beta[0])
+
+    @property
+    def ci(self) -> tuple[float, float]:
+        return float(self.ci_lb[0]), float(self.ci_ub[0])
+
+    @property
+    def intercept_only(self) -> bool:
+        return self.p == 1 and self.coef_names[0] == "intrcpt"
+
+    @property
+    def crit(self) -> float:
+        a = 1 - self.level / 100
+        return float(stats.t.isf(a / 2, self.df) if self.test == "knha" else stats.norm.isf(a / 2))
+
+    def fitted(self) -> np.ndarray:
+        return self.X @ self.beta
+
+    def predict(self, newmods=None) -> dict:
+        """Predicted average effect, its CI and the prediction interval."""
+        if newmods is None:
+            xs = np.zeros((1, self.p))
+            xs[0, 0] = 1.0
+            if not self.intercept_only:
+                xs = self.X.mean(axis=0, keepdims=True)
+        else:
+            xs = np.atleast_2d(np.asarray(newmods, float))
+            if xs.shape[1] == self.p - 1 and self.coef_names[0] == "intrcpt":
+                xs = np.column_stack([np.ones(xs.shape[0]), xs])
+        pred = xs @ self.beta
+        se = np.sqrt(np.einsum("ij,jk,ik->i", xs, self.vb, xs))
+        crit = self.crit
+        out = {"pred": pred, "se": se, "ci_lb": pred - crit * se, "ci_ub": pred + crit * se}
+        if self.method in ("EE", "FE"):
+            out["pi_lb"], out["pi_ub"] = out["ci_lb"], out["ci_ub"]
+        else:
+            s = np.sqrt(se**2 + self.tau2)
+            out["pi_lb"], out["pi_ub"] = pred - crit * s, pred + crit * s
+        return out
+
+    def coef_table(self):
+        import pandas as pd
+
+        return pd.DataFrame({
+            "term": self.coef_names, "estimate": self.beta, "se": self.se,
+            ("tval" if self.test == "knha" else "zval"): self.stat, "pval": self.pval,
+            "ci_lb": self.ci_lb, "ci_ub": self.ci_ub,
+        })
+
+    def summary(self) -> str:
+        kind = "Equal-Effects Model" if self.method in ("EE", "FE") else (
+            "Random-Effects Model" if self.p == 1 else "Mixed-Effects Model")
+        lines = [f"{kind} (k = {self.k}; tau^2 estimator: {self.method})", ""]
+        if self.method not in ("EE", "FE"):
+            se = f" (SE = {self.se_tau2:.4f})" if self.se_tau2 is not None else ""
+            lines.append(f"tau^2 (estimated amount of {'residual ' if self.p > 1 else ''}heterogeneity): "
+                         f"{self.tau2:.4f}{se}")
+            lines.append(f"tau (square root of estimated tau^2 value):  {np.sqrt(self.tau2):.4f}")
+        lines.append(f"I^2 ({'residual ' if self.p > 1 else ''}heterogeneity / unaccounted variability): {self.I2:.2f}%")
+        lines.append(f"H^2 (unaccounted variability / sampling variability):   {self.H2:.2f}")
+        if self.R2 is not None:
+            lines.append(f"R^2 (amount of heterogeneity accounted for):            {self.R2:.2f}%")
+        lines += ["", f"Test for {'Residual ' if self.p > 1 else ''}Heterogeneity:",
+                  f"QE(df = {self.k - self.p}) = {self.QE:.4f}, p-val {_fmt_p(self.QEp)}", ""]
+        if self.p > 1 or self.test == "knha":
+            if self.test == "knha":
+                lines.append(f"Test of Moderators (coefficient(s) {_btt(self.btt)}):")
+                lines.append(f"F(df1 = {self.QMdf[0]}, df2 = {self.QMdf[1]}) = {self.QM:.4f}, p-val {_fmt_p(self.QMp)}")
+            else:
+                lines.append(f"Test of Moderators (coefficient(s) {_btt(self.btt)}):")
+                lines.append(f"QM(df = {self.QMdf[0]}) = {self.QM:.4f}, p-val {_fmt_p(self.QMp)}")
+            lines.append("")
+        lines.append("Model Results:")
+        lines.append("")
+        sname = "tval" if self.test == "knha" else "zval"
+        lines.append(f"{'':>12s} {'estimate':>9s} {'se':>8s} {sname:>8s} {'pval':>8s} {'ci.lb':>8s} {'ci.ub':>8s}")
+        for i, name in enumerate(self.coef_names):
+            lines.append(f"{name[:12]:>12s} {self.beta[i]:9.4f} {self.se[i]:8.4f} {self.stat[i]:8.4f} "
+                         f"{_fmt_p(self.pval[i]):>8s} {self.ci_lb[i]:8.4f} {self.ci_ub[i]:8.4f}")
+        if self.pi_lb is not None:
+            lines += ["", f"Prediction interval: [{self.pi_lb:.4f}, {self.pi_ub:.4f}]"]
+        return "\n".join(lines)
+
+
+def _fmt_p(p: float) -> str:
+    if p is None or not np.isfinite(p):
+        return "NA"
+    return "< .0001" if p < 1e-4 else f"{p:.4f}"
+
+
+def _btt(btt) -> str:
+    b = [i + 1 for i in btt]
+    return f"{b[0]}:{b[-1]}" if len(b) > 1 else str(b[0])
+
+
+# --------------------------------------------------------------------------------------
+# the model
+# --------------------------------------------------------------------------------------
+
+def _design(yi, mods, intercept: bool, coef_names):
+    k = yi.shape[0]
+    if mods is None:
+        X = np.ones((k, 1))
+        names = ["intrcpt"]
+    else:
+        if hasattr(mods, "columns"):
+            names = [str(c) for c in mods.columns]
+            M = mods.to_numpy(dtype=float)
+        else:
+            M = np.asarray(mods, dtype=float)
+            if M.ndim == 1:
+                M = M[:, None]
+            names = list(coef_names) if coef_names is not None else [f"x{i + 1}" for i in range(M.shape[1])]
+            if coef_names is not None and intercept and len(names) == M.shape[1] + 1:
+                names = names[1:]
+        if M.shape[0] != k:
+            raise InputError(f"moderator matrix has {M.shape[0]} rows but there are {k} effect sizes")
+        if not np.all(np.isfinite(M)):
+            raise InputError("moderator values must be numeric and non-missing")
+        if intercept:
+            X = np.column_stack([np.ones(k), M])
+            names = ["intrcpt"] + names
+        else:
+            X = M
+    return X, names
+
+
+def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: float = 95.0,
+        intercept: bool = True, coef_names=None, btt=None, slab=None,
+        compute_r2: bool = True, control: dict | None = None) -> RMAResult:
+    """Fit an equal-, random- or mixed-effects meta-analytic model.
+
+    Parameters mirror metafor's ``rma``: ``method`` is the tau^2 estimator, ``test`` is
+    ``"z"`` or ``"knha"`` (Knapp & Hartung), ``mods`` a k x m matrix or DataFrame of
+    moderators (an intercept is added unless ``intercept=False``), ``btt`` the indices of
+    the coefficients in the omnibus test (default: all but the intercept).
+    """
+    method = str(method).upper()
+    if method not in METHODS:
+        raise InputError(f"unknown tau^2 estimator '{method}'; allowed: {', '.join(METHODS)}")
+    test = str(test).lower()
+    if test == "hksj":
+        test = "knha"
+    if test not in TESTS:
+        raise InputError(f"unknown test '{test}'; allowed: z, knha")
+    if not (0 < level < 100):
+        raise InputError(f"level must be between 0 and 100, got {level}")
+    y, v = check_effects(yi, vi)
+    k = y.size
+    X, names = _design(y, mods, intercept, coef_names)
+    p = X.shape[1]
+    if k == 0:
+        raise ModelError("no effect sizes to pool (k = 0)")
+    if method not in ("EE", "FE") and k < 2:
+        raise ModelError(f"a random-effects model needs at least 2 effect sizes; k = {k}")
+    if p > max(k - 1, 1) and not (p == 1 and k == 1):
+        raise ModelError(
+            f"{p} model coefficients for k = {k} effect sizes: at most k - 1 = {k - 1} coefficients "
+            f"(intercept included) can be estimated"
+        )
+    if test == "knha" and k - p < 1:
+        raise ModelError("the Knapp-Hartung test needs k - p >= 1 residual degrees of freedom")
+
+    t2 = estimate_tau2(y, v, X, method, control=control)
+    tau2 = t2.tau2
+    f = wls(y, X, 1 / (v + tau2))
+    vb = f.M.copy()
+    s2w = 1.0
+    if test == "knha":
+        rss = f.rss
+        s2w = rss / (k - p) if rss > np.finfo(float).eps else 0.0
+        vb = s2w * vb
+    se = np.sqrt(np.diag(vb))
+    stat = f.beta / se
+    a = 1 - level / 100
+    if btt is None:
+        btt = list(range(1, p)) if (p > 1 and intercept) else list(range(p))
+    bt = np.asarray(btt)
+    QM = float(f.beta[bt] @ np.linalg.solve(vb[np.ix_(bt, bt)], f.beta[bt]))
+    m = len(btt)
+    if test == "knha":
+        df = k - p
+        QM = QM / m
+        QMdf = (m, df)
+        QMp = float(stats.f.sf(QM, m, df))
+        pval = 2 * stats.t.sf(np.abs(stat), df)
+        crit = stats.t.isf(a / 2, df)
+    else:
+        df = None
+        QMdf = (m, None)
+        QMp = float(stats.chi2.sf(QM, m))
+        pval = 2 * stats.norm.sf(np.abs(stat))
+        crit = stats.norm.isf(a / 2)
+
+    # heterogeneity (always from the equal-effects fit)
+    if k > p:
+        fe = wls(y, X, 1 / v)
+        QE = max(0.0, fe.rss)
+        QEp = float(stats.chi2.sf(QE, k - p))
+        vt = (k - p) / fe.tr_P()
+        if method in ("EE", "FE"):
+            I2 = max(0.0, 100 * (QE - (k - p)) / QE) if QE > 0 else 0.0
+            H2 = QE / (k - p)
+        else:
+            I2 = 100 * tau2 / (vt + tau2)
+            H2 = tau2 / vt + 1
+    else:
+        QE, QEp, I2, H2, vt = 0.0, 1.0, 0.0, 1.0, 0.0
+
+    R2 = None
+    if compute_r2 and intercept and p > 1:
+        if method in ("EE", "FE"):
+            R2 = _adj_r2_weighted(y, X, 1 / v)
+        else:
+            tau2_re = estimate_tau2(y, v, np.ones((k, 1)), method, control=control).tau2
+            R2 = 0.0 if tau2_re == 0 else max(0.0, 100 * (tau2_re - tau2) / tau2_re)
+
+    w = f.a / f.a.sum() * 100
+    res = RMAResult(
+        coef_names=names, beta=f.beta, se=se, stat=stat, pval=pval,
+        ci_lb=f.beta - crit * se, ci_ub=f.beta + crit * se, vb=vb, k=k, p=p, method=method,
+        test=test, level=level, tau2=tau2, se_tau2=t2.se_tau2, QE=QE, QEp=QEp, QM=QM, QMp=QMp,
+        QMdf=QMdf, I2=float(I2), H2=float(H2), vt=float(vt), R2=R2, df=df, weights=w, yi=y, vi=v,
+        X=X, btt=list(btt), s2w=s2w, slab=list(slab) if slab is not None else None,
+    )
+    if res.intercept_only and method not in ("EE", "FE"):
+        pr = res.predict()
+        res.pi_lb, res.pi_ub = float(pr["pi_lb"][0]), float(pr["pi_ub"][0])
+    res.extra["control"] = control
+    res.extra["iterations"] = t2.iterations
+    return res
+
+
+def _adj_r2_weighted(y, X, w) -> float:
+    k, p = X.shape
+    f = wls(y, X, w)
+    ybar = np.sum(w * y) / np.sum(w)
+    tss = np.sum(w * (y - ybar) ** 2)
+    if tss <= 0:
+        return 0.0
+    r2 = 1 - f.rss / tss
+    adj = 1 - (1 - r2) * (k - 1) / (k - p)
+    return max(0.0, 100 * adj)
+
+
+# --------------------------------------------------------------------------------------
+# Q-profile confidence intervals for tau^2, I^2 and H^2
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class ConfintResult:
+    tau2_est: float
+    tau2_ci_lb: float
+    tau2_ci_ub: float
+    I2_est: float
+    I2_ci_lb: float
+    I2_ci_ub: float
+    H2_est: float
+    H2_ci_lb: float
+    H2_ci_ub: float
+    level: float
+
+    @property
+    def tau_ci(self) -> tuple[float, float]:
+        return float(np.sqrt(self.tau2_ci_lb)), float(np.sqrt(self.tau2_ci_ub))
+
+    def summary(self) -> str:
+        return "\n".join([
+            f"{'':8s} {'estimate':>9s} {'ci.lb':>9s} {'ci.ub':>9s}   (Q-profile, {self.level:g}%)",
+            f"{'tau^2':8s} {self.tau2_est:9.4f} {self.tau2_ci_lb:9.4f} {self.tau2_ci_ub:9.4f}",
+            f"{'tau':8s} {np.sqrt(self.tau2_est):9.4f} {self.tau_ci[0]:9.4f} {self.tau_ci[1]:9.4f}",
+            f"{'I^2(%)':8s} {self.I2_est:9.4f} {self.I2_ci_lb:9.4f} {self.I2_ci_ub:9.4f}",
+            f"{'H^2':8s} {self.H2_est:9.4f} {self.H2_ci_lb:9.4f} {self.H2_ci_ub:9.4f}",
+        ])
+
+
+def confint_tau2(fit: RMAResult, level: float | None = None) -> ConfintResult:
+    """Q-profile confidence interval for tau^2 (Viechtbauer, 2007), and the implied
+    intervals for I^2 and H^2, as metafor's ``confint``."""
+    if fit.method in ("EE", "FE"):
+        raise ModelError("an equal-effects model has no tau^2 to give a confidence interval for")
+    level = fit.level if level is None else level
+    a = 1 - level / 100
+    y, v, X = fit.yi, fit.vi, fit.X
+    df = fit.k - fit.p
+    crit_u = stats.chi2.isf(a / 2, df)  # for the lower bound
+    crit_l = stats.chi2.ppf(a / 2, df)  # for the upper bound
+
+    def q(t):
+        return _q_gen(t, y, v, X)
+
+    q0 = q(0.0)
+
+    def root(target):
+        hi = max(100.0, 10 * fit.tau2)
+        if q(hi) > target:
+            return np.inf  # metafor reports the bound as > tau2.max
+        return r_uniroot(lambda t: q(t) - target, 0.0, hi, maxiter=1000)
+
+    ub = 0.0 if q0 < crit_l else root(crit_l)
+    lb = 0.0 if q0 < crit_u else root(crit_u)
+    vt = fit.vt
+
+    def i2(t):
+        return 100 * t / (vt + t)
+
+    def h2(t):
+        return t / vt + 1
+
+    return ConfintResult(
+        tau2_est=fit.tau2, tau2_ci_lb=float(lb), tau2_ci_ub=float(ub),
+        I2_est=fit.I2, I2_ci_lb=float(i2(lb)), I2_ci_ub=float(i2(ub)),
+        H2_est=fit.H2, H2_ci_lb=float(h2(lb)), H2_ci_ub=float(h2(ub)), level=level,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# subgroup analysis
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class SubgroupResult:
+    """Separate random-effects fits per subgroup and the between-group test."""
+
+    groups: list[str]
+    fits: dict
+    Q_between: float
+    df_between: int
+    p_between: float
+    moderator_fit: RMAResult | None
+
+    def table(self):
+        import pandas as pd
+
+        rows = []
+        for g in self.groups:
+            f = self.fits[g]
+            rows.append({"group": g, "k": f.k, "estimate": f.estimate, "se": float(f.se[0]),
+                         "ci_lb": float(f.ci_lb[0]), "ci_ub": float(f.ci_ub[0]), "pval": float(f.pval[0]),
+                         "tau2": f.tau2, "I2": f.I2, "QE": f.QE, "QEp": f.QEp})
+        return pd.DataFrame(rows)
+
+    def summary(self) -> str:
+        t = self.table()
+        lines = ["Subgroup analysis (separate tau^2 per subgroup)", t.to_string(index=False, float_format="%.4f"),
+                 f"Test for subgroup differences: Q_between(df = {self.df_between}) = {self.Q_between:.4f}, "
+                 f"p-val {_fmt_p(self.p_between)}"]
+        return "\n".join(lines)
+
+
+def subgroup(yi, vi, groups, *, method: str = "REML", test: str = "z", level: float = 95.0,
+             min_k: int = 2) -> SubgroupResult:
+    """Random-effects model within each subgroup, and the between-group Q test on the
+    subgroup estimates (Borenstein et al., 2009, ch. 19: separate tau^2 estimates).
+
+    The mixed-effects meta-regression with the subgroup as a categorical moderator is
+    also fitted (a common tau^2) and returned as ``moderator_fit``."""
+    y, v = check_effects(yi, vi)
+    g = np.asarray([str(x) for x in groups], dtype=object)
+    if g.size != y.size:
+        raise InputError(f"groups has {g.size} values but there are {y.size} effect sizes")
+    levels = sorted(set(g.tolist()), key=lambda s: list(g).index(s))
+    if len(levels) < 2:
+        raise ModelError(f"subgroup analysis needs at least two subgroups; found one: '{levels[0]}'")
+    fits = {}
+    for lev in levels:
+        idx = g == lev
+        if idx.sum() < min_k:
+            raise ModelError(f"subgroup '{lev}' has {int(idx.sum())} effect size(s); at least {min_k} needed")
+        fits[lev] = rma(y[idx], v[idx], method=method, test=test, level=level)
+    est = np.array([fits[lv].estimate for lv in levels])
+    w = 1 / np.array([float(fits[lv].se[0]) ** 2 for lv in levels])
+    pooled = np.sum(w * est) / np.sum(w)
+    Qb = float(np.sum(w * (est - pooled) ** 2))
+    dfb = len(levels) - 1
+    mod_fit = None
+    D = np.column_stack([(g == lv).astype(float) for lv in levels[1:]])
+    if y.size - len(levels) >= 1:
+        mod_fit = rma(y, v, D, method=method, test=test, level=level,
+                      coef_names=[f"group[{lv}]" for lv in levels[1:]])
+    return SubgroupResult(levels, fits, Qb, dfb, float(stats.chi2.sf(Qb, dfb)), mod_fit)
+
