@@ -1,0 +1,307 @@
+"""Declared pooled analyses: from a dataset and its config entry to effect sizes, model
+fits, moderator and sensitivity analyses and diagnostics, each as a table.
+
+Functions here take data frames and a config entry and return data frames; the
+command line writes them (see :mod:`evsynth.stages`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import diagnostics as dg
+from .design import Moderator, build_design
+from .effects import MEASURE_INFO, escalc, partial_r_from_t
+from .errors import InputError, ModelError
+from .models import confint_tau2, rma, subgroup
+from .multilevel import rma_mv
+from .robust import robust
+
+__all__ = ["compute_effects", "fit_main", "heterogeneity_table", "moderator_tables", "subgroup_table",
+           "diagnostic_tables", "robust_table", "sensitivity_table"]
+
+
+def _numeric(df: pd.DataFrame, col: str, where: str) -> np.ndarray:
+    if col not in df.columns:
+        raise InputError(f"{where}: column '{col}' does not exist; columns are: {', '.join(df.columns)}")
+    vals = pd.to_numeric(df[col].replace("", np.nan), errors="coerce")
+    bad = vals.isna() & df[col].astype(str).str.strip().ne("") & df[col].notna()
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"{where}: row {i + 2}, column '{col}': found '{df[col].iloc[i]}'; expected a number")
+    return vals.to_numpy(float)
+
+
+def compute_effects(data: pd.DataFrame, spec: dict, where: str) -> pd.DataFrame:
+    """Effect sizes for one declared analysis: the study label, yi, vi and every column
+    the later stages use (moderators, grouping, clustering).  Rows with missing
+    statistics are dropped and listed in the ``dropped`` attribute."""
+    eff = spec["effect"]
+    n = len(data)
+    label_col = spec.get("study_label")
+    labels = (data[label_col].astype(str).to_numpy() if label_col else
+              np.array([f"Study {i + 1}" for i in range(n)], dtype=object))
+    if "measure" in eff:
+        measure = eff["measure"]
+        cols = eff["columns"]
+        args = {a: _numeric(data, c, where) for a, c in cols.items()}
+        if measure == "PCOR":
+            yi, vi = partial_r_from_t(args["ti"], args["ni"], args["mi"])
+        else:
+            r = escalc(measure, **args)
+            yi, vi = r.yi, r.vi
+        used = list(cols.values())
+    else:
+        measure = None
+        yi, vi = _numeric(data, eff["yi"], where), _numeric(data, eff["vi"], where)
+        used = [eff["yi"], eff["vi"]]
+    flip = bool(spec["direction"]["flip"])
+    if flip:
+        yi = -yi
+    out = pd.DataFrame({"study": labels, "yi": yi, "vi": vi})
+    extra = []
+    for m in spec.get("moderators", []):
+        extra.append(m["column"])
+    extra += spec.get("subgroups", [])
+    extra += spec["model"].get("random", [])
+    if spec["model"].get("cluster"):
+        extra.append(spec["model"]["cluster"])
+    if spec.get("year_column"):
+        extra.append(spec["year_column"])
+    for c in dict.fromkeys(extra):
+        if c not in data.columns:
+            raise InputError(f"{where}: column '{c}' named in the config does not exist")
+        out[c] = data[c].to_numpy()
+    ok = np.isfinite(yi) & np.isfinite(vi)
+    for c in used:
+        ok &= data[c].notna().to_numpy() & data[c].astype(str).str.strip().ne("").to_numpy()
+    dropped = out.loc[~ok, "study"].tolist()
+    out = out.loc[ok].reset_index(drop=True)
+    bad = np.flatnonzero(out["vi"].to_numpy() <= 0)
+    if bad.size:
+        raise InputError(f"{where}: study '{out['study'].iloc[bad[0]]}': sampling variance "
+                         f"{out['vi'].iloc[bad[0]]:g} is not positive")
+    out["sei"] = np.sqrt(out["vi"])
+    out.attrs["dropped"] = dropped
+    out.attrs["measure"] = measure
+    return out
+
+
+def _groups(eff: pd.DataFrame, spec: dict):
+    return [eff[c].to_numpy() for c in spec["model"]["random"]]
+
+
+def fit_main(eff: pd.DataFrame, spec: dict, level: float = 95.0, mods=None):
+    """The declared model (univariate or multilevel), optionally with moderators."""
+    m = spec["model"]
+    X = None
+    if mods:
+        X, _ = build_design(eff, mods, where=spec["id"])
+    if m["type"] == "multilevel":
+        return rma_mv(eff["yi"], eff["vi"], _groups(eff, spec), X, method=m["method"], test=m["test"],
+                      level=level, group_names=m["random"])
+    return rma(eff["yi"], eff["vi"], X, method=m["method"], test=m["test"], level=level,
+               slab=eff["study"].tolist())
+
+
+def heterogeneity_table(fit) -> pd.DataFrame:
+    row = {"k": fit.k, "estimate": fit.estimate, "se": float(fit.se[0]), "ci_lb": float(fit.ci_lb[0]),
+           "ci_ub": float(fit.ci_ub[0]), "stat": float(fit.stat[0]), "pval": float(fit.pval[0]),
+           "df": fit.df if fit.df is not None else np.nan, "pi_lb": fit.pi_lb, "pi_ub": fit.pi_ub,
+           "QE": fit.QE, "QE_df": fit.k - fit.p, "QEp": fit.QEp, "method": fit.method, "test": fit.test}
+    if hasattr(fit, "sigma2"):
+        i2 = fit.I2_multilevel()
+        row.update({"tau2": fit.tau2, "I2": i2["total"], "H2": np.nan})
+        for j, (nm, s) in enumerate(zip(fit.s_names, fit.sigma2), 1):
+            row[f"sigma2_{j}"] = float(s)
+            row[f"sigma2_{j}_name"] = nm
+            row[f"I2_level{j}"] = i2[nm]
+            row[f"nlevels_{j}"] = fit.s_nlevels[j - 1]
+    else:
+        row.update({"tau2": fit.tau2, "se_tau2": fit.se_tau2, "I2": fit.I2, "H2": fit.H2})
+    return pd.DataFrame([row])
+
+
+def coef_rows(fit, model_label: str) -> pd.DataFrame:
+    t = fit.coef_table()
+    t.columns = ["term", "estimate", "se", "stat", "pval", "ci_lb", "ci_ub"]
+    t.insert(0, "model", model_label)
+    t["k"] = fit.k
+    t["QM"] = fit.QM
+    t["QM_df1"] = fit.QMdf[0]
+    t["QM_df2"] = fit.QMdf[1] if fit.QMdf[1] is not None else np.nan
+    t["QMp"] = fit.QMp
+    t["QE"] = fit.QE
+    t["QEp"] = fit.QEp
+    t["tau2"] = fit.tau2
+    t["R2"] = getattr(fit, "R2", None)
+    return t
+
+
+def moderator_tables(eff: pd.DataFrame, spec: dict, level: float) -> tuple[pd.DataFrame, list[str]]:
+    """One meta-regression per declared moderator, plus each declared joint model.
+    Moderators that cannot be estimated on these data are reported, not dropped silently."""
+    rows = []
+    notes = []
+    mods = {m["column"]: m for m in spec.get("moderators", [])}
+    models = [[c] for c in mods] + [list(c) for c in spec.get("meta_regression", [])]
+    for cols in models:
+        label = " + ".join(cols)
+        sub = eff.dropna(subset=cols)
+        sub = sub[~sub[cols].astype(str).apply(lambda s: s.str.strip().eq("")).any(axis=1)]
+        try:
+            fit = fit_main(sub.reset_index(drop=True), spec, level, mods=[mods[c] for c in cols])
+        except (ModelError, InputError) as exc:
+            notes.append(f"{label}: not estimated ({exc})")
+            continue
+        rows.append(coef_rows(fit, label))
+    return (pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()), notes
+
+
+def subgroup_table(eff: pd.DataFrame, spec: dict, level: float) -> tuple[pd.DataFrame, list[str]]:
+    out = []
+    notes = []
+    m = spec["model"]
+    for col in spec.get("subgroups", []):
+        sub = eff[eff[col].notna() & eff[col].astype(str).str.strip().ne("")]
+        if m["type"] == "multilevel":
+            notes.append(f"{col}: subgroup analysis is run for univariate models; use it as a moderator")
+            continue
+        try:
+            sg = subgroup(sub["yi"], sub["vi"], sub[col].astype(str), method=m["method"], test=m["test"], level=level)
+        except (ModelError, InputError) as exc:
+            notes.append(f"{col}: not estimated ({exc})")
+            continue
+        t = sg.table()
+        t.insert(0, "subgroup_variable", col)
+        t["Q_between"] = sg.Q_between
+        t["df_between"] = sg.df_between
+        t["p_between"] = sg.p_between
+        if sg.moderator_fit is not None:
+            t["QM_common_tau2"] = sg.moderator_fit.QM
+            t["QMp_common_tau2"] = sg.moderator_fit.QMp
+        out.append(t)
+    return (pd.concat(out, ignore_index=True) if out else pd.DataFrame()), notes
+
+
+def robust_table(eff: pd.DataFrame, spec: dict, fit) -> pd.DataFrame:
+    cl = spec["model"].get("cluster")
+    if not cl:
+        return pd.DataFrame()
+    r = robust(fit, eff[cl].to_numpy())
+    t = r.coef_table()
+    t["n_clusters"] = r.n_clusters
+    t["k"] = r.k
+    return t
+
+
+def diagnostic_tables(eff: pd.DataFrame, spec: dict, fit, seed: int, level: float) -> dict[str, pd.DataFrame]:
+    """Each declared diagnostic as a table (univariate models; for multilevel models the
+    diagnostics that assume independent effects are skipped with a note)."""
+    wanted = spec.get("diagnostics", [])
+    out: dict[str, pd.DataFrame] = {}
+    notes = []
+    if hasattr(fit, "sigma2"):
+        for d in wanted:
+            notes.append({"diagnostic": d, "note": "not run: assumes independent effect sizes (multilevel model)"})
+        out["notes"] = pd.DataFrame(notes)
+        return out
+    labels = eff["study"].tolist()
+    y, v = eff["yi"].to_numpy(), eff["vi"].to_numpy()
+    for d in wanted:
+        try:
+            if d == "egger":
+                r = dg.regtest(fit)
+                out["egger"] = pd.DataFrame([{"stat": r.stat, "df": r.df, "pval": r.pval,
+                                              "limit_estimate": r.limit_estimate,
+                                              "limit_ci_lb": r.limit_ci[0] if r.limit_ci else None,
+                                              "limit_ci_ub": r.limit_ci[1] if r.limit_ci else None, "k": r.k}])
+            elif d == "begg":
+                r = dg.ranktest(y, v)
+                out["begg"] = pd.DataFrame([{"kendall_tau": r.kendall_tau, "pval": r.pval, "k": r.k,
+                                             "exact": r.exact}])
+            elif d == "trimfill":
+                r = dg.trimfill(fit)
+                out["trimfill"] = pd.DataFrame([{"k0": r.k0, "side": r.side, "estimate": r.beta, "se": r.se,
+                                                 "ci_lb": float(r.fit.ci_lb[0]), "ci_ub": float(r.fit.ci_ub[0]),
+                                                 "tau2": r.tau2, "k": r.k}])
+                out["trimfill_filled"] = pd.DataFrame({"yi": r.filled_yi, "vi": r.filled_vi})
+            elif d == "fsn":
+                r = dg.fsn(y, v)
+                out["fsn"] = pd.DataFrame([{"fsnum": r.fsnum, "pval": r.pval, "alpha": r.alpha}])
+            elif d == "leave1out":
+                out["leave1out"] = dg.leave1out(fit, slab=labels)
+            elif d == "influence":
+                out["influence"] = dg.influence(fit, slab=labels)
+            elif d == "cumulative":
+                col = spec.get("year_column")
+                if not col:
+                    raise InputError("cumulative meta-analysis needs year_column in the analysis config")
+                order = pd.to_numeric(eff[col], errors="coerce").to_numpy()
+                out["cumulative"] = dg.cumul(fit, order, slab=labels)
+            elif d == "pet_peese":
+                r = dg.pet_peese(y, v)
+                out["pet_peese"] = pd.DataFrame([{"pet_estimate": r.pet_estimate, "pet_se": r.pet_se,
+                                                  "pet_pval": r.pet_pval, "peese_estimate": r.peese_estimate,
+                                                  "peese_se": r.peese_se, "peese_pval": r.peese_pval,
+                                                  "use_peese": r.use_peese, "estimate": r.estimate}])
+            elif d == "confint":
+                c = confint_tau2(fit, level)
+                out["confint"] = pd.DataFrame([{"parameter": "tau2", "estimate": c.tau2_est, "ci_lb": c.tau2_ci_lb,
+                                                "ci_ub": c.tau2_ci_ub},
+                                               {"parameter": "I2", "estimate": c.I2_est, "ci_lb": c.I2_ci_lb,
+                                                "ci_ub": c.I2_ci_ub},
+                                               {"parameter": "H2", "estimate": c.H2_est, "ci_lb": c.H2_ci_lb,
+                                                "ci_ub": c.H2_ci_ub}])
+            elif d == "permutation":
+                rows = []
+                mods = {m["column"]: m for m in spec.get("moderators", [])}
+                for col, m in mods.items():
+                    sub = eff[eff[col].notna() & eff[col].astype(str).str.strip().ne("")].reset_index(drop=True)
+                    try:
+                        f1 = fit_main(sub, spec, level, mods=[m])
+                        pr = dg.permutest(f1, iterations=int(spec.get("permutations", 1000)), seed=seed)
+                    except (ModelError, InputError) as exc:
+                        notes.append({"diagnostic": f"permutation ({col})", "note": str(exc)})
+                        continue
+                    rows.append({"moderator": col, "QM": pr.QM, "pval_permutation": pr.pval_QM,
+                                 "pval_asymptotic": f1.QMp, "iterations": pr.iterations, "seed": pr.seed})
+                out["permutation"] = pd.DataFrame(rows)
+        except (ModelError, InputError) as exc:
+            notes.append({"diagnostic": d, "note": f"not run: {exc}"})
+    out["notes"] = pd.DataFrame(notes, columns=["diagnostic", "note"])
+    return out
+
+
+def sensitivity_table(eff: pd.DataFrame, spec: dict, level: float) -> pd.DataFrame:
+    """The main model refitted without the studies matched by each exclusion rule."""
+    rules = (spec.get("sensitivity") or {}).get("exclude_if", {})
+    rows = []
+    for col, values in rules.items():
+        keep = ~eff[col].astype(str).isin([str(v) for v in values])
+        sub = eff[keep].reset_index(drop=True)
+        label = f"excluding {col} in {values}"
+        try:
+            f = fit_main(sub, spec, level)
+        except (ModelError, InputError) as exc:
+            rows.append({"analysis": label, "k": int(keep.sum()), "note": str(exc)})
+            continue
+        rows.append({"analysis": label, "k": f.k, "estimate": f.estimate, "se": float(f.se[0]),
+                     "ci_lb": float(f.ci_lb[0]), "ci_ub": float(f.ci_ub[0]), "pval": float(f.pval[0]),
+                     "tau2": f.tau2, "note": ""})
+    return pd.DataFrame(rows)
+
+
+def measure_label(spec: dict) -> str:
+    eff = spec["effect"]
+    if eff.get("scale"):
+        return eff["scale"]
+    if eff.get("measure") == "PCOR":
+        return "partial correlation"
+    if eff.get("measure"):
+        return MEASURE_INFO[eff["measure"]][1]
+    return "effect size"
+
+
+def moderator_specs(spec: dict) -> list[Moderator]:
+    return [Moderator.from_spec(m) for m in spec.get("moderators", [])]

@@ -1,0 +1,117 @@
+"""Loading and validating ``config.yaml`` against its JSON schema.
+
+Every problem is reported at once, each naming the key path (``analyses[2].model.method``)
+with what was found and what is allowed."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from .errors import ConfigError
+
+__all__ = ["load_config", "validate_config", "config_schema", "analysis_by_id"]
+
+
+def config_schema() -> dict:
+    with resources.files("evsynth").joinpath("schemas/config.schema.json").open(encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def _path(error) -> str:
+    out = ""
+    for part in error.absolute_path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _describe(error) -> str:
+    v = error.validator
+    if v == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        allowed = ", ".join(sorted(error.schema.get("properties", {})))
+        return f"unknown key(s) {', '.join(repr(e) for e in extra)}; allowed keys: {allowed}"
+    if v == "required":
+        return error.message.replace("is a required property", "is required but missing")
+    if v == "enum":
+        return f"found {error.instance!r}; allowed: {', '.join(map(str, error.validator_value))}"
+    if v == "type":
+        return f"found {error.instance!r} ({type(error.instance).__name__}); expected {error.validator_value}"
+    if v == "oneOf":
+        return "give either 'yi' and 'vi' (columns) or 'measure' and 'columns'"
+    return error.message
+
+
+def validate_config(cfg, *, source: str = "config.yaml") -> dict:
+    """Validate a parsed config; raise :class:`ConfigError` listing every problem."""
+    if not isinstance(cfg, dict):
+        raise ConfigError(f"{source}: the file must hold a mapping of settings, found {type(cfg).__name__}")
+    validator = jsonschema.Draft202012Validator(config_schema())
+    errors = sorted(validator.iter_errors(cfg), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    problems = [f"{source}: {_path(e)}: {_describe(e)}" for e in errors]
+    if not problems:
+        problems = _semantic(cfg, source)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return cfg
+
+
+def _semantic(cfg: dict, source: str) -> list[str]:
+    out = []
+    seen = set()
+    for i, a in enumerate(cfg["analyses"]):
+        where = f"{source}: analyses[{i}]"
+        if a["id"] in seen:
+            out.append(f"{where}.id: duplicate analysis id {a['id']!r}")
+        seen.add(a["id"])
+        m = a["model"]
+        if m["type"] == "multilevel":
+            if not m.get("random"):
+                out.append(f"{where}.model.random: a multilevel model needs the nested grouping columns")
+            if m["method"] not in ("ML", "REML"):
+                out.append(f"{where}.model.method: multilevel models use ML or REML, found {m['method']!r}")
+            if m["test"] == "knha":
+                out.append(f"{where}.model.test: multilevel models use 'z' or 't', found 'knha'")
+        else:
+            if m.get("random"):
+                out.append(f"{where}.model.random: only multilevel models have random effects")
+            if m["test"] == "t":
+                out.append(f"{where}.model.test: univariate models use 'z' or 'knha', found 't'")
+        mods = {md["column"] for md in a.get("moderators", [])}
+        for j, combo in enumerate(a.get("meta_regression", [])):
+            for c in combo:
+                if c not in mods:
+                    out.append(f"{where}.meta_regression[{j}]: {c!r} is not among the declared moderators")
+    if cfg["extraction"]["test"] == "t":
+        out.append(f"{source}: extraction.test: univariate models use 'z' or 'knha', found 't'")
+    return out
+
+
+def load_config(path) -> dict:
+    """Read ``config.yaml`` (safe YAML) and validate it."""
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"{p}: configuration file not found")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: not UTF-8 text") from None
+    try:
+        cfg = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ConfigError(f"{p}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    return validate_config(cfg, source=str(p))
+
+
+def analysis_by_id(cfg: dict, analysis_id: str) -> dict:
+    for a in cfg["analyses"]:
+        if a["id"] == analysis_id:
+            return a
+    raise ConfigError(f"no analysis with id {analysis_id!r} in the config; ids: "
+                      f"{', '.join(a['id'] for a in cfg['analyses'])}")

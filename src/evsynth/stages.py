@@ -1,0 +1,79 @@
+"""Pipeline stages: each reads its inputs, calls the library and writes its outputs
+atomically.  The command line (and so every Snakemake rule) calls these."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from . import analysis as an
+from .config import analysis_by_id
+from .io import read_table, write_csv, write_text
+
+__all__ = ["run_effects", "run_fit", "run_diagnose"]
+
+
+def _dataset(spec: dict) -> pd.DataFrame:
+    t = read_table(spec["dataset"])
+    return t.data.replace("", pd.NA)
+
+
+def run_effects(cfg: dict, analysis_id: str, out: Path) -> None:
+    spec = analysis_by_id(cfg, analysis_id)
+    eff = an.compute_effects(_dataset(spec), spec, where=spec["dataset"])
+    write_csv(out, eff, float_digits=15)
+    dropped = eff.attrs.get("dropped", [])
+    write_text(Path(out).with_suffix(".dropped.txt"),
+               "".join(f"{d}\n" for d in dropped) if dropped else "")
+
+
+def _read_effects(path) -> pd.DataFrame:
+    df = pd.read_csv(path, dtype={"study": str}, keep_default_na=True)
+    return df
+
+
+def run_fit(cfg: dict, analysis_id: str, effects: Path, outdir: Path) -> None:
+    spec = analysis_by_id(cfg, analysis_id)
+    level = float(cfg["level"])
+    eff = _read_effects(effects)
+    outdir = Path(outdir)
+    fit = an.fit_main(eff, spec, level)
+    write_csv(outdir / "estimates.csv", an.coef_rows(fit, "intercept only"))
+    write_csv(outdir / "heterogeneity.csv", an.heterogeneity_table(fit))
+    mods, notes1 = an.moderator_tables(eff, spec, level)
+    write_csv(outdir / "moderators.csv", mods)
+    sub, notes2 = an.subgroup_table(eff, spec, level)
+    write_csv(outdir / "subgroups.csv", sub)
+    write_csv(outdir / "robust.csv", an.robust_table(eff, spec, fit))
+    write_csv(outdir / "sensitivity.csv", an.sensitivity_table(eff, spec, level))
+    weights = eff[["study", "yi", "vi"]].copy()
+    if hasattr(fit, "weights"):
+        weights["weight"] = fit.weights
+    write_csv(outdir / "study_weights.csv", weights)
+    write_csv(outdir / "fit_notes.csv", pd.DataFrame({"note": notes1 + notes2}, columns=["note"]))
+    write_text(outdir / "model.txt", fit.summary() + "\n")
+
+
+def run_diagnose(cfg: dict, analysis_id: str, effects: Path, outdir: Path) -> None:
+    """Write every diagnostic table into ``outdir`` (a folder replaced as a whole)."""
+    spec = analysis_by_id(cfg, analysis_id)
+    level = float(cfg["level"])
+    eff = _read_effects(effects)
+    fit = an.fit_main(eff, spec, level)
+    tables = an.diagnostic_tables(eff, spec, fit, int(cfg["seed"]), level)
+    outdir = Path(outdir)
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
+    try:
+        for name, t in sorted(tables.items()):
+            write_csv(tmp / f"{name}.csv", t)
+        if outdir.exists():
+            shutil.rmtree(outdir)
+        os.replace(tmp, outdir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
