@@ -1,0 +1,257 @@
+"""Build data/holwerda2014/primary_studies.csv from Bijlage 5 of the seed text.
+
+Run from the repository root:
+    python data/holwerda2014/coding/build_primary_studies.py ../shared/seeds/003_169077222a0c6c24.txt
+
+What is verbatim and what is coded:
+- ``row_text``: the complete text of the table row (seed lines ``source_lines``), verbatim.
+- ``effect_statements``: every line of the row that ends in the replacement character
+  (the up/down/no-change arrows lost in text extraction), verbatim, joined by " | ".
+  Directions are unknown and are not inferred.
+- authors, year, country, design and the published quality score: read from the row
+  (``CODED`` below gives each value as it stands in the seed; checked by eye).
+- intervention type, organised by, focus, duration and contacts per month: coded by
+  reading the row (``CODED``), with the seed's wording beside each in ``*_text``
+  columns.  Numbers only where the seed states them: weeks and days are converted to
+  months (x 7 / 30.4375); "weekly" = 52/12 contacts per month, "every two weeks" = 26/12,
+  "monthly" = 1; ranges, "at least", and varying schedules are left empty.
+- ``outcome_domains``: keyword coding (``DOMAIN_KEYWORDS``) of the effect statements only
+  (the lines that are certainly outcomes; population descriptions also mention poverty,
+  maltreatment etc.).  Rows whose effect statements carry no arrow get no domains.
+  Reproducible and listed here; a reviewer may correct it in the CSV.
+"""
+
+import csv
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+WEEK = 7 / 30.4375
+WEEKLY, BIWEEKLY, MONTHLY = 52 / 12, 26 / 12, 1.0
+
+COUNTRY = {"Australië": "Australia", "Verenigde Staten": "United States", "Verenigd Koninkrijk": "United Kingdom",
+           "Hawaii": "United States", "Nieuw Zeeland": "New Zealand", "Canada": "Canada", "Tenerife": "Spain"}
+
+# row: (article_ids, intervention, authors, year(s), country_text, design, score, type, organised_by,
+#       organised_text, duration_months, duration_text, contacts_per_month, intensity_text, population_text)
+CODED = {
+    1: ("1", "Early home-based intervention by child health nurse", "Armstrong et al.", "2000", "Australië", "RCT", 2,
+        "home visiting", "", "", 6, "Wekelijks tot 6 weken, 2-wekelijks tot 3 maanden, maandelijks tot 6 maanden na de bevalling",
+        None, "Wekelijks tot 6 weken, 2-wekelijks tot 3 maanden, maandelijks tot 6 maanden; + wekelijkse casusbespreking",
+        "Gezinnen met baby (0-6 maanden)"),
+    2: ("2", "Hawaii Healthy Start Home Visitation Program", "Bair-Merritt et al.", "2010", "Hawaii", "RCT", 3,
+        "home visiting", "", "", None, "Tenminste drie jaar lang met afnemende intensiteit vanaf de geboorte", None,
+        "afnemende intensiteit", "Gezinnen met baby's; met hoog risico op kindermishandeling"),
+    3: ("3;4", "Family Partnership Model", "Barlow et al. / McIntosh et al.", "2007;2009", "Verenigd Koninkrijk", "RCT", 4,
+        "home visiting", "agency", "Georganiseerd door instantie", 18,
+        "Gedurende 18 maanden wekelijkse bezoeken vanaf 6 maanden voor de geboorte tot 12 maanden na de geboorte",
+        WEEKLY, "wekelijkse bezoeken", "Zwangere vrouwen met baby's; met risico op kindermishandeling"),
+    5: ("5", "Paraprofessional delivered Home-Visiting Intervention modeled on Healthy Families America", "Barlow et al.",
+        "2006", "Verenigde Staten", "RCT", 3, "home visiting", "", "", 9,
+        "vanaf 28e week van de zwangerschap tot 6 maanden na de geboorte (ongeveer 9 maanden in totaal)", 25 / 9,
+        "25 huisbezoeken van ongeveer 1.5 uur en 41 afzonderlijke lessen",
+        "Zwangere Amerikaans-Indische adolescenten van 12-19 jaar + baby van 0-6 maanden"),
+    6: ("6", "Family Spirit, a paraprofessional-delivered, home-visiting pregnancy and early childhood intervention",
+        "Barlow et al.", "2013", "Verenigde Staten", "RCT", None, "home visiting", "", "", None, "", None,
+        "Huisbezoeken door semi-professional", "Amerikaans-Indische tienermoeders en baby's"),
+    7: ("7", "Sure Start local programmes", "Belsky et al.", "2006", "Verenigd Koninkrijk", "quasi-experimental", 2,
+        "neighbourhood programme", "neighbourhood", "Georganiseerd in de wijk", None, "Niet beschikbaar", None, "",
+        "Moeders met kind van 9-36 maanden; levend in sociaal achtergestelde gemeenschappen"),
+    8: ("8", "Specialist family support teams", "Biehal", "2008", "Verenigd Koninkrijk", "quasi-experimental", 1,
+        "specialist family support team", "agency", "Georganiseerd door instantie (doorverwezen)", 4.5,
+        "Ongeveer 4,5 maanden", None, "Huisbezoeken?",
+        "Gezinnen met kinderen 11-16 jaar; met dreigend risico van uithuisplaatsing"),
+    9: ("9", "Families First Program", "Brandon & Connolly", "2006", "Verenigd Koninkrijk", "quasi-experimental", 0,
+        "intensive family preservation", "", "", 28 / 30.4375,
+        "4 weken durend intensief programma om uithuisplaatsing te voorkomen, in het algemeen met een duur van 28 dagen (zoals gepland)",
+        None, "intensief programma", "Gezinnen met kinderen (leeftijdsgroep onbekend); met risico op uithuisplaatsing"),
+    10: ("10", "Healthy Families Alaska (HFAK), voluntary, paraprofessional home visiting program", "Caldera et al.",
+         "2007", "Verenigde Staten", "RCT", 3, "home visiting", "", "", None, "", None,
+         "Bezoeken gemiddeld elke 2-3 weken",
+         "Gezinnen met kind van 0-2 jaar; risicogezinnen met veel beïnvloedbare risico's op kindermishandeling"),
+    11: ("11", "SafeCare Home-based Services", "Chaffin et al.", "2012", "Verenigde Staten", "RCT", 4,
+         "home visiting", "", "", 6, "Wekelijks bezoek gedurende 6 maanden", WEEKLY, "Wekelijks bezoek",
+         "Ouder met kind tot 12 jaar; sprake van kindermishandeling; doorverwezen door de kinderbescherming"),
+    12: ("12", "SafeCare Home-based Services", "Chaffin et al.", "2012", "Verenigde Staten", "RCT", 4,
+         "home visiting", "", "", 6, "Wekelijks bezoek gedurende 6 maanden", WEEKLY, "Wekelijks bezoek",
+         "Amerikaans-Indiaanse zorgverleners met kind tot 12 jaar; sprake van kindermishandeling"),
+    13: ("13", "Urban home visitation with group meetings", "Constantino et al.", "2001", "Verenigde Staten", "RCT", None,
+         "home visiting", "neighbourhood", "Georganiseerd in de wijk", None, "10 sessies in 10 weken/ 10 sessies in 20 weken",
+         None, "10 sessies in 10 weken/ 10 sessies in 20 weken", "Ouders met baby's van 3-18 maanden"),
+    14: ("14", "Healthy Start Program", "Duggan et al.", "2004", "Verenigde Staten", "RCT", 4, "home visiting", "", "",
+         None, "Voor 3–5 jaar", None, "", "Gezinnen nog niet in contact met de kinderbescherming; met risico op kindermishandeling en verwaarlozing"),
+    15: ("15", "Healthy Start home visiting program", "Duggan et al.", "2004", "Verenigde Staten", "RCT", 5,
+         "home visiting", "neighbourhood", "Georganiseerd in de wijk", None, "Voor 3–5 jaar", None, "",
+         "Gezinnen van pasgeborenen; met risico op kindermishandeling en verwaarlozing"),
+    16: ("16", "Healthy Families Alaska (HFAK) programs", "Duggan et al.", "2007", "Verenigde Staten", "RCT", 4,
+         "home visiting", "", "", None, "Voor 3–5 jaar", None, "", "Gezinnen (leeftijd onbekend); met risico op kindermishandeling"),
+    17: ("17", "Early Start Program", "Fergusson et al.", "2005", "Nieuw Zeeland", "RCT", 4, "home visiting", "", "",
+         None, "Wekelijkse bezoeken gedurende een maand; daarna de volledige interventie gedurende de kleuterschool jaren",
+         None, "Wekelijkse bezoeken gedurende een maand", "Gezinnen met baby"),
+    18: ("18", "Early Start Program", "Fergusson et al.", "2006", "Nieuw Zeeland", "RCT", 2, "home visiting", "", "",
+         None, "Tijdens de jaren van de kleuterschool", None, "", "Gezinnen met baby; tenminste twee risicofactoren"),
+    19: ("19", "Home-visiting intervention by child health nurses", "Fraser et al.", "2000", "Australië", "RCT", None,
+         "home visiting", "", "", 12,
+         "Wekelijkse bezoeken gedurende de eerste zes weken, 2-wekelijkse bezoeken tot drie maanden, maandelijkse bezoeken tot 12 maanden",
+         None, "Bezoeken duren 20-60 minuten", "Gezinnen met baby van 0-18 maanden"),
+    20: ("20", "Minnesota Family Investment Program (experimental welfare program with financial incentives and employment & training mandates)",
+         "Gennetian & Miller", "2002", "Verenigde Staten", "RCT", 0, "basic needs/poverty", "", "", None,
+         "Niet beschikbaar", None, "Onbekend",
+         "Alleenstaande moeders die langdurig een uitkering ontvangen met kind van 2-9 jaar"),
+    21: ("21", "UCLA home visiting/mother–infant group intervention", "Heinicke et al.", "2001", "Verenigde Staten", "RCT",
+         None, "home visiting", "", "", None,
+         "Wekelijks 60 minuten durende huisbezoeken aan het eind van de zwangerschap en het eerste jaar, om de week in het tweede jaar, en telefonisch en follow-up contacten in het derde en vierde jaar",
+         None, "Huisbezoeken + wekelijkse moeder–kind groepsbijeenkomst; gemiddeld 17 groepsbijeenkomsten (range 0 tot 43)",
+         "Moeders met kind 0-2 jaar; met minimaal vier van twaalf risicofactoren"),
+    22: ("22", "Webster-Stratton parenting program", "Hughes & Gottlieb", "2004", "Canada", "RCT", None,
+         "parenting programme", "", "", 8 * WEEK, "Kleine groepsbijeenkomsten van 2 uur gedurende 8 weken", None,
+         "Kleine groepsbijeenkomsten van 2 uur", "Gezinnen met kind van 3-8 jaar; in contact met de kinderbescherming en met een hoog risico op kindermishandeling"),
+    23: ("23", "Webster-Stratton Incredible Years basic Parenting intervention", "Hutchings et al.", "2007",
+         "Verenigd Koninkrijk", "RCT", None, "parenting programme", "", "", 12 * WEEK,
+         "12 wekelijkse bijeenkomsten van 2 tot 2.5 uur", WEEKLY, "12 wekelijkse bijeenkomsten van 2 tot 2.5 uur",
+         "Gezinnen met kind van 3-5 jaar; met risico op gedragsproblemen; met sociale en economische achterstand"),
+    24: ("24", "Miller Early Childhood Sustained Homevisiting (MECSH) programme", "Kemp et al.", "2011", "Australië",
+         "RCT", 4, "home visiting", "", "", None, "vanaf voor de geboorte en voortgezet tot de leeftijd van 2 jaar", None,
+         "Gemiddeld 16.3 (range 0–52) bezoeken met een duur van 60–90 minuten", "Risicomoeders met baby"),
+    25: ("25", "Families First", "Lewis", "2005", "Verenigde Staten", "RCT", 2, "intensive family preservation", "", "",
+         6 * WEEK, "Voor 6 weken, 15 uur/week", None, "15 uur/week",
+         "Gezinnen met kind; met ernstige problemen in functioneren kind; met een laag inkomen"),
+    26: ("26", "Child FIRST (Child and Family Interagency, Resource, Support, and Training)", "Lowell et al.", "2011",
+         "Verenigde Staten", "RCT", 4, "home visiting", "", "", None, "Niet beschikbaar", None, "",
+         "Moeders met kind van 6-36 maanden; met sociaal-emotionele en/of gedragsproblemen; met psychosociale risico's"),
+    27: ("27", "Standard treatment plus home visitation by a public-health nurse", "Mc Millan et al.", "2005", "Canada",
+         "RCT", 7, "home visiting", "", "", 24,
+         "Wekelijkse bezoeken gedurende 6 maanden, vervolgens elke 2 weken gedurende 6 maanden, en tenslotte maandelijkse bezoeken voor 12 maanden",
+         None, "afnemende frequentie", "Gezinnen met kind jonger 13 jaar; met kindermishandeling"),
+    28: ("28", "Home-based early intervention", "Nair et al.", "2003", "Verenigde Staten", "RCT", None, "home visiting",
+         "", "", None, "Wekelijks van 0-6 maanden en 2-wekelijks van 6 tot 18 maanden met een uitloop tot maximaal 24 maanden",
+         None, "", "Vrouw met kind; middelenmisbruik"),
+    29: ("29", "Aftercare services Intensive Family Preservation Program", "Nelson & Nash", "2008", "Verenigde Staten",
+         "RCT", 1, "intensive family preservation", "", "", None, "range 37-482 dagen, mediaan 141 dagen", None,
+         "Persoonlijk contact dat geleidelijk vermindert van 3 uur per week tot 1 uur per maand; wekelijkse steungroep voor ouder",
+         "Amerikaans-Afrikaanse of gemengde gezinnen met kind van 11 jaar of jonger"),
+    30: ("30", "Family Check Up", "Shaw et al.", "2006", "Verenigde Staten", "RCT", None, "home visiting", "", "", None,
+         "", None, "3 sessies gebaseerd op motivational interviewing", "Gezinnen met zoon van 17-27 maanden"),
+    31: ("31", "SafeCare+ (SC+) + Motivational Interviewing", "Silovsky et al.", "2011", "Verenigde Staten", "RCT", 5,
+         "home visiting", "", "", None, "Niet beschikbaar", None, "", "Ouders met kind jonger dan 5 jaar"),
+    32: ("32", "Cottage Community Care Pilot Project", "Kelleher & Johnson", "2004", "Australië", "quasi-experimental", 1,
+         "home visiting", "agency", "Georganiseerd vanuit instantie + wekelijkse steungroep in centrum", None,
+         "Wekelijkse huisbezoeken in eerste jaar, afgebouwd naar 2-wekelijks, maandelijks en driemaandelijkse bezoeken tot de leeftijd van 3 jaar",
+         None, "afnemende frequentie", "Kwetsbare moeders met eerste kind"),
+    33: ("33", "Family Check-Up based on motivational interviewing", "Connell et al.", "2008", "Verenigde Staten", "RCT",
+         3, "home visiting", "family home", "Georganiseerd in het gezin", None, "", None, "3 sessies",
+         "Gezinnen met peuters van 2 tot 3 jaar; economisch achtergesteld"),
+    34: ("34", "Comprehensive Child Development Program", "Goodson et al.", "2000", "Verenigde Staten", "RCT", 5,
+         "case management", "", "", 60, "over een periode van 5 jaar", BIWEEKLY,
+         "2-wekelijkse huisbezoeken van 30 tot 90 minuten", "Gezinnen met kinderen van 0-1 jaar; met een inkomen onder de armoedegrens"),
+    35: ("35", "Family Preservation and Family Support (FPFS) programs", "Chaffin et al.", "2001", "Verenigde Staten",
+         "RCT", 3, "mixed (family preservation and support)", "agency; neighbourhood",
+         "preventieve activiteiten georganiseerd in de wijk; Georganiseerd door instantie", None, "Onbekend", None, "",
+         "Cliënten met kinderen; met een laag inkomen en gemiddeld tot hoog risico op kindermishandeling"),
+    36: ("36", "(Enhanced) Parent–Child Interaction Therapy", "Chaffin et al.", "2004", "Verenigde Staten", "RCT", 4,
+         "parenting programme", "agency", "Georganiseerd door instantie (doorverwezen)", None, "", None,
+         "6 oriëntatie sessies + 12-14 interventie sessies + 4 follow-up sessies", "Ouders die hun kind fysiek mishandelen"),
+    37: ("37", "Combined Motivation and Parent–Child Interaction Therapy Package", "Chaffin et al.", "2011",
+         "Verenigde Staten", "RCT", 6, "parenting programme", "agency", "Groepsbijeenkomsten georganiseerd door instantie",
+         None, "", None, "12–14 sessies + gericht op zelfmotivatie", "Zorgverleners met kind van 2,5 tot 12 jaar; met kindermishandeling"),
+    38: ("38", "Peer led parenting intervention", "Day et al.", "2012", "Verenigd Koninkrijk", "RCT", 5,
+         "parenting programme", "agency", "Groepsbijeenkomsten georganiseerd door instantie van 7-14 ouders, wijkgericht",
+         8 * WEEK, "Voor acht weken (twee uur per week)", WEEKLY, "twee uur per week",
+         "Zorgverleners met kind van 2 -11 jaar; levend in economisch en sociaal achterstandsgebied"),
+    39: ("39", "Parent-Child Interaction Therapy", "Lanier et al.", "2011", "Verenigde Staten", "quasi-experimental", 1,
+         "parenting programme", "family home", "Huisbezoeken (t.o.v. op kantoor van instantie)", None, "Voor 12 - 14 weken",
+         None, "", "Gezinnen met kind(eren); met emotionele mishandeling/ fysieke mishandeling/ fysieke verwaarlozing"),
+    40: ("40", "Parent–Child Interaction Therapy", "Thomas & Zimmer-Gembeck", "2011", "Australië", "RCT", 3,
+         "parenting programme", "agency", "Oudertraining op kantoor van instantie", None, "", None,
+         "Gemiddeld 11.8 CDI coachingsessies en 5.07 PDI coachingsessies", "Moeders met kind van 2-8 jaar; met kindermishandeling"),
+    41: ("41", "Parent–Child Interaction Therapy", "Thomas & Zimmer-Gembeck", "2012", "Australië", "RCT", 6,
+         "parenting programme", "agency", "Op kantoor van instantie", None, "", None,
+         "In S/PCIT 12 coachingsessies voor iedereen ongeacht bekwaamheid", "Zorgverleners met kinderen; met kindermishandeling"),
+    42: ("42", "Anti-poverty services", "Loman & Siegel", "2012", "Verenigde Staten", "RCT", 3, "basic needs/poverty", "",
+         "", None, "Niet beschikbaar", None, "Huisbezoeken", "Gezinnen; met kindermishandeling; met armoede"),
+    43: ("43", "Better Beginnings, Better Futures Project", "Peters et al.", "2003", "Canada", "quasi-experimental", 0,
+         "school/preschool", "school", "Vanuit school georganiseerd gecombineerd met huisbezoeken en activiteiten in de wijk",
+         None, "Niet beschikbaar", None, "", "Gezinnen met kind van 4 - 8 jaar; levend in achterstandswijk; met armoede"),
+    44: ("44", "Abecedarian Early Childhood Education Project", "Ramey et al.", "2000", "Verenigde Staten", "RCT", 1,
+         "school/preschool", "school", "Vanuit school georganiseerd gecombineerd met huisbezoeken", 60, "Voor 5 jaar", None,
+         "Kleuterschool en/of K–2 Opleidingsondersteuning", "Moeders met baby; met hoog risico"),
+    45: ("45", "APF (Personal and Family Support program)", "Rodrigo et al.", "2006", "Tenerife", "quasi-experimental", 1,
+         "parenting programme", "neighbourhood", "Georganiseerd in centrum in de wijk", None, "", None,
+         "Vijf modules, 21 sessies", "Multiprobleem gezinnen"),
+    46: ("46", "SAFEChildren multiple-family group approach + phonic-based reading tutoring program", "Tolan et al.",
+         "2004", "Verenigde Staten", "RCT", 3, "multiple-family group", "neighbourhood", "Georganiseerd in de wijk",
+         22 * WEEK, "wekelijks ... voor 22 weken", WEEKLY,
+         "Groepsbijeenkomsten met verschillende gezinnen die elkaar wekelijks ontmoeten voor 22 weken, gecombineerd met 30 minuten bijlessen lezen tweemaal per week",
+         "Gezinnen met een kind die naar de eerste klas van de lagere school gaat; binnenstedelijke, verarmde wijken"),
+    47: ("47", "Family Spirit paraprofessional-delivered in-home Intervention", "Walkup et al.", "2009",
+         "Verenigde Staten", "RCT", None, "home visiting", "", "", 9,
+         "gedurende 9 maanden (3 maanden tijdens zwangerschap en 6 maanden na de geboorte)", 25 / 9,
+         "25 bezoeken van 1 uur gedurende 9 maanden",
+         "Alleenstaande Amerikaans-Indiaanse (tiener)moeders van 12-22 jaar, wonend in een reservaat, met een eerste kind"),
+}
+
+FOCUS = {"Gezondheid": "health", "Gedrag": "behaviour", "Onderwijs": "education", "Opleiding": "education",
+         "Economisch": "economic", "Geestelijke gezondheid": "mental health"}
+
+DOMAIN_KEYWORDS = {
+    "family functioning": r"gezinsfunctioneren|gezinscohesie|conflicten in het gezin|gezinsstructuur|partnerrelatie|onenigheid met partner|gezinsrelaties|huiselijke chaos|huishoudelijke chaos",
+    "parenting": r"opvoed|ouderschap|ouderlijk|ouderrol|sensitiviteit|responsiviteit|moeder-kind|moeder–kind|ouder-kind|ouder–kind|hechting|betrokkenheid moeder|bekwaamheid",
+    "parent mental health": r"depressie|stress|psychopathologie|psychische|geestelijke gezondheid|middelengebruik moeder|drugsgebruik|angst|zelfrespect|zelfvertrouwen|stemming van de moeder",
+    "child behaviour": r"gedrag kind|gedragsproblemen|externaliserend|internaliserend|agressie|hyperactiv|antisociaal|sociale vaardigheden|storend gedrag|zelfbeheersing",
+    "maltreatment/neglect": r"mishandel|verwaarlozing|kinderbescherming|meldingen|melding|huiselijk geweld|fysiek geweld|straffen",
+    "child development/health": r"ontwikkeling|gezondheid van het kind|gezondheid kind|vaccinat|verwonding|taal|motorisch|cognitie|cognitieve|leesvaardig|school|ziekenhuis",
+    "service use": r"uithuisplaatsing|pleegzorg|residentiele|residentiële|diensten|voorzieningen|spoedopvang|aantal kinderen in zorg|plaatsingen",
+    "socio-economic": r"inkomen|werkloos|werk\b|uitkering|armoede|huisvesting|financi|opleidingsniveau|tewerkstelling|economisch",
+}
+
+
+def main(seed: str, out: str) -> None:
+    here = Path(__file__).parent
+    blocks = [json.loads(line) for line in subprocess.run(
+        [sys.executable, str(here / "split_bijlage5.py"), seed], check=True, capture_output=True, text=True
+    ).stdout.splitlines()]
+    assert [b["row"] for b in blocks] == [1, 2, 3] + list(range(5, 48)), "unexpected row numbers"
+    fields = ["row", "article_ids", "n_articles", "study_id", "intervention", "authors", "year", "country",
+              "country_text", "design", "quality_score", "intervention_type", "organised_by", "organised_text",
+              "duration_months", "duration_text", "contacts_per_month", "intensity_text", "focus", "population_text",
+              "outcome_domains", "effect_statements", "n_effect_statements", "row_text", "source"]
+    rows = []
+    for b in blocks:
+        r = b["row"]
+        (ids, name, authors, year, ctext, design, score, itype, org, orgt, dur, durt, cpm, intt, pop) = CODED[r]
+        text = b["text"]
+        lines = [ln.strip() for ln in text.split("\n")]
+        assert ctext in text, f"row {r}: country text not found"
+        assert authors.split()[0].replace(".", "") in text.replace(".", ""), f"row {r}: authors not found"
+        if score is not None:
+            assert re.search(rf"(RCT|exp)\s*\n\s*{score}\s*\n", text + "\n") or re.search(rf"\n{score}\s*\n", text), f"row {r}: score"
+        focus = sorted({FOCUS[ln] for ln in lines[:60] if ln in FOCUS},
+                       key=list(FOCUS.values()).index)
+        effects = [ln.replace("\ufffd", "[?]").strip() for ln in lines if "\ufffd" in ln]
+        low = " ".join(effects).lower()
+        domains = [d for d, pat in DOMAIN_KEYWORDS.items() if re.search(pat, low)]
+        first_year = year.split(";")[0]
+        stem = "mcmillan" if authors.startswith("Mc Millan") else re.sub(r"[^a-z]", "", authors.split()[0].lower())
+        sid = stem + first_year + {11: "a", 12: "b", 14: "a", 15: "b"}.get(r, "")
+        rows.append({
+            "row": "3 en 4" if r == 3 else str(r), "article_ids": ids, "n_articles": len(ids.split(";")),
+            "study_id": sid, "intervention": name, "authors": authors, "year": year,
+            "country": COUNTRY[ctext], "country_text": ctext, "design": design,
+            "quality_score": "" if score is None else score, "intervention_type": itype, "organised_by": org,
+            "organised_text": orgt, "duration_months": "" if dur is None else f"{dur:.2f}", "duration_text": durt,
+            "contacts_per_month": "" if cpm is None else f"{cpm:.2f}", "intensity_text": intt,
+            "focus": ";".join(focus), "population_text": pop, "outcome_domains": ";".join(domains),
+            "effect_statements": " | ".join(effects), "n_effect_statements": len(effects),
+            "row_text": re.sub(r"\n\s*\n+", "\n", text).replace("\ufffd", "[?]"),
+            "source": f"Holwerda et al. (2014), Bijlage 5, row {'3 en 4' if r == 3 else r} (seed lines {b['first_line']}-{b['last_line']})",
+        })
+    with open(out, "w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "data/holwerda2014/primary_studies.csv")
