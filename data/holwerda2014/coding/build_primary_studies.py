@@ -15,7 +15,7 @@ What is verbatim and what is coded:
   columns.  Numbers only where the seed states them: weeks and days are converted to
   months (x 7 / 30.4375); "weekly" = 52/12 contacts per month, "every two weeks" = 26/12,
   "monthly" = 1; ranges, "at least", and varying schedules are left empty.
-- ``outcome_domains``: keyword coding (``DOMAIN_KEYWORDS``) of the effect statements only
+- ``outcome_domains``: keyword coding (``evsynth.domains.DOMAIN_KEYWORDS``) of the effect statements only
   (the lines that are certainly outcomes; population descriptions also mention poverty,
   maltreatment etc.).  Rows whose effect statements carry no arrow get no domains.
   Reproducible and listed here; a reviewer may correct it in the CSV.
@@ -27,6 +27,9 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "src"))
+from evsynth.domains import domains_of  # noqa: E402
 
 WEEK = 7 / 30.4375
 WEEKLY, BIWEEKLY, MONTHLY = 52 / 12, 26 / 12, 1.0
@@ -195,16 +198,7 @@ CODED = {
 FOCUS = {"Gezondheid": "health", "Gedrag": "behaviour", "Onderwijs": "education", "Opleiding": "education",
          "Economisch": "economic", "Geestelijke gezondheid": "mental health"}
 
-DOMAIN_KEYWORDS = {
-    "family functioning": r"gezinsfunctioneren|gezinscohesie|conflicten in het gezin|gezinsstructuur|partnerrelatie|onenigheid met partner|gezinsrelaties|huiselijke chaos|huishoudelijke chaos",
-    "parenting": r"opvoed|ouderschap|ouderlijk|ouderrol|sensitiviteit|responsiviteit|moeder-kind|moeder–kind|ouder-kind|ouder–kind|hechting|betrokkenheid moeder|bekwaamheid",
-    "parent mental health": r"depressie|stress|psychopathologie|psychische|geestelijke gezondheid|middelengebruik moeder|drugsgebruik|angst|zelfrespect|zelfvertrouwen|stemming van de moeder",
-    "child behaviour": r"gedrag kind|gedragsproblemen|externaliserend|internaliserend|agressie|hyperactiv|antisociaal|sociale vaardigheden|storend gedrag|zelfbeheersing",
-    "maltreatment/neglect": r"mishandel|verwaarlozing|kinderbescherming|meldingen|melding|huiselijk geweld|fysiek geweld|straffen",
-    "child development/health": r"ontwikkeling|gezondheid van het kind|gezondheid kind|vaccinat|verwonding|taal|motorisch|cognitie|cognitieve|leesvaardig|school|ziekenhuis",
-    "service use": r"uithuisplaatsing|pleegzorg|residentiele|residentiële|diensten|voorzieningen|spoedopvang|aantal kinderen in zorg|plaatsingen",
-    "socio-economic": r"inkomen|werkloos|werk\b|uitkering|armoede|huisvesting|financi|opleidingsniveau|tewerkstelling|economisch",
-}
+# outcome-domain keyword rules: evsynth.domains.DOMAIN_KEYWORDS (one definition for coding and templates)
 
 
 def main(seed: str, out: str) -> None:
@@ -230,8 +224,7 @@ def main(seed: str, out: str) -> None:
         focus = sorted({FOCUS[ln] for ln in lines[:60] if ln in FOCUS},
                        key=list(FOCUS.values()).index)
         effects = [ln.replace("\ufffd", "[?]").strip() for ln in lines if "\ufffd" in ln]
-        low = " ".join(effects).lower()
-        domains = [d for d, pat in DOMAIN_KEYWORDS.items() if re.search(pat, low)]
+        domains = domains_of(" ".join(effects))
         first_year = year.split(";")[0]
         stem = "mcmillan" if authors.startswith("Mc Millan") else re.sub(r"[^a-z]", "", authors.split()[0].lower())
         sid = stem + first_year + {11: "a", 12: "b", 14: "a", 15: "b"}.get(r, "")

@@ -1,0 +1,93 @@
+"""Summaries of the coded study tables for the report: study characteristics, quality
+scores by design, intervention types, outcome domains, the evidence gap map, the flow
+counts and the NJI tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .domains import DOMAINS
+from .io import load_table, write_csv
+from .prisma import load_prisma, prisma_counts
+
+__all__ = ["study_characteristics", "quality_by_design", "intervention_types", "outcome_domains", "evidence_gap",
+           "run_studies"]
+
+
+def study_characteristics(s: pd.DataFrame) -> pd.DataFrame:
+    cols = ["row", "study_id", "authors", "year", "country", "intervention", "intervention_type", "organised_by",
+            "design", "quality_score", "duration_months", "contacts_per_month", "focus", "outcome_domains",
+            "n_effect_statements", "source"]
+    return s[[c for c in cols if c in s.columns]].copy()
+
+
+def quality_by_design(s: pd.DataFrame) -> pd.DataFrame:
+    """Distribution of published quality scores (0-11) per design, with summary rows."""
+    rows = []
+    for design, g in s.groupby("design", sort=True):
+        q = pd.to_numeric(g["quality_score"], errors="coerce")
+        scored = q.dropna()
+        rows.append({"design": design, "n_rows": len(g), "n_articles": int(g["n_articles"].sum()),
+                     "n_scored": int(scored.size), "n_no_score_shown": int(q.isna().sum()),
+                     "mean": float(scored.mean()) if scored.size else np.nan,
+                     "median": float(scored.median()) if scored.size else np.nan,
+                     "min": float(scored.min()) if scored.size else np.nan,
+                     "max": float(scored.max()) if scored.size else np.nan,
+                     **{f"score_{k}": int((scored == k).sum()) for k in range(12)}})
+    return pd.DataFrame(rows)
+
+
+def intervention_types(s: pd.DataFrame) -> pd.DataFrame:
+    t = s.groupby(["intervention_type", "design"]).size().unstack(fill_value=0)
+    t["total"] = t.sum(axis=1)
+    return t.sort_values("total", ascending=False).reset_index()
+
+
+def _split(col: pd.Series) -> pd.Series:
+    return col.fillna("").astype(str).str.split(";").map(lambda x: [v for v in x if v])
+
+
+def outcome_domains(s: pd.DataFrame) -> pd.DataFrame:
+    doms = _split(s["outcome_domains"])
+    rows = []
+    for d in DOMAINS:
+        has = doms.map(lambda x, d=d: d in x)
+        rows.append({"outcome_domain": d, "n_studies": int(has.sum()),
+                     "n_rct": int((has & (s["design"] == "RCT")).sum()),
+                     "n_quasi_experimental": int((has & (s["design"] == "quasi-experimental")).sum())})
+    rows.append({"outcome_domain": "(no arrow-marked effect statement)", "n_studies": int((doms.map(len) == 0).sum()),
+                 "n_rct": int(((doms.map(len) == 0) & (s["design"] == "RCT")).sum()),
+                 "n_quasi_experimental": int(((doms.map(len) == 0) & (s["design"] == "quasi-experimental")).sum())})
+    return pd.DataFrame(rows)
+
+
+def evidence_gap(s: pd.DataFrame) -> pd.DataFrame:
+    """Outcome domain x intervention type: number of studies (rows) and their designs."""
+    doms = _split(s["outcome_domains"])
+    types = sorted(s["intervention_type"].unique())
+    rows = []
+    for d in DOMAINS:
+        for t in types:
+            m = doms.map(lambda x, d=d: d in x) & (s["intervention_type"] == t)
+            rows.append({"outcome_domain": d, "intervention_type": t, "n_studies": int(m.sum()),
+                         "n_rct": int((m & (s["design"] == "RCT")).sum()),
+                         "n_quasi_experimental": int((m & (s["design"] == "quasi-experimental")).sum())})
+    return pd.DataFrame(rows)
+
+
+def run_studies(cfg: dict, outdir: Path) -> None:
+    st = cfg["studies"]
+    s = load_table(st["primary_studies"], "primary_studies")
+    write_csv(outdir / "study_characteristics.csv", study_characteristics(s))
+    write_csv(outdir / "quality_by_design.csv", quality_by_design(s))
+    write_csv(outdir / "intervention_types.csv", intervention_types(s))
+    write_csv(outdir / "outcome_domains.csv", outcome_domains(s))
+    write_csv(outdir / "evidence_gap.csv", evidence_gap(s))
+    write_csv(outdir / "prisma_counts.csv", prisma_counts(load_prisma(st["prisma"])))
+    rv = load_table(st["reviews"], "reviews")
+    write_csv(outdir / "reviews.csv", rv.drop(columns=["row_text"]))
+    write_csv(outdir / "nji_interventions.csv", load_table(st["nji_interventions"], "nji_interventions"))
+    write_csv(outdir / "nji_findings.csv", load_table(st["nji_findings"], "nji_findings"))
