@@ -83,7 +83,7 @@ def cmd_extraction(args) -> int:
 
 
 def cmd_figures(args) -> int:
-    from .plots import run_analysis_figures, run_study_figures
+    from .render import run_analysis_figures, run_study_figures
 
     cfg = _cfg(args)
     if args.analysis == "studies":

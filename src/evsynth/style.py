@@ -1,0 +1,53 @@
+"""One place for the look of every figure: colour-blind-safe palette (Okabe & Ito),
+fonts, sizes and deterministic output settings."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+# Okabe & Ito (2008) palette, safe for the common colour-vision deficiencies
+PALETTE = {
+    "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "grey": "#999999",
+}
+STUDY = PALETTE["blue"]
+POOLED = PALETTE["black"]
+PREDICTION = PALETTE["vermillion"]
+FILLED = PALETTE["grey"]
+JUDGEMENT_COLOURS = {"yes": PALETTE["green"], "no": PALETTE["vermillion"], "unclear": PALETTE["yellow"]}
+SEQUENTIAL = "cividis"  # perceptually uniform and colour-blind safe
+
+FONT_SIZE = 9
+TITLE_SIZE = 11
+ROW_HEIGHT = 0.24  # inches per row of a forest plot
+FIG_WIDTH = 10.0
+DPI = 150
+
+
+def apply() -> None:
+    plt.rcParams.update({
+        "font.family": "DejaVu Sans", "font.size": FONT_SIZE, "axes.titlesize": TITLE_SIZE,
+        "axes.labelsize": FONT_SIZE, "xtick.labelsize": FONT_SIZE - 1, "ytick.labelsize": FONT_SIZE - 1,
+        "axes.spines.top": False, "axes.spines.right": False, "svg.hashsalt": "evsynth",
+        "svg.fonttype": "none", "figure.dpi": DPI, "savefig.dpi": DPI,
+    })
+
+
+def save(fig, path_stem) -> list:
+    """Write ``path_stem``.png and .svg deterministically (no dates, fixed ids)."""
+    from pathlib import Path
+
+    from .io import atomic_path
+
+    stem = Path(path_stem)
+    out = []
+    for ext, meta in ((".png", {"Software": None}), (".svg", {"Date": None, "Creator": None})):
+        target = stem.with_suffix(ext)
+        with atomic_path(target) as tmp:
+            fig.savefig(tmp, format=ext[1:], metadata=meta, bbox_inches="tight")
+        out.append(target)
+    plt.close(fig)
+    return out
