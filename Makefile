@@ -1,0 +1,46 @@
+# evsynth: two commands do all set-up on a fresh machine with Python >= 3.11 and pip.
+#   make report   install into .venv (first time only) and run the whole pipeline
+#   make test     install into .venv (first time only) and run the test suite
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(abspath $(VENV)/bin)
+STAMP := $(VENV)/.installed
+CORES ?= 2
+export PATH := $(BIN):$(PATH)
+
+.PHONY: report test setup dag template validate bench clean
+
+$(STAMP): pyproject.toml
+	@echo "Setting up $(VENV) with $(PYTHON) (first run only)..."
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "evsynth needs Python >= 3.11")'
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+report: $(STAMP)
+	@$(BIN)/evsynth check-config --config config.yaml > /dev/null
+	@$(BIN)/snakemake --cores $(CORES) --quiet rules
+	@echo "Report: $(abspath results/report.html)"
+
+test: $(STAMP)
+	@$(BIN)/python -m pytest
+
+validate: $(STAMP)
+	@$(BIN)/evsynth validate ../shared/golden
+
+template: $(STAMP)
+	@$(BIN)/evsynth template --outdir results/templates
+	@echo "Templates: $(abspath results/templates)"
+
+dag: $(STAMP)
+	@$(BIN)/snakemake --dag | dot -Tsvg > dag.svg && echo "dag.svg"
+
+bench: $(STAMP)
+	@$(BIN)/python bench/bench_engine.py
+
+clean:
+	rm -rf results figures/*/ logs .snakemake
