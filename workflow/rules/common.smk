@@ -15,7 +15,7 @@ except ConfigError as exc:
     sys.exit(1)
 validate(config, "../../src/evsynth/schemas/config.schema.json")
 
-CONFIGFILE = "config.yaml"
+CONFIGFILE = workflow.configfiles[-1] if workflow.configfiles else "config.yaml"
 RES = config["results_dir"]
 FIG = config["figures_dir"]
 LOGS = config.get("logs_dir", "logs")
@@ -39,8 +39,9 @@ FIT_TABLES = ["estimates", "heterogeneity", "moderators", "subgroups", "robust",
               "study_weights", "fit_notes"]
 REPORT_OUTPUTS = [f"{RES}/report.html"] + ([f"{RES}/report.pdf"] if config.get("report", {}).get("pdf", True) else [])
 
-# Run evsynth so that its message shows on the console and lands in the rule's log.
-EVSYNTH = "evsynth --config " + CONFIGFILE
+# The evsynth command of the environment running Snakemake (not whatever is on PATH).
+_exe = Path(sys.executable).parent / "evsynth"
+EVSYNTH = f'"{_exe}"' if _exe.exists() else f'"{sys.executable}" -m evsynth.cli'
 
 
 def fit_outputs(analysis):

@@ -11,5 +11,5 @@ rule diagnose:
     log:
         f"{LOGS}/diagnose/{{analysis}}.log",
     shell:
-        "evsynth diagnose {wildcards.analysis} --config {CONFIGFILE} --effects {input} "
+        "{EVSYNTH} diagnose {wildcards.analysis} --config {CONFIGFILE} --effects {input} "
         "--outdir {output} 2>&1 | tee {log}"

@@ -1,7 +1,6 @@
 rule effects:
     """Effect sizes (and the columns later stages use) for one declared analysis."""
     input:
-        ok=INPUTS_OK,
         data=lambda wc: SPEC[wc.analysis]["dataset"],
     output:
         effects=f"{RES}/{{analysis}}/effects.csv",
@@ -11,13 +10,12 @@ rule effects:
     log:
         f"{LOGS}/effects/{{analysis}}.log",
     shell:
-        "evsynth effects {wildcards.analysis} --config {CONFIGFILE} --out {output.effects} 2>&1 | tee {log}"
+        "{EVSYNTH} effects {wildcards.analysis} --config {CONFIGFILE} --out {output.effects} 2>&1 | tee {log}"
 
 
 rule extraction:
     """The 47 studies: effect sizes computed from reported statistics, coverage, pooling by domain."""
     input:
-        ok=INPUTS_OK,
         effects=EXTRACTION_FILE,
         studies=config["studies"]["primary_studies"],
     output:
@@ -27,4 +25,4 @@ rule extraction:
     log:
         f"{LOGS}/extraction.log",
     shell:
-        "evsynth extraction --config {CONFIGFILE} --outdir {RES}/extraction 2>&1 | tee {log}"
+        "{EVSYNTH} extraction --config {CONFIGFILE} --outdir {RES}/extraction 2>&1 | tee {log}"

@@ -11,7 +11,7 @@ rule figures_analysis:
     log:
         f"{LOGS}/figures/{{analysis}}.log",
     shell:
-        "evsynth figures {wildcards.analysis} --config {CONFIGFILE} --results {RES} --outdir {FIG} 2>&1 | tee {log}"
+        "{EVSYNTH} figures {wildcards.analysis} --config {CONFIGFILE} --results {RES} --outdir {FIG} 2>&1 | tee {log}"
 
 
 rule figures_studies:
@@ -25,4 +25,4 @@ rule figures_studies:
     log:
         f"{LOGS}/figures/studies.log",
     shell:
-        "evsynth figures studies --config {CONFIGFILE} --results {RES} --outdir {FIG} 2>&1 | tee {log}"
+        "{EVSYNTH} figures studies --config {CONFIGFILE} --results {RES} --outdir {FIG} 2>&1 | tee {log}"

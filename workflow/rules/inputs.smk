@@ -1,5 +1,6 @@
 rule check_inputs:
-    """Validate every input table against its schema before anything is computed."""
+    """Validate every input at once and list what was checked (each stage also checks its
+    own inputs before computing, so a bad table stops that stage with the same message)."""
     input:
         CONFIGFILE,
         STUDY_TABLES,
@@ -11,4 +12,4 @@ rule check_inputs:
     log:
         f"{LOGS}/check_inputs.log",
     shell:
-        "evsynth check-inputs --config {CONFIGFILE} --out {output} 2>&1 | tee {log}"
+        "{EVSYNTH} check-inputs --config {CONFIGFILE} --out {output} 2>&1 | tee {log}"

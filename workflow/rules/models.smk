@@ -11,5 +11,5 @@ rule fit:
     log:
         f"{LOGS}/fit/{{analysis}}.log",
     shell:
-        "evsynth fit {wildcards.analysis} --config {CONFIGFILE} --effects {input} "
+        "{EVSYNTH} fit {wildcards.analysis} --config {CONFIGFILE} --effects {input} "
         "--outdir {RES}/{wildcards.analysis} 2>&1 | tee {log}"

@@ -1,20 +1,18 @@
 rule studies:
     """Summaries of the coded study tables: characteristics, designs, flow, evidence gaps."""
     input:
-        ok=INPUTS_OK,
         tables=STUDY_TABLES,
     output:
         STUDY_OUTPUTS,
     log:
         f"{LOGS}/studies.log",
     shell:
-        "evsynth studies --config {CONFIGFILE} --outdir {RES}/studies 2>&1 | tee {log}"
+        "{EVSYNTH} studies --config {CONFIGFILE} --outdir {RES}/studies 2>&1 | tee {log}"
 
 
 rule quality:
     """The 11-item quality form: totals per rater, consensus, agreement and kappa, template."""
     input:
-        ok=INPUTS_OK,
         files=QUALITY_FILES,
         studies=config["studies"]["primary_studies"],
     output:
@@ -24,4 +22,4 @@ rule quality:
     log:
         f"{LOGS}/quality.log",
     shell:
-        "evsynth quality --config {CONFIGFILE} --outdir {RES}/quality 2>&1 | tee {log}"
+        "{EVSYNTH} quality --config {CONFIGFILE} --outdir {RES}/quality 2>&1 | tee {log}"

@@ -1,6 +1,7 @@
 rule report:
     """The report: reads the results tables and figures; computes nothing itself."""
     input:
+        INPUTS_OK,
         [fit_outputs(a) for a in ANALYSES],
         [f"{RES}/{a}/diagnostics" for a in ANALYSES],
         [f"{RES}/{a}/effects.csv" for a in ANALYSES],
@@ -17,4 +18,4 @@ rule report:
     log:
         f"{LOGS}/report.log",
     shell:
-        "evsynth report --config {CONFIGFILE} --results {RES} --figures {FIG} --html {output[0]} {params.pdf} 2>&1 | tee {log}"
+        "{EVSYNTH} report --config {CONFIGFILE} --results {RES} --figures {FIG} --html {output[0]} {params.pdf} 2>&1 | tee {log}"

@@ -1,0 +1,56 @@
+"""Shared fixtures: paths to the repository, ../shared and a clean copy of the project."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+GOLDEN = SHARED / "golden"
+BIN = Path(sys.executable).parent
+
+
+def evsynth_cmd() -> list[str]:
+    exe = BIN / "evsynth"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "evsynth.cli"]
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def golden() -> Path:
+    if not GOLDEN.exists():
+        pytest.skip("../shared/golden is not beside the repository")
+    return GOLDEN
+
+
+def copy_project(dest: Path) -> Path:
+    """A copy of the project's inputs (what a fresh clone has), without outputs."""
+    for name in ("Snakefile", "config.yaml", "workflow", "data"):
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name)
+        else:
+            shutil.copy2(src, dest / name)
+    (dest / "src" / "evsynth" / "schemas").mkdir(parents=True)
+    for p in (ROOT / "src" / "evsynth" / "schemas").glob("*.json"):
+        shutil.copy2(p, dest / "src" / "evsynth" / "schemas" / p.name)
+    return dest
+
+
+def run(cmd, cwd, check=True, env=None):
+    import os
+
+    e = dict(os.environ)
+    e["PATH"] = f"{BIN}:{e.get('PATH', '')}"
+    if env:
+        e.update(env)
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=check, env=e)
