@@ -11,7 +11,7 @@ import pandas as pd
 
 from . import diagnostics as dg
 from .design import Moderator, build_design
-from .effects import MEASURE_INFO, escalc, partial_r_from_t
+from .effects import MEASURE_INFO, check_statistics, escalc, partial_r_from_t
 from .errors import InputError, ModelError
 from .models import confint_tau2, rma, subgroup
 from .multilevel import rma_mv
@@ -45,6 +45,11 @@ def compute_effects(data: pd.DataFrame, spec: dict, where: str) -> pd.DataFrame:
         measure = eff["measure"]
         cols = eff["columns"]
         args = {a: _numeric(data, c, where) for a, c in cols.items()}
+        if measure != "PCOR":
+            try:
+                check_statistics(measure, args, columns=cols, first_row=2)
+            except InputError as exc:
+                raise InputError(f"{where}: {exc}") from None
         if measure == "PCOR":
             yi, vi = partial_r_from_t(args["ti"], args["ni"], args["mi"])
         else:

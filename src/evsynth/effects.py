@@ -22,6 +22,7 @@ __all__ = [
     "MEASURES",
     "EffectSizes",
     "escalc",
+    "check_statistics",
     "hedges_correction",
     "d_from_t",
     "d_from_f",
@@ -125,10 +126,48 @@ def escalc(measure: str, **data) -> EffectSizes:
     if missing:
         raise InputError(f"measure {measure} needs {', '.join(required)}; missing: {', '.join(missing)}")
     a = {name: _arr(data[name], name) for name in required}
+    check_statistics(measure, a)
     fn = _DISPATCH[measure]
     yi, vi, corrected = fn(**a)
     return EffectSizes(yi=np.asarray(yi, float), vi=np.asarray(vi, float), measure=measure,
                        corrected=np.asarray(corrected, bool))
+
+
+def check_statistics(measure: str, a: dict, columns: dict | None = None, first_row: int = 1) -> None:
+    """Reject values outside what the statistic can take.  Rows are numbered from
+    ``first_row`` (2 for a spreadsheet with a header); ``columns`` maps escalc argument
+    names to the user's column names for the message."""
+    cols = columns or {}
+
+    def _bad_rows(mask) -> str:
+        idx = np.flatnonzero(mask)
+        more = f" and {idx.size - 10} more" if idx.size > 10 else ""
+        return ", ".join(str(i + first_row) for i in idx[:10]) + more
+
+    def nm(n):
+        return f"column '{cols[n]}' ({n})" if n in cols else n
+
+    problems = []
+    for name, x in a.items():
+        fin = np.isfinite(x)
+        if name in ("ai", "bi", "ci", "di", "xi") and np.any(fin & (x < 0)):
+            problems.append(f"{nm(name)}: a count must be >= 0; negative in row(s) {_bad_rows(fin & (x < 0))}")
+        if name in ("n1i", "n2i", "ni") and np.any(fin & (x <= 0)):
+            problems.append(f"{nm(name)}: a sample size must be > 0; found {x[fin & (x <= 0)][0]:g} in row(s) "
+                            f"{_bad_rows(fin & (x <= 0))}")
+        if name in ("sd1i", "sd2i") and np.any(fin & (x < 0)):
+            problems.append(f"{nm(name)}: a standard deviation must be >= 0; negative in row(s) {_bad_rows(fin & (x < 0))}")
+        if name == "ri" and np.any(fin & ((x <= -1) | (x >= 1))):
+            m = fin & ((x <= -1) | (x >= 1))
+            problems.append(f"{nm('ri')}: a correlation must lie strictly between -1 and 1; found {x[m][0]:g} in row(s) "
+                            f"{_bad_rows(m)}")
+    if "xi" in a and "ni" in a:
+        m = np.isfinite(a["xi"]) & np.isfinite(a["ni"]) & (a["xi"] > a["ni"])
+        if np.any(m):
+            problems.append(f"{nm('xi')} (events) exceeds {nm('ni')} (total): the proportion would be above 1 in "
+                            f"row(s) {_bad_rows(m)}")
+    if problems:
+        raise InputError(f"measure {measure}: " + "; ".join(problems))
 
 
 def _table(ai, bi, ci, di, correct: bool):

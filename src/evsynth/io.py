@@ -147,7 +147,7 @@ def check_table(table: Table, schema: dict) -> tuple[pd.DataFrame, list[str]]:
     for c in required:
         if c not in cols:
             hint = ""
-            if len(cols) == 1 and (";" in cols[0] or "," in cols[0] or "\t" in cols[0]):
+            if len(cols) == 1 and any(ch in cols[0] for ch in ";,\t|"):
                 hint = " (the header was read as a single column: check the delimiter)"
             problems.append(f"{path}: row 1: required column '{c}' is missing{hint}")
     if schema.get("additionalProperties") is False:
