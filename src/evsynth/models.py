@@ -145,6 +145,7 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None)
         tau2 = max(0.0, tau2_he)
         it = 0
         converged = False
+        prev_adj = 0.0
         while it < maxiter:
             it += 1
             f = wls(y, X, 1 / (v + tau2))
@@ -160,6 +161,16 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None)
                 adj = 0.0
             while tau2 + adj < 0:
                 adj /= 2
+            if method != "EB" and adj * prev_adj < 0:
+                # the step changed sign: accept it only if the likelihood does not drop (step
+                # halving), so that scoring cannot oscillate; where metafor's plain scoring
+                # converges the likelihood rises and the path is the same
+                ll0 = _loglik(y, v, X, tau2, method)
+                for _h in range(50):
+                    if _loglik(y, v, X, tau2 + adj, method) >= ll0 - 1e-12 * abs(ll0):
+                        break
+                    adj /= 2
+            prev_adj = adj
             new = tau2 + adj
             change = abs(new - tau2)
             tau2 = new
@@ -417,6 +428,9 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
     if test == "knha":
         rss = f.rss
         s2w = rss / (k - p) if rss > np.finfo(float).eps else 0.0
+        if s2w == 0.0:
+            raise ModelError("the Knapp-Hartung adjustment is undefined here: the effects fit the model exactly "
+                             "(weighted residual sum of squares 0, e.g. all effects identical); use test 'z'")
         vb = s2w * vb
     se = np.sqrt(np.diag(vb))
     stat = f.beta / se
@@ -424,7 +438,10 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
     if btt is None:
         btt = list(range(1, p)) if (p > 1 and intercept) else list(range(p))
     bt = np.asarray(btt)
-    QM = float(f.beta[bt] @ np.linalg.solve(vb[np.ix_(bt, bt)], f.beta[bt]))
+    try:
+        QM = float(f.beta[bt] @ np.linalg.solve(vb[np.ix_(bt, bt)], f.beta[bt]))
+    except np.linalg.LinAlgError:
+        raise ModelError("the omnibus test cannot be computed: the coefficient covariance matrix is singular") from None
     m = len(btt)
     if test == "knha":
         df = k - p
