@@ -1,0 +1,151 @@
+"""The whole pipeline from a clean copy: outputs, byte-identical reruns, incremental
+reruns, the report's numbers against the results tables, escaping, and the notebooks."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from nbclient import NotebookClient
+
+from conftest import BIN, ROOT, copy_project, run
+
+SNAKEMAKE = str(BIN / "snakemake")
+MALICIOUS = "<script>alert('x')</script> Families First"
+
+
+def _snakemake(project: Path, *args, check=True):
+    return run([SNAKEMAKE, "--cores", "2", *args], cwd=project, check=check)
+
+
+def _digest(project: Path) -> dict[str, str]:
+    out = {}
+    for sub in ("results", "figures"):
+        for p in sorted((project / sub).rglob("*")):
+            if p.is_file():
+                out[str(p.relative_to(project))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    project = copy_project(tmp_path_factory.mktemp("run1"))
+    # a data string that must come out escaped in the report
+    nji = project / "data/nji2020/interventions.csv"
+    nji.write_text(nji.read_text(encoding="utf-8").replace("Families First,IPT,yes", f'"{MALICIOUS}",IPT,yes', 1),
+                   encoding="utf-8")
+    _snakemake(project, "--quiet", "all")
+    return project
+
+
+def test_pipeline_outputs(first_run):
+    res, fig = first_run / "results", first_run / "figures"
+    assert (res / "report.html").stat().st_size > 10_000 and (res / "report.pdf").stat().st_size > 10_000
+    assert (res / "report.pdf").read_bytes().startswith(b"%PDF")
+    for a in ("barlow2014", "fukkinklont2007", "landenberger2005", "assink2016", "aloe2013"):
+        for t in ("estimates", "heterogeneity", "moderators", "subgroups", "robust", "sensitivity"):
+            assert (res / a / f"{t}.csv").exists()
+        assert (fig / a / "forest.png").stat().st_size > 1000 and (fig / a / "forest.svg").stat().st_size > 1000
+    for f in ("rob_traffic_light", "rob_summary", "quality_by_design", "prisma_flow", "evidence_gap_map"):
+        for ext in ("png", "svg"):
+            assert (fig / "studies" / f"{f}.{ext}").stat().st_size > 1000
+    for f in ("funnel", "bubble_sessions", "bubble_hrs_week", "bubble_hrs_total", "bubble_length", "forest_by_group"):
+        assert (fig / "landenberger2005" / f"{f}.png").stat().st_size > 1000
+    assert (fig / "barlow2014" / "funnel.png").exists()
+    assert len(list((first_run / "logs").rglob("*.log"))) >= 20
+
+
+def test_rerun_does_nothing(first_run):
+    out = _snakemake(first_run, "-n")
+    assert "Nothing to be done" in out.stdout + out.stderr
+
+
+def test_second_clean_run_is_byte_identical(first_run, tmp_path_factory):
+    second = copy_project(tmp_path_factory.mktemp("run2"))
+    shutil.copy2(first_run / "data/nji2020/interventions.csv", second / "data/nji2020/interventions.csv")
+    _snakemake(second, "--quiet", "all")
+    a, b = _digest(first_run), _digest(second)
+    assert a.keys() == b.keys()
+    differ = [k for k in a if a[k] != b[k]]
+    assert differ == []
+
+
+def test_report_numbers_match_tables(first_run):
+    res = first_run / "results"
+    text = (res / "report.html").read_text(encoding="utf-8")
+    spans = re.findall(r'<span class="num" data-src="([^"]+)" data-digits="(\d+)">([^<]*)</span>', text)
+    assert len(spans) > 100
+    tables: dict[str, pd.DataFrame] = {}
+    for src, _digits, shown in spans:
+        table, col, row = json.loads(html.unescape(src))
+        t = tables.setdefault(table, pd.read_csv(res / table))
+        value = t[col].iloc[row]
+        shown = html.unescape(shown)
+        if shown == "–":
+            assert pd.isna(value)
+        elif shown == "< 0.001":
+            assert value < 0.001
+        else:
+            body = shown.rstrip("%")
+            decimals = len(body.split(".")[1]) if "." in body else 0
+            assert float(body) == pytest.approx(float(value), abs=0.5 * 10**-decimals + 1e-9), (table, col, row)
+    # key numbers appear with the values of their tables
+    h = pd.read_csv(res / "barlow2014" / "heterogeneity.csv").iloc[0]
+    assert f"{h['estimate']:.2f}" in text and f"{h['ci_lb']:.2f}" in text
+
+
+def test_report_escapes_data_strings(first_run):
+    text = (first_run / "results" / "report.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in text
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Families First" in text
+
+
+def test_report_states_extraction_coverage(first_run):
+    text = (first_run / "results" / "report.html").read_text(encoding="utf-8")
+    assert "Effect sizes have been extracted for 0 of 46 study rows" in text
+    assert "no effect sizes have been extracted yet; nothing is pooled" in text
+
+
+def test_adding_an_extraction_row_reruns_only_what_depends_on_it(first_run):
+    project = first_run
+    before = _digest(project)
+    eff = project / "data/effects/holwerda2014_effects.csv"
+    header = eff.read_text().strip().split(",")
+    row = {c: "" for c in header}
+    row.update({"effect_id": "caldera2007_1", "study_id": "caldera2007", "outcome": "Opvoedingsstress",
+                "outcome_domain": "parent mental health", "higher_is_better": "no", "m1": "20.1", "sd1": "6.0",
+                "n1": "150", "m2": "22.3", "sd2": "6.5", "n2": "145", "source_page": "test row", "coder": "pytest"})
+    with open(eff, "a", encoding="utf-8") as fh:
+        fh.write(",".join(row[c] for c in header) + "\n")
+    plan = _snakemake(project, "-n")
+    jobs = set(re.findall(r"^rule (\w+):", plan.stdout, flags=re.M))
+    assert {"extraction", "report"} <= jobs
+    assert not jobs & {"effects", "fit", "diagnose", "figures_analysis"}
+    _snakemake(project, "--quiet", "all")
+    after = _digest(project)
+    changed = {k for k in after if before.get(k) != after[k]}
+    assert any(k.startswith("results/extraction/") for k in changed)
+    assert not any(k.startswith(("results/barlow2014", "results/landenberger2005", "figures/barlow2014")) for k in changed)
+    text = (project / "results" / "report.html").read_text(encoding="utf-8")
+    assert "caldera2007_1" in text and "Effect sizes have been extracted for 1 of 46 study rows" in text
+    comp = pd.read_csv(project / "results/extraction/effects_computed.csv")
+    assert comp["yi"].iloc[0] > 0  # lower stress is better: flipped to positive = improvement
+
+
+@pytest.mark.parametrize("name", ["01_explore_results.ipynb", "02_estimators.ipynb", "03_moderators.ipynb"])
+def test_notebooks_run_top_to_bottom(name, first_run, tmp_path):
+    nbdir = first_run / "notebooks"
+    nbdir.mkdir(exist_ok=True)
+    shutil.copy2(ROOT / "notebooks" / name, nbdir / name)
+    nb = nbformat.read(nbdir / name, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(nbdir)}}).execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors == []
+    assert "from evsynth" in "".join(c.source for c in nb.cells)
