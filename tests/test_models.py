@@ -102,7 +102,23 @@ def test_singular_design():
 
 def test_non_convergence_names_iterations(barlow):
     with pytest.raises(ConvergenceError, match="1 iterations"):
-        rma(*barlow, method="REML", control={"maxiter": 1, "threshold": 1e-30})
+        rma(*barlow, method="REML", control={"maxiter": 1, "threshold": 1e-30, "fallback": False})
+
+
+def test_oscillating_scoring_falls_back_to_the_score_root():
+    # plain Fisher scoring oscillates on this table (seen by hypothesis); the fallback
+    # solves the REML score equation, which a bounded optimiser confirms
+    from scipy import optimize
+
+    from evsynth.models import _loglik
+
+    y = np.r_[np.zeros(21), 1.0]
+    v = np.r_[np.ones(21), 0.125]
+    f = rma(y, v, method="REML", control={"threshold": 1e-12, "maxiter": 1000})
+    X = np.ones((22, 1))
+    opt = optimize.minimize_scalar(lambda t: -_loglik(y, v, X, t, "REML"), bounds=(0, 5), method="bounded",
+                                   options={"xatol": 1e-12})
+    assert f.tau2 == pytest.approx(opt.x, abs=1e-6)
 
 
 def test_unknown_estimator_and_test():

@@ -56,18 +56,34 @@ class WLS:
     def Py(self) -> np.ndarray:
         return self.a * self.resid
 
+    @property
+    def intercept_only(self) -> bool:
+        return self.X.shape[1] == 1 and bool(np.all(self.X == 1.0))
+
     def lev(self) -> np.ndarray:
         """x_i' M x_i for every row."""
-        return np.einsum("ij,jk,ik->i", self.X, self.M, self.X)
+        return np.einsum("ij,ij->i", self.X @ self.M, self.X)
 
     def tr_P(self, d: np.ndarray | None = None) -> float:
         """tr(P D) for diagonal D (identity when ``d`` is None)."""
-        d = np.ones_like(self.a) if d is None else d
-        C = (self.X * (self.a**2 * d)[:, None]).T @ self.X
-        return float(np.sum(self.a * d) - np.sum(self.M * C))
+        a = self.a
+        if self.intercept_only:  # P = A - a a' / sum(a): every trace is a few sums
+            ad = a if d is None else a * d
+            return float(np.sum(ad) - np.dot(a, ad) / np.sum(a))
+        d = np.ones_like(a) if d is None else d
+        C = (self.X * (a**2 * d)[:, None]).T @ self.X
+        return float(np.sum(a * d) - np.sum(self.M * C))
 
     def tr_PDPE(self, d: np.ndarray | None = None, e: np.ndarray | None = None) -> float:
         """tr(P D P E) for diagonal D and E."""
+        if self.intercept_only:
+            a = self.a
+            m = 1.0 / np.sum(a)
+            a2 = a * a
+            a2d = a2 if d is None else a2 * d
+            a2e = a2 if e is None else a2 * e
+            de = a2d if e is None else a2d * e
+            return float(np.sum(de) - 2 * m * np.dot(a, de) + m * m * np.sum(a2d) * np.sum(a2e))
         one = np.ones_like(self.a)
         d = one if d is None else d
         e = one if e is None else e
@@ -82,6 +98,12 @@ class WLS:
 
 
 def wls(y: np.ndarray, X: np.ndarray, a: np.ndarray) -> WLS:
+    if X.shape[1] == 1 and X[0, 0] == 1.0 and X[-1, 0] == 1.0 and np.all(X == 1.0):
+        sa = float(np.sum(a))
+        if not sa > 0:
+            raise ModelError("the weights sum to zero: the model cannot be fitted")
+        b = float(np.dot(a, y)) / sa
+        return WLS(a=a, X=X, y=y, M=np.array([[1.0 / sa]]), beta=np.array([b]), resid=y - b)
     XtA = X.T * a
     M = inv_pd(XtA @ X)
     beta = M @ (XtA @ y)

@@ -75,7 +75,8 @@ def _q_gen(tau2: float, y, v, X) -> float:
     return wls(y, X, 1 / (v + tau2)).rss
 
 
-DEFAULT_CONTROL = {"threshold": 1e-5, "tol": np.finfo(float).eps ** 0.25, "maxiter": 100, "tau2_max": 100.0}
+DEFAULT_CONTROL = {"threshold": 1e-5, "tol": np.finfo(float).eps ** 0.25, "maxiter": 100, "tau2_max": 100.0,
+                   "fallback": True}
 
 
 def _control(control: dict | None) -> dict:
@@ -177,6 +178,10 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None)
             if change < threshold:
                 converged = True
                 break
+        if not converged and method != "EB" and con["fallback"]:
+            root = _score_root(y, v, X, method)
+            if root is not None:
+                tau2, converged = root, True
         if not converged:
             raise ConvergenceError(
                 f"{method}: Fisher scoring did not converge in {maxiter} iterations (last tau^2 = {tau2:.6g}); "
@@ -196,6 +201,30 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None)
             se = np.sqrt(2 * k**2 / (k - p) / np.sum(f.a) ** 2)
         return Tau2Fit(float(tau2), float(se), it)
     raise InputError(f"unknown tau^2 estimator '{method}'; allowed: {', '.join(METHODS)}")
+
+
+def _score(y, v, X, tau2: float, method: str) -> float:
+    """Derivative of the (RE)ML log-likelihood in tau^2, times 2."""
+    f = wls(y, X, 1 / (v + tau2))
+    if method == "ML":
+        return float(np.sum(f.Py**2) - np.sum(f.a))
+    return float(np.sum(f.Py**2) - f.tr_P())
+
+
+def _score_root(y, v, X, method: str):
+    """Safeguard when Fisher scoring does not converge: the stationary point of the
+    likelihood by bracketing the score (boundary 0 when the score is negative there)."""
+    s0 = _score(y, v, X, 0.0, method)
+    if s0 <= 0:
+        return 0.0
+    hi = max(1.0, 10 * float(np.var(y)))
+    for _ in range(60):
+        if _score(y, v, X, hi, method) < 0:
+            break
+        hi *= 4
+    else:
+        return None
+    return float(r_uniroot(lambda t: _score(y, v, X, t, method), 0.0, hi, tol=1e-13, maxiter=1000))
 
 
 def _loglik(y, v, X, tau2: float, method: str) -> float:
