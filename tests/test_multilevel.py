@@ -14,7 +14,6 @@ from conftest import GOLDEN
 
 def dense_reml(y, v, X, groups):
     """REML by brute force: dense V, log-likelihood maximised by L-BFGS-B (test only)."""
-    k = y.size
     Z = []
     for l in range(len(groups)):
         key = pd.MultiIndex.from_arrays([np.asarray(g) for g in groups[: l + 1]])

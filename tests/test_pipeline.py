@@ -139,6 +139,32 @@ def test_adding_an_extraction_row_reruns_only_what_depends_on_it(first_run):
     assert comp["yi"].iloc[0] > 0  # lower stress is better: flipped to positive = improvement
 
 
+def test_shipped_analyses_reproduce_overlapping_golden_cases(first_run):
+    """barlow2014 (REML; the pipeline flips the sign so that positive = improvement) and
+    fukkinklont2007 (three-level REML, CR2) overlap with ../shared/golden cases."""
+    res = first_run / "results"
+    g = {p.stem: json.loads(p.read_text()) for p in (ROOT.parent / "shared/golden/cases").glob("*.json")}
+    want = g["barlow2014.REML.z"]["expected"]
+    h = pd.read_csv(res / "barlow2014/heterogeneity.csv").iloc[0]
+    assert h["estimate"] == pytest.approx(-want["beta"], rel=1e-4)
+    assert h["tau2"] == pytest.approx(want["tau2"], rel=1e-4)
+    assert h["I2"] == pytest.approx(want["I2"], rel=1e-4) and h["QE"] == pytest.approx(want["QE"], rel=1e-4)
+    ci = pd.read_csv(res / "barlow2014/diagnostics/confint.csv").set_index("parameter")
+    cw = g["barlow2014.confint"]["expected"]
+    assert (ci.loc["tau2", "ci_lb"], ci.loc["tau2", "ci_ub"]) == pytest.approx((cw["tau2_ci_lb"], cw["tau2_ci_ub"]), rel=1e-4)
+    fk = pd.read_csv(res / "fukkinklont2007/heterogeneity.csv").iloc[0]
+    fw = g["fukkinklont2007.mv.REML"]["expected"]
+    assert fk["estimate"] == pytest.approx(fw["beta"], rel=1e-4)
+    assert (fk["sigma2_1"], fk["sigma2_2"]) == pytest.approx(tuple(fw["sigma2"]), rel=1e-4)
+    rb = pd.read_csv(res / "fukkinklont2007/robust.csv").iloc[0]
+    rw = g["fukkinklont2007.robust.mv"]["expected"]
+    assert (rb["se"], rb["df"], rb["pval"]) == pytest.approx((rw["se"], rw["df"], rw["pval"]), rel=1e-4)
+    sup = pd.read_csv(res / "fukkinklont2007/moderators.csv")
+    sup = sup[(sup["model"] == "Supervision") & (sup["term"] == "Supervision[yes]")].iloc[0]
+    sw = g["fukkinklont2007.mv.REML.t.supervision"]["expected"]
+    assert (sup["estimate"], sup["se"], sup["pval"]) == pytest.approx((sw["beta"][1], sw["se"][1], sw["pval"][1]), rel=1e-4)
+
+
 @pytest.mark.parametrize("name", ["01_explore_results.ipynb", "02_estimators.ipynb", "03_moderators.ipynb"])
 def test_notebooks_run_top_to_bottom(name, first_run, tmp_path):
     nbdir = first_run / "notebooks"

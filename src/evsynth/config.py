@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import json
 from importlib import resources
-from pathlib import Path
-
 import jsonschema
-import yaml
 
 from .errors import ConfigError
+from .io import read_yaml
 
 __all__ = ["load_config", "validate_config", "config_schema", "analysis_by_id"]
 
@@ -93,20 +91,7 @@ def _semantic(cfg: dict, source: str) -> list[str]:
 
 def load_config(path) -> dict:
     """Read ``config.yaml`` (safe YAML) and validate it."""
-    p = Path(path)
-    if not p.exists():
-        raise ConfigError(f"{p}: configuration file not found")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{p}: not UTF-8 text") from None
-    try:
-        cfg = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise ConfigError(f"{p}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
-    return validate_config(cfg, source=str(p))
+    return validate_config(read_yaml(path, error=ConfigError), source=str(path))
 
 
 def analysis_by_id(cfg: dict, analysis_id: str) -> dict:

@@ -18,8 +18,17 @@ from .io import TableProblems, load_table, write_csv
 from .models import rma
 from .multilevel import rma_mv
 
-__all__ = ["DIRECTION_RULE", "convert_row", "compute_extracted", "coverage", "pool_by_domain",
-           "extraction_template", "run_extraction", "write_templates"]
+__all__ = ["DIRECTION_RULE", "STUDY_MODERATORS", "convert_row", "compute_extracted", "coverage", "pool_by_domain",
+           "moderators_by_domain", "extraction_template", "run_extraction", "write_templates"]
+
+# study-level moderators named in the seeds, as coded in the study table
+STUDY_MODERATORS = [
+    {"column": "quality_score", "type": "numeric", "label": "quality score (0-11)"},
+    {"column": "design", "type": "categorical", "levels": ["RCT", "quasi-experimental"], "label": "design"},
+    {"column": "duration_months", "type": "numeric", "label": "duration (months)"},
+    {"column": "contacts_per_week", "type": "numeric", "label": "intensity (contacts per week)"},
+    {"column": "caseload", "type": "numeric", "label": "caseload"},
+]
 
 DIRECTION_RULE = ("Every effect is expressed so that a positive value means improvement for the family: where the "
                   "extraction row says a higher score is not better (higher_is_better = no), the effect is multiplied "
@@ -114,6 +123,66 @@ def coverage(studies: pd.DataFrame, computed: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _fit_domain(g: pd.DataFrame, method: str, test: str, level: float, mods=None):
+    from .design import build_design
+
+    X = build_design(g, mods, where="extracted effects")[0] if mods else None
+    if g["study_id"].nunique() < len(g):
+        return rma_mv(g["yi"], g["vi"], [g["study_id"].to_numpy(), g["effect_id"].to_numpy()], X,
+                      test="t" if test == "knha" else "z", level=level, group_names=["study", "effect"])
+    return rma(g["yi"], g["vi"], X, method=method, test=test, level=level)
+
+
+def moderators_by_domain(computed: pd.DataFrame, studies: pd.DataFrame, method: str, test: str, min_k: int,
+                         level: float, min_score: int) -> pd.DataFrame:
+    """Per outcome domain: a meta-regression on each study-level moderator of the seeds
+    (quality, design, duration, intensity, caseload) where the coded table states it, and
+    the quality sensitivity filter (studies scoring below ``min_score`` excluded)."""
+    cols = ["outcome_domain", "analysis", "term", "k_studies", "estimate", "se", "ci_lb", "ci_ub", "pval", "QM",
+            "QMp", "note"]
+    if computed.empty:
+        return pd.DataFrame([{"outcome_domain": "(all)", "analysis": "moderators and quality filter",
+                              "note": "no effect sizes have been extracted yet"}], columns=cols)
+    keep = [m["column"] for m in STUDY_MODERATORS if m["column"] in studies.columns]
+    data = computed.merge(studies[["study_id"] + keep], on="study_id", how="left")
+    rows = []
+    for dom, g in data.groupby("outcome_domain", sort=True):
+        for m in STUDY_MODERATORS:
+            col = m["column"]
+            base = {"outcome_domain": dom, "analysis": f"moderator: {m['label']}"}
+            if col not in g.columns:
+                rows.append({**base, "note": "not coded (the sources do not state it)"})
+                continue
+            sub = g[g[col].notna()].reset_index(drop=True)
+            ks = sub["study_id"].nunique()
+            if ks < max(min_k, 3):
+                rows.append({**base, "k_studies": ks, "note": f"{ks} studies with a value: too few for a meta-regression"})
+                continue
+            try:
+                f = _fit_domain(sub, method, test, level, mods=[{k: v for k, v in m.items() if k != "label"}])
+            except (ModelError, InputError) as exc:
+                rows.append({**base, "k_studies": ks, "note": f"not estimated: {exc}"})
+                continue
+            for j, term in enumerate(f.coef_names):
+                rows.append({**base, "term": term, "k_studies": ks, "estimate": f.beta[j], "se": f.se[j],
+                             "ci_lb": f.ci_lb[j], "ci_ub": f.ci_ub[j], "pval": f.pval[j], "QM": f.QM, "QMp": f.QMp,
+                             "note": ""})
+        sub = g[pd.to_numeric(g.get("quality_score"), errors="coerce") >= min_score].reset_index(drop=True)
+        base = {"outcome_domain": dom, "analysis": f"quality filter: score >= {min_score}"}
+        ks = sub["study_id"].nunique()
+        if ks < min_k:
+            rows.append({**base, "k_studies": ks, "note": f"{ks} studies pass the filter: fewer than {min_k}"})
+            continue
+        try:
+            f = _fit_domain(sub, method, test, level)
+            rows.append({**base, "term": "intrcpt", "k_studies": ks, "estimate": f.estimate, "se": float(f.se[0]),
+                         "ci_lb": float(f.ci_lb[0]), "ci_ub": float(f.ci_ub[0]), "pval": float(f.pval[0]),
+                         "note": ""})
+        except (ModelError, InputError) as exc:
+            rows.append({**base, "k_studies": ks, "note": f"not estimated: {exc}"})
+    return pd.DataFrame(rows, columns=cols)
+
+
 def pool_by_domain(computed: pd.DataFrame, method: str, test: str, min_k: int, level: float) -> pd.DataFrame:
     """A random-effects model per outcome domain (three-level, effects within studies,
     where a study contributes several effects)."""
@@ -178,6 +247,9 @@ def run_extraction(cfg: dict, outdir: Path) -> None:
     write_csv(outdir / "coverage.csv", coverage(studies, computed))
     write_csv(outdir / "pooled_by_domain.csv", pool_by_domain(computed, x["method"], x["test"], int(x["min_k"]),
                                                              float(cfg["level"])))
+    write_csv(outdir / "moderators_by_domain.csv",
+              moderators_by_domain(computed, studies, x["method"], x["test"], int(x["min_k"]), float(cfg["level"]),
+                                   int(cfg["quality"]["min_score"])))
     write_csv(outdir / "extraction_template.csv", extraction_template(studies, list(eff.columns)))
 
 

@@ -10,7 +10,9 @@ import csv
 import io as _io
 import json
 import os
+import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -24,7 +26,7 @@ from .errors import InputError
 
 __all__ = [
     "Table", "read_table", "check_table", "load_table", "table_schema", "read_yaml",
-    "write_csv", "write_text", "write_bytes", "atomic_path", "TableProblems",
+    "write_csv", "write_text", "write_bytes", "atomic_path", "atomic_folder", "TableProblems",
 ]
 
 MAX_LISTED = 50
@@ -250,18 +252,19 @@ def load_table(path, schema_name: str, sheet: str | None = None) -> pd.DataFrame
     return df
 
 
-def read_yaml(path) -> object:
+def read_yaml(path, error: type = InputError) -> object:
+    """Safe YAML (no Python objects); problems raise ``error`` naming the line."""
     p = Path(path)
     if not p.exists():
-        raise InputError(f"{p}: file not found")
+        raise error(f"{p}: file not found")
     try:
         return yaml.safe_load(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise InputError(f"{p}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        raise error(f"{p}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
     except UnicodeDecodeError:
-        raise InputError(f"{p}: not UTF-8 text") from None
+        raise error(f"{p}: not UTF-8 text") from None
 
 
 # ------------------------------------------------------------------------------ atomic writes
@@ -289,6 +292,23 @@ class atomic_path:
         else:
             self.tmp.unlink(missing_ok=True)
         return False
+
+
+@contextmanager
+def atomic_folder(target):
+    """Yield a temporary folder beside ``target``; on success it replaces ``target`` as a
+    whole, on failure it is removed and ``target`` is left as it was."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        yield tmp
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def write_text(path, text: str) -> None:

@@ -70,8 +70,48 @@ class Tau2Fit:
     iterations: int = 0
 
 
+def _is_intercept_only(X) -> bool:
+    return X.shape[1] == 1 and bool(np.all(X == 1.0))
+
+
+class _Sums:
+    """Intercept-only models: with w = 1/(v + tau2), every quantity the estimators need is
+    a handful of weighted sums.  The weights go into reused buffers (allocating a fresh
+    k-vector per evaluation costs more than the arithmetic)."""
+
+    def __init__(self, y, v):
+        self.y, self.v, self.y2 = y, v, y * y
+        self.w = np.empty_like(v)
+        self.w2 = np.empty_like(v)
+
+    def at(self, tau2: float):
+        w = np.add(self.v, tau2, out=self.w)
+        np.reciprocal(w, out=w)
+        return w, w.sum(), w @ self.y, w @ self.y2
+
+    def q(self, tau2: float) -> float:
+        _, sw, swy, swy2 = self.at(tau2)
+        return float(max(swy2 - swy * swy / sw, 0.0))
+
+    def scoring(self, tau2: float, method: str) -> float:
+        """The Fisher-scoring step for ML or REML at tau2."""
+        w, sw, swy, swy2 = self.at(tau2)
+        b = swy / sw
+        w2 = np.multiply(w, w, out=self.w2)
+        sw2, sw2y, sw2y2 = w2.sum(), w2 @ self.y, w2 @ self.y2
+        ypp = sw2y2 - 2 * b * sw2y + b * b * sw2  # y'PPy = sum w^2 r^2
+        if method == "ML":
+            return float((ypp - sw) / sw2)
+        sw3 = w2 @ w
+        trP = sw - sw2 / sw
+        trPP = sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2
+        return float((ypp - trP) / trPP)
+
+
 def _q_gen(tau2: float, y, v, X) -> float:
     """Generalised Q statistic sum w r^2 with w = 1/(v + tau2)."""
+    if _is_intercept_only(X):
+        return _Sums(y, v).q(tau2)
     return wls(y, X, 1 / (v + tau2)).rss
 
 
@@ -101,7 +141,8 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None)
     k, p = X.shape
     if method in ("EE", "FE"):
         return Tau2Fit(0.0, None)
-    fe = wls(y, X, 1 / v)
+    if method in ("DL", "HS", "PM"):
+        fe = wls(y, X, 1 / v)
     if method == "DL":
         trP = fe.tr_P()
         tau2 = max(0.0, (fe.rss - (k - p)) / trP)
@@ -138,7 +179,8 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None)
                 hi *= 10
                 if hi > 1e12:
                     raise ConvergenceError("PM: no tau^2 below 1e12 solves Q(tau^2) = k - p")
-            tau2 = r_uniroot(lambda t: _q_gen(t, y, v, X) - target, 0.0, hi, tol=con["tol"], maxiter=maxiter)
+            qf = _Sums(y, v).q if _is_intercept_only(X) else (lambda t: _q_gen(t, y, v, X))
+            tau2 = r_uniroot(lambda t: qf(t) - target, 0.0, hi, tol=con["tol"], maxiter=maxiter)
         w = 1 / (v + tau2)
         se = np.sqrt(2 * k**2 / (k - p) / np.sum(w) ** 2)
         return Tau2Fit(float(max(tau2, 0.0)), float(se))
@@ -147,17 +189,21 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None)
         it = 0
         converged = False
         prev_adj = 0.0
+        sums = _Sums(y, v) if _is_intercept_only(X) else None
         while it < maxiter:
             it += 1
-            f = wls(y, X, 1 / (v + tau2))
-            Py = f.Py
-            w = f.a
-            if method == "ML":
-                adj = (np.sum(Py**2) - np.sum(w)) / np.sum(w**2)
-            elif method == "REML":
-                adj = (np.sum(Py**2) - f.tr_P()) / f.tr_PDPE()
-            else:  # EB (Morris, 1983), as metafor
-                adj = (f.rss * k / (k - p) - k) / np.sum(w)
+            if sums is not None and method != "EB":
+                adj = sums.scoring(tau2, method)
+            else:
+                f = wls(y, X, 1 / (v + tau2))
+                Py = f.Py
+                w = f.a
+                if method == "ML":
+                    adj = (np.sum(Py**2) - np.sum(w)) / np.sum(w**2)
+                elif method == "REML":
+                    adj = (np.sum(Py**2) - f.tr_P()) / f.tr_PDPE()
+                else:  # EB (Morris, 1983), as metafor
+                    adj = (f.rss * k / (k - p) - k) / np.sum(w)
             if not np.isfinite(adj):
                 adj = 0.0
             while tau2 + adj < 0:
@@ -178,8 +224,11 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None)
             if change < threshold:
                 converged = True
                 break
-        if not converged and method != "EB" and con["fallback"]:
-            root = _score_root(y, v, X, method)
+        if not converged and con["fallback"]:
+            # safeguards: (RE)ML -> the root of the score; EB -> its fixed point, which is the
+            # Paule-Mandel root Q(tau^2) = k - p
+            root = (_score_root(y, v, X, method) if method != "EB"
+                    else estimate_tau2(y, v, X, "PM", control={**con, "tol": 1e-13, "maxiter": 1000}).tau2)
             if root is not None:
                 tau2, converged = root, True
         if not converged:
@@ -229,6 +278,13 @@ def _score_root(y, v, X, method: str):
 
 def _loglik(y, v, X, tau2: float, method: str) -> float:
     k, p = X.shape
+    if _is_intercept_only(X):
+        w = 1.0 / (v + tau2)
+        sw, swy, swy2 = w.sum(), w @ y, w @ (y * y)
+        ll = 0.5 * np.sum(np.log(w)) - 0.5 * max(swy2 - swy * swy / sw, 0.0)
+        if method == "REML":
+            return float(ll - 0.5 * (k - 1) * np.log(2 * np.pi) - 0.5 * np.log(sw))
+        return float(ll - 0.5 * k * np.log(2 * np.pi))
     f = wls(y, X, 1 / (v + tau2))
     ll = -0.5 * np.sum(np.log(v + tau2)) - 0.5 * f.rss
     if method == "REML":
@@ -488,10 +544,17 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
 
     # heterogeneity (always from the equal-effects fit)
     if k > p:
-        fe = wls(y, X, 1 / v)
-        QE = max(0.0, fe.rss)
+        if p == 1 and intercept and mods is None:
+            w0 = 1.0 / v
+            sw0 = w0.sum()
+            QE = float(max(w0 @ (y * y) - (w0 @ y) ** 2 / sw0, 0.0))
+            trP0 = sw0 - (w0 @ w0) / sw0
+        else:
+            fe = wls(y, X, 1 / v)
+            QE = max(0.0, fe.rss)
+            trP0 = fe.tr_P()
         QEp = float(stats.chi2.sf(QE, k - p))
-        vt = (k - p) / fe.tr_P()
+        vt = (k - p) / trP0
         if method in ("EE", "FE"):
             I2 = max(0.0, 100 * (QE - (k - p)) / QE) if QE > 0 else 0.0
             H2 = QE / (k - p)
@@ -580,9 +643,7 @@ def confint_tau2(fit: RMAResult, level: float | None = None) -> ConfintResult:
     crit_u = stats.chi2.isf(a / 2, df)  # for the lower bound
     crit_l = stats.chi2.ppf(a / 2, df)  # for the upper bound
 
-    def q(t):
-        return _q_gen(t, y, v, X)
-
+    q = _Sums(y, v).q if _is_intercept_only(X) else (lambda t: _q_gen(t, y, v, X))
     q0 = q(0.0)
 
     def root(target):

@@ -3,10 +3,6 @@ PNG and SVG into a folder that replaces the previous one only when complete."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -16,25 +12,11 @@ from . import plots
 from .analysis import fit_main, measure_label
 from .config import analysis_by_id
 from .design import Moderator
-from .io import load_table
+from .io import atomic_folder, load_table
 from .prisma import load_prisma
 from .style import save
 
 __all__ = ["run_analysis_figures", "run_study_figures"]
-
-
-@contextmanager
-def _folder(target: Path):
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        yield tmp
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -72,7 +54,7 @@ def run_analysis_figures(cfg: dict, analysis_id: str, results: Path, figdir: Pat
     pooled = {"estimate": het["estimate"], "ci_lb": het["ci_lb"], "ci_ub": het["ci_ub"],
               "pi_lb": het.get("pi_lb"), "pi_ub": het.get("pi_ub"),
               "label": f"Pooled ({het['method']}{', ' + het['test'] if het['test'] != 'z' else ''}; k = {int(het['k'])})"}
-    with _folder(figdir / analysis_id) as out:
+    with atomic_folder(figdir / analysis_id) as out:
         save(plots.forest_plot(studies, pooled, title=spec["title"], xlabel=xlabel, level=level, back=back,
                                log_axis=log_axis, ref=ref), out / "forest")
         sub = _read(res / "subgroups.csv")
@@ -119,7 +101,7 @@ def run_study_figures(cfg: dict, results: Path, figdir: Path) -> None:
     assess = load_table(cfg["quality"]["assessments"], "assessments")
     summary = _read(results / "quality" / "item_summary.csv")
     gap = _read(results / "studies" / "evidence_gap.csv")
-    with _folder(figdir / "studies") as out:
+    with atomic_folder(figdir / "studies") as out:
         save(plots.rob_traffic_light(assess), out / "rob_traffic_light")
         save(plots.rob_summary(summary), out / "rob_summary")
         save(plots.quality_histogram(studies), out / "quality_by_design")

@@ -19,7 +19,6 @@ from pathlib import Path
 import jinja2
 import numpy as np
 import pandas as pd
-from markupsafe import Markup
 
 from . import __version__
 from .analysis import measure_label
@@ -219,6 +218,7 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
     ctx["not_extracted"] = _records(cov[cov["status"] != "extracted"] if not cov.empty else cov,
                                     ["row", "authors", "year", "n_articles"])
     ctx["pooled_domain"] = _records(T.get("extraction/pooled_by_domain.csv"))
+    ctx["moderators_domain"] = _records(T.get("extraction/moderators_by_domain.csv"))
     ctx["extracted_effects"] = _records(T.get("extraction/effects_computed.csv"),
                                         ["effect_id", "study_id", "outcome", "outcome_domain", "yi", "vi", "formula",
                                          "direction", "source_page"])

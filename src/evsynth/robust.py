@@ -17,7 +17,6 @@ from scipy import stats
 
 from .errors import InputError, ModelError
 from .models import RMAResult, _fmt_p
-from .multilevel import RMAMVResult
 
 __all__ = ["RobustResult", "robust"]
 

@@ -3,16 +3,13 @@ atomically.  The command line (and so every Snakemake rule) calls these."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from . import analysis as an
 from .config import analysis_by_id
-from .io import read_table, write_csv, write_text
+from .io import atomic_folder, read_table, write_csv, write_text
 
 __all__ = ["run_effects", "run_fit", "run_diagnose"]
 
@@ -65,15 +62,6 @@ def run_diagnose(cfg: dict, analysis_id: str, effects: Path, outdir: Path) -> No
     eff = _read_effects(effects)
     fit = an.fit_main(eff, spec, level)
     tables = an.diagnostic_tables(eff, spec, fit, int(cfg["seed"]), level)
-    outdir = Path(outdir)
-    outdir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
-    try:
+    with atomic_folder(outdir) as tmp:
         for name, t in sorted(tables.items()):
             write_csv(tmp / f"{name}.csv", t)
-        if outdir.exists():
-            shutil.rmtree(outdir)
-        os.replace(tmp, outdir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise

@@ -22,6 +22,7 @@ rule extraction:
         EXTRACTION_OUTPUTS,
     params:
         extraction=config["extraction"],
+        min_score=config["quality"]["min_score"],
     log:
         f"{LOGS}/extraction.log",
     shell:

@@ -15,6 +15,8 @@ What is verbatim and what is coded:
   columns.  Numbers only where the seed states them: weeks and days are converted to
   months (x 7 / 30.4375); "weekly" = 52/12 contacts per month, "every two weeks" = 26/12,
   "monthly" = 1; ranges, "at least", and varying schedules are left empty.
+- ``contacts_per_week`` is the same stated frequency per week (x 12/52).  ``caseload``
+  (families per worker) is a column of its own but empty: Bijlage 5 states it for no row.
 - ``outcome_domains``: keyword coding (``evsynth.domains.DOMAIN_KEYWORDS``) of the effect statements only
   (the lines that are certainly outcomes; population descriptions also mention poverty,
   maltreatment etc.).  Rows whose effect statements carry no arrow get no domains.
@@ -209,7 +211,7 @@ def main(seed: str, out: str) -> None:
     assert [b["row"] for b in blocks] == [1, 2, 3] + list(range(5, 48)), "unexpected row numbers"
     fields = ["row", "article_ids", "n_articles", "study_id", "intervention", "authors", "year", "country",
               "country_text", "design", "quality_score", "intervention_type", "organised_by", "organised_text",
-              "duration_months", "duration_text", "contacts_per_month", "intensity_text", "focus", "population_text",
+              "duration_months", "duration_text", "contacts_per_month", "contacts_per_week", "intensity_text", "caseload", "caseload_text", "focus", "population_text",
               "outcome_domains", "effect_statements", "n_effect_statements", "row_text", "source"]
     rows = []
     for b in blocks:
@@ -234,7 +236,9 @@ def main(seed: str, out: str) -> None:
             "country": COUNTRY[ctext], "country_text": ctext, "design": design,
             "quality_score": "" if score is None else score, "intervention_type": itype, "organised_by": org,
             "organised_text": orgt, "duration_months": "" if dur is None else f"{dur:.2f}", "duration_text": durt,
-            "contacts_per_month": "" if cpm is None else f"{cpm:.2f}", "intensity_text": intt,
+            "contacts_per_month": "" if cpm is None else f"{cpm:.2f}",
+            "contacts_per_week": "" if cpm is None else f"{cpm * 12 / 52:.2f}", "intensity_text": intt,
+            "caseload": "", "caseload_text": "",
             "focus": ";".join(focus), "population_text": pop, "outcome_domains": ";".join(domains),
             "effect_statements": " | ".join(effects), "n_effect_statements": len(effects),
             "row_text": re.sub(r"\n\s*\n+", "\n", text).replace("\ufffd", "[?]"),
