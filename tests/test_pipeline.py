@@ -25,6 +25,11 @@ def _snakemake(project: Path, *args, check=True):
     return run([SNAKEMAKE, "--cores", "2", *args], cwd=project, check=check)
 
 
+def plain(text: str) -> str:
+    """The report's text without the number tags (numbers are wrapped in <span class="num">)."""
+    return html.unescape(re.sub(r'<span class="num"[^>]*>([^<]*)</span>', r"\1", text))
+
+
 def _digest(project: Path) -> dict[str, str]:
     out = {}
     for sub in ("results", "figures"):
@@ -99,6 +104,8 @@ def test_report_numbers_match_tables(first_run):
     # key numbers appear with the values of their tables
     h = pd.read_csv(res / "barlow2014" / "heterogeneity.csv").iloc[0]
     assert f"{h['estimate']:.2f}" in text and f"{h['ci_lb']:.2f}" in text
+    lo = pd.read_csv(res / "landenberger2005" / "heterogeneity.csv").iloc[0]
+    assert f"odds ratio {lo['estimate_exp']:.2f}" in plain(text)
 
 
 def test_report_escapes_data_strings(first_run):
@@ -108,7 +115,7 @@ def test_report_escapes_data_strings(first_run):
 
 
 def test_report_states_extraction_coverage(first_run):
-    text = (first_run / "results" / "report.html").read_text(encoding="utf-8")
+    text = plain((first_run / "results" / "report.html").read_text(encoding="utf-8"))
     assert "Effect sizes have been extracted for 0 of 46 study rows" in text
     assert "no effect sizes have been extracted yet; nothing is pooled" in text
 
@@ -133,7 +140,7 @@ def test_adding_an_extraction_row_reruns_only_what_depends_on_it(first_run):
     changed = {k for k in after if before.get(k) != after[k]}
     assert any(k.startswith("results/extraction/") for k in changed)
     assert not any(k.startswith(("results/barlow2014", "results/landenberger2005", "figures/barlow2014")) for k in changed)
-    text = (project / "results" / "report.html").read_text(encoding="utf-8")
+    text = plain((project / "results" / "report.html").read_text(encoding="utf-8"))
     assert "caldera2007_1" in text and "Effect sizes have been extracted for 1 of 46 study rows" in text
     comp = pd.read_csv(project / "results/extraction/effects_computed.csv")
     assert comp["yi"].iloc[0] > 0  # lower stress is better: flipped to positive = improvement

@@ -109,7 +109,7 @@ def fit_main(eff: pd.DataFrame, spec: dict, level: float = 95.0, mods=None):
                slab=eff["study"].tolist())
 
 
-def heterogeneity_table(fit) -> pd.DataFrame:
+def heterogeneity_table(fit, spec: dict | None = None) -> pd.DataFrame:
     row = {"k": fit.k, "estimate": fit.estimate, "se": float(fit.se[0]), "ci_lb": float(fit.ci_lb[0]),
            "ci_ub": float(fit.ci_ub[0]), "stat": float(fit.stat[0]), "pval": float(fit.pval[0]),
            "df": fit.df if fit.df is not None else np.nan, "pi_lb": fit.pi_lb, "pi_ub": fit.pi_ub,
@@ -124,6 +124,10 @@ def heterogeneity_table(fit) -> pd.DataFrame:
             row[f"nlevels_{j}"] = fit.s_nlevels[j - 1]
     else:
         row.update({"tau2": fit.tau2, "se_tau2": fit.se_tau2, "I2": fit.I2, "H2": fit.H2})
+    measure = (spec or {}).get("effect", {}).get("measure")
+    if measure in ("OR", "RR", "PETO", "ROM"):
+        for c in ("estimate", "ci_lb", "ci_ub", "pi_lb", "pi_ub"):
+            row[f"{c}_exp"] = float(np.exp(row[c])) if row[c] is not None else None
     return pd.DataFrame([row])
 
 

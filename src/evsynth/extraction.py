@@ -244,7 +244,11 @@ def run_extraction(cfg: dict, outdir: Path) -> None:
     computed = compute_extracted(eff, studies, path)
     x = cfg["extraction"]
     write_csv(outdir / "effects_computed.csv", computed)
-    write_csv(outdir / "coverage.csv", coverage(studies, computed))
+    cov = coverage(studies, computed)
+    write_csv(outdir / "coverage.csv", cov)
+    write_csv(outdir / "summary.csv", pd.DataFrame([{
+        "n_rows": len(cov), "n_articles": int(cov["n_articles"].sum()),
+        "n_rows_extracted": int((cov["status"] == "extracted").sum()), "n_effect_sizes": len(computed)}]))
     write_csv(outdir / "pooled_by_domain.csv", pool_by_domain(computed, x["method"], x["test"], int(x["min_k"]),
                                                              float(cfg["level"])))
     write_csv(outdir / "moderators_by_domain.csv",

@@ -242,6 +242,12 @@ def run_quality(cfg: dict, outdir: Path) -> None:
     write_csv(outdir / "scores.csv", pvc.merge(per_rater.pivot(index="study_id", columns="rater", values="total")
                                                .add_prefix("total_").reset_index(), how="left", on="study_id")
               if not per_rater.empty else pvc)
+    write_csv(outdir / "summary.csv", pd.DataFrame([{
+        "n_studies": len(pvc), "n_total_only": int((pvc["status"] == "total_only").sum()),
+        "n_item_level": int((pvc["status"] == "item_level").sum()),
+        "n_not_scored": int((pvc["status"] == "not_scored").sum()), "n_mismatch": int(pvc["mismatch"].sum()),
+        "min_score": int(cfg["quality"]["min_score"]),
+        "n_at_or_above_min_score": len(quality_filter(pvc, int(cfg["quality"]["min_score"]))[0])}]))
     write_csv(outdir / "agreement.csv", agreement(df))
     write_csv(outdir / "published_vs_computed.csv", pvc[pvc["status"] == "item_level"])
     write_csv(outdir / "item_summary.csv", item_summary(df))

@@ -175,8 +175,8 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
                        "n_scored": T.num("studies/quality_by_design.csv", "n_scored", i, 0),
                        "n_no_score": T.num("studies/quality_by_design.csv", "n_no_score_shown", i, 0)}
                       for i, r in qbd.iterrows()]
-    ctx["total_articles"] = int(qbd["n_articles"].sum()) if not qbd.empty else 0
-    ctx["total_rows"] = int(qbd["n_rows"].sum()) if not qbd.empty else 0
+    ctx["total_articles"] = T.num("extraction/summary.csv", "n_articles", 0, 0)
+    ctx["total_rows"] = T.num("extraction/summary.csv", "n_rows", 0, 0)
     ctx["characteristics"] = _records(chars, ["row", "authors", "year", "country", "intervention",
                                               "intervention_type", "organised_by", "design", "quality_score",
                                               "duration_months", "contacts_per_month", "outcome_domains"], 1)
@@ -206,15 +206,13 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
     # quality
     ctx["quality_scores"] = _records(T.get("quality/scores.csv"), ["study_id", "design", "published_total",
                                                                    "computed_total", "status", "note"])
-    qs = T.get("quality/scores.csv")
-    ctx["n_total_only"] = int((qs["status"] == "total_only").sum()) if not qs.empty else 0
-    ctx["n_item_level"] = int((qs["status"] == "item_level").sum()) if not qs.empty else 0
-    ctx["n_not_scored"] = int((qs["status"] == "not_scored").sum()) if not qs.empty else 0
-    ctx["n_mismatch"] = int(qs["mismatch"].sum()) if not qs.empty and "mismatch" in qs else 0
+    for key in ("n_total_only", "n_item_level", "n_not_scored", "n_mismatch"):
+        ctx[key] = T.num("quality/summary.csv", key, 0, 0)
     ctx["agreement"] = _records(T.get("quality/agreement.csv"))
     # extraction
     cov = T.get("extraction/coverage.csv")
-    ctx["n_extracted"] = int((cov["status"] == "extracted").sum()) if not cov.empty else 0
+    ctx["n_extracted"] = T.num("extraction/summary.csv", "n_rows_extracted", 0, 0)
+    ctx["n_coded_rows"] = T.num("extraction/summary.csv", "n_rows", 0, 0)
     ctx["not_extracted"] = _records(cov[cov["status"] != "extracted"] if not cov.empty else cov,
                                     ["row", "authors", "year", "n_articles"])
     ctx["pooled_domain"] = _records(T.get("extraction/pooled_by_domain.csv"))
@@ -247,9 +245,9 @@ def _analysis_context(spec: dict, T: Tables, figures: Path) -> dict:
            "test": h["test"].iloc[0] if len(h) else "", "multilevel": spec["model"]["type"] == "multilevel"}
     ctx["words"] = effect_words(est.v, metric, interp)
     ctx["ci_has_zero"] = ctx["ci_lb"].v <= 0 <= ctx["ci_ub"].v
-    ratio = spec["effect"].get("measure") in ("OR", "RR", "PETO")
-    if ratio:
-        ctx["back"] = {"est": math.exp(est.v), "lo": math.exp(ctx["ci_lb"].v), "hi": math.exp(ctx["ci_ub"].v)}
+    if "estimate_exp" in h.columns:
+        ctx["back"] = {"est": T.num(het, "estimate_exp", 0, 2), "lo": T.num(het, "ci_lb_exp", 0, 2),
+                       "hi": T.num(het, "ci_ub_exp", 0, 2)}
     if ctx["multilevel"]:
         ctx["sigmas"] = [{"name": h[f"sigma2_{j}_name"].iloc[0], "value": T.num(het, f"sigma2_{j}", 0, 3),
                           "nlevels": T.num(het, f"nlevels_{j}", 0, 0), "I2": T.num(het, f"I2_level{j}", 0, 1, pct=True)}
@@ -398,8 +396,7 @@ def _sentence(a: dict, level: float) -> str:
     spec = a["spec"]
     back = ""
     if "back" in a:
-        back = (f" (odds ratio {a['back']['est']:.2f}, {level:g}% CI "
-                f"{a['back']['lo']:.2f} to {a['back']['hi']:.2f})")
+        back = f" (odds ratio {a['back']['est']}, {level:g}% CI {a['back']['lo']} to {a['back']['hi']})"
     cert = "; ".join(a["certainty"])
     unit = f"effect sizes from {a['sigmas'][0]['nlevels']} studies" if a["multilevel"] else "studies"
     zero = (" The confidence interval includes no effect, so even the direction is uncertain."

@@ -40,7 +40,7 @@ def run_fit(cfg: dict, analysis_id: str, effects: Path, outdir: Path) -> None:
     outdir = Path(outdir)
     fit = an.fit_main(eff, spec, level)
     write_csv(outdir / "estimates.csv", an.coef_rows(fit, "intercept only"))
-    write_csv(outdir / "heterogeneity.csv", an.heterogeneity_table(fit))
+    write_csv(outdir / "heterogeneity.csv", an.heterogeneity_table(fit, spec))
     mods, notes1 = an.moderator_tables(eff, spec, level)
     write_csv(outdir / "moderators.csv", mods)
     sub, notes2 = an.subgroup_table(eff, spec, level)

@@ -32,9 +32,9 @@ STUDY_OUTPUTS = [f"{RES}/studies/{n}.csv" for n in (
     "study_characteristics", "quality_by_design", "intervention_types", "outcome_domains",
     "evidence_gap", "prisma_counts", "reviews", "nji_interventions", "nji_findings")]
 QUALITY_OUTPUTS = [f"{RES}/quality/{n}.csv" for n in (
-    "scores", "agreement", "published_vs_computed", "item_summary", "assessment_template")]
+    "scores", "summary", "agreement", "published_vs_computed", "item_summary", "assessment_template")]
 EXTRACTION_OUTPUTS = [f"{RES}/extraction/{n}.csv" for n in (
-    "effects_computed", "coverage", "pooled_by_domain", "moderators_by_domain", "extraction_template")]
+    "effects_computed", "coverage", "summary", "pooled_by_domain", "moderators_by_domain", "extraction_template")]
 FIT_TABLES = ["estimates", "heterogeneity", "moderators", "subgroups", "robust", "sensitivity",
               "study_weights", "fit_notes"]
 REPORT_OUTPUTS = [f"{RES}/report.html"] + ([f"{RES}/report.pdf"] if config.get("report", {}).get("pdf", True) else [])
