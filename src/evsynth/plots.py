@@ -270,8 +270,8 @@ def prisma_diagram(p: dict) -> plt.Figure:
     box(0.2, 8.3, 5.2, 1.4, f"Records identified from databases\n({_wrap(dbs, 50)})\n"
                            f"unique records: n = {ide['records_after_deduplication']}", fc="#eef5fb")
     box(0.2, 6.4, 5.2, 1.2, f"Records screened (title/abstract)\nn = {scr['records_screened']}")
-    reasons = "\n".join(f"  {r['reason'].split(' (')[0]}: {r['n']}" for r in scr["exclusion_reasons"])
-    box(6.0, 6.0, 3.8, 2.0, f"Records excluded: n = {scr['records_excluded']}\n{reasons}")
+    reasons = "\n".join(_wrap(f"{r['reason'].split(' (')[0]}: {r['n']}", 36) for r in scr["exclusion_reasons"])
+    box(6.0, 5.9, 3.8, 2.2, f"Records excluded: n = {scr['records_excluded']}\n{reasons}")
     box(0.2, 4.4, 5.2, 1.3, f"Full text assessed\narticles n = {eli['full_text_assessed_articles']}, "
                            f"reviews n = {eli.get('full_text_assessed_reviews', 0)}")
     box(6.0, 4.4, 3.8, 1.3, f"Excluded after full text\narticles n = {eli['full_text_excluded_articles']}, "
@@ -311,7 +311,7 @@ def evidence_gap_map(gap: pd.DataFrame) -> plt.Figure:
     M = gap.pivot(index="outcome_domain", columns="intervention_type", values="n_studies").loc[doms, types]
     R = gap.pivot(index="outcome_domain", columns="intervention_type", values="n_rct").loc[doms, types]
     Q = gap.pivot(index="outcome_domain", columns="intervention_type", values="n_quasi_experimental").loc[doms, types]
-    fig, ax = plt.subplots(figsize=(11, 5.5))
+    fig, ax = plt.subplots(figsize=(12.5, 6))
     im = ax.imshow(M.to_numpy(float), cmap=style.SEQUENTIAL, aspect="auto", vmin=0)
     for i in range(len(doms)):
         for j in range(len(types)):
@@ -319,7 +319,8 @@ def evidence_gap_map(gap: pd.DataFrame) -> plt.Figure:
             txt = f"{n}\n({int(R.iloc[i, j])} RCT, {int(Q.iloc[i, j])} QE)" if n else "0"
             ax.text(j, i, txt, ha="center", va="center", fontsize=style.FONT_SIZE - 2,
                     color="white" if n < M.to_numpy().max() * 0.6 else "black")
-    ax.set_xticks(range(len(types)), [_wrap(t, 14) for t in types], fontsize=style.FONT_SIZE - 2)
+    ax.set_xticks(range(len(types)), [_wrap(t, 16) for t in types], fontsize=style.FONT_SIZE - 2, rotation=30,
+                  ha="right", rotation_mode="anchor")
     ax.set_yticks(range(len(doms)), doms)
     ax.set_xlabel("Intervention type")
     ax.set_ylabel("Outcome domain")
