@@ -44,6 +44,7 @@ def run_analysis_figures(cfg: dict, analysis_id: str, results: Path, figdir: Pat
     lab = {"improvement": "positive = improvement", "risk": "positive = higher risk",
            "association": "positive = positive association"}[spec["direction"].get("interpretation", "improvement")]
     xlabel = f"{xlabel} ({lab})"
+    ylabel = f"{measure_label(spec)} ({lab})"  # bubble plots show the analysis scale (e.g. log OR)
     studies = pd.DataFrame({"label": eff["study"].astype(str), "yi": eff["yi"], "vi": eff["vi"]})
     if spec["model"]["type"] == "multilevel":
         counts = eff.groupby("study", sort=False).cumcount() + 1
@@ -92,7 +93,7 @@ def run_analysis_figures(cfg: dict, analysis_id: str, results: Path, figdir: Pat
             w = f.weights if hasattr(f, "weights") else np.ones_like(x)
             save(plots.bubble_plot(x, sub_e["yi"], w, grid, pred, pred - crit * se, pred + crit * se,
                                    title=f"{spec['title']}: {m.get('label', mod.column)}",
-                                   xlabel=m.get("label", mod.column), ylabel=xlabel), out / f"bubble_{mod.column}")
+                                   xlabel=m.get("label", mod.column), ylabel=ylabel), out / f"bubble_{mod.column}")
 
 
 def run_study_figures(cfg: dict, results: Path, figdir: Path) -> None:
