@@ -389,21 +389,12 @@ def render_pdf(ctx: dict, figures: Path, out: Path) -> None:
                 "Q (df)": f"{a['QE']} ({a['QE_df']})"}])
         for f in a["figs"]:
             fig(Path(figures) / a["id"] / f"{f['name']}.png", f"{a['id']}: {f['name']}")
-        if a["moderators"]:
-            para("Moderator analyses", "Heading3")
-            table(a["moderators"])
-        if a["subgroups"]:
-            para("Subgroups", "Heading3")
-            table(a["subgroups"])
-        if a["robust"]:
-            para("Cluster-robust inference (CR2)", "Heading3")
-            table(a["robust"])
-        if a["sensitivity"]:
-            para("Sensitivity", "Heading3")
-            table(a["sensitivity"])
-        if a["perm"]:
-            para("Permutation tests", "Heading3")
-            table(a["perm"])
+        for key, heading in (("moderators", "Moderator analyses"), ("subgroups", "Subgroups"),
+                             ("robust", "Cluster-robust inference (CR2)"), ("sensitivity", "Sensitivity"),
+                             ("perm", "Permutation tests")):
+            if a[key]:
+                para(heading, "Heading3")
+                table(a[key])
         bias = []
         if a["egger"]:
             bias.append(f"Egger: stat {a['egger']['stat']}, p {a['egger']['pval']}")
