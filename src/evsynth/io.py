@@ -210,6 +210,10 @@ def check_table(table: Table, schema: dict) -> tuple[pd.DataFrame, list[str]]:
             allowed = _allowed(err)
             where = f"row {rn}, column '{col}'" if col else f"row {rn}"
             problems.append(f"{path}: {where}: found {found!r}; {allowed}")
+        for lo, hi in schema.get("x-ordered", []):  # pairs of columns where lo <= hi
+            a, b = rec.get(lo), rec.get(hi)
+            if isinstance(a, (int, float)) and isinstance(b, (int, float)) and a > b:
+                problems.append(f"{path}: row {rn}, column '{lo}': found {a!r}, larger than '{hi}' ({b!r})")
         typed_rows.append(rec)
     out = pd.DataFrame(typed_rows, columns=cols)
     for c in schema.get("x-unique", []):

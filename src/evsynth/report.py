@@ -158,6 +158,15 @@ def _certainty(het_i2: float, egger_p, k: int, design_note: str) -> list[str]:
     return reasons
 
 
+# study-characteristics table of the report: column -> heading
+CHARACTERISTICS_COLUMNS = {
+    "row": "row", "authors": "authors", "year": "year", "country": "country", "intervention": "intervention",
+    "intervention_type": "type", "organised_by": "organised by", "design": "design", "quality_score": "quality (0-11)",
+    "duration_months": "duration (months)", "contacts_per_month": "contacts / month",
+    "child_age_min_years": "child age from (years)", "child_age_max_years": "child age to (years)",
+    "n_outcome_measures": "outcome measures (n)", "outcome_domains": "outcome domains"}
+
+
 def build_context(cfg: dict, results: Path, figures: Path) -> dict:
     T = Tables(results)
     ctx: dict = {"title": (cfg.get("report") or {}).get("title", "evsynth report"), "version": __version__,
@@ -177,9 +186,8 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
                       for i, r in qbd.iterrows()]
     ctx["total_articles"] = T.num("extraction/summary.csv", "n_articles", 0, 0)
     ctx["total_rows"] = T.num("extraction/summary.csv", "n_rows", 0, 0)
-    ctx["characteristics"] = _records(chars, ["row", "authors", "year", "country", "intervention",
-                                              "intervention_type", "organised_by", "design", "quality_score",
-                                              "duration_months", "contacts_per_month", "outcome_domains"], 1)
+    ctx["characteristics_columns"] = CHARACTERISTICS_COLUMNS
+    ctx["characteristics"] = _records(chars, list(CHARACTERISTICS_COLUMNS), 2)
     ctx["intervention_types"] = _records(T.get("studies/intervention_types.csv"))
     od = T.get("studies/outcome_domains.csv")
     ctx["outcome_domains"] = [{"domain": r["outcome_domain"],
@@ -345,7 +353,7 @@ def render_pdf(ctx: dict, figures: Path, out: Path) -> None:
             para("(none)", small)
             return
         cols = cols or list(records[0].keys())
-        data = [[Paragraph(E(c), small) for c in cols]]
+        data = [[Paragraph(E(CHARACTERISTICS_COLUMNS.get(c, c)), small) for c in cols]]
         data += [[Paragraph(E(str(r.get(c, ""))), small) for c in cols] for r in records[:max_rows]]
         t = Table(data, colWidths=[width / len(cols)] * len(cols), repeatRows=1)
         t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -371,7 +379,8 @@ def render_pdf(ctx: dict, figures: Path, out: Path) -> None:
     para("Included studies", "Heading2")
     fig(Path(figures) / "studies" / "prisma_flow.png", "Search and selection flow (PRISMA 2020)")
     table(ctx["characteristics"], ["row", "authors", "year", "country", "intervention_type", "design",
-                                   "quality_score", "duration_months", "contacts_per_month", "outcome_domains"])
+                                   "quality_score", "duration_months", "contacts_per_month", "child_age_min_years",
+                                   "child_age_max_years", "outcome_domains"])
     para("Study quality", "Heading2")
     table([{k: str(v) for k, v in d.items() if k != "design"} | {"design": d["design"]} for d in ctx["designs"]],
           ["design", "n_rows", "n_articles", "n_scored", "n_no_score", "median", "min", "max"])

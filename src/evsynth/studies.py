@@ -19,8 +19,8 @@ __all__ = ["study_characteristics", "quality_by_design", "intervention_types", "
 
 def study_characteristics(s: pd.DataFrame) -> pd.DataFrame:
     cols = ["row", "study_id", "authors", "year", "country", "intervention", "intervention_type", "organised_by",
-            "design", "quality_score", "duration_months", "contacts_per_month", "focus", "outcome_domains",
-            "n_effect_statements", "source"]
+            "design", "quality_score", "duration_months", "contacts_per_month", "focus", "child_age_min_years",
+            "child_age_max_years", "n_outcome_measures", "outcome_domains", "n_effect_statements", "source"]
     return s[[c for c in cols if c in s.columns]].copy()
 
 

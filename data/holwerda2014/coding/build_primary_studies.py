@@ -17,6 +17,9 @@ What is verbatim and what is coded:
   "monthly" = 1; ranges, "at least", and varying schedules are left empty.
 - ``contacts_per_week`` is the same stated frequency per week (x 12/52).  ``caseload``
   (families per worker) is a column of its own but empty: Bijlage 5 states it for no row.
+- population (who, risk profile, child age in years) and the outcome measures as a list of
+  verbatim items: ``population_outcomes.py`` (cells of the row; the rows the extraction broke
+  are coded by hand there, with a ``coding_note``).
 - ``outcome_domains``: keyword coding (``evsynth.domains.DOMAIN_KEYWORDS``) of the effect statements only
   (the lines that are certainly outcomes; population descriptions also mention poverty,
   maltreatment etc.).  Rows whose effect statements carry no arrow get no domains.
@@ -32,6 +35,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "src"))
 from evsynth.domains import domains_of  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from population_outcomes import code_row  # noqa: E402
 
 WEEK = 7 / 30.4375
 WEEKLY, BIWEEKLY, MONTHLY = 52 / 12, 26 / 12, 1.0
@@ -212,7 +218,8 @@ def main(seed: str, out: str) -> None:
     fields = ["row", "article_ids", "n_articles", "study_id", "intervention", "authors", "year", "country",
               "country_text", "design", "quality_score", "intervention_type", "organised_by", "organised_text",
               "duration_months", "duration_text", "contacts_per_month", "contacts_per_week", "intensity_text", "caseload", "caseload_text", "focus", "population_text",
-              "outcome_domains", "effect_statements", "n_effect_statements", "row_text", "source"]
+              "population_group", "risk_profile", "child_age_text", "child_age_min_years", "child_age_max_years",
+              "outcome_measures", "n_outcome_measures", "outcome_domains", "effect_statements", "n_effect_statements", "row_text", "coding_note", "source"]
     rows = []
     for b in blocks:
         r = b["row"]
@@ -239,7 +246,8 @@ def main(seed: str, out: str) -> None:
             "contacts_per_month": "" if cpm is None else f"{cpm:.2f}",
             "contacts_per_week": "" if cpm is None else f"{cpm * 12 / 52:.2f}", "intensity_text": intt,
             "caseload": "", "caseload_text": "",
-            "focus": ";".join(focus), "population_text": pop, "outcome_domains": ";".join(domains),
+            "focus": ";".join(focus), "population_text": pop, **code_row(r, text),
+            "outcome_domains": ";".join(domains),
             "effect_statements": " | ".join(effects), "n_effect_statements": len(effects),
             "row_text": re.sub(r"\n\s*\n+", "\n", text).replace("\ufffd", "[?]"),
             "source": f"Holwerda et al. (2014), Bijlage 5, row {'3 en 4' if r == 3 else r} (seed lines {b['first_line']}-{b['last_line']})",
