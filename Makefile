@@ -23,7 +23,7 @@ setup: $(STAMP)
 
 report: $(STAMP)
 	@$(BIN)/evsynth check-config --config config.yaml > /dev/null
-	@$(BIN)/snakemake --cores $(CORES) --quiet rules
+	@$(BIN)/snakemake --cores $(CORES) --quiet rules --rerun-incomplete
 	@echo "Report: $(abspath results/report.html)"
 
 test: $(STAMP)

@@ -7,6 +7,7 @@ is row 2.  Every problem of a file is collected and reported together."""
 from __future__ import annotations
 
 import csv
+import glob
 import io as _io
 import json
 import os
@@ -284,6 +285,10 @@ class atomic_path:
 
     def __enter__(self) -> Path:
         self.target.parent.mkdir(parents=True, exist_ok=True)
+        # a run killed outright (power loss, SIGKILL) cannot clean up: remove its leftovers
+        for stale in self.target.parent.glob(f".{glob.escape(self.target.name)}.*.tmp{glob.escape(self.suffix)}"):
+            if stale.is_file():
+                stale.unlink(missing_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=f".tmp{self.suffix}",
                                    dir=self.target.parent)
         os.close(fd)
@@ -304,6 +309,9 @@ def atomic_folder(target):
     whole, on failure it is removed and ``target`` is left as it was."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.*"):  # leftovers of a killed run
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         yield tmp
