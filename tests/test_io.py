@@ -304,6 +304,20 @@ def test_atomic_writer_leaves_nothing_on_failure(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]
 
 
+def test_leftovers_of_a_killed_writer_are_removed(tmp_path):
+    from evsynth.io import atomic_folder
+
+    # what a writer killed by SIGKILL leaves: its temporary file / folder beside the target
+    (tmp_path / ".t.csv.k1l2d.tmp.csv").write_text("a\n")
+    (tmp_path / ".u.csv.other.tmp.csv").write_text("b\n")     # another target's: kept
+    (tmp_path / ".figs.abc123").mkdir()
+    write_csv(tmp_path / "t.csv", pd.DataFrame({"a": [1]}))
+    with atomic_folder(tmp_path / "figs") as d:
+        (d / "f.txt").write_text("x")
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [".u.csv.other.tmp.csv", "figs", "t.csv"]
+
+
 def test_yaml_is_loaded_safely(tmp_path):
     from evsynth.io import read_yaml
 
