@@ -72,6 +72,14 @@ def test_nothing_extracted_is_said_not_failed():
 def test_template_lists_each_study_outcome():
     t = extraction_template(STUDIES, HEADER)
     assert set(t["study_id"]) == set(STUDIES["study_id"])
+    # Bijlage 5 row 1 lists five outcome measures ("Uitkomstmaten"), the first "Moeder-kind hechting"
     a = t[t["study_id"] == "armstrong2000"]
-    assert len(a) == 12 and a["outcome"].iloc[0] == "Gezinsfunctioneren"
+    assert len(a) == 5 and a["outcome"].iloc[0] == "Moeder-kind hechting"
+    assert list(a["effect_id"]) == [f"armstrong2000_{j}" for j in range(1, 6)]
     assert a[["n1", "t", "m1"]].eq("").all().all()
+    # row 9: list headings ("Primaire uitkomstmaten:", "Gezinsfunctioneren:") are not outcomes
+    b = t[t["study_id"] == "brandon2006"]["outcome"].tolist()
+    assert len(b) == 8 and b[0] == "Aantal kinderen in zorg" and "Gedrag kind" in b
+    assert not any(o.endswith(":") for o in t["outcome"])
+    assert len(t) == int(STUDIES["n_outcome_measures"].sum()) - sum(
+        o.endswith(":") for ms in STUDIES["outcome_measures"] for o in ms.split(" | "))

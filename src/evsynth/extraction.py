@@ -216,12 +216,17 @@ def pool_by_domain(computed: pd.DataFrame, method: str, test: str, min_k: int, l
 
 
 def extraction_template(studies: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """One row per study x outcome listed in the coded table (the effect statements),
-    identifiers and outcome filled in, statistics empty."""
+    """One row per study x outcome measure listed in the coded table (column
+    ``outcome_measures``, the review's "Uitkomstmaten"; list headings such as "Primaire
+    uitkomstmaten:" are skipped), identifiers and outcome filled in, statistics empty.
+    A table without that column falls back on its effect statements."""
     rows = []
     for _, s in studies.iterrows():
-        outcomes = [o.replace("[?]", "").strip(" |") for o in str(s.get("effect_statements") or "").split(" | ")]
-        outcomes = [re.sub(r"\s+", " ", o) for o in outcomes if o]
+        listed = str(s.get("outcome_measures") or "") if "outcome_measures" in studies.columns else ""
+        if not listed.strip() or listed == "nan":
+            listed = str(s.get("effect_statements") or "").replace("[?]", "")
+        outcomes = [re.sub(r"\s+", " ", o.strip(" |")).removeprefix("- ").strip() for o in listed.split(" | ")]
+        outcomes = [o for o in outcomes if o and o != "nan" and not o.endswith(":")]
         if not outcomes:
             outcomes = [""]
         for j, o in enumerate(outcomes, 1):

@@ -72,7 +72,7 @@ OUTCOMES = {
     6: ["Kennis m.b.t. opvoeding,", "Zelfvertrouwen m.b.t. opvoeding,",
         "Acceptatie, betrokkenheid en reageren op kind door moeder", "veiligheid van de thuisomgeving,",
         "Internaliserend gedrag moeder", "Externaliserend gedrag moeder", "Middelengebruik moeder",
-        "Internaliserend gedrag kind", "Externaliserend gedrag kind", "12 maanden na geboorte"],
+        "Internaliserend gedrag kind", "Externaliserend gedrag kind"],
     11: ["Kindermishandeling recidivisme"],
     12: ["Recidive kindermishandeling na 6 jaar", "Depressie ouder", "Kindermishandeling potentieel"],
     32: ["Gezinsfunctioneren"],
@@ -89,7 +89,8 @@ NOTES = {
        "after the effectiveness text; they carry no arrow and follow 'Secundaire uitkomstmaten:', so "
        "they are coded as the rest of the secondary outcome measures.",
     6: "Cells run together on one line in the seed; population and outcome measures separated by "
-       "reading. '12 maanden na geboorte' is the measurement time, kept as written.",
+       "reading. The list ends with '12 maanden na geboorte', the time of measurement, which is "
+       "not an outcome measure and not listed.",
     11: "Rows 11 and 12 (Chaffin et al., 2012 I and II) are interleaved in the seed's text; values "
         "assigned by their position in each row.",
     12: "Rows 11 and 12 (Chaffin et al., 2012 I and II) are interleaved in the seed's text; the "
