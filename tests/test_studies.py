@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from evsynth.io import TableProblems, load_table
-from evsynth.studies import study_characteristics
+from evsynth.studies import outcome_domains, study_characteristics
 
 from conftest import ROOT, SHARED
 
@@ -107,3 +107,29 @@ def test_study_characteristics_carry_the_coded_columns():
     for col in ("child_age_min_years", "child_age_max_years", "n_outcome_measures", "source"):
         assert col in c.columns
     assert c.set_index("row").loc["8", "child_age_max_years"] == 16
+
+
+def test_outcome_domains_cover_measures_and_effect_domains_only_effects():
+    # Bijlage 5 row 20 (Minnesota Family Investment Program) measured "Inkomen moeder" and
+    # "Werk moeder"; row 9 lists "Diensten aangeboden ... door maatschappelijk werk", which is
+    # service use, not work
+    assert "socio-economic" in _row("20")["outcome_domains"].split(";")
+    assert "socio-economic" not in _row("9")["outcome_domains"].split(";")
+    assert "service use" in _row("9")["outcome_domains"].split(";")
+    for _, r in STUDIES.iterrows():
+        eff = set(str(r["effect_domains"]).split(";")) - {"nan", ""}
+        assert eff <= set(r["outcome_domains"].split(";")), r["row"]
+
+
+def test_socio_economic_outcomes_are_the_least_studied():
+    # the seed's finding (Holwerda et al. 2014): few studies measured socio-economic outcomes.
+    # The rows that list one: 18 (Gezinsinkomen, Arbeidsparticipatie ouders), 20 (Inkomen
+    # moeder, Werk moeder), 34 (Economische zelfvoorzienendheid), 44 (Werk moeder)
+    socio = set(STUDIES.loc[STUDIES["outcome_domains"].str.contains("socio-economic"), "row"])
+    assert socio == {"18", "20", "34", "44"}
+    od = outcome_domains(STUDIES).set_index("outcome_domain")
+    assert od.loc["socio-economic", "n_studies"] == 4 and bool(od.loc["socio-economic", "least_studied"])
+    assert od["least_studied"].sum() == 1
+    assert od.loc["(no domain coded)", "n_studies"] == 0
+    assert (od["n_rct"] + od["n_quasi_experimental"] == od["n_studies"]).all()
+    assert (od["n_with_effect_statement"] <= od["n_studies"]).all()

@@ -16,7 +16,7 @@ DOMAIN_KEYWORDS = {
     "maltreatment/neglect": r"mishandel|verwaarlozing|kinderbescherming|meldingen|melding|huiselijk geweld|fysiek geweld|straffen",
     "child development/health": r"ontwikkeling|gezondheid van het kind|gezondheid kind|vaccinat|verwonding|taal|motorisch|cognitie|cognitieve|leesvaardig|school|ziekenhuis",
     "service use": r"uithuisplaatsing|pleegzorg|residentiele|residentiële|diensten|voorzieningen|spoedopvang|aantal kinderen in zorg|plaatsingen",
-    "socio-economic": r"inkomen|werkloos|werk\b|uitkering|armoede|huisvesting|financi|opleidingsniveau|tewerkstelling|economisch",
+    "socio-economic": r"inkomen|werkloos|(?<!maatschappelijk )werk\b|arbeidsparticipatie|zelfvoorzienend|uitkering|armoede|huisvesting|financi|opleidingsniveau|tewerkstelling|economisch",
 }
 DOMAINS = list(DOMAIN_KEYWORDS)
 

@@ -324,6 +324,6 @@ def evidence_gap_map(gap: pd.DataFrame) -> plt.Figure:
     ax.set_yticks(range(len(doms)), doms)
     ax.set_xlabel("Intervention type")
     ax.set_ylabel("Outcome domain")
-    fig.colorbar(im, ax=ax, label="Number of studies with an effect statement in the domain")
+    fig.colorbar(im, ax=ax, label="Number of studies measuring outcomes in the domain")
     ax.set_title("Evidence gap map: studies per outcome domain and intervention type", loc="left", weight="bold")
     return fig

@@ -191,7 +191,12 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
     ctx["intervention_types"] = _records(T.get("studies/intervention_types.csv"))
     od = T.get("studies/outcome_domains.csv")
     ctx["outcome_domains"] = [{"domain": r["outcome_domain"],
-                               "n": T.num("studies/outcome_domains.csv", "n_studies", i, 0)} for i, r in od.iterrows()]
+                               "n": T.num("studies/outcome_domains.csv", "n_studies", i, 0),
+                               "n_effect": T.num("studies/outcome_domains.csv", "n_with_effect_statement", i, 0)}
+                              for i, r in od.iterrows()]
+    ctx["least_studied"] = [{"domain": od.loc[i, "outcome_domain"],
+                             "n": T.num("studies/outcome_domains.csv", "n_studies", int(i), 0)}
+                            for i in od.index[od["least_studied"].astype(bool)]] if "least_studied" in od else []
     ctx["prisma"] = _records(T.get("studies/prisma_counts.csv"))
     pc = T.get("studies/prisma_counts.csv")
 
@@ -473,9 +478,16 @@ def _summary(ctx: dict) -> list[str]:
     for a in ctx["analyses"]:
         paras.append(a["sentence"])
     paras.append("What is not known: per-study effect sizes for the 47 primary studies; the direction of many reported "
-                 "effects (the arrows were lost from the source table and are not guessed); and effects on "
-                 "socio-economic outcomes, which few studies measured (see the evidence gap map).")
+                 "effects (the arrows were lost from the source table and are not guessed)"
+                 + (f"; and effects on {_least(ctx)} (see the evidence gap map)." if ctx["least_studied"] else "."))
     return paras
+
+
+def _least(ctx: dict) -> str:
+    """'socio-economic outcomes, which only 4 of the 46 study rows measured' (from the tables)."""
+    names = " and ".join(f"{d['domain']} outcomes" for d in ctx["least_studied"])
+    n = ctx["least_studied"][0]["n"]
+    return f"{names}, which only {n} of the {ctx['total_rows']} study rows measured"
 
 
 def _sentence(a: dict, level: float) -> str:

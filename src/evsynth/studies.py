@@ -51,21 +51,30 @@ def _split(col: pd.Series) -> pd.Series:
 
 
 def outcome_domains(s: pd.DataFrame) -> pd.DataFrame:
+    """Per outcome domain: studies (table rows) that measured it (``outcome_domains``: the
+    outcome measures listed and the effect statements), by design, and how many of them
+    have an arrow-marked effect statement in it (``effect_domains``, where coded);
+    ``least_studied`` marks the coded domain(s) measured by the fewest studies."""
     doms = _split(s["outcome_domains"])
+    eff = _split(s["effect_domains"]) if "effect_domains" in s.columns else None
+    rct, qe = s["design"] == "RCT", s["design"] == "quasi-experimental"
     rows = []
-    for d in DOMAINS:
-        has = doms.map(lambda x, d=d: d in x)
-        rows.append({"outcome_domain": d, "n_studies": int(has.sum()),
-                     "n_rct": int((has & (s["design"] == "RCT")).sum()),
-                     "n_quasi_experimental": int((has & (s["design"] == "quasi-experimental")).sum())})
-    rows.append({"outcome_domain": "(no arrow-marked effect statement)", "n_studies": int((doms.map(len) == 0).sum()),
-                 "n_rct": int(((doms.map(len) == 0) & (s["design"] == "RCT")).sum()),
-                 "n_quasi_experimental": int(((doms.map(len) == 0) & (s["design"] == "quasi-experimental")).sum())})
-    return pd.DataFrame(rows)
+    for d in [*DOMAINS, None]:
+        has = doms.map(lambda x, d=d: d in x) if d else doms.map(len) == 0
+        row = {"outcome_domain": d or "(no domain coded)", "n_studies": int(has.sum()),
+               "n_rct": int((has & rct).sum()), "n_quasi_experimental": int((has & qe).sum())}
+        if eff is not None:
+            row["n_with_effect_statement"] = int((has & eff.map(lambda x, d=d: d in x if d else not x)).sum())
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    coded = out["outcome_domain"].isin(DOMAINS)
+    out["least_studied"] = coded & (out["n_studies"] == out.loc[coded, "n_studies"].min())
+    return out
 
 
 def evidence_gap(s: pd.DataFrame) -> pd.DataFrame:
-    """Outcome domain x intervention type: number of studies (rows) and their designs."""
+    """Outcome domain x intervention type: number of studies (rows) measuring outcomes in the
+    domain, and their designs."""
     doms = _split(s["outcome_domains"])
     types = sorted(s["intervention_type"].unique())
     rows = []

@@ -20,10 +20,11 @@ What is verbatim and what is coded:
 - population (who, risk profile, child age in years) and the outcome measures as a list of
   verbatim items: ``population_outcomes.py`` (cells of the row; the rows the extraction broke
   are coded by hand there, with a ``coding_note``).
-- ``outcome_domains``: keyword coding (``evsynth.domains.DOMAIN_KEYWORDS``) of the effect statements only
-  (the lines that are certainly outcomes; population descriptions also mention poverty,
-  maltreatment etc.).  Rows whose effect statements carry no arrow get no domains.
-  Reproducible and listed here; a reviewer may correct it in the CSV.
+- ``outcome_domains``: keyword coding (``evsynth.domains.DOMAIN_KEYWORDS``) of the outcome
+  measures listed and the effect statements: the domains a study measured.
+  ``effect_domains``: the same coding of the effect statements only, i.e. the domains with an
+  arrow-marked result (the arrow's direction is unknown).  The population column is not coded
+  (it also mentions poverty, maltreatment etc.).  Reproducible and listed here; a reviewer may correct it in the CSV.
 """
 
 import csv
@@ -219,7 +220,7 @@ def main(seed: str, out: str) -> None:
               "country_text", "design", "quality_score", "intervention_type", "organised_by", "organised_text",
               "duration_months", "duration_text", "contacts_per_month", "contacts_per_week", "intensity_text", "caseload", "caseload_text", "focus", "population_text",
               "population_group", "risk_profile", "child_age_text", "child_age_min_years", "child_age_max_years",
-              "outcome_measures", "n_outcome_measures", "outcome_domains", "effect_statements", "n_effect_statements", "row_text", "coding_note", "source"]
+              "outcome_measures", "n_outcome_measures", "outcome_domains", "effect_domains", "effect_statements", "n_effect_statements", "row_text", "coding_note", "source"]
     rows = []
     for b in blocks:
         r = b["row"]
@@ -234,6 +235,7 @@ def main(seed: str, out: str) -> None:
                        key=list(FOCUS.values()).index)
         effects = [ln.replace("\ufffd", "[?]").strip() for ln in lines if "\ufffd" in ln]
         domains = domains_of(" ".join(effects))
+        po = code_row(r, text)
         first_year = year.split(";")[0]
         stem = "mcmillan" if authors.startswith("Mc Millan") else re.sub(r"[^a-z]", "", authors.split()[0].lower())
         sid = stem + first_year + {11: "a", 12: "b", 14: "a", 15: "b"}.get(r, "")
@@ -246,8 +248,9 @@ def main(seed: str, out: str) -> None:
             "contacts_per_month": "" if cpm is None else f"{cpm:.2f}",
             "contacts_per_week": "" if cpm is None else f"{cpm * 12 / 52:.2f}", "intensity_text": intt,
             "caseload": "", "caseload_text": "",
-            "focus": ";".join(focus), "population_text": pop, **code_row(r, text),
-            "outcome_domains": ";".join(domains),
+            "focus": ";".join(focus), "population_text": pop, **po,
+            "outcome_domains": ";".join(domains_of(" | ".join([po["outcome_measures"], *effects]))),
+            "effect_domains": ";".join(domains),
             "effect_statements": " | ".join(effects), "n_effect_statements": len(effects),
             "row_text": re.sub(r"\n\s*\n+", "\n", text).replace("\ufffd", "[?]"),
             "source": f"Holwerda et al. (2014), Bijlage 5, row {'3 en 4' if r == 3 else r} (seed lines {b['first_line']}-{b['last_line']})",
