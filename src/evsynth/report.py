@@ -358,9 +358,18 @@ def render_pdf(ctx: dict, figures: Path, out: Path) -> None:
             para("(none)", small)
             return
         cols = cols or list(records[0].keys())
-        data = [[Paragraph(E(CHARACTERISTICS_COLUMNS.get(c, c)), small) for c in cols]]
-        data += [[Paragraph(E(str(r.get(c, ""))), small) for c in cols] for r in records[:max_rows]]
-        t = Table(data, colWidths=[width / len(cols)] * len(cols), repeatRows=1)
+        heads = [CHARACTERISTICS_COLUMNS.get(c, c) for c in cols]
+        body = [[str(r.get(c, "")).replace(";", "; ") for c in cols] for r in records[:max_rows]]
+        # column widths follow the longest word / typical text of each column, within bounds
+        def longest_word(text):
+            return max((len(w) for w in text.split()), default=0)
+
+        weight = [min(max(6, longest_word(h), *(longest_word(row[j]) for row in body),
+                          float(np.median([len(row[j]) for row in body])) / 2), 30) for j, h in enumerate(heads)]
+        data = [[Paragraph(E(h), small) for h in heads]]
+        data += [[Paragraph(E(v), small) for v in row] for row in body]
+        weight = [w + 3 for w in weight]  # cell padding
+        t = Table(data, colWidths=[width * w / sum(weight) for w in weight], repeatRows=1)
         t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                                ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke)]))
         story.extend([t, Spacer(1, 6)])
