@@ -278,6 +278,16 @@ def test_broken_config_names_the_key(project, edit, expect):
     assert not (project / "results").exists()
 
 
+def test_check_config_names_missing_input_files(project):
+    # `make report` runs check-config first: a configured file that is missing is named with its key
+    (project / "data/quality/form.yaml").unlink()
+    (project / "data/external/barlow2014.csv").unlink()
+    out = _cli(project, "check-config")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "quality.form: data/quality/form.yaml: file not found" in out.stderr
+    assert "analyses[0].dataset: data/external/barlow2014.csv: file not found" in out.stderr
+
+
 def test_failed_stage_keeps_previous_output(project):
     out_csv = project / "results/barlow2014/effects.csv"
     assert _cli(project, "effects", "barlow2014", "--out", str(out_csv)).returncode == 0

@@ -22,7 +22,10 @@ def _cfg(args):
 
 
 def cmd_check_config(args) -> int:
+    from .config import check_input_files
+
     cfg = _cfg(args)
+    check_input_files(cfg, source=str(args.config))
     print(f"{args.config}: OK ({len(cfg['analyses'])} analyses)")
     return 0
 

@@ -89,6 +89,26 @@ def _semantic(cfg: dict, source: str) -> list[str]:
     return out
 
 
+def input_files(cfg: dict) -> list[tuple[str, str]]:
+    """(config key, path) of every input file the config names."""
+    out = [(f"{sec}.{k}", v) for sec, keys in (("studies", ("primary_studies", "reviews", "prisma",
+                                                              "nji_interventions", "nji_findings")),
+                                                ("quality", ("form", "assessments")), ("extraction", ("effects",)))
+           for k in keys if isinstance(cfg.get(sec, {}).get(k), str) for v in [cfg[sec][k]]]
+    out += [(f"analyses[{i}].dataset", a["dataset"]) for i, a in enumerate(cfg.get("analyses", []))]
+    return out
+
+
+def check_input_files(cfg: dict, *, source: str = "config.yaml", root=".") -> None:
+    """Raise :class:`ConfigError` naming every input file the config names that does not exist."""
+    from pathlib import Path
+
+    missing = [f"{source}: {key}: {path}: file not found" for key, path in input_files(cfg)
+               if not (Path(root) / path).is_file()]
+    if missing:
+        raise ConfigError("\n".join(missing))
+
+
 def load_config(path) -> dict:
     """Read ``config.yaml`` (safe YAML) and validate it."""
     return validate_config(read_yaml(path, error=ConfigError), source=str(path))
