@@ -340,3 +340,20 @@ def test_yaml_is_loaded_safely(tmp_path):
 def test_copy_project_helper_is_complete(project):
     assert (project / "Snakefile").exists() and (project / "data/holwerda2014/prisma.yaml").exists()
     shutil.rmtree(project / "data")
+
+
+def test_outputs_get_normal_permissions(tmp_path):
+    import os
+    import stat
+
+    from evsynth.io import atomic_folder
+
+    mask = os.umask(0o022)
+    try:
+        write_csv(tmp_path / "t.csv", pd.DataFrame({"a": [1]}))
+        with atomic_folder(tmp_path / "d") as d:
+            (d / "x").write_text("x")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "t.csv").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "d").stat().st_mode) == 0o755

@@ -274,6 +274,12 @@ def read_yaml(path, error: type = InputError) -> object:
 
 # ------------------------------------------------------------------------------ atomic writes
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 class atomic_path:
     """Context manager yielding a temporary path beside ``target``; on success the file is
     moved into place with ``os.replace`` (atomic on POSIX), on failure it is removed, so a
@@ -297,6 +303,7 @@ class atomic_path:
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
+            os.chmod(self.tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get normal permissions
             os.replace(self.tmp, self.target)
         else:
             self.tmp.unlink(missing_ok=True)
@@ -315,6 +322,7 @@ def atomic_folder(target):
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)
