@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 import numpy as np
 import pandas as pd
 
@@ -194,9 +195,12 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
                                "n": T.num("studies/outcome_domains.csv", "n_studies", i, 0),
                                "n_effect": T.num("studies/outcome_domains.csv", "n_with_effect_statement", i, 0)}
                               for i, r in od.iterrows()]
-    ctx["least_studied"] = [{"domain": od.loc[i, "outcome_domain"],
-                             "n": T.num("studies/outcome_domains.csv", "n_studies", int(i), 0)}
-                            for i in od.index[od["least_studied"].astype(bool)]] if "least_studied" in od else []
+    least = [int(i) for i in od.index[od["least_studied"].astype(bool)]] if "least_studied" in od else []
+    # one clause for both editions: numbers tagged in the HTML, plain text in the PDF
+    ctx["least_studied"] = Markup("{}, which only {} of the {} study rows measured").format(
+        " and ".join(f"{od.loc[i, 'outcome_domain']} outcomes" for i in least),
+        Markup(T.num("studies/outcome_domains.csv", "n_studies", least[0], 0).__html__()),
+        Markup(ctx["total_rows"].__html__())) if least else ""
     ctx["prisma"] = _records(T.get("studies/prisma_counts.csv"))
     pc = T.get("studies/prisma_counts.csv")
 
@@ -488,15 +492,9 @@ def _summary(ctx: dict) -> list[str]:
         paras.append(a["sentence"])
     paras.append("What is not known: per-study effect sizes for the 47 primary studies; the direction of many reported "
                  "effects (the arrows were lost from the source table and are not guessed)"
-                 + (f"; and effects on {_least(ctx)} (see the evidence gap map)." if ctx["least_studied"] else "."))
+                 + (f"; and effects on {ctx['least_studied'].striptags()} (see the evidence gap map)."
+                    if ctx["least_studied"] else "."))
     return paras
-
-
-def _least(ctx: dict) -> str:
-    """'socio-economic outcomes, which only 4 of the 46 study rows measured' (from the tables)."""
-    names = " and ".join(f"{d['domain']} outcomes" for d in ctx["least_studied"])
-    n = ctx["least_studied"][0]["n"]
-    return f"{names}, which only {n} of the {ctx['total_rows']} study rows measured"
 
 
 def _sentence(a: dict, level: float) -> str:
