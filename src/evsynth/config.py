@@ -10,7 +10,7 @@ from importlib import resources
 import jsonschema
 
 from .errors import ConfigError
-from .io import read_yaml
+from .io import allowed_text, read_yaml
 
 __all__ = ["load_config", "validate_config", "config_schema", "analysis_by_id"]
 
@@ -36,7 +36,7 @@ def _describe(error) -> str:
     if v == "required":
         return error.message.replace("is a required property", "is required but missing")
     if v == "enum":
-        return f"found {error.instance!r}; allowed: {', '.join(map(str, error.validator_value))}"
+        return f"found {error.instance!r}; {allowed_text(error)}"
     if v == "type":
         return f"found {error.instance!r} ({type(error.instance).__name__}); expected {error.validator_value}"
     if v == "oneOf":
@@ -89,14 +89,15 @@ def _semantic(cfg: dict, source: str) -> list[str]:
     return out
 
 
+INPUT_FILE_KEYS = {"studies": ("primary_studies", "reviews", "prisma", "nji_interventions", "nji_findings"),
+                   "quality": ("form", "assessments"), "extraction": ("effects",)}
+
+
 def input_files(cfg: dict) -> list[tuple[str, str]]:
     """(config key, path) of every input file the config names."""
-    out = [(f"{sec}.{k}", v) for sec, keys in (("studies", ("primary_studies", "reviews", "prisma",
-                                                              "nji_interventions", "nji_findings")),
-                                                ("quality", ("form", "assessments")), ("extraction", ("effects",)))
-           for k in keys if isinstance(cfg.get(sec, {}).get(k), str) for v in [cfg[sec][k]]]
-    out += [(f"analyses[{i}].dataset", a["dataset"]) for i, a in enumerate(cfg.get("analyses", []))]
-    return out
+    out = [(f"{sec}.{k}", cfg[sec][k]) for sec, keys in INPUT_FILE_KEYS.items() for k in keys
+           if isinstance(cfg.get(sec, {}).get(k), str)]
+    return out + [(f"analyses[{i}].dataset", a["dataset"]) for i, a in enumerate(cfg.get("analyses", []))]
 
 
 def check_input_files(cfg: dict, *, source: str = "config.yaml", root=".") -> None:

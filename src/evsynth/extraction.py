@@ -222,11 +222,12 @@ def extraction_template(studies: pd.DataFrame, columns: list[str]) -> pd.DataFra
     A table without that column falls back on its effect statements."""
     rows = []
     for _, s in studies.iterrows():
-        listed = str(s.get("outcome_measures") or "") if "outcome_measures" in studies.columns else ""
-        if not listed.strip() or listed == "nan":
-            listed = str(s.get("effect_statements") or "").replace("[?]", "")
+        listed = s.get("outcome_measures")
+        if not isinstance(listed, str) or not listed.strip():  # empty cells are read as NaN
+            listed = s.get("effect_statements")
+            listed = listed.replace("[?]", "") if isinstance(listed, str) else ""
         outcomes = [re.sub(r"\s+", " ", o.strip(" |")).removeprefix("- ").strip() for o in listed.split(" | ")]
-        outcomes = [o for o in outcomes if o and o != "nan" and not o.endswith(":")]
+        outcomes = [o for o in outcomes if o and not o.endswith(":")]
         if not outcomes:
             outcomes = [""]
         for j, o in enumerate(outcomes, 1):

@@ -208,7 +208,7 @@ def check_table(table: Table, schema: dict) -> tuple[pd.DataFrame, list[str]]:
                 continue
             col = err.absolute_path[0] if err.absolute_path else None
             found = rec.get(col, err.instance) if col else err.instance
-            allowed = _allowed(err)
+            allowed = allowed_text(err)
             where = f"row {rn}, column '{col}'" if col else f"row {rn}"
             problems.append(f"{path}: {where}: found {found!r}; {allowed}")
         for lo, hi in schema.get("x-ordered", []):  # pairs of columns where lo <= hi
@@ -228,23 +228,16 @@ def check_table(table: Table, schema: dict) -> tuple[pd.DataFrame, list[str]]:
     return out, problems
 
 
-def _allowed(err) -> str:
-    v = err.validator
-    if v == "enum":
+_RULE_TEXT = {"minimum": "must be >= {}", "exclusiveMinimum": "must be > {}", "maximum": "must be <= {}",
+              "exclusiveMaximum": "must be < {}", "pattern": "must match the pattern {}", "type": "expected {}"}
+
+
+def allowed_text(err) -> str:
+    """What a failed JSON-schema rule allows, in words (for tables and config)."""
+    if err.validator == "enum":
         return "allowed: " + ", ".join(map(str, err.validator_value))
-    if v == "minimum":
-        return f"must be >= {err.validator_value}"
-    if v == "exclusiveMinimum":
-        return f"must be > {err.validator_value}"
-    if v == "maximum":
-        return f"must be <= {err.validator_value}"
-    if v == "exclusiveMaximum":
-        return f"must be < {err.validator_value}"
-    if v == "pattern":
-        return f"must match the pattern {err.validator_value}"
-    if v == "type":
-        return f"expected {err.validator_value}"
-    return err.message
+    rule = _RULE_TEXT.get(err.validator)
+    return rule.format(err.validator_value) if rule else err.message
 
 
 def load_table(path, schema_name: str, sheet: str | None = None) -> pd.DataFrame:
