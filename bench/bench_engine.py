@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from evsynth.diagnostics import permutest
-from evsynth.models import confint_tau2, rma
-from evsynth.multilevel import rma_mv
+from evsynth.engine.diagnostics import permutest
+from evsynth.engine.models import confint_tau2, rma
+from evsynth.engine.multilevel import rma_mv
 
 warnings.simplefilter("ignore")
 HERE = Path(__file__).parent

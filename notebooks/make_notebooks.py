@@ -42,7 +42,7 @@ NB1 = nb([
              "                 'ci_ub': h['ci_ub'], 'tau2': h['tau2'], 'I2': h['I2']})\n"
              "pd.DataFrame(rows).round(3)"),
     ("md", "## Refit one analysis with the library\n\nThe same numbers come from the library directly."),
-    ("code", "from evsynth.models import rma\neff = pd.read_csv(RESULTS / 'barlow2014' / 'effects.csv')\n"
+    ("code", "from evsynth.engine.models import rma\neff = pd.read_csv(RESULTS / 'barlow2014' / 'effects.csv')\n"
              "fit = rma(eff['yi'], eff['vi'], method='REML', test='knha')\nprint(fit.summary())"),
     ("code", "from IPython.display import Image\nImage(filename=str(ROOT / 'figures' / 'barlow2014' / 'forest.png'))"),
 ])
@@ -50,7 +50,7 @@ NB1 = nb([
 NB2 = nb([
     ("md", "# 2. Estimators side by side\n\nThe same data (Barlow et al., 2014: parent training and parental "
            "psychosocial health) under five tau² estimators, with and without the Knapp-Hartung adjustment."),
-    ("code", "from pathlib import Path\nimport pandas as pd\nfrom evsynth.models import rma\n"
+    ("code", "from pathlib import Path\nimport pandas as pd\nfrom evsynth.engine.models import rma\n"
              "ROOT = Path.cwd().parent if Path.cwd().name == 'notebooks' else Path.cwd()\n"
              "d = pd.read_csv(ROOT / 'data' / 'external' / 'barlow2014.csv')\n"
              "yi, vi = -d['y'], d['s2']   # flipped: positive = improvement, as in the pipeline"),
@@ -71,9 +71,9 @@ NB3 = nb([
     ("md", "# 3. Moderators\n\nDo intensity and design explain differences between CBT programmes for offenders "
            "(Landenberger & Lipsey, 2005)? The seeds name caseload, intensity, duration, design and quality as "
            "moderators for help to families; these data let us practise with intensity and design."),
-    ("code", "from pathlib import Path\nimport numpy as np, pandas as pd\nfrom evsynth.effects import escalc\n"
-             "from evsynth.models import rma, subgroup\nfrom evsynth.design import build_design\n"
-             "from evsynth.diagnostics import permutest\n"
+    ("code", "from pathlib import Path\nimport numpy as np, pandas as pd\nfrom evsynth.engine.effects import escalc\n"
+             "from evsynth.engine.models import rma, subgroup\nfrom evsynth.review.design import build_design\n"
+             "from evsynth.engine.diagnostics import permutest\n"
              "ROOT = Path.cwd().parent if Path.cwd().name == 'notebooks' else Path.cwd()\n"
              "d = pd.read_csv(ROOT / 'data' / 'external' / 'landenberger2005.csv')\n"
              "es = escalc('OR', ai=d['n.cbt.non'], bi=d['n.cbt.rec'], ci=d['n.ctrl.non'], di=d['n.ctrl.rec'])\n"

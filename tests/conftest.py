@@ -17,7 +17,7 @@ BIN = Path(sys.executable).parent
 
 def evsynth_cmd() -> list[str]:
     exe = BIN / "evsynth"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "evsynth.cli"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "evsynth"]
 
 
 @pytest.fixture(scope="session")
@@ -41,9 +41,9 @@ def copy_project(dest: Path) -> Path:
             shutil.copytree(src, dest / name)
         else:
             shutil.copy2(src, dest / name)
-    (dest / "src" / "evsynth" / "schemas").mkdir(parents=True)
-    for p in (ROOT / "src" / "evsynth" / "schemas").glob("*.json"):
-        shutil.copy2(p, dest / "src" / "evsynth" / "schemas" / p.name)
+    (dest / "src" / "evsynth" / "pipeline" / "schemas").mkdir(parents=True)
+    for p in (ROOT / "src" / "evsynth" / "pipeline" / "schemas").glob("*.json"):
+        shutil.copy2(p, dest / "src" / "evsynth" / "pipeline" / "schemas" / p.name)
     return dest
 
 

@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evsynth import diagnostics as dg
+from evsynth.engine import diagnostics as dg
 from evsynth.errors import ModelError
-from evsynth.models import rma
+from evsynth.engine.models import rma
 
 from conftest import GOLDEN
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from evsynth import effects as es
-from evsynth.extraction import convert_row
+from evsynth.engine import effects as es
+from evsynth.review.extraction import convert_row
 
 
 def test_hedges_g_borenstein_worked_example():

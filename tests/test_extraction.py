@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evsynth.extraction import compute_extracted, coverage, extraction_template, moderators_by_domain, pool_by_domain
-from evsynth.io import load_table
+from evsynth.review.extraction import compute_extracted, coverage, extraction_template, moderators_by_domain, pool_by_domain
+from evsynth.pipeline.io import load_table
 
 from conftest import ROOT
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from evsynth.golden import compare, load_case, run_case, validate_dir
+from evsynth.conformance.golden import compare, load_case, run_case, validate_dir
 
 from conftest import GOLDEN, evsynth_cmd, run
 

@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from evsynth.design import build_design
-from evsynth.effects import escalc
+from evsynth.review.design import build_design
+from evsynth.engine.effects import escalc
 from evsynth.errors import InputError, ModelError
-from evsynth.io import TableProblems, load_table, read_table, write_csv
-from evsynth.models import rma
-from evsynth.prisma import check_prisma
+from evsynth.pipeline.io import TableProblems, load_table, read_table, write_csv
+from evsynth.engine.models import rma
+from evsynth.review.prisma import check_prisma
 
 from conftest import ROOT, copy_project, evsynth_cmd, run
 
@@ -143,7 +143,7 @@ def test_duplicate_study_id_in_study_table(tmp_path):
 # ------------------------------------------------------------------------------ statistics
 
 def test_effect_without_statistics(tmp_path):
-    from evsynth.extraction import compute_extracted
+    from evsynth.review.extraction import compute_extracted
 
     studies = load_table(ROOT / "data/holwerda2014/primary_studies.csv", "primary_studies")
     eff = pd.DataFrame([{k: (None if v == "" else v) for k, v in effects_row(n1=20).items()}])
@@ -164,7 +164,7 @@ def test_statistics_outside_their_range(kw, msg):
 
 
 def test_negative_variance_in_dataset_names_study(tmp_path):
-    from evsynth.analysis import compute_effects
+    from evsynth.pipeline.analysis import compute_effects
 
     data = pd.DataFrame({"study": ["a", "b", "c"], "yi": [0.1, 0.2, 0.3], "vi": [0.1, -0.2, 0.1]})
     spec = {"id": "x", "effect": {"yi": "yi", "vi": "vi"}, "direction": {"rule": "", "flip": False},
@@ -315,7 +315,7 @@ def test_atomic_writer_leaves_nothing_on_failure(tmp_path):
 
 
 def test_leftovers_of_a_killed_writer_are_removed(tmp_path):
-    from evsynth.io import atomic_folder
+    from evsynth.pipeline.io import atomic_folder
 
     # what a writer killed by SIGKILL leaves: its temporary file / folder beside the target
     (tmp_path / ".t.csv.k1l2d.tmp.csv").write_text("a\n")
@@ -329,7 +329,7 @@ def test_leftovers_of_a_killed_writer_are_removed(tmp_path):
 
 
 def test_yaml_is_loaded_safely(tmp_path):
-    from evsynth.io import read_yaml
+    from evsynth.pipeline.io import read_yaml
 
     p = tmp_path / "x.yaml"
     p.write_text("!!python/object/apply:os.system ['echo hacked']\n")
@@ -346,7 +346,7 @@ def test_outputs_get_normal_permissions(tmp_path):
     import os
     import stat
 
-    from evsynth.io import atomic_folder
+    from evsynth.pipeline.io import atomic_folder
 
     mask = os.umask(0o022)
     try:

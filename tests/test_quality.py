@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evsynth.io import load_table
-from evsynth.prisma import load_prisma, prisma_counts
-from evsynth.quality import (agreement, assessment_template, cohen_kappa, consensus_totals, load_form,
+from evsynth.pipeline.io import load_table
+from evsynth.review.prisma import load_prisma, prisma_counts
+from evsynth.review.quality import (agreement, assessment_template, cohen_kappa, consensus_totals, load_form,
                              published_vs_computed, quality_filter, score)
 
 from conftest import ROOT

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evsynth.io import TableProblems, load_table
-from evsynth.studies import outcome_domains, study_characteristics
+from evsynth.pipeline.io import TableProblems, load_table
+from evsynth.review.studies import outcome_domains, study_characteristics
 
 from conftest import ROOT, SHARED
 

@@ -1,2 +1,44 @@
-"""evsynth: evidence synthesis and meta-analysis."""
+"""evsynth: evidence synthesis and meta-analysis.
+
+The user-facing verbs carry metafor's names and are importable from the top level::
+
+    from evsynth import escalc, rma, rma_mv, robust, confint_tau2, regtest, trimfill
+
+Layers (each a subpackage; see its docstring): ``evsynth.engine`` (the statistics),
+``evsynth.review`` (coded studies, quality, PRISMA, extraction), ``evsynth.pipeline``
+(config, input checks, io, stages, command line), ``evsynth.present`` (figures and report)
+and ``evsynth.conformance`` (the metafor reference cases).
+"""
 __version__ = "0.1.0"
+
+_VERBS = {
+    "escalc": "evsynth.engine.effects",
+    "rma": "evsynth.engine.models",
+    "confint_tau2": "evsynth.engine.models",
+    "subgroup": "evsynth.engine.models",
+    "rma_mv": "evsynth.engine.multilevel",
+    "robust": "evsynth.engine.robust",
+    "regtest": "evsynth.engine.diagnostics",
+    "ranktest": "evsynth.engine.diagnostics",
+    "trimfill": "evsynth.engine.diagnostics",
+    "fsn": "evsynth.engine.diagnostics",
+    "leave1out": "evsynth.engine.diagnostics",
+    "influence": "evsynth.engine.diagnostics",
+    "cumul": "evsynth.engine.diagnostics",
+    "pet_peese": "evsynth.engine.diagnostics",
+    "permutest": "evsynth.engine.diagnostics",
+}
+
+__all__ = sorted(_VERBS) + ["__version__"]
+
+
+def __getattr__(name):  # lazy, so `import evsynth` stays cheap for the command line
+    if name in _VERBS:
+        import importlib
+
+        return getattr(importlib.import_module(_VERBS[name]), name)
+    raise AttributeError(f"module 'evsynth' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

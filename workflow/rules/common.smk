@@ -1,11 +1,11 @@
-# Shared settings. The config is validated against src/evsynth/schemas/config.schema.json
+# Shared settings. The config is validated against src/evsynth/pipeline/schemas/config.schema.json
 # before any rule is scheduled; a broken config stops here with the key named.
 import sys
 from pathlib import Path
 
 from snakemake.utils import validate
 
-from evsynth.config import validate_config
+from evsynth.pipeline.config import validate_config
 from evsynth.errors import ConfigError
 
 try:
@@ -13,7 +13,7 @@ try:
 except ConfigError as exc:
     sys.stderr.write(f"evsynth: the configuration is not valid:\n{exc}\n")
     sys.exit(1)
-validate(config, "../../src/evsynth/schemas/config.schema.json")
+validate(config, "../../src/evsynth/pipeline/schemas/config.schema.json")
 
 CONFIGFILE = workflow.configfiles[-1] if workflow.configfiles else "config.yaml"
 RES = config["results_dir"]
@@ -41,7 +41,7 @@ REPORT_OUTPUTS = [f"{RES}/report.html"] + ([f"{RES}/report.pdf"] if config.get("
 
 # The evsynth command of the environment running Snakemake (not whatever is on PATH).
 _exe = Path(sys.executable).parent / "evsynth"
-EVSYNTH = f'"{_exe}"' if _exe.exists() else f'"{sys.executable}" -m evsynth.cli'
+EVSYNTH = f'"{_exe}"' if _exe.exists() else f'"{sys.executable}" -m evsynth'
 
 
 def fit_outputs(analysis):

@@ -35,7 +35,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "src"))
-from evsynth.domains import domains_of  # noqa: E402
+from evsynth.review.domains import domains_of  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from population_outcomes import code_row  # noqa: E402

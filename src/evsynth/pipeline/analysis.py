@@ -9,13 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import diagnostics as dg
-from .design import Moderator, build_design
-from .effects import MEASURE_INFO, check_statistics, escalc, partial_r_from_t
-from .errors import InputError, ModelError
-from .models import confint_tau2, rma, subgroup
-from .multilevel import rma_mv
-from .robust import robust
+from evsynth.engine import diagnostics as dg
+from evsynth.review.design import Moderator, build_design
+from evsynth.engine.effects import MEASURE_INFO, check_statistics, escalc, partial_r_from_t
+from evsynth.errors import InputError, ModelError
+from evsynth.engine.models import confint_tau2, rma, subgroup
+from evsynth.engine.multilevel import rma_mv
+from evsynth.engine.robust import robust
 
 __all__ = ["compute_effects", "fit_main", "heterogeneity_table", "moderator_tables", "subgroup_table",
            "diagnostic_tables", "robust_table", "sensitivity_table"]

@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import diagnostics as dg
-from .design import _as_text, build_design, moderator_columns
-from .effects import MEASURE_INFO, escalc
-from .errors import EvsynthError, InputError
-from .models import confint_tau2, rma
-from .multilevel import rma_mv
-from .robust import robust
+from evsynth.engine import diagnostics as dg
+from evsynth.review.design import _as_text, build_design, moderator_columns
+from evsynth.engine.effects import MEASURE_INFO, escalc
+from evsynth.errors import EvsynthError, InputError
+from evsynth.engine.models import confint_tau2, rma
+from evsynth.engine.multilevel import rma_mv
+from evsynth.engine.robust import robust
 
 __all__ = ["CaseOutcome", "load_case", "run_case", "compare", "validate_dir"]
 

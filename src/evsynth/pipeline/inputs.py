@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import analysis as an
-from .errors import EvsynthError, InputError
-from .extraction import compute_extracted
-from .io import TableProblems, load_table, read_table
-from .prisma import load_prisma
-from .quality import check_assessments, load_form
+from evsynth.pipeline import analysis as an
+from evsynth.errors import EvsynthError, InputError
+from evsynth.review.extraction import compute_extracted
+from evsynth.pipeline.io import TableProblems, load_table, read_table
+from evsynth.review.prisma import load_prisma
+from evsynth.review.quality import check_assessments, load_form
 
 __all__ = ["check_all_inputs"]
 

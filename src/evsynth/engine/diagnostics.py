@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .errors import InputError, ModelError
-from .linalg import inv_pd, wls
-from .models import RMAResult, _fmt_p, rma
+from evsynth.errors import InputError, ModelError
+from evsynth.engine.linalg import inv_pd, wls
+from evsynth.engine.models import RMAResult, _fmt_p, rma
 
 __all__ = [
     "RegtestResult", "regtest", "RanktestResult", "ranktest", "TrimfillResult", "trimfill",

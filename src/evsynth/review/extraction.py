@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import effects as es
-from .domains import domain_of
-from .errors import InputError, ModelError
-from .io import TableProblems, load_table, write_csv
-from .models import rma
-from .multilevel import rma_mv
+from evsynth.engine import effects as es
+from evsynth.review.domains import domain_of
+from evsynth.errors import InputError, ModelError
+from evsynth.pipeline.io import TableProblems, load_table, write_csv
+from evsynth.engine.models import rma
+from evsynth.engine.multilevel import rma_mv
 
 __all__ = ["DIRECTION_RULE", "STUDY_MODERATORS", "convert_row", "compute_extracted", "coverage", "pool_by_domain",
            "moderators_by_domain", "extraction_template", "run_extraction", "write_templates"]
@@ -124,7 +124,7 @@ def coverage(studies: pd.DataFrame, computed: pd.DataFrame) -> pd.DataFrame:
 
 
 def _fit_domain(g: pd.DataFrame, method: str, test: str, level: float, mods=None):
-    from .design import build_design
+    from evsynth.review.design import build_design
 
     X = build_design(g, mods, where="extracted effects")[0] if mods else None
     if g["study_id"].nunique() < len(g):
@@ -264,7 +264,7 @@ def run_extraction(cfg: dict, outdir: Path) -> None:
 
 
 def write_templates(cfg: dict, outdir: Path) -> None:
-    from .quality import assessment_template, load_form
+    from evsynth.review.quality import assessment_template, load_form
 
     studies, eff, _ = _load(cfg)
     write_csv(outdir / "extraction_template.csv", extraction_template(studies, list(eff.columns)))

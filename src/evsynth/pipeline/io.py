@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .errors import InputError
+from evsynth.errors import InputError
 
 __all__ = [
     "Table", "read_table", "check_table", "load_table", "table_schema", "read_yaml",
@@ -115,7 +115,7 @@ def read_table(path, sheet: str | None = None) -> Table:
 
 
 def table_schema(name: str) -> dict:
-    with resources.files("evsynth").joinpath(f"schemas/{name}.schema.json").open(encoding="utf-8") as fh:
+    with resources.files("evsynth.pipeline").joinpath(f"schemas/{name}.schema.json").open(encoding="utf-8") as fh:
         return json.load(fh)
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import analysis as an
-from .config import analysis_by_id
-from .io import atomic_folder, read_table, write_csv, write_text
+from evsynth.pipeline import analysis as an
+from evsynth.pipeline.config import analysis_by_id
+from evsynth.pipeline.io import atomic_folder, read_table, write_csv, write_text
 
 __all__ = ["run_effects", "run_fit", "run_diagnose"]
 

@@ -12,7 +12,7 @@ from matplotlib import pyplot as plt
 from matplotlib.patches import FancyBboxPatch, Polygon, Rectangle
 from scipy import stats
 
-from . import style
+from evsynth.present import style
 
 style.apply()
 

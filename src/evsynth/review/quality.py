@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .io import TableProblems, load_table, read_yaml, write_csv
+from evsynth.pipeline.io import TableProblems, load_table, read_yaml, write_csv
 
 __all__ = ["Form", "load_form", "check_assessments", "score", "agreement", "cohen_kappa",
            "published_vs_computed", "item_summary", "assessment_template", "quality_filter", "run_quality"]

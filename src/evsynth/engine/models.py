@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from .errors import ConvergenceError, InputError, ModelError
-from .linalg import r_uniroot, wls
+from evsynth.errors import ConvergenceError, InputError, ModelError
+from evsynth.engine.linalg import r_uniroot, wls
 
 __all__ = [
     "METHODS",

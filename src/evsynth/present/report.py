@@ -21,10 +21,10 @@ from markupsafe import Markup
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .analysis import measure_label
-from .extraction import DIRECTION_RULE
-from .io import write_bytes, write_text
+from evsynth import __version__
+from evsynth.pipeline.analysis import measure_label
+from evsynth.review.extraction import DIRECTION_RULE
+from evsynth.pipeline.io import write_bytes, write_text
 
 __all__ = ["Num", "effect_words", "build_context", "render_html", "render_pdf", "run_report"]
 
@@ -317,7 +317,7 @@ def _analysis_context(spec: dict, T: Tables, figures: Path) -> dict:
 
 
 def _env() -> jinja2.Environment:
-    loader = jinja2.FunctionLoader(lambda name: resources.files("evsynth").joinpath(f"templates/{name}").read_text(
+    loader = jinja2.FunctionLoader(lambda name: resources.files("evsynth.present").joinpath(f"templates/{name}").read_text(
         encoding="utf-8"))
     env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .errors import ConvergenceError, InputError, ModelError
-from .linalg import inv_pd, wls
-from .models import _fmt_p, check_effects
+from evsynth.errors import ConvergenceError, InputError, ModelError
+from evsynth.engine.linalg import inv_pd, wls
+from evsynth.engine.models import _fmt_p, check_effects
 
 __all__ = ["BlockStructure", "RMAMVResult", "rma_mv"]
 
@@ -267,7 +267,7 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
     for g in groups:
         if len(g) != k:
             raise InputError(f"grouping variable has {len(g)} values but there are {k} effect sizes")
-    from .models import _design
+    from evsynth.engine.models import _design
 
     X, names = _design(y, mods, intercept, coef_names)
     p = X.shape[1]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special, stats
 
-from .errors import InputError
+from evsynth.errors import InputError
 
 __all__ = [
     "MEASURES",

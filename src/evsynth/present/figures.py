@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import plots
-from .analysis import fit_main, measure_label
-from .config import analysis_by_id
-from .design import Moderator
-from .io import atomic_folder, load_table
-from .prisma import load_prisma
-from .style import save
+from evsynth.present import plots
+from evsynth.pipeline.analysis import fit_main, measure_label
+from evsynth.pipeline.config import analysis_by_id
+from evsynth.review.design import Moderator
+from evsynth.pipeline.io import atomic_folder, load_table
+from evsynth.review.prisma import load_prisma
+from evsynth.present.style import save
 
 __all__ = ["run_analysis_figures", "run_study_figures"]
 

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .errors import InputError, ModelError
-from .models import RMAResult, _fmt_p
+from evsynth.errors import InputError, ModelError
+from evsynth.engine.models import RMAResult, _fmt_p
 
 __all__ = ["RobustResult", "robust"]
 

@@ -10,19 +10,19 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import EvsynthError
+from evsynth.errors import EvsynthError
 
 __all__ = ["main"]
 
 
 def _cfg(args):
-    from .config import load_config
+    from evsynth.pipeline.config import load_config
 
     return load_config(args.config)
 
 
 def cmd_check_config(args) -> int:
-    from .config import check_input_files
+    from evsynth.pipeline.config import check_input_files
 
     cfg = _cfg(args)
     check_input_files(cfg, source=str(args.config))
@@ -31,12 +31,12 @@ def cmd_check_config(args) -> int:
 
 
 def cmd_check_inputs(args) -> int:
-    from .inputs import check_all_inputs
+    from evsynth.pipeline.inputs import check_all_inputs
 
     cfg = _cfg(args)
     summary = check_all_inputs(cfg)
     if args.out:
-        from .io import write_text
+        from evsynth.pipeline.io import write_text
 
         write_text(args.out, summary)
     print(summary, end="")
@@ -44,49 +44,49 @@ def cmd_check_inputs(args) -> int:
 
 
 def cmd_effects(args) -> int:
-    from .stages import run_effects
+    from evsynth.pipeline.stages import run_effects
 
     run_effects(_cfg(args), args.analysis, Path(args.out))
     return 0
 
 
 def cmd_fit(args) -> int:
-    from .stages import run_fit
+    from evsynth.pipeline.stages import run_fit
 
     run_fit(_cfg(args), args.analysis, Path(args.effects), Path(args.outdir))
     return 0
 
 
 def cmd_diagnose(args) -> int:
-    from .stages import run_diagnose
+    from evsynth.pipeline.stages import run_diagnose
 
     run_diagnose(_cfg(args), args.analysis, Path(args.effects), Path(args.outdir))
     return 0
 
 
 def cmd_studies(args) -> int:
-    from .studies import run_studies
+    from evsynth.review.studies import run_studies
 
     run_studies(_cfg(args), Path(args.outdir))
     return 0
 
 
 def cmd_quality(args) -> int:
-    from .quality import run_quality
+    from evsynth.review.quality import run_quality
 
     run_quality(_cfg(args), Path(args.outdir))
     return 0
 
 
 def cmd_extraction(args) -> int:
-    from .extraction import run_extraction
+    from evsynth.review.extraction import run_extraction
 
     run_extraction(_cfg(args), Path(args.outdir))
     return 0
 
 
 def cmd_figures(args) -> int:
-    from .render import run_analysis_figures, run_study_figures
+    from evsynth.present.figures import run_analysis_figures, run_study_figures
 
     cfg = _cfg(args)
     if args.analysis == "studies":
@@ -97,7 +97,7 @@ def cmd_figures(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .report import run_report
+    from evsynth.present.report import run_report
 
     run_report(_cfg(args), Path(args.results), Path(args.figures), Path(args.html),
                Path(args.pdf) if args.pdf else None)
@@ -106,7 +106,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from .golden import validate_dir
+    from evsynth.conformance.golden import validate_dir
 
     outcomes = validate_dir(args.directory)
     failed = [o for o in outcomes if not o.passed]
@@ -121,7 +121,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_template(args) -> int:
-    from .extraction import write_templates
+    from evsynth.review.extraction import write_templates
 
     write_templates(_cfg(args), Path(args.outdir))
     return 0

@@ -9,14 +9,14 @@ import json
 from importlib import resources
 import jsonschema
 
-from .errors import ConfigError
-from .io import allowed_text, read_yaml
+from evsynth.errors import ConfigError
+from evsynth.pipeline.io import allowed_text, read_yaml
 
 __all__ = ["load_config", "validate_config", "config_schema", "analysis_by_id"]
 
 
 def config_schema() -> dict:
-    with resources.files("evsynth").joinpath("schemas/config.schema.json").open(encoding="utf-8") as fh:
+    with resources.files("evsynth.pipeline").joinpath("schemas/config.schema.json").open(encoding="utf-8") as fh:
         return json.load(fh)
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .domains import DOMAINS
-from .io import load_table, write_csv
-from .prisma import load_prisma, prisma_counts
+from evsynth.review.domains import DOMAINS
+from evsynth.pipeline.io import load_table, write_csv
+from evsynth.review.prisma import load_prisma, prisma_counts
 
 __all__ = ["study_characteristics", "quality_by_design", "intervention_types", "outcome_domains", "evidence_gap",
            "run_studies"]

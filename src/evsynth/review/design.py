@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, ModelError
+from evsynth.errors import InputError, ModelError
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import jsonschema
 import pandas as pd
 
-from .io import TableProblems, read_yaml
+from evsynth.pipeline.io import TableProblems, read_yaml
 
 __all__ = ["load_prisma", "check_prisma", "prisma_counts", "PRISMA_SCHEMA"]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ModelError
+from evsynth.errors import ModelError
 
 
 def inv_pd(a: np.ndarray, what: str = "X'WX") -> np.ndarray:

@@ -1,0 +1,9 @@
+"""The review layer.
+
+Owns what a systematic review codes about its studies: the coded study tables and their
+summaries (``studies``), the quality form and its scoring (``quality``), the PRISMA flow
+(``prisma``), effect-size extraction from reported statistics (``extraction``), outcome
+domains (``domains``), moderator design from coded columns (``design``) and the findings
+of the source reviews.  Data frames in, data frames out; it may use the engine and
+``evsynth.errors``, never the pipeline or presentation.
+"""
