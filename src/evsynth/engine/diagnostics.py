@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from evsynth.errors import InputError, ModelError
 from evsynth.engine.linalg import inv_pd, wls
@@ -57,21 +57,75 @@ class RegtestResult:
         return "\n".join(lines)
 
 
-def regtest(fit: RMAResult) -> RegtestResult:
-    """Egger's regression test: the model refitted with the standard error as an extra
-    moderator (metafor's ``regtest(model="rma", predictor="sei")``)."""
+REGTEST_PREDICTORS = ("sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv")
+
+
+def regtest(fit: RMAResult, predictor: str = "sei", model: str = "rma", ni=None) -> RegtestResult:
+    """Regression test for funnel-plot asymmetry (metafor's ``regtest``).
+
+    Parameters
+    ----------
+    fit : RMAResult
+        The fitted model (its moderators are kept).
+    predictor : {"sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv"}
+        The added predictor: standard error (Egger, default), variance, sample size, its
+        inverse (``ninv`` with ``model="lm"`` is Peters' test), square roots.
+    model : {"rma", "lm"}
+        ``rma``: the fit's model with the predictor as moderator; ``lm``: weighted least
+        squares with weights 1/vi and a t test (residual df).
+    ni : array_like, optional
+        Sample sizes (needed for the ``ni`` predictors).
+
+    Returns
+    -------
+    RegtestResult
+        The predictor's test statistic and p-value; the limit estimate (intercept) for
+        intercept-only fits with predictors that vanish as precision grows (sei, vi,
+        ninv, sqrtninv), None otherwise.
+    """
+    if predictor not in REGTEST_PREDICTORS:
+        raise InputError(f"regtest: unknown predictor '{predictor}'; allowed: {', '.join(REGTEST_PREDICTORS)}")
+    if model not in ("rma", "lm"):
+        raise InputError(f"regtest: model must be 'rma' or 'lm', got '{model}'")
     if fit.k - fit.p < 2:
-        raise ModelError("Egger's test needs at least p + 2 effect sizes")
-    X = np.column_stack([fit.X, np.sqrt(fit.vi)])
-    r = rma(fit.yi, fit.vi, X, intercept=False, method=fit.method, test=fit.test, level=fit.level,
-            coef_names=fit.coef_names + ["sei"], compute_r2=False)
+        raise ModelError("the regression test needs at least p + 2 effect sizes")
+    if predictor in ("ni", "ninv", "sqrtni", "sqrtninv"):
+        if ni is None:
+            raise InputError(f"regtest: predictor '{predictor}' needs the sample sizes ni")
+        n = np.asarray(ni, float)
+        if n.shape != fit.yi.shape or np.any(~np.isfinite(n)) or np.any(n <= 0):
+            raise InputError("regtest: ni must give one positive sample size per effect size")
+        x = {"ni": n, "ninv": 1 / n, "sqrtni": np.sqrt(n), "sqrtninv": 1 / np.sqrt(n)}[predictor]
+    else:
+        x = np.sqrt(fit.vi) if predictor == "sei" else fit.vi
+    X = np.column_stack([fit.X, x])
+    if np.linalg.matrix_rank(X) < X.shape[1]:
+        raise ModelError("regtest: the model matrix is not of full rank after adding the predictor")
     j = fit.p
-    lim = None
-    lim_ci = None
-    if fit.intercept_only:
-        lim = float(r.beta[0])
-        lim_ci = (float(r.ci_lb[0]), float(r.ci_ub[0]))
-    return RegtestResult(float(r.stat[j]), float(r.pval[j]), r.df, lim, lim_ci, fit.k, r)
+    lim = lim_ci = None
+    has_limit = predictor in ("sei", "vi", "ninv", "sqrtninv") and fit.intercept_only
+    if model == "rma":
+        r = rma(fit.yi, fit.vi, X, intercept=False, method=fit.method, test=fit.test, level=fit.level,
+                coef_names=fit.coef_names + [predictor], compute_r2=False)
+        stat, pval, df = float(r.stat[j]), float(r.pval[j]), r.df
+        if has_limit:
+            lim, lim_ci = float(r.beta[0]), (float(r.ci_lb[0]), float(r.ci_ub[0]))
+    else:
+        from evsynth.engine.linalg import wls
+
+        w = 1 / fit.vi
+        f = wls(fit.yi, X, w)
+        df = fit.k - X.shape[1]
+        sigma2 = f.rss / df
+        se = np.sqrt(np.diag(f.M) * sigma2)
+        t = f.beta / se
+        stat, pval = float(t[j]), float(2 * stats.t.sf(abs(t[j]), df))
+        r = None
+        if has_limit:
+            crit = stats.t.isf((1 - fit.level / 100) / 2, df)
+            lim = float(f.beta[0])
+            lim_ci = (lim - crit * float(se[0]), lim + crit * float(se[0]))
+    return RegtestResult(stat, pval, df, lim, lim_ci, fit.k, r)
 
 
 # ------------------------------------------------------------------------------ Begg
@@ -114,6 +168,9 @@ class TrimfillResult:
     fit: RMAResult
     filled_yi: np.ndarray
     filled_vi: np.ndarray
+    estimator: str = "L0"
+    se_k0: float | None = None
+    pval_k0: float | None = None
 
     @property
     def beta(self) -> float:
@@ -132,12 +189,22 @@ class TrimfillResult:
         return self.fit.k
 
     def summary(self) -> str:
-        return (f"Trim-and-fill (L0): estimated number of missing studies on the {self.side} side: {self.k0}\n"
-                + self.fit.summary())
+        extra = f" (SE = {self.se_k0:.4f})" if self.se_k0 is not None else ""
+        if self.pval_k0 is not None:
+            extra += f"; test of no missing studies: p = {_fmt_p(self.pval_k0)}"
+        return (f"Trim-and-fill ({self.estimator}): estimated number of missing studies on the {self.side} side: "
+                f"{self.k0}{extra}\n" + self.fit.summary())
 
 
-def trimfill(fit: RMAResult, side: str | None = None, maxiter: int = 100) -> TrimfillResult:
-    """Duval & Tweedie's trim-and-fill with the L0 estimator (metafor's ``trimfill``)."""
+def trimfill(fit: RMAResult, side: str | None = None, maxiter: int = 100, estimator: str = "L0") -> TrimfillResult:
+    """Duval & Tweedie's trim-and-fill (metafor's ``trimfill``).
+
+    ``estimator`` "L0" (default) or "R0" (the rightmost run of positive ranks; with the
+    one-sided test of no missing studies, ``pval_k0``).  ``se_k0`` is metafor's SE of k0.
+    """
+    estimator = str(estimator).upper()
+    if estimator not in ("L0", "R0"):
+        raise InputError(f"trimfill: estimator must be L0 or R0, got '{estimator}'")
     if not fit.intercept_only:
         raise ModelError("trim-and-fill applies only to models without moderators")
     y0, v0 = fit.yi, fit.vi
@@ -162,9 +229,20 @@ def trimfill(fit: RMAResult, side: str | None = None, maxiter: int = 100) -> Tri
         yc = y - beta
         ranks = stats.rankdata(np.abs(yc), method="ordinal")
         srank = np.sign(yc) * ranks
-        Sr = srank[srank > 0].sum()
-        k0 = (4 * Sr - k * (k + 1)) / (2 * k - 1)
-        k0 = int(max(0, np.round(k0)))
+        if estimator == "R0":
+            neg = -srank[srank < 0]
+            k0f = (k - (neg.max() if neg.size else -np.inf)) - 1
+            if not np.isfinite(k0f):
+                k0f = k - 1.0  # no negative ranks: R's max() of nothing is -Inf, k0 then capped below
+            se_k0 = float(np.sqrt(2 * max(0.0, k0f) + 2))
+        else:
+            Sr = srank[srank > 0].sum()
+            k0f = (4 * Sr - k * (k + 1)) / (2 * k - 1)
+            var_sr = (k * (k + 1) * (2 * k + 1) + 10 * k0f**3 + 27 * k0f**2 + 17 * k0f - 18 * k * k0f**2
+                      - 18 * k * k0f + 6 * k**2 * k0f) / 24
+            se_k0 = float(4 * np.sqrt(var_sr) / (2 * k - 1)) if var_sr >= 0 else float("nan")
+        se_k0 = max(0.0, se_k0)
+        k0 = int(max(0, _r_round(k0f)))
         if k0 >= k:
             raise ModelError("trim-and-fill estimated as many missing studies as there are studies")
     if k0 > 0:
@@ -177,31 +255,86 @@ def trimfill(fit: RMAResult, side: str | None = None, maxiter: int = 100) -> Tri
     else:
         fill_y, fill_v = np.zeros(0), np.zeros(0)
         f = rma(y0, v0, method=fit.method, level=fit.level, compute_r2=False)
-    return TrimfillResult(k0, side, f, fill_y, fill_v)
+    pval_k0 = None
+    if estimator == "R0":
+        m = np.arange(-1, k0)
+        pval_k0 = float(1 - np.sum(special.comb(m + 1, m + 1) * 0.5 ** (m + 2)))
+    return TrimfillResult(k0, side, f, fill_y, fill_v, estimator, se_k0, pval_k0)
+
+
+def _r_round(x: float) -> float:
+    """R's round(): half to even (as numpy's)."""
+    return float(np.round(x))
 
 
 # ------------------------------------------------------------------------------ fail-safe N
 
 @dataclass
 class FsnResult:
-    fsnum: int
-    pval: float
+    fsnum: int | float
+    pval: float | None
     alpha: float
+    type: str = "Rosenthal"
+    mean_es: float | None = None
+    target: float | None = None
 
     def summary(self) -> str:
-        return (f"Fail-safe N (Rosenthal): {self.fsnum} (observed significance p = {_fmt_p(self.pval)}, "
-                f"target alpha = {self.alpha})")
+        if self.type == "Orwin":
+            return (f"Fail-safe N (Orwin): {self.fsnum} (average effect size {self.mean_es:.4f}, "
+                    f"target {self.target:.4f})")
+        extra = f", average effect size {self.mean_es:.4f}" if self.mean_es is not None else ""
+        return (f"Fail-safe N ({self.type}): {self.fsnum} (observed significance p = {_fmt_p(self.pval)}"
+                f"{extra}, target alpha = {self.alpha})")
 
 
-def fsn(yi, vi, alpha: float = 0.05) -> FsnResult:
-    """Rosenthal's fail-safe N (Stouffer's method, one-tailed alpha), rounded up."""
+def _fsn_round(val: float):
+    if np.isinf(val):
+        return val
+    return int(np.ceil(val)) if abs(val - round(val)) >= np.sqrt(np.finfo(float).eps) else int(round(val))
+
+
+def fsn(yi, vi, alpha: float = 0.05, *, type: str = "Rosenthal", target: float | None = None) -> FsnResult:
+    """Fail-safe N (metafor's ``fsn``), rounded up as metafor.
+
+    Parameters
+    ----------
+    yi, vi : array_like
+        Effect sizes and sampling variances.
+    alpha : float
+        Significance level (Rosenthal: one-tailed; Rosenberg: two-tailed).
+    type : {"Rosenthal", "Orwin", "Rosenberg"}
+        Rosenthal (Stouffer's method); Orwin (number of studies averaging zero that bring
+        the unweighted mean of yi down to ``target``, default half of it); Rosenberg
+        (number of studies that make the inverse-variance (equal-effects) estimate
+        non-significant).
+    target : float, optional
+        Orwin: the effect size to fall to, on the yi scale.
+    """
     y, v = np.asarray(yi, float), np.asarray(vi, float)
     k = y.size
-    z = y / np.sqrt(v)
-    zavg = abs(z.sum() / np.sqrt(k))
-    val = max(0.0, k * (zavg / stats.norm.isf(alpha)) ** 2 - k)
-    n = int(np.ceil(val)) if abs(val - round(val)) >= np.sqrt(np.finfo(float).eps) else int(round(val))
-    return FsnResult(n, float(stats.norm.sf(zavg)), alpha)
+    if type == "Rosenthal":
+        z = y / np.sqrt(v)
+        zavg = abs(z.sum() / np.sqrt(k))
+        val = max(0.0, k * (zavg / stats.norm.isf(alpha)) ** 2 - k)
+        return FsnResult(_fsn_round(val), float(stats.norm.sf(zavg)), alpha, "Rosenthal")
+    if type == "Orwin":
+        mean_es = float(np.mean(y))
+        tgt = mean_es / 2 if target is None else float(target)
+        if tgt == 0:
+            val = np.inf
+        else:
+            if np.sign(tgt) != np.sign(mean_es):
+                tgt = -tgt
+            val = max(0.0, k * (mean_es - tgt) / tgt)
+        return FsnResult(_fsn_round(val), None, alpha, "Orwin", mean_es, tgt)
+    if type == "Rosenberg":
+        w = 1 / v
+        mean_es = float(np.sum(w * y) / np.sum(w))
+        zval = mean_es / np.sqrt(1 / np.sum(w))
+        wp = (np.sum(w * y) / stats.norm.isf(alpha / 2)) ** 2 - np.sum(w)
+        val = max(0.0, k * wp / np.sum(w))
+        return FsnResult(_fsn_round(float(val)), float(2 * stats.norm.sf(abs(zval))), alpha, "Rosenberg", mean_es)
+    raise InputError(f"fsn: unknown type '{type}'; allowed: Rosenthal, Orwin, Rosenberg")
 
 
 # ------------------------------------------------------------------------------ leave-one-out
