@@ -167,7 +167,9 @@ def run_case(case: dict, data_dir: Path) -> dict:
     if analysis in ("rma.mv", "rma.mv.V", "rma.mv.struct"):
         out = _rma_fields(f, with_tau2=False)
         out["sigma2"] = f.sigma2
-        out["logLik"] = f.ll
+        from evsynth.engine.fitstats import fitstats
+
+        out["logLik"] = fitstats(f).logLik
         if analysis == "rma.mv.struct":
             out["tau2"], out["rho"] = f.struct_tau2, f.struct_rho
         return out
