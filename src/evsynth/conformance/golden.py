@@ -289,7 +289,7 @@ def _case_blup(case, df, yi, vi, model):
 
 
 def _case_confint_mv(case, df, yi, vi, model):
-    from evsynth.engine.multilevel import confint_mv
+    from evsynth.engine.mvdiag import confint_mv
 
     f = _fit(case, df, yi, vi, model)
     c = confint_mv(f)
@@ -305,7 +305,7 @@ def _case_selmodel(case, df, yi, vi, model):
 
 
 def _case_influence_mv(case, df, yi, vi, model):
-    from evsynth.engine.multilevel import influence_mv
+    from evsynth.engine.mvdiag import influence_mv
 
     r = influence_mv(_fit(case, df, yi, vi, model))
     return {"cooks_distance": r.cooks_distance, "hat": r.hat, "dfbetas": [list(x) for x in r.dfbetas], "k": r.k}

@@ -309,6 +309,7 @@ class RMAMVResult:
     struct_tau2: np.ndarray | float | None = None
     struct_rho: float | None = None
     sigma2_fixed: np.ndarray | None = field(repr=False, default=None)
+    refit_args: dict = field(repr=False, default_factory=dict)
 
     @property
     def n_vc(self) -> int:
@@ -337,6 +338,23 @@ class RMAMVResult:
         """Variance added for a prediction interval: the sum of the sigma^2 (and tau^2 of a CS struct)."""
         extra = float(self.struct_tau2) if self.struct_type == "CS" else 0.0
         return float(np.sum(self.sigma2)) + extra
+
+    def refit(self, keep=None, *, sigma2_fixed=None) -> "RMAMVResult":
+        """The same model on the rows ``keep`` (boolean or index array; default all), optionally
+        with variance components held at ``sigma2_fixed``."""
+        a = self.refit_args
+        idx = np.arange(self.k) if keep is None else np.flatnonzero(np.asarray(keep)) if \
+            np.asarray(keep).dtype == bool else np.asarray(keep)
+        V = a.get("V")
+        if V is not None:
+            V = KnownV(V.vi[idx], V.cluster[idx], None if V.obs is None else V.obs[idx], V.rho)
+        st = a.get("struct")
+        if st is not None:
+            st = {**st, "inner": np.asarray(st["inner"])[idx], "outer": np.asarray(st["outer"])[idx]}
+        return rma_mv(self.yi[idx], self.vi[idx], [np.asarray(g)[idx] for g in a["groups"]], self.X[idx],
+                      intercept=False, method=a["method"], test=a["test"], level=a["level"],
+                      coef_names=a["coef_names"], group_names=a["group_names"], btt=a["btt"], V=V, struct=st,
+                      sigma2_fixed=sigma2_fixed)
 
     def sampling_blocks(self, rows):
         """The known sampling covariance of stacked blocks of rows (None: diagonal vi)."""
@@ -611,6 +629,8 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
         ll=ev.ll, iterations=it, yi=y, vi=v, X=X, btt=list(btt), groups=groups, structure=bs,
         sigma2_fixed=fixed if isfixed.any() else None,
     )
+    res.refit_args = {"groups": groups, "V": V, "struct": struct, "method": method, "test": test, "level": level,
+                      "coef_names": names, "group_names": group_names, "btt": btt}
     if sdef is not None:
         res.struct_type, res.struct_levels = sdef["type"], sdef["levels"]
         res.struct_tau2 = float(spar[0][0]) if sdef["type"] == "CS" else np.asarray(spar[0], float)
