@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from evsynth.errors import InputError, ModelError
+from evsynth.errors import ConvergenceError, InputError, ModelError
 from evsynth.engine.linalg import inv_pd, wls
 from evsynth.engine.models import RMAResult, _fmt_p, rma
 
@@ -557,30 +557,133 @@ def _batch_stats(Y, V, X, tau2, test: str, btt):
     return QM, beta / se
 
 
-def permutest(fit: RMAResult, iterations: int = 1000, seed: int = 1) -> PermutationResult:
-    """Permutation test of the moderators (Higgins & Thompson, 2004; metafor's
-    ``permutest``): the rows of the data are permuted against the model matrix and the
-    model refitted, all permutations at once.  p = (1 + #{QM* >= QM}) / (1 + B)."""
-    if fit.p < 2:
-        raise ModelError("the permutation test needs at least one moderator")
+_VECTORISED = ("EE", "FE", "DL", "ML", "REML")
+
+
+def _loop_stats(Ys, Vs, X, fit):
+    """QM and coefficient statistics by refitting one data set at a time (any estimator)."""
+    qm = np.empty(len(Ys))
+    st = np.empty((len(Ys), X.shape[1]))
+    for i, (y, v) in enumerate(zip(Ys, Vs)):
+        try:
+            r = rma(y, v, X, intercept=False, method=fit.method, test=fit.test, btt=fit.btt, compute_r2=False,
+                    control=(fit.extra or {}).get("control"))
+            qm[i], st[i] = r.QM, r.stat
+        except (ModelError, ConvergenceError):
+            qm[i], st[i] = np.nan, np.nan
+    return qm, st
+
+
+def _perm_stats(Y, V, fit):
+    if fit.method in _VECTORISED:
+        out_q, out_s = [], []
+        step = max(1, int(2_000_000 // max(fit.k * fit.p * fit.p, 1)))
+        for s in range(0, Y.shape[0], step):
+            t2 = _batch_tau2(Y[s:s + step], V[s:s + step], fit.X, fit.method)
+            qm, st = _batch_stats(Y[s:s + step], V[s:s + step], fit.X, t2, fit.test, fit.btt)
+            out_q.append(qm)
+            out_s.append(st)
+        return np.concatenate(out_q), np.concatenate(out_s)
+    return _loop_stats(Y, V, fit.X, fit)
+
+
+def permutest(fit, iterations: int = 1000, seed: int = 1, *, exact: bool | None = None) -> PermutationResult:
+    """Permutation test (Higgins & Thompson, 2004; metafor's ``permutest``).
+
+    Parameters
+    ----------
+    fit : RMAResult or RMAMVResult
+        Any tau^2 estimator.  With moderators, the rows of the data are permuted against
+        the model matrix and the model refitted (QM and each coefficient); for an
+        intercept-only model, the signs of the effect sizes are flipped.  Multilevel fits
+        are refitted with the rows of the model matrix permuted (random structure and V
+        kept with the effect sizes).
+    iterations : int
+        Number of random permutations (approximate test).
+    seed : int
+        Seed of the random permutations.
+    exact : bool, optional
+        Enumerate every permutation (k! orderings, or 2^k sign vectors for an
+        intercept-only model).  Default: exact when that number is at most ``iterations``
+        (as metafor).
+
+    Returns
+    -------
+    PermutationResult
+        Exact test: p = share of all permutations (the observed one included) with a
+        statistic at least as extreme (metafor's definition).  Approximate: p = (1 + #{stat*
+        >= stat}) / (1 + B).
+    """
     if iterations < 1:
         raise InputError("iterations must be at least 1")
-    rng = np.random.default_rng(seed)
+    import itertools
+    import math
+
     k = fit.k
-    perms = np.argsort(rng.random((iterations, k)), axis=1)
-    Y = fit.yi[perms]
-    V = fit.vi[perms]
-    chunks = []
-    stat_chunks = []
-    step = max(1, int(2_000_000 // max(k * fit.p * fit.p, 1)))
-    for s in range(0, iterations, step):
-        t2 = _batch_tau2(Y[s:s + step], V[s:s + step], fit.X, fit.method)
-        qm, st = _batch_stats(Y[s:s + step], V[s:s + step], fit.X, t2, fit.test, fit.btt)
-        chunks.append(qm)
-        stat_chunks.append(st)
-    QMs = np.concatenate(chunks)
-    STs = np.concatenate(stat_chunks)
-    eps = 1e-8 * max(1.0, abs(fit.QM))
-    p_qm = (1 + np.sum(QMs >= fit.QM - eps)) / (1 + iterations)
-    p_coef = (1 + np.sum(np.abs(STs) >= np.abs(fit.stat)[None, :] - 1e-8, axis=0)) / (1 + iterations)
-    return PermutationResult(fit.QM, float(p_qm), fit.coef_names, fit.stat, p_coef, iterations, seed)
+    multilevel = hasattr(fit, "sigma2")
+    intercept_only = fit.p == 1 and fit.coef_names[0] == "intrcpt"
+    n_exact = 2**k if intercept_only else math.factorial(k)
+    if exact is None:
+        exact = n_exact <= iterations
+    if exact and n_exact > 5_000_000:
+        raise InputError(f"an exact permutation test would need {n_exact:.3g} refits; use exact=False")
+    rng = np.random.default_rng(seed)
+    B = n_exact if exact else iterations
+    comptol = np.sqrt(np.finfo(float).eps)
+    if intercept_only:
+        if exact:
+            signs = np.array(list(itertools.product((1.0, -1.0), repeat=k)))
+        else:
+            signs = rng.choice(np.array([-1.0, 1.0]), size=(iterations, k))
+        if multilevel:
+            qms, sts = _mv_perm(fit, signs=signs)
+        else:
+            qms, sts = _perm_stats(signs * fit.yi[None, :], np.broadcast_to(fit.vi, signs.shape).copy(), fit)
+        z = np.abs(fit.stat)
+        valid = np.isfinite(sts[:, 0])
+        if exact:
+            p_coef = np.array([np.mean(np.abs(sts[valid, 0]) >= z[0] - comptol)])
+            p_qm = float(np.mean(qms[valid] >= fit.QM - comptol))
+        else:
+            p_coef = np.array([(1 + np.sum(np.abs(sts[valid, 0]) >= z[0] - 1e-8)) / (1 + valid.sum())])
+            p_qm = float((1 + np.sum(qms[valid] >= fit.QM - 1e-8 * max(1.0, abs(fit.QM)))) / (1 + valid.sum()))
+        return PermutationResult(fit.QM, p_qm, list(fit.coef_names), fit.stat, p_coef, int(B), seed)
+    if exact:
+        perms = np.array(list(itertools.permutations(range(k))))
+    else:
+        perms = np.argsort(rng.random((iterations, k)), axis=1)
+    if multilevel:
+        qms, sts = _mv_perm(fit, perms=perms)
+    else:
+        qms, sts = _perm_stats(fit.yi[perms], fit.vi[perms], fit)
+    valid = np.isfinite(qms)
+    qms, sts = qms[valid], sts[valid]
+    if exact:
+        p_qm = float(np.mean(qms >= fit.QM - comptol))
+        p_coef = np.mean(np.abs(sts) >= np.abs(fit.stat)[None, :] - comptol, axis=0)
+    else:
+        eps = 1e-8 * max(1.0, abs(fit.QM))
+        p_qm = float((1 + np.sum(qms >= fit.QM - eps)) / (1 + qms.size))
+        p_coef = (1 + np.sum(np.abs(sts) >= np.abs(fit.stat)[None, :] - 1e-8, axis=0)) / (1 + qms.size)
+    return PermutationResult(fit.QM, p_qm, list(fit.coef_names), fit.stat, p_coef, int(B), seed)
+
+
+def _mv_perm(fit, *, perms=None, signs=None):
+    """Multilevel refits: rows of X permuted (perms) or signs of yi flipped (signs)."""
+    n = len(perms) if perms is not None else len(signs)
+    qm = np.full(n, np.nan)
+    st = np.full((n, fit.p), np.nan)
+    a = fit.refit_args
+    from evsynth.engine.multilevel import rma_mv
+
+    for i in range(n):
+        y = fit.yi * signs[i] if signs is not None else fit.yi
+        X = fit.X[perms[i]] if perms is not None else fit.X
+        try:
+            r = rma_mv(y, fit.vi, a["groups"], X, intercept=False, method=a["method"], test=a["test"],
+                       coef_names=a["coef_names"], group_names=a["group_names"], btt=a["btt"], V=a.get("V"),
+                       struct=a.get("struct"))
+        except (ModelError, ConvergenceError, np.linalg.LinAlgError):
+            continue
+        qm[i], st[i] = r.QM, r.stat
+    return qm, st
