@@ -219,7 +219,7 @@ def test_every_new_result_has_summary_and_frame():
     results = [rma_mh("OR", ai=d["tpos"], bi=d["tneg"], ci=d["cpos"], di=d["cneg"]),
                rma_peto(d["tpos"], d["tneg"], d["cpos"], d["cneg"]), fitstats(f), anova(fm, f0),
                anova(fm, L=[[0, 1]]), predict(fm, [[10.0], [40.0]]), blup(f), ranef(f), influence_mv(mv),
-               confint_mv(mv), selmodel(f, steps=[0.025])]
+               confint_mv(mv), selmodel(rma(-yi, vi), steps=[0.025])]
     for r in results:
         text = r.summary()
         assert isinstance(text, str) and len(text.splitlines()) >= 2

@@ -564,18 +564,22 @@ def _loop_stats(Ys, Vs, X, fit):
     """QM and coefficient statistics by refitting one data set at a time (any estimator)."""
     qm = np.empty(len(Ys))
     st = np.empty((len(Ys), X.shape[1]))
+    # as metafor: a refit whose estimator does not converge is left out (no safeguard root search)
+    control = {**((fit.extra or {}).get("control") or {}), "fallback": False}
     for i, (y, v) in enumerate(zip(Ys, Vs)):
         try:
             r = rma(y, v, X, intercept=False, method=fit.method, test=fit.test, btt=fit.btt, compute_r2=False,
-                    control=(fit.extra or {}).get("control"))
+                    control=control)
             qm[i], st[i] = r.QM, r.stat
         except (ModelError, ConvergenceError):
             qm[i], st[i] = np.nan, np.nan
     return qm, st
 
 
-def _perm_stats(Y, V, fit):
-    if fit.method in _VECTORISED:
+def _perm_stats(Y, V, fit, exact: bool = False):
+    # an exact test compares statistics within metafor's tolerance (sqrt(eps)): every refit then
+    # goes through rma itself, converging exactly as the observed fit did
+    if fit.method in _VECTORISED and not exact:
         out_q, out_s = [], []
         step = max(1, int(2_000_000 // max(fit.k * fit.p * fit.p, 1)))
         for s in range(0, Y.shape[0], step):
@@ -638,7 +642,7 @@ def permutest(fit, iterations: int = 1000, seed: int = 1, *, exact: bool | None 
         if multilevel:
             qms, sts = _mv_perm(fit, signs=signs)
         else:
-            qms, sts = _perm_stats(signs * fit.yi[None, :], np.broadcast_to(fit.vi, signs.shape).copy(), fit)
+            qms, sts = _perm_stats(signs * fit.yi[None, :], np.broadcast_to(fit.vi, signs.shape).copy(), fit, exact)
         z = np.abs(fit.stat)
         valid = np.isfinite(sts[:, 0])
         if exact:
@@ -655,7 +659,7 @@ def permutest(fit, iterations: int = 1000, seed: int = 1, *, exact: bool | None 
     if multilevel:
         qms, sts = _mv_perm(fit, perms=perms)
     else:
-        qms, sts = _perm_stats(fit.yi[perms], fit.vi[perms], fit)
+        qms, sts = _perm_stats(fit.yi[perms], fit.vi[perms], fit, exact)
     valid = np.isfinite(qms)
     qms, sts = qms[valid], sts[valid]
     if exact:
