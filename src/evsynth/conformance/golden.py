@@ -114,15 +114,20 @@ def _case_frame(case: dict, data_dir: Path) -> tuple[pd.DataFrame, np.ndarray, n
     return df, yi, vi
 
 
+def _fields(result, names) -> dict:
+    """The named fields of an engine result, under the same names (the reference cases
+    use metafor's field names, which the results keep)."""
+    return {n: getattr(result, n) for n in names}
+
+
+_COEF_FIELDS = ("beta", "se", "stat", "pval", "ci_lb", "ci_ub", "k")
+
+
 def _rma_fields(f, *, with_tau2=True) -> dict:
-    out = {
-        "coef_names": f.coef_names if len(f.coef_names) > 1 else f.coef_names[0],
-        "beta": f.beta, "se": f.se, "stat": f.stat, "pval": f.pval, "ci_lb": f.ci_lb, "ci_ub": f.ci_ub,
-        "k": f.k, "QE": f.QE, "QEp": f.QEp, "QM": f.QM, "QMp": f.QMp, "df": f.df,
-    }
+    out = {"coef_names": f.coef_names if len(f.coef_names) > 1 else f.coef_names[0]}
+    out |= _fields(f, _COEF_FIELDS + ("QE", "QEp", "QM", "QMp", "df"))
     if with_tau2:
-        out.update({"tau2": f.tau2, "se_tau2": f.se_tau2, "I2": f.I2, "H2": f.H2, "R2": f.R2,
-                    "pi_lb": f.pi_lb, "pi_ub": f.pi_ub})
+        out |= _fields(f, ("tau2", "se_tau2", "I2", "H2", "R2", "pi_lb", "pi_ub"))
     return out
 
 
@@ -200,22 +205,21 @@ def run_case(case: dict, data_dir: Path) -> dict:
         r = dg.regtest(f, predictor=case.get("predictor", "sei"), model=case.get("regtest_model", "rma"), ni=ni)
         return {"stat": r.stat, "pval": r.pval, "limit_estimate": r.limit_estimate, "k": r.k}
     if analysis == "ranktest":
-        r = dg.ranktest(yi, vi)
-        return {"kendall_tau": r.kendall_tau, "pval": r.pval, "k": r.k}
+        return _fields(dg.ranktest(yi, vi), ("kendall_tau", "pval", "k"))
     if analysis == "trimfill":
         r = dg.trimfill(f, estimator=case.get("estimator", "L0"))
         return {"k0": r.k0, "side": r.side, "beta": r.beta, "se": r.se, "tau2": r.tau2, "k": r.k,
                 "se_k0": r.se_k0, "pval_k0": r.pval_k0}
     if analysis == "leave1out":
         t = dg.leave1out(f)
-        return {c: t[c].to_numpy() for c in ("estimate", "se", "tau2", "I2", "QE")} | {"k": f.k}
+        return _fields(t, ("estimate", "se", "tau2", "I2", "QE")) | {"k": f.k}
     if analysis == "influence":
         t = dg.influence(f)
-        cols = ("rstudent", "dffits", "cooks_distance", "cov_ratio", "tau2_del", "QE_del", "hat", "weight")
-        return {c: t[c].to_numpy() for c in cols} | {"k": f.k}
+        return _fields(t, ("rstudent", "dffits", "cooks_distance", "cov_ratio", "tau2_del", "QE_del", "hat",
+                           "weight")) | {"k": f.k}
     if analysis == "cumul":
         t = dg.cumul(f, df[model["order_by"]].to_numpy())
-        return {c: t[c].to_numpy() for c in ("estimate", "se", "tau2")} | {"k": f.k}
+        return _fields(t, ("estimate", "se", "tau2")) | {"k": f.k}
     if analysis == "fsn":
         r = dg.fsn(yi, vi, type=case.get("fsn_type", "Rosenthal"), target=case.get("target"))
         return {"fsnum": r.fsnum, "pval": r.pval, "mean_es": r.mean_es, "target": r.target, "k": len(yi)}
@@ -326,9 +330,8 @@ _HANDLERS = {
 
 
 def _robust_fields(r) -> dict:
-    return {"coef_names": r.coef_names if len(r.coef_names) > 1 else r.coef_names[0], "beta": r.beta,
-            "se": r.se, "stat": r.stat, "df": r.df, "pval": r.pval, "ci_lb": r.ci_lb, "ci_ub": r.ci_ub,
-            "k": r.k, "n_clusters": r.n_clusters}
+    return {"coef_names": r.coef_names if len(r.coef_names) > 1 else r.coef_names[0]} | _fields(
+        r, _COEF_FIELDS + ("df", "n_clusters"))
 
 
 def _is_empty(x) -> bool:

@@ -9,11 +9,7 @@ import numpy as np
 __all__ = ["fmt_p", "fmt", "records_frame", "design_row"]
 
 
-def fmt_p(p) -> str:
-    """A p-value as metafor prints it."""
-    if p is None or not np.isfinite(p):
-        return "NA"
-    return "<.0001" if p < 1e-4 else f"{p:.4f}"
+from evsynth.engine.results import fmt_p  # noqa: E402  (the protocol's one formatter)
 
 
 def fmt(x, digits: int = 4) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 from scipy import stats
 
 from evsynth.engine._verbs import fmt, fmt_p, records_frame
+from evsynth.engine.results import Result, coef_block, wald_test
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["FitStats", "fitstats", "LRTResult", "WaldResult", "anova", "n_parameters"]
@@ -62,8 +63,8 @@ def _pieces(fit):
     return logdet, rvr, float(np.linalg.slogdet(XtWX)[1]), logdet0
 
 
-@dataclass
-class FitStats:
+@dataclass(eq=False)
+class FitStats(Result):
     """Log-likelihood, deviance, AIC, BIC and AICc of a fit (metafor's ``fitstats``)."""
 
     logLik: float
@@ -126,8 +127,8 @@ def fitstats(fit, *, reml: bool | None = None) -> FitStats:
                     float(-2 * ll + 2 * q * nn / (nn - q - 1)), int(k), q, bool(reml))
 
 
-@dataclass
-class LRTResult:
+@dataclass(eq=False)
+class LRTResult(Result):
     """Likelihood-ratio test of a full against a reduced (nested) model."""
 
     LRT: float
@@ -160,8 +161,8 @@ class LRTResult:
                               "LRT": [np.nan, self.LRT], "pval": [np.nan, self.pval]})
 
 
-@dataclass
-class WaldResult:
+@dataclass(eq=False)
+class WaldResult(Result):
     """Wald tests of linear combinations ``L beta`` (one per row of L) and their joint test."""
 
     L: np.ndarray
@@ -226,23 +227,16 @@ def anova(fit, reduced=None, *, L=None):
         Lm = np.atleast_2d(np.asarray(L, dtype=float))
         if Lm.shape[1] != fit.p:
             raise InputError(f"anova: L has {Lm.shape[1]} column(s) but the model has {fit.p} coefficient(s)")
-        est = Lm @ fit.beta
-        cov = Lm @ fit.vb @ Lm.T
-        se = np.sqrt(np.diag(cov))
-        stat = est / se
-        m = Lm.shape[0]
         small = _small_sample(fit)
         df = int(fit.k - fit.p) if small else None
-        pval = 2 * (stats.t.sf(np.abs(stat), df) if small else stats.norm.sf(np.abs(stat)))
+        rows = coef_block([f"L{i + 1}" for i in range(Lm.shape[0])], Lm @ fit.beta, Lm @ fit.vb @ Lm.T,
+                          dist="t" if small else "z", df=df, level=fit.level)
+        est, se, stat, pval = rows.beta, rows.se, rows.stat, rows.pval
+        m = Lm.shape[0]
         QM = QMp = QMdf = None
-        if np.linalg.matrix_rank(Lm) == m:
-            QM = float(est @ np.linalg.solve(cov, est))
-            QMdf = m
-            if small:
-                QM /= m
-                QMp = float(stats.f.sf(QM, m, df))
-            else:
-                QMp = float(stats.chi2.sf(QM, m))
+        if np.linalg.matrix_rank(Lm) == m:  # metafor gives no joint test for dependent rows
+            w = wald_test(fit.beta, fit.vb, L=Lm, dist="t" if small else "z", df=df)
+            QM, QMp, QMdf = float(w.QM), float(w.QMp), m
         return WaldResult(Lm, est, se, stat, pval, QM, QMdf, QMp, df, int(fit.k), fit.test)
     if fit.k != reduced.k or not np.allclose(fit.yi, reduced.yi):
         raise ModelError("anova: the two models were not fitted to the same effect sizes")

@@ -16,6 +16,7 @@ from scipy import stats
 
 from evsynth.engine._verbs import fmt, fmt_p, records_frame
 from evsynth.engine.effects import escalc
+from evsynth.engine.results import Result
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["MHResult", "rma_mh", "rma_peto"]
@@ -23,8 +24,8 @@ __all__ = ["MHResult", "rma_mh", "rma_peto"]
 MH_MEASURES = ("OR", "RR", "RD", "IRR", "IRD")
 
 
-@dataclass
-class MHResult:
+@dataclass(eq=False)
+class MHResult(Result):
     """A Mantel-Haenszel (``method`` "MH") or Peto (``method`` "PETO") pooled estimate.
 
     ``beta`` is on the log scale for OR, RR, IRR and Peto, raw for RD and IRD.  ``MH``/``MHp``:

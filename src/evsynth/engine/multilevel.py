@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
 from evsynth.errors import ConvergenceError, InputError, ModelError
-from evsynth.engine.linalg import inv_pd, wls
-from evsynth.engine.models import _fmt_p, check_effects
+from evsynth.engine.linalg import design_matrix, factorize, inv_pd, wls
+from evsynth.engine.models import check_effects
+from evsynth.engine.results import FitResult, coef_block, critical_value, fmt_p, wald_test
 
 __all__ = ["BlockStructure", "RMAMVResult", "rma_mv"]
 
@@ -36,17 +36,16 @@ class KnownV:
             raise InputError(f"vcalc: cluster has {cl.shape[0]} values but vi has {self.vi.size}")
         if not (-1 <= rho <= 1):
             raise InputError(f"vcalc: rho must lie between -1 and 1, got {rho}")
-        self.cluster = pd.factorize(pd.Series(cl))[0]
-        if (self.cluster < 0).any():
-            raise InputError("vcalc: the cluster variable has missing values")
+        self.cluster = factorize(cl, what="vcalc cluster variable")
         self.obs = None
         if obs is not None:
             ob = np.asarray(obs)
             if ob.shape[0] != self.vi.size:
                 raise InputError(f"vcalc: obs has {ob.shape[0]} values but vi has {self.vi.size}")
-            self.obs = pd.factorize(pd.Series(ob))[0]
-            key = pd.Series(list(zip(self.cluster, self.obs)))
-            dup = key.duplicated(keep=False).to_numpy()
+            self.obs = factorize(ob, what="vcalc obs variable")
+            key = self.cluster.astype(np.int64) * (int(self.obs.max()) + 1) + self.obs
+            _, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
+            dup = cnt[np.asarray(inv).ravel()] > 1
             if dup.any():
                 i = int(np.flatnonzero(dup)[0])
                 raise InputError(f"vcalc: rows {', '.join(str(j + 1) for j in np.flatnonzero(dup)[:5])} share the "
@@ -99,10 +98,10 @@ def _components(k: int, keys: list[np.ndarray]) -> np.ndarray:
     from scipy.sparse.csgraph import connected_components
 
     if len(keys) == 1:
-        return pd.factorize(pd.Series(list(keys[0])) if np.asarray(keys[0]).dtype == object else keys[0])[0]
+        return factorize(keys[0])
     rows, cols, off = [], [], k
     for key in keys:
-        c = pd.factorize(pd.Series(np.asarray(key)))[0]
+        c = factorize(key)
         rows.append(np.arange(k))
         cols.append(off + c)
         off += int(c.max()) + 1
@@ -122,9 +121,13 @@ class BlockStructure:
         k = len(groups[0]) if groups else int(k)
         # level-l group label = combination of the first l+1 grouping columns
         codes = []
+        prev = None
         for l in range(self.L):
-            key = pd.MultiIndex.from_arrays([np.asarray(g) for g in groups[: l + 1]])
-            codes.append(pd.factorize(key)[0])
+            c = factorize(groups[l], what="grouping variable")
+            if prev is not None:  # the combination of the first l + 1 grouping columns
+                c = factorize(prev * (int(c.max()) + 1) + c)
+            codes.append(c)
+            prev = c
         self.codes = codes
         self.n_levels = [int(c.max()) + 1 for c in codes]
         keys = [codes[0]] if codes else []
@@ -268,42 +271,21 @@ def _evaluate(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bool =
     return _Eval(float(ll), beta, M, score, info, float(rVr))
 
 
-@dataclass
-class RMAMVResult:
-    """A fitted multilevel model, with metafor's field names."""
+@dataclass(eq=False, kw_only=True)
+class RMAMVResult(FitResult):
+    """A fitted multilevel model (metafor's ``rma.mv``), with metafor's field names: the
+    coefficient block (see :class:`~evsynth.engine.results.Coefs`), ``sigma2`` (one
+    variance component per level, named ``s_names``, with ``s_nlevels`` levels),
+    ``QE``/``QEp``, ``QM``/``QMp``/``QMdf``, ``ll``, ``pi_lb``/``pi_ub``."""
 
-    coef_names: list[str]
-    beta: np.ndarray
-    se: np.ndarray
-    stat: np.ndarray
-    pval: np.ndarray
-    ci_lb: np.ndarray
-    ci_ub: np.ndarray
-    vb: np.ndarray
-    k: int
-    p: int
-    method: str
-    test: str
-    level: float
+    multilevel = True
+
     sigma2: np.ndarray
     s_names: list[str]
     s_nlevels: list[int]
-    QE: float
-    QEp: float
-    QM: float
-    QMp: float
-    QMdf: tuple
-    df: int | None
-    ll: float
     iterations: int
-    yi: np.ndarray
-    vi: np.ndarray
-    X: np.ndarray
-    btt: list[int]
     groups: list[np.ndarray]
     structure: BlockStructure = field(repr=False, default=None)
-    pi_lb: float | None = None
-    pi_ub: float | None = None
     struct_type: str | None = None
     struct_levels: list | None = None
     struct_tau2: np.ndarray | float | None = None
@@ -363,14 +345,6 @@ class RMAMVResult:
         return self.structure.knownV.blocks(rows)
 
     @property
-    def estimate(self) -> float:
-        return float(self.beta[0])
-
-    @property
-    def intercept_only(self) -> bool:
-        return self.p == 1 and self.coef_names[0] == "intrcpt"
-
-    @property
     def tau2(self) -> float:
         """Total heterogeneity: the sum of the variance components."""
         return float(np.sum(self.sigma2))
@@ -391,11 +365,6 @@ class RMAMVResult:
         out["sampling"] = 100 * vt / total
         return out
 
-    def coef_table(self):
-        return pd.DataFrame({"term": self.coef_names, "estimate": self.beta, "se": self.se,
-                             ("tval" if self.test == "t" else "zval"): self.stat, "pval": self.pval,
-                             "ci_lb": self.ci_lb, "ci_ub": self.ci_ub})
-
     def summary(self) -> str:
         lines = [f"Multivariate Meta-Analysis Model (k = {self.k}; method: {self.method})", "",
                  "Variance Components:", "",
@@ -403,19 +372,10 @@ class RMAMVResult:
         for i, (n, s, nl) in enumerate(zip(self.s_names, self.sigma2, self.s_nlevels), 1):
             lines.append(f"sigma^2.{i:<2d} {s:8.4f} {np.sqrt(s):8.4f} {nl:6d}  {n}")
         lines += ["", f"Test for {'Residual ' if self.p > 1 else ''}Heterogeneity:",
-                  f"QE(df = {self.k - self.p}) = {self.QE:.4f}, p-val {_fmt_p(self.QEp)}", ""]
+                  f"QE(df = {self.k - self.p}) = {self.QE:.4f}, p-val {fmt_p(self.QEp)}", ""]
         if self.p > 1:
-            if self.test == "t":
-                lines.append(f"Test of Moderators: F(df1 = {self.QMdf[0]}, df2 = {self.QMdf[1]}) = "
-                             f"{self.QM:.4f}, p-val {_fmt_p(self.QMp)}")
-            else:
-                lines.append(f"Test of Moderators: QM(df = {self.QMdf[0]}) = {self.QM:.4f}, p-val {_fmt_p(self.QMp)}")
-            lines.append("")
-        sname = "tval" if self.test == "t" else "zval"
-        lines.append(f"{'':>14s} {'estimate':>9s} {'se':>8s} {sname:>8s} {'pval':>8s} {'ci.lb':>8s} {'ci.ub':>8s}")
-        for i, name in enumerate(self.coef_names):
-            lines.append(f"{name[:14]:>14s} {self.beta[i]:9.4f} {self.se[i]:8.4f} {self.stat[i]:8.4f} "
-                         f"{_fmt_p(self.pval[i]):>8s} {self.ci_lb[i]:8.4f} {self.ci_ub[i]:8.4f}")
+            lines += [self.wald.summary(), ""]
+        lines += self.coefs.format_rows(14)
         if self.pi_lb is not None:
             lines += ["", f"Prediction interval: [{self.pi_lb:.4f}, {self.pi_ub:.4f}]"]
         if self.struct_type is not None:
@@ -423,10 +383,6 @@ class RMAMVResult:
             lines.insert(5 + len(self.sigma2), f"struct {self.struct_type}: tau^2 = "
                          + ", ".join(f"{x:.4f}" for x in t2) + f"; rho = {self.struct_rho:.4f}")
         return "\n".join(lines)
-
-    def to_frame(self):
-        """The coefficient table (pandas DataFrame)."""
-        return self.coef_table()
 
 
 def _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed):
@@ -528,21 +484,22 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
         outer = np.asarray(struct["outer"])
         if inner.shape[0] != k or outer.shape[0] != k:
             raise InputError("struct: inner and outer need one value per effect size")
-        levels = list(struct.get("levels") or pd.unique(pd.Series(inner).astype(str)))
+        inner_text = np.array([str(x) for x in inner], dtype=object)
+        levels = struct.get("levels")
+        if not levels:
+            codes = factorize(inner_text, what="struct inner variable")
+            levels = [inner_text[np.flatnonzero(codes == c)[0]] for c in range(int(codes.max()) + 1)]
         levels = [str(x) for x in levels]
-        inner_text = pd.Series(inner).astype(str).to_numpy()
         unknown = sorted(set(inner_text) - set(levels))
         if unknown:
             raise InputError(f"struct: inner value(s) {', '.join(unknown)} not among levels {', '.join(levels)}")
         sdef = {"type": stype, "levels": levels,
                 "inner_codes": np.array([levels.index(x) for x in inner_text]),
-                "outer_codes": pd.factorize(pd.Series(outer))[0]}
+                "outer_codes": factorize(outer, what="struct outer variable")}
     for g in groups:
         if len(g) != k:
             raise InputError(f"grouping variable has {len(g)} values but there are {k} effect sizes")
-    from evsynth.engine.models import _design
-
-    X, names = _design(y, mods, intercept, coef_names)
+    X, names = design_matrix(y, mods, intercept, coef_names)
     p = X.shape[1]
     if k < 2:
         raise ModelError(f"a multilevel model needs at least 2 effect sizes; k = {k}")
@@ -594,27 +551,11 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
             raise ConvergenceError(f"{method} estimation of the variance components did not converge in "
                                    f"{maxiter} iterations (last sigma^2 = {np.round(s2, 6).tolist()})")
     beta, vb = ev.beta, ev.M
-    se = np.sqrt(np.diag(vb))
-    stat = beta / se
-    a = 1 - level / 100
     if btt is None:
         btt = list(range(1, p)) if (p > 1 and intercept) else list(range(p))
-    bt = np.asarray(btt)
-    QM = float(beta[bt] @ np.linalg.solve(vb[np.ix_(bt, bt)], beta[bt]))
-    m = len(btt)
-    if test == "t":
-        df = k - p
-        QM /= m
-        QMdf = (m, df)
-        QMp = float(stats.f.sf(QM, m, df))
-        pval = 2 * stats.t.sf(np.abs(stat), df)
-        crit = stats.t.isf(a / 2, df)
-    else:
-        df = None
-        QMdf = (m, None)
-        QMp = float(stats.chi2.sf(QM, m))
-        pval = 2 * stats.norm.sf(np.abs(stat))
-        crit = stats.norm.isf(a / 2)
+    dist, df = ("t", k - p) if test == "t" else ("z", None)
+    coefs = coef_block(names, beta, vb, dist=dist, df=df, level=level)
+    wald = wald_test(beta, vb, btt, dist=dist, df=df)
     if V is not None:
         QE = max(0.0, _evaluate(y, v, X, bs, np.zeros(L), False, need_info=False).rVr)
     else:
@@ -623,11 +564,9 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
     gnames = list(group_names) if group_names is not None else [f"level{l + 1}" for l in range(L)]
     s_names = ["/".join(gnames[: l + 1]) for l in range(L)]
     res = RMAMVResult(
-        coef_names=names, beta=beta, se=se, stat=stat, pval=pval, ci_lb=beta - crit * se,
-        ci_ub=beta + crit * se, vb=vb, k=k, p=p, method=method, test=test, level=level, sigma2=s2,
-        s_names=s_names, s_nlevels=bs.n_levels, QE=QE, QEp=QEp, QM=QM, QMp=QMp, QMdf=QMdf, df=df,
-        ll=ev.ll, iterations=it, yi=y, vi=v, X=X, btt=list(btt), groups=groups, structure=bs,
-        sigma2_fixed=fixed if isfixed.any() else None,
+        coefs=coefs, wald=wald, k=k, method=method, test=test, QE=QE, QEp=QEp, btt=list(btt), yi=y, vi=v,
+        X=X, ll=ev.ll, sigma2=s2, s_names=s_names, s_nlevels=bs.n_levels, iterations=it, groups=groups,
+        structure=bs, sigma2_fixed=fixed if isfixed.any() else None,
     )
     res.refit_args = {"groups": groups, "V": V, "struct": struct, "method": method, "test": test, "level": level,
                       "coef_names": names, "group_names": group_names, "btt": btt}
@@ -636,6 +575,8 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
         res.struct_tau2 = float(spar[0][0]) if sdef["type"] == "CS" else np.asarray(spar[0], float)
         res.struct_rho = float(spar[1])
     if res.intercept_only:
-        s = np.sqrt(se[0] ** 2 + res.pi_variance)
-        res.pi_lb, res.pi_ub = float(beta[0] - crit * s), float(beta[0] + crit * s)
+        pr = res.predict()
+        crit = critical_value(res.level, res.dist, res.df)
+        s = np.sqrt(pr.se[0] ** 2 + res.pi_variance)
+        res.pi_lb, res.pi_ub = float(pr.pred[0] - crit * s), float(pr.pred[0] + crit * s)
     return res

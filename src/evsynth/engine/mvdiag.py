@@ -15,13 +15,14 @@ from scipy import stats
 
 from evsynth.engine._verbs import fmt, records_frame
 from evsynth.engine.linalg import r_uniroot
+from evsynth.engine.results import Result
 from evsynth.errors import EvsynthError, InputError, ModelError
 
 __all__ = ["InfluenceMVResult", "influence_mv", "ConfintMVResult", "confint_mv"]
 
 
-@dataclass
-class InfluenceMVResult:
+@dataclass(eq=False)
+class InfluenceMVResult(Result):
     """Per effect size: Cook's distance, hat value (leverage) and DFBETAS (one per coefficient)."""
 
     cooks_distance: np.ndarray
@@ -98,8 +99,8 @@ def influence_mv(fit) -> InfluenceMVResult:
     return InfluenceMVResult(cook, _hat(fit), dfbs, list(fit.coef_names), k)
 
 
-@dataclass
-class ConfintMVResult:
+@dataclass(eq=False)
+class ConfintMVResult(Result):
     """Profile-likelihood confidence intervals for the sigma^2 components."""
 
     sigma2_est: np.ndarray

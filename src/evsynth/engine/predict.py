@@ -10,6 +10,7 @@ import numpy as np
 from scipy import stats, special
 
 from evsynth.engine._verbs import design_row, fmt, records_frame
+from evsynth.engine.results import Result
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["PredictResult", "predict", "BLUPResult", "blup", "ranef", "TRANSFORMS"]
@@ -44,8 +45,8 @@ def _equal_effects(fit) -> bool:
     return getattr(fit, "method", "") in ("EE", "FE")
 
 
-@dataclass
-class PredictResult:
+@dataclass(eq=False)
+class PredictResult(Result):
     """Predicted average effects with confidence and prediction intervals.
 
     With ``transf``, ``pred`` and the bounds are back-transformed; ``se`` stays on the
@@ -139,8 +140,8 @@ def predict(fit, newmods=None, *, transf=None, level: float | None = None) -> Pr
                          None if pi_ub is None else np.asarray(pi_ub, float), xs, int(fit.k), float(level), name)
 
 
-@dataclass
-class BLUPResult:
+@dataclass(eq=False)
+class BLUPResult(Result):
     """Per-study predictions with prediction intervals: ``kind`` "blup" (fitted value plus
     predicted random effect: the study's true effect) or "ranef" (the random effect)."""
 

@@ -17,13 +17,14 @@ from scipy import optimize, stats
 
 from evsynth.engine._verbs import fmt, fmt_p, records_frame
 from evsynth.engine.models import rma
+from evsynth.engine.results import Result
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["SelmodelResult", "selmodel"]
 
 
-@dataclass
-class SelmodelResult:
+@dataclass(eq=False)
+class SelmodelResult(Result):
     """A fitted step-function selection model."""
 
     coef_names: list
