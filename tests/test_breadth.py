@@ -233,3 +233,60 @@ def test_known_v_with_zero_correlation_equals_independent_sampling_errors():
     a = rma_mv(d["yi"], d["vi"], [d["district"], d["school"]])
     b = rma_mv(d["yi"], d["vi"], [d["district"], d["school"]], V=vcalc(d["vi"], d["district"], obs=d["school"], rho=0))
     assert b.beta == pytest.approx(a.beta, rel=1e-10) and b.sigma2 == pytest.approx(a.sigma2, rel=1e-8)
+
+
+# ---------------------------------------------------------------- item 10: pipeline wiring
+
+def _pipeline_spec(analysis_id, **extra):
+    from evsynth.pipeline.config import analysis_by_id, load_config, validate_config
+
+    cfg = load_config(Path(__file__).resolve().parents[1] / "config.yaml")
+    spec = dict(analysis_by_id(cfg, analysis_id))
+    spec.update(extra)
+    cfg2 = {**cfg, "analyses": [spec]}
+    validate_config(cfg2)  # the new keys pass the schema
+    return spec
+
+
+def _pipeline_tables(spec):
+    import os
+
+    from evsynth.pipeline import analysis as an
+    from evsynth.pipeline.stages import _dataset
+
+    root = Path(__file__).resolve().parents[1]
+    old = os.getcwd()
+    os.chdir(root)
+    try:
+        eff = an.compute_effects(_dataset(spec), spec, where=spec["dataset"])
+    finally:
+        os.chdir(old)
+    fit = an.fit_main(eff, spec)
+    return eff, fit, an.diagnostic_tables(eff, spec, fit, 1, 95.0)
+
+
+def test_config_asks_for_selection_model_comparison_and_predictions():
+    spec = _pipeline_spec("landenberger2005", diagnostics=["selmodel", "model_comparison", "predictions"],
+                          selmodel_steps=[0.025, 0.5], predict_at={"sessions": [1.0, 3.0]})
+    eff, fit, t = _pipeline_tables(spec)
+    sel = selmodel(fit, steps=[0.025, 0.5])
+    assert t["selmodel"]["estimate"].iloc[0] == pytest.approx(float(sel.beta[0]), rel=1e-9)
+    assert [c for c in t["selmodel"].columns if c.startswith("delta_")] == ["delta_p_0_0.025", "delta_p_0.025_0.5",
+                                                                           "delta_p_0.5_1"]
+    mc = t["model_comparison"].set_index("moderator")
+    assert {"sessions", "design", "group"} <= set(mc.index)
+    assert (mc["LRT"] >= 0).all() and (mc["pval"] <= 1).all()
+    pr = t["predictions"]
+    assert pr["value"].tolist() == [1.0, 3.0] and (pr["pred_exp"] == np.exp(pr["pred"])).all()
+    assert (pr["ci_lb"] < pr["pred"]).all() and (pr["pi_lb"] <= pr["ci_lb"]).all()
+
+
+def test_config_asks_for_correlated_effects_sensitivity():
+    spec = _pipeline_spec("assink2016", diagnostics=["correlated_effects", "egger"], rho_values=[0.0, 0.6])
+    eff, fit, t = _pipeline_tables(spec)
+    ce = t["correlated_effects"]
+    assert ce["rho"].tolist() == [0.0, 0.6]
+    # rho = 0 is the declared model itself
+    assert ce["estimate"].iloc[0] == pytest.approx(fit.estimate, rel=1e-8)
+    assert ce["clusters"].iloc[0] == eff["study"].nunique()
+    assert "egger" in t["notes"]["diagnostic"].tolist()
