@@ -161,12 +161,17 @@ def selmodel(fit, steps, *, level: float | None = None) -> SelmodelResult:
 
     th0 = np.concatenate([base.beta, [] if ee else [np.log(base.tau2 + 0.001)], np.zeros(nd)])
     r1 = optimize.minimize(nll, th0, method="BFGS", options={"gtol": 1e-10, "maxiter": 5000})
-    r2 = optimize.minimize(nll, r1.x, method="Nelder-Mead",
-                           options={"xatol": 1e-12, "fatol": 1e-15, "maxiter": 40000, "maxfev": 80000})
-    th = r2.x if r2.fun <= r1.fun else r1.x
-    r3 = optimize.minimize(nll, th, method="BFGS", options={"gtol": 1e-12, "maxiter": 5000})
-    if r3.fun < nll(th):
-        th = r3.x
+    th = r1.x
+    # BFGS status 2 (precision loss near the optimum: the gradient is only as exact as the
+    # finite differences, which for large k limits gtol) is accepted; a polish by Nelder-Mead
+    # (and BFGS again) only when BFGS stopped for another reason (iterations, non-finite values)
+    if not r1.success and r1.status != 2:
+        r2 = optimize.minimize(nll, r1.x, method="Nelder-Mead",
+                               options={"xatol": 1e-12, "fatol": 1e-15, "maxiter": 40000, "maxfev": 80000})
+        th = r2.x if r2.fun <= r1.fun else r1.x
+        r3 = optimize.minimize(nll, th, method="BFGS", options={"gtol": 1e-12, "maxiter": 5000})
+        if r3.fun < nll(th):
+            th = r3.x
     beta, tau2, delta = unpack(th)
     ll = -nll(th)
 
