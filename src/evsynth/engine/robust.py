@@ -104,8 +104,31 @@ def _inv_sqrt_psd(G: np.ndarray, tol: float = 1e-12) -> np.ndarray:
 
 
 def robust(fit, cluster, level: float | None = None) -> RobustResult:
-    """CR2 cluster-robust standard errors, t tests with Satterthwaite df and CIs for a
-    univariate (:func:`evsynth.models.rma`) or multilevel (:func:`evsynth.multilevel.rma_mv`) fit."""
+    """Cluster-robust inference for a fitted model: CR2 standard errors and t tests with
+    Satterthwaite degrees of freedom (metafor's ``robust(fit, cluster, clubSandwich=TRUE)``).
+
+    Parameters
+    ----------
+    fit : RMAResult or RMAMVResult
+        The model; its random effects must be nested within the clusters.
+    cluster : array_like, shape (k,)
+        Cluster of each effect size (no missing values).
+    level : float, optional
+        Confidence level in percent (default: the fit's).
+
+    Returns
+    -------
+    RobustResult
+        Wraps ``fit``: robust coefficient block (``vb``, ``se``, ``stat``, per-coefficient
+        ``df``, ``pval``, ``ci_lb``, ``ci_ub``), ``n_clusters``; the other fields are the
+        fit's; ``predict()`` uses the robust ``vb`` and Satterthwaite df.
+
+    References
+    ----------
+    Pustejovsky, J. E., & Tipton, E. (2018). Small-sample methods for cluster-robust
+    variance estimation and hypothesis testing in fixed effects models. Journal of
+    Business & Economic Statistics, 36(4), 672-683.
+    """
     cluster = np.asarray(cluster)
     if cluster.shape[0] != fit.k:
         raise InputError(f"cluster has {cluster.shape[0]} values but the model has {fit.k} effect sizes")
