@@ -9,7 +9,18 @@
 * :func:`wald_test` -- the one omnibus (QM) / F test of a set of coefficients or of a
   contrast matrix, used by every model; it stops with a :class:`ModelError` when the
   covariance matrix of the tested coefficients is singular.
-* :func:`fmt_p` and :func:`fmt_btt` -- the shared metafor-style formatting.
+* :class:`Fitted` / :class:`FitResult` -- what every fit offers: metafor's field names read
+  from ``coefs`` and ``wald`` (``beta``, ``se``, ``QM`` ...), ``predict()`` (a
+  :class:`Prediction`), ``anova()``, ``to_frame()``, ``model_weights()`` and the class flag
+  ``multilevel``.  ``RMAResult``, ``RMAMVResult`` derive from FitResult; ``RobustResult``
+  derives from Fitted and wraps the fit it came from.
+* :func:`fmt_p`, :func:`fmt_btt`, :func:`frame_summary` -- the shared formatting.
+
+A new model: a ``@dataclass(eq=False, kw_only=True)`` subclass of FitResult whose fitting
+function builds ``coefs = coef_block(...)`` and ``wald = wald_test(...)`` and defines
+``summary()``.  A new diagnostic: a ``@dataclass(eq=False)`` subclass of Result with named
+fields, ``summary()`` and ``to_frame()`` (pandas imported inside); ``tests/test_results.py``
+asks for one example of every public result class.
 """
 
 from __future__ import annotations
