@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["fmt_p", "fmt", "records_frame", "design_row"]
+__all__: list[str] = []  # private helpers of the breadth verbs
 
 
 from evsynth.engine.results import fmt_p  # noqa: E402  (the protocol's one formatter)

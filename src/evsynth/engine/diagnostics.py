@@ -16,7 +16,7 @@ from scipy import special, stats
 from evsynth.errors import ConvergenceError, InputError, ModelError
 from evsynth.engine.linalg import inv_pd, wls
 from evsynth.engine.models import RMAResult, rma
-from evsynth.engine.results import Result, fmt_p
+from evsynth.engine.results import Result, fmt_p, frame_summary
 
 __all__ = [
     "RegtestResult", "regtest", "RanktestResult", "ranktest", "TrimfillResult", "trimfill",
@@ -93,6 +93,13 @@ def regtest(fit: RMAResult, predictor: str = "sei", model: str = "rma", ni=None)
         The predictor's test statistic and p-value; the limit estimate (intercept) for
         intercept-only fits with predictors that vanish as precision grows (sei, vi,
         ninv, sqrtninv), None otherwise.
+
+    References
+    ----------
+    Egger, M., Davey Smith, G., Schneider, M., & Minder, C. (1997). Bias in meta-analysis
+    detected by a simple, graphical test. BMJ, 315(7109), 629-634.
+    Peters, J. L., Sutton, A. J., Jones, D. R., Abrams, K. R., & Rushton, L. (2006). Comparison
+    of two methods to detect publication bias in meta-analysis. JAMA, 295(6), 676-680.
     """
     if predictor not in REGTEST_PREDICTORS:
         raise InputError(f"regtest: unknown predictor '{predictor}'; allowed: {', '.join(REGTEST_PREDICTORS)}")
@@ -165,7 +172,23 @@ def ranktest(yi, vi) -> RanktestResult:
     """Begg & Mazumdar's rank correlation between standardised effects and variances.
 
     As R's ``cor.test(method="kendall")``: exact p-value when k < 50 and there are no
-    ties, otherwise the normal approximation with the tie-corrected variance."""
+    ties, otherwise the normal approximation with the tie-corrected variance.
+
+    Parameters
+    ----------
+    yi, vi : array_like, shape (k,)
+        Effect sizes and sampling variances.
+
+    Returns
+    -------
+    RanktestResult
+        ``kendall_tau``, ``pval``, ``k``, ``exact``.
+
+    References
+    ----------
+    Begg, C. B., & Mazumdar, M. (1994). Operating characteristics of a rank correlation
+    test for publication bias. Biometrics, 50(4), 1088-1101.
+    """
     y, v = np.asarray(yi, float), np.asarray(vi, float)
     w = 1 / v
     theta = np.sum(w * y) / np.sum(w)
@@ -236,6 +259,28 @@ def trimfill(fit: RMAResult, side: str | None = None, maxiter: int = 100, estima
 
     ``estimator`` "L0" (default) or "R0" (the rightmost run of positive ranks; with the
     one-sided test of no missing studies, ``pval_k0``).  ``se_k0`` is metafor's SE of k0.
+
+    Parameters
+    ----------
+    fit : RMAResult
+        An intercept-only univariate fit.
+    side : {"left", "right"}, optional
+        Side of the funnel plot where studies are missing (default: from Egger's slope, as metafor).
+    maxiter : int
+        Iterations of the estimator.
+    estimator : {"L0", "R0"}
+        The estimator of the number of missing studies.
+
+    Returns
+    -------
+    TrimfillResult
+        ``k0`` (with ``se_k0``; ``pval_k0`` for R0), ``side``, the model ``fit`` to observed plus
+        filled effects, and the filled ``filled_yi``/``filled_vi`` (``filled_frame()``).
+
+    References
+    ----------
+    Duval, S., & Tweedie, R. (2000). Trim and fill: A simple funnel-plot-based method of
+    testing and adjusting for publication bias in meta-analysis. Biometrics, 56(2), 455-463.
     """
     estimator = str(estimator).upper()
     if estimator not in ("L0", "R0"):
@@ -353,6 +398,20 @@ def fsn(yi, vi, alpha: float = 0.05, *, type: str = "Rosenthal", target: float |
         non-significant).
     target : float, optional
         Orwin: the effect size to fall to, on the yi scale.
+
+    Returns
+    -------
+    FsnResult
+        ``fsnum``, ``pval`` (Rosenthal, Rosenberg), ``mean_es`` (Orwin, Rosenberg), ``target`` (Orwin).
+
+    References
+    ----------
+    Rosenthal, R. (1979). The file drawer problem and tolerance for null results.
+    Psychological Bulletin, 86(3), 638-641.
+    Orwin, R. G. (1983). A fail-safe N for effect size in meta-analysis. Journal of
+    Educational Statistics, 8(2), 157-159.
+    Rosenberg, M. S. (2005). The file-drawer problem revisited: A general weighted method for
+    calculating fail-safe numbers in meta-analysis. Evolution, 59(2), 464-468.
     """
     y, v = np.asarray(yi, float), np.asarray(vi, float)
     k = y.size
@@ -414,12 +473,7 @@ class Leave1outResult(Result):
         return pd.DataFrame({"omitted": self.omitted, **{c: getattr(self, c) for c in _L1O_FIELDS}})
 
     def summary(self) -> str:
-        lines = [f"{'omitted':>12s} {'estimate':>9s} {'se':>8s} {'pval':>8s} {'ci.lb':>8s} {'ci.ub':>8s} "
-                 f"{'tau2':>8s} {'I2':>7s}"]
-        for i, lab in enumerate(self.omitted):
-            lines.append(f"{str(lab)[:12]:>12s} {self.estimate[i]:9.4f} {self.se[i]:8.4f} {fmt_p(self.pval[i]):>8s} "
-                         f"{self.ci_lb[i]:8.4f} {self.ci_ub[i]:8.4f} {self.tau2[i]:8.4f} {self.I2[i]:7.2f}")
-        return "\n".join(lines)
+        return frame_summary("Leave-one-out analysis", self)
 
 
 def leave1out(fit: RMAResult, slab=None) -> Leave1outResult:
@@ -482,14 +536,7 @@ class InfluenceResult(Result):
                              "influential": self.influential})
 
     def summary(self) -> str:
-        lines = [f"{'study':>12s} {'rstudent':>9s} {'dffits':>8s} {'cook.d':>8s} {'cov.r':>8s} {'tau2.del':>9s} "
-                 f"{'QE.del':>8s} {'hat':>7s} {'weight':>7s} inf"]
-        for i, lab in enumerate(self.study):
-            lines.append(f"{str(lab)[:12]:>12s} {self.rstudent[i]:9.4f} {self.dffits[i]:8.4f} "
-                         f"{self.cooks_distance[i]:8.4f} {self.cov_ratio[i]:8.4f} {self.tau2_del[i]:9.4f} "
-                         f"{self.QE_del[i]:8.4f} {self.hat[i]:7.4f} {self.weight[i]:7.2f} "
-                         f"{'*' if self.influential[i] else ''}")
-        return "\n".join(lines)
+        return frame_summary("Influence diagnostics (Viechtbauer & Cheung, 2010)", self)
 
 
 def influence(fit: RMAResult, slab=None) -> InfluenceResult:
@@ -572,13 +619,7 @@ class CumulResult(Result):
         return pd.DataFrame({"added": self.added, "k": self.k, **{c: getattr(self, c) for c in _CUMUL_FIELDS}})
 
     def summary(self) -> str:
-        lines = [f"{'added':>12s} {'k':>4s} {'estimate':>9s} {'se':>8s} {'pval':>8s} {'ci.lb':>8s} {'ci.ub':>8s} "
-                 f"{'tau2':>8s} {'I2':>7s}"]
-        for i, lab in enumerate(self.added):
-            lines.append(f"{str(lab)[:12]:>12s} {self.k[i]:4d} {self.estimate[i]:9.4f} {self.se[i]:8.4f} "
-                         f"{fmt_p(self.pval[i]):>8s} {self.ci_lb[i]:8.4f} {self.ci_ub[i]:8.4f} {self.tau2[i]:8.4f} "
-                         f"{self.I2[i]:7.2f}")
-        return "\n".join(lines)
+        return frame_summary("Cumulative meta-analysis", self)
 
 
 def cumul(fit: RMAResult, order, slab=None) -> CumulResult:
@@ -667,7 +708,25 @@ def _wls_mult(y, x, w):
 def pet_peese(yi, vi, alpha: float = 0.05) -> PetPeeseResult:
     """PET (effect regressed on its standard error) and PEESE (on its variance), both
     weighted by 1/vi with a multiplicative error; PEESE is used when PET's intercept is
-    significantly different from zero at ``alpha`` (two-sided)."""
+    significantly different from zero at ``alpha`` (two-sided).
+
+    Parameters
+    ----------
+    yi, vi : array_like, shape (k,)
+        Effect sizes and sampling variances (k >= 3).
+    alpha : float
+        Level of the PET test that selects PEESE.
+
+    Returns
+    -------
+    PetPeeseResult
+        Both intercepts with se and p, ``use_peese`` and the conditional ``estimate``.
+
+    References
+    ----------
+    Stanley, T. D., & Doucouliagos, H. (2014). Meta-regression approximations to reduce
+    publication selection bias. Research Synthesis Methods, 5(1), 60-78.
+    """
     y, v = np.asarray(yi, float), np.asarray(vi, float)
     if y.size < 3:
         raise ModelError("PET-PEESE needs at least 3 effect sizes")
@@ -851,6 +910,11 @@ def permutest(fit, iterations: int = 1000, seed: int = 1, *, exact: bool | None 
         Exact test: p = share of all permutations (the observed one included) with a
         statistic at least as extreme (metafor's definition).  Approximate: p = (1 + #{stat*
         >= stat}) / (1 + B).
+
+    References
+    ----------
+    Higgins, J. P. T., & Thompson, S. G. (2004). Controlling the risk of spurious findings
+    from meta-regression. Statistics in Medicine, 23(11), 1663-1682.
     """
     if iterations < 1:
         raise InputError("iterations must be at least 1")

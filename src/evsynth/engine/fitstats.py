@@ -28,7 +28,18 @@ def _is_mv(fit) -> bool:
 
 
 def n_parameters(fit) -> int:
-    """Coefficients plus estimated variance components (metafor's ``parms``)."""
+    """Coefficients plus estimated variance components (metafor's ``parms``).
+
+    Parameters
+    ----------
+    fit : RMAResult or RMAMVResult
+        A fitted model.
+
+    Returns
+    -------
+    int
+        p plus the number of estimated variance components.
+    """
     if _is_mv(fit):
         return int(fit.p + getattr(fit, "n_vc", len(np.atleast_1d(fit.sigma2))))
     return int(fit.p + (0 if fit.method in ("EE", "FE") else 1))
@@ -106,6 +117,11 @@ def fitstats(fit, *, reml: bool | None = None) -> FitStats:
         As metafor's ``fitstats(fit)``: the restricted log-likelihood includes
         ``+1/2 log det(X'X) - 1/2 (k - p) log(2 pi)``, its deviance is ``-2 logLik`` and
         BIC/AICc use ``n = k - p``; the ML deviance is ``-2 (logLik - saturated logLik)``.
+
+    References
+    ----------
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    Journal of Statistical Software, 36(3), 1-48.
     """
     if reml is None:
         reml = fit.method == "REML"
@@ -220,6 +236,17 @@ def anova(fit, reduced=None, *, L=None):
         (metafor's ``anova(fit, X = L)``): per row ``L b``, its se and z (t with k - p
         df under Knapp-Hartung / t); jointly QM = (Lb)'(L V L')^-1 (Lb) on m df (F = QM/m
         under Knapp-Hartung / t), not given when the rows of L are linearly dependent.
+
+    Returns
+    -------
+    LRTResult or WaldResult
+        The likelihood-ratio test with both models' fit statistics, or the per-row and
+        joint Wald tests of the contrasts.
+
+    References
+    ----------
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    Journal of Statistical Software, 36(3), 1-48.
     """
     if (reduced is None) == (L is None):
         raise InputError("anova: give either a reduced model (likelihood-ratio test) or a contrast matrix L")

@@ -169,6 +169,14 @@ def rma_mh(measure: str = "OR", *, ai=None, bi=None, ci=None, di=None, n1i=None,
     Equivalent of ``rma.mh(measure=, ai=, bi=, ci=, di=)`` / ``rma.mh(measure=, x1i=, t1i=,
     x2i=, t2i=)`` with metafor's defaults ``add = c(1/2, 0), to = c("only0", "none"),
     drop00 = c(TRUE, FALSE)``.
+
+    References
+    ----------
+    Mantel, N., & Haenszel, W. (1959). Statistical aspects of the analysis of data from
+    retrospective studies of disease. Journal of the National Cancer Institute, 22(4), 719-748.
+    Robins, J., Breslow, N., & Greenland, S. (1986). Estimators of the Mantel-Haenszel variance
+    consistent in both sparse data and large-strata limiting models. Biometrics, 42(2), 311-323.
+    Tarone, R. E. (1985). On heterogeneity tests based on efficient scores. Biometrika, 72(1), 91-95.
     """
     measure = str(measure).upper()
     if measure not in MH_MEASURES:
@@ -281,6 +289,12 @@ def rma_peto(ai=None, bi=None, ci=None, di=None, *, n1i=None, n2i=None, level: f
         heterogeneity statistic ``sum (O - E)^2 / V - (sum (O - E))^2 / sum V`` with
         ``k_yi - 1`` df, ``k_yi`` the tables with a Peto log odds ratio (double-zero
         tables left out).
+
+    References
+    ----------
+    Yusuf, S., Peto, R., Lewis, J., Collins, R., & Sleight, P. (1985). Beta blockade during and
+    after myocardial infarction: An overview of the randomized trials. Progress in
+    Cardiovascular Diseases, 27(5), 335-371.
     """
     if bi is None and n1i is not None and ai is not None:
         bi = np.asarray(n1i, float) - np.asarray(ai, float)

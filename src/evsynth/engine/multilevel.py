@@ -87,6 +87,11 @@ def vcalc(vi, cluster, obs=None, rho: float = 0.0) -> KnownV:
     KnownV
         ``V[i,i] = vi``, ``V[i,j] = rho sqrt(vi vj)`` within a cluster, 0 between clusters;
         pass it as ``V=`` to :func:`rma_mv`.  Held blockwise (no k x k matrix).
+
+    References
+    ----------
+    Pustejovsky, J. E., & Tipton, E. (2022). Meta-analysis with robust variance estimation:
+    Expanding the range of working models. Prevention Science, 23(3), 425-438.
     """
     return KnownV(vi, cluster, obs, rho)
 
@@ -455,8 +460,15 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
     Returns
     -------
     RMAMVResult
-        Coefficients, tests, variance components, log-likelihood.  The covariance is
-        handled block by block (cost linear in k for bounded block sizes).
+        The coefficient block, ``sigma2``, ``s_names``, ``s_nlevels``, ``QE``, ``QM``, ``ll``,
+        ``pi_lb``/``pi_ub``; ``summary()``, ``to_frame()``, ``predict()``, ``anova()``.
+
+    References
+    ----------
+    Konstantopoulos, S. (2011). Fixed effects and variance components estimation in
+    three-level meta-analysis. Research Synthesis Methods, 2(1), 61-76.
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    Journal of Statistical Software, 36(3), 1-48.
     """
     method = str(method).upper()
     if method not in ("ML", "REML"):

@@ -74,6 +74,11 @@ def influence_mv(fit) -> InfluenceMVResult:
         ``cooks_distance[i] = (b - b(-i))' Var(b)^-1 (b - b(-i))``; ``hat`` the diagonal of
         ``X (X'WX)^-1 X'W``; ``dfbetas[i] = (b - b(-i)) / se`` with se from the full data
         refitted at the leave-one-out variance components (as metafor).
+
+    References
+    ----------
+    Viechtbauer, W., & Cheung, M. W.-L. (2010). Outlier and influence diagnostics for
+    meta-analysis. Research Synthesis Methods, 1(2), 112-125.
     """
     if not hasattr(fit, "refit"):
         raise InputError("influence_mv needs a multilevel fit (rma_mv)")
@@ -133,6 +138,25 @@ def confint_mv(fit, level: float = 95.0, *, tol: float = 1e-10) -> ConfintMVResu
     cross the cut-off above 0.  The search for the upper bound stops at
     ``max(10, 100 sigma^2_l)`` (metafor's ``vc.max``); a bound beyond it is reported as that
     ceiling with a note.
+
+    Parameters
+    ----------
+    fit : RMAMVResult
+        A multilevel fit with nested random intercepts.
+    level : float
+        Confidence level in percent.
+    tol : float
+        Tolerance of the root search on each bound.
+
+    Returns
+    -------
+    ConfintMVResult
+        ``sigma2_est``, ``sigma2_ci_lb``, ``sigma2_ci_ub`` per component, and notes.
+
+    References
+    ----------
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    Journal of Statistical Software, 36(3), 1-48.
     """
     if not hasattr(fit, "refit"):
         raise InputError("confint_mv needs a multilevel fit (rma_mv)")

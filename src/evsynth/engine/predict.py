@@ -106,6 +106,11 @@ def predict(fit, newmods=None, *, transf=None, level: float | None = None) -> Pr
         ``pred``, ``se``, CI and prediction interval (which adds tau^2, or the sum of the
         sigma^2 of a multilevel fit, to the variance; t quantiles with k - p df under
         Knapp-Hartung / t).
+
+    References
+    ----------
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    Journal of Statistical Software, 36(3), 1-48.
     """
     level = fit.level if level is None else level
     intercept = fit.coef_names[0] == "intrcpt"
@@ -183,6 +188,23 @@ def blup(fit, *, level: float | None = None) -> BLUPResult:
     ``pred = l y + (1 - l) x b`` with ``l = tau^2 / (tau^2 + v)``; variance
     ``l v + (1 - l)^2 x' Var(b) x``; prediction intervals with the model's critical
     value (t with k - p df under Knapp-Hartung).  With tau^2 = 0 the BLUP is the fitted value.
+
+    Parameters
+    ----------
+    fit : RMAResult
+        A univariate fit.
+    level : float, optional
+        Level of the prediction intervals in percent (default: the fit's).
+
+    Returns
+    -------
+    BLUPResult
+        ``pred``, ``se``, ``pi_lb``, ``pi_ub`` per study.
+
+    References
+    ----------
+    Raudenbush, S. W., & Bryk, A. S. (1985). Empirical Bayes meta-analysis. Journal of
+    Educational Statistics, 10(2), 75-98.
     """
     level = fit.level if level is None else level
     li, xb, xvx, y, v = _blup_parts(fit)
@@ -196,7 +218,25 @@ def ranef(fit, *, level: float | None = None) -> BLUPResult:
     """Predicted random effects of a univariate fit (metafor's ``ranef``).
 
     ``pred = l (y - x b)``, variance ``l v + l^2 x' Var(b) x`` as metafor 3.8 computes it;
-    0 (and se 0) for an equal-effects model."""
+    0 (and se 0) for an equal-effects model.
+
+    Parameters
+    ----------
+    fit : RMAResult
+        A univariate fit.
+    level : float, optional
+        Level of the prediction intervals in percent (default: the fit's).
+
+    Returns
+    -------
+    BLUPResult
+        ``pred`` (the predicted random effects), ``se``, ``pi_lb``, ``pi_ub`` per study.
+
+    References
+    ----------
+    Raudenbush, S. W., & Bryk, A. S. (1985). Empirical Bayes meta-analysis. Journal of
+    Educational Statistics, 10(2), 75-98.
+    """
     level = fit.level if level is None else level
     li, xb, xvx, y, v = _blup_parts(fit)
     if _equal_effects(fit):

@@ -123,6 +123,11 @@ def selmodel(fit, steps, *, level: float | None = None) -> SelmodelResult:
         ML estimates under selection: coefficients with Wald tests (z), tau^2, the
         selection weights ``delta`` (first fixed at 1), and the likelihood-ratio test of
         ``delta = 1`` against the unadjusted ML fit (df = number of steps).
+
+    References
+    ----------
+    Vevea, J. L., & Hedges, L. V. (1995). A general linear model for estimating effect size in
+    the presence of publication bias. Psychometrika, 60(3), 419-435.
     """
     level = fit.level if level is None else level
     if hasattr(fit, "sigma2"):
