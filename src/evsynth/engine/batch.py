@@ -83,11 +83,37 @@ def _weights(v, tau2):
     return w
 
 
-def _q(y, v, tau2):
+def _q(y, v, tau2, y2=None, out=None):
     """Generalised Q = sum w (y - b)^2 by the sums formula (as ``_Sums.q``)."""
-    w = _weights(v, tau2)
-    sw, swy, swy2 = w.sum(axis=1), _rowdot(w, y), _rowdot(w, y * y)
+    w = np.add(v, tau2[:, None], out=out)
+    np.reciprocal(w, out=w)
+    sw, swy, swy2 = w.sum(axis=1), _rowdot(w, y), _rowdot(w, y * y if y2 is None else y2)
     return np.maximum(swy2 - swy * swy / sw, 0.0)
+
+
+class _QRoots:
+    """Q(tau^2) - target for the rows of a root search.  The data of rows whose search has
+    ended stay in the working arrays until a quarter of them have ended (fewer copies)."""
+
+    def __init__(self, y, v, target):
+        self.y, self.v, self.y2, self.target = y, v, y * y, target
+        self.buf = np.empty_like(v)
+        self.pos = np.arange(y.shape[0])  # position of each live row in the working arrays
+
+    def __call__(self, t):
+        tw = np.zeros(self.y.shape[0])
+        tw[self.pos] = t
+        q = _q(self.y, self.v, tw, self.y2, self.buf)
+        return q[self.pos] - self.target[self.pos]
+
+    def keep(self, sel):
+        """Only the live rows ``sel`` (a boolean over the live rows) go on."""
+        self.pos = self.pos[sel]
+        if self.pos.size < 0.75 * self.y.shape[0]:
+            p = self.pos
+            self.y, self.v, self.y2, self.target = self.y[p], self.v[p], self.y2[p], self.target[p]
+            self.buf = np.empty_like(self.v)
+            self.pos = np.arange(p.size)
 
 
 def _loglik(y, v, m, k, tau2, method):
@@ -122,21 +148,22 @@ def _trPDPE(a):
 # --------------------------------------------------------------------------------------
 
 def _brent(f, lower, upper, tol, maxiter):
-    """Roots of ``f(rows, t)`` for every row in [lower, upper], each row stepping exactly as
-    :func:`evsynth.engine.linalg.r_uniroot`.  Rows without a sign change or without
-    convergence get NaN."""
+    """Roots of ``f`` (a :class:`_QRoots`) for every row in [lower, upper], each row stepping
+    exactly as :func:`evsynth.engine.linalg.r_uniroot`.  Rows without a sign change or
+    without convergence get NaN."""
     eps = np.finfo(float).eps
     n = lower.size
     out = np.full(n, np.nan)
     rows = np.arange(n)
     a, b = lower.astype(float).copy(), upper.astype(float).copy()
-    fa, fb = f(rows, a), f(rows, b)
+    fa, fb = f(a), f(b)
     z = fa == 0.0
     out[z] = a[z]
     zb = ~z & (fb == 0.0)
     out[zb] = b[zb]
     keep = ~(z | zb) & ~(fa * fb > 0)
     rows, a, b, fa, fb = rows[keep], a[keep], b[keep], fa[keep], fb[keep]
+    f.keep(keep)
     c, fc = a.copy(), fa.copy()
     with np.errstate(all="ignore"):
         for _ in range(maxiter + 1):
@@ -154,6 +181,7 @@ def _brent(f, lower, upper, tol, maxiter):
                 k = ~done
                 rows, a, b, c, fa, fb, fc = rows[k], a[k], b[k], c[k], fa[k], fb[k], fc[k]
                 prev_step, tol_act, new_step = prev_step[k], tol_act[k], new_step[k]
+                f.keep(k)
                 if rows.size == 0:
                     break
             interp = (np.abs(prev_step) >= tol_act) & (np.abs(fa) > np.abs(fb))
@@ -178,7 +206,7 @@ def _brent(f, lower, upper, tol, maxiter):
             new_step = np.where(small, np.where(new_step > 0, tol_act, -tol_act), new_step)
             a, fa = b, fb
             b = b + new_step
-            fb = f(rows, b)
+            fb = f(b)
             same = ((fb > 0) & (fc > 0)) | ((fb < 0) & (fc < 0))
             c = np.where(same, a, c)
             fc = np.where(same, fa, fc)
@@ -231,7 +259,7 @@ def _tau2(y, v, m, k, method, con):
                     bad = todo[np.flatnonzero(hi > 1e12)[0]]
                     raise ModelError(f"PM: no tau^2 below 1e12 solves Q(tau^2) = k - 1 in analysis (row) {bad + 1}")
                 up[up] = _q(yy[up], vv[up], hi[up]) > tt[up]
-            root = _brent(lambda rows, t: _q(yy[rows], vv[rows], t) - tt[rows], np.zeros(todo.size), hi,
+            root = _brent(_QRoots(yy, vv, tt), np.zeros(todo.size), hi,
                           float(con["tol"]), int(con["maxiter"]))
             tau2[todo] = root
         w = _weights(v, tau2)
@@ -282,10 +310,16 @@ def _tau2(y, v, m, k, method, con):
         rows = wrows[li]
         adj, t = adj[li], t[li]
         adj = np.where(np.isfinite(adj), adj, 0.0)
-        neg = t + adj < 0
-        while neg.any():
-            adj[neg] /= 2
-            neg = t + adj < 0
+        neg = np.flatnonzero(t + adj < 0)
+        if neg.size:
+            # rma halves the step until tau^2 + step >= 0; from tau^2 = 0 that ends when the
+            # negative step underflows to -0.0, which is set directly (same value)
+            at0 = t[neg] == 0
+            adj[neg[at0]] = -0.0
+            neg = neg[~at0]
+            while neg.size:
+                adj[neg] /= 2
+                neg = neg[t[neg] + adj[neg] < 0]
         if method != "EB":
             flip = np.flatnonzero(adj * prev_adj[rows] < 0)
             if flip.size:
@@ -312,17 +346,21 @@ def _tau2(y, v, m, k, method, con):
             live[li[conv]] = False
     rows = wrows[live]
     if rows.size:
-        # rows that did not converge: the scalar path with its safeguards (identical steps)
-        from evsynth.engine.models import estimate_tau2
-        from evsynth.errors import ConvergenceError
+        # rows that did not converge in maxiter steps (the same steps rma took): rma's
+        # safeguards, (RE)ML -> the root of the score, EB -> the Paule-Mandel root
+        from evsynth.engine.models import _score_root, estimate_tau2
 
         for r in rows:
-            sel = m[r]
-            try:
-                fit = estimate_tau2(y[r, sel], v[r, sel], np.ones((int(k[r]), 1)), method, control=con)
-                tau2[r], iters[r], converged[r] = fit.tau2, fit.iterations, True
-            except ConvergenceError:
+            root = None
+            if con["fallback"]:
+                sel = m[r]
+                yr, vr, X1 = y[r, sel], v[r, sel], np.ones((int(k[r]), 1))
+                root = (_score_root(yr, vr, X1, method) if method != "EB" else
+                        estimate_tau2(yr, vr, X1, "PM", control={**con, "tol": 1e-13, "maxiter": 1000}).tau2)
+            if root is None:
                 tau2[r] = np.nan
+            else:
+                tau2[r], converged[r] = root, True
     if method != "EB":
         chk = np.flatnonzero(converged & (tau2 > threshold))
         if chk.size:
@@ -545,7 +583,7 @@ def _qprofile(y, v, df, tau2, level):
         todo = np.flatnonzero(need & ~(qhi > target))
         if todo.size:
             yy, vv, tt = y[todo], v[todo], target[todo]
-            out[todo] = _brent(lambda rows, t: _q(yy[rows], vv[rows], t) - tt[rows], np.zeros(todo.size),
+            out[todo] = _brent(_QRoots(yy, vv, tt), np.zeros(todo.size),
                                hi[todo], np.finfo(float).eps ** 0.25, 1000)
         return out
 
