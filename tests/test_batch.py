@@ -211,3 +211,27 @@ def test_too_few_and_unknown_method():
         rma_batch(y, v, method="SJ")
     with pytest.raises(InputError, match="mask has shape"):
         rma_batch(y, v, mask[:, :2])
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_full_rows_without_mask(method):
+    y, v, _ = _random_batch(21, n=30, kmax=15)
+    b = rma_batch(y, v, method=method, test="knha")
+    for i in range(30):
+        for key, want in _ref(rma(y[i], v[i], method=method, test="knha")).items():
+            assert _close(getattr(b, key)[i], want), (i, key)
+
+
+@pytest.mark.parametrize("method", ["ML", "REML", "EB"])
+def test_safeguard_after_maxiter_as_rma(method):
+    """With maxiter = 2 most rows do not converge by scoring: rma then takes the root of the
+    score (EB: the Paule-Mandel root); the batch must take the same path."""
+    y, v, mask = _random_batch(13, n=40)
+    con = {"maxiter": 2}
+    b = rma_batch(y, v, mask, method=method, control=con)
+    assert np.sum(b.iterations == 2) > 10
+    for i in range(40):
+        s = mask[i]
+        f = rma(y[i, s], v[i, s], method=method, control=con)
+        assert _close(b.tau2[i], f.tau2), (i, b.tau2[i], f.tau2)
+        assert _close(b.beta[i], f.beta[0])

@@ -119,7 +119,10 @@ class _QRoots:
 def _loglik(y, v, m, k, tau2, method):
     w = _weights(v, tau2)
     sw, swy, swy2 = w.sum(axis=1), _rowdot(w, y), _rowdot(w, y * y)
-    logw = np.log(w, out=np.zeros_like(w), where=m)
+    if m.all():
+        logw = np.log(w, out=w)  # w is not used after this
+    else:
+        logw = np.log(w, out=np.zeros_like(w), where=m)
     ll = 0.5 * logw.sum(axis=1) - 0.5 * np.maximum(swy2 - swy * swy / sw, 0.0)
     if method == "REML":
         return ll - 0.5 * (k - 1) * _LOG2PI - 0.5 * np.log(sw)
@@ -232,11 +235,14 @@ def _tau2(y, v, m, k, method, con):
         tau2 = np.maximum(0.0, (rss0 - df) / trP)
         se = np.sqrt((2 * df + 4 * tau2 * trP + 2 * tau2**2 * _trPDPE(a0)) / trP**2)
         return tau2, se, iters
-    mf = m.astype(float)
-    ybar = _rowdot(mf, y) / k
-    r = (y - ybar[:, None]) * mf
+    if m.all():
+        r = y - (y.sum(axis=1) / k)[:, None]
+        vm = v
+    else:
+        mf = m.astype(float)
+        r = (y - (_rowdot(mf, y) / k)[:, None]) * mf
+        vm = np.where(m, v, 0.0)
     ols_rss = _rowdot(r, r)
-    vm = np.where(m, v, 0.0)
     svm = vm.sum(axis=1)
     trPV = svm - svm / k
     tau2_he = (ols_rss - trPV) / df
@@ -270,6 +276,7 @@ def _tau2(y, v, m, k, method, con):
     threshold, maxiter = float(con["threshold"]), int(con["maxiter"])
     tau2 = np.maximum(0.0, tau2_he)
     prev_adj = np.zeros(n)
+    ll_cache = np.full(n, np.nan)  # log-likelihood at the current tau^2 where known
     converged = np.zeros(n, dtype=bool)
     # working set: the rows still iterating, plus converged rows not yet dropped (the arrays
     # are compacted only when a quarter of the working set has converged, to save copies)
@@ -322,15 +329,22 @@ def _tau2(y, v, m, k, method, con):
                 neg = neg[t[neg] + adj[neg] < 0]
         if method != "EB":
             flip = np.flatnonzero(adj * prev_adj[rows] < 0)
+            llc = ll_cache[rows]
+            ll_cache[rows] = np.nan
             if flip.size:
                 fw = li[flip]
                 fy, fv, fm, fk = Y[fw], V[fw], M[fw], K[fw]
-                ll0 = _loglik(fy, fv, fm, fk, t[flip], method)
+                ll0 = llc[flip]
+                miss = np.flatnonzero(np.isnan(ll0))
+                if miss.size:
+                    ll0[miss] = _loglik(fy[miss], fv[miss], fm[miss], fk[miss], t[flip[miss]], method)
                 pend = np.arange(flip.size)
                 for _h in range(50):
                     fa = adj[flip[pend]]
                     ll1 = _loglik(fy[pend], fv[pend], fm[pend], fk[pend], t[flip[pend]] + fa, method)
                     ok = ll1 >= ll0[pend] - 1e-12 * np.abs(ll0[pend])
+                    # the log-likelihood at the accepted tau^2 + step: the next check's start
+                    ll_cache[rows[flip[pend[ok]]]] = ll1[ok]
                     pend = pend[~ok]
                     if pend.size == 0:
                         break
@@ -360,12 +374,16 @@ def _tau2(y, v, m, k, method, con):
             if root is None:
                 tau2[r] = np.nan
             else:
-                tau2[r], converged[r] = root, True
+                tau2[r], converged[r], ll_cache[r] = root, True, np.nan
     if method != "EB":
         chk = np.flatnonzero(converged & (tau2 > threshold))
         if chk.size:
             l0 = _loglik(y[chk], v[chk], m[chk], k[chk], np.zeros(chk.size), method)
-            l1 = _loglik(y[chk], v[chk], m[chk], k[chk], tau2[chk], method)
+            l1 = ll_cache[chk]
+            miss = np.flatnonzero(np.isnan(l1))
+            if miss.size:
+                cm = chk[miss]
+                l1[miss] = _loglik(y[cm], v[cm], m[cm], k[cm], tau2[cm], method)
             tau2[chk[(l0 - l1) > con["tol"]]] = 0.0
     tau2 = np.where(np.isnan(tau2), np.nan, np.maximum(0.0, tau2))
     w = _weights(v, np.nan_to_num(tau2))
