@@ -68,6 +68,7 @@ def compute_effects(data: pd.DataFrame, spec: dict, where: str) -> pd.DataFrame:
     for m in spec.get("moderators", []):
         extra.append(m["column"])
     extra += spec.get("subgroups", [])
+    extra += [s["column"] for s in (spec.get("multiverse") or {}).get("subsets", [])]
     extra += spec["model"].get("random", [])
     if spec["model"].get("cluster"):
         extra.append(spec["model"]["cluster"])

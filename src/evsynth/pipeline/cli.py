@@ -64,6 +64,20 @@ def cmd_diagnose(args) -> int:
     return 0
 
 
+def cmd_multiverse(args) -> int:
+    from evsynth.pipeline.multiverse import run_multiverse_chunk
+
+    run_multiverse_chunk(_cfg(args), args.analysis, Path(args.effects), args.chunk, args.chunks, Path(args.out))
+    return 0
+
+
+def cmd_multiverse_gather(args) -> int:
+    from evsynth.pipeline.multiverse import run_multiverse_gather
+
+    run_multiverse_gather(_cfg(args), args.analysis, [Path(p) for p in args.parts], Path(args.outdir))
+    return 0
+
+
 def cmd_studies(args) -> int:
     from evsynth.review.studies import run_studies
 
@@ -152,6 +166,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("diagnose", cmd_diagnose, "publication bias, influence and sensitivity diagnostics")
     sp.add_argument("analysis")
     sp.add_argument("--effects", required=True)
+    sp.add_argument("--outdir", required=True)
+    sp = add("multiverse", cmd_multiverse, "fit one block of the multiverse of an analysis (every combination of "
+             "its declared analytic choices)")
+    sp.add_argument("analysis")
+    sp.add_argument("--effects", required=True)
+    sp.add_argument("--chunk", type=int, default=0, help="which block, from 0 (default 0)")
+    sp.add_argument("--chunks", type=int, help="number of blocks (default: multiverse.chunks of the config, or 1)")
+    sp.add_argument("--out", required=True, help="output CSV of this block")
+    sp = add("multiverse-gather", cmd_multiverse_gather, "join the multiverse blocks into multiverse.csv and "
+             "write the summary tables of the report")
+    sp.add_argument("analysis")
+    sp.add_argument("parts", nargs="+", help="the block CSVs written by 'evsynth multiverse'")
     sp.add_argument("--outdir", required=True)
     sp = add("studies", cmd_studies, "summaries of the coded study tables (characteristics, designs, flow)")
     sp.add_argument("--outdir", required=True)

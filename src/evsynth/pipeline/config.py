@@ -79,6 +79,14 @@ def _semantic(cfg: dict, source: str) -> list[str]:
                 out.append(f"{where}.model.random: only multilevel models have random effects")
             if m["test"] == "t":
                 out.append(f"{where}.model.test: univariate models use 'z' or 'knha', found 't'")
+        mv = a.get("multiverse") or {}
+        if "rho" in mv and not m.get("cluster"):
+            out.append(f"{where}.multiverse.rho: aggregating dependent effects needs model.cluster (the column "
+                       "grouping them)")
+        for j, sub in enumerate(mv.get("subsets", [])):
+            labels = [o["label"] for o in sub["options"]]
+            if len(set(labels)) != len(labels):
+                out.append(f"{where}.multiverse.subsets[{j}]: option labels must differ")
         mods = {md["column"] for md in a.get("moderators", [])}
         for j, combo in enumerate(a.get("meta_regression", [])):
             for c in combo:

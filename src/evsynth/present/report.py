@@ -310,6 +310,16 @@ def _analysis_context(spec: dict, T: Tables, figures: Path) -> dict:
                           if not inf.empty else None)
     ctx["perm"] = _records(T.get(f"{aid}/diagnostics/permutation.csv"))
     ctx["notes"] = _records(T.get(f"{aid}/diagnostics/notes.csv")) + _records(T.get(f"{aid}/fit_notes.csv"))
+    ms = f"{aid}/multiverse_summary.csv"
+    m = T.get(ms)
+    ctx["multiverse"] = None if m.empty else {
+        "n": T.num(ms, "n_specifications", 0, 0), "n_fitted": T.num(ms, "n_fitted", 0, 0),
+        "median": T.num(ms, "median_estimate", 0, 2), "min": T.num(ms, "min_estimate", 0, 2),
+        "max": T.num(ms, "max_estimate", 0, 2), "n_excl": T.num(ms, "n_ci_excludes_zero", 0, 0),
+        "pct_excl": T.num(ms, "pct_ci_excludes_zero", 0, 1, pct=True),
+        "dim": str(m["most_influential_dimension"].fillna("").iloc[0]),
+        "lo": str(m["choice_lowest_median"].fillna("").iloc[0]), "lo_med": T.num(ms, "lowest_median", 0, 2),
+        "hi": str(m["choice_highest_median"].fillna("").iloc[0]), "hi_med": T.num(ms, "highest_median", 0, 2)}
     fd = figures / aid
     ctx["figs"] = [{"name": p.stem, "src": _img(p)} for p in sorted(fd.glob("*.png"))] if fd.exists() else []
     ctx["model_txt"] = (T.results / aid / "model.txt").read_text(encoding="utf-8") if (T.results / aid / "model.txt").exists() else ""
@@ -414,6 +424,12 @@ def render_pdf(ctx: dict, figures: Path, out: Path) -> None:
         table([{"k": a["k"], "estimate": a["est"], "CI": f"[{a['ci_lb']}, {a['ci_ub']}]", "p": a["pval"],
                 "PI": f"[{a['pi_lb']}, {a['pi_ub']}]", "tau2": a["tau2"], "I2": a["I2"],
                 "Q (df)": f"{a['QE']} ({a['QE_df']})"}])
+        if a.get("multiverse"):
+            mv = a["multiverse"]
+            para(f"Multiverse: {mv['n_fitted']} of {mv['n']} specifications fitted; median estimate {mv['median']} "
+                 f"(range {mv['min']} to {mv['max']}); the CI excludes 0 in {mv['n_excl']} ({mv['pct_excl']})."
+                 + (f" The choice that moves the estimate most is {mv['dim']}: median {mv['lo_med']} with "
+                    f"{mv['lo']}, {mv['hi_med']} with {mv['hi']}." if mv["dim"] else ""))
         for f in a["figs"]:
             fig(Path(figures) / a["id"] / f"{f['name']}.png", f"{a['id']}: {f['name']}")
         for key, heading in (("moderators", "Moderator analyses"), ("subgroups", "Subgroups"),
