@@ -187,7 +187,8 @@ def _store(out: pd.DataFrame, rows, b) -> None:
 
 def gather(parts: list[pd.DataFrame], n_specs: int | None = None) -> pd.DataFrame:
     """The blocks in spec_id order, with ``rank``: the position of each fitted specification
-    in the specification curve (sorted by estimate, ties by spec_id; empty when not fitted)."""
+    in the specification curve (sorted by estimate, ties by spec_id; empty when not fitted),
+    and ``ci_excludes_zero`` (1 when the CI lies wholly above or below 0)."""
     t = pd.concat(parts, ignore_index=True).sort_values("spec_id", kind="mergesort").reset_index(drop=True)
     n = len(t) if n_specs is None else int(n_specs)
     if len(t) != n or (t["spec_id"].to_numpy() != np.arange(1, n + 1)).any():
@@ -198,6 +199,7 @@ def gather(parts: list[pd.DataFrame], n_specs: int | None = None) -> pd.DataFram
     rank = pd.Series(pd.NA, index=t.index, dtype="Int64")
     rank.loc[order] = np.arange(1, len(order) + 1)
     t.insert(1, "rank", rank)
+    t["ci_excludes_zero"] = np.where(fitted, ((t["ci_lb"] > 0) | (t["ci_ub"] < 0)).astype(int), 0)
     return t
 
 

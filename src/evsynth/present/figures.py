@@ -81,6 +81,7 @@ def run_analysis_figures(cfg: dict, analysis_id: str, results: Path, figdir: Pat
             from evsynth.pipeline.multiverse import dimensions
 
             save(plots.specification_curve(_read(res / "multiverse.csv"), dimensions(spec),
+                                           _read(res / "multiverse_summary.csv").iloc[0],
                                            title=f"Multiverse: {spec['title']}", ylabel=ylabel, level=level),
                  out / "specification_curve")
         for m in spec.get("moderators", []):
