@@ -27,6 +27,7 @@ report: $(STAMP)
 	@echo "Report: $(abspath results/report.html)"
 
 test: $(STAMP)
+	@bash scripts/system-packages.sh
 	@$(BIN)/python -m pytest
 
 validate: $(STAMP)
