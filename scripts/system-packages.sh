@@ -1,26 +1,33 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite needs and the machine lacks (idempotent):
-#   slurm-wlm and munge  - the one-node SLURM cluster of tests/test_slurm.py
-# Runs `apt-get update` once (only when something is missing), then installs. Called by `make test`.
+# Installs the Debian packages that tests and optional steps need, when missing.
+# Idempotent: does nothing when every command is present. Run as root (these machines are),
+# or with sudo. `make test` calls it; CI therefore installs what the tests need and never skips them.
+#   command      package(s)
 set -euo pipefail
-need=()
-command -v slurmctld >/dev/null 2>&1 && command -v slurmd >/dev/null 2>&1 && command -v sbatch >/dev/null 2>&1 \
-    || need+=(slurm-wlm)
-command -v munged >/dev/null 2>&1 || need+=(munge)
-if [ ${#need[@]} -eq 0 ]; then
-    exit 0
-fi
-if [ "$(id -u)" -ne 0 ]; then
-    SUDO=sudo
-    command -v sudo >/dev/null 2>&1 || { echo "system-packages: missing ${need[*]}; run as root to install them" >&2; exit 1; }
-else
-    SUDO=
-fi
-echo "system-packages: installing ${need[*]}"
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-# the packages' own services are not needed (the tests start their own daemons); stop any that
-# the installation started so that they hold no ports or sockets
-for s in slurmctld slurmd munge; do
-    command -v systemctl >/dev/null 2>&1 && $SUDO systemctl stop "$s" >/dev/null 2>&1 || true
+declare -A NEED=(
+  [chromium]="chromium"
+  [chromedriver]="chromium-driver"
+  [pdftoppm]="poppler-utils"
+  [pdftotext]="poppler-utils"
+  [Rscript]="r-base-core r-cran-metafor r-cran-clubsandwich"
+  [slurmctld]="slurm-wlm"
+  [munged]="munge"
+  [dot]="graphviz"
+)
+missing=()
+for cmd in "${!NEED[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=(${NEED[$cmd]})
 done
+# R packages can be missing while Rscript is present
+if command -v Rscript >/dev/null 2>&1; then
+  Rscript -e 'quit(status = !all(c("metafor", "clubSandwich") %in% rownames(installed.packages())))' \
+    >/dev/null 2>&1 || missing+=(r-cran-metafor r-cran-clubsandwich)
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+echo "Installing system packages: $pkgs"
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $pkgs >/dev/null

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 from scipy import special
 
+from evsynth.engine.results import Result
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["BATCH_METHODS", "RMABatchResult", "rma_batch"]
@@ -401,8 +402,8 @@ def _tau2(y, v, m, k, method, con):
 # result
 # --------------------------------------------------------------------------------------
 
-@dataclass
-class RMABatchResult:
+@dataclass(eq=False)
+class RMABatchResult(Result):
     """Fits of many intercept-only models: one entry per analysis in every array field,
     with the names of :class:`evsynth.engine.models.RMAResult` (``beta`` is the pooled
     estimate).  Analyses whose Knapp-Hartung adjustment is undefined (all effects equal) or

@@ -127,7 +127,7 @@ def _variant(eff: pd.DataFrame, spec: dict, choice: dict, level: float):
         from evsynth.engine.models import rma
 
         try:
-            infl = influence(rma(yi, vi, method="REML", level=level))["influential"].to_numpy(bool)
+            infl = np.asarray(influence(rma(yi, vi, method="REML", level=level)).influential, dtype=bool)
         except ModelError:
             infl = np.zeros(yi.size, dtype=bool)
         n_excl = int(infl.sum())
