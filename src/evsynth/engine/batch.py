@@ -117,13 +117,11 @@ class _QRoots:
             self.pos = np.arange(p.size)
 
 
-def _loglik(y, v, m, k, tau2, method):
+def _loglik(y, v, m, k, tau2, method, y2=None):
     w = _weights(v, tau2)
-    sw, swy, swy2 = w.sum(axis=1), _rowdot(w, y), _rowdot(w, y * y)
-    if m.all():
-        logw = np.log(w, out=w)  # w is not used after this
-    else:
-        logw = np.log(w, out=np.zeros_like(w), where=m)
+    sw, swy, swy2 = w.sum(axis=1), _rowdot(w, y), _rowdot(w, y * y if y2 is None else y2)
+    # w is not used after this: its logarithm in place (masked cells keep their weight 0)
+    logw = np.log(w, out=w) if m is None or m.all() else np.log(w, out=w, where=m)
     ll = 0.5 * logw.sum(axis=1) - 0.5 * np.maximum(swy2 - swy * swy / sw, 0.0)
     if method == "REML":
         return ll - 0.5 * (k - 1) * _LOG2PI - 0.5 * np.log(sw)
@@ -286,6 +284,7 @@ def _tau2(y, v, m, k, method, con):
     Y, V, M, K = y, v, m, k
     Y2 = Y * Y
     wbuf, w2buf = np.empty_like(V), np.empty_like(V)
+    full_mask = bool(m.all())
     for it in range(1, maxiter + 1):
         if not live.any():
             break
@@ -334,15 +333,19 @@ def _tau2(y, v, m, k, method, con):
             ll_cache[rows] = np.nan
             if flip.size:
                 fw = li[flip]
-                fy, fv, fm, fk = Y[fw], V[fw], M[fw], K[fw]
+                full = full_mask
+
+                def ll_at(sel, tt):
+                    r = fw[sel]
+                    return _loglik(Y[r], V[r], None if full else M[r], K[r], tt, method, Y2[r])
                 ll0 = llc[flip]
                 miss = np.flatnonzero(np.isnan(ll0))
                 if miss.size:
-                    ll0[miss] = _loglik(fy[miss], fv[miss], fm[miss], fk[miss], t[flip[miss]], method)
+                    ll0[miss] = ll_at(miss, t[flip[miss]])
                 pend = np.arange(flip.size)
                 for _h in range(50):
                     fa = adj[flip[pend]]
-                    ll1 = _loglik(fy[pend], fv[pend], fm[pend], fk[pend], t[flip[pend]] + fa, method)
+                    ll1 = ll_at(pend, t[flip[pend]] + fa)
                     ok = ll1 >= ll0[pend] - 1e-12 * np.abs(ll0[pend])
                     # the log-likelihood at the accepted tau^2 + step: the next check's start
                     ll_cache[rows[flip[pend[ok]]]] = ll1[ok]
