@@ -2,7 +2,7 @@
 
 Expected values: tests/r/multiverse_metafor.csv, written by tests/r/multiverse.R (metafor's
 aggregate, influence and rma, one specification at a time) for the multiverses that
-config.yaml declares for barlow2014 and fukkinklont2007."""
+config.yaml declares for barlow2014, fukkinklont2007 and landenberger2005."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def _effects(cfg, aid):
     return spec, compute_effects(data, spec, where=spec["dataset"])
 
 
-@pytest.mark.parametrize("aid, n", [("barlow2014", 20), ("fukkinklont2007", 192)])
+@pytest.mark.parametrize("aid, n", [("barlow2014", 20), ("fukkinklont2007", 192), ("landenberger2005", 288)])
 def test_every_specification_equals_metafor(cfg, aid, n):
     spec, eff = _effects(cfg, aid)
     specs = mv.specifications(spec)
@@ -137,9 +137,35 @@ def test_missing_subset_column_is_one_clear_message(cfg):
         mv.fit_specifications(eff, spec, mv.specifications(spec), 95.0)
 
 
-def test_cli_without_multiverse_exits_1_without_traceback(tmp_path):
-    out = subprocess.run(evsynth_cmd() + ["multiverse", "landenberger2005", "--effects", str(tmp_path / "x.csv"),
+@pytest.mark.parametrize("aid, message", [("aloe2013", "declares no multiverse"),
+                                          ("fukkinklont2007", "x.csv: the effect-size table does not exist")])
+def test_cli_errors_exit_1_without_traceback(tmp_path, aid, message):
+    out = subprocess.run(evsynth_cmd() + ["multiverse", aid, "--effects", str(tmp_path / "x.csv"),
                                           "--out", str(tmp_path / "o.csv")],
                          cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 1
-    assert "declares no multiverse" in out.stderr and "Traceback" not in out.stderr
+    assert message in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_quality_threshold_options_min_and_max():
+    """A numeric column filtered by min/max (e.g. a quality score); each subset's fit is rma's
+    on the rows kept (a row without a score is kept only by the option without a filter)."""
+    from evsynth.engine.models import rma
+
+    rng = np.random.default_rng(3)
+    score = np.array([2, 4, 5, 6, np.nan, 4, 7, 3, 5, 6], dtype=float)
+    v = rng.uniform(0.02, 0.1, score.size)
+    eff = pd.DataFrame({"study": [f"s{i}" for i in range(score.size)], "yi": rng.normal(0.3, 0.3, score.size),
+                        "vi": v, "score": score})
+    spec = {"id": "q", "model": {"type": "univariate", "method": "REML", "test": "z"},
+            "multiverse": {"subsets": [{"name": "quality", "column": "score", "options": [
+                {"label": "all"}, {"label": "score >= 4", "min": 4}, {"label": "4 <= score <= 5", "min": 4, "max": 5}]}],
+                "method": ["DL"]}}
+    t = mv.fit_specifications(eff, spec, mv.specifications(spec), 95.0)
+    keeps = [np.ones(score.size, bool), score >= 4, (score >= 4) & (score <= 5)]
+    assert t["k"].tolist() == [int(k.sum()) for k in keeps] == [10, 7, 4]
+    for i, keep in enumerate(keeps):
+        f = rma(eff["yi"][keep], eff["vi"][keep], method="DL")
+        assert t["estimate"][i] == pytest.approx(f.estimate, rel=1e-10)
+        assert t["ci_ub"][i] == pytest.approx(f.ci_ub[0], rel=1e-10)

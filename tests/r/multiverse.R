@@ -1,5 +1,5 @@
 # Expected values for tests/test_multiverse.py: the multiverses declared in config.yaml for
-# barlow2014 and fukkinklont2007, fitted one specification at a time with metafor.
+# barlow2014, fukkinklont2007 and landenberger2005, fitted one specification at a time with metafor.
 #   Rscript tests/r/multiverse.R            (from the repository root; writes tests/r/multiverse_metafor.csv)
 # metafor's aggregate(struct = "CS", rho) aggregates the effects within a study, influence()$is.infl
 # flags influential effects in the REML fit of the same data, rma() fits the specification.
@@ -21,7 +21,7 @@ drop_infl <- function(yi, vi) {
   # as evsynth: influence diagnostics need k >= 3 (with k = 2 nothing is excluded)
   if (length(yi) < 3) return(list(yi = yi, vi = vi, n = 0))
   inf <- influence(rma(yi, vi, method = "REML"))
-  keep <- !inf$is.infl
+  keep <- !(inf$is.infl %in% TRUE)  # NA (a leave-one-out fit that failed) counts as not influential
   list(yi = yi[keep], vi = vi[keep], n = sum(!keep))
 }
 
@@ -51,6 +51,26 @@ for (design in c("all designs", "two-group designs")) for (outcome in c("all out
   yi <- agg$yi; vi <- agg$vi; n <- 0
   if (infl == "exclude") { r <- drop_infl(yi, vi); yi <- r$yi; vi <- r$vi; n <- r$n }
   rows[[length(rows) + 1]] <- cbind(data.frame(analysis = "fukkinklont2007", spec_id = id, n_excluded = n),
+                                    fit_one(yi, vi, method, test))
+}
+# landenberger2005: log odds ratios of not reoffending (CBT vs control)
+lb <- read.csv("data/external/landenberger2005.csv")
+es <- escalc(measure = "OR", ai = n.cbt.non, bi = n.cbt.rec, ci = n.ctrl.non, di = n.ctrl.rec, data = lb)
+lb$yi <- as.numeric(es$yi); lb$vi <- as.numeric(es$vi)
+id <- 0
+designs <- list("all designs" = NULL, "randomised or matched" = c("rct", "match"), "randomised only" = "rct")
+groups <- list("all" = NULL, "juveniles" = "juveniles", "adults" = "adults")
+probs <- list("any" = NULL, "none coded" = "no")
+for (design in names(designs)) for (grp in names(groups)) for (prob in names(probs))
+  for (infl in c("keep", "exclude")) for (method in c("REML", "DL", "PM", "EE")) for (test in c("z", "knha")) {
+  id <- id + 1
+  d <- lb
+  if (!is.null(designs[[design]])) d <- d[d$design %in% designs[[design]], ]
+  if (!is.null(groups[[grp]])) d <- d[d$group %in% groups[[grp]], ]
+  if (!is.null(probs[[prob]])) d <- d[d$designprob %in% probs[[prob]], ]
+  yi <- as.numeric(d$yi); vi <- as.numeric(d$vi); n <- 0
+  if (infl == "exclude") { r <- drop_infl(yi, vi); yi <- r$yi; vi <- r$vi; n <- r$n }
+  rows[[length(rows) + 1]] <- cbind(data.frame(analysis = "landenberger2005", spec_id = id, n_excluded = n),
                                     fit_one(yi, vi, method, test))
 }
 out <- do.call(rbind, rows)

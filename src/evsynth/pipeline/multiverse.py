@@ -268,6 +268,8 @@ def run_multiverse_chunk(cfg: dict, analysis_id: str, effects: Path, chunk: int,
     chunks = _n_chunks(spec) if chunks is None else int(chunks)
     specs = specifications(spec)
     lo, hi = chunk_bounds(len(specs), int(chunk), chunks)
+    if not Path(effects).is_file():
+        raise InputError(f"{effects}: the effect-size table does not exist (written by 'evsynth effects {analysis_id}')")
     eff = pd.read_csv(effects, dtype={"study": str}, keep_default_na=True)
     t = fit_specifications(eff, spec, specs.iloc[lo:hi], float(cfg["level"]))
     write_csv(out, t)
@@ -278,6 +280,9 @@ def run_multiverse_gather(cfg: dict, analysis_id: str, parts: list[Path], outdir
     from evsynth.pipeline.io import write_csv
 
     spec = analysis_by_id(cfg, analysis_id)
+    for p in parts:
+        if not Path(p).is_file():
+            raise InputError(f"{p}: multiverse block does not exist (written by 'evsynth multiverse {analysis_id}')")
     frames = [pd.read_csv(p, keep_default_na=False, na_values=[""]) for p in parts]
     for f in frames:
         f["status"] = f["status"].fillna("").astype(str)
