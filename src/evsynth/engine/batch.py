@@ -483,12 +483,44 @@ class RMABatchResult(Result):
 
 def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level: float = 95.0,
               confint: bool = False, control: dict | None = None) -> RMABatchResult:
-    """Fit one intercept-only meta-analysis per row of ``yi``/``vi`` (shape (n, k)).
+    """Fit one intercept-only meta-analysis per row of ``yi``/``vi``, all at once.
 
-    ``mask`` (same shape, boolean) marks the effect sizes of each analysis; the rest of the
-    row is ignored, so analyses may have different k.  ``method``: EE, DL, HE, PM, ML, REML
-    or EB; ``test``: ``"z"`` or ``"knha"``; ``confint=True`` adds the Q-profile interval for
-    tau^2, I^2 and H^2 (as :func:`evsynth.confint_tau2`).  ``control`` as for ``rma``.
+    Each analysis takes exactly the steps :func:`evsynth.rma` takes for it (starting value,
+    step halving, stopping rule, safeguards), so the results equal ``rma``'s per analysis up to
+    the rounding of the sums (tested to 1e-10).
+
+    Parameters
+    ----------
+    yi, vi : array_like, shape (n_analyses, k) or (k,)
+        Effect sizes and sampling variances, one analysis per row.
+    mask : array_like of bool, same shape, optional
+        True for the effect sizes that belong to each analysis (the other cells are ignored,
+        so analyses may have different k); default: every cell.
+    method : str
+        tau^2 estimator: EE (FE), DL, HE, PM, ML, REML (default) or EB.
+    test : {"z", "knha"}
+        Normal tests, or Knapp & Hartung's t tests (``"hksj"`` is accepted as a synonym).
+    level : float
+        Confidence level in percent.
+    confint : bool
+        Add the Q-profile CI for tau^2, I^2 and H^2 (as :func:`evsynth.confint_tau2`).
+    control : dict, optional
+        Iteration settings, as for :func:`evsynth.rma`.
+
+    Returns
+    -------
+    RMABatchResult
+        One value per analysis in every field (``k``, ``beta``, ``se``, ``stat``, ``pval``,
+        ``ci_lb``, ``ci_ub``, ``tau2``, ``se_tau2``, ``QE``, ``QEp``, ``QM``, ``QMp``, ``I2``,
+        ``H2``, ``pi_lb``, ``pi_ub``, ``iterations``, ``status``; with ``confint`` also
+        ``tau2_ci_lb`` ... ``H2_ci_ub``); ``summary()`` and ``to_frame()``.
+
+    References
+    ----------
+    Viechtbauer, W. (2005). Bias and efficiency of meta-analytic variance estimators in the
+    random-effects model. Journal of Educational and Behavioral Statistics, 30(3), 261-293.
+    Viechtbauer, W. (2007). Confidence intervals for the amount of heterogeneity in
+    meta-analysis. Statistics in Medicine, 26(1), 37-52.
     """
     from evsynth.engine.models import _control
 
