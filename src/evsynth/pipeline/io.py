@@ -693,14 +693,19 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
                 return "'" + v
         return v
 
-    out = df.copy()
-    for c in out.columns:
-        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
-            col = out[c]
+    out = df  # copied only when something changes
+    for j, c in enumerate(df.columns):
+        col = df.iloc[:, j]
+        if col.dtype == object or pd.api.types.is_string_dtype(col):
             mask = col.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
             if mask.any():
-                out[c] = col.where(~mask, col[mask].map(fix))
-    out.columns = [fix(c) if isinstance(c, str) else c for c in out.columns]
+                if out is df:
+                    out = df.copy()
+                out.iloc[:, j] = col.where(~mask, col[mask].map(fix))
+    names = [fix(c) if isinstance(c, str) else c for c in df.columns]
+    if names != list(df.columns):
+        out = out.copy() if out is df else out
+        out.columns = names
     return out
 
 
