@@ -49,9 +49,9 @@ def check_all_inputs(cfg: dict) -> str:
                 lambda: compute_extracted(eff, studies, cfg["extraction"]["effects"]))
     for spec in cfg["analyses"]:
         def one(spec=spec):
-            t = read_table(spec["dataset"])
-            data = t.data.replace("", None)
-            e = an.compute_effects(data, spec, where=spec["dataset"])
+            from evsynth.pipeline.stages import dataset_effects
+
+            e = dataset_effects(spec)
             if len(e) < 2:
                 raise InputError(f"{spec['dataset']}: analysis '{spec['id']}' has {len(e)} usable effect size(s); "
                                  "at least 2 are needed")
