@@ -42,8 +42,10 @@ def quote(value, limit: int = QUOTE_MAX) -> str:
     """A data value as messages show it: quoted, escape sequences and control characters
     removed, newlines and tabs shown as spaces, at most ``limit`` characters (longer values
     end in '...' and say how long they were).  Every message that quotes data uses this."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return repr(value)
+    import numbers
+
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return repr(int(value)) if isinstance(value, numbers.Integral) else repr(float(value))
     s = clean_text(str(value)).replace("\n", " ").replace("\r", " ").replace("\t", " ")
     if len(s) > limit:
         s = f"{s[:limit]}... ({len(str(value))} characters)"

@@ -123,7 +123,8 @@ def compute_effects(data: pd.DataFrame, spec: dict, where: str, *, decimal: str 
         elif m.get("levels"):
             vals = _text_col(data, c)
             allowed = [str(x) for x in m["levels"]]
-            bad = (vals != "") & ~np.isin(vals, allowed) & ~pd.Series(vals).str.upper().isin(["NA", "N/A"]).to_numpy()
+            sv = pd.Series(vals, dtype=object)
+            bad = ~sv.isin(allowed + ["", "NA", "N/A", "na", "n/a"]).to_numpy()
             P.cell(bad, c, lambda i, a=allowed, v=vals: f"found {quote(v[i])}; allowed (moderator levels in the "
                                                          f"config): {', '.join(a)}")
     # rows without statistics: excluded only where the config allows it

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
@@ -326,20 +327,28 @@ def table_schema(name: str) -> dict:
         return json.load(fh)
 
 
+_BLANKS = [""]
+_NA = ["", "NA", "N/A", "na", "n/a", "Na", "N/a", "n/A", "nA"]
+
+
 def parse_numbers(values, decimal: str = ".") -> tuple[np.ndarray, np.ndarray]:
     """Vectorised number parsing of text cells: (values, bad) where ``values`` is float
     (NaN where empty or bad) and ``bad`` marks non-empty cells that are not a finite number
     ('inf', 'nan', '1e999' and text are bad).  Accepts the Unicode minus sign, spaces as
     thousands separators, and with ``decimal=','`` decimal commas (with '.' thousands)."""
     s = pd.Series(values, dtype=object).fillna("").astype(str)
-    empty = s.str.strip().eq("").to_numpy()
-    t = s.str.replace("\u2212", "-", regex=False).str.replace(" ", "", regex=False)
-    t = t.str.replace("\u00a0", "", regex=False)
-    if decimal == ",":
-        both = t.str.count(",").eq(1) & t.str.count(r"\.").ge(1)
-        t = t.where(~both, t.str.replace(".", "", regex=False))
-        t = t.str.replace(",", ".", regex=False)
-    num = np.array(pd.to_numeric(t.where(~empty, "nan"), errors="coerce").to_numpy(dtype=float), copy=True)
+    empty = s.isin(_BLANKS).to_numpy()  # cells are stripped when read
+    # fast path: plain numbers parse in C; only the rest is normalised as text
+    num = pd.to_numeric(s.where(~empty, "nan"), errors="coerce").to_numpy(dtype=float, copy=True)
+    retry = ~empty & ~np.isfinite(num)
+    if retry.any():
+        t = s[retry].str.replace("\u2212", "-", regex=False).str.replace(" ", "", regex=False)
+        t = t.str.replace("\u00a0", "", regex=False)
+        if decimal == ",":
+            both = t.str.count(",").eq(1) & t.str.count(r"\.").ge(1)
+            t = t.where(~both, t.str.replace(".", "", regex=False))
+            t = t.str.replace(",", ".", regex=False)
+        num[retry] = pd.to_numeric(t, errors="coerce").to_numpy(dtype=float)
     bad = ~empty & ~np.isfinite(num)
     num[bad] = np.nan
     return num, bad
@@ -397,80 +406,83 @@ def check_table(table: Table, schema: dict) -> tuple[pd.DataFrame, list[str]]:
         types = _types(prop)
         s = df[c].astype(str).to_numpy(dtype=object) if n else np.array([], dtype=object)
         ss = pd.Series(s, dtype=object)
-        missing = (ss.eq("") | ss.str.upper().isin(["NA", "N/A"])).to_numpy()
-        typed = np.full(n, np.nan, dtype=object)
+        missing = ss.isin(_NA).to_numpy()
+        numeric = "number" in types or "integer" in types
+        intonly = "integer" in types and "number" not in types
+        num = np.full(n, np.nan)
         is_num = np.zeros(n, dtype=bool)
-        if "number" in types or "integer" in types:
+        strmask = np.zeros(n, dtype=bool)
+        boolv = None
+        if numeric:
             num, bad = parse_numbers(ss.where(~missing, ""), table.decimal)
             if "string" in types:
-                typed[bad] = s[bad]
-                strmask = bad
-                bad = np.zeros(n, dtype=bool)
+                strmask, bad = bad, np.zeros(n, dtype=bool)
             else:
-                strmask = np.zeros(n, dtype=bool)
                 add(bad, j, c, lambda i: f"found {quote(s[i])}; expected a number")
             ok = ~missing & ~bad & ~strmask
-            if "integer" in types and "number" not in types:
+            if intonly:
                 frac = ok & (num != np.floor(np.where(ok, num, 0)))
                 add(frac, j, c, lambda i: f"found {quote(s[i])}; expected a whole number")
                 ok &= ~frac
-                typed[ok] = [int(v) for v in num[ok]]
-            else:
-                typed[ok] = num[ok]
+            num = np.where(ok, num, np.nan)
             is_num = ok
-            valid = ok | strmask
+            present = ok | strmask
         elif "boolean" in types:
             low = ss.str.lower()
             t_ = low.isin(["true", "yes", "ja", "1"]).to_numpy()
             f_ = low.isin(["false", "no", "nee", "0"]).to_numpy()
             bad = ~missing & ~t_ & ~f_
             add(bad, j, c, lambda i: f"found {quote(s[i])}; expected yes or no")
-            typed[t_ & ~missing] = True
-            typed[f_ & ~missing] = False
-            valid = ~missing & ~bad
+            boolv = t_
+            present = ~missing & ~bad
         else:
-            typed[~missing] = s[~missing]
-            valid = ~missing
-        strv = valid & ~is_num
+            strmask = ~missing
+            present = ~missing
+
+        def shown(i, s=s, num=num, is_num=is_num, intonly=intonly):
+            if is_num[i]:
+                return int(num[i]) if intonly else float(num[i])
+            return s[i]
+
         # the schema's rules, column-wise
-        if "enum" in prop:
+        if "enum" in prop and present.any():
             allowed = prop["enum"]
-            inn = np.array([v in allowed for v in typed[valid]], dtype=bool) if valid.any() else np.array([], bool)
-            bad = np.zeros(n, dtype=bool)
-            bad[np.flatnonzero(valid)[~inn]] = True
-            add(bad, j, c, lambda i: f"found {quote(typed[i])}; allowed: {', '.join(map(str, allowed))}")
-            valid &= ~bad
-        if "minLength" in prop and strv.any():
-            short = strv & (pd.Series(typed).where(strv, "").astype(str).str.len().to_numpy() < prop["minLength"])
-            add(short, j, c, lambda i: f"found {quote(typed[i])}; {prop['minLength']} or more characters")
-        if "pattern" in prop and strv.any():
-            pat = re.compile(prop["pattern"])
-            nomatch = strv.copy()
-            idx = np.flatnonzero(strv)
-            nomatch[idx] = [pat.search(str(typed[i])) is None for i in idx]
-            add(nomatch, j, c, lambda i: f"found {quote(typed[i])}; must match the pattern {prop['pattern']}")
+            inn = np.ones(n, dtype=bool)
+            if is_num.any():
+                inn[is_num] = np.isin(num[is_num], [a for a in allowed if isinstance(a, (int, float))])
+            if strmask.any():
+                inn[strmask] = ss[strmask].isin([a for a in allowed if isinstance(a, str)]).to_numpy()
+            if boolv is not None:
+                inn[present] = np.isin(boolv[present], [a for a in allowed if isinstance(a, bool)])
+            bad = present & ~inn
+            add(bad, j, c, lambda i: f"found {quote(shown(i))}; allowed: {', '.join(map(str, allowed))}")
+        if "minLength" in prop and strmask.any():
+            short = strmask & (ss.str.len().to_numpy() < prop["minLength"])
+            add(short, j, c, lambda i: f"found {quote(s[i])}; {prop['minLength']} or more characters")
+        if "pattern" in prop and strmask.any():
+            nomatch = strmask.copy()
+            with warnings.catch_warnings():  # "has match groups": only the match matters here
+                warnings.simplefilter("ignore", UserWarning)
+                nomatch[strmask] = ~ss[strmask].str.contains(prop["pattern"], regex=True).to_numpy(dtype=bool)
+            add(nomatch, j, c, lambda i: f"found {quote(s[i])}; must match the pattern {prop['pattern']}")
         if is_num.any():
-            vals = np.where(is_num, pd.to_numeric(pd.Series(typed), errors="coerce").to_numpy(float), np.nan)
             for key, op, word in (("minimum", np.less, ">="), ("exclusiveMinimum", np.less_equal, ">"),
                                   ("maximum", np.greater, "<="), ("exclusiveMaximum", np.greater_equal, "<")):
                 if key in prop:
                     with np.errstate(invalid="ignore"):
-                        badv = is_num & op(vals, prop[key])
-                    add(badv, j, c, lambda i, w=word, k=key: f"found {quote(typed[i])}; must be {w} {prop[k]}")
+                        badv = is_num & op(num, prop[key])
+                    add(badv, j, c, lambda i, w=word, k=key: f"found {quote(shown(i))}; must be {w} {prop[k]}")
         if c in required:
             add(missing, j, c, lambda i: "a value is required")
-        present = np.array([v is not None and not (isinstance(v, float) and np.isnan(v)) for v in typed], bool) \
-            if n else np.zeros(0, bool)
-        if ("number" in types or "integer" in types) and "string" not in types:
-            vals = np.array([float(v) if present[i] else np.nan for i, v in enumerate(typed)], dtype=float) \
-                if n else np.zeros(0)
-            if "integer" in types and "number" not in types and present.all():
-                col = pd.Series(vals.astype(np.int64))
-            else:
-                col = pd.Series(vals)
-        elif "boolean" in types and present.all() and n:
-            col = pd.Series(typed.astype(bool))
+        if numeric and "string" not in types:
+            col = pd.Series(num.astype(np.int64)) if intonly and n and present.all() else pd.Series(num)
+        elif boolv is not None:
+            col = pd.Series(boolv) if n and present.all() else \
+                pd.Series(np.where(present, boolv, None), dtype=object).where(present, np.nan)
         else:
+            typed = np.where(present, s, np.nan).astype(object) if n else np.array([], dtype=object)
+            if numeric and is_num.any():
+                typed[is_num] = num[is_num]
             col = pd.Series(typed, dtype=object)
         out[c] = col
     typed_df = pd.DataFrame(out, columns=cols) if n else pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
