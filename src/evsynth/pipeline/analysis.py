@@ -68,7 +68,7 @@ def _numeric(df: pd.DataFrame, col: str, where: str, decimal: str = ".", rows=No
 
 
 def _text_col(data: pd.DataFrame, c: str) -> np.ndarray:
-    return data[c].astype(object).where(data[c].notna(), "").astype(str).str.strip().to_numpy(dtype=object)
+    return data[c].astype(object).where(data[c].notna(), "").astype(str).to_numpy(dtype=object)
 
 
 def compute_effects(data: pd.DataFrame, spec: dict, where: str, *, decimal: str = ".", rows=None) -> pd.DataFrame:
