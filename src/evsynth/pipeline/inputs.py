@@ -59,7 +59,9 @@ def check_all_inputs(cfg: dict) -> str:
         attempt(f"{spec['dataset']}: dataset of analysis '{spec['id']}'", one)
     if problems:
         raise InputError("\n".join(problems))
-    return "".join(f"ok  {d}\n" for d in done)
+    from evsynth.errors import clean_text
+
+    return "".join(f"ok  {clean_text(d)}\n" for d in done)
 
 
 def _paths(cfg: dict) -> list[Path]:  # the files the check reads (for documentation and tests)
