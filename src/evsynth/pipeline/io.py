@@ -767,5 +767,13 @@ def write_csv(path, df: pd.DataFrame, float_digits: int = 12) -> None:
     spreadsheet would run as a formula are neutralised (see :func:`neutralise_formulas`).
     The one writer of every CSV the pipeline produces."""
     df = neutralise_formulas(df)
+    # Python's csv writer does not quote a lone carriage return, which readers take for a line
+    # end: a table with one in a text cell is written with every text cell quoted
+    has_cr = any(isinstance(c, str) and "\r" in c for c in df.columns) or any(
+        df.iloc[:, j].map(lambda v: isinstance(v, str) and "\r" in v).any()
+        for j in range(df.shape[1])
+        if df.iloc[:, j].dtype == object or pd.api.types.is_string_dtype(df.iloc[:, j]))
+    quoting = csv.QUOTE_NONNUMERIC if has_cr else csv.QUOTE_MINIMAL
     with atomic_path(path) as tmp:
-        df.to_csv(tmp, index=False, lineterminator="\n", float_format=f"%.{float_digits}g", encoding="utf-8")
+        df.to_csv(tmp, index=False, lineterminator="\n", float_format=f"%.{float_digits}g", encoding="utf-8",
+                  quoting=quoting)
