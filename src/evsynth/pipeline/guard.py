@@ -75,12 +75,16 @@ def main(argv=None) -> int:
     folders = [Path(cfg["results_dir"]), Path(cfg["figures_dir"])]
     snap = _snapshot(folders, root)
     try:
-        rc = subprocess.call(command)
-    except KeyboardInterrupt:
-        rc = 130
+        proc = subprocess.Popen(command)
     except OSError as exc:
         sys.stderr.write(f"evsynth: cannot start {command[0]}: {exc.strerror}\n")
-        rc = 1
+        proc, rc = None, 1
+    while proc is not None:
+        try:
+            rc = proc.wait()
+            break
+        except KeyboardInterrupt:  # Ctrl-C reaches the child too: let it stop cleanly, then restore
+            continue
     if rc != 0:
         _restore(folders, snap)
         sys.stderr.write(f"evsynth: the run failed (exit {rc}); {', '.join(map(str, folders))} were put back "
