@@ -692,7 +692,10 @@ def test_snakemake_job_failure_restores_outputs(built):
 def test_hostile_labels_run_through_the_whole_pipeline(built):
     ds = built / ALOE
     good = ds.read_bytes()
+    rv = built / "data/holwerda2014/reviews.csv"
+    good_rv = rv.read_bytes()
     try:
+        set_cell(rv, 2, "title", "A very long title " * 1700)  # 30,600 characters in a PDF table cell
         set_cell(ds, 2, "study", "=HYPERLINK(\"http://evil\")")
         set_cell(ds, 3, "study", "$\\alpha$ and $unbalanced")
         set_cell(ds, 4, "study", "x" * 30_000)
@@ -703,5 +706,7 @@ def test_hostile_labels_run_through_the_whole_pipeline(built):
         weights = (built / "results/aloe2013/study_weights.csv").read_text()
         assert "'=HYPERLINK" in weights
         assert (built / "results/report.pdf").stat().st_size > 0
+        assert "A very long title" in (built / "results/report.html").read_text()
     finally:
         ds.write_bytes(good)
+        rv.write_bytes(good_rv)
