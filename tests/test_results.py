@@ -26,6 +26,7 @@ from evsynth.engine.mh import rma_mh
 from evsynth.engine.mvdiag import confint_mv, influence_mv
 from evsynth.engine.predict import blup, predict
 from evsynth.engine.selmodel import selmodel
+from evsynth.engine.batch import rma_batch
 from evsynth.engine.results import Fitted, FitResult, Result, coef_block, wald_test
 from evsynth.errors import InputError, ModelError
 
@@ -96,6 +97,7 @@ def _examples(barlow, konst) -> dict[str, object]:
                                                  [konst["district"][:20], konst["school"][:20]])),
         "ConfintMVResult": confint_mv(mv),
         "SelmodelResult": selmodel(f, steps=[0.5]),
+        "RMABatchResult": rma_batch(np.vstack([y, y[::-1]]), np.vstack([v, v])),
     }
 
 
