@@ -252,13 +252,13 @@ def _pipeline_tables(spec):
     import os
 
     from evsynth.pipeline import analysis as an
-    from evsynth.pipeline.stages import _dataset
+    from evsynth.pipeline.stages import dataset_effects
 
     root = Path(__file__).resolve().parents[1]
     old = os.getcwd()
     os.chdir(root)
     try:
-        eff = an.compute_effects(_dataset(spec), spec, where=spec["dataset"])
+        eff = dataset_effects(spec)
     finally:
         os.chdir(old)
     fit = an.fit_main(eff, spec)
