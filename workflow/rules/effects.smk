@@ -6,11 +6,14 @@ rule effects:
         effects=f"{RES}/{{analysis}}/effects.csv",
         dropped=f"{RES}/{{analysis}}/effects.dropped.txt",
     params:
+        evsynth=EVSYNTH,
+        config=CONFIGFILE,
         spec=lambda wc: SPEC[wc.analysis],
     log:
         f"{LOGS}/effects/{{analysis}}.log",
     shell:
-        "{EVSYNTH} effects {wildcards.analysis} --config {CONFIGFILE} --out {output.effects} 2>&1 | tee {log}"
+        "{params.evsynth} effects {wildcards.analysis} --config {params.config} "
+        "--out {output.effects} 2>&1 | tee {log}"
 
 
 rule extraction:
@@ -21,9 +24,12 @@ rule extraction:
     output:
         EXTRACTION_OUTPUTS,
     params:
+        evsynth=EVSYNTH,
+        config=CONFIGFILE,
+        outdir=lambda wc, output: parent(output[0]),
         extraction=config["extraction"],
         min_score=config["quality"]["min_score"],
     log:
         f"{LOGS}/extraction.log",
     shell:
-        "{EVSYNTH} extraction --config {CONFIGFILE} --outdir {RES}/extraction 2>&1 | tee {log}"
+        "{params.evsynth} extraction --config {params.config} --outdir {params.outdir} 2>&1 | tee {log}"

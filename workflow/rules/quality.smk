@@ -4,10 +4,14 @@ rule studies:
         tables=STUDY_TABLES,
     output:
         STUDY_OUTPUTS,
+    params:
+        evsynth=EVSYNTH,
+        config=CONFIGFILE,
+        outdir=lambda wc, output: parent(output[0]),
     log:
         f"{LOGS}/studies.log",
     shell:
-        "{EVSYNTH} studies --config {CONFIGFILE} --outdir {RES}/studies 2>&1 | tee {log}"
+        "{params.evsynth} studies --config {params.config} --outdir {params.outdir} 2>&1 | tee {log}"
 
 
 rule quality:
@@ -18,8 +22,11 @@ rule quality:
     output:
         QUALITY_OUTPUTS,
     params:
+        evsynth=EVSYNTH,
+        config=CONFIGFILE,
+        outdir=lambda wc, output: parent(output[0]),
         min_score=config["quality"]["min_score"],
     log:
         f"{LOGS}/quality.log",
     shell:
-        "{EVSYNTH} quality --config {CONFIGFILE} --outdir {RES}/quality 2>&1 | tee {log}"
+        "{params.evsynth} quality --config {params.config} --outdir {params.outdir} 2>&1 | tee {log}"
