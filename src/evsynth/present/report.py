@@ -102,7 +102,7 @@ class Num:
 
     def __html__(self) -> str:
         src = html.escape(json.dumps([self.table, self.col, self.row]), quote=True)
-        return f'<span class="num" data-src="{src}" data-digits="{self.digits}">{html.escape(self.text())}</span>'
+        return Markup(f'<span class="num" data-src="{src}" data-digits="{self.digits}">{html.escape(self.text())}</span>')
 
     def __str__(self) -> str:
         return self.text()
@@ -213,10 +213,10 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
                               for i, r in od.iterrows()]
     least = [int(i) for i in od.index[od["least_studied"].astype(bool)]] if "least_studied" in od else []
     # one clause for both editions: numbers tagged in the HTML, plain text in the PDF
-    ctx["least_studied"] = Markup("{}, which only {} of the {} study rows measured").format(
-        " and ".join(f"{od.loc[i, 'outcome_domain']} outcomes" for i in least),
-        Markup(T.num("studies/outcome_domains.csv", "n_studies", least[0], 0).__html__()),
-        Markup(ctx["total_rows"].__html__())) if least else ""
+    ctx["least_studied"] = M("{}, which only {} of the {} study rows measured",
+                             " and ".join(f"{od.loc[i, 'outcome_domain']} outcomes" for i in least),
+                             T.num("studies/outcome_domains.csv", "n_studies", least[0], 0),
+                             ctx["total_rows"]) if least else ""
     ctx["prisma"] = _records(T.get("studies/prisma_counts.csv"))
     pc = T.get("studies/prisma_counts.csv")
 
@@ -561,8 +561,9 @@ def analysis_sections(ctx: dict) -> list[Section]:
         for key, title, after in subs:
             if a[key]:
                 out.append(Section(f"{a['id']}-{key}", title, [_table(a[key])] + after, level=3))
-        out.append(Section(f"{a['id']}-bias", "Sensitivity and publication bias",
-                           [Items(_bias_items(a), [M("{}", ": ".join(n.values())) for n in a["notes"]])], level=3))
+        bias = Items(_bias_items(a), [M("{}", ": ".join(n.values())) for n in a["notes"]])
+        if bias.items or bias.notes:
+            out.append(Section(f"{a['id']}-bias", "Sensitivity and publication bias", [bias], level=3))
     return out
 
 
