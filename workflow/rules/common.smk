@@ -5,8 +5,7 @@ import sys
 from pathlib import Path
 
 from evsynth.errors import ConfigError
-from evsynth.pipeline.config import validate_config
-from evsynth.pipeline.figdata import FIGURE_TABLES
+from evsynth.pipeline.config import FIGURE_TABLES, validate_config
 
 # the config file the rules pass to the evsynth command: --configfile if given, else config.yaml
 CONFIGFILE = workflow.configfiles[0] if workflow.configfiles else "config.yaml"
@@ -25,7 +24,13 @@ INPUTS_OK = f"{RES}/checks/inputs.txt"
 
 STUDY_TABLES = [
     config["studies"][k]
-    for k in ("primary_studies", "reviews", "prisma", "nji_interventions", "nji_findings")
+    for k in (
+        "primary_studies",
+        "reviews",
+        "prisma",
+        "nji_interventions",
+        "nji_findings",
+    )
 ]
 QUALITY_FILES = [config["quality"]["form"], config["quality"]["assessments"]]
 EXTRACTION_FILE = config["extraction"]["effects"]

@@ -4,14 +4,14 @@ rule diagnose:
         effects=f"{RES}/{{analysis}}/effects.csv",
     output:
         directory(f"{RES}/{{analysis}}/diagnostics"),
+    log:
+        f"{LOGS}/diagnose/{{analysis}}.log",
     params:
         evsynth=EVSYNTH,
         config=CONFIGFILE,
         spec=lambda wc: SPEC[wc.analysis],
         seed=config["seed"],
         level=config["level"],
-    log:
-        f"{LOGS}/diagnose/{{analysis}}.log",
     shell:
         "{params.evsynth} diagnose {wildcards.analysis} --config {params.config} "
         "--effects {input.effects} --outdir {output} 2>&1 | tee {log}"

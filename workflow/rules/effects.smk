@@ -5,12 +5,12 @@ rule effects:
     output:
         effects=f"{RES}/{{analysis}}/effects.csv",
         dropped=f"{RES}/{{analysis}}/effects.dropped.txt",
+    log:
+        f"{LOGS}/effects/{{analysis}}.log",
     params:
         evsynth=EVSYNTH,
         config=CONFIGFILE,
         spec=lambda wc: SPEC[wc.analysis],
-    log:
-        f"{LOGS}/effects/{{analysis}}.log",
     shell:
         "{params.evsynth} effects {wildcards.analysis} --config {params.config} "
         "--out {output.effects} 2>&1 | tee {log}"
@@ -23,13 +23,13 @@ rule extraction:
         studies=config["studies"]["primary_studies"],
     output:
         EXTRACTION_OUTPUTS,
+    log:
+        f"{LOGS}/extraction.log",
     params:
         evsynth=EVSYNTH,
         config=CONFIGFILE,
         outdir=lambda wc, output: parent(output[0]),
         extraction=config["extraction"],
         min_score=config["quality"]["min_score"],
-    log:
-        f"{LOGS}/extraction.log",
     shell:
         "{params.evsynth} extraction --config {params.config} --outdir {params.outdir} 2>&1 | tee {log}"

@@ -6,14 +6,14 @@ rule figures_analysis:
         effects=f"{RES}/{{analysis}}/effects.csv",
     output:
         directory(f"{FIG}/{{analysis}}"),
+    log:
+        f"{LOGS}/figures/{{analysis}}.log",
     params:
         evsynth=EVSYNTH,
         config=CONFIGFILE,
         results=lambda wc, input: parent(input.effects, 2),
         figures=lambda wc, output: parent(output[0]),
         spec=lambda wc: SPEC[wc.analysis],
-    log:
-        f"{LOGS}/figures/{{analysis}}.log",
     shell:
         "{params.evsynth} figures {wildcards.analysis} --config {params.config} "
         "--results {params.results} --outdir {params.figures} 2>&1 | tee {log}"
@@ -27,13 +27,13 @@ rule figures_studies:
         prisma=config["studies"]["prisma"],
     output:
         directory(f"{FIG}/studies"),
+    log:
+        f"{LOGS}/figures/studies.log",
     params:
         evsynth=EVSYNTH,
         config=CONFIGFILE,
         results=lambda wc, input: parent(input.studies[0], 2),
         figures=lambda wc, output: parent(output[0]),
-    log:
-        f"{LOGS}/figures/studies.log",
     shell:
         "{params.evsynth} figures studies --config {params.config} "
         "--results {params.results} --outdir {params.figures} 2>&1 | tee {log}"

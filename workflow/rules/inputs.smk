@@ -1,6 +1,7 @@
 rule check_inputs:
     """Validate every input at once and list what was checked (each stage also checks its
-    own inputs before computing, so a bad table stops that stage with the same message)."""
+    own inputs before computing, so a bad table stops that stage with the same message).
+    """
     input:
         config=CONFIGFILE,
         studies=STUDY_TABLES,
@@ -9,9 +10,9 @@ rule check_inputs:
         datasets=[SPEC[a]["dataset"] for a in ANALYSES],
     output:
         INPUTS_OK,
-    params:
-        evsynth=EVSYNTH,
     log:
         f"{LOGS}/check_inputs.log",
+    params:
+        evsynth=EVSYNTH,
     shell:
         "{params.evsynth} check-inputs --config {input.config} --out {output} 2>&1 | tee {log}"

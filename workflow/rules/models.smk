@@ -6,14 +6,14 @@ rule fit:
     output:
         tables=[f"{RES}/{{analysis}}/{t}.csv" for t in FIT_TABLES],
         model=f"{RES}/{{analysis}}/model.txt",
+    log:
+        f"{LOGS}/fit/{{analysis}}.log",
     params:
         evsynth=EVSYNTH,
         config=CONFIGFILE,
         outdir=lambda wc, output: parent(output.model),
         spec=lambda wc: SPEC[wc.analysis],
         level=config["level"],
-    log:
-        f"{LOGS}/fit/{{analysis}}.log",
     shell:
         "{params.evsynth} fit {wildcards.analysis} --config {params.config} "
         "--effects {input.effects} --outdir {params.outdir} 2>&1 | tee {log}"

@@ -4,12 +4,12 @@ rule studies:
         tables=STUDY_TABLES,
     output:
         STUDY_OUTPUTS,
+    log:
+        f"{LOGS}/studies.log",
     params:
         evsynth=EVSYNTH,
         config=CONFIGFILE,
         outdir=lambda wc, output: parent(output[0]),
-    log:
-        f"{LOGS}/studies.log",
     shell:
         "{params.evsynth} studies --config {params.config} --outdir {params.outdir} 2>&1 | tee {log}"
 
@@ -21,12 +21,12 @@ rule quality:
         studies=config["studies"]["primary_studies"],
     output:
         QUALITY_OUTPUTS,
+    log:
+        f"{LOGS}/quality.log",
     params:
         evsynth=EVSYNTH,
         config=CONFIGFILE,
         outdir=lambda wc, output: parent(output[0]),
         min_score=config["quality"]["min_score"],
-    log:
-        f"{LOGS}/quality.log",
     shell:
         "{params.evsynth} quality --config {params.config} --outdir {params.outdir} 2>&1 | tee {log}"

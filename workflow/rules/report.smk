@@ -14,6 +14,8 @@ rule report:
     output:
         html=f"{RES}/report.html",
         pdf=[f"{RES}/report.pdf"] if WANT_PDF else [],
+    log:
+        f"{LOGS}/report.log",
     params:
         evsynth=EVSYNTH,
         config=CONFIGFILE,
@@ -21,8 +23,6 @@ rule report:
         figures=lambda wc, input: parent(input.study_figures),
         report=config.get("report", {}),
         pdf=lambda wc, output: f"--pdf {output.pdf}" if output.pdf else "",
-    log:
-        f"{LOGS}/report.log",
     shell:
         "{params.evsynth} report --config {params.config} --results {params.results} "
         "--figures {params.figures} --html {output.html} {params.pdf} 2>&1 | tee {log}"

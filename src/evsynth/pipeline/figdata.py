@@ -16,13 +16,12 @@ from scipy import stats
 from evsynth.errors import InputError, ModelError
 from evsynth.pipeline import analysis as an
 from evsynth.pipeline.analysis import measure_label
+from evsynth.pipeline.config import FIGURE_TABLES
 from evsynth.review.design import Moderator
 
-__all__ = ["FIGURE_TABLES", "figure_tables", "critical_value", "scale_table", "forest_table",
+__all__ = ["figure_tables", "critical_value", "scale_table", "forest_table",
            "bubble_tables", "funnel_contours"]
 
-# file names (without .csv) of the tables below, as the fit stage writes them
-FIGURE_TABLES = ["scale", "figure_forest", "figure_bubble", "figure_bubble_points", "figure_funnel"]
 
 RATIO_MEASURES = ("OR", "RR", "PETO", "ROM")
 INTERPRETATION_WORDS = {"improvement": "positive = improvement", "risk": "positive = higher risk",
@@ -117,7 +116,9 @@ def funnel_contours() -> pd.DataFrame:
 
 
 def figure_tables(eff: pd.DataFrame, spec: dict, fit, level: float) -> dict[str, pd.DataFrame]:
-    """Every table of :data:`FIGURE_TABLES` for one analysis."""
+    """Every table of :data:`evsynth.pipeline.config.FIGURE_TABLES` for one analysis."""
     lines, points = bubble_tables(eff, spec, level)
-    return {"scale": scale_table(spec), "figure_forest": forest_table(eff, spec, fit, level),
-            "figure_bubble": lines, "figure_bubble_points": points, "figure_funnel": funnel_contours()}
+    tables = {"scale": scale_table(spec), "figure_forest": forest_table(eff, spec, fit, level),
+              "figure_bubble": lines, "figure_bubble_points": points, "figure_funnel": funnel_contours()}
+    assert list(tables) == FIGURE_TABLES
+    return tables

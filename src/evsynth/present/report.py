@@ -168,8 +168,8 @@ def _certainty(i2: "Num", egger_p: "Num | None", k: "Num") -> list[Markup]:
         lvl = "low" if x < 30 else "moderate" if x < 60 else "substantial" if x < 75 else "considerable"
         reasons.append(M("heterogeneity is {} (I² = {})", lvl, i2))
     if egger_p is not None and np.isfinite(egger_p.v):
-        reasons.append(M("the funnel plot test suggests small-study effects (Egger p < 0.10)") if egger_p.v < 0.10
-                       else M("the funnel plot test gives no sign of small-study effects (Egger p ≥ 0.10)"))
+        reasons.append(M("{}", "the funnel plot test suggests small-study effects (Egger p < 0.10)" if egger_p.v < 0.10
+                         else "the funnel plot test gives no sign of small-study effects (Egger p ≥ 0.10)"))
     if np.isfinite(k.v) and k.v < 10:
         reasons.append(M("with only {} studies, tests of heterogeneity and publication bias have little power", k))
     return reasons
