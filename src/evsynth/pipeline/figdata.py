@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from evsynth.engine.results import critical_value as _critical
 from evsynth.errors import InputError, ModelError
 from evsynth.pipeline import analysis as an
 from evsynth.pipeline.analysis import measure_label
@@ -31,12 +31,9 @@ BUBBLE_GRID = 100
 
 
 def critical_value(level: float, df=None) -> float:
-    """Two-sided critical value of the reference distribution: t with ``df`` degrees of
-    freedom when the test uses one, else the standard normal."""
-    alpha = 1 - float(level) / 100
-    if df is None or (isinstance(df, float) and np.isnan(df)):
-        return float(stats.norm.isf(alpha / 2))
-    return float(stats.t.isf(alpha / 2, df))
+    """Two-sided critical value at ``level``: t with ``df`` degrees of freedom, or the
+    standard normal when ``df`` is None (the engine's reference distributions)."""
+    return float(_critical(float(level), "z" if df is None else "t", df))
 
 
 def scale_table(spec: dict) -> pd.DataFrame:
@@ -66,7 +63,7 @@ def forest_table(eff: pd.DataFrame, spec: dict, fit, level: float) -> pd.DataFra
         counts = eff.groupby("study", sort=False).cumcount() + 1
         labels = pd.Series([f"{s} / effect {c}" for s, c in zip(labels, counts)])
     sei = np.sqrt(eff["vi"].to_numpy(float))
-    weight = getattr(fit, "weights", None)
+    weight = fit.model_weights()
     return pd.DataFrame({"label": labels.to_numpy(), "study": eff["study"].astype(str).to_numpy(),
                          "yi": eff["yi"].to_numpy(float), "vi": eff["vi"].to_numpy(float),
                          "ci_lb": eff["yi"].to_numpy(float) - z * sei, "ci_ub": eff["yi"].to_numpy(float) + z * sei,
@@ -78,8 +75,8 @@ def forest_table(eff: pd.DataFrame, spec: dict, fit, level: float) -> pd.DataFra
 def bubble_tables(eff: pd.DataFrame, spec: dict, level: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """For each numeric moderator: the meta-regression of the declared model on that
     moderator, as a line over ``BUBBLE_GRID`` points from the smallest to the largest
-    value with its confidence band ``pred -/+ crit se(pred)`` (crit from the model's
-    reference distribution), and the studies as points with their weights."""
+    value with its confidence band (the fit's ``predict``: ``pred -/+ crit se(pred)``, crit
+    from the model's reference distribution), and the studies as points with their weights."""
     lines, points = [], []
     for m in spec.get("moderators", []):
         mod = Moderator.from_spec(m)
@@ -92,14 +89,11 @@ def bubble_tables(eff: pd.DataFrame, spec: dict, level: float) -> tuple[pd.DataF
             continue  # the moderator table's notes say why it could not be estimated
         x = sub[mod.column].to_numpy(float)
         grid = np.linspace(x.min(), x.max(), BUBBLE_GRID)
-        X = np.column_stack([np.ones_like(grid), grid])
-        pred = X @ np.asarray(f.beta, float)
-        se = np.sqrt(np.einsum("ij,jk,ik->i", X, np.asarray(f.vb, float), X))
-        crit = critical_value(level, f.df if f.test != "z" else None)
+        p = f.predict(newmods=grid.reshape(-1, 1))
         lines.append(pd.DataFrame({"moderator": mod.column, "label": m.get("label", mod.column), "x": grid,
-                                   "pred": pred, "ci_lb": pred - crit * se, "ci_ub": pred + crit * se,
-                                   "crit": crit, "level": float(level)}))
-        w = getattr(f, "weights", None)
+                                   "pred": p.pred, "ci_lb": p.ci_lb, "ci_ub": p.ci_ub, "crit": f.crit,
+                                   "level": float(level)}))
+        w = f.model_weights()
         points.append(pd.DataFrame({"moderator": mod.column, "study": sub["study"].astype(str), "x": x,
                                     "yi": sub["yi"].to_numpy(float),
                                     "weight": np.ones_like(x) if w is None else np.asarray(w, float)}))
