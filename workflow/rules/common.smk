@@ -10,7 +10,7 @@ from evsynth.pipeline.config import FIGURE_TABLES, validate_config
 # the config file the rules pass to the evsynth command: --configfile if given, else config.yaml
 CONFIGFILE = workflow.configfiles[0] if workflow.configfiles else "config.yaml"
 try:
-    validate_config(config, source=CONFIGFILE)
+    validate_config(config, source=CONFIGFILE, confine=True)
 except ConfigError as exc:
     sys.stderr.write(f"evsynth: the configuration is not valid:\n{exc}\n")
     sys.exit(1)
@@ -97,3 +97,20 @@ def fit_outputs(analysis):
     return [f"{RES}/{analysis}/{t}.csv" for t in FIT_TABLES] + [
         f"{RES}/{analysis}/model.txt"
     ]
+
+
+# the multiverse of an analysis (workflow/rules/multiverse.smk)
+def multiverse_chunks(analysis):
+    return int((SPEC[analysis].get("multiverse") or {}).get("chunks", 1))
+
+
+def multiverse_outputs(analysis):
+    if not SPEC[analysis].get("multiverse"):
+        return []
+    return [
+        f"{RES}/{analysis}/{n}.csv"
+        for n in ("multiverse", "multiverse_summary", "multiverse_dimensions")
+    ]
+
+
+MULTIVERSE_ANALYSES = [a for a in ANALYSES if SPEC[a].get("multiverse")]

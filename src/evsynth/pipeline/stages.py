@@ -24,15 +24,21 @@ from evsynth.pipeline.figdata import figure_tables
 from evsynth.pipeline.io import atomic_folder, load_table, read_table, write_csv, write_text
 
 __all__ = ["Arg", "Stage", "STAGES", "run_check_config", "run_check_inputs", "run_effects", "run_fit",
-           "run_diagnose", "run_studies", "run_quality", "run_extraction", "run_template", "run_figures",
+           "run_diagnose", "run_multiverse", "run_multiverse_gather", "run_studies", "run_quality", "run_extraction", "run_template", "run_figures",
            "run_report", "run_validate"]
 
 
 # ------------------------------------------------------------------------------ models
 
-def _dataset(spec: dict) -> pd.DataFrame:
-    t = read_table(spec["dataset"])
-    return t.data.replace("", pd.NA)
+def dataset_effects(spec: dict) -> pd.DataFrame:
+    """Read an analysis dataset (CSV in any promised form, or an .xlsx sheet) and compute
+    its effect sizes; every problem of the file is reported at once."""
+    t = read_table(spec["dataset"], sheet=spec.get("sheet"))
+    return an.compute_effects(t.data.replace("", pd.NA), spec, where=spec["dataset"], decimal=t.decimal,
+                              rows=t.rows)
+
+
+EXCLUSION_COLUMNS = ["analysis", "dataset", "row", "study", "reason"]
 
 
 def _read_effects(path) -> pd.DataFrame:
@@ -40,13 +46,16 @@ def _read_effects(path) -> pd.DataFrame:
 
 
 def run_effects(cfg: dict, analysis: str, out) -> None:
-    """Effect sizes of one declared analysis (and ``<out>.dropped.txt``: rows dropped)."""
+    """Effect sizes of one declared analysis (and ``exclusions.csv`` beside it: the rows
+    the config allowed to drop)."""
     spec = analysis_by_id(cfg, analysis)
-    eff = an.compute_effects(_dataset(spec), spec, where=spec["dataset"])
-    write_csv(out, eff, float_digits=15)
+    eff = dataset_effects(spec)
     dropped = eff.attrs.get("dropped", [])
-    write_text(Path(out).with_suffix(".dropped.txt"),
-               "".join(f"{d}\n" for d in dropped) if dropped else "")
+    excl = pd.DataFrame([{"analysis": spec["id"], "dataset": spec["dataset"], **d} for d in dropped],
+                        columns=EXCLUSION_COLUMNS)
+    write_csv(out, eff, float_digits=15)
+    # rows the config allowed to drop (drop_incomplete): the report's exclusions table reads this
+    write_csv(Path(out).with_name("exclusions.csv"), excl)
 
 
 def run_fit(cfg: dict, analysis: str, effects, outdir) -> None:
@@ -85,6 +94,20 @@ def run_diagnose(cfg: dict, analysis: str, effects, outdir) -> None:
     with atomic_folder(outdir) as tmp:
         for name, t in sorted(tables.items()):
             write_csv(tmp / f"{name}.csv", t)
+
+
+def run_multiverse(cfg: dict, analysis: str, effects, out, chunk: int = 0, chunks=None) -> None:
+    """One block of the multiverse of an analysis (:mod:`evsynth.pipeline.multiverse`)."""
+    from evsynth.pipeline.multiverse import run_multiverse_chunk
+
+    run_multiverse_chunk(cfg, analysis, Path(effects), chunk, chunks, Path(out))
+
+
+def run_multiverse_gather(cfg: dict, analysis: str, parts, outdir) -> None:
+    """The multiverse blocks joined, with the summary tables of the report."""
+    from evsynth.pipeline.multiverse import run_multiverse_gather as gather
+
+    gather(cfg, analysis, [Path(p) for p in parts], Path(outdir))
 
 
 # ------------------------------------------------------------------------------ the review
@@ -198,7 +221,11 @@ def run_figures(cfg: dict, analysis: str, results, outdir) -> None:
                               prisma=inputs.load_prisma(cfg["studies"]["prisma"]), results=results,
                               out=outdir / "studies")
     else:
-        figures.analysis_figures(analysis_by_id(cfg, analysis), results / analysis, outdir / analysis)
+        from evsynth.pipeline.multiverse import dimensions
+
+        spec = analysis_by_id(cfg, analysis)
+        figures.analysis_figures(spec, results / analysis, outdir / analysis,
+                                 multiverse_dimensions=dimensions(spec) if spec.get("multiverse") else None)
 
 
 def run_report(cfg: dict, results, figures, html, pdf=None) -> None:
@@ -275,6 +302,14 @@ STAGES: tuple[Stage, ...] = (
           (ANALYSIS, EFFECTS, OUTDIR)),
     Stage("diagnose", "publication bias, influence and sensitivity diagnostics", run_diagnose,
           (ANALYSIS, EFFECTS, _a("--outdir", required=True, help="diagnostics folder (replaced as a whole)"))),
+    Stage("multiverse", "fit one block of the multiverse of an analysis (every combination of its declared "
+          "analytic choices)", run_multiverse,
+          (ANALYSIS, EFFECTS, _a("--chunk", type=int, default=0, help="which block, from 0 (default 0)"),
+           _a("--chunks", type=int, help="number of blocks (default: multiverse.chunks of the config, or 1)"),
+           _a("--out", required=True, help="output CSV of this block"))),
+    Stage("multiverse-gather", "join the multiverse blocks into multiverse.csv and write the summary tables of "
+          "the report", run_multiverse_gather,
+          (ANALYSIS, _a("parts", nargs="+", help="the block CSVs written by 'evsynth multiverse'"), OUTDIR)),
     Stage("studies", "summaries of the coded study tables (characteristics, designs, flow)", run_studies, (OUTDIR,)),
     Stage("quality", "score the 11-item quality form: totals, agreement, kappa, template", run_quality, (OUTDIR,)),
     Stage("extraction", "effect sizes of the 47 studies: conversions, coverage, pooling by domain", run_extraction,

@@ -33,9 +33,10 @@ def _flag(value) -> bool:
     return str(value).strip().lower() == "true"
 
 
-def analysis_figures(spec: dict, res: Path, out_dir: Path) -> None:
-    """Forest (overall and per subgroup variable), funnel (univariate models) and bubble
-    plots (numeric moderators) of one analysis, from its result folder ``res``."""
+def analysis_figures(spec: dict, res: Path, out_dir: Path, multiverse_dimensions=None) -> None:
+    """Forest (overall and per subgroup variable), funnel (univariate models), bubble
+    plots (numeric moderators) and, given the multiverse's ``(name, choices)`` dimensions,
+    the specification curve of one analysis, from its result folder ``res``."""
     res = Path(res)
     eff = pd.read_csv(res / "effects.csv", dtype={"study": str})
     het = _read(res / "heterogeneity.csv").iloc[0]
@@ -69,6 +70,12 @@ def analysis_figures(spec: dict, res: Path, out_dir: Path) -> None:
                                    title=f"Funnel plot: {spec['title']}", xlabel=xlabel,
                                    filled_yi=tf["yi"] if len(tf) else None, filled_vi=tf["vi"] if len(tf) else None,
                                    back=back, log_axis=log_axis), out / "funnel")
+        if multiverse_dimensions and (res / "multiverse.csv").exists():
+            save(plots.specification_curve(_read(res / "multiverse.csv"), multiverse_dimensions,
+                                           _read(res / "multiverse_summary.csv").iloc[0],
+                                           title=f"Multiverse: {spec['title']}",
+                                           ylabel=str(scale["analysis_scale_label"]), level=level),
+                 out / "specification_curve")
         lines = _read(res / "figure_bubble.csv")
         points = _read(res / "figure_bubble_points.csv")
         for col, line in (lines.groupby("moderator", sort=False) if not lines.empty else []):

@@ -31,7 +31,8 @@ import pandas as pd
 from markupsafe import Markup
 
 from evsynth import __version__
-from evsynth.pipeline.io import write_bytes, write_text
+from evsynth.errors import EvsynthError, clean_text
+from evsynth.pipeline.io import atomic_path
 from evsynth.texts import DIRECTION_RULE
 
 __all__ = ["Num", "M", "Text", "Items", "TableBlock", "Figure", "Preformatted", "Links", "Section", "SECTIONS",
@@ -255,6 +256,9 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
                                          "direction", "source_page"])
     # analyses
     ctx["analyses"] = [_analysis_context(a, T, Path(figures)) for a in cfg["analyses"]]
+    ctx["exclusions"] = [r for a in cfg["analyses"]
+                         for r in _records(T.get(f"{a['id']}/exclusions.csv"),
+                                           ["analysis", "dataset", "row", "study", "reason"])]
     ctx["tables"] = sorted(str(p.relative_to(results)) for p in Path(results).rglob("*.csv"))
     return ctx
 
@@ -323,6 +327,16 @@ def _analysis_context(spec: dict, T: Tables, figures: Path) -> dict:
                           if not inf.empty else None)
     ctx["perm"] = _records(T.get(f"{aid}/diagnostics/permutation.csv"))
     ctx["notes"] = _records(T.get(f"{aid}/diagnostics/notes.csv")) + _records(T.get(f"{aid}/fit_notes.csv"))
+    ms = f"{aid}/multiverse_summary.csv"
+    m = T.get(ms)
+    ctx["multiverse"] = None if m.empty else {
+        "n": T.num(ms, "n_specifications", 0, 0), "n_fitted": T.num(ms, "n_fitted", 0, 0),
+        "median": T.num(ms, "median_estimate", 0, 2), "min": T.num(ms, "min_estimate", 0, 2),
+        "max": T.num(ms, "max_estimate", 0, 2), "n_excl": T.num(ms, "n_ci_excludes_zero", 0, 0),
+        "pct_excl": T.num(ms, "pct_ci_excludes_zero", 0, 1, pct=True),
+        "dim": str(m["most_influential_dimension"].fillna("").iloc[0]),
+        "lo": str(m["choice_lowest_median"].fillna("").iloc[0]), "lo_med": T.num(ms, "lowest_median", 0, 2),
+        "hi": str(m["choice_highest_median"].fillna("").iloc[0]), "hi_med": T.num(ms, "highest_median", 0, 2)}
     fd = figures / aid
     ctx["figs"] = [p.stem for p in sorted(fd.glob("*.png"))] if fd.exists() else []
     ctx["model_txt"] = (T.results / aid / "model.txt").read_text(encoding="utf-8") if (T.results / aid / "model.txt").exists() else ""
@@ -549,6 +563,16 @@ def analysis_sections(ctx: dict) -> list[Section]:
             c = a["confint"]
             blocks.append(Text(M("Q-profile {}% CI: tau² [{}, {}], I² [{}, {}].", ctx["level"], c["tau2_lo"],
                                  c["tau2_hi"], c["I2_lo"], c["I2_hi"])))
+        if a.get("multiverse"):
+            mv = a["multiverse"]
+            blocks.append(Text(M("Fitting every combination of the analytic choices declared for this analysis, {} of {} "
+                                 "specifications could be fitted; their median estimate is {} (range {} to {}), and the "
+                                 "{}% CI excludes 0 in {} of them ({}).{} The specification curve below shows every "
+                                 "specification.", mv["n_fitted"], mv["n"], mv["median"], mv["min"], mv["max"],
+                                 ctx["level"], mv["n_excl"], mv["pct_excl"],
+                                 M(" The choice that moves the estimate most is <i>{}</i>: median {} with {}, {} with {}.",
+                                   mv["dim"], mv["lo_med"], mv["lo"], mv["hi_med"], mv["hi"]) if mv["dim"] else ""),
+                               lead="Multiverse."))
         blocks += [Figure(ctx["figures"] / a["id"] / f"{f}.png", f"{a['id']}: {f}") for f in a["figs"]]
         if a["model_txt"]:
             blocks.append(Preformatted(a["model_txt"], "metafor-style model summary"))
@@ -615,6 +639,18 @@ def nji_section(ctx: dict) -> list[Section]:
     ]
 
 
+def exclusions_section(ctx: dict) -> list[Section]:
+    cols = ["analysis", "dataset", "row", "study", "reason"]
+    if ctx.get("exclusions"):
+        blocks = [Text(M("Rows of the analysis datasets left out because the analysis sets "
+                         "<code>drop_incomplete: true</code> (from <code>results/&lt;analysis&gt;/exclusions.csv</code>):")),
+                  TableBlock.of(ctx["exclusions"], cols)]
+    else:
+        blocks = [Text(M("No row of an analysis dataset was left out (rows are dropped only where an analysis sets "
+                         "<code>drop_incomplete: true</code>; any other incomplete row stops the run)."))]
+    return [Section("exclusions", "Excluded rows", blocks, nav="Exclusions")]
+
+
 def references_section(ctx: dict) -> list[Section]:
     return [Section("references", "References", [Items([M("{}", r) for r in ctx["references"]])])]
 
@@ -626,7 +662,7 @@ def appendix_section(ctx: dict) -> list[Section]:
 # The report, in reading order: each function takes the context and returns its sections.
 SECTIONS: list[Callable[[dict], list[Section]]] = [
     summary_section, methods_section, studies_section, quality_section, analysis_sections, extraction_section,
-    gaps_section, nji_section, references_section, appendix_section,
+    gaps_section, nji_section, exclusions_section, references_section, appendix_section,
 ]
 
 
@@ -718,6 +754,16 @@ def _register_fonts() -> None:
     addMapping("DejaVu", 1, 1, "DejaVu-BoldOblique")
 
 
+PDF_CELL_MAX = 600  # characters of one PDF table cell; longer text is cut with a note
+
+
+def _pdf_cell(text: str) -> str:
+    text = clean_text(text)
+    if len(text) <= PDF_CELL_MAX:
+        return text
+    return f"{text[:PDF_CELL_MAX]}... [cut: {len(text):,} characters; the full text is in the HTML report and the results table]"
+
+
 def render_pdf(ctx: dict, sections: list[Section]) -> bytes:
     """The PDF edition of the same sections, built with reportlab in invariant mode so
     that the same inputs give the same bytes."""
@@ -733,6 +779,7 @@ def render_pdf(ctx: dict, sections: list[Section]) -> bytes:
     from reportlab.lib.utils import ImageReader
     from reportlab.platypus import (Image, ListFlowable, PageBreak, Paragraph, Preformatted as Pre, SimpleDocTemplate,
                                     Spacer, Table, TableStyle)
+    from reportlab.platypus.doctemplate import LayoutError
 
     _register_fonts()
     ss = getSampleStyleSheet()
@@ -754,7 +801,8 @@ def render_pdf(ctx: dict, sections: list[Section]) -> bytes:
 
     def table(block: TableBlock):
         heads = [h for _, h in block.columns]
-        body = [[plain_text(M("{}", r.get(k, ""))).replace(";", "; ") for k, _ in block.columns] for r in block.rows]
+        body = [[_pdf_cell(plain_text(M("{}", r.get(k, ""))).replace(";", "; ")) for k, _ in block.columns]
+                for r in block.rows]
 
         def longest_word(text):
             return max((len(w) for w in text.split()), default=0)
@@ -799,16 +847,26 @@ def render_pdf(ctx: dict, sections: list[Section]) -> bytes:
                 story.extend(figure(b))
             elif isinstance(b, Preformatted):
                 story.append(Pre(b.text, mono))
-    doc.build(story)
+    try:
+        doc.build(story)
+    except LayoutError as exc:
+        raise EvsynthError(f"the PDF report cannot be laid out ({clean_text(str(exc))[:200]}); nothing was "
+                           "written") from None
     return buf.getvalue()
 
 
 def write_report(cfg: dict, results: Path, figures: Path, html_out: Path, pdf_out: Path | None) -> None:
     """Both editions of the report from the results tables and figures."""
     ctx, sections = build_sections(cfg, results, figures)
-    write_text(html_out, render_html(ctx, sections))
-    if pdf_out is not None:
-        write_bytes(pdf_out, render_pdf(ctx, sections))
+    # HTML and PDF as one unit: both are rendered before either is written, and both are
+    # moved into place only when both temporary files are complete
+    html_text = render_html(ctx, sections)
+    pdf_bytes = render_pdf(ctx, sections) if pdf_out is not None else None
+    with atomic_path(html_out) as tmp_html:
+        tmp_html.write_text(html_text, encoding="utf-8", newline="\n")
+        if pdf_bytes is not None:
+            with atomic_path(pdf_out) as tmp_pdf:
+                tmp_pdf.write_bytes(pdf_bytes)
 
 
 def _references(cfg: dict) -> list[str]:

@@ -1,0 +1,53 @@
+# The multiverse of an analysis (its config entry `multiverse:`): every combination of the
+# declared analytic choices. The specifications are cut into `multiverse.chunks` blocks; each
+# block is a separate job (any executor: local, SLURM, ...) and `multiverse` gathers them.
+
+
+rule multiverse_chunk:
+    """One block of specifications of one analysis, fitted with the batched engine."""
+    input:
+        f"{RES}/{{analysis}}/effects.csv",
+    output:
+        f"{RES}/{{analysis}}/multiverse/chunk_{{chunk}}.csv",
+    log:
+        f"{LOGS}/multiverse/{{analysis}}_{{chunk}}.log",
+    wildcard_constraints:
+        analysis="|".join(MULTIVERSE_ANALYSES) or "^$",
+        chunk=r"\d+",
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        evsynth=EVSYNTH,
+        config=CONFIGFILE,
+        chunks=lambda wc: multiverse_chunks(wc.analysis),
+        spec=lambda wc: SPEC[wc.analysis].get("multiverse"),
+        level=config["level"],
+    shell:
+        "{params.evsynth} multiverse {wildcards.analysis} --config {params.config} --effects {input} "
+        "--chunk {wildcards.chunk} --chunks {params.chunks} --out {output} 2>&1 | tee {log}"
+
+
+rule multiverse:
+    """Gather the blocks: multiverse.csv and the summary tables the report reads."""
+    input:
+        lambda wc: [
+            f"{RES}/{wc.analysis}/multiverse/chunk_{i}.csv"
+            for i in range(multiverse_chunks(wc.analysis))
+        ],
+    output:
+        f"{RES}/{{analysis}}/multiverse.csv",
+        f"{RES}/{{analysis}}/multiverse_summary.csv",
+        f"{RES}/{{analysis}}/multiverse_dimensions.csv",
+    log:
+        f"{LOGS}/multiverse/{{analysis}}.log",
+    wildcard_constraints:
+        analysis="|".join(MULTIVERSE_ANALYSES) or "^$",
+    localrule: True
+    params:
+        evsynth=EVSYNTH,
+        config=CONFIGFILE,
+        outdir=lambda wc, output: parent(output[0]),
+    shell:
+        "{params.evsynth} multiverse-gather {wildcards.analysis} {input} --config {params.config} "
+        "--outdir {params.outdir} 2>&1 | tee {log}"
