@@ -89,6 +89,15 @@ CHAPTER = {
     (26, 5951): ("positive", "1380-1382", "gezinnen na 36 maanden follow-up significant minder kans hadden om met de "
                  "kinderbescherming in aanraking te komen"),
 }
+# directions a coder looked for in the chapter text and left unknown, with the reason
+LEFT_UNKNOWN = {
+    (26, 5950): ("1390-1392", "Bijlage 5 reports parenting stress at 6 months (not at 12); the chapter says no effect "
+                 "on 'opvoedstress' without a time point: the two do not settle the direction at 6 months"),
+    (42, 6565): ("1500-1510", "the chapter's positive effects are attributed to 'Loman & Siegel (2004)', the table "
+                 "row is Loman & Siegel 2012: not taken over for a different publication year"),
+    (42, 6567): ("1500-1510", "as for the first statement of row 42 (publication year 2004 vs 2012)"),
+    (42, 6568): ("1500-1510", "as for the first statement of row 42 (publication year 2004 vs 2012)"),
+}
 # text statements whose own words state the direction: (row, first line) -> direction
 TEXT_DIRECTION = {
     (2, 4800): "none",    # "Beide niet meer significant bij follow-up na drie jaar"
