@@ -19,7 +19,9 @@ How a cell is cut into statements (``segment``)
       under which the following statements were reported; empty = applies to the whole study);
       a heading holds until the next heading or the next empty line;
     - a line ending in "." ends a *text* statement (a sentence without an arrow), as does an
-      empty line, the end of the cell, or a hand-listed break (``BREAK_AFTER``);
+      empty line, the end of the cell, or a hand-listed break (``BREAK_AFTER``); so does a
+      line ending in ";" (an item of a list) and a line ending in ")" that closes a statement
+      which began with "(";
     - a statement beginning "Voor ...:" / "Bij ...:" inside its line (row 7) is split there
       into heading and statement.
     Lines are joined with one space; a line ending in "-" is joined without a space unless
@@ -191,8 +193,9 @@ def cell_lines(row: int, first: int, last: int, lines: list[str]) -> list[tuple[
     return out
 
 
-def segment(cell: list[tuple[int, str]]) -> list[dict]:
-    """Cut a cell into headings and statements (see the module docstring)."""
+def segment(cell: list[tuple[int, str]], headings: frozenset = frozenset()) -> list[dict]:
+    """Cut a cell into headings and statements (see the module docstring); ``headings``: seed
+    lines that end a heading although they do not end in ":" (programme names in Bijlage 6)."""
     units, buf, depth = [], [], 0
     heading = None
 
@@ -219,11 +222,12 @@ def segment(cell: list[tuple[int, str]]) -> list[dict]:
             if depth <= 0:
                 close("arrow")
             continue
-        if s.endswith(":"):
+        if s.endswith(":") or n in headings:
             close("heading")
-        elif buf[0][1].startswith("(") and _join([x for _, x in buf]).count("(") == _join([x for _, x in buf]).count(")"):
+        elif (buf[0][1].startswith("(") and s.endswith(")")
+              and _join([x for _, x in buf]).count("(") == _join([x for _, x in buf]).count(")")):
             close("text")
-        elif s.endswith(".") or n in BREAK_AFTER:
+        elif s.endswith(".") or s.endswith(";") or n in BREAK_AFTER:
             close("text")
     if buf:
         close("arrow" if any(ARROW in x for _, x in buf) else "text")
