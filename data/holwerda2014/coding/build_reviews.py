@@ -98,12 +98,16 @@ CHAPTER = {
     (9, 7489): ("positive", "1645-1651", "vonden positieve effecten van thuisbegeleidingsinterventies op een aantal uitkomsten, "
                 "zoals cognitieve ontwikkeling, opvoedingsgedrag, kindermishandeling en opleiding moeder"),
 }
+# the NJI text (2020, seed 000_d6eb5ec40b6ce6bc.txt) on Al et al.'s subgroup finding
+NJI = {(4, 7064): ("positive", "226-226", "Wanneer echter werd gecontroleerd op gezinnen met meervoudige en complexe "
+                   "problemen, werd wel een significant effect gevonden.")}
 TEXT_DIRECTION = {(2, 6987): "none", (3, 7022): "none", (4, 7069): "none", (5, 7167): "none"}
 # (row, column) -> reason, for the coding log
 CODER = {
     (4, "review_statements: direction of 'preventie van uithuisplaatsing' for multiproblem families"):
-        "left unknown: the arrow is lost and section 4.9 (lines 1706-1710) reports no effect on placement overall, "
-        "without the subgroup; the contrast with 'Geen effect' for families known for maltreatment is not a stated direction",
+        "positive, taken from the NJI text (2020) line 226, which reports Al et al.'s subgroup result ('Wanneer echter "
+        "werd gecontroleerd op gezinnen met meervoudige en complexe problemen, werd wel een significant effect "
+        "gevonden'); Holwerda's section 4.9 (lines 1706-1710) gives only the overall null result",
     (5, "population;outcome_measures;designs;findings"):
         "row 5 is split by a page break: its cells continue at lines 7114-7126 and 7128-7229 (CELLS)",
     (6, "designs_included"): "cell broken into 'Prospec-'/'tieve,'/'gecontrol'/'eerde'/'studies': written as words",
@@ -178,6 +182,11 @@ def main(seed, out, out_statements=None):
                 a_, b_ = map(int, dl.split("-"))
                 flat = re.sub(r"\s+", " ", " ".join(x.strip() for x in lines[a_ - 1:b_]))
                 assert dq in flat, (key, dq)
+            elif u["kind"] == "arrow" and key in NJI:
+                d, dl, dq = NJI[key]
+                dsrc = "NJI (2020), section 2 (seed 000_d6eb5ec40b6ce6bc.txt)"
+                nji = (Path(seed).parent / "000_d6eb5ec40b6ce6bc.txt").read_text(encoding="utf-8").split("\n")
+                assert dq in nji[int(dl.split("-")[0]) - 1], (key, dq)
             elif u["kind"] == "text" and key in TEXT_DIRECTION:
                 d, dsrc, dl = TEXT_DIRECTION[key], "the statement's own words", f"{u['first']}-{u['last']}"
             elif u["kind"] == "arrow":
@@ -204,7 +213,7 @@ def main(seed, out, out_statements=None):
                          "row_text": re.sub(r"\n\s*\n+", "\n", text).replace("\ufffd", "[?]"),
                          "source": f"Holwerda et al. (2014), Bijlage 6, row {k} (seed lines {r['first']}-{last})"})
     used = {(x["row"], x["first_line"]) for x in statements}
-    assert set(CHAPTER) <= used and set(TEXT_DIRECTION) <= used, (set(CHAPTER) | set(TEXT_DIRECTION)) - used
+    assert set(NJI) <= used and set(CHAPTER) <= used and set(TEXT_DIRECTION) <= used, (set(CHAPTER) | set(TEXT_DIRECTION)) - used
     with open(out, "w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
         w.writeheader()
