@@ -24,13 +24,18 @@ SPEC = {a["id"]: a for a in config["analyses"]}
 INPUTS_OK = f"{RES}/checks/inputs.txt"
 
 STUDY_TABLES = [config["studies"][k] for k in ("primary_studies", "reviews", "prisma",
-                                               "nji_interventions", "nji_findings")]
+                                               "nji_interventions", "nji_findings", "effect_statements",
+                                               "review_statements", "coding_log", "findings")
+                if k in config["studies"]]
 QUALITY_FILES = [config["quality"]["form"], config["quality"]["assessments"]]
 EXTRACTION_FILE = config["extraction"]["effects"]
 
 STUDY_OUTPUTS = [f"{RES}/studies/{n}.csv" for n in (
     "study_characteristics", "quality_by_design", "intervention_types", "outcome_domains",
-    "evidence_gap", "prisma_counts", "reviews", "nji_interventions", "nji_findings")]
+    "evidence_gap", "prisma_counts", "reviews", "nji_interventions", "nji_findings")] + \
+    ([f"{RES}/studies/{n}.csv" for n in ("effect_statements", "effect_direction")]
+     if "effect_statements" in config["studies"] else []) + \
+    ([f"{RES}/studies/findings.csv"] if "findings" in config["studies"] else [])
 QUALITY_OUTPUTS = [f"{RES}/quality/{n}.csv" for n in (
     "scores", "summary", "agreement", "published_vs_computed", "item_summary", "assessment_template")]
 EXTRACTION_OUTPUTS = [f"{RES}/extraction/{n}.csv" for n in (

@@ -9,6 +9,7 @@ from evsynth.pipeline import analysis as an
 from evsynth.errors import EvsynthError, InputError
 from evsynth.review.extraction import compute_extracted
 from evsynth.pipeline.io import TableProblems, load_table, read_table
+from evsynth.review.evidence import check_findings, check_statements, seed_lengths
 from evsynth.review.prisma import load_prisma
 from evsynth.review.quality import check_assessments, load_form
 
@@ -33,7 +34,31 @@ def check_all_inputs(cfg: dict) -> str:
     st, q = cfg["studies"], cfg["quality"]
     studies = attempt(f"{st['primary_studies']}: coded primary studies",
                       lambda: load_table(st["primary_studies"], "primary_studies"))
-    attempt(f"{st['reviews']}: coded reviews", lambda: load_table(st["reviews"], "reviews"))
+    reviews = attempt(f"{st['reviews']}: coded reviews", lambda: load_table(st["reviews"], "reviews"))
+    lengths = seed_lengths(st.get("seeds"))
+    if st.get("effect_statements"):
+        es = attempt(f"{st['effect_statements']}: effect statements (Bijlage 5)",
+                     lambda: load_table(st["effect_statements"], "effect_statements"))
+        if es is not None and studies is not None:
+            extra = check_statements(es, studies["row"], st["effect_statements"], st["primary_studies"],
+                                     lengths.get("holwerda2014"))
+            problems.extend(extra)
+            if not extra:
+                done.append(f"{st['effect_statements']}: every statement has its study row"
+                            + (" and seed lines" if lengths else ""))
+    if st.get("review_statements"):
+        rs = attempt(f"{st['review_statements']}: review statements (Bijlage 6)",
+                     lambda: load_table(st["review_statements"], "review_statements"))
+        if rs is not None and reviews is not None:
+            extra = check_statements(rs, reviews["row"], st["review_statements"], st["reviews"],
+                                     lengths.get("holwerda2014"))
+            problems.extend(extra)
+    if st.get("coding_log"):
+        attempt(f"{st['coding_log']}: coding log", lambda: load_table(st["coding_log"], "coding_log"))
+    if st.get("findings"):
+        fnd = attempt(f"{st['findings']}: findings of the seeds", lambda: load_table(st["findings"], "findings"))
+        if fnd is not None:
+            problems.extend(check_findings(fnd, st["findings"], lengths))
     attempt(f"{st['prisma']}: search and selection flow (counts add up)", lambda: load_prisma(st["prisma"]))
     attempt(f"{st['nji_interventions']}: NJI interventions", lambda: load_table(st["nji_interventions"], "nji_interventions"))
     attempt(f"{st['nji_findings']}: NJI review findings", lambda: load_table(st["nji_findings"], "nji_findings"))
@@ -64,5 +89,5 @@ def check_all_inputs(cfg: dict) -> str:
 
 def _paths(cfg: dict) -> list[Path]:  # the files the check reads (for documentation and tests)
     st = cfg["studies"]
-    return [Path(p) for p in (*st.values(), cfg["quality"]["form"], cfg["quality"]["assessments"],
+    return [Path(p) for p in (*(v for k, v in st.items() if k != "seeds"), cfg["quality"]["form"], cfg["quality"]["assessments"],
                               cfg["extraction"]["effects"], *(a["dataset"] for a in cfg["analyses"]))]

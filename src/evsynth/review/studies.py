@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from evsynth.review.domains import DOMAINS
+from evsynth.review.evidence import effect_direction
 from evsynth.pipeline.io import load_table, write_csv
 from evsynth.review.prisma import load_prisma, prisma_counts
 
@@ -100,3 +101,9 @@ def run_studies(cfg: dict, outdir: Path) -> None:
     write_csv(outdir / "reviews.csv", rv.drop(columns=["row_text"]))
     write_csv(outdir / "nji_interventions.csv", load_table(st["nji_interventions"], "nji_interventions"))
     write_csv(outdir / "nji_findings.csv", load_table(st["nji_findings"], "nji_findings"))
+    if st.get("effect_statements"):
+        es = load_table(st["effect_statements"], "effect_statements")
+        write_csv(outdir / "effect_statements.csv", es)
+        write_csv(outdir / "effect_direction.csv", effect_direction(es, s))
+    if st.get("findings"):
+        write_csv(outdir / "findings.csv", load_table(st["findings"], "findings"))
