@@ -213,6 +213,10 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
     ctx["p_fulltext"] = pbox("full-text articles assessed")
     ctx["p_included"] = pbox("primary articles")
     ctx["p_reviews"] = pbox("reviews")
+    ctx["n_reviews_listed"] = len(T.get("studies/reviews.csv"))
+    ctx["findings_table"] = T.get("studies/findings.csv")
+    ctx["findings_section"] = findings_section(ctx)
+    ctx["findings_rows"] = findings_rows(ctx)
     ctx["reviews"] = _records(T.get("studies/reviews.csv"), ["authors", "year", "title", "source_database",
                                                               "designs_included", "findings_statements"])
     ctx["nji_interventions"] = _records(T.get("studies/nji_interventions.csv"),
@@ -387,6 +391,19 @@ def render_pdf(ctx: dict, figures: Path, out: Path) -> None:
                           Spacer(1, 8)])
 
     para(ctx["title"], "Title")
+    if ctx.get("findings_section"):
+        para("What the reviews found", "Heading2")
+        para("Built only from the findings table (data/findings/findings.csv); the ids in brackets are its rows, "
+             "listed with their seed lines at the end of this section. English text is the coders' translation.")
+        for sec in ctx["findings_section"]:
+            para(sec["heading"], "Heading3")
+            for snt in sec["sentences"]:
+                para(snt["lead"], "Heading4")
+                for c in snt["claims"]:
+                    para(c["text"] + (f" [{c['id']}]" if c["id"] else ""))
+        para("Findings table", "Heading3")
+        table(ctx["findings_rows"], ["finding_id", "claim_nl", "direction", "where"])
+        story.append(PageBreak())
     para("Plain-language summary", "Heading2")
     for p in ctx["summary_paragraphs"]:
         para(p)
@@ -456,6 +473,93 @@ def render_pdf(ctx: dict, figures: Path, out: Path) -> None:
     write_bytes(out, buf.getvalue())
 
 
+# "What the reviews found": the first section, for policy analysts.  Each sentence is a lead of
+# a few words (the coder's framing) followed by the English translation of findings-table rows
+# (data/findings/findings.csv, column claim_en_translation), with the Dutch key words in brackets
+# and the strength of evidence in the source's own words; each sentence names its finding ids,
+# and each finding row names its seed lines.  Nothing here is a number computed by the report.
+FINDINGS_SECTION = [
+    ("What seems to work, and how certain the reviewers were", [
+        ("Overall (Holwerda et al. 2014)", ["H-4.3-01", "H-4.3-03", "H-4.3-04"]),
+        ("Overall (NJI 2020)", ["N-4-01"]),
+        ("Intensive home-based family preservation in the Netherlands", ["N-2-01", "N-2-02", "N-2-05"]),
+        ("Named programmes", ["N-2-04", "H-4.4-01", "H-4.4-02"]),
+        ("The reviews Holwerda et al. summarise", ["H-4.9-09", "H-4.9-08", "H-4.9-06", "H-4.9-10"]),
+    ]),
+    ("Under which conditions: intensity, duration, caseload, setting", [
+        ("Characteristics linked to larger effects", ["H-7.1-04", "H-4.9-02"]),
+        ("Intensity and duration: the studies disagree", ["H-4.7-02", "H-4.7-03"]),
+        ("Caseload", ["H-4.7-01", "H-7.2-07", "N-1-01"]),
+        ("At home, with the whole family, several times a week", ["H-7.2-02", "H-7.2-03", "N-1.3-01", "N-1.3-04"]),
+        ("One family, one plan, one professional", ["H-7.2-05", "N-1.3-05"]),
+        ("The NJI summary of working factors", ["N-4-02"]),
+    ]),
+    ("For whom", [
+        ("Families with low socio-economic status", ["H-4.8-01", "H-7.1-05"]),
+        ("Families with a long history of care", ["H-4.8-03"]),
+        ("Families with multiple problems versus families known for maltreatment", ["N-2-02"]),
+    ]),
+    ("What is not known", [
+        ("Which care works best", ["H-7.4-01", "N-1-02"]),
+        ("Socio-economic outcomes", ["H-4.2-01"]),
+        ("Case management, cost-effectiveness, out-of-the-box interventions", ["H-4.4-03", "H-7.1-03", "H-4.5-01"]),
+    ]),
+    ("The evidence base", [
+        ("Primary studies and intervention types (4.1; 7.1 counts differently)", ["H-4.1-01", "H-7.1-01"]),
+        ("Quality of the Dutch evidence (NJI)", ["N-2-03"]),
+    ]),
+]
+
+
+def findings_section(ctx: dict) -> list[dict]:
+    """The first report section as data, for the HTML template and the PDF alike: a list of
+    ``{"heading", "sentences": [{"lead", "claims": [{"text", "id"}]}]}`` built only from the findings table, plus the
+    evidence-base sentences that need the study tables (reviews discrepancy, quality by design)."""
+    f = ctx.get("findings_table")
+    if f is None or f.empty:
+        return []
+    rows = {r["finding_id"]: r for _, r in f.fillna("").iterrows()}
+    out = []
+    for heading, items in FINDINGS_SECTION:
+        sents = []
+        for lead, ids in items:
+            claims = []
+            for i in (i for i in ids if i in rows):
+                r = rows[i]
+                t = str(r["claim_en_translation"]).strip()
+                if r["direction"]:
+                    t += f" [direction: {r['direction']}]"
+                if r["strength_nl"]:
+                    t += f" (strength of evidence in the source's words: \u201c{r['strength_nl']}\u201d)"
+                claims.append({"text": t, "id": i})
+            if claims:
+                sents.append({"lead": lead, "claims": claims})
+        if heading == "The evidence base":
+            if "H-4.9-01" in rows:
+                sents.append({"lead": "Reviews: 9 or 10", "claims": [{
+                    "text": f"The flow diagram (figure 2.1) counts {ctx.get('p_reviews')} included reviews; Bijlage 6 "
+                            f"and section 4.9 list {ctx.get('n_reviews_listed')}. This report codes the reviews "
+                            "Bijlage 6 lists.", "id": "H-4.9-01"}]})
+            des = "; ".join(f"{d['n_articles']} {d['design']} articles (quality score median {d['median']} of 11, "
+                            f"{d['n_no_score']} rows without a score)" for d in ctx.get("designs", []))
+            if des:
+                sents.append({"lead": "Quality by design", "claims": [{
+                    "text": "Published quality scores (Bijlage 5, 11-item form): " + des + ". The source table gives "
+                            "no sample sizes.", "id": ""}]})
+        out.append({"heading": heading, "sentences": sents})
+    return out
+
+
+def findings_rows(ctx: dict) -> list[dict]:
+    f = ctx.get("findings_table")
+    if f is None or f.empty:
+        return []
+    return [{"finding_id": r["finding_id"], "claim_nl": r["claim_nl"], "claim_en": r["claim_en_translation"],
+             "direction": r["direction"], "strength_nl": r["strength_nl"],
+             "where": f"{r['source']}" + (f"; strength: lines {r['strength_lines']}" if r["strength_lines"] else "")}
+            for _, r in f.fillna("").iterrows()]
+
+
 def _methods(ctx: dict) -> list[str]:
     return [
         f"Search and selection: Holwerda et al. (2014) searched Medline, Embase, ERIC, PsycINFO, SocINDEX, Web of "
@@ -482,7 +586,8 @@ def _summary(ctx: dict) -> list[str]:
         "Reijneveld (2014), the NJI (2020) overview of Dutch interventions, and pooled analyses of real per-study "
         "data from neighbouring reviews.",
         f"How much evidence there is: {ctx['p_included']} primary articles (in {ctx['total_rows']} table rows) and "
-        f"{ctx['p_reviews']} reviews were included from {ctx['p_unique']} unique records. "
+        f"{ctx['p_reviews']} reviews were included from {ctx['p_unique']} unique records (figure 2.1 counts "
+        f"{ctx['p_reviews']}; Bijlage 6 and section 4.9 list {ctx['n_reviews_listed']}). "
         + "; ".join(f"{d['n_articles']} {d['design']} articles, median quality score {d['median']} of 11"
                     for d in ctx["designs"]) + ". "
         f"Effect sizes have been extracted for {ctx['n_extracted']} of the {ctx['total_rows']} study rows; the "
