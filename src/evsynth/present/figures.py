@@ -108,3 +108,6 @@ def run_study_figures(cfg: dict, results: Path, figdir: Path) -> None:
         save(plots.quality_histogram(studies), out / "quality_by_design")
         save(plots.prisma_diagram(load_prisma(st["prisma"])), out / "prisma_flow")
         save(plots.evidence_gap_map(gap), out / "evidence_gap_map")
+        ed = results / "studies" / "effect_direction.csv"
+        if ed.exists():
+            save(plots.effect_direction_plot(_read(ed)), out / "effect_direction")

@@ -244,7 +244,7 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
     # figures
     sf = Path(figures) / "studies"
     ctx["fig"] = {n: _img(sf / f"{n}.png") for n in ("rob_traffic_light", "rob_summary", "quality_by_design",
-                                                   "prisma_flow", "evidence_gap_map")}
+                                                   "prisma_flow", "evidence_gap_map", "effect_direction")}
     # analyses
     ctx["analyses"] = [_analysis_context(a, T, Path(figures)) for a in cfg["analyses"]]
     ctx["tables"] = sorted(str(p.relative_to(results)) for p in Path(results).rglob("*.csv"))
@@ -460,6 +460,8 @@ def render_pdf(ctx: dict, figures: Path, out: Path) -> None:
     table(ctx["moderators_domain"])
     para("Evidence gap map", "Heading2")
     fig(Path(figures) / "studies" / "evidence_gap_map.png", "Studies per outcome domain and intervention type")
+    fig(Path(figures) / "studies" / "effect_direction.png", "Effect direction of the Bijlage 5 statements by "
+        "intervention type and outcome domain (unknown = arrow lost in the source, not guessed)")
     para("Interventions in the Netherlands (NJI, 2020)", "Heading2")
     table(ctx["nji_interventions"], ["intervention", "group", "erkend_dec2019", "klaassen_vermaat_2015_max_effect",
                                      "evenboer_2018_included", "rct_evidence"])
