@@ -416,6 +416,8 @@ def render_pdf(ctx: dict, figures: Path, out: Path) -> None:
     table(ctx["characteristics"], ["row", "authors", "year", "country", "intervention_type", "design",
                                    "quality_score", "duration_months", "contacts_per_month", "child_age_min_years",
                                    "child_age_max_years", "outcome_domains"])
+    para("The intervention types are this report's coders' grouping of the 46 rows; Holwerda et al. group them "
+         "differently, and differently again in section 4.1 and section 7.1 ([H-4.1-01], [H-7.1-01]).", small)
     para("Study quality", "Heading2")
     table([{k: str(v) for k, v in d.items() if k != "design"} | {"design": d["design"]} for d in ctx["designs"]],
           ["design", "n_rows", "n_articles", "n_scored", "n_no_score", "median", "min", "max"])
