@@ -33,7 +33,8 @@ def _run_check(tmp_path, key, table: pd.DataFrame, seeds=True):
         a["dataset"] = str(ROOT / a["dataset"])
     c = tmp_path / "config.yaml"
     c.write_text(yaml.safe_dump(cfg), encoding="utf-8")
-    p = subprocess.run([*evsynth_cmd(), "check-inputs", "--config", str(c)], capture_output=True, text=True, cwd=tmp_path)
+    p = subprocess.run([*evsynth_cmd(), "--allow-dir", str(ROOT), "--allow-dir", str(SHARED), "check-inputs",
+                        "--config", str(c)], capture_output=True, text=True, cwd=tmp_path)
     return p, bad
 
 

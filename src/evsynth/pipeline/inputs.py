@@ -36,6 +36,9 @@ def check_all_inputs(cfg: dict) -> str:
                       lambda: load_table(st["primary_studies"], "primary_studies"))
     reviews = attempt(f"{st['reviews']}: coded reviews", lambda: load_table(st["reviews"], "reviews"))
     lengths = seed_lengths(st.get("seeds"))
+    if st.get("seeds") and not lengths:
+        done.append(f"{st['seeds']}: seed texts not read (missing, or outside the project folder and not allowed "
+                    "with --allow-dir): seed line ranges checked against the tables only")
     if st.get("effect_statements"):
         es = attempt(f"{st['effect_statements']}: effect statements (Bijlage 5)",
                      lambda: load_table(st["effect_statements"], "effect_statements"))
@@ -74,9 +77,9 @@ def check_all_inputs(cfg: dict) -> str:
                 lambda: compute_extracted(eff, studies, cfg["extraction"]["effects"]))
     for spec in cfg["analyses"]:
         def one(spec=spec):
-            t = read_table(spec["dataset"])
-            data = t.data.replace("", None)
-            e = an.compute_effects(data, spec, where=spec["dataset"])
+            from evsynth.pipeline.stages import dataset_effects
+
+            e = dataset_effects(spec)
             if len(e) < 2:
                 raise InputError(f"{spec['dataset']}: analysis '{spec['id']}' has {len(e)} usable effect size(s); "
                                  "at least 2 are needed")
@@ -84,7 +87,9 @@ def check_all_inputs(cfg: dict) -> str:
         attempt(f"{spec['dataset']}: dataset of analysis '{spec['id']}'", one)
     if problems:
         raise InputError("\n".join(problems))
-    return "".join(f"ok  {d}\n" for d in done)
+    from evsynth.errors import clean_text
+
+    return "".join(f"ok  {clean_text(d)}\n" for d in done)
 
 
 def _paths(cfg: dict) -> list[Path]:  # the files the check reads (for documentation and tests)

@@ -21,12 +21,22 @@ SEED_FILES = {"holwerda2014": "003_169077222a0c6c24.txt", "nji2020": "000_d6eb5e
 
 
 def seed_lengths(seeds_dir) -> dict[str, int]:
-    """Number of lines of each seed text found in ``seeds_dir`` (missing seeds are left out)."""
+    """Number of lines of each seed text found in ``seeds_dir`` (missing seeds are left out).
+    The folder is read only where the pipeline may read (``evsynth.pipeline.paths.confine``:
+    the project folder or a folder allowed with ``--allow-dir``); elsewhere no seed is read and
+    the line ranges are not checked against the seeds."""
     out = {}
     if not seeds_dir:
         return out
+    from evsynth.errors import EvsynthError
+    from evsynth.pipeline.paths import confine
+
+    try:
+        folder = confine(seeds_dir, "studies.seeds")
+    except EvsynthError:
+        return out
     for doc, name in SEED_FILES.items():
-        p = Path(seeds_dir) / name
+        p = folder / name
         if p.is_file():
             out[doc] = len(p.read_text(encoding="utf-8").split("\n"))
     return out
