@@ -3,6 +3,7 @@ every claim linked to its findings-table row and every row to its seed lines, th
 in HTML and PDF; and the report claims issue 12 named are corrected."""
 
 import html
+import os
 import re
 import subprocess
 
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 
 from evsynth.pipeline.config import load_config
+from evsynth.pipeline.paths import ENV_ALLOW
 from evsynth.present.report import FINDINGS_SECTION, run_report
 
 from conftest import ROOT, evsynth_cmd
@@ -20,12 +22,20 @@ def report(tmp_path_factory):
     d = tmp_path_factory.mktemp("rep")
     res, fig = d / "res", d / "fig"
     for stage in ("studies", "quality", "extraction"):
-        subprocess.run([*evsynth_cmd(), stage, "--config", "config.yaml", "--outdir", str(res / stage)], cwd=ROOT,
-                       check=True, capture_output=True)
+        subprocess.run([*evsynth_cmd(), "--allow-dir", str(d), stage, "--config", "config.yaml", "--outdir",
+                        str(res / stage)], cwd=ROOT, check=True, capture_output=True)
     fig.mkdir()
     cfg = load_config(ROOT / "config.yaml")
     cfg["analyses"] = []  # the analyses are tested in test_pipeline; this section needs the study tables only
-    run_report(cfg, res, fig, d / "report.html", d / "report.pdf")
+    old = os.environ.get(ENV_ALLOW)
+    os.environ[ENV_ALLOW] = str(d)  # outputs outside the project folder are allowed explicitly
+    try:
+        run_report(cfg, res, fig, d / "report.html", d / "report.pdf")
+    finally:
+        if old is None:
+            os.environ.pop(ENV_ALLOW, None)
+        else:
+            os.environ[ENV_ALLOW] = old
     return d
 
 
