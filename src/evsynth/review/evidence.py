@@ -7,39 +7,15 @@ unknown."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from evsynth.review.domains import DOMAINS
 
-__all__ = ["DIRECTIONS", "SEED_FILES", "seed_lengths", "check_statements", "check_findings", "effect_direction"]
+__all__ = ["DIRECTIONS", "SEED_FILES", "check_statements", "check_findings", "effect_direction"]
 
 DIRECTIONS = ["positive", "none", "negative", "mixed", "unknown"]
-# which seed text each table's line numbers refer to
+# which seed text each table's line numbers refer to (read by evsynth.pipeline.inputs.seed_lengths)
 SEED_FILES = {"holwerda2014": "003_169077222a0c6c24.txt", "nji2020": "000_d6eb5ec40b6ce6bc.txt"}
-
-
-def seed_lengths(seeds_dir) -> dict[str, int]:
-    """Number of lines of each seed text found in ``seeds_dir`` (missing seeds are left out).
-    The folder is read only where the pipeline may read (``evsynth.pipeline.paths.confine``:
-    the project folder or a folder allowed with ``--allow-dir``); elsewhere no seed is read and
-    the line ranges are not checked against the seeds."""
-    out = {}
-    if not seeds_dir:
-        return out
-    from evsynth.errors import EvsynthError
-    from evsynth.pipeline.paths import confine
-
-    try:
-        folder = confine(seeds_dir, "studies.seeds")
-    except EvsynthError:
-        return out
-    for doc, name in SEED_FILES.items():
-        p = folder / name
-        if p.is_file():
-            out[doc] = len(p.read_text(encoding="utf-8").split("\n"))
-    return out
 
 
 def _line_problems(path, i: int, rec: pd.Series, n_lines: int | None, seed: str) -> list[str]:
