@@ -29,7 +29,8 @@ __all__ = [
 ]
 
 METHODS = ("EE", "FE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM")
-TESTS = ("z", "knha")
+TESTS = ("z", "knha", "adhoc")
+KH_TESTS = ("knha", "adhoc")  # t/F reference distributions with the s2w scaling
 
 
 def check_effects(yi, vi, *, where: str = "") -> tuple[np.ndarray, np.ndarray]:
@@ -355,7 +356,7 @@ class RMAResult:
     @property
     def crit(self) -> float:
         a = 1 - self.level / 100
-        return float(stats.t.isf(a / 2, self.df) if self.test == "knha" else stats.norm.isf(a / 2))
+        return float(stats.t.isf(a / 2, self.df) if self.test in KH_TESTS else stats.norm.isf(a / 2))
 
     def fitted(self) -> np.ndarray:
         return self.X @ self.beta
@@ -387,7 +388,7 @@ class RMAResult:
 
         return pd.DataFrame({
             "term": self.coef_names, "estimate": self.beta, "se": self.se,
-            ("tval" if self.test == "knha" else "zval"): self.stat, "pval": self.pval,
+            ("tval" if self.test in KH_TESTS else "zval"): self.stat, "pval": self.pval,
             "ci_lb": self.ci_lb, "ci_ub": self.ci_ub,
         })
 
@@ -406,8 +407,8 @@ class RMAResult:
             lines.append(f"R^2 (amount of heterogeneity accounted for):            {self.R2:.2f}%")
         lines += ["", f"Test for {'Residual ' if self.p > 1 else ''}Heterogeneity:",
                   f"QE(df = {self.k - self.p}) = {self.QE:.4f}, p-val {_fmt_p(self.QEp)}", ""]
-        if self.p > 1 or self.test == "knha":
-            if self.test == "knha":
+        if self.p > 1 or self.test in KH_TESTS:
+            if self.test in KH_TESTS:
                 lines.append(f"Test of Moderators (coefficient(s) {_btt(self.btt)}):")
                 lines.append(f"F(df1 = {self.QMdf[0]}, df2 = {self.QMdf[1]}) = {self.QM:.4f}, p-val {_fmt_p(self.QMp)}")
             else:
@@ -416,7 +417,7 @@ class RMAResult:
             lines.append("")
         lines.append("Model Results:")
         lines.append("")
-        sname = "tval" if self.test == "knha" else "zval"
+        sname = "tval" if self.test in KH_TESTS else "zval"
         lines.append(f"{'':>12s} {'estimate':>9s} {'se':>8s} {sname:>8s} {'pval':>8s} {'ci.lb':>8s} {'ci.ub':>8s}")
         for i, name in enumerate(self.coef_names):
             lines.append(f"{name[:12]:>12s} {self.beta[i]:9.4f} {self.se[i]:8.4f} {self.stat[i]:8.4f} "
@@ -475,7 +476,9 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
     """Fit an equal-, random- or mixed-effects meta-analytic model.
 
     Parameters mirror metafor's ``rma``: ``method`` is the tau^2 estimator, ``test`` is
-    ``"z"`` or ``"knha"`` (Knapp & Hartung), ``mods`` a k x m matrix or DataFrame of
+    ``"z"``, ``"knha"`` (Knapp & Hartung) or ``"adhoc"`` (Knapp & Hartung with the scaling
+    factor truncated at 1, so never narrower than the z-based interval: metafor's
+    ``test="adhoc"``, Knapp & Hartung 2003; Röver, Knapp & Friede 2015), ``mods`` a k x m matrix or DataFrame of
     moderators (an intercept is added unless ``intercept=False``), ``btt`` the indices of
     the coefficients in the omnibus test (default: all but the intercept).
     """
@@ -486,7 +489,7 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
     if test == "hksj":
         test = "knha"
     if test not in TESTS:
-        raise InputError(f"unknown test '{test}'; allowed: z, knha")
+        raise InputError(f"unknown test '{test}'; allowed: z, knha, adhoc")
     if not (0 < level < 100):
         raise InputError(f"level must be between 0 and 100, got {level}")
     y, v = check_effects(yi, vi)
@@ -502,7 +505,7 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
             f"{p} model coefficients for k = {k} effect sizes: at most k - 1 = {k - 1} coefficients "
             f"(intercept included) can be estimated"
         )
-    if test == "knha" and k - p < 1:
+    if test in KH_TESTS and k - p < 1:
         raise ModelError("the Knapp-Hartung test needs k - p >= 1 residual degrees of freedom")
 
     t2 = estimate_tau2(y, v, X, method, control=control)
@@ -510,12 +513,14 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
     f = wls(y, X, 1 / (v + tau2))
     vb = f.M.copy()
     s2w = 1.0
-    if test == "knha":
+    if test in KH_TESTS:
         rss = f.rss
         s2w = rss / (k - p) if rss > np.finfo(float).eps else 0.0
-        if s2w == 0.0:
+        if s2w == 0.0 and test == "knha":
             raise ModelError("the Knapp-Hartung adjustment is undefined here: the effects fit the model exactly "
                              "(weighted residual sum of squares 0, e.g. all effects identical); use test 'z'")
+        if test == "adhoc":
+            s2w = max(1.0, s2w)
         vb = s2w * vb
     se = np.sqrt(np.diag(vb))
     stat = f.beta / se
@@ -528,7 +533,7 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
     except np.linalg.LinAlgError:
         raise ModelError("the omnibus test cannot be computed: the coefficient covariance matrix is singular") from None
     m = len(btt)
-    if test == "knha":
+    if test in KH_TESTS:
         df = k - p
         QM = QM / m
         QMdf = (m, df)

@@ -96,9 +96,31 @@ def _groups(eff: pd.DataFrame, spec: dict):
     return [eff[c].to_numpy() for c in spec["model"]["random"]]
 
 
+# Fewest independent studies before a model of each type is fitted (an analysis may raise
+# it with ``min_k``); below FEW_STUDIES the report says the result rests on few studies.
+MIN_STUDIES = {"univariate": 2, "multilevel": 3}
+FEW_STUDIES = 5
+
+
+def n_studies(eff: pd.DataFrame, spec: dict) -> int:
+    """Independent studies: top-level clusters of a multilevel model, else effect sizes."""
+    m = spec["model"]
+    if m["type"] == "multilevel":
+        return int(pd.Series(eff[m["random"][0]]).nunique())
+    return int(len(eff))
+
+
+def min_studies(spec: dict) -> int:
+    return int(spec.get("min_k", MIN_STUDIES[spec["model"]["type"]]))
+
+
 def fit_main(eff: pd.DataFrame, spec: dict, level: float = 95.0, mods=None):
     """The declared model (univariate or multilevel), optionally with moderators."""
     m = spec["model"]
+    n, need = n_studies(eff, spec), min_studies(spec)
+    if n < need:
+        raise ModelError(f"{spec['id']}: {n} studies; a {m['type']} model is fitted from {need} studies on "
+                         f"(minimum k for this analysis type)")
     X = None
     if mods:
         X, _ = build_design(eff, mods, where=spec["id"])
@@ -124,11 +146,20 @@ def heterogeneity_table(fit, spec: dict | None = None) -> pd.DataFrame:
             row[f"nlevels_{j}"] = fit.s_nlevels[j - 1]
     else:
         row.update({"tau2": fit.tau2, "se_tau2": fit.se_tau2, "I2": fit.I2, "H2": fit.H2})
+    if spec:
+        row["n_studies"] = n_studies_fit(fit, spec)
+        row["fewer_than_5_studies"] = bool(row["n_studies"] < FEW_STUDIES)
     measure = (spec or {}).get("effect", {}).get("measure")
     if measure in ("OR", "RR", "PETO", "ROM"):
         for c in ("estimate", "ci_lb", "ci_ub", "pi_lb", "pi_ub"):
             row[f"{c}_exp"] = float(np.exp(row[c])) if row[c] is not None else None
     return pd.DataFrame([row])
+
+
+def n_studies_fit(fit, spec: dict) -> int:
+    if hasattr(fit, "sigma2"):
+        return int(fit.s_nlevels[0])
+    return int(fit.k)
 
 
 def coef_rows(fit, model_label: str) -> pd.DataFrame:

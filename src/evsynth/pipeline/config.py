@@ -72,20 +72,20 @@ def _semantic(cfg: dict, source: str) -> list[str]:
                 out.append(f"{where}.model.random: a multilevel model needs the nested grouping columns")
             if m["method"] not in ("ML", "REML"):
                 out.append(f"{where}.model.method: multilevel models use ML or REML, found {m['method']!r}")
-            if m["test"] == "knha":
-                out.append(f"{where}.model.test: multilevel models use 'z' or 't', found 'knha'")
+            if m["test"] in ("knha", "adhoc"):
+                out.append(f"{where}.model.test: multilevel models use 'z' or 't', found {m['test']!r}")
         else:
             if m.get("random"):
                 out.append(f"{where}.model.random: only multilevel models have random effects")
             if m["test"] == "t":
-                out.append(f"{where}.model.test: univariate models use 'z' or 'knha', found 't'")
+                out.append(f"{where}.model.test: univariate models use 'z', 'knha' or 'adhoc', found 't'")
         mods = {md["column"] for md in a.get("moderators", [])}
         for j, combo in enumerate(a.get("meta_regression", [])):
             for c in combo:
                 if c not in mods:
                     out.append(f"{where}.meta_regression[{j}]: {c!r} is not among the declared moderators")
     if cfg["extraction"]["test"] == "t":
-        out.append(f"{source}: extraction.test: univariate models use 'z' or 'knha', found 't'")
+        out.append(f"{source}: extraction.test: univariate models use 'z', 'knha' or 'adhoc', found 't'")
     return out
 
 
