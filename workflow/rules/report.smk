@@ -10,6 +10,8 @@ rule report:
         STUDY_OUTPUTS,
         QUALITY_OUTPUTS,
         EXTRACTION_OUTPUTS,
+        f"{RES}/certainty/certainty.csv",
+        f"{RES}/certainty/certainty_reasons.csv",
     output:
         REPORT_OUTPUTS,
     params:

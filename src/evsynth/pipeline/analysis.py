@@ -73,6 +73,11 @@ def compute_effects(data: pd.DataFrame, spec: dict, where: str) -> pd.DataFrame:
         extra.append(spec["model"]["cluster"])
     if spec.get("year_column"):
         extra.append(spec["year_column"])
+    # columns the certainty rating reads (design, risk of bias, sample size)
+    for c in ((spec.get("design") or {}).get("column"), (spec.get("risk_of_bias") or {}).get("column"),
+              spec.get("sample_size")):
+        if c:
+            extra.append(c)
     for c in dict.fromkeys(extra):
         if c not in data.columns:
             raise InputError(f"{where}: column '{c}' named in the config does not exist")

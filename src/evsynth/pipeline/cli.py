@@ -64,6 +64,13 @@ def cmd_diagnose(args) -> int:
     return 0
 
 
+def cmd_certainty(args) -> int:
+    from evsynth.pipeline.stages import run_certainty
+
+    run_certainty(_cfg(args), Path(args.results), Path(args.outdir))
+    return 0
+
+
 def cmd_studies(args) -> int:
     from evsynth.review.studies import run_studies
 
@@ -153,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("analysis")
     sp.add_argument("--effects", required=True)
     sp.add_argument("--outdir", required=True)
+    sp = add("certainty", cmd_certainty, "GRADE certainty of every pooled outcome, read from the results tables")
+    sp.add_argument("--results", required=True, help="results folder")
+    sp.add_argument("--outdir", required=True, help="where certainty.csv and certainty_reasons.csv go")
     sp = add("studies", cmd_studies, "summaries of the coded study tables (characteristics, designs, flow)")
     sp.add_argument("--outdir", required=True)
     sp = add("quality", cmd_quality, "score the 11-item quality form: totals, agreement, kappa, template")

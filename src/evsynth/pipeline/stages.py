@@ -11,7 +11,7 @@ from evsynth.pipeline import analysis as an
 from evsynth.pipeline.config import analysis_by_id
 from evsynth.pipeline.io import atomic_folder, read_table, write_csv, write_text
 
-__all__ = ["run_effects", "run_fit", "run_diagnose"]
+__all__ = ["run_effects", "run_fit", "run_diagnose", "run_certainty"]
 
 
 def _dataset(spec: dict) -> pd.DataFrame:
@@ -65,3 +65,32 @@ def run_diagnose(cfg: dict, analysis_id: str, effects: Path, outdir: Path) -> No
     with atomic_folder(outdir) as tmp:
         for name, t in sorted(tables.items()):
             write_csv(tmp / f"{name}.csv", t)
+
+
+def _optional_row(path: Path):
+    if not path.is_file() or path.stat().st_size == 0:
+        return None
+    t = pd.read_csv(path)
+    return t.iloc[0].to_dict() if len(t) else None
+
+
+def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
+    """GRADE certainty of every declared analysis' pooled outcome, read from its results
+    tables: ``certainty.csv`` (one row per outcome) and ``certainty_reasons.csv`` (one row
+    per outcome and GRADE domain, with the number behind each rating)."""
+    from evsynth.review.grade import grade_outcome
+
+    results = Path(results)
+    rows, reasons = [], []
+    for spec in cfg["analyses"]:
+        d = results / spec["id"]
+        het = pd.read_csv(d / "heterogeneity.csv").iloc[0].to_dict()
+        eff = _read_effects(d / "effects.csv")
+        w = pd.read_csv(d / "study_weights.csv")
+        out, r = grade_outcome(het, eff, spec, weights=w, egger=_optional_row(d / "diagnostics" / "egger.csv"),
+                               trimfill=_optional_row(d / "diagnostics" / "trimfill.csv"))
+        rows.append(out)
+        reasons.append(r)
+    outdir = Path(outdir)
+    write_csv(outdir / "certainty.csv", pd.DataFrame(rows))
+    write_csv(outdir / "certainty_reasons.csv", pd.concat(reasons, ignore_index=True))
