@@ -74,3 +74,57 @@ def test_mdft_moderators_match_metafor(mdft):
             assert got["estimate"].iloc[i] == pytest.approx(c["estimate"], abs=1e-6), (name, c["term"])
             assert got["se"].iloc[i] == pytest.approx(c["se"], rel=1e-4), (name, c["term"])
             assert got["pval"].iloc[i] == pytest.approx(c["pval"], abs=1e-5), (name, c["term"])
+
+
+# ---------------------------------------------------------------------------------------
+# intensive family preservation: selection of trials and the pooled risk ratio
+# ---------------------------------------------------------------------------------------
+
+def _build_placement():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_placement", ROOT / "data" / "ifps2002" / "build_placement.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_placement_selection_rule():
+    mod = _build_placement()
+    used, excluded = mod.build(ROOT / "data" / "external" / "ifps2002_placement.csv")
+    # hand-derived from the source CSV: rows 2 (Yuan), 6 (Feldman, 12 months), 7 (Kentucky), 8 (New Jersey)
+    assert [u["source_row"] for u in used] == [2, 6, 7, 8]
+    ex = {e["source_row"]: e["reason"] for e in excluded}
+    assert sorted(ex) == [3, 4, 5, 9, 10, 11]
+    assert "no control-group figure" in ex[9]                     # Tennessee
+    assert "interim" in ex[10] and "interim" in ex[11]
+    assert all("earlier time point" in ex[r] for r in (3, 4, 5))
+    # Feldman 12 months: 43 % of 117 = 50.31 -> 50; 57 % of 97 = 55.29 -> 55 (derived, labelled)
+    fel = used[1]
+    assert (fel["placed_exp_derived"], fel["placed_ctrl_derived"]) == (50, 55)
+    assert fel["placed_exp"] == "" and fel["count_source"].startswith("derived")
+    # Kentucky: counts as reported (61 of 172, 55 of 171)
+    ky = used[2]
+    assert (ky["placed_exp_used"], ky["notplaced_exp_used"], ky["placed_ctrl_used"], ky["notplaced_ctrl_used"]) == \
+        (61, 111, 55, 116)
+    # the committed table is what the script builds
+    shipped = pd.read_csv(ROOT / "data" / "ifps2002" / "placement_trials.csv")
+    assert shipped["placed_exp_used"].tolist() == [u["placed_exp_used"] for u in used]
+
+
+def test_placement_risk_ratio_matches_metafor():
+    r = json.loads((ROOT / "tests" / "r" / "ifps_metafor.json").read_text())
+    cfg = load_config(ROOT / "config.yaml")
+    spec = analysis_by_id(cfg, "ifps2002")
+    data = read_table(ROOT / spec["dataset"]).data.replace("", pd.NA)
+    eff = an.compute_effects(data, spec, where=spec["dataset"])
+    assert eff["yi"].to_numpy() == pytest.approx(r["yi"], abs=1e-10)
+    fit = an.fit_main(eff, spec, 95.0)
+    assert fit.test == "adhoc"
+    assert fit.estimate == pytest.approx(r["estimate"], abs=1e-6)
+    assert float(fit.se[0]) == pytest.approx(r["se"], rel=1e-5)
+    assert float(fit.ci_lb[0]) == pytest.approx(r["ci_lb"], abs=1e-5)
+    assert float(fit.ci_ub[0]) == pytest.approx(r["ci_ub"], abs=1e-5)
+    assert fit.tau2 == pytest.approx(r["tau2"], rel=1e-4)
+    h = an.heterogeneity_table(fit, spec).iloc[0]
+    assert h["n_studies"] == 4 and bool(h["fewer_than_5_studies"])
