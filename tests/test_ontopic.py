@@ -128,3 +128,93 @@ def test_placement_risk_ratio_matches_metafor():
     assert fit.tau2 == pytest.approx(r["tau2"], rel=1e-4)
     h = an.heterogeneity_table(fit, spec).iloc[0]
     assert h["n_studies"] == 4 and bool(h["fewer_than_5_studies"])
+
+
+# ---------------------------------------------------------------------------------------
+# AHRQ 2015 ingest (data/ahrq2015/build_arms.py) and the three-level SMD analysis
+# ---------------------------------------------------------------------------------------
+
+AHRQ = ROOT / "data" / "ahrq2015"
+
+
+@pytest.fixture(scope="module")
+def ahrq_build(tmp_path_factory):
+    import importlib.util
+    import os
+
+    spec = importlib.util.spec_from_file_location("build_arms", AHRQ / "build_arms.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        arms, missing, comp, excluded = mod.build()
+        vc = mod.vote_count(comp)
+    finally:
+        os.chdir(cwd)
+    return arms, missing, comp, excluded, vc
+
+
+def test_ahrq_values_carry_sheet_and_row(ahrq_build):
+    arms, missing, comp, excluded, vc = ahrq_build
+    # Outcomes sheet, spreadsheet row 12 (Kjobli 2012, PMTO, ECBI intensity; checked by opening the workbook):
+    # EOT N 108, mean 106.06, SD 27.8; its TAU arm is row 13: 108, 114.43, 28.79
+    r = arms[arms.source_row == 12].iloc[0]
+    assert (r.source_sheet, r.ref_id, r.arm_role, r.eot_n, r.eot_mean, r.eot_sd) == \
+        ("Outcomes", "371", "intervention", 108.0, 106.06, 27.8)
+    c = comp[(comp.intervention_row == 12)].iloc[0]
+    assert (c.comparator_row, c.m2i, c.sd2i, c.n2i, c.comparator_type) == (13, 114.43, 28.79, 108, "usual care")
+    assert c.study_sheet == "Study Characteristics" and c.risk_of_bias == "High" and c.programme_derived == "PMTO"
+
+
+def test_ahrq_nr_is_missing_never_zero_and_listed(ahrq_build):
+    arms, missing, comp, excluded, vc = ahrq_build
+    # Outcomes row 2 (Perrin 2013, IY-PT brief): EOT SD is "NR" in the workbook
+    r = arms[arms.source_row == 2].iloc[0]
+    assert r.eot_sd == "" and r.eot_n == 89.0
+    m = missing[(missing.source_row == 2) & (missing.column == "EOT SD")]
+    assert len(m) == 1 and m.iloc[0].found == "NR" and "missing, not zero" in m.iloc[0].reading
+    # and that arm's comparison is excluded with the reason, not pooled
+    ex = excluded[excluded.source_row == 2]
+    assert "end-of-treatment statistic missing" in ex.iloc[0].reason
+    assert not (comp.intervention_row == 2).any()
+    assert (comp[["m1i", "sd1i", "m2i", "sd2i"]] != 0).all().all()
+
+
+def test_ahrq_direction_documented_and_undocumented_excluded(ahrq_build):
+    arms, missing, comp, excluded, vc = ahrq_build
+    assert set(comp.lower_is_better) == {"yes"}
+    assert excluded.reason.str.contains("'DSM IV': direction not documented").any()
+    assert excluded.reason.str.contains("Percent Below Clinical Cutoff").any()
+
+
+def test_ahrq_vote_count_lists_disagreements(ahrq_build):
+    arms, missing, comp, excluded, vc = ahrq_build
+    # Butler 2011 (MST vs usual services, ref 539): both CBCL comparisons have CIs crossing 0
+    # (g = -0.15 and -0.03 before harmonising) while the authors wrote "MST > TAU"
+    b = vc[vc.ref_id == "539"].iloc[0]
+    assert b.favour_intervention == 0 and b.authors_reading == "intervention better" and b.agrees == "no"
+    # the committed table is what the script builds
+    shipped = pd.read_csv(AHRQ / "direction_check.csv", dtype={"ref_id": str})
+    assert shipped.agrees.fillna("").tolist() == vc.agrees.tolist()
+
+
+def test_ahrq_three_level_matches_metafor():
+    r = json.loads((ROOT / "tests" / "r" / "ahrq_metafor.json").read_text())
+    cfg = load_config(ROOT / "config.yaml")
+    spec = analysis_by_id(cfg, "ahrq2015")
+    data = read_table(ROOT / spec["dataset"]).data.replace("", pd.NA)
+    eff = an.compute_effects(data, spec, where=spec["dataset"])
+    assert eff["yi"].iloc[:5].to_numpy() == pytest.approx(r["yi_first"], abs=1e-10)
+    fit = an.fit_main(eff, spec, 95.0)
+    assert fit.k == r["k"]
+    assert fit.estimate == pytest.approx(r["estimate"], abs=1e-6)
+    assert float(fit.se[0]) == pytest.approx(r["se"], rel=1e-5)
+    assert fit.sigma2 == pytest.approx(r["sigma2"], rel=1e-4)
+    rb = an.robust_table(eff, spec, fit)
+    assert rb["se"].iloc[0] == pytest.approx(r["robust_se"], rel=1e-5)
+    assert rb["df"].iloc[0] == pytest.approx(r["robust_df"], rel=1e-5)
+    mods, _ = an.moderator_tables(eff, spec, 95.0)
+    row = mods[mods.term == "comparator_type[usual care]"].iloc[0]
+    assert row.estimate == pytest.approx(r["comparator_usual_care"], abs=1e-6)
+    assert row.se == pytest.approx(r["comparator_usual_care_se"], rel=1e-4)
