@@ -3,9 +3,11 @@ rule certainty:
     input:
         [f"{RES}/{a}/{t}.csv" for a in ANALYSES for t in ("heterogeneity", "effects", "study_weights")],
         [f"{RES}/{a}/diagnostics" for a in ANALYSES],
+        config.get("published_estimates", []),
     output:
         f"{RES}/certainty/certainty.csv",
         f"{RES}/certainty/certainty_reasons.csv",
+        f"{RES}/certainty/published.csv",
     log:
         f"{LOGS}/certainty.log",
     shell:

@@ -97,6 +97,8 @@ def input_files(cfg: dict) -> list[tuple[str, str]]:
     """(config key, path) of every input file the config names."""
     out = [(f"{sec}.{k}", cfg[sec][k]) for sec, keys in INPUT_FILE_KEYS.items() for k in keys
            if isinstance(cfg.get(sec, {}).get(k), str)]
+    if isinstance(cfg.get("published_estimates"), str):
+        out.append(("published_estimates", cfg["published_estimates"]))
     return out + [(f"analyses[{i}].dataset", a["dataset"]) for i, a in enumerate(cfg.get("analyses", []))]
 
 

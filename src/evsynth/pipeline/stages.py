@@ -92,5 +92,12 @@ def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
         rows.append(out)
         reasons.append(r)
     outdir = Path(outdir)
+    if cfg.get("published_estimates"):
+        from evsynth.review.published import published_table
+
+        write_csv(outdir / "published.csv", published_table(read_table(cfg["published_estimates"]).data
+                                                            .replace({"": pd.NA, "NA": pd.NA})))
+    else:
+        write_csv(outdir / "published.csv", pd.DataFrame())
     write_csv(outdir / "certainty.csv", pd.DataFrame(rows))
     write_csv(outdir / "certainty_reasons.csv", pd.concat(reasons, ignore_index=True))
