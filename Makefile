@@ -1,6 +1,7 @@
 # evsynth: two commands do all set-up on a fresh machine with Python >= 3.11 and pip.
 #   make report   install into .venv (first time only) and run the whole pipeline
-#   make test     install into .venv (first time only) and run the test suite
+#   make test     install into .venv (first time only), install the system packages the tests
+#                 need (scripts/system-packages.sh: Chromium, poppler, R + metafor, SLURM), run the tests
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
@@ -27,6 +28,7 @@ report: $(STAMP)
 	@echo "Report: $(abspath results/report.html)"
 
 test: $(STAMP)
+	@bash scripts/system-packages.sh
 	@$(BIN)/python -m pytest
 
 validate: $(STAMP)
