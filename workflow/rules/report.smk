@@ -12,6 +12,8 @@ rule report:
         EXTRACTION_OUTPUTS,
         f"{RES}/certainty/certainty.csv",
         f"{RES}/certainty/certainty_reasons.csv",
+        f"{RES}/certainty/published.csv",
+        [t["path"] for a in config["analyses"] for t in a.get("listed_tables", [])],
     output:
         REPORT_OUTPUTS,
     params:

@@ -132,7 +132,7 @@ def _lead(spec: dict, r, results: Path, cfg: dict) -> str:
     eff, pi = _effect_text(r, ratio)
     n = int(float(r["n_studies"]))
     out = [f"{spec['title']}: {r['statement']} (certainty {r['certainty']}; "
-           f"{'risk ratio' if ratio else r['scale']} {eff}, {n} studies, {r['k']} effect sizes)."]
+           f"{'' if ratio else r['scale'] + ' '}{eff}, {n} studies, {r['k']} effect sizes)."]
     lo, hi = float(r["ci_lb"]), float(r["ci_ub"])
     try:
         plo, phi = float(r["pi_lb"]), float(r["pi_ub"])
@@ -156,7 +156,7 @@ def _lead(spec: dict, r, results: Path, cfg: dict) -> str:
         out.append(f"The source review published {spec['published']['text']}; the same data give "
                    f"{_f(r['estimate'])} here.")
     if spec["id"] == "ifps2002":
-        pub = _table(results / "certainty" / "published.csv")
+        pub = _table(results / "certainty" / "published.csv").drop_duplicates("verbatim")
         for _, p in pub.iterrows():
             if p["review"].startswith(("Al et al. 2012", "van Assen et al. 2020")) and "placement" in (
                     p["outcome"] + p["verbatim"]):

@@ -23,6 +23,7 @@ import pandas as pd
 
 from evsynth import __version__
 from evsynth.pipeline.analysis import measure_label
+from evsynth.present.evidence import evidence_context
 from evsynth.review.extraction import DIRECTION_RULE
 from evsynth.pipeline.io import write_bytes, write_text
 
@@ -242,7 +243,22 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
     ctx["fig"] = {n: _img(sf / f"{n}.png") for n in ("rob_traffic_light", "rob_summary", "quality_by_design",
                                                    "prisma_flow", "evidence_gap_map")}
     # analyses
-    ctx["analyses"] = [_analysis_context(a, T, Path(figures)) for a in cfg["analyses"]]
+    ev = evidence_context(cfg, results)
+    ctx["ev"] = ev
+    by_id = {a["id"]: a for a in cfg["analyses"]}
+    # primary (on-topic) analyses first, then the neighbouring fields
+    ctx["analyses"] = [_analysis_context(by_id[i], T, Path(figures)) for i in ev["order"]]
+    cert = T.get("certainty/certainty.csv")
+    for a in ctx["analyses"]:
+        a["role"] = a["spec"].get("role", "primary")
+        a["listed"] = ev["listed"].get(a["id"], [])
+        rows = cert.index[cert["analysis"] == a["id"]] if not cert.empty else []
+        a["grade"] = ({"certainty": T.num("certainty/certainty.csv", "certainty", int(rows[0])),
+                       "statement": str(cert.loc[rows[0], "statement"]),
+                       "n_studies": T.num("certainty/certainty.csv", "n_studies", int(rows[0]), 0)}
+                      if len(rows) else None)
+    ctx["primary"] = [a for a in ctx["analyses"] if a["role"] == "primary"]
+    ctx["secondary"] = [a for a in ctx["analyses"] if a["role"] == "secondary"]
     ctx["tables"] = sorted(str(p.relative_to(results)) for p in Path(results).rglob("*.csv"))
     return ctx
 
@@ -390,6 +406,11 @@ def render_pdf(ctx: dict, figures: Path, out: Path) -> None:
     para("Plain-language summary", "Heading2")
     for p in ctx["summary_paragraphs"]:
         para(p)
+    para("Summary of Findings (GRADE)", "Heading2")
+    table(ctx["ev"]["sof"], ctx["ev"]["sof_columns"])
+    para("What published meta-analyses on these families found", "Heading3")
+    table(ctx["ev"]["published"], ["review", "outcome", "estimate", "metric", "k_studies", "N", "verbatim",
+                                   "caveat_derived"])
     story.append(PageBreak())
     para("Methods", "Heading2")
     for p in ctx["methods_paragraphs"]:
@@ -407,6 +428,11 @@ def render_pdf(ctx: dict, figures: Path, out: Path) -> None:
         fig(Path(figures) / "studies" / f"{n}.png", cap)
     for a in ctx["analyses"]:
         story.append(PageBreak())
+        if a is (ctx["secondary"] or [None])[0]:
+            para("Evidence from neighbouring fields", "Heading1")
+            para(NEIGHBOURING_INTRO)
+            for n in ctx["ev"]["neighbouring"]:
+                para(f"{n['title']}: indirect because {n['why']}.")
         para(a["spec"]["title"], "Heading2")
         para(a["sentence"])
         para("Source: " + a["spec"]["citation"] + " Coded data: " + a["spec"]["data_source"] + ". "
@@ -436,6 +462,9 @@ def render_pdf(ctx: dict, figures: Path, out: Path) -> None:
             bias.append(f"Leave-one-out estimates from {a['leave1out_range']['lo']} to {a['leave1out_range']['hi']}")
         for b in bias:
             para(b)
+        for lt in a["listed"]:
+            para(f"{lt['title']} ({lt['path']})", "Heading3")
+            table(lt["records"])
     story.append(PageBreak())
     para("The 47 studies: extracted effect sizes", "Heading2")
     para(f"Effect sizes extracted for {ctx['n_extracted']} of {ctx['total_rows']} study rows. {ctx['direction_rule']}")
@@ -456,6 +485,11 @@ def render_pdf(ctx: dict, figures: Path, out: Path) -> None:
     write_bytes(out, buf.getvalue())
 
 
+NEIGHBOURING_INTRO = ("The analyses below use real per-study data, but about other populations or interventions "
+                      "than families with multiple and complex problems; each is rated down for indirectness and "
+                      "none enters the summary.")
+
+
 def _methods(ctx: dict) -> list[str]:
     return [
         f"Search and selection: Holwerda et al. (2014) searched Medline, Embase, ERIC, PsycINFO, SocINDEX, Web of "
@@ -471,7 +505,7 @@ def _methods(ctx: dict) -> list[str]:
         f"pooled per outcome domain with {ctx['extraction']['method']} and the {ctx['extraction']['test']} test when at "
         f"least {ctx['extraction']['min_k']} studies contribute. evsynth reproduces R metafor on its conformance cases.",
         "Direction of effects: " + ctx["direction_rule"],
-    ]
+    ] + list(ctx["ev"]["grade_methods"])
 
 
 def _summary(ctx: dict) -> list[str]:
@@ -479,8 +513,14 @@ def _summary(ctx: dict) -> list[str]:
     paras = [
         "What was asked: which help works for families with multiple and complex problems "
         "(multiprobleemgezinnen). This report brings together the systematic review of Holwerda, Jansen and "
-        "Reijneveld (2014), the NJI (2020) overview of Dutch interventions, and pooled analyses of real per-study "
-        "data from neighbouring reviews.",
+        "Reijneveld (2014), the NJI (2020) overview of Dutch interventions, pooled per-study data on interventions "
+        "the NJI text names (MDFT, family and parenting programmes such as MST, PMTO, Triple P, Incredible Years "
+        "and PCIT, intensive family preservation) and, separately, evidence from neighbouring fields.",
+        "What the on-topic evidence shows (each with its GRADE certainty; see the Summary of Findings table):",
+    ] + list(ctx["ev"]["summary_lead"]) + [
+        ctx["ev"]["not_available"],
+        "Evidence from neighbouring fields (parents in general, childcare staff, offenders, social workers) is "
+        "reported in its own section and is not summarised here: it is about other populations.",
         f"How much evidence there is: {ctx['p_included']} primary articles (in {ctx['total_rows']} table rows) and "
         f"{ctx['p_reviews']} reviews were included from {ctx['p_unique']} unique records. "
         + "; ".join(f"{d['n_articles']} {d['design']} articles, median quality score {d['median']} of 11"
@@ -488,8 +528,6 @@ def _summary(ctx: dict) -> list[str]:
         f"Effect sizes have been extracted for {ctx['n_extracted']} of the {ctx['total_rows']} study rows; the "
         "seed review reports significance only, so these studies cannot yet be pooled.",
     ]
-    for a in ctx["analyses"]:
-        paras.append(a["sentence"])
     paras.append("What is not known: per-study effect sizes for the 47 primary studies; the direction of many reported "
                  "effects (the arrows were lost from the source table and are not guessed)"
                  + (f"; and effects on {ctx['least_studied'].striptags()} (see the evidence gap map)."
@@ -502,13 +540,18 @@ def _sentence(a: dict, level: float) -> str:
     back = ""
     if "back" in a:
         back = f" (odds ratio {a['back']['est']}, {level:g}% CI {a['back']['lo']} to {a['back']['hi']})"
-    cert = "; ".join(a["certainty"])
+    het = "; ".join(a["certainty"])
+    g = a.get("grade")
+    cert = (f"certainty of the evidence (GRADE) {g['certainty']}: {g['statement']} Heterogeneity and bias: {het}"
+            if g else het)
+    if g and g["n_studies"].v < 5:
+        cert += f"; this result rests on only {g['n_studies']} studies"
     unit = f"effect sizes from {a['sigmas'][0]['nlevels']} studies" if a["multilevel"] else "studies"
     zero = (" The confidence interval includes no effect, so even the direction is uncertain."
             if a["ci_has_zero"] else "")
     return (f"{spec['title']}: across {a['k']} {unit}, the pooled "
             f"effect is {a['words']} ({a['measure']} {a['est']}, {level:g}% CI {a['ci_lb']} to {a['ci_ub']}){back}."
-            f"{zero} Certainty: {cert}.")
+            f"{zero} {cert[0].upper()}{cert[1:]}.")
 
 
 def run_report(cfg: dict, results: Path, figures: Path, html_out: Path, pdf_out: Path | None) -> None:
@@ -518,6 +561,7 @@ def run_report(cfg: dict, results: Path, figures: Path, html_out: Path, pdf_out:
     ctx["summary_paragraphs"] = _summary(ctx)
     ctx["methods_paragraphs"] = _methods(ctx)
     ctx["references"] = _references(cfg)
+    ctx["neighbouring_intro"] = NEIGHBOURING_INTRO
     write_text(html_out, render_html(ctx))
     if pdf_out is not None:
         render_pdf(ctx, figures, pdf_out)
@@ -534,6 +578,14 @@ def _references(cfg: dict) -> list[str]:
         "hypothesis testing in fixed effects models. Journal of Business & Economic Statistics, 36(4), 672-683.",
         "Page, M. J., et al. (2021). The PRISMA 2020 statement. BMJ, 372, n71.",
         "Cohen, J. (1988). Statistical power analysis for the behavioral sciences (2nd ed.). Erlbaum.",
+        "Schünemann, H., Brożek, J., Guyatt, G., & Oxman, A. (Eds.) (2013). GRADE handbook for grading quality of "
+        "evidence and strength of recommendations. The GRADE Working Group.",
+        "Guyatt, G. H., et al. (2011). GRADE guidelines 4-8 (risk of bias, publication bias, imprecision, "
+        "inconsistency, indirectness). Journal of Clinical Epidemiology, 64, 407-415 and 1277-1310.",
+        "Santesso, N., et al. (2020). GRADE guidelines 26: informative statements to communicate the findings of "
+        "systematic reviews of interventions. Journal of Clinical Epidemiology, 119, 126-135.",
+        "Knapp, G., & Hartung, J. (2003). Improved tests for a random effects meta-regression with a single "
+        "covariate. Statistics in Medicine, 22, 2693-2710.",
     ]
     refs += [a["citation"] + f" Data: {a['data_source']}." for a in cfg["analyses"]]
     return refs
