@@ -218,3 +218,29 @@ def test_ahrq_three_level_matches_metafor():
     row = mods[mods.term == "comparator_type[usual care]"].iloc[0]
     assert row.estimate == pytest.approx(r["comparator_usual_care"], abs=1e-6)
     assert row.se == pytest.approx(r["comparator_usual_care_se"], rel=1e-4)
+
+
+def test_role_and_indirectness_are_validated():
+    from evsynth.errors import ConfigError
+    from evsynth.pipeline.config import validate_config
+    from evsynth.pipeline.io import read_yaml
+
+    cfg = read_yaml(ROOT / "config.yaml", error=ConfigError)
+    cfg["analyses"][0]["role"] = "tertiary"
+    cfg["analyses"][1]["indirectness"] = {"population": "slight", "reason": "x"}
+    with pytest.raises(ConfigError) as e:
+        validate_config(cfg)
+    msg = str(e.value)
+    assert "analyses[0].role: found 'tertiary'" in msg
+    assert "analyses[1].indirectness.population: found 'slight'" in msg
+
+
+def test_minimum_studies_per_model_type():
+    from evsynth.errors import ModelError
+
+    cfg = load_config(ROOT / "config.yaml")
+    spec = analysis_by_id(cfg, "vanderpol2017")
+    eff = pd.DataFrame({"study": ["a", "a", "b"], "yi": [0.1, 0.2, 0.3], "vi": [0.01, 0.02, 0.03],
+                        "Study_ID": [1, 1, 2], "Number": [1, 2, 3]})
+    with pytest.raises(ModelError, match="2 studies; a multilevel model is fitted from 3 studies"):
+        an.fit_main(eff, spec, 95.0)
