@@ -541,6 +541,8 @@ def _sentence(a: dict, level: float) -> str:
     if "back" in a:
         back = f" (odds ratio {a['back']['est']}, {level:g}% CI {a['back']['lo']} to {a['back']['hi']})"
     het = "; ".join(a["certainty"])
+    pub = (f" Published by the source review: {spec['published']['text']}; these data give {a['est']}."
+           if spec.get("published") else "")
     g = a.get("grade")
     cert = (f"certainty of the evidence (GRADE) {g['certainty']}: {g['statement']} Heterogeneity and bias: {het}"
             if g else het)
@@ -551,7 +553,7 @@ def _sentence(a: dict, level: float) -> str:
             if a["ci_has_zero"] else "")
     return (f"{spec['title']}: across {a['k']} {unit}, the pooled "
             f"effect is {a['words']} ({a['measure']} {a['est']}, {level:g}% CI {a['ci_lb']} to {a['ci_ub']}){back}."
-            f"{zero} {cert[0].upper()}{cert[1:]}.")
+            f"{zero} {cert[0].upper()}{cert[1:]}.{pub}")
 
 
 def run_report(cfg: dict, results: Path, figures: Path, html_out: Path, pdf_out: Path | None) -> None:
