@@ -244,3 +244,21 @@ def test_minimum_studies_per_model_type():
                         "Study_ID": [1, 1, 2], "Number": [1, 2, 3]})
     with pytest.raises(ModelError, match="2 studies; a multilevel model is fitted from 3 studies"):
         an.fit_main(eff, spec, 95.0)
+
+
+def test_ahrq_programme_subgroup_matches_metafor():
+    """A multilevel subgroup (the declared three-level model within one programme) against
+    metafor's rma.mv on the same subset (tests/r/ahrq.R)."""
+    r = json.loads((ROOT / "tests" / "r" / "ahrq_metafor.json").read_text())["incredible_years"]
+    cfg = load_config(ROOT / "config.yaml")
+    spec = analysis_by_id(cfg, "ahrq2015")
+    data = read_table(ROOT / spec["dataset"]).data.replace("", pd.NA)
+    eff = an.compute_effects(data, spec, where=spec["dataset"])
+    t, notes = an.subgroup_table(eff, spec, 95.0)
+    row = t[(t.subgroup_variable == "programme_derived") & (t.group == "Incredible Years")].iloc[0]
+    assert row.k == r["k"]
+    assert row.estimate == pytest.approx(r["estimate"], abs=1e-6)
+    assert row.se == pytest.approx(r["se"], rel=1e-5)
+    assert row.ci_lb == pytest.approx(r["ci_lb"], abs=1e-5) and row.ci_ub == pytest.approx(r["ci_ub"], abs=1e-5)
+    # programmes with fewer than 3 studies are listed, not pooled
+    assert any(n.startswith("programme_derived = PMTO: not pooled (ahrq2015: 1 study;") for n in notes)

@@ -124,7 +124,7 @@ def fit_main(eff: pd.DataFrame, spec: dict, level: float = 95.0, mods=None):
     m = spec["model"]
     n, need = n_studies(eff, spec), min_studies(spec)
     if n < need:
-        raise ModelError(f"{spec['id']}: {n} studies; a {m['type']} model is fitted from {need} studies on "
+        raise ModelError(f"{spec['id']}: {n} {'study' if n == 1 else 'studies'}; a {m['type']} model is fitted from {need} studies on "
                          f"(minimum k for this analysis type)")
     X = None
     if mods:
@@ -202,6 +202,25 @@ def moderator_tables(eff: pd.DataFrame, spec: dict, level: float) -> tuple[pd.Da
     return (pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()), notes
 
 
+def _multilevel_subgroups(sub: pd.DataFrame, spec: dict, col: str, level: float) -> tuple[pd.DataFrame, list[str]]:
+    """The declared multilevel model fitted separately within each level of ``col`` (levels
+    with fewer than the minimum number of studies are listed in the notes); the test of
+    differences between levels is the moderator model of ``col`` (if declared)."""
+    rows, notes = [], []
+    for lev in sorted(sub[col].astype(str).unique()):
+        part = sub[sub[col].astype(str) == lev].reset_index(drop=True)
+        try:
+            f = fit_main(part, spec, level)
+        except (ModelError, InputError) as exc:
+            notes.append(f"{col} = {lev}: not pooled ({exc})")
+            continue
+        rows.append({"subgroup_variable": col, "group": lev, "k": f.k, "n_studies": n_studies_fit(f, spec),
+                     "estimate": f.estimate, "se": float(f.se[0]), "ci_lb": float(f.ci_lb[0]),
+                     "ci_ub": float(f.ci_ub[0]), "pval": float(f.pval[0]), "tau2": f.tau2,
+                     "between_test": "see the moderator model of this column"})
+    return pd.DataFrame(rows), notes
+
+
 def subgroup_table(eff: pd.DataFrame, spec: dict, level: float) -> tuple[pd.DataFrame, list[str]]:
     out = []
     notes = []
@@ -209,7 +228,9 @@ def subgroup_table(eff: pd.DataFrame, spec: dict, level: float) -> tuple[pd.Data
     for col in spec.get("subgroups", []):
         sub = eff[eff[col].notna() & eff[col].astype(str).str.strip().ne("")]
         if m["type"] == "multilevel":
-            notes.append(f"{col}: subgroup analysis is run for univariate models; use it as a moderator")
+            t, n2 = _multilevel_subgroups(sub, spec, col, level)
+            out.append(t)
+            notes += n2
             continue
         try:
             sg = subgroup(sub["yi"], sub["vi"], sub[col].astype(str), method=m["method"], test=m["test"], level=level)
