@@ -11,6 +11,7 @@ include: "workflow/rules/quality.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/diagnostics.smk"
 include: "workflow/rules/certainty.smk"
+include: "workflow/rules/multiverse.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 
