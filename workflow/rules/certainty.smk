@@ -1,14 +1,25 @@
 rule certainty:
     """GRADE certainty of every pooled outcome, read from the results tables."""
     input:
-        [f"{RES}/{a}/{t}.csv" for a in ANALYSES for t in ("heterogeneity", "effects", "study_weights")],
-        [f"{RES}/{a}/diagnostics" for a in ANALYSES],
-        config.get("published_estimates", []),
+        tables=[
+            f"{RES}/{a}/{t}.csv"
+            for a in ANALYSES
+            for t in ("heterogeneity", "effects", "study_weights")
+        ],
+        diagnostics=[f"{RES}/{a}/diagnostics" for a in ANALYSES],
+        published=config.get("published_estimates", []),
     output:
-        f"{RES}/certainty/certainty.csv",
-        f"{RES}/certainty/certainty_reasons.csv",
-        f"{RES}/certainty/published.csv",
+        certainty=f"{RES}/certainty/certainty.csv",
+        reasons=f"{RES}/certainty/certainty_reasons.csv",
+        published=f"{RES}/certainty/published.csv",
     log:
         f"{LOGS}/certainty.log",
+    params:
+        evsynth=EVSYNTH,
+        config=CONFIGFILE,
+        results=lambda wc, output: parent(output.certainty, 2),
+        outdir=lambda wc, output: parent(output.certainty),
+        spec=[SPEC[a] for a in ANALYSES],
     shell:
-        "{EVSYNTH} certainty --config {CONFIGFILE} --results {RES} --outdir {RES}/certainty 2>&1 | tee {log}"
+        "{params.evsynth} certainty --config {params.config} --results {params.results} "
+        "--outdir {params.outdir} 2>&1 | tee {log}"

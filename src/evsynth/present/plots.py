@@ -2,7 +2,7 @@
 the PRISMA 2020 flow diagram and the evidence gap map.
 
 Every function takes data and returns a matplotlib Figure; nothing is written here
-(:mod:`evsynth.render` saves them)."""
+(:mod:`evsynth.present.style` saves them)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 from matplotlib import pyplot as plt
 from matplotlib.patches import FancyBboxPatch, Polygon, Rectangle
-from scipy import stats
 
 from evsynth.present import style
 
@@ -27,15 +26,15 @@ def _fmt(x: float, back) -> str:
 def forest_plot(studies: pd.DataFrame, pooled: dict, *, title: str, xlabel: str, level: float = 95.0,
                 back=None, log_axis: bool = False, subgroups: list[dict] | None = None,
                 between: str | None = None, ref: float = 0.0) -> plt.Figure:
-    """Forest plot.  ``studies`` has label, yi, vi, weight (%) and optionally group;
+    """Forest plot.  ``studies`` has label, yi, ci_lb, ci_ub (at ``level``), weight (%)
+    and optionally group;
     ``pooled`` has estimate, ci_lb, ci_ub, pi_lb, pi_ub, label.  ``back`` transforms
     the axis (e.g. ``np.exp`` for ratios, shown on a log axis).  ``subgroups`` gives a
     pooled dict per group (blocks with their own diamonds) and ``between`` the text of
     the between-group test."""
     back = back or (lambda x: x)
-    z = stats.norm.isf((1 - level / 100) / 2)
     d = studies.copy()
-    d["lo"], d["hi"] = d["yi"] - z * np.sqrt(d["vi"]), d["yi"] + z * np.sqrt(d["vi"])
+    d["lo"], d["hi"] = d["ci_lb"], d["ci_ub"]
     rows: list[tuple] = []  # (kind, payload)
     if subgroups:
         for sg in subgroups:
@@ -127,24 +126,26 @@ def _ycoord(ax, yval: float) -> float:
     return pos.y0 + frac * pos.height
 
 
-def funnel_plot(yi, vi, estimate: float, *, title: str, xlabel: str, filled_yi=None, filled_vi=None,
-                back=None, log_axis: bool = False) -> plt.Figure:
+def funnel_plot(yi, vi, estimate: float, contours: pd.DataFrame, *, title: str, xlabel: str, filled_yi=None,
+                filled_vi=None, back=None, log_axis: bool = False) -> plt.Figure:
     """Contour-enhanced funnel plot (Peters et al., 2008): shaded regions where a study
-    would be significant at p < .10, .05, .01 (two-sided, around zero); filled studies
-    from trim-and-fill shown as open circles."""
+    would be significant (two-sided, around zero) at each row of ``contours`` (columns
+    p, label, z: the critical value), the pseudo confidence region around the estimate
+    at the p = .05 contour; filled studies from trim-and-fill shown as open circles."""
     yi, sei = np.asarray(yi, float), np.sqrt(np.asarray(vi, float))
     fig, ax = plt.subplots(figsize=(6.5, 5))
     smax = float(max(sei.max(), np.sqrt(np.max(filled_vi)) if filled_vi is not None and len(filled_vi) else 0)) * 1.1
     s = np.linspace(0, smax, 100)
-    shades = [(0.10, "#d9d9d9", "p < .10"), (0.05, "#bdbdbd", "p < .05"), (0.01, "#969696", "p < .01")]
-    xmax = max(np.abs(yi).max(), stats.norm.isf(0.005) * smax) * 1.05
+    shades = ["#d9d9d9", "#bdbdbd", "#969696", "#737373"]
+    c = contours.sort_values("p", ascending=False).reset_index(drop=True)
+    xmax = max(np.abs(yi).max(), float(c["z"].max()) * smax) * 1.05
     ax.fill_betweenx(s, -xmax, xmax, color="white")
-    for a, col, lab in shades:
-        zc = stats.norm.isf(a / 2)
-        ax.fill_betweenx(s, zc * s, xmax, color=col, label=lab, lw=0)
-        ax.fill_betweenx(s, -xmax, -zc * s, color=col, lw=0)
-    ax.plot(estimate - 1.96 * s, s, color=style.POOLED, lw=0.8, ls=":")
-    ax.plot(estimate + 1.96 * s, s, color=style.POOLED, lw=0.8, ls=":")
+    for i, r in c.iterrows():
+        ax.fill_betweenx(s, r["z"] * s, xmax, color=shades[i % len(shades)], label=r["label"], lw=0)
+        ax.fill_betweenx(s, -xmax, -r["z"] * s, color=shades[i % len(shades)], lw=0)
+    z05 = float(c.loc[(c["p"] - 0.05).abs().idxmin(), "z"])
+    ax.plot(estimate - z05 * s, s, color=style.POOLED, lw=0.8, ls=":")
+    ax.plot(estimate + z05 * s, s, color=style.POOLED, lw=0.8, ls=":")
     ax.axvline(estimate, color=style.POOLED, lw=1, label="pooled estimate")
     ax.scatter(yi, sei, s=22, color=style.STUDY, zorder=3, label="studies")
     if filled_yi is not None and len(filled_yi):
@@ -161,12 +162,13 @@ def funnel_plot(yi, vi, estimate: float, *, title: str, xlabel: str, filled_yi=N
     return fig
 
 
-def bubble_plot(x, yi, weights, line_x, fit, ci_lb, ci_ub, *, title: str, xlabel: str, ylabel: str) -> plt.Figure:
+def bubble_plot(x, yi, weights, line_x, fit, ci_lb, ci_ub, *, title: str, xlabel: str, ylabel: str,
+                level: float = 95.0) -> plt.Figure:
     """Effect versus a numeric moderator, bubble area proportional to the weight, with
     the fitted meta-regression line and its confidence band."""
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     w = np.asarray(weights, float)
-    ax.fill_between(line_x, ci_lb, ci_ub, color=style.PALETTE["sky"], alpha=0.35, lw=0, label="95% CI of the fit")
+    ax.fill_between(line_x, ci_lb, ci_ub, color=style.PALETTE["sky"], alpha=0.35, lw=0, label=f"{level:g}% CI of the fit")
     ax.plot(line_x, fit, color=style.POOLED, lw=1.4, label="meta-regression")
     ax.scatter(x, yi, s=20 + 600 * w / w.max(), color=style.STUDY, alpha=0.55, edgecolors="white", lw=0.5,
                label="studies (area = weight)")
