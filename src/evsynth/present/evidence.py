@@ -131,7 +131,7 @@ def sof_sections(ctx: dict) -> list:
     pooled results of published meta-analyses."""
     r = _r()
     rows = []
-    for a in ctx["analyses"]:
+    for a in ctx["primary"] + ctx["secondary"]:
         g = a.get("grade")
         if not g:
             continue

@@ -256,11 +256,10 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
                                         ["effect_id", "study_id", "outcome", "outcome_domain", "yi", "vi", "formula",
                                          "direction", "source_page"])
     # analyses
-    # primary (on-topic) analyses first, then the neighbouring fields (issue 13)
+    # in config order; the report shows the primary (on-topic) ones first, then the
+    # neighbouring fields (issue 13): ctx["primary"] + ctx["secondary"]
     ctx.update(evidence.grade_context(cfg, T))
-    order = ([a for a in cfg["analyses"] if a.get("role", "primary") == "primary"]
-             + [a for a in cfg["analyses"] if a.get("role", "primary") == "secondary"])
-    ctx["analyses"] = [_analysis_context(a, T, Path(figures)) for a in order]
+    ctx["analyses"] = [_analysis_context(a, T, Path(figures)) for a in cfg["analyses"]]
     for a in ctx["analyses"]:
         a["role"] = a["spec"].get("role", "primary")
         a["grade"] = ctx["grade"].get(a["id"])
@@ -555,7 +554,7 @@ def _bias_items(a: dict) -> list[Markup]:
 
 def analysis_sections(ctx: dict) -> list[Section]:
     out = []
-    for a in ctx["analyses"]:
+    for a in ctx["primary"] + ctx["secondary"]:
         if ctx["secondary"] and a is ctx["secondary"][0]:
             out.append(evidence.neighbouring_section(ctx))
         spec = a["spec"]
