@@ -113,6 +113,19 @@ def _arrs(names, data):
     return out
 
 
+def _tables(ai, bi, ci, di, n1i, n2i, who):
+    """The four cell counts of 2x2 tables as float arrays (``bi``/``di`` from the group sizes
+    when not given); negative counts raise ``InputError`` naming ``who``."""
+    if bi is None and n1i is not None and ai is not None:
+        bi = np.asarray(n1i, float) - np.asarray(ai, float)
+    if di is None and n2i is not None and ci is not None:
+        di = np.asarray(n2i, float) - np.asarray(ci, float)
+    a, b, c, d = _arrs(("ai", "bi", "ci", "di"), {"ai": ai, "bi": bi, "ci": ci, "di": di})
+    if np.any(np.concatenate([a, b, c, d]) < 0):
+        raise InputError(f"{who}: counts must be >= 0")
+    return a, b, c, d
+
+
 def _heterogeneity(yi, vi, beta):
     """QE, QEp, I2, H2 from the per-study estimates with a value (metafor's rma.mh)."""
     keep = np.isfinite(yi) & np.isfinite(vi)
@@ -185,13 +198,7 @@ def rma_mh(measure: str = "OR", *, ai=None, bi=None, ci=None, di=None, n1i=None,
         raise InputError(f"level must be between 0 and 100, got {level}")
     MH = MHp = TA = TAp = BD = BDp = None
     if measure in ("OR", "RR", "RD"):
-        if bi is None and n1i is not None and ai is not None:
-            bi = np.asarray(n1i, float) - np.asarray(ai, float)
-        if di is None and n2i is not None and ci is not None:
-            di = np.asarray(n2i, float) - np.asarray(ci, float)
-        a, b, c, d = _arrs(("ai", "bi", "ci", "di"), {"ai": ai, "bi": bi, "ci": ci, "di": di})
-        if np.any(np.concatenate([a, b, c, d]) < 0):
-            raise InputError("rma_mh: counts must be >= 0")
+        a, b, c, d = _tables(ai, bi, ci, di, n1i, n2i, "rma_mh")
         k = a.size
         yi, vi = _per_study(measure, {"ai": a, "bi": b, "ci": c, "di": d}, (a == 0) & (c == 0) | (b == 0) & (d == 0))
         n1, n2 = a + b, c + d
@@ -296,13 +303,7 @@ def rma_peto(ai=None, bi=None, ci=None, di=None, *, n1i=None, n2i=None, level: f
     after myocardial infarction: An overview of the randomized trials. Progress in
     Cardiovascular Diseases, 27(5), 335-371.
     """
-    if bi is None and n1i is not None and ai is not None:
-        bi = np.asarray(n1i, float) - np.asarray(ai, float)
-    if di is None and n2i is not None and ci is not None:
-        di = np.asarray(n2i, float) - np.asarray(ci, float)
-    a, b, c, d = _arrs(("ai", "bi", "ci", "di"), {"ai": ai, "bi": bi, "ci": ci, "di": di})
-    if np.any(np.concatenate([a, b, c, d]) < 0):
-        raise InputError("rma_peto: counts must be >= 0")
+    a, b, c, d = _tables(ai, bi, ci, di, n1i, n2i, "rma_peto")
     if not (0 < level < 100):
         raise InputError(f"level must be between 0 and 100, got {level}")
     k = a.size
