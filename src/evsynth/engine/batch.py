@@ -522,18 +522,12 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
     Viechtbauer, W. (2007). Confidence intervals for the amount of heterogeneity in
     meta-analysis. Statistics in Medicine, 26(1), 37-52.
     """
-    from evsynth.engine.models import _control
+    from evsynth.engine.models import _check_test_level, _control
 
     method = str(method).upper()
     if method not in BATCH_METHODS:
         raise InputError(f"unknown tau^2 estimator '{method}' for rma_batch; allowed: {', '.join(BATCH_METHODS)}")
-    test = str(test).lower()
-    if test == "hksj":
-        test = "knha"
-    if test not in ("z", "knha"):
-        raise InputError(f"unknown test '{test}'; allowed: z, knha")
-    if not (0 < level < 100):
-        raise InputError(f"level must be between 0 and 100, got {level}")
+    test = _check_test_level(test, ("z", "knha"), "z, knha", level)
     con = _control(control)
     y, v, m = _prepare(yi, vi, mask)
     k = m.sum(axis=1).astype(float)

@@ -155,6 +155,19 @@ DEFAULT_CONTROL = {"threshold": 1e-5, "tol": np.finfo(float).eps ** 0.25, "maxit
                    "fallback": True}
 
 
+def _check_test_level(test, allowed, allowed_text: str, level: float) -> str:
+    """``test`` lower-cased (``"hksj"`` read as ``"knha"``) and checked against ``allowed``;
+    ``level`` checked to lie strictly between 0 and 100.  Raises ``InputError``."""
+    test = str(test).lower()
+    if test == "hksj":
+        test = "knha"
+    if test not in allowed:
+        raise InputError(f"unknown test '{test}'; allowed: {allowed_text}")
+    if not (0 < level < 100):
+        raise InputError(f"level must be between 0 and 100, got {level}")
+    return test
+
+
 def _control(control: dict | None) -> dict:
     c = dict(DEFAULT_CONTROL)
     if control:
@@ -457,13 +470,7 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
     method = str(method).upper()
     if method not in METHODS:
         raise InputError(f"unknown tau^2 estimator '{method}'; allowed: {', '.join(METHODS)}")
-    test = str(test).lower()
-    if test == "hksj":
-        test = "knha"
-    if test not in TESTS:
-        raise InputError(f"unknown test '{test}'; allowed: z, knha, adhoc")
-    if not (0 < level < 100):
-        raise InputError(f"level must be between 0 and 100, got {level}")
+    test = _check_test_level(test, TESTS, "z, knha, adhoc", level)
     y, v = check_effects(yi, vi)
     k = y.size
     X, names = design_matrix(y, mods, intercept, coef_names)
