@@ -97,23 +97,25 @@ def check_all_inputs(cfg: dict) -> str:
     if st.get("seeds") and not lengths:
         done.append(f"{st['seeds']}: seed texts not read (missing, or outside the project folder and not allowed "
                     "with --allow-dir): seed line ranges checked against the tables only")
+
+    def statements(key, label, base, base_key):
+        """Load the statement table ``st[key]`` and check it against the rows of ``base``
+        (the table ``st[base_key]``) and the seed lengths; the problems found (also added
+        to ``problems``), or None when either table could not be loaded."""
+        table = attempt(f"{st[key]}: {label}", lambda: load_table(st[key], key))
+        if table is None or base is None:
+            return None
+        extra = check_statements(table, base["row"], st[key], st[base_key], lengths.get("holwerda2014"))
+        problems.extend(extra)
+        return extra
+
     if st.get("effect_statements"):
-        es = attempt(f"{st['effect_statements']}: effect statements (Bijlage 5)",
-                     lambda: load_table(st["effect_statements"], "effect_statements"))
-        if es is not None and studies is not None:
-            extra = check_statements(es, studies["row"], st["effect_statements"], st["primary_studies"],
-                                     lengths.get("holwerda2014"))
-            problems.extend(extra)
-            if not extra:
-                done.append(f"{st['effect_statements']}: every statement has its study row"
-                            + (" and seed lines" if lengths else ""))
+        extra = statements("effect_statements", "effect statements (Bijlage 5)", studies, "primary_studies")
+        if extra is not None and not extra:
+            done.append(f"{st['effect_statements']}: every statement has its study row"
+                        + (" and seed lines" if lengths else ""))
     if st.get("review_statements"):
-        rs = attempt(f"{st['review_statements']}: review statements (Bijlage 6)",
-                     lambda: load_table(st["review_statements"], "review_statements"))
-        if rs is not None and reviews is not None:
-            extra = check_statements(rs, reviews["row"], st["review_statements"], st["reviews"],
-                                     lengths.get("holwerda2014"))
-            problems.extend(extra)
+        statements("review_statements", "review statements (Bijlage 6)", reviews, "reviews")
     if st.get("coding_log"):
         attempt(f"{st['coding_log']}: coding log", lambda: load_table(st["coding_log"], "coding_log"))
     if st.get("findings"):
