@@ -182,6 +182,31 @@ def _blup_parts(fit):
     return li, xb, xvx, y, v
 
 
+_BLUP_PARAMETERS = """Parameters
+    ----------
+    fit : RMAResult
+        A univariate fit.
+    level : float, optional
+        Level of the prediction intervals in percent (default: the fit's)."""
+
+_BLUP_REFERENCES = """References
+    ----------
+    Raudenbush, S. W., & Bryk, A. S. (1985). Empirical Bayes meta-analysis. Journal of
+    Educational Statistics, 10(2), 75-98."""
+
+
+def _blup_doc(fn):
+    """Fill the Parameters and References sections that ``blup`` and ``ranef`` share."""
+    fn.__doc__ = fn.__doc__.replace("{parameters}", _BLUP_PARAMETERS).replace("{references}", _BLUP_REFERENCES)
+    return fn
+
+
+def _blup_result(kind, fit, pred, se, level) -> BLUPResult:
+    crit = _crit(fit, level)
+    return BLUPResult(kind, pred, se, pred - crit * se, pred + crit * se, float(fit.tau2), int(fit.k), level)
+
+
+@_blup_doc
 def blup(fit, *, level: float | None = None) -> BLUPResult:
     """Best linear unbiased predictions of each study's true effect (metafor's ``blup``).
 
@@ -189,53 +214,37 @@ def blup(fit, *, level: float | None = None) -> BLUPResult:
     ``l v + (1 - l)^2 x' Var(b) x``; prediction intervals with the model's critical
     value (t with k - p df under Knapp-Hartung).  With tau^2 = 0 the BLUP is the fitted value.
 
-    Parameters
-    ----------
-    fit : RMAResult
-        A univariate fit.
-    level : float, optional
-        Level of the prediction intervals in percent (default: the fit's).
+    {parameters}
 
     Returns
     -------
     BLUPResult
         ``pred``, ``se``, ``pi_lb``, ``pi_ub`` per study.
 
-    References
-    ----------
-    Raudenbush, S. W., & Bryk, A. S. (1985). Empirical Bayes meta-analysis. Journal of
-    Educational Statistics, 10(2), 75-98.
+    {references}
     """
     level = fit.level if level is None else level
     li, xb, xvx, y, v = _blup_parts(fit)
     pred = li * y + (1 - li) * xb
     se = np.sqrt(li * v + (1 - li) ** 2 * xvx)
-    crit = _crit(fit, level)
-    return BLUPResult("blup", pred, se, pred - crit * se, pred + crit * se, float(fit.tau2), int(fit.k), level)
+    return _blup_result("blup", fit, pred, se, level)
 
 
+@_blup_doc
 def ranef(fit, *, level: float | None = None) -> BLUPResult:
     """Predicted random effects of a univariate fit (metafor's ``ranef``).
 
     ``pred = l (y - x b)``, variance ``l v + l^2 x' Var(b) x`` as metafor 3.8 computes it;
     0 (and se 0) for an equal-effects model.
 
-    Parameters
-    ----------
-    fit : RMAResult
-        A univariate fit.
-    level : float, optional
-        Level of the prediction intervals in percent (default: the fit's).
+    {parameters}
 
     Returns
     -------
     BLUPResult
         ``pred`` (the predicted random effects), ``se``, ``pi_lb``, ``pi_ub`` per study.
 
-    References
-    ----------
-    Raudenbush, S. W., & Bryk, A. S. (1985). Empirical Bayes meta-analysis. Journal of
-    Educational Statistics, 10(2), 75-98.
+    {references}
     """
     level = fit.level if level is None else level
     li, xb, xvx, y, v = _blup_parts(fit)
@@ -245,5 +254,4 @@ def ranef(fit, *, level: float | None = None) -> BLUPResult:
     else:
         pred = li * (y - xb)
         se = np.sqrt(li * v + li**2 * xvx)
-    crit = _crit(fit, level)
-    return BLUPResult("ranef", pred, se, pred - crit * se, pred + crit * se, float(fit.tau2), int(fit.k), level)
+    return _blup_result("ranef", fit, pred, se, level)
