@@ -676,11 +676,11 @@ def logor_to_d(logor, vlogor):
     Returns
     -------
     d, vd : ndarray
+        SMDs and their variances.
 
     References
     ----------
-    Hasselblad, V., & Hedges, L. V. (1995). Meta-analysis of screening and diagnostic
-    tests. Psychological Bulletin, 117(1), 167-178.
+    Hasselblad & Hedges (1995), cited in full under :func:`d_to_logor`.
     """
     logor, vlogor = np.asarray(logor, float), np.asarray(vlogor, float)
     return logor * np.sqrt(3) / np.pi, vlogor * 3 / np.pi**2
@@ -727,8 +727,7 @@ def r_to_d(r, vr):
 
     References
     ----------
-    Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
-    Introduction to meta-analysis. Wiley, equations 7.7-7.8.
+    Borenstein et al. (2009), cited in full under :func:`d_to_r`, equations 7.7-7.8.
     """
     r, vr = np.asarray(r, float), np.asarray(vr, float)
     if np.any((r <= -1) | (r >= 1)):
