@@ -44,6 +44,7 @@ def fmt_p(p) -> str:
     Parameters
     ----------
     p : float or None
+        The p-value; None when there is none.
 
     Returns
     -------
