@@ -29,7 +29,7 @@ def _read(path: Path) -> pd.DataFrame:
 def _axis(spec):
     m = spec["effect"].get("measure")
     if m in ("OR", "RR", "PETO", "ROM"):
-        return np.exp, True, f"{'Odds' if m in ('OR', 'PETO') else 'Ratio'} ratio (log scale)", 0.0
+        return np.exp, True, {"OR": "Odds ratio", "PETO": "Odds ratio (Peto)", "RR": "Risk ratio"}.get(m, "Ratio of means"), 0.0
     return None, False, measure_label(spec), 0.0
 
 
@@ -41,23 +41,25 @@ def run_analysis_figures(cfg: dict, analysis_id: str, results: Path, figdir: Pat
     het = _read(res / "heterogeneity.csv").iloc[0]
     weights = _read(res / "study_weights.csv")
     back, log_axis, xlabel, ref = _axis(spec)
-    lab = {"improvement": "positive = improvement", "risk": "positive = higher risk",
-           "association": "positive = positive association"}[spec["direction"].get("interpretation", "improvement")]
-    xlabel = f"{xlabel} ({lab})"
-    ylabel = f"{measure_label(spec)} ({lab})"  # bubble plots show the analysis scale (e.g. log OR)
+    interp = spec["direction"].get("interpretation", "improvement")
+    xlabel = plots.direction_label(xlabel, interp, ratio=log_axis)  # what a direction means on that scale
+    ylabel = plots.direction_label(measure_label(spec), interp)  # bubble plots show the analysis scale (e.g. log OR)
     studies = pd.DataFrame({"label": eff["study"].astype(str), "yi": eff["yi"], "vi": eff["vi"]})
     if spec["model"]["type"] == "multilevel":
         counts = eff.groupby("study", sort=False).cumcount() + 1
         studies["label"] = [f"{s} / effect {c}" for s, c in zip(eff["study"].astype(str), counts)]
-        studies["weight"] = np.nan
+        studies["weight"] = np.nan  # no single weight per effect in a multilevel model: no weight column
     else:
         studies["weight"] = weights["weight"] if "weight" in weights else np.nan
     pooled = {"estimate": het["estimate"], "ci_lb": het["ci_lb"], "ci_ub": het["ci_ub"],
               "pi_lb": het.get("pi_lb"), "pi_ub": het.get("pi_ub"),
               "label": f"Pooled ({het['method']}{', ' + het['test'] if het['test'] != 'z' else ''}; k = {int(het['k'])})"}
+    notes = []  # figures not drawn, and why (figure_notes.csv, for the report)
     with atomic_folder(figdir / analysis_id) as out:
-        save(plots.forest_plot(studies, pooled, title=spec["title"], xlabel=xlabel, level=level, back=back,
-                               log_axis=log_axis, ref=ref), out / "forest")
+        # long forests are split over pages of at most plots.MAX_FOREST_ROWS rows: forest, forest_page2, ...
+        for i, f in enumerate(plots.forest_pages(studies, pooled, title=spec["title"], xlabel=xlabel, level=level,
+                                                 back=back, log_axis=log_axis, ref=ref), 1):
+            save(f, out / ("forest" if i == 1 else f"forest_page{i}"))
         sub = _read(res / "subgroups.csv")
         if not sub.empty:
             for var, g in sub.groupby("subgroup_variable", sort=False):
@@ -67,12 +69,16 @@ def run_analysis_figures(cfg: dict, analysis_id: str, results: Path, figdir: Pat
                 st["group"] = eff[var].astype(str).to_numpy()
                 between = (f"Test for subgroup differences: Q = {g['Q_between'].iloc[0]:.2f}, "
                            f"df = {int(g['df_between'].iloc[0])}, p = {g['p_between'].iloc[0]:.3g}")
-                save(plots.forest_plot(st, pooled, title=f"{spec['title']}: by {var}", xlabel=xlabel, level=level,
-                                       back=back, log_axis=log_axis, subgroups=sgs, between=between, ref=ref),
-                     out / f"forest_by_{var}")
+                pages = plots.forest_pages(st, pooled, title=f"{spec['title']}: by {var}", xlabel=xlabel,
+                                           level=level, back=back, log_axis=log_axis, subgroups=sgs,
+                                           between=between, ref=ref)
+                for n_, f in enumerate(pages, 1):
+                    save(f, out / (f"forest_by_{var}" if n_ == 1 else f"forest_by_{var}_page{n_}"))
         diag = res / "diagnostics"
         tf = _read(diag / "trimfill_filled.csv") if (diag / "trimfill_filled.csv").exists() else pd.DataFrame()
-        if spec["model"]["type"] == "univariate":
+        if spec["model"]["type"] == "univariate" and len(eff) < plots.FUNNEL_MIN_K:
+            notes.append({"figure": "funnel", "drawn": "no", "reason": plots.FUNNEL_TOO_FEW.format(k=len(eff))})
+        elif spec["model"]["type"] == "univariate":
             save(plots.funnel_plot(eff["yi"], eff["vi"], het["estimate"], title=f"Funnel plot: {spec['title']}",
                                    xlabel=xlabel, filled_yi=tf["yi"] if len(tf) else None,
                                    filled_vi=tf["vi"] if len(tf) else None, back=back, log_axis=log_axis),
@@ -94,6 +100,9 @@ def run_analysis_figures(cfg: dict, analysis_id: str, results: Path, figdir: Pat
             save(plots.bubble_plot(x, sub_e["yi"], w, grid, pred, pred - crit * se, pred + crit * se,
                                    title=f"{spec['title']}: {m.get('label', mod.column)}",
                                    xlabel=m.get("label", mod.column), ylabel=ylabel), out / f"bubble_{mod.column}")
+        if notes:
+            pd.DataFrame(notes, columns=["figure", "drawn", "reason"]).to_csv(out / "figure_notes.csv", index=False,
+                                                                               lineterminator="\n")
 
 
 def run_study_figures(cfg: dict, results: Path, figdir: Path) -> None:
