@@ -71,6 +71,19 @@ def test_pipeline_outputs(first_run):
     assert len(list((first_run / "logs").rglob("*.log"))) >= 20
 
 
+def test_figures_stage_splits_long_forests_and_draws_funnels_only_from_10_studies(first_run):
+    fig = first_run / "figures"
+    # aloe2013 has 5 studies: no funnel, and a note the report can read saying why
+    assert not (fig / "aloe2013" / "funnel.png").exists()
+    notes = pd.read_csv(fig / "aloe2013" / "figure_notes.csv")
+    assert notes.loc[0, "figure"] == "funnel" and notes.loc[0, "drawn"] == "no" and "5 studies" in notes.loc[0, "reason"]
+    assert (fig / "barlow2014" / "funnel.png").exists()  # 26 studies
+    # 78 and 100 effect sizes: split over pages of at most 40 rows
+    for a, n in (("fukkinklont2007", 78), ("assink2016", 100)):
+        pages = sorted(fig.joinpath(a).glob("forest*.png"))
+        assert len(pages) >= -(-n // 40), a
+
+
 def test_rerun_does_nothing(first_run):
     out = _snakemake(first_run, "-n")
     assert "Nothing to be done" in out.stdout + out.stderr
