@@ -19,10 +19,7 @@ import pandas as pd
 import pytest
 from nbclient import NotebookClient
 
-from conftest import BIN, ROOT, copy_project, run
-
-SNAKEMAKE = str(BIN / "snakemake")
-MALICIOUS = "<script>alert('x')</script> Families First"
+from conftest import BIN, MALICIOUS, ROOT, SNAKEMAKE, copy_project, run
 
 
 def _snakemake(project: Path, *args, check=True):
@@ -43,15 +40,7 @@ def _digest(project: Path) -> dict[str, str]:
     return out
 
 
-@pytest.fixture(scope="module")
-def first_run(tmp_path_factory):
-    project = copy_project(tmp_path_factory.mktemp("run1"))
-    # a data string that must come out escaped in the report
-    nji = project / "data/nji2020/interventions.csv"
-    nji.write_text(nji.read_text(encoding="utf-8").replace("Families First,IPT,yes", f'"{MALICIOUS}",IPT,yes', 1),
-                   encoding="utf-8")
-    _snakemake(project, "--quiet", "all")
-    return project
+# first_run: the session fixture in conftest.py (one clean pipeline run, shared with test_reader_view)
 
 
 def test_pipeline_outputs(first_run):
