@@ -151,3 +151,29 @@ def test_prisma_2020_has_every_box_with_not_reported_counts():
     assert "Records identified from databases" in texts and "n = 513" in texts
     # translated, with the original in brackets
     assert "other target group (andere doelgroep): 275" in texts
+
+
+def test_quality_item_legends_outside_the_data():
+    summ = pd.DataFrame({"item": list("ABCDEFGHIJK"), "yes": 3, "no": 2, "unclear": 1, "n": 6})
+    fig = plots.rob_summary(summ)
+    ax = fig.axes[0]
+    assert _bbox(fig, ax.get_legend()).x0 >= _bbox(fig, ax).x1
+    assess = pd.DataFrame([{"study_id": f"s{i}", "item": it, "judgement": "yes", "rater": "consensus"}
+                           for i in range(3) for it in "ABCDEFGHIJK"])
+    fig = plots.rob_traffic_light(assess)
+    ax = fig.axes[0]
+    assert _bbox(fig, ax.get_legend()).x0 >= _bbox(fig, ax).x1
+
+
+def test_prisma_of_the_shipped_review_reports_what_figure_2_1_does_not_give():
+    from conftest import ROOT
+    from evsynth.review.prisma import load_prisma
+
+    p = load_prisma(ROOT / "data" / "holwerda2014" / "prisma.yaml")
+    texts = "\n".join(t.get_text() for t in _texts(plots.prisma_diagram(p)))
+    # figure 2.1 of Holwerda et al. (2014) gives 513 unique records, no count before de-duplication
+    assert "Records identified from databases" in texts and "n = not reported\nunique records after " \
+                                                           "de-duplication: n = 513" in texts
+    assert "duplicate records removed:\nn = not reported" in texts
+    assert "Reports assessed for eligibility (full text)\narticles n = 68, reviews n = 13" in texts
+    assert "Studies included in the review\nprimary articles n = 47, reviews n = 10" in texts

@@ -387,7 +387,7 @@ def rob_summary(summary: pd.DataFrame) -> plt.Figure:
     ax.set_xlabel("Share of studies (%)")
     ax.set_ylabel("Item")
     ax.set_title(title, loc="left", weight="bold")
-    ax.legend(ncol=3, frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    _legend_outside(ax, title="Judgement")
     return fig
 
 
