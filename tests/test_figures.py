@@ -177,3 +177,17 @@ def test_prisma_of_the_shipped_review_reports_what_figure_2_1_does_not_give():
     assert "duplicate records removed:\nn = not reported" in texts
     assert "Reports assessed for eligibility (full text)\narticles n = 68, reviews n = 13" in texts
     assert "Studies included in the review\nprimary articles n = 47, reviews n = 10" in texts
+
+
+def test_a_long_subgroup_forest_repeats_the_subgroup_header_on_the_next_page():
+    st = _studies(58)
+    st["group"] = ["juveniles"] * 17 + ["adults"] * 41
+    sgs = [{"group": g, "label": f"group = {g}", "estimate": 0.3, "ci_lb": 0.2, "ci_ub": 0.4}
+           for g in ("juveniles", "adults")]
+    pages = plots.forest_pages(st, POOLED, title="t", xlabel="x", subgroups=sgs,
+                               between="Test for subgroup differences: Q = 0.20, df = 1, p = 0.657")
+    assert len(pages) == 2
+    second = [t.get_text() for t in _texts(pages[1])]
+    assert "group = adults (continued)" in second
+    assert "Test for subgroup differences: Q = 0.20, df = 1, p = 0.657" in second  # under the last page only
+    assert "Test for subgroup differences: Q = 0.20, df = 1, p = 0.657" not in [t.get_text() for t in _texts(pages[0])]

@@ -138,6 +138,16 @@ def forest_pages(studies: pd.DataFrame, pooled: dict, *, title: str, xlabel: str
         pages = pack(limit)
         if len(pages) <= n_min:
             break
+    # a page that starts inside a subgroup repeats the subgroup's header
+    open_header = None
+    for pg in pages:
+        if open_header is not None and pg and pg[0][0] == "study":
+            pg.insert(0, ("header", f"{open_header} (continued)"))
+        for kind, payload in pg:
+            if kind == "header":
+                open_header = str(payload).removesuffix(" (continued)")
+            elif kind == "diamond":
+                open_header = None
     # shared x range over all pages
     xr = _x_range(rows, ref)
     n = len(pages)
