@@ -156,7 +156,7 @@ NB1 = nb([
               "that reflects real differences between studies rather than chance. A high I² says the average hides "
               "programmes that work much better or worse; read the prediction interval, not only the pooled "
               "estimate.",
-              "print(pooled.sort_values('I2', ascending=False)[['analysis', 'I2']].head(1).to_string(index=False))"),
+              "top = pooled.sort_values('I2', ascending=False).iloc[0]\nprint(f\"{top['analysis']}: I² = {top['I2']:.1f}%\")"),
     *exercise(2, "Refit Barlow et al. with `method='DL'` and without Knapp-Hartung. Does the conclusion change?",
               "DerSimonian-Laird gives a slightly different tau², and the z test a narrower interval than "
               "Knapp-Hartung's t test, but the interval stays on the same side of zero: the conclusion holds.",
@@ -181,7 +181,7 @@ NB2 = nb([
              "        rows.append({'method': method, 'test': test, 'tau2': f.tau2, 'I2 (%)': f.I2,\n"
              "                     'estimate': f.estimate, 'se': f.se[0], 'ci_lb': f.ci_lb[0], 'ci_ub': f.ci_ub[0],\n"
              "                     'pval': f.pval[0]})\n"
-             "table = pd.DataFrame(rows)\ntable.round(4)"),
+             "table = pd.DataFrame(rows)\nshown = table.round(4)\nshown['I2 (%)'] = [f'{v:.1f}%' for v in table['I2 (%)']]\nshown"),
     ("code", "fig, ax = plt.subplots(figsize=(7, 4))\n"
              "for i, r in table.iterrows():\n"
              "    col = '#0072B2' if r['test'] == 'z' else '#D55E00'\n"
@@ -263,7 +263,10 @@ NB3 = nb([
              "print(f'test of moderators: F({fd.QMdf[0]}, {fd.QMdf[1]}) = {fd.QM:.3f}, p = {fd.QMp:.3f}; '\n"
              "      f'R² = {fd.R2:.1f}%')\nfd.coef_table().round(4)"),
     ("md", "## Juveniles and adults as subgroups"),
-    ("code", "print(subgroup(d['yi'], d['vi'], d['group'], method='REML').summary())"),
+    ("code", "sg = subgroup(d['yi'], d['vi'], d['group'], method='REML')\n"
+             "t = sg.table().round(4)\nt['I2'] = [f'{v:.1f}%' for v in sg.table()['I2']]\n"
+             "print(f'test for subgroup differences: Q = {sg.Q_between:.3f}, df = {sg.df_between}, p = {sg.p_between:.3f}')\n"
+             "t"),
     ("md", "## A permutation test\n\nWith few studies and several moderators, chance findings are likely; a "
            "permutation test (seeded) gives a p-value that does not lean on asymptotics."),
     ("code", "perm = permutest(f, iterations=1000, seed=20140601)\nprint(perm.summary())"),
