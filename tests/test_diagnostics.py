@@ -59,7 +59,7 @@ def test_trimfill_marks_filled_and_leave1out_shape(barlow):
     f = rma(*barlow)
     tf = dg.trimfill(f)
     assert tf.k == f.k + tf.k0 and len(tf.filled_yi) == tf.k0
-    l1 = dg.leave1out(f)
+    l1 = dg.leave1out(f).to_frame()
     assert len(l1) == f.k and set(["estimate", "se", "tau2", "I2", "QE"]) <= set(l1.columns)
-    cm = dg.cumul(f, np.arange(f.k))
+    cm = dg.cumul(f, np.arange(f.k)).to_frame()
     assert cm["estimate"].iloc[-1] == pytest.approx(f.estimate, rel=1e-6)

@@ -76,15 +76,20 @@ def _case_frame(case: dict, data_dir: Path) -> tuple[pd.DataFrame, np.ndarray, n
     return df, yi, vi
 
 
+def _fields(result, names) -> dict:
+    """The named fields of an engine result, under the same names (the reference cases
+    use metafor's field names, which the results keep)."""
+    return {n: getattr(result, n) for n in names}
+
+
+_COEF_FIELDS = ("beta", "se", "stat", "pval", "ci_lb", "ci_ub", "k")
+
+
 def _rma_fields(f, *, with_tau2=True) -> dict:
-    out = {
-        "coef_names": f.coef_names if len(f.coef_names) > 1 else f.coef_names[0],
-        "beta": f.beta, "se": f.se, "stat": f.stat, "pval": f.pval, "ci_lb": f.ci_lb, "ci_ub": f.ci_ub,
-        "k": f.k, "QE": f.QE, "QEp": f.QEp, "QM": f.QM, "QMp": f.QMp, "df": f.df,
-    }
+    out = {"coef_names": f.coef_names if len(f.coef_names) > 1 else f.coef_names[0]}
+    out |= _fields(f, _COEF_FIELDS + ("QE", "QEp", "QM", "QMp", "df"))
     if with_tau2:
-        out.update({"tau2": f.tau2, "se_tau2": f.se_tau2, "I2": f.I2, "H2": f.H2, "R2": f.R2,
-                    "pi_lb": f.pi_lb, "pi_ub": f.pi_ub})
+        out |= _fields(f, ("tau2", "se_tau2", "I2", "H2", "R2", "pi_lb", "pi_ub"))
     return out
 
 
@@ -115,37 +120,32 @@ def run_case(case: dict, data_dir: Path) -> dict:
     if analysis == "robust":
         return _robust_fields(robust(f, df[model["cluster"]].to_numpy()))
     if analysis == "confint":
-        c = confint_tau2(f)
-        return {"tau2_est": c.tau2_est, "tau2_ci_lb": c.tau2_ci_lb, "tau2_ci_ub": c.tau2_ci_ub,
-                "I2_ci_lb": c.I2_ci_lb, "I2_ci_ub": c.I2_ci_ub, "H2_ci_lb": c.H2_ci_lb, "H2_ci_ub": c.H2_ci_ub}
+        return _fields(confint_tau2(f), ("tau2_est", "tau2_ci_lb", "tau2_ci_ub", "I2_ci_lb", "I2_ci_ub",
+                                         "H2_ci_lb", "H2_ci_ub"))
     if analysis == "regtest":
-        r = dg.regtest(f)
-        return {"stat": r.stat, "pval": r.pval, "limit_estimate": r.limit_estimate, "k": r.k}
+        return _fields(dg.regtest(f), ("stat", "pval", "limit_estimate", "k"))
     if analysis == "ranktest":
-        r = dg.ranktest(yi, vi)
-        return {"kendall_tau": r.kendall_tau, "pval": r.pval, "k": r.k}
+        return _fields(dg.ranktest(yi, vi), ("kendall_tau", "pval", "k"))
     if analysis == "trimfill":
-        r = dg.trimfill(f)
-        return {"k0": r.k0, "side": r.side, "beta": r.beta, "se": r.se, "tau2": r.tau2, "k": r.k}
+        return _fields(dg.trimfill(f), ("k0", "side", "beta", "se", "tau2", "k"))
     if analysis == "leave1out":
         t = dg.leave1out(f)
-        return {c: t[c].to_numpy() for c in ("estimate", "se", "tau2", "I2", "QE")} | {"k": f.k}
+        return _fields(t, ("estimate", "se", "tau2", "I2", "QE")) | {"k": f.k}
     if analysis == "influence":
         t = dg.influence(f)
-        cols = ("rstudent", "dffits", "cooks_distance", "cov_ratio", "tau2_del", "QE_del", "hat", "weight")
-        return {c: t[c].to_numpy() for c in cols} | {"k": f.k}
+        return _fields(t, ("rstudent", "dffits", "cooks_distance", "cov_ratio", "tau2_del", "QE_del", "hat",
+                           "weight")) | {"k": f.k}
     if analysis == "cumul":
         t = dg.cumul(f, df[model["order_by"]].to_numpy())
-        return {c: t[c].to_numpy() for c in ("estimate", "se", "tau2")} | {"k": f.k}
+        return _fields(t, ("estimate", "se", "tau2")) | {"k": f.k}
     if analysis == "fsn":
         return {"fsnum": dg.fsn(yi, vi).fsnum, "k": len(yi)}
     raise InputError(f"case {case['id']}: unknown analysis '{analysis}'")
 
 
 def _robust_fields(r) -> dict:
-    return {"coef_names": r.coef_names if len(r.coef_names) > 1 else r.coef_names[0], "beta": r.beta,
-            "se": r.se, "stat": r.stat, "df": r.df, "pval": r.pval, "ci_lb": r.ci_lb, "ci_ub": r.ci_ub,
-            "k": r.k, "n_clusters": r.n_clusters}
+    return {"coef_names": r.coef_names if len(r.coef_names) > 1 else r.coef_names[0]} | _fields(
+        r, _COEF_FIELDS + ("df", "n_clusters"))
 
 
 def _is_empty(x) -> bool:

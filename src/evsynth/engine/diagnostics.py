@@ -11,17 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
 from evsynth.errors import InputError, ModelError
 from evsynth.engine.linalg import inv_pd, wls
-from evsynth.engine.models import RMAResult, _fmt_p, rma
+from evsynth.engine.models import RMAResult, rma
+from evsynth.engine.results import Result, fmt_p
 
 __all__ = [
     "RegtestResult", "regtest", "RanktestResult", "ranktest", "TrimfillResult", "trimfill",
-    "FsnResult", "fsn", "leave1out", "influence", "cumul", "PetPeeseResult", "pet_peese",
-    "PermutationResult", "permutest",
+    "FsnResult", "fsn", "Leave1outResult", "leave1out", "InfluenceResult", "influence", "CumulResult", "cumul",
+    "PetPeeseResult", "pet_peese", "PermutationResult", "permutest",
 ]
 
 
@@ -37,8 +37,11 @@ def _refit(fit: RMAResult, idx=None, *, yi=None, vi=None, test=None) -> RMAResul
 
 # ------------------------------------------------------------------------------ Egger
 
-@dataclass
-class RegtestResult:
+@dataclass(eq=False)
+class RegtestResult(Result):
+    """Egger's test: ``stat`` (z or t with ``df``), ``pval``, the limit estimate and the
+    refitted model ``fit``."""
+
     stat: float
     pval: float
     df: int | None
@@ -50,11 +53,19 @@ class RegtestResult:
     def summary(self) -> str:
         s = "t" if self.df is not None else "z"
         lines = ["Regression Test for Funnel Plot Asymmetry (Egger; predictor: standard error)",
-                 f"test for funnel plot asymmetry: {s} = {self.stat:.4f}, p = {_fmt_p(self.pval)}"]
+                 f"test for funnel plot asymmetry: {s} = {self.stat:.4f}, p = {fmt_p(self.pval)}"]
         if self.limit_estimate is not None:
             lines.append(f"limit estimate (as sei -> 0): b = {self.limit_estimate:.4f} "
                          f"(CI: {self.limit_ci[0]:.4f}, {self.limit_ci[1]:.4f})")
         return "\n".join(lines)
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame([{"stat": self.stat, "df": self.df, "pval": self.pval,
+                              "limit_estimate": self.limit_estimate,
+                              "limit_ci_lb": self.limit_ci[0] if self.limit_ci else None,
+                              "limit_ci_ub": self.limit_ci[1] if self.limit_ci else None, "k": self.k}])
 
 
 def regtest(fit: RMAResult) -> RegtestResult:
@@ -76,8 +87,10 @@ def regtest(fit: RMAResult) -> RegtestResult:
 
 # ------------------------------------------------------------------------------ Begg
 
-@dataclass
-class RanktestResult:
+@dataclass(eq=False)
+class RanktestResult(Result):
+    """Begg & Mazumdar's test: Kendall's tau, its p-value, k, exact or not."""
+
     kendall_tau: float
     pval: float
     k: int
@@ -85,8 +98,13 @@ class RanktestResult:
 
     def summary(self) -> str:
         return ("Rank Correlation Test for Funnel Plot Asymmetry (Begg & Mazumdar)\n"
-                f"Kendall's tau = {self.kendall_tau:.4f}, p = {_fmt_p(self.pval)}"
+                f"Kendall's tau = {self.kendall_tau:.4f}, p = {fmt_p(self.pval)}"
                 f"{' (exact)' if self.exact else ' (normal approximation)'}")
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame([{"kendall_tau": self.kendall_tau, "pval": self.pval, "k": self.k, "exact": self.exact}])
 
 
 def ranktest(yi, vi) -> RanktestResult:
@@ -107,8 +125,11 @@ def ranktest(yi, vi) -> RanktestResult:
 
 # ------------------------------------------------------------------------------ trim-and-fill
 
-@dataclass
-class TrimfillResult:
+@dataclass(eq=False)
+class TrimfillResult(Result):
+    """Trim-and-fill: ``k0`` missing studies on ``side``, the model ``fit`` to observed
+    plus filled effects, and the filled ``filled_yi``/``filled_vi``."""
+
     k0: int
     side: str
     fit: RMAResult
@@ -134,6 +155,20 @@ class TrimfillResult:
     def summary(self) -> str:
         return (f"Trim-and-fill (L0): estimated number of missing studies on the {self.side} side: {self.k0}\n"
                 + self.fit.summary())
+
+    def to_frame(self):
+        """One row: k0, side, estimate, se, ci_lb, ci_ub, tau2, k (of the filled model)."""
+        import pandas as pd
+
+        return pd.DataFrame([{"k0": self.k0, "side": self.side, "estimate": self.beta, "se": self.se,
+                              "ci_lb": float(self.fit.ci_lb[0]), "ci_ub": float(self.fit.ci_ub[0]),
+                              "tau2": self.tau2, "k": self.k}])
+
+    def filled_frame(self):
+        """The filled effect sizes: yi, vi."""
+        import pandas as pd
+
+        return pd.DataFrame({"yi": self.filled_yi, "vi": self.filled_vi})
 
 
 def trimfill(fit: RMAResult, side: str | None = None, maxiter: int = 100) -> TrimfillResult:
@@ -182,15 +217,22 @@ def trimfill(fit: RMAResult, side: str | None = None, maxiter: int = 100) -> Tri
 
 # ------------------------------------------------------------------------------ fail-safe N
 
-@dataclass
-class FsnResult:
+@dataclass(eq=False)
+class FsnResult(Result):
+    """Rosenthal's fail-safe N ``fsnum``, the observed one-sided p and the target alpha."""
+
     fsnum: int
     pval: float
     alpha: float
 
     def summary(self) -> str:
-        return (f"Fail-safe N (Rosenthal): {self.fsnum} (observed significance p = {_fmt_p(self.pval)}, "
+        return (f"Fail-safe N (Rosenthal): {self.fsnum} (observed significance p = {fmt_p(self.pval)}, "
                 f"target alpha = {self.alpha})")
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame([{"fsnum": self.fsnum, "pval": self.pval, "alpha": self.alpha}])
 
 
 def fsn(yi, vi, alpha: float = 0.05) -> FsnResult:
@@ -206,26 +248,138 @@ def fsn(yi, vi, alpha: float = 0.05) -> FsnResult:
 
 # ------------------------------------------------------------------------------ leave-one-out
 
-def leave1out(fit: RMAResult, slab=None) -> pd.DataFrame:
-    """Refit with each effect size left out in turn (one row per omitted effect)."""
+def _labels(fit: RMAResult, slab) -> list:
+    return list(slab) if slab is not None else (fit.slab or [str(i + 1) for i in range(fit.k)])
+
+
+_L1O_FIELDS = ("estimate", "se", "stat", "pval", "ci_lb", "ci_ub", "QE", "QEp", "tau2", "I2", "H2")
+
+
+@dataclass(eq=False)
+class Leave1outResult(Result):
+    """Leave-one-out refits (metafor's ``leave1out``): per omitted effect size (``omitted``
+    labels) the estimate, se, stat, pval, ci_lb, ci_ub, QE, QEp, tau2, I2 and H2."""
+
+    omitted: list
+    estimate: np.ndarray
+    se: np.ndarray
+    stat: np.ndarray
+    pval: np.ndarray
+    ci_lb: np.ndarray
+    ci_ub: np.ndarray
+    QE: np.ndarray
+    QEp: np.ndarray
+    tau2: np.ndarray
+    I2: np.ndarray
+    H2: np.ndarray
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame({"omitted": self.omitted, **{c: getattr(self, c) for c in _L1O_FIELDS}})
+
+    def summary(self) -> str:
+        lines = [f"{'omitted':>12s} {'estimate':>9s} {'se':>8s} {'pval':>8s} {'ci.lb':>8s} {'ci.ub':>8s} "
+                 f"{'tau2':>8s} {'I2':>7s}"]
+        for i, lab in enumerate(self.omitted):
+            lines.append(f"{str(lab)[:12]:>12s} {self.estimate[i]:9.4f} {self.se[i]:8.4f} {fmt_p(self.pval[i]):>8s} "
+                         f"{self.ci_lb[i]:8.4f} {self.ci_ub[i]:8.4f} {self.tau2[i]:8.4f} {self.I2[i]:7.2f}")
+        return "\n".join(lines)
+
+
+def leave1out(fit: RMAResult, slab=None) -> Leave1outResult:
+    """Refit the model with each effect size left out in turn (metafor's ``leave1out``).
+
+    Parameters
+    ----------
+    fit : RMAResult
+        A univariate fit.
+    slab : list of str, optional
+        Labels of the effect sizes (default: the fit's ``slab`` or 1..k).
+
+    Returns
+    -------
+    Leave1outResult
+        One value per omitted effect size; ``to_frame()`` gives one row per omission.
+
+    References
+    ----------
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    Journal of Statistical Software, 36(3), 1-48.
+    """
     if fit.k < 3:
         raise ModelError("leave-one-out needs at least 3 effect sizes")
-    rows = []
     idx_all = np.arange(fit.k)
-    labels = slab if slab is not None else (fit.slab or [str(i + 1) for i in idx_all])
+    vals = {c: np.empty(fit.k) for c in _L1O_FIELDS}
     for i in idx_all:
         r = _refit(fit, idx_all != i)
-        rows.append({"omitted": labels[i], "estimate": r.estimate, "se": float(r.se[0]),
-                     "stat": float(r.stat[0]), "pval": float(r.pval[0]), "ci_lb": float(r.ci_lb[0]),
-                     "ci_ub": float(r.ci_ub[0]), "QE": r.QE, "QEp": r.QEp, "tau2": r.tau2, "I2": r.I2,
-                     "H2": r.H2})
-    return pd.DataFrame(rows)
+        one = {"estimate": r.estimate, "se": r.se[0], "stat": r.stat[0], "pval": r.pval[0], "ci_lb": r.ci_lb[0],
+               "ci_ub": r.ci_ub[0], "QE": r.QE, "QEp": r.QEp, "tau2": r.tau2, "I2": r.I2, "H2": r.H2}
+        for c in _L1O_FIELDS:
+            vals[c][i] = one[c]
+    return Leave1outResult(_labels(fit, slab), **vals)
 
 
-def influence(fit: RMAResult, slab=None) -> pd.DataFrame:
-    """Influence diagnostics (Viechtbauer & Cheung, 2010) as metafor's ``influence``:
-    externally studentised residuals, DFFITS, Cook's distance, covariance ratio, tau^2
-    and QE when deleted, hat values and weights (%)."""
+_INF_FIELDS = ("rstudent", "dffits", "cooks_distance", "cov_ratio", "tau2_del", "QE_del", "hat", "weight")
+
+
+@dataclass(eq=False)
+class InfluenceResult(Result):
+    """Influence diagnostics (metafor's ``influence``), one value per effect size
+    (``study`` labels): rstudent, dffits, cooks_distance, cov_ratio, tau2_del, QE_del,
+    hat, weight (%) and ``influential`` (metafor's rule of thumb)."""
+
+    study: list
+    rstudent: np.ndarray
+    dffits: np.ndarray
+    cooks_distance: np.ndarray
+    cov_ratio: np.ndarray
+    tau2_del: np.ndarray
+    QE_del: np.ndarray
+    hat: np.ndarray
+    weight: np.ndarray
+    influential: np.ndarray
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame({"study": self.study, **{c: getattr(self, c) for c in _INF_FIELDS},
+                             "influential": self.influential})
+
+    def summary(self) -> str:
+        lines = [f"{'study':>12s} {'rstudent':>9s} {'dffits':>8s} {'cook.d':>8s} {'cov.r':>8s} {'tau2.del':>9s} "
+                 f"{'QE.del':>8s} {'hat':>7s} {'weight':>7s} inf"]
+        for i, lab in enumerate(self.study):
+            lines.append(f"{str(lab)[:12]:>12s} {self.rstudent[i]:9.4f} {self.dffits[i]:8.4f} "
+                         f"{self.cooks_distance[i]:8.4f} {self.cov_ratio[i]:8.4f} {self.tau2_del[i]:9.4f} "
+                         f"{self.QE_del[i]:8.4f} {self.hat[i]:7.4f} {self.weight[i]:7.2f} "
+                         f"{'*' if self.influential[i] else ''}")
+        return "\n".join(lines)
+
+
+def influence(fit: RMAResult, slab=None) -> InfluenceResult:
+    """Influence diagnostics as metafor's ``influence``.
+
+    Externally studentised residuals, DFFITS, Cook's distance, covariance ratio, tau^2
+    and QE when deleted, hat values and weights (%), and metafor's flag of influential
+    cases.
+
+    Parameters
+    ----------
+    fit : RMAResult
+        A univariate fit.
+    slab : list of str, optional
+        Labels of the effect sizes.
+
+    Returns
+    -------
+    InfluenceResult
+
+    References
+    ----------
+    Viechtbauer, W., & Cheung, M. W.-L. (2010). Outlier and influence diagnostics for
+    meta-analysis. Research Synthesis Methods, 1(2), 112-125.
+    """
     k = fit.k
     if k - fit.p < 2:
         raise ModelError("influence diagnostics need at least p + 2 effect sizes")
@@ -252,38 +406,90 @@ def influence(fit: RMAResult, slab=None) -> pd.DataFrame:
         if abs(resid) < 100 * np.finfo(float).eps:
             resid = 0.0
         out["rstudent"][i] = resid / np.sqrt(fit.vi[i] * r.s2w + vdp + r.tau2 * r.s2w)
-    labels = slab if slab is not None else (fit.slab or [str(i + 1) for i in idx_all])
-    df = pd.DataFrame({"study": labels, **out, "hat": hat, "weight": 100 * w / w.sum()})
     p = fit.p
-    df["influential"] = ((np.abs(df["dffits"]) > 3 * np.sqrt(p / (k - p)))
-                         | (stats.chi2.cdf(df["cooks_distance"], p) > 0.5)
-                         | (df["hat"] > 3 * p / k))
-    return df
+    influential = ((np.abs(out["dffits"]) > 3 * np.sqrt(p / (k - p)))
+                   | (stats.chi2.cdf(out["cooks_distance"], p) > 0.5)
+                   | (hat > 3 * p / k))
+    return InfluenceResult(_labels(fit, slab), **out, hat=hat, weight=100 * w / w.sum(), influential=influential)
 
 
-def cumul(fit: RMAResult, order, slab=None) -> pd.DataFrame:
-    """Cumulative meta-analysis: the model refitted adding one effect at a time in the
-    order given (a stable sort of ``order``)."""
+_CUMUL_FIELDS = ("estimate", "se", "ci_lb", "ci_ub", "pval", "tau2", "I2")
+
+
+@dataclass(eq=False)
+class CumulResult(Result):
+    """Cumulative meta-analysis (metafor's ``cumul``): after each added effect size
+    (``added`` labels, ``k`` effects so far) the estimate, se, ci_lb, ci_ub, pval, tau2, I2."""
+
+    added: list
+    k: np.ndarray
+    estimate: np.ndarray
+    se: np.ndarray
+    ci_lb: np.ndarray
+    ci_ub: np.ndarray
+    pval: np.ndarray
+    tau2: np.ndarray
+    I2: np.ndarray
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame({"added": self.added, "k": self.k, **{c: getattr(self, c) for c in _CUMUL_FIELDS}})
+
+    def summary(self) -> str:
+        lines = [f"{'added':>12s} {'k':>4s} {'estimate':>9s} {'se':>8s} {'pval':>8s} {'ci.lb':>8s} {'ci.ub':>8s} "
+                 f"{'tau2':>8s} {'I2':>7s}"]
+        for i, lab in enumerate(self.added):
+            lines.append(f"{str(lab)[:12]:>12s} {self.k[i]:4d} {self.estimate[i]:9.4f} {self.se[i]:8.4f} "
+                         f"{fmt_p(self.pval[i]):>8s} {self.ci_lb[i]:8.4f} {self.ci_ub[i]:8.4f} {self.tau2[i]:8.4f} "
+                         f"{self.I2[i]:7.2f}")
+        return "\n".join(lines)
+
+
+def cumul(fit: RMAResult, order, slab=None) -> CumulResult:
+    """Cumulative meta-analysis: the model refitted adding one effect at a time.
+
+    Parameters
+    ----------
+    fit : RMAResult
+        An intercept-only univariate fit.
+    order : array, shape (k,)
+        Sort key (a stable sort: ties keep the data order), e.g. publication year.
+    slab : list of str, optional
+        Labels of the effect sizes.
+
+    Returns
+    -------
+    CumulResult
+
+    References
+    ----------
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    Journal of Statistical Software, 36(3), 1-48 (``cumul``).
+    """
     if not fit.intercept_only:
         raise ModelError("cumulative meta-analysis applies to models without moderators")
     o = np.argsort(np.asarray(order), kind="stable")
-    labels = slab if slab is not None else (fit.slab or [str(i + 1) for i in range(fit.k)])
-    rows = []
+    labels = _labels(fit, slab)
+    vals = {c: np.empty(fit.k) for c in _CUMUL_FIELDS}
     for j in range(1, fit.k + 1):
         idx = o[:j]
         method = fit.method if j > 1 else "EE"
         r = rma(fit.yi[idx], fit.vi[idx], method=method, test=fit.test if j > 1 else "z", level=fit.level,
                 compute_r2=False)
-        rows.append({"added": labels[o[j - 1]], "k": j, "estimate": r.estimate, "se": float(r.se[0]),
-                     "ci_lb": float(r.ci_lb[0]), "ci_ub": float(r.ci_ub[0]), "pval": float(r.pval[0]),
-                     "tau2": r.tau2, "I2": r.I2})
-    return pd.DataFrame(rows)
+        one = {"estimate": r.estimate, "se": r.se[0], "ci_lb": r.ci_lb[0], "ci_ub": r.ci_ub[0], "pval": r.pval[0],
+               "tau2": r.tau2, "I2": r.I2}
+        for c in _CUMUL_FIELDS:
+            vals[c][j - 1] = one[c]
+    return CumulResult([labels[i] for i in o], np.arange(1, fit.k + 1), **vals)
 
 
 # ------------------------------------------------------------------------------ PET-PEESE
 
-@dataclass
-class PetPeeseResult:
+@dataclass(eq=False)
+class PetPeeseResult(Result):
+    """PET and PEESE intercepts with their se and p, which one is used, and its estimate."""
+
     pet_estimate: float
     pet_se: float
     pet_pval: float
@@ -299,9 +505,17 @@ class PetPeeseResult:
 
     def summary(self) -> str:
         chosen = "PEESE" if self.use_peese else "PET"
-        return (f"PET:   b0 = {self.pet_estimate:.4f} (SE {self.pet_se:.4f}, p = {_fmt_p(self.pet_pval)})\n"
-                f"PEESE: b0 = {self.peese_estimate:.4f} (SE {self.peese_se:.4f}, p = {_fmt_p(self.peese_pval)})\n"
+        return (f"PET:   b0 = {self.pet_estimate:.4f} (SE {self.pet_se:.4f}, p = {fmt_p(self.pet_pval)})\n"
+                f"PEESE: b0 = {self.peese_estimate:.4f} (SE {self.peese_se:.4f}, p = {fmt_p(self.peese_pval)})\n"
                 f"conditional estimate ({chosen}): {self.estimate:.4f}")
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame([{"pet_estimate": self.pet_estimate, "pet_se": self.pet_se, "pet_pval": self.pet_pval,
+                              "peese_estimate": self.peese_estimate, "peese_se": self.peese_se,
+                              "peese_pval": self.peese_pval, "use_peese": self.use_peese,
+                              "estimate": self.estimate}])
 
 
 def _wls_mult(y, x, w):
@@ -330,8 +544,12 @@ def pet_peese(yi, vi, alpha: float = 0.05) -> PetPeeseResult:
 
 # ------------------------------------------------------------------------------ permutation test
 
-@dataclass
-class PermutationResult:
+@dataclass(eq=False)
+class PermutationResult(Result):
+    """Permutation test of moderators: the observed ``QM`` with its permutation p-value
+    ``pval_QM`` and asymptotic p-value ``QMp``, per coefficient the observed ``stat`` and
+    permutation ``pval_coef``; ``iterations`` and ``seed``."""
+
     QM: float
     pval_QM: float
     coef_names: list
@@ -339,12 +557,26 @@ class PermutationResult:
     pval_coef: np.ndarray
     iterations: int
     seed: int
+    QMp: float | None = None
+
+    def to_frame(self):
+        """One row: QM, pval_permutation, pval_asymptotic, iterations, seed."""
+        import pandas as pd
+
+        return pd.DataFrame([{"QM": self.QM, "pval_permutation": self.pval_QM, "pval_asymptotic": self.QMp,
+                              "iterations": self.iterations, "seed": self.seed}])
+
+    def coef_frame(self):
+        """One row per coefficient: term, stat, pval_permutation."""
+        import pandas as pd
+
+        return pd.DataFrame({"term": list(self.coef_names), "stat": self.stat, "pval_permutation": self.pval_coef})
 
     def summary(self) -> str:
         lines = [f"Permutation test ({self.iterations} permutations, seed {self.seed})",
-                 f"Test of moderators: QM = {self.QM:.4f}, permutation p = {_fmt_p(self.pval_QM)}"]
+                 f"Test of moderators: QM = {self.QM:.4f}, permutation p = {fmt_p(self.pval_QM)}"]
         for n, s, p in zip(self.coef_names, self.stat, self.pval_coef):
-            lines.append(f"  {n:>14s}  stat = {s: .4f}  permutation p = {_fmt_p(p)}")
+            lines.append(f"  {n:>14s}  stat = {s: .4f}  permutation p = {fmt_p(p)}")
         return "\n".join(lines)
 
 
@@ -450,4 +682,4 @@ def permutest(fit: RMAResult, iterations: int = 1000, seed: int = 1) -> Permutat
     eps = 1e-8 * max(1.0, abs(fit.QM))
     p_qm = (1 + np.sum(QMs >= fit.QM - eps)) / (1 + iterations)
     p_coef = (1 + np.sum(np.abs(STs) >= np.abs(fit.stat)[None, :] - 1e-8, axis=0)) / (1 + iterations)
-    return PermutationResult(fit.QM, float(p_qm), fit.coef_names, fit.stat, p_coef, iterations, seed)
+    return PermutationResult(fit.QM, float(p_qm), fit.coef_names, fit.stat, p_coef, iterations, seed, fit.QMp)

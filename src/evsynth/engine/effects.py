@@ -17,6 +17,7 @@ import numpy as np
 from scipy import special, stats
 
 from evsynth.errors import InputError
+from evsynth.engine.results import Result
 
 __all__ = [
     "MEASURES",
@@ -66,9 +67,10 @@ MEASURES = tuple(MEASURE_INFO)
 # to="only0") for RR, OR, RD, PETO and PR, PLN, PLO; not for AS, PAS and PFT.
 
 
-@dataclass
-class EffectSizes:
-    """Computed effect sizes ``yi`` with sampling variances ``vi``."""
+@dataclass(eq=False)
+class EffectSizes(Result):
+    """Computed effect sizes ``yi`` with sampling variances ``vi`` (metafor's ``escalc``
+    data frame); ``corrected`` marks rows that received the continuity correction."""
 
     yi: np.ndarray
     vi: np.ndarray
@@ -88,6 +90,15 @@ class EffectSizes:
         for i, (y, v) in enumerate(zip(self.yi, self.vi), 1):
             lines.append(f"  {i:>4d}  yi = {y: .4f}  vi = {v:.4f}")
         return "\n".join(lines)
+
+    def to_frame(self):
+        """One row per study: yi, vi (and ``corrected`` when known)."""
+        import pandas as pd
+
+        t = pd.DataFrame({"yi": self.yi, "vi": self.vi})
+        if self.corrected.size == self.yi.size:
+            t["corrected"] = self.corrected
+        return t
 
 
 def _arr(x, name: str) -> np.ndarray:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from evsynth.errors import ModelError
+from evsynth.errors import InputError, ModelError
 
 
 def inv_pd(a: np.ndarray, what: str = "X'WX") -> np.ndarray:
@@ -161,3 +161,74 @@ def r_uniroot(f, lower: float, upper: float, tol: float = np.finfo(float).eps **
         if (fb > 0 and fc > 0) or (fb < 0 and fc < 0):
             c, fc = a, fa
     raise ModelError(f"root search did not converge in {maxiter} iterations")
+
+
+def design_matrix(yi, mods, intercept: bool = True, coef_names=None) -> tuple[np.ndarray, list[str]]:
+    """The model matrix X (k x p) and its coefficient names from moderators.
+
+    Parameters
+    ----------
+    yi : array, shape (k,)
+        The effect sizes (only their number is used).
+    mods : None, array (k,) or (k, m), or a DataFrame
+        Moderators; a DataFrame's column names become coefficient names.
+    intercept : bool
+        Add an intercept column named ``"intrcpt"`` (metafor's name).
+    coef_names : list of str, optional
+        Names of the moderator columns (with or without the intercept's).
+
+    Returns
+    -------
+    X : array, shape (k, p)
+    names : list of str
+    """
+    k = yi.shape[0]
+    if mods is None:
+        return np.ones((k, 1)), ["intrcpt"]
+    if hasattr(mods, "columns"):  # a DataFrame, without importing pandas
+        names = [str(c) for c in mods.columns]
+        M = mods.to_numpy(dtype=float)
+    else:
+        M = np.asarray(mods, dtype=float)
+        if M.ndim == 1:
+            M = M[:, None]
+        names = list(coef_names) if coef_names is not None else [f"x{i + 1}" for i in range(M.shape[1])]
+        if coef_names is not None and intercept and len(names) == M.shape[1] + 1:
+            names = names[1:]
+    if M.shape[0] != k:
+        raise InputError(f"moderator matrix has {M.shape[0]} rows but there are {k} effect sizes")
+    if not np.all(np.isfinite(M)):
+        raise InputError("moderator values must be numeric and non-missing")
+    if intercept:
+        return np.column_stack([np.ones(k), M]), ["intrcpt"] + names
+    return M, names
+
+
+def _is_missing(x) -> bool:
+    return x is None or (isinstance(x, float) and x != x)
+
+
+def factorize(values, what: str = "variable") -> np.ndarray:
+    """Integer codes 0, 1, ... of the distinct values in order of first appearance (as
+    ``pandas.factorize``), without pandas.
+
+    Raises
+    ------
+    InputError
+        When a value is missing (None or NaN), naming ``what``.
+    """
+    a = np.asarray(values)
+    if a.ndim != 1:
+        a = a.ravel()
+    if a.dtype.kind == "f" and np.isnan(a).any():
+        raise InputError(f"the {what} has missing values")
+    if a.dtype.kind == "O" and any(_is_missing(x) for x in a):
+        raise InputError(f"the {what} has missing values")
+    try:
+        _, first, inv = np.unique(a, return_index=True, return_inverse=True)
+    except TypeError:  # values of mixed types that do not sort: hash them instead
+        seen: dict = {}
+        return np.fromiter((seen.setdefault(x, len(seen)) for x in a.tolist()), dtype=np.intp, count=a.size)
+    rank = np.empty(first.size, dtype=np.intp)
+    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
+    return rank[np.asarray(inv).ravel()]

@@ -13,7 +13,8 @@ import numpy as np
 from scipy import stats
 
 from evsynth.errors import ConvergenceError, InputError, ModelError
-from evsynth.engine.linalg import r_uniroot, wls
+from evsynth.engine.linalg import design_matrix, r_uniroot, wls
+from evsynth.engine.results import FitResult, Result, coef_block, fmt_p, wald_test
 
 __all__ = [
     "METHODS",
@@ -298,98 +299,27 @@ def _loglik(y, v, X, tau2: float, method: str) -> float:
 # results
 # --------------------------------------------------------------------------------------
 
-@dataclass
-class RMAResult:
-    """A fitted (mixed-effects) meta-analytic model, with metafor's field names."""
+@dataclass(eq=False, kw_only=True)
+class RMAResult(FitResult):
+    """A fitted equal-, random- or mixed-effects model (metafor's ``rma.uni``), with
+    metafor's field names: the coefficient block (``beta``, ``se``, ``stat``, ``pval``,
+    ``ci_lb``, ``ci_ub``, ``vb``; see :class:`~evsynth.engine.results.Coefs`), ``tau2``,
+    ``se_tau2``, ``QE``/``QEp``, ``QM``/``QMp``/``QMdf``, ``I2``, ``H2``, ``R2``, ``weights``
+    (percent), ``pi_lb``/``pi_ub``."""
 
-    coef_names: list[str]
-    beta: np.ndarray
-    se: np.ndarray
-    stat: np.ndarray
-    pval: np.ndarray
-    ci_lb: np.ndarray
-    ci_ub: np.ndarray
-    vb: np.ndarray
-    k: int
-    p: int
-    method: str
-    test: str
-    level: float
     tau2: float
     se_tau2: float | None
-    QE: float
-    QEp: float
-    QM: float
-    QMp: float
-    QMdf: tuple
     I2: float
     H2: float
     vt: float
     R2: float | None
-    df: int | None
     weights: np.ndarray  # model weights (sum to 100)
-    yi: np.ndarray
-    vi: np.ndarray
-    X: np.ndarray
-    btt: list[int]
     s2w: float = 1.0
-    pi_lb: float | None = None
-    pi_ub: float | None = None
-    ll: float | None = None
     slab: list[str] | None = None
     extra: dict = field(default_factory=dict)
 
-    @property
-    def estimate(self) -> float:
-        """The first coefficient (the pooled effect in an intercept-only model)."""
-        return float(self.beta[0])
-
-    @property
-    def ci(self) -> tuple[float, float]:
-        return float(self.ci_lb[0]), float(self.ci_ub[0])
-
-    @property
-    def intercept_only(self) -> bool:
-        return self.p == 1 and self.coef_names[0] == "intrcpt"
-
-    @property
-    def crit(self) -> float:
-        a = 1 - self.level / 100
-        return float(stats.t.isf(a / 2, self.df) if self.test == "knha" else stats.norm.isf(a / 2))
-
-    def fitted(self) -> np.ndarray:
-        return self.X @ self.beta
-
-    def predict(self, newmods=None) -> dict:
-        """Predicted average effect, its CI and the prediction interval."""
-        if newmods is None:
-            xs = np.zeros((1, self.p))
-            xs[0, 0] = 1.0
-            if not self.intercept_only:
-                xs = self.X.mean(axis=0, keepdims=True)
-        else:
-            xs = np.atleast_2d(np.asarray(newmods, float))
-            if xs.shape[1] == self.p - 1 and self.coef_names[0] == "intrcpt":
-                xs = np.column_stack([np.ones(xs.shape[0]), xs])
-        pred = xs @ self.beta
-        se = np.sqrt(np.einsum("ij,jk,ik->i", xs, self.vb, xs))
-        crit = self.crit
-        out = {"pred": pred, "se": se, "ci_lb": pred - crit * se, "ci_ub": pred + crit * se}
-        if self.method in ("EE", "FE"):
-            out["pi_lb"], out["pi_ub"] = out["ci_lb"], out["ci_ub"]
-        else:
-            s = np.sqrt(se**2 + self.tau2)
-            out["pi_lb"], out["pi_ub"] = pred - crit * s, pred + crit * s
-        return out
-
-    def coef_table(self):
-        import pandas as pd
-
-        return pd.DataFrame({
-            "term": self.coef_names, "estimate": self.beta, "se": self.se,
-            ("tval" if self.test == "knha" else "zval"): self.stat, "pval": self.pval,
-            "ci_lb": self.ci_lb, "ci_ub": self.ci_ub,
-        })
+    def model_weights(self) -> np.ndarray:
+        return self.weights
 
     def summary(self) -> str:
         kind = "Equal-Effects Model" if self.method in ("EE", "FE") else (
@@ -405,69 +335,20 @@ class RMAResult:
         if self.R2 is not None:
             lines.append(f"R^2 (amount of heterogeneity accounted for):            {self.R2:.2f}%")
         lines += ["", f"Test for {'Residual ' if self.p > 1 else ''}Heterogeneity:",
-                  f"QE(df = {self.k - self.p}) = {self.QE:.4f}, p-val {_fmt_p(self.QEp)}", ""]
-        if self.p > 1 or self.test == "knha":
-            if self.test == "knha":
-                lines.append(f"Test of Moderators (coefficient(s) {_btt(self.btt)}):")
-                lines.append(f"F(df1 = {self.QMdf[0]}, df2 = {self.QMdf[1]}) = {self.QM:.4f}, p-val {_fmt_p(self.QMp)}")
-            else:
-                lines.append(f"Test of Moderators (coefficient(s) {_btt(self.btt)}):")
-                lines.append(f"QM(df = {self.QMdf[0]}) = {self.QM:.4f}, p-val {_fmt_p(self.QMp)}")
-            lines.append("")
+                  f"QE(df = {self.k - self.p}) = {self.QE:.4f}, p-val {fmt_p(self.QEp)}", ""]
+        if self.p > 1 or self.dist == "t":
+            lines += [self.wald.summary(), ""]
         lines.append("Model Results:")
         lines.append("")
-        sname = "tval" if self.test == "knha" else "zval"
-        lines.append(f"{'':>12s} {'estimate':>9s} {'se':>8s} {sname:>8s} {'pval':>8s} {'ci.lb':>8s} {'ci.ub':>8s}")
-        for i, name in enumerate(self.coef_names):
-            lines.append(f"{name[:12]:>12s} {self.beta[i]:9.4f} {self.se[i]:8.4f} {self.stat[i]:8.4f} "
-                         f"{_fmt_p(self.pval[i]):>8s} {self.ci_lb[i]:8.4f} {self.ci_ub[i]:8.4f}")
+        lines += self.coefs.format_rows(12)
         if self.pi_lb is not None:
             lines += ["", f"Prediction interval: [{self.pi_lb:.4f}, {self.pi_ub:.4f}]"]
         return "\n".join(lines)
 
 
-def _fmt_p(p: float) -> str:
-    if p is None or not np.isfinite(p):
-        return "NA"
-    return "< .0001" if p < 1e-4 else f"{p:.4f}"
-
-
-def _btt(btt) -> str:
-    b = [i + 1 for i in btt]
-    return f"{b[0]}:{b[-1]}" if len(b) > 1 else str(b[0])
-
-
 # --------------------------------------------------------------------------------------
 # the model
 # --------------------------------------------------------------------------------------
-
-def _design(yi, mods, intercept: bool, coef_names):
-    k = yi.shape[0]
-    if mods is None:
-        X = np.ones((k, 1))
-        names = ["intrcpt"]
-    else:
-        if hasattr(mods, "columns"):
-            names = [str(c) for c in mods.columns]
-            M = mods.to_numpy(dtype=float)
-        else:
-            M = np.asarray(mods, dtype=float)
-            if M.ndim == 1:
-                M = M[:, None]
-            names = list(coef_names) if coef_names is not None else [f"x{i + 1}" for i in range(M.shape[1])]
-            if coef_names is not None and intercept and len(names) == M.shape[1] + 1:
-                names = names[1:]
-        if M.shape[0] != k:
-            raise InputError(f"moderator matrix has {M.shape[0]} rows but there are {k} effect sizes")
-        if not np.all(np.isfinite(M)):
-            raise InputError("moderator values must be numeric and non-missing")
-        if intercept:
-            X = np.column_stack([np.ones(k), M])
-            names = ["intrcpt"] + names
-        else:
-            X = M
-    return X, names
-
 
 def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: float = 95.0,
         intercept: bool = True, coef_names=None, btt=None, slab=None,
@@ -491,7 +372,7 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
         raise InputError(f"level must be between 0 and 100, got {level}")
     y, v = check_effects(yi, vi)
     k = y.size
-    X, names = _design(y, mods, intercept, coef_names)
+    X, names = design_matrix(y, mods, intercept, coef_names)
     p = X.shape[1]
     if k == 0:
         raise ModelError("no effect sizes to pool (k = 0)")
@@ -517,30 +398,11 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
             raise ModelError("the Knapp-Hartung adjustment is undefined here: the effects fit the model exactly "
                              "(weighted residual sum of squares 0, e.g. all effects identical); use test 'z'")
         vb = s2w * vb
-    se = np.sqrt(np.diag(vb))
-    stat = f.beta / se
-    a = 1 - level / 100
     if btt is None:
         btt = list(range(1, p)) if (p > 1 and intercept) else list(range(p))
-    bt = np.asarray(btt)
-    try:
-        QM = float(f.beta[bt] @ np.linalg.solve(vb[np.ix_(bt, bt)], f.beta[bt]))
-    except np.linalg.LinAlgError:
-        raise ModelError("the omnibus test cannot be computed: the coefficient covariance matrix is singular") from None
-    m = len(btt)
-    if test == "knha":
-        df = k - p
-        QM = QM / m
-        QMdf = (m, df)
-        QMp = float(stats.f.sf(QM, m, df))
-        pval = 2 * stats.t.sf(np.abs(stat), df)
-        crit = stats.t.isf(a / 2, df)
-    else:
-        df = None
-        QMdf = (m, None)
-        QMp = float(stats.chi2.sf(QM, m))
-        pval = 2 * stats.norm.sf(np.abs(stat))
-        crit = stats.norm.isf(a / 2)
+    dist, df = ("t", k - p) if test == "knha" else ("z", None)
+    coefs = coef_block(names, f.beta, vb, dist=dist, df=df, level=level)
+    wald = wald_test(f.beta, vb, btt, dist=dist, df=df)
 
     # heterogeneity (always from the equal-effects fit)
     if k > p:
@@ -574,15 +436,13 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
 
     w = f.a / f.a.sum() * 100
     res = RMAResult(
-        coef_names=names, beta=f.beta, se=se, stat=stat, pval=pval,
-        ci_lb=f.beta - crit * se, ci_ub=f.beta + crit * se, vb=vb, k=k, p=p, method=method,
-        test=test, level=level, tau2=tau2, se_tau2=t2.se_tau2, QE=QE, QEp=QEp, QM=QM, QMp=QMp,
-        QMdf=QMdf, I2=float(I2), H2=float(H2), vt=float(vt), R2=R2, df=df, weights=w, yi=y, vi=v,
-        X=X, btt=list(btt), s2w=s2w, slab=list(slab) if slab is not None else None,
+        coefs=coefs, wald=wald, k=k, method=method, test=test, QE=QE, QEp=QEp, btt=list(btt), yi=y, vi=v,
+        X=X, tau2=tau2, se_tau2=t2.se_tau2, I2=float(I2), H2=float(H2), vt=float(vt), R2=R2, weights=w,
+        s2w=s2w, slab=list(slab) if slab is not None else None,
     )
     if res.intercept_only and method not in ("EE", "FE"):
         pr = res.predict()
-        res.pi_lb, res.pi_ub = float(pr["pi_lb"][0]), float(pr["pi_ub"][0])
+        res.pi_lb, res.pi_ub = float(pr.pi_lb[0]), float(pr.pi_ub[0])
     res.extra["control"] = control
     res.extra["iterations"] = t2.iterations
     return res
@@ -604,8 +464,10 @@ def _adj_r2_weighted(y, X, w) -> float:
 # Q-profile confidence intervals for tau^2, I^2 and H^2
 # --------------------------------------------------------------------------------------
 
-@dataclass
-class ConfintResult:
+@dataclass(eq=False)
+class ConfintResult(Result):
+    """Q-profile confidence intervals for tau^2, I^2 and H^2 (metafor's ``confint``)."""
+
     tau2_est: float
     tau2_ci_lb: float
     tau2_ci_ub: float
@@ -628,6 +490,16 @@ class ConfintResult:
             f"{'tau':8s} {np.sqrt(self.tau2_est):9.4f} {self.tau_ci[0]:9.4f} {self.tau_ci[1]:9.4f}",
             f"{'I^2(%)':8s} {self.I2_est:9.4f} {self.I2_ci_lb:9.4f} {self.I2_ci_ub:9.4f}",
             f"{'H^2':8s} {self.H2_est:9.4f} {self.H2_ci_lb:9.4f} {self.H2_ci_ub:9.4f}",
+        ])
+
+    def to_frame(self):
+        """One row per parameter (tau2, I2, H2): parameter, estimate, ci_lb, ci_ub."""
+        import pandas as pd
+
+        return pd.DataFrame([
+            {"parameter": "tau2", "estimate": self.tau2_est, "ci_lb": self.tau2_ci_lb, "ci_ub": self.tau2_ci_ub},
+            {"parameter": "I2", "estimate": self.I2_est, "ci_lb": self.I2_ci_lb, "ci_ub": self.I2_ci_ub},
+            {"parameter": "H2", "estimate": self.H2_est, "ci_lb": self.H2_ci_lb, "ci_ub": self.H2_ci_ub},
         ])
 
 
@@ -673,9 +545,11 @@ def confint_tau2(fit: RMAResult, level: float | None = None) -> ConfintResult:
 # subgroup analysis
 # --------------------------------------------------------------------------------------
 
-@dataclass
-class SubgroupResult:
-    """Separate random-effects fits per subgroup and the between-group test."""
+@dataclass(eq=False)
+class SubgroupResult(Result):
+    """Separate random-effects fits per subgroup (``fits``), the between-group test
+    (``Q_between``, ``df_between``, ``p_between``) and the meta-regression with the
+    subgroup as moderator and a common tau^2 (``moderator_fit``)."""
 
     groups: list[str]
     fits: dict
@@ -684,7 +558,9 @@ class SubgroupResult:
     p_between: float
     moderator_fit: RMAResult | None
 
-    def table(self):
+    def to_frame(self):
+        """One row per subgroup (group, k, estimate, se, ci_lb, ci_ub, pval, tau2, I2, QE,
+        QEp), with the between-group test and, when fitted, the common-tau^2 QM test."""
         import pandas as pd
 
         rows = []
@@ -693,13 +569,20 @@ class SubgroupResult:
             rows.append({"group": g, "k": f.k, "estimate": f.estimate, "se": float(f.se[0]),
                          "ci_lb": float(f.ci_lb[0]), "ci_ub": float(f.ci_ub[0]), "pval": float(f.pval[0]),
                          "tau2": f.tau2, "I2": f.I2, "QE": f.QE, "QEp": f.QEp})
-        return pd.DataFrame(rows)
+        t = pd.DataFrame(rows)
+        t["Q_between"] = self.Q_between
+        t["df_between"] = self.df_between
+        t["p_between"] = self.p_between
+        if self.moderator_fit is not None:
+            t["QM_common_tau2"] = self.moderator_fit.QM
+            t["QMp_common_tau2"] = self.moderator_fit.QMp
+        return t
 
     def summary(self) -> str:
-        t = self.table()
+        t = self.to_frame().iloc[:, :11]
         lines = ["Subgroup analysis (separate tau^2 per subgroup)", t.to_string(index=False, float_format="%.4f"),
                  f"Test for subgroup differences: Q_between(df = {self.df_between}) = {self.Q_between:.4f}, "
-                 f"p-val {_fmt_p(self.p_between)}"]
+                 f"p-val {fmt_p(self.p_between)}"]
         return "\n".join(lines)
 
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
 from evsynth.errors import ConvergenceError, InputError, ModelError
-from evsynth.engine.linalg import inv_pd, wls
-from evsynth.engine.models import _fmt_p, check_effects
+from evsynth.engine.linalg import design_matrix, factorize, inv_pd, wls
+from evsynth.engine.models import check_effects
+from evsynth.engine.results import FitResult, coef_block, fmt_p, wald_test
 
 __all__ = ["BlockStructure", "RMAMVResult", "rma_mv"]
 
@@ -32,9 +32,13 @@ class BlockStructure:
         k = len(groups[0])
         # level-l group label = combination of the first l+1 grouping columns
         codes = []
+        prev = None
         for l in range(self.L):
-            key = pd.MultiIndex.from_arrays([np.asarray(g) for g in groups[: l + 1]])
-            codes.append(pd.factorize(key)[0])
+            c = factorize(groups[l], what="grouping variable")
+            if prev is not None:  # the combination of the first l + 1 grouping columns
+                c = factorize(prev * (int(c.max()) + 1) + c)
+            codes.append(c)
+            prev = c
         self.codes = codes
         self.n_levels = [int(c.max()) + 1 for c in codes]
         outer = codes[0]
@@ -144,50 +148,21 @@ def _evaluate(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bool =
     return _Eval(float(ll), beta, M, score, info)
 
 
-@dataclass
-class RMAMVResult:
-    """A fitted multilevel model, with metafor's field names."""
+@dataclass(eq=False, kw_only=True)
+class RMAMVResult(FitResult):
+    """A fitted multilevel model (metafor's ``rma.mv``), with metafor's field names: the
+    coefficient block (see :class:`~evsynth.engine.results.Coefs`), ``sigma2`` (one
+    variance component per level, named ``s_names``, with ``s_nlevels`` levels),
+    ``QE``/``QEp``, ``QM``/``QMp``/``QMdf``, ``ll``, ``pi_lb``/``pi_ub``."""
 
-    coef_names: list[str]
-    beta: np.ndarray
-    se: np.ndarray
-    stat: np.ndarray
-    pval: np.ndarray
-    ci_lb: np.ndarray
-    ci_ub: np.ndarray
-    vb: np.ndarray
-    k: int
-    p: int
-    method: str
-    test: str
-    level: float
+    multilevel = True
+
     sigma2: np.ndarray
     s_names: list[str]
     s_nlevels: list[int]
-    QE: float
-    QEp: float
-    QM: float
-    QMp: float
-    QMdf: tuple
-    df: int | None
-    ll: float
     iterations: int
-    yi: np.ndarray
-    vi: np.ndarray
-    X: np.ndarray
-    btt: list[int]
     groups: list[np.ndarray]
     structure: BlockStructure = field(repr=False, default=None)
-    pi_lb: float | None = None
-    pi_ub: float | None = None
-
-    @property
-    def estimate(self) -> float:
-        return float(self.beta[0])
-
-    @property
-    def intercept_only(self) -> bool:
-        return self.p == 1 and self.coef_names[0] == "intrcpt"
 
     @property
     def tau2(self) -> float:
@@ -216,11 +191,6 @@ class RMAMVResult:
         out["sampling"] = 100 * vt / total
         return out
 
-    def coef_table(self):
-        return pd.DataFrame({"term": self.coef_names, "estimate": self.beta, "se": self.se,
-                             ("tval" if self.test == "t" else "zval"): self.stat, "pval": self.pval,
-                             "ci_lb": self.ci_lb, "ci_ub": self.ci_ub})
-
     def summary(self) -> str:
         lines = [f"Multivariate Meta-Analysis Model (k = {self.k}; method: {self.method})", "",
                  "Variance Components:", "",
@@ -228,19 +198,10 @@ class RMAMVResult:
         for i, (n, s, nl) in enumerate(zip(self.s_names, self.sigma2, self.s_nlevels), 1):
             lines.append(f"sigma^2.{i:<2d} {s:8.4f} {np.sqrt(s):8.4f} {nl:6d}  {n}")
         lines += ["", f"Test for {'Residual ' if self.p > 1 else ''}Heterogeneity:",
-                  f"QE(df = {self.k - self.p}) = {self.QE:.4f}, p-val {_fmt_p(self.QEp)}", ""]
+                  f"QE(df = {self.k - self.p}) = {self.QE:.4f}, p-val {fmt_p(self.QEp)}", ""]
         if self.p > 1:
-            if self.test == "t":
-                lines.append(f"Test of Moderators: F(df1 = {self.QMdf[0]}, df2 = {self.QMdf[1]}) = "
-                             f"{self.QM:.4f}, p-val {_fmt_p(self.QMp)}")
-            else:
-                lines.append(f"Test of Moderators: QM(df = {self.QMdf[0]}) = {self.QM:.4f}, p-val {_fmt_p(self.QMp)}")
-            lines.append("")
-        sname = "tval" if self.test == "t" else "zval"
-        lines.append(f"{'':>14s} {'estimate':>9s} {'se':>8s} {sname:>8s} {'pval':>8s} {'ci.lb':>8s} {'ci.ub':>8s}")
-        for i, name in enumerate(self.coef_names):
-            lines.append(f"{name[:14]:>14s} {self.beta[i]:9.4f} {self.se[i]:8.4f} {self.stat[i]:8.4f} "
-                         f"{_fmt_p(self.pval[i]):>8s} {self.ci_lb[i]:8.4f} {self.ci_ub[i]:8.4f}")
+            lines += [self.wald.summary(), ""]
+        lines += self.coefs.format_rows(14)
         if self.pi_lb is not None:
             lines += ["", f"Prediction interval: [{self.pi_lb:.4f}, {self.pi_ub:.4f}]"]
         return "\n".join(lines)
@@ -267,9 +228,7 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
     for g in groups:
         if len(g) != k:
             raise InputError(f"grouping variable has {len(g)} values but there are {k} effect sizes")
-    from evsynth.engine.models import _design
-
-    X, names = _design(y, mods, intercept, coef_names)
+    X, names = design_matrix(y, mods, intercept, coef_names)
     p = X.shape[1]
     if k < 2:
         raise ModelError(f"a multilevel model needs at least 2 effect sizes; k = {k}")
@@ -313,38 +272,21 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
         raise ConvergenceError(f"{method} estimation of the variance components did not converge in "
                                f"{maxiter} iterations (last sigma^2 = {np.round(s2, 6).tolist()})")
     beta, vb = ev.beta, ev.M
-    se = np.sqrt(np.diag(vb))
-    stat = beta / se
-    a = 1 - level / 100
     if btt is None:
         btt = list(range(1, p)) if (p > 1 and intercept) else list(range(p))
-    bt = np.asarray(btt)
-    QM = float(beta[bt] @ np.linalg.solve(vb[np.ix_(bt, bt)], beta[bt]))
-    m = len(btt)
-    if test == "t":
-        df = k - p
-        QM /= m
-        QMdf = (m, df)
-        QMp = float(stats.f.sf(QM, m, df))
-        pval = 2 * stats.t.sf(np.abs(stat), df)
-        crit = stats.t.isf(a / 2, df)
-    else:
-        df = None
-        QMdf = (m, None)
-        QMp = float(stats.chi2.sf(QM, m))
-        pval = 2 * stats.norm.sf(np.abs(stat))
-        crit = stats.norm.isf(a / 2)
+    dist, df = ("t", k - p) if test == "t" else ("z", None)
+    coefs = coef_block(names, beta, vb, dist=dist, df=df, level=level)
+    wald = wald_test(beta, vb, btt, dist=dist, df=df)
     QE = max(0.0, fe.rss)
     QEp = float(stats.chi2.sf(QE, k - p)) if k > p else 1.0
     gnames = list(group_names) if group_names is not None else [f"level{l + 1}" for l in range(L)]
     s_names = ["/".join(gnames[: l + 1]) for l in range(L)]
     res = RMAMVResult(
-        coef_names=names, beta=beta, se=se, stat=stat, pval=pval, ci_lb=beta - crit * se,
-        ci_ub=beta + crit * se, vb=vb, k=k, p=p, method=method, test=test, level=level, sigma2=s2,
-        s_names=s_names, s_nlevels=bs.n_levels, QE=QE, QEp=QEp, QM=QM, QMp=QMp, QMdf=QMdf, df=df,
-        ll=ev.ll, iterations=it, yi=y, vi=v, X=X, btt=list(btt), groups=groups, structure=bs,
+        coefs=coefs, wald=wald, k=k, method=method, test=test, QE=QE, QEp=QEp, btt=list(btt), yi=y, vi=v,
+        X=X, ll=ev.ll, sigma2=s2, s_names=s_names, s_nlevels=bs.n_levels, iterations=it, groups=groups,
+        structure=bs,
     )
     if res.intercept_only:
-        s = np.sqrt(se[0] ** 2 + np.sum(s2))
-        res.pi_lb, res.pi_ub = float(beta[0] - crit * s), float(beta[0] + crit * s)
+        pr = res.predict()
+        res.pi_lb, res.pi_ub = float(pr.pi_lb[0]), float(pr.pi_ub[0])
     return res

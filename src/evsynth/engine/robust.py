@@ -9,60 +9,67 @@ degrees of freedom use the identity  G' Phi G = diag(a) - S M S'  (J x J never f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 
 from evsynth.errors import InputError, ModelError
-from evsynth.engine.models import RMAResult, _fmt_p
+from evsynth.engine.linalg import factorize
+from evsynth.engine.results import Coefs, Fitted, coef_block
 
 __all__ = ["RobustResult", "robust"]
 
 
-@dataclass
-class RobustResult:
-    coef_names: list[str]
-    beta: np.ndarray
-    se: np.ndarray
-    stat: np.ndarray
-    df: np.ndarray
-    pval: np.ndarray
-    ci_lb: np.ndarray
-    ci_ub: np.ndarray
-    vb: np.ndarray
-    k: int
+@dataclass(eq=False)
+class RobustResult(Fitted):
+    """A fit with cluster-robust (CR2) inference.  It wraps the fit it came from
+    (``fit``) and behaves like one: the coefficient block ``coefs`` holds the robust
+    covariance ``vb``, t statistics with per-coefficient Satterthwaite ``df``, p-values
+    and CIs; every other field (``tau2``, ``sigma2``, ``QE``, ``k``, ``method``, ...) is
+    the wrapped fit's; ``predict()`` uses the robust ``vb`` and the Satterthwaite df of
+    each linear combination (clubSandwich's ``linear_contrast``, as metafor's ``predict``
+    on ``robust(..., clubSandwich=TRUE)``).  ``QM``/``QMp`` are None: clubSandwich's HTZ
+    Wald test is not implemented."""
+
+    fit: object
+    coefs: Coefs
     n_clusters: int
-    level: float
+    wald: None = None
+    _parts: tuple = field(default=None, repr=False)
+
+    def __getattr__(self, name):  # fields of the wrapped fit
+        if name.startswith("_") or name in ("fit", "coefs", "wald", "n_clusters"):
+            raise AttributeError(name)
+        return getattr(self.fit, name)
 
     @property
-    def estimate(self) -> float:
-        return float(self.beta[0])
+    def multilevel(self) -> bool:
+        return self.fit.multilevel
 
-    def coef_table(self):
-        return pd.DataFrame({"term": self.coef_names, "estimate": self.beta, "se": self.se, "tval": self.stat,
-                             "df": self.df, "pval": self.pval, "ci_lb": self.ci_lb, "ci_ub": self.ci_ub})
+    def model_weights(self):
+        return self.fit.model_weights()
+
+    def _pred_df(self, xs):
+        if xs is None:
+            return self.df
+        return np.array([_satterthwaite(self._parts, c) for c in xs])
+
+    def anova(self, btt=None, *, L=None):
+        raise ModelError("the cluster-robust Wald test (clubSandwich's HTZ test) is not implemented")
 
     def summary(self) -> str:
-        lines = [f"Cluster-robust inference (CR2, Satterthwaite df; k = {self.k}, clusters = {self.n_clusters})", "",
-                 f"{'':>14s} {'estimate':>9s} {'se':>8s} {'tval':>8s} {'df':>7s} {'pval':>8s} {'ci.lb':>8s} {'ci.ub':>8s}"]
-        for i, n in enumerate(self.coef_names):
-            lines.append(f"{n[:14]:>14s} {self.beta[i]:9.4f} {self.se[i]:8.4f} {self.stat[i]:8.4f} {self.df[i]:7.2f} "
-                         f"{_fmt_p(self.pval[i]):>8s} {self.ci_lb[i]:8.4f} {self.ci_ub[i]:8.4f}")
-        return "\n".join(lines)
+        lines = [f"Cluster-robust inference (CR2, Satterthwaite df; k = {self.k}, clusters = {self.n_clusters})", ""]
+        return "\n".join(lines + self.coefs.format_rows(14))
 
 
 def _cluster_blocks(fit, cluster: np.ndarray):
     """Per cluster: row indices and the working covariance Phi_j (block diagonal in the
     random-effects blocks that make up the cluster)."""
-    codes, uniq = pd.factorize(pd.Series(cluster))
-    if (codes < 0).any():
-        raise InputError("the clustering variable has missing values")
-    if len(uniq) < 2:
+    codes = factorize(cluster, what="clustering variable")
+    J = int(codes.max()) + 1 if codes.size else 0
+    if J < 2:
         raise ModelError("cluster-robust inference needs at least 2 clusters")
-    J = len(uniq)
-    if isinstance(fit, RMAResult):
+    if not fit.multilevel:
         order = np.argsort(codes, kind="stable")
         starts = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=J))])
         rows = [order[starts[j]:starts[j + 1]] for j in range(J)]
@@ -125,27 +132,27 @@ def robust(fit, cluster, level: float | None = None) -> RobustResult:
         meat += np.outer(c, c)
         E.append(Ej)
     vb = M @ meat @ M
-    se = np.sqrt(np.diag(vb))
-    # Satterthwaite df for each coefficient
-    dfs = np.zeros(p)
-    for t in range(p):
-        c = np.zeros(p)
-        c[t] = 1.0
-        Mc = M @ c
-        a = np.zeros(J)
-        S = np.zeros((J, p))
-        for j, (r, P, Ej) in enumerate(zip(rows, phis, E)):
-            u = Ej.T @ Mc  # A_j W_j X_j M c
-            a[j] = u @ P @ u
-            S[j] = X[r].T @ u
-        SM = S @ M
-        d = np.einsum("jp,jp->j", SM, S)  # diag(S M S')
-        StS = S.T @ S
-        MS = M @ StS
-        frob = np.sum(a**2) - 2 * np.sum(a * d) + np.sum(MS * MS.T)
-        dfs[t] = (np.sum(a) - np.sum(d)) ** 2 / frob
-    stat = beta / se
-    pval = 2 * stats.t.sf(np.abs(stat), dfs)
-    crit = stats.t.isf((1 - level / 100) / 2, dfs)
-    return RobustResult(list(fit.coef_names), beta.copy(), se, stat, dfs, pval, beta - crit * se,
-                        beta + crit * se, vb, fit.k, J, level)
+    parts = (M, X, rows, phis, E)
+    dfs = np.array([_satterthwaite(parts, np.eye(p)[t]) for t in range(p)])
+    coefs = coef_block(list(fit.coef_names), beta.copy(), vb, dist="t", df=dfs, level=level)
+    return RobustResult(fit, coefs, J, _parts=parts)
+
+
+def _satterthwaite(parts, c) -> float:
+    """Satterthwaite degrees of freedom of the linear combination c' beta under CR2
+    (Pustejovsky & Tipton, 2018, eq. 11), without forming J x J matrices."""
+    M, X, rows, phis, E = parts
+    J = len(rows)
+    Mc = M @ np.asarray(c, float)
+    a = np.zeros(J)
+    S = np.zeros((J, M.shape[0]))
+    for j, (r, P, Ej) in enumerate(zip(rows, phis, E)):
+        u = Ej.T @ Mc  # A_j W_j X_j M c
+        a[j] = u @ P @ u
+        S[j] = X[r].T @ u
+    SM = S @ M
+    d = np.einsum("jp,jp->j", SM, S)  # diag(S M S')
+    StS = S.T @ S
+    MS = M @ StS
+    frob = np.sum(a**2) - 2 * np.sum(a * d) + np.sum(MS * MS.T)
+    return float((np.sum(a) - np.sum(d)) ** 2 / frob)

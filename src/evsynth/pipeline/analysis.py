@@ -114,7 +114,7 @@ def heterogeneity_table(fit, spec: dict | None = None) -> pd.DataFrame:
            "ci_ub": float(fit.ci_ub[0]), "stat": float(fit.stat[0]), "pval": float(fit.pval[0]),
            "df": fit.df if fit.df is not None else np.nan, "pi_lb": fit.pi_lb, "pi_ub": fit.pi_ub,
            "QE": fit.QE, "QE_df": fit.k - fit.p, "QEp": fit.QEp, "method": fit.method, "test": fit.test}
-    if hasattr(fit, "sigma2"):
+    if fit.multilevel:
         i2 = fit.I2_multilevel()
         row.update({"tau2": fit.tau2, "I2": i2["total"], "H2": np.nan})
         for j, (nm, s) in enumerate(zip(fit.s_names, fit.sigma2), 1):
@@ -132,8 +132,7 @@ def heterogeneity_table(fit, spec: dict | None = None) -> pd.DataFrame:
 
 
 def coef_rows(fit, model_label: str) -> pd.DataFrame:
-    t = fit.coef_table()
-    t.columns = ["term", "estimate", "se", "stat", "pval", "ci_lb", "ci_ub"]
+    t = fit.to_frame().rename(columns={fit.coefs.stat_name: "stat"})
     t.insert(0, "model", model_label)
     t["k"] = fit.k
     t["QM"] = fit.QM
@@ -181,14 +180,8 @@ def subgroup_table(eff: pd.DataFrame, spec: dict, level: float) -> tuple[pd.Data
         except (ModelError, InputError) as exc:
             notes.append(f"{col}: not estimated ({exc})")
             continue
-        t = sg.table()
+        t = sg.to_frame()
         t.insert(0, "subgroup_variable", col)
-        t["Q_between"] = sg.Q_between
-        t["df_between"] = sg.df_between
-        t["p_between"] = sg.p_between
-        if sg.moderator_fit is not None:
-            t["QM_common_tau2"] = sg.moderator_fit.QM
-            t["QMp_common_tau2"] = sg.moderator_fit.QMp
         out.append(t)
     return (pd.concat(out, ignore_index=True) if out else pd.DataFrame()), notes
 
@@ -198,7 +191,7 @@ def robust_table(eff: pd.DataFrame, spec: dict, fit) -> pd.DataFrame:
     if not cl:
         return pd.DataFrame()
     r = robust(fit, eff[cl].to_numpy())
-    t = r.coef_table()
+    t = r.to_frame()
     t["n_clusters"] = r.n_clusters
     t["k"] = r.k
     return t
@@ -210,76 +203,64 @@ def diagnostic_tables(eff: pd.DataFrame, spec: dict, fit, seed: int, level: floa
     wanted = spec.get("diagnostics", [])
     out: dict[str, pd.DataFrame] = {}
     notes = []
-    if hasattr(fit, "sigma2"):
+    if fit.multilevel:
         for d in wanted:
             notes.append({"diagnostic": d, "note": "not run: assumes independent effect sizes (multilevel model)"})
         out["notes"] = pd.DataFrame(notes)
         return out
     labels = eff["study"].tolist()
     y, v = eff["yi"].to_numpy(), eff["vi"].to_numpy()
+
+    def cumulative():
+        col = spec.get("year_column")
+        if not col:
+            raise InputError("cumulative meta-analysis needs year_column in the analysis config")
+        return dg.cumul(fit, pd.to_numeric(eff[col], errors="coerce").to_numpy(), slab=labels)
+
+    run = {  # diagnostic (config name) -> the result whose to_frame() is written as <name>.csv
+        "egger": lambda: dg.regtest(fit),
+        "begg": lambda: dg.ranktest(y, v),
+        "trimfill": lambda: dg.trimfill(fit),
+        "fsn": lambda: dg.fsn(y, v),
+        "leave1out": lambda: dg.leave1out(fit, slab=labels),
+        "influence": lambda: dg.influence(fit, slab=labels),
+        "cumulative": cumulative,
+        "pet_peese": lambda: dg.pet_peese(y, v),
+        "confint": lambda: confint_tau2(fit, level),
+    }
     for d in wanted:
         try:
-            if d == "egger":
-                r = dg.regtest(fit)
-                out["egger"] = pd.DataFrame([{"stat": r.stat, "df": r.df, "pval": r.pval,
-                                              "limit_estimate": r.limit_estimate,
-                                              "limit_ci_lb": r.limit_ci[0] if r.limit_ci else None,
-                                              "limit_ci_ub": r.limit_ci[1] if r.limit_ci else None, "k": r.k}])
-            elif d == "begg":
-                r = dg.ranktest(y, v)
-                out["begg"] = pd.DataFrame([{"kendall_tau": r.kendall_tau, "pval": r.pval, "k": r.k,
-                                             "exact": r.exact}])
-            elif d == "trimfill":
-                r = dg.trimfill(fit)
-                out["trimfill"] = pd.DataFrame([{"k0": r.k0, "side": r.side, "estimate": r.beta, "se": r.se,
-                                                 "ci_lb": float(r.fit.ci_lb[0]), "ci_ub": float(r.fit.ci_ub[0]),
-                                                 "tau2": r.tau2, "k": r.k}])
-                out["trimfill_filled"] = pd.DataFrame({"yi": r.filled_yi, "vi": r.filled_vi})
-            elif d == "fsn":
-                r = dg.fsn(y, v)
-                out["fsn"] = pd.DataFrame([{"fsnum": r.fsnum, "pval": r.pval, "alpha": r.alpha}])
-            elif d == "leave1out":
-                out["leave1out"] = dg.leave1out(fit, slab=labels)
-            elif d == "influence":
-                out["influence"] = dg.influence(fit, slab=labels)
-            elif d == "cumulative":
-                col = spec.get("year_column")
-                if not col:
-                    raise InputError("cumulative meta-analysis needs year_column in the analysis config")
-                order = pd.to_numeric(eff[col], errors="coerce").to_numpy()
-                out["cumulative"] = dg.cumul(fit, order, slab=labels)
-            elif d == "pet_peese":
-                r = dg.pet_peese(y, v)
-                out["pet_peese"] = pd.DataFrame([{"pet_estimate": r.pet_estimate, "pet_se": r.pet_se,
-                                                  "pet_pval": r.pet_pval, "peese_estimate": r.peese_estimate,
-                                                  "peese_se": r.peese_se, "peese_pval": r.peese_pval,
-                                                  "use_peese": r.use_peese, "estimate": r.estimate}])
-            elif d == "confint":
-                c = confint_tau2(fit, level)
-                out["confint"] = pd.DataFrame([{"parameter": "tau2", "estimate": c.tau2_est, "ci_lb": c.tau2_ci_lb,
-                                                "ci_ub": c.tau2_ci_ub},
-                                               {"parameter": "I2", "estimate": c.I2_est, "ci_lb": c.I2_ci_lb,
-                                                "ci_ub": c.I2_ci_ub},
-                                               {"parameter": "H2", "estimate": c.H2_est, "ci_lb": c.H2_ci_lb,
-                                                "ci_ub": c.H2_ci_ub}])
-            elif d == "permutation":
-                rows = []
-                mods = {m["column"]: m for m in spec.get("moderators", [])}
-                for col, m in mods.items():
-                    sub = eff[eff[col].notna() & eff[col].astype(str).str.strip().ne("")].reset_index(drop=True)
-                    try:
-                        f1 = fit_main(sub, spec, level, mods=[m])
-                        pr = dg.permutest(f1, iterations=int(spec.get("permutations", 1000)), seed=seed)
-                    except (ModelError, InputError) as exc:
-                        notes.append({"diagnostic": f"permutation ({col})", "note": str(exc)})
-                        continue
-                    rows.append({"moderator": col, "QM": pr.QM, "pval_permutation": pr.pval_QM,
-                                 "pval_asymptotic": f1.QMp, "iterations": pr.iterations, "seed": pr.seed})
-                out["permutation"] = pd.DataFrame(rows)
+            if d == "permutation":
+                out["permutation"] = _permutation_table(eff, spec, seed, level, notes)
+                continue
+            if d not in run:
+                continue
+            r = run[d]()
+            out[d] = r.to_frame()
+            if d == "trimfill":
+                out["trimfill_filled"] = r.filled_frame()
         except (ModelError, InputError) as exc:
             notes.append({"diagnostic": d, "note": f"not run: {exc}"})
     out["notes"] = pd.DataFrame(notes, columns=["diagnostic", "note"])
     return out
+
+
+def _permutation_table(eff: pd.DataFrame, spec: dict, seed: int, level: float, notes: list) -> pd.DataFrame:
+    """A permutation test per declared moderator (one row each); moderators that cannot be
+    tested are added to ``notes``."""
+    rows = []
+    for col, m in {m["column"]: m for m in spec.get("moderators", [])}.items():
+        sub = eff[eff[col].notna() & eff[col].astype(str).str.strip().ne("")].reset_index(drop=True)
+        try:
+            f1 = fit_main(sub, spec, level, mods=[m])
+            pr = dg.permutest(f1, iterations=int(spec.get("permutations", 1000)), seed=seed)
+        except (ModelError, InputError) as exc:
+            notes.append({"diagnostic": f"permutation ({col})", "note": str(exc)})
+            continue
+        t = pr.to_frame()
+        t.insert(0, "moderator", col)
+        rows.append(t)
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
 
 
 def sensitivity_table(eff: pd.DataFrame, spec: dict, level: float) -> pd.DataFrame:

@@ -48,8 +48,8 @@ def run_fit(cfg: dict, analysis_id: str, effects: Path, outdir: Path) -> None:
     write_csv(outdir / "robust.csv", an.robust_table(eff, spec, fit))
     write_csv(outdir / "sensitivity.csv", an.sensitivity_table(eff, spec, level))
     weights = eff[["study", "yi", "vi"]].copy()
-    if hasattr(fit, "weights"):
-        weights["weight"] = fit.weights
+    if fit.model_weights() is not None:
+        weights["weight"] = fit.model_weights()
     write_csv(outdir / "study_weights.csv", weights)
     write_csv(outdir / "fit_notes.csv", pd.DataFrame({"note": notes1 + notes2}, columns=["note"]))
     write_text(outdir / "model.txt", fit.summary() + "\n")

@@ -1,0 +1,460 @@
+"""The results protocol every fit and diagnostic of the engine follows.
+
+* :class:`Result` -- the base: named fields, ``summary()`` (metafor-style text, also
+  ``str(result)``) and ``to_frame()`` (a tidy :class:`pandas.DataFrame`, like metafor's
+  ``as.data.frame`` methods; pandas is imported inside ``to_frame()`` only).
+* :class:`Coefs` -- the coefficient block shared by every fit (names, beta, se, stat,
+  pval, ci_lb, ci_ub, vb, the reference distribution ``dist`` -- ``"z"`` or ``"t"`` --
+  its degrees of freedom and the confidence level), built by :func:`coef_block`.
+* :func:`wald_test` -- the one omnibus (QM) / F test of a set of coefficients or of a
+  contrast matrix, used by every model; it stops with a :class:`ModelError` when the
+  covariance matrix of the tested coefficients is singular.
+* :func:`fmt_p` and :func:`fmt_btt` -- the shared metafor-style formatting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from evsynth.errors import InputError, ModelError
+
+__all__ = ["Result", "Coefs", "coef_block", "WaldTest", "wald_test", "fmt_p", "fmt_btt", "critical_value",
+           "DISTS"]
+
+DISTS = ("z", "t")
+
+
+def fmt_p(p) -> str:
+    """A p-value as metafor prints it: ``"< .0001"`` below 1e-4, else four decimals;
+    ``"NA"`` when missing or not finite."""
+    if p is None or not np.isfinite(p):
+        return "NA"
+    return "< .0001" if p < 1e-4 else f"{p:.4f}"
+
+
+def fmt_btt(btt) -> str:
+    """0-based coefficient indices as metafor labels them (1-based, ``"2:4"`` for a run)."""
+    b = [i + 1 for i in btt]
+    return f"{b[0]}:{b[-1]}" if len(b) > 1 else str(b[0])
+
+
+def critical_value(level: float, dist: str, df=None):
+    """Two-sided critical value of the reference distribution (``df`` may be an array)."""
+    a = 1 - level / 100
+    if dist == "t":
+        return stats.t.isf(a / 2, df)
+    return stats.norm.isf(a / 2)
+
+
+class Result:
+    """Base of every engine result: ``summary()`` gives metafor-style text (also what
+    ``str()`` prints) and ``to_frame()`` a tidy pandas DataFrame."""
+
+    def summary(self) -> str:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def to_frame(self):  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+@dataclass(eq=False)
+class Coefs(Result):
+    """The coefficient block of a fit (metafor's ``coef(summary(fit))`` plus ``vb``).
+
+    ``dist`` is the reference distribution of the tests and intervals, ``"z"`` (normal)
+    or ``"t"``; ``df`` is ``None`` for z, one number for a t test shared by all
+    coefficients (Knapp-Hartung, ``test="t"``), or one per coefficient (cluster-robust
+    Satterthwaite df)."""
+
+    names: list
+    beta: np.ndarray
+    se: np.ndarray
+    stat: np.ndarray
+    pval: np.ndarray
+    ci_lb: np.ndarray
+    ci_ub: np.ndarray
+    vb: np.ndarray
+    dist: str
+    df: object
+    level: float
+
+    @property
+    def stat_name(self) -> str:
+        """metafor's column name of the test statistic: ``"zval"`` or ``"tval"``."""
+        return "tval" if self.dist == "t" else "zval"
+
+    @property
+    def df_per_coef(self) -> bool:
+        return self.df is not None and np.ndim(self.df) > 0
+
+    def to_frame(self):
+        """One row per coefficient: term, estimate, se, zval|tval, [df when it differs per
+        coefficient], pval, ci_lb, ci_ub."""
+        import pandas as pd
+
+        cols = {"term": list(self.names), "estimate": self.beta, "se": self.se, self.stat_name: self.stat}
+        if self.df_per_coef:
+            cols["df"] = self.df
+        cols.update({"pval": self.pval, "ci_lb": self.ci_lb, "ci_ub": self.ci_ub})
+        return pd.DataFrame(cols)
+
+    def format_rows(self, name_width: int = 12) -> list[str]:
+        """The coefficient table as metafor prints it (header line and one line per term)."""
+        w = name_width
+        dfc = self.df_per_coef
+        head = f"{'':>{w}s} {'estimate':>9s} {'se':>8s} {self.stat_name:>8s} "
+        head += f"{'df':>7s} " if dfc else ""
+        head += f"{'pval':>8s} {'ci.lb':>8s} {'ci.ub':>8s}"
+        lines = [head]
+        for i, name in enumerate(self.names):
+            s = f"{name[:w]:>{w}s} {self.beta[i]:9.4f} {self.se[i]:8.4f} {self.stat[i]:8.4f} "
+            s += f"{self.df[i]:7.2f} " if dfc else ""
+            s += f"{fmt_p(self.pval[i]):>8s} {self.ci_lb[i]:8.4f} {self.ci_ub[i]:8.4f}"
+            lines.append(s)
+        return lines
+
+    def summary(self) -> str:
+        return "\n".join(self.format_rows())
+
+
+def coef_block(names, beta, vb, *, dist: str = "z", df=None, level: float = 95.0) -> Coefs:
+    """The coefficient block from the estimates and their covariance matrix: standard
+    errors, Wald z or t statistics, two-sided p-values and confidence intervals.
+
+    Parameters
+    ----------
+    names : list of str
+        Coefficient names.
+    beta : array, shape (p,)
+        Estimates.
+    vb : array, shape (p, p)
+        Their covariance matrix (already scaled, e.g. by Knapp-Hartung or cluster-robust).
+    dist : {"z", "t"}
+        Reference distribution.
+    df : None, float or array
+        Degrees of freedom of the t distribution (shared or per coefficient).
+    level : float
+        Confidence level in percent.
+
+    Returns
+    -------
+    Coefs
+    """
+    if dist not in DISTS:
+        raise InputError(f"unknown reference distribution '{dist}'; allowed: z, t")
+    beta = np.asarray(beta, float)
+    vb = np.asarray(vb, float)
+    se = np.sqrt(np.diag(vb))
+    stat = beta / se
+    if dist == "t":
+        pval = 2 * stats.t.sf(np.abs(stat), df)
+    else:
+        df = None
+        pval = 2 * stats.norm.sf(np.abs(stat))
+    crit = critical_value(level, dist, df)
+    return Coefs(list(names), beta, se, stat, pval, beta - crit * se, beta + crit * se, vb, dist, df, level)
+
+
+@dataclass(eq=False)
+class WaldTest(Result):
+    """An omnibus Wald test of coefficients (metafor's QM): chi-square with ``m`` df for
+    ``dist="z"``; F with (m, df2) -- the statistic divided by m -- for ``dist="t"``."""
+
+    QM: float
+    QMp: float
+    QMdf: tuple
+    dist: str
+    btt: list | None = None
+    L: np.ndarray | None = None
+
+    def summary(self) -> str:
+        what = f"coefficient(s) {fmt_btt(self.btt)}" if self.btt is not None else "contrast(s)"
+        if self.dist == "t":
+            test = f"F(df1 = {self.QMdf[0]}, df2 = {self.QMdf[1]}) = {self.QM:.4f}, p-val {fmt_p(self.QMp)}"
+        else:
+            test = f"QM(df = {self.QMdf[0]}) = {self.QM:.4f}, p-val {fmt_p(self.QMp)}"
+        return f"Test of Moderators ({what}):\n{test}"
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame([{"QM": self.QM, "QM_df1": self.QMdf[0],
+                              "QM_df2": self.QMdf[1] if self.QMdf[1] is not None else np.nan, "QMp": self.QMp}])
+
+
+def wald_test(beta, vb, btt=None, *, L=None, dist: str = "z", df=None) -> WaldTest:
+    """Wald test that the coefficients ``btt`` (or the contrasts ``L @ beta``) are all 0.
+
+    Parameters
+    ----------
+    beta : array, shape (p,)
+        Estimates.
+    vb : array, shape (p, p)
+        Their covariance matrix.
+    btt : list of int, optional
+        0-based indices of the tested coefficients (default: all).
+    L : array, shape (m, p), optional
+        A contrast matrix instead of ``btt`` (metafor's ``anova(fit, X = L)``).
+    dist : {"z", "t"}
+        ``"z"``: QM ~ chi-square(m); ``"t"``: QM / m ~ F(m, df).
+    df : float, optional
+        Denominator degrees of freedom for ``dist="t"``.
+
+    Returns
+    -------
+    WaldTest
+        Fields ``QM``, ``QMp``, ``QMdf`` (metafor's names).
+
+    Raises
+    ------
+    ModelError
+        When the covariance matrix of the tested coefficients is singular.
+
+    References
+    ----------
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    Journal of Statistical Software, 36(3), 1-48 (the omnibus test of moderators).
+    """
+    beta = np.asarray(beta, float)
+    vb = np.asarray(vb, float)
+    if L is not None:
+        Lm = np.atleast_2d(np.asarray(L, float))
+        if Lm.shape[1] != beta.size:
+            raise InputError(f"the contrast matrix has {Lm.shape[1]} columns but the model has {beta.size} coefficients")
+        b = Lm @ beta
+        V = Lm @ vb @ Lm.T
+        what, btt = "the contrasts", None
+    else:
+        btt = list(range(beta.size)) if btt is None else [int(i) for i in btt]
+        bt = np.asarray(btt)
+        b = beta[bt]
+        V = vb[np.ix_(bt, bt)]
+        what = f"coefficient(s) {fmt_btt(btt)}"
+    try:
+        QM = float(b @ np.linalg.solve(V, b))
+    except np.linalg.LinAlgError:
+        raise ModelError(f"the test of {what} cannot be computed: the covariance matrix of the tested "
+                         "coefficients is singular") from None
+    if not np.isfinite(QM):
+        raise ModelError(f"the test of {what} cannot be computed: the covariance matrix of the tested "
+                         "coefficients is singular") from None
+    m = b.size
+    if dist == "t":
+        QM = QM / m
+        return WaldTest(QM, float(stats.f.sf(QM, m, df)), (m, df), "t", btt, None if L is None else Lm)
+    return WaldTest(QM, float(stats.chi2.sf(QM, m)), (m, None), "z", btt, None if L is None else Lm)
+
+
+# --------------------------------------------------------------------------------------
+# fits
+# --------------------------------------------------------------------------------------
+
+class Fitted(Result):
+    """What every fitted model offers, read from its coefficient block ``coefs`` and its
+    Wald test ``wald``: metafor's field names (``beta``, ``se``, ``zval``/``tval`` as
+    ``stat``, ``pval``, ``ci_lb``, ``ci_ub``, ``vb``, ``QM``, ``QMp``), ``predict()`` and
+    ``to_frame()`` (the coefficient table)."""
+
+    coefs: Coefs
+    wald: WaldTest | None
+
+    # the coefficient block under metafor's names
+    @property
+    def coef_names(self) -> list:
+        return self.coefs.names
+
+    @property
+    def beta(self) -> np.ndarray:
+        return self.coefs.beta
+
+    @property
+    def se(self) -> np.ndarray:
+        return self.coefs.se
+
+    @property
+    def stat(self) -> np.ndarray:
+        return self.coefs.stat
+
+    @property
+    def pval(self) -> np.ndarray:
+        return self.coefs.pval
+
+    @property
+    def ci_lb(self) -> np.ndarray:
+        return self.coefs.ci_lb
+
+    @property
+    def ci_ub(self) -> np.ndarray:
+        return self.coefs.ci_ub
+
+    @property
+    def vb(self) -> np.ndarray:
+        return self.coefs.vb
+
+    @property
+    def level(self) -> float:
+        return self.coefs.level
+
+    @property
+    def dist(self) -> str:
+        """Reference distribution of tests and intervals: ``"z"`` or ``"t"``."""
+        return self.coefs.dist
+
+    @property
+    def df(self):
+        """Degrees of freedom of the t distribution (None for z; per coefficient when robust)."""
+        return self.coefs.df
+
+    @property
+    def p(self) -> int:
+        return int(self.coefs.beta.size)
+
+    @property
+    def QM(self):
+        return None if self.wald is None else self.wald.QM
+
+    @property
+    def QMp(self):
+        return None if self.wald is None else self.wald.QMp
+
+    @property
+    def QMdf(self):
+        return None if self.wald is None else self.wald.QMdf
+
+    @property
+    def estimate(self) -> float:
+        """The first coefficient (the pooled effect in an intercept-only model)."""
+        return float(self.beta[0])
+
+    @property
+    def ci(self) -> tuple[float, float]:
+        return float(self.ci_lb[0]), float(self.ci_ub[0])
+
+    @property
+    def intercept_only(self) -> bool:
+        return self.p == 1 and self.coef_names[0] == "intrcpt"
+
+    @property
+    def crit(self) -> float:
+        """Critical value of the first coefficient's interval."""
+        df = self.df[0] if self.coefs.df_per_coef else self.df
+        return float(critical_value(self.level, self.dist, df))
+
+    def fitted(self) -> np.ndarray:
+        return self.X @ self.beta
+
+    def model_weights(self):
+        """Model weights in percent (summing to 100), or None where the model has none
+        per effect size (multilevel models)."""
+        return None
+
+    def anova(self, btt=None, *, L=None) -> WaldTest:
+        """Wald test of the coefficients ``btt`` (0-based) or of the contrasts ``L @ beta``,
+        with this fit's covariance matrix and reference distribution (metafor's ``anova``)."""
+        return wald_test(self.beta, self.vb, btt, L=L, dist=self.dist, df=self._pred_df(None))
+
+    def _pred_df(self, xs):
+        """Degrees of freedom for predictions ``xs @ beta`` (one per row, or shared)."""
+        return self.df
+
+    def _design_rows(self, newmods) -> np.ndarray:
+        if newmods is None:
+            xs = np.zeros((1, self.p))
+            xs[0, 0] = 1.0
+            if not self.intercept_only:
+                xs = self.X.mean(axis=0, keepdims=True)
+            return xs
+        xs = np.atleast_2d(np.asarray(newmods, float))
+        if xs.shape[1] == self.p - 1 and self.coef_names[0] == "intrcpt":
+            xs = np.column_stack([np.ones(xs.shape[0]), xs])
+        if xs.shape[1] != self.p:
+            raise InputError(f"newmods has {xs.shape[1]} columns; the model has {self.p} coefficients")
+        return xs
+
+    def predict(self, newmods=None) -> "Prediction":
+        """Predicted average effect, its confidence interval and the prediction interval.
+
+        Parameters
+        ----------
+        newmods : array, shape (n, p) or (n, p - 1), optional
+            Moderator values (without the intercept column, which is added, or with it).
+            Default: the average effect (intercept-only model) or the mean of the rows of X.
+
+        Returns
+        -------
+        Prediction
+            Fields ``pred``, ``se``, ``ci_lb``, ``ci_ub``, ``pi_lb``, ``pi_ub``, ``df``
+            (metafor's ``predict``).
+        """
+        xs = self._design_rows(newmods)
+        pred = xs @ self.beta
+        se = np.sqrt(np.einsum("ij,jk,ik->i", xs, self.vb, xs))
+        df = self._pred_df(xs)
+        crit = critical_value(self.level, self.dist, df)
+        ci_lb, ci_ub = pred - crit * se, pred + crit * se
+        if self.method in ("EE", "FE"):
+            pi_lb, pi_ub = ci_lb, ci_ub
+        else:
+            s = np.sqrt(se**2 + self.tau2)
+            pi_lb, pi_ub = pred - crit * s, pred + crit * s
+        return Prediction(pred, se, ci_lb, ci_ub, pi_lb, pi_ub, df, self.level)
+
+    def to_frame(self):
+        """The coefficient table (see :meth:`Coefs.to_frame`)."""
+        return self.coefs.to_frame()
+
+
+@dataclass(eq=False)
+class Prediction(Result):
+    """Predicted values with confidence and prediction intervals (metafor's ``predict``)."""
+
+    pred: np.ndarray
+    se: np.ndarray
+    ci_lb: np.ndarray
+    ci_ub: np.ndarray
+    pi_lb: np.ndarray
+    pi_ub: np.ndarray
+    df: object
+    level: float
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame({"pred": self.pred, "se": self.se, "ci_lb": self.ci_lb, "ci_ub": self.ci_ub,
+                             "pi_lb": self.pi_lb, "pi_ub": self.pi_ub})
+
+    def summary(self) -> str:
+        lines = [f"{'pred':>9s} {'se':>8s} {'ci.lb':>8s} {'ci.ub':>8s} {'pi.lb':>8s} {'pi.ub':>8s}"]
+        for i in range(len(self.pred)):
+            lines.append(f"{self.pred[i]:9.4f} {self.se[i]:8.4f} {self.ci_lb[i]:8.4f} {self.ci_ub[i]:8.4f} "
+                         f"{self.pi_lb[i]:8.4f} {self.pi_ub[i]:8.4f}")
+        return "\n".join(lines)
+
+
+@dataclass(eq=False, kw_only=True)
+class FitResult(Fitted):
+    """Fields every fitted model has (metafor's names); ``multilevel`` tells a
+    multilevel fit (variance components ``sigma2``) from a univariate one (``tau2``)."""
+
+    multilevel = False  # class attribute, overridden by the multilevel result
+
+    coefs: Coefs
+    wald: WaldTest | None
+    k: int
+    method: str
+    test: str  # as the user spelled it ("z", "knha" for rma, "t" for rma_mv)
+    QE: float
+    QEp: float
+    btt: list
+    yi: np.ndarray
+    vi: np.ndarray
+    X: np.ndarray
+    pi_lb: float | None = None
+    pi_ub: float | None = None
+    ll: float | None = None
