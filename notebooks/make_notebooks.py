@@ -253,7 +253,7 @@ NB3 = nb([
              "f = rma(d['yi'], d['vi'], d[['sessions']], method='REML', test='knha')\n"
              "grid = np.linspace(d['sessions'].min(), d['sessions'].max(), 100)\n"
              "pred = f.predict(grid[:, None])\n"
-             "fig = bubble_plot(d['sessions'], d['yi'], f.weights, grid, pred['pred'], pred['ci_lb'], pred['ci_ub'],\n"
+             "fig = bubble_plot(d['sessions'], d['yi'], f.weights, grid, pred.pred, pred.ci_lb, pred.ci_ub,\n"
              "                  title='Sessions and the log odds ratio of not reoffending', xlabel='Number of sessions',\n"
              "                  ylabel='Log odds ratio (positive = fewer reoffenders)')\nplt.show()"),
     ("md", "## Design as a categorical moderator (reference: RCT)\n\nThe coefficient table is printed whole, "
@@ -261,10 +261,10 @@ NB3 = nb([
     ("code", "X, names = build_design(d, [{'column': 'design', 'type': 'categorical', 'reference': 'rct'}])\n"
              "fd = rma(d['yi'], d['vi'], X, method='REML', test='knha', coef_names=names)\n"
              "print(f'test of moderators: F({fd.QMdf[0]}, {fd.QMdf[1]}) = {fd.QM:.3f}, p = {fd.QMp:.3f}; '\n"
-             "      f'R² = {fd.R2:.1f}%')\nfd.coef_table().round(4)"),
+             "      f'R² = {fd.R2:.1f}%')\nfd.to_frame().round(4)"),
     ("md", "## Juveniles and adults as subgroups"),
     ("code", "sg = subgroup(d['yi'], d['vi'], d['group'], method='REML')\n"
-             "t = sg.table().round(4)\nt['I2'] = [f'{v:.1f}%' for v in sg.table()['I2']]\n"
+             "t = sg.to_frame().iloc[:, :11].round(4)\nt['I2'] = [f'{v:.1f}%' for v in sg.to_frame()['I2']]\n"
              "print(f'test for subgroup differences: Q = {sg.Q_between:.3f}, df = {sg.df_between}, p = {sg.p_between:.3f}')\n"
              "t"),
     ("md", "## A permutation test\n\nWith few studies and several moderators, chance findings are likely; a "
@@ -378,7 +378,7 @@ NB4 = nb([
              "X, names_ = build_design(raw, [{'column': 'Outcome_measure', 'type': 'categorical', 'reference': 'Substance abuse'}])\n"
              "mo = rma_mv(yi, vi, [study, esid], X, method='REML', test='t', coef_names=names_)\n"
              "print(f'test of moderators: F({mo.QMdf[0]}, {mo.QMdf[1]}) = {mo.QM:.3f}, p = {mo.QMp:.3f}')\n"
-             "mo.coef_table().round(3)"),
+             "mo.to_frame().round(3)"),
     ("md", "## 7. The forest plot\n\nOne row per effect size, labelled by manuscript, year and outcome; rows of the "
            "same study sit together. With 61 rows the library splits the plot over several pages "
            "(`forest_pages`, at most 40 rows a page) so that no label shrinks to an unreadable size; the pooled "

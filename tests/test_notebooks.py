@@ -57,7 +57,7 @@ def test_surprising_numbers_are_explained():
     nb3 = "\n".join(c.source for c in _load("03_moderators.ipynb").cells)
     assert "permutation p of 0.989" in nb3 and "keeps the average effect" in nb3
     # term names are shown whole: the coefficient table, not the fixed-width summary
-    assert "coef_table()" in nb3
+    assert "to_frame()" in nb3
 
 
 def test_mdft_walkthrough_covers_a_whole_analysis():
