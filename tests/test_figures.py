@@ -45,7 +45,7 @@ def test_funnel_legend_outside_the_data_with_readable_swatches_and_dotted_line()
     leg = ax.get_legend()
     assert _bbox(fig, leg).x0 >= _bbox(fig, ax).x1  # entirely right of the data area
     labels = [t.get_text() for t in leg.get_texts()]
-    assert "0.05 ≤ p < 0.10" in labels and "95% pseudo-confidence region" in labels
+    assert "0.05 ≤ p < 0.10" in labels and "p < 0.01" in labels and "95% pseudo-confidence region" in labels
     handles = dict(zip(labels, leg.legend_handles))
     # the lightest swatch has a visible edge, so it is readable on white
     sw = handles["0.05 ≤ p < 0.10"]
@@ -191,3 +191,16 @@ def test_a_long_subgroup_forest_repeats_the_subgroup_header_on_the_next_page():
     assert "group = adults (continued)" in second
     assert "Test for subgroup differences: Q = 0.20, df = 1, p = 0.657" in second  # under the last page only
     assert "Test for subgroup differences: Q = 0.20, df = 1, p = 0.657" not in [t.get_text() for t in _texts(pages[0])]
+
+
+def test_funnel_contours_from_a_table_give_the_same_bands():
+    from scipy import stats
+
+    rng = np.random.default_rng(4)
+    vi = rng.uniform(0.01, 0.2, 12)
+    yi = rng.normal(0.2, np.sqrt(vi))
+    table = pd.DataFrame({"p": [0.01, 0.10, 0.05], "label": ["p < .01", "p < .10", "p < .05"],
+                          "z": [stats.norm.isf(p / 2) for p in (0.01, 0.10, 0.05)]})
+    a = [t.get_text() for t in plots.funnel_plot(yi, vi, 0.2, table, title="t", xlabel="x").axes[0].get_legend().get_texts()]
+    b = [t.get_text() for t in plots.funnel_plot(yi, vi, 0.2, title="t", xlabel="x").axes[0].get_legend().get_texts()]
+    assert a == b and a[:4] == ["p ≥ 0.10", "0.05 ≤ p < 0.10", "0.01 ≤ p < 0.05", "p < 0.01"]

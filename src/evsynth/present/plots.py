@@ -48,9 +48,12 @@ def _unnamed(labels) -> bool:
 
 
 def _forest_rows(studies: pd.DataFrame, pooled: dict, level: float, subgroups) -> list[tuple]:
-    z = stats.norm.isf((1 - level / 100) / 2)
     d = studies.copy()
-    d["lo"], d["hi"] = d["yi"] - z * np.sqrt(d["vi"]), d["yi"] + z * np.sqrt(d["vi"])
+    if {"ci_lb", "ci_ub"} <= set(d.columns):  # intervals as the results table gives them
+        d["lo"], d["hi"] = d["ci_lb"], d["ci_ub"]
+    else:
+        z = stats.norm.isf((1 - level / 100) / 2)
+        d["lo"], d["hi"] = d["yi"] - z * np.sqrt(d["vi"]), d["yi"] + z * np.sqrt(d["vi"])
     rows: list[tuple] = []  # (kind, payload)
     if subgroups:
         for sg in subgroups:
@@ -280,12 +283,14 @@ def _legend_outside(ax, **kw):
     return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False, **kw)
 
 
-def funnel_plot(yi, vi, estimate: float, *, title: str, xlabel: str, filled_yi=None, filled_vi=None,
-                back=None, log_axis: bool = False) -> plt.Figure:
+def funnel_plot(yi, vi, estimate: float, contours: pd.DataFrame | None = None, *, title: str, xlabel: str,
+                filled_yi=None, filled_vi=None, back=None, log_axis: bool = False) -> plt.Figure:
     """Contour-enhanced funnel plot (Peters et al., 2008): shaded regions where a study
     would be significant at p < .10, .05, .01 (two-sided, around zero); the dotted
     pseudo-confidence region around the pooled estimate; filled studies from trim-and-fill
-    as open circles.  The legend sits outside the data.  Draw it only from
+    as open circles.  ``contours`` (columns p and z, the two-sided critical value) gives the
+    significance contours, by default p = .10, .05 and .01.  The legend sits outside the
+    data.  Draw it only from
     :data:`FUNNEL_MIN_K` studies (the caller checks; :data:`FUNNEL_TOO_FEW` says why not)."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -294,17 +299,25 @@ def funnel_plot(yi, vi, estimate: float, *, title: str, xlabel: str, filled_yi=N
     fig, ax = plt.subplots(figsize=(8.2, 5))
     smax = float(max(sei.max(), np.sqrt(np.max(filled_vi)) if filled_vi is not None and len(filled_vi) else 0)) * 1.1
     s = np.linspace(0, smax, 100)
-    shades = [(0.10, "#e3e3e3", "0.05 ≤ p < 0.10"), (0.05, "#b8b8b8", "0.01 ≤ p < 0.05"), (0.01, "#8c8c8c", "p < 0.01")]
-    xmax = max(np.abs(yi).max(), stats.norm.isf(0.005) * smax) * 1.05
+    if contours is None or len(contours) == 0:
+        ps = [0.10, 0.05, 0.01]
+        zs = [float(stats.norm.isf(a / 2)) for a in ps]
+    else:
+        c = contours.sort_values("p", ascending=False)
+        ps, zs = [float(v) for v in c["p"]], [float(v) for v in c["z"]]
+    greys = ["#e3e3e3", "#b8b8b8", "#8c8c8c", "#6e6e6e"]
+    xmax = max(np.abs(yi).max(), max(zs) * smax) * 1.05
     ax.fill_betweenx(s, -xmax, xmax, color="white")
-    handles = [Patch(facecolor="white", edgecolor="#555555", lw=0.6, label="p ≥ 0.10")]
-    for a, col, lab in shades:
-        zc = stats.norm.isf(a / 2)
+    handles = [Patch(facecolor="white", edgecolor="#555555", lw=0.6, label=f"p ≥ {ps[0]:.2f}")]
+    for i, (a, zc) in enumerate(zip(ps, zs)):
+        col = greys[min(i, len(greys) - 1)]
         ax.fill_betweenx(s, zc * s, xmax, color=col, lw=0)
         ax.fill_betweenx(s, -xmax, -zc * s, color=col, lw=0)
+        lab = f"{ps[i + 1]:.2f} ≤ p < {a:.2f}" if i + 1 < len(ps) else f"p < {a:.2f}"
         handles.append(Patch(facecolor=col, edgecolor="#555555", lw=0.6, label=lab))
-    ax.plot(estimate - 1.96 * s, s, color=style.POOLED, lw=1.0, ls=":")
-    ax.plot(estimate + 1.96 * s, s, color=style.POOLED, lw=1.0, ls=":")
+    z05 = zs[int(np.argmin([abs(a - 0.05) for a in ps]))]  # pseudo-confidence region at the .05 contour
+    ax.plot(estimate - z05 * s, s, color=style.POOLED, lw=1.0, ls=":")
+    ax.plot(estimate + z05 * s, s, color=style.POOLED, lw=1.0, ls=":")
     ax.axvline(estimate, color=style.POOLED, lw=1)
     ax.scatter(yi, sei, s=22, color=style.STUDY, zorder=3)
     handles += [Line2D([], [], color=style.POOLED, lw=1.0, ls=":", label="95% pseudo-confidence region"),
@@ -327,13 +340,14 @@ def funnel_plot(yi, vi, estimate: float, *, title: str, xlabel: str, filled_yi=N
     return fig
 
 
-def bubble_plot(x, yi, weights, line_x, fit, ci_lb, ci_ub, *, title: str, xlabel: str, ylabel: str) -> plt.Figure:
+def bubble_plot(x, yi, weights, line_x, fit, ci_lb, ci_ub, *, title: str, xlabel: str, ylabel: str,
+                level: float = 95.0) -> plt.Figure:
     """Effect versus a numeric moderator, bubble area proportional to the weight, with
     the fitted meta-regression line and its confidence band; title wrapped to the plot's
     width, legend outside the data."""
     fig, ax = plt.subplots(figsize=(8.2, 4.5))
     w = np.asarray(weights, float)
-    ax.fill_between(line_x, ci_lb, ci_ub, color=style.PALETTE["sky"], alpha=0.35, lw=0, label="95% CI of the fit")
+    ax.fill_between(line_x, ci_lb, ci_ub, color=style.PALETTE["sky"], alpha=0.35, lw=0, label=f"{level:g}% CI of the fit")
     ax.plot(line_x, fit, color=style.POOLED, lw=1.4, label="meta-regression")
     ax.scatter(x, yi, s=20 + 600 * w / w.max(), color=style.STUDY, alpha=0.55, edgecolors="white", lw=0.5,
                label="studies (area = weight)")
