@@ -452,6 +452,9 @@ NB4 = nb([
 ])
 
 if __name__ == "__main__":
+    import sys
+
+    outdir = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE  # default: beside this script
     for name, n in (("01_explore_results.ipynb", NB1), ("02_estimators.ipynb", NB2), ("03_moderators.ipynb", NB3),
                     ("04_mdft_walkthrough.ipynb", NB4)):
-        nbf.write(n, HERE / name)
+        nbf.write(n, outdir / name)
