@@ -176,12 +176,30 @@ def test_robust_fit_wraps_its_model_and_predicts_like_metafor(konst, kind):
     assert r.fit is fit and r.k == fit.k and r.tau2 == fit.tau2 and r.method == fit.method
     assert r.multilevel is fit.multilevel and r.QE == fit.QE
     assert r.dist == "t" and np.shape(r.df) == (2,) and not np.allclose(r.se, fit.se)
-    assert r.QM is None
+    assert r.QMdf[0] == 1 and r.QMdf[1] == pytest.approx(r.df[1])  # HTZ with one coefficient: t^2, same df
+    assert r.QM == pytest.approx(r.stat[1] ** 2)
     assert "Cluster-robust inference" in r.summary() and "df" in r.to_frame().columns
     want = R_EXPECTED[f"{kind}_robust_pred"]
     p = r.predict(np.asarray(R_EXPECTED["newmods"])[:, None])
     for key in ("pred", "se", "ci_lb", "ci_ub", "pi_lb", "pi_ub", "df"):
         assert getattr(p, key) == pytest.approx(want[key], rel=1e-5), key
+
+
+@pytest.mark.parametrize("kind", ["uni", "mv"])
+def test_robust_htz_test_of_moderators_matches_metafor(kind):
+    d = pd.read_csv(GOLDEN / "data" / "tannersmith2016.csv").dropna(subset=["aget1", "propmale"])
+    d = d.reset_index(drop=True)
+    assert len(d) == R_EXPECTED["htz_k"]
+    X = d[["aget1", "propmale"]].to_numpy(float)
+    fit = rma(d["yi"], d["vi"], X) if kind == "uni" else rma_mv(d["yi"], d["vi"], [d["studyid"], d["esid"]], X)
+    r = robust(fit, d["studyid"])
+    want = R_EXPECTED[f"{kind}_robust_htz"]
+    assert r.QM == pytest.approx(want["QM"], rel=1e-4) and r.QMp == pytest.approx(want["QMp"], rel=1e-4)
+    assert r.QMdf[0] == want["df1"] and r.QMdf[1] == pytest.approx(want["df2"], rel=1e-4)
+    # the same test through anova(), and a singular contrast stops with a clear message
+    assert r.anova([1, 2]).QM == pytest.approx(r.QM, rel=1e-12)
+    with pytest.raises(ModelError, match="singular"):
+        r.anova([1, 1])
 
 
 def test_robust_coefficients_match_golden_case(konst):

@@ -16,7 +16,7 @@ from scipy import stats
 from evsynth.errors import InputError, ModelError
 from evsynth.engine.linalg import inv_pd, wls
 from evsynth.engine.models import RMAResult, rma
-from evsynth.engine.results import Result, fmt_p
+from evsynth.engine.results import Result, fmt_p, frame_summary
 
 __all__ = [
     "RegtestResult", "regtest", "RanktestResult", "ranktest", "TrimfillResult", "trimfill",
@@ -69,8 +69,25 @@ class RegtestResult(Result):
 
 
 def regtest(fit: RMAResult) -> RegtestResult:
-    """Egger's regression test: the model refitted with the standard error as an extra
-    moderator (metafor's ``regtest(model="rma", predictor="sei")``)."""
+    """Egger's regression test for funnel plot asymmetry: the model refitted with the
+    standard error as an extra moderator (metafor's ``regtest(model="rma", predictor="sei")``).
+
+    Parameters
+    ----------
+    fit : RMAResult
+        A univariate fit (with or without moderators).
+
+    Returns
+    -------
+    RegtestResult
+        ``stat`` (z, or t with ``df`` under Knapp-Hartung), ``pval``, the limit estimate
+        (intercept-only models) with its CI, and the refitted model ``fit``.
+
+    References
+    ----------
+    Egger, M., Davey Smith, G., Schneider, M., & Minder, C. (1997). Bias in meta-analysis
+    detected by a simple, graphical test. BMJ, 315(7109), 629-634.
+    """
     if fit.k - fit.p < 2:
         raise ModelError("Egger's test needs at least p + 2 effect sizes")
     X = np.column_stack([fit.X, np.sqrt(fit.vi)])
@@ -111,7 +128,23 @@ def ranktest(yi, vi) -> RanktestResult:
     """Begg & Mazumdar's rank correlation between standardised effects and variances.
 
     As R's ``cor.test(method="kendall")``: exact p-value when k < 50 and there are no
-    ties, otherwise the normal approximation with the tie-corrected variance."""
+    ties, otherwise the normal approximation with the tie-corrected variance.
+
+    Parameters
+    ----------
+    yi, vi : array_like, shape (k,)
+        Effect sizes and sampling variances.
+
+    Returns
+    -------
+    RanktestResult
+        ``kendall_tau``, ``pval``, ``k``, ``exact``.
+
+    References
+    ----------
+    Begg, C. B., & Mazumdar, M. (1994). Operating characteristics of a rank correlation
+    test for publication bias. Biometrics, 50(4), 1088-1101.
+    """
     y, v = np.asarray(yi, float), np.asarray(vi, float)
     w = 1 / v
     theta = np.sum(w * y) / np.sum(w)
@@ -172,7 +205,28 @@ class TrimfillResult(Result):
 
 
 def trimfill(fit: RMAResult, side: str | None = None, maxiter: int = 100) -> TrimfillResult:
-    """Duval & Tweedie's trim-and-fill with the L0 estimator (metafor's ``trimfill``)."""
+    """Duval & Tweedie's trim-and-fill with the L0 estimator (metafor's ``trimfill``).
+
+    Parameters
+    ----------
+    fit : RMAResult
+        An intercept-only univariate fit.
+    side : {"left", "right"}, optional
+        Side of the funnel plot where studies are missing (default: from Egger's slope, as metafor).
+    maxiter : int
+        Iterations of the L0 estimator.
+
+    Returns
+    -------
+    TrimfillResult
+        ``k0``, ``side``, the model ``fit`` to observed plus filled effects, and the filled
+        ``filled_yi``/``filled_vi`` (``filled_frame()``).
+
+    References
+    ----------
+    Duval, S., & Tweedie, R. (2000). Trim and fill: A simple funnel-plot-based method of
+    testing and adjusting for publication bias in meta-analysis. Biometrics, 56(2), 455-463.
+    """
     if not fit.intercept_only:
         raise ModelError("trim-and-fill applies only to models without moderators")
     y0, v0 = fit.yi, fit.vi
@@ -236,7 +290,25 @@ class FsnResult(Result):
 
 
 def fsn(yi, vi, alpha: float = 0.05) -> FsnResult:
-    """Rosenthal's fail-safe N (Stouffer's method, one-tailed alpha), rounded up."""
+    """Rosenthal's fail-safe N (Stouffer's method, one-tailed alpha), rounded up as metafor.
+
+    Parameters
+    ----------
+    yi, vi : array_like, shape (k,)
+        Effect sizes and sampling variances.
+    alpha : float
+        One-tailed target significance level.
+
+    Returns
+    -------
+    FsnResult
+        ``fsnum``, the observed one-sided ``pval`` and ``alpha``.
+
+    References
+    ----------
+    Rosenthal, R. (1979). The file drawer problem and tolerance for null results.
+    Psychological Bulletin, 86(3), 638-641.
+    """
     y, v = np.asarray(yi, float), np.asarray(vi, float)
     k = y.size
     z = y / np.sqrt(v)
@@ -279,12 +351,7 @@ class Leave1outResult(Result):
         return pd.DataFrame({"omitted": self.omitted, **{c: getattr(self, c) for c in _L1O_FIELDS}})
 
     def summary(self) -> str:
-        lines = [f"{'omitted':>12s} {'estimate':>9s} {'se':>8s} {'pval':>8s} {'ci.lb':>8s} {'ci.ub':>8s} "
-                 f"{'tau2':>8s} {'I2':>7s}"]
-        for i, lab in enumerate(self.omitted):
-            lines.append(f"{str(lab)[:12]:>12s} {self.estimate[i]:9.4f} {self.se[i]:8.4f} {fmt_p(self.pval[i]):>8s} "
-                         f"{self.ci_lb[i]:8.4f} {self.ci_ub[i]:8.4f} {self.tau2[i]:8.4f} {self.I2[i]:7.2f}")
-        return "\n".join(lines)
+        return frame_summary("Leave-one-out analysis", self)
 
 
 def leave1out(fit: RMAResult, slab=None) -> Leave1outResult:
@@ -347,14 +414,7 @@ class InfluenceResult(Result):
                              "influential": self.influential})
 
     def summary(self) -> str:
-        lines = [f"{'study':>12s} {'rstudent':>9s} {'dffits':>8s} {'cook.d':>8s} {'cov.r':>8s} {'tau2.del':>9s} "
-                 f"{'QE.del':>8s} {'hat':>7s} {'weight':>7s} inf"]
-        for i, lab in enumerate(self.study):
-            lines.append(f"{str(lab)[:12]:>12s} {self.rstudent[i]:9.4f} {self.dffits[i]:8.4f} "
-                         f"{self.cooks_distance[i]:8.4f} {self.cov_ratio[i]:8.4f} {self.tau2_del[i]:9.4f} "
-                         f"{self.QE_del[i]:8.4f} {self.hat[i]:7.4f} {self.weight[i]:7.2f} "
-                         f"{'*' if self.influential[i] else ''}")
-        return "\n".join(lines)
+        return frame_summary("Influence diagnostics (Viechtbauer & Cheung, 2010)", self)
 
 
 def influence(fit: RMAResult, slab=None) -> InfluenceResult:
@@ -437,13 +497,7 @@ class CumulResult(Result):
         return pd.DataFrame({"added": self.added, "k": self.k, **{c: getattr(self, c) for c in _CUMUL_FIELDS}})
 
     def summary(self) -> str:
-        lines = [f"{'added':>12s} {'k':>4s} {'estimate':>9s} {'se':>8s} {'pval':>8s} {'ci.lb':>8s} {'ci.ub':>8s} "
-                 f"{'tau2':>8s} {'I2':>7s}"]
-        for i, lab in enumerate(self.added):
-            lines.append(f"{str(lab)[:12]:>12s} {self.k[i]:4d} {self.estimate[i]:9.4f} {self.se[i]:8.4f} "
-                         f"{fmt_p(self.pval[i]):>8s} {self.ci_lb[i]:8.4f} {self.ci_ub[i]:8.4f} {self.tau2[i]:8.4f} "
-                         f"{self.I2[i]:7.2f}")
-        return "\n".join(lines)
+        return frame_summary("Cumulative meta-analysis", self)
 
 
 def cumul(fit: RMAResult, order, slab=None) -> CumulResult:
@@ -532,7 +586,25 @@ def _wls_mult(y, x, w):
 def pet_peese(yi, vi, alpha: float = 0.05) -> PetPeeseResult:
     """PET (effect regressed on its standard error) and PEESE (on its variance), both
     weighted by 1/vi with a multiplicative error; PEESE is used when PET's intercept is
-    significantly different from zero at ``alpha`` (two-sided)."""
+    significantly different from zero at ``alpha`` (two-sided).
+
+    Parameters
+    ----------
+    yi, vi : array_like, shape (k,)
+        Effect sizes and sampling variances (k >= 3).
+    alpha : float
+        Level of the PET test that selects PEESE.
+
+    Returns
+    -------
+    PetPeeseResult
+        Both intercepts with se and p, ``use_peese`` and the conditional ``estimate``.
+
+    References
+    ----------
+    Stanley, T. D., & Doucouliagos, H. (2014). Meta-regression approximations to reduce
+    publication selection bias. Research Synthesis Methods, 5(1), 60-78.
+    """
     y, v = np.asarray(yi, float), np.asarray(vi, float)
     if y.size < 3:
         raise ModelError("PET-PEESE needs at least 3 effect sizes")
@@ -657,9 +729,30 @@ def _batch_stats(Y, V, X, tau2, test: str, btt):
 
 
 def permutest(fit: RMAResult, iterations: int = 1000, seed: int = 1) -> PermutationResult:
-    """Permutation test of the moderators (Higgins & Thompson, 2004; metafor's
-    ``permutest``): the rows of the data are permuted against the model matrix and the
-    model refitted, all permutations at once.  p = (1 + #{QM* >= QM}) / (1 + B)."""
+    """Permutation test of the moderators (metafor's ``permutest``): the rows of the data are
+    permuted against the model matrix and the model refitted, all permutations at once;
+    p = (1 + #{QM* >= QM}) / (1 + B).
+
+    Parameters
+    ----------
+    fit : RMAResult
+        A univariate fit with at least one moderator (EE, DL, ML or REML).
+    iterations : int
+        Number of permutations B.
+    seed : int
+        Seed of the random permutations (results are reproducible).
+
+    Returns
+    -------
+    PermutationResult
+        ``QM`` with its permutation p ``pval_QM`` and asymptotic ``QMp``, per coefficient
+        ``stat`` and ``pval_coef``.
+
+    References
+    ----------
+    Higgins, J. P. T., & Thompson, S. G. (2004). Controlling the risk of spurious findings
+    from meta-regression. Statistics in Medicine, 23(11), 1663-1682.
+    """
     if fit.p < 2:
         raise ModelError("the permutation test needs at least one moderator")
     if iterations < 1:

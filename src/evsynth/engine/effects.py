@@ -110,7 +110,23 @@ def _arr(x, name: str) -> np.ndarray:
 
 
 def hedges_correction(m) -> np.ndarray:
-    """Exact small-sample correction J(m) = Gamma(m/2) / (sqrt(m/2) Gamma((m-1)/2))."""
+    """Exact small-sample correction J(m) = Gamma(m/2) / (sqrt(m/2) Gamma((m-1)/2)).
+
+    Parameters
+    ----------
+    m : array_like
+        Degrees of freedom (n1 + n2 - 2 for two groups).
+
+    Returns
+    -------
+    ndarray
+        The factor J(m) by which d is multiplied to give Hedges' g.
+
+    References
+    ----------
+    Hedges, L. V. (1981). Distribution theory for Glass's estimator of effect size and
+    related estimators. Journal of Educational Statistics, 6(2), 107-128.
+    """
     m = np.asarray(m, dtype=float)
     with np.errstate(invalid="ignore"):
         return np.exp(special.gammaln(m / 2) - 0.5 * np.log(m / 2) - special.gammaln((m - 1) / 2))
@@ -119,9 +135,26 @@ def hedges_correction(m) -> np.ndarray:
 def escalc(measure: str, **data) -> EffectSizes:
     """Compute effect sizes and sampling variances as metafor's ``escalc``.
 
-    Arguments use metafor's names: ``ai, bi, ci, di`` (2x2 tables), ``n1i, n2i``,
-    ``m1i, sd1i, m2i, sd2i`` (means and SDs), ``ri, ni`` (correlations),
-    ``xi, ni`` (proportions).
+    Parameters
+    ----------
+    measure : str
+        One of ``MEASURES``: RR, OR, RD, AS, PETO (2x2 tables: ``ai, bi, ci, di``, or
+        ``n1i``/``n2i`` for ``bi``/``di``); MD, SMD, SMDH, ROM, CVR (``m1i, sd1i, n1i, m2i,
+        sd2i, n2i``); VR (``sd1i, n1i, sd2i, n2i``); COR, UCOR, ZCOR (``ri, ni``); PR, PLN,
+        PLO, PAS, PFT (``xi, ni``).
+    **data : array_like
+        The statistics, under metafor's argument names.
+
+    Returns
+    -------
+    EffectSizes
+        ``yi``, ``vi``, ``measure`` and ``corrected`` (rows given the 1/2 continuity
+        correction); ``to_frame()`` gives one row per study.
+
+    References
+    ----------
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    Journal of Statistical Software, 36(3), 1-48 (``escalc``).
     """
     measure = str(measure).upper()
     if measure not in MEASURE_INFO:
@@ -145,9 +178,28 @@ def escalc(measure: str, **data) -> EffectSizes:
 
 
 def check_statistics(measure: str, a: dict, columns: dict | None = None, first_row: int = 1) -> None:
-    """Reject values outside what the statistic can take.  Rows are numbered from
-    ``first_row`` (2 for a spreadsheet with a header); ``columns`` maps escalc argument
-    names to the user's column names for the message."""
+    """Reject values outside what the statistic can take (all problems at once).
+
+    Parameters
+    ----------
+    measure : str
+        The effect-size measure.
+    a : dict
+        escalc argument name -> values.
+    columns : dict, optional
+        escalc argument name -> the user's column name, for the message.
+    first_row : int
+        Number of the first row in messages (2 for a spreadsheet with a header).
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    InputError
+        Naming column, rows and what is allowed.
+    """
     cols = columns or {}
 
     def _bad_rows(mask) -> str:
@@ -242,7 +294,26 @@ def _smd(m1i, sd1i, n1i, m2i, sd2i, n2i):
 
 
 def smd_variance(g, n1i, n2i) -> np.ndarray:
-    """Large-sample variance of a (bias-corrected) SMD, as metafor's default."""
+    """Large-sample variance of a (bias-corrected) SMD, as metafor's default:
+    1/n1 + 1/n2 + g^2 / (2 (n1 + n2)).
+
+    Parameters
+    ----------
+    g : array_like
+        Standardised mean differences.
+    n1i, n2i : array_like
+        Group sizes.
+
+    Returns
+    -------
+    ndarray
+        Sampling variances.
+
+    References
+    ----------
+    Hedges, L. V., & Olkin, I. (1985). Statistical methods for meta-analysis. Academic
+    Press, chapter 5.
+    """
     g, n1i, n2i = (np.asarray(x, float) for x in (g, n1i, n2i))
     return 1 / n1i + 1 / n2i + g**2 / (2 * (n1i + n2i))
 
@@ -363,7 +434,25 @@ _DISPATCH = {
 def d_from_t(t, n1, n2, hedges: bool = True):
     """SMD from an independent-samples t statistic: d = t sqrt(1/n1 + 1/n2).
 
-    Returns ``(g, vi)`` (bias-corrected when ``hedges``)."""
+    Parameters
+    ----------
+    t : array_like
+        t statistics (sign gives the direction).
+    n1, n2 : array_like
+        Group sizes.
+    hedges : bool
+        Apply the small-sample correction (Hedges' g).
+
+    Returns
+    -------
+    g, vi : ndarray
+        Effect sizes and sampling variances.
+
+    References
+    ----------
+    Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
+    Introduction to meta-analysis. Wiley, chapter 7.
+    """
     t, n1, n2 = (np.asarray(x, float) for x in (t, n1, n2))
     d = t * np.sqrt(1 / n1 + 1 / n2)
     g = hedges_correction(n1 + n2 - 2) * d if hedges else d
@@ -371,8 +460,27 @@ def d_from_t(t, n1, n2, hedges: bool = True):
 
 
 def d_from_f(f, n1, n2, sign=1.0, hedges: bool = True):
-    """SMD from a one-degree-of-freedom F statistic (t = sqrt(F)); ``sign`` gives the
-    direction, which F itself does not carry."""
+    """SMD from a one-degree-of-freedom F statistic (t = sqrt(F)).
+
+    Parameters
+    ----------
+    f : array_like
+        F statistics (>= 0).
+    n1, n2 : array_like
+        Group sizes.
+    sign : float or array_like
+        Direction, which F itself does not carry.
+    hedges : bool
+        Apply the small-sample correction.
+
+    Returns
+    -------
+    g, vi : ndarray
+
+    References
+    ----------
+    Lipsey, M. W., & Wilson, D. B. (2001). Practical meta-analysis. Sage, appendix B.
+    """
     f = np.asarray(f, float)
     if np.any(f < 0):
         raise InputError("F statistic must be non-negative")
@@ -380,7 +488,26 @@ def d_from_f(f, n1, n2, sign=1.0, hedges: bool = True):
 
 
 def d_from_p(p, n1, n2, sign=1.0, two_sided: bool = True, hedges: bool = True):
-    """SMD from an exact p-value of a two-group t test with n1 + n2 - 2 df."""
+    """SMD from an exact p-value of a two-group t test with n1 + n2 - 2 df.
+
+    Parameters
+    ----------
+    p : array_like
+        p-values, strictly between 0 and 1 (two-sided unless ``two_sided=False``).
+    n1, n2 : array_like
+        Group sizes; the t test has n1 + n2 - 2 degrees of freedom.
+    sign, hedges, two_sided
+        Direction (+1/-1), Hedges' correction, sidedness of ``p``.
+
+    Returns
+    -------
+    g, vi : ndarray
+        Effect sizes and variances, via :func:`d_from_t` (Lipsey & Wilson, 2001, appendix B).
+
+    References
+    ----------
+    See :func:`d_from_f`.
+    """
     p = np.asarray(p, float)
     if np.any((p <= 0) | (p >= 1)):
         raise InputError("p-value must lie strictly between 0 and 1")
@@ -392,9 +519,33 @@ def d_from_p(p, n1, n2, sign=1.0, two_sided: bool = True, hedges: bool = True):
 
 def d_from_prepost(m_pre, m_post, sd_pre, n, r, sd_post=None, hedges: bool = True):
     """Standardised mean change for a single-group pre-post design (metafor's SMCR):
-    standardised by the pre-test SD, with the pre-post correlation ``r``.
+    standardised by the pre-test SD, with the pre-post correlation ``r``; variance
+    2(1 - r)/n + d^2 / (2n).
 
-    Variance: 2(1 - r)/n + d^2 / (2n) (Becker, 1988)."""
+    Parameters
+    ----------
+    m_pre, m_post : array_like
+        Pre- and post-test means.
+    sd_pre : array_like
+        Pre-test standard deviations.
+    n : array_like
+        Sample sizes.
+    r : array_like
+        Pre-post correlations, strictly between -1 and 1.
+    sd_post : array_like, optional
+        Not used (the pre-test SD standardises, as SMCR).
+    hedges : bool
+        Apply the small-sample correction with n - 1 df.
+
+    Returns
+    -------
+    g, vi : ndarray
+
+    References
+    ----------
+    Becker, B. J. (1988). Synthesizing standardized mean-change measures. British Journal
+    of Mathematical and Statistical Psychology, 41(2), 257-278.
+    """
     m_pre, m_post, sd_pre, n, r = (np.asarray(x, float) for x in (m_pre, m_post, sd_pre, n, r))
     if np.any((r <= -1) | (r >= 1)):
         raise InputError("pre-post correlation must lie strictly between -1 and 1")
@@ -405,19 +556,68 @@ def d_from_prepost(m_pre, m_post, sd_pre, n, r, sd_post=None, hedges: bool = Tru
 
 
 def d_to_logor(d, vd):
-    """Hasselblad & Hedges (1995): log OR = d pi / sqrt(3); var = vd pi^2 / 3."""
+    """SMD to log odds ratio: log OR = d pi / sqrt(3); var = vd pi^2 / 3.
+
+    Parameters
+    ----------
+    d, vd : array_like
+        SMDs and their variances.
+
+    Returns
+    -------
+    logor, vlogor : ndarray
+
+    References
+    ----------
+    Hasselblad, V., & Hedges, L. V. (1995). Meta-analysis of screening and diagnostic
+    tests. Psychological Bulletin, 117(1), 167-178.
+    """
     d, vd = np.asarray(d, float), np.asarray(vd, float)
     return d * np.pi / np.sqrt(3), vd * np.pi**2 / 3
 
 
 def logor_to_d(logor, vlogor):
-    """Inverse of :func:`d_to_logor`: d = log OR sqrt(3) / pi; var = v 3 / pi^2."""
+    """Log odds ratio to SMD (inverse of :func:`d_to_logor`): d = log OR sqrt(3) / pi;
+    var = v 3 / pi^2.
+
+    Parameters
+    ----------
+    logor, vlogor : array_like
+        Log odds ratios and their variances.
+
+    Returns
+    -------
+    d, vd : ndarray
+
+    References
+    ----------
+    Hasselblad, V., & Hedges, L. V. (1995). Meta-analysis of screening and diagnostic
+    tests. Psychological Bulletin, 117(1), 167-178.
+    """
     logor, vlogor = np.asarray(logor, float), np.asarray(vlogor, float)
     return logor * np.sqrt(3) / np.pi, vlogor * 3 / np.pi**2
 
 
 def d_to_r(d, vd, n1, n2):
-    """Borenstein et al. (2009, eq. 7.5-7.6): r = d / sqrt(d^2 + a), a = (n1+n2)^2/(n1 n2)."""
+    """SMD to correlation: r = d / sqrt(d^2 + a), a = (n1 + n2)^2 / (n1 n2);
+    var = a^2 vd / (d^2 + a)^3.
+
+    Parameters
+    ----------
+    d, vd : array_like
+        SMDs and their variances.
+    n1, n2 : array_like
+        Group sizes.
+
+    Returns
+    -------
+    r, vr : ndarray
+
+    References
+    ----------
+    Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
+    Introduction to meta-analysis. Wiley, equations 7.5-7.6.
+    """
     d, vd, n1, n2 = (np.asarray(x, float) for x in (d, vd, n1, n2))
     a = (n1 + n2) ** 2 / (n1 * n2)
     r = d / np.sqrt(d**2 + a)
@@ -426,7 +626,22 @@ def d_to_r(d, vd, n1, n2):
 
 
 def r_to_d(r, vr):
-    """Borenstein et al. (2009, eq. 7.7-7.8): d = 2r / sqrt(1 - r^2); var = 4 vr / (1 - r^2)^3."""
+    """Correlation to SMD: d = 2r / sqrt(1 - r^2); var = 4 vr / (1 - r^2)^3.
+
+    Parameters
+    ----------
+    r, vr : array_like
+        Correlations (strictly between -1 and 1) and their variances.
+
+    Returns
+    -------
+    d, vd : ndarray
+
+    References
+    ----------
+    Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
+    Introduction to meta-analysis. Wiley, equations 7.7-7.8.
+    """
     r, vr = np.asarray(r, float), np.asarray(vr, float)
     if np.any((r <= -1) | (r >= 1)):
         raise InputError("correlation must lie strictly between -1 and 1")
@@ -435,8 +650,26 @@ def r_to_d(r, vr):
 
 def partial_r_from_t(t, n, preds):
     """Partial correlation of a regression predictor from its t value (metafor's
-    ``escalc("PCOR")``): r = t / sqrt(t^2 + df), df = n - preds - 1;
-    var = (1 - r^2)^2 / df."""
+    ``escalc("PCOR")``): r = t / sqrt(t^2 + df), df = n - preds - 1; var = (1 - r^2)^2 / df.
+
+    Parameters
+    ----------
+    t : array_like
+        t values of the predictor.
+    n : array_like
+        Sample sizes.
+    preds : array_like
+        Number of predictors in the regression.
+
+    Returns
+    -------
+    r, vr : ndarray
+
+    References
+    ----------
+    Aloe, A. M., & Thompson, C. G. (2013). The synthesis of partial effect sizes. Journal
+    of the Society for Social Work and Research, 4(4), 390-405.
+    """
     t, n, preds = (np.asarray(x, float) for x in (t, n, preds))
     df = n - preds - 1
     if np.any(df <= 0):
@@ -446,8 +679,26 @@ def partial_r_from_t(t, n, preds):
 
 
 def back_transform(x, measure: str):
-    """Back-transform an estimate (or CI bound) to the scale a reader expects:
-    log ratios to ratios, logits to proportions, Fisher z to r."""
+    """Back-transform an estimate (or CI bound) to the scale a reader expects: log ratios to
+    ratios, logits to proportions, Fisher z to r, arcsine to proportions.
+
+    Parameters
+    ----------
+    x : array_like
+        Values on the analysis scale.
+    measure : str
+        The effect-size measure.
+
+    Returns
+    -------
+    ndarray
+        Values on the reporting scale (unchanged for measures without a transformation).
+
+    References
+    ----------
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    Journal of Statistical Software, 36(3), 1-48 (``transf``).
+    """
     x = np.asarray(x, float)
     kind = MEASURE_INFO.get(str(measure).upper(), (None, None, None))[2]
     if kind == "exp":

@@ -13,10 +13,28 @@ import numpy as np
 
 from evsynth.errors import InputError, ModelError
 
+__all__ = ["inv_pd", "WLS", "wls", "r_uniroot", "design_matrix", "factorize"]
+
 
 def inv_pd(a: np.ndarray, what: str = "X'WX") -> np.ndarray:
-    """Inverse of a small symmetric positive-definite matrix, with a clear error when
-    the design is singular."""
+    """Inverse of a small symmetric positive-definite matrix (by Cholesky).
+
+    Parameters
+    ----------
+    a : ndarray, shape (p, p)
+        The matrix.
+    what : str
+        Its name in the error message.
+
+    Returns
+    -------
+    ndarray, shape (p, p)
+
+    Raises
+    ------
+    ModelError
+        When ``a`` is not positive definite (a singular design).
+    """
     try:
         c = np.linalg.cholesky(a)
     except np.linalg.LinAlgError:
@@ -98,6 +116,22 @@ class WLS:
 
 
 def wls(y: np.ndarray, X: np.ndarray, a: np.ndarray) -> WLS:
+    """Weighted least squares with weight vector ``a``, in O(k p^2).
+
+    Parameters
+    ----------
+    y : ndarray, shape (k,)
+        Responses.
+    X : ndarray, shape (k, p)
+        Model matrix.
+    a : ndarray, shape (k,)
+        Weights.
+
+    Returns
+    -------
+    WLS
+        ``beta``, ``M`` = (X'AX)^-1, residuals, and the trace identities the estimators use.
+    """
     if X.shape[1] == 1 and X[0, 0] == 1.0 and X[-1, 0] == 1.0 and np.all(X == 1.0):
         sa = float(np.sum(a))
         if not sa > 0:
@@ -115,7 +149,27 @@ def r_uniroot(f, lower: float, upper: float, tol: float = np.finfo(float).eps **
     """Root of ``f`` in [lower, upper] by Brent's method exactly as R's ``uniroot``
     (R_zeroin2), so that results stop where R stops for the same tolerance.
 
-    Written from the published algorithm (Brent, 1973, ch. 4)."""
+    Written from the published algorithm (Brent, 1973, ch. 4).
+
+    Parameters
+    ----------
+    f : callable
+        Function of one float, with opposite signs at the two ends.
+    lower, upper : float
+        The interval.
+    tol : float
+        R's ``tol`` (default ``.Machine$double.eps^0.25``).
+    maxiter : int
+        Iterations allowed.
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Brent, R. P. (1973). Algorithms for minimization without derivatives. Prentice-Hall, chapter 4.
+    """
     eps = np.finfo(float).eps
     a, b = float(lower), float(upper)
     fa, fb = float(f(a)), float(f(b))
@@ -211,6 +265,17 @@ def _is_missing(x) -> bool:
 def factorize(values, what: str = "variable") -> np.ndarray:
     """Integer codes 0, 1, ... of the distinct values in order of first appearance (as
     ``pandas.factorize``), without pandas.
+
+    Parameters
+    ----------
+    values : array_like, shape (k,)
+        Labels (numbers or strings).
+    what : str
+        Name of the variable in the error message.
+
+    Returns
+    -------
+    ndarray of int, shape (k,)
 
     Raises
     ------

@@ -34,7 +34,25 @@ TESTS = ("z", "knha")
 
 
 def check_effects(yi, vi, *, where: str = "") -> tuple[np.ndarray, np.ndarray]:
-    """Validate effect sizes and sampling variances; return float arrays."""
+    """Validate effect sizes and sampling variances.
+
+    Parameters
+    ----------
+    yi, vi : array_like, shape (k,)
+        Effect sizes and their sampling variances.
+    where : str, optional
+        Prefix of the error message (e.g. the file name).
+
+    Returns
+    -------
+    yi, vi : ndarray
+        Float arrays.
+
+    Raises
+    ------
+    InputError
+        Different lengths, missing or non-finite values, or a variance <= 0 (rows named).
+    """
     pre = f"{where}: " if where else ""
     y = np.asarray(yi, dtype=float).ravel()
     v = np.asarray(vi, dtype=float).ravel()
@@ -135,7 +153,30 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None)
 
     Iterative estimators stop as metafor's do (``control``: Fisher scoring until the
     change in tau^2 is below ``threshold``; root searches by R's ``uniroot`` algorithm
-    with tolerance ``tol``), so that results agree with metafor to its printed digits."""
+    with tolerance ``tol``), so that results agree with metafor to its printed digits.
+
+    Parameters
+    ----------
+    y, v : ndarray, shape (k,)
+        Effect sizes and sampling variances.
+    X : ndarray, shape (k, p)
+        Model matrix.
+    method : {"EE", "FE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM"}
+        The estimator.
+    control : dict, optional
+        ``threshold``, ``tol``, ``maxiter``, ``tau2_max``, ``fallback`` (see ``DEFAULT_CONTROL``).
+
+    Returns
+    -------
+    Tau2Fit
+        ``tau2``, its standard error ``se_tau2`` (None where metafor gives none) and the
+        number of iterations.
+
+    References
+    ----------
+    Viechtbauer, W. (2005). Bias and efficiency of meta-analytic variance estimators in
+    the random-effects model. Journal of Educational and Behavioral Statistics, 30(3), 261-293.
+    """
     con = _control(control)
     threshold, maxiter = con["threshold"], int(con["maxiter"])
     method = method.upper()
@@ -353,12 +394,46 @@ class RMAResult(FitResult):
 def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: float = 95.0,
         intercept: bool = True, coef_names=None, btt=None, slab=None,
         compute_r2: bool = True, control: dict | None = None) -> RMAResult:
-    """Fit an equal-, random- or mixed-effects meta-analytic model.
+    """Fit an equal-, random- or mixed-effects meta-analytic model (metafor's ``rma``).
 
-    Parameters mirror metafor's ``rma``: ``method`` is the tau^2 estimator, ``test`` is
-    ``"z"`` or ``"knha"`` (Knapp & Hartung), ``mods`` a k x m matrix or DataFrame of
-    moderators (an intercept is added unless ``intercept=False``), ``btt`` the indices of
-    the coefficients in the omnibus test (default: all but the intercept).
+    Parameters
+    ----------
+    yi, vi : array_like, shape (k,)
+        Effect sizes and sampling variances.
+    mods : array_like (k,) or (k, m) or DataFrame, optional
+        Moderators; an intercept is added unless ``intercept=False``.
+    method : str
+        tau^2 estimator: EE (FE), DL, HE, HS, SJ, ML, REML (default), EB, PM.
+    test : {"z", "knha"}
+        Normal tests, or Knapp & Hartung's t/F tests (``"hksj"`` is accepted as a synonym).
+    level : float
+        Confidence level in percent.
+    intercept : bool
+        Add an intercept.
+    coef_names : list of str, optional
+        Names of the moderator columns.
+    btt : list of int, optional
+        0-based indices of the coefficients in the omnibus test (default: all but the intercept).
+    slab : list of str, optional
+        Study labels (used by the diagnostics).
+    compute_r2 : bool
+        Compute the pseudo-R^2 of a meta-regression (an extra intercept-only fit).
+    control : dict, optional
+        Iteration settings, see :func:`estimate_tau2`.
+
+    Returns
+    -------
+    RMAResult
+        The coefficient block (``beta``, ``se``, ``stat``, ``pval``, ``ci_lb``, ``ci_ub``,
+        ``vb``), ``tau2``, ``QE``, ``QM``, ``I2``, ``H2``, ``R2``, ``weights``, ``pi_lb``/``pi_ub``;
+        ``summary()``, ``to_frame()``, ``predict()``, ``anova()``.
+
+    References
+    ----------
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    Journal of Statistical Software, 36(3), 1-48.
+    Knapp, G., & Hartung, J. (2003). Improved tests for a random effects meta-regression
+    with a single covariate. Statistics in Medicine, 22(17), 2693-2710.
     """
     method = str(method).upper()
     if method not in METHODS:
@@ -504,8 +579,26 @@ class ConfintResult(Result):
 
 
 def confint_tau2(fit: RMAResult, level: float | None = None) -> ConfintResult:
-    """Q-profile confidence interval for tau^2 (Viechtbauer, 2007), and the implied
-    intervals for I^2 and H^2, as metafor's ``confint``."""
+    """Q-profile confidence intervals for tau^2, I^2 and H^2 (metafor's ``confint``).
+
+    Parameters
+    ----------
+    fit : RMAResult
+        A random- or mixed-effects fit.
+    level : float, optional
+        Confidence level in percent (default: the fit's).
+
+    Returns
+    -------
+    ConfintResult
+        Estimates and bounds for tau^2, I^2 and H^2 (``tau2_ci_lb`` ...); ``to_frame()``
+        gives one row per parameter.
+
+    References
+    ----------
+    Viechtbauer, W. (2007). Confidence intervals for the amount of heterogeneity in
+    meta-analysis. Statistics in Medicine, 26(1), 37-52.
+    """
     if fit.method in ("EE", "FE"):
         raise ModelError("an equal-effects model has no tau^2 to give a confidence interval for")
     level = fit.level if level is None else level
@@ -588,11 +681,33 @@ class SubgroupResult(Result):
 
 def subgroup(yi, vi, groups, *, method: str = "REML", test: str = "z", level: float = 95.0,
              min_k: int = 2) -> SubgroupResult:
-    """Random-effects model within each subgroup, and the between-group Q test on the
-    subgroup estimates (Borenstein et al., 2009, ch. 19: separate tau^2 estimates).
+    """Random-effects model within each subgroup and the between-group Q test.
 
-    The mixed-effects meta-regression with the subgroup as a categorical moderator is
-    also fitted (a common tau^2) and returned as ``moderator_fit``."""
+    The between-group test compares the subgroup estimates (separate tau^2 per subgroup);
+    the mixed-effects meta-regression with the subgroup as a categorical moderator (a
+    common tau^2) is also fitted and returned as ``moderator_fit``.
+
+    Parameters
+    ----------
+    yi, vi : array_like, shape (k,)
+        Effect sizes and sampling variances.
+    groups : array_like, shape (k,)
+        Subgroup of each effect size (first-appearance order is kept).
+    method, test, level
+        As in :func:`rma`.
+    min_k : int
+        Smallest number of effect sizes per subgroup.
+
+    Returns
+    -------
+    SubgroupResult
+        ``fits`` per subgroup, ``Q_between``, ``df_between``, ``p_between``, ``moderator_fit``.
+
+    References
+    ----------
+    Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
+    Introduction to meta-analysis. Wiley, chapter 19.
+    """
     y, v = check_effects(yi, vi)
     g = np.asarray([str(x) for x in groups], dtype=object)
     if g.size != y.size:

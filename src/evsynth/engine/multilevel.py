@@ -210,10 +210,47 @@ class RMAMVResult(FitResult):
 def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", level: float = 95.0,
            coef_names=None, group_names=None, btt=None, tol: float = 1e-10, maxiter: int = 500,
            intercept: bool = True) -> RMAMVResult:
-    """Multilevel model with nested random intercepts.
+    """Multilevel model with nested random intercepts (metafor's ``rma.mv`` with
+    ``random = ~ 1 | a/b/...``).
 
-    ``groups`` lists the grouping arrays outermost first (metafor's ``~ 1 | a/b``); one
-    variance component per level."""
+    Parameters
+    ----------
+    yi, vi : array_like, shape (k,)
+        Effect sizes and sampling variances.
+    groups : list of array_like
+        Grouping variables, outermost first; one variance component per level.
+    mods : array_like (k,) or (k, m) or DataFrame, optional
+        Moderators; an intercept is added unless ``intercept=False``.
+    method : {"REML", "ML"}
+        Estimation of the variance components.
+    test : {"z", "t"}
+        Normal tests, or t/F tests with k - p df (metafor's ``test="t"``).
+    level : float
+        Confidence level in percent.
+    coef_names : list of str, optional
+        Names of the moderator columns.
+    group_names : list of str, optional
+        Names of the grouping variables (for ``s_names``).
+    btt : list of int, optional
+        0-based indices of the coefficients in the omnibus test.
+    tol, maxiter
+        Convergence of Fisher scoring (relative change of sigma^2).
+    intercept : bool
+        Add an intercept.
+
+    Returns
+    -------
+    RMAMVResult
+        The coefficient block, ``sigma2``, ``s_names``, ``s_nlevels``, ``QE``, ``QM``, ``ll``,
+        ``pi_lb``/``pi_ub``; ``summary()``, ``to_frame()``, ``predict()``, ``anova()``.
+
+    References
+    ----------
+    Konstantopoulos, S. (2011). Fixed effects and variance components estimation in
+    three-level meta-analysis. Research Synthesis Methods, 2(1), 61-76.
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    Journal of Statistical Software, 36(3), 1-48.
+    """
     method = str(method).upper()
     if method not in ("ML", "REML"):
         raise InputError(f"multilevel models are fitted by ML or REML, not '{method}'")

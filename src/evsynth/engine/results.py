@@ -9,7 +9,18 @@
 * :func:`wald_test` -- the one omnibus (QM) / F test of a set of coefficients or of a
   contrast matrix, used by every model; it stops with a :class:`ModelError` when the
   covariance matrix of the tested coefficients is singular.
-* :func:`fmt_p` and :func:`fmt_btt` -- the shared metafor-style formatting.
+* :class:`Fitted` / :class:`FitResult` -- what every fit offers: metafor's field names read
+  from ``coefs`` and ``wald`` (``beta``, ``se``, ``QM`` ...), ``predict()`` (a
+  :class:`Prediction`), ``anova()``, ``to_frame()``, ``model_weights()`` and the class flag
+  ``multilevel``.  ``RMAResult``, ``RMAMVResult`` derive from FitResult; ``RobustResult``
+  derives from Fitted and wraps the fit it came from.
+* :func:`fmt_p`, :func:`fmt_btt`, :func:`frame_summary` -- the shared formatting.
+
+A new model: a ``@dataclass(eq=False, kw_only=True)`` subclass of FitResult whose fitting
+function builds ``coefs = coef_block(...)`` and ``wald = wald_test(...)`` and defines
+``summary()``.  A new diagnostic: a ``@dataclass(eq=False)`` subclass of Result with named
+fields, ``summary()`` and ``to_frame()`` (pandas imported inside); ``tests/test_results.py``
+asks for one example of every public result class.
 """
 
 from __future__ import annotations
@@ -21,32 +32,83 @@ from scipy import stats
 
 from evsynth.errors import InputError, ModelError
 
-__all__ = ["Result", "Coefs", "coef_block", "WaldTest", "wald_test", "fmt_p", "fmt_btt", "critical_value",
-           "DISTS"]
+__all__ = ["Result", "Coefs", "coef_block", "WaldTest", "wald_test", "Fitted", "FitResult", "Prediction",
+           "fmt_p", "fmt_btt", "critical_value", "frame_summary", "DISTS"]
 
 DISTS = ("z", "t")
 
 
 def fmt_p(p) -> str:
-    """A p-value as metafor prints it: ``"< .0001"`` below 1e-4, else four decimals;
-    ``"NA"`` when missing or not finite."""
+    """A p-value as metafor prints it.
+
+    Parameters
+    ----------
+    p : float or None
+
+    Returns
+    -------
+    str
+        ``"< .0001"`` below 1e-4, else four decimals; ``"NA"`` when missing or not finite.
+    """
     if p is None or not np.isfinite(p):
         return "NA"
     return "< .0001" if p < 1e-4 else f"{p:.4f}"
 
 
 def fmt_btt(btt) -> str:
-    """0-based coefficient indices as metafor labels them (1-based, ``"2:4"`` for a run)."""
+    """0-based coefficient indices as metafor labels them.
+
+    Parameters
+    ----------
+    btt : list of int
+
+    Returns
+    -------
+    str
+        1-based, ``"2:4"`` for several (first:last).
+    """
     b = [i + 1 for i in btt]
     return f"{b[0]}:{b[-1]}" if len(b) > 1 else str(b[0])
 
 
 def critical_value(level: float, dist: str, df=None):
-    """Two-sided critical value of the reference distribution (``df`` may be an array)."""
+    """Two-sided critical value of the reference distribution.
+
+    Parameters
+    ----------
+    level : float
+        Confidence level in percent.
+    dist : {"z", "t"}
+        Reference distribution.
+    df : float or array, optional
+        Degrees of freedom for ``"t"`` (an array gives one value per entry).
+
+    Returns
+    -------
+    float or ndarray
+    """
     a = 1 - level / 100
     if dist == "t":
         return stats.t.isf(a / 2, df)
     return stats.norm.isf(a / 2)
+
+
+def frame_summary(title: str, result) -> str:
+    """The summary of a result that is a table (one row per study): a title line and the
+    result's ``to_frame()`` as text with four decimals.
+
+    Parameters
+    ----------
+    title : str
+        First line.
+    result : Result
+        Anything with ``to_frame()``.
+
+    Returns
+    -------
+    str
+    """
+    return title + "\n" + result.to_frame().to_string(index=False, float_format="%.4f")
 
 
 class Result:
@@ -255,6 +317,15 @@ def wald_test(beta, vb, btt=None, *, L=None, dist: str = "z", df=None) -> WaldTe
 # fits
 # --------------------------------------------------------------------------------------
 
+def _delegate(part: str, name: str, doc: str) -> property:
+    """A read-only field of a fit that lives in its ``coefs`` or ``wald`` part."""
+    def get(self):
+        obj = getattr(self, part)
+        return None if obj is None else getattr(obj, name)
+
+    return property(get, doc=doc)
+
+
 class Fitted(Result):
     """What every fitted model offers, read from its coefficient block ``coefs`` and its
     Wald test ``wald``: metafor's field names (``beta``, ``se``, ``zval``/``tval`` as
@@ -264,68 +335,25 @@ class Fitted(Result):
     coefs: Coefs
     wald: WaldTest | None
 
-    # the coefficient block under metafor's names
-    @property
-    def coef_names(self) -> list:
-        return self.coefs.names
-
-    @property
-    def beta(self) -> np.ndarray:
-        return self.coefs.beta
-
-    @property
-    def se(self) -> np.ndarray:
-        return self.coefs.se
-
-    @property
-    def stat(self) -> np.ndarray:
-        return self.coefs.stat
-
-    @property
-    def pval(self) -> np.ndarray:
-        return self.coefs.pval
-
-    @property
-    def ci_lb(self) -> np.ndarray:
-        return self.coefs.ci_lb
-
-    @property
-    def ci_ub(self) -> np.ndarray:
-        return self.coefs.ci_ub
-
-    @property
-    def vb(self) -> np.ndarray:
-        return self.coefs.vb
-
-    @property
-    def level(self) -> float:
-        return self.coefs.level
-
-    @property
-    def dist(self) -> str:
-        """Reference distribution of tests and intervals: ``"z"`` or ``"t"``."""
-        return self.coefs.dist
-
-    @property
-    def df(self):
-        """Degrees of freedom of the t distribution (None for z; per coefficient when robust)."""
-        return self.coefs.df
+    # the coefficient block and the Wald test under metafor's names
+    coef_names = _delegate("coefs", "names", "Coefficient names.")
+    beta = _delegate("coefs", "beta", "Estimated coefficients.")
+    se = _delegate("coefs", "se", "Standard errors.")
+    stat = _delegate("coefs", "stat", "Test statistics (metafor's zval or tval).")
+    pval = _delegate("coefs", "pval", "Two-sided p-values.")
+    ci_lb = _delegate("coefs", "ci_lb", "Lower confidence bounds.")
+    ci_ub = _delegate("coefs", "ci_ub", "Upper confidence bounds.")
+    vb = _delegate("coefs", "vb", "Covariance matrix of the coefficients.")
+    level = _delegate("coefs", "level", "Confidence level in percent.")
+    dist = _delegate("coefs", "dist", 'Reference distribution of tests and intervals: "z" or "t".')
+    df = _delegate("coefs", "df", "Degrees of freedom of the t distribution (None for z; per coefficient when robust).")
+    QM = _delegate("wald", "QM", "Omnibus test statistic (None when not computed).")
+    QMp = _delegate("wald", "QMp", "Its p-value.")
+    QMdf = _delegate("wald", "QMdf", "Its degrees of freedom (df1, df2 or None).")
 
     @property
     def p(self) -> int:
         return int(self.coefs.beta.size)
-
-    @property
-    def QM(self):
-        return None if self.wald is None else self.wald.QM
-
-    @property
-    def QMp(self):
-        return None if self.wald is None else self.wald.QMp
-
-    @property
-    def QMdf(self):
-        return None if self.wald is None else self.wald.QMdf
 
     @property
     def estimate(self) -> float:

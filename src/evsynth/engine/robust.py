@@ -15,7 +15,9 @@ import numpy as np
 
 from evsynth.errors import InputError, ModelError
 from evsynth.engine.linalg import factorize
-from evsynth.engine.results import Coefs, Fitted, coef_block
+from scipy import stats
+
+from evsynth.engine.results import Coefs, Fitted, WaldTest, coef_block, wald_test
 
 __all__ = ["RobustResult", "robust"]
 
@@ -28,13 +30,14 @@ class RobustResult(Fitted):
     and CIs; every other field (``tau2``, ``sigma2``, ``QE``, ``k``, ``method``, ...) is
     the wrapped fit's; ``predict()`` uses the robust ``vb`` and the Satterthwaite df of
     each linear combination (clubSandwich's ``linear_contrast``, as metafor's ``predict``
-    on ``robust(..., clubSandwich=TRUE)``).  ``QM``/``QMp`` are None: clubSandwich's HTZ
-    Wald test is not implemented."""
+    on ``robust(..., clubSandwich=TRUE)``).  ``QM``/``QMp``/``QMdf`` are the HTZ test of the
+    fit's ``btt`` (clubSandwich's ``Wald_test(test = "HTZ")``, as metafor reports it; None
+    when the robust covariance of the tested coefficients is singular)."""
 
     fit: object
     coefs: Coefs
     n_clusters: int
-    wald: None = None
+    wald: WaldTest | None = None
     _parts: tuple = field(default=None, repr=False)
 
     def __getattr__(self, name):  # fields of the wrapped fit
@@ -54,8 +57,10 @@ class RobustResult(Fitted):
             return self.df
         return np.array([_satterthwaite(self._parts, c) for c in xs])
 
-    def anova(self, btt=None, *, L=None):
-        raise ModelError("the cluster-robust Wald test (clubSandwich's HTZ test) is not implemented")
+    def anova(self, btt=None, *, L=None) -> WaldTest:
+        """HTZ Wald test (Tipton & Pustejovsky, 2015) of the coefficients ``btt`` (0-based)
+        or of the contrasts ``L @ beta``, with the CR2 covariance matrix."""
+        return _htz_test(self._parts, self.beta, self.vb, btt, L)
 
     def summary(self) -> str:
         lines = [f"Cluster-robust inference (CR2, Satterthwaite df; k = {self.k}, clusters = {self.n_clusters})", ""]
@@ -104,8 +109,31 @@ def _inv_sqrt_psd(G: np.ndarray, tol: float = 1e-12) -> np.ndarray:
 
 
 def robust(fit, cluster, level: float | None = None) -> RobustResult:
-    """CR2 cluster-robust standard errors, t tests with Satterthwaite df and CIs for a
-    univariate (:func:`evsynth.models.rma`) or multilevel (:func:`evsynth.multilevel.rma_mv`) fit."""
+    """Cluster-robust inference for a fitted model: CR2 standard errors and t tests with
+    Satterthwaite degrees of freedom (metafor's ``robust(fit, cluster, clubSandwich=TRUE)``).
+
+    Parameters
+    ----------
+    fit : RMAResult or RMAMVResult
+        The model; its random effects must be nested within the clusters.
+    cluster : array_like, shape (k,)
+        Cluster of each effect size (no missing values).
+    level : float, optional
+        Confidence level in percent (default: the fit's).
+
+    Returns
+    -------
+    RobustResult
+        Wraps ``fit``: robust coefficient block (``vb``, ``se``, ``stat``, per-coefficient
+        ``df``, ``pval``, ``ci_lb``, ``ci_ub``), ``n_clusters``; the other fields are the
+        fit's; ``predict()`` uses the robust ``vb`` and Satterthwaite df.
+
+    References
+    ----------
+    Pustejovsky, J. E., & Tipton, E. (2018). Small-sample methods for cluster-robust
+    variance estimation and hypothesis testing in fixed effects models. Journal of
+    Business & Economic Statistics, 36(4), 672-683.
+    """
     cluster = np.asarray(cluster)
     if cluster.shape[0] != fit.k:
         raise InputError(f"cluster has {cluster.shape[0]} values but the model has {fit.k} effect sizes")
@@ -135,7 +163,47 @@ def robust(fit, cluster, level: float | None = None) -> RobustResult:
     parts = (M, X, rows, phis, E)
     dfs = np.array([_satterthwaite(parts, np.eye(p)[t]) for t in range(p)])
     coefs = coef_block(list(fit.coef_names), beta.copy(), vb, dist="t", df=dfs, level=level)
-    return RobustResult(fit, coefs, J, _parts=parts)
+    try:
+        wald = _htz_test(parts, beta, vb, fit.btt, None)
+    except ModelError:  # e.g. more tested coefficients than clusters: the coefficients still stand
+        wald = None
+    return RobustResult(fit, coefs, J, wald, _parts=parts)
+
+
+def _htz_test(parts, beta, vb, btt, L) -> WaldTest:
+    """Approximate Hotelling T^2 test with CR2 (clubSandwich's ``HTZ``): Q from the shared
+    Wald test, F = (eta - q + 1) / (eta q) Q with (q, eta - q + 1) df, where eta is the
+    Satterthwaite-type df of a Wishart approximation (Tipton & Pustejovsky, 2015; the
+    variances of the standardised CR2 entries use the same identities as the
+    per-coefficient df, so no J x J matrix is formed)."""
+    chi = wald_test(beta, vb, btt, L=L, dist="z")
+    if L is not None:
+        C = np.atleast_2d(np.asarray(L, float))
+    else:
+        btt = list(range(beta.size)) if btt is None else list(btt)
+        C = np.eye(beta.size)[btt]
+    q = C.shape[0]
+    M, X, rows, phis, E = parts
+    MC = M @ C.T  # p x q
+    U = [Ej.T @ MC for Ej in E]  # per cluster n_j x q: A_j W_j X_j M C'
+    S = np.stack([X[r].T @ Uj for r, Uj in zip(rows, U)])  # J x p x q
+    A = np.stack([Uj.T @ P @ Uj for Uj, P in zip(U, phis)])  # J x q x q
+    D = np.einsum("jps,pr,jrt->jst", S, M, S)
+    w, V = np.linalg.eigh((A - D).sum(axis=0))  # Omega = E(C V^R C') under the working model
+    if np.any(w <= 0):
+        raise ModelError("the cluster-robust test cannot be computed: the tested contrasts are not estimable")
+    R = (V * w**-0.5) @ V.T  # Omega^{-1/2}
+    A, D, S = R @ A @ R, R @ D @ R, S @ R
+    B = A - D
+    Q = np.einsum("jps,jrt->stpr", S, S)  # S^s' S^t (p x p) for each s, t
+    MQ = np.einsum("pr,strk->stpk", M, Q)
+    tr4 = np.einsum("uvpk,stkp->uvst", MQ, MQ)  # tr(M Q_uv M Q_st)
+    var = (np.einsum("jts,jts->st", B, B) - np.einsum("jts,jts->st", D, D) + np.einsum("stst->st", tr4)
+           + np.einsum("jtt,jss->st", B, B) - np.einsum("jtt,jss->st", D, D) + np.einsum("tsst->st", tr4))
+    eta = q * (q + 1) / float(np.sum(var))
+    F = (eta - q + 1) / (eta * q) * chi.QM
+    df2 = eta - q + 1
+    return WaldTest(float(F), float(stats.f.sf(F, q, df2)), (q, df2), "t", chi.btt, chi.L)
 
 
 def _satterthwaite(parts, c) -> float:
