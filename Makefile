@@ -22,9 +22,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# check-config and every input check run before Snakemake starts; a failed run puts results/ and
+# figures/ back as they were (src/evsynth/pipeline/guard.py)
 report: $(STAMP)
 	@$(BIN)/evsynth check-config --config config.yaml > /dev/null
-	@$(BIN)/snakemake --cores $(CORES) --quiet rules --rerun-incomplete
+	@$(BIN)/python -m evsynth.pipeline.guard --config config.yaml -- \
+		$(BIN)/snakemake --cores $(CORES) --quiet rules --rerun-incomplete
 	@echo "Report: $(abspath results/report.html)"
 
 test: $(STAMP)

@@ -10,6 +10,7 @@ include: "workflow/rules/effects.smk"
 include: "workflow/rules/quality.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/diagnostics.smk"
+include: "workflow/rules/multiverse.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 

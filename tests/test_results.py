@@ -21,6 +21,7 @@ import pytest
 import evsynth.engine
 from evsynth import rma, rma_mv, robust, escalc, confint_tau2, subgroup
 from evsynth.engine import diagnostics as dg
+from evsynth.engine.batch import rma_batch
 from evsynth.engine.results import Fitted, FitResult, Result, coef_block, wald_test
 from evsynth.errors import InputError, ModelError
 
@@ -79,6 +80,7 @@ def _examples(barlow, konst) -> dict[str, object]:
         "CumulResult": dg.cumul(f, np.arange(f.k)),
         "PetPeeseResult": dg.pet_peese(y, v),
         "PermutationResult": dg.permutest(fm, iterations=50, seed=1),
+        "RMABatchResult": rma_batch(np.vstack([y, y[::-1]]), np.vstack([v, v])),
     }
 
 

@@ -16,6 +16,7 @@ _VERBS = {
     "rma": "evsynth.engine.models",
     "confint_tau2": "evsynth.engine.models",
     "subgroup": "evsynth.engine.models",
+    "rma_batch": "evsynth.engine.batch",
     "rma_mv": "evsynth.engine.multilevel",
     "robust": "evsynth.engine.robust",
     "regtest": "evsynth.engine.diagnostics",

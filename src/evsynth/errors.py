@@ -21,3 +21,32 @@ class ConvergenceError(ModelError):
 
 class ConfigError(EvsynthError):
     """A broken configuration file."""
+
+
+# ------------------------------------------------------------------ quoting data in messages
+
+import re as _re
+
+QUOTE_MAX = 40
+_ANSI = _re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+_CONTROL = _re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` with terminal escape sequences and control characters removed (newlines and
+    tabs kept): what may reach a terminal or a log."""
+    return _CONTROL.sub("", _ANSI.sub("", str(text)))
+
+
+def quote(value, limit: int = QUOTE_MAX) -> str:
+    """A data value as messages show it: quoted, escape sequences and control characters
+    removed, newlines and tabs shown as spaces, at most ``limit`` characters (longer values
+    end in '...' and say how long they were).  Every message that quotes data uses this."""
+    import numbers
+
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return repr(int(value)) if isinstance(value, numbers.Integral) else repr(float(value))
+    s = clean_text(str(value)).replace("\n", " ").replace("\r", " ").replace("\t", " ")
+    if len(s) > limit:
+        s = f"{s[:limit]}... ({len(str(value))} characters)"
+    return "'" + s.replace("'", "\u2019") + "'"

@@ -9,7 +9,7 @@ from evsynth.pipeline.config import validate_config
 from evsynth.errors import ConfigError
 
 try:
-    validate_config(config, source="config.yaml")
+    validate_config(config, source="config.yaml", confine=True)
 except ConfigError as exc:
     sys.stderr.write(f"evsynth: the configuration is not valid:\n{exc}\n")
     sys.exit(1)

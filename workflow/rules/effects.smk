@@ -4,7 +4,7 @@ rule effects:
         data=lambda wc: SPEC[wc.analysis]["dataset"],
     output:
         effects=f"{RES}/{{analysis}}/effects.csv",
-        dropped=f"{RES}/{{analysis}}/effects.dropped.txt",
+        exclusions=f"{RES}/{{analysis}}/exclusions.csv",
     params:
         spec=lambda wc: SPEC[wc.analysis],
     log:

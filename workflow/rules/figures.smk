@@ -4,6 +4,7 @@ rule figures_analysis:
         fit=lambda wc: fit_outputs(wc.analysis),
         diag=f"{RES}/{{analysis}}/diagnostics",
         effects=f"{RES}/{{analysis}}/effects.csv",
+        multiverse=lambda wc: multiverse_outputs(wc.analysis),
     output:
         directory(f"{FIG}/{{analysis}}"),
     params:

@@ -5,6 +5,7 @@ rule report:
         [fit_outputs(a) for a in ANALYSES],
         [f"{RES}/{a}/diagnostics" for a in ANALYSES],
         [f"{RES}/{a}/effects.csv" for a in ANALYSES],
+        [multiverse_outputs(a) for a in ANALYSES],
         [f"{FIG}/{a}" for a in ANALYSES],
         f"{FIG}/studies",
         STUDY_OUTPUTS,

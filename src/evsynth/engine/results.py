@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special  # what scipy.stats calls, without its per-call overhead
 
 from evsynth.errors import InputError, ModelError
 
@@ -89,8 +89,8 @@ def critical_value(level: float, dist: str, df=None):
     """
     a = 1 - level / 100
     if dist == "t":
-        return stats.t.isf(a / 2, df)
-    return stats.norm.isf(a / 2)
+        return -special.stdtrit(df, a / 2)  # t.isf
+    return -special.ndtri(a / 2)  # norm.isf
 
 
 def frame_summary(title: str, result) -> str:
@@ -215,10 +215,10 @@ def coef_block(names, beta, vb, *, dist: str = "z", df=None, level: float = 95.0
     se = np.sqrt(np.diag(vb))
     stat = beta / se
     if dist == "t":
-        pval = 2 * stats.t.sf(np.abs(stat), df)
+        pval = 2 * special.stdtr(df, -np.abs(stat))  # t.sf
     else:
         df = None
-        pval = 2 * stats.norm.sf(np.abs(stat))
+        pval = 2 * special.ndtr(-np.abs(stat))  # norm.sf
     crit = critical_value(level, dist, df)
     return Coefs(list(names), beta, se, stat, pval, beta - crit * se, beta + crit * se, vb, dist, df, level)
 
@@ -299,7 +299,12 @@ def wald_test(beta, vb, btt=None, *, L=None, dist: str = "z", df=None) -> WaldTe
         V = vb[np.ix_(bt, bt)]
         what = f"coefficient(s) {fmt_btt(btt)}"
     try:
-        QM = float(b @ np.linalg.solve(V, b))
+        if b.size == 1:  # a 1 x 1 solve is one division, as LAPACK's: no LAPACK call
+            if V[0, 0] == 0:
+                raise np.linalg.LinAlgError
+            QM = float(b[0] * (b[0] / V[0, 0]))
+        else:
+            QM = float(b @ np.linalg.solve(V, b))
     except np.linalg.LinAlgError:
         raise ModelError(f"the test of {what} cannot be computed: the covariance matrix of the tested "
                          "coefficients is singular") from None
@@ -309,8 +314,8 @@ def wald_test(beta, vb, btt=None, *, L=None, dist: str = "z", df=None) -> WaldTe
     m = b.size
     if dist == "t":
         QM = QM / m
-        return WaldTest(QM, float(stats.f.sf(QM, m, df)), (m, df), "t", btt, None if L is None else Lm)
-    return WaldTest(QM, float(stats.chi2.sf(QM, m)), (m, None), "z", btt, None if L is None else Lm)
+        return WaldTest(QM, float(special.fdtrc(m, df, QM)), (m, df), "t", btt, None if L is None else Lm)
+    return WaldTest(QM, float(special.chdtrc(m, QM)), (m, None), "z", btt, None if L is None else Lm)
 
 
 # --------------------------------------------------------------------------------------

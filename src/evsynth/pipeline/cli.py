@@ -64,6 +64,20 @@ def cmd_diagnose(args) -> int:
     return 0
 
 
+def cmd_multiverse(args) -> int:
+    from evsynth.pipeline.multiverse import run_multiverse_chunk
+
+    run_multiverse_chunk(_cfg(args), args.analysis, Path(args.effects), args.chunk, args.chunks, Path(args.out))
+    return 0
+
+
+def cmd_multiverse_gather(args) -> int:
+    from evsynth.pipeline.multiverse import run_multiverse_gather
+
+    run_multiverse_gather(_cfg(args), args.analysis, [Path(p) for p in args.parts], Path(args.outdir))
+    return 0
+
+
 def cmd_studies(args) -> int:
     from evsynth.review.studies import run_studies
 
@@ -130,6 +144,9 @@ def cmd_template(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="evsynth", description="Evidence synthesis and meta-analysis pipeline.")
     p.add_argument("--debug", action="store_true", help="show a Python traceback on errors")
+    p.add_argument("--allow-dir", action="append", default=[], metavar="PATH",
+                   help="also allow input and output paths inside PATH (repeatable; default: only the project "
+                        "folder, i.e. the working directory; see also $EVSYNTH_ALLOW_DIRS)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name, fn, help_, config=True):
@@ -152,6 +169,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("diagnose", cmd_diagnose, "publication bias, influence and sensitivity diagnostics")
     sp.add_argument("analysis")
     sp.add_argument("--effects", required=True)
+    sp.add_argument("--outdir", required=True)
+    sp = add("multiverse", cmd_multiverse, "fit one block of the multiverse of an analysis (every combination of "
+             "its declared analytic choices)")
+    sp.add_argument("analysis")
+    sp.add_argument("--effects", required=True)
+    sp.add_argument("--chunk", type=int, default=0, help="which block, from 0 (default 0)")
+    sp.add_argument("--chunks", type=int, help="number of blocks (default: multiverse.chunks of the config, or 1)")
+    sp.add_argument("--out", required=True, help="output CSV of this block")
+    sp = add("multiverse-gather", cmd_multiverse_gather, "join the multiverse blocks into multiverse.csv and "
+             "write the summary tables of the report")
+    sp.add_argument("analysis")
+    sp.add_argument("parts", nargs="+", help="the block CSVs written by 'evsynth multiverse'")
     sp.add_argument("--outdir", required=True)
     sp = add("studies", cmd_studies, "summaries of the coded study tables (characteristics, designs, flow)")
     sp.add_argument("--outdir", required=True)
@@ -176,6 +205,32 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+_PATH_OPTIONS = ("config", "out", "outdir", "results", "figures", "html", "pdf", "effects")
+
+
+def _confine_args(args) -> None:
+    """Every path given on the command line resolves inside the allowed folders."""
+    import os
+
+    from evsynth.pipeline.paths import ENV_ALLOW, allowed_dirs, confine
+
+    if args.allow_dir:  # passed on to anything this process starts
+        os.environ[ENV_ALLOW] = os.pathsep.join([*args.allow_dir, os.environ.get(ENV_ALLOW, "")]).strip(os.pathsep)
+    if args.command == "validate":
+        return  # reads the conformance cases only; writes nothing
+    dirs = allowed_dirs()
+    for name in _PATH_OPTIONS:
+        value = getattr(args, name, None)
+        if value:
+            confine(value, f"--{name}", dirs)
+
+
+def _report(command: str, message: str) -> None:
+    from evsynth.errors import clean_text
+
+    sys.stderr.write(f"evsynth {command}: error:\n{clean_text(message)}\n")
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -183,15 +238,34 @@ def main(argv=None) -> int:
         parser.print_help()
         return 2
     try:
+        _confine_args(args)
         return int(args.func(args) or 0)
     except EvsynthError as exc:
         if args.debug:
             raise
-        sys.stderr.write(f"evsynth {args.command}: error:\n{exc}\n")
+        _report(args.command, str(exc))
         return 1
     except KeyboardInterrupt:
         sys.stderr.write("evsynth: interrupted; no partial output was written\n")
         return 130
+    except OSError as exc:  # a full disk, a file that cannot be read or written
+        if args.debug:
+            raise
+        where = exc.filename if exc.filename is not None else "a file"
+        _report(args.command, f"{where}: {exc.strerror or type(exc).__name__}; nothing was changed "
+                              "(outputs are written atomically)")
+        return 1
+    except MemoryError:
+        if args.debug:
+            raise
+        _report(args.command, "out of memory; see the size limits in README 'Bad input'")
+        return 1
+    except Exception as exc:  # noqa: BLE001 - never a traceback for a user, but say it is a bug
+        if args.debug:
+            raise
+        _report(args.command, f"internal error ({type(exc).__name__}: {str(exc)[:200]}); this is a bug in "
+                              "evsynth, please report it with the output of 'evsynth --debug ...'")
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -44,8 +44,10 @@ def _describe(error) -> str:
     return error.message
 
 
-def validate_config(cfg, *, source: str = "config.yaml") -> dict:
-    """Validate a parsed config; raise :class:`ConfigError` listing every problem."""
+def validate_config(cfg, *, source: str = "config.yaml", confine: bool = False, allow=()) -> dict:
+    """Validate a parsed config; raise :class:`ConfigError` listing every problem.  With
+    ``confine``, every input and output path must resolve inside the project folder (the
+    working directory) or a folder in ``allow`` / ``$EVSYNTH_ALLOW_DIRS``."""
     if not isinstance(cfg, dict):
         raise ConfigError(f"{source}: the file must hold a mapping of settings, found {type(cfg).__name__}")
     validator = jsonschema.Draft202012Validator(config_schema())
@@ -53,9 +55,24 @@ def validate_config(cfg, *, source: str = "config.yaml") -> dict:
     problems = [f"{source}: {_path(e)}: {_describe(e)}" for e in errors]
     if not problems:
         problems = _semantic(cfg, source)
+    if not problems and confine:
+        from evsynth.pipeline.paths import check_config_paths
+
+        problems = check_config_paths(cfg, source=source, extra=allow)
     if problems:
         raise ConfigError("\n".join(problems))
+    _register_sheets(cfg)
     return cfg
+
+
+def _register_sheets(cfg: dict) -> None:
+    from evsynth.pipeline.io import set_sheets
+
+    sheets = dict(cfg.get("sheets") or {})
+    for a in cfg.get("analyses", []):
+        if a.get("sheet"):
+            sheets[a["dataset"]] = a["sheet"]
+    set_sheets(sheets)
 
 
 def _semantic(cfg: dict, source: str) -> list[str]:
@@ -79,6 +96,14 @@ def _semantic(cfg: dict, source: str) -> list[str]:
                 out.append(f"{where}.model.random: only multilevel models have random effects")
             if m["test"] == "t":
                 out.append(f"{where}.model.test: univariate models use 'z' or 'knha', found 't'")
+        mv = a.get("multiverse") or {}
+        if "rho" in mv and not m.get("cluster"):
+            out.append(f"{where}.multiverse.rho: aggregating dependent effects needs model.cluster (the column "
+                       "grouping them)")
+        for j, sub in enumerate(mv.get("subsets", [])):
+            labels = [o["label"] for o in sub["options"]]
+            if len(set(labels)) != len(labels):
+                out.append(f"{where}.multiverse.subsets[{j}]: option labels must differ")
         mods = {md["column"] for md in a.get("moderators", [])}
         for j, combo in enumerate(a.get("meta_regression", [])):
             for c in combo:
@@ -104,15 +129,30 @@ def check_input_files(cfg: dict, *, source: str = "config.yaml", root=".") -> No
     """Raise :class:`ConfigError` naming every input file the config names that does not exist."""
     from pathlib import Path
 
-    missing = [f"{source}: {key}: {path}: file not found" for key, path in input_files(cfg)
-               if not (Path(root) / path).is_file()]
+    import os
+
+    missing = []
+    for key, path in input_files(cfg):
+        p = Path(root) / path
+        if not p.exists():
+            missing.append(f"{source}: {key}: {path}: file not found")
+        elif not p.is_file():
+            missing.append(f"{source}: {key}: {path}: is not a file")
+        elif not os.access(p, os.R_OK):
+            missing.append(f"{source}: {key}: {path}: cannot read the file (permission denied)")
     if missing:
         raise ConfigError("\n".join(missing))
 
 
-def load_config(path) -> dict:
-    """Read ``config.yaml`` (safe YAML) and validate it."""
-    return validate_config(read_yaml(path, error=ConfigError), source=str(path))
+def load_config(path, *, confine: bool = True, allow=()) -> dict:
+    """Read ``config.yaml`` (safe, size- and alias-limited YAML) and validate it; with
+    ``confine`` (the default) the config file and every path it names must lie inside the
+    project folder (see :mod:`evsynth.pipeline.paths`)."""
+    if confine:
+        from evsynth.pipeline.paths import allowed_dirs, confine as _confine
+
+        _confine(path, "--config", allowed_dirs(allow), error=ConfigError)
+    return validate_config(read_yaml(path, error=ConfigError), source=str(path), confine=confine, allow=allow)
 
 
 def analysis_by_id(cfg: dict, analysis_id: str) -> dict:

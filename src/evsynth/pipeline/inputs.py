@@ -49,9 +49,9 @@ def check_all_inputs(cfg: dict) -> str:
                 lambda: compute_extracted(eff, studies, cfg["extraction"]["effects"]))
     for spec in cfg["analyses"]:
         def one(spec=spec):
-            t = read_table(spec["dataset"])
-            data = t.data.replace("", None)
-            e = an.compute_effects(data, spec, where=spec["dataset"])
+            from evsynth.pipeline.stages import dataset_effects
+
+            e = dataset_effects(spec)
             if len(e) < 2:
                 raise InputError(f"{spec['dataset']}: analysis '{spec['id']}' has {len(e)} usable effect size(s); "
                                  "at least 2 are needed")
@@ -59,7 +59,9 @@ def check_all_inputs(cfg: dict) -> str:
         attempt(f"{spec['dataset']}: dataset of analysis '{spec['id']}'", one)
     if problems:
         raise InputError("\n".join(problems))
-    return "".join(f"ok  {d}\n" for d in done)
+    from evsynth.errors import clean_text
+
+    return "".join(f"ok  {clean_text(d)}\n" for d in done)
 
 
 def _paths(cfg: dict) -> list[Path]:  # the files the check reads (for documentation and tests)

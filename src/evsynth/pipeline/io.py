@@ -7,12 +7,15 @@ is row 2.  Every problem of a file is collected and reported together."""
 from __future__ import annotations
 
 import csv
+import gc
 import glob
 import io as _io
 import json
+import re
 import os
 import shutil
 import tempfile
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
@@ -23,11 +26,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from evsynth.errors import InputError
+from evsynth.errors import InputError, clean_text, quote
 
 __all__ = [
     "Table", "read_table", "check_table", "load_table", "table_schema", "read_yaml",
-    "write_csv", "write_text", "write_bytes", "atomic_path", "atomic_folder", "TableProblems",
+    "write_csv", "neutralise_formulas", "parse_numbers", "set_sheets", "write_text", "write_bytes", "atomic_path", "atomic_folder", "TableProblems",
 ]
 
 MAX_LISTED = 50
@@ -44,6 +47,23 @@ class TableProblems(InputError):
         super().__init__("\n".join(shown) + more)
 
 
+# Limits (documented in README "Bad input"): larger inputs are refused with a message.
+MAX_TABLE_BYTES = 256 * 1024 * 1024   # one input table (CSV or .xlsx file)
+MAX_TABLE_ROWS = 1_000_000            # data rows of one input table
+MAX_YAML_BYTES = 1024 * 1024          # config.yaml, prisma.yaml, the quality form
+MAX_YAML_ALIASES = 100                # YAML aliases (*name) in one file
+MAX_YAML_NODES = 100_000              # values in one YAML file once its aliases are expanded
+
+_SHEETS: dict[str, str] = {}
+
+
+def set_sheets(mapping: dict | None) -> None:
+    """Register the config's ``sheets:`` mapping (configured path -> sheet name)."""
+    _SHEETS.clear()
+    for k, v in (mapping or {}).items():
+        _SHEETS[os.path.normpath(str(k))] = str(v)
+
+
 @dataclass
 class Table:
     path: str
@@ -53,15 +73,31 @@ class Table:
     decimal: str = "."
     sheet: str | None = None
     notes: list[str] = field(default_factory=list)
+    rows: np.ndarray | None = None  # spreadsheet row of each data row (blank rows are skipped)
 
     def row_number(self, i: int) -> int:
         """Spreadsheet row of data row i (0-based)."""
+        if self.rows is not None:
+            return int(self.rows[int(i)])
         return int(i) + 2
 
 
 def _decode(raw: bytes, path) -> tuple[str, str]:
     if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8"), "utf-8-sig"
+        enc = "utf-8-sig"
+    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        enc = "utf-16"
+    else:
+        enc = None
+    if enc:
+        try:
+            return raw.decode(enc), enc
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: starts with a {enc.upper()} byte-order mark but byte {exc.start} "
+                             "is not valid in that encoding") from None
+    if b"\x00" in raw[:65536]:
+        raise InputError(f"{path}: contains NUL bytes: not a text table (UTF-16 files need a byte-order mark; "
+                         "save as 'CSV UTF-8' or .xlsx)")
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -72,46 +108,259 @@ def _decode(raw: bytes, path) -> tuple[str, str]:
         return raw.decode("latin-1"), "latin-1"
 
 
+def _read_bytes(p: Path) -> bytes:
+    """The file's bytes; a file that cannot be read is reported by path and reason only."""
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read the file ({exc.strerror or type(exc).__name__})") from None
+    if size > MAX_TABLE_BYTES:
+        raise InputError(f"{p}: the file is {size / 2**20:.0f} MiB; input tables may be at most "
+                         f"{MAX_TABLE_BYTES // 2**20} MiB")
+    try:
+        return p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read the file ({exc.strerror or type(exc).__name__})") from None
+
+
+def _header_problems(path, header: list[str]) -> list[str]:
+    out = []
+    seen: dict[str, list[str]] = {}
+    for j, c in enumerate(header):
+        seen.setdefault(c, []).append(_col_letter(j))
+    for c, where in seen.items():
+        if c != "" and len(where) > 1:
+            out.append(f"{path}: row 1, column {quote(c)}: the column name appears more than once "
+                       f"(spreadsheet columns {', '.join(where)}); each column needs its own name")
+    return out
+
+
+def _col_letter(j: int) -> str:
+    s = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _frame(header: list[str], records: list[list[str]]) -> pd.DataFrame:
+    ncol = len(header)
+    if not records:
+        return pd.DataFrame({i: pd.Series([], dtype=object) for i in range(ncol)}).set_axis(header, axis=1)
+    cols = list(zip(*records)) if records else [()] * ncol
+    df = pd.DataFrame({i: np.array(c, dtype=object) for i, c in enumerate(cols)})
+    df.columns = header
+    return df
+
+
 def read_table(path, sheet: str | None = None) -> Table:
-    """Read a CSV (UTF-8 with or without BOM, Windows-1252/Latin-1; comma, semicolon or tab
-    separated; decimal commas with semicolons) or an .xlsx sheet, all cells as text."""
+    """Read a CSV (UTF-8 with or without BOM, UTF-16 with BOM, Windows-1252/Latin-1; comma,
+    semicolon or tab separated; decimal commas with semicolons) or an .xlsx sheet, all cells
+    as text.  Short and long rows, duplicate column names, merged cells and formulas without
+    a cached value are errors listing every such cell."""
     p = Path(path)
+    if sheet is None:
+        sheet = _SHEETS.get(os.path.normpath(str(path)))
     if not p.exists():
         raise InputError(f"{p}: file not found")
     if p.is_dir():
         raise InputError(f"{p}: is a folder, expected a table file")
     if p.suffix.lower() in (".xlsx", ".xlsm"):
-        try:
-            df = pd.read_excel(p, sheet_name=sheet if sheet is not None else 0, dtype=str, header=0,
-                               keep_default_na=False, engine="openpyxl")
-        except ValueError as exc:
-            raise InputError(f"{p}: cannot read sheet {sheet!r}: {exc}") from None
-        except Exception as exc:  # openpyxl raises several types for corrupt files
-            raise InputError(f"{p}: not a readable .xlsx workbook ({type(exc).__name__})") from None
-        if df.shape[1] == 0:
-            raise InputError(f"{p}: the sheet is empty")
-        df = df.fillna("").astype(str).apply(lambda s: s.str.strip())
-        df.columns = [str(c).strip() for c in df.columns]
-        return Table(str(p), df, encoding="xlsx", sheet=sheet)
-    raw = p.read_bytes()
-    if not raw.strip() or not raw.replace(b"\xef\xbb\xbf", b"").strip():
-        raise InputError(f"{p}: the file is empty (no header row)")
+        return _read_xlsx(p, sheet)
+    raw = _read_bytes(p)
+    if raw.startswith(b"PK\x03\x04"):
+        raise InputError(f"{p}: is a zip file (an .xlsx workbook?), not a CSV; give it the .xlsx extension")
     text, enc = _decode(raw, p)
+    del raw
+    if not text.replace("\ufeff", "").strip():
+        raise InputError(f"{p}: the file is empty (no header row)")
     notes = [] if enc.startswith("utf-8") else [f"read as {enc}, not UTF-8"]
-    first = text.splitlines()[0]
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
     counts = {d: first.count(d) for d in (",", ";", "\t")}
     delim = max(counts, key=lambda d: counts[d]) if max(counts.values()) > 0 else ","
     decimal = "," if delim == ";" else "."
+    fast = _read_csv_fast(p, text.lstrip("\ufeff"), delim)
+    if fast is not None:
+        return Table(str(p), fast, encoding=enc, delimiter=delim, decimal=decimal, notes=notes,
+                     rows=np.arange(len(fast), dtype=np.int64) + 2)
+    gc_was = gc.isenabled()
+    gc.disable()  # a million row lists would make the cyclic collector run again and again (quadratic)
     try:
-        df = pd.read_csv(_io.StringIO(text), sep=delim, dtype=str, keep_default_na=False, quotechar='"',
-                         skipinitialspace=False, engine="python")
-    except (pd.errors.ParserError, csv.Error) as exc:
-        raise InputError(f"{p}: not a well-formed table: {exc}") from None
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{p}: the file is empty (no header row)") from None
-    df.columns = [str(c).strip() for c in df.columns]
-    df = df.fillna("").astype(str).apply(lambda s: s.str.strip()) if len(df) else df
-    return Table(str(p), df, encoding=enc, delimiter=delim, decimal=decimal, notes=notes)
+        reader = csv.reader(_io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delim, quotechar='"')
+        header = None
+        records: list[list[str]] = []
+        rownums: list[int] = []
+        problems: list[str] = []
+        for rn, rec in enumerate(reader, start=1):
+            if header is None:
+                if not rec or not any(f.strip() for f in rec):
+                    continue
+                header = [clean_text(f).strip() for f in rec]
+                ncol = len(header)
+                while ncol > 1 and header[ncol - 1] == "":  # trailing delimiters in the header
+                    ncol -= 1
+                hdr_rn = rn
+                continue
+            n = len(rec)
+            if n == ncol:
+                records.append([f.strip() for f in rec])
+            else:
+                if n == 0 or not any(f.strip() for f in rec):
+                    continue  # a blank line
+                if n > ncol and not any(f.strip() for f in rec[ncol:]):
+                    records.append([f.strip() for f in rec[:ncol]])  # trailing empty cells
+                else:
+                    problems.append(f"{p}: row {rn}: found {n} cells; the header (row {hdr_rn}) has {ncol} columns"
+                                    + (f" (extra value {quote(next(f for f in rec[ncol:] if f.strip()))})"
+                                       if n > ncol else ""))
+                    continue
+            rownums.append(rn)
+            if len(records) > MAX_TABLE_ROWS:
+                raise InputError(f"{p}: more than {MAX_TABLE_ROWS:,} data rows; input tables may have at most "
+                                 f"{MAX_TABLE_ROWS:,}")
+    except csv.Error as exc:
+        raise InputError(f"{p}: not a well-formed table (line {reader.line_num}): {exc}") from None
+    finally:
+        if gc_was:
+            gc.enable()
+    if header is None:
+        raise InputError(f"{p}: the file is empty (no header row)")
+    header = header[:ncol]
+    problems = _header_problems(p, header) + problems
+    if problems:
+        raise TableProblems(p, problems)
+    df = _frame(header, records)
+    return Table(str(p), df, encoding=enc, delimiter=delim, decimal=decimal, notes=notes,
+                 rows=np.asarray(rownums, dtype=np.int64))
+
+
+def _read_csv_fast(p: Path, text: str, delim: str) -> pd.DataFrame | None:
+    """pandas' C parser for the common, well-formed case: every line one record of the
+    header's width, no blank lines, no duplicate or empty column names, not too many rows.
+    Returns None for anything else; the careful reader then lists every problem."""
+    body = text.rstrip("\r\n")
+    nlines = body.count("\n") + 1
+    if nlines - 1 > MAX_TABLE_ROWS or "\n\n" in body or "\n\r\n" in body or '"' in body or "\r" in body.replace("\r\n", ""):
+        return None
+    header = body.split("\n", 1)[0].rstrip("\r").split(delim)
+    if len(set(h.strip() for h in header)) != len(header) or any(h.strip() == "" for h in header):
+        return None
+    try:
+        df = pd.read_csv(_io.StringIO(body), sep=delim, dtype=str, keep_default_na=False, na_filter=False,
+                         engine="c", quoting=csv.QUOTE_NONE, skip_blank_lines=False)
+    except (pd.errors.ParserError, csv.Error, ValueError):
+        return None
+    if len(df) != nlines - 1 or df.shape[1] != len(header):
+        return None
+    if df.isna().any().any():  # a short row
+        return None
+    ws = [" ", "\u00a0"] + (["\t"] if delim != "\t" else [])
+    if any(f"{delim}{w}" in body or f"{w}{delim}" in body or f"\n{w}" in body or f"{w}\n" in body or f"{w}\r" in body
+           or body.startswith(w) or body.endswith(w) for w in ws):
+        df = df.apply(lambda col: col.str.strip())
+    df.columns = [clean_text(str(c)).strip() for c in header]
+    if any(c == "" for c in df.columns):
+        return None
+    return df.astype(object)
+
+
+def _cell_text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return clean_text(str(v)).strip()
+
+
+def _read_xlsx(p: Path, sheet: str | None) -> Table:
+    import warnings
+
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    _read_bytes_size_only(p)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb_v = openpyxl.load_workbook(p, data_only=True)
+            wb_f = openpyxl.load_workbook(p, data_only=False)
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read the file ({exc.strerror or type(exc).__name__})") from None
+    except Exception as exc:  # openpyxl raises several types for corrupt files
+        raise InputError(f"{p}: not a readable .xlsx workbook ({type(exc).__name__})") from None
+    names = wb_v.sheetnames
+    listed = ", ".join(quote(n) for n in names)
+    if sheet is not None:
+        if str(sheet) not in names:
+            raise InputError(f"{p}: no sheet {quote(sheet)}; the workbook's sheets are: {listed}")
+        name = str(sheet)
+    else:
+        name = names[0]
+    ws, wf = wb_v[name], wb_f[name]
+    values = [list(r) for r in ws.iter_rows(values_only=True)]
+    while values and all(v is None or str(v).strip() == "" for v in values[-1]):
+        values.pop()
+    if not values:
+        others = [n for n in names if n != name and wb_v[n].max_row > 1]
+        hint = (f"; the data may be on another sheet ({', '.join(quote(n) for n in others)}): name it with "
+                f"'sheets: {{{p}: NAME}}' in config.yaml (or 'sheet:' in the analysis)") if others else ""
+        raise InputError(f"{p}: sheet {quote(name)} is empty{hint}; the workbook's sheets are: {listed}")
+    problems = []
+    for rng in sorted(ws.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col)):
+        problems.append(f"{p}: sheet {quote(name)}, rows {rng.min_row}-{rng.max_row}, cells {rng.coord}: merged "
+                        "cells; unmerge them and fill in every cell")
+    header_idx = next(i for i, r in enumerate(values) if any(v is not None and str(v).strip() for v in r))
+    header = [_cell_text(v) for v in values[header_idx]]
+    ncol = len(header)
+    while ncol > 1 and header[ncol - 1] == "":
+        ncol -= 1
+    header = header[:ncol]
+    records, rownums = [], []
+    fcells = {}
+    for row in wf.iter_rows():
+        for c in row:
+            if c.data_type == "f":
+                fcells[(c.row, c.column)] = c.value
+    for i, r in enumerate(values[header_idx + 1:], start=header_idx + 2):
+        cells = [_cell_text(v) for v in r]
+        if not any(cells):
+            continue
+        for j, v in enumerate(r):
+            if v is None and (i, j + 1) in fcells:
+                col = header[j] if j < ncol else get_column_letter(j + 1)
+                problems.append(f"{p}: row {i}, column {quote(col)}: formula {quote(str(fcells[(i, j + 1)]))} has no "
+                                "saved value; open and save the workbook in a spreadsheet program, or type the value")
+        extra = [c for c in cells[ncol:] if c]
+        if extra:
+            problems.append(f"{p}: row {i}, column {get_column_letter(ncol + 1)}: found {quote(extra[0])} in a column "
+                            "without a header")
+        records.append((cells + [""] * ncol)[:ncol])
+        rownums.append(i)
+        if len(records) > MAX_TABLE_ROWS:
+            raise InputError(f"{p}: more than {MAX_TABLE_ROWS:,} data rows; input tables may have at most "
+                             f"{MAX_TABLE_ROWS:,}")
+    problems = _header_problems(p, header) + problems
+    if problems:
+        raise TableProblems(p, problems)
+    return Table(str(p), _frame(header, records), encoding="xlsx", sheet=name,
+                 rows=np.asarray(rownums, dtype=np.int64))
+
+
+def _read_bytes_size_only(p: Path) -> None:
+    try:
+        size = p.stat().st_size
+        with open(p, "rb"):
+            pass
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read the file ({exc.strerror or type(exc).__name__})") from None
+    if size > MAX_TABLE_BYTES:
+        raise InputError(f"{p}: the file is {size / 2**20:.0f} MiB; input tables may be at most "
+                         f"{MAX_TABLE_BYTES // 2**20} MiB")
 
 
 def table_schema(name: str) -> dict:
@@ -119,14 +368,31 @@ def table_schema(name: str) -> dict:
         return json.load(fh)
 
 
-def _parse_number(s: str, decimal: str):
-    t = s.replace("\u2212", "-").replace(" ", "")
-    if decimal == ",":
-        t = t.replace(".", "").replace(",", ".") if t.count(",") == 1 and t.count(".") >= 1 else t.replace(",", ".")
-    v = float(t)
-    if not np.isfinite(v):
-        raise ValueError(s)
-    return v
+_BLANKS = [""]
+_NA = ["", "NA", "N/A", "na", "n/a", "Na", "N/a", "n/A", "nA"]
+
+
+def parse_numbers(values, decimal: str = ".") -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised number parsing of text cells: (values, bad) where ``values`` is float
+    (NaN where empty or bad) and ``bad`` marks non-empty cells that are not a finite number
+    ('inf', 'nan', '1e999' and text are bad).  Accepts the Unicode minus sign, spaces as
+    thousands separators, and with ``decimal=','`` decimal commas (with '.' thousands)."""
+    s = pd.Series(values, dtype=object).fillna("").astype(str)
+    empty = s.isin(_BLANKS).to_numpy()  # cells are stripped when read
+    # fast path: plain numbers parse in C; only the rest is normalised as text
+    num = pd.to_numeric(s.where(~empty, "nan"), errors="coerce").to_numpy(dtype=float, copy=True)
+    retry = ~empty & ~np.isfinite(num)
+    if retry.any():
+        t = s[retry].str.replace("\u2212", "-", regex=False).str.replace(" ", "", regex=False)
+        t = t.str.replace("\u00a0", "", regex=False)
+        if decimal == ",":
+            both = t.str.count(",").eq(1) & t.str.count(r"\.").ge(1)
+            t = t.where(~both, t.str.replace(".", "", regex=False))
+            t = t.str.replace(",", ".", regex=False)
+        num[retry] = pd.to_numeric(t, errors="coerce").to_numpy(dtype=float)
+    bad = ~empty & ~np.isfinite(num)
+    num[bad] = np.nan
+    return num, bad
 
 
 def _types(prop: dict) -> set:
@@ -135,7 +401,10 @@ def _types(prop: dict) -> set:
 
 
 def check_table(table: Table, schema: dict) -> tuple[pd.DataFrame, list[str]]:
-    """Coerce and validate every cell; return the typed frame and all problems."""
+    """Coerce and validate every cell (column by column, vectorised); return the typed frame
+    and all problems, in spreadsheet order."""
+    import re
+
     path = table.path
     df = table.data
     props = schema.get("properties", {})
@@ -146,7 +415,7 @@ def check_table(table: Table, schema: dict) -> tuple[pd.DataFrame, list[str]]:
         problems.append(f"{path}: row 1: a column has no name")
     dup = sorted({c for c in cols if cols.count(c) > 1})
     for c in dup:
-        problems.append(f"{path}: row 1, column '{c}': the column name appears more than once")
+        problems.append(f"{path}: row 1, column {quote(c)}: the column name appears more than once")
     for c in required:
         if c not in cols:
             hint = ""
@@ -157,75 +426,129 @@ def check_table(table: Table, schema: dict) -> tuple[pd.DataFrame, list[str]]:
         extra = [c for c in cols if c not in props and c != ""]
         pattern_ok = schema.get("x-extra-column-pattern")
         if pattern_ok:
-            import re
-
             extra = [c for c in extra if not re.match(pattern_ok, c)]
         for c in extra:
-            problems.append(f"{path}: row 1, column '{c}': unknown column; allowed: {', '.join(props)}")
+            problems.append(f"{path}: row 1, column {quote(c)}: unknown column; allowed: {', '.join(props)}")
     if problems:
         raise TableProblems(path, problems)
-    if len(df) == 0 and schema.get("x-min-rows", 1) > 0:
+    n = len(df)
+    if n == 0 and schema.get("x-min-rows", 1) > 0:
         raise TableProblems(path, [f"{path}: the table has a header but no data rows"])
-    validator = jsonschema.Draft202012Validator({**schema, "additionalProperties": True})
-    typed_rows = []
-    for i, row in enumerate(df.itertuples(index=False, name=None)):
-        rn = table.row_number(i)
-        rec = {}
-        for c, s in zip(cols, row):
-            prop = props.get(c, {})
-            types = _types(prop)
-            if s == "" or s.upper() in ("NA", "N/A"):
-                continue
-            if "number" in types or "integer" in types:
-                try:
-                    v = _parse_number(s, table.decimal)
-                except ValueError:
-                    if "string" in types:
-                        rec[c] = s
-                        continue
-                    problems.append(f"{path}: row {rn}, column '{c}': found '{s}'; expected a number")
-                    continue
-                if "integer" in types and "number" not in types:
-                    if not float(v).is_integer():
-                        problems.append(f"{path}: row {rn}, column '{c}': found '{s}'; expected a whole number")
-                        continue
-                    v = int(v)
-                rec[c] = v
-            elif "boolean" in types:
-                low = s.lower()
-                if low in ("true", "yes", "ja", "1"):
-                    rec[c] = True
-                elif low in ("false", "no", "nee", "0"):
-                    rec[c] = False
-                else:
-                    problems.append(f"{path}: row {rn}, column '{c}': found '{s}'; expected yes or no")
+    rows = table.rows if table.rows is not None and len(table.rows) == n else np.arange(n) + 2
+    found: list[tuple[int, int, str]] = []  # (row position, column position, message)
+
+    def add(mask, j, c, fmt):
+        for i in np.flatnonzero(mask):
+            found.append((int(i), j, f"{path}: row {int(rows[i])}, column '{c}': {fmt(int(i))}"))
+
+    out = {}
+    for j, c in enumerate(cols):
+        prop = props.get(c, {})
+        types = _types(prop)
+        s = df[c].astype(str).to_numpy(dtype=object) if n else np.array([], dtype=object)
+        ss = pd.Series(s, dtype=object)
+        missing = ss.isin(_NA).to_numpy()
+        numeric = "number" in types or "integer" in types
+        intonly = "integer" in types and "number" not in types
+        num = np.full(n, np.nan)
+        is_num = np.zeros(n, dtype=bool)
+        strmask = np.zeros(n, dtype=bool)
+        boolv = None
+        if numeric:
+            num, bad = parse_numbers(ss.where(~missing, ""), table.decimal)
+            if "string" in types:
+                strmask, bad = bad, np.zeros(n, dtype=bool)
             else:
-                rec[c] = s
-        for err in validator.iter_errors(rec):
-            if err.validator == "required":
-                missing = err.message.split("'")[1] if "'" in err.message else "?"
-                problems.append(f"{path}: row {rn}, column '{missing}': a value is required")
-                continue
-            col = err.absolute_path[0] if err.absolute_path else None
-            found = rec.get(col, err.instance) if col else err.instance
-            allowed = allowed_text(err)
-            where = f"row {rn}, column '{col}'" if col else f"row {rn}"
-            problems.append(f"{path}: {where}: found {found!r}; {allowed}")
-        for lo, hi in schema.get("x-ordered", []):  # pairs of columns where lo <= hi
-            a, b = rec.get(lo), rec.get(hi)
-            if isinstance(a, (int, float)) and isinstance(b, (int, float)) and a > b:
-                problems.append(f"{path}: row {rn}, column '{lo}': found {a!r}, larger than '{hi}' ({b!r})")
-        typed_rows.append(rec)
-    out = pd.DataFrame(typed_rows, columns=cols)
+                add(bad, j, c, lambda i: f"found {quote(s[i])}; expected a number")
+            ok = ~missing & ~bad & ~strmask
+            if intonly:
+                frac = ok & (num != np.floor(np.where(ok, num, 0)))
+                add(frac, j, c, lambda i: f"found {quote(s[i])}; expected a whole number")
+                ok &= ~frac
+            num = np.where(ok, num, np.nan)
+            is_num = ok
+            present = ok | strmask
+        elif "boolean" in types:
+            low = ss.str.lower()
+            t_ = low.isin(["true", "yes", "ja", "1"]).to_numpy()
+            f_ = low.isin(["false", "no", "nee", "0"]).to_numpy()
+            bad = ~missing & ~t_ & ~f_
+            add(bad, j, c, lambda i: f"found {quote(s[i])}; expected yes or no")
+            boolv = t_
+            present = ~missing & ~bad
+        else:
+            strmask = ~missing
+            present = ~missing
+
+        def shown(i, s=s, num=num, is_num=is_num, intonly=intonly):
+            if is_num[i]:
+                return int(num[i]) if intonly else float(num[i])
+            return s[i]
+
+        # the schema's rules, column-wise
+        if "enum" in prop and present.any():
+            allowed = prop["enum"]
+            inn = np.ones(n, dtype=bool)
+            if is_num.any():
+                inn[is_num] = np.isin(num[is_num], [a for a in allowed if isinstance(a, (int, float))])
+            if strmask.any():
+                inn[strmask] = ss[strmask].isin([a for a in allowed if isinstance(a, str)]).to_numpy()
+            if boolv is not None:
+                inn[present] = np.isin(boolv[present], [a for a in allowed if isinstance(a, bool)])
+            bad = present & ~inn
+            add(bad, j, c, lambda i: f"found {quote(shown(i))}; allowed: {', '.join(map(str, allowed))}")
+        if "minLength" in prop and strmask.any():
+            short = strmask & (ss.str.len().to_numpy() < prop["minLength"])
+            add(short, j, c, lambda i: f"found {quote(s[i])}; {prop['minLength']} or more characters")
+        if "pattern" in prop and strmask.any():
+            nomatch = strmask.copy()
+            with warnings.catch_warnings():  # "has match groups": only the match matters here
+                warnings.simplefilter("ignore", UserWarning)
+                nomatch[strmask] = ~ss[strmask].str.contains(prop["pattern"], regex=True).to_numpy(dtype=bool)
+            add(nomatch, j, c, lambda i: f"found {quote(s[i])}; must match the pattern {prop['pattern']}")
+        if is_num.any():
+            for key, op, word in (("minimum", np.less, ">="), ("exclusiveMinimum", np.less_equal, ">"),
+                                  ("maximum", np.greater, "<="), ("exclusiveMaximum", np.greater_equal, "<")):
+                if key in prop:
+                    with np.errstate(invalid="ignore"):
+                        badv = is_num & op(num, prop[key])
+                    add(badv, j, c, lambda i, w=word, k=key: f"found {quote(shown(i))}; must be {w} {prop[k]}")
+        if c in required:
+            add(missing, j, c, lambda i: "a value is required")
+        if numeric and "string" not in types:
+            col = pd.Series(num.astype(np.int64)) if intonly and n and present.all() else pd.Series(num)
+        elif boolv is not None:
+            col = pd.Series(boolv) if n and present.all() else \
+                pd.Series(np.where(present, boolv, None), dtype=object).where(present, np.nan)
+        else:
+            typed = np.where(present, s, np.nan).astype(object) if n else np.array([], dtype=object)
+            if numeric and is_num.any():
+                typed[is_num] = num[is_num]
+            col = pd.Series(typed, dtype=object)
+        out[c] = col
+    typed_df = pd.DataFrame(out, columns=cols) if n else pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
+    for lo, hi in schema.get("x-ordered", []):  # pairs of columns where lo <= hi
+        if lo in typed_df and hi in typed_df:
+            a = pd.to_numeric(typed_df[lo], errors="coerce").to_numpy(float)
+            b = pd.to_numeric(typed_df[hi], errors="coerce").to_numpy(float)
+            with np.errstate(invalid="ignore"):
+                badm = a > b
+            add(badm, len(cols), lo, lambda i: f"found {quote(typed_df[lo].iloc[i])}, larger than '{hi}' "
+                                               f"({quote(typed_df[hi].iloc[i])})")
+    found.sort(key=lambda t: (t[0], t[1]))
+    problems = [m for _, _, m in found]
     for c in schema.get("x-unique", []):
-        if c in out.columns:
-            vals = out[c]
+        if c in typed_df.columns:
+            vals = typed_df[c]
             dups = vals[vals.notna() & vals.duplicated(keep=False)]
-            for v in dict.fromkeys(dups.tolist()):
-                rows = [table.row_number(i) for i in np.flatnonzero((vals == v).to_numpy())]
-                problems.append(f"{path}: rows {', '.join(map(str, rows))}, column '{c}': duplicate value {v!r}; "
-                                "each must be unique")
-    return out, problems
+            if len(dups):
+                groups = pd.Series(np.flatnonzero((vals.notna() & vals.duplicated(keep=False)).to_numpy())) \
+                    .groupby(dups.to_numpy(), sort=False).apply(list)
+                for v in dict.fromkeys(dups.tolist()):
+                    rws = [int(rows[i]) for i in groups[v]]
+                    problems.append(f"{path}: rows {', '.join(map(str, rws))}, column '{c}': duplicate value "
+                                    f"{quote(v)}; each must be unique")
+    return typed_df, problems
 
 
 _RULE_TEXT = {"minimum": "must be >= {}", "exclusiveMinimum": "must be > {}", "maximum": "must be <= {}",
@@ -250,19 +573,91 @@ def load_table(path, schema_name: str, sheet: str | None = None) -> pd.DataFrame
     return df
 
 
+class _LimitedLoader(yaml.SafeLoader):
+    """Safe YAML that refuses duplicate keys and more than ``MAX_YAML_ALIASES`` aliases
+    (an alias bomb expands a few KB into gigabytes)."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._aliases = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_YAML_ALIASES:
+                ev = self.peek_event()
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"more than {MAX_YAML_ALIASES} aliases (*name); refused (YAML alias bomb?)",
+                    ev.start_mark)
+        return super().compose_node(parent, index)
+
+    def compose_document(self):
+        node = super().compose_document()
+        sizes: dict[int, int] = {}
+
+        def size(n) -> int:  # nodes after expanding every alias, without expanding them
+            k = id(n)
+            if k in sizes:
+                return sizes[k]
+            sizes[k] = 1
+            if isinstance(n, yaml.SequenceNode):
+                total = 1 + sum(size(c) for c in n.value)
+            elif isinstance(n, yaml.MappingNode):
+                total = 1 + sum(size(a) + size(b) for a, b in n.value)
+            else:
+                total = 1
+            sizes[k] = total
+            if total > MAX_YAML_NODES:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"aliases expand to more than {MAX_YAML_NODES:,} values; refused (YAML alias bomb?)",
+                    n.start_mark)
+            return total
+
+        if node is not None:
+            size(node)
+        return node
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                k = key_node.value
+                if k in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {quote(k)} (first on line {seen[k] + 1}); each key may appear "
+                        "once", key_node.start_mark)
+                seen[k] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+_LimitedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _LimitedLoader.construct_mapping)
+
+
 def read_yaml(path, error: type = InputError) -> object:
-    """Safe YAML (no Python objects); problems raise ``error`` naming the line."""
+    """Safe YAML (no Python objects, no duplicate keys, at most ``MAX_YAML_ALIASES`` aliases,
+    at most ``MAX_YAML_BYTES``); problems raise ``error`` naming the line."""
     p = Path(path)
     if not p.exists():
         raise error(f"{p}: file not found")
     try:
-        return yaml.safe_load(p.read_text(encoding="utf-8"))
+        size = p.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise error(f"{p}: the file is {size:,} bytes; YAML files may be at most {MAX_YAML_BYTES:,} bytes")
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise error(f"{p}: cannot read the file ({exc.strerror or type(exc).__name__})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise error(f"{p}: not UTF-8 text") from None
+    try:
+        return yaml.load(text, Loader=_LimitedLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise error(f"{p}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
-    except UnicodeDecodeError:
-        raise error(f"{p}: not UTF-8 text") from None
+        raise error(f"{p}: not valid YAML{where}: {clean_text(getattr(exc, 'problem', None) or exc)}") from None
+    except RecursionError:
+        raise error(f"{p}: nested too deeply") from None
 
 
 # ------------------------------------------------------------------------------ atomic writes
@@ -334,7 +729,51 @@ def write_bytes(path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` in which every text cell (and column name) that a spreadsheet would
+    read as a formula -- starting with '=', '+', '-', '@', a tab or a carriage return --
+    gets a leading apostrophe (OWASP, CSV injection).  Numbers, and text that is a plain
+    number such as '-0.5', are left as they are."""
+    def fix(v):
+        if isinstance(v, str) and v.startswith(_FORMULA_START):
+            try:
+                float(v)
+                return v
+            except ValueError:
+                return "'" + v
+        return v
+
+    out = df  # copied only when something changes
+    for j, c in enumerate(df.columns):
+        col = df.iloc[:, j]
+        if col.dtype == object or pd.api.types.is_string_dtype(col):
+            mask = col.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
+            if mask.any():
+                if out is df:
+                    out = df.copy()
+                out.iloc[:, j] = col.where(~mask, col[mask].map(fix))
+    names = [fix(c) if isinstance(c, str) else c for c in df.columns]
+    if names != list(df.columns):
+        out = out.copy() if out is df else out
+        out.columns = names
+    return out
+
+
 def write_csv(path, df: pd.DataFrame, float_digits: int = 12) -> None:
-    """Deterministic CSV: fixed float precision, '\\n' line ends, no index."""
+    """Deterministic CSV: fixed float precision, '\\n' line ends, no index; text cells that a
+    spreadsheet would run as a formula are neutralised (see :func:`neutralise_formulas`).
+    The one writer of every CSV the pipeline produces."""
+    df = neutralise_formulas(df)
+    # Python's csv writer does not quote a lone carriage return, which readers take for a line
+    # end: a table with one in a text cell is written with every text cell quoted
+    has_cr = any(isinstance(c, str) and "\r" in c for c in df.columns) or any(
+        df.iloc[:, j].map(lambda v: isinstance(v, str) and "\r" in v).any()
+        for j in range(df.shape[1])
+        if df.iloc[:, j].dtype == object or pd.api.types.is_string_dtype(df.iloc[:, j]))
+    quoting = csv.QUOTE_NONNUMERIC if has_cr else csv.QUOTE_MINIMAL
     with atomic_path(path) as tmp:
-        df.to_csv(tmp, index=False, lineterminator="\n", float_format=f"%.{float_digits}g", encoding="utf-8")
+        df.to_csv(tmp, index=False, lineterminator="\n", float_format=f"%.{float_digits}g", encoding="utf-8",
+                  quoting=quoting)

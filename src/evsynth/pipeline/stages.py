@@ -14,18 +14,26 @@ from evsynth.pipeline.io import atomic_folder, read_table, write_csv, write_text
 __all__ = ["run_effects", "run_fit", "run_diagnose"]
 
 
-def _dataset(spec: dict) -> pd.DataFrame:
-    t = read_table(spec["dataset"])
-    return t.data.replace("", pd.NA)
+def dataset_effects(spec: dict) -> pd.DataFrame:
+    """Read an analysis dataset (CSV in any promised form, or an .xlsx sheet) and compute
+    its effect sizes; every problem of the file is reported at once."""
+    t = read_table(spec["dataset"], sheet=spec.get("sheet"))
+    return an.compute_effects(t.data.replace("", pd.NA), spec, where=spec["dataset"], decimal=t.decimal,
+                              rows=t.rows)
+
+
+EXCLUSION_COLUMNS = ["analysis", "dataset", "row", "study", "reason"]
 
 
 def run_effects(cfg: dict, analysis_id: str, out: Path) -> None:
     spec = analysis_by_id(cfg, analysis_id)
-    eff = an.compute_effects(_dataset(spec), spec, where=spec["dataset"])
-    write_csv(out, eff, float_digits=15)
+    eff = dataset_effects(spec)
     dropped = eff.attrs.get("dropped", [])
-    write_text(Path(out).with_suffix(".dropped.txt"),
-               "".join(f"{d}\n" for d in dropped) if dropped else "")
+    excl = pd.DataFrame([{"analysis": spec["id"], "dataset": spec["dataset"], **d} for d in dropped],
+                        columns=EXCLUSION_COLUMNS)
+    write_csv(out, eff, float_digits=15)
+    # rows the config allowed to drop (drop_incomplete): the report's exclusions table reads this
+    write_csv(Path(out).with_name("exclusions.csv"), excl)
 
 
 def _read_effects(path) -> pd.DataFrame:

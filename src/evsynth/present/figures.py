@@ -83,6 +83,13 @@ def run_analysis_figures(cfg: dict, analysis_id: str, results: Path, figdir: Pat
                                    xlabel=xlabel, filled_yi=tf["yi"] if len(tf) else None,
                                    filled_vi=tf["vi"] if len(tf) else None, back=back, log_axis=log_axis),
                  out / "funnel")
+        if spec.get("multiverse") and (res / "multiverse.csv").exists():
+            from evsynth.pipeline.multiverse import dimensions
+
+            save(plots.specification_curve(_read(res / "multiverse.csv"), dimensions(spec),
+                                           _read(res / "multiverse_summary.csv").iloc[0],
+                                           title=f"Multiverse: {spec['title']}", ylabel=ylabel, level=level),
+                 out / "specification_curve")
         for m in spec.get("moderators", []):
             mod = Moderator.from_spec(m)
             if mod.type != "numeric":

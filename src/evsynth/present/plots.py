@@ -16,8 +16,8 @@ from evsynth.present import style
 
 style.apply()
 
-__all__ = ["forest_plot", "forest_pages", "direction_label", "funnel_plot", "bubble_plot", "rob_traffic_light", "rob_summary", "quality_histogram",
-           "prisma_diagram", "evidence_gap_map"]
+__all__ = ["forest_plot", "forest_pages", "direction_label", "funnel_plot", "bubble_plot", "rob_traffic_light",
+           "rob_summary", "quality_histogram", "prisma_diagram", "evidence_gap_map", "specification_curve"]
 
 
 def _fmt(x: float, back) -> str:
@@ -547,4 +547,53 @@ def evidence_gap_map(gap: pd.DataFrame) -> plt.Figure:
     ax.set_ylabel("Outcome domain")
     fig.colorbar(im, ax=ax, label="Number of studies measuring outcomes in the domain")
     ax.set_title("Evidence gap map: studies per outcome domain and intervention type", loc="left", weight="bold")
+    return fig
+
+
+def specification_curve(table: pd.DataFrame, dims: list[tuple[str, list]], summary: pd.Series, *, title: str,
+                        ylabel: str, level: float = 95.0) -> plt.Figure:
+    """Specification curve (Simonsohn, Simmons & Nelson, 2020): every fitted specification's
+    estimate with its CI, in the order of the table's ``rank`` column (above; blue where the
+    table's ``ci_excludes_zero`` is 1), and the choice it makes in every dimension (below, one
+    row per choice).  ``table`` is the multiverse table, ``summary`` the row of its summary
+    table (median and counts); ``dims`` gives (dimension, choices) in the table's columns."""
+    t = table[table["rank"].notna()].sort_values("rank")
+    n = len(t)
+    if n == 0:
+        return _empty(title, "no specification could be fitted")
+    rows = [(d, str(c)) for d, cs in dims if len(cs) > 1 for c in cs]
+    height = 3.2 + 0.2 * max(len(rows), 1)
+    fig, (ax, axc) = plt.subplots(2, 1, figsize=(style.FIG_WIDTH, height), sharex=True,
+                                  gridspec_kw={"height_ratios": [3.2, 0.2 * max(len(rows), 1)], "hspace": 0.05})
+    x = np.arange(1, n + 1)
+    excl = t["ci_excludes_zero"].to_numpy() == 1
+    colours = np.where(excl, style.PALETTE["blue"], style.PALETTE["grey"])
+    ax.vlines(x, t["ci_lb"], t["ci_ub"], colors=colours, linewidth=0.8, alpha=0.8)
+    ax.scatter(x, t["estimate"], c=colours, s=10, zorder=3)
+    ax.axhline(0, color=style.PALETTE["black"], linewidth=0.6)
+    med = float(summary["median_estimate"])
+    ax.axhline(med, color=style.PALETTE["vermillion"], linewidth=0.8, linestyle="--")
+    ax.text(0.01, 0.97, f"median {med:.2f} (dashed); {int(summary['n_ci_excludes_zero'])} of "
+            f"{int(summary['n_fitted'])} CIs ({level:g}%) exclude 0 (blue)",
+            transform=ax.transAxes, va="top", fontsize=style.FONT_SIZE - 1)
+    # very wide intervals (e.g. Knapp-Hartung with k = 2) would flatten the curve: the axis
+    # spans the estimates and the central 90% of the interval bounds, and says so if it clips
+    bounds = np.concatenate([t["ci_lb"].to_numpy(float), t["ci_ub"].to_numpy(float)])
+    lo = min(float(t["estimate"].min()), float(np.nanpercentile(bounds, 5)), 0.0)
+    hi = max(float(t["estimate"].max()), float(np.nanpercentile(bounds, 95)), 0.0)
+    pad = 0.05 * (hi - lo or 1.0)
+    if np.nanmin(bounds) < lo - pad or np.nanmax(bounds) > hi + pad:
+        ax.set_ylim(lo - pad, hi + pad)
+        ax.text(0.99, 0.97, "axis clipped: some CIs extend beyond it", transform=ax.transAxes, va="top", ha="right",
+                fontsize=style.FONT_SIZE - 1)
+    ax.set_ylabel(_wrap(ylabel, 30))
+    ax.set_title(title)
+    for j, (d, c) in enumerate(rows):
+        on = (t[d].astype(str) == c).to_numpy()
+        axc.scatter(x[on], np.full(on.sum(), j), marker="|", s=40, color=style.PALETTE["black"])
+    axc.set_yticks(range(len(rows)))
+    axc.set_yticklabels([f"{d}: {c}" for d, c in rows])
+    axc.set_ylim(len(rows) - 0.5, -0.5)
+    axc.set_xlabel("specification (sorted by estimate)")
+    axc.set_xlim(0.5, n + 0.5)
     return fig

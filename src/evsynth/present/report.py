@@ -24,7 +24,8 @@ import pandas as pd
 from evsynth import __version__
 from evsynth.pipeline.analysis import measure_label
 from evsynth.review.extraction import DIRECTION_RULE
-from evsynth.pipeline.io import write_bytes, write_text
+from evsynth.errors import EvsynthError, clean_text
+from evsynth.pipeline.io import atomic_path, write_bytes, write_text
 
 __all__ = ["Num", "effect_words", "build_context", "render_html", "render_pdf", "run_report"]
 
@@ -243,6 +244,9 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
                                                    "prisma_flow", "evidence_gap_map")}
     # analyses
     ctx["analyses"] = [_analysis_context(a, T, Path(figures)) for a in cfg["analyses"]]
+    ctx["exclusions"] = [r for a in cfg["analyses"]
+                         for r in _records(T.get(f"{a['id']}/exclusions.csv"),
+                                           ["analysis", "dataset", "row", "study", "reason"])]
     ctx["tables"] = sorted(str(p.relative_to(results)) for p in Path(results).rglob("*.csv"))
     return ctx
 
@@ -310,6 +314,16 @@ def _analysis_context(spec: dict, T: Tables, figures: Path) -> dict:
                           if not inf.empty else None)
     ctx["perm"] = _records(T.get(f"{aid}/diagnostics/permutation.csv"))
     ctx["notes"] = _records(T.get(f"{aid}/diagnostics/notes.csv")) + _records(T.get(f"{aid}/fit_notes.csv"))
+    ms = f"{aid}/multiverse_summary.csv"
+    m = T.get(ms)
+    ctx["multiverse"] = None if m.empty else {
+        "n": T.num(ms, "n_specifications", 0, 0), "n_fitted": T.num(ms, "n_fitted", 0, 0),
+        "median": T.num(ms, "median_estimate", 0, 2), "min": T.num(ms, "min_estimate", 0, 2),
+        "max": T.num(ms, "max_estimate", 0, 2), "n_excl": T.num(ms, "n_ci_excludes_zero", 0, 0),
+        "pct_excl": T.num(ms, "pct_ci_excludes_zero", 0, 1, pct=True),
+        "dim": str(m["most_influential_dimension"].fillna("").iloc[0]),
+        "lo": str(m["choice_lowest_median"].fillna("").iloc[0]), "lo_med": T.num(ms, "lowest_median", 0, 2),
+        "hi": str(m["choice_highest_median"].fillna("").iloc[0]), "hi_med": T.num(ms, "highest_median", 0, 2)}
     fd = figures / aid
     ctx["figs"] = [{"name": p.stem, "src": _img(p)} for p in sorted(fd.glob("*.png"))] if fd.exists() else []
     ctx["model_txt"] = (T.results / aid / "model.txt").read_text(encoding="utf-8") if (T.results / aid / "model.txt").exists() else ""
@@ -328,7 +342,17 @@ def render_html(ctx: dict) -> str:
     return _env().get_template("report.html.j2").render(**ctx)
 
 
-def render_pdf(ctx: dict, figures: Path, out: Path) -> None:
+PDF_CELL_MAX = 600  # characters of one PDF table cell; longer text is cut with a note
+
+
+def _pdf_cell(text: str) -> str:
+    text = clean_text(text)
+    if len(text) <= PDF_CELL_MAX:
+        return text
+    return f"{text[:PDF_CELL_MAX]}... [cut: {len(text):,} characters; the full text is in the HTML report and the results table]"
+
+
+def render_pdf(ctx: dict, figures: Path, out: Path | None = None) -> bytes:
     """The PDF edition: the same sections as the HTML report (summary, methods, studies,
     quality, each analysis with its tables and figures, the 47 studies, evidence gaps,
     NJI tables, references), built with reportlab in invariant mode so that the same
@@ -343,6 +367,7 @@ def render_pdf(ctx: dict, figures: Path, out: Path) -> None:
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import cm
     from reportlab.lib.utils import ImageReader
+    from reportlab.platypus.doctemplate import LayoutError
     from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     ss = getSampleStyleSheet()
@@ -363,7 +388,7 @@ def render_pdf(ctx: dict, figures: Path, out: Path) -> None:
             return
         cols = cols or list(records[0].keys())
         heads = [CHARACTERISTICS_COLUMNS.get(c, c) for c in cols]
-        body = [[str(r.get(c, "")).replace(";", "; ") for c in cols] for r in records[:max_rows]]
+        body = [[_pdf_cell(str(r.get(c, "")).replace(";", "; ")) for c in cols] for r in records[:max_rows]]
         # column widths follow the longest word / typical text of each column, within bounds
         def longest_word(text):
             return max((len(w) for w in text.split()), default=0)
@@ -414,6 +439,12 @@ def render_pdf(ctx: dict, figures: Path, out: Path) -> None:
         table([{"k": a["k"], "estimate": a["est"], "CI": f"[{a['ci_lb']}, {a['ci_ub']}]", "p": a["pval"],
                 "PI": f"[{a['pi_lb']}, {a['pi_ub']}]", "tau2": a["tau2"], "I2": a["I2"],
                 "Q (df)": f"{a['QE']} ({a['QE_df']})"}])
+        if a.get("multiverse"):
+            mv = a["multiverse"]
+            para(f"Multiverse: {mv['n_fitted']} of {mv['n']} specifications fitted; median estimate {mv['median']} "
+                 f"(range {mv['min']} to {mv['max']}); the CI excludes 0 in {mv['n_excl']} ({mv['pct_excl']})."
+                 + (f" The choice that moves the estimate most is {mv['dim']}: median {mv['lo_med']} with "
+                    f"{mv['lo']}, {mv['hi_med']} with {mv['hi']}." if mv["dim"] else ""))
         for f in a["figs"]:
             fig(Path(figures) / a["id"] / f"{f['name']}.png", f"{a['id']}: {f['name']}")
         for key, heading in (("moderators", "Moderator analyses"), ("subgroups", "Subgroups"),
@@ -449,11 +480,22 @@ def render_pdf(ctx: dict, figures: Path, out: Path) -> None:
     table(ctx["nji_findings"], ["review", "finding", "value", "value_low", "value_high", "unit"])
     para("Reviews (Holwerda et al., 2014, Bijlage 6)", "Heading3")
     table(ctx["reviews"], ["authors", "year", "title", "source_database", "designs_included"])
+    para("Excluded rows", "Heading2")
+    if ctx.get("exclusions"):
+        table(ctx["exclusions"], ["analysis", "dataset", "row", "study", "reason"])
+    else:
+        para("No row of an analysis dataset was left out.")
     para("References", "Heading2")
     for r in ctx["references"]:
         para(r)
-    doc.build(story)
-    write_bytes(out, buf.getvalue())
+    try:
+        doc.build(story)
+    except LayoutError as exc:
+        raise EvsynthError(f"the PDF report cannot be laid out ({clean_text(str(exc))[:200]}); nothing was "
+                           "written") from None
+    if out is not None:
+        write_bytes(out, buf.getvalue())
+    return buf.getvalue()
 
 
 def _methods(ctx: dict) -> list[str]:
@@ -518,9 +560,15 @@ def run_report(cfg: dict, results: Path, figures: Path, html_out: Path, pdf_out:
     ctx["summary_paragraphs"] = _summary(ctx)
     ctx["methods_paragraphs"] = _methods(ctx)
     ctx["references"] = _references(cfg)
-    write_text(html_out, render_html(ctx))
-    if pdf_out is not None:
-        render_pdf(ctx, figures, pdf_out)
+    # HTML and PDF as one unit: both are rendered before either is written, and both are
+    # moved into place only when both temporary files are complete
+    html_text = render_html(ctx)
+    pdf_bytes = render_pdf(ctx, figures) if pdf_out is not None else None
+    with atomic_path(html_out) as tmp_html:
+        tmp_html.write_text(html_text, encoding="utf-8", newline="\n")
+        if pdf_bytes is not None:
+            with atomic_path(pdf_out) as tmp_pdf:
+                tmp_pdf.write_bytes(pdf_bytes)
 
 
 def _references(cfg: dict) -> list[str]:

@@ -34,6 +34,9 @@ def apply() -> None:
         "axes.labelsize": FONT_SIZE, "xtick.labelsize": FONT_SIZE - 1, "ytick.labelsize": FONT_SIZE - 1,
         "axes.spines.top": False, "axes.spines.right": False, "svg.hashsalt": "evsynth",
         "svg.fonttype": "none", "figure.dpi": DPI, "savefig.dpi": DPI,
+        # labels come from data: render them as plain text ('$x$' is not mathtext; a study label with
+        # unbalanced '$' must not stop the figure)
+        "text.parse_math": False, "text.usetex": False,
     })
 
 

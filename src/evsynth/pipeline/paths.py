@@ -1,0 +1,72 @@
+"""Confinement: every input and output path the pipeline uses resolves (after symlinks)
+inside the project folder, or inside a folder the user allowed explicitly.
+
+The project folder is the working directory the pipeline runs in (the folder holding
+``Snakefile`` and ``config.yaml``).  Extra folders are allowed with the global option
+``evsynth --allow-dir PATH`` (repeatable) or the environment variable
+``EVSYNTH_ALLOW_DIRS`` (folders separated by ``os.pathsep``, ':' on Linux/macOS), which
+Snakemake passes on to every rule."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from evsynth.errors import ConfigError, InputError, quote
+
+__all__ = ["ENV_ALLOW", "allowed_dirs", "confine", "config_paths", "check_config_paths"]
+
+ENV_ALLOW = "EVSYNTH_ALLOW_DIRS"
+
+
+def allowed_dirs(extra=(), root=None) -> list[Path]:
+    """The project folder (``root``, default the working directory) plus the folders
+    named in ``extra`` and in ``$EVSYNTH_ALLOW_DIRS``, all resolved."""
+    out = [Path(root if root is not None else os.getcwd()).resolve()]
+    env = os.environ.get(ENV_ALLOW, "")
+    for d in [*extra, *(x for x in env.split(os.pathsep) if x.strip())]:
+        out.append(Path(d).expanduser().resolve())
+    return out
+
+
+def _inside(p: Path, dirs: list[Path]) -> bool:
+    return any(p == d or d in p.parents for d in dirs)
+
+
+def confine(path, what: str, dirs: list[Path] | None = None, error: type = InputError) -> Path:
+    """``path`` resolved (symlinks followed); raise ``error`` naming ``what`` (a config key
+    or a command-line option) if it lies outside the allowed folders."""
+    dirs = dirs if dirs is not None else allowed_dirs()
+    raw = str(path)
+    if "\x00" in raw:
+        raise error(f"{what}: {quote(raw)}: a path may not contain a NUL character")
+    try:
+        p = Path(raw).expanduser()
+        resolved = (p if p.is_absolute() else Path(os.getcwd()) / p).resolve()
+    except (OSError, RuntimeError) as exc:  # symlink loops
+        raise error(f"{what}: {quote(raw)}: cannot resolve the path ({exc.__class__.__name__})") from None
+    if not _inside(resolved, dirs):
+        raise error(f"{what}: {quote(raw)} resolves to {quote(str(resolved), 80)}, outside the project folder "
+                    f"{dirs[0]}; allow a folder explicitly with 'evsynth --allow-dir PATH' or "
+                    f"${ENV_ALLOW}")
+    return resolved
+
+
+def config_paths(cfg: dict) -> list[tuple[str, str]]:
+    """(config key, path) of every input and output path a config names."""
+    from evsynth.pipeline.config import input_files
+
+    out = [(k, cfg[k]) for k in ("results_dir", "figures_dir", "logs_dir") if isinstance(cfg.get(k), str)]
+    return out + input_files(cfg)
+
+
+def check_config_paths(cfg: dict, *, source: str = "config.yaml", extra=(), root=None) -> list[str]:
+    """Problems (one per config key) with paths that leave the allowed folders."""
+    dirs = allowed_dirs(extra, root)
+    problems = []
+    for key, p in config_paths(cfg):
+        try:
+            confine(p, f"{source}: {key}", dirs, error=ConfigError)
+        except ConfigError as exc:
+            problems.append(str(exc))
+    return problems
