@@ -1,8 +1,11 @@
 # evsynth workflow: coded study tables -> effect sizes -> quality -> models -> diagnostics
-# -> figures -> report.  Rules are thin: each calls the `evsynth` command line.
+# -> figures -> report.  Rules are thin: each calls the `evsynth` command line and gets
+# everything it uses through input:, output:, params: and log:.
 # Rule graph:  snakemake -n   |   snakemake --dag | dot -Tsvg > dag.svg
 
+
 configfile: "config.yaml"
+
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/inputs.smk"
@@ -17,4 +20,5 @@ include: "workflow/rules/report.smk"
 
 rule all:
     input:
-        REPORT_OUTPUTS,
+        f"{RES}/report.html",
+        [f"{RES}/report.pdf"] if WANT_PDF else [],

@@ -386,8 +386,10 @@ NB4 = nb([
            "three-level model has no single weight per effect size that the plot could show honestly."),
     ("code", "from evsynth.present.plots import forest_pages\n"
              "order = np.lexsort((raw['Number'], raw['Study_ID']))\n"
+             "z = stats.norm.isf(0.025)  # 95% Wald interval of each effect size\n"
              "rows = pd.DataFrame({'label': [f\"{s} ({y}): {o}\" for s, y, o in zip(raw['Study'], raw['Year'], raw['Outcome_measure'])],\n"
-             "                     'study': raw['Study_ID'], 'yi': yi, 'vi': vi, 'weight': np.nan}).iloc[order].reset_index(drop=True)\n"
+             "                     'study': raw['Study_ID'], 'yi': yi, 'vi': vi, 'ci_lb': yi - z * np.sqrt(vi),\n"
+             "                     'ci_ub': yi + z * np.sqrt(vi), 'weight': np.nan}).iloc[order].reset_index(drop=True)\n"
              "pooled = {'estimate': ml.estimate, 'ci_lb': ml.ci_lb[0], 'ci_ub': ml.ci_ub[0], 'pi_lb': ml.pi_lb, 'pi_ub': ml.pi_ub,\n"
              "          'label': f'Three-level model (REML, t; k = {ml.k} in {len(set(study))} studies)'}\n"
              "pages = forest_pages(rows, pooled, title='MDFT versus other therapies (van der Pol et al., 2017)',\n"

@@ -35,7 +35,7 @@ def golden() -> Path:
 def copy_project(dest: Path) -> Path:
     """A copy of the project's inputs (what a fresh clone has), without outputs."""
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ("Snakefile", "config.yaml", "workflow", "data"):
+    for name in ("Snakefile", "config.yaml", "workflow", "data", ".test"):
         src = ROOT / name
         if src.is_dir():
             shutil.copytree(src, dest / name)

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from matplotlib import pyplot as plt
 from matplotlib.colors import to_rgba
+from scipy import stats
 
 from evsynth.present import plots
 
@@ -24,9 +25,16 @@ def _texts(fig):
 
 def _studies(k, weights=True, labels=None, seed=1):
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"label": labels if labels is not None else [f"Study {i} ({2000 + i})" for i in range(k)],
-                         "yi": rng.normal(0.3, 0.3, k), "vi": rng.uniform(0.01, 0.1, k),
-                         "weight": np.full(k, 100 / k) if weights else np.nan})
+    d = pd.DataFrame({"label": labels if labels is not None else [f"Study {i} ({2000 + i})" for i in range(k)],
+                      "yi": rng.normal(0.3, 0.3, k), "vi": rng.uniform(0.01, 0.1, k),
+                      "weight": np.full(k, 100 / k) if weights else np.nan})
+    z = stats.norm.isf(0.025)  # the results table gives the intervals; here a Wald interval
+    d["ci_lb"], d["ci_ub"] = d["yi"] - z * np.sqrt(d["vi"]), d["yi"] + z * np.sqrt(d["vi"])
+    return d
+
+
+CONTOURS = pd.DataFrame({"p": [0.10, 0.05, 0.01], "label": ["p < .10", "p < .05", "p < .01"],
+                         "z": [stats.norm.isf(p / 2) for p in (0.10, 0.05, 0.01)]})
 
 
 POOLED = {"estimate": 0.3, "ci_lb": 0.2, "ci_ub": 0.4, "pi_lb": -0.1, "pi_ub": 0.7, "label": "Pooled (REML; k = 26)"}
@@ -39,7 +47,7 @@ def teardown_function():
 def test_funnel_legend_outside_the_data_with_readable_swatches_and_dotted_line():
     rng = np.random.default_rng(3)
     vi = rng.uniform(0.01, 0.2, 20)
-    fig = plots.funnel_plot(rng.normal(0.2, np.sqrt(vi)), vi, 0.2, title="Funnel", xlabel="SMD",
+    fig = plots.funnel_plot(rng.normal(0.2, np.sqrt(vi)), vi, 0.2, CONTOURS, title="Funnel", xlabel="SMD",
                             filled_yi=[-0.1], filled_vi=[0.05])
     ax = fig.axes[0]
     leg = ax.get_legend()
@@ -167,7 +175,7 @@ def test_quality_item_legends_outside_the_data():
 
 def test_prisma_of_the_shipped_review_reports_what_figure_2_1_does_not_give():
     from conftest import ROOT
-    from evsynth.review.prisma import load_prisma
+    from evsynth.pipeline.inputs import load_prisma
 
     p = load_prisma(ROOT / "data" / "holwerda2014" / "prisma.yaml")
     texts = "\n".join(t.get_text() for t in _texts(plots.prisma_diagram(p)))
@@ -193,14 +201,11 @@ def test_a_long_subgroup_forest_repeats_the_subgroup_header_on_the_next_page():
     assert "Test for subgroup differences: Q = 0.20, df = 1, p = 0.657" not in [t.get_text() for t in _texts(pages[0])]
 
 
-def test_funnel_contours_from_a_table_give_the_same_bands():
-    from scipy import stats
-
+def test_funnel_bands_are_labelled_from_the_contour_table_in_any_order():
     rng = np.random.default_rng(4)
     vi = rng.uniform(0.01, 0.2, 12)
     yi = rng.normal(0.2, np.sqrt(vi))
-    table = pd.DataFrame({"p": [0.01, 0.10, 0.05], "label": ["p < .01", "p < .10", "p < .05"],
-                          "z": [stats.norm.isf(p / 2) for p in (0.01, 0.10, 0.05)]})
-    a = [t.get_text() for t in plots.funnel_plot(yi, vi, 0.2, table, title="t", xlabel="x").axes[0].get_legend().get_texts()]
-    b = [t.get_text() for t in plots.funnel_plot(yi, vi, 0.2, title="t", xlabel="x").axes[0].get_legend().get_texts()]
-    assert a == b and a[:4] == ["p ≥ 0.10", "0.05 ≤ p < 0.10", "0.01 ≤ p < 0.05", "p < 0.01"]
+    shuffled = CONTOURS.iloc[[2, 0, 1]]
+    leg = plots.funnel_plot(yi, vi, 0.2, shuffled, title="t", xlabel="x").axes[0].get_legend()
+    assert [t.get_text() for t in leg.get_texts()][:4] == ["p ≥ 0.10", "0.05 ≤ p < 0.10", "0.01 ≤ p < 0.05",
+                                                           "p < 0.01"]

@@ -1,5 +1,8 @@
-"""The engine layer: numpy/scipy only, nothing from the other layers, no pandas or
-matplotlib at import time (pandas only lazily, inside ``to_frame()``)."""
+"""The layers' boundaries, read from the source (AST), not from what happens to be imported
+at run time.  The engine layer: numpy/scipy only, nothing from the other layers, no pandas
+or matplotlib at import time (pandas only lazily, inside ``to_frame()``).  The review
+layer: no pipeline, no presentation.  The presentation layer: no engine, no statistics
+(a lazy import inside a function counts as much as one at the top)."""
 
 from __future__ import annotations
 
@@ -61,3 +64,77 @@ def test_importing_the_engine_loads_no_pandas():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pandas', 'matplotlib')))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+# ------------------------------------------------------------------------------ review and presentation
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "evsynth"
+
+
+def imported_modules(path: Path) -> list[tuple[int, str]]:
+    """(line, absolute module name) of every import in one file; relative imports are
+    resolved against the file's package."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = ["evsynth", *path.relative_to(SRC).parent.parts]
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            out.append((node.lineno, mod))
+            # `from evsynth import engine` imports a subpackage (`__version__` is a name)
+            out += [(node.lineno, f"{mod}.{a.name}") for a in node.names if mod == "evsynth" and a.name[0] != "_"]
+    return out
+
+
+def violations(layer: str, allowed) -> list[str]:
+    found = []
+    for path in sorted((SRC / layer).rglob("*.py")):
+        for line, mod in imported_modules(path):
+            if (mod == "evsynth" or mod.startswith("evsynth.")) and not allowed(mod):
+                found.append(f"{path.relative_to(SRC.parent)}:{line}: imports {mod}")
+    return found
+
+
+def _within(mod: str, *prefixes: str) -> bool:
+    return any(mod == p or mod.startswith(p + ".") for p in prefixes)
+
+
+def test_review_layer_imports_neither_pipeline_nor_presentation():
+    """review/ gets data frames and dicts: it may use the engine, itself, errors and the
+    shared wording, never the pipeline (files, config, io) or the presentation."""
+    bad = violations("review", lambda m: _within(m, "evsynth.review", "evsynth.engine", "evsynth.errors",
+                                                 "evsynth.texts"))
+    assert bad == []
+
+
+def test_presentation_layer_imports_no_engine_and_no_statistics():
+    """present/ reads tables: besides itself it may use evsynth.pipeline.io (reading and
+    atomic writing), evsynth.errors, the shared wording and the package version."""
+    bad = violations("present", lambda m: _within(m, "evsynth.present", "evsynth.pipeline.io", "evsynth.errors",
+                                                  "evsynth.texts") or m == "evsynth")
+    assert bad == []
+    for path in sorted((SRC / "present").rglob("*.py")):
+        stats = [f"{path.name}:{line}: {mod}" for line, mod in imported_modules(path)
+                 if _within(mod, "scipy", "statsmodels")]
+        assert stats == [], "the presentation layer computes no statistics"
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("from evsynth.pipeline.analysis import fit_main\n", ["evsynth.pipeline.analysis"]),
+    ("def f():\n    from evsynth.engine import models\n", ["evsynth.engine"]),
+    ("from ..engine.models import rma\n", ["evsynth.engine.models"]),
+    ("from evsynth import engine\n", ["evsynth", "evsynth.engine"]),
+])
+def test_the_boundary_check_sees_every_kind_of_import(tmp_path, monkeypatch, source, expected):
+    """The checker itself: top-level, lazy (inside a function), relative and package imports."""
+    pkg = tmp_path / "evsynth" / "present"
+    pkg.mkdir(parents=True)
+    (pkg / "mod.py").write_text(source, encoding="utf-8")
+    monkeypatch.setattr(__import__(__name__), "SRC", tmp_path / "evsynth")
+    assert [m for _, m in imported_modules(pkg / "mod.py")] == expected

@@ -242,3 +242,79 @@ def test_notebooks_run_top_to_bottom(name, first_run, tmp_path):
         d = float(re.search(r"evsynth three-level: d = ([\d.]+)", text).group(1))
         assert d == pytest.approx(0.24, abs=0.005)  # published d = 0.24 (rounded to 2 decimals)
     assert took < 120  # about 10 s each on a quiet machine; generous for a shared one
+
+
+# ------------------------------------------------------------------------------ one report, two editions
+
+def _pdf_text(pdf: Path) -> str:
+    exe = shutil.which("pdftotext")
+    if exe is None:
+        pytest.skip("poppler's pdftotext is not installed (scripts/system-packages.sh installs it)")
+    out = subprocess.run([exe, "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True)
+    return out.stdout
+
+
+def _words(text: str) -> str:
+    return " ".join(text.replace("•", " ").split())
+
+
+def _html_words(fragment: str) -> str:
+    """What a reader sees of an HTML fragment: inline tags dropped, block tags as spaces."""
+    inline = re.sub(r'<span class="num"[^>]*>([^<]*)</span>|</?(?:i|b|code)>', r"\1", fragment)
+    return _words(html.unescape(re.sub(r"<[^>]+>", " ", inline)))
+
+
+def _html_section_text(text: str, start_id: str, end_id: str) -> str:
+    return _html_words(text[text.index(f'<h2 id="{start_id}">'):text.index(f'<h2 id="{end_id}">')])
+
+
+def test_summary_is_the_same_text_in_html_and_pdf(first_run):
+    """The plain-language summary, as a reader of each edition sees it (PDF text from
+    poppler's pdftotext), is word for word the same."""
+    res = first_run / "results"
+    html_summary = _html_section_text((res / "report.html").read_text(encoding="utf-8"), "summary", "methods")
+    pdf = _words(_pdf_text(res / "report.pdf"))
+    pdf_summary = pdf[pdf.index("Plain-language summary"):pdf.index("Methods Search and selection")].strip()
+    assert "What was asked." in html_summary and "odds ratio 1.53" in html_summary
+    assert pdf_summary == html_summary
+
+
+def test_methods_and_analysis_sentences_are_the_same_in_both_editions(first_run):
+    res = first_run / "results"
+    text = (res / "report.html").read_text(encoding="utf-8")
+    pdf = _words(_pdf_text(res / "report.pdf"))
+    methods = _html_section_text(text, "methods", "studies")
+    assert methods in pdf
+    for li in re.findall(r'<div class="summary">.*?<ul>(.*?)</ul>', text, flags=re.S)[0].split("<li>")[1:]:
+        sentence = _html_words(li)
+        assert pdf.count(sentence) >= 2  # in the summary and in the analysis's own section
+
+
+def test_report_html_has_no_unescaped_text(first_run):
+    text = (first_run / "results" / "report.html").read_text(encoding="utf-8")
+    body = re.sub(r"<style>.*?</style>", "", text, flags=re.S)
+    assert re.findall(r"<(?![a-zA-Z/!])", body) == []  # e.g. "p < 0.10" must be "p &lt; 0.10"
+
+
+def test_a_new_section_appears_in_both_editions(first_run, tmp_path, monkeypatch):
+    """Adding a report section is one function in one list (``report.SECTIONS``)."""
+    import yaml
+
+    from evsynth.present import report
+
+    cfg = yaml.safe_load((first_run / "config.yaml").read_text(encoding="utf-8"))
+
+    def extra(ctx):
+        return [report.Section("extra", "An added section", [
+            report.Text(report.M("Pooled across {} studies.", ctx["analyses"][0]["k"]), lead="New."),
+            report.TableBlock([("a", "column A")], [{"a": "cell <b>"}])])]
+
+    monkeypatch.setattr(report, "SECTIONS", report.SECTIONS[:2] + [extra] + report.SECTIONS[2:])
+    monkeypatch.chdir(first_run)
+    report.write_report(cfg, first_run / "results", first_run / "figures", tmp_path / "r.html", tmp_path / "r.pdf")
+    text = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert '<a href="#extra">An added section</a>' in text  # in the navigation
+    assert "<b>New.</b> Pooled across <span class=\"num\" data-src=" in text  # number tagged
+    assert "cell &lt;b&gt;" in text
+    pdf = _words(_pdf_text(tmp_path / "r.pdf"))
+    assert "An added section New. Pooled across 26 studies." in pdf and "cell <b>" in pdf

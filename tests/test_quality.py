@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 
 from evsynth.pipeline.io import load_table
-from evsynth.review.prisma import load_prisma, prisma_counts
-from evsynth.review.quality import (agreement, assessment_template, cohen_kappa, consensus_totals, load_form,
+from evsynth.pipeline.inputs import load_form, load_prisma
+from evsynth.review.prisma import prisma_counts
+from evsynth.review.quality import (agreement, assessment_template, cohen_kappa, consensus_totals,
                              published_vs_computed, quality_filter, score)
 
 from conftest import ROOT

@@ -23,6 +23,20 @@ class ConfigError(EvsynthError):
     """A broken configuration file."""
 
 
+MAX_LISTED = 50
+
+
+class TableProblems(InputError):
+    """All problems found in one file; ``str()`` lists one per line (at most ``MAX_LISTED``)."""
+
+    def __init__(self, path, problems: list[str]):
+        self.path = str(path)
+        self.problems = problems
+        shown = problems[:MAX_LISTED]
+        more = f"\n... and {len(problems) - MAX_LISTED} more problem(s)" if len(problems) > MAX_LISTED else ""
+        super().__init__("\n".join(shown) + more)
+
+
 # ------------------------------------------------------------------ quoting data in messages
 
 import re as _re

@@ -1,15 +1,17 @@
 rule diagnose:
     """Publication bias, heterogeneity CIs, influence, leave-one-out, permutation tests."""
     input:
-        f"{RES}/{{analysis}}/effects.csv",
+        effects=f"{RES}/{{analysis}}/effects.csv",
     output:
         directory(f"{RES}/{{analysis}}/diagnostics"),
+    log:
+        f"{LOGS}/diagnose/{{analysis}}.log",
     params:
+        evsynth=EVSYNTH,
+        config=CONFIGFILE,
         spec=lambda wc: SPEC[wc.analysis],
         seed=config["seed"],
         level=config["level"],
-    log:
-        f"{LOGS}/diagnose/{{analysis}}.log",
     shell:
-        "{EVSYNTH} diagnose {wildcards.analysis} --config {CONFIGFILE} --effects {input} "
-        "--outdir {output} 2>&1 | tee {log}"
+        "{params.evsynth} diagnose {wildcards.analysis} --config {params.config} "
+        "--effects {input.effects} --outdir {output} 2>&1 | tee {log}"

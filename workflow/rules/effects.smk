@@ -5,12 +5,15 @@ rule effects:
     output:
         effects=f"{RES}/{{analysis}}/effects.csv",
         exclusions=f"{RES}/{{analysis}}/exclusions.csv",
-    params:
-        spec=lambda wc: SPEC[wc.analysis],
     log:
         f"{LOGS}/effects/{{analysis}}.log",
+    params:
+        evsynth=EVSYNTH,
+        config=CONFIGFILE,
+        spec=lambda wc: SPEC[wc.analysis],
     shell:
-        "{EVSYNTH} effects {wildcards.analysis} --config {CONFIGFILE} --out {output.effects} 2>&1 | tee {log}"
+        "{params.evsynth} effects {wildcards.analysis} --config {params.config} "
+        "--out {output.effects} 2>&1 | tee {log}"
 
 
 rule extraction:
@@ -20,10 +23,13 @@ rule extraction:
         studies=config["studies"]["primary_studies"],
     output:
         EXTRACTION_OUTPUTS,
-    params:
-        extraction=config["extraction"],
-        min_score=config["quality"]["min_score"],
     log:
         f"{LOGS}/extraction.log",
+    params:
+        evsynth=EVSYNTH,
+        config=CONFIGFILE,
+        outdir=lambda wc, output: parent(output[0]),
+        extraction=config["extraction"],
+        min_score=config["quality"]["min_score"],
     shell:
-        "{EVSYNTH} extraction --config {CONFIGFILE} --outdir {RES}/extraction 2>&1 | tee {log}"
+        "{params.evsynth} extraction --config {params.config} --outdir {params.outdir} 2>&1 | tee {log}"

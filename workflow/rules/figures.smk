@@ -1,5 +1,5 @@
 rule figures_analysis:
-    """Forest, funnel and bubble plots of one analysis (PNG and SVG)."""
+    """Forest, funnel and bubble plots of one analysis (PNG and SVG), drawn from its tables."""
     input:
         fit=lambda wc: fit_outputs(wc.analysis),
         diag=f"{RES}/{{analysis}}/diagnostics",
@@ -7,23 +7,34 @@ rule figures_analysis:
         multiverse=lambda wc: multiverse_outputs(wc.analysis),
     output:
         directory(f"{FIG}/{{analysis}}"),
-    params:
-        spec=lambda wc: SPEC[wc.analysis],
     log:
         f"{LOGS}/figures/{{analysis}}.log",
+    params:
+        evsynth=EVSYNTH,
+        config=CONFIGFILE,
+        results=lambda wc, input: parent(input.effects, 2),
+        figures=lambda wc, output: parent(output[0]),
+        spec=lambda wc: SPEC[wc.analysis],
     shell:
-        "{EVSYNTH} figures {wildcards.analysis} --config {CONFIGFILE} --results {RES} --outdir {FIG} 2>&1 | tee {log}"
+        "{params.evsynth} figures {wildcards.analysis} --config {params.config} "
+        "--results {params.results} --outdir {params.figures} 2>&1 | tee {log}"
 
 
 rule figures_studies:
     """Risk-of-bias plots, quality histogram, PRISMA flow diagram, evidence gap map."""
     input:
-        STUDY_OUTPUTS,
-        QUALITY_OUTPUTS,
-        config["studies"]["prisma"],
+        studies=STUDY_OUTPUTS,
+        quality=QUALITY_OUTPUTS,
+        prisma=config["studies"]["prisma"],
     output:
         directory(f"{FIG}/studies"),
     log:
         f"{LOGS}/figures/studies.log",
+    params:
+        evsynth=EVSYNTH,
+        config=CONFIGFILE,
+        results=lambda wc, input: parent(input.studies[0], 2),
+        figures=lambda wc, output: parent(output[0]),
     shell:
-        "{EVSYNTH} figures studies --config {CONFIGFILE} --results {RES} --outdir {FIG} 2>&1 | tee {log}"
+        "{params.evsynth} figures studies --config {params.config} "
+        "--results {params.results} --outdir {params.figures} 2>&1 | tee {log}"

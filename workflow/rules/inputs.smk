@@ -1,15 +1,18 @@
 rule check_inputs:
     """Validate every input at once and list what was checked (each stage also checks its
-    own inputs before computing, so a bad table stops that stage with the same message)."""
+    own inputs before computing, so a bad table stops that stage with the same message).
+    """
     input:
-        CONFIGFILE,
-        STUDY_TABLES,
-        QUALITY_FILES,
-        EXTRACTION_FILE,
-        [SPEC[a]["dataset"] for a in ANALYSES],
+        config=CONFIGFILE,
+        studies=STUDY_TABLES,
+        quality=QUALITY_FILES,
+        extraction=EXTRACTION_FILE,
+        datasets=[SPEC[a]["dataset"] for a in ANALYSES],
     output:
         INPUTS_OK,
     log:
         f"{LOGS}/check_inputs.log",
+    params:
+        evsynth=EVSYNTH,
     shell:
-        "{EVSYNTH} check-inputs --config {CONFIGFILE} --out {output} 2>&1 | tee {log}"
+        "{params.evsynth} check-inputs --config {input.config} --out {output} 2>&1 | tee {log}"

@@ -1,15 +1,19 @@
 rule fit:
-    """The declared model with moderators, subgroups, robust and sensitivity analyses."""
+    """The declared model with moderators, subgroups, robust and sensitivity analyses, and
+    the tables the figures draw (figure_*.csv, scale.csv)."""
     input:
-        f"{RES}/{{analysis}}/effects.csv",
+        effects=f"{RES}/{{analysis}}/effects.csv",
     output:
-        [f"{RES}/{{analysis}}/{t}.csv" for t in FIT_TABLES],
-        f"{RES}/{{analysis}}/model.txt",
-    params:
-        spec=lambda wc: SPEC[wc.analysis],
-        level=config["level"],
+        tables=[f"{RES}/{{analysis}}/{t}.csv" for t in FIT_TABLES],
+        model=f"{RES}/{{analysis}}/model.txt",
     log:
         f"{LOGS}/fit/{{analysis}}.log",
+    params:
+        evsynth=EVSYNTH,
+        config=CONFIGFILE,
+        outdir=lambda wc, output: parent(output.model),
+        spec=lambda wc: SPEC[wc.analysis],
+        level=config["level"],
     shell:
-        "{EVSYNTH} fit {wildcards.analysis} --config {CONFIGFILE} --effects {input} "
-        "--outdir {RES}/{wildcards.analysis} 2>&1 | tee {log}"
+        "{params.evsynth} fit {wildcards.analysis} --config {params.config} "
+        "--effects {input.effects} --outdir {params.outdir} 2>&1 | tee {log}"

@@ -6,8 +6,12 @@ rule studies:
         STUDY_OUTPUTS,
     log:
         f"{LOGS}/studies.log",
+    params:
+        evsynth=EVSYNTH,
+        config=CONFIGFILE,
+        outdir=lambda wc, output: parent(output[0]),
     shell:
-        "{EVSYNTH} studies --config {CONFIGFILE} --outdir {RES}/studies 2>&1 | tee {log}"
+        "{params.evsynth} studies --config {params.config} --outdir {params.outdir} 2>&1 | tee {log}"
 
 
 rule quality:
@@ -17,9 +21,12 @@ rule quality:
         studies=config["studies"]["primary_studies"],
     output:
         QUALITY_OUTPUTS,
-    params:
-        min_score=config["quality"]["min_score"],
     log:
         f"{LOGS}/quality.log",
+    params:
+        evsynth=EVSYNTH,
+        config=CONFIGFILE,
+        outdir=lambda wc, output: parent(output[0]),
+        min_score=config["quality"]["min_score"],
     shell:
-        "{EVSYNTH} quality --config {CONFIGFILE} --outdir {RES}/quality 2>&1 | tee {log}"
+        "{params.evsynth} quality --config {params.config} --outdir {params.outdir} 2>&1 | tee {log}"

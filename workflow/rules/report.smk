@@ -1,5 +1,6 @@
 rule report:
-    """The report: reads the results tables and figures; computes nothing itself."""
+    """The report (HTML, and the PDF edition when config report.pdf is true): reads the
+    results tables and figures; computes nothing itself."""
     input:
         INPUTS_OK,
         [fit_outputs(a) for a in ANALYSES],
@@ -7,16 +8,22 @@ rule report:
         [f"{RES}/{a}/effects.csv" for a in ANALYSES],
         [multiverse_outputs(a) for a in ANALYSES],
         [f"{FIG}/{a}" for a in ANALYSES],
-        f"{FIG}/studies",
         STUDY_OUTPUTS,
         QUALITY_OUTPUTS,
         EXTRACTION_OUTPUTS,
+        study_figures=f"{FIG}/studies",
     output:
-        REPORT_OUTPUTS,
-    params:
-        report=config.get("report", {}),
-        pdf=lambda wc, output: f"--pdf {output[1]}" if len(output) > 1 else "",
+        html=f"{RES}/report.html",
+        pdf=[f"{RES}/report.pdf"] if WANT_PDF else [],
     log:
         f"{LOGS}/report.log",
+    params:
+        evsynth=EVSYNTH,
+        config=CONFIGFILE,
+        results=lambda wc, output: parent(output.html),
+        figures=lambda wc, input: parent(input.study_figures),
+        report=config.get("report", {}),
+        pdf=lambda wc, output: f"--pdf {output.pdf}" if output.pdf else "",
     shell:
-        "{EVSYNTH} report --config {CONFIGFILE} --results {RES} --figures {FIG} --html {output[0]} {params.pdf} 2>&1 | tee {log}"
+        "{params.evsynth} report --config {params.config} --results {params.results} "
+        "--figures {params.figures} --html {output.html} {params.pdf} 2>&1 | tee {log}"

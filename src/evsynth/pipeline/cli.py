@@ -1,5 +1,8 @@
 """The ``evsynth`` command line: what the Snakemake rules call.
 
+One subcommand per entry of :data:`evsynth.pipeline.stages.STAGES` (name, help, arguments
+with their help texts, function); nothing here is written per command.
+
 Every expected problem (bad input, broken config, a model that cannot be fitted) is
 reported as one clear message on stderr with exit status 1 (2 for usage errors); a
 Python traceback is shown only with ``--debug``."""
@@ -7,202 +10,44 @@ Python traceback is shown only with ``--debug``."""
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
-from pathlib import Path
 
 from evsynth.errors import EvsynthError
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser"]
 
-
-def _cfg(args):
-    from evsynth.pipeline.config import load_config
-
-    return load_config(args.config)
-
-
-def cmd_check_config(args) -> int:
-    from evsynth.pipeline.config import check_input_files
-
-    cfg = _cfg(args)
-    check_input_files(cfg, source=str(args.config))
-    print(f"{args.config}: OK ({len(cfg['analyses'])} analyses)")
-    return 0
-
-
-def cmd_check_inputs(args) -> int:
-    from evsynth.pipeline.inputs import check_all_inputs
-
-    cfg = _cfg(args)
-    summary = check_all_inputs(cfg)
-    if args.out:
-        from evsynth.pipeline.io import write_text
-
-        write_text(args.out, summary)
-    print(summary, end="")
-    return 0
-
-
-def cmd_effects(args) -> int:
-    from evsynth.pipeline.stages import run_effects
-
-    run_effects(_cfg(args), args.analysis, Path(args.out))
-    return 0
-
-
-def cmd_fit(args) -> int:
-    from evsynth.pipeline.stages import run_fit
-
-    run_fit(_cfg(args), args.analysis, Path(args.effects), Path(args.outdir))
-    return 0
-
-
-def cmd_diagnose(args) -> int:
-    from evsynth.pipeline.stages import run_diagnose
-
-    run_diagnose(_cfg(args), args.analysis, Path(args.effects), Path(args.outdir))
-    return 0
-
-
-def cmd_multiverse(args) -> int:
-    from evsynth.pipeline.multiverse import run_multiverse_chunk
-
-    run_multiverse_chunk(_cfg(args), args.analysis, Path(args.effects), args.chunk, args.chunks, Path(args.out))
-    return 0
-
-
-def cmd_multiverse_gather(args) -> int:
-    from evsynth.pipeline.multiverse import run_multiverse_gather
-
-    run_multiverse_gather(_cfg(args), args.analysis, [Path(p) for p in args.parts], Path(args.outdir))
-    return 0
-
-
-def cmd_studies(args) -> int:
-    from evsynth.review.studies import run_studies
-
-    run_studies(_cfg(args), Path(args.outdir))
-    return 0
-
-
-def cmd_quality(args) -> int:
-    from evsynth.review.quality import run_quality
-
-    run_quality(_cfg(args), Path(args.outdir))
-    return 0
-
-
-def cmd_extraction(args) -> int:
-    from evsynth.review.extraction import run_extraction
-
-    run_extraction(_cfg(args), Path(args.outdir))
-    return 0
-
-
-def cmd_figures(args) -> int:
-    from evsynth.present.figures import run_analysis_figures, run_study_figures
-
-    cfg = _cfg(args)
-    if args.analysis == "studies":
-        run_study_figures(cfg, Path(args.results), Path(args.outdir))
-    else:
-        run_analysis_figures(cfg, args.analysis, Path(args.results), Path(args.outdir))
-    return 0
-
-
-def cmd_report(args) -> int:
-    from evsynth.present.report import run_report
-
-    run_report(_cfg(args), Path(args.results), Path(args.figures), Path(args.html),
-               Path(args.pdf) if args.pdf else None)
-    print(Path(args.html).resolve())
-    return 0
-
-
-def cmd_validate(args) -> int:
-    from evsynth.conformance.golden import validate_dir
-
-    outcomes = validate_dir(args.directory)
-    failed = [o for o in outcomes if not o.passed]
-    for o in failed:
-        print(f"FAIL {o.id}: {o.message}")
-    if args.verbose:
-        for o in outcomes:
-            if o.passed:
-                print(f"ok   {o.id}")
-    print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
-    return 0 if not failed else 1
-
-
-def cmd_template(args) -> int:
-    from evsynth.review.extraction import write_templates
-
-    write_templates(_cfg(args), Path(args.outdir))
-    return 0
+CONFIG_HELP = "configuration file (default: config.yaml)"
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from evsynth.pipeline.stages import STAGES
+
     p = argparse.ArgumentParser(prog="evsynth", description="Evidence synthesis and meta-analysis pipeline.")
     p.add_argument("--debug", action="store_true", help="show a Python traceback on errors")
     p.add_argument("--allow-dir", action="append", default=[], metavar="PATH",
                    help="also allow input and output paths inside PATH (repeatable; default: only the project "
                         "folder, i.e. the working directory; see also $EVSYNTH_ALLOW_DIRS)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-
-    def add(name, fn, help_, config=True):
-        sp = sub.add_parser(name, help=help_, description=help_)
-        if config:
-            sp.add_argument("--config", default="config.yaml", help="configuration file (default: config.yaml)")
-        sp.set_defaults(func=fn)
-        return sp
-
-    add("check-config", cmd_check_config, "validate config.yaml against its schema")
-    sp = add("check-inputs", cmd_check_inputs, "validate every input table and file named in the config")
-    sp.add_argument("--out", help="write the summary of what was checked here")
-    sp = add("effects", cmd_effects, "compute effect sizes for one declared analysis")
-    sp.add_argument("analysis", help="analysis id from the config")
-    sp.add_argument("--out", required=True, help="output CSV")
-    sp = add("fit", cmd_fit, "fit the declared model, moderators, subgroups, robust and sensitivity analyses")
-    sp.add_argument("analysis")
-    sp.add_argument("--effects", required=True, help="effect-size CSV written by 'evsynth effects'")
-    sp.add_argument("--outdir", required=True)
-    sp = add("diagnose", cmd_diagnose, "publication bias, influence and sensitivity diagnostics")
-    sp.add_argument("analysis")
-    sp.add_argument("--effects", required=True)
-    sp.add_argument("--outdir", required=True)
-    sp = add("multiverse", cmd_multiverse, "fit one block of the multiverse of an analysis (every combination of "
-             "its declared analytic choices)")
-    sp.add_argument("analysis")
-    sp.add_argument("--effects", required=True)
-    sp.add_argument("--chunk", type=int, default=0, help="which block, from 0 (default 0)")
-    sp.add_argument("--chunks", type=int, help="number of blocks (default: multiverse.chunks of the config, or 1)")
-    sp.add_argument("--out", required=True, help="output CSV of this block")
-    sp = add("multiverse-gather", cmd_multiverse_gather, "join the multiverse blocks into multiverse.csv and "
-             "write the summary tables of the report")
-    sp.add_argument("analysis")
-    sp.add_argument("parts", nargs="+", help="the block CSVs written by 'evsynth multiverse'")
-    sp.add_argument("--outdir", required=True)
-    sp = add("studies", cmd_studies, "summaries of the coded study tables (characteristics, designs, flow)")
-    sp.add_argument("--outdir", required=True)
-    sp = add("quality", cmd_quality, "score the 11-item quality form: totals, agreement, kappa, template")
-    sp.add_argument("--outdir", required=True)
-    sp = add("extraction", cmd_extraction, "effect sizes of the 47 studies: conversions, coverage, pooling by domain")
-    sp.add_argument("--outdir", required=True)
-    sp = add("template", cmd_template, "write blank extraction and quality templates for reviewers")
-    sp.add_argument("--outdir", required=True)
-    sp = add("figures", cmd_figures, "draw the figures of one analysis (or 'studies' for the study-level figures)")
-    sp.add_argument("analysis")
-    sp.add_argument("--results", required=True, help="results folder")
-    sp.add_argument("--outdir", required=True, help="figures folder")
-    sp = add("report", cmd_report, "render the HTML (and PDF) report from the results tables")
-    sp.add_argument("--results", required=True)
-    sp.add_argument("--figures", required=True)
-    sp.add_argument("--html", required=True)
-    sp.add_argument("--pdf")
-    sp = add("validate", cmd_validate, "run conformance cases (cases/*.json over data/*.csv) and compare", config=False)
-    sp.add_argument("directory", help="folder with cases/ and data/ (e.g. ../shared/golden)")
-    sp.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
+    for stage in STAGES:
+        sp = sub.add_parser(stage.name, help=stage.help, description=stage.help)
+        if stage.config:
+            sp.add_argument("--config", default="config.yaml", help=CONFIG_HELP)
+        for arg in stage.args:
+            sp.add_argument(*arg.flags, help=arg.help, **arg.options)
+        sp.set_defaults(stage=stage)
     return p
+
+
+def _call(stage, args) -> int:
+    kwargs = {a.dest: getattr(args, a.dest) for a in stage.args}
+    if not stage.config:
+        return int(stage.func(**kwargs) or 0)
+    from evsynth.pipeline.config import load_config
+
+    if "config" in inspect.signature(stage.func).parameters:
+        kwargs["config"] = args.config
+    return int(stage.func(load_config(args.config), **kwargs) or 0)
 
 
 _PATH_OPTIONS = ("config", "out", "outdir", "results", "figures", "html", "pdf", "effects")
@@ -239,7 +84,7 @@ def main(argv=None) -> int:
         return 2
     try:
         _confine_args(args)
-        return int(args.func(args) or 0)
+        return _call(args.stage, args)
     except EvsynthError as exc:
         if args.debug:
             raise

@@ -12,7 +12,11 @@ import jsonschema
 from evsynth.errors import ConfigError
 from evsynth.pipeline.io import allowed_text, read_yaml
 
-__all__ = ["load_config", "validate_config", "config_schema", "analysis_by_id"]
+__all__ = ["load_config", "validate_config", "config_schema", "analysis_by_id", "FIGURE_TABLES"]
+
+# tables the fit stage writes for the figures (evsynth.pipeline.figdata), by file name
+# without .csv; here so that the workflow can list the fit outputs without loading models
+FIGURE_TABLES = ["scale", "figure_forest", "figure_bubble", "figure_bubble_points", "figure_funnel"]
 
 
 def config_schema() -> dict:

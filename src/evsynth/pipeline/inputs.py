@@ -1,5 +1,6 @@
-"""Check every input named in the config before any model runs; report every problem
-of every file at once."""
+"""Loading the inputs named in the config (tables, the quality form, the PRISMA flow)
+and checking every one of them before any model runs, reporting every problem of every
+file at once.  The review layer gets the loaded data frames and dicts, never paths."""
 
 from __future__ import annotations
 
@@ -7,12 +8,48 @@ from pathlib import Path
 
 from evsynth.pipeline import analysis as an
 from evsynth.errors import EvsynthError, InputError
+from evsynth.pipeline.io import TableProblems, load_table, read_table, read_yaml
 from evsynth.review.extraction import compute_extracted
-from evsynth.pipeline.io import TableProblems, load_table, read_table
-from evsynth.review.prisma import load_prisma
-from evsynth.review.quality import check_assessments, load_form
+from evsynth.review.prisma import check_prisma
+from evsynth.review.quality import Form, check_assessments, check_form
 
-__all__ = ["check_all_inputs"]
+__all__ = ["check_all_inputs", "load_form", "load_prisma", "load_studies", "load_assessments",
+           "load_extraction"]
+
+
+def load_form(path) -> Form:
+    """The quality form (``form.yaml``), checked; every problem raised at once."""
+    return check_form(read_yaml(path), str(path))
+
+
+def load_prisma(path) -> dict:
+    """The search and selection flow (``prisma.yaml``), checked (structure and arithmetic)."""
+    p = read_yaml(path)
+    problems = check_prisma(p, str(path))
+    if problems:
+        raise TableProblems(path, problems)
+    return p
+
+
+def load_studies(cfg: dict):
+    """The coded primary-studies table named in the config."""
+    return load_table(cfg["studies"]["primary_studies"], "primary_studies")
+
+
+def load_assessments(cfg: dict, form: Form, studies):
+    """Item-level quality judgements, checked against the form and the study table."""
+    path = cfg["quality"]["assessments"]
+    df = load_table(path, "assessments")
+    problems = check_assessments(df, form, studies["study_id"], path)
+    if problems:
+        raise TableProblems(path, problems)
+    return df
+
+
+def load_extraction(cfg: dict):
+    """The extraction table (long format: one row per effect size) and its path."""
+    path = cfg["extraction"]["effects"]
+    return load_table(path, "effects"), path
 
 
 def check_all_inputs(cfg: dict) -> str:

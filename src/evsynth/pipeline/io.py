@@ -26,25 +26,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from evsynth.errors import InputError, clean_text, quote
+from evsynth.errors import InputError, TableProblems, clean_text, quote  # noqa: F401  (TableProblems re-exported)
 
 __all__ = [
     "Table", "read_table", "check_table", "load_table", "table_schema", "read_yaml",
     "write_csv", "neutralise_formulas", "parse_numbers", "set_sheets", "write_text", "write_bytes", "atomic_path", "atomic_folder", "TableProblems",
 ]
-
-MAX_LISTED = 50
-
-
-class TableProblems(InputError):
-    """All problems found in one file; ``str()`` lists one per line."""
-
-    def __init__(self, path, problems: list[str]):
-        self.path = str(path)
-        self.problems = problems
-        shown = problems[:MAX_LISTED]
-        more = f"\n... and {len(problems) - MAX_LISTED} more problem(s)" if len(problems) > MAX_LISTED else ""
-        super().__init__("\n".join(shown) + more)
 
 
 # Limits (documented in README "Bad input"): larger inputs are refused with a message.

@@ -1,18 +1,34 @@
-"""Pipeline stages: each reads its inputs, calls the library and writes its outputs
-atomically.  The command line (and so every Snakemake rule) calls these."""
+"""Every pipeline stage, and the registry the command line is generated from.
+
+A stage reads its inputs (through :mod:`evsynth.pipeline.inputs` and
+:mod:`evsynth.pipeline.io`), calls the review layer, the engine or the presentation layer
+with data frames, and writes its outputs atomically.  :data:`STAGES` lists them: name,
+help text, arguments (each with its help text) and the function; :mod:`evsynth.pipeline.cli`
+builds one subcommand per entry, and every Snakemake rule calls one of them.
+
+To add a command: write ``run_<name>(cfg, <args>)`` here and add a :class:`Stage` to
+:data:`STAGES`; the argument ``dest`` names are the function's keyword arguments."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
 from evsynth.pipeline import analysis as an
+from evsynth.pipeline import inputs
 from evsynth.pipeline.config import analysis_by_id
-from evsynth.pipeline.io import atomic_folder, read_table, write_csv, write_text
+from evsynth.pipeline.figdata import figure_tables
+from evsynth.pipeline.io import atomic_folder, load_table, read_table, write_csv, write_text
 
-__all__ = ["run_effects", "run_fit", "run_diagnose"]
+__all__ = ["Arg", "Stage", "STAGES", "run_check_config", "run_check_inputs", "run_effects", "run_fit",
+           "run_diagnose", "run_multiverse", "run_multiverse_gather", "run_studies", "run_quality", "run_extraction", "run_template", "run_figures",
+           "run_report", "run_validate"]
 
+
+# ------------------------------------------------------------------------------ models
 
 def dataset_effects(spec: dict) -> pd.DataFrame:
     """Read an analysis dataset (CSV in any promised form, or an .xlsx sheet) and compute
@@ -25,8 +41,14 @@ def dataset_effects(spec: dict) -> pd.DataFrame:
 EXCLUSION_COLUMNS = ["analysis", "dataset", "row", "study", "reason"]
 
 
-def run_effects(cfg: dict, analysis_id: str, out: Path) -> None:
-    spec = analysis_by_id(cfg, analysis_id)
+def _read_effects(path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"study": str}, keep_default_na=True)
+
+
+def run_effects(cfg: dict, analysis: str, out) -> None:
+    """Effect sizes of one declared analysis (and ``exclusions.csv`` beside it: the rows
+    the config allowed to drop)."""
+    spec = analysis_by_id(cfg, analysis)
     eff = dataset_effects(spec)
     dropped = eff.attrs.get("dropped", [])
     excl = pd.DataFrame([{"analysis": spec["id"], "dataset": spec["dataset"], **d} for d in dropped],
@@ -36,13 +58,10 @@ def run_effects(cfg: dict, analysis_id: str, out: Path) -> None:
     write_csv(Path(out).with_name("exclusions.csv"), excl)
 
 
-def _read_effects(path) -> pd.DataFrame:
-    df = pd.read_csv(path, dtype={"study": str}, keep_default_na=True)
-    return df
-
-
-def run_fit(cfg: dict, analysis_id: str, effects: Path, outdir: Path) -> None:
-    spec = analysis_by_id(cfg, analysis_id)
+def run_fit(cfg: dict, analysis: str, effects, outdir) -> None:
+    """The declared model, moderators, subgroups, robust and sensitivity analyses, and
+    the tables the figures draw (:mod:`evsynth.pipeline.figdata`)."""
+    spec = analysis_by_id(cfg, analysis)
     level = float(cfg["level"])
     eff = _read_effects(effects)
     outdir = Path(outdir)
@@ -60,12 +79,14 @@ def run_fit(cfg: dict, analysis_id: str, effects: Path, outdir: Path) -> None:
         weights["weight"] = fit.model_weights()
     write_csv(outdir / "study_weights.csv", weights)
     write_csv(outdir / "fit_notes.csv", pd.DataFrame({"note": notes1 + notes2}, columns=["note"]))
+    for name, t in figure_tables(eff, spec, fit, level).items():
+        write_csv(outdir / f"{name}.csv", t)
     write_text(outdir / "model.txt", fit.summary() + "\n")
 
 
-def run_diagnose(cfg: dict, analysis_id: str, effects: Path, outdir: Path) -> None:
+def run_diagnose(cfg: dict, analysis: str, effects, outdir) -> None:
     """Write every diagnostic table into ``outdir`` (a folder replaced as a whole)."""
-    spec = analysis_by_id(cfg, analysis_id)
+    spec = analysis_by_id(cfg, analysis)
     level = float(cfg["level"])
     eff = _read_effects(effects)
     fit = an.fit_main(eff, spec, level)
@@ -73,3 +94,235 @@ def run_diagnose(cfg: dict, analysis_id: str, effects: Path, outdir: Path) -> No
     with atomic_folder(outdir) as tmp:
         for name, t in sorted(tables.items()):
             write_csv(tmp / f"{name}.csv", t)
+
+
+def run_multiverse(cfg: dict, analysis: str, effects, out, chunk: int = 0, chunks=None) -> None:
+    """One block of the multiverse of an analysis (:mod:`evsynth.pipeline.multiverse`)."""
+    from evsynth.pipeline.multiverse import run_multiverse_chunk
+
+    run_multiverse_chunk(cfg, analysis, Path(effects), chunk, chunks, Path(out))
+
+
+def run_multiverse_gather(cfg: dict, analysis: str, parts, outdir) -> None:
+    """The multiverse blocks joined, with the summary tables of the report."""
+    from evsynth.pipeline.multiverse import run_multiverse_gather as gather
+
+    gather(cfg, analysis, [Path(p) for p in parts], Path(outdir))
+
+
+# ------------------------------------------------------------------------------ the review
+
+def run_studies(cfg: dict, outdir) -> None:
+    """Summaries of the coded study tables, the PRISMA counts and the NJI tables."""
+    from evsynth.review import studies as rs
+    from evsynth.review.prisma import prisma_counts
+
+    st, outdir = cfg["studies"], Path(outdir)
+    s = inputs.load_studies(cfg)
+    write_csv(outdir / "study_characteristics.csv", rs.study_characteristics(s))
+    write_csv(outdir / "quality_by_design.csv", rs.quality_by_design(s))
+    write_csv(outdir / "intervention_types.csv", rs.intervention_types(s))
+    write_csv(outdir / "outcome_domains.csv", rs.outcome_domains(s))
+    write_csv(outdir / "evidence_gap.csv", rs.evidence_gap(s))
+    write_csv(outdir / "prisma_counts.csv", prisma_counts(inputs.load_prisma(st["prisma"])))
+    rv = load_table(st["reviews"], "reviews")
+    write_csv(outdir / "reviews.csv", rv.drop(columns=["row_text"]))
+    write_csv(outdir / "nji_interventions.csv", load_table(st["nji_interventions"], "nji_interventions"))
+    write_csv(outdir / "nji_findings.csv", load_table(st["nji_findings"], "nji_findings"))
+
+
+def run_quality(cfg: dict, outdir) -> None:
+    """The quality form scored: totals, published vs computed, agreement, template."""
+    from evsynth.review import quality as rq
+
+    outdir = Path(outdir)
+    form = inputs.load_form(cfg["quality"]["form"])
+    studies = inputs.load_studies(cfg)
+    df = inputs.load_assessments(cfg, form, studies)
+    min_score = int(cfg["quality"]["min_score"])
+    per_rater = rq.score(df, form)
+    pvc = rq.published_vs_computed(studies, df, form)
+    write_csv(outdir / "scores.csv", pvc.merge(per_rater.pivot(index="study_id", columns="rater", values="total")
+                                               .add_prefix("total_").reset_index(), how="left", on="study_id")
+              if not per_rater.empty else pvc)
+    write_csv(outdir / "summary.csv", pd.DataFrame([{
+        "n_studies": len(pvc), "n_total_only": int((pvc["status"] == "total_only").sum()),
+        "n_item_level": int((pvc["status"] == "item_level").sum()),
+        "n_not_scored": int((pvc["status"] == "not_scored").sum()), "n_mismatch": int(pvc["mismatch"].sum()),
+        "min_score": min_score, "n_at_or_above_min_score": len(rq.quality_filter(pvc, min_score)[0])}]))
+    write_csv(outdir / "agreement.csv", rq.agreement(df))
+    write_csv(outdir / "published_vs_computed.csv", pvc[pvc["status"] == "item_level"])
+    write_csv(outdir / "item_summary.csv", rq.item_summary(df))
+    write_csv(outdir / "assessment_template.csv", rq.assessment_template(studies, form))
+
+
+def run_extraction(cfg: dict, outdir) -> None:
+    """Effect sizes of the coded studies: conversions, coverage, pooling by domain."""
+    from evsynth.review import extraction as rx
+
+    outdir = Path(outdir)
+    studies = inputs.load_studies(cfg)
+    eff, path = inputs.load_extraction(cfg)
+    computed = rx.compute_extracted(eff, studies, path)
+    x, level = cfg["extraction"], float(cfg["level"])
+    write_csv(outdir / "effects_computed.csv", computed)
+    cov = rx.coverage(studies, computed)
+    write_csv(outdir / "coverage.csv", cov)
+    write_csv(outdir / "summary.csv", pd.DataFrame([{
+        "n_rows": len(cov), "n_articles": int(cov["n_articles"].sum()),
+        "n_rows_extracted": int((cov["status"] == "extracted").sum()), "n_effect_sizes": len(computed)}]))
+    write_csv(outdir / "pooled_by_domain.csv", rx.pool_by_domain(computed, x["method"], x["test"], int(x["min_k"]),
+                                                                level))
+    write_csv(outdir / "moderators_by_domain.csv",
+              rx.moderators_by_domain(computed, studies, x["method"], x["test"], int(x["min_k"]), level,
+                                      int(cfg["quality"]["min_score"])))
+    write_csv(outdir / "extraction_template.csv", rx.extraction_template(studies, list(eff.columns)))
+
+
+def run_template(cfg: dict, outdir) -> None:
+    """Blank extraction and quality-assessment templates for reviewers."""
+    from evsynth.review.extraction import extraction_template
+    from evsynth.review.quality import assessment_template
+
+    outdir = Path(outdir)
+    studies = inputs.load_studies(cfg)
+    eff, _ = inputs.load_extraction(cfg)
+    write_csv(outdir / "extraction_template.csv", extraction_template(studies, list(eff.columns)))
+    write_csv(outdir / "assessment_template.csv",
+              assessment_template(studies, inputs.load_form(cfg["quality"]["form"])))
+
+
+# ------------------------------------------------------------------------------ checks, figures, report
+
+def run_check_config(cfg: dict, config) -> None:
+    """The config against its schema (done on loading) and every input file it names."""
+    from evsynth.pipeline.config import check_input_files
+
+    check_input_files(cfg, source=str(config))
+    print(f"{config}: OK ({len(cfg['analyses'])} analyses)")
+
+
+def run_check_inputs(cfg: dict, out=None) -> None:
+    """Every input table and file named in the config, all problems at once."""
+    summary = inputs.check_all_inputs(cfg)
+    if out:
+        write_text(out, summary)
+    print(summary, end="")
+
+
+def run_figures(cfg: dict, analysis: str, results, outdir) -> None:
+    """The figures of one analysis (from its result tables), or ``studies``."""
+    from evsynth.present import figures
+
+    results, outdir = Path(results), Path(outdir)
+    if analysis == "studies":
+        figures.study_figures(studies=inputs.load_studies(cfg),
+                              assessments=load_table(cfg["quality"]["assessments"], "assessments"),
+                              prisma=inputs.load_prisma(cfg["studies"]["prisma"]), results=results,
+                              out=outdir / "studies")
+    else:
+        from evsynth.pipeline.multiverse import dimensions
+
+        spec = analysis_by_id(cfg, analysis)
+        figures.analysis_figures(spec, results / analysis, outdir / analysis,
+                                 multiverse_dimensions=dimensions(spec) if spec.get("multiverse") else None)
+
+
+def run_report(cfg: dict, results, figures, html, pdf=None) -> None:
+    """The HTML report (and the PDF edition) from the result tables and figures."""
+    from evsynth.present.report import write_report
+
+    write_report(cfg, Path(results), Path(figures), Path(html), Path(pdf) if pdf else None)
+    print(Path(html).resolve())
+
+
+def run_validate(directory, verbose=False) -> int:
+    """Conformance cases (cases/*.json over data/*.csv) against evsynth; exit 1 if any fails."""
+    from evsynth.conformance.golden import validate_dir
+
+    outcomes = validate_dir(directory)
+    failed = [o for o in outcomes if not o.passed]
+    for o in failed:
+        print(f"FAIL {o.id}: {o.message}")
+    if verbose:
+        for o in outcomes:
+            if o.passed:
+                print(f"ok   {o.id}")
+    print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
+    return 0 if not failed else 1
+
+
+# ------------------------------------------------------------------------------ the registry
+
+@dataclass(frozen=True)
+class Arg:
+    """One command-line argument: its flags (``"analysis"`` or ``"--out"``), its help
+    text and further :meth:`argparse.ArgumentParser.add_argument` keywords."""
+
+    flags: tuple[str, ...]
+    help: str
+    options: dict = field(default_factory=dict)
+
+    @property
+    def dest(self) -> str:
+        return self.options.get("dest") or self.flags[-1].lstrip("-").replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One subcommand: ``func(cfg, **arguments)``.  With ``config`` (the default) the
+    command takes ``--config`` and ``func`` gets the loaded config first (and the path as
+    ``config=`` if it has such a parameter); without, ``func(**arguments)``.  A returned
+    integer is the exit status."""
+
+    name: str
+    help: str
+    func: Callable
+    args: tuple[Arg, ...] = ()
+    config: bool = True
+
+
+def _a(*flags: str, help: str, **options) -> Arg:
+    return Arg(tuple(flags), help, options)
+
+
+ANALYSIS = _a("analysis", help="analysis id from the config")
+EFFECTS = _a("--effects", required=True, help="effect-size CSV written by 'evsynth effects'")
+OUTDIR = _a("--outdir", required=True, help="output folder")
+RESULTS = _a("--results", required=True, help="results folder")
+
+STAGES: tuple[Stage, ...] = (
+    Stage("check-config", "validate config.yaml against its schema and check the files it names",
+          run_check_config),
+    Stage("check-inputs", "validate every input table and file named in the config", run_check_inputs,
+          (_a("--out", help="write the summary of what was checked here"),)),
+    Stage("effects", "compute effect sizes for one declared analysis", run_effects,
+          (ANALYSIS, _a("--out", required=True, help="output CSV"))),
+    Stage("fit", "fit the declared model, moderators, subgroups, robust and sensitivity analyses", run_fit,
+          (ANALYSIS, EFFECTS, OUTDIR)),
+    Stage("diagnose", "publication bias, influence and sensitivity diagnostics", run_diagnose,
+          (ANALYSIS, EFFECTS, _a("--outdir", required=True, help="diagnostics folder (replaced as a whole)"))),
+    Stage("multiverse", "fit one block of the multiverse of an analysis (every combination of its declared "
+          "analytic choices)", run_multiverse,
+          (ANALYSIS, EFFECTS, _a("--chunk", type=int, default=0, help="which block, from 0 (default 0)"),
+           _a("--chunks", type=int, help="number of blocks (default: multiverse.chunks of the config, or 1)"),
+           _a("--out", required=True, help="output CSV of this block"))),
+    Stage("multiverse-gather", "join the multiverse blocks into multiverse.csv and write the summary tables of "
+          "the report", run_multiverse_gather,
+          (ANALYSIS, _a("parts", nargs="+", help="the block CSVs written by 'evsynth multiverse'"), OUTDIR)),
+    Stage("studies", "summaries of the coded study tables (characteristics, designs, flow)", run_studies, (OUTDIR,)),
+    Stage("quality", "score the 11-item quality form: totals, agreement, kappa, template", run_quality, (OUTDIR,)),
+    Stage("extraction", "effect sizes of the 47 studies: conversions, coverage, pooling by domain", run_extraction,
+          (OUTDIR,)),
+    Stage("template", "write blank extraction and quality templates for reviewers", run_template, (OUTDIR,)),
+    Stage("figures", "draw the figures of one analysis (or 'studies' for the study-level figures)", run_figures,
+          (_a("analysis", help="analysis id from the config, or 'studies'"), RESULTS,
+           _a("--outdir", required=True, help="figures folder"))),
+    Stage("report", "render the HTML (and PDF) report from the results tables", run_report,
+          (RESULTS, _a("--figures", required=True, help="figures folder"),
+           _a("--html", required=True, help="HTML report to write"),
+           _a("--pdf", help="PDF edition to write (optional)"))),
+    Stage("validate", "run conformance cases (cases/*.json over data/*.csv) and compare", run_validate,
+          (_a("directory", help="folder with cases/ and data/ (e.g. ../shared/golden)"),
+           _a("-v", "--verbose", action="store_true", help="list passing cases too")), config=False),
+)

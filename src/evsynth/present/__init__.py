@@ -1,7 +1,10 @@
 """The presentation layer.
 
 Owns figures (``plots``, ``figures``, ``style``) and the report (``report`` and its
-templates).  It reads result tables written by the pipeline and computes no statistics:
-it never imports the engine.  What a figure needs (a prediction line, a critical value)
-is written as a table by the stage that fits the model.
+templates: one list of sections, rendered as HTML and as PDF).  It reads result tables
+written by the pipeline and computes no statistics: it never imports the engine, the
+review layer or scipy, only ``evsynth.pipeline.io`` (reading tables, atomic writing),
+``evsynth.errors`` and ``evsynth.texts``.  What a figure needs (a prediction line, a
+critical value, contour levels) is written as a table by the fit stage
+(``evsynth.pipeline.figdata``).
 """

@@ -2,7 +2,7 @@
 the PRISMA 2020 flow diagram and the evidence gap map.
 
 Every function takes data and returns a matplotlib Figure; nothing is written here
-(:mod:`evsynth.render` saves them)."""
+(:mod:`evsynth.present.style` saves them)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 from matplotlib import pyplot as plt
 from matplotlib.patches import FancyBboxPatch, Polygon, Rectangle
-from scipy import stats
 
 from evsynth.present import style
 
@@ -49,11 +48,7 @@ def _unnamed(labels) -> bool:
 
 def _forest_rows(studies: pd.DataFrame, pooled: dict, level: float, subgroups) -> list[tuple]:
     d = studies.copy()
-    if {"ci_lb", "ci_ub"} <= set(d.columns):  # intervals as the results table gives them
-        d["lo"], d["hi"] = d["ci_lb"], d["ci_ub"]
-    else:
-        z = stats.norm.isf((1 - level / 100) / 2)
-        d["lo"], d["hi"] = d["yi"] - z * np.sqrt(d["vi"]), d["yi"] + z * np.sqrt(d["vi"])
+    d["lo"], d["hi"] = d["ci_lb"], d["ci_ub"]  # intervals as the results table gives them
     rows: list[tuple] = []  # (kind, payload)
     if subgroups:
         for sg in subgroups:
@@ -283,13 +278,13 @@ def _legend_outside(ax, **kw):
     return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False, **kw)
 
 
-def funnel_plot(yi, vi, estimate: float, contours: pd.DataFrame | None = None, *, title: str, xlabel: str,
+def funnel_plot(yi, vi, estimate: float, contours: pd.DataFrame, *, title: str, xlabel: str,
                 filled_yi=None, filled_vi=None, back=None, log_axis: bool = False) -> plt.Figure:
     """Contour-enhanced funnel plot (Peters et al., 2008): shaded regions where a study
-    would be significant at p < .10, .05, .01 (two-sided, around zero); the dotted
+    would be significant (two-sided, around zero); the dotted
     pseudo-confidence region around the pooled estimate; filled studies from trim-and-fill
-    as open circles.  ``contours`` (columns p and z, the two-sided critical value) gives the
-    significance contours, by default p = .10, .05 and .01.  The legend sits outside the
+    as open circles.  ``contours`` (columns p and z, the two-sided critical value, from
+    the results table) gives the significance contours.  The legend sits outside the
     data.  Draw it only from
     :data:`FUNNEL_MIN_K` studies (the caller checks; :data:`FUNNEL_TOO_FEW` says why not)."""
     from matplotlib.lines import Line2D
@@ -299,12 +294,8 @@ def funnel_plot(yi, vi, estimate: float, contours: pd.DataFrame | None = None, *
     fig, ax = plt.subplots(figsize=(8.2, 5))
     smax = float(max(sei.max(), np.sqrt(np.max(filled_vi)) if filled_vi is not None and len(filled_vi) else 0)) * 1.1
     s = np.linspace(0, smax, 100)
-    if contours is None or len(contours) == 0:
-        ps = [0.10, 0.05, 0.01]
-        zs = [float(stats.norm.isf(a / 2)) for a in ps]
-    else:
-        c = contours.sort_values("p", ascending=False)
-        ps, zs = [float(v) for v in c["p"]], [float(v) for v in c["z"]]
+    c = contours.sort_values("p", ascending=False)
+    ps, zs = [float(v) for v in c["p"]], [float(v) for v in c["z"]]
     greys = ["#e3e3e3", "#b8b8b8", "#8c8c8c", "#6e6e6e"]
     xmax = max(np.abs(yi).max(), max(zs) * smax) * 1.05
     ax.fill_betweenx(s, -xmax, xmax, color="white")

@@ -1,9 +1,16 @@
-"""The report stage: reads the results tables and figures and renders a self-contained
-HTML report (figures embedded, tables appended and linked) and a PDF.
+"""The report stage: reads the results tables and figures and renders one report in two
+editions, a self-contained HTML page (figures embedded, tables linked) and a PDF.
+
+The report is one list of :class:`Section` objects (title, paragraphs, lists, tables,
+figures) built by the functions in :data:`SECTIONS`; :func:`render_html` and
+:func:`render_pdf` only lay that list out, so every sentence exists once and the two
+editions say the same.  To add a section, write a function ``ctx -> list[Section]`` and
+put it in :data:`SECTIONS` where it belongs in the reading order.
 
 It computes nothing: every number shown is read from a results table and rendered by
-:func:`Num` with a ``data-src`` attribute naming table, row and column, so tests can
-check each number against its table.  Every string from data is escaped (Jinja2
+:class:`Num`, which tags it in the HTML with a ``data-src`` attribute naming table, row
+and column, so tests can check each number against its table.  Every string from data
+is escaped (text is built with :func:`M`, i.e. ``markupsafe`` formatting, and Jinja2
 autoescaping)."""
 
 from __future__ import annotations
@@ -12,22 +19,31 @@ import base64
 import html
 import json
 import math
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Callable
 
 import jinja2
-from markupsafe import Markup
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from evsynth import __version__
-from evsynth.pipeline.analysis import measure_label
-from evsynth.review.extraction import DIRECTION_RULE
 from evsynth.errors import EvsynthError, clean_text
-from evsynth.pipeline.io import atomic_path, write_bytes, write_text
+from evsynth.pipeline.io import atomic_path
+from evsynth.texts import DIRECTION_RULE
 
-__all__ = ["Num", "effect_words", "build_context", "render_html", "render_pdf", "run_report"]
+__all__ = ["Num", "M", "Text", "Items", "TableBlock", "Figure", "Preformatted", "Links", "Section", "SECTIONS",
+           "effect_words", "build_context", "build_sections", "render_html", "render_pdf", "plain_text",
+           "write_report"]
+
+
+def M(fmt: str, *args, **kwargs) -> Markup:
+    """Text of the report: ``fmt`` is trusted markup (``<i>``, ``<b>``, ``<code>`` only),
+    arguments are escaped unless they are markup themselves (a :class:`Num` is tagged)."""
+    return Markup(fmt).format(*args, **kwargs)
 
 
 class Tables:
@@ -87,7 +103,7 @@ class Num:
 
     def __html__(self) -> str:
         src = html.escape(json.dumps([self.table, self.col, self.row]), quote=True)
-        return f'<span class="num" data-src="{src}" data-digits="{self.digits}">{html.escape(self.text())}</span>'
+        return Markup(f'<span class="num" data-src="{src}" data-digits="{self.digits}">{html.escape(self.text())}</span>')
 
     def __str__(self) -> str:
         return self.text()
@@ -145,18 +161,18 @@ def _records(t: pd.DataFrame, cols: list[str] | None = None, digits: int = 3) ->
     return out
 
 
-def _certainty(het_i2: float, egger_p, k: int, design_note: str) -> list[str]:
+def _certainty(i2: "Num", egger_p: "Num | None", k: "Num") -> list[Markup]:
+    """Reasons for (un)certainty, each a clause with its numbers tagged."""
     reasons = []
-    if np.isfinite(het_i2):
-        lvl = "low" if het_i2 < 30 else "moderate" if het_i2 < 60 else "substantial" if het_i2 < 75 else "considerable"
-        reasons.append(f"heterogeneity is {lvl} (I² = {het_i2:.0f}%)")
-    if egger_p is not None and np.isfinite(egger_p):
-        reasons.append("the funnel plot test suggests small-study effects (Egger p < 0.10)" if egger_p < 0.10
-                       else "the funnel plot test gives no sign of small-study effects (Egger p ≥ 0.10)")
-    if k < 10:
-        reasons.append(f"with only {k} studies, tests of heterogeneity and publication bias have little power")
-    if design_note:
-        reasons.append(design_note)
+    if np.isfinite(i2.v):
+        x = i2.v
+        lvl = "low" if x < 30 else "moderate" if x < 60 else "substantial" if x < 75 else "considerable"
+        reasons.append(M("heterogeneity is {} (I² = {})", lvl, i2))
+    if egger_p is not None and np.isfinite(egger_p.v):
+        reasons.append(M("{}", "the funnel plot test suggests small-study effects (Egger p < 0.10)" if egger_p.v < 0.10
+                         else "the funnel plot test gives no sign of small-study effects (Egger p ≥ 0.10)"))
+    if np.isfinite(k.v) and k.v < 10:
+        reasons.append(M("with only {} studies, tests of heterogeneity and publication bias have little power", k))
     return reasons
 
 
@@ -198,10 +214,10 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
                               for i, r in od.iterrows()]
     least = [int(i) for i in od.index[od["least_studied"].astype(bool)]] if "least_studied" in od else []
     # one clause for both editions: numbers tagged in the HTML, plain text in the PDF
-    ctx["least_studied"] = Markup("{}, which only {} of the {} study rows measured").format(
-        " and ".join(f"{od.loc[i, 'outcome_domain']} outcomes" for i in least),
-        Markup(T.num("studies/outcome_domains.csv", "n_studies", least[0], 0).__html__()),
-        Markup(ctx["total_rows"].__html__())) if least else ""
+    ctx["least_studied"] = M("{}, which only {} of the {} study rows measured",
+                             " and ".join(f"{od.loc[i, 'outcome_domain']} outcomes" for i in least),
+                             T.num("studies/outcome_domains.csv", "n_studies", least[0], 0),
+                             ctx["total_rows"]) if least else ""
     ctx["prisma"] = _records(T.get("studies/prisma_counts.csv"))
     pc = T.get("studies/prisma_counts.csv")
 
@@ -238,10 +254,6 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
     ctx["extracted_effects"] = _records(T.get("extraction/effects_computed.csv"),
                                         ["effect_id", "study_id", "outcome", "outcome_domain", "yi", "vi", "formula",
                                          "direction", "source_page"])
-    # figures
-    sf = Path(figures) / "studies"
-    ctx["fig"] = {n: _img(sf / f"{n}.png") for n in ("rob_traffic_light", "rob_summary", "quality_by_design",
-                                                   "prisma_flow", "evidence_gap_map")}
     # analyses
     ctx["analyses"] = [_analysis_context(a, T, Path(figures)) for a in cfg["analyses"]]
     ctx["exclusions"] = [r for a in cfg["analyses"]
@@ -258,7 +270,9 @@ def _analysis_context(spec: dict, T: Tables, figures: Path) -> dict:
     interp = spec["direction"].get("interpretation", "improvement")
     metric = _metric(spec)
     est = T.num(het, "estimate", 0, 2)
-    ctx = {"spec": spec, "id": aid, "measure": measure_label(spec), "k": T.num(het, "k", 0, 0),
+    scale = T.get(f"{aid}/scale.csv")
+    ctx = {"spec": spec, "id": aid, "measure": str(scale["measure_label"].iloc[0]) if len(scale) else "effect size",
+           "k": T.num(het, "k", 0, 0),
            "est": est, "ci_lb": T.num(het, "ci_lb", 0, 2), "ci_ub": T.num(het, "ci_ub", 0, 2),
            "pval": T.num(het, "pval", 0, p=True), "pi_lb": T.num(het, "pi_lb", 0, 2), "pi_ub": T.num(het, "pi_ub", 0, 2),
            "tau2": T.num(het, "tau2", 0, 3), "I2": T.num(het, "I2", 0, 1, pct=True), "QE": T.num(het, "QE", 0, 2),
@@ -296,8 +310,7 @@ def _analysis_context(spec: dict, T: Tables, figures: Path) -> dict:
                       "tau2_hi": T.num(f"{aid}/diagnostics/confint.csv", "ci_ub", 0, 3),
                       "I2_lo": T.num(f"{aid}/diagnostics/confint.csv", "ci_lb", 1, 1, pct=True),
                       "I2_hi": T.num(f"{aid}/diagnostics/confint.csv", "ci_ub", 1, 1, pct=True)} if not ci.empty else None
-    ctx["certainty"] = _certainty(float(T.num(het, "I2", 0).v), ctx["egger"]["pval"].v if ctx["egger"] else None,
-                                  int(T.num(het, "k", 0).v) if len(h) else 0, "")
+    ctx["certainty"] = _certainty(ctx["I2"], ctx["egger"]["pval"] if ctx["egger"] else None, ctx["k"])
     ctx["moderators"] = _records(T.get(f"{aid}/moderators.csv"), ["model", "term", "estimate", "se", "stat", "pval",
                                                                  "ci_lb", "ci_ub", "QM", "QMp", "R2", "k"])
     ctx["subgroups"] = _records(T.get(f"{aid}/subgroups.csv"), ["subgroup_variable", "group", "k", "estimate", "ci_lb",
@@ -325,21 +338,420 @@ def _analysis_context(spec: dict, T: Tables, figures: Path) -> dict:
         "lo": str(m["choice_lowest_median"].fillna("").iloc[0]), "lo_med": T.num(ms, "lowest_median", 0, 2),
         "hi": str(m["choice_highest_median"].fillna("").iloc[0]), "hi_med": T.num(ms, "highest_median", 0, 2)}
     fd = figures / aid
-    ctx["figs"] = [{"name": p.stem, "src": _img(p)} for p in sorted(fd.glob("*.png"))] if fd.exists() else []
+    ctx["figs"] = [p.stem for p in sorted(fd.glob("*.png"))] if fd.exists() else []
     ctx["model_txt"] = (T.results / aid / "model.txt").read_text(encoding="utf-8") if (T.results / aid / "model.txt").exists() else ""
     return ctx
 
 
+# ------------------------------------------------------------------------------ the section model
+
+@dataclass
+class Text:
+    """A paragraph; ``lead`` is a bold opening (e.g. "What was asked."), ``style`` is
+    ``body``, ``note`` (small print) or ``italic``."""
+
+    text: Markup
+    lead: str = ""
+    style: str = "body"
+
+
+@dataclass
+class Items:
+    """A bulleted list; ``notes`` are further items shown as small print."""
+
+    items: list[Markup]
+    notes: list[Markup] = field(default_factory=list)
+
+
+@dataclass
+class TableBlock:
+    """A table: ``columns`` are (key, heading) pairs, ``rows`` dicts of cell values
+    (strings, :class:`Num` or markup)."""
+
+    columns: list[tuple[str, str]]
+    rows: list[dict]
+    heading: str = ""
+
+    @classmethod
+    def of(cls, records: list[dict], columns=None, headings: dict | None = None, heading: str = "") -> "TableBlock":
+        keys = columns or (list(records[0].keys()) if records else [])
+        return cls([(k, (headings or {}).get(k, k)) for k in keys], records, heading)
+
+
+@dataclass
+class Figure:
+    path: Path
+    caption: str
+
+
+@dataclass
+class Preformatted:
+    """Fixed-width text (a metafor-style model summary), folded in the HTML edition."""
+
+    text: str
+    summary: str
+
+
+@dataclass
+class Links:
+    """Links to files beside the report (HTML edition only)."""
+
+    hrefs: list[str]
+
+
+@dataclass
+class Section:
+    """A titled part of the report; ``level`` 2 sections are chapters (listed in the
+    navigation, a new page in the PDF when ``new_page``), level 3 are sub-headings.
+    ``editions`` says where it appears; ``boxed`` draws it as the highlighted summary."""
+
+    id: str
+    title: str
+    blocks: list = field(default_factory=list)
+    level: int = 2
+    editions: tuple = ("html", "pdf")
+    boxed: bool = False
+    new_page: bool = False
+    nav: str = ""  # short name in the HTML navigation (default: the title)
+
+
+def _table(records, columns=None, headings=None):
+    return TableBlock.of(records, columns, headings)
+
+
+def summary_section(ctx: dict) -> list[Section]:
+    designs = Markup("; ").join(
+        M("{} articles are {} studies (quality score median {} of 11, range {}–{}; {} rows show no score)",
+          d["n_articles"], d["design"], d["median"], d["min"], d["max"], d["n_no_score"]) for d in ctx["designs"])
+    blocks = [
+        Text(M("Which help works for families with multiple and complex problems (<i>multiprobleemgezinnen</i>)? "
+               "This report brings together the systematic review of Holwerda, Jansen and Reijneveld (2014), the NJI "
+               "(2020) overview of interventions used in the Netherlands, and pooled analyses of real per-study data "
+               "from neighbouring reviews."), lead="What was asked."),
+        Text(M("The review included {} primary articles (described in {} table rows) and {} reviews, selected from {} "
+               "unique records. {}{}", ctx["p_included"], ctx["total_rows"], ctx["p_reviews"], ctx["p_unique"],
+               designs, "." if ctx["designs"] else ""), lead="How much evidence there is."),
+        Text(M(""), lead="What the pooled analyses show."),
+        Items([a["sentence"] for a in ctx["analyses"]]),
+        Text(M("The review reports significance, not effect sizes. Effect sizes have been extracted for {} of the {} "
+               "study rows so far; until more are extracted, no pooled effect can be given for the interventions the "
+               "review describes.", ctx["n_extracted"], ctx["total_rows"]), lead="The 47 studies of the review."),
+        Text(M("Per-study effect sizes for the 47 primary studies; the direction of many reported effects (the arrows "
+               "were lost from the source table and are left unknown, not guessed){}. Most studies are small and of "
+               "limited quality, so conclusions are uncertain.",
+               M("; and effects on {} (see the evidence gap map)", ctx["least_studied"]) if ctx["least_studied"]
+               else ""), lead="What is not known."),
+        Text(M("Effect sizes in words follow Cohen (1988): standardised mean differences of 0.2, 0.5 and 0.8 are small, "
+               "medium and large; correlations of 0.1, 0.3 and 0.5; odds ratios are converted to d by log(OR)·√3/π "
+               "for this wording."), style="note"),
+    ]
+    return [Section("summary", "Plain-language summary", blocks, boxed=True, nav="Summary")]
+
+
+def methods_section(ctx: dict) -> list[Section]:
+    x = ctx["extraction"]
+    return [Section("methods", "Methods", [
+        Text(M("Holwerda et al. (2014) searched Medline, Embase, ERIC, PsycINFO, SocINDEX, Web of Knowledge and the "
+               "Campbell and Cochrane libraries for studies published 2000 – February 2013; {} unique records were "
+               "screened, {} excluded on title and abstract, {} articles assessed in full text. Two reviewers selected "
+               "and scored studies independently and resolved differences by discussion (the flow diagram is below).",
+               ctx["p_unique"], ctx["p_excluded"], ctx["p_fulltext"]), lead="Search and selection."),
+        Text(M("The study tables were coded from the seeds' appendices (Bijlage 5 and 6) with the source line of every "
+               "row; free text is kept verbatim and nothing the source does not say is filled in. Quality is the "
+               "published total of the 11-item form (Bijlage 1: items A–K, yes = 1, no or unclear = 0); studies "
+               "scoring below {} are excluded in the quality sensitivity analysis.", ctx["min_score"]), lead="Coding."),
+        Text(M("Each pooled analysis uses the model declared in <code>config.yaml</code> (listed per analysis below): "
+               "random-effects models with the tau² estimator and test named there, three-level models for several "
+               "effect sizes per study, cluster-robust (CR2) inference where declared, {}% intervals, and permutation "
+               "tests seeded with {}. For the 47 studies, extracted effects are pooled per outcome domain with {} and "
+               "the {} test when at least {} studies contribute. evsynth reproduces R metafor's results on its "
+               "conformance cases.", ctx["level"], ctx["seed"], x["method"], x["test"], x["min_k"]),
+             lead="Statistics."),
+        Text(M("{}", ctx["direction_rule"]), lead="Direction of effects."),
+    ], new_page=True)]
+
+
+def studies_section(ctx: dict) -> list[Section]:
+    fig = ctx["figures"] / "studies"
+    return [
+        Section("studies", "Included studies", [Figure(fig / "prisma_flow.png", "Search and selection flow (PRISMA 2020)")],
+                nav="Studies"),
+        Section("characteristics", M("Study characteristics ({} rows, {} articles)", ctx["total_rows"],
+                                     ctx["total_articles"]), [
+            _table(ctx["characteristics"], list(CHARACTERISTICS_COLUMNS), CHARACTERISTICS_COLUMNS),
+            Text(M("Duration (months), contacts per month and the child's age range (years; \"from\" is empty where the "
+                   "source gives only an upper limit such as \"younger than 5\") are given only where the source states "
+                   "them; the verbatim wording, the risk profile and the list of outcome measures are in "
+                   "<code>data/holwerda2014/primary_studies.csv</code>."), style="note")], level=3),
+        Section("intervention-types", "Intervention types by design", [_table(ctx["intervention_types"])],
+                level=3),
+    ]
+
+
+def quality_section(ctx: dict) -> list[Section]:
+    fig = ctx["figures"] / "studies"
+    cols = [("design", "design"), ("n_rows", "rows"), ("n_articles", "articles"), ("n_scored", "scored"),
+            ("n_no_score", "no score shown"), ("median", "median"), ("min", "min"), ("max", "max")]
+    out = [Section("quality", "Study quality", [
+        TableBlock(cols, ctx["designs"]),
+        Figure(fig / "quality_by_design.png", "Quality scores by design"),
+        Text(M("{} studies have only a published total (<code>total_only</code>), {} have item-level judgements, {} "
+               "show no score in the source; computed and published totals differ for {} studies.",
+               ctx["n_total_only"], ctx["n_item_level"], ctx["n_not_scored"], ctx["n_mismatch"])),
+        Figure(fig / "rob_traffic_light.png", "Quality items per study"),
+        Figure(fig / "rob_summary.png", "Quality items summary"),
+    ], new_page=True, nav="Quality")]
+    if ctx["agreement"]:
+        out.append(Section("agreement", "Agreement between the two raters", [_table(ctx["agreement"])],
+                           level=3))
+    return out
+
+
+def _bias_items(a: dict) -> list[Markup]:
+    items = []
+    if a["leave1out_range"]:
+        items.append(M("Leaving out one study at a time, the pooled estimate ranges from {} to {}.",
+                       a["leave1out_range"]["lo"], a["leave1out_range"]["hi"]))
+    if a["influential"] is not None:
+        items.append(M("Influential studies (DFFITS, Cook's distance or hat value above metafor's thresholds): {}.",
+                       ", ".join(a["influential"]) if a["influential"] else "none"))
+    for r in a["sensitivity"]:
+        items.append(M("Sensitivity ({}): k = {}, estimate {} [{}, {}] {}", r.get("analysis", ""), r.get("k", ""),
+                       r.get("estimate", ""), r.get("ci_lb", ""), r.get("ci_ub", ""), r.get("note", "")))
+    if a["egger"]:
+        items.append(M("Egger's regression test: z/t = {}, p = {}.", a["egger"]["stat"], a["egger"]["pval"]))
+    if a["begg"]:
+        items.append(M("Begg's rank correlation: Kendall's tau = {}, p = {}.", a["begg"]["tau"], a["begg"]["pval"]))
+    if a["trimfill"]:
+        t = a["trimfill"]
+        items.append(M("Trim-and-fill (L0) estimates {} missing studies on the {} side; adjusted estimate {} [{}, {}].",
+                       t["k0"], t["side"], t["est"], t["lo"], t["hi"]))
+    if a["fsn"] is not None:
+        items.append(M("Rosenthal's fail-safe N: {}.", a["fsn"]))
+    if a["pet_peese"]:
+        p = a["pet_peese"]
+        items.append(M("PET estimate {}, PEESE estimate {} (conditional choice: {}).", p["pet"], p["peese"],
+                       "PEESE" if p["use_peese"] else "PET"))
+    return items
+
+
+def analysis_sections(ctx: dict) -> list[Section]:
+    out = []
+    for a in ctx["analyses"]:
+        spec = a["spec"]
+        model = (f"Three-level model ({' / '.join(spec['model']['random'])})" if a["multilevel"]
+                 else "Random-effects model")
+        cluster = f", cluster-robust inference by {spec['model']['cluster']}" if spec["model"].get("cluster") else ""
+        blocks = []
+        if spec.get("question"):
+            blocks.append(Text(M("{}", spec["question"]), style="italic"))
+        blocks += [
+            Text(M("{} Coded data: {}.", spec["citation"], spec["data_source"]), lead="Source."),
+            Text(M("{}, estimator {}, test {}{}. Effect size: {}. {}", model, a["method"], a["test"], cluster,
+                   a["measure"], spec["direction"]["rule"]), lead="Model."),
+            Text(a["sentence"]),
+            TableBlock([("k", "k"), ("est", "estimate"), ("ci", "CI"), ("p", "p"), ("pi", "prediction interval"),
+                        ("tau2", "tau²"), ("I2", "I²"), ("Q", "Q (df)"), ("QEp", "p (Q)")],
+                       [{"k": a["k"], "est": a["est"], "ci": M("[{}, {}]", a["ci_lb"], a["ci_ub"]), "p": a["pval"],
+                         "pi": M("[{}, {}]", a["pi_lb"], a["pi_ub"]), "tau2": a["tau2"], "I2": a["I2"],
+                         "Q": M("{} ({})", a["QE"], a["QE_df"]), "QEp": a["QEp"]}]),
+        ]
+        if a["multilevel"]:
+            blocks.append(TableBlock([("name", "variance component"), ("value", "sigma²"), ("nlevels", "levels"),
+                                      ("I2", "I² share")], a["sigmas"]))
+        if a["confint"]:
+            c = a["confint"]
+            blocks.append(Text(M("Q-profile {}% CI: tau² [{}, {}], I² [{}, {}].", ctx["level"], c["tau2_lo"],
+                                 c["tau2_hi"], c["I2_lo"], c["I2_hi"])))
+        if a.get("multiverse"):
+            mv = a["multiverse"]
+            blocks.append(Text(M("Fitting every combination of the analytic choices declared for this analysis, {} of {} "
+                                 "specifications could be fitted; their median estimate is {} (range {} to {}), and the "
+                                 "{}% CI excludes 0 in {} of them ({}).{} The specification curve below shows every "
+                                 "specification.", mv["n_fitted"], mv["n"], mv["median"], mv["min"], mv["max"],
+                                 ctx["level"], mv["n_excl"], mv["pct_excl"],
+                                 M(" The choice that moves the estimate most is <i>{}</i>: median {} with {}, {} with {}.",
+                                   mv["dim"], mv["lo_med"], mv["lo"], mv["hi_med"], mv["hi"]) if mv["dim"] else ""),
+                               lead="Multiverse."))
+        blocks += [Figure(ctx["figures"] / a["id"] / f"{f}.png", f"{a['id']}: {f}") for f in a["figs"]]
+        if a["model_txt"]:
+            blocks.append(Preformatted(a["model_txt"], "metafor-style model summary"))
+        out.append(Section(a["id"], spec["title"], blocks, new_page=True, nav=a["id"]))
+        subs = [("moderators", "Moderator analyses (meta-regression)",
+                 [Text(M("With few studies, moderator tests have little power and several tests inflate chance "
+                         "findings; treat them as exploratory."), style="note")]),
+                ("perm", "Permutation tests of the moderators", []), ("subgroups", "Subgroups", []),
+                ("robust", "Cluster-robust inference (CR2, Satterthwaite df)", [])]
+        for key, title, after in subs:
+            if a[key]:
+                out.append(Section(f"{a['id']}-{key}", title, [_table(a[key])] + after, level=3))
+        bias = Items(_bias_items(a), [M("{}", ": ".join(n.values())) for n in a["notes"]])
+        if bias.items or bias.notes:
+            out.append(Section(f"{a['id']}-bias", "Sensitivity and publication bias", [bias], level=3))
+    return out
+
+
+def extraction_section(ctx: dict) -> list[Section]:
+    out = [Section("extraction", "The 47 studies: extracted effect sizes", [
+        Text(M("Effect sizes have been extracted for {} of {} study rows. {}", ctx["n_extracted"], ctx["total_rows"],
+               ctx["direction_rule"]))] + ([_table(ctx["extracted_effects"])] if ctx["extracted_effects"]
+                                          else []), new_page=True, nav="47 studies"),
+        Section("pooled-domain", "Pooled by outcome domain", [_table(ctx["pooled_domain"])], level=3),
+        Section("moderators-domain", "Moderators of the seeds and the quality filter, per domain", [
+            Text(M("Quality score, design, duration, intensity and caseload (where the coded table states them) as "
+                   "meta-regression moderators; studies scoring below {} excluded in the quality filter.",
+                   ctx["min_score"]), style="note"),
+            _table(ctx["moderators_domain"])], level=3),
+        Section("not-extracted", f"Not yet extracted ({len(ctx['not_extracted'])} rows)", [
+            Text(Markup("; ").join(M("{} ({})", r["authors"], r["year"]) for r in ctx["not_extracted"]))], level=3)]
+    return out
+
+
+def gaps_section(ctx: dict) -> list[Section]:
+    return [Section("gaps", "Evidence gap map", [
+        Text(M("Studies per outcome domain and intervention type. A study counts for a domain when one of its outcome "
+               "measures (or an outcome with a reported effect) falls in it, by the keyword rules in "
+               "<code>evsynth.domains</code>.{}",
+               M(" The least studied: {}.", ctx["least_studied"]) if ctx["least_studied"] else "")),
+        TableBlock([("domain", "outcome domain"), ("n", "studies measuring it"),
+                    ("n_effect", "of which with an effect statement in it")], ctx["outcome_domains"]),
+        Figure(ctx["figures"] / "studies" / "evidence_gap_map.png", "Evidence gap map"),
+    ], new_page=True, nav="Evidence gaps")]
+
+
+NJI_COLUMNS = ["intervention", "group", "erkend_dec2019", "klaassen_vermaat_2015_max_effect", "evenboer_2018_included",
+               "evenboer_2018_conclusion", "rct_evidence", "notes"]
+
+
+def nji_section(ctx: dict) -> list[Section]:
+    findings = [dict(r, range=(f"{r['value_low']}–{r['value_high']}" if r.get("value_low") else ""))
+                for r in ctx["nji_findings"]]
+    return [
+        Section("nji", "Interventions in the Netherlands (NJI, 2020)",
+                [TableBlock.of(ctx["nji_interventions"], NJI_COLUMNS)], new_page=True, nav="NJI"),
+        Section("nji-findings", "Findings of the reviews and meta-analyses (as reported by NJI)", [
+            TableBlock([("review", "review"), ("finding", "finding"), ("value", "value"), ("range", "range"),
+                        ("unit", "unit"), ("sentence", "sentence (verbatim)")], findings)], level=3),
+        Section("reviews", "Reviews included by Holwerda et al. (2014, Bijlage 6)", [
+            TableBlock([("authors", "authors"), ("year", "year"), ("title", "title"), ("source_database", "source"),
+                        ("designs_included", "designs"), ("findings_statements", "findings (arrows lost: [?])")],
+                       ctx["reviews"])], level=3),
+    ]
+
+
+def exclusions_section(ctx: dict) -> list[Section]:
+    cols = ["analysis", "dataset", "row", "study", "reason"]
+    if ctx.get("exclusions"):
+        blocks = [Text(M("Rows of the analysis datasets left out because the analysis sets "
+                         "<code>drop_incomplete: true</code> (from <code>results/&lt;analysis&gt;/exclusions.csv</code>):")),
+                  TableBlock.of(ctx["exclusions"], cols)]
+    else:
+        blocks = [Text(M("No row of an analysis dataset was left out (rows are dropped only where an analysis sets "
+                         "<code>drop_incomplete: true</code>; any other incomplete row stops the run)."))]
+    return [Section("exclusions", "Excluded rows", blocks, nav="Exclusions")]
+
+
+def references_section(ctx: dict) -> list[Section]:
+    return [Section("references", "References", [Items([M("{}", r) for r in ctx["references"]])])]
+
+
+def appendix_section(ctx: dict) -> list[Section]:
+    return [Section("tables", "Appendix: results tables", [Links(ctx["tables"])], editions=("html",), nav="Tables")]
+
+
+# The report, in reading order: each function takes the context and returns its sections.
+SECTIONS: list[Callable[[dict], list[Section]]] = [
+    summary_section, methods_section, studies_section, quality_section, analysis_sections, extraction_section,
+    gaps_section, nji_section, exclusions_section, references_section, appendix_section,
+]
+
+
+def _sentence(a: dict, level: float) -> Markup:
+    """The one-sentence result of an analysis (summary and its own section)."""
+    back = (M(" (odds ratio {}, {}% CI {} to {})", a["back"]["est"], f"{level:g}", a["back"]["lo"], a["back"]["hi"])
+            if "back" in a else "")
+    unit = M("effect sizes from {} studies", a["sigmas"][0]["nlevels"]) if a["multilevel"] else "studies"
+    zero = (" The confidence interval includes no effect, so even the direction is uncertain."
+            if a["ci_has_zero"] else "")
+    return M("{}: across {} {}, the pooled effect is {} ({} {}, {}% CI {} to {}){}.{} Certainty: {}.",
+             a["spec"]["title"], a["k"], unit, a["words"], a["measure"], a["est"], f"{level:g}", a["ci_lb"],
+             a["ci_ub"], back, zero, Markup("; ").join(a["certainty"]))
+
+
+def build_sections(cfg: dict, results: Path, figures: Path) -> tuple[dict, list[Section]]:
+    """The context (values read from the tables) and the report's sections."""
+    ctx = build_context(cfg, results, figures)
+    ctx["figures"] = Path(figures)
+    for a in ctx["analyses"]:
+        a["sentence"] = _sentence(a, float(cfg["level"]))
+    ctx["references"] = _references(cfg)
+    return ctx, [s for build in SECTIONS for s in build(ctx)]
+
+
+# ------------------------------------------------------------------------------ the two editions
+
 def _env() -> jinja2.Environment:
     loader = jinja2.FunctionLoader(lambda name: resources.files("evsynth.present").joinpath(f"templates/{name}").read_text(
         encoding="utf-8"))
-    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True)
-    return env
+    return jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
+                              trim_blocks=True, lstrip_blocks=True)
 
 
-def render_html(ctx: dict) -> str:
-    return _env().get_template("report.html.j2").render(**ctx)
+def _kind(block) -> str:
+    return type(block).__name__
+
+
+def render_html(ctx: dict, sections: list[Section]) -> str:
+    shown = [s for s in sections if "html" in s.editions]
+    return _env().get_template("report.html.j2").render(
+        title=ctx["title"], version=ctx["version"], sections=shown, kind=_kind, img=_img,
+        nav=[s for s in shown if s.level == 2])
+
+
+_NUM_SPAN = re.compile(r'<span class="num"[^>]*>(.*?)</span>')
+
+
+def plain_text(markup) -> str:
+    """The words of a piece of report text, without markup (what a reader of either
+    edition reads)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", _NUM_SPAN.sub(r"\1", str(markup))))
+
+
+def _pdf_markup(markup) -> str:
+    """Report text in reportlab's paragraph markup: number tags dropped, ``<code>`` in a
+    fixed-width font, ``<b>``/``<i>`` kept, everything else escaped as XML."""
+    s = _NUM_SPAN.sub(r"\1", str(markup))
+    out = []
+    for part in re.split(r"(</?(?:b|i|code)>)", s):
+        if part in ("<b>", "</b>", "<i>", "</i>"):
+            out.append(part)
+        elif part == "<code>":
+            out.append('<font face="DejaVuMono">')
+        elif part == "</code>":
+            out.append("</font>")
+        else:
+            out.append(html.escape(html.unescape(part), quote=False))
+    return "".join(out)
+
+
+def _register_fonts() -> None:
+    """DejaVu (shipped with matplotlib) so that ², ≥, π and √ print as in the HTML."""
+    import matplotlib
+    from reportlab.lib.fonts import addMapping
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if "DejaVu" in pdfmetrics.getRegisteredFontNames():
+        return
+    ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    for name, file in (("DejaVu", "DejaVuSans.ttf"), ("DejaVu-Bold", "DejaVuSans-Bold.ttf"),
+                       ("DejaVu-Oblique", "DejaVuSans-Oblique.ttf"), ("DejaVu-BoldOblique", "DejaVuSans-BoldOblique.ttf"),
+                       ("DejaVuMono", "DejaVuSansMono.ttf")):
+        pdfmetrics.registerFont(TTFont(name, str(ttf / file)))
+    addMapping("DejaVu", 0, 0, "DejaVu")
+    addMapping("DejaVu", 1, 0, "DejaVu-Bold")
+    addMapping("DejaVu", 0, 1, "DejaVu-Oblique")
+    addMapping("DejaVu", 1, 1, "DejaVu-BoldOblique")
 
 
 PDF_CELL_MAX = 600  # characters of one PDF table cell; longer text is cut with a note
@@ -352,11 +764,9 @@ def _pdf_cell(text: str) -> str:
     return f"{text[:PDF_CELL_MAX]}... [cut: {len(text):,} characters; the full text is in the HTML report and the results table]"
 
 
-def render_pdf(ctx: dict, figures: Path, out: Path | None = None) -> bytes:
-    """The PDF edition: the same sections as the HTML report (summary, methods, studies,
-    quality, each analysis with its tables and figures, the 47 studies, evidence gaps,
-    NJI tables, references), built with reportlab in invariant mode so that the same
-    inputs give the same bytes."""
+def render_pdf(ctx: dict, sections: list[Section]) -> bytes:
+    """The PDF edition of the same sections, built with reportlab in invariant mode so
+    that the same inputs give the same bytes."""
     import io
 
     from reportlab import rl_config
@@ -367,203 +777,91 @@ def render_pdf(ctx: dict, figures: Path, out: Path | None = None) -> bytes:
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import cm
     from reportlab.lib.utils import ImageReader
+    from reportlab.platypus import (Image, ListFlowable, PageBreak, Paragraph, Preformatted as Pre, SimpleDocTemplate,
+                                    Spacer, Table, TableStyle)
     from reportlab.platypus.doctemplate import LayoutError
-    from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+    _register_fonts()
     ss = getSampleStyleSheet()
+    for st in ss.byName.values():
+        if hasattr(st, "fontName"):
+            st.fontName = {"Helvetica-Bold": "DejaVu-Bold", "Helvetica-Oblique": "DejaVu-Oblique",
+                           "Helvetica-BoldOblique": "DejaVu-BoldOblique", "Courier": "DejaVuMono"}.get(
+                               st.fontName, "DejaVu")
+    styles = {"body": ss["BodyText"], "note": ss["BodyText"].clone("note", fontSize=8, leading=10,
+                                                                    textColor=colors.HexColor("#555555")),
+              "italic": ss["Italic"]}
     small = ss["BodyText"].clone("small", fontSize=6.5, leading=7.5)
+    mono = ss["Code"].clone("mono", fontSize=6, leading=7)
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, title=ctx["title"], author="evsynth", leftMargin=1.5 * cm,
                             rightMargin=1.5 * cm, topMargin=1.5 * cm, bottomMargin=1.5 * cm)
     width = A4[0] - 3 * cm
-    E = html.escape
-    story: list = []
+    story: list = [Paragraph(_pdf_markup(M("{}", ctx["title"])), ss["Title"])]
 
-    def para(text, style="BodyText"):
-        story.append(Paragraph(E(str(text)), ss[style] if isinstance(style, str) else style))
+    def table(block: TableBlock):
+        heads = [h for _, h in block.columns]
+        body = [[_pdf_cell(plain_text(M("{}", r.get(k, ""))).replace(";", "; ")) for k, _ in block.columns]
+                for r in block.rows]
 
-    def table(records, cols=None, max_rows=200):
-        if not records:
-            para("(none)", small)
-            return
-        cols = cols or list(records[0].keys())
-        heads = [CHARACTERISTICS_COLUMNS.get(c, c) for c in cols]
-        body = [[_pdf_cell(str(r.get(c, "")).replace(";", "; ")) for c in cols] for r in records[:max_rows]]
-        # column widths follow the longest word / typical text of each column, within bounds
         def longest_word(text):
             return max((len(w) for w in text.split()), default=0)
 
+        # column widths follow the longest word / typical text of each column, within bounds
         weight = [min(max(6, longest_word(h), *(longest_word(row[j]) for row in body),
-                          float(np.median([len(row[j]) for row in body])) / 2), 30) for j, h in enumerate(heads)]
-        data = [[Paragraph(E(h), small) for h in heads]]
-        data += [[Paragraph(E(v), small) for v in row] for row in body]
-        weight = [w + 3 for w in weight]  # cell padding
+                          float(np.median([len(row[j]) for row in body])) / 2), 30) + 3 for j, h in enumerate(heads)]
+        data = [[Paragraph(html.escape(h, quote=False), small) for h in heads]]
+        data += [[Paragraph(html.escape(v, quote=False), small) for v in row] for row in body]
         t = Table(data, colWidths=[width * w / sum(weight) for w in weight], repeatRows=1)
         t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                                ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke)]))
-        story.extend([t, Spacer(1, 6)])
+        return [t, Spacer(1, 6)]
 
-    def fig(path: Path, caption: str):
-        if path.exists():
-            iw, ih = ImageReader(str(path)).getSize()
-            maxh = A4[1] - 5 * cm
-            w = min(width, maxh * iw / ih)
-            story.extend([Image(str(path), width=w, height=w * ih / iw), Paragraph(E(caption), ss["Italic"]),
-                          Spacer(1, 8)])
+    def figure(block: Figure):
+        if not block.path.exists():
+            return []
+        iw, ih = ImageReader(str(block.path)).getSize()
+        w = min(width, (A4[1] - 5 * cm) * iw / ih)
+        return [Image(str(block.path), width=w, height=w * ih / iw),
+                Paragraph(_pdf_markup(M("{}", block.caption)), styles["italic"]), Spacer(1, 8)]
 
-    para(ctx["title"], "Title")
-    para("Plain-language summary", "Heading2")
-    for p in ctx["summary_paragraphs"]:
-        para(p)
-    story.append(PageBreak())
-    para("Methods", "Heading2")
-    for p in ctx["methods_paragraphs"]:
-        para(p)
-    para("Included studies", "Heading2")
-    fig(Path(figures) / "studies" / "prisma_flow.png", "Search and selection flow (PRISMA 2020)")
-    table(ctx["characteristics"], ["row", "authors", "year", "country", "intervention_type", "design",
-                                   "quality_score", "duration_months", "contacts_per_month", "child_age_min_years",
-                                   "child_age_max_years", "outcome_domains"])
-    para("Study quality", "Heading2")
-    table([{k: str(v) for k, v in d.items() if k != "design"} | {"design": d["design"]} for d in ctx["designs"]],
-          ["design", "n_rows", "n_articles", "n_scored", "n_no_score", "median", "min", "max"])
-    for n, cap in (("quality_by_design", "Quality scores by design"), ("rob_summary", "Quality items"),
-                   ("rob_traffic_light", "Quality items per study")):
-        fig(Path(figures) / "studies" / f"{n}.png", cap)
-    for a in ctx["analyses"]:
-        story.append(PageBreak())
-        para(a["spec"]["title"], "Heading2")
-        para(a["sentence"])
-        para("Source: " + a["spec"]["citation"] + " Coded data: " + a["spec"]["data_source"] + ". "
-             + a["spec"]["direction"]["rule"])
-        table([{"k": a["k"], "estimate": a["est"], "CI": f"[{a['ci_lb']}, {a['ci_ub']}]", "p": a["pval"],
-                "PI": f"[{a['pi_lb']}, {a['pi_ub']}]", "tau2": a["tau2"], "I2": a["I2"],
-                "Q (df)": f"{a['QE']} ({a['QE_df']})"}])
-        if a.get("multiverse"):
-            mv = a["multiverse"]
-            para(f"Multiverse: {mv['n_fitted']} of {mv['n']} specifications fitted; median estimate {mv['median']} "
-                 f"(range {mv['min']} to {mv['max']}); the CI excludes 0 in {mv['n_excl']} ({mv['pct_excl']})."
-                 + (f" The choice that moves the estimate most is {mv['dim']}: median {mv['lo_med']} with "
-                    f"{mv['lo']}, {mv['hi_med']} with {mv['hi']}." if mv["dim"] else ""))
-        for f in a["figs"]:
-            fig(Path(figures) / a["id"] / f"{f['name']}.png", f"{a['id']}: {f['name']}")
-        for key, heading in (("moderators", "Moderator analyses"), ("subgroups", "Subgroups"),
-                             ("robust", "Cluster-robust inference (CR2)"), ("sensitivity", "Sensitivity"),
-                             ("perm", "Permutation tests")):
-            if a[key]:
-                para(heading, "Heading3")
-                table(a[key])
-        bias = []
-        if a["egger"]:
-            bias.append(f"Egger: stat {a['egger']['stat']}, p {a['egger']['pval']}")
-        if a["begg"]:
-            bias.append(f"Begg: tau {a['begg']['tau']}, p {a['begg']['pval']}")
-        if a["trimfill"]:
-            bias.append(f"Trim-and-fill: {a['trimfill']['k0']} filled ({a['trimfill']['side']}), "
-                        f"estimate {a['trimfill']['est']} [{a['trimfill']['lo']}, {a['trimfill']['hi']}]")
-        if a["fsn"] is not None:
-            bias.append(f"Fail-safe N: {a['fsn']}")
-        if a["leave1out_range"]:
-            bias.append(f"Leave-one-out estimates from {a['leave1out_range']['lo']} to {a['leave1out_range']['hi']}")
-        for b in bias:
-            para(b)
-    story.append(PageBreak())
-    para("The 47 studies: extracted effect sizes", "Heading2")
-    para(f"Effect sizes extracted for {ctx['n_extracted']} of {ctx['total_rows']} study rows. {ctx['direction_rule']}")
-    table(ctx["pooled_domain"])
-    table(ctx["moderators_domain"])
-    para("Evidence gap map", "Heading2")
-    fig(Path(figures) / "studies" / "evidence_gap_map.png", "Studies per outcome domain and intervention type")
-    para("Interventions in the Netherlands (NJI, 2020)", "Heading2")
-    table(ctx["nji_interventions"], ["intervention", "group", "erkend_dec2019", "klaassen_vermaat_2015_max_effect",
-                                     "evenboer_2018_included", "rct_evidence"])
-    table(ctx["nji_findings"], ["review", "finding", "value", "value_low", "value_high", "unit"])
-    para("Reviews (Holwerda et al., 2014, Bijlage 6)", "Heading3")
-    table(ctx["reviews"], ["authors", "year", "title", "source_database", "designs_included"])
-    para("Excluded rows", "Heading2")
-    if ctx.get("exclusions"):
-        table(ctx["exclusions"], ["analysis", "dataset", "row", "study", "reason"])
-    else:
-        para("No row of an analysis dataset was left out.")
-    para("References", "Heading2")
-    for r in ctx["references"]:
-        para(r)
+    for s in sections:
+        if "pdf" not in s.editions:
+            continue
+        if s.new_page:
+            story.append(PageBreak())
+        story.append(Paragraph(_pdf_markup(M("{}", s.title)), ss["Heading2" if s.level == 2 else "Heading3"]))
+        for b in s.blocks:
+            if isinstance(b, Text):
+                lead = M("<b>{}</b> ", b.lead) if b.lead else ""
+                if b.lead or str(b.text):
+                    story.append(Paragraph(_pdf_markup(lead + b.text), styles[b.style]))
+            elif isinstance(b, Items):
+                paras = [Paragraph(_pdf_markup(i), styles["body"]) for i in b.items]
+                paras += [Paragraph(_pdf_markup(n), styles["note"]) for n in b.notes]
+                if paras:
+                    story.append(ListFlowable(paras, bulletType="bullet", start="•", leftIndent=12))
+            elif isinstance(b, TableBlock):
+                story.extend(table(b) if b.rows else [])
+            elif isinstance(b, Figure):
+                story.extend(figure(b))
+            elif isinstance(b, Preformatted):
+                story.append(Pre(b.text, mono))
     try:
         doc.build(story)
     except LayoutError as exc:
         raise EvsynthError(f"the PDF report cannot be laid out ({clean_text(str(exc))[:200]}); nothing was "
                            "written") from None
-    if out is not None:
-        write_bytes(out, buf.getvalue())
     return buf.getvalue()
 
 
-def _methods(ctx: dict) -> list[str]:
-    return [
-        f"Search and selection: Holwerda et al. (2014) searched Medline, Embase, ERIC, PsycINFO, SocINDEX, Web of "
-        f"Knowledge and the Campbell and Cochrane libraries for studies published 2000 - February 2013; "
-        f"{ctx['p_unique']} unique records were screened, {ctx['p_excluded']} excluded on title and abstract, "
-        f"{ctx['p_fulltext']} articles assessed in full text. Two reviewers selected and scored studies independently.",
-        "Coding: the study tables were coded from the seeds' appendices with the source line of every row; free text "
-        "is verbatim and nothing the source does not say is filled in. Quality is the published total of the 11-item "
-        f"form (items A-K, yes = 1, no or unclear = 0); studies scoring below {ctx['min_score']} are excluded in the "
-        "quality sensitivity analysis.",
-        f"Statistics: each pooled analysis uses the model declared in config.yaml (listed per analysis); "
-        f"{ctx['level']}% intervals; permutation tests seeded with {ctx['seed']}. Extracted effects of the 47 studies are "
-        f"pooled per outcome domain with {ctx['extraction']['method']} and the {ctx['extraction']['test']} test when at "
-        f"least {ctx['extraction']['min_k']} studies contribute. evsynth reproduces R metafor on its conformance cases.",
-        "Direction of effects: " + ctx["direction_rule"],
-    ]
-
-
-def _summary(ctx: dict) -> list[str]:
-    """The plain-language summary as paragraphs (numbers formatted from the tables)."""
-    paras = [
-        "What was asked: which help works for families with multiple and complex problems "
-        "(multiprobleemgezinnen). This report brings together the systematic review of Holwerda, Jansen and "
-        "Reijneveld (2014), the NJI (2020) overview of Dutch interventions, and pooled analyses of real per-study "
-        "data from neighbouring reviews.",
-        f"How much evidence there is: {ctx['p_included']} primary articles (in {ctx['total_rows']} table rows) and "
-        f"{ctx['p_reviews']} reviews were included from {ctx['p_unique']} unique records. "
-        + "; ".join(f"{d['n_articles']} {d['design']} articles, median quality score {d['median']} of 11"
-                    for d in ctx["designs"]) + ". "
-        f"Effect sizes have been extracted for {ctx['n_extracted']} of the {ctx['total_rows']} study rows; the "
-        "seed review reports significance only, so these studies cannot yet be pooled.",
-    ]
-    for a in ctx["analyses"]:
-        paras.append(a["sentence"])
-    paras.append("What is not known: per-study effect sizes for the 47 primary studies; the direction of many reported "
-                 "effects (the arrows were lost from the source table and are not guessed)"
-                 + (f"; and effects on {ctx['least_studied'].striptags()} (see the evidence gap map)."
-                    if ctx["least_studied"] else "."))
-    return paras
-
-
-def _sentence(a: dict, level: float) -> str:
-    spec = a["spec"]
-    back = ""
-    if "back" in a:
-        back = f" (odds ratio {a['back']['est']}, {level:g}% CI {a['back']['lo']} to {a['back']['hi']})"
-    cert = "; ".join(a["certainty"])
-    unit = f"effect sizes from {a['sigmas'][0]['nlevels']} studies" if a["multilevel"] else "studies"
-    zero = (" The confidence interval includes no effect, so even the direction is uncertain."
-            if a["ci_has_zero"] else "")
-    return (f"{spec['title']}: across {a['k']} {unit}, the pooled "
-            f"effect is {a['words']} ({a['measure']} {a['est']}, {level:g}% CI {a['ci_lb']} to {a['ci_ub']}){back}."
-            f"{zero} Certainty: {cert}.")
-
-
-def run_report(cfg: dict, results: Path, figures: Path, html_out: Path, pdf_out: Path | None) -> None:
-    ctx = build_context(cfg, results, figures)
-    for a in ctx["analyses"]:
-        a["sentence"] = _sentence(a, float(cfg["level"]))
-    ctx["summary_paragraphs"] = _summary(ctx)
-    ctx["methods_paragraphs"] = _methods(ctx)
-    ctx["references"] = _references(cfg)
+def write_report(cfg: dict, results: Path, figures: Path, html_out: Path, pdf_out: Path | None) -> None:
+    """Both editions of the report from the results tables and figures."""
+    ctx, sections = build_sections(cfg, results, figures)
     # HTML and PDF as one unit: both are rendered before either is written, and both are
     # moved into place only when both temporary files are complete
-    html_text = render_html(ctx)
-    pdf_bytes = render_pdf(ctx, figures) if pdf_out is not None else None
+    html_text = render_html(ctx, sections)
+    pdf_bytes = render_pdf(ctx, sections) if pdf_out is not None else None
     with atomic_path(html_out) as tmp_html:
         tmp_html.write_text(html_text, encoding="utf-8", newline="\n")
         if pdf_bytes is not None:
@@ -585,4 +883,3 @@ def _references(cfg: dict) -> list[str]:
     ]
     refs += [a["citation"] + f" Data: {a['data_source']}." for a in cfg["analyses"]]
     return refs
-

@@ -6,20 +6,19 @@ coded studies, and pooling per outcome domain."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from evsynth.engine import effects as es
 from evsynth.review.domains import domain_of
-from evsynth.errors import InputError, ModelError
-from evsynth.pipeline.io import TableProblems, load_table, write_csv
+from evsynth.errors import InputError, ModelError, TableProblems
+from evsynth.texts import DIRECTION_RULE
 from evsynth.engine.models import rma
 from evsynth.engine.multilevel import rma_mv
 
 __all__ = ["DIRECTION_RULE", "STUDY_MODERATORS", "convert_row", "compute_extracted", "coverage", "pool_by_domain",
-           "moderators_by_domain", "extraction_template", "run_extraction", "write_templates"]
+           "moderators_by_domain", "extraction_template"]
 
 # study-level moderators named in the seeds, as coded in the study table
 STUDY_MODERATORS = [
@@ -29,10 +28,6 @@ STUDY_MODERATORS = [
     {"column": "contacts_per_week", "type": "numeric", "label": "intensity (contacts per week)"},
     {"column": "caseload", "type": "numeric", "label": "caseload"},
 ]
-
-DIRECTION_RULE = ("Every effect is expressed so that a positive value means improvement for the family: where the "
-                  "extraction row says a higher score is not better (higher_is_better = no), the effect is multiplied "
-                  "by -1. Group 1 is always the intervention group.")
 
 OPTIONS = ("means, SDs and n's (m1, sd1, n1, m2, sd2, n2); t with n1, n2; F (1 df) with n1, n2, sign; p with n1, n2, "
            "sign; events1, total1, events2, total2; or with or_ci_lb, or_ci_ub; pre_m, post_m, pre_sd, n_prepost, "
@@ -236,36 +231,3 @@ def extraction_template(studies: pd.DataFrame, columns: list[str]) -> pd.DataFra
                       "outcome_domain": domain_of(o) if o else ""})
             rows.append(r)
     return pd.DataFrame(rows, columns=columns)
-
-
-def _load(cfg: dict):
-    studies = load_table(cfg["studies"]["primary_studies"], "primary_studies")
-    path = cfg["extraction"]["effects"]
-    eff = load_table(path, "effects")
-    return studies, eff, path
-
-
-def run_extraction(cfg: dict, outdir: Path) -> None:
-    studies, eff, path = _load(cfg)
-    computed = compute_extracted(eff, studies, path)
-    x = cfg["extraction"]
-    write_csv(outdir / "effects_computed.csv", computed)
-    cov = coverage(studies, computed)
-    write_csv(outdir / "coverage.csv", cov)
-    write_csv(outdir / "summary.csv", pd.DataFrame([{
-        "n_rows": len(cov), "n_articles": int(cov["n_articles"].sum()),
-        "n_rows_extracted": int((cov["status"] == "extracted").sum()), "n_effect_sizes": len(computed)}]))
-    write_csv(outdir / "pooled_by_domain.csv", pool_by_domain(computed, x["method"], x["test"], int(x["min_k"]),
-                                                             float(cfg["level"])))
-    write_csv(outdir / "moderators_by_domain.csv",
-              moderators_by_domain(computed, studies, x["method"], x["test"], int(x["min_k"]), float(cfg["level"]),
-                                   int(cfg["quality"]["min_score"])))
-    write_csv(outdir / "extraction_template.csv", extraction_template(studies, list(eff.columns)))
-
-
-def write_templates(cfg: dict, outdir: Path) -> None:
-    from evsynth.review.quality import assessment_template, load_form
-
-    studies, eff, _ = _load(cfg)
-    write_csv(outdir / "extraction_template.csv", extraction_template(studies, list(eff.columns)))
-    write_csv(outdir / "assessment_template.csv", assessment_template(studies, load_form(cfg["quality"]["form"])))

@@ -6,9 +6,8 @@ from __future__ import annotations
 import jsonschema
 import pandas as pd
 
-from evsynth.pipeline.io import TableProblems, read_yaml
 
-__all__ = ["load_prisma", "check_prisma", "prisma_counts", "PRISMA_SCHEMA"]
+__all__ = ["check_prisma", "prisma_counts", "PRISMA_SCHEMA"]
 
 _n = {"type": ["integer", "null"], "minimum": 0}
 PRISMA_SCHEMA = {
@@ -91,14 +90,6 @@ def check_prisma(p: dict, path: str = "prisma.yaml") -> list[str]:
         if eli["included_from_database_search_reviews"] != inc["reviews"]:
             bad("reviews from the database search != reviews included")
     return problems
-
-
-def load_prisma(path) -> dict:
-    p = read_yaml(path)
-    problems = check_prisma(p, str(path))
-    if problems:
-        raise TableProblems(path, problems)
-    return p
 
 
 def prisma_counts(p: dict) -> pd.DataFrame:

@@ -10,15 +10,14 @@ item-level data exist, the computed total is compared with the published one."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from evsynth.pipeline.io import TableProblems, load_table, read_yaml, write_csv
+from evsynth.errors import TableProblems
 
-__all__ = ["Form", "load_form", "check_assessments", "score", "agreement", "cohen_kappa",
-           "published_vs_computed", "item_summary", "assessment_template", "quality_filter", "run_quality"]
+__all__ = ["Form", "check_form", "check_assessments", "score", "agreement", "cohen_kappa",
+           "published_vs_computed", "item_summary", "assessment_template", "quality_filter"]
 
 ITEMS = tuple("ABCDEFGHIJK")
 CONSENSUS = "consensus"
@@ -40,8 +39,9 @@ class Form:
         return len(self.items) * max(self.scoring.values())
 
 
-def load_form(path) -> Form:
-    d = read_yaml(path)
+def check_form(d, path="form.yaml") -> Form:
+    """The quality form from its parsed YAML ``d``; every problem is raised at once,
+    naming ``path``."""
     problems = []
     if not isinstance(d, dict):
         raise TableProblems(path, [f"{path}: expected a mapping with 'items', 'answers' and 'scoring'"])
@@ -227,29 +227,3 @@ def quality_filter(scores: pd.DataFrame, min_score: int) -> tuple[list[str], lis
     keep = [i for i, v in s.items() if v is not None and not pd.isna(v) and v >= min_score]
     drop = [i for i in s.index if i not in keep]
     return keep, drop
-
-
-def run_quality(cfg: dict, outdir: Path) -> None:
-    form = load_form(cfg["quality"]["form"])
-    studies = load_table(cfg["studies"]["primary_studies"], "primary_studies")
-    path = cfg["quality"]["assessments"]
-    df = load_table(path, "assessments")
-    problems = check_assessments(df, form, studies["study_id"], path)
-    if problems:
-        raise TableProblems(path, problems)
-    per_rater = score(df, form)
-    pvc = published_vs_computed(studies, df, form)
-    write_csv(outdir / "scores.csv", pvc.merge(per_rater.pivot(index="study_id", columns="rater", values="total")
-                                               .add_prefix("total_").reset_index(), how="left", on="study_id")
-              if not per_rater.empty else pvc)
-    write_csv(outdir / "summary.csv", pd.DataFrame([{
-        "n_studies": len(pvc), "n_total_only": int((pvc["status"] == "total_only").sum()),
-        "n_item_level": int((pvc["status"] == "item_level").sum()),
-        "n_not_scored": int((pvc["status"] == "not_scored").sum()), "n_mismatch": int(pvc["mismatch"].sum()),
-        "min_score": int(cfg["quality"]["min_score"]),
-        "n_at_or_above_min_score": len(quality_filter(pvc, int(cfg["quality"]["min_score"]))[0])}]))
-    write_csv(outdir / "agreement.csv", agreement(df))
-    write_csv(outdir / "published_vs_computed.csv", pvc[pvc["status"] == "item_level"])
-    write_csv(outdir / "item_summary.csv", item_summary(df))
-    write_csv(outdir / "assessment_template.csv", assessment_template(studies, form))
-

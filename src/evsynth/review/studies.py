@@ -4,17 +4,12 @@ counts and the NJI tables."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from evsynth.review.domains import DOMAINS
-from evsynth.pipeline.io import load_table, write_csv
-from evsynth.review.prisma import load_prisma, prisma_counts
 
-__all__ = ["study_characteristics", "quality_by_design", "intervention_types", "outcome_domains", "evidence_gap",
-           "run_studies"]
+__all__ = ["study_characteristics", "quality_by_design", "intervention_types", "outcome_domains", "evidence_gap"]
 
 
 def study_characteristics(s: pd.DataFrame) -> pd.DataFrame:
@@ -85,18 +80,3 @@ def evidence_gap(s: pd.DataFrame) -> pd.DataFrame:
                          "n_rct": int((m & (s["design"] == "RCT")).sum()),
                          "n_quasi_experimental": int((m & (s["design"] == "quasi-experimental")).sum())})
     return pd.DataFrame(rows)
-
-
-def run_studies(cfg: dict, outdir: Path) -> None:
-    st = cfg["studies"]
-    s = load_table(st["primary_studies"], "primary_studies")
-    write_csv(outdir / "study_characteristics.csv", study_characteristics(s))
-    write_csv(outdir / "quality_by_design.csv", quality_by_design(s))
-    write_csv(outdir / "intervention_types.csv", intervention_types(s))
-    write_csv(outdir / "outcome_domains.csv", outcome_domains(s))
-    write_csv(outdir / "evidence_gap.csv", evidence_gap(s))
-    write_csv(outdir / "prisma_counts.csv", prisma_counts(load_prisma(st["prisma"])))
-    rv = load_table(st["reviews"], "reviews")
-    write_csv(outdir / "reviews.csv", rv.drop(columns=["row_text"]))
-    write_csv(outdir / "nji_interventions.csv", load_table(st["nji_interventions"], "nji_interventions"))
-    write_csv(outdir / "nji_findings.csv", load_table(st["nji_findings"], "nji_findings"))
