@@ -570,7 +570,9 @@ def test_mathtext_in_labels_is_plain_text(tmp_path):
     from evsynth.present import plots, style
 
     studies = pd.DataFrame({"label": ["$\\alpha$ study", "cost $5 and $", "$\\undefinedcommand{x}$"],
-                            "yi": [0.1, 0.2, 0.3], "vi": [0.01, 0.02, 0.03], "weight": [30.0, 30.0, 40.0]})
+                            "yi": [0.1, 0.2, 0.3], "vi": [0.01, 0.02, 0.03], "weight": [30.0, 30.0, 40.0],
+                            # the forest plot draws the intervals the fit stage wrote (figure_forest.csv)
+                            "ci_lb": [-0.1, -0.08, 0.0], "ci_ub": [0.3, 0.48, 0.6]})
     fig = plots.forest_plot(studies, {"estimate": 0.2, "ci_lb": 0.1, "ci_ub": 0.3, "pi_lb": None, "pi_ub": None,
                                       "label": "Pooled"}, title="$x$", xlabel="$y")
     paths = style.save(fig, tmp_path / "forest")
@@ -681,7 +683,8 @@ def test_snakemake_job_failure_restores_outputs(built):
     bad = built / "workflow/rules/report.smk"
     good = bad.read_text()
     try:  # the report job fails after Snakemake has deleted its old outputs
-        bad.write_text(good.replace('"{EVSYNTH} report', '"false && {EVSYNTH} report'))
+        bad.write_text(good.replace('"{params.evsynth} report', '"false && {params.evsynth} report'))
+        assert bad.read_text() != good  # the rule's shell command (the evsynth executable is a param)
         out = run(GUARD + SNAKE + ["--forcerun", "report"], cwd=built, check=False)
         assert out.returncode != 0
         assert _outputs(built) == before

@@ -140,7 +140,9 @@ def test_missing_subset_column_is_one_clear_message(cfg):
 @pytest.mark.parametrize("aid, message", [("aloe2013", "declares no multiverse"),
                                           ("fukkinklont2007", "x.csv: the effect-size table does not exist")])
 def test_cli_errors_exit_1_without_traceback(tmp_path, aid, message):
-    out = subprocess.run(evsynth_cmd() + ["multiverse", aid, "--effects", str(tmp_path / "x.csv"),
+    # tmp_path is outside the project folder: allowed explicitly (path confinement, README "Bad input")
+    out = subprocess.run(evsynth_cmd() + ["--allow-dir", str(tmp_path), "multiverse", aid, "--effects",
+                                          str(tmp_path / "x.csv"),
                                           "--out", str(tmp_path / "o.csv")],
                          cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 1
