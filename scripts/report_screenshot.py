@@ -15,6 +15,8 @@ from selenium.webdriver.chrome.service import Service
 
 
 def main(html: str, png: str, width: int = 1280, height: int = 800) -> None:
+    if not Path(html).is_file():
+        sys.exit(f"report_screenshot: {html!r} is not a file (give the path of results/report.html)")
     opts = Options()
     opts.binary_location = "/usr/bin/chromium"
     for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
