@@ -50,9 +50,12 @@ def test_vectorised_permutation_equals_one_by_one_refits(method, test):
     assert fast.pval_QM == dg.permutest(fit, iterations=199, seed=5).pval_QM  # seeded: reproducible
 
 
-def test_permutation_needs_a_moderator(barlow):
-    with pytest.raises(ModelError, match="at least one moderator"):
-        dg.permutest(rma(*barlow))
+def test_permutation_of_an_intercept_only_model_flips_signs(barlow):
+    """Issue 15 asks for permutest on intercept-only models (metafor flips the signs of yi);
+    exact p-values against metafor for every estimator are in test_breadth.py."""
+    r = dg.permutest(rma(*barlow), iterations=99, seed=2)
+    assert r.iterations == 99 and 1 / 100 <= r.pval_coef[0] <= 1
+    assert r.pval_coef[0] == dg.permutest(rma(*barlow), iterations=99, seed=2).pval_coef[0]
 
 
 def test_trimfill_marks_filled_and_leave1out_shape(barlow):

@@ -21,6 +21,11 @@ import pytest
 import evsynth.engine
 from evsynth import rma, rma_mv, robust, escalc, confint_tau2, subgroup
 from evsynth.engine import diagnostics as dg
+from evsynth.engine.fitstats import anova, fitstats
+from evsynth.engine.mh import rma_mh
+from evsynth.engine.mvdiag import confint_mv, influence_mv
+from evsynth.engine.predict import blup, predict
+from evsynth.engine.selmodel import selmodel
 from evsynth.engine.batch import rma_batch
 from evsynth.engine.results import Fitted, FitResult, Result, coef_block, wald_test
 from evsynth.errors import InputError, ModelError
@@ -80,6 +85,18 @@ def _examples(barlow, konst) -> dict[str, object]:
         "CumulResult": dg.cumul(f, np.arange(f.k)),
         "PetPeeseResult": dg.pet_peese(y, v),
         "PermutationResult": dg.permutest(fm, iterations=50, seed=1),
+        # the breadth verbs (issue 15)
+        "MHResult": rma_mh("OR", ai=[4, 6, 3], bi=[20, 30, 25], ci=[9, 11, 8], di=[18, 27, 22]),
+        "FitStats": fitstats(f),
+        "LRTResult": anova(rma(konst["yi"], konst["vi"], x[:, None], method="ML"),
+                           rma(konst["yi"], konst["vi"], method="ML")),
+        "WaldResult": anova(fm, L=[[0, 1]]),
+        "PredictResult": predict(fm, [[1980.0]]),
+        "BLUPResult": blup(f),
+        "InfluenceMVResult": influence_mv(rma_mv(konst["yi"][:20], konst["vi"][:20],
+                                                 [konst["district"][:20], konst["school"][:20]])),
+        "ConfintMVResult": confint_mv(mv),
+        "SelmodelResult": selmodel(f, steps=[0.5]),
         "RMABatchResult": rma_batch(np.vstack([y, y[::-1]]), np.vstack([v, v])),
     }
 

@@ -28,6 +28,17 @@ _VERBS = {
     "cumul": "evsynth.engine.diagnostics",
     "pet_peese": "evsynth.engine.diagnostics",
     "permutest": "evsynth.engine.diagnostics",
+    "rma_mh": "evsynth.engine.mh",
+    "rma_peto": "evsynth.engine.mh",
+    "fitstats": "evsynth.engine.fitstats",
+    "anova": "evsynth.engine.fitstats",
+    "predict": "evsynth.engine.predict",
+    "blup": "evsynth.engine.predict",
+    "ranef": "evsynth.engine.predict",
+    "vcalc": "evsynth.engine.multilevel",
+    "influence_mv": "evsynth.engine.mvdiag",
+    "confint_mv": "evsynth.engine.mvdiag",
+    "selmodel": "evsynth.engine.selmodel",
 }
 
 __all__ = sorted(_VERBS) + ["__version__"]

@@ -30,7 +30,12 @@ STUDY_TABLES = [
         "prisma",
         "nji_interventions",
         "nji_findings",
+        "effect_statements",
+        "review_statements",
+        "coding_log",
+        "findings",
     )
+    if k in config["studies"]
 ]
 QUALITY_FILES = [config["quality"]["form"], config["quality"]["assessments"]]
 EXTRACTION_FILE = config["extraction"]["effects"]
@@ -49,6 +54,12 @@ STUDY_OUTPUTS = [
         "nji_findings",
     )
 ]
+if "effect_statements" in config["studies"]:
+    STUDY_OUTPUTS += [
+        f"{RES}/studies/{n}.csv" for n in ("effect_statements", "effect_direction")
+    ]
+if "findings" in config["studies"]:
+    STUDY_OUTPUTS += [f"{RES}/studies/findings.csv"]
 QUALITY_OUTPUTS = [
     f"{RES}/quality/{n}.csv"
     for n in (

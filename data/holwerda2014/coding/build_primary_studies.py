@@ -5,26 +5,30 @@ Run from the repository root:
 
 What is verbatim and what is coded:
 - ``row_text``: the complete text of the table row (seed lines ``source_lines``), verbatim.
-- ``effect_statements``: every line of the row that ends in the replacement character
-  (the up/down/no-change arrows lost in text extraction), verbatim, joined by " | ".
-  Directions are unknown and are not inferred.
+- ``effect_statements``: the statements of the row's effectiveness column from
+  ``effect_statements.csv`` (built by ``build_effect_statements.py``: complete, with the
+  subgroup heading written before a statement it applies to), joined by " | ".  Directions
+  are in that table, not here.
 - authors, year, country, design and the published quality score: read from the row
   (``CODED`` below gives each value as it stands in the seed; checked by eye).
 - intervention type, organised by, focus, duration and contacts per month: coded by
   reading the row (``CODED``), with the seed's wording beside each in ``*_text``
   columns.  Numbers only where the seed states them: weeks and days are converted to
   months (x 7 / 30.4375); "weekly" = 52/12 contacts per month, "every two weeks" = 26/12,
-  "monthly" = 1; ranges, "at least", and varying schedules are left empty.
+  "monthly" = 1; ranges, "at least", varying schedules, totals over a period and hours are
+  not a stated frequency and are left empty there (see ``INTENSITY``).
 - ``contacts_per_week`` is the same stated frequency per week (x 12/52).  ``caseload``
   (families per worker) is a column of its own but empty: Bijlage 5 states it for no row.
 - population (who, risk profile, child age in years) and the outcome measures as a list of
   verbatim items: ``population_outcomes.py`` (cells of the row; the rows the extraction broke
   are coded by hand there, with a ``coding_note``).
-- ``outcome_domains``: keyword coding (``evsynth.domains.DOMAIN_KEYWORDS``) of the outcome
-  measures listed and the effect statements: the domains a study measured.
-  ``effect_domains``: the same coding of the effect statements only, i.e. the domains with an
-  arrow-marked result (the arrow's direction is unknown).  The population column is not coded
-  (it also mentions poverty, maltreatment etc.).  Reproducible and listed here; a reviewer may correct it in the CSV.
+- ``outcome_domains``: the written dictionary (``evsynth.review.domains``,
+  ``outcome_domain_dictionary.csv``) applied to the outcome measures listed, plus the
+  ``effect_domains``.  ``effect_domains``: the domains of the row's statements in
+  ``effect_statements.csv`` (arrow statements and statements with a coded direction; coder
+  decisions listed in ``coding_log.csv``).  The population column is not coded.
+- intensity: ``INTENSITY`` below (hours per week, totals over a period, session length, and a
+  derived rate with its formula, each apart from the stated frequency).
 """
 
 import csv
@@ -35,10 +39,11 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "src"))
-from evsynth.review.domains import domains_of  # noqa: E402
+from evsynth.review.domains import DOMAINS, domains_of  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from population_outcomes import code_row  # noqa: E402
+from build_effect_statements import build as build_statements  # noqa: E402
 
 WEEK = 7 / 30.4375
 WEEKLY, BIWEEKLY, MONTHLY = 52 / 12, 26 / 12, 1.0
@@ -62,7 +67,7 @@ CODED = {
         WEEKLY, "wekelijkse bezoeken", "Zwangere vrouwen met baby's; met risico op kindermishandeling"),
     5: ("5", "Paraprofessional delivered Home-Visiting Intervention modeled on Healthy Families America", "Barlow et al.",
         "2006", "Verenigde Staten", "RCT", 3, "home visiting", "", "", 9,
-        "vanaf 28e week van de zwangerschap tot 6 maanden na de geboorte (ongeveer 9 maanden in totaal)", 25 / 9,
+        "vanaf 28e week van de zwangerschap tot 6 maanden na de geboorte (ongeveer 9 maanden in totaal)", None,
         "25 huisbezoeken van ongeveer 1.5 uur en 41 afzonderlijke lessen",
         "Zwangere Amerikaans-Indische adolescenten van 12-19 jaar + baby van 0-6 maanden"),
     6: ("6", "Family Spirit, a paraprofessional-delivered, home-visiting pregnancy and early childhood intervention",
@@ -170,7 +175,7 @@ CODED = {
          None, "", None, "12–14 sessies + gericht op zelfmotivatie", "Zorgverleners met kind van 2,5 tot 12 jaar; met kindermishandeling"),
     38: ("38", "Peer led parenting intervention", "Day et al.", "2012", "Verenigd Koninkrijk", "RCT", 5,
          "parenting programme", "agency", "Groepsbijeenkomsten georganiseerd door instantie van 7-14 ouders, wijkgericht",
-         8 * WEEK, "Voor acht weken (twee uur per week)", WEEKLY, "twee uur per week",
+         8 * WEEK, "Voor acht weken (twee uur per week)", None, "twee uur per week",
          "Zorgverleners met kind van 2 -11 jaar; levend in economisch en sociaal achterstandsgebied"),
     39: ("39", "Parent-Child Interaction Therapy", "Lanier et al.", "2011", "Verenigde Staten", "quasi-experimental", 1,
          "parenting programme", "family home", "Huisbezoeken (t.o.v. op kantoor van instantie)", None, "Voor 12 - 14 weken",
@@ -199,10 +204,55 @@ CODED = {
          "Gezinnen met een kind die naar de eerste klas van de lagere school gaat; binnenstedelijke, verarmde wijken"),
     47: ("47", "Family Spirit paraprofessional-delivered in-home Intervention", "Walkup et al.", "2009",
          "Verenigde Staten", "RCT", None, "home visiting", "", "", 9,
-         "gedurende 9 maanden (3 maanden tijdens zwangerschap en 6 maanden na de geboorte)", 25 / 9,
+         "gedurende 9 maanden (3 maanden tijdens zwangerschap en 6 maanden na de geboorte)", None,
          "25 bezoeken van 1 uur gedurende 9 maanden",
          "Alleenstaande Amerikaans-Indiaanse (tiener)moeders van 12-22 jaar, wonend in een reservaat, met een eerste kind"),
 }
+
+# Intensity in its own units (issue 12): row -> {column: value}; every *_text is verbatim from the
+# row.  contacts_per_month / contacts_per_week above hold only a frequency the row states
+# ("wekelijks", "2-wekelijks"); a total over a period is not a frequency: it goes to
+# total_sessions / total_period_months, and the rate derived from it to
+# contacts_per_month_derived with its formula.  Hours per week are not contacts.
+INTENSITY = {
+    5: {"total_sessions": 25, "total_sessions_text": "25 huisbezoeken van ongeveer 1.5 uur", "session_hours": 1.5,
+        "total_period_months": 9, "total_period_text": "ongeveer 9 maanden in totaal"},
+    47: {"total_sessions": 25, "total_sessions_text": "25 bezoeken van 1 uur gedurende 9 maanden", "session_hours": 1,
+         "total_period_months": 9, "total_period_text": "gedurende 9 maanden"},
+    38: {"hours_per_week": 2, "hours_per_week_text": "twee uur per week"},
+    25: {"hours_per_week": 15, "hours_per_week_text": "15 uur/week"},
+    22: {"session_hours": 2, "total_period_months": 8 * WEEK, "total_period_text": "gedurende 8 weken"},
+    23: {"total_sessions": 12, "total_sessions_text": "12 wekelijkse bijeenkomsten", "total_period_months": 12 * WEEK,
+         "total_period_text": "12 wekelijkse bijeenkomsten"},
+    13: {"total_sessions": 10, "total_sessions_text": "10 sessies in 10 weken/ 10 sessies in 20 weken"},
+    30: {"total_sessions": 3, "total_sessions_text": "3 sessies"},
+    33: {"total_sessions": 3, "total_sessions_text": "3 sessies"},
+    41: {"total_sessions": 12, "total_sessions_text": "12 coachingsessies"},
+    45: {"total_sessions": 21, "total_sessions_text": "21 sessies"},
+}
+INTENSITY_FIELDS = ["hours_per_week", "hours_per_week_text", "total_sessions", "total_sessions_text", "session_hours",
+                    "total_period_months", "total_period_text", "contacts_per_month_derived",
+                    "contacts_per_month_derived_formula"]
+
+
+def intensity(r: int, cpm, text: str) -> dict:
+    """The intensity columns of row r (see INTENSITY); a derived rate only where no frequency is stated
+    and both a total and its period are."""
+    d = dict(INTENSITY.get(r, {}))
+    flat = re.sub(r"\s+", " ", text)
+    for k, v in d.items():
+        if k.endswith("_text"):
+            assert v in flat, f"row {r}: {v!r} not in the seed row"
+    out = {k: "" for k in INTENSITY_FIELDS}
+    for k, v in d.items():
+        out[k] = f"{v:.2f}" if isinstance(v, float) else v
+    if cpm is None and d.get("total_sessions") and d.get("total_period_months"):
+        out["contacts_per_month_derived"] = f"{d['total_sessions'] / d['total_period_months']:.2f}"
+        out["contacts_per_month_derived_formula"] = (
+            f"total_sessions / total_period_months = {d['total_sessions']} / {d['total_period_months']:g} "
+            "(derived from a total over the period; the seed states no visit schedule)")
+    return out
+
 
 FOCUS = {"Gezondheid": "health", "Gedrag": "behaviour", "Onderwijs": "education", "Opleiding": "education",
          "Economisch": "economic", "Geestelijke gezondheid": "mental health"}
@@ -216,9 +266,13 @@ def main(seed: str, out: str) -> None:
         [sys.executable, str(here / "split_bijlage5.py"), seed], check=True, capture_output=True, text=True
     ).stdout.splitlines()]
     assert [b["row"] for b in blocks] == [1, 2, 3] + list(range(5, 48)), "unexpected row numbers"
+    statements = {}
+    for x in build_statements(seed):
+        statements.setdefault(int(x["statement_id"][3:5]), []).append(x)
     fields = ["row", "article_ids", "n_articles", "study_id", "intervention", "authors", "year", "country",
               "country_text", "design", "quality_score", "intervention_type", "organised_by", "organised_text",
-              "duration_months", "duration_text", "contacts_per_month", "contacts_per_week", "intensity_text", "caseload", "caseload_text", "focus", "population_text",
+              "duration_months", "duration_text", "contacts_per_month", "contacts_per_week", "intensity_text",
+              *INTENSITY_FIELDS, "caseload", "caseload_text", "focus", "population_text",
               "population_group", "risk_profile", "child_age_text", "child_age_min_years", "child_age_max_years",
               "outcome_measures", "n_outcome_measures", "outcome_domains", "effect_domains", "effect_statements", "n_effect_statements", "row_text", "coding_note", "source"]
     rows = []
@@ -233,8 +287,9 @@ def main(seed: str, out: str) -> None:
             assert re.search(rf"(RCT|exp)\s*\n\s*{score}\s*\n", text + "\n") or re.search(rf"\n{score}\s*\n", text), f"row {r}: score"
         focus = sorted({FOCUS[ln] for ln in lines[:60] if ln in FOCUS},
                        key=list(FOCUS.values()).index)
-        effects = [ln.replace("\ufffd", "[?]").strip() for ln in lines if "\ufffd" in ln]
-        domains = domains_of(" ".join(effects))
+        st = statements[r]
+        effects = [(f"{x['subgroup_heading']} " if x["subgroup_heading"] else "") + x["statement"] for x in st]
+        domains = [d for d in DOMAINS if any(d in x["outcome_domains"].split(";") for x in st)]
         po = code_row(r, text)
         first_year = year.split(";")[0]
         stem = "mcmillan" if authors.startswith("Mc Millan") else re.sub(r"[^a-z]", "", authors.split()[0].lower())
@@ -246,10 +301,10 @@ def main(seed: str, out: str) -> None:
             "quality_score": "" if score is None else score, "intervention_type": itype, "organised_by": org,
             "organised_text": orgt, "duration_months": "" if dur is None else f"{dur:.2f}", "duration_text": durt,
             "contacts_per_month": "" if cpm is None else f"{cpm:.2f}",
-            "contacts_per_week": "" if cpm is None else f"{cpm * 12 / 52:.2f}", "intensity_text": intt,
+            "contacts_per_week": "" if cpm is None else f"{cpm * 12 / 52:.2f}", "intensity_text": intt, **intensity(r, cpm, text),
             "caseload": "", "caseload_text": "",
             "focus": ";".join(focus), "population_text": pop, **po,
-            "outcome_domains": ";".join(domains_of(" | ".join([po["outcome_measures"], *effects]))),
+            "outcome_domains": ";".join(d for d in DOMAINS if d in set(domains_of(" | ".join(po["outcome_measures"].split(" | ")))) | set(domains)),
             "effect_domains": ";".join(domains),
             "effect_statements": " | ".join(effects), "n_effect_statements": len(effects),
             "row_text": re.sub(r"\n\s*\n+", "\n", text).replace("\ufffd", "[?]"),

@@ -15,7 +15,7 @@ from evsynth.engine import diagnostics as dg
 from evsynth.review.design import _as_text, build_design, moderator_columns
 from evsynth.engine.effects import MEASURE_INFO, escalc
 from evsynth.errors import EvsynthError, InputError
-from evsynth.engine.models import confint_tau2, rma
+from evsynth.engine.models import RMAResult, confint_tau2, rma
 from evsynth.engine.multilevel import rma_mv
 from evsynth.engine.robust import robust
 
@@ -41,30 +41,68 @@ def load_case(path: Path) -> dict:
     return case
 
 
+def _read_dataset(path: Path) -> pd.DataFrame:
+    """The dataset as the format defines it: only empty cells are missing; text such as
+    ``None``, ``NA``, ``null`` or ``nan`` is a value."""
+    return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=str)
+
+
+def _numeric(df: pd.DataFrame, col: str, path: Path) -> np.ndarray:
+    s = df[col]
+    vals = pd.to_numeric(s, errors="coerce")
+    bad = vals.isna() & s.notna()
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        row = int(df.index[i]) + 2  # spreadsheet row: header is row 1
+        raise InputError(f"{path}: row {row}, column '{col}': '{s.iloc[i]}' is not a number "
+                         "(only empty cells are missing values)")
+    return vals.to_numpy(float)
+
+
+def _used_columns(case: dict) -> tuple[list[str], list[str]]:
+    """(numeric columns, other columns) a case uses."""
+    model = case.get("model") or {}
+    es = case.get("effect_size")
+    numeric = list(es["columns"].values()) if es else [case["yi"], case["vi"]]
+    numeric += [m["column"] for m in (model.get("mods") or []) if isinstance(m, dict) and m.get("type", "numeric") == "numeric"]
+    numeric += [m for m in (model.get("mods") or []) if isinstance(m, str)]
+    if case.get("analysis") == "regtest" and case.get("ni"):
+        numeric.append(case["ni"])
+    other = [c for c in moderator_columns(model.get("mods")) if c not in numeric]
+    other += list(model.get("random") or [])
+    for key in ("cluster", "order_by"):
+        if model.get(key):
+            other.append(model[key])
+    V = model.get("V") or {}
+    other += [V[k] for k in ("cluster", "obs") if V.get(k)]
+    st = model.get("struct") or {}
+    other += [st[k] for k in ("inner", "outer") if st.get(k)]
+    red = case.get("model_reduced") or {}
+    numeric += [m["column"] for m in (red.get("mods") or []) if isinstance(m, dict) and m.get("type", "numeric") == "numeric"]
+    other += [c for c in moderator_columns(red.get("mods")) if c not in numeric] + list(red.get("random") or [])
+    return list(dict.fromkeys(numeric)), [c for c in dict.fromkeys(other) if c not in numeric]
+
+
 def _case_frame(case: dict, data_dir: Path) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     path = data_dir / f"{case['dataset']}.csv"
     if not path.exists():
         raise InputError(f"dataset file {path} does not exist")
-    df = pd.read_csv(path, keep_default_na=True, na_values=[""])
+    df = _read_dataset(path)
     sub = case.get("subset")
     if sub:
+        if sub["column"] not in df.columns:
+            raise InputError(f"{path}: subset column {sub['column']} used by case {case['id']} does not exist")
         df = df[_as_text(df[sub["column"]]) == str(sub["equals"])]
-    model = case.get("model") or {}
-    es = case.get("effect_size")
-    used = []
-    if es:
-        used += list(es["columns"].values())
-    else:
-        used += [case["yi"], case["vi"]]
-    used += moderator_columns(model.get("mods"))
-    used += list(model.get("random") or [])
-    for key in ("cluster", "order_by"):
-        if model.get(key):
-            used.append(model[key])
+    numeric, other = _used_columns(case)
+    used = numeric + other
     missing = [c for c in used if c not in df.columns]
     if missing:
         raise InputError(f"{path}: column(s) {', '.join(missing)} used by case {case['id']} do not exist")
-    df = df.dropna(subset=used).reset_index(drop=True)
+    df = df.dropna(subset=used)
+    for col in numeric:
+        df[col] = _numeric(df, col, path)
+    df = df.reset_index(drop=True)
+    es = case.get("effect_size")
     if es:
         measure = es["measure"]
         if measure not in MEASURE_INFO:
@@ -93,41 +131,85 @@ def _rma_fields(f, *, with_tau2=True) -> dict:
     return out
 
 
+def _fit(case: dict, df: pd.DataFrame, yi, vi, model: dict):
+    """The case's model: ``rma`` or, with ``random``, ``V`` or ``struct``, ``rma_mv``."""
+    method = model.get("method", "REML")
+    test = model.get("test", "z")
+    mods = model.get("mods") or []
+    X, names = build_design(df, mods, where=f"case {case['id']}")
+    mods_arr = X if mods else None
+    if model.get("random") or model.get("V") or model.get("struct"):
+        random = list(model.get("random") or [])
+        groups = [df[c].to_numpy() for c in random]
+        kw = {}
+        V = model.get("V")
+        if V:
+            if V.get("type") != "constant_rho":
+                raise InputError(f"case {case['id']}: unknown V type {V.get('type')!r}; allowed: constant_rho")
+            from evsynth.engine.multilevel import vcalc
+
+            kw["V"] = vcalc(vi, df[V["cluster"]].to_numpy(), obs=df[V["obs"]].to_numpy() if V.get("obs") else None,
+                            rho=float(V["rho"]))
+        st = model.get("struct")
+        if st:
+            kw["struct"] = {"type": st["type"], "inner": df[st["inner"]].to_numpy(),
+                            "outer": df[st["outer"]].to_numpy(), "levels": st.get("levels")}
+        return rma_mv(yi, vi, groups, mods_arr, method=method, test=test, group_names=random, **kw)
+    return rma(yi, vi, mods_arr, method=method, test=test)
+
+
 def run_case(case: dict, data_dir: Path) -> dict:
     """Run one case and return the computed values under the case's expected keys."""
     df, yi, vi = _case_frame(case, Path(data_dir))
     model = case.get("model") or {}
     analysis = case["analysis"]
-    method = model.get("method", "REML")
-    test = model.get("test", "z")
     if analysis == "escalc":
         return {"yi": yi, "vi": vi, "k": len(yi)}
-    mods = model.get("mods") or []
-    X, names = build_design(df, mods, where=f"case {case['id']}")
-    mods_arr = X if mods else None
-    if analysis == "rma.mv" or (analysis == "robust" and model.get("random")):
-        groups = [df[c].to_numpy() for c in model["random"]]
-        f = rma_mv(yi, vi, groups, mods_arr, method=method, test=test, group_names=model["random"])
-        if analysis == "robust":
-            r = robust(f, df[model["cluster"]].to_numpy())
-            return _robust_fields(r)
+    if analysis in _HANDLERS:
+        return _HANDLERS[analysis](case, df, yi, vi, model)
+    f = _fit(case, df, yi, vi, model)
+    multilevel = not isinstance(f, RMAResult)
+    if analysis in ("rma.mv", "rma.mv.V", "rma.mv.struct"):
         out = _rma_fields(f, with_tau2=False)
         out["sigma2"] = f.sigma2
+        from evsynth.engine.fitstats import fitstats
+
+        out["logLik"] = fitstats(f).logLik
+        if analysis == "rma.mv.struct":
+            out["tau2"], out["rho"] = f.struct_tau2, f.struct_rho
         return out
-    f = rma(yi, vi, mods_arr, method=method, test=test)
-    if analysis == "rma":
-        return _rma_fields(f)
     if analysis == "robust":
         return _robust_fields(robust(f, df[model["cluster"]].to_numpy()))
+    if multilevel:
+        raise InputError(f"case {case['id']}: analysis '{analysis}' is not available for multilevel models")
+    if analysis == "rma":
+        return _rma_fields(f)
     if analysis == "confint":
-        return _fields(confint_tau2(f), ("tau2_est", "tau2_ci_lb", "tau2_ci_ub", "I2_ci_lb", "I2_ci_ub",
-                                         "H2_ci_lb", "H2_ci_ub"))
+        exact = "exact" in str(case.get("note", "")).lower() or str(case["id"]).endswith(".exact")
+        c = confint_tau2(f, tol=1e-12 if exact else None)
+        return {"tau2_est": c.tau2_est, "tau2_ci_lb": c.tau2_ci_lb, "tau2_ci_ub": c.tau2_ci_ub,
+                "I2_ci_lb": c.I2_ci_lb, "I2_ci_ub": c.I2_ci_ub, "H2_ci_lb": c.H2_ci_lb, "H2_ci_ub": c.H2_ci_ub}
     if analysis == "regtest":
-        return _fields(dg.regtest(f), ("stat", "pval", "limit_estimate", "k"))
+        ni = None
+        if case.get("predictor", "sei") in ("ni", "ninv"):
+            if case.get("ni"):
+                ni = df[case["ni"]].to_numpy(float)
+            else:
+                cols = (case.get("effect_size") or {}).get("columns", {})
+                if all(c in cols for c in ("ai", "bi", "ci", "di")):
+                    ni = sum(df[cols[c]].to_numpy(float) for c in ("ai", "bi", "ci", "di"))
+                elif all(c in cols for c in ("n1i", "n2i")):
+                    ni = df[cols["n1i"]].to_numpy(float) + df[cols["n2i"]].to_numpy(float)
+                else:
+                    raise InputError(f"case {case['id']}: predictor {case['predictor']} needs an 'ni' column")
+        r = dg.regtest(f, predictor=case.get("predictor", "sei"), model=case.get("regtest_model", "rma"), ni=ni)
+        return {"stat": r.stat, "pval": r.pval, "limit_estimate": r.limit_estimate, "k": r.k}
     if analysis == "ranktest":
         return _fields(dg.ranktest(yi, vi), ("kendall_tau", "pval", "k"))
     if analysis == "trimfill":
-        return _fields(dg.trimfill(f), ("k0", "side", "beta", "se", "tau2", "k"))
+        r = dg.trimfill(f, estimator=case.get("estimator", "L0"))
+        return {"k0": r.k0, "side": r.side, "beta": r.beta, "se": r.se, "tau2": r.tau2, "k": r.k,
+                "se_k0": r.se_k0, "pval_k0": r.pval_k0}
     if analysis == "leave1out":
         t = dg.leave1out(f)
         return _fields(t, ("estimate", "se", "tau2", "I2", "QE")) | {"k": f.k}
@@ -139,8 +221,112 @@ def run_case(case: dict, data_dir: Path) -> dict:
         t = dg.cumul(f, df[model["order_by"]].to_numpy())
         return _fields(t, ("estimate", "se", "tau2")) | {"k": f.k}
     if analysis == "fsn":
-        return {"fsnum": dg.fsn(yi, vi).fsnum, "k": len(yi)}
+        r = dg.fsn(yi, vi, type=case.get("fsn_type", "Rosenthal"), target=case.get("target"))
+        return {"fsnum": r.fsnum, "pval": r.pval, "mean_es": r.mean_es, "target": r.target, "k": len(yi)}
     raise InputError(f"case {case['id']}: unknown analysis '{analysis}'")
+
+
+def _mh_data(case, df) -> dict:
+    cols = case["effect_size"]["columns"]
+    return {arg: df[col].to_numpy(float) for arg, col in cols.items()}
+
+
+def _mh_fields(r) -> dict:
+    return {"beta": r.beta, "se": r.se, "stat": r.stat, "pval": r.pval, "ci_lb": r.ci_lb, "ci_ub": r.ci_ub,
+            "QE": r.QE, "QEp": r.QEp, "I2": r.I2, "H2": r.H2, "k": r.k, "k_yi": r.k_yi, "MH": r.MH,
+            "MHp": r.MHp, "TA": r.TA, "TAp": r.TAp}
+
+
+def _case_mh(case, df, yi, vi, model):
+    from evsynth.engine.mh import rma_mh
+
+    return _mh_fields(rma_mh(case["effect_size"]["measure"], **_mh_data(case, df)))
+
+
+def _case_peto(case, df, yi, vi, model):
+    from evsynth.engine.mh import rma_peto
+
+    return _mh_fields(rma_peto(**_mh_data(case, df)))
+
+
+def _case_fitstats(case, df, yi, vi, model):
+    from evsynth.engine.fitstats import fitstats
+
+    r = fitstats(_fit(case, df, yi, vi, model))
+    return {"logLik": r.logLik, "deviance": r.deviance, "AIC": r.AIC, "BIC": r.BIC, "AICc": r.AICc, "k": r.k}
+
+
+def _case_lrt(case, df, yi, vi, model):
+    from evsynth.engine.fitstats import anova
+
+    full = _fit(case, df, yi, vi, model)
+    red = _fit(case, df, yi, vi, case["model_reduced"])
+    r = anova(full, red)
+    return {"LRT": r.LRT, "df": r.df, "pval": r.pval, "logLik_full": r.logLik_full,
+            "logLik_reduced": r.logLik_reduced, "AIC_full": r.AIC_full, "AIC_reduced": r.AIC_reduced, "k": r.k}
+
+
+def _case_wald(case, df, yi, vi, model):
+    from evsynth.engine.fitstats import anova
+
+    r = anova(_fit(case, df, yi, vi, model), L=case["L"])
+    return {"estimate": r.estimate, "se": r.se, "stat": r.stat, "pval": r.pval, "QM": r.QM, "QMdf": r.QMdf,
+            "QMp": r.QMp, "df": r.df, "k": r.k}
+
+
+def _case_predict(case, df, yi, vi, model):
+    from evsynth.engine.predict import predict
+
+    f = _fit(case, df, yi, vi, model)
+    r = predict(f, case.get("newmods"), transf=case.get("transf"))
+    return {"pred": r.pred, "se": r.se, "ci_lb": r.ci_lb, "ci_ub": r.ci_ub, "pi_lb": r.pi_lb, "pi_ub": r.pi_ub,
+            "k": r.k}
+
+
+def _case_blup(case, df, yi, vi, model):
+    from evsynth.engine.predict import blup, ranef
+
+    f = _fit(case, df, yi, vi, model)
+    b, u = blup(f), ranef(f)
+    return {"pred": b.pred, "se": b.se, "pi_lb": b.pi_lb, "pi_ub": b.pi_ub, "ranef_pred": u.pred,
+            "ranef_se": u.se, "tau2": f.tau2, "k": f.k}
+
+
+def _case_confint_mv(case, df, yi, vi, model):
+    from evsynth.engine.mvdiag import confint_mv
+
+    f = _fit(case, df, yi, vi, model)
+    c = confint_mv(f)
+    return {"sigma2_est": c.sigma2_est, "sigma2_ci_lb": c.sigma2_ci_lb, "sigma2_ci_ub": c.sigma2_ci_ub, "k": f.k}
+
+
+def _case_selmodel(case, df, yi, vi, model):
+    from evsynth.engine.selmodel import selmodel
+
+    r = selmodel(_fit(case, df, yi, vi, model), steps=case["steps"])
+    return {"beta": r.beta, "se": r.se, "stat": r.stat, "pval": r.pval, "ci_lb": r.ci_lb, "ci_ub": r.ci_ub,
+            "tau2": r.tau2, "delta": r.delta, "LRT": r.LRT, "LRTp": r.LRTp, "k": r.k}
+
+
+def _case_influence_mv(case, df, yi, vi, model):
+    from evsynth.engine.mvdiag import influence_mv
+
+    r = influence_mv(_fit(case, df, yi, vi, model))
+    return {"cooks_distance": r.cooks_distance, "hat": r.hat, "dfbetas": [list(x) for x in r.dfbetas], "k": r.k}
+
+
+_HANDLERS = {
+    "rma.mh": _case_mh,
+    "rma.peto": _case_peto,
+    "fitstats": _case_fitstats,
+    "anova.lrt": _case_lrt,
+    "anova.wald": _case_wald,
+    "predict": _case_predict,
+    "blup": _case_blup,
+    "confint.mv": _case_confint_mv,
+    "selmodel": _case_selmodel,
+    "influence.mv": _case_influence_mv,
+}
 
 
 def _robust_fields(r) -> dict:
@@ -216,4 +402,8 @@ def validate_dir(directory) -> list[CaseOutcome]:
             outcomes.append(CaseOutcome(case["id"], msg is None, msg or ""))
         except EvsynthError as exc:
             outcomes.append(CaseOutcome(path.stem, False, f"error: {exc}"))
+        except (ImportError, AttributeError, TypeError, ValueError, np.linalg.LinAlgError) as exc:
+            # a case this version cannot run (e.g. an analysis type not implemented yet) fails
+            # with its reason instead of stopping the whole run
+            outcomes.append(CaseOutcome(path.stem, False, f"error: {type(exc).__name__}: {exc}"))
     return outcomes

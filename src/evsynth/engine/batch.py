@@ -633,7 +633,8 @@ def _qprofile(y, v, df, tau2, level):
     def bound(target):
         out = np.zeros(n)
         need = ~(q0 < target)
-        out[need & (qhi > target)] = np.inf
+        above = need & (qhi > target)
+        out[above] = hi[above]  # above the search ceiling: reported as the ceiling, as metafor (issue 15)
         todo = np.flatnonzero(need & ~(qhi > target))
         if todo.size:
             yy, vv, tt = y[todo], v[todo], target[todo]

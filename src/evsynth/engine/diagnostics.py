@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
-from evsynth.errors import InputError, ModelError
+from evsynth.errors import ConvergenceError, InputError, ModelError
 from evsynth.engine.linalg import inv_pd, wls
 from evsynth.engine.models import RMAResult, rma
 from evsynth.engine.results import Result, fmt_p, frame_summary
@@ -68,38 +68,82 @@ class RegtestResult(Result):
                               "limit_ci_ub": self.limit_ci[1] if self.limit_ci else None, "k": self.k}])
 
 
-def regtest(fit: RMAResult) -> RegtestResult:
-    """Egger's regression test for funnel plot asymmetry: the model refitted with the
-    standard error as an extra moderator (metafor's ``regtest(model="rma", predictor="sei")``).
+REGTEST_PREDICTORS = ("sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv")
+
+
+def regtest(fit: RMAResult, predictor: str = "sei", model: str = "rma", ni=None) -> RegtestResult:
+    """Regression test for funnel-plot asymmetry (metafor's ``regtest``).
 
     Parameters
     ----------
     fit : RMAResult
-        A univariate fit (with or without moderators).
+        The fitted model (its moderators are kept).
+    predictor : {"sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv"}
+        The added predictor: standard error (Egger, default), variance, sample size, its
+        inverse (``ninv`` with ``model="lm"`` is Peters' test), square roots.
+    model : {"rma", "lm"}
+        ``rma``: the fit's model with the predictor as moderator; ``lm``: weighted least
+        squares with weights 1/vi and a t test (residual df).
+    ni : array_like, optional
+        Sample sizes (needed for the ``ni`` predictors).
 
     Returns
     -------
     RegtestResult
-        ``stat`` (z, or t with ``df`` under Knapp-Hartung), ``pval``, the limit estimate
-        (intercept-only models) with its CI, and the refitted model ``fit``.
+        The predictor's test statistic and p-value; the limit estimate (intercept) for
+        intercept-only fits with predictors that vanish as precision grows (sei, vi,
+        ninv, sqrtninv), None otherwise.
 
     References
     ----------
     Egger, M., Davey Smith, G., Schneider, M., & Minder, C. (1997). Bias in meta-analysis
     detected by a simple, graphical test. BMJ, 315(7109), 629-634.
+    Peters, J. L., Sutton, A. J., Jones, D. R., Abrams, K. R., & Rushton, L. (2006). Comparison
+    of two methods to detect publication bias in meta-analysis. JAMA, 295(6), 676-680.
     """
+    if predictor not in REGTEST_PREDICTORS:
+        raise InputError(f"regtest: unknown predictor '{predictor}'; allowed: {', '.join(REGTEST_PREDICTORS)}")
+    if model not in ("rma", "lm"):
+        raise InputError(f"regtest: model must be 'rma' or 'lm', got '{model}'")
     if fit.k - fit.p < 2:
-        raise ModelError("Egger's test needs at least p + 2 effect sizes")
-    X = np.column_stack([fit.X, np.sqrt(fit.vi)])
-    r = rma(fit.yi, fit.vi, X, intercept=False, method=fit.method, test=fit.test, level=fit.level,
-            coef_names=fit.coef_names + ["sei"], compute_r2=False)
+        raise ModelError("the regression test needs at least p + 2 effect sizes")
+    if predictor in ("ni", "ninv", "sqrtni", "sqrtninv"):
+        if ni is None:
+            raise InputError(f"regtest: predictor '{predictor}' needs the sample sizes ni")
+        n = np.asarray(ni, float)
+        if n.shape != fit.yi.shape or np.any(~np.isfinite(n)) or np.any(n <= 0):
+            raise InputError("regtest: ni must give one positive sample size per effect size")
+        x = {"ni": n, "ninv": 1 / n, "sqrtni": np.sqrt(n), "sqrtninv": 1 / np.sqrt(n)}[predictor]
+    else:
+        x = np.sqrt(fit.vi) if predictor == "sei" else fit.vi
+    X = np.column_stack([fit.X, x])
+    if np.linalg.matrix_rank(X) < X.shape[1]:
+        raise ModelError("regtest: the model matrix is not of full rank after adding the predictor")
     j = fit.p
-    lim = None
-    lim_ci = None
-    if fit.intercept_only:
-        lim = float(r.beta[0])
-        lim_ci = (float(r.ci_lb[0]), float(r.ci_ub[0]))
-    return RegtestResult(float(r.stat[j]), float(r.pval[j]), r.df, lim, lim_ci, fit.k, r)
+    lim = lim_ci = None
+    has_limit = predictor in ("sei", "vi", "ninv", "sqrtninv") and fit.intercept_only
+    if model == "rma":
+        r = rma(fit.yi, fit.vi, X, intercept=False, method=fit.method, test=fit.test, level=fit.level,
+                coef_names=fit.coef_names + [predictor], compute_r2=False)
+        stat, pval, df = float(r.stat[j]), float(r.pval[j]), r.df
+        if has_limit:
+            lim, lim_ci = float(r.beta[0]), (float(r.ci_lb[0]), float(r.ci_ub[0]))
+    else:
+        from evsynth.engine.linalg import wls
+
+        w = 1 / fit.vi
+        f = wls(fit.yi, X, w)
+        df = fit.k - X.shape[1]
+        sigma2 = f.rss / df
+        se = np.sqrt(np.diag(f.M) * sigma2)
+        t = f.beta / se
+        stat, pval = float(t[j]), float(2 * stats.t.sf(abs(t[j]), df))
+        r = None
+        if has_limit:
+            crit = stats.t.isf((1 - fit.level / 100) / 2, df)
+            lim = float(f.beta[0])
+            lim_ci = (lim - crit * float(se[0]), lim + crit * float(se[0]))
+    return RegtestResult(stat, pval, df, lim, lim_ci, fit.k, r)
 
 
 # ------------------------------------------------------------------------------ Begg
@@ -168,6 +212,9 @@ class TrimfillResult(Result):
     fit: RMAResult
     filled_yi: np.ndarray
     filled_vi: np.ndarray
+    estimator: str = "L0"
+    se_k0: float | None = None
+    pval_k0: float | None = None
 
     @property
     def beta(self) -> float:
@@ -186,8 +233,11 @@ class TrimfillResult(Result):
         return self.fit.k
 
     def summary(self) -> str:
-        return (f"Trim-and-fill (L0): estimated number of missing studies on the {self.side} side: {self.k0}\n"
-                + self.fit.summary())
+        extra = f" (SE = {self.se_k0:.4f})" if self.se_k0 is not None else ""
+        if self.pval_k0 is not None:
+            extra += f"; test of no missing studies: p = {fmt_p(self.pval_k0)}"
+        return (f"Trim-and-fill ({self.estimator}): estimated number of missing studies on the {self.side} side: "
+                f"{self.k0}{extra}\n" + self.fit.summary())
 
     def to_frame(self):
         """One row: k0, side, estimate, se, ci_lb, ci_ub, tau2, k (of the filled model)."""
@@ -204,8 +254,11 @@ class TrimfillResult(Result):
         return pd.DataFrame({"yi": self.filled_yi, "vi": self.filled_vi})
 
 
-def trimfill(fit: RMAResult, side: str | None = None, maxiter: int = 100) -> TrimfillResult:
-    """Duval & Tweedie's trim-and-fill with the L0 estimator (metafor's ``trimfill``).
+def trimfill(fit: RMAResult, side: str | None = None, maxiter: int = 100, estimator: str = "L0") -> TrimfillResult:
+    """Duval & Tweedie's trim-and-fill (metafor's ``trimfill``).
+
+    ``estimator`` "L0" (default) or "R0" (the rightmost run of positive ranks; with the
+    one-sided test of no missing studies, ``pval_k0``).  ``se_k0`` is metafor's SE of k0.
 
     Parameters
     ----------
@@ -214,19 +267,24 @@ def trimfill(fit: RMAResult, side: str | None = None, maxiter: int = 100) -> Tri
     side : {"left", "right"}, optional
         Side of the funnel plot where studies are missing (default: from Egger's slope, as metafor).
     maxiter : int
-        Iterations of the L0 estimator.
+        Iterations of the estimator.
+    estimator : {"L0", "R0"}
+        The estimator of the number of missing studies.
 
     Returns
     -------
     TrimfillResult
-        ``k0``, ``side``, the model ``fit`` to observed plus filled effects, and the filled
-        ``filled_yi``/``filled_vi`` (``filled_frame()``).
+        ``k0`` (with ``se_k0``; ``pval_k0`` for R0), ``side``, the model ``fit`` to observed plus
+        filled effects, and the filled ``filled_yi``/``filled_vi`` (``filled_frame()``).
 
     References
     ----------
     Duval, S., & Tweedie, R. (2000). Trim and fill: A simple funnel-plot-based method of
     testing and adjusting for publication bias in meta-analysis. Biometrics, 56(2), 455-463.
     """
+    estimator = str(estimator).upper()
+    if estimator not in ("L0", "R0"):
+        raise InputError(f"trimfill: estimator must be L0 or R0, got '{estimator}'")
     if not fit.intercept_only:
         raise ModelError("trim-and-fill applies only to models without moderators")
     y0, v0 = fit.yi, fit.vi
@@ -251,9 +309,20 @@ def trimfill(fit: RMAResult, side: str | None = None, maxiter: int = 100) -> Tri
         yc = y - beta
         ranks = stats.rankdata(np.abs(yc), method="ordinal")
         srank = np.sign(yc) * ranks
-        Sr = srank[srank > 0].sum()
-        k0 = (4 * Sr - k * (k + 1)) / (2 * k - 1)
-        k0 = int(max(0, np.round(k0)))
+        if estimator == "R0":
+            neg = -srank[srank < 0]
+            k0f = (k - (neg.max() if neg.size else -np.inf)) - 1
+            if not np.isfinite(k0f):
+                k0f = k - 1.0  # no negative ranks: R's max() of nothing is -Inf, k0 then capped below
+            se_k0 = float(np.sqrt(2 * max(0.0, k0f) + 2))
+        else:
+            Sr = srank[srank > 0].sum()
+            k0f = (4 * Sr - k * (k + 1)) / (2 * k - 1)
+            var_sr = (k * (k + 1) * (2 * k + 1) + 10 * k0f**3 + 27 * k0f**2 + 17 * k0f - 18 * k * k0f**2
+                      - 18 * k * k0f + 6 * k**2 * k0f) / 24
+            se_k0 = float(4 * np.sqrt(var_sr) / (2 * k - 1)) if var_sr >= 0 else float("nan")
+        se_k0 = max(0.0, se_k0)
+        k0 = int(max(0, _r_round(k0f)))
         if k0 >= k:
             raise ModelError("trim-and-fill estimated as many missing studies as there are studies")
     if k0 > 0:
@@ -266,56 +335,109 @@ def trimfill(fit: RMAResult, side: str | None = None, maxiter: int = 100) -> Tri
     else:
         fill_y, fill_v = np.zeros(0), np.zeros(0)
         f = rma(y0, v0, method=fit.method, level=fit.level, compute_r2=False)
-    return TrimfillResult(k0, side, f, fill_y, fill_v)
+    pval_k0 = None
+    if estimator == "R0":
+        m = np.arange(-1, k0)
+        pval_k0 = float(1 - np.sum(special.comb(m + 1, m + 1) * 0.5 ** (m + 2)))
+    return TrimfillResult(k0, side, f, fill_y, fill_v, estimator, se_k0, pval_k0)
+
+
+def _r_round(x: float) -> float:
+    """R's round(): half to even (as numpy's)."""
+    return float(np.round(x))
 
 
 # ------------------------------------------------------------------------------ fail-safe N
 
 @dataclass(eq=False)
 class FsnResult(Result):
-    """Rosenthal's fail-safe N ``fsnum``, the observed one-sided p and the target alpha."""
+    """Fail-safe N ``fsnum`` (Rosenthal, Orwin or Rosenberg), the observed p (Rosenthal,
+    Rosenberg), the target alpha, the mean effect size (Orwin, Rosenberg) and Orwin's target."""
 
-    fsnum: int
-    pval: float
+    fsnum: int | float
+    pval: float | None
     alpha: float
+    type: str = "Rosenthal"
+    mean_es: float | None = None
+    target: float | None = None
 
     def summary(self) -> str:
-        return (f"Fail-safe N (Rosenthal): {self.fsnum} (observed significance p = {fmt_p(self.pval)}, "
-                f"target alpha = {self.alpha})")
+        if self.type == "Orwin":
+            return (f"Fail-safe N (Orwin): {self.fsnum} (average effect size {self.mean_es:.4f}, "
+                    f"target {self.target:.4f})")
+        extra = f", average effect size {self.mean_es:.4f}" if self.mean_es is not None else ""
+        return (f"Fail-safe N ({self.type}): {self.fsnum} (observed significance p = {fmt_p(self.pval)}"
+                f"{extra}, target alpha = {self.alpha})")
 
     def to_frame(self):
         import pandas as pd
 
-        return pd.DataFrame([{"fsnum": self.fsnum, "pval": self.pval, "alpha": self.alpha}])
+        return pd.DataFrame([{"fsnum": self.fsnum, "pval": self.pval, "alpha": self.alpha, "type": self.type,
+                              "mean_es": self.mean_es, "target": self.target}])
 
 
-def fsn(yi, vi, alpha: float = 0.05) -> FsnResult:
-    """Rosenthal's fail-safe N (Stouffer's method, one-tailed alpha), rounded up as metafor.
+def _fsn_round(val: float):
+    if np.isinf(val):
+        return val
+    return int(np.ceil(val)) if abs(val - round(val)) >= np.sqrt(np.finfo(float).eps) else int(round(val))
+
+
+def fsn(yi, vi, alpha: float = 0.05, *, type: str = "Rosenthal", target: float | None = None) -> FsnResult:
+    """Fail-safe N (metafor's ``fsn``), rounded up as metafor.
 
     Parameters
     ----------
-    yi, vi : array_like, shape (k,)
+    yi, vi : array_like
         Effect sizes and sampling variances.
     alpha : float
-        One-tailed target significance level.
+        Significance level (Rosenthal: one-tailed; Rosenberg: two-tailed).
+    type : {"Rosenthal", "Orwin", "Rosenberg"}
+        Rosenthal (Stouffer's method); Orwin (number of studies averaging zero that bring
+        the unweighted mean of yi down to ``target``, default half of it); Rosenberg
+        (number of studies that make the inverse-variance (equal-effects) estimate
+        non-significant).
+    target : float, optional
+        Orwin: the effect size to fall to, on the yi scale.
 
     Returns
     -------
     FsnResult
-        ``fsnum``, the observed one-sided ``pval`` and ``alpha``.
+        ``fsnum``, ``pval`` (Rosenthal, Rosenberg), ``mean_es`` (Orwin, Rosenberg), ``target`` (Orwin).
 
     References
     ----------
     Rosenthal, R. (1979). The file drawer problem and tolerance for null results.
     Psychological Bulletin, 86(3), 638-641.
+    Orwin, R. G. (1983). A fail-safe N for effect size in meta-analysis. Journal of
+    Educational Statistics, 8(2), 157-159.
+    Rosenberg, M. S. (2005). The file-drawer problem revisited: A general weighted method for
+    calculating fail-safe numbers in meta-analysis. Evolution, 59(2), 464-468.
     """
     y, v = np.asarray(yi, float), np.asarray(vi, float)
     k = y.size
-    z = y / np.sqrt(v)
-    zavg = abs(z.sum() / np.sqrt(k))
-    val = max(0.0, k * (zavg / stats.norm.isf(alpha)) ** 2 - k)
-    n = int(np.ceil(val)) if abs(val - round(val)) >= np.sqrt(np.finfo(float).eps) else int(round(val))
-    return FsnResult(n, float(stats.norm.sf(zavg)), alpha)
+    if type == "Rosenthal":
+        z = y / np.sqrt(v)
+        zavg = abs(z.sum() / np.sqrt(k))
+        val = max(0.0, k * (zavg / stats.norm.isf(alpha)) ** 2 - k)
+        return FsnResult(_fsn_round(val), float(stats.norm.sf(zavg)), alpha, "Rosenthal")
+    if type == "Orwin":
+        mean_es = float(np.mean(y))
+        tgt = mean_es / 2 if target is None else float(target)
+        if tgt == 0:
+            val = np.inf
+        else:
+            if np.sign(tgt) != np.sign(mean_es):
+                tgt = -tgt
+            val = max(0.0, k * (mean_es - tgt) / tgt)
+        return FsnResult(_fsn_round(val), None, alpha, "Orwin", mean_es, tgt)
+    if type == "Rosenberg":
+        w = 1 / v
+        mean_es = float(np.sum(w * y) / np.sum(w))
+        zval = mean_es / np.sqrt(1 / np.sum(w))
+        wp = (np.sum(w * y) / stats.norm.isf(alpha / 2)) ** 2 - np.sum(w)
+        val = max(0.0, k * wp / np.sum(w))
+        return FsnResult(_fsn_round(float(val)), float(2 * stats.norm.sf(abs(zval))), alpha, "Rosenberg", mean_es)
+    raise InputError(f"fsn: unknown type '{type}'; allowed: Rosenthal, Orwin, Rosenberg")
 
 
 # ------------------------------------------------------------------------------ leave-one-out
@@ -728,51 +850,142 @@ def _batch_stats(Y, V, X, tau2, test: str, btt):
     return QM, beta / se
 
 
-def permutest(fit: RMAResult, iterations: int = 1000, seed: int = 1) -> PermutationResult:
-    """Permutation test of the moderators (metafor's ``permutest``): the rows of the data are
-    permuted against the model matrix and the model refitted, all permutations at once;
-    p = (1 + #{QM* >= QM}) / (1 + B).
+_VECTORISED = ("EE", "FE", "DL", "ML", "REML")
+
+
+def _loop_stats(Ys, Vs, X, fit):
+    """QM and coefficient statistics by refitting one data set at a time (any estimator)."""
+    qm = np.empty(len(Ys))
+    st = np.empty((len(Ys), X.shape[1]))
+    # as metafor: a refit whose estimator does not converge is left out (no safeguard root search)
+    control = {**((fit.extra or {}).get("control") or {}), "fallback": False}
+    for i, (y, v) in enumerate(zip(Ys, Vs)):
+        try:
+            r = rma(y, v, X, intercept=False, method=fit.method, test=fit.test, btt=fit.btt, compute_r2=False,
+                    control=control)
+            qm[i], st[i] = r.QM, r.stat
+        except (ModelError, ConvergenceError):
+            qm[i], st[i] = np.nan, np.nan
+    return qm, st
+
+
+def _perm_stats(Y, V, fit, exact: bool = False):
+    # an exact test compares statistics within metafor's tolerance (sqrt(eps)): every refit then
+    # goes through rma itself, converging exactly as the observed fit did
+    if fit.method in _VECTORISED and not exact:
+        out_q, out_s = [], []
+        step = max(1, int(2_000_000 // max(fit.k * fit.p * fit.p, 1)))
+        for s in range(0, Y.shape[0], step):
+            t2 = _batch_tau2(Y[s:s + step], V[s:s + step], fit.X, fit.method)
+            qm, st = _batch_stats(Y[s:s + step], V[s:s + step], fit.X, t2, fit.test, fit.btt)
+            out_q.append(qm)
+            out_s.append(st)
+        return np.concatenate(out_q), np.concatenate(out_s)
+    return _loop_stats(Y, V, fit.X, fit)
+
+
+def permutest(fit, iterations: int = 1000, seed: int = 1, *, exact: bool | None = None) -> PermutationResult:
+    """Permutation test (Higgins & Thompson, 2004; metafor's ``permutest``).
 
     Parameters
     ----------
-    fit : RMAResult
-        A univariate fit with at least one moderator (EE, DL, ML or REML).
+    fit : RMAResult or RMAMVResult
+        Any tau^2 estimator.  With moderators, the rows of the data are permuted against
+        the model matrix and the model refitted (QM and each coefficient); for an
+        intercept-only model, the signs of the effect sizes are flipped.  Multilevel fits
+        are refitted with the rows of the model matrix permuted (random structure and V
+        kept with the effect sizes).
     iterations : int
-        Number of permutations B.
+        Number of random permutations (approximate test).
     seed : int
-        Seed of the random permutations (results are reproducible).
+        Seed of the random permutations.
+    exact : bool, optional
+        Enumerate every permutation (k! orderings, or 2^k sign vectors for an
+        intercept-only model).  Default: exact when that number is at most ``iterations``
+        (as metafor).
 
     Returns
     -------
     PermutationResult
-        ``QM`` with its permutation p ``pval_QM`` and asymptotic ``QMp``, per coefficient
-        ``stat`` and ``pval_coef``.
+        Exact test: p = share of all permutations (the observed one included) with a
+        statistic at least as extreme (metafor's definition).  Approximate: p = (1 + #{stat*
+        >= stat}) / (1 + B).
 
     References
     ----------
     Higgins, J. P. T., & Thompson, S. G. (2004). Controlling the risk of spurious findings
     from meta-regression. Statistics in Medicine, 23(11), 1663-1682.
     """
-    if fit.p < 2:
-        raise ModelError("the permutation test needs at least one moderator")
     if iterations < 1:
         raise InputError("iterations must be at least 1")
-    rng = np.random.default_rng(seed)
+    import itertools
+    import math
+
     k = fit.k
-    perms = np.argsort(rng.random((iterations, k)), axis=1)
-    Y = fit.yi[perms]
-    V = fit.vi[perms]
-    chunks = []
-    stat_chunks = []
-    step = max(1, int(2_000_000 // max(k * fit.p * fit.p, 1)))
-    for s in range(0, iterations, step):
-        t2 = _batch_tau2(Y[s:s + step], V[s:s + step], fit.X, fit.method)
-        qm, st = _batch_stats(Y[s:s + step], V[s:s + step], fit.X, t2, fit.test, fit.btt)
-        chunks.append(qm)
-        stat_chunks.append(st)
-    QMs = np.concatenate(chunks)
-    STs = np.concatenate(stat_chunks)
-    eps = 1e-8 * max(1.0, abs(fit.QM))
-    p_qm = (1 + np.sum(QMs >= fit.QM - eps)) / (1 + iterations)
-    p_coef = (1 + np.sum(np.abs(STs) >= np.abs(fit.stat)[None, :] - 1e-8, axis=0)) / (1 + iterations)
-    return PermutationResult(fit.QM, float(p_qm), fit.coef_names, fit.stat, p_coef, iterations, seed, fit.QMp)
+    multilevel = hasattr(fit, "sigma2")
+    intercept_only = fit.p == 1 and fit.coef_names[0] == "intrcpt"
+    n_exact = 2**k if intercept_only else math.factorial(k)
+    if exact is None:
+        exact = n_exact <= iterations
+    if exact and n_exact > 5_000_000:
+        raise InputError(f"an exact permutation test would need {n_exact:.3g} refits; use exact=False")
+    rng = np.random.default_rng(seed)
+    B = n_exact if exact else iterations
+    comptol = np.sqrt(np.finfo(float).eps)
+    if intercept_only:
+        if exact:
+            signs = np.array(list(itertools.product((1.0, -1.0), repeat=k)))
+        else:
+            signs = rng.choice(np.array([-1.0, 1.0]), size=(iterations, k))
+        if multilevel:
+            qms, sts = _mv_perm(fit, signs=signs)
+        else:
+            qms, sts = _perm_stats(signs * fit.yi[None, :], np.broadcast_to(fit.vi, signs.shape).copy(), fit, exact)
+        z = np.abs(fit.stat)
+        valid = np.isfinite(sts[:, 0])
+        if exact:
+            p_coef = np.array([np.mean(np.abs(sts[valid, 0]) >= z[0] - comptol)])
+            p_qm = float(np.mean(qms[valid] >= fit.QM - comptol))
+        else:
+            p_coef = np.array([(1 + np.sum(np.abs(sts[valid, 0]) >= z[0] - 1e-8)) / (1 + valid.sum())])
+            p_qm = float((1 + np.sum(qms[valid] >= fit.QM - 1e-8 * max(1.0, abs(fit.QM)))) / (1 + valid.sum()))
+        return PermutationResult(fit.QM, p_qm, list(fit.coef_names), fit.stat, p_coef, int(B), seed, fit.QMp)
+    if exact:
+        perms = np.array(list(itertools.permutations(range(k))))
+    else:
+        perms = np.argsort(rng.random((iterations, k)), axis=1)
+    if multilevel:
+        qms, sts = _mv_perm(fit, perms=perms)
+    else:
+        qms, sts = _perm_stats(fit.yi[perms], fit.vi[perms], fit, exact)
+    valid = np.isfinite(qms)
+    qms, sts = qms[valid], sts[valid]
+    if exact:
+        p_qm = float(np.mean(qms >= fit.QM - comptol))
+        p_coef = np.mean(np.abs(sts) >= np.abs(fit.stat)[None, :] - comptol, axis=0)
+    else:
+        eps = 1e-8 * max(1.0, abs(fit.QM))
+        p_qm = float((1 + np.sum(qms >= fit.QM - eps)) / (1 + qms.size))
+        p_coef = (1 + np.sum(np.abs(sts) >= np.abs(fit.stat)[None, :] - 1e-8, axis=0)) / (1 + qms.size)
+    return PermutationResult(fit.QM, p_qm, list(fit.coef_names), fit.stat, p_coef, int(B), seed, fit.QMp)
+
+
+def _mv_perm(fit, *, perms=None, signs=None):
+    """Multilevel refits: rows of X permuted (perms) or signs of yi flipped (signs)."""
+    n = len(perms) if perms is not None else len(signs)
+    qm = np.full(n, np.nan)
+    st = np.full((n, fit.p), np.nan)
+    a = fit.refit_args
+    from evsynth.engine.multilevel import rma_mv
+
+    for i in range(n):
+        y = fit.yi * signs[i] if signs is not None else fit.yi
+        X = fit.X[perms[i]] if perms is not None else fit.X
+        try:
+            r = rma_mv(y, fit.vi, a["groups"], X, intercept=False, method=a["method"], test=a["test"],
+                       coef_names=a["coef_names"], group_names=a["group_names"], btt=a["btt"], V=a.get("V"),
+                       struct=a.get("struct"))
+        except (ModelError, ConvergenceError, np.linalg.LinAlgError):
+            continue
+        qm[i], st[i] = r.QM, r.stat
+    return qm, st

@@ -60,6 +60,17 @@ MEASURE_INFO: dict[str, tuple[tuple[str, ...], str, str | None]] = {
     "PLO": (("xi", "ni"), "logit proportion", "expit"),
     "PAS": (("xi", "ni"), "arcsine square-root proportion", "sin2"),
     "PFT": (("xi", "ni"), "Freeman-Tukey double arcsine proportion", None),
+    # one group measured twice (m1i: e.g. post, m2i: pre; ri: their correlation)
+    "MC": (("m1i", "m2i", "sd1i", "sd2i", "ni", "ri"), "raw mean change", None),
+    "SMCC": (("m1i", "m2i", "sd1i", "sd2i", "ni", "ri"), "standardised mean change (change-score SD)", None),
+    "SMCR": (("m1i", "m2i", "sd1i", "ni", "ri"), "standardised mean change (raw-score SD)", None),
+    # person-time data
+    "IRR": (("x1i", "t1i", "x2i", "t2i"), "log incidence rate ratio", "exp"),
+    "IRD": (("x1i", "t1i", "x2i", "t2i"), "incidence rate difference", None),
+    "IR": (("xi", "ti"), "raw incidence rate", None),
+    "IRLN": (("xi", "ti"), "log incidence rate", "exp"),
+    "IRS": (("xi", "ti"), "square-root incidence rate", None),
+    "IRFT": (("xi", "ti"), "Freeman-Tukey transformed incidence rate", None),
 }
 MEASURES = tuple(MEASURE_INFO)
 
@@ -135,15 +146,18 @@ def hedges_correction(m) -> np.ndarray:
 def escalc(measure: str, **data) -> EffectSizes:
     """Compute effect sizes and sampling variances as metafor's ``escalc``.
 
+    Arguments use metafor's names: ``ai, bi, ci, di`` (2x2 tables), ``n1i, n2i``,
+    ``m1i, sd1i, m2i, sd2i`` (means and SDs), ``ri, ni`` (correlations),
+    ``xi, ni`` (proportions), ``m1i, m2i, sd1i, sd2i, ni, ri`` (pre-post: MC, SMCC,
+    SMCR), ``x1i, t1i, x2i, t2i`` (person-time: IRR, IRD) and ``xi, ti`` (IR, IRLN, IRS,
+    IRFT).
+
     Parameters
     ----------
     measure : str
-        One of ``MEASURES``: RR, OR, RD, AS, PETO (2x2 tables: ``ai, bi, ci, di``, or
-        ``n1i``/``n2i`` for ``bi``/``di``); MD, SMD, SMDH, ROM, CVR (``m1i, sd1i, n1i, m2i,
-        sd2i, n2i``); VR (``sd1i, n1i, sd2i, n2i``); COR, UCOR, ZCOR (``ri, ni``); PR, PLN,
-        PLO, PAS, PFT (``xi, ni``).
+        One of :data:`MEASURES` (metafor's names).
     **data : array_like
-        The statistics, under metafor's argument names.
+        The measure's arguments, by metafor's names.
 
     Returns
     -------
@@ -213,14 +227,20 @@ def check_statistics(measure: str, a: dict, columns: dict | None = None, first_r
     problems = []
     for name, x in a.items():
         fin = np.isfinite(x)
-        if name in ("ai", "bi", "ci", "di", "xi") and np.any(fin & (x < 0)):
+        if name in ("ai", "bi", "ci", "di", "xi", "x1i", "x2i") and np.any(fin & (x < 0)):
             problems.append(f"{nm(name)}: a count must be >= 0; negative in row(s) {_bad_rows(fin & (x < 0))}")
         if name in ("n1i", "n2i", "ni") and np.any(fin & (x <= 0)):
             problems.append(f"{nm(name)}: a sample size must be > 0; found {x[fin & (x <= 0)][0]:g} in row(s) "
                             f"{_bad_rows(fin & (x <= 0))}")
+        if name in ("t1i", "t2i", "ti") and np.any(fin & (x <= 0)):
+            problems.append(f"{nm(name)}: a person-time must be > 0; found {x[fin & (x <= 0)][0]:g} in row(s) "
+                            f"{_bad_rows(fin & (x <= 0))}")
         if name in ("sd1i", "sd2i") and np.any(fin & (x < 0)):
             problems.append(f"{nm(name)}: a standard deviation must be >= 0; negative in row(s) {_bad_rows(fin & (x < 0))}")
-        if name == "ri" and np.any(fin & ((x <= -1) | (x >= 1))):
+        if name == "ri" and "m2i" in a and np.any(fin & (np.abs(x) > 1)):
+            problems.append(f"{nm('ri')}: a pre-post correlation must lie between -1 and 1; found "
+                            f"{x[fin & (np.abs(x) > 1)][0]:g} in row(s) {_bad_rows(fin & (np.abs(x) > 1))}")
+        elif name == "ri" and "m2i" not in a and np.any(fin & ((x <= -1) | (x >= 1))):
             m = fin & ((x <= -1) | (x >= 1))
             problems.append(f"{nm('ri')}: a correlation must lie strictly between -1 and 1; found {x[m][0]:g} in row(s) "
                             f"{_bad_rows(m)}")
@@ -418,7 +438,75 @@ def _pft(xi, ni):
     return yi, 1 / (4 * ni + 2), np.zeros(xi.shape, bool)
 
 
+def _sd_change(sd1i, sd2i, ri):
+    return np.sqrt(sd1i**2 + sd2i**2 - 2 * ri * sd1i * sd2i)
+
+
+def _mc(m1i, m2i, sd1i, sd2i, ni, ri):
+    """Raw mean change m1 - m2; var = (sd1^2 + sd2^2 - 2 r sd1 sd2) / n."""
+    return m1i - m2i, _sd_change(sd1i, sd2i, ri) ** 2 / ni, np.zeros(ni.shape, bool)
+
+
+def _smcc(m1i, m2i, sd1i, sd2i, ni, ri):
+    """Standardised by the SD of the change scores, bias-corrected with J(n - 1);
+    var = 1/n + g^2 / (2n) (metafor's vtype "LS")."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = hedges_correction(ni - 1) * (m1i - m2i) / _sd_change(sd1i, sd2i, ri)
+    return g, 1 / ni + g**2 / (2 * ni), np.zeros(ni.shape, bool)
+
+
+def _smcr(m1i, m2i, sd1i, ni, ri):
+    """Standardised by the SD of the second (pre) measurement, bias-corrected with
+    J(n - 1); var = 2(1 - r)/n + g^2 / (2n) (Becker, 1988; metafor's vtype "LS")."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = hedges_correction(ni - 1) * (m1i - m2i) / sd1i
+    return g, 2 * (1 - ri) / ni + g**2 / (2 * ni), np.zeros(ni.shape, bool)
+
+
+def _rates_cc(x1i, x2i):
+    zero = (x1i == 0) | (x2i == 0)
+    add = np.where(zero, 0.5, 0.0)
+    return x1i + add, x2i + add, zero
+
+
+def _irr(x1i, t1i, x2i, t2i):
+    x1, x2, cc = _rates_cc(x1i, x2i)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(x1 / t1i) - np.log(x2 / t2i), 1 / x1 + 1 / x2, cc
+
+
+def _ird(x1i, t1i, x2i, t2i):
+    x1, x2, cc = _rates_cc(x1i, x2i)
+    r1, r2 = x1 / t1i, x2 / t2i
+    return r1 - r2, r1 / t1i + r2 / t2i, cc
+
+
+def _rate_cc(xi):
+    zero = xi == 0
+    return xi + np.where(zero, 0.5, 0.0), zero
+
+
+def _ir(xi, ti):
+    x, cc = _rate_cc(xi)
+    return x / ti, x / ti**2, cc
+
+
+def _irln(xi, ti):
+    x, cc = _rate_cc(xi)
+    return np.log(x / ti), 1 / x, cc
+
+
+def _irs(xi, ti):
+    return np.sqrt(xi / ti), 1 / (4 * ti), np.zeros(xi.shape, bool)
+
+
+def _irft(xi, ti):
+    return 0.5 * (np.sqrt(xi / ti) + np.sqrt((xi + 1) / ti)), 1 / (4 * ti), np.zeros(xi.shape, bool)
+
+
 _DISPATCH = {
+    "MC": _mc, "SMCC": _smcc, "SMCR": _smcr, "IRR": _irr, "IRD": _ird,
+    "IR": _ir, "IRLN": _irln, "IRS": _irs, "IRFT": _irft,
     "RR": _rr, "OR": _or, "RD": _rd, "AS": _as, "PETO": _peto,
     "MD": _md, "SMD": _smd, "SMDH": _smdh, "ROM": _rom, "CVR": _cvr, "VR": _vr,
     "COR": _cor, "UCOR": _ucor, "ZCOR": _zcor,

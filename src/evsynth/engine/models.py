@@ -569,6 +569,7 @@ class ConfintResult(Result):
     H2_ci_lb: float
     H2_ci_ub: float
     level: float
+    note: str = ""
 
     @property
     def tau_ci(self) -> tuple[float, float]:
@@ -577,6 +578,7 @@ class ConfintResult(Result):
     def summary(self) -> str:
         return "\n".join([
             f"{'':8s} {'estimate':>9s} {'ci.lb':>9s} {'ci.ub':>9s}   (Q-profile, {self.level:g}%)",
+            *([f"Note: {self.note}"] if self.note else []),
             f"{'tau^2':8s} {self.tau2_est:9.4f} {self.tau2_ci_lb:9.4f} {self.tau2_ci_ub:9.4f}",
             f"{'tau':8s} {np.sqrt(self.tau2_est):9.4f} {self.tau_ci[0]:9.4f} {self.tau_ci[1]:9.4f}",
             f"{'I^2(%)':8s} {self.I2_est:9.4f} {self.I2_ci_lb:9.4f} {self.I2_ci_ub:9.4f}",
@@ -594,15 +596,23 @@ class ConfintResult(Result):
         ])
 
 
-def confint_tau2(fit: RMAResult, level: float | None = None) -> ConfintResult:
-    """Q-profile confidence intervals for tau^2, I^2 and H^2 (metafor's ``confint``).
+def confint_tau2(fit: RMAResult, level: float | None = None, *, tol: float | None = None,
+                 tau2_max: float | None = None) -> ConfintResult:
+    """Q-profile confidence interval for tau^2 (Viechtbauer, 2007), and the implied
+    intervals for I^2 and H^2, as metafor's ``confint``.
 
     Parameters
     ----------
     fit : RMAResult
-        A random- or mixed-effects fit.
+        A random-effects fit.
     level : float, optional
         Confidence level in percent (default: the fit's).
+    tol : float, optional
+        Absolute tolerance of the root search on tau^2 (default: metafor's
+        ``.Machine$double.eps^0.25``; ``1e-12`` finds the roots to full precision).
+    tau2_max : float, optional
+        Search ceiling (metafor's ``tau2.max``, default ``max(100, 10 tau^2)``).  A bound
+        above the ceiling is reported as the ceiling, as metafor does, and ``note`` says so.
 
     Returns
     -------
@@ -623,18 +633,24 @@ def confint_tau2(fit: RMAResult, level: float | None = None) -> ConfintResult:
     df = fit.k - fit.p
     crit_u = _chi2_isf(a / 2, df)  # for the lower bound
     crit_l = _chi2_ppf(a / 2, df)  # for the upper bound
+    rtol = DEFAULT_CONTROL["tol"] if tol is None else float(tol)
+    hi = max(100.0, 10 * fit.tau2) if tau2_max is None else float(tau2_max)
 
     q = _Sums(y, v).q if _is_intercept_only(X) else (lambda t: _q_gen(t, y, v, X))
     q0 = q(0.0)
+    q_hi = q(hi)
+    notes = []
 
-    def root(target):
-        hi = max(100.0, 10 * fit.tau2)
-        if q(hi) > target:
-            return np.inf  # metafor reports the bound as > tau2.max
-        return r_uniroot(lambda t: q(t) - target, 0.0, hi, maxiter=1000)
+    def root(target, which):
+        if q_hi > target:
+            # metafor: the bound lies above tau2.max and is reported as tau2.max ("> tau2.max")
+            notes.append(f"{which} bound of tau^2 lies above the search ceiling tau2_max = {hi:g}; "
+                         f"reported as the ceiling (the true bound is larger)")
+            return hi
+        return r_uniroot(lambda t: q(t) - target, 0.0, hi, tol=rtol, maxiter=1000)
 
-    ub = 0.0 if q0 < crit_l else root(crit_l)
-    lb = 0.0 if q0 < crit_u else root(crit_u)
+    ub = 0.0 if q0 < crit_l else root(crit_l, 'upper')
+    lb = 0.0 if q0 < crit_u else root(crit_u, 'lower')
     vt = fit.vt
 
     def i2(t):
@@ -647,6 +663,7 @@ def confint_tau2(fit: RMAResult, level: float | None = None) -> ConfintResult:
         tau2_est=fit.tau2, tau2_ci_lb=float(lb), tau2_ci_ub=float(ub),
         I2_est=fit.I2, I2_ci_lb=float(i2(lb)), I2_ci_ub=float(i2(ub)),
         H2_est=fit.H2, H2_ci_lb=float(h2(lb)), H2_ci_ub=float(h2(ub)), level=level,
+        note="; ".join(notes),
     )
 
 

@@ -18,18 +18,112 @@ from scipy import stats
 from evsynth.errors import ConvergenceError, InputError, ModelError
 from evsynth.engine.linalg import design_matrix, factorize, inv_pd, wls
 from evsynth.engine.models import check_effects
-from evsynth.engine.results import FitResult, coef_block, fmt_p, wald_test
+from evsynth.engine.results import FitResult, coef_block, critical_value, fmt_p, wald_test
 
 __all__ = ["BlockStructure", "RMAMVResult", "rma_mv"]
 
 
+class KnownV:
+    """A known sampling covariance matrix that is block diagonal by ``cluster``: what
+    metafor's ``vcalc(vi, cluster, obs, rho)`` builds with a constant within-cluster
+    correlation.  Stored as vi, cluster codes and obs; blocks are formed on demand, so
+    no k x k matrix exists."""
+
+    def __init__(self, vi, cluster, obs=None, rho: float = 0.0):
+        self.vi = np.asarray(vi, dtype=float).ravel()
+        cl = np.asarray(cluster)
+        if cl.shape[0] != self.vi.size:
+            raise InputError(f"vcalc: cluster has {cl.shape[0]} values but vi has {self.vi.size}")
+        if not (-1 <= rho <= 1):
+            raise InputError(f"vcalc: rho must lie between -1 and 1, got {rho}")
+        self.cluster = factorize(cl, what="vcalc cluster variable")
+        self.obs = None
+        if obs is not None:
+            ob = np.asarray(obs)
+            if ob.shape[0] != self.vi.size:
+                raise InputError(f"vcalc: obs has {ob.shape[0]} values but vi has {self.vi.size}")
+            self.obs = factorize(ob, what="vcalc obs variable")
+            key = self.cluster.astype(np.int64) * (int(self.obs.max()) + 1) + self.obs
+            _, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
+            dup = cnt[np.asarray(inv).ravel()] > 1
+            if dup.any():
+                i = int(np.flatnonzero(dup)[0])
+                raise InputError(f"vcalc: rows {', '.join(str(j + 1) for j in np.flatnonzero(dup)[:5])} share the "
+                                 f"same cluster and obs value (row {i + 1}); obs must distinguish the effect sizes "
+                                 "of a cluster")
+        self.rho = float(rho)
+
+    @property
+    def k(self) -> int:
+        return self.vi.size
+
+    def blocks(self, rows: np.ndarray) -> np.ndarray:
+        """The covariance of the rows in each block: rows is (nb, n); returns (nb, n, n)."""
+        sd = np.sqrt(self.vi[rows])
+        same = self.cluster[rows][:, :, None] == self.cluster[rows][:, None, :]
+        R = np.where(same, self.rho, 0.0)
+        n = rows.shape[1]
+        R[:, np.arange(n), np.arange(n)] = 1.0
+        return R * sd[:, :, None] * sd[:, None, :]
+
+
+def vcalc(vi, cluster, obs=None, rho: float = 0.0) -> KnownV:
+    """Sampling covariance with a constant within-cluster correlation (metafor's ``vcalc``).
+
+    Parameters
+    ----------
+    vi : array_like
+        Sampling variances.
+    cluster : array_like
+        Cluster of each effect size (e.g. the study); effect sizes of different clusters
+        are independent.
+    obs : array_like, optional
+        Identifies the effect sizes within a cluster (must be distinct within a cluster).
+    rho : float
+        The correlation of two sampling errors of the same cluster.
+
+    Returns
+    -------
+    KnownV
+        ``V[i,i] = vi``, ``V[i,j] = rho sqrt(vi vj)`` within a cluster, 0 between clusters;
+        pass it as ``V=`` to :func:`rma_mv`.  Held blockwise (no k x k matrix).
+
+    References
+    ----------
+    Pustejovsky, J. E., & Tipton, E. (2022). Meta-analysis with robust variance estimation:
+    Expanding the range of working models. Prevention Science, 23(3), 425-438.
+    """
+    return KnownV(vi, cluster, obs, rho)
+
+
+def _components(k: int, keys: list[np.ndarray]) -> np.ndarray:
+    """Connected components of rows linked by sharing a label in any key (the smallest
+    blocks that keep the covariance block diagonal)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if len(keys) == 1:
+        return factorize(keys[0])
+    rows, cols, off = [], [], k
+    for key in keys:
+        c = factorize(key)
+        rows.append(np.arange(k))
+        cols.append(off + c)
+        off += int(c.max()) + 1
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    g = coo_matrix((np.ones(r.size), (r, c)), shape=(off, off))
+    return connected_components(g, directed=False)[1][:k]
+
+
 class BlockStructure:
     """Rows grouped into outer blocks, with within-block indicator matrices for each
-    nesting level, stacked by block size."""
+    nesting level, stacked by block size.  Blocks are the outermost grouping, merged
+    with the clusters of a known V and the outer factor of a struct when given."""
 
-    def __init__(self, groups: list[np.ndarray]):
+    def __init__(self, groups: list[np.ndarray], *, knownV: KnownV | None = None, struct: dict | None = None,
+                 k: int | None = None):
         self.L = len(groups)
-        k = len(groups[0])
+        k = len(groups[0]) if groups else int(k)
         # level-l group label = combination of the first l+1 grouping columns
         codes = []
         prev = None
@@ -41,11 +135,18 @@ class BlockStructure:
             prev = c
         self.codes = codes
         self.n_levels = [int(c.max()) + 1 for c in codes]
-        outer = codes[0]
+        keys = [codes[0]] if codes else []
+        if knownV is not None:
+            keys.append(knownV.cluster)
+        if struct is not None:
+            keys.append(struct["outer_codes"])
+        outer = _components(k, keys) if keys else np.arange(k)
         order = np.argsort(outer, kind="stable")
         self.order = order
         sizes = np.bincount(outer)
         self.k = k
+        self.knownV = knownV
+        self.struct = struct
         # per size: row index matrix (nb, n) into the original rows
         self.batches: list[dict] = []
         starts = np.concatenate([[0], np.cumsum(sizes)])
@@ -58,7 +159,36 @@ class BlockStructure:
             for l in range(self.L):
                 c = codes[l][rows]  # (nb, n)
                 inds.append((c[:, :, None] == c[:, None, :]).astype(float))
-            self.batches.append({"n": n, "rows": rows, "ind": inds, "blocks": np.asarray(blocks)})
+            bt = {"n": n, "rows": rows, "ind": inds, "blocks": np.asarray(blocks)}
+            if knownV is not None:
+                bt["V0"] = knownV.blocks(rows)
+            if struct is not None:
+                oc = struct["outer_codes"][rows]
+                ic = struct["inner_codes"][rows]
+                bt["same_outer"] = (oc[:, :, None] == oc[:, None, :]).astype(float)
+                bt["same_inner"] = bt["same_outer"] * (ic[:, :, None] == ic[:, None, :])
+                bt["inner"] = ic
+            self.batches.append(bt)
+
+    def sampling(self, bt: dict, v: np.ndarray) -> np.ndarray:
+        """The sampling covariance of a batch's blocks."""
+        if "V0" in bt:
+            return bt["V0"].copy()
+        rows = bt["rows"]
+        V = np.zeros(rows.shape + (rows.shape[1],))
+        V[:, np.arange(bt["n"]), np.arange(bt["n"])] = v[rows]
+        return V
+
+    def marginal(self, bt: dict, v, sigma2, spar=None) -> np.ndarray:
+        V = self.sampling(bt, v)
+        for l in range(self.L):
+            V += sigma2[l] * bt["ind"][l]
+        if spar is not None and self.struct is not None:
+            tau2, rho = spar
+            t = np.sqrt(np.asarray(tau2, float)[bt["inner"]])  # (nb, n)
+            tt = t[:, :, None] * t[:, None, :]
+            V += tt * (rho * (bt["same_outer"] - bt["same_inner"]) + bt["same_inner"])
+        return V
 
 
 @dataclass
@@ -68,9 +198,10 @@ class _Eval:
     M: np.ndarray
     score: np.ndarray
     info: np.ndarray
+    rVr: float = 0.0
 
 
-def _evaluate(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bool = True) -> _Eval:
+def _evaluate(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bool = True, spar=None) -> _Eval:
     p = X.shape[1]
     L = bs.L
     XtViX = np.zeros((p, p))
@@ -79,10 +210,7 @@ def _evaluate(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bool =
     cache = []
     for bt in bs.batches:
         rows = bt["rows"]
-        V = np.zeros(rows.shape + (rows.shape[1],))
-        V[:, np.arange(bt["n"]), np.arange(bt["n"])] = v[rows]
-        for l in range(L):
-            V += sigma2[l] * bt["ind"][l]
+        V = bs.marginal(bt, v, sigma2, spar)
         try:
             C = np.linalg.cholesky(V)
         except np.linalg.LinAlgError:
@@ -145,7 +273,7 @@ def _evaluate(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bool =
                     F[l, m] += float(np.sum((M @ T[l]) * (M @ T[m]).T))
         F = np.triu(F) + np.triu(F, 1).T
         info = 0.5 * F
-    return _Eval(float(ll), beta, M, score, info)
+    return _Eval(float(ll), beta, M, score, info, float(rVr))
 
 
 @dataclass(eq=False, kw_only=True)
@@ -163,6 +291,63 @@ class RMAMVResult(FitResult):
     iterations: int
     groups: list[np.ndarray]
     structure: BlockStructure = field(repr=False, default=None)
+    struct_type: str | None = None
+    struct_levels: list | None = None
+    struct_tau2: np.ndarray | float | None = None
+    struct_rho: float | None = None
+    sigma2_fixed: np.ndarray | None = field(repr=False, default=None)
+    refit_args: dict = field(repr=False, default_factory=dict)
+
+    @property
+    def n_vc(self) -> int:
+        """Number of estimated variance components (sigma^2, plus tau^2 and rho of a struct)."""
+        n = int(np.sum(~self._fixed_mask()))
+        if self.struct_type == "CS":
+            n += 2
+        elif self.struct_type == "HCS":
+            n += len(np.atleast_1d(self.struct_tau2)) + 1
+        return n
+
+    def _fixed_mask(self) -> np.ndarray:
+        if self.sigma2_fixed is None:
+            return np.zeros(len(self.sigma2), bool)
+        return np.isfinite(self.sigma2_fixed)
+
+    @property
+    def spar(self):
+        if self.struct_type is None:
+            return None
+        return (np.atleast_1d(self.struct_tau2) if self.struct_type == "HCS"
+                else np.full(len(self.struct_levels), float(self.struct_tau2)), float(self.struct_rho))
+
+    @property
+    def pi_variance(self) -> float:
+        """Variance added for a prediction interval: the sum of the sigma^2 (and tau^2 of a CS struct)."""
+        extra = float(self.struct_tau2) if self.struct_type == "CS" else 0.0
+        return float(np.sum(self.sigma2)) + extra
+
+    def refit(self, keep=None, *, sigma2_fixed=None) -> "RMAMVResult":
+        """The same model on the rows ``keep`` (boolean or index array; default all), optionally
+        with variance components held at ``sigma2_fixed``."""
+        a = self.refit_args
+        idx = np.arange(self.k) if keep is None else np.flatnonzero(np.asarray(keep)) if \
+            np.asarray(keep).dtype == bool else np.asarray(keep)
+        V = a.get("V")
+        if V is not None:
+            V = KnownV(V.vi[idx], V.cluster[idx], None if V.obs is None else V.obs[idx], V.rho)
+        st = a.get("struct")
+        if st is not None:
+            st = {**st, "inner": np.asarray(st["inner"])[idx], "outer": np.asarray(st["outer"])[idx]}
+        return rma_mv(self.yi[idx], self.vi[idx], [np.asarray(g)[idx] for g in a["groups"]], self.X[idx],
+                      intercept=False, method=a["method"], test=a["test"], level=a["level"],
+                      coef_names=a["coef_names"], group_names=a["group_names"], btt=a["btt"], V=V, struct=st,
+                      sigma2_fixed=sigma2_fixed)
+
+    def sampling_blocks(self, rows):
+        """The known sampling covariance of stacked blocks of rows (None: diagonal vi)."""
+        if self.structure is None or self.structure.knownV is None:
+            return None
+        return self.structure.knownV.blocks(rows)
 
     @property
     def tau2(self) -> float:
@@ -172,13 +357,7 @@ class RMAMVResult(FitResult):
     def marginal_blocks(self):
         """(rows, V) per block: the fitted marginal covariance, block by block."""
         for bt in self.structure.batches:
-            rows = bt["rows"]
-            n = bt["n"]
-            V = np.zeros(rows.shape + (n,))
-            V[:, np.arange(n), np.arange(n)] = self.vi[rows]
-            for l in range(self.structure.L):
-                V += self.sigma2[l] * bt["ind"][l]
-            yield rows, V
+            yield bt["rows"], self.structure.marginal(bt, self.vi, self.sigma2, self.spar)
 
     def I2_multilevel(self) -> dict:
         """Multilevel I^2 per level (Cheung, 2014) with the typical sampling variance of
@@ -204,39 +383,79 @@ class RMAMVResult(FitResult):
         lines += self.coefs.format_rows(14)
         if self.pi_lb is not None:
             lines += ["", f"Prediction interval: [{self.pi_lb:.4f}, {self.pi_ub:.4f}]"]
+        if self.struct_type is not None:
+            t2 = np.atleast_1d(self.struct_tau2)
+            lines.insert(5 + len(self.sigma2), f"struct {self.struct_type}: tau^2 = "
+                         + ", ".join(f"{x:.4f}" for x in t2) + f"; rho = {self.struct_rho:.4f}")
         return "\n".join(lines)
+
+
+def _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed):
+    """(RE)ML for models with a CS/HCS struct: the (restricted) log-likelihood maximised
+    over log variances and the Fisher z of rho (quasi-Newton, then a Nelder-Mead polish)."""
+    from scipy.optimize import minimize
+
+    L = bs.L
+    nt = 1 if sdef["type"] == "CS" else len(sdef["levels"])
+    free_s = np.flatnonzero(~isfixed)
+
+    def unpack(th):
+        s2 = fixed.copy()
+        s2[free_s] = np.exp(th[:free_s.size])
+        s2 = np.where(np.isfinite(s2), s2, 0.0)
+        t = np.exp(th[free_s.size:free_s.size + nt])
+        tau2 = np.full(len(sdef["levels"]), t[0]) if nt == 1 else t
+        rho = np.tanh(th[-1])
+        return s2, (tau2, rho)
+
+    def nll(th):
+        s2, sp = unpack(th)
+        try:
+            return -_evaluate(y, v, X, bs, s2, reml, need_info=False, spar=sp).ll
+        except ModelError:
+            return 1e300
+
+    th0 = np.concatenate([np.full(free_s.size, np.log(max(t0, 1e-4) / 2)), np.full(nt, np.log(max(t0, 1e-4))), [0.5]])
+    best = minimize(nll, th0, method="BFGS", options={"gtol": 1e-9, "maxiter": 2000})
+    pol = minimize(nll, best.x, method="Nelder-Mead",
+                   options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 20000, "maxfev": 40000})
+    th = pol.x if pol.fun <= best.fun else best.x
+    best2 = minimize(nll, th, method="BFGS", options={"gtol": 1e-10, "maxiter": 2000})
+    if best2.fun < min(pol.fun, best.fun):
+        th = best2.x
+    s2, sp = unpack(th)
+    ev = _evaluate(y, v, X, bs, s2, reml, need_info=False, spar=sp)
+    return s2, sp, ev, int(best.nit)
 
 
 def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", level: float = 95.0,
            coef_names=None, group_names=None, btt=None, tol: float = 1e-10, maxiter: int = 500,
-           intercept: bool = True) -> RMAMVResult:
-    """Multilevel model with nested random intercepts (metafor's ``rma.mv`` with
-    ``random = ~ 1 | a/b/...``).
+           intercept: bool = True, V: KnownV | None = None, struct: dict | None = None,
+           sigma2_fixed=None) -> RMAMVResult:
+    """Multilevel and multivariate meta-analytic model (metafor's ``rma.mv``).
 
     Parameters
     ----------
-    yi, vi : array_like, shape (k,)
+    yi, vi : array_like
         Effect sizes and sampling variances.
     groups : list of array_like
-        Grouping variables, outermost first; one variance component per level.
-    mods : array_like (k,) or (k, m) or DataFrame, optional
-        Moderators; an intercept is added unless ``intercept=False``.
+        Nested grouping arrays, outermost first (metafor's ``random = ~ 1 | a/b``); one
+        variance component ``sigma2`` per level.  May be empty when ``struct`` is given.
+    mods : array_like, optional
+        Moderators (k x m); an intercept is added unless ``intercept=False``.
     method : {"REML", "ML"}
-        Estimation of the variance components.
     test : {"z", "t"}
-        Normal tests, or t/F tests with k - p df (metafor's ``test="t"``).
-    level : float
-        Confidence level in percent.
-    coef_names : list of str, optional
-        Names of the moderator columns.
-    group_names : list of str, optional
-        Names of the grouping variables (for ``s_names``).
-    btt : list of int, optional
-        0-based indices of the coefficients in the omnibus test.
-    tol, maxiter
-        Convergence of Fisher scoring (relative change of sigma^2).
-    intercept : bool
-        Add an intercept.
+        ``t``: t and F tests with k - p df.
+    V : KnownV, optional
+        A known sampling covariance from :func:`vcalc` (block diagonal by cluster), in
+        place of ``diag(vi)`` (metafor's ``rma.mv(yi, V, ...)``).
+    struct : dict, optional
+        ``{"type": "CS" | "HCS", "inner": array, "outer": array, "levels": list}``: a
+        random effect per level of ``inner`` within ``outer`` (metafor's
+        ``random = ~ inner | outer, struct = type``); CS: one tau^2 and one rho; HCS: one
+        tau^2 per level of ``inner`` (in ``levels`` order) and one rho.
+    sigma2_fixed : array_like, optional
+        Values at which to hold sigma^2 components (NaN: estimated), as metafor's ``sigma2=``.
 
     Returns
     -------
@@ -257,11 +476,38 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
     test = str(test).lower()
     if test not in ("z", "t"):
         raise InputError(f"multilevel test must be 'z' or 't', got '{test}'")
+    if V is not None:
+        if not isinstance(V, KnownV):
+            raise InputError("V must be built with vcalc() (a block-diagonal known covariance)")
+        vi = V.vi
     y, v = check_effects(yi, vi)
     k = y.size
-    if not groups:
-        raise InputError("a multilevel model needs at least one grouping variable")
-    groups = [np.asarray(g) for g in groups]
+    if V is not None and V.k != k:
+        raise InputError(f"V has {V.k} rows but there are {k} effect sizes")
+    if not groups and struct is None:
+        raise InputError("a multilevel model needs at least one grouping variable or a struct")
+    groups = [np.asarray(g) for g in (groups or [])]
+    sdef = None
+    if struct is not None:
+        stype = str(struct.get("type", "")).upper()
+        if stype not in ("CS", "HCS"):
+            raise InputError(f"struct type must be CS or HCS, got '{struct.get('type')}'")
+        inner = np.asarray(struct["inner"])
+        outer = np.asarray(struct["outer"])
+        if inner.shape[0] != k or outer.shape[0] != k:
+            raise InputError("struct: inner and outer need one value per effect size")
+        inner_text = np.array([str(x) for x in inner], dtype=object)
+        levels = struct.get("levels")
+        if not levels:
+            codes = factorize(inner_text, what="struct inner variable")
+            levels = [inner_text[np.flatnonzero(codes == c)[0]] for c in range(int(codes.max()) + 1)]
+        levels = [str(x) for x in levels]
+        unknown = sorted(set(inner_text) - set(levels))
+        if unknown:
+            raise InputError(f"struct: inner value(s) {', '.join(unknown)} not among levels {', '.join(levels)}")
+        sdef = {"type": stype, "levels": levels,
+                "inner_codes": np.array([levels.index(x) for x in inner_text]),
+                "outer_codes": factorize(outer, what="struct outer variable")}
     for g in groups:
         if len(g) != k:
             raise InputError(f"grouping variable has {len(g)} values but there are {k} effect sizes")
@@ -271,59 +517,78 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
         raise ModelError(f"a multilevel model needs at least 2 effect sizes; k = {k}")
     if p > k - 1:
         raise ModelError(f"{p} model coefficients for k = {k} effect sizes: at most k - 1 can be estimated")
-    bs = BlockStructure(groups)
+    bs = BlockStructure(groups, knownV=V, struct=sdef, k=k)
     L = bs.L
     reml = method == "REML"
+    fixed = np.full(L, np.nan) if sigma2_fixed is None else np.asarray(sigma2_fixed, float).ravel()
+    if fixed.size != L:
+        raise InputError(f"sigma2_fixed has {fixed.size} values for {L} variance components")
+    isfixed = np.isfinite(fixed)
     # start: a share of the DL estimate of total heterogeneity per component
     fe = wls(y, X, 1 / v)
     trP = fe.tr_P()
     t0 = max((fe.rss - (k - p)) / trP, 0.01 * float(np.mean(v)))
-    s2 = np.full(L, t0 / L)
-    ev = _evaluate(y, v, X, bs, s2, reml)
-    it = 0
-    for it in range(1, maxiter + 1):
-        free = ~((s2 <= 0) & (ev.score <= 0))
-        step = np.zeros(L)
-        if free.any():
-            Ii = ev.info[np.ix_(free, free)]
-            try:
-                step[free] = np.linalg.solve(Ii, ev.score[free])
-            except np.linalg.LinAlgError:
-                step[free] = ev.score[free] / np.maximum(np.diag(Ii), 1e-12)
-        lam = 1.0
-        accepted = False
-        for _ in range(60):
-            cand = np.maximum(s2 + lam * step, 0.0)
-            ev_c = _evaluate(y, v, X, bs, cand, reml)
-            if ev_c.ll >= ev.ll - 1e-12 * abs(ev.ll):
-                accepted = True
-                break
-            lam /= 2
-        if not accepted:
-            break
-        change = np.max(np.abs(cand - s2) / np.maximum(1.0, np.abs(cand)))
-        s2, ev = cand, ev_c
-        if change <= tol:
-            break
+    spar = None
+    if sdef is not None:
+        s2, spar, ev, it = _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed)
     else:
-        raise ConvergenceError(f"{method} estimation of the variance components did not converge in "
-                               f"{maxiter} iterations (last sigma^2 = {np.round(s2, 6).tolist()})")
+        s2 = np.where(isfixed, fixed, t0 / L)
+        ev = _evaluate(y, v, X, bs, s2, reml)
+        it = 0
+        for it in range(1, maxiter + 1):
+            free = ~((s2 <= 0) & (ev.score <= 0)) & ~isfixed
+            step = np.zeros(L)
+            if free.any():
+                Ii = ev.info[np.ix_(free, free)]
+                try:
+                    step[free] = np.linalg.solve(Ii, ev.score[free])
+                except np.linalg.LinAlgError:
+                    step[free] = ev.score[free] / np.maximum(np.diag(Ii), 1e-12)
+            lam = 1.0
+            accepted = False
+            for _ in range(60):
+                cand = np.maximum(s2 + lam * step, 0.0)
+                ev_c = _evaluate(y, v, X, bs, cand, reml)
+                if ev_c.ll >= ev.ll - 1e-12 * abs(ev.ll):
+                    accepted = True
+                    break
+                lam /= 2
+            if not accepted:
+                break
+            change = np.max(np.abs(cand - s2) / np.maximum(1.0, np.abs(cand)))
+            s2, ev = cand, ev_c
+            if change <= tol:
+                break
+        else:
+            raise ConvergenceError(f"{method} estimation of the variance components did not converge in "
+                                   f"{maxiter} iterations (last sigma^2 = {np.round(s2, 6).tolist()})")
     beta, vb = ev.beta, ev.M
     if btt is None:
         btt = list(range(1, p)) if (p > 1 and intercept) else list(range(p))
     dist, df = ("t", k - p) if test == "t" else ("z", None)
     coefs = coef_block(names, beta, vb, dist=dist, df=df, level=level)
     wald = wald_test(beta, vb, btt, dist=dist, df=df)
-    QE = max(0.0, fe.rss)
+    if V is not None:
+        QE = max(0.0, _evaluate(y, v, X, bs, np.zeros(L), False, need_info=False).rVr)
+    else:
+        QE = max(0.0, fe.rss)
     QEp = float(stats.chi2.sf(QE, k - p)) if k > p else 1.0
     gnames = list(group_names) if group_names is not None else [f"level{l + 1}" for l in range(L)]
     s_names = ["/".join(gnames[: l + 1]) for l in range(L)]
     res = RMAMVResult(
         coefs=coefs, wald=wald, k=k, method=method, test=test, QE=QE, QEp=QEp, btt=list(btt), yi=y, vi=v,
         X=X, ll=ev.ll, sigma2=s2, s_names=s_names, s_nlevels=bs.n_levels, iterations=it, groups=groups,
-        structure=bs,
+        structure=bs, sigma2_fixed=fixed if isfixed.any() else None,
     )
+    res.refit_args = {"groups": groups, "V": V, "struct": struct, "method": method, "test": test, "level": level,
+                      "coef_names": names, "group_names": group_names, "btt": btt}
+    if sdef is not None:
+        res.struct_type, res.struct_levels = sdef["type"], sdef["levels"]
+        res.struct_tau2 = float(spar[0][0]) if sdef["type"] == "CS" else np.asarray(spar[0], float)
+        res.struct_rho = float(spar[1])
     if res.intercept_only:
         pr = res.predict()
-        res.pi_lb, res.pi_ub = float(pr.pi_lb[0]), float(pr.pi_ub[0])
+        crit = critical_value(res.level, res.dist, res.df)
+        s = np.sqrt(pr.se[0] ** 2 + res.pi_variance)
+        res.pi_lb, res.pi_ub = float(pr.pred[0] - crit * s), float(pr.pred[0] + crit * s)
     return res

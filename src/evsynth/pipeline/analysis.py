@@ -294,10 +294,19 @@ def diagnostic_tables(eff: pd.DataFrame, spec: dict, fit, seed: int, level: floa
     wanted = spec.get("diagnostics", [])
     out: dict[str, pd.DataFrame] = {}
     notes = []
+    breadth = {"model_comparison": lambda: _model_comparison_table(eff, spec, level, notes),
+               "predictions": lambda: _predictions_table(eff, spec, level, notes)}
     if fit.multilevel:
+        breadth["correlated_effects"] = lambda: _correlated_effects_table(eff, spec, level)
         for d in wanted:
+            if d in breadth:
+                try:
+                    out[d] = breadth[d]()
+                except (ModelError, InputError) as exc:
+                    notes.append({"diagnostic": d, "note": f"not run: {exc}"})
+                continue
             notes.append({"diagnostic": d, "note": "not run: assumes independent effect sizes (multilevel model)"})
-        out["notes"] = pd.DataFrame(notes)
+        out["notes"] = pd.DataFrame(notes, columns=["diagnostic", "note"])
         return out
     labels = eff["study"].tolist()
     y, v = eff["yi"].to_numpy(), eff["vi"].to_numpy()
@@ -321,6 +330,12 @@ def diagnostic_tables(eff: pd.DataFrame, spec: dict, fit, seed: int, level: floa
     }
     for d in wanted:
         try:
+            if d in breadth or d in ("selmodel", "correlated_effects"):
+                if d == "correlated_effects":
+                    notes.append({"diagnostic": d, "note": "not run: needs a multilevel model (model.type multilevel)"})
+                else:
+                    out[d] = _selmodel_table(fit, spec) if d == "selmodel" else breadth[d]()
+                continue
             if d == "permutation":
                 out["permutation"] = _permutation_table(eff, spec, seed, level, notes)
                 continue
@@ -352,6 +367,108 @@ def _permutation_table(eff: pd.DataFrame, spec: dict, seed: int, level: float, n
         t.insert(0, "moderator", col)
         rows.append(t)
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+
+def _selmodel_table(fit, spec: dict) -> pd.DataFrame:
+    """Step-function selection model (one row): estimate, se, CI, tau2, LRT of no selection,
+    and the selection weight of each p-value interval."""
+    from evsynth.engine.selmodel import selmodel
+
+    r = selmodel(fit, steps=spec.get("selmodel_steps", [0.025]))
+    t = r.to_frame()
+    lo = 0.0
+    for hi, d in zip(r.steps, r.delta):
+        t[f"delta_p_{lo:g}_{hi:g}"] = d
+        lo = hi
+    t["k"] = r.k
+    return t
+
+
+def _with_method(spec: dict, method: str) -> dict:
+    return {**spec, "model": {**spec["model"], "method": method}}
+
+
+def _model_comparison_table(eff: pd.DataFrame, spec: dict, level: float, notes: list) -> pd.DataFrame:
+    """Per moderator: ML fits with and without it on the same rows, their AIC/BIC/AICc and
+    the likelihood-ratio test (metafor's anova(full, reduced))."""
+    from evsynth.engine.fitstats import anova
+
+    ml = _with_method(spec, "ML")
+    rows = []
+    for col, m in {m["column"]: m for m in spec.get("moderators", [])}.items():
+        sub = eff[eff[col].notna() & eff[col].astype(str).str.strip().ne("")].reset_index(drop=True)
+        try:
+            r = anova(fit_main(sub, ml, level, mods=[m]), fit_main(sub, ml, level))
+        except (ModelError, InputError) as exc:
+            notes.append({"diagnostic": f"model_comparison ({col})", "note": str(exc)})
+            continue
+        rows.append({"moderator": col, "k": r.k, "logLik_with": r.logLik_full, "logLik_without": r.logLik_reduced,
+                     "AIC_with": r.AIC_full, "AIC_without": r.AIC_reduced, "BIC_with": r.BIC_full,
+                     "BIC_without": r.BIC_reduced, "AICc_with": r.AICc_full, "AICc_without": r.AICc_reduced,
+                     "LRT": r.LRT, "df": r.df, "pval": r.pval})
+    return pd.DataFrame(rows)
+
+
+def _predictions_table(eff: pd.DataFrame, spec: dict, level: float, notes: list) -> pd.DataFrame:
+    """Predicted average effect at the moderator values of ``predict_at`` (one numeric
+    moderator at a time), with confidence and prediction intervals; for log-scale measures
+    also back-transformed (pred_exp, ...)."""
+    from evsynth.engine.predict import predict
+
+    at = spec.get("predict_at") or {}
+    if not at:
+        raise InputError("diagnostic predictions needs predict_at (moderator column -> values) in the analysis config")
+    mods = {m["column"]: m for m in spec.get("moderators", [])}
+    back = MEASURE_INFO.get(spec["effect"].get("measure") or "", (None, None, None))[2] == "exp" and \
+        not spec["direction"].get("flip")
+    frames = []
+    for col, values in at.items():
+        m = mods.get(col)
+        if m is None or m.get("type", "numeric") != "numeric":
+            notes.append({"diagnostic": f"predictions ({col})", "note": "not run: not a numeric moderator of this analysis"})
+            continue
+        sub = eff[eff[col].notna() & eff[col].astype(str).str.strip().ne("")].reset_index(drop=True)
+        try:
+            p = predict(fit_main(sub, spec, level, mods=[m]), np.asarray(values, float)[:, None])
+        except (ModelError, InputError) as exc:
+            notes.append({"diagnostic": f"predictions ({col})", "note": str(exc)})
+            continue
+        t = p.to_frame()
+        t.insert(0, "value", np.asarray(values, float))
+        t.insert(0, "moderator", col)
+        if back:
+            for c in ("pred", "ci_lb", "ci_ub", "pi_lb", "pi_ub"):
+                t[f"{c}_exp"] = np.exp(t[c])
+        frames.append(t)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _correlated_effects_table(eff: pd.DataFrame, spec: dict, level: float) -> pd.DataFrame:
+    """Correlated-and-hierarchical-effects sensitivity analysis (Pustejovsky & Tipton,
+    2022): the multilevel model refitted with sampling errors correlated rho within the
+    outermost cluster (metafor's vcalc), for each rho of ``rho_values``, with CR2 robust
+    inference by that cluster."""
+    from evsynth.engine.multilevel import rma_mv, vcalc
+    from evsynth.engine.robust import robust
+
+    random = spec["model"]["random"]
+    cluster_col = spec["model"].get("cluster") or random[0]
+    groups = [eff[c].to_numpy() for c in random]
+    cluster = eff[cluster_col].to_numpy()
+    y, v = eff["yi"].to_numpy(), eff["vi"].to_numpy()
+    rows = []
+    for rho in spec.get("rho_values", [0.0, 0.2, 0.4, 0.6, 0.8]):
+        f = rma_mv(y, v, groups, method=spec["model"]["method"], test="t" if spec["model"]["test"] == "t" else "z",
+                   level=level, group_names=random, V=vcalc(v, cluster, rho=float(rho)))
+        r = robust(f, cluster)
+        row = {"rho": float(rho), "k": f.k, "estimate": f.estimate, "se": float(f.se[0]),
+               "ci_lb": float(f.ci_lb[0]), "ci_ub": float(f.ci_ub[0]), "pval": float(f.pval[0])}
+        row.update({f"sigma2_{n}": float(s) for n, s in zip(f.s_names, f.sigma2)})
+        row.update({"robust_se": float(r.se[0]), "robust_df": float(np.atleast_1d(r.df)[0]),
+                    "robust_ci_lb": float(r.ci_lb[0]), "robust_ci_ub": float(r.ci_ub[0]),
+                    "robust_pval": float(r.pval[0]), "clusters": r.n_clusters})
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def sensitivity_table(eff: pd.DataFrame, spec: dict, level: float) -> pd.DataFrame:

@@ -118,7 +118,8 @@ def _semantic(cfg: dict, source: str) -> list[str]:
     return out
 
 
-INPUT_FILE_KEYS = {"studies": ("primary_studies", "reviews", "prisma", "nji_interventions", "nji_findings"),
+INPUT_FILE_KEYS = {"studies": ("primary_studies", "reviews", "prisma", "nji_interventions", "nji_findings",
+                               "effect_statements", "review_statements", "coding_log", "findings"),
                    "quality": ("form", "assessments"), "extraction": ("effects",)}
 
 

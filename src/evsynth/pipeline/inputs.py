@@ -10,10 +10,11 @@ from evsynth.pipeline import analysis as an
 from evsynth.errors import EvsynthError, InputError
 from evsynth.pipeline.io import TableProblems, load_table, read_table, read_yaml
 from evsynth.review.extraction import compute_extracted
+from evsynth.review.evidence import SEED_FILES, check_findings, check_statements
 from evsynth.review.prisma import check_prisma
 from evsynth.review.quality import Form, check_assessments, check_form
 
-__all__ = ["check_all_inputs", "load_form", "load_prisma", "load_studies", "load_assessments",
+__all__ = ["check_all_inputs", "seed_lengths", "load_form", "load_prisma", "load_studies", "load_assessments",
            "load_extraction"]
 
 
@@ -52,6 +53,27 @@ def load_extraction(cfg: dict):
     return load_table(path, "effects"), path
 
 
+def seed_lengths(seeds_dir) -> dict[str, int]:
+    """Number of lines of each seed text found in ``seeds_dir`` (missing seeds are left out).
+    The folder is read only where the pipeline may read (:func:`evsynth.pipeline.paths.confine`:
+    the project folder or a folder allowed with ``--allow-dir``); elsewhere no seed is read and
+    the line ranges are not checked against the seeds."""
+    from evsynth.pipeline.paths import confine
+
+    out: dict[str, int] = {}
+    if not seeds_dir:
+        return out
+    try:
+        folder = confine(seeds_dir, "studies.seeds")
+    except EvsynthError:
+        return out
+    for doc, name in SEED_FILES.items():
+        p = folder / name
+        if p.is_file():
+            out[doc] = len(p.read_text(encoding="utf-8").split("\n"))
+    return out
+
+
 def check_all_inputs(cfg: dict) -> str:
     problems: list[str] = []
     done: list[str] = []
@@ -70,7 +92,34 @@ def check_all_inputs(cfg: dict) -> str:
     st, q = cfg["studies"], cfg["quality"]
     studies = attempt(f"{st['primary_studies']}: coded primary studies",
                       lambda: load_table(st["primary_studies"], "primary_studies"))
-    attempt(f"{st['reviews']}: coded reviews", lambda: load_table(st["reviews"], "reviews"))
+    reviews = attempt(f"{st['reviews']}: coded reviews", lambda: load_table(st["reviews"], "reviews"))
+    lengths = seed_lengths(st.get("seeds"))
+    if st.get("seeds") and not lengths:
+        done.append(f"{st['seeds']}: seed texts not read (missing, or outside the project folder and not allowed "
+                    "with --allow-dir): seed line ranges checked against the tables only")
+    if st.get("effect_statements"):
+        es = attempt(f"{st['effect_statements']}: effect statements (Bijlage 5)",
+                     lambda: load_table(st["effect_statements"], "effect_statements"))
+        if es is not None and studies is not None:
+            extra = check_statements(es, studies["row"], st["effect_statements"], st["primary_studies"],
+                                     lengths.get("holwerda2014"))
+            problems.extend(extra)
+            if not extra:
+                done.append(f"{st['effect_statements']}: every statement has its study row"
+                            + (" and seed lines" if lengths else ""))
+    if st.get("review_statements"):
+        rs = attempt(f"{st['review_statements']}: review statements (Bijlage 6)",
+                     lambda: load_table(st["review_statements"], "review_statements"))
+        if rs is not None and reviews is not None:
+            extra = check_statements(rs, reviews["row"], st["review_statements"], st["reviews"],
+                                     lengths.get("holwerda2014"))
+            problems.extend(extra)
+    if st.get("coding_log"):
+        attempt(f"{st['coding_log']}: coding log", lambda: load_table(st["coding_log"], "coding_log"))
+    if st.get("findings"):
+        fnd = attempt(f"{st['findings']}: findings of the seeds", lambda: load_table(st["findings"], "findings"))
+        if fnd is not None:
+            problems.extend(check_findings(fnd, st["findings"], lengths))
     attempt(f"{st['prisma']}: search and selection flow (counts add up)", lambda: load_prisma(st["prisma"]))
     attempt(f"{st['nji_interventions']}: NJI interventions", lambda: load_table(st["nji_interventions"], "nji_interventions"))
     attempt(f"{st['nji_findings']}: NJI review findings", lambda: load_table(st["nji_findings"], "nji_findings"))
@@ -103,5 +152,5 @@ def check_all_inputs(cfg: dict) -> str:
 
 def _paths(cfg: dict) -> list[Path]:  # the files the check reads (for documentation and tests)
     st = cfg["studies"]
-    return [Path(p) for p in (*st.values(), cfg["quality"]["form"], cfg["quality"]["assessments"],
+    return [Path(p) for p in (*(v for k, v in st.items() if k != "seeds"), cfg["quality"]["form"], cfg["quality"]["assessments"],
                               cfg["extraction"]["effects"], *(a["dataset"] for a in cfg["analyses"]))]

@@ -113,7 +113,8 @@ def run_multiverse_gather(cfg: dict, analysis: str, parts, outdir) -> None:
 # ------------------------------------------------------------------------------ the review
 
 def run_studies(cfg: dict, outdir) -> None:
-    """Summaries of the coded study tables, the PRISMA counts and the NJI tables."""
+    """Summaries of the coded study tables, the PRISMA counts, the NJI tables, and (when
+    configured) the effect statements, their direction synthesis and the findings table."""
     from evsynth.review import studies as rs
     from evsynth.review.prisma import prisma_counts
 
@@ -129,6 +130,14 @@ def run_studies(cfg: dict, outdir) -> None:
     write_csv(outdir / "reviews.csv", rv.drop(columns=["row_text"]))
     write_csv(outdir / "nji_interventions.csv", load_table(st["nji_interventions"], "nji_interventions"))
     write_csv(outdir / "nji_findings.csv", load_table(st["nji_findings"], "nji_findings"))
+    if st.get("effect_statements"):
+        from evsynth.review.evidence import effect_direction
+
+        es = load_table(st["effect_statements"], "effect_statements")
+        write_csv(outdir / "effect_statements.csv", es)
+        write_csv(outdir / "effect_direction.csv", effect_direction(es, s))
+    if st.get("findings"):
+        write_csv(outdir / "findings.csv", load_table(st["findings"], "findings"))
 
 
 def run_quality(cfg: dict, outdir) -> None:
@@ -216,7 +225,9 @@ def run_figures(cfg: dict, analysis: str, results, outdir) -> None:
 
     results, outdir = Path(results), Path(outdir)
     if analysis == "studies":
-        figures.study_figures(studies=inputs.load_studies(cfg),
+        ed = results / "studies" / "effect_direction.csv"
+        figures.study_figures(effect_direction=pd.read_csv(ed) if ed.exists() else None,
+                              studies=inputs.load_studies(cfg),
                               assessments=load_table(cfg["quality"]["assessments"], "assessments"),
                               prisma=inputs.load_prisma(cfg["studies"]["prisma"]), results=results,
                               out=outdir / "studies")

@@ -98,8 +98,9 @@ def analysis_figures(spec: dict, res: Path, out_dir: Path, multiverse_dimensions
 
 
 def study_figures(*, studies: pd.DataFrame, assessments: pd.DataFrame, prisma: dict, results: Path,
-                  out: Path) -> None:
-    """Risk-of-bias plots, quality histogram, PRISMA flow and evidence gap map."""
+                  out: Path, effect_direction: pd.DataFrame | None = None) -> None:
+    """Risk-of-bias plots, quality histogram, PRISMA flow, evidence gap map and (when given)
+    the effect direction plot of the coded effect statements."""
     results = Path(results)
     summary = _read(results / "quality" / "item_summary.csv")
     gap = _read(results / "studies" / "evidence_gap.csv")
@@ -109,3 +110,5 @@ def study_figures(*, studies: pd.DataFrame, assessments: pd.DataFrame, prisma: d
         save(plots.quality_histogram(studies), tmp / "quality_by_design")
         save(plots.prisma_diagram(prisma), tmp / "prisma_flow")
         save(plots.evidence_gap_map(gap), tmp / "evidence_gap_map")
+        if effect_direction is not None:
+            save(plots.effect_direction_plot(effect_direction), tmp / "effect_direction")

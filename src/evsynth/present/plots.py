@@ -588,3 +588,36 @@ def specification_curve(table: pd.DataFrame, dims: list[tuple[str, list]], summa
     axc.set_xlabel("specification (sorted by estimate)")
     axc.set_xlim(0.5, n + 0.5)
     return fig
+
+
+DIRECTION_COLOURS = {"positive": style.PALETTE["green"], "none": style.PALETTE["grey"],
+                     "negative": style.PALETTE["vermillion"], "mixed": style.PALETTE["yellow"], "unknown": "#d9d9d9"}
+DIRECTION_SYMBOLS = {"positive": "\u25b2", "none": "\u25c6", "negative": "\u25bc", "mixed": "\u25c6?", "unknown": "?"}
+
+
+def effect_direction_plot(t: pd.DataFrame) -> plt.Figure:
+    """Effect direction plot (after Thomson & Thomson 2013): one row per intervention type x
+    outcome domain; stacked bars of statements by direction (positive, no effect, negative,
+    mixed, unknown); unknown (arrow lost in the source) is shown as unknown, not guessed."""
+    if t.empty:
+        return _empty("Effect direction", "no statements")
+    order = ["positive", "none", "negative", "mixed", "unknown"]
+    labels = [f"{r.intervention_type} | {r.outcome_domain} (study rows: {r.n_study_rows})" for r in t.itertuples()]
+    fig, ax = plt.subplots(figsize=(9.5, max(3.0, 0.26 * len(t) + 1.4)))
+    left = np.zeros(len(t))
+    y = np.arange(len(t))[::-1]
+    for d in order:
+        v = t[f"n_{d}"].to_numpy(float)
+        ax.barh(y, v, left=left, color=DIRECTION_COLOURS[d], edgecolor="white", linewidth=0.5,
+                label=f"{DIRECTION_SYMBOLS[d]} {d}")
+        for yi, li, vi in zip(y, left, v):
+            if vi and d != "unknown":
+                ax.text(li + vi / 2, yi, DIRECTION_SYMBOLS[d].rstrip("?"), ha="center", va="center",
+                        fontsize=style.FONT_SIZE - 3, color="black")
+        left += v
+    ax.set_yticks(y, labels, fontsize=style.FONT_SIZE - 2)
+    ax.set_xlabel("Number of effect statements (Bijlage 5)")
+    ax.legend(loc="lower right", fontsize=style.FONT_SIZE - 2, frameon=False)
+    ax.set_title("Effect direction by intervention type and outcome domain (SWiM)", loc="left", weight="bold")
+    fig.tight_layout()
+    return fig

@@ -36,8 +36,8 @@ from evsynth.pipeline.io import atomic_path
 from evsynth.texts import DIRECTION_RULE
 
 __all__ = ["Num", "M", "Text", "Items", "TableBlock", "Figure", "Preformatted", "Links", "Section", "SECTIONS",
-           "effect_words", "build_context", "build_sections", "render_html", "render_pdf", "plain_text",
-           "write_report"]
+           "FINDINGS_SECTION", "effect_words", "build_context", "build_sections", "findings_section", "render_html",
+           "render_pdf", "plain_text", "write_report"]
 
 
 def M(fmt: str, *args, **kwargs) -> Markup:
@@ -230,8 +230,11 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
     ctx["p_fulltext"] = pbox("full-text articles assessed")
     ctx["p_included"] = pbox("primary articles")
     ctx["p_reviews"] = pbox("reviews")
+    ctx["n_reviews_listed"] = len(T.get("studies/reviews.csv"))  # rows of Bijlage 6 (a count, not a cell)
+    ctx["findings_table"] = T.get("studies/findings.csv")
     ctx["reviews"] = _records(T.get("studies/reviews.csv"), ["authors", "year", "title", "source_database",
-                                                              "designs_included", "findings_statements"])
+                                                              "designs_included", "population", "interventions",
+                                                              "findings_statements"])
     ctx["nji_interventions"] = _records(T.get("studies/nji_interventions.csv"),
                                         ["intervention", "group", "erkend_dec2019", "klaassen_vermaat_2015_max_effect",
                                          "evenboer_2018_included", "evenboer_2018_conclusion", "rct_evidence", "notes"])
@@ -371,6 +374,7 @@ class TableBlock:
     columns: list[tuple[str, str]]
     rows: list[dict]
     heading: str = ""
+    anchor: str = ""  # key of each row's HTML anchor (``<tr id=...>``), so that text can link to a row
 
     @classmethod
     def of(cls, records: list[dict], columns=None, headings: dict | None = None, heading: str = "") -> "TableBlock":
@@ -415,8 +419,110 @@ class Section:
     nav: str = ""  # short name in the HTML navigation (default: the title)
 
 
+def _has_findings(ctx: dict, *ids: str) -> bool:
+    f = ctx.get("findings_table")
+    return f is not None and not f.empty and set(ids) <= set(f["finding_id"].astype(str))
+
+
 def _table(records, columns=None, headings=None):
     return TableBlock.of(records, columns, headings)
+
+
+# "What the reviews found": the first section, for policy analysts.  Each sentence is a lead of
+# a few words (the coder's framing) followed by the English translation of findings-table rows
+# (data/findings/findings.csv, column claim_en_translation), with the Dutch key words in brackets
+# and the strength of evidence in the source's own words; each sentence names its finding ids,
+# and each finding row names its seed lines.  Nothing here is a number computed by the report.
+FINDINGS_SECTION = [
+    ("What seems to work, and how certain the reviewers were", [
+        ("Overall (Holwerda et al. 2014)", ["H-4.3-01", "H-4.3-03", "H-4.3-04"]),
+        ("Overall (NJI 2020)", ["N-4-01"]),
+        ("Intensive home-based family preservation in the Netherlands", ["N-2-01", "N-2-02", "N-2-05"]),
+        ("Named programmes", ["N-2-04", "H-4.4-01", "H-4.4-02"]),
+        ("The reviews Holwerda et al. summarise", ["H-4.9-09", "H-4.9-08", "H-4.9-06", "H-4.9-10"]),
+    ]),
+    ("Under which conditions: intensity, duration, caseload, setting", [
+        ("Characteristics linked to larger effects", ["H-7.1-04", "H-4.9-02"]),
+        ("Intensity and duration: the studies disagree", ["H-4.7-02", "H-4.7-03"]),
+        ("Caseload", ["H-4.7-01", "H-7.2-07", "N-1-01"]),
+        ("At home, with the whole family, several times a week", ["H-7.2-02", "H-7.2-03", "N-1.3-01", "N-1.3-04"]),
+        ("One family, one plan, one professional", ["H-7.2-05", "N-1.3-05"]),
+        ("The NJI summary of working factors", ["N-4-02"]),
+    ]),
+    ("For whom", [
+        ("Families with low socio-economic status", ["H-4.8-01", "H-7.1-05"]),
+        ("Families with a long history of care", ["H-4.8-03"]),
+        ("Families with multiple problems versus families known for maltreatment", ["N-2-02"]),
+    ]),
+    ("What is not known", [
+        ("Which care works best", ["H-7.4-01", "N-1-02"]),
+        ("Socio-economic outcomes", ["H-4.2-01"]),
+        ("Case management, cost-effectiveness, out-of-the-box interventions", ["H-4.4-03", "H-7.1-03", "H-4.5-01"]),
+    ]),
+    ("The evidence base", [
+        ("Primary studies and intervention types (4.1; 7.1 counts differently)", ["H-4.1-01", "H-7.1-01"]),
+        ("Quality of the Dutch evidence (NJI)", ["N-2-03"]),
+    ]),
+]
+
+
+def findings_section(ctx: dict) -> list[Section]:
+    """The first report section, "What the reviews found", built only from the findings table
+    (plus the evidence-base sentences that need the study tables: the reviews discrepancy and
+    quality by design).  Every claim links to its row of the findings table below
+    (``#finding-<id>``), and every row names its seed lines.  Empty without a findings table."""
+    f = ctx.get("findings_table")
+    if f is None or f.empty:
+        return []
+    rows = {r["finding_id"]: r for _, r in f.fillna("").iterrows()}
+
+    def claim(text, i: str = "") -> Markup:
+        return M("{} <a href=\"#finding-{}\">[{}]</a>", text, i, i) if i else M("{}", text)
+
+    out = [Section("found", "What the reviews found", [
+        Text(M("Built only from the findings table (<code>data/findings/findings.csv</code>): every sentence links to "
+               "its rows, and every row below names its seed lines. English text is the coders' literal translation "
+               "of the Dutch claim; \"multi-problem families\" translates <i>multiprobleemgezinnen</i> (Holwerda et "
+               "al.), \"families with multiple and complex problems\" <i>gezinnen met meervoudige en complexe "
+               "problemen</i> (NJI); IPT is <i>Intensieve Pedagogische Thuishulp</i>."), style="note")],
+        nav="What the reviews found")]
+    for n, (heading, items) in enumerate(FINDINGS_SECTION):
+        blocks: list = []
+        for lead, ids in items:
+            claims = []
+            for i in (i for i in ids if i in rows):
+                r = rows[i]
+                t = M("{}", str(r["claim_en_translation"]).strip())
+                if r["direction"]:
+                    t = M("{} [direction: {}]", t, r["direction"])
+                if r["strength_nl"]:
+                    t = M("{} (strength of evidence in the source's words: \u201c{}\u201d)", t, r["strength_nl"])
+                claims.append(claim(t, i))
+            if claims:
+                blocks += [Text(M(""), lead=f"{lead}."), Items(claims)]
+        if heading == "The evidence base":
+            if "H-4.9-01" in rows:
+                blocks += [Text(M(""), lead="Reviews: 9 or 10."), Items([claim(M(
+                    "The flow diagram (figure 2.1) counts {} included reviews; Bijlage 6 and section 4.9 list {}. This "
+                    "report codes the reviews Bijlage 6 lists.", ctx["p_reviews"], ctx["n_reviews_listed"]),
+                    "H-4.9-01")])]
+            if ctx.get("designs"):
+                des = Markup("; ").join(M("{} {} articles (quality score median {} of 11, {} rows without a score)",
+                                          d["n_articles"], d["design"], d["median"], d["n_no_score"])
+                                        for d in ctx["designs"])
+                blocks += [Text(M(""), lead="Quality by design."), Items([M(
+                    "Published quality scores (Bijlage 5, 11-item form): {}. The source table gives no sample sizes.",
+                    des)])]
+        if blocks:
+            out.append(Section(f"found-{n + 1}", heading, blocks, level=3))
+    out.append(Section("findings-table", "Findings table", [TableBlock(
+        [("finding_id", "id"), ("claim_nl", "claim (Dutch, verbatim)"), ("claim_en", "English (translation)"),
+         ("direction", "direction"), ("strength_nl", "strength (source's words)"), ("where", "source and seed lines")],
+        [{"anchor": f"finding-{r['finding_id']}", "finding_id": r["finding_id"], "claim_nl": r["claim_nl"],
+          "claim_en": r["claim_en_translation"], "direction": r["direction"], "strength_nl": r["strength_nl"],
+          "where": f"{r['source']}" + (f"; strength: lines {r['strength_lines']}" if r["strength_lines"] else "")}
+         for _, r in f.fillna("").iterrows()], anchor="anchor")], level=3))
+    return out
 
 
 def summary_section(ctx: dict) -> list[Section]:
@@ -428,17 +534,20 @@ def summary_section(ctx: dict) -> list[Section]:
                "This report brings together the systematic review of Holwerda, Jansen and Reijneveld (2014), the NJI "
                "(2020) overview of interventions used in the Netherlands, and pooled analyses of real per-study data "
                "from neighbouring reviews."), lead="What was asked."),
-        Text(M("The review included {} primary articles (described in {} table rows) and {} reviews, selected from {} "
-               "unique records. {}{}", ctx["p_included"], ctx["total_rows"], ctx["p_reviews"], ctx["p_unique"],
-               designs, "." if ctx["designs"] else ""), lead="How much evidence there is."),
+        Text(M("The review included {} primary articles (described in {} table rows) and {} reviews{}, selected from "
+               "{} unique records. {}{}", ctx["p_included"], ctx["total_rows"], ctx["p_reviews"],
+               M(" (figure 2.1 counts {}; Bijlage 6 and section 4.9 list {})", ctx["p_reviews"],
+                 ctx["n_reviews_listed"]) if ctx["n_reviews_listed"] else "",
+               ctx["p_unique"], designs, "." if ctx["designs"] else ""), lead="How much evidence there is."),
         Text(M(""), lead="What the pooled analyses show."),
         Items([a["sentence"] for a in ctx["analyses"]]),
         Text(M("The review reports significance, not effect sizes. Effect sizes have been extracted for {} of the {} "
                "study rows so far; until more are extracted, no pooled effect can be given for the interventions the "
                "review describes.", ctx["n_extracted"], ctx["total_rows"]), lead="The 47 studies of the review."),
         Text(M("Per-study effect sizes for the 47 primary studies; the direction of many reported effects (the arrows "
-               "were lost from the source table and are left unknown, not guessed){}. Most studies are small and of "
-               "limited quality, so conclusions are uncertain.",
+               "were lost from the source table and are left unknown, not guessed){}. The source table gives no sample "
+               "sizes; the published quality scores are shown by design below, and the reviewers themselves found "
+               "few studies of good quality, so conclusions are uncertain.",
                M("; and effects on {} (see the evidence gap map)", ctx["least_studied"]) if ctx["least_studied"]
                else ""), lead="What is not known."),
         Text(M("Effect sizes in words follow Cohen (1988): standardised mean differences of 0.2, 0.5 and 0.8 are small, "
@@ -483,8 +592,12 @@ def studies_section(ctx: dict) -> list[Section]:
                    "source gives only an upper limit such as \"younger than 5\") are given only where the source states "
                    "them; the verbatim wording, the risk profile and the list of outcome measures are in "
                    "<code>data/holwerda2014/primary_studies.csv</code>."), style="note")], level=3),
-        Section("intervention-types", "Intervention types by design", [_table(ctx["intervention_types"])],
-                level=3),
+        Section("intervention-types", "Intervention types by design", [
+            Text(M("The intervention types are this report's coders' grouping of the {} rows. Holwerda et al. group "
+                   "them differently, and differently again in section 4.1 and section 7.1{}.", ctx["total_rows"],
+                   M(" (<a href=\"#finding-H-4.1-01\">[H-4.1-01]</a>, <a href=\"#finding-H-7.1-01\">[H-7.1-01]</a>)")
+                   if _has_findings(ctx, "H-4.1-01", "H-7.1-01") else ""), style="note"),
+            _table(ctx["intervention_types"])], level=3),
     ]
 
 
@@ -608,15 +721,26 @@ def extraction_section(ctx: dict) -> list[Section]:
 
 
 def gaps_section(ctx: dict) -> list[Section]:
-    return [Section("gaps", "Evidence gap map", [
+    out = [Section("gaps", "Evidence gap map", [
         Text(M("Studies per outcome domain and intervention type. A study counts for a domain when one of its outcome "
-               "measures (or an outcome with a reported effect) falls in it, by the keyword rules in "
-               "<code>evsynth.domains</code>.{}",
+               "measures (or an outcome with a reported effect) falls in it, by the written outcome-domain dictionary "
+               "applied in <code>evsynth.review.domains</code> (coder decisions in "
+               "<code>data/holwerda2014/coding_log.csv</code>).{}",
                M(" The least studied: {}.", ctx["least_studied"]) if ctx["least_studied"] else "")),
         TableBlock([("domain", "outcome domain"), ("n", "studies measuring it"),
                     ("n_effect", "of which with an effect statement in it")], ctx["outcome_domains"]),
         Figure(ctx["figures"] / "studies" / "evidence_gap_map.png", "Evidence gap map"),
     ], new_page=True, nav="Evidence gaps")]
+    if not ctx["T"].get("studies/effect_direction.csv").empty:
+        out.append(Section("effect-direction", "Effect direction (SWiM)", [
+            Text(M("Statements of the Bijlage 5 effectiveness column by intervention type and outcome domain and by "
+                   "direction (<code>results/studies/effect_direction.csv</code>). The arrows were lost in the source "
+                   "text: a direction is shown only where the statement's own words or the review's chapter text "
+                   "state it; everything else is counted as unknown.")),
+            Figure(ctx["figures"] / "studies" / "effect_direction.png",
+                   "Effect direction of the Bijlage 5 statements by intervention type and outcome domain (unknown = "
+                   "arrow lost in the source, not guessed)")], level=3))
+    return out
 
 
 NJI_COLUMNS = ["intervention", "group", "erkend_dec2019", "klaassen_vermaat_2015_max_effect", "evenboer_2018_included",
@@ -634,7 +758,8 @@ def nji_section(ctx: dict) -> list[Section]:
                         ("unit", "unit"), ("sentence", "sentence (verbatim)")], findings)], level=3),
         Section("reviews", "Reviews included by Holwerda et al. (2014, Bijlage 6)", [
             TableBlock([("authors", "authors"), ("year", "year"), ("title", "title"), ("source_database", "source"),
-                        ("designs_included", "designs"), ("findings_statements", "findings (arrows lost: [?])")],
+                        ("designs_included", "designs"), ("population", "population"),
+                        ("interventions", "interventions"), ("findings_statements", "findings (arrows lost: [?])")],
                        ctx["reviews"])], level=3),
     ]
 
@@ -661,8 +786,8 @@ def appendix_section(ctx: dict) -> list[Section]:
 
 # The report, in reading order: each function takes the context and returns its sections.
 SECTIONS: list[Callable[[dict], list[Section]]] = [
-    summary_section, methods_section, studies_section, quality_section, analysis_sections, extraction_section,
-    gaps_section, nji_section, exclusions_section, references_section, appendix_section,
+    findings_section, summary_section, methods_section, studies_section, quality_section, analysis_sections,
+    extraction_section, gaps_section, nji_section, exclusions_section, references_section, appendix_section,
 ]
 
 
@@ -720,7 +845,7 @@ def plain_text(markup) -> str:
 def _pdf_markup(markup) -> str:
     """Report text in reportlab's paragraph markup: number tags dropped, ``<code>`` in a
     fixed-width font, ``<b>``/``<i>`` kept, everything else escaped as XML."""
-    s = _NUM_SPAN.sub(r"\1", str(markup))
+    s = re.sub(r"</?a(?:\s[^>]*)?>", "", _NUM_SPAN.sub(r"\1", str(markup)))  # links: their text only
     out = []
     for part in re.split(r"(</?(?:b|i|code)>)", s):
         if part in ("<b>", "</b>", "<i>", "</i>"):

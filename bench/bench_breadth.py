@@ -1,0 +1,142 @@
+"""Time the verbs added for issue 15 at growing k (to show linear growth) and, where
+Rscript with metafor is installed, the same calls in metafor at the smallest k.
+
+    python bench/bench_breadth.py            # k = 1e3, 1e4, 1e5
+    python bench/bench_breadth.py --quick    # k = 1e3, 1e4
+
+For each verb the table gives the best-of-3 time per k and the growth factor per tenfold k
+(about 10 means linear).  Results are also written to bench/latest_breadth.md."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from evsynth.engine.fitstats import anova, fitstats
+from evsynth.engine.mh import rma_mh, rma_peto
+from evsynth.engine.models import rma
+from evsynth.engine.multilevel import rma_mv, vcalc
+from evsynth.engine.predict import blup, predict
+from evsynth.engine.selmodel import selmodel
+
+warnings.simplefilter("ignore")
+HERE = Path(__file__).parent
+SEED = 20240615
+
+
+def timeit(fn, repeat=3):
+    best = np.inf
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def tables(k, rng):
+    n1 = rng.integers(20, 200, k)
+    n2 = rng.integers(20, 200, k)
+    p1 = rng.uniform(0.05, 0.5, k)
+    ai = rng.binomial(n1, p1)
+    ci = rng.binomial(n2, np.clip(p1 * 1.3, 0, 0.95))
+    return {"ai": ai, "bi": n1 - ai, "ci": ci, "di": n2 - ci}
+
+
+def uni(k, rng):
+    v = rng.uniform(0.005, 0.2, k)
+    x = rng.uniform(0, 1, k)
+    y = rng.normal(0.2 + 0.3 * x, np.sqrt(v + 0.04))
+    return y, v, x
+
+
+def clustered(k, rng, size=5):
+    cl = np.repeat(np.arange(k // size), size)
+    v = rng.uniform(0.01, 0.1, cl.size)
+    y = 0.2 + rng.normal(0, 0.2, k // size)[cl] + rng.normal(0, 0.1, cl.size) + rng.normal(0, np.sqrt(v))
+    return y, v, cl, np.tile(np.arange(size), k // size)
+
+
+def verbs(k, rng):
+    t = tables(k, rng)
+    y, v, x = uni(k, rng)
+    fit = rma(y, v, x[:, None])
+    yc, vc, cl, obs = clustered(k, rng)
+    return {
+        "rma_mh (OR, CMH, Tarone)": lambda: rma_mh("OR", **t),
+        "rma_peto": lambda: rma_peto(**t),
+        "fitstats + anova (L)": lambda: (fitstats(fit), anova(fit, L=[[0, 1], [1, 1]])),
+        "predict (100 rows) + blup": lambda: (predict(fit, np.linspace(0, 1, 100)[:, None]), blup(fit)),
+        "rma_mv with vcalc V (rho 0.6, 5 per cluster)": lambda: rma_mv(yc, vc, [cl, obs], V=vcalc(vc, cl, obs=obs,
+                                                                                                  rho=0.6)),
+        "selmodel (steps 0.025, 0.5)": lambda: selmodel(rma(y, v), steps=[0.025, 0.5]),
+    }
+
+
+R_CODE = {
+    "rma_mh (OR, CMH, Tarone)": "rma.mh(measure='OR', ai=d$ai, bi=d$bi, ci=d$ci, di=d$di)",
+    "rma_peto": "rma.peto(ai=d$ai, bi=d$bi, ci=d$ci, di=d$di)",
+}
+# metafor's rma.mv with a vcalc V works on dense k x k matrices: one fit at k = 1,000 took 190 s
+# (elapsed, 2 shared cores) when measured by hand, so it is not repeated here
+
+
+def have_metafor() -> bool:
+    if not shutil.which("Rscript"):
+        return False
+    return subprocess.run(["Rscript", "-e", "library(metafor)"], capture_output=True).returncode == 0
+
+
+def metafor_time(code: str, k: int, rng) -> float | str:
+    t = tables(k, rng)
+    yc, vc, cl, obs = clustered(k, rng)
+    with tempfile.TemporaryDirectory() as td:
+        data = Path(td) / "d.csv"
+        cols = {**t, "yc": yc, "vc": vc, "cl": cl, "obs": obs}
+        np.savetxt(data, np.column_stack(list(cols.values())), delimiter=",", header=",".join(cols), comments="")
+        script = (f"suppressMessages(library(metafor)); d <- read.csv('{data}'); "
+                  f"t <- system.time(for (i in 1:3) {{ {code} }})[['elapsed']] / 3; cat(t)")
+        out = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, timeout=900)
+    try:
+        return float(out.stdout.strip())
+    except ValueError:
+        return "error"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    a = ap.parse_args(argv)
+    ks = [1_000, 10_000] if a.quick else [1_000, 10_000, 100_000]
+    rng = np.random.default_rng(SEED)
+    times: dict[str, list[float]] = {}
+    for k in ks:
+        for name, fn in verbs(k, rng).items():
+            if name.startswith("selmodel") and k > 10_000:  # numerical optimisation: many O(k) evaluations
+                times.setdefault(name, []).append(float("nan"))
+                continue
+            times.setdefault(name, []).append(timeit(fn))
+    r = have_metafor()
+    head = "| verb | " + " | ".join(f"k = {k:,} (s)" for k in ks) + " | growth per 10x k | metafor k = 1,000 (s) |"
+    lines = [head, "|---|" + "---:|" * (len(ks) + 2)]
+    for name, ts in times.items():
+        growth = " / ".join(f"{ts[i + 1] / ts[i]:.1f}x" for i in range(len(ts) - 1) if np.isfinite(ts[i + 1]))
+        mf = metafor_time(R_CODE[name], 1_000, np.random.default_rng(SEED)) if (r and name in R_CODE) else "n/a"
+        mf = f"{mf:.4f}" if isinstance(mf, float) else mf
+        lines.append(f"| {name} | " + " | ".join(f"{t:.4f}" if np.isfinite(t) else "skipped" for t in ts)
+                     + f" | {growth} | {mf} |")
+    text = "\n".join(lines)
+    print(text)
+    (HERE / "latest_breadth.md").write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Build data/holwerda2014/coding_log.csv: every cell of the coded Holwerda tables where a
+person decided instead of a written rule (the dictionary, the segmentation rules, the
+verbatim copy), with the reason and the seed lines.  Run from the repository root:
+
+    python data/holwerda2014/coding/build_coding_log.py ../shared/seeds/003_169077222a0c6c24.txt
+
+The decisions themselves live in the coding scripts (``CELL``, ``BREAK_AFTER``, ``CHAPTER``,
+``LEFT_UNKNOWN``, ``TEXT_DIRECTION``, ``DOMAIN_OVERRIDE`` in build_effect_statements.py;
+``INTENSITY`` in build_primary_studies.py; ``NOTES`` in population_outcomes.py; ``CODER``
+in build_reviews.py); this script lists them in one table."""
+
+import csv
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import build_effect_statements as es  # noqa: E402
+import build_primary_studies as ps  # noqa: E402
+import build_reviews as rv  # noqa: E402
+import population_outcomes as po  # noqa: E402
+
+FIELDS = ["table", "row", "column", "value", "reason", "seed_lines"]
+
+
+def label(r: int) -> str:
+    return "3 en 4" if r == 3 else str(r)
+
+
+def entries(seed: str) -> list[dict]:
+    stm = es.build(seed)
+    by_first = {(int(x["statement_id"][3:5]), x["first_line"]): x for x in stm}
+    out = []
+    add = lambda **k: out.append({f: k.get(f, "") for f in FIELDS})  # noqa: E731
+    for r, spans in sorted(es.CELL.items()):
+        add(table="effect_statements.csv", row=label(r), column="(effectiveness cell)",
+            value=";".join(f"{a}-{b}" for a, b in spans),
+            reason="effectiveness cell given by hand: other cells or a page header are interleaved in the seed text",
+            seed_lines=";".join(f"{a}-{b}" for a, b in spans))
+    for n, why in sorted(es.BREAK_AFTER.items()):
+        x = next(v for k, v in by_first.items() if v["first_line"] <= n <= v["last_line"])
+        add(table="effect_statements.csv", row=x["statement_id"], column="statement", value=x["statement"],
+            reason=f"statement ends after seed line {n}: {why}", seed_lines=f"{x['first_line']}-{x['last_line']}")
+    for key, (d, lines, quote) in sorted(es.CHAPTER.items()):
+        x = by_first[key]
+        add(table="effect_statements.csv", row=x["statement_id"], column="direction", value=d,
+            reason=f"Holwerda et al. chapter text states it for this study: \"{quote}\"", seed_lines=lines)
+    for key, (lines, why) in sorted(es.LEFT_UNKNOWN.items()):
+        x = by_first[key]
+        add(table="effect_statements.csv", row=x["statement_id"], column="direction", value="unknown",
+            reason=f"chapter text read, direction left unknown: {why}", seed_lines=lines)
+    for key, d in sorted(es.TEXT_DIRECTION.items()):
+        x = by_first[key]
+        add(table="effect_statements.csv", row=x["statement_id"], column="direction", value=d,
+            reason=f"the statement's own words: \"{x['statement']}\"", seed_lines=f"{x['first_line']}-{x['last_line']}")
+    for sid, (dom, why) in sorted(es.DOMAIN_OVERRIDE.items()):
+        x = next(v for v in stm if v["statement_id"] == sid)
+        add(table="effect_statements.csv", row=sid, column="outcome_domains", value=dom, reason=why,
+            seed_lines=f"{x['first_line']}-{x['last_line']}")
+    for r, d in sorted(ps.INTENSITY.items()):
+        for k, v in d.items():
+            if not k.endswith("_text"):
+                add(table="primary_studies.csv", row=label(r), column=k, value=f"{v:g}" if isinstance(v, float) else str(v),
+                    reason="number read from the verbatim text in the matching *_text column (weeks x 7 / 30.4375 = months)")
+    for r in (5, 38, 47):
+        add(table="primary_studies.csv", row=label(r), column="contacts_per_month", value="",
+            reason="no visit frequency is stated (a total over a period, or hours per week): left empty; "
+                   "see total_sessions / hours_per_week and contacts_per_month_derived")
+    for r, note in sorted(po.NOTES.items()):
+        add(table="primary_studies.csv", row=label(r), column="population_group;risk_profile;outcome_measures",
+            value="", reason=note)
+    for (r, col), why in sorted(getattr(rv, "CODER", {}).items()):
+        add(table="reviews.csv", row=str(r), column=col, value="", reason=why)
+    return out
+
+
+def main(seed: str, out: str) -> None:
+    rows = entries(seed)
+    with open(out, "w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=FIELDS, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "data/holwerda2014/coding_log.csv")

@@ -1,0 +1,61 @@
+"""Small shared helpers for the result classes of the breadth verbs (Mantel-Haenszel,
+fit statistics, anova, predict, selection models, ...): a one-row-per-entry table and
+metafor-style number formatting.  numpy only; pandas is imported inside ``to_frame``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__: list[str] = []  # private helpers of the breadth verbs
+
+
+from evsynth.engine.results import fmt_p  # noqa: E402  (the protocol's one formatter)
+
+
+def fmt(x, digits: int = 4) -> str:
+    if x is None:
+        return "NA"
+    try:
+        xf = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    return "NA" if not np.isfinite(xf) else f"{xf:.{digits}f}"
+
+
+def records_frame(columns: dict):
+    """A pandas DataFrame from equal-length columns (scalars are repeated)."""
+    import pandas as pd
+
+    n = max((np.size(v) for v in columns.values() if v is not None and not np.isscalar(v)), default=1)
+    out = {}
+    for key, val in columns.items():
+        if val is None:
+            out[key] = [None] * n
+        elif np.isscalar(val) or np.ndim(val) == 0:
+            out[key] = [val] * n
+        else:
+            out[key] = list(np.asarray(val).ravel()) if np.ndim(val) == 1 else list(val)
+    return pd.DataFrame(out)
+
+
+def design_row(newmods, p: int, intercept: bool) -> np.ndarray:
+    """Rows of the design matrix for new moderator values: the intercept is added when
+    the model has one and the rows give the other p - 1 coefficients."""
+    xs = np.asarray(newmods, dtype=float)
+    if xs.ndim == 0:
+        xs = xs.reshape(1, 1)
+    elif xs.ndim == 1:
+        q = p - 1 if intercept else p
+        xs = xs.reshape(1, -1) if xs.size == q and q > 1 else xs.reshape(-1, 1)
+    if intercept and xs.shape[1] == p - 1:
+        xs = np.column_stack([np.ones(xs.shape[0]), xs])
+    if xs.shape[1] != p:
+        from evsynth.errors import InputError
+
+        raise InputError(f"newmods has {xs.shape[1]} column(s); the model has {p} coefficient(s)"
+                         f"{' (intercept added automatically)' if intercept else ''}")
+    if not np.all(np.isfinite(xs)):
+        from evsynth.errors import InputError
+
+        raise InputError("newmods must be numeric and non-missing")
+    return xs

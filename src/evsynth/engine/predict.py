@@ -1,0 +1,249 @@
+"""Predicted values, best linear unbiased predictions and random effects (metafor's
+``predict``, ``blup`` and ``ranef`` for univariate fits; ``predict`` for multilevel
+fits).  O(k p^2) at most; no k x k matrix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats, special
+
+from evsynth.engine._verbs import design_row, fmt, records_frame
+from evsynth.engine.results import Result
+from evsynth.errors import InputError, ModelError
+
+__all__ = ["PredictResult", "predict", "BLUPResult", "blup", "ranef", "TRANSFORMS"]
+
+TRANSFORMS = {"exp": np.exp, "expit": special.expit, "tanh": np.tanh}
+
+
+def _transf(transf):
+    if transf is None:
+        return None
+    if callable(transf):
+        return transf
+    if transf in TRANSFORMS:
+        return TRANSFORMS[transf]
+    raise InputError(f"unknown transf '{transf}'; allowed: {', '.join(TRANSFORMS)} or a function")
+
+
+def _crit(fit, level):
+    a = 1 - level / 100
+    if fit.test in ("knha", "t"):
+        return float(stats.t.isf(a / 2, fit.k - fit.p))
+    return float(stats.norm.isf(a / 2))
+
+
+def _between_variance(fit) -> float:
+    if hasattr(fit, "sigma2"):
+        return float(np.sum(getattr(fit, "pi_variance", None) or np.sum(fit.sigma2)))
+    return float(fit.tau2)
+
+
+def _equal_effects(fit) -> bool:
+    return getattr(fit, "method", "") in ("EE", "FE")
+
+
+@dataclass(eq=False)
+class PredictResult(Result):
+    """Predicted average effects with confidence and prediction intervals.
+
+    With ``transf``, ``pred`` and the bounds are back-transformed; ``se`` stays on the
+    model scale (metafor leaves it NA).  ``pi_lb``/``pi_ub`` are None for an
+    equal-effects model."""
+
+    pred: np.ndarray
+    se: np.ndarray
+    ci_lb: np.ndarray
+    ci_ub: np.ndarray
+    pi_lb: np.ndarray | None
+    pi_ub: np.ndarray | None
+    X: np.ndarray
+    k: int
+    level: float
+    transf: str | None = None
+
+    def summary(self) -> str:
+        head = f"{'':4s} {'pred':>9s} {'se':>8s} {'ci.lb':>8s} {'ci.ub':>8s}"
+        if self.pi_lb is not None:
+            head += f" {'pi.lb':>8s} {'pi.ub':>8s}"
+        lines = [head]
+        for i in range(len(self.pred)):
+            row = (f"{i + 1:<4d} {self.pred[i]:9.4f} {self.se[i]:8.4f} {self.ci_lb[i]:8.4f} {self.ci_ub[i]:8.4f}")
+            if self.pi_lb is not None:
+                row += f" {self.pi_lb[i]:8.4f} {self.pi_ub[i]:8.4f}"
+            lines.append(row)
+        if self.transf:
+            lines += ["", f"pred and bounds back-transformed ({self.transf}); se on the model scale"]
+        return "\n".join(lines)
+
+    def to_frame(self):
+        """One row per prediction (pandas DataFrame)."""
+        return records_frame({"pred": self.pred, "se": self.se, "ci_lb": self.ci_lb, "ci_ub": self.ci_ub,
+                              "pi_lb": self.pi_lb, "pi_ub": self.pi_ub})
+
+
+def predict(fit, newmods=None, *, transf=None, level: float | None = None) -> PredictResult:
+    """Predicted average effect(s) of a :func:`rma` or :func:`rma_mv` fit (metafor's ``predict``).
+
+    Parameters
+    ----------
+    fit : RMAResult or RMAMVResult
+        The fitted model.
+    newmods : array_like, optional
+        Moderator values, one row per prediction, one value per coefficient except the
+        intercept (dummy columns as 0/1).  None: the pooled effect of an intercept-only
+        model, else the fitted value of every study.
+    transf : {"exp", "expit", "tanh"} or callable, optional
+        Back-transformation of ``pred`` and the interval bounds.
+    level : float, optional
+        Confidence level in percent (default: the fit's).
+
+    Returns
+    -------
+    PredictResult
+        ``pred``, ``se``, CI and prediction interval (which adds tau^2, or the sum of the
+        sigma^2 of a multilevel fit, to the variance; t quantiles with k - p df under
+        Knapp-Hartung / t).
+
+    References
+    ----------
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    Journal of Statistical Software, 36(3), 1-48.
+    """
+    level = fit.level if level is None else level
+    intercept = fit.coef_names[0] == "intrcpt"
+    if newmods is None:
+        if fit.p == 1 and intercept:
+            xs = np.ones((1, 1))
+        else:
+            xs = fit.X
+    else:
+        xs = design_row(newmods, fit.p, intercept)
+    pred = xs @ fit.beta
+    se = np.sqrt(np.einsum("ij,jk,ik->i", xs, fit.vb, xs))
+    crit = _crit(fit, level)
+    ci_lb, ci_ub = pred - crit * se, pred + crit * se
+    if _equal_effects(fit):
+        pi_lb = pi_ub = None
+    else:
+        s = np.sqrt(se**2 + _between_variance(fit))
+        pi_lb, pi_ub = pred - crit * s, pred + crit * s
+    f = _transf(transf)
+    name = None
+    if f is not None:
+        name = transf if isinstance(transf, str) else getattr(transf, "__name__", "transf")
+        pred, ci_lb, ci_ub = f(pred), f(ci_lb), f(ci_ub)
+        lo, hi = np.minimum(ci_lb, ci_ub), np.maximum(ci_lb, ci_ub)
+        ci_lb, ci_ub = lo, hi
+        if pi_lb is not None:
+            a, b = f(pi_lb), f(pi_ub)
+            pi_lb, pi_ub = np.minimum(a, b), np.maximum(a, b)
+    return PredictResult(np.asarray(pred, float), se, np.asarray(ci_lb, float), np.asarray(ci_ub, float),
+                         None if pi_lb is None else np.asarray(pi_lb, float),
+                         None if pi_ub is None else np.asarray(pi_ub, float), xs, int(fit.k), float(level), name)
+
+
+@dataclass(eq=False)
+class BLUPResult(Result):
+    """Per-study predictions with prediction intervals: ``kind`` "blup" (fitted value plus
+    predicted random effect: the study's true effect) or "ranef" (the random effect)."""
+
+    kind: str
+    pred: np.ndarray
+    se: np.ndarray
+    pi_lb: np.ndarray
+    pi_ub: np.ndarray
+    tau2: float
+    k: int
+    level: float
+
+    def summary(self) -> str:
+        lines = [f"{'BLUPs of the true effects' if self.kind == 'blup' else 'Predicted random effects'} "
+                 f"(tau^2 = {fmt(self.tau2)})", f"{'':4s} {'pred':>9s} {'se':>8s} {'pi.lb':>8s} {'pi.ub':>8s}"]
+        for i in range(self.k):
+            lines.append(f"{i + 1:<4d} {self.pred[i]:9.4f} {self.se[i]:8.4f} {self.pi_lb[i]:8.4f} {self.pi_ub[i]:8.4f}")
+        return "\n".join(lines)
+
+    def to_frame(self):
+        """One row per study (pandas DataFrame)."""
+        return records_frame({"study": np.arange(1, self.k + 1), "pred": self.pred, "se": self.se,
+                              "pi_lb": self.pi_lb, "pi_ub": self.pi_ub})
+
+
+def _blup_parts(fit):
+    if hasattr(fit, "sigma2"):
+        raise ModelError("blup/ranef are implemented for univariate (rma) fits only")
+    X, y, v = fit.X, fit.yi, fit.vi
+    li = fit.tau2 / (fit.tau2 + v)
+    xb = X @ fit.beta
+    xvx = np.einsum("ij,jk,ik->i", X, fit.vb, X)
+    return li, xb, xvx, y, v
+
+
+def blup(fit, *, level: float | None = None) -> BLUPResult:
+    """Best linear unbiased predictions of each study's true effect (metafor's ``blup``).
+
+    ``pred = l y + (1 - l) x b`` with ``l = tau^2 / (tau^2 + v)``; variance
+    ``l v + (1 - l)^2 x' Var(b) x``; prediction intervals with the model's critical
+    value (t with k - p df under Knapp-Hartung).  With tau^2 = 0 the BLUP is the fitted value.
+
+    Parameters
+    ----------
+    fit : RMAResult
+        A univariate fit.
+    level : float, optional
+        Level of the prediction intervals in percent (default: the fit's).
+
+    Returns
+    -------
+    BLUPResult
+        ``pred``, ``se``, ``pi_lb``, ``pi_ub`` per study.
+
+    References
+    ----------
+    Raudenbush, S. W., & Bryk, A. S. (1985). Empirical Bayes meta-analysis. Journal of
+    Educational Statistics, 10(2), 75-98.
+    """
+    level = fit.level if level is None else level
+    li, xb, xvx, y, v = _blup_parts(fit)
+    pred = li * y + (1 - li) * xb
+    se = np.sqrt(li * v + (1 - li) ** 2 * xvx)
+    crit = _crit(fit, level)
+    return BLUPResult("blup", pred, se, pred - crit * se, pred + crit * se, float(fit.tau2), int(fit.k), level)
+
+
+def ranef(fit, *, level: float | None = None) -> BLUPResult:
+    """Predicted random effects of a univariate fit (metafor's ``ranef``).
+
+    ``pred = l (y - x b)``, variance ``l v + l^2 x' Var(b) x`` as metafor 3.8 computes it;
+    0 (and se 0) for an equal-effects model.
+
+    Parameters
+    ----------
+    fit : RMAResult
+        A univariate fit.
+    level : float, optional
+        Level of the prediction intervals in percent (default: the fit's).
+
+    Returns
+    -------
+    BLUPResult
+        ``pred`` (the predicted random effects), ``se``, ``pi_lb``, ``pi_ub`` per study.
+
+    References
+    ----------
+    Raudenbush, S. W., & Bryk, A. S. (1985). Empirical Bayes meta-analysis. Journal of
+    Educational Statistics, 10(2), 75-98.
+    """
+    level = fit.level if level is None else level
+    li, xb, xvx, y, v = _blup_parts(fit)
+    if _equal_effects(fit):
+        pred = np.zeros_like(y)
+        se = np.zeros_like(y)
+    else:
+        pred = li * (y - xb)
+        se = np.sqrt(li * v + li**2 * xvx)
+    crit = _crit(fit, level)
+    return BLUPResult("ranef", pred, se, pred - crit * se, pred + crit * se, float(fit.tau2), int(fit.k), level)

@@ -1,0 +1,210 @@
+"""Step-function selection models (Vevea & Hedges, 1995), metafor's
+``selmodel(fit, type = "stepfun", steps = ...)``.
+
+The likelihood of each effect size is its normal density under the (mixed-effects) model,
+weighted by the selection weight of the p-value interval it falls in and divided by the
+weighted probability of all intervals; weights are relative to the first interval (fixed at
+1).  p-values are one-sided (H1: effect > 0).  Maximum likelihood by quasi-Newton with a
+Nelder-Mead polish; standard errors from a numerical Hessian.  O(k) per evaluation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize, stats
+
+from evsynth.engine._verbs import fmt, fmt_p, records_frame
+from evsynth.engine.models import rma
+from evsynth.engine.results import Result
+from evsynth.errors import InputError, ModelError
+
+__all__ = ["SelmodelResult", "selmodel"]
+
+
+@dataclass(eq=False)
+class SelmodelResult(Result):
+    """A fitted step-function selection model."""
+
+    coef_names: list
+    beta: np.ndarray
+    se: np.ndarray
+    stat: np.ndarray
+    pval: np.ndarray
+    ci_lb: np.ndarray
+    ci_ub: np.ndarray
+    vb: np.ndarray
+    tau2: float
+    delta: np.ndarray
+    steps: np.ndarray
+    LRT: float
+    LRTp: float
+    LRTdf: int
+    logLik: float
+    k: int
+    k_per_interval: np.ndarray
+    level: float
+
+    def summary(self) -> str:
+        lines = [f"Random-Effects Model with Step Function Selection Model (k = {self.k}; ML)", "",
+                 f"tau^2 (estimated amount of {'residual ' if len(self.beta) > 1 else ''}heterogeneity): "
+                 f"{fmt(self.tau2)}", "",
+                 f"Test for Selection Model Parameters: LRT(df = {self.LRTdf}) = {fmt(self.LRT)}, "
+                 f"p-val {fmt_p(self.LRTp)}", "", "Model Results:", "",
+                 f"{'':>10s} {'estimate':>9s} {'se':>8s} {'zval':>8s} {'pval':>8s} {'ci.lb':>8s} {'ci.ub':>8s}"]
+        for i, n in enumerate(self.coef_names):
+            lines.append(f"{n[:10]:>10s} {self.beta[i]:9.4f} {self.se[i]:8.4f} {self.stat[i]:8.4f} "
+                         f"{fmt_p(self.pval[i]):>8s} {self.ci_lb[i]:8.4f} {self.ci_ub[i]:8.4f}")
+        lines += ["", "Selection weights (p-value intervals):"]
+        lo = 0.0
+        for j, (hi, d) in enumerate(zip(self.steps, self.delta)):
+            lines.append(f"  {lo:<6g} < p <= {hi:<6g}  k = {int(self.k_per_interval[j]):3d}  delta = {d:.4f}")
+            lo = hi
+        return "\n".join(lines)
+
+    def to_frame(self):
+        """The coefficient table (pandas DataFrame); tau^2 and LRT repeated per row."""
+        return records_frame({"term": self.coef_names, "estimate": self.beta, "se": self.se, "zval": self.stat,
+                              "pval": self.pval, "ci_lb": self.ci_lb, "ci_ub": self.ci_ub, "tau2": self.tau2,
+                              "LRT": self.LRT, "LRTp": self.LRTp})
+
+
+def _loglik(beta, tau2, delta, y, v, X, cuts, grp):
+    yhat = X @ beta
+    s = np.sqrt(v + tau2)
+    # P(y > c_j) for each cut point (columns), c_j = z_{1 - step_j} sqrt(v)
+    tail = stats.norm.sf((cuts - yhat[:, None]) / s[:, None])  # (k, N-1)
+    probs = np.empty((y.size, cuts.shape[1] + 1))
+    probs[:, 0] = tail[:, 0]
+    if cuts.shape[1] > 1:
+        probs[:, 1:-1] = tail[:, 1:] - tail[:, :-1]
+    probs[:, -1] = 1 - tail[:, -1]
+    A = probs @ delta
+    if np.any(A <= 0):
+        return -np.inf
+    return float(np.sum(np.log(delta[grp]) + stats.norm.logpdf(y, yhat, s) - np.log(A)))
+
+
+def _hessian(f, x, rel: float = 1e-4):
+    """Central-difference Hessian of f at x."""
+    n = x.size
+    h = rel * np.maximum(np.abs(x), 1e-2)
+    H = np.empty((n, n))
+    f0 = f(x)
+    for i in range(n):
+        ei = np.zeros(n)
+        ei[i] = h[i]
+        H[i, i] = (f(x + ei) - 2 * f0 + f(x - ei)) / h[i] ** 2
+        for j in range(i + 1, n):
+            ej = np.zeros(n)
+            ej[j] = h[j]
+            H[i, j] = H[j, i] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * h[i] * h[j])
+    return H
+
+
+def selmodel(fit, steps, *, level: float | None = None) -> SelmodelResult:
+    """Step-function selection model for a :func:`rma` fit (metafor's ``selmodel`` with
+    ``type = "stepfun"``).
+
+    Parameters
+    ----------
+    fit : RMAResult
+        The unadjusted model; a REML (or other random-effects) fit is refitted by ML first,
+        an equal-effects fit keeps tau^2 = 0.
+    steps : sequence of float
+        The one-sided p-value cut points (1 is added as the last bound).
+    level : float, optional
+        Confidence level in percent (default: the fit's).
+
+    Returns
+    -------
+    SelmodelResult
+        ML estimates under selection: coefficients with Wald tests (z), tau^2, the
+        selection weights ``delta`` (first fixed at 1), and the likelihood-ratio test of
+        ``delta = 1`` against the unadjusted ML fit (df = number of steps).
+
+    References
+    ----------
+    Vevea, J. L., & Hedges, L. V. (1995). A general linear model for estimating effect size in
+    the presence of publication bias. Psychometrika, 60(3), 419-435.
+    """
+    level = fit.level if level is None else level
+    if hasattr(fit, "sigma2"):
+        raise ModelError("selmodel is available for univariate (rma) fits only")
+    st = np.unique(np.asarray(steps, dtype=float))
+    if st.size == 0 or np.any((st <= 0) | (st > 1)):
+        raise InputError("selmodel: steps must be p-values in (0, 1]")
+    if st[-1] != 1:
+        st = np.append(st, 1.0)
+    y, v, X = fit.yi, fit.vi, fit.X
+    k, p = X.shape
+    ee = fit.method in ("EE", "FE")
+    base = rma(y, v, X, intercept=False, method="EE" if ee else "ML", coef_names=fit.coef_names, compute_r2=False)
+    pv = stats.norm.sf(y / np.sqrt(v))
+    grp = np.searchsorted(st, pv, side="left")
+    grp = np.minimum(grp, st.size - 1)
+    counts = np.bincount(grp, minlength=st.size)
+    if np.any(counts == 0):
+        raise ModelError("selmodel: one or more p-value intervals contain no effect sizes "
+                         f"(counts per interval: {', '.join(str(c) for c in counts)}); choose other steps")
+    cuts = stats.norm.isf(st[:-1])[None, :] * np.sqrt(v)[:, None]
+    nd = st.size - 1
+
+    def unpack(th):
+        beta = th[:p]
+        tau2 = 0.0 if ee else float(np.exp(th[p]))
+        if tau2 < 10 * np.finfo(float).eps:
+            tau2 = 0.0
+        delta = np.concatenate([[1.0], np.exp(th[p + (0 if ee else 1):])])
+        return beta, tau2, delta
+
+    def nll(th):
+        b, t2, d = unpack(th)
+        val = _loglik(b, t2, d, y, v, X, cuts, grp)
+        return -val if np.isfinite(val) else 1e300
+
+    th0 = np.concatenate([base.beta, [] if ee else [np.log(base.tau2 + 0.001)], np.zeros(nd)])
+    r1 = optimize.minimize(nll, th0, method="BFGS", options={"gtol": 1e-10, "maxiter": 5000})
+    th = r1.x
+    # BFGS status 2 (precision loss near the optimum: the gradient is only as exact as the
+    # finite differences, which for large k limits gtol) is accepted; a polish by Nelder-Mead
+    # (and BFGS again) only when BFGS stopped for another reason (iterations, non-finite values)
+    if not r1.success and r1.status != 2:
+        r2 = optimize.minimize(nll, r1.x, method="Nelder-Mead",
+                               options={"xatol": 1e-12, "fatol": 1e-15, "maxiter": 40000, "maxfev": 80000})
+        th = r2.x if r2.fun <= r1.fun else r1.x
+        r3 = optimize.minimize(nll, th, method="BFGS", options={"gtol": 1e-12, "maxiter": 5000})
+        if r3.fun < nll(th):
+            th = r3.x
+    beta, tau2, delta = unpack(th)
+    ll = -nll(th)
+
+    # Hessian of -logLik in the untransformed parameters (beta, tau2, delta[2:]); tau2 is
+    # left out when it sits at the boundary 0 (as a fixed value)
+    with_tau2 = (not ee) and tau2 > 1e-6
+
+    def nll_raw(par):
+        b = par[:p]
+        t2 = par[p] if with_tau2 else tau2
+        d = np.concatenate([[1.0], par[p + (1 if with_tau2 else 0):]])
+        if t2 < 0 or np.any(d <= 0):
+            return 1e300
+        return -_loglik(b, t2, d, y, v, X, cuts, grp)
+
+    par = np.concatenate([beta, [tau2] if with_tau2 else [], delta[1:]])
+    H = _hessian(nll_raw, par)
+    try:
+        cov = np.linalg.inv(H)
+    except np.linalg.LinAlgError:
+        cov = np.full_like(H, np.nan)
+    vb = cov[:p, :p]
+    se = np.sqrt(np.diag(vb))
+    stat = beta / se
+    pval = 2 * stats.norm.sf(np.abs(stat))
+    crit = stats.norm.isf((1 - level / 100) / 2)
+    ll0 = _loglik(base.beta, 0.0 if ee else base.tau2, np.ones(st.size), y, v, X, cuts, grp)
+    lrt = max(0.0, 2 * (ll - ll0))
+    return SelmodelResult(list(fit.coef_names), beta, se, stat, pval, beta - crit * se, beta + crit * se, vb,
+                          float(tau2), delta, st, float(lrt), float(stats.chi2.sf(lrt, nd)), nd, float(ll), k,
+                          counts, float(level))
