@@ -20,6 +20,7 @@ EXPECTED = {
     "effects": {"--config", "analysis", "--out"},
     "fit": {"--config", "analysis", "--effects", "--outdir"},
     "diagnose": {"--config", "analysis", "--effects", "--outdir"},
+    "certainty": {"--config", "--results", "--outdir"},
     "multiverse": {"--config", "analysis", "--effects", "--chunk", "--chunks", "--out"},
     "multiverse-gather": {"--config", "analysis", "parts", "--outdir"},
     "studies": {"--config", "--outdir"},

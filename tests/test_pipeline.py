@@ -318,3 +318,38 @@ def test_a_new_section_appears_in_both_editions(first_run, tmp_path, monkeypatch
     assert "cell &lt;b&gt;" in text
     pdf = _words(_pdf_text(tmp_path / "r.pdf"))
     assert "An added section New. Pooled across 26 studies." in pdf and "cell <b>" in pdf
+
+
+def test_report_summary_of_findings_in_both_editions(first_run):
+    """Issue 13: GRADE certainty for every pooled outcome, the Summary of Findings table in the
+    HTML and the PDF, on-topic analyses first, neighbouring fields labelled indirect and kept
+    out of the summary."""
+    import shutil
+
+    res = first_run / "results"
+    cert = pd.read_csv(res / "certainty" / "certainty.csv")
+    assert len(cert) == 8 and set(cert["role"]) == {"primary", "secondary"}
+    assert set(cert["certainty"]) <= {"high", "moderate", "low", "very low"}
+    reasons = pd.read_csv(res / "certainty" / "certainty_reasons.csv")
+    assert len(reasons) == 8 * 5 and reasons["reason"].notna().all()
+    text = plain((res / "report.html").read_text(encoding="utf-8"))
+    sof = text[text.index("Summary of Findings (GRADE)</h2>"):text.index('<h2 id="methods">')]
+    for _, r in cert.iterrows():
+        assert f"({r['analysis']})" in sof and r["statement"] in sof
+    # on-topic analyses come first, then the neighbouring fields under their own heading
+    order = [text.index(f'<h2 id="{a}">') for a in ("vanderpol2017", "ahrq2015", "ifps2002", "barlow2014")]
+    assert order == sorted(order)
+    assert text.index('id="neighbouring"') < text.index('<h2 id="barlow2014">')
+    summary = text[text.index('<h2 id="summary">'):text.index('<h2 id="sof">')]
+    assert "Group-based parent training" not in summary and "Multidimensional family therapy" in summary
+    assert "Evenboer" in summary and "caseload" in summary
+    if shutil.which("pdftotext"):
+        pdf = subprocess.run(["pdftotext", "-layout", str(res / "report.pdf"), "-"], capture_output=True,
+                             text=True, check=True).stdout
+        assert "Summary of Findings (GRADE)" in pdf and "Evidence from neighbouring fields" in pdf
+        first_page = pdf.split("\f")[0] + pdf.split("\f")[1]
+        assert "Multidimensional family therapy" in first_page
+        squeezed = "".join(pdf.split())
+        sof_pdf = squeezed[squeezed.index("SummaryofFindings(GRADE)"):squeezed.index("Whatpublishedmeta-analyses")]
+        for _, r in cert.iterrows():
+            assert f"({r['analysis']})" in sof_pdf and "".join(r["certainty"].split()) in sof_pdf

@@ -11,6 +11,10 @@ rule report:
         STUDY_OUTPUTS,
         QUALITY_OUTPUTS,
         EXTRACTION_OUTPUTS,
+        f"{RES}/certainty/certainty.csv",
+        f"{RES}/certainty/certainty_reasons.csv",
+        f"{RES}/certainty/published.csv",
+        [t["path"] for a in config["analyses"] for t in a.get("listed_tables", [])],
         study_figures=f"{FIG}/studies",
     output:
         html=f"{RES}/report.html",

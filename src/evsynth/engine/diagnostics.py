@@ -836,16 +836,18 @@ def _batch_stats(Y, V, X, tau2, test: str, btt):
     M = np.linalg.inv(A)
     beta = np.einsum("bpq,bq->bp", M, np.einsum("bk,kp->bp", w * Y, X))
     k, p = X.shape
-    if test == "knha":
+    if test in ("knha", "adhoc"):
         r = Y - beta @ X.T
         s2 = np.sum(w * r**2, 1) / (k - p)
+        if test == "adhoc":
+            s2 = np.maximum(1.0, s2)
         M = M * s2[:, None, None]
     se = np.sqrt(np.einsum("bpp->bp", M))
     bt = np.asarray(btt)
     Mb = M[:, bt][:, :, bt]
     bb = beta[:, bt]
     QM = np.einsum("bp,bp->b", bb, np.linalg.solve(Mb, bb[..., None])[..., 0])
-    if test == "knha":
+    if test in ("knha", "adhoc"):
         QM = QM / len(bt)
     return QM, beta / se
 

@@ -30,7 +30,8 @@ __all__ = [
 ]
 
 METHODS = ("EE", "FE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM")
-TESTS = ("z", "knha")
+TESTS = ("z", "knha", "adhoc")
+KH_TESTS = ("knha", "adhoc")  # t/F reference distributions with the s2w scaling
 
 
 def check_effects(yi, vi, *, where: str = "") -> tuple[np.ndarray, np.ndarray]:
@@ -420,8 +421,10 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
         Moderators; an intercept is added unless ``intercept=False``.
     method : str
         tau^2 estimator: EE (FE), DL, HE, HS, SJ, ML, REML (default), EB, PM.
-    test : {"z", "knha"}
-        Normal tests, or Knapp & Hartung's t/F tests (``"hksj"`` is accepted as a synonym).
+    test : {"z", "knha", "adhoc"}
+        Normal tests, Knapp & Hartung's t/F tests (``"hksj"`` is accepted as a synonym), or
+        ``"adhoc"``: Knapp & Hartung with the scaling factor truncated at 1, so never narrower
+        than the z-based interval (metafor's ``test="adhoc"``; Röver, Knapp & Friede 2015).
     level : float
         Confidence level in percent.
     intercept : bool
@@ -458,7 +461,7 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
     if test == "hksj":
         test = "knha"
     if test not in TESTS:
-        raise InputError(f"unknown test '{test}'; allowed: z, knha")
+        raise InputError(f"unknown test '{test}'; allowed: z, knha, adhoc")
     if not (0 < level < 100):
         raise InputError(f"level must be between 0 and 100, got {level}")
     y, v = check_effects(yi, vi)
@@ -474,7 +477,7 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
             f"{p} model coefficients for k = {k} effect sizes: at most k - 1 = {k - 1} coefficients "
             f"(intercept included) can be estimated"
         )
-    if test == "knha" and k - p < 1:
+    if test in KH_TESTS and k - p < 1:
         raise ModelError("the Knapp-Hartung test needs k - p >= 1 residual degrees of freedom")
 
     t2 = estimate_tau2(y, v, X, method, control=control)
@@ -482,16 +485,18 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
     f = wls(y, X, 1 / (v + tau2))
     vb = f.M.copy()
     s2w = 1.0
-    if test == "knha":
+    if test in KH_TESTS:
         rss = f.rss
         s2w = rss / (k - p) if rss > np.finfo(float).eps else 0.0
-        if s2w == 0.0:
+        if s2w == 0.0 and test == "knha":
             raise ModelError("the Knapp-Hartung adjustment is undefined here: the effects fit the model exactly "
                              "(weighted residual sum of squares 0, e.g. all effects identical); use test 'z'")
+        if test == "adhoc":
+            s2w = max(1.0, s2w)
         vb = s2w * vb
     if btt is None:
         btt = list(range(1, p)) if (p > 1 and intercept) else list(range(p))
-    dist, df = ("t", k - p) if test == "knha" else ("z", None)
+    dist, df = ("t", k - p) if test in KH_TESTS else ("z", None)
     coefs = coef_block(names, f.beta, vb, dist=dist, df=df, level=level)
     wald = wald_test(f.beta, vb, btt, dist=dist, df=df)
 

@@ -109,6 +109,11 @@ def compute_effects(data: pd.DataFrame, spec: dict, where: str, *, decimal: str 
         extra.append(spec["model"]["cluster"])
     if spec.get("year_column"):
         extra.append(spec["year_column"])
+    # columns the certainty rating reads (design, risk of bias, sample size)
+    for c in ((spec.get("design") or {}).get("column"), (spec.get("risk_of_bias") or {}).get("column"),
+              spec.get("sample_size")):
+        if c:
+            extra.append(c)
     excl_cols = list(((spec.get("sensitivity") or {}).get("exclude_if") or {}).keys())
     for c in dict.fromkeys(extra + excl_cols):
         if c not in data.columns:
@@ -120,7 +125,12 @@ def compute_effects(data: pd.DataFrame, spec: dict, where: str, *, decimal: str 
         if c not in data.columns:
             continue
         if m["type"] == "numeric":
-            numeric_mods[c] = _numeric(data, c, where, decimal, rows, P)
+            # a missing-value marker (empty, "NA", "N/A": io._NA, as the table reader reads them) is missing;
+            # the moderator models leave such rows out (R exports write "NA")
+            from evsynth.pipeline.io import _NA
+
+            col_na = data[c].astype(object).where(~data[c].astype(str).str.strip().isin(_NA), "")
+            numeric_mods[c] = _numeric(data.assign(**{c: col_na}), c, where, decimal, rows, P)
         elif m.get("levels"):
             vals = _text_col(data, c)
             allowed = [str(x) for x in m["levels"]]
@@ -187,9 +197,31 @@ def _groups(eff: pd.DataFrame, spec: dict):
     return [eff[c].to_numpy() for c in spec["model"]["random"]]
 
 
+# Fewest independent studies before a model of each type is fitted (an analysis may raise
+# it with ``min_k``); below FEW_STUDIES the report says the result rests on few studies.
+MIN_STUDIES = {"univariate": 2, "multilevel": 3}
+FEW_STUDIES = 5
+
+
+def n_studies(eff: pd.DataFrame, spec: dict) -> int:
+    """Independent studies: top-level clusters of a multilevel model, else effect sizes."""
+    m = spec["model"]
+    if m["type"] == "multilevel":
+        return int(pd.Series(eff[m["random"][0]]).nunique())
+    return int(len(eff))
+
+
+def min_studies(spec: dict) -> int:
+    return int(spec.get("min_k", MIN_STUDIES[spec["model"]["type"]]))
+
+
 def fit_main(eff: pd.DataFrame, spec: dict, level: float = 95.0, mods=None):
     """The declared model (univariate or multilevel), optionally with moderators."""
     m = spec["model"]
+    n, need = n_studies(eff, spec), min_studies(spec)
+    if n < need:
+        raise ModelError(f"{spec['id']}: {n} {'study' if n == 1 else 'studies'}; a {m['type']} model is fitted from {need} studies on "
+                         f"(minimum k for this analysis type)")
     X = None
     if mods:
         X, _ = build_design(eff, mods, where=spec["id"])
@@ -215,11 +247,20 @@ def heterogeneity_table(fit, spec: dict | None = None) -> pd.DataFrame:
             row[f"nlevels_{j}"] = fit.s_nlevels[j - 1]
     else:
         row.update({"tau2": fit.tau2, "se_tau2": fit.se_tau2, "I2": fit.I2, "H2": fit.H2})
+    if spec:
+        row["n_studies"] = n_studies_fit(fit, spec)
+        row["fewer_than_5_studies"] = bool(row["n_studies"] < FEW_STUDIES)
     measure = (spec or {}).get("effect", {}).get("measure")
     if measure in ("OR", "RR", "PETO", "ROM"):
         for c in ("estimate", "ci_lb", "ci_ub", "pi_lb", "pi_ub"):
             row[f"{c}_exp"] = float(np.exp(row[c])) if row[c] is not None else None
     return pd.DataFrame([row])
+
+
+def n_studies_fit(fit, spec: dict) -> int:
+    if hasattr(fit, "sigma2"):
+        return int(fit.s_nlevels[0])
+    return int(fit.k)
 
 
 def coef_rows(fit, model_label: str) -> pd.DataFrame:
@@ -257,6 +298,25 @@ def moderator_tables(eff: pd.DataFrame, spec: dict, level: float) -> tuple[pd.Da
     return (pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()), notes
 
 
+def _multilevel_subgroups(sub: pd.DataFrame, spec: dict, col: str, level: float) -> tuple[pd.DataFrame, list[str]]:
+    """The declared multilevel model fitted separately within each level of ``col`` (levels
+    with fewer than the minimum number of studies are listed in the notes); the test of
+    differences between levels is the moderator model of ``col`` (if declared)."""
+    rows, notes = [], []
+    for lev in sorted(sub[col].astype(str).unique()):
+        part = sub[sub[col].astype(str) == lev].reset_index(drop=True)
+        try:
+            f = fit_main(part, spec, level)
+        except (ModelError, InputError) as exc:
+            notes.append(f"{col} = {lev}: not pooled ({exc})")
+            continue
+        rows.append({"subgroup_variable": col, "group": lev, "k": f.k, "n_studies": n_studies_fit(f, spec),
+                     "estimate": f.estimate, "se": float(f.se[0]), "ci_lb": float(f.ci_lb[0]),
+                     "ci_ub": float(f.ci_ub[0]), "pval": float(f.pval[0]), "tau2": f.tau2,
+                     "between_test": "see the moderator model of this column"})
+    return pd.DataFrame(rows), notes
+
+
 def subgroup_table(eff: pd.DataFrame, spec: dict, level: float) -> tuple[pd.DataFrame, list[str]]:
     out = []
     notes = []
@@ -264,7 +324,9 @@ def subgroup_table(eff: pd.DataFrame, spec: dict, level: float) -> tuple[pd.Data
     for col in spec.get("subgroups", []):
         sub = eff[eff[col].notna() & eff[col].astype(str).str.strip().ne("")]
         if m["type"] == "multilevel":
-            notes.append(f"{col}: subgroup analysis is run for univariate models; use it as a moderator")
+            t, n2 = _multilevel_subgroups(sub, spec, col, level)
+            out.append(t)
+            notes += n2
             continue
         try:
             sg = subgroup(sub["yi"], sub["vi"], sub[col].astype(str), method=m["method"], test=m["test"], level=level)

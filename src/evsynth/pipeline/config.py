@@ -93,13 +93,13 @@ def _semantic(cfg: dict, source: str) -> list[str]:
                 out.append(f"{where}.model.random: a multilevel model needs the nested grouping columns")
             if m["method"] not in ("ML", "REML"):
                 out.append(f"{where}.model.method: multilevel models use ML or REML, found {m['method']!r}")
-            if m["test"] == "knha":
-                out.append(f"{where}.model.test: multilevel models use 'z' or 't', found 'knha'")
+            if m["test"] in ("knha", "adhoc"):
+                out.append(f"{where}.model.test: multilevel models use 'z' or 't', found {m['test']!r}")
         else:
             if m.get("random"):
                 out.append(f"{where}.model.random: only multilevel models have random effects")
             if m["test"] == "t":
-                out.append(f"{where}.model.test: univariate models use 'z' or 'knha', found 't'")
+                out.append(f"{where}.model.test: univariate models use 'z', 'knha' or 'adhoc', found 't'")
         mv = a.get("multiverse") or {}
         if "rho" in mv and not m.get("cluster"):
             out.append(f"{where}.multiverse.rho: aggregating dependent effects needs model.cluster (the column "
@@ -114,7 +114,7 @@ def _semantic(cfg: dict, source: str) -> list[str]:
                 if c not in mods:
                     out.append(f"{where}.meta_regression[{j}]: {c!r} is not among the declared moderators")
     if cfg["extraction"]["test"] == "t":
-        out.append(f"{source}: extraction.test: univariate models use 'z' or 'knha', found 't'")
+        out.append(f"{source}: extraction.test: univariate models use 'z', 'knha' or 'adhoc', found 't'")
     return out
 
 
@@ -127,6 +127,8 @@ def input_files(cfg: dict) -> list[tuple[str, str]]:
     """(config key, path) of every input file the config names."""
     out = [(f"{sec}.{k}", cfg[sec][k]) for sec, keys in INPUT_FILE_KEYS.items() for k in keys
            if isinstance(cfg.get(sec, {}).get(k), str)]
+    if isinstance(cfg.get("published_estimates"), str):
+        out.append(("published_estimates", cfg["published_estimates"]))
     return out + [(f"analyses[{i}].dataset", a["dataset"]) for i, a in enumerate(cfg.get("analyses", []))]
 
 

@@ -24,7 +24,7 @@ from evsynth.pipeline.figdata import figure_tables
 from evsynth.pipeline.io import atomic_folder, load_table, read_table, write_csv, write_text
 
 __all__ = ["Arg", "Stage", "STAGES", "run_check_config", "run_check_inputs", "run_effects", "run_fit",
-           "run_diagnose", "run_multiverse", "run_multiverse_gather", "run_studies", "run_quality", "run_extraction", "run_template", "run_figures",
+           "run_diagnose", "run_certainty", "run_multiverse", "run_multiverse_gather", "run_studies", "run_quality", "run_extraction", "run_template", "run_figures",
            "run_report", "run_validate"]
 
 
@@ -94,6 +94,42 @@ def run_diagnose(cfg: dict, analysis: str, effects, outdir) -> None:
     with atomic_folder(outdir) as tmp:
         for name, t in sorted(tables.items()):
             write_csv(tmp / f"{name}.csv", t)
+
+
+def _optional_row(path: Path):
+    if not path.is_file() or path.stat().st_size == 0:
+        return None
+    t = pd.read_csv(path)
+    return t.iloc[0].to_dict() if len(t) else None
+
+
+def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
+    """GRADE certainty of every declared analysis' pooled outcome, read from its results
+    tables: ``certainty.csv`` (one row per outcome) and ``certainty_reasons.csv`` (one row
+    per outcome and GRADE domain, with the number behind each rating)."""
+    from evsynth.review.grade import grade_outcome
+
+    results = Path(results)
+    rows, reasons = [], []
+    for spec in cfg["analyses"]:
+        d = results / spec["id"]
+        het = pd.read_csv(d / "heterogeneity.csv").iloc[0].to_dict()
+        eff = _read_effects(d / "effects.csv")
+        w = pd.read_csv(d / "study_weights.csv")
+        out, r = grade_outcome(het, eff, spec, weights=w, egger=_optional_row(d / "diagnostics" / "egger.csv"),
+                               trimfill=_optional_row(d / "diagnostics" / "trimfill.csv"))
+        rows.append(out)
+        reasons.append(r)
+    outdir = Path(outdir)
+    if cfg.get("published_estimates"):
+        from evsynth.review.published import published_table
+
+        write_csv(outdir / "published.csv", published_table(read_table(cfg["published_estimates"]).data
+                                                            .replace({"": pd.NA, "NA": pd.NA})))
+    else:
+        write_csv(outdir / "published.csv", pd.DataFrame())
+    write_csv(outdir / "certainty.csv", pd.DataFrame(rows))
+    write_csv(outdir / "certainty_reasons.csv", pd.concat(reasons, ignore_index=True))
 
 
 def run_multiverse(cfg: dict, analysis: str, effects, out, chunk: int = 0, chunks=None) -> None:
@@ -313,6 +349,9 @@ STAGES: tuple[Stage, ...] = (
           (ANALYSIS, EFFECTS, OUTDIR)),
     Stage("diagnose", "publication bias, influence and sensitivity diagnostics", run_diagnose,
           (ANALYSIS, EFFECTS, _a("--outdir", required=True, help="diagnostics folder (replaced as a whole)"))),
+    Stage("certainty", "GRADE certainty of every pooled outcome, read from the results tables", run_certainty,
+          (RESULTS, _a("--outdir", required=True, help="where certainty.csv, certainty_reasons.csv and "
+                       "published.csv go"))),
     Stage("multiverse", "fit one block of the multiverse of an analysis (every combination of its declared "
           "analytic choices)", run_multiverse,
           (ANALYSIS, EFFECTS, _a("--chunk", type=int, default=0, help="which block, from 0 (default 0)"),

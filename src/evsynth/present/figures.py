@@ -63,8 +63,15 @@ def analysis_figures(spec: dict, res: Path, out_dir: Path, multiverse_dimensions
                         "ci_lb": r["ci_lb"], "ci_ub": r["ci_ub"]} for _, r in g.iterrows()]
                 st = studies.copy()
                 st["group"] = eff[var].astype(str).to_numpy()
-                between = (f"Test for subgroup differences: Q = {g['Q_between'].iloc[0]:.2f}, "
-                           f"df = {int(g['df_between'].iloc[0])}, p = {g['p_between'].iloc[0]:.3g}")
+                if "Q_between" in g.columns:
+                    between = (f"Test for subgroup differences: Q = {g['Q_between'].iloc[0]:.2f}, "
+                               f"df = {int(g['df_between'].iloc[0])}, p = {g['p_between'].iloc[0]:.3g}")
+                else:  # multilevel subgroups: the difference is tested by the moderator model of the column
+                    mods = _read(res / "moderators.csv")
+                    mrow = mods[mods["model"] == var] if not mods.empty else mods
+                    between = (f"Test of {var} as moderator: QM = {mrow['QM'].iloc[0]:.2f}, "
+                               f"p = {mrow['QMp'].iloc[0]:.3g}; levels with fewer than 3 studies not pooled"
+                               if len(mrow) else "levels with fewer than 3 studies not pooled")
                 pages = plots.forest_pages(st, pooled, title=f"{spec['title']}: by {var}", xlabel=xlabel,
                                            level=level, back=back, log_axis=log_axis, subgroups=sgs,
                                            between=between, ref=ref)

@@ -33,6 +33,7 @@ from markupsafe import Markup
 from evsynth import __version__
 from evsynth.errors import EvsynthError, clean_text
 from evsynth.pipeline.io import atomic_path
+from evsynth.present import evidence
 from evsynth.texts import DIRECTION_RULE
 
 __all__ = ["Num", "M", "Text", "Items", "TableBlock", "Figure", "Preformatted", "Links", "Section", "SECTIONS",
@@ -258,7 +259,16 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
                                         ["effect_id", "study_id", "outcome", "outcome_domain", "yi", "vi", "formula",
                                          "direction", "source_page"])
     # analyses
+    # in config order; the report shows the primary (on-topic) ones first, then the
+    # neighbouring fields (issue 13): ctx["primary"] + ctx["secondary"]
+    ctx.update(evidence.grade_context(cfg, T))
     ctx["analyses"] = [_analysis_context(a, T, Path(figures)) for a in cfg["analyses"]]
+    for a in ctx["analyses"]:
+        a["role"] = a["spec"].get("role", "primary")
+        a["grade"] = ctx["grade"].get(a["id"])
+        a["listed"] = ctx["listed"].get(a["id"], [])
+    ctx["primary"] = [a for a in ctx["analyses"] if a["role"] == "primary"]
+    ctx["secondary"] = [a for a in ctx["analyses"] if a["role"] == "secondary"]
     ctx["exclusions"] = [r for a in cfg["analyses"]
                          for r in _records(T.get(f"{a['id']}/exclusions.csv"),
                                            ["analysis", "dataset", "row", "study", "reason"])]
@@ -375,6 +385,7 @@ class TableBlock:
     rows: list[dict]
     heading: str = ""
     anchor: str = ""  # key of each row's HTML anchor (``<tr id=...>``), so that text can link to a row
+    repeat_header: bool = True  # PDF: the heading row again on each page (off for tables read as text)
 
     @classmethod
     def of(cls, records: list[dict], columns=None, headings: dict | None = None, heading: str = "") -> "TableBlock":
@@ -532,15 +543,21 @@ def summary_section(ctx: dict) -> list[Section]:
     blocks = [
         Text(M("Which help works for families with multiple and complex problems (<i>multiprobleemgezinnen</i>)? "
                "This report brings together the systematic review of Holwerda, Jansen and Reijneveld (2014), the NJI "
-               "(2020) overview of interventions used in the Netherlands, and pooled analyses of real per-study data "
-               "from neighbouring reviews."), lead="What was asked."),
+               "(2020) overview of interventions used in the Netherlands, pooled per-study data on interventions the NJI "
+               "text names (MDFT, family and parenting programmes such as MST, PMTO, Triple P, Incredible Years and "
+               "PCIT, intensive family preservation) and, separately, evidence from neighbouring fields."),
+             lead="What was asked."),
+        Text(M("(each with its GRADE certainty; see the Summary of Findings table)"),
+             lead="What the on-topic evidence shows"),
+        Items([a["sentence"] for a in ctx["primary"]]),
+        Text(M("{}", evidence.NOT_AVAILABLE)),
+        Text(M("(parents in general, childcare staff, offenders, social workers) is reported in its own section and "
+               "is not summarised here: it is about other populations."), lead="Evidence from neighbouring fields"),
         Text(M("The review included {} primary articles (described in {} table rows) and {} reviews{}, selected from "
                "{} unique records. {}{}", ctx["p_included"], ctx["total_rows"], ctx["p_reviews"],
                M(" (figure 2.1 counts {}; Bijlage 6 and section 4.9 list {})", ctx["p_reviews"],
                  ctx["n_reviews_listed"]) if ctx["n_reviews_listed"] else "",
                ctx["p_unique"], designs, "." if ctx["designs"] else ""), lead="How much evidence there is."),
-        Text(M(""), lead="What the pooled analyses show."),
-        Items([a["sentence"] for a in ctx["analyses"]]),
         Text(M("The review reports significance, not effect sizes. Effect sizes have been extracted for {} of the {} "
                "study rows so far; until more are extracted, no pooled effect can be given for the interventions the "
                "review describes.", ctx["n_extracted"], ctx["total_rows"]), lead="The 47 studies of the review."),
@@ -577,7 +594,7 @@ def methods_section(ctx: dict) -> list[Section]:
                "conformance cases.", ctx["level"], ctx["seed"], x["method"], x["test"], x["min_k"]),
              lead="Statistics."),
         Text(M("{}", ctx["direction_rule"]), lead="Direction of effects."),
-    ], new_page=True)]
+    ] + [Text(M("{}", p)) for p in evidence.GRADE_METHODS], new_page=True)]
 
 
 def studies_section(ctx: dict) -> list[Section]:
@@ -650,7 +667,9 @@ def _bias_items(a: dict) -> list[Markup]:
 
 def analysis_sections(ctx: dict) -> list[Section]:
     out = []
-    for a in ctx["analyses"]:
+    for a in ctx["primary"] + ctx["secondary"]:
+        if ctx["secondary"] and a is ctx["secondary"][0]:
+            out.append(evidence.neighbouring_section(ctx))
         spec = a["spec"]
         model = (f"Three-level model ({' / '.join(spec['model']['random'])})" if a["multilevel"]
                  else "Random-effects model")
@@ -701,6 +720,7 @@ def analysis_sections(ctx: dict) -> list[Section]:
         bias = Items(_bias_items(a), [M("{}", ": ".join(n.values())) for n in a["notes"]])
         if bias.items or bias.notes:
             out.append(Section(f"{a['id']}-bias", "Sensitivity and publication bias", [bias], level=3))
+        out += evidence.listed_sections(a)
     return out
 
 
@@ -786,21 +806,29 @@ def appendix_section(ctx: dict) -> list[Section]:
 
 # The report, in reading order: each function takes the context and returns its sections.
 SECTIONS: list[Callable[[dict], list[Section]]] = [
-    findings_section, summary_section, methods_section, studies_section, quality_section, analysis_sections,
-    extraction_section, gaps_section, nji_section, exclusions_section, references_section, appendix_section,
+    findings_section, summary_section, evidence.sof_sections, methods_section, studies_section, quality_section,
+    analysis_sections, extraction_section, gaps_section, nji_section, exclusions_section, references_section,
+    appendix_section,
 ]
 
 
-def _sentence(a: dict, level: float) -> Markup:
-    """The one-sentence result of an analysis (summary and its own section)."""
-    back = (M(" (odds ratio {}, {}% CI {} to {})", a["back"]["est"], f"{level:g}", a["back"]["lo"], a["back"]["hi"])
+def _sentence(a: dict, level: float, ctx: dict | None = None) -> Markup:
+    """The result of an analysis (summary and its own section): the pooled effect, its GRADE
+    certainty and, for a primary analysis, what changes the message."""
+    ratio = evidence.RATIO_WORDS.get((a["spec"].get("effect") or {}).get("measure", ""), "odds ratio")
+    back = (M(" ({} {}, {}% CI {} to {})", ratio, a["back"]["est"], f"{level:g}", a["back"]["lo"], a["back"]["hi"])
             if "back" in a else "")
     unit = M("effect sizes from {} studies", a["sigmas"][0]["nlevels"]) if a["multilevel"] else "studies"
     zero = (" The confidence interval includes no effect, so even the direction is uncertain."
             if a["ci_has_zero"] else "")
-    return M("{}: across {} {}, the pooled effect is {} ({} {}, {}% CI {} to {}){}.{} Certainty: {}.",
+    het = Markup("; ").join(a["certainty"])
+    g = a.get("grade")
+    cert = (M("Certainty of the evidence (GRADE) {}: {} Heterogeneity and bias: {}.", g["certainty"], g["statement"], het)
+            if g else M("Certainty: {}.", het))
+    more = evidence.message_changes(a, ctx or {"published": []})
+    return M("{}: across {} {}, the pooled effect is {} ({} {}, {}% CI {} to {}){}.{} {}{}",
              a["spec"]["title"], a["k"], unit, a["words"], a["measure"], a["est"], f"{level:g}", a["ci_lb"],
-             a["ci_ub"], back, zero, Markup("; ").join(a["certainty"]))
+             a["ci_ub"], back, zero, cert, M(" {}", more) if more else "")
 
 
 def build_sections(cfg: dict, results: Path, figures: Path) -> tuple[dict, list[Section]]:
@@ -808,7 +836,7 @@ def build_sections(cfg: dict, results: Path, figures: Path) -> tuple[dict, list[
     ctx = build_context(cfg, results, figures)
     ctx["figures"] = Path(figures)
     for a in ctx["analyses"]:
-        a["sentence"] = _sentence(a, float(cfg["level"]))
+        a["sentence"] = _sentence(a, float(cfg["level"]), ctx)
     ctx["references"] = _references(cfg)
     return ctx, [s for build in SECTIONS for s in build(ctx)]
 
@@ -879,6 +907,7 @@ def _register_fonts() -> None:
     addMapping("DejaVu", 1, 1, "DejaVu-BoldOblique")
 
 
+PDF_CELL_PAD = 6  # points either side of a PDF table cell's text (reportlab's default)
 PDF_CELL_MAX = 600  # characters of one PDF table cell; longer text is cut with a note
 
 
@@ -902,6 +931,7 @@ def render_pdf(ctx: dict, sections: list[Section]) -> bytes:
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import cm
     from reportlab.lib.utils import ImageReader
+    from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.platypus import (Image, ListFlowable, PageBreak, Paragraph, Preformatted as Pre, SimpleDocTemplate,
                                     Spacer, Table, TableStyle)
     from reportlab.platypus.doctemplate import LayoutError
@@ -935,10 +965,26 @@ def render_pdf(ctx: dict, sections: list[Section]) -> bytes:
         # column widths follow the longest word / typical text of each column, within bounds
         weight = [min(max(6, longest_word(h), *(longest_word(row[j]) for row in body),
                           float(np.median([len(row[j]) for row in body])) / 2), 30) + 3 for j, h in enumerate(heads)]
+        widths = [width * w / sum(weight) for w in weight]
+        # no word is broken inside a cell, and if there is room no short cell is wrapped: a
+        # column is at least that wide, the room taken from columns with more than they need
+        def pieces(v, short):
+            return [v] if len(v) <= short else v.split()
+
+        for short in (24, 0):
+            need = [max((stringWidth(w, small.fontName, small.fontSize) for v in [h, *(row[j] for row in body)]
+                         for w in pieces(v, short)), default=0) + 2 * PDF_CELL_PAD + 1 for j, h in enumerate(heads)]
+            if sum(need) <= width:
+                deficit = sum(max(n - w, 0) for w, n in zip(widths, need))
+                slack = sum(max(w - n, 0) for w, n in zip(widths, need))
+                widths = [n if w <= n else w - (w - n) * deficit / slack for w, n in zip(widths, need)]
+                break
         data = [[Paragraph(html.escape(h, quote=False), small) for h in heads]]
         data += [[Paragraph(html.escape(v, quote=False), small) for v in row] for row in body]
-        t = Table(data, colWidths=[width * w / sum(weight) for w in weight], repeatRows=1)
+        t = Table(data, colWidths=widths, repeatRows=1 if block.repeat_header else 0)
         t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("LEFTPADDING", (0, 0), (-1, -1), PDF_CELL_PAD),
+                               ("RIGHTPADDING", (0, 0), (-1, -1), PDF_CELL_PAD),
                                ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke)]))
         return [t, Spacer(1, 6)]
 
@@ -1005,6 +1051,14 @@ def _references(cfg: dict) -> list[str]:
         "hypothesis testing in fixed effects models. Journal of Business & Economic Statistics, 36(4), 672-683.",
         "Page, M. J., et al. (2021). The PRISMA 2020 statement. BMJ, 372, n71.",
         "Cohen, J. (1988). Statistical power analysis for the behavioral sciences (2nd ed.). Erlbaum.",
+        "Schünemann, H., Brożek, J., Guyatt, G., & Oxman, A. (Eds.) (2013). GRADE handbook for grading quality of "
+        "evidence and strength of recommendations. The GRADE Working Group.",
+        "Guyatt, G. H., et al. (2011). GRADE guidelines 4-8 (risk of bias, publication bias, imprecision, "
+        "inconsistency, indirectness). Journal of Clinical Epidemiology, 64, 407-415 and 1277-1310.",
+        "Santesso, N., et al. (2020). GRADE guidelines 26: informative statements to communicate the findings of "
+        "systematic reviews of interventions. Journal of Clinical Epidemiology, 119, 126-135.",
+        "Knapp, G., & Hartung, J. (2003). Improved tests for a random effects meta-regression with a single "
+        "covariate. Statistics in Medicine, 22, 2693-2710.",
     ]
     refs += [a["citation"] + f" Data: {a['data_source']}." for a in cfg["analyses"]]
     return refs

@@ -124,7 +124,7 @@ def _fit_domain(g: pd.DataFrame, method: str, test: str, level: float, mods=None
     X = build_design(g, mods, where="extracted effects")[0] if mods else None
     if g["study_id"].nunique() < len(g):
         return rma_mv(g["yi"], g["vi"], [g["study_id"].to_numpy(), g["effect_id"].to_numpy()], X,
-                      test="t" if test == "knha" else "z", level=level, group_names=["study", "effect"])
+                      test="t" if test in ("knha", "adhoc") else "z", level=level, group_names=["study", "effect"])
     return rma(g["yi"], g["vi"], X, method=method, test=test, level=level)
 
 
@@ -196,7 +196,7 @@ def pool_by_domain(computed: pd.DataFrame, method: str, test: str, min_k: int, l
         try:
             if ke > ks:
                 f = rma_mv(g["yi"], g["vi"], [g["study_id"].to_numpy(), g["effect_id"].to_numpy()],
-                           test="t" if test == "knha" else "z", level=level, group_names=["study", "effect"])
+                           test="t" if test in ("knha", "adhoc") else "z", level=level, group_names=["study", "effect"])
                 rows.append({**base, "model": "three-level (effects within studies)", "estimate": f.estimate,
                              "se": float(f.se[0]), "ci_lb": float(f.ci_lb[0]), "ci_ub": float(f.ci_ub[0]),
                              "pval": float(f.pval[0]), "tau2": f.tau2, "I2": f.I2_multilevel()["total"], "note": ""})
