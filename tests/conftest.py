@@ -55,3 +55,24 @@ def run(cmd, cwd, check=True, env=None):
     if env:
         e.update(env)
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=check, env=e)
+
+
+SNAKEMAKE = str(BIN / "snakemake")
+MALICIOUS = "<script>alert('x')</script> Families First"
+
+
+def snakemake(project: Path, *args, check=True):
+    return run([SNAKEMAKE, "--cores", "2", *args], cwd=project, check=check)
+
+
+@pytest.fixture(scope="session")
+def first_run(tmp_path_factory):
+    """The whole pipeline run once from a clean copy of the project (shared by
+    test_pipeline.py and test_reader_view.py), with a data string that must come out
+    escaped in the report."""
+    project = copy_project(tmp_path_factory.mktemp("run1"))
+    nji = project / "data/nji2020/interventions.csv"
+    nji.write_text(nji.read_text(encoding="utf-8").replace("Families First,IPT,yes", f'"{MALICIOUS}",IPT,yes', 1),
+                   encoding="utf-8")
+    snakemake(project, "--quiet", "all")
+    return project

@@ -66,4 +66,5 @@ def test_scale_says_how_a_ratio_measure_is_drawn(landenberger):
     s = t["scale"].iloc[0]
     assert bool(s["log_axis"]) and s["back_transform"] == "exp"
     assert s["measure_label"] == spec["effect"]["scale"]
-    assert s["axis_label"] == "Odds ratio (log scale) (positive = improvement)"
+    # a ratio axis says what a direction means on that scale (issue 17: not "positive = improvement")
+    assert s["axis_label"] == "Odds ratio (log scale; above 1 = improvement, below 1 = the opposite)"

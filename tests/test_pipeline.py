@@ -19,10 +19,7 @@ import pandas as pd
 import pytest
 from nbclient import NotebookClient
 
-from conftest import BIN, ROOT, copy_project, run
-
-SNAKEMAKE = str(BIN / "snakemake")
-MALICIOUS = "<script>alert('x')</script> Families First"
+from conftest import BIN, MALICIOUS, ROOT, SNAKEMAKE, copy_project, run
 
 
 def _snakemake(project: Path, *args, check=True):
@@ -43,15 +40,7 @@ def _digest(project: Path) -> dict[str, str]:
     return out
 
 
-@pytest.fixture(scope="module")
-def first_run(tmp_path_factory):
-    project = copy_project(tmp_path_factory.mktemp("run1"))
-    # a data string that must come out escaped in the report
-    nji = project / "data/nji2020/interventions.csv"
-    nji.write_text(nji.read_text(encoding="utf-8").replace("Families First,IPT,yes", f'"{MALICIOUS}",IPT,yes', 1),
-                   encoding="utf-8")
-    _snakemake(project, "--quiet", "all")
-    return project
+# first_run: the session fixture in conftest.py (one clean pipeline run, shared with test_reader_view)
 
 
 def test_pipeline_outputs(first_run):
@@ -74,6 +63,19 @@ def test_pipeline_outputs(first_run):
         assert (fig / a / "specification_curve.png").stat().st_size > 1000
     assert plain((res / "report.html").read_text(encoding="utf-8")).count("The specification curve below") == 3
     assert len(list((first_run / "logs").rglob("*.log"))) >= 20
+
+
+def test_figures_stage_splits_long_forests_and_draws_funnels_only_from_10_studies(first_run):
+    fig = first_run / "figures"
+    # aloe2013 has 5 studies: no funnel, and a note the report can read saying why
+    assert not (fig / "aloe2013" / "funnel.png").exists()
+    notes = pd.read_csv(fig / "aloe2013" / "figure_notes.csv")
+    assert notes.loc[0, "figure"] == "funnel" and notes.loc[0, "drawn"] == "no" and "5 studies" in notes.loc[0, "reason"]
+    assert (fig / "barlow2014" / "funnel.png").exists()  # 26 studies
+    # 78 and 100 effect sizes: split over pages of at most 40 rows
+    for a, n in (("fukkinklont2007", 78), ("assink2016", 100)):
+        pages = sorted(fig.joinpath(a).glob("forest*.png"))
+        assert len(pages) >= -(-n // 40), a
 
 
 def test_rerun_does_nothing(first_run):
@@ -209,16 +211,37 @@ def test_shipped_analyses_reproduce_overlapping_golden_cases(first_run):
     assert (sup["estimate"], sup["se"], sup["pval"]) == pytest.approx((sw["beta"][1], sw["se"][1], sw["pval"][1]), rel=1e-4)
 
 
-@pytest.mark.parametrize("name", ["01_explore_results.ipynb", "02_estimators.ipynb", "03_moderators.ipynb"])
+NOTEBOOK_OUTPUTS = {  # what each executed notebook must show (besides at least one plot)
+    "01_explore_results.ipynb": [r"\b\d+\.\d%"],  # I² with its % sign
+    "02_estimators.ipynb": [r"PM +tau2 = [\d.]+ +weighted RSS/\(k-p\) = 1\.0000",
+                            r"EB +tau2 = [\d.]+ +weighted RSS/\(k-p\) = 1\.0000"],
+    "03_moderators.ipynb": [r"intrcpt +stat = +[\d.]+ +permutation p = 0\.9\d+", r"R2 \(%\)"],
+    # van der Pol et al. (2017, abstract): d = 0.24 from the three-level model
+    "04_mdft_walkthrough.ipynb": [r"evsynth three-level: d = 0\.2[34]\d", r"total heterogeneity +\d+\.\d%"],
+}
+
+
+@pytest.mark.parametrize("name", list(NOTEBOOK_OUTPUTS))
 def test_notebooks_run_top_to_bottom(name, first_run, tmp_path):
     nbdir = first_run / "notebooks"
     nbdir.mkdir(exist_ok=True)
     shutil.copy2(ROOT / "notebooks" / name, nbdir / name)
     nb = nbformat.read(nbdir / name, as_version=4)
+    start = time.monotonic()
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(nbdir)}}).execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    took = time.monotonic() - start
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    errors = [o for o in outputs if o.output_type == "error"]
     assert errors == []
     assert "from evsynth" in "".join(c.source for c in nb.cells)
+    assert any("image/png" in o.get("data", {}) for o in outputs), "no plot shown"
+    text = "\n".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in outputs)
+    for pattern in NOTEBOOK_OUTPUTS[name]:
+        assert re.search(pattern, text), pattern
+    if name == "04_mdft_walkthrough.ipynb":
+        d = float(re.search(r"evsynth three-level: d = ([\d.]+)", text).group(1))
+        assert d == pytest.approx(0.24, abs=0.005)  # published d = 0.24 (rounded to 2 decimals)
+    assert took < 120  # about 10 s each on a quiet machine; generous for a shared one
 
 
 # ------------------------------------------------------------------------------ one report, two editions

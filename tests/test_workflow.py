@@ -34,8 +34,11 @@ def test_tiny_config_runs_end_to_end(tiny):
     for t in ("heterogeneity", "figure_forest", "figure_bubble", "figure_funnel", "scale"):
         assert (res / "aloe2013" / f"{t}.csv").exists()
     assert len(pd.read_csv(res / "aloe2013" / "figure_bubble.csv")) == 100
-    for f in ("forest", "funnel", "bubble_n"):
+    for f in ("forest", "bubble_n"):
         assert (fig / "aloe2013" / f"{f}.png").stat().st_size > 1000
+    # 5 studies: no funnel plot (drawn only from 10 studies; issue 17), and a note saying why
+    assert not (fig / "aloe2013" / "funnel.png").exists()
+    assert "5 studies" in pd.read_csv(fig / "aloe2013" / "figure_notes.csv")["reason"].iloc[0]
     assert not (tiny / "results").exists()  # everything went where the test config says
     out = run([SNAKEMAKE, "-n", *TEST_CONFIG], cwd=tiny)
     assert "Nothing to be done" in out.stdout + out.stderr

@@ -42,11 +42,13 @@ def scale_table(spec: dict) -> pd.DataFrame:
     m = spec["effect"].get("measure")
     words = INTERPRETATION_WORDS[spec["direction"].get("interpretation", "improvement")]
     label = measure_label(spec)
-    if m in RATIO_MEASURES:
-        axis = f"{'Odds' if m in ('OR', 'PETO') else 'Ratio'} ratio (log scale)"
+    if m in RATIO_MEASURES:  # say what a direction means on the ratio scale drawn (issue 17)
+        meaning = words.split(" = ", 1)[1]
+        name = {"OR": "Odds ratio", "PETO": "Odds ratio (Peto)", "RR": "Risk ratio"}.get(m, "Ratio of means")
+        axis_label = f"{name} (log scale; above 1 = {meaning}, below 1 = the opposite)"
     else:
-        axis = label
-    return pd.DataFrame([{"measure_label": label, "axis_label": f"{axis} ({words})",
+        axis_label = f"{label} ({words})"
+    return pd.DataFrame([{"measure_label": label, "axis_label": axis_label,
                           "analysis_scale_label": f"{label} ({words})", "log_axis": m in RATIO_MEASURES,
                           "back_transform": "exp" if m in RATIO_MEASURES else "", "reference_line": 0.0,
                           "interpretation": spec["direction"].get("interpretation", "improvement")}])

@@ -45,13 +45,17 @@ def analysis_figures(spec: dict, res: Path, out_dir: Path, multiverse_dimensions
     back = BACK_TRANSFORMS[str(scale["back_transform"])]
     log_axis, xlabel, ref = _flag(scale["log_axis"]), str(scale["axis_label"]), float(scale["reference_line"])
     level = float(forest["level"].iloc[0])
-    studies = forest[["label", "yi", "vi", "ci_lb", "ci_ub", "weight"]].copy()
+    cols = ["label", "yi", "vi", "ci_lb", "ci_ub", "weight"] + (["study"] if "study" in forest else [])
+    studies = forest[cols].copy()
     pooled = {"estimate": het["estimate"], "ci_lb": het["ci_lb"], "ci_ub": het["ci_ub"],
               "pi_lb": het.get("pi_lb"), "pi_ub": het.get("pi_ub"),
               "label": f"Pooled ({het['method']}{', ' + het['test'] if het['test'] != 'z' else ''}; k = {int(het['k'])})"}
+    notes = []  # figures not drawn, and why (figure_notes.csv, for the report)
     with atomic_folder(Path(out_dir)) as out:
-        save(plots.forest_plot(studies, pooled, title=spec["title"], xlabel=xlabel, level=level, back=back,
-                               log_axis=log_axis, ref=ref), out / "forest")
+        # long forests are split over pages of at most plots.MAX_FOREST_ROWS rows: forest, forest_page2, ...
+        for i, f in enumerate(plots.forest_pages(studies, pooled, title=spec["title"], xlabel=xlabel, level=level,
+                                                 back=back, log_axis=log_axis, ref=ref), 1):
+            save(f, out / ("forest" if i == 1 else f"forest_page{i}"))
         sub = _read(res / "subgroups.csv")
         if not sub.empty:
             for var, g in sub.groupby("subgroup_variable", sort=False):
@@ -68,10 +72,14 @@ def analysis_figures(spec: dict, res: Path, out_dir: Path, multiverse_dimensions
                     between = (f"Test of {var} as moderator: QM = {mrow['QM'].iloc[0]:.2f}, "
                                f"p = {mrow['QMp'].iloc[0]:.3g}; levels with fewer than 3 studies not pooled"
                                if len(mrow) else "levels with fewer than 3 studies not pooled")
-                save(plots.forest_plot(st, pooled, title=f"{spec['title']}: by {var}", xlabel=xlabel, level=level,
-                                       back=back, log_axis=log_axis, subgroups=sgs, between=between, ref=ref),
-                     out / f"forest_by_{var}")
-        if spec["model"]["type"] == "univariate":
+                pages = plots.forest_pages(st, pooled, title=f"{spec['title']}: by {var}", xlabel=xlabel,
+                                           level=level, back=back, log_axis=log_axis, subgroups=sgs,
+                                           between=between, ref=ref)
+                for n_, f in enumerate(pages, 1):
+                    save(f, out / (f"forest_by_{var}" if n_ == 1 else f"forest_by_{var}_page{n_}"))
+        if spec["model"]["type"] == "univariate" and len(eff) < plots.FUNNEL_MIN_K:
+            notes.append({"figure": "funnel", "drawn": "no", "reason": plots.FUNNEL_TOO_FEW.format(k=len(eff))})
+        elif spec["model"]["type"] == "univariate":
             tf = _read(res / "diagnostics" / "trimfill_filled.csv")
             save(plots.funnel_plot(eff["yi"], eff["vi"], het["estimate"], _read(res / "figure_funnel.csv"),
                                    title=f"Funnel plot: {spec['title']}", xlabel=xlabel,
@@ -91,6 +99,9 @@ def analysis_figures(spec: dict, res: Path, out_dir: Path, multiverse_dimensions
             save(plots.bubble_plot(pts["x"], pts["yi"], pts["weight"], line["x"], line["pred"], line["ci_lb"],
                                    line["ci_ub"], title=f"{spec['title']}: {label}", xlabel=label,
                                    ylabel=str(scale["analysis_scale_label"]), level=level), out / f"bubble_{col}")
+        if notes:
+            pd.DataFrame(notes, columns=["figure", "drawn", "reason"]).to_csv(out / "figure_notes.csv", index=False,
+                                                                               lineterminator="\n")
 
 
 def study_figures(*, studies: pd.DataFrame, assessments: pd.DataFrame, prisma: dict, results: Path,

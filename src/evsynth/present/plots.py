@@ -15,26 +15,40 @@ from evsynth.present import style
 
 style.apply()
 
-__all__ = ["forest_plot", "funnel_plot", "bubble_plot", "rob_traffic_light", "rob_summary", "quality_histogram",
-           "prisma_diagram", "evidence_gap_map", "specification_curve"]
+__all__ = ["forest_plot", "forest_pages", "direction_label", "funnel_plot", "bubble_plot", "rob_traffic_light",
+           "rob_summary", "quality_histogram", "prisma_diagram", "evidence_gap_map", "specification_curve"]
 
 
 def _fmt(x: float, back) -> str:
     return f"{back(x):.2f}"
 
 
-def forest_plot(studies: pd.DataFrame, pooled: dict, *, title: str, xlabel: str, level: float = 95.0,
-                back=None, log_axis: bool = False, subgroups: list[dict] | None = None,
-                between: str | None = None, ref: float = 0.0) -> plt.Figure:
-    """Forest plot.  ``studies`` has label, yi, ci_lb, ci_ub (at ``level``), weight (%)
-    and optionally group;
-    ``pooled`` has estimate, ci_lb, ci_ub, pi_lb, pi_ub, label.  ``back`` transforms
-    the axis (e.g. ``np.exp`` for ratios, shown on a log axis).  ``subgroups`` gives a
-    pooled dict per group (blocks with their own diamonds) and ``between`` the text of
-    the between-group test."""
-    back = back or (lambda x: x)
+MAX_FOREST_ROWS = 40  # rows per page of a forest plot; longer forests are split (see forest_pages)
+
+NO_NAMES_NOTE = "The source dataset gives no study names: rows carry the dataset's study numbers."
+
+
+def direction_label(base: str, interpretation: str = "improvement", *, ratio: bool = False) -> str:
+    """Axis label saying what a direction means on the scale drawn: 'above 1' on a ratio
+    axis, 'positive' otherwise (e.g. 'Odds ratio (log scale; above 1 = improvement)')."""
+    meaning = {"improvement": "improvement", "risk": "higher risk",
+               "association": "positive association"}.get(interpretation, interpretation)
+    if ratio:
+        return f"{base} (log scale; above 1 = {meaning}, below 1 = the opposite)"
+    return f"{base} (positive = {meaning})"
+
+
+def _unnamed(labels) -> bool:
+    """True when every label is a bare number or 'number / effect n' (no study names)."""
+    import re
+
+    labs = [str(x) for x in labels]
+    return bool(labs) and all(re.fullmatch(r"\d+(\.0)?( / effect \d+)?", x) for x in labs)
+
+
+def _forest_rows(studies: pd.DataFrame, pooled: dict, level: float, subgroups) -> list[tuple]:
     d = studies.copy()
-    d["lo"], d["hi"] = d["ci_lb"], d["ci_ub"]
+    d["lo"], d["hi"] = d["ci_lb"], d["ci_ub"]  # intervals as the results table gives them
     rows: list[tuple] = []  # (kind, payload)
     if subgroups:
         for sg in subgroups:
@@ -48,23 +62,141 @@ def forest_plot(studies: pd.DataFrame, pooled: dict, *, title: str, xlabel: str,
             rows.append(("study", r))
         rows.append(("blank", None))
     rows.append(("diamond", pooled))
+    if pooled.get("pi_lb") is not None and np.isfinite(pooled.get("pi_lb", np.nan)):
+        rows.append(("pi", pooled))
+    return rows
+
+
+def forest_plot(studies: pd.DataFrame, pooled: dict, *, title: str, xlabel: str, level: float = 95.0,
+                back=None, log_axis: bool = False, subgroups: list[dict] | None = None,
+                between: str | None = None, ref: float = 0.0, note: str | None = None) -> plt.Figure:
+    """Forest plot on one figure.  ``studies`` has label, yi, vi, weight (%) and optionally
+    group; ``pooled`` has estimate, ci_lb, ci_ub, pi_lb, pi_ub, label.  ``back`` transforms
+    the axis labels (e.g. ``np.exp`` for ratios, shown on a log axis).  ``subgroups`` gives
+    a pooled dict per group (blocks with their own diamonds) and ``between`` the text of
+    the between-group test.  The weight column is drawn only when weights are given; a
+    note under the plot says when the source has no study names (or gives ``note``).
+    Forests longer than :data:`MAX_FOREST_ROWS` rows: :func:`forest_pages`."""
+    rows = _forest_rows(studies, pooled, level, subgroups)
+    return _draw_forest(rows, studies, pooled, title=title, xlabel=xlabel, level=level, back=back,
+                        log_axis=log_axis, between=between, ref=ref, note=note)
+
+
+def forest_pages(studies: pd.DataFrame, pooled: dict, *, title: str, xlabel: str, level: float = 95.0,
+                 back=None, log_axis: bool = False, subgroups: list[dict] | None = None,
+                 between: str | None = None, ref: float = 0.0, note: str | None = None,
+                 max_rows: int = MAX_FOREST_ROWS) -> list[plt.Figure]:
+    """A forest plot split over pages of at most ``max_rows`` rows (one figure per page),
+    so that long forests (e.g. 100 effect sizes) keep a readable type size.  Pages break
+    between studies where a study's rows fit on one page (rows labelled 'study / effect n'
+    or sharing a ``study`` column); every page has the same x axis; the pooled diamond and
+    the prediction interval are on the last page; titles say 'page i of n'."""
+    rows = _forest_rows(studies, pooled, level, subgroups)
+    if len(rows) <= max_rows:
+        return [_draw_forest(rows, studies, pooled, title=title, xlabel=xlabel, level=level, back=back,
+                             log_axis=log_axis, between=between, ref=ref, note=note)]
+
+    def key(row):
+        kind, p = row
+        if kind != "study":
+            return None
+        if "study" in p.index:
+            return str(p["study"])
+        return str(p["label"]).split(" / effect ")[0]
+
+    # blocks that should stay on one page: the rows of one study; the closing rows (blank,
+    # pooled diamond, prediction interval); a subgroup header with its first row
+    blocks: list[list[tuple]] = []
+    for row in rows:
+        k = key(row)
+        if blocks and k is not None and key(blocks[-1][-1]) == k:
+            blocks[-1].append(row)
+        elif blocks and (blocks[-1][-1][0] == "header" or row[0] in ("pi",) or
+                         (row[0] == "diamond" and _is_last_diamond(row, rows))):
+            blocks[-1].append(row)
+        else:
+            blocks.append([row])
+
+    def pack(limit: int) -> list[list[tuple]]:
+        out: list[list[tuple]] = [[]]
+        for blk in blocks:
+            if out[-1] and len(out[-1]) + len(blk) > limit:
+                out.append([])
+            for r in blk:  # a block longer than a page is split
+                if len(out[-1]) >= limit:
+                    out.append([])
+                out[-1].append(r)
+        return out
+
+    import math
+
+    n_min = math.ceil(len(rows) / max_rows)
+    pages = pack(max_rows)
+    for limit in range(math.ceil(len(rows) / n_min), max_rows + 1):  # balanced pages, fewest possible
+        pages = pack(limit)
+        if len(pages) <= n_min:
+            break
+    # a page that starts inside a subgroup repeats the subgroup's header
+    open_header = None
+    for pg in pages:
+        if open_header is not None and pg and pg[0][0] == "study":
+            pg.insert(0, ("header", f"{open_header} (continued)"))
+        for kind, payload in pg:
+            if kind == "header":
+                open_header = str(payload).removesuffix(" (continued)")
+            elif kind == "diamond":
+                open_header = None
+    # shared x range over all pages
+    xr = _x_range(rows, ref)
+    n = len(pages)
+    return [_draw_forest(pg, studies, pooled, title=f"{title} (page {i} of {n})", xlabel=xlabel, level=level,
+                         back=back, log_axis=log_axis, between=between if i == n else None, ref=ref,
+                         note=note, xrange=xr) for i, pg in enumerate(pages, 1)]
+
+
+def _is_last_diamond(row, rows) -> bool:
+    """True for the overall pooled diamond (the last diamond row)."""
+    return row is [r for r in rows if r[0] == "diamond"][-1]
+
+
+def _x_range(rows, ref):
+    xs = [ref]
+    for kind, p in rows:
+        if kind == "study":
+            xs += [p["lo"], p["hi"]]
+        elif kind == "diamond":
+            xs += [p["ci_lb"], p["ci_ub"]]
+        elif kind == "pi":
+            xs += [p["pi_lb"], p["pi_ub"]]
+    lo, hi = float(np.nanmin(xs)), float(np.nanmax(xs))
+    pad = 0.05 * (hi - lo if hi > lo else 1)
+    return lo - pad, hi + pad
+
+
+def _draw_forest(rows, studies, pooled, *, title, xlabel, level, back, log_axis, between, ref, note,
+                 xrange=None) -> plt.Figure:
+    back = back or (lambda x: x)
+    has_weights = "weight" in studies and pd.to_numeric(studies["weight"], errors="coerce").notna().any()
+    if note is None and "label" in studies and _unnamed(studies["label"]):
+        note = NO_NAMES_NOTE
+    foot = [t for t in (between, note) if t]
     n = len(rows)
-    height = max(3.0, style.ROW_HEIGHT * (n + 4))
+    height = max(3.0, style.ROW_HEIGHT * (n + 4) + 0.2 * len(foot))
     fig = plt.figure(figsize=(style.FIG_WIDTH, height))
-    ax = fig.add_axes([0.34, 0.6 / height + 0.02, 0.40, 1 - 1.6 / height])
-    ylim = (-1, n)
+    bottom = (0.6 + 0.2 * len(foot)) / height + 0.02
+    ax = fig.add_axes([0.34, bottom, 0.40, 1 - (1.0 + 0.2 * len(foot)) / height - bottom + 0.02])
     ax.set_ylim(n, -1.5)
-    wmax = float(np.nanmax(d["weight"])) if "weight" in d and d["weight"].notna().any() else 1.0
-    xs = []
+    wmax = float(np.nanmax(pd.to_numeric(studies["weight"], errors="coerce"))) if has_weights else 1.0
+    est_x = 0.76
     for i, (kind, p) in enumerate(rows):
         if kind == "study":
-            w = float(p.get("weight", np.nan))
+            w = float(p.get("weight", np.nan)) if has_weights else np.nan
             size = 4 + 10 * np.sqrt(w / wmax) if np.isfinite(w) else 5
             ax.plot([p["lo"], p["hi"]], [i, i], color=style.STUDY, lw=0.9)
             ax.plot(p["yi"], i, marker="s", ms=size, color=style.STUDY, mec="none")
-            xs += [p["lo"], p["hi"]]
-            fig.text(0.01, _ycoord(ax, i), str(p["label"])[:42], va="center", ha="left", fontsize=style.FONT_SIZE - 1)
-            fig.text(0.76, _ycoord(ax, i), f"{_fmt(p['yi'], back)} [{_fmt(p['lo'], back)}, {_fmt(p['hi'], back)}]",
+            fig.text(0.01, _ycoord(ax, i), _wrap_one(str(p["label"]), 48), va="center", ha="left",
+                     fontsize=style.FONT_SIZE - 1)
+            fig.text(est_x, _ycoord(ax, i), f"{_fmt(p['yi'], back)} [{_fmt(p['lo'], back)}, {_fmt(p['hi'], back)}]",
                      va="center", fontsize=style.FONT_SIZE - 1, family="DejaVu Sans Mono")
             if np.isfinite(w):
                 fig.text(0.95, _ycoord(ax, i), f"{w:.1f}%", va="center", ha="right", fontsize=style.FONT_SIZE - 1,
@@ -76,34 +208,43 @@ def forest_plot(studies: pd.DataFrame, pooled: dict, *, title: str, xlabel: str,
             poly = Polygon([[lo, i], [est, i - 0.4], [hi, i], [est, i + 0.4]], closed=True,
                            color=style.POOLED if p is pooled else style.PALETTE["grey"])
             ax.add_patch(poly)
-            xs += [lo, hi]
-            if p.get("pi_lb") is not None and np.isfinite(p.get("pi_lb", np.nan)):
-                ax.plot([p["pi_lb"], p["pi_ub"]], [i + 0.55, i + 0.55], color=style.PREDICTION, lw=1.6)
-                xs += [p["pi_lb"], p["pi_ub"]]
-                fig.text(0.76, _ycoord(ax, i + 0.55), f"PI [{_fmt(p['pi_lb'], back)}, {_fmt(p['pi_ub'], back)}]",
-                         va="center", fontsize=style.FONT_SIZE - 2, color=style.PREDICTION, family="DejaVu Sans Mono")
             fig.text(0.01, _ycoord(ax, i), p.get("label", "Pooled"), va="center", ha="left",
                      fontsize=style.FONT_SIZE - (0 if p is pooled else 1), weight="bold" if p is pooled else "normal")
-            fig.text(0.76, _ycoord(ax, i), f"{_fmt(est, back)} [{_fmt(lo, back)}, {_fmt(hi, back)}]", va="center",
+            fig.text(est_x, _ycoord(ax, i), f"{_fmt(est, back)} [{_fmt(lo, back)}, {_fmt(hi, back)}]", va="center",
                      fontsize=style.FONT_SIZE - 1, weight="bold" if p is pooled else "normal", family="DejaVu Sans Mono")
+        elif kind == "pi":  # the prediction interval on its own row, below the pooled row
+            ax.plot([p["pi_lb"], p["pi_ub"]], [i, i], color=style.PREDICTION, lw=1.6)
+            for x in (p["pi_lb"], p["pi_ub"]):
+                ax.plot([x, x], [i - 0.2, i + 0.2], color=style.PREDICTION, lw=1.6)
+            fig.text(0.01, _ycoord(ax, i), f"{level:g}% prediction interval", va="center", ha="left",
+                     fontsize=style.FONT_SIZE - 1, color=style.PREDICTION)
+            fig.text(est_x, _ycoord(ax, i), f"[{_fmt(p['pi_lb'], back)}, {_fmt(p['pi_ub'], back)}]", va="center",
+                     fontsize=style.FONT_SIZE - 1, color=style.PREDICTION, family="DejaVu Sans Mono")
     ax.axvline(ref, color=style.PALETTE["grey"], lw=0.8, ls="--")
-    lo, hi = float(np.nanmin(xs + [ref])), float(np.nanmax(xs + [ref]))
-    pad = 0.05 * (hi - lo if hi > lo else 1)
-    ax.set_xlim(lo - pad, hi + pad)
+    lo, hi = xrange if xrange is not None else _x_range(rows, ref)
+    ax.set_xlim(lo, hi)
     ax.set_yticks([])
     ax.spines["left"].set_visible(False)
     ax.set_xlabel(xlabel)
     if log_axis:
-        _ratio_ticks(ax, lo - pad, hi + pad)
+        _ratio_ticks(ax, lo, hi)
     top = _ycoord(ax, -1.2)
     fig.text(0.01, top, "Study", weight="bold", fontsize=style.FONT_SIZE)
-    fig.text(0.76, top, f"Estimate [{level:g}% CI]", weight="bold", fontsize=style.FONT_SIZE)
-    fig.text(0.95, top, "Weight", weight="bold", ha="right", fontsize=style.FONT_SIZE)
+    fig.text(est_x, top, f"Estimate [{level:g}% CI]", weight="bold", fontsize=style.FONT_SIZE)
+    if has_weights:
+        fig.text(0.95, top, "Weight", weight="bold", ha="right", fontsize=style.FONT_SIZE)
     fig.suptitle(title, x=0.01, ha="left", y=1 - 0.08 / height * 2, fontsize=style.TITLE_SIZE, weight="bold")
-    if between:
-        fig.text(0.01, 0.15 / height, between, fontsize=style.FONT_SIZE - 1, style="italic")
-    del ylim
+    for j, t in enumerate(reversed(foot)):
+        fig.text(0.01, (0.12 + 0.2 * j) / height, t, fontsize=style.FONT_SIZE - 1, style="italic")
     return fig
+
+
+def _wrap_one(text: str, width: int) -> str:
+    """Shorten a label to ``width`` characters at a word boundary, marking the cut with an ellipsis."""
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1].rsplit(" ", 1)[0]
+    return (cut if len(cut) > width // 2 else text[: width - 1]) + "…"
 
 
 def _ratio_ticks(ax, lo: float, hi: float) -> None:
@@ -126,57 +267,89 @@ def _ycoord(ax, yval: float) -> float:
     return pos.y0 + frac * pos.height
 
 
-def funnel_plot(yi, vi, estimate: float, contours: pd.DataFrame, *, title: str, xlabel: str, filled_yi=None,
-                filled_vi=None, back=None, log_axis: bool = False) -> plt.Figure:
+FUNNEL_MIN_K = 10  # fewer studies: no funnel plot (Sterne et al., 2011, BMJ 343:d4002)
+
+FUNNEL_TOO_FEW = ("No funnel plot: {k} studies; a funnel plot and tests of its asymmetry need at least "
+                  "10 studies to distinguish chance from small-study effects (Sterne et al., 2011).")
+
+
+def _legend_outside(ax, **kw):
+    """Legend to the right of the axes, outside the data area."""
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False, **kw)
+
+
+def funnel_plot(yi, vi, estimate: float, contours: pd.DataFrame, *, title: str, xlabel: str,
+                filled_yi=None, filled_vi=None, back=None, log_axis: bool = False) -> plt.Figure:
     """Contour-enhanced funnel plot (Peters et al., 2008): shaded regions where a study
-    would be significant (two-sided, around zero) at each row of ``contours`` (columns
-    p, label, z: the critical value), the pseudo confidence region around the estimate
-    at the p = .05 contour; filled studies from trim-and-fill shown as open circles."""
+    would be significant (two-sided, around zero); the dotted
+    pseudo-confidence region around the pooled estimate; filled studies from trim-and-fill
+    as open circles.  ``contours`` (columns p and z, the two-sided critical value, from
+    the results table) gives the significance contours.  The legend sits outside the
+    data.  Draw it only from
+    :data:`FUNNEL_MIN_K` studies (the caller checks; :data:`FUNNEL_TOO_FEW` says why not)."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     yi, sei = np.asarray(yi, float), np.sqrt(np.asarray(vi, float))
-    fig, ax = plt.subplots(figsize=(6.5, 5))
+    fig, ax = plt.subplots(figsize=(8.2, 5))
     smax = float(max(sei.max(), np.sqrt(np.max(filled_vi)) if filled_vi is not None and len(filled_vi) else 0)) * 1.1
     s = np.linspace(0, smax, 100)
-    shades = ["#d9d9d9", "#bdbdbd", "#969696", "#737373"]
-    c = contours.sort_values("p", ascending=False).reset_index(drop=True)
-    xmax = max(np.abs(yi).max(), float(c["z"].max()) * smax) * 1.05
+    c = contours.sort_values("p", ascending=False)
+    ps, zs = [float(v) for v in c["p"]], [float(v) for v in c["z"]]
+    greys = ["#e3e3e3", "#b8b8b8", "#8c8c8c", "#6e6e6e"]
+    xmax = max(np.abs(yi).max(), max(zs) * smax) * 1.05
     ax.fill_betweenx(s, -xmax, xmax, color="white")
-    for i, r in c.iterrows():
-        ax.fill_betweenx(s, r["z"] * s, xmax, color=shades[i % len(shades)], label=r["label"], lw=0)
-        ax.fill_betweenx(s, -xmax, -r["z"] * s, color=shades[i % len(shades)], lw=0)
-    z05 = float(c.loc[(c["p"] - 0.05).abs().idxmin(), "z"])
-    ax.plot(estimate - z05 * s, s, color=style.POOLED, lw=0.8, ls=":")
-    ax.plot(estimate + z05 * s, s, color=style.POOLED, lw=0.8, ls=":")
-    ax.axvline(estimate, color=style.POOLED, lw=1, label="pooled estimate")
-    ax.scatter(yi, sei, s=22, color=style.STUDY, zorder=3, label="studies")
+    handles = [Patch(facecolor="white", edgecolor="#555555", lw=0.6, label=f"p ≥ {ps[0]:.2f}")]
+    for i, (a, zc) in enumerate(zip(ps, zs)):
+        col = greys[min(i, len(greys) - 1)]
+        ax.fill_betweenx(s, zc * s, xmax, color=col, lw=0)
+        ax.fill_betweenx(s, -xmax, -zc * s, color=col, lw=0)
+        lab = f"{ps[i + 1]:.2f} ≤ p < {a:.2f}" if i + 1 < len(ps) else f"p < {a:.2f}"
+        handles.append(Patch(facecolor=col, edgecolor="#555555", lw=0.6, label=lab))
+    z05 = zs[int(np.argmin([abs(a - 0.05) for a in ps]))]  # pseudo-confidence region at the .05 contour
+    ax.plot(estimate - z05 * s, s, color=style.POOLED, lw=1.0, ls=":")
+    ax.plot(estimate + z05 * s, s, color=style.POOLED, lw=1.0, ls=":")
+    ax.axvline(estimate, color=style.POOLED, lw=1)
+    ax.scatter(yi, sei, s=22, color=style.STUDY, zorder=3)
+    handles += [Line2D([], [], color=style.POOLED, lw=1.0, ls=":", label="95% pseudo-confidence region"),
+                Line2D([], [], color=style.POOLED, lw=1.0, label="pooled estimate"),
+                Line2D([], [], ls="none", marker="o", ms=5, color=style.STUDY, label="studies")]
     if filled_yi is not None and len(filled_yi):
         ax.scatter(filled_yi, np.sqrt(filled_vi), s=26, facecolors="white", edgecolors=style.PALETTE["vermillion"],
-                   zorder=3, label="filled (trim-and-fill)")
+                   zorder=3)
+        handles.append(Line2D([], [], ls="none", marker="o", ms=5, mfc="white", mec=style.PALETTE["vermillion"],
+                              label="filled in by trim-and-fill"))
     ax.set_ylim(smax, 0)
     ax.set_xlim(-xmax, xmax)
     ax.set_ylabel("Standard error")
     ax.set_xlabel(xlabel)
     if log_axis:
         _ratio_ticks(ax, -xmax, xmax)
-    ax.set_title(title, loc="left", weight="bold")
-    ax.legend(loc="lower right", fontsize=style.FONT_SIZE - 2, frameon=False)
+    ax.set_title(_wrap(title, 70), loc="left", weight="bold")
+    _legend_outside(ax, handles=handles, fontsize=style.FONT_SIZE - 1, handlelength=2.6,
+                    title="Significance of a study\n(two-sided, against 0)", title_fontsize=style.FONT_SIZE - 1)
     return fig
 
 
 def bubble_plot(x, yi, weights, line_x, fit, ci_lb, ci_ub, *, title: str, xlabel: str, ylabel: str,
                 level: float = 95.0) -> plt.Figure:
     """Effect versus a numeric moderator, bubble area proportional to the weight, with
-    the fitted meta-regression line and its confidence band."""
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    the fitted meta-regression line and its confidence band; title wrapped to the plot's
+    width, legend outside the data."""
+    fig, ax = plt.subplots(figsize=(8.2, 4.5))
     w = np.asarray(weights, float)
     ax.fill_between(line_x, ci_lb, ci_ub, color=style.PALETTE["sky"], alpha=0.35, lw=0, label=f"{level:g}% CI of the fit")
     ax.plot(line_x, fit, color=style.POOLED, lw=1.4, label="meta-regression")
     ax.scatter(x, yi, s=20 + 600 * w / w.max(), color=style.STUDY, alpha=0.55, edgecolors="white", lw=0.5,
                label="studies (area = weight)")
-    ax.axhline(0, color=style.PALETTE["grey"], lw=0.8, ls="--")
+    ax.axhline(0, color=style.PALETTE["grey"], lw=0.8, ls="--", label="no effect")
     ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, loc="left", weight="bold")
-    ax.legend(fontsize=style.FONT_SIZE - 2, frameon=False)
+    ax.set_ylabel(_wrap(ylabel, 45))
+    ax.set_title(_wrap(title, 58), loc="left", weight="bold")
+    leg = _legend_outside(ax, fontsize=style.FONT_SIZE - 1, handlelength=2.4)
+    for h in leg.legend_handles:  # equal-sized bubble in the legend
+        if hasattr(h, "set_sizes"):
+            h.set_sizes([40])
     return fig
 
 
@@ -229,7 +402,7 @@ def rob_summary(summary: pd.DataFrame) -> plt.Figure:
     ax.set_xlabel("Share of studies (%)")
     ax.set_ylabel("Item")
     ax.set_title(title, loc="left", weight="bold")
-    ax.legend(ncol=3, frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    _legend_outside(ax, title="Judgement")
     return fig
 
 
@@ -249,54 +422,91 @@ def quality_histogram(studies: pd.DataFrame) -> plt.Figure:
     ax.set_xlabel("Quality score (0-11, published total)")
     ax.set_ylabel("Number of studies (table rows)")
     ax.set_title("Quality scores by design (Holwerda et al., 2014, Bijlage 5)", loc="left", weight="bold")
-    ax.legend(frameon=False, fontsize=style.FONT_SIZE - 1)
+    # legend below the axes, off the bars
+    ax.legend(frameon=False, fontsize=style.FONT_SIZE - 1, loc="upper left", bbox_to_anchor=(0.0, -0.16),
+              borderaxespad=0.0)
     return fig
 
 
+NOT_REPORTED = "not reported"
+
+
+def _n(v) -> str:
+    """A PRISMA count, or 'not reported' where the review gives none (never a guess)."""
+    return NOT_REPORTED if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{int(v)}"
+
+
+def _english_first(reason: str) -> str:
+    """'dutch (english)' -> 'english (dutch)': the translation first, the original in brackets."""
+    import re
+
+    m = re.fullmatch(r"(.*?) \((.*)\)", reason.strip())
+    return f"{m.group(2)} ({m.group(1)})" if m else reason
+
+
 def prisma_diagram(p: dict) -> plt.Figure:
-    """PRISMA 2020 flow diagram from the flow structure of ``prisma.yaml``."""
+    """PRISMA 2020 flow diagram (Page et al., 2021, BMJ 372:n71; databases and registers
+    plus other methods) from the flow structure of ``prisma.yaml``.  Every box of the
+    template is drawn; a count the review does not report reads 'not reported'."""
     ide, scr, eli, inc = p["identification"], p["screening"], p["eligibility"], p["included"]
-    fig, ax = plt.subplots(figsize=(10, 9))
+    fig, ax = plt.subplots(figsize=(10, 11.5))
     ax.set_xlim(0, 10)
-    ax.set_ylim(0, 10)
+    ax.set_ylim(0, 12.6)
     ax.axis("off")
+    fs = style.FONT_SIZE - 1
 
     def box(x, y, w, h, text, fc="white"):
         ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.02", fc=fc, ec=style.POOLED, lw=0.9))
-        ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=style.FONT_SIZE - 1, wrap=True)
+        ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=fs)
 
     def arrow(x0, y0, x1, y1):
         ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops=dict(arrowstyle="->", lw=0.9))
 
-    dbs = ", ".join(ide["databases"])
-    box(0.2, 8.3, 5.2, 1.4, f"Records identified from databases\n({_wrap(dbs, 50)})\n"
-                           f"unique records: n = {ide['records_after_deduplication']}", fc="#eef5fb")
-    box(0.2, 6.4, 5.2, 1.2, f"Records screened (title/abstract)\nn = {scr['records_screened']}")
-    reasons = "\n".join(_wrap(f"{r['reason'].split(' (')[0]}: {r['n']}", 36) for r in scr["exclusion_reasons"])
-    box(6.0, 5.9, 3.8, 2.2, f"Records excluded: n = {scr['records_excluded']}\n{reasons}")
-    box(0.2, 4.4, 5.2, 1.3, f"Full text assessed\narticles n = {eli['full_text_assessed_articles']}, "
-                           f"reviews n = {eli.get('full_text_assessed_reviews', 0)}")
-    box(6.0, 4.4, 3.8, 1.3, f"Excluded after full text\narticles n = {eli['full_text_excluded_articles']}, "
-                           f"reviews n = {eli.get('full_text_excluded_reviews', 0)}\n(reasons not reported)")
+    L, LW, R, RW = 0.35, 5.0, 5.95, 3.85
+    cx = L + LW / 2
+    dbs = _wrap(", ".join(ide["databases"]), 58)
+    # identification
+    box(L, 10.6, LW, 1.7, f"Records identified from databases\n({dbs}):\nn = {_n(ide.get('records_identified'))}\n"
+                          f"unique records after de-duplication: n = {_n(ide.get('records_after_deduplication'))}",
+        fc="#eef5fb")
+    box(R, 10.85, RW, 1.2, f"Records removed before screening:\nduplicate records removed:\n"
+                          f"n = {_n(ide.get('duplicates_removed'))}")
+    arrow(L + LW, 11.45, R, 11.45)
+    # screening
+    box(L, 8.75, LW, 1.0, f"Records screened (title/abstract)\nn = {_n(scr.get('records_screened'))}")
+    reasons = "\n".join(_wrap(f"{_english_first(r['reason'])}: {r['n']}", 52) for r in scr["exclusion_reasons"])
+    box(R, 7.85, RW, 2.5, f"Records excluded: n = {_n(scr.get('records_excluded'))}\n{reasons}")
+    arrow(cx, 10.6, cx, 9.75)
+    arrow(L + LW, 9.25, R, 9.25)
+    box(L, 6.8, LW, 0.9, f"Reports sought for retrieval\nn = {_n(eli.get('reports_sought'))}")
+    box(R, 6.8, RW, 0.9, f"Reports not retrieved\nn = {_n(eli.get('reports_not_retrieved'))}")
+    arrow(cx, 8.75, cx, 7.7)
+    arrow(L + LW, 7.25, R, 7.25)
+    box(L, 5.0, LW, 1.2, f"Reports assessed for eligibility (full text)\narticles n = "
+                        f"{_n(eli.get('full_text_assessed_articles'))}, reviews n = {_n(eli.get('full_text_assessed_reviews'))}")
+    box(R, 5.0, RW, 1.2, f"Reports excluded after full text\narticles n = {_n(eli.get('full_text_excluded_articles'))}, "
+                        f"reviews n = {_n(eli.get('full_text_excluded_reviews'))}\n(reasons: {NOT_REPORTED})")
+    arrow(cx, 6.8, cx, 6.2)
+    arrow(L + LW, 5.6, R, 5.6)
+    # included
+    box(L, 3.0, LW, 1.3, f"Included from the database search\narticles n = "
+                        f"{_n(eli.get('included_from_database_search_articles'))}, reviews n = "
+                        f"{_n(eli.get('included_from_database_search_reviews'))}")
     other = p.get("other_methods", [])
-    box(6.0, 2.4, 3.8, 1.5, "Other methods\n" + "\n".join(f"{_wrap(o['method'], 40)}: n = {o['records_included']}"
-                                                       for o in other), fc="#f7f7f7")
-    box(0.2, 2.4, 5.2, 1.3, f"Included from the database search\narticles n = "
-                           f"{eli['included_from_database_search_articles']}, reviews n = "
-                           f"{eli.get('included_from_database_search_reviews', 0)}")
-    box(0.2, 0.3, 9.6, 1.4, f"Studies included in the review\nprimary articles n = {inc['primary_articles']}, "
-                           f"reviews n = {inc.get('reviews', 0)}", fc="#e8f4ea")
-    arrow(2.8, 8.3, 2.8, 7.6)
-    arrow(5.4, 7.0, 6.0, 7.0)
-    arrow(2.8, 6.4, 2.8, 5.7)
-    arrow(5.4, 5.05, 6.0, 5.05)
-    arrow(2.8, 4.4, 2.8, 3.7)
-    arrow(2.8, 2.4, 2.8, 1.7)
-    arrow(7.9, 2.4, 7.9, 1.7)
-    for x, lab in ((8.9, "Identification"), (6.9, "Screening"), (4.9, "Eligibility"), (1.0, "Included")):
-        ax.text(-0.05, x, lab, rotation=90, ha="right", va="center", fontsize=style.FONT_SIZE, weight="bold",
+    box(R, 2.75, RW, 1.8, "Identified by other methods\n" + "\n".join(
+        f"{_wrap(o['method'], 44)}:\nn = {_n(o.get('records_included'))}" for o in other), fc="#f7f7f7")
+    arrow(cx, 5.0, cx, 4.3)
+    box(L, 0.3, 9.5, 1.4, f"Studies included in the review\nprimary articles n = {_n(inc.get('primary_articles'))}, "
+                         f"reviews n = {_n(inc.get('reviews'))}", fc="#e8f4ea")
+    arrow(cx, 3.0, cx, 1.7)
+    arrow(R + RW / 2, 2.75, R + RW / 2, 1.7)
+    for y, lab in ((11.45, "Identification"), (7.6, "Screening"), (1.9, "Included")):
+        ax.text(0.1, y, lab, rotation=90, ha="right", va="center", fontsize=style.FONT_SIZE, weight="bold",
                 color=style.PALETTE["blue"])
-    ax.set_title("Search and selection (PRISMA 2020 flow; Holwerda et al., 2014, figure 2.1)", loc="left", weight="bold")
+    ax.set_title(_wrap("Search and selection (PRISMA 2020 flow diagram; Holwerda et al., 2014, figure 2.1)", 92),
+                 loc="left", weight="bold")
+    ax.text(0.35, -0.15, f"'{NOT_REPORTED}': the review gives no count for this box.", fontsize=fs, style="italic",
+            va="top")
     return fig
 
 

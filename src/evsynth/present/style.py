@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import matplotlib
 
-matplotlib.use("Agg")
+if "inline" not in matplotlib.get_backend():  # keep a notebook's inline backend: its figures show
+    matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 # Okabe & Ito (2008) palette, safe for the common colour-vision deficiencies

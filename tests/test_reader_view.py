@@ -1,0 +1,192 @@
+"""The report as a person sees it (issue 17, item 6): ``results/report.html`` rendered in
+real headless Chromium (Selenium with Debian's chromium and chromium-driver, installed by
+``scripts/system-packages.sh``) at 1280 px, and every page of ``results/report.pdf``
+rendered with poppler's ``pdftoppm`` and read back with ``pdftotext``.
+
+Checks that fail on today's report for reasons outside the figures (report layout and PDF
+tables: issue 17 items 1 and 3, the report rewrite) are marked ``xfail(strict=True)``: they
+start failing as "XPASS" the moment that work fixes them, and the marker must then go."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+WIDTH = 1280
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+# what the page reports about itself, measured by the browser after layout
+MEASURE = """
+const vw = document.documentElement.clientWidth;
+const out = {vw: vw, innerWidth: window.innerWidth, images: [], overflow: [], links: [], nlinks: 0};
+for (const im of document.images) {
+  out.images.push({alt: im.getAttribute('alt') || '', complete: im.complete, naturalWidth: im.naturalWidth});
+}
+function clipped(el) {  // inside a box that scrolls or hides what sticks out sideways
+  for (let p = el.parentElement; p; p = p.parentElement) {
+    const ox = getComputedStyle(p).overflowX;
+    if (['auto', 'scroll', 'hidden'].includes(ox) && p.scrollWidth > p.clientWidth + 1) return true;
+  }
+  return false;
+}
+for (const el of document.querySelectorAll('table, img, svg, figure, pre, canvas')) {
+  const r = el.getBoundingClientRect();
+  if (r.width === 0) continue;
+  const c = clipped(el);
+  if (r.right > vw + 1 || r.left < -1 || c) {
+    const head = el.tagName === 'TABLE' ? (el.querySelector('th') || el).textContent : (el.getAttribute('alt') || el.id);
+    out.overflow.push({tag: el.tagName, what: (head || '').trim().slice(0, 60), left: Math.round(r.left),
+                       right: Math.round(r.right), clipped: c});
+  }
+}
+for (const a of document.querySelectorAll('a[href^="#"]')) {
+  out.nlinks += 1;
+  const id = decodeURIComponent(a.getAttribute('href').slice(1));
+  if (!id || !document.getElementById(id)) out.links.push(a.getAttribute('href'));
+}
+out.scrollWidth = document.documentElement.scrollWidth;
+return out;
+"""
+
+
+def chrome(width: int = WIDTH, height: int = 800):
+    """Headless Chromium driven by chromedriver, both from the system (no download)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    opts = Options()
+    opts.binary_location = CHROMIUM
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
+              f"--window-size={width},{height}", "--force-device-scale-factor=1", "--lang=en"):
+        opts.add_argument(a)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+
+
+@pytest.fixture(scope="module")
+def page(first_run, tmp_path_factory):
+    report = first_run / "results" / "report.html"
+    driver = chrome()
+    try:
+        driver.get(report.resolve().as_uri())
+        m = driver.execute_script(MEASURE)
+        shot = tmp_path_factory.mktemp("shots") / "first-screen.png"
+        driver.save_screenshot(str(shot))
+    finally:
+        driver.quit()
+    m["screenshot"] = shot
+    return m
+
+
+def test_rendered_at_1280_px(page):
+    assert page["innerWidth"] == WIDTH
+
+
+def test_every_image_loads(page, first_run):
+    imgs = page["images"]
+    pngs = [p for p in (first_run / "figures").rglob("*.png")]
+    assert len(imgs) >= 10 and len(pngs) >= 10
+    broken = [i["alt"] for i in imgs if not i["complete"] or i["naturalWidth"] <= 0]
+    assert broken == []
+
+
+def test_every_in_page_link_resolves(page):
+    assert page["nlinks"] >= 5
+    assert page["links"] == []
+
+
+def test_no_figure_overflows_the_page(page):
+    figs = [o for o in page["overflow"] if o["tag"] != "TABLE"]
+    assert figs == []
+
+
+@pytest.mark.xfail(strict=True, reason="issue 17 items 1/3 (report rewrite): the study-characteristics and NJI "
+                                       "tables are wider than the page at 1280 px")
+def test_no_table_overflows_the_page(page):
+    tables = [o for o in page["overflow"] if o["tag"] == "TABLE"]
+    assert tables == [], tables
+
+
+def test_first_screen_screenshot(page):
+    from matplotlib import image
+
+    img = image.imread(page["screenshot"])
+    assert img.shape[1] == WIDTH
+    assert (img[..., :3].mean(axis=2) < 0.5).mean() > 0.01  # text on the first screen, not a blank page
+
+
+# ---------------------------------------------------------------------------------------------- PDF
+
+@pytest.fixture(scope="module")
+def pdf(first_run, tmp_path_factory):
+    path = first_run / "results" / "report.pdf"
+    out = tmp_path_factory.mktemp("pdf")
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, flags=re.M).group(1))
+    subprocess.run(["pdftoppm", "-r", "30", "-png", str(path), str(out / "page")], check=True)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return {"pages": pages, "images": sorted(out.glob("page-*.png")), "text": text}
+
+
+def test_every_pdf_page_renders(pdf):
+    from matplotlib import image
+
+    assert pdf["pages"] > 1
+    assert len(pdf["images"]) == pdf["pages"]
+    for p in pdf["images"]:
+        img = image.imread(p)[..., :3]
+        assert (img.mean(axis=2) < 0.5).any(), f"{p.name} is blank"
+
+
+def _known_cells(first_run) -> dict[str, int]:
+    """Words of the coded table that appear whole in the report's study table, with how
+    many table rows carry them (primary_studies.csv: columns country and design)."""
+    st = pd.read_csv(first_run / "data" / "holwerda2014" / "primary_studies.csv")
+    out = {}
+    for col in ("country", "design"):
+        for v, n in st[col].dropna().astype(str).value_counts().items():
+            for w in v.split():
+                if len(w) >= 6:
+                    out[w] = out.get(w, 0) + int(n)
+    return out
+
+
+def _source_tokens(first_run) -> set[str]:
+    """Every token of the coded input tables: a token found there is a word, not a break."""
+    toks: set[str] = set()
+    for p in (first_run / "data").rglob("*.csv"):
+        toks |= set(re.findall(r"[^\W\d_][\w-]*", p.read_text(encoding="utf-8", errors="replace")))
+    return toks
+
+
+def _broken(text: str, words, vocabulary=frozenset()) -> list[str]:
+    """Fragments of a known cell word cut at a line end inside a table cell: a token that is
+    a proper prefix of the word (at least 5 characters) and occurs nowhere in the sources."""
+    toks = set(re.findall(r"[^\W\d_][\w-]*", text))
+    return sorted({t for t in toks for w in words
+                   if len(t) >= 5 and w.startswith(t) and t != w and t not in words and t not in vocabulary})
+
+
+def test_broken_word_check_finds_a_known_break():
+    # the check itself, on text as pdftotext gives it for a cell that wraps mid-word
+    assert _broken("1   Armstrong   2000   Australi   home visiting\n   a\n", ["Australia"]) == ["Australi"]
+    assert _broken("1   Armstrong   2000   Australia   home visiting\n", ["Australia"]) == []
+    assert _broken("RCTs, quasi-exp, pre-post", ["quasi-experimental"], {"quasi-exp"}) == []
+
+
+@pytest.mark.xfail(strict=True, reason="issue 17 item 3 (PDF layout): table cells wrap mid-word "
+                                       "('Australi a', 'quasi-experiment al') or are cut ('Aust', 'quasi-exp')")
+def test_pdf_table_cells_keep_words_whole(pdf, first_run):
+    words = _known_cells(first_run)
+    assert "Australia" in words and "quasi-experimental" in words
+    assert _broken(pdf["text"], words, _source_tokens(first_run)) == []
+    # the study table shows every row's country and design whole (not cut to 'Aust', 'quasi-exp')
+    short = {w: pdf["text"].count(w) for w, n in words.items() if pdf["text"].count(w) < n}
+    assert short == {}, short
