@@ -175,3 +175,45 @@ def test_statement_small_effects_and_ratio_mid():
                            spec(effect={"measure": "RR", "columns": {}}), egger=EGGER_OK, trimfill=TF_OK)
     assert out["mid"] == pytest.approx(math.log(1.25))
     assert domain(r, "imprecision")["downgrade"] == 1    # crosses 0 but not both -0.223 and 0.223
+
+
+# Plain-language statements: the expected wording is that of Santesso et al. (2020), GRADE
+# guidelines 26, J Clin Epidemiol 119:126-135, Table 2 ("Suggested informative statements"), with
+# X = "the programme" and outcome = "x": high certainty "X improves/reduces/increases outcome",
+# "X results in a slight/large improvement"; moderate "X probably ..."; low "X may ..."; very low
+# "We are uncertain whether X ... because the certainty of the evidence is very low" (no size word).
+@pytest.mark.parametrize("level, estimate, expected", [
+    (4, 0.6, "The programme improves x."),
+    (3, 0.6, "The programme probably improves x."),
+    (2, 0.6, "The programme may improve x."),
+    (1, 0.6, "We are uncertain whether the programme improves x because the certainty of the evidence is very low."),
+    (4, 0.3, "The programme results in a slight improvement in x."),
+    (3, 0.3, "The programme probably results in a slight improvement in x."),
+    (2, 0.3, "The programme may result in a slight improvement in x."),
+    (1, 0.3, "We are uncertain whether the programme improves x because the certainty of the evidence is very low."),
+    (4, 0.9, "The programme results in a large improvement in x."),
+    (3, 0.9, "The programme probably results in a large improvement in x."),
+    (2, 0.9, "The programme may result in a large improvement in x."),
+    (1, 0.9, "We are uncertain whether the programme improves x because the certainty of the evidence is very low."),
+    (3, -0.6, "The programme probably worsens x."),
+    (2, -0.3, "The programme may result in a slight deterioration in x."),
+])
+def test_statement_follows_santesso_2020_wording(level, estimate, expected):
+    assert statement(level, estimate, 0.2, "improvement", "the programme", "x") == expected
+
+
+def test_statement_risk_direction_and_no_size_word_at_very_low_certainty():
+    # a risk (positive = more events): the verb follows the sign of the estimate at every level
+    assert statement(2, -0.4, math.log(1.25), "risk", "the service", "placement") == \
+        "The service may result in a slight reduction in placement."
+    assert statement(4, 0.6, math.log(1.25), "risk", "the service", "placement") == "The service increases placement."
+    low = statement(1, -0.4, math.log(1.25), "risk", "the service", "placement")
+    assert low == "We are uncertain whether the service reduces placement because the certainty of the evidence is very low."
+    for lvl in (1,):
+        for est in (0.05, 0.3, 0.6, 0.9, -0.9):
+            s = statement(lvl, est, 0.2, "improvement", "the programme", "x")
+            assert not any(w in s for w in ("slight", "large", "little", "small", "medium")), s
+    # correlations: "may be positively associated with"; log odds ratios sized after conversion to d
+    assert statement(2, 0.35, 0.1, "association", "supervision", "x", metric="r") == "Supervision may be positively associated with x."
+    assert statement(4, 0.6, math.log(1.25), "improvement", "the programme", "x", metric="logor") == \
+        "The programme results in a slight improvement in x."  # d = 0.6 * sqrt(3) / pi = 0.33

@@ -38,6 +38,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from evsynth.texts import effect_size_word, size_metric
+
 __all__ = ["LEVELS", "DOMAINS", "default_mid", "grade_outcome", "statement", "RATIO_MEASURES"]
 
 LEVELS = {4: "high", 3: "moderate", 2: "low", 1: "very low"}
@@ -192,26 +194,53 @@ def _publication_bias(het, egger, trimfill, mid, multilevel):
                 "Egger's test p >= .10 and trim-and-fill does not change the estimate materially")
 
 
-VERBS = {"improvement": ("improves", "probably improves", "may improve", "improves"),
-         "risk": ("increases", "probably increases", "may increase", "increases"),
-         "association": ("is associated with", "is probably associated with", "may be associated with",
-                         "is associated with")}
+# Plain-language statements after Santesso et al. (2020), GRADE guidelines 26, J Clin Epidemiol
+# 119:126-135, Table 2 ("informative statements"): the verb carries the certainty (high: none;
+# moderate: "probably"; low: "may"; very low: "we are uncertain whether ... because the certainty
+# of the evidence is very low") and, from low certainty up, the phrase carries the size of the
+# effect (large: "results in a large ..."; moderate: the plain verb; small but important: "results
+# in a slight ..."; below the smallest important effect: "little or no difference").  Sizes follow
+# Cohen (1988) on the analysis scale (see ``effect_size_word``); an effect at or above the smallest
+# important effect is never called smaller than "small".
+HEDGE = {4: ("", "s"), 3: ("probably ", "s"), 2: ("may ", "")}  # level -> (hedge word, verb ending)
+VERB = {"improvement": ("improve", "worsen"), "risk": ("increase", "reduce"),
+        "association": ("be positively associated with", "be negatively associated with")}
+NOUN = {"improvement": ("improvement in", "deterioration in"), "risk": ("increase in", "reduction in"),
+        "association": ("positive association with", "negative association with")}
 NULL_VERBS = ("makes little or no difference to", "probably makes little or no difference to",
               "may make little or no difference to")
 
 
-def statement(level: int, estimate: float, mid: float, interpretation: str, intervention: str, outcome: str) -> str:
-    """Plain-language statement following Santesso et al. (2020), Table 2."""
-    v = VERBS.get(interpretation, VERBS["improvement"])
-    if level <= 1:
-        return f"We are uncertain whether {intervention} {v[3]} {outcome}: the evidence is very uncertain."
-    i = {4: 0, 3: 1, 2: 2}[level]
+def _verb(word: str, level: int) -> str:
+    """``improve`` at a certainty level: "improves", "probably improves", "may improve"."""
+    hedge, ending = HEDGE[level]
+    first, _, rest = word.partition(" ")
+    if ending:
+        first = "is" if first == "be" else first + "s"
+    return f"{hedge}{first}{' ' + rest if rest else ''}"
+
+
+def statement(level: int, estimate: float, mid: float, interpretation: str, intervention: str, outcome: str,
+              metric: str = "d") -> str:
+    """The plain-language statement of one pooled outcome (Santesso et al., 2020, Table 2): the
+    certainty in the verb and, from low certainty up, the size of the effect; with very low
+    certainty no size and no direction ("we are uncertain whether ...")."""
+    interp = interpretation if interpretation in VERB else "improvement"
+    if level <= 1:  # the hoped-for direction; for a risk, the direction of the estimate
+        verb = {"improvement": "improves", "association": "is associated with"}.get(
+            interp, "increases" if estimate > 0 else "reduces")
+        return (f"We are uncertain whether {intervention} {verb} {outcome} because the certainty of the "
+                f"evidence is very low.")
+    subject = f"{intervention[0].upper()}{intervention[1:]}"
     if abs(estimate) < mid:
-        return f"{intervention[0].upper()}{intervention[1:]} {NULL_VERBS[i]} {outcome}."
-    if estimate < 0 and interpretation == "improvement":
-        worse = ("worsens", "probably worsens", "may worsen")[i]
-        return f"{intervention[0].upper()}{intervention[1:]} {worse} {outcome}."
-    return f"{intervention[0].upper()}{intervention[1:]} {v[i]} {outcome}."
+        return f"{subject} {NULL_VERBS[4 - level]} {outcome}."
+    side = 0 if estimate > 0 else 1
+    size = effect_size_word(estimate, metric)
+    if size in ("negligible", "small"):
+        return f"{subject} {_verb('result', level)} in a slight {NOUN[interp][side]} {outcome}."
+    if size == "large":
+        return f"{subject} {_verb('result', level)} in a large {NOUN[interp][side]} {outcome}."
+    return f"{subject} {_verb(VERB[interp][side], level)} {outcome}."
 
 
 def grade_outcome(het: dict, effects: pd.DataFrame, spec: dict, *, weights: pd.DataFrame | None = None,
@@ -253,7 +282,7 @@ def grade_outcome(het: dict, effects: pd.DataFrame, spec: dict, *, weights: pd.D
         "mid": mid, "start": LEVELS[start], "start_reason": start_why, "downgrades": down,
         "certainty": LEVELS[level], "certainty_level": level,
         "statement": statement(level, est, mid, interp, spec.get("intervention", "the intervention"),
-                               spec.get("outcome", "the outcome")),
+                               spec.get("outcome", "the outcome"), size_metric(spec)),
     }
     for r in rows:
         out[f"{r['domain']}_downgrade"] = r["downgrade"]
