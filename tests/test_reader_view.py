@@ -181,8 +181,6 @@ def test_broken_word_check_finds_a_known_break():
     assert _broken("RCTs, quasi-exp, pre-post", ["quasi-experimental"], {"quasi-exp"}) == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 3 (PDF layout): table cells wrap mid-word "
-                                       "('Australi a', 'quasi-experiment al') or are cut ('Aust', 'quasi-exp')")
 def test_pdf_table_cells_keep_words_whole(pdf, first_run):
     words = _known_cells(first_run)
     assert "Australia" in words and "quasi-experimental" in words
@@ -190,3 +188,108 @@ def test_pdf_table_cells_keep_words_whole(pdf, first_run):
     # the study table shows every row's country and design whole (not cut to 'Aust', 'quasi-exp')
     short = {w: pdf["text"].count(w) for w, n in words.items() if pdf["text"].count(w) < n}
     assert short == {}, short
+
+
+# ------------------------------------------------------------------- PDF laid out for reading (item 3)
+
+def _page_texts(path: Path) -> list[str]:
+    """pdftotext of each page (form feeds separate pages)."""
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
+
+
+def _headings(first_run) -> list[str]:
+    """Section titles as the HTML edition prints them (the same sections as the PDF)."""
+    import html as _html
+
+    page = (first_run / "results" / "report.html").read_text(encoding="utf-8")
+    return [" ".join(_html.unescape(re.sub(r"<[^>]+>", "", t)).split())
+            for t in re.findall(r"<h[23][^>]*>(.*?)</h[23]>", page, flags=re.S)]
+
+
+@pytest.fixture(scope="module")
+def pages(first_run):
+    return _page_texts(first_run / "results" / "report.pdf")
+
+
+def test_long_table_repeats_its_header_row_on_each_page(pages, first_run):
+    # the study-characteristics table (one row per study row of the coded table) spans pages:
+    # every word of its heading row is on each of them (body rows carry no "(0-11)" or "month")
+    from evsynth.present.report import CHARACTERISTICS_COLUMNS
+
+    start = next(i for i, t in enumerate(pages) if re.search(r"^\s*Study characteristics \(", t, flags=re.M))
+    end = next(i for i, t in enumerate(pages) if i > start and "Intervention types by design" in t)
+    authors = set(pd.read_csv(first_run / "data" / "holwerda2014" / "primary_studies.csv")["authors"].dropna().astype(str))
+    span = [i for i in range(start, end + 1) if any(a in " ".join(pages[i].split()) for a in authors)]
+    assert len(span) >= 2, "the table is long enough to span pages"
+    words = {w for h in CHARACTERISTICS_COLUMNS.values() for w in h.split()}
+    missing = {i + 1: sorted(w for w in words if w not in pages[i].split()) for i in span}
+    assert {k: v for k, v in missing.items() if v} == {}
+
+
+def test_no_page_ends_with_a_heading(pages, first_run):
+    page = (first_run / "results" / "report.html").read_text(encoding="utf-8")
+    captions = {" ".join(c.split()) for c in re.findall(r"<figcaption[^>]*>(.*?)</figcaption>", page, flags=re.S)}
+    heads = [h for h in _headings(first_run) if len(h) >= 4 and h not in captions]  # (a caption may repeat a title)
+    assert len(heads) >= 20
+    ends = []
+    for n, t in enumerate(pages[:-1], 1):
+        lines = [" ".join(x.split()) for x in t.splitlines() if x.strip()]
+        if not lines:
+            continue
+        # a heading ends the page when the page's last one, two or three lines are the whole
+        # heading (a title may wrap); figure captions start "Forest plot: ..." and differ
+        tails = {" ".join(lines[-j:]) for j in (1, 2, 3)}
+        ends += [(n, h) for h in heads if h in tails]
+    assert ends == []
+
+
+def _pdf_images(path: Path) -> list[dict]:
+    out = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True).stdout
+    rows = []
+    for line in out.splitlines()[2:]:
+        f = line.split()
+        rows.append({"page": int(f[0]), "width": int(f[3]), "height": int(f[4]), "y_ppi": float(f[13])})
+    return rows
+
+
+def test_forest_pages_are_printed_at_a_readable_size(first_run):
+    """Long forests (78 and 100 rows) come as pages of at most MAX_FOREST_ROWS rows, and each page's
+    text is printed at 6 pt or more: the figure's font size (style.FONT_SIZE, at the PNG's dpi)
+    times the scale at which the PDF draws the image (pdfimages: pixels / ppi)."""
+    from PIL import Image as PILImage
+
+    from evsynth.present import style
+
+    images = _pdf_images(first_run / "results" / "report.pdf")
+    forests = sorted((first_run / "figures").glob("*/forest*.png"))
+    multi = [p for p in forests if "_page" in p.stem]
+    assert multi, "the longest forests are split over pages"
+    checked = {}
+    for p in forests:
+        with PILImage.open(p) as im:
+            (w, h), dpi = im.size, im.info.get("dpi", (style.DPI, style.DPI))[1]
+        shown = [i for i in images if (i["width"], i["height"]) == (w, h)]
+        assert shown, f"{p.parent.name}/{p.name} is not in the PDF"
+        for i in shown:
+            scale = (h / i["y_ppi"]) / (h / dpi)  # printed inches / figure inches
+            checked[f"{p.parent.name}/{p.stem}"] = round(style.FONT_SIZE * scale, 1)
+    small = {k: v for k, v in checked.items() if v < 6}
+    assert len(checked) >= len(forests) and small == {}, small
+
+
+def test_captions_name_the_figure_not_the_analysis_id(first_run, pdf):
+    import yaml
+
+    cfg = yaml.safe_load((first_run / "config.yaml").read_text(encoding="utf-8"))
+    ids = [a["id"] for a in cfg["analyses"]]
+    page = (first_run / "results" / "report.html").read_text(encoding="utf-8")
+    caps = re.findall(r"<figcaption[^>]*>(.*?)</figcaption>", page, flags=re.S)
+    assert len(caps) >= 10
+    bad = [c for c in caps if any(i in c for i in ids) or re.search(r"forest_|_page\d|bubble_|specification_curve", c)]
+    assert bad == []
+    titles = {a["title"] for a in cfg["analyses"]}
+    assert sum(any(t in c for t in titles) for c in caps) >= len(ids)  # captions carry the analysis titles
+    flat = " ".join(pdf["text"].split())
+    assert [i for i in ids if re.search(rf"{i}: (forest|funnel|bubble|specification)", flat)] == []
+    assert "Forest plot:" in flat

@@ -180,7 +180,7 @@ def message_changes(a: dict, ctx: dict):
         return r.M("")
     if a["pi_lb"].v <= 0 <= a["pi_ub"].v and not a["ci_has_zero"]:
         out.append(r.M("The prediction interval ({} to {}) includes no effect: in a new setting the effect may be "
-                       "absent even though the average effect is clearly positive.", a["pi_lb"], a["pi_ub"]))
+                       "absent even where the average effect is positive.", a["pi_lb"], a["pi_ub"]))
     t = a.get("trimfill")
     if t and t["k0"].v > 0:
         out.append(r.M("Corrected for funnel asymmetry (trim-and-fill) the estimate is {} ({} to {}).",

@@ -34,7 +34,7 @@ from evsynth import __version__
 from evsynth.errors import EvsynthError, clean_text
 from evsynth.pipeline.io import atomic_path
 from evsynth.present import evidence
-from evsynth.texts import DIRECTION_RULE
+from evsynth.texts import DIRECTION_RULE, effect_size_word, size_metric
 
 __all__ = ["Num", "M", "Text", "Items", "TableBlock", "Figure", "Preformatted", "Links", "Section", "SECTIONS",
            "FINDINGS_SECTION", "effect_words", "build_context", "build_sections", "findings_section", "render_html",
@@ -115,13 +115,7 @@ def effect_words(value: float, metric: str, interpretation: str = "improvement")
     log odds ratios via d = log OR sqrt(3)/pi."""
     if value is None or not np.isfinite(value):
         return "no estimate"
-    if metric == "r":
-        a = abs(value)
-        size = "negligible" if a < 0.1 else "small" if a < 0.3 else "medium" if a < 0.5 else "large"
-    else:
-        d = value * math.sqrt(3) / math.pi if metric == "logor" else value
-        a = abs(d)
-        size = "negligible" if a < 0.2 else "small" if a < 0.5 else "medium" if a < 0.8 else "large"
+    size = effect_size_word(value, metric)
     if size == "negligible":
         return "a negligible difference"
     if interpretation == "improvement":
@@ -131,13 +125,7 @@ def effect_words(value: float, metric: str, interpretation: str = "improvement")
     return f"a {size} {'positive' if value > 0 else 'negative'} association"
 
 
-def _metric(spec) -> str:
-    m = spec["effect"].get("measure")
-    if m in ("OR", "PETO"):
-        return "logor"
-    if m in ("PCOR", "COR", "ZCOR", "UCOR"):
-        return "r"
-    return "d"
+_metric = size_metric
 
 
 def _img(path: Path) -> str:
@@ -351,7 +339,7 @@ def _analysis_context(spec: dict, T: Tables, figures: Path) -> dict:
         "lo": str(m["choice_lowest_median"].fillna("").iloc[0]), "lo_med": T.num(ms, "lowest_median", 0, 2),
         "hi": str(m["choice_highest_median"].fillna("").iloc[0]), "hi_med": T.num(ms, "highest_median", 0, 2)}
     fd = figures / aid
-    ctx["figs"] = [p.stem for p in sorted(fd.glob("*.png"))] if fd.exists() else []
+    ctx["figs"] = sorted((p.stem for p in fd.glob("*.png")), key=_figure_order) if fd.exists() else []
     ctx["model_txt"] = (T.results / aid / "model.txt").read_text(encoding="utf-8") if (T.results / aid / "model.txt").exists() else ""
     return ctx
 
@@ -705,7 +693,7 @@ def analysis_sections(ctx: dict) -> list[Section]:
                                  M(" The choice that moves the estimate most is <i>{}</i>: median {} with {}, {} with {}.",
                                    mv["dim"], mv["lo_med"], mv["lo"], mv["hi_med"], mv["hi"]) if mv["dim"] else ""),
                                lead="Multiverse."))
-        blocks += [Figure(ctx["figures"] / a["id"] / f"{f}.png", f"{a['id']}: {f}") for f in a["figs"]]
+        blocks += [Figure(ctx["figures"] / a["id"] / f"{f}.png", figure_caption(f, spec, a["figs"])) for f in a["figs"]]
         if a["model_txt"]:
             blocks.append(Preformatted(a["model_txt"], "metafor-style model summary"))
         out.append(Section(a["id"], spec["title"], blocks, new_page=True, nav=a["id"]))
@@ -813,8 +801,12 @@ SECTIONS: list[Callable[[dict], list[Section]]] = [
 
 
 def _sentence(a: dict, level: float, ctx: dict | None = None) -> Markup:
-    """The result of an analysis (summary and its own section): the pooled effect, its GRADE
-    certainty and, for a primary analysis, what changes the message."""
+    """The result of an analysis (summary and its own section; one sentence for both editions).
+    With a GRADE rating it opens with GRADE's plain-language statement (``certainty.csv``,
+    written by :func:`evsynth.review.grade.statement` after Santesso et al. 2020: the certainty
+    in the verb, the size of the effect only from low certainty up), then the numbers; without
+    one, with the size of the pooled effect in words.  For a primary analysis, what changes the
+    message follows."""
     ratio = evidence.RATIO_WORDS.get((a["spec"].get("effect") or {}).get("measure", ""), "odds ratio")
     back = (M(" ({} {}, {}% CI {} to {})", ratio, a["back"]["est"], f"{level:g}", a["back"]["lo"], a["back"]["hi"])
             if "back" in a else "")
@@ -822,13 +814,16 @@ def _sentence(a: dict, level: float, ctx: dict | None = None) -> Markup:
     zero = (" The confidence interval includes no effect, so even the direction is uncertain."
             if a["ci_has_zero"] else "")
     het = Markup("; ").join(a["certainty"])
-    g = a.get("grade")
-    cert = (M("Certainty of the evidence (GRADE) {}: {} Heterogeneity and bias: {}.", g["certainty"], g["statement"], het)
-            if g else M("Certainty: {}.", het))
     more = evidence.message_changes(a, ctx or {"published": []})
-    return M("{}: across {} {}, the pooled effect is {} ({} {}, {}% CI {} to {}){}.{} {}{}",
-             a["spec"]["title"], a["k"], unit, a["words"], a["measure"], a["est"], f"{level:g}", a["ci_lb"],
-             a["ci_ub"], back, zero, cert, M(" {}", more) if more else "")
+    more = M(" {}", more) if more else ""
+    nums = M("{} {}, {}% CI {} to {}{}", a["measure"], a["est"], f"{level:g}", a["ci_lb"], a["ci_ub"], back)
+    g = a.get("grade")
+    if g:  # (very low certainty is already in the statement's words)
+        cert = M("; certainty of the evidence (GRADE): {}", g["certainty"]) if g["certainty"] != "very low" else ""
+        return M("{}: {} ({}; {} {}{}).{} Heterogeneity and bias: {}.{}", a["spec"]["title"],
+                 g["statement"].rstrip("."), nums, a["k"], unit, cert, zero, het, more)
+    return M("{}: across {} {}, the pooled effect is {} ({}).{} Certainty: {}.{}",
+             a["spec"]["title"], a["k"], unit, a["words"], nums, zero, het, more)
 
 
 def build_sections(cfg: dict, results: Path, figures: Path) -> tuple[dict, list[Section]]:
@@ -908,7 +903,10 @@ def _register_fonts() -> None:
 
 
 PDF_CELL_PAD = 6  # points either side of a PDF table cell's text (reportlab's default)
+PDF_CELL_PAD_WIDE = 3  # the same for tables that need a smaller font
 PDF_CELL_MAX = 600  # characters of one PDF table cell; longer text is cut with a note
+PDF_TABLE_FONTS = (6.5, 6, 5.5)  # font sizes (pt) tried for a table, largest first
+PDF_KEEP = 80  # points of what follows a heading that must fit on its page (else the heading moves on)
 
 
 def _pdf_cell(text: str) -> str:
@@ -918,22 +916,109 @@ def _pdf_cell(text: str) -> str:
     return f"{text[:PDF_CELL_MAX]}... [cut: {len(text):,} characters; the full text is in the HTML report and the results table]"
 
 
+def _pdf_column_widths(heads: list[str], body: list[list[str]], room: float, measure, pad: float):
+    """Column widths (points) for a table of ``room`` points, or None when its words do not fit.
+
+    A column is at least as wide as its longest word (so no word is broken inside a cell) and
+    at most as wide as its longest cell; the room left over is shared in proportion to how much
+    more each column could use.  ``measure(text)`` is the width of a text at the table's font.
+    Words wider than half the room (a pasted URL, hostile input) are allowed to break."""
+    cols = list(zip(heads, *body))
+    least = [min(max((measure(w) for v in c for w in v.split()), default=0), room / 2) + 2 * pad + 1 for c in cols]
+    most = [max(max((measure(v) for v in c), default=0) + 2 * pad + 1, n) for c, n in zip(cols, least)]
+    if sum(least) > room:
+        return None
+    if sum(most) <= room:
+        extra = room - sum(most)
+        return [m + extra * m / sum(most) for m in most]
+    spare = sum(m - n for m, n in zip(most, least))
+    return [n + (room - sum(least)) * (m - n) / spare for m, n in zip(most, least)]
+
+
+def _pdf_table_layout(heads: list[str], body: list[list[str]], portrait: float, landscape: float, measure):
+    """How a table is laid out in the PDF: ``(page, font size, padding, [(column indices,
+    widths), ...])`` -- portrait at the largest font whose words fit, else landscape, else the
+    columns split into several tables on landscape pages, each repeating the first (key) column."""
+    for page, room in (("portrait", portrait), ("landscape", landscape)):
+        for size in PDF_TABLE_FONTS:
+            pad = PDF_CELL_PAD if size == PDF_TABLE_FONTS[0] else PDF_CELL_PAD_WIDE
+            w = _pdf_column_widths(heads, body, room, lambda t: measure(t, size), pad)
+            if w is not None:
+                return page, size, pad, [(list(range(len(heads))), w)]
+    size, pad = PDF_TABLE_FONTS[-1], PDF_CELL_PAD_WIDE
+    parts, cur = [], [0]
+    for j in range(1, len(heads)):
+        trial = cur + [j]
+        if len(cur) > 1 and _pdf_column_widths([heads[i] for i in trial], [[r[i] for i in trial] for r in body],
+                                               landscape, lambda t: measure(t, size), pad) is None:
+            parts.append(cur)
+            cur = [0, j]
+        else:
+            cur = trial
+    parts.append(cur)
+    out = []
+    for idx in parts:
+        w = _pdf_column_widths([heads[i] for i in idx], [[r[i] for i in idx] for r in body], landscape,
+                               lambda t: measure(t, size), pad)
+        out.append((idx, w or [landscape / len(idx)] * len(idx)))
+    return "landscape", size, pad, out
+
+
+FIGURE_KINDS = {"forest": "Forest plot", "funnel": "Funnel plot", "bubble": "Bubble plot (meta-regression)",
+                "specification_curve": "Specification curve (multiverse)"}
+
+
+def _figure_order(stem: str):
+    """Reading order of an analysis' figures: forest pages in order, forests by subgroup, funnel,
+    bubble plots, specification curve; ``*_pageN`` after its first page."""
+    m = re.fullmatch(r"(.*?)(?:_page(\d+))?", stem)
+    base, page = m.group(1), int(m.group(2) or 1)
+    kind = next((i for i, k in enumerate(("forest", "forest_by_", "funnel", "bubble_", "specification_curve"))
+                 if base == k or (k.endswith("_") and base.startswith(k))), 9)
+    return kind, base, page
+
+
+def figure_caption(stem: str, spec: dict, stems: list[str]) -> str:
+    """A figure's caption from the analysis title and the config's labels (never the file name):
+    "Forest plot by programme (derived): <title> (part 2 of 3)"."""
+    base, page = _figure_order(stem)[1:]
+    labels = {m["column"]: m.get("label", m["column"]) for m in spec.get("moderators") or []}
+    if base.startswith("forest_by_"):
+        var = base[len("forest_by_"):]
+        kind = f"Forest plot by {labels.get(var, var.replace('_', ' '))}"
+    elif base.startswith("bubble_"):
+        var = base[len("bubble_"):]
+        kind = f"Bubble plot (meta-regression on {labels.get(var, var.replace('_', ' '))})"
+    else:
+        kind = FIGURE_KINDS.get(base, base.replace("_", " ").capitalize())
+    parts = sum(1 for s in stems if _figure_order(s)[1] == base)
+    return f"{kind}: {spec['title']}" + (f" (part {page} of {parts})" if parts > 1 else "")
+
+
 def render_pdf(ctx: dict, sections: list[Section]) -> bytes:
     """The PDF edition of the same sections, built with reportlab in invariant mode so
-    that the same inputs give the same bytes."""
+    that the same inputs give the same bytes.
+
+    Laid out for reading: table columns at least as wide as their longest word (a smaller
+    font, a landscape page or the columns split over several tables when a table is wide),
+    the heading row repeated on each page of a long table, a heading never last on a page
+    (kept with the start of what follows it), figures scaled to fit a page (long forests
+    come as several pages from the figures stage)."""
     import io
 
     from reportlab import rl_config
 
     rl_config.invariant = 1
     from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import cm
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfbase.pdfmetrics import stringWidth
-    from reportlab.platypus import (Image, ListFlowable, PageBreak, Paragraph, Preformatted as Pre, SimpleDocTemplate,
-                                    Spacer, Table, TableStyle)
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.platypus import (BaseDocTemplate, CondPageBreak, Frame, Image, KeepTogether, ListFlowable,
+                                    NextPageTemplate, PageBreak, PageTemplate, Paragraph, Preformatted as Pre, Spacer,
+                                    Table, TableStyle)
     from reportlab.platypus.doctemplate import LayoutError
 
     _register_fonts()
@@ -946,78 +1031,134 @@ def render_pdf(ctx: dict, sections: list[Section]) -> bytes:
     styles = {"body": ss["BodyText"], "note": ss["BodyText"].clone("note", fontSize=8, leading=10,
                                                                     textColor=colors.HexColor("#555555")),
               "italic": ss["Italic"]}
-    small = ss["BodyText"].clone("small", fontSize=6.5, leading=7.5)
     mono = ss["Code"].clone("mono", fontSize=6, leading=7)
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, title=ctx["title"], author="evsynth", leftMargin=1.5 * cm,
-                            rightMargin=1.5 * cm, topMargin=1.5 * cm, bottomMargin=1.5 * cm)
-    width = A4[0] - 3 * cm
+    margin, wide_margin = 1.5 * cm, 1.0 * cm
+    doc = BaseDocTemplate(buf, pagesize=A4, title=ctx["title"], author="evsynth", leftMargin=margin,
+                          rightMargin=margin, topMargin=margin, bottomMargin=margin)
+    bare = {"leftPadding": 0, "rightPadding": 0, "topPadding": 0, "bottomPadding": 0}  # frames as wide as `width`
+    doc.addPageTemplates([
+        PageTemplate("portrait", [Frame(margin, margin, A4[0] - 2 * margin, A4[1] - 2 * margin, id="p", **bare)],
+                     pagesize=A4),
+        PageTemplate("landscape", [Frame(wide_margin, wide_margin, A4[1] - 2 * wide_margin, A4[0] - 2 * wide_margin,
+                                         id="l", **bare)],
+                     pagesize=landscape(A4))])
+    width, page_height = A4[0] - 2 * margin, A4[1] - 2 * margin
+    wide, wide_height = A4[1] - 2 * wide_margin, A4[0] - 2 * wide_margin
     story: list = [Paragraph(_pdf_markup(M("{}", ctx["title"])), ss["Title"])]
+    scratch = Canvas(io.BytesIO(), pagesize=A4)
+
+    def measure(text, size):
+        return stringWidth(text, "DejaVu", size)
 
     def table(block: TableBlock):
+        """The table's flowables and whether they go on landscape pages."""
         heads = [h for _, h in block.columns]
         body = [[_pdf_cell(plain_text(M("{}", r.get(k, ""))).replace(";", "; ")) for k, _ in block.columns]
                 for r in block.rows]
-
-        def longest_word(text):
-            return max((len(w) for w in text.split()), default=0)
-
-        # column widths follow the longest word / typical text of each column, within bounds
-        weight = [min(max(6, longest_word(h), *(longest_word(row[j]) for row in body),
-                          float(np.median([len(row[j]) for row in body])) / 2), 30) + 3 for j, h in enumerate(heads)]
-        widths = [width * w / sum(weight) for w in weight]
-        # no word is broken inside a cell, and if there is room no short cell is wrapped: a
-        # column is at least that wide, the room taken from columns with more than they need
-        def pieces(v, short):
-            return [v] if len(v) <= short else v.split()
-
-        for short in (24, 0):
-            need = [max((stringWidth(w, small.fontName, small.fontSize) for v in [h, *(row[j] for row in body)]
-                         for w in pieces(v, short)), default=0) + 2 * PDF_CELL_PAD + 1 for j, h in enumerate(heads)]
-            if sum(need) <= width:
-                deficit = sum(max(n - w, 0) for w, n in zip(widths, need))
-                slack = sum(max(w - n, 0) for w, n in zip(widths, need))
-                widths = [n if w <= n else w - (w - n) * deficit / slack for w, n in zip(widths, need)]
-                break
-        data = [[Paragraph(html.escape(h, quote=False), small) for h in heads]]
-        data += [[Paragraph(html.escape(v, quote=False), small) for v in row] for row in body]
-        t = Table(data, colWidths=widths, repeatRows=1 if block.repeat_header else 0)
-        t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                               ("LEFTPADDING", (0, 0), (-1, -1), PDF_CELL_PAD),
-                               ("RIGHTPADDING", (0, 0), (-1, -1), PDF_CELL_PAD),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke)]))
-        return [t, Spacer(1, 6)]
+        page, size, pad, parts = _pdf_table_layout(heads, body, width, wide, measure)
+        cell = ss["BodyText"].clone(f"cell{size}", fontSize=size, leading=size + 1.2, splitLongWords=1)
+        out = []
+        for n, (idx, widths) in enumerate(parts, 1):
+            if len(parts) > 1:
+                out.append(Paragraph(_pdf_markup(M("Columns, part {} of {} (the first column repeated):", n,
+                                                   len(parts))), styles["note"]))
+            data = [[Paragraph(html.escape(heads[i], quote=False), cell) for i in idx]]
+            data += [[Paragraph(html.escape(row[i], quote=False), cell) for i in idx] for row in body]
+            t = Table(data, colWidths=widths, repeatRows=1 if block.repeat_header else 0)
+            t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                   ("LEFTPADDING", (0, 0), (-1, -1), pad), ("RIGHTPADDING", (0, 0), (-1, -1), pad),
+                                   ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke)]))
+            out += [t, Spacer(1, 6)]
+        return out, page == "landscape"
 
     def figure(block: Figure):
+        """The figure with its caption on one page, on a landscape page when it prints larger there
+        (wide forests: their text keeps a readable size)."""
         if not block.path.exists():
-            return []
+            return [], False
         iw, ih = ImageReader(str(block.path)).getSize()
-        w = min(width, (A4[1] - 5 * cm) * iw / ih)
-        return [Image(str(block.path), width=w, height=w * ih / iw),
-                Paragraph(_pdf_markup(M("{}", block.caption)), styles["italic"]), Spacer(1, 8)]
+        sized = {}
+        for orient, (fw, fh) in (("portrait", (width, page_height)), ("landscape", (wide, wide_height))):
+            cap = Paragraph(_pdf_markup(M("{}", block.caption)), styles["italic"])
+            room = fh - cap.wrap(fw, fh)[1] - 2 * 8  # the image and its caption on one page
+            w = min(fw, room * iw / ih)
+            sized[orient] = (w, cap)
+        orient = "landscape" if sized["landscape"][0] > 1.1 * sized["portrait"][0] else "portrait"
+        w, cap = sized[orient]
+        return [KeepTogether([Image(str(block.path), width=w, height=w * ih / iw), cap]), Spacer(1, 8)], \
+            orient == "landscape"
+
+    def heading(s: Section):
+        return Paragraph(_pdf_markup(M("{}", s.title)), ss["Heading2" if s.level == 2 else "Heading3"])
+
+    def keep_with_next(flows: list, after: list, width: float) -> list:
+        """Heading(s) never last on a page: a page break first unless the heading(s) and the
+        start of what follows (all of it when it cannot be split, e.g. a figure) fit."""
+        if not after:
+            return flows
+        def height(f):  # measured on a scratch canvas (some flowables need one to wrap)
+            f.canv = scratch
+            try:
+                return f.wrap(width, page_height)[1] + f.getSpaceBefore() + f.getSpaceAfter()
+            finally:
+                del f.canv
+
+        need = sum(height(f) for f in flows)
+        first = after[0]
+        if isinstance(first, KeepTogether):  # a figure and its caption: all of it
+            need += height(first)
+        elif isinstance(first, Table):  # a table splits between rows: its heading row and first row
+            height(first)
+            need += min(sum(first._rowHeights[:2]), page_height / 2)
+        else:
+            need += min(height(first), PDF_KEEP)
+        return [CondPageBreak(need)] + flows
+
+    pending: list = []  # headings waiting for their first block
+    current = "portrait"
+
+    def turn(orient: str) -> None:
+        """Continue on a new page of the other orientation (the page just begun, if any)."""
+        nonlocal current
+        if orient == current:
+            return
+        if isinstance(story[-1], PageBreak):
+            story.insert(len(story) - 1, NextPageTemplate(orient))
+        else:
+            story.extend([NextPageTemplate(orient), PageBreak()])
+        current = orient
 
     for s in sections:
         if "pdf" not in s.editions:
             continue
-        if s.new_page:
+        if s.new_page and not isinstance(story[-1], PageBreak):
             story.append(PageBreak())
-        story.append(Paragraph(_pdf_markup(M("{}", s.title)), ss["Heading2" if s.level == 2 else "Heading3"]))
+        pending.append(heading(s))
         for b in s.blocks:
+            flows, turned = [], False
             if isinstance(b, Text):
                 lead = M("<b>{}</b> ", b.lead) if b.lead else ""
                 if b.lead or str(b.text):
-                    story.append(Paragraph(_pdf_markup(lead + b.text), styles[b.style]))
+                    flows = [Paragraph(_pdf_markup(lead + b.text), styles[b.style])]
             elif isinstance(b, Items):
                 paras = [Paragraph(_pdf_markup(i), styles["body"]) for i in b.items]
                 paras += [Paragraph(_pdf_markup(n), styles["note"]) for n in b.notes]
                 if paras:
-                    story.append(ListFlowable(paras, bulletType="bullet", start="•", leftIndent=12))
+                    flows = [ListFlowable(paras, bulletType="bullet", start="•", leftIndent=12)]
             elif isinstance(b, TableBlock):
-                story.extend(table(b) if b.rows else [])
+                flows, turned = table(b) if b.rows else ([], False)
             elif isinstance(b, Figure):
-                story.extend(figure(b))
+                flows, turned = figure(b)
             elif isinstance(b, Preformatted):
-                story.append(Pre(b.text, mono))
+                flows = [Pre(b.text, mono)]
+            if not flows:
+                continue
+            turn("landscape" if turned else "portrait")  # a heading goes with the block it opens
+            story.extend((keep_with_next(pending, flows, wide if turned else width) if pending else []) + flows)
+            pending = []
+        # a section without blocks: its heading waits for the next section's first block
+    story += pending
     try:
         doc.build(story)
     except LayoutError as exc:
