@@ -17,6 +17,8 @@ mhjson <- function(f) obj(list(k = f$k, estimate = num(f$beta), se = num(f$se), 
 p <- read.csv("data/ifps2002/placement_trials.csv")
 out$ifps2002_mh <- mhjson(rma.mh(measure = "RR", ai = p$placed_exp_used, bi = p$notplaced_exp_used,
                                  ci = p$placed_ctrl_used, di = p$notplaced_ctrl_used))
+out$ifps2002_peto <- mhjson(rma.peto(ai = p$placed_exp_used, bi = p$notplaced_exp_used,
+                                     ci = p$placed_ctrl_used, di = p$notplaced_ctrl_used))
 l <- read.csv("data/external/landenberger2005.csv")
 out$landenberger2005_mh <- mhjson(rma.mh(measure = "OR", ai = l$n.cbt.non, bi = l$n.cbt.rec,
                                          ci = l$n.ctrl.non, di = l$n.ctrl.rec))

@@ -463,6 +463,9 @@ def _selmodel_table(fit, spec: dict) -> pd.DataFrame:
         t[f"delta_p_{lo:g}_{hi:g}"] = d
         lo = hi
     t["k"] = r.k
+    if spec["effect"].get("measure") in ("OR", "RR", "PETO", "ROM"):
+        for c in ("estimate", "ci_lb", "ci_ub"):
+            t[f"{c}_exp"] = np.exp(t[c])
     return t
 
 
