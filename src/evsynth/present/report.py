@@ -734,6 +734,12 @@ def _mod_label(spec: dict, col: str) -> str:
     return next((m.get("label", col) for m in spec.get("moderators", []) if m["column"] == col), col)
 
 
+def _p(T: "Tables", rel: str, i: int, col: str = "pval") -> Markup:
+    """``p = 0.123`` or ``p < 0.001``."""
+    n = T.num(rel, col, i, p=True)
+    return M("p {}", n) if n.text().startswith("<") else M("p = {}", n)
+
+
 def _ci(T: "Tables", rel: str, i: int, lo: str = "ci_lb", hi: str = "ci_ub", digits: int = 2) -> Markup:
     return M("{} to {}", T.num(rel, lo, i, digits), T.num(rel, hi, i, digits))
 
@@ -755,7 +761,10 @@ def _pooling_section(a: dict, ctx: dict) -> list[Section]:
         re_est, re_ci = ((a["back"]["est"], M("{} to {}", a["back"]["lo"], a["back"]["hi"])) if ratio and "back" in a
                          else (a["est"], M("{} to {}", a["ci_lb"], a["ci_ub"])))
         zero = T.num(rel, "ci_lb", 0).v <= 0 <= T.num(rel, "ci_ub", 0).v
-        same = "agree" if zero == a["ci_has_zero"] else "disagree"
+        same = ("both intervals include no effect" if zero and a["ci_has_zero"] else
+                "neither interval includes no effect" if not zero and not a["ci_has_zero"] else
+                "only the Mantel-Haenszel interval includes no effect" if zero else
+                "only the random-effects interval includes no effect: the common-effect assumption changes the answer")
         blocks = [
             Text(M("Would pooling the counts directly, with every study assumed to estimate the same {}, change the "
                    "answer? {}'s method pools the 2x2 tables of the {} studies without a between-study variance: it "
@@ -763,16 +772,14 @@ def _pooling_section(a: dict, ctx: dict) -> list[Section]:
                    "gives a narrower interval that does not allow for real differences between studies (here "
                    "I² = {} of the variability).", words, name, T.num(rel, "k", 0, 0), T.num(rel, "I2", 0, 1, pct=True)),
                  lead="What it asks."),
-            Text(M("{} {} {} ({}% CI {}, p = {}) against the random-effects {} ({}% CI {}): the two {} on whether the "
-                   "interval includes no effect.", name, words, est, level, ci, T.num(rel, "pval", 0, p=True),
-                   re_est, level, re_ci, same), lead="Answer."),
+            Text(M("{} {} {} ({}% CI {}, {}) against {} ({}% CI {}) from the random-effects model: {}.", name, words,
+                   est, level, ci, _p(T, rel, 0), re_est, level, re_ci, same), lead="Answer."),
         ]
         if "MH" in t.columns and not pd.isna(t["MH"].iloc[0]):  # CMH and Tarone: odds ratios only
-            blocks.append(Text(M("Cochran-Mantel-Haenszel test of no association across the tables: {} (p = {}). "
-                                 "Tarone's test of equal odds ratios in all studies: {} (p = {}); a small p-value says "
+            blocks.append(Text(M("Cochran-Mantel-Haenszel test of no association across the tables: {} ({}). "
+                                 "Tarone's test of equal odds ratios in all studies: {} ({}); a small p-value says "
                                  "the studies' odds ratios differ, which the common-effect assumption denies.",
-                                 T.num(rel, "MH", 0), T.num(rel, "MHp", 0, p=True), T.num(rel, "TA", 0),
-                                 T.num(rel, "TAp", 0, p=True))))
+                                 T.num(rel, "MH", 0), _p(T, rel, 0, "MHp"), T.num(rel, "TA", 0), _p(T, rel, 0, "TAp"))))
         blocks.append(TableBlock(
             [("k", "k"), ("est", f"{words}"), ("ci", f"{level}% CI"), ("log", "estimate (analysis scale)"),
              ("p", "p"), ("Q", "Q (p)"), ("CMH", "CMH (p)"), ("TA", "Tarone (p)")],
@@ -795,9 +802,9 @@ def _comparison_section(a: dict, ctx: dict) -> list[Section]:
     for i, r in t.iterrows():
         label = _mod_label(spec, str(r["moderator"]))
         better = r["AIC_with"] < r["AIC_without"]
-        items.append(M("{}: AIC {} with it, {} without; likelihood-ratio test {} on {} df, p = {}: {}.", label,
+        items.append(M("{}: AIC {} with it, {} without; likelihood-ratio test {} on {} df, {}: {}.", label,
                        T.num(rel, "AIC_with", i), T.num(rel, "AIC_without", i), T.num(rel, "LRT", i),
-                       T.num(rel, "df", i, 0), T.num(rel, "pval", i, p=True),
+                       T.num(rel, "df", i, 0), _p(T, rel, i),
                        "the model with it fits better, even after the penalty for its extra parameters" if better
                        else "the extra parameters do not pay for themselves"))
         rows.append({"mod": label, "k": T.num(rel, "k", i, 0), "aic": M("{} / {}", T.num(rel, "AIC_with", i),
@@ -897,8 +904,9 @@ def _selection_section(a: dict, ctx: dict) -> list[Section]:
     base, base_ci = ((a["back"]["est"], M("{} to {}", a["back"]["lo"], a["back"]["hi"])) if ratio and "back" in a
                      else (a["est"], M("{} to {}", a["ci_lb"], a["ci_ub"])))
     bands = [c for c in t.columns if c.startswith("delta_p_")][1:]
-    weights = Markup("; ").join(M("studies with one-sided p from {} to {}: {}", *c.removeprefix("delta_p_").split("_"),
-                                  T.num(rel, c, 0)) for c in bands)
+    weights = Markup("; ").join(M("studies with one-sided p from {} to {}: {}{}", *c.removeprefix("delta_p_").split("_"),
+                                  T.num(rel, c, 0), " (above 1: if anything more likely to be published than "
+                                  "significant ones)" if T.num(rel, c, 0).v > 1 else "") for c in bands)
     beside = [M("selection model {}", T.num(rel, "estimate", 0)), M("no correction {}", a["est"])]
     if a["trimfill"]:
         beside.append(M("trim-and-fill {}", a["trimfill"]["est"]))
@@ -908,8 +916,8 @@ def _selection_section(a: dict, ctx: dict) -> list[Section]:
     blocks = [what,
               Text(M("Corrected estimate {} ({}% CI {}) against {} ({}% CI {}) without correction. Relative publication "
                      "chance (1 = as likely as a significant study): {}. The likelihood-ratio test of no selection gives "
-                     "{} (p = {}); a large p-value means the data do not show selection, not that there was none.{}",
-                     est, level, ci, base, level, base_ci, weights, T.num(rel, "LRT", 0), T.num(rel, "LRTp", 0, p=True),
+                     "{} ({}); a large p-value means the data do not show selection, not that there was none.{}",
+                     est, level, ci, base, level, base_ci, weights, T.num(rel, "LRT", 0), _p(T, rel, 0, "LRTp"),
                      M(" The corrections side by side on the analysis scale ({}): {}.", a["measure"],
                        Markup("; ").join(beside))),
                    lead="Answer.")]
