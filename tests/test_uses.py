@@ -156,28 +156,15 @@ def test_report_sections_in_the_pdf_edition(first_run):
 # ---------------------------------------------------------------- config and small cases (no pipeline run)
 
 def _spec(aid, **extra):
-    from evsynth.pipeline.config import analysis_by_id, load_config, validate_config
+    from test_breadth import _pipeline_spec
 
-    cfg = load_config(ROOT / "config.yaml")
-    spec = {**analysis_by_id(cfg, aid), **extra}
-    validate_config({**cfg, "analyses": [spec]})
-    return spec
+    return _pipeline_spec(aid, **extra)
 
 
 def _tables(spec):
-    import os
+    from test_breadth import _pipeline_tables
 
-    from evsynth.pipeline import analysis as an
-    from evsynth.pipeline.stages import dataset_effects
-
-    old = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        eff = dataset_effects(spec)
-    finally:
-        os.chdir(old)
-    fit = an.fit_main(eff, spec)
-    return an.diagnostic_tables(eff, spec, fit, 1, 95.0)
+    return _pipeline_tables(spec)[2]
 
 
 def test_mh_follows_a_flipped_direction():
@@ -251,3 +238,21 @@ def test_bubble_plot_marks_the_predictions():
     # no predictions table for the moderator: the plot is unchanged
     fig2 = plots.bubble_plot([0, 1], [0, 1], [1, 1], [0, 1], [0, 1], [0, 1], [0, 1], title="t", xlabel="x", ylabel="y")
     assert not _with_predictions(fig2, pd.DataFrame(), "x", 95.0).axes[0].containers
+
+
+def test_report_says_when_the_selection_model_was_not_fitted(tmp_path):
+    """Below the minimum number of studies the report's selection-model section says so
+    (from the diagnostics notes the pipeline wrote) instead of showing a fit."""
+    from evsynth.present.report import Tables, _analysis_context, plain_text, sensitivity_sections
+
+    spec = _spec("aloe2013", diagnostics=["selmodel", "leave1out"])
+    d = tmp_path / "aloe2013" / "diagnostics"
+    d.mkdir(parents=True)
+    for name, t in _tables(spec).items():
+        t.to_csv(d / f"{name}.csv", index=False)
+    T = Tables(tmp_path)
+    a = _analysis_context(spec, T, tmp_path)
+    secs = sensitivity_sections(a, {"T": T, "level": 95})
+    assert [s.id for s in secs] == ["aloe2013-selmodel"]
+    text = " ".join(plain_text(b.text) for b in secs[0].blocks)
+    assert "Not fitted: 5 studies, fewer than the 20 a selection model needs." in text
