@@ -709,6 +709,7 @@ def analysis_sections(ctx: dict) -> list[Section]:
         if a["model_txt"]:
             blocks.append(Preformatted(a["model_txt"], "metafor-style model summary"))
         out.append(Section(a["id"], spec["title"], blocks, new_page=True, nav=a["id"]))
+        out += pooling_sections(a, ctx)  # Mantel-Haenszel / Peto beside the random-effects result
         subs = [("moderators", "Moderator analyses (meta-regression)",
                  [Text(M("With few studies, moderator tests have little power and several tests inflate chance "
                          "findings; treat them as exploratory."), style="note")]),
@@ -744,7 +745,8 @@ def _ci(T: "Tables", rel: str, i: int, lo: str = "ci_lb", hi: str = "ci_ub", dig
     return M("{} to {}", T.num(rel, lo, i, digits), T.num(rel, hi, i, digits))
 
 
-def _pooling_section(a: dict, ctx: dict) -> list[Section]:
+def pooling_sections(a: dict, ctx: dict) -> list[Section]:
+    """Mantel-Haenszel and Peto pooling of one analysis, where their tables exist."""
     T, aid, level = ctx["T"], a["id"], f"{float(ctx['level']):g}"
     out = []
     for kind, name in (("mh", "Mantel-Haenszel"), ("peto", "Peto")):
@@ -767,7 +769,7 @@ def _pooling_section(a: dict, ctx: dict) -> list[Section]:
                 "only the random-effects interval includes no effect: the common-effect assumption changes the answer")
         blocks = [
             Text(M("Would pooling the counts directly, with every study assumed to estimate the same {}, change the "
-                   "answer? {}'s method pools the 2x2 tables of the {} studies without a between-study variance: it "
+                   "answer? The {} method pools the counts of the {} studies without a between-study variance: it "
                    "assumes one common effect, weights large studies more than the random-effects model does and "
                    "gives a narrower interval that does not allow for real differences between studies (here "
                    "I² = {} of the variability).", words, name, T.num(rel, "k", 0, 0), T.num(rel, "I2", 0, 1, pct=True)),
@@ -925,8 +927,9 @@ def _selection_section(a: dict, ctx: dict) -> list[Section]:
 
 
 def sensitivity_sections(a: dict, ctx: dict) -> list[Section]:
-    """The item-10 sections of one analysis, each only where its table exists."""
-    return [s for build in (_pooling_section, _comparison_section, _predictions_section, _correlated_section,
+    """Model comparison, predictions, correlated-effects grid and selection model of one
+    analysis (after its bias section), each only where its table exists."""
+    return [s for build in (_comparison_section, _predictions_section, _correlated_section,
                             _selection_section) for s in build(a, ctx)]
 
 
