@@ -61,7 +61,13 @@ def test_model_comparison_table_matches_metafor(first_run):
                   "AICc_with", "AICc_without", "LRT", "pval"):
             assert row[c] == pytest.approx(r[c], **TOL), (r["moderator"], c)
     # the shipped primary analysis of family programmes also compares its moderators
-    assert len(_diag(first_run, "ahrq2015", "model_comparison")) == 4
+    a = _diag(first_run, "ahrq2015", "model_comparison").set_index("moderator")
+    assert list(a.index) == [r["moderator"] for r in R["ahrq2015_model_comparison"]]
+    for r in R["ahrq2015_model_comparison"]:
+        row = a.loc[r["moderator"]]
+        assert row["k"] == r["k"] and row["df"] == r["df"]
+        for c in ("AIC_with", "AIC_without", "LRT", "pval"):
+            assert row[c] == pytest.approx(r[c], **TOL), (r["moderator"], c)
 
 
 def test_predictions_table_matches_metafor(first_run):

@@ -42,6 +42,22 @@ cmp <- sapply(mods, function(m) {
 })
 out$vanderpol2017_model_comparison <- arr(cmp)
 
+# ... and for ahrq2015 (three-level, ref_id / comparison; Hedges' g from the arm statistics by
+# escalc, sign flipped as the config declares: every instrument scores problems higher).
+ah <- read.csv("data/ahrq2015/comparisons.csv", stringsAsFactors = FALSE)
+ah <- escalc("SMD", m1i = m1i, sd1i = sd1i, n1i = n1i, m2i = m2i, sd2i = sd2i, n2i = n2i, data = ah)
+ah$yi <- -ah$yi
+amods <- c("programme_derived", "category_derived", "risk_of_bias", "comparator_type")
+out$ahrq2015_model_comparison <- arr(sapply(amods, function(m) {
+  sub <- ah[!is.na(ah[[m]]) & ah[[m]] != "", ]
+  f1 <- rma.mv(yi, vi, mods = as.formula(paste("~", m)), random = ~ 1 | ref_id / comparison, data = sub, method = "ML")
+  f0 <- rma.mv(yi, vi, random = ~ 1 | ref_id / comparison, data = sub, method = "ML")
+  a <- anova(f1, f0)
+  obj(list(moderator = sprintf('"%s"', m), k = f1$k, AIC_with = num(a$fit.stats.f[["AIC"]]),
+           AIC_without = num(a$fit.stats.r[["AIC"]]), LRT = num(a$LRT), df = a$parms.f - a$parms.r,
+           pval = num(a$pval)))
+}))
+
 # 3. Predictions for vanderpol2017 at stated values of % severe cannabis users (REML, t tests).
 at <- c(20, 50, 80, 100)
 sub <- d[!is.na(d$Per_Severe_cannabis_users), ]
