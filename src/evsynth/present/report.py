@@ -760,8 +760,10 @@ def pooling_sections(a: dict, ctx: dict) -> list[Section]:
         ratio = "estimate_exp" in t.columns
         est = T.num(rel, "estimate_exp" if ratio else "estimate", 0, 2)
         ci = _ci(T, rel, 0, "ci_lb_exp", "ci_ub_exp") if ratio else _ci(T, rel, 0)
-        re_est, re_ci = ((a["back"]["est"], M("{} to {}", a["back"]["lo"], a["back"]["hi"])) if ratio and "back" in a
+        back = ratio and "back" in a
+        re_est, re_ci = ((a["back"]["est"], M("{} to {}", a["back"]["lo"], a["back"]["hi"])) if back
                          else (a["est"], M("{} to {}", a["ci_lb"], a["ci_ub"])))
+        re_words = evidence.RATIO_WORDS.get(a["spec"]["effect"].get("measure", ""), a["measure"]) if back else a["measure"]
         zero = T.num(rel, "ci_lb", 0).v <= 0 <= T.num(rel, "ci_ub", 0).v
         same = ("both intervals include no effect" if zero and a["ci_has_zero"] else
                 "neither interval includes no effect" if not zero and not a["ci_has_zero"] else
@@ -774,17 +776,18 @@ def pooling_sections(a: dict, ctx: dict) -> list[Section]:
                    "gives a narrower interval that does not allow for real differences between studies (here "
                    "I² = {} of the variability).", words, name, T.num(rel, "k", 0, 0), T.num(rel, "I2", 0, 1, pct=True)),
                  lead="What it asks."),
-            Text(M("{} {} {} ({}% CI {}, {}) against {} ({}% CI {}) from the random-effects model: {}.", name, words,
-                   est, level, ci, _p(T, rel, 0), re_est, level, re_ci, same), lead="Answer."),
+            Text(M("{} {} {} ({}% CI {}, {}) against {} {} ({}% CI {}) from the random-effects model: {}.", name, words,
+                   est, level, ci, _p(T, rel, 0), re_words, re_est, level, re_ci, same), lead="Answer."),
         ]
-        if "MH" in t.columns and not pd.isna(t["MH"].iloc[0]):  # CMH and Tarone: odds ratios only
+        cmh = "MH" in t.columns and not pd.isna(t["MH"].iloc[0])  # CMH and Tarone: odds ratios only
+        if cmh:
             blocks.append(Text(M("Cochran-Mantel-Haenszel test of no association across the tables: {} ({}). "
                                  "Tarone's test of equal odds ratios in all studies: {} ({}); a small p-value says "
                                  "the studies' odds ratios differ, which the common-effect assumption denies.",
                                  T.num(rel, "MH", 0), _p(T, rel, 0, "MHp"), T.num(rel, "TA", 0), _p(T, rel, 0, "TAp"))))
         blocks.append(TableBlock(
             [("k", "k"), ("est", f"{words}"), ("ci", f"{level}% CI"), ("log", "estimate (analysis scale)"),
-             ("p", "p"), ("Q", "Q (p)"), ("CMH", "CMH (p)"), ("TA", "Tarone (p)")],
+             ("p", "p"), ("Q", "Q (p)")] + ([("CMH", "CMH (p)"), ("TA", "Tarone (p)")] if cmh else []),
             [{"k": T.num(rel, "k", 0, 0), "est": est, "ci": ci, "log": T.num(rel, "estimate", 0, 3),
               "p": T.num(rel, "pval", 0, p=True),
               "Q": M("{} ({})", T.num(rel, "QE", 0), T.num(rel, "QEp", 0, p=True)),
