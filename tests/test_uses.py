@@ -262,3 +262,17 @@ def test_report_says_when_the_selection_model_was_not_fitted(tmp_path):
     assert [s.id for s in secs] == ["aloe2013-selmodel"]
     text = " ".join(plain_text(b.text) for b in secs[0].blocks)
     assert "Not fitted: 5 studies, fewer than the 20 a selection model needs." in text
+
+
+def test_count_column_named_like_a_config_column_is_refused_with_its_name():
+    from evsynth.pipeline.analysis import compute_effects
+    from evsynth.pipeline.io import TableProblems
+
+    data = pd.DataFrame({"study": ["a", "b"], "x1": [5, 6], "x2": [10, 9], "x3": [4, 7], "x4": [11, 8],
+                         "ci": ["1", "2"]})
+    spec = {"id": "t", "study_label": "study", "effect": {"measure": "OR", "columns": {"ai": "x1", "bi": "x2",
+                                                                                      "ci": "x3", "di": "x4"}},
+            "direction": {"rule": "r", "flip": False}, "model": {"type": "univariate", "method": "REML", "test": "z"},
+            "subgroups": ["ci"]}
+    with pytest.raises(TableProblems, match=re.escape("column 'ci' of the effects table holds the count ci")):
+        compute_effects(data, spec, "data.csv")
