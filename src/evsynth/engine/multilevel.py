@@ -141,14 +141,35 @@ class BlockStructure:
         if struct is not None:
             keys.append(struct["outer_codes"])
         outer = _components(k, keys) if keys else np.arange(k)
-        order = np.argsort(outer, kind="stable")
-        self.order = order
-        sizes = np.bincount(outer)
+        self.outer = outer
         self.k = k
         self.knownV = knownV
         self.struct = struct
-        # per size: row index matrix (nb, n) into the original rows
-        self.batches: list[dict] = []
+        self._batches: list[dict] | None = None
+
+    @property
+    def diag_rank1(self) -> bool:
+        """Nested random intercepts whose marginal covariance per outer cluster is diagonal
+        plus rank one: one level, or two levels with one effect size per inner group
+        (study / effect), diagonal sampling variances and no struct."""
+        return (self.knownV is None and self.struct is None and self.L in (1, 2)
+                and (self.L == 1 or self.n_levels[1] == self.k))
+
+    @property
+    def batches(self) -> list[dict]:
+        """Blocks stacked by size (built on first use): per size the row index matrix
+        (nb, n) into the original rows and the within-block indicator matrices."""
+        if self._batches is None:
+            self._batches = self._build_batches()
+        return self._batches
+
+    def _build_batches(self) -> list[dict]:
+        codes, knownV, struct = self.codes, self.knownV, self.struct
+        outer = self.outer
+        order = np.argsort(outer, kind="stable")
+        self.order = order
+        sizes = np.bincount(outer)
+        batches: list[dict] = []
         starts = np.concatenate([[0], np.cumsum(sizes)])
         by_size: dict[int, list[int]] = {}
         for b, n in enumerate(sizes):
@@ -168,7 +189,8 @@ class BlockStructure:
                 bt["same_outer"] = (oc[:, :, None] == oc[:, None, :]).astype(float)
                 bt["same_inner"] = bt["same_outer"] * (ic[:, :, None] == ic[:, None, :])
                 bt["inner"] = ic
-            self.batches.append(bt)
+            batches.append(bt)
+        return batches
 
     def sampling(self, bt: dict, v: np.ndarray) -> np.ndarray:
         """The sampling covariance of a batch's blocks."""
@@ -201,7 +223,92 @@ class _Eval:
     rVr: float = 0.0
 
 
+_FAST = True  # the diagonal-plus-rank-one route where it applies (False: always the general blocks)
+
+
+def _csum(cl: np.ndarray, A: np.ndarray, n: int) -> np.ndarray:
+    """Sums of the rows of A (k,) or (k, p) within each cluster code of cl."""
+    if A.ndim == 1:
+        return np.bincount(cl, weights=A, minlength=n)
+    return np.column_stack([np.bincount(cl, weights=A[:, j], minlength=n) for j in range(A.shape[1])])
+
+
+def _evaluate_dr1(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bool = True) -> _Eval:
+    """(Restricted) log-likelihood, fixed effects, scores and expected information of nested
+    random intercepts in O(k p^2): per outer cluster j, V_j = D_j + s_b 11' with
+    D_j = diag(v + s_w), so V_j^-1 = D_j^-1 - g_j a a' (a = 1/(v + s_w),
+    g_j = s_b / (1 + s_b sum_j a), Sherman-Morrison) and log det V_j = sum log d + log(1 + s_b
+    sum_j a) (the matrix determinant lemma); every trace is a sum over rows or clusters
+    (np.bincount on the integer cluster codes).  Component 0: between clusters (A_0 = 11'
+    per cluster); component 1 (two levels): within (A_1 = I)."""
+    k, p = X.shape
+    L = bs.L
+    cl = bs.codes[0]
+    n = bs.n_levels[0]
+    s_b = float(sigma2[0])
+    s_w = float(sigma2[1]) if L == 2 else 0.0
+    d = v + s_w
+    if np.any(d <= 0):
+        raise ModelError("a block of the marginal covariance matrix is not positive definite")
+    a = 1.0 / d
+    S = np.bincount(cl, weights=a, minlength=n)
+    one = 1.0 + s_b * S
+    if np.any(one <= 0):
+        raise ModelError("a block of the marginal covariance matrix is not positive definite")
+    g = s_b / one
+    gc = g[cl]
+    logdet = float(np.sum(np.log(d)) + np.sum(np.log(one)))
+    aX = a[:, None] * X
+    aXs = _csum(cl, aX, n)                     # sum_j a x
+    Z = aX - (a * gc)[:, None] * aXs[cl]       # V^-1 X
+    XtViX = X.T @ Z
+    M = inv_pd(XtViX, "X'V^-1X")
+    beta = M @ (Z.T @ y)
+    r = y - X @ beta
+    ar = a * r
+    Vir = ar - a * gc * np.bincount(cl, weights=ar, minlength=n)[cl]
+    rVr = float(r @ Vir)
+    c = S / one                                # 1' V_j^-1 1
+    Zs = _csum(cl, Z, n)                       # 1' V_j^-1 X_j
+    a2s = np.bincount(cl, weights=a * a, minlength=n)
+    tr_ViA = [float(np.sum(c))]
+    rAr = [float(np.sum(np.bincount(cl, weights=Vir, minlength=n) ** 2))]
+    T = [Zs.T @ Zs]
+    if L == 2:
+        tr_ViA.append(float(np.sum(a) - np.sum(g * a2s)))
+        rAr.append(float(Vir @ Vir))
+        T.append(Z.T @ Z)
+    trPA = np.array([tr_ViA[l] - (np.sum(M * T[l]) if reml else 0.0) for l in range(L)])
+    score = -0.5 * trPA + 0.5 * np.array(rAr)
+    if reml:
+        ll = -0.5 * (k - p) * np.log(2 * np.pi) - 0.5 * logdet - 0.5 * np.linalg.slogdet(XtViX)[1] - 0.5 * rVr
+    else:
+        ll = -0.5 * k * np.log(2 * np.pi) - 0.5 * logdet - 0.5 * rVr
+    info = np.zeros((L, L))
+    if need_info:
+        F = np.zeros((L, L))
+        F[0, 0] = np.sum(c**2)
+        Q = {(0, 0): (Zs * c[:, None]).T @ Zs}
+        if L == 2:
+            a3s = np.bincount(cl, weights=a**3, minlength=n)
+            F[1, 1] = np.sum(a * a) - 2 * np.sum(g * a3s) + np.sum(g**2 * a2s**2)
+            F[0, 1] = np.sum((1 - g * S) ** 2 * a2s)
+            aZ = a[:, None] * Z
+            aZs = _csum(cl, aZ, n)
+            Q[(1, 1)] = Z.T @ aZ - (aZs * g[:, None]).T @ aZs        # X' V^-3 X
+            Q[(0, 1)] = (Zs * (1 - g * S)[:, None]).T @ aZs          # X' V^-1 A_0 V^-1 A_1 V^-1 X
+        if reml:
+            MT = [M @ T[l] for l in range(L)]
+            for (l, m), q in Q.items():
+                F[l, m] += -2 * float(np.sum(M * q)) + float(np.sum(MT[l] * MT[m].T))
+        F = np.triu(F) + np.triu(F, 1).T
+        info = 0.5 * F
+    return _Eval(float(ll), beta, M, score, info, rVr)
+
+
 def _evaluate(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bool = True, spar=None) -> _Eval:
+    if _FAST and spar is None and bs.diag_rank1:
+        return _evaluate_dr1(y, v, X, bs, sigma2, reml, need_info)
     p = X.shape[1]
     L = bs.L
     XtViX = np.zeros((p, p))
