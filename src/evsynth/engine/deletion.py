@@ -37,31 +37,38 @@ _CHUNK = 2_000_000     # elements per block of the exact sums
 
 
 def _features(X: np.ndarray, yt: np.ndarray) -> np.ndarray:
+    """The features F_j, one column per effect size: shape (f, k), f = 1 + p^2 + p + 1."""
     k, p = X.shape
     xx = (X[:, :, None] * X[:, None, :]).reshape(k, p * p)
-    return np.column_stack([np.ones(k), xx, X * yt[:, None], yt * yt])
+    return np.ascontiguousarray(np.column_stack([np.ones(k), xx, X * yt[:, None], yt * yt]).T)
 
 
+# Stacks of p x p matrices are held as (p, p, n): one n-vector per entry, so that every
+# operation runs along the left-out fits.
 def _inv(A: np.ndarray) -> np.ndarray:
-    if A.shape[1] == 1:
+    if A.shape[0] == 1:
         return 1.0 / A
-    return np.linalg.inv(A)
+    return np.linalg.inv(A.transpose(2, 0, 1)).transpose(1, 2, 0)
 
 
 def _tr(A, B) -> np.ndarray:
     """tr(A_i B_i) for stacks of p x p matrices."""
-    return np.einsum("ipq,iqp->i", A, B)
+    return np.einsum("pqi,qpi->i", A, B)
+
+
+def _mm(A, B) -> np.ndarray:
+    return np.einsum("pqi,qri->pri", A, B)
 
 
 class _Parts:
     """The sums of one weight power unpacked: s = sum w, A = sum w x x', b = sum w x y,
-    c = sum w y^2 (rows: the left-out fits)."""
+    c = sum w y^2 (columns: the left-out fits)."""
 
     def __init__(self, S: np.ndarray, p: int):
-        self.s = S[:, 0]
-        self.A = S[:, 1:1 + p * p].reshape(-1, p, p)
-        self.b = S[:, 1 + p * p:1 + p * p + p]
-        self.c = S[:, -1]
+        self.s = S[0]
+        self.A = S[1:1 + p * p].reshape(p, p, -1)
+        self.b = S[1 + p * p:1 + p * p + p]
+        self.c = S[-1]
 
 
 class _Fits:
@@ -71,25 +78,25 @@ class _Fits:
         one = _Parts(S1, p)
         self.sw = one.s
         self.M = _inv(one.A)
-        self.beta = np.einsum("ipq,iq->ip", self.M, one.b)  # of the centred response
-        self.rss = np.maximum(one.c - np.einsum("ip,ip->i", one.b, self.beta), 0.0)
+        self.beta = np.einsum("pqi,qi->pi", self.M, one.b)  # of the centred response, (p, n)
+        self.rss = np.maximum(one.c - np.einsum("pi,pi->i", one.b, self.beta), 0.0)
         if S2 is not None:
             two = _Parts(S2, p)
             self.sw2 = two.s
-            self.MA2 = self.M @ two.A
+            self.MA2 = _mm(self.M, two.A)
             # y'PPy = sum w^2 r^2
-            self.ypp = np.maximum(two.c - 2 * np.einsum("ip,ip->i", self.beta, two.b)
-                                  + np.einsum("ip,ipq,iq->i", self.beta, two.A, self.beta), 0.0)
-            self.trP = self.sw - np.einsum("ipp->i", self.MA2)
+            self.ypp = np.maximum(two.c - 2 * np.einsum("pi,pi->i", self.beta, two.b)
+                                  + np.einsum("pi,pqi,qi->i", self.beta, two.A, self.beta), 0.0)
+            self.trP = self.sw - np.einsum("ppi->i", self.MA2)
         if S3 is not None:
             three = _Parts(S3, p)
             self.trPP = (self.sw2 - 2 * _tr(self.M, three.A) + _tr(self.MA2, self.MA2))
 
 
 def _downdated(w: np.ndarray, F: np.ndarray, m: int) -> np.ndarray:
-    """sum_{j != i} w_j^m F_j for every i, exactly (fixed weights)."""
+    """sum_{j != i} w_j^m F_j for every i, exactly (fixed weights); shape (f, k)."""
     wm = w**m
-    return (wm @ F)[None, :] - wm[:, None] * F
+    return (F @ wm)[:, None] - F * wm
 
 
 def _n_terms(r: float) -> int:
@@ -102,6 +109,15 @@ def _n_terms(r: float) -> int:
     return n
 
 
+def _powers(z: np.ndarray, N: int) -> np.ndarray:
+    """z^n for n = 0..N, shape (N + 1, len(z)), by running products."""
+    D = np.empty((N + 1, z.size))
+    D[0] = 1.0
+    for n in range(1, N + 1):
+        np.multiply(D[n - 1], z, out=D[n])
+    return D
+
+
 class _Series:
     """sum_{j != i} F_j / (v_j + t_i)^m for left-out fits i with their own t_i, around centre c."""
 
@@ -110,18 +126,19 @@ class _Series:
         d = v + self.c
         self.s = 1.0 / d.min()          # max u_j
         self.ut = d.min() / d           # u_j / max u, in (0, 1]
-        self.G = np.zeros((0, F.shape[1]))
+        self.G = np.zeros((0, F.shape[0]))
         self.logd = float(np.sum(np.log(d)))
         self.exact_count = 0
 
     def _moments(self, q: int) -> None:
         if self.G.shape[0] > q:
             return
+        q = max(q, 16, 2 * (self.G.shape[0] - 1))
         U = np.empty((q + 1, self.ut.size))
         U[0] = 1.0
         for j in range(1, q + 1):
             np.multiply(U[j - 1], self.ut, out=U[j])
-        self.G = U @ self.F
+        self.G = U @ self.F.T
 
     def logsum(self, idx: np.ndarray, t: np.ndarray) -> np.ndarray:
         """sum_{j != i} log(v_j + t_i): log(d + delta) = log d + sum_n (-1)^(n+1) (delta u)^n / n."""
@@ -132,18 +149,16 @@ class _Series:
         if ser.any():
             N = _n_terms(float(r[ser].max())) + 1
             self._moments(N + 3)
-            z = delta[ser] * self.s
+            D = _powers(-delta[ser] * self.s, N)  # (-delta s)^n
             nn = np.arange(1, N + 1)
-            D = np.empty((z.size, N))
-            D[:] = (-z)[:, None]
-            np.cumprod(D, axis=1, out=D)  # (-z)^n
-            out[ser] = self.logd - D @ (self.G[1:N + 1, 0] / nn)
+            out[ser] = self.logd - (self.G[1:N + 1, 0] / nn) @ D[1:]
         for i in np.flatnonzero(~ser):
             out[i] = np.sum(np.log(self.v + t[i]))
         return out - np.log(self.v[idx] + t)
 
     def at(self, idx: np.ndarray, t: np.ndarray, ms=(1, 2, 3)) -> dict:
-        n, f = idx.size, self.F.shape[1]
+        """The sums with weights w^m (m in ``ms``), shape (f, len(idx)) each."""
+        n, f = idx.size, self.F.shape[0]
         delta = t - self.c
         r = np.abs(delta) * self.s
         ser = r <= _RADIUS
@@ -152,48 +167,46 @@ class _Series:
         if ser.any():
             N = _n_terms(float(r.max() if all_ser else r[ser].max()))
             self._moments(max(ms) + N)
-            D = np.empty((n if all_ser else int(ser.sum()), N + 1))  # (-delta s)^n by running products
-            D[:, 0] = 1.0
-            D[:, 1:] = (-(delta if all_ser else delta[ser]) * self.s)[:, None]
-            np.cumprod(D, axis=1, out=D)
+            D = _powers(-(delta if all_ser else delta[ser]) * self.s, N)
             nn = np.arange(N + 1)
             H = np.concatenate([self.s**m * special.comb(m - 1 + nn, nn)[:, None] * self.G[m:m + N + 1] for m in ms],
                                axis=1)
-            R = D @ H
+            R = H.T @ D  # (len(ms) f, n)
             for j, m in enumerate(ms):
                 if all_ser:
-                    out[m] = R[:, j * f:(j + 1) * f]
+                    out[m] = R[j * f:(j + 1) * f]
                 else:
-                    out[m] = np.empty((n, f))
-                    out[m][ser] = R[:, j * f:(j + 1) * f]
+                    out[m] = np.empty((f, n))
+                    out[m][:, ser] = R[j * f:(j + 1) * f]
         else:
-            out = {m: np.empty((n, f)) for m in ms}
+            out = {m: np.empty((f, n)) for m in ms}
         if not all_ser:
             ex = np.flatnonzero(~ser)
             self.exact_count += ex.size
             step = max(1, _CHUNK // self.v.size)
             for a in range(0, ex.size, step):
                 sel = ex[a:a + step]
-                W = 1.0 / (self.v[None, :] + t[sel, None])
+                W = 1.0 / (self.v[:, None] + t[None, sel])  # (k, chunk)
                 Wm = W
                 for m in range(1, max(ms) + 1):
                     if m in ms:
-                        out[m][sel] = Wm @ self.F
+                        out[m][:, sel] = self.F @ Wm
                     if m < max(ms):
                         Wm = Wm * W
-        Fi = self.F if n == self.F.shape[0] and idx[0] == 0 and idx[-1] == n - 1 else self.F[idx]
-        wi = 1.0 / (self.v[idx] + t)
+        full = n == self.v.size and idx[0] == 0 and idx[-1] == n - 1
+        Fi = self.F if full else self.F[:, idx]
+        wi = 1.0 / ((self.v if full else self.v[idx]) + t)
         wm = wi
         for m in range(1, max(ms) + 1):
             if m in ms:
-                out[m] -= wm[:, None] * Fi
+                out[m] -= Fi * wm
             if m < max(ms):
                 wm = wm * wi
         return out
 
 
 def _logdet_M(M: np.ndarray) -> np.ndarray:
-    return np.linalg.slogdet(M)[1] if M.shape[1] > 1 else np.log(M[:, 0, 0])
+    return np.linalg.slogdet(M.transpose(2, 0, 1))[1] if M.shape[0] > 1 else np.log(M[0, 0])
 
 
 def _loglik(kind: str, logsum, fi: _Fits, n: int, p: int) -> np.ndarray:
@@ -264,7 +277,7 @@ def _scoring(kind: str, ser: _Series, t0: np.ndarray, p: int, n: int, con: dict)
             turn = np.flatnonzero(adj * prev[active] < 0)
             if turn.size:
                 sub, tt = active[turn], cur[turn]
-                ll0 = _loglik(kind, ser.logsum(sub, tt), _Fits(S[1][turn], None, None, p), n, p)
+                ll0 = _loglik(kind, ser.logsum(sub, tt), _Fits(S[1][:, turn], None, None, p), n, p)
                 a = adj[turn]
                 fixed = np.zeros(turn.size, bool)
                 for _h in range(50):
@@ -308,7 +321,8 @@ def loo_fits(fit) -> dict:
     method = fit.method
     # equal-effects fit without i (QE, vt, DL, HS): exact downdating
     w0 = 1.0 / v
-    fe = _Fits(_downdated(w0, F, 1), _downdated(w0, F, 2), None, p)
+    fe_S1 = _downdated(w0, F, 1)
+    fe = _Fits(fe_S1, _downdated(w0, F, 2), None, p)
     QE = fe.rss
     vt = df / fe.trP
     tol_scale = float(np.median(v))
@@ -340,16 +354,6 @@ def loo_fits(fit) -> dict:
     elif method in ("ML", "REML", "EB"):
         con = DEFAULT_CONTROL
         tau2, unconverged = _scoring(method, ser, np.maximum(0.0, tau2_he), p, kk, con)
-        if method != "EB":
-            # metafor's check: the boundary 0 when its likelihood is larger (sums at 0: exact downdating)
-            chk = np.flatnonzero(tau2 > con["threshold"])
-            if chk.size:
-                ll_t = _loglik(method, ser.logsum(chk, tau2[chk]), _Fits(ser.at(chk, tau2[chk], (1,))[1], None, None, p),
-                               kk, p)
-                fe1 = _Fits(_downdated(w0, F, 1)[chk], None, None, p)
-                ll_0 = _loglik(method, np.sum(np.log(v)) - np.log(v[chk]), fe1, kk, p)
-                tau2[chk[ll_0 - ll_t > con["tol"]]] = 0.0
-        tau2 = np.maximum(tau2, 0.0)
     else:  # pragma: no cover - rma validates the method
         raise ModelError(f"leave-one-out: unknown estimator {method}")
     for i in unconverged:  # rare: the fit alone, with the estimator's own safeguards
@@ -357,8 +361,21 @@ def loo_fits(fit) -> dict:
         con = {"threshold": 1e-13, "maxiter": 10_000} if method == "PM" else None
         tau2[i] = estimate_tau2(y[keep], v[keep], X[keep], method, control=con).tau2
     S1 = ser.at(np.arange(k), tau2, (1,))[1]
+    if method in ("ML", "REML"):
+        # metafor's check: the boundary 0 when its likelihood is larger (sums at 0: exact downdating)
+        above = tau2 > DEFAULT_CONTROL["threshold"]
+        above[unconverged] = False
+        chk = np.flatnonzero(above)
+        if chk.size:
+            ll_t = _loglik(method, ser.logsum(chk, tau2[chk]), _Fits(S1[:, chk], None, None, p), kk, p)
+            S0 = fe_S1[:, chk]
+            ll_0 = _loglik(method, np.sum(np.log(v)) - np.log(v[chk]), _Fits(S0, None, None, p), kk, p)
+            zero = ll_0 - ll_t > DEFAULT_CONTROL["tol"]
+            tau2[chk[zero]] = 0.0
+            S1[:, chk[zero]] = S0[:, zero]
+    tau2 = np.maximum(tau2, 0.0)
     fin = _Fits(S1, None, None, p)
-    beta = b0[None, :] + fin.beta
+    beta = b0[None, :] + fin.beta.T
     if fit.test in ("knha", "adhoc"):
         eps = np.finfo(float).eps
         s2w = np.where(fin.rss > eps, fin.rss / df, 0.0)
@@ -370,6 +387,6 @@ def loo_fits(fit) -> dict:
             s2w = np.maximum(1.0, s2w)
     else:
         s2w = np.ones(k)
-    vb = fin.M * s2w[:, None, None]
+    vb = fin.M.transpose(2, 0, 1) * s2w[:, None, None]
     return {"tau2": tau2, "beta": beta, "vb": vb, "s2w": s2w, "QE": QE, "vt": vt, "df": df,
             "exact": ser.exact_count, "refits": int(unconverged.size)}

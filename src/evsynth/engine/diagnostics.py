@@ -444,7 +444,7 @@ def fsn(yi, vi, alpha: float = 0.05, *, type: str = "Rosenthal", target: float |
 # ------------------------------------------------------------------------------ leave-one-out
 
 def _labels(fit: RMAResult, slab) -> list:
-    return list(slab) if slab is not None else (fit.slab or [str(i + 1) for i in range(fit.k)])
+    return list(slab) if slab is not None else (fit.slab or list(map(str, range(1, fit.k + 1))))
 
 
 _L1O_FIELDS = ("estimate", "se", "stat", "pval", "ci_lb", "ci_ub", "QE", "QEp", "tau2", "I2", "H2")
@@ -602,7 +602,7 @@ def influence(fit: RMAResult, slab=None) -> InfluenceResult:
     out = _influence_stats(fit, hat, d["beta"], d["vb"], d["tau2"], d["s2w"], d["QE"])
     p = fit.p
     influential = ((np.abs(out["dffits"]) > 3 * np.sqrt(p / (k - p)))
-                   | (stats.chi2.cdf(out["cooks_distance"], p) > 0.5)
+                   | (special.chdtr(p, out["cooks_distance"]) > 0.5)
                    | (hat > 3 * p / k))
     return InfluenceResult(_labels(fit, slab), **out, hat=hat, weight=100 * w / w.sum(), influential=influential)
 
@@ -620,7 +620,7 @@ def _influence_stats(fit, hat, beta, vb, tau2, s2w, QE) -> dict:
     return {"rstudent": resid / np.sqrt(fit.vi * s2w + vdp + tau2 * s2w),
             "dffits": (pred - dp) / np.sqrt(s2w * hat * (tau2 + fit.vi)),
             "cooks_distance": np.einsum("ip,pq,iq->i", dfb, svb, dfb),
-            "cov_ratio": np.linalg.det(vb) / np.linalg.det(fit.vb),
+            "cov_ratio": (vb[:, 0, 0] if fit.p == 1 else np.linalg.det(vb)) / np.linalg.det(fit.vb),
             "tau2_del": np.asarray(tau2, float), "QE_del": np.asarray(QE, float)}
 
 
