@@ -6,10 +6,18 @@ for these models are the golden cases (konstantopoulos2011.mv.*, fukkinklont2007
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from evsynth.engine import multilevel as ml
+from evsynth.engine.predict import blup, ranef
+from evsynth.errors import ModelError
+
+from conftest import SHARED
 
 
 def _data(n_cl, seed, max_size=6):
@@ -70,3 +78,38 @@ def test_route_applies_only_to_diagonal_plus_rank_one():
     assert not ml.BlockStructure([cl, np.arange(y.size), np.arange(y.size)]).diag_rank1
     assert not ml.BlockStructure([cl], knownV=ml.vcalc(v, cl, rho=0.5)).diag_rank1
     assert ml.BlockStructure([cl, np.arange(y.size)]).diag_rank1
+
+
+# ---------------------------------------------------------------- ranef for multilevel fits
+
+R_OUT = json.loads((Path(__file__).parent / "r" / "multilevel_extra.json").read_text())
+KONST = pd.read_csv(SHARED / "golden" / "data" / "konstantopoulos2011.csv")
+
+
+@pytest.mark.parametrize("case", ("reml_z", "ml_t_year", "one_level"))
+def test_ranef_of_multilevel_fits_matches_metafor(case):
+    """Expected values: metafor's ranef() on rma.mv (tests/r/multilevel_extra.R)."""
+    want = R_OUT["ranef"][case]
+    d = KONST
+    groups = [d["district"].to_numpy()] + ([d["school"].to_numpy()] if case != "one_level" else [])
+    mods = (d["year"].to_numpy(float) - 1990)[:, None] if case == "ml_t_year" else None
+    f = ml.rma_mv(d["yi"], d["vi"], groups, mods, method="ML" if case == "ml_t_year" else "REML",
+                  test="t" if case == "ml_t_year" else "z", group_names=["district", "school"][:len(groups)])
+    np.testing.assert_allclose(f.sigma2, np.atleast_1d(want["sigma2"]), rtol=1e-5)
+    r = ranef(f)
+    assert r.components == list(want["ranef"])
+    for j, (comp, w) in enumerate(want["ranef"].items()):
+        pos = {g: i for i, g in enumerate(r.groups[j])}
+        order = [pos[g] for g in np.atleast_1d(w["levels"])]  # metafor sorts the levels
+        for key in ("pred", "se", "pi_lb", "pi_ub"):
+            np.testing.assert_allclose(np.asarray(getattr(r, key)[j])[order], w[key], rtol=1e-5, atol=1e-7,
+                                       err_msg=f"{comp} {key}")
+    frame = r.to_frame()
+    assert len(frame) == sum(len(g) for g in r.groups)
+
+
+def test_blup_of_a_multilevel_fit_says_what_to_use():
+    d = KONST
+    f = ml.rma_mv(d["yi"], d["vi"], [d["district"], d["school"]])
+    with pytest.raises(ModelError, match="ranef"):
+        blup(f)
