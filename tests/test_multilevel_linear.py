@@ -113,3 +113,33 @@ def test_blup_of_a_multilevel_fit_says_what_to_use():
     f = ml.rma_mv(d["yi"], d["vi"], [d["district"], d["school"]])
     with pytest.raises(ModelError, match="ranef"):
         blup(f)
+
+
+# ---------------------------------------------------------------- profile CIs for struct CS / HCS
+
+BERKEY = pd.read_csv(SHARED / "golden-breadth" / "data" / "berkey1998.csv")
+
+
+@pytest.mark.parametrize("stype", ("CS", "HCS"))
+def test_confint_of_struct_components_matches_metafor(stype):
+    """Expected values: metafor's confint() on rma.mv(..., random = ~ outcome | trial, struct =)
+    (tests/r/multilevel_extra.R; tau^2.1, tau^2.2 in metafor's level order AL, PD).  metafor searches each bound with uniroot's default
+    tolerance (about 1.2e-4), hence the absolute tolerance."""
+    from evsynth.engine.mvdiag import confint_mv
+
+    want = R_OUT["confint_struct"][stype]
+    d = BERKEY
+    dummy = (d["outcome"] == "AL").to_numpy(float)[:, None]
+    f = ml.rma_mv(d["yi"], d["vi"], [], dummy, coef_names=["outcome[AL]"],
+                  struct={"type": stype, "inner": d["outcome"], "outer": d["trial"], "levels": ["AL", "PD"]})
+    np.testing.assert_allclose(np.atleast_1d(f.struct_tau2), np.atleast_1d(want["tau2"]), rtol=1e-4)
+    assert f.struct_rho == pytest.approx(want["rho"], rel=1e-4)
+    c = confint_mv(f)
+    rows = [(np.atleast_1d(w["names"])[0], w) for w in want["ci"]]
+    assert c.names == [n for n, _ in rows]
+    for i, (name, w) in enumerate(rows):
+        est, lb, ub = (np.atleast_1d(w[key])[0] for key in ("est", "lb", "ub"))
+        assert c.sigma2_est[i] == pytest.approx(est, rel=1e-4, abs=1e-6), name
+        assert c.sigma2_ci_lb[i] == pytest.approx(lb, rel=2e-3, abs=3e-4), name
+        assert c.sigma2_ci_ub[i] == pytest.approx(ub, rel=2e-3, abs=3e-4), name
+    assert "rho" in c.summary()

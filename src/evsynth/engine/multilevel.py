@@ -433,9 +433,9 @@ class RMAMVResult(FitResult):
         extra = float(self.struct_tau2) if self.struct_type == "CS" else 0.0
         return float(np.sum(self.sigma2)) + extra
 
-    def refit(self, keep=None, *, sigma2_fixed=None) -> "RMAMVResult":
+    def refit(self, keep=None, *, sigma2_fixed=None, struct_fixed=None) -> "RMAMVResult":
         """The same model on the rows ``keep`` (boolean or index array; default all), optionally
-        with variance components held at ``sigma2_fixed``."""
+        with variance components held at ``sigma2_fixed`` / struct parameters at ``struct_fixed``."""
         a = self.refit_args
         idx = np.arange(self.k) if keep is None else np.flatnonzero(np.asarray(keep)) if \
             np.asarray(keep).dtype == bool else np.asarray(keep)
@@ -448,7 +448,7 @@ class RMAMVResult(FitResult):
         return rma_mv(self.yi[idx], self.vi[idx], [np.asarray(g)[idx] for g in a["groups"]], self.X[idx],
                       intercept=False, method=a["method"], test=a["test"], level=a["level"],
                       coef_names=a["coef_names"], group_names=a["group_names"], btt=a["btt"], V=V, struct=st,
-                      sigma2_fixed=sigma2_fixed)
+                      sigma2_fixed=sigma2_fixed, struct_fixed=struct_fixed)
 
     def sampling_blocks(self, rows):
         """The known sampling covariance of stacked blocks of rows (None: diagonal vi)."""
@@ -497,22 +497,29 @@ class RMAMVResult(FitResult):
         return "\n".join(lines)
 
 
-def _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed):
+def _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed, sfixed=None):
     """(RE)ML for models with a CS/HCS struct: the (restricted) log-likelihood maximised
-    over log variances and the Fisher z of rho (quasi-Newton, then a Nelder-Mead polish)."""
+    over log variances and the Fisher z of rho (quasi-Newton, then a Nelder-Mead polish).
+    ``sfixed``: struct parameters held fixed ({"tau2": values with NaN = estimated, "rho":
+    value or NaN}), as metafor's ``tau2=`` and ``rho=``."""
     from scipy.optimize import minimize
 
-    L = bs.L
     nt = 1 if sdef["type"] == "CS" else len(sdef["levels"])
     free_s = np.flatnonzero(~isfixed)
+    t_fix = np.full(nt, np.nan) if sfixed is None else np.asarray(sfixed.get("tau2", np.full(nt, np.nan)), float)
+    t_fix = np.broadcast_to(t_fix, (nt,)).copy()
+    r_fix = np.nan if sfixed is None else float(sfixed.get("rho", np.nan))
+    free_t = np.flatnonzero(~np.isfinite(t_fix))
+    free_r = not np.isfinite(r_fix)
 
     def unpack(th):
         s2 = fixed.copy()
         s2[free_s] = np.exp(th[:free_s.size])
         s2 = np.where(np.isfinite(s2), s2, 0.0)
-        t = np.exp(th[free_s.size:free_s.size + nt])
+        t = t_fix.copy()
+        t[free_t] = np.exp(th[free_s.size:free_s.size + free_t.size])
         tau2 = np.full(len(sdef["levels"]), t[0]) if nt == 1 else t
-        rho = np.tanh(th[-1])
+        rho = np.tanh(th[-1]) if free_r else r_fix
         return s2, (tau2, rho)
 
     def nll(th):
@@ -522,7 +529,11 @@ def _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed):
         except ModelError:
             return 1e300
 
-    th0 = np.concatenate([np.full(free_s.size, np.log(max(t0, 1e-4) / 2)), np.full(nt, np.log(max(t0, 1e-4))), [0.5]])
+    th0 = np.concatenate([np.full(free_s.size, np.log(max(t0, 1e-4) / 2)), np.full(free_t.size, np.log(max(t0, 1e-4))),
+                          [0.5] if free_r else []])
+    if th0.size == 0:
+        s2, sp = unpack(th0)
+        return s2, sp, _evaluate(y, v, X, bs, s2, reml, need_info=False, spar=sp), 0
     best = minimize(nll, th0, method="BFGS", options={"gtol": 1e-9, "maxiter": 2000})
     pol = minimize(nll, best.x, method="Nelder-Mead",
                    options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 20000, "maxfev": 40000})
@@ -538,7 +549,7 @@ def _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed):
 def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", level: float = 95.0,
            coef_names=None, group_names=None, btt=None, tol: float = 1e-10, maxiter: int = 500,
            intercept: bool = True, V: KnownV | None = None, struct: dict | None = None,
-           sigma2_fixed=None) -> RMAMVResult:
+           sigma2_fixed=None, struct_fixed: dict | None = None) -> RMAMVResult:
     """Multilevel and multivariate meta-analytic model (metafor's ``rma.mv``).
 
     Parameters
@@ -563,6 +574,9 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
         tau^2 per level of ``inner`` (in ``levels`` order) and one rho.
     sigma2_fixed : array_like, optional
         Values at which to hold sigma^2 components (NaN: estimated), as metafor's ``sigma2=``.
+    struct_fixed : dict, optional
+        Struct parameters to hold: ``{"tau2": values (NaN: estimated), "rho": value}``, as
+        metafor's ``tau2=`` and ``rho=``.
 
     Returns
     -------
@@ -637,7 +651,7 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
     t0 = max((fe.rss - (k - p)) / trP, 0.01 * float(np.mean(v)))
     spar = None
     if sdef is not None:
-        s2, spar, ev, it = _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed)
+        s2, spar, ev, it = _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed, struct_fixed)
     else:
         s2 = np.where(isfixed, fixed, t0 / L)
         ev = _evaluate(y, v, X, bs, s2, reml)

@@ -106,7 +106,8 @@ def influence_mv(fit) -> InfluenceMVResult:
 
 @dataclass(eq=False)
 class ConfintMVResult(Result):
-    """Profile-likelihood confidence intervals for the sigma^2 components."""
+    """Profile-likelihood confidence intervals for the variance components (sigma^2; tau^2
+    and rho of a struct), one entry per name in ``names``."""
 
     sigma2_est: np.ndarray
     sigma2_ci_lb: np.ndarray
@@ -119,7 +120,8 @@ class ConfintMVResult(Result):
         lines = [f"Profile-likelihood confidence intervals ({self.level:g}%)",
                  f"{'':14s} {'estimate':>9s} {'ci.lb':>9s} {'ci.ub':>9s}"]
         for n, e, lb, ub in zip(self.names, self.sigma2_est, self.sigma2_ci_lb, self.sigma2_ci_ub):
-            lines.append(f"{('sigma^2 ' + n)[:14]:14s} {fmt(e):>9s} {fmt(lb):>9s} {fmt(ub):>9s}")
+            label = n if n.startswith(("tau^2", "rho")) else "sigma^2 " + n
+            lines.append(f"{label[:14]:14s} {fmt(e):>9s} {fmt(lb):>9s} {fmt(ub):>9s}")
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -129,20 +131,30 @@ class ConfintMVResult(Result):
                               "ci_ub": self.sigma2_ci_ub})
 
 
+def _profile_bounds(prof, est: float, lo: float, hi: float, tol: float):
+    """Bounds where the profile criterion crosses 0 on [lo, est] and [est, hi] (metafor's
+    search: a bound at the end of the range when the criterion is still negative there)."""
+    lb = lo if prof(lo) < 0 else r_uniroot(prof, lo, est, tol=tol, maxiter=1000)
+    hi_in = prof(hi) < 0
+    ub = hi if hi_in else r_uniroot(prof, est, hi, tol=tol, maxiter=1000)
+    return lb, ub, hi_in
+
+
 def confint_mv(fit, level: float = 95.0, *, tol: float = 1e-10) -> ConfintMVResult:
     """Profile-likelihood confidence intervals for the variance components of a
-    multilevel fit (metafor's ``confint`` for ``rma.mv``).
+    multilevel fit (metafor's ``confint`` for ``rma.mv``): each sigma^2 and, with a CS/HCS
+    struct, each tau^2 and rho.
 
-    Each bound is where ``2 (logLik_max - logLik_profile(sigma^2_l)) = chi2_{1, level}``, the
-    other components re-estimated at each value.  A bound at 0: the profile does not
-    cross the cut-off above 0.  The search for the upper bound stops at
-    ``max(10, 100 sigma^2_l)`` (metafor's ``vc.max``); a bound beyond it is reported as that
-    ceiling with a note.
+    Each bound is where ``2 (logLik_max - logLik_profile(theta)) = chi2_{1, level}``, the
+    other components re-estimated at each value.  A bound at 0 (at -1 or 1 for rho): the
+    profile does not cross the cut-off inside the range.  The search for the upper bound
+    of a variance stops at ``max(10, 100 theta)`` (metafor's ``vc.max``); a bound beyond it is
+    reported as that ceiling with a note.
 
     Parameters
     ----------
     fit : RMAMVResult
-        A multilevel fit with nested random intercepts.
+        A multilevel fit.
     level : float
         Confidence level in percent.
     tol : float
@@ -151,7 +163,9 @@ def confint_mv(fit, level: float = 95.0, *, tol: float = 1e-10) -> ConfintMVResu
     Returns
     -------
     ConfintMVResult
-        ``sigma2_est``, ``sigma2_ci_lb``, ``sigma2_ci_ub`` per component, and notes.
+        ``sigma2_est``, ``sigma2_ci_lb``, ``sigma2_ci_ub``: one entry per component named in
+        ``names`` (the sigma^2 components, then ``tau^2`` (CS) or ``tau^2.1`` ... (HCS) and
+        ``rho`` of a struct), and notes.
 
     References
     ----------
@@ -160,33 +174,43 @@ def confint_mv(fit, level: float = 95.0, *, tol: float = 1e-10) -> ConfintMVResu
     """
     if not hasattr(fit, "refit"):
         raise InputError("confint_mv needs a multilevel fit (rma_mv)")
-    if fit.struct_type is not None:
-        raise ModelError("confint_mv: profile intervals for struct (tau^2, rho) parameters are not implemented")
     cut = float(stats.chi2.isf(1 - level / 100, 1))
     ll_max = fit.ll
     L = len(fit.sigma2)
-    lb, ub = np.full(L, np.nan), np.full(L, np.nan)
-    notes = []
+    comps = []  # (name, estimate, profile refit of a value, range low, range high or None)
     for l in range(L):
-        est = float(fit.sigma2[l])
-
-        def prof(val, l=l):
+        def refit_s(val, l=l):
             fixed = np.full(L, np.nan)
             fixed[l] = val
-            r = fit.refit(None, sigma2_fixed=fixed)
-            return 2 * (ll_max - r.ll) - cut
+            return fit.refit(None, sigma2_fixed=fixed)
+        comps.append((f"{fit.s_names[l]}", float(fit.sigma2[l]), refit_s, 0.0, None))
+    if fit.struct_type is not None:
+        t2 = np.atleast_1d(np.asarray(fit.struct_tau2, float))
+        for j, est in enumerate(t2):
+            def refit_t(val, j=j, n=t2.size):
+                fixed = np.full(n, np.nan)
+                fixed[j] = val
+                return fit.refit(None, struct_fixed={"tau2": fixed})
+            comps.append(("tau^2" if t2.size == 1 else f"tau^2.{j + 1}", float(est), refit_t, 0.0, None))
+        comps.append(("rho", float(fit.struct_rho), lambda val: fit.refit(None, struct_fixed={"rho": val}), -1.0, 1.0))
+    names, est_all, lb, ub, notes = [], [], [], [], []
+    for name, est, refit, lo, hi in comps:
+        def prof(val, refit=refit):
+            return 2 * (ll_max - refit(val).ll) - cut
 
-        if prof(0.0) < 0:
-            lb[l] = 0.0
-        else:
-            lb[l] = r_uniroot(prof, 0.0, est, tol=tol, maxiter=1000)
-        vmax = 10.0 if est <= np.sqrt(np.finfo(float).eps) else max(10.0, est * 100)
-        if prof(vmax) < 0:
-            ub[l] = vmax
-            notes.append(f"upper bound of sigma^2 {fit.s_names[l]} lies above the search ceiling {vmax:g}")
-        else:
-            ub[l] = r_uniroot(prof, est, vmax, tol=tol, maxiter=1000)
-    return ConfintMVResult(np.asarray(fit.sigma2, float).copy(), lb, ub, list(fit.s_names), level, notes)
+        ceiling = hi is None
+        if ceiling:
+            hi = 10.0 if est <= np.sqrt(np.finfo(float).eps) else max(10.0, est * 100)
+        a, b, hi_in = _profile_bounds(prof, est, lo, hi, tol)
+        if hi_in and ceiling:
+            label = name if name.startswith(("tau^2", "rho")) else "sigma^2 " + name
+            notes.append(f"upper bound of {label} lies above the search ceiling {hi:g}")
+        names.append(name)
+        est_all.append(est)
+        lb.append(a)
+        ub.append(b)
+    return ConfintMVResult(np.asarray(est_all, float), np.asarray(lb, float), np.asarray(ub, float), names, level,
+                           notes)
 
 
 @dataclass(eq=False)
