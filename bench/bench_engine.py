@@ -78,6 +78,15 @@ def uni_data(k, rng):
     return y, v
 
 
+def three_level_data(kk, rng):
+    """k effect sizes in clusters of 5 with between- and within-cluster heterogeneity."""
+    n_cl = kk // 5
+    cl = np.repeat(np.arange(n_cl), 5)
+    v = rng.uniform(0.01, 0.1, kk)
+    y = 0.3 + rng.normal(0, 0.2, n_cl)[cl] + rng.normal(0, np.sqrt(v + 0.05))
+    return y, v, cl, np.arange(kk)
+
+
 def environment(threads: int) -> list[str]:
     cpu = "unknown"
     try:
@@ -215,11 +224,7 @@ def bench_multilevel(add, targets, rng, quick: bool) -> None:
     from evsynth.engine import multilevel as ml
 
     kk = 10_000 if quick else 100_000
-    n_cl = kk // 5
-    cl = np.repeat(np.arange(n_cl), 5)
-    v = rng.uniform(0.01, 0.1, kk)
-    y = 0.3 + rng.normal(0, 0.2, n_cl)[cl] + rng.normal(0, np.sqrt(v + 0.05))
-    es = np.arange(kk)
+    y, v, cl, es = three_level_data(kk, rng)
     fast = timeit(lambda: rma_mv(y, v, [cl, es], method="REML"), min_time=0.3, max_rep=5)
     ml._FAST = False
     try:
@@ -315,11 +320,7 @@ def main(argv=None):
 
     # 4. three-level model and permutations (evsynth only, metafor at the smallest size)
     for kk in ([250] if args.quick else [250, 100_000]):
-        n_cl = kk // 5
-        cl = np.repeat(np.arange(n_cl), 5)
-        v = rng.uniform(0.01, 0.1, kk)
-        y = 0.3 + rng.normal(0, 0.2, n_cl)[cl] + rng.normal(0, np.sqrt(v + 0.05))
-        es = np.arange(kk)
+        y, v, cl, es = three_level_data(kk, rng)
         ev = timeit(lambda: rma_mv(y, v, [cl, es], method="REML"), min_time=0.2, max_rep=3)
         mf = (metafor_time("ml", y, v, {"cl": cl, "es": es}, reps=1) if use_r and kk <= 1000 else
               ("skipped (dense k x k)" if use_r else "no Rscript"))

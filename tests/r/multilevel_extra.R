@@ -2,19 +2,7 @@
 # profile-likelihood confint for every variance component, struct CS and HCS included).
 # Run from the repository root:  Rscript tests/r/multilevel_extra.R  (writes tests/r/multilevel_extra.json)
 suppressMessages(library(metafor))
-# a small JSON writer (no jsonlite on the reference machine): numbers with 17 significant digits
-to_json <- function(x, indent = "") {
-  ind2 <- paste0(indent, "  ")
-  if (is.list(x)) {
-    nm <- names(x)
-    if (is.null(nm)) return(paste0("[", paste(sapply(x, to_json, indent = ind2), collapse = ", "), "]"))
-    items <- mapply(function(n, v) paste0(ind2, "\"", n, "\": ", to_json(v, ind2)), nm, x)
-    return(paste0("{\n", paste(items, collapse = ",\n"), "\n", indent, "}"))
-  }
-  if (is.character(x)) { v <- paste0("\"", x, "\"") }
-  else { v <- ifelse(is.na(x), "null", sprintf("%.17g", as.numeric(x))) }
-  if (length(x) == 1) v else paste0("[", paste(v, collapse = ", "), "]")
-}
+source("tests/r/to_json.R")  # to_json(): a small JSON writer
 out <- list(metafor = as.character(packageVersion("metafor")))
 dat <- read.csv("../shared/golden/data/konstantopoulos2011.csv")
 

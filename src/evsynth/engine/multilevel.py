@@ -226,6 +226,13 @@ class _Eval:
 _FAST = True  # the diagonal-plus-rank-one route where it applies (False: always the general blocks)
 
 
+def _loglik(k: int, p: int, logdet: float, XtViX: np.ndarray, rVr: float, reml: bool) -> float:
+    """The (restricted) log-likelihood from log det V, X'V^-1X and r'V^-1r."""
+    if reml:
+        return -0.5 * (k - p) * np.log(2 * np.pi) - 0.5 * logdet - 0.5 * np.linalg.slogdet(XtViX)[1] - 0.5 * rVr
+    return -0.5 * k * np.log(2 * np.pi) - 0.5 * logdet - 0.5 * rVr
+
+
 def _csum(cl: np.ndarray, A: np.ndarray, n: int) -> np.ndarray:
     """Sums of the rows of A (k,) or (k, p) within each cluster code of cl."""
     if A.ndim == 1:
@@ -280,10 +287,7 @@ def _evaluate_dr1(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bo
         T.append(Z.T @ Z)
     trPA = np.array([tr_ViA[l] - (np.sum(M * T[l]) if reml else 0.0) for l in range(L)])
     score = -0.5 * trPA + 0.5 * np.array(rAr)
-    if reml:
-        ll = -0.5 * (k - p) * np.log(2 * np.pi) - 0.5 * logdet - 0.5 * np.linalg.slogdet(XtViX)[1] - 0.5 * rVr
-    else:
-        ll = -0.5 * k * np.log(2 * np.pi) - 0.5 * logdet - 0.5 * rVr
+    ll = _loglik(k, p, logdet, XtViX, rVr, reml)
     info = np.zeros((L, L))
     if need_info:
         F = np.zeros((L, L))
@@ -358,10 +362,7 @@ def _evaluate(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bool =
         trPA = score_a
     score = -0.5 * trPA + 0.5 * score_b
     k, p = X.shape
-    if reml:
-        ll = -0.5 * (k - p) * np.log(2 * np.pi) - 0.5 * logdet - 0.5 * np.linalg.slogdet(XtViX)[1] - 0.5 * rVr
-    else:
-        ll = -0.5 * k * np.log(2 * np.pi) - 0.5 * logdet - 0.5 * rVr
+    ll = _loglik(k, p, logdet, XtViX, rVr, reml)
     info = np.zeros((L, L))
     if need_info:
         # expected information: 1/2 tr(P A_l P A_m), P = Vi - Vi X M X' Vi, blockwise
