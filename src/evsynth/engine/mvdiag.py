@@ -15,6 +15,7 @@ from scipy import stats
 
 from evsynth.engine._verbs import fmt, records_frame
 from evsynth.engine.linalg import r_uniroot
+from evsynth.engine.multilevel import _evaluate
 from evsynth.engine.results import Result
 from evsynth.errors import EvsynthError, InputError, ModelError
 
@@ -95,12 +96,15 @@ def influence_mv(fit) -> InfluenceMVResult:
             continue
         d = fit.beta - r.beta
         cook[i] = float(d @ vbi @ d)
-        try:
-            full = fit.refit(None, sigma2_fixed=r.sigma2) if fit.struct_type is None else None
-        except (EvsynthError, np.linalg.LinAlgError):
-            full = None
-        if full is not None:
-            dfbs[i] = d / np.sqrt(np.diag(full.vb))
+        if fit.struct_type is None:
+            # Var(b) of the full data at the left-out variance components: one evaluation
+            # (what a refit with every sigma^2 held fixed returns as vb)
+            try:
+                vb_i = _evaluate(fit.yi, fit.vi, fit.X, fit.structure, r.sigma2, fit.method == "REML",
+                                 need_info=False).M
+            except (EvsynthError, np.linalg.LinAlgError):
+                continue
+            dfbs[i] = d / np.sqrt(np.diag(vb_i))
     return InfluenceMVResult(cook, _hat(fit), dfbs, list(fit.coef_names), k)
 
 
