@@ -11,6 +11,7 @@ import pytest
 from evsynth.engine import deletion
 from evsynth.engine import diagnostics as dg
 from evsynth.engine.models import rma
+from evsynth.errors import ModelError
 
 METHODS = ("EE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM")
 
@@ -72,3 +73,11 @@ def test_larger_k_meta_regression():
     y, v, x = _data(300, 11, 0.04)
     X = np.column_stack([x, x**2])
     _compare(rma(y, v, X, method="REML", test="knha"), tol=1e-8)
+
+
+def test_too_few_effects_for_the_left_out_fits():
+    f = rma([0.1, 0.3, 0.2], [0.01, 0.02, 0.03], [1.0, 2.0, 4.0])
+    with pytest.raises(ModelError, match="p \\+ 2"):
+        dg.leave1out(f)
+    with pytest.raises(ModelError):  # the reference route refuses too (rma on 2 effects, 2 coefficients)
+        dg._leave1out_refit(f)

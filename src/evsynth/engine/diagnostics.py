@@ -504,6 +504,8 @@ def leave1out(fit: RMAResult, slab=None) -> Leave1outResult:
     """
     if fit.k < 3:
         raise ModelError("leave-one-out needs at least 3 effect sizes")
+    if fit.k - fit.p < 2:  # each left-out fit needs a residual degree of freedom, as rma
+        raise ModelError(f"leave-one-out needs at least p + 2 = {fit.p + 2} effect sizes for {fit.p} coefficients")
     d = loo_fits(fit)
     k, df = fit.k, d["df"]
     est = d["beta"][:, 0]
