@@ -304,7 +304,8 @@ def ranef_mv(fit, *, level: float | None = None) -> RanefMVResult:
         se = np.sqrt(np.maximum(s2 - s2**2 * z, 0.0))
         first = np.zeros(n, int)
         first[codes[::-1]] = np.arange(k)[::-1]  # first row of each group
-        groups.append(["/".join(str(np.asarray(g)[i]) for g in fit.groups[:l + 1]) for i in first])
+        parts = [[str(x) for x in np.asarray(g)[first].tolist()] for g in fit.groups[:l + 1]]
+        groups.append(["/".join(t) for t in zip(*parts)])
         for key, val in (("pred", pred), ("se", se), ("pi_lb", pred - crit * se), ("pi_ub", pred + crit * se)):
             out[key].append(val)
     return RanefMVResult(list(fit.s_names), groups, level=level, **out)
