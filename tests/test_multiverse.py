@@ -2,7 +2,8 @@
 
 Expected values: tests/r/multiverse_metafor.csv, written by tests/r/multiverse.R (metafor's
 aggregate, influence and rma, one specification at a time) for the multiverses that
-config.yaml declares for barlow2014, fukkinklont2007 and landenberger2005."""
+config.yaml declares for barlow2014, fukkinklont2007, landenberger2005, vanderpol2017 (MDFT) and
+ahrq2015 (family and parenting programmes)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ def _effects(cfg, aid):
     return spec, compute_effects(data, spec, where=spec["dataset"])
 
 
-@pytest.mark.parametrize("aid, n", [("barlow2014", 20), ("fukkinklont2007", 192), ("landenberger2005", 288)])
+@pytest.mark.parametrize("aid, n", [("barlow2014", 20), ("fukkinklont2007", 192), ("landenberger2005", 288),
+                                    ("vanderpol2017", 288), ("ahrq2015", 1152)])
 def test_every_specification_equals_metafor(cfg, aid, n):
     spec, eff = _effects(cfg, aid)
     specs = mv.specifications(spec)
