@@ -573,8 +573,13 @@ def influence(fit: RMAResult, slab=None) -> InfluenceResult:
     out = {k_: np.full(k, np.nan) for k_ in ("rstudent", "dffits", "cooks_distance", "cov_ratio",
                                                "tau2_del", "QE_del")}
     idx_all = np.arange(k)
+    dfbs_big = np.zeros(k, dtype=bool)  # any |DFBETAS| > 1 (metafor's fourth criterion)
     for i in idx_all:
         r = _refit(fit, idx_all != i)
+        # DFBETAS as metafor: (b - b_(-i)) / sqrt(s2w_(-i) diag((X' W_(-i) X)^-1)), W_(-i) =
+        # 1 / (v + tau2_(-i)) over all k effects
+        vb_del = inv_pd(fit.X.T @ (fit.X / (fit.vi + r.tau2)[:, None]), "the coefficient covariance matrix")
+        dfbs_big[i] = bool(np.any(np.abs((fit.beta - r.beta) / np.sqrt(r.s2w * np.diag(vb_del))) > 1))
         xi = fit.X[i]
         dp = float(xi @ r.beta)
         vdp = float(xi @ r.vb @ xi)
@@ -591,7 +596,8 @@ def influence(fit: RMAResult, slab=None) -> InfluenceResult:
     p = fit.p
     influential = ((np.abs(out["dffits"]) > 3 * np.sqrt(p / (k - p)))
                    | (stats.chi2.cdf(out["cooks_distance"], p) > 0.5)
-                   | (hat > 3 * p / k))
+                   | (hat > 3 * p / k)
+                   | dfbs_big)
     return InfluenceResult(_labels(fit, slab), **out, hat=hat, weight=100 * w / w.sum(), influential=influential)
 
 

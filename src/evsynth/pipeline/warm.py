@@ -221,6 +221,12 @@ def run(command: list[str]) -> int:
                               stdin=subprocess.DEVNULL)
     env = dict(os.environ, **{ENV: path})
     try:
+        import time
+
+        for _ in range(400):  # until it listens (its imports come after): at most 20 s
+            if os.path.exists(path) or server.poll() is not None:
+                break
+            time.sleep(0.05)
         try:
             proc = subprocess.Popen(command, env=env)
         except OSError as exc:
