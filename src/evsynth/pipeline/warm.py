@@ -194,13 +194,19 @@ def serve(path: str) -> None:
 
     signal.signal(signal.SIGCHLD, reap)
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches each command through its caller
     sys.stdout.flush()
     sys.stderr.flush()
+    parent = os.getppid()
+    srv.settimeout(2.0)
     while True:
         try:
             conn, _ = srv.accept()
-        except InterruptedError:  # pragma: no cover
+        except TimeoutError:
+            if os.getppid() != parent:  # whoever started the server is gone (killed outright)
+                os._exit(0)
             continue
+        conn.settimeout(None)
         pid = os.fork()
         if pid == 0:
             srv.close()
@@ -218,7 +224,7 @@ def run(command: list[str]) -> int:
     folder = tempfile.mkdtemp(prefix="evsynth-warm-")
     path = os.path.join(folder, "server.sock")
     server = subprocess.Popen([sys.executable, "-m", "evsynth.pipeline.warm", "serve", path],
-                              stdin=subprocess.DEVNULL)
+                              stdin=subprocess.DEVNULL, start_new_session=True)
     env = dict(os.environ, **{ENV: path})
     try:
         import time
