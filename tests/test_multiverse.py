@@ -203,3 +203,22 @@ def test_a_changed_multiverse_config_is_rerun_not_gathered_from_old_blocks(tmp_p
     m = first.merge(second, on=["influential", "method", "test"], suffixes=("_1", "_2"))
     assert len(m) == 8
     np.testing.assert_array_equal(m["estimate_1"].to_numpy(), m["estimate_2"].to_numpy())
+
+
+def test_influence_flags_dfbetas_as_metafor():
+    """metafor's is.infl has four criteria (DFFITS, Cook's distance, hat, |DFBETAS| > 1). In this
+    specification of the ahrq2015 multiverse only DFBETAS flags study 5 (tests/r/influence_dfbetas.R)."""
+    import json
+
+    from evsynth.engine.diagnostics import influence
+    from evsynth.engine.models import rma
+
+    want = json.loads((ROOT / "tests" / "r" / "influence_dfbetas.json").read_text())
+    inf = influence(rma(np.array(want["yi"]), np.array(want["vi"]), method="REML"))
+    np.testing.assert_allclose(inf.dffits, want["dffits"], rtol=1e-6)
+    np.testing.assert_allclose(inf.cooks_distance, want["cook_d"], rtol=1e-6)
+    np.testing.assert_allclose(inf.hat, want["hat"], rtol=1e-6)
+    assert np.asarray(inf.influential, bool).tolist() == want["is_infl"]
+    dfbs = np.asarray(want["dfbs"])
+    only_dfbs = (np.abs(dfbs) > 1) & ~(np.abs(want["dffits"]) > 3 * np.sqrt(1 / 9)) & ~(np.asarray(want["hat"]) > 0.3)
+    assert only_dfbs.sum() == 1 and want["is_infl"][int(np.flatnonzero(only_dfbs)[0])]
