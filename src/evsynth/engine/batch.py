@@ -482,7 +482,8 @@ class RMABatchResult(Result):
 
 
 def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level: float = 95.0,
-              confint: bool = False, control: dict | None = None) -> RMABatchResult:
+              confint: bool = False, confint_tol: float | str | None = None,
+              control: dict | None = None) -> RMABatchResult:
     """Fit one intercept-only meta-analysis per row of ``yi``/``vi``, all at once.
 
     Each analysis takes exactly the steps :func:`evsynth.rma` takes for it (starting value,
@@ -504,6 +505,10 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
         Confidence level in percent.
     confint : bool
         Add the Q-profile CI for tau^2, I^2 and H^2 (as :func:`evsynth.confint_tau2`).
+    confint_tol : float or "metafor", optional
+        As ``tol`` of :func:`evsynth.confint_tau2`: None (default) finds the bounds to full
+        precision by Newton steps; a number (or ``"metafor"``: metafor's default) runs R's
+        ``uniroot`` search with that absolute tolerance.
     control : dict, optional
         Iteration settings, as for :func:`evsynth.rma`.
 
@@ -522,7 +527,7 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
     Viechtbauer, W. (2007). Confidence intervals for the amount of heterogeneity in
     meta-analysis. Statistics in Medicine, 26(1), 37-52.
     """
-    from evsynth.engine.models import _check_test_level, _control
+    from evsynth.engine.models import _check_test_level, _confint_tol, _control
 
     method = str(method).upper()
     if method not in BATCH_METHODS:
@@ -605,7 +610,7 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
     if confint:
         if ee:
             raise ModelError("an equal-effects model has no tau^2 to give a confidence interval for")
-        lb, ub = _qprofile(y, v, df, t2, level)
+        lb, ub = _qprofile(y, v, m, k, df, t2, level, _confint_tol(confint_tol, None))
         res.tau2_ci_lb, res.tau2_ci_ub = lb, ub
         with np.errstate(all="ignore"):
             res.I2_ci_lb, res.I2_ci_ub = 100 * lb / (vt + lb), 100 * ub / (vt + ub)
@@ -613,16 +618,81 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
     return res
 
 
-def _qprofile(y, v, df, tau2, level):
+def _qd_rows(y, v, yy, t, buf):
+    """Q(tau^2) and sum w^2 r^2 (= -dQ/dtau^2) per row (rows centred: cancellation-free)."""
+    w = np.add(v, t[:, None], out=buf)
+    np.reciprocal(w, out=w)
+    sw, swy, swy2 = w.sum(axis=1), _rowdot(w, y), _rowdot(w, yy)
+    w *= w
+    sw2, sw2y, sw2y2 = w.sum(axis=1), _rowdot(w, y), _rowdot(w, yy)
+    b = swy / sw
+    return np.maximum(swy2 - b * swy, 0.0), sw2y2 - 2 * b * sw2y + b * b * sw2
+
+
+def _newton_rows(y, v, target, lo, hi, start):
+    """Row-wise safeguarded Newton search (as :func:`evsynth.engine.linalg.newton_root`, every
+    row its own bracket) for the roots of 1/Q(tau^2) = 1/target, to full precision."""
+    n = y.shape[0]
+    out = np.full(n, np.nan)
+    rows = np.arange(n)
+    x = np.where((lo < start) & (start < hi), start, 0.5 * (lo + hi))
+    prev = np.full(n, np.inf)
+    Y, V, YY, T = y, v, y * y, target
+    buf = np.empty_like(V)
+    pos = np.arange(n)  # position of each live row in the working arrays
+    with np.errstate(all="ignore"):
+        for _ in range(200):
+            if rows.size == 0:
+                break
+            tw = np.zeros(Y.shape[0])
+            tw[pos] = x
+            q, d = _qd_rows(Y, V, YY, tw, buf)
+            q, d = q[pos], d[pos]
+            g = 1.0 / q - 1.0 / T[pos]
+            gd = d / (q * q)
+            up = g > 0
+            hi = np.where(up, x, hi)
+            lo = np.where(up, lo, x)
+            step = np.where((gd != 0) & np.isfinite(gd), g / gd, np.inf)
+            nx = x - step
+            mid = 0.5 * (lo + hi)
+            bis = ~((lo < nx) & (nx < hi)) | (np.abs(step) > 0.5 * np.abs(prev))
+            nx = np.where(bis, mid, nx)
+            stuck = bis & ~((lo < mid) & (mid < hi))
+            conv = ~bis & (np.abs(step) <= 1e-13 * np.abs(nx))
+            zero = g == 0.0
+            done = zero | stuck | conv
+            if done.any():
+                out[rows[zero | stuck]] = x[zero | stuck]
+                c = conv & ~zero
+                out[rows[c]] = nx[c]
+            keep = ~done
+            prev = np.where(bis, x - nx, step)[keep]
+            rows, x, lo, hi, pos = rows[keep], nx[keep], lo[keep], hi[keep], pos[keep]
+            if pos.size < 0.75 * Y.shape[0]:
+                Y, V, YY, T = Y[pos], V[pos], YY[pos], T[pos]
+                buf = np.empty_like(V)
+                pos = np.arange(pos.size)
+    return out
+
+
+def _qprofile(y, v, m, k, df, tau2, level, tol=None):
     """Q-profile bounds for tau^2 (as ``confint_tau2``): the roots of Q(tau^2) = chi^2
-    quantiles, by the row-wise Brent search over [0, max(100, 10 tau^2)]."""
+    quantiles in [0, max(100, 10 tau^2)]; exact (row-wise safeguarded Newton) when ``tol``
+    is None, else the row-wise R ``uniroot`` search with that tolerance."""
     a = 1 - level / 100
     crit_u = special.chdtri(df, a / 2)          # chi2.isf(a/2, df): for the lower bound
     crit_l = 2 * special.gammaincinv(df / 2, a / 2)  # chi2.ppf(a/2, df): for the upper bound
     n = y.shape[0]
-    q0 = _q(y, v, np.zeros(n))
+    mean = y.sum(axis=1) / k  # masked cells hold 0
+    yc = y - mean[:, None]
+    if not m.all():
+        yc[~m] = 0.0
     hi = np.maximum(100.0, 10 * tau2)
-    qhi = _q(y, v, hi)
+    buf = np.empty_like(v)
+    yy = yc * yc
+    q0 = _qd_rows(yc, v, yy, np.zeros(n), buf)[0]
+    qhi = _qd_rows(yc, v, yy, hi, buf)[0]
 
     def bound(target):
         out = np.zeros(n)
@@ -631,9 +701,11 @@ def _qprofile(y, v, df, tau2, level):
         out[above] = hi[above]  # above the search ceiling: reported as the ceiling, as metafor (issue 15)
         todo = np.flatnonzero(need & ~(qhi > target))
         if todo.size:
-            yy, vv, tt = y[todo], v[todo], target[todo]
-            out[todo] = _brent(_QRoots(yy, vv, tt), np.zeros(todo.size),
-                               hi[todo], np.finfo(float).eps ** 0.25, 1000)
+            yt, vt, tt = yc[todo], v[todo], target[todo]
+            if tol is None:
+                out[todo] = _newton_rows(yt, vt, tt, np.zeros(todo.size), hi[todo], tau2[todo])
+            else:
+                out[todo] = _brent(_QRoots(yt, vt, tt), np.zeros(todo.size), hi[todo], tol, 1000)
         return out
 
     return bound(crit_u), bound(crit_l)

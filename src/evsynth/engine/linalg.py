@@ -13,7 +13,7 @@ import numpy as np
 
 from evsynth.errors import InputError, ModelError
 
-__all__ = ["inv_pd", "WLS", "wls", "r_uniroot", "design_matrix", "factorize"]
+__all__ = ["inv_pd", "WLS", "wls", "r_uniroot", "newton_root", "design_matrix", "factorize"]
 
 
 def inv_pd(a: np.ndarray, what: str = "X'WX") -> np.ndarray:
@@ -215,6 +215,65 @@ def r_uniroot(f, lower: float, upper: float, tol: float = np.finfo(float).eps **
         if (fb > 0 and fc > 0) or (fb < 0 and fc < 0):
             c, fc = a, fa
     raise ModelError(f"root search did not converge in {maxiter} iterations")
+
+
+def newton_root(fd, lower: float, upper: float, f_lower: float, f_upper: float, start: float | None = None,
+                maxiter: int = 200) -> float:
+    """Root of ``f`` in [lower, upper] to full double precision by safeguarded Newton steps.
+
+    ``fd(x)`` returns ``(f(x), f'(x))``.  The bracket [lower, upper] (``f_lower`` and ``f_upper``
+    of opposite signs) shrinks with every evaluation; a Newton step that leaves the bracket,
+    or is not at most half the step before it, is replaced by bisection, so the search
+    cannot diverge or cycle.  It stops when a Newton step is below 1e-13 relative (quadratic
+    convergence: the error after it is far below rounding), when ``f`` is exactly 0, or when
+    the bracket has no double between its ends.
+
+    Parameters
+    ----------
+    fd : callable
+        ``x -> (f(x), f'(x))``.
+    lower, upper : float
+        The bracket.
+    f_lower, f_upper : float
+        ``f`` at its ends (opposite signs, or one of them 0).
+    start : float, optional
+        First point (default: the middle of the bracket); clipped into the bracket.
+    maxiter : int
+        Evaluations allowed.
+
+    Returns
+    -------
+    float
+    """
+    lo, hi = float(lower), float(upper)
+    if f_lower == 0.0:
+        return lo
+    if f_upper == 0.0:
+        return hi
+    if (f_lower > 0) == (f_upper > 0):
+        raise ModelError("root search: the function has the same sign at both ends of the interval")
+    rising = f_upper > 0  # sign convention: f(lo) < 0 < f(hi) when rising
+    x = 0.5 * (lo + hi) if start is None or not (lo < start < hi) else float(start)
+    prev = np.inf
+    for _ in range(maxiter):
+        f, d = fd(x)
+        if f == 0.0:
+            return x
+        if (f > 0) == rising:
+            hi = x
+        else:
+            lo = x
+        step = f / d if d != 0.0 and np.isfinite(d) else np.inf
+        nx = x - step
+        if not (lo < nx < hi) or abs(step) > 0.5 * abs(prev):
+            nx = 0.5 * (lo + hi)  # bisection: the Newton step left the bracket or stalled
+            if not (lo < nx < hi):
+                return x  # no double left between the ends
+            step = x - nx
+        elif abs(step) <= 1e-13 * abs(nx):
+            return nx
+        prev, x = step, nx
+    raise ModelError(f"root search did not converge in {maxiter} steps")
 
 
 def design_matrix(yi, mods, intercept: bool = True, coef_names=None) -> tuple[np.ndarray, list[str]]:
