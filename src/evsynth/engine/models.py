@@ -130,11 +130,11 @@ class _Sums:
         return float((ypp - trP) / trPP)
 
 
-def _q_gen(tau2: float, y, v, X) -> float:
+def _q_gen(tau2: float, y, v, X, io: bool | None = None) -> float:
     """Generalised Q statistic sum w r^2 with w = 1/(v + tau2)."""
-    if _is_intercept_only(X):
+    if _is_intercept_only(X) if io is None else io:
         return _Sums(y, v).q(tau2)
-    return wls(y, X, 1 / (v + tau2)).rss
+    return wls(y, X, 1 / (v + tau2), intercept_only=False).rss
 
 
 # Distribution functions as the special functions scipy.stats itself calls (same values),
@@ -178,7 +178,8 @@ def _control(control: dict | None) -> dict:
     return c
 
 
-def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None) -> Tau2Fit:
+def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None,
+                  _io: bool | None = None) -> Tau2Fit:
     """Estimate the between-study variance tau^2 with metafor's estimators.
 
     Iterative estimators stop as metafor's do (``control``: Fisher scoring until the
@@ -208,13 +209,14 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None)
     the random-effects model. Journal of Educational and Behavioral Statistics, 30(3), 261-293.
     """
     con = _control(control)
+    io = _is_intercept_only(X) if _io is None else _io  # X checked once
     threshold, maxiter = con["threshold"], int(con["maxiter"])
     method = method.upper()
     k, p = X.shape
     if method in ("EE", "FE"):
         return Tau2Fit(0.0, None)
     if method in ("DL", "HS", "PM"):
-        fe = wls(y, X, 1 / v)
+        fe = wls(y, X, 1 / v, intercept_only=io)
     if method == "DL":
         trP = fe.tr_P()
         tau2 = max(0.0, (fe.rss - (k - p)) / trP)
@@ -225,7 +227,7 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None)
         tau2 = max(0.0, (fe.rss - k) / sw)
         se = np.sqrt((2 * (k - p) + 4 * tau2 * fe.tr_P() + 2 * tau2**2 * fe.tr_PDPE()) / sw**2)
         return Tau2Fit(tau2, float(se))
-    ols = wls(y, X, np.ones(k))
+    ols = wls(y, X, np.ones(k), intercept_only=io)
     trPV = ols.tr_P(v)
     tau2_he = (ols.rss - trPV) / (k - p)
     if method == "HE":
@@ -236,7 +238,7 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None)
         tau0 = float(np.var(y) if k > 1 else 0.0)  # var(y) (k-1)/k, as metafor
         if tau0 <= 0:
             return Tau2Fit(0.0, None)
-        f = wls(y, X, 1 / (v + tau0))
+        f = wls(y, X, 1 / (v + tau0), intercept_only=io)
         tau2 = max(0.0, tau0 * f.rss / (k - p))
         se = np.sqrt(tau0**2 / (k - p) ** 2 * (2 * f.tr_PDPE(v, v) + 4 * tau2 * f.tr_PDPE(v, None)
                                               + 2 * tau2**2 * f.tr_PDPE()))
@@ -247,11 +249,11 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None)
             tau2 = 0.0
         else:
             hi = float(con["tau2_max"])
-            while _q_gen(hi, y, v, X) > target:
+            while _q_gen(hi, y, v, X, io) > target:
                 hi *= 10
                 if hi > 1e12:
                     raise ConvergenceError("PM: no tau^2 below 1e12 solves Q(tau^2) = k - p")
-            qf = _Sums(y, v).q if _is_intercept_only(X) else (lambda t: _q_gen(t, y, v, X))
+            qf = _Sums(y, v).q if io else (lambda t: _q_gen(t, y, v, X, io))
             tau2 = r_uniroot(lambda t: qf(t) - target, 0.0, hi, tol=con["tol"], maxiter=maxiter)
         w = 1 / (v + tau2)
         se = np.sqrt(2 * k**2 / (k - p) / np.sum(w) ** 2)
@@ -261,13 +263,13 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None)
         it = 0
         converged = False
         prev_adj = 0.0
-        sums = _Sums(y, v) if _is_intercept_only(X) else None
+        sums = _Sums(y, v) if io else None
         while it < maxiter:
             it += 1
             if sums is not None and method != "EB":
                 adj = sums.scoring(tau2, method)
             else:
-                f = wls(y, X, 1 / (v + tau2))
+                f = wls(y, X, 1 / (v + tau2), intercept_only=io)
                 Py = f.Py
                 w = f.a
                 if method == "ML":
@@ -284,9 +286,9 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None)
                 # the step changed sign: accept it only if the likelihood does not drop (step
                 # halving), so that scoring cannot oscillate; where metafor's plain scoring
                 # converges the likelihood rises and the path is the same
-                ll0 = _loglik(y, v, X, tau2, method)
+                ll0 = _loglik(y, v, X, tau2, method, sums)
                 for _h in range(50):
-                    if _loglik(y, v, X, tau2 + adj, method) >= ll0 - 1e-12 * abs(ll0):
+                    if _loglik(y, v, X, tau2 + adj, method, sums) >= ll0 - 1e-12 * abs(ll0):
                         break
                     adj /= 2
             prev_adj = adj
@@ -310,10 +312,10 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None)
             )
         # metafor's check: a boundary solution with larger likelihood than the interior one
         if method != "EB" and tau2 > threshold and \
-                _loglik(y, v, X, 0.0, method) - _loglik(y, v, X, tau2, method) > con["tol"]:
+                _loglik(y, v, X, 0.0, method, sums) - _loglik(y, v, X, tau2, method, sums) > con["tol"]:
             tau2 = 0.0
         tau2 = max(0.0, tau2)
-        f = wls(y, X, 1 / (v + tau2))
+        f = wls(y, X, 1 / (v + tau2), intercept_only=io)
         if method == "ML":
             se = np.sqrt(2 / np.sum(f.a**2))
         elif method == "REML":
@@ -348,12 +350,14 @@ def _score_root(y, v, X, method: str):
     return float(r_uniroot(lambda t: _score(y, v, X, t, method), 0.0, hi, tol=1e-13, maxiter=1000))
 
 
-def _loglik(y, v, X, tau2: float, method: str) -> float:
+def _loglik(y, v, X, tau2: float, method: str, sums: "_Sums | None" = None) -> float:
+    """(Restricted) log-likelihood at tau2; ``sums``: the data's :class:`_Sums` when the
+    model is intercept-only (reused buffers), None for a meta-regression."""
     k, p = X.shape
-    if _is_intercept_only(X):
-        w = 1.0 / (v + tau2)
-        sw, swy, swy2 = w.sum(), w @ y, w @ (y * y)
-        ll = 0.5 * np.sum(np.log(w)) - 0.5 * max(swy2 - swy * swy / sw, 0.0)
+    if sums is not None or (sums is None and _is_intercept_only(X)):
+        w, sw, swy, swy2 = (sums or _Sums(y, v)).at(tau2)
+        # w is not needed after the sums: its logarithm in place
+        ll = 0.5 * np.sum(np.log(w, out=w)) - 0.5 * max(swy2 - swy * swy / sw, 0.0)
         if method == "REML":
             return float(ll - 0.5 * (k - 1) * np.log(2 * np.pi) - 0.5 * np.log(sw))
         return float(ll - 0.5 * k * np.log(2 * np.pi))
@@ -487,9 +491,10 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
     if test in KH_TESTS and k - p < 1:
         raise ModelError("the Knapp-Hartung test needs k - p >= 1 residual degrees of freedom")
 
-    t2 = estimate_tau2(y, v, X, method, control=control)
+    io = (p == 1 and intercept and mods is None) or (p == 1 and _is_intercept_only(X))  # X checked once
+    t2 = estimate_tau2(y, v, X, method, control=control, _io=io)
     tau2 = t2.tau2
-    f = wls(y, X, 1 / (v + tau2))
+    f = wls(y, X, 1 / (v + tau2), intercept_only=io)
     vb = f.M.copy()
     s2w = 1.0
     if test in KH_TESTS:
@@ -515,7 +520,7 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
             QE = float(max(w0 @ (y * y) - (w0 @ y) ** 2 / sw0, 0.0))
             trP0 = sw0 - (w0 @ w0) / sw0
         else:
-            fe = wls(y, X, 1 / v)
+            fe = wls(y, X, 1 / v, intercept_only=io)
             QE = max(0.0, fe.rss)
             trP0 = fe.tr_P()
         QEp = float(_chi2_sf(QE, k - p))
@@ -534,7 +539,7 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
         if method in ("EE", "FE"):
             R2 = _adj_r2_weighted(y, X, 1 / v)
         else:
-            tau2_re = estimate_tau2(y, v, np.ones((k, 1)), method, control=control).tau2
+            tau2_re = estimate_tau2(y, v, np.ones((k, 1)), method, control=control, _io=True).tau2
             R2 = 0.0 if tau2_re == 0 else max(0.0, 100 * (tau2_re - tau2) / tau2_re)
 
     w = f.a / f.a.sum() * 100
@@ -635,22 +640,28 @@ def _confint_tol(tol, control):
 def _qd_sums(y, v):
     """Q(tau^2) and sum w^2 r^2 (= -dQ/dtau^2) of an intercept-only model, from weighted sums
     of the data centred at its mean (Q does not change with a shift of y; centring keeps the
-    sums formula free of cancellation).  Four passes over the data per evaluation."""
+    sums formula free of cancellation); ``deriv=False``: Q only.  Buffers are reused (a new
+    temporary of k doubles costs more than the arithmetic at large k)."""
     yc = y - y.mean()
-    A = np.vstack([yc, yc * yc])  # (2, k): one matrix product gives the four sums
-    W = np.empty((2, y.size))
+    w, wy = np.empty_like(v), np.empty_like(v)
 
-    def qd(t):
-        w = np.add(v, t, out=W[0])
+    def qd(t, deriv=True):
+        np.add(v, t, out=w)
         np.reciprocal(w, out=w)
-        np.multiply(w, w, out=W[1])
-        S = A @ W.T  # [[sum w y, sum w^2 y], [sum w y^2, sum w^2 y^2]]
-        sw, sw2 = W.sum(axis=1)
-        b = S[0, 0] / sw
-        q = max(S[1, 0] - b * S[0, 0], 0.0)
-        d = S[1, 1] - 2 * b * S[0, 1] + b * b * sw2
-        return q, d
+        np.multiply(w, yc, out=wy)
+        sw, swy, swy2 = w.sum(), wy.sum(), wy @ yc
+        b = swy / sw
+        q = max(swy2 - b * swy, 0.0)
+        if not deriv:
+            return q, None
+        # sum w^2 (y - b)^2 = sum (wy)^2 - 2 b sum w (wy) + b^2 sum w^2
+        return q, (wy @ wy) - 2 * b * (wy @ w) + b * b * (w @ w)
     return qd
+
+
+def _inv_q_step(qd_value, target):
+    q, d = qd_value
+    return 1.0 / q - 1.0 / target, d / (q * q)
 
 
 def confint_tau2(fit: RMAResult, level: float | None = None, *, tol: float | str | None = None,
@@ -707,29 +718,38 @@ def confint_tau2(fit: RMAResult, level: float | None = None, *, tol: float | str
     if _is_intercept_only(X):
         qd = _qd_sums(y, v)
     else:
-        def qd(t):
-            f = wls(y, X, 1 / (v + t))
-            return max(f.rss, 0.0), float(np.sum(f.Py ** 2))
-    q0 = qd(0.0)[0]
-    q_hi = qd(hi)[0]
+        def qd(t, deriv=True):
+            f = wls(y, X, 1 / (v + t), intercept_only=False)
+            return max(f.rss, 0.0), (float(np.sum(f.Py ** 2)) if deriv else None)
     notes = []
+    ends = {}
+
+    def q_at(t):  # Q at the ends of the search interval, computed when first needed
+        if t not in ends:
+            ends[t] = qd(t, deriv=False)[0]
+        return ends[t]
+
+    def ceiling(which):
+        # metafor: the bound lies above tau2.max and is reported as tau2.max ("> tau2.max")
+        notes.append(f"{which} bound of tau^2 lies above the search ceiling tau2_max = {hi:g}; "
+                     f"reported as the ceiling (the true bound is larger)")
+        return hi
 
     def root(target, which):
-        if q_hi > target:
-            # metafor: the bound lies above tau2.max and is reported as tau2.max ("> tau2.max")
-            notes.append(f"{which} bound of tau^2 lies above the search ceiling tau2_max = {hi:g}; "
-                         f"reported as the ceiling (the true bound is larger)")
-            return hi
+        if q_at(0.0) < target:
+            return 0.0
         if rtol is not None:
-            return r_uniroot(lambda t: qd(t)[0] - target, 0.0, hi, tol=rtol, maxiter=1000)
+            if q_at(hi) > target:
+                return ceiling(which)
+            return r_uniroot(lambda t: qd(t, deriv=False)[0] - target, 0.0, hi, tol=rtol, maxiter=1000)
+        # Newton steps on 1/Q(tau^2) - 1/target (increasing in tau^2; derivative sum w^2 r^2 / Q^2)
+        # (Q(0) >= target is known; Q at the ceiling is computed only if a step goes there)
+        r = newton_root(lambda t: _inv_q_step(qd(t), target), 0.0, hi, 1.0 / q_at(0.0) - 1.0 / target,
+                        lambda: 1.0 / q_at(hi) - 1.0 / target, start=fit.tau2, increasing=True)
+        return ceiling(which) if r == hi and q_at(hi) > target else r
 
-        def g(t):  # 1/Q - 1/target and its derivative sum w^2 r^2 / Q^2
-            q, d = qd(t)
-            return 1.0 / q - 1.0 / target, d / (q * q)
-        return newton_root(g, 0.0, hi, 1.0 / q0 - 1.0 / target, 1.0 / q_hi - 1.0 / target, start=fit.tau2)
-
-    ub = 0.0 if q0 < crit_l else root(crit_l, 'upper')
-    lb = 0.0 if q0 < crit_u else root(crit_u, 'lower')
+    ub = root(crit_l, 'upper')
+    lb = root(crit_u, 'lower')
     vt = fit.vt
 
     def i2(t):
