@@ -90,6 +90,7 @@ class Tau2Fit:
     tau2: float
     se_tau2: float | None
     iterations: int = 0
+    sums: "_Sums | None" = field(default=None, repr=False)  # intercept-only (RE)ML: the sums, for rma
 
 
 def _is_intercept_only(X) -> bool:
@@ -105,11 +106,53 @@ class _Sums:
         self.y, self.v, self.y2 = y, v, y * y
         self.w = np.empty_like(v)
         self.w2 = np.empty_like(v)
+        self._zero = self._final = self._at = None
+        self.u = None  # buffer of the log-likelihood, allocated when first needed
+
+    def zero(self):
+        """(sum w, sum w y, sum w y^2, sum w^2) at tau^2 = 0 (the equal-effects sums), once."""
+        if self._zero is None:
+            w = np.reciprocal(self.v, out=self.w)
+            self._at = None  # the buffer now holds other weights
+            self._zero = (w.sum(), w @ self.y, w @ self.y2, w @ w)
+        return self._zero
+
+    def final(self, tau2: float):
+        """(w, sum w, sum w y, sum w y^2, sum w^2, sum w^3) at the estimate, ``w`` in an array
+        of its own (the fit's weights); computed once per tau^2."""
+        if self._final is None or self._final[0] != tau2:
+            w = 1.0 / (self.v + tau2)
+            w2 = np.multiply(w, w, out=self.w2)
+            self._final = (tau2, (w, w.sum(), w @ self.y, w @ self.y2, w2.sum(), w2 @ w))
+        return self._final[1]
+
+    def loglik(self, tau2: float, method: str) -> float:
+        """(Restricted) log-likelihood at tau2 (sums reused where already computed)."""
+        if tau2 == 0.0:
+            sw, swy, swy2, _ = self.zero()
+        elif self._final is not None and self._final[0] == tau2:
+            _, sw, swy, swy2, _, _ = self._final[1]
+        else:
+            _, sw, swy, swy2 = self.at(tau2)
+        if self.u is None:
+            self.u = np.empty_like(self.v)
+        u = np.add(self.v, tau2, out=self.u)
+        ll = -0.5 * np.sum(np.log(u, out=u)) - 0.5 * max(swy2 - swy * swy / sw, 0.0)
+        k = self.y.size
+        if method == "REML":
+            return float(ll - 0.5 * (k - 1) * np.log(2 * np.pi) - 0.5 * np.log(sw))
+        return float(ll - 0.5 * k * np.log(2 * np.pi))
 
     def at(self, tau2: float):
+        """(w, sum w, sum w y, sum w y^2) at tau2 (``w`` in the reused buffer; the last
+        evaluation is remembered, so a likelihood check at the same tau^2 costs no new sums)."""
+        if self._at is not None and self._at[0] == tau2:
+            return self._at[1]
         w = np.add(self.v, tau2, out=self.w)
         np.reciprocal(w, out=w)
-        return w, w.sum(), w @ self.y, w @ self.y2
+        res = (w, w.sum(), w @ self.y, w @ self.y2)
+        self._at = (tau2, res)
+        return res
 
     def q(self, tau2: float) -> float:
         _, sw, swy, swy2 = self.at(tau2)
@@ -227,9 +270,15 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None,
         tau2 = max(0.0, (fe.rss - k) / sw)
         se = np.sqrt((2 * (k - p) + 4 * tau2 * fe.tr_P() + 2 * tau2**2 * fe.tr_PDPE()) / sw**2)
         return Tau2Fit(tau2, float(se))
-    ols = wls(y, X, np.ones(k), intercept_only=io)
-    trPV = ols.tr_P(v)
-    tau2_he = (ols.rss - trPV) / (k - p)
+    if io and method in ("ML", "REML", "EB"):  # the HE start from two sums (same quantities)
+        r = y - np.sum(y) / k
+        sv = np.sum(v)
+        trPV = sv - sv / k
+        tau2_he = (float(r @ r) - trPV) / (k - p)
+    else:
+        ols = wls(y, X, np.ones(k), intercept_only=io)
+        trPV = ols.tr_P(v)
+        tau2_he = (ols.rss - trPV) / (k - p)
     if method == "HE":
         tau2 = max(0.0, tau2_he)
         se = np.sqrt((2 * ols.tr_PDPE(v, v) + 4 * tau2 * trPV + 2 * tau2**2 * (k - p)) / (k - p) ** 2)
@@ -263,10 +312,10 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None,
         it = 0
         converged = False
         prev_adj = 0.0
-        sums = _Sums(y, v) if io else None
+        sums = _Sums(y, v) if io and method != "EB" else None
         while it < maxiter:
             it += 1
-            if sums is not None and method != "EB":
+            if sums is not None:
                 adj = sums.scoring(tau2, method)
             else:
                 f = wls(y, X, 1 / (v + tau2), intercept_only=io)
@@ -311,18 +360,26 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None,
                 "increase control maxiter or use another estimator"
             )
         # metafor's check: a boundary solution with larger likelihood than the interior one
+        if sums is not None and tau2 > threshold:
+            sums.final(tau2)  # the estimate's sums: needed below and for the check
         if method != "EB" and tau2 > threshold and \
                 _loglik(y, v, X, 0.0, method, sums) - _loglik(y, v, X, tau2, method, sums) > con["tol"]:
             tau2 = 0.0
         tau2 = max(0.0, tau2)
-        f = wls(y, X, 1 / (v + tau2), intercept_only=io)
-        if method == "ML":
-            se = np.sqrt(2 / np.sum(f.a**2))
-        elif method == "REML":
-            se = np.sqrt(2 / f.tr_PDPE())
+        if sums is not None:  # the sums at the estimate, kept for rma (no second pass)
+            _, sw, _, _, sw2, sw3 = sums.final(tau2)
+            tr_pdpe = sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2  # tr(PP) of an intercept-only model
         else:
-            se = np.sqrt(2 * k**2 / (k - p) / np.sum(f.a) ** 2)
-        return Tau2Fit(float(tau2), float(se), it)
+            f = wls(y, X, 1 / (v + tau2), intercept_only=io)
+            sw, sw2 = np.sum(f.a), np.sum(f.a**2)
+            tr_pdpe = f.tr_PDPE() if method == "REML" else None
+        if method == "ML":
+            se = np.sqrt(2 / sw2)
+        elif method == "REML":
+            se = np.sqrt(2 / tr_pdpe)
+        else:
+            se = np.sqrt(2 * k**2 / (k - p) / sw ** 2)
+        return Tau2Fit(float(tau2), float(se), it, sums)
     raise InputError(f"unknown tau^2 estimator '{method}'; allowed: {', '.join(METHODS)}")
 
 
@@ -354,13 +411,8 @@ def _loglik(y, v, X, tau2: float, method: str, sums: "_Sums | None" = None) -> f
     """(Restricted) log-likelihood at tau2; ``sums``: the data's :class:`_Sums` when the
     model is intercept-only (reused buffers), None for a meta-regression."""
     k, p = X.shape
-    if sums is not None or (sums is None and _is_intercept_only(X)):
-        w, sw, swy, swy2 = (sums or _Sums(y, v)).at(tau2)
-        # w is not needed after the sums: its logarithm in place
-        ll = 0.5 * np.sum(np.log(w, out=w)) - 0.5 * max(swy2 - swy * swy / sw, 0.0)
-        if method == "REML":
-            return float(ll - 0.5 * (k - 1) * np.log(2 * np.pi) - 0.5 * np.log(sw))
-        return float(ll - 0.5 * k * np.log(2 * np.pi))
+    if sums is not None or _is_intercept_only(X):
+        return (sums or _Sums(y, v)).loglik(tau2, method)
     f = wls(y, X, 1 / (v + tau2))
     ll = -0.5 * np.sum(np.log(v + tau2)) - 0.5 * f.rss
     if method == "REML":
@@ -494,7 +546,8 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
     io = (p == 1 and intercept and mods is None) or (p == 1 and _is_intercept_only(X))  # X checked once
     t2 = estimate_tau2(y, v, X, method, control=control, _io=io)
     tau2 = t2.tau2
-    f = wls(y, X, 1 / (v + tau2), intercept_only=io)
+    sums = t2.sums
+    f = wls(y, X, 1 / (v + tau2) if sums is None else sums.final(tau2)[0], intercept_only=io)
     vb = f.M.copy()
     s2w = 1.0
     if test in KH_TESTS:
@@ -515,10 +568,13 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
     # heterogeneity (always from the equal-effects fit)
     if k > p:
         if p == 1 and intercept and mods is None:
-            w0 = 1.0 / v
-            sw0 = w0.sum()
-            QE = float(max(w0 @ (y * y) - (w0 @ y) ** 2 / sw0, 0.0))
-            trP0 = sw0 - (w0 @ w0) / sw0
+            if sums is not None:
+                sw0, swy0, swy20, sw0w0 = sums.zero()
+            else:
+                w0 = 1.0 / v
+                sw0, swy0, swy20, sw0w0 = w0.sum(), w0 @ y, w0 @ (y * y), w0 @ w0
+            QE = float(max(swy20 - swy0 ** 2 / sw0, 0.0))
+            trP0 = sw0 - sw0w0 / sw0
         else:
             fe = wls(y, X, 1 / v, intercept_only=io)
             QE = max(0.0, fe.rss)
@@ -735,17 +791,26 @@ def confint_tau2(fit: RMAResult, level: float | None = None, *, tol: float | str
                      f"reported as the ceiling (the true bound is larger)")
         return hi
 
+    memo = {}
+
+    def qd_memo(t):  # both bounds start at the estimate: one evaluation there serves both
+        if t not in memo:
+            memo[t] = qd(t)
+        return memo[t]
+
     def root(target, which):
-        if q_at(0.0) < target:
-            return 0.0
         if rtol is not None:
+            if q_at(0.0) < target:
+                return 0.0
             if q_at(hi) > target:
                 return ceiling(which)
             return r_uniroot(lambda t: qd(t, deriv=False)[0] - target, 0.0, hi, tol=rtol, maxiter=1000)
-        # Newton steps on 1/Q(tau^2) - 1/target (increasing in tau^2; derivative sum w^2 r^2 / Q^2)
-        # (Q(0) >= target is known; Q at the ceiling is computed only if a step goes there)
-        r = newton_root(lambda t: _inv_q_step(qd(t), target), 0.0, hi, 1.0 / q_at(0.0) - 1.0 / target,
-                        lambda: 1.0 / q_at(hi) - 1.0 / target, start=fit.tau2, increasing=True)
+        # Newton steps on 1/Q(tau^2) - 1/target (increasing in tau^2; derivative sum w^2 r^2 / Q^2);
+        # Q at 0 and at the ceiling are computed only when a step goes beyond them: a root below 0
+        # (Q(0) < target) gives 0, one above the ceiling the ceiling, as metafor
+        r = newton_root(lambda t: _inv_q_step(qd_memo(t), target), 0.0, hi,
+                        lambda: 1.0 / q_at(0.0) - 1.0 / target, lambda: 1.0 / q_at(hi) - 1.0 / target,
+                        start=fit.tau2, increasing=True)
         return ceiling(which) if r == hi and q_at(hi) > target else r
 
     ub = root(crit_l, 'upper')
