@@ -670,36 +670,48 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
     return res
 
 
-def _qd_rows(y, v, yy, t, buf):
-    """Q(tau^2) and sum w^2 r^2 (= -dQ/dtau^2) per row (rows centred: cancellation-free)."""
+def _qd_rows(y, v, yy, t, buf, deriv=True):
+    """Q(tau^2) and sum w^2 r^2 (= -dQ/dtau^2) per row (rows centred: cancellation-free);
+    ``deriv=False``: Q only (the derivative is None)."""
     w = np.add(v, t[:, None], out=buf)
     np.reciprocal(w, out=w)
     sw, swy, swy2 = _rowsum(w), _rowdot(w, y), _rowdot(w, yy)
+    b = swy / sw
+    q = np.maximum(swy2 - b * swy, 0.0)
+    if not deriv:
+        return q, None
     w *= w
     sw2, sw2y, sw2y2 = _rowsum(w), _rowdot(w, y), _rowdot(w, yy)
-    b = swy / sw
-    return np.maximum(swy2 - b * swy, 0.0), sw2y2 - 2 * b * sw2y + b * b * sw2
+    return q, sw2y2 - 2 * b * sw2y + b * b * sw2
 
 
-def _newton_rows(y, v, target, lo, hi, start):
+def _newton_rows(y, v, yy, target, lo, hi, start, first):
     """Row-wise safeguarded Newton search (as :func:`evsynth.engine.linalg.newton_root`, every
-    row its own bracket) for the roots of 1/Q(tau^2) = 1/target, to full precision."""
+    row its own bracket, the same steps and stopping rule) for the roots of 1/Q(tau^2) =
+    1/target, to full precision.  ``first``: (Q, dQ) at ``start`` (shared by both bounds)."""
     n = y.shape[0]
     out = np.full(n, np.nan)
     rows = np.arange(n)
-    x = np.where((lo < start) & (start < hi), start, 0.5 * (lo + hi))
+    inside = (lo < start) & (start < hi)
+    x = np.where(inside, start, 0.5 * (lo + hi))
     prev = np.full(n, np.inf)
-    Y, V, YY, T = y, v, y * y, target
+    Y, V, YY, T = y, v, yy, target
     buf = np.empty_like(V)
     pos = np.arange(n)  # position of each live row in the working arrays
     with np.errstate(all="ignore"):
-        for _ in range(200):
+        for it in range(200):
             if rows.size == 0:
                 break
-            tw = np.zeros(Y.shape[0])
-            tw[pos] = x
-            q, d = _qd_rows(Y, V, YY, tw, buf)
-            q, d = q[pos], d[pos]
+            if it == 0:
+                q, d = first[0].copy(), first[1].copy()
+                out_ = np.flatnonzero(~inside)  # rows whose estimate is not inside: start mid-way
+                if out_.size:
+                    q[out_], d[out_] = _qd_rows(Y[out_], V[out_], YY[out_], x[out_], np.empty((out_.size, V.shape[1])))
+            else:
+                tw = np.zeros(Y.shape[0])
+                tw[pos] = x
+                q, d = _qd_rows(Y, V, YY, tw, buf)
+                q, d = q[pos], d[pos]
             g = 1.0 / q - 1.0 / T[pos]
             gd = d / (q * q)
             up = g > 0
@@ -708,10 +720,12 @@ def _newton_rows(y, v, target, lo, hi, start):
             step = np.where((gd != 0) & np.isfinite(gd), g / gd, np.inf)
             nx = x - step
             mid = 0.5 * (lo + hi)
-            bis = ~((lo < nx) & (nx < hi)) | (np.abs(step) > 0.5 * np.abs(prev))
+            ast, apr = np.abs(step), np.abs(prev)
+            bis = ~((lo < nx) & (nx < hi)) | (ast > 0.5 * apr)
             nx = np.where(bis, mid, nx)
             stuck = bis & ~((lo < mid) & (mid < hi))
-            conv = ~bis & (np.abs(step) <= 1e-13 * np.abs(nx))
+            conv = ~bis & ((ast <= 1e-13 * np.abs(nx)) |
+                           ((ast <= 1e-3 * apr) & (apr < np.inf) & (ast ** 3 <= 1e-15 * np.abs(nx) * apr * apr)))
             zero = g == 0.0
             done = zero | stuck | conv
             if done.any():
@@ -743,8 +757,9 @@ def _qprofile(y, v, m, k, df, tau2, level, tol=None):
     hi = np.maximum(100.0, 10 * tau2)
     buf = np.empty_like(v)
     yy = yc * yc
-    q0 = _qd_rows(yc, v, yy, np.zeros(n), buf)[0]
-    qhi = _qd_rows(yc, v, yy, hi, buf)[0]
+    q0 = _qd_rows(yc, v, yy, np.zeros(n), buf, deriv=False)[0]
+    qhi = _qd_rows(yc, v, yy, hi, buf, deriv=False)[0]
+    first = _qd_rows(yc, v, yy, tau2, buf) if tol is None else None  # both searches start here
 
     def bound(target):
         out = np.zeros(n)
@@ -755,7 +770,8 @@ def _qprofile(y, v, m, k, df, tau2, level, tol=None):
         if todo.size:
             yt, vt, tt = yc[todo], v[todo], target[todo]
             if tol is None:
-                out[todo] = _newton_rows(yt, vt, tt, np.zeros(todo.size), hi[todo], tau2[todo])
+                out[todo] = _newton_rows(yt, vt, yy[todo], tt, np.zeros(todo.size), hi[todo], tau2[todo],
+                                         (first[0][todo], first[1][todo]))
             else:
                 out[todo] = _brent(_QRoots(yt, vt, tt), np.zeros(todo.size), hi[todo], tol, 1000)
         return out
