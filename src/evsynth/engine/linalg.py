@@ -69,7 +69,7 @@ class WLS:
     @property
     def rss(self) -> float:
         """y'Py = sum a r^2."""
-        return float(np.sum(self.a * self.resid**2))
+        return float(np.dot(self.a * self.resid, self.resid))
 
     @property
     def Py(self) -> np.ndarray:

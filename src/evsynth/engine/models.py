@@ -59,8 +59,10 @@ def check_effects(yi, vi, *, where: str = "") -> tuple[np.ndarray, np.ndarray]:
     v = np.asarray(vi, dtype=float).ravel()
     if y.shape != v.shape:
         raise InputError(f"{pre}yi has {y.size} values but vi has {v.size}")
+    if y.size and np.isfinite(np.sum(y) + np.sum(v)) and v.min() > 0:
+        return y, v  # the common case: all finite (a finite sum), no temporaries or index lists
     if np.isfinite(y).all() and np.isfinite(v).all() and (v > 0).all():
-        return y, v  # the common case: one pass per check, no index lists
+        return y, v  # finite values whose sum overflows
     bad = np.flatnonzero(~np.isfinite(y))
     if bad.size:
         raise InputError(f"{pre}effect size is missing or not finite in row(s) {_rows(bad)}")
@@ -598,7 +600,7 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
             tau2_re = estimate_tau2(y, v, np.ones((k, 1)), method, control=control, _io=True).tau2
             R2 = 0.0 if tau2_re == 0 else max(0.0, 100 * (tau2_re - tau2) / tau2_re)
 
-    w = f.a / f.a.sum() * 100
+    w = f.a * (100 / f.a.sum())
     res = RMAResult(
         coefs=coefs, wald=wald, k=k, method=method, test=test, QE=QE, QEp=QEp, btt=list(btt), yi=y, vi=v,
         X=X, tau2=tau2, se_tau2=t2.se_tau2, I2=float(I2), H2=float(H2), vt=float(vt), R2=R2, weights=w,
