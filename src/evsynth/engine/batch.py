@@ -240,7 +240,7 @@ def _tau2(y, v, m, k, method, con, y2, zero):
         return np.zeros(n), np.full(n, np.nan), iters, None, None
     df = k - 1.0
     if method in ("DL", "PM"):
-        a0 = 1.0 / v
+        a0 = zero[0]  # 1 / v
         rss0, sa0, _ = _wls_rss(y, a0)
     if method == "DL":
         trP = sa0 - _rowdot(a0, a0) / sa0
@@ -601,10 +601,13 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
     tau2, se_tau2, iters, w, sw = _tau2(y, v, m, k, method, con, y2, (w0, sw0, swy0, swy20))
     status[np.isnan(tau2)] = "not converged"
     t2 = np.nan_to_num(tau2)
-    if w is None:
-        w = _weights(v, t2)
-        sw = _rowsum(w)
-    beta = _rowdot(w, y) / sw
+    if w is None and ee:  # tau^2 = 0: the equal-effects weights
+        w, sw, beta = w0, sw0, swy0 / sw0
+    else:
+        if w is None:
+            w = _weights(v, t2)
+            sw = _rowsum(w)
+        beta = _rowdot(w, y) / sw
     if test == "knha":  # residual form, as rma
         r = y - beta[:, None]
         rss = _rowdot(w, np.multiply(r, r, out=r))
