@@ -3,18 +3,7 @@
 # for intercept-only models and meta-regressions, several estimators and levels.
 # Run from the repository root:  Rscript tests/r/qprofile_exact.R  (writes tests/r/qprofile_exact.json)
 suppressMessages(library(metafor))
-to_json <- function(x, indent = "") {
-  ind2 <- paste0(indent, "  ")
-  if (is.list(x)) {
-    nm <- names(x)
-    if (is.null(nm)) return(paste0("[", paste(sapply(x, to_json, indent = ind2), collapse = ", "), "]"))
-    items <- mapply(function(n, v) paste0(ind2, "\"", n, "\": ", to_json(v, ind2)), nm, x)
-    return(paste0("{\n", paste(items, collapse = ",\n"), "\n", indent, "}"))
-  }
-  if (is.character(x)) { v <- paste0("\"", x, "\"") }
-  else { v <- ifelse(is.na(x), "null", sprintf("%.17g", as.numeric(x))) }
-  if (length(x) == 1) v else paste0("[", paste(v, collapse = ", "), "]")
-}
+source("tests/r/to_json.R")
 one <- function(id, yi, vi, mods = NULL, method = "REML", level = 95) {
   f <- if (is.null(mods)) rma(yi, vi, method = method, level = level) else
     rma(yi, vi, mods = mods, method = method, level = level)
