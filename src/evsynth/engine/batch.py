@@ -698,6 +698,7 @@ def _newton_rows(y, v, yy, target, lo, hi, start, first):
     inside = (lo < start) & (start < hi)
     x = np.where(inside, start, 0.5 * (lo + hi))
     prev = np.full(n, np.inf)
+    newton = np.zeros(n, dtype=bool)  # whether the previous step was a Newton step
     Y, V, YY, T = y, v, yy, target
     buf = np.empty_like(V)
     pos = np.arange(n)  # position of each live row in the working arrays
@@ -728,7 +729,7 @@ def _newton_rows(y, v, yy, target, lo, hi, start, first):
             nx = np.where(bis, mid, nx)
             stuck = bis & ~((lo < mid) & (mid < hi))
             conv = ~bis & ((ast <= 1e-13 * np.abs(nx)) |
-                           ((ast <= 1e-3 * apr) & (apr < np.inf) & (ast ** 3 <= 1e-15 * np.abs(nx) * apr * apr)))
+                           (newton & (ast <= 1e-3 * apr) & (ast ** 3 <= 1e-15 * np.abs(nx) * apr * apr)))
             zero = g == 0.0
             done = zero | stuck | conv
             if done.any():
@@ -737,6 +738,7 @@ def _newton_rows(y, v, yy, target, lo, hi, start, first):
                 out[rows[c]] = nx[c]
             keep = ~done
             prev = np.where(bis, x - nx, step)[keep]
+            newton = ~bis[keep]
             rows, x, lo, hi, pos = rows[keep], nx[keep], lo[keep], hi[keep], pos[keep]
             if pos.size < 0.75 * Y.shape[0]:
                 Y, V, YY, T = Y[pos], V[pos], YY[pos], T[pos]

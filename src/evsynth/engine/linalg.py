@@ -279,7 +279,7 @@ def newton_root(fd, lower: float, upper: float, f_lower, f_upper, start: float |
         return sgn * val
 
     x = 0.5 * (lo + hi) if start is None or not (lo < start < hi) else float(start)
-    prev = np.inf
+    prev, newton = np.inf, False  # the previous step and whether it was a Newton step
     for _ in range(maxiter):
         f, d = fd(x)
         f, d = sgn * f, sgn * d
@@ -299,15 +299,16 @@ def newton_root(fd, lower: float, upper: float, f_lower, f_upper, start: float |
                 return bnd
             if (fe > 0) == (side == "lo"):
                 return bnd  # the root lies beyond this end: the end is the answer
-        if not (lo < nx < hi) or abs(step) > 0.5 * abs(prev):
+        bisect = not (lo < nx < hi) or abs(step) > 0.5 * abs(prev)
+        if bisect:
             nx = 0.5 * (lo + hi)  # bisection: the Newton step left the bracket or stalled
             if not (lo < nx < hi):
                 return x  # no double left between the ends
             step = x - nx
-        elif abs(step) <= 1e-13 * abs(nx) or (abs(step) <= 1e-3 * abs(prev) < np.inf
+        elif abs(step) <= 1e-13 * abs(nx) or (newton and abs(step) <= 1e-3 * abs(prev)
                                                and abs(step) ** 3 <= 1e-15 * abs(nx) * prev * prev):
             return nx
-        prev, x = step, nx
+        prev, newton, x = step, not bisect, nx
     raise ModelError(f"root search did not converge in {maxiter} steps")
 
 
