@@ -1,7 +1,7 @@
 # Expected values for tests/test_breadth.py beyond ../shared/golden-breadth, computed by metafor.
 # Run from the repository root:  Rscript tests/r/breadth_extra.R  (writes tests/r/breadth_extra.json)
 suppressMessages(library(metafor))
-source("tests/r/to_json.R")
+source("tests/r/to_json.R")  # to_json(): a small JSON writer
 out <- list(metafor = as.character(packageVersion("metafor")))
 
 # 1. Q-profile upper bound above the search ceiling tau2.max = max(100, 10 tau2): metafor reports the ceiling

@@ -1,5 +1,4 @@
-# Shared by the scripts in tests/r: write R lists as JSON without jsonlite.
-# Numbers with 17 significant digits (no jsonlite on the reference machine).
+# Shared by the scripts in tests/r: a small JSON writer (no jsonlite on the reference machine): numbers with 17 significant digits
 to_json <- function(x, indent = "") {
   ind2 <- paste0(indent, "  ")
   if (is.list(x)) {
