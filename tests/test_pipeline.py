@@ -57,11 +57,12 @@ def test_pipeline_outputs(first_run):
     for f in ("funnel", "bubble_sessions", "bubble_hrs_week", "bubble_hrs_total", "bubble_length", "forest_by_group"):
         assert (fig / "landenberger2005" / f"{f}.png").stat().st_size > 1000
     assert (fig / "barlow2014" / "funnel.png").exists()
-    for a in ("barlow2014", "fukkinklont2007", "landenberger2005"):  # the multiverse (config: multiverse)
+    mv_analyses = ("barlow2014", "fukkinklont2007", "landenberger2005", "vanderpol2017", "ahrq2015")
+    for a in mv_analyses:  # the multiverse (config: multiverse)
         for t in ("multiverse", "multiverse_summary", "multiverse_dimensions"):
             assert (res / a / f"{t}.csv").stat().st_size > 100
         assert (fig / a / "specification_curve.png").stat().st_size > 1000
-    assert plain((res / "report.html").read_text(encoding="utf-8")).count("The specification curve below") == 3
+    assert plain((res / "report.html").read_text(encoding="utf-8")).count("The specification curve below") == 5
     assert len(list((first_run / "logs").rglob("*.log"))) >= 20
 
 
@@ -196,8 +197,9 @@ def test_shipped_analyses_reproduce_overlapping_golden_cases(first_run):
     assert h["tau2"] == pytest.approx(want["tau2"], rel=1e-4)
     assert h["I2"] == pytest.approx(want["I2"], rel=1e-4) and h["QE"] == pytest.approx(want["QE"], rel=1e-4)
     ci = pd.read_csv(res / "barlow2014/diagnostics/confint.csv").set_index("parameter")
-    cw = g["barlow2014.confint"]["expected"]
-    assert (ci.loc["tau2", "ci_lb"], ci.loc["tau2", "ci_ub"]) == pytest.approx((cw["tau2_ci_lb"], cw["tau2_ci_ub"]), rel=1e-4)
+    # the Q-profile bounds are exact (issue 16 item 3): metafor with tol = 1e-12
+    cw = json.loads((ROOT.parent / "shared/golden-breadth/cases/barlow2014.confint.exact.json").read_text())["expected"]
+    assert (ci.loc["tau2", "ci_lb"], ci.loc["tau2", "ci_ub"]) == pytest.approx((cw["tau2_ci_lb"], cw["tau2_ci_ub"]), rel=1e-6)
     fk = pd.read_csv(res / "fukkinklont2007/heterogeneity.csv").iloc[0]
     fw = g["fukkinklont2007.mv.REML"]["expected"]
     assert fk["estimate"] == pytest.approx(fw["beta"], rel=1e-4)

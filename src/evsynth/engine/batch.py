@@ -35,6 +35,12 @@ _LOG2PI = np.log(2 * np.pi)
 # --------------------------------------------------------------------------------------
 
 def _prepare(yi, vi, mask):
+    if mask is None and isinstance(yi, np.ndarray) and isinstance(vi, np.ndarray) and yi.ndim == 2 \
+            and yi.shape == vi.shape:
+        # the common case, every cell used: one pass per check, no copies when all is well
+        y, v = np.ascontiguousarray(yi, dtype=float), np.ascontiguousarray(vi, dtype=float)
+        if np.isfinite(y).all() and np.isfinite(v).all() and (v > 0).all():
+            return y, v, np.ones(y.shape, dtype=bool)
     y = np.array(yi, dtype=float, copy=True)
     v = np.array(vi, dtype=float, copy=True)
     if y.ndim == 1:
@@ -74,6 +80,11 @@ def _rowdot(a, b):
     return np.einsum("ij,ij->i", a, b)
 
 
+def _rowsum(a):
+    """Row sums (einsum: several times faster than ``a.sum(axis=1)`` for short rows)."""
+    return np.einsum("ij->i", a)
+
+
 # --------------------------------------------------------------------------------------
 # weighted sums (intercept-only models)
 # --------------------------------------------------------------------------------------
@@ -88,7 +99,7 @@ def _q(y, v, tau2, y2=None, out=None):
     """Generalised Q = sum w (y - b)^2 by the sums formula (as ``_Sums.q``)."""
     w = np.add(v, tau2[:, None], out=out)
     np.reciprocal(w, out=w)
-    sw, swy, swy2 = w.sum(axis=1), _rowdot(w, y), _rowdot(w, y * y if y2 is None else y2)
+    sw, swy, swy2 = _rowsum(w), _rowdot(w, y), _rowdot(w, y * y if y2 is None else y2)
     return np.maximum(swy2 - swy * swy / sw, 0.0)
 
 
@@ -119,10 +130,10 @@ class _QRoots:
 
 def _loglik(y, v, m, k, tau2, method, y2=None):
     w = _weights(v, tau2)
-    sw, swy, swy2 = w.sum(axis=1), _rowdot(w, y), _rowdot(w, y * y if y2 is None else y2)
+    sw, swy, swy2 = _rowsum(w), _rowdot(w, y), _rowdot(w, y * y if y2 is None else y2)
     # w is not used after this: its logarithm in place (masked cells keep their weight 0)
     logw = np.log(w, out=w) if m is None or m.all() else np.log(w, out=w, where=m)
-    ll = 0.5 * logw.sum(axis=1) - 0.5 * np.maximum(swy2 - swy * swy / sw, 0.0)
+    ll = 0.5 * _rowsum(logw) - 0.5 * np.maximum(swy2 - swy * swy / sw, 0.0)
     if method == "REML":
         return ll - 0.5 * (k - 1) * _LOG2PI - 0.5 * np.log(sw)
     return ll - 0.5 * k * _LOG2PI
@@ -130,18 +141,18 @@ def _loglik(y, v, m, k, tau2, method, y2=None):
 
 def _wls_rss(y, a):
     """Residual sum of squares of the weighted mean, residual form (as ``linalg.wls``)."""
-    sa = a.sum(axis=1)
+    sa = _rowsum(a)
     b = _rowdot(a, y) / sa
     r = y - b[:, None]
     return _rowdot(a, r * r), sa, b
 
 
-def _trPDPE(a):
+def _trPDPE(a, sa=None):
     """tr(P P) for P = A - a a'/sum(a) (``WLS.tr_PDPE()`` of an intercept-only fit)."""
-    sa = a.sum(axis=1)
+    sa = _rowsum(a) if sa is None else sa
     a2 = a * a
     mm = 1.0 / sa
-    s2 = a2.sum(axis=1)
+    s2 = _rowsum(a2)
     return s2 - 2 * mm * _rowdot(a, a2) + mm * mm * s2 * s2
 
 
@@ -219,30 +230,32 @@ def _brent(f, lower, upper, tol, maxiter):
 # tau^2
 # --------------------------------------------------------------------------------------
 
-def _tau2(y, v, m, k, method, con):
-    """tau^2, its standard error and the number of iterations for every row."""
+def _tau2(y, v, m, k, method, con, y2, zero):
+    """tau^2, its standard error, the number of iterations, and (ML, REML, EB) the weights at
+    the estimate and their row sums, for every row.  ``y2`` = y^2 and ``zero`` = (1/v and the
+    equal-effects sums sum w, sum w y, sum w y^2) are shared with the caller."""
     n = y.shape[0]
     iters = np.zeros(n, dtype=int)
     if method in ("EE", "FE"):
-        return np.zeros(n), np.full(n, np.nan), iters
+        return np.zeros(n), np.full(n, np.nan), iters, None, None
     df = k - 1.0
     if method in ("DL", "PM"):
-        a0 = 1.0 / v
+        a0 = zero[0]  # 1 / v
         rss0, sa0, _ = _wls_rss(y, a0)
     if method == "DL":
         trP = sa0 - _rowdot(a0, a0) / sa0
         tau2 = np.maximum(0.0, (rss0 - df) / trP)
         se = np.sqrt((2 * df + 4 * tau2 * trP + 2 * tau2**2 * _trPDPE(a0)) / trP**2)
-        return tau2, se, iters
+        return tau2, se, iters, None, None
     if m.all():
-        r = y - (y.sum(axis=1) / k)[:, None]
+        r = y - (_rowsum(y) / k)[:, None]
         vm = v
     else:
         mf = m.astype(float)
         r = (y - (_rowdot(mf, y) / k)[:, None]) * mf
         vm = np.where(m, v, 0.0)
     ols_rss = _rowdot(r, r)
-    svm = vm.sum(axis=1)
+    svm = _rowsum(vm)
     trPV = svm - svm / k
     tau2_he = (ols_rss - trPV) / df
     if method == "HE":
@@ -250,7 +263,7 @@ def _tau2(y, v, m, k, method, con):
         sv2 = _rowdot(vm, vm)
         trPDPE = sv2 - 2 / k * sv2 + (1 / k) ** 2 * svm * svm
         se = np.sqrt((2 * trPDPE + 4 * tau2 * trPV + 2 * tau2**2 * df) / df**2)
-        return tau2, se, iters
+        return tau2, se, iters, None, None
     if method == "PM":
         tau2 = np.zeros(n)
         todo = np.flatnonzero(~(rss0 < df))
@@ -268,8 +281,8 @@ def _tau2(y, v, m, k, method, con):
                           float(con["tol"]), int(con["maxiter"]))
             tau2[todo] = root
         w = _weights(v, tau2)
-        se = np.sqrt(2 * k**2 / df / w.sum(axis=1) ** 2)
-        return np.maximum(tau2, 0.0), se, iters
+        se = np.sqrt(2 * k**2 / df / _rowsum(w) ** 2)
+        return np.maximum(tau2, 0.0), se, iters, None, None
 
     # ML, REML, EB: Fisher scoring from the HE estimate, as models.estimate_tau2
     threshold, maxiter = float(con["threshold"]), int(con["maxiter"])
@@ -282,7 +295,7 @@ def _tau2(y, v, m, k, method, con):
     wrows = np.arange(n)
     live = np.ones(n, dtype=bool)
     Y, V, M, K = y, v, m, k
-    Y2 = Y * Y
+    Y2 = y2
     wbuf, w2buf = np.empty_like(V), np.empty_like(V)
     full_mask = bool(m.all())
     for it in range(1, maxiter + 1):
@@ -295,7 +308,7 @@ def _tau2(y, v, m, k, method, con):
         t = tau2[wrows]
         w = np.add(V, t[:, None], out=wbuf)
         np.reciprocal(w, out=w)
-        sw = w.sum(axis=1)
+        sw = _rowsum(w)
         with np.errstate(all="ignore"):
             if method == "EB":
                 rss, _, _ = _wls_rss(Y, w)
@@ -304,7 +317,7 @@ def _tau2(y, v, m, k, method, con):
                 swy, swy2 = _rowdot(w, Y), _rowdot(w, Y2)
                 b = swy / sw
                 w2 = np.multiply(w, w, out=w2buf)
-                sw2, sw2y, sw2y2 = w2.sum(axis=1), _rowdot(w2, Y), _rowdot(w2, Y2)
+                sw2, sw2y, sw2y2 = _rowsum(w2), _rowdot(w2, Y), _rowdot(w2, Y2)
                 ypp = sw2y2 - 2 * b * sw2y + b * b * sw2
                 if method == "ML":
                     adj = (ypp - sw) / sw2
@@ -341,7 +354,16 @@ def _tau2(y, v, m, k, method, con):
                 ll0 = llc[flip]
                 miss = np.flatnonzero(np.isnan(ll0))
                 if miss.size:
-                    ll0[miss] = ll_at(miss, t[flip[miss]])
+                    # the log-likelihood at the current tau^2 from this step's sums (the
+                    # weights are still in their buffer): only the sum of log w is new
+                    wi = fw[miss]
+                    wsub = w[wi]
+                    lw = _rowsum(np.log(wsub, out=wsub) if full else
+                                 np.log(wsub, out=np.zeros_like(wsub), where=M[wi]))
+                    swi = sw[wi]
+                    ll = 0.5 * lw - 0.5 * np.maximum(swy2[wi] - swy[wi] * swy[wi] / swi, 0.0)
+                    ll0[miss] = (ll - 0.5 * (K[wi] - 1) * _LOG2PI - 0.5 * np.log(swi) if method == "REML"
+                                 else ll - 0.5 * K[wi] * _LOG2PI)
                 pend = np.arange(flip.size)
                 for _h in range(50):
                     fa = adj[flip[pend]]
@@ -379,26 +401,50 @@ def _tau2(y, v, m, k, method, con):
                 tau2[r] = np.nan
             else:
                 tau2[r], converged[r], ll_cache[r] = root, True, np.nan
+    # the weights at the estimate, computed once: for the boundary check, se(tau^2) and the fit
+    t = np.nan_to_num(tau2)
+    w = _weights(v, t)
+    sw = _rowsum(w)
     if method != "EB":
         chk = np.flatnonzero(converged & (tau2 > threshold))
         if chk.size:
-            l0 = _loglik(y[chk], v[chk], m[chk], k[chk], np.zeros(chk.size), method)
-            l1 = ll_cache[chk]
-            miss = np.flatnonzero(np.isnan(l1))
-            if miss.size:
-                cm = chk[miss]
-                l1[miss] = _loglik(y[cm], v[cm], m[cm], k[cm], tau2[cm], method)
-            tau2[chk[(l0 - l1) > con["tol"]]] = 0.0
+            # metafor's check: the boundary tau^2 = 0 has the larger likelihood; l0 - l1 from the
+            # equal-effects sums (shared with QE) and the sums at the estimate
+            w0, sw0, swy0, swy20 = zero
+            whole = chk.size > 0.5 * n  # work on all rows rather than copy most of them
+            sel = slice(None) if whole else chk
+            Ys, Vs, Ws, Y2s = y[sel], v[sel], w[sel], y2[sel]
+            swy1, swy21 = _rowdot(Ws, Ys), _rowdot(Ws, Y2s)
+            sw1 = sw[sel]
+            q1 = np.maximum(swy21 - swy1 * swy1 / sw1, 0.0)
+            q0 = np.maximum(swy20[sel] - swy0[sel] ** 2 / sw0[sel], 0.0)
+            full = bool(m.all())
+            u = np.add(Vs, t[sel][:, None])
+            # sum log w0 - sum log w1 = sum log(v + tau^2) - sum log v (masked cells: 0)
+            if not full:  # masked cells: log 1 = 0
+                ms = m[sel]
+                u[~ms] = 1.0
+                Vs = np.where(ms, Vs, 1.0)
+            dlog = _rowsum(np.log(u, out=u)) - _rowsum(np.log(Vs))
+            d = 0.5 * dlog - 0.5 * (q0 - q1)
+            if method == "REML":
+                d = d - 0.5 * (np.log(sw0[sel]) - np.log(sw1))
+            if whole:
+                d = d[chk]
+            reset = chk[d > con["tol"]]
+            if reset.size:
+                tau2[reset] = 0.0
+                w[reset] = w0[reset]
+                sw[reset] = sw0[reset]
     tau2 = np.where(np.isnan(tau2), np.nan, np.maximum(0.0, tau2))
-    w = _weights(v, np.nan_to_num(tau2))
     if method == "ML":
-        se = np.sqrt(2 / (w * w).sum(axis=1))
+        se = np.sqrt(2 / _rowdot(w, w))
     elif method == "REML":
-        se = np.sqrt(2 / _trPDPE(w))
+        se = np.sqrt(2 / _trPDPE(w, sw))
     else:
-        se = np.sqrt(2 * k**2 / df / w.sum(axis=1) ** 2)
+        se = np.sqrt(2 * k**2 / df / sw ** 2)
     se = np.where(np.isnan(tau2), np.nan, se)
-    return tau2, se, iters
+    return tau2, se, iters, w, sw
 
 
 # --------------------------------------------------------------------------------------
@@ -482,7 +528,8 @@ class RMABatchResult(Result):
 
 
 def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level: float = 95.0,
-              confint: bool = False, control: dict | None = None) -> RMABatchResult:
+              confint: bool = False, confint_tol: float | str | None = None,
+              control: dict | None = None) -> RMABatchResult:
     """Fit one intercept-only meta-analysis per row of ``yi``/``vi``, all at once.
 
     Each analysis takes exactly the steps :func:`evsynth.rma` takes for it (starting value,
@@ -504,6 +551,10 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
         Confidence level in percent.
     confint : bool
         Add the Q-profile CI for tau^2, I^2 and H^2 (as :func:`evsynth.confint_tau2`).
+    confint_tol : float or "metafor", optional
+        As ``tol`` of :func:`evsynth.confint_tau2`: None (default) finds the bounds to full
+        precision by Newton steps; a number (or ``"metafor"``: metafor's default) runs R's
+        ``uniroot`` search with that absolute tolerance.
     control : dict, optional
         Iteration settings, as for :func:`evsynth.rma`.
 
@@ -522,7 +573,7 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
     Viechtbauer, W. (2007). Confidence intervals for the amount of heterogeneity in
     meta-analysis. Statistics in Medicine, 26(1), 37-52.
     """
-    from evsynth.engine.models import _check_test_level, _control
+    from evsynth.engine.models import _check_test_level, _confint_tol, _control
 
     method = str(method).upper()
     if method not in BATCH_METHODS:
@@ -530,7 +581,7 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
     test = _check_test_level(test, ("z", "knha"), "z, knha", level)
     con = _control(control)
     y, v, m = _prepare(yi, vi, mask)
-    k = m.sum(axis=1).astype(float)
+    k = m.sum(axis=1).astype(float)  # (bool: not _rowsum)
     n = y.shape[0]
     ee = method in ("EE", "FE")
     few = k < (1 if ee else 2)
@@ -543,11 +594,23 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
         raise ModelError(f"the Knapp-Hartung test needs k >= 2; analysis (row) {r + 1} has k = {int(k[r])}")
 
     status = np.full(n, "ok", dtype=object)
-    tau2, se_tau2, iters = _tau2(y, v, m, k, method, con)
+    # shared by the estimators and the heterogeneity statistics: y^2 and the equal-effects sums
+    y2 = y * y
+    w0 = 1.0 / v
+    sw0, swy0, swy20 = _rowsum(w0), _rowdot(w0, y), _rowdot(w0, y2)
+    tau2, se_tau2, iters, w, sw = _tau2(y, v, m, k, method, con, y2, (w0, sw0, swy0, swy20))
     status[np.isnan(tau2)] = "not converged"
     t2 = np.nan_to_num(tau2)
-    w = _weights(v, t2)
-    rss, sw, beta = _wls_rss(y, w)
+    if w is None and ee:  # tau^2 = 0: the equal-effects weights
+        w, sw, beta = w0, sw0, swy0 / sw0
+    else:
+        if w is None:
+            w = _weights(v, t2)
+            sw = _rowsum(w)
+        beta = _rowdot(w, y) / sw
+    if test == "knha":  # residual form, as rma
+        r = y - beta[:, None]
+        rss = _rowdot(w, np.multiply(r, r, out=r))
     vb = 1.0 / sw
     df = k - 1.0
     a = 1 - level / 100
@@ -574,10 +637,7 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
             crit = np.full(n, -special.ndtri(a / 2))
             dfo = np.full(n, np.nan)
         # heterogeneity from the equal-effects fit (sums formula, as rma)
-        w0 = 1.0 / v
-        sw0 = w0.sum(axis=1)
-        swy0 = _rowdot(w0, y)
-        QE = np.maximum(_rowdot(w0, y * y) - swy0 * swy0 / sw0, 0.0)
+        QE = np.maximum(swy20 - swy0 * swy0 / sw0, 0.0)
         trP0 = sw0 - _rowdot(w0, w0) / sw0
         has = k > 1
         QEp = np.where(has, special.chdtrc(df, QE), 1.0)
@@ -605,7 +665,7 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
     if confint:
         if ee:
             raise ModelError("an equal-effects model has no tau^2 to give a confidence interval for")
-        lb, ub = _qprofile(y, v, df, t2, level)
+        lb, ub = _qprofile(y, v, m, k, df, t2, level, _confint_tol(confint_tol, None))
         res.tau2_ci_lb, res.tau2_ci_ub = lb, ub
         with np.errstate(all="ignore"):
             res.I2_ci_lb, res.I2_ci_ub = 100 * lb / (vt + lb), 100 * ub / (vt + ub)
@@ -613,16 +673,98 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
     return res
 
 
-def _qprofile(y, v, df, tau2, level):
+def _qd_rows(y, v, yy, t, buf, deriv=True):
+    """Q(tau^2) and sum w^2 r^2 (= -dQ/dtau^2) per row (rows centred: cancellation-free);
+    ``deriv=False``: Q only (the derivative is None)."""
+    w = np.add(v, t[:, None], out=buf)
+    np.reciprocal(w, out=w)
+    sw, swy, swy2 = _rowsum(w), _rowdot(w, y), _rowdot(w, yy)
+    b = swy / sw
+    q = np.maximum(swy2 - b * swy, 0.0)
+    if not deriv:
+        return q, None
+    w *= w
+    sw2, sw2y, sw2y2 = _rowsum(w), _rowdot(w, y), _rowdot(w, yy)
+    return q, sw2y2 - 2 * b * sw2y + b * b * sw2
+
+
+def _newton_rows(y, v, yy, target, lo, hi, start, first):
+    """Row-wise safeguarded Newton search (as :func:`evsynth.engine.linalg.newton_root`, every
+    row its own bracket, the same steps and stopping rule) for the roots of 1/Q(tau^2) =
+    1/target, to full precision.  ``first``: (Q, dQ) at ``start`` (shared by both bounds)."""
+    n = y.shape[0]
+    out = np.full(n, np.nan)
+    rows = np.arange(n)
+    inside = (lo < start) & (start < hi)
+    x = np.where(inside, start, 0.5 * (lo + hi))
+    prev = np.full(n, np.inf)
+    newton = np.zeros(n, dtype=bool)  # whether the previous step was a Newton step
+    Y, V, YY, T = y, v, yy, target
+    buf = np.empty_like(V)
+    pos = np.arange(n)  # position of each live row in the working arrays
+    with np.errstate(all="ignore"):
+        for it in range(200):
+            if rows.size == 0:
+                break
+            if it == 0:
+                q, d = first[0].copy(), first[1].copy()
+                out_ = np.flatnonzero(~inside)  # rows whose estimate is not inside: start mid-way
+                if out_.size:
+                    q[out_], d[out_] = _qd_rows(Y[out_], V[out_], YY[out_], x[out_], np.empty((out_.size, V.shape[1])))
+            else:
+                tw = np.zeros(Y.shape[0])
+                tw[pos] = x
+                q, d = _qd_rows(Y, V, YY, tw, buf)
+                q, d = q[pos], d[pos]
+            g = 1.0 / q - 1.0 / T[pos]
+            gd = d / (q * q)
+            up = g > 0
+            hi = np.where(up, x, hi)
+            lo = np.where(up, lo, x)
+            step = np.where((gd != 0) & np.isfinite(gd), g / gd, np.inf)
+            nx = x - step
+            mid = 0.5 * (lo + hi)
+            ast, apr = np.abs(step), np.abs(prev)
+            bis = ~((lo < nx) & (nx < hi)) | (ast > 0.5 * apr)
+            nx = np.where(bis, mid, nx)
+            stuck = bis & ~((lo < mid) & (mid < hi))
+            conv = ~bis & ((ast <= 1e-13 * np.abs(nx)) |
+                           (newton & (ast <= 1e-3 * apr) & (ast ** 3 <= 1e-15 * np.abs(nx) * apr * apr)))
+            zero = g == 0.0
+            done = zero | stuck | conv
+            if done.any():
+                out[rows[zero | stuck]] = x[zero | stuck]
+                c = conv & ~zero
+                out[rows[c]] = nx[c]
+            keep = ~done
+            prev = np.where(bis, x - nx, step)[keep]
+            newton = ~bis[keep]
+            rows, x, lo, hi, pos = rows[keep], nx[keep], lo[keep], hi[keep], pos[keep]
+            if pos.size < 0.75 * Y.shape[0]:
+                Y, V, YY, T = Y[pos], V[pos], YY[pos], T[pos]
+                buf = np.empty_like(V)
+                pos = np.arange(pos.size)
+    return out
+
+
+def _qprofile(y, v, m, k, df, tau2, level, tol=None):
     """Q-profile bounds for tau^2 (as ``confint_tau2``): the roots of Q(tau^2) = chi^2
-    quantiles, by the row-wise Brent search over [0, max(100, 10 tau^2)]."""
+    quantiles in [0, max(100, 10 tau^2)]; exact (row-wise safeguarded Newton) when ``tol``
+    is None, else the row-wise R ``uniroot`` search with that tolerance."""
     a = 1 - level / 100
     crit_u = special.chdtri(df, a / 2)          # chi2.isf(a/2, df): for the lower bound
     crit_l = 2 * special.gammaincinv(df / 2, a / 2)  # chi2.ppf(a/2, df): for the upper bound
     n = y.shape[0]
-    q0 = _q(y, v, np.zeros(n))
+    mean = _rowsum(y) / k  # masked cells hold 0
+    yc = y - mean[:, None]
+    if not m.all():
+        yc[~m] = 0.0
     hi = np.maximum(100.0, 10 * tau2)
-    qhi = _q(y, v, hi)
+    buf = np.empty_like(v)
+    yy = yc * yc
+    q0 = _qd_rows(yc, v, yy, np.zeros(n), buf, deriv=False)[0]
+    qhi = _qd_rows(yc, v, yy, hi, buf, deriv=False)[0]
+    first = _qd_rows(yc, v, yy, tau2, buf) if tol is None else None  # both searches start here
 
     def bound(target):
         out = np.zeros(n)
@@ -631,9 +773,12 @@ def _qprofile(y, v, df, tau2, level):
         out[above] = hi[above]  # above the search ceiling: reported as the ceiling, as metafor (issue 15)
         todo = np.flatnonzero(need & ~(qhi > target))
         if todo.size:
-            yy, vv, tt = y[todo], v[todo], target[todo]
-            out[todo] = _brent(_QRoots(yy, vv, tt), np.zeros(todo.size),
-                               hi[todo], np.finfo(float).eps ** 0.25, 1000)
+            yt, vt, tt = yc[todo], v[todo], target[todo]
+            if tol is None:
+                out[todo] = _newton_rows(yt, vt, yy[todo], tt, np.zeros(todo.size), hi[todo], tau2[todo],
+                                         (first[0][todo], first[1][todo]))
+            else:
+                out[todo] = _brent(_QRoots(yt, vt, tt), np.zeros(todo.size), hi[todo], tol, 1000)
         return out
 
     return bound(crit_u), bound(crit_l)

@@ -13,7 +13,7 @@ import numpy as np
 
 from evsynth.errors import InputError, ModelError
 
-__all__ = ["inv_pd", "WLS", "wls", "r_uniroot", "design_matrix", "factorize"]
+__all__ = ["inv_pd", "WLS", "wls", "r_uniroot", "newton_root", "design_matrix", "factorize"]
 
 
 def inv_pd(a: np.ndarray, what: str = "X'WX") -> np.ndarray:
@@ -56,6 +56,7 @@ class WLS:
     M: np.ndarray  # (X'AX)^-1
     beta: np.ndarray
     resid: np.ndarray
+    io: bool | None = None  # intercept-only (checked once, on first use, when not given)
 
     @property
     def k(self) -> int:
@@ -68,7 +69,7 @@ class WLS:
     @property
     def rss(self) -> float:
         """y'Py = sum a r^2."""
-        return float(np.sum(self.a * self.resid**2))
+        return float(np.dot(self.a * self.resid, self.resid))
 
     @property
     def Py(self) -> np.ndarray:
@@ -76,7 +77,9 @@ class WLS:
 
     @property
     def intercept_only(self) -> bool:
-        return self.X.shape[1] == 1 and bool(np.all(self.X == 1.0))
+        if self.io is None:
+            self.io = self.X.shape[1] == 1 and bool(np.all(self.X == 1.0))
+        return self.io
 
     def lev(self) -> np.ndarray:
         """x_i' M x_i for every row."""
@@ -115,7 +118,7 @@ class WLS:
         return float(t1 - 2 * t2 + t4)
 
 
-def wls(y: np.ndarray, X: np.ndarray, a: np.ndarray) -> WLS:
+def wls(y: np.ndarray, X: np.ndarray, a: np.ndarray, intercept_only: bool | None = None) -> WLS:
     """Weighted least squares with weight vector ``a``, in O(k p^2).
 
     Parameters
@@ -126,22 +129,26 @@ def wls(y: np.ndarray, X: np.ndarray, a: np.ndarray) -> WLS:
         Model matrix.
     a : ndarray, shape (k,)
         Weights.
+    intercept_only : bool, optional
+        Whether ``X`` is a single column of ones, when the caller knows (saves a pass over X).
 
     Returns
     -------
     WLS
         ``beta``, ``M`` = (X'AX)^-1, residuals, and the trace identities the estimators use.
     """
-    if X.shape[1] == 1 and X[0, 0] == 1.0 and X[-1, 0] == 1.0 and np.all(X == 1.0):
+    if intercept_only is None:
+        intercept_only = X.shape[1] == 1 and X[0, 0] == 1.0 and X[-1, 0] == 1.0 and bool(np.all(X == 1.0))
+    if intercept_only:
         sa = float(np.sum(a))
         if not sa > 0:
             raise ModelError("the weights sum to zero: the model cannot be fitted")
         b = float(np.dot(a, y)) / sa
-        return WLS(a=a, X=X, y=y, M=np.array([[1.0 / sa]]), beta=np.array([b]), resid=y - b)
+        return WLS(a=a, X=X, y=y, M=np.array([[1.0 / sa]]), beta=np.array([b]), resid=y - b, io=True)
     XtA = X.T * a
     M = inv_pd(XtA @ X)
     beta = M @ (XtA @ y)
-    return WLS(a=a, X=X, y=y, M=M, beta=beta, resid=y - X @ beta)
+    return WLS(a=a, X=X, y=y, M=M, beta=beta, resid=y - X @ beta, io=False)
 
 
 def r_uniroot(f, lower: float, upper: float, tol: float = np.finfo(float).eps ** 0.25,
@@ -215,6 +222,94 @@ def r_uniroot(f, lower: float, upper: float, tol: float = np.finfo(float).eps **
         if (fb > 0 and fc > 0) or (fb < 0 and fc < 0):
             c, fc = a, fa
     raise ModelError(f"root search did not converge in {maxiter} iterations")
+
+
+def newton_root(fd, lower: float, upper: float, f_lower, f_upper, start: float | None = None,
+                maxiter: int = 200, increasing: bool | None = None) -> float:
+    """Root of a monotone ``f`` in [lower, upper] to full double precision by safeguarded
+    Newton steps.
+
+    ``fd(x)`` returns ``(f(x), f'(x))``.  The bracket shrinks with every evaluation; a Newton
+    step that leaves it, or is not at most half the step before it, is replaced by
+    bisection, so the search cannot diverge or cycle.  It stops when a step is below 1e-13
+    relative, or when quadratic convergence makes the error after the step negligible
+    (|step|^3 / |previous step|^2 below 1e-15 relative), when ``f`` is exactly 0, or when
+    no double is left between the ends.
+
+    Parameters
+    ----------
+    fd : callable
+        ``x -> (f(x), f'(x))``.
+    lower, upper : float
+        The bracket.
+    f_lower, f_upper : float or callable
+        ``f`` at the ends, or a function of no argument giving it, called only when a step
+        would leave the bracket on that side (saves evaluations).  An end evaluated that way
+        with the sign of the inside (the root lies beyond it) is returned.
+    start : float, optional
+        First point (default: the middle of the bracket).
+    maxiter : int
+        Evaluations allowed.
+    increasing : bool, optional
+        Whether ``f`` increases; needed when an end is a callable, else from the end values.
+
+    Returns
+    -------
+    float
+    """
+    lo, hi = float(lower), float(upper)
+    ends = {"lo": f_lower, "hi": f_upper}
+    if increasing is None:
+        if callable(f_lower) or callable(f_upper):
+            raise ValueError("newton_root: give 'increasing' when an end value is computed lazily")
+        if f_lower == 0.0:
+            return lo
+        if f_upper == 0.0:
+            return hi
+        if (f_lower > 0) == (f_upper > 0):
+            raise ModelError("root search: the function has the same sign at both ends of the interval")
+        increasing = f_upper > 0
+    sgn = 1.0 if increasing else -1.0  # F = sgn f increases: F(lo) < 0 < F(hi)
+
+    def end(side):
+        """F at a bracket end (evaluated now if lazy); None when the root lies beyond it."""
+        val = ends[side]
+        if callable(val):
+            val = ends[side] = float(val())
+        return sgn * val
+
+    x = 0.5 * (lo + hi) if start is None or not (lo < start < hi) else float(start)
+    prev, newton = np.inf, False  # the previous step and whether it was a Newton step
+    for _ in range(maxiter):
+        f, d = fd(x)
+        f, d = sgn * f, sgn * d
+        if f == 0.0:
+            return x
+        if f > 0:
+            hi, ends["hi"] = x, sgn * f
+        else:
+            lo, ends["lo"] = x, sgn * f
+        step = f / d if d != 0.0 and np.isfinite(d) else np.inf
+        nx = x - step
+        if not (lo < nx < hi):
+            side = "lo" if nx <= lo else "hi"
+            bnd = lo if side == "lo" else hi
+            fe = end(side)
+            if fe == 0.0:
+                return bnd
+            if (fe > 0) == (side == "lo"):
+                return bnd  # the root lies beyond this end: the end is the answer
+        bisect = not (lo < nx < hi) or abs(step) > 0.5 * abs(prev)
+        if bisect:
+            nx = 0.5 * (lo + hi)  # bisection: the Newton step left the bracket or stalled
+            if not (lo < nx < hi):
+                return x  # no double left between the ends
+            step = x - nx
+        elif abs(step) <= 1e-13 * abs(nx) or (newton and abs(step) <= 1e-3 * abs(prev)
+                                               and abs(step) ** 3 <= 1e-15 * abs(nx) * prev * prev):
+            return nx
+        prev, newton, x = step, not bisect, nx
+    raise ModelError(f"root search did not converge in {maxiter} steps")
 
 
 def design_matrix(yi, mods, intercept: bool = True, coef_names=None) -> tuple[np.ndarray, list[str]]:

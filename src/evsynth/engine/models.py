@@ -13,7 +13,7 @@ import numpy as np
 from scipy import special
 
 from evsynth.errors import ConvergenceError, InputError, ModelError
-from evsynth.engine.linalg import design_matrix, r_uniroot, wls
+from evsynth.engine.linalg import design_matrix, newton_root, r_uniroot, wls
 from evsynth.engine.results import FitResult, Result, coef_block, fmt_p, wald_test
 
 __all__ = [
@@ -59,8 +59,10 @@ def check_effects(yi, vi, *, where: str = "") -> tuple[np.ndarray, np.ndarray]:
     v = np.asarray(vi, dtype=float).ravel()
     if y.shape != v.shape:
         raise InputError(f"{pre}yi has {y.size} values but vi has {v.size}")
+    if y.size and np.isfinite(np.sum(y) + np.sum(v)) and v.min() > 0:
+        return y, v  # the common case: all finite (a finite sum), no temporaries or index lists
     if np.isfinite(y).all() and np.isfinite(v).all() and (v > 0).all():
-        return y, v  # the common case: one pass per check, no index lists
+        return y, v  # finite values whose sum overflows
     bad = np.flatnonzero(~np.isfinite(y))
     if bad.size:
         raise InputError(f"{pre}effect size is missing or not finite in row(s) {_rows(bad)}")
@@ -90,6 +92,7 @@ class Tau2Fit:
     tau2: float
     se_tau2: float | None
     iterations: int = 0
+    sums: "_Sums | None" = field(default=None, repr=False)  # intercept-only (RE)ML: the sums, for rma
 
 
 def _is_intercept_only(X) -> bool:
@@ -105,11 +108,53 @@ class _Sums:
         self.y, self.v, self.y2 = y, v, y * y
         self.w = np.empty_like(v)
         self.w2 = np.empty_like(v)
+        self._zero = self._final = self._at = None
+        self.u = None  # buffer of the log-likelihood, allocated when first needed
+
+    def zero(self):
+        """(sum w, sum w y, sum w y^2, sum w^2) at tau^2 = 0 (the equal-effects sums), once."""
+        if self._zero is None:
+            w = np.reciprocal(self.v, out=self.w)
+            self._at = None  # the buffer now holds other weights
+            self._zero = (w.sum(), w @ self.y, w @ self.y2, w @ w)
+        return self._zero
+
+    def final(self, tau2: float):
+        """(w, sum w, sum w y, sum w y^2, sum w^2, sum w^3) at the estimate, ``w`` in an array
+        of its own (the fit's weights); computed once per tau^2."""
+        if self._final is None or self._final[0] != tau2:
+            w = 1.0 / (self.v + tau2)
+            w2 = np.multiply(w, w, out=self.w2)
+            self._final = (tau2, (w, w.sum(), w @ self.y, w @ self.y2, w2.sum(), w2 @ w))
+        return self._final[1]
+
+    def loglik(self, tau2: float, method: str) -> float:
+        """(Restricted) log-likelihood at tau2 (sums reused where already computed)."""
+        if tau2 == 0.0:
+            sw, swy, swy2, _ = self.zero()
+        elif self._final is not None and self._final[0] == tau2:
+            _, sw, swy, swy2, _, _ = self._final[1]
+        else:
+            _, sw, swy, swy2 = self.at(tau2)
+        if self.u is None:
+            self.u = np.empty_like(self.v)
+        u = np.add(self.v, tau2, out=self.u)
+        ll = -0.5 * np.sum(np.log(u, out=u)) - 0.5 * max(swy2 - swy * swy / sw, 0.0)
+        k = self.y.size
+        if method == "REML":
+            return float(ll - 0.5 * (k - 1) * np.log(2 * np.pi) - 0.5 * np.log(sw))
+        return float(ll - 0.5 * k * np.log(2 * np.pi))
 
     def at(self, tau2: float):
+        """(w, sum w, sum w y, sum w y^2) at tau2 (``w`` in the reused buffer; the last
+        evaluation is remembered, so a likelihood check at the same tau^2 costs no new sums)."""
+        if self._at is not None and self._at[0] == tau2:
+            return self._at[1]
         w = np.add(self.v, tau2, out=self.w)
         np.reciprocal(w, out=w)
-        return w, w.sum(), w @ self.y, w @ self.y2
+        res = (w, w.sum(), w @ self.y, w @ self.y2)
+        self._at = (tau2, res)
+        return res
 
     def q(self, tau2: float) -> float:
         _, sw, swy, swy2 = self.at(tau2)
@@ -130,11 +175,11 @@ class _Sums:
         return float((ypp - trP) / trPP)
 
 
-def _q_gen(tau2: float, y, v, X) -> float:
+def _q_gen(tau2: float, y, v, X, io: bool | None = None) -> float:
     """Generalised Q statistic sum w r^2 with w = 1/(v + tau2)."""
-    if _is_intercept_only(X):
+    if _is_intercept_only(X) if io is None else io:
         return _Sums(y, v).q(tau2)
-    return wls(y, X, 1 / (v + tau2)).rss
+    return wls(y, X, 1 / (v + tau2), intercept_only=False).rss
 
 
 # Distribution functions as the special functions scipy.stats itself calls (same values),
@@ -178,7 +223,8 @@ def _control(control: dict | None) -> dict:
     return c
 
 
-def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None) -> Tau2Fit:
+def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None,
+                  _io: bool | None = None) -> Tau2Fit:
     """Estimate the between-study variance tau^2 with metafor's estimators.
 
     Iterative estimators stop as metafor's do (``control``: Fisher scoring until the
@@ -208,13 +254,14 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None)
     the random-effects model. Journal of Educational and Behavioral Statistics, 30(3), 261-293.
     """
     con = _control(control)
+    io = _is_intercept_only(X) if _io is None else _io  # X checked once
     threshold, maxiter = con["threshold"], int(con["maxiter"])
     method = method.upper()
     k, p = X.shape
     if method in ("EE", "FE"):
         return Tau2Fit(0.0, None)
     if method in ("DL", "HS", "PM"):
-        fe = wls(y, X, 1 / v)
+        fe = wls(y, X, 1 / v, intercept_only=io)
     if method == "DL":
         trP = fe.tr_P()
         tau2 = max(0.0, (fe.rss - (k - p)) / trP)
@@ -225,9 +272,15 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None)
         tau2 = max(0.0, (fe.rss - k) / sw)
         se = np.sqrt((2 * (k - p) + 4 * tau2 * fe.tr_P() + 2 * tau2**2 * fe.tr_PDPE()) / sw**2)
         return Tau2Fit(tau2, float(se))
-    ols = wls(y, X, np.ones(k))
-    trPV = ols.tr_P(v)
-    tau2_he = (ols.rss - trPV) / (k - p)
+    if io and method in ("ML", "REML", "EB"):  # the HE start from two sums (same quantities)
+        r = y - np.sum(y) / k
+        sv = np.sum(v)
+        trPV = sv - sv / k
+        tau2_he = (float(r @ r) - trPV) / (k - p)
+    else:
+        ols = wls(y, X, np.ones(k), intercept_only=io)
+        trPV = ols.tr_P(v)
+        tau2_he = (ols.rss - trPV) / (k - p)
     if method == "HE":
         tau2 = max(0.0, tau2_he)
         se = np.sqrt((2 * ols.tr_PDPE(v, v) + 4 * tau2 * trPV + 2 * tau2**2 * (k - p)) / (k - p) ** 2)
@@ -236,7 +289,7 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None)
         tau0 = float(np.var(y) if k > 1 else 0.0)  # var(y) (k-1)/k, as metafor
         if tau0 <= 0:
             return Tau2Fit(0.0, None)
-        f = wls(y, X, 1 / (v + tau0))
+        f = wls(y, X, 1 / (v + tau0), intercept_only=io)
         tau2 = max(0.0, tau0 * f.rss / (k - p))
         se = np.sqrt(tau0**2 / (k - p) ** 2 * (2 * f.tr_PDPE(v, v) + 4 * tau2 * f.tr_PDPE(v, None)
                                               + 2 * tau2**2 * f.tr_PDPE()))
@@ -247,11 +300,11 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None)
             tau2 = 0.0
         else:
             hi = float(con["tau2_max"])
-            while _q_gen(hi, y, v, X) > target:
+            while _q_gen(hi, y, v, X, io) > target:
                 hi *= 10
                 if hi > 1e12:
                     raise ConvergenceError("PM: no tau^2 below 1e12 solves Q(tau^2) = k - p")
-            qf = _Sums(y, v).q if _is_intercept_only(X) else (lambda t: _q_gen(t, y, v, X))
+            qf = _Sums(y, v).q if io else (lambda t: _q_gen(t, y, v, X, io))
             tau2 = r_uniroot(lambda t: qf(t) - target, 0.0, hi, tol=con["tol"], maxiter=maxiter)
         w = 1 / (v + tau2)
         se = np.sqrt(2 * k**2 / (k - p) / np.sum(w) ** 2)
@@ -261,13 +314,13 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None)
         it = 0
         converged = False
         prev_adj = 0.0
-        sums = _Sums(y, v) if _is_intercept_only(X) else None
+        sums = _Sums(y, v) if io and method != "EB" else None
         while it < maxiter:
             it += 1
-            if sums is not None and method != "EB":
+            if sums is not None:
                 adj = sums.scoring(tau2, method)
             else:
-                f = wls(y, X, 1 / (v + tau2))
+                f = wls(y, X, 1 / (v + tau2), intercept_only=io)
                 Py = f.Py
                 w = f.a
                 if method == "ML":
@@ -284,9 +337,9 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None)
                 # the step changed sign: accept it only if the likelihood does not drop (step
                 # halving), so that scoring cannot oscillate; where metafor's plain scoring
                 # converges the likelihood rises and the path is the same
-                ll0 = _loglik(y, v, X, tau2, method)
+                ll0 = _loglik(y, v, X, tau2, method, sums)
                 for _h in range(50):
-                    if _loglik(y, v, X, tau2 + adj, method) >= ll0 - 1e-12 * abs(ll0):
+                    if _loglik(y, v, X, tau2 + adj, method, sums) >= ll0 - 1e-12 * abs(ll0):
                         break
                     adj /= 2
             prev_adj = adj
@@ -309,18 +362,26 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None)
                 "increase control maxiter or use another estimator"
             )
         # metafor's check: a boundary solution with larger likelihood than the interior one
+        if sums is not None and tau2 > threshold:
+            sums.final(tau2)  # the estimate's sums: needed below and for the check
         if method != "EB" and tau2 > threshold and \
-                _loglik(y, v, X, 0.0, method) - _loglik(y, v, X, tau2, method) > con["tol"]:
+                _loglik(y, v, X, 0.0, method, sums) - _loglik(y, v, X, tau2, method, sums) > con["tol"]:
             tau2 = 0.0
         tau2 = max(0.0, tau2)
-        f = wls(y, X, 1 / (v + tau2))
-        if method == "ML":
-            se = np.sqrt(2 / np.sum(f.a**2))
-        elif method == "REML":
-            se = np.sqrt(2 / f.tr_PDPE())
+        if sums is not None:  # the sums at the estimate, kept for rma (no second pass)
+            _, sw, _, _, sw2, sw3 = sums.final(tau2)
+            tr_pdpe = sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2  # tr(PP) of an intercept-only model
         else:
-            se = np.sqrt(2 * k**2 / (k - p) / np.sum(f.a) ** 2)
-        return Tau2Fit(float(tau2), float(se), it)
+            f = wls(y, X, 1 / (v + tau2), intercept_only=io)
+            sw, sw2 = np.sum(f.a), np.sum(f.a**2)
+            tr_pdpe = f.tr_PDPE() if method == "REML" else None
+        if method == "ML":
+            se = np.sqrt(2 / sw2)
+        elif method == "REML":
+            se = np.sqrt(2 / tr_pdpe)
+        else:
+            se = np.sqrt(2 * k**2 / (k - p) / sw ** 2)
+        return Tau2Fit(float(tau2), float(se), it, sums)
     raise InputError(f"unknown tau^2 estimator '{method}'; allowed: {', '.join(METHODS)}")
 
 
@@ -348,15 +409,12 @@ def _score_root(y, v, X, method: str):
     return float(r_uniroot(lambda t: _score(y, v, X, t, method), 0.0, hi, tol=1e-13, maxiter=1000))
 
 
-def _loglik(y, v, X, tau2: float, method: str) -> float:
+def _loglik(y, v, X, tau2: float, method: str, sums: "_Sums | None" = None) -> float:
+    """(Restricted) log-likelihood at tau2; ``sums``: the data's :class:`_Sums` when the
+    model is intercept-only (reused buffers), None for a meta-regression."""
     k, p = X.shape
-    if _is_intercept_only(X):
-        w = 1.0 / (v + tau2)
-        sw, swy, swy2 = w.sum(), w @ y, w @ (y * y)
-        ll = 0.5 * np.sum(np.log(w)) - 0.5 * max(swy2 - swy * swy / sw, 0.0)
-        if method == "REML":
-            return float(ll - 0.5 * (k - 1) * np.log(2 * np.pi) - 0.5 * np.log(sw))
-        return float(ll - 0.5 * k * np.log(2 * np.pi))
+    if sums is not None or _is_intercept_only(X):
+        return (sums or _Sums(y, v)).loglik(tau2, method)
     f = wls(y, X, 1 / (v + tau2))
     ll = -0.5 * np.sum(np.log(v + tau2)) - 0.5 * f.rss
     if method == "REML":
@@ -487,9 +545,11 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
     if test in KH_TESTS and k - p < 1:
         raise ModelError("the Knapp-Hartung test needs k - p >= 1 residual degrees of freedom")
 
-    t2 = estimate_tau2(y, v, X, method, control=control)
+    io = (p == 1 and intercept and mods is None) or (p == 1 and _is_intercept_only(X))  # X checked once
+    t2 = estimate_tau2(y, v, X, method, control=control, _io=io)
     tau2 = t2.tau2
-    f = wls(y, X, 1 / (v + tau2))
+    sums = t2.sums
+    f = wls(y, X, 1 / (v + tau2) if sums is None else sums.final(tau2)[0], intercept_only=io)
     vb = f.M.copy()
     s2w = 1.0
     if test in KH_TESTS:
@@ -510,12 +570,15 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
     # heterogeneity (always from the equal-effects fit)
     if k > p:
         if p == 1 and intercept and mods is None:
-            w0 = 1.0 / v
-            sw0 = w0.sum()
-            QE = float(max(w0 @ (y * y) - (w0 @ y) ** 2 / sw0, 0.0))
-            trP0 = sw0 - (w0 @ w0) / sw0
+            if sums is not None:
+                sw0, swy0, swy20, sw0w0 = sums.zero()
+            else:
+                w0 = 1.0 / v
+                sw0, swy0, swy20, sw0w0 = w0.sum(), w0 @ y, w0 @ (y * y), w0 @ w0
+            QE = float(max(swy20 - swy0 ** 2 / sw0, 0.0))
+            trP0 = sw0 - sw0w0 / sw0
         else:
-            fe = wls(y, X, 1 / v)
+            fe = wls(y, X, 1 / v, intercept_only=io)
             QE = max(0.0, fe.rss)
             trP0 = fe.tr_P()
         QEp = float(_chi2_sf(QE, k - p))
@@ -534,10 +597,10 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
         if method in ("EE", "FE"):
             R2 = _adj_r2_weighted(y, X, 1 / v)
         else:
-            tau2_re = estimate_tau2(y, v, np.ones((k, 1)), method, control=control).tau2
+            tau2_re = estimate_tau2(y, v, np.ones((k, 1)), method, control=control, _io=True).tau2
             R2 = 0.0 if tau2_re == 0 else max(0.0, 100 * (tau2_re - tau2) / tau2_re)
 
-    w = f.a / f.a.sum() * 100
+    w = f.a * (100 / f.a.sum())
     res = RMAResult(
         coefs=coefs, wald=wald, k=k, method=method, test=test, QE=QE, QEp=QEp, btt=list(btt), yi=y, vi=v,
         X=X, tau2=tau2, se_tau2=t2.se_tau2, I2=float(I2), H2=float(H2), vt=float(vt), R2=R2, weights=w,
@@ -608,10 +671,67 @@ class ConfintResult(Result):
         ])
 
 
-def confint_tau2(fit: RMAResult, level: float | None = None, *, tol: float | None = None,
-                 tau2_max: float | None = None) -> ConfintResult:
+METAFOR_TOL = np.finfo(float).eps ** 0.25  # metafor's default uniroot tolerance (control = list(tol = ...))
+
+
+def _confint_tol(tol, control):
+    """The root-search setting of ``confint_tau2``/``rma_batch``: None (exact, by Newton) or
+    the absolute tolerance of R's ``uniroot`` (``"metafor"``: metafor's default)."""
+    if control:
+        unknown = set(control) - {"tol", "tau2_max", "tau2.max"}
+        if unknown:
+            raise InputError(f"unknown confint control setting(s) {', '.join(sorted(unknown))}; "
+                             "allowed: tol, tau2_max")
+        tol = control.get("tol", tol)
+    if tol is None or (isinstance(tol, str) and tol.lower() == "exact"):
+        return None
+    if isinstance(tol, str):
+        if tol.lower() != "metafor":
+            raise InputError(f"confint tol must be a number, 'exact' or 'metafor'; got '{tol}'")
+        return METAFOR_TOL
+    tol = float(tol)
+    if not tol > 0:
+        raise InputError(f"confint tol must be > 0; got {tol:g}")
+    return tol
+
+
+def _qd_sums(y, v):
+    """Q(tau^2) and sum w^2 r^2 (= -dQ/dtau^2) of an intercept-only model, from weighted sums
+    of the data centred at its mean (Q does not change with a shift of y; centring keeps the
+    sums formula free of cancellation); ``deriv=False``: Q only.  Buffers are reused (a new
+    temporary of k doubles costs more than the arithmetic at large k)."""
+    yc = y - y.mean()
+    w, wy = np.empty_like(v), np.empty_like(v)
+
+    def qd(t, deriv=True):
+        np.add(v, t, out=w)
+        np.reciprocal(w, out=w)
+        np.multiply(w, yc, out=wy)
+        sw, swy, swy2 = w.sum(), wy.sum(), wy @ yc
+        b = swy / sw
+        q = max(swy2 - b * swy, 0.0)
+        if not deriv:
+            return q, None
+        # sum w^2 (y - b)^2 = sum (wy)^2 - 2 b sum w (wy) + b^2 sum w^2
+        return q, (wy @ wy) - 2 * b * (wy @ w) + b * b * (w @ w)
+    return qd
+
+
+def _inv_q_step(qd_value, target):
+    q, d = qd_value
+    return 1.0 / q - 1.0 / target, d / (q * q)
+
+
+def confint_tau2(fit: RMAResult, level: float | None = None, *, tol: float | str | None = None,
+                 tau2_max: float | None = None, control: dict | None = None) -> ConfintResult:
     """Q-profile confidence interval for tau^2 (Viechtbauer, 2007), and the implied
     intervals for I^2 and H^2, as metafor's ``confint``.
+
+    The bounds are the roots of Q(tau^2) = chi^2 quantile (k - p df), Q the generalised
+    Q statistic.  By default they are found to full double precision by safeguarded Newton
+    steps with the analytic derivative dQ/dtau^2 = -sum w^2 r^2 (applied to 1/Q, which is
+    close to linear in tau^2, so a few steps suffice); metafor's default search (R's
+    ``uniroot``) stops at an absolute tolerance of about 1.2e-4 on tau^2 instead.
 
     Parameters
     ----------
@@ -619,12 +739,15 @@ def confint_tau2(fit: RMAResult, level: float | None = None, *, tol: float | Non
         A random-effects fit.
     level : float, optional
         Confidence level in percent (default: the fit's).
-    tol : float, optional
-        Absolute tolerance of the root search on tau^2 (default: metafor's
-        ``.Machine$double.eps^0.25``; ``1e-12`` finds the roots to full precision).
+    tol : float or "metafor", optional
+        None (default): the exact roots.  A number: R's ``uniroot`` with that absolute
+        tolerance on tau^2, as metafor's ``control = list(tol = ...)``; ``"metafor"``:
+        metafor's default ``.Machine$double.eps^0.25`` (reproduces metafor's printed digits).
     tau2_max : float, optional
         Search ceiling (metafor's ``tau2.max``, default ``max(100, 10 tau^2)``).  A bound
         above the ceiling is reported as the ceiling, as metafor does, and ``note`` says so.
+    control : dict, optional
+        metafor's names: ``{"tol": ..., "tau2_max": ...}`` (override ``tol``/``tau2_max``).
 
     Returns
     -------
@@ -639,30 +762,61 @@ def confint_tau2(fit: RMAResult, level: float | None = None, *, tol: float | Non
     """
     if fit.method in ("EE", "FE"):
         raise ModelError("an equal-effects model has no tau^2 to give a confidence interval for")
+    rtol = _confint_tol(tol, control)
+    if control:
+        tau2_max = control.get("tau2_max", control.get("tau2.max", tau2_max))
     level = fit.level if level is None else level
     a = 1 - level / 100
     y, v, X = fit.yi, fit.vi, fit.X
     df = fit.k - fit.p
     crit_u = _chi2_isf(a / 2, df)  # for the lower bound
     crit_l = _chi2_ppf(a / 2, df)  # for the upper bound
-    rtol = DEFAULT_CONTROL["tol"] if tol is None else float(tol)
     hi = max(100.0, 10 * fit.tau2) if tau2_max is None else float(tau2_max)
 
-    q = _Sums(y, v).q if _is_intercept_only(X) else (lambda t: _q_gen(t, y, v, X))
-    q0 = q(0.0)
-    q_hi = q(hi)
+    if _is_intercept_only(X):
+        qd = _qd_sums(y, v)
+    else:
+        def qd(t, deriv=True):
+            f = wls(y, X, 1 / (v + t), intercept_only=False)
+            return max(f.rss, 0.0), (float(np.sum(f.Py ** 2)) if deriv else None)
     notes = []
+    ends = {}
+
+    def q_at(t):  # Q at the ends of the search interval, computed when first needed
+        if t not in ends:
+            ends[t] = qd(t, deriv=False)[0]
+        return ends[t]
+
+    def ceiling(which):
+        # metafor: the bound lies above tau2.max and is reported as tau2.max ("> tau2.max")
+        notes.append(f"{which} bound of tau^2 lies above the search ceiling tau2_max = {hi:g}; "
+                     f"reported as the ceiling (the true bound is larger)")
+        return hi
+
+    memo = {}
+
+    def qd_memo(t):  # both bounds start at the estimate: one evaluation there serves both
+        if t not in memo:
+            memo[t] = qd(t)
+        return memo[t]
 
     def root(target, which):
-        if q_hi > target:
-            # metafor: the bound lies above tau2.max and is reported as tau2.max ("> tau2.max")
-            notes.append(f"{which} bound of tau^2 lies above the search ceiling tau2_max = {hi:g}; "
-                         f"reported as the ceiling (the true bound is larger)")
-            return hi
-        return r_uniroot(lambda t: q(t) - target, 0.0, hi, tol=rtol, maxiter=1000)
+        if rtol is not None:
+            if q_at(0.0) < target:
+                return 0.0
+            if q_at(hi) > target:
+                return ceiling(which)
+            return r_uniroot(lambda t: qd(t, deriv=False)[0] - target, 0.0, hi, tol=rtol, maxiter=1000)
+        # Newton steps on 1/Q(tau^2) - 1/target (increasing in tau^2; derivative sum w^2 r^2 / Q^2);
+        # Q at 0 and at the ceiling are computed only when a step goes beyond them: a root below 0
+        # (Q(0) < target) gives 0, one above the ceiling the ceiling, as metafor
+        r = newton_root(lambda t: _inv_q_step(qd_memo(t), target), 0.0, hi,
+                        lambda: 1.0 / q_at(0.0) - 1.0 / target, lambda: 1.0 / q_at(hi) - 1.0 / target,
+                        start=fit.tau2, increasing=True)
+        return ceiling(which) if r == hi and q_at(hi) > target else r
 
-    ub = 0.0 if q0 < crit_l else root(crit_l, 'upper')
-    lb = 0.0 if q0 < crit_u else root(crit_u, 'lower')
+    ub = root(crit_l, 'upper')
+    lb = root(crit_u, 'lower')
     vt = fit.vt
 
     def i2(t):

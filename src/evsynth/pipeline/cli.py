@@ -77,6 +77,12 @@ def _report(command: str, message: str) -> None:
 
 
 def main(argv=None) -> int:
+    if argv is None:  # the `evsynth` executable: a warm server runs it when one answers (pipeline/warm.py)
+        from evsynth.pipeline.warm import delegate
+
+        status = delegate(sys.argv[1:])
+        if status is not None:
+            return status
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
