@@ -137,7 +137,7 @@ def sof_sections(ctx: dict) -> list:
             continue
         eff, pi = _effect(a, g, ctx["T"])
         few = r.M(" – fewer than 5 studies") if g["n_studies"].v < 5 else ""
-        rows.append({"outcome": r.M("{} ({})", a["spec"]["title"], a["id"]), "role": a["role"],
+        rows.append({"outcome": r.M("{}", a["spec"]["title"]), "role": a["role"],
                      "studies": r.M("{} ({} effect sizes){}", g["n_studies"], g["k"], few), "effect": eff, "pi": pi,
                      "certainty": r.M("{} (started {})", g["certainty"], g["start"]), "down": g["down"],
                      "means": g["statement"]})
