@@ -61,7 +61,7 @@ SOF_COLUMNS = [("outcome", "outcome"), ("role", "role"), ("studies", "studies"),
                ("pi", "prediction interval"), ("certainty", "certainty"), ("down", "rated down for"),
                ("means", "what this means")]
 PUBLISHED_COLUMNS = [("review", "review"), ("outcome", "outcome"), ("estimate", "estimate"), ("metric", "metric"),
-                     ("k_studies", "studies"), ("N", "N"), ("verbatim", "what the abstract says (verbatim)"),
+                     ("k_studies", "studies"), ("N", "participants (N)"), ("verbatim", "what the abstract says (verbatim)"),
                      ("caveat_derived", "caveat (derived from the metric)")]
 
 

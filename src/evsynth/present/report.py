@@ -148,6 +148,8 @@ def _img(path: Path) -> str:
 
 # columns that hold a percentage (0-100) wherever they appear: shown as '27.3%'
 PERCENT_COLUMNS = {"I2", "R2", "I2_level1", "I2_level2", "I2_level3"}
+# columns that hold a p value: shown as '< 0.001' below 0.001 (as Num does)
+P_COLUMNS = {"pval", "QMp", "QEp", "p_between", "pval_permutation", "pval_asymptotic", "QMp_common_tau2"}
 
 
 def _records(t: pd.DataFrame, cols: list[str] | None = None, digits: int = 3) -> list[dict]:
@@ -160,6 +162,8 @@ def _records(t: pd.DataFrame, cols: list[str] | None = None, digits: int = 3) ->
         for c, v in r.items():
             if c in PERCENT_COLUMNS and isinstance(v, (float, np.floating, int, np.integer)):
                 rec[c] = percent(v)
+            elif c in P_COLUMNS and isinstance(v, (float, np.floating)) and 0 <= v < 0.001:
+                rec[c] = "< 0.001"
             elif isinstance(v, (float, np.floating)):
                 rec[c] = "" if np.isnan(v) else (f"{v:.{digits}f}" if not float(v).is_integer() else f"{int(v)}")
             else:
@@ -302,6 +306,17 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
     return ctx
 
 
+def _figure_order(stem: str):
+    """Reading order of an analysis' figures: forest (its pages in order), forests by subgroup,
+    funnel, bubble plots, specification curve."""
+    m = re.fullmatch(r"(.*?)(?:_page(\d+))?", stem)
+    base, page = m.group(1), int(m.group(2) or 1)
+    rank = next((i for i, k in enumerate(("forest_by_", "forest", "funnel", "bubble_", "specification_curve"))
+                 if base.startswith(k)), 5)
+    rank = {0: 1, 1: 0}.get(rank, rank)
+    return rank, base, page
+
+
 def _analysis_context(spec: dict, T: Tables, figures: Path) -> dict:
     aid = spec["id"]
     het = f"{aid}/heterogeneity.csv"
@@ -379,7 +394,7 @@ def _analysis_context(spec: dict, T: Tables, figures: Path) -> dict:
         "lo": str(m["choice_lowest_median"].fillna("").iloc[0]), "lo_med": T.num(ms, "lowest_median", 0, 2),
         "hi": str(m["choice_highest_median"].fillna("").iloc[0]), "hi_med": T.num(ms, "highest_median", 0, 2)}
     fd = figures / aid
-    ctx["figs"] = [p.stem for p in sorted(fd.glob("*.png"))] if fd.exists() else []
+    ctx["figs"] = sorted((p.stem for p in fd.glob("*.png")), key=_figure_order) if fd.exists() else []
     # figures the figures stage did not draw, with the reason (figures/<id>/figure_notes.csv)
     ctx["figure_notes"] = [r for r in _records(pd.read_csv(fd / "figure_notes.csv", dtype=str, keep_default_na=False))
                            if r.get("reason")] if (fd / "figure_notes.csv").is_file() else []
@@ -558,7 +573,7 @@ def findings_section(ctx: dict) -> list[Section]:
         if blocks:
             out.append(Section(f"found-{n + 1}", heading, blocks, level=3))
     out.append(Section("findings-table", "Findings table", [TableBlock(
-        [("finding_id", "id"), ("claim_nl", "claim (Dutch, verbatim)"), ("claim_en", "English (translation)"),
+        [("finding_id", "finding"), ("claim_nl", "claim (Dutch, verbatim)"), ("claim_en", "English (translation)"),
          ("direction", "direction"), ("strength_nl", "strength (source's words)"), ("where", "source (document and lines)")],
         [{"anchor": f"finding-{r['finding_id']}", "finding_id": r["finding_id"], "claim_nl": r["claim_nl"],
           "claim_en": r["claim_en_translation"], "direction": r["direction"], "strength_nl": r["strength_nl"],
@@ -746,7 +761,7 @@ def analysis_sections(ctx: dict) -> list[Section]:
             Text(M("{}, estimator {}, test {}{}. Effect size: {}. {}", model, a["method"], a["test"], cluster,
                    a["measure"], spec["direction"]["rule"]), lead="Model."),
             Text(a["sentence"]),
-            TableBlock([("k", "k"), ("est", "estimate"), ("ci", "CI"), ("p", "p"), ("pi", "prediction interval"),
+            TableBlock([("k", "effect sizes (k)"), ("est", "estimate"), ("ci", "CI"), ("p", "p"), ("pi", "prediction interval"),
                         ("tau2", "tau²"), ("I2", "I²"), ("Q", "Q (df)"), ("QEp", "p (Q)")],
                        [{"k": a["k"], "est": a["est"], "ci": M("[{}, {}]", a["ci_lb"], a["ci_ub"]), "p": a["pval"],
                          "pi": M("[{}, {}]", a["pi_lb"], a["pi_ub"]), "tau2": a["tau2"], "I2": a["I2"],
@@ -781,7 +796,8 @@ def analysis_sections(ctx: dict) -> list[Section]:
                 ("robust", "Cluster-robust inference (CR2, Satterthwaite df)", [])]
         for key, title, after in subs:
             if a[key]:
-                out.append(Section(f"{a['id']}-{key}", title, [_table(a[key])] + after, level=3))
+                out.append(Section(f"{a['id']}-{key}", title, [_table(a[key], headings={"model": "moderators in the model"})]
+                                   + after, level=3))
         bias = Items(_bias_items(a), [M("{}", ": ".join(n.values())) for n in a["notes"]])
         if bias.items or bias.notes:
             out.append(Section(f"{a['id']}-bias", "Sensitivity and publication bias", [bias], level=3))
