@@ -163,7 +163,7 @@ GLOSSARY = [
     ("knapp-hartung", "Knapp-Hartung adjustment",
      "A way to compute the confidence interval and test of the average effect with a t distribution and an "
      "adjusted standard error; it gives more honest (usually wider) intervals when there are few studies.",
-     [r"Knapp[- ]Hartung", r"\bknha\b", r"\badhoc\b"]),
+     [r"Knapp[- ]Hartung"]),
     ("p-value", "p value",
      "The probability of a result at least as extreme as the one observed if there were truly no effect; a small p "
      "(e.g. below 0.05) is evidence against no effect, not a measure of how large or important the effect is.",
@@ -263,3 +263,12 @@ GLOSSARY = [
      "Synthesis without meta-analysis: counting whether studies report a benefit, harm or no difference when effect "
      "sizes are not available (Campbell et al., 2020).", [r"\bSWiM\b", r"[Ee]ffect direction"]),
 ]
+
+# metafor's names of the tau² estimators and of the tests, in words (report text)
+ESTIMATOR_WORDS = {"REML": "restricted maximum likelihood (REML)", "ML": "maximum likelihood (ML)",
+                   "DL": "DerSimonian-Laird (DL)", "HE": "Hedges (HE)", "HS": "Hunter-Schmidt (HS)",
+                   "SJ": "Sidik-Jonkman (SJ)", "EB": "empirical Bayes (EB)", "PM": "Paule-Mandel (PM)",
+                   "EE": "none: equal-effects model (EE)", "FE": "none: fixed-effect model (FE)"}
+TEST_WORDS = {"z": "z test (normal distribution)", "t": "t test", "knha": "Knapp-Hartung",
+              "adhoc": "Knapp-Hartung with the ad hoc correction (never narrower than the z test)"}
+__all__ += ["ESTIMATOR_WORDS", "TEST_WORDS"]

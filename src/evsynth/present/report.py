@@ -34,7 +34,8 @@ from evsynth import __version__
 from evsynth.errors import EvsynthError, clean_text
 from evsynth.pipeline.io import atomic_path
 from evsynth.present import evidence, labels
-from evsynth.texts import DIRECTION_RULE, column_label, percent, plural, reader_source
+from evsynth.texts import (DIRECTION_RULE, ESTIMATOR_WORDS, TEST_WORDS, column_label, percent, plural,
+                           reader_source)
 
 __all__ = ["Num", "M", "Text", "Items", "TableBlock", "Figure", "Preformatted", "Links", "Section", "SECTIONS",
            "FINDINGS_SECTION", "effect_words", "build_context", "build_sections", "findings_section", "render_html",
@@ -662,9 +663,10 @@ def methods_section(ctx: dict) -> list[Section]:
         Text(M("Each pooled analysis uses the model declared in <code>config.yaml</code> (listed per analysis below): "
                "random-effects models with the tau² estimator and test named there, three-level models for several "
                "effect sizes per study, cluster-robust (CR2) inference where declared, {}% intervals, and permutation "
-               "tests seeded with {}. For the 47 studies, extracted effects are pooled per outcome domain with {} and "
-               "the {} test when at least {} studies contribute. evsynth reproduces R metafor's results on its "
-               "conformance cases.", ctx["level"], ctx["seed"], x["method"], x["test"], x["min_k"]),
+               "tests seeded with {}. For the 47 studies, extracted effects are pooled per outcome domain (tau² estimator {}; "
+               "test: {}) when at least {} studies contribute. evsynth reproduces R metafor's results on its "
+               "conformance cases.", ctx["level"], ctx["seed"], ESTIMATOR_WORDS.get(x["method"], x["method"]),
+               TEST_WORDS.get(x["test"], x["test"]), x["min_k"]),
              lead="Statistics."),
         Text(M("{}", ctx["direction_rule"]), lead="Direction of effects."),
     ] + [Text(M("{}", p)) for p in evidence.GRADE_METHODS], new_page=True)]
@@ -758,7 +760,8 @@ def analysis_sections(ctx: dict) -> list[Section]:
             blocks.append(Text(M("{}", spec["question"]), style="italic"))
         blocks += [
             Text(M("{} Coded data: {}.", spec["citation"], spec["data_source"]), lead="Source."),
-            Text(M("{}, estimator {}, test {}{}. Effect size: {}. {}", model, a["method"], a["test"], cluster,
+            Text(M("{}, tau² estimator {}, test {}{}. Effect size: {}. {}", model,
+                   ESTIMATOR_WORDS.get(a["method"], a["method"]), TEST_WORDS.get(a["test"], a["test"]), cluster,
                    a["measure"], spec["direction"]["rule"]), lead="Model."),
             Text(a["sentence"]),
             TableBlock([("k", "effect sizes (k)"), ("est", "estimate"), ("ci", "CI"), ("p", "p"), ("pi", "prediction interval"),
