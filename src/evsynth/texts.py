@@ -88,20 +88,17 @@ def percent(value, digits: int = 1) -> str:
 INTERCEPT_LABEL = "Intercept (average effect)"
 
 # The source documents the coded tables cite, by the file name of their text
-SOURCE_DOCUMENTS = {"003_169077222a0c6c24.txt": "the Holwerda et al. (2014) review text",
-                    "000_d6eb5ec40b6ce6bc.txt": "the NJI (2020) text"}
+SOURCE_DOCUMENTS = {"003_169077222a0c6c24.txt": "Holwerda et al. (2014)", "000_d6eb5ec40b6ce6bc.txt": "NJI (2020)"}
 
 
 def reader_source(text: str) -> str:
     """A provenance string as a reader should see it: 'seed <file> lines a-b' becomes
-    '<document>, lines a-b' (the file is one of the two source documents)."""
+    'source text lines a-b' (the provenance strings name the document already; the file
+    is one of the two source documents, SOURCE_DOCUMENTS)."""
     import re
 
-    def one(m):
-        return SOURCE_DOCUMENTS.get(m.group(1), "source text " + m.group(1))
-
-    out = re.sub(r"\bseed (?:file )?(\d{3}_[0-9a-f]+\.txt)(?=( lines?)?)", lambda m: one(m) + ("," if m.group(2) else ""),
-                 str(text))
+    out = re.sub(r"\bseed (?:file )?(\d{3}_[0-9a-f]+\.txt)", lambda m: "source text" if m.group(1) in SOURCE_DOCUMENTS
+                 else f"source text {m.group(1)}", str(text))
     return re.sub(r"\bseed lines\b", "source lines", out)
 
 # The glossary of the report: (anchor, term, definition, phrases).  ``phrases`` are the
@@ -151,8 +148,8 @@ GLOSSARY = [
      "the typical deviation of a study's true effect from the average.", [r"tau²", r"\btau2\b"]),
     ("i2", "I²",
      "The percentage of the variation between the studies' results that is due to real differences rather than "
-     "chance; roughly, below 30% low, 30-60% moderate, 50-90% substantial, above 75% considerable (Cochrane "
-     "Handbook 10.10.2).", [r"I²"]),
+     "chance. The Cochrane Handbook (section 10.10.2) reads 0-40% as possibly unimportant, 30-60% as moderate, "
+     "50-90% as substantial and 75-100% as considerable heterogeneity (the ranges overlap on purpose).", [r"I²"]),
     ("random-effects", "random-effects model",
      "A meta-analysis model that assumes the true effect differs between studies and estimates the average of "
      "those true effects and their spread (tau²).", [r"random[- ]effects?"]),

@@ -1207,6 +1207,19 @@ def _references(cfg: dict) -> list[str]:
         "systematic reviews of interventions. Journal of Clinical Epidemiology, 119, 126-135.",
         "Knapp, G., & Hartung, J. (2003). Improved tests for a random effects meta-regression with a single "
         "covariate. Statistics in Medicine, 22, 2693-2710.",
+        # sources of the glossary (evsynth.texts.GLOSSARY)
+        "Higgins, J. P. T., et al. (Eds.) (2023). Cochrane Handbook for Systematic Reviews of Interventions, version "
+        "6.4. Cochrane.",
+        "Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009). Introduction to meta-analysis. "
+        "Wiley.",
+        "Sterne, J. A. C., et al. (2011). Recommendations for examining and interpreting funnel plot asymmetry in "
+        "meta-analyses of randomised controlled trials. BMJ, 343, d4002.",
+        "Viechtbauer, W. (2007). Confidence intervals for the amount of heterogeneity in meta-analysis. Statistics in "
+        "Medicine, 26, 37-52.",
+        "Campbell, M., et al. (2020). Synthesis without meta-analysis (SWiM) in systematic reviews: reporting "
+        "guideline. BMJ, 368, l6890.",
+        "Simonsohn, U., Simmons, J. P., & Nelson, L. D. (2020). Specification curve analysis. Nature Human "
+        "Behaviour, 4, 1208-1214.",
     ]
     refs += [a["citation"] + f" Data: {a['data_source']}." for a in cfg["analyses"]]
     return refs
