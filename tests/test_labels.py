@@ -235,6 +235,18 @@ def test_dutch_cells_are_translated_with_the_original(page, first_run):
         assert f"{en} (Dutch: {nl})" in text
 
 
+def test_strength_of_evidence_is_shown_in_english_with_the_dutch(page, first_run):
+    f = pd.read_csv(first_run / "data/findings/findings.csv", dtype=str, keep_default_na=False)
+    sec = plain(page[page.index('<h2 id="found">'):page.index('<h2 id="summary">')])
+    shown = [s for s in set(f["strength_nl"]) if s]
+    assert len(shown) >= 30
+    assert sec.count("translated: \u201c") >= 20  # in the sentences
+    for nl in shown:
+        # in the sentences and in the findings table, never without its English
+        assert f"(Dutch: {nl})" in sec, nl
+        assert f"source's words: \u201c{nl}\u201d" not in sec, nl
+
+
 def test_translation_table_names_its_sources():
     t = pd.read_csv(ROOT / "data/translations/nl_en.csv", dtype=str, keep_default_na=False)
     assert list(t.columns) == ["dutch", "english", "applies_to", "source", "translator_note"]

@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 from evsynth.texts import GLOSSARY, INTERCEPT_LABEL, column_label
 
-__all__ = ["moderator_labels", "term_label", "label_rows", "translate", "TRANSLATIONS", "figure_caption",
+__all__ = ["moderator_labels", "term_label", "label_rows", "translate", "english", "TRANSLATIONS", "figure_caption",
            "glossary_blocks", "link_first_uses"]
 
 TRANSLATIONS = Path("data/translations/nl_en.csv")  # relative to the project (the report runs there)
@@ -94,12 +94,19 @@ def translate(text, path: Path | None = None) -> str:
         if s == nl:
             return f"{en} (Dutch: {nl})"
     for nl, en, kind in sorted(entries, key=lambda e: -len(e[0])):
+        if not kind.startswith(("PRISMA", "phrase")):  # other entries translate whole cells only
+            continue
         pat = re.escape(nl) + r" \((?:[^()]|\([^()]*\))*\)"  # the Dutch with the coders' gloss in brackets
         if kind.startswith("phrase"):
             pat = re.escape(nl)
         if re.search(r"(?<!\w)" + pat + r"(?!\w)", s):
             return re.sub(r"(?<!\w)" + pat + r"(?!\w)", lambda m: f"{en} (Dutch: {nl})", s)
     return s
+
+
+def english(text, path: Path | None = None) -> str:
+    """The English of a whole Dutch cell from the translation table, or '' when it has none."""
+    return next((en for nl, en, _ in _entries(path) if nl == str(text)), "")
 
 
 FIGURE_KINDS = {"forest": "Forest plot", "funnel": "Funnel plot", "specification_curve": "Specification curve "

@@ -553,7 +553,11 @@ def findings_section(ctx: dict) -> list[Section]:
                 t = M("{}", str(r["claim_en_translation"]).strip())
                 if r["direction"]:
                     t = M("{} [direction: {}]", t, r["direction"])
-                if r["strength_nl"]:
+                en = labels.english(r["strength_nl"]) if r["strength_nl"] else ""
+                if en:
+                    t = M("{} (strength of evidence in the source's words, translated: \u201c{}\u201d; Dutch: \u201c{}\u201d)",
+                          t, en, r["strength_nl"])
+                elif r["strength_nl"]:
                     t = M("{} (strength of evidence in the source's words: \u201c{}\u201d)", t, r["strength_nl"])
                 claims.append(claim(t, i))
             if claims:
@@ -575,9 +579,9 @@ def findings_section(ctx: dict) -> list[Section]:
             out.append(Section(f"found-{n + 1}", heading, blocks, level=3))
     out.append(Section("findings-table", "Findings table", [TableBlock(
         [("finding_id", "finding"), ("claim_nl", "claim (Dutch, verbatim)"), ("claim_en", "English (translation)"),
-         ("direction", "direction"), ("strength_nl", "strength (source's words)"), ("where", "source (document and lines)")],
+         ("direction", "direction"), ("strength_nl", "strength (source's words; English, Dutch in brackets)"), ("where", "source (document and lines)")],
         [{"anchor": f"finding-{r['finding_id']}", "finding_id": r["finding_id"], "claim_nl": r["claim_nl"],
-          "claim_en": r["claim_en_translation"], "direction": r["direction"], "strength_nl": r["strength_nl"],
+          "claim_en": r["claim_en_translation"], "direction": r["direction"], "strength_nl": labels.translate(r["strength_nl"]),
           "where": reader_source(r["source"]) + (f"; strength: lines {r['strength_lines']}" if r["strength_lines"] else "")}
          for _, r in f.fillna("").iterrows()], anchor="anchor")], level=3))
     return out
@@ -922,7 +926,7 @@ SECTIONS: list[Callable[[dict], list[Section]]] = [
 
 def _without_empty_columns(block: TableBlock) -> list:
     """The table without the columns that are empty in every row, and a note naming them
-    ('not reported'), instead of a column of blanks."""
+    (what the source does not report, or a model does not give), instead of a column of blanks."""
     if not block.rows:
         return [block]
     empty = [(k, h) for k, h in block.columns
@@ -931,7 +935,7 @@ def _without_empty_columns(block: TableBlock) -> list:
         return [block]
     block.columns = [c for c in block.columns if c not in empty]
     names = ", ".join(f"\u201c{plain_text(M('{}', h))}\u201d" for _, h in empty)
-    return [block, Text(M("Not reported for any row, so not shown: {}.", names), style="note")]
+    return [block, Text(M("Not shown, empty in every row: {}.", names), style="note")]
 
 
 def _has_content(s: Section) -> bool:
