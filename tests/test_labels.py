@@ -342,3 +342,14 @@ def test_summary_agrees_with_the_body_after_adding_extraction_rows(tmp_path, mon
     body = plain(_section(page, "pooled-domain"))
     assert f"{row['estimate']:.3f}" in body
     assert "Effect sizes have been extracted for 3 of" in summary
+
+
+def test_running_text_names_no_internal_columns_or_ids(page, cfg):
+    """Paragraphs and list items (not file names in <code>, not the verbatim coded data in
+    tables) carry no analysis id and no snake_case column name."""
+    body = re.sub(r"<code>.*?</code>", "", _body(page), flags=re.S)
+    text = " ".join(plain(x) for x in re.findall(r"<(?:p|li)\b[^>]*>(.*?)</(?:p|li)>", body, flags=re.S))
+    words = set(re.findall(r"[\w./-]+", text))
+    ids = {a["id"] for a in cfg["analyses"]}
+    cols = {m["column"] for a in cfg["analyses"] for m in a.get("moderators", []) if "_" in m["column"]}
+    assert cols and not (words & (ids | cols)), sorted(words & (ids | cols))

@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 from evsynth.texts import GLOSSARY, INTERCEPT_LABEL, column_label
 
-__all__ = ["moderator_labels", "term_label", "label_rows", "translate", "english", "TRANSLATIONS", "figure_caption",
+__all__ = ["moderator_labels", "term_label", "label_rows", "reader_words", "translate", "english", "TRANSLATIONS", "figure_caption",
            "glossary_blocks", "link_first_uses"]
 
 TRANSLATIONS = Path("data/translations/nl_en.csv")  # relative to the project (the report runs there)
@@ -65,6 +65,18 @@ def label_rows(rows: list[dict], spec: dict, keys=("model", "term", "subgroup_va
             if col:
                 r["group"] = levels[col][str(r["group"])]
         out.append(r)
+    return out
+
+
+def reader_words(text: str, spec: dict) -> str:
+    """A note written by a pipeline stage with the analysis id and the moderator columns in
+    words: 'programme_derived = HNC: not pooled (ahrq2015: 1 study ...)' becomes
+    'programme (derived) = HNC: not pooled (Parenting programmes (AHRQ): 1 study ...)'."""
+    names, _ = moderator_labels(spec)
+    out = re.sub(rf"\b{re.escape(spec['id'])}\b", spec.get("short_title", spec["title"]), str(text))
+    for col, lab in sorted(names.items(), key=lambda kv: -len(kv[0])):
+        if "_" in col or col != lab:
+            out = re.sub(rf"(?<![\w/.]){re.escape(col)}(?![\w/.])", lab, out)
     return out
 
 

@@ -731,8 +731,9 @@ def _bias_items(a: dict) -> list[Markup]:
         items.append(M("Influential studies (DFFITS, Cook's distance or hat value above metafor's thresholds): {}.",
                        ", ".join(a["influential"]) if a["influential"] else "none"))
     for r in a["sensitivity"]:
-        items.append(M("Sensitivity ({}): k = {}, estimate {} [{}, {}] {}", r.get("analysis", ""), r.get("k", ""),
-                       r.get("estimate", ""), r.get("ci_lb", ""), r.get("ci_ub", ""), r.get("note", "")))
+        items.append(M("Sensitivity ({}): k = {}, estimate {} [{}, {}] {}",
+                       labels.reader_words(r.get("analysis", ""), a["spec"]), r.get("k", ""), r.get("estimate", ""),
+                       r.get("ci_lb", ""), r.get("ci_ub", ""), r.get("note", "")))
     if a["egger"]:
         items.append(M("Egger's regression test: z/t = {}, p = {}.", a["egger"]["stat"], a["egger"]["pval"]))
     if a["begg"]:
@@ -805,7 +806,7 @@ def analysis_sections(ctx: dict) -> list[Section]:
             if a[key]:
                 out.append(Section(f"{a['id']}-{key}", title, [_table(a[key], headings={"model": "moderators in the model"})]
                                    + after, level=3))
-        bias = Items(_bias_items(a), [M("{}", ": ".join(n.values())) for n in a["notes"]])
+        bias = Items(_bias_items(a), [M("{}", labels.reader_words(": ".join(n.values()), spec)) for n in a["notes"]])
         if bias.items or bias.notes:
             out.append(Section(f"{a['id']}-bias", "Sensitivity and publication bias", [bias], level=3))
         out += evidence.listed_sections(a)
