@@ -81,7 +81,7 @@ WORDS = {"analysis", "authors", "column", "comparisons", "country", "design", "d
          "population", "reason", "review", "row", "study", "term", "title", "total", "unit", "value", "vote", "year",
          "agrees", "finding", "found", "reading", "seed", "iterations", "timepoint", "formula", "coder", "kappa",
          "median", "min", "max", "RCT", "quasi-experimental", "group", "dataset", "item", "role", "certainty", "range",
-         "source", "studies", "levels", "sentence", "number", "p", "stage", "type"}
+         "source", "studies", "levels", "sentence", "number", "p", "stage", "type", "clusters"}
 
 
 def _column_names(project) -> set[str]:

@@ -875,7 +875,7 @@ def pooling_sections(a: dict, ctx: dict) -> list[Section]:
                                  "the studies' odds ratios differ, which the common-effect assumption denies.",
                                  T.num(rel, "MH", 0), _p(T, rel, 0, "MHp"), T.num(rel, "TA", 0), _p(T, rel, 0, "TAp"))))
         blocks.append(TableBlock(
-            [("k", "k"), ("est", f"{words}"), ("ci", f"{level}% CI"), ("log", "estimate (analysis scale)"),
+            [("k", "effect sizes (k)"), ("est", f"{words}"), ("ci", f"{level}% CI"), ("log", "estimate (analysis scale)"),
              ("p", "p"), ("Q", "Q (p)")] + ([("CMH", "CMH (p)"), ("TA", "Tarone (p)")] if cmh else []),
             [{"k": T.num(rel, "k", 0, 0), "est": est, "ci": ci, "log": T.num(rel, "estimate", 0, 3),
               "p": T.num(rel, "pval", 0, p=True),
@@ -913,8 +913,8 @@ def _comparison_section(a: dict, ctx: dict) -> list[Section]:
                "between fit and complexity; the likelihood-ratio test asks whether the better fit could be chance."),
              lead="What it asks."),
         Items(items),
-        TableBlock([("mod", "moderator"), ("k", "k"), ("aic", "AIC with / without"), ("bic", "BIC with / without"),
-                    ("aicc", "AICc with / without"), ("lrt", "LRT"), ("df", "df"), ("p", "p")], rows),
+        TableBlock([("mod", "moderator"), ("k", "effect sizes (k)"), ("aic", "AIC with / without"), ("bic", "BIC with / without"),
+                    ("aicc", "AICc with / without"), ("lrt", "likelihood-ratio test (LRT)"), ("df", "df"), ("p", "p")], rows),
         Text(M("Exploratory: with few studies and several moderators, one of them can look useful by chance."),
              style="note")], level=3)]
 
@@ -972,7 +972,7 @@ def _correlated_section(a: dict, ctx: dict) -> list[Section]:
         Text(M("Across rho from {} to {}, the estimate ranges from {} (rho = {}) to {} (rho = {}); {}.",
                T.num(rel, "rho", 0, 1), T.num(rel, "rho", len(t) - 1, 1), T.num(rel, "estimate", lo), T.num(rel, "rho", lo, 1),
                T.num(rel, "estimate", hi), T.num(rel, "rho", hi, 1), verdict), lead="Answer."),
-        TableBlock([("rho", "rho"), ("est", "estimate"), ("ci", f"{level}% CI (model)"), ("rse", "robust se"),
+        TableBlock([("rho", "assumed correlation (rho)"), ("est", "estimate"), ("ci", f"{level}% CI (model)"), ("rse", "robust se"),
                     ("rdf", "robust df"), ("rci", f"{level}% CI (CR2)"), ("rp", "p (CR2)")], rows)], level=3)]
 
 
