@@ -107,8 +107,6 @@ def test_no_figure_overflows_the_page(page):
     assert figs == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 items 1/3 (report rewrite): the study-characteristics and NJI "
-                                       "tables are wider than the page at 1280 px")
 def test_no_table_overflows_the_page(page):
     tables = [o for o in page["overflow"] if o["tag"] == "TABLE"]
     assert tables == [], tables

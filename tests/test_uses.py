@@ -144,8 +144,9 @@ def test_report_shows_the_sensitivity_analyses_with_their_numbers(first_run):
             "published") in sel
     assert f"{s['LRT']:.2f} (p = {s['LRTp']:.3f})" in sel and "trim-and-fill" in sel and "PE" in sel
     # the bubble plot with the predictions is in the report
-    # (its caption is built from the config's moderator label and the analysis title, issue 17 item 3)
-    assert "Bubble plot (meta-regression on % severe cannabis users (severity)): Multidimensional family therapy" in text
+    # (captions name the moderator and the analysis title from the config, issue 17)
+    assert ("Bubble plot of the effect against % severe cannabis users (severity): Multidimensional family therapy "
+            "(MDFT) versus other therapy") in html.unescape(text)
 
 
 def test_report_sections_in_the_pdf_edition(first_run):

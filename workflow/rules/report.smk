@@ -15,6 +15,7 @@ rule report:
         f"{RES}/certainty/certainty_reasons.csv",
         f"{RES}/certainty/published.csv",
         [t["path"] for a in config["analyses"] for t in a.get("listed_tables", [])],
+        "data/translations/nl_en.csv",  # Dutch cells in English (the report shows both)
         study_figures=f"{FIG}/studies",
     output:
         html=f"{RES}/report.html",

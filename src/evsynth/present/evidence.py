@@ -61,7 +61,7 @@ SOF_COLUMNS = [("outcome", "outcome"), ("role", "role"), ("studies", "studies"),
                ("pi", "prediction interval"), ("certainty", "certainty"), ("down", "rated down for"),
                ("means", "what this means")]
 PUBLISHED_COLUMNS = [("review", "review"), ("outcome", "outcome"), ("estimate", "estimate"), ("metric", "metric"),
-                     ("k_studies", "studies"), ("N", "N"), ("verbatim", "what the abstract says (verbatim)"),
+                     ("k_studies", "studies"), ("N", "participants (N)"), ("verbatim", "what the abstract says (verbatim)"),
                      ("caveat_derived", "caveat (derived from the metric)")]
 
 
@@ -137,7 +137,7 @@ def sof_sections(ctx: dict) -> list:
             continue
         eff, pi = _effect(a, g, ctx["T"])
         few = r.M(" – fewer than 5 studies") if g["n_studies"].v < 5 else ""
-        rows.append({"outcome": r.M("{} ({})", a["spec"]["title"], a["id"]), "role": a["role"],
+        rows.append({"outcome": r.M("{}", a["spec"]["title"]), "role": a["role"],
                      "studies": r.M("{} ({} effect sizes){}", g["n_studies"], g["k"], few), "effect": eff, "pi": pi,
                      "certainty": r.M("{} (started {})", g["certainty"], g["start"]), "down": g["down"],
                      "means": g["statement"]})

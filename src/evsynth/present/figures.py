@@ -15,6 +15,8 @@ import pandas as pd
 
 from evsynth.pipeline.io import atomic_folder
 from evsynth.present import plots
+from evsynth.present.labels import moderator_labels
+from evsynth.texts import column_label
 from evsynth.present.style import save
 
 __all__ = ["analysis_figures", "study_figures"]
@@ -58,8 +60,12 @@ def analysis_figures(spec: dict, res: Path, out_dir: Path, multiverse_dimensions
             save(f, out / ("forest" if i == 1 else f"forest_page{i}"))
         sub = _read(res / "subgroups.csv")
         if not sub.empty:
+            names, level_words = moderator_labels(spec)  # what the reader sees: labels from config
             for var, g in sub.groupby("subgroup_variable", sort=False):
-                sgs = [{"group": r["group"], "label": f"{var} = {r['group']}", "estimate": r["estimate"],
+                vlab = names.get(var, column_label(var))
+                words = level_words.get(var, {})
+                sgs = [{"group": r["group"], "label": f"{vlab}: {words.get(str(r['group']), r['group'])}",
+                        "estimate": r["estimate"],
                         "ci_lb": r["ci_lb"], "ci_ub": r["ci_ub"]} for _, r in g.iterrows()]
                 st = studies.copy()
                 st["group"] = eff[var].astype(str).to_numpy()
@@ -69,10 +75,10 @@ def analysis_figures(spec: dict, res: Path, out_dir: Path, multiverse_dimensions
                 else:  # multilevel subgroups: the difference is tested by the moderator model of the column
                     mods = _read(res / "moderators.csv")
                     mrow = mods[mods["model"] == var] if not mods.empty else mods
-                    between = (f"Test of {var} as moderator: QM = {mrow['QM'].iloc[0]:.2f}, "
+                    between = (f"Test of {vlab} as moderator: QM = {mrow['QM'].iloc[0]:.2f}, "
                                f"p = {mrow['QMp'].iloc[0]:.3g}; levels with fewer than 3 studies not pooled"
                                if len(mrow) else "levels with fewer than 3 studies not pooled")
-                pages = plots.forest_pages(st, pooled, title=f"{spec['title']}: by {var}", xlabel=xlabel,
+                pages = plots.forest_pages(st, pooled, title=f"{spec['title']}: by {vlab}", xlabel=xlabel,
                                            level=level, back=back, log_axis=log_axis, subgroups=sgs,
                                            between=between, ref=ref)
                 for n_, f in enumerate(pages, 1):

@@ -382,7 +382,7 @@ def rob_traffic_light(assess: pd.DataFrame, items=tuple("ABCDEFGHIJK")) -> plt.F
     title = "Quality items per study (11-item form, Bijlage 1)"
     if assess.empty:
         return _empty(title, "No item-level judgements have been entered yet.\n"
-                             "The seed publishes totals only (see the histogram of totals by design).")
+                             "Holwerda et al. (2014) publish totals only (see the histogram of totals by design).")
     use = assess[assess.rater == "consensus"] if (assess.rater == "consensus").any() else \
         assess[assess.rater == sorted(assess.rater.unique())[0]]
     studies = sorted(use.study_id.unique())

@@ -33,8 +33,9 @@ from markupsafe import Markup
 from evsynth import __version__
 from evsynth.errors import EvsynthError, clean_text
 from evsynth.pipeline.io import atomic_path
-from evsynth.present import evidence
-from evsynth.texts import DIRECTION_RULE, effect_size_word, size_metric
+from evsynth.present import evidence, labels
+from evsynth.texts import (DIRECTION_RULE, ESTIMATOR_WORDS, TEST_WORDS, column_label, effect_size_word, percent,
+                           plural, reader_source, size_metric)
 
 __all__ = ["Num", "M", "Text", "Items", "TableBlock", "Figure", "Preformatted", "Links", "Section", "SECTIONS",
            "FINDINGS_SECTION", "effect_words", "build_context", "build_sections", "findings_section", "render_html",
@@ -134,6 +135,12 @@ def _img(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
+# columns that hold a percentage (0-100) wherever they appear: shown as '27.3%'
+PERCENT_COLUMNS = {"I2", "R2", "I2_level1", "I2_level2", "I2_level3"}
+# columns that hold a p value: shown as '< 0.001' below 0.001 (as Num does)
+P_COLUMNS = {"pval", "QMp", "QEp", "p_between", "pval_permutation", "pval_asymptotic", "QMp_common_tau2"}
+
+
 def _records(t: pd.DataFrame, cols: list[str] | None = None, digits: int = 3) -> list[dict]:
     if t.empty:
         return []
@@ -142,7 +149,11 @@ def _records(t: pd.DataFrame, cols: list[str] | None = None, digits: int = 3) ->
     for _, r in t.iterrows():
         rec = {}
         for c, v in r.items():
-            if isinstance(v, (float, np.floating)):
+            if c in PERCENT_COLUMNS and isinstance(v, (float, np.floating, int, np.integer)):
+                rec[c] = percent(v)
+            elif c in P_COLUMNS and isinstance(v, (float, np.floating)) and 0 <= v < 0.001:
+                rec[c] = "< 0.001"
+            elif isinstance(v, (float, np.floating)):
                 rec[c] = "" if np.isnan(v) else (f"{v:.{digits}f}" if not float(v).is_integer() else f"{int(v)}")
             else:
                 rec[c] = "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
@@ -172,6 +183,25 @@ CHARACTERISTICS_COLUMNS = {
     "duration_months": "duration (months)", "contacts_per_month": "contacts / month",
     "child_age_min_years": "child age from (years)", "child_age_max_years": "child age to (years)",
     "n_outcome_measures": "outcome measures (n)", "outcome_domains": "outcome domains"}
+# what the report's table shows (fits 1280 px): the study in one cell, the age range in one cell
+CHARACTERISTICS_SHOWN = [("row", "row"), ("study", "study"), ("country", "country"), ("intervention", "intervention"),
+                         ("intervention_type", "type"), ("organised_by", "organised by"), ("design", "design"),
+                         ("quality_score", "quality (0-11)"), ("duration_months", "duration (months)"),
+                         ("contacts_per_month", "contacts / month"), ("child_age", "child age (years)"),
+                         ("n_outcome_measures", "outcome measures (n)"), ("outcome_domains", "outcome domains")]
+
+
+def _characteristics_rows(records: list[dict]) -> list[dict]:
+    """The study-characteristics records as the report shows them: 'authors (year)', the
+    age range 'from–to' (or 'to …' where the source gives an upper limit only), lists
+    separated by '; '."""
+    out = []
+    for r in records:
+        lo, hi = r.get("child_age_min_years", ""), r.get("child_age_max_years", "")
+        age = f"{lo}–{hi}" if lo and hi else (f"up to {hi}" if hi else (f"from {lo}" if lo else ""))
+        out.append(dict(r, study=f"{r.get('authors', '')} ({r.get('year', '')})", child_age=age,
+                        outcome_domains=r.get("outcome_domains", "").replace(";", "; ")))
+    return out
 
 
 def build_context(cfg: dict, results: Path, figures: Path) -> dict:
@@ -221,9 +251,10 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
     ctx["p_reviews"] = pbox("reviews")
     ctx["n_reviews_listed"] = len(T.get("studies/reviews.csv"))  # rows of Bijlage 6 (a count, not a cell)
     ctx["findings_table"] = T.get("studies/findings.csv")
-    ctx["reviews"] = _records(T.get("studies/reviews.csv"), ["authors", "year", "title", "source_database",
-                                                              "designs_included", "population", "interventions",
-                                                              "findings_statements"])
+    ctx["reviews"] = [dict(r, n_lost=str(r.get("findings_statements", "").count("[?]")))
+                      for r in _records(T.get("studies/reviews.csv"), ["authors", "year", "title", "source_database",
+                                                                       "designs_included", "n_statements",
+                                                                       "findings_statements"])]
     ctx["nji_interventions"] = _records(T.get("studies/nji_interventions.csv"),
                                         ["intervention", "group", "erkend_dec2019", "klaassen_vermaat_2015_max_effect",
                                          "evenboer_2018_included", "evenboer_2018_conclusion", "rct_evidence", "notes"])
@@ -317,7 +348,9 @@ def _analysis_context(spec: dict, T: Tables, figures: Path) -> dict:
     ctx["subgroups"] = _records(T.get(f"{aid}/subgroups.csv"), ["subgroup_variable", "group", "k", "estimate", "ci_lb",
                                                                "ci_ub", "tau2", "I2", "Q_between", "df_between",
                                                                "p_between"])
-    ctx["robust"] = _records(T.get(f"{aid}/robust.csv"))
+    ctx["moderators"] = labels.label_rows(ctx["moderators"], spec)
+    ctx["subgroups"] = labels.label_rows(ctx["subgroups"], spec)
+    ctx["robust"] = labels.label_rows(_records(T.get(f"{aid}/robust.csv")), spec)
     ctx["sensitivity"] = _records(T.get(f"{aid}/sensitivity.csv"))
     l1 = T.get(f"{aid}/diagnostics/leave1out.csv")
     ctx["leave1out_range"] = ({"lo": T.num(f"{aid}/diagnostics/leave1out.csv", "estimate", int(l1["estimate"].idxmin()), 2),
@@ -326,7 +359,7 @@ def _analysis_context(spec: dict, T: Tables, figures: Path) -> dict:
     inf = T.get(f"{aid}/diagnostics/influence.csv")
     ctx["influential"] = (inf.loc[inf["influential"].astype(str) == "True", "study"].astype(str).tolist()
                           if not inf.empty else None)
-    ctx["perm"] = _records(T.get(f"{aid}/diagnostics/permutation.csv"))
+    ctx["perm"] = labels.label_rows(_records(T.get(f"{aid}/diagnostics/permutation.csv")), spec)
     ctx["notes"] = _records(T.get(f"{aid}/diagnostics/notes.csv")) + _records(T.get(f"{aid}/fit_notes.csv"))
     ms = f"{aid}/multiverse_summary.csv"
     m = T.get(ms)
@@ -340,6 +373,9 @@ def _analysis_context(spec: dict, T: Tables, figures: Path) -> dict:
         "hi": str(m["choice_highest_median"].fillna("").iloc[0]), "hi_med": T.num(ms, "highest_median", 0, 2)}
     fd = figures / aid
     ctx["figs"] = sorted((p.stem for p in fd.glob("*.png")), key=_figure_order) if fd.exists() else []
+    # figures the figures stage did not draw, with the reason (figures/<id>/figure_notes.csv)
+    ctx["figure_notes"] = [r for r in _records(pd.read_csv(fd / "figure_notes.csv", dtype=str, keep_default_na=False))
+                           if r.get("reason")] if (fd / "figure_notes.csv").is_file() else []
     ctx["model_txt"] = (T.results / aid / "model.txt").read_text(encoding="utf-8") if (T.results / aid / "model.txt").exists() else ""
     return ctx
 
@@ -378,7 +414,7 @@ class TableBlock:
     @classmethod
     def of(cls, records: list[dict], columns=None, headings: dict | None = None, heading: str = "") -> "TableBlock":
         keys = columns or (list(records[0].keys()) if records else [])
-        return cls([(k, (headings or {}).get(k, k)) for k in keys], records, heading)
+        return cls([(k, (headings or {}).get(k) or column_label(k)) for k in keys], records, heading)
 
 
 @dataclass
@@ -480,7 +516,7 @@ def findings_section(ctx: dict) -> list[Section]:
 
     out = [Section("found", "What the reviews found", [
         Text(M("Built only from the findings table (<code>data/findings/findings.csv</code>): every sentence links to "
-               "its rows, and every row below names its seed lines. English text is the coders' literal translation "
+               "its rows, and every row below names its source lines. English text is the coders' literal translation "
                "of the Dutch claim; \"multi-problem families\" translates <i>multiprobleemgezinnen</i> (Holwerda et "
                "al.), \"families with multiple and complex problems\" <i>gezinnen met meervoudige en complexe "
                "problemen</i> (NJI); IPT is <i>Intensieve Pedagogische Thuishulp</i>."), style="note")],
@@ -494,7 +530,11 @@ def findings_section(ctx: dict) -> list[Section]:
                 t = M("{}", str(r["claim_en_translation"]).strip())
                 if r["direction"]:
                     t = M("{} [direction: {}]", t, r["direction"])
-                if r["strength_nl"]:
+                en = labels.english(r["strength_nl"]) if r["strength_nl"] else ""
+                if en:
+                    t = M("{} (strength of evidence in the source's words, translated: \u201c{}\u201d; Dutch: \u201c{}\u201d)",
+                          t, en, r["strength_nl"])
+                elif r["strength_nl"]:
                     t = M("{} (strength of evidence in the source's words: \u201c{}\u201d)", t, r["strength_nl"])
                 claims.append(claim(t, i))
             if claims:
@@ -515,11 +555,11 @@ def findings_section(ctx: dict) -> list[Section]:
         if blocks:
             out.append(Section(f"found-{n + 1}", heading, blocks, level=3))
     out.append(Section("findings-table", "Findings table", [TableBlock(
-        [("finding_id", "id"), ("claim_nl", "claim (Dutch, verbatim)"), ("claim_en", "English (translation)"),
-         ("direction", "direction"), ("strength_nl", "strength (source's words)"), ("where", "source and seed lines")],
+        [("finding_id", "finding"), ("claim_nl", "claim (Dutch, verbatim)"), ("claim_en", "English (translation)"),
+         ("direction", "direction"), ("strength_nl", "strength (source's words; English, Dutch in brackets)"), ("where", "source (document and lines)")],
         [{"anchor": f"finding-{r['finding_id']}", "finding_id": r["finding_id"], "claim_nl": r["claim_nl"],
-          "claim_en": r["claim_en_translation"], "direction": r["direction"], "strength_nl": r["strength_nl"],
-          "where": f"{r['source']}" + (f"; strength: lines {r['strength_lines']}" if r["strength_lines"] else "")}
+          "claim_en": r["claim_en_translation"], "direction": r["direction"], "strength_nl": labels.translate(r["strength_nl"]),
+          "where": reader_source(r["source"]) + (f"; strength: lines {r['strength_lines']}" if r["strength_lines"] else "")}
          for _, r in f.fillna("").iterrows()], anchor="anchor")], level=3))
     return out
 
@@ -546,9 +586,7 @@ def summary_section(ctx: dict) -> list[Section]:
                M(" (figure 2.1 counts {}; Bijlage 6 and section 4.9 list {})", ctx["p_reviews"],
                  ctx["n_reviews_listed"]) if ctx["n_reviews_listed"] else "",
                ctx["p_unique"], designs, "." if ctx["designs"] else ""), lead="How much evidence there is."),
-        Text(M("The review reports significance, not effect sizes. Effect sizes have been extracted for {} of the {} "
-               "study rows so far; until more are extracted, no pooled effect can be given for the interventions the "
-               "review describes.", ctx["n_extracted"], ctx["total_rows"]), lead="The 47 studies of the review."),
+        Text(_extraction_sentence(ctx), lead="The 47 studies of the review."),
         Text(M("Per-study effect sizes for the 47 primary studies; the direction of many reported effects (the arrows "
                "were lost from the source table and are left unknown, not guessed){}. The source table gives no sample "
                "sizes; the published quality scores are shown by design below, and the reviewers themselves found "
@@ -562,6 +600,35 @@ def summary_section(ctx: dict) -> list[Section]:
     return [Section("summary", "Plain-language summary", blocks, boxed=True, nav="Summary")]
 
 
+def _pooled_domains(ctx: dict) -> list[dict]:
+    """The outcome domains with a pooled estimate, read from the same table the body shows
+    (``extraction/pooled_by_domain.csv``), each value tagged with its cell."""
+    rel = "extraction/pooled_by_domain.csv"
+    t = ctx["T"].get(rel)
+    if t.empty or "estimate" not in t:
+        return []
+    est = pd.to_numeric(t["estimate"], errors="coerce")
+    return [{"domain": str(t["outcome_domain"].iloc[i]), "k": ctx["T"].num(rel, "k_studies", i, 0),
+             "est": ctx["T"].num(rel, "estimate", i, 2), "lo": ctx["T"].num(rel, "ci_lb", i, 2),
+             "hi": ctx["T"].num(rel, "ci_ub", i, 2)} for i in range(len(t)) if np.isfinite(est.iloc[i])]
+
+
+def _extraction_sentence(ctx: dict) -> Markup:
+    """What the summary says about the 47 studies: from the pooled-by-domain table the body
+    shows, so that summary and body agree however many effect sizes have been extracted."""
+    head = M("The review reports significance, not effect sizes. Effect sizes have been extracted for {} of the {} "
+             "study rows so far", ctx["n_extracted"], ctx["total_rows"])
+    pooled = _pooled_domains(ctx)
+    if not pooled:
+        return M("{}; until more are extracted, no pooled effect can be given for the interventions the review "
+                 "describes (a domain is pooled from {}).", head, plural(ctx["extraction"]["min_k"], "study"))
+    parts = Markup("; ").join(M("{} outcomes: standardised mean difference {} ({}% CI {} to {}; {})", d["domain"],
+                                d["est"], f"{float(ctx['level']):g}", d["lo"], d["hi"], plural(d["k"], "study"))
+                              for d in pooled)
+    return M("{}. Pooled per outcome domain (see \"The 47 studies\" below): {}. Domains with fewer than {} are not "
+             "pooled.", head, parts, plural(ctx["extraction"]["min_k"], "study"))
+
+
 def methods_section(ctx: dict) -> list[Section]:
     x = ctx["extraction"]
     return [Section("methods", "Methods", [
@@ -570,16 +637,17 @@ def methods_section(ctx: dict) -> list[Section]:
                "screened, {} excluded on title and abstract, {} articles assessed in full text. Two reviewers selected "
                "and scored studies independently and resolved differences by discussion (the flow diagram is below).",
                ctx["p_unique"], ctx["p_excluded"], ctx["p_fulltext"]), lead="Search and selection."),
-        Text(M("The study tables were coded from the seeds' appendices (Bijlage 5 and 6) with the source line of every "
+        Text(M("The study tables were coded from the appendices of the Holwerda review (Bijlage 5 and 6) with the source line of every "
                "row; free text is kept verbatim and nothing the source does not say is filled in. Quality is the "
                "published total of the 11-item form (Bijlage 1: items A–K, yes = 1, no or unclear = 0); studies "
                "scoring below {} are excluded in the quality sensitivity analysis.", ctx["min_score"]), lead="Coding."),
         Text(M("Each pooled analysis uses the model declared in <code>config.yaml</code> (listed per analysis below): "
                "random-effects models with the tau² estimator and test named there, three-level models for several "
                "effect sizes per study, cluster-robust (CR2) inference where declared, {}% intervals, and permutation "
-               "tests seeded with {}. For the 47 studies, extracted effects are pooled per outcome domain with {} and "
-               "the {} test when at least {} studies contribute. evsynth reproduces R metafor's results on its "
-               "conformance cases.", ctx["level"], ctx["seed"], x["method"], x["test"], x["min_k"]),
+               "tests seeded with {}. For the 47 studies, extracted effects are pooled per outcome domain (tau² estimator {}; "
+               "test: {}) when at least {} studies contribute. evsynth reproduces R metafor's results on its "
+               "conformance cases.", ctx["level"], ctx["seed"], ESTIMATOR_WORDS.get(x["method"], x["method"]),
+               TEST_WORDS.get(x["test"], x["test"]), x["min_k"]),
              lead="Statistics."),
         Text(M("{}", ctx["direction_rule"]), lead="Direction of effects."),
     ] + [Text(M("{}", p)) for p in evidence.GRADE_METHODS], new_page=True)]
@@ -588,15 +656,19 @@ def methods_section(ctx: dict) -> list[Section]:
 def studies_section(ctx: dict) -> list[Section]:
     fig = ctx["figures"] / "studies"
     return [
-        Section("studies", "Included studies", [Figure(fig / "prisma_flow.png", "Search and selection flow (PRISMA 2020)")],
-                nav="Studies"),
+        Section("studies", "Included studies", [
+            Figure(fig / "prisma_flow.png", "Search and selection flow (PRISMA 2020)"),
+            TableBlock([("stage", "stage"), ("box", "count of"), ("n", "number")],
+                       _translated(ctx["prisma"], ("box",))),
+            Text(M("Counts of Holwerda et al. (2014), figure 2.1, as in <code>results/studies/prisma_counts.csv</code>. {}",
+                   M(TRANSLATION_NOTE)), style="note")], nav="Studies"),
         Section("characteristics", M("Study characteristics ({} rows, {} articles)", ctx["total_rows"],
                                      ctx["total_articles"]), [
-            _table(ctx["characteristics"], list(CHARACTERISTICS_COLUMNS), CHARACTERISTICS_COLUMNS),
-            Text(M("Duration (months), contacts per month and the child's age range (years; \"from\" is empty where the "
-                   "source gives only an upper limit such as \"younger than 5\") are given only where the source states "
-                   "them; the verbatim wording, the risk profile and the list of outcome measures are in "
-                   "<code>data/holwerda2014/primary_studies.csv</code>."), style="note")], level=3),
+            TableBlock(CHARACTERISTICS_SHOWN, _characteristics_rows(ctx["characteristics"])),
+            Text(M("Duration (months), contacts per month and the child's age range (years; \"up to\" where the source "
+                   "gives only an upper limit such as \"younger than 5\") are given only where the source states them: a "
+                   "blank cell means not reported. The verbatim wording, the risk profile and the list of outcome "
+                   "measures are in <code>data/holwerda2014/primary_studies.csv</code>."), style="note")], level=3),
         Section("intervention-types", "Intervention types by design", [
             Text(M("The intervention types are this report's coders' grouping of the {} rows. Holwerda et al. group "
                    "them differently, and differently again in section 4.1 and section 7.1{}.", ctx["total_rows"],
@@ -616,9 +688,11 @@ def quality_section(ctx: dict) -> list[Section]:
         Text(M("{} studies have only a published total (<code>total_only</code>), {} have item-level judgements, {} "
                "show no score in the source; computed and published totals differ for {} studies.",
                ctx["n_total_only"], ctx["n_item_level"], ctx["n_not_scored"], ctx["n_mismatch"])),
-        Figure(fig / "rob_traffic_light.png", "Quality items per study"),
-        Figure(fig / "rob_summary.png", "Quality items summary"),
-    ], new_page=True, nav="Quality")]
+    ] + ([Figure(fig / "rob_traffic_light.png", "Quality items per study"),
+           Figure(fig / "rob_summary.png", "Quality items summary")] if ctx["n_item_level"].v > 0 else
+          [Text(M("No item-level judgements (items A–K) have been entered: Holwerda et al. publish totals only, so the "
+                  "item plots are not shown; <code>results/quality/</code> holds a blank assessment template."),
+                style="note")]), new_page=True, nav="Quality")]
     if ctx["agreement"]:
         out.append(Section("agreement", "Agreement between the two raters", [_table(ctx["agreement"])],
                            level=3))
@@ -634,8 +708,9 @@ def _bias_items(a: dict) -> list[Markup]:
         items.append(M("Influential studies (DFFITS, Cook's distance or hat value above metafor's thresholds): {}.",
                        ", ".join(a["influential"]) if a["influential"] else "none"))
     for r in a["sensitivity"]:
-        items.append(M("Sensitivity ({}): k = {}, estimate {} [{}, {}] {}", r.get("analysis", ""), r.get("k", ""),
-                       r.get("estimate", ""), r.get("ci_lb", ""), r.get("ci_ub", ""), r.get("note", "")))
+        items.append(M("Sensitivity ({}): k = {}, estimate {} [{}, {}] {}",
+                       labels.reader_words(r.get("analysis", ""), a["spec"]), r.get("k", ""), r.get("estimate", ""),
+                       r.get("ci_lb", ""), r.get("ci_ub", ""), r.get("note", "")))
     if a["egger"]:
         items.append(M("Egger's regression test: z/t = {}, p = {}.", a["egger"]["stat"], a["egger"]["pval"]))
     if a["begg"]:
@@ -667,10 +742,11 @@ def analysis_sections(ctx: dict) -> list[Section]:
             blocks.append(Text(M("{}", spec["question"]), style="italic"))
         blocks += [
             Text(M("{} Coded data: {}.", spec["citation"], spec["data_source"]), lead="Source."),
-            Text(M("{}, estimator {}, test {}{}. Effect size: {}. {}", model, a["method"], a["test"], cluster,
+            Text(M("{}, tau² estimator {}, test {}{}. Effect size: {}. {}", model,
+                   ESTIMATOR_WORDS.get(a["method"], a["method"]), TEST_WORDS.get(a["test"], a["test"]), cluster,
                    a["measure"], spec["direction"]["rule"]), lead="Model."),
             Text(a["sentence"]),
-            TableBlock([("k", "k"), ("est", "estimate"), ("ci", "CI"), ("p", "p"), ("pi", "prediction interval"),
+            TableBlock([("k", "effect sizes (k)"), ("est", "estimate"), ("ci", "CI"), ("p", "p"), ("pi", "prediction interval"),
                         ("tau2", "tau²"), ("I2", "I²"), ("Q", "Q (df)"), ("QEp", "p (Q)")],
                        [{"k": a["k"], "est": a["est"], "ci": M("[{}, {}]", a["ci_lb"], a["ci_ub"]), "p": a["pval"],
                          "pi": M("[{}, {}]", a["pi_lb"], a["pi_ub"]), "tau2": a["tau2"], "I2": a["I2"],
@@ -693,10 +769,12 @@ def analysis_sections(ctx: dict) -> list[Section]:
                                  M(" The choice that moves the estimate most is <i>{}</i>: median {} with {}, {} with {}.",
                                    mv["dim"], mv["lo_med"], mv["lo"], mv["hi_med"], mv["hi"]) if mv["dim"] else ""),
                                lead="Multiverse."))
-        blocks += [Figure(ctx["figures"] / a["id"] / f"{f}.png", figure_caption(f, spec, a["figs"])) for f in a["figs"]]
+        blocks += [Figure(ctx["figures"] / a["id"] / f"{f}.png", labels.figure_caption(f, spec, a["figs"]))
+                   for f in a["figs"]]
+        blocks += [Text(M("{}", n["reason"]), style="note") for n in a["figure_notes"]]
         if a["model_txt"]:
             blocks.append(Preformatted(a["model_txt"], "metafor-style model summary"))
-        out.append(Section(a["id"], spec["title"], blocks, new_page=True, nav=a["id"]))
+        out.append(Section(a["id"], spec["title"], blocks, new_page=True, nav=spec.get("short_title", spec["title"])))
         out += pooling_sections(a, ctx)  # Mantel-Haenszel / Peto beside the random-effects result
         subs = [("moderators", "Moderator analyses (meta-regression)",
                  [Text(M("With few studies, moderator tests have little power and several tests inflate chance "
@@ -705,8 +783,9 @@ def analysis_sections(ctx: dict) -> list[Section]:
                 ("robust", "Cluster-robust inference (CR2, Satterthwaite df)", [])]
         for key, title, after in subs:
             if a[key]:
-                out.append(Section(f"{a['id']}-{key}", title, [_table(a[key])] + after, level=3))
-        bias = Items(_bias_items(a), [M("{}", ": ".join(n.values())) for n in a["notes"]])
+                out.append(Section(f"{a['id']}-{key}", title, [_table(a[key], headings={"model": "moderators in the model"})]
+                                   + after, level=3))
+        bias = Items(_bias_items(a), [M("{}", labels.reader_words(": ".join(n.values()), spec)) for n in a["notes"]])
         if bias.items or bias.notes:
             out.append(Section(f"{a['id']}-bias", "Sensitivity and publication bias", [bias], level=3))
         out += sensitivity_sections(a, ctx)
@@ -774,7 +853,7 @@ def pooling_sections(a: dict, ctx: dict) -> list[Section]:
                                  "the studies' odds ratios differ, which the common-effect assumption denies.",
                                  T.num(rel, "MH", 0), _p(T, rel, 0, "MHp"), T.num(rel, "TA", 0), _p(T, rel, 0, "TAp"))))
         blocks.append(TableBlock(
-            [("k", "k"), ("est", f"{words}"), ("ci", f"{level}% CI"), ("log", "estimate (analysis scale)"),
+            [("k", "effect sizes (k)"), ("est", f"{words}"), ("ci", f"{level}% CI"), ("log", "estimate (analysis scale)"),
              ("p", "p"), ("Q", "Q (p)")] + ([("CMH", "CMH (p)"), ("TA", "Tarone (p)")] if cmh else []),
             [{"k": T.num(rel, "k", 0, 0), "est": est, "ci": ci, "log": T.num(rel, "estimate", 0, 3),
               "p": T.num(rel, "pval", 0, p=True),
@@ -812,8 +891,8 @@ def _comparison_section(a: dict, ctx: dict) -> list[Section]:
                "between fit and complexity; the likelihood-ratio test asks whether the better fit could be chance."),
              lead="What it asks."),
         Items(items),
-        TableBlock([("mod", "moderator"), ("k", "k"), ("aic", "AIC with / without"), ("bic", "BIC with / without"),
-                    ("aicc", "AICc with / without"), ("lrt", "LRT"), ("df", "df"), ("p", "p")], rows),
+        TableBlock([("mod", "moderator"), ("k", "effect sizes (k)"), ("aic", "AIC with / without"), ("bic", "BIC with / without"),
+                    ("aicc", "AICc with / without"), ("lrt", "likelihood-ratio test (LRT)"), ("df", "df"), ("p", "p")], rows),
         Text(M("Exploratory: with few studies and several moderators, one of them can look useful by chance."),
              style="note")], level=3)]
 
@@ -871,7 +950,7 @@ def _correlated_section(a: dict, ctx: dict) -> list[Section]:
         Text(M("Across rho from {} to {}, the estimate ranges from {} (rho = {}) to {} (rho = {}); {}.",
                T.num(rel, "rho", 0, 1), T.num(rel, "rho", len(t) - 1, 1), T.num(rel, "estimate", lo), T.num(rel, "rho", lo, 1),
                T.num(rel, "estimate", hi), T.num(rel, "rho", hi, 1), verdict), lead="Answer."),
-        TableBlock([("rho", "rho"), ("est", "estimate"), ("ci", f"{level}% CI (model)"), ("rse", "robust se"),
+        TableBlock([("rho", "assumed correlation (rho)"), ("est", "estimate"), ("ci", f"{level}% CI (model)"), ("rse", "robust se"),
                     ("rdf", "robust df"), ("rci", f"{level}% CI (CR2)"), ("rp", "p (CR2)")], rows)], level=3)]
 
 
@@ -930,12 +1009,12 @@ def extraction_section(ctx: dict) -> list[Section]:
                ctx["direction_rule"]))] + ([_table(ctx["extracted_effects"])] if ctx["extracted_effects"]
                                           else []), new_page=True, nav="47 studies"),
         Section("pooled-domain", "Pooled by outcome domain", [_table(ctx["pooled_domain"])], level=3),
-        Section("moderators-domain", "Moderators of the seeds and the quality filter, per domain", [
+        Section("moderators-domain", "Moderators named in the two source documents and the quality filter, per domain", [
             Text(M("Quality score, design, duration, intensity and caseload (where the coded table states them) as "
                    "meta-regression moderators; studies scoring below {} excluded in the quality filter.",
                    ctx["min_score"]), style="note"),
-            _table(ctx["moderators_domain"])], level=3),
-        Section("not-extracted", f"Not yet extracted ({len(ctx['not_extracted'])} rows)", [
+            _table(ctx["moderators_domain"])] if ctx["moderators_domain"] else [], level=3),
+        Section("not-extracted", f"Not yet extracted ({plural(len(ctx['not_extracted']), 'row')})", [
             Text(Markup("; ").join(M("{} ({})", r["authors"], r["year"]) for r in ctx["not_extracted"]))], level=3)]
     return out
 
@@ -967,20 +1046,34 @@ NJI_COLUMNS = ["intervention", "group", "erkend_dec2019", "klaassen_vermaat_2015
                "evenboer_2018_conclusion", "rct_evidence", "notes"]
 
 
+TRANSLATION_NOTE = ("Dutch names and terms are given in English with the Dutch original in brackets; the English is "
+                    "a translation by this report's coders (<code>data/translations/nl_en.csv</code>, with the source "
+                    "line of each term).")
+
+
+def _translated(rows: list[dict], keys) -> list[dict]:
+    return [{k: (labels.translate(v) if k in keys else v) for k, v in r.items()} for r in rows]
+
+
 def nji_section(ctx: dict) -> list[Section]:
     findings = [dict(r, range=(f"{r['value_low']}–{r['value_high']}" if r.get("value_low") else ""))
                 for r in ctx["nji_findings"]]
+    nji = _translated(ctx["nji_interventions"], ("intervention", "group", "notes"))
     return [
         Section("nji", "Interventions in the Netherlands (NJI, 2020)",
-                [TableBlock.of(ctx["nji_interventions"], NJI_COLUMNS)], new_page=True, nav="NJI"),
+                [Text(M(TRANSLATION_NOTE), style="note"), TableBlock.of(nji, NJI_COLUMNS)], new_page=True, nav="NJI"),
         Section("nji-findings", "Findings of the reviews and meta-analyses (as reported by NJI)", [
             TableBlock([("review", "review"), ("finding", "finding"), ("value", "value"), ("range", "range"),
                         ("unit", "unit"), ("sentence", "sentence (verbatim)")], findings)], level=3),
         Section("reviews", "Reviews included by Holwerda et al. (2014, Bijlage 6)", [
             TableBlock([("authors", "authors"), ("year", "year"), ("title", "title"), ("source_database", "source"),
-                        ("designs_included", "designs"), ("population", "population"),
-                        ("interventions", "interventions"), ("findings_statements", "findings (arrows lost: [?])")],
-                       ctx["reviews"])], level=3),
+                        ("designs_included", "designs"), ("n_statements", "findings statements"),
+                        ("n_lost", "of which the direction arrow is lost")], ctx["reviews"]),
+            Text(M("Bijlage 6 describes each review's population, interventions and findings in Dutch; those texts are "
+                   "in <code>data/holwerda2014/reviews.csv</code> with their source lines, and the findings that matter "
+                   "for this report are translated in \"What the reviews found\" above. In the source text the "
+                   "arrows that gave the direction of a finding were lost (marked [?] in the data): the count of such "
+                   "statements is shown instead of the statements."), style="note")], level=3),
     ]
 
 
@@ -1000,6 +1093,16 @@ def references_section(ctx: dict) -> list[Section]:
     return [Section("references", "References", [Items([M("{}", r) for r in ctx["references"]])])]
 
 
+def glossary_section(ctx: dict) -> list[Section]:
+    """Every statistical term a reader meets, in plain words (:data:`evsynth.texts.GLOSSARY`);
+    the first use of each term in the text links here."""
+    rows = [{"anchor": a, "term": M("<b>{}</b>", term), "meaning": text} for a, term, text in labels.glossary_blocks()]
+    return [Section("glossary", "Glossary", [
+        Text(M("The statistical terms of this report in plain words. In the text, the first use of a term links to "
+               "its entry here."), style="note"),
+        TableBlock([("term", "term"), ("meaning", "meaning")], rows, anchor="anchor")])]
+
+
 def appendix_section(ctx: dict) -> list[Section]:
     return [Section("tables", "Appendix: results tables", [Links(ctx["tables"])], editions=("html",), nav="Tables")]
 
@@ -1007,9 +1110,44 @@ def appendix_section(ctx: dict) -> list[Section]:
 # The report, in reading order: each function takes the context and returns its sections.
 SECTIONS: list[Callable[[dict], list[Section]]] = [
     findings_section, summary_section, evidence.sof_sections, methods_section, studies_section, quality_section,
-    analysis_sections, extraction_section, gaps_section, nji_section, exclusions_section, references_section,
-    appendix_section,
+    analysis_sections, extraction_section, gaps_section, nji_section, exclusions_section, glossary_section,
+    references_section, appendix_section,
 ]
+
+
+def _without_empty_columns(block: TableBlock) -> list:
+    """The table without the columns that are empty in every row, and a note naming them
+    (what the source does not report, or a model does not give), instead of a column of blanks."""
+    if not block.rows:
+        return [block]
+    empty = [(k, h) for k, h in block.columns
+             if all(not plain_text(M("{}", r.get(k) if r.get(k) is not None else "")).strip() for r in block.rows)]
+    if not empty:
+        return [block]
+    block.columns = [c for c in block.columns if c not in empty]
+    names = ", ".join(f"\u201c{plain_text(M('{}', h))}\u201d" for _, h in empty)
+    return [block, Text(M("Not shown, empty in every row: {}.", names), style="note")]
+
+
+def _has_content(s: Section) -> bool:
+    """A section shows something: a paragraph with words, a list with items, a table with
+    rows, a figure whose file exists, or any other block."""
+    for b in s.blocks:
+        if isinstance(b, Text):
+            if b.lead or plain_text(b.text).strip():
+                return True
+        elif isinstance(b, Items):
+            if b.items or b.notes:
+                return True
+        elif isinstance(b, TableBlock):
+            if b.rows:
+                return True
+        elif isinstance(b, Figure):
+            if Path(b.path).exists():
+                return True
+        else:
+            return True
+    return False
 
 
 def _sentence(a: dict, level: float, ctx: dict | None = None) -> Markup:
@@ -1045,7 +1183,12 @@ def build_sections(cfg: dict, results: Path, figures: Path) -> tuple[dict, list[
     for a in ctx["analyses"]:
         a["sentence"] = _sentence(a, float(cfg["level"]), ctx)
     ctx["references"] = _references(cfg)
-    return ctx, [s for build in SECTIONS for s in build(ctx)]
+    # no heading without content: a section whose blocks show nothing is left out
+    sections = [s for build in SECTIONS for s in build(ctx) if _has_content(s)]
+    for s in sections:
+        s.blocks = [x for b in s.blocks for x in (_without_empty_columns(b) if isinstance(b, TableBlock) else [b])]
+    labels.link_first_uses(sections)
+    return ctx, sections
 
 
 # ------------------------------------------------------------------------------ the two editions
@@ -1176,10 +1319,6 @@ def _pdf_table_layout(heads: list[str], body: list[list[str]], portrait: float, 
     return "landscape", size, pad, out
 
 
-FIGURE_KINDS = {"forest": "Forest plot", "funnel": "Funnel plot", "bubble": "Bubble plot (meta-regression)",
-                "specification_curve": "Specification curve (multiverse)"}
-
-
 def _figure_order(stem: str):
     """Reading order of an analysis' figures: forest pages in order, forests by subgroup, funnel,
     bubble plots, specification curve; ``*_pageN`` after its first page."""
@@ -1188,23 +1327,6 @@ def _figure_order(stem: str):
     kind = next((i for i, k in enumerate(("forest", "forest_by_", "funnel", "bubble_", "specification_curve"))
                  if base == k or (k.endswith("_") and base.startswith(k))), 9)
     return kind, base, page
-
-
-def figure_caption(stem: str, spec: dict, stems: list[str]) -> str:
-    """A figure's caption from the analysis title and the config's labels (never the file name):
-    "Forest plot by programme (derived): <title> (part 2 of 3)"."""
-    base, page = _figure_order(stem)[1:]
-    labels = {m["column"]: m.get("label", m["column"]) for m in spec.get("moderators") or []}
-    if base.startswith("forest_by_"):
-        var = base[len("forest_by_"):]
-        kind = f"Forest plot by {labels.get(var, var.replace('_', ' '))}"
-    elif base.startswith("bubble_"):
-        var = base[len("bubble_"):]
-        kind = f"Bubble plot (meta-regression on {labels.get(var, var.replace('_', ' '))})"
-    else:
-        kind = FIGURE_KINDS.get(base, base.replace("_", " ").capitalize())
-    parts = sum(1 for s in stems if _figure_order(s)[1] == base)
-    return f"{kind}: {spec['title']}" + (f" (part {page} of {parts})" if parts > 1 else "")
 
 
 def render_pdf(ctx: dict, sections: list[Section]) -> bytes:
@@ -1412,6 +1534,19 @@ def _references(cfg: dict) -> list[str]:
         "systematic reviews of interventions. Journal of Clinical Epidemiology, 119, 126-135.",
         "Knapp, G., & Hartung, J. (2003). Improved tests for a random effects meta-regression with a single "
         "covariate. Statistics in Medicine, 22, 2693-2710.",
+        # sources of the glossary (evsynth.texts.GLOSSARY)
+        "Higgins, J. P. T., et al. (Eds.) (2023). Cochrane Handbook for Systematic Reviews of Interventions, version "
+        "6.4. Cochrane.",
+        "Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009). Introduction to meta-analysis. "
+        "Wiley.",
+        "Sterne, J. A. C., et al. (2011). Recommendations for examining and interpreting funnel plot asymmetry in "
+        "meta-analyses of randomised controlled trials. BMJ, 343, d4002.",
+        "Viechtbauer, W. (2007). Confidence intervals for the amount of heterogeneity in meta-analysis. Statistics in "
+        "Medicine, 26, 37-52.",
+        "Campbell, M., et al. (2020). Synthesis without meta-analysis (SWiM) in systematic reviews: reporting "
+        "guideline. BMJ, 368, l6890.",
+        "Simonsohn, U., Simmons, J. P., & Nelson, L. D. (2020). Specification curve analysis. Nature Human "
+        "Behaviour, 4, 1208-1214.",
     ]
     refs += [a["citation"] + f" Data: {a['data_source']}." for a in cfg["analyses"]]
     return refs
