@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 from scipy import special
 
-from evsynth.engine.results import Result
+from evsynth.engine.results import Coefs, HasCoefs, Result
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["BATCH_METHODS", "RMABatchResult", "rma_batch"]
@@ -406,22 +406,18 @@ def _tau2(y, v, m, k, method, con):
 # --------------------------------------------------------------------------------------
 
 @dataclass(eq=False)
-class RMABatchResult(Result):
+class RMABatchResult(HasCoefs, Result):
     """Fits of many intercept-only models: one entry per analysis in every array field,
     with the names of :class:`evsynth.engine.models.RMAResult` (``beta`` is the pooled
-    estimate).  Analyses whose Knapp-Hartung adjustment is undefined (all effects equal) or
+    estimate; ``beta``, ``se``, ``stat``, ``pval``, ``ci_lb``, ``ci_ub`` are read from the
+    coefficient block ``coefs``, whose entries are the analyses).  Analyses whose Knapp-Hartung adjustment is undefined (all effects equal) or
     whose estimator did not converge have NaN in the affected fields and a ``status``."""
 
     method: str
     test: str
     level: float
     k: np.ndarray
-    beta: np.ndarray
-    se: np.ndarray
-    stat: np.ndarray
-    pval: np.ndarray
-    ci_lb: np.ndarray
-    ci_ub: np.ndarray
+    coefs: Coefs
     tau2: np.ndarray
     se_tau2: np.ndarray
     QE: np.ndarray
@@ -432,7 +428,6 @@ class RMABatchResult(Result):
     H2: np.ndarray
     vt: np.ndarray
     s2w: np.ndarray
-    df: np.ndarray
     pi_lb: np.ndarray
     pi_ub: np.ndarray
     iterations: np.ndarray
@@ -445,17 +440,27 @@ class RMABatchResult(Result):
     H2_ci_ub: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
 
-    _SCALARS = ("method", "test", "level", "extra")
+    _SCALARS = ("method", "test", "level", "extra", "coefs")
+    _COEF_COLUMNS = ("beta", "se", "stat", "pval", "ci_lb", "ci_ub")
 
     @property
     def n(self) -> int:
         return int(self.beta.size)
 
+    @property
+    def df(self) -> np.ndarray:
+        """Degrees of freedom of the t tests (NaN for z tests), one per analysis."""
+        return np.full(self.n, np.nan) if self.coefs.df is None else self.coefs.df
+
     def __len__(self) -> int:
         return self.n
 
     def columns(self) -> list[str]:
-        return [f.name for f in fields(self) if f.name not in self._SCALARS and getattr(self, f.name) is not None]
+        names = [f.name for f in fields(self) if f.name not in self._SCALARS and getattr(self, f.name) is not None]
+        at = names.index("k") + 1
+        names[at:at] = self._COEF_COLUMNS
+        names.insert(names.index("pi_lb"), "df")
+        return names
 
     def to_frame(self):
         """One row per analysis (pandas is imported only here)."""
@@ -597,9 +602,11 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
         for arr in (se, stat, pval, QM, QMp, pi_lb, pi_ub):
             arr[bad] = np.nan
     res = RMABatchResult(
-        method=method, test=test, level=float(level), k=k.astype(int), beta=beta, se=se, stat=stat, pval=pval,
-        ci_lb=beta - crit * se, ci_ub=beta + crit * se, tau2=tau2, se_tau2=se_tau2, QE=QE, QEp=QEp, QM=QM,
-        QMp=QMp, I2=I2, H2=H2, vt=vt, s2w=s2w, df=dfo, pi_lb=pi_lb, pi_ub=pi_ub, iterations=iters,
+        method=method, test=test, level=float(level), k=k.astype(int),
+        coefs=Coefs(["intrcpt"] * n, beta, se, stat, pval, beta - crit * se, beta + crit * se, vb,
+                    "t" if test == "knha" else "z", dfo if test == "knha" else None, float(level)),
+        tau2=tau2, se_tau2=se_tau2, QE=QE, QEp=QEp, QM=QM,
+        QMp=QMp, I2=I2, H2=H2, vt=vt, s2w=s2w, pi_lb=pi_lb, pi_ub=pi_ub, iterations=iters,
         status=status.astype(str),
     )
     if confint:

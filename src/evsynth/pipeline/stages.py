@@ -17,6 +17,7 @@ from typing import Callable
 
 import pandas as pd
 
+from evsynth.errors import InputError
 from evsynth.pipeline import analysis as an
 from evsynth.pipeline import inputs
 from evsynth.pipeline.config import analysis_by_id
@@ -133,17 +134,39 @@ def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
 
 
 def run_multiverse(cfg: dict, analysis: str, effects, out, chunk: int = 0, chunks=None) -> None:
-    """One block of the multiverse of an analysis (:mod:`evsynth.pipeline.multiverse`)."""
-    from evsynth.pipeline.multiverse import run_multiverse_chunk
+    """One block of the multiverse of an analysis (:mod:`evsynth.pipeline.multiverse`):
+    the specifications of block ``chunk`` of ``chunks``, fitted with the batched engine."""
+    from evsynth.pipeline import multiverse as mv
 
-    run_multiverse_chunk(cfg, analysis, Path(effects), chunk, chunks, Path(out))
+    spec = analysis_by_id(cfg, analysis)
+    if not spec.get("multiverse"):
+        raise InputError(f"analysis '{analysis}' declares no multiverse (add a 'multiverse:' entry in the config)")
+    chunks = mv.n_chunks(spec) if chunks is None else int(chunks)
+    specs = mv.specifications(spec)
+    lo, hi = mv.chunk_bounds(len(specs), int(chunk), chunks)
+    if not Path(effects).is_file():
+        raise InputError(f"{effects}: the effect-size table does not exist (written by 'evsynth effects {analysis}')")
+    write_csv(out, mv.fit_specifications(_read_effects(effects), spec, specs.iloc[lo:hi], float(cfg["level"])))
 
 
 def run_multiverse_gather(cfg: dict, analysis: str, parts, outdir) -> None:
-    """The multiverse blocks joined, with the summary tables of the report."""
-    from evsynth.pipeline.multiverse import run_multiverse_gather as gather
+    """The multiverse blocks joined into ``multiverse.csv``, with the summary tables of the
+    report (``multiverse_summary.csv``, ``multiverse_dimensions.csv``)."""
+    from evsynth.pipeline import multiverse as mv
 
-    gather(cfg, analysis, [Path(p) for p in parts], Path(outdir))
+    spec = analysis_by_id(cfg, analysis)
+    for p in parts:
+        if not Path(p).is_file():
+            raise InputError(f"{p}: multiverse block does not exist (written by 'evsynth multiverse {analysis}')")
+    frames = [pd.read_csv(p, keep_default_na=False, na_values=[""]) for p in parts]
+    for f in frames:
+        f["status"] = f["status"].fillna("").astype(str)
+    t = mv.gather(frames, len(mv.specifications(spec)))
+    outdir = Path(outdir)
+    write_csv(outdir / "multiverse.csv", t)
+    summ, dtab = mv.summary_tables(t, spec)
+    write_csv(outdir / "multiverse_summary.csv", summ)
+    write_csv(outdir / "multiverse_dimensions.csv", dtab)
 
 
 # ------------------------------------------------------------------------------ the review
