@@ -366,14 +366,14 @@ def _tau2(y, v, m, k, method, con):
     if rows.size:
         # rows that did not converge in maxiter steps (the same steps rma took): rma's
         # safeguards, (RE)ML -> the root of the score, EB -> the Paule-Mandel root
-        from evsynth.engine.models import _score_root, estimate_tau2
+        from evsynth.engine.models import score_root, estimate_tau2
 
         for r in rows:
             root = None
             if con["fallback"]:
                 sel = m[r]
                 yr, vr, X1 = y[r, sel], v[r, sel], np.ones((int(k[r]), 1))
-                root = (_score_root(yr, vr, X1, method) if method != "EB" else
+                root = (score_root(yr, vr, X1, method) if method != "EB" else
                         estimate_tau2(yr, vr, X1, "PM", control={**con, "tol": 1e-13, "maxiter": 1000}).tau2)
             if root is None:
                 tau2[r] = np.nan
@@ -527,13 +527,13 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
     Viechtbauer, W. (2007). Confidence intervals for the amount of heterogeneity in
     meta-analysis. Statistics in Medicine, 26(1), 37-52.
     """
-    from evsynth.engine.models import _check_test_level, _control
+    from evsynth.engine.models import check_test_level, iteration_control
 
     method = str(method).upper()
     if method not in BATCH_METHODS:
         raise InputError(f"unknown tau^2 estimator '{method}' for rma_batch; allowed: {', '.join(BATCH_METHODS)}")
-    test = _check_test_level(test, ("z", "knha"), "z, knha", level)
-    con = _control(control)
+    test = check_test_level(test, ("z", "knha"), "z, knha", level)
+    con = iteration_control(control)
     y, v, m = _prepare(yi, vi, mask)
     k = m.sum(axis=1).astype(float)
     n = y.shape[0]

@@ -356,7 +356,8 @@ def table_schema(name: str) -> dict:
 
 
 _BLANKS = [""]
-_NA = ["", "NA", "N/A", "na", "n/a", "Na", "N/a", "n/A", "nA"]
+# the spellings of a missing value the table reader accepts (other modules compare with them too)
+NA_MARKERS = ["", "NA", "N/A", "na", "n/a", "Na", "N/a", "n/A", "nA"]
 
 
 def parse_numbers(values, decimal: str = ".") -> tuple[np.ndarray, np.ndarray]:
@@ -434,7 +435,7 @@ def check_table(table: Table, schema: dict) -> tuple[pd.DataFrame, list[str]]:
         types = _types(prop)
         s = df[c].astype(str).to_numpy(dtype=object) if n else np.array([], dtype=object)
         ss = pd.Series(s, dtype=object)
-        missing = ss.isin(_NA).to_numpy()
+        missing = ss.isin(NA_MARKERS).to_numpy()
         numeric = "number" in types or "integer" in types
         intonly = "integer" in types and "number" not in types
         num = np.full(n, np.nan)
