@@ -20,10 +20,12 @@ What is coded (by the coder, written beside the claim)
     unknown; empty for claims that are not about an effect (descriptions of the evidence).
 """
 
-import csv
 import re
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from coding_common import cli_args, write_rows  # noqa: E402
 
 DOCS = {"holwerda2014": ("003_169077222a0c6c24.txt", "Holwerda, Jansen & Reijneveld (2014)"),
         "nji2020": ("000_d6eb5ec40b6ce6bc.txt", "Nederlands Jeugdinstituut (2020), Wat werkt in de hulp aan gezinnen met meervoudige en complexe problemen?")}
@@ -292,12 +294,8 @@ def build(seeds: str) -> list[dict]:
 
 
 def main(seeds: str, out: str) -> None:
-    rows = build(seeds)
-    with open(out, "w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=F, lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
+    write_rows(out, F, build(seeds))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "data/findings/findings.csv")
+    main(*cli_args("data/findings/findings.csv"))
