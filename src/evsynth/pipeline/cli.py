@@ -98,6 +98,8 @@ def _say_written(command: str, written: dict) -> None:
     here = Path.cwd()
     for path, rows in sorted(written.items(), key=lambda kv: str(kv[0])):
         p = path.resolve()
+        if not p.exists():  # written, then replaced by the stage itself
+            continue
         shown = p.relative_to(here) if p.is_relative_to(here) else p
         if p.is_dir():
             n = sum(1 for f in p.rglob("*") if f.is_file())
