@@ -341,7 +341,7 @@ class Need:
     command that writes it) are templates over the command's arguments (``{analysis}``,
     ``{results}``, ``{effects}`` ...; ``run`` is the whole command), ``{each}`` (every analysis id of the config: one
     check per id) and ``{config_option}`` (`` --config FILE`` when not the default);
-    ``only`` limits the check to some calls (a function of the arguments)."""
+    ``only`` limits the check to some calls (a function of the arguments and the config)."""
 
     path: str
     what: str
@@ -358,7 +358,7 @@ def missing_inputs(stage: "Stage", cfg: dict | None, arguments: dict) -> None:
     config = arguments.get("config") or "config.yaml"
     base = {**arguments, "config_option": "" if str(config) == "config.yaml" else f" --config {config}"}
     for need in stage.needs:
-        if need.only is not None and not need.only(arguments):
+        if need.only is not None and not need.only(arguments, cfg):
             continue
         for each in ids if "{each}" in need.path else [None]:
             values = {**base, "each": each}
@@ -407,14 +407,19 @@ NEED_EACH_FIT = (
 )
 
 
-def _studies(arguments: dict) -> bool:
+def _studies(arguments: dict, cfg=None) -> bool:
     """for 'studies'"""
     return arguments.get("analysis") == "studies"
 
 
-def _one_analysis(arguments: dict) -> bool:
+def _one_analysis(arguments: dict, cfg=None) -> bool:
     """for an analysis id"""
     return not _studies(arguments)
+
+
+def _declares_multiverse(arguments: dict, cfg) -> bool:
+    """when the analysis declares a multiverse"""
+    return bool(analysis_by_id(cfg, arguments["analysis"]).get("multiverse"))
 
 
 NEED_STUDY_TABLES = (
@@ -464,7 +469,8 @@ STAGES: tuple[Stage, ...] = (
           "analytic choices)", run_multiverse,
           (ANALYSIS, EFFECTS, _a("--chunk", type=int, default=0, help="which block, from 0 (default 0)"),
            _a("--chunks", type=int, help="number of blocks (default: multiverse.chunks of the config, or 1)"),
-           _a("--out", required=True, help="output CSV of this block")), needs=(NEED_EFFECTS,)),
+           _a("--out", required=True, help="output CSV of this block")),
+          needs=(Need(NEED_EFFECTS.path, NEED_EFFECTS.what, NEED_EFFECTS.run, _declares_multiverse),)),
     Stage("multiverse-gather", "join the multiverse blocks into multiverse.csv and write the summary tables of "
           "the report", run_multiverse_gather,
           (ANALYSIS, _a("parts", nargs="+", help="the block CSVs written by 'evsynth multiverse'"), OUTDIR)),
