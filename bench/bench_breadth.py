@@ -3,6 +3,8 @@ Rscript with metafor is installed, the same calls in metafor at the smallest k.
 
     python bench/bench_breadth.py            # k = 1e3, 1e4, 1e5
     python bench/bench_breadth.py --quick    # k = 1e3, 1e4
+    python bench/bench_breadth.py --no-r     # without the metafor column (metafor's dense rma.mv
+                                             # takes minutes per fit at k = 1e3)
 
 For each verb the table gives the best-of-3 time per k and the growth factor per tenfold k
 (about 10 means linear).  Results are also written to bench/latest_breadth.md."""
@@ -20,11 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
+from evsynth.engine.diagnostics import influence, leave1out
 from evsynth.engine.fitstats import anova, fitstats
 from evsynth.engine.mh import rma_mh, rma_peto
 from evsynth.engine.models import rma
 from evsynth.engine.multilevel import rma_mv, vcalc
-from evsynth.engine.predict import blup, predict
+from evsynth.engine.predict import blup, predict, ranef
 from evsynth.engine.selmodel import selmodel
 
 warnings.simplefilter("ignore")
@@ -68,7 +71,9 @@ def verbs(k, rng):
     t = tables(k, rng)
     y, v, x = uni(k, rng)
     fit = rma(y, v, x[:, None])
+    fit0 = rma(y, v)
     yc, vc, cl, obs = clustered(k, rng)
+    three = rma_mv(yc, vc, [cl, obs])
     return {
         "rma_mh (OR, CMH, Tarone)": lambda: rma_mh("OR", **t),
         "rma_peto": lambda: rma_peto(**t),
@@ -77,12 +82,18 @@ def verbs(k, rng):
         "rma_mv with vcalc V (rho 0.6, 5 per cluster)": lambda: rma_mv(yc, vc, [cl, obs], V=vcalc(vc, cl, obs=obs,
                                                                                                   rho=0.6)),
         "selmodel (steps 0.025, 0.5)": lambda: selmodel(rma(y, v), steps=[0.025, 0.5]),
+        "leave1out (REML) + influence (REML, one moderator)": lambda: (leave1out(fit0), influence(fit)),
+        "three-level REML fit (5 per cluster) + ranef": lambda: ranef(rma_mv(yc, vc, [cl, obs])),
+        "ranef of a three-level fit": lambda: ranef(three),
     }
 
 
 R_CODE = {
     "rma_mh (OR, CMH, Tarone)": "rma.mh(measure='OR', ai=d$ai, bi=d$bi, ci=d$ci, di=d$di)",
     "rma_peto": "rma.peto(ai=d$ai, bi=d$bi, ci=d$ci, di=d$di)",
+    # metafor's leave1out refuses models with moderators
+    "leave1out (REML) + influence (REML, one moderator)": "leave1out(rma(yu, vu, data=d)); influence(rma(yu, vu, mods=~xu, data=d))",
+    "three-level REML fit (5 per cluster) + ranef": "ranef(rma.mv(yc, vc, random=~1|cl/obs, data=d))",
 }
 # metafor's rma.mv with a vcalc V works on dense k x k matrices: one fit at k = 1,000 took 190 s
 # (elapsed, 2 shared cores) when measured by hand, so it is not repeated here
@@ -96,10 +107,11 @@ def have_metafor() -> bool:
 
 def metafor_time(code: str, k: int, rng) -> float | str:
     t = tables(k, rng)
+    yu, vu, xu = uni(k, rng)
     yc, vc, cl, obs = clustered(k, rng)
     with tempfile.TemporaryDirectory() as td:
         data = Path(td) / "d.csv"
-        cols = {**t, "yc": yc, "vc": vc, "cl": cl, "obs": obs}
+        cols = {**t, "yu": yu, "vu": vu, "xu": xu, "yc": yc, "vc": vc, "cl": cl, "obs": obs}
         np.savetxt(data, np.column_stack(list(cols.values())), delimiter=",", header=",".join(cols), comments="")
         script = (f"suppressMessages(library(metafor)); d <- read.csv('{data}'); "
                   f"t <- system.time(for (i in 1:3) {{ {code} }})[['elapsed']] / 3; cat(t)")
@@ -113,6 +125,7 @@ def metafor_time(code: str, k: int, rng) -> float | str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--no-r", action="store_true", help="skip metafor even when Rscript is present")
     a = ap.parse_args(argv)
     ks = [1_000, 10_000] if a.quick else [1_000, 10_000, 100_000]
     rng = np.random.default_rng(SEED)
@@ -123,7 +136,7 @@ def main(argv=None) -> int:
                 times.setdefault(name, []).append(float("nan"))
                 continue
             times.setdefault(name, []).append(timeit(fn))
-    r = have_metafor()
+    r = have_metafor() and not a.no_r
     head = "| verb | " + " | ".join(f"k = {k:,} (s)" for k in ks) + " | growth per 10x k | metafor k = 1,000 (s) |"
     lines = [head, "|---|" + "---:|" * (len(ks) + 2)]
     for name, ts in times.items():

@@ -78,6 +78,15 @@ def uni_data(k, rng):
     return y, v
 
 
+def three_level_data(kk, rng):
+    """k effect sizes in clusters of 5 with between- and within-cluster heterogeneity."""
+    n_cl = kk // 5
+    cl = np.repeat(np.arange(n_cl), 5)
+    v = rng.uniform(0.01, 0.1, kk)
+    y = 0.3 + rng.normal(0, 0.2, n_cl)[cl] + rng.normal(0, np.sqrt(v + 0.05))
+    return y, v, cl, np.arange(kk)
+
+
 def environment(threads: int) -> list[str]:
     cpu = "unknown"
     try:
@@ -156,6 +165,7 @@ def metafor_time(kind: str, y, v, extra=None, timeout=300, reps=3) -> float | st
             "uni": "f <- rma(y, v, data=d, method='REML', test='knha'); predict(f); confint(f)",
             "ml": "f <- rma.mv(y, v, random=~1|cl/es, data=d, method='REML')",
             "perm": "f <- rma(y, v, mods=~x, data=d, method='REML'); set.seed(1); permutest(f, iter=1000)",
+            "l1o": "f <- rma(y, v, data=d, method='REML'); leave1out(f); influence(f)",
         }[kind]
         script = (f"suppressMessages(library(metafor)); d <- read.csv('{data}'); "
                   f"t <- min(sapply(1:{reps}, function(i) sum(system.time({{ {call} }})[c('user.self', 'sys.self')]))); "
@@ -178,6 +188,52 @@ def fmt(x) -> str:
     if x < 1:
         return f"{x * 1e3:.2f} ms"
     return f"{x:.2f} s"
+
+
+def bench_deletion(add, targets, rng, use_r: bool, quick: bool) -> None:
+    """Issue 16 item 4: leave1out and influence (all k left-out fits at once) against one
+    fit, against the k refits they replace, and against metafor."""
+    from evsynth.engine import diagnostics as dg
+
+    for kk in ([1000] if quick else [1000, 10_000]):
+        y, v = uni_data(kk, rng)
+        one = timeit(lambda: rma(y, v, method="REML", test="z"), min_time=0.3)
+        fit = rma(y, v, method="REML", test="z")
+        l1o = timeit(lambda: dg.leave1out(fit), min_time=0.3, max_rep=20)
+        infl = timeit(lambda: dg.influence(fit), min_time=0.3, max_rep=20)
+        add("leave1out (REML) vs one rma fit", f"k = {kk:,}", l1o, "one fit", one)
+        add("influence (REML) vs one rma fit", f"k = {kk:,}", infl, "one fit", one)
+        if kk == 1000:
+            ref = timeit(lambda: dg._leave1out_refit(fit), min_time=0.0, max_rep=1)
+            add("leave1out (REML) vs k refits (the former route)", f"k = {kk:,}", l1o, "k refits", ref)
+        if kk == 10_000 or quick:
+            worst = max(l1o, infl) / one
+            targets.append(f"- leave1out / influence at k = {kk:,} (REML): {fmt(l1o)} / {fmt(infl)}, {l1o / one:.1f}x / "
+                           f"{infl / one:.1f}x one fit ({'met' if worst <= 20 else 'NOT met'}: target within 20x)")
+    kk = 200
+    y, v = uni_data(kk, rng)
+    fit = rma(y, v, method="REML", test="z")
+    ev = timeit(lambda: (dg.leave1out(fit), dg.influence(fit)), min_time=0.3)
+    mf = metafor_time("l1o", y, v, reps=1) if use_r and not quick else "not run"
+    add("leave1out + influence (REML) vs metafor", f"k = {kk:,}", ev, "metafor", mf)
+
+
+def bench_multilevel(add, targets, rng, quick: bool) -> None:
+    """Issue 16 item 5: the three-level model by the diagonal-plus-rank-one route against the
+    general route of per-block Cholesky factorisations (the former code path), in one run."""
+    from evsynth.engine import multilevel as ml
+
+    kk = 10_000 if quick else 100_000
+    y, v, cl, es = three_level_data(kk, rng)
+    fast = timeit(lambda: rma_mv(y, v, [cl, es], method="REML"), min_time=0.3, max_rep=5)
+    ml._FAST = False
+    try:
+        gen = timeit(lambda: rma_mv(y, v, [cl, es], method="REML"), min_time=0.3, max_rep=3)
+    finally:
+        ml._FAST = True
+    r = add("three-level REML: rank-one route vs per-block route", f"k = {kk:,}", fast, "per-block", gen)
+    targets.append(f"- three-level REML at k = {kk:,}: {fmt(fast)}, {r:.1f}x faster than the per-block route "
+                   f"({fmt(gen)}) ({'met' if r >= 3 else 'NOT met'}: target >= 3x)")
 
 
 def main(argv=None):
@@ -264,15 +320,13 @@ def main(argv=None):
 
     # 4. three-level model and permutations (evsynth only, metafor at the smallest size)
     for kk in ([250] if args.quick else [250, 100_000]):
-        n_cl = kk // 5
-        cl = np.repeat(np.arange(n_cl), 5)
-        v = rng.uniform(0.01, 0.1, kk)
-        y = 0.3 + rng.normal(0, 0.2, n_cl)[cl] + rng.normal(0, np.sqrt(v + 0.05))
-        es = np.arange(kk)
+        y, v, cl, es = three_level_data(kk, rng)
         ev = timeit(lambda: rma_mv(y, v, [cl, es], method="REML"), min_time=0.2, max_rep=3)
         mf = (metafor_time("ml", y, v, {"cl": cl, "es": es}, reps=1) if use_r and kk <= 1000 else
               ("skipped (dense k x k)" if use_r else "no Rscript"))
         add("three-level REML (5 effects per cluster) vs metafor rma.mv", f"k = {kk:,}", ev, "metafor", mf)
+    bench_deletion(add, targets, rng, use_r, args.quick)
+    bench_multilevel(add, targets, rng, args.quick)
     kk = 100
     x = rng.normal(size=kk)
     v = rng.uniform(0.01, 0.1, kk)

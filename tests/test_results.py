@@ -24,7 +24,7 @@ from evsynth.engine import diagnostics as dg
 from evsynth.engine.fitstats import anova, fitstats
 from evsynth.engine.mh import rma_mh
 from evsynth.engine.mvdiag import confint_mv, influence_mv
-from evsynth.engine.predict import blup, predict
+from evsynth.engine.predict import blup, predict, ranef
 from evsynth.engine.selmodel import selmodel
 from evsynth.engine.batch import rma_batch
 from evsynth.engine.results import Fitted, FitResult, Result, coef_block, wald_test
@@ -96,6 +96,7 @@ def _examples(barlow, konst) -> dict[str, object]:
         "InfluenceMVResult": influence_mv(rma_mv(konst["yi"][:20], konst["vi"][:20],
                                                  [konst["district"][:20], konst["school"][:20]])),
         "ConfintMVResult": confint_mv(mv),
+        "RanefMVResult": ranef(mv),
         "SelmodelResult": selmodel(f, steps=[0.5]),
         "RMABatchResult": rma_batch(np.vstack([y, y[::-1]]), np.vstack([v, v])),
     }

@@ -15,8 +15,9 @@ from scipy import special, stats
 
 from evsynth.errors import ConvergenceError, InputError, ModelError
 from evsynth.engine.linalg import inv_pd, wls
+from evsynth.engine.deletion import loo_fits
 from evsynth.engine.models import RMAResult, rma
-from evsynth.engine.results import Result, fmt_p, frame_summary
+from evsynth.engine.results import Result, critical_value, fmt_p, frame_summary
 from evsynth.engine._verbs import stat_letter, text_lines
 
 __all__ = [
@@ -26,14 +27,14 @@ __all__ = [
 ]
 
 
-def _refit(fit: RMAResult, idx=None, *, yi=None, vi=None, test=None) -> RMAResult:
+def _refit(fit: RMAResult, idx=None, *, yi=None, vi=None, test=None, control=None) -> RMAResult:
     y = fit.yi if yi is None else yi
     v = fit.vi if vi is None else vi
     X = fit.X
     if idx is not None:
         y, v, X = y[idx], v[idx], X[idx]
     return rma(y, v, X, intercept=False, method=fit.method, test=fit.test if test is None else test,
-               level=fit.level, coef_names=fit.coef_names, btt=fit.btt, compute_r2=False)
+               level=fit.level, coef_names=fit.coef_names, btt=fit.btt, compute_r2=False, control=control)
 
 
 # ------------------------------------------------------------------------------ Egger
@@ -443,7 +444,7 @@ def fsn(yi, vi, alpha: float = 0.05, *, type: str = "Rosenthal", target: float |
 # ------------------------------------------------------------------------------ leave-one-out
 
 def _labels(fit: RMAResult, slab) -> list:
-    return list(slab) if slab is not None else (fit.slab or [str(i + 1) for i in range(fit.k)])
+    return list(slab) if slab is not None else (fit.slab or list(map(str, range(1, fit.k + 1))))
 
 
 _L1O_FIELDS = ("estimate", "se", "stat", "pval", "ci_lb", "ci_ub", "QE", "QEp", "tau2", "I2", "H2")
@@ -479,6 +480,10 @@ class Leave1outResult(Result):
 def leave1out(fit: RMAResult, slab=None) -> Leave1outResult:
     """Refit the model with each effect size left out in turn (metafor's ``leave1out``).
 
+    All k left-out fits are computed together in O(k p^2) by downdating the weighted sums
+    (:mod:`evsynth.engine.deletion`); the tau^2 of each is iterated to full precision
+    (metafor stops its iterations earlier, so digits beyond about the sixth may differ).
+
     Parameters
     ----------
     fit : RMAResult
@@ -489,7 +494,8 @@ def leave1out(fit: RMAResult, slab=None) -> Leave1outResult:
     Returns
     -------
     Leave1outResult
-        One value per omitted effect size; ``to_frame()`` gives one row per omission.
+        One value per omitted effect size (for the first coefficient); ``to_frame()`` gives
+        one row per omission.
 
     References
     ----------
@@ -498,15 +504,42 @@ def leave1out(fit: RMAResult, slab=None) -> Leave1outResult:
     """
     if fit.k < 3:
         raise ModelError("leave-one-out needs at least 3 effect sizes")
+    if fit.k - fit.p < 2:  # each left-out fit needs a residual degree of freedom, as rma
+        raise ModelError(f"leave-one-out needs at least p + 2 = {fit.p + 2} effect sizes for {fit.p} coefficients")
+    d = loo_fits(fit)
+    k, df = fit.k, d["df"]
+    est = d["beta"][:, 0]
+    se = np.sqrt(d["vb"][:, 0, 0])
+    stat = est / se
+    if fit.test in ("knha", "adhoc"):
+        dist, pval = "t", 2 * special.stdtr(df, -np.abs(stat))
+    else:
+        dist, pval = "z", 2 * special.ndtr(-np.abs(stat))
+    crit = critical_value(fit.level, dist, df if dist == "t" else None)
+    QE, tau2 = d["QE"], d["tau2"]
+    if fit.method in ("EE", "FE"):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            I2 = np.where(QE > 0, np.maximum(0.0, 100 * (QE - df) / QE), 0.0)
+        H2 = QE / df
+    else:
+        I2 = 100 * tau2 / (d["vt"] + tau2)
+        H2 = tau2 / d["vt"] + 1
+    vals = {"estimate": est, "se": se, "stat": stat, "pval": pval, "ci_lb": est - crit * se, "ci_ub": est + crit * se,
+            "QE": QE, "QEp": special.chdtrc(df, QE), "tau2": tau2, "I2": I2, "H2": H2}
+    return Leave1outResult(_labels(fit, slab), **{c: np.asarray(vals[c], float) for c in _L1O_FIELDS})
+
+
+def _leave1out_refit(fit: RMAResult, control: dict | None = None) -> dict:
+    """The k refits one by one (the reference route of :func:`leave1out`, O(k^2))."""
     idx_all = np.arange(fit.k)
     vals = {c: np.empty(fit.k) for c in _L1O_FIELDS}
     for i in idx_all:
-        r = _refit(fit, idx_all != i)
+        r = _refit(fit, idx_all != i, control=control)
         one = {"estimate": r.estimate, "se": r.se[0], "stat": r.stat[0], "pval": r.pval[0], "ci_lb": r.ci_lb[0],
                "ci_ub": r.ci_ub[0], "QE": r.QE, "QEp": r.QEp, "tau2": r.tau2, "I2": r.I2, "H2": r.H2}
         for c in _L1O_FIELDS:
             vals[c][i] = one[c]
-    return Leave1outResult(_labels(fit, slab), **vals)
+    return vals
 
 
 _INF_FIELDS = ("rstudent", "dffits", "cooks_distance", "cov_ratio", "tau2_del", "QE_del", "hat", "weight")
@@ -567,32 +600,41 @@ def influence(fit: RMAResult, slab=None) -> InfluenceResult:
         raise ModelError("influence diagnostics need at least p + 2 effect sizes")
     w = 1 / (fit.vi + fit.tau2)
     hat = w * np.einsum("ij,jk,ik->i", fit.X, fit.vb / fit.s2w, fit.X)
-    pred = fit.X @ fit.beta
-    svb = inv_pd(fit.vb, "the coefficient covariance matrix")
-    det_full = np.linalg.det(fit.vb)
-    out = {k_: np.full(k, np.nan) for k_ in ("rstudent", "dffits", "cooks_distance", "cov_ratio",
-                                               "tau2_del", "QE_del")}
-    idx_all = np.arange(k)
-    for i in idx_all:
-        r = _refit(fit, idx_all != i)
-        xi = fit.X[i]
-        dp = float(xi @ r.beta)
-        vdp = float(xi @ r.vb @ xi)
-        out["tau2_del"][i] = r.tau2
-        out["QE_del"][i] = r.QE
-        out["dffits"][i] = (pred[i] - dp) / np.sqrt(r.s2w * hat[i] * (r.tau2 + fit.vi[i]))
-        dfb = fit.beta - r.beta
-        out["cooks_distance"][i] = dfb @ svb @ dfb
-        out["cov_ratio"][i] = np.linalg.det(r.vb) / det_full
-        resid = fit.yi[i] - dp
-        if abs(resid) < 100 * np.finfo(float).eps:
-            resid = 0.0
-        out["rstudent"][i] = resid / np.sqrt(fit.vi[i] * r.s2w + vdp + r.tau2 * r.s2w)
+    d = loo_fits(fit)
+    out = _influence_stats(fit, hat, d["beta"], d["vb"], d["tau2"], d["s2w"], d["QE"])
     p = fit.p
     influential = ((np.abs(out["dffits"]) > 3 * np.sqrt(p / (k - p)))
-                   | (stats.chi2.cdf(out["cooks_distance"], p) > 0.5)
+                   | (special.chdtr(p, out["cooks_distance"]) > 0.5)
                    | (hat > 3 * p / k))
     return InfluenceResult(_labels(fit, slab), **out, hat=hat, weight=100 * w / w.sum(), influential=influential)
+
+
+def _influence_stats(fit, hat, beta, vb, tau2, s2w, QE) -> dict:
+    """metafor's influence statistics from the left-out fits (row i: without effect i)."""
+    X = fit.X
+    svb = inv_pd(fit.vb, "the coefficient covariance matrix")
+    pred = X @ fit.beta
+    dp = np.einsum("ip,ip->i", X, beta)
+    vdp = np.einsum("ip,ipq,iq->i", X, vb, X)
+    dfb = fit.beta[None, :] - beta
+    resid = fit.yi - dp
+    resid = np.where(np.abs(resid) < 100 * np.finfo(float).eps, 0.0, resid)
+    return {"rstudent": resid / np.sqrt(fit.vi * s2w + vdp + tau2 * s2w),
+            "dffits": (pred - dp) / np.sqrt(s2w * hat * (tau2 + fit.vi)),
+            "cooks_distance": np.einsum("ip,pq,iq->i", dfb, svb, dfb),
+            "cov_ratio": (vb[:, 0, 0] if fit.p == 1 else np.linalg.det(vb)) / np.linalg.det(fit.vb),
+            "tau2_del": np.asarray(tau2, float), "QE_del": np.asarray(QE, float)}
+
+
+def _influence_refit(fit: RMAResult, control: dict | None = None) -> dict:
+    """The influence statistics from k refits one by one (the reference route, O(k^2))."""
+    k = fit.k
+    w = 1 / (fit.vi + fit.tau2)
+    hat = w * np.einsum("ij,jk,ik->i", fit.X, fit.vb / fit.s2w, fit.X)
+    fits = [_refit(fit, np.arange(k) != i, control=control) for i in range(k)]
+    return _influence_stats(fit, hat, np.array([r.beta for r in fits]), np.array([r.vb for r in fits]),
+                            np.array([r.tau2 for r in fits]), np.array([r.s2w for r in fits]),
+                            np.array([r.QE for r in fits]))
 
 
 _CUMUL_FIELDS = ("estimate", "se", "ci_lb", "ci_ub", "pval", "tau2", "I2")

@@ -141,14 +141,35 @@ class BlockStructure:
         if struct is not None:
             keys.append(struct["outer_codes"])
         outer = _components(k, keys) if keys else np.arange(k)
-        order = np.argsort(outer, kind="stable")
-        self.order = order
-        sizes = np.bincount(outer)
+        self.outer = outer
         self.k = k
         self.knownV = knownV
         self.struct = struct
-        # per size: row index matrix (nb, n) into the original rows
-        self.batches: list[dict] = []
+        self._batches: list[dict] | None = None
+
+    @property
+    def diag_rank1(self) -> bool:
+        """Nested random intercepts whose marginal covariance per outer cluster is diagonal
+        plus rank one: one level, or two levels with one effect size per inner group
+        (study / effect), diagonal sampling variances and no struct."""
+        return (self.knownV is None and self.struct is None and self.L in (1, 2)
+                and (self.L == 1 or self.n_levels[1] == self.k))
+
+    @property
+    def batches(self) -> list[dict]:
+        """Blocks stacked by size (built on first use): per size the row index matrix
+        (nb, n) into the original rows and the within-block indicator matrices."""
+        if self._batches is None:
+            self._batches = self._build_batches()
+        return self._batches
+
+    def _build_batches(self) -> list[dict]:
+        codes, knownV, struct = self.codes, self.knownV, self.struct
+        outer = self.outer
+        order = np.argsort(outer, kind="stable")
+        self.order = order
+        sizes = np.bincount(outer)
+        batches: list[dict] = []
         starts = np.concatenate([[0], np.cumsum(sizes)])
         by_size: dict[int, list[int]] = {}
         for b, n in enumerate(sizes):
@@ -168,7 +189,8 @@ class BlockStructure:
                 bt["same_outer"] = (oc[:, :, None] == oc[:, None, :]).astype(float)
                 bt["same_inner"] = bt["same_outer"] * (ic[:, :, None] == ic[:, None, :])
                 bt["inner"] = ic
-            self.batches.append(bt)
+            batches.append(bt)
+        return batches
 
     def sampling(self, bt: dict, v: np.ndarray) -> np.ndarray:
         """The sampling covariance of a batch's blocks."""
@@ -201,7 +223,99 @@ class _Eval:
     rVr: float = 0.0
 
 
-def _evaluate(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bool = True, spar=None) -> _Eval:
+_FAST = True  # the diagonal-plus-rank-one route where it applies (False: always the general blocks)
+
+
+def _loglik(k: int, p: int, logdet: float, XtViX: np.ndarray, rVr: float, reml: bool) -> float:
+    """The (restricted) log-likelihood from log det V, X'V^-1X and r'V^-1r."""
+    if reml:
+        return -0.5 * (k - p) * np.log(2 * np.pi) - 0.5 * logdet - 0.5 * np.linalg.slogdet(XtViX)[1] - 0.5 * rVr
+    return -0.5 * k * np.log(2 * np.pi) - 0.5 * logdet - 0.5 * rVr
+
+
+def _csum(cl: np.ndarray, A: np.ndarray, n: int) -> np.ndarray:
+    """Sums of the rows of A (k,) or (k, p) within each cluster code of cl."""
+    if A.ndim == 1:
+        return np.bincount(cl, weights=A, minlength=n)
+    return np.column_stack([np.bincount(cl, weights=A[:, j], minlength=n) for j in range(A.shape[1])])
+
+
+def _evaluate_dr1(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bool = True) -> _Eval:
+    """(Restricted) log-likelihood, fixed effects, scores and expected information of nested
+    random intercepts in O(k p^2): per outer cluster j, V_j = D_j + s_b 11' with
+    D_j = diag(v + s_w), so V_j^-1 = D_j^-1 - g_j a a' (a = 1/(v + s_w),
+    g_j = s_b / (1 + s_b sum_j a), Sherman-Morrison) and log det V_j = sum log d + log(1 + s_b
+    sum_j a) (the matrix determinant lemma); every trace is a sum over rows or clusters
+    (np.bincount on the integer cluster codes).  Component 0: between clusters (A_0 = 11'
+    per cluster); component 1 (two levels): within (A_1 = I)."""
+    k, p = X.shape
+    L = bs.L
+    cl = bs.codes[0]
+    n = bs.n_levels[0]
+    s_b = float(sigma2[0])
+    s_w = float(sigma2[1]) if L == 2 else 0.0
+    d = v + s_w
+    if np.any(d <= 0):
+        raise ModelError("a block of the marginal covariance matrix is not positive definite")
+    a = 1.0 / d
+    S = np.bincount(cl, weights=a, minlength=n)
+    one = 1.0 + s_b * S
+    if np.any(one <= 0):
+        raise ModelError("a block of the marginal covariance matrix is not positive definite")
+    g = s_b / one
+    gc = g[cl]
+    logdet = float(np.sum(np.log(d)) + np.sum(np.log(one)))
+    aX = a[:, None] * X
+    aXs = _csum(cl, aX, n)                     # sum_j a x
+    Z = aX - (a * gc)[:, None] * aXs[cl]       # V^-1 X
+    XtViX = X.T @ Z
+    M = inv_pd(XtViX, "X'V^-1X")
+    beta = M @ (Z.T @ y)
+    r = y - X @ beta
+    ar = a * r
+    Vir = ar - a * gc * np.bincount(cl, weights=ar, minlength=n)[cl]
+    rVr = float(r @ Vir)
+    c = S / one                                # 1' V_j^-1 1
+    Zs = _csum(cl, Z, n)                       # 1' V_j^-1 X_j
+    a2s = np.bincount(cl, weights=a * a, minlength=n)
+    tr_ViA = [float(np.sum(c))]
+    rAr = [float(np.sum(np.bincount(cl, weights=Vir, minlength=n) ** 2))]
+    T = [Zs.T @ Zs]
+    if L == 2:
+        tr_ViA.append(float(np.sum(a) - np.sum(g * a2s)))
+        rAr.append(float(Vir @ Vir))
+        T.append(Z.T @ Z)
+    trPA = np.array([tr_ViA[l] - (np.sum(M * T[l]) if reml else 0.0) for l in range(L)])
+    score = -0.5 * trPA + 0.5 * np.array(rAr)
+    ll = _loglik(k, p, logdet, XtViX, rVr, reml)
+    info = np.zeros((L, L))
+    if need_info:
+        F = np.zeros((L, L))
+        F[0, 0] = np.sum(c**2)
+        Q = {(0, 0): (Zs * c[:, None]).T @ Zs}
+        if L == 2:
+            a3s = np.bincount(cl, weights=a**3, minlength=n)
+            F[1, 1] = np.sum(a * a) - 2 * np.sum(g * a3s) + np.sum(g**2 * a2s**2)
+            F[0, 1] = np.sum((1 - g * S) ** 2 * a2s)
+            aZ = a[:, None] * Z
+            aZs = _csum(cl, aZ, n)
+            Q[(1, 1)] = Z.T @ aZ - (aZs * g[:, None]).T @ aZs        # X' V^-3 X
+            Q[(0, 1)] = (Zs * (1 - g * S)[:, None]).T @ aZs          # X' V^-1 A_0 V^-1 A_1 V^-1 X
+        if reml:
+            MT = [M @ T[l] for l in range(L)]
+            for (l, m), q in Q.items():
+                F[l, m] += -2 * float(np.sum(M * q)) + float(np.sum(MT[l] * MT[m].T))
+        F = np.triu(F) + np.triu(F, 1).T
+        info = 0.5 * F
+    return _Eval(float(ll), beta, M, score, info, rVr)
+
+
+def evaluate(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bool = True, spar=None) -> _Eval:
+    """(Restricted) log-likelihood, fixed effects, scores and (with ``need_info``) the expected
+    information at the variance components ``sigma2`` (and ``spar`` of struct terms); used by
+    the fit and by the multilevel diagnostics (mvdiag)."""
+    if _FAST and spar is None and bs.diag_rank1:
+        return _evaluate_dr1(y, v, X, bs, sigma2, reml, need_info)
     p = X.shape[1]
     L = bs.L
     XtViX = np.zeros((p, p))
@@ -251,10 +365,7 @@ def _evaluate(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bool =
         trPA = score_a
     score = -0.5 * trPA + 0.5 * score_b
     k, p = X.shape
-    if reml:
-        ll = -0.5 * (k - p) * np.log(2 * np.pi) - 0.5 * logdet - 0.5 * np.linalg.slogdet(XtViX)[1] - 0.5 * rVr
-    else:
-        ll = -0.5 * k * np.log(2 * np.pi) - 0.5 * logdet - 0.5 * rVr
+    ll = _loglik(k, p, logdet, XtViX, rVr, reml)
     info = np.zeros((L, L))
     if need_info:
         # expected information: 1/2 tr(P A_l P A_m), P = Vi - Vi X M X' Vi, blockwise
@@ -326,9 +437,9 @@ class RMAMVResult(FitResult):
         extra = float(self.struct_tau2) if self.struct_type == "CS" else 0.0
         return float(np.sum(self.sigma2)) + extra
 
-    def refit(self, keep=None, *, sigma2_fixed=None) -> "RMAMVResult":
+    def refit(self, keep=None, *, sigma2_fixed=None, struct_fixed=None) -> "RMAMVResult":
         """The same model on the rows ``keep`` (boolean or index array; default all), optionally
-        with variance components held at ``sigma2_fixed``."""
+        with variance components held at ``sigma2_fixed`` / struct parameters at ``struct_fixed``."""
         a = self.refit_args
         idx = np.arange(self.k) if keep is None else np.flatnonzero(np.asarray(keep)) if \
             np.asarray(keep).dtype == bool else np.asarray(keep)
@@ -341,7 +452,7 @@ class RMAMVResult(FitResult):
         return rma_mv(self.yi[idx], self.vi[idx], [np.asarray(g)[idx] for g in a["groups"]], self.X[idx],
                       intercept=False, method=a["method"], test=a["test"], level=a["level"],
                       coef_names=a["coef_names"], group_names=a["group_names"], btt=a["btt"], V=V, struct=st,
-                      sigma2_fixed=sigma2_fixed)
+                      sigma2_fixed=sigma2_fixed, struct_fixed=struct_fixed)
 
     def sampling_blocks(self, rows):
         """The known sampling covariance of stacked blocks of rows (None: diagonal vi)."""
@@ -390,32 +501,43 @@ class RMAMVResult(FitResult):
         return "\n".join(lines)
 
 
-def _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed):
+def _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed, sfixed=None):
     """(RE)ML for models with a CS/HCS struct: the (restricted) log-likelihood maximised
-    over log variances and the Fisher z of rho (quasi-Newton, then a Nelder-Mead polish)."""
+    over log variances and the Fisher z of rho (quasi-Newton, then a Nelder-Mead polish).
+    ``sfixed``: struct parameters held fixed ({"tau2": values with NaN = estimated, "rho":
+    value or NaN}), as metafor's ``tau2=`` and ``rho=``."""
     from scipy.optimize import minimize
 
-    L = bs.L
     nt = 1 if sdef["type"] == "CS" else len(sdef["levels"])
     free_s = np.flatnonzero(~isfixed)
+    t_fix = np.full(nt, np.nan) if sfixed is None else np.asarray(sfixed.get("tau2", np.full(nt, np.nan)), float)
+    t_fix = np.broadcast_to(t_fix, (nt,)).copy()
+    r_fix = np.nan if sfixed is None else float(sfixed.get("rho", np.nan))
+    free_t = np.flatnonzero(~np.isfinite(t_fix))
+    free_r = not np.isfinite(r_fix)
 
     def unpack(th):
         s2 = fixed.copy()
         s2[free_s] = np.exp(th[:free_s.size])
         s2 = np.where(np.isfinite(s2), s2, 0.0)
-        t = np.exp(th[free_s.size:free_s.size + nt])
+        t = t_fix.copy()
+        t[free_t] = np.exp(th[free_s.size:free_s.size + free_t.size])
         tau2 = np.full(len(sdef["levels"]), t[0]) if nt == 1 else t
-        rho = np.tanh(th[-1])
+        rho = np.tanh(th[-1]) if free_r else r_fix
         return s2, (tau2, rho)
 
     def nll(th):
         s2, sp = unpack(th)
         try:
-            return -_evaluate(y, v, X, bs, s2, reml, need_info=False, spar=sp).ll
+            return -evaluate(y, v, X, bs, s2, reml, need_info=False, spar=sp).ll
         except ModelError:
             return 1e300
 
-    th0 = np.concatenate([np.full(free_s.size, np.log(max(t0, 1e-4) / 2)), np.full(nt, np.log(max(t0, 1e-4))), [0.5]])
+    th0 = np.concatenate([np.full(free_s.size, np.log(max(t0, 1e-4) / 2)), np.full(free_t.size, np.log(max(t0, 1e-4))),
+                          [0.5] if free_r else []])
+    if th0.size == 0:
+        s2, sp = unpack(th0)
+        return s2, sp, evaluate(y, v, X, bs, s2, reml, need_info=False, spar=sp), 0
     best = minimize(nll, th0, method="BFGS", options={"gtol": 1e-9, "maxiter": 2000})
     pol = minimize(nll, best.x, method="Nelder-Mead",
                    options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 20000, "maxfev": 40000})
@@ -424,14 +546,14 @@ def _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed):
     if best2.fun < min(pol.fun, best.fun):
         th = best2.x
     s2, sp = unpack(th)
-    ev = _evaluate(y, v, X, bs, s2, reml, need_info=False, spar=sp)
+    ev = evaluate(y, v, X, bs, s2, reml, need_info=False, spar=sp)
     return s2, sp, ev, int(best.nit)
 
 
 def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", level: float = 95.0,
            coef_names=None, group_names=None, btt=None, tol: float = 1e-10, maxiter: int = 500,
            intercept: bool = True, V: KnownV | None = None, struct: dict | None = None,
-           sigma2_fixed=None) -> RMAMVResult:
+           sigma2_fixed=None, struct_fixed: dict | None = None) -> RMAMVResult:
     """Multilevel and multivariate meta-analytic model (metafor's ``rma.mv``).
 
     Parameters
@@ -456,6 +578,9 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
         tau^2 per level of ``inner`` (in ``levels`` order) and one rho.
     sigma2_fixed : array_like, optional
         Values at which to hold sigma^2 components (NaN: estimated), as metafor's ``sigma2=``.
+    struct_fixed : dict, optional
+        Struct parameters to hold: ``{"tau2": values (NaN: estimated), "rho": value}``, as
+        metafor's ``tau2=`` and ``rho=``.
 
     Returns
     -------
@@ -530,10 +655,10 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
     t0 = max((fe.rss - (k - p)) / trP, 0.01 * float(np.mean(v)))
     spar = None
     if sdef is not None:
-        s2, spar, ev, it = _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed)
+        s2, spar, ev, it = _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed, struct_fixed)
     else:
         s2 = np.where(isfixed, fixed, t0 / L)
-        ev = _evaluate(y, v, X, bs, s2, reml)
+        ev = evaluate(y, v, X, bs, s2, reml)
         it = 0
         for it in range(1, maxiter + 1):
             free = ~((s2 <= 0) & (ev.score <= 0)) & ~isfixed
@@ -548,7 +673,7 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
             accepted = False
             for _ in range(60):
                 cand = np.maximum(s2 + lam * step, 0.0)
-                ev_c = _evaluate(y, v, X, bs, cand, reml)
+                ev_c = evaluate(y, v, X, bs, cand, reml)
                 if ev_c.ll >= ev.ll - 1e-12 * abs(ev.ll):
                     accepted = True
                     break
@@ -569,7 +694,7 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
     coefs = coef_block(names, beta, vb, dist=dist, df=df, level=level)
     wald = wald_test(beta, vb, btt, dist=dist, df=df)
     if V is not None:
-        QE = max(0.0, _evaluate(y, v, X, bs, np.zeros(L), False, need_info=False).rVr)
+        QE = max(0.0, evaluate(y, v, X, bs, np.zeros(L), False, need_info=False).rVr)
     else:
         QE = max(0.0, fe.rss)
     QEp = float(stats.chi2.sf(QE, k - p)) if k > p else 1.0

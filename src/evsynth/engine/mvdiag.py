@@ -13,12 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from evsynth.engine._verbs import fmt, records_frame
+from evsynth.engine._verbs import fmt, records_frame, text_lines
 from evsynth.engine.linalg import r_uniroot
+from evsynth.engine.multilevel import evaluate
 from evsynth.engine.results import Result
 from evsynth.errors import EvsynthError, InputError, ModelError
 
-__all__ = ["InfluenceMVResult", "influence_mv", "ConfintMVResult", "confint_mv"]
+__all__ = ["InfluenceMVResult", "influence_mv", "ConfintMVResult", "confint_mv", "RanefMVResult", "ranef_mv"]
 
 
 @dataclass(eq=False)
@@ -95,18 +96,22 @@ def influence_mv(fit) -> InfluenceMVResult:
             continue
         d = fit.beta - r.beta
         cook[i] = float(d @ vbi @ d)
-        try:
-            full = fit.refit(None, sigma2_fixed=r.sigma2) if fit.struct_type is None else None
-        except (EvsynthError, np.linalg.LinAlgError):
-            full = None
-        if full is not None:
-            dfbs[i] = d / np.sqrt(np.diag(full.vb))
+        if fit.struct_type is None:
+            # Var(b) of the full data at the left-out variance components: one evaluation
+            # (what a refit with every sigma^2 held fixed returns as vb)
+            try:
+                vb_i = evaluate(fit.yi, fit.vi, fit.X, fit.structure, r.sigma2, fit.method == "REML",
+                                 need_info=False).M
+            except (EvsynthError, np.linalg.LinAlgError):
+                continue
+            dfbs[i] = d / np.sqrt(np.diag(vb_i))
     return InfluenceMVResult(cook, _hat(fit), dfbs, list(fit.coef_names), k)
 
 
 @dataclass(eq=False)
 class ConfintMVResult(Result):
-    """Profile-likelihood confidence intervals for the sigma^2 components."""
+    """Profile-likelihood confidence intervals for the variance components (sigma^2; tau^2
+    and rho of a struct), one entry per name in ``names``."""
 
     sigma2_est: np.ndarray
     sigma2_ci_lb: np.ndarray
@@ -119,7 +124,8 @@ class ConfintMVResult(Result):
         lines = [f"Profile-likelihood confidence intervals ({self.level:g}%)",
                  f"{'':14s} {'estimate':>9s} {'ci.lb':>9s} {'ci.ub':>9s}"]
         for n, e, lb, ub in zip(self.names, self.sigma2_est, self.sigma2_ci_lb, self.sigma2_ci_ub):
-            lines.append(f"{('sigma^2 ' + n)[:14]:14s} {fmt(e):>9s} {fmt(lb):>9s} {fmt(ub):>9s}")
+            label = n if n.startswith(("tau^2", "rho")) else "sigma^2 " + n
+            lines.append(f"{label[:14]:14s} {fmt(e):>9s} {fmt(lb):>9s} {fmt(ub):>9s}")
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -129,20 +135,30 @@ class ConfintMVResult(Result):
                               "ci_ub": self.sigma2_ci_ub})
 
 
+def _profile_bounds(prof, est: float, lo: float, hi: float, tol: float):
+    """Bounds where the profile criterion crosses 0 on [lo, est] and [est, hi] (metafor's
+    search: a bound at the end of the range when the criterion is still negative there)."""
+    lb = lo if prof(lo) < 0 else r_uniroot(prof, lo, est, tol=tol, maxiter=1000)
+    hi_in = prof(hi) < 0
+    ub = hi if hi_in else r_uniroot(prof, est, hi, tol=tol, maxiter=1000)
+    return lb, ub, hi_in
+
+
 def confint_mv(fit, level: float = 95.0, *, tol: float = 1e-10) -> ConfintMVResult:
     """Profile-likelihood confidence intervals for the variance components of a
-    multilevel fit (metafor's ``confint`` for ``rma.mv``).
+    multilevel fit (metafor's ``confint`` for ``rma.mv``): each sigma^2 and, with a CS/HCS
+    struct, each tau^2 and rho.
 
-    Each bound is where ``2 (logLik_max - logLik_profile(sigma^2_l)) = chi2_{1, level}``, the
-    other components re-estimated at each value.  A bound at 0: the profile does not
-    cross the cut-off above 0.  The search for the upper bound stops at
-    ``max(10, 100 sigma^2_l)`` (metafor's ``vc.max``); a bound beyond it is reported as that
-    ceiling with a note.
+    Each bound is where ``2 (logLik_max - logLik_profile(theta)) = chi2_{1, level}``, the
+    other components re-estimated at each value.  A bound at 0 (at -1 or 1 for rho): the
+    profile does not cross the cut-off inside the range.  The search for the upper bound
+    of a variance stops at ``max(10, 100 theta)`` (metafor's ``vc.max``); a bound beyond it is
+    reported as that ceiling with a note.
 
     Parameters
     ----------
     fit : RMAMVResult
-        A multilevel fit with nested random intercepts.
+        A multilevel fit.
     level : float
         Confidence level in percent.
     tol : float
@@ -151,7 +167,9 @@ def confint_mv(fit, level: float = 95.0, *, tol: float = 1e-10) -> ConfintMVResu
     Returns
     -------
     ConfintMVResult
-        ``sigma2_est``, ``sigma2_ci_lb``, ``sigma2_ci_ub`` per component, and notes.
+        ``sigma2_est``, ``sigma2_ci_lb``, ``sigma2_ci_ub``: one entry per component named in
+        ``names`` (the sigma^2 components, then ``tau^2`` (CS) or ``tau^2.1`` ... (HCS) and
+        ``rho`` of a struct), and notes.
 
     References
     ----------
@@ -160,30 +178,137 @@ def confint_mv(fit, level: float = 95.0, *, tol: float = 1e-10) -> ConfintMVResu
     """
     if not hasattr(fit, "refit"):
         raise InputError("confint_mv needs a multilevel fit (rma_mv)")
-    if fit.struct_type is not None:
-        raise ModelError("confint_mv: profile intervals for struct (tau^2, rho) parameters are not implemented")
     cut = float(stats.chi2.isf(1 - level / 100, 1))
     ll_max = fit.ll
     L = len(fit.sigma2)
-    lb, ub = np.full(L, np.nan), np.full(L, np.nan)
-    notes = []
+    comps = []  # (name, estimate, profile refit of a value, range low, range high or None)
     for l in range(L):
-        est = float(fit.sigma2[l])
-
-        def prof(val, l=l):
+        def refit_s(val, l=l):
             fixed = np.full(L, np.nan)
             fixed[l] = val
-            r = fit.refit(None, sigma2_fixed=fixed)
-            return 2 * (ll_max - r.ll) - cut
+            return fit.refit(None, sigma2_fixed=fixed)
+        comps.append((f"{fit.s_names[l]}", float(fit.sigma2[l]), refit_s, 0.0, None))
+    if fit.struct_type is not None:
+        t2 = np.atleast_1d(np.asarray(fit.struct_tau2, float))
+        for j, est in enumerate(t2):
+            def refit_t(val, j=j, n=t2.size):
+                fixed = np.full(n, np.nan)
+                fixed[j] = val
+                return fit.refit(None, struct_fixed={"tau2": fixed})
+            comps.append(("tau^2" if t2.size == 1 else f"tau^2.{j + 1}", float(est), refit_t, 0.0, None))
+        comps.append(("rho", float(fit.struct_rho), lambda val: fit.refit(None, struct_fixed={"rho": val}), -1.0, 1.0))
+    names, est_all, lb, ub, notes = [], [], [], [], []
+    for name, est, refit, lo, hi in comps:
+        def prof(val, refit=refit):
+            return 2 * (ll_max - refit(val).ll) - cut
 
-        if prof(0.0) < 0:
-            lb[l] = 0.0
-        else:
-            lb[l] = r_uniroot(prof, 0.0, est, tol=tol, maxiter=1000)
-        vmax = 10.0 if est <= np.sqrt(np.finfo(float).eps) else max(10.0, est * 100)
-        if prof(vmax) < 0:
-            ub[l] = vmax
-            notes.append(f"upper bound of sigma^2 {fit.s_names[l]} lies above the search ceiling {vmax:g}")
-        else:
-            ub[l] = r_uniroot(prof, est, vmax, tol=tol, maxiter=1000)
-    return ConfintMVResult(np.asarray(fit.sigma2, float).copy(), lb, ub, list(fit.s_names), level, notes)
+        ceiling = hi is None
+        if ceiling:
+            hi = 10.0 if est <= np.sqrt(np.finfo(float).eps) else max(10.0, est * 100)
+        a, b, hi_in = _profile_bounds(prof, est, lo, hi, tol)
+        if hi_in and ceiling:
+            label = name if name.startswith(("tau^2", "rho")) else "sigma^2 " + name
+            notes.append(f"upper bound of {label} lies above the search ceiling {hi:g}")
+        names.append(name)
+        est_all.append(est)
+        lb.append(a)
+        ub.append(b)
+    return ConfintMVResult(np.asarray(est_all, float), np.asarray(lb, float), np.asarray(ub, float), names, level,
+                           notes)
+
+
+@dataclass(eq=False)
+class RanefMVResult(Result):
+    """Predicted random effects of a multilevel fit (metafor's ``ranef`` for ``rma.mv``): per
+    variance component (``components``), per group of its grouping (``groups``, labels as
+    ``a/b`` for nested levels) the prediction ``pred``, its ``se`` and prediction interval."""
+
+    components: list
+    groups: list
+    pred: list
+    se: list
+    pi_lb: list
+    pi_ub: list
+    level: float
+
+    def summary(self) -> str:
+        head = f"{'':12s} {'intrcpt':>9s} {'se':>8s} {'pi.lb':>8s} {'pi.ub':>8s}"
+        blocks = (["", f"~ 1 | {c}", head]
+                  + [f"{str(n)[:12]:12s} {a:9.4f} {b:8.4f} {x:8.4f} {y:8.4f}" for n, a, b, x, y in zip(g, pr, se, lb, ub)]
+                  for c, g, pr, se, lb, ub in zip(self.components, self.groups, self.pred, self.se, self.pi_lb,
+                                                  self.pi_ub))
+        return text_lines(f"Predicted random effects ({self.level:g}% prediction intervals)", *blocks)
+
+    def to_frame(self):
+        """One row per component and group (pandas DataFrame)."""
+        n = [len(g) for g in self.groups]
+        return records_frame({"component": np.repeat(self.components, n), "group": np.concatenate(self.groups),
+                              "pred": np.concatenate(self.pred), "se": np.concatenate(self.se),
+                              "pi_lb": np.concatenate(self.pi_lb), "pi_ub": np.concatenate(self.pi_ub)})
+
+
+def ranef_mv(fit, *, level: float | None = None) -> RanefMVResult:
+    """Predicted random effects of each variance component of a multilevel fit (metafor's
+    ``ranef`` for ``rma.mv``).
+
+    For component l with grouping matrix Z_l: ``pred = sigma2_l Z_l' W e`` (e = y - X b,
+    W the inverse marginal covariance) and ``Var = sigma2_l - sigma2_l^2 diag(Z_l' P Z_l)``
+    with ``P = W - W X (X'WX)^-1 X'W``, computed block by block (no k x k matrix); prediction
+    intervals with the model's critical value (t with k - p df under ``test="t"``).
+
+    Parameters
+    ----------
+    fit : RMAMVResult
+        A multilevel fit with nested random intercepts (struct terms are not covered).
+    level : float, optional
+        Level of the prediction intervals in percent (default: the fit's).
+
+    Returns
+    -------
+    RanefMVResult
+
+    References
+    ----------
+    Robinson, G. K. (1991). That BLUP is a good thing: the estimation of random effects.
+    Statistical Science, 6(1), 15-32.
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    Journal of Statistical Software, 36(3), 1-48 (``ranef``).
+    """
+    if not hasattr(fit, "marginal_blocks"):
+        raise InputError("ranef_mv needs a multilevel fit (rma_mv)")
+    if fit.struct_type is not None:
+        raise ModelError("ranef for the struct (CS/HCS) random effects is not implemented; "
+                         "only the sigma^2 components of nested random intercepts")
+    level = fit.level if level is None else level
+    bs = fit.structure
+    k, p = fit.k, fit.p
+    X = fit.X
+    e = fit.yi - X @ fit.beta
+    We, WX = np.empty(k), np.empty((k, p))
+    own = [np.empty(k) for _ in range(bs.L)]  # per row: sum of W over the rows of its own group
+    for rows, V in fit.marginal_blocks():
+        W = np.linalg.inv(V)
+        We[rows] = np.einsum("bij,bj->bi", W, e[rows])
+        WX[rows] = W @ X[rows]
+        for l in range(bs.L):
+            c = bs.codes[l][rows]
+            own[l][rows] = np.sum(W * (c[:, :, None] == c[:, None, :]), axis=2)
+    M = fit.vb  # (X'WX)^-1: rma_mv does not scale vb under test "t"
+    a = 1 - level / 100
+    crit = float(stats.t.isf(a / 2, k - p)) if fit.test == "t" else float(stats.norm.isf(a / 2))
+    out = {"pred": [], "se": [], "pi_lb": [], "pi_ub": []}
+    groups = []
+    for l in range(bs.L):
+        codes, n, s2 = bs.codes[l], bs.n_levels[l], float(fit.sigma2[l])
+        pred = s2 * np.bincount(codes, weights=We, minlength=n)
+        pred[np.abs(pred) < 100 * np.finfo(float).eps] = 0.0
+        XW1 = np.column_stack([np.bincount(codes, weights=WX[:, j], minlength=n) for j in range(p)])
+        z = np.bincount(codes, weights=own[l], minlength=n) - np.einsum("gp,pq,gq->g", XW1, M, XW1)
+        se = np.sqrt(np.maximum(s2 - s2**2 * z, 0.0))
+        first = np.zeros(n, int)
+        first[codes[::-1]] = np.arange(k)[::-1]  # first row of each group
+        parts = [[str(x) for x in np.asarray(g)[first].tolist()] for g in fit.groups[:l + 1]]
+        groups.append(["/".join(t) for t in zip(*parts)])
+        for key, val in (("pred", pred), ("se", se), ("pi_lb", pred - crit * se), ("pi_ub", pred + crit * se)):
+            out[key].append(val)
+    return RanefMVResult(list(fit.s_names), groups, level=level, **out)

@@ -174,7 +174,8 @@ class BLUPResult(Result):
 
 def _blup_parts(fit):
     if hasattr(fit, "sigma2"):
-        raise ModelError("blup/ranef are implemented for univariate (rma) fits only")
+        raise ModelError("blup is defined for univariate (rma) fits, as in metafor; for a multilevel fit use "
+                         "ranef (the predicted random effects of each level) and predict")
     X, y, v = fit.X, fit.yi, fit.vi
     li = fit.tau2 / (fit.tau2 + v)
     xb = X @ fit.beta
@@ -232,7 +233,8 @@ def blup(fit, *, level: float | None = None) -> BLUPResult:
 
 @_blup_doc
 def ranef(fit, *, level: float | None = None) -> BLUPResult:
-    """Predicted random effects of a univariate fit (metafor's ``ranef``).
+    """Predicted random effects of a univariate fit (metafor's ``ranef``); for a multilevel
+    fit, those of each level (:func:`evsynth.engine.mvdiag.ranef_mv`).
 
     ``pred = l (y - x b)``, variance ``l v + l^2 x' Var(b) x`` as metafor 3.8 computes it;
     0 (and se 0) for an equal-effects model.
@@ -246,6 +248,10 @@ def ranef(fit, *, level: float | None = None) -> BLUPResult:
 
     {references}
     """
+    if hasattr(fit, "sigma2"):
+        from evsynth.engine.mvdiag import ranef_mv
+
+        return ranef_mv(fit, level=level)
     level = fit.level if level is None else level
     li, xb, xvx, y, v = _blup_parts(fit)
     if _equal_effects(fit):

@@ -21,6 +21,12 @@ __all__ = ["compute_effects", "fit_main", "heterogeneity_table", "moderator_tabl
            "diagnostic_tables", "robust_table", "sensitivity_table"]
 
 
+# measures computed from counts: their counts stay in the effects table (Mantel-Haenszel / Peto pooling)
+COUNT_MEASURES = ("OR", "RR", "RD", "PETO", "IRR", "IRD")
+# fewest effect sizes before the selection model is fitted (diagnostic selmodel); below it the
+# diagnostics notes say so.  With fewer studies the p-value intervals hold too few effects for
+# the selection weights to be estimated with any precision.
+SELMODEL_MIN_K = 20
 MIN_VARIANCE = 1e-10  # smaller sampling variances are refused (weights would overflow)
 
 
@@ -155,6 +161,11 @@ def compute_effects(data: pd.DataFrame, spec: dict, where: str, *, decimal: str 
                 P.items.append((int(rows[i]), missing_cols[0],
                                 f"{where}: row {int(rows[i])}, column {quote(missing_cols[0])}: empty; a value is "
                                 f"required (empty: {', '.join(missing_cols)}){hint}"))
+    if measure in COUNT_MEASURES:
+        for a in cols:
+            if a in extra or a in ("study", "yi", "vi", "sei"):
+                P.add(f"column {quote(a)} of the effects table holds the count {a} (effect.columns); rename the "
+                      f"dataset column {quote(a)} named elsewhere in the config")
     P.raise_if_any()
     if measure is not None and measure != "PCOR":
         try:
@@ -184,6 +195,9 @@ def compute_effects(data: pd.DataFrame, spec: dict, where: str, *, decimal: str 
     if flip:
         yi = -yi
     out = pd.DataFrame({"study": labels, "yi": yi, "vi": vi})
+    if measure in COUNT_MEASURES:  # the counts themselves, for Mantel-Haenszel / Peto pooling (diagnostics mh, peto)
+        for a in cols:
+            out[a] = args[a]
     for c in dict.fromkeys(extra):
         out[c] = numeric_mods[c] if c in numeric_mods else data[c].to_numpy()
     out = out.loc[keep].reset_index(drop=True)
@@ -395,8 +409,14 @@ def diagnostic_tables(eff: pd.DataFrame, spec: dict, fit, seed: int, level: floa
             if d in breadth or d in ("selmodel", "correlated_effects"):
                 if d == "correlated_effects":
                     notes.append({"diagnostic": d, "note": "not run: needs a multilevel model (model.type multilevel)"})
+                elif d == "selmodel" and fit.k < SELMODEL_MIN_K:
+                    notes.append({"diagnostic": d, "note": f"not fitted: {fit.k} studies, fewer than the "
+                                                          f"{SELMODEL_MIN_K} a selection model needs"})
                 else:
                     out[d] = _selmodel_table(fit, spec) if d == "selmodel" else breadth[d]()
+                continue
+            if d in ("mh", "peto"):
+                out[d] = _mh_table(eff, spec, level, d)
                 continue
             if d == "permutation":
                 out["permutation"] = _permutation_table(eff, spec, seed, level, notes)
@@ -443,6 +463,37 @@ def _selmodel_table(fit, spec: dict) -> pd.DataFrame:
         t[f"delta_p_{lo:g}_{hi:g}"] = d
         lo = hi
     t["k"] = r.k
+    if spec["effect"].get("measure") in ("OR", "RR", "PETO", "ROM"):
+        for c in ("estimate", "ci_lb", "ci_ub"):
+            t[f"{c}_exp"] = np.exp(t[c])
+    return t
+
+
+def _mh_table(eff: pd.DataFrame, spec: dict, level: float, kind: str) -> pd.DataFrame:
+    """Mantel-Haenszel (``kind`` "mh": the analysis's measure) or Peto (``kind`` "peto":
+    odds ratio) equal-effects pooling of the counts kept in the effects table, one row
+    (metafor's ``rma.mh`` / ``rma.peto``): estimate, CI, z test, QE/I², k, and for odds
+    ratios the Cochran-Mantel-Haenszel test and Tarone's test of homogeneity.  Ratio
+    measures also back-transformed (``*_exp``).  Where the analysis flips the direction,
+    the estimate and its interval are flipped too (``flipped``)."""
+    from evsynth.engine.mh import MH_MEASURES, rma_mh, rma_peto
+
+    measure = spec["effect"].get("measure")
+    allowed = MH_MEASURES if kind == "mh" else ("OR", "RR", "RD", "PETO")
+    if measure not in allowed:
+        raise InputError(f"diagnostic {kind} pools counts: effect.measure must be one of {', '.join(allowed)} "
+                         f"(this analysis: {measure or 'yi/vi given'})")
+    counts = {a: eff[a].to_numpy(float) for a in spec["effect"]["columns"]}
+    r = rma_mh(measure, level=level, **counts) if kind == "mh" else rma_peto(level=level, **counts)
+    t = r.to_frame()
+    flip = bool(spec["direction"].get("flip"))
+    if flip:
+        t["estimate"], t["zval"] = -t["estimate"], -t["zval"]
+        t["ci_lb"], t["ci_ub"] = -t["ci_ub"].to_numpy(), -t["ci_lb"].to_numpy()
+    t["flipped"] = flip
+    if r.measure in ("OR", "RR", "IRR", "PETO"):
+        for c in ("estimate", "ci_lb", "ci_ub"):
+            t[f"{c}_exp"] = np.exp(t[c])
     return t
 
 

@@ -113,8 +113,33 @@ def _semantic(cfg: dict, source: str) -> list[str]:
             for c in combo:
                 if c not in mods:
                     out.append(f"{where}.meta_regression[{j}]: {c!r} is not among the declared moderators")
+        out += _diagnostic_keys(a, where)
     if cfg["extraction"]["test"] == "t":
         out.append(f"{source}: extraction.test: univariate models use 'z', 'knha' or 'adhoc', found 't'")
+    return out
+
+
+def _diagnostic_keys(a: dict, where: str) -> list[str]:
+    """The diagnostics of issue 15 item 10 and the keys they need."""
+    out, wanted = [], set(a.get("diagnostics", []))
+    measure = (a.get("effect") or {}).get("measure")
+    if "mh" in wanted and measure not in ("OR", "RR", "RD", "IRR", "IRD"):
+        out.append(f"{where}.diagnostics: mh pools counts; effect.measure must be OR, RR, RD, IRR or IRD "
+                   f"(found {measure or 'yi/vi'})")
+    if "peto" in wanted and measure not in ("OR", "RR", "RD", "PETO"):
+        out.append(f"{where}.diagnostics: peto pools 2x2 counts; effect.measure must be OR, RR, RD or PETO "
+                   f"(found {measure or 'yi/vi'})")
+    numeric = {md["column"] for md in a.get("moderators", []) if md.get("type") == "numeric"}
+    if "predictions" in wanted and not a.get("predict_at"):
+        out.append(f"{where}.predict_at: diagnostic predictions needs the moderator values (column: [values])")
+    for c in a.get("predict_at") or {}:
+        if c not in numeric:
+            out.append(f"{where}.predict_at: {c!r} is not a numeric moderator of this analysis")
+    if "correlated_effects" in wanted and a["model"]["type"] != "multilevel":
+        out.append(f"{where}.diagnostics: correlated_effects needs a multilevel model (model.type multilevel)")
+    if "model_comparison" in wanted and not a.get("moderators"):
+        out.append(f"{where}.diagnostics: model_comparison compares models with and without each moderator; "
+                   "declare moderators")
     return out
 
 

@@ -96,12 +96,22 @@ def analysis_figures(spec: dict, res: Path, out_dir: Path, multiverse_dimensions
         for col, line in (lines.groupby("moderator", sort=False) if not lines.empty else []):
             pts = points[points["moderator"] == col]
             label = str(line["label"].iloc[0])
-            save(plots.bubble_plot(pts["x"], pts["yi"], pts["weight"], line["x"], line["pred"], line["ci_lb"],
-                                   line["ci_ub"], title=f"{spec['title']}: {label}", xlabel=label,
-                                   ylabel=str(scale["analysis_scale_label"]), level=level), out / f"bubble_{col}")
+            fig = plots.bubble_plot(pts["x"], pts["yi"], pts["weight"], line["x"], line["pred"], line["ci_lb"],
+                                    line["ci_ub"], title=f"{spec['title']}: {label}", xlabel=label,
+                                    ylabel=str(scale["analysis_scale_label"]), level=level)
+            save(_with_predictions(fig, _read(res / "diagnostics" / "predictions.csv"), col, level), out / f"bubble_{col}")
         if notes:
             pd.DataFrame(notes, columns=["figure", "drawn", "reason"]).to_csv(out / "figure_notes.csv", index=False,
                                                                                lineterminator="\n")
+
+
+def _with_predictions(fig, preds: pd.DataFrame, col: str, level: float):
+    """The bubble plot of moderator ``col`` with the rows of the predictions table
+    (diagnostic ``predictions``, written by the diagnose stage) for that moderator marked."""
+    rows = preds[preds["moderator"] == col] if not preds.empty and "moderator" in preds else preds.iloc[0:0]
+    if rows.empty:
+        return fig
+    return plots.add_predictions(fig, rows["value"], rows["pred"], rows["ci_lb"], rows["ci_ub"], level=level)
 
 
 def study_figures(*, studies: pd.DataFrame, assessments: pd.DataFrame, prisma: dict, results: Path,

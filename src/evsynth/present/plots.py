@@ -353,6 +353,22 @@ def bubble_plot(x, yi, weights, line_x, fit, ci_lb, ci_ub, *, title: str, xlabel
     return fig
 
 
+def add_predictions(fig: plt.Figure, x, pred, ci_lb, ci_ub, *, level: float = 95.0) -> plt.Figure:
+    """Mark predicted average effects at stated moderator values (the ``predictions``
+    table) on a :func:`bubble_plot`: a diamond at each value with its confidence interval
+    as an error bar; the legend is redrawn to include them."""
+    ax = fig.axes[0]
+    pred, lo, hi = (np.asarray(a, float) for a in (pred, ci_lb, ci_ub))
+    ax.errorbar(np.asarray(x, float), pred, yerr=[pred - lo, hi - pred], fmt="D", ms=6, color=style.PREDICTION,
+                ecolor=style.PREDICTION, elinewidth=1.4, capsize=4, zorder=5,
+                label=f"predicted at stated values ({level:g}% CI)")
+    leg = _legend_outside(ax, fontsize=style.FONT_SIZE - 1, handlelength=2.4)
+    for h in leg.legend_handles:
+        if hasattr(h, "set_sizes"):
+            h.set_sizes([40])
+    return fig
+
+
 def _empty(title: str, message: str, size=(7, 3)) -> plt.Figure:
     fig, ax = plt.subplots(figsize=size)
     ax.axis("off")

@@ -1,0 +1,145 @@
+"""The three-level model in O(k) (issue 16 item 5): the diagonal-plus-rank-one route
+(Sherman-Morrison, the matrix determinant lemma, cluster sums by np.bincount) gives what
+the general route of batched Cholesky factorisations of each block gives, for the
+likelihood, its gradient, the expected information and the fitted models; metafor's values
+for these models are the golden cases (konstantopoulos2011.mv.*, fukkinklont2007.mv.*)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evsynth.engine import multilevel as ml
+from evsynth.engine.predict import blup, ranef
+from evsynth.errors import ModelError
+
+from conftest import SHARED
+
+
+def _data(n_cl, seed, max_size=6):
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, max_size, n_cl)
+    cl = np.repeat(np.arange(n_cl), sizes)
+    rng.shuffle(cl)  # clusters need not be contiguous
+    k = cl.size
+    v = rng.uniform(0.01, 0.1, k)
+    x = rng.normal(size=k)
+    y = 0.3 + 0.1 * x + rng.normal(0, 0.2, n_cl)[cl] + rng.normal(0, np.sqrt(v + 0.03))
+    return y, v, x, cl
+
+
+@pytest.mark.parametrize("levels", (1, 2))
+@pytest.mark.parametrize("reml", (True, False))
+@pytest.mark.parametrize("sigma2", ([0.04, 0.02], [0.0, 0.05], [0.3, 0.0], [0.0, 0.0]))
+def test_evaluation_equals_the_block_route(levels, reml, sigma2):
+    y, v, x, cl = _data(25, 1)
+    X = np.column_stack([np.ones_like(y), x])
+    groups = [cl, np.arange(y.size)][:levels]
+    bs = ml.BlockStructure(groups)
+    assert bs.diag_rank1
+    s2 = np.asarray(sigma2[:levels], float)
+    fast = ml._evaluate_dr1(y, v, X, bs, s2, reml)
+    ml_fast, ml._FAST = ml._FAST, False
+    try:
+        gen = ml.evaluate(y, v, X, bs, s2, reml)
+    finally:
+        ml._FAST = ml_fast
+    assert fast.ll == pytest.approx(gen.ll, rel=1e-12)
+    assert fast.rVr == pytest.approx(gen.rVr, rel=1e-12)
+    np.testing.assert_allclose(fast.beta, gen.beta, rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(fast.M, gen.M, rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(fast.score, gen.score, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(fast.info, gen.info, rtol=1e-10, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", (2, 3, 4))
+@pytest.mark.parametrize("method", ("REML", "ML"))
+def test_fits_equal_the_block_route(seed, method, monkeypatch):
+    y, v, x, cl = _data(12 * seed, seed)
+    for groups, mods in (([cl, np.arange(y.size)], None), ([cl, np.arange(y.size)], x[:, None]), ([cl], x[:, None])):
+        fast = ml.rma_mv(y, v, groups, mods, method=method)
+        monkeypatch.setattr(ml, "_FAST", False)
+        gen = ml.rma_mv(y, v, groups, mods, method=method)
+        monkeypatch.setattr(ml, "_FAST", True)
+        np.testing.assert_allclose(fast.sigma2, gen.sigma2, rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(fast.beta, gen.beta, rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(fast.se, gen.se, rtol=1e-8, atol=1e-10)
+        assert fast.ll == pytest.approx(gen.ll, rel=1e-10)
+
+
+def test_route_applies_only_to_diagonal_plus_rank_one():
+    y, v, x, cl = _data(10, 5)
+    inner = np.arange(y.size) // 2  # two effects per inner group: not rank one per cluster
+    assert not ml.BlockStructure([cl, inner]).diag_rank1
+    assert not ml.BlockStructure([cl, np.arange(y.size), np.arange(y.size)]).diag_rank1
+    assert not ml.BlockStructure([cl], knownV=ml.vcalc(v, cl, rho=0.5)).diag_rank1
+    assert ml.BlockStructure([cl, np.arange(y.size)]).diag_rank1
+
+
+# ---------------------------------------------------------------- ranef for multilevel fits
+
+R_OUT = json.loads((Path(__file__).parent / "r" / "multilevel_extra.json").read_text())
+KONST = pd.read_csv(SHARED / "golden" / "data" / "konstantopoulos2011.csv")
+
+
+@pytest.mark.parametrize("case", ("reml_z", "ml_t_year", "one_level"))
+def test_ranef_of_multilevel_fits_matches_metafor(case):
+    """Expected values: metafor's ranef() on rma.mv (tests/r/multilevel_extra.R)."""
+    want = R_OUT["ranef"][case]
+    d = KONST
+    groups = [d["district"].to_numpy()] + ([d["school"].to_numpy()] if case != "one_level" else [])
+    mods = (d["year"].to_numpy(float) - 1990)[:, None] if case == "ml_t_year" else None
+    f = ml.rma_mv(d["yi"], d["vi"], groups, mods, method="ML" if case == "ml_t_year" else "REML",
+                  test="t" if case == "ml_t_year" else "z", group_names=["district", "school"][:len(groups)])
+    np.testing.assert_allclose(f.sigma2, np.atleast_1d(want["sigma2"]), rtol=1e-5)
+    r = ranef(f)
+    assert r.components == list(want["ranef"])
+    for j, (comp, w) in enumerate(want["ranef"].items()):
+        pos = {g: i for i, g in enumerate(r.groups[j])}
+        order = [pos[g] for g in np.atleast_1d(w["levels"])]  # metafor sorts the levels
+        for key in ("pred", "se", "pi_lb", "pi_ub"):
+            np.testing.assert_allclose(np.asarray(getattr(r, key)[j])[order], w[key], rtol=1e-5, atol=1e-7,
+                                       err_msg=f"{comp} {key}")
+    frame = r.to_frame()
+    assert len(frame) == sum(len(g) for g in r.groups)
+
+
+def test_blup_of_a_multilevel_fit_says_what_to_use():
+    d = KONST
+    f = ml.rma_mv(d["yi"], d["vi"], [d["district"], d["school"]])
+    with pytest.raises(ModelError, match="ranef"):
+        blup(f)
+
+
+# ---------------------------------------------------------------- profile CIs for struct CS / HCS
+
+BERKEY = pd.read_csv(SHARED / "golden-breadth" / "data" / "berkey1998.csv")
+
+
+@pytest.mark.parametrize("stype", ("CS", "HCS"))
+def test_confint_of_struct_components_matches_metafor(stype):
+    """Expected values: metafor's confint() on rma.mv(..., random = ~ outcome | trial, struct =)
+    (tests/r/multilevel_extra.R; tau^2.1, tau^2.2 in metafor's level order AL, PD).  metafor searches each bound with uniroot's default
+    tolerance (about 1.2e-4), hence the absolute tolerance."""
+    from evsynth.engine.mvdiag import confint_mv
+
+    want = R_OUT["confint_struct"][stype]
+    d = BERKEY
+    dummy = (d["outcome"] == "AL").to_numpy(float)[:, None]
+    f = ml.rma_mv(d["yi"], d["vi"], [], dummy, coef_names=["outcome[AL]"],
+                  struct={"type": stype, "inner": d["outcome"], "outer": d["trial"], "levels": ["AL", "PD"]})
+    np.testing.assert_allclose(np.atleast_1d(f.struct_tau2), np.atleast_1d(want["tau2"]), rtol=1e-4)
+    assert f.struct_rho == pytest.approx(want["rho"], rel=1e-4)
+    c = confint_mv(f)
+    rows = [(np.atleast_1d(w["names"])[0], w) for w in want["ci"]]
+    assert c.names == [n for n, _ in rows]
+    for i, (name, w) in enumerate(rows):
+        est, lb, ub = (np.atleast_1d(w[key])[0] for key in ("est", "lb", "ub"))
+        assert c.sigma2_est[i] == pytest.approx(est, rel=1e-4, abs=1e-6), name
+        assert c.sigma2_ci_lb[i] == pytest.approx(lb, rel=2e-3, abs=3e-4), name
+        assert c.sigma2_ci_ub[i] == pytest.approx(ub, rel=2e-3, abs=3e-4), name
+    assert "rho" in c.summary()
