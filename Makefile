@@ -23,10 +23,12 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 # check-config and every input check run before Snakemake starts; a failed run puts results/ and
-# figures/ back as they were (src/evsynth/pipeline/guard.py)
+# figures/ back as they were (src/evsynth/pipeline/guard.py); the jobs' evsynth commands are forks
+# of one warm process that has imported the library once (src/evsynth/pipeline/warm.py)
 report: $(STAMP)
 	@$(BIN)/evsynth check-config --config config.yaml > /dev/null
-	@$(BIN)/python -m evsynth.pipeline.guard --config config.yaml -- \
+	@$(BIN)/python -m evsynth.pipeline.warm -- \
+		$(BIN)/python -m evsynth.pipeline.guard --config config.yaml -- \
 		$(BIN)/snakemake --cores $(CORES) --quiet rules --rerun-incomplete
 	@echo "Report: $(abspath results/report.html)"
 

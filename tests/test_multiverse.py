@@ -2,10 +2,12 @@
 
 Expected values: tests/r/multiverse_metafor.csv, written by tests/r/multiverse.R (metafor's
 aggregate, influence and rma, one specification at a time) for the multiverses that
-config.yaml declares for barlow2014, fukkinklont2007 and landenberger2005."""
+config.yaml declares for barlow2014, fukkinklont2007, landenberger2005, vanderpol2017 (MDFT) and
+ahrq2015 (family and parenting programmes)."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 
 import numpy as np
@@ -42,7 +44,8 @@ def _effects(cfg, aid):
     return spec, compute_effects(data, spec, where=spec["dataset"])
 
 
-@pytest.mark.parametrize("aid, n", [("barlow2014", 20), ("fukkinklont2007", 192), ("landenberger2005", 288)])
+@pytest.mark.parametrize("aid, n", [("barlow2014", 20), ("fukkinklont2007", 192), ("landenberger2005", 288),
+                                    ("vanderpol2017", 288), ("ahrq2015", 1152)])
 def test_every_specification_equals_metafor(cfg, aid, n):
     spec, eff = _effects(cfg, aid)
     specs = mv.specifications(spec)
@@ -171,3 +174,51 @@ def test_quality_threshold_options_min_and_max():
         f = rma(eff["yi"][keep], eff["vi"][keep], method="DL")
         assert t["estimate"][i] == pytest.approx(f.estimate, rel=1e-10)
         assert t["ci_ub"][i] == pytest.approx(f.ci_ub[0], rel=1e-10)
+
+
+def test_a_changed_multiverse_config_is_rerun_not_gathered_from_old_blocks(tmp_path):
+    """After a config change (other estimators, other number of chunks) the next run fits the
+    new specifications; the blocks of the old config are never gathered. Checked with
+    --rerun-triggers mtime (no help from Snakemake's record of params) and with the record wiped."""
+    from conftest import copy_project, snakemake
+
+    proj = copy_project(tmp_path / "p")
+    target = "results/barlow2014/multiverse.csv"
+    snakemake(proj, target)
+    first = pd.read_csv(proj / target)
+    assert len(first) == 20 and set(first["method"]) == {"REML", "DL", "PM", "ML", "EE"}
+
+    cfg_path = proj / "config.yaml"
+    cfg = yaml.safe_load(cfg_path.read_text())
+    b = next(a for a in cfg["analyses"] if a["id"] == "barlow2014")
+    b["multiverse"].update(method=["DL", "EE"], chunks=3)
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    shutil.rmtree(proj / ".snakemake", ignore_errors=True)  # Snakemake's record of params and code
+    out = snakemake(proj, target, "--rerun-triggers", "mtime", check=False)
+    assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
+    second = pd.read_csv(proj / target)
+    assert len(second) == 8 and set(second["method"]) == {"DL", "EE"}
+    assert second["spec_id"].tolist() == list(range(1, 9))
+    # the same specification fitted under both configs has the same numbers
+    m = first.merge(second, on=["influential", "method", "test"], suffixes=("_1", "_2"))
+    assert len(m) == 8
+    np.testing.assert_array_equal(m["estimate_1"].to_numpy(), m["estimate_2"].to_numpy())
+
+
+def test_influence_flags_dfbetas_as_metafor():
+    """metafor's is.infl has four criteria (DFFITS, Cook's distance, hat, |DFBETAS| > 1). In this
+    specification of the ahrq2015 multiverse only DFBETAS flags study 5 (tests/r/influence_dfbetas.R)."""
+    import json
+
+    from evsynth.engine.diagnostics import influence
+    from evsynth.engine.models import rma
+
+    want = json.loads((ROOT / "tests" / "r" / "influence_dfbetas.json").read_text())
+    inf = influence(rma(np.array(want["yi"]), np.array(want["vi"]), method="REML"))
+    np.testing.assert_allclose(inf.dffits, want["dffits"], rtol=1e-6)
+    np.testing.assert_allclose(inf.cooks_distance, want["cook_d"], rtol=1e-6)
+    np.testing.assert_allclose(inf.hat, want["hat"], rtol=1e-6)
+    assert np.asarray(inf.influential, bool).tolist() == want["is_infl"]
+    dfbs = np.asarray(want["dfbs"])
+    only_dfbs = (np.abs(dfbs) > 1) & ~(np.abs(want["dffits"]) > 3 * np.sqrt(1 / 9)) & ~(np.asarray(want["hat"]) > 0.3)
+    assert only_dfbs.sum() == 1 and want["is_infl"][int(np.flatnonzero(only_dfbs)[0])]

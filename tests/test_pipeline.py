@@ -57,11 +57,12 @@ def test_pipeline_outputs(first_run):
     for f in ("funnel", "bubble_sessions", "bubble_hrs_week", "bubble_hrs_total", "bubble_length", "forest_by_group"):
         assert (fig / "landenberger2005" / f"{f}.png").stat().st_size > 1000
     assert (fig / "barlow2014" / "funnel.png").exists()
-    for a in ("barlow2014", "fukkinklont2007", "landenberger2005"):  # the multiverse (config: multiverse)
+    mv_analyses = ("barlow2014", "fukkinklont2007", "landenberger2005", "vanderpol2017", "ahrq2015")
+    for a in mv_analyses:  # the multiverse (config: multiverse)
         for t in ("multiverse", "multiverse_summary", "multiverse_dimensions"):
             assert (res / a / f"{t}.csv").stat().st_size > 100
         assert (fig / a / "specification_curve.png").stat().st_size > 1000
-    assert plain((res / "report.html").read_text(encoding="utf-8")).count("The specification curve below") == 3
+    assert plain((res / "report.html").read_text(encoding="utf-8")).count("The specification curve below") == 5
     assert len(list((first_run / "logs").rglob("*.log"))) >= 20
 
 

@@ -76,5 +76,8 @@ def test_multiverse_on_slurm_equals_local_run(cluster, tmp_path_factory):
     assert log.count("submitted with SLURM jobid") >= chunks + 1, log[-4000:]
     for i in range(chunks):
         assert f"rule_multiverse_chunk/{AID}_{i}" in log or f"chunk={i}" in log, i
-    for rel in TARGETS + [f"results/{AID}/multiverse/chunk_{i}.csv" for i in range(chunks)]:
+    # the blocks are in results/<id>/multiverse/<key>/ (key: a hash of the multiverse config)
+    blocks = sorted(str(p.relative_to(local)) for p in local.glob(f"results/{AID}/multiverse/*/chunk_*.csv"))
+    assert len(blocks) == chunks, blocks
+    for rel in TARGETS + blocks:
         assert (remote / rel).read_bytes() == (local / rel).read_bytes(), rel

@@ -1,5 +1,5 @@
 # Expected values for tests/test_multiverse.py: the multiverses declared in config.yaml for
-# barlow2014, fukkinklont2007 and landenberger2005, fitted one specification at a time with metafor.
+# barlow2014, fukkinklont2007, landenberger2005, vanderpol2017 and ahrq2015, fitted one specification at a time with metafor.
 #   Rscript tests/r/multiverse.R            (from the repository root; writes tests/r/multiverse_metafor.csv)
 # metafor's aggregate(struct = "CS", rho) aggregates the effects within a study, influence()$is.infl
 # flags influential effects in the REML fit of the same data, rma() fits the specification.
@@ -71,6 +71,51 @@ for (design in names(designs)) for (grp in names(groups)) for (prob in names(pro
   yi <- as.numeric(d$yi); vi <- as.numeric(d$vi); n <- 0
   if (infl == "exclude") { r <- drop_infl(yi, vi); yi <- r$yi; vi <- r$vi; n <- r$n }
   rows[[length(rows) + 1]] <- cbind(data.frame(analysis = "landenberger2005", spec_id = id, n_excluded = n),
+                                    fit_one(yi, vi, method, test))
+}
+# vanderpol2017 (MDFT): d and v as in the source, effects aggregated per Study_ID
+vp <- read.csv("data/external/vanderpol2017.csv")
+id <- 0
+outcomes <- list("all outcomes" = NULL, "substance abuse" = "Substance abuse",
+                 "delinquency or externalizing" = c("Delinquency", "Externalizing"))
+comparators <- list("all comparators" = NULL, "CBT or CT (not Group)" = c("CBT", "CT"))
+for (outc in names(outcomes)) for (comp in names(comparators)) for (rho in c(0.2, 0.5, 0.8))
+  for (infl in c("keep", "exclude")) for (method in c("REML", "DL", "PM", "EE")) for (test in c("z", "knha")) {
+  id <- id + 1
+  d <- vp
+  if (!is.null(outcomes[[outc]])) d <- d[d$Outcome_measure %in% outcomes[[outc]], ]
+  if (!is.null(comparators[[comp]])) d <- d[d$Comparison_condition %in% comparators[[comp]], ]
+  es <- escalc(measure = "GEN", yi = d, vi = v, data = d)
+  agg <- aggregate(es, cluster = Study_ID, rho = rho)
+  yi <- as.numeric(agg$yi); vi <- as.numeric(agg$vi); n <- 0
+  if (infl == "exclude") { r <- drop_infl(yi, vi); yi <- r$yi; vi <- r$vi; n <- r$n }
+  rows[[length(rows) + 1]] <- cbind(data.frame(analysis = "vanderpol2017", spec_id = id, n_excluded = n),
+                                    fit_one(yi, vi, method, test))
+}
+
+# ahrq2015 (family and parenting programmes): Hedges' g from the arm statistics, multiplied by -1
+# (every instrument scores more problems higher; config direction.flip), aggregated per ref_id
+ah <- read.csv("data/ahrq2015/comparisons.csv", stringsAsFactors = FALSE)
+g <- escalc(measure = "SMD", m1i = m1i, sd1i = sd1i, n1i = n1i, m2i = m2i, sd2i = sd2i, n2i = n2i, data = ah)
+ah$yi <- -as.numeric(g$yi); ah$vi <- as.numeric(g$vi)
+id <- 0
+designs <- list("all designs" = NULL, "randomised only" = "RCT")
+robs <- list("any risk of bias" = NULL, "low or moderate" = c("Low", "Moderate"))
+comps <- list("waitlist or usual care" = NULL, "waitlist" = "waitlist", "usual care" = "usual care")
+outs <- list("all behaviour outcomes" = NULL, "disruptive behaviour" = "01 Behavior, disruptive")
+for (design in names(designs)) for (rob in names(robs)) for (comp in names(comps)) for (outc in names(outs))
+  for (rho in c(0.2, 0.5, 0.8)) for (infl in c("keep", "exclude")) for (method in c("REML", "DL", "PM", "EE"))
+    for (test in c("z", "knha")) {
+  id <- id + 1
+  d <- ah
+  if (!is.null(designs[[design]])) d <- d[d$design %in% designs[[design]], ]
+  if (!is.null(robs[[rob]])) d <- d[d$risk_of_bias %in% robs[[rob]], ]
+  if (!is.null(comps[[comp]])) d <- d[d$comparator_type %in% comps[[comp]], ]
+  if (!is.null(outs[[outc]])) d <- d[d$outcome %in% outs[[outc]], ]
+  agg <- aggregate(escalc(measure = "GEN", yi = yi, vi = vi, data = d), cluster = ref_id, rho = rho)
+  yi <- as.numeric(agg$yi); vi <- as.numeric(agg$vi); n <- 0
+  if (infl == "exclude") { r <- drop_infl(yi, vi); yi <- r$yi; vi <- r$vi; n <- r$n }
+  rows[[length(rows) + 1]] <- cbind(data.frame(analysis = "ahrq2015", spec_id = id, n_excluded = n),
                                     fit_one(yi, vi, method, test))
 }
 out <- do.call(rbind, rows)

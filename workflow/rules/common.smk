@@ -1,6 +1,9 @@
 # Shared settings. The config is checked by evsynth's own validator (the schema in
 # src/evsynth/pipeline/schemas/config.schema.json plus the checks a schema cannot express)
 # before any rule is scheduled; a broken config stops here with the key named.
+import hashlib
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -115,6 +118,32 @@ def multiverse_chunks(analysis):
     return int((SPEC[analysis].get("multiverse") or {}).get("chunks", 1))
 
 
+def multiverse_key(analysis):
+    """12 hex digits of the SHA-256 of what the blocks depend on besides effects.csv (the
+    analysis's multiverse and model entries, the level): the blocks' folder, so that a changed
+    config is new files to make, never old blocks taken as current.
+    """
+    s = SPEC[analysis]
+    blob = json.dumps(
+        {
+            "multiverse": s.get("multiverse"),
+            "model": s.get("model"),
+            "level": config["level"],
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def multiverse_blocks(analysis):
+    key = multiverse_key(analysis)
+    return [
+        f"{RES}/{analysis}/multiverse/{key}/chunk_{i}.csv"
+        for i in range(multiverse_chunks(analysis))
+    ]
+
+
 def multiverse_outputs(analysis):
     if not SPEC[analysis].get("multiverse"):
         return []
@@ -125,3 +154,21 @@ def multiverse_outputs(analysis):
 
 
 MULTIVERSE_ANALYSES = [a for a in ANALYSES if SPEC[a].get("multiverse")]
+
+
+def multiverse_key_file(analysis):
+    """results/<analysis>/multiverse/key.txt: the current key, rewritten (here, when the
+    workflow is read) only when it changes. An input of the gather, so a config change makes
+    the gathered tables older than their input and they are made again from the blocks of the
+    new key, also under --rerun-triggers mtime or without Snakemake's metadata."""
+    path = Path(f"{RES}/{analysis}/multiverse/key.txt")
+    text = multiverse_key(analysis) + "\n"
+    if not path.is_file() or path.read_text() != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".key.txt.{os.getpid()}")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    return str(path)
+
+
+MULTIVERSE_KEY_FILES = {a: multiverse_key_file(a) for a in MULTIVERSE_ANALYSES}

@@ -1,6 +1,10 @@
 # The multiverse of an analysis (its config entry `multiverse:`): every combination of the
 # declared analytic choices. The specifications are cut into `multiverse.chunks` blocks; each
 # block is a separate job (any executor: local, SLURM, ...) and `multiverse` gathers them.
+# The blocks live in results/<analysis>/multiverse/<key>/, key = multiverse_key(analysis) (a hash
+# of the analysis's multiverse and model config), and results/<analysis>/multiverse/key.txt (an
+# input of the gather) changes with the key: after a config change the gather runs again on the
+# blocks of the new key, never on old blocks, whatever --rerun-triggers says (common.smk).
 
 
 rule multiverse_chunk:
@@ -8,11 +12,12 @@ rule multiverse_chunk:
     input:
         f"{RES}/{{analysis}}/effects.csv",
     output:
-        f"{RES}/{{analysis}}/multiverse/chunk_{{chunk}}.csv",
+        f"{RES}/{{analysis}}/multiverse/{{key}}/chunk_{{chunk}}.csv",
     log:
-        f"{LOGS}/multiverse/{{analysis}}_{{chunk}}.log",
+        f"{LOGS}/multiverse/{{analysis}}_{{key}}_{{chunk}}.log",
     wildcard_constraints:
         analysis="|".join(MULTIVERSE_ANALYSES) or "^$",
+        key=r"[0-9a-f]{12}",
         chunk=r"\d+",
     resources:
         mem_mb=1000,
@@ -31,10 +36,8 @@ rule multiverse_chunk:
 rule multiverse:
     """Gather the blocks: multiverse.csv and the summary tables the report reads."""
     input:
-        lambda wc: [
-            f"{RES}/{wc.analysis}/multiverse/chunk_{i}.csv"
-            for i in range(multiverse_chunks(wc.analysis))
-        ],
+        blocks=lambda wc: multiverse_blocks(wc.analysis),
+        key=lambda wc: MULTIVERSE_KEY_FILES[wc.analysis],
     output:
         f"{RES}/{{analysis}}/multiverse.csv",
         f"{RES}/{{analysis}}/multiverse_summary.csv",
@@ -49,5 +52,5 @@ rule multiverse:
         config=CONFIGFILE,
         outdir=lambda wc, output: parent(output[0]),
     shell:
-        "{params.evsynth} multiverse-gather {wildcards.analysis} {input} --config {params.config} "
+        "{params.evsynth} multiverse-gather {wildcards.analysis} {input.blocks} --config {params.config} "
         "--outdir {params.outdir} 2>&1 | tee {log}"

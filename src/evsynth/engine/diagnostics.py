@@ -572,6 +572,29 @@ class InfluenceResult(Result):
         return frame_summary("Influence diagnostics (Viechtbauer & Cheung, 2010)", self)
 
 
+def _dfbetas_above_one(fit: RMAResult, d: dict) -> np.ndarray:
+    """metafor's fourth criterion of ``is.infl``: any |DFBETAS| > 1, where DFBETAS_i =
+    (b - b_(-i)) / sqrt(s2w_(-i) diag(V_i)) and V_i = (X' diag(1 / (v + tau2_(-i))) X)^-1 over
+    all k effects.  V_i grows with tau2_(-i) (Loewner order), so V at the smallest and the
+    largest tau2_(-i) bound every DFBETAS; only effects whose bounds straddle 1 get their own
+    V_i (usually none, so O(k) overall)."""
+    k = fit.k
+    X, v = fit.X, fit.vi
+    dfb = np.abs(np.asarray(fit.beta, float)[None, :] - np.asarray(d["beta"], float).reshape(k, -1))
+    s2w = np.broadcast_to(np.asarray(d["s2w"], float), (k,))
+    t = np.broadcast_to(np.asarray(d["tau2"], float), (k,))
+
+    def vdiag(tau2):
+        return np.diag(inv_pd(X.T @ (X / (v + tau2)[:, None]), "the coefficient covariance matrix"))
+
+    lo, hi = vdiag(t.min()), vdiag(t.max())
+    big = (dfb / np.sqrt(s2w[:, None] * hi[None, :]) > 1).any(axis=1)
+    maybe = ~big & (dfb / np.sqrt(s2w[:, None] * lo[None, :]) > 1).any(axis=1)
+    for i in np.flatnonzero(maybe):
+        big[i] = bool((dfb[i] / np.sqrt(s2w[i] * vdiag(t[i])) > 1).any())
+    return big
+
+
 def influence(fit: RMAResult, slab=None) -> InfluenceResult:
     """Influence diagnostics as metafor's ``influence``.
 
@@ -605,7 +628,8 @@ def influence(fit: RMAResult, slab=None) -> InfluenceResult:
     p = fit.p
     influential = ((np.abs(out["dffits"]) > 3 * np.sqrt(p / (k - p)))
                    | (special.chdtr(p, out["cooks_distance"]) > 0.5)
-                   | (hat > 3 * p / k))
+                   | (hat > 3 * p / k)
+                   | _dfbetas_above_one(fit, d))
     return InfluenceResult(_labels(fit, slab), **out, hat=hat, weight=100 * w / w.sum(), influential=influential)
 
 

@@ -148,6 +148,12 @@ def _report(command: str, message: str, kind: str = "error") -> None:
 
 
 def main(argv=None) -> int:
+    if argv is None:  # the `evsynth` executable: a warm server runs it when one answers (pipeline/warm.py)
+        from evsynth.pipeline.warm import delegate
+
+        status = delegate(sys.argv[1:])
+        if status is not None:
+            return status
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
