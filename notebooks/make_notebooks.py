@@ -46,6 +46,14 @@ def reading(items: list[str]) -> tuple:
     return ("md", "## Reading list\n\n" + "\n".join(f"- {i}" for i in items))
 
 
+def closing(exercises: list[tuple], references: str) -> list:
+    """How every notebook ends: its exercises, numbered from 1, each ``(question, worked
+    solution[, solution code])`` (see :func:`exercise`), then the reading list, given as
+    space-separated keys of ``REF``."""
+    cells = [cell for i, ex in enumerate(exercises, 1) for cell in exercise(i, *ex)]
+    return cells + [reading([REF[key] for key in references.split()])]
+
+
 REF = {
     "borenstein": "Borenstein, Hedges, Higgins & Rothstein (2009). *Introduction to Meta-Analysis*. Wiley. "
                   "Chapters 10-16 (random effects, heterogeneity, I²).",
@@ -151,18 +159,19 @@ NB1 = nb([
     ("md", "The forest plot shows each study's estimate with its 95% confidence interval (square area = weight), "
            "the pooled estimate as a diamond and, in red, the prediction interval: where the effect of a new "
            "study like these would lie. It is much wider than the diamond because tau² > 0."),
-    *exercise(1, "Which shipped analysis has the largest I², and what does that number mean for a policy reader?",
-              "Run the solution cell: it sorts the table by I². I² is the share (in %) of the observed variation "
-              "that reflects real differences between studies rather than chance. A high I² says the average hides "
-              "programmes that work much better or worse; read the prediction interval, not only the pooled "
-              "estimate.",
-              "top = pooled.sort_values('I2', ascending=False).iloc[0]\nprint(f\"{top['analysis']}: I² = {top['I2']:.1f}%\")"),
-    *exercise(2, "Refit Barlow et al. with `method='DL'` and without Knapp-Hartung. Does the conclusion change?",
-              "DerSimonian-Laird gives a slightly different tau², and the z test a narrower interval than "
-              "Knapp-Hartung's t test, but the interval stays on the same side of zero: the conclusion holds.",
-              "dl = rma(eff['yi'], eff['vi'], method='DL')\nprint(f'{dl.estimate:.3f} [{dl.ci_lb[0]:.3f}, "
-              "{dl.ci_ub[0]:.3f}], tau2 = {dl.tau2:.4f}')"),
-    reading([REF["borenstein"], REF["higgins2002"], REF["riley"], REF["viechtbauer"], REF["holwerda"]]),
+    *closing([
+        ("Which shipped analysis has the largest I², and what does that number mean for a policy reader?",
+         "Run the solution cell: it sorts the table by I². I² is the share (in %) of the observed variation "
+         "that reflects real differences between studies rather than chance. A high I² says the average hides "
+         "programmes that work much better or worse; read the prediction interval, not only the pooled "
+         "estimate.",
+         "top = pooled.sort_values('I2', ascending=False).iloc[0]\nprint(f\"{top['analysis']}: I² = {top['I2']:.1f}%\")"),
+        ("Refit Barlow et al. with `method='DL'` and without Knapp-Hartung. Does the conclusion change?",
+         "DerSimonian-Laird gives a slightly different tau², and the z test a narrower interval than "
+         "Knapp-Hartung's t test, but the interval stays on the same side of zero: the conclusion holds.",
+         "dl = rma(eff['yi'], eff['vi'], method='DL')\nprint(f'{dl.estimate:.3f} [{dl.ci_lb[0]:.3f}, "
+         "{dl.ci_ub[0]:.3f}], tau2 = {dl.tau2:.4f}')"),
+    ], "borenstein higgins2002 riley viechtbauer holwerda"),
 ])
 
 # ---------------------------------------------------------------------------------------------
@@ -214,19 +223,20 @@ NB2 = nb([
              "    w = 1 / (vi + f.tau2)\n"
              "    s2 = float(np.sum(w * (yi - f.estimate) ** 2) / (f.k - f.p))\n"
              "    print(f'{method:5s} tau2 = {f.tau2:.4f}   weighted RSS/(k-p) = {s2:.4f}')"),
-    *exercise(1, "Why does ML give the smallest tau² here?",
-              "ML estimates tau² as if the pooled mean were known, so it does not account for the degree of "
-              "freedom used to estimate it and is biased downward by roughly the factor (k - p)/k. REML corrects "
-              "for this. With k = 26 the difference is small but visible in the table.",
-              "print(table[table.test == 'z'].set_index('method')['tau2'].sort_values().round(4))"),
-    *exercise(2, "Drop the ten largest studies (smallest variance) and refit with PM with and without Knapp-Hartung. "
-                 "Is the ratio of the standard errors still 1?",
-              "Yes, as long as the PM estimate stays above 0: the ratio is 1 by construction of the estimator, for "
-              "any data where Q(0) > k - p.",
-              "keep = vi.rank(ascending=True) > 10\n"
-              "a, b = rma(yi[keep], vi[keep], method='PM'), rma(yi[keep], vi[keep], method='PM', test='knha')\n"
-              "print(f'tau2 = {a.tau2:.4f}, ratio = {b.se[0] / a.se[0]:.6f}')"),
-    reading([REF["veroniki"], REF["knha"], REF["inthout"], REF["pm"], REF["viechtbauer"]]),
+    *closing([
+        ("Why does ML give the smallest tau² here?",
+         "ML estimates tau² as if the pooled mean were known, so it does not account for the degree of "
+         "freedom used to estimate it and is biased downward by roughly the factor (k - p)/k. REML corrects "
+         "for this. With k = 26 the difference is small but visible in the table.",
+         "print(table[table.test == 'z'].set_index('method')['tau2'].sort_values().round(4))"),
+        ("Drop the ten largest studies (smallest variance) and refit with PM with and without Knapp-Hartung. "
+            "Is the ratio of the standard errors still 1?",
+         "Yes, as long as the PM estimate stays above 0: the ratio is 1 by construction of the estimator, for "
+         "any data where Q(0) > k - p.",
+         "keep = vi.rank(ascending=True) > 10\n"
+         "a, b = rma(yi[keep], vi[keep], method='PM'), rma(yi[keep], vi[keep], method='PM', test='knha')\n"
+         "print(f'tau2 = {a.tau2:.4f}, ratio = {b.se[0] / a.se[0]:.6f}')"),
+    ], "veroniki knha inthout pm viechtbauer"),
 ])
 
 # ---------------------------------------------------------------------------------------------
@@ -292,20 +302,21 @@ NB3 = nb([
     ("md", "**Caveats.** Moderator tests have low power with few studies, moderators are correlated (intensity "
            "measures move together), and study-level moderators invite ecological fallacies: they describe "
            "programmes, not individuals."),
-    *exercise(1, "How strongly are the four intensity measures correlated? What does that mean for a model with "
-                 "all four?",
-              "They move together (sessions, hours per week and total hours are built from the same programme "
-              "schedules), so a joint model cannot tell them apart: the slopes' standard errors inflate and signs "
-              "can flip. Test one at a time, or choose one a priori.",
-              "print(d[['sessions', 'hrs_week', 'hrs_total', 'length']].corr().round(2))"),
-    *exercise(2, "Run the permutation test for `hrs_total` with 1000 permutations and seed 1. Is its p-value close to "
-                 "the Knapp-Hartung p?",
-              "Knapp-Hartung's t test is already well calibrated for a single moderator (Higgins & Thompson, 2004), "
-              "so the two p-values are usually close; large gaps point to outliers or skewed moderators.",
-              "g = rma(d['yi'], d['vi'], d[['hrs_total']], method='REML', test='knha')\n"
-              "print(f'Knapp-Hartung p = {g.pval[1]:.3f}, permutation p = '\n"
-              "      f'{permutest(g, iterations=1000, seed=1).pval_coef[1]:.3f}')"),
-    reading([REF["thompson2002"], REF["higgins2004"], REF["knha"], REF["landenberger"], REF["borenstein"]]),
+    *closing([
+        ("How strongly are the four intensity measures correlated? What does that mean for a model with "
+            "all four?",
+         "They move together (sessions, hours per week and total hours are built from the same programme "
+         "schedules), so a joint model cannot tell them apart: the slopes' standard errors inflate and signs "
+         "can flip. Test one at a time, or choose one a priori.",
+         "print(d[['sessions', 'hrs_week', 'hrs_total', 'length']].corr().round(2))"),
+        ("Run the permutation test for `hrs_total` with 1000 permutations and seed 1. Is its p-value close to "
+            "the Knapp-Hartung p?",
+         "Knapp-Hartung's t test is already well calibrated for a single moderator (Higgins & Thompson, 2004), "
+         "so the two p-values are usually close; large gaps point to outliers or skewed moderators.",
+         "g = rma(d['yi'], d['vi'], d[['hrs_total']], method='REML', test='knha')\n"
+         "print(f'Knapp-Hartung p = {g.pval[1]:.3f}, permutation p = '\n"
+         "      f'{permutest(g, iterations=1000, seed=1).pval_coef[1]:.3f}')"),
+    ], "thompson2002 higgins2004 knha landenberger borenstein"),
 ])
 
 # ---------------------------------------------------------------------------------------------
@@ -434,23 +445,23 @@ NB4 = nb([
              "print(f'domains rated serious or suspected: {down}')\n"
              "print(f'certainty if all trials were randomised and risk of bias is not serious: '\n"
              "      f'{levels[max(0, 3 - down)]}')"),
-    *exercise(1, "Refit the three-level model with ML instead of REML. Which variance component changes most?",
-              "ML does not correct for the estimated fixed effects, so both sigma² shrink a little; with only 8 "
-              "studies the between-study component, estimated from 8 units, moves most.",
-              "a = rma_mv(yi, vi, [study, esid], method='ML', test='t')\n"
-              "print(pd.DataFrame({'REML': ml.sigma2, 'ML': a.sigma2}, index=ml.s_names).round(4))"),
-    *exercise(2, "Pool substance-abuse outcomes only. Is the effect larger or smaller than the overall one?",
-              "Select the rows with `Outcome_measure == 'Substance abuse'` and refit the three-level model; "
-              "compare with the coefficient table of section 6, where the reference level is substance abuse.",
-              "sel = (raw['Outcome_measure'] == 'Substance abuse').to_numpy()\n"
-              "s = rma_mv(yi[sel], vi[sel], [study[sel], esid[sel]], method='REML', test='t')\n"
-              "print(f'substance abuse: d = {s.estimate:.3f} [{s.ci_lb[0]:.3f}, {s.ci_ub[0]:.3f}], k = {s.k}')"),
-    *exercise(3, "Why does the univariate model's interval come out narrower than the three-level model's?",
-              "The univariate model counts 61 independent pieces of information. The three-level model knows that "
-              "effect sizes from one trial share that trial's deviation (sigma² at level 3), so the effective "
-              "number of independent units is closer to 8, and the standard error grows."),
-    reading([REF["vanderpol"], REF["assink"], REF["cheung"], REF["pustejovsky"], REF["grade"], REF["sterne"],
-             REF["borenstein"]]),
+    *closing([
+        ("Refit the three-level model with ML instead of REML. Which variance component changes most?",
+         "ML does not correct for the estimated fixed effects, so both sigma² shrink a little; with only 8 "
+         "studies the between-study component, estimated from 8 units, moves most.",
+         "a = rma_mv(yi, vi, [study, esid], method='ML', test='t')\n"
+         "print(pd.DataFrame({'REML': ml.sigma2, 'ML': a.sigma2}, index=ml.s_names).round(4))"),
+        ("Pool substance-abuse outcomes only. Is the effect larger or smaller than the overall one?",
+         "Select the rows with `Outcome_measure == 'Substance abuse'` and refit the three-level model; "
+         "compare with the coefficient table of section 6, where the reference level is substance abuse.",
+         "sel = (raw['Outcome_measure'] == 'Substance abuse').to_numpy()\n"
+         "s = rma_mv(yi[sel], vi[sel], [study[sel], esid[sel]], method='REML', test='t')\n"
+         "print(f'substance abuse: d = {s.estimate:.3f} [{s.ci_lb[0]:.3f}, {s.ci_ub[0]:.3f}], k = {s.k}')"),
+        ("Why does the univariate model's interval come out narrower than the three-level model's?",
+         "The univariate model counts 61 independent pieces of information. The three-level model knows that "
+         "effect sizes from one trial share that trial's deviation (sigma² at level 3), so the effective "
+         "number of independent units is closer to 8, and the standard error grows."),
+    ], "vanderpol assink cheung pustejovsky grade sterne borenstein"),
 ])
 
 if __name__ == "__main__":

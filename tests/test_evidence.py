@@ -38,6 +38,14 @@ def _run_check(tmp_path, key, table: pd.DataFrame, seeds=True):
     return p, bad
 
 
+def _check_fails_with(tmp_path, table, message):
+    """check-inputs on the effect statements replaced by ``table``: exit 1, no traceback,
+    and ``message`` after the file's name."""
+    p, bad = _run_check(tmp_path, "effect_statements", table)
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert f"{bad}: {message}" in p.stderr
+
+
 def _es():
     return pd.read_csv(ES_PATH, dtype=str, keep_default_na=False)
 
@@ -45,17 +53,14 @@ def _es():
 def test_statement_without_a_study_row(tmp_path):
     t = _es()
     t.loc[4, "row"] = "48"
-    p, bad = _run_check(tmp_path, "effect_statements", t)
-    assert p.returncode == 1 and "Traceback" not in p.stderr
-    assert f"{bad}: row 6, column 'row': found '48'; no such row in" in p.stderr
+    _check_fails_with(tmp_path, t, "row 6, column 'row': found '48'; no such row in")
 
 
 def test_direction_outside_the_allowed_words(tmp_path):
     t = _es()
     t.loc[0, "direction"] = "improved"
-    p, bad = _run_check(tmp_path, "effect_statements", t)
-    assert p.returncode == 1 and "Traceback" not in p.stderr
-    assert f"{bad}: row 2, column 'direction': found 'improved'; allowed: positive, none, negative, mixed, unknown" in p.stderr
+    _check_fails_with(tmp_path, t, "row 2, column 'direction': found 'improved'; allowed: positive, none, negative, "
+                                   "mixed, unknown")
 
 
 @pytest.mark.skipif(not (SHARED / "seeds").exists(), reason="../shared/seeds is not beside the repository")

@@ -8,21 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, shipped_effects
 from evsynth.pipeline import analysis as an
-from evsynth.pipeline.config import analysis_by_id, load_config
 from evsynth.pipeline.figdata import figure_tables
-from evsynth.pipeline.io import read_table
 
 EXPECTED = pd.read_csv(ROOT / "tests/r/figure_tables_expected.csv", keep_default_na=False, na_values=[""])
 
 
 @pytest.fixture(scope="module")
 def landenberger():
-    cfg = load_config(ROOT / "config.yaml")
-    spec = analysis_by_id(cfg, "landenberger2005")
-    data = read_table(ROOT / spec["dataset"]).data.replace("", pd.NA)
-    eff = an.compute_effects(data, spec, where=spec["dataset"])
+    cfg, spec, eff = shipped_effects("landenberger2005")
     assert eff.attrs["dropped"] == []  # the R script uses every row too
     fit = an.fit_main(eff, spec, float(cfg["level"]))
     return spec, figure_tables(eff, spec, fit, float(cfg["level"]))

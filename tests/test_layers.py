@@ -138,3 +138,57 @@ def test_the_boundary_check_sees_every_kind_of_import(tmp_path, monkeypatch, sou
     (pkg / "mod.py").write_text(source, encoding="utf-8")
     monkeypatch.setattr(__import__(__name__), "SRC", tmp_path / "evsynth")
     assert [m for _, m in imported_modules(pkg / "mod.py")] == expected
+
+
+# ------------------------------------------------------------------------------ private names
+
+def private_imports(path: Path) -> list[str]:
+    """Every ``_private`` name one file takes from another evsynth module, and every
+    ``_private`` module it imports from outside that module's own package (``_verbs`` is
+    shared by the engine's modules only)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = ["evsynth", *path.relative_to(SRC).parent.parts]
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                mod = ".".join(package[: len(package) - node.level + 1] + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            targets = [(mod, a.name) for a in node.names]
+        elif isinstance(node, ast.Import):
+            targets = [(a.name, None) for a in node.names]
+        else:
+            continue
+        for mod, name in targets:
+            if not (mod == "evsynth" or mod.startswith("evsynth.")):
+                continue
+            parts = mod.split(".")
+            if name is not None and name.startswith("_") and not name.startswith("__"):
+                found.append(f"{path.relative_to(SRC.parent)}:{node.lineno}: {mod}.{name}")
+            for i, part in enumerate(parts):
+                if part.startswith("_") and not part.startswith("__") and parts[:i] != package:
+                    found.append(f"{path.relative_to(SRC.parent)}:{node.lineno}: private module {mod}")
+                    break
+    return found
+
+
+def test_no_module_imports_a_private_name_from_another():
+    """Private helpers stay in their module (issue 11): what another module needs is public."""
+    bad = [hit for path in sorted(SRC.rglob("*.py")) for hit in private_imports(path)]
+    assert bad == []
+
+
+@pytest.mark.parametrize("where, source, hits", [
+    ("conformance", "from evsynth.review.design import _as_text\n", 1),
+    ("pipeline", "def f():\n    from ..engine.models import _control\n", 1),
+    ("pipeline", "from evsynth.engine._verbs import fmt\n", 1),
+    ("engine", "from evsynth.engine._verbs import fmt\n", 0),
+    ("engine", "from evsynth.engine.results import fmt_p\n", 0),
+])
+def test_the_private_import_check_sees_them(tmp_path, monkeypatch, where, source, hits):
+    pkg = tmp_path / "evsynth" / where
+    pkg.mkdir(parents=True)
+    (pkg / "mod.py").write_text(source, encoding="utf-8")
+    monkeypatch.setattr(__import__(__name__), "SRC", tmp_path / "evsynth")
+    assert len(private_imports(pkg / "mod.py")) == hits

@@ -45,7 +45,7 @@ def test_evaluation_equals_the_block_route(levels, reml, sigma2):
     fast = ml._evaluate_dr1(y, v, X, bs, s2, reml)
     ml_fast, ml._FAST = ml._FAST, False
     try:
-        gen = ml._evaluate(y, v, X, bs, s2, reml)
+        gen = ml.evaluate(y, v, X, bs, s2, reml)
     finally:
         ml._FAST = ml_fast
     assert fast.ll == pytest.approx(gen.ll, rel=1e-12)

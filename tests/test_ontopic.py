@@ -11,19 +11,15 @@ import pytest
 
 from evsynth.pipeline import analysis as an
 from evsynth.pipeline.config import analysis_by_id, load_config
-from evsynth.pipeline.io import read_table
 
-from conftest import ROOT
+from conftest import ROOT, shipped_effects
 
 R_MDFT = json.loads((ROOT / "tests" / "r" / "mdft_metafor.json").read_text())
 
 
 @pytest.fixture(scope="module")
 def mdft():
-    cfg = load_config(ROOT / "config.yaml")
-    spec = analysis_by_id(cfg, "vanderpol2017")
-    data = read_table(ROOT / spec["dataset"]).data.replace("", pd.NA)
-    eff = an.compute_effects(data, spec, where=spec["dataset"])
+    cfg, spec, eff = shipped_effects("vanderpol2017")
     # as the pipeline does: effects go through a CSV between stages ("NA" read as missing)
     eff = eff.replace("NA", pd.NA)
     for c in ("Per_Conduct_disorder", "Per_Severe_cannabis_users", "Age_mean", "Follow_up"):
@@ -114,10 +110,7 @@ def test_placement_selection_rule():
 
 def test_placement_risk_ratio_matches_metafor():
     r = json.loads((ROOT / "tests" / "r" / "ifps_metafor.json").read_text())
-    cfg = load_config(ROOT / "config.yaml")
-    spec = analysis_by_id(cfg, "ifps2002")
-    data = read_table(ROOT / spec["dataset"]).data.replace("", pd.NA)
-    eff = an.compute_effects(data, spec, where=spec["dataset"])
+    cfg, spec, eff = shipped_effects("ifps2002")
     assert eff["yi"].to_numpy() == pytest.approx(r["yi"], abs=1e-10)
     fit = an.fit_main(eff, spec, 95.0)
     assert fit.test == "adhoc"
@@ -201,10 +194,7 @@ def test_ahrq_vote_count_lists_disagreements(ahrq_build):
 
 def test_ahrq_three_level_matches_metafor():
     r = json.loads((ROOT / "tests" / "r" / "ahrq_metafor.json").read_text())
-    cfg = load_config(ROOT / "config.yaml")
-    spec = analysis_by_id(cfg, "ahrq2015")
-    data = read_table(ROOT / spec["dataset"]).data.replace("", pd.NA)
-    eff = an.compute_effects(data, spec, where=spec["dataset"])
+    cfg, spec, eff = shipped_effects("ahrq2015")
     assert eff["yi"].iloc[:5].to_numpy() == pytest.approx(r["yi_first"], abs=1e-10)
     fit = an.fit_main(eff, spec, 95.0)
     assert fit.k == r["k"]
@@ -250,10 +240,7 @@ def test_ahrq_programme_subgroup_matches_metafor():
     """A multilevel subgroup (the declared three-level model within one programme) against
     metafor's rma.mv on the same subset (tests/r/ahrq.R)."""
     r = json.loads((ROOT / "tests" / "r" / "ahrq_metafor.json").read_text())["incredible_years"]
-    cfg = load_config(ROOT / "config.yaml")
-    spec = analysis_by_id(cfg, "ahrq2015")
-    data = read_table(ROOT / spec["dataset"]).data.replace("", pd.NA)
-    eff = an.compute_effects(data, spec, where=spec["dataset"])
+    cfg, spec, eff = shipped_effects("ahrq2015")
     t, notes = an.subgroup_table(eff, spec, 95.0)
     row = t[(t.subgroup_variable == "programme_derived") & (t.group == "Incredible Years")].iloc[0]
     assert row.k == r["k"]

@@ -213,14 +213,14 @@ def pages(first_run):
 def test_long_table_repeats_its_header_row_on_each_page(pages, first_run):
     # the study-characteristics table (one row per study row of the coded table) spans pages:
     # every word of its heading row is on each of them (body rows carry no "(0-11)" or "month")
-    from evsynth.present.report import CHARACTERISTICS_COLUMNS
+    from evsynth.present.report import CHARACTERISTICS_SHOWN
 
     start = next(i for i, t in enumerate(pages) if re.search(r"^\s*Study characteristics \(", t, flags=re.M))
     end = next(i for i, t in enumerate(pages) if i > start and "Intervention types by design" in t)
     authors = set(pd.read_csv(first_run / "data" / "holwerda2014" / "primary_studies.csv")["authors"].dropna().astype(str))
     span = [i for i in range(start, end + 1) if any(a in " ".join(pages[i].split()) for a in authors)]
     assert len(span) >= 2, "the table is long enough to span pages"
-    words = {w for h in CHARACTERISTICS_COLUMNS.values() for w in h.split()}
+    words = {w for _, h in CHARACTERISTICS_SHOWN for w in h.split()}
     missing = {i + 1: sorted(w for w in words if w not in pages[i].split()) for i in span}
     assert {k: v for k, v in missing.items() if v} == {}
 

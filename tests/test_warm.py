@@ -60,7 +60,10 @@ def test_a_served_command_runs_in_the_server_not_in_the_caller(server, tmp_path)
             "rc = main(); "
             f"print(rc, sorted(m for m in {HEAVY!r} if m in sys.modules))")
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=_env(server))
-    assert r.stdout.strip() == "0 []", r.stderr
+    # the served command says what it wrote (issue 17), then the caller prints its status and modules
+    assert r.stdout.strip().splitlines() == [f"evsynth effects: wrote {out} (26 rows)",
+                                             f"evsynth effects: wrote {tmp_path / 'exclusions.csv'} (0 rows)",
+                                             "0 []"], r.stderr
     assert out.is_file() and out.stat().st_size > 0
 
 

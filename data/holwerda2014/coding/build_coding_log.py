@@ -9,12 +9,13 @@ The decisions themselves live in the coding scripts (``CELL``, ``BREAK_AFTER``, 
 ``INTENSITY`` in build_primary_studies.py; ``NOTES`` in population_outcomes.py; ``CODER``
 in build_reviews.py); this script lists them in one table."""
 
-import csv
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parents[1]))
+from coding_common import cli_args, write_rows  # noqa: E402
 import build_effect_statements as es  # noqa: E402
 import build_primary_studies as ps  # noqa: E402
 import build_reviews as rv  # noqa: E402
@@ -75,12 +76,8 @@ def entries(seed: str) -> list[dict]:
 
 
 def main(seed: str, out: str) -> None:
-    rows = entries(seed)
-    with open(out, "w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=FIELDS, lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
+    write_rows(out, FIELDS, entries(seed))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "data/holwerda2014/coding_log.csv")
+    main(*cli_args("data/holwerda2014/coding_log.csv"))

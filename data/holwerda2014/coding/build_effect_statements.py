@@ -37,7 +37,6 @@ Direction
     also written to coding_log.csv by build_coding_log.py.
 """
 
-import csv
 import re
 import sys
 from pathlib import Path
@@ -45,6 +44,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import split_bijlage5  # noqa: E402
+sys.path.insert(0, str(HERE.parents[1]))
+from coding_common import cli_args, write_rows  # noqa: E402
 
 sys.path.insert(0, str(HERE.parents[2] / "src"))
 from evsynth.review.domains import DOMAINS, matched_terms  # noqa: E402
@@ -292,12 +293,8 @@ def build(seed: str) -> list[dict]:
 
 
 def main(seed: str, out: str) -> None:
-    rows = build(seed)
-    with open(out, "w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=FIELDS, lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
+    write_rows(out, FIELDS, build(seed))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "data/holwerda2014/effect_statements.csv")
+    main(*cli_args("data/holwerda2014/effect_statements.csv"))

@@ -31,7 +31,6 @@ What is verbatim and what is coded:
   derived rate with its formula, each apart from the stated frequency).
 """
 
-import csv
 import json
 import re
 import subprocess
@@ -44,6 +43,8 @@ from evsynth.review.domains import DOMAINS, domains_of  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from population_outcomes import code_row  # noqa: E402
 from build_effect_statements import build as build_statements  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from coding_common import cli_args, write_rows  # noqa: E402
 
 WEEK = 7 / 30.4375
 WEEKLY, BIWEEKLY, MONTHLY = 52 / 12, 26 / 12, 1.0
@@ -310,11 +311,8 @@ def main(seed: str, out: str) -> None:
             "row_text": re.sub(r"\n\s*\n+", "\n", text).replace("\ufffd", "[?]"),
             "source": f"Holwerda et al. (2014), Bijlage 5, row {'3 en 4' if r == 3 else r} (seed lines {b['first_line']}-{b['last_line']})",
         })
-    with open(out, "w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
+    write_rows(out, fields, rows)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "data/holwerda2014/primary_studies.csv")
+    main(*cli_args("data/holwerda2014/primary_studies.csv"))

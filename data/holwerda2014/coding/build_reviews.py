@@ -14,13 +14,14 @@ cell; ``review_statements.csv``: the same cell cut into statements by the rules 
 build_effect_statements.py (programme names and subgroups as headings), with directions
 only where the statement's words or Holwerda et al.'s section 4.9 state them."""
 
-import csv
 import re
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import build_effect_statements as es  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from coding_common import cli_args, write_rows  # noqa: E402
 
 CODED = {  # row: (title, authors, year, source, designs_included, interventions, population)
     1: ("Individual and group-based parenting programmes for the treatment of physical child abuse and neglect",
@@ -214,16 +215,9 @@ def main(seed, out, out_statements=None):
                          "source": f"Holwerda et al. (2014), Bijlage 6, row {k} (seed lines {r['first']}-{last})"})
     used = {(x["row"], x["first_line"]) for x in statements}
     assert set(NJI) <= used and set(CHAPTER) <= used and set(TEXT_DIRECTION) <= used, (set(CHAPTER) | set(TEXT_DIRECTION)) - used
-    with open(out, "w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
-        w.writeheader()
-        w.writerows(out_rows)
-    out_statements = out_statements or str(Path(out).with_name("review_statements.csv"))
-    with open(out_statements, "w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(statements[0]), lineterminator="\n")
-        w.writeheader()
-        w.writerows(statements)
+    write_rows(out, fields, out_rows)
+    write_rows(out_statements or str(Path(out).with_name("review_statements.csv")), list(statements[0]), statements)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "data/holwerda2014/reviews.csv")
+    main(*cli_args("data/holwerda2014/reviews.csv"))

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from evsynth.engine import diagnostics as dg
-from evsynth.review.design import _as_text, build_design, moderator_columns
+from evsynth.review.design import as_text, build_design, moderator_columns
 from evsynth.engine.effects import MEASURE_INFO, escalc
 from evsynth.errors import EvsynthError, InputError
 from evsynth.engine.models import RMAResult, confint_tau2, rma
@@ -92,7 +92,7 @@ def _case_frame(case: dict, data_dir: Path) -> tuple[pd.DataFrame, np.ndarray, n
     if sub:
         if sub["column"] not in df.columns:
             raise InputError(f"{path}: subset column {sub['column']} used by case {case['id']} does not exist")
-        df = df[_as_text(df[sub["column"]]) == str(sub["equals"])]
+        df = df[as_text(df[sub["column"]]) == str(sub["equals"])]
     numeric, other = _used_columns(case)
     used = numeric + other
     missing = [c for c in used if c not in df.columns]

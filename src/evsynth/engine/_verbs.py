@@ -22,6 +22,23 @@ def fmt(x, digits: int = 4) -> str:
     return "NA" if not np.isfinite(xf) else f"{xf:.{digits}f}"
 
 
+def text_lines(*parts) -> str:
+    """A summary's text from its lines: a part may be a string, a list of strings, or None
+    for an optional line that is not printed (e.g. a test that was not computed)."""
+    out = []
+    for part in parts:
+        if part is None:
+            continue
+        out.extend([part] if isinstance(part, str) else part)
+    return "\n".join(out)
+
+
+def stat_letter(df) -> str:
+    """The reference distribution of a test as metafor names it: ``"t"`` when it has
+    degrees of freedom, else ``"z"``."""
+    return "z" if df is None else "t"
+
+
 def records_frame(columns: dict):
     """A pandas DataFrame from equal-length columns (scalars are repeated)."""
     import pandas as pd

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 from scipy import special
 
-from evsynth.engine.results import Result
+from evsynth.engine.results import Coefs, HasCoefs, Result
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["BATCH_METHODS", "RMABatchResult", "rma_batch"]
@@ -388,14 +388,14 @@ def _tau2(y, v, m, k, method, con, y2, zero):
     if rows.size:
         # rows that did not converge in maxiter steps (the same steps rma took): rma's
         # safeguards, (RE)ML -> the root of the score, EB -> the Paule-Mandel root
-        from evsynth.engine.models import _score_root, estimate_tau2
+        from evsynth.engine.models import score_root, estimate_tau2
 
         for r in rows:
             root = None
             if con["fallback"]:
                 sel = m[r]
                 yr, vr, X1 = y[r, sel], v[r, sel], np.ones((int(k[r]), 1))
-                root = (_score_root(yr, vr, X1, method) if method != "EB" else
+                root = (score_root(yr, vr, X1, method) if method != "EB" else
                         estimate_tau2(yr, vr, X1, "PM", control={**con, "tol": 1e-13, "maxiter": 1000}).tau2)
             if root is None:
                 tau2[r] = np.nan
@@ -452,22 +452,18 @@ def _tau2(y, v, m, k, method, con, y2, zero):
 # --------------------------------------------------------------------------------------
 
 @dataclass(eq=False)
-class RMABatchResult(Result):
+class RMABatchResult(HasCoefs, Result):
     """Fits of many intercept-only models: one entry per analysis in every array field,
     with the names of :class:`evsynth.engine.models.RMAResult` (``beta`` is the pooled
-    estimate).  Analyses whose Knapp-Hartung adjustment is undefined (all effects equal) or
+    estimate; ``beta``, ``se``, ``stat``, ``pval``, ``ci_lb``, ``ci_ub`` are read from the
+    coefficient block ``coefs``, whose entries are the analyses).  Analyses whose Knapp-Hartung adjustment is undefined (all effects equal) or
     whose estimator did not converge have NaN in the affected fields and a ``status``."""
 
     method: str
     test: str
     level: float
     k: np.ndarray
-    beta: np.ndarray
-    se: np.ndarray
-    stat: np.ndarray
-    pval: np.ndarray
-    ci_lb: np.ndarray
-    ci_ub: np.ndarray
+    coefs: Coefs
     tau2: np.ndarray
     se_tau2: np.ndarray
     QE: np.ndarray
@@ -478,7 +474,6 @@ class RMABatchResult(Result):
     H2: np.ndarray
     vt: np.ndarray
     s2w: np.ndarray
-    df: np.ndarray
     pi_lb: np.ndarray
     pi_ub: np.ndarray
     iterations: np.ndarray
@@ -491,17 +486,27 @@ class RMABatchResult(Result):
     H2_ci_ub: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
 
-    _SCALARS = ("method", "test", "level", "extra")
+    _SCALARS = ("method", "test", "level", "extra", "coefs")
+    _COEF_COLUMNS = ("beta", "se", "stat", "pval", "ci_lb", "ci_ub")
 
     @property
     def n(self) -> int:
         return int(self.beta.size)
 
+    @property
+    def df(self) -> np.ndarray:
+        """Degrees of freedom of the t tests (NaN for z tests), one per analysis."""
+        return np.full(self.n, np.nan) if self.coefs.df is None else self.coefs.df
+
     def __len__(self) -> int:
         return self.n
 
     def columns(self) -> list[str]:
-        return [f.name for f in fields(self) if f.name not in self._SCALARS and getattr(self, f.name) is not None]
+        names = [f.name for f in fields(self) if f.name not in self._SCALARS and getattr(self, f.name) is not None]
+        at = names.index("k") + 1
+        names[at:at] = self._COEF_COLUMNS
+        names.insert(names.index("pi_lb"), "df")
+        return names
 
     def to_frame(self):
         """One row per analysis (pandas is imported only here)."""
@@ -573,13 +578,13 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
     Viechtbauer, W. (2007). Confidence intervals for the amount of heterogeneity in
     meta-analysis. Statistics in Medicine, 26(1), 37-52.
     """
-    from evsynth.engine.models import _check_test_level, _confint_tol, _control
+    from evsynth.engine.models import check_test_level, iteration_control, qprofile_tolerance
 
     method = str(method).upper()
     if method not in BATCH_METHODS:
         raise InputError(f"unknown tau^2 estimator '{method}' for rma_batch; allowed: {', '.join(BATCH_METHODS)}")
-    test = _check_test_level(test, ("z", "knha"), "z, knha", level)
-    con = _control(control)
+    test = check_test_level(test, ("z", "knha"), "z, knha", level)
+    con = iteration_control(control)
     y, v, m = _prepare(yi, vi, mask)
     k = m.sum(axis=1).astype(float)  # (bool: not _rowsum)
     n = y.shape[0]
@@ -657,15 +662,17 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
         for arr in (se, stat, pval, QM, QMp, pi_lb, pi_ub):
             arr[bad] = np.nan
     res = RMABatchResult(
-        method=method, test=test, level=float(level), k=k.astype(int), beta=beta, se=se, stat=stat, pval=pval,
-        ci_lb=beta - crit * se, ci_ub=beta + crit * se, tau2=tau2, se_tau2=se_tau2, QE=QE, QEp=QEp, QM=QM,
-        QMp=QMp, I2=I2, H2=H2, vt=vt, s2w=s2w, df=dfo, pi_lb=pi_lb, pi_ub=pi_ub, iterations=iters,
+        method=method, test=test, level=float(level), k=k.astype(int),
+        coefs=Coefs(["intrcpt"] * n, beta, se, stat, pval, beta - crit * se, beta + crit * se, vb,
+                    "t" if test == "knha" else "z", dfo if test == "knha" else None, float(level)),
+        tau2=tau2, se_tau2=se_tau2, QE=QE, QEp=QEp, QM=QM,
+        QMp=QMp, I2=I2, H2=H2, vt=vt, s2w=s2w, pi_lb=pi_lb, pi_ub=pi_ub, iterations=iters,
         status=status.astype(str),
     )
     if confint:
         if ee:
             raise ModelError("an equal-effects model has no tau^2 to give a confidence interval for")
-        lb, ub = _qprofile(y, v, m, k, df, t2, level, _confint_tol(confint_tol, None))
+        lb, ub = _qprofile(y, v, m, k, df, t2, level, qprofile_tolerance(confint_tol, None))
         res.tau2_ci_lb, res.tau2_ci_ub = lb, ub
         with np.errstate(all="ignore"):
             res.I2_ci_lb, res.I2_ci_ub = 100 * lb / (vt + lb), 100 * ub / (vt + ub)

@@ -18,6 +18,7 @@ from evsynth.engine.linalg import inv_pd, wls
 from evsynth.engine.deletion import loo_fits
 from evsynth.engine.models import RMAResult, rma
 from evsynth.engine.results import Result, critical_value, fmt_p, frame_summary
+from evsynth.engine._verbs import stat_letter, text_lines
 
 __all__ = [
     "RegtestResult", "regtest", "RanktestResult", "ranktest", "TrimfillResult", "trimfill",
@@ -52,13 +53,12 @@ class RegtestResult(Result):
     fit: RMAResult
 
     def summary(self) -> str:
-        s = "t" if self.df is not None else "z"
-        lines = ["Regression Test for Funnel Plot Asymmetry (Egger; predictor: standard error)",
-                 f"test for funnel plot asymmetry: {s} = {self.stat:.4f}, p = {fmt_p(self.pval)}"]
-        if self.limit_estimate is not None:
-            lines.append(f"limit estimate (as sei -> 0): b = {self.limit_estimate:.4f} "
-                         f"(CI: {self.limit_ci[0]:.4f}, {self.limit_ci[1]:.4f})")
-        return "\n".join(lines)
+        limit = None if self.limit_estimate is None else (
+            f"limit estimate (as sei -> 0): b = {self.limit_estimate:.4f} "
+            f"(CI: {self.limit_ci[0]:.4f}, {self.limit_ci[1]:.4f})")
+        return text_lines("Regression Test for Funnel Plot Asymmetry (Egger; predictor: standard error)",
+                          f"test for funnel plot asymmetry: {stat_letter(self.df)} = {self.stat:.4f}, "
+                          f"p = {fmt_p(self.pval)}", limit)
 
     def to_frame(self):
         import pandas as pd

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from evsynth.engine._verbs import fmt, fmt_p, records_frame
+from evsynth.engine._verbs import fmt, fmt_p, records_frame, stat_letter
 from evsynth.engine.results import Result, coef_block, wald_test
 from evsynth.errors import InputError, ModelError
 
@@ -194,7 +194,7 @@ class WaldResult(Result):
     test: str
 
     def summary(self) -> str:
-        sname = "tval" if self.df is not None else "zval"
+        sname = stat_letter(self.df) + "val"
         lines = ["Hypotheses:", ""]
         lines.append(f"{'':4s} {'estimate':>9s} {'se':>8s} {sname:>8s} {'pval':>8s}")
         for i in range(len(self.estimate)):

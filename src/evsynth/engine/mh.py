@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from evsynth.engine._verbs import fmt, fmt_p, records_frame
+from evsynth.engine._verbs import fmt, fmt_p, records_frame, text_lines
 from evsynth.engine.effects import escalc
 from evsynth.engine.results import Result
 from evsynth.errors import InputError, ModelError
@@ -69,26 +69,26 @@ class MHResult(Result):
 
     def summary(self) -> str:
         name = "Mantel-Haenszel" if self.method == "MH" else "Peto's"
+        ratio = self.measure in ("OR", "RR", "IRR", "PETO")
         lines = [f"Equal-Effects Model ({name} method; k = {self.k})", "",
                  f"I^2 (total heterogeneity / total variability):  {fmt(self.I2, 2)}%",
                  f"H^2 (total variability / sampling variability): {fmt(self.H2, 2)}", "",
                  "Test for Heterogeneity:",
                  f"Q(df = {self.k_yi - 1}) = {fmt(self.QE)}, p-val {fmt_p(self.QEp)}", "",
-                 "Model Results (" + ("log scale" if self.measure in ("OR", "RR", "IRR", "PETO") else "raw scale")
+                 "Model Results (" + ("log scale" if ratio else "raw scale")
                  + "):", "",
                  f"{'estimate':>9s} {'se':>8s} {'zval':>8s} {'pval':>8s} {'ci.lb':>8s} {'ci.ub':>8s}",
                  f"{self.beta:9.4f} {self.se:8.4f} {self.stat:8.4f} {fmt_p(self.pval):>8s} "
                  f"{self.ci_lb:8.4f} {self.ci_ub:8.4f}"]
-        if self.measure in ("OR", "RR", "IRR", "PETO"):
-            lines += ["", f"Exponentiated: {np.exp(self.beta):.4f} [{np.exp(self.ci_lb):.4f}, {np.exp(self.ci_ub):.4f}]"]
-        if self.MH is not None:
-            test = "Cochran-Mantel-Haenszel Test" if self.measure == "OR" else "Mantel-Haenszel Test"
-            lines += ["", f"{test}: {'CMH' if self.measure == 'OR' else 'MH'} = {fmt(self.MH)}, df = 1, "
-                          f"p-val {fmt_p(self.MHp)}"]
-        if self.TA is not None:
-            lines.append(f"Tarone's Test for Heterogeneity: X^2 = {fmt(self.TA)}, df = {self.k_yi - 1}, "
-                         f"p-val {fmt_p(self.TAp)}")
-        return "\n".join(lines)
+        test = "Cochran-Mantel-Haenszel Test" if self.measure == "OR" else "Mantel-Haenszel Test"
+        return text_lines(
+            lines,
+            ["", f"Exponentiated: {np.exp(self.beta):.4f} [{np.exp(self.ci_lb):.4f}, {np.exp(self.ci_ub):.4f}]"]
+            if ratio else None,
+            ["", f"{test}: {'CMH' if self.measure == 'OR' else 'MH'} = {fmt(self.MH)}, df = 1, "
+                 f"p-val {fmt_p(self.MHp)}"] if self.MH is not None else None,
+            f"Tarone's Test for Heterogeneity: X^2 = {fmt(self.TA)}, df = {self.k_yi - 1}, "
+            f"p-val {fmt_p(self.TAp)}" if self.TA is not None else None)
 
     def to_frame(self):
         """One row: the pooled estimate with its tests (pandas DataFrame)."""

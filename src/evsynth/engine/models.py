@@ -200,7 +200,7 @@ DEFAULT_CONTROL = {"threshold": 1e-5, "tol": np.finfo(float).eps ** 0.25, "maxit
                    "fallback": True}
 
 
-def _check_test_level(test, allowed, allowed_text: str, level: float) -> str:
+def check_test_level(test, allowed, allowed_text: str, level: float) -> str:
     """``test`` lower-cased (``"hksj"`` read as ``"knha"``) and checked against ``allowed``;
     ``level`` checked to lie strictly between 0 and 100.  Raises ``InputError``."""
     test = str(test).lower()
@@ -213,7 +213,9 @@ def _check_test_level(test, allowed, allowed_text: str, level: float) -> str:
     return test
 
 
-def _control(control: dict | None) -> dict:
+def iteration_control(control: dict | None) -> dict:
+    """The iteration settings of the tau^2 estimators: ``DEFAULT_CONTROL`` updated by
+    ``control`` (unknown keys raise ``InputError``)."""
     c = dict(DEFAULT_CONTROL)
     if control:
         unknown = set(control) - set(c)
@@ -253,7 +255,7 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None,
     Viechtbauer, W. (2005). Bias and efficiency of meta-analytic variance estimators in
     the random-effects model. Journal of Educational and Behavioral Statistics, 30(3), 261-293.
     """
-    con = _control(control)
+    con = iteration_control(control)
     io = _is_intercept_only(X) if _io is None else _io  # X checked once
     threshold, maxiter = con["threshold"], int(con["maxiter"])
     method = method.upper()
@@ -352,7 +354,7 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None,
         if not converged and con["fallback"]:
             # safeguards: (RE)ML -> the root of the score; EB -> its fixed point, which is the
             # Paule-Mandel root Q(tau^2) = k - p
-            root = (_score_root(y, v, X, method) if method != "EB"
+            root = (score_root(y, v, X, method) if method != "EB"
                     else estimate_tau2(y, v, X, "PM", control={**con, "tol": 1e-13, "maxiter": 1000}).tau2)
             if root is not None:
                 tau2, converged = root, True
@@ -393,7 +395,7 @@ def _score(y, v, X, tau2: float, method: str) -> float:
     return float(np.sum(f.Py**2) - f.tr_P())
 
 
-def _score_root(y, v, X, method: str):
+def score_root(y, v, X, method: str):
     """Safeguard when Fisher scoring does not converge: the stationary point of the
     likelihood by bracketing the score (boundary 0 when the score is negative there)."""
     s0 = _score(y, v, X, 0.0, method)
@@ -528,7 +530,7 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
     method = str(method).upper()
     if method not in METHODS:
         raise InputError(f"unknown tau^2 estimator '{method}'; allowed: {', '.join(METHODS)}")
-    test = _check_test_level(test, TESTS, "z, knha, adhoc", level)
+    test = check_test_level(test, TESTS, "z, knha, adhoc", level)
     y, v = check_effects(yi, vi)
     k = y.size
     X, names = design_matrix(y, mods, intercept, coef_names)
@@ -674,7 +676,7 @@ class ConfintResult(Result):
 METAFOR_TOL = np.finfo(float).eps ** 0.25  # metafor's default uniroot tolerance (control = list(tol = ...))
 
 
-def _confint_tol(tol, control):
+def qprofile_tolerance(tol, control):
     """The root-search setting of ``confint_tau2``/``rma_batch``: None (exact, by Newton) or
     the absolute tolerance of R's ``uniroot`` (``"metafor"``: metafor's default)."""
     if control:
@@ -762,7 +764,7 @@ def confint_tau2(fit: RMAResult, level: float | None = None, *, tol: float | str
     """
     if fit.method in ("EE", "FE"):
         raise ModelError("an equal-effects model has no tau^2 to give a confidence interval for")
-    rtol = _confint_tol(tol, control)
+    rtol = qprofile_tolerance(tol, control)
     if control:
         tau2_max = control.get("tau2_max", control.get("tau2.max", tau2_max))
     level = fit.level if level is None else level

@@ -310,7 +310,10 @@ def _evaluate_dr1(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bo
     return _Eval(float(ll), beta, M, score, info, rVr)
 
 
-def _evaluate(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bool = True, spar=None) -> _Eval:
+def evaluate(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bool = True, spar=None) -> _Eval:
+    """(Restricted) log-likelihood, fixed effects, scores and (with ``need_info``) the expected
+    information at the variance components ``sigma2`` (and ``spar`` of struct terms); used by
+    the fit and by the multilevel diagnostics (mvdiag)."""
     if _FAST and spar is None and bs.diag_rank1:
         return _evaluate_dr1(y, v, X, bs, sigma2, reml, need_info)
     p = X.shape[1]
@@ -526,7 +529,7 @@ def _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed, sfixed=None):
     def nll(th):
         s2, sp = unpack(th)
         try:
-            return -_evaluate(y, v, X, bs, s2, reml, need_info=False, spar=sp).ll
+            return -evaluate(y, v, X, bs, s2, reml, need_info=False, spar=sp).ll
         except ModelError:
             return 1e300
 
@@ -534,7 +537,7 @@ def _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed, sfixed=None):
                           [0.5] if free_r else []])
     if th0.size == 0:
         s2, sp = unpack(th0)
-        return s2, sp, _evaluate(y, v, X, bs, s2, reml, need_info=False, spar=sp), 0
+        return s2, sp, evaluate(y, v, X, bs, s2, reml, need_info=False, spar=sp), 0
     best = minimize(nll, th0, method="BFGS", options={"gtol": 1e-9, "maxiter": 2000})
     pol = minimize(nll, best.x, method="Nelder-Mead",
                    options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 20000, "maxfev": 40000})
@@ -543,7 +546,7 @@ def _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed, sfixed=None):
     if best2.fun < min(pol.fun, best.fun):
         th = best2.x
     s2, sp = unpack(th)
-    ev = _evaluate(y, v, X, bs, s2, reml, need_info=False, spar=sp)
+    ev = evaluate(y, v, X, bs, s2, reml, need_info=False, spar=sp)
     return s2, sp, ev, int(best.nit)
 
 
@@ -655,7 +658,7 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
         s2, spar, ev, it = _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed, struct_fixed)
     else:
         s2 = np.where(isfixed, fixed, t0 / L)
-        ev = _evaluate(y, v, X, bs, s2, reml)
+        ev = evaluate(y, v, X, bs, s2, reml)
         it = 0
         for it in range(1, maxiter + 1):
             free = ~((s2 <= 0) & (ev.score <= 0)) & ~isfixed
@@ -670,7 +673,7 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
             accepted = False
             for _ in range(60):
                 cand = np.maximum(s2 + lam * step, 0.0)
-                ev_c = _evaluate(y, v, X, bs, cand, reml)
+                ev_c = evaluate(y, v, X, bs, cand, reml)
                 if ev_c.ll >= ev.ll - 1e-12 * abs(ev.ll):
                     accepted = True
                     break
@@ -691,7 +694,7 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
     coefs = coef_block(names, beta, vb, dist=dist, df=df, level=level)
     wald = wald_test(beta, vb, btt, dist=dist, df=df)
     if V is not None:
-        QE = max(0.0, _evaluate(y, v, X, bs, np.zeros(L), False, need_info=False).rVr)
+        QE = max(0.0, evaluate(y, v, X, bs, np.zeros(L), False, need_info=False).rVr)
     else:
         QE = max(0.0, fe.rss)
     QEp = float(stats.chi2.sf(QE, k - p)) if k > p else 1.0

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from evsynth.engine._verbs import fmt, records_frame
+from evsynth.engine._verbs import fmt, records_frame, text_lines
 from evsynth.engine.linalg import r_uniroot
-from evsynth.engine.multilevel import _evaluate
+from evsynth.engine.multilevel import evaluate
 from evsynth.engine.results import Result
 from evsynth.errors import EvsynthError, InputError, ModelError
 
@@ -100,7 +100,7 @@ def influence_mv(fit) -> InfluenceMVResult:
             # Var(b) of the full data at the left-out variance components: one evaluation
             # (what a refit with every sigma^2 held fixed returns as vb)
             try:
-                vb_i = _evaluate(fit.yi, fit.vi, fit.X, fit.structure, r.sigma2, fit.method == "REML",
+                vb_i = evaluate(fit.yi, fit.vi, fit.X, fit.structure, r.sigma2, fit.method == "REML",
                                  need_info=False).M
             except (EvsynthError, np.linalg.LinAlgError):
                 continue
@@ -232,11 +232,12 @@ class RanefMVResult(Result):
     level: float
 
     def summary(self) -> str:
-        lines = [f"Predicted random effects ({self.level:g}% prediction intervals)"]
-        for c, g, pr, se, lb, ub in zip(self.components, self.groups, self.pred, self.se, self.pi_lb, self.pi_ub):
-            lines += ["", f"~ 1 | {c}", f"{'':12s} {'intrcpt':>9s} {'se':>8s} {'pi.lb':>8s} {'pi.ub':>8s}"]
-            lines += [f"{str(n)[:12]:12s} {a:9.4f} {b:8.4f} {x:8.4f} {y:8.4f}" for n, a, b, x, y in zip(g, pr, se, lb, ub)]
-        return "\n".join(lines)
+        head = f"{'':12s} {'intrcpt':>9s} {'se':>8s} {'pi.lb':>8s} {'pi.ub':>8s}"
+        blocks = (["", f"~ 1 | {c}", head]
+                  + [f"{str(n)[:12]:12s} {a:9.4f} {b:8.4f} {x:8.4f} {y:8.4f}" for n, a, b, x, y in zip(g, pr, se, lb, ub)]
+                  for c, g, pr, se, lb, ub in zip(self.components, self.groups, self.pred, self.se, self.pi_lb,
+                                                  self.pi_ub))
+        return text_lines(f"Predicted random effects ({self.level:g}% prediction intervals)", *blocks)
 
     def to_frame(self):
         """One row per component and group (pandas DataFrame)."""
@@ -268,6 +269,8 @@ def ranef_mv(fit, *, level: float | None = None) -> RanefMVResult:
 
     References
     ----------
+    Robinson, G. K. (1991). That BLUP is a good thing: the estimation of random effects.
+    Statistical Science, 6(1), 15-32.
     Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
     Journal of Statistical Software, 36(3), 1-48 (``ranef``).
     """

@@ -13,7 +13,8 @@
   from ``coefs`` and ``wald`` (``beta``, ``se``, ``QM`` ...), ``predict()`` (a
   :class:`Prediction`), ``anova()``, ``to_frame()``, ``model_weights()`` and the class flag
   ``multilevel``.  ``RMAResult``, ``RMAMVResult`` derive from FitResult; ``RobustResult``
-  derives from Fitted and wraps the fit it came from.
+  derives from Fitted and wraps the fit it came from.  :class:`HasCoefs` (the metafor
+  names read from ``coefs``) also serves the selection model and the batch of fits.
 * :func:`fmt_p`, :func:`fmt_btt`, :func:`frame_summary` -- the shared formatting.
 
 A new model: a ``@dataclass(eq=False, kw_only=True)`` subclass of FitResult whose fitting
@@ -32,7 +33,7 @@ from scipy import special  # what scipy.stats calls, without its per-call overhe
 
 from evsynth.errors import InputError, ModelError
 
-__all__ = ["Result", "Coefs", "coef_block", "WaldTest", "wald_test", "Fitted", "FitResult", "Prediction",
+__all__ = ["Result", "Coefs", "coef_block", "HasCoefs", "WaldTest", "wald_test", "Fitted", "FitResult", "Prediction",
            "fmt_p", "fmt_btt", "critical_value", "frame_summary", "DISTS"]
 
 DISTS = ("z", "t")
@@ -133,7 +134,12 @@ class Coefs(Result):
     ``dist`` is the reference distribution of the tests and intervals, ``"z"`` (normal)
     or ``"t"``; ``df`` is ``None`` for z, one number for a t test shared by all
     coefficients (Knapp-Hartung, ``test="t"``), or one per coefficient (cluster-robust
-    Satterthwaite df)."""
+    Satterthwaite df).
+
+    A batch of intercept-only fits (:class:`evsynth.engine.batch.RMABatchResult`) holds
+    one block whose entries are the analyses: ``names`` is ``"intrcpt"`` once per analysis,
+    ``vb`` the variance of each estimate and ``df`` one value per analysis (t) or None (z);
+    ``to_frame()`` then gives one row per analysis."""
 
     names: list
     beta: np.ndarray
@@ -323,39 +329,62 @@ def wald_test(beta, vb, btt=None, *, L=None, dist: str = "z", df=None) -> WaldTe
 # fits
 # --------------------------------------------------------------------------------------
 
-def _delegate(part: str, name: str, doc: str) -> property:
-    """A read-only field of a fit that lives in its ``coefs`` or ``wald`` part."""
-    def get(self):
-        obj = getattr(self, part)
-        return None if obj is None else getattr(obj, name)
+# metafor's field names of a fit, read from its coefficient block or its Wald test:
+# attribute -> (part, field of the part, docstring)
+_DELEGATED = {
+    "coef_names": ("coefs", "names", "Coefficient names."),
+    "beta": ("coefs", "beta", "Estimated coefficients."),
+    "se": ("coefs", "se", "Standard errors."),
+    "stat": ("coefs", "stat", "Test statistics (metafor's zval or tval)."),
+    "pval": ("coefs", "pval", "Two-sided p-values."),
+    "ci_lb": ("coefs", "ci_lb", "Lower confidence bounds."),
+    "ci_ub": ("coefs", "ci_ub", "Upper confidence bounds."),
+    "vb": ("coefs", "vb", "Covariance matrix of the coefficients."),
+    "level": ("coefs", "level", "Confidence level in percent."),
+    "dist": ("coefs", "dist", 'Reference distribution of tests and intervals: "z" or "t".'),
+    "df": ("coefs", "df", "Degrees of freedom of the t distribution (None for z; per coefficient when robust)."),
+    "QM": ("wald", "QM", "Omnibus test statistic (None when not computed)."),
+    "QMp": ("wald", "QMp", "Its p-value."),
+    "QMdf": ("wald", "QMdf", "Its degrees of freedom (df1, df2 or None)."),
+}
 
-    return property(get, doc=doc)
+
+def _delegating(*attrs: str):
+    """Class decorator: read-only properties for ``attrs`` that read the field of the
+    ``coefs`` or ``wald`` part named in ``_DELEGATED`` (None when the part is None)."""
+    def add(cls):
+        for attr in attrs:
+            part, name, doc = _DELEGATED[attr]
+
+            def get(self, part=part, name=name):
+                obj = getattr(self, part)
+                return None if obj is None else getattr(obj, name)
+
+            setattr(cls, attr, property(get, doc=doc))
+        return cls
+
+    return add
 
 
-class Fitted(Result):
+@_delegating("coef_names", "beta", "se", "stat", "pval", "ci_lb", "ci_ub", "vb")
+class HasCoefs:
+    """A result holding a :class:`Coefs` block as ``coefs``: metafor's coefficient field
+    names (``coef_names``, ``beta``, ``se``, ``stat``, ``pval``, ``ci_lb``, ``ci_ub``,
+    ``vb``) read from it.  Used by every fit (:class:`Fitted`), the selection model and
+    the batch of intercept-only fits (whose block has one entry per analysis)."""
+
+    coefs: Coefs
+
+
+@_delegating("level", "dist", "df", "QM", "QMp", "QMdf")
+class Fitted(HasCoefs, Result):
     """What every fitted model offers, read from its coefficient block ``coefs`` and its
     Wald test ``wald``: metafor's field names (``beta``, ``se``, ``zval``/``tval`` as
-    ``stat``, ``pval``, ``ci_lb``, ``ci_ub``, ``vb``, ``QM``, ``QMp``), ``predict()`` and
-    ``to_frame()`` (the coefficient table)."""
+    ``stat``, ``pval``, ``ci_lb``, ``ci_ub``, ``vb``, ``level``, ``dist``, ``df``, ``QM``,
+    ``QMp``, ``QMdf``), ``predict()`` and ``to_frame()`` (the coefficient table)."""
 
     coefs: Coefs
     wald: WaldTest | None
-
-    # the coefficient block and the Wald test under metafor's names
-    coef_names = _delegate("coefs", "names", "Coefficient names.")
-    beta = _delegate("coefs", "beta", "Estimated coefficients.")
-    se = _delegate("coefs", "se", "Standard errors.")
-    stat = _delegate("coefs", "stat", "Test statistics (metafor's zval or tval).")
-    pval = _delegate("coefs", "pval", "Two-sided p-values.")
-    ci_lb = _delegate("coefs", "ci_lb", "Lower confidence bounds.")
-    ci_ub = _delegate("coefs", "ci_ub", "Upper confidence bounds.")
-    vb = _delegate("coefs", "vb", "Covariance matrix of the coefficients.")
-    level = _delegate("coefs", "level", "Confidence level in percent.")
-    dist = _delegate("coefs", "dist", 'Reference distribution of tests and intervals: "z" or "t".')
-    df = _delegate("coefs", "df", "Degrees of freedom of the t distribution (None for z; per coefficient when robust).")
-    QM = _delegate("wald", "QM", "Omnibus test statistic (None when not computed).")
-    QMp = _delegate("wald", "QMp", "Its p-value.")
-    QMdf = _delegate("wald", "QMdf", "Its degrees of freedom (df1, df2 or None).")
 
     @property
     def p(self) -> int:

@@ -15,26 +15,20 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, stats
 
-from evsynth.engine._verbs import fmt, fmt_p, records_frame
+from evsynth.engine._verbs import fmt, fmt_p
 from evsynth.engine.models import rma
-from evsynth.engine.results import Result
+from evsynth.engine.results import Coefs, HasCoefs, Result, coef_block
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["SelmodelResult", "selmodel"]
 
 
 @dataclass(eq=False)
-class SelmodelResult(Result):
-    """A fitted step-function selection model."""
+class SelmodelResult(HasCoefs, Result):
+    """A fitted step-function selection model: the coefficient block ``coefs`` (Wald z
+    tests; ``beta``, ``se`` ... read from it), tau^2, the selection weights and the LRT."""
 
-    coef_names: list
-    beta: np.ndarray
-    se: np.ndarray
-    stat: np.ndarray
-    pval: np.ndarray
-    ci_lb: np.ndarray
-    ci_ub: np.ndarray
-    vb: np.ndarray
+    coefs: Coefs
     tau2: float
     delta: np.ndarray
     steps: np.ndarray
@@ -51,11 +45,8 @@ class SelmodelResult(Result):
                  f"tau^2 (estimated amount of {'residual ' if len(self.beta) > 1 else ''}heterogeneity): "
                  f"{fmt(self.tau2)}", "",
                  f"Test for Selection Model Parameters: LRT(df = {self.LRTdf}) = {fmt(self.LRT)}, "
-                 f"p-val {fmt_p(self.LRTp)}", "", "Model Results:", "",
-                 f"{'':>10s} {'estimate':>9s} {'se':>8s} {'zval':>8s} {'pval':>8s} {'ci.lb':>8s} {'ci.ub':>8s}"]
-        for i, n in enumerate(self.coef_names):
-            lines.append(f"{n[:10]:>10s} {self.beta[i]:9.4f} {self.se[i]:8.4f} {self.stat[i]:8.4f} "
-                         f"{fmt_p(self.pval[i]):>8s} {self.ci_lb[i]:8.4f} {self.ci_ub[i]:8.4f}")
+                 f"p-val {fmt_p(self.LRTp)}", "", "Model Results:", ""]
+        lines += self.coefs.format_rows(name_width=10)
         lines += ["", "Selection weights (p-value intervals):"]
         lo = 0.0
         for j, (hi, d) in enumerate(zip(self.steps, self.delta)):
@@ -65,10 +56,9 @@ class SelmodelResult(Result):
 
     def to_frame(self):
         """The coefficient table (pandas DataFrame); tau^2 and LRT repeated per row."""
-        return records_frame({"term": self.coef_names, "estimate": self.beta, "se": self.se, "zval": self.stat,
-                              "pval": self.pval, "ci_lb": self.ci_lb, "ci_ub": self.ci_ub, "tau2": self.tau2,
-                              "LRT": self.LRT, "LRTp": self.LRTp})
-
+        frame = self.coefs.to_frame()
+        frame["tau2"], frame["LRT"], frame["LRTp"] = self.tau2, self.LRT, self.LRTp
+        return frame
 
 def _loglik(beta, tau2, delta, y, v, X, cuts, grp):
     yhat = X @ beta
@@ -198,13 +188,8 @@ def selmodel(fit, steps, *, level: float | None = None) -> SelmodelResult:
         cov = np.linalg.inv(H)
     except np.linalg.LinAlgError:
         cov = np.full_like(H, np.nan)
-    vb = cov[:p, :p]
-    se = np.sqrt(np.diag(vb))
-    stat = beta / se
-    pval = 2 * stats.norm.sf(np.abs(stat))
-    crit = stats.norm.isf((1 - level / 100) / 2)
+    coefs = coef_block(fit.coef_names, beta, cov[:p, :p], dist="z", level=level)
     ll0 = _loglik(base.beta, 0.0 if ee else base.tau2, np.ones(st.size), y, v, X, cuts, grp)
     lrt = max(0.0, 2 * (ll - ll0))
-    return SelmodelResult(list(fit.coef_names), beta, se, stat, pval, beta - crit * se, beta + crit * se, vb,
-                          float(tau2), delta, st, float(lrt), float(stats.chi2.sf(lrt, nd)), nd, float(ll), k,
+    return SelmodelResult(coefs, float(tau2), delta, st, float(lrt), float(stats.chi2.sf(lrt, nd)), nd, float(ll), k,
                           counts, float(level))

@@ -131,11 +131,11 @@ def compute_effects(data: pd.DataFrame, spec: dict, where: str, *, decimal: str 
         if c not in data.columns:
             continue
         if m["type"] == "numeric":
-            # a missing-value marker (empty, "NA", "N/A": io._NA, as the table reader reads them) is missing;
+            # a missing-value marker (empty, "NA", "N/A": io.NA_MARKERS, as the table reader reads them) is missing;
             # the moderator models leave such rows out (R exports write "NA")
-            from evsynth.pipeline.io import _NA
+            from evsynth.pipeline.io import NA_MARKERS
 
-            col_na = data[c].astype(object).where(~data[c].astype(str).str.strip().isin(_NA), "")
+            col_na = data[c].astype(object).where(~data[c].astype(str).str.strip().isin(NA_MARKERS), "")
             numeric_mods[c] = _numeric(data.assign(**{c: col_na}), c, where, decimal, rows, P)
         elif m.get("levels"):
             vals = _text_col(data, c)
@@ -601,17 +601,6 @@ def sensitivity_table(eff: pd.DataFrame, spec: dict, level: float) -> pd.DataFra
                      "ci_lb": float(f.ci_lb[0]), "ci_ub": float(f.ci_ub[0]), "pval": float(f.pval[0]),
                      "tau2": f.tau2, "note": ""})
     return pd.DataFrame(rows)
-
-
-def measure_label(spec: dict) -> str:
-    eff = spec["effect"]
-    if eff.get("scale"):
-        return eff["scale"]
-    if eff.get("measure") == "PCOR":
-        return "partial correlation"
-    if eff.get("measure"):
-        return MEASURE_INFO[eff["measure"]][1]
-    return "effect size"
 
 
 def moderator_specs(spec: dict) -> list[Moderator]:

@@ -20,17 +20,48 @@ __all__ = ["main", "build_parser"]
 CONFIG_HELP = "configuration file (default: config.yaml)"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _analysis_ids(argv) -> str:
+    """The analysis ids of the config named on the command line (or config.yaml), for the
+    help text; read without validating (``evsynth check-config`` validates)."""
+    argv = list(argv or [])
+    path = argv[argv.index("--config") + 1] if "--config" in argv[:-1] else "config.yaml"
+    try:
+        from evsynth.pipeline.io import read_yaml
+
+        ids = [str(a["id"]) for a in read_yaml(path)["analyses"]]
+    except Exception:  # noqa: BLE001 - only a help text: say where the ids are instead
+        return f"valid analysis ids: the 'id' of each entry of 'analyses' in {path} (not readable here)"
+    return f"valid analysis ids (from {path}): {', '.join(ids)}"
+
+
+def _reads(stage) -> str:
+    """The inputs a stage reads that earlier stages write, for its help text."""
+    if not stage.needs:
+        return ""
+    return "reads what earlier stages write (checked first):\n" + "\n".join(
+        f"  {n.path}  <- {n.run.replace('{config_option}', '')}" + (f"  ({n.only.__doc__})" if n.only else "")
+        for n in stage.needs)
+
+
+def build_parser(argv=None) -> argparse.ArgumentParser:
+    """The parser generated from the stage registry; with ``--help`` on the command line
+    (``argv``) the subcommands taking an analysis id list the valid ids of the config."""
     from evsynth.pipeline.stages import STAGES
 
-    p = argparse.ArgumentParser(prog="evsynth", description="Evidence synthesis and meta-analysis pipeline.")
+    want_help = argv is not None and ("-h" in argv or "--help" in argv)
+    ids = _analysis_ids(argv) if want_help else ""
+    p = argparse.ArgumentParser(prog="evsynth", description="Evidence synthesis and meta-analysis pipeline.",
+                                epilog="'evsynth COMMAND --help' describes one command.")
     p.add_argument("--debug", action="store_true", help="show a Python traceback on errors")
     p.add_argument("--allow-dir", action="append", default=[], metavar="PATH",
                    help="also allow input and output paths inside PATH (repeatable; default: only the project "
                         "folder, i.e. the working directory; see also $EVSYNTH_ALLOW_DIRS)")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", help="one stage of the pipeline (below)")
     for stage in STAGES:
-        sp = sub.add_parser(stage.name, help=stage.help, description=stage.help)
+        takes_id = any(a.dest == "analysis" for a in stage.args)
+        epilog = "\n\n".join(x for x in (ids if takes_id else "", _reads(stage)) if x)
+        sp = sub.add_parser(stage.name, help=stage.help, description=stage.help, epilog=epilog or None,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
         if stage.config:
             sp.add_argument("--config", default="config.yaml", help=CONFIG_HELP)
         for arg in stage.args:
@@ -40,14 +71,44 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _call(stage, args) -> int:
-    kwargs = {a.dest: getattr(args, a.dest) for a in stage.args}
-    if not stage.config:
-        return int(stage.func(**kwargs) or 0)
-    from evsynth.pipeline.config import load_config
+    from evsynth.pipeline.io import recording
+    from evsynth.pipeline.stages import missing_inputs
 
-    if "config" in inspect.signature(stage.func).parameters:
-        kwargs["config"] = args.config
-    return int(stage.func(load_config(args.config), **kwargs) or 0)
+    kwargs = {a.dest: getattr(args, a.dest) for a in stage.args}
+    cfg = None
+    if stage.config:
+        from evsynth.pipeline.config import load_config
+
+        cfg = load_config(args.config)
+        if "config" in inspect.signature(stage.func).parameters:
+            kwargs["config"] = args.config
+    missing_inputs(stage, cfg, {**kwargs, "config": getattr(args, "config", None)})
+    with recording() as written:
+        rc = int((stage.func(**kwargs) if cfg is None else stage.func(cfg, **kwargs)) or 0)
+    if rc == 0:
+        _say_written(stage.name, written)
+    return rc
+
+
+def _say_written(command: str, written: dict) -> None:
+    """One line per output: its path (relative to the working folder when inside it) and,
+    for a table, its number of rows; for a folder, its number of files."""
+    from pathlib import Path
+
+    here = Path.cwd()
+    for path, rows in sorted(written.items(), key=lambda kv: str(kv[0])):
+        p = path.resolve()
+        if not p.exists():  # written, then replaced by the stage itself
+            continue
+        shown = p.relative_to(here) if p.is_relative_to(here) else p
+        if p.is_dir():
+            n = sum(1 for f in p.rglob("*") if f.is_file())
+            what = f"{n} file{'s' if n != 1 else ''}"
+        elif rows is not None:
+            what = f"{rows} row{'s' if rows != 1 else ''}"
+        else:
+            what = f"{p.stat().st_size:,} bytes"
+        print(f"evsynth {command}: wrote {shown} ({what})")
 
 
 _PATH_OPTIONS = ("config", "out", "outdir", "results", "figures", "html", "pdf", "effects")
@@ -70,10 +131,20 @@ def _confine_args(args) -> None:
             confine(value, f"--{name}", dirs)
 
 
-def _report(command: str, message: str) -> None:
-    from evsynth.errors import clean_text
+def _report(command: str, message: str, kind: str = "error") -> None:
+    """The error on stderr.  Under make report's guard every line carries the prefix
+    ``evsynth COMMAND: KIND:``, so the guard can hold it back from Snakemake's output and
+    print it once, last (the job's log keeps it as written)."""
+    import os
 
-    sys.stderr.write(f"evsynth {command}: error:\n{clean_text(message)}\n")
+    from evsynth.errors import clean_text
+    from evsynth.pipeline.guard import GUARD_ENV
+
+    text = clean_text(message)
+    if os.environ.get(GUARD_ENV):
+        sys.stderr.write("".join(f"evsynth {command}: {kind}: {line}\n" for line in text.splitlines() or [""]))
+    else:
+        sys.stderr.write(f"evsynth {command}: error:\n{text}\n")
 
 
 def main(argv=None) -> int:
@@ -83,7 +154,8 @@ def main(argv=None) -> int:
         status = delegate(sys.argv[1:])
         if status is not None:
             return status
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
@@ -94,7 +166,10 @@ def main(argv=None) -> int:
     except EvsynthError as exc:
         if args.debug:
             raise
-        _report(args.command, str(exc))
+        from evsynth.errors import ConfigError, InputError
+
+        _report(args.command, str(exc),
+                "input check failed" if isinstance(exc, (InputError, ConfigError)) else "error")
         return 1
     except KeyboardInterrupt:
         sys.stderr.write("evsynth: interrupted; no partial output was written\n")
@@ -103,8 +178,13 @@ def main(argv=None) -> int:
         if args.debug:
             raise
         where = exc.filename if exc.filename is not None else "a file"
-        _report(args.command, f"{where}: {exc.strerror or type(exc).__name__}; nothing was changed "
-                              "(outputs are written atomically)")
+        if isinstance(exc, FileNotFoundError) and getattr(args.stage, "needs", ()):
+            _report(args.command, f"{where}: does not exist; it is written by an earlier stage (see "
+                                  f"'evsynth {args.command} --help', or run 'make report'); nothing was changed",
+                    "input check failed")
+        else:
+            _report(args.command, f"{where}: {exc.strerror or type(exc).__name__}; nothing was changed "
+                                  "(outputs are written atomically)")
         return 1
     except MemoryError:
         if args.debug:

@@ -12,14 +12,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from evsynth.engine.effects import MEASURE_INFO
 from evsynth.engine.results import critical_value as _critical
 from evsynth.errors import InputError, ModelError
 from evsynth.pipeline import analysis as an
-from evsynth.pipeline.analysis import measure_label
 from evsynth.pipeline.config import FIGURE_TABLES
 from evsynth.review.design import Moderator
 
-__all__ = ["figure_tables", "critical_value", "scale_table", "forest_table",
+__all__ = ["figure_tables", "critical_value", "measure_label", "scale_table", "forest_table",
            "bubble_tables", "funnel_contours"]
 
 
@@ -34,6 +34,20 @@ def critical_value(level: float, df=None) -> float:
     """Two-sided critical value at ``level``: t with ``df`` degrees of freedom, or the
     standard normal when ``df`` is None (the engine's reference distributions)."""
     return float(_critical(float(level), "z" if df is None else "t", df))
+
+
+def measure_label(spec: dict) -> str:
+    """The name of an analysis' effect-size scale as people read it: the config's
+    ``effect.scale``, else the measure's description, else "effect size".  Written into
+    ``scale.csv`` (:func:`scale_table`), which the figures and the report read."""
+    eff = spec["effect"]
+    if eff.get("scale"):
+        return eff["scale"]
+    if eff.get("measure") == "PCOR":
+        return "partial correlation"
+    if eff.get("measure"):
+        return MEASURE_INFO[eff["measure"]][1]
+    return "effect size"
 
 
 def scale_table(spec: dict) -> pd.DataFrame:

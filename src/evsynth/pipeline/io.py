@@ -356,7 +356,8 @@ def table_schema(name: str) -> dict:
 
 
 _BLANKS = [""]
-_NA = ["", "NA", "N/A", "na", "n/a", "Na", "N/a", "n/A", "nA"]
+# the spellings of a missing value the table reader accepts (other modules compare with them too)
+NA_MARKERS = ["", "NA", "N/A", "na", "n/a", "Na", "N/a", "n/A", "nA"]
 
 
 def parse_numbers(values, decimal: str = ".") -> tuple[np.ndarray, np.ndarray]:
@@ -434,7 +435,7 @@ def check_table(table: Table, schema: dict) -> tuple[pd.DataFrame, list[str]]:
         types = _types(prop)
         s = df[c].astype(str).to_numpy(dtype=object) if n else np.array([], dtype=object)
         ss = pd.Series(s, dtype=object)
-        missing = ss.isin(_NA).to_numpy()
+        missing = ss.isin(NA_MARKERS).to_numpy()
         numeric = "number" in types or "integer" in types
         intonly = "integer" in types and "number" not in types
         num = np.full(n, np.nan)
@@ -655,6 +656,29 @@ def _umask() -> int:
     return mask
 
 
+# what the running command wrote: final path -> number of data rows (CSV) or None; None
+# when nobody is recording (the command line records, see :func:`recording`)
+_WRITTEN: dict | None = None
+
+
+@contextmanager
+def recording():
+    """Collect every output written inside the ``with`` block (files moved into place by
+    :class:`atomic_path`, folders by :func:`atomic_folder`) as ``{path: rows}`` (rows for
+    CSVs written by :func:`write_csv`, else None); the command line prints them."""
+    global _WRITTEN
+    outer, _WRITTEN = _WRITTEN, {}
+    try:
+        yield _WRITTEN
+    finally:
+        _WRITTEN = outer
+
+
+def _record(path: Path, rows=None) -> None:
+    if _WRITTEN is not None:
+        _WRITTEN[Path(path)] = rows if rows is not None else _WRITTEN.get(Path(path))
+
+
 class atomic_path:
     """Context manager yielding a temporary path beside ``target``; on success the file is
     moved into place with ``os.replace`` (atomic on POSIX), on failure it is removed, so a
@@ -680,6 +704,7 @@ class atomic_path:
         if exc_type is None:
             os.chmod(self.tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get normal permissions
             os.replace(self.tmp, self.target)
+            _record(self.target)
         else:
             self.tmp.unlink(missing_ok=True)
         return False
@@ -701,6 +726,10 @@ def atomic_folder(target):
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)
+        if _WRITTEN is not None:  # the files went into the temporary folder: name the folder
+            for p in [p for p in _WRITTEN if tmp in p.parents]:
+                del _WRITTEN[p]
+            _record(target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -764,3 +793,4 @@ def write_csv(path, df: pd.DataFrame, float_digits: int = 12) -> None:
     with atomic_path(path) as tmp:
         df.to_csv(tmp, index=False, lineterminator="\n", float_format=f"%.{float_digits}g", encoding="utf-8",
                   quoting=quoting)
+    _record(path, len(df))

@@ -11,14 +11,14 @@ specifications are numbered in that product order (``spec_id``, from 1).
 
 Scale-out: the specifications are cut into ``chunks`` contiguous blocks; each block is fitted
 on its own (``evsynth multiverse ID --chunk i --chunks n``, a separate Snakemake job) and
-the blocks are gathered into one table (``evsynth multiverse-gather``).  A specification's
+the blocks are gathered into one table (``evsynth multiverse-gather``); the two stage
+functions are ``run_multiverse`` and ``run_multiverse_gather`` in :mod:`evsynth.pipeline.stages`.  A specification's
 numbers do not depend on the block it is fitted in, so the gathered table is the same for
 any number of chunks and any executor."""
 
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,7 @@ import pandas as pd
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["dimensions", "specifications", "chunk_bounds", "fit_specifications", "aggregate_cs",
-           "gather", "summary_tables", "run_multiverse_chunk", "run_multiverse_gather"]
+           "gather", "summary_tables", "n_chunks"]
 
 RESULT_COLUMNS = ["k", "n_excluded", "estimate", "se", "ci_lb", "ci_ub", "pval", "tau2", "I2", "pi_lb", "pi_ub",
                   "status"]
@@ -249,46 +249,6 @@ def summary_tables(t: pd.DataFrame, spec: dict) -> tuple[pd.DataFrame, pd.DataFr
     return summ, dtab
 
 
-# --------------------------------------------------------------------------------------
-# stages (called by the command line, and so by Snakemake)
-# --------------------------------------------------------------------------------------
-
-def _n_chunks(spec: dict) -> int:
+def n_chunks(spec: dict) -> int:
+    """The number of blocks the analysis' config asks for (``multiverse.chunks``, default 1)."""
     return int((spec.get("multiverse") or {}).get("chunks", 1))
-
-
-def run_multiverse_chunk(cfg: dict, analysis_id: str, effects: Path, chunk: int, chunks: int | None,
-                         out: Path) -> None:
-    from evsynth.pipeline.config import analysis_by_id
-    from evsynth.pipeline.io import write_csv
-
-    spec = analysis_by_id(cfg, analysis_id)
-    if not spec.get("multiverse"):
-        raise InputError(f"analysis '{analysis_id}' declares no multiverse (add a 'multiverse:' entry in the config)")
-    chunks = _n_chunks(spec) if chunks is None else int(chunks)
-    specs = specifications(spec)
-    lo, hi = chunk_bounds(len(specs), int(chunk), chunks)
-    if not Path(effects).is_file():
-        raise InputError(f"{effects}: the effect-size table does not exist (written by 'evsynth effects {analysis_id}')")
-    eff = pd.read_csv(effects, dtype={"study": str}, keep_default_na=True)
-    t = fit_specifications(eff, spec, specs.iloc[lo:hi], float(cfg["level"]))
-    write_csv(out, t)
-
-
-def run_multiverse_gather(cfg: dict, analysis_id: str, parts: list[Path], outdir: Path) -> None:
-    from evsynth.pipeline.config import analysis_by_id
-    from evsynth.pipeline.io import write_csv
-
-    spec = analysis_by_id(cfg, analysis_id)
-    for p in parts:
-        if not Path(p).is_file():
-            raise InputError(f"{p}: multiverse block does not exist (written by 'evsynth multiverse {analysis_id}')")
-    frames = [pd.read_csv(p, keep_default_na=False, na_values=[""]) for p in parts]
-    for f in frames:
-        f["status"] = f["status"].fillna("").astype(str)
-    t = gather(frames, len(specifications(spec)))
-    outdir = Path(outdir)
-    write_csv(outdir / "multiverse.csv", t)
-    summ, dtab = summary_tables(t, spec)
-    write_csv(outdir / "multiverse_summary.csv", summ)
-    write_csv(outdir / "multiverse_dimensions.csv", dtab)

@@ -17,13 +17,14 @@ from typing import Callable
 
 import pandas as pd
 
+from evsynth.errors import InputError
 from evsynth.pipeline import analysis as an
 from evsynth.pipeline import inputs
 from evsynth.pipeline.config import analysis_by_id
 from evsynth.pipeline.figdata import figure_tables
 from evsynth.pipeline.io import atomic_folder, load_table, read_table, write_csv, write_text
 
-__all__ = ["Arg", "Stage", "STAGES", "run_check_config", "run_check_inputs", "run_effects", "run_fit",
+__all__ = ["Arg", "Need", "Stage", "STAGES", "missing_inputs", "run_check_config", "run_check_inputs", "run_effects", "run_fit",
            "run_diagnose", "run_certainty", "run_multiverse", "run_multiverse_gather", "run_studies", "run_quality", "run_extraction", "run_template", "run_figures",
            "run_report", "run_validate"]
 
@@ -133,17 +134,37 @@ def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
 
 
 def run_multiverse(cfg: dict, analysis: str, effects, out, chunk: int = 0, chunks=None) -> None:
-    """One block of the multiverse of an analysis (:mod:`evsynth.pipeline.multiverse`)."""
-    from evsynth.pipeline.multiverse import run_multiverse_chunk
+    """One block of the multiverse of an analysis (:mod:`evsynth.pipeline.multiverse`):
+    the specifications of block ``chunk`` of ``chunks``, fitted with the batched engine."""
+    from evsynth.pipeline import multiverse as mv
 
-    run_multiverse_chunk(cfg, analysis, Path(effects), chunk, chunks, Path(out))
+    spec = analysis_by_id(cfg, analysis)
+    if not spec.get("multiverse"):
+        raise InputError(f"analysis '{analysis}' declares no multiverse (add a 'multiverse:' entry in the config)")
+    chunks = mv.n_chunks(spec) if chunks is None else int(chunks)
+    specs = mv.specifications(spec)
+    lo, hi = mv.chunk_bounds(len(specs), int(chunk), chunks)
+    write_csv(out, mv.fit_specifications(_read_effects(effects), spec, specs.iloc[lo:hi], float(cfg["level"])))
 
 
 def run_multiverse_gather(cfg: dict, analysis: str, parts, outdir) -> None:
-    """The multiverse blocks joined, with the summary tables of the report."""
-    from evsynth.pipeline.multiverse import run_multiverse_gather as gather
+    """The multiverse blocks joined into ``multiverse.csv``, with the summary tables of the
+    report (``multiverse_summary.csv``, ``multiverse_dimensions.csv``)."""
+    from evsynth.pipeline import multiverse as mv
 
-    gather(cfg, analysis, [Path(p) for p in parts], Path(outdir))
+    spec = analysis_by_id(cfg, analysis)
+    for p in parts:
+        if not Path(p).is_file():
+            raise InputError(f"{p}: multiverse block does not exist (written by 'evsynth multiverse {analysis}')")
+    frames = [pd.read_csv(p, keep_default_na=False, na_values=[""]) for p in parts]
+    for f in frames:
+        f["status"] = f["status"].fillna("").astype(str)
+    t = mv.gather(frames, len(mv.specifications(spec)))
+    outdir = Path(outdir)
+    write_csv(outdir / "multiverse.csv", t)
+    summ, dtab = mv.summary_tables(t, spec)
+    write_csv(outdir / "multiverse_summary.csv", summ)
+    write_csv(outdir / "multiverse_dimensions.csv", dtab)
 
 
 # ------------------------------------------------------------------------------ the review
@@ -280,7 +301,6 @@ def run_report(cfg: dict, results, figures, html, pdf=None) -> None:
     from evsynth.present.report import write_report
 
     write_report(cfg, Path(results), Path(figures), Path(html), Path(pdf) if pdf else None)
-    print(Path(html).resolve())
 
 
 def run_validate(directory, verbose=False) -> int:
@@ -316,27 +336,119 @@ class Arg:
 
 
 @dataclass(frozen=True)
+class Need:
+    """An input a stage reads that an earlier stage writes.  ``path`` and ``run`` (the
+    command that writes it) are templates over the command's arguments (``{analysis}``,
+    ``{results}``, ``{effects}`` ...; ``run`` is the whole command), ``{each}`` (every analysis id of the config: one
+    check per id) and ``{config_option}`` (`` --config FILE`` when not the default);
+    ``only`` limits the check to some calls (a function of the arguments and the config)."""
+
+    path: str
+    what: str
+    run: str
+    only: Callable | None = None
+
+
+def missing_inputs(stage: "Stage", cfg: dict | None, arguments: dict) -> None:
+    """Stop with one :class:`InputError` naming the first input of ``stage`` that does not
+    exist and the command that writes it (the needs are listed earliest stage first)."""
+    if cfg and arguments.get("analysis") not in (None, "studies"):
+        analysis_by_id(cfg, arguments["analysis"])  # an unknown id is named first, with the valid ones
+    ids = [a["id"] for a in cfg["analyses"]] if cfg else []
+    config = arguments.get("config") or "config.yaml"
+    base = {**arguments, "config_option": "" if str(config) == "config.yaml" else f" --config {config}"}
+    for need in stage.needs:
+        if need.only is not None and not need.only(arguments, cfg):
+            continue
+        for each in ids if "{each}" in need.path else [None]:
+            values = {**base, "each": each}
+            path = Path(need.path.format(**values))
+            if not path.exists():
+                what = need.what.format(**values)
+                raise InputError(f"{path}: {what} does not exist; write it first with:\n"
+                                 f"  {need.run.format(**values)}")
+
+
+@dataclass(frozen=True)
 class Stage:
     """One subcommand: ``func(cfg, **arguments)``.  With ``config`` (the default) the
     command takes ``--config`` and ``func`` gets the loaded config first (and the path as
     ``config=`` if it has such a parameter); without, ``func(**arguments)``.  A returned
-    integer is the exit status."""
+    integer is the exit status.  ``needs``: the inputs earlier stages write, checked before
+    ``func`` runs (:func:`missing_inputs`)."""
 
     name: str
     help: str
     func: Callable
     args: tuple[Arg, ...] = ()
     config: bool = True
+    needs: tuple[Need, ...] = ()
 
 
 def _a(*flags: str, help: str, **options) -> Arg:
     return Arg(tuple(flags), help, options)
 
 
-ANALYSIS = _a("analysis", help="analysis id from the config")
+ANALYSIS = _a("analysis", help="analysis id from the config (listed below)")
 EFFECTS = _a("--effects", required=True, help="effect-size CSV written by 'evsynth effects'")
 OUTDIR = _a("--outdir", required=True, help="output folder")
 RESULTS = _a("--results", required=True, help="results folder")
+
+# what a stage reads that an earlier stage writes (see Need), earliest stage first
+_EFFECTS_RUN = "evsynth effects {analysis}{config_option} --out {effects}"
+NEED_RESULTS = Need("{results}", "the results folder",
+                    "make report  (the whole workflow; or each stage: README 'Running one stage')")
+NEED_EFFECTS = Need("{effects}", "the effect-size table", _EFFECTS_RUN)
+NEED_EACH_FIT = (
+    Need("{results}/{each}/effects.csv", "the effect-size table of '{each}'",
+         "evsynth effects {each}{config_option} --out {results}/{each}/effects.csv"),
+    Need("{results}/{each}/heterogeneity.csv", "the fit of '{each}'",
+         "evsynth fit {each}{config_option} --effects {results}/{each}/effects.csv --outdir {results}/{each}"),
+)
+
+
+def _studies(arguments: dict, cfg=None) -> bool:
+    """for 'studies'"""
+    return arguments.get("analysis") == "studies"
+
+
+def _one_analysis(arguments: dict, cfg=None) -> bool:
+    """for an analysis id"""
+    return not _studies(arguments)
+
+
+def _declares_multiverse(arguments: dict, cfg) -> bool:
+    """when the analysis declares a multiverse"""
+    return bool(analysis_by_id(cfg, arguments["analysis"]).get("multiverse"))
+
+
+NEED_STUDY_TABLES = (
+    Need("{results}/studies/evidence_gap.csv", "the study tables", "evsynth studies{config_option} --outdir {results}/studies"),
+    Need("{results}/quality/item_summary.csv", "the quality tables",
+         "evsynth quality{config_option} --outdir {results}/quality"),
+)
+NEEDS_FIGURES = (
+    NEED_RESULTS,
+    Need("{results}/{analysis}/effects.csv", "the effect-size table of '{analysis}'",
+         "evsynth effects {analysis}{config_option} --out {results}/{analysis}/effects.csv", _one_analysis),
+    Need("{results}/{analysis}/scale.csv", "the fit of '{analysis}' (with the tables the figures draw)",
+         "evsynth fit {analysis}{config_option} --effects {results}/{analysis}/effects.csv --outdir {results}/{analysis}",
+         _one_analysis),
+    *(Need(n.path, n.what, n.run, _studies) for n in NEED_STUDY_TABLES),
+)
+NEEDS_REPORT = (
+    NEED_RESULTS,
+    *NEED_EACH_FIT,
+    Need("{results}/{each}/diagnostics", "the diagnostics of '{each}'",
+         "evsynth diagnose {each}{config_option} --effects {results}/{each}/effects.csv --outdir {results}/{each}/diagnostics"),
+    *NEED_STUDY_TABLES,
+    Need("{results}/extraction/summary.csv", "the extraction tables",
+         "evsynth extraction{config_option} --outdir {results}/extraction"),
+    Need("{results}/certainty/certainty.csv", "the certainty table",
+         "evsynth certainty{config_option} --results {results} --outdir {results}/certainty"),
+    Need("{figures}/{each}", "the figures of '{each}'", "evsynth figures {each}{config_option} --results {results} --outdir {figures}"),
+    Need("{figures}/studies", "the study figures", "evsynth figures studies{config_option} --results {results} --outdir {figures}"),
+)
 
 STAGES: tuple[Stage, ...] = (
     Stage("check-config", "validate config.yaml against its schema and check the files it names",
@@ -346,17 +458,19 @@ STAGES: tuple[Stage, ...] = (
     Stage("effects", "compute effect sizes for one declared analysis", run_effects,
           (ANALYSIS, _a("--out", required=True, help="output CSV"))),
     Stage("fit", "fit the declared model, moderators, subgroups, robust and sensitivity analyses", run_fit,
-          (ANALYSIS, EFFECTS, OUTDIR)),
+          (ANALYSIS, EFFECTS, OUTDIR), needs=(NEED_EFFECTS,)),
     Stage("diagnose", "publication bias, influence and sensitivity diagnostics", run_diagnose,
-          (ANALYSIS, EFFECTS, _a("--outdir", required=True, help="diagnostics folder (replaced as a whole)"))),
+          (ANALYSIS, EFFECTS, _a("--outdir", required=True, help="diagnostics folder (replaced as a whole)")),
+          needs=(NEED_EFFECTS,)),
     Stage("certainty", "GRADE certainty of every pooled outcome, read from the results tables", run_certainty,
           (RESULTS, _a("--outdir", required=True, help="where certainty.csv, certainty_reasons.csv and "
-                       "published.csv go"))),
+                       "published.csv go")), needs=(NEED_RESULTS, *NEED_EACH_FIT)),
     Stage("multiverse", "fit one block of the multiverse of an analysis (every combination of its declared "
           "analytic choices)", run_multiverse,
           (ANALYSIS, EFFECTS, _a("--chunk", type=int, default=0, help="which block, from 0 (default 0)"),
            _a("--chunks", type=int, help="number of blocks (default: multiverse.chunks of the config, or 1)"),
-           _a("--out", required=True, help="output CSV of this block"))),
+           _a("--out", required=True, help="output CSV of this block")),
+          needs=(Need(NEED_EFFECTS.path, NEED_EFFECTS.what, NEED_EFFECTS.run, _declares_multiverse),)),
     Stage("multiverse-gather", "join the multiverse blocks into multiverse.csv and write the summary tables of "
           "the report", run_multiverse_gather,
           (ANALYSIS, _a("parts", nargs="+", help="the block CSVs written by 'evsynth multiverse'"), OUTDIR)),
@@ -367,11 +481,11 @@ STAGES: tuple[Stage, ...] = (
     Stage("template", "write blank extraction and quality templates for reviewers", run_template, (OUTDIR,)),
     Stage("figures", "draw the figures of one analysis (or 'studies' for the study-level figures)", run_figures,
           (_a("analysis", help="analysis id from the config, or 'studies'"), RESULTS,
-           _a("--outdir", required=True, help="figures folder"))),
+           _a("--outdir", required=True, help="figures folder")), needs=NEEDS_FIGURES),
     Stage("report", "render the HTML (and PDF) report from the results tables", run_report,
           (RESULTS, _a("--figures", required=True, help="figures folder"),
            _a("--html", required=True, help="HTML report to write"),
-           _a("--pdf", help="PDF edition to write (optional)"))),
+           _a("--pdf", help="PDF edition to write (optional)")), needs=NEEDS_REPORT),
     Stage("validate", "run conformance cases (cases/*.json over data/*.csv) and compare", run_validate,
           (_a("directory", help="folder with cases/ and data/ (e.g. ../shared/golden)"),
            _a("-v", "--verbose", action="store_true", help="list passing cases too")), config=False),

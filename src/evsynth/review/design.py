@@ -38,7 +38,9 @@ class Moderator:
                    reference=None if spec.get("reference") is None else str(spec.get("reference")))
 
 
-def _as_text(s: pd.Series) -> pd.Series:
+def as_text(s: pd.Series) -> pd.Series:
+    """A column as text the way a config value is compared with it: whole-number floats
+    (``2.0``, as pandas reads an integer column with gaps) lose their ``.0``."""
     def one(x):
         if isinstance(x, float) and x.is_integer():
             return str(int(x))
@@ -73,7 +75,7 @@ def build_design(data: pd.DataFrame, mods, *, where: str = "data") -> tuple[pd.D
                                  "row; it cannot be estimated")
             cols[m.column] = arr
         else:
-            text = _as_text(s)
+            text = as_text(s)
             present = list(dict.fromkeys(text.tolist()))
             if m.levels is not None:
                 unknown = sorted(set(present) - set(m.levels))
