@@ -9,6 +9,8 @@ rule figures_analysis:
         directory(f"{FIG}/{{analysis}}"),
     log:
         f"{LOGS}/figures/{{analysis}}.log",
+    wildcard_constraints:
+        analysis="|".join(ANALYSES),  # not figures/studies (figures_studies)
     params:
         evsynth=EVSYNTH,
         config=CONFIGFILE,
