@@ -120,165 +120,21 @@ def reader_source(text: str) -> str:
                  else f"source text {m.group(1)}", str(text))
     return re.sub(r"\bseed lines\b", "source lines", out)
 
-# The glossary of the report: (anchor, term, definition, phrases).  ``phrases`` are the
+
+# The glossary of the report (glossary.json): (anchor, term, definition, phrases).  ``phrases`` are the
 # regular expressions by which the report's text uses the term; the first use in the HTML
 # links to the entry (#g-<anchor>).  Definitions follow the Cochrane Handbook (Higgins et al.,
 # version 6.4, 2023, chapters 10, 13 and 14), Borenstein et al. (2009) and the GRADE handbook.
-GLOSSARY = [
-    ("pooled-effect", "pooled effect (average effect)",
-     "One number that summarises the effect across studies: a weighted average of the studies' effect sizes, "
-     "where more precise studies weigh more.", [r"pooled (?:effect|estimate)s?", r"average effect"]),
-    ("effect-size", "effect size",
-     "A number that expresses how large the difference between the intervention and the comparison group is, "
-     "on a scale that can be compared across studies (for example an SMD, an odds ratio or a correlation).",
-     [r"effect sizes?"]),
-    ("smd", "standardised mean difference (SMD, Cohen's d, Hedges' g)",
-     "The difference between the group means divided by the standard deviation, so that studies using different "
-     "questionnaires can be combined. 0.2 is usually called small, 0.5 medium and 0.8 large (Cohen, 1988); "
-     "Hedges' g corrects d for small samples.",
-     [r"standardi[sz]ed mean differences?", r"\bSMD\b", r"Hedges' g", r"Cohen's d"]),
-    ("odds-ratio", "odds ratio (OR)",
-     "The odds of an outcome in the intervention group divided by the odds in the comparison group; 1 means no "
-     "difference. Analyses use its logarithm (log odds ratio), where 0 means no difference.",
-     [r"(?:log )?odds ratios?"]),
-    ("risk-ratio", "risk ratio (RR)",
-     "The risk (proportion of people with the outcome, e.g. a placement) in the intervention group divided by the "
-     "risk in the comparison group; 1 means no difference, 0.8 means a 20% lower risk.", [r"(?:log )?risk ratios?"]),
-    ("correlation", "correlation (r, partial correlation)",
-     "A measure from -1 to 1 of how strongly two quantities go together; a partial correlation does so after "
-     "taking other variables of a regression into account. 0.1 is usually called small, 0.3 medium, 0.5 large.",
-     [r"(?:partial )?correlations?"]),
-    ("ci", "confidence interval (CI)",
-     "The range of values for the average effect that are compatible with the data: a 95% CI is constructed so "
-     "that in 95% of repeated studies it would contain the true average effect. An interval that includes no "
-     "effect (0, or 1 for ratios) means the direction of the effect is uncertain.",
-     [r"confidence intervals?", r"\bCIs?\b"]),
-    ("prediction-interval", "prediction interval",
-     "The range in which the true effect of a new, comparable study or setting is expected to lie (95%). It is "
-     "wider than the confidence interval when effects differ between studies.", [r"prediction intervals?"]),
-    ("heterogeneity", "heterogeneity",
-     "Differences between the true effects of the studies beyond what chance (sampling error) explains: the "
-     "intervention works better in some studies than in others.", [r"heterogeneity"]),
-    ("q", "Q test (Cochran's Q)",
-     "A test of whether the studies' effects differ more than chance would explain; a small p value indicates "
-     "heterogeneity. With few studies it has little power.", [r"\bQ \(df\)", r"Cochran's Q", r"\bQ test"]),
-    ("tau2", "tau² (between-study variance)",
-     "The variance of the true effects across studies, on the scale of the effect size; its square root tau is "
-     "the typical deviation of a study's true effect from the average.", [r"tau²", r"\btau2\b"]),
-    ("i2", "I²",
-     "The percentage of the variation between the studies' results that is due to real differences rather than "
-     "chance. The Cochrane Handbook (section 10.10.2) reads 0-40% as possibly unimportant, 30-60% as moderate, "
-     "50-90% as substantial and 75-100% as considerable heterogeneity (the ranges overlap on purpose).", [r"I²"]),
-    ("random-effects", "random-effects model",
-     "A meta-analysis model that assumes the true effect differs between studies and estimates the average of "
-     "those true effects and their spread (tau²).", [r"random[- ]effects?"]),
-    ("estimator", "tau² estimator (REML, DL, PM, ...)",
-     "The method used to estimate tau²: restricted maximum likelihood (REML), DerSimonian-Laird (DL), Paule-Mandel "
-     "(PM), empirical Bayes (EB) and others; they give similar answers with many studies and can differ with few.",
-     [r"\bestimator\b", r"\bREML\b"]),
-    ("knapp-hartung", "Knapp-Hartung adjustment",
-     "A way to compute the confidence interval and test of the average effect with a t distribution and an "
-     "adjusted standard error; it gives more honest (usually wider) intervals when there are few studies.",
-     [r"Knapp[- ]Hartung"]),
-    ("p-value", "p value",
-     "The probability of a result at least as extreme as the one observed if there were truly no effect; a small p "
-     "(e.g. below 0.05) is evidence against no effect, not a measure of how large or important the effect is.",
-     [r"p values?"]),
-    ("moderator", "moderator, meta-regression",
-     "A study characteristic (e.g. hours per week, design) tested as a reason why effects differ; a meta-regression "
-     "relates the effect sizes to one or more moderators. With few studies such tests are exploratory.",
-     [r"moderators?", r"meta-regressions?"]),
-    ("intercept", "intercept",
-     "In a meta-regression, the expected effect where every moderator is at zero or at its reference level; "
-     "without moderators it is the average effect.", [r"[Ii]ntercept"]),
-    ("r2", "R² (variance explained)",
-     "In a meta-regression, the percentage of the between-study variance (tau²) that the moderators account for.",
-     [r"R²"]),
-    ("subgroup", "subgroup analysis",
-     "The studies are split by a characteristic (e.g. juveniles vs adults) and pooled separately; a test of subgroup "
-     "differences asks whether the subgroups' averages differ more than chance would explain.", [r"[Ss]ubgroups?"]),
-    ("multilevel", "multilevel (three-level) model",
-     "A model for several effect sizes from the same study: it separates variation between effect sizes within a "
-     "study from variation between studies, so that a study with many effect sizes does not count as many studies.",
-     [r"three-level", r"multilevel", r"multi-level"]),
-    ("robust", "cluster-robust variance (CR2)",
-     "Standard errors and tests that stay valid when effect sizes from the same study are correlated in unknown "
-     "ways; CR2 with Satterthwaite degrees of freedom works well with few studies (Pustejovsky & Tipton, 2018).",
-     [r"cluster-robust", r"robust variance", r"\bCR2\b"]),
-    ("permutation", "permutation test",
-     "A test that shuffles the moderator values across studies many times and asks how often a result as strong "
-     "as the observed one appears by chance; it does not rely on a normal distribution.", [r"permutation tests?"]),
-    ("sensitivity", "sensitivity analysis",
-     "The analysis repeated with a different choice (e.g. leaving out non-randomised studies) to see whether the "
-     "conclusion depends on it.", [r"[Ss]ensitivity(?: analys[ie]s)?"]),
-    ("leave-one-out", "leave-one-out analysis",
-     "The pooled effect computed again with each study left out in turn; it shows whether one study drives the "
-     "result.", [r"[Ll]eave-one-out", r"[Ll]eaving out one study"]),
-    ("influence", "influential study (Cook's distance, DFFITS, hat value)",
-     "A study whose removal would change the pooled result markedly; metafor flags it by Cook's distance, DFFITS "
-     "or its hat value (leverage).", [r"[Ii]nfluential stud(?:y|ies)", r"Cook's distance", r"DFFITS"]),
-    ("publication-bias", "publication bias, small-study effects",
-     "Studies with small or non-significant effects are less often published, so the published studies may "
-     "overstate the effect; small studies showing larger effects than large ones is a warning sign.",
-     [r"publication bias", r"small-study effects?"]),
-    ("funnel-plot", "funnel plot",
-     "Each study's effect plotted against its precision; without bias the points form a symmetric funnel. It needs "
-     "at least 10 studies to be read (Sterne et al., 2011).", [r"funnel plots?", r"\bfunnel\b"]),
-    ("egger", "Egger's test",
-     "A regression test of funnel plot asymmetry; a small p value (below 0.10) suggests small-study effects.",
-     [r"Egger(?:'s)?"]),
-    ("begg", "Begg's rank correlation test",
-     "A rank correlation (Kendall's tau) between effect sizes and their variances; another test of funnel "
-     "asymmetry, with less power than Egger's.", [r"Begg(?:'s)?"]),
-    ("trim-and-fill", "trim-and-fill",
-     "A method that imputes the studies a symmetric funnel would need and re-estimates the pooled effect; a rough "
-     "check of how much publication bias could change the result.", [r"[Tt]rim-and-fill"]),
-    ("fail-safe-n", "fail-safe N (Rosenthal)",
-     "How many unpublished studies with no effect would be needed to make the pooled result non-significant; "
-     "widely criticised and shown only for completeness.", [r"fail-safe N"]),
-    ("pet-peese", "PET-PEESE",
-     "Regressions of the effect sizes on their standard errors (PET) or variances (PEESE); the predicted effect of "
-     "a study with no sampling error is an estimate corrected for small-study effects.", [r"PET-PEESE", r"\bPET\b",
-                                                                                        r"\bPEESE\b"]),
-    ("q-profile", "Q-profile confidence interval",
-     "A confidence interval for tau² and I² (Viechtbauer, 2007): how uncertain the amount of heterogeneity is.",
-     [r"Q-profile"]),
-    ("grade", "GRADE (certainty of the evidence)",
-     "A system for rating how sure we can be of a result: high (further research is very unlikely to change it), "
-     "moderate (likely close to the truth), low (may be substantially different) or very low (very uncertain). "
-     "Randomised evidence starts high, other evidence low; it is rated down for risk of bias, inconsistency, "
-     "imprecision, indirectness and publication bias.", [r"GRADE", r"[Cc]ertainty of the evidence"]),
-    ("risk-of-bias", "risk of bias",
-     "The chance that flaws in a study's design or conduct (e.g. no random allocation, many drop-outs) make its "
-     "result wrong.", [r"[Rr]isk of bias"]),
-    ("indirectness", "indirectness",
-     "Evidence about other people, interventions or outcomes than the question asks about (here: neighbouring "
-     "fields); GRADE rates such evidence down.", [r"[Ii]ndirect(?:ness)?"]),
-    ("imprecision", "imprecision",
-     "A confidence interval so wide that it includes effects that would lead to different decisions.",
-     [r"[Ii]mprecision"]),
-    ("rct", "randomised controlled trial (RCT)",
-     "A study in which chance decides who receives the intervention; the strongest design for causal conclusions.",
-     [r"\bRCTs?\b", r"randomised (?:controlled )?trials?"]),
-    ("quasi-experimental", "quasi-experimental study",
-     "A comparison of an intervention group with a control group that was not formed by chance; more open to bias "
-     "than an RCT.", [r"quasi-experiment(?:al|s)?"]),
-    ("prisma", "PRISMA flow diagram",
-     "The standard diagram of how many records a systematic review found, screened, excluded (with reasons) and "
-     "included (Page et al., 2021).", [r"PRISMA"]),
-    ("kappa", "Cohen's kappa",
-     "Agreement between two raters corrected for the agreement expected by chance: 0 is chance level, 1 perfect.",
-     [r"\bkappa\b"]),
-    ("multiverse", "multiverse analysis, specification curve",
-     "The analysis repeated under every combination of defensible analytic choices, to show how much the result "
-     "depends on them (Simonsohn, Simmons & Nelson, 2020).", [r"[Mm]ultiverse", r"specification curve"]),
-    ("gap-map", "evidence gap map",
-     "A table or chart of how many studies exist for each combination of intervention type and outcome; empty "
-     "cells are gaps in the evidence.", [r"evidence gap map"]),
-    ("swim", "effect direction (SWiM)",
-     "Synthesis without meta-analysis: counting whether studies report a benefit, harm or no difference when effect "
-     "sizes are not available (Campbell et al., 2020).", [r"\bSWiM\b", r"[Ee]ffect direction"]),
-]
+def _glossary() -> list[tuple[str, str, str, list[str]]]:
+    """The glossary entries of ``glossary.json`` (next to this module) as tuples."""
+    import json
+    from pathlib import Path
+
+    rows = json.loads((Path(__file__).with_name("glossary.json")).read_text(encoding="utf-8"))
+    return [(r["anchor"], r["term"], r["definition"], list(r["phrases"])) for r in rows]
+
+
+GLOSSARY = _glossary()
 
 # metafor's names of the tau² estimators and of the tests, in words (report text)
 ESTIMATOR_WORDS = {"REML": "restricted maximum likelihood (REML)", "ML": "maximum likelihood (ML)",
