@@ -3,8 +3,9 @@ Rscript with metafor is installed, the same calls in metafor at the smallest k.
 
     python bench/bench_breadth.py            # k = 1e3, 1e4, 1e5
     python bench/bench_breadth.py --quick    # k = 1e3, 1e4
-    python bench/bench_breadth.py --no-r     # without the metafor column (metafor's dense rma.mv
-                                             # takes minutes per fit at k = 1e3)
+    python bench/bench_breadth.py --no-r     # without the metafor column
+    python bench/bench_breadth.py --r-multilevel   # also time metafor's rma.mv + ranef at k = 1e3
+                                             # (dense k x k: minutes per fit, so off by default)
 
 For each verb the table gives the best-of-3 time per k and the growth factor per tenfold k
 (about 10 means linear).  Results are also written to bench/latest_breadth.md."""
@@ -12,6 +13,7 @@ For each verb the table gives the best-of-3 time per k and the growth factor per
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -20,7 +22,10 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # one BLAS thread, as bench_engine
+    os.environ[_var] = "1"
+
+import numpy as np  # noqa: E402  (after pinning the BLAS threads)
 
 from evsynth.engine.diagnostics import influence, leave1out
 from evsynth.engine.fitstats import anova, fitstats
@@ -91,10 +96,15 @@ def verbs(k, rng):
 R_CODE = {
     "rma_mh (OR, CMH, Tarone)": "rma.mh(measure='OR', ai=d$ai, bi=d$bi, ci=d$ci, di=d$di)",
     "rma_peto": "rma.peto(ai=d$ai, bi=d$bi, ci=d$ci, di=d$di)",
+    # the fit is made before the clock starts, as on the evsynth side (equal work: the verbs only)
+    "fitstats + anova (L)": ("f <- rma(yu, vu, mods=~xu, data=d)", "fitstats(f); anova(f, X=rbind(c(0, 1), c(1, 1)))"),
+    "predict (100 rows) + blup": ("f <- rma(yu, vu, mods=~xu, data=d)",
+                                  "predict(f, newmods=seq(0, 1, length.out=100)); blup(f)"),
     # metafor's leave1out refuses models with moderators
     "leave1out (REML) + influence (REML, one moderator)": "leave1out(rma(yu, vu, data=d)); influence(rma(yu, vu, mods=~xu, data=d))",
-    "three-level REML fit (5 per cluster) + ranef": "ranef(rma.mv(yc, vc, random=~1|cl/obs, data=d))",
 }
+R_TIMEOUT = 300  # seconds for one metafor call; a slower one is reported as "> 300 (stopped)"
+R_MULTILEVEL = {"three-level REML fit (5 per cluster) + ranef": "ranef(rma.mv(yc, vc, random=~1|cl/obs, data=d))"}
 # metafor's rma.mv with a vcalc V works on dense k x k matrices: one fit at k = 1,000 took 190 s
 # (elapsed, 2 shared cores) when measured by hand, so it is not repeated here
 
@@ -105,7 +115,9 @@ def have_metafor() -> bool:
     return subprocess.run(["Rscript", "-e", "library(metafor)"], capture_output=True).returncode == 0
 
 
-def metafor_time(code: str, k: int, rng) -> float | str:
+def metafor_time(code, k: int, rng) -> float | str:
+    """Seconds metafor takes for ``code`` (or ``(setup, code)``: only ``code`` is timed)."""
+    setup, code = code if isinstance(code, tuple) else ("", code)
     t = tables(k, rng)
     yu, vu, xu = uni(k, rng)
     yc, vc, cl, obs = clustered(k, rng)
@@ -114,8 +126,11 @@ def metafor_time(code: str, k: int, rng) -> float | str:
         cols = {**t, "yu": yu, "vu": vu, "xu": xu, "yc": yc, "vc": vc, "cl": cl, "obs": obs}
         np.savetxt(data, np.column_stack(list(cols.values())), delimiter=",", header=",".join(cols), comments="")
         script = (f"suppressMessages(library(metafor)); d <- read.csv('{data}'); "
-                  f"t <- system.time(for (i in 1:3) {{ {code} }})[['elapsed']] / 3; cat(t)")
-        out = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, timeout=900)
+                  f"{setup + '; ' if setup else ''}t <- system.time({{ {code} }})[['elapsed']]; cat(t)")  # one run: minutes for some verbs
+        try:
+            out = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, timeout=R_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            return f"> {R_TIMEOUT} (stopped)"
     try:
         return float(out.stdout.strip())
     except ValueError:
@@ -126,6 +141,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-r", action="store_true", help="skip metafor even when Rscript is present")
+    ap.add_argument("--r-multilevel", action="store_true", help="also time metafor's rma.mv + ranef (minutes)")
     a = ap.parse_args(argv)
     ks = [1_000, 10_000] if a.quick else [1_000, 10_000, 100_000]
     rng = np.random.default_rng(SEED)
@@ -137,11 +153,12 @@ def main(argv=None) -> int:
                 continue
             times.setdefault(name, []).append(timeit(fn))
     r = have_metafor() and not a.no_r
+    r_code = {**R_CODE, **(R_MULTILEVEL if a.r_multilevel else {})}
     head = "| verb | " + " | ".join(f"k = {k:,} (s)" for k in ks) + " | growth per 10x k | metafor k = 1,000 (s) |"
     lines = [head, "|---|" + "---:|" * (len(ks) + 2)]
     for name, ts in times.items():
         growth = " / ".join(f"{ts[i + 1] / ts[i]:.1f}x" for i in range(len(ts) - 1) if np.isfinite(ts[i + 1]))
-        mf = metafor_time(R_CODE[name], 1_000, np.random.default_rng(SEED)) if (r and name in R_CODE) else "n/a"
+        mf = metafor_time(r_code[name], 1_000, np.random.default_rng(SEED)) if (r and name in r_code) else "n/a"
         mf = f"{mf:.4f}" if isinstance(mf, float) else mf
         lines.append(f"| {name} | " + " | ".join(f"{t:.4f}" if np.isfinite(t) else "skipped" for t in ts)
                      + f" | {growth} | {mf} |")
