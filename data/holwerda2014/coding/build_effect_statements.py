@@ -75,18 +75,19 @@ BREAK_AFTER = {
     5424: "two sentences without full stop: 'Er werd geen totaal effect ...' / 'Geen invloed ...'",
 }
 
+# one chapter sentence (seed lines 1384-1388) that three statements of row 26 rest on
+_ROW26_12_MONTHS = ("positive", "1384-1388", "Daarnaast werden na 12 maanden positieve effecten gevonden op de "
+                    "taalontwikkeling en externaliserend gedrag van het kind en psychiatrische symptomen van de moeder")
+
 # (row, first seed line of the statement) -> (direction, seed lines, words of the chapter text)
 CHAPTER = {
     (13, 5291): ("positive", "1489-1494", "Voor een bedrag van $350 per gezin werd de participatie van gezinnen aan "
                  "de thuisbegeleidingsinterventie verhoogd"),
     (26, 5944): ("positive", "1372-1376", "De interventie had een sterk effect op de toegang tot voorzieningen, waarbij "
                  "de gezinnen in de interventie aanzienlijk meer gebruik maakten van voorzieningen (91%) dan de controlegroep (33%)"),
-    (26, 5945): ("positive", "1384-1388", "Daarnaast werden na 12 maanden positieve effecten gevonden op de taalontwikkeling "
-                 "en externaliserend gedrag van het kind en psychiatrische symptomen van de moeder"),
-    (26, 5946): ("positive", "1384-1388", "Daarnaast werden na 12 maanden positieve effecten gevonden op de taalontwikkeling "
-                 "en externaliserend gedrag van het kind en psychiatrische symptomen van de moeder"),
-    (26, 5947): ("positive", "1384-1388", "Daarnaast werden na 12 maanden positieve effecten gevonden op de taalontwikkeling "
-                 "en externaliserend gedrag van het kind en psychiatrische symptomen van de moeder"),
+    (26, 5945): _ROW26_12_MONTHS,
+    (26, 5946): _ROW26_12_MONTHS,
+    (26, 5947): _ROW26_12_MONTHS,
     (26, 5949): ("none", "1390-1392", "Er werd geen effect gevonden voor internaliserend en dysregulerend gedrag van het "
                  "kind, depressieve klachten van de moeder en opvoedstress"),
     (26, 5951): ("positive", "1380-1382", "gezinnen na 36 maanden follow-up significant minder kans hadden om met de "
