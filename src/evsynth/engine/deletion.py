@@ -24,7 +24,6 @@ that does not converge is refitted alone.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from evsynth.engine.models import DEFAULT_CONTROL, estimate_tau2
 from evsynth.errors import ModelError
@@ -34,13 +33,32 @@ __all__ = ["loo_fits"]
 _RADIUS = 0.5          # series used while |delta| max(u) <= this
 _TOL = 1e-12           # convergence of tau2_i, relative to tau2_i + median(v)
 _CHUNK = 2_000_000     # elements per block of the exact sums
+_NMAX = 200            # most terms of a series
+
+
+def _binomials(mmax: int = 3, nmax: int = _NMAX + 4) -> np.ndarray:
+    """binom(m - 1 + n, n) for m = 0 .. mmax (rows) and n = 0 .. nmax (columns), built once
+    by Pascal's rule: binom(m - 1 + n, n) = binom(m - 2 + n, n) + binom(m - 1 + n - 1, n - 1)."""
+    B = np.zeros((mmax + 1, nmax + 1))
+    B[0, 0] = 1.0  # m = 0: binom(n - 1, n) is 1 at n = 0 and 0 after
+    for m in range(1, mmax + 1):
+        B[m] = np.cumsum(B[m - 1])
+    return B
+
+
+_BINOM = _binomials()
+# the remainder bound of the series for m <= 3 after n terms: binom(n + 3, 2) r^(n + 1)
+_REM_COEF = (np.arange(_NMAX + 1) + 3.0) * (np.arange(_NMAX + 1) + 2.0) / 2
 
 
 def _features(X: np.ndarray, yt: np.ndarray) -> np.ndarray:
-    """The features F_j, one column per effect size: shape (f, k), f = 1 + p^2 + p + 1."""
+    """The features F_j, one column per effect size: shape (f, k), f = 1 + p^2 + p + 1.  With
+    an intercept (X[:, 0] all 1) the leading 1 is the entry x_0 x_0 already: it is left out
+    (f = p^2 + p + 1) and :class:`_Parts` reads sum w from A[0, 0]."""
     k, p = X.shape
     xx = (X[:, :, None] * X[:, None, :]).reshape(k, p * p)
-    return np.ascontiguousarray(np.column_stack([np.ones(k), xx, X * yt[:, None], yt * yt]).T)
+    lead = [] if np.all(X[:, 0] == 1.0) else [np.ones(k)]
+    return np.ascontiguousarray(np.column_stack([*lead, xx, X * yt[:, None], yt * yt]).T)
 
 
 # Stacks of p x p matrices are held as (p, p, n): one n-vector per entry, so that every
@@ -65,9 +83,10 @@ class _Parts:
     c = sum w y^2 (columns: the left-out fits)."""
 
     def __init__(self, S: np.ndarray, p: int):
-        self.s = S[0]
-        self.A = S[1:1 + p * p].reshape(p, p, -1)
-        self.b = S[1 + p * p:1 + p * p + p]
+        o = S.shape[0] - (p * p + p + 1)  # 1: a leading row of sum w; 0: sum w is A[0, 0] (intercept)
+        self.A = S[o:o + p * p].reshape(p, p, -1)
+        self.s = S[0] if o else self.A[0, 0]
+        self.b = S[o + p * p:o + p * p + p]
         self.c = S[-1]
 
 
@@ -75,6 +94,9 @@ class _Fits:
     """Weighted least squares of every left-out fit from its sums with weights w, w^2, w^3."""
 
     def __init__(self, S1, S2=None, S3=None, p=1):
+        if p == 1:  # scalars per fit: plain array arithmetic (no stacks of 1 x 1 matrices)
+            self._scalar(S1, S2, S3)
+            return
         one = _Parts(S1, p)
         self.sw = one.s
         self.M = _inv(one.A)
@@ -92,6 +114,24 @@ class _Fits:
             three = _Parts(S3, p)
             self.trPP = (self.sw2 - 2 * _tr(self.M, three.A) + _tr(self.MA2, self.MA2))
 
+    def _scalar(self, S1, S2, S3):
+        """p = 1: the rows of S are (s, A, b, c), or (A, b, c) when s = A (intercept); the same
+        formulas as above on n-vectors."""
+        self.sw = S1[0]
+        m = 1.0 / S1[-3]
+        b = m * S1[-2]
+        self.M = m[None, None, :]
+        self.beta = b[None, :]
+        self.rss = np.maximum(S1[-1] - S1[-2] * b, 0.0)
+        if S2 is not None:
+            self.sw2 = S2[0]
+            ma2 = m * S2[-3]
+            self.MA2 = ma2[None, None, :]
+            self.ypp = np.maximum(S2[-1] - 2 * b * S2[-2] + b * b * S2[-3], 0.0)
+            self.trP = self.sw - ma2
+        if S3 is not None:
+            self.trPP = self.sw2 - 2 * m * S3[-3] + ma2 * ma2
+
 
 def _downdated(w: np.ndarray, F: np.ndarray, m: int) -> np.ndarray:
     """sum_{j != i} w_j^m F_j for every i, exactly (fixed weights); shape (f, k)."""
@@ -103,10 +143,9 @@ def _n_terms(r: float) -> int:
     """Terms of the series for m <= 3 whose remainder is below 1e-17 at ratio r."""
     if r <= 0:
         return 0
-    n = 0
-    while special.comb(n + 3, 2) * r ** (n + 1) > 1e-17 and n < 200:
-        n += 1
-    return n
+    with np.errstate(under="ignore"):
+        big = _REM_COEF * r ** np.arange(1, _NMAX + 2) > 1e-17
+    return int(np.argmin(big)) if not big.all() else _NMAX
 
 
 def _powers(z: np.ndarray, N: int) -> np.ndarray:
@@ -160,17 +199,20 @@ class _Series:
         """The sums with weights w^m (m in ``ms``), shape (f, len(idx)) each."""
         n, f = idx.size, self.F.shape[0]
         delta = t - self.c
-        r = np.abs(delta) * self.s
-        ser = r <= _RADIUS
-        all_ser = bool(ser.all())
+        rmax = max(float(delta.max()), -float(delta.min())) * self.s if n else 0.0
+        all_ser = rmax <= _RADIUS
+        if all_ser:
+            ser = None
+        else:
+            r = np.abs(delta) * self.s
+            ser = r <= _RADIUS
         out = {}
-        if ser.any():
-            N = _n_terms(float(r.max() if all_ser else r[ser].max()))
+        if all_ser or ser.any():
+            N = _n_terms(rmax if all_ser else float(r[ser].max()))
             self._moments(max(ms) + N)
             D = _powers(-(delta if all_ser else delta[ser]) * self.s, N)
             nn = np.arange(N + 1)
-            H = np.concatenate([self.s**m * special.comb(m - 1 + nn, nn)[:, None] * self.G[m:m + N + 1] for m in ms],
-                               axis=1)
+            H = np.concatenate([self.s**m * _BINOM[m, nn][:, None] * self.G[m:m + N + 1] for m in ms], axis=1)
             R = H.T @ D  # (len(ms) f, n)
             for j, m in enumerate(ms):
                 if all_ser:
@@ -325,7 +367,6 @@ def loo_fits(fit) -> dict:
     fe = _Fits(fe_S1, _downdated(w0, F, 2), None, p)
     QE = fe.rss
     vt = df / fe.trP
-    tol_scale = float(np.median(v))
     centre = float(fit.tau2)
     ser = _Series(v, F, centre)
     unconverged = np.zeros(0, int)
@@ -350,7 +391,7 @@ def loo_fits(fit) -> dict:
         tau2 = np.where(tau0 > 0, tau0 * fi.rss / df, 0.0)
         ser.exact_count += s0.exact_count
     elif method == "PM":
-        tau2, unconverged = _newton_pm(ser, np.full(k, centre), p, float(df), tol_scale)
+        tau2, unconverged = _newton_pm(ser, np.full(k, centre), p, float(df), float(np.median(v)))
     elif method in ("ML", "REML", "EB"):
         con = DEFAULT_CONTROL
         tau2, unconverged = _scoring(method, ser, np.maximum(0.0, tau2_he), p, kk, con)
