@@ -110,9 +110,8 @@ class _Fits:
             self.ypp = np.maximum(two.c - 2 * np.einsum("pi,pi->i", self.beta, two.b)
                                   + np.einsum("pi,pqi,qi->i", self.beta, two.A, self.beta), 0.0)
             self.trP = self.sw - np.einsum("ppi->i", self.MA2)
-        if S3 is not None:
-            three = _Parts(S3, p)
-            self.trPP = (self.sw2 - 2 * _tr(self.M, three.A) + _tr(self.MA2, self.MA2))
+        if S3 is not None:  # only the rows of A (see _Series.at)
+            self.trPP = (self.sw2 - 2 * _tr(self.M, S3.reshape(p, p, -1)) + _tr(self.MA2, self.MA2))
 
     def _scalar(self, S1, S2, S3):
         """p = 1: the rows of S are (s, A, b, c), or (A, b, c) when s = A (intercept); the same
@@ -130,7 +129,7 @@ class _Fits:
             self.ypp = np.maximum(S2[-1] - 2 * b * S2[-2] + b * b * S2[-3], 0.0)
             self.trP = self.sw - ma2
         if S3 is not None:
-            self.trPP = self.sw2 - 2 * m * S3[-3] + ma2 * ma2
+            self.trPP = self.sw2 - 2 * m * S3[0] + ma2 * ma2
 
 
 def _downdated(w: np.ndarray, F: np.ndarray, m: int) -> np.ndarray:
@@ -160,14 +159,26 @@ def _powers(z: np.ndarray, N: int) -> np.ndarray:
 class _Series:
     """sum_{j != i} F_j / (v_j + t_i)^m for left-out fits i with their own t_i, around centre c."""
 
-    def __init__(self, v: np.ndarray, F: np.ndarray, centre: float):
+    def __init__(self, v: np.ndarray, F: np.ndarray, centre: float, p: int):
         self.v, self.F, self.c = v, F, float(centre)
+        o = F.shape[0] - (p * p + p + 1)
+        # the features each weight power needs: all, except w^3 (only tr(M X'W^3X) of REML's
+        # information uses it): the rows of A
+        self.rows = {1: slice(None), 2: slice(None), 3: slice(o, o + p * p)}
         d = v + self.c
         self.s = 1.0 / d.min()          # max u_j
         self.ut = d.min() / d           # u_j / max u, in (0, 1]
         self.G = np.zeros((0, F.shape[0]))
         self.logd = float(np.sum(np.log(d)))
         self.exact_count = 0
+        # the last point evaluated (idx, t, results): the likelihood check after a change of
+        # direction evaluates the point the next scoring step (or the final fit) starts from
+        self._last_at = self._last_log = None
+
+    @staticmethod
+    def _same(last, idx, t) -> bool:
+        return (last is not None and last[0].size == idx.size and np.array_equal(last[1], t)
+                and np.array_equal(last[0], idx))
 
     def _moments(self, q: int) -> None:
         if self.G.shape[0] > q:
@@ -181,6 +192,13 @@ class _Series:
 
     def logsum(self, idx: np.ndarray, t: np.ndarray) -> np.ndarray:
         """sum_{j != i} log(v_j + t_i): log(d + delta) = log d + sum_n (-1)^(n+1) (delta u)^n / n."""
+        if self._same(self._last_log, idx, t):
+            return self._last_log[2]
+        out = self._logsum(idx, t)
+        self._last_log = (idx.copy(), t.copy(), out)
+        return out
+
+    def _logsum(self, idx: np.ndarray, t: np.ndarray) -> np.ndarray:
         delta = t - self.c
         r = np.abs(delta) * self.s
         out = np.empty(idx.size)
@@ -196,7 +214,17 @@ class _Series:
         return out - np.log(self.v[idx] + t)
 
     def at(self, idx: np.ndarray, t: np.ndarray, ms=(1, 2, 3)) -> dict:
-        """The sums with weights w^m (m in ``ms``), shape (f, len(idx)) each."""
+        """The sums with weights w^m (m in ``ms``), shape (f, len(idx)) each (w^3: the rows of A
+        only, (p^2, len(idx))); read-only: the last result is reused when the same point is
+        asked for again."""
+        last = self._last_at
+        if self._same(last, idx, t) and set(ms) <= set(last[2]):
+            return {m: last[2][m] for m in ms}
+        out = self._at(idx, t, ms)
+        self._last_at = (idx.copy(), t.copy(), out)
+        return out
+
+    def _at(self, idx: np.ndarray, t: np.ndarray, ms) -> dict:
         n, f = idx.size, self.F.shape[0]
         delta = t - self.c
         rmax = max(float(delta.max()), -float(delta.min())) * self.s if n else 0.0
@@ -212,16 +240,20 @@ class _Series:
             self._moments(max(ms) + N)
             D = _powers(-(delta if all_ser else delta[ser]) * self.s, N)
             nn = np.arange(N + 1)
-            H = np.concatenate([self.s**m * _BINOM[m, nn][:, None] * self.G[m:m + N + 1] for m in ms], axis=1)
-            R = H.T @ D  # (len(ms) f, n)
-            for j, m in enumerate(ms):
+            H = np.concatenate([self.s**m * _BINOM[m, nn][:, None] * self.G[m:m + N + 1, self.rows[m]] for m in ms],
+                               axis=1)
+            R = H.T @ D  # (features of each power, n)
+            j = 0
+            for m in ms:
+                fm = self.F[self.rows[m]].shape[0]
                 if all_ser:
-                    out[m] = R[j * f:(j + 1) * f]
+                    out[m] = R[j:j + fm]
                 else:
-                    out[m] = np.empty((f, n))
-                    out[m][:, ser] = R[j * f:(j + 1) * f]
+                    out[m] = np.empty((fm, n))
+                    out[m][:, ser] = R[j:j + fm]
+                j += fm
         else:
-            out = {m: np.empty((f, n)) for m in ms}
+            out = {m: np.empty((self.F[self.rows[m]].shape[0], n)) for m in ms}
         if not all_ser:
             ex = np.flatnonzero(~ser)
             self.exact_count += ex.size
@@ -232,7 +264,7 @@ class _Series:
                 Wm = W
                 for m in range(1, max(ms) + 1):
                     if m in ms:
-                        out[m][:, sel] = self.F @ Wm
+                        out[m][:, sel] = self.F[self.rows[m]] @ Wm
                     if m < max(ms):
                         Wm = Wm * W
         full = n == self.v.size and idx[0] == 0 and idx[-1] == n - 1
@@ -241,7 +273,7 @@ class _Series:
         wm = wi
         for m in range(1, max(ms) + 1):
             if m in ms:
-                out[m] -= Fi * wm
+                out[m] -= Fi[self.rows[m]] * wm
             if m < max(ms):
                 wm = wm * wi
         return out
@@ -318,12 +350,15 @@ def _scoring(kind: str, ser: _Series, t0: np.ndarray, p: int, n: int, con: dict)
         if kind != "EB":
             turn = np.flatnonzero(adj * prev[active] < 0)
             if turn.size:
-                sub, tt = active[turn], cur[turn]
-                ll0 = _loglik(kind, ser.logsum(sub, tt), _Fits(S[1][:, turn], None, None, p), n, p)
+                every = turn.size == active.size
+                sub, tt = (active, cur) if every else (active[turn], cur[turn])
+                ll0 = _loglik(kind, ser.logsum(sub, tt), _Fits(S[1] if every else S[1][:, turn], None, None, p),
+                              n, p)
                 a = adj[turn]
                 fixed = np.zeros(turn.size, bool)
                 for _h in range(50):
-                    Sc = ser.at(sub, tt + a, (1,))
+                    # all weight powers: usually the point the next step starts from (reused there)
+                    Sc = ser.at(sub, tt + a, ms)
                     llc = _loglik(kind, ser.logsum(sub, tt + a), _Fits(Sc[1], None, None, p), n, p)
                     fixed |= llc >= ll0 - 1e-12 * np.abs(ll0)
                     if fixed.all():
@@ -368,7 +403,7 @@ def loo_fits(fit) -> dict:
     QE = fe.rss
     vt = df / fe.trP
     centre = float(fit.tau2)
-    ser = _Series(v, F, centre)
+    ser = _Series(v, F, centre, p)
     unconverged = np.zeros(0, int)
     if method in ("HE", "ML", "REML", "EB"):
         ols = _Fits(_downdated(np.ones(k), F, 1), None, None, p)
@@ -386,7 +421,7 @@ def loo_fits(fit) -> dict:
         ybar = y.mean()
         ss = np.sum((y - ybar) ** 2)
         tau0 = np.maximum((ss - (y - ybar) ** 2 * k / kk) / kk, 0.0)  # var(y_-i) with divisor k - 1
-        s0 = _Series(v, F, float(np.var(y)))
+        s0 = _Series(v, F, float(np.var(y)), p)
         fi = _Fits(s0.at(np.arange(k), tau0, (1,))[1], None, None, p)
         tau2 = np.where(tau0 > 0, tau0 * fi.rss / df, 0.0)
         ser.exact_count += s0.exact_count
@@ -402,20 +437,27 @@ def loo_fits(fit) -> dict:
         con = {"threshold": 1e-13, "maxiter": 10_000} if method == "PM" else None
         tau2[i] = estimate_tau2(y[keep], v[keep], X[keep], method, control=con).tau2
     S1 = ser.at(np.arange(k), tau2, (1,))[1]
+    fin = _Fits(S1, None, None, p)
     if method in ("ML", "REML"):
-        # metafor's check: the boundary 0 when its likelihood is larger (sums at 0: exact downdating)
+        # metafor's check: the boundary 0 when its likelihood is larger (sums at 0: exact
+        # downdating, the equal-effects fits above)
         above = tau2 > DEFAULT_CONTROL["threshold"]
         above[unconverged] = False
         chk = np.flatnonzero(above)
-        if chk.size:
+        if chk.size == k:  # the usual case: no copies of the sums
+            ll_t = _loglik(method, ser.logsum(chk, tau2), fin, kk, p)
+            ll_0 = _loglik(method, np.sum(np.log(v)) - np.log(v), fe, kk, p)
+        elif chk.size:
             ll_t = _loglik(method, ser.logsum(chk, tau2[chk]), _Fits(S1[:, chk], None, None, p), kk, p)
-            S0 = fe_S1[:, chk]
-            ll_0 = _loglik(method, np.sum(np.log(v)) - np.log(v[chk]), _Fits(S0, None, None, p), kk, p)
-            zero = ll_0 - ll_t > DEFAULT_CONTROL["tol"]
-            tau2[chk[zero]] = 0.0
-            S1[:, chk[zero]] = S0[:, zero]
+            ll_0 = _loglik(method, np.sum(np.log(v)) - np.log(v[chk]), _Fits(fe_S1[:, chk], None, None, p), kk, p)
+        if chk.size:
+            zero = chk[ll_0 - ll_t > DEFAULT_CONTROL["tol"]]
+            if zero.size:
+                tau2[zero] = 0.0
+                S1 = S1.copy()  # the series' cached result is not changed
+                S1[:, zero] = fe_S1[:, zero]
+                fin = _Fits(S1, None, None, p)
     tau2 = np.maximum(tau2, 0.0)
-    fin = _Fits(S1, None, None, p)
     beta = b0[None, :] + fin.beta.T
     if fit.test in ("knha", "adhoc"):
         eps = np.finfo(float).eps

@@ -629,6 +629,17 @@ def _dfbetas_above_one(fit: RMAResult, d: dict) -> np.ndarray:
     return big
 
 
+def _above_chi2_median(x: np.ndarray, df: int) -> np.ndarray:
+    """metafor's ``pchisq(x, df) > 0.5``, as x above the median of chi^2(df) (the distribution
+    function at every x costs more than the left-out fits at k = 1e4, for small x); the
+    distribution function itself only for the x within rounding of the median."""
+    med = float(special.chdtri(df, 0.5))
+    out = x > med
+    near = np.flatnonzero(np.abs(x - med) <= 1e-9 * med)
+    out[near] = special.chdtr(df, x[near]) > 0.5
+    return out
+
+
 def influence(fit: RMAResult, slab=None) -> InfluenceResult:
     """Influence diagnostics as metafor's ``influence``.
 
@@ -661,7 +672,7 @@ def influence(fit: RMAResult, slab=None) -> InfluenceResult:
     out = _influence_stats(fit, hat, d["beta"], d["vb"], d["tau2"], d["s2w"], d["QE"])
     p = fit.p
     influential = ((np.abs(out["dffits"]) > 3 * np.sqrt(p / (k - p)))
-                   | (special.chdtr(p, out["cooks_distance"]) > 0.5)
+                   | _above_chi2_median(out["cooks_distance"], p)
                    | (hat > 3 * p / k)
                    | _dfbetas_above_one(fit, d))
     return InfluenceResult(_labels(fit, slab), **out, hat=hat, weight=100 * w / w.sum(), influential=influential)
