@@ -3,8 +3,9 @@ influence (metafor's ``cooks.distance``, ``hatvalues`` and ``dfbetas`` for ``rma
 profile-likelihood confidence intervals for the variance components (``confint`` for
 ``rma.mv``).
 
-Hat values are computed block by block (no k x k matrix).  Leave-one-out statistics refit
-the model once per effect size, each refit linear in k."""
+Hat values and the deletions with the variance components held fixed (``reestimate=False``)
+are computed row by row from W = V^-1 per block or per cluster (no k x k matrix, O(k) in
+all); re-estimated deletions refit the model once per effect size (or cluster)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from scipy import stats
 
 from evsynth.engine._verbs import fmt, records_frame, text_lines
 from evsynth.engine.linalg import r_uniroot
+from evsynth.engine import multilevel as ml
+from evsynth.engine.linalg import factorize
 from evsynth.engine.multilevel import evaluate
 from evsynth.engine.results import Result
 from evsynth.errors import EvsynthError, InputError, ModelError
@@ -28,11 +31,18 @@ class InfluenceMVResult(Result):
 
     cooks_distance: np.ndarray
     hat: np.ndarray
-    dfbetas: np.ndarray  # k x p
+    dfbetas: np.ndarray  # k x p (one row per cluster with cluster=)
     coef_names: list
     k: int
+    groups: list | None = None  # labels of the deleted clusters (cluster=); None: one row per effect size
 
     def summary(self) -> str:
+        if self.groups is not None:  # per deleted cluster (hat values are per effect size)
+            lines = [f"Influence diagnostics (multilevel fit; k = {self.k}; {len(self.groups)} clusters deleted in turn)",
+                     f"{'':12s} {'cook.d':>9s} " + " ".join(f"{('dfbs.' + n)[:12]:>12s}" for n in self.coef_names)]
+            for g, c, d in zip(self.groups, self.cooks_distance, self.dfbetas):
+                lines.append(f"{str(g)[:12]:12s} {fmt(c):>9s} " + " ".join(f"{fmt(x):>12s}" for x in d))
+            return "\n".join(lines)
         lines = [f"Influence diagnostics (multilevel fit; k = {self.k})",
                  f"{'':5s} {'cook.d':>9s} {'hat':>8s} " + " ".join(f"{('dfbs.' + n)[:12]:>12s}" for n in self.coef_names)]
         for i in range(self.k):
@@ -41,40 +51,152 @@ class InfluenceMVResult(Result):
         return "\n".join(lines)
 
     def to_frame(self):
-        """One row per effect size (pandas DataFrame)."""
-        cols = {"row": np.arange(1, self.k + 1), "cooks_distance": self.cooks_distance, "hat": self.hat}
+        """One row per effect size, or per deleted cluster (then without hat values) (pandas DataFrame)."""
+        if self.groups is not None:
+            cols = {"cluster": list(self.groups), "cooks_distance": self.cooks_distance}
+        else:
+            cols = {"row": np.arange(1, self.k + 1), "cooks_distance": self.cooks_distance, "hat": self.hat}
         for j, n in enumerate(self.coef_names):
             cols[f"dfbetas_{n}"] = self.dfbetas[:, j]
         return records_frame(cols)
 
 
-def _hat(fit) -> np.ndarray:
-    """diag of X (X'WX)^-1 X'W with W the inverse fitted marginal covariance, per block."""
-    h = np.empty(fit.k)
-    M = fit.vb if fit.test != "t" else fit.vb  # vb of rma.mv is (X'WX)^-1 (no scaling)
-    for rows, V in fit.marginal_blocks():
-        Xb = fit.X[rows]                      # (nb, n, p)
-        WX = np.linalg.solve(V, Xb)           # W X  (W symmetric)
-        h[rows] = np.einsum("bnp,pq,bnq->bn", Xb, M, WX)
+class _Weights:
+    """Per row of a multilevel fit, with W the inverse of the fitted marginal covariance
+    (block diagonal) and e = y - X b: ``dW`` (diag W), ``Z`` (W X) and ``We`` (W e), plus
+    ``pairs(i, j)`` for the entries W[i, j] of rows of the same block.  Nested random
+    intercepts whose covariance per cluster is diagonal plus rank one (see
+    :func:`evsynth.engine.multilevel._evaluate_dr1`) need no block: W_j = D^-1 - g a a'
+    (a = 1 / (v + sigma2_within), g = sigma2_between / (1 + sigma2_between sum a)); other
+    structures invert each block (batched by size).  O(sum n_j^3), no k x k matrix."""
+
+    def __init__(self, fit):
+        k, p = fit.k, fit.p
+        bs = fit.structure
+        self.outer = bs.outer
+        e = fit.yi - fit.X @ fit.beta
+        self.dr1 = ml._FAST and fit.spar is None and bs.diag_rank1
+        if self.dr1:
+            cl, n = bs.codes[0], bs.n_levels[0]
+            s_b = float(fit.sigma2[0])
+            s_w = float(fit.sigma2[1]) if bs.L == 2 else 0.0
+            a = 1.0 / (fit.vi + s_w)
+            g = (s_b / (1.0 + s_b * np.bincount(cl, weights=a, minlength=n)))[cl]
+            self.a, self.ga = a, g * a
+            self.dW = a - g * a * a
+            self.Z = a[:, None] * fit.X - self.ga[:, None] * ml._csum(cl, a[:, None] * fit.X, n)[cl]
+            self.We = a * e - self.ga * np.bincount(cl, weights=a * e, minlength=n)[cl]
+            return
+        self.dW, self.Z, self.We = np.empty(k), np.empty((k, p)), np.empty(k)
+        flat, self.off, self.pos, self.size = [], np.empty(k, np.int64), np.empty(k, np.int64), np.empty(k, np.int64)
+        start = 0
+        for rows, V in fit.marginal_blocks():
+            nb, n = rows.shape
+            W = np.linalg.inv(V)
+            self.dW[rows] = np.einsum("bii->bi", W)
+            self.Z[rows] = W @ fit.X[rows]
+            self.We[rows] = np.einsum("bij,bj->bi", W, e[rows])
+            self.off[rows] = start + (np.arange(nb) * n * n)[:, None]
+            self.pos[rows] = np.arange(n)[None, :]
+            self.size[rows] = n
+            flat.append(W.ravel())
+            start += W.size
+        self.flat = np.concatenate(flat)
+
+    def pairs(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """W[i, j] for arrays of row indices (0 across blocks)."""
+        same = self.outer[i] == self.outer[j]
+        if self.dr1:
+            return np.where(same, np.where(i == j, self.a[i], 0.0) - self.ga[i] * self.a[j], 0.0)
+        idx = self.off[i] + self.pos[i] * self.size[i] + self.pos[j]
+        return np.where(same, self.flat[np.where(same, idx, 0)], 0.0)
+
+
+def _hat(fit, wt: _Weights | None = None) -> np.ndarray:
+    """diag of X (X'WX)^-1 X'W with W the inverse fitted marginal covariance: x_i' M (WX)_i."""
+    wt = _Weights(fit) if wt is None else wt
+    h = np.einsum("ip,pq,iq->i", fit.X, fit.vb, wt.Z)  # vb of rma.mv is (X'WX)^-1 (no scaling)
     h[h > 1 - 10 * np.finfo(float).eps] = 1.0
     return h
 
 
-def influence_mv(fit) -> InfluenceMVResult:
+def _groups(cluster, k: int):
+    """Row indices of each cluster, clusters in order of first appearance (as metafor's
+    unique()), and the label of each; (None, None) without ``cluster``: one row each."""
+    if cluster is None:
+        return None, None
+    c = np.asarray(cluster)
+    if c.shape[0] != k:
+        raise InputError(f"influence_mv: cluster has {c.shape[0]} values but the model has {k} effect sizes")
+    codes = factorize(c, what="influence_mv cluster variable")
+    first = np.full(int(codes.max()) + 1, k)
+    np.minimum.at(first, codes, np.arange(k))
+    rank = np.empty(first.size, np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
+    codes = rank[codes]
+    srt = np.argsort(codes, kind="stable")
+    members = np.split(srt, np.cumsum(np.bincount(codes))[:-1])
+    return members, [c[m[0]] for m in members]
+
+
+def _fixed_deletion(fit, wt: _Weights, members):
+    """beta - beta(-S) for every deleted set S (one row, or one cluster's rows) with the variance
+    components held at the full-data values.  Deleting the rows S of a block-diagonal model
+    changes X'WX by -Z_S' W_SS^-1 Z_S (the inverse of a principal submatrix, Schur complement),
+    so beta - beta(-S) = M Z_S' P_SS^-1 (We)_S with P_SS = W_SS - Z_S M Z_S' (the projection's
+    entries); one row: M z_i We_i / P_ii.  O(k p^2) for rows; per cluster O(n_S^3)."""
+    M = fit.vb
+    MZ = wt.Z @ M  # rows: M z_i
+    tiny = 1e-10
+    if members is None:
+        P = wt.dW - np.einsum("ip,ip->i", MZ, wt.Z)
+        ok = P > tiny * wt.dW  # else X without row i is rank deficient: metafor gives NA
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = MZ * (wt.We / P)[:, None]
+        d[~ok] = np.nan
+        return d
+    d = np.full((len(members), fit.p), np.nan)
+    by_size: dict[int, list[int]] = {}
+    for g, m in enumerate(members):
+        by_size.setdefault(m.size, []).append(g)
+    for n, gs in by_size.items():
+        R = np.stack([members[g] for g in gs])                  # (ng, n)
+        Wss = wt.pairs(R[:, :, None], R[:, None, :])            # (ng, n, n)
+        Zs = wt.Z[R]                                             # (ng, n, p)
+        P = Wss - np.einsum("gip,pq,gjq->gij", Zs, M, Zs)
+        lam = np.linalg.eigvalsh(P)
+        scale = np.max(np.abs(np.einsum("gii->gi", Wss)), axis=1)
+        ok = lam[:, 0] > tiny * scale
+        if ok.any():
+            sol = np.linalg.solve(P[ok], wt.We[R[ok]][:, :, None])[:, :, 0]
+            d[np.asarray(gs)[ok]] = np.einsum("pq,giq,gi->gp", M, Zs[ok], sol)
+    return d
+
+
+def influence_mv(fit, *, reestimate: bool = True, cluster=None) -> InfluenceMVResult:
     """Cook's distances, hat values and DFBETAS of a multilevel fit (metafor's
-    ``cooks.distance``, ``hatvalues`` and ``dfbetas`` for ``rma.mv``; each effect size left
-    out in turn, variance components re-estimated).
+    ``cooks.distance``, ``hatvalues`` and ``dfbetas`` for ``rma.mv``): each effect size (or
+    each cluster) left out in turn.
 
     Parameters
     ----------
     fit : RMAMVResult
+    reestimate : bool
+        True (metafor's default): the variance components are re-estimated without each
+        deleted effect (one refit per deletion, so the cost grows with k^2).  False: they are
+        held at the full-data values (metafor's ``reestimate=FALSE``); every deletion is then a
+        downdate of X'WX and X'Wy, all k in O(k p^2) together (no refit, no k x k matrix).
+    cluster : array_like, optional
+        Delete whole clusters (metafor's ``cluster=``): one row per cluster, clusters in order
+        of first appearance (``groups`` of the result gives their labels).
 
     Returns
     -------
     InfluenceMVResult
         ``cooks_distance[i] = (b - b(-i))' Var(b)^-1 (b - b(-i))``; ``hat`` the diagonal of
-        ``X (X'WX)^-1 X'W``; ``dfbetas[i] = (b - b(-i)) / se`` with se from the full data
-        refitted at the leave-one-out variance components (as metafor).
+        ``X (X'WX)^-1 X'W`` (per effect size); ``dfbetas[i] = (b - b(-i)) / se`` with se from
+        the full data at the left-out variance components (as metafor; the full fit's se
+        when they are held fixed).  NaN where a deletion leaves a model that cannot be fitted.
 
     References
     ----------
@@ -84,18 +206,26 @@ def influence_mv(fit) -> InfluenceMVResult:
     if not hasattr(fit, "refit"):
         raise InputError("influence_mv needs a multilevel fit (rma_mv)")
     k, p = fit.k, fit.p
+    members, labels = _groups(cluster, k)
+    wt = _Weights(fit)
     vbi = np.linalg.inv(fit.vb)
-    cook = np.full(k, np.nan)
-    dfbs = np.full((k, p), np.nan)
-    for i in range(k):
+    if not reestimate:
+        d = _fixed_deletion(fit, wt, members)
+        cook = np.einsum("ip,pq,iq->i", d, vbi, d)
+        dfbs = d / np.sqrt(np.diag(fit.vb))[None, :]
+        return InfluenceMVResult(cook, _hat(fit, wt), dfbs, list(fit.coef_names), k, groups=labels)
+    sets = [np.array([i]) for i in range(k)] if members is None else members
+    cook = np.full(len(sets), np.nan)
+    dfbs = np.full((len(sets), p), np.nan)
+    for g, rows in enumerate(sets):
         keep = np.ones(k, bool)
-        keep[i] = False
+        keep[rows] = False
         try:
             r = fit.refit(keep)
         except (EvsynthError, np.linalg.LinAlgError):
             continue
         d = fit.beta - r.beta
-        cook[i] = float(d @ vbi @ d)
+        cook[g] = float(d @ vbi @ d)
         if fit.struct_type is None:
             # Var(b) of the full data at the left-out variance components: one evaluation
             # (what a refit with every sigma^2 held fixed returns as vb)
@@ -104,8 +234,8 @@ def influence_mv(fit) -> InfluenceMVResult:
                                  need_info=False).M
             except (EvsynthError, np.linalg.LinAlgError):
                 continue
-            dfbs[i] = d / np.sqrt(np.diag(vb_i))
-    return InfluenceMVResult(cook, _hat(fit), dfbs, list(fit.coef_names), k)
+            dfbs[g] = d / np.sqrt(np.diag(vb_i))
+    return InfluenceMVResult(cook, _hat(fit, wt), dfbs, list(fit.coef_names), k, groups=labels)
 
 
 @dataclass(eq=False)
