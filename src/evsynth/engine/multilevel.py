@@ -550,6 +550,46 @@ def _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed, sfixed=None):
     return s2, sp, ev, int(best.nit)
 
 
+def fisher_scoring(y, v, X, bs: BlockStructure, s2, reml: bool, isfixed, *, method: str = "REML",
+                   tol: float = 1e-10, maxiter: int = 500):
+    """(RE)ML estimates of the sigma^2 components by Fisher scoring from ``s2`` (components
+    with ``isfixed`` held), with step halving and the boundary 0; returns (sigma2, the
+    evaluation there, iterations).  Used by :func:`rma_mv` and, warm-started at the full
+    fit, by the re-estimated deletions of :func:`evsynth.engine.mvdiag.influence_mv`."""
+    L = bs.L
+    s2 = np.asarray(s2, float)
+    ev = evaluate(y, v, X, bs, s2, reml)
+    it = 0
+    for it in range(1, maxiter + 1):
+        free = ~((s2 <= 0) & (ev.score <= 0)) & ~isfixed
+        step = np.zeros(L)
+        if free.any():
+            Ii = ev.info[np.ix_(free, free)]
+            try:
+                step[free] = np.linalg.solve(Ii, ev.score[free])
+            except np.linalg.LinAlgError:
+                step[free] = ev.score[free] / np.maximum(np.diag(Ii), 1e-12)
+        lam = 1.0
+        accepted = False
+        for _ in range(60):
+            cand = np.maximum(s2 + lam * step, 0.0)
+            ev_c = evaluate(y, v, X, bs, cand, reml)
+            if ev_c.ll >= ev.ll - 1e-12 * abs(ev.ll):
+                accepted = True
+                break
+            lam /= 2
+        if not accepted:
+            break
+        change = np.max(np.abs(cand - s2) / np.maximum(1.0, np.abs(cand)))
+        s2, ev = cand, ev_c
+        if change <= tol:
+            break
+    else:
+        raise ConvergenceError(f"{method} estimation of the variance components did not converge in "
+                               f"{maxiter} iterations (last sigma^2 = {np.round(s2, 6).tolist()})")
+    return s2, ev, it
+
+
 def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", level: float = 95.0,
            coef_names=None, group_names=None, btt=None, tol: float = 1e-10, maxiter: int = 500,
            intercept: bool = True, V: KnownV | None = None, struct: dict | None = None,
@@ -657,36 +697,8 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
     if sdef is not None:
         s2, spar, ev, it = _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed, struct_fixed)
     else:
-        s2 = np.where(isfixed, fixed, t0 / L)
-        ev = evaluate(y, v, X, bs, s2, reml)
-        it = 0
-        for it in range(1, maxiter + 1):
-            free = ~((s2 <= 0) & (ev.score <= 0)) & ~isfixed
-            step = np.zeros(L)
-            if free.any():
-                Ii = ev.info[np.ix_(free, free)]
-                try:
-                    step[free] = np.linalg.solve(Ii, ev.score[free])
-                except np.linalg.LinAlgError:
-                    step[free] = ev.score[free] / np.maximum(np.diag(Ii), 1e-12)
-            lam = 1.0
-            accepted = False
-            for _ in range(60):
-                cand = np.maximum(s2 + lam * step, 0.0)
-                ev_c = evaluate(y, v, X, bs, cand, reml)
-                if ev_c.ll >= ev.ll - 1e-12 * abs(ev.ll):
-                    accepted = True
-                    break
-                lam /= 2
-            if not accepted:
-                break
-            change = np.max(np.abs(cand - s2) / np.maximum(1.0, np.abs(cand)))
-            s2, ev = cand, ev_c
-            if change <= tol:
-                break
-        else:
-            raise ConvergenceError(f"{method} estimation of the variance components did not converge in "
-                                   f"{maxiter} iterations (last sigma^2 = {np.round(s2, 6).tolist()})")
+        s2, ev, it = fisher_scoring(y, v, X, bs, np.where(isfixed, fixed, t0 / L), reml, isfixed, method=method,
+                                    tol=tol, maxiter=maxiter)
     beta, vb = ev.beta, ev.M
     if btt is None:
         btt = list(range(1, p)) if (p > 1 and intercept) else list(range(p))

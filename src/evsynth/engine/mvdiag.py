@@ -173,6 +173,38 @@ def _fixed_deletion(fit, wt: _Weights, members):
     return d
 
 
+class _RowsLeft:
+    """The nested random-intercept structure of a diagonal-plus-rank-one fit on the rows
+    ``keep`` (what :func:`evsynth.engine.multilevel._evaluate_dr1` reads: the cluster codes;
+    a cluster left empty adds nothing to the likelihood)."""
+
+    knownV = None
+    struct = None
+    diag_rank1 = True
+
+    def __init__(self, bs, keep):
+        self.L, self.n_levels = bs.L, bs.n_levels
+        self.codes = [c[keep] for c in bs.codes]
+        self.k = int(keep.sum())
+
+
+def _refit_lean(fit, keep):
+    """beta and sigma^2 without the rows not in ``keep``: Fisher scoring as rma_mv, started at
+    the full fit's sigma^2 (as metafor's deletions: ``sigma2.init``), no result object."""
+    X = fit.X[keep]
+    if X.shape[1] > X.shape[0] - 1:
+        raise ModelError("too few effect sizes left")
+    fixed = fit._fixed_mask()
+    s2, ev, _ = ml.fisher_scoring(fit.yi[keep], fit.vi[keep], X, _RowsLeft(fit.structure, keep),
+                                  np.asarray(fit.sigma2, float), fit.method == "REML", fixed, method=fit.method)
+    return ev.beta, s2
+
+
+def _refit_full(fit, keep):
+    r = fit.refit(keep)
+    return r.beta, r.sigma2
+
+
 def influence_mv(fit, *, reestimate: bool = True, cluster=None) -> InfluenceMVResult:
     """Cook's distances, hat values and DFBETAS of a multilevel fit (metafor's
     ``cooks.distance``, ``hatvalues`` and ``dfbetas`` for ``rma.mv``): each effect size (or
@@ -217,20 +249,21 @@ def influence_mv(fit, *, reestimate: bool = True, cluster=None) -> InfluenceMVRe
     sets = [np.array([i]) for i in range(k)] if members is None else members
     cook = np.full(len(sets), np.nan)
     dfbs = np.full((len(sets), p), np.nan)
+    lean = wt.dr1  # nested random intercepts, no V, no struct: scoring on the rows left, warm-started
     for g, rows in enumerate(sets):
         keep = np.ones(k, bool)
         keep[rows] = False
         try:
-            r = fit.refit(keep)
+            beta_i, sigma2_i = _refit_lean(fit, keep) if lean else _refit_full(fit, keep)
         except (EvsynthError, np.linalg.LinAlgError):
             continue
-        d = fit.beta - r.beta
+        d = fit.beta - beta_i
         cook[g] = float(d @ vbi @ d)
         if fit.struct_type is None:
             # Var(b) of the full data at the left-out variance components: one evaluation
             # (what a refit with every sigma^2 held fixed returns as vb)
             try:
-                vb_i = evaluate(fit.yi, fit.vi, fit.X, fit.structure, r.sigma2, fit.method == "REML",
+                vb_i = evaluate(fit.yi, fit.vi, fit.X, fit.structure, sigma2_i, fit.method == "REML",
                                  need_info=False).M
             except (EvsynthError, np.linalg.LinAlgError):
                 continue
