@@ -32,6 +32,7 @@ from evsynth.engine.fitstats import anova, fitstats
 from evsynth.engine.mh import rma_mh, rma_peto
 from evsynth.engine.models import rma
 from evsynth.engine.multilevel import rma_mv, vcalc
+from evsynth.engine.mvdiag import influence_mv
 from evsynth.engine.predict import blup, predict, ranef
 from evsynth.engine.selmodel import selmodel
 
@@ -90,6 +91,7 @@ def verbs(k, rng):
         "leave1out (REML) + influence (REML, one moderator)": lambda: (leave1out(fit0), influence(fit)),
         "three-level REML fit (5 per cluster) + ranef": lambda: ranef(rma_mv(yc, vc, [cl, obs])),
         "ranef of a three-level fit": lambda: ranef(three),
+        "influence_mv, reestimate=False (three-level)": lambda: influence_mv(three, reestimate=False),
     }
 
 
@@ -137,6 +139,26 @@ def metafor_time(code, k: int, rng) -> float | str:
         return "error"
 
 
+def influence_mv_growth(rng, ks=(250, 500, 1_000, 2_000)) -> list[str]:
+    """influence_mv of a three-level fit (5 effects per cluster) at small k: the re-estimated
+    route refits per deletion (k fits of O(k) each: growth about 4x per doubling of k), the
+    route with the variance components held fixed is O(k) (a report, not an assertion)."""
+    rows = {"influence_mv (re-estimated, the default)": [], "influence_mv (reestimate=False)": []}
+    y0, v0, c0, _ = clustered(50, rng)
+    influence_mv(rma_mv(y0, v0, [c0]))  # the first call's imports off the clock
+    for k in ks:
+        yc, vc, cl, obs = clustered(k, rng)
+        three = rma_mv(yc, vc, [cl, obs])
+        rows["influence_mv (re-estimated, the default)"].append(timeit(lambda: influence_mv(three), repeat=1))
+        rows["influence_mv (reestimate=False)"].append(timeit(lambda: influence_mv(three, reestimate=False)))
+    out = ["| influence_mv, three-level REML | " + " | ".join(f"k = {k:,} (s)" for k in ks) + " | growth per 2x k |",
+           "|---|" + "---:|" * (len(ks) + 1)]
+    for name, ts in rows.items():
+        growth = " / ".join(f"{ts[i + 1] / ts[i]:.1f}x" for i in range(len(ts) - 1))
+        out.append(f"| {name} | " + " | ".join(f"{t:.4f}" for t in ts) + f" | {growth} |")
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
@@ -162,6 +184,7 @@ def main(argv=None) -> int:
         mf = f"{mf:.4f}" if isinstance(mf, float) else mf
         lines.append(f"| {name} | " + " | ".join(f"{t:.4f}" if np.isfinite(t) else "skipped" for t in ts)
                      + f" | {growth} | {mf} |")
+    lines += ["", *influence_mv_growth(rng)]
     text = "\n".join(lines)
     print(text)
     (HERE / "latest_breadth.md").write_text(text + "\n")
