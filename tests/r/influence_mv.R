@@ -31,8 +31,9 @@ V <- vcalc(vi, cluster = trial, obs = outcome, rho = 0.5, data = b98)
 f_v <- rma.mv(yi, V, mods = ~ outcome, random = ~ 1 | trial/outcome, data = b98, method = "REML")
 out$fixed <- list(k11_reml = one(f_reml), k11_ml_t_year = one(f_ml_t), k11_one_level = one(f_one),
                   b98_cs = one(f_cs), b98_vcalc = one(f_v))
+# k11_reml_desc: cluster labels that appear in descending order (metafor sorts the clusters by label)
 out$cluster_fixed <- list(k11_reml = one(f_reml, k11$district), k11_ml_t_year = one(f_ml_t, k11$district),
-                          b98_vcalc = one(f_v, b98$trial))
+                          b98_vcalc = one(f_v, b98$trial), k11_reml_desc = one(f_reml, 1000 - k11$district))
 out$cluster_reestimated <- list(k11_reml = one(f_reml, k11$district, TRUE),
                                 k11_ml_t_year = one(f_ml_t, k11$district, TRUE))
 writeLines(to_json(out), "tests/r/influence_mv.json")

@@ -121,19 +121,19 @@ def _hat(fit, wt: _Weights | None = None) -> np.ndarray:
 
 
 def _groups(cluster, k: int):
-    """Row indices of each cluster, clusters in order of first appearance (as metafor's
-    unique()), and the label of each; (None, None) without ``cluster``: one row each."""
+    """Row indices of each cluster, clusters sorted by label (as metafor orders the result of
+    ``cluster=``; labels of mixed types that do not sort: in order of first appearance), and
+    the label of each; (None, None) without ``cluster``: one row each."""
     if cluster is None:
         return None, None
     c = np.asarray(cluster)
     if c.shape[0] != k:
         raise InputError(f"influence_mv: cluster has {c.shape[0]} values but the model has {k} effect sizes")
     codes = factorize(c, what="influence_mv cluster variable")
-    first = np.full(int(codes.max()) + 1, k)
-    np.minimum.at(first, codes, np.arange(k))
-    rank = np.empty(first.size, np.int64)
-    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
-    codes = rank[codes]
+    try:
+        codes = np.unique(c, return_inverse=True)[1].ravel()
+    except TypeError:
+        pass
     srt = np.argsort(codes, kind="stable")
     members = np.split(srt, np.cumsum(np.bincount(codes))[:-1])
     return members, [c[m[0]] for m in members]
@@ -219,8 +219,8 @@ def influence_mv(fit, *, reestimate: bool = True, cluster=None) -> InfluenceMVRe
         held at the full-data values (metafor's ``reestimate=FALSE``); every deletion is then a
         downdate of X'WX and X'Wy, all k in O(k p^2) together (no refit, no k x k matrix).
     cluster : array_like, optional
-        Delete whole clusters (metafor's ``cluster=``): one row per cluster, clusters in order
-        of first appearance (``groups`` of the result gives their labels).
+        Delete whole clusters (metafor's ``cluster=``): one row per cluster, sorted by label
+        (``groups`` of the result gives the labels).
 
     Returns
     -------
