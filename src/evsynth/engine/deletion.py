@@ -132,10 +132,11 @@ class _Fits:
             self.trPP = self.sw2 - 2 * m * S3[0] + ma2 * ma2
 
 
-def _downdated(w: np.ndarray, F: np.ndarray, m: int) -> np.ndarray:
-    """sum_{j != i} w_j^m F_j for every i, exactly (fixed weights); shape (f, k)."""
-    wm = w**m
-    return (F @ wm)[:, None] - F * wm
+def _downdated(F: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    """sum_{j != i} w_j F_j for every i, exactly (fixed weights; None: unit weights); shape (f, k)."""
+    if w is None:
+        return F.sum(axis=1)[:, None] - F
+    return (F @ w)[:, None] - F * w
 
 
 def _n_terms(r: float) -> int:
@@ -267,9 +268,10 @@ class _Series:
                         out[m][:, sel] = self.F[self.rows[m]] @ Wm
                     if m < max(ms):
                         Wm = Wm * W
-        full = n == self.v.size and idx[0] == 0 and idx[-1] == n - 1
-        Fi = self.F if full else self.F[:, idx]
-        wi = 1.0 / ((self.v if full else self.v[idx]) + t)
+        # idx is sorted without repeats (active sets of arange(k)): a run of rows is a slice
+        run = slice(int(idx[0]), int(idx[-1]) + 1) if n and idx[-1] - idx[0] == n - 1 else idx
+        Fi = self.F[:, run]
+        wi = 1.0 / (self.v[run] + t)
         wm = wi
         for m in range(1, max(ms) + 1):
             if m in ms:
@@ -398,16 +400,16 @@ def loo_fits(fit) -> dict:
     method = fit.method
     # equal-effects fit without i (QE, vt, DL, HS): exact downdating
     w0 = 1.0 / v
-    fe_S1 = _downdated(w0, F, 1)
-    fe = _Fits(fe_S1, _downdated(w0, F, 2), None, p)
+    fe_S1 = _downdated(F, w0)
+    fe = _Fits(fe_S1, _downdated(F, w0 * w0), None, p)
     QE = fe.rss
     vt = df / fe.trP
     centre = float(fit.tau2)
     ser = _Series(v, F, centre, p)
     unconverged = np.zeros(0, int)
     if method in ("HE", "ML", "REML", "EB"):
-        ols = _Fits(_downdated(np.ones(k), F, 1), None, None, p)
-        Fv = _Parts(_downdated(v, F, 1), p)  # sum v, sum v x x' (weights v_j)
+        ols = _Fits(_downdated(F, None), None, None, p)
+        Fv = _Parts(_downdated(F, v), p)  # sum v, sum v x x' (weights v_j)
         tau2_he = (ols.rss - (Fv.s - _tr(ols.M, Fv.A))) / df
     if method in ("EE", "FE"):
         tau2 = np.zeros(k)
