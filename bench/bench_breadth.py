@@ -155,7 +155,7 @@ def influence_mv_growth(rng, ks=(250, 500, 1_000, 2_000)) -> list[str]:
            "|---|" + "---:|" * (len(ks) + 1)]
     for name, ts in rows.items():
         growth = " / ".join(f"{ts[i + 1] / ts[i]:.1f}x" for i in range(len(ts) - 1))
-        out.append(f"| {name} | " + " | ".join(f"{t:.4f}" for t in ts) + f" | {growth} |")
+        out.append(f"| {name} | " + " | ".join(f"{t:.3g}" for t in ts) + f" | {growth} |")
     return out
 
 
