@@ -143,7 +143,7 @@ def _n_terms(r: float) -> int:
     """Terms of the series for m <= 3 whose remainder is below 1e-17 at ratio r."""
     if r <= 0:
         return 0
-    with np.errstate(under="ignore"):
+    with np.errstate(under="ignore", over="ignore"):
         big = _REM_COEF * r ** np.arange(1, _NMAX + 2) > 1e-17
     return int(np.argmin(big)) if not big.all() else _NMAX
 

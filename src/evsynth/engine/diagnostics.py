@@ -446,8 +446,8 @@ def fsn(yi, vi, alpha: float = 0.05, *, type: str = "Rosenthal", target: float |
 
 class RowNumbers(Sequence):
     """The labels "1" .. "k" of effect sizes without study labels, made when read: building
-    k strings up front costs more than the left-out fits themselves at k = 1e4 (issue 16
-    item 4).  Compares equal to the list of those strings."""
+    k strings up front took about 1 ms of leave1out's 7 ms at k = 1e4 (issue 16 item 4).
+    Compares equal to the list of those strings."""
 
     def __init__(self, k: int):
         self.k = int(k)
@@ -631,7 +631,7 @@ def _dfbetas_above_one(fit: RMAResult, d: dict) -> np.ndarray:
 
 def _above_chi2_median(x: np.ndarray, df: int) -> np.ndarray:
     """metafor's ``pchisq(x, df) > 0.5``, as x above the median of chi^2(df) (the distribution
-    function at every x costs more than the left-out fits at k = 1e4, for small x); the
+    function of 1e4 small Cook's distances took 0.4 ms, a tenth of influence()); the
     distribution function itself only for the x within rounding of the median."""
     med = float(special.chdtri(df, 0.5))
     out = x > med
