@@ -15,9 +15,8 @@ import numpy as np
 from scipy import stats
 
 from evsynth.engine._verbs import fmt, records_frame, text_lines
-from evsynth.engine.linalg import r_uniroot
 from evsynth.engine import multilevel as ml
-from evsynth.engine.linalg import factorize
+from evsynth.engine.linalg import factorize, r_uniroot
 from evsynth.engine.multilevel import evaluate
 from evsynth.engine.results import Result
 from evsynth.errors import EvsynthError, InputError, ModelError
