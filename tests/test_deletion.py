@@ -81,3 +81,28 @@ def test_too_few_effects_for_the_left_out_fits():
         dg.leave1out(f)
     with pytest.raises(ModelError):  # the reference route refuses too (rma on 2 effects, 2 coefficients)
         dg._leave1out_refit(f)
+
+
+def test_row_labels_are_made_when_read():
+    """Without study labels the omitted / study labels are the row numbers "1" .. "k" (made
+    when read), equal to the list of those strings in every use."""
+    y, v, x = _data(7, 5, 0.05)
+    f = rma(y, v)
+    want = [str(i) for i in range(1, 8)]
+    for labels in (dg.leave1out(f).omitted, dg.influence(f).study):
+        assert labels == want and list(labels) == want and len(labels) == 7
+        assert labels[0] == "1" and labels[-1] == "7" and labels[2:4] == ["3", "4"]
+    assert list(dg.leave1out(f).to_frame()["omitted"]) == want
+    assert dg.leave1out(f, slab=list("abcdefg")).omitted == list("abcdefg")
+    assert dg.cumul(f, order=-np.arange(7)).added == want[::-1]
+
+
+def test_influential_flag_uses_the_chi2_median_as_pchisq():
+    """metafor's criterion pchisq(cook, p) > 0.5, evaluated as cook above the chi^2 median."""
+    from scipy import special
+
+    for p in (1, 2, 3):
+        med = special.chdtri(p, 0.5)
+        x = np.concatenate([np.random.default_rng(p).exponential(p, 2000), [med, np.nextafter(med, 0),
+                                                                             np.nextafter(med, 10), np.nan]])
+        np.testing.assert_array_equal(dg._above_chi2_median(x, p), special.chdtr(p, x) > 0.5)
