@@ -13,7 +13,7 @@ import numpy as np
 from scipy import special
 
 from evsynth.errors import ConvergenceError, InputError, ModelError
-from evsynth.engine.linalg import design_matrix, newton_root, r_uniroot, wls
+from evsynth.engine.linalg import FUSED_BLOCK, WLS, design_matrix, newton_root, power_sums, r_uniroot, wls
 from evsynth.engine.results import FitResult, Result, coef_block, fmt_p, wald_test
 
 __all__ = [
@@ -175,6 +175,121 @@ class _Sums:
         return float((ypp - trP) / trPP)
 
 
+# intercept-only models with at least this many effect sizes take the fused route (_Fused);
+# below it the per-call cost of the blocked passes is not worth it (module constants, so
+# that tests can force the route on small data)
+FUSED_MIN = 2 ** 16
+
+
+class _Fused(_Sums):
+    """Intercept-only models at large k: every evaluation at a tau^2 is one blocked pass
+    (:func:`~evsynth.engine.linalg.power_sums`) giving the nine sums
+    ``S[a, b] = sum w^(a+1) (y - c)^b`` (a, b = 0, 1, 2; c the mean of y, so that the sums
+    formulas are free of cancellation).  Same estimators and iterations as :class:`_Sums`;
+    the sums ``zero``/``final`` return are of the centred data (Q is shift-invariant).
+    Sums are memoised per tau^2 (an estimate, Q-profile step or likelihood check at a
+    tau^2 already evaluated costs nothing)."""
+
+    def __init__(self, y, v, block: int | None = None):
+        k = y.size
+        self.y, self.v = y, v
+        self.shift = float(np.sum(y) / k)
+        Y = np.empty((3, k))
+        Y[0] = 1.0
+        np.subtract(y, self.shift, out=Y[1])
+        np.multiply(Y[1], Y[1], out=Y[2])
+        self.Y = Y
+        self.W = np.empty((3, min(block or FUSED_BLOCK, k)))
+        self._memo: dict = {}
+        self._logs: dict = {}
+        self._zero = self._final = self._at = None
+        self.u = None
+
+    def sums(self, tau2: float, w_out=None) -> np.ndarray:
+        """The 3 x 3 sums at tau2 (memoised)."""
+        S = self._memo.get(tau2)
+        if S is None or w_out is not None:
+            S = power_sums(self.v, tau2, self.Y, self.W, w_out=w_out)[0]
+            self._memo[tau2] = S
+        return S
+
+    def zero(self):
+        S = self.sums(0.0)
+        return S[0, 0], S[0, 1], S[0, 2], S[1, 0]
+
+    def final(self, tau2: float):
+        if self._final is None or self._final[0] != tau2:
+            w = np.empty_like(self.v)
+            S = self.sums(tau2, w_out=w)
+            self._final = (tau2, (w, S[0, 0], S[0, 1], S[0, 2], S[1, 0], S[2, 0]))
+        return self._final[1]
+
+    def q(self, tau2: float) -> float:
+        return _q_of(self.sums(tau2))
+
+    def scoring(self, tau2: float, method: str) -> float:
+        S = self.sums(tau2)
+        sw = S[0, 0]
+        if method == "EB":  # Morris (1983), as metafor: (Q k / (k - p) - k) / sum w
+            k = self.y.size
+            return float((_q_of(S) * k / (k - 1) - k) / sw)
+        b = S[0, 1] / sw
+        sw2, sw3 = S[1, 0], S[2, 0]
+        ypp = S[1, 2] - 2 * b * S[1, 1] + b * b * sw2  # y'PPy = sum w^2 r^2
+        if method == "ML":
+            return float((ypp - sw) / sw2)
+        trP = sw - sw2 / sw
+        trPP = sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2
+        return float((ypp - trP) / trPP)
+
+    def logsum(self, tau2: float) -> float:
+        """sum log(v + tau2), with the sums at tau2 from the same pass."""
+        if tau2 not in self._logs:
+            S, ls = power_sums(self.v, tau2, self.Y, self.W, log=True)
+            self._memo.setdefault(tau2, S)
+            self._logs[tau2] = ls
+        return self._logs[tau2]
+
+    def loglik(self, tau2: float, method: str) -> float:
+        ll = -0.5 * self.logsum(tau2) - 0.5 * _q_of(self.sums(tau2))
+        k = self.y.size
+        if method == "REML":
+            return float(ll - 0.5 * (k - 1) * np.log(2 * np.pi) - 0.5 * np.log(self.sums(tau2)[0, 0]))
+        return float(ll - 0.5 * k * np.log(2 * np.pi))
+
+    def zero_gap_bound(self, tau2: float, method: str) -> float:
+        """An upper bound of loglik(0) - loglik(tau2) from the sums alone (no logarithms):
+        sum log(1 + x_i), x_i = tau2 / v_i, is at most k log(1 + mean x) (Jensen) and at
+        most sum x - x^2/2 + x^3/3 (true for every x >= 0).  When the bound is below the
+        tolerance of the boundary check, the exact check cannot switch to tau^2 = 0."""
+        S0, S = self.sums(0.0), self.sums(tau2)
+        k = self.y.size
+        t = tau2
+        taylor = t * S0[0, 0] - t * t * S0[1, 0] / 2 + t ** 3 * S0[2, 0] / 3
+        lsum = min(k * np.log1p(t * S0[0, 0] / k), taylor)
+        gap = lsum - (_q_of(S0) - _q_of(S))
+        if method == "REML":
+            gap -= np.log(S0[0, 0] / S[0, 0])
+        # rounding of the terms (each computed to about 1e-15 relative) as a margin
+        margin = 1e-12 * (abs(lsum) + _q_of(S0) + _q_of(S) + k)
+        return float(0.5 * gap + margin)
+
+
+def _q_of(S) -> float:
+    """Q = sum w (y - b)^2 from the centred sums."""
+    return float(max(S[0, 2] - S[0, 1] * S[0, 1] / S[0, 0], 0.0))
+
+
+def _sums_for(y, v, io: bool, method: str):
+    """The sums object of an intercept-only (RE)ML/EB fit: fused passes at large k;
+    None for a meta-regression (and EB at small k, which keeps its WLS route)."""
+    if not io:
+        return None
+    if y.size >= FUSED_MIN:
+        return _Fused(y, v)
+    return _Sums(y, v) if method != "EB" else None
+
+
 def _q_gen(tau2: float, y, v, X, io: bool | None = None) -> float:
     """Generalised Q statistic sum w r^2 with w = 1/(v + tau2)."""
     if _is_intercept_only(X) if io is None else io:
@@ -274,8 +389,9 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None,
         tau2 = max(0.0, (fe.rss - k) / sw)
         se = np.sqrt((2 * (k - p) + 4 * tau2 * fe.tr_P() + 2 * tau2**2 * fe.tr_PDPE()) / sw**2)
         return Tau2Fit(tau2, float(se))
+    sums = _sums_for(y, v, io, method) if method in ("ML", "REML", "EB") else None
     if io and method in ("ML", "REML", "EB"):  # the HE start from two sums (same quantities)
-        r = y - np.sum(y) / k
+        r = sums.Y[1] if isinstance(sums, _Fused) else y - np.sum(y) / k  # the same y - mean
         sv = np.sum(v)
         trPV = sv - sv / k
         tau2_he = (float(r @ r) - trPV) / (k - p)
@@ -316,7 +432,6 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None,
         it = 0
         converged = False
         prev_adj = 0.0
-        sums = _Sums(y, v) if io and method != "EB" else None
         while it < maxiter:
             it += 1
             if sums is not None:
@@ -366,7 +481,8 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None,
         # metafor's check: a boundary solution with larger likelihood than the interior one
         if sums is not None and tau2 > threshold:
             sums.final(tau2)  # the estimate's sums: needed below and for the check
-        if method != "EB" and tau2 > threshold and \
+        if method != "EB" and tau2 > threshold and not (
+                isinstance(sums, _Fused) and sums.zero_gap_bound(tau2, method) <= con["tol"]) and \
                 _loglik(y, v, X, 0.0, method, sums) - _loglik(y, v, X, tau2, method, sums) > con["tol"]:
             tau2 = 0.0
         tau2 = max(0.0, tau2)
@@ -551,7 +667,12 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
     t2 = estimate_tau2(y, v, X, method, control=control, _io=io)
     tau2 = t2.tau2
     sums = t2.sums
-    f = wls(y, X, 1 / (v + tau2) if sums is None else sums.final(tau2)[0], intercept_only=io)
+    if isinstance(sums, _Fused):  # beta, its variance and Q from the sums at the estimate (no pass)
+        w, sw, swy = sums.final(tau2)[:3]
+        f = WLS(a=w, X=X, y=y, M=np.array([[1.0 / sw]]), beta=np.array([sums.shift + swy / sw]), resid=None,
+                io=True, rss_known=sums.q(tau2))
+    else:
+        f = wls(y, X, 1 / (v + tau2) if sums is None else sums.final(tau2)[0], intercept_only=io)
     vb = f.M.copy()
     s2w = 1.0
     if test in KH_TESTS:
@@ -602,7 +723,10 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
             tau2_re = estimate_tau2(y, v, np.ones((k, 1)), method, control=control, _io=True).tau2
             R2 = 0.0 if tau2_re == 0 else max(0.0, 100 * (tau2_re - tau2) / tau2_re)
 
-    w = f.a * (100 / f.a.sum())
+    if isinstance(sums, _Fused):  # the fit's own weight array (no other use): scaled in place
+        w = np.multiply(f.a, 100 / sw, out=f.a)
+    else:
+        w = f.a * (100 / f.a.sum())
     res = RMAResult(
         coefs=coefs, wald=wald, k=k, method=method, test=test, QE=QE, QEp=QEp, btt=list(btt), yi=y, vi=v,
         X=X, tau2=tau2, se_tau2=t2.se_tau2, I2=float(I2), H2=float(H2), vt=float(vt), R2=R2, weights=w,
@@ -613,6 +737,8 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
         res.pi_lb, res.pi_ub = float(pr.pi_lb[0]), float(pr.pi_ub[0])
     res.extra["control"] = control
     res.extra["iterations"] = t2.iterations
+    if isinstance(sums, _Fused):  # the sums at the estimate: the Q-profile's first step costs no pass
+        res.extra["_fused_sums"] = (tau2, sums.shift, sums.sums(tau2))
     return res
 
 
@@ -724,6 +850,27 @@ def _inv_q_step(qd_value, target):
     return 1.0 / q - 1.0 / target, d / (q * q)
 
 
+def _halley_step(S, target):
+    """g = 1/Q - 1/target at the sums ``S`` of :class:`_Fused`, and the derivative that makes
+    a Newton step x - g/d a Halley step: d = g' - g g'' / (2 g') (cubic convergence, so from
+    the estimate one step per bound typically reaches the root to double precision).
+
+    With r = y - b, D = sum w^2 r^2 = -dQ/dtau^2 and dD/dtau^2 = -2 sum w^3 r^2
+    + 2 (sum w^2 r)^2 / sum w (b moves with tau^2); g' = D / Q^2, g'' = D' / Q^2 + 2 D^2 / Q^3."""
+    sw = S[0, 0]
+    b = S[0, 1] / sw
+    q = max(S[0, 2] - b * S[0, 1], 0.0)
+    d = S[1, 2] - 2 * b * S[1, 1] + b * b * S[1, 0]
+    sw2r = S[1, 1] - b * S[1, 0]
+    sw3r2 = S[2, 2] - 2 * b * S[2, 1] + b * b * S[2, 0]
+    dd = -2 * sw3r2 + 2 * sw2r * sw2r / sw
+    g = 1.0 / q - 1.0 / target
+    g1 = d / (q * q)
+    g2 = dd / (q * q) + 2 * d * d / (q * q * q)
+    deff = g1 - g * g2 / (2 * g1) if g1 != 0.0 else g1
+    return g, deff
+
+
 def confint_tau2(fit: RMAResult, level: float | None = None, *, tol: float | str | None = None,
                  tau2_max: float | None = None, control: dict | None = None) -> ConfintResult:
     """Q-profile confidence interval for tau^2 (Viechtbauer, 2007), and the implied
@@ -775,7 +922,16 @@ def confint_tau2(fit: RMAResult, level: float | None = None, *, tol: float | str
     crit_l = _chi2_ppf(a / 2, df)  # for the upper bound
     hi = max(100.0, 10 * fit.tau2) if tau2_max is None else float(tau2_max)
 
-    if _is_intercept_only(X):
+    stash = fit.extra.get("_fused_sums") if fit.extra else None
+    fused = None
+    if (stash is not None or fit.k >= FUSED_MIN) and (stash is not None or _is_intercept_only(X)):
+        fused = _Fused(y, v)  # (the stash is only made for an intercept-only fit)
+        if stash is not None and stash[0] == fit.tau2 and stash[1] == fused.shift:
+            fused._memo[fit.tau2] = stash[2]
+
+        def qd(t, deriv=True):
+            return fused.q(t), None
+    elif _is_intercept_only(X):
         qd = _qd_sums(y, v)
     else:
         def qd(t, deriv=True):
@@ -812,7 +968,9 @@ def confint_tau2(fit: RMAResult, level: float | None = None, *, tol: float | str
         # Newton steps on 1/Q(tau^2) - 1/target (increasing in tau^2; derivative sum w^2 r^2 / Q^2);
         # Q at 0 and at the ceiling are computed only when a step goes beyond them: a root below 0
         # (Q(0) < target) gives 0, one above the ceiling the ceiling, as metafor
-        r = newton_root(lambda t: _inv_q_step(qd_memo(t), target), 0.0, hi,
+        step = ((lambda t: _halley_step(fused.sums(t), target)) if fused is not None
+                else (lambda t: _inv_q_step(qd_memo(t), target)))
+        r = newton_root(step, 0.0, hi,
                         lambda: 1.0 / q_at(0.0) - 1.0 / target, lambda: 1.0 / q_at(hi) - 1.0 / target,
                         start=fit.tau2, increasing=True)
         return ceiling(which) if r == hi and q_at(hi) > target else r
