@@ -160,16 +160,18 @@ def wls(y: np.ndarray, X: np.ndarray, a: np.ndarray, intercept_only: bool | None
     return WLS(a=a, X=X, y=y, M=M, beta=beta, resid=y - X @ beta, io=False)
 
 
-def power_sums(v: np.ndarray, t: float, Y: np.ndarray, W: np.ndarray, w_out: np.ndarray | None = None,
-               log: bool = False) -> tuple[np.ndarray, float | None]:
+def power_sums(v: np.ndarray, t: float, Y: np.ndarray, W: np.ndarray, powers: int = 3,
+               w_out: np.ndarray | None = None, log: bool = False) -> tuple[np.ndarray, float | None]:
     """Weighted power sums for w = 1/(v + t) in one blocked pass over the data.
 
-    ``S[a, j] = sum_i w_i^(a+1) Y[j, i]`` for ``a < W.shape[0]``: with ``Y`` the rows
-    (1, y - c, (y - c)^2) these are all the sums an intercept-only iteration needs (sum w,
-    sum w y, sum w^2 y^2, sum w^3 ...).  The data are walked in blocks of ``W.shape[1]``
-    values; per block the weights and their powers go into the rows of ``W`` (a reused
-    buffer that stays in cache) and one matrix product gives the block's sums, so each
-    evaluation reads v and Y once and allocates nothing of size k.
+    ``S[a, j] = sum_i w_i^(a+1) Y[j, i]`` for a < ``powers`` (2 or 3): with ``Y`` the rows
+    (1, y - c, (y - c)^2) these are the sums an intercept-only iteration needs (sum w,
+    sum w y, sum w^2 y^2, ...).  With ``powers=2`` the third row holds only sum w^3 (in
+    ``S[2, 0]``; NaN elsewhere), which costs a dot product instead of a third row of powers.
+    The data are walked in blocks of ``W.shape[1]`` values; per block the weights and their
+    powers go into the rows of ``W`` (a reused buffer that stays in cache) and one matrix
+    product gives the block's sums, so each evaluation reads v and Y once and allocates
+    nothing of size k.
 
     Parameters
     ----------
@@ -179,8 +181,10 @@ def power_sums(v: np.ndarray, t: float, Y: np.ndarray, W: np.ndarray, w_out: np.
         tau^2.
     Y : ndarray, shape (n, k)
         Data rows (C-contiguous).
-    W : ndarray, shape (m, B)
-        Work buffer: m powers of w, blocks of B values.
+    W : ndarray, shape (3, B)
+        Work buffer: the powers of w, blocks of B values.
+    powers : {2, 3}
+        Rows of powers in the product (see above).
     w_out : ndarray, shape (k,), optional
         Receives w itself.
     log : bool
@@ -188,25 +192,34 @@ def power_sums(v: np.ndarray, t: float, Y: np.ndarray, W: np.ndarray, w_out: np.
 
     Returns
     -------
-    S : ndarray, shape (m, n)
+    S : ndarray, shape (3, n)
     logsum : float or None
     """
     k = v.size
-    m, B = W.shape
-    S = np.zeros((m, Y.shape[0]))
+    B = W.shape[1]
+    S = np.zeros((3, Y.shape[0]))
+    sw3 = 0.0
     logsum = 0.0 if log else None
     for i in range(0, k, B):
         n = min(B, k - i)
         w = W[:, :n]
-        u = np.add(v[i:i + n], t, out=w[0])
+        u = w[0]
+        vt = v[i:i + n] if t == 0.0 else np.add(v[i:i + n], t, out=u)
         if log:
-            logsum += float(np.log(u, out=w[-1]).sum())
-        np.reciprocal(u, out=u)
-        for a in range(1, m):
-            np.multiply(w[a - 1], u, out=w[a])
-        S += w @ Y[:, i:i + n].T
+            logsum += float(np.log(vt, out=w[2]).sum())
+        np.reciprocal(vt, out=u)
+        np.square(u, out=w[1])
+        if powers == 3:
+            np.multiply(w[1], u, out=w[2])
+            S += w @ Y[:, i:i + n].T
+        else:
+            S[:2] += w[:2] @ Y[:, i:i + n].T
+            sw3 += float(w[1] @ u)
         if w_out is not None:
             w_out[i:i + n] = u
+    if powers != 3:
+        S[2] = np.nan
+        S[2, 0] = sw3
     return S, logsum
 
 

@@ -194,10 +194,11 @@ class _Fused(_Sums):
         k = y.size
         self.y, self.v = y, v
         self.shift = float(np.sum(y) / k)
+        self.sv = float(np.sum(v))
         Y = np.empty((3, k))
         Y[0] = 1.0
         np.subtract(y, self.shift, out=Y[1])
-        np.multiply(Y[1], Y[1], out=Y[2])
+        np.square(Y[1], out=Y[2])
         self.Y = Y
         self.W = np.empty((3, min(block or FUSED_BLOCK, k)))
         self._memo: dict = {}
@@ -205,11 +206,12 @@ class _Fused(_Sums):
         self._zero = self._final = self._at = None
         self.u = None
 
-    def sums(self, tau2: float, w_out=None) -> np.ndarray:
-        """The 3 x 3 sums at tau2 (memoised)."""
+    def sums(self, tau2: float, full: bool = False, w_out=None) -> np.ndarray:
+        """The 3 x 3 sums at tau2 (memoised); ``full=False``: only sum w^3 of the third row
+        (enough for the scoring steps; see :func:`~evsynth.engine.linalg.power_sums`)."""
         S = self._memo.get(tau2)
-        if S is None or w_out is not None:
-            S = power_sums(self.v, tau2, self.Y, self.W, w_out=w_out)[0]
+        if S is None or w_out is not None or (full and np.isnan(S[2, 1])):
+            S = power_sums(self.v, tau2, self.Y, self.W, 3 if full else 2, w_out=w_out)[0]
             self._memo[tau2] = S
         return S
 
@@ -218,9 +220,10 @@ class _Fused(_Sums):
         return S[0, 0], S[0, 1], S[0, 2], S[1, 0]
 
     def final(self, tau2: float):
+        """As :meth:`_Sums.final`, with all nine sums (the Q-profile starts from them)."""
         if self._final is None or self._final[0] != tau2:
             w = np.empty_like(self.v)
-            S = self.sums(tau2, w_out=w)
+            S = self.sums(tau2, full=True, w_out=w)
             self._final = (tau2, (w, S[0, 0], S[0, 1], S[0, 2], S[1, 0], S[2, 0]))
         return self._final[1]
 
@@ -245,7 +248,7 @@ class _Fused(_Sums):
     def logsum(self, tau2: float) -> float:
         """sum log(v + tau2), with the sums at tau2 from the same pass."""
         if tau2 not in self._logs:
-            S, ls = power_sums(self.v, tau2, self.Y, self.W, log=True)
+            S, ls = power_sums(self.v, tau2, self.Y, self.W, 2, log=True)
             self._memo.setdefault(tau2, S)
             self._logs[tau2] = ls
         return self._logs[tau2]
@@ -256,6 +259,34 @@ class _Fused(_Sums):
         if method == "REML":
             return float(ll - 0.5 * (k - 1) * np.log(2 * np.pi) - 0.5 * np.log(self.sums(tau2)[0, 0]))
         return float(ll - 0.5 * k * np.log(2 * np.pi))
+
+    def step_keeps_loglik(self, t1: float, t2: float, method: str) -> bool | None:
+        """Whether loglik(t2) >= loglik(t1) - 1e-12 |loglik(t1)| (the step check of
+        estimate_tau2), decided from the sums at t1 and t2 without logarithms; None when the
+        bounds do not decide (then the caller computes the log-likelihoods).
+
+        With x_i = (t2 - t1) w1_i, x / (1 + x) <= log(1 + x) <= x gives
+        (t2 - t1) sum w2 <= sum log(v + t2) - sum log(v + t1) <= (t2 - t1) sum w1, and by
+        Jensen -k log(sum w1 / k) <= sum log(v + t1) <= k log(mean v + t1)."""
+        S1, S2 = self.sums(t1), self.sums(t2)
+        k = self.y.size
+        d = t2 - t1
+        sw1, sw2 = S1[0, 0], S2[0, 0]
+        q1, q2 = _q_of(S1), _q_of(S2)
+        c = -0.5 * np.log(sw2 / sw1) if method == "REML" else 0.0
+        lo = -0.5 * d * sw1 - 0.5 * (q2 - q1) + c  # bounds of loglik(t2) - loglik(t1)
+        hi = -0.5 * d * sw2 - 0.5 * (q2 - q1) + c
+        const = 0.5 * ((k - 1) * np.log(2 * np.pi) + np.log(sw1) if method == "REML" else k * np.log(2 * np.pi))
+        lam_lo, lam_hi = -k * np.log(sw1 / k), k * np.log(self.sv / k + t1)
+        ll_a, ll_b = -0.5 * lam_hi - 0.5 * q1 - const, -0.5 * lam_lo - 0.5 * q1 - const  # loglik(t1) in [a, b]
+        abs_min = 0.0 if ll_a <= 0.0 <= ll_b else min(abs(ll_a), abs(ll_b))
+        abs_max = max(abs(ll_a), abs(ll_b))
+        margin = 1e-14 * (abs(lam_lo) + abs(lam_hi) + q1 + q2 + k)  # rounding of the exact check (~1e-16 x terms x log k)
+        if lo >= -1e-12 * abs_min + margin:
+            return True
+        if hi < -1e-12 * abs_max - margin:
+            return False
+        return None
 
     def zero_gap_bound(self, tau2: float, method: str) -> float:
         """An upper bound of loglik(0) - loglik(tau2) from the sums alone (no logarithms):
@@ -391,8 +422,9 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None,
         return Tau2Fit(tau2, float(se))
     sums = _sums_for(y, v, io, method) if method in ("ML", "REML", "EB") else None
     if io and method in ("ML", "REML", "EB"):  # the HE start from two sums (same quantities)
-        r = sums.Y[1] if isinstance(sums, _Fused) else y - np.sum(y) / k  # the same y - mean
-        sv = np.sum(v)
+        fused = isinstance(sums, _Fused)
+        r = sums.Y[1] if fused else y - np.sum(y) / k  # the same y - mean
+        sv = sums.sv if fused else np.sum(v)
         trPV = sv - sv / k
         tau2_he = (float(r @ r) - trPV) / (k - p)
     else:
@@ -454,9 +486,13 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None,
                 # the step changed sign: accept it only if the likelihood does not drop (step
                 # halving), so that scoring cannot oscillate; where metafor's plain scoring
                 # converges the likelihood rises and the path is the same
-                ll0 = _loglik(y, v, X, tau2, method, sums)
+                ll0 = None
                 for _h in range(50):
-                    if _loglik(y, v, X, tau2 + adj, method, sums) >= ll0 - 1e-12 * abs(ll0):
+                    keeps = sums.step_keeps_loglik(tau2, tau2 + adj, method) if isinstance(sums, _Fused) else None
+                    if keeps is None:  # not decided by the bounds (or not the fused route): exactly
+                        ll0 = _loglik(y, v, X, tau2, method, sums) if ll0 is None else ll0
+                        keeps = _loglik(y, v, X, tau2 + adj, method, sums) >= ll0 - 1e-12 * abs(ll0)
+                    if keeps:
                         break
                     adj /= 2
             prev_adj = adj
@@ -738,7 +774,7 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
     res.extra["control"] = control
     res.extra["iterations"] = t2.iterations
     if isinstance(sums, _Fused):  # the sums at the estimate: the Q-profile's first step costs no pass
-        res.extra["_fused_sums"] = (tau2, sums.shift, sums.sums(tau2))
+        res.extra["_fused_sums"] = (tau2, sums.shift, sums.sums(tau2, full=True))
     return res
 
 
@@ -968,7 +1004,7 @@ def confint_tau2(fit: RMAResult, level: float | None = None, *, tol: float | str
         # Newton steps on 1/Q(tau^2) - 1/target (increasing in tau^2; derivative sum w^2 r^2 / Q^2);
         # Q at 0 and at the ceiling are computed only when a step goes beyond them: a root below 0
         # (Q(0) < target) gives 0, one above the ceiling the ceiling, as metafor
-        step = ((lambda t: _halley_step(fused.sums(t), target)) if fused is not None
+        step = ((lambda t: _halley_step(fused.sums(t, full=True), target)) if fused is not None
                 else (lambda t: _inv_q_step(qd_memo(t), target)))
         r = newton_root(step, 0.0, hi,
                         lambda: 1.0 / q_at(0.0) - 1.0 / target, lambda: 1.0 / q_at(hi) - 1.0 / target,
