@@ -886,25 +886,47 @@ def _inv_q_step(qd_value, target):
     return 1.0 / q - 1.0 / target, d / (q * q)
 
 
-def _halley_step(S, target):
-    """g = 1/Q - 1/target at the sums ``S`` of :class:`_Fused`, and the derivative that makes
-    a Newton step x - g/d a Halley step: d = g' - g g'' / (2 g') (cubic convergence, so from
-    the estimate one step per bound typically reaches the root to double precision).
-
-    With r = y - b, D = sum w^2 r^2 = -dQ/dtau^2 and dD/dtau^2 = -2 sum w^3 r^2
-    + 2 (sum w^2 r)^2 / sum w (b moves with tau^2); g' = D / Q^2, g'' = D' / Q^2 + 2 D^2 / Q^3."""
+def _q_d(S):
+    """Q and D = sum w^2 r^2 = -dQ/dtau^2 from the sums ``S`` of :class:`_Fused`."""
     sw = S[0, 0]
     b = S[0, 1] / sw
-    q = max(S[0, 2] - b * S[0, 1], 0.0)
-    d = S[1, 2] - 2 * b * S[1, 1] + b * b * S[1, 0]
+    return max(S[0, 2] - b * S[0, 1], 0.0), S[1, 2] - 2 * b * S[1, 1] + b * b * S[1, 0]
+
+
+def _inv_q_curvature(S) -> float:
+    """g'' of g = 1/Q at the full sums ``S`` (all nine): with r = y - b, D = sum w^2 r^2
+    and dD/dtau^2 = -2 sum w^3 r^2 + 2 (sum w^2 r)^2 / sum w (b moves with tau^2),
+    g' = D / Q^2 and g'' = D' / Q^2 + 2 D^2 / Q^3."""
+    q, d = _q_d(S)
+    sw = S[0, 0]
+    b = S[0, 1] / sw
     sw2r = S[1, 1] - b * S[1, 0]
     sw3r2 = S[2, 2] - 2 * b * S[2, 1] + b * b * S[2, 0]
     dd = -2 * sw3r2 + 2 * sw2r * sw2r / sw
-    g = 1.0 / q - 1.0 / target
-    g1 = d / (q * q)
-    g2 = dd / (q * q) + 2 * d * d / (q * q * q)
-    deff = g1 - g * g2 / (2 * g1) if g1 != 0.0 else g1
-    return g, deff
+    return dd / (q * q) + 2 * d * d / (q * q * q)
+
+
+def _halley_steps(S_est, t_est, sums, target):
+    """The step function of the Q-profile search on the fused route: ``t -> (g, d)`` with
+    g = 1/Q - 1/target and d = g' - g g'' / (2 g'), so that newton_root's step x - g/d is a
+    Halley step (cubic convergence: from the estimate one evaluation per bound typically
+    reaches the root to double precision).  g'' is exact at the estimate (from its nine sums,
+    :func:`_inv_q_curvature`); at later points, whose sums have only the squares of w, it is
+    extrapolated from the change of g' since the previous point (g'' taken as linear over the
+    step: g''(x1) = 2 (g'(x1) - g'(x0)) / (x1 - x0) - g''(x0)), close enough that the error
+    after the step is far below the rounding of the root."""
+    q, d = _q_d(S_est)
+    prev = [t_est, d / (q * q), _inv_q_curvature(S_est)]  # x, g', g'' at the last point
+
+    def fd(t):
+        q, d = _q_d(S_est if t == t_est else sums(t))
+        g1 = d / (q * q)
+        x0, g1_0, g2_0 = prev
+        g2 = g2_0 if t == x0 else 2 * (g1 - g1_0) / (t - x0) - g2_0
+        prev[:] = [t, g1, g2]
+        g = 1.0 / q - 1.0 / target
+        return g, (g1 - g * g2 / (2 * g1) if g1 != 0.0 else g1)
+    return fd
 
 
 def confint_tau2(fit: RMAResult, level: float | None = None, *, tol: float | str | None = None,
@@ -965,6 +987,7 @@ def confint_tau2(fit: RMAResult, level: float | None = None, *, tol: float | str
         if stash is not None and stash[0] == fit.tau2 and stash[1] == fused.shift:
             fused._memo[fit.tau2] = stash[2]
 
+
         def qd(t, deriv=True):
             return fused.q(t), None
     elif _is_intercept_only(X):
@@ -1004,7 +1027,7 @@ def confint_tau2(fit: RMAResult, level: float | None = None, *, tol: float | str
         # Newton steps on 1/Q(tau^2) - 1/target (increasing in tau^2; derivative sum w^2 r^2 / Q^2);
         # Q at 0 and at the ceiling are computed only when a step goes beyond them: a root below 0
         # (Q(0) < target) gives 0, one above the ceiling the ceiling, as metafor
-        step = ((lambda t: _halley_step(fused.sums(t, full=True), target)) if fused is not None
+        step = (_halley_steps(fused.sums(fit.tau2, full=True), fit.tau2, fused.sums, target) if fused is not None
                 else (lambda t: _inv_q_step(qd_memo(t), target)))
         r = newton_root(step, 0.0, hi,
                         lambda: 1.0 / q_at(0.0) - 1.0 / target, lambda: 1.0 / q_at(hi) - 1.0 / target,
