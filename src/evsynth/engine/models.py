@@ -7,6 +7,7 @@ with metafor's definitions (Viechtbauer, 2005; Viechtbauer, 2010).
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -304,6 +305,25 @@ class _Fused(_Sums):
         # rounding of the terms (each computed to about 1e-15 relative) as a margin
         margin = 1e-12 * (abs(lsum) + _q_of(S0) + _q_of(S) + k)
         return float(0.5 * gap + margin)
+
+
+# the data rows of the most recent fused fit, for its Q-profile: (weak reference to the fit,
+# its _Fused).  One slot, so at most one such copy is kept, and only while that fit lives.
+_LAST_FUSED: list = [None]
+
+
+def _keep_fused(fit, sums: _Fused) -> None:
+    sums._final = None  # (the weight array is the fit's own now)
+
+    def drop(ref):
+        if _LAST_FUSED[0] is not None and _LAST_FUSED[0][0] is ref:
+            _LAST_FUSED[0] = None
+    _LAST_FUSED[0] = (weakref.ref(fit, drop), sums)
+
+
+def _fused_of(fit) -> "_Fused | None":
+    entry = _LAST_FUSED[0]
+    return entry[1] if entry is not None and entry[0]() is fit else None
 
 
 def _q_of(S) -> float:
@@ -775,6 +795,7 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
     res.extra["iterations"] = t2.iterations
     if isinstance(sums, _Fused):  # the sums at the estimate: the Q-profile's first step costs no pass
         res.extra["_fused_sums"] = (tau2, sums.shift, sums.sums(tau2, full=True))
+        _keep_fused(res, sums)
     return res
 
 
@@ -981,13 +1002,12 @@ def confint_tau2(fit: RMAResult, level: float | None = None, *, tol: float | str
     hi = max(100.0, 10 * fit.tau2) if tau2_max is None else float(tau2_max)
 
     stash = fit.extra.get("_fused_sums") if fit.extra else None
-    fused = None
-    if (stash is not None or fit.k >= FUSED_MIN) and (stash is not None or _is_intercept_only(X)):
+    fused = _fused_of(fit)  # the fit's own data rows when it is the latest fused fit
+    if fused is None and (stash is not None or fit.k >= FUSED_MIN) and (stash is not None or _is_intercept_only(X)):
         fused = _Fused(y, v)  # (the stash is only made for an intercept-only fit)
         if stash is not None and stash[0] == fit.tau2 and stash[1] == fused.shift:
             fused._memo[fit.tau2] = stash[2]
-
-
+    if fused is not None:
         def qd(t, deriv=True):
             return fused.q(t), None
     elif _is_intercept_only(X):
