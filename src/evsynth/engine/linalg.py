@@ -161,13 +161,14 @@ def wls(y: np.ndarray, X: np.ndarray, a: np.ndarray, intercept_only: bool | None
 
 
 def power_sums(v: np.ndarray, t: float, Y: np.ndarray, W: np.ndarray, powers: int = 3,
-               w_out: np.ndarray | None = None, log: bool = False) -> tuple[np.ndarray, float | None]:
+               log: bool = False, cubes: bool = True) -> tuple[np.ndarray, float | None]:
     """Weighted power sums for w = 1/(v + t) in one blocked pass over the data.
 
     ``S[a, j] = sum_i w_i^(a+1) Y[j, i]`` for a < ``powers`` (2 or 3): with ``Y`` the rows
     (1, y - c, (y - c)^2) these are the sums an intercept-only iteration needs (sum w,
     sum w y, sum w^2 y^2, ...).  With ``powers=2`` the third row holds only sum w^3 (in
-    ``S[2, 0]``; NaN elsewhere), which costs a dot product instead of a third row of powers.
+    ``S[2, 0]``, NaN elsewhere; NaN too with ``cubes=False``), which costs a dot product
+    instead of a third row of powers.
     The data are walked in blocks of ``W.shape[1]`` values; per block the weights and their
     powers go into the rows of ``W`` (a reused buffer that stays in cache) and one matrix
     product gives the block's sums, so each evaluation reads v and Y once and allocates
@@ -185,10 +186,10 @@ def power_sums(v: np.ndarray, t: float, Y: np.ndarray, W: np.ndarray, powers: in
         Work buffer: the powers of w, blocks of B values.
     powers : {2, 3}
         Rows of powers in the product (see above).
-    w_out : ndarray, shape (k,), optional
-        Receives w itself.
     log : bool
         Also return sum log(v + t).
+    cubes : bool
+        With ``powers=2``: compute sum w^3.
 
     Returns
     -------
@@ -214,12 +215,11 @@ def power_sums(v: np.ndarray, t: float, Y: np.ndarray, W: np.ndarray, powers: in
             S += w @ Y[:, i:i + n].T
         else:
             S[:2] += w[:2] @ Y[:, i:i + n].T
-            sw3 += float(w[1] @ u)
-        if w_out is not None:
-            w_out[i:i + n] = u
+            if cubes:
+                sw3 += float(w[1] @ u)
     if powers != 3:
         S[2] = np.nan
-        S[2, 0] = sw3
+        S[2, 0] = sw3 if cubes else np.nan
     return S, logsum
 
 

@@ -55,15 +55,24 @@ def check_effects(yi, vi, *, where: str = "") -> tuple[np.ndarray, np.ndarray]:
     InputError
         Different lengths, missing or non-finite values, or a variance <= 0 (rows named).
     """
+    y, v, _ = _checked_effects(yi, vi, where)
+    return y, v
+
+
+def _checked_effects(yi, vi, where: str = ""):
+    """:func:`check_effects`, also returning (sum y, sum v) when computed on the way (the
+    fused route reuses them), else None."""
     pre = f"{where}: " if where else ""
     y = np.asarray(yi, dtype=float).ravel()
     v = np.asarray(vi, dtype=float).ravel()
     if y.shape != v.shape:
         raise InputError(f"{pre}yi has {y.size} values but vi has {v.size}")
-    if y.size and np.isfinite(np.sum(y) + np.sum(v)) and v.min() > 0:
-        return y, v  # the common case: all finite (a finite sum), no temporaries or index lists
+    if y.size:
+        sy, sv = np.sum(y), np.sum(v)
+        if np.isfinite(sy + sv) and v.min() > 0:
+            return y, v, (sy, sv)  # the common case: all finite (a finite sum), no temporaries or index lists
     if np.isfinite(y).all() and np.isfinite(v).all() and (v > 0).all():
-        return y, v  # finite values whose sum overflows
+        return y, v, None  # finite values whose sum overflows
     bad = np.flatnonzero(~np.isfinite(y))
     if bad.size:
         raise InputError(f"{pre}effect size is missing or not finite in row(s) {_rows(bad)}")
@@ -75,7 +84,7 @@ def check_effects(yi, vi, *, where: str = "") -> tuple[np.ndarray, np.ndarray]:
         raise InputError(
             f"{pre}sampling variance must be > 0; found {v[bad[0]]:g} in row(s) {_rows(bad)}"
         )
-    return y, v
+    return y, v, None
 
 
 def _rows(idx) -> str:
@@ -191,11 +200,12 @@ class _Fused(_Sums):
     Sums are memoised per tau^2 (an estimate, Q-profile step or likelihood check at a
     tau^2 already evaluated costs nothing)."""
 
-    def __init__(self, y, v, block: int | None = None):
+    def __init__(self, y, v, block: int | None = None, sums_yv=None):
         k = y.size
         self.y, self.v = y, v
-        self.shift = float(np.sum(y) / k)
-        self.sv = float(np.sum(v))
+        sy, sv = sums_yv if sums_yv is not None else (np.sum(y), np.sum(v))  # (as check_effects)
+        self.shift = float(sy / k)
+        self.sv = float(sv)
         Y = np.empty((3, k))
         Y[0] = 1.0
         np.subtract(y, self.shift, out=Y[1])
@@ -207,12 +217,12 @@ class _Fused(_Sums):
         self._zero = self._final = self._at = None
         self.u = None
 
-    def sums(self, tau2: float, full: bool = False, w_out=None) -> np.ndarray:
-        """The 3 x 3 sums at tau2 (memoised); ``full=False``: only sum w^3 of the third row
-        (enough for the scoring steps; see :func:`~evsynth.engine.linalg.power_sums`)."""
+    def sums(self, tau2: float, full: bool = False, cubes: bool = True) -> np.ndarray:
+        """The 3 x 3 sums at tau2 (memoised); ``full=False``: of the third row only sum w^3,
+        and that only with ``cubes`` (see :func:`~evsynth.engine.linalg.power_sums`)."""
         S = self._memo.get(tau2)
-        if S is None or w_out is not None or (full and np.isnan(S[2, 1])):
-            S = power_sums(self.v, tau2, self.Y, self.W, 3 if full else 2, w_out=w_out)[0]
+        if S is None or (full and np.isnan(S[2, 1])) or (cubes and np.isnan(S[2, 0])):
+            S = power_sums(self.v, tau2, self.Y, self.W, 3 if full else 2, cubes=cubes)[0]
             self._memo[tau2] = S
         return S
 
@@ -221,12 +231,11 @@ class _Fused(_Sums):
         return S[0, 0], S[0, 1], S[0, 2], S[1, 0]
 
     def final(self, tau2: float):
-        """As :meth:`_Sums.final`, with all nine sums (the Q-profile starts from them)."""
-        if self._final is None or self._final[0] != tau2:
-            w = np.empty_like(self.v)
-            S = self.sums(tau2, full=True, w_out=w)
-            self._final = (tau2, (w, S[0, 0], S[0, 1], S[0, 2], S[1, 0], S[2, 0]))
-        return self._final[1]
+        """As :meth:`_Sums.final` but without the weights (``None`` in their place: rma
+        computes the model weights in percent directly), from all nine sums (the Q-profile
+        starts from them)."""
+        S = self.sums(tau2, full=True)
+        return None, S[0, 0], S[0, 1], S[0, 2], S[1, 0], S[2, 0]
 
     def q(self, tau2: float) -> float:
         return _q_of(self.sums(tau2))
@@ -269,7 +278,7 @@ class _Fused(_Sums):
         With x_i = (t2 - t1) w1_i, x / (1 + x) <= log(1 + x) <= x gives
         (t2 - t1) sum w2 <= sum log(v + t2) - sum log(v + t1) <= (t2 - t1) sum w1, and by
         Jensen -k log(sum w1 / k) <= sum log(v + t1) <= k log(mean v + t1)."""
-        S1, S2 = self.sums(t1), self.sums(t2)
+        S1, S2 = self.sums(t1), self.sums(t2, full=True)  # (t2 is mostly the estimate: all its sums)
         k = self.y.size
         d = t2 - t1
         sw1, sw2 = S1[0, 0], S2[0, 0]
@@ -313,8 +322,6 @@ _LAST_FUSED: list = [None]
 
 
 def _keep_fused(fit, sums: _Fused) -> None:
-    sums._final = None  # (the weight array is the fit's own now)
-
     def drop(ref):
         if _LAST_FUSED[0] is not None and _LAST_FUSED[0][0] is ref:
             _LAST_FUSED[0] = None
@@ -331,13 +338,13 @@ def _q_of(S) -> float:
     return float(max(S[0, 2] - S[0, 1] * S[0, 1] / S[0, 0], 0.0))
 
 
-def _sums_for(y, v, io: bool, method: str):
+def _sums_for(y, v, io: bool, method: str, sums_yv=None):
     """The sums object of an intercept-only (RE)ML/EB fit: fused passes at large k;
     None for a meta-regression (and EB at small k, which keeps its WLS route)."""
     if not io:
         return None
     if y.size >= FUSED_MIN:
-        return _Fused(y, v)
+        return _Fused(y, v, sums_yv=sums_yv)
     return _Sums(y, v) if method != "EB" else None
 
 
@@ -392,7 +399,7 @@ def iteration_control(control: dict | None) -> dict:
 
 
 def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None,
-                  _io: bool | None = None) -> Tau2Fit:
+                  _io: bool | None = None, _sums_yv=None) -> Tau2Fit:
     """Estimate the between-study variance tau^2 with metafor's estimators.
 
     Iterative estimators stop as metafor's do (``control``: Fisher scoring until the
@@ -440,7 +447,7 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None,
         tau2 = max(0.0, (fe.rss - k) / sw)
         se = np.sqrt((2 * (k - p) + 4 * tau2 * fe.tr_P() + 2 * tau2**2 * fe.tr_PDPE()) / sw**2)
         return Tau2Fit(tau2, float(se))
-    sums = _sums_for(y, v, io, method) if method in ("ML", "REML", "EB") else None
+    sums = _sums_for(y, v, io, method, _sums_yv) if method in ("ML", "REML", "EB") else None
     if io and method in ("ML", "REML", "EB"):  # the HE start from two sums (same quantities)
         fused = isinstance(sums, _Fused)
         r = sums.Y[1] if fused else y - np.sum(y) / k  # the same y - mean
@@ -703,7 +710,7 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
     if method not in METHODS:
         raise InputError(f"unknown tau^2 estimator '{method}'; allowed: {', '.join(METHODS)}")
     test = check_test_level(test, TESTS, "z, knha, adhoc", level)
-    y, v = check_effects(yi, vi)
+    y, v, sums_yv = _checked_effects(yi, vi)
     k = y.size
     X, names = design_matrix(y, mods, intercept, coef_names)
     p = X.shape[1]
@@ -720,12 +727,12 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
         raise ModelError("the Knapp-Hartung test needs k - p >= 1 residual degrees of freedom")
 
     io = (p == 1 and intercept and mods is None) or (p == 1 and _is_intercept_only(X))  # X checked once
-    t2 = estimate_tau2(y, v, X, method, control=control, _io=io)
+    t2 = estimate_tau2(y, v, X, method, control=control, _io=io, _sums_yv=sums_yv)
     tau2 = t2.tau2
     sums = t2.sums
     if isinstance(sums, _Fused):  # beta, its variance and Q from the sums at the estimate (no pass)
-        w, sw, swy = sums.final(tau2)[:3]
-        f = WLS(a=w, X=X, y=y, M=np.array([[1.0 / sw]]), beta=np.array([sums.shift + swy / sw]), resid=None,
+        _, sw, swy = sums.final(tau2)[:3]
+        f = WLS(a=None, X=X, y=y, M=np.array([[1.0 / sw]]), beta=np.array([sums.shift + swy / sw]), resid=None,
                 io=True, rss_known=sums.q(tau2))
     else:
         f = wls(y, X, 1 / (v + tau2) if sums is None else sums.final(tau2)[0], intercept_only=io)
@@ -779,8 +786,9 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
             tau2_re = estimate_tau2(y, v, np.ones((k, 1)), method, control=control, _io=True).tau2
             R2 = 0.0 if tau2_re == 0 else max(0.0, 100 * (tau2_re - tau2) / tau2_re)
 
-    if isinstance(sums, _Fused):  # the fit's own weight array (no other use): scaled in place
-        w = np.multiply(f.a, 100 / sw, out=f.a)
+    if isinstance(sums, _Fused):  # the model weights in percent, 100 / sum w / (v + tau2), in one array
+        w = np.add(v, tau2, out=np.empty_like(v))
+        np.divide(100 / sw, w, out=w)
     else:
         w = f.a * (100 / f.a.sum())
     res = RMAResult(
@@ -940,7 +948,7 @@ def _halley_steps(S_est, t_est, sums, target):
     prev = [t_est, d / (q * q), _inv_q_curvature(S_est)]  # x, g', g'' at the last point
 
     def fd(t):
-        q, d = _q_d(S_est if t == t_est else sums(t))
+        q, d = _q_d(S_est if t == t_est else sums(t, cubes=False))
         g1 = d / (q * q)
         x0, g1_0, g2_0 = prev
         g2 = g2_0 if t == x0 else 2 * (g1 - g1_0) / (t - x0) - g2_0
