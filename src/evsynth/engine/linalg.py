@@ -161,7 +161,8 @@ def wls(y: np.ndarray, X: np.ndarray, a: np.ndarray, intercept_only: bool | None
 
 
 def power_sums(v: np.ndarray, t: float, Y: np.ndarray, W: np.ndarray, powers: int = 3,
-               log: bool = False, cubes: bool = True) -> tuple[np.ndarray, float | None]:
+               log: bool = False, cubes: bool = True, w_out: np.ndarray | None = None,
+               fill: tuple | None = None) -> tuple[np.ndarray, float | None]:
     """Weighted power sums for w = 1/(v + t) in one blocked pass over the data.
 
     ``S[a, j] = sum_i w_i^(a+1) Y[j, i]`` for a < ``powers`` (2 or 3): with ``Y`` the rows
@@ -190,6 +191,11 @@ def power_sums(v: np.ndarray, t: float, Y: np.ndarray, W: np.ndarray, powers: in
         Also return sum log(v + t).
     cubes : bool
         With ``powers=2``: compute sum w^3.
+    w_out : ndarray, shape (k,), optional
+        Receives w.
+    fill : (y, c), optional
+        Write the rows (1, y - c, (y - c)^2) into ``Y`` block by block on the way (the
+        data rows are built in the same pass as the first sums, while the block is in cache).
 
     Returns
     -------
@@ -205,6 +211,10 @@ def power_sums(v: np.ndarray, t: float, Y: np.ndarray, W: np.ndarray, powers: in
         n = min(B, k - i)
         w = W[:, :n]
         u = w[0]
+        if fill is not None:
+            Y[0, i:i + n] = 1.0
+            np.subtract(fill[0][i:i + n], fill[1], out=Y[1, i:i + n])
+            np.square(Y[1, i:i + n], out=Y[2, i:i + n])
         vt = v[i:i + n] if t == 0.0 else np.add(v[i:i + n], t, out=u)
         if log:
             logsum += float(np.log(vt, out=w[2]).sum())
@@ -217,6 +227,8 @@ def power_sums(v: np.ndarray, t: float, Y: np.ndarray, W: np.ndarray, powers: in
             S[:2] += w[:2] @ Y[:, i:i + n].T
             if cubes:
                 sw3 += float(w[1] @ u)
+        if w_out is not None:
+            w_out[i:i + n] = u
     if powers != 3:
         S[2] = np.nan
         S[2, 0] = sw3 if cubes else np.nan

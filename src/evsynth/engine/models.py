@@ -200,31 +200,46 @@ class _Fused(_Sums):
     Sums are memoised per tau^2 (an estimate, Q-profile step or likelihood check at a
     tau^2 already evaluated costs nothing)."""
 
-    def __init__(self, y, v, block: int | None = None, sums_yv=None):
+    def __init__(self, y, v, block: int | None = None, sums_yv=None, zero: bool = True):
         k = y.size
         self.y, self.v = y, v
         sy, sv = sums_yv if sums_yv is not None else (np.sum(y), np.sum(v))  # (as check_effects)
         self.shift = float(sy / k)
         self.sv = float(sv)
-        Y = np.empty((3, k))
-        Y[0] = 1.0
-        np.subtract(y, self.shift, out=Y[1])
-        np.square(Y[1], out=Y[2])
-        self.Y = Y
+        self.Y = np.empty((3, k))
         self.W = np.empty((3, min(block or FUSED_BLOCK, k)))
         self._memo: dict = {}
         self._logs: dict = {}
         self._zero = self._final = self._at = None
         self.u = None
+        self._w = None  # (tau2, w) of the last pass with all sums (the estimate's, mostly)
+        if zero:  # the data rows and the sums at tau^2 = 0 (equal-effects fit) in one pass
+            self._memo[0.0] = power_sums(v, 0.0, self.Y, self.W, 2, fill=(y, self.shift))[0]
+        else:
+            self.Y[0] = 1.0
+            np.subtract(y, self.shift, out=self.Y[1])
+            np.square(self.Y[1], out=self.Y[2])
 
     def sums(self, tau2: float, full: bool = False, cubes: bool = True) -> np.ndarray:
         """The 3 x 3 sums at tau2 (memoised); ``full=False``: of the third row only sum w^3,
         and that only with ``cubes`` (see :func:`~evsynth.engine.linalg.power_sums`)."""
         S = self._memo.get(tau2)
         if S is None or (full and np.isnan(S[2, 1])) or (cubes and np.isnan(S[2, 0])):
-            S = power_sums(self.v, tau2, self.Y, self.W, 3 if full else 2, cubes=cubes)[0]
+            w = np.empty_like(self.v) if full else None  # w itself too: the weights, if tau2 is the estimate
+            S = power_sums(self.v, tau2, self.Y, self.W, 3 if full else 2, cubes=cubes, w_out=w)[0]
             self._memo[tau2] = S
+            if full:
+                self._w = (tau2, w)
         return S
+
+    def weights_percent(self, tau2: float) -> np.ndarray:
+        """The model weights in percent, 100 w / sum w at tau2, in an array of their own."""
+        sw = self.sums(tau2, full=True)[0, 0]
+        if self._w is not None and self._w[0] == tau2:
+            w, self._w = self._w[1], None
+            return np.multiply(w, 100 / sw, out=w)
+        w = np.add(self.v, tau2, out=np.empty_like(self.v))
+        return np.divide(100 / sw, w, out=w)
 
     def zero(self):
         S = self.sums(0.0)
@@ -786,9 +801,8 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
             tau2_re = estimate_tau2(y, v, np.ones((k, 1)), method, control=control, _io=True).tau2
             R2 = 0.0 if tau2_re == 0 else max(0.0, 100 * (tau2_re - tau2) / tau2_re)
 
-    if isinstance(sums, _Fused):  # the model weights in percent, 100 / sum w / (v + tau2), in one array
-        w = np.add(v, tau2, out=np.empty_like(v))
-        np.divide(100 / sw, w, out=w)
+    if isinstance(sums, _Fused):
+        w = sums.weights_percent(tau2)
     else:
         w = f.a * (100 / f.a.sum())
     res = RMAResult(
@@ -1012,7 +1026,7 @@ def confint_tau2(fit: RMAResult, level: float | None = None, *, tol: float | str
     stash = fit.extra.get("_fused_sums") if fit.extra else None
     fused = _fused_of(fit)  # the fit's own data rows when it is the latest fused fit
     if fused is None and (stash is not None or fit.k >= FUSED_MIN) and (stash is not None or _is_intercept_only(X)):
-        fused = _Fused(y, v)  # (the stash is only made for an intercept-only fit)
+        fused = _Fused(y, v, zero=False)  # (the stash is only made for an intercept-only fit)
         if stash is not None and stash[0] == fit.tau2 and stash[1] == fused.shift:
             fused._memo[fit.tau2] = stash[2]
     if fused is not None:
