@@ -160,9 +160,9 @@ def wls(y: np.ndarray, X: np.ndarray, a: np.ndarray, intercept_only: bool | None
     return WLS(a=a, X=X, y=y, M=M, beta=beta, resid=y - X @ beta, io=False)
 
 
-def power_sums(v: np.ndarray, t: float, Y: np.ndarray, W: np.ndarray, powers: int = 3,
+def power_sums(v: np.ndarray, t, Y: np.ndarray, W: np.ndarray, powers: int = 3,
                log: bool = False, cubes: bool = True, w_out: np.ndarray | None = None,
-               fill: tuple | None = None) -> tuple[np.ndarray, float | None]:
+               fill: tuple | None = None):
     """Weighted power sums for w = 1/(v + t) in one blocked pass over the data.
 
     ``S[a, j] = sum_i w_i^(a+1) Y[j, i]`` for a < ``powers`` (2 or 3): with ``Y`` the rows
@@ -173,66 +173,78 @@ def power_sums(v: np.ndarray, t: float, Y: np.ndarray, W: np.ndarray, powers: in
     The data are walked in blocks of ``W.shape[1]`` values; per block the weights and their
     powers go into the rows of ``W`` (a reused buffer that stays in cache) and one matrix
     product gives the block's sums, so each evaluation reads v and Y once and allocates
-    nothing of size k.
+    nothing of size k.  Several tau^2 values (``t`` a tuple, ``powers=2`` only) share the
+    pass: one read of the data and one matrix product per block for all of them.
 
     Parameters
     ----------
     v : ndarray, shape (k,)
         Sampling variances.
-    t : float
-        tau^2.
+    t : float or tuple of float
+        tau^2 (several: one S per value, in a list).
     Y : ndarray, shape (n, k)
         Data rows (C-contiguous).
-    W : ndarray, shape (3, B)
+    W : ndarray, shape (>= max(3, 2 len(t)), B)
         Work buffer: the powers of w, blocks of B values.
     powers : {2, 3}
         Rows of powers in the product (see above).
     log : bool
-        Also return sum log(v + t).
+        Also return sum log(v + t) (one t only).
     cubes : bool
         With ``powers=2``: compute sum w^3.
     w_out : ndarray, shape (k,), optional
-        Receives w.
+        Receives w (one t only).
     fill : (y, c), optional
         Write the rows (1, y - c, (y - c)^2) into ``Y`` block by block on the way (the
         data rows are built in the same pass as the first sums, while the block is in cache).
 
     Returns
     -------
-    S : ndarray, shape (3, n)
+    S : ndarray, shape (3, n), or a list of them (``t`` a tuple)
     logsum : float or None
     """
+    ts = tuple(t) if isinstance(t, (tuple, list)) else (t,)
+    m = len(ts)
+    if m > 1 and (powers != 2 or log or w_out is not None):
+        raise ValueError("power_sums: several tau^2 values only with powers=2, no log and no w_out")
     k = v.size
     B = W.shape[1]
-    S = np.zeros((3, Y.shape[0]))
-    sw3 = 0.0
+    nrow = 3 if powers == 3 else 2 * m
+    acc = np.zeros((nrow, Y.shape[0]))
+    sw3 = np.zeros(m)
     logsum = 0.0 if log else None
     for i in range(0, k, B):
         n = min(B, k - i)
-        w = W[:, :n]
-        u = w[0]
+        w = W[:nrow, :n]
         if fill is not None:
             Y[0, i:i + n] = 1.0
             np.subtract(fill[0][i:i + n], fill[1], out=Y[1, i:i + n])
             np.square(Y[1, i:i + n], out=Y[2, i:i + n])
-        vt = v[i:i + n] if t == 0.0 else np.add(v[i:i + n], t, out=u)
-        if log:
-            logsum += float(np.log(vt, out=w[2]).sum())
-        np.reciprocal(vt, out=u)
-        np.square(u, out=w[1])
-        if powers == 3:
-            np.multiply(w[1], u, out=w[2])
-            S += w @ Y[:, i:i + n].T
-        else:
-            S[:2] += w[:2] @ Y[:, i:i + n].T
-            if cubes:
-                sw3 += float(w[1] @ u)
+        for j, tj in enumerate(ts):
+            u = w[2 * j]
+            vt = v[i:i + n] if tj == 0.0 else np.add(v[i:i + n], tj, out=u)
+            if log:
+                logsum += float(np.log(vt, out=W[2, :n]).sum())  # (row 2 is free with powers=2)
+            np.reciprocal(vt, out=u)
+            np.square(u, out=w[2 * j + 1])
+            if powers == 3:
+                np.multiply(w[1], u, out=w[2])
+            elif cubes:
+                sw3[j] += float(w[2 * j + 1] @ u)
+        acc += w @ Y[:, i:i + n].T
         if w_out is not None:
-            w_out[i:i + n] = u
-    if powers != 3:
-        S[2] = np.nan
-        S[2, 0] = sw3 if cubes else np.nan
-    return S, logsum
+            w_out[i:i + n] = w[0]
+    if powers == 3:
+        return acc, logsum
+    out = []
+    for j in range(m):
+        S = np.full((3, Y.shape[0]), np.nan)
+        S[:2] = acc[2 * j:2 * j + 2]
+        S[2, 0] = sw3[j] if cubes else np.nan
+        out.append(S)
+    return (out if m > 1 else out[0]), logsum
+
+
 
 
 def r_uniroot(f, lower: float, upper: float, tol: float = np.finfo(float).eps ** 0.25,
