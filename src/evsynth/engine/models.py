@@ -264,7 +264,7 @@ class _Fused(_Sums):
         return _q_of(self.sums(tau2))
 
     def scoring(self, tau2: float, method: str) -> float:
-        S = self.sums(tau2)
+        S = self.sums(tau2, cubes=method == "REML")  # (sum w^3: REML's tr(PP) only)
         sw = S[0, 0]
         if method == "EB":  # Morris (1983), as metafor: (Q k / (k - p) - k) / sum w
             k = self.y.size
@@ -301,7 +301,7 @@ class _Fused(_Sums):
         With x_i = (t2 - t1) w1_i, x / (1 + x) <= log(1 + x) <= x gives
         (t2 - t1) sum w2 <= sum log(v + t2) - sum log(v + t1) <= (t2 - t1) sum w1, and by
         Jensen -k log(sum w1 / k) <= sum log(v + t1) <= k log(mean v + t1)."""
-        S1, S2 = self.sums(t1), self.sums(t2, full=True)  # (t2 is mostly the estimate: all its sums)
+        S1, S2 = self.sums(t1, cubes=False), self.sums(t2, full=True)  # (t2 is mostly the estimate: all its sums)
         k = self.y.size
         d = t2 - t1
         sw1, sw2 = S1[0, 0], S2[0, 0]
