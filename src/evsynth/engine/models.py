@@ -353,7 +353,9 @@ def _keep_fused(fit, sums: _Fused) -> None:
 
 def _fused_of(fit) -> "_Fused | None":
     entry = _LAST_FUSED[0]
-    return entry[1] if entry is not None and entry[0]() is fit else None
+    if entry is None or entry[0]() is not fit or entry[1].y is not fit.yi or entry[1].v is not fit.vi:
+        return None
+    return entry[1]
 
 
 def _q_of(S) -> float:
