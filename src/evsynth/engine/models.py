@@ -1079,11 +1079,18 @@ def confint_tau2(fit: RMAResult, level: float | None = None, *, tol: float | str
         # Newton steps on 1/Q(tau^2) - 1/target (increasing in tau^2; derivative sum w^2 r^2 / Q^2);
         # Q at 0 and at the ceiling are computed only when a step goes beyond them: a root below 0
         # (Q(0) < target) gives 0, one above the ceiling the ceiling, as metafor
+        start = fit.tau2
+        if fused is not None and not 0.0 < start < hi:  # tau^2 = 0: start at the Newton point from 0
+            q0, d0 = _q_d(fused.sums(0.0, cubes=False))  # (the fit's equal-effects sums)
+            if q0 <= target:
+                return 0.0  # Q(0) <= target: the root is 0 (newton_root's answer from any start)
+            if d0 > 0:
+                start = (1.0 / target - 1.0 / q0) * q0 * q0 / d0
         step = (_halley_steps(fused.sums(fit.tau2, full=True), fit.tau2, fused.sums, target) if fused is not None
                 else (lambda t: _inv_q_step(qd_memo(t), target)))
         r = newton_root(step, 0.0, hi,
                         lambda: 1.0 / q_at(0.0) - 1.0 / target, lambda: 1.0 / q_at(hi) - 1.0 / target,
-                        start=fit.tau2, increasing=True)
+                        start=start, increasing=True)
         return ceiling(which) if r == hi and q_at(hi) > target else r
 
     if fused is not None and rtol is None and 0.0 < fit.tau2 < hi:
