@@ -178,3 +178,31 @@ def test_fused_route_is_deterministic(monkeypatch):
     b = _outputs(y, v, "REML", "knha")
     for key in a:
         assert np.array_equal(a[key], b[key]), key
+
+
+@pytest.mark.parametrize("kind", ["typical", "underdispersed"])
+def test_full_inference_reads_the_data_a_few_times(monkeypatch, kind):
+    """REML + Knapp-Hartung + PI + Q-profile CI at k = 2e5: one pass for the data rows and the
+    equal-effects sums, one per Fisher iteration, one with all sums at the estimate, one for
+    both bounds' Halley points (at this k one Halley step per bound reaches the root); no
+    logarithm pass (the likelihood checks are decided by the bounds).  With tau^2 = 0 the
+    Q-profile starts at the Newton point from 0, not at the middle of [0, 100] (formerly
+    about 50 evaluations)."""
+    calls = []
+    orig = models.power_sums
+    monkeypatch.setattr(models, "power_sums", lambda *a, **kw: (calls.append(kw.get("log", False)), orig(*a, **kw))[1])
+    y, v = _data("typical", 200_000, seed=21)
+    if kind == "underdispersed":  # Q(0) about k - 1.5 sqrt(k): tau^2 = 0, upper bound above 0
+        z = (y - 0.3) / np.sqrt(v + 0.04)
+        z = (z - z.mean()) / z.std()
+        y = 0.3 + np.sqrt(v * (1 - 1.5 / np.sqrt(y.size))) * z
+    f = rma(y, v, method="REML", test="knha")
+    c = confint_tau2(f)
+    assert not any(calls)  # no pass with logarithms
+    if kind == "typical":
+        assert len(calls) == f.extra["iterations"] + 3, (len(calls), f.extra["iterations"])
+    else:
+        assert f.tau2 == 0.0 and c.tau2_ci_lb == 0.0 and c.tau2_ci_ub > 0.0 and len(calls) <= 6, len(calls)
+    _route(monkeypatch, fused=False)
+    w = confint_tau2(rma(y, v, method="REML", test="knha"))
+    np.testing.assert_allclose([c.tau2_ci_lb, c.tau2_ci_ub], [w.tau2_ci_lb, w.tau2_ci_ub], rtol=RTOL)
