@@ -211,8 +211,6 @@ class _Fused(_Sums):
         self.W = np.empty((4, min(block or FUSED_BLOCK, k)))  # (4 rows: two tau^2 values in one pass)
         self._memo: dict = {}
         self._logs: dict = {}
-        self._zero = self._final = self._at = None
-        self.u = None
         self._w = None  # (tau2, w) of the last pass with all sums (the estimate's, mostly)
         if zero:  # the data rows and the sums at tau^2 = 0 (equal-effects fit) in one pass
             self._memo[0.0] = power_sums(v, 0.0, self.Y, self.W, 2, fill=(y, self.shift))[0]
