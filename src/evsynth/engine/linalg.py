@@ -16,9 +16,9 @@ from evsynth.errors import InputError, ModelError
 __all__ = ["inv_pd", "WLS", "wls", "r_uniroot", "newton_root", "design_matrix", "factorize", "power_sums",
            "FUSED_BLOCK"]
 
-# doubles per block of :func:`power_sums`: a block of v and of the three data rows and the
-# three weight rows (about 1 MB at 16384) stay in the L2 cache between the passes over it
-# (measured on the 2-core VM at k = 1e6: 8192 -> 3.9 ms, 16384 -> 3.5 ms, 32768 -> 3.5 ms)
+# doubles per block of :func:`power_sums`: a block of v, of the three data rows and of the
+# weight rows (about 1 MB at 16384) stays in the L2 cache while it is worked on (full
+# inference at k = 1e6 on the 2-core VM: blocks of 16384 24.7 ms, 24576 25.3 ms, 32768 24.8 ms)
 FUSED_BLOCK = 16384
 
 
@@ -243,8 +243,6 @@ def power_sums(v: np.ndarray, t, Y: np.ndarray, W: np.ndarray, powers: int = 3,
         S[2, 0] = sw3[j] if cubes else np.nan
         out.append(S)
     return (out if m > 1 else out[0]), logsum
-
-
 
 
 def r_uniroot(f, lower: float, upper: float, tol: float = np.finfo(float).eps ** 0.25,

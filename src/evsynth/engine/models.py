@@ -7,6 +7,7 @@ with metafor's definitions (Viechtbauer, 2005; Viechtbauer, 2010).
 
 from __future__ import annotations
 
+import threading
 import weakref
 from dataclasses import dataclass, field
 
@@ -211,6 +212,8 @@ class _Fused(_Sums):
         self.W = np.empty((4, min(block or FUSED_BLOCK, k)))  # (4 rows: two tau^2 values in one pass)
         self._memo: dict = {}
         self._logs: dict = {}
+        self._lock = threading.Lock()  # one pass at a time through the work buffer W
+        self._keep_w = True  # a pass with all sums keeps w (the estimate's: the fit's weights)
         self._w = None  # (tau2, w) of the last pass with all sums (the estimate's, mostly)
         if zero:  # the data rows and the sums at tau^2 = 0 (equal-effects fit) in one pass
             self._memo[0.0] = power_sums(v, 0.0, self.Y, self.W, 2, fill=(y, self.shift))[0]
@@ -224,10 +227,12 @@ class _Fused(_Sums):
         and that only with ``cubes`` (see :func:`~evsynth.engine.linalg.power_sums`)."""
         S = self._memo.get(tau2)
         if S is None or (full and np.isnan(S[2, 1])) or (cubes and np.isnan(S[2, 0])):
-            w = np.empty_like(self.v) if full else None  # w itself too: the weights, if tau2 is the estimate
-            S = power_sums(self.v, tau2, self.Y, self.W, 3 if full else 2, cubes=cubes, w_out=w)[0]
+            keep = full and self._keep_w
+            w = np.empty_like(self.v) if keep else None  # w itself too: the weights, if tau2 is the estimate
+            with self._lock:
+                S = power_sums(self.v, tau2, self.Y, self.W, 3 if full else 2, cubes=cubes, w_out=w)[0]
             self._memo[tau2] = S
-            if full:
+            if keep:
                 self._w = (tau2, w)
         return S
 
@@ -235,7 +240,9 @@ class _Fused(_Sums):
         """The sums (squares of w, no sum w^3) at two tau^2 values at once, in one pass."""
         ts = [t for t in dict.fromkeys(ts) if t not in self._memo]
         if len(ts) == 2:
-            for t, S in zip(ts, power_sums(self.v, tuple(ts), self.Y, self.W, 2, cubes=False)[0]):
+            with self._lock:
+                both = power_sums(self.v, tuple(ts), self.Y, self.W, 2, cubes=False)[0]
+            for t, S in zip(ts, both):
                 self._memo[t] = S
 
     def weights_percent(self, tau2: float) -> np.ndarray:
@@ -279,7 +286,8 @@ class _Fused(_Sums):
     def logsum(self, tau2: float) -> float:
         """sum log(v + tau2), with the sums at tau2 from the same pass."""
         if tau2 not in self._logs:
-            S, ls = power_sums(self.v, tau2, self.Y, self.W, 2, log=True)
+            with self._lock:
+                S, ls = power_sums(self.v, tau2, self.Y, self.W, 2, log=True)
             self._memo.setdefault(tau2, S)
             self._logs[tau2] = ls
         return self._logs[tau2]
@@ -343,6 +351,8 @@ _LAST_FUSED: list = [None]
 
 
 def _keep_fused(fit, sums: _Fused) -> None:
+    sums._w, sums._keep_w = None, False  # (kept for the Q-profile, which needs no w)
+
     def drop(ref):
         if _LAST_FUSED[0] is not None and _LAST_FUSED[0][0] is ref:
             _LAST_FUSED[0] = None
@@ -1035,6 +1045,7 @@ def confint_tau2(fit: RMAResult, level: float | None = None, *, tol: float | str
     fused = _fused_of(fit)  # the fit's own data rows when it is the latest fused fit
     if fused is None and (stash is not None or fit.k >= FUSED_MIN) and (stash is not None or _is_intercept_only(X)):
         fused = _Fused(y, v, zero=False)  # (the stash is only made for an intercept-only fit)
+        fused._keep_w = False  # (no weights wanted here)
         if stash is not None and stash[0] == fit.tau2 and stash[1] == fused.shift:
             fused._memo[fit.tau2] = stash[2]
     if fused is not None:
