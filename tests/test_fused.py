@@ -206,3 +206,19 @@ def test_full_inference_reads_the_data_a_few_times(monkeypatch, kind):
     _route(monkeypatch, fused=False)
     w = confint_tau2(rma(y, v, method="REML", test="knha"))
     np.testing.assert_allclose([c.tau2_ci_lb, c.tau2_ci_ub], [w.tau2_ci_lb, w.tau2_ci_ub], rtol=RTOL)
+
+
+def test_confint_of_one_fit_from_two_threads(monkeypatch):
+    """The latest fit's cached rows and work buffer used by two threads at once give the
+    results of a serial run (the passes through the buffer are locked)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    _route(monkeypatch, fused=True, block=64)
+    y, v = _data("spread", 20_000, seed=9)
+    f = rma(y, v)
+    serial = [confint_tau2(f, level=lv) for lv in (80.0, 90.0, 95.0, 99.0)]
+    f2 = rma(y, v)  # a fresh fit: its cache has none of the levels' Q-profile sums yet
+    with ThreadPoolExecutor(4) as ex:
+        par = list(ex.map(lambda lv: confint_tau2(f2, level=lv), (80.0, 90.0, 95.0, 99.0)))
+    for a, b in zip(serial, par):
+        assert (a.tau2_ci_lb, a.tau2_ci_ub) == (b.tau2_ci_lb, b.tau2_ci_ub)
