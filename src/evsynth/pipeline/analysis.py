@@ -452,15 +452,22 @@ def _permutation_table(eff: pd.DataFrame, spec: dict, seed: int, level: float, n
 
 
 def _selmodel_table(fit, spec: dict) -> pd.DataFrame:
-    """Step-function selection model (one row): estimate, se, CI, tau2, LRT of no selection,
-    and the selection weight of each p-value interval."""
+    """Step-function selection model (one row): estimate, se, CI, tau2 (se, CI), LRT of no
+    selection, and the selection weight of each p-value interval (``delta_p_<lo>_<hi>``) with
+    its se, CI and p-value of delta = 1 (``delta_se_p_...``, ``delta_ci_lb_p_...``,
+    ``delta_ci_ub_p_...``, ``delta_pval_p_...``; empty for the first, fixed at 1)."""
     from evsynth.engine.selmodel import selmodel
 
     r = selmodel(fit, steps=spec.get("selmodel_steps", [0.025]))
     t = r.to_frame()
+    t["tau2_ci_lb"], t["tau2_ci_ub"] = r.tau2_ci_lb, r.tau2_ci_ub
     lo = 0.0
-    for hi, d in zip(r.steps, r.delta):
-        t[f"delta_p_{lo:g}_{hi:g}"] = d
+    for j, (hi, d) in enumerate(zip(r.steps, r.delta)):
+        band = f"p_{lo:g}_{hi:g}"
+        t[f"delta_{band}"] = d
+        for name, vals in (("se", r.se_delta), ("ci_lb", r.delta_ci_lb), ("ci_ub", r.delta_ci_ub),
+                           ("pval", r.delta_pval)):
+            t[f"delta_{name}_{band}"] = vals[j]
         lo = hi
     t["k"] = r.k
     if spec["effect"].get("measure") in ("OR", "RR", "PETO", "ROM"):
