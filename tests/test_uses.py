@@ -207,11 +207,46 @@ def test_mh_follows_a_flipped_direction():
 
 def test_peto_on_counts_matches_metafor():
     """Peto's odds ratio of the four placement trials (tests/r/uses.R: rma.peto on the counts of
-    data/ifps2002/placement_trials.csv)."""
-    t = _tables(_spec("ifps2002", diagnostics=["peto"]))["peto"].iloc[0]
+    data/ifps2002/placement_trials.csv).  The engine on the counts: the pipeline refuses peto on
+    ifps2002, a risk-ratio analysis (test_peto_is_refused_on_a_risk_ratio_analysis)."""
+    from evsynth.engine.mh import rma_peto
+
+    p = pd.read_csv(ROOT / "data" / "ifps2002" / "placement_trials.csv")
+    r = rma_peto(p["placed_exp_used"], p["notplaced_exp_used"], p["placed_ctrl_used"], p["notplaced_ctrl_used"])
+    t = r.to_frame().iloc[0]
     assert t["method"] == "PETO" and t["k"] == 4
     assert t["estimate"] == pytest.approx(R["ifps2002_peto"]["estimate"], rel=1e-6)
     assert t["se"] == pytest.approx(R["ifps2002_peto"]["se"], rel=1e-6)
+
+
+def test_peto_table_of_the_shipped_analysis_matches_metafor(first_run):
+    """landenberger2005 (an odds-ratio analysis) ships diagnostic peto: its table against
+    metafor's rma.peto on the counts of data/external/landenberger2005.csv (tests/r/uses.R)."""
+    t = _diag(first_run, "landenberger2005", "peto").iloc[0]
+    r = R["landenberger2005_peto"]
+    assert t["method"] == "PETO" and t["k"] == r["k"] == 58 and not bool(t["flipped"])
+    for c in ("estimate", "se", "zval", "pval", "ci_lb", "ci_ub", "QE", "QEp", "I2"):
+        assert t[c] == pytest.approx(r[c], rel=1e-6, abs=1e-12), c
+    assert t["estimate_exp"] == pytest.approx(np.exp(r["estimate"]), rel=1e-9)
+    text = (first_run / "results" / "report.html").read_text(encoding="utf-8")
+    sec = _section(text, "landenberger2005-peto")
+    assert (f"Peto odds ratio {np.exp(r['estimate']):.2f} (95% CI {np.exp(r['ci_lb']):.2f} to "
+            f"{np.exp(r['ci_ub']):.2f}, p < 0.001) against") in sec
+    assert "observed minus expected" in sec and "Mantel-Haenszel one is the better" in sec
+
+
+def test_peto_is_refused_on_a_risk_ratio_analysis():
+    """Peto's odds ratio beside a random-effects risk ratio would compare two scales: the config
+    check refuses it, naming the key, the measure found and what to use instead."""
+    from evsynth.errors import ConfigError
+    from evsynth.pipeline.config import analysis_by_id, load_config, validate_config
+
+    cfg = load_config(ROOT / "config.yaml")
+    spec = {**analysis_by_id(cfg, "ifps2002"), "diagnostics": ["mh", "peto"]}
+    with pytest.raises(ConfigError, match=re.escape(
+            "config.yaml: analyses[0].diagnostics: peto pools 2x2 counts into Peto's odds ratio") + ".*" + re.escape(
+            "must be an odds ratio (OR or PETO); found RR. For a risk ratio or risk difference use mh")):
+        validate_config({**cfg, "analyses": [spec]})
 
 
 def test_two_cut_selection_model_matches_metafor():

@@ -484,9 +484,10 @@ def _mh_table(eff: pd.DataFrame, spec: dict, level: float, kind: str) -> pd.Data
     measures also back-transformed (``*_exp``).  Where the analysis flips the direction,
     the estimate and its interval are flipped too (``flipped``)."""
     from evsynth.engine.mh import MH_MEASURES, rma_mh, rma_peto
+    from evsynth.pipeline.config import PETO_MEASURES
 
     measure = spec["effect"].get("measure")
-    allowed = MH_MEASURES if kind == "mh" else ("OR", "RR", "RD", "PETO")
+    allowed = MH_MEASURES if kind == "mh" else PETO_MEASURES
     if measure not in allowed:
         raise InputError(f"diagnostic {kind} pools counts: effect.measure must be one of {', '.join(allowed)} "
                          f"(this analysis: {measure or 'yi/vi given'})")
