@@ -189,7 +189,8 @@ def main(argv=None) -> int:
                   "metafor's multilevel fits with sparse = TRUE):", "",
                   "| verb | k | evsynth (s) | metafor (s) | metafor / evsynth |", "|---|---:|---:|---:|---:|"]
         for name, k, ev, mf in pairs:
-            ratio = f"{mf / ev:,.0f}x" if isinstance(mf, float) and ev > 0 else "n/a"
+            ratio = (f"{mf / ev:,.0f}x" if isinstance(mf, float) else
+                     f"> {R_TIMEOUT / ev:,.0f}x" if mf.startswith(">") else "n/a")  # stopped: at least the timeout
             lines.append(f"| {name} | {k:,} | {ev:.4f} | {fmt(mf)} | {ratio} |")
     text = "\n".join(lines)
     print(text)
