@@ -180,7 +180,7 @@ def test_ranef_of_struct_terms_matches_metafor(case):
         np.testing.assert_allclose(f.sigma2, np.atleast_1d(want["sigma2"]), rtol=1e-4)
     np.testing.assert_allclose(f.beta, want["beta"], rtol=1e-5, atol=1e-7)
     r = ranef(f)
-    assert r.components[-1] == "outcome | trial" if case.startswith("berkey") else "parity | district"
+    assert r.components[-1] == ("outcome | trial" if case.startswith("berkey") else "parity | district")
     assert r.terms[-1] == "~ " + r.components[-1]
     assert len(r.groups) == len(want["ranef"])
     for j, (comp, w) in enumerate(want["ranef"].items()):
