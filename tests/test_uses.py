@@ -101,8 +101,8 @@ def _selmodel_matches(t, r, rel):
     bands = [c.removeprefix("delta_") for c in t.index if c.startswith("delta_p_")]
     assert len(bands) == len(r["delta"])
     for j, band in enumerate(bands):
-        for ours, theirs in [("delta", "delta"), ("delta_se", "se_delta"), ("delta_ci_lb", "delta_ci_lb"),
-                             ("delta_ci_ub", "delta_ci_ub")]:
+        for ours, theirs in [("delta", "delta"), ("se_delta", "se_delta"), ("ci_lb_delta", "delta_ci_lb"),
+                             ("ci_ub_delta", "delta_ci_ub")]:
             if r[theirs][j] is None:  # the first weight is fixed at 1
                 assert pd.isna(t[f"{ours}_{band}"]), (ours, band)
             else:

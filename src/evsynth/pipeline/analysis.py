@@ -455,8 +455,8 @@ def _permutation_table(eff: pd.DataFrame, spec: dict, seed: int, level: float, n
 def _selmodel_table(fit, spec: dict) -> pd.DataFrame:
     """Step-function selection model (one row): estimate, se, CI, tau2 (se, CI), LRT of no
     selection, and the selection weight of each p-value interval (``delta_p_<lo>_<hi>``) with
-    its se, CI and p-value of delta = 1 (``delta_se_p_...``, ``delta_ci_lb_p_...``,
-    ``delta_ci_ub_p_...``, ``delta_pval_p_...``; empty for the first, fixed at 1)."""
+    its se, CI and p-value of delta = 1 (``se_delta_p_...``, ``ci_lb_delta_p_...``,
+    ``ci_ub_delta_p_...``, ``pval_delta_p_...``; empty for the first, fixed at 1)."""
     from evsynth.engine.selmodel import selmodel
 
     r = selmodel(fit, steps=spec.get("selmodel_steps", [0.025]))
@@ -468,7 +468,7 @@ def _selmodel_table(fit, spec: dict) -> pd.DataFrame:
         t[f"delta_{band}"] = d
         for name, vals in (("se", r.se_delta), ("ci_lb", r.delta_ci_lb), ("ci_ub", r.delta_ci_ub),
                            ("pval", r.delta_pval)):
-            t[f"delta_{name}_{band}"] = vals[j]
+            t[f"{name}_delta_{band}"] = vals[j]
         lo = hi
     t["k"] = r.k
     if spec["effect"].get("measure") in ("OR", "RR", "PETO", "ROM"):
