@@ -483,50 +483,81 @@ def _tau2(y, v, m, k, method, con, y2, zero):
                 tau2[r] = np.nan
             else:
                 tau2[r], converged[r], ll_cache[r] = root, True, np.nan
-    # the weights at the estimate, computed once: for the boundary check, se(tau^2) and the fit
+    # the sums at the estimate, block by block: for the boundary check, se(tau^2) and the fit
     t = np.nan_to_num(tau2)
-    w = _weights(v, t)
-    sw = _rowsum(w)
+    sw, swy, swy2, sw2, sw3, dlog = _sums_at(y, v, m, t, logs=method != "EB")
+    w0, sw0, swy0, swy20 = zero
     if method != "EB":
         chk = np.flatnonzero(converged & (tau2 > threshold))
         if chk.size:
-            # metafor's check: the boundary tau^2 = 0 has the larger likelihood; l0 - l1 from the
-            # equal-effects sums (shared with QE) and the sums at the estimate
-            w0, sw0, swy0, swy20 = zero
-            whole = chk.size > 0.5 * n  # work on all rows rather than copy most of them
-            sel = slice(None) if whole else chk
-            Ys, Vs, Ws, Y2s = y[sel], v[sel], w[sel], y2[sel]
-            swy1, swy21 = _rowdot(Ws, Ys), _rowdot(Ws, Y2s)
-            sw1 = sw[sel]
-            q1 = np.maximum(swy21 - swy1 * swy1 / sw1, 0.0)
-            q0 = np.maximum(swy20[sel] - swy0[sel] ** 2 / sw0[sel], 0.0)
-            full = bool(m.all())
-            u = np.add(Vs, t[sel][:, None])
-            # sum log w0 - sum log w1 = sum log(v + tau^2) - sum log v (masked cells: 0)
-            if not full:  # masked cells: log 1 = 0
-                ms = m[sel]
-                u[~ms] = 1.0
-                Vs = np.where(ms, Vs, 1.0)
-            dlog = _rowsum(np.log(u, out=u)) - _rowsum(np.log(Vs))
-            d = 0.5 * dlog - 0.5 * (q0 - q1)
+            # metafor's check: the boundary tau^2 = 0 has the larger likelihood; l0 - l1 from
+            # the equal-effects sums (shared with QE) and the sums at the estimate;
+            # sum log w0 - sum log w1 = -sum log(w1 v)
+            q1 = np.maximum(swy2[chk] - swy[chk] ** 2 / sw[chk], 0.0)
+            q0 = np.maximum(swy20[chk] - swy0[chk] ** 2 / sw0[chk], 0.0)
+            d = 0.5 * dlog[chk] - 0.5 * (q0 - q1)
             if method == "REML":
-                d = d - 0.5 * (np.log(sw0[sel]) - np.log(sw1))
-            if whole:
-                d = d[chk]
+                d = d - 0.5 * (np.log(sw0[chk]) - np.log(sw[chk]))
             reset = chk[d > con["tol"]]
             if reset.size:
+                a0 = w0[reset]
                 tau2[reset] = 0.0
-                w[reset] = w0[reset]
-                sw[reset] = sw0[reset]
+                sw[reset], swy[reset] = sw0[reset], swy0[reset]
+                sw2[reset], sw3[reset] = _rowdot(a0, a0), _rowdot(a0 * a0, a0)
     tau2 = np.where(np.isnan(tau2), np.nan, np.maximum(0.0, tau2))
     if method == "ML":
-        se = np.sqrt(2 / _rowdot(w, w))
+        se = np.sqrt(2 / sw2)
     elif method == "REML":
-        se = np.sqrt(2 / _trPDPE(w, sw))
+        mm = 1.0 / sw
+        se = np.sqrt(2 / (sw2 - 2 * mm * sw3 + mm * mm * sw2 * sw2))
     else:
         se = np.sqrt(2 * k**2 / df / sw ** 2)
     se = np.where(np.isnan(tau2), np.nan, se)
-    return tau2, se, iters, w, sw
+    return tau2, se, iters, None, (sw, swy)
+
+
+def _rss_at(y, v, t, beta):
+    """sum w (y - beta)^2 per row with w = 1/(v + t) (residual form, as rma), in row blocks."""
+    n, kc = y.shape
+    size = _block_rows(kc)
+    out = np.empty(n)
+    buf, buf2 = np.empty((min(n, size), kc)), np.empty((min(n, size), kc))
+    for r0 in range(0, n, size):
+        r1 = min(n, r0 + size)
+        sl, b = slice(r0, r1), r1 - r0
+        w = np.add(v[sl], t[sl, None], out=buf[:b])
+        np.reciprocal(w, out=w)
+        r = np.subtract(y[sl], beta[sl, None], out=buf2[:b])
+        out[sl] = _rowdot(w, np.square(r, out=r))
+    return out
+
+
+def _sums_at(y, v, m, t, logs=False):
+    """Per row, with w = 1/(v + t): sum w, sum w y, sum w y^2, sum w^2, sum w^3 and (``logs``)
+    -sum log(w v), in row blocks that stay in cache."""
+    n, kc = y.shape
+    size = _block_rows(kc)
+    out = np.empty((6, n))
+    full = bool(m.all())
+    buf, buf2 = np.empty((min(n, size), kc)), np.empty((min(n, size), kc))
+    for r0 in range(0, n, size):
+        r1 = min(n, r0 + size)
+        sl, b = slice(r0, r1), r1 - r0
+        w = np.add(v[sl], t[sl, None], out=buf[:b])
+        np.reciprocal(w, out=w)
+        ys = y[sl]
+        out[0, sl], out[1, sl] = _rowsum(w), _rowdot(w, ys)
+        u = np.square(ys, out=buf2[:b])
+        out[2, sl] = _rowdot(w, u)
+        u = np.square(w, out=u)
+        out[3, sl], out[4, sl] = _rowsum(u), _rowdot(u, w)
+        if logs:
+            with np.errstate(invalid="ignore"):  # masked cells: 0 * inf, set to 1 below
+                u = np.multiply(w, v[sl], out=u)
+            if not full:
+                u[~m[sl]] = 1.0
+            out[5, sl] = -_rowsum(np.log(u, out=u))
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -690,14 +721,14 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
     t2 = np.nan_to_num(tau2)
     if w is None and ee:  # tau^2 = 0: the equal-effects weights
         w, sw, beta = w0, sw0, swy0 / sw0
+    elif sw is not None:  # the Fisher estimators: (sum w, sum w y) at the estimate
+        sw, beta = sw[0], sw[1] / sw[0]
     else:
-        if w is None:
-            w = _weights(v, t2)
-            sw = _rowsum(w)
+        w = _weights(v, t2)
+        sw = _rowsum(w)
         beta = _rowdot(w, y) / sw
     if test == "knha":  # residual form, as rma
-        r = y - beta[:, None]
-        rss = _rowdot(w, np.multiply(r, r, out=r))
+        rss = _rss_at(y, v, t2, beta)
     vb = 1.0 / sw
     df = k - 1.0
     a = 1 - level / 100
