@@ -249,3 +249,32 @@ def test_ahrq_programme_subgroup_matches_metafor():
     assert row.ci_lb == pytest.approx(r["ci_lb"], abs=1e-5) and row.ci_ub == pytest.approx(r["ci_ub"], abs=1e-5)
     # programmes with fewer than 3 studies are listed, not pooled
     assert any(n.startswith("programme_derived = PMTO: not pooled (ahrq2015: 1 study;") for n in notes)
+
+
+def test_ahrq_randomised_body_matches_metafor():
+    """GRADE guidance 24 (Cuello-Garcia et al. 2022): a body pooling randomised and
+    non-randomised studies is also rated on its randomised studies alone.  The refit of the
+    randomised AHRQ comparisons against metafor's rma.mv on the same subset (tests/r/ahrq.R)."""
+    r = json.loads((ROOT / "tests" / "r" / "ahrq_metafor.json").read_text())["randomised"]
+    cfg, spec, eff = shipped_effects("ahrq2015")
+    mask = an.randomised_rows(eff, spec)
+    assert mask.sum() == r["k"] and set(eff.loc[mask, "design"]) == {"RCT"}
+    het, weights, notes = an.randomised_tables(eff, spec, 95.0)
+    row = het.iloc[0]
+    assert notes == [] and row["k"] == r["k"] and row["n_studies"] == r["n_studies"] and len(weights) == r["k"]
+    for c in ("estimate", "ci_lb", "ci_ub", "pi_lb", "pi_ub"):
+        assert row[c] == pytest.approx(r[c], abs=1e-6), c
+    assert row["se"] == pytest.approx(r["se"], rel=1e-5)
+    assert [row["sigma2_1"], row["sigma2_2"]] == pytest.approx(r["sigma2"], rel=1e-4)
+
+
+def test_randomised_body_only_for_a_mixed_design():
+    cfg, spec, eff = shipped_effects("ahrq2015")
+    assert an.randomised_rows(eff.assign(design="RCT"), spec) is None            # all randomised
+    one = eff.assign(design="NRCT")
+    one.loc[0, "design"] = "RCT"
+    assert an.randomised_rows(one, spec) is None                                 # fewer than two
+    declared = {**spec, "design": {"randomised": False}}
+    assert an.randomised_rows(eff, declared) is None                             # no design column
+    het, weights, notes = an.randomised_tables(eff.assign(design="RCT"), spec, 95.0)
+    assert het.empty and weights.empty and notes == []

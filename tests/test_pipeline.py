@@ -343,10 +343,25 @@ def test_report_summary_of_findings_in_both_editions(first_run):
 
     res = first_run / "results"
     cert = pd.read_csv(res / "certainty" / "certainty.csv")
-    assert len(cert) == 8 and set(cert["role"]) == {"primary", "secondary"}
+    # eight outcomes; the two that pool randomised and non-randomised studies (ahrq2015,
+    # landenberger2005) are also rated on their randomised studies alone (GRADE guidance 24)
+    assert len(cert) == 10 and set(cert["role"]) == {"primary", "secondary"}
     assert set(cert["certainty"]) <= {"high", "moderate", "low", "very low"}
+    bodies = cert.groupby("analysis")["body"].apply(list).to_dict()
+    assert bodies.pop("ahrq2015") == ["all designs", "randomised studies only"]
+    assert bodies.pop("landenberger2005") == ["all designs", "randomised studies only"]
+    assert all(b == ["all included studies"] for b in bodies.values())
+    rct = cert[cert["body"] == "randomised studies only"].set_index("analysis")
+    assert (rct["start"] == "high").all()
+    mixed = cert[cert["body"] == "all designs"].set_index("analysis")
+    assert (mixed["start"] == "low").all()
+    # the randomised AHRQ body is metafor's rma.mv on the RCT rows (tests/r/ahrq.R)
+    r = json.loads((ROOT / "tests" / "r" / "ahrq_metafor.json").read_text())["randomised"]
+    assert rct.loc["ahrq2015", "k"] == r["k"] and rct.loc["ahrq2015", "n_studies"] == r["n_studies"]
+    for c in ("estimate", "ci_lb", "ci_ub", "pi_lb", "pi_ub"):
+        assert rct.loc["ahrq2015", c] == pytest.approx(r[c], abs=1e-6), c
     reasons = pd.read_csv(res / "certainty" / "certainty_reasons.csv")
-    assert len(reasons) == 8 * 5 and reasons["reason"].notna().all()
+    assert len(reasons) == 10 * 5 and reasons["reason"].notna().all()
     text = plain((res / "report.html").read_text(encoding="utf-8"))
     sof = text[text.index("Summary of Findings (GRADE)</h2>"):text.index('<h2 id="methods">')]
     # each outcome's row is named by its title from the config (issue 17: no internal ids)
@@ -356,6 +371,8 @@ def test_report_summary_of_findings_in_both_editions(first_run):
     for _, r in cert.iterrows():
         assert titles[r["analysis"]] in sof and r["statement"] in sof
         assert f"({r['analysis']})" not in sof
+    for a in ("ahrq2015", "landenberger2005"):
+        assert f"{titles[a]} \u2013 randomised studies only" in sof and f"{titles[a]} \u2013 all designs" in sof
     # on-topic analyses come first, then the neighbouring fields under their own heading
     order = [text.index(f'<h2 id="{a}">') for a in ("vanderpol2017", "ahrq2015", "ifps2002", "barlow2014")]
     assert order == sorted(order)

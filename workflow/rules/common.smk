@@ -93,6 +93,8 @@ FIT_TABLES = [
     "robust",
     "sensitivity",
     "study_weights",
+    "randomised_heterogeneity",
+    "randomised_weights",
     "fit_notes",
 ] + FIGURE_TABLES
 WANT_PDF = config.get("report", {}).get("pdf", True)

@@ -18,7 +18,8 @@ from evsynth.engine.multilevel import rma_mv
 from evsynth.engine.robust import robust
 
 __all__ = ["compute_effects", "fit_main", "heterogeneity_table", "moderator_tables", "subgroup_table",
-           "diagnostic_tables", "robust_table", "sensitivity_table"]
+           "diagnostic_tables", "robust_table", "sensitivity_table",
+           "randomised_rows", "randomised_tables"]
 
 
 # measures computed from counts: their counts stay in the effects table (Mantel-Haenszel / Peto pooling)
@@ -582,6 +583,53 @@ def _correlated_effects_table(eff: pd.DataFrame, spec: dict, level: float) -> pd
                     "robust_pval": float(r.pval[0]), "clusters": r.n_clusters})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def randomised_rows(eff: pd.DataFrame, spec: dict):
+    """The rows of a mixed-design body that come from randomised studies (a boolean mask), or
+    None when the analysis declares no design column, every row is randomised, or fewer than
+    two rows are.  GRADE rates randomised and non-randomised bodies of evidence separately
+    (Cuello-Garcia et al. 2022, GRADE guidance 24, J Clin Epidemiol 142:200-208): the
+    randomised body starts at high certainty, the mixed body at low."""
+    d = spec.get("design") or {}
+    col = d.get("column")
+    if "randomised" in d or not col or col not in eff.columns:
+        return None
+    mask = eff[col].astype(str).isin([str(v) for v in d.get("randomised_values", [])]).to_numpy()
+    if mask.all() or mask.sum() < 2:
+        return None
+    return mask
+
+
+def randomised_tables(eff: pd.DataFrame, spec: dict, level: float):
+    """The main model refitted on the randomised studies of a mixed-design body: its
+    heterogeneity row and model weights (both empty when :func:`randomised_rows` is None or
+    the refit fails; the failure is returned as a note)."""
+    mask = randomised_rows(eff, spec)
+    if mask is None:
+        return pd.DataFrame(), pd.DataFrame(), []
+    sub = eff[mask].reset_index(drop=True)
+    try:
+        f = fit_main(sub, spec, level)
+    except (ModelError, InputError) as exc:
+        return pd.DataFrame(), pd.DataFrame(), [f"randomised studies only: not fitted ({exc})"]
+    weights = sub[["study", "yi", "vi"]].copy()
+    if f.model_weights() is not None:
+        weights["weight"] = f.model_weights()
+    het = heterogeneity_table(f, spec)
+    # the funnel checks the analysis declares, on this body too (GRADE's publication-bias domain)
+    wanted = spec.get("diagnostics") or []
+    if not f.multilevel:
+        for d, run, cols in (("egger", dg.regtest, ("pval",)),
+                             ("trimfill", dg.trimfill, ("k0", "estimate", "ci_lb", "ci_ub"))):
+            if d in wanted:
+                try:
+                    row = run(f).to_frame().iloc[0]
+                except (ModelError, InputError):
+                    continue
+                for c in cols:
+                    het[f"{d}_{c}"] = row[c]
+    return het, weights, []
 
 
 def sensitivity_table(eff: pd.DataFrame, spec: dict, level: float) -> pd.DataFrame:

@@ -79,7 +79,10 @@ def run_fit(cfg: dict, analysis: str, effects, outdir) -> None:
     if fit.model_weights() is not None:
         weights["weight"] = fit.model_weights()
     write_csv(outdir / "study_weights.csv", weights)
-    write_csv(outdir / "fit_notes.csv", pd.DataFrame({"note": notes1 + notes2}, columns=["note"]))
+    rhet, rweights, notes3 = an.randomised_tables(eff, spec, level)
+    write_csv(outdir / "randomised_heterogeneity.csv", rhet)
+    write_csv(outdir / "randomised_weights.csv", rweights)
+    write_csv(outdir / "fit_notes.csv", pd.DataFrame({"note": notes1 + notes2 + notes3}, columns=["note"]))
     for name, t in figure_tables(eff, spec, fit, level).items():
         write_csv(outdir / f"{name}.csv", t)
     write_text(outdir / "model.txt", fit.summary() + "\n")
@@ -100,7 +103,10 @@ def run_diagnose(cfg: dict, analysis: str, effects, outdir) -> None:
 def _optional_row(path: Path):
     if not path.is_file() or path.stat().st_size == 0:
         return None
-    t = pd.read_csv(path)
+    try:
+        t = pd.read_csv(path)
+    except pd.errors.EmptyDataError:  # an empty table (written as a bare line end)
+        return None
     return t.iloc[0].to_dict() if len(t) else None
 
 
@@ -112,6 +118,7 @@ def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
 
     results = Path(results)
     rows, reasons = [], []
+    back = ("estimate_exp", "ci_lb_exp", "ci_ub_exp", "pi_lb_exp", "pi_ub_exp")  # ratios, back-transformed by fit
     for spec in cfg["analyses"]:
         d = results / spec["id"]
         het = pd.read_csv(d / "heterogeneity.csv").iloc[0].to_dict()
@@ -119,8 +126,21 @@ def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
         w = pd.read_csv(d / "study_weights.csv")
         out, r = grade_outcome(het, eff, spec, weights=w, egger=_optional_row(d / "diagnostics" / "egger.csv"),
                                trimfill=_optional_row(d / "diagnostics" / "trimfill.csv"))
+        mask = an.randomised_rows(eff, spec)
+        rhet = _optional_row(d / "randomised_heterogeneity.csv") if mask is not None else None
+        out["body"] = "all included studies" if rhet is None else "all designs"
+        out.update({c: het[c] for c in back if c in het})
         rows.append(out)
-        reasons.append(r)
+        reasons.append(r.assign(body=out["body"]))
+        if rhet is not None:  # GRADE guidance 24: the randomised body rated on its own
+            sub = eff[mask].reset_index(drop=True)
+            funnel = {t: {c[len(t) + 1:]: v for c, v in rhet.items() if c.startswith(t + "_")} or None
+                      for t in ("egger", "trimfill")}
+            out, r = grade_outcome(rhet, sub, spec, weights=pd.read_csv(d / "randomised_weights.csv"), **funnel)
+            out["body"] = "randomised studies only"
+            out.update({c: rhet[c] for c in back if c in rhet})
+            rows.append(out)
+            reasons.append(r.assign(body=out["body"]))
     outdir = Path(outdir)
     if cfg.get("published_estimates"):
         from evsynth.review.published import published_table
@@ -129,8 +149,11 @@ def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
                                                             .replace({"": pd.NA, "NA": pd.NA})))
     else:
         write_csv(outdir / "published.csv", pd.DataFrame())
-    write_csv(outdir / "certainty.csv", pd.DataFrame(rows))
-    write_csv(outdir / "certainty_reasons.csv", pd.concat(reasons, ignore_index=True))
+    cert = pd.DataFrame(rows)
+    write_csv(outdir / "certainty.csv", cert[["analysis", "body"] + [c for c in cert if c not in ("analysis", "body")]])
+    reasons = pd.concat(reasons, ignore_index=True)
+    write_csv(outdir / "certainty_reasons.csv",
+              reasons[["analysis", "body"] + [c for c in reasons if c not in ("analysis", "body")]])
 
 
 def run_multiverse(cfg: dict, analysis: str, effects, out, chunk: int = 0, chunks=None) -> None:

@@ -20,7 +20,9 @@ __all__ = ["grade_context", "sof_sections", "neighbouring_section", "listed_sect
 
 GRADE_METHODS = [
     "Certainty of the evidence (GRADE). Every pooled outcome starts at high certainty when all its studies are "
-    "randomised and at low certainty otherwise, and is rated down for risk of bias (share of the weight from "
+    "randomised and at low certainty otherwise; where randomised and non-randomised studies are pooled together, "
+    "the randomised studies are also refitted and rated on their own, starting at high (Cuello-Garcia et al., "
+    "2022, GRADE guidance 24: each body of evidence is rated separately). Each is rated down for risk of bias (share of the weight from "
     "studies at high risk: 50 % or more -1, 80 % or more -2; -1 when the data carry no per-study judgement), "
     "inconsistency (I² of 50 % or more, or a prediction interval crossing no effect while the confidence interval "
     "does not: -1; I² of 75 % or more with such a prediction interval: -2), imprecision (a confidence interval "
@@ -55,6 +57,7 @@ RATIO_WORDS = {"OR": "odds ratio", "PETO": "odds ratio", "RR": "risk ratio", "RO
 DOMAIN_WORDS = {"risk_of_bias": "risk of bias", "inconsistency": "inconsistency", "imprecision": "imprecision",
                 "indirectness": "indirectness", "publication_bias": "publication bias"}
 CERT = "certainty/certainty.csv"
+RANDOMISED_BODY = "randomised studies only"
 # published placement results set beside an analysis' own estimate (issue 13: family preservation)
 COMPARE_PUBLISHED = {"ifps2002": ("Al et al. 2012", "van Assen et al. 2020")}
 SOF_COLUMNS = [("outcome", "outcome"), ("role", "role"), ("studies", "studies"), ("effect", "effect (95% CI)"),
@@ -91,20 +94,31 @@ def grade_context(cfg: dict, T) -> dict:
     tables each analysis declares under ``listed_tables``."""
     r = _r()
     cert = T.get(CERT)
-    row = {str(a): i for i, a in enumerate(cert["analysis"])} if not cert.empty else {}
-    grade = {}
-    for spec in cfg["analyses"]:
-        i = row.get(spec["id"])
-        if i is None:
-            continue
+    # one row per analysis, and a second one (body "randomised studies only") for a mixed-design
+    # body, which GRADE rates separately (review.grade; pipeline.stages.run_certainty)
+    body = cert["body"] if "body" in cert else pd.Series([""] * len(cert), dtype=str)
+    row = {(str(a), str(b) == RANDOMISED_BODY): i for i, (a, b) in enumerate(zip(cert["analysis"], body))} \
+        if not cert.empty else {}
+
+    def one(i):
         down = [r.M("{} (-{}: {})", DOMAIN_WORDS[d], T.num(CERT, f"{d}_downgrade", i, 0), cert[f"{d}_reason"].iloc[i])
                 for d in DOMAIN_WORDS if f"{d}_downgrade" in cert and float(cert[f"{d}_downgrade"].fillna(0).iloc[i]) > 0]
-        grade[spec["id"]] = {
+        return {
             "row": i, "certainty": str(cert["certainty"].iloc[i]), "start": str(cert["start"].iloc[i]),
             "statement": str(cert["statement"].iloc[i]), "n_studies": T.num(CERT, "n_studies", i, 0),
             "k": T.num(CERT, "k", i, 0), "est": T.num(CERT, "estimate", i, 2), "lo": T.num(CERT, "ci_lb", i, 2),
             "hi": T.num(CERT, "ci_ub", i, 2), "pi_lb": T.num(CERT, "pi_lb", i, 2), "pi_ub": T.num(CERT, "pi_ub", i, 2),
             "scale": str(cert["scale"].iloc[i]), "down": r.Markup("; ").join(down) if down else r.M("none")}
+
+    grade = {}
+    for spec in cfg["analyses"]:
+        i = row.get((spec["id"], False))
+        if i is None:
+            continue
+        grade[spec["id"]] = one(i)
+        j = row.get((spec["id"], True))
+        if j is not None:
+            grade[spec["id"]]["randomised"] = one(j)
     secondary = [a for a in cfg["analyses"] if a.get("role", "primary") == "secondary"]
     return {"grade": grade, "published": r._records(T.get("certainty/published.csv")),
             "neighbouring": [{"id": a["id"], "title": a["title"],
@@ -135,17 +149,36 @@ def sof_sections(ctx: dict) -> list:
         g = a.get("grade")
         if not g:
             continue
-        eff, pi = _effect(a, g, ctx["T"])
+        T = ctx["T"]
+        eff, pi = _effect(a, g, T)
         few = r.M(" – fewer than 5 studies") if g["n_studies"].v < 5 else ""
-        rows.append({"outcome": r.M("{}", a["spec"]["title"]), "role": a["role"],
+        rows.append({"outcome": r.M("{}", a["spec"]["title"]) + (r.M(" \u2013 all designs") if "randomised" in g else ""),
+                     "role": a["role"],
                      "studies": r.M("{} ({} effect sizes){}", g["n_studies"], g["k"], few), "effect": eff, "pi": pi,
                      "certainty": r.M("{} (started {})", g["certainty"], g["start"]), "down": g["down"],
                      "means": g["statement"]})
+        if "randomised" in g:  # the randomised body, rated on its own (GRADE guidance 24)
+            gr = g["randomised"]
+            i = gr["row"]
+            if words := _ratio(a["spec"]):
+                eff_r = r.M("{} {} ({} to {})", words, T.num(CERT, "estimate_exp", i, 2),
+                            T.num(CERT, "ci_lb_exp", i, 2), T.num(CERT, "ci_ub_exp", i, 2))
+                pi_r = r.M("{} to {}", T.num(CERT, "pi_lb_exp", i, 2), T.num(CERT, "pi_ub_exp", i, 2))
+            else:
+                eff_r, pi_r = r.M("{} ({} to {})", gr["est"], gr["lo"], gr["hi"]), r.M("{} to {}", gr["pi_lb"], gr["pi_ub"])
+            few = r.M(" \u2013 fewer than 5 studies") if gr["n_studies"].v < 5 else ""
+            rows.append({"outcome": r.M("{} \u2013 randomised studies only", a["spec"]["title"]), "role": a["role"],
+                         "studies": r.M("{} ({} effect sizes){}", gr["n_studies"], gr["k"], few), "effect": eff_r,
+                         "pi": pi_r, "certainty": r.M("{} (started {})", gr["certainty"], gr["start"]),
+                         "down": gr["down"], "means": gr["statement"]})
     out = [r.Section("sof", "Summary of Findings (GRADE)", [
         r.TableBlock(SOF_COLUMNS, rows, repeat_header=False),
         r.Text(r.M("Read from <code>results/certainty/certainty.csv</code> and <code>certainty_reasons.csv</code>; the "
                    "rules are in the methods. Standardised mean differences: positive = improvement; ratios as "
-                   "reported for the analysis."), style="note")], nav="Summary of Findings")]
+                   "reported for the analysis. Where an outcome pools randomised and non-randomised studies, the "
+                   "randomised studies are also rated on their own (GRADE guidance 24: each body of evidence is "
+                   "rated separately; a randomised body starts at high certainty, a mixed one at low)."),
+               style="note")], nav="Summary of Findings")]
     out.append(r.Section("published", "What published meta-analyses on these families found", [
         r.TableBlock(PUBLISHED_COLUMNS, ctx["published"], repeat_header=False) if ctx["published"] else
         r.Text(r.M("No table of published pooled estimates is named in the config (<code>published_estimates</code>)."))],
@@ -186,6 +219,11 @@ def message_changes(a: dict, ctx: dict):
         out.append(r.M("Corrected for funnel asymmetry (trim-and-fill) the estimate is {} ({} to {}).",
                        t["est"], t["lo"], t["hi"]))
     g = a.get("grade")
+    if g and "randomised" in g:
+        gr = g["randomised"]
+        out.append(r.M("Rated on its {} randomised studies alone ({} effect sizes; estimate {}, CI {} to {}), the "
+                       "certainty is {}: {}", gr["n_studies"], gr["k"], gr["est"], gr["lo"], gr["hi"],
+                       gr["certainty"], gr["statement"]))
     if g and g["n_studies"].v < 5:
         out.append(r.M("This rests on only {} studies: it supports little more than that the question is open.",
                        g["n_studies"]))

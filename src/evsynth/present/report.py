@@ -1532,6 +1532,9 @@ def _references(cfg: dict) -> list[str]:
         "inconsistency, indirectness). Journal of Clinical Epidemiology, 64, 407-415 and 1277-1310.",
         "Santesso, N., et al. (2020). GRADE guidelines 26: informative statements to communicate the findings of "
         "systematic reviews of interventions. Journal of Clinical Epidemiology, 119, 126-135.",
+        "Cuello-Garcia, C. A., et al. (2022). GRADE guidance 24: optimizing the integration of randomized and "
+        "non-randomized studies of interventions in evidence syntheses and health guidelines. Journal of Clinical "
+        "Epidemiology, 142, 200-208.",
         "Knapp, G., & Hartung, J. (2003). Improved tests for a random effects meta-regression with a single "
         "covariate. Statistics in Medicine, 22, 2693-2710.",
         # sources of the glossary (evsynth.texts.GLOSSARY)

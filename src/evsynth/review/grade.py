@@ -11,6 +11,9 @@ asks for judgement; these are this project's declared operationalisation):
 
 * start: **high** when every study is randomised, **low** otherwise (from the analysis'
   ``design``: ``randomised: true/false`` or a design column and its randomised values).
+  A mixed body is also rated on its randomised studies alone (the pipeline refits them:
+  ``pipeline.analysis.randomised_tables``), as Cuello-Garcia et al. (2022), GRADE guidance
+  24, J Clin Epidemiol 142:200-208, rate randomised and non-randomised bodies separately.
 * risk of bias: share of the weight from high-risk studies (``risk_of_bias`` column and
   its high-risk values). >= 50 %: -1; >= 80 %: -2.  No per-study judgement in the data: -1
   ("not assessed": the evidence cannot be taken to be at low risk).
