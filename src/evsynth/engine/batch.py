@@ -539,18 +539,22 @@ def _tau2(y, v, m, k, method, con, y2, zero):
     return tau2, se, iters, None, (sw, swy)
 
 
-def _rss_at(y, v, t, beta):
-    """sum w (y - beta)^2 per row with w = 1/(v + t) (residual form, as rma), in row blocks."""
-    n, kc = y.shape
+def _weight_blocks(v, t):
+    """Row blocks sized for the cache: (rows, w = 1/(v + t) of those rows, a spare buffer)."""
+    n, kc = v.shape
     size = _block_rows(kc)
-    out = np.empty(n)
     buf, buf2 = np.empty((min(n, size), kc)), np.empty((min(n, size), kc))
     for r0 in range(0, n, size):
         r1 = min(n, r0 + size)
-        sl, b = slice(r0, r1), r1 - r0
-        w = np.add(v[sl], t[sl, None], out=buf[:b])
-        np.reciprocal(w, out=w)
-        r = np.subtract(y[sl], beta[sl, None], out=buf2[:b])
+        w = np.add(v[r0:r1], t[r0:r1, None], out=buf[:r1 - r0])
+        yield slice(r0, r1), np.reciprocal(w, out=w), buf2[:r1 - r0]
+
+
+def _rss_at(y, v, t, beta):
+    """sum w (y - beta)^2 per row with w = 1/(v + t) (residual form, as rma), in row blocks."""
+    out = np.empty(y.shape[0])
+    for sl, w, spare in _weight_blocks(v, t):
+        r = np.subtract(y[sl], beta[sl, None], out=spare)
         out[sl] = _rowdot(w, np.square(r, out=r))
     return out
 
@@ -558,19 +562,12 @@ def _rss_at(y, v, t, beta):
 def _sums_at(y, v, m, t, logs=False):
     """Per row, with w = 1/(v + t): sum w, sum w y, sum w y^2, sum w^2, sum w^3 and (``logs``)
     -sum log(w v), in row blocks that stay in cache."""
-    n, kc = y.shape
-    size = _block_rows(kc)
-    out = np.empty((6, n))
+    out = np.empty((6, y.shape[0]))
     full = bool(m.all())
-    buf, buf2 = np.empty((min(n, size), kc)), np.empty((min(n, size), kc))
-    for r0 in range(0, n, size):
-        r1 = min(n, r0 + size)
-        sl, b = slice(r0, r1), r1 - r0
-        w = np.add(v[sl], t[sl, None], out=buf[:b])
-        np.reciprocal(w, out=w)
+    for sl, w, spare in _weight_blocks(v, t):
         ys = y[sl]
         out[0, sl], out[1, sl] = _rowsum(w), _rowdot(w, ys)
-        u = np.square(ys, out=buf2[:b])
+        u = np.square(ys, out=spare)
         out[2, sl] = _rowdot(w, u)
         u = np.square(w, out=u)
         out[3, sl], out[4, sl] = _rowsum(u), _rowdot(u, w)
