@@ -284,3 +284,13 @@ def test_halving_to_nonnegative_as_the_plain_loop():
         want.append(ai)
     np.testing.assert_array_equal(got, np.array(want))
     assert sel.sum() > 1800
+
+
+def test_block_size_follows_the_cache_and_k(monkeypatch):
+    """Blocks: five (rows, k) float arrays in about twice the L2 cache, within [64, 16384]."""
+    import evsynth.engine.batch as batch
+
+    monkeypatch.setattr(batch, "_L2", 2 << 20)
+    assert batch._block_rows(50) == (2 * (2 << 20)) // (5 * 8 * 50) == 2097
+    assert batch._block_rows(100_000) == 64 and batch._block_rows(1) == 16384
+    assert batch._l2_bytes() > 0
