@@ -186,6 +186,9 @@ def test_a_changed_multiverse_config_is_rerun_not_gathered_from_old_blocks(tmp_p
     target = "results/barlow2014/multiverse.csv"
     snakemake(proj, target)
     first = pd.read_csv(proj / target)
+    blocks = proj / "results/barlow2014/multiverse"
+    (old,) = [p for p in blocks.iterdir() if p.is_dir()]
+    (blocks / "chunk_0.csv").write_text("left by the layout before keys\n")
     assert len(first) == 20 and set(first["method"]) == {"REML", "DL", "PM", "ML", "EE"}
 
     cfg_path = proj / "config.yaml"
@@ -199,6 +202,10 @@ def test_a_changed_multiverse_config_is_rerun_not_gathered_from_old_blocks(tmp_p
     second = pd.read_csv(proj / target)
     assert len(second) == 8 and set(second["method"]) == {"DL", "EE"}
     assert second["spec_id"].tolist() == list(range(1, 9))
+    # the old config's block folder and the pre-key block are gone; only the new key's folder stays
+    (new,) = [p for p in blocks.iterdir() if p.is_dir()]
+    assert new.name != old.name and not old.exists() and not (blocks / "chunk_0.csv").exists()
+    assert sorted(p.name for p in new.iterdir()) == ["chunk_0.csv", "chunk_1.csv", "chunk_2.csv"]
     # the same specification fitted under both configs has the same numbers
     m = first.merge(second, on=["influential", "method", "test"], suffixes=("_1", "_2"))
     assert len(m) == 8

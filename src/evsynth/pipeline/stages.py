@@ -188,6 +188,23 @@ def run_multiverse_gather(cfg: dict, analysis: str, parts, outdir) -> None:
     summ, dtab = mv.summary_tables(t, spec)
     write_csv(outdir / "multiverse_summary.csv", summ)
     write_csv(outdir / "multiverse_dimensions.csv", dtab)
+    _remove_stale_blocks(parts)
+
+
+def _remove_stale_blocks(parts) -> None:
+    """Once the current blocks are gathered, the block folders of earlier multiverse configs
+    (``multiverse/<other key>/``) and blocks of the layout before keys (``multiverse/chunk_*.csv``)
+    beside them are deleted: only names of that shape, only in that folder."""
+    import re
+    import shutil
+
+    here = {Path(p).resolve().parent for p in parts}
+    for folder in {d.parent for d in here}:
+        for p in folder.iterdir():
+            if p.is_dir() and re.fullmatch(r"[0-9a-f]{12}", p.name) and p.resolve() not in here:
+                shutil.rmtree(p)
+            elif p.is_file() and re.fullmatch(r"chunk_\d+\.csv", p.name):
+                p.unlink()
 
 
 # ------------------------------------------------------------------------------ the review
