@@ -316,10 +316,14 @@ def main(argv=None):
         ev = timeit(lambda: evsynth_full(y, v))
         mf = metafor_time("uni", y, v, reps=3 if kk <= 100 else 1) if use_r else "no Rscript"
         add("REML + Knapp-Hartung + PI + Q-profile CI vs metafor", f"k = {kk:,}", ev, "metafor", mf)
-    # the floor at k = 1e6: five fused passes (each reads y and v once: a weighted sum)
+    # the floor at k = 1e6: five fused passes (each reads y and v once: a weighted sum); the two
+    # timings alternate three times and the best of each counts (another job's burst on the shared
+    # machine then disturbs neither side alone)
     y, v = uni_data(1_000_000 if not args.quick else 100_000, rng)
-    one_pass = timeit(lambda: np.dot(1.0 / (v + 0.04), y), min_time=0.5)
-    full = timeit(lambda: evsynth_full(y, v), min_time=1.0)
+    one_pass = full = np.inf
+    for _ in range(3):
+        one_pass = min(one_pass, timeit(lambda: np.dot(1.0 / (v + 0.04), y), min_time=0.3))
+        full = min(full, timeit(lambda: evsynth_full(y, v), min_time=0.6))
     targets.append(f"- full inference (REML, Knapp-Hartung, PI, exact Q-profile CI) at k = {y.size:.0e}: {fmt(full)}, "
                    f"{full / (5 * one_pass):.1f}x the time of five fused passes ({fmt(5 * one_pass)}; one pass = "
                    f"np.dot(1 / (v + c), y)) ({'met' if full <= 15 * one_pass else 'NOT met'}: target within 3x)")
