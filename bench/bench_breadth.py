@@ -1,14 +1,19 @@
 """Time the verbs added for issue 15 at growing k (to show linear growth) and, where
-Rscript with metafor is installed, the same calls in metafor at the smallest k.
+Rscript with metafor is installed, the same calls in metafor on the same data.
 
     python bench/bench_breadth.py            # k = 1e3, 1e4, 1e5
     python bench/bench_breadth.py --quick    # k = 1e3, 1e4
-    python bench/bench_breadth.py --no-r     # without the metafor column
-    python bench/bench_breadth.py --r-multilevel   # also time metafor's rma.mv + ranef at k = 1e3
-                                             # (dense k x k: minutes per fit, so off by default)
+    python bench/bench_breadth.py --no-r     # without the metafor columns
 
-For each verb the table gives the best-of-3 time per k and the growth factor per tenfold k
-(about 10 means linear).  Results are also written to bench/latest_breadth.md."""
+For each verb the first table gives the best-of-3 time per k and the growth factor per tenfold
+k (about 10 means linear), and metafor's time at k = 1,000.  The second table sets evsynth
+against metafor at equal work, on identical data (both sides draw it from the same seed), at
+the sizes where metafor finishes: the multilevel verbs at k = 250 and 1,000 (metafor's
+``rma.mv(..., sparse = TRUE)``; its dense route takes 190-260 s per fit at k = 1,000),
+``selmodel`` at 1,000 and 10,000 (the sizes evsynth is timed at), the rest at 1,000.  A fit a
+verb works on (``selmodel``, ``ranef``, ``fitstats``, ``predict``) is made before the clock
+starts on both sides.  metafor runs once per cell (a slow call is stopped after R_TIMEOUT s).
+Results are also written to bench/latest_breadth.md."""
 
 from __future__ import annotations
 
@@ -87,7 +92,7 @@ def verbs(k, rng):
         "predict (100 rows) + blup": lambda: (predict(fit, np.linspace(0, 1, 100)[:, None]), blup(fit)),
         "rma_mv with vcalc V (rho 0.6, 5 per cluster)": lambda: rma_mv(yc, vc, [cl, obs], V=vcalc(vc, cl, obs=obs,
                                                                                                   rho=0.6)),
-        "selmodel (steps 0.025, 0.5)": lambda: selmodel(rma(y, v), steps=[0.025, 0.5]),
+        "selmodel (steps 0.025, 0.5)": lambda: selmodel(fit0, steps=[0.025, 0.5]),
         "leave1out (REML) + influence (REML, one moderator)": lambda: (leave1out(fit0), influence(fit)),
         "three-level REML fit (5 per cluster) + ranef": lambda: ranef(rma_mv(yc, vc, [cl, obs])),
         "ranef of a three-level fit": lambda: ranef(three),
@@ -95,6 +100,10 @@ def verbs(k, rng):
     }
 
 
+SEL = "selmodel (steps 0.025, 0.5)"
+MV_V = "rma_mv with vcalc V (rho 0.6, 5 per cluster)"
+MV_FIT = "three-level REML fit (5 per cluster) + ranef"
+MV_RANEF = "ranef of a three-level fit"
 R_CODE = {
     "rma_mh (OR, CMH, Tarone)": "rma.mh(measure='OR', ai=d$ai, bi=d$bi, ci=d$ci, di=d$di)",
     "rma_peto": "rma.peto(ai=d$ai, bi=d$bi, ci=d$ci, di=d$di)",
@@ -104,11 +113,17 @@ R_CODE = {
                                   "predict(f, newmods=seq(0, 1, length.out=100)); blup(f)"),
     # metafor's leave1out refuses models with moderators
     "leave1out (REML) + influence (REML, one moderator)": "leave1out(rma(yu, vu, data=d)); influence(rma(yu, vu, mods=~xu, data=d))",
+    # multilevel: sparse matrices (metafor's dense rma.mv takes minutes per fit at k = 1,000)
+    # obs as a factor: metafor's vcalc returns NA for a numeric obs of 0
+    MV_V: ("d$obsf <- factor(d$obs)",
+           "V <- vcalc(vc, cluster=cl, obs=obsf, rho=0.6, data=d); rma.mv(yc, V, random=~1|cl/obs, data=d, sparse=TRUE)"),
+    SEL: ("f <- rma(yu, vu, data=d)", "selmodel(f, type='stepfun', steps=c(0.025, 0.5))"),
+    MV_FIT: "ranef(rma.mv(yc, vc, random=~1|cl/obs, data=d, sparse=TRUE))",
+    MV_RANEF: ("f <- rma.mv(yc, vc, random=~1|cl/obs, data=d, sparse=TRUE)", "ranef(f)"),
 }
 R_TIMEOUT = 300  # seconds for one metafor call; a slower one is reported as "> 300 (stopped)"
-R_MULTILEVEL = {"three-level REML fit (5 per cluster) + ranef": "ranef(rma.mv(yc, vc, random=~1|cl/obs, data=d))"}
-# metafor's rma.mv with a vcalc V works on dense k x k matrices: one fit at k = 1,000 took 190 s
-# (elapsed, 2 shared cores) when measured by hand, so it is not repeated here
+# the sizes at which evsynth and metafor are set side by side (default: 1,000)
+COMPARE_KS = {MV_V: [250, 1_000], MV_FIT: [250, 1_000], MV_RANEF: [250, 1_000], SEL: [1_000, 10_000]}
 
 
 def have_metafor() -> bool:
@@ -163,7 +178,6 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-r", action="store_true", help="skip metafor even when Rscript is present")
-    ap.add_argument("--r-multilevel", action="store_true", help="also time metafor's rma.mv + ranef (minutes)")
     a = ap.parse_args(argv)
     ks = [1_000, 10_000] if a.quick else [1_000, 10_000, 100_000]
     rng = np.random.default_rng(SEED)
@@ -175,15 +189,31 @@ def main(argv=None) -> int:
                 continue
             times.setdefault(name, []).append(timeit(fn))
     r = have_metafor() and not a.no_r
-    r_code = {**R_CODE, **(R_MULTILEVEL if a.r_multilevel else {})}
+    pairs = []  # (verb, k, evsynth s, metafor s or text): identical data on both sides
+    if r:
+        for k in sorted({k for name in times for k in COMPARE_KS.get(name, [1_000]) if k <= max(ks)}):
+            fns = verbs(k, np.random.default_rng(SEED))  # the data metafor_time draws for this k
+            for name in times:
+                if k in COMPARE_KS.get(name, [1_000]):
+                    mf = metafor_time(R_CODE[name], k, np.random.default_rng(SEED))
+                    pairs.append((name, k, timeit(fns[name]), mf))
+    pairs.sort(key=lambda q: (list(times).index(q[0]), q[1]))
+    fmt = lambda x: f"{x:.4f}" if isinstance(x, float) else x  # noqa: E731
     head = "| verb | " + " | ".join(f"k = {k:,} (s)" for k in ks) + " | growth per 10x k | metafor k = 1,000 (s) |"
     lines = [head, "|---|" + "---:|" * (len(ks) + 2)]
     for name, ts in times.items():
         growth = " / ".join(f"{ts[i + 1] / ts[i]:.1f}x" for i in range(len(ts) - 1) if np.isfinite(ts[i + 1]))
-        mf = metafor_time(r_code[name], 1_000, np.random.default_rng(SEED)) if (r and name in r_code) else "n/a"
-        mf = f"{mf:.4f}" if isinstance(mf, float) else mf
+        mf = next((m for n, k, _, m in pairs if n == name and k == 1_000), "n/a")
         lines.append(f"| {name} | " + " | ".join(f"{t:.4f}" if np.isfinite(t) else "skipped" for t in ts)
-                     + f" | {growth} | {mf} |")
+                     + f" | {growth} | {fmt(mf)} |")
+    if pairs:
+        lines += ["", "Equal work on identical data (a fit the verb needs made before the clock on both sides; "
+                  "metafor's multilevel fits with sparse = TRUE):", "",
+                  "| verb | k | evsynth (s) | metafor (s) | metafor / evsynth |", "|---|---:|---:|---:|---:|"]
+        for name, k, ev, mf in pairs:
+            ratio = (f"{mf / ev:,.0f}x" if isinstance(mf, float) else
+                     f"> {R_TIMEOUT / ev:,.0f}x" if mf.startswith(">") else "n/a")  # stopped: at least the timeout
+            lines.append(f"| {name} | {k:,} | {ev:.4f} | {fmt(mf)} | {ratio} |")
     lines += ["", *influence_mv_growth(rng)]
     text = "\n".join(lines)
     print(text)

@@ -242,6 +242,8 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="smaller sizes; bench/latest.md is not written")
     ap.add_argument("--no-r", action="store_true", help="skip metafor even when Rscript is present")
     ap.add_argument("--threads", type=int, default=1, help="BLAS threads (pinned before numpy loads)")
+    ap.add_argument("--batch-only", action="store_true",
+                    help="section 1 only (rma_batch vs looping rma); bench/latest.md is not written")
     args = ap.parse_args(argv)
     rng = np.random.default_rng(SEED)
     use_r = have_metafor() and not args.no_r
@@ -279,6 +281,9 @@ def main(argv=None):
         else:
             targets.append(f"- rma_batch with full inference at k = 50: {1 / tb:,.0f} fits/s, {r:.0f}x looping rma "
                            "(no target)")
+    if args.batch_only:
+        print("\n".join(environment(args.threads) + targets))
+        return
 
     # 2. per-call cost: rma vs statsmodels at equal outputs, DL and PM
     sizes = [100, 1000, 10_000] if args.quick else [100, 1000, 10_000, 100_000, 1_000_000]

@@ -9,7 +9,7 @@ declare -A NEED=(
   [chromedriver]="chromium-driver"
   [pdftoppm]="poppler-utils"
   [pdftotext]="poppler-utils"
-  [Rscript]="r-base-core r-cran-metafor r-cran-clubsandwich"
+  [Rscript]="r-base-core r-cran-metafor r-cran-clubsandwich r-cran-numderiv"
   [slurmctld]="slurm-wlm"
   [munged]="munge"
   [dot]="graphviz"
@@ -20,8 +20,8 @@ for cmd in "${!NEED[@]}"; do
 done
 # R packages can be missing while Rscript is present
 if command -v Rscript >/dev/null 2>&1; then
-  Rscript -e 'quit(status = !all(c("metafor", "clubSandwich") %in% rownames(installed.packages())))' \
-    >/dev/null 2>&1 || missing+=(r-cran-metafor r-cran-clubsandwich)
+  Rscript -e 'quit(status = !all(c("metafor", "clubSandwich", "numDeriv") %in% rownames(installed.packages())))' \
+    >/dev/null 2>&1 || missing+=(r-cran-metafor r-cran-clubsandwich r-cran-numderiv)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')

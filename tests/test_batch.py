@@ -235,3 +235,62 @@ def test_safeguard_after_maxiter_as_rma(method):
         f = rma(y[i, s], v[i, s], method=method, control=con)
         assert _close(b.tau2[i], f.tau2), (i, b.tau2[i], f.tau2)
         assert _close(b.beta[i], f.beta[0])
+
+
+@pytest.mark.parametrize("method", ["ML", "REML", "EB"])
+def test_blocked_scoring_across_block_boundaries(method, monkeypatch):
+    """Fisher scoring runs over row blocks, and the rows still iterating when a block is
+    nearly done finish together with those of the other blocks.  With blocks of 64 rows,
+    300 analyses (masks, unequal k) span five blocks; rows converge at different iterations,
+    take halved steps (a step that changes sign and lowers the likelihood; a step below
+    tau^2 = 0) and some hit maxiter (the safeguard).  Every row must equal rma's fit of it,
+    iteration counts included.  (Seed 17 has 1 (ML) and 6 (REML) steps halved after a sign
+    change, counted with an instrumented copy when the test was written.)"""
+    import evsynth.engine.batch as batch
+
+    monkeypatch.setattr(batch, "_block_rows", lambda k: 64)
+    y, v, mask = _random_batch(17, n=300, kmax=30)
+    con = {"maxiter": 12}
+    b = rma_batch(y, v, mask, method=method, test="knha", control=con)
+    its = []
+    for i in range(300):
+        s = mask[i]
+        f = rma(y[i, s], v[i, s], method=method, test="knha", control=con)
+        for key, want in _ref(f).items():
+            assert _close(getattr(b, key)[i], want), (i, key, getattr(b, key)[i], want)
+        assert b.iterations[i] == f.extra["iterations"], i
+        its.append(f.extra["iterations"])
+    its = np.array(its)
+    # the data reach the branches named above: rows done in one step, rows still iterating
+    # after a block has let them go (more than a few steps), rows stopped by maxiter
+    assert np.any(its == 1) and np.any((its > 4) & (its < 12)) and np.any(its == 12)
+    assert len(set(its.tolist())) >= 6
+
+
+def test_halving_to_nonnegative_as_the_plain_loop():
+    """The closed-form count of halvings equals the loop rma runs (exact binary halving)."""
+    from evsynth.engine.batch import _halve_to_nonneg
+
+    rng = np.random.default_rng(4)
+    t = np.concatenate([10.0 ** rng.uniform(-12, 2, 2000), [1.0, 1.0, 0.5, 3e-300]])
+    a = np.concatenate([-t[:2000] * 10.0 ** rng.uniform(-0.5, 8, 2000), [-2.0, -4.0 - 1e-15, -1.0, -1.0]])
+    a[:50] = -t[:50] * 2.0 ** rng.integers(1, 40, 50)  # exact powers of two: the boundary case
+    sel = t + a < 0
+    got = _halve_to_nonneg(t[sel], a[sel])
+    want = []
+    for ti, ai in zip(t[sel], a[sel]):
+        while ti + ai < 0:
+            ai /= 2
+        want.append(ai)
+    np.testing.assert_array_equal(got, np.array(want))
+    assert sel.sum() > 1800
+
+
+def test_block_size_follows_the_cache_and_k(monkeypatch):
+    """Blocks: five (rows, k) float arrays in about twice the L2 cache, within [64, 16384]."""
+    import evsynth.engine.batch as batch
+
+    monkeypatch.setattr(batch, "_L2", 2 << 20)
+    assert batch._block_rows(50) == (2 * (2 << 20)) // (5 * 8 * 50) == 2097
+    assert batch._block_rows(100_000) == 64 and batch._block_rows(1) == 16384
+    assert batch._l2_bytes() > 0

@@ -143,3 +143,58 @@ def test_confint_of_struct_components_matches_metafor(stype):
         assert c.sigma2_ci_lb[i] == pytest.approx(lb, rel=2e-3, abs=3e-4), name
         assert c.sigma2_ci_ub[i] == pytest.approx(ub, rel=2e-3, abs=3e-4), name
     assert "rho" in c.summary()
+
+
+# ---------------------------------------------------------------- ranef of the struct (CS / HCS) term
+
+def _struct_case(case):
+    """The fit of tests/r/multilevel_extra.R's ``ranef_struct`` case, as evsynth states it."""
+    if case.startswith("berkey"):
+        d = BERKEY if case == "berkey_cs_z" else BERKEY[~((BERKEY["trial"] == 5) & (BERKEY["outcome"] == "AL"))]
+        mods, names = (d["outcome"] == "PD").to_numpy(float)[:, None], ["outcomePD"]
+        groups, gnames, inner, outer, levels = [], None, "outcome", "trial", ["AL", "PD"]
+    else:
+        d = KONST.assign(parity=np.where(KONST["school"] % 2 == 1, "odd", "even"))
+        mods = (d["year"].to_numpy(float) - 1990)[:, None] if case == "konst_hcs_sigma_t" else None
+        names = ["I(year - 1990)"] if mods is not None else None
+        groups, gnames, inner, outer, levels = [d["study"].to_numpy()], ["study"], "parity", "district", ["even", "odd"]
+    stype = "HCS" if "hcs" in case else "CS"
+    return d, ml.rma_mv(d["yi"], d["vi"], groups, mods, method="ML" if case == "konst_hcs_sigma_t" else "REML",
+                        test=case[-1], coef_names=names, group_names=gnames,
+                        struct={"type": stype, "inner": d[inner].to_numpy(), "outer": d[outer].to_numpy(),
+                                "levels": levels, "names": (inner, outer)})
+
+
+@pytest.mark.parametrize("case", ("berkey_cs_z", "berkey9_hcs_t", "konst_cs_sigma_z", "konst_hcs_sigma_t"))
+def test_ranef_of_struct_terms_matches_metafor(case):
+    """Expected values: metafor's ranef() on rma.mv with random = ~ inner | outer, struct CS / HCS,
+    alone (berkey1998; with trial 5's AL row dropped for blocks of unequal size) and beside a
+    sigma^2 term ~ 1 | study (konstantopoulos2011 with inner = school number odd / even, so that
+    several rows share an inner level of a district), under tests z and t (tests/r/multilevel_extra.R).
+    Variance components are checked first: ranef is only as close as the fits are."""
+    want = R_OUT["ranef_struct"][case]
+    d, f = _struct_case(case)
+    np.testing.assert_allclose(np.atleast_1d(f.struct_tau2), np.atleast_1d(want["tau2"]), rtol=1e-4)
+    assert f.struct_rho == pytest.approx(want["rho"], rel=1e-4)
+    if f.sigma2.size:
+        np.testing.assert_allclose(f.sigma2, np.atleast_1d(want["sigma2"]), rtol=1e-4)
+    np.testing.assert_allclose(f.beta, want["beta"], rtol=1e-5, atol=1e-7)
+    r = ranef(f)
+    assert r.components[-1] == ("outcome | trial" if case.startswith("berkey") else "parity | district")
+    assert r.terms[-1] == "~ " + r.components[-1]
+    assert len(r.groups) == len(want["ranef"])
+    for j, (comp, w) in enumerate(want["ranef"].items()):
+        assert r.groups[j] == [str(x) for x in np.atleast_1d(w["levels"])], comp  # metafor's order and labels
+        for key in ("pred", "se", "pi_lb", "pi_ub"):
+            np.testing.assert_allclose(getattr(r, key)[j], w[key], rtol=1e-5, atol=1e-6, err_msg=f"{comp} {key}")
+    assert "~ " + r.components[-1] in r.summary()
+    assert len(r.to_frame()) == sum(len(g) for g in r.groups)
+
+
+def test_ranef_of_a_struct_term_is_one_row_per_outer_and_inner_level():
+    """Rows sharing their outer and inner level share one predicted random effect: the
+    konstantopoulos2011 struct case has 56 rows but one prediction per district and parity
+    present (counted here from the data)."""
+    d, f = _struct_case("konst_cs_sigma_z")
+    r = ranef(f)
+    assert len(r.groups[-1]) == len(d.groupby(["district", "parity"]))

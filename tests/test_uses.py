@@ -91,14 +91,34 @@ def test_correlated_effects_table_matches_metafor_and_clubsandwich(first_run):
         assert t["sigma2_Study_ID/Number"].iloc[i] == pytest.approx(r["sigma2_2"], rel=1e-3, abs=1e-6)
 
 
+def _selmodel_matches(t, r, rel):
+    """The selmodel.csv row ``t`` against metafor's ``selmodel`` (tests/r/uses.R): estimates,
+    LRT, and the standard errors and intervals from metafor's numDeriv Hessian."""
+    for ours, theirs in [("estimate", "estimate"), ("se", "se"), ("zval", "zval"), ("pval", "pval"),
+                         ("ci_lb", "ci_lb"), ("ci_ub", "ci_ub"), ("tau2", "tau2"), ("se_tau2", "se_tau2"),
+                         ("LRT", "LRT"), ("LRTp", "LRTp")]:
+        assert t[ours] == pytest.approx(r[theirs], rel=rel, abs=1e-7), ours
+    bands = [c.removeprefix("delta_") for c in t.index if c.startswith("delta_p_")]
+    assert len(bands) == len(r["delta"])
+    for j, band in enumerate(bands):
+        for ours, theirs in [("delta", "delta"), ("se_delta", "se_delta"), ("ci_lb_delta", "delta_ci_lb"),
+                             ("ci_ub_delta", "delta_ci_ub")]:
+            if r[theirs][j] is None:  # the first weight is fixed at 1
+                assert pd.isna(t[f"{ours}_{band}"]), (ours, band)
+            else:
+                assert t[f"{ours}_{band}"] == pytest.approx(r[theirs][j], rel=rel, abs=1e-7), (ours, band)
+
+
 def test_selection_model_table_matches_metafor(first_run):
+    """The shipped one-cut model against metafor's defaults: estimates and standard errors agree
+    to about 1e-6 (relative); the Hessians (central differences here, numDeriv's Richardson
+    extrapolation in metafor) agree to that order at the same estimates."""
     t = _diag(first_run, "landenberger2005", "selmodel").iloc[0]
     r = R["landenberger2005_selmodel"]
     assert t["k"] == r["k"] == 58
-    for ours, theirs in [("estimate", "estimate"), ("tau2", "tau2"), ("LRT", "LRT"), ("LRTp", "LRTp"),
-                         ("delta_p_0.025_1", "delta_2")]:
-        assert t[ours] == pytest.approx(r[theirs], rel=1e-4, abs=1e-6), ours
-    assert t["estimate_exp"] == pytest.approx(np.exp(r["estimate"]), rel=1e-4)
+    _selmodel_matches(t, r, rel=1e-5)
+    assert t["delta_p_0.025_1"] == pytest.approx(r["delta_2"], rel=1e-5)
+    assert t["estimate_exp"] == pytest.approx(np.exp(r["estimate"]), rel=1e-5)
     # beside trim-and-fill and PET-PEESE
     for name in ("trimfill", "pet_peese"):
         assert (first_run / "results" / "landenberger2005" / "diagnostics" / f"{name}.csv").exists()
@@ -187,11 +207,54 @@ def test_mh_follows_a_flipped_direction():
 
 def test_peto_on_counts_matches_metafor():
     """Peto's odds ratio of the four placement trials (tests/r/uses.R: rma.peto on the counts of
-    data/ifps2002/placement_trials.csv)."""
-    t = _tables(_spec("ifps2002", diagnostics=["peto"]))["peto"].iloc[0]
+    data/ifps2002/placement_trials.csv).  The engine on the counts: the pipeline refuses peto on
+    ifps2002, a risk-ratio analysis (test_peto_is_refused_on_a_risk_ratio_analysis)."""
+    from evsynth.engine.mh import rma_peto
+
+    p = pd.read_csv(ROOT / "data" / "ifps2002" / "placement_trials.csv")
+    r = rma_peto(p["placed_exp_used"], p["notplaced_exp_used"], p["placed_ctrl_used"], p["notplaced_ctrl_used"])
+    t = r.to_frame().iloc[0]
     assert t["method"] == "PETO" and t["k"] == 4
     assert t["estimate"] == pytest.approx(R["ifps2002_peto"]["estimate"], rel=1e-6)
     assert t["se"] == pytest.approx(R["ifps2002_peto"]["se"], rel=1e-6)
+
+
+def test_peto_table_of_the_shipped_analysis_matches_metafor(first_run):
+    """landenberger2005 (an odds-ratio analysis) ships diagnostic peto: its table against
+    metafor's rma.peto on the counts of data/external/landenberger2005.csv (tests/r/uses.R)."""
+    t = _diag(first_run, "landenberger2005", "peto").iloc[0]
+    r = R["landenberger2005_peto"]
+    assert t["method"] == "PETO" and t["k"] == r["k"] == 58 and not bool(t["flipped"])
+    for c in ("estimate", "se", "zval", "pval", "ci_lb", "ci_ub", "QE", "QEp", "I2"):
+        assert t[c] == pytest.approx(r[c], rel=1e-6, abs=1e-12), c
+    assert t["estimate_exp"] == pytest.approx(np.exp(r["estimate"]), rel=1e-9)
+    text = (first_run / "results" / "report.html").read_text(encoding="utf-8")
+    sec = _section(text, "landenberger2005-peto")
+    assert (f"Peto odds ratio {np.exp(r['estimate']):.2f} (95% CI {np.exp(r['ci_lb']):.2f} to "
+            f"{np.exp(r['ci_ub']):.2f}, p < 0.001) against") in sec
+    assert "observed minus expected" in sec and "Mantel-Haenszel one is the better" in sec
+
+
+def test_peto_is_refused_on_a_risk_ratio_analysis():
+    """Peto's odds ratio beside a random-effects risk ratio would compare two scales: the config
+    check refuses it, naming the key, the measure found and what to use instead."""
+    from evsynth.errors import ConfigError
+    from evsynth.pipeline.config import analysis_by_id, load_config, validate_config
+
+    cfg = load_config(ROOT / "config.yaml")
+    spec = {**analysis_by_id(cfg, "ifps2002"), "diagnostics": ["mh", "peto"]}
+    with pytest.raises(ConfigError, match=re.escape(
+            "config.yaml: analyses[0].diagnostics: peto pools 2x2 counts into Peto's odds ratio") + ".*" + re.escape(
+            "must be an odds ratio (OR or PETO); found RR. For a risk ratio or risk difference use mh")):
+        validate_config({**cfg, "analyses": [spec]})
+
+
+def test_two_cut_selection_model_matches_metafor():
+    """Cut points .025 and .5 (a config variant of landenberger2005) against metafor with
+    reltol = 1e-14 (tests/r/uses.R: with optim's default reltol metafor stops about 1e-5 short
+    in beta and tau2 on this flat likelihood, and its standard errors move with it)."""
+    t = _tables(_spec("landenberger2005", diagnostics=["selmodel"], selmodel_steps=[0.025, 0.5]))["selmodel"]
+    _selmodel_matches(t.iloc[0], R["landenberger2005_selmodel_2cuts"], rel=1e-5)
 
 
 def test_selection_model_below_the_minimum_is_not_fitted_but_noted():

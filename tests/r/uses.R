@@ -83,14 +83,26 @@ out$vanderpol2017_correlated_effects <- arr(sapply(rhos, function(r) {
 }))
 
 # 5. Selection model for landenberger2005 (58 studies): REML random-effects model, then the
-#    step-function selection model with one cut point at one-sided p = .025.  metafor needs the
-#    numDeriv package for the Hessian (standard errors), which is not installed here: skiphes = TRUE,
-#    so this file checks the ML estimates, tau2, the selection weight and the LRT (the engine's
-#    standard errors are checked against the golden-breadth selmodel cases).
+#    step-function selection model with one cut point at one-sided p = .025 (the shipped config,
+#    metafor's default optimiser settings), and with two (.025, .5).  The Hessian (standard errors
+#    of beta, tau2 and the weights) is metafor's: numDeriv::hessian (Richardson extrapolation,
+#    r = 6) of the log-likelihood in (beta, tau2, delta); numDeriv is r-cran-numderiv
+#    (scripts/system-packages.sh).  The two-cut likelihood is flat enough that optim's default
+#    reltol (1e-8) stops about 1e-5 (relative) short of the maximum in beta and tau2, so that
+#    model is fitted with reltol = 1e-14 (as the golden-breadth selmodel cases are).
 es <- escalc("OR", ai = n.cbt.non, bi = n.cbt.rec, ci = n.ctrl.non, di = n.ctrl.rec, data = l)
 f <- rma(yi, vi, data = es, method = "REML")
-s <- selmodel(f, type = "stepfun", steps = c(0.025), skiphes = TRUE)
-out$landenberger2005_selmodel <- obj(list(k = s$k, estimate = num(s$beta[1]), tau2 = num(s$tau2),
-  LRT = num(s$LRT), LRTp = num(s$LRTp), delta_2 = num(s$delta[2])))
+seljson <- function(s) obj(list(k = s$k, estimate = num(s$beta[1]), se = num(s$se), zval = num(s$zval),
+  pval = num(s$pval), ci_lb = num(s$ci.lb), ci_ub = num(s$ci.ub), tau2 = num(s$tau2), se_tau2 = num(s$se.tau2),
+  LRT = num(s$LRT), LRTp = num(s$LRTp), delta = arr(sapply(s$delta, num)), se_delta = arr(sapply(s$se.delta, num)),
+  delta_ci_lb = arr(sapply(s$ci.lb.delta, num)), delta_ci_ub = arr(sapply(s$ci.ub.delta, num)),
+  delta_2 = num(s$delta[2])))
+out$landenberger2005_selmodel <- seljson(selmodel(f, type = "stepfun", steps = c(0.025)))
+out$landenberger2005_selmodel_2cuts <- seljson(selmodel(f, type = "stepfun", steps = c(0.025, 0.5),
+                                                             control = list(reltol = 1e-14, maxit = 10000)))
+
+# 6. Peto's odds ratio for landenberger2005 (the shipped OR analysis asks for diagnostic peto).
+out$landenberger2005_peto <- mhjson(rma.peto(ai = l$n.cbt.non, bi = l$n.cbt.rec, ci = l$n.ctrl.non,
+                                             di = l$n.ctrl.rec))
 
 cat("{\n", paste(sprintf('"%s": %s', names(out), unlist(out)), collapse = ",\n"), "\n}\n", sep = "")

@@ -615,7 +615,8 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
         ``{"type": "CS" | "HCS", "inner": array, "outer": array, "levels": list}``: a
         random effect per level of ``inner`` within ``outer`` (metafor's
         ``random = ~ inner | outer, struct = type``); CS: one tau^2 and one rho; HCS: one
-        tau^2 per level of ``inner`` (in ``levels`` order) and one rho.
+        tau^2 per level of ``inner`` (in ``levels`` order) and one rho.  Optional
+        ``"names": (inner name, outer name)`` labels the term in ``ranef``.
     sigma2_fixed : array_like, optional
         Values at which to hold sigma^2 components (NaN: estimated), as metafor's ``sigma2=``.
     struct_fixed : dict, optional

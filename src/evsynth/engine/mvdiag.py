@@ -19,7 +19,7 @@ from evsynth.engine import multilevel as ml
 from evsynth.engine.linalg import factorize, r_uniroot
 from evsynth.engine.multilevel import evaluate
 from evsynth.engine.results import Result
-from evsynth.errors import EvsynthError, InputError, ModelError
+from evsynth.errors import EvsynthError, InputError
 
 __all__ = ["InfluenceMVResult", "influence_mv", "ConfintMVResult", "confint_mv", "RanefMVResult", "ranef_mv"]
 
@@ -383,7 +383,9 @@ def confint_mv(fit, level: float = 95.0, *, tol: float = 1e-10) -> ConfintMVResu
 class RanefMVResult(Result):
     """Predicted random effects of a multilevel fit (metafor's ``ranef`` for ``rma.mv``): per
     variance component (``components``), per group of its grouping (``groups``, labels as
-    ``a/b`` for nested levels) the prediction ``pred``, its ``se`` and prediction interval."""
+    ``a/b`` for nested levels; ``inner | outer`` for a struct term) the prediction ``pred``,
+    its ``se`` and prediction interval.  ``terms``: the random-effects formula of each
+    component (``~ 1 | a/b``; ``~ inner | outer`` for a struct term)."""
 
     components: list
     groups: list
@@ -392,13 +394,14 @@ class RanefMVResult(Result):
     pi_lb: list
     pi_ub: list
     level: float
+    terms: list | None = None
 
     def summary(self) -> str:
         head = f"{'':12s} {'intrcpt':>9s} {'se':>8s} {'pi.lb':>8s} {'pi.ub':>8s}"
-        blocks = (["", f"~ 1 | {c}", head]
+        terms = self.terms or [f"~ 1 | {c}" for c in self.components]
+        blocks = (["", t, head]
                   + [f"{str(n)[:12]:12s} {a:9.4f} {b:8.4f} {x:8.4f} {y:8.4f}" for n, a, b, x, y in zip(g, pr, se, lb, ub)]
-                  for c, g, pr, se, lb, ub in zip(self.components, self.groups, self.pred, self.se, self.pi_lb,
-                                                  self.pi_ub))
+                  for t, g, pr, se, lb, ub in zip(terms, self.groups, self.pred, self.se, self.pi_lb, self.pi_ub))
         return text_lines(f"Predicted random effects ({self.level:g}% prediction intervals)", *blocks)
 
     def to_frame(self):
@@ -409,19 +412,56 @@ class RanefMVResult(Result):
                               "pi_lb": np.concatenate(self.pi_lb), "pi_ub": np.concatenate(self.pi_ub)})
 
 
+def _sort_codes(values) -> np.ndarray:
+    """Rank of each value among the distinct values in sorted order (numbers numerically,
+    text alphabetically, as R's ``order``); first-appearance codes when the values do not sort."""
+    a = np.asarray(values)
+    try:
+        return np.unique(a, return_inverse=True)[1].ravel()
+    except TypeError:
+        return np.unique(np.array([str(x) for x in a.tolist()]), return_inverse=True)[1].ravel()
+
+
+def _ranef_struct(fit, e, M):
+    """Row-wise prediction and variance of the struct (G) random effect: per block
+    ``u = G W e`` and ``Var = diag(G) - diag(G P G)`` with ``P = W - W X (X'WX)^-1 X'W``
+    (G the struct covariance of the block's rows: tau_i tau_j, times rho between
+    different inner levels of the same outer level)."""
+    bs = fit.structure
+    tau2, rho = fit.spar
+    tau = np.sqrt(np.asarray(tau2, float))
+    pred, var = np.empty(fit.k), np.empty(fit.k)
+    for bt, (rows, V) in zip(bs.batches, fit.marginal_blocks()):
+        t = tau[bt["inner"]]
+        G = t[:, :, None] * t[:, None, :] * (rho * (bt["same_outer"] - bt["same_inner"]) + bt["same_inner"])
+        GW = np.linalg.solve(V, G).transpose(0, 2, 1)  # G W (V, G symmetric)
+        GWX = GW @ fit.X[rows]
+        pred[rows] = np.einsum("bij,bj->bi", GW, e[rows])
+        var[rows] = (np.einsum("bii->bi", G) - np.einsum("bij,bij->bi", GW, G)
+                     + np.einsum("bnp,pq,bnq->bn", GWX, M, GWX))
+    return pred, var
+
+
 def ranef_mv(fit, *, level: float | None = None) -> RanefMVResult:
     """Predicted random effects of each variance component of a multilevel fit (metafor's
-    ``ranef`` for ``rma.mv``).
+    ``ranef`` for ``rma.mv``), the struct (CS/HCS) term included.
 
     For component l with grouping matrix Z_l: ``pred = sigma2_l Z_l' W e`` (e = y - X b,
     W the inverse marginal covariance) and ``Var = sigma2_l - sigma2_l^2 diag(Z_l' P Z_l)``
     with ``P = W - W X (X'WX)^-1 X'W``, computed block by block (no k x k matrix); prediction
     intervals with the model's critical value (t with k - p df under ``test="t"``).
 
+    For a struct term ``~ inner | outer`` (G: tau_i tau_j within an outer level, times rho
+    between different inner levels): per combination of outer and inner level that occurs,
+    ``pred = G Z' W e`` and ``Var = G - G Z' P Z G``, per block of the marginal covariance;
+    rows sorted by outer, then inner level (as metafor), labelled ``inner | outer``.
+
     Parameters
     ----------
     fit : RMAMVResult
-        A multilevel fit with nested random intercepts (struct terms are not covered).
+        A multilevel fit (nested random intercepts, and/or one CS/HCS struct term; name
+        the struct's variables with ``struct["names"] = (inner, outer)``, else ``inner``
+        and ``outer``).
     level : float, optional
         Level of the prediction intervals in percent (default: the fit's).
 
@@ -438,9 +478,6 @@ def ranef_mv(fit, *, level: float | None = None) -> RanefMVResult:
     """
     if not hasattr(fit, "marginal_blocks"):
         raise InputError("ranef_mv needs a multilevel fit (rma_mv)")
-    if fit.struct_type is not None:
-        raise ModelError("ranef for the struct (CS/HCS) random effects is not implemented; "
-                         "only the sigma^2 components of nested random intercepts")
     level = fit.level if level is None else level
     bs = fit.structure
     k, p = fit.k, fit.p
@@ -460,17 +497,34 @@ def ranef_mv(fit, *, level: float | None = None) -> RanefMVResult:
     crit = float(stats.t.isf(a / 2, k - p)) if fit.test == "t" else float(stats.norm.isf(a / 2))
     out = {"pred": [], "se": [], "pi_lb": [], "pi_ub": []}
     groups = []
+
+    def add(pred, se):
+        pred[np.abs(pred) < 100 * np.finfo(float).eps] = 0.0
+        for key, val in (("pred", pred), ("se", se), ("pi_lb", pred - crit * se), ("pi_ub", pred + crit * se)):
+            out[key].append(val)
+
     for l in range(bs.L):
         codes, n, s2 = bs.codes[l], bs.n_levels[l], float(fit.sigma2[l])
         pred = s2 * np.bincount(codes, weights=We, minlength=n)
-        pred[np.abs(pred) < 100 * np.finfo(float).eps] = 0.0
         XW1 = np.column_stack([np.bincount(codes, weights=WX[:, j], minlength=n) for j in range(p)])
         z = np.bincount(codes, weights=own[l], minlength=n) - np.einsum("gp,pq,gq->g", XW1, M, XW1)
-        se = np.sqrt(np.maximum(s2 - s2**2 * z, 0.0))
         first = np.zeros(n, int)
         first[codes[::-1]] = np.arange(k)[::-1]  # first row of each group
         parts = [[str(x) for x in np.asarray(g)[first].tolist()] for g in fit.groups[:l + 1]]
         groups.append(["/".join(t) for t in zip(*parts)])
-        for key, val in (("pred", pred), ("se", se), ("pi_lb", pred - crit * se), ("pi_ub", pred + crit * se)):
-            out[key].append(val)
-    return RanefMVResult(list(fit.s_names), groups, level=level, **out)
+        add(pred, np.sqrt(np.maximum(s2 - s2**2 * z, 0.0)))
+    components, terms = list(fit.s_names), [f"~ 1 | {c}" for c in fit.s_names]
+    if fit.struct_type is not None:
+        st = fit.refit_args["struct"]
+        inner_name, outer_name = st.get("names") or ("inner", "outer")
+        pred, var = _ranef_struct(fit, e, M)
+        # one row per (outer, inner) combination: rows sharing both have the same G row
+        key = bs.struct["outer_codes"].astype(np.int64) * len(fit.struct_levels) + bs.struct["inner_codes"]
+        _, first = np.unique(key, return_index=True)
+        inner, outer = np.asarray(st["inner"]), np.asarray(st["outer"])
+        first = first[np.lexsort((_sort_codes(inner)[first], _sort_codes(outer)[first]))]
+        groups.append([f"{i} | {o}" for i, o in zip(inner[first].tolist(), outer[first].tolist())])
+        add(pred[first], np.sqrt(np.maximum(var[first], 0.0)))
+        components.append(f"{inner_name} | {outer_name}")
+        terms.append(f"~ {inner_name} | {outer_name}")
+    return RanefMVResult(components, groups, level=level, terms=terms, **out)

@@ -26,7 +26,8 @@ __all__ = ["SelmodelResult", "selmodel"]
 @dataclass(eq=False)
 class SelmodelResult(HasCoefs, Result):
     """A fitted step-function selection model: the coefficient block ``coefs`` (Wald z
-    tests; ``beta``, ``se`` ... read from it), tau^2, the selection weights and the LRT."""
+    tests; ``beta``, ``se`` ... read from it), tau^2 with its standard error and Wald interval,
+    the selection weights with theirs (the first weight is fixed at 1: NaN), and the LRT."""
 
     coefs: Coefs
     tau2: float
@@ -39,25 +40,37 @@ class SelmodelResult(HasCoefs, Result):
     k: int
     k_per_interval: np.ndarray
     level: float
+    se_tau2: float = np.nan
+    tau2_ci_lb: float = np.nan
+    tau2_ci_ub: float = np.nan
+    se_delta: np.ndarray | None = None
+    delta_zval: np.ndarray | None = None
+    delta_pval: np.ndarray | None = None
+    delta_ci_lb: np.ndarray | None = None
+    delta_ci_ub: np.ndarray | None = None
 
     def summary(self) -> str:
         lines = [f"Random-Effects Model with Step Function Selection Model (k = {self.k}; ML)", "",
                  f"tau^2 (estimated amount of {'residual ' if len(self.beta) > 1 else ''}heterogeneity): "
-                 f"{fmt(self.tau2)}", "",
+                 f"{fmt(self.tau2)}" + ("" if np.isnan(self.se_tau2) else f" (SE = {fmt(self.se_tau2)})"), "",
                  f"Test for Selection Model Parameters: LRT(df = {self.LRTdf}) = {fmt(self.LRT)}, "
                  f"p-val {fmt_p(self.LRTp)}", "", "Model Results:", ""]
         lines += self.coefs.format_rows(name_width=10)
-        lines += ["", "Selection weights (p-value intervals):"]
+        lines += ["", "Selection weights (p-value intervals; se and CI from the Hessian, z test of delta = 1):"]
         lo = 0.0
+        se = np.full(self.delta.size, np.nan) if self.se_delta is None else self.se_delta
         for j, (hi, d) in enumerate(zip(self.steps, self.delta)):
-            lines.append(f"  {lo:<6g} < p <= {hi:<6g}  k = {int(self.k_per_interval[j]):3d}  delta = {d:.4f}")
+            extra = "" if np.isnan(se[j]) else (f"  se = {se[j]:.4f}  z = {self.delta_zval[j]:.4f}  "
+                                                 f"p {fmt_p(self.delta_pval[j])}  CI [{self.delta_ci_lb[j]:.4f}, "
+                                                 f"{self.delta_ci_ub[j]:.4f}]")
+            lines.append(f"  {lo:<6g} < p <= {hi:<6g}  k = {int(self.k_per_interval[j]):3d}  delta = {d:.4f}{extra}")
             lo = hi
         return "\n".join(lines)
 
     def to_frame(self):
         """The coefficient table (pandas DataFrame); tau^2 and LRT repeated per row."""
         frame = self.coefs.to_frame()
-        frame["tau2"], frame["LRT"], frame["LRTp"] = self.tau2, self.LRT, self.LRTp
+        frame["tau2"], frame["se_tau2"], frame["LRT"], frame["LRTp"] = self.tau2, self.se_tau2, self.LRT, self.LRTp
         return frame
 
 def _loglik(beta, tau2, delta, y, v, X, cuts, grp):
@@ -77,7 +90,8 @@ def _loglik(beta, tau2, delta, y, v, X, cuts, grp):
 
 
 def _hessian(f, x, rel: float = 1e-4):
-    """Central-difference Hessian of f at x."""
+    """Central-difference Hessian of f at x (steps 1e-4 relative: truncation error of order
+    1e-8 relative, rounding error of order eps |f| / h^2)."""
     n = x.size
     h = rel * np.maximum(np.abs(x), 1e-2)
     H = np.empty((n, n))
@@ -112,7 +126,12 @@ def selmodel(fit, steps, *, level: float | None = None) -> SelmodelResult:
     SelmodelResult
         ML estimates under selection: coefficients with Wald tests (z), tau^2, the
         selection weights ``delta`` (first fixed at 1), and the likelihood-ratio test of
-        ``delta = 1`` against the unadjusted ML fit (df = number of steps).
+        ``delta = 1`` against the unadjusted ML fit (df = number of steps).  Standard errors
+        (``se``, ``se_tau2``, ``se_delta``) from the inverse Hessian of -logLik in (beta, tau^2,
+        delta[2:]) as metafor; Wald intervals, bounded below by 0 for tau^2 and the weights,
+        and z tests of ``delta = 1``.  With tau^2 at the boundary (below 1e-6) tau^2 is left
+        out of the Hessian and ``se_tau2`` is NaN (metafor differentiates at the clipped
+        boundary there).
 
     References
     ----------
@@ -191,5 +210,13 @@ def selmodel(fit, steps, *, level: float | None = None) -> SelmodelResult:
     coefs = coef_block(fit.coef_names, beta, cov[:p, :p], dist="z", level=level)
     ll0 = _loglik(base.beta, 0.0 if ee else base.tau2, np.ones(st.size), y, v, X, cuts, grp)
     lrt = max(0.0, 2 * (ll - ll0))
+    crit = float(stats.norm.isf((1 - level / 100) / 2))
+    se_tau2 = float(np.sqrt(cov[p, p])) if with_tau2 else np.nan
+    nd_cov = np.diag(cov)[p + (1 if with_tau2 else 0):]
+    se_delta = np.concatenate([[np.nan], np.sqrt(nd_cov)])
+    z_delta = (delta - 1) / se_delta
     return SelmodelResult(coefs, float(tau2), delta, st, float(lrt), float(stats.chi2.sf(lrt, nd)), nd, float(ll), k,
-                          counts, float(level))
+                          counts, float(level), se_tau2=se_tau2, tau2_ci_lb=max(tau2 - crit * se_tau2, 0.0),
+                          tau2_ci_ub=tau2 + crit * se_tau2, se_delta=se_delta, delta_zval=z_delta,
+                          delta_pval=2 * stats.norm.sf(np.abs(z_delta)),
+                          delta_ci_lb=np.maximum(delta - crit * se_delta, 0.0), delta_ci_ub=delta + crit * se_delta)

@@ -453,15 +453,22 @@ def _permutation_table(eff: pd.DataFrame, spec: dict, seed: int, level: float, n
 
 
 def _selmodel_table(fit, spec: dict) -> pd.DataFrame:
-    """Step-function selection model (one row): estimate, se, CI, tau2, LRT of no selection,
-    and the selection weight of each p-value interval."""
+    """Step-function selection model (one row): estimate, se, CI, tau2 (se, CI), LRT of no
+    selection, and the selection weight of each p-value interval (``delta_p_<lo>_<hi>``) with
+    its se, CI and p-value of delta = 1 (``se_delta_p_...``, ``ci_lb_delta_p_...``,
+    ``ci_ub_delta_p_...``, ``pval_delta_p_...``; empty for the first, fixed at 1)."""
     from evsynth.engine.selmodel import selmodel
 
     r = selmodel(fit, steps=spec.get("selmodel_steps", [0.025]))
     t = r.to_frame()
+    t["tau2_ci_lb"], t["tau2_ci_ub"] = r.tau2_ci_lb, r.tau2_ci_ub
     lo = 0.0
-    for hi, d in zip(r.steps, r.delta):
-        t[f"delta_p_{lo:g}_{hi:g}"] = d
+    for j, (hi, d) in enumerate(zip(r.steps, r.delta)):
+        band = f"p_{lo:g}_{hi:g}"
+        t[f"delta_{band}"] = d
+        for name, vals in (("se", r.se_delta), ("ci_lb", r.delta_ci_lb), ("ci_ub", r.delta_ci_ub),
+                           ("pval", r.delta_pval)):
+            t[f"{name}_delta_{band}"] = vals[j]
         lo = hi
     t["k"] = r.k
     if spec["effect"].get("measure") in ("OR", "RR", "PETO", "ROM"):
@@ -478,9 +485,10 @@ def _mh_table(eff: pd.DataFrame, spec: dict, level: float, kind: str) -> pd.Data
     measures also back-transformed (``*_exp``).  Where the analysis flips the direction,
     the estimate and its interval are flipped too (``flipped``)."""
     from evsynth.engine.mh import MH_MEASURES, rma_mh, rma_peto
+    from evsynth.pipeline.config import PETO_MEASURES
 
     measure = spec["effect"].get("measure")
-    allowed = MH_MEASURES if kind == "mh" else ("OR", "RR", "RD", "PETO")
+    allowed = MH_MEASURES if kind == "mh" else PETO_MEASURES
     if measure not in allowed:
         raise InputError(f"diagnostic {kind} pools counts: effect.measure must be one of {', '.join(allowed)} "
                          f"(this analysis: {measure or 'yi/vi given'})")

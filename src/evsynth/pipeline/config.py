@@ -119,6 +119,11 @@ def _semantic(cfg: dict, source: str) -> list[str]:
     return out
 
 
+# measures with which diagnostic peto is allowed: Peto's method estimates an odds ratio, and
+# the report sets it beside the analysis's random-effects estimate, which must be on that scale
+PETO_MEASURES = ("OR", "PETO")
+
+
 def _diagnostic_keys(a: dict, where: str) -> list[str]:
     """The diagnostics of issue 15 item 10 and the keys they need."""
     out, wanted = [], set(a.get("diagnostics", []))
@@ -126,9 +131,10 @@ def _diagnostic_keys(a: dict, where: str) -> list[str]:
     if "mh" in wanted and measure not in ("OR", "RR", "RD", "IRR", "IRD"):
         out.append(f"{where}.diagnostics: mh pools counts; effect.measure must be OR, RR, RD, IRR or IRD "
                    f"(found {measure or 'yi/vi'})")
-    if "peto" in wanted and measure not in ("OR", "RR", "RD", "PETO"):
-        out.append(f"{where}.diagnostics: peto pools 2x2 counts; effect.measure must be OR, RR, RD or PETO "
-                   f"(found {measure or 'yi/vi'})")
+    if "peto" in wanted and measure not in PETO_MEASURES:
+        out.append(f"{where}.diagnostics: peto pools 2x2 counts into Peto's odds ratio, which is compared with the "
+                   f"analysis's own estimate, so effect.measure must be an odds ratio (OR or PETO); found "
+                   f"{measure or 'yi/vi'}. For a risk ratio or risk difference use mh (Mantel-Haenszel on that scale)")
     numeric = {md["column"] for md in a.get("moderators", []) if md.get("type") == "numeric"}
     if "predictions" in wanted and not a.get("predict_at"):
         out.append(f"{where}.predict_at: diagnostic predictions needs the moderator values (column: [values])")

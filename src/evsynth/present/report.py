@@ -834,7 +834,7 @@ def pooling_sections(a: dict, ctx: dict) -> list[Section]:
         zero = T.num(rel, "ci_lb", 0).v <= 0 <= T.num(rel, "ci_ub", 0).v
         same = ("both intervals include no effect" if zero and a["ci_has_zero"] else
                 "neither interval includes no effect" if not zero and not a["ci_has_zero"] else
-                "only the Mantel-Haenszel interval includes no effect" if zero else
+                f"only the {name} interval includes no effect" if zero else
                 "only the random-effects interval includes no effect: the common-effect assumption changes the answer")
         blocks = [
             Text(M("Would pooling the counts directly, with every study assumed to estimate the same {}, change the "
@@ -843,6 +843,12 @@ def pooling_sections(a: dict, ctx: dict) -> list[Section]:
                    "gives a narrower interval that does not allow for real differences between studies (here "
                    "I² = {} of the variability).", words, name, T.num(rel, "k", 0, 0), T.num(rel, "I2", 0, 1, pct=True)),
                  lead="What it asks."),
+            *([Text(M("Peto's method is a one-step approximation: it pools each study's observed minus expected number "
+                      "of events. It is accurate when events are rare, the groups are of similar size and the odds "
+                      "ratio is not far from 1; otherwise it can be biased (Greenland &amp; Salvan, 1990), so where it differs "
+                      "from the Mantel-Haenszel odds ratio, the Mantel-Haenszel one is the better common-effect "
+                      "estimate."))]
+              if kind == "peto" else []),
             Text(M("{} {} {} ({}% CI {}, {}) against {} {} ({}% CI {}) from the random-effects model: {}.", name, words,
                    est, level, ci, _p(T, rel, 0), re_words, re_est, level, re_ci, same), lead="Answer."),
         ]
