@@ -11,6 +11,7 @@ nothing is computed here beyond choosing words."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -128,49 +129,37 @@ def grade_context(cfg: dict, T) -> dict:
                                  for t in a.get("listed_tables", [])] for a in cfg["analyses"]}}
 
 
-def _effect(a: dict, g: dict, T):
-    """The pooled effect and prediction interval of a SoF row (ratios from the back-transformed
-    columns of the analysis' heterogeneity table)."""
+def _sof_row(a: dict, g: dict, T, body: str = "") -> dict:
+    """One row of the SoF table from a row of ``certainty.csv`` (``g``): ratios shown from its
+    back-transformed columns (``*_exp``, copied from the fit's heterogeneity table)."""
     r = _r()
-    words = _ratio(a["spec"])
-    if words and "back" in a:
-        het = f"{a['id']}/heterogeneity.csv"
-        return (r.M("{} {} ({} to {})", words, a["back"]["est"], a["back"]["lo"], a["back"]["hi"]),
-                r.M("{} to {}", T.num(het, "pi_lb_exp", 0, 2), T.num(het, "pi_ub_exp", 0, 2)))
-    return r.M("{} ({} to {})", g["est"], g["lo"], g["hi"]), r.M("{} to {}", g["pi_lb"], g["pi_ub"])
+    i = g["row"]
+    if (words := _ratio(a["spec"])) and math.isfinite(T.num(CERT, "estimate_exp", i).v):
+        eff = r.M("{} {} ({} to {})", words, T.num(CERT, "estimate_exp", i, 2), T.num(CERT, "ci_lb_exp", i, 2),
+                  T.num(CERT, "ci_ub_exp", i, 2))
+        pi = r.M("{} to {}", T.num(CERT, "pi_lb_exp", i, 2), T.num(CERT, "pi_ub_exp", i, 2))
+    else:
+        eff, pi = r.M("{} ({} to {})", g["est"], g["lo"], g["hi"]), r.M("{} to {}", g["pi_lb"], g["pi_ub"])
+    few = r.M(" \u2013 fewer than 5 studies") if g["n_studies"].v < 5 else ""
+    return {"outcome": r.M("{}", a["spec"]["title"]) + (r.M(" \u2013 {}", body) if body else ""), "role": a["role"],
+            "studies": r.M("{} ({} effect sizes){}", g["n_studies"], g["k"], few), "effect": eff, "pi": pi,
+            "certainty": r.M("{} (started {})", g["certainty"], g["start"]), "down": g["down"], "means": g["statement"]}
 
 
 def sof_sections(ctx: dict) -> list:
-    """The Summary of Findings table (every pooled outcome, primary ones first) and the
-    pooled results of published meta-analyses."""
+    """The Summary of Findings table (every pooled outcome, primary ones first; an outcome that
+    pools randomised and non-randomised studies in two rows, the second its randomised body,
+    rated on its own as GRADE guidance 24 asks) and the pooled results of published meta-analyses."""
     r = _r()
     rows = []
     for a in ctx["primary"] + ctx["secondary"]:
         g = a.get("grade")
         if not g:
             continue
-        T = ctx["T"]
-        eff, pi = _effect(a, g, T)
-        few = r.M(" – fewer than 5 studies") if g["n_studies"].v < 5 else ""
-        rows.append({"outcome": r.M("{}", a["spec"]["title"]) + (r.M(" \u2013 all designs") if "randomised" in g else ""),
-                     "role": a["role"],
-                     "studies": r.M("{} ({} effect sizes){}", g["n_studies"], g["k"], few), "effect": eff, "pi": pi,
-                     "certainty": r.M("{} (started {})", g["certainty"], g["start"]), "down": g["down"],
-                     "means": g["statement"]})
-        if "randomised" in g:  # the randomised body, rated on its own (GRADE guidance 24)
-            gr = g["randomised"]
-            i = gr["row"]
-            if words := _ratio(a["spec"]):
-                eff_r = r.M("{} {} ({} to {})", words, T.num(CERT, "estimate_exp", i, 2),
-                            T.num(CERT, "ci_lb_exp", i, 2), T.num(CERT, "ci_ub_exp", i, 2))
-                pi_r = r.M("{} to {}", T.num(CERT, "pi_lb_exp", i, 2), T.num(CERT, "pi_ub_exp", i, 2))
-            else:
-                eff_r, pi_r = r.M("{} ({} to {})", gr["est"], gr["lo"], gr["hi"]), r.M("{} to {}", gr["pi_lb"], gr["pi_ub"])
-            few = r.M(" \u2013 fewer than 5 studies") if gr["n_studies"].v < 5 else ""
-            rows.append({"outcome": r.M("{} \u2013 randomised studies only", a["spec"]["title"]), "role": a["role"],
-                         "studies": r.M("{} ({} effect sizes){}", gr["n_studies"], gr["k"], few), "effect": eff_r,
-                         "pi": pi_r, "certainty": r.M("{} (started {})", gr["certainty"], gr["start"]),
-                         "down": gr["down"], "means": gr["statement"]})
+        if "randomised" in g:
+            rows += [_sof_row(a, g, ctx["T"], "all designs"), _sof_row(a, g["randomised"], ctx["T"], RANDOMISED_BODY)]
+        else:
+            rows.append(_sof_row(a, g, ctx["T"]))
     out = [r.Section("sof", "Summary of Findings (GRADE)", [
         r.TableBlock(SOF_COLUMNS, rows, repeat_header=False),
         r.Text(r.M("Read from <code>results/certainty/certainty.csv</code> and <code>certainty_reasons.csv</code>; the "
