@@ -150,7 +150,7 @@ class _Sums:
         if self.u is None:
             self.u = np.empty_like(self.v)
         u = np.add(self.v, tau2, out=self.u)
-        ll = -0.5 * np.sum(np.log(u, out=u)) - 0.5 * max(swy2 - swy * swy / sw, 0.0)
+        ll = -0.5 * np.sum(np.log(u, out=u)) - 0.5 * _q_from(sw, swy, swy2)
         k = self.y.size
         if method == "REML":
             return float(ll - 0.5 * (k - 1) * np.log(2 * np.pi) - 0.5 * np.log(sw))
@@ -169,21 +169,31 @@ class _Sums:
 
     def q(self, tau2: float) -> float:
         _, sw, swy, swy2 = self.at(tau2)
-        return float(max(swy2 - swy * swy / sw, 0.0))
+        return _q_from(sw, swy, swy2)
 
     def scoring(self, tau2: float, method: str) -> float:
         """The Fisher-scoring step for ML or REML at tau2."""
         w, sw, swy, swy2 = self.at(tau2)
-        b = swy / sw
         w2 = np.multiply(w, w, out=self.w2)
-        sw2, sw2y, sw2y2 = w2.sum(), w2 @ self.y, w2 @ self.y2
-        ypp = sw2y2 - 2 * b * sw2y + b * b * sw2  # y'PPy = sum w^2 r^2
-        if method == "ML":
-            return float((ypp - sw) / sw2)
-        sw3 = w2 @ w
-        trP = sw - sw2 / sw
-        trPP = sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2
-        return float((ypp - trP) / trPP)
+        return _scoring_step(method, sw, swy, w2.sum(), w2 @ self.y, w2 @ self.y2,
+                             (w2 @ w) if method == "REML" else None)
+
+
+def _q_from(sw, swy, swy2) -> float:
+    """Q = sum w (y - b)^2 from sum w, sum w y and sum w y^2."""
+    return float(max(swy2 - swy * swy / sw, 0.0))
+
+
+def _scoring_step(method: str, sw, swy, sw2, sw2y, sw2y2, sw3) -> float:
+    """The Fisher-scoring step of an intercept-only ML or REML fit from the weighted sums
+    (sum w^a y^b; ``sw3`` = sum w^3, REML only)."""
+    b = swy / sw
+    ypp = sw2y2 - 2 * b * sw2y + b * b * sw2  # y'PPy = sum w^2 r^2
+    if method == "ML":
+        return float((ypp - sw) / sw2)
+    trP = sw - sw2 / sw
+    trPP = sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2
+    return float((ypp - trP) / trPP)
 
 
 # intercept-only models with at least this many effect sizes take the fused route (_Fused);
@@ -274,14 +284,7 @@ class _Fused(_Sums):
         if method == "EB":  # Morris (1983), as metafor: (Q k / (k - p) - k) / sum w
             k = self.y.size
             return float((_q_of(S) * k / (k - 1) - k) / sw)
-        b = S[0, 1] / sw
-        sw2, sw3 = S[1, 0], S[2, 0]
-        ypp = S[1, 2] - 2 * b * S[1, 1] + b * b * sw2  # y'PPy = sum w^2 r^2
-        if method == "ML":
-            return float((ypp - sw) / sw2)
-        trP = sw - sw2 / sw
-        trPP = sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2
-        return float((ypp - trP) / trPP)
+        return _scoring_step(method, sw, S[0, 1], S[1, 0], S[1, 1], S[1, 2], S[2, 0])
 
     def logsum(self, tau2: float) -> float:
         """sum log(v + tau2), with the sums at tau2 from the same pass."""
@@ -368,7 +371,7 @@ def _fused_of(fit) -> "_Fused | None":
 
 def _q_of(S) -> float:
     """Q = sum w (y - b)^2 from the centred sums."""
-    return float(max(S[0, 2] - S[0, 1] * S[0, 1] / S[0, 0], 0.0))
+    return _q_from(S[0, 0], S[0, 1], S[0, 2])
 
 
 def _sums_for(y, v, io: bool, method: str, sums_yv=None):
