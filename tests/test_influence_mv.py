@@ -167,3 +167,16 @@ def test_lean_reestimation_equals_refits(seed, levels, method, monkeypatch):
     for a, b in ((lean, ref), (lean_c, ref_c)):
         np.testing.assert_allclose(a.cooks_distance, b.cooks_distance, rtol=1e-7, atol=1e-12)
         np.testing.assert_allclose(a.dfbetas, b.dfbetas, rtol=1e-7, atol=1e-10)
+
+
+def test_deletion_that_leaves_too_few_rows_gives_nan_not_an_error():
+    """Deleting any row of a k = 4 three-level fit with three coefficients leaves fewer rows
+    than a fit needs: every re-estimated deletion is NaN (as metafor's NA), the hat values
+    stay (they need no deletion).  This path once raised a NameError."""
+    y = np.array([0.1, 0.5, 0.3, 0.2])
+    v = np.array([0.01, 0.02, 0.015, 0.03])
+    x = np.array([0.0, 1.0, 2.0, 4.0])
+    f = rma_mv(y, v, [np.array([1, 1, 2, 2]), np.arange(4)], np.column_stack([x, x ** 2]))
+    r = influence_mv(f)
+    assert np.isnan(r.cooks_distance).all() and np.isnan(r.dfbetas).all()
+    assert np.isfinite(r.hat).all() and r.hat.sum() == pytest.approx(f.p)

@@ -19,7 +19,7 @@ from evsynth.engine import multilevel as ml
 from evsynth.engine.linalg import factorize, r_uniroot
 from evsynth.engine.multilevel import evaluate
 from evsynth.engine.results import Result
-from evsynth.errors import EvsynthError, InputError
+from evsynth.errors import EvsynthError, InputError, ModelError
 
 __all__ = ["InfluenceMVResult", "influence_mv", "ConfintMVResult", "confint_mv", "RanefMVResult", "ranef_mv"]
 
