@@ -226,7 +226,7 @@ class _Series:
         return out
 
     def _at(self, idx: np.ndarray, t: np.ndarray, ms) -> dict:
-        n, f = idx.size, self.F.shape[0]
+        n = idx.size
         delta = t - self.c
         rmax = max(float(delta.max()), -float(delta.min())) * self.s if n else 0.0
         all_ser = rmax <= _RADIUS

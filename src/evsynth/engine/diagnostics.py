@@ -541,7 +541,7 @@ def leave1out(fit: RMAResult, slab=None) -> Leave1outResult:
     if fit.k - fit.p < 2:  # each left-out fit needs a residual degree of freedom, as rma
         raise ModelError(f"leave-one-out needs at least p + 2 = {fit.p + 2} effect sizes for {fit.p} coefficients")
     d = loo_fits(fit)
-    k, df = fit.k, d["df"]
+    df = d["df"]
     est = d["beta"][:, 0]
     se = np.sqrt(d["vb"][:, 0, 0])
     stat = est / se
