@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evsynth.pipeline.io import atomic_folder
+from evsynth.outputs import atomic_folder
 from evsynth.present import plots
 from evsynth.present.labels import moderator_labels
 from evsynth.texts import column_label

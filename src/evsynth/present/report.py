@@ -32,7 +32,7 @@ from markupsafe import Markup
 
 from evsynth import __version__
 from evsynth.errors import EvsynthError, clean_text
-from evsynth.pipeline.io import atomic_path
+from evsynth.outputs import atomic_path
 from evsynth.present import evidence, labels
 from evsynth.texts import (DIRECTION_RULE, ESTIMATOR_WORDS, TEST_WORDS, column_label, effect_size_word, percent,
                            plural, reader_source, size_metric)

@@ -44,7 +44,7 @@ def save(fig, path_stem) -> list:
     """Write ``path_stem``.png and .svg deterministically (no dates, fixed ids)."""
     from pathlib import Path
 
-    from evsynth.pipeline.io import atomic_path
+    from evsynth.outputs import atomic_path
 
     stem = Path(path_stem)
     out = []
