@@ -26,7 +26,8 @@ EFFECTS_HEADER = (ROOT / "data/effects/holwerda2014_effects.csv").read_text().st
 def effects_row(**kw) -> dict:
     row = {c: "" for c in EFFECTS_HEADER}
     row.update({"effect_id": "e1", "study_id": "armstrong2000", "outcome": "Gezinsfunctioneren",
-                "outcome_domain": "family functioning", "higher_is_better": "yes", "source_page": "p. 5",
+                "outcome_domain": "family functioning", "higher_is_better": "yes", "approximation": "no",
+                "source_url": "https://example.org/p5", "source_quote": "p. 5",
                 "coder": "AB"})
     row.update({k: str(v) for k, v in kw.items()})
     return row
