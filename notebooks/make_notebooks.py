@@ -332,7 +332,7 @@ NB0 = nb([
            "waiting list or in usual care: on average about 0.9 standard deviations (95% CI 0.6 to 1.1). The "
            "trials disagree (I² about 70%), and even the lower end of the prediction interval is just above "
            "zero. Before trusting the size of the effect, read what the later notebooks add: most comparisons "
-           "are with a waiting list (the comparison families got no help at all), the outcome is reported by "
+           "are with a waiting list (the comparison families had no programme during the trial), the outcome is reported by "
            "the parents who took the training, and the small trials found the largest effects."),
     *closing([
         ("Compute Hedges' g and its variance by hand for the second trial, Axberg 2012 (Incredible Years "
@@ -382,8 +382,9 @@ NB2 = nb([
            "the numbers differ, explains one number that looks too neat to be true, and ends with advice on "
            "what to choose and report."),
     ("md", "## The data\n\nBarlow et al. (2014), a Cochrane review of randomised trials: 26 trials of group-based "
-           "parent training, with the parents' psychosocial health (depression, anxiety, stress, self-esteem) "
-           "after the programme as the outcome. `y` is a standardised mean difference and `s2` its sampling "
+           "parent training against a control group, with the parents' psychosocial health within four weeks "
+           "after the programme as the outcome (coded data from the R package altmeta, `dat.barlow`, which gives "
+           "no study names). `y` is a standardised mean difference and `s2` its sampling "
            "variance; in the source a negative value means improvement, so we flip the sign."),
     ("code", f"from pathlib import Path\nimport numpy as np, pandas as pd\nimport matplotlib.pyplot as plt\n"
              f"from evsynth import rma, confint_tau2\n{ROOTLINE}\n"
@@ -499,7 +500,8 @@ NB2 = nb([
         ("Take only the first five trials. Compare DL with the z test and REML with Knapp-Hartung. Which "
             "interval is wider, and why does the choice matter more with five trials than with 26?",
          "With k = 5 the t distribution has 4 degrees of freedom, so its 97.5% quantile is 2.78 instead of "
-         "1.96, and tau² is estimated from very little information. The Knapp-Hartung interval is much wider: "
+         "1.96, and tau² is estimated from very little information. The Knapp-Hartung interval is about 1.6 times as wide "
+         "(here both include zero): "
          "with few studies the z interval is too narrow (it covers the true average less often than 95%; "
          "IntHout et al., 2014).",
          "first = np.arange(k) < 5\n"
@@ -584,7 +586,9 @@ NB3 = nb([
            "effect does not differ detectably between randomised, matched and non-equivalent designs (F = 0.06) or "
            "between juveniles and adults. 'More intensive' is therefore supported only as *more frequent*, and only as "
            "an association across studies."),
-    ("md", "**Caveats.** Moderator tests have low power with few studies, moderators are correlated (intensity "
+    ("md", "**Caveats.** Most programmes have one to five sessions a week: the right half of the bubble "
+           "plot rests on five studies with six or more (hence the widening band), and one programme at ten a "
+           "week pulls on the slope. Moderator tests have low power with few studies, moderators are correlated (intensity "
            "measures move together), and study-level moderators invite ecological fallacies: they describe "
            "programmes, not individuals."),
     *closing([

@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 import nbformat
 import pytest
@@ -167,10 +168,17 @@ def test_mistakes_a_new_user_found_stay_fixed():
 _FRESH: dict = {}
 
 
+def run_timed(name, cwd):
+    start = time.monotonic()
+    nb = MK.execute(_load(name), cwd)
+    assert time.monotonic() - start < 120, name  # about 10 s each on a quiet machine; generous for a shared one
+    return nb
+
+
 def fresh(name, cwd=NB):
     """The shipped notebook run again from the top (once per test session)."""
     if name not in _FRESH:
-        _FRESH[name] = MK.execute(_load(name), cwd)
+        _FRESH[name] = run_timed(name, cwd)
     return _FRESH[name]
 
 
@@ -231,7 +239,7 @@ def test_01_explore_results_prints_metafor_values(first_run):
     nbdir = first_run / "notebooks"
     nbdir.mkdir(exist_ok=True)
     shutil.copy2(NB / "01_explore_results.ipynb", nbdir / "01_explore_results.ipynb")
-    nb = MK.execute(_load("01_explore_results.ipynb"), nbdir)
+    nb = run_timed("01_explore_results.ipynb", nbdir)
     _same_outputs("01_explore_results.ipynb", nb)
     t = _text(nb)
     f = R["estimators"]["fits"]["REML adhoc"]  # config.yaml: barlow2014 is REML with test: adhoc
@@ -277,6 +285,9 @@ def test_02_estimators_prints_metafor_values():
         f = est["first5"][key]
         assert near(tau2, f["tau2"], 4) and near(e, f["estimate"], 3) and near(lb, f["ci_lb"], 3) and near(ub, f["ci_ub"], 3)
     md = _markdown(nb)
+    f5 = est["first5"]
+    wider = (f5["REML_knha"]["ci_ub"] - f5["REML_knha"]["ci_lb"]) / (f5["DL_z"]["ci_ub"] - f5["DL_z"]["ci_lb"])
+    assert f"about {wider:.1f} times as wide" in md
     ratio_ub = ci[2] / fits["REML z"]["tau2"]
     assert "roughly six times the estimate" in md and 5.5 <= ratio_ub < 6.5
 
