@@ -179,8 +179,8 @@ NB1 = nb([
         ("Which shipped analysis has the largest I², and what does that number mean for a policy reader?",
          "Run the solution cell: it sorts the table by I². I² is the share (in %) of the observed variation "
          "that reflects real differences between studies rather than chance. A high I² says the average hides "
-         "studies with much larger or smaller effects (in assink2016: risk factors and samples that differ); "
-         "read the prediction interval, not only the pooled estimate.",
+         "studies with much larger or smaller effects: read the prediction interval, not only the pooled "
+         "estimate, and ask what differs between the studies (programmes, families, measures).",
          "top = pooled.sort_values('I2', ascending=False).iloc[0]\nprint(f\"{top['analysis']}: I² = {top['I2']:.1f}%\")"),
         ("Refit Barlow et al. with `method='DL'` and the z test (no Knapp-Hartung adjustment). Does the conclusion change?",
          "DerSimonian-Laird gives a slightly different tau², and the z test a narrower interval than "
