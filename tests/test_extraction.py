@@ -218,3 +218,24 @@ def test_a_row_without_url_or_quote_is_refused(tmp_path):
         load_table(path, "effects")
     text = str(exc.value)
     assert "row 2, column 'source_url'" in text and "row 3, column 'source_quote'" in text
+
+
+def test_a_moderator_too_few_studies_carry_is_named_not_tested():
+    from evsynth.pipeline.analysis import diagnostic_tables, fit_main, moderator_tables
+
+    comp = compute_extracted(fixture_rows(), STUDIES, "fixture.csv")
+    data = analysis_dataset(comp, STUDIES, "parenting")
+    data["study_id"] = data["study_id"].astype(str)
+    spec = {"id": "own", "model": {"type": "univariate", "method": "REML", "test": "z"}, "moderator_min_studies": 4,
+            "moderators": [{"column": "quality_score", "type": "numeric"}, {"column": "caseload", "type": "numeric"}],
+            "permutations": 100, "diagnostics": ["permutation"], "effect": {"yi": "yi", "vi": "vi"}}
+    tab, notes = moderator_tables(data, spec, 95.0)
+    # quality scores: armstrong 2, caldera 3, mcmillan 7, chaffin2011 6, brandon 0 -> 5 studies carry it
+    assert set(tab["model"]) == {"quality_score"}
+    assert notes == ["caseload: 0 studies carry it; a meta-regression needs at least 4 (moderator_min_studies): "
+                     "not tested"]
+    spec["moderator_min_studies"] = 6
+    tab, notes = moderator_tables(data, spec, 95.0)
+    assert tab.empty and notes[0].startswith("quality_score: 5 studies carry it; a meta-regression needs at least 6")
+    out = diagnostic_tables(data, spec, fit_main(data, spec, 95.0), 1, 95.0)
+    assert "not tested" in " ".join(str(n) for n in out["notes"]["note"])
