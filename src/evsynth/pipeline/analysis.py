@@ -386,6 +386,10 @@ def robust_table(eff: pd.DataFrame, spec: dict, fit) -> pd.DataFrame:
     return t
 
 
+# funnel-asymmetry tests and adjustments: run only from an analysis's small_study_min_k studies
+SMALL_STUDY_TESTS = ("egger", "begg", "trimfill", "pet_peese", "fsn")
+
+
 def diagnostic_tables(eff: pd.DataFrame, spec: dict, fit, seed: int, level: float) -> dict[str, pd.DataFrame]:
     """Each declared diagnostic as a table (univariate models; for multilevel models the
     diagnostics that assume independent effects are skipped with a note)."""
@@ -444,6 +448,11 @@ def diagnostic_tables(eff: pd.DataFrame, spec: dict, fit, seed: int, level: floa
                 out["permutation"] = _permutation_table(eff, spec, seed, level, notes)
                 continue
             if d not in run:
+                continue
+            if d in SMALL_STUDY_TESTS and fit.k < int(spec.get("small_study_min_k", 0)):
+                notes.append({"diagnostic": d, "note": f"not run: {fit.k} studies; tests and adjustments for "
+                                                       f"small-study effects are run from {spec['small_study_min_k']} "
+                                                       "studies (small_study_min_k; Sterne et al. 2011, BMJ 343:d4002)"})
                 continue
             r = run[d]()
             out[d] = r.to_frame()
