@@ -34,9 +34,37 @@ __all__ = ["Arg", "Need", "Stage", "STAGES", "missing_inputs", "run_check_config
 def dataset_effects(spec: dict) -> pd.DataFrame:
     """Read an analysis dataset (CSV in any promised form, or an .xlsx sheet) and compute
     its effect sizes; every problem of the file is reported at once."""
+    if "extracted" in spec["effect"]:
+        return _extracted_effects(spec)
     t = read_table(spec["dataset"], sheet=spec.get("sheet"))
     return an.compute_effects(t.data.replace("", pd.NA), spec, where=spec["dataset"], decimal=t.decimal,
                               rows=t.rows)
+
+
+def _extracted_effects(spec: dict) -> pd.DataFrame:
+    """An analysis of the review's own studies: the extraction table (``dataset``) converted row
+    by row (every contradiction reported with file, row and column), one outcome domain, joined
+    with the study table and the extraction's intensity/caseload table; then the usual checks."""
+    from evsynth.review import extraction as rx
+
+    x = spec["effect"]["extracted"]
+    studies = load_table(x["studies"], "primary_studies")
+    computed = rx.compute_extracted(load_table(spec["dataset"], "effects"), studies, spec["dataset"])
+    mods = load_table(x["moderators"], "extraction_moderators") if x.get("moderators") else None
+    if mods is not None:
+        known = set(studies["study_id"])
+        seen = set()
+        for i, (sid, name) in enumerate(zip(mods["study_id"], mods["moderator"]), start=2):
+            if sid not in known:
+                raise InputError(f"{x['moderators']}: row {i}, column 'study_id': unknown study {sid!r} "
+                                 "(not in the coded study table)")
+            if (sid, name) in seen:
+                raise InputError(f"{x['moderators']}: row {i}, column 'moderator': a second value of {name!r} "
+                                 f"for study {sid!r}; keep one (the reconciled value)")
+            seen.add((sid, name))
+    data = rx.analysis_dataset(computed, studies, x["domain"], mods)
+    as_given = {**spec, "effect": {"yi": "yi", "vi": "vi"}, "study_label": "study"}
+    return an.compute_effects(data, as_given, where=f"{spec['dataset']} (domain {x['domain']})")
 
 
 EXCLUSION_COLUMNS = ["analysis", "dataset", "row", "study", "reason"]
