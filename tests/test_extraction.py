@@ -195,6 +195,8 @@ def test_an_extracted_analysis_reads_one_domain_with_study_columns(tmp_path):
             "sensitivity": {"exclude_if": {"approximation": ["yes"], "design": ["quasi-experimental"]}}}
     out = dataset_effects(spec)
     assert len(out) == 4 and "caseload" in out.columns and "Caldera" not in " ".join(out["study"])
+    # columns only a sensitivity rule names are kept too: the fit stage filters on them
+    assert {"approximation", "design"} <= set(out.columns)
     assert out.loc[out["study"].str.startswith("Armstrong"), "caseload"].iloc[0] == 12
     # a moderator row naming a study the review does not have stops the run with file, row, column
     _write(tmp_path / "mods.csv", pd.DataFrame([{
