@@ -199,7 +199,7 @@ def compute_effects(data: pd.DataFrame, spec: dict, where: str, *, decimal: str 
     if measure in COUNT_MEASURES:  # the counts themselves, for Mantel-Haenszel / Peto pooling (diagnostics mh, peto)
         for a in cols:
             out[a] = args[a]
-    for c in dict.fromkeys(extra):
+    for c in dict.fromkeys(extra + excl_cols):  # sensitivity columns too: the fit stage filters on them
         out[c] = numeric_mods[c] if c in numeric_mods else data[c].to_numpy()
     out = out.loc[keep].reset_index(drop=True)
     out["sei"] = np.sqrt(out["vi"])

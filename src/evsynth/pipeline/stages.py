@@ -151,6 +151,22 @@ def _reporting(spec: dict) -> dict | None:
     return rx.reporting_gap(computed, studies, x["domain"])
 
 
+def _review_comparison(cfg: dict, rows: list[dict]) -> pd.DataFrame:
+    """Each analysis that names ``review_findings``: its pooled result (the first certainty row:
+    all its studies) beside each named conclusion of the coded findings table."""
+    from evsynth.review.compare import COLUMNS, compare_with_findings
+
+    wanted = [s for s in cfg["analyses"] if s.get("review_findings")]
+    if not wanted:
+        return pd.DataFrame(columns=COLUMNS)
+    findings = load_table(cfg["studies"]["findings"], "findings")
+    first = {}
+    for r in rows:
+        first.setdefault(r["analysis"], r)
+    return pd.concat([compare_with_findings(first[s["id"]], findings, s["review_findings"], s["id"]) for s in wanted],
+                     ignore_index=True)
+
+
 def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
     """GRADE certainty of every declared analysis' pooled outcome, read from its results
     tables: ``certainty.csv`` (one row per outcome) and ``certainty_reasons.csv`` (one row
@@ -192,6 +208,7 @@ def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
         write_csv(outdir / "published.csv", pd.DataFrame())
     cert = pd.DataFrame(rows)
     write_csv(outdir / "certainty.csv", cert[["analysis", "body"] + [c for c in cert if c not in ("analysis", "body")]])
+    write_csv(outdir / "review_comparison.csv", _review_comparison(cfg, rows))
     reasons = pd.concat(reasons, ignore_index=True)
     write_csv(outdir / "certainty_reasons.csv",
               reasons[["analysis", "body"] + [c for c in reasons if c not in ("analysis", "body")]])

@@ -111,6 +111,8 @@ def _risk_of_bias(spec, effects, weights, tau2):
     miss = float(w[missing].sum())
     num = round(100 * share, 1)
     extra = f"; {round(100 * miss, 1)} % of the weight has no judgement" if miss > 0 else ""
+    if rb.get("note"):
+        extra += f" ({rb['note']})"
     if share >= 0.8:
         return _row("risk_of_bias", 2, "very serious", num, f"{num} % of the weight from high-risk studies ({how}){extra}")
     if share >= 0.5:
