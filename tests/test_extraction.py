@@ -12,7 +12,7 @@ from evsynth.pipeline.io import load_table
 from conftest import ROOT
 
 STUDIES = load_table(ROOT / "data/holwerda2014/primary_studies.csv", "primary_studies")
-HEADER = (ROOT / "data/effects/holwerda2014_effects.csv").read_text().strip().split(",")
+HEADER = (ROOT / "data/effects/holwerda2014_effects.csv").read_text().splitlines()[0].split(",")
 
 
 def fixture_rows():
@@ -195,6 +195,8 @@ def test_an_extracted_analysis_reads_one_domain_with_study_columns(tmp_path):
             "sensitivity": {"exclude_if": {"approximation": ["yes"], "design": ["quasi-experimental"]}}}
     out = dataset_effects(spec)
     assert len(out) == 4 and "caseload" in out.columns and "Caldera" not in " ".join(out["study"])
+    # columns only a sensitivity rule names are kept too: the fit stage filters on them
+    assert {"approximation", "design"} <= set(out.columns)
     assert out.loc[out["study"].str.startswith("Armstrong"), "caseload"].iloc[0] == 12
     # a moderator row naming a study the review does not have stops the run with file, row, column
     _write(tmp_path / "mods.csv", pd.DataFrame([{
@@ -218,3 +220,51 @@ def test_a_row_without_url_or_quote_is_refused(tmp_path):
         load_table(path, "effects")
     text = str(exc.value)
     assert "row 2, column 'source_url'" in text and "row 3, column 'source_quote'" in text
+
+
+def test_a_moderator_too_few_studies_carry_is_named_not_tested():
+    from evsynth.pipeline.analysis import diagnostic_tables, fit_main, moderator_tables
+
+    comp = compute_extracted(fixture_rows(), STUDIES, "fixture.csv")
+    data = analysis_dataset(comp, STUDIES, "parenting")
+    data["study_id"] = data["study_id"].astype(str)
+    spec = {"id": "own", "model": {"type": "univariate", "method": "REML", "test": "z"}, "moderator_min_studies": 4,
+            "moderators": [{"column": "quality_score", "type": "numeric"}, {"column": "caseload", "type": "numeric"}],
+            "permutations": 100, "diagnostics": ["permutation"], "effect": {"yi": "yi", "vi": "vi"}}
+    tab, notes = moderator_tables(data, spec, 95.0)
+    # quality scores: armstrong 2, caldera 3, mcmillan 7, chaffin2011 6, brandon 0 -> 5 studies carry it
+    assert set(tab["model"]) == {"quality_score"}
+    assert notes == ["caseload: 0 studies carry it; a meta-regression needs at least 4 (moderator_min_studies): "
+                     "not tested"]
+    spec["moderator_min_studies"] = 6
+    tab, notes = moderator_tables(data, spec, 95.0)
+    assert tab.empty and notes[0].startswith("quality_score: 5 studies carry it; a meta-regression needs at least 6")
+    out = diagnostic_tables(data, spec, fit_main(data, spec, 95.0), 1, 95.0)
+    assert "not tested" in " ".join(str(n) for n in out["notes"]["note"])
+
+
+def test_reporting_gap_counts_the_studies_that_measured_a_domain():
+    from evsynth.review.extraction import reporting_gap
+
+    comp = compute_extracted(fixture_rows(), STUDIES, "fixture.csv")
+    gap = reporting_gap(comp, STUDIES, "parenting")
+    listed = {s for s, d in zip(STUDIES["study_id"], STUDIES["outcome_domains"].fillna(""))
+              if "parenting" in [x.strip() for x in d.split(";")]}
+    assert gap["with_statistics"] == 5
+    assert gap["measured"] == len(listed | set(comp["study_id"]))
+    assert set(gap["missing"]) == listed - set(comp["study_id"]) and gap["measured"] > 20
+
+
+def test_small_study_tests_wait_for_enough_studies():
+    from evsynth.pipeline.analysis import diagnostic_tables, fit_main
+
+    comp = compute_extracted(fixture_rows(), STUDIES, "fixture.csv")
+    data = analysis_dataset(comp, STUDIES, "parenting")
+    spec = {"id": "own", "model": {"type": "univariate", "method": "REML", "test": "z"},
+            "diagnostics": ["egger", "trimfill", "leave1out"], "small_study_min_k": 10, "effect": {"yi": "yi", "vi": "vi"}}
+    out = diagnostic_tables(data, spec, fit_main(data, spec, 95.0), 1, 95.0)
+    assert "egger" not in out and "trimfill" not in out and "leave1out" in out
+    notes = out["notes"].set_index("diagnostic")["note"]
+    assert notes["egger"].startswith("not run: 5 studies; tests and adjustments for small-study effects are run from 10")
+    spec["small_study_min_k"] = 5
+    assert "egger" in diagnostic_tables(data, spec, fit_main(data, spec, 95.0), 1, 95.0)

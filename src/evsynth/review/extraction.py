@@ -164,18 +164,20 @@ def compute_extracted(eff: pd.DataFrame, studies: pd.DataFrame, path: str = "eff
             problems.append(f"{path}: row {rn}: the statistics give no finite effect size with positive variance")
             continue
         flip = rec.get("higher_is_better") is False
+        n_total = next((float(rec[a]) + float(rec[b]) for a, b in (("n1", "n2"), ("total1", "total2"))
+                        if _has(rec, a, b)), float(rec["n_prepost"]) if _has(rec, "n_prepost") else np.nan)
         out.append({"effect_id": rec["effect_id"], "study_id": rec["study_id"], "outcome": rec["outcome"],
                     "outcome_domain": rec["outcome_domain"], "timepoint": rec.get("timepoint"),
                     "yi": -g if flip else g, "vi": v, "formula": formula,
                     "direction": "multiplied by -1 (higher score is worse)" if flip else "as computed (higher score is better)",
-                    "approximation": bool(rec.get("approximation") is True),
+                    "n_total": n_total, "approximation": bool(rec.get("approximation") is True),
                     "approximation_note": rec.get("approximation_note") if rec.get("approximation") is True else "",
                     "adjusted": bool(rec.get("adjusted") is True),
                     "source_url": rec["source_url"], "source_quote": rec["source_quote"], "coder": rec["coder"]})
     if problems:
         raise TableProblems(path, problems)
     cols = ["effect_id", "study_id", "outcome", "outcome_domain", "timepoint", "yi", "vi", "formula", "direction",
-            "approximation", "approximation_note", "adjusted", "source_url", "source_quote", "coder"]
+            "n_total", "approximation", "approximation_note", "adjusted", "source_url", "source_quote", "coder"]
     return pd.DataFrame(out, columns=cols)
 
 
@@ -328,13 +330,15 @@ def programme_name(intervention: str, width: int = 40) -> str:
 
 
 def analysis_dataset(computed: pd.DataFrame, studies: pd.DataFrame, domain: str,
-                     moderators: pd.DataFrame | None = None) -> pd.DataFrame:
+                     moderators: pd.DataFrame | None = None, min_score: int = 4) -> pd.DataFrame:
     """The effect sizes of one outcome domain with the study-level columns an analysis uses:
     a label "authors year (programme)", design, the review's quality score, intervention type, and
     intensity and caseload (``INTENSITY_MODERATORS``) with a ``<name>_level`` column saying where
     each value comes from: ``review`` (Bijlage 5), ``study`` (the study's own public text) or
     ``programme`` (the programme model's documented standard). Rows keep their effect id and the
-    ``approximation`` flag, so that a sensitivity analysis can leave approximations out."""
+    ``approximation`` flag, so that a sensitivity analysis can leave approximations out;
+    ``quality_band`` puts the review's quality score against ``min_score`` (the config's
+    ``quality.min_score``) for the GRADE risk-of-bias rating, empty where the review gives no score."""
     sub = computed[computed["outcome_domain"] == domain].reset_index(drop=True)
     st = studies.set_index("study_id")
     out = sub[["effect_id", "study_id", "outcome", "timepoint", "yi", "vi", "formula", "approximation",
@@ -346,6 +350,9 @@ def analysis_dataset(computed: pd.DataFrame, studies: pd.DataFrame, domain: str,
     out["design"] = [st.at[s, "design"] for s in sub["study_id"]]
     out["quality_score"] = pd.to_numeric(pd.Series([st.at[s, "quality_score"] for s in sub["study_id"]]),
                                          errors="coerce").to_numpy()
+    out["quality_band"] = [("" if np.isnan(q) else f"{min_score} or more of 11" if q >= min_score
+                            else f"below {min_score} of 11") for q in out["quality_score"]]
+    out["n_total"] = sub["n_total"].to_numpy()
     out["approximation"] = np.where(out["approximation"].astype(bool), "yes", "no")
     out["adjusted"] = np.where(out["adjusted"].astype(bool), "yes", "no")
     found = {}
@@ -369,3 +376,15 @@ def analysis_dataset(computed: pd.DataFrame, studies: pd.DataFrame, domain: str,
         out[name] = vals
         out[f"{name}_level"] = levels
     return out
+
+
+def reporting_gap(computed: pd.DataFrame, studies: pd.DataFrame, domain: str) -> dict:
+    """Of the studies known to have measured ``domain`` (Bijlage 5's outcome measures, coded in the
+    study table's ``outcome_domains``, or an extracted effect in the domain), how many have
+    statistics in the extraction table: ``measured``, ``with_statistics`` and the ``missing``
+    study ids (for the GRADE rating of reporting bias and for the report)."""
+    listed = studies["outcome_domains"].fillna("").astype(str).str.split(";")
+    measured = {s for s, doms in zip(studies["study_id"], listed) if domain in [d.strip() for d in doms]}
+    found = set(computed.loc[computed["outcome_domain"] == domain, "study_id"])
+    measured |= found
+    return {"measured": len(measured), "with_statistics": len(found), "missing": sorted(measured - found)}
