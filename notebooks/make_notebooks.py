@@ -137,11 +137,14 @@ NB1 = nb([
              "qd[['design', 'n_articles', 'n_scored', 'median', 'min', 'max']]"),
     ("code", "from IPython.display import Image\n"
              "Image(filename=str(ROOT / 'figures' / 'studies' / 'quality_by_design.png'), width=640)"),
-    ("md", "The published quality total runs from 0 to 11 (the 11-item form of Bijlage 1). Studies without a "
-           "total in the source are counted in the legend and drawn nowhere: an empty cell in the source stays "
-           "empty here."),
+    ("md", "The published quality total runs from 0 to 11 (the 11-item form in appendix 1, *Bijlage 1*, of "
+           "Holwerda et al., 2014). Studies without a total in the source (`NaN` in the first table) are counted "
+           "in the legend and drawn nowhere: an empty cell in the source stays empty here."),
     ("md", "## The pooled analyses\n\nOne row per analysis from each `heterogeneity.csv`. I² is a percentage: "
-           "the share of the variation between effect sizes that is not sampling error."),
+           "the share of the variation between effect sizes that is not sampling error. Analyses whose id starts "
+           "with `holwerda_` pool the review's own studies (effect sizes extracted from public text, "
+           "`data/extraction/`); the others use published per-study data from other reviews "
+           "(`data/external/README.md`)."),
     ("code", "import yaml\ncfg = yaml.safe_load((ROOT / 'config.yaml').read_text())\n"
              "rows = []\nfor a in cfg['analyses']:\n"
              "    h = pd.read_csv(RESULTS / a['id'] / 'heterogeneity.csv').iloc[0]\n"
@@ -157,7 +160,7 @@ NB1 = nb([
            "by side, but with care: it grows as the studies get larger, so a high I² in an analysis of large "
            "studies need not mean larger differences between programmes (Borenstein et al., 2009, ch. 16). For the "
            "multilevel analyses `tau2` is the sum of the variance components (between and within studies)."),
-    ("code", "fig, ax = plt.subplots(figsize=(7, 3))\nhas = pooled.dropna(subset=['I2'])\n"
+    ("code", "has = pooled.dropna(subset=['I2'])\nfig, ax = plt.subplots(figsize=(7, 1 + 0.3 * len(has)))\n"
              "ax.barh(has['analysis'], has['I2'], color='#0072B2')\n"
              "ax.set_xlim(0, 100)\nax.set_xlabel('I² (%)')\nax.invert_yaxis()\n"
              "for y, v in enumerate(has['I2']):\n    ax.text(v + 1, y, f'{v:.1f}%', va='center')\n"
