@@ -712,7 +712,8 @@ NB4 = nb([
            "one level for each serious concern in five domains. The notebook computes what the data can speak to and "
            "says where a judgement needs the paper itself. The data we ship carry no study design and no "
            "risk-of-bias rating: those two stay as questions for the reader, not guesses."),
-    ("code", "crit = stats.t.isf(0.025, ml.df) if ml.df else 1.96\n"
+    ("code", "# the comparison therapies as the dataset documents them (R package metaSEM, vanderPol17)\n"
+             "COMPARATORS = {'CBT': 'cognitive behavioural therapy', 'CT': 'combined treatment', 'Group': 'group therapy'}\n"
              "checks = []\n"
              "checks.append(('Risk of bias', 'the dataset carries no risk-of-bias ratings',\n"
              "               \"not rated here: read the paper's quality assessment\"))\n"
@@ -720,7 +721,7 @@ NB4 = nb([
              "               f'[{ml.pi_lb:.2f}, {ml.pi_ub:.2f}]',\n"
              "               'serious' if (ml.pi_lb < 0 < ml.pi_ub) else 'not serious'))\n"
              "checks.append(('Indirectness', f\"{raw['Study_ID'].nunique()} trials; comparators: \"\n"
-             "               + ', '.join(sorted(raw['Comparison_condition'].unique())),\n"
+             "               + ', '.join(COMPARATORS[c] for c in sorted(raw['Comparison_condition'].unique())),\n"
              "               \"reader's judgement: do the trial populations and comparators match Dutch families with multiple problems?\"))\n"
              "checks.append(('Imprecision', f'95% CI [{ml.ci_lb[0]:.2f}, {ml.ci_ub[0]:.2f}]; robust CI '\n"
              "               f'[{rb.ci_lb[0]:.2f}, {rb.ci_ub[0]:.2f}]',\n"
