@@ -36,7 +36,7 @@ def entries(seed: str) -> list[dict]:
     for r, spans in sorted(es.CELL.items()):
         add(table="effect_statements.csv", row=label(r), column="(effectiveness cell)",
             value=";".join(f"{a}-{b}" for a, b in spans),
-            reason="effectiveness cell given by hand: other cells or a page header are interleaved in the seed text",
+            reason=f"effectiveness cell given by hand: {es.CELL_WHY[r]}",
             seed_lines=";".join(f"{a}-{b}" for a, b in spans))
     for n, why in sorted(es.BREAK_AFTER.items()):
         x = next(v for k, v in by_first.items() if v["first_line"] <= n <= v["last_line"])
@@ -61,12 +61,21 @@ def entries(seed: str) -> list[dict]:
     for r, d in sorted(ps.INTENSITY.items()):
         for k, v in d.items():
             if not k.endswith("_text"):
+                text = d.get(k + "_text") or d.get({"total_period_months": "total_period_text",
+                                                    "session_hours": "total_sessions_text"}.get(k, ""), "")
+                if k == "total_period_months" and "week" in text:
+                    why = f"weeks in the seed's words \"{text}\" converted to months (weeks x 7 / 30.4375)"
+                elif text:
+                    why = f"number read from the seed's words \"{text}\""
+                else:
+                    why = "number read from the row text (row_text); the seed states it without a separate cell"
                 add(table="primary_studies.csv", row=label(r), column=k, value=f"{v:g}" if isinstance(v, float) else str(v),
-                    reason="number read from the verbatim text in the matching *_text column (weeks x 7 / 30.4375 = months)")
-    for r in (5, 38, 47):
+                    reason=why)
+    for r, why in ((5, "the row states a total over a period (25 visits in about 9 months), not a visit frequency"),
+                   (38, "the row states hours per week, not a visit frequency"),
+                   (47, "the row states a total over a period (25 visits in 9 months), not a visit frequency")):
         add(table="primary_studies.csv", row=label(r), column="contacts_per_month", value="",
-            reason="no visit frequency is stated (a total over a period, or hours per week): left empty; "
-                   "see total_sessions / hours_per_week and contacts_per_month_derived")
+            reason=f"{why}: left empty; see total_sessions / hours_per_week and contacts_per_month_derived")
     for r, note in sorted(po.NOTES.items()):
         add(table="primary_studies.csv", row=label(r), column="population_group;risk_profile;outcome_measures",
             value="", reason=note)

@@ -66,6 +66,20 @@ CELL = {
     42: [(6565, 6568), (6596, 6603)],  # 6569-6592: page header, focus and risk-profile cells
     46: [(6762, 6762), (6827, 6840)],  # 6762: all columns on one line, its last item is a statement; 6826 = score
 }
+# why each of these cells is given by hand (written to coding_log.csv)
+CELL_WHY = {
+    5: "lines 4891-4912 hold a page header and, after it, outcome measures (Depressie, ...)",
+    8: "lines 5042-5060 hold a page header and blank lines inside the 'NB:' sentence",
+    11: "line 5210 holds an outcome measure and the design on one line ('... recidivisme RCT')",
+    12: "lines 5233-5247 hold the row's second half (authors, intensity, population, measures)",
+    16: "lines 5429-5430 hold a page header inside the last sentence",
+    20: "lines 5652-5656 hold focus and outcome-measure cells interleaved",
+    24: "lines 5863-5868 hold outcome measures interleaved after the heading",
+    35: "lines 6306-6331 hold a page header and the intervention-type, duration and focus cells",
+    42: "lines 6569-6592 hold a page header and the focus and risk-profile cells",
+    46: "line 6762 runs all columns together (its last item is a statement); line 6826 is the score",
+}
+assert set(CELL_WHY) == set(CELL)
 # line 6762 of row 46: the statement is the text after the design word
 LINE_PREFIX = {6762: re.compile(r"^.*\bRCT\s+")}
 # seed lines after which a statement ends although the rules above would run on
