@@ -7,8 +7,10 @@ verbatim copy), with the reason and the seed lines.  Run from the repository roo
 The decisions themselves live in the coding scripts (``CELL``, ``BREAK_AFTER``, ``CHAPTER``,
 ``LEFT_UNKNOWN``, ``TEXT_DIRECTION``, ``DOMAIN_OVERRIDE`` in build_effect_statements.py;
 ``INTENSITY`` in build_primary_studies.py; ``NOTES`` in population_outcomes.py; ``CODER``
-in build_reviews.py); this script lists them in one table."""
+in build_reviews.py; the findings, NJI and quality-form decisions of issue 25 in
+data/findings/coding_decisions.csv); this script lists them in one table."""
 
+import csv
 import sys
 from pathlib import Path
 
@@ -22,6 +24,7 @@ import build_reviews as rv  # noqa: E402
 import population_outcomes as po  # noqa: E402
 
 FIELDS = ["table", "row", "column", "value", "reason", "seed_lines"]
+DECISIONS = HERE.parents[1] / "findings" / "coding_decisions.csv"
 
 
 def label(r: int) -> str:
@@ -81,6 +84,11 @@ def entries(seed: str) -> list[dict]:
             value="", reason=note)
     for (r, col), why in sorted(getattr(rv, "CODER", {}).items()):
         add(table="reviews.csv", row=str(r), column=col, value="", reason=why)
+    # the coder's decisions on the findings table, the NJI table and the quality form (issue 25),
+    # written by the coder with their reasons; NJI rows' seed_lines are lines of the NJI seed
+    with open(DECISIONS, encoding="utf-8", newline="") as fh:
+        for rec in csv.DictReader(fh):
+            add(**rec)
     return out
 
 
