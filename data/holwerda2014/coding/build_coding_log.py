@@ -57,6 +57,10 @@ def entries(seed: str) -> list[dict]:
         x = by_first[key]
         add(table="effect_statements.csv", row=x["statement_id"], column="direction", value=d,
             reason=f"the statement's own words: \"{x['statement']}\"", seed_lines=f"{x['first_line']}-{x['last_line']}")
+    for key, why in sorted(es.MODERATOR.items()):
+        x = by_first[key]
+        add(table="effect_statements.csv", row=x["statement_id"], column="direction", value="unknown",
+            reason=f"not coded as an effect: {why}", seed_lines=f"{x['first_line']}-{x['last_line']}")
     for sid, (dom, why) in sorted(es.DOMAIN_OVERRIDE.items()):
         x = next(v for v in stm if v["statement_id"] == sid)
         add(table="effect_statements.csv", row=sid, column="outcome_domains", value=dom, reason=why,
@@ -82,6 +86,9 @@ def entries(seed: str) -> list[dict]:
     for r, note in sorted(po.NOTES.items()):
         add(table="primary_studies.csv", row=label(r), column="population_group;risk_profile;outcome_measures",
             value="", reason=note)
+    for (r, line), d in sorted(rv.TEXT_DIRECTION.items()):
+        add(table="review_statements.csv", row=f"review row {r}, statement starting at seed line {line}", column="direction",
+            value=d, reason="the statement's own words state the direction (text statement, no arrow)", seed_lines=str(line))
     for (r, col), why in sorted(getattr(rv, "CODER", {}).items()):
         add(table="reviews.csv", row=str(r), column=col, value="", reason=why)
     # the coder's decisions on the findings table, the NJI table and the quality form (issue 25),

@@ -129,8 +129,18 @@ TEXT_DIRECTION = {
     (18, 5538): "none",   # "Geen significante verbanden op gebied van gezondheid moeder, ..."
     (19, 5599): "none",   # "Er werd geen interventie-effect gevonden na 12 maanden en na 18 maanden ..."
     (34, 6240): "none",   # "Er werd geen algemeen effect van betekenis gevonden."
-    (35, 6335): "none",   # "Er werden geen significante effecten gerelateerd aan programmaduur ..."
+    (14, 5335): "none",   # "De interventie had minimale invloed op ... wat suggereert dat de gevonden effecten op toeval berusten."
+    (34, 6241): "none",   # "... door een interventie gericht op de ouders geen succesvolle strategie is."
+    (42, 6596): "none",   # "Voor de minderheid van de gezinnen ... had de benadering met gezinsassessment weinig tot geen effect."
+    (46, 6827): "positive",  # "... de ouders in de interventie een stabiele score behielden, waardoor een significant verschil ontstond."
     (7, 4994): "negative",  # "Kinderen van relatief meer sociaal achtergestelde gezinnen ... werden negatief beïnvloed"
+}
+
+# text statements about a moderator (what the effect depends on), not about an effect: the
+# direction stays unknown (until issue 25, (35, 6335) was coded "none" as if it were an effect)
+MODERATOR = {
+    (35, 6335): "the statement says the effects were not related to programme duration and visits per month: "
+                "a statement about moderators, not about the programme's effect",
 }
 
 # statement_id -> (domains, reason): where a coder decided the domain instead of the dictionary
