@@ -68,14 +68,13 @@ def entries(seed: str) -> list[dict]:
     for r, d in sorted(ps.INTENSITY.items()):
         for k, v in d.items():
             if not k.endswith("_text"):
-                text = d.get(k + "_text") or d.get({"total_period_months": "total_period_text",
-                                                    "session_hours": "total_sessions_text"}.get(k, ""), "")
-                if k == "total_period_months" and "week" in text:
+                text = (d.get(k + "_text") or d.get({"total_period_months": "total_period_text",
+                                                     "session_hours": "total_sessions_text"}.get(k, ""), "")
+                        or ps.CODED[r][13])  # else the row's intensity wording (intensity_text)
+                if k == "total_period_months" and "wek" in text:  # weken, wekelijks(e)
                     why = f"weeks in the seed's words \"{text}\" converted to months (weeks x 7 / 30.4375)"
-                elif text:
-                    why = f"number read from the seed's words \"{text}\""
                 else:
-                    why = "number read from the row text (row_text); the seed states it without a separate cell"
+                    why = f"number read from the seed's words \"{text}\""
                 add(table="primary_studies.csv", row=label(r), column=k, value=f"{v:g}" if isinstance(v, float) else str(v),
                     reason=why)
     for r, why in ((5, "the row states a total over a period (25 visits in about 9 months), not a visit frequency"),
