@@ -28,7 +28,7 @@ SECTIONS = {
     ("holwerda2014", "4.2"): (1273, 1292), ("holwerda2014", "4.3"): (1293, 1343), ("holwerda2014", "4.4"): (1344, 1456),
     ("holwerda2014", "4.6"): (1471, 1529), ("holwerda2014", "4.7"): (1530, 1588), ("holwerda2014", "4.9"): (1621, 1733),
     ("holwerda2014", "4.10"): (1734, 1787), ("holwerda2014", "7.1"): (2938, 3069), ("holwerda2014", "7.2"): (3070, 3191),
-    ("nji2020", "1"): (62, 90), ("nji2020", "1.1"): (91, 113), ("nji2020", "1.2"): (114, 157),
+    ("nji2020", "0"): (50, 57), ("nji2020", "1"): (62, 90), ("nji2020", "1.1"): (91, 113), ("nji2020", "1.2"): (114, 157),
     ("nji2020", "1.3"): (158, 203), ("nji2020", "1.4"): (204, 219), ("nji2020", "2"): (220, 258),
     ("nji2020", "4"): (270, 281),
 }
@@ -37,6 +37,7 @@ HEADINGS = {("holwerda2014", "4.2"): "4.2 Uitkomstmaten in effectiviteitsstudies
             ("holwerda2014", "4.7"): "4.7 Effectiviteitsbevorderende", ("holwerda2014", "4.9"): "4.9 Resultaten vanuit",
             ("holwerda2014", "4.10"): "4.10 Conclusie", ("holwerda2014", "7.1"): "7.1 De belangrijkste bevindingen",
             ("holwerda2014", "7.2"): "7.2 De veelbelovende interventie", ("nji2020", "1"): "1 Werkzame factoren",
+            ("nji2020", "0"): "",  # the unheaded summary on the first page (lines 52-56)
             ("nji2020", "1.1"): "1.1 De rol van de hulpverlener", ("nji2020", "1.2"): "1.2 Interactie tussen",
             ("nji2020", "1.3"): "1.3 Het hulpaanbod", ("nji2020", "1.4"): "1.4 De beste aanpak",
             ("nji2020", "2"): "2 Effectiviteit van interventies", ("nji2020", "4"): "4 Conclusie"}
@@ -61,6 +62,7 @@ NAMED = [
     ("holwerda2014", "7.2", "is niet vrijblijvend en maakt gebruik van sancties"),
     ("holwerda2014", "7.2", "zij zijn 24-uur per dag bereikbaar voor het gezin"),
     ("holwerda2014", "7.2", "zij zijn HBO-opgeleid"),
+    ("nji2020", "0", "Effecten op uithuisplaatsing zijn nog zeer beperkt onderzocht"),
     ("nji2020", "1", "een goede kwaliteit van de relatie tussen de cliënt en de behandelaar"),
     ("nji2020", "1", "draaglijke caseload"),
     ("nji2020", "1.1", "Reflecteert op het eigen functioneren"),
