@@ -194,10 +194,10 @@ def main(seed=None):
         assert (r[1] == "not stated") == (r[0] not in GROUP_LINES), r[0]
     with open("data/nji2020/interventions.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["intervention", "group", "group_lines", "erkend_dec2019", "klaassen_vermaat_2015_included",
+        w.writerow(["intervention", "group", "erkend_dec2019", "klaassen_vermaat_2015_included",
                     "klaassen_vermaat_2015_max_effect", "evenboer_2018_included", "evenboer_2018_conclusion",
-                    "rct_evidence", "notes", "source"])
-        w.writerows([(r[0], r[1], GROUP_LINES.get(r[0], ""), *r[2:]) for r in ROWS])
+                    "rct_evidence", "notes", "group_lines", "source"])
+        w.writerows([(*r[:-1], GROUP_LINES.get(r[0], ""), r[-1]) for r in ROWS])
     kv = kv_rows()
     if text is not None:
         for r in kv:
