@@ -346,3 +346,19 @@ def test_reviews_and_nji_scripts_rebuild_their_tables_byte_identically(tmp_path)
     for rel in ("data/holwerda2014/reviews.csv", "data/holwerda2014/review_statements.csv",
                 "data/nji2020/interventions.csv", "data/nji2020/review_findings.csv", "data/nji2020/kv_categories.csv"):
         assert (tmp_path / rel).read_bytes() == (ROOT / rel).read_bytes(), rel
+
+
+def test_blind_sheet_gives_ids_lines_and_dutch_but_no_interpretive_value(tmp_path):
+    p = subprocess.run([sys.executable, str(ROOT / "data/findings/blind_sheet.py"), str(tmp_path)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    with open(tmp_path / "findings_blind.csv", encoding="utf-8", newline="") as fh:
+        blind = list(csv.DictReader(fh))
+    assert [r["finding_id"] for r in blind] == [r["finding_id"] for r in FINDINGS]
+    for b, r in zip(blind, FINDINGS):
+        assert (b["first_line"], b["last_line"], b["claim_nl"]) == (r["first_line"], r["last_line"], r["claim_nl"])
+        assert all(b[k] == "" for k in ("claim_type", "direction", "population", "intervention_or_factor", "outcome"))
+        assert "claim_en_translation" not in b and "strength_nl" not in b
+    with open(tmp_path / "nji_interventions_blind.csv", encoding="utf-8", newline="") as fh:
+        nji = list(csv.DictReader(fh))
+    assert len(nji) == 23 and all(r["group"] == "" for r in nji)
