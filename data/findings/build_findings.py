@@ -1,6 +1,7 @@
 """Build data/findings/findings.csv: one row per conclusion that Holwerda et al. (2014) draw in
-chapter 3.4, chapter 4 (4.1-4.10), in 5.5 and in 7.1, 7.2 and 7.4, and that the NJI text (2020) draws in its
-first-page summary and its sections 1, 1.1-1.4, 2 and 4 (every bullet of a list its own row).  Run from the repository root:
+3.4, chapter 4 (4.1-4.10), 5.5, 7.1, 7.2 and 7.4, and that the NJI text (2020) draws in its
+first-page summary and its sections 1, 1.1-1.4, 2 and 4 (every bullet of a list its own row).
+Run from the repository root:
 
     python data/findings/build_findings.py ../shared/seeds
 
