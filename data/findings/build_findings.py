@@ -1,6 +1,6 @@
 """Build data/findings/findings.csv: one row per conclusion that Holwerda et al. (2014) draw in
 3.4, chapter 4 (4.1-4.10), 5.5, 6 (its conclusions), 7.1, 7.2 and 7.4, and that the NJI text (2020) draws in its
-first-page summary and its sections 1, 1.1-1.4, 2 and 4 (every bullet of a list its own row).
+first-page summary and its sections 1, 1.1-1.4, 2, 3 and 4 (every bullet of a list its own row).
 Run from the repository root:
 
     python data/findings/build_findings.py ../shared/seeds
