@@ -322,7 +322,6 @@ def test_report_html_has_no_unescaped_text(first_run):
 
 def test_a_new_section_appears_in_both_editions(first_run, tmp_path, monkeypatch):
     """Adding a report section is one function in one list (``report.SECTIONS``)."""
-    import yaml
 
     from evsynth.present import report
 
@@ -375,7 +374,6 @@ def test_report_summary_of_findings_in_both_editions(first_run):
     text = plain((res / "report.html").read_text(encoding="utf-8"))
     sof = text[text.index("Summary of Findings (GRADE)</h2>"):text.index('<h2 id="methods">')]
     # each outcome's row is named by its title from the config (issue 17: no internal ids)
-    import yaml
 
     titles = {a["id"]: a["title"] for a in yaml.safe_load((first_run / "config.yaml").read_text())["analyses"]}
     for _, r in cert.iterrows():
