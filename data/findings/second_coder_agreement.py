@@ -27,7 +27,8 @@ resolution.  The first coding as the second coder met it ("before") is the shipp
 with each changed cell's ``first`` put back; the script stops with a message (exit 1) if a
 disagreement has no resolution or more than one, if a resolution has no disagreement, if its
 ``first``/``second`` are not the two coders' codes, or if the shipped first coding does not hold
-its ``value``.
+its ``value``, or if coding_log.csv records a change by a resolution (reason "second coder's
+disagreement resolved") that has no resolution row (a dropped row would otherwise look like agreement).
 
 Comparison: text is compared after trimming and lower-casing; ``outcome_domains`` as a set of
 "; "-separated domains; free-text columns (population, group_lines, evenboer_2018_conclusion) are
@@ -121,6 +122,22 @@ def read_resolutions(path: Path = RESOLUTIONS) -> dict[tuple, dict]:
     return out
 
 
+LOG = DATA / "holwerda2014" / "coding_log.csv"
+LOG_TABLES = {"findings.csv": "findings", "effect_statements.csv": "effect_statements",
+              "review_statements.csv": "review_statements", "interventions.csv": "nji_interventions"}
+LOG_MARK = "second coder's disagreement resolved"
+
+
+def logged_changes() -> set[tuple]:
+    """(table, id, column) of the compared cells the coding log says a resolution changed."""
+    out = set()
+    for r in _read(LOG):
+        t = LOG_TABLES.get(r["table"])
+        if t and LOG_MARK in r["reason"] and r["column"] in dict(TABLES[t][3]):
+            out.add((t, r["row"], r["column"]))
+    return out
+
+
 def compare(resolutions: dict[tuple, dict] | None = None) -> tuple[list[dict], list[dict]]:
     """Per-column agreement before and after resolution, and the disagreements before it."""
     res = read_resolutions() if resolutions is None else resolutions
@@ -178,6 +195,13 @@ def compare(resolutions: dict[tuple, dict] | None = None) -> tuple[list[dict], l
                             "agree_after": same_after,
                             "per_cent_agreement_after": f"{100 * same_after / n:.1f}" if n else "",
                             "kappa_after": "" if k_after is None else f"{k_after:.3f}"})
+    # a changed cell whose resolution row went missing would look like agreement: the coding log
+    # records every change made by a resolution, so each logged change needs its resolution row
+    changed_keys = {k for k, r in res.items() if r["resolution"] in CHANGED}
+    for t, rid, col in logged_changes():
+        if (t, rid, col) not in changed_keys:
+            raise ResolutionError(f"{RESOLUTIONS.name}: no resolution of the disagreement {t} {rid} {col} "
+                                  f"(coding_log.csv records a change by the second coder's resolution)")
     extra = sorted(set(res) - seen)
     if extra:
         raise ResolutionError(f"{RESOLUTIONS.name}: resolution without a disagreement: {', '.join(extra[0])}"

@@ -138,6 +138,15 @@ TEXT_DIRECTION = {
     (33, 6196): "mixed",     # "weinig interventie effecten ... 2 tot 3 jaar, maar duidelijkere interventie effecten ... 3 tot 4 jaar"
     (42, 6600): "positive",  # "Materiële ondersteuning ... verminderde wel significant het aantal volgende meldingen."
 }
+# TEXT_DIRECTION entries set when the second coder's disagreements were resolved, with the reason
+# (written to coding_log.csv beside the statement's words)
+SECOND_CODER = {
+    (33, 6196): "second coder's disagreement resolved (second_coder_resolutions.csv, was: unknown): few effects at "
+                "2-3 years, clearer effects at 3-4 years: favourable for one age group and hardly for the other = mixed",
+    (42, 6600): "second coder's disagreement resolved (second_coder_resolutions.csv, was: unknown): 'verminderde wel "
+                "significant het aantal volgende meldingen' states a favourable effect in plain words = positive",
+}
+assert set(SECOND_CODER) <= set(TEXT_DIRECTION)
 
 # text statements about a moderator (what the effect depends on), not about an effect: the
 # direction stays unknown (until issue 25, (35, 6335) was coded "none" as if it were an effect)
@@ -159,7 +168,7 @@ DOMAIN_OVERRIDE = {
     'H5-08-02': ('family functioning;child behaviour',
                  "second coder's disagreement resolved (second_coder_resolutions.csv): 'functioneren van het kind en het gezin' names child functioning and family functioning: child behaviour; family functioning"),
     'H5-10-02': ('parenting',
-                 "second coder's disagreement resolved (second_coder_resolutions.csv): as H5-06-02"),
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): 'Zelfvertrouwen m.b.t. opvoeding' is the parent's confidence as a parent: parenting only (as H5-06-02)"),
     'H5-10-05': ('service use',
                  "second coder's disagreement resolved (second_coder_resolutions.csv): use of services in the field of parenting: the outcome is service use; 'opvoeding' names the services' field, not a parenting outcome"),
     'H5-10-10': ('parenting',
@@ -167,7 +176,7 @@ DOMAIN_OVERRIDE = {
     'H5-10-14': ('parenting',
                  "second coder's disagreement resolved (second_coder_resolutions.csv): mild physical punishment is a parenting practice: parenting (rule: punishment as a parenting practice -> parenting; maltreatment/neglect for abuse, neglect, reports and recurrence)"),
     'H5-10-15': ('parenting',
-                 "second coder's disagreement resolved (second_coder_resolutions.csv): as H5-10-10"),
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): the parent's knowledge of child development is a parenting outcome (as H5-10-10)"),
     'H5-12-01': ('maltreatment/neglect',
                  "second coder's disagreement resolved (second_coder_resolutions.csv): 'recidive' in row 12 is recurrence of child maltreatment: maltreatment/neglect (rule: recurrence in a maltreatment study -> maltreatment/neglect)"),
     'H5-14-01': ('parenting',
@@ -175,7 +184,7 @@ DOMAIN_OVERRIDE = {
     'H5-17-02': ('service use',
                  "second coder's disagreement resolved (second_coder_resolutions.csv): child-health-clinic check-ups attended: use of a service (service use), not the child's health"),
     'H5-17-04': ('service use',
-                 "second coder's disagreement resolved (second_coder_resolutions.csv): enrolment for dental visits: service use"),
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): enrolment for dental visits is use of a provision: service use (not the child's health)"),
     'H5-17-05': ('service use',
                  "second coder's disagreement resolved (second_coder_resolutions.csv): starting early-childhood education: enrolment in a provision, service use (the dictionary's 'school' is for school performance)"),
     'H5-17-07': ('parenting',
