@@ -22,6 +22,7 @@ from evsynth.pipeline import analysis as an
 from evsynth.pipeline import inputs
 from evsynth.pipeline.config import analysis_by_id
 from evsynth.pipeline.figdata import figure_tables
+from evsynth.outputs import check_owned
 from evsynth.pipeline.io import atomic_folder, load_table, read_table, write_csv, write_text
 
 __all__ = ["Arg", "Need", "Stage", "STAGES", "missing_inputs", "run_check_config", "run_check_inputs", "run_effects", "run_fit",
@@ -89,7 +90,9 @@ def run_fit(cfg: dict, analysis: str, effects, outdir) -> None:
 
 
 def run_diagnose(cfg: dict, analysis: str, effects, outdir) -> None:
-    """Write every diagnostic table into ``outdir`` (a folder replaced as a whole)."""
+    """Write every diagnostic table into ``outdir`` (the tables of an earlier run replaced;
+    a folder holding anything else is refused, see :func:`evsynth.outputs.atomic_folder`)."""
+    check_owned(outdir, "--outdir")  # before the work
     spec = analysis_by_id(cfg, analysis)
     level = float(cfg["level"])
     eff = _read_effects(effects)
@@ -500,7 +503,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("fit", "fit the declared model, moderators, subgroups, robust and sensitivity analyses", run_fit,
           (ANALYSIS, EFFECTS, OUTDIR), needs=(NEED_EFFECTS,)),
     Stage("diagnose", "publication bias, influence and sensitivity diagnostics", run_diagnose,
-          (ANALYSIS, EFFECTS, _a("--outdir", required=True, help="diagnostics folder (replaced as a whole)")),
+          (ANALYSIS, EFFECTS, _a("--outdir", required=True, help="diagnostics folder (new, or written by diagnose before)")),
           needs=(NEED_EFFECTS,)),
     Stage("certainty", "GRADE certainty of every pooled outcome, read from the results tables", run_certainty,
           (RESULTS, _a("--outdir", required=True, help="where certainty.csv, certainty_reasons.csv and "
