@@ -146,3 +146,89 @@ def test_figures_refuse_a_folder_holding_other_files(project, capsys, tmp_path):
             (d / "forest.png").write_bytes(b"png")
     assert sorted(p.name for p in target.iterdir()) == ["photo.jpg"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".figs.")]  # temporary folder removed
+
+
+# ------------------------------------------------------------------------------ item 2: commands from the config
+
+from conftest import BIN, ROOT, run  # noqa: E402
+
+SNAKEMAKE = str(BIN / "snakemake")
+TEST_CONFIG = ["--configfile", ".test/config.yaml", "--replace-workflow-config"]
+
+
+@pytest.mark.parametrize("key,value", [
+    ("results_dir", "results$(touch PWNED)"),
+    ("logs_dir", "logs;touch PWNED;#"),
+    ("figures_dir", "figures`touch PWNED`"),
+    ("results_dir", "results\nx"),
+    ("logs_dir", "logs{x}"),
+])
+def test_shell_characters_in_a_folder_setting_are_refused(project, capsys, key, value):
+    edit_config(project, lambda c: c.__setitem__(key, value))
+    rc, err = cli(capsys, "check-config")
+    assert rc == 1 and f"config.yaml: {key}: " in err and "shell or pattern characters" in err
+    assert not (project / "PWNED").exists()
+
+
+def test_snakemake_refuses_the_injected_config_and_runs_nothing(project):
+    """Issue 22: `results_dir: results$(touch X)` and `logs_dir: logs;touch X;#` passed the
+    check and the shell ran them.  Now the workflow stops while reading the config."""
+    cfg = project / ".test" / "config.yaml"
+    text = cfg.read_text(encoding="utf-8")
+    cfg.write_text(text.replace("results_dir: .test/results", "results_dir: '.test/results$(touch PWNED)'")
+                   .replace("logs_dir: .test/logs", "logs_dir: '.test/logs;touch PWNED2;#'"), encoding="utf-8")
+    out = run([SNAKEMAKE, "--cores", "1", "--quiet", *TEST_CONFIG], cwd=project, check=False)
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    assert "results_dir" in out.stderr and "logs_dir" in out.stderr
+    assert not (project / "PWNED").exists() and not (project / "PWNED2").exists()
+    assert not (project / ".test" / "results").exists()
+
+
+def _shell_blocks() -> list[tuple[str, str]]:
+    import re
+
+    out = []
+    for f in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
+        for m in re.finditer(r"    shell:\n((?:        .*\n?)+)", f.read_text(encoding="utf-8")):
+            out.append((f.name, m.group(1)))
+    return out
+
+
+def test_every_value_in_a_shell_command_is_quoted():
+    """Each {placeholder} of every rule's shell string is quoted by Snakemake ({x:q}), except
+    the evsynth executable and the optional '--pdf FILE', which common.smk / report.smk quote
+    with shlex.quote; no other shell string exists (Snakefile has none)."""
+    import re
+
+    blocks = _shell_blocks()
+    assert len(blocks) >= 10
+    unquoted = [(name, ph) for name, b in blocks for ph in re.findall(r"\{([^{}]+)\}", b)
+                if not ph.endswith(":q") and ph not in ("params.evsynth", "params.pdf")]
+    assert unquoted == []
+    assert "shell:" not in (ROOT / "Snakefile").read_text(encoding="utf-8")
+    common = (ROOT / "workflow/rules/common.smk").read_text(encoding="utf-8")
+    report = (ROOT / "workflow/rules/report.smk").read_text(encoding="utf-8")
+    assert "shlex.quote(str(_exe))" in common and "shlex.quote(output.pdf[0])" in report
+
+
+def test_folders_with_spaces_and_non_ascii_run_end_to_end(tmp_path):
+    """Issue 22: a results_dir with spaces ("met spaties") could not work at all."""
+    project = copy_project(tmp_path / "proj met spatie")
+    cfg = project / ".test" / "config.yaml"
+    text = cfg.read_text(encoding="utf-8")
+    res, fig, logs = ".test/met spaties/résultats", ".test/met spaties/figuren ü", ".test/logs — één"
+    cfg.write_text(text.replace("results_dir: .test/results", f'results_dir: "{res}"')
+                   .replace("figures_dir: .test/figures", f'figures_dir: "{fig}"')
+                   .replace("logs_dir: .test/logs", f'logs_dir: "{logs}"'), encoding="utf-8")
+    out = run([SNAKEMAKE, "--cores", "2", "--quiet", *TEST_CONFIG], cwd=project, check=False)
+    assert out.returncode == 0, out.stderr[-3000:]
+    html = (project / res / "report.html").read_text(encoding="utf-8")
+    assert "Supervision quality and work outcomes (workflow test)" in html
+    assert (project / fig / "aloe2013" / "forest.png").stat().st_size > 1000
+    assert (project / res / "aloe2013" / "diagnostics" / "leave1out.csv").is_file()
+    assert "analysis 'aloe2013'" in (project / logs / "check_inputs.log").read_text(encoding="utf-8")
+    # nothing went to a word of a split path
+    assert sorted(p.name for p in (project / ".test").iterdir()) == sorted(["config.yaml", "met spaties", Path(logs).name])
+    assert not [p for p in project.iterdir() if p.name in ("met", "spaties/résultats", "results", "figures", "logs")]
+    again = run([SNAKEMAKE, "-n", *TEST_CONFIG], cwd=project)
+    assert "Nothing to be done" in again.stdout + again.stderr
