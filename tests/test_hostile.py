@@ -167,7 +167,9 @@ def test_ansi_escape_in_header_does_not_reach_the_terminal(project, capsys):
     p.write_text("study_id,rater,item,judgement,support_quote,\x1b[31mEVIL\x1b]0;title\x07\x1b[0m\nx,AH,A,yes,,\n")
     rc, err = cli(capsys, "check-inputs")
     assert rc == 1 and "\x1b" not in err and "\x07" not in err
-    assert "data/quality/assessments.csv: row 1, column 'EVIL': unknown column" in err
+    # issue 22 item 7: a control character in a header is refused (was: cleaned, then accepted)
+    assert ("data/quality/assessments.csv: row 1, column 'EVIL': the column name contains the control "
+            "character ESC (U+001B)") in err
 
 
 def test_control_characters_and_long_cell_are_quoted_as_a_short_excerpt(project, capsys):

@@ -91,6 +91,18 @@ def test_no_output_option_names_an_input_or_the_project(project, capsys, command
     assert digest(project) == before
 
 
+@pytest.mark.parametrize("key,value,expect", [
+    ("results_dir", ".", "is the project folder"),
+    ("figures_dir", "./", "is the project folder"),
+    ("results_dir", "data", "holds an input (studies.primary_studies: 'data/holwerda2014/primary_studies.csv')"),
+    ("logs_dir", "data/external", "holds an input (published_estimates: 'data/external/published_pooled_estimates.csv')"),
+])
+def test_an_output_folder_setting_may_not_be_the_project_or_hold_inputs(project, capsys, key, value, expect):
+    edit_config(project, lambda c: c.__setitem__(key, value))
+    rc, err = cli(capsys, "check-config")
+    assert rc == 1 and f"config.yaml: {key}: " in err and expect in err
+
+
 def test_diagnose_rerun_replaces_only_its_own_files(project, capsys):
     _effects(capsys)
     out = project / "results" / AID / "diagnostics"
@@ -232,3 +244,192 @@ def test_folders_with_spaces_and_non_ascii_run_end_to_end(tmp_path):
     assert not [p for p in project.iterdir() if p.name in ("met", "spaties/résultats", "results", "figures", "logs")]
     again = run([SNAKEMAKE, "-n", *TEST_CONFIG], cwd=project)
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+# ------------------------------------------------------------------------------ item 7: faults
+
+import errno  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+from evsynth.pipeline import guard  # noqa: E402
+
+
+def _fake_outputs(project: Path) -> dict[str, str]:
+    """results/ and figures/ as a finished run leaves them (a few files are enough for the guard)."""
+    for rel, text in {"results/a.csv": "x\n1\n", "results/sub/b.csv": "y\n2\n", "results/report.html": "<p>old</p>",
+                      "figures/aloe2013/forest.png": "PNG"}.items():
+        (project / rel).parent.mkdir(parents=True, exist_ok=True)
+        (project / rel).write_text(text)
+    return {**digest(project / "results"), **{"fig/" + k: v for k, v in digest(project / "figures").items()}}
+
+
+def _outputs_now(project: Path) -> dict[str, str]:
+    return {**digest(project / "results"), **{"fig/" + k: v for k, v in digest(project / "figures").items()}}
+
+
+WRECK = [sys.executable, "-c",
+         "import pathlib, shutil, sys; p = pathlib.Path('results'); (p / 'a.csv').write_text('changed');"
+         "(p / 'sub' / 'b.csv').unlink(); (p / 'new.csv').write_text('new'); shutil.rmtree('figures/aloe2013');"
+         "sys.exit(3)"]
+
+
+def test_a_second_concurrent_run_is_refused_with_a_message(project):
+    """Issue 22: two `make report` at once, the loser printed a traceback (OSError: Directory
+    not empty).  The second guard finds the project's run lock taken and says so."""
+    before = _fake_outputs(project)
+    slow = [sys.executable, "-c", "import time; time.sleep(60)"]
+    first = subprocess.Popen([sys.executable, "-m", "evsynth.pipeline.guard", "--", *slow], cwd=project,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lock = project / guard.LOCK
+        deadline = time.time() + 120
+        while not (lock.exists() and f"pid {first.pid}" in lock.read_text()) and time.time() < deadline:
+            time.sleep(0.2)
+        assert f"pid {first.pid}" in lock.read_text()
+        second = subprocess.run([sys.executable, "-m", "evsynth.pipeline.guard", "--", *WRECK], cwd=project,
+                                capture_output=True, text=True)
+        assert second.returncode == 1 and "Traceback" not in second.stderr
+        assert "another run of the pipeline is going on" in second.stderr and f"pid {first.pid}" in second.stderr
+        assert _outputs_now(project) == before  # the second run's command never ran
+    finally:
+        first.kill()
+        first.wait()
+    # the lock goes with the process that held it (killed here): the next run starts
+    third = subprocess.run([sys.executable, "-m", "evsynth.pipeline.guard", "--", *WRECK], cwd=project,
+                           capture_output=True, text=True)
+    assert third.returncode == 3 and "were put back exactly as they were" in third.stderr
+    assert _outputs_now(project) == before
+
+
+def test_full_disk_when_copying_the_outputs_aside_starts_nothing(project, capsys, monkeypatch):
+    before = _fake_outputs(project)
+
+    def full(src, dst, *a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+    monkeypatch.setattr(shutil, "copyfile", full)  # what copytree's copy2 calls for the bytes
+    rc = guard.main(["--", *WRECK])
+    err = capsys.readouterr().err
+    assert rc == 1 and "Traceback" not in err
+    assert "cannot keep a copy of the earlier outputs" in err and "No space left on device" in err
+    assert "the run was not started; nothing was changed" in err
+    assert _outputs_now(project) == before and not (project / guard.SNAPSHOT).exists()
+
+
+def test_full_disk_during_the_run_still_puts_every_output_back(project, capsys, monkeypatch):
+    """Issue 22: a full disk broke the restore.  The restore moves the copies back (renames)
+    and so needs no free space: with every copy and write of the guard failing (ENOSPC) after
+    the copy aside, the failed run's outputs are still put back byte for byte."""
+    before = _fake_outputs(project)
+    real_run = guard._run
+
+    def run_then_fill_the_disk(command):
+        out = real_run(command)
+
+        def full(*a, **k):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        monkeypatch.setattr(shutil, "copy2", full)
+        monkeypatch.setattr(shutil, "copyfile", full)
+        monkeypatch.setattr(shutil, "copytree", full)
+        return out
+    monkeypatch.setattr(guard, "_run", run_then_fill_the_disk)
+    rc = guard.main(["--", *WRECK])
+    err = capsys.readouterr().err
+    assert rc == 3 and "were put back exactly as they were" in err and "Traceback" not in err
+    assert _outputs_now(project) == before and not (project / guard.SNAPSHOT).exists()
+
+
+def test_a_folder_that_cannot_be_written_needs_no_write_to_restore(project, capsys, monkeypatch):
+    """A read-only results/ (simulated: every rename, removal and folder creation in the
+    restore is refused with EACCES): a failed run that could not change it is restored
+    without a write and without a message about it."""
+    before = _fake_outputs(project)
+
+    def denied(*a, **k):
+        raise PermissionError(errno.EACCES, "Permission denied", str(a[0]) if a else None)
+    real_run = guard._run
+
+    def run_read_only(command):
+        out = real_run([sys.executable, "-c", "import sys; sys.exit(2)"])  # a run that changed nothing
+        monkeypatch.setattr(os, "replace", denied)
+        monkeypatch.setattr(os, "unlink", denied)
+        return out
+    monkeypatch.setattr(guard, "_run", run_read_only)
+    rc = guard.main(["--", "ignored"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "were put back exactly as they were" in err and "Traceback" not in err
+    monkeypatch.undo()
+    assert _outputs_now(project) == before
+
+
+def test_a_restore_that_cannot_write_names_the_files_and_keeps_the_copy(project, capsys, monkeypatch):
+    before = _fake_outputs(project)
+    real_run = guard._run
+
+    def run_then_lock(command):
+        out = real_run(command)
+
+        def denied(src, dst, *a, **k):
+            raise PermissionError(errno.EACCES, "Permission denied", str(dst))
+        monkeypatch.setattr(os, "replace", denied)
+        return out
+    monkeypatch.setattr(guard, "_run", run_then_lock)
+    rc = guard.main(["--", *WRECK])
+    err = capsys.readouterr().err
+    monkeypatch.undo()
+    assert rc == 3 and "Traceback" not in err and "could not be put back" in err
+    assert "results/a.csv: Permission denied" in err and str(project / guard.SNAPSHOT) in err
+    assert (project / guard.SNAPSHOT).is_dir()
+    # the next guarded run puts the kept copy back first
+    monkeypatch.chdir(project)
+    assert guard.main(["--", sys.executable, "-c", "pass"]) == 0
+    assert _outputs_now(project) == before and not (project / guard.SNAPSHOT).exists()
+
+
+def test_read_only_or_full_disk_output_folder_keeps_earlier_diagnostics(project, capsys, monkeypatch):
+    import tempfile
+
+    _effects(capsys)
+    out = project / "results" / AID / "diagnostics"
+    assert cli(capsys, "diagnose", AID, "--effects", EFF, "--outdir", str(out))[0] == 0
+    before = digest(out)
+
+    def read_only(*a, dir=None, **k):
+        raise PermissionError(errno.EACCES, "Permission denied", str(dir))
+    with monkeypatch.context() as m:
+        m.setattr(tempfile, "mkdtemp", read_only)
+        rc, err = cli(capsys, "diagnose", AID, "--effects", EFF, "--outdir", str(out))
+    assert rc == 1 and "Permission denied" in err and f"results/{AID}" in err and "nothing was changed" in err
+    assert digest(out) == before
+
+    def full(self, path, *a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+    with monkeypatch.context() as m:
+        m.setattr(pd.DataFrame, "to_csv", full)
+        rc, err = cli(capsys, "diagnose", AID, "--effects", EFF, "--outdir", str(out))
+    assert rc == 1 and "No space left on device" in err
+    assert digest(out) == before
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".diagnostics.")]
+
+
+@pytest.mark.parametrize("header,row,expect", [
+    ("study,tval,n,preds,\x1b[2Jsecret", None, "row 1, column 'secret': the column name contains the control "
+                                               "character ESC (U+001B)"),
+    (None, ("study", "Study \x1b]0;owned\x07one"), "row 2, column 'study': found 'Study one'"),
+    (None, ("study", "a\x08b"), "row 2, column 'study': found 'ab', which contains the control character BS"),
+    (None, ("study", "x\x85y"), "row 2, column 'study': found 'xy', which contains the control character"),
+])
+def test_control_characters_in_headers_and_cells_are_refused(project, capsys, header, row, expect):
+    p = project / "data/external/aloe2013.csv"
+    df = pd.read_csv(p, dtype=str, keep_default_na=False)
+    if header is not None:
+        df[header.split(",")[-1]] = ""
+    else:
+        df.loc[0, row[0]] = row[1]
+    df.to_csv(p, index=False)
+    rc, err = cli(capsys, "check-inputs")
+    assert rc == 1 and f"data/external/aloe2013.csv: {expect}" in err
+    assert not any(ch in err for ch in "\x1b\x07\x08\x85")

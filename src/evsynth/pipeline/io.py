@@ -117,6 +117,21 @@ def _header_problems(path, header: list[str]) -> list[str]:
     return out
 
 
+# control characters refused in headers and cells: C0 except tab, line feed and carriage
+# return (which a quoted cell may hold), DEL and C1; an escape sequence can rewrite a terminal
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_NAMES = {0: "NUL", 7: "BEL", 8: "BS", 0x0b: "VT", 0x0c: "FF", 0x1b: "ESC", 0x7f: "DEL"}
+
+
+def _control_problem(path, row: int, column: str, value: str, header: bool = False) -> str:
+    ch = _CONTROL_CHARS.search(value).group(0)
+    name = _CONTROL_NAMES.get(ord(ch), "a control character")
+    what = "the column name" if header else f"found {quote(value)}, which"
+    return (f"{path}: row {row}, column {quote(column)}: {what} contains the control character {name} "
+            f"(U+{ord(ch):04X}); remove it (control characters are refused: they can rewrite a terminal or "
+            "hide text)")
+
+
 def _col_letter(j: int) -> str:
     s = ""
     j += 1
@@ -162,7 +177,8 @@ def read_table(path, sheet: str | None = None) -> Table:
     counts = {d: first.count(d) for d in (",", ";", "\t")}
     delim = max(counts, key=lambda d: counts[d]) if max(counts.values()) > 0 else ","
     decimal = "," if delim == ";" else "."
-    fast = _read_csv_fast(p, text.lstrip("\ufeff"), delim)
+    controls = _CONTROL_CHARS.search(text) is not None  # then the careful reader names each cell
+    fast = None if controls else _read_csv_fast(p, text.lstrip("\ufeff"), delim)
     if fast is not None:
         return Table(str(p), fast, encoding=enc, delimiter=delim, decimal=decimal, notes=notes,
                      rows=np.arange(len(fast), dtype=np.int64) + 2)
@@ -183,7 +199,13 @@ def read_table(path, sheet: str | None = None) -> Table:
                 while ncol > 1 and header[ncol - 1] == "":  # trailing delimiters in the header
                     ncol -= 1
                 hdr_rn = rn
+                if controls:
+                    problems += [_control_problem(p, rn, header[j] or _col_letter(j), f, header=True)
+                                 for j, f in enumerate(rec[:ncol]) if _CONTROL_CHARS.search(f)]
                 continue
+            if controls and any(_CONTROL_CHARS.search(f) for f in rec):
+                problems += [_control_problem(p, rn, header[j] if j < ncol else _col_letter(j), f)
+                             for j, f in enumerate(rec) if _CONTROL_CHARS.search(f)]
             n = len(rec)
             if n == ncol:
                 records.append([f.strip() for f in rec])
