@@ -433,3 +433,131 @@ def test_control_characters_in_headers_and_cells_are_refused(project, capsys, he
     rc, err = cli(capsys, "check-inputs")
     assert rc == 1 and f"data/external/aloe2013.csv: {expect}" in err
     assert not any(ch in err for ch in "\x1b\x07\x08\x85")
+
+
+# ------------------------------------------------------------------------------ item 4: one spelling, no corrupted data
+
+import unicodedata  # noqa: E402
+
+NFC_E = unicodedata.normalize("NFC", "Étude Café")
+NFD_E = unicodedata.normalize("NFD", "Étude Café")
+ASSINK = "data/external/assink2016.csv"
+
+
+def _fit(capsys, aid: str) -> tuple[pd.DataFrame, str]:
+    rc, out = cli(capsys, "effects", aid, "--out", f"results/{aid}/effects.csv")
+    assert rc == 0, out
+    rc, out2 = cli(capsys, "fit", aid, "--effects", f"results/{aid}/effects.csv", "--outdir", f"results/{aid}")
+    assert rc == 0, out2
+    return pd.read_csv(f"results/{aid}/heterogeneity.csv"), out + out2
+
+
+def test_two_unicode_spellings_of_one_study_are_one_study(project, capsys):
+    """Issue 22: 'é' typed two ways counted one study twice (18 instead of 17, another
+    estimate).  The three-level model of assink2016 with study 1 relabelled 'Étude Café' in NFC
+    on two of its rows and NFD on the others is the model of the shipped data (the clusters
+    are the same), and a note names the column and rows."""
+    original, _ = _fit(capsys, "assink2016")
+    df = pd.read_csv(project / ASSINK, dtype=str, keep_default_na=False)
+    rows = df.index[df["study"] == "1"]
+    assert len(rows) >= 4
+    df.loc[rows[:2], "study"] = NFC_E
+    df.loc[rows[2:], "study"] = NFD_E
+    df.to_csv(project / ASSINK, index=False)
+    mixed, out = _fit(capsys, "assink2016")
+    cols = [c for c in original.columns if c in mixed.columns and pd.api.types.is_numeric_dtype(original[c])]
+    assert "estimate" in cols and "n_studies" in cols
+    pd.testing.assert_frame_equal(mixed[cols], original[cols], check_exact=False, rtol=1e-10)
+    spread = ", ".join(str(int(i) + 2) for i in rows)
+    assert (f"evsynth effects: note: {ASSINK}: column 'study': '{NFC_E}' is written in 2 Unicode forms "
+            f"(rows {spread})") in out
+    eff = pd.read_csv(project / "results/assink2016/effects.csv", dtype={"study": str})
+    assert (eff["study"] == NFC_E).sum() == len(rows) and not (eff["study"] == NFD_E).any()
+
+
+def test_two_effect_ids_differing_only_in_normal_form_are_duplicates(project, capsys):
+    p = project / "data/effects/holwerda2014_effects.csv"
+    header = p.read_text(encoding="utf-8").strip().split(",")
+    base = {c: "" for c in header}
+    base.update({"study_id": "armstrong2000", "outcome": "o", "outcome_domain": "parenting",
+                 "higher_is_better": "yes", "source_page": "p. 1", "coder": "pytest", "t": "2.2", "n1": "90",
+                 "n2": "91"})
+    pd.DataFrame([{**base, "effect_id": unicodedata.normalize("NFC", "é1")},
+                  {**base, "effect_id": unicodedata.normalize("NFD", "é1")}], columns=header).to_csv(p, index=False)
+    rc, err = cli(capsys, "check-inputs")
+    assert rc == 1
+    assert "data/effects/holwerda2014_effects.csv: rows 2, 3, column 'effect_id': duplicate value 'é1'" in err
+    assert "column 'effect_id': 'é1' is written in 2 Unicode forms (rows 2, 3)" in err
+
+
+@pytest.mark.parametrize("cell,written", [
+    ("+", "'+"), ("-", "'-"), ("'+", "''+"), ("''=1+1", "'''=1+1"), ("'plain", "'plain"), ("-0.5", "-0.5"),
+    ("+Plus trial", "'+Plus trial"), ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"), ("@SUM(A1)", "'@SUM(A1)"),
+])
+def test_formula_prefix_is_reversible(tmp_path, cell, written):
+    """Written as OWASP asks (a formula start gets an apostrophe), read back by the pipeline
+    exactly as it was: a text that already begins with apostrophes and a formula start gets
+    one more on writing, and reading removes exactly one."""
+    from evsynth.outputs import read_output, write_csv
+
+    write_csv(tmp_path / "t.csv", pd.DataFrame({"label": [cell, "x"]}))
+    raw = pd.read_csv(tmp_path / "t.csv", dtype=str)["label"].iloc[0]
+    assert raw == written
+    assert read_output(tmp_path / "t.csv", dtype=str)["label"].iloc[0] == cell
+
+
+def test_levels_plus_and_minus_survive_as_a_moderator(project, capsys):
+    """Issue 22: levels '+' and '-' came back from effects.csv as "'+" and "'-", and the
+    moderator was dropped.  The moderator 'sign' ('+' / '-') of aloe2013 is fitted and its
+    test equals the one of the same moderator coded 'pos' / 'neg'."""
+    ds = project / "data/external/aloe2013.csv"
+    df = pd.read_csv(ds, dtype=str, keep_default_na=False)
+    df["sign"] = ["+", "-", "+", "-", "+"][: len(df)]
+    df["word"] = df["sign"].map({"+": "pos", "-": "neg"})
+    df.to_csv(ds, index=False)
+
+    def mods(c):
+        a = next(x for x in c["analyses"] if x["id"] == AID)
+        a["moderators"] = [{"column": "sign", "type": "categorical", "levels": ["-", "+"]},
+                           {"column": "word", "type": "categorical", "levels": ["neg", "pos"]}]
+    edit_config(project, mods)
+    _fit(capsys, AID)
+    m = pd.read_csv(project / f"results/{AID}/moderators.csv")
+    by = {model: g for model, g in m.groupby("model")}
+    assert set(by) >= {"sign", "word"}
+    assert by["sign"]["QM"].iloc[0] == pytest.approx(by["word"]["QM"].iloc[0], rel=1e-12)
+    assert len(by["sign"]) == len(by["word"]) == 2
+    eff = (project / f"results/{AID}/effects.csv").read_text(encoding="utf-8")
+    assert ",'+," in eff or ",'+\n" in eff  # the CSV a spreadsheet opens stays neutralised
+
+
+def test_a_label_starting_with_plus_is_drawn_as_typed(project, capsys, monkeypatch):
+    """Issue 22: a study label '+Plus trial' was drawn as "'+Plus trial" in the forest plot."""
+    from evsynth.present import plots
+
+    ds = project / "data/external/aloe2013.csv"
+    df = pd.read_csv(ds, dtype=str, keep_default_na=False)
+    df.loc[0, "study"] = "+Plus trial"
+    df.to_csv(ds, index=False)
+    _fit(capsys, AID)
+    assert cli(capsys, "diagnose", AID, "--effects", EFF, "--outdir", f"results/{AID}/diagnostics")[0] == 0
+    drawn = []
+    real = plots.forest_pages
+
+    def spy(studies, *a, **k):
+        drawn.extend(studies["label"].tolist())
+        return real(studies, *a, **k)
+    monkeypatch.setattr(plots, "forest_pages", spy)
+    rc, err = cli(capsys, "figures", AID, "--results", "results", "--outdir", "figures")
+    assert rc == 0, err
+    assert any(str(x).startswith("+Plus trial") for x in drawn) and not any(str(x).startswith("'") for x in drawn)
+
+
+def test_a_moderator_declared_twice_is_refused(project, capsys):
+    def twice(c):
+        a = next(x for x in c["analyses"] if x["id"] == AID)
+        a["moderators"] = [{"column": "n", "type": "numeric"},
+                           {"column": "n", "type": "categorical", "levels": ["218", "232"]}]
+    edit_config(project, twice)
+    rc, err = cli(capsys, "check-config")
+    assert rc == 1 and "moderators[1]: column 'n' is already declared as moderator [0] (numeric; here categorical)" in err

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import glob
 import os
+import re
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 __all__ = ["recording", "atomic_path", "atomic_folder", "check_owned", "MANIFEST", "write_text", "write_bytes", "neutralise_formulas",
+           "restore_formulas", "read_output",
            "write_csv"]
 
 
@@ -188,27 +190,37 @@ def write_bytes(path, data: bytes) -> None:
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# a text cell that is prefixed: a formula start, after any apostrophes (so that a text that
+# itself begins with apostrophes and a formula start gets one more and reads back unchanged)
+_NEEDS_PREFIX = re.compile(r"^'*[=+\-@\t\r]")
+_PREFIXED = re.compile(r"^'+[=+\-@\t\r]")
+
+
+def _needs_prefix(v) -> bool:
+    if not (isinstance(v, str) and _NEEDS_PREFIX.match(v)):
+        return False
+    try:
+        float(v)
+        return False  # a plain number such as '-0.5'
+    except ValueError:
+        return True
 
 
 def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``df`` in which every text cell (and column name) that a spreadsheet would
     read as a formula -- starting with '=', '+', '-', '@', a tab or a carriage return --
     gets a leading apostrophe (OWASP, CSV injection).  Numbers, and text that is a plain
-    number such as '-0.5', are left as they are."""
+    number such as '-0.5', are left as they are.  Reversible: a text that already begins with
+    apostrophes and then a formula start gets one more, and :func:`restore_formulas` (used by
+    :func:`read_output`) removes exactly one, so a level '+' read back is '+' again."""
     def fix(v):
-        if isinstance(v, str) and v.startswith(_FORMULA_START):
-            try:
-                float(v)
-                return v
-            except ValueError:
-                return "'" + v
-        return v
+        return "'" + v if _needs_prefix(v) else v
 
     out = df  # copied only when something changes
     for j, c in enumerate(df.columns):
         col = df.iloc[:, j]
         if col.dtype == object or pd.api.types.is_string_dtype(col):
-            mask = col.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
+            mask = col.map(_needs_prefix).astype(bool)
             if mask.any():
                 if out is df:
                     out = df.copy()
@@ -218,6 +230,33 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
         out = out.copy() if out is df else out
         out.columns = names
     return out
+
+
+def restore_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """The inverse of :func:`neutralise_formulas` on a table read back (in place and
+    returned): one leading apostrophe removed where it guards a formula start."""
+    def back(v):
+        return v[1:] if isinstance(v, str) and _PREFIXED.match(v) else v
+
+    for j in range(df.shape[1]):
+        col = df.iloc[:, j]
+        if col.dtype == object or pd.api.types.is_string_dtype(col):
+            mask = col.map(lambda v: isinstance(v, str) and v.startswith("'")).astype(bool)
+            if mask.any():
+                new = col.astype(object).copy()
+                new[mask] = col[mask].map(back)
+                df.isetitem(j, new)
+    names = [back(c) for c in df.columns]
+    if names != list(df.columns):
+        df.columns = names
+    return df
+
+
+def read_output(path, **kwargs) -> pd.DataFrame:
+    """A CSV this pipeline wrote (:func:`write_csv`), read back with its values as they were
+    before writing (:func:`restore_formulas`): what a stage or a figure reads of an earlier
+    stage's output."""
+    return restore_formulas(pd.read_csv(path, **kwargs))
 
 
 def write_csv(path, df: pd.DataFrame, float_digits: int = 12) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import sys
+from contextlib import contextmanager
 
 from evsynth.errors import EvsynthError
 
@@ -84,11 +85,37 @@ def _call(stage, args) -> int:
             kwargs["config"] = args.config
     _protect_inputs(args, cfg)
     missing_inputs(stage, cfg, {**kwargs, "config": getattr(args, "config", None)})
-    with recording() as written:
+    with recording() as written, notes_printed(stage.name):
         rc = int((stage.func(**kwargs) if cfg is None else stage.func(cfg, **kwargs)) or 0)
     if rc == 0:
         _say_written(stage.name, written)
     return rc
+
+
+@contextmanager
+def notes_printed(command: str):
+    """Print each note the block issues (:class:`evsynth.pipeline.io.SpellingNote`: two
+    spellings read as one) once, as ``evsynth COMMAND: note: ...`` on stderr, also when the
+    block fails; other warnings pass through as usual."""
+    import warnings
+
+    from evsynth.errors import clean_text
+    from evsynth.pipeline.io import SpellingNote
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SpellingNote)
+        try:
+            yield
+        finally:
+            seen = set()
+            for w in caught:
+                if issubclass(w.category, SpellingNote):
+                    text = clean_text(str(w.message))
+                    if text not in seen:
+                        seen.add(text)
+                        sys.stderr.write(f"evsynth {command}: note: {text}\n")
+                else:
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 def _say_written(command: str, written: dict) -> None:

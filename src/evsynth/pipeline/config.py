@@ -134,6 +134,15 @@ def _semantic(cfg: dict, source: str) -> list[str]:
             labels = [o["label"] for o in sub["options"]]
             if len(set(labels)) != len(labels):
                 out.append(f"{where}.multiverse.subsets[{j}]: option labels must differ")
+        declared: dict[str, int] = {}
+        for j, md in enumerate(a.get("moderators", [])):
+            if md["column"] in declared:
+                first = a["moderators"][declared[md["column"]]]
+                out.append(f"{where}.moderators[{j}]: column {md['column']!r} is already declared as moderator "
+                           f"[{declared[md['column']]}] ({first.get('type', 'categorical')}; here "
+                           f"{md.get('type', 'categorical')}); declare each moderator once, with one type")
+            else:
+                declared[md["column"]] = j
         mods = {md["column"] for md in a.get("moderators", [])}
         for j, combo in enumerate(a.get("meta_regression", [])):
             for c in combo:

@@ -217,9 +217,12 @@ def main(argv=None) -> int:
 
         if args.allow_dir:
             os.environ[ENV_ALLOW] = os.pathsep.join([*args.allow_dir, os.environ.get(ENV_ALLOW, "")]).strip(os.pathsep)
-        cfg = load_config(args.config)
-        check_input_files(cfg, source=args.config)
-        check_all_inputs(cfg)
+        from evsynth.pipeline.cli import notes_printed
+
+        with notes_printed("check-inputs"):
+            cfg = load_config(args.config)
+            check_input_files(cfg, source=args.config)
+            check_all_inputs(cfg)
     except EvsynthError as exc:
         sys.stderr.write(f"evsynth: the run was not started; nothing was changed:\n{clean_text(str(exc))}\n")
         return 1

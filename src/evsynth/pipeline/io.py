@@ -24,7 +24,7 @@ import yaml
 from evsynth.errors import InputError, TableProblems, clean_text, quote  # noqa: F401  (TableProblems re-exported)
 
 __all__ = [
-    "Table", "read_table", "check_table", "load_table", "table_schema", "read_yaml",
+    "Table", "read_table", "check_table", "normalise_nfc", "SpellingNote", "read_output", "load_table", "table_schema", "read_yaml",
     "write_csv", "neutralise_formulas", "parse_numbers", "set_sheets", "write_text", "write_bytes", "atomic_path", "atomic_folder", "TableProblems",
 ]
 
@@ -132,6 +132,55 @@ def _control_problem(path, row: int, column: str, value: str, header: bool = Fal
             "hide text)")
 
 
+class SpellingNote(UserWarning):
+    """Two spellings of one text (Unicode normal forms) read as one; the command line
+    prints it as ``evsynth COMMAND: note: ...``."""
+
+
+def normalise_nfc(path, df: pd.DataFrame, rows) -> list[str]:
+    """Bring every text cell and column name of ``df`` (in place) to Unicode NFC, the form
+    labels and ids are compared in: 'é' typed as one character and as 'e' + combining accent
+    (as different editors write it) become one text.  Where a column held a text in more
+    than one spelling, a note names the column, the text and the rows (also issued as a
+    :class:`SpellingNote` warning); the notes are returned.  Only non-ASCII cells are looked
+    at (ASCII text has one form)."""
+    import unicodedata
+
+    notes = []
+    names = [unicodedata.normalize("NFC", c) if isinstance(c, str) else c for c in df.columns]
+    if names != list(df.columns):
+        for old, new in zip(df.columns, names):
+            if old != new and names.count(new) > 1:
+                notes.append(f"{path}: row 1: the column name {quote(new)} is written in more than one Unicode "
+                             "form; read as one")
+        df.columns = names
+    for j in range(df.shape[1]):
+        col = df.iloc[:, j]
+        text = col.map(lambda v: isinstance(v, str) and not v.isascii()).to_numpy(dtype=bool)
+        if not text.any():
+            continue
+        idx = np.flatnonzero(text)
+        orig = col.iloc[idx]
+        norm = orig.map(lambda v: unicodedata.normalize("NFC", v))
+        changed = (orig != norm).to_numpy()
+        if not changed.any():
+            continue
+        spellings = pd.DataFrame({"orig": orig.to_numpy(), "norm": norm.to_numpy(), "pos": idx})
+        for value, g in spellings.groupby("norm", sort=False):
+            if g["orig"].nunique() > 1:
+                where = ", ".join(str(int(rows[i])) for i in g["pos"].to_numpy()[:10])
+                more = f" and {len(g) - 10} more" if len(g) > 10 else ""
+                notes.append(f"{path}: column {quote(df.columns[j])}: {quote(value)} is written in "
+                             f"{g['orig'].nunique()} Unicode forms (rows {where}{more}), e.g. an accented letter "
+                             "typed as one character and as a letter plus a combining accent; read as one text")
+        new = col.to_numpy(dtype=object, copy=True)
+        new[idx] = norm.to_numpy()
+        df.isetitem(j, pd.Series(new, index=df.index, dtype=object))
+    for n in notes:
+        warnings.warn(n, SpellingNote, stacklevel=2)
+    return notes
+
+
 def _col_letter(j: int) -> str:
     s = ""
     j += 1
@@ -180,8 +229,10 @@ def read_table(path, sheet: str | None = None) -> Table:
     controls = _CONTROL_CHARS.search(text) is not None  # then the careful reader names each cell
     fast = None if controls else _read_csv_fast(p, text.lstrip("\ufeff"), delim)
     if fast is not None:
-        return Table(str(p), fast, encoding=enc, delimiter=delim, decimal=decimal, notes=notes,
-                     rows=np.arange(len(fast), dtype=np.int64) + 2)
+        rows = np.arange(len(fast), dtype=np.int64) + 2
+        if not text.isascii():
+            notes += normalise_nfc(p, fast, rows)
+        return Table(str(p), fast, encoding=enc, delimiter=delim, decimal=decimal, notes=notes, rows=rows)
     gc_was = gc.isenabled()
     gc.disable()  # a million row lists would make the cyclic collector run again and again (quadratic)
     try:
@@ -235,8 +286,10 @@ def read_table(path, sheet: str | None = None) -> Table:
     if problems:
         raise TableProblems(p, problems)
     df = _frame(header, records)
-    return Table(str(p), df, encoding=enc, delimiter=delim, decimal=decimal, notes=notes,
-                 rows=np.asarray(rownums, dtype=np.int64))
+    rows = np.asarray(rownums, dtype=np.int64)
+    if not text.isascii():
+        notes += normalise_nfc(p, df, rows)
+    return Table(str(p), df, encoding=enc, delimiter=delim, decimal=decimal, notes=notes, rows=rows)
 
 
 def _read_csv_fast(p: Path, text: str, delim: str) -> pd.DataFrame | None:
@@ -351,8 +404,9 @@ def _read_xlsx(p: Path, sheet: str | None) -> Table:
     problems = _header_problems(p, header) + problems
     if problems:
         raise TableProblems(p, problems)
-    return Table(str(p), _frame(header, records), encoding="xlsx", sheet=name,
-                 rows=np.asarray(rownums, dtype=np.int64))
+    df, rows = _frame(header, records), np.asarray(rownums, dtype=np.int64)
+    notes = normalise_nfc(p, df, rows)
+    return Table(str(p), df, encoding="xlsx", sheet=name, rows=rows, notes=notes)
 
 
 def _read_bytes_size_only(p: Path) -> None:
@@ -666,5 +720,6 @@ def read_yaml(path, error: type = InputError) -> object:
 
 # atomic writing lives in evsynth.outputs (below pipeline and present); re-exported here
 from evsynth.outputs import (  # noqa: E402,F401
-    atomic_folder, atomic_path, neutralise_formulas, recording, write_bytes, write_csv, write_text,
+    atomic_folder, atomic_path, neutralise_formulas, read_output, recording, restore_formulas, write_bytes, write_csv,
+    write_text,
 )

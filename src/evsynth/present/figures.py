@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evsynth.outputs import atomic_folder
+from evsynth.outputs import atomic_folder, read_output
 from evsynth.present import plots
 from evsynth.present.labels import moderator_labels
 from evsynth.texts import column_label
@@ -26,7 +26,7 @@ BACK_TRANSFORMS = {"exp": np.exp, "": None}
 
 def _read(path: Path, **kwargs) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, **kwargs)
+        return read_output(path, **kwargs)  # values as before writing: '+Plus trial', not "'+Plus trial"
     except (pd.errors.EmptyDataError, FileNotFoundError):
         return pd.DataFrame()
 
@@ -40,7 +40,7 @@ def analysis_figures(spec: dict, res: Path, out_dir: Path, multiverse_dimensions
     plots (numeric moderators) and, given the multiverse's ``(name, choices)`` dimensions,
     the specification curve of one analysis, from its result folder ``res``."""
     res = Path(res)
-    eff = pd.read_csv(res / "effects.csv", dtype={"study": str})
+    eff = read_output(res / "effects.csv", dtype={"study": str})
     het = _read(res / "heterogeneity.csv").iloc[0]
     scale = _read(res / "scale.csv", keep_default_na=False).iloc[0]
     forest = _read(res / "figure_forest.csv", dtype={"label": str, "study": str})
