@@ -561,3 +561,88 @@ def test_a_moderator_declared_twice_is_refused(project, capsys):
     edit_config(project, twice)
     rc, err = cli(capsys, "check-config")
     assert rc == 1 and "moderators[1]: column 'n' is already declared as moderator [0] (numeric; here categorical)" in err
+
+
+# ------------------------------------------------------------------------------ item 3: one confinement rule
+
+SECRET = "root:$6$SECRETHASHxyz:19000:0:99999:7:::"
+
+
+def _secret(tmp_path: Path) -> Path:
+    s = tmp_path / "outside" / "shadow.csv"
+    s.parent.mkdir(exist_ok=True)
+    s.write_text("user,hash\n" + SECRET + ",x\n")
+    return s
+
+
+@pytest.mark.parametrize("how", ["relative", "absolute", "symlink"])
+def test_a_listed_table_outside_the_project_is_refused(project, capsys, tmp_path, how):
+    """Issue 22: a listed_tables path was not confined; any readable file was published as a
+    table in the HTML and PDF.  Now the config check refuses it, naming the key, without its
+    content."""
+    secret = _secret(tmp_path)
+    if how == "symlink":
+        (project / "data" / "innocent.csv").symlink_to(secret)
+        path = "data/innocent.csv"
+    else:
+        path = os.path.relpath(secret, project) if how == "relative" else str(secret)
+
+    def listed(c):
+        a = next(x for x in c["analyses"] if x["id"] == "ahrq2015")
+        a["listed_tables"] = [{"title": "harmless", "path": path}]
+    edit_config(project, listed)
+    k = next(i for i, a in enumerate(yaml.safe_load((project / "config.yaml").read_text())["analyses"])
+             if a["id"] == "ahrq2015")
+    for command in (["check-config"], ["report", "--results", "results", "--figures", "figures", "--html", "r.html"]):
+        rc, err = cli(capsys, *command)
+        assert rc == 1 and f"analyses[{k}].listed_tables[0].path" in err and "outside the project folder" in err
+        assert "SECRETHASH" not in err
+    assert not (project / "r.html").exists()
+
+
+def test_column_names_become_safe_file_names_with_a_mapping_table(project, capsys):
+    """Issue 22: a moderator named '../x' wrote figures outside the checkout, one named
+    'hrs/week' into a new sub-folder (and the report missed the plot).  File names made from
+    column names are safe names (evsynth.outputs.safe_file_name), listed with their column in
+    figure_files.csv, and the caption still uses the moderator's label."""
+    from evsynth.outputs import safe_file_name
+    from evsynth.present.labels import figure_caption
+
+    ds = project / "data/external/aloe2013.csv"
+    df = pd.read_csv(ds, dtype=str, keep_default_na=False)
+    df["hrs/week"] = df["n"]
+    df["../x"] = ["a", "b", "a", "b", "a"][: len(df)]
+    df.to_csv(ds, index=False)
+
+    def mods(c):
+        a = next(x for x in c["analyses"] if x["id"] == AID)
+        a["moderators"] = [{"column": "hrs/week", "type": "numeric", "label": "hours a week"},
+                           {"column": "../x", "type": "categorical", "levels": ["a", "b"], "label": "odd column"}]
+        a["subgroups"] = ["../x"]
+    edit_config(project, mods)
+    _fit(capsys, AID)
+    assert cli(capsys, "diagnose", AID, "--effects", EFF, "--outdir", f"results/{AID}/diagnostics")[0] == 0
+    before = {p for p in project.parent.rglob("*")} - {p for p in project.rglob("*")}
+    rc, err = cli(capsys, "figures", AID, "--results", "results", "--outdir", "figures")
+    assert rc == 0, err
+    fig = project / "figures" / AID
+    assert not [p for p in fig.iterdir() if p.is_dir()]
+    assert {p for p in project.parent.rglob("*")} - {p for p in project.rglob("*")} == before  # nothing outside
+    bubble, forest = f"bubble_{safe_file_name('hrs/week')}", f"forest_by_{safe_file_name('../x')}"
+    assert bubble == "bubble_hrs_week-" + hashlib.sha256(b"hrs/week").hexdigest()[:8]
+    assert (fig / f"{bubble}.png").is_file() and (fig / f"{forest}.png").is_file()
+    mapping = pd.read_csv(fig / "figure_files.csv", dtype=str)
+    assert dict(zip(mapping["file"], mapping["column"])) == {forest: "../x", bubble: "hrs/week"}
+    spec = next(a for a in yaml.safe_load((project / "config.yaml").read_text())["analyses"] if a["id"] == AID)
+    assert figure_caption(bubble, spec).startswith("Bubble plot of the effect against hours a week")
+    assert figure_caption(forest, spec).startswith("Forest plot by odd column")
+
+
+@pytest.mark.parametrize("name,safe", [("group", "group"), ("n_2", "n_2"), ("..", None), ("a/b", None),
+                                       ("", None), ("-rf", None), ("é", None), ("x" * 61, None)])
+def test_safe_file_name(name, safe):
+    from evsynth.outputs import safe_file_name
+
+    out = safe_file_name(name)
+    assert out == safe if safe else (out != name and "/" not in out and ".." not in out and out
+                                     and len(out) <= 49 and out[0].isalnum())

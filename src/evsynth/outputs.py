@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 __all__ = ["recording", "atomic_path", "atomic_folder", "check_owned", "MANIFEST", "write_text", "write_bytes", "neutralise_formulas",
-           "restore_formulas", "read_output",
+           "restore_formulas", "read_output", "safe_file_name",
            "write_csv"]
 
 
@@ -177,6 +177,26 @@ def atomic_folder(target, what: str = "--outdir"):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,59}")
+
+
+def safe_file_name(text) -> str:
+    """A file name part made from ``text`` (a column name in a figure's or table's file
+    name): ``text`` itself when it is 1-60 ASCII letters, digits, '_' and '-' (not starting
+    with '-' or '_'), else its letters and digits with every other run of characters as '_',
+    cut to 40, and '-' with 8 hex digits of its SHA-256 (so that 'hrs/week' and 'hrs_week'
+    stay two files).  Never a path: no '/', no '..', never empty."""
+    import hashlib
+    import unicodedata
+
+    text = unicodedata.normalize("NFC", str(text))
+    if _SAFE_NAME.fullmatch(text):
+        return text
+    ascii_ = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    base = re.sub(r"[^A-Za-z0-9]+", "_", ascii_).strip("_")[:40] or "x"
+    return f"{base}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}"
 
 
 def write_text(path, text: str) -> None:
