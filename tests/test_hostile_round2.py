@@ -22,7 +22,11 @@ from evsynth.pipeline.paths import ENV_ALLOW
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch):
+    from evsynth.pipeline import io as eio
+
     monkeypatch.setenv(ENV_ALLOW, "")
+    for name in ("MAX_TABLE_BYTES", "MAX_TABLE_ROWS", "MAX_XLSX_UNCOMPRESSED"):  # a config's limits: (set_limits)
+        monkeypatch.setattr(eio, name, getattr(eio, name))
 
 
 @pytest.fixture()
@@ -646,3 +650,130 @@ def test_safe_file_name(name, safe):
     out = safe_file_name(name)
     assert out == safe if safe else (out != name and "/" not in out and ".." not in out and out
                                      and len(out) <= 49 and out[0].isalnum())
+
+
+# ------------------------------------------------------------------------------ item 5: declared limits
+
+def _barlow(c):
+    return next(a for a in c["analyses"] if a["id"] == "barlow2014")
+
+
+def _minimal(c, aid: str) -> dict:
+    """barlow2014 with only the required keys (2,000 of them stay below the 1 MiB YAML limit)."""
+    import copy
+
+    a = copy.deepcopy(_barlow(c))  # no shared objects: safe_dump would write them as YAML aliases
+    return {**{k: a[k] for k in ("title", "dataset", "citation", "data_source", "effect", "direction", "model")},
+            "id": aid, "title": "t", "citation": "c", "data_source": "d"}
+
+
+def _bomb_multiverse(c):
+    """10^8 specifications: 8 subsets of 10 options each (x 5 methods x 2 tests x 2)."""
+    _barlow(c)["multiverse"]["subsets"] = [
+        {"name": f"s{i}", "column": "study", "options": [{"label": f"o{j}"} for j in range(10)]} for i in range(8)]
+
+
+@pytest.mark.parametrize("edit,key,expect", [
+    (_bomb_multiverse, "multiverse_specifications",
+     "multiverse: 2,000,000,000 specifications (10 s0 x 10 s1 x 10 s2 x 10 s3 x 10 s4 x 10 s5 x 10 s6 x 10 s7 x "
+     "2 influential x 5 method x 2 test); a multiverse may have at most 100,000"),
+    (lambda c: _barlow(c).__setitem__("permutations", 1_000_000_000), "permutations",
+     "permutations: 1,000,000,000; a permutation test may use at most 100,000 permutations"),
+    (lambda c: c.__setitem__("analyses", [_minimal(c, f"a{i}") for i in range(2000)]), "analyses",
+     "analyses: 2,000 analyses; a config may declare at most 200"),
+])
+def test_declared_limits_are_checked_before_any_work(project, capsys, edit, key, expect):
+    """Issue 22: a multiverse of 10^8 specifications, permutations: 1e9 and 2,000 analyses ran
+    until out of memory or for minutes.  Each is refused by the config check, in well under a
+    second of work, naming the key that raises it; raising it lets the config through."""
+    edit_config(project, edit)
+    t0 = time.perf_counter()
+    rc, err = cli(capsys, "check-config")
+    assert time.perf_counter() - t0 < 20  # the config check only (2,000 analyses are validated by the schema)
+    assert rc == 1 and expect in err and f"'limits: {{{key}: N}}'" in err
+    rc, err = cli(capsys, "effects", "barlow2014", "--out", "results/e.csv")  # every stage checks the config
+    assert rc == 1 and expect in err and not (project / "results/e.csv").exists()
+    edit_config(project, lambda c: c.__setitem__("limits", {key: 2_000_000_000}))
+    rc, err = cli(capsys, "check-config")
+    assert expect not in err
+
+
+def _xlsx_bomb(path: Path, rows: int) -> None:
+    """A workbook whose one sheet is ``rows`` rows of long repeated text: tiny zipped, large
+    unzipped."""
+    import zipfile
+
+    cell = "A" * 1000
+    body = "".join(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>{cell}</t></is></c></row>' for r in range(1, rows + 1))
+    parts = {
+        "[Content_Types].xml": '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+        'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.'
+        'xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override '
+        'PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+        'worksheet+xml"/></Types>',
+        "_rels/.rels": '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+        'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
+        '2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/'
+        'spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        '<sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+        'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.'
+        'org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+        "xl/worksheets/sheet1.xml": '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.'
+        f'openxmlformats.org/spreadsheetml/2006/main"><sheetData>{body}</sheetData></worksheet>',
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for name, text in parts.items():
+            z.writestr(name, text)
+
+
+def test_an_xlsx_that_unzips_too_large_is_refused_before_unpacking(project, capsys):
+    """Issue 22: an .xlsx of 1.8 MB expanding to 610 MB took 5.8 GB and gave no answer.  The
+    zip directory's sizes are summed before any part is unpacked."""
+    import tracemalloc
+
+    book = project / "data/external/bomb.xlsx"
+    _xlsx_bomb(book, 80_000)  # about 90 MB of XML
+    assert book.stat().st_size < 2_000_000
+    edit_config(project, lambda c: _barlow(c).__setitem__("dataset", "data/external/bomb.xlsx"))
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    rc, err = cli(capsys, "effects", "barlow2014", "--out", "results/e.csv")
+    elapsed, peak = time.perf_counter() - t0, tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert rc == 1 and "data/external/bomb.xlsx: the workbook unzips to 8" in err
+    assert "an .xlsx may unzip to at most 64 MiB" in err and "'limits: {xlsx_uncompressed_bytes: N}'" in err
+    assert elapsed < 10 and peak < 50 * 2**20
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "device"])
+@pytest.mark.parametrize("where", ["--config", "--effects", "dataset"])
+def test_a_fifo_device_or_folder_given_as_a_file_is_refused_at_once(project, capsys, kind, where):
+    """Issue 22: a FIFO given as --config or --effects hung every command."""
+    _effects(capsys)
+    target = project / "special"
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "folder":
+        target.mkdir()
+    else:
+        target = Path("/dev/zero")  # a character device that never ends
+    args = ["--allow-dir", "/dev"] if kind == "device" else []
+    if where == "--config":
+        args += ["effects", AID, "--config", str(target), "--out", "results/e.csv"]
+    elif where == "--effects":
+        args += ["fit", AID, "--effects", str(target), "--outdir", f"results/{AID}"]
+    else:
+        edit_config(project, lambda c: next(a for a in c["analyses"] if a["id"] == AID).__setitem__(
+            "dataset", str(target)))
+        args += ["effects", AID, "--out", "results/e.csv"]
+    t0 = time.perf_counter()
+    rc, err = cli(capsys, *args)
+    assert time.perf_counter() - t0 < 15
+    words = {"fifo": "is a named pipe (FIFO), not a file", "folder": "is a folder",
+             "device": "is a character device, not a file"}[kind]
+    assert rc == 1 and words in err and str(target) in err
+    if where != "dataset":
+        assert f"{where}:" in err

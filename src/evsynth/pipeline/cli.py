@@ -190,11 +190,20 @@ def _confine_args(args) -> None:
         os.environ[ENV_ALLOW] = os.pathsep.join([*args.allow_dir, os.environ.get(ENV_ALLOW, "")]).strip(os.pathsep)
     if args.command == "validate":
         return  # reads the conformance cases only; writes nothing
+    from evsynth.pipeline.io import refuse_special_file
+
     dirs = allowed_dirs()
     for name in _PATH_OPTIONS:
         value = getattr(args, name, None)
         if value:
             confine(value, f"--{name}", dirs)
+    # a file read given as a FIFO, a device or a folder: refused at once (reading would hang)
+    for name in ("config", "effects"):
+        if getattr(args, name, None):
+            refuse_special_file(args.config if name == "config" else args.effects, f"--{name}")
+    for part in getattr(args, "parts", None) or []:
+        confine(part, "parts", dirs)
+        refuse_special_file(part, "parts")
 
 
 def _report(command: str, message: str, kind: str = "error") -> None:

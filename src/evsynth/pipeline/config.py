@@ -12,7 +12,8 @@ import jsonschema
 from evsynth.errors import ConfigError
 from evsynth.pipeline.io import allowed_text, read_yaml
 
-__all__ = ["load_config", "validate_config", "config_schema", "analysis_by_id", "FIGURE_TABLES"]
+__all__ = ["load_config", "validate_config", "config_schema", "analysis_by_id", "limits", "FIGURE_TABLES",
+           "CONFIG_LIMIT_DEFAULTS"]
 
 # tables the fit stage writes for the figures (evsynth.pipeline.figdata), by file name
 # without .csv; here so that the workflow can list the fit outputs without loading models
@@ -54,6 +55,12 @@ def validate_config(cfg, *, source: str = "config.yaml", confine: bool = False, 
     working directory) or a folder in ``allow`` / ``$EVSYNTH_ALLOW_DIRS``."""
     if not isinstance(cfg, dict):
         raise ConfigError(f"{source}: the file must hold a mapping of settings, found {type(cfg).__name__}")
+    # the number of analyses first: the schema's check of thousands of them alone takes seconds
+    declared = (cfg.get("limits") or {}).get("analyses") if isinstance(cfg.get("limits"), dict) else None
+    most = declared if isinstance(declared, int) and not isinstance(declared, bool) else CONFIG_LIMIT_DEFAULTS["analyses"]
+    if isinstance(cfg.get("analyses"), list) and len(cfg["analyses"]) > most:
+        raise ConfigError(f"{source}: analyses: {len(cfg['analyses']):,} analyses; a config may declare at most "
+                          f"{most:,} ({_raise_hint('analyses')})")
     validator = jsonschema.Draft202012Validator(config_schema())
     errors = sorted(validator.iter_errors(cfg), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     problems = [f"{source}: {_path(e)}: {_describe(e)}" for e in errors]
@@ -70,7 +77,9 @@ def validate_config(cfg, *, source: str = "config.yaml", confine: bool = False, 
 
 
 def _register_sheets(cfg: dict) -> None:
-    from evsynth.pipeline.io import set_sheets
+    from evsynth.pipeline.io import set_limits, set_sheets
+
+    set_limits({k: v for k, v in (cfg.get("limits") or {}).items() if k not in CONFIG_LIMIT_DEFAULTS})
 
     sheets = dict(cfg.get("sheets") or {})
     for a in cfg.get("analyses", []):
@@ -105,8 +114,51 @@ def _directory_problems(cfg: dict, source: str) -> list[str]:
     return out
 
 
+# the declared limits a config check applies (the table readers' own: evsynth.pipeline.io.LIMIT_DEFAULTS);
+# each can be raised with 'limits: {key: N}' in the config (docs/bad-input.md)
+CONFIG_LIMIT_DEFAULTS = {"analyses": 200, "multiverse_specifications": 100_000, "permutations": 100_000}
+
+
+def limits(cfg: dict) -> dict:
+    """Every declared limit: the config's ``limits:`` over the defaults."""
+    from evsynth.pipeline.io import LIMIT_DEFAULTS
+
+    return {**CONFIG_LIMIT_DEFAULTS, **LIMIT_DEFAULTS, **(cfg.get("limits") or {})}
+
+
+def _raise_hint(key: str) -> str:
+    return f"raise the limit with 'limits: {{{key}: N}}' in the config"
+
+
+def _limit_problems(cfg: dict, source: str) -> list[str]:
+    """The declared limits, checked on the config alone, before any work starts."""
+    import math
+
+    from evsynth.pipeline.multiverse import dimensions
+
+    lim, out = limits(cfg), []
+    n = len(cfg["analyses"])
+    if n > lim["analyses"]:
+        out.append(f"{source}: analyses: {n:,} analyses; a config may declare at most {lim['analyses']:,} "
+                   f"({_raise_hint('analyses')})")
+        return out  # the per-analysis limits below would list each of them
+    for i, a in enumerate(cfg["analyses"]):
+        where = f"{source}: analyses[{i}]"
+        if a.get("multiverse"):
+            dims = dimensions(a)
+            k = math.prod(len(c) for _, c in dims)
+            if k > lim["multiverse_specifications"]:
+                sizes = " x ".join(f"{len(c)} {name}" for name, c in dims)
+                out.append(f"{where}.multiverse: {k:,} specifications ({sizes}); a multiverse may have at most "
+                           f"{lim['multiverse_specifications']:,} ({_raise_hint('multiverse_specifications')})")
+        if int(a.get("permutations", 0)) > lim["permutations"]:
+            out.append(f"{where}.permutations: {int(a['permutations']):,}; a permutation test may use at most "
+                       f"{lim['permutations']:,} permutations ({_raise_hint('permutations')})")
+    return out
+
+
 def _semantic(cfg: dict, source: str) -> list[str]:
-    out = _directory_problems(cfg, source)
+    out = _directory_problems(cfg, source) + _limit_problems(cfg, source)
     seen = set()
     for i, a in enumerate(cfg["analyses"]):
         where = f"{source}: analyses[{i}]"

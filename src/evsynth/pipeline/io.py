@@ -12,6 +12,7 @@ import io as _io
 import json
 import re
 import os
+import stat
 import warnings
 from dataclasses import dataclass, field
 from importlib import resources
@@ -24,19 +25,60 @@ import yaml
 from evsynth.errors import InputError, TableProblems, clean_text, quote  # noqa: F401  (TableProblems re-exported)
 
 __all__ = [
-    "Table", "read_table", "check_table", "normalise_nfc", "SpellingNote", "read_output", "load_table", "table_schema", "read_yaml",
+    "Table", "read_table", "check_table", "normalise_nfc", "set_limits", "refuse_special_file", "LIMIT_DEFAULTS", "SpellingNote", "read_output", "load_table", "table_schema", "read_yaml",
     "write_csv", "neutralise_formulas", "parse_numbers", "set_sheets", "write_text", "write_bytes", "atomic_path", "atomic_folder", "TableProblems",
 ]
 
 
-# Limits (documented in README "Bad input"): larger inputs are refused with a message.
-MAX_TABLE_BYTES = 256 * 1024 * 1024   # one input table (CSV or .xlsx file)
-MAX_TABLE_ROWS = 1_000_000            # data rows of one input table
+# Limits (documented in docs/bad-input.md): larger inputs are refused with a message naming
+# the config key (limits.*) that raises them; set from the config by set_limits().
+LIMIT_DEFAULTS = {"table_bytes": 256 * 1024 * 1024, "table_rows": 1_000_000,
+                  "xlsx_uncompressed_bytes": 64 * 1024 * 1024}
+MAX_TABLE_BYTES = LIMIT_DEFAULTS["table_bytes"]   # one input table (CSV or .xlsx file)
+MAX_TABLE_ROWS = LIMIT_DEFAULTS["table_rows"]     # data rows of one input table
+MAX_XLSX_UNCOMPRESSED = LIMIT_DEFAULTS["xlsx_uncompressed_bytes"]  # an .xlsx workbook once unzipped
 MAX_YAML_BYTES = 1024 * 1024          # config.yaml, prisma.yaml, the quality form
 MAX_YAML_ALIASES = 100                # YAML aliases (*name) in one file
 MAX_YAML_NODES = 100_000              # values in one YAML file once its aliases are expanded
 
 _SHEETS: dict[str, str] = {}
+
+
+def set_limits(limits: dict | None) -> None:
+    """The config's ``limits:`` for the table readers (the defaults where it names none)."""
+    global MAX_TABLE_BYTES, MAX_TABLE_ROWS, MAX_XLSX_UNCOMPRESSED
+    lim = {**LIMIT_DEFAULTS, **(limits or {})}
+    MAX_TABLE_BYTES, MAX_TABLE_ROWS = int(lim["table_bytes"]), int(lim["table_rows"])
+    MAX_XLSX_UNCOMPRESSED = int(lim["xlsx_uncompressed_bytes"])
+
+
+def _too_many_rows(p) -> InputError:
+    return InputError(f"{p}: more than {MAX_TABLE_ROWS:,} data rows; input tables may have at most "
+                      f"{MAX_TABLE_ROWS:,} (raise the limit with 'limits: {{table_rows: N}}' in config.yaml)")
+
+
+def _too_large(p, size: int) -> InputError:
+    return InputError(f"{p}: the file is {size / 2**20:.0f} MiB; input tables may be at most "
+                      f"{MAX_TABLE_BYTES // 2**20} MiB (raise the limit with 'limits: {{table_bytes: N}}' in "
+                      "config.yaml)")
+
+
+_SPECIAL = (("a folder", stat.S_ISDIR), ("a named pipe (FIFO)", stat.S_ISFIFO), ("a character device", stat.S_ISCHR),
+            ("a block device", stat.S_ISBLK), ("a socket", stat.S_ISSOCK))
+
+
+def refuse_special_file(path, what: str | None = None, error: type = InputError) -> None:
+    """Raise ``error`` at once when ``path`` is a folder, a FIFO, a device or a socket where a
+    regular file is read (reading a FIFO would wait forever, a device never end); ``what``
+    (an option or config key) is named first.  Looked at with ``stat``, which never blocks."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # a missing or unreadable file is reported by the reader, with its reason
+    for kind, test in _SPECIAL:
+        if test(mode):
+            lead = f"{what}: " if what else ""
+            raise error(f"{lead}{path}: is {kind}, not a file; give a regular file")
 
 
 def set_sheets(mapping: dict | None) -> None:
@@ -97,8 +139,7 @@ def _read_bytes(p: Path) -> bytes:
     except OSError as exc:
         raise InputError(f"{p}: cannot read the file ({exc.strerror or type(exc).__name__})") from None
     if size > MAX_TABLE_BYTES:
-        raise InputError(f"{p}: the file is {size / 2**20:.0f} MiB; input tables may be at most "
-                         f"{MAX_TABLE_BYTES // 2**20} MiB")
+        raise _too_large(p, size)
     try:
         return p.read_bytes()
     except OSError as exc:
@@ -212,6 +253,7 @@ def read_table(path, sheet: str | None = None) -> Table:
         raise InputError(f"{p}: file not found")
     if p.is_dir():
         raise InputError(f"{p}: is a folder, expected a table file")
+    refuse_special_file(p)
     if p.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(p, sheet)
     raw = _read_bytes(p)
@@ -272,8 +314,7 @@ def read_table(path, sheet: str | None = None) -> Table:
                     continue
             rownums.append(rn)
             if len(records) > MAX_TABLE_ROWS:
-                raise InputError(f"{p}: more than {MAX_TABLE_ROWS:,} data rows; input tables may have at most "
-                                 f"{MAX_TABLE_ROWS:,}")
+                raise _too_many_rows(p)
     except csv.Error as exc:
         raise InputError(f"{p}: not a well-formed table (line {reader.line_num}): {exc}") from None
     finally:
@@ -399,8 +440,7 @@ def _read_xlsx(p: Path, sheet: str | None) -> Table:
         records.append((cells + [""] * ncol)[:ncol])
         rownums.append(i)
         if len(records) > MAX_TABLE_ROWS:
-            raise InputError(f"{p}: more than {MAX_TABLE_ROWS:,} data rows; input tables may have at most "
-                             f"{MAX_TABLE_ROWS:,}")
+            raise _too_many_rows(p)
     problems = _header_problems(p, header) + problems
     if problems:
         raise TableProblems(p, problems)
@@ -417,8 +457,25 @@ def _read_bytes_size_only(p: Path) -> None:
     except OSError as exc:
         raise InputError(f"{p}: cannot read the file ({exc.strerror or type(exc).__name__})") from None
     if size > MAX_TABLE_BYTES:
-        raise InputError(f"{p}: the file is {size / 2**20:.0f} MiB; input tables may be at most "
-                         f"{MAX_TABLE_BYTES // 2**20} MiB")
+        raise _too_large(p, size)
+    _xlsx_uncompressed(p)
+
+
+def _xlsx_uncompressed(p: Path) -> None:
+    """Refuse a workbook whose parts unzip to more than ``MAX_XLSX_UNCOMPRESSED`` bytes (a
+    "zip bomb": 1.8 MB that expands to 610 MB), from the zip's directory, before any part is
+    unpacked."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(p) as z:
+            total = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # openpyxl reports a workbook it cannot read
+    if total > MAX_XLSX_UNCOMPRESSED:
+        raise InputError(f"{p}: the workbook unzips to {total / 2**20:,.0f} MiB; an .xlsx may unzip to at most "
+                         f"{MAX_XLSX_UNCOMPRESSED / 2**20:,.0f} MiB (raise the limit with "
+                         "'limits: {xlsx_uncompressed_bytes: N}' in config.yaml, or save the sheet as CSV)")
 
 
 def table_schema(name: str) -> dict:
@@ -697,6 +754,7 @@ def read_yaml(path, error: type = InputError) -> object:
     p = Path(path)
     if not p.exists():
         raise error(f"{p}: file not found")
+    refuse_special_file(p, error=error)
     try:
         size = p.stat().st_size
         if size > MAX_YAML_BYTES:
