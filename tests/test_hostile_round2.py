@@ -777,3 +777,32 @@ def test_a_fifo_device_or_folder_given_as_a_file_is_refused_at_once(project, cap
     assert rc == 1 and words in err and str(target) in err
     if where != "dataset":
         assert f"{where}:" in err
+
+
+# ------------------------------------------------------------------------------ item 8 (last sentence): validate's order_by
+
+def test_validate_orders_a_numeric_order_by_column_as_numbers(tmp_path):
+    """Issue 22: ids 10, 11, 101 were sorted as text.  A conformance case with metafor's
+    cumul() over numeric ids (tests/r/cumul_order.R) passes; the same case expecting metafor's
+    text order (ids given as text there) does not match evsynth's numeric order."""
+    import json
+
+    from evsynth.conformance.golden import validate_dir
+
+    r = json.loads((ROOT / "tests/r/cumul_order_metafor.json").read_text())
+    assert r["numeric"]["estimate"][:2] != r["text"]["estimate"][:2]  # the fixture tells the two orders apart
+    (tmp_path / "cases").mkdir()
+    (tmp_path / "data").mkdir()
+    pd.DataFrame({"id": [int(i) for i in r["id"]], "yi": r["yi"], "vi": r["vi"]}).to_csv(
+        tmp_path / "data/ids.csv", index=False)
+
+    def case(name, expected):
+        return {"id": name, "dataset": "ids", "analysis": "cumul", "effect_size": None, "yi": "yi", "vi": "vi",
+                "subset": None, "model": {"method": "DL", "order_by": "id", "test": "z", "mods": [], "random": [],
+                                          "cluster": None},
+                "expected": {**expected, "k": 5}, "source": "tests/r/cumul_order.R",
+                "tolerance": {"rtol": 1e-6, "atol": 1e-9}}
+    (tmp_path / "cases/ids.numeric.json").write_text(json.dumps(case("ids.numeric", r["numeric"])))
+    (tmp_path / "cases/ids.text.json").write_text(json.dumps(case("ids.text", r["text"])))
+    outcomes = {o.id: o.passed for o in validate_dir(tmp_path)}
+    assert outcomes == {"ids.numeric": True, "ids.text": False}
