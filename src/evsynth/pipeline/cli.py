@@ -264,7 +264,7 @@ def main(argv=None) -> int:
     except MemoryError:
         if args.debug:
             raise
-        _report(args.command, "out of memory; see the size limits in README 'Bad input'")
+        _report(args.command, "out of memory; see the limits in docs/bad-input.md (config key 'limits')")
         return 1
     except Exception as exc:  # noqa: BLE001 - never a traceback for a user, but say it is a bug
         if args.debug:
