@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -806,3 +807,26 @@ def test_validate_orders_a_numeric_order_by_column_as_numbers(tmp_path):
     (tmp_path / "cases/ids.text.json").write_text(json.dumps(case("ids.text", r["text"])))
     outcomes = {o.id: o.passed for o in validate_dir(tmp_path)}
     assert outcomes == {"ids.numeric": True, "ids.text": False}
+
+
+# ------------------------------------------------------------------------------ item 6: the fast CSV writer
+
+@pytest.mark.parametrize("n", [5, 3000])
+def test_write_csv_writes_what_pandas_float_format_writes(tmp_path, n):
+    """write_csv formats long float columns itself (issue 22 item 6); the bytes are those of
+    pandas' to_csv with float_format='%.12g' (the reference), for NaN, inf, -0.0, tiny and huge
+    values, integers, text and float32."""
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=n) * 10.0 ** rng.integers(-300, 300, n)
+    x[::5], x[1::11], x[2::13], x[3::17] = np.nan, np.inf, -0.0, 1 / 3
+    df = pd.DataFrame({"x": x, "y": rng.normal(size=n).astype(np.float32), "i": np.arange(n),
+                       "s": [f"s{i},\"q\"" for i in range(n)], "w": np.round(rng.uniform(0, 1, n), 3)})
+    from evsynth.outputs import write_csv
+
+    write_csv(tmp_path / "a.csv", df)
+    ref = df.to_csv(index=False, lineterminator="\n", float_format="%.12g", encoding="utf-8")
+    assert (tmp_path / "a.csv").read_text(encoding="utf-8") == ref
+    write_csv(tmp_path / "b.csv", df, float_digits=15)
+    assert (tmp_path / "b.csv").read_text(encoding="utf-8") == df.to_csv(index=False, lineterminator="\n",
+                                                                          float_format="%.15g")
+

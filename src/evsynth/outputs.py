@@ -14,6 +14,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["recording", "atomic_path", "atomic_folder", "check_owned", "MANIFEST", "write_text", "write_bytes", "neutralise_formulas",
@@ -291,7 +292,28 @@ def write_csv(path, df: pd.DataFrame, float_digits: int = 12) -> None:
         for j in range(df.shape[1])
         if df.iloc[:, j].dtype == object or pd.api.types.is_string_dtype(df.iloc[:, j]))
     quoting = csv.QUOTE_NONNUMERIC if has_cr else csv.QUOTE_MINIMAL
+    if not has_cr:  # same bytes, about twice as fast for long tables (issue 22 item 6)
+        df = _floats_as_text(df, float_digits)
     with atomic_path(path) as tmp:
         df.to_csv(tmp, index=False, lineterminator="\n", float_format=f"%.{float_digits}g", encoding="utf-8",
                   quoting=quoting)
     _record(path, len(df))
+
+
+def _floats_as_text(df: pd.DataFrame, digits: int) -> pd.DataFrame:
+    """``df`` with its numpy float columns formatted as pandas' ``float_format='%.<digits>g'``
+    writes them ('' for NaN), one list comprehension per column instead of pandas' formatter
+    per value.  Only for unquoted writing (QUOTE_MINIMAL), where a formatted number is written
+    as the same bytes."""
+    cols = [j for j in range(df.shape[1])
+            if isinstance(df.iloc[:, j].dtype, np.dtype) and df.iloc[:, j].dtype.kind == "f"]
+    if not cols or len(df) < 1000:
+        return df
+    fmt = f"%.{digits}g".__mod__
+    out = df.copy()
+    for j in cols:
+        arr = df.iloc[:, j].to_numpy()
+        text = np.array([fmt(v) for v in arr.tolist()], dtype=object)
+        text[np.isnan(arr)] = ""
+        out.isetitem(j, pd.Series(text, index=df.index, dtype=object))
+    return out
