@@ -482,13 +482,9 @@ def test_two_unicode_spellings_of_one_study_are_one_study(project, capsys):
 
 def test_two_effect_ids_differing_only_in_normal_form_are_duplicates(project, capsys):
     p = project / "data/effects/holwerda2014_effects.csv"
-    header = p.read_text(encoding="utf-8").strip().split(",")
-    base = {c: "" for c in header}
-    base.update({"study_id": "armstrong2000", "outcome": "o", "outcome_domain": "parenting",
-                 "higher_is_better": "yes", "source_page": "p. 1", "coder": "pytest", "t": "2.2", "n1": "90",
-                 "n2": "91"})
-    pd.DataFrame([{**base, "effect_id": unicodedata.normalize("NFC", "é1")},
-                  {**base, "effect_id": unicodedata.normalize("NFD", "é1")}], columns=header).to_csv(p, index=False)
+    rows = pd.read_csv(p, dtype=str, keep_default_na=False).iloc[[0, 0]].reset_index(drop=True)  # a valid row, twice
+    rows["effect_id"] = [unicodedata.normalize("NFC", "é1"), unicodedata.normalize("NFD", "é1")]
+    rows.to_csv(p, index=False)
     rc, err = cli(capsys, "check-inputs")
     assert rc == 1
     assert "data/effects/holwerda2014_effects.csv: rows 2, 3, column 'effect_id': duplicate value 'é1'" in err
