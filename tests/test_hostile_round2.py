@@ -826,3 +826,21 @@ def test_write_csv_writes_what_pandas_float_format_writes(tmp_path, n):
     assert (tmp_path / "b.csv").read_text(encoding="utf-8") == df.to_csv(index=False, lineterminator="\n",
                                                                           float_format="%.15g")
 
+
+
+def test_a_level_typed_with_a_combining_accent_in_the_config_matches_the_data(project, capsys):
+    """The config's labels and levels are read in NFC too: a level written in NFD in
+    config.yaml matches the same level typed in NFC in the data (was: 'level not declared')."""
+    ds = project / "data/external/aloe2013.csv"
+    df = pd.read_csv(ds, dtype=str, keep_default_na=False)
+    df["setting"] = [unicodedata.normalize("NFC", x) for x in ["école", "crèche", "école", "crèche", "école"][: len(df)]]
+    df.to_csv(ds, index=False)
+
+    def mods(c):
+        a = next(x for x in c["analyses"] if x["id"] == AID)
+        a["moderators"] = [{"column": "setting", "type": "categorical",
+                            "levels": [unicodedata.normalize("NFD", "école"), unicodedata.normalize("NFD", "crèche")]}]
+    edit_config(project, mods)
+    het, out = _fit(capsys, AID)
+    m = pd.read_csv(project / f"results/{AID}/moderators.csv")
+    assert list(m["model"].unique()) == ["setting"] and len(m) == 2

@@ -61,6 +61,7 @@ def validate_config(cfg, *, source: str = "config.yaml", confine: bool = False, 
     if isinstance(cfg.get("analyses"), list) and len(cfg["analyses"]) > most:
         raise ConfigError(f"{source}: analyses: {len(cfg['analyses']):,} analyses; a config may declare at most "
                           f"{most:,} ({_raise_hint('analyses')})")
+    _nfc_analyses(cfg)
     validator = jsonschema.Draft202012Validator(config_schema())
     errors = sorted(validator.iter_errors(cfg), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     problems = [f"{source}: {_path(e)}: {_describe(e)}" for e in errors]
@@ -74,6 +75,29 @@ def validate_config(cfg, *, source: str = "config.yaml", confine: bool = False, 
         raise ConfigError("\n".join(problems))
     _register_sheets(cfg)
     return cfg
+
+
+_PATH_KEYS = ("dataset", "path", "sheet")
+
+
+def _nfc_analyses(cfg: dict) -> None:
+    """Every text of the analyses (column names, levels, labels, ids) in Unicode NFC, the
+    form the table readers bring every cell and column name to, so that a level typed with a
+    combining accent in the config matches the data; paths (``dataset``, ``listed_tables``'
+    ``path``, ``sheet``) are left as written (a file name is bytes on disk)."""
+    import unicodedata
+
+    def walk(x, key=None):
+        if isinstance(x, str):
+            return x if key in _PATH_KEYS or x.isascii() else unicodedata.normalize("NFC", x)
+        if isinstance(x, list):
+            return [walk(v, key) for v in x]
+        if isinstance(x, dict):
+            return {walk(k): walk(v, k) for k, v in x.items()}
+        return x
+
+    if isinstance(cfg.get("analyses"), list):
+        cfg["analyses"] = [walk(a) for a in cfg["analyses"]]
 
 
 def _register_sheets(cfg: dict) -> None:
