@@ -86,6 +86,8 @@ def test_diagnose_never_swallows_a_folder_it_did_not_write(project, capsys, outd
     ["--allow-dir", "..", "figures", AID, "--results", "results", "--outdir", ".."],
     ["effects", AID, "--out", "data/external/aloe2013.csv"],
     ["effects", AID, "--out", "config.yaml"],
+    ["effects", AID, "--out", "workflow/rules/effects.smk"],
+    ["--allow-dir", "..", "figures", AID, "--results", "results", "--outdir", "workflow/rules"],
 ])
 def test_no_output_option_names_an_input_or_the_project(project, capsys, command):
     _effects(capsys)

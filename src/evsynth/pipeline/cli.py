@@ -168,11 +168,12 @@ def _protect_inputs(args, cfg) -> None:
         if p == root or p in root.parents:
             raise InputError(f"--{name}: {quote(value)} is the project folder{'' if p == root else ' or above it'}; "
                              "give a folder of its own for the outputs (e.g. results/...); nothing was changed")
-        hit = [(f, k) for f, k in inputs.items() if f == p or (name == "outdir" and p in f.parents)]
+        hit = [(f, k) for f, k in inputs.items()
+               if f == p or (name == "outdir" and p in f.parents) or (k == "the project" and f in p.parents)]
         if hit:
             f, key = sorted(hit, key=lambda x: str(x[0]))[0]
             shown = f.relative_to(root) if f.is_relative_to(root) else f
-            what = "is" if f == p else "holds"
+            what = "is" if f == p else "holds" if p in f.parents else "is inside"
             raise InputError(f"--{name}: {quote(value)} {what} {quote(str(shown), 80)}, an input ({key}), and "
                              f"would be written over; give a folder of its own for the outputs; nothing was changed")
 
