@@ -216,8 +216,10 @@ SUMMARY_FIELDS = ["table", "column", "compared_as", "rows", "agree", "per_cent_a
 def main() -> None:
     try:
         summary, disagreements = compare()
-    except (ResolutionError, OSError, KeyError) as e:
+    except (ResolutionError, OSError) as e:
         sys.exit(f"second_coder_agreement: {e}")
+    except KeyError as e:
+        sys.exit(f"second_coder_agreement: a sheet, table or second_coder_resolutions.csv lacks the column {e}")
     write_rows(HERE / "second_coder_agreement.csv", SUMMARY_FIELDS, summary)
     write_rows(HERE / "second_coder_disagreements.csv",
                ["table", "id", "column", "first", "second", "second_note"], disagreements)
