@@ -17,7 +17,7 @@ from scipy import stats
 
 from evsynth.errors import ConvergenceError, InputError, ModelError
 from evsynth.engine.linalg import design_matrix, factorize, inv_pd, wls
-from evsynth.engine.models import check_effects
+from evsynth.engine.checks import check_effects
 from evsynth.engine.results import FitResult, coef_block, critical_value, fmt_p, wald_test
 
 __all__ = ["BlockStructure", "RMAMVResult", "rma_mv"]

@@ -16,7 +16,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from evsynth.engine._verbs import fmt, fmt_p
-from evsynth.engine.models import rma
+from evsynth.engine.rma_uni import rma
 from evsynth.engine.results import Coefs, HasCoefs, Result, coef_block
 from evsynth.errors import InputError, ModelError
 
