@@ -65,7 +65,6 @@ def _examples(barlow, konst) -> dict[str, object]:
         "EffectSizes": escalc("OR", ai=[4, 6, 3], bi=[20, 30, 25], ci=[9, 11, 8], di=[18, 27, 22]),
         "Coefs": f.coefs,
         "WaldTest": fm.wald,
-        "Prediction": fm.predict([[1980.0]]),
         "RMAResult": f,
         "RMAMVResult": mv,
         "RobustResult": robust(mv, konst["district"]),
@@ -86,7 +85,7 @@ def _examples(barlow, konst) -> dict[str, object]:
         "LRTResult": anova(rma(konst["yi"], konst["vi"], x[:, None], method="ML"),
                            rma(konst["yi"], konst["vi"], method="ML")),
         "WaldResult": anova(fm, L=[[0, 1]]),
-        "PredictResult": predict(fm, [[1980.0]]),
+        "PredictResult": fm.predict([[1980.0]]),  # (the verb predict() is this method)
         "BLUPResult": blup(f),
         "InfluenceMVResult": influence_mv(rma_mv(konst["yi"][:20], konst["vi"][:20],
                                                  [konst["district"][:20], konst["school"][:20]])),

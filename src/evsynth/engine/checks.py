@@ -8,7 +8,7 @@ import numpy as np
 
 from evsynth.errors import InputError
 
-__all__ = ["check_effects", "check_test_level"]
+__all__ = ["check_effects", "check_test_level", "level_percent"]
 
 
 def check_effects(yi, vi, *, where: str = "") -> tuple[np.ndarray, np.ndarray]:
@@ -98,7 +98,36 @@ def check_test_level(test, allowed, allowed_text: str, level: float) -> str:
         test = "knha"
     if test not in allowed:
         raise InputError(f"unknown test '{test}'; allowed: {allowed_text}")
-    if not (0 < level < 100):
-        raise InputError(f"level must be between 0 and 100, got {level}")
+    level_percent(level)
     return test
 
+
+def level_percent(level, *, name: str = "level") -> float:
+    """A confidence level as metafor reads it, in percent.
+
+    Parameters
+    ----------
+    level : float
+        95 or 0.95 both mean 95 %: a value of at least 1 is a percentage, one in (0.5, 1) a
+        proportion, one in (0, 0.5] the error rate alpha (metafor's ``.level``: 0.05 is 95 %).
+    name : str
+        The argument's name in the message.
+
+    Returns
+    -------
+    float
+        The level in percent (a percentage is returned unchanged).
+
+    Raises
+    ------
+    InputError
+        Not a number, or not strictly between 0 and 100.
+    """
+    if isinstance(level, bool) or not isinstance(level, (int, float, np.integer, np.floating)):
+        raise InputError(f"{name} must be a number (95 or 0.95 for a 95% interval), got {level!r}")
+    lv = float(level)
+    if not (0 < lv < 100):
+        raise InputError(f"{name} must be between 0 and 100 (95 or 0.95 for a 95% interval), got {level!r}")
+    if lv >= 1:
+        return lv
+    return 100 * lv if lv > 0.5 else 100 * (1 - lv)

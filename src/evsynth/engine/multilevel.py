@@ -431,6 +431,9 @@ class RMAMVResult(FitResult):
         return (np.atleast_1d(self.struct_tau2) if self.struct_type == "HCS"
                 else np.full(len(self.struct_levels), float(self.struct_tau2)), float(self.struct_rho))
 
+    def _pi_variance(self) -> float:
+        return self.pi_variance
+
     @property
     def pi_variance(self) -> float:
         """Variance added for a prediction interval: the sum of the sigma^2 (and tau^2 of a CS struct)."""

@@ -33,7 +33,7 @@ from scipy import special  # what scipy.stats calls, without its per-call overhe
 
 from evsynth.errors import InputError, ModelError
 
-__all__ = ["Result", "Coefs", "coef_block", "HasCoefs", "WaldTest", "wald_test", "Fitted", "FitResult", "Prediction",
+__all__ = ["Result", "Coefs", "coef_block", "HasCoefs", "WaldTest", "wald_test", "Fitted", "FitResult", "Prediction", "PredictResult", "TRANSFORMS",
            "fmt_p", "fmt_btt", "critical_value", "frame_summary", "DISTS"]
 
 DISTS = ("z", "t")
@@ -426,78 +426,160 @@ class Fitted(HasCoefs, Result):
         """Degrees of freedom for predictions ``xs @ beta`` (one per row, or shared)."""
         return self.df
 
-    def _design_rows(self, newmods) -> np.ndarray:
-        if newmods is None:
-            xs = np.zeros((1, self.p))
-            xs[0, 0] = 1.0
-            if not self.intercept_only:
-                xs = self.X.mean(axis=0, keepdims=True)
-            return xs
-        xs = np.atleast_2d(np.asarray(newmods, float))
-        if xs.shape[1] == self.p - 1 and self.coef_names[0] == "intrcpt":
-            xs = np.column_stack([np.ones(xs.shape[0]), xs])
-        if xs.shape[1] != self.p:
-            raise InputError(f"newmods has {xs.shape[1]} columns; the model has {self.p} coefficients")
-        return xs
+    def _pi_variance(self):
+        """The between-study variance a prediction interval adds (tau^2); None for an
+        equal-effects model, which has no prediction interval (as metafor)."""
+        if getattr(self, "method", "") in ("EE", "FE"):
+            return None
+        return float(self.tau2)
 
-    def predict(self, newmods=None) -> "Prediction":
-        """Predicted average effect, its confidence interval and the prediction interval.
+    def predict(self, newmods=None, *, transf=None, level=None) -> "PredictResult":
+        """Predicted average effects with confidence and prediction intervals (metafor's
+        ``predict``); :func:`evsynth.engine.predict` is this method as a verb.
 
         Parameters
         ----------
-        newmods : array, shape (n, p) or (n, p - 1), optional
-            Moderator values (without the intercept column, which is added, or with it).
-            Default: the average effect (intercept-only model) or the mean of the rows of X.
+        newmods : array_like, optional
+            Moderator values, one row per prediction: one value per coefficient except the
+            intercept (which is added), or one per coefficient.  None (default, as
+            metafor): the pooled effect of an intercept-only model, else the fitted value
+            of every effect size.
+        transf : {"exp", "expit", "tanh"} or callable, optional
+            Back-transformation of ``pred`` and the interval bounds (``se`` stays on the
+            model scale).
+        level : float, optional
+            Confidence level (95 or 0.95; default: the fit's).
 
         Returns
         -------
-        Prediction
-            Fields ``pred``, ``se``, ``ci_lb``, ``ci_ub``, ``pi_lb``, ``pi_ub``, ``df``
-            (metafor's ``predict``).
+        PredictResult
+            ``pred``, ``se``, ``ci_lb``, ``ci_ub``, ``pi_lb``, ``pi_ub`` (None for an
+            equal-effects model), the reference distribution's ``df`` and ``level``.  The
+            critical values are the fit's: normal, t with the fit's df (Knapp-Hartung,
+            ``test="t"``), or the Satterthwaite df of each prediction of a robust fit.
         """
-        xs = self._design_rows(newmods)
+        from evsynth.engine.checks import level_percent
+
+        level = self.level if level is None else level_percent(level)
+        if newmods is None:
+            xs = np.ones((1, 1)) if self.intercept_only else np.asarray(self.X, float)
+        else:
+            xs = _design_rows(newmods, self.p, self.coef_names[0] == "intrcpt")
         pred = xs @ self.beta
         se = np.sqrt(np.einsum("ij,jk,ik->i", xs, self.vb, xs))
         df = self._pred_df(xs)
-        crit = critical_value(self.level, self.dist, df)
+        crit = critical_value(level, self.dist, df)
         ci_lb, ci_ub = pred - crit * se, pred + crit * se
-        if self.method in ("EE", "FE"):
-            pi_lb, pi_ub = ci_lb, ci_ub
-        else:
-            s = np.sqrt(se**2 + self.tau2)
+        between = self._pi_variance()
+        pi_lb = pi_ub = None
+        if between is not None:
+            s = np.sqrt(se**2 + between)
             pi_lb, pi_ub = pred - crit * s, pred + crit * s
-        return Prediction(pred, se, ci_lb, ci_ub, pi_lb, pi_ub, df, self.level)
+        f, name = _transform(transf)
+        if f is not None:
+            pred, ci_lb, ci_ub = f(pred), *_ordered(f(ci_lb), f(ci_ub))
+            if pi_lb is not None:
+                pi_lb, pi_ub = _ordered(f(pi_lb), f(pi_ub))
+
+        def arr(x):
+            return None if x is None else np.asarray(x, float)
+        return PredictResult(arr(pred), se, arr(ci_lb), arr(ci_ub), arr(pi_lb), arr(pi_ub), xs, int(self.k),
+                             float(level), name, df)
 
     def to_frame(self):
         """The coefficient table (see :meth:`Coefs.to_frame`)."""
         return self.coefs.to_frame()
 
 
+TRANSFORMS = {"exp": np.exp, "expit": special.expit, "tanh": np.tanh}
+
+
+def _transform(transf):
+    """(function, name) of a back-transformation; (None, None) without one."""
+    if transf is None:
+        return None, None
+    if callable(transf):
+        return transf, getattr(transf, "__name__", "transf")
+    if isinstance(transf, str) and transf in TRANSFORMS:
+        return TRANSFORMS[transf], transf
+    raise InputError(f"transf: unknown transformation {transf!r}; allowed: {', '.join(TRANSFORMS)} or a function")
+
+
+def _ordered(a, b):
+    return np.minimum(a, b), np.maximum(a, b)
+
+
+def _design_rows(newmods, p: int, intercept: bool) -> np.ndarray:
+    """Rows of the design matrix for new moderator values: the intercept is added when
+    the model has one and the rows give the other p - 1 coefficients (a vector of p - 1 > 1
+    values is one row; of single values, one row each)."""
+    try:
+        xs = np.asarray(newmods, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError("newmods must be numeric (one row per prediction, one column per moderator)") from None
+    if xs.ndim == 0:
+        xs = xs.reshape(1, 1)
+    elif xs.ndim == 1:
+        q = p - 1 if intercept else p
+        xs = xs.reshape(1, -1) if xs.size == q and q > 1 else xs.reshape(-1, 1)
+    elif xs.ndim > 2:
+        raise InputError(f"newmods must have at most 2 dimensions, got {xs.ndim}")
+    if intercept and xs.shape[1] == p - 1:
+        xs = np.column_stack([np.ones(xs.shape[0]), xs])
+    if xs.shape[1] != p:
+        raise InputError(f"newmods has {xs.shape[1]} column(s); the model has {p} coefficient(s)"
+                         f"{' (intercept added automatically)' if intercept else ''}")
+    if not np.all(np.isfinite(xs)):
+        raise InputError("newmods must be numeric and non-missing")
+    return xs
+
+
 @dataclass(eq=False)
-class Prediction(Result):
-    """Predicted values with confidence and prediction intervals (metafor's ``predict``)."""
+class PredictResult(Result):
+    """Predicted average effects with confidence and prediction intervals (metafor's
+    ``predict``).  With ``transf``, ``pred`` and the bounds are back-transformed; ``se``
+    stays on the model scale (metafor leaves it out).  ``pi_lb``/``pi_ub`` are None for an
+    equal-effects model; ``df`` is the t distribution's (None for z)."""
 
     pred: np.ndarray
     se: np.ndarray
     ci_lb: np.ndarray
     ci_ub: np.ndarray
-    pi_lb: np.ndarray
-    pi_ub: np.ndarray
-    df: object
+    pi_lb: np.ndarray | None
+    pi_ub: np.ndarray | None
+    X: np.ndarray
+    k: int
     level: float
-
-    def to_frame(self):
-        import pandas as pd
-
-        return pd.DataFrame({"pred": self.pred, "se": self.se, "ci_lb": self.ci_lb, "ci_ub": self.ci_ub,
-                             "pi_lb": self.pi_lb, "pi_ub": self.pi_ub})
+    transf: str | None = None
+    df: object = None
 
     def summary(self) -> str:
-        lines = [f"{'pred':>9s} {'se':>8s} {'ci.lb':>8s} {'ci.ub':>8s} {'pi.lb':>8s} {'pi.ub':>8s}"]
-        for i in range(len(self.pred)):
-            lines.append(f"{self.pred[i]:9.4f} {self.se[i]:8.4f} {self.ci_lb[i]:8.4f} {self.ci_ub[i]:8.4f} "
-                         f"{self.pi_lb[i]:8.4f} {self.pi_ub[i]:8.4f}")
+        cols = [("pred", self.pred)] + ([("se", self.se)] if not self.transf else [])
+        cols += [("ci.lb", self.ci_lb), ("ci.ub", self.ci_ub)]
+        if self.pi_lb is not None:
+            cols += [("pi.lb", self.pi_lb), ("pi.ub", self.pi_ub)]
+        n = len(self.pred)
+        cells = [[f"{v[i]:.4f}" for i in range(n)] for _, v in cols]
+        widths = [max(len(name), *(len(c) for c in col)) for (name, _), col in zip(cols, cells)]
+        lab = [str(i + 1) for i in range(n)] if n > 1 else [""]
+        lw = max(len(x) for x in lab)
+        lines = [" " * lw + " " + " ".join(f"{name:>{w}s}" for (name, _), w in zip(cols, widths))]
+        for i in range(n):
+            lines.append(f"{lab[i]:<{lw}s} " + " ".join(f"{col[i]:>{w}s}" for col, w in zip(cells, widths)))
         return "\n".join(lines)
+
+    def to_frame(self):
+        """One row per prediction: pred, se, ci_lb, ci_ub, pi_lb, pi_ub."""
+        import pandas as pd
+
+        n = len(self.pred)
+        none = [None] * n
+        return pd.DataFrame({"pred": self.pred, "se": self.se, "ci_lb": self.ci_lb, "ci_ub": self.ci_ub,
+                             "pi_lb": none if self.pi_lb is None else self.pi_lb,
+                             "pi_ub": none if self.pi_ub is None else self.pi_ub})
+
+
+Prediction = PredictResult  # the name this class had before predict() and Fitted.predict were one
 
 
 @dataclass(eq=False, kw_only=True)
