@@ -65,6 +65,7 @@ def _examples(barlow, konst) -> dict[str, object]:
         "EffectSizes": escalc("OR", ai=[4, 6, 3], bi=[20, 30, 25], ci=[9, 11, 8], di=[18, 27, 22]),
         "Coefs": f.coefs,
         "WaldTest": fm.wald,
+        "Heterogeneity": fm.het,
         "RMAResult": f,
         "RMAMVResult": mv,
         "RobustResult": robust(mv, konst["district"]),

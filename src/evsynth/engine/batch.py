@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 from scipy import special
 
-from evsynth.engine.results import Coefs, HasCoefs, Result
+from evsynth.engine.results import Coefs, HasCoefs, Heterogeneity, Result
 from evsynth.engine.rowwise import brent_rows, q_rows, qprofile_rows, QRoots, rowdot, rowsum, weights_rows
 from evsynth.errors import InputError, ModelError
 
@@ -497,6 +497,13 @@ class RMABatchResult(HasCoefs, Result):
     H2_ci_lb: np.ndarray | None = None
     H2_ci_ub: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
+
+    @property
+    def het(self) -> Heterogeneity:
+        """The heterogeneity block, one entry per analysis in each field (as ``coefs``)."""
+        ee = self.method in ("EE", "FE")
+        return Heterogeneity(QE=self.QE, QEdf=self.k - 1, QEp=self.QEp, I2=self.I2, H2=self.H2,
+                             tau2=None if ee else self.tau2, se_tau2=None if ee else self.se_tau2)
 
     _SCALARS = ("method", "test", "level", "extra", "coefs")
     _COEF_COLUMNS = ("beta", "se", "stat", "pval", "ci_lb", "ci_ub")

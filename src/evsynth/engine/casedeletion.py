@@ -17,7 +17,7 @@ from evsynth.errors import ModelError
 from evsynth.engine.linalg import inv_pd
 from evsynth.engine.deletion import loo_fits
 from evsynth.engine.rma_uni import RMAResult, rma
-from evsynth.engine.results import Result, critical_value, frame_summary
+from evsynth.engine.results import Result, critical_value, fmt_p, frame_summary, text_table
 
 __all__ = ["Leave1outResult", "leave1out", "InfluenceResult", "influence", "CumulResult", "cumul", "RowNumbers"]
 
@@ -98,7 +98,15 @@ class Leave1outResult(Result):
         return pd.DataFrame({"omitted": self.omitted, **{c: getattr(self, c) for c in _L1O_FIELDS}})
 
     def summary(self) -> str:
-        return frame_summary("Leave-one-out analysis", self)
+        """As metafor prints a leave1out: one row per omitted effect size, p-values as
+        ``<.0001`` (metafor's own data-frame print shows 0.0000 there)."""
+        def f4(x):
+            return [f"{v:.4f}" for v in x]
+        cols = [("estimate", f4(self.estimate)), ("se", f4(self.se)), ("zval", f4(self.stat)),
+                ("pval", [fmt_p(p) for p in self.pval]), ("ci.lb", f4(self.ci_lb)), ("ci.ub", f4(self.ci_ub)),
+                ("Q", f4(self.QE)), ("Qp", [fmt_p(p) for p in self.QEp]), ("tau2", f4(self.tau2)),
+                ("I2", f4(self.I2)), ("H2", f4(self.H2))]
+        return "\n".join(text_table(cols, [str(x) for x in self.omitted], gap=1))
 
 
 def leave1out(fit: RMAResult, slab=None) -> Leave1outResult:

@@ -11,7 +11,7 @@ import numpy as np
 
 from evsynth.errors import ConvergenceError, InputError, ModelError
 from evsynth.engine.rma_uni import rma
-from evsynth.engine.results import Result, fmt_p
+from evsynth.engine.results import Result, p_text
 
 __all__ = ["PermutationResult", "permutest"]
 
@@ -47,9 +47,9 @@ class PermutationResult(Result):
 
     def summary(self) -> str:
         lines = [f"Permutation test ({self.iterations} permutations, seed {self.seed})",
-                 f"Test of moderators: QM = {self.QM:.4f}, permutation p = {fmt_p(self.pval_QM)}"]
+                 f"Test of moderators: QM = {self.QM:.4f}, permutation p {p_text(self.pval_QM)}"]
         for n, s, p in zip(self.coef_names, self.stat, self.pval_coef):
-            lines.append(f"  {n:>14s}  stat = {s: .4f}  permutation p = {fmt_p(p)}")
+            lines.append(f"  {n:>14s}  stat = {s: .4f}  permutation p {p_text(p)}")
         return "\n".join(lines)
 
 

@@ -14,8 +14,8 @@ from scipy import special, stats
 from evsynth.errors import InputError, ModelError
 from evsynth.engine.linalg import wls
 from evsynth.engine.rma_uni import RMAResult, rma
-from evsynth.engine.results import Result, fmt_p
-from evsynth.engine._verbs import stat_letter, text_lines
+from evsynth.engine.results import Result, fmt_p, p_text
+from evsynth.engine._verbs import stat_letter
 
 __all__ = ["RegtestResult", "regtest", "RanktestResult", "ranktest", "TrimfillResult", "trimfill",
            "FsnResult", "fsn", "PetPeeseResult", "pet_peese", "REGTEST_PREDICTORS"]
@@ -36,13 +36,27 @@ class RegtestResult(Result):
     k: int
     fit: RMAResult
 
+    predictor: str = "sei"
+    model: str = "rma"
+    equal_effects: bool = False
+
     def summary(self) -> str:
-        limit = None if self.limit_estimate is None else (
-            f"limit estimate (as sei -> 0): b = {self.limit_estimate:.4f} "
-            f"(CI: {self.limit_ci[0]:.4f}, {self.limit_ci[1]:.4f})")
-        return text_lines("Regression Test for Funnel Plot Asymmetry (Egger; predictor: standard error)",
-                          f"test for funnel plot asymmetry: {stat_letter(self.df)} = {self.stat:.4f}, "
-                          f"p = {fmt_p(self.pval)}", limit)
+        """As metafor prints a regtest."""
+        if self.model == "lm":
+            model = "weighted regression with multiplicative dispersion"
+        else:
+            model = f"{'fixed' if self.equal_effects else 'mixed'}-effects meta-regression model"
+        test_label = "Test for Funnel Plot Asymmetry:"
+        lim_label = f"Limit Estimate (as {self.predictor} -> 0):"
+        w = max(len(test_label), len(lim_label))
+        df = "" if self.df is None else f", df = {self.df}"
+        lines = ["Regression Test for Funnel Plot Asymmetry", "", f"Model:     {model}",
+                 f"Predictor: {_PREDICTOR_TEXT[self.predictor]}", "",
+                 f"{test_label:<{w}s} {stat_letter(self.df)} = {self.stat:.4f}{df}, p {p_text(self.pval)}"]
+        if self.limit_estimate is not None:
+            lines.append(f"{lim_label:<{w}s} b = {self.limit_estimate:.4f} "
+                         f"(CI: {self.limit_ci[0]:.4f}, {self.limit_ci[1]:.4f})")
+        return "\n".join(lines)
 
     def to_frame(self):
         import pandas as pd
@@ -54,6 +68,9 @@ class RegtestResult(Result):
 
 
 REGTEST_PREDICTORS = ("sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv")
+_PREDICTOR_TEXT = {"sei": "standard error", "vi": "sampling variance", "ni": "sample size",
+                   "ninv": "inverse of the sample size", "sqrtni": "square root sample size",
+                   "sqrtninv": "inverse of the square root sample size"}
 
 
 def regtest(fit: RMAResult, predictor: str = "sei", model: str = "rma", ni=None) -> RegtestResult:
@@ -128,7 +145,7 @@ def regtest(fit: RMAResult, predictor: str = "sei", model: str = "rma", ni=None)
             crit = stats.t.isf((1 - fit.level / 100) / 2, df)
             lim = float(f.beta[0])
             lim_ci = (lim - crit * float(se[0]), lim + crit * float(se[0]))
-    return RegtestResult(stat, pval, df, lim, lim_ci, fit.k, r)
+    return RegtestResult(stat, pval, df, lim, lim_ci, fit.k, r, predictor, model, fit.method in ("EE", "FE"))
 
 
 # ------------------------------------------------------------------------------ Begg
@@ -143,9 +160,8 @@ class RanktestResult(Result):
     exact: bool
 
     def summary(self) -> str:
-        return ("Rank Correlation Test for Funnel Plot Asymmetry (Begg & Mazumdar)\n"
-                f"Kendall's tau = {self.kendall_tau:.4f}, p = {fmt_p(self.pval)}"
-                f"{' (exact)' if self.exact else ' (normal approximation)'}")
+        return ("Rank Correlation Test for Funnel Plot Asymmetry\n\n"
+                f"Kendall's tau = {self.kendall_tau:.4f}, p {p_text(self.pval)}")
 
     def to_frame(self):
         import pandas as pd
@@ -219,10 +235,10 @@ class TrimfillResult(Result):
 
     def summary(self) -> str:
         extra = f" (SE = {self.se_k0:.4f})" if self.se_k0 is not None else ""
+        lines = [f"Estimated number of missing studies on the {self.side} side: {self.k0}{extra}"]
         if self.pval_k0 is not None:
-            extra += f"; test of no missing studies: p = {fmt_p(self.pval_k0)}"
-        return (f"Trim-and-fill ({self.estimator}): estimated number of missing studies on the {self.side} side: "
-                f"{self.k0}{extra}\n" + self.fit.summary())
+            lines.append(f"Test of H0: no missing studies on the {self.side} side:     p-val {p_text(self.pval_k0)}")
+        return "\n".join(lines + ["", self.fit.summary()])
 
     def to_frame(self):
         """One row: k0, side, estimate, se, ci_lb, ci_ub, tau2, k (of the filled model)."""
@@ -347,12 +363,14 @@ class FsnResult(Result):
     target: float | None = None
 
     def summary(self) -> str:
+        head = [f"Fail-safe N Calculation Using the {self.type} Approach", ""]
         if self.type == "Orwin":
-            return (f"Fail-safe N (Orwin): {self.fsnum} (average effect size {self.mean_es:.4f}, "
-                    f"target {self.target:.4f})")
-        extra = f", average effect size {self.mean_es:.4f}" if self.mean_es is not None else ""
-        return (f"Fail-safe N ({self.type}): {self.fsnum} (observed significance p = {fmt_p(self.pval)}"
-                f"{extra}, target alpha = {self.alpha})")
+            body = [("Average Effect Size:", f"{self.mean_es:.4f}"), ("Target Effect Size:", f"{self.target:.4f}")]
+        else:
+            body = ([("Average Effect Size:", f"{self.mean_es:.4f}")] if self.mean_es is not None else [])
+            body += [("Observed Significance Level:", fmt_p(self.pval)), ("Target Significance Level:", f"{self.alpha:g}")]
+        w = max(len(label) for label, _ in body)
+        return "\n".join(head + [f"{label:<{w}s} {val}" for label, val in body] + ["", f"Fail-safe N: {self.fsnum}"])
 
     def to_frame(self):
         import pandas as pd
@@ -446,8 +464,8 @@ class PetPeeseResult(Result):
 
     def summary(self) -> str:
         chosen = "PEESE" if self.use_peese else "PET"
-        return (f"PET:   b0 = {self.pet_estimate:.4f} (SE {self.pet_se:.4f}, p = {fmt_p(self.pet_pval)})\n"
-                f"PEESE: b0 = {self.peese_estimate:.4f} (SE {self.peese_se:.4f}, p = {fmt_p(self.peese_pval)})\n"
+        return (f"PET:   b0 = {self.pet_estimate:.4f} (SE {self.pet_se:.4f}, p {p_text(self.pet_pval)})\n"
+                f"PEESE: b0 = {self.peese_estimate:.4f} (SE {self.peese_se:.4f}, p {p_text(self.peese_pval)})\n"
                 f"conditional estimate ({chosen}): {self.estimate:.4f}")
 
     def to_frame(self):

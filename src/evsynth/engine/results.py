@@ -34,27 +34,109 @@ from scipy import special  # what scipy.stats calls, without its per-call overhe
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["Result", "Coefs", "coef_block", "HasCoefs", "WaldTest", "wald_test", "Fitted", "FitResult", "Prediction", "PredictResult", "TRANSFORMS",
-           "fmt_p", "fmt_btt", "critical_value", "frame_summary", "DISTS"]
+           "fmt_p", "p_text", "signif_stars", "text_table", "SIGNIF_LEGEND", "Heterogeneity", "fmt_btt",
+           "critical_value", "frame_summary", "DISTS"]
 
 DISTS = ("z", "t")
 
 
-def fmt_p(p) -> str:
-    """A p-value as metafor prints it.
+def fmt_p(p, *, showeq: bool = False, sep: str = "") -> str:
+    """A p-value as metafor prints it (its ``.pval``).
 
     Parameters
     ----------
     p : float or None
         The p-value; None when there is none.
+    showeq : bool
+        Prefix ``"="`` to a number (a test line: ``p-val = 0.0012``).
+    sep : str
+        Between the sign and the number: ``""`` in tables (``<.0001``), ``" "`` in test
+        lines (``p-val < .0001``).
 
     Returns
     -------
     str
-        ``"< .0001"`` below 1e-4, else four decimals; ``"NA"`` when missing or not finite.
+        ``"<.0001"`` (``"< .0001"`` with ``sep=" "``) below 1e-4, else four decimals
+        (``"= 0.0012"`` with ``showeq``); ``"NA"`` when missing or not finite.
     """
     if p is None or not np.isfinite(p):
-        return "NA"
-    return "< .0001" if p < 1e-4 else f"{p:.4f}"
+        return ("=" + sep if showeq else "") + "NA"
+    if p >= 1e-4:
+        return ("=" + sep if showeq else "") + f"{p:.4f}"
+    return "<" + sep + ".0001"
+
+
+def p_text(p) -> str:
+    """A p-value in a test line as metafor prints it.
+
+    Parameters
+    ----------
+    p : float or None
+
+    Returns
+    -------
+    str
+        ``"= 0.0012"`` or ``"< .0001"`` (``fmt_p(p, showeq=True, sep=" ")``).
+    """
+    return fmt_p(p, showeq=True, sep=" ")
+
+
+def signif_stars(p) -> str:
+    """metafor's significance symbol of a p-value.
+
+    Parameters
+    ----------
+    p : float or None
+
+    Returns
+    -------
+    str
+        ``***`` below .001, ``**`` below .01, ``*`` below .05, ``.`` below .1, else a blank
+        (empty when p is missing).
+    """
+    if p is None or not np.isfinite(p):
+        return ""
+    for cut, sym in ((0.001, "***"), (0.01, "**"), (0.05, "*"), (0.1, ".")):
+        if p < cut:
+            return sym
+    return " "
+
+
+SIGNIF_LEGEND = ["---", "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1"]
+
+
+def text_table(columns, rownames=None, gap: int = 2) -> list[str]:
+    """Columns of strings printed as R prints a character matrix (``right=TRUE``,
+    ``print.gap=2``): every column as wide as its widest entry, right-aligned; the row
+    names left-aligned (none: no row-name column, as metafor's intercept-only table).
+
+    Parameters
+    ----------
+    columns : list of (str, list of str)
+        Header and cells of each column.
+    rownames : list of str, optional
+        Row names.
+    gap : int
+        Spaces between columns.
+
+    Returns
+    -------
+    list of str
+        The header line and one line per row (trailing blanks removed).
+    """
+    n = len(columns[0][1]) if columns else 0
+    widths = [max([len(h)] + [len(c) for c in cells]) for h, cells in columns]
+    sp = " " * gap
+    if rownames is not None:
+        rw = max([0] + [len(r) for r in rownames])
+        lines = [" " * rw + sp + sp.join(f"{h:>{w}s}" for (h, _), w in zip(columns, widths))]
+        for i in range(n):
+            lines.append(f"{rownames[i]:<{rw}s}" + sp + sp.join(f"{c[i]:>{w}s}" for (_, c), w in zip(columns, widths)))
+    else:
+        lines = [sp.join(f"{h:>{w}s}" for (h, _), w in zip(columns, widths))]
+        for i in range(n):
+            lines.append(sp.join(f"{c[i]:>{w}s}" for (_, c), w in zip(columns, widths)))
+    return [ln.rstrip() for ln in lines]
 
 
 def fmt_btt(btt) -> str:
@@ -110,7 +192,14 @@ def frame_summary(title: str, result) -> str:
     -------
     str
     """
-    return title + "\n" + result.to_frame().to_string(index=False, float_format="%.4f")
+    t = result.to_frame()
+    pcols = {c: (lambda x: fmt_p(x)) for c in t.columns if _is_p_column(str(c))}
+    return title + "\n" + t.to_string(index=False, float_format="%.4f", formatters=pcols)
+
+
+def _is_p_column(name: str) -> bool:
+    """A column of p-values (printed as metafor prints them: ``<.0001``, never 0.0000)."""
+    return name in ("pval", "QEp", "QMp", "Qp") or name.startswith("pval_")
 
 
 class Result:
@@ -173,20 +262,23 @@ class Coefs(Result):
         cols.update({"pval": self.pval, "ci_lb": self.ci_lb, "ci_ub": self.ci_ub})
         return pd.DataFrame(cols)
 
-    def format_rows(self, name_width: int = 12) -> list[str]:
-        """The coefficient table as metafor prints it (header line and one line per term)."""
-        w = name_width
-        dfc = self.df_per_coef
-        head = f"{'':>{w}s} {'estimate':>9s} {'se':>8s} {self.stat_name:>8s} "
-        head += f"{'df':>7s} " if dfc else ""
-        head += f"{'pval':>8s} {'ci.lb':>8s} {'ci.ub':>8s}"
-        lines = [head]
-        for i, name in enumerate(self.names):
-            s = f"{name[:w]:>{w}s} {self.beta[i]:9.4f} {self.se[i]:8.4f} {self.stat[i]:8.4f} "
-            s += f"{self.df[i]:7.2f} " if dfc else ""
-            s += f"{fmt_p(self.pval[i]):>8s} {self.ci_lb[i]:8.4f} {self.ci_ub[i]:8.4f}"
-            lines.append(s)
-        return lines
+    def format_rows(self, name_width: int | None = None) -> list[str]:
+        """The coefficient table as metafor prints it: estimate, se, zval|tval, [df], pval
+        (``<.0001``), ci.lb, ci.ub and the significance symbol; no row names for a lone
+        intercept (``name_width``: longest name shown, default all of it)."""
+        def f4(x):
+            return [f"{v:.4f}" for v in np.asarray(x, float)]
+        cols = [("estimate", f4(self.beta)), ("se", f4(self.se)), (self.stat_name, f4(self.stat))]
+        if self.df is not None:
+            dfs = np.broadcast_to(np.asarray(self.df, float), self.beta.shape)
+            cols.append(("df", [f"{d:.0f}" if float(d).is_integer() else f"{d:.2f}" for d in dfs]))
+        cols += [("pval", [fmt_p(x) for x in self.pval]), ("ci.lb", f4(self.ci_lb)), ("ci.ub", f4(self.ci_ub)),
+                 ("", [signif_stars(x) for x in self.pval])]
+        names = [str(n) for n in self.names]
+        if name_width:
+            names = [n[:name_width] for n in names]
+        rownames = None if names == ["intrcpt"] else names
+        return text_table(cols, rownames)
 
     def summary(self) -> str:
         return "\n".join(self.format_rows())
@@ -230,6 +322,66 @@ def coef_block(names, beta, vb, *, dist: str = "z", df=None, level: float = 95.0
     return Coefs(list(names), beta, se, stat, pval, beta - crit * se, beta + crit * se, vb, dist, df, level)
 
 
+_HET_LABELS = {  # metafor's labels: (total, residual)
+    "tau2": ("tau^2 (estimated amount of total heterogeneity):", "tau^2 (estimated amount of residual heterogeneity):"),
+    "tau": ("tau (square root of estimated tau^2 value):",) * 2,
+    "I2": ("I^2 (total heterogeneity / total variability):", "I^2 (residual heterogeneity / unaccounted variability):"),
+    "H2": ("H^2 (total variability / sampling variability):", "H^2 (unaccounted variability / sampling variability):"),
+    "R2": ("R^2 (amount of heterogeneity accounted for):",) * 2,
+}
+
+
+@dataclass(eq=False)
+class Heterogeneity(Result):
+    """The heterogeneity block of a fit, shared by every result that carries tau^2, I^2, H^2
+    or a Q test (as :class:`Coefs` is for coefficients): ``tau2`` (None for an
+    equal-effects model) with ``se_tau2``, ``I2`` (%), ``H2``, ``R2`` (% of heterogeneity
+    accounted for by moderators, None without), the Q test ``QE`` with ``QEdf`` degrees of
+    freedom and ``QEp``; ``residual`` for a meta-regression (metafor's "residual
+    heterogeneity").  ``format_lines()`` gives metafor's lines, ``to_frame()`` one row."""
+
+    QE: float
+    QEdf: int
+    QEp: float
+    I2: float | None = None
+    H2: float | None = None
+    tau2: float | None = None
+    se_tau2: float | None = None
+    R2: float | None = None
+    residual: bool = False
+
+    def format_lines(self) -> list[str]:
+        """metafor's heterogeneity lines (print.rma.uni): tau^2, tau, I^2, H^2, R^2 with
+        their labels aligned, a blank line and the Q test."""
+        j = int(self.residual)
+        width = max(len(_HET_LABELS[key][j]) for key in _HET_LABELS)
+        rows = []
+        if self.tau2 is not None:
+            se = f" (SE = {self.se_tau2:.4f})" if self.se_tau2 is not None and np.isfinite(self.se_tau2) else ""
+            rows += [("tau2", f"{self.tau2:.4f}{se}"), ("tau", f"{np.sqrt(self.tau2):.4f}")]
+        if self.I2 is not None:
+            rows.append(("I2", f"{self.I2:.2f}%"))
+        if self.H2 is not None:
+            rows.append(("H2", f"{self.H2:.2f}"))
+        if self.R2 is not None:
+            rows.append(("R2", f"{self.R2:.2f}%"))
+        lines = [f"{_HET_LABELS[key][j]:<{width}s} {val}" for key, val in rows]
+        q = "QE" if self.residual else "Q"
+        lines += ([""] if lines else []) + [f"Test for {'Residual ' if self.residual else ''}Heterogeneity:",
+                                            f"{q}(df = {self.QEdf}) = {self.QE:.4f}, p-val {p_text(self.QEp)}"]
+        return lines
+
+    def summary(self) -> str:
+        return "\n".join(self.format_lines())
+
+    def to_frame(self):
+        """One row: tau2, se_tau2, I2, H2, R2, QE, QEdf, QEp."""
+        import pandas as pd
+
+        return pd.DataFrame([{"tau2": self.tau2, "se_tau2": self.se_tau2, "I2": self.I2, "H2": self.H2, "R2": self.R2,
+                              "QE": self.QE, "QEdf": self.QEdf, "QEp": self.QEp}])
+
+
 @dataclass(eq=False)
 class WaldTest(Result):
     """An omnibus Wald test of coefficients (metafor's QM): chi-square with ``m`` df for
@@ -243,11 +395,16 @@ class WaldTest(Result):
     L: np.ndarray | None = None
 
     def summary(self) -> str:
-        what = f"coefficient(s) {fmt_btt(self.btt)}" if self.btt is not None else "contrast(s)"
-        if self.dist == "t":
-            test = f"F(df1 = {self.QMdf[0]}, df2 = {self.QMdf[1]}) = {self.QM:.4f}, p-val {fmt_p(self.QMp)}"
+        if self.btt is not None:  # metafor: "coefficient 2", "coefficients 2:3"
+            what = f"coefficient{'s' if len(self.btt) > 1 else ''} {fmt_btt(self.btt)}"
         else:
-            test = f"QM(df = {self.QMdf[0]}) = {self.QM:.4f}, p-val {fmt_p(self.QMp)}"
+            what = "contrast(s)"
+        if self.dist == "t":
+            df2 = self.QMdf[1]
+            df2 = f"{df2:.0f}" if float(df2).is_integer() else f"{df2:.2f}"
+            test = f"F(df1 = {self.QMdf[0]}, df2 = {df2}) = {self.QM:.4f}, p-val {p_text(self.QMp)}"
+        else:
+            test = f"QM(df = {self.QMdf[0]}) = {self.QM:.4f}, p-val {p_text(self.QMp)}"
         return f"Test of Moderators ({what}):\n{test}"
 
     def to_frame(self):

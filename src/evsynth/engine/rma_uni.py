@@ -16,7 +16,8 @@ from evsynth.engine.checks import checked_effects, check_effects, check_test_lev
 from evsynth.engine.estimators import (METHODS, chi2_sf, Fused, is_intercept_only, keep_fused,
                                        estimate_tau2)
 from evsynth.engine.linalg import WLS, design_matrix, wls
-from evsynth.engine.results import FitResult, Result, coef_block, fmt_p, wald_test
+from evsynth.engine.results import (SIGNIF_LEGEND, FitResult, Heterogeneity, Result, coef_block, p_text,
+                                    wald_test)
 
 __all__ = ["TESTS", "RMAResult", "SubgroupResult", "rma", "subgroup"]
 
@@ -46,26 +47,26 @@ class RMAResult(FitResult):
     def model_weights(self) -> np.ndarray:
         return self.weights
 
+    @property
+    def het(self) -> Heterogeneity:
+        """The heterogeneity block (tau^2, I^2, H^2, R^2 and the Q test) of this fit."""
+        ee = self.method in ("EE", "FE")
+        return Heterogeneity(QE=self.QE, QEdf=self.k - self.p, QEp=self.QEp, I2=self.I2, H2=self.H2,
+                             tau2=None if ee else self.tau2, se_tau2=None if ee else self.se_tau2, R2=self.R2,
+                             residual=self.p > 1)
+
     def summary(self) -> str:
-        kind = "Equal-Effects Model" if self.method in ("EE", "FE") else (
-            "Random-Effects Model" if self.p == 1 else "Mixed-Effects Model")
-        lines = [f"{kind} (k = {self.k}; tau^2 estimator: {self.method})", ""]
-        if self.method not in ("EE", "FE"):
-            se = f" (SE = {self.se_tau2:.4f})" if self.se_tau2 is not None else ""
-            lines.append(f"tau^2 (estimated amount of {'residual ' if self.p > 1 else ''}heterogeneity): "
-                         f"{self.tau2:.4f}{se}")
-            lines.append(f"tau (square root of estimated tau^2 value):  {np.sqrt(self.tau2):.4f}")
-        lines.append(f"I^2 ({'residual ' if self.p > 1 else ''}heterogeneity / unaccounted variability): {self.I2:.2f}%")
-        lines.append(f"H^2 (unaccounted variability / sampling variability):   {self.H2:.2f}")
-        if self.R2 is not None:
-            lines.append(f"R^2 (amount of heterogeneity accounted for):            {self.R2:.2f}%")
-        lines += ["", f"Test for {'Residual ' if self.p > 1 else ''}Heterogeneity:",
-                  f"QE(df = {self.k - self.p}) = {self.QE:.4f}, p-val {fmt_p(self.QEp)}", ""]
-        if self.p > 1 or self.dist == "t":
+        """The fit as metafor prints it (print.rma.uni), with the prediction interval of an
+        intercept-only random-effects model at the end."""
+        if self.method in ("EE", "FE"):
+            kind = f"{'Equal-Effects Model' if self.p == 1 else 'Fixed-Effects with Moderators Model'} (k = {self.k})"
+        else:
+            kind = (f"{'Random-Effects Model' if self.p == 1 else 'Mixed-Effects Model'} (k = {self.k}; "
+                    f"tau^2 estimator: {self.method})")
+        lines = [kind, ""] + self.het.format_lines() + [""]
+        if self.p > 1 and self.wald is not None:
             lines += [self.wald.summary(), ""]
-        lines.append("Model Results:")
-        lines.append("")
-        lines += self.coefs.format_rows(12)
+        lines += ["Model Results:", ""] + self.coefs.format_rows() + [""] + SIGNIF_LEGEND
         if self.pi_lb is not None:
             lines += ["", f"Prediction interval: [{self.pi_lb:.4f}, {self.pi_ub:.4f}]"]
         return "\n".join(lines)
@@ -270,7 +271,7 @@ class SubgroupResult(Result):
         t = self.to_frame().iloc[:, :11]
         lines = ["Subgroup analysis (separate tau^2 per subgroup)", t.to_string(index=False, float_format="%.4f"),
                  f"Test for subgroup differences: Q_between(df = {self.df_between}) = {self.Q_between:.4f}, "
-                 f"p-val {fmt_p(self.p_between)}"]
+                 f"p-val {p_text(self.p_between)}"]
         return "\n".join(lines)
 
 
