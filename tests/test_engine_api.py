@@ -230,6 +230,12 @@ def test_selmodel_type_stepfun_as_metafor(bcg):
     (lambda y, v: fsn(y, -v), "vi: sampling variance must be > 0"),
     (lambda y, v: pet_peese(y, v[:3]), "yi has 13 values but vi has 3"),
     (lambda y, v: rma(y, v).predict([[1.0, 2.0]]), "newmods has 2 column"),
+    (lambda y, v: evsynth.cumul(rma(y, v), [1, 2]), "order has 2 value"),
+    (lambda y, v: evsynth.leave1out(rma(y, v), slab=["a"]), "slab has 1 label"),
+    (lambda y, v: evsynth.permutest(rma(y, v), iterations="many"), "iterations: must be a whole number"),
+    (lambda y, v: evsynth.anova(rma(y, v), "reduced"), "reduced must be a fitted model"),
+    (lambda y, v: selmodel(rma(y, v), steps=["a"]), "steps must be p-values"),
+    (lambda y, v: escalc("OR", ai=[1], bi=[2], ci=[3], di=[4], add=-1), "add: must be a number >= 0"),
 ])
 def test_bad_arguments_are_named(bcg, call, match):
     y, v, _ = bcg

@@ -149,7 +149,10 @@ def selmodel(fit, type: str = "stepfun", steps=None, *, level: float | None = No
     level = fit.level if level is None else level_percent(level)
     if hasattr(fit, "sigma2"):
         raise ModelError("selmodel is available for univariate (rma) fits only")
-    st = np.unique(np.asarray(steps, dtype=float))
+    try:
+        st = np.unique(np.asarray(steps, dtype=float))
+    except (TypeError, ValueError):
+        raise InputError(f"selmodel: steps must be p-values in (0, 1], got {steps!r}") from None
     if st.size == 0 or np.any((st <= 0) | (st > 1)):
         raise InputError("selmodel: steps must be p-values in (0, 1]")
     if st[-1] != 1:
