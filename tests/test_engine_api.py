@@ -19,6 +19,8 @@ from evsynth import (confint_mv, escalc, fsn, pet_peese, predict, ranktest, regt
 from evsynth.engine import estimators, mvdiag
 from evsynth.errors import ConvergenceError, InputError
 
+from conftest import SHARED
+
 R = json.loads((Path(__file__).parent / "r" / "engine_api.json").read_text(encoding="utf-8"))
 DATA = Path(__file__).resolve().parents[1] / "data" / "external"
 RTOL = 1e-8
@@ -57,6 +59,19 @@ def test_rma_prints_as_metafor_line_by_line(bcg, case):
            "rma_mods": lambda: rma(y, v, ablat, coef_names=["ablat"]),
            "rma_ee": lambda: rma(y, v, method="EE"),
            "rma_ee_mods_knha": lambda: rma(y, v, ablat, coef_names=["ablat"], method="EE", test="knha")}[case]()
+    assert _ours(fit.summary()) == _lines(R["prints"][case])
+
+
+@pytest.mark.parametrize("case", ["rma_mv", "rma_mv_year_t"])
+def test_rma_mv_prints_as_metafor_line_by_line(case):
+    pd = pytest.importorskip("pandas")
+    path = SHARED / "golden" / "data" / "konstantopoulos2011.csv"
+    if not path.exists():
+        pytest.skip("../shared/golden is not beside the repository")
+    d = pd.read_csv(path)
+    mods = None if case == "rma_mv" else d[["year"]].to_numpy(float)
+    fit = rma_mv(d["yi"], d["vi"], [d["district"], d["school"]], mods, coef_names=["year"] if mods is not None else None,
+                 group_names=["district", "school"], test="z" if mods is None else "t")
     assert _ours(fit.summary()) == _lines(R["prints"][case])
 
 

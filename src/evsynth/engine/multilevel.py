@@ -18,7 +18,8 @@ from scipy import stats
 from evsynth.errors import ConvergenceError, InputError, ModelError
 from evsynth.engine.linalg import design_matrix, factorize, inv_pd, wls
 from evsynth.engine.checks import check_effects, level_percent
-from evsynth.engine.results import SIGNIF_LEGEND, FitResult, Heterogeneity, coef_block, critical_value, wald_test
+from evsynth.engine.results import (SIGNIF_LEGEND, FitResult, Heterogeneity, coef_block, critical_value, text_table,
+                                    wald_test)
 
 __all__ = ["BlockStructure", "RMAMVResult", "rma_mv"]
 
@@ -491,11 +492,14 @@ class RMAMVResult(FitResult):
         return Heterogeneity(QE=self.QE, QEdf=self.k - self.p, QEp=self.QEp, residual=self.p > 1)
 
     def summary(self) -> str:
+        fixed = self._fixed_mask()
+        s2 = np.asarray(self.sigma2, float)
+        vc = text_table([("estim", [f"{x:.4f}" for x in s2]), ("sqrt", [f"{np.sqrt(x):.4f}" for x in s2]),
+                         ("nlvls", [str(int(n)) for n in self.s_nlevels]), ("fixed", ["yes" if f else "no" for f in fixed]),
+                         ("factor", [str(n) for n in self.s_names])],
+                        [f"sigma^2.{i}" for i in range(1, s2.size + 1)])
         lines = [f"Multivariate Meta-Analysis Model (k = {self.k}; method: {self.method})", "",
-                 "Variance Components:", "",
-                 f"{'':10s} {'estim':>8s} {'sqrt':>8s} {'nlvls':>6s}  factor"]
-        for i, (n, s, nl) in enumerate(zip(self.s_names, self.sigma2, self.s_nlevels), 1):
-            lines.append(f"sigma^2.{i:<2d} {s:8.4f} {np.sqrt(s):8.4f} {nl:6d}  {n}")
+                 "Variance Components:", ""] + vc
         lines += [""] + self.het.format_lines() + [""]
         if self.p > 1 and self.wald is not None:
             lines += [self.wald.summary(), ""]
