@@ -16,7 +16,7 @@ import pytest
 import evsynth
 from evsynth import (confint_mv, escalc, fsn, pet_peese, predict, ranktest, regtest, rma, rma_batch, rma_mv,
                      selmodel, trimfill)
-from evsynth.engine import estimators, mvdiag
+from evsynth.engine import estimators
 from evsynth.errors import ConvergenceError, InputError
 
 from conftest import SHARED
@@ -324,4 +324,4 @@ def test_a_failed_profile_point_makes_one_bound_nan_with_a_warning(monkeypatch):
     want = R["confint_mv"]["assink2016"]["ci"]
     assert c.sigma2_ci_lb[0] == pytest.approx(want[0][1], rel=2e-5)
     assert any("upper bound of sigma^2" in str(x.message) and "NaN" in str(x.message) for x in w)
-    assert any("NaN" in n for n in c.notes) and mvdiag is not None
+    assert any("NaN" in n for n in c.notes)

@@ -314,7 +314,7 @@ def _evaluate_dr1(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bo
 def evaluate(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bool = True, spar=None) -> _Eval:
     """(Restricted) log-likelihood, fixed effects, scores and (with ``need_info``) the expected
     information at the variance components ``sigma2`` (and ``spar`` of struct terms); used by
-    the fit and by the multilevel diagnostics (mvdiag)."""
+    the fit and by the multilevel diagnostics (influence_mv, confint_mv)."""
     if _FAST and spar is None and bs.diag_rank1:
         return _evaluate_dr1(y, v, X, bs, sigma2, reml, need_info)
     p = X.shape[1]
@@ -567,7 +567,7 @@ def fisher_scoring(y, v, X, bs: BlockStructure, s2, reml: bool, isfixed, *, meth
     """(RE)ML estimates of the sigma^2 components by Fisher scoring from ``s2`` (components
     with ``isfixed`` held), with step halving and the boundary 0; returns (sigma2, the
     evaluation there, iterations).  Used by :func:`rma_mv` and, warm-started at the full
-    fit, by the re-estimated deletions of :func:`evsynth.engine.mvdiag.influence_mv`."""
+    fit, by the re-estimated deletions of :func:`evsynth.engine.casedeletion.influence_mv`."""
     L = bs.L
     s2 = np.asarray(s2, float)
     ev = evaluate(y, v, X, bs, s2, reml)
