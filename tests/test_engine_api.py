@@ -75,6 +75,13 @@ def test_rma_mv_prints_as_metafor_line_by_line(case):
     assert _ours(fit.summary()) == _lines(R["prints"][case])
 
 
+@pytest.mark.parametrize("case", ["rma_mh_or", "rma_peto"])
+def test_mantel_haenszel_and_peto_print_as_metafor(case):
+    t = {k: np.asarray(x, float) for k, x in R["escalc_data"]["bcg"].items()}
+    fit = evsynth.rma_mh("OR", **t) if case == "rma_mh_or" else evsynth.rma_peto(**t)
+    assert _ours(fit.summary()) == _lines(R["prints"][case])
+
+
 def test_intercept_only_knapp_hartung_prints_no_moderator_test(bcg):
     y, v, _ = bcg
     text = rma(y, v, test="knha").summary()

@@ -29,6 +29,8 @@ out$prints <- list(
   regtest = prn(regtest(f_re)),
   trimfill = prn(trimfill(f_re)),
   rma_mv = prn(rma.mv(yi, vi, random = ~ 1 | district/school, data = konst)),
+  rma_mh_or = prn(rma.mh(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = bcg)),
+  rma_peto = prn(rma.peto(ai = tpos, bi = tneg, ci = cpos, di = cneg, data = bcg)),
   rma_mv_year_t = prn(rma.mv(yi, vi, mods = ~ year, random = ~ 1 | district/school, data = konst, test = "t")))
 
 # 2. predict: newmods, transf, the fit's critical values; no PI for an equal-effects fit
