@@ -99,6 +99,14 @@ def test_rma_mv_takes_a_data_frame_or_named_series_as_groups():
         rma_mv(d["yi"], d["vi"], "district")
 
 
+def test_a_named_series_of_moderators_names_its_coefficient(bcg):
+    pd = pytest.importorskip("pandas")
+    y, v, ablat = bcg
+    f = rma(y, v, pd.Series(ablat, name="ablat"))
+    assert f.coef_names == ["intrcpt", "ablat"]
+    assert _ours(f.summary()) == _lines(R["prints"]["rma_mods"])
+
+
 def test_intercept_only_knapp_hartung_prints_no_moderator_test(bcg):
     y, v, _ = bcg
     text = rma(y, v, test="knha").summary()
