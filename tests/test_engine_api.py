@@ -120,6 +120,7 @@ def test_intercept_only_knapp_hartung_prints_no_moderator_test(bcg):
     ("ranktest", lambda y, v: ranktest(rma(y, v))),
     ("regtest", lambda y, v: regtest(rma(y, v))),
     ("trimfill", lambda y, v: trimfill(rma(y, v))),
+    ("confint", lambda y, v: evsynth.confint_tau2(rma(y, v), tol="metafor")),  # metafor's root-search tolerance
 ])
 def test_diagnostics_print_as_metafor(bcg, case, call):
     y, v, _ = bcg

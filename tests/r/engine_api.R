@@ -28,6 +28,7 @@ out$prints <- list(
   ranktest = prn(ranktest(f_re)),
   regtest = prn(regtest(f_re)),
   trimfill = prn(trimfill(f_re)),
+  confint = prn(confint(f_re)),
   rma_mv = prn(rma.mv(yi, vi, random = ~ 1 | district/school, data = konst)),
   rma_mh_or = prn(rma.mh(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = bcg)),
   rma_peto = prn(rma.peto(ai = tpos, bi = tneg, ci = cpos, di = cneg, data = bcg)),
