@@ -152,6 +152,16 @@ def test_predict_method_and_verb_are_one_and_match_metafor(bcg):
         np.testing.assert_allclose(getattr(a, f), want_exp[f], rtol=1e-6)
 
 
+def test_predictions_print_as_metafor(bcg):
+    y, v, ablat = bcg
+    fit = rma(y, v, ablat, coef_names=["ablat"], test="knha")
+    nm = np.asarray(R["predict"]["newmods"], float)
+    assert _lines(fit.predict(nm).summary()) == _lines(R["prints"]["predict_kh"])
+    assert _lines(predict(fit, nm, transf=np.exp).summary()) == _lines(R["prints"]["predict_kh_exp"])
+    assert _lines(rma(y, v).predict().summary()) == _lines(R["prints"]["predict_re"])
+    assert _lines(rma(y, v, method="EE").predict().summary()) == _lines(R["prints"]["predict_ee"])
+
+
 def test_predict_defaults_as_metafor(bcg):
     y, v, ablat = bcg
     fit = rma(y, v, ablat, coef_names=["ablat"], test="knha")

@@ -40,6 +40,10 @@ p1 <- predict(f_kh, newmods = c(10, 50))
 p2 <- predict(f_kh, newmods = c(10, 50), transf = exp)
 p3 <- predict(rma(yi, vi, data = dat, method = "EE"))
 p4 <- predict(f_kh, level = 0.9)
+out$prints$predict_kh <- prn(p1)
+out$prints$predict_kh_exp <- prn(p2)
+out$prints$predict_re <- prn(predict(f_re))
+out$prints$predict_ee <- prn(p3)
 out$predict <- list(
   newmods = c(10, 50),
   kh = list(pred = p1$pred, se = p1$se, ci_lb = p1$ci.lb, ci_ub = p1$ci.ub, pi_lb = p1$pi.lb, pi_ub = p1$pi.ub),
