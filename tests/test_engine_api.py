@@ -162,6 +162,13 @@ def test_predictions_print_as_metafor(bcg):
     assert _lines(rma(y, v, method="EE").predict().summary()) == _lines(R["prints"]["predict_ee"])
 
 
+def test_fitstats_and_wald_contrasts_print_as_metafor(bcg):
+    y, v, ablat = bcg
+    assert _lines(evsynth.fitstats(rma(y, v)).summary()) == _lines(R["prints"]["fitstats"])
+    f = rma(y, v, ablat, coef_names=["ablat"], method="ML")
+    assert _lines(evsynth.anova(f, L=[[1, 10], [1, 50]]).summary()) == _lines(R["prints"]["anova_wald"])
+
+
 def test_predict_defaults_as_metafor(bcg):
     y, v, ablat = bcg
     fit = rma(y, v, ablat, coef_names=["ablat"], test="knha")

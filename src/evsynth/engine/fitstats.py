@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from evsynth.engine._verbs import fmt, fmt_p, records_frame, stat_letter
-from evsynth.engine.results import Result, coef_block, p_text, wald_test
+from evsynth.engine._verbs import fmt_p, records_frame, stat_letter
+from evsynth.engine.results import Result, coef_block, p_text, text_table, wald_test
 from evsynth.errors import InputError, ModelError
 
-__all__ = ["FitStats", "fitstats", "LRTResult", "WaldResult", "anova", "n_parameters"]
+__all__ = ["FitStats", "fitstats", "LRTResult", "WaldResult", "anova", "n_parameters", "r_format"]
 
 _LOG2PI = float(np.log(2 * np.pi))
 
@@ -88,10 +88,11 @@ class FitStats(Result):
     reml: bool
 
     def summary(self) -> str:
-        kind = "REML" if self.reml else "ML"
-        return "\n".join([f"Fit statistics ({kind}; k = {self.k}, parameters = {self.n_par})",
-                          f"logLik:   {fmt(self.logLik)}", f"deviance: {fmt(self.deviance)}",
-                          f"AIC:      {fmt(self.AIC)}", f"BIC:      {fmt(self.BIC)}", f"AICc:     {fmt(self.AICc)}"])
+        """As metafor prints fitstats(): one column headed REML or ML, the numbers as R prints
+        a numeric vector (7 significant digits, common decimals)."""
+        vals = [self.logLik, self.deviance, self.AIC, self.BIC, self.AICc]
+        return "\n".join(text_table([("REML" if self.reml else "ML", r_format(vals))],
+                                     ["logLik:", "deviance:", "AIC:", "BIC:", "AICc:"], gap=1))
 
     def to_frame(self):
         """One row with logLik, deviance, AIC, BIC, AICc (pandas DataFrame)."""
@@ -192,21 +193,36 @@ class WaldResult(Result):
     df: int | None
     k: int
     test: str
+    coef_names: list | None = None
+
+    def hypotheses(self) -> list[str]:
+        """Each row of L as metafor writes it ("intrcpt + 10*ablat = 0"), with metafor's
+        spelling rules (coefficients rounded to 4 decimals, "1*" dropped, "+ -" as "- ")."""
+        names = self.coef_names or [f"b{j + 1}" for j in range(self.L.shape[1])]
+        out = []
+        for row in self.L:
+            z = np.round(row, 4)
+            h = " + ".join(f"{_r_number(c)}*{n}" for c, n in zip(z, names) if c != 0)
+            out.append(h.replace("1*", "").replace("+ -", "- ") + " = 0")
+        return out
 
     def summary(self) -> str:
-        sname = stat_letter(self.df) + "val"
-        lines = ["Hypotheses:", ""]
-        lines.append(f"{'':4s} {'estimate':>9s} {'se':>8s} {sname:>8s} {'pval':>8s}")
-        for i in range(len(self.estimate)):
-            lines.append(f"{i + 1:<4d} {self.estimate[i]:9.4f} {self.se[i]:8.4f} {self.stat[i]:8.4f} "
-                         f"{fmt_p(self.pval[i]):>8s}")
+        """As metafor prints anova(fit, X = L): the hypotheses, the results table and the
+        omnibus test."""
+        lab = [f"{i + 1}:" for i in range(len(self.estimate))]
+        lines = ["Hypotheses:"] + [f"{a} {h}" for a, h in zip(lab, self.hypotheses())] + ["", "Results:"]
+        cols = [("estimate", [f"{x:.4f}" for x in self.estimate]), ("se", [f"{x:.4f}" for x in self.se]),
+                (stat_letter(self.df) + "val", [f"{x:.4f}" for x in self.stat])]
+        if self.df is not None:
+            cols.append(("df", [f"{self.df:g}"] * len(lab)))
+        cols.append(("pval", [fmt_p(x) for x in self.pval]))
+        lines += text_table(cols, lab, gap=1)
         if self.QM is not None:
-            lines.append("")
+            lines += ["", "Omnibus Test of Hypotheses:"]
             if self.df is not None:
-                lines.append(f"Omnibus Test of Hypotheses: F(df1 = {self.QMdf}, df2 = {self.df}) = {self.QM:.4f}, "
-                             f"p-val {p_text(self.QMp)}")
+                lines.append(f"F(df1 = {self.QMdf}, df2 = {self.df}) = {self.QM:.4f}, p-val {p_text(self.QMp)}")
             else:
-                lines.append(f"Omnibus Test of Hypotheses: QM(df = {self.QMdf}) = {self.QM:.4f}, p-val {p_text(self.QMp)}")
+                lines.append(f"QM(df = {self.QMdf}) = {self.QM:.4f}, p-val {p_text(self.QMp)}")
         return "\n".join(lines)
 
     def to_frame(self):
@@ -214,6 +230,35 @@ class WaldResult(Result):
         return records_frame({"contrast": np.arange(1, len(self.estimate) + 1), "estimate": self.estimate,
                               "se": self.se, "stat": self.stat, "pval": self.pval, "df": self.df,
                               "QM": self.QM, "QMdf": self.QMdf, "QMp": self.QMp})
+
+
+def _r_number(x: float) -> str:
+    """A number as R's as.character writes it (15 significant digits, no trailing zeros)."""
+    return f"{float(x):.15g}"
+
+
+def r_format(values) -> list[str]:
+    """Numbers as R prints a numeric vector (``digits = 7``): each to at most 7 significant
+    digits, all with the decimals the most demanding one needs (trailing zeros kept to
+    that common number, as R).
+
+    Parameters
+    ----------
+    values : sequence of float
+
+    Returns
+    -------
+    list of str
+    """
+    dec = 0
+    for x in values:
+        x = float(x)
+        if not np.isfinite(x) or x == 0:
+            continue
+        e = int(np.floor(np.log10(abs(x))))
+        s = f"{abs(x):.{max(0, 6 - e)}f}".rstrip("0")  # 7 significant digits, trailing zeros dropped
+        dec = max(dec, len(s.split(".")[1]) if "." in s else 0)
+    return [f"{float(x):.{dec}f}" if np.isfinite(x) else "NA" for x in values]
 
 
 def _small_sample(fit) -> bool:
@@ -267,7 +312,7 @@ def anova(fit, reduced=None, *, L=None):
         if np.linalg.matrix_rank(Lm) == m:  # metafor gives no joint test for dependent rows
             w = wald_test(fit.beta, fit.vb, L=Lm, dist="t" if small else "z", df=df)
             QM, QMp, QMdf = float(w.QM), float(w.QMp), m
-        return WaldResult(Lm, est, se, stat, pval, QM, QMdf, QMp, df, int(fit.k), fit.test)
+        return WaldResult(Lm, est, se, stat, pval, QM, QMdf, QMp, df, int(fit.k), fit.test, list(fit.coef_names))
     if fit.k != reduced.k or not np.allclose(fit.yi, reduced.yi):
         raise ModelError("anova: the two models were not fitted to the same effect sizes")
     if fit.method != reduced.method:
