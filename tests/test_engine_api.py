@@ -167,6 +167,8 @@ def test_fitstats_and_wald_contrasts_print_as_metafor(bcg):
     assert _lines(evsynth.fitstats(rma(y, v)).summary()) == _lines(R["prints"]["fitstats"])
     f = rma(y, v, ablat, coef_names=["ablat"], method="ML")
     assert _lines(evsynth.anova(f, L=[[1, 10], [1, 50]]).summary()) == _lines(R["prints"]["anova_wald"])
+    lrt = evsynth.anova(f, rma(y, v, method="ML"))
+    assert _lines(lrt.summary()) == _lines(R["prints"]["anova_lrt"])  # wrapped at 80 characters as R
 
 
 def test_predict_defaults_as_metafor(bcg):

@@ -161,14 +161,32 @@ class LRTResult(Result):
     AICc_reduced: float
     k: int
     reml: bool
+    n_par_full: int | None = None
+    n_par_reduced: int | None = None
+    QE_full: float | None = None
+    QE_reduced: float | None = None
+    tau2_full: float | None = None
+    tau2_reduced: float | None = None
+    R2: float | None = None
 
     def summary(self) -> str:
-        lines = [f"{'':8s} {'df':>3s} {'AIC':>9s} {'BIC':>9s} {'AICc':>9s} {'logLik':>9s} {'LRT':>8s} {'pval':>8s}"]
-        lines.append(f"{'Full':8s} {'':>3s} {self.AIC_full:9.4f} {self.BIC_full:9.4f} {self.AICc_full:9.4f} "
-                     f"{self.logLik_full:9.4f}")
-        lines.append(f"{'Reduced':8s} {self.df:3d} {self.AIC_reduced:9.4f} {self.BIC_reduced:9.4f} "
-                     f"{self.AICc_reduced:9.4f} {self.logLik_reduced:9.4f} {self.LRT:8.4f} {fmt_p(self.pval):>8s}")
-        return "\n".join(lines)
+        """As metafor prints anova(full, reduced): df (parameters), AIC, BIC, AICc, logLik,
+        LRT and pval, QE, and for univariate random-effects fits tau^2 and R^2; wrapped at
+        80 characters as R prints a wide table."""
+        def f4(a, b):
+            return [f"{a:.4f}", f"{b:.4f}"]
+        npar = [self.n_par_full, self.n_par_reduced] if self.n_par_full is not None else ["", self.df]
+        cols = [("df", [str(x) for x in npar]), ("AIC", f4(self.AIC_full, self.AIC_reduced)),
+                ("BIC", f4(self.BIC_full, self.BIC_reduced)), ("AICc", f4(self.AICc_full, self.AICc_reduced)),
+                ("logLik", f4(self.logLik_full, self.logLik_reduced)), ("LRT", ["", f"{self.LRT:.4f}"]),
+                ("pval", ["", fmt_p(self.pval)])]
+        if self.QE_full is not None:
+            cols.append(("QE", f4(self.QE_full, self.QE_reduced)))
+        if self.tau2_full is not None:
+            cols.append(("tau^2", f4(self.tau2_full, self.tau2_reduced)))
+        if self.R2 is not None:
+            cols.append(("R^2", ["", f"{self.R2:.4f}%"]))
+        return "\n".join(_wrapped(cols, ["Full", "Reduced"]))
 
     def to_frame(self):
         """Two rows (full, reduced) with fit statistics; the test on the reduced row."""
@@ -230,6 +248,20 @@ class WaldResult(Result):
         return records_frame({"contrast": np.arange(1, len(self.estimate) + 1), "estimate": self.estimate,
                               "se": self.se, "stat": self.stat, "pval": self.pval, "df": self.df,
                               "QM": self.QM, "QMdf": self.QMdf, "QMp": self.QMp})
+
+
+def _wrapped(cols, rownames, width: int = 80) -> list[str]:
+    """A table as R prints a wide data frame: as many columns per block as fit in ``width``."""
+    rw = max(len(r) for r in rownames)
+    out, block, used = [], [], rw
+    for c in cols:
+        w = max(len(c[0]), *(len(x) for x in c[1]))
+        if block and used + 1 + w > width:
+            out += text_table(block, rownames, gap=1)
+            block, used = [], rw
+        block.append(c)
+        used += 1 + w
+    return out + (text_table(block, rownames, gap=1) if block else [])
 
 
 def _r_number(x: float) -> str:
@@ -328,5 +360,12 @@ def anova(fit, reduced=None, *, L=None):
     if df <= 0:
         raise ModelError("anova: the models have the same number of parameters; they are not nested")
     lrt = max(0.0, 2 * (fa.logLik - fb.logLik))
+    full, red = (fit, reduced) if fitstats(fit).n_par >= fitstats(reduced).n_par else (reduced, fit)
+    uni_re = not _is_mv(full) and full.method not in ("EE", "FE")
+    r2 = None
+    if uni_re and full.tau2 is not None and red.tau2 > 0 and full.p > red.p:
+        r2 = max(0.0, 100 * (red.tau2 - full.tau2) / red.tau2)
     return LRTResult(float(lrt), int(df), float(stats.chi2.sf(lrt, df)), fa.logLik, fb.logLik, fa.AIC, fb.AIC,
-                     fa.BIC, fb.BIC, fa.AICc, fb.AICc, int(fit.k), reml)
+                     fa.BIC, fb.BIC, fa.AICc, fb.AICc, int(fit.k), reml, fa.n_par, fb.n_par,
+                     float(full.QE), float(red.QE), float(full.tau2) if uni_re else None,
+                     float(red.tau2) if uni_re else None, r2)
