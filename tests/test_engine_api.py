@@ -171,6 +171,16 @@ def test_fitstats_and_wald_contrasts_print_as_metafor(bcg):
     assert _lines(lrt.summary()) == _lines(R["prints"]["anova_lrt"])  # wrapped at 80 characters as R
 
 
+def test_exact_permutation_test_prints_as_metafor(bcg):
+    y, v, ablat = bcg
+    f = rma(y[:6], v[:6], ablat[:6], coef_names=["ablat"], method="DL")  # (DL: no iteration-stopping differences)
+    r = evsynth.permutest(f, exact=True)
+    assert r.iterations == 720  # every ordering (metafor enumerates the 360 distinct ones: the same p-values)
+    want = _lines(R["prints"]["permutest_exact"])
+    assert want[0].startswith("Running 360 iterations")  # printed by metafor's permutest() itself, not its print
+    assert _lines(r.summary()) == _lines(want[1:])
+
+
 def test_predict_defaults_as_metafor(bcg):
     y, v, ablat = bcg
     fit = rma(y, v, ablat, coef_names=["ablat"], test="knha")
