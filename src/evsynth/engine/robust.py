@@ -143,7 +143,7 @@ def robust(fit, cluster, level: float | None = None) -> RobustResult:
     cluster : array_like, shape (k,)
         Cluster of each effect size (no missing values).
     level : float, optional
-        Confidence level in percent (default: the fit's).
+        Confidence level: 95 or 0.95 both mean 95 % (default: the fit's).
 
     Returns
     -------
