@@ -69,13 +69,30 @@ def grab(pattern: str, text: str) -> tuple:
     return m.groups()
 
 
+def coef_rows(text: str, after: str) -> dict:
+    """Every row of the first coefficient table printed after ``after``: {term: {column: value}}
+    (column names without footnote marks such as 'pval¹')."""
+    lines = text[text.index(after):].splitlines()
+    for i, line in enumerate(lines):
+        cols = [c.rstrip("¹²") for c in line.split()]
+        if cols[:1] == ["estimate"] and "ci.ub" in cols:
+            rows = {}
+            for row in lines[i + 1:]:
+                vals = [v for v in re.sub(r"<\s+", "<", row).split() if not re.fullmatch(r"[*.]+", v)]
+                if len(vals) != len(cols) + 1:
+                    break
+                rows[vals[0]] = dict(zip(cols, vals[1:]))
+            return rows
+    raise AssertionError(f"no coefficient table after {after!r}")
+
+
 def coef_row(text: str, after: str) -> dict:
     """The first coefficient row printed after ``after``, as {column: value}, read by its header
     (estimate, se, ..., ci.lb, ci.ub): with or without a term column, with or without
     significance stars, p as '< .0001' or '<.0001'."""
     lines = text[text.index(after):].splitlines()
     for i, line in enumerate(lines):
-        cols = line.split()
+        cols = [c.rstrip("¹²") for c in line.split()]
         if cols[:1] == ["estimate"] and "ci.ub" in cols:
             vals = re.sub(r"<\s+", "<", lines[i + 1]).split()
             vals = [v for v in vals if not re.fullmatch(r"[*.]+", v)]
@@ -325,17 +342,20 @@ def test_03_moderators_prints_metafor_values():
         k, e, se, lb, ub = grab(rf"\n\d+\s+{g}\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", t)
         assert int(k) == f["k"] and near(e, f["estimate"], 4) and near(se, f["se"], 4)
         assert near(lb, f["ci_lb"], 4) and near(ub, f["ci_ub"], 4)
-    stat, perm = grab(r"intrcpt +stat = +([\d.]+) +permutation p = (0\.9\d+)", t)
-    assert near(stat, mo["metareg"]["sessions"]["intercept_t"], 4)
-    slope_perm = grab(r"sessions +stat = +[\d.]+ +permutation p = ([\d.]+)", t)[0]
+    perm_rows = coef_rows(t, "Test of Moderators (coefficient 2)")  # permutest(): p from 1000 permutations
+    assert "p-values based on permutation testing" in t
+    stat, perm = perm_rows["intrcpt"]["tval"], perm_rows["intrcpt"]["pval"]
+    assert near(stat, mo["metareg"]["sessions"]["intercept_t"], 4) and float(perm) > 0.9
+    slope_perm = perm_rows["sessions"]["pval"]
     md = _markdown(nb)  # what the text states is what the cells print
     assert f"permutation p of {float(perm):.3f}" in md and f"permutation p of {float(slope_perm):.3f}" in md
     assert f"its t is {mo['metareg']['sessions']['intercept_t']:.2f}" in md
     assert f"about {mo['metareg']['sessions']['slope']:.2f} on the log odds ratio scale" in md
     assert f"p = {mo['metareg']['sessions']['pval']:.2f}, R² = {mo['metareg']['sessions']['R2']:.0f}%" in md
     cor = mo["corr"]  # the 4 x 4 matrix as R stores it, column by column
+    corr_text = t[re.search(r"sessions\s+hrs_week\s+hrs_total\s+length\n", t).start():]  # the printed matrix
     for i, a in enumerate(["sessions", "hrs_week", "hrs_total", "length"]):
-        vals = grab(rf"\n{a}\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)", t)
+        vals = grab(rf"\n{a}\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)", corr_text)
         assert all(near(v, cor[j * 4 + i], 2) for j, v in enumerate(vals)), a
     assert near(grab(r"Knapp-Hartung p = ([\d.]+)", t)[0], mo["metareg"]["hrs_total"]["pval"], 3)
 
@@ -358,7 +378,8 @@ def test_04_mdft_prints_metafor_values():
     for label, key in [("between studies \\(level 3\\)", "I2_between"), ("within studies \\(level 2\\)", "I2_within"),
                        ("total heterogeneity", "I2_total")]:
         assert near(grab(label + r"\s+([\d.]+)%", t)[0], md_[key], 1), key
-    row = coef_row(t, "Cluster-robust")
+    assert "CR2" in t and "Satterthwaite" in t
+    row = coef_row(t, "Number of clusters:    8")
     rb = R_MDFT["main"]["robust"]  # clubSandwich, CR2 with Satterthwaite df
     assert near(row["se"], rb["se"], 4) and near(row["df"], rb["df"], 2) and near(row["pval"], rb["pval"], 4)
     df1, df2, F, p = grab(r"test of moderators: F\((\d+), (\d+)\) = ([\d.]+), p = ([\d.]+)", t)
