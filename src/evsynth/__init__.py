@@ -2,16 +2,23 @@
 
 The user-facing verbs carry metafor's names and are importable from the top level::
 
-    from evsynth import escalc, rma, rma_mv, robust, confint_tau2, regtest, trimfill
+    from evsynth import escalc, rma, rma_mv, robust, confint_tau2, regtest, trimfill, forest
+
+``escalc``, ``rma``, ``rma_mv`` and ``robust`` are the front ends of ``evsynth.api``: they take
+arrays as the engine does, or column names and R-style formulas with ``data=`` (a data frame);
+the plotting verbs (``forest``, ``funnel``, ...) are ``evsynth.api``'s too.  The engine's own
+verbs stay importable from the modules ``ENGINE_VERBS`` names.
 
 Layers (each a subpackage; see its docstring): ``evsynth.engine`` (the statistics),
 ``evsynth.review`` (coded studies, quality, PRISMA, extraction), ``evsynth.pipeline``
-(config, input checks, io, stages, command line), ``evsynth.present`` (figures and report)
+(config, input checks, io, stages, command line), ``evsynth.api`` (data frames, formulas, plotting verbs), ``evsynth.present`` (figures and report)
 and ``evsynth.conformance`` (the metafor reference cases).
 """
 __version__ = "0.1.0"
 
-_VERBS = {
+# every verb of the engine -> the engine module that defines it (the front ends of evsynth.api call
+# these; keep the map in step when the engine moves a verb)
+ENGINE_VERBS = {
     "escalc": "evsynth.engine.effects",
     "rma": "evsynth.engine.models",
     "confint_tau2": "evsynth.engine.models",
@@ -41,14 +48,20 @@ _VERBS = {
     "selmodel": "evsynth.engine.selmodel",
 }
 
-__all__ = sorted(_VERBS) + ["__version__"]
+# verbs whose top-level name is evsynth.api's: the data-frame front ends and the plotting verbs
+FRONT_ENDS = ("escalc", "rma", "rma_mv", "robust", "forest", "funnel", "baujat", "labbe", "radial",
+              "plot_influence", "gosh")
+
+__all__ = sorted(set(ENGINE_VERBS) | set(FRONT_ENDS)) + ["__version__"]
 
 
 def __getattr__(name):  # lazy, so `import evsynth` stays cheap for the command line
-    if name in _VERBS:
-        import importlib
+    import importlib
 
-        return getattr(importlib.import_module(_VERBS[name]), name)
+    if name in FRONT_ENDS:
+        return getattr(importlib.import_module("evsynth.api"), name)
+    if name in ENGINE_VERBS:
+        return getattr(importlib.import_module(ENGINE_VERBS[name]), name)
     raise AttributeError(f"module 'evsynth' has no attribute {name!r}")
 
 
