@@ -518,7 +518,9 @@ def rma(yi=None, vi=None, mods=None, *, data=None, sei=None, slab=None, subset=N
         intercept = intercept and f_intercept
     if X is None and names is not None and not intercept:
         raise InputError("mods: the formula leaves no coefficient (no intercept and no moderator)")
-    fit = engine_verb("rma")(y, v, X, intercept=intercept, coef_names=names, slab=labels, **options)
+    if options.get("coef_names") is None:
+        options["coef_names"] = names
+    fit = engine_verb("rma")(y, v, X, intercept=intercept, slab=labels, **options)
     return _attach(fit, data, labels)
 
 
@@ -564,7 +566,7 @@ def _random_terms(random, data):
     return groups, names, inner_terms
 
 
-def rma_mv(yi=None, vi=None, mods=None, *, random=None, data=None, struct=None, groups=None, slab=None,
+def rma_mv(yi=None, vi=None, groups=None, mods=None, *, random=None, data=None, struct=None, slab=None,
            subset=None, intercept: bool = True, **options):
     """Fit a multilevel / multivariate model (metafor's ``rma.mv``) with metafor's
     ``random`` formulas on a data frame, or with arrays as the engine's ``rma_mv``.
@@ -573,6 +575,10 @@ def rma_mv(yi=None, vi=None, mods=None, *, random=None, data=None, struct=None, 
     ----------
     yi, vi : str or array_like
         Effect sizes and sampling variances (column names of ``data`` or arrays).
+    groups : list of array_like, DataFrame, str or list of str, optional
+        The engine's form (third positional argument, as before): nested grouping arrays,
+        outermost first (a data frame's columns in order, named by their names); a formula
+        (or list of formulas) here is taken as ``random``.
     mods : str or array_like, optional
         Moderators, as for :func:`rma` (a formula such as ``"~ year"``).
     random : str or list of str
@@ -583,11 +589,8 @@ def rma_mv(yi=None, vi=None, mods=None, *, random=None, data=None, struct=None, 
         with ``struct="CS"`` or ``"HCS"``.
     data : pandas.DataFrame, optional
         Where names are looked up.
-    struct : {"CS", "HCS"}, optional
-        The structure of an ``~ inner | outer`` term.
-    groups : list of array_like or DataFrame, optional
-        The engine's form: nested grouping arrays, outermost first (a data frame's columns
-        in order, named by their names).
+    struct : {"CS", "HCS"} or dict, optional
+        The structure of an ``~ inner | outer`` term (or the engine's struct dict).
     slab : str or array_like, optional
         Study labels.
     subset : str or array of bool, optional
@@ -635,6 +638,11 @@ def rma_mv(yi=None, vi=None, mods=None, *, random=None, data=None, struct=None, 
         intercept = intercept and f_intercept
     s_names = None
     st = None
+    if isinstance(groups, str) or (isinstance(groups, (list, tuple)) and groups
+                                   and all(isinstance(g, str) and "|" in g for g in groups)):
+        if random is not None:
+            raise InputError("rma_mv: give random= or groups=, not both")
+        groups, random = None, groups
     if random is not None:
         if groups is not None:
             raise InputError("rma_mv: give random= or groups=, not both")
@@ -660,9 +668,11 @@ def rma_mv(yi=None, vi=None, mods=None, *, random=None, data=None, struct=None, 
             raise InputError("struct= goes with a random term '~ inner | outer'")
         groups_arr = flat
     else:
-        if groups is None:
+        if groups is None and struct is None:
             raise InputError("rma_mv needs random= (e.g. '~ 1 | study/es') or groups=")
-        if _is_frame(groups):
+        if groups is None:
+            group_names, groups_arr = None, []
+        elif _is_frame(groups):
             group_names = [str(c) for c in groups.columns]
             groups_arr = [groups[c].to_numpy() for c in groups.columns]
         elif _is_series(groups) or (isinstance(groups, np.ndarray) and groups.ndim == 1):
@@ -678,8 +688,10 @@ def rma_mv(yi=None, vi=None, mods=None, *, random=None, data=None, struct=None, 
             raise InputError(f"random/groups: grouping variable {i + 1} has {len(g)} values but there are {k} studies")
     if "group_names" in options:
         group_names = options.pop("group_names")
-    fit = engine_verb("rma_mv")(y, v, groups_arr, X, intercept=intercept, coef_names=names,
-                                group_names=group_names, struct=st, **options)
+    if options.get("coef_names") is None:
+        options["coef_names"] = names
+    fit = engine_verb("rma_mv")(y, v, groups_arr, X, intercept=intercept, group_names=group_names, struct=st,
+                                **options)
     if s_names is not None:
         fit.s_names = list(s_names)
     return _attach(fit, data, labels)

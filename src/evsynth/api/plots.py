@@ -528,7 +528,8 @@ def gosh(fit, *, max_k: int = 15, subsets=None):
         if k > max_k:
             raise InputError(f"gosh: k = {k} gives {2 ** k - 1} subsets; above max_k = {max_k} pass subsets= "
                              f"(e.g. a random sample of row sets)")
-        subsets = [c for r in range(1, k + 1) for c in combinations(range(k), r)]  # metafor's order
+        # metafor's order: by size, within a size by the last row, then the one before, ...
+        subsets = [c for r in range(1, k + 1) for c in sorted(combinations(range(k), r), key=lambda c: c[::-1])]
     verb = engine_verb("rma")
     est, i2, t2, kk = [], [], [], []
     incl = np.zeros((len(subsets), k), dtype=bool)
