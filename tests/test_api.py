@@ -1,4 +1,5 @@
-"""The public API: the README's API table lists exactly ``evsynth.__all__``, and every
+"""The public API: the README's API table (if any) lists only ``evsynth.__all__`` (the site's
+docs/api.md lists exactly it: tests/test_docs.py), and every
 public verb has a numpy-style docstring (Parameters, Returns; References for the verbs
 exported at the top level)."""
 
@@ -22,14 +23,17 @@ VERBS = [n for n in evsynth.__all__ if not n.startswith("__")]
 def _api_table_names() -> list[str]:
     text = README.read_text(encoding="utf-8")
     m = re.search(r"^## API\n(.*?)(?=^## )", text, flags=re.S | re.M)
-    assert m, "README has no '## API' section"
+    if not m:
+        return []
     return re.findall(r"^\| `([A-Za-z_][A-Za-z0-9_]*)` \|", m.group(1), flags=re.M)
 
 
-def test_readme_api_table_lists_exactly_the_exported_verbs():
+def test_readme_api_table_names_only_exported_verbs():
+    """The full list of verbs is the site's API reference (docs/api.md, checked by
+    tests/test_docs.py); an API table left in README names exported verbs only, once each."""
     names = _api_table_names()
     assert len(names) == len(set(names)), "a verb is listed twice"
-    assert sorted(names) == sorted(VERBS)
+    assert set(names) <= set(VERBS)
 
 
 def _sections(doc: str) -> set[str]:

@@ -36,6 +36,14 @@ def fit(dat):
     return rma(dat)
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 def artists(ax, label):
     found = [a for a in ax.get_children() if a.get_label() in (label, "_" + label)]
     return found
@@ -77,6 +85,21 @@ def test_forest_on_a_given_axes_and_a_meta_regression(dat):
     ablat = dat["ablat"].to_numpy(float)
     close(fitted, R["rma_ablat"]["beta"][0] + R["rma_ablat"]["beta"][1] * ablat, rtol=1e-6)
     assert not artists(ax, "summary")
+
+
+def test_forest_of_a_multilevel_fit_sizes_every_square():
+    from evsynth import rma_mv
+
+    k11 = pd.read_csv(HERE / "dat_konstantopoulos2011.csv")
+    fit = rma_mv("yi", "vi", random="~ 1 | district/school", data=k11)
+    ax = forest(fit, annotate=False).axes[0]
+    pts = artists(ax, "studies")[0]
+    assert len(pts.get_offsets()) == 56
+    sizes = pts.get_sizes()
+    assert np.all(np.isfinite(sizes)) and np.all(sizes > 0)
+    assert [t.get_text() for t in ax.get_yticklabels()][:2] == ["Study 1", "Study 2"]
+    diamond = artists(ax, "summary")[0].get_xy()[:4, 0]
+    close(sorted(diamond)[1:3], [R["rma_mv_nested"]["beta"]] * 2, rtol=1e-6)
 
 
 def test_funnel_points_and_region(fit):

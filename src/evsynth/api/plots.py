@@ -1,7 +1,7 @@
 """metafor's plotting verbs for a fitted model (issue 26 item 3): ``forest``, ``funnel``,
 ``baujat``, ``labbe``, ``radial``, ``plot_influence`` and ``gosh``.
 
-Each draws on a matplotlib Axes (``ax=``; a new Figure when left out) and returns the
+Each draws on a matplotlib Axes (``ax=``; a new pyplot Figure when left out) and returns the
 Figure; study labels come from ``slab`` (the fit's, or the data's as ``escalc`` kept
 them).  The drawn artists carry labels (``"studies"``, ``"ci"``, ``"summary"``, ...) so
 that a test or a user can find them.  The numbers drawn are the engine's (the fit's
@@ -24,25 +24,14 @@ __all__ = ["forest", "funnel", "baujat", "labbe", "radial", "plot_influence", "g
 
 
 def _axes(ax, figsize):
-    import matplotlib
-
+    """(Figure, Axes): the given Axes' or a new pyplot Figure (so that ``plt.show()``, notebooks
+    and sphinx-gallery see it; close it with ``plt.close(fig)`` when drawing many)."""
     if ax is None:
-        if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "cairo") and not _interactive():
-            matplotlib.use("Agg")
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=figsize, layout="constrained")
-        return fig, fig.add_subplot()
-    return ax.figure, ax
-
-
-def _interactive() -> bool:
-    try:
         import matplotlib.pyplot as plt
 
-        return plt.isinteractive()
-    except Exception:
-        return False
+        fig = plt.figure(figsize=figsize, layout="constrained")
+        return fig, fig.add_subplot()
+    return ax.figure, ax
 
 
 def _fit_arrays(fit):
@@ -70,6 +59,16 @@ def study_labels(fit, slab=None) -> list[str]:
     if data is not None and data.attrs.get("slab") is not None and len(data.attrs["slab"]) == k:
         return [str(s) for s in data.attrs["slab"]]
     return [f"Study {i}" for i in range(1, k + 1)]
+
+
+def _weights(fit) -> np.ndarray:
+    """The fit's model weights (percent) for sizing points; inverse sampling variances when
+    the model has none per study (a multilevel fit)."""
+    w = fit.model_weights() if hasattr(fit, "model_weights") else None
+    if w is None:
+        w = 1 / np.asarray(fit.vi, float)
+    w = np.asarray(w, float)
+    return np.where(np.isfinite(w), w, 0.0)
 
 
 def _tau2(fit) -> float:
@@ -124,6 +123,15 @@ def forest(fit, *, ax=None, slab=None, transf=None, refline=0.0, xlab=None, digi
     ----------
     Lewis, S., & Clarke, M. (2001). Forest plots: trying to see the wood and the trees.
     BMJ, 322(7300), 1479-1480.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from evsynth import forest, rma
+    >>> fit = rma(np.array([0.1, 0.5, 0.3]), np.array([0.02, 0.03, 0.05]), slab=["A", "B", "C"])
+    >>> fig = forest(fit)
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['A', 'B', 'C', 'RE Model']
     """
     yi, vi = _fit_arrays(fit)
     k = yi.size
@@ -133,7 +141,7 @@ def forest(fit, *, ax=None, slab=None, transf=None, refline=0.0, xlab=None, digi
     tf = transf if transf is not None else (lambda x: x)
     fig, ax = _axes(ax, (7.5, 1.2 + 0.3 * (k + 2)))
     ypos = np.arange(k, 0, -1, dtype=float)
-    w = np.asarray(fit.model_weights() if hasattr(fit, "model_weights") else np.ones(k), float)
+    w = _weights(fit)
     size = 20 + 120 * w / max(w.max(), 1e-12)
     for i in range(k):
         ax.plot([tf(lo[i]), tf(hi[i])], [ypos[i], ypos[i]], color="black", lw=1, label="ci" if i == 0 else "_ci")
@@ -367,7 +375,7 @@ def labbe(fit, *, ax=None, ai=None, bi=None, ci=None, di=None, measure=None, tra
     x, y = f(p2), f(p1)
     tf = transf if transf is not None else (lambda v: v)
     fig, ax = _axes(ax, (5.5, 5.5))
-    w = np.asarray(fit.model_weights(), float) if hasattr(fit, "model_weights") else np.ones(x.size)
+    w = _weights(fit)
     ax.scatter(tf(x), tf(y), s=20 + 200 * w / w.max(), facecolor="none", edgecolor="black", label="studies")
     lo, hi = float(min(x.min(), y.min())), float(max(x.max(), y.max()))
     grid = np.linspace(lo, hi, 100)
@@ -452,10 +460,9 @@ def plot_influence(fit_or_influence, *, fig=None):
     if not hasattr(inf, "cooks_distance"):
         inf = engine_verb("influence")(fit_or_influence)
     if fig is None:
-        _axes(None, (1, 1))  # selects a non-interactive backend when needed
-        from matplotlib.figure import Figure
+        import matplotlib.pyplot as plt
 
-        fig = Figure(figsize=(9, 9), layout="constrained")
+        fig = plt.figure(figsize=(9, 9), layout="constrained")
     axes = fig.subplots(4, 2).ravel()
     infl = np.asarray(inf.influential, bool)
     for ax, (field, title) in zip(axes, _INFL_PANELS):
