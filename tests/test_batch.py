@@ -11,8 +11,7 @@ import pytest
 
 import evsynth
 from evsynth.conformance.golden import _case_frame, compare, load_case
-from evsynth.engine.batch import rma_batch
-from evsynth.engine.models import confint_tau2, rma
+from evsynth.engine import confint_tau2, rma, rma_batch
 from evsynth.errors import InputError, ModelError
 
 METHODS = ["EE", "DL", "HE", "PM", "ML", "REML", "EB"]

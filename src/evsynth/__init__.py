@@ -7,46 +7,24 @@ The user-facing verbs carry metafor's names and are importable from the top leve
 ``escalc``, ``rma``, ``rma_mv`` and ``robust`` are the front ends of ``evsynth.api``: they take
 arrays as the engine does, or column names and R-style formulas with ``data=`` (a data frame);
 the plotting verbs (``forest``, ``funnel``, ...) are ``evsynth.api``'s too.  The engine's own
-verbs stay importable from the modules ``ENGINE_VERBS`` names.
+verbs stay importable from ``evsynth.engine`` (``from evsynth.engine import rma``).
 
 Layers (each a subpackage; see its docstring): ``evsynth.engine`` (the statistics),
 ``evsynth.review`` (coded studies, quality, PRISMA, extraction), ``evsynth.pipeline``
-(config, input checks, io, stages, command line), ``evsynth.api`` (data frames, formulas, plotting verbs), ``evsynth.present`` (figures and report)
-and ``evsynth.conformance`` (the metafor reference cases).
+(config, input checks, io, stages, command line), ``evsynth.api`` (data frames, formulas,
+plotting verbs), ``evsynth.present`` (figures and report) and ``evsynth.conformance`` (the
+metafor reference cases).
 """
 __version__ = "0.1.0"
 
-# every verb of the engine -> the engine module that defines it (the front ends of evsynth.api call
-# these; keep the map in step when the engine moves a verb)
-ENGINE_VERBS = {
-    "escalc": "evsynth.engine.effects",
-    "rma": "evsynth.engine.models",
-    "confint_tau2": "evsynth.engine.models",
-    "subgroup": "evsynth.engine.models",
-    "rma_batch": "evsynth.engine.batch",
-    "rma_mv": "evsynth.engine.multilevel",
-    "robust": "evsynth.engine.robust",
-    "regtest": "evsynth.engine.diagnostics",
-    "ranktest": "evsynth.engine.diagnostics",
-    "trimfill": "evsynth.engine.diagnostics",
-    "fsn": "evsynth.engine.diagnostics",
-    "leave1out": "evsynth.engine.diagnostics",
-    "influence": "evsynth.engine.diagnostics",
-    "cumul": "evsynth.engine.diagnostics",
-    "pet_peese": "evsynth.engine.diagnostics",
-    "permutest": "evsynth.engine.diagnostics",
-    "rma_mh": "evsynth.engine.mh",
-    "rma_peto": "evsynth.engine.mh",
-    "fitstats": "evsynth.engine.fitstats",
-    "anova": "evsynth.engine.fitstats",
-    "predict": "evsynth.engine.predict",
-    "blup": "evsynth.engine.predict",
-    "ranef": "evsynth.engine.predict",
-    "vcalc": "evsynth.engine.multilevel",
-    "influence_mv": "evsynth.engine.mvdiag",
-    "confint_mv": "evsynth.engine.mvdiag",
-    "selmodel": "evsynth.engine.selmodel",
-}
+# every verb of the engine -> the package that exports it (evsynth.engine; evsynth.engine.VERBS
+# names the module that owns it).  The front ends of evsynth.api call these.
+ENGINE_VERBS = {name: "evsynth.engine" for name in (
+    "escalc", "rma", "confint_tau2", "subgroup", "rma_batch", "rma_mv", "robust", "regtest",
+    "ranktest", "trimfill", "fsn", "leave1out", "influence", "cumul", "pet_peese", "permutest",
+    "rma_mh", "rma_peto", "fitstats", "anova", "predict", "blup", "ranef", "vcalc", "influence_mv",
+    "confint_mv", "selmodel",
+)}
 
 # verbs whose top-level name is evsynth.api's: the data-frame front ends and the plotting verbs
 FRONT_ENDS = ("escalc", "rma", "rma_mv", "robust", "forest", "funnel", "baujat", "labbe", "radial",

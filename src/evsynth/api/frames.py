@@ -27,8 +27,8 @@ ESCALC_DATA_ARGS = ("ai", "bi", "ci", "di", "n1i", "n2i", "x1i", "x2i", "t1i", "
 
 
 def engine_verb(name: str):
-    """The engine's verb ``name`` (looked up through ``evsynth.ENGINE_VERBS``, so that the
-    engine may move its verbs between modules)."""
+    """The engine's verb ``name`` (looked up through ``evsynth.ENGINE_VERBS``: the package
+    ``evsynth.engine`` exports every verb, whichever module owns it)."""
     return getattr(importlib.import_module(evsynth.ENGINE_VERBS[name]), name)
 
 

@@ -16,7 +16,7 @@ from scipy import stats
 
 from evsynth.engine._verbs import fmt, fmt_p, records_frame, text_lines
 from evsynth.engine.effects import escalc
-from evsynth.engine.results import Result
+from evsynth.engine.results import Heterogeneity, Result, p_text
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["MHResult", "rma_mh", "rma_peto"]
@@ -67,14 +67,18 @@ class MHResult(Result):
     def vb(self) -> np.ndarray:
         return np.array([[self.se**2]])
 
+    @property
+    def het(self) -> Heterogeneity:
+        """The heterogeneity block: I^2, H^2 and the Q test of the per-study estimates."""
+        return Heterogeneity(QE=self.QE, QEdf=self.k_yi - 1, QEp=self.QEp, I2=self.I2, H2=self.H2)
+
     def summary(self) -> str:
         name = "Mantel-Haenszel" if self.method == "MH" else "Peto's"
         ratio = self.measure in ("OR", "RR", "IRR", "PETO")
         lines = [f"Equal-Effects Model ({name} method; k = {self.k})", "",
                  f"I^2 (total heterogeneity / total variability):  {fmt(self.I2, 2)}%",
                  f"H^2 (total variability / sampling variability): {fmt(self.H2, 2)}", "",
-                 "Test for Heterogeneity:",
-                 f"Q(df = {self.k_yi - 1}) = {fmt(self.QE)}, p-val {fmt_p(self.QEp)}", "",
+                 *self.het.format_lines()[-2:], "",
                  "Model Results (" + ("log scale" if ratio else "raw scale")
                  + "):", "",
                  f"{'estimate':>9s} {'se':>8s} {'zval':>8s} {'pval':>8s} {'ci.lb':>8s} {'ci.ub':>8s}",
@@ -86,9 +90,9 @@ class MHResult(Result):
             ["", f"Exponentiated: {np.exp(self.beta):.4f} [{np.exp(self.ci_lb):.4f}, {np.exp(self.ci_ub):.4f}]"]
             if ratio else None,
             ["", f"{test}: {'CMH' if self.measure == 'OR' else 'MH'} = {fmt(self.MH)}, df = 1, "
-                 f"p-val {fmt_p(self.MHp)}"] if self.MH is not None else None,
+                 f"p-val {p_text(self.MHp)}"] if self.MH is not None else None,
             f"Tarone's Test for Heterogeneity: X^2 = {fmt(self.TA)}, df = {self.k_yi - 1}, "
-            f"p-val {fmt_p(self.TAp)}" if self.TA is not None else None)
+            f"p-val {p_text(self.TAp)}" if self.TA is not None else None)
 
     def to_frame(self):
         """One row: the pooled estimate with its tests (pandas DataFrame)."""

@@ -52,6 +52,9 @@ class RobustResult(Fitted):
     def model_weights(self):
         return self.fit.model_weights()
 
+    def _pi_variance(self):
+        return self.fit._pi_variance()
+
     def _pred_df(self, xs):
         if xs is None:
             return self.df

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, stats
 
-from evsynth.engine._verbs import fmt, fmt_p
-from evsynth.engine.models import rma
-from evsynth.engine.results import Coefs, HasCoefs, Result, coef_block
+from evsynth.engine._verbs import fmt
+from evsynth.engine.rma_uni import rma
+from evsynth.engine.results import Coefs, HasCoefs, Result, coef_block, p_text
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["SelmodelResult", "selmodel"]
@@ -54,14 +54,14 @@ class SelmodelResult(HasCoefs, Result):
                  f"tau^2 (estimated amount of {'residual ' if len(self.beta) > 1 else ''}heterogeneity): "
                  f"{fmt(self.tau2)}" + ("" if np.isnan(self.se_tau2) else f" (SE = {fmt(self.se_tau2)})"), "",
                  f"Test for Selection Model Parameters: LRT(df = {self.LRTdf}) = {fmt(self.LRT)}, "
-                 f"p-val {fmt_p(self.LRTp)}", "", "Model Results:", ""]
+                 f"p-val {p_text(self.LRTp)}", "", "Model Results:", ""]
         lines += self.coefs.format_rows(name_width=10)
         lines += ["", "Selection weights (p-value intervals; se and CI from the Hessian, z test of delta = 1):"]
         lo = 0.0
         se = np.full(self.delta.size, np.nan) if self.se_delta is None else self.se_delta
         for j, (hi, d) in enumerate(zip(self.steps, self.delta)):
             extra = "" if np.isnan(se[j]) else (f"  se = {se[j]:.4f}  z = {self.delta_zval[j]:.4f}  "
-                                                 f"p {fmt_p(self.delta_pval[j])}  CI [{self.delta_ci_lb[j]:.4f}, "
+                                                 f"p {p_text(self.delta_pval[j])}  CI [{self.delta_ci_lb[j]:.4f}, "
                                                  f"{self.delta_ci_ub[j]:.4f}]")
             lines.append(f"  {lo:<6g} < p <= {hi:<6g}  k = {int(self.k_per_interval[j]):3d}  delta = {d:.4f}{extra}")
             lo = hi
