@@ -144,7 +144,6 @@ ARGS: dict[tuple[str, str], str] = {
     ("robust.rma.mv", "clubSandwich"): "always CR2 (clubSandwich's small-sample correction)",
     ("predict.rma", "object"): "``fit``",
     ("forest.rma", "x"): "``fit``",
-    ("forest.rma", "atransf"): "``transf=`` (the axis is drawn on the transformed scale)",
     ("funnel.rma", "x"): "``fit``",
     ("funnel.rma", "level"): "``level=`` (and ``contours=`` for several levels)",
     ("baujat.rma", "x"): "``fit``",

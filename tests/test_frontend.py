@@ -227,3 +227,14 @@ def test_subset_keeps_rows_and_labels(dat):
     assert fit.k == int(keep.sum())
     assert fit.slab == [s for s, m in zip(dat.attrs["slab"], keep) if m]
     close(fit.yi, dat.loc[keep, "yi"], rtol=0)
+
+
+def test_unknown_keywords_are_refused_not_swallowed(dat, bcg):
+    with pytest.raises(TypeError, match="'bogus'"):
+        escalc("RR", ai="tpos", bi="tneg", ci="cpos", di="cneg", data=bcg, bogus=1)
+    with pytest.raises(TypeError, match="'bogus'"):
+        escalc("RR", ai=[1, 2], bi=[3, 4], ci=[2, 3], di=[5, 5], bogus=1)
+    with pytest.raises(TypeError, match="'bogus'"):
+        rma("yi", "vi", data=dat, bogus=1)
+    with pytest.raises(TypeError, match="'bogus'"):
+        rma_mv("yi", "vi", random="~ 1 | trial", data=dat, bogus=1)

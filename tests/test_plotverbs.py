@@ -76,6 +76,14 @@ def test_forest_draws_every_study_with_its_interval_and_the_diamond(fit):
     assert exp_texts[0] == "0.49 [0.34, 0.70]"  # the RE model's exp(beta) [exp(ci.lb), exp(ci.ub)]
 
 
+def test_forest_atransf_keeps_the_log_axis_and_labels_ratios(fit):
+    ax = forest(fit, atransf=np.exp).axes[0]
+    close(artists(ax, "studies")[0].get_offsets()[:, 0], R["escalc_rr"]["yi"])  # positions on the log scale
+    assert [t.get_text() for t in ax.texts][1] == "0.41 [0.13, 1.26]"
+    fmt = ax.xaxis.get_major_formatter()
+    assert fmt(np.log(0.5), 0) == "0.50" and fmt(0.0, 0) == "1.00"
+
+
 def test_forest_on_a_given_axes_and_a_meta_regression(dat):
     reg = rma("yi", "vi", mods="~ ablat", data=dat)
     fig = Figure()

@@ -12,6 +12,7 @@ they do with the engine's verbs.
 from __future__ import annotations
 
 import importlib
+import inspect
 import re
 
 import numpy as np
@@ -390,6 +391,11 @@ def escalc(measure: str, *, data=None, slab=None, subset=None, var_names=("yi", 
     1 -1.5854  0.1946
     """
     verb = engine_verb("escalc")
+    named = {n for n, p in inspect.signature(verb).parameters.items()
+             if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and n != "measure"}
+    unknown = [a for a in args if a not in ESCALC_DATA_ARGS and a not in named]
+    if unknown:  # never swallowed: metafor's arguments only
+        raise TypeError(f"escalc() got an unexpected keyword argument {unknown[0]!r}")
     if data is None:
         if slab is not None or subset is not None:
             raise InputError("escalc: slab= and subset= need data= (a data frame)")

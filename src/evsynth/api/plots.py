@@ -84,7 +84,7 @@ def _z(level: float) -> float:
     return float(stats.norm.ppf(1 - (1 - level / 100) / 2))
 
 
-def forest(fit, *, ax=None, slab=None, transf=None, refline=0.0, xlab=None, digits: int = 2,
+def forest(fit, *, ax=None, slab=None, transf=None, atransf=None, refline=0.0, xlab=None, digits: int = 2,
            annotate: bool = True, addfit: bool = True, level: float | None = None):
     """Forest plot of a fitted model (metafor's ``forest.rma``): per study the effect with
     its confidence interval (square sized by the model weight), the pooled estimate as a
@@ -100,6 +100,9 @@ def forest(fit, *, ax=None, slab=None, transf=None, refline=0.0, xlab=None, digi
         Study labels (default: the fit's or the data's).
     transf : callable, optional
         Drawn on the transformed scale, e.g. ``numpy.exp`` for ratios.
+    atransf : callable, optional
+        Drawn on the model's scale, the axis labels and annotations transformed (metafor's
+        ``atransf``; ``numpy.exp``: a log axis labelled in ratios).
     refline : float or None
         Vertical reference line (on the untransformed scale; ``None``: none).
     xlab : str, optional
@@ -138,7 +141,10 @@ def forest(fit, *, ax=None, slab=None, transf=None, refline=0.0, xlab=None, digi
     labels = study_labels(fit, slab)
     z = _z(level if level is not None else fit.level)
     lo, hi = yi - z * np.sqrt(vi), yi + z * np.sqrt(vi)
+    if transf is not None and atransf is not None:
+        raise InputError("forest: give transf= or atransf=, not both")
     tf = transf if transf is not None else (lambda x: x)
+    show = atransf if atransf is not None else tf  # the numbers written
     fig, ax = _axes(ax, (7.5, 1.2 + 0.3 * (k + 2)))
     ypos = np.arange(k, 0, -1, dtype=float)
     w = _weights(fit)
@@ -160,7 +166,7 @@ def forest(fit, *, ax=None, slab=None, transf=None, refline=0.0, xlab=None, digi
         kind = "EE Model" if fit.method in ("EE", "FE") else "RE Model"
         ticklabels.append(kind)
         if annotate:
-            ax.annotate(f"{tf(est):.{digits}f} [{tf(cl):.{digits}f}, {tf(cu):.{digits}f}]", (1.01, yd),
+            ax.annotate(f"{show(est):.{digits}f} [{show(cl):.{digits}f}, {show(cu):.{digits}f}]", (1.01, yd),
                         xycoords=("axes fraction", "data"), va="center", fontsize=8)
     elif addfit:
         fitted = np.asarray(fit.X, float) @ beta
@@ -168,13 +174,18 @@ def forest(fit, *, ax=None, slab=None, transf=None, refline=0.0, xlab=None, digi
                    label="fitted")
     if annotate:
         for i in range(k):
-            ax.annotate(f"{tf(yi[i]):.{digits}f} [{tf(lo[i]):.{digits}f}, {tf(hi[i]):.{digits}f}]",
+            ax.annotate(f"{show(yi[i]):.{digits}f} [{show(lo[i]):.{digits}f}, {show(hi[i]):.{digits}f}]",
                         (1.01, ypos[i]), xycoords=("axes fraction", "data"), va="center", fontsize=8)
     if refline is not None:
         ax.axvline(tf(refline), color="grey", ls="--", lw=0.8, label="refline")
     ax.set_yticks(ticks, ticklabels)
     ax.set_ylim(min(ticks) - 1, k + 1)
-    ax.set_xlabel(xlab if xlab is not None else ("Observed Outcome" if transf is None else "Transformed Outcome"))
+    if atransf is not None:
+        from matplotlib.ticker import FuncFormatter
+
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{float(atransf(v)):.{digits}f}"))
+    plain = transf is None and atransf is None
+    ax.set_xlabel(xlab if xlab is not None else ("Observed Outcome" if plain else "Transformed Outcome"))
     ax.spines[["top", "right", "left"]].set_visible(False)
     ax.tick_params(axis="y", length=0)
     return fig
