@@ -238,3 +238,8 @@ def test_unknown_keywords_are_refused_not_swallowed(dat, bcg):
         rma("yi", "vi", data=dat, bogus=1)
     with pytest.raises(TypeError, match="'bogus'"):
         rma_mv("yi", "vi", random="~ 1 | trial", data=dat, bogus=1)
+
+
+def test_frame_moderators_without_intercept_code_every_level(dat):
+    """metafor's mods = ~ alloc - 1, from a data frame of moderators and intercept=False."""
+    check_uni(rma(dat["yi"], dat["vi"], mods=dat[["alloc"]], intercept=False), R["rma_alloc_noint"])

@@ -286,7 +286,7 @@ def formula_matrix(formula: str, data, arg: str = "mods"):
     return X, names, intercept
 
 
-def _mods(mods, data, k: int, arg: str = "mods"):
+def _mods(mods, data, k: int, arg: str = "mods", intercept: bool = True):
     """(array or None, names or None, intercept or None) from formula, Series, DataFrame or array;
     intercept None: as the caller's ``intercept`` argument says."""
     if mods is None:
@@ -302,9 +302,9 @@ def _mods(mods, data, k: int, arg: str = "mods"):
     if _is_series(mods):
         name = str(mods.name) if mods.name is not None else "x1"
         frame = mods.to_frame(name=name)
-        return _frame_mods(frame, k, arg)
+        return _frame_mods(frame, k, arg, intercept)
     if _is_frame(mods):
-        return _frame_mods(mods, k, arg)
+        return _frame_mods(mods, k, arg, intercept)
     M = np.asarray(mods)
     if M.dtype.kind in "OUS":
         raise InputError(f"{arg}: an array of text cannot be a moderator; pass a data frame column or a formula "
@@ -322,14 +322,37 @@ def _mods(mods, data, k: int, arg: str = "mods"):
     return M, None, None
 
 
-def _frame_mods(frame, k: int, arg: str):
-    """A data frame of moderators: numeric columns as they are, text (and categorical, bool)
-    columns as factors (first sorted level the reference), names as metafor prints them."""
+def _frame_mods(frame, k: int, arg: str, intercept: bool = True):
+    """A data frame of moderators: numeric columns as they are, text, categorical and bool
+    columns as factors (first sorted level the reference; all levels of the first factor
+    without an intercept, as R), names as metafor prints them (``allocrandom``, ``flagTRUE``)."""
+    import pandas as pd
+
     if len(frame) != k:
         raise InputError(f"{arg} has {len(frame)} rows but there are {k} studies")
-    terms = " + ".join(f"Q('{c}')" if not str(c).isidentifier() else str(c) for c in frame.columns)
-    X, names, _ = formula_matrix("~ " + terms, frame.reset_index(drop=True), arg)
-    names = [re.sub(r"^Q\('(.*)'\)", r"\1", n) for n in names]
+    cols, names = [], []
+    full = not intercept
+    for c in frame.columns:
+        col = frame[c]
+        name = str(c)
+        if col.isna().any():
+            rows = ", ".join(str(i + 1) for i in np.flatnonzero(col.isna().to_numpy())[:10])
+            raise InputError(f"{arg}: column {name!r} has missing values in row(s) {rows}")
+        if pd.api.types.is_bool_dtype(col):
+            values, levels = col.to_numpy(dtype=object), [False, True]
+            label = {False: "FALSE", True: "TRUE"}
+        elif pd.api.types.is_numeric_dtype(col):
+            cols.append(col.to_numpy(dtype=float))
+            names.append(name)
+            continue
+        else:
+            values, levels = _levels_of(col)
+            label = {lv: str(lv) for lv in levels}
+        for lv in (levels if full else levels[1:]):
+            cols.append((values == lv).astype(float))
+            names.append(name + label[lv])
+        full = False
+    X = np.column_stack(cols) if cols else np.zeros((k, 0))
     return X, names, None
 
 
@@ -519,7 +542,7 @@ def rma(yi=None, vi=None, mods=None, *, data=None, sei=None, slab=None, subset=N
     y, v, data = _effects(yi, vi, data if subset is None else _subset(data, subset), sei)
     k = y.shape[0]
     labels = _labels(slab, data, k)
-    X, names, f_intercept = _mods(mods, data, k)
+    X, names, f_intercept = _mods(mods, data, k, intercept=intercept)
     if f_intercept is not None:
         intercept = intercept and f_intercept
     if X is None and names is not None and not intercept:
@@ -639,7 +662,7 @@ def rma_mv(yi=None, vi=None, groups=None, mods=None, *, random=None, data=None, 
     y, v, data = _effects(yi, vi, data if subset is None else _subset(data, subset))
     k = y.shape[0]
     labels = _labels(slab, data, k)
-    X, names, f_intercept = _mods(mods, data, k)
+    X, names, f_intercept = _mods(mods, data, k, intercept=intercept)
     if f_intercept is not None:
         intercept = intercept and f_intercept
     s_names = None
