@@ -315,7 +315,8 @@ def test_summary_agrees_with_the_body_after_adding_extraction_rows(tmp_path, mon
                                           ("mcmillan2005", 0.8, 80, 83)], 1):
         r = dict.fromkeys(head, "")
         r.update({"effect_id": f"fx{i}", "study_id": sid, "outcome": "fixture outcome", "outcome_domain": "parenting",
-                  "higher_is_better": "yes", "t": t, "n1": n1, "n2": n2, "source_page": "fixture", "coder": "pytest"})
+                  "higher_is_better": "yes", "t": t, "n1": n1, "n2": n2, "approximation": "no",
+                  "source_url": "https://example.org/fixture", "source_quote": "fixture", "coder": "pytest"})
         rows.append(r)
     pd.DataFrame(rows, columns=head).to_csv(eff, mode="a", header=False, index=False, lineterminator="\n")
     res = proj / "results"

@@ -170,7 +170,8 @@ def test_adding_an_extraction_row_reruns_only_what_depends_on_it(first_run):
     row = {c: "" for c in header}
     row.update({"effect_id": "caldera2007_1", "study_id": "caldera2007", "outcome": "Opvoedingsstress",
                 "outcome_domain": "parent mental health", "higher_is_better": "no", "m1": "20.1", "sd1": "6.0",
-                "n1": "150", "m2": "22.3", "sd2": "6.5", "n2": "145", "source_page": "test row", "coder": "pytest"})
+                "n1": "150", "m2": "22.3", "sd2": "6.5", "n2": "145", "approximation": "no",
+                "source_url": "https://example.org/test", "source_quote": "test row", "coder": "pytest"})
     with open(eff, "a", encoding="utf-8") as fh:
         fh.write(",".join(row[c] for c in header) + "\n")
     plan = _snakemake(project, "-n")
