@@ -166,6 +166,16 @@ def test_rma_mv_formula_mods_ml(k11):
              R["rma_mv_year"])
 
 
+def test_rma_mv_struct_term(k11):
+    """metafor: random = ~ factor(school) | district, struct = "CS"."""
+    fit = rma_mv("yi", "vi", random="~ school | district", struct="CS", data=k11)
+    exp = R["rma_mv_cs"]
+    close(fit.beta, [exp["beta"]], rtol=1e-6)
+    close(fit.se, [exp["se"]], rtol=1e-5)
+    close(fit.struct_tau2, exp["tau2"], rtol=1e-5)
+    close(fit.struct_rho, exp["rho"], rtol=1e-5)
+
+
 def test_rma_mv_groups_as_a_data_frame(k11):
     fit = rma_mv(k11["yi"], k11["vi"], groups=k11[["district", "school"]])
     assert fit.s_names == ["district", "district/school"]
@@ -199,6 +209,11 @@ def test_robust_with_a_cluster_column(k11):
     (lambda d: rma(d["yi"], d["vi"].where(d.index != 0)), ["vi", "row(s) 1"]),
     (lambda d: escalc("RR", ai="tpos", bi="tneg", ci="cpos", di="nope", data=d), ["di=", "nope", "columns"]),
     (lambda d: rma("yi", "vi", data=d, subset="nope > 1"), ["subset", "nope"]),
+    (lambda d: rma("yi", "vi", mods="~ ablat", data=d.assign(ablat=d["ablat"].where(d.index != 4))),
+     ["mods", "'ablat'", "row(s) 5"]),
+    (lambda d: rma(d["yi"], d["vi"], mods=d[["ablat"]].assign(ablat=d["ablat"].where(d.index != 4))),
+     ["mods", "'ablat'", "row(s) 5"]),
+    (lambda d: rma("yi", "vi", mods=3, data=d), ["mods"]),
 ])
 def test_bad_input_one_clear_error(dat, call, words):
     with pytest.raises(InputError) as e:

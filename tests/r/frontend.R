@@ -67,6 +67,8 @@ m1 <- rma.mv(yi, vi, random = ~ 1 | district/school, data = k11)
 out$rma_mv_nested <- mv(m1)
 out$rma_mv_list <- mv(rma.mv(yi, vi, random = list(~ 1 | district, ~ 1 | study), data = k11))
 out$rma_mv_year <- mv(rma.mv(yi, vi, mods = ~ year, random = ~ 1 | district/school, data = k11, method = "ML"))
+m3 <- rma.mv(yi, vi, random = ~ factor(school) | district, struct = "CS", data = k11)
+out$rma_mv_cs <- c(coefs(m3), list(tau2 = m3$tau2, rho = m3$rho))
 r1 <- robust(m1, cluster = district, clubSandwich = TRUE)
 out$robust_nested <- list(beta = as.vector(r1$beta), se = r1$se, stat = r1$zval, df = r1$ddf, pval = r1$pval,
                           ci_lb = r1$ci.lb, ci_ub = r1$ci.ub)
