@@ -143,6 +143,20 @@ def test_predict_after_a_formula_fit(dat):
         close(getattr(p, field), exp[field])
 
 
+def test_predict_newdata_codes_factors_as_the_fit(dat):
+    fit = rma("yi", "vi", mods="~ ablat + alloc", data=dat)
+    exp = R["predict_ablat_alloc"]
+    p = predict(fit, newdata=pd.DataFrame({"ablat": [10, 30], "alloc": ["random", "systematic"]}))
+    for field in ("pred", "se", "ci_lb", "ci_ub", "pi_lb", "pi_ub"):
+        close(getattr(p, field), exp[field])
+    with pytest.raises(InputError, match="blinded"):
+        predict(fit, newdata={"ablat": [10], "alloc": ["blinded"]})
+    with pytest.raises(InputError, match="lacks the formula's variable\\(s\\) alloc"):
+        predict(fit, newdata={"ablat": [10]})
+    with pytest.raises(InputError, match="needs a fit made with a formula"):
+        predict(rma(dat["yi"], dat["vi"], mods=dat["ablat"]), newdata={"ablat": [10]})
+
+
 def check_mv(fit, exp):
     assert fit.coefs.names == as_list(exp["names"])
     assert fit.s_names == exp["s_names"]

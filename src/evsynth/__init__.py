@@ -4,7 +4,7 @@ The user-facing verbs carry metafor's names and are importable from the top leve
 
     from evsynth import escalc, rma, rma_mv, robust, confint_tau2, regtest, trimfill, forest
 
-``escalc``, ``rma``, ``rma_mv`` and ``robust`` are the front ends of ``evsynth.api``: they take
+``escalc``, ``rma``, ``rma_mv``, ``robust`` and ``predict`` are the front ends of ``evsynth.api``: they take
 arrays as the engine does, or column names and R-style formulas with ``data=`` (a data frame);
 the plotting verbs (``forest``, ``funnel``, ...) are ``evsynth.api``'s too.  The engine's own
 verbs stay importable from ``evsynth.engine`` (``from evsynth.engine import rma``).
@@ -27,7 +27,7 @@ ENGINE_VERBS = {name: "evsynth.engine" for name in (
 )}
 
 # verbs whose top-level name is evsynth.api's: the data-frame front ends and the plotting verbs
-FRONT_ENDS = ("escalc", "rma", "rma_mv", "robust", "forest", "funnel", "baujat", "labbe", "radial",
+FRONT_ENDS = ("escalc", "rma", "rma_mv", "robust", "predict", "forest", "funnel", "baujat", "labbe", "radial",
               "plot_influence", "gosh")
 
 __all__ = sorted(set(ENGINE_VERBS) | set(FRONT_ENDS)) + ["__version__"]

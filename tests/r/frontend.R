@@ -31,7 +31,12 @@ out$rma_ablat <- uni(f1)
 p1 <- predict(f1, newmods = c(10, 30, 50), transf = exp)
 out$predict_ablat <- list(newmods = c(10, 30, 50), pred = p1$pred, ci_lb = p1$ci.lb, ci_ub = p1$ci.ub,
                           pi_lb = p1$pi.lb, pi_ub = p1$pi.ub)
-out$rma_ablat_alloc <- uni(rma(yi, vi, mods = ~ ablat + alloc, data = dat))
+f3 <- rma(yi, vi, mods = ~ ablat + alloc, data = dat)
+out$rma_ablat_alloc <- uni(f3)
+# newmods for ablat 10 / alloc random and ablat 30 / alloc systematic (dummy columns allocrandom, allocsystematic)
+p3 <- predict(f3, newmods = rbind(c(10, 1, 0), c(30, 0, 1)))
+out$predict_ablat_alloc <- list(pred = p3$pred, se = p3$se, ci_lb = p3$ci.lb, ci_ub = p3$ci.ub, pi_lb = p3$pi.lb,
+                                pi_ub = p3$pi.ub)
 out$rma_alloc_noint <- uni(rma(yi, vi, mods = ~ alloc - 1, data = dat))
 out$rma_relevel <- uni(rma(yi, vi, mods = ~ relevel(factor(alloc), ref = "random"), data = dat))
 out$rma_interaction <- uni(rma(yi, vi, mods = ~ ablat * year, data = dat))

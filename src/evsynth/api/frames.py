@@ -20,7 +20,7 @@ import numpy as np
 import evsynth
 from evsynth.errors import InputError
 
-__all__ = ["escalc", "rma", "rma_mv", "robust", "formula_matrix", "ESCALC_DATA_ARGS"]
+__all__ = ["escalc", "rma", "rma_mv", "robust", "predict", "formula_matrix", "ESCALC_DATA_ARGS"]
 
 # escalc's arguments that hold data (one value per study): looked up in ``data`` when given as text
 ESCALC_DATA_ARGS = ("ai", "bi", "ci", "di", "n1i", "n2i", "x1i", "x2i", "t1i", "t2i", "m1i", "m2i", "sd1i",
@@ -180,6 +180,8 @@ def _factor(x, levels=None):
     return pd.Series(pd.Categorical(values, categories=list(levels)))
 
 
+_SPECS: dict = {}  # id(X) -> (formulaic model spec, context): handed from formula_matrix to the fit
+
 _LEVEL = re.compile(r"\[(?:T\.)?([^\[\]]*)\]")
 _C_CALL = re.compile(r"^C\(\s*([A-Za-z_.][A-Za-z0-9_.]*)\s*,.*\)$")
 
@@ -283,6 +285,7 @@ def formula_matrix(formula: str, data, arg: str = "mods"):
     keep = [i for i, c in enumerate(cols) if c != "Intercept"]
     X = np.asarray(mm, dtype=float)[:, keep]
     names = [_metafor_name(cols[i]) for i in keep]
+    _SPECS[id(X)] = (mm.model_spec, context)
     return X, names, intercept
 
 
@@ -298,7 +301,10 @@ def _mods(mods, data, k: int, arg: str = "mods", intercept: bool = True):
             X, names, intercept = formula_matrix("~ " + mods, data, arg)
         if X.shape[0] != k:
             raise InputError(f"{arg}: the formula gives {X.shape[0]} rows but there are {k} studies")
-        return (X if X.shape[1] else None), names, intercept
+        if not X.shape[1]:
+            _SPECS.pop(id(X), None)
+            return None, names, intercept
+        return X, names, intercept
     if _is_series(mods):
         name = str(mods.name) if mods.name is not None else "x1"
         frame = mods.to_frame(name=name)
@@ -471,8 +477,10 @@ def _effects(yi, vi, data, sei=None):
     return y, v, data
 
 
-def _attach(fit, data, slab):
+def _attach(fit, data, slab, X=None):
     fit.data = data
+    spec = _SPECS.pop(id(X), None) if X is not None else None
+    fit.formula_spec = spec
     if slab is not None and getattr(fit, "slab", None) is None:
         try:
             fit.slab = slab
@@ -549,8 +557,12 @@ def rma(yi=None, vi=None, mods=None, *, data=None, sei=None, slab=None, subset=N
         raise InputError("mods: the formula leaves no coefficient (no intercept and no moderator)")
     if options.get("coef_names") is None:
         options["coef_names"] = names
-    fit = engine_verb("rma")(y, v, X, intercept=intercept, slab=labels, **options)
-    return _attach(fit, data, labels)
+    try:
+        fit = engine_verb("rma")(y, v, X, intercept=intercept, slab=labels, **options)
+    except BaseException:
+        _SPECS.pop(id(X), None)
+        raise
+    return _attach(fit, data, labels, X)
 
 
 _RANDOM = re.compile(r"^\s*~\s*(?P<inner>[^|]+?)\s*\|\s*(?P<outer>.+?)\s*$")
@@ -719,11 +731,15 @@ def rma_mv(yi=None, vi=None, groups=None, mods=None, *, random=None, data=None, 
         group_names = options.pop("group_names")
     if options.get("coef_names") is None:
         options["coef_names"] = names
-    fit = engine_verb("rma_mv")(y, v, groups_arr, X, intercept=intercept, group_names=group_names, struct=st,
-                                **options)
+    try:
+        fit = engine_verb("rma_mv")(y, v, groups_arr, X, intercept=intercept, group_names=group_names, struct=st,
+                                    **options)
+    except BaseException:
+        _SPECS.pop(id(X), None)
+        raise
     if s_names is not None:
         fit.s_names = list(s_names)
-    return _attach(fit, data, labels)
+    return _attach(fit, data, labels, X)
 
 
 def _check_nested(groups, names) -> None:
@@ -738,6 +754,78 @@ def _check_nested(groups, names) -> None:
                         f"random: {names[j]!r} is not nested in {names[i]!r} (level {b!r} occurs in more than one "
                         f"{names[i]}); crossed random effects are not fitted -- for nested factors write "
                         f"'~ 1 | {names[i]}/{names[j]}'")
+
+
+def predict(fit, newmods=None, *, newdata=None, **options):
+    """Predicted average effects (metafor's ``predict``), with new moderator values given
+    as a data frame of the formula's variables (``newdata``) when the fit was made with a
+    formula.
+
+    Parameters
+    ----------
+    fit : RMAResult, RMAMVResult or RobustResult
+        A fitted model.
+    newmods : array_like, optional
+        Moderator values as metafor's ``newmods``: one row per prediction, one value per
+        coefficient except the intercept (dummy columns as 0/1).
+    newdata : pandas.DataFrame or dict, optional
+        Values of the formula's variables (text for factors, e.g. ``{"ablat": [10, 30],
+        "alloc": ["random", "random"]}``), coded as the fit's formula coded the data (same
+        reference levels); a level the fit did not see is an error.
+    **options
+        The engine's options: ``transf``, ``level``.
+
+    Returns
+    -------
+    PredictResult
+        ``pred``, ``se``, ``ci_lb``, ``ci_ub``, ``pi_lb``, ``pi_ub``.
+
+    References
+    ----------
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    Journal of Statistical Software, 36(3), 1-48 (``predict.rma``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from evsynth import predict, rma
+    >>> d = pd.DataFrame({"yi": [0.1, 0.3, 0.2, 0.6, 0.5], "vi": [0.02] * 5,
+    ...                   "g": ["a", "a", "b", "b", "b"]})
+    >>> fit = rma("yi", "vi", mods="~ g", data=d)
+    >>> round(float(predict(fit, newdata={"g": ["b"]}).pred[0]), 4)
+    0.4333
+    """
+    verb = engine_verb("predict")
+    if newdata is None:
+        return verb(fit, newmods, **options)
+    if newmods is not None:
+        raise InputError("predict: give newmods= (numbers) or newdata= (the formula's variables), not both")
+    spec = getattr(getattr(fit, "fit", fit), "formula_spec", None) or getattr(fit, "formula_spec", None)
+    if spec is None:
+        raise InputError("predict: newdata= needs a fit made with a formula (mods='~ ...'); give newmods= instead")
+    import pandas as pd
+
+    frame = newdata if _is_frame(newdata) else pd.DataFrame(newdata)
+    model_spec, context = spec
+    from formulaic.errors import FormulaicError
+
+    needed = sorted(str(v) for v in model_spec.required_variables if str(v) not in context)
+    missing = [v for v in needed if v not in frame.columns]
+    if missing:
+        raise InputError(f"predict: newdata lacks the formula's variable(s) {', '.join(missing)} "
+                         f"(columns: {_columns_text(frame)})")
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # formulaic warns (and codes NaN) for a level the fit did not see
+            mm = model_spec.get_model_matrix(frame, context=context, na_action="raise")
+    except (FormulaicError, ValueError, TypeError, KeyError, Warning) as exc:
+        msg = str(exc).split("\n")[0]
+        raise InputError(f"predict: newdata cannot be coded as the fit's formula ({msg})") from None
+    cols = [str(c) for c in mm.columns]
+    X = np.asarray(mm, dtype=float)[:, [i for i, c in enumerate(cols) if c != "Intercept"]]
+    return verb(fit, X, **options)
 
 
 def robust(fit, cluster, *, data=None, **options):
