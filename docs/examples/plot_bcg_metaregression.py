@@ -82,6 +82,13 @@ pred = predict(res2, np.array([10.0, 30.0, 50.0]), transf=np.exp)
 print(pred.to_frame().round(4))
 
 # %%
+# With a formula fit, new moderator values may be given as the formula's variables
+# (``newdata``), factors by their levels, coded as the fit coded the data -- the same as
+# metafor's ``predict(res3, newmods = rbind(c(10, 1, 0), c(30, 0, 1)), transf = exp)``.
+new = pd.DataFrame({"ablat": [10, 30], "alloc": ["random", "systematic"]})
+print(predict(res3, newdata=new, transf=np.exp).to_frame().round(4))
+
+# %%
 # The forest plot of the random-effects model: a log axis labelled in risk ratios, as metafor's
 # ``forest(res, atransf = exp)``; the labels are the ``slab`` given to ``escalc``.  metafor
 # writes ``0.41 [0.13, 1.26]`` for Aronson 1948 and ``0.49 [0.34, 0.70]`` for the RE model.
