@@ -185,8 +185,8 @@ def test_exact_fit_under_knapp_hartung_is_flagged_not_raised():
 
 
 @pytest.mark.parametrize("bad, where", [
-    ("nan_y", "effect size is missing or not finite in analysis (row) 2, column 3"),
-    ("zero_v", "sampling variance must be > 0; found 0 in analysis (row) 1, column 2"),
+    ("nan_y", "yi: effect size is missing or not finite in analysis (row) 2, column 3"),
+    ("zero_v", "vi: sampling variance must be > 0; found 0 in analysis (row) 1, column 2"),
 ])
 def test_bad_input_names_row_and_column(bad, where):
     y = np.zeros((2, 4))

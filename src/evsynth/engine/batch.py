@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 from scipy import special
 
+from evsynth.engine.checks import VI_MAX, level_percent
 from evsynth.engine.results import Coefs, HasCoefs, Heterogeneity, Result
 from evsynth.engine.rowwise import brent_rows, q_rows, qprofile_rows, QRoots, rowdot, rowsum, weights_rows
 from evsynth.errors import InputError, ModelError
@@ -41,10 +42,10 @@ def _prepare(yi, vi, mask):
             and yi.shape == vi.shape:
         # the common case, every cell used: one pass per check, no copies when all is well
         y, v = np.ascontiguousarray(yi, dtype=float), np.ascontiguousarray(vi, dtype=float)
-        if np.isfinite(y).all() and np.isfinite(v).all() and (v > 0).all():
+        if np.isfinite(y).all() and np.isfinite(v).all() and (v > 0).all() and v.max() <= VI_MAX:
             return y, v, np.ones(y.shape, dtype=bool)
-    y = np.array(yi, dtype=float, copy=True)
-    v = np.array(vi, dtype=float, copy=True)
+    y = _rows_array(yi, "yi")
+    v = _rows_array(vi, "vi")
     if y.ndim == 1:
         y, v = y[None, :], (v[None, :] if v.ndim == 1 else v)
     if y.ndim != 2 or v.shape != y.shape:
@@ -62,7 +63,7 @@ def _prepare(yi, vi, mask):
             if not np.all((m == 0) | (m == 1)):
                 raise InputError("mask must be boolean (True marks an effect size that belongs to the analysis)")
             m = m.astype(bool)
-    for name, arr in (("effect size", y), ("sampling variance", v)):
+    for name, arr in (("yi: effect size", y), ("vi: sampling variance", v)):
         bad = m & ~np.isfinite(arr)
         if bad.any():
             r, c = np.argwhere(bad)[0]
@@ -71,11 +72,35 @@ def _prepare(yi, vi, mask):
     bad = m & (v <= 0)
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        raise InputError(f"sampling variance must be > 0; found {v[r, c]:g} in analysis (row) {r + 1}, "
+        raise InputError(f"vi: sampling variance must be > 0; found {v[r, c]:g} in analysis (row) {r + 1}, "
                          f"column {c + 1} ({int(bad.sum())} such value(s))")
+    bad = m & (v > VI_MAX)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise InputError(f"vi: sampling variance {v[r, c]:g} in analysis (row) {r + 1}, column {c + 1} is above "
+                         f"{VI_MAX:g}: its weight 1/vi underflows; check the variance's units")
     y[~m] = 0.0
     v[~m] = np.inf
     return y, v, m
+
+
+def _rows_array(x, name: str) -> np.ndarray:
+    """Rows of analyses as a float array (a copy), or an InputError naming the argument:
+    rows of different lengths (pad with NaN and mask them out) or text."""
+    try:
+        return np.array(x, dtype=float, copy=True)
+    except (TypeError, ValueError):
+        pass
+    try:
+        lens = [len(r) for r in x]
+    except TypeError:
+        lens = None
+    if lens and len(set(lens)) > 1:
+        j = next(i for i, n in enumerate(lens) if n != lens[0])
+        raise InputError(f"{name}: rows of different lengths (row 1 has {lens[0]} values, row {j + 1} has {lens[j]}); "
+                         "give a rectangular array, padding with NaN, and mark the effect sizes of each "
+                         "analysis with mask=") from None
+    raise InputError(f"{name}: must be numeric, an array of shape (n_analyses, k)") from None
 
 
 # --------------------------------------------------------------------------------------
@@ -238,8 +263,7 @@ class _FisherState:
                 if neg.size:
                     adj[neg] = _halve_to_nonneg(t[neg], adj[neg])
             if method != "EB":
-                pa = prev_adj[rows]
-                flip = np.flatnonzero(adj * pa < 0)
+                flip = np.flatnonzero(adj != 0)  # every step: accepted only if the likelihood does not drop (as rma)
                 llc = ll_cache[rows]
                 ll_cache[rows] = np.nan
                 if flip.size:
@@ -260,7 +284,7 @@ class _FisherState:
         return wrows[live]
 
     def _halve(self, Y, V, M, K, Y2, w, fw, flip, rows, t, adj, ll0, sw, swy, full):
-        """The step changed sign: halve it until the likelihood does not drop (as rma).
+        """Halve the steps until the likelihood does not drop (as rma).
         ``fw``: the flipped rows' positions in the working arrays, ``flip`` in ``rows``."""
         method = self.method
 
@@ -597,6 +621,7 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
     Viechtbauer, W. (2007). Confidence intervals for the amount of heterogeneity in
     meta-analysis. Statistics in Medicine, 26(1), 37-52.
     """
+    level = level_percent(level)
     from evsynth.engine.checks import check_test_level
     from evsynth.engine.estimators import iteration_control
     from evsynth.engine.qprofile import qprofile_tolerance

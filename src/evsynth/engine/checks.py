@@ -39,28 +39,60 @@ def checked_effects(yi, vi, where: str = ""):
     """:func:`check_effects`, also returning (sum y, sum v) when computed on the way (the
     fused route reuses them), else None."""
     pre = f"{where}: " if where else ""
-    y = np.asarray(yi, dtype=float).ravel()
-    v = np.asarray(vi, dtype=float).ravel()
+    y = as_vector(yi, "yi", pre)
+    v = as_vector(vi, "vi", pre)
     if y.shape != v.shape:
         raise InputError(f"{pre}yi has {y.size} values but vi has {v.size}")
     if y.size:
         sy, sv = np.sum(y), np.sum(v)
-        if np.isfinite(sy + sv) and v.min() > 0:
+        if np.isfinite(sy + sv) and v.min() > 0 and sv <= VI_MAX:  # (all v > 0: their sum bounds each)
             return y, v, (sy, sv)  # the common case: all finite (a finite sum), no temporaries or index lists
-    if np.isfinite(y).all() and np.isfinite(v).all() and (v > 0).all():
+    if np.isfinite(y).all() and np.isfinite(v).all() and (v > 0).all() and (v <= VI_MAX).all():
         return y, v, None  # finite values whose sum overflows
     bad = np.flatnonzero(~np.isfinite(y))
     if bad.size:
-        raise InputError(f"{pre}effect size is missing or not finite in row(s) {_rows(bad)}")
+        raise InputError(f"{pre}yi: effect size is missing or not finite in row(s) {_rows(bad)}")
     bad = np.flatnonzero(~np.isfinite(v))
     if bad.size:
-        raise InputError(f"{pre}sampling variance is missing or not finite in row(s) {_rows(bad)}")
+        raise InputError(f"{pre}vi: sampling variance is missing or not finite in row(s) {_rows(bad)}")
     bad = np.flatnonzero(v <= 0)
     if bad.size:
         raise InputError(
-            f"{pre}sampling variance must be > 0; found {v[bad[0]]:g} in row(s) {_rows(bad)}"
+            f"{pre}vi: sampling variance must be > 0; found {v[bad[0]]:g} in row(s) {_rows(bad)}"
         )
-    return y, v, None
+    bad = np.flatnonzero(v > VI_MAX)
+    raise InputError(f"{pre}vi: sampling variance {v[bad[0]]:g} in row(s) {_rows(bad)} is above {VI_MAX:g}: "
+                     "its weight 1/vi (and the sums of its powers) underflow; check the variance's units")
+
+
+# a larger sampling variance is refused: the scoring steps need sums of w^3 = 1/(v + tau^2)^3,
+# which underflow to 0 beyond about 1e100 (a variance of 1e300 gave divisions by zero and NaN)
+VI_MAX = 1e100
+
+
+def as_vector(x, name: str, pre: str = "") -> np.ndarray:
+    """``x`` as a 1-D float array, or an InputError naming the argument (text values, a
+    table with several columns)."""
+    try:
+        a = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"{pre}{name}: must be numeric (one number per effect size); got "
+                         f"{_first_text(x)}") from None
+    if a.ndim > 1 and sum(d > 1 for d in a.shape) > 1:
+        raise InputError(f"{pre}{name}: must be one value per effect size (1-D); got shape {a.shape}")
+    return a.ravel()
+
+
+def _first_text(x) -> str:
+    try:
+        for i, val in enumerate(np.ravel(np.asarray(x, dtype=object))):
+            try:
+                float(val)
+            except (TypeError, ValueError):
+                return f"{val!r} in row {i + 1}"
+    except Exception:  # pragma: no cover - an object numpy cannot even hold
+        pass
+    return f"a {type(x).__name__}"
 
 
 def _rows(idx) -> str:

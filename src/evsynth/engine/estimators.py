@@ -441,7 +441,7 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None,
         tau2 = max(0.0, tau2_he)
         it = 0
         converged = False
-        prev_adj = 0.0
+        ll_cur = None  # the likelihood at tau2, once computed
         while it < maxiter:
             it += 1
             if sums is not None:
@@ -460,20 +460,24 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None,
                 adj = 0.0
             while tau2 + adj < 0:
                 adj /= 2
-            if method != "EB" and adj * prev_adj < 0:
-                # the step changed sign: accept it only if the likelihood does not drop (step
-                # halving), so that scoring cannot oscillate; where metafor's plain scoring
-                # converges the likelihood rises and the path is the same
-                ll0 = None
+            if method != "EB" and adj != 0.0:
+                # accept a step only if the (restricted) likelihood does not drop; halve it
+                # otherwise, so that scoring cannot oscillate or diverge.  Where metafor's plain
+                # scoring converges the likelihood rises at every step and the path is the same.
+                # (EB is a moment estimator with no likelihood: its fixed point has the PM root
+                # as the safeguard below.)
+                ll_new = None
                 for _h in range(50):
                     keeps = sums.step_keeps_loglik(tau2, tau2 + adj, method) if isinstance(sums, Fused) else None
                     if keeps is None:  # not decided by the bounds (or not the fused route): exactly
-                        ll0 = _loglik(y, v, X, tau2, method, sums) if ll0 is None else ll0
-                        keeps = _loglik(y, v, X, tau2 + adj, method, sums) >= ll0 - 1e-12 * abs(ll0)
+                        ll_cur = _loglik(y, v, X, tau2, method, sums) if ll_cur is None else ll_cur
+                        ll_new = _loglik(y, v, X, tau2 + adj, method, sums)
+                        keeps = ll_new >= ll_cur - 1e-12 * abs(ll_cur)
                     if keeps:
                         break
                     adj /= 2
-            prev_adj = adj
+                    ll_new = None
+                ll_cur = ll_new  # the likelihood at the accepted point, when computed
             new = tau2 + adj
             change = abs(new - tau2)
             tau2 = new

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
+from evsynth.engine.checks import level_percent
 from evsynth.engine._verbs import fmt, fmt_p, records_frame, text_lines
 from evsynth.engine.effects import escalc
 from evsynth.engine.results import Heterogeneity, Result, p_text
@@ -195,6 +196,7 @@ def rma_mh(measure: str = "OR", *, ai=None, bi=None, ci=None, di=None, n1i=None,
     consistent in both sparse data and large-strata limiting models. Biometrics, 42(2), 311-323.
     Tarone, R. E. (1985). On heterogeneity tests based on efficient scores. Biometrika, 72(1), 91-95.
     """
+    level = level_percent(level)
     measure = str(measure).upper()
     if measure not in MH_MEASURES:
         raise InputError(f"rma_mh: unknown measure '{measure}'; allowed: {', '.join(MH_MEASURES)}")
@@ -307,6 +309,7 @@ def rma_peto(ai=None, bi=None, ci=None, di=None, *, n1i=None, n2i=None, level: f
     after myocardial infarction: An overview of the randomized trials. Progress in
     Cardiovascular Diseases, 27(5), 335-371.
     """
+    level = level_percent(level)
     a, b, c, d = _tables(ai, bi, ci, di, n1i, n2i, "rma_peto")
     if not (0 < level < 100):
         raise InputError(f"level must be between 0 and 100, got {level}")

@@ -17,7 +17,7 @@ from scipy import stats
 
 from evsynth.errors import ConvergenceError, InputError, ModelError
 from evsynth.engine.linalg import design_matrix, factorize, inv_pd, wls
-from evsynth.engine.checks import check_effects
+from evsynth.engine.checks import check_effects, level_percent
 from evsynth.engine.results import SIGNIF_LEGEND, FitResult, Heterogeneity, coef_block, critical_value, wald_test
 
 __all__ = ["BlockStructure", "RMAMVResult", "rma_mv"]
@@ -644,6 +644,7 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
     Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
     Journal of Statistical Software, 36(3), 1-48.
     """
+    level = level_percent(level)
     method = str(method).upper()
     if method not in ("ML", "REML"):
         raise InputError(f"multilevel models are fitted by ML or REML, not '{method}'")

@@ -82,6 +82,14 @@ def _batch_tau2(Y, V, X, method: str, tol=1e-10, maxiter=200):
     ro = Y - bo @ X.T
     trPV = V.sum(1) - np.einsum("pq,bqp->b", Mo, np.einsum("bk,kp,kq->bpq", V, X, X))
     tau2 = np.maximum(0, (np.sum(ro**2, 1) - trPV) / (k - p))
+
+    def loglik(t):  # (restricted) log-likelihood of every data set at t, up to a constant
+        w = 1 / (V + t[:, None])
+        M, _, r = parts(w)
+        ll = -0.5 * np.log(V + t[:, None]).sum(1) - 0.5 * np.sum(w * r**2, 1)
+        return ll + 0.5 * np.linalg.slogdet(M)[1] if method == "REML" else ll
+
+    ll_cur = None
     for _ in range(maxiter):
         w = 1 / (V + tau2[:, None])
         M, beta, r = parts(w)
@@ -101,6 +109,16 @@ def _batch_tau2(Y, V, X, method: str, tol=1e-10, maxiter=200):
             if not neg.any():
                 break
             adj = np.where(neg, adj / 2, adj)
+        # a step is accepted only if the likelihood does not drop, else halved (as rma)
+        ll_cur = loglik(tau2) if ll_cur is None else ll_cur
+        ll_new = loglik(tau2 + adj)
+        for _h in range(50):
+            drop = ll_new < ll_cur - 1e-12 * np.abs(ll_cur)
+            if not drop.any():
+                break
+            adj = np.where(drop, adj / 2, adj)
+            ll_new = np.where(drop, loglik(tau2 + adj), ll_new)
+        ll_cur = ll_new
         new = tau2 + adj
         done = np.all(np.abs(new - tau2) <= tol * np.maximum(1, new))
         tau2 = new

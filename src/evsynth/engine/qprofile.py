@@ -11,6 +11,7 @@ import numpy as np
 
 from evsynth.errors import InputError, ModelError
 from evsynth.engine import estimators as _est
+from evsynth.engine.checks import level_percent
 from evsynth.engine.estimators import chi2_isf, chi2_ppf, Fused, fused_of, is_intercept_only
 from evsynth.engine.linalg import newton_root, r_uniroot, wls
 from evsynth.engine.results import Result
@@ -196,7 +197,7 @@ def confint_tau2(fit, level: float | None = None, *, tol: float | str | None = N
     rtol = qprofile_tolerance(tol, control)
     if control:
         tau2_max = control.get("tau2_max", control.get("tau2.max", tau2_max))
-    level = fit.level if level is None else level
+    level = fit.level if level is None else level_percent(level)
     a = 1 - level / 100
     y, v, X = fit.yi, fit.vi, fit.X
     df = fit.k - fit.p

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from evsynth.errors import InputError, ModelError
-from evsynth.engine.checks import checked_effects, check_effects, check_test_level
+from evsynth.engine.checks import checked_effects, check_effects, check_test_level, level_percent
 from evsynth.engine.estimators import (METHODS, chi2_sf, Fused, is_intercept_only, keep_fused,
                                        estimate_tau2)
 from evsynth.engine.linalg import WLS, design_matrix, wls
@@ -122,6 +122,7 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
     Knapp, G., & Hartung, J. (2003). Improved tests for a random effects meta-regression
     with a single covariate. Statistics in Medicine, 22(17), 2693-2710.
     """
+    level = level_percent(level)
     method = str(method).upper()
     if method not in METHODS:
         raise InputError(f"unknown tau^2 estimator '{method}'; allowed: {', '.join(METHODS)}")
@@ -304,6 +305,7 @@ def subgroup(yi, vi, groups, *, method: str = "REML", test: str = "z", level: fl
     Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
     Introduction to meta-analysis. Wiley, chapter 19.
     """
+    level = level_percent(level)
     y, v = check_effects(yi, vi)
     g = np.asarray([str(x) for x in groups], dtype=object)
     if g.size != y.size:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, stats
 
+from evsynth.engine.checks import level_percent
 from evsynth.engine._verbs import fmt
 from evsynth.engine.rma_uni import rma
 from evsynth.engine.results import Coefs, HasCoefs, Result, coef_block, p_text
@@ -138,7 +139,7 @@ def selmodel(fit, steps, *, level: float | None = None) -> SelmodelResult:
     Vevea, J. L., & Hedges, L. V. (1995). A general linear model for estimating effect size in
     the presence of publication bias. Psychometrika, 60(3), 419-435.
     """
-    level = fit.level if level is None else level
+    level = fit.level if level is None else level_percent(level)
     if hasattr(fit, "sigma2"):
         raise ModelError("selmodel is available for univariate (rma) fits only")
     st = np.unique(np.asarray(steps, dtype=float))
