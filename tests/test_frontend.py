@@ -272,3 +272,9 @@ def test_unknown_keywords_are_refused_not_swallowed(dat, bcg):
 def test_frame_moderators_without_intercept_code_every_level(dat):
     """metafor's mods = ~ alloc - 1, from a data frame of moderators and intercept=False."""
     check_uni(rma(dat["yi"], dat["vi"], mods=dat[["alloc"]], intercept=False), R["rma_alloc_noint"])
+
+
+def test_rma_of_an_effect_sizes_object(bcg):
+    """Issue 26: rma(escalc_result) was refused."""
+    es = escalc("RR", ai=bcg.tpos.to_numpy(), bi=bcg.tneg.to_numpy(), ci=bcg.cpos.to_numpy(), di=bcg.cneg.to_numpy())
+    check_uni(rma(es), R["rma_re"])

@@ -17,7 +17,6 @@ import re
 
 import numpy as np
 
-import evsynth
 from evsynth.errors import InputError
 
 __all__ = ["escalc", "rma", "rma_mv", "robust", "predict", "formula_matrix", "ESCALC_DATA_ARGS"]
@@ -28,9 +27,9 @@ ESCALC_DATA_ARGS = ("ai", "bi", "ci", "di", "n1i", "n2i", "x1i", "x2i", "t1i", "
 
 
 def engine_verb(name: str):
-    """The engine's verb ``name`` (looked up through ``evsynth.ENGINE_VERBS``: the package
-    ``evsynth.engine`` exports every verb, whichever module owns it)."""
-    return getattr(importlib.import_module(evsynth.ENGINE_VERBS[name]), name)
+    """The engine's verb ``name``: the package ``evsynth.engine`` exports every verb,
+    whichever module owns it (imported on first use)."""
+    return getattr(importlib.import_module("evsynth.engine"), name)
 
 
 # ------------------------------------------------------------------------------------ columns
