@@ -44,21 +44,24 @@ out$rma_factor_interaction <- uni(rma(yi, vi, mods = ~ year + ablat:alloc, data 
 out$rma_knha <- uni(rma(yi, vi, mods = ~ ablat + year, data = dat, test = "knha"))
 out$rma_level90 <- uni(rma(yi, vi, data = dat, level = 90))
 
-# radial (Galbraith): x = 1/sqrt(vi + tau2), y = yi/sqrt(vi + tau2) for the RE model
-out$radial <- list(x = 1 / sqrt(dat$vi + f0$tau2), y = as.vector(dat$yi) / sqrt(dat$vi + f0$tau2))
+pdf(NULL)  # the plotting functions return what they draw
+# radial (Galbraith): the coordinates metafor's radial() draws (x = 1/sqrt(vi + tau2), y = yi/sqrt(vi + tau2))
+rad <- radial(f0)
+out$radial <- list(x = rad$x, y = rad$y)
 # baujat: x = contribution to QE, y = influence on the fitted value (metafor's baujat.rma)
 b <- baujat(f0, progbar = FALSE)
 out$baujat <- list(x = b$x, y = b$y, slab = b$slab)
-# funnel: the points (yi, sei) and the pseudo-confidence region around the RE estimate
-out$funnel <- list(x = as.vector(dat$yi), y = sqrt(dat$vi), estimate = as.vector(f0$beta))
+# funnel: the points metafor's funnel() draws (yi, sei) and the centre of the region (the RE estimate)
+fun <- funnel(f0)
+out$funnel <- list(x = fun$x, y = fun$y, estimate = as.vector(f0$beta))
 # influence: Cook's distances, DFFITS, hat values as plot(influence(fit)) draws them
 inf <- influence(f0)
 out$influence <- list(rstudent = inf$inf$rstudent, dffits = inf$inf$dffits, cook_d = inf$inf$cook.d,
                       cov_r = inf$inf$cov.r, tau2_del = inf$inf$tau2.del, QE_del = inf$inf$QE.del,
                       hat = inf$inf$hat, weight = inf$inf$weight, is_infl = inf$inf$inf == "*")
-# labbe: per study the event risks of both groups (transf: the RR scale is log risk)
-out$labbe <- list(x = log(dat.bcg$cpos / (dat.bcg$cpos + dat.bcg$cneg)),
-                  y = log(dat.bcg$tpos / (dat.bcg$tpos + dat.bcg$tneg)))
+# labbe: the points metafor's labbe() draws for the RR fit of the 2x2 data (log risks of both groups)
+lab <- labbe(rma(ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat.bcg, measure = "RR"))
+out$labbe <- list(x = lab$x, y = lab$y)
 # gosh over every subset of the first 6 studies (2^6 - 1 = 63 fits)
 g <- gosh(rma(yi, vi, data = dat[1:6, ]), progbar = FALSE)
 out$gosh6 <- list(estimate = g$res$estimate, I2 = g$res$I2, n = nrow(g$res),
