@@ -126,6 +126,15 @@ def test_funnel_points_and_region(fit):
     close(refline.get_xdata()[0], R["funnel"]["estimate"], rtol=1e-6)
 
 
+def test_funnel_of_a_meta_regression_draws_residuals(dat):
+    ax = funnel(rma("yi", "vi", mods="~ ablat", data=dat)).axes[0]
+    pts = artists(ax, "studies")[0].get_offsets()
+    close(pts[:, 0], R["funnel_ablat"]["x"], rtol=1e-6)
+    close(pts[:, 1], R["funnel_ablat"]["y"], rtol=1e-6)
+    assert artists(ax, "refline")[0].get_xdata()[0] == 0
+    assert ax.get_xlabel() == "Residual Value"
+
+
 def test_funnel_contours(fit):
     ax = funnel(fit, contours=[90, 95, 99]).axes[0]
     bands = [a for a in ax.patches if a.get_label().startswith("contour")]

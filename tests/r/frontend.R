@@ -54,6 +54,8 @@ out$baujat <- list(x = b$x, y = b$y, slab = b$slab)
 # funnel: the points metafor's funnel() draws (yi, sei) and the centre of the region (the RE estimate)
 fun <- funnel(f0)
 out$funnel <- list(x = fun$x, y = fun$y, estimate = as.vector(f0$beta))
+fun1 <- funnel(f1)  # a meta-regression: residuals against their standard errors
+out$funnel_ablat <- list(x = fun1$x, y = fun1$y)
 # influence: Cook's distances, DFFITS, hat values as plot(influence(fit)) draws them
 inf <- influence(f0)
 out$influence <- list(rstudent = inf$inf$rstudent, dffits = inf$inf$dffits, cook_d = inf$inf$cook.d,

@@ -195,7 +195,7 @@ def funnel(fit, *, ax=None, contours=None, level: float | None = None, refline=N
            shade=("white", "0.55", "0.75"), back="0.9"):
     """Funnel plot (metafor's ``funnel``): each study's effect (x) against its standard
     error (y, inverted), with the pseudo confidence region ``estimate +- z * se``; for a
-    meta-regression the residuals around 0.
+    meta-regression the residuals around 0 against their standard errors (as metafor).
 
     Parameters
     ----------
@@ -233,8 +233,11 @@ def funnel(fit, *, ax=None, contours=None, level: float | None = None, refline=N
     yi, vi = _fit_arrays(fit)
     sei = np.sqrt(vi)
     regression = fit.p > 1 or not getattr(fit, "intercept_only", True)
-    if regression:
-        x = yi - np.asarray(fit.X, float) @ np.asarray(fit.beta, float)
+    if regression:  # metafor: the residuals against their standard errors (rstandard's se)
+        X = np.asarray(fit.X, float)
+        x = yi - X @ np.asarray(fit.beta, float)
+        vb = np.asarray(fit.vb, float) / float(getattr(fit, "s2w", 1.0) or 1.0)  # (X' M^-1 X)^-1
+        sei = np.sqrt(np.maximum(vi + _tau2(fit) - np.einsum("ij,jk,ik->i", X, vb, X), 0.0))
         centre = 0.0 if refline is None else float(refline)
     else:
         x = yi
