@@ -181,8 +181,14 @@ def forest(fit, *, ax=None, slab=None, transf=None, atransf=None, refline=0.0, x
     ax.set_yticks(ticks, ticklabels)
     ax.set_ylim(min(ticks) - 1, k + 1)
     if atransf is not None:
-        from matplotlib.ticker import FuncFormatter
+        from matplotlib.ticker import FixedLocator, FuncFormatter
 
+        if atransf is np.exp:  # ticks at round ratios on the log axis
+            lo_x, hi_x = ax.get_xlim()
+            nice = np.array([0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 10, 20, 50, 100])
+            inside = np.log(nice[(np.log(nice) >= lo_x) & (np.log(nice) <= hi_x)])
+            if inside.size >= 3:
+                ax.xaxis.set_major_locator(FixedLocator(inside))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{float(atransf(v)):.{digits}f}"))
     plain = transf is None and atransf is None
     ax.set_xlabel(xlab if xlab is not None else ("Observed Outcome" if plain else "Transformed Outcome"))
