@@ -228,11 +228,18 @@ def test_robust_with_a_cluster_column(k11):
     (lambda d: rma(d["yi"], d["vi"], mods=d[["ablat"]].assign(ablat=d["ablat"].where(d.index != 4))),
      ["mods", "'ablat'", "row(s) 5"]),
     (lambda d: rma("yi", "vi", mods=3, data=d), ["mods"]),
+    (lambda d: rma("yi", "vi", mods="~ ablat +", data=d), ["mods", "cannot read the formula", "Operator `+`"]),
+    (lambda d: rma("yi", "vi", mods='~ C(alloc, levels=["random", "alternate"])', data=d),
+     ["mods", "categories outside of the nominated levels", "systematic"]),
+    (lambda d: rma("yi", "vi", mods="~ 0", data=d), ["mods", "no coefficient"]),
+    (lambda d: rma(["a", "b"], [1, 2]), ["yi", "numeric", "'a'"]),
+    (lambda d: rma_mv("yi", "vi", random=5, data=d), ["random", "formula", "int"]),
 ])
 def test_bad_input_one_clear_error(dat, call, words):
     with pytest.raises(InputError) as e:
         call(dat)
     msg = str(e.value)
+    assert "\x1b" not in msg  # no terminal colour codes from formulaic
     for w in words:
         assert w in msg, (w, msg)
     assert issubclass(InputError, EvsynthError)

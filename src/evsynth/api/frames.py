@@ -85,10 +85,18 @@ def column(x, arg: str, data=None, *, numeric: bool = True, k: int | None = None
             vals = vals.astype(float)
         except (TypeError, ValueError):
             bad = next((v for v in vals if not _is_number(v)), None)
-            raise InputError(f"{arg}: values must be numeric (found {bad!r})") from None
+            raise InputError(f"{arg}: values must be numeric (found {str(bad)!r})") from None
     if k is not None and vals.shape[0] != k:
         raise InputError(f"{arg} has {vals.shape[0]} values but there are {k} studies")
     return vals
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m|[\u29da\u29db]")
+
+
+def _plain(exc) -> str:
+    """The first line of an exception's message without terminal colour codes."""
+    return _ANSI.sub("", str(exc)).strip().split("\n")[0]
 
 
 def _is_number(v) -> bool:
@@ -260,7 +268,7 @@ def formula_matrix(formula: str, data, arg: str = "mods"):
     try:
         needed = Formula(text).required_variables
     except Exception as exc:
-        raise InputError(f"{arg}: cannot read the formula {formula!r} ({exc})") from None
+        raise InputError(f"{arg}: cannot read the formula {formula!r} ({_plain(exc)})") from None
     unknown = sorted(str(v) for v in needed if str(v) not in data.columns and str(v) not in context
                      and str(v) not in ("C", "contr", "I", "np"))
     if unknown:
@@ -272,13 +280,16 @@ def formula_matrix(formula: str, data, arg: str = "mods"):
         if col.isna().any():
             rows = ", ".join(str(i + 1) for i in np.flatnonzero(col.isna().to_numpy())[:10])
             raise InputError(f"{arg}: column {name!r} of the formula has missing values in row(s) {rows}")
+    import warnings
+
     try:
-        mm = model_matrix(text, data, ensure_full_rank=True, na_action="raise", context=context)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # formulaic warns (and codes NaN) for a value outside a factor's levels
+            mm = model_matrix(text, data, ensure_full_rank=True, na_action="raise", context=context)
     except InputError:
         raise
-    except (FormulaicError, ValueError, TypeError, KeyError) as exc:
-        msg = str(exc).split("\n")[0]
-        raise InputError(f"{arg}: cannot evaluate the formula {formula!r} on data ({msg})") from None
+    except (FormulaicError, ValueError, TypeError, KeyError, Warning) as exc:
+        raise InputError(f"{arg}: cannot evaluate the formula {formula!r} on data ({_plain(exc)})") from None
     cols = [str(c) for c in mm.columns]
     intercept = "Intercept" in cols
     keep = [i for i, c in enumerate(cols) if c != "Intercept"]
@@ -569,6 +580,9 @@ _RANDOM = re.compile(r"^\s*~\s*(?P<inner>[^|]+?)\s*\|\s*(?P<outer>.+?)\s*$")
 
 def _random_terms(random, data):
     """(groups, group names, list form?, struct terms) from metafor's ``random``."""
+    if not isinstance(random, (str, list, tuple)):
+        raise InputError(f"random must be a formula such as '~ 1 | study' or a list of them, got "
+                         f"{type(random).__name__}")
     items = [random] if isinstance(random, str) else list(random)
     groups, names, inner_terms = [], [], []
     for item in items:
@@ -720,7 +734,8 @@ def rma_mv(yi=None, vi=None, groups=None, mods=None, *, random=None, data=None, 
             groups_arr = [np.asarray(groups)]
         else:
             groups_arr = [column(g, f"groups[{i}]", data, numeric=False) for i, g in enumerate(groups)]
-            group_names = [g if isinstance(g, str) else None for g in groups]
+            group_names = [g if isinstance(g, str) else (str(g.name) if _is_series(g) and g.name is not None
+                                                         else None) for g in groups]
             group_names = None if any(n is None for n in group_names) else group_names
         st = struct
     for i, g in enumerate(groups_arr):
@@ -820,8 +835,7 @@ def predict(fit, newmods=None, *, newdata=None, **options):
             warnings.simplefilter("error")  # formulaic warns (and codes NaN) for a level the fit did not see
             mm = model_spec.get_model_matrix(frame, context=context, na_action="raise")
     except (FormulaicError, ValueError, TypeError, KeyError, Warning) as exc:
-        msg = str(exc).split("\n")[0]
-        raise InputError(f"predict: newdata cannot be coded as the fit's formula ({msg})") from None
+        raise InputError(f"predict: newdata cannot be coded as the fit's formula ({_plain(exc)})") from None
     cols = [str(c) for c in mm.columns]
     X = np.asarray(mm, dtype=float)[:, [i for i, c in enumerate(cols) if c != "Intercept"]]
     return verb(fit, X, **options)
