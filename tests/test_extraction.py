@@ -12,7 +12,7 @@ from evsynth.pipeline.io import load_table
 from conftest import ROOT
 
 STUDIES = load_table(ROOT / "data/holwerda2014/primary_studies.csv", "primary_studies")
-HEADER = (ROOT / "data/effects/holwerda2014_effects.csv").read_text().strip().split(",")
+HEADER = (ROOT / "data/effects/holwerda2014_effects.csv").read_text().splitlines()[0].split(",")
 
 
 def fixture_rows():

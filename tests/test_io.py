@@ -19,7 +19,7 @@ from evsynth.review.prisma import check_prisma
 
 from conftest import ROOT, copy_project, evsynth_cmd, run
 
-EFFECTS_HEADER = (ROOT / "data/effects/holwerda2014_effects.csv").read_text().strip().split(",")
+EFFECTS_HEADER = (ROOT / "data/effects/holwerda2014_effects.csv").read_text().splitlines()[0].split(",")
 
 
 def effects_row(**kw) -> dict:
@@ -56,7 +56,9 @@ def test_header_only_is_allowed_for_extraction_but_not_studies(tmp_path):
     p.write_text((ROOT / "data/holwerda2014/primary_studies.csv").read_text().splitlines()[0] + "\n")
     with pytest.raises(TableProblems, match="no data rows"):
         load_table(p, "primary_studies")
-    assert len(load_table(ROOT / "data/effects/holwerda2014_effects.csv", "effects")) == 0
+    header_only = tmp_path / "effects.csv"
+    header_only.write_text(",".join(EFFECTS_HEADER) + "\n")
+    assert len(load_table(header_only, "effects")) == 0
 
 
 def test_bom_latin1_semicolon_decimal_comma(tmp_path):

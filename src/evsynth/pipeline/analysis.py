@@ -300,7 +300,8 @@ def carrying(eff: pd.DataFrame, cols: list[str], spec: dict) -> tuple[pd.DataFra
     need = int(spec.get("moderator_min_studies", 0))
     k = n_studies(sub, spec) if len(sub) else 0
     if k < need:
-        return sub, (f"{' + '.join(cols)}: {plural_studies(k)} carry it; a meta-regression needs at least {need} "
+        return sub, (f"{' + '.join(cols)}: {plural_studies(k)} {'carries' if k == 1 else 'carry'} it; "
+                     f"a meta-regression needs at least {need} "
                      "(moderator_min_studies): not tested")
     return sub, None
 
