@@ -97,7 +97,8 @@ def test_from_metafor_page_is_current_and_complete():
         assert hasattr(evsynth, target), target
 
 
-@pytest.mark.parametrize("module", ["evsynth.api.frames", "evsynth.api.plots"])
+@pytest.mark.parametrize("module", ["evsynth.api.frames", "evsynth.api.formulas", "evsynth.api.columns",
+                                    "evsynth.api.plots"])
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0

@@ -9,6 +9,10 @@ formulas are resolved here, through formulaic, into the arrays and names the eng
 and the plotting verbs ``forest``, ``funnel``, ``baujat``, ``labbe``, ``radial``,
 ``plot_influence`` and ``gosh`` (each draws a fit on a matplotlib Figure).
 
+Modules: ``columns`` (names and expressions of columns as checked arrays), ``formulas``
+(formulaic model matrices, factors, metafor's coefficient names), ``frames`` (the verbs),
+``plots`` (the plotting verbs).
+
 It sits above ``evsynth.engine`` (it computes no statistic the engine does not) and below
 ``evsynth.pipeline``; it may import the engine, ``evsynth.errors`` and itself.  pandas,
 formulaic and matplotlib are imported inside the functions that need them, so that

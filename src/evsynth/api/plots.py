@@ -17,7 +17,7 @@ from itertools import combinations
 import numpy as np
 from scipy import stats
 
-from evsynth.api.frames import engine_verb
+from evsynth.api.columns import column, engine_verb
 from evsynth.errors import InputError
 
 __all__ = ["forest", "funnel", "baujat", "labbe", "radial", "plot_influence", "gosh", "GoshResult"]
@@ -376,7 +376,6 @@ def labbe(fit, *, ax=None, ai=None, bi=None, ci=None, di=None, measure=None, tra
     if measure not in _LABBE_SCALES:
         raise InputError(f"labbe draws 2x2 measures ({', '.join(_LABBE_SCALES)}); measure is {measure!r} "
                          f"(give measure=)")
-    from evsynth.api.frames import column
 
     vals = {}
     for name, given in (("ai", ai), ("bi", bi), ("ci", ci), ("di", di)):
