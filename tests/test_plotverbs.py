@@ -187,6 +187,17 @@ def test_plot_influence_panels(fit):
     assert len(infl[0].get_offsets()) == sum(exp["is_infl"]) if infl else sum(exp["is_infl"]) == 0
 
 
+def test_plot_influence_on_given_axes(fit):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 4)
+    assert plot_influence(fit, ax=axes) is fig
+    assert axes[1, 3].get_title() == "weight"
+    close(artists(axes[0, 2], "values")[0].get_ydata(), R["influence"]["cook_d"], rtol=1e-5)
+    with pytest.raises(InputError, match="8 Axes"):
+        plot_influence(fit, ax=axes[0])
+
+
 def test_gosh_all_subsets_of_six(dat):
     g = gosh(rma(dat.iloc[:6].reset_index(drop=True)))
     exp = R["gosh6"]

@@ -454,7 +454,7 @@ _INFL_PANELS = (("rstudent", "rstudent"), ("dffits", "dffits"), ("cooks_distance
                 ("weight", "weight"))
 
 
-def plot_influence(fit_or_influence, *, fig=None):
+def plot_influence(fit_or_influence, *, ax=None, fig=None):
     """The eight panels of metafor's ``plot(influence(fit))``: rstudent, dffits, cook.d,
     cov.r, tau2.del, QE.del, hat, weight by study, influential studies in red.
 
@@ -462,8 +462,10 @@ def plot_influence(fit_or_influence, *, fig=None):
     ----------
     fit_or_influence : RMAResult or InfluenceResult
         A fit (its ``influence`` is computed) or the engine's influence result.
+    ax : sequence of 8 matplotlib Axes, optional
+        Where to draw the eight panels (in metafor's order).
     fig : matplotlib.figure.Figure, optional
-        Where to draw (its axes are added); a new Figure when left out.
+        Where to draw (a 4 x 2 grid of axes is added); a new Figure when neither is given.
 
     Returns
     -------
@@ -478,11 +480,17 @@ def plot_influence(fit_or_influence, *, fig=None):
     inf = fit_or_influence
     if not hasattr(inf, "cooks_distance"):
         inf = engine_verb("influence")(fit_or_influence)
-    if fig is None:
-        import matplotlib.pyplot as plt
+    if ax is not None:
+        axes = list(np.ravel(np.asarray(ax, dtype=object)))
+        if len(axes) != len(_INFL_PANELS):
+            raise InputError(f"plot_influence: ax= takes {len(_INFL_PANELS)} Axes (one per panel), got {len(axes)}")
+        fig = axes[0].figure
+    else:
+        if fig is None:
+            import matplotlib.pyplot as plt
 
-        fig = plt.figure(figsize=(9, 9), layout="constrained")
-    axes = fig.subplots(4, 2).ravel()
+            fig = plt.figure(figsize=(9, 9), layout="constrained")
+        axes = fig.subplots(4, 2).ravel()
     infl = np.asarray(inf.influential, bool)
     for ax, (field, title) in zip(axes, _INFL_PANELS):
         vals = np.asarray(getattr(inf, field), float)
