@@ -157,10 +157,9 @@ ARGS: dict[tuple[str, str], str] = {
     ("fitstats.rma", "object"): "``fit``",
     ("confint.rma.uni", "object"): "``fit``",
 }
-for _v in VERBS:
-    for _a in ("digits", "verbose", "progbar", "parallel", "ncpus", "cl"):
-        ARGS.setdefault((_v, _a), "absent (not needed in Python)" if _a != "digits" else
-                        "absent (``summary()`` prints metafor's digits)")
+# notes for arguments evsynth's verb does not take (used only when the signature has no such parameter)
+ABSENT_NOTES = {a: "absent (not needed in Python)" for a in ("verbose", "progbar", "parallel", "ncpus", "cl")}
+ABSENT_NOTES["digits"] = "absent (``summary()`` prints metafor's digits)"
 for _a in ("ai", "bi", "ci", "di", "n1i", "n2i", "x1i", "x2i", "t1i", "t2i", "m1i", "m2i", "sd1i", "sd2i", "xi", "mi",
            "ri", "ti", "sdi", "r2i", "ni", "measure", "add", "to", "drop00", "vtype"):
     ARGS[("rma.uni", _a)] = "absent here: compute ``yi``, ``vi`` with ``escalc`` first (see its table)"
@@ -233,7 +232,7 @@ def render() -> str:
             elif a.replace(".", "_") in params:
                 text = "same" if "." not in a else f"``{a.replace('.', '_')}``"
             else:
-                text = "absent"
+                text = ABSENT_NOTES.get(a, "absent")
             lines.append(f"| `{a}` | {text} |")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
