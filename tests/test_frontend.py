@@ -253,6 +253,8 @@ def test_rma_mv_bad_random(k11):
     # school numbers repeat across districts: the list form would cross them
     with pytest.raises(InputError, match="'school' is not nested in 'district'"):
         rma_mv("yi", "vi", random=["~ 1 | district", "~ 1 | school"], data=k11)
+    with pytest.raises(InputError, match="cannot be combined"):
+        rma_mv("yi", "vi", random=["~ 1 | district/school", "~ 1 | study"], data=k11)
     with pytest.raises(InputError, match="needs struct"):
         rma_mv("yi", "vi", random="~ school | district", data=k11)
 

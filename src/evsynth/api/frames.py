@@ -232,7 +232,8 @@ _RANDOM = re.compile(r"^\s*~\s*(?P<inner>[^|]+?)\s*\|\s*(?P<outer>.+?)\s*$")
 
 
 def _random_terms(random, data):
-    """(groups, group names, list form?, struct terms) from metafor's ``random``."""
+    """(grouping columns per term, their names per term, the ``~ inner | outer`` terms) from
+    metafor's ``random``."""
     if not isinstance(random, (str, list, tuple)):
         raise InputError(f"random must be a formula such as '~ 1 | study' or a list of them, got "
                          f"{type(random).__name__}")
@@ -264,12 +265,12 @@ def _random_terms(random, data):
         for o in outer:
             if data[o].isna().any():
                 raise InputError(f"random: column {o!r} has missing values")
-        if isinstance(random, str) or len(outer) > 1:
-            groups.append([data[o].to_numpy() for o in outer])
-            names.append(outer)
-        else:
-            groups.append([data[outer[0]].to_numpy()])
-            names.append(outer)
+        groups.append([data[o].to_numpy() for o in outer])
+        names.append(outer)
+    nested = [n for n in names if len(n) > 1]
+    if nested and len(names) > 1:  # the engine nests successive factors: one nesting term, or single factors
+        raise InputError(f"random: the nested term '~ 1 | {'/'.join(nested[0])}' cannot be combined with other "
+                         f"'~ 1 | ...' terms; write the nesting in one term, e.g. '~ 1 | {'/'.join(nested[0])}'")
     return groups, names, inner_terms
 
 
