@@ -5,7 +5,6 @@ gallery of executed examples (sphinx-gallery: ``docs/examples/plot_*.py`` -> ``a
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -32,8 +31,8 @@ extensions = [
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "generated/*.md", "examples/*", "auto_examples/*.ipynb", "auto_examples/*.py",
-                    "auto_examples/*.zip", "auto_examples/*.md5", "auto_examples/*.json", "**.ipynb_checkpoints"]
+exclude_patterns = ["_build", "examples/*", "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip",
+                    "auto_examples/*.md5", "auto_examples/*.json", "**.ipynb_checkpoints"]
 myst_heading_anchors = 3
 suppress_warnings = ["myst.header"]  # pages moved out of README may start below h1
 
@@ -59,4 +58,3 @@ sphinx_gallery_conf = {
     "matplotlib_animations": False,
     "reset_modules": ("matplotlib",),
 }
-os.environ.setdefault("EVSYNTH_DOCS", "1")
