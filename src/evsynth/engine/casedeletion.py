@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from evsynth.errors import ModelError
+from evsynth.errors import InputError, ModelError
 from evsynth.engine.linalg import inv_pd
 from evsynth.engine.deletion import loo_fits
 from evsynth.engine.rma_uni import RMAResult, rma
@@ -68,7 +68,12 @@ class RowNumbers(Sequence):
 
 def _labels(fit: RMAResult, slab):
     """Labels of the effect sizes: ``slab``, else the fit's, else the row numbers (lazily)."""
-    return list(slab) if slab is not None else (fit.slab or RowNumbers(fit.k))
+    if slab is None:
+        return fit.slab or RowNumbers(fit.k)
+    labels = [str(x) for x in np.ravel(np.asarray(slab, dtype=object))]
+    if len(labels) != fit.k:
+        raise InputError(f"slab has {len(labels)} label(s) but the fit has {fit.k} effect sizes")
+    return labels
 
 
 _L1O_FIELDS = ("estimate", "se", "stat", "pval", "ci_lb", "ci_ub", "QE", "QEp", "tau2", "I2", "H2")
@@ -354,7 +359,12 @@ def cumul(fit: RMAResult, order, slab=None) -> CumulResult:
     """
     if not fit.intercept_only:
         raise ModelError("cumulative meta-analysis applies to models without moderators")
-    o = np.argsort(np.asarray(order), kind="stable")
+    key = np.asarray(order)
+    if key.ndim != 1 or key.size != fit.k:
+        raise InputError(f"order has {key.size} value(s) but the fit has {fit.k} effect sizes")
+    if key.dtype.kind == "f" and not np.all(np.isfinite(key)):
+        raise InputError(f"order: missing value in row(s) {', '.join(str(i + 1) for i in np.flatnonzero(~np.isfinite(key))[:10])}")
+    o = np.argsort(key, kind="stable")
     labels = _labels(fit, slab)
     vals = {c: np.empty(fit.k) for c in _CUMUL_FIELDS}
     for j in range(1, fit.k + 1):

@@ -250,6 +250,9 @@ def anova(fit, reduced=None, *, L=None):
     """
     if (reduced is None) == (L is None):
         raise InputError("anova: give either a reduced model (likelihood-ratio test) or a contrast matrix L")
+    for name, obj in (("fit", fit), ("reduced", reduced)):
+        if obj is not None and not (hasattr(obj, "coefs") and hasattr(obj, "k")):
+            raise InputError(f"anova: {name} must be a fitted model (rma or rma_mv), got {type(obj).__name__}")
     if L is not None:
         Lm = np.atleast_2d(np.asarray(L, dtype=float))
         if Lm.shape[1] != fit.p:

@@ -183,6 +183,15 @@ def _perm_stats(Y, V, fit, exact: bool = False):
     return _loop_stats(Y, V, fit.X, fit)
 
 
+def _whole(x, name: str, least):
+    """A whole number (an integral float accepted), or an InputError naming the argument."""
+    ok = not isinstance(x, bool) and isinstance(x, (int, float, np.integer, np.floating)) and float(x).is_integer()
+    if not ok or (least is not None and x < least):
+        raise InputError(f"{name}: must be a whole number{f' of at least {least}' if least is not None else ''}, "
+                         f"got {x!r}")
+    return int(x)
+
+
 def permutest(fit, iterations: int = 1000, seed: int = 1, *, exact: bool | None = None) -> PermutationResult:
     """Permutation test (Higgins & Thompson, 2004; metafor's ``permutest``).
 
@@ -215,8 +224,7 @@ def permutest(fit, iterations: int = 1000, seed: int = 1, *, exact: bool | None 
     Higgins, J. P. T., & Thompson, S. G. (2004). Controlling the risk of spurious findings
     from meta-regression. Statistics in Medicine, 23(11), 1663-1682.
     """
-    if iterations < 1:
-        raise InputError("iterations must be at least 1")
+    iterations, seed = _whole(iterations, "iterations", 1), _whole(seed, "seed", None)
     import itertools
     import math
 

@@ -12,13 +12,15 @@ import numpy as np
 from scipy import special, stats
 
 from evsynth.errors import InputError, ModelError
+from evsynth.engine.checks import check_effects
 from evsynth.engine.linalg import wls
 from evsynth.engine.rma_uni import RMAResult, rma
 from evsynth.engine.results import Result, fmt_p, p_text
 from evsynth.engine._verbs import stat_letter
 
 __all__ = ["RegtestResult", "regtest", "RanktestResult", "ranktest", "TrimfillResult", "trimfill",
-           "FsnResult", "fsn", "PetPeeseResult", "pet_peese", "REGTEST_PREDICTORS"]
+           "FsnResult", "fsn", "PetPeeseResult", "pet_peese", "REGTEST_PREDICTORS",
+           "RANKTEST_EXACT_MAX"]
 
 
 # ------------------------------------------------------------------------------ Egger
@@ -131,8 +133,6 @@ def regtest(fit: RMAResult, predictor: str = "sei", model: str = "rma", ni=None)
         if has_limit:
             lim, lim_ci = float(r.beta[0]), (float(r.ci_lb[0]), float(r.ci_ub[0]))
     else:
-        from evsynth.engine.linalg import wls
-
         w = 1 / fit.vi
         f = wls(fit.yi, X, w)
         df = fit.k - X.shape[1]
@@ -169,36 +169,66 @@ class RanktestResult(Result):
         return pd.DataFrame([{"kendall_tau": self.kendall_tau, "pval": self.pval, "k": self.k, "exact": self.exact}])
 
 
-def ranktest(yi, vi) -> RanktestResult:
-    """Begg & Mazumdar's rank correlation between standardised effects and variances.
+# the largest k with an exact p-value: the exact distribution of Kendall's statistic takes
+# O(k^3) (scipy: 0.25 s at k = 500, 17 s at k = 2000; R's pkendall needs k^3 / 2 doubles of
+# memory, so metafor itself cannot go far beyond it either)
+RANKTEST_EXACT_MAX = 500
 
-    As R's ``cor.test(method="kendall")``: exact p-value when k < 50 and there are no
-    ties, otherwise the normal approximation with the tie-corrected variance.
+
+def ranktest(x, vi=None, *, exact: bool | None = None) -> RanktestResult:
+    """Begg & Mazumdar's rank correlation between standardised effects and variances
+    (metafor's ``ranktest``).
+
+    As metafor: R's ``cor.test(method="kendall", exact=TRUE)``, i.e. the exact p-value at
+    every k when there are no ties, the normal approximation with the tie-corrected variance
+    when there are ties (or with ``exact=False``).
 
     Parameters
     ----------
-    yi, vi : array_like, shape (k,)
-        Effect sizes and sampling variances.
+    x : RMAResult, EffectSizes or array_like
+        A fit without moderators (its yi, vi), an escalc result, or the effect sizes yi.
+    vi : array_like, optional
+        The sampling variances when ``x`` holds the effect sizes.
+    exact : bool, optional
+        metafor's ``exact`` (default True: exact unless there are ties; exact p-values are
+        computed up to k = 500, beyond which the normal approximation is used).
 
     Returns
     -------
     RanktestResult
-        ``kendall_tau``, ``pval``, ``k``, ``exact``.
+        ``kendall_tau``, ``pval``, ``k``, ``exact`` (whether the p-value is exact).
 
     References
     ----------
     Begg, C. B., & Mazumdar, M. (1994). Operating characteristics of a rank correlation
     test for publication bias. Biometrics, 50(4), 1088-1101.
     """
-    y, v = np.asarray(yi, float), np.asarray(vi, float)
+    y, v = effects_of(x, vi, "ranktest")
     w = 1 / v
     theta = np.sum(w * y) / np.sum(w)
     ys = (y - theta) / np.sqrt(v - 1 / np.sum(w))
     k = y.size
-    ties = len(np.unique(ys)) < k or len(np.unique(v)) < k
-    exact = k < 50 and not ties
-    res = stats.kendalltau(ys, v, method="exact" if exact else "asymptotic")
-    return RanktestResult(float(res.statistic), float(res.pvalue), k, exact)
+    if k < 3:
+        raise ModelError(f"ranktest needs at least 3 effect sizes; k = {k}")
+    ties = min(len(np.unique(ys)), len(np.unique(v))) < k
+    use_exact = (True if exact is None else bool(exact)) and not ties and k <= RANKTEST_EXACT_MAX
+    res = stats.kendalltau(ys, v, method="exact" if use_exact else "asymptotic")
+    return RanktestResult(float(res.statistic), float(res.pvalue), k, use_exact)
+
+
+def effects_of(x, vi, verb: str):
+    """(yi, vi) checked, from a fit without moderators, an escalc result or a data frame
+    with ``yi`` and ``vi`` columns (``vi`` None), or from ``x`` = yi and ``vi``."""
+    if vi is None:
+        if getattr(x, "p", 1) > 1 or (hasattr(x, "intercept_only") and not x.intercept_only):
+            raise ModelError(f"{verb} applies to models without moderators (as metafor)")
+        try:
+            yv = (x["yi"], x["vi"]) if hasattr(x, "columns") else (x.yi, x.vi)
+        except (AttributeError, KeyError, TypeError):
+            raise InputError(f"{verb}: give a fit (rma), an escalc result, or yi and vi; got "
+                             f"{type(x).__name__} without vi") from None
+        return check_effects(*yv)
+    return check_effects(x, vi)
 
 
 # ------------------------------------------------------------------------------ trim-and-fill
@@ -385,13 +415,15 @@ def _fsn_round(val: float):
     return int(np.ceil(val)) if abs(val - round(val)) >= np.sqrt(np.finfo(float).eps) else int(round(val))
 
 
-def fsn(yi, vi, alpha: float = 0.05, *, type: str = "Rosenthal", target: float | None = None) -> FsnResult:
+def fsn(x, vi=None, alpha: float = 0.05, *, type: str = "Rosenthal", target: float | None = None) -> FsnResult:
     """Fail-safe N (metafor's ``fsn``), rounded up as metafor.
 
     Parameters
     ----------
-    yi, vi : array_like
-        Effect sizes and sampling variances.
+    x : RMAResult, EffectSizes or array_like
+        A fit without moderators, an escalc result, or the effect sizes yi.
+    vi : array_like, optional
+        The sampling variances when ``x`` holds the effect sizes.
     alpha : float
         Significance level (Rosenthal: one-tailed; Rosenberg: two-tailed).
     type : {"Rosenthal", "Orwin", "Rosenberg"}
@@ -416,7 +448,9 @@ def fsn(yi, vi, alpha: float = 0.05, *, type: str = "Rosenthal", target: float |
     Rosenberg, M. S. (2005). The file-drawer problem revisited: A general weighted method for
     calculating fail-safe numbers in meta-analysis. Evolution, 59(2), 464-468.
     """
-    y, v = np.asarray(yi, float), np.asarray(vi, float)
+    if not (0 < alpha < 1):
+        raise InputError(f"alpha: must be between 0 and 1, got {alpha!r}")
+    y, v = effects_of(x, vi, "fsn")
     k = y.size
     if type == "Rosenthal":
         z = y / np.sqrt(v)
@@ -488,15 +522,17 @@ def _wls_mult(y, x, w):
     return f.beta, se, 2 * stats.t.sf(np.abs(t), df), df
 
 
-def pet_peese(yi, vi, alpha: float = 0.05) -> PetPeeseResult:
+def pet_peese(x, vi=None, alpha: float = 0.05) -> PetPeeseResult:
     """PET (effect regressed on its standard error) and PEESE (on its variance), both
     weighted by 1/vi with a multiplicative error; PEESE is used when PET's intercept is
     significantly different from zero at ``alpha`` (two-sided).
 
     Parameters
     ----------
-    yi, vi : array_like, shape (k,)
-        Effect sizes and sampling variances (k >= 3).
+    x : RMAResult, EffectSizes or array_like
+        A fit without moderators, an escalc result, or the effect sizes yi (k >= 3).
+    vi : array_like, optional
+        The sampling variances when ``x`` holds the effect sizes.
     alpha : float
         Level of the PET test that selects PEESE.
 
@@ -510,7 +546,9 @@ def pet_peese(yi, vi, alpha: float = 0.05) -> PetPeeseResult:
     Stanley, T. D., & Doucouliagos, H. (2014). Meta-regression approximations to reduce
     publication selection bias. Research Synthesis Methods, 5(1), 60-78.
     """
-    y, v = np.asarray(yi, float), np.asarray(vi, float)
+    if not (0 < alpha < 1):
+        raise InputError(f"alpha: must be between 0 and 1, got {alpha!r}")
+    y, v = effects_of(x, vi, "pet_peese")
     if y.size < 3:
         raise ModelError("PET-PEESE needs at least 3 effect sizes")
     b1, s1, p1, df = _wls_mult(y, np.sqrt(v), 1 / v)

@@ -76,7 +76,7 @@ class RMAResult(FitResult):
 # the model
 # --------------------------------------------------------------------------------------
 
-def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: float = 95.0,
+def rma(yi, vi=None, mods=None, *, method: str = "REML", test: str = "z", level: float = 95.0,
         intercept: bool = True, coef_names=None, btt=None, slab=None,
         compute_r2: bool = True, control: dict | None = None) -> RMAResult:
     """Fit an equal-, random- or mixed-effects meta-analytic model (metafor's ``rma``).
@@ -84,7 +84,8 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
     Parameters
     ----------
     yi, vi : array_like, shape (k,)
-        Effect sizes and sampling variances.
+        Effect sizes and sampling variances; or ``yi`` an escalc result (or a data frame with
+        ``yi`` and ``vi`` columns) and ``vi`` None (metafor's ``rma(dat)`` of an escalc frame).
     mods : array_like (k,) or (k, m) or DataFrame, optional
         Moderators; an intercept is added unless ``intercept=False``.
     method : str
@@ -122,6 +123,8 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
     Knapp, G., & Hartung, J. (2003). Improved tests for a random effects meta-regression
     with a single covariate. Statistics in Medicine, 22(17), 2693-2710.
     """
+    if vi is None:
+        yi, vi = _yi_vi(yi)
     level = level_percent(level)
     method = str(method).upper()
     if method not in METHODS:
@@ -221,6 +224,15 @@ def rma(yi, vi, mods=None, *, method: str = "REML", test: str = "z", level: floa
         res.extra["_fused_sums"] = (tau2, sums.shift, sums.sums(tau2, full=True))
         keep_fused(res, sums)
     return res
+
+
+def _yi_vi(obj):
+    """(yi, vi) of an escalc result or a data frame with yi and vi columns (rma(dat))."""
+    try:
+        return (obj["yi"], obj["vi"]) if hasattr(obj, "columns") else (obj.yi, obj.vi)
+    except (AttributeError, KeyError, TypeError):
+        raise InputError(f"vi: missing; give yi and vi, or an escalc result (or a data frame with yi and vi "
+                         f"columns) as the first argument; got {type(obj).__name__}") from None
 
 
 def _adj_r2_weighted(y, X, w) -> float:

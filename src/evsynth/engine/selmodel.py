@@ -108,7 +108,7 @@ def _hessian(f, x, rel: float = 1e-4):
     return H
 
 
-def selmodel(fit, steps, *, level: float | None = None) -> SelmodelResult:
+def selmodel(fit, type: str = "stepfun", steps=None, *, level: float | None = None) -> SelmodelResult:
     """Step-function selection model for a :func:`rma` fit (metafor's ``selmodel`` with
     ``type = "stepfun"``).
 
@@ -117,6 +117,9 @@ def selmodel(fit, steps, *, level: float | None = None) -> SelmodelResult:
     fit : RMAResult
         The unadjusted model; a REML (or other random-effects) fit is refitted by ML first,
         an equal-effects fit keeps tau^2 = 0.
+    type : {"stepfun"}
+        The selection function (metafor's ``type``); the step function is the one evsynth
+        fits (metafor's beta, halfnorm, negexp, logistic, power types are not available).
     steps : sequence of float
         The one-sided p-value cut points (1 is added as the last bound).
     level : float, optional
@@ -139,10 +142,17 @@ def selmodel(fit, steps, *, level: float | None = None) -> SelmodelResult:
     Vevea, J. L., & Hedges, L. V. (1995). A general linear model for estimating effect size in
     the presence of publication bias. Psychometrika, 60(3), 419-435.
     """
+    if str(type).lower() != "stepfun":
+        raise InputError(f"selmodel: type {type!r} is not available; evsynth fits type='stepfun' (give steps=)")
+    if steps is None:
+        raise InputError("selmodel: type='stepfun' needs steps (the one-sided p-value cut points)")
     level = fit.level if level is None else level_percent(level)
     if hasattr(fit, "sigma2"):
         raise ModelError("selmodel is available for univariate (rma) fits only")
-    st = np.unique(np.asarray(steps, dtype=float))
+    try:
+        st = np.unique(np.asarray(steps, dtype=float))
+    except (TypeError, ValueError):
+        raise InputError(f"selmodel: steps must be p-values in (0, 1], got {steps!r}") from None
     if st.size == 0 or np.any((st <= 0) | (st > 1)):
         raise InputError("selmodel: steps must be p-values in (0, 1]")
     if st[-1] != 1:
