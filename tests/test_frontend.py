@@ -63,6 +63,17 @@ def test_escalc_expressions_of_columns(bcg):
     close(d2["vi"], R["escalc_or_n"]["vi"], rtol=1e-12)
 
 
+def test_escalc_options_pass_through_with_data(bcg):
+    d3 = escalc("RR", ai="tpos", bi="tneg", ci="cpos", di="cneg", data=bcg, add=0.5, to="all")
+    close(d3["yi"], R["escalc_rr_all"]["yi"], rtol=1e-12)
+    close(d3["vi"], R["escalc_rr_all"]["vi"], rtol=1e-12)
+    normand = pd.read_csv(HERE / "dat_normand1999.csv")
+    d4 = escalc("SMD", m1i="m1i", sd1i="sd1i", n1i="n1i", m2i="m2i", sd2i="sd2i", n2i="n2i", data=normand,
+                vtype="UB")
+    close(d4["yi"], R["escalc_smd_ub"]["yi"], rtol=1e-10)
+    close(d4["vi"], R["escalc_smd_ub"]["vi"], rtol=1e-10)
+
+
 def test_escalc_with_arrays_keeps_working(bcg):
     es = escalc("RR", ai=bcg.tpos.to_numpy(), bi=bcg.tneg.to_numpy(), ci=bcg.cpos.to_numpy(), di=bcg.cneg.to_numpy())
     close(es.yi, R["escalc_rr"]["yi"], rtol=1e-12)

@@ -23,6 +23,13 @@ out$escalc_rr <- list(yi = as.vector(dat$yi), vi = dat$vi, ci_lb = s$ci.lb, ci_u
                       slab = attr(dat$yi, "slab"))
 d2 <- escalc(measure = "OR", ai = tpos, n1i = tpos + tneg, ci = cpos, n2i = cpos + cneg, data = dat.bcg)
 out$escalc_or_n <- list(yi = as.vector(d2$yi), vi = d2$vi)
+# escalc's options passed through the data-frame front end: add/to, and vtype for the SMD (dat.normand1999)
+d3 <- escalc(measure = "RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat.bcg, add = 0.5, to = "all")
+out$escalc_rr_all <- list(yi = as.vector(d3$yi), vi = d3$vi)
+write.csv(dat.normand1999, "tests/r/dat_normand1999.csv", row.names = FALSE)
+d4 <- escalc(measure = "SMD", m1i = m1i, sd1i = sd1i, n1i = n1i, m2i = m2i, sd2i = sd2i, n2i = n2i,
+             data = dat.normand1999, vtype = "UB")
+out$escalc_smd_ub <- list(yi = as.vector(d4$yi), vi = d4$vi)
 
 f0 <- rma(yi, vi, data = dat)
 out$rma_re <- c(uni(f0), list(pi_lb = predict(f0)$pi.lb, pi_ub = predict(f0)$pi.ub, weights = as.vector(weights(f0))))
