@@ -15,6 +15,7 @@ out$bcg <- list(yi = as.numeric(dat$yi), vi = as.numeric(dat$vi), ablat = bcg$ab
 
 # 1. printouts
 f_re <- rma(yi, vi, data = dat)
+konst <- read.csv("../shared/golden/data/konstantopoulos2011.csv")
 out$prints <- list(
   rma_reml = prn(f_re),
   rma_knha = prn(rma(yi, vi, data = dat, test = "knha")),
@@ -26,7 +27,11 @@ out$prints <- list(
   fsn_rosenberg = prn(fsn(yi, vi, data = dat, type = "Rosenberg")),
   ranktest = prn(ranktest(f_re)),
   regtest = prn(regtest(f_re)),
-  trimfill = prn(trimfill(f_re)))
+  trimfill = prn(trimfill(f_re)),
+  rma_mv = prn(rma.mv(yi, vi, random = ~ 1 | district/school, data = konst)),
+  rma_mh_or = prn(rma.mh(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = bcg)),
+  rma_peto = prn(rma.peto(ai = tpos, bi = tneg, ci = cpos, di = cneg, data = bcg)),
+  rma_mv_year_t = prn(rma.mv(yi, vi, mods = ~ year, random = ~ 1 | district/school, data = konst, test = "t")))
 
 # 2. predict: newmods, transf, the fit's critical values; no PI for an equal-effects fit
 f_kh <- rma(yi, vi, mods = ~ ablat, data = dat, test = "knha")

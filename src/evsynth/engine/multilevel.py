@@ -18,7 +18,8 @@ from scipy import stats
 from evsynth.errors import ConvergenceError, InputError, ModelError
 from evsynth.engine.linalg import design_matrix, factorize, inv_pd, wls
 from evsynth.engine.checks import check_effects, level_percent
-from evsynth.engine.results import SIGNIF_LEGEND, FitResult, Heterogeneity, coef_block, critical_value, wald_test
+from evsynth.engine.results import (SIGNIF_LEGEND, FitResult, Heterogeneity, coef_block, critical_value, text_table,
+                                    wald_test)
 
 __all__ = ["BlockStructure", "RMAMVResult", "rma_mv"]
 
@@ -313,7 +314,7 @@ def _evaluate_dr1(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bo
 def evaluate(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bool = True, spar=None) -> _Eval:
     """(Restricted) log-likelihood, fixed effects, scores and (with ``need_info``) the expected
     information at the variance components ``sigma2`` (and ``spar`` of struct terms); used by
-    the fit and by the multilevel diagnostics (mvdiag)."""
+    the fit and by the multilevel diagnostics (influence_mv, confint_mv)."""
     if _FAST and spar is None and bs.diag_rank1:
         return _evaluate_dr1(y, v, X, bs, sigma2, reml, need_info)
     p = X.shape[1]
@@ -491,11 +492,14 @@ class RMAMVResult(FitResult):
         return Heterogeneity(QE=self.QE, QEdf=self.k - self.p, QEp=self.QEp, residual=self.p > 1)
 
     def summary(self) -> str:
+        fixed = self._fixed_mask()
+        s2 = np.asarray(self.sigma2, float)
+        vc = text_table([("estim", [f"{x:.4f}" for x in s2]), ("sqrt", [f"{np.sqrt(x):.4f}" for x in s2]),
+                         ("nlvls", [str(int(n)) for n in self.s_nlevels]), ("fixed", ["yes" if f else "no" for f in fixed]),
+                         ("factor", [str(n) for n in self.s_names])],
+                        [f"sigma^2.{i}" for i in range(1, s2.size + 1)])
         lines = [f"Multivariate Meta-Analysis Model (k = {self.k}; method: {self.method})", "",
-                 "Variance Components:", "",
-                 f"{'':10s} {'estim':>8s} {'sqrt':>8s} {'nlvls':>6s}  factor"]
-        for i, (n, s, nl) in enumerate(zip(self.s_names, self.sigma2, self.s_nlevels), 1):
-            lines.append(f"sigma^2.{i:<2d} {s:8.4f} {np.sqrt(s):8.4f} {nl:6d}  {n}")
+                 "Variance Components:", ""] + vc
         lines += [""] + self.het.format_lines() + [""]
         if self.p > 1 and self.wald is not None:
             lines += [self.wald.summary(), ""]
@@ -563,7 +567,7 @@ def fisher_scoring(y, v, X, bs: BlockStructure, s2, reml: bool, isfixed, *, meth
     """(RE)ML estimates of the sigma^2 components by Fisher scoring from ``s2`` (components
     with ``isfixed`` held), with step halving and the boundary 0; returns (sigma2, the
     evaluation there, iterations).  Used by :func:`rma_mv` and, warm-started at the full
-    fit, by the re-estimated deletions of :func:`evsynth.engine.mvdiag.influence_mv`."""
+    fit, by the re-estimated deletions of :func:`evsynth.engine.casedeletion.influence_mv`."""
     L = bs.L
     s2 = np.asarray(s2, float)
     ev = evaluate(y, v, X, bs, s2, reml)

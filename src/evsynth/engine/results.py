@@ -40,7 +40,7 @@ __all__ = ["Result", "Coefs", "coef_block", "HasCoefs", "WaldTest", "wald_test",
 DISTS = ("z", "t")
 
 
-def fmt_p(p, *, showeq: bool = False, sep: str = "") -> str:
+def fmt_p(p, *, showeq: bool = False, sep: str = "", add0: bool = False) -> str:
     """A p-value as metafor prints it (its ``.pval``).
 
     Parameters
@@ -52,18 +52,21 @@ def fmt_p(p, *, showeq: bool = False, sep: str = "") -> str:
     sep : str
         Between the sign and the number: ``""`` in tables (``<.0001``), ``" "`` in test
         lines (``p-val < .0001``).
+    add0 : bool
+        A leading zero in the cut-off (``< 0.0001``).
 
     Returns
     -------
     str
         ``"<.0001"`` (``"< .0001"`` with ``sep=" "``) below 1e-4, else four decimals
-        (``"= 0.0012"`` with ``showeq``); ``"NA"`` when missing or not finite.
+        (``"= 0.0012"`` with ``showeq``; ``"< 0.0001"`` with ``add0``, as metafor's
+        Mantel-Haenszel tests); ``"NA"`` when missing or not finite.
     """
     if p is None or not np.isfinite(p):
         return ("=" + sep if showeq else "") + "NA"
     if p >= 1e-4:
         return ("=" + sep if showeq else "") + f"{p:.4f}"
-    return "<" + sep + ".0001"
+    return "<" + sep + ("0" if add0 else "") + ".0001"
 
 
 def p_text(p) -> str:
