@@ -66,6 +66,20 @@ CELL = {
     42: [(6565, 6568), (6596, 6603)],  # 6569-6592: page header, focus and risk-profile cells
     46: [(6762, 6762), (6827, 6840)],  # 6762: all columns on one line, its last item is a statement; 6826 = score
 }
+# why each of these cells is given by hand (written to coding_log.csv)
+CELL_WHY = {
+    5: "lines 4891-4912 hold a page header and, after it, outcome measures (Depressie, ...)",
+    8: "lines 5042-5060 hold a page header and blank lines inside the 'NB:' sentence",
+    11: "line 5210 holds an outcome measure and the design on one line ('... recidivisme RCT')",
+    12: "lines 5233-5247 hold the row's second half (authors, intensity, population, measures)",
+    16: "lines 5429-5430 hold a page header inside the last sentence",
+    20: "lines 5652-5656 hold focus and outcome-measure cells interleaved",
+    24: "lines 5863-5868 hold outcome measures interleaved after the heading",
+    35: "lines 6306-6331 hold a page header and the intervention-type, duration and focus cells",
+    42: "lines 6569-6592 hold a page header and the focus and risk-profile cells",
+    46: "line 6762 runs all columns together (its last item is a statement); line 6826 is the score",
+}
+assert set(CELL_WHY) == set(CELL)
 # line 6762 of row 46: the statement is the text after the design word
 LINE_PREFIX = {6762: re.compile(r"^.*\bRCT\s+")}
 # seed lines after which a statement ends although the rules above would run on
@@ -115,8 +129,18 @@ TEXT_DIRECTION = {
     (18, 5538): "none",   # "Geen significante verbanden op gebied van gezondheid moeder, ..."
     (19, 5599): "none",   # "Er werd geen interventie-effect gevonden na 12 maanden en na 18 maanden ..."
     (34, 6240): "none",   # "Er werd geen algemeen effect van betekenis gevonden."
-    (35, 6335): "none",   # "Er werden geen significante effecten gerelateerd aan programmaduur ..."
+    (14, 5335): "none",   # "De interventie had minimale invloed op ... wat suggereert dat de gevonden effecten op toeval berusten."
+    (34, 6241): "none",   # "... door een interventie gericht op de ouders geen succesvolle strategie is."
+    (42, 6596): "none",   # "Voor de minderheid van de gezinnen ... had de benadering met gezinsassessment weinig tot geen effect."
+    (46, 6827): "positive",  # "... de ouders in de interventie een stabiele score behielden, waardoor een significant verschil ontstond."
     (7, 4994): "negative",  # "Kinderen van relatief meer sociaal achtergestelde gezinnen ... werden negatief beïnvloed"
+}
+
+# text statements about a moderator (what the effect depends on), not about an effect: the
+# direction stays unknown (until issue 25, (35, 6335) was coded "none" as if it were an effect)
+MODERATOR = {
+    (35, 6335): "the statement says the effects were not related to programme duration and visits per month: "
+                "a statement about moderators, not about the programme's effect",
 }
 
 # statement_id -> (domains, reason): where a coder decided the domain instead of the dictionary
