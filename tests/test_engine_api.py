@@ -82,6 +82,31 @@ def test_mantel_haenszel_and_peto_print_as_metafor(case):
     assert _ours(fit.summary()) == _lines(R["prints"][case])
 
 
+def test_rma_mv_takes_a_data_frame_or_named_series_as_groups():
+    """issue 26: a DataFrame as groups gave numpy's 'truth value of a DataFrame is ambiguous';
+    its columns are now the levels and name the components as metafor does."""
+    pd = pytest.importorskip("pandas")
+    path = SHARED / "golden" / "data" / "konstantopoulos2011.csv"
+    if not path.exists():
+        pytest.skip("../shared/golden is not beside the repository")
+    d = pd.read_csv(path)
+    a = rma_mv(d["yi"], d["vi"], d[["district", "school"]])
+    b = rma_mv(d["yi"], d["vi"], [d["district"].to_numpy(), d["school"].to_numpy()])
+    assert a.s_names == ["district", "district/school"] and b.s_names == ["level1", "level1/level2"]
+    np.testing.assert_array_equal(a.sigma2, b.sigma2)
+    assert _lines(R["prints"]["rma_mv"])[5].split()[-1] == "district"  # metafor's name of the first component
+    with pytest.raises(InputError, match="not the name 'district'"):
+        rma_mv(d["yi"], d["vi"], "district")
+
+
+def test_a_named_series_of_moderators_names_its_coefficient(bcg):
+    pd = pytest.importorskip("pandas")
+    y, v, ablat = bcg
+    f = rma(y, v, pd.Series(ablat, name="ablat"))
+    assert f.coef_names == ["intrcpt", "ablat"]
+    assert _ours(f.summary()) == _lines(R["prints"]["rma_mods"])
+
+
 def test_intercept_only_knapp_hartung_prints_no_moderator_test(bcg):
     y, v, _ = bcg
     text = rma(y, v, test="knha").summary()

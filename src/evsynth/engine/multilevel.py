@@ -602,6 +602,38 @@ def fisher_scoring(y, v, X, bs: BlockStructure, s2, reml: bool, isfixed, *, meth
     return s2, ev, it
 
 
+def _group_list(groups):
+    """The grouping variables as a list of 1-D arrays (outermost first) and their names when
+    the input carries them: a list of arrays, one array or Series (one level), or a data
+    frame (one column per level, names from its columns)."""
+    if groups is None:
+        return [], None
+    if isinstance(groups, str):
+        raise InputError(f"groups: give the grouping variables' values (arrays, or a data frame with one column "
+                         f"per level), not the name {groups!r}")
+    if hasattr(groups, "columns"):  # a DataFrame, without importing pandas
+        return [np.asarray(groups[c]) for c in groups.columns], [str(c) for c in groups.columns]
+    if hasattr(groups, "ndim") and getattr(groups, "ndim", 0) == 1:  # one array or Series: one level
+        name = getattr(groups, "name", None)
+        return [np.asarray(groups)], ([str(name)] if name is not None else None)
+    try:
+        items = list(groups)
+    except TypeError:
+        raise InputError(f"groups: a list of grouping arrays, one array or a data frame; got "
+                         f"{type(groups).__name__}") from None
+    if items and all(np.ndim(g) == 0 for g in items):  # a plain list of labels: one level
+        return [np.asarray(items, dtype=object)], None
+    names = [getattr(g, "name", None) for g in items]
+    out = []
+    for j, g in enumerate(items):
+        a = np.asarray(g)
+        if a.ndim != 1:
+            raise InputError(f"groups: grouping variable {j + 1} must be one value per effect size (1-D); "
+                             f"got shape {a.shape}")
+        out.append(a)
+    return out, ([str(n) for n in names] if names and all(n is not None for n in names) else None)
+
+
 def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", level: float = 95.0,
            coef_names=None, group_names=None, btt=None, tol: float = 1e-10, maxiter: int = 500,
            intercept: bool = True, V: KnownV | None = None, struct: dict | None = None,
@@ -612,9 +644,12 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
     ----------
     yi, vi : array_like
         Effect sizes and sampling variances.
-    groups : list of array_like
+    groups : list of array_like, array_like or DataFrame
         Nested grouping arrays, outermost first (metafor's ``random = ~ 1 | a/b``); one
-        variance component ``sigma2`` per level.  May be empty when ``struct`` is given.
+        variance component ``sigma2`` per level.  One array (or Series) is one level; a data
+        frame gives one level per column, named by the columns (as are named Series), so the
+        components are ``a`` and ``a/b`` as metafor names them.  May be empty when ``struct``
+        is given.
     mods : array_like, optional
         Moderators (k x m); an intercept is added unless ``intercept=False``.
     method : {"REML", "ML"}
@@ -663,9 +698,11 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
     k = y.size
     if V is not None and V.k != k:
         raise InputError(f"V has {V.k} rows but there are {k} effect sizes")
+    groups, found_names = _group_list(groups)
+    if group_names is None and found_names is not None:
+        group_names = found_names
     if not groups and struct is None:
         raise InputError("a multilevel model needs at least one grouping variable or a struct")
-    groups = [np.asarray(g) for g in (groups or [])]
     sdef = None
     if struct is not None:
         stype = str(struct.get("type", "")).upper()
@@ -689,7 +726,9 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
                 "outer_codes": factorize(outer, what="struct outer variable")}
     for g in groups:
         if len(g) != k:
-            raise InputError(f"grouping variable has {len(g)} values but there are {k} effect sizes")
+            raise InputError(f"groups: a grouping variable has {len(g)} values but there are {k} effect sizes")
+    if group_names is not None and len(list(group_names)) != len(groups):
+        raise InputError(f"group_names: {len(list(group_names))} name(s) for {len(groups)} grouping variable(s)")
     X, names = design_matrix(y, mods, intercept, coef_names)
     p = X.shape[1]
     if k < 2:
