@@ -120,6 +120,7 @@ def test_intercept_only_knapp_hartung_prints_no_moderator_test(bcg):
     ("ranktest", lambda y, v: ranktest(rma(y, v))),
     ("regtest", lambda y, v: regtest(rma(y, v))),
     ("trimfill", lambda y, v: trimfill(rma(y, v))),
+    ("confint", lambda y, v: evsynth.confint_tau2(rma(y, v), tol="metafor")),  # metafor's root-search tolerance
 ])
 def test_diagnostics_print_as_metafor(bcg, case, call):
     y, v, _ = bcg
@@ -149,6 +150,35 @@ def test_predict_method_and_verb_are_one_and_match_metafor(bcg):
     for f in ("pred", "ci_lb", "ci_ub", "pi_lb", "pi_ub"):
         np.testing.assert_array_equal(getattr(a, f), getattr(b, f))
         np.testing.assert_allclose(getattr(a, f), want_exp[f], rtol=1e-6)
+
+
+def test_predictions_print_as_metafor(bcg):
+    y, v, ablat = bcg
+    fit = rma(y, v, ablat, coef_names=["ablat"], test="knha")
+    nm = np.asarray(R["predict"]["newmods"], float)
+    assert _lines(fit.predict(nm).summary()) == _lines(R["prints"]["predict_kh"])
+    assert _lines(predict(fit, nm, transf=np.exp).summary()) == _lines(R["prints"]["predict_kh_exp"])
+    assert _lines(rma(y, v).predict().summary()) == _lines(R["prints"]["predict_re"])
+    assert _lines(rma(y, v, method="EE").predict().summary()) == _lines(R["prints"]["predict_ee"])
+
+
+def test_fitstats_and_wald_contrasts_print_as_metafor(bcg):
+    y, v, ablat = bcg
+    assert _lines(evsynth.fitstats(rma(y, v)).summary()) == _lines(R["prints"]["fitstats"])
+    f = rma(y, v, ablat, coef_names=["ablat"], method="ML")
+    assert _lines(evsynth.anova(f, L=[[1, 10], [1, 50]]).summary()) == _lines(R["prints"]["anova_wald"])
+    lrt = evsynth.anova(f, rma(y, v, method="ML"))
+    assert _lines(lrt.summary()) == _lines(R["prints"]["anova_lrt"])  # wrapped at 80 characters as R
+
+
+def test_exact_permutation_test_prints_as_metafor(bcg):
+    y, v, ablat = bcg
+    f = rma(y[:6], v[:6], ablat[:6], coef_names=["ablat"], method="DL")  # (DL: no iteration-stopping differences)
+    r = evsynth.permutest(f, exact=True)
+    assert r.iterations == 720  # every ordering (metafor enumerates the 360 distinct ones: the same p-values)
+    want = _lines(R["prints"]["permutest_exact"])
+    assert want[0].startswith("Running 360 iterations")  # printed by metafor's permutest() itself, not its print
+    assert _lines(r.summary()) == _lines(want[1:])
 
 
 def test_predict_defaults_as_metafor(bcg):

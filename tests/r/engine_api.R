@@ -28,6 +28,7 @@ out$prints <- list(
   ranktest = prn(ranktest(f_re)),
   regtest = prn(regtest(f_re)),
   trimfill = prn(trimfill(f_re)),
+  confint = prn(confint(f_re)),
   rma_mv = prn(rma.mv(yi, vi, random = ~ 1 | district/school, data = konst)),
   rma_mh_or = prn(rma.mh(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = bcg)),
   rma_peto = prn(rma.peto(ai = tpos, bi = tneg, ci = cpos, di = cneg, data = bcg)),
@@ -39,6 +40,15 @@ p1 <- predict(f_kh, newmods = c(10, 50))
 p2 <- predict(f_kh, newmods = c(10, 50), transf = exp)
 p3 <- predict(rma(yi, vi, data = dat, method = "EE"))
 p4 <- predict(f_kh, level = 0.9)
+f_ml1 <- rma(yi, vi, mods = ~ ablat, data = dat, method = "ML")
+out$prints$fitstats <- prn(fitstats(f_re))
+out$prints$anova_wald <- prn(anova(f_ml1, X = rbind(c(1, 10), c(1, 50))))
+out$prints$permutest_exact <- prn(permutest(rma(yi, vi, mods = ~ ablat, data = dat[1:6, ], method = "DL"), exact = TRUE))
+out$prints$anova_lrt <- prn(anova(f_ml1, rma(yi, vi, data = dat, method = "ML")))
+out$prints$predict_kh <- prn(p1)
+out$prints$predict_kh_exp <- prn(p2)
+out$prints$predict_re <- prn(predict(f_re))
+out$prints$predict_ee <- prn(p3)
 out$predict <- list(
   newmods = c(10, 50),
   kh = list(pred = p1$pred, se = p1$se, ci_lb = p1$ci.lb, ci_ub = p1$ci.ub, pi_lb = p1$pi.lb, pi_ub = p1$pi.ub),
