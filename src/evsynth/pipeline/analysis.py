@@ -683,8 +683,8 @@ def sensitivity_table(eff: pd.DataFrame, spec: dict, level: float) -> pd.DataFra
         label = f"excluding {col} in {values}"
         try:
             f = fit_main(sub, spec, level)
-        except (ModelError, InputError) as exc:
-            rows.append({"analysis": label, "k": int(keep.sum()), "note": str(exc)})
+        except (ModelError, InputError) as exc:  # the table belongs to the analysis: its id is not repeated
+            rows.append({"analysis": label, "k": int(keep.sum()), "note": str(exc).removeprefix(f"{spec['id']}: ")})
             continue
         rows.append({"analysis": label, "k": f.k, "estimate": f.estimate, "se": float(f.se[0]),
                      "ci_lb": float(f.ci_lb[0]), "ci_ub": float(f.ci_ub[0]), "pval": float(f.pval[0]),
