@@ -82,6 +82,17 @@ def test_mantel_haenszel_and_peto_print_as_metafor(case):
     assert _ours(fit.summary()) == _lines(R["prints"][case])
 
 
+@pytest.mark.parametrize("case", ["robust_mv", "robust_mv_year"])
+def test_robust_prints_as_metafor_with_clubsandwich(case):
+    pd = pytest.importorskip("pandas")
+    path = SHARED / "golden" / "data" / "konstantopoulos2011.csv"
+    if not path.exists():
+        pytest.skip("../shared/golden is not beside the repository")
+    d = pd.read_csv(path)
+    fit = rma_mv(d["yi"], d["vi"], d[["district", "school"]], None if case == "robust_mv" else d[["year"]])
+    assert _lines(evsynth.robust(fit, d["district"]).summary()) == _lines(R["prints"][case])
+
+
 def test_rma_mv_takes_a_data_frame_or_named_series_as_groups():
     """issue 26: a DataFrame as groups gave numpy's 'truth value of a DataFrame is ambiguous';
     its columns are now the levels and name the components as metafor does."""

@@ -30,6 +30,10 @@ out$prints <- list(
   trimfill = prn(trimfill(f_re)),
   confint = prn(confint(f_re)),
   rma_mv = prn(rma.mv(yi, vi, random = ~ 1 | district/school, data = konst)),
+  robust_mv = prn(robust(rma.mv(yi, vi, random = ~ 1 | district/school, data = konst), cluster = konst$district,
+                         clubSandwich = TRUE)),
+  robust_mv_year = prn(robust(rma.mv(yi, vi, mods = ~ year, random = ~ 1 | district/school, data = konst),
+                              cluster = konst$district, clubSandwich = TRUE)),
   rma_mh_or = prn(rma.mh(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = bcg)),
   rma_peto = prn(rma.peto(ai = tpos, bi = tneg, ci = cpos, di = cneg, data = bcg)),
   rma_mv_year_t = prn(rma.mv(yi, vi, mods = ~ year, random = ~ 1 | district/school, data = konst, test = "t")))

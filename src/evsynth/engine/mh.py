@@ -180,7 +180,7 @@ def rma_mh(measure: str = "OR", *, ai=None, bi=None, ci=None, di=None, n1i=None,
         ``ai, n1i, ci, n2i``) or incidence rate ratio/difference (person-time:
         ``x1i, t1i, x2i, t2i``).
     level : float
-        Confidence level in percent.
+        Confidence level: 95 or 0.95 both mean 95 % (as metafor).
     correct : bool
         Continuity correction of the CMH / MH rate test (metafor's default True).
 
@@ -302,7 +302,7 @@ def rma_peto(ai=None, bi=None, ci=None, di=None, *, n1i=None, n2i=None, level: f
     ai, bi, ci, di : array_like
         2x2 table cells (or ``n1i``/``n2i`` in place of ``bi``/``di``).
     level : float
-        Confidence level in percent.
+        Confidence level: 95 or 0.95 both mean 95 % (as metafor).
 
     Returns
     -------

@@ -92,7 +92,7 @@ def confint_mv(fit, level: float = 95.0, *, tol: float = 1e-10) -> ConfintMVResu
     fit : RMAMVResult
         A multilevel fit.
     level : float
-        Confidence level in percent.
+        Confidence level: 95 or 0.95 both mean 95 % (as metafor).
     tol : float
         Tolerance of the root search on each bound.
 

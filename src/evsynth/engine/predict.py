@@ -104,7 +104,7 @@ _BLUP_PARAMETERS = """Parameters
     fit : RMAResult
         A univariate fit.
     level : float, optional
-        Level of the prediction intervals in percent (default: the fit's)."""
+        Level of the prediction intervals: 95 or 0.95 both mean 95 % (default: the fit's)."""
 
 _BLUP_REFERENCES = """References
     ----------
@@ -263,7 +263,7 @@ def ranef_mv(fit, *, level: float | None = None) -> RanefMVResult:
         the struct's variables with ``struct["names"] = (inner, outer)``, else ``inner``
         and ``outer``).
     level : float, optional
-        Level of the prediction intervals in percent (default: the fit's).
+        Level of the prediction intervals: 95 or 0.95 both mean 95 % (default: the fit's).
 
     Returns
     -------

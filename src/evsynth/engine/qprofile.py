@@ -170,7 +170,7 @@ def confint_tau2(fit, level: float | None = None, *, tol: float | str | None = N
     fit : RMAResult
         A random-effects fit.
     level : float, optional
-        Confidence level in percent (default: the fit's).
+        Confidence level: 95 or 0.95 both mean 95 % (default: the fit's).
     tol : float or "metafor", optional
         None (default): the exact roots.  A number: R's ``uniroot`` with that absolute
         tolerance on tau^2, as metafor's ``control = list(tol = ...)``; ``"metafor"``:

@@ -123,7 +123,7 @@ def selmodel(fit, type: str = "stepfun", steps=None, *, level: float | None = No
     steps : sequence of float
         The one-sided p-value cut points (1 is added as the last bound).
     level : float, optional
-        Confidence level in percent (default: the fit's).
+        Confidence level: 95 or 0.95 both mean 95 % (default: the fit's).
 
     Returns
     -------
