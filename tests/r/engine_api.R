@@ -127,6 +127,7 @@ out$ranktest <- list(
 
 # 6. selmodel type = "stepfun"
 sm <- selmodel(rma(-yi, vi, data = dat, method = "ML"), type = "stepfun", steps = c(0.05))  # -yi: effects > 0 (alternative "greater")
+out$prints$selmodel <- prn(sm)
 out$selmodel <- list(beta = as.numeric(sm$beta), tau2 = sm$tau2, delta = sm$delta, LRT = sm$LRT)
 
 # 7. profile-likelihood CIs of three-level fits

@@ -56,7 +56,9 @@ def entries(seed: str) -> list[dict]:
     for key, d in sorted(es.TEXT_DIRECTION.items()):
         x = by_first[key]
         add(table="effect_statements.csv", row=x["statement_id"], column="direction", value=d,
-            reason=f"the statement's own words: \"{x['statement']}\"", seed_lines=f"{x['first_line']}-{x['last_line']}")
+            reason=f"the statement's own words: \"{x['statement']}\""
+            + (f"; {es.SECOND_CODER[key]}" if key in getattr(es, "SECOND_CODER", {}) else ""),
+            seed_lines=f"{x['first_line']}-{x['last_line']}")
     for key, why in sorted(es.MODERATOR.items()):
         x = by_first[key]
         add(table="effect_statements.csv", row=x["statement_id"], column="direction", value="unknown",
