@@ -312,19 +312,19 @@ def test_report_html_has_no_unescaped_text(first_run):
 
 
 def test_a_new_section_appears_in_both_editions(first_run, tmp_path, monkeypatch):
-    """Adding a report section is one function in one list (``report.SECTIONS``)."""
+    """Adding a report section is one function in one list (``evsynth.present.sections.SECTIONS``)."""
     import yaml
 
-    from evsynth.present import report
+    from evsynth.present import document as doc, report, sections
 
     cfg = yaml.safe_load((first_run / "config.yaml").read_text(encoding="utf-8"))
 
     def extra(ctx):
-        return [report.Section("extra", "An added section", [
-            report.Text(report.M("Pooled across {} studies.", ctx["analyses"][0]["k"]), lead="New."),
-            report.TableBlock([("a", "column A")], [{"a": "cell <b>"}])])]
+        return [doc.Section("extra", "An added section", [
+            doc.Text(doc.M("Pooled across {} studies.", ctx["analyses"][0]["k"]), lead="New."),
+            doc.TableBlock([("a", "column A")], [{"a": "cell <b>"}])])]
 
-    monkeypatch.setattr(report, "SECTIONS", report.SECTIONS[:2] + [extra] + report.SECTIONS[2:])
+    monkeypatch.setattr(sections, "SECTIONS", sections.SECTIONS[:2] + [extra] + sections.SECTIONS[2:])
     monkeypatch.chdir(first_run)
     report.write_report(cfg, first_run / "results", first_run / "figures", tmp_path / "r.html", tmp_path / "r.pdf")
     text = (tmp_path / "r.html").read_text(encoding="utf-8")

@@ -212,7 +212,7 @@ def pages(first_run):
 def test_long_table_repeats_its_header_row_on_each_page(pages, first_run):
     # the study-characteristics table (one row per study row of the coded table) spans pages:
     # every word of its heading row is on each of them (body rows carry no "(0-11)" or "month")
-    from evsynth.present.report import CHARACTERISTICS_SHOWN
+    from evsynth.present.sections.studies import CHARACTERISTICS_SHOWN
 
     start = next(i for i, t in enumerate(pages) if re.search(r"^\s*Study characteristics \(", t, flags=re.M))
     end = next(i for i, t in enumerate(pages) if i > start and "Intervention types by design" in t)

@@ -12,7 +12,8 @@ import pytest
 
 from evsynth.pipeline.config import load_config
 from evsynth.pipeline.paths import ENV_ALLOW
-from evsynth.present.report import FINDINGS_SECTION, write_report
+from evsynth.present.report import write_report
+from evsynth.present.sections.findings import FINDINGS_SECTION
 
 from conftest import ROOT, evsynth_cmd
 

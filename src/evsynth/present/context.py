@@ -1,0 +1,366 @@
+"""Reading the result tables into the report's context: one dict of values, each number a
+tagged :class:`~evsynth.present.document.Num` naming its table, row and column.  Nothing is
+computed here beyond choosing which cell to read.
+
+The result tables the report reads are named here once (:data:`TABLES`, paths relative to
+``results/``, ``{a}`` an analysis id), so that a catalogue of outputs can replace them in one
+step."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from markupsafe import Markup
+
+from evsynth import __version__
+from evsynth.present.document import M, Num
+from evsynth.present import labels
+from evsynth.texts import DIRECTION_RULE, effect_size_word, percent, size_metric
+
+__all__ = ["Tables", "build_context", "effect_words", "records", "grade_context", "CERT", "RANDOMISED_BODY",
+           "RATIO_WORDS", "CHARACTERISTICS_COLUMNS", "figure_order", "has_findings"]
+
+class Tables:
+    """Reads results tables once; ``num(table, col, row)`` gives a tagged number."""
+
+    def __init__(self, results: Path):
+        self.results = Path(results)
+        self._cache: dict[str, pd.DataFrame] = {}
+
+    def get(self, rel: str) -> pd.DataFrame:
+        if rel not in self._cache:
+            p = self.results / rel
+            if not p.exists():
+                self._cache[rel] = pd.DataFrame()
+            else:
+                try:
+                    self._cache[rel] = pd.read_csv(p, keep_default_na=True)
+                except pd.errors.EmptyDataError:
+                    self._cache[rel] = pd.DataFrame()
+        return self._cache[rel]
+
+    def num(self, rel: str, col: str, row: int = 0, digits: int = 2, pct: bool = False, p: bool = False):
+        t = self.get(rel)
+        if t.empty or col not in t.columns or row >= len(t):
+            return Num(None, rel, col, row, digits)
+        return Num(t[col].iloc[row], rel, col, row, digits, pct=pct, p=p)
+
+def effect_words(value: float, metric: str, interpretation: str = "improvement") -> str:
+    """Verbal size of an effect (Cohen, 1988): SMD |d| .2/.5/.8; correlations |r| .1/.3/.5;
+    log odds ratios via d = log OR sqrt(3)/pi."""
+    if value is None or not np.isfinite(value):
+        return "no estimate"
+    size = effect_size_word(value, metric)
+    if size == "negligible":
+        return "a negligible difference"
+    if interpretation == "improvement":
+        return f"a {size} {'improvement' if value > 0 else 'deterioration'}"
+    if interpretation == "risk":
+        return f"a {size} {'increase in risk' if value > 0 else 'decrease in risk'}"
+    return f"a {size} {'positive' if value > 0 else 'negative'} association"
+
+
+_metric = size_metric
+
+
+# columns that hold a percentage (0-100) wherever they appear: shown as '27.3%'
+PERCENT_COLUMNS = {"I2", "R2", "I2_level1", "I2_level2", "I2_level3"}
+# columns that hold a p value: shown as '< 0.001' below 0.001 (as Num does)
+P_COLUMNS = {"pval", "QMp", "QEp", "p_between", "pval_permutation", "pval_asymptotic", "QMp_common_tau2"}
+
+
+def records(t: pd.DataFrame, cols: list[str] | None = None, digits: int = 3) -> list[dict]:
+    if t.empty:
+        return []
+    t = t[[c for c in (cols or t.columns) if c in t.columns]]
+    out = []
+    for _, r in t.iterrows():
+        rec = {}
+        for c, v in r.items():
+            if c in PERCENT_COLUMNS and isinstance(v, (float, np.floating, int, np.integer)):
+                rec[c] = percent(v)
+            elif c in P_COLUMNS and isinstance(v, (float, np.floating)) and 0 <= v < 0.001:
+                rec[c] = "< 0.001"
+            elif isinstance(v, (float, np.floating)):
+                rec[c] = "" if np.isnan(v) else (f"{v:.{digits}f}" if not float(v).is_integer() else f"{int(v)}")
+            else:
+                rec[c] = "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+        out.append(rec)
+    return out
+
+
+def _certainty(i2: "Num", egger_p: "Num | None", k: "Num") -> list[Markup]:
+    """Reasons for (un)certainty, each a clause with its numbers tagged."""
+    reasons = []
+    if np.isfinite(i2.v):
+        x = i2.v
+        lvl = "low" if x < 30 else "moderate" if x < 60 else "substantial" if x < 75 else "considerable"
+        reasons.append(M("heterogeneity is {} (I² = {})", lvl, i2))
+    if egger_p is not None and np.isfinite(egger_p.v):
+        reasons.append(M("{}", "the funnel plot test suggests small-study effects (Egger p < 0.10)" if egger_p.v < 0.10
+                         else "the funnel plot test gives no sign of small-study effects (Egger p ≥ 0.10)"))
+    if np.isfinite(k.v) and k.v < 10:
+        reasons.append(M("with only {} studies, tests of heterogeneity and publication bias have little power", k))
+    return reasons
+
+# study-characteristics table of the report: column -> heading
+CHARACTERISTICS_COLUMNS = {
+    "row": "row", "authors": "authors", "year": "year", "country": "country", "intervention": "intervention",
+    "intervention_type": "type", "organised_by": "organised by", "design": "design", "quality_score": "quality (0-11)",
+    "duration_months": "duration (months)", "contacts_per_month": "contacts / month",
+    "child_age_min_years": "child age from (years)", "child_age_max_years": "child age to (years)",
+    "n_outcome_measures": "outcome measures (n)", "outcome_domains": "outcome domains"}
+# what the report's table shows (fits 1280 px): the study in one cell, the age range in one cell
+
+def build_context(cfg: dict, results: Path, figures: Path) -> dict:
+    T = Tables(results)
+    ctx: dict = {"title": (cfg.get("report") or {}).get("title", "evsynth report"), "version": __version__,
+                 "level": cfg["level"], "seed": cfg["seed"], "T": T, "direction_rule": DIRECTION_RULE,
+                 "min_score": cfg["quality"]["min_score"], "extraction": cfg["extraction"]}
+    # studies
+    chars = T.get("studies/study_characteristics.csv")
+    qbd = T.get("studies/quality_by_design.csv")
+    ctx["n_rows"] = T.num("studies/quality_by_design.csv", "n_rows", 0, 0)
+    ctx["designs"] = [{"design": r["design"], "n_rows": T.num("studies/quality_by_design.csv", "n_rows", i, 0),
+                       "n_articles": T.num("studies/quality_by_design.csv", "n_articles", i, 0),
+                       "median": T.num("studies/quality_by_design.csv", "median", i, 1),
+                       "min": T.num("studies/quality_by_design.csv", "min", i, 0),
+                       "max": T.num("studies/quality_by_design.csv", "max", i, 0),
+                       "n_scored": T.num("studies/quality_by_design.csv", "n_scored", i, 0),
+                       "n_no_score": T.num("studies/quality_by_design.csv", "n_no_score_shown", i, 0)}
+                      for i, r in qbd.iterrows()]
+    ctx["total_articles"] = T.num("extraction/summary.csv", "n_articles", 0, 0)
+    ctx["total_rows"] = T.num("extraction/summary.csv", "n_rows", 0, 0)
+    ctx["characteristics_columns"] = CHARACTERISTICS_COLUMNS
+    ctx["characteristics"] = records(chars, list(CHARACTERISTICS_COLUMNS), 2)
+    ctx["intervention_types"] = records(T.get("studies/intervention_types.csv"))
+    od = T.get("studies/outcome_domains.csv")
+    ctx["outcome_domains"] = [{"domain": r["outcome_domain"],
+                               "n": T.num("studies/outcome_domains.csv", "n_studies", i, 0),
+                               "n_effect": T.num("studies/outcome_domains.csv", "n_with_effect_statement", i, 0)}
+                              for i, r in od.iterrows()]
+    least = [int(i) for i in od.index[od["least_studied"].astype(bool)]] if "least_studied" in od else []
+    # one clause for both editions: numbers tagged in the HTML, plain text in the PDF
+    ctx["least_studied"] = M("{}, which only {} of the {} study rows measured",
+                             " and ".join(f"{od.loc[i, 'outcome_domain']} outcomes" for i in least),
+                             T.num("studies/outcome_domains.csv", "n_studies", least[0], 0),
+                             ctx["total_rows"]) if least else ""
+    ctx["prisma"] = records(T.get("studies/prisma_counts.csv"))
+    pc = T.get("studies/prisma_counts.csv")
+
+    def pbox(name):
+        idx = pc.index[pc["box"] == name] if not pc.empty else []
+        return T.num("studies/prisma_counts.csv", "n", int(idx[0]), 0) if len(idx) else Num(None, "", "", 0)
+
+    ctx["p_unique"] = pbox("records after de-duplication")
+    ctx["p_excluded"] = pbox("records excluded")
+    ctx["p_fulltext"] = pbox("full-text articles assessed")
+    ctx["p_included"] = pbox("primary articles")
+    ctx["p_reviews"] = pbox("reviews")
+    ctx["n_reviews_listed"] = len(T.get("studies/reviews.csv"))  # rows of Bijlage 6 (a count, not a cell)
+    ctx["findings_table"] = T.get("studies/findings.csv")
+    ctx["reviews"] = [dict(r, n_lost=str(r.get("findings_statements", "").count("[?]")))
+                      for r in records(T.get("studies/reviews.csv"), ["authors", "year", "title", "source_database",
+                                                                       "designs_included", "n_statements",
+                                                                       "findings_statements"])]
+    ctx["nji_interventions"] = records(T.get("studies/nji_interventions.csv"),
+                                        ["intervention", "group", "erkend_dec2019", "klaassen_vermaat_2015_max_effect",
+                                         "evenboer_2018_included", "evenboer_2018_conclusion", "rct_evidence", "notes"])
+    ctx["nji_findings"] = records(T.get("studies/nji_findings.csv"), ["review", "finding", "value", "value_low",
+                                                                        "value_high", "unit", "sentence"])
+    # quality
+    ctx["quality_scores"] = records(T.get("quality/scores.csv"), ["study_id", "design", "published_total",
+                                                                   "computed_total", "status", "note"])
+    for key in ("n_total_only", "n_item_level", "n_not_scored", "n_mismatch"):
+        ctx[key] = T.num("quality/summary.csv", key, 0, 0)
+    ctx["agreement"] = records(T.get("quality/agreement.csv"))
+    # extraction
+    cov = T.get("extraction/coverage.csv")
+    ctx["n_extracted"] = T.num("extraction/summary.csv", "n_rows_extracted", 0, 0)
+    ctx["n_coded_rows"] = T.num("extraction/summary.csv", "n_rows", 0, 0)
+    ctx["not_extracted"] = records(cov[cov["status"] != "extracted"] if not cov.empty else cov,
+                                    ["row", "authors", "year", "n_articles"])
+    ctx["pooled_domain"] = records(T.get("extraction/pooled_by_domain.csv"))
+    ctx["moderators_domain"] = records(T.get("extraction/moderators_by_domain.csv"))
+    ctx["extracted_effects"] = records(T.get("extraction/effects_computed.csv"),
+                                        ["effect_id", "study_id", "outcome", "outcome_domain", "yi", "vi", "formula",
+                                         "direction", "source_page"])
+    # analyses
+    # in config order; the report shows the primary (on-topic) ones first, then the
+    # neighbouring fields (issue 13): ctx["primary"] + ctx["secondary"]
+    ctx.update(grade_context(cfg, T))
+    ctx["analyses"] = [_analysis_context(a, T, Path(figures)) for a in cfg["analyses"]]
+    for a in ctx["analyses"]:
+        a["role"] = a["spec"].get("role", "primary")
+        a["grade"] = ctx["grade"].get(a["id"])
+        a["listed"] = ctx["listed"].get(a["id"], [])
+    ctx["primary"] = [a for a in ctx["analyses"] if a["role"] == "primary"]
+    ctx["secondary"] = [a for a in ctx["analyses"] if a["role"] == "secondary"]
+    ctx["exclusions"] = [r for a in cfg["analyses"]
+                         for r in records(T.get(f"{a['id']}/exclusions.csv"),
+                                           ["analysis", "dataset", "row", "study", "reason"])]
+    ctx["tables"] = sorted(str(p.relative_to(results)) for p in Path(results).rglob("*.csv"))
+    return ctx
+
+
+def _analysis_context(spec: dict, T: Tables, figures: Path) -> dict:
+    aid = spec["id"]
+    het = f"{aid}/heterogeneity.csv"
+    h = T.get(het)
+    interp = spec["direction"].get("interpretation", "improvement")
+    metric = _metric(spec)
+    est = T.num(het, "estimate", 0, 2)
+    scale = T.get(f"{aid}/scale.csv")
+    ctx = {"spec": spec, "id": aid, "measure": str(scale["measure_label"].iloc[0]) if len(scale) else "effect size",
+           "k": T.num(het, "k", 0, 0),
+           "est": est, "ci_lb": T.num(het, "ci_lb", 0, 2), "ci_ub": T.num(het, "ci_ub", 0, 2),
+           "pval": T.num(het, "pval", 0, p=True), "pi_lb": T.num(het, "pi_lb", 0, 2), "pi_ub": T.num(het, "pi_ub", 0, 2),
+           "tau2": T.num(het, "tau2", 0, 3), "I2": T.num(het, "I2", 0, 1, pct=True), "QE": T.num(het, "QE", 0, 2),
+           "QEp": T.num(het, "QEp", 0, p=True), "QE_df": T.num(het, "QE_df", 0, 0), "method": h["method"].iloc[0] if len(h) else "",
+           "test": h["test"].iloc[0] if len(h) else "", "multilevel": spec["model"]["type"] == "multilevel"}
+    ctx["words"] = effect_words(est.v, metric, interp)
+    ctx["ci_has_zero"] = ctx["ci_lb"].v <= 0 <= ctx["ci_ub"].v
+    if "estimate_exp" in h.columns:
+        ctx["back"] = {"est": T.num(het, "estimate_exp", 0, 2), "lo": T.num(het, "ci_lb_exp", 0, 2),
+                       "hi": T.num(het, "ci_ub_exp", 0, 2)}
+    if ctx["multilevel"]:
+        ctx["sigmas"] = [{"name": h[f"sigma2_{j}_name"].iloc[0], "value": T.num(het, f"sigma2_{j}", 0, 3),
+                          "nlevels": T.num(het, f"nlevels_{j}", 0, 0), "I2": T.num(het, f"I2_level{j}", 0, 1, pct=True)}
+                         for j in range(1, 4) if f"sigma2_{j}" in h.columns]
+    eg = T.get(f"{aid}/diagnostics/egger.csv")
+    ctx["egger"] = {"stat": T.num(f"{aid}/diagnostics/egger.csv", "stat", 0, 2),
+                    "pval": T.num(f"{aid}/diagnostics/egger.csv", "pval", 0, p=True)} if not eg.empty else None
+    bg = T.get(f"{aid}/diagnostics/begg.csv")
+    ctx["begg"] = {"tau": T.num(f"{aid}/diagnostics/begg.csv", "kendall_tau", 0, 3),
+                   "pval": T.num(f"{aid}/diagnostics/begg.csv", "pval", 0, p=True)} if not bg.empty else None
+    tf = T.get(f"{aid}/diagnostics/trimfill.csv")
+    ctx["trimfill"] = {"k0": T.num(f"{aid}/diagnostics/trimfill.csv", "k0", 0, 0),
+                       "side": tf["side"].iloc[0],
+                       "est": T.num(f"{aid}/diagnostics/trimfill.csv", "estimate", 0, 2),
+                       "lo": T.num(f"{aid}/diagnostics/trimfill.csv", "ci_lb", 0, 2),
+                       "hi": T.num(f"{aid}/diagnostics/trimfill.csv", "ci_ub", 0, 2)} if not tf.empty else None
+    fs = T.get(f"{aid}/diagnostics/fsn.csv")
+    ctx["fsn"] = T.num(f"{aid}/diagnostics/fsn.csv", "fsnum", 0, 0) if not fs.empty else None
+    pp = T.get(f"{aid}/diagnostics/pet_peese.csv")
+    ctx["pet_peese"] = {"pet": T.num(f"{aid}/diagnostics/pet_peese.csv", "pet_estimate", 0, 2),
+                        "peese": T.num(f"{aid}/diagnostics/pet_peese.csv", "peese_estimate", 0, 2),
+                        "use_peese": bool(pp["use_peese"].iloc[0])} if not pp.empty else None
+    ci = T.get(f"{aid}/diagnostics/confint.csv")
+    ctx["confint"] = {"tau2_lo": T.num(f"{aid}/diagnostics/confint.csv", "ci_lb", 0, 3),
+                      "tau2_hi": T.num(f"{aid}/diagnostics/confint.csv", "ci_ub", 0, 3),
+                      "I2_lo": T.num(f"{aid}/diagnostics/confint.csv", "ci_lb", 1, 1, pct=True),
+                      "I2_hi": T.num(f"{aid}/diagnostics/confint.csv", "ci_ub", 1, 1, pct=True)} if not ci.empty else None
+    ctx["certainty"] = _certainty(ctx["I2"], ctx["egger"]["pval"] if ctx["egger"] else None, ctx["k"])
+    ctx["moderators"] = records(T.get(f"{aid}/moderators.csv"), ["model", "term", "estimate", "se", "stat", "pval",
+                                                                 "ci_lb", "ci_ub", "QM", "QMp", "R2", "k"])
+    ctx["subgroups"] = records(T.get(f"{aid}/subgroups.csv"), ["subgroup_variable", "group", "k", "estimate", "ci_lb",
+                                                               "ci_ub", "tau2", "I2", "Q_between", "df_between",
+                                                               "p_between"])
+    ctx["moderators"] = labels.label_rows(ctx["moderators"], spec)
+    ctx["subgroups"] = labels.label_rows(ctx["subgroups"], spec)
+    ctx["robust"] = labels.label_rows(records(T.get(f"{aid}/robust.csv")), spec)
+    ctx["sensitivity"] = records(T.get(f"{aid}/sensitivity.csv"))
+    l1 = T.get(f"{aid}/diagnostics/leave1out.csv")
+    ctx["leave1out_range"] = ({"lo": T.num(f"{aid}/diagnostics/leave1out.csv", "estimate", int(l1["estimate"].idxmin()), 2),
+                               "hi": T.num(f"{aid}/diagnostics/leave1out.csv", "estimate", int(l1["estimate"].idxmax()), 2)}
+                              if not l1.empty else None)
+    inf = T.get(f"{aid}/diagnostics/influence.csv")
+    ctx["influential"] = (inf.loc[inf["influential"].astype(str) == "True", "study"].astype(str).tolist()
+                          if not inf.empty else None)
+    ctx["perm"] = labels.label_rows(records(T.get(f"{aid}/diagnostics/permutation.csv")), spec)
+    ctx["notes"] = records(T.get(f"{aid}/diagnostics/notes.csv")) + records(T.get(f"{aid}/fit_notes.csv"))
+    ms = f"{aid}/multiverse_summary.csv"
+    m = T.get(ms)
+    ctx["multiverse"] = None if m.empty else {
+        "n": T.num(ms, "n_specifications", 0, 0), "n_fitted": T.num(ms, "n_fitted", 0, 0),
+        "median": T.num(ms, "median_estimate", 0, 2), "min": T.num(ms, "min_estimate", 0, 2),
+        "max": T.num(ms, "max_estimate", 0, 2), "n_excl": T.num(ms, "n_ci_excludes_zero", 0, 0),
+        "pct_excl": T.num(ms, "pct_ci_excludes_zero", 0, 1, pct=True),
+        "dim": str(m["most_influential_dimension"].fillna("").iloc[0]),
+        "lo": str(m["choice_lowest_median"].fillna("").iloc[0]), "lo_med": T.num(ms, "lowest_median", 0, 2),
+        "hi": str(m["choice_highest_median"].fillna("").iloc[0]), "hi_med": T.num(ms, "highest_median", 0, 2)}
+    fd = figures / aid
+    ctx["figs"] = sorted((p.stem for p in fd.glob("*.png")), key=figure_order) if fd.exists() else []
+    # figures the figures stage did not draw, with the reason (figures/<id>/figure_notes.csv)
+    ctx["figure_notes"] = [r for r in records(pd.read_csv(fd / "figure_notes.csv", dtype=str, keep_default_na=False))
+                           if r.get("reason")] if (fd / "figure_notes.csv").is_file() else []
+    ctx["model_txt"] = (T.results / aid / "model.txt").read_text(encoding="utf-8") if (T.results / aid / "model.txt").exists() else ""
+    return ctx
+
+def has_findings(ctx: dict, *ids: str) -> bool:
+    f = ctx.get("findings_table")
+    return f is not None and not f.empty and set(ids) <= set(f["finding_id"].astype(str))
+
+
+def figure_order(stem: str):
+    """Reading order of an analysis' figures: forest pages in order, forests by subgroup, funnel,
+    bubble plots, specification curve; ``*_pageN`` after its first page."""
+    m = re.fullmatch(r"(.*?)(?:_page(\d+))?", stem)
+    base, page = m.group(1), int(m.group(2) or 1)
+    kind = next((i for i, k in enumerate(("forest", "forest_by_", "funnel", "bubble_", "specification_curve"))
+                 if base == k or (k.endswith("_") and base.startswith(k))), 9)
+    return kind, base, page
+
+RATIO_WORDS = {"OR": "odds ratio", "PETO": "odds ratio", "RR": "risk ratio", "ROM": "ratio of means"}
+DOMAIN_WORDS = {"risk_of_bias": "risk of bias", "inconsistency": "inconsistency", "imprecision": "imprecision",
+                "indirectness": "indirectness", "publication_bias": "publication bias"}
+CERT = "certainty/certainty.csv"
+RANDOMISED_BODY = "randomised studies only"
+
+
+def _read(path) -> pd.DataFrame:
+    p = Path(path)
+    if not p.is_file():
+        return pd.DataFrame()
+    try:
+        return pd.read_csv(p, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
+def _ratio(spec: dict) -> str:
+    return RATIO_WORDS.get((spec.get("effect") or {}).get("measure", ""), "")
+
+
+def grade_context(cfg: dict, T) -> dict:
+    """Per analysis: its row of ``certainty.csv`` as tagged values (``grade``), the
+    published table, the neighbouring analyses with the reason each is indirect and the
+    tables each analysis declares under ``listed_tables``."""
+    cert = T.get(CERT)
+    # one row per analysis, and a second one (body "randomised studies only") for a mixed-design
+    # body, which GRADE rates separately (review.grade; pipeline.stages.run_certainty)
+    body = cert["body"] if "body" in cert else pd.Series([""] * len(cert), dtype=str)
+    row = {(str(a), str(b) == RANDOMISED_BODY): i for i, (a, b) in enumerate(zip(cert["analysis"], body))} \
+        if not cert.empty else {}
+
+    def one(i):
+        down = [M("{} (-{}: {})", DOMAIN_WORDS[d], T.num(CERT, f"{d}_downgrade", i, 0), cert[f"{d}_reason"].iloc[i])
+                for d in DOMAIN_WORDS if f"{d}_downgrade" in cert and float(cert[f"{d}_downgrade"].fillna(0).iloc[i]) > 0]
+        return {
+            "row": i, "certainty": str(cert["certainty"].iloc[i]), "start": str(cert["start"].iloc[i]),
+            "statement": str(cert["statement"].iloc[i]), "n_studies": T.num(CERT, "n_studies", i, 0),
+            "k": T.num(CERT, "k", i, 0), "est": T.num(CERT, "estimate", i, 2), "lo": T.num(CERT, "ci_lb", i, 2),
+            "hi": T.num(CERT, "ci_ub", i, 2), "pi_lb": T.num(CERT, "pi_lb", i, 2), "pi_ub": T.num(CERT, "pi_ub", i, 2),
+            "scale": str(cert["scale"].iloc[i]), "down": Markup("; ").join(down) if down else M("none")}
+
+    grade = {}
+    for spec in cfg["analyses"]:
+        i = row.get((spec["id"], False))
+        if i is None:
+            continue
+        grade[spec["id"]] = one(i)
+        j = row.get((spec["id"], True))
+        if j is not None:
+            grade[spec["id"]]["randomised"] = one(j)
+    secondary = [a for a in cfg["analyses"] if a.get("role", "primary") == "secondary"]
+    return {"grade": grade, "published": records(T.get("certainty/published.csv")),
+            "neighbouring": [{"id": a["id"], "title": a["title"],
+                              "why": (a.get("indirectness") or {}).get("reason", "no reason declared")}
+                             for a in secondary],
+            "listed": {a["id"]: [{"title": t["title"], "path": t["path"], "records": _read(t["path"]).to_dict("records")}
+                                 for t in a.get("listed_tables", [])] for a in cfg["analyses"]}}
+
+
