@@ -20,8 +20,66 @@ from evsynth.present.document import M, Num
 from evsynth.present import labels
 from evsynth.texts import DIRECTION_RULE, effect_size_word, percent, size_metric
 
-__all__ = ["Tables", "build_context", "effect_words", "records", "grade_context", "CERT", "RANDOMISED_BODY",
+__all__ = ["TABLES", "table_path", "Tables", "build_context", "effect_words", "records", "grade_context", "CERT", "RANDOMISED_BODY",
            "RATIO_WORDS", "CHARACTERISTICS_COLUMNS", "figure_order", "has_findings"]
+
+# Every result table the report reads, once: name -> path under results/ ({a}: the analysis id).
+# A catalogue of outputs (issue 23 item 2) replaces this dictionary in one step.
+TABLES = {
+    "certainty/certainty": "certainty/certainty.csv",
+    "certainty/published": "certainty/published.csv",
+    "extraction/coverage": "extraction/coverage.csv",
+    "extraction/effects_computed": "extraction/effects_computed.csv",
+    "extraction/moderators_by_domain": "extraction/moderators_by_domain.csv",
+    "extraction/pooled_by_domain": "extraction/pooled_by_domain.csv",
+    "extraction/summary": "extraction/summary.csv",
+    "quality/agreement": "quality/agreement.csv",
+    "quality/scores": "quality/scores.csv",
+    "quality/summary": "quality/summary.csv",
+    "studies/effect_direction": "studies/effect_direction.csv",
+    "studies/findings": "studies/findings.csv",
+    "studies/intervention_types": "studies/intervention_types.csv",
+    "studies/nji_findings": "studies/nji_findings.csv",
+    "studies/nji_interventions": "studies/nji_interventions.csv",
+    "studies/outcome_domains": "studies/outcome_domains.csv",
+    "studies/prisma_counts": "studies/prisma_counts.csv",
+    "studies/quality_by_design": "studies/quality_by_design.csv",
+    "studies/reviews": "studies/reviews.csv",
+    "studies/study_characteristics": "studies/study_characteristics.csv",
+    "heterogeneity": "{a}/heterogeneity.csv",
+    "scale": "{a}/scale.csv",
+    "moderators": "{a}/moderators.csv",
+    "subgroups": "{a}/subgroups.csv",
+    "robust": "{a}/robust.csv",
+    "sensitivity": "{a}/sensitivity.csv",
+    "exclusions": "{a}/exclusions.csv",
+    "fit_notes": "{a}/fit_notes.csv",
+    "multiverse_summary": "{a}/multiverse_summary.csv",
+    "diagnostics/begg": "{a}/diagnostics/begg.csv",
+    "diagnostics/confint": "{a}/diagnostics/confint.csv",
+    "diagnostics/correlated_effects": "{a}/diagnostics/correlated_effects.csv",
+    "diagnostics/egger": "{a}/diagnostics/egger.csv",
+    "diagnostics/fsn": "{a}/diagnostics/fsn.csv",
+    "diagnostics/influence": "{a}/diagnostics/influence.csv",
+    "diagnostics/leave1out": "{a}/diagnostics/leave1out.csv",
+    "diagnostics/mh": "{a}/diagnostics/mh.csv",
+    "diagnostics/model_comparison": "{a}/diagnostics/model_comparison.csv",
+    "diagnostics/notes": "{a}/diagnostics/notes.csv",
+    "diagnostics/permutation": "{a}/diagnostics/permutation.csv",
+    "diagnostics/pet_peese": "{a}/diagnostics/pet_peese.csv",
+    "diagnostics/peto": "{a}/diagnostics/peto.csv",
+    "diagnostics/predictions": "{a}/diagnostics/predictions.csv",
+    "diagnostics/selmodel": "{a}/diagnostics/selmodel.csv",
+    "diagnostics/trimfill": "{a}/diagnostics/trimfill.csv",
+    "model": "{a}/model.txt",  # the metafor-style printout
+}
+
+
+def table_path(name: str, analysis: str = "") -> str:
+    """The path (relative to ``results/``) of the result table ``name`` (:data:`TABLES`), for
+    ``analysis`` where the table is one per analysis."""
+    return TABLES[name].format(a=analysis)
+
 
 class Tables:
     """Reads results tables once; ``num(table, col, row)`` gives a tagged number."""
@@ -121,71 +179,71 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
                  "level": cfg["level"], "seed": cfg["seed"], "T": T, "direction_rule": DIRECTION_RULE,
                  "min_score": cfg["quality"]["min_score"], "extraction": cfg["extraction"]}
     # studies
-    chars = T.get("studies/study_characteristics.csv")
-    qbd = T.get("studies/quality_by_design.csv")
-    ctx["n_rows"] = T.num("studies/quality_by_design.csv", "n_rows", 0, 0)
-    ctx["designs"] = [{"design": r["design"], "n_rows": T.num("studies/quality_by_design.csv", "n_rows", i, 0),
-                       "n_articles": T.num("studies/quality_by_design.csv", "n_articles", i, 0),
-                       "median": T.num("studies/quality_by_design.csv", "median", i, 1),
-                       "min": T.num("studies/quality_by_design.csv", "min", i, 0),
-                       "max": T.num("studies/quality_by_design.csv", "max", i, 0),
-                       "n_scored": T.num("studies/quality_by_design.csv", "n_scored", i, 0),
-                       "n_no_score": T.num("studies/quality_by_design.csv", "n_no_score_shown", i, 0)}
+    chars = T.get(table_path("studies/study_characteristics"))
+    qbd = T.get(table_path("studies/quality_by_design"))
+    ctx["n_rows"] = T.num(table_path("studies/quality_by_design"), "n_rows", 0, 0)
+    ctx["designs"] = [{"design": r["design"], "n_rows": T.num(table_path("studies/quality_by_design"), "n_rows", i, 0),
+                       "n_articles": T.num(table_path("studies/quality_by_design"), "n_articles", i, 0),
+                       "median": T.num(table_path("studies/quality_by_design"), "median", i, 1),
+                       "min": T.num(table_path("studies/quality_by_design"), "min", i, 0),
+                       "max": T.num(table_path("studies/quality_by_design"), "max", i, 0),
+                       "n_scored": T.num(table_path("studies/quality_by_design"), "n_scored", i, 0),
+                       "n_no_score": T.num(table_path("studies/quality_by_design"), "n_no_score_shown", i, 0)}
                       for i, r in qbd.iterrows()]
-    ctx["total_articles"] = T.num("extraction/summary.csv", "n_articles", 0, 0)
-    ctx["total_rows"] = T.num("extraction/summary.csv", "n_rows", 0, 0)
+    ctx["total_articles"] = T.num(table_path("extraction/summary"), "n_articles", 0, 0)
+    ctx["total_rows"] = T.num(table_path("extraction/summary"), "n_rows", 0, 0)
     ctx["characteristics_columns"] = CHARACTERISTICS_COLUMNS
     ctx["characteristics"] = records(chars, list(CHARACTERISTICS_COLUMNS), 2)
-    ctx["intervention_types"] = records(T.get("studies/intervention_types.csv"))
-    od = T.get("studies/outcome_domains.csv")
+    ctx["intervention_types"] = records(T.get(table_path("studies/intervention_types")))
+    od = T.get(table_path("studies/outcome_domains"))
     ctx["outcome_domains"] = [{"domain": r["outcome_domain"],
-                               "n": T.num("studies/outcome_domains.csv", "n_studies", i, 0),
-                               "n_effect": T.num("studies/outcome_domains.csv", "n_with_effect_statement", i, 0)}
+                               "n": T.num(table_path("studies/outcome_domains"), "n_studies", i, 0),
+                               "n_effect": T.num(table_path("studies/outcome_domains"), "n_with_effect_statement", i, 0)}
                               for i, r in od.iterrows()]
     least = [int(i) for i in od.index[od["least_studied"].astype(bool)]] if "least_studied" in od else []
     # one clause for both editions: numbers tagged in the HTML, plain text in the PDF
     ctx["least_studied"] = M("{}, which only {} of the {} study rows measured",
                              " and ".join(f"{od.loc[i, 'outcome_domain']} outcomes" for i in least),
-                             T.num("studies/outcome_domains.csv", "n_studies", least[0], 0),
+                             T.num(table_path("studies/outcome_domains"), "n_studies", least[0], 0),
                              ctx["total_rows"]) if least else ""
-    ctx["prisma"] = records(T.get("studies/prisma_counts.csv"))
-    pc = T.get("studies/prisma_counts.csv")
+    ctx["prisma"] = records(T.get(table_path("studies/prisma_counts")))
+    pc = T.get(table_path("studies/prisma_counts"))
 
     def pbox(name):
         idx = pc.index[pc["box"] == name] if not pc.empty else []
-        return T.num("studies/prisma_counts.csv", "n", int(idx[0]), 0) if len(idx) else Num(None, "", "", 0)
+        return T.num(table_path("studies/prisma_counts"), "n", int(idx[0]), 0) if len(idx) else Num(None, "", "", 0)
 
     ctx["p_unique"] = pbox("records after de-duplication")
     ctx["p_excluded"] = pbox("records excluded")
     ctx["p_fulltext"] = pbox("full-text articles assessed")
     ctx["p_included"] = pbox("primary articles")
     ctx["p_reviews"] = pbox("reviews")
-    ctx["n_reviews_listed"] = len(T.get("studies/reviews.csv"))  # rows of Bijlage 6 (a count, not a cell)
-    ctx["findings_table"] = T.get("studies/findings.csv")
+    ctx["n_reviews_listed"] = len(T.get(table_path("studies/reviews")))  # rows of Bijlage 6 (a count, not a cell)
+    ctx["findings_table"] = T.get(table_path("studies/findings"))
     ctx["reviews"] = [dict(r, n_lost=str(r.get("findings_statements", "").count("[?]")))
-                      for r in records(T.get("studies/reviews.csv"), ["authors", "year", "title", "source_database",
+                      for r in records(T.get(table_path("studies/reviews")), ["authors", "year", "title", "source_database",
                                                                        "designs_included", "n_statements",
                                                                        "findings_statements"])]
-    ctx["nji_interventions"] = records(T.get("studies/nji_interventions.csv"),
+    ctx["nji_interventions"] = records(T.get(table_path("studies/nji_interventions")),
                                         ["intervention", "group", "erkend_dec2019", "klaassen_vermaat_2015_max_effect",
                                          "evenboer_2018_included", "evenboer_2018_conclusion", "rct_evidence", "notes"])
-    ctx["nji_findings"] = records(T.get("studies/nji_findings.csv"), ["review", "finding", "value", "value_low",
+    ctx["nji_findings"] = records(T.get(table_path("studies/nji_findings")), ["review", "finding", "value", "value_low",
                                                                         "value_high", "unit", "sentence"])
     # quality
-    ctx["quality_scores"] = records(T.get("quality/scores.csv"), ["study_id", "design", "published_total",
+    ctx["quality_scores"] = records(T.get(table_path("quality/scores")), ["study_id", "design", "published_total",
                                                                    "computed_total", "status", "note"])
     for key in ("n_total_only", "n_item_level", "n_not_scored", "n_mismatch"):
-        ctx[key] = T.num("quality/summary.csv", key, 0, 0)
-    ctx["agreement"] = records(T.get("quality/agreement.csv"))
+        ctx[key] = T.num(table_path("quality/summary"), key, 0, 0)
+    ctx["agreement"] = records(T.get(table_path("quality/agreement")))
     # extraction
-    cov = T.get("extraction/coverage.csv")
-    ctx["n_extracted"] = T.num("extraction/summary.csv", "n_rows_extracted", 0, 0)
-    ctx["n_coded_rows"] = T.num("extraction/summary.csv", "n_rows", 0, 0)
+    cov = T.get(table_path("extraction/coverage"))
+    ctx["n_extracted"] = T.num(table_path("extraction/summary"), "n_rows_extracted", 0, 0)
+    ctx["n_coded_rows"] = T.num(table_path("extraction/summary"), "n_rows", 0, 0)
     ctx["not_extracted"] = records(cov[cov["status"] != "extracted"] if not cov.empty else cov,
                                     ["row", "authors", "year", "n_articles"])
-    ctx["pooled_domain"] = records(T.get("extraction/pooled_by_domain.csv"))
-    ctx["moderators_domain"] = records(T.get("extraction/moderators_by_domain.csv"))
-    ctx["extracted_effects"] = records(T.get("extraction/effects_computed.csv"),
+    ctx["pooled_domain"] = records(T.get(table_path("extraction/pooled_by_domain")))
+    ctx["moderators_domain"] = records(T.get(table_path("extraction/moderators_by_domain")))
+    ctx["extracted_effects"] = records(T.get(table_path("extraction/effects_computed")),
                                         ["effect_id", "study_id", "outcome", "outcome_domain", "yi", "vi", "formula",
                                          "direction", "source_page"])
     # analyses
@@ -200,7 +258,7 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
     ctx["primary"] = [a for a in ctx["analyses"] if a["role"] == "primary"]
     ctx["secondary"] = [a for a in ctx["analyses"] if a["role"] == "secondary"]
     ctx["exclusions"] = [r for a in cfg["analyses"]
-                         for r in records(T.get(f"{a['id']}/exclusions.csv"),
+                         for r in records(T.get(table_path("exclusions", a["id"])),
                                            ["analysis", "dataset", "row", "study", "reason"])]
     ctx["tables"] = sorted(str(p.relative_to(results)) for p in Path(results).rglob("*.csv"))
     return ctx
@@ -208,12 +266,12 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
 
 def _analysis_context(spec: dict, T: Tables, figures: Path) -> dict:
     aid = spec["id"]
-    het = f"{aid}/heterogeneity.csv"
+    het = table_path("heterogeneity", aid)
     h = T.get(het)
     interp = spec["direction"].get("interpretation", "improvement")
     metric = _metric(spec)
     est = T.num(het, "estimate", 0, 2)
-    scale = T.get(f"{aid}/scale.csv")
+    scale = T.get(table_path("scale", aid))
     ctx = {"spec": spec, "id": aid, "measure": str(scale["measure_label"].iloc[0]) if len(scale) else "effect size",
            "k": T.num(het, "k", 0, 0),
            "est": est, "ci_lb": T.num(het, "ci_lb", 0, 2), "ci_ub": T.num(het, "ci_ub", 0, 2),
@@ -230,49 +288,49 @@ def _analysis_context(spec: dict, T: Tables, figures: Path) -> dict:
         ctx["sigmas"] = [{"name": h[f"sigma2_{j}_name"].iloc[0], "value": T.num(het, f"sigma2_{j}", 0, 3),
                           "nlevels": T.num(het, f"nlevels_{j}", 0, 0), "I2": T.num(het, f"I2_level{j}", 0, 1, pct=True)}
                          for j in range(1, 4) if f"sigma2_{j}" in h.columns]
-    eg = T.get(f"{aid}/diagnostics/egger.csv")
-    ctx["egger"] = {"stat": T.num(f"{aid}/diagnostics/egger.csv", "stat", 0, 2),
-                    "pval": T.num(f"{aid}/diagnostics/egger.csv", "pval", 0, p=True)} if not eg.empty else None
-    bg = T.get(f"{aid}/diagnostics/begg.csv")
-    ctx["begg"] = {"tau": T.num(f"{aid}/diagnostics/begg.csv", "kendall_tau", 0, 3),
-                   "pval": T.num(f"{aid}/diagnostics/begg.csv", "pval", 0, p=True)} if not bg.empty else None
-    tf = T.get(f"{aid}/diagnostics/trimfill.csv")
-    ctx["trimfill"] = {"k0": T.num(f"{aid}/diagnostics/trimfill.csv", "k0", 0, 0),
+    eg = T.get(table_path("diagnostics/egger", aid))
+    ctx["egger"] = {"stat": T.num(table_path("diagnostics/egger", aid), "stat", 0, 2),
+                    "pval": T.num(table_path("diagnostics/egger", aid), "pval", 0, p=True)} if not eg.empty else None
+    bg = T.get(table_path("diagnostics/begg", aid))
+    ctx["begg"] = {"tau": T.num(table_path("diagnostics/begg", aid), "kendall_tau", 0, 3),
+                   "pval": T.num(table_path("diagnostics/begg", aid), "pval", 0, p=True)} if not bg.empty else None
+    tf = T.get(table_path("diagnostics/trimfill", aid))
+    ctx["trimfill"] = {"k0": T.num(table_path("diagnostics/trimfill", aid), "k0", 0, 0),
                        "side": tf["side"].iloc[0],
-                       "est": T.num(f"{aid}/diagnostics/trimfill.csv", "estimate", 0, 2),
-                       "lo": T.num(f"{aid}/diagnostics/trimfill.csv", "ci_lb", 0, 2),
-                       "hi": T.num(f"{aid}/diagnostics/trimfill.csv", "ci_ub", 0, 2)} if not tf.empty else None
-    fs = T.get(f"{aid}/diagnostics/fsn.csv")
-    ctx["fsn"] = T.num(f"{aid}/diagnostics/fsn.csv", "fsnum", 0, 0) if not fs.empty else None
-    pp = T.get(f"{aid}/diagnostics/pet_peese.csv")
-    ctx["pet_peese"] = {"pet": T.num(f"{aid}/diagnostics/pet_peese.csv", "pet_estimate", 0, 2),
-                        "peese": T.num(f"{aid}/diagnostics/pet_peese.csv", "peese_estimate", 0, 2),
+                       "est": T.num(table_path("diagnostics/trimfill", aid), "estimate", 0, 2),
+                       "lo": T.num(table_path("diagnostics/trimfill", aid), "ci_lb", 0, 2),
+                       "hi": T.num(table_path("diagnostics/trimfill", aid), "ci_ub", 0, 2)} if not tf.empty else None
+    fs = T.get(table_path("diagnostics/fsn", aid))
+    ctx["fsn"] = T.num(table_path("diagnostics/fsn", aid), "fsnum", 0, 0) if not fs.empty else None
+    pp = T.get(table_path("diagnostics/pet_peese", aid))
+    ctx["pet_peese"] = {"pet": T.num(table_path("diagnostics/pet_peese", aid), "pet_estimate", 0, 2),
+                        "peese": T.num(table_path("diagnostics/pet_peese", aid), "peese_estimate", 0, 2),
                         "use_peese": bool(pp["use_peese"].iloc[0])} if not pp.empty else None
-    ci = T.get(f"{aid}/diagnostics/confint.csv")
-    ctx["confint"] = {"tau2_lo": T.num(f"{aid}/diagnostics/confint.csv", "ci_lb", 0, 3),
-                      "tau2_hi": T.num(f"{aid}/diagnostics/confint.csv", "ci_ub", 0, 3),
-                      "I2_lo": T.num(f"{aid}/diagnostics/confint.csv", "ci_lb", 1, 1, pct=True),
-                      "I2_hi": T.num(f"{aid}/diagnostics/confint.csv", "ci_ub", 1, 1, pct=True)} if not ci.empty else None
+    ci = T.get(table_path("diagnostics/confint", aid))
+    ctx["confint"] = {"tau2_lo": T.num(table_path("diagnostics/confint", aid), "ci_lb", 0, 3),
+                      "tau2_hi": T.num(table_path("diagnostics/confint", aid), "ci_ub", 0, 3),
+                      "I2_lo": T.num(table_path("diagnostics/confint", aid), "ci_lb", 1, 1, pct=True),
+                      "I2_hi": T.num(table_path("diagnostics/confint", aid), "ci_ub", 1, 1, pct=True)} if not ci.empty else None
     ctx["certainty"] = _certainty(ctx["I2"], ctx["egger"]["pval"] if ctx["egger"] else None, ctx["k"])
-    ctx["moderators"] = records(T.get(f"{aid}/moderators.csv"), ["model", "term", "estimate", "se", "stat", "pval",
+    ctx["moderators"] = records(T.get(table_path("moderators", aid)), ["model", "term", "estimate", "se", "stat", "pval",
                                                                  "ci_lb", "ci_ub", "QM", "QMp", "R2", "k"])
-    ctx["subgroups"] = records(T.get(f"{aid}/subgroups.csv"), ["subgroup_variable", "group", "k", "estimate", "ci_lb",
+    ctx["subgroups"] = records(T.get(table_path("subgroups", aid)), ["subgroup_variable", "group", "k", "estimate", "ci_lb",
                                                                "ci_ub", "tau2", "I2", "Q_between", "df_between",
                                                                "p_between"])
     ctx["moderators"] = labels.label_rows(ctx["moderators"], spec)
     ctx["subgroups"] = labels.label_rows(ctx["subgroups"], spec)
-    ctx["robust"] = labels.label_rows(records(T.get(f"{aid}/robust.csv")), spec)
-    ctx["sensitivity"] = records(T.get(f"{aid}/sensitivity.csv"))
-    l1 = T.get(f"{aid}/diagnostics/leave1out.csv")
-    ctx["leave1out_range"] = ({"lo": T.num(f"{aid}/diagnostics/leave1out.csv", "estimate", int(l1["estimate"].idxmin()), 2),
-                               "hi": T.num(f"{aid}/diagnostics/leave1out.csv", "estimate", int(l1["estimate"].idxmax()), 2)}
+    ctx["robust"] = labels.label_rows(records(T.get(table_path("robust", aid))), spec)
+    ctx["sensitivity"] = records(T.get(table_path("sensitivity", aid)))
+    l1 = T.get(table_path("diagnostics/leave1out", aid))
+    ctx["leave1out_range"] = ({"lo": T.num(table_path("diagnostics/leave1out", aid), "estimate", int(l1["estimate"].idxmin()), 2),
+                               "hi": T.num(table_path("diagnostics/leave1out", aid), "estimate", int(l1["estimate"].idxmax()), 2)}
                               if not l1.empty else None)
-    inf = T.get(f"{aid}/diagnostics/influence.csv")
+    inf = T.get(table_path("diagnostics/influence", aid))
     ctx["influential"] = (inf.loc[inf["influential"].astype(str) == "True", "study"].astype(str).tolist()
                           if not inf.empty else None)
-    ctx["perm"] = labels.label_rows(records(T.get(f"{aid}/diagnostics/permutation.csv")), spec)
-    ctx["notes"] = records(T.get(f"{aid}/diagnostics/notes.csv")) + records(T.get(f"{aid}/fit_notes.csv"))
-    ms = f"{aid}/multiverse_summary.csv"
+    ctx["perm"] = labels.label_rows(records(T.get(table_path("diagnostics/permutation", aid))), spec)
+    ctx["notes"] = records(T.get(table_path("diagnostics/notes", aid))) + records(T.get(table_path("fit_notes", aid)))
+    ms = table_path("multiverse_summary", aid)
     m = T.get(ms)
     ctx["multiverse"] = None if m.empty else {
         "n": T.num(ms, "n_specifications", 0, 0), "n_fitted": T.num(ms, "n_fitted", 0, 0),
@@ -287,7 +345,7 @@ def _analysis_context(spec: dict, T: Tables, figures: Path) -> dict:
     # figures the figures stage did not draw, with the reason (figures/<id>/figure_notes.csv)
     ctx["figure_notes"] = [r for r in records(pd.read_csv(fd / "figure_notes.csv", dtype=str, keep_default_na=False))
                            if r.get("reason")] if (fd / "figure_notes.csv").is_file() else []
-    ctx["model_txt"] = (T.results / aid / "model.txt").read_text(encoding="utf-8") if (T.results / aid / "model.txt").exists() else ""
+    ctx["model_txt"] = (T.results / table_path("model", aid)).read_text(encoding="utf-8") if (T.results / table_path("model", aid)).exists() else ""
     return ctx
 
 def has_findings(ctx: dict, *ids: str) -> bool:
@@ -307,7 +365,7 @@ def figure_order(stem: str):
 RATIO_WORDS = {"OR": "odds ratio", "PETO": "odds ratio", "RR": "risk ratio", "ROM": "ratio of means"}
 DOMAIN_WORDS = {"risk_of_bias": "risk of bias", "inconsistency": "inconsistency", "imprecision": "imprecision",
                 "indirectness": "indirectness", "publication_bias": "publication bias"}
-CERT = "certainty/certainty.csv"
+CERT = table_path("certainty/certainty")
 RANDOMISED_BODY = "randomised studies only"
 
 
@@ -356,7 +414,7 @@ def grade_context(cfg: dict, T) -> dict:
         if j is not None:
             grade[spec["id"]]["randomised"] = one(j)
     secondary = [a for a in cfg["analyses"] if a.get("role", "primary") == "secondary"]
-    return {"grade": grade, "published": records(T.get("certainty/published.csv")),
+    return {"grade": grade, "published": records(T.get(table_path("certainty/published"))),
             "neighbouring": [{"id": a["id"], "title": a["title"],
                               "why": (a.get("indirectness") or {}).get("reason", "no reason declared")}
                              for a in secondary],

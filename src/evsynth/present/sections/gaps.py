@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from evsynth.present.context import table_path
 from evsynth.present.document import M, Figure, Section, TableBlock, Text
 
 __all__ = ['gaps_section']
@@ -18,7 +19,7 @@ def gaps_section(ctx: dict) -> list[Section]:
                     ("n_effect", "of which with an effect statement in it")], ctx["outcome_domains"]),
         Figure(ctx["figures"] / "studies" / "evidence_gap_map.png", "Evidence gap map"),
     ], new_page=True, nav="Evidence gaps")]
-    if not ctx["T"].get("studies/effect_direction.csv").empty:
+    if not ctx["T"].get(table_path("studies/effect_direction")).empty:
         out.append(Section("effect-direction", "Effect direction (SWiM)", [
             Text(M("Statements of the Bijlage 5 effectiveness column by intervention type and outcome domain and by "
                    "direction (<code>results/studies/effect_direction.csv</code>). The arrows were lost in the source "

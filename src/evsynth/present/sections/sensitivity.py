@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 from markupsafe import Markup
 
-from evsynth.present.context import RATIO_WORDS, Tables
+from evsynth.present.context import RATIO_WORDS, Tables, table_path
 from evsynth.present.document import M, Items, Section, TableBlock, Text
 
 __all__ = ['pooling_sections', 'sensitivity_sections']
@@ -33,7 +33,7 @@ def pooling_sections(a: dict, ctx: dict) -> list[Section]:
     T, aid, level = ctx["T"], a["id"], f"{float(ctx['level']):g}"
     out = []
     for kind, name in (("mh", "Mantel-Haenszel"), ("peto", "Peto")):
-        rel = f"{aid}/diagnostics/{kind}.csv"
+        rel = table_path(f"diagnostics/{kind}", aid)
         t = T.get(rel)
         if t.empty:
             continue
@@ -88,7 +88,7 @@ def pooling_sections(a: dict, ctx: dict) -> list[Section]:
 
 def _comparison_section(a: dict, ctx: dict) -> list[Section]:
     T, aid, spec = ctx["T"], a["id"], a["spec"]
-    rel = f"{aid}/diagnostics/model_comparison.csv"
+    rel = table_path("diagnostics/model_comparison", aid)
     t = T.get(rel)
     if t.empty:
         return []
@@ -121,7 +121,7 @@ def _comparison_section(a: dict, ctx: dict) -> list[Section]:
 
 def _predictions_section(a: dict, ctx: dict) -> list[Section]:
     T, aid, spec, level = ctx["T"], a["id"], a["spec"], f"{float(ctx['level']):g}"
-    rel = f"{aid}/diagnostics/predictions.csv"
+    rel = table_path("diagnostics/predictions", aid)
     t = T.get(rel)
     if t.empty:
         return []
@@ -150,7 +150,7 @@ def _predictions_section(a: dict, ctx: dict) -> list[Section]:
 
 def _correlated_section(a: dict, ctx: dict) -> list[Section]:
     T, aid, level = ctx["T"], a["id"], f"{float(ctx['level']):g}"
-    rel = f"{aid}/diagnostics/correlated_effects.csv"
+    rel = table_path("diagnostics/correlated_effects", aid)
     t = T.get(rel)
     if t.empty:
         return []
@@ -178,7 +178,7 @@ def _correlated_section(a: dict, ctx: dict) -> list[Section]:
 
 def _selection_section(a: dict, ctx: dict) -> list[Section]:
     T, aid, level = ctx["T"], a["id"], f"{float(ctx['level']):g}"
-    rel = f"{aid}/diagnostics/selmodel.csv"
+    rel = table_path("diagnostics/selmodel", aid)
     t = T.get(rel)
     notes = [n for n in a["notes"] if n.get("diagnostic") == "selmodel"]
     what = Text(M("If studies with a statistically significant effect in the expected direction were more likely to be "

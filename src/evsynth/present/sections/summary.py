@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
+from evsynth.present.context import table_path
 from evsynth.present.document import M, Items, Section, Text
 from evsynth.texts import plural
 
@@ -59,7 +60,7 @@ def summary_section(ctx: dict) -> list[Section]:
 def _pooled_domains(ctx: dict) -> list[dict]:
     """The outcome domains with a pooled estimate, read from the same table the body shows
     (``extraction/pooled_by_domain.csv``), each value tagged with its cell."""
-    rel = "extraction/pooled_by_domain.csv"
+    rel = table_path("extraction/pooled_by_domain")
     t = ctx["T"].get(rel)
     if t.empty or "estimate" not in t:
         return []
