@@ -17,10 +17,11 @@ from markupsafe import Markup
 
 from evsynth import __version__
 from evsynth.present.document import M, Num
+from evsynth.present.i18n import N_, _, number
 from evsynth.present import labels
-from evsynth.texts import DIRECTION_RULE, effect_size_word, percent, size_metric
+from evsynth.texts import DIRECTION_RULE, effect_size_word, size_metric, statement_kind
 
-__all__ = ["TABLES", "table_path", "Tables", "build_context", "effect_words", "records", "grade_context", "CERT", "RANDOMISED_BODY",
+__all__ = ["GRADE_WORDS", "grade_statement", "MECHANICAL", "mechanical_rules", "TABLES", "table_path", "Tables", "build_context", "effect_words", "records", "grade_context", "CERT", "RANDOMISED_BODY",
            "RATIO_WORDS", "CHARACTERISTICS_COLUMNS", "figure_order", "has_findings"]
 
 # Every result table the report reads, once: name -> path under results/ ({a}: the analysis id).
@@ -135,15 +136,15 @@ def records(t: pd.DataFrame, cols: list[str] | None = None, digits: int = 3) -> 
         return []
     t = t[[c for c in (cols or t.columns) if c in t.columns]]
     out = []
-    for _, r in t.iterrows():
+    for _i, r in t.iterrows():
         rec = {}
         for c, v in r.items():
             if c in PERCENT_COLUMNS and isinstance(v, (float, np.floating, int, np.integer)):
-                rec[c] = percent(v)
+                rec[c] = "" if v != v else f"{number(float(v), 1)}%"
             elif c in P_COLUMNS and isinstance(v, (float, np.floating)) and 0 <= v < 0.001:
-                rec[c] = "< 0.001"
+                rec[c] = f"< {number(0.001, 3)}"
             elif isinstance(v, (float, np.floating)):
-                rec[c] = "" if np.isnan(v) else (f"{v:.{digits}f}" if not float(v).is_integer() else f"{int(v)}")
+                rec[c] = "" if np.isnan(v) else (number(float(v), digits) if not float(v).is_integer() else f"{int(v)}")
             else:
                 rec[c] = "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
         out.append(rec)
@@ -252,7 +253,7 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
     ctx.update(grade_context(cfg, T))
     ctx["analyses"] = [_analysis_context(a, T, Path(figures)) for a in cfg["analyses"]]
     for a in ctx["analyses"]:
-        a["role"] = a["spec"].get("role", "primary")
+        a["role"] = a["spec"]["role"]
         a["grade"] = ctx["grade"].get(a["id"])
         a["listed"] = ctx["listed"].get(a["id"], [])
     ctx["primary"] = [a for a in ctx["analyses"] if a["role"] == "primary"]
@@ -280,6 +281,7 @@ def _analysis_context(spec: dict, T: Tables, figures: Path) -> dict:
            "QEp": T.num(het, "QEp", 0, p=True), "QE_df": T.num(het, "QE_df", 0, 0), "method": h["method"].iloc[0] if len(h) else "",
            "test": h["test"].iloc[0] if len(h) else "", "multilevel": spec["model"]["type"] == "multilevel"}
     ctx["words"] = effect_words(est.v, metric, interp)
+    ctx["ratio_words"] = RATIO_WORDS.get((spec.get("effect") or {}).get("measure", ""), "")
     ctx["ci_has_zero"] = ctx["ci_lb"].v <= 0 <= ctx["ci_ub"].v
     if "estimate_exp" in h.columns:
         ctx["back"] = {"est": T.num(het, "estimate_exp", 0, 2), "lo": T.num(het, "ci_lb_exp", 0, 2),
@@ -366,6 +368,68 @@ RATIO_WORDS = {"OR": "odds ratio", "PETO": "odds ratio", "RR": "risk ratio", "RO
 DOMAIN_WORDS = {"risk_of_bias": "risk of bias", "inconsistency": "inconsistency", "imprecision": "imprecision",
                 "indirectness": "indirectness", "publication_bias": "publication bias"}
 CERT = table_path("certainty/certainty")
+# GRADE's certainty levels (certainty_level in certainty.csv) in words
+GRADE_WORDS = {4: N_("high"), 3: N_("moderate"), 2: N_("low"), 1: N_("very low")}
+# the pieces of GRADE's plain-language statement in the languages other than English (English:
+# the statement column of certainty.csv, written by evsynth.review.grade.statement)
+HEDGE = {4: N_("results in"), 3: N_("probably results in"), 2: N_("may result in")}
+NOUN = {"improvement": (N_("an improvement in"), N_("a deterioration in")),
+        "risk": (N_("an increase in"), N_("a reduction in")),
+        "association": (N_("a positive association with"), N_("a negative association with"))}
+SIZE = {"slight": N_("a slight"), "large": N_("a large"), "plain": ""}
+UNCERTAIN_VERB = {("improvement", 0): N_("improves"), ("improvement", 1): N_("improves"),
+                  ("risk", 0): N_("increases"), ("risk", 1): N_("reduces"),
+                  ("association", 0): N_("is associated with"), ("association", 1): N_("is associated with")}
+
+
+def grade_statement(g: dict) -> str:
+    """GRADE's plain-language statement of one body of evidence (a row of ``certainty.csv``):
+    in English the row's own ``statement``; in another language built from the same row
+    (level, estimate, smallest important effect) with the wording of that language's guideline
+    makers (:data:`HEDGE`, :data:`NOUN`; Dutch: docs/report.md names the source)."""
+    from evsynth.present.i18n import current
+
+    if current() == "en":
+        return g["statement"]
+    spec = g["spec"]
+    interp = spec["direction"].get("interpretation", "improvement")
+    interp = interp if interp in NOUN else "improvement"
+    kind, side = statement_kind(g["level"], g["estimate"], g["mid"], size_metric(spec))
+    i, o = _(g["intervention"]).rstrip(","), _(g["outcome"])
+    if kind == "uncertain":
+        return _("We are uncertain whether {intervention} {verb} {outcome} because the certainty of the evidence "
+                 "is very low.").format(intervention=i, verb=_(UNCERTAIN_VERB[(interp, side)]), outcome=o)
+    subject = i[:1].upper() + i[1:]
+    if kind == "null":
+        return _("{subject} {hedge} little or no difference to {outcome}.").format(
+            subject=subject, hedge=_(HEDGE[g["level"]]), outcome=o)
+    noun = _(NOUN[interp][side])
+    if SIZE[kind]:
+        noun = _("{size} {noun}").format(size=_(SIZE[kind]), noun=noun)
+    return _("{subject} {hedge} {noun} {outcome}.").format(subject=subject, hedge=_(HEDGE[g["level"]]), noun=noun,
+                                                             outcome=o)
+
+
+# rules of the rating a GRADE reader would question (issue 27 item 5): flagged by the review layer
+# in certainty.csv (column ``mechanical``) and said in words in the report
+MECHANICAL = {
+    "risk_of_bias:no_judgement": N_(
+        "Risk of bias was rated down only because the data carry no per-study risk-of-bias judgement: no study "
+        "was judged at high risk; the rule follows GRADE's advice to rate down when the risk of bias cannot be "
+        "assessed (Guyatt et al. 2011, GRADE guidelines 4)."),
+    "inconsistency:prediction_interval_only": N_(
+        "Inconsistency was rated down only because the prediction interval crosses no effect while the confidence "
+        "interval does not, although I² is below 50 %: a mechanical reading of GRADE's advice to judge "
+        "inconsistency from the spread of the estimates (Guyatt et al. 2011, GRADE guidelines 7); a reviewer may "
+        "judge otherwise."),
+}
+
+
+def mechanical_rules(cert: pd.DataFrame, i: int) -> list[str]:
+    """The flags of :data:`MECHANICAL` set on row ``i`` of ``certainty.csv``."""
+    if "mechanical" not in cert.columns:
+        return []
+    return [f for f in str(cert["mechanical"].fillna("").iloc[i]).split(";") if f in MECHANICAL]
 RANDOMISED_BODY = "randomised studies only"
 
 
@@ -394,6 +458,8 @@ def grade_context(cfg: dict, T) -> dict:
     row = {(str(a), str(b) == RANDOMISED_BODY): i for i, (a, b) in enumerate(zip(cert["analysis"], body))} \
         if not cert.empty else {}
 
+    spec_of = {a["id"]: a for a in cfg["analyses"]}
+
     def one(i):
         down = [M("{} (-{}: {})", DOMAIN_WORDS[d], T.num(CERT, f"{d}_downgrade", i, 0), cert[f"{d}_reason"].iloc[i])
                 for d in DOMAIN_WORDS if f"{d}_downgrade" in cert and float(cert[f"{d}_downgrade"].fillna(0).iloc[i]) > 0]
@@ -402,7 +468,11 @@ def grade_context(cfg: dict, T) -> dict:
             "statement": str(cert["statement"].iloc[i]), "n_studies": T.num(CERT, "n_studies", i, 0),
             "k": T.num(CERT, "k", i, 0), "est": T.num(CERT, "estimate", i, 2), "lo": T.num(CERT, "ci_lb", i, 2),
             "hi": T.num(CERT, "ci_ub", i, 2), "pi_lb": T.num(CERT, "pi_lb", i, 2), "pi_ub": T.num(CERT, "pi_ub", i, 2),
-            "scale": str(cert["scale"].iloc[i]), "down": Markup("; ").join(down) if down else M("none")}
+            "scale": str(cert["scale"].iloc[i]), "down": Markup("; ").join(down) if down else M("none"),
+            "level": int(cert["certainty_level"].iloc[i]), "estimate": float(cert["estimate"].iloc[i]),
+            "mid": float(cert["mid"].iloc[i]), "intervention": str(cert["intervention"].iloc[i]),
+            "outcome": str(cert["outcome"].iloc[i]), "spec": spec_of[str(cert["analysis"].iloc[i])],
+            "mechanical": mechanical_rules(cert, i)}
 
     grade = {}
     for spec in cfg["analyses"]:
@@ -413,7 +483,7 @@ def grade_context(cfg: dict, T) -> dict:
         j = row.get((spec["id"], True))
         if j is not None:
             grade[spec["id"]]["randomised"] = one(j)
-    secondary = [a for a in cfg["analyses"] if a.get("role", "primary") == "secondary"]
+    secondary = [a for a in cfg["analyses"] if a["role"] == "secondary"]
     return {"grade": grade, "published": records(T.get(table_path("certainty/published"))),
             "neighbouring": [{"id": a["id"], "title": a["title"],
                               "why": (a.get("indirectness") or {}).get("reason", "no reason declared")}

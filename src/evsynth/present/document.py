@@ -20,6 +20,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from evsynth.present.i18n import _, number
 from evsynth.texts import column_label
 
 __all__ = ["M", "Num", "Text", "Items", "TableBlock", "Figure", "Preformatted", "Links", "Section", "plain_text",
@@ -49,16 +50,17 @@ class Num:
             return float("nan")
 
     def text(self) -> str:
+        """The value as the reader reads it, in the notation of the report's language."""
         x = self.v
         if self.value is None or (isinstance(x, float) and math.isnan(x)):
             return "–"
         if self.p:
-            return "< 0.001" if x < 0.001 else f"{x:.3f}"
+            return f"< {number(0.001, 3)}" if x < 0.001 else number(x, 3)
         if self.pct:
-            return f"{x:.{max(0, self.digits - 1)}f}%"
+            return f"{number(x, max(0, self.digits - 1))}%"
         if float(x).is_integer() and self.digits == 0:
             return f"{int(x)}"
-        return f"{x:.{self.digits}f}"
+        return number(x, self.digits)
 
     def __html__(self) -> str:
         src = html.escape(json.dumps([self.table, self.col, self.row]), quote=True)
@@ -83,6 +85,8 @@ class Items:
 
     items: list[Markup]
     notes: list[Markup] = field(default_factory=list)
+    details: list = field(default_factory=list)  # per item: more shown on a click (HTML <details>), or ""
+    summary: str = ""  # the label of the <details> (HTML only; the PDF leaves the details out)
 
 
 @dataclass
@@ -137,6 +141,7 @@ class Section:
     boxed: bool = False
     new_page: bool = False
     nav: str = ""  # short name in the HTML navigation (default: the title)
+    part: str = "main"  # "main" (the report) or "appendix" (the technical appendix: its own HTML page and PDF)
 
 
 NUM_SPAN = re.compile(r'<span class="num"[^>]*>(.*?)</span>')
@@ -159,7 +164,7 @@ def without_empty_columns(block: TableBlock) -> list:
         return [block]
     block.columns = [c for c in block.columns if c not in empty]
     names = ", ".join(f"\u201c{plain_text(M('{}', h))}\u201d" for _, h in empty)
-    return [block, Text(M("Not shown, empty in every row: {}.", names), style="note")]
+    return [block, Text(M(_("Not shown, empty in every row: {}."), names), style="note")]
 
 
 def has_content(s: Section) -> bool:

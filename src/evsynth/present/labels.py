@@ -84,7 +84,7 @@ def reader_words(text: str, spec: dict) -> str:
 @lru_cache(maxsize=4)
 def _table(path: str, mtime: float) -> tuple[tuple[str, str, str], ...]:
     t = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return tuple((r["dutch"], r["english"], r["applies_to"]) for _, r in t.iterrows())
+    return tuple((r["dutch"], r["english"], r["applies_to"]) for _i, r in t.iterrows())
 
 
 def _entries(path: Path | None = None) -> tuple[tuple[str, str, str], ...]:

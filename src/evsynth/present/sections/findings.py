@@ -58,7 +58,7 @@ def findings_section(ctx: dict) -> list[Section]:
     f = ctx.get("findings_table")
     if f is None or f.empty:
         return []
-    rows = {r["finding_id"]: r for _, r in f.fillna("").iterrows()}
+    rows = {r["finding_id"]: r for _i, r in f.fillna("").iterrows()}
 
     def claim(text, i: str = "") -> Markup:
         return M("{} <a href=\"#finding-{}\">[{}]</a>", text, i, i) if i else M("{}", text)
@@ -109,6 +109,6 @@ def findings_section(ctx: dict) -> list[Section]:
         [{"anchor": f"finding-{r['finding_id']}", "finding_id": r["finding_id"], "claim_nl": r["claim_nl"],
           "claim_en": r["claim_en_translation"], "direction": r["direction"], "strength_nl": labels.translate(r["strength_nl"]),
           "where": reader_source(r["source"]) + (f"; strength: lines {r['strength_lines']}" if r["strength_lines"] else "")}
-         for _, r in f.fillna("").iterrows()], anchor="anchor")], level=3))
+         for _i, r in f.fillna("").iterrows()], anchor="anchor")], level=3))
     return out
 

@@ -155,7 +155,7 @@ def _correlated_section(a: dict, ctx: dict) -> list[Section]:
     if t.empty:
         return []
     lo, hi = int(t["estimate"].idxmin()), int(t["estimate"].idxmax())
-    zero = [(r["robust_ci_lb"] <= 0 <= r["robust_ci_ub"]) for _, r in t.iterrows()]
+    zero = [(r["robust_ci_lb"] <= 0 <= r["robust_ci_ub"]) for _i, r in t.iterrows()]
     verdict = ("the cluster-robust interval excludes no effect at every assumed correlation" if not any(zero) else
                "the cluster-robust interval includes no effect at every assumed correlation" if all(zero) else
                "whether the cluster-robust interval includes no effect depends on the assumed correlation")
