@@ -156,13 +156,13 @@ def _certainty(i2: "Num", egger_p: "Num | None", k: "Num") -> list[Markup]:
     reasons = []
     if np.isfinite(i2.v):
         x = i2.v
-        lvl = "low" if x < 30 else "moderate" if x < 60 else "substantial" if x < 75 else "considerable"
-        reasons.append(M("heterogeneity is {} (I² = {})", lvl, i2))
+        lvl = N_("low") if x < 30 else N_("moderate") if x < 60 else N_("substantial") if x < 75 else N_("considerable")
+        reasons.append(M(_("heterogeneity is {} (I² = {})"), _(lvl), i2))
     if egger_p is not None and np.isfinite(egger_p.v):
-        reasons.append(M("{}", "the funnel plot test suggests small-study effects (Egger p < 0.10)" if egger_p.v < 0.10
-                         else "the funnel plot test gives no sign of small-study effects (Egger p ≥ 0.10)"))
+        reasons.append(M("{}", _("the funnel plot test suggests small-study effects (Egger p < 0.10)") if egger_p.v < 0.10
+                         else _("the funnel plot test gives no sign of small-study effects (Egger p ≥ 0.10)")))
     if np.isfinite(k.v) and k.v < 10:
-        reasons.append(M("with only {} studies, tests of heterogeneity and publication bias have little power", k))
+        reasons.append(M(_("with only {} studies, tests of heterogeneity and publication bias have little power"), k))
     return reasons
 
 # study-characteristics table of the report: column -> heading
@@ -176,7 +176,7 @@ CHARACTERISTICS_COLUMNS = {
 
 def build_context(cfg: dict, results: Path, figures: Path) -> dict:
     T = Tables(results)
-    ctx: dict = {"title": (cfg.get("report") or {}).get("title", "evsynth report"), "version": __version__,
+    ctx: dict = {"title": _((cfg.get("report") or {}).get("title", "evsynth report")), "version": __version__,
                  "level": cfg["level"], "seed": cfg["seed"], "T": T, "direction_rule": DIRECTION_RULE,
                  "min_score": cfg["quality"]["min_score"], "extraction": cfg["extraction"]}
     # studies
@@ -203,8 +203,8 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
                               for i, r in od.iterrows()]
     least = [int(i) for i in od.index[od["least_studied"].astype(bool)]] if "least_studied" in od else []
     # one clause for both editions: numbers tagged in the HTML, plain text in the PDF
-    ctx["least_studied"] = M("{}, which only {} of the {} study rows measured",
-                             " and ".join(f"{od.loc[i, 'outcome_domain']} outcomes" for i in least),
+    ctx["least_studied"] = M(_("{}, which only {} of the {} study rows measured"),
+                             _(" and ").join(_("{} outcomes").format(_(od.loc[i, "outcome_domain"])) for i in least),
                              T.num(table_path("studies/outcome_domains"), "n_studies", least[0], 0),
                              ctx["total_rows"]) if least else ""
     ctx["prisma"] = records(T.get(table_path("studies/prisma_counts")))

@@ -67,7 +67,7 @@ def current() -> str:
 
 def _(msgid: str) -> str:
     """``msgid`` in the current language (itself in English, and where a translation is missing)."""
-    if not msgid or _state["lang"] == "en":
+    if not any(c.isalpha() for c in msgid) or _state["lang"] == "en":
         return msgid
     out = _state["tr"].gettext(msgid)
     if out == msgid:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from evsynth.present.i18n import _
 from evsynth.present.document import M, Section, Text
 from evsynth.texts import ESTIMATOR_WORDS, TEST_WORDS
 
@@ -36,24 +37,24 @@ GRADE_METHODS = [
 
 def methods_section(ctx: dict) -> list[Section]:
     x = ctx["extraction"]
-    return [Section("methods", "Methods", [
-        Text(M("Holwerda et al. (2014) searched Medline, Embase, ERIC, PsycINFO, SocINDEX, Web of Knowledge and the "
+    return [Section("methods", _("Methods"), [
+        Text(M(_("Holwerda et al. (2014) searched Medline, Embase, ERIC, PsycINFO, SocINDEX, Web of Knowledge and the "
                "Campbell and Cochrane libraries for studies published 2000 – February 2013; {} unique records were "
                "screened, {} excluded on title and abstract, {} articles assessed in full text. Two reviewers selected "
-               "and scored studies independently and resolved differences by discussion (the flow diagram is below).",
-               ctx["p_unique"], ctx["p_excluded"], ctx["p_fulltext"]), lead="Search and selection."),
-        Text(M("The study tables were coded from the appendices of the Holwerda review (Bijlage 5 and 6) with the source line of every "
+               "and scored studies independently and resolved differences by discussion (the flow diagram is below)."),
+               ctx["p_unique"], ctx["p_excluded"], ctx["p_fulltext"]), lead=_("Search and selection.")),
+        Text(M(_("The study tables were coded from the appendices of the Holwerda review (Bijlage 5 and 6) with the source line of every "
                "row; free text is kept verbatim and nothing the source does not say is filled in. Quality is the "
                "published total of the 11-item form (Bijlage 1: items A–K, yes = 1, no or unclear = 0); studies "
-               "scoring below {} are excluded in the quality sensitivity analysis.", ctx["min_score"]), lead="Coding."),
-        Text(M("Each pooled analysis uses the model declared in <code>config.yaml</code> (listed per analysis below): "
+               "scoring below {} are excluded in the quality sensitivity analysis."), ctx["min_score"]), lead=_("Coding.")),
+        Text(M(_("Each pooled analysis uses the model declared in <code>config.yaml</code> (listed per analysis below): "
                "random-effects models with the tau² estimator and test named there, three-level models for several "
                "effect sizes per study, cluster-robust (CR2) inference where declared, {}% intervals, and permutation "
                "tests seeded with {}. For the 47 studies, extracted effects are pooled per outcome domain (tau² estimator {}; "
                "test: {}) when at least {} studies contribute. evsynth reproduces R metafor's results on its "
-               "conformance cases.", ctx["level"], ctx["seed"], ESTIMATOR_WORDS.get(x["method"], x["method"]),
+               "conformance cases."), ctx["level"], ctx["seed"], ESTIMATOR_WORDS.get(x["method"], x["method"]),
                TEST_WORDS.get(x["test"], x["test"]), x["min_k"]),
-             lead="Statistics."),
-        Text(M("{}", ctx["direction_rule"]), lead="Direction of effects."),
-    ] + [Text(M("{}", p)) for p in GRADE_METHODS], new_page=True)]
+             lead=_("Statistics.")),
+        Text(M(_("{}"), ctx["direction_rule"]), lead=_("Direction of effects.")),
+    ] + [Text(M("{}", _(p))) for p in GRADE_METHODS], new_page=True)]
 

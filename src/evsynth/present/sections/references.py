@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from evsynth.present.i18n import _
 from evsynth.present.document import M, Items, Section
 
 __all__ = ['references_section', 'references']
 
 
 def references_section(ctx: dict) -> list[Section]:
-    return [Section("references", "References", [Items([M("{}", r) for r in ctx["references"]])])]
+    return [Section("references", _("References"), [Items([M(_("{}"), r) for r in ctx["references"]])])]
 
 
 def references(cfg: dict) -> list[str]:

@@ -7,6 +7,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from evsynth.present.context import table_path
+from evsynth.present.i18n import _
 from evsynth.present.document import M, Items, Section, Text
 from evsynth.texts import plural
 
@@ -23,38 +24,37 @@ NOT_AVAILABLE = ("What the data cannot tell: the per-study tables of Evenboer et
 
 def summary_section(ctx: dict) -> list[Section]:
     designs = Markup("; ").join(
-        M("{} articles are {} studies (quality score median {} of 11, range {}–{}; {} rows show no score)",
+        M(_("{} articles are {} studies (quality score median {} of 11, range {}–{}; {} rows show no score)"),
           d["n_articles"], d["design"], d["median"], d["min"], d["max"], d["n_no_score"]) for d in ctx["designs"])
     blocks = [
-        Text(M("Which help works for families with multiple and complex problems (<i>multiprobleemgezinnen</i>)? "
+        Text(M(_("Which help works for families with multiple and complex problems (<i>multiprobleemgezinnen</i>)? "
                "This report brings together the systematic review of Holwerda, Jansen and Reijneveld (2014), the NJI "
                "(2020) overview of interventions used in the Netherlands, pooled per-study data on interventions the NJI "
                "text names (MDFT, family and parenting programmes such as MST, PMTO, Triple P, Incredible Years and "
-               "PCIT, intensive family preservation) and, separately, evidence from neighbouring fields."),
-             lead="What was asked."),
-        Text(M("(each with its GRADE certainty; see the Summary of Findings table)"),
-             lead="What the on-topic evidence shows"),
+               "PCIT, intensive family preservation) and, separately, evidence from neighbouring fields.")),
+             lead=_("What was asked.")),
+        Text(M(_("(each with its GRADE certainty; see the Summary of Findings table)")),
+             lead=_("What the on-topic evidence shows")),
         Items([a["sentence"] for a in ctx["primary"]]),
-        Text(M("{}", NOT_AVAILABLE)),
-        Text(M("(parents in general, childcare staff, offenders, social workers) is reported in its own section and "
-               "is not summarised here: it is about other populations."), lead="Evidence from neighbouring fields"),
-        Text(M("The review included {} primary articles (described in {} table rows) and {} reviews{}, selected from "
-               "{} unique records. {}{}", ctx["p_included"], ctx["total_rows"], ctx["p_reviews"],
-               M(" (figure 2.1 counts {}; Bijlage 6 and section 4.9 list {})", ctx["p_reviews"],
+        Text(M(_("(parents in general, childcare staff, offenders, social workers) is reported in its own section and "
+               "is not summarised here: it is about other populations.")), lead=_("Evidence from neighbouring fields")),
+        Text(M(_("The review included {} primary articles (described in {} table rows) and {} reviews{}, selected from "
+               "{} unique records. {}{}"), ctx["p_included"], ctx["total_rows"], ctx["p_reviews"],
+               M(_(" (figure 2.1 counts {}; Bijlage 6 and section 4.9 list {})"), ctx["p_reviews"],
                  ctx["n_reviews_listed"]) if ctx["n_reviews_listed"] else "",
-               ctx["p_unique"], designs, "." if ctx["designs"] else ""), lead="How much evidence there is."),
-        Text(_extraction_sentence(ctx), lead="The 47 studies of the review."),
-        Text(M("Per-study effect sizes for the 47 primary studies; the direction of many reported effects (the arrows "
+               ctx["p_unique"], designs, "." if ctx["designs"] else ""), lead=_("How much evidence there is.")),
+        Text(_extraction_sentence(ctx), lead=_("The 47 studies of the review.")),
+        Text(M(_("Per-study effect sizes for the 47 primary studies; the direction of many reported effects (the arrows "
                "were lost from the source table and are left unknown, not guessed){}. The source table gives no sample "
                "sizes; the published quality scores are shown by design below, and the reviewers themselves found "
-               "few studies of good quality, so conclusions are uncertain.",
-               M("; and effects on {} (see the evidence gap map)", ctx["least_studied"]) if ctx["least_studied"]
-               else ""), lead="What is not known."),
-        Text(M("Effect sizes in words follow Cohen (1988): standardised mean differences of 0.2, 0.5 and 0.8 are small, "
+               "few studies of good quality, so conclusions are uncertain."),
+               M(_("; and effects on {} (see the evidence gap map)"), ctx["least_studied"]) if ctx["least_studied"]
+               else ""), lead=_("What is not known.")),
+        Text(M(_("Effect sizes in words follow Cohen (1988): standardised mean differences of 0.2, 0.5 and 0.8 are small, "
                "medium and large; correlations of 0.1, 0.3 and 0.5; odds ratios are converted to d by log(OR)·√3/π "
-               "for this wording."), style="note"),
+               "for this wording.")), style="note"),
     ]
-    return [Section("summary", "Plain-language summary", blocks, boxed=True, nav="Summary")]
+    return [Section("summary", _("Plain-language summary"), blocks, boxed=True, nav=_("Summary"))]
 
 
 def _pooled_domains(ctx: dict) -> list[dict]:
@@ -73,15 +73,15 @@ def _pooled_domains(ctx: dict) -> list[dict]:
 def _extraction_sentence(ctx: dict) -> Markup:
     """What the summary says about the 47 studies: from the pooled-by-domain table the body
     shows, so that summary and body agree however many effect sizes have been extracted."""
-    head = M("The review reports significance, not effect sizes. Effect sizes have been extracted for {} of the {} "
-             "study rows so far", ctx["n_extracted"], ctx["total_rows"])
+    head = M(_("The review reports significance, not effect sizes. Effect sizes have been extracted for {} of the {} "
+             "study rows so far"), ctx["n_extracted"], ctx["total_rows"])
     pooled = _pooled_domains(ctx)
     if not pooled:
-        return M("{}; until more are extracted, no pooled effect can be given for the interventions the review "
-                 "describes (a domain is pooled from {}).", head, plural(ctx["extraction"]["min_k"], "study"))
-    parts = Markup("; ").join(M("{} outcomes: standardised mean difference {} ({}% CI {} to {}; {})", d["domain"],
+        return M(_("{}; until more are extracted, no pooled effect can be given for the interventions the review "
+                 "describes (a domain is pooled from {})."), head, plural(ctx["extraction"]["min_k"], "study"))
+    parts = Markup("; ").join(M(_("{} outcomes: standardised mean difference {} ({}% CI {} to {}; {})"), d["domain"],
                                 d["est"], f"{float(ctx['level']):g}", d["lo"], d["hi"], plural(d["k"], "study"))
                               for d in pooled)
-    return M("{}. Pooled per outcome domain (see \"The 47 studies\" below): {}. Domains with fewer than {} are not "
-             "pooled.", head, parts, plural(ctx["extraction"]["min_k"], "study"))
+    return M(_("{}. Pooled per outcome domain (see \"The 47 studies\" below): {}. Domains with fewer than {} are not "
+             "pooled."), head, parts, plural(ctx["extraction"]["min_k"], "study"))
 
