@@ -373,10 +373,11 @@ GRADE_WORDS = {4: N_("high"), 3: N_("moderate"), 2: N_("low"), 1: N_("very low")
 # the pieces of GRADE's plain-language statement in the languages other than English (English:
 # the statement column of certainty.csv, written by evsynth.review.grade.statement)
 HEDGE = {4: N_("results in"), 3: N_("probably results in"), 2: N_("may result in")}
-NOUN = {"improvement": (N_("an improvement in"), N_("a deterioration in")),
-        "risk": (N_("an increase in"), N_("a reduction in")),
-        "association": (N_("a positive association with"), N_("a negative association with"))}
-SIZE = {"slight": N_("a slight"), "large": N_("a large"), "plain": ""}
+_NOUNS = {"improvement": ("improvement in", "deterioration in"), "risk": ("increase in", "reduction in"),
+          "association": ("positive association with", "negative association with")}
+# (interpretation, side) -> {kind: phrase}: "an improvement in", "a slight improvement in", "a large ..."
+NOUN = {(k, side): {"plain": ("an " if n[0] in "aeiou" else "a ") + n, "slight": "a slight " + n, "large": "a large " + n}
+        for k, pair in _NOUNS.items() for side, n in enumerate(pair)}
 UNCERTAIN_VERB = {("improvement", 0): N_("improves"), ("improvement", 1): N_("improves"),
                   ("risk", 0): N_("increases"), ("risk", 1): N_("reduces"),
                   ("association", 0): N_("is associated with"), ("association", 1): N_("is associated with")}
@@ -393,7 +394,7 @@ def grade_statement(g: dict) -> str:
         return g["statement"]
     spec = g["spec"]
     interp = spec["direction"].get("interpretation", "improvement")
-    interp = interp if interp in NOUN else "improvement"
+    interp = interp if interp in _NOUNS else "improvement"
     kind, side = statement_kind(g["level"], g["estimate"], g["mid"], size_metric(spec))
     i, o = _(g["intervention"]).rstrip(","), _(g["outcome"])
     if kind == "uncertain":
@@ -403,9 +404,7 @@ def grade_statement(g: dict) -> str:
     if kind == "null":
         return _("{subject} {hedge} little or no difference to {outcome}.").format(
             subject=subject, hedge=_(HEDGE[g["level"]]), outcome=o)
-    noun = _(NOUN[interp][side])
-    if SIZE[kind]:
-        noun = _("{size} {noun}").format(size=_(SIZE[kind]), noun=noun)
+    noun = _(NOUN[(interp, side)][kind])
     return _("{subject} {hedge} {noun} {outcome}.").format(subject=subject, hedge=_(HEDGE[g["level"]]), noun=noun,
                                                              outcome=o)
 

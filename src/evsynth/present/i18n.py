@@ -69,10 +69,11 @@ def _(msgid: str) -> str:
     """``msgid`` in the current language (itself in English, and where a translation is missing)."""
     if not any(c.isalpha() for c in msgid) or _state["lang"] == "en":
         return msgid
-    out = _state["tr"].gettext(msgid)
-    if out == msgid:
+    tr = _state["tr"]
+    if msgid not in getattr(tr, "_catalog", {}):  # (a translation may equal the English: "MDFT", "RCT")
         _missing[_state["lang"]].setdefault(msgid, None)
-    return out
+        return msgid
+    return tr.gettext(msgid)
 
 
 def missing(lang: str = "nl") -> list[str]:

@@ -17,7 +17,7 @@ __all__ = ["render_pdf", "PDF_TABLE_FONTS", "PDF_CELL_MAX"]
 def _pdf_markup(markup) -> str:
     """Report text in reportlab's paragraph markup: number tags dropped, ``<code>`` in a
     fixed-width font, ``<b>``/``<i>`` kept, everything else escaped as XML."""
-    s = re.sub(r"</?a(?:\s[^>]*)?>", "", NUM_SPAN.sub(r"\1", str(markup)))  # links: their text only
+    s = re.sub(r"</?(?:a|span)(?:\s[^>]*)?>", "", NUM_SPAN.sub(r"\1", str(markup)))  # links, spans: their text only
     out = []
     for part in re.split(r"(</?(?:b|i|code)>)", s):
         if part in ("<b>", "</b>", "<i>", "</i>"):

@@ -85,9 +85,9 @@ def _main_chapter(a: dict, ctx: dict) -> Section:
         Text(a["sentence"]),
         _main_table(a),
     ]
-    blocks += [Figure(ctx["figures"] / a["id"] / f"{f}.png", _caption(f, spec, a["figs"])) for f in a["figs"] if _forest(f)]
     blocks.append(Text(M(_('Diagnostics, moderators, sensitivity analyses, the other figures and the model printout: '
                            '<a href="#{}-technical">technical appendix</a>.'), a["id"]), style="note"))
+    blocks += [Figure(ctx["figures"] / a["id"] / f"{f}.png", _caption(f, spec, a["figs"])) for f in a["figs"] if _forest(f)]
     return Section(a["id"], _(spec["title"]), blocks, new_page=True, nav=_(spec.get("short_title", spec["title"])))
 
 

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from evsynth.present import labels
 from evsynth.present.context import CERT, GRADE_WORDS, grade_statement
 from evsynth.present.document import M, Items, Section, Text
-from evsynth.present.i18n import N_, _, current
+from evsynth.present.i18n import N_, _, current, number
 
 __all__ = ["KEY_MESSAGES", "key_messages_section"]
 
@@ -25,14 +25,14 @@ __all__ = ["KEY_MESSAGES", "key_messages_section"]
 # (its GRADE row); otherwise finding ids of the findings table (the first one present is used).
 KEY_MESSAGES = [
     (N_("What works, and how sure we are."), "primary"),
-    (N_("For whom."), ["H-7.1-05", "H-4.8-01"]),
+    (N_("For whom."), ["H-4.8-01", "H-7.1-05"]),
     (N_("How: intensity and duration."), ["H-7.1-04", "H-4.7-02"]),
     (N_("How: caseload and the professional."), ["H-7.2-07", "H-4.7-01", "N-1-01"]),
     (N_("What is not known."), ["H-7.4-01", "N-1-02"]),
 ]
 
 
-def _pooled(a: dict, T) -> Markup | None:
+def _pooled(a: dict, T, ctx_level) -> Markup | None:
     g = a.get("grade")
     if not g:
         return None
@@ -41,13 +41,13 @@ def _pooled(a: dict, T) -> Markup | None:
         best = g["randomised"]
     i = best["row"]
     ratio = "estimate_exp" in T.get(CERT).columns and T.num(CERT, "estimate_exp", i).v == T.num(CERT, "estimate_exp", i).v
-    est = (M("{} {} ({} {} {})", _(a["ratio_words"]), T.num(CERT, "estimate_exp", i, 2), T.num(CERT, "ci_lb_exp", i, 2),
-             _("to"), T.num(CERT, "ci_ub_exp", i, 2)) if ratio and a["ratio_words"] else
-           M("{} ({} {} {})", best["est"], best["lo"], _("to"), best["hi"]))
-    body = M(_(" in {} randomised studies"), best["n_studies"]) if best is not g else M(_(" in {} studies"),
-                                                                                       best["n_studies"])
+    lv = number(float(ctx_level), 0)
+    est = (M(_("{} {}, {}% CI {} to {}"), _(a["ratio_words"]), T.num(CERT, "estimate_exp", i, 2), lv,
+             T.num(CERT, "ci_lb_exp", i, 2), T.num(CERT, "ci_ub_exp", i, 2)) if ratio and a["ratio_words"] else
+           M(_("{} {}, {}% CI {} to {}"), _("effect"), best["est"], lv, best["lo"], best["hi"]))
+    body = M(_("{} randomised studies"), best["n_studies"]) if best is not g else M(_("{} studies"), best["n_studies"])
     anchor = f"sof-{a['id']}" + ("-randomised" if best is not g else "")
-    return M("{} ({}{}). {} <a href=\"#{}\">[{}]</a>", grade_statement(best), est, body,
+    return M("{} ({}; {}). {} <a href=\"#{}\">[{}]</a>", grade_statement(best).rstrip("."), est, body,
              M(_("Certainty of the evidence: <b>{}</b>."), _(GRADE_WORDS[best["level"]])), anchor,
              _("Summary of Findings"))
 
@@ -73,10 +73,10 @@ def key_messages_section(ctx: dict) -> list[Section]:
     items = []
     for lead, source in KEY_MESSAGES:
         if source == "primary":
-            for a in ctx["primary"]:
-                s = _pooled(a, ctx["T"])
+            for n, a in enumerate(ctx["primary"]):
+                s = _pooled(a, ctx["T"], ctx["level"])
                 if s is not None:
-                    items.append(M("<b>{}</b> {}", _(lead), s))
+                    items.append(M("<b>{}</b> {}", _(lead), s) if n == 0 else s)
         else:
             s = _finding(source, ctx)
             if s is not None:

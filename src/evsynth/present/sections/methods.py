@@ -52,9 +52,9 @@ def methods_section(ctx: dict) -> list[Section]:
                "effect sizes per study, cluster-robust (CR2) inference where declared, {}% intervals, and permutation "
                "tests seeded with {}. For the 47 studies, extracted effects are pooled per outcome domain (tau² estimator {}; "
                "test: {}) when at least {} studies contribute. evsynth reproduces R metafor's results on its "
-               "conformance cases."), ctx["level"], ctx["seed"], ESTIMATOR_WORDS.get(x["method"], x["method"]),
-               TEST_WORDS.get(x["test"], x["test"]), x["min_k"]),
+               "conformance cases."), ctx["level"], ctx["seed"], _(ESTIMATOR_WORDS.get(x["method"], x["method"])),
+               _(TEST_WORDS.get(x["test"], x["test"])), x["min_k"]),
              lead=_("Statistics.")),
-        Text(M(_("{}"), ctx["direction_rule"]), lead=_("Direction of effects.")),
+        Text(M("{}", _(ctx["direction_rule"])), lead=_("Direction of effects.")),
     ] + [Text(M("{}", _(p))) for p in GRADE_METHODS], new_page=True)]
 
