@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/report_messages.py nl      # after `make report`
 
-Builds the report's sections in that language from results/ and figures/ (the config's
+Writes that edition (to a temporary folder) from results/ and figures/ (the config's
 analyses, so titles, questions and the other texts the config gives are included), and
 appends each message without a translation to
 src/evsynth/present/locale/<lang>/LC_MESSAGES/evsynth.po with an empty msgstr, for a
@@ -12,22 +12,27 @@ msgstr stays untranslated (shown in English) and fails tests/test_report_languag
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 from babel.messages.pofile import read_po, write_po
 
 from evsynth.pipeline.config import load_config
 from evsynth.present import i18n
-from evsynth.present.report import build_sections
+from evsynth.present.report import write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(lang: str) -> None:
     cfg = load_config(ROOT / "config.yaml")
-    with i18n.language(lang):
-        build_sections(cfg, ROOT / cfg.get("results_dir", "results"), ROOT / cfg.get("figures_dir", "figures"))
+    cfg = {**cfg, "report": {**(cfg.get("report") or {}), "languages": [lang]}}
+    with tempfile.TemporaryDirectory() as tmp:  # the whole edition, page texts included
+        os.environ.setdefault("EVSYNTH_ALLOW_DIRS", tmp)  # output outside the project, allowed explicitly
+        write_report(cfg, ROOT / cfg.get("results_dir", "results"), ROOT / cfg.get("figures_dir", "figures"),
+                     Path(tmp) / "report.html", None)
     missing = i18n.missing(lang)
     po = ROOT / "src" / "evsynth" / "present" / "locale" / lang / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
     with po.open("rb") as f:

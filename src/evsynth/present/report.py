@@ -54,10 +54,12 @@ def build_sections(cfg: dict, results: Path, figures: Path) -> tuple[dict, list[
 def report_files(cfg: dict, html_out: Path, pdf_out: Path | None) -> dict[tuple[str, str], tuple[Path, Path | None]]:
     """``(language, part) -> (html, pdf)`` of every file the report writes: the English main
     report at ``html_out``/``pdf_out`` with the appendix beside it, another language's main
-    report in a folder of that name below."""
+    report in a folder of that name below.  English is always written (the technical appendix is
+    English, and the other editions link to it)."""
     html_out = Path(html_out)
     out = {}
-    for lang in (cfg.get("report") or {}).get("languages", ["en"]):
+    langs = (cfg.get("report") or {}).get("languages", ["en"])
+    for lang in ["en"] + [x for x in langs if x != "en"]:  # English always: the appendix is written in it
         d = html_out.parent if lang == "en" else html_out.parent / lang
         pdf = (pdf_out if lang == "en" else Path(pdf_out).parent / lang / Path(pdf_out).name) if pdf_out else None
         out[(lang, "main")] = (d / html_out.name, pdf)
