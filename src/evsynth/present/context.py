@@ -101,6 +101,16 @@ class Tables:
                     self._cache[rel] = pd.DataFrame()
         return self._cache[rel]
 
+    def text(self, rel: str) -> pd.DataFrame:
+        """A table read as text (every cell a string, empty cells ''): section numbers stay '1', not 1.0."""
+        p = self.results / rel
+        if not p.is_file():
+            return pd.DataFrame()
+        try:
+            return pd.read_csv(p, dtype=str, keep_default_na=False)
+        except pd.errors.EmptyDataError:
+            return pd.DataFrame()
+
     def num(self, rel: str, col: str, row: int = 0, digits: int = 2, pct: bool = False, p: bool = False):
         t = self.get(rel)
         if t.empty or col not in t.columns or row >= len(t):
@@ -220,7 +230,7 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
     ctx["p_included"] = pbox("primary articles")
     ctx["p_reviews"] = pbox("reviews")
     ctx["n_reviews_listed"] = len(T.get(table_path("studies/reviews")))  # rows of Bijlage 6 (a count, not a cell)
-    ctx["findings_table"] = T.get(table_path("studies/findings"))
+    ctx["findings_table"] = T.text(table_path("studies/findings"))
     ctx["reviews"] = [dict(r, n_lost=str(r.get("findings_statements", "").count("[?]")))
                       for r in records(T.get(table_path("studies/reviews")), ["authors", "year", "title", "source_database",
                                                                        "designs_included", "n_statements",

@@ -38,7 +38,8 @@ def _claim(r, ctx: dict) -> tuple[Markup, Markup]:
     claim = str(r["claim_nl"] if nl else r["claim_en_translation"]).strip()
     words = r["strength_nl"] if nl else (labels.english(r["strength_nl"]) or "")
     strength = M(' <span class="strength">({} \u201c{}\u201d)</span>', _("reviewers' words:"), words) if words else M("")
-    text = M('{}{}{} <a href="#finding-{}">[{}]</a>', lead, claim, strength, r["finding_id"], r["finding_id"])
+    text = M('<span id="claim-{}"></span>{}{}{} <a href="#finding-{}">[{}]</a>', r["finding_id"], lead, claim, strength,
+             r["finding_id"], r["finding_id"])
     if nl:
         more = M("{}", str(r["claim_en_translation"]).strip())
     else:

@@ -65,7 +65,7 @@ def _finding(ids: list[str], ctx: dict) -> Markup | None:
     words = r["strength_nl"] if current() == "nl" else (labels.english(r["strength_nl"]) or r["strength_nl"])
     cert = (M(_("Not rated with GRADE (no pooled estimate); the reviewers' own words: \u201c{}\u201d."), words) if words
             else M(_("Not rated with GRADE (no pooled estimate); the reviewers give no strength words.")))
-    return M("{} {} <a href=\"#finding-{}\">[{}]</a>", str(claim).strip(), cert, i, i)
+    return M("{} {} <a href=\"#claim-{}\">[{}]</a>", str(claim).strip(), cert, i, i)
 
 
 def key_messages_section(ctx: dict) -> list[Section]:
