@@ -26,7 +26,8 @@ def plain(s: str) -> str:
 
 @pytest.fixture(scope="module")
 def page(first_run) -> str:
-    return (first_run / "results" / "report.html").read_text(encoding="utf-8")
+    """The main report and its technical appendix (issue 27: diagnostics and study tables moved there)."""
+    return "".join((first_run / "results" / f).read_text(encoding="utf-8") for f in ("report.html", "appendix.html"))
 
 
 @pytest.fixture(scope="module")
@@ -339,7 +340,7 @@ def test_summary_agrees_with_the_body_after_adding_extraction_rows(tmp_path, mon
     assert f"parenting outcomes: standardised mean difference {row['estimate']:.2f}" in summary
     assert f"{row['ci_lb']:.2f} to {row['ci_ub']:.2f}; 3 studies" in summary
     # the body shows the same table
-    body = plain(_section(page, "pooled-domain"))
+    body = plain(_section((res / "appendix.html").read_text(encoding="utf-8"), "pooled-domain"))
     assert f"{row['estimate']:.3f}" in body
     assert "Effect sizes have been extracted for 3 of" in summary
 

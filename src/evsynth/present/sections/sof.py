@@ -55,8 +55,9 @@ def _sof_row(a: dict, g: dict, T, body: str = "", anchor: str = "") -> dict:
     else:
         eff, pi = M("{} ({} {} {})", g["est"], g["lo"], to, g["hi"]), M("{} {} {}", g["pi_lb"], to, g["pi_ub"])
     few = M(" \u2013 {}", _("fewer than 5 studies")) if g["n_studies"].v < 5 else ""
-    title = _(a["spec"].get("short_title", a["spec"]["title"]))
-    return {"anchor": anchor, "outcome": M("{} ({})", title, _(ROLE_WORDS[a["role"]])) + (M(" \u2013 {}", _(body)) if body else ""),
+    title = _(a["spec"]["title"])
+    return {"anchor": anchor, "outcome": M("{}{} ({})", title, M(" \u2013 {}", _(body)) if body else "",
+                                           _(ROLE_WORDS[a["role"]])),
             "studies": M(_("{} ({} effect sizes)"), g["n_studies"], g["k"]) + few, "effect": eff, "pi": pi,
             "certainty": M(_("{} (started {})"), _(GRADE_WORDS[g["level"]]), _(START_WORDS.get(g["start"], g["start"]))),
             "down": _down(g, T), "means": grade_statement(g)}
