@@ -164,7 +164,8 @@ def private_imports(path: Path) -> list[str]:
             if not (mod == "evsynth" or mod.startswith("evsynth.")):
                 continue
             parts = mod.split(".")
-            if name is not None and name.startswith("_") and not name.startswith("__"):
+            # (``_`` is gettext's name for "translate", a convention, not a private helper)
+            if name is not None and name.startswith("_") and not name.startswith("__") and name != "_":
                 found.append(f"{path.relative_to(SRC.parent)}:{node.lineno}: {mod}.{name}")
             for i, part in enumerate(parts):
                 if part.startswith("_") and not part.startswith("__") and parts[:i] != package:

@@ -47,7 +47,8 @@ def build_sections(cfg: dict, results: Path, figures: Path) -> tuple[dict, list[
     sections = [s for build in _sections.SECTIONS for s in build(ctx) if has_content(s)]
     for s in sections:
         s.blocks = [x for b in s.blocks for x in (without_empty_columns(b) if isinstance(b, TableBlock) else [b])]
-    labels.link_first_uses([s for s in sections if s.part == "main"])
+    for part in ("main", "appendix"):  # each document links the first use of a term to the glossary
+        labels.link_first_uses([s for s in sections if s.part == part])
     return ctx, sections
 
 
