@@ -8,10 +8,12 @@ rule certainty:
         ],
         diagnostics=[f"{RES}/{a}/diagnostics" for a in ANALYSES],
         published=config.get("published_estimates", []),
+        findings=config["studies"].get("findings", []),
     output:
         certainty=f"{RES}/certainty/certainty.csv",
         reasons=f"{RES}/certainty/certainty_reasons.csv",
         published=f"{RES}/certainty/published.csv",
+        comparison=f"{RES}/certainty/review_comparison.csv",
     log:
         f"{LOGS}/certainty.log",
     params:

@@ -199,7 +199,7 @@ def compute_effects(data: pd.DataFrame, spec: dict, where: str, *, decimal: str 
     if measure in COUNT_MEASURES:  # the counts themselves, for Mantel-Haenszel / Peto pooling (diagnostics mh, peto)
         for a in cols:
             out[a] = args[a]
-    for c in dict.fromkeys(extra):
+    for c in dict.fromkeys(extra + excl_cols):  # sensitivity columns too: the fit stage filters on them
         out[c] = numeric_mods[c] if c in numeric_mods else data[c].to_numpy()
     out = out.loc[keep].reset_index(drop=True)
     out["sei"] = np.sqrt(out["vi"])
@@ -293,17 +293,39 @@ def coef_rows(fit, model_label: str) -> pd.DataFrame:
     return t
 
 
+def carrying(eff: pd.DataFrame, cols: list[str], spec: dict) -> tuple[pd.DataFrame, str | None]:
+    """The rows that carry every moderator of ``cols``, and why no meta-regression is fitted on
+    them where fewer than the analysis's ``moderator_min_studies`` independent studies do (None
+    when it may be fitted)."""
+    sub = eff.dropna(subset=cols)
+    sub = sub[~sub[cols].astype(str).apply(lambda s: s.str.strip().eq("")).any(axis=1)].reset_index(drop=True)
+    need = int(spec.get("moderator_min_studies", 0))
+    k = n_studies(sub, spec) if len(sub) else 0
+    if k < need:
+        return sub, (f"{' + '.join(cols)}: {plural_studies(k)} {'carries' if k == 1 else 'carry'} it; "
+                     f"a meta-regression needs at least {need} "
+                     "(moderator_min_studies): not tested")
+    return sub, None
+
+
+def plural_studies(k: int) -> str:
+    return f"{k} stud{'y' if k == 1 else 'ies'}"
+
+
 def moderator_tables(eff: pd.DataFrame, spec: dict, level: float) -> tuple[pd.DataFrame, list[str]]:
     """One meta-regression per declared moderator, plus each declared joint model.
-    Moderators that cannot be estimated on these data are reported, not dropped silently."""
+    Moderators that cannot be estimated on these data, or that too few studies carry, are
+    reported, not dropped silently."""
     rows = []
     notes = []
     mods = {m["column"]: m for m in spec.get("moderators", [])}
     models = [[c] for c in mods] + [list(c) for c in spec.get("meta_regression", [])]
     for cols in models:
         label = " + ".join(cols)
-        sub = eff.dropna(subset=cols)
-        sub = sub[~sub[cols].astype(str).apply(lambda s: s.str.strip().eq("")).any(axis=1)]
+        sub, why = carrying(eff, cols, spec)
+        if why:
+            notes.append(why)
+            continue
         try:
             fit = fit_main(sub.reset_index(drop=True), spec, level, mods=[mods[c] for c in cols])
         except (ModelError, InputError) as exc:
@@ -365,6 +387,10 @@ def robust_table(eff: pd.DataFrame, spec: dict, fit) -> pd.DataFrame:
     return t
 
 
+# funnel-asymmetry tests and adjustments: run only from an analysis's small_study_min_k studies
+SMALL_STUDY_TESTS = ("egger", "begg", "trimfill", "pet_peese", "fsn")
+
+
 def diagnostic_tables(eff: pd.DataFrame, spec: dict, fit, seed: int, level: float) -> dict[str, pd.DataFrame]:
     """Each declared diagnostic as a table (univariate models; for multilevel models the
     diagnostics that assume independent effects are skipped with a note)."""
@@ -424,6 +450,11 @@ def diagnostic_tables(eff: pd.DataFrame, spec: dict, fit, seed: int, level: floa
                 continue
             if d not in run:
                 continue
+            if d in SMALL_STUDY_TESTS and fit.k < int(spec.get("small_study_min_k", 0)):
+                notes.append({"diagnostic": d, "note": f"not run: {fit.k} studies; tests and adjustments for "
+                                                       f"small-study effects are run from {spec['small_study_min_k']} "
+                                                       "studies (small_study_min_k; Sterne et al. 2011, BMJ 343:d4002)"})
+                continue
             r = run[d]()
             out[d] = r.to_frame()
             if d == "trimfill":
@@ -439,7 +470,10 @@ def _permutation_table(eff: pd.DataFrame, spec: dict, seed: int, level: float, n
     tested are added to ``notes``."""
     rows = []
     for col, m in {m["column"]: m for m in spec.get("moderators", [])}.items():
-        sub = eff[eff[col].notna() & eff[col].astype(str).str.strip().ne("")].reset_index(drop=True)
+        sub, why = carrying(eff, [col], spec)
+        if why:
+            notes.append({"diagnostic": f"permutation ({col})", "note": why})
+            continue
         try:
             f1 = fit_main(sub, spec, level, mods=[m])
             pr = dg.permutest(f1, iterations=int(spec.get("permutations", 1000)), seed=seed)

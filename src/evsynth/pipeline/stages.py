@@ -34,9 +34,37 @@ __all__ = ["Arg", "Need", "Stage", "STAGES", "missing_inputs", "run_check_config
 def dataset_effects(spec: dict) -> pd.DataFrame:
     """Read an analysis dataset (CSV in any promised form, or an .xlsx sheet) and compute
     its effect sizes; every problem of the file is reported at once."""
+    if "extracted" in spec["effect"]:
+        return _extracted_effects(spec)
     t = read_table(spec["dataset"], sheet=spec.get("sheet"))
     return an.compute_effects(t.data.replace("", pd.NA), spec, where=spec["dataset"], decimal=t.decimal,
                               rows=t.rows)
+
+
+def _extracted_effects(spec: dict) -> pd.DataFrame:
+    """An analysis of the review's own studies: the extraction table (``dataset``) converted row
+    by row (every contradiction reported with file, row and column), one outcome domain, joined
+    with the study table and the extraction's intensity/caseload table; then the usual checks."""
+    from evsynth.review import extraction as rx
+
+    x = spec["effect"]["extracted"]
+    studies = load_table(x["studies"], "primary_studies")
+    computed = rx.compute_extracted(load_table(spec["dataset"], "effects"), studies, spec["dataset"])
+    mods = load_table(x["moderators"], "extraction_moderators") if x.get("moderators") else None
+    if mods is not None:
+        known = set(studies["study_id"])
+        seen = set()
+        for i, (sid, name) in enumerate(zip(mods["study_id"], mods["moderator"]), start=2):
+            if sid not in known:
+                raise InputError(f"{x['moderators']}: row {i}, column 'study_id': unknown study {sid!r} "
+                                 "(not in the coded study table)")
+            if (sid, name) in seen:
+                raise InputError(f"{x['moderators']}: row {i}, column 'moderator': a second value of {name!r} "
+                                 f"for study {sid!r}; keep one (the reconciled value)")
+            seen.add((sid, name))
+    data = rx.analysis_dataset(computed, studies, x["domain"], mods, int(x.get("quality_min_score", 4)))
+    as_given = {**spec, "effect": {"yi": "yi", "vi": "vi"}, "study_label": "study"}
+    return an.compute_effects(data, as_given, where=f"{spec['dataset']} (domain {x['domain']})")
 
 
 EXCLUSION_COLUMNS = ["analysis", "dataset", "row", "study", "reason"]
@@ -110,6 +138,35 @@ def _optional_row(path: Path):
     return t.iloc[0].to_dict() if len(t) else None
 
 
+def _reporting(spec: dict) -> dict | None:
+    """For an analysis of the review's own studies: how many studies measured its outcome domain
+    and how many of them have statistics (the GRADE reporting-bias judgement)."""
+    if "extracted" not in spec["effect"]:
+        return None
+    from evsynth.review import extraction as rx
+
+    x = spec["effect"]["extracted"]
+    studies = load_table(x["studies"], "primary_studies")
+    computed = rx.compute_extracted(load_table(spec["dataset"], "effects"), studies, spec["dataset"])
+    return rx.reporting_gap(computed, studies, x["domain"])
+
+
+def _review_comparison(cfg: dict, rows: list[dict]) -> pd.DataFrame:
+    """Each analysis that names ``review_findings``: its pooled result (the first certainty row:
+    all its studies) beside each named conclusion of the coded findings table."""
+    from evsynth.review.compare import COLUMNS, compare_with_findings
+
+    wanted = [s for s in cfg["analyses"] if s.get("review_findings")]
+    if not wanted:
+        return pd.DataFrame(columns=COLUMNS)
+    findings = load_table(cfg["studies"]["findings"], "findings")
+    first = {}
+    for r in rows:
+        first.setdefault(r["analysis"], r)
+    return pd.concat([compare_with_findings(first[s["id"]], findings, s["review_findings"], s["id"]) for s in wanted],
+                     ignore_index=True)
+
+
 def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
     """GRADE certainty of every declared analysis' pooled outcome, read from its results
     tables: ``certainty.csv`` (one row per outcome) and ``certainty_reasons.csv`` (one row
@@ -125,7 +182,7 @@ def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
         eff = _read_effects(d / "effects.csv")
         w = pd.read_csv(d / "study_weights.csv")
         out, r = grade_outcome(het, eff, spec, weights=w, egger=_optional_row(d / "diagnostics" / "egger.csv"),
-                               trimfill=_optional_row(d / "diagnostics" / "trimfill.csv"))
+                               trimfill=_optional_row(d / "diagnostics" / "trimfill.csv"), reporting=_reporting(spec))
         mask = an.randomised_rows(eff, spec)
         rhet = _optional_row(d / "randomised_heterogeneity.csv") if mask is not None else None
         out["body"] = "all included studies" if rhet is None else "all designs"
@@ -151,6 +208,7 @@ def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
         write_csv(outdir / "published.csv", pd.DataFrame())
     cert = pd.DataFrame(rows)
     write_csv(outdir / "certainty.csv", cert[["analysis", "body"] + [c for c in cert if c not in ("analysis", "body")]])
+    write_csv(outdir / "review_comparison.csv", _review_comparison(cfg, rows))
     reasons = pd.concat(reasons, ignore_index=True)
     write_csv(outdir / "certainty_reasons.csv",
               reasons[["analysis", "body"] + [c for c in reasons if c not in ("analysis", "body")]])

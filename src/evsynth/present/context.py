@@ -256,7 +256,7 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
     ctx["moderators_domain"] = records(T.get(table_path("extraction/moderators_by_domain")))
     ctx["extracted_effects"] = records(T.get(table_path("extraction/effects_computed")),
                                         ["effect_id", "study_id", "outcome", "outcome_domain", "yi", "vi", "formula",
-                                         "direction", "source_page"])
+                                         "direction", "source_url"])
     # analyses
     # in config order; the report shows the primary (on-topic) ones first, then the
     # neighbouring fields (issue 13): ctx["primary"] + ctx["secondary"]
