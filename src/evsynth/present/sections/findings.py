@@ -64,8 +64,12 @@ def findings_section(ctx: dict) -> list[Section]:
         Text(M(_("Every conclusion coded from the two reviews, as a sentence, grouped by the section of the review it "
                  "comes from. The symbol gives the direction the source states ({}); the reviewers' own words for how "
                  "strong the evidence is follow in brackets; the Dutch original is one click away, and the findings "
-                 "table in the technical appendix gives the source lines of every row."), legend), style="note")],
+                 "table in the technical appendix gives the source lines of every row."), legend), style="note"),
+        Text(M(_("{} findings from {} sections of the two reviews. The printed edition lists them in the technical "
+                 "appendix; the key messages above cite the ones on what works, for whom and how."),
+               len(f), len(f.groupby(["source_document", "section"]))), style="note")],
         nav=_("What the reviews found"))]
+    printed: list[Section] = []
     docs = [d for d in DOCUMENTS if d in set(f["source_document"])] + sorted(set(f["source_document"]) - set(DOCUMENTS))
     n = 0
     for doc in docs:
@@ -73,11 +77,14 @@ def findings_section(ctx: dict) -> list[Section]:
         for sec in sorted(dict.fromkeys(part["section"]), key=_section_key):
             claims = [_claim(r, ctx) for _i, r in part[part["section"] == sec].iterrows()]
             n += 1
-            out.append(Section(f"found-{n}", M(_("{document}, section {section}"), document=_(DOCUMENTS.get(doc, doc)),
-                                               section=sec),
-                               [Items([c for c, _m in claims], details=[m for _c, m in claims],
-                                      summary=_("Dutch original") if current() != "nl" else _("English translation"))],
-                               level=3))
+            title = M(_("{document}, section {section}"), document=_(DOCUMENTS.get(doc, doc)), section=sec)
+            items = Items([c for c, _m in claims], details=[m for _c, m in claims],
+                          summary=_("Dutch original") if current() != "nl" else _("English translation"))
+            # every finding in the HTML main report; in print, the main PDF stays short (issue 27: under
+            # 30 pages) and the sentences are printed in the technical appendix
+            out.append(Section(f"found-{n}", title, [items], level=3, editions=("html",)))
+            printed.append(Section(f"found-print-{n}", title, [Items(list(items.items))], level=3,
+                                   editions=("pdf",), part="appendix"))
     blocks: list = []
     if "H-4.9-01" in rows:
         blocks += [Items([M(_("The flow diagram (figure 2.1) of Holwerda et al. counts {} included reviews; Bijlage 6 "
@@ -90,6 +97,11 @@ def findings_section(ctx: dict) -> list[Section]:
                               "sample sizes."), des)])]
     if blocks:
         out.append(Section("found-base", _("The evidence base"), blocks, level=3))
+    out.append(Section("found-pdf", _("What the reviews found: every finding"), [
+        Text(M(_("The findings of the two reviews as sentences, grouped by the section of the review they come from "
+                 "(in the HTML edition they are part of the main report).")), style="note")],
+        editions=("pdf",), part="appendix", new_page=True))
+    out += printed
     out.append(Section("findings-table", _("Findings table"), [TableBlock(
         [("finding_id", "finding"), ("claim_nl", "claim (Dutch, verbatim)"), ("claim_en", "English (translation)"),
          ("direction", "direction"), ("strength_nl", "strength (source's words; English, Dutch in brackets)"),

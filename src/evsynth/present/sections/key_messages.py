@@ -73,10 +73,20 @@ def key_messages_section(ctx: dict) -> list[Section]:
     items = []
     for lead, source in KEY_MESSAGES:
         if source == "primary":
-            for n, a in enumerate(ctx["primary"]):
-                s = _pooled(a, ctx["T"], ctx["level"])
-                if s is not None:
-                    items.append(M("<b>{}</b> {}", _(lead), s) if n == 0 else s)
+            # a sentence for each on-topic outcome rated low or higher; the very-low ones in one
+            # sentence (GRADE gives them no direction), so that there are five to eight messages
+            rated = [a for a in ctx["primary"] if a.get("grade")]
+            best = {a["id"]: max([a["grade"]] + ([a["grade"]["randomised"]] if "randomised" in a["grade"] else []),
+                                 key=lambda g: g["level"]) for a in rated}
+            said = [s for a in rated if best[a["id"]]["level"] > 1
+                    for s in [_pooled(a, ctx["T"], ctx["level"])] if s is not None]
+            low = [a for a in rated if best[a["id"]]["level"] == 1]
+            if low:
+                links = Markup(", ").join(M('<a href="#sof-{}">{}</a>', a["id"], _(a["spec"].get("short_title", a["spec"]["title"])))
+                                          for a in low)
+                said.append(M(_("For {} the certainty of the evidence is <b>very low</b>: we are uncertain whether they "
+                                "help (each statement in the Summary of Findings)."), links))
+            items += [M("<b>{}</b> {}", _(lead), s) if n == 0 else s for n, s in enumerate(said)]
         else:
             s = _finding(source, ctx)
             if s is not None:
