@@ -177,21 +177,27 @@ def _cfg():
     return yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
 
 
+def _index(cfg: dict, aid: str) -> int:
+    return next(i for i, a in enumerate(cfg["analyses"]) if a["id"] == aid)
+
+
 @pytest.mark.parametrize("key", ["role", "design"])
 def test_an_analysis_must_declare_role_and_design(key):
     cfg = _cfg()
-    del cfg["analyses"][2][key]
+    i = _index(cfg, "landenberger2005")
+    del cfg["analyses"][i][key]
     with pytest.raises(ConfigError) as e:
         validate_config(cfg)
-    assert f"analyses[2] (analysis 'landenberger2005'): '{key}' is required but missing" in str(e.value)
+    assert f"analyses[{i}] (analysis 'landenberger2005'): '{key}' is required but missing" in str(e.value)
 
 
 def test_a_design_must_say_randomised_or_name_its_column():
     cfg = _cfg()
-    cfg["analyses"][0]["design"] = {"note": "a note only"}
+    i = _index(cfg, "barlow2014")
+    cfg["analyses"][i]["design"] = {"note": "a note only"}
     with pytest.raises(ConfigError) as e:
         validate_config(cfg)
-    assert "analyses[0].design (analysis 'barlow2014'): declare the design" in str(e.value)
+    assert f"analyses[{i}].design (analysis 'barlow2014'): declare the design" in str(e.value)
 
 
 def test_barlow_is_declared_randomised_with_its_source():

@@ -37,7 +37,7 @@ def _bias_items(a: dict) -> list[Markup]:
     for r in a["sensitivity"]:
         items.append(M("Sensitivity ({}): k = {}, estimate {} [{}, {}] {}",
                        labels.reader_words(r.get("analysis", ""), a["spec"]), r.get("k", ""), r.get("estimate", ""),
-                       r.get("ci_lb", ""), r.get("ci_ub", ""), r.get("note", "")))
+                       r.get("ci_lb", ""), r.get("ci_ub", ""), labels.reader_words(r.get("note", ""), a["spec"])))
     if a["egger"]:
         items.append(M("Egger's regression test: z/t = {}, p = {}.", a["egger"]["stat"], a["egger"]["pval"]))
     if a["begg"]:
