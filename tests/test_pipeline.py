@@ -398,7 +398,8 @@ def test_report_summary_of_findings_in_both_editions(first_run):
     assert '<h2 id="barlow2014' not in text  # a neighbouring field: one sentence in the main report
     summary = text[text.index('<h2 id="summary">'):text.index('<h2 id="found">')]
     assert "Group-based parent training" not in summary and "Multidimensional family therapy" in summary
-    assert "Evenboer" in summary and "caseload" in summary
+    gaps = text[text.index('<h2 id="gaps">'):text.index("<h2 ", text.index('<h2 id="gaps">') + 5)]
+    assert "Evenboer" in gaps and "caseload" in gaps  # what the data cannot tell: "What is not known"
     if shutil.which("pdftotext"):
         pdf = subprocess.run(["pdftotext", "-layout", str(res / "report.pdf"), "-"], capture_output=True,
                              text=True, check=True).stdout

@@ -69,7 +69,8 @@ def validate_config(cfg, *, source: str = "config.yaml", confine: bool = False, 
         raise ConfigError(f"{source}: the file must hold a mapping of settings, found {type(cfg).__name__}")
     validator = jsonschema.Draft202012Validator(config_schema())
     errors = sorted(validator.iter_errors(cfg), key=lambda e: (list(map(str, e.absolute_path)), e.message))
-    problems = [f"{source}: {_path(e)}{_analysis_id(cfg, e)}: {_describe(e)}" for e in errors]
+    problems = [f"{source}: {_path(e)}{_analysis_id(cfg, e) if e.validator in ('required', 'anyOf') else ''}: "
+                f"{_describe(e)}" for e in errors]
     if not problems:
         problems = _semantic(cfg, source)
     if not problems and confine:
