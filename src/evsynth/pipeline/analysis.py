@@ -9,13 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evsynth.engine import diagnostics as dg
+import evsynth.engine as eng
 from evsynth.review.design import Moderator, build_design
-from evsynth.engine.effects import MEASURE_INFO, check_statistics, escalc, partial_r_from_t
+from evsynth.engine.effects import MEASURE_INFO, check_statistics, partial_r_from_t
+from evsynth.engine import confint_tau2, escalc, rma, rma_mv, robust, subgroup
 from evsynth.errors import InputError, ModelError, quote
-from evsynth.engine.models import confint_tau2, rma, subgroup
-from evsynth.engine.multilevel import rma_mv
-from evsynth.engine.robust import robust
 
 __all__ = ["compute_effects", "fit_main", "heterogeneity_table", "moderator_tables", "subgroup_table",
            "diagnostic_tables", "robust_table", "sensitivity_table",
@@ -418,17 +416,17 @@ def diagnostic_tables(eff: pd.DataFrame, spec: dict, fit, seed: int, level: floa
         col = spec.get("year_column")
         if not col:
             raise InputError("cumulative meta-analysis needs year_column in the analysis config")
-        return dg.cumul(fit, pd.to_numeric(eff[col], errors="coerce").to_numpy(), slab=labels)
+        return eng.cumul(fit, pd.to_numeric(eff[col], errors="coerce").to_numpy(), slab=labels)
 
     run = {  # diagnostic (config name) -> the result whose to_frame() is written as <name>.csv
-        "egger": lambda: dg.regtest(fit),
-        "begg": lambda: dg.ranktest(y, v),
-        "trimfill": lambda: dg.trimfill(fit),
-        "fsn": lambda: dg.fsn(y, v),
-        "leave1out": lambda: dg.leave1out(fit, slab=labels),
-        "influence": lambda: dg.influence(fit, slab=labels),
+        "egger": lambda: eng.regtest(fit),
+        "begg": lambda: eng.ranktest(y, v),
+        "trimfill": lambda: eng.trimfill(fit),
+        "fsn": lambda: eng.fsn(y, v),
+        "leave1out": lambda: eng.leave1out(fit, slab=labels),
+        "influence": lambda: eng.influence(fit, slab=labels),
         "cumulative": cumulative,
-        "pet_peese": lambda: dg.pet_peese(y, v),
+        "pet_peese": lambda: eng.pet_peese(y, v),
         "confint": lambda: confint_tau2(fit, level),
     }
     for d in wanted:
@@ -476,7 +474,7 @@ def _permutation_table(eff: pd.DataFrame, spec: dict, seed: int, level: float, n
             continue
         try:
             f1 = fit_main(sub, spec, level, mods=[m])
-            pr = dg.permutest(f1, iterations=int(spec.get("permutations", 1000)), seed=seed)
+            pr = eng.permutest(f1, iterations=int(spec.get("permutations", 1000)), seed=seed)
         except (ModelError, InputError) as exc:
             notes.append({"diagnostic": f"permutation ({col})", "note": str(exc)})
             continue
@@ -491,7 +489,7 @@ def _selmodel_table(fit, spec: dict) -> pd.DataFrame:
     selection, and the selection weight of each p-value interval (``delta_p_<lo>_<hi>``) with
     its se, CI and p-value of delta = 1 (``se_delta_p_...``, ``ci_lb_delta_p_...``,
     ``ci_ub_delta_p_...``, ``pval_delta_p_...``; empty for the first, fixed at 1)."""
-    from evsynth.engine.selmodel import selmodel
+    from evsynth.engine import selmodel
 
     r = selmodel(fit, steps=spec.get("selmodel_steps", [0.025]))
     t = r.to_frame()
@@ -518,7 +516,8 @@ def _mh_table(eff: pd.DataFrame, spec: dict, level: float, kind: str) -> pd.Data
     ratios the Cochran-Mantel-Haenszel test and Tarone's test of homogeneity.  Ratio
     measures also back-transformed (``*_exp``).  Where the analysis flips the direction,
     the estimate and its interval are flipped too (``flipped``)."""
-    from evsynth.engine.mh import MH_MEASURES, rma_mh, rma_peto
+    from evsynth.engine.mh import MH_MEASURES
+    from evsynth.engine import rma_mh, rma_peto
     from evsynth.pipeline.config import PETO_MEASURES
 
     measure = spec["effect"].get("measure")
@@ -547,7 +546,7 @@ def _with_method(spec: dict, method: str) -> dict:
 def _model_comparison_table(eff: pd.DataFrame, spec: dict, level: float, notes: list) -> pd.DataFrame:
     """Per moderator: ML fits with and without it on the same rows, their AIC/BIC/AICc and
     the likelihood-ratio test (metafor's anova(full, reduced))."""
-    from evsynth.engine.fitstats import anova
+    from evsynth.engine import anova
 
     ml = _with_method(spec, "ML")
     rows = []
@@ -569,7 +568,7 @@ def _predictions_table(eff: pd.DataFrame, spec: dict, level: float, notes: list)
     """Predicted average effect at the moderator values of ``predict_at`` (one numeric
     moderator at a time), with confidence and prediction intervals; for log-scale measures
     also back-transformed (pred_exp, ...)."""
-    from evsynth.engine.predict import predict
+    from evsynth.engine import predict
 
     at = spec.get("predict_at") or {}
     if not at:
@@ -604,8 +603,8 @@ def _correlated_effects_table(eff: pd.DataFrame, spec: dict, level: float) -> pd
     2022): the multilevel model refitted with sampling errors correlated rho within the
     outermost cluster (metafor's vcalc), for each rho of ``rho_values``, with CR2 robust
     inference by that cluster."""
-    from evsynth.engine.multilevel import rma_mv, vcalc
-    from evsynth.engine.robust import robust
+    from evsynth.engine import rma_mv, vcalc
+    from evsynth.engine import robust
 
     random = spec["model"]["random"]
     cluster_col = spec["model"].get("cluster") or random[0]
@@ -662,8 +661,8 @@ def randomised_tables(eff: pd.DataFrame, spec: dict, level: float):
     # the funnel checks the analysis declares, on this body too (GRADE's publication-bias domain)
     wanted = spec.get("diagnostics") or []
     if not f.multilevel:
-        for d, run, cols in (("egger", dg.regtest, ("pval",)),
-                             ("trimfill", dg.trimfill, ("k0", "estimate", "ci_lb", "ci_ub"))):
+        for d, run, cols in (("egger", eng.regtest, ("pval",)),
+                             ("trimfill", eng.trimfill, ("k0", "estimate", "ci_lb", "ci_ub"))):
             if d in wanted:
                 try:
                     row = run(f).to_frame().iloc[0]
@@ -684,8 +683,8 @@ def sensitivity_table(eff: pd.DataFrame, spec: dict, level: float) -> pd.DataFra
         label = f"excluding {col} in {values}"
         try:
             f = fit_main(sub, spec, level)
-        except (ModelError, InputError) as exc:
-            rows.append({"analysis": label, "k": int(keep.sum()), "note": str(exc)})
+        except (ModelError, InputError) as exc:  # the table belongs to the analysis: its id is not repeated
+            rows.append({"analysis": label, "k": int(keep.sum()), "note": str(exc).removeprefix(f"{spec['id']}: ")})
             continue
         rows.append({"analysis": label, "k": f.k, "estimate": f.estimate, "se": float(f.se[0]),
                      "ci_lb": float(f.ci_lb[0]), "ci_ub": float(f.ci_ub[0]), "pval": float(f.pval[0]),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import sys
+from contextlib import contextmanager
 
 from evsynth.errors import EvsynthError
 
@@ -82,12 +83,39 @@ def _call(stage, args) -> int:
         cfg = load_config(args.config)
         if "config" in inspect.signature(stage.func).parameters:
             kwargs["config"] = args.config
+    _protect_inputs(args, cfg)
     missing_inputs(stage, cfg, {**kwargs, "config": getattr(args, "config", None)})
-    with recording() as written:
+    with recording() as written, notes_printed(stage.name):
         rc = int((stage.func(**kwargs) if cfg is None else stage.func(cfg, **kwargs)) or 0)
     if rc == 0:
         _say_written(stage.name, written)
     return rc
+
+
+@contextmanager
+def notes_printed(command: str):
+    """Print each note the block issues (:class:`evsynth.pipeline.io.SpellingNote`: two
+    spellings read as one) once, as ``evsynth COMMAND: note: ...`` on stderr, also when the
+    block fails; other warnings pass through as usual."""
+    import warnings
+
+    from evsynth.errors import clean_text
+    from evsynth.pipeline.io import SpellingNote
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SpellingNote)
+        try:
+            yield
+        finally:
+            seen = set()
+            for w in caught:
+                if issubclass(w.category, SpellingNote):
+                    text = clean_text(str(w.message))
+                    if text not in seen:
+                        seen.add(text)
+                        sys.stderr.write(f"evsynth {command}: note: {text}\n")
+                else:
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 def _say_written(command: str, written: dict) -> None:
@@ -102,13 +130,52 @@ def _say_written(command: str, written: dict) -> None:
             continue
         shown = p.relative_to(here) if p.is_relative_to(here) else p
         if p.is_dir():
-            n = sum(1 for f in p.rglob("*") if f.is_file())
+            n = sum(1 for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
             what = f"{n} file{'s' if n != 1 else ''}"
         elif rows is not None:
             what = f"{rows} row{'s' if rows != 1 else ''}"
         else:
             what = f"{p.stat().st_size:,} bytes"
         print(f"evsynth {command}: wrote {shown} ({what})")
+
+
+_OUTPUT_OPTIONS = ("out", "outdir", "html", "pdf")
+
+
+def _protect_inputs(args, cfg) -> None:
+    """No output option names the project folder (or a folder above it), a file the config
+    reads (the config itself, a dataset, a listed table, ...), or a folder holding one: a
+    command never writes over, or beside and then removes, what it reads."""
+    from pathlib import Path
+
+    from evsynth.errors import InputError, quote
+
+    root = Path.cwd().resolve()
+    inputs = {}
+    if cfg is not None:
+        from evsynth.pipeline.paths import config_inputs
+
+        inputs = {Path(p).resolve(): key for key, p in config_inputs(cfg)}
+        inputs[Path(args.config).resolve()] = "--config"
+    for marker in ("Snakefile", "pyproject.toml", "workflow", "src", ".git"):
+        if (root / marker).exists():
+            inputs[(root / marker).resolve()] = "the project"
+    for name in _OUTPUT_OPTIONS:
+        value = getattr(args, name, None)
+        if not value:
+            continue
+        p = Path(value).resolve()
+        if p == root or p in root.parents:
+            raise InputError(f"--{name}: {quote(value)} is the project folder{'' if p == root else ' or above it'}; "
+                             "give a folder of its own for the outputs (e.g. results/...); nothing was changed")
+        hit = [(f, k) for f, k in inputs.items()
+               if f == p or (name == "outdir" and p in f.parents) or (k == "the project" and f in p.parents)]
+        if hit:
+            f, key = sorted(hit, key=lambda x: str(x[0]))[0]
+            shown = f.relative_to(root) if f.is_relative_to(root) else f
+            what = "is" if f == p else "holds" if p in f.parents else "is inside"
+            raise InputError(f"--{name}: {quote(value)} {what} {quote(str(shown), 80)}, an input ({key}), and "
+                             f"would be written over; give a folder of its own for the outputs; nothing was changed")
 
 
 _PATH_OPTIONS = ("config", "out", "outdir", "results", "figures", "html", "pdf", "effects")
@@ -124,11 +191,20 @@ def _confine_args(args) -> None:
         os.environ[ENV_ALLOW] = os.pathsep.join([*args.allow_dir, os.environ.get(ENV_ALLOW, "")]).strip(os.pathsep)
     if args.command == "validate":
         return  # reads the conformance cases only; writes nothing
+    from evsynth.pipeline.io import refuse_special_file
+
     dirs = allowed_dirs()
     for name in _PATH_OPTIONS:
         value = getattr(args, name, None)
         if value:
             confine(value, f"--{name}", dirs)
+    # a file read given as a FIFO, a device or a folder: refused at once (reading would hang)
+    for name in ("config", "effects"):
+        if getattr(args, name, None):
+            refuse_special_file(args.config if name == "config" else args.effects, f"--{name}")
+    for part in getattr(args, "parts", None) or []:
+        confine(part, "parts", dirs)
+        refuse_special_file(part, "parts")
 
 
 def _report(command: str, message: str, kind: str = "error") -> None:
@@ -189,7 +265,7 @@ def main(argv=None) -> int:
     except MemoryError:
         if args.debug:
             raise
-        _report(args.command, "out of memory; see the size limits in README 'Bad input'")
+        _report(args.command, "out of memory; see the limits in docs/bad-input.md (config key 'limits')")
         return 1
     except Exception as exc:  # noqa: BLE001 - never a traceback for a user, but say it is a bug
         if args.debug:

@@ -22,6 +22,7 @@ from evsynth.pipeline import analysis as an
 from evsynth.pipeline import inputs
 from evsynth.pipeline.config import analysis_by_id
 from evsynth.pipeline.figdata import figure_tables
+from evsynth.outputs import check_owned, read_output
 from evsynth.pipeline.io import atomic_folder, load_table, read_table, write_csv, write_text
 
 __all__ = ["Arg", "Need", "Stage", "STAGES", "missing_inputs", "run_check_config", "run_check_inputs", "run_effects", "run_fit",
@@ -71,7 +72,7 @@ EXCLUSION_COLUMNS = ["analysis", "dataset", "row", "study", "reason"]
 
 
 def _read_effects(path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype={"study": str}, keep_default_na=True)
+    return read_output(path, dtype={"study": str}, keep_default_na=True)
 
 
 def run_effects(cfg: dict, analysis: str, out) -> None:
@@ -117,7 +118,9 @@ def run_fit(cfg: dict, analysis: str, effects, outdir) -> None:
 
 
 def run_diagnose(cfg: dict, analysis: str, effects, outdir) -> None:
-    """Write every diagnostic table into ``outdir`` (a folder replaced as a whole)."""
+    """Write every diagnostic table into ``outdir`` (the tables of an earlier run replaced;
+    a folder holding anything else is refused, see :func:`evsynth.outputs.atomic_folder`)."""
+    check_owned(outdir, "--outdir")  # before the work
     spec = analysis_by_id(cfg, analysis)
     level = float(cfg["level"])
     eff = _read_effects(effects)
@@ -132,7 +135,7 @@ def _optional_row(path: Path):
     if not path.is_file() or path.stat().st_size == 0:
         return None
     try:
-        t = pd.read_csv(path)
+        t = read_output(path)
     except pd.errors.EmptyDataError:  # an empty table (written as a bare line end)
         return None
     return t.iloc[0].to_dict() if len(t) else None
@@ -178,9 +181,9 @@ def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
     back = ("estimate_exp", "ci_lb_exp", "ci_ub_exp", "pi_lb_exp", "pi_ub_exp")  # ratios, back-transformed by fit
     for spec in cfg["analyses"]:
         d = results / spec["id"]
-        het = pd.read_csv(d / "heterogeneity.csv").iloc[0].to_dict()
+        het = read_output(d / "heterogeneity.csv").iloc[0].to_dict()
         eff = _read_effects(d / "effects.csv")
-        w = pd.read_csv(d / "study_weights.csv")
+        w = read_output(d / "study_weights.csv")
         out, r = grade_outcome(het, eff, spec, weights=w, egger=_optional_row(d / "diagnostics" / "egger.csv"),
                                trimfill=_optional_row(d / "diagnostics" / "trimfill.csv"), reporting=_reporting(spec))
         mask = an.randomised_rows(eff, spec)
@@ -193,7 +196,7 @@ def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
             sub = eff[mask].reset_index(drop=True)
             funnel = {t: {c[len(t) + 1:]: v for c, v in rhet.items() if c.startswith(t + "_")} or None
                       for t in ("egger", "trimfill")}
-            out, r = grade_outcome(rhet, sub, spec, weights=pd.read_csv(d / "randomised_weights.csv"), **funnel)
+            out, r = grade_outcome(rhet, sub, spec, weights=read_output(d / "randomised_weights.csv"), **funnel)
             out["body"] = "randomised studies only"
             out.update({c: rhet[c] for c in back if c in rhet})
             rows.append(out)
@@ -237,7 +240,7 @@ def run_multiverse_gather(cfg: dict, analysis: str, parts, outdir) -> None:
     for p in parts:
         if not Path(p).is_file():
             raise InputError(f"{p}: multiverse block does not exist (written by 'evsynth multiverse {analysis}')")
-    frames = [pd.read_csv(p, keep_default_na=False, na_values=[""]) for p in parts]
+    frames = [read_output(p, keep_default_na=False, na_values=[""]) for p in parts]
     for f in frames:
         f["status"] = f["status"].fillna("").astype(str)
     t = mv.gather(frames, len(mv.specifications(spec)))
@@ -381,7 +384,7 @@ def run_figures(cfg: dict, analysis: str, results, outdir) -> None:
     results, outdir = Path(results), Path(outdir)
     if analysis == "studies":
         ed = results / "studies" / "effect_direction.csv"
-        figures.study_figures(effect_direction=pd.read_csv(ed) if ed.exists() else None,
+        figures.study_figures(effect_direction=read_output(ed) if ed.exists() else None,
                               studies=inputs.load_studies(cfg),
                               assessments=load_table(cfg["quality"]["assessments"], "assessments"),
                               prisma=inputs.load_prisma(cfg["studies"]["prisma"]), results=results,
@@ -558,7 +561,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("fit", "fit the declared model, moderators, subgroups, robust and sensitivity analyses", run_fit,
           (ANALYSIS, EFFECTS, OUTDIR), needs=(NEED_EFFECTS,)),
     Stage("diagnose", "publication bias, influence and sensitivity diagnostics", run_diagnose,
-          (ANALYSIS, EFFECTS, _a("--outdir", required=True, help="diagnostics folder (replaced as a whole)")),
+          (ANALYSIS, EFFECTS, _a("--outdir", required=True, help="diagnostics folder (new, or written by diagnose before)")),
           needs=(NEED_EFFECTS,)),
     Stage("certainty", "GRADE certainty of every pooled outcome, read from the results tables", run_certainty,
           (RESULTS, _a("--outdir", required=True, help="where certainty.csv, certainty_reasons.csv and "
