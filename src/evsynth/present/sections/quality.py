@@ -9,7 +9,7 @@ __all__ = ['quality_section']
 
 def quality_section(ctx: dict) -> list[Section]:
     fig = ctx["figures"] / "studies"
-    cols = [("design", "design"), ("n_rows", "rows"), ("n_articles", "articles"), ("n_scored", "scored"),
+    cols = [("design", "design"), ("n_rows", "study rows"), ("n_articles", "articles"), ("n_scored", "scored"),
             ("n_no_score", "no score shown"), ("median", "median"), ("min", "min"), ("max", "max")]
     out = [Section("quality", "Study quality", [
         TableBlock(cols, ctx["designs"]),
