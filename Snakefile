@@ -23,3 +23,5 @@ rule all:
     input:
         f"{RES}/report.html",
         [f"{RES}/report.pdf"] if WANT_PDF else [],
+        rules.report.output.appendix,
+        rules.report.output.editions,

@@ -588,7 +588,7 @@ def test_mathtext_in_labels_is_plain_text(tmp_path):
 
 
 def test_long_cell_is_cut_in_the_pdf():
-    from evsynth.present.report import PDF_CELL_MAX, _pdf_cell
+    from evsynth.present.pdf import PDF_CELL_MAX, _pdf_cell
 
     cut = _pdf_cell("word " * 6000)
     assert len(cut) < PDF_CELL_MAX + 120 and "[cut: 30,000 characters;" in cut

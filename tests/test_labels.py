@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, copy_project, evsynth_cmd
+from evsynth.present import labels
 from evsynth.texts import percent, plural
 
 
@@ -26,7 +27,8 @@ def plain(s: str) -> str:
 
 @pytest.fixture(scope="module")
 def page(first_run) -> str:
-    return (first_run / "results" / "report.html").read_text(encoding="utf-8")
+    """The main report and its technical appendix (issue 27: diagnostics and study tables moved there)."""
+    return "".join((first_run / "results" / f).read_text(encoding="utf-8") for f in ("report.html", "appendix.html"))
 
 
 @pytest.fixture(scope="module")
@@ -120,11 +122,16 @@ def test_header_check_finds_internal_names():
 
 
 def test_navigation_shows_titles_not_ids(page, cfg):
-    nav = re.search(r"<nav>(.*?)</nav>", page, flags=re.S).group(1)
-    links = {h: plain(t) for h, t in re.findall(r'<a href="#([^"]+)">(.*?)</a>', nav)}
+    # the main report's navigation names the on-topic analyses; the appendix's every analysis
+    navs = re.findall(r"<nav>(.*?)</nav>", page, flags=re.S)
+    assert len(navs) == 2
+    main, appendix = ({h: plain(t) for h, t in re.findall(r'<a href="#([^"]+)">(.*?)</a>', n)} for n in navs)
     for a in cfg["analyses"]:
-        assert links[a["id"]] == a.get("short_title", a["title"]), a["id"]
-        assert a["id"] not in links[a["id"]]
+        if a["role"] == "primary":
+            assert main[a["id"]] == a.get("short_title", a["title"]), a["id"]
+            assert a["id"] not in main[a["id"]]
+        assert appendix[f"{a['id']}-technical"] == a.get("short_title", a["title"]), a["id"]
+        assert a["id"] not in appendix[f"{a['id']}-technical"]
 
 
 def test_model_terms_in_words(page, cfg):
@@ -195,7 +202,9 @@ TERMS = {
 def test_glossary_has_every_term_the_report_uses(page):
     body = _body(page)
     gi = body.index('<h2 id="glossary">')
-    text, gloss = plain(body[:gi]), body[gi:]
+    ge = body.index("<h2 ", gi + 5)
+    # the words of the main report and the technical appendix, without the glossary itself
+    text, gloss = plain(body[:gi] + body[ge:]), body[gi:ge]
     rows = {i: plain(t) for i, t in re.findall(r'<tr id="(g-[^"]+)">(.*?)</tr>', gloss, flags=re.S)}
     assert len(rows) >= 30
     terms = {i: re.split(r"<td>", t)[1] if "<td>" in t else t for i, t in
@@ -206,7 +215,7 @@ def test_glossary_has_every_term_the_report_uses(page):
                if not any(TERMS[name][1].lower() in plain(t).lower().split(":")[0] for t in terms.values())]
     assert missing == [], missing
     # the first use of a term links to its entry, and every such link resolves
-    links = re.findall(r'<a class="term" href="#(g-[^"]+)">', body[:gi])
+    links = re.findall(r'<a class="term" href="(?:report\.html)?#(g-[^"]+)">', body[:gi] + body[ge:])
     assert len(set(links)) >= 25 and set(links) <= set(rows)
 
 
@@ -237,14 +246,16 @@ def test_dutch_cells_are_translated_with_the_original(page, first_run):
 
 def test_strength_of_evidence_is_shown_in_english_with_the_dutch(page, first_run):
     f = pd.read_csv(first_run / "data/findings/findings.csv", dtype=str, keep_default_na=False)
-    sec = plain(page[page.index('<h2 id="found">'):page.index('<h2 id="summary">')])
+    i = page.index('<h2 id="found">')
+    sec = plain(page[i:page.index("<h2 ", i + 5)])
+    table = plain(_section(page, "findings-table"))
     shown = [s for s in set(f["strength_nl"]) if s]
     assert len(shown) >= 30
-    assert sec.count("translated: \u201c") >= 20  # in the sentences
+    assert sec.count("reviewers' words: \u201c") >= 20  # in the sentences, compact, in English
     for nl in shown:
-        # in the sentences and in the findings table, never without its English
-        assert f"(Dutch: {nl})" in sec, nl
-        assert f"source's words: \u201c{nl}\u201d" not in sec, nl
+        # the Dutch one click away in the sentences; in the findings table never without its English
+        assert f"sterkte: \u201c{nl}\u201d" in sec, nl
+        assert f"(Dutch: {nl})" in table or not labels.english(nl), nl
 
 
 def test_translation_table_names_its_sources():
@@ -295,7 +306,7 @@ def test_figure_captions_are_titles_and_figure_notes_are_read(page, first_run, c
     assert notes, "the figures stage writes notes for figures it does not draw"
     for p in notes:
         for reason in pd.read_csv(p, dtype=str, keep_default_na=False)["reason"]:
-            assert reason in plain(_section(page, p.parent.name)), p
+            assert reason in plain(_section(page, f"{p.parent.name}-technical")), p
 
 
 # ------------------------------------------------------------------- summary agrees with the body
@@ -343,7 +354,7 @@ def test_summary_agrees_with_the_body_after_adding_extraction_rows(tmp_path, mon
     assert f"parenting outcomes: standardised mean difference {row['estimate']:.2f}" in summary
     assert f"{row['ci_lb']:.2f} to {row['ci_ub']:.2f}; {k_parenting} studies" in summary
     # the body shows the same table
-    body = plain(_section(page, "pooled-domain"))
+    body = plain(_section((res / "appendix.html").read_text(encoding="utf-8"), "pooled-domain"))
     assert f"{row['estimate']:.3f}" in body
     assert f"Effect sizes have been extracted for {n_rows} of" in summary
 

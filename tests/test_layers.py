@@ -191,7 +191,8 @@ def private_imports(path: Path) -> list[str]:
             if not (mod == "evsynth" or mod.startswith("evsynth.")):
                 continue
             parts = mod.split(".")
-            if name is not None and name.startswith("_") and not name.startswith("__"):
+            # (``_`` is gettext's name for "translate", a convention, not a private helper)
+            if name is not None and name.startswith("_") and not name.startswith("__") and name != "_":
                 found.append(f"{path.relative_to(SRC.parent)}:{node.lineno}: {mod}.{name}")
             for i, part in enumerate(parts):
                 if part.startswith("_") and not part.startswith("__") and parts[:i] != package:
@@ -219,3 +220,62 @@ def test_the_private_import_check_sees_them(tmp_path, monkeypatch, where, source
     (pkg / "mod.py").write_text(source, encoding="utf-8")
     monkeypatch.setattr(__import__(__name__), "SRC", tmp_path / "evsynth")
     assert len(private_imports(pkg / "mod.py")) == hits
+
+
+# ------------------------------------------------------------------------------ no import circles in present/
+
+def _present_graph() -> dict[str, set[str]]:
+    """module -> the evsynth.present modules it imports (top level and inside functions)."""
+    root = SRC / "present"
+    graph = {}
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(SRC).with_suffix("")
+        name = ".".join(["evsynth", *rel.parts]).removesuffix(".__init__")
+        deps = set()
+        for _, mod in imported_modules(path):
+            if _within(mod, "evsynth.present"):
+                deps.add(mod)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):  # `from evsynth.present import labels` names a module
+            if isinstance(node, ast.ImportFrom) and node.module in ("evsynth.present", "evsynth.present.sections"):
+                deps |= {f"{node.module}.{a.name}" for a in node.names}
+        graph[name] = {d for d in deps if d != name}
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str]:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(n):
+        state[n] = 1
+        stack.append(n)
+        for d in sorted(graph.get(n, ())):
+            if d not in graph:
+                continue
+            if state.get(d) == 1:
+                return stack[stack.index(d):] + [d]
+            if d not in state and (found := visit(d)):
+                return found
+        stack.pop()
+        state[n] = 2
+        return []
+
+    for n in sorted(graph):
+        if n not in state and (found := visit(n)):
+            return found
+    return []
+
+
+def test_the_presentation_package_has_no_import_circle():
+    """Issue 23 item 1: report.py <-> evidence.py <-> labels.py was a circle patched by imports
+    inside functions; the split package (document, context, sections/, html, pdf) has none."""
+    graph = _present_graph()
+    assert {"evsynth.present.document", "evsynth.present.context", "evsynth.present.sections",
+            "evsynth.present.html", "evsynth.present.pdf"} <= set(graph)
+    assert _cycle(graph) == []
+
+
+def test_the_circle_check_finds_a_circle():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) == []

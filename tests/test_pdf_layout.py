@@ -12,8 +12,8 @@ import subprocess
 import pytest
 from markupsafe import Markup
 
-from evsynth.present.report import (PDF_TABLE_FONTS, Section, TableBlock, Text, _pdf_column_widths,
-                                    _pdf_table_layout, render_pdf)
+from evsynth.present.document import Section, TableBlock, Text
+from evsynth.present.pdf import (PDF_TABLE_FONTS, _pdf_column_widths, _pdf_table_layout, render_pdf)
 
 pytestmark = pytest.mark.skipif(subprocess.run(["which", "pdftotext"], capture_output=True).returncode != 0,
                                 reason="poppler-utils (pdftotext) not installed")

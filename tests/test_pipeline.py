@@ -63,7 +63,7 @@ def test_pipeline_outputs(first_run):
         for t in ("multiverse", "multiverse_summary", "multiverse_dimensions"):
             assert (res / a / f"{t}.csv").stat().st_size > 100
         assert (fig / a / "specification_curve.png").stat().st_size > 1000
-    assert plain((res / "report.html").read_text(encoding="utf-8")).count("The specification curve below") == 5
+    assert plain((res / "appendix.html").read_text(encoding="utf-8")).count("The specification curve below") == 5
     assert len(list((first_run / "logs").rglob("*.log"))) >= 20
 
 
@@ -121,6 +121,11 @@ def test_killed_run_then_rerun_gives_the_same_outputs(first_run, tmp_path_factor
     assert [k for k in a if a[k] != b[k]] == []
 
 
+def _report_and_appendix(res: Path) -> str:
+    """The main report and its technical appendix (the study and extraction tables are there)."""
+    return "".join((res / f).read_text(encoding="utf-8") for f in ("report.html", "appendix.html"))
+
+
 def test_report_numbers_match_tables(first_run):
     res = first_run / "results"
     text = (res / "report.html").read_text(encoding="utf-8")
@@ -148,13 +153,13 @@ def test_report_numbers_match_tables(first_run):
 
 
 def test_report_escapes_data_strings(first_run):
-    text = (first_run / "results" / "report.html").read_text(encoding="utf-8")
+    text = (first_run / "results" / "appendix.html").read_text(encoding="utf-8")  # the NJI table
     assert "<script>alert" not in text
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Families First" in text
 
 
 def test_report_states_extraction_coverage(first_run):
-    text = plain((first_run / "results" / "report.html").read_text(encoding="utf-8"))
+    text = plain(_report_and_appendix(first_run / "results"))
     # the reconciled double extraction (data/extraction/README.md): study rows with an effect row
     n = pd.read_csv(ROOT / "data/effects/holwerda2014_effects.csv")["study_id"].nunique()
     assert n > 0 and f"Effect sizes have been extracted for {n} of 46 study rows" in text
@@ -188,7 +193,7 @@ def test_adding_an_extraction_row_reruns_only_what_depends_on_it(first_run):
     changed = {k for k in after if before.get(k) != after[k]}
     assert any(k.startswith("results/extraction/") for k in changed)
     assert not any(k.startswith(("results/barlow2014", "results/landenberger2005", "figures/barlow2014")) for k in changed)
-    text = plain((project / "results" / "report.html").read_text(encoding="utf-8"))
+    text = plain(_report_and_appendix(project / "results"))
     n = pd.read_csv(eff)["study_id"].nunique()  # the shipped study rows and caldera2007
     assert "caldera2007_1" in text and f"Effect sizes have been extracted for {n} of 46 study rows" in text
     comp = pd.read_csv(project / "results/extraction/effects_computed.csv").set_index("effect_id")
@@ -253,17 +258,17 @@ def test_summary_is_the_same_text_in_html_and_pdf(first_run):
     """The plain-language summary, as a reader of each edition sees it (PDF text from
     poppler's pdftotext), is word for word the same."""
     res = first_run / "results"
-    html_summary = _html_section_text((res / "report.html").read_text(encoding="utf-8"), "summary", "methods")
+    html_summary = _html_section_text((res / "report.html").read_text(encoding="utf-8"), "summary", "found")
     pdf = _words(_pdf_text(res / "report.pdf"))
-    pdf_summary = pdf[pdf.index("Plain-language summary"):pdf.index("Methods Search and selection")].strip()
-    assert "What was asked." in html_summary and "odds ratio 1.53" in html_summary
+    pdf_summary = pdf[pdf.index("Plain-language summary"):pdf.index("What the reviews found")].strip()
+    assert "What was asked." in html_summary and "Multidimensional family therapy" in html_summary
     # the same words, each as often, in both editions ...
     assert sorted(pdf_summary.split()) == sorted(html_summary.split())
     # ... and every sentence (paragraph or list item) word for word in the PDF; table cells are
     # compared as words only, since pdftotext's reading order across the cells of a table row
     # depends on where the table falls on the page
     html_text = (res / "report.html").read_text(encoding="utf-8")
-    part = html_text[html_text.index('<h2 id="summary">'):html_text.index('<h2 id="methods">')]
+    part = html_text[html_text.index('<h2 id="summary">'):html_text.index('<h2 id="found">')]
     part = re.sub(r"<table.*?</table>", " ", part, flags=re.S)
     blocks = [_html_words(b) for b in re.findall(r"<(?:p|li)\b[^>]*>(.*?)</(?:p|li)>", part, flags=re.S)]
     assert len(blocks) >= 5
@@ -275,9 +280,10 @@ def test_methods_and_analysis_sentences_are_the_same_in_both_editions(first_run)
     res = first_run / "results"
     text = (res / "report.html").read_text(encoding="utf-8")
     pdf = _words(_pdf_text(res / "report.pdf"))
-    methods = _html_section_text(text, "methods", "studies")
+    methods = _html_section_text(text, "methods", "glossary")
     assert methods in pdf
-    for li in re.findall(r'<div class="summary">.*?<ul>(.*?)</ul>', text, flags=re.S)[0].split("<li>")[1:]:
+    summary = text[text.index('<h2 id="summary">'):]
+    for li in re.findall(r'<div class="summary">.*?<ul>(.*?)</ul>', summary, flags=re.S)[0].split("<li>")[1:]:
         sentence = _html_words(li)
         assert pdf.count(sentence) >= 2  # in the summary and in the analysis's own section
 
@@ -289,18 +295,18 @@ def test_report_html_has_no_unescaped_text(first_run):
 
 
 def test_a_new_section_appears_in_both_editions(first_run, tmp_path, monkeypatch):
-    """Adding a report section is one function in one list (``report.SECTIONS``)."""
+    """Adding a report section is one function in one list (``evsynth.present.sections.SECTIONS``)."""
 
-    from evsynth.present import report
+    from evsynth.present import document as doc, report, sections
 
     cfg = yaml.safe_load((first_run / "config.yaml").read_text(encoding="utf-8"))
 
     def extra(ctx):
-        return [report.Section("extra", "An added section", [
-            report.Text(report.M("Pooled across {} studies.", ctx["analyses"][0]["k"]), lead="New."),
-            report.TableBlock([("a", "column A")], [{"a": "cell <b>"}])])]
+        return [doc.Section("extra", "An added section", [
+            doc.Text(doc.M("Pooled across {} studies.", ctx["analyses"][0]["k"]), lead="New."),
+            doc.TableBlock([("a", "column A")], [{"a": "cell <b>"}])])]
 
-    monkeypatch.setattr(report, "SECTIONS", report.SECTIONS[:2] + [extra] + report.SECTIONS[2:])
+    monkeypatch.setattr(sections, "SECTIONS", sections.SECTIONS[:2] + [extra] + sections.SECTIONS[2:])
     monkeypatch.chdir(first_run)
     report.write_report(cfg, first_run / "results", first_run / "figures", tmp_path / "r.html", tmp_path / "r.pdf")
     text = (tmp_path / "r.html").read_text(encoding="utf-8")
@@ -308,7 +314,11 @@ def test_a_new_section_appears_in_both_editions(first_run, tmp_path, monkeypatch
     assert "<b>New.</b> Pooled across <span class=\"num\" data-src=" in text  # number tagged
     assert "cell &lt;b&gt;" in text
     pdf = _words(_pdf_text(tmp_path / "r.pdf"))
-    assert "An added section New. Pooled across 26 studies." in pdf and "cell <b>" in pdf
+    import yaml as _yaml
+
+    k = pd.read_csv(first_run / "results" / _yaml.safe_load((first_run / "config.yaml").read_text())["analyses"][0]["id"]
+                    / "heterogeneity.csv")["k"].iloc[0]
+    assert f"An added section New. Pooled across {k} studies." in pdf and "cell <b>" in pdf
 
 
 def test_report_summary_of_findings_in_both_editions(first_run):
@@ -316,6 +326,8 @@ def test_report_summary_of_findings_in_both_editions(first_run):
     HTML and the PDF, on-topic analyses first, neighbouring fields labelled indirect and kept
     out of the summary."""
     import shutil
+
+    import yaml
 
     res = first_run / "results"
     cert = pd.read_csv(res / "certainty" / "certainty.csv")
@@ -350,12 +362,14 @@ def test_report_summary_of_findings_in_both_editions(first_run):
     for a in ("ahrq2015", "landenberger2005"):
         assert f"{titles[a]} \u2013 randomised studies only" in sof and f"{titles[a]} \u2013 all designs" in sof
     # on-topic analyses come first, then the neighbouring fields under their own heading
-    order = [text.index(f'<h2 id="{a}">') for a in ("vanderpol2017", "ahrq2015", "ifps2002", "barlow2014")]
+    order = [text.index(f'<h2 id="{a}">') for a in ("vanderpol2017", "ahrq2015", "ifps2002")]
     assert order == sorted(order)
-    assert text.index('id="neighbouring"') < text.index('<h2 id="barlow2014">')
-    summary = text[text.index('<h2 id="summary">'):text.index('<h2 id="sof">')]
+    assert text.index('<h2 id="ifps2002">') < text.index('id="neighbouring"')
+    assert '<h2 id="barlow2014' not in text  # a neighbouring field: one sentence in the main report
+    summary = text[text.index('<h2 id="summary">'):text.index('<h2 id="found">')]
     assert "Group-based parent training" not in summary and "Multidimensional family therapy" in summary
-    assert "Evenboer" in summary and "caseload" in summary
+    gaps = text[text.index('<h2 id="gaps">'):text.index("<h2 ", text.index('<h2 id="gaps">') + 5)]
+    assert "Evenboer" in gaps and "caseload" in gaps  # what the data cannot tell: "What is not known"
     if shutil.which("pdftotext"):
         pdf = subprocess.run(["pdftotext", "-layout", str(res / "report.pdf"), "-"], capture_output=True,
                              text=True, check=True).stdout
@@ -365,10 +379,10 @@ def test_report_summary_of_findings_in_both_editions(first_run):
         summary_pdf = pdf[pdf.index("Plain-language summary"):]
         assert summary_pdf.index("Multidimensional family therapy") < summary_pdf.index("Group-based parent training")
         squeezed = "".join(pdf.split())
-        sof_pdf = squeezed[squeezed.index("SummaryofFindings(GRADE)"):squeezed.index("Whatpublishedmeta-analyses")]
+        sof_pdf = squeezed[squeezed.index("SummaryofFindings(GRADE)"):squeezed.index("Plain-languagesummary")]
         # a title wraps over several lines of its cell: read in pdftotext's reading order (no -layout)
         raw = "".join(subprocess.run(["pdftotext", str(res / "report.pdf"), "-"], capture_output=True, text=True,
                                      check=True).stdout.split())
-        raw_sof = raw[raw.index("SummaryofFindings(GRADE)"):raw.index("Whatpublishedmeta-analyses")]
+        raw_sof = raw[raw.index("SummaryofFindings(GRADE)"):raw.index("Plain-languagesummary")]
         for _, r in cert.iterrows():
             assert "".join(titles[r["analysis"]].split()) in raw_sof and "".join(r["certainty"].split()) in sof_pdf

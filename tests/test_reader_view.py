@@ -1,7 +1,9 @@
-"""The report as a person sees it (issue 17, item 6): ``results/report.html`` rendered in
-real headless Chromium (Selenium with Debian's chromium and chromium-driver, installed by
-``scripts/system-packages.sh``) at 1280 px, and every page of ``results/report.pdf``
-rendered with poppler's ``pdftoppm`` and read back with ``pdftotext``.
+"""The report as a person sees it (issue 17, item 6; issue 27 item 7): both editions' main
+reports (``results/report.html``, ``results/nl/report.html``) and the technical appendix
+(``results/appendix.html``) rendered in real headless Chromium (Selenium with Debian's
+chromium and chromium-driver, installed by ``scripts/system-packages.sh``) at 1280 px -- every
+image, every link (within the page and to the other documents), every table -- and every page
+of their PDFs rendered with poppler's ``pdftoppm`` and read back with ``pdftotext``.
 
 The two checks that failed before the report rewrite (tables wider than the page at 1280 px,
 PDF table cells broken mid-word: issue 17 items 1 and 3) now run without an xfail marker."""
@@ -50,6 +52,10 @@ for (const a of document.querySelectorAll('a[href^="#"]')) {
   const id = decodeURIComponent(a.getAttribute('href').slice(1));
   if (!id || !document.getElementById(id)) out.links.push(a.getAttribute('href'));
 }
+out.other = [];  // links to the other documents and to the result tables, checked by the test
+for (const a of document.querySelectorAll('a[href]:not([href^="#"])')) out.other.push(a.getAttribute('href'));
+const h2 = document.querySelector('h2');
+out.first = h2 ? {id: h2.id, top: h2.getBoundingClientRect().top, height: window.innerHeight} : null;
 out.scrollWidth = document.documentElement.scrollWidth;
 return out;
 """
@@ -69,18 +75,23 @@ def chrome(width: int = WIDTH, height: int = 800):
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
 
 
-@pytest.fixture(scope="module")
-def page(first_run, tmp_path_factory):
-    report = first_run / "results" / "report.html"
+DOCS = {"en": "report.html", "nl": "nl/report.html", "appendix": "appendix.html"}
+
+
+@pytest.fixture(scope="module", params=list(DOCS))
+def page(first_run, tmp_path_factory, request):
+    report = first_run / "results" / DOCS[request.param]
     driver = chrome()
     try:
         driver.get(report.resolve().as_uri())
         m = driver.execute_script(MEASURE)
-        shot = tmp_path_factory.mktemp("shots") / "first-screen.png"
+        shot = tmp_path_factory.mktemp("shots") / f"first-screen-{request.param}.png"
         driver.save_screenshot(str(shot))
     finally:
         driver.quit()
     m["screenshot"] = shot
+    m["doc"] = request.param
+    m["path"] = report
     return m
 
 
@@ -91,7 +102,7 @@ def test_rendered_at_1280_px(page):
 def test_every_image_loads(page, first_run):
     imgs = page["images"]
     pngs = [p for p in (first_run / "figures").rglob("*.png")]
-    assert len(imgs) >= 10 and len(pngs) >= 10
+    assert len(imgs) >= (10 if page["doc"] == "appendix" else 3) and len(pngs) >= 10
     broken = [i["alt"] for i in imgs if not i["complete"] or i["naturalWidth"] <= 0]
     assert broken == []
 
@@ -99,6 +110,29 @@ def test_every_image_loads(page, first_run):
 def test_every_in_page_link_resolves(page):
     assert page["nlinks"] >= 5
     assert page["links"] == []
+
+
+def test_every_link_to_another_document_resolves(page):
+    """Main report <-> technical appendix (the Dutch edition links to the English appendix), and
+    the appendix's list of result tables: the file exists and holds the anchor."""
+    import html as _html
+
+    bad, n = [], 0
+    for href in page["other"]:
+        if re.match(r"[a-z]+:", href):
+            continue
+        n += 1
+        target, _, anchor = href.partition("#")
+        f = (page["path"].parent / target).resolve()
+        if not f.is_file() or (anchor and f'id="{_html.escape(anchor)}"' not in f.read_text(encoding="utf-8")):
+            bad.append(href)
+    assert n >= 1 and bad == []
+
+
+def test_first_screen_opens_with_key_messages(page):
+    if page["doc"] == "appendix":
+        pytest.skip("the appendix opens with its own first section")
+    assert page["first"]["id"] == "key-messages" and page["first"]["top"] < page["first"]["height"] / 2
 
 
 def test_no_figure_overflows_the_page(page):
@@ -121,15 +155,26 @@ def test_first_screen_screenshot(page):
 
 # ---------------------------------------------------------------------------------------------- PDF
 
-@pytest.fixture(scope="module")
-def pdf(first_run, tmp_path_factory):
-    path = first_run / "results" / "report.pdf"
-    out = tmp_path_factory.mktemp("pdf")
+PDFS = {"en": "report.pdf", "nl": "nl/report.pdf", "appendix": "appendix.pdf"}
+
+
+def _read_pdf(path: Path, out: Path) -> dict:
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"^Pages:\s+(\d+)", info, flags=re.M).group(1))
     subprocess.run(["pdftoppm", "-r", "30", "-png", str(path), str(out / "page")], check=True)
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
     return {"pages": pages, "images": sorted(out.glob("page-*.png")), "text": text}
+
+
+@pytest.fixture(scope="module", params=list(PDFS))
+def pdf(first_run, tmp_path_factory, request):
+    return _read_pdf(first_run / "results" / PDFS[request.param], tmp_path_factory.mktemp("pdf"))
+
+
+@pytest.fixture(scope="module")
+def appendix_pdf(first_run, tmp_path_factory):
+    """The technical appendix, which holds the study tables."""
+    return _read_pdf(first_run / "results" / "appendix.pdf", tmp_path_factory.mktemp("apdf"))
 
 
 def test_every_pdf_page_renders(pdf):
@@ -178,7 +223,8 @@ def test_broken_word_check_finds_a_known_break():
     assert _broken("RCTs, quasi-exp, pre-post", ["quasi-experimental"], {"quasi-exp"}) == []
 
 
-def test_pdf_table_cells_keep_words_whole(pdf, first_run):
+def test_pdf_table_cells_keep_words_whole(appendix_pdf, first_run):
+    pdf = appendix_pdf
     words = _known_cells(first_run)
     assert "Australia" in words and "quasi-experimental" in words
     assert _broken(pdf["text"], words, _source_tokens(first_run)) == []
@@ -195,24 +241,24 @@ def _page_texts(path: Path) -> list[str]:
     return text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
 
 
-def _headings(first_run) -> list[str]:
+def _headings(first_run, doc: str = "appendix") -> list[str]:
     """Section titles as the HTML edition prints them (the same sections as the PDF)."""
     import html as _html
 
-    page = (first_run / "results" / "report.html").read_text(encoding="utf-8")
+    page = (first_run / "results" / DOCS[doc]).read_text(encoding="utf-8")
     return [" ".join(_html.unescape(re.sub(r"<[^>]+>", "", t)).split())
             for t in re.findall(r"<h[23][^>]*>(.*?)</h[23]>", page, flags=re.S)]
 
 
 @pytest.fixture(scope="module")
 def pages(first_run):
-    return _page_texts(first_run / "results" / "report.pdf")
+    return _page_texts(first_run / "results" / "appendix.pdf")
 
 
 def test_long_table_repeats_its_header_row_on_each_page(pages, first_run):
     # the study-characteristics table (one row per study row of the coded table) spans pages:
     # every word of its heading row is on each of them (body rows carry no "(0-11)" or "month")
-    from evsynth.present.report import CHARACTERISTICS_SHOWN
+    from evsynth.present.sections.studies import CHARACTERISTICS_SHOWN
 
     start = next(i for i, t in enumerate(pages) if re.search(r"^\s*Study characteristics \(", t, flags=re.M))
     end = next(i for i, t in enumerate(pages) if i > start and "Intervention types by design" in t)
@@ -224,11 +270,13 @@ def test_long_table_repeats_its_header_row_on_each_page(pages, first_run):
     assert {k: v for k, v in missing.items() if v} == {}
 
 
-def test_no_page_ends_with_a_heading(pages, first_run):
-    page = (first_run / "results" / "report.html").read_text(encoding="utf-8")
+@pytest.mark.parametrize("doc", list(DOCS))
+def test_no_page_ends_with_a_heading(first_run, doc):
+    pages = _page_texts(first_run / "results" / PDFS[doc])
+    page = (first_run / "results" / DOCS[doc]).read_text(encoding="utf-8")
     captions = {" ".join(c.split()) for c in re.findall(r"<figcaption[^>]*>(.*?)</figcaption>", page, flags=re.S)}
-    heads = [h for h in _headings(first_run) if len(h) >= 4 and h not in captions]  # (a caption may repeat a title)
-    assert len(heads) >= 20
+    heads = [h for h in _headings(first_run, doc) if len(h) >= 4 and h not in captions]  # (a caption may repeat a title)
+    assert len(heads) >= 12
     ends = []
     for n, t in enumerate(pages[:-1], 1):
         lines = [" ".join(x.split()) for x in t.splitlines() if x.strip()]
@@ -258,7 +306,7 @@ def test_forest_pages_are_printed_at_a_readable_size(first_run):
 
     from evsynth.present import style
 
-    images = _pdf_images(first_run / "results" / "report.pdf")
+    images = _pdf_images(first_run / "results" / "report.pdf") + _pdf_images(first_run / "results" / "appendix.pdf")
     forests = sorted((first_run / "figures").glob("*/forest*.png"))
     multi = [p for p in forests if "_page" in p.stem]
     assert multi, "the longest forests are split over pages"
@@ -275,12 +323,13 @@ def test_forest_pages_are_printed_at_a_readable_size(first_run):
     assert len(checked) >= len(forests) and small == {}, small
 
 
-def test_captions_name_the_figure_not_the_analysis_id(first_run, pdf):
+def test_captions_name_the_figure_not_the_analysis_id(first_run, appendix_pdf):
     import yaml
 
+    pdf = appendix_pdf
     cfg = yaml.safe_load((first_run / "config.yaml").read_text(encoding="utf-8"))
     ids = [a["id"] for a in cfg["analyses"]]
-    page = (first_run / "results" / "report.html").read_text(encoding="utf-8")
+    page = "".join((first_run / "results" / d).read_text(encoding="utf-8") for d in ("report.html", "appendix.html"))
     caps = re.findall(r"<figcaption[^>]*>(.*?)</figcaption>", page, flags=re.S)
     assert len(caps) >= 10
     bad = [c for c in caps if any(i in c for i in ids) or re.search(r"forest_|_page\d|bubble_|specification_curve", c)]
@@ -289,4 +338,4 @@ def test_captions_name_the_figure_not_the_analysis_id(first_run, pdf):
     assert sum(any(t in c for t in titles) for c in caps) >= len(ids)  # captions carry the analysis titles
     flat = " ".join(pdf["text"].split())
     assert [i for i in ids if re.search(rf"{i}: (forest|funnel|bubble|specification)", flat)] == []
-    assert "Forest plot:" in flat
+    assert "Forest plot" in flat

@@ -314,7 +314,9 @@ def test_bubble_plot_marks_the_predictions():
 def test_report_says_when_the_selection_model_was_not_fitted(tmp_path):
     """Below the minimum number of studies the report's selection-model section says so
     (from the diagnostics notes the pipeline wrote) instead of showing a fit."""
-    from evsynth.present.report import Tables, _analysis_context, plain_text, sensitivity_sections
+    from evsynth.present.context import Tables, _analysis_context
+    from evsynth.present.document import plain_text
+    from evsynth.present.sections.sensitivity import sensitivity_sections
 
     spec = _spec("aloe2013", diagnostics=["selmodel", "leave1out"])
     d = tmp_path / "aloe2013" / "diagnostics"

@@ -28,7 +28,7 @@ def effect_size_word(value: float, metric: str = "d") -> str:
     return "negligible" if a < 0.2 else "small" if a < 0.5 else "medium" if a < 0.8 else "large"
 
 __all__ += ["COLUMN_LABELS", "column_label", "plural", "percent", "INTERCEPT_LABEL", "SOURCE_DOCUMENTS",
-            "reader_source", "GLOSSARY"]
+            "reader_source", "GLOSSARY", "statement_kind"]
 
 # Column headings a reader sees (report tables in HTML and PDF, figure axes): one dictionary for
 # every results and data table shown.  A column not listed here keeps its name with "_" read as a
@@ -145,3 +145,19 @@ ESTIMATOR_WORDS = {"REML": "restricted maximum likelihood (REML)", "ML": "maximu
 TEST_WORDS = {"z": "z test (normal distribution)", "t": "t test", "knha": "Knapp-Hartung",
               "adhoc": "Knapp-Hartung with the ad hoc correction (never narrower than the z test)"}
 __all__ += ["ESTIMATOR_WORDS", "TEST_WORDS"]
+
+
+def statement_kind(level: int, estimate: float, mid: float, metric: str = "d") -> tuple[str, int]:
+    """The form of GRADE's plain-language statement of one pooled outcome (Santesso et al., 2020,
+    Table 2) as ``(kind, side)``: kind ``"uncertain"`` (very low certainty: no size, no direction),
+    ``"null"`` (below the smallest important effect ``mid``), ``"slight"``, ``"large"`` or
+    ``"plain"`` (Cohen's sizes on the analysis scale, see :func:`effect_size_word`); side 0 when the
+    estimate is positive, 1 otherwise.  ``evsynth.review.grade.statement`` words it in English,
+    the report in the other languages."""
+    side = 0 if estimate > 0 else 1
+    if level <= 1:
+        return "uncertain", side
+    if abs(estimate) < mid:
+        return "null", side
+    size = effect_size_word(estimate, metric)
+    return ("slight" if size in ("negligible", "small") else "large" if size == "large" else "plain"), side

@@ -99,6 +99,7 @@ FIT_TABLES = [
     "fit_notes",
 ] + FIGURE_TABLES
 WANT_PDF = config.get("report", {}).get("pdf", True)
+LANGUAGES = config.get("report", {}).get("languages", ["en"])
 
 # The evsynth command of the environment running Snakemake (not whatever is on PATH).
 _exe = Path(sys.executable).parent / "evsynth"

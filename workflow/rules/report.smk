@@ -1,6 +1,7 @@
 rule report:
-    """The report (HTML, and the PDF edition when config report.pdf is true): reads the
-    results tables and figures; computes nothing itself."""
+    """The report (HTML, and the PDF edition when config report.pdf is true), its technical
+    appendix, and an edition per language of report.languages: reads the results tables and
+    figures; computes nothing itself."""
     input:
         INPUTS_OK,
         [fit_outputs(a) for a in ANALYSES],
@@ -20,6 +21,11 @@ rule report:
     output:
         html=f"{RES}/report.html",
         pdf=[f"{RES}/report.pdf"] if WANT_PDF else [],
+        # the technical appendix beside the main report; the other languages' main reports below
+        # it (evsynth.present.report.report_files names the same files)
+        appendix=[f"{RES}/appendix.html"] + ([f"{RES}/appendix.pdf"] if WANT_PDF else []),
+        editions=[f"{RES}/{lang}/report.{ext}" for lang in LANGUAGES if lang != "en"
+                  for ext in (["html", "pdf"] if WANT_PDF else ["html"])],
     log:
         f"{LOGS}/report.log",
     params:

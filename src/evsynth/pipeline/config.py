@@ -32,6 +32,16 @@ def _path(error) -> str:
     return out or "(top level)"
 
 
+def _analysis_id(cfg: dict, error) -> str:
+    """' (analysis 'barlow2014')' for an error inside ``analyses[i]``, so the message names the analysis."""
+    p = list(error.absolute_path)
+    if len(p) >= 2 and p[0] == "analyses" and isinstance(p[1], int):
+        a = (cfg.get("analyses") or [None] * (p[1] + 1))[p[1]]
+        if isinstance(a, dict) and a.get("id"):
+            return f" (analysis {a['id']!r})"
+    return ""
+
+
 def _describe(error) -> str:
     v = error.validator
     if v == "additionalProperties":
@@ -46,6 +56,9 @@ def _describe(error) -> str:
         return f"found {error.instance!r} ({type(error.instance).__name__}); expected {error.validator_value}"
     if v == "oneOf":
         return "give either 'yi' and 'vi' (columns) or 'measure' and 'columns'"
+    if v == "anyOf" and list(error.absolute_path)[-1:] == ["design"]:
+        return ("declare the design: 'randomised: true' or 'false' (with its source in 'note'), or 'column' and "
+                "'randomised_values'")
     return error.message
 
 
@@ -64,7 +77,8 @@ def validate_config(cfg, *, source: str = "config.yaml", confine: bool = False, 
     _nfc_analyses(cfg)
     validator = jsonschema.Draft202012Validator(config_schema())
     errors = sorted(validator.iter_errors(cfg), key=lambda e: (list(map(str, e.absolute_path)), e.message))
-    problems = [f"{source}: {_path(e)}: {_describe(e)}" for e in errors]
+    problems = [f"{source}: {_path(e)}{_analysis_id(cfg, e) if e.validator in ('required', 'anyOf') else ''}: "
+                f"{_describe(e)}" for e in errors]
     if not problems:
         problems = _semantic(cfg, source)
     if not problems and confine:

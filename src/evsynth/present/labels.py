@@ -16,6 +16,7 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from evsynth.outputs import safe_file_name
+from evsynth.present.document import Items, Text
 from evsynth.texts import GLOSSARY, INTERCEPT_LABEL, column_label
 
 __all__ = ["moderator_labels", "term_label", "label_rows", "reader_words", "translate", "english", "TRANSLATIONS", "figure_caption",
@@ -84,7 +85,7 @@ def reader_words(text: str, spec: dict) -> str:
 @lru_cache(maxsize=4)
 def _table(path: str, mtime: float) -> tuple[tuple[str, str, str], ...]:
     t = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return tuple((r["dutch"], r["english"], r["applies_to"]) for _, r in t.iterrows())
+    return tuple((r["dutch"], r["english"], r["applies_to"]) for _i, r in t.iterrows())
 
 
 def _entries(path: Path | None = None) -> tuple[tuple[str, str, str], ...]:
@@ -180,8 +181,6 @@ def link_first_uses(sections) -> None:
     """Links the first use of every glossary term in the report's running text (paragraphs
     and list items, in reading order, before the glossary) to its entry.  Changes the
     sections' text blocks in place; the words stay the same (the PDF drops links)."""
-    from evsynth.present.report import Items, Text  # the section model
-
     todo = [(f"g-{a}", re.compile("|".join(f"(?:{p})" for p in pats))) for a, _, _, pats in GLOSSARY]
     for s in sections:
         if s.id == "glossary":
@@ -210,3 +209,13 @@ def link_first_uses(sections) -> None:
 
 def glossary_text(term: str, text: str) -> Markup:
     return Markup("<b>{}</b>: {}").format(escape(term), escape(text))
+
+
+TRANSLATION_NOTE = ("Dutch names and terms are given in English with the Dutch original in brackets; the English is "
+                    "a translation by this report's coders (<code>data/translations/nl_en.csv</code>, with the source "
+                    "line of each term).")
+
+
+def translated(rows: list[dict], keys) -> list[dict]:
+    """Records with the cells of ``keys`` translated (:func:`translate`)."""
+    return [{k: (translate(v) if k in keys else v) for k, v in r.items()} for r in rows]

@@ -41,7 +41,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from evsynth.texts import effect_size_word, size_metric
+from evsynth.texts import size_metric, statement_kind
 
 __all__ = ["LEVELS", "DOMAINS", "default_mid", "grade_outcome", "statement", "RATIO_MEASURES"]
 
@@ -254,19 +254,18 @@ def statement(level: int, estimate: float, mid: float, interpretation: str, inte
     certainty in the verb and, from low certainty up, the size of the effect; with very low
     certainty no size and no direction ("we are uncertain whether ...")."""
     interp = interpretation if interpretation in VERB else "improvement"
-    if level <= 1:  # the hoped-for direction; for a risk, the direction of the estimate
+    kind, side = statement_kind(level, estimate, mid, metric)
+    if kind == "uncertain":  # the hoped-for direction; for a risk, the direction of the estimate
         verb = {"improvement": "improves", "association": "is associated with"}.get(
-            interp, "increases" if estimate > 0 else "reduces")
+            interp, "increases" if side == 0 else "reduces")
         return (f"We are uncertain whether {intervention} {verb} {outcome} because the certainty of the "
                 f"evidence is very low.")
     subject = f"{intervention[0].upper()}{intervention[1:]}"
-    if abs(estimate) < mid:
+    if kind == "null":
         return f"{subject} {NULL_VERBS[4 - level]} {outcome}."
-    side = 0 if estimate > 0 else 1
-    size = effect_size_word(estimate, metric)
-    if size in ("negligible", "small"):
+    if kind == "slight":
         return f"{subject} {_verb('result', level)} in a slight {NOUN[interp][side]} {outcome}."
-    if size == "large":
+    if kind == "large":
         return f"{subject} {_verb('result', level)} in a large {NOUN[interp][side]} {outcome}."
     return f"{subject} {_verb(VERB[interp][side], level)} {outcome}."
 
@@ -302,6 +301,14 @@ def grade_outcome(het: dict, effects: pd.DataFrame, spec: dict, *, weights: pd.D
     ]
     down = sum(r["downgrade"] for r in rows)
     level = max(1, start - down)
+    # downgrades that rest on a mechanical rule a GRADE reader would question (issue 27 item 5);
+    # the report says so in words: no judgement coded, or the prediction interval alone at I² < 50 %
+    mechanical = []
+    if rows[0]["downgrade"] > 0 and rows[0]["number"] is None:
+        mechanical.append("risk_of_bias:no_judgement")
+    i2 = het.get("I2")
+    if rows[1]["downgrade"] == 1 and i2 is not None and np.isfinite(i2) and i2 < 50:
+        mechanical.append("inconsistency:prediction_interval_only")
     interp = spec.get("direction", {}).get("interpretation", "improvement")
     est = float(het["estimate"])
     out = {
@@ -311,7 +318,7 @@ def grade_outcome(het: dict, effects: pd.DataFrame, spec: dict, *, weights: pd.D
         "estimate": est, "ci_lb": het["ci_lb"], "ci_ub": het["ci_ub"], "pi_lb": het["pi_lb"], "pi_ub": het["pi_ub"],
         "scale": "log ratio" if ratio else spec.get("effect", {}).get("scale", "effect size"),
         "mid": mid, "start": LEVELS[start], "start_reason": start_why, "downgrades": down,
-        "certainty": LEVELS[level], "certainty_level": level,
+        "certainty": LEVELS[level], "certainty_level": level, "mechanical": ";".join(mechanical),
         "statement": statement(level, est, mid, interp, spec.get("intervention", "the intervention"),
                                spec.get("outcome", "the outcome"), size_metric(spec)),
     }
