@@ -9,19 +9,20 @@ import json
 from importlib import resources
 import jsonschema
 
+from evsynth import catalog
 from evsynth.errors import ConfigError
 from evsynth.pipeline.io import allowed_text, read_yaml
 
-__all__ = ["load_config", "validate_config", "config_schema", "analysis_by_id", "FIGURE_TABLES"]
-
-# tables the fit stage writes for the figures (evsynth.pipeline.figdata), by file name
-# without .csv; here so that the workflow can list the fit outputs without loading models
-FIGURE_TABLES = ["scale", "figure_forest", "figure_bubble", "figure_bubble_points", "figure_funnel"]
+__all__ = ["load_config", "validate_config", "config_schema", "analysis_by_id"]
 
 
 def config_schema() -> dict:
+    """The config's JSON schema, with the ``diagnostics`` enum filled in from the registry
+    (:data:`evsynth.catalog.DIAGNOSTICS`: a diagnostic is declared there only)."""
     with resources.files("evsynth.pipeline").joinpath("schemas/config.schema.json").open(encoding="utf-8") as fh:
-        return json.load(fh)
+        schema = json.load(fh)
+    schema["$defs"]["analysis"]["properties"]["diagnostics"]["items"]["enum"] = catalog.diagnostic_names()
+    return schema
 
 
 def _path(error) -> str:
