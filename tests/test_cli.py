@@ -175,7 +175,8 @@ def test_stages_say_what_they_wrote(tmp_path):
             assert line == f"evsynth fit: wrote {path} ({path.stat().st_size:,} bytes)"
     out = _evsynth(tmp_path, "diagnose", "aloe2013", "--effects", str(res / "effects.csv"),
                    "--outdir", str(res / "diagnostics"))
-    n = sum(1 for _ in (res / "diagnostics").iterdir())
+    n = sum(1 for p in (res / "diagnostics").iterdir() if not p.name.startswith("."))  # not the record .evsynth-outputs
+    assert (res / "diagnostics" / ".evsynth-outputs").is_file()
     assert out.stdout.splitlines() == [f"evsynth diagnose: wrote {res / 'diagnostics'} ({n} files)"]
 
 

@@ -1,7 +1,7 @@
 """Writing outputs: atomically (a reader never sees a partial file, a failed command leaves the
 earlier output as it was), deterministic CSV with spreadsheet formulas neutralised, and the record
 of what a command wrote.  Below both ``evsynth.pipeline`` and ``evsynth.present``: it imports
-nothing of evsynth."""
+nothing of evsynth but ``evsynth.errors``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["recording", "atomic_path", "atomic_folder", "write_text", "write_bytes", "neutralise_formulas",
+__all__ = ["recording", "atomic_path", "atomic_folder", "check_owned", "MANIFEST", "write_text", "write_bytes", "neutralise_formulas",
            "write_csv"]
 
 
@@ -79,24 +79,97 @@ class atomic_path:
         return False
 
 
-@contextmanager
-def atomic_folder(target):
-    """Yield a temporary folder beside ``target``; on success it replaces ``target`` as a
-    whole, on failure it is removed and ``target`` is left as it was."""
+# the record, inside a folder written by :func:`atomic_folder`, of the files the command put
+# there: on the next run these (and only these) may be replaced or removed
+MANIFEST = ".evsynth-outputs"
+# what Snakemake itself puts into a folder declared as directory() output: left alone
+_FOREIGN_OK = (".snakemake_timestamp",)
+
+
+def _manifest(folder: Path) -> set[str] | None:
+    m = folder / MANIFEST
+    if not m.is_file():
+        return None
+    return {line for line in m.read_text(encoding="utf-8").splitlines() if line}
+
+
+def _refuse(what: str, target: Path, names, reason: str):
+    from evsynth.errors import InputError, quote
+
+    names = sorted(names)
+    shown = ", ".join(quote(n) for n in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return InputError(f"{what}: {quote(str(target), 80)} {reason}: {shown}; nothing was changed. Give a new "
+                      "or empty folder (or the folder this command wrote before)")
+
+
+def check_owned(target, what: str = "--outdir", produced: set[str] | None = None) -> None:
+    """Refuse ``target`` when it holds anything the command did not write: a sub-folder, a
+    file not in the folder's :data:`MANIFEST` (or, for a folder written before manifests,
+    a file the command does not write now: ``produced``)."""
     target = Path(target)
+    if not target.exists() and not target.is_symlink():
+        return
+    if not target.is_dir():
+        from evsynth.errors import InputError, quote
+
+        raise InputError(f"{what}: {quote(str(target), 80)} is a file, not a folder; nothing was changed")
+    owned = _manifest(target)
+    folders, foreign = [], []
+    for p in target.iterdir():
+        if p.name == MANIFEST or p.name in _FOREIGN_OK:
+            continue
+        if p.is_dir() and not p.is_symlink():
+            folders.append(p.name + "/")
+        elif owned is not None:
+            if p.name not in owned:
+                foreign.append(p.name)
+        elif produced is not None and p.name not in produced:
+            foreign.append(p.name)
+    if folders:
+        raise _refuse(what, target, folders, "holds folders this command did not write (is it an input or "
+                                             "the project folder?)")
+    if foreign:
+        raise _refuse(what, target, foreign, "holds files this command did not write")
+
+
+@contextmanager
+def atomic_folder(target, what: str = "--outdir"):
+    """Yield a fresh temporary folder beside ``target``; on success the files written into it
+    are moved into ``target`` one by one (each replace atomic), files the command wrote into
+    ``target`` on an earlier run and did not write now are removed, and the list of written
+    files is kept in ``target``/:data:`MANIFEST`.  Nothing else in ``target`` is touched: a
+    ``target`` holding anything the command did not write (a sub-folder, an input, the
+    project) is refused before and after the work, naming the option ``what``, and nothing
+    is changed.  On failure the temporary folder is removed and ``target`` is as it was."""
+    target = Path(target)
+    check_owned(target, what)
     target.parent.mkdir(parents=True, exist_ok=True)
     for stale in target.parent.glob(f".{glob.escape(target.name)}.*"):  # leftovers of a killed run
-        if stale.is_dir():
+        if stale.is_dir() and not stale.is_symlink():
             shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         yield tmp
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
+        nested = [p.name + "/" for p in tmp.iterdir() if p.is_dir()]
+        if nested:
+            raise RuntimeError(f"atomic_folder: sub-folders written into {tmp}: {nested}")
+        produced = {p.name for p in tmp.iterdir()}
+        check_owned(target, what, produced)  # a folder written before manifests: checked now
+        earlier = _manifest(target) or set()
+        target.mkdir(exist_ok=True)
+        with atomic_path(target / MANIFEST) as m:  # first: a crash mid-swap leaves both names listed
+            m.write_text("".join(f"{n}\n" for n in sorted(produced | earlier)), encoding="utf-8")
+        mode = 0o666 & ~_umask()
+        for name in sorted(produced):
+            os.chmod(tmp / name, mode)
+            os.replace(tmp / name, target / name)
+        for name in sorted(earlier - produced):
+            (target / name).unlink(missing_ok=True)
+        with atomic_path(target / MANIFEST) as m:
+            m.write_text("".join(f"{n}\n" for n in sorted(produced)), encoding="utf-8")
+        shutil.rmtree(tmp, ignore_errors=True)
         if _WRITTEN is not None:  # the files went into the temporary folder: name the folder
-            for p in [p for p in _WRITTEN if tmp in p.parents]:
+            for p in [p for p in _WRITTEN if tmp in p.parents or p.parent == target]:
                 del _WRITTEN[p]
             _record(target)
     except BaseException:

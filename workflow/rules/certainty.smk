@@ -21,5 +21,5 @@ rule certainty:
         outdir=lambda wc, output: parent(output.certainty),
         spec=[SPEC[a] for a in ANALYSES],
     shell:
-        "{params.evsynth} certainty --config {params.config} --results {params.results} "
-        "--outdir {params.outdir} 2>&1 | tee {log}"
+        "{params.evsynth} certainty --config {params.config:q} --results {params.results:q} "
+        "--outdir {params.outdir:q} 2>&1 | tee {log:q}"

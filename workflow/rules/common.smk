@@ -4,6 +4,7 @@
 import hashlib
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -101,7 +102,12 @@ WANT_PDF = config.get("report", {}).get("pdf", True)
 
 # The evsynth command of the environment running Snakemake (not whatever is on PATH).
 _exe = Path(sys.executable).parent / "evsynth"
-EVSYNTH = f'"{_exe}"' if _exe.exists() else f'"{sys.executable}" -m evsynth'
+# Every value in a rule's shell command is quoted ({x:q}); this one is quoted here.
+EVSYNTH = (
+    shlex.quote(str(_exe))
+    if _exe.exists()
+    else f"{shlex.quote(sys.executable)} -m evsynth"
+)
 
 
 def parent(path, up=1):

@@ -13,5 +13,5 @@ rule diagnose:
         seed=config["seed"],
         level=config["level"],
     shell:
-        "{params.evsynth} diagnose {wildcards.analysis} --config {params.config} "
-        "--effects {input.effects} --outdir {output} 2>&1 | tee {log}"
+        "{params.evsynth} diagnose {wildcards.analysis:q} --config {params.config:q} "
+        "--effects {input.effects:q} --outdir {output:q} 2>&1 | tee {log:q}"

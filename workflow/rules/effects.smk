@@ -12,8 +12,8 @@ rule effects:
         config=CONFIGFILE,
         spec=lambda wc: SPEC[wc.analysis],
     shell:
-        "{params.evsynth} effects {wildcards.analysis} --config {params.config} "
-        "--out {output.effects} 2>&1 | tee {log}"
+        "{params.evsynth} effects {wildcards.analysis:q} --config {params.config:q} "
+        "--out {output.effects:q} 2>&1 | tee {log:q}"
 
 
 rule extraction:
@@ -32,4 +32,4 @@ rule extraction:
         extraction=config["extraction"],
         min_score=config["quality"]["min_score"],
     shell:
-        "{params.evsynth} extraction --config {params.config} --outdir {params.outdir} 2>&1 | tee {log}"
+        "{params.evsynth} extraction --config {params.config:q} --outdir {params.outdir:q} 2>&1 | tee {log:q}"

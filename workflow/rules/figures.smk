@@ -18,8 +18,8 @@ rule figures_analysis:
         figures=lambda wc, output: parent(output[0]),
         spec=lambda wc: SPEC[wc.analysis],
     shell:
-        "{params.evsynth} figures {wildcards.analysis} --config {params.config} "
-        "--results {params.results} --outdir {params.figures} 2>&1 | tee {log}"
+        "{params.evsynth} figures {wildcards.analysis:q} --config {params.config:q} "
+        "--results {params.results:q} --outdir {params.figures:q} 2>&1 | tee {log:q}"
 
 
 rule figures_studies:
@@ -38,5 +38,5 @@ rule figures_studies:
         results=lambda wc, input: parent(input.studies[0], 2),
         figures=lambda wc, output: parent(output[0]),
     shell:
-        "{params.evsynth} figures studies --config {params.config} "
-        "--results {params.results} --outdir {params.figures} 2>&1 | tee {log}"
+        "{params.evsynth} figures studies --config {params.config:q} "
+        "--results {params.results:q} --outdir {params.figures:q} 2>&1 | tee {log:q}"

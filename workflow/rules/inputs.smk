@@ -15,4 +15,4 @@ rule check_inputs:
     params:
         evsynth=EVSYNTH,
     shell:
-        "{params.evsynth} check-inputs --config {input.config} --out {output} 2>&1 | tee {log}"
+        "{params.evsynth} check-inputs --config {input.config:q} --out {output:q} 2>&1 | tee {log:q}"

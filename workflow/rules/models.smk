@@ -15,5 +15,5 @@ rule fit:
         spec=lambda wc: SPEC[wc.analysis],
         level=config["level"],
     shell:
-        "{params.evsynth} fit {wildcards.analysis} --config {params.config} "
-        "--effects {input.effects} --outdir {params.outdir} 2>&1 | tee {log}"
+        "{params.evsynth} fit {wildcards.analysis:q} --config {params.config:q} "
+        "--effects {input.effects:q} --outdir {params.outdir:q} 2>&1 | tee {log:q}"

@@ -29,8 +29,8 @@ rule multiverse_chunk:
         spec=lambda wc: SPEC[wc.analysis].get("multiverse"),
         level=config["level"],
     shell:
-        "{params.evsynth} multiverse {wildcards.analysis} --config {params.config} --effects {input} "
-        "--chunk {wildcards.chunk} --chunks {params.chunks} --out {output} 2>&1 | tee {log}"
+        "{params.evsynth} multiverse {wildcards.analysis:q} --config {params.config:q} --effects {input:q} "
+        "--chunk {wildcards.chunk:q} --chunks {params.chunks:q} --out {output:q} 2>&1 | tee {log:q}"
 
 
 rule multiverse:
@@ -52,5 +52,5 @@ rule multiverse:
         config=CONFIGFILE,
         outdir=lambda wc, output: parent(output[0]),
     shell:
-        "{params.evsynth} multiverse-gather {wildcards.analysis} {input.blocks} --config {params.config} "
-        "--outdir {params.outdir} 2>&1 | tee {log}"
+        "{params.evsynth} multiverse-gather {wildcards.analysis:q} {input.blocks:q} --config {params.config:q} "
+        "--outdir {params.outdir:q} 2>&1 | tee {log:q}"

@@ -11,7 +11,7 @@ rule studies:
         config=CONFIGFILE,
         outdir=lambda wc, output: parent(output[0]),
     shell:
-        "{params.evsynth} studies --config {params.config} --outdir {params.outdir} 2>&1 | tee {log}"
+        "{params.evsynth} studies --config {params.config:q} --outdir {params.outdir:q} 2>&1 | tee {log:q}"
 
 
 rule quality:
@@ -29,4 +29,4 @@ rule quality:
         outdir=lambda wc, output: parent(output[0]),
         min_score=config["quality"]["min_score"],
     shell:
-        "{params.evsynth} quality --config {params.config} --outdir {params.outdir} 2>&1 | tee {log}"
+        "{params.evsynth} quality --config {params.config:q} --outdir {params.outdir:q} 2>&1 | tee {log:q}"

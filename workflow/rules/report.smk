@@ -28,7 +28,9 @@ rule report:
         results=lambda wc, output: parent(output.html),
         figures=lambda wc, input: parent(input.study_figures),
         report=config.get("report", {}),
-        pdf=lambda wc, output: f"--pdf {output.pdf}" if output.pdf else "",
+        pdf=lambda wc, output: (
+            f"--pdf {shlex.quote(output.pdf[0])}" if output.pdf else ""
+        ),
     shell:
-        "{params.evsynth} report --config {params.config} --results {params.results} "
-        "--figures {params.figures} --html {output.html} {params.pdf} 2>&1 | tee {log}"
+        "{params.evsynth} report --config {params.config:q} --results {params.results:q} "
+        "--figures {params.figures:q} --html {output.html:q} {params.pdf} 2>&1 | tee {log:q}"

@@ -82,6 +82,7 @@ def _call(stage, args) -> int:
         cfg = load_config(args.config)
         if "config" in inspect.signature(stage.func).parameters:
             kwargs["config"] = args.config
+    _protect_inputs(args, cfg)
     missing_inputs(stage, cfg, {**kwargs, "config": getattr(args, "config", None)})
     with recording() as written:
         rc = int((stage.func(**kwargs) if cfg is None else stage.func(cfg, **kwargs)) or 0)
@@ -102,13 +103,51 @@ def _say_written(command: str, written: dict) -> None:
             continue
         shown = p.relative_to(here) if p.is_relative_to(here) else p
         if p.is_dir():
-            n = sum(1 for f in p.rglob("*") if f.is_file())
+            n = sum(1 for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
             what = f"{n} file{'s' if n != 1 else ''}"
         elif rows is not None:
             what = f"{rows} row{'s' if rows != 1 else ''}"
         else:
             what = f"{p.stat().st_size:,} bytes"
         print(f"evsynth {command}: wrote {shown} ({what})")
+
+
+_OUTPUT_OPTIONS = ("out", "outdir", "html", "pdf")
+
+
+def _protect_inputs(args, cfg) -> None:
+    """No output option names the project folder (or a folder above it), a file the config
+    reads (the config itself, a dataset, a listed table, ...), or a folder holding one: a
+    command never writes over, or beside and then removes, what it reads."""
+    from pathlib import Path
+
+    from evsynth.errors import InputError, quote
+
+    root = Path.cwd().resolve()
+    inputs = {}
+    if cfg is not None:
+        from evsynth.pipeline.paths import config_inputs
+
+        inputs = {Path(p).resolve(): key for key, p in config_inputs(cfg)}
+        inputs[Path(args.config).resolve()] = "--config"
+    for marker in ("Snakefile", "pyproject.toml", "workflow", "src", ".git"):
+        if (root / marker).exists():
+            inputs[(root / marker).resolve()] = "the project"
+    for name in _OUTPUT_OPTIONS:
+        value = getattr(args, name, None)
+        if not value:
+            continue
+        p = Path(value).resolve()
+        if p == root or p in root.parents:
+            raise InputError(f"--{name}: {quote(value)} is the project folder{'' if p == root else ' or above it'}; "
+                             "give a folder of its own for the outputs (e.g. results/...); nothing was changed")
+        hit = [(f, k) for f, k in inputs.items() if f == p or (name == "outdir" and p in f.parents)]
+        if hit:
+            f, key = sorted(hit, key=lambda x: str(x[0]))[0]
+            shown = f.relative_to(root) if f.is_relative_to(root) else f
+            what = "is" if f == p else "holds"
+            raise InputError(f"--{name}: {quote(value)} {what} {quote(str(shown), 80)}, an input ({key}), and "
+                             f"would be written over; give a folder of its own for the outputs; nothing was changed")
 
 
 _PATH_OPTIONS = ("config", "out", "outdir", "results", "figures", "html", "pdf", "effects")

@@ -80,8 +80,34 @@ def _register_sheets(cfg: dict) -> None:
     set_sheets(sheets)
 
 
-def _semantic(cfg: dict, source: str) -> list[str]:
+# characters a shell (or Snakemake's {wildcard} syntax) gives a meaning to: refused in the
+# folder settings, which become parts of the workflow's commands and output patterns (the rules
+# quote every value as well; spaces and non-ASCII letters are fine)
+SHELL_SPECIAL = set("$`;&|<>(){}[]*?!~#\"'\\") | {chr(c) for c in range(32)} | {"\x7f"}
+DIRECTORY_KEYS = ("results_dir", "figures_dir", "logs_dir")
+
+
+def _directory_problems(cfg: dict, source: str) -> list[str]:
+    from evsynth.errors import quote
+
     out = []
+    for key in DIRECTORY_KEYS:
+        value = cfg.get(key)
+        if not isinstance(value, str):
+            continue
+        bad = sorted({c for c in value if c in SHELL_SPECIAL})
+        if bad:
+            shown = " ".join(repr(c) for c in bad)
+            out.append(f"{source}: {key}: {quote(value)} contains {shown}: a folder setting may not contain "
+                       "shell or pattern characters ($ ` ; & | < > ( ) { } [ ] * ? ! ~ # quotes, backslash, "
+                       "control characters); letters of any alphabet, digits, spaces, '-', '_', '.', '/' are fine")
+        elif value != value.strip():
+            out.append(f"{source}: {key}: {quote(value)} begins or ends with a space")
+    return out
+
+
+def _semantic(cfg: dict, source: str) -> list[str]:
+    out = _directory_problems(cfg, source)
     seen = set()
     for i, a in enumerate(cfg["analyses"]):
         where = f"{source}: analyses[{i}]"

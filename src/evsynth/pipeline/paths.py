@@ -14,7 +14,7 @@ from pathlib import Path
 
 from evsynth.errors import ConfigError, InputError, quote
 
-__all__ = ["ENV_ALLOW", "allowed_dirs", "confine", "config_paths", "check_config_paths"]
+__all__ = ["ENV_ALLOW", "allowed_dirs", "confine", "config_inputs", "config_paths", "check_config_paths"]
 
 ENV_ALLOW = "EVSYNTH_ALLOW_DIRS"
 
@@ -52,12 +52,21 @@ def confine(path, what: str, dirs: list[Path] | None = None, error: type = Input
     return resolved
 
 
-def config_paths(cfg: dict) -> list[tuple[str, str]]:
-    """(config key, path) of every input and output path a config names."""
+def config_inputs(cfg: dict) -> list[tuple[str, str]]:
+    """(config key, path) of every file the config names to be read: the input tables and
+    the analyses' datasets and listed tables."""
     from evsynth.pipeline.config import input_files
 
+    listed = [(f"analyses[{i}].listed_tables[{j}].path", t["path"])
+              for i, a in enumerate(cfg.get("analyses", [])) for j, t in enumerate(a.get("listed_tables") or [])
+              if isinstance(t, dict) and isinstance(t.get("path"), str)]
+    return input_files(cfg) + listed
+
+
+def config_paths(cfg: dict) -> list[tuple[str, str]]:
+    """(config key, path) of every input and output path a config names."""
     out = [(k, cfg[k]) for k in ("results_dir", "figures_dir", "logs_dir") if isinstance(cfg.get(k), str)]
-    return out + input_files(cfg)
+    return out + config_inputs(cfg)
 
 
 def check_config_paths(cfg: dict, *, source: str = "config.yaml", extra=(), root=None) -> list[str]:

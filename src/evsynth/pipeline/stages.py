@@ -26,7 +26,7 @@ from evsynth.pipeline.dataset import dataset_effects
 from evsynth.pipeline.diagnose import diagnostic_tables
 from evsynth.pipeline.io import atomic_folder, load_table, read_table
 from evsynth.pipeline.job import AnalysisJob
-from evsynth.outputs import write_csv, write_text
+from evsynth.outputs import check_owned, write_csv, write_text
 
 __all__ = ["Arg", "Need", "Stage", "STAGES", "missing_inputs", "run_check_config", "run_check_inputs", "run_effects", "run_fit",
            "run_diagnose", "run_certainty", "run_multiverse", "run_multiverse_gather", "run_studies", "run_quality", "run_extraction", "run_template", "run_figures",
@@ -79,7 +79,9 @@ def run_fit(cfg: dict, analysis: str, effects, outdir) -> None:
 
 
 def run_diagnose(cfg: dict, analysis: str, effects, outdir) -> None:
-    """Write every diagnostic table into ``outdir`` (a folder replaced as a whole)."""
+    """Write every diagnostic table into ``outdir`` (the tables of an earlier run replaced;
+    a folder holding anything else is refused, see :func:`evsynth.outputs.atomic_folder`)."""
+    check_owned(outdir, "--outdir")  # before the work
     spec = analysis_by_id(cfg, analysis)
     job = AnalysisJob(_read_effects(effects), spec, float(cfg["level"]), seed=int(cfg["seed"]))
     tables = diagnostic_tables(job)
@@ -495,7 +497,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("fit", "fit the declared model, moderators, subgroups, robust and sensitivity analyses", run_fit,
           (ANALYSIS, EFFECTS, OUTDIR), needs=(NEED_EFFECTS,)),
     Stage("diagnose", "publication bias, influence and sensitivity diagnostics", run_diagnose,
-          (ANALYSIS, EFFECTS, _a("--outdir", required=True, help="diagnostics folder (replaced as a whole)")),
+          (ANALYSIS, EFFECTS, _a("--outdir", required=True, help="diagnostics folder (new, or written by diagnose before)")),
           needs=(NEED_EFFECTS,)),
     Stage("certainty", "GRADE certainty of every pooled outcome, read from the results tables", run_certainty,
           (RESULTS, _a("--outdir", required=True, help="where certainty.csv, certainty_reasons.csv and "
