@@ -21,5 +21,5 @@ include: "workflow/rules/report.smk"
 
 rule all:
     input:
-        f"{RES}/report.html",
-        [f"{RES}/report.pdf"] if WANT_PDF else [],
+        res("report_html"),
+        [res("report_pdf")] if WANT_PDF else [],

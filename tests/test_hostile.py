@@ -319,7 +319,7 @@ def test_large_table_is_checked_vectorised(tmp_path):
     p = tmp_path / "big.csv"
     pd.DataFrame({"study": np.arange(n), "yi": yi, "vi": vi}).to_csv(p, index=False)
     t = eio.read_table(p)
-    from evsynth.pipeline.analysis import compute_effects
+    from evsynth.pipeline.dataset import compute_effects
     spec = {"id": "x", "effect": {"yi": "yi", "vi": "vi"}, "direction": {"flip": False}, "model": {}}
     with pytest.raises(eio.TableProblems) as exc:
         compute_effects(t.data, spec, str(p), rows=t.rows)

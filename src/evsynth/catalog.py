@@ -54,6 +54,7 @@ class Output:
     root: str = "results"
     group: str = ""
     default: bool = False  # ``when``'s value where the key is absent
+    optional: bool = False  # written only when there is something to say (figure_notes.csv)
 
 
 @dataclass(frozen=True)
@@ -264,6 +265,9 @@ OUTPUTS: dict[str, Output] = {o.name: o for o in (
     _d("diagnostic_notes", "diagnostics not run or not fitted, and why", "diagnostic,note",
        path="{analysis}/diagnostics/notes.csv"),
     # one analysis: the multiverse
+    _o("multiverse_key", "{analysis}/multiverse/key.txt", "workflow", "the key of the current multiverse config "
+       "(12 hex digits of a hash; the blocks' folder), rewritten by the workflow when it changes", kind="text",
+       when=("analysis", "multiverse")),
     _o("multiverse_block", "{analysis}/multiverse/{key}/chunk_{chunk}.csv", "multiverse",
        "one block of specifications fitted with the batched engine", "spec_id", when=("analysis", "multiverse")),
     _o("multiverse", "{analysis}/multiverse.csv", "multiverse-gather", "every specification of the multiverse: its "
@@ -285,8 +289,8 @@ OUTPUTS: dict[str, Output] = {o.name: o for o in (
     # figures and the report
     _o("figures_analysis", "{analysis}", "figures", "the forest, funnel, bubble and specification-curve figures of "
        "an analysis (PNG and SVG) and figure_notes.csv", kind="folder", root="figures"),
-    _o("figure_notes", "{analysis}/figure_notes.csv", "figures", "figures not drawn, and why", "figure,drawn,reason",
-       root="figures"),
+    _o("figure_notes", "{analysis}/figure_notes.csv", "figures", "figures not drawn, and why (only when one was "
+       "not)", "figure,drawn,reason", root="figures", optional=True),
     _o("figures_studies", "studies", "figures", "risk-of-bias, quality, PRISMA and evidence-gap figures",
        kind="folder", root="figures"),
     _o("report_html", "report.html", "report", "the report", kind="html"),

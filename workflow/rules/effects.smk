@@ -3,8 +3,8 @@ rule effects:
     input:
         data=lambda wc: SPEC[wc.analysis]["dataset"],
     output:
-        effects=f"{RES}/{{analysis}}/effects.csv",
-        exclusions=f"{RES}/{{analysis}}/exclusions.csv",
+        effects=res("effects", "{analysis}"),
+        exclusions=res("exclusions", "{analysis}"),
     log:
         f"{LOGS}/effects/{{analysis}}.log",
     params:
