@@ -84,6 +84,7 @@ def run_diagnose(cfg: dict, analysis: str, effects, outdir) -> None:
     check_owned(outdir, "--outdir")  # before the work
     spec = analysis_by_id(cfg, analysis)
     job = AnalysisJob(_read_effects(effects), spec, float(cfg["level"]), seed=int(cfg["seed"]))
+    job.model()  # the main fit: a model that cannot be fitted stops the stage (not a note per diagnostic)
     tables = diagnostic_tables(job)
     with atomic_folder(outdir) as tmp:
         for name, t in sorted(tables.items()):
