@@ -21,6 +21,7 @@ import yaml
 
 from conftest import BIN, ROOT, copy_project, evsynth_cmd, run
 from evsynth.pipeline import io as eio
+from evsynth.pipeline import reading
 from evsynth.pipeline.cli import main
 from evsynth.pipeline.paths import ENV_ALLOW
 
@@ -299,13 +300,13 @@ def test_yaml_nested_too_deeply(project, capsys):
 
 
 def test_table_file_too_large(project, capsys, monkeypatch):
-    monkeypatch.setattr(eio, "MAX_TABLE_BYTES", 500)
+    monkeypatch.setattr(reading, "MAX_TABLE_BYTES", 500)
     rc, err = cli(capsys, "check-inputs")
     assert rc == 1 and "data/external/barlow2014.csv: the file is 0 MiB; input tables may be at most 0 MiB" in err
 
 
 def test_table_too_many_rows(project, capsys, monkeypatch):
-    monkeypatch.setattr(eio, "MAX_TABLE_ROWS", 50)
+    monkeypatch.setattr(reading, "MAX_TABLE_ROWS", 50)
     rc, err = cli(capsys, "effects", "landenberger2005", "--out", "results/e.csv")
     assert rc == 1 and "data/external/landenberger2005.csv: more than 50 data rows" in err
 

@@ -48,7 +48,6 @@ def test_mdft_three_level_estimate_matches_metafor(mdft):
 
 def test_mdft_cr2_robust_matches_clubsandwich(mdft):
     spec, eff = mdft
-    fit = fit_main(eff, spec, 95.0)
     t = an.robust_table(AnalysisJob(eff, spec, 95.0))
     r = R_MDFT["main"]["robust"]
     assert t["se"].iloc[0] == pytest.approx(r["se"], rel=1e-5)

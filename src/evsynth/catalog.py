@@ -130,7 +130,7 @@ DIAGNOSTICS: dict[str, Diagnostic] = {d.name: d for d in (
     Diagnostic("permutation", "a univariate fit and moderators", "evsynth.pipeline.diagnose:permutation", (
         _d("permutation", "permutation test of each moderator's model (metafor permutest); seed from the config",
            "moderator,QM,pval_permutation,pval_asymptotic,iterations,seed"),), not_run=_INDEPENDENT),
-    Diagnostic("selmodel", f"a univariate fit of at least 20 studies (selmodel_steps)",
+    Diagnostic("selmodel", "a univariate fit of at least 20 studies (selmodel_steps)",
                "evsynth.pipeline.diagnose:selmodel", (
         _d("selmodel", "step-function selection model (metafor selmodel): estimate, tau2, LRT and per p-value "
            "interval the selection weight delta_p_<lo>_<hi> with se_, ci_lb_, ci_ub_, pval_ columns; k; "

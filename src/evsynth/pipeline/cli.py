@@ -26,7 +26,7 @@ def _analysis_ids(argv) -> str:
     argv = list(argv or [])
     path = argv[argv.index("--config") + 1] if "--config" in argv[:-1] else "config.yaml"
     try:
-        from evsynth.pipeline.io import read_yaml
+        from evsynth.pipeline.yamlfile import read_yaml
 
         ids = [str(a["id"]) for a in read_yaml(path)["analyses"]]
     except Exception:  # noqa: BLE001 - only a help text: say where the ids are instead
@@ -71,7 +71,7 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
 
 
 def _call(stage, args) -> int:
-    from evsynth.pipeline.io import recording
+    from evsynth.outputs import recording
     from evsynth.pipeline.stages import missing_inputs
 
     kwargs = {a.dest: getattr(args, a.dest) for a in stage.args}

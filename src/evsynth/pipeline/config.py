@@ -11,7 +11,9 @@ import jsonschema
 
 from evsynth import catalog
 from evsynth.errors import ConfigError
-from evsynth.pipeline.io import allowed_text, read_yaml
+from evsynth.pipeline.checks import allowed_text
+from evsynth.pipeline.paths import allowed_dirs, check_config_paths, confine as _confine, input_files
+from evsynth.pipeline.yamlfile import read_yaml
 
 __all__ = ["load_config", "validate_config", "config_schema", "analysis_by_id"]
 
@@ -61,8 +63,6 @@ def validate_config(cfg, *, source: str = "config.yaml", confine: bool = False, 
     if not problems:
         problems = _semantic(cfg, source)
     if not problems and confine:
-        from evsynth.pipeline.paths import check_config_paths
-
         problems = check_config_paths(cfg, source=source, extra=allow)
     if problems:
         raise ConfigError("\n".join(problems))
@@ -71,7 +71,7 @@ def validate_config(cfg, *, source: str = "config.yaml", confine: bool = False, 
 
 
 def _register_sheets(cfg: dict) -> None:
-    from evsynth.pipeline.io import set_sheets
+    from evsynth.pipeline.reading import set_sheets
 
     sheets = dict(cfg.get("sheets") or {})
     for a in cfg.get("analyses", []):
@@ -176,20 +176,6 @@ def _diagnostic_keys(a: dict, where: str) -> list[str]:
     return out
 
 
-INPUT_FILE_KEYS = {"studies": ("primary_studies", "reviews", "prisma", "nji_interventions", "nji_findings",
-                               "effect_statements", "review_statements", "coding_log", "findings"),
-                   "quality": ("form", "assessments"), "extraction": ("effects",)}
-
-
-def input_files(cfg: dict) -> list[tuple[str, str]]:
-    """(config key, path) of every input file the config names."""
-    out = [(f"{sec}.{k}", cfg[sec][k]) for sec, keys in INPUT_FILE_KEYS.items() for k in keys
-           if isinstance(cfg.get(sec, {}).get(k), str)]
-    if isinstance(cfg.get("published_estimates"), str):
-        out.append(("published_estimates", cfg["published_estimates"]))
-    return out + [(f"analyses[{i}].dataset", a["dataset"]) for i, a in enumerate(cfg.get("analyses", []))]
-
-
 def check_input_files(cfg: dict, *, source: str = "config.yaml", root=".") -> None:
     """Raise :class:`ConfigError` naming every input file the config names that does not exist."""
     from pathlib import Path
@@ -214,8 +200,6 @@ def load_config(path, *, confine: bool = True, allow=()) -> dict:
     ``confine`` (the default) the config file and every path it names must lie inside the
     project folder (see :mod:`evsynth.pipeline.paths`)."""
     if confine:
-        from evsynth.pipeline.paths import allowed_dirs, confine as _confine
-
         _confine(path, "--config", allowed_dirs(allow), error=ConfigError)
     return validate_config(read_yaml(path, error=ConfigError), source=str(path), confine=confine, allow=allow)
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from evsynth.engine.effects import check_statistics, escalc, partial_r_from_t
 from evsynth.errors import InputError, TableProblems, quote
-from evsynth.pipeline.io import NA_MARKERS, parse_numbers, read_table
+from evsynth.pipeline.reading import NA_MARKERS, parse_numbers, read_table
 
 __all__ = ["compute_effects", "dataset_effects", "COUNT_MEASURES", "MIN_VARIANCE"]
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evsynth.errors import EvsynthError, InputError, clean_text
+from evsynth.errors import EvsynthError, InputError, TableProblems, clean_text
 from evsynth.pipeline.dataset import dataset_effects
-from evsynth.pipeline.io import TableProblems, load_table, read_yaml
+from evsynth.pipeline.checks import load_table
+from evsynth.pipeline.yamlfile import read_yaml
 from evsynth.review.extraction import compute_extracted
 from evsynth.review.evidence import SEED_FILES, check_findings, check_statements
 from evsynth.review.prisma import check_prisma

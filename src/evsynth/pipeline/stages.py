@@ -1,7 +1,7 @@
 """Every pipeline stage, and the registry the command line is generated from.
 
 A stage reads its inputs (through :mod:`evsynth.pipeline.inputs` and
-:mod:`evsynth.pipeline.io`), calls the review layer, the engine or the presentation layer
+:mod:`evsynth.pipeline.reading`, :mod:`evsynth.pipeline.checks`), calls the review layer, the engine or the presentation layer
 with data frames, and writes its outputs atomically.  :data:`STAGES` lists them: name,
 help text, arguments (each with its help text) and the function; :mod:`evsynth.pipeline.cli`
 builds one subcommand per entry, and every Snakemake rule calls one of them.
@@ -24,9 +24,10 @@ from evsynth.pipeline.analysis import fit_tables, randomised_rows
 from evsynth.pipeline.config import analysis_by_id
 from evsynth.pipeline.dataset import dataset_effects
 from evsynth.pipeline.diagnose import diagnostic_tables
-from evsynth.pipeline.io import atomic_folder, load_table, read_table
+from evsynth.pipeline.checks import load_table
+from evsynth.pipeline.reading import read_table
 from evsynth.pipeline.job import AnalysisJob
-from evsynth.outputs import check_owned, write_csv, write_text
+from evsynth.outputs import atomic_folder, check_owned, write_csv, write_text
 
 __all__ = ["Arg", "Need", "Stage", "STAGES", "missing_inputs", "run_check_config", "run_check_inputs", "run_effects", "run_fit",
            "run_diagnose", "run_certainty", "run_multiverse", "run_multiverse_gather", "run_studies", "run_quality", "run_extraction", "run_template", "run_figures",
