@@ -32,14 +32,8 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # o
 
 import numpy as np  # noqa: E402  (after pinning the BLAS threads)
 
-from evsynth.engine.diagnostics import influence, leave1out
-from evsynth.engine.fitstats import anova, fitstats
-from evsynth.engine.mh import rma_mh, rma_peto
-from evsynth.engine.models import rma
-from evsynth.engine.multilevel import rma_mv, vcalc
-from evsynth.engine.mvdiag import influence_mv
-from evsynth.engine.predict import blup, predict, ranef
-from evsynth.engine.selmodel import selmodel
+from evsynth.engine import (anova, blup, fitstats, influence, influence_mv, leave1out, predict, ranef, rma, rma_mh,
+                            rma_mv, rma_peto, selmodel, vcalc)
 
 warnings.simplefilter("ignore")
 HERE = Path(__file__).parent

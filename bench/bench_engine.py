@@ -50,10 +50,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from evsynth.engine.batch import rma_batch  # noqa: E402
-from evsynth.engine.diagnostics import permutest  # noqa: E402
-from evsynth.engine.models import confint_tau2, rma  # noqa: E402
-from evsynth.engine.multilevel import rma_mv  # noqa: E402
+from evsynth.engine import confint_tau2, permutest, rma, rma_batch, rma_mv  # noqa: E402
 
 warnings.simplefilter("ignore")
 HERE = Path(__file__).parent
@@ -194,18 +191,18 @@ def fmt(x) -> str:
 def bench_deletion(add, targets, rng, use_r: bool, quick: bool) -> None:
     """Issue 16 item 4: leave1out and influence (all k left-out fits at once) against one
     fit, against the k refits they replace, and against metafor."""
-    from evsynth.engine import diagnostics as dg
-
+    import evsynth.engine as eng
+    from evsynth.engine import casedeletion as cd
     for kk in ([1000] if quick else [1000, 10_000]):
         y, v = uni_data(kk, rng)
         one = timeit(lambda: rma(y, v, method="REML", test="z"), min_time=0.3)
         fit = rma(y, v, method="REML", test="z")
-        l1o = timeit(lambda: dg.leave1out(fit), min_time=0.3, max_rep=20)
-        infl = timeit(lambda: dg.influence(fit), min_time=0.3, max_rep=20)
+        l1o = timeit(lambda: eng.leave1out(fit), min_time=0.3, max_rep=20)
+        infl = timeit(lambda: eng.influence(fit), min_time=0.3, max_rep=20)
         add("leave1out (REML) vs one rma fit", f"k = {kk:,}", l1o, "one fit", one)
         add("influence (REML) vs one rma fit", f"k = {kk:,}", infl, "one fit", one)
         if kk == 1000:
-            ref = timeit(lambda: dg._leave1out_refit(fit), min_time=0.0, max_rep=1)
+            ref = timeit(lambda: cd._leave1out_refit(fit), min_time=0.0, max_rep=1)
             add("leave1out (REML) vs k refits (the former route)", f"k = {kk:,}", l1o, "k refits", ref)
         if kk == 10_000 or quick:
             worst = max(l1o, infl) / one
@@ -214,7 +211,7 @@ def bench_deletion(add, targets, rng, use_r: bool, quick: bool) -> None:
     kk = 200
     y, v = uni_data(kk, rng)
     fit = rma(y, v, method="REML", test="z")
-    ev = timeit(lambda: (dg.leave1out(fit), dg.influence(fit)), min_time=0.3)
+    ev = timeit(lambda: (eng.leave1out(fit), eng.influence(fit)), min_time=0.3)
     mf = metafor_time("l1o", y, v, reps=1) if use_r and not quick else "not run"
     add("leave1out + influence (REML) vs metafor", f"k = {kk:,}", ev, "metafor", mf)
 

@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from evsynth.engine.models import rma
+from evsynth.engine import rma
 
 from conftest import ROOT
 

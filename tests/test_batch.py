@@ -11,8 +11,7 @@ import pytest
 
 import evsynth
 from evsynth.conformance.golden import _case_frame, compare, load_case
-from evsynth.engine.batch import rma_batch
-from evsynth.engine.models import confint_tau2, rma
+from evsynth.engine import confint_tau2, rma, rma_batch
 from evsynth.errors import InputError, ModelError
 
 METHODS = ["EE", "DL", "HE", "PM", "ML", "REML", "EB"]
@@ -186,8 +185,8 @@ def test_exact_fit_under_knapp_hartung_is_flagged_not_raised():
 
 
 @pytest.mark.parametrize("bad, where", [
-    ("nan_y", "effect size is missing or not finite in analysis (row) 2, column 3"),
-    ("zero_v", "sampling variance must be > 0; found 0 in analysis (row) 1, column 2"),
+    ("nan_y", "yi: effect size is missing or not finite in analysis (row) 2, column 3"),
+    ("zero_v", "vi: sampling variance must be > 0; found 0 in analysis (row) 1, column 2"),
 ])
 def test_bad_input_names_row_and_column(bad, where):
     y = np.zeros((2, 4))

@@ -13,15 +13,8 @@ import pandas as pd
 import pytest
 
 from evsynth.conformance.golden import compare, load_case, run_case, validate_dir
-from evsynth.engine import diagnostics as dg
-from evsynth.engine.effects import escalc
-from evsynth.engine.fitstats import anova, fitstats
-from evsynth.engine.mh import rma_mh, rma_peto
-from evsynth.engine.models import confint_tau2, rma
-from evsynth.engine.multilevel import rma_mv, vcalc
-from evsynth.engine.mvdiag import confint_mv, influence_mv
-from evsynth.engine.predict import blup, predict, ranef
-from evsynth.engine.selmodel import selmodel
+import evsynth.engine as eng
+from evsynth.engine import (anova, blup, confint_mv, confint_tau2, escalc, fitstats, influence_mv, predict, ranef, rma, rma_mh, rma_mv, rma_peto, selmodel, vcalc)
 from evsynth.errors import InputError, ModelError
 
 from conftest import SHARED, evsynth_cmd, run
@@ -121,13 +114,13 @@ def test_exact_permutation_tests_match_metafor_for_every_estimator(method):
     d, yi, vi = _bcg()
     i0 = np.asarray(R_OUT["permutest"]["rows_intercept"]) - 1
     f0 = rma(yi[i0], vi[i0], method=method)
-    p0 = dg.permutest(f0, exact=True)
+    p0 = eng.permutest(f0, exact=True)
     assert p0.iterations == 2**10
     assert p0.pval_coef[0] == pytest.approx(want["intercept_pval"], abs=1e-12)
     i1 = np.asarray(R_OUT["permutest"]["rows_mods"]) - 1
     f1 = rma(yi[i1], vi[i1], d.loc[i1, ["ablat"]].to_numpy(), method=method)
     assert f1.QM == pytest.approx(want["mods_QM"], rel=1e-4)
-    p1 = dg.permutest(f1, exact=True)
+    p1 = eng.permutest(f1, exact=True)
     assert p1.pval_QM == pytest.approx(want["mods_QMp"], abs=1e-12)
     assert p1.pval_coef == pytest.approx(want["mods_pval"], abs=1e-12)
 
@@ -135,8 +128,8 @@ def test_exact_permutation_tests_match_metafor_for_every_estimator(method):
 def test_permutation_of_a_multilevel_fit_runs_and_is_reproducible():
     d = pd.read_csv(BREADTH / "data" / "konstantopoulos2011.csv").iloc[:24]
     f = rma_mv(d["yi"], d["vi"], [d["district"], d["school"]], d[["year"]].to_numpy())
-    a = dg.permutest(f, iterations=19, seed=3)
-    b = dg.permutest(f, iterations=19, seed=3)
+    a = eng.permutest(f, iterations=19, seed=3)
+    b = eng.permutest(f, iterations=19, seed=3)
     assert a.pval_QM == b.pval_QM and 1 / 20 <= a.pval_QM <= 1
 
 

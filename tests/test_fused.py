@@ -1,5 +1,5 @@
 """The fused (cache-blocked) route of intercept-only (RE)ML/EB fits and their Q-profile CI at
-large k (models._Fused, linalg.power_sums) against independent routes:
+large k (estimators.Fused, linalg.power_sums) against independent routes:
 
 - the unblocked route (the sums/WLS code every smaller fit takes, itself checked against
   metafor in test_golden/test_qprofile_exact), forced by raising ``FUSED_MIN``;
@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from evsynth.conformance.golden import validate_dir
-from evsynth.engine import models
+from evsynth.engine import confint_tau2, estimators, rma
 from evsynth.engine.linalg import power_sums
-from evsynth.engine.models import _Fused, confint_tau2, rma
+from evsynth.engine.estimators import Fused
 
 from conftest import SHARED
 
@@ -43,9 +43,9 @@ def _outputs(y, v, method, test):
 
 
 def _route(monkeypatch, fused: bool, block=None):
-    monkeypatch.setattr(models, "FUSED_MIN", 2 if fused else 10 ** 12)
+    monkeypatch.setattr(estimators, "FUSED_MIN", 2 if fused else 10 ** 12)
     if block is not None:
-        monkeypatch.setattr(models, "FUSED_BLOCK", block)
+        monkeypatch.setattr(estimators, "FUSED_BLOCK", block)
 
 
 @pytest.mark.parametrize("kind", ["typical", "tau0", "huge", "spread"])
@@ -56,8 +56,8 @@ def test_fused_route_equals_unblocked_route(monkeypatch, kind, method, test):
     want = _outputs(y, v, method, test)
     _route(monkeypatch, fused=True, block=256)  # 12 blocks and a partial one
     made = []
-    init = _Fused.__init__
-    monkeypatch.setattr(_Fused, "__init__", lambda self, *a, **kw: (made.append(1), init(self, *a, **kw))[1])
+    init = Fused.__init__
+    monkeypatch.setattr(Fused, "__init__", lambda self, *a, **kw: (made.append(1), init(self, *a, **kw))[1])
     got = _outputs(y, v, method, test)
     assert made, "the fused route was not taken"
     assert got["iterations"] == want["iterations"]  # metafor's path: same Fisher iterations
@@ -68,10 +68,10 @@ def test_fused_route_equals_unblocked_route(monkeypatch, kind, method, test):
 
 
 def test_default_threshold_takes_the_fused_route_and_agrees(monkeypatch):
-    y, v = _data("typical", models.FUSED_MIN + 5, seed=7)
+    y, v = _data("typical", estimators.FUSED_MIN + 5, seed=7)
     f = rma(y, v)
-    assert models._fused_of(f) is not None  # fused: its data rows are kept for its confint
-    assert models._fused_of(rma(y[:-10], v[:-10])) is None  # below the threshold: not fused
+    assert estimators.fused_of(f) is not None  # fused: its data rows are kept for its confint
+    assert estimators.fused_of(rma(y[:-10], v[:-10])) is None  # below the threshold: not fused
     got = _outputs(y, v, "REML", "knha")
     _route(monkeypatch, fused=False)
     want = _outputs(y, v, "REML", "knha")
@@ -87,7 +87,7 @@ def test_confint_of_an_earlier_fused_fit_after_another_fit(monkeypatch):
     y2, v2 = _data("spread", 1500, seed=2)
     f1 = rma(y1, v1)
     f2 = rma(y2, v2)
-    assert models._fused_of(f2) is not None and models._fused_of(f1) is None
+    assert estimators.fused_of(f2) is not None and estimators.fused_of(f1) is None
     c1, c2 = confint_tau2(f1), confint_tau2(f2)
     _route(monkeypatch, fused=False)
     w1, w2 = confint_tau2(rma(y1, v1)), confint_tau2(rma(y2, v2))
@@ -110,8 +110,8 @@ def test_metafor_cases_on_the_fused_route(monkeypatch, folder):
         pytest.skip(f"../shared/{folder} is not beside the repository")
     _route(monkeypatch, fused=True, block=3)
     made = []
-    init = _Fused.__init__
-    monkeypatch.setattr(_Fused, "__init__", lambda self, *a, **kw: (made.append(1), init(self, *a, **kw))[1])
+    init = Fused.__init__
+    monkeypatch.setattr(Fused, "__init__", lambda self, *a, **kw: (made.append(1), init(self, *a, **kw))[1])
     outcomes = validate_dir(d)
     failed = [f"{o.id}: {o.message}" for o in outcomes if not o.passed]
     assert not failed, failed
@@ -149,7 +149,7 @@ def test_loglik_bounds_hold_and_decide_as_the_exact_check(kind, method):
     """zero_gap_bound is an upper bound of loglik(0) - loglik(tau2); step_keeps_loglik,
     when it decides, decides as the exact comparison of estimate_tau2."""
     y, v = _data(kind, 2000, seed=11)
-    F = _Fused(y, v, block=128)
+    F = Fused(y, v, block=128)
     decided = 0
     for t in [1e-6, 1e-3, 0.01, 0.04, 0.5, 20.0, 150.0]:
         gap = F.loglik(0.0, method) - F.loglik(t, method)
@@ -167,8 +167,8 @@ def test_loglik_bounds_hold_and_decide_as_the_exact_check(kind, method):
 
 
 def test_fused_route_reports_bad_input_as_before():
-    with pytest.raises(models.InputError, match="row"):
-        rma(np.r_[np.zeros(models.FUSED_MIN), np.nan], np.ones(models.FUSED_MIN + 1))
+    with pytest.raises(estimators.InputError, match="row"):
+        rma(np.r_[np.zeros(estimators.FUSED_MIN), np.nan], np.ones(estimators.FUSED_MIN + 1))
 
 
 def test_fused_route_is_deterministic(monkeypatch):
@@ -189,8 +189,8 @@ def test_full_inference_reads_the_data_a_few_times(monkeypatch, kind):
     Q-profile starts at the Newton point from 0, not at the middle of [0, 100] (formerly
     about 50 evaluations)."""
     calls = []
-    orig = models.power_sums
-    monkeypatch.setattr(models, "power_sums", lambda *a, **kw: (calls.append(kw.get("log", False)), orig(*a, **kw))[1])
+    orig = estimators.power_sums
+    monkeypatch.setattr(estimators, "power_sums", lambda *a, **kw: (calls.append(kw.get("log", False)), orig(*a, **kw))[1])
     y, v = _data("typical", 200_000, seed=21)
     if kind == "underdispersed":  # Q(0) about k - 1.5 sqrt(k): tau^2 = 0, upper bound above 0
         z = (y - 0.3) / np.sqrt(v + 0.04)

@@ -13,8 +13,7 @@ import pandas as pd
 import pytest
 
 from evsynth.engine import multilevel as ml
-from evsynth.engine.mvdiag import influence_mv
-from evsynth.engine.multilevel import rma_mv, vcalc
+from evsynth.engine import influence_mv, rma_mv, vcalc
 
 from conftest import SHARED
 

@@ -12,10 +12,9 @@ import pytest
 import yaml
 
 from evsynth.review.design import build_design
-from evsynth.engine.effects import escalc
+from evsynth.engine import escalc, rma
 from evsynth.errors import InputError, ModelError
 from evsynth.pipeline.io import TableProblems, load_table, read_table, write_csv
-from evsynth.engine.models import rma
 from evsynth.review.prisma import check_prisma
 
 from conftest import ROOT, copy_project, evsynth_cmd, run

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from evsynth.errors import ConvergenceError, InputError, ModelError
-from evsynth.engine.models import confint_tau2, estimate_tau2, rma, subgroup
+from evsynth.engine import confint_tau2, rma, subgroup
+from evsynth.engine.estimators import estimate_tau2
 
 from conftest import GOLDEN
 
@@ -110,7 +111,7 @@ def test_oscillating_scoring_falls_back_to_the_score_root():
     # solves the REML score equation, which a bounded optimiser confirms
     from scipy import optimize
 
-    from evsynth.engine.models import _loglik
+    from evsynth.engine.estimators import _loglik
 
     y = np.r_[np.zeros(21), 1.0]
     v = np.r_[np.ones(21), 0.125]

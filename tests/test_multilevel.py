@@ -7,7 +7,7 @@ import pytest
 from scipy import optimize
 
 from evsynth.errors import InputError, ModelError
-from evsynth.engine.multilevel import rma_mv
+from evsynth.engine import rma_mv
 
 from conftest import GOLDEN
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from evsynth.engine import multilevel as ml
-from evsynth.engine.predict import blup, ranef
+from evsynth.engine import blup, ranef
 from evsynth.errors import ModelError
 
 from conftest import SHARED
@@ -125,7 +125,7 @@ def test_confint_of_struct_components_matches_metafor(stype):
     """Expected values: metafor's confint() on rma.mv(..., random = ~ outcome | trial, struct =)
     (tests/r/multilevel_extra.R; tau^2.1, tau^2.2 in metafor's level order AL, PD).  metafor searches each bound with uniroot's default
     tolerance (about 1.2e-4), hence the absolute tolerance."""
-    from evsynth.engine.mvdiag import confint_mv
+    from evsynth.engine import confint_mv
 
     want = R_OUT["confint_struct"][stype]
     d = BERKEY

@@ -156,7 +156,7 @@ def test_cli_errors_exit_1_without_traceback(tmp_path, aid, message):
 def test_quality_threshold_options_min_and_max():
     """A numeric column filtered by min/max (e.g. a quality score); each subset's fit is rma's
     on the rows kept (a row without a score is kept only by the option without a filter)."""
-    from evsynth.engine.models import rma
+    from evsynth.engine import rma
 
     rng = np.random.default_rng(3)
     score = np.array([2, 4, 5, 6, np.nan, 4, 7, 3, 5, 6], dtype=float)
@@ -217,8 +217,7 @@ def test_influence_flags_dfbetas_as_metafor():
     specification of the ahrq2015 multiverse only DFBETAS flags study 5 (tests/r/influence_dfbetas.R)."""
     import json
 
-    from evsynth.engine.diagnostics import influence
-    from evsynth.engine.models import rma
+    from evsynth.engine import influence, rma
 
     want = json.loads((ROOT / "tests" / "r" / "influence_dfbetas.json").read_text())
     inf = influence(rma(np.array(want["yi"]), np.array(want["vi"]), method="REML"))

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evsynth.errors import EvsynthError
-from evsynth.engine.models import rma
+from evsynth.engine import rma
 
 finite = st.floats(min_value=-3, max_value=3, allow_nan=False, allow_infinity=False)
 variance = st.floats(min_value=1e-3, max_value=2.0, allow_nan=False, allow_infinity=False)

@@ -17,9 +17,8 @@ import pytest
 from scipy import stats
 
 from evsynth.conformance.golden import _case_frame, _fit, load_case
-from evsynth.engine.batch import rma_batch
+from evsynth.engine import confint_tau2, rma, rma_batch
 from evsynth.engine.linalg import newton_root
-from evsynth.engine.models import confint_tau2, rma
 from evsynth.errors import InputError
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"

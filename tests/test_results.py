@@ -20,13 +20,8 @@ import pytest
 
 import evsynth.engine
 from evsynth import rma, rma_mv, robust, escalc, confint_tau2, subgroup
-from evsynth.engine import diagnostics as dg
-from evsynth.engine.fitstats import anova, fitstats
-from evsynth.engine.mh import rma_mh
-from evsynth.engine.mvdiag import confint_mv, influence_mv
-from evsynth.engine.predict import blup, predict, ranef
-from evsynth.engine.selmodel import selmodel
-from evsynth.engine.batch import rma_batch
+import evsynth.engine as eng
+from evsynth.engine import (anova, blup, confint_mv, fitstats, influence_mv, predict, ranef, rma_batch, rma_mh, selmodel)
 from evsynth.engine.results import Fitted, FitResult, Result, coef_block, wald_test
 from evsynth.errors import InputError, ModelError
 
@@ -70,28 +65,28 @@ def _examples(barlow, konst) -> dict[str, object]:
         "EffectSizes": escalc("OR", ai=[4, 6, 3], bi=[20, 30, 25], ci=[9, 11, 8], di=[18, 27, 22]),
         "Coefs": f.coefs,
         "WaldTest": fm.wald,
-        "Prediction": fm.predict([[1980.0]]),
+        "Heterogeneity": fm.het,
         "RMAResult": f,
         "RMAMVResult": mv,
         "RobustResult": robust(mv, konst["district"]),
         "ConfintResult": confint_tau2(f),
         "SubgroupResult": subgroup(y, v, g),
-        "RegtestResult": dg.regtest(f),
-        "RanktestResult": dg.ranktest(y, v),
-        "TrimfillResult": dg.trimfill(f),
-        "FsnResult": dg.fsn(y, v),
-        "Leave1outResult": dg.leave1out(f),
-        "InfluenceResult": dg.influence(f),
-        "CumulResult": dg.cumul(f, np.arange(f.k)),
-        "PetPeeseResult": dg.pet_peese(y, v),
-        "PermutationResult": dg.permutest(fm, iterations=50, seed=1),
+        "RegtestResult": eng.regtest(f),
+        "RanktestResult": eng.ranktest(y, v),
+        "TrimfillResult": eng.trimfill(f),
+        "FsnResult": eng.fsn(y, v),
+        "Leave1outResult": eng.leave1out(f),
+        "InfluenceResult": eng.influence(f),
+        "CumulResult": eng.cumul(f, np.arange(f.k)),
+        "PetPeeseResult": eng.pet_peese(y, v),
+        "PermutationResult": eng.permutest(fm, iterations=50, seed=1),
         # the breadth verbs (issue 15)
         "MHResult": rma_mh("OR", ai=[4, 6, 3], bi=[20, 30, 25], ci=[9, 11, 8], di=[18, 27, 22]),
         "FitStats": fitstats(f),
         "LRTResult": anova(rma(konst["yi"], konst["vi"], x[:, None], method="ML"),
                            rma(konst["yi"], konst["vi"], method="ML")),
         "WaldResult": anova(fm, L=[[0, 1]]),
-        "PredictResult": predict(fm, [[1980.0]]),
+        "PredictResult": fm.predict([[1980.0]]),  # (the verb predict() is this method)
         "BLUPResult": blup(f),
         "InfluenceMVResult": influence_mv(rma_mv(konst["yi"][:20], konst["vi"][:20],
                                                  [konst["district"][:20], konst["school"][:20]])),
@@ -129,12 +124,12 @@ def test_coefficient_table_columns_follow_metafor(barlow):
 
 def test_diagnostic_frames_keep_their_columns(barlow):
     f = rma(*barlow)
-    assert list(dg.leave1out(f).to_frame().columns) == [
+    assert list(eng.leave1out(f).to_frame().columns) == [
         "omitted", "estimate", "se", "stat", "pval", "ci_lb", "ci_ub", "QE", "QEp", "tau2", "I2", "H2"]
-    assert list(dg.influence(f).to_frame().columns) == [
+    assert list(eng.influence(f).to_frame().columns) == [
         "study", "rstudent", "dffits", "cooks_distance", "cov_ratio", "tau2_del", "QE_del", "hat", "weight",
         "influential"]
-    assert list(dg.cumul(f, np.arange(f.k)).to_frame().columns) == [
+    assert list(eng.cumul(f, np.arange(f.k)).to_frame().columns) == [
         "added", "k", "estimate", "se", "ci_lb", "ci_ub", "pval", "tau2", "I2"]
 
 

@@ -209,7 +209,7 @@ def test_peto_on_counts_matches_metafor():
     """Peto's odds ratio of the four placement trials (tests/r/uses.R: rma.peto on the counts of
     data/ifps2002/placement_trials.csv).  The engine on the counts: the pipeline refuses peto on
     ifps2002, a risk-ratio analysis (test_peto_is_refused_on_a_risk_ratio_analysis)."""
-    from evsynth.engine.mh import rma_peto
+    from evsynth.engine import rma_peto
 
     p = pd.read_csv(ROOT / "data" / "ifps2002" / "placement_trials.csv")
     r = rma_peto(p["placed_exp_used"], p["notplaced_exp_used"], p["placed_ctrl_used"], p["notplaced_ctrl_used"])

@@ -11,35 +11,13 @@ and ``evsynth.conformance`` (the metafor reference cases).
 """
 __version__ = "0.1.0"
 
-_VERBS = {
-    "escalc": "evsynth.engine.effects",
-    "rma": "evsynth.engine.models",
-    "confint_tau2": "evsynth.engine.models",
-    "subgroup": "evsynth.engine.models",
-    "rma_batch": "evsynth.engine.batch",
-    "rma_mv": "evsynth.engine.multilevel",
-    "robust": "evsynth.engine.robust",
-    "regtest": "evsynth.engine.diagnostics",
-    "ranktest": "evsynth.engine.diagnostics",
-    "trimfill": "evsynth.engine.diagnostics",
-    "fsn": "evsynth.engine.diagnostics",
-    "leave1out": "evsynth.engine.diagnostics",
-    "influence": "evsynth.engine.diagnostics",
-    "cumul": "evsynth.engine.diagnostics",
-    "pet_peese": "evsynth.engine.diagnostics",
-    "permutest": "evsynth.engine.diagnostics",
-    "rma_mh": "evsynth.engine.mh",
-    "rma_peto": "evsynth.engine.mh",
-    "fitstats": "evsynth.engine.fitstats",
-    "anova": "evsynth.engine.fitstats",
-    "predict": "evsynth.engine.predict",
-    "blup": "evsynth.engine.predict",
-    "ranef": "evsynth.engine.predict",
-    "vcalc": "evsynth.engine.multilevel",
-    "influence_mv": "evsynth.engine.mvdiag",
-    "confint_mv": "evsynth.engine.mvdiag",
-    "selmodel": "evsynth.engine.selmodel",
-}
+# every verb lives in evsynth.engine (evsynth.engine.VERBS names the module that owns it)
+_VERBS = {name: "evsynth.engine" for name in (
+    "escalc", "rma", "confint_tau2", "subgroup", "rma_batch", "rma_mv", "robust", "regtest",
+    "ranktest", "trimfill", "fsn", "leave1out", "influence", "cumul", "pet_peese", "permutest",
+    "rma_mh", "rma_peto", "fitstats", "anova", "predict", "blup", "ranef", "vcalc", "influence_mv",
+    "confint_mv", "selmodel",
+)}
 
 __all__ = sorted(_VERBS) + ["__version__"]
 

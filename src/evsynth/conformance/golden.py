@@ -11,13 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evsynth.engine import diagnostics as dg
+import evsynth.engine as eng
 from evsynth.review.design import as_text, build_design, moderator_columns
-from evsynth.engine.effects import MEASURE_INFO, escalc
+from evsynth.engine.effects import MEASURE_INFO
+from evsynth.engine import confint_tau2, escalc, rma, rma_mv, robust
 from evsynth.errors import EvsynthError, InputError
-from evsynth.engine.models import RMAResult, confint_tau2, rma
-from evsynth.engine.multilevel import rma_mv
-from evsynth.engine.robust import robust
+from evsynth.engine.rma_uni import RMAResult
 
 __all__ = ["CaseOutcome", "load_case", "run_case", "compare", "validate_dir"]
 
@@ -146,7 +145,7 @@ def _fit(case: dict, df: pd.DataFrame, yi, vi, model: dict):
         if V:
             if V.get("type") != "constant_rho":
                 raise InputError(f"case {case['id']}: unknown V type {V.get('type')!r}; allowed: constant_rho")
-            from evsynth.engine.multilevel import vcalc
+            from evsynth.engine import vcalc
 
             kw["V"] = vcalc(vi, df[V["cluster"]].to_numpy(), obs=df[V["obs"]].to_numpy() if V.get("obs") else None,
                             rho=float(V["rho"]))
@@ -172,7 +171,7 @@ def run_case(case: dict, data_dir: Path) -> dict:
     if analysis in ("rma.mv", "rma.mv.V", "rma.mv.struct"):
         out = _rma_fields(f, with_tau2=False)
         out["sigma2"] = f.sigma2
-        from evsynth.engine.fitstats import fitstats
+        from evsynth.engine import fitstats
 
         out["logLik"] = fitstats(f).logLik
         if analysis == "rma.mv.struct":
@@ -206,26 +205,26 @@ def run_case(case: dict, data_dir: Path) -> dict:
                     ni = df[cols["n1i"]].to_numpy(float) + df[cols["n2i"]].to_numpy(float)
                 else:
                     raise InputError(f"case {case['id']}: predictor {case['predictor']} needs an 'ni' column")
-        r = dg.regtest(f, predictor=case.get("predictor", "sei"), model=case.get("regtest_model", "rma"), ni=ni)
+        r = eng.regtest(f, predictor=case.get("predictor", "sei"), model=case.get("regtest_model", "rma"), ni=ni)
         return {"stat": r.stat, "pval": r.pval, "limit_estimate": r.limit_estimate, "k": r.k}
     if analysis == "ranktest":
-        return _fields(dg.ranktest(yi, vi), ("kendall_tau", "pval", "k"))
+        return _fields(eng.ranktest(yi, vi), ("kendall_tau", "pval", "k"))
     if analysis == "trimfill":
-        r = dg.trimfill(f, estimator=case.get("estimator", "L0"))
+        r = eng.trimfill(f, estimator=case.get("estimator", "L0"))
         return {"k0": r.k0, "side": r.side, "beta": r.beta, "se": r.se, "tau2": r.tau2, "k": r.k,
                 "se_k0": r.se_k0, "pval_k0": r.pval_k0}
     if analysis == "leave1out":
-        t = dg.leave1out(f)
+        t = eng.leave1out(f)
         return _fields(t, ("estimate", "se", "tau2", "I2", "QE")) | {"k": f.k}
     if analysis == "influence":
-        t = dg.influence(f)
+        t = eng.influence(f)
         return _fields(t, ("rstudent", "dffits", "cooks_distance", "cov_ratio", "tau2_del", "QE_del", "hat",
                            "weight")) | {"k": f.k}
     if analysis == "cumul":
-        t = dg.cumul(f, df[model["order_by"]].to_numpy())
+        t = eng.cumul(f, df[model["order_by"]].to_numpy())
         return _fields(t, ("estimate", "se", "tau2")) | {"k": f.k}
     if analysis == "fsn":
-        r = dg.fsn(yi, vi, type=case.get("fsn_type", "Rosenthal"), target=case.get("target"))
+        r = eng.fsn(yi, vi, type=case.get("fsn_type", "Rosenthal"), target=case.get("target"))
         return {"fsnum": r.fsnum, "pval": r.pval, "mean_es": r.mean_es, "target": r.target, "k": len(yi)}
     raise InputError(f"case {case['id']}: unknown analysis '{analysis}'")
 
@@ -242,26 +241,26 @@ def _mh_fields(r) -> dict:
 
 
 def _case_mh(case, df, yi, vi, model):
-    from evsynth.engine.mh import rma_mh
+    from evsynth.engine import rma_mh
 
     return _mh_fields(rma_mh(case["effect_size"]["measure"], **_mh_data(case, df)))
 
 
 def _case_peto(case, df, yi, vi, model):
-    from evsynth.engine.mh import rma_peto
+    from evsynth.engine import rma_peto
 
     return _mh_fields(rma_peto(**_mh_data(case, df)))
 
 
 def _case_fitstats(case, df, yi, vi, model):
-    from evsynth.engine.fitstats import fitstats
+    from evsynth.engine import fitstats
 
     r = fitstats(_fit(case, df, yi, vi, model))
     return {"logLik": r.logLik, "deviance": r.deviance, "AIC": r.AIC, "BIC": r.BIC, "AICc": r.AICc, "k": r.k}
 
 
 def _case_lrt(case, df, yi, vi, model):
-    from evsynth.engine.fitstats import anova
+    from evsynth.engine import anova
 
     full = _fit(case, df, yi, vi, model)
     red = _fit(case, df, yi, vi, case["model_reduced"])
@@ -271,7 +270,7 @@ def _case_lrt(case, df, yi, vi, model):
 
 
 def _case_wald(case, df, yi, vi, model):
-    from evsynth.engine.fitstats import anova
+    from evsynth.engine import anova
 
     r = anova(_fit(case, df, yi, vi, model), L=case["L"])
     return {"estimate": r.estimate, "se": r.se, "stat": r.stat, "pval": r.pval, "QM": r.QM, "QMdf": r.QMdf,
@@ -279,7 +278,7 @@ def _case_wald(case, df, yi, vi, model):
 
 
 def _case_predict(case, df, yi, vi, model):
-    from evsynth.engine.predict import predict
+    from evsynth.engine import predict
 
     f = _fit(case, df, yi, vi, model)
     r = predict(f, case.get("newmods"), transf=case.get("transf"))
@@ -288,7 +287,7 @@ def _case_predict(case, df, yi, vi, model):
 
 
 def _case_blup(case, df, yi, vi, model):
-    from evsynth.engine.predict import blup, ranef
+    from evsynth.engine import blup, ranef
 
     f = _fit(case, df, yi, vi, model)
     b, u = blup(f), ranef(f)
@@ -297,7 +296,7 @@ def _case_blup(case, df, yi, vi, model):
 
 
 def _case_confint_mv(case, df, yi, vi, model):
-    from evsynth.engine.mvdiag import confint_mv
+    from evsynth.engine import confint_mv
 
     f = _fit(case, df, yi, vi, model)
     c = confint_mv(f)
@@ -305,7 +304,7 @@ def _case_confint_mv(case, df, yi, vi, model):
 
 
 def _case_selmodel(case, df, yi, vi, model):
-    from evsynth.engine.selmodel import selmodel
+    from evsynth.engine import selmodel
 
     r = selmodel(_fit(case, df, yi, vi, model), steps=case["steps"])
     return {"beta": r.beta, "se": r.se, "stat": r.stat, "pval": r.pval, "ci_lb": r.ci_lb, "ci_ub": r.ci_ub,
@@ -313,7 +312,7 @@ def _case_selmodel(case, df, yi, vi, model):
 
 
 def _case_influence_mv(case, df, yi, vi, model):
-    from evsynth.engine.mvdiag import influence_mv
+    from evsynth.engine import influence_mv
 
     r = influence_mv(_fit(case, df, yi, vi, model))
     return {"cooks_distance": r.cooks_distance, "hat": r.hat, "dfbetas": [list(x) for x in r.dfbetas], "k": r.k}

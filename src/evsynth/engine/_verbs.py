@@ -53,26 +53,3 @@ def records_frame(columns: dict):
         else:
             out[key] = list(np.asarray(val).ravel()) if np.ndim(val) == 1 else list(val)
     return pd.DataFrame(out)
-
-
-def design_row(newmods, p: int, intercept: bool) -> np.ndarray:
-    """Rows of the design matrix for new moderator values: the intercept is added when
-    the model has one and the rows give the other p - 1 coefficients."""
-    xs = np.asarray(newmods, dtype=float)
-    if xs.ndim == 0:
-        xs = xs.reshape(1, 1)
-    elif xs.ndim == 1:
-        q = p - 1 if intercept else p
-        xs = xs.reshape(1, -1) if xs.size == q and q > 1 else xs.reshape(-1, 1)
-    if intercept and xs.shape[1] == p - 1:
-        xs = np.column_stack([np.ones(xs.shape[0]), xs])
-    if xs.shape[1] != p:
-        from evsynth.errors import InputError
-
-        raise InputError(f"newmods has {xs.shape[1]} column(s); the model has {p} coefficient(s)"
-                         f"{' (intercept added automatically)' if intercept else ''}")
-    if not np.all(np.isfinite(xs)):
-        from evsynth.errors import InputError
-
-        raise InputError("newmods must be numeric and non-missing")
-    return xs

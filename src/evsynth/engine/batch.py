@@ -6,7 +6,7 @@ analyses may have different k.  Every estimator runs over the whole batch at onc
 weighted sums of each analysis are row reductions, Fisher scoring (ML, REML, EB) iterates
 every analysis with its own convergence test, and root searches (PM, the Q-profile CI) are a
 row-wise Brent search.  Each analysis follows exactly the steps that
-:func:`evsynth.engine.models.rma` takes for it (the same starting value, step halving,
+:func:`evsynth.engine.rma_uni.rma` takes for it (the same starting value, step halving,
 stopping rule, boundary check and safeguards), so the results equal ``rma``'s for that
 analysis up to floating-point rounding of the sums.
 
@@ -22,7 +22,9 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 from scipy import special
 
-from evsynth.engine.results import Coefs, HasCoefs, Result
+from evsynth.engine.checks import VI_MAX, level_percent
+from evsynth.engine.results import Coefs, HasCoefs, Heterogeneity, Result
+from evsynth.engine.rowwise import brent_rows, q_rows, qprofile_rows, QRoots, rowdot, rowsum, weights_rows
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["BATCH_METHODS", "RMABatchResult", "rma_batch"]
@@ -40,10 +42,10 @@ def _prepare(yi, vi, mask):
             and yi.shape == vi.shape:
         # the common case, every cell used: one pass per check, no copies when all is well
         y, v = np.ascontiguousarray(yi, dtype=float), np.ascontiguousarray(vi, dtype=float)
-        if np.isfinite(y).all() and np.isfinite(v).all() and (v > 0).all():
+        if np.isfinite(y).all() and np.isfinite(v).all() and (v > 0).all() and v.max() <= VI_MAX:
             return y, v, np.ones(y.shape, dtype=bool)
-    y = np.array(yi, dtype=float, copy=True)
-    v = np.array(vi, dtype=float, copy=True)
+    y = _rows_array(yi, "yi")
+    v = _rows_array(vi, "vi")
     if y.ndim == 1:
         y, v = y[None, :], (v[None, :] if v.ndim == 1 else v)
     if y.ndim != 2 or v.shape != y.shape:
@@ -61,7 +63,7 @@ def _prepare(yi, vi, mask):
             if not np.all((m == 0) | (m == 1)):
                 raise InputError("mask must be boolean (True marks an effect size that belongs to the analysis)")
             m = m.astype(bool)
-    for name, arr in (("effect size", y), ("sampling variance", v)):
+    for name, arr in (("yi: effect size", y), ("vi: sampling variance", v)):
         bad = m & ~np.isfinite(arr)
         if bad.any():
             r, c = np.argwhere(bad)[0]
@@ -70,75 +72,47 @@ def _prepare(yi, vi, mask):
     bad = m & (v <= 0)
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        raise InputError(f"sampling variance must be > 0; found {v[r, c]:g} in analysis (row) {r + 1}, "
+        raise InputError(f"vi: sampling variance must be > 0; found {v[r, c]:g} in analysis (row) {r + 1}, "
                          f"column {c + 1} ({int(bad.sum())} such value(s))")
+    bad = m & (v > VI_MAX)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise InputError(f"vi: sampling variance {v[r, c]:g} in analysis (row) {r + 1}, column {c + 1} is above "
+                         f"{VI_MAX:g}: its weight 1/vi underflows; check the variance's units")
     y[~m] = 0.0
     v[~m] = np.inf
     return y, v, m
 
 
-if hasattr(np, "vecdot"):  # numpy >= 2.0: faster than einsum for short rows
-    def _rowdot(a, b):
-        return np.vecdot(a, b)
-else:  # pragma: no cover
-    def _rowdot(a, b):
-        return np.einsum("ij,ij->i", a, b)
-
-
-def _rowsum(a):
-    """Row sums (einsum: several times faster than ``a.sum(axis=1)`` for short rows)."""
-    return np.einsum("ij->i", a)
+def _rows_array(x, name: str) -> np.ndarray:
+    """Rows of analyses as a float array (a copy), or an InputError naming the argument:
+    rows of different lengths (pad with NaN and mask them out) or text."""
+    try:
+        return np.array(x, dtype=float, copy=True)
+    except (TypeError, ValueError):
+        pass
+    try:
+        lens = [len(r) for r in x]
+    except TypeError:
+        lens = None
+    if lens and len(set(lens)) > 1:
+        j = next(i for i, n in enumerate(lens) if n != lens[0])
+        raise InputError(f"{name}: rows of different lengths (row 1 has {lens[0]} values, row {j + 1} has {lens[j]}); "
+                         "give a rectangular array, padding with NaN, and mark the effect sizes of each "
+                         "analysis with mask=") from None
+    raise InputError(f"{name}: must be numeric, an array of shape (n_analyses, k)") from None
 
 
 # --------------------------------------------------------------------------------------
 # weighted sums (intercept-only models)
 # --------------------------------------------------------------------------------------
 
-def _weights(v, tau2):
-    w = v + tau2[:, None]
-    np.reciprocal(w, out=w)
-    return w
-
-
-def _q(y, v, tau2, y2=None, out=None):
-    """Generalised Q = sum w (y - b)^2 by the sums formula (as ``_Sums.q``)."""
-    w = np.add(v, tau2[:, None], out=out)
-    np.reciprocal(w, out=w)
-    sw, swy, swy2 = _rowsum(w), _rowdot(w, y), _rowdot(w, y * y if y2 is None else y2)
-    return np.maximum(swy2 - swy * swy / sw, 0.0)
-
-
-class _QRoots:
-    """Q(tau^2) - target for the rows of a root search.  The data of rows whose search has
-    ended stay in the working arrays until a quarter of them have ended (fewer copies)."""
-
-    def __init__(self, y, v, target):
-        self.y, self.v, self.y2, self.target = y, v, y * y, target
-        self.buf = np.empty_like(v)
-        self.pos = np.arange(y.shape[0])  # position of each live row in the working arrays
-
-    def __call__(self, t):
-        tw = np.zeros(self.y.shape[0])
-        tw[self.pos] = t
-        q = _q(self.y, self.v, tw, self.y2, self.buf)
-        return q[self.pos] - self.target[self.pos]
-
-    def keep(self, sel):
-        """Only the live rows ``sel`` (a boolean over the live rows) go on."""
-        self.pos = self.pos[sel]
-        if self.pos.size < 0.75 * self.y.shape[0]:
-            p = self.pos
-            self.y, self.v, self.y2, self.target = self.y[p], self.v[p], self.y2[p], self.target[p]
-            self.buf = np.empty_like(self.v)
-            self.pos = np.arange(p.size)
-
-
 def _loglik(y, v, m, k, tau2, method, y2=None):
-    w = _weights(v, tau2)
-    sw, swy, swy2 = _rowsum(w), _rowdot(w, y), _rowdot(w, y * y if y2 is None else y2)
+    w = weights_rows(v, tau2)
+    sw, swy, swy2 = rowsum(w), rowdot(w, y), rowdot(w, y * y if y2 is None else y2)
     # w is not used after this: its logarithm in place (masked cells keep their weight 0)
     logw = np.log(w, out=w) if m is None or m.all() else np.log(w, out=w, where=m)
-    ll = 0.5 * _rowsum(logw) - 0.5 * np.maximum(swy2 - swy * swy / sw, 0.0)
+    ll = 0.5 * rowsum(logw) - 0.5 * np.maximum(swy2 - swy * swy / sw, 0.0)
     if method == "REML":
         return ll - 0.5 * (k - 1) * _LOG2PI - 0.5 * np.log(sw)
     return ll - 0.5 * k * _LOG2PI
@@ -146,89 +120,19 @@ def _loglik(y, v, m, k, tau2, method, y2=None):
 
 def _wls_rss(y, a):
     """Residual sum of squares of the weighted mean, residual form (as ``linalg.wls``)."""
-    sa = _rowsum(a)
-    b = _rowdot(a, y) / sa
+    sa = rowsum(a)
+    b = rowdot(a, y) / sa
     r = y - b[:, None]
-    return _rowdot(a, r * r), sa, b
+    return rowdot(a, r * r), sa, b
 
 
 def _trPDPE(a, sa=None):
     """tr(P P) for P = A - a a'/sum(a) (``WLS.tr_PDPE()`` of an intercept-only fit)."""
-    sa = _rowsum(a) if sa is None else sa
+    sa = rowsum(a) if sa is None else sa
     a2 = a * a
     mm = 1.0 / sa
-    s2 = _rowsum(a2)
-    return s2 - 2 * mm * _rowdot(a, a2) + mm * mm * s2 * s2
-
-
-# --------------------------------------------------------------------------------------
-# row-wise Brent search (R's uniroot, as linalg.r_uniroot, for every row at once)
-# --------------------------------------------------------------------------------------
-
-def _brent(f, lower, upper, tol, maxiter):
-    """Roots of ``f`` (a :class:`_QRoots`) for every row in [lower, upper], each row stepping
-    exactly as :func:`evsynth.engine.linalg.r_uniroot`.  Rows without a sign change or
-    without convergence get NaN."""
-    eps = np.finfo(float).eps
-    n = lower.size
-    out = np.full(n, np.nan)
-    rows = np.arange(n)
-    a, b = lower.astype(float).copy(), upper.astype(float).copy()
-    fa, fb = f(a), f(b)
-    z = fa == 0.0
-    out[z] = a[z]
-    zb = ~z & (fb == 0.0)
-    out[zb] = b[zb]
-    keep = ~(z | zb) & ~(fa * fb > 0)
-    rows, a, b, fa, fb = rows[keep], a[keep], b[keep], fa[keep], fb[keep]
-    f.keep(keep)
-    c, fc = a.copy(), fa.copy()
-    with np.errstate(all="ignore"):
-        for _ in range(maxiter + 1):
-            if rows.size == 0:
-                break
-            prev_step = b - a
-            sw = np.abs(fc) < np.abs(fb)
-            a, b, c = np.where(sw, b, a), np.where(sw, c, b), np.where(sw, b, c)
-            fa, fb, fc = np.where(sw, fb, fa), np.where(sw, fc, fb), np.where(sw, fb, fc)
-            tol_act = 2 * eps * np.abs(b) + tol / 2
-            new_step = (c - b) / 2
-            done = (np.abs(new_step) <= tol_act) | (fb == 0.0)
-            if done.any():
-                out[rows[done]] = b[done]
-                k = ~done
-                rows, a, b, c, fa, fb, fc = rows[k], a[k], b[k], c[k], fa[k], fb[k], fc[k]
-                prev_step, tol_act, new_step = prev_step[k], tol_act[k], new_step[k]
-                f.keep(k)
-                if rows.size == 0:
-                    break
-            interp = (np.abs(prev_step) >= tol_act) & (np.abs(fa) > np.abs(fb))
-            if interp.any():
-                cb = c - b
-                sec = a == c
-                t1s = fb / fa
-                ps, qs = cb * t1s, 1.0 - t1s
-                qi = fa / fc
-                t1 = fb / fc
-                t2 = fb / fa
-                pi = t2 * (cb * qi * (qi - t1) - (b - a) * (t1 - 1.0))
-                qi = (qi - 1.0) * (t1 - 1.0) * (t2 - 1.0)
-                p = np.where(sec, ps, pi)
-                q = np.where(sec, qs, qi)
-                pos = p > 0
-                q = np.where(pos, -q, q)
-                p = np.where(pos, p, -p)
-                acc = interp & (p < (0.75 * cb * q - np.abs(tol_act * q) / 2)) & (p < np.abs(prev_step * q / 2))
-                new_step = np.where(acc, p / q, new_step)
-            small = np.abs(new_step) < tol_act
-            new_step = np.where(small, np.where(new_step > 0, tol_act, -tol_act), new_step)
-            a, fa = b, fb
-            b = b + new_step
-            fb = f(b)
-            same = ((fb > 0) & (fc > 0)) | ((fb < 0) & (fc < 0))
-            c = np.where(same, a, c)
-            fc = np.where(same, fa, fc)
-    return out
+    s2 = rowsum(a2)
+    return s2 - 2 * mm * rowdot(a, a2) + mm * mm * s2 * s2
 
 
 def _l2_bytes() -> int:
@@ -321,21 +225,21 @@ class _FisherState:
             t = tau2[wrows]
             w = np.add(V, t[:, None], out=wbuf)
             np.reciprocal(w, out=w)
-            sw = _rowsum(w)
+            sw = rowsum(w)
             with np.errstate(all="ignore"):
                 if method == "EB":
                     rss, _, _ = _wls_rss(Y, w)
                     adj = (rss * K / (K - 1) - K) / sw
                 else:
-                    swy = _rowdot(w, Y)
+                    swy = rowdot(w, Y)
                     b = swy / sw
                     w2 = np.square(w, out=w2buf)
-                    sw2, sw2y, sw2y2 = _rowsum(w2), _rowdot(w2, Y), _rowdot(w2, Y2)
+                    sw2, sw2y, sw2y2 = rowsum(w2), rowdot(w2, Y), rowdot(w2, Y2)
                     ypp = sw2y2 - 2 * b * sw2y + b * b * sw2
                     if method == "ML":
                         adj = (ypp - sw) / sw2
                     else:
-                        sw3 = _rowdot(w2, w)
+                        sw3 = rowdot(w2, w)
                         q = sw2 / sw
                         trP = sw - q
                         trPP = sw2 - 2 * sw3 / sw + q * q
@@ -359,8 +263,7 @@ class _FisherState:
                 if neg.size:
                     adj[neg] = _halve_to_nonneg(t[neg], adj[neg])
             if method != "EB":
-                pa = prev_adj[rows]
-                flip = np.flatnonzero(adj * pa < 0)
+                flip = np.flatnonzero(adj != 0)  # every step: accepted only if the likelihood does not drop (as rma)
                 llc = ll_cache[rows]
                 ll_cache[rows] = np.nan
                 if flip.size:
@@ -381,7 +284,7 @@ class _FisherState:
         return wrows[live]
 
     def _halve(self, Y, V, M, K, Y2, w, fw, flip, rows, t, adj, ll0, sw, swy, full):
-        """The step changed sign: halve it until the likelihood does not drop (as rma).
+        """Halve the steps until the likelihood does not drop (as rma).
         ``fw``: the flipped rows' positions in the working arrays, ``flip`` in ``rows``."""
         method = self.method
 
@@ -395,8 +298,8 @@ class _FisherState:
             # still in their buffer): only sum w y^2 and the sum of log w are new
             wi = fw[miss]
             wsub = w[wi]
-            swy2 = _rowdot(wsub, Y2[wi])
-            lw = _rowsum(np.log(wsub, out=wsub) if full else
+            swy2 = rowdot(wsub, Y2[wi])
+            lw = rowsum(np.log(wsub, out=wsub) if full else
                          np.log(wsub, out=np.zeros_like(wsub), where=M[wi]))
             swi, swyi = sw[wi], swy[wi]
             ll = 0.5 * lw - 0.5 * np.maximum(swy2 - swyi * swyi / swi, 0.0)
@@ -432,24 +335,24 @@ def _tau2(y, v, m, k, method, con, y2, zero):
         a0 = zero[0]  # 1 / v
         rss0, sa0, _ = _wls_rss(y, a0)
     if method == "DL":
-        trP = sa0 - _rowdot(a0, a0) / sa0
+        trP = sa0 - rowdot(a0, a0) / sa0
         tau2 = np.maximum(0.0, (rss0 - df) / trP)
         se = np.sqrt((2 * df + 4 * tau2 * trP + 2 * tau2**2 * _trPDPE(a0)) / trP**2)
         return tau2, se, iters, None, None
     if m.all():
-        r = y - (_rowsum(y) / k)[:, None]
+        r = y - (rowsum(y) / k)[:, None]
         vm = v
     else:
         mf = m.astype(float)
-        r = (y - (_rowdot(mf, y) / k)[:, None]) * mf
+        r = (y - (rowdot(mf, y) / k)[:, None]) * mf
         vm = np.where(m, v, 0.0)
-    ols_rss = _rowdot(r, r)
-    svm = _rowsum(vm)
+    ols_rss = rowdot(r, r)
+    svm = rowsum(vm)
     trPV = svm - svm / k
     tau2_he = (ols_rss - trPV) / df
     if method == "HE":
         tau2 = np.maximum(0.0, tau2_he)
-        sv2 = _rowdot(vm, vm)
+        sv2 = rowdot(vm, vm)
         trPDPE = sv2 - 2 / k * sv2 + (1 / k) ** 2 * svm * svm
         se = np.sqrt((2 * trPDPE + 4 * tau2 * trPV + 2 * tau2**2 * df) / df**2)
         return tau2, se, iters, None, None
@@ -459,18 +362,18 @@ def _tau2(y, v, m, k, method, con, y2, zero):
         if todo.size:
             hi = np.full(todo.size, float(con["tau2_max"]))
             yy, vv, tt = y[todo], v[todo], df[todo]
-            up = _q(yy, vv, hi) > tt
+            up = q_rows(yy, vv, hi) > tt
             while up.any():
                 hi[up] *= 10
                 if np.any(hi > 1e12):
                     bad = todo[np.flatnonzero(hi > 1e12)[0]]
                     raise ModelError(f"PM: no tau^2 below 1e12 solves Q(tau^2) = k - 1 in analysis (row) {bad + 1}")
-                up[up] = _q(yy[up], vv[up], hi[up]) > tt[up]
-            root = _brent(_QRoots(yy, vv, tt), np.zeros(todo.size), hi,
+                up[up] = q_rows(yy[up], vv[up], hi[up]) > tt[up]
+            root = brent_rows(QRoots(yy, vv, tt), np.zeros(todo.size), hi,
                           float(con["tol"]), int(con["maxiter"]))
             tau2[todo] = root
-        w = _weights(v, tau2)
-        se = np.sqrt(2 * k**2 / df / _rowsum(w) ** 2)
+        w = weights_rows(v, tau2)
+        se = np.sqrt(2 * k**2 / df / rowsum(w) ** 2)
         return np.maximum(tau2, 0.0), se, iters, None, None
 
     # ML, REML, EB: Fisher scoring from the HE estimate, as models.estimate_tau2, over row
@@ -493,7 +396,7 @@ def _tau2(y, v, m, k, method, con, y2, zero):
     if rows.size:
         # rows that did not converge in maxiter steps (the same steps rma took): rma's
         # safeguards, (RE)ML -> the root of the score, EB -> the Paule-Mandel root
-        from evsynth.engine.models import score_root, estimate_tau2
+        from evsynth.engine.estimators import score_root, estimate_tau2
 
         for r in rows:
             root = None
@@ -526,7 +429,7 @@ def _tau2(y, v, m, k, method, con, y2, zero):
                 a0 = w0[reset]
                 tau2[reset] = 0.0
                 sw[reset], swy[reset] = sw0[reset], swy0[reset]
-                sw2[reset], sw3[reset] = _rowdot(a0, a0), _rowdot(a0 * a0, a0)
+                sw2[reset], sw3[reset] = rowdot(a0, a0), rowdot(a0 * a0, a0)
     tau2 = np.where(np.isnan(tau2), np.nan, np.maximum(0.0, tau2))
     if method == "ML":
         se = np.sqrt(2 / sw2)
@@ -555,7 +458,7 @@ def _rss_at(y, v, t, beta):
     out = np.empty(y.shape[0])
     for sl, w, spare in _weight_blocks(v, t):
         r = np.subtract(y[sl], beta[sl, None], out=spare)
-        out[sl] = _rowdot(w, np.square(r, out=r))
+        out[sl] = rowdot(w, np.square(r, out=r))
     return out
 
 
@@ -566,17 +469,17 @@ def _sums_at(y, v, m, t, logs=False):
     full = bool(m.all())
     for sl, w, spare in _weight_blocks(v, t):
         ys = y[sl]
-        out[0, sl], out[1, sl] = _rowsum(w), _rowdot(w, ys)
+        out[0, sl], out[1, sl] = rowsum(w), rowdot(w, ys)
         u = np.square(ys, out=spare)
-        out[2, sl] = _rowdot(w, u)
+        out[2, sl] = rowdot(w, u)
         u = np.square(w, out=u)
-        out[3, sl], out[4, sl] = _rowsum(u), _rowdot(u, w)
+        out[3, sl], out[4, sl] = rowsum(u), rowdot(u, w)
         if logs:
             with np.errstate(invalid="ignore"):  # masked cells: 0 * inf, set to 1 below
                 u = np.multiply(w, v[sl], out=u)
             if not full:
                 u[~m[sl]] = 1.0
-            out[5, sl] = -_rowsum(np.log(u, out=u))
+            out[5, sl] = -rowsum(np.log(u, out=u))
     return out
 
 
@@ -587,7 +490,7 @@ def _sums_at(y, v, m, t, logs=False):
 @dataclass(eq=False)
 class RMABatchResult(HasCoefs, Result):
     """Fits of many intercept-only models: one entry per analysis in every array field,
-    with the names of :class:`evsynth.engine.models.RMAResult` (``beta`` is the pooled
+    with the names of :class:`evsynth.engine.rma_uni.RMAResult` (``beta`` is the pooled
     estimate; ``beta``, ``se``, ``stat``, ``pval``, ``ci_lb``, ``ci_ub`` are read from the
     coefficient block ``coefs``, whose entries are the analyses).  Analyses whose Knapp-Hartung adjustment is undefined (all effects equal) or
     whose estimator did not converge have NaN in the affected fields and a ``status``."""
@@ -618,6 +521,13 @@ class RMABatchResult(HasCoefs, Result):
     H2_ci_lb: np.ndarray | None = None
     H2_ci_ub: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
+
+    @property
+    def het(self) -> Heterogeneity:
+        """The heterogeneity block, one entry per analysis in each field (as ``coefs``)."""
+        ee = self.method in ("EE", "FE")
+        return Heterogeneity(QE=self.QE, QEdf=self.k - 1, QEp=self.QEp, I2=self.I2, H2=self.H2,
+                             tau2=None if ee else self.tau2, se_tau2=None if ee else self.se_tau2)
 
     _SCALARS = ("method", "test", "level", "extra", "coefs")
     _COEF_COLUMNS = ("beta", "se", "stat", "pval", "ci_lb", "ci_ub")
@@ -711,7 +621,10 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
     Viechtbauer, W. (2007). Confidence intervals for the amount of heterogeneity in
     meta-analysis. Statistics in Medicine, 26(1), 37-52.
     """
-    from evsynth.engine.models import check_test_level, iteration_control, qprofile_tolerance
+    level = level_percent(level)
+    from evsynth.engine.checks import check_test_level
+    from evsynth.engine.estimators import iteration_control
+    from evsynth.engine.qprofile import qprofile_tolerance
 
     method = str(method).upper()
     if method not in BATCH_METHODS:
@@ -719,7 +632,7 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
     test = check_test_level(test, ("z", "knha"), "z, knha", level)
     con = iteration_control(control)
     y, v, m = _prepare(yi, vi, mask)
-    k = m.sum(axis=1).astype(float)  # (bool: not _rowsum)
+    k = m.sum(axis=1).astype(float)  # (bool: not rowsum)
     n = y.shape[0]
     ee = method in ("EE", "FE")
     few = k < (1 if ee else 2)
@@ -735,7 +648,7 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
     # shared by the estimators and the heterogeneity statistics: y^2 and the equal-effects sums
     y2 = y * y
     w0 = 1.0 / v
-    sw0, swy0, swy20 = _rowsum(w0), _rowdot(w0, y), _rowdot(w0, y2)
+    sw0, swy0, swy20 = rowsum(w0), rowdot(w0, y), rowdot(w0, y2)
     tau2, se_tau2, iters, w, sw = _tau2(y, v, m, k, method, con, y2, (w0, sw0, swy0, swy20))
     status[np.isnan(tau2)] = "not converged"
     t2 = np.nan_to_num(tau2)
@@ -744,9 +657,9 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
     elif sw is not None:  # the Fisher estimators: (sum w, sum w y) at the estimate
         sw, beta = sw[0], sw[1] / sw[0]
     else:
-        w = _weights(v, t2)
-        sw = _rowsum(w)
-        beta = _rowdot(w, y) / sw
+        w = weights_rows(v, t2)
+        sw = rowsum(w)
+        beta = rowdot(w, y) / sw
     if test == "knha":  # residual form, as rma
         rss = _rss_at(y, v, t2, beta)
     vb = 1.0 / sw
@@ -776,7 +689,7 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
             dfo = np.full(n, np.nan)
         # heterogeneity from the equal-effects fit (sums formula, as rma)
         QE = np.maximum(swy20 - swy0 * swy0 / sw0, 0.0)
-        trP0 = sw0 - _rowdot(w0, w0) / sw0
+        trP0 = sw0 - rowdot(w0, w0) / sw0
         has = k > 1
         QEp = np.where(has, special.chdtrc(df, QE), 1.0)
         vt = np.where(has, df / trP0, 0.0)
@@ -805,120 +718,9 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
     if confint:
         if ee:
             raise ModelError("an equal-effects model has no tau^2 to give a confidence interval for")
-        lb, ub = _qprofile(y, v, m, k, df, t2, level, qprofile_tolerance(confint_tol, None))
+        lb, ub = qprofile_rows(y, v, m, k, df, t2, level, qprofile_tolerance(confint_tol, None))
         res.tau2_ci_lb, res.tau2_ci_ub = lb, ub
         with np.errstate(all="ignore"):
             res.I2_ci_lb, res.I2_ci_ub = 100 * lb / (vt + lb), 100 * ub / (vt + ub)
             res.H2_ci_lb, res.H2_ci_ub = lb / vt + 1, ub / vt + 1
     return res
-
-
-def _qd_rows(y, v, yy, t, buf, deriv=True):
-    """Q(tau^2) and sum w^2 r^2 (= -dQ/dtau^2) per row (rows centred: cancellation-free);
-    ``deriv=False``: Q only (the derivative is None)."""
-    w = np.add(v, t[:, None], out=buf)
-    np.reciprocal(w, out=w)
-    sw, swy, swy2 = _rowsum(w), _rowdot(w, y), _rowdot(w, yy)
-    b = swy / sw
-    q = np.maximum(swy2 - b * swy, 0.0)
-    if not deriv:
-        return q, None
-    w *= w
-    sw2, sw2y, sw2y2 = _rowsum(w), _rowdot(w, y), _rowdot(w, yy)
-    return q, sw2y2 - 2 * b * sw2y + b * b * sw2
-
-
-def _newton_rows(y, v, yy, target, lo, hi, start, first):
-    """Row-wise safeguarded Newton search (as :func:`evsynth.engine.linalg.newton_root`, every
-    row its own bracket, the same steps and stopping rule) for the roots of 1/Q(tau^2) =
-    1/target, to full precision.  ``first``: (Q, dQ) at ``start`` (shared by both bounds)."""
-    n = y.shape[0]
-    out = np.full(n, np.nan)
-    rows = np.arange(n)
-    inside = (lo < start) & (start < hi)
-    x = np.where(inside, start, 0.5 * (lo + hi))
-    prev = np.full(n, np.inf)
-    newton = np.zeros(n, dtype=bool)  # whether the previous step was a Newton step
-    Y, V, YY, T = y, v, yy, target
-    buf = np.empty_like(V)
-    pos = np.arange(n)  # position of each live row in the working arrays
-    with np.errstate(all="ignore"):
-        for it in range(200):
-            if rows.size == 0:
-                break
-            if it == 0:
-                q, d = first[0].copy(), first[1].copy()
-                out_ = np.flatnonzero(~inside)  # rows whose estimate is not inside: start mid-way
-                if out_.size:
-                    q[out_], d[out_] = _qd_rows(Y[out_], V[out_], YY[out_], x[out_], np.empty((out_.size, V.shape[1])))
-            else:
-                tw = np.zeros(Y.shape[0])
-                tw[pos] = x
-                q, d = _qd_rows(Y, V, YY, tw, buf)
-                q, d = q[pos], d[pos]
-            g = 1.0 / q - 1.0 / T[pos]
-            gd = d / (q * q)
-            up = g > 0
-            hi = np.where(up, x, hi)
-            lo = np.where(up, lo, x)
-            step = np.where((gd != 0) & np.isfinite(gd), g / gd, np.inf)
-            nx = x - step
-            mid = 0.5 * (lo + hi)
-            ast, apr = np.abs(step), np.abs(prev)
-            bis = ~((lo < nx) & (nx < hi)) | (ast > 0.5 * apr)
-            nx = np.where(bis, mid, nx)
-            stuck = bis & ~((lo < mid) & (mid < hi))
-            conv = ~bis & ((ast <= 1e-13 * np.abs(nx)) |
-                           (newton & (ast <= 1e-3 * apr) & (ast ** 3 <= 1e-15 * np.abs(nx) * apr * apr)))
-            zero = g == 0.0
-            done = zero | stuck | conv
-            if done.any():
-                out[rows[zero | stuck]] = x[zero | stuck]
-                c = conv & ~zero
-                out[rows[c]] = nx[c]
-            keep = ~done
-            prev = np.where(bis, x - nx, step)[keep]
-            newton = ~bis[keep]
-            rows, x, lo, hi, pos = rows[keep], nx[keep], lo[keep], hi[keep], pos[keep]
-            if pos.size < 0.75 * Y.shape[0]:
-                Y, V, YY, T = Y[pos], V[pos], YY[pos], T[pos]
-                buf = np.empty_like(V)
-                pos = np.arange(pos.size)
-    return out
-
-
-def _qprofile(y, v, m, k, df, tau2, level, tol=None):
-    """Q-profile bounds for tau^2 (as ``confint_tau2``): the roots of Q(tau^2) = chi^2
-    quantiles in [0, max(100, 10 tau^2)]; exact (row-wise safeguarded Newton) when ``tol``
-    is None, else the row-wise R ``uniroot`` search with that tolerance."""
-    a = 1 - level / 100
-    crit_u = special.chdtri(df, a / 2)          # chi2.isf(a/2, df): for the lower bound
-    crit_l = 2 * special.gammaincinv(df / 2, a / 2)  # chi2.ppf(a/2, df): for the upper bound
-    n = y.shape[0]
-    mean = _rowsum(y) / k  # masked cells hold 0
-    yc = y - mean[:, None]
-    if not m.all():
-        yc[~m] = 0.0
-    hi = np.maximum(100.0, 10 * tau2)
-    buf = np.empty_like(v)
-    yy = yc * yc
-    q0 = _qd_rows(yc, v, yy, np.zeros(n), buf, deriv=False)[0]
-    qhi = _qd_rows(yc, v, yy, hi, buf, deriv=False)[0]
-    first = _qd_rows(yc, v, yy, tau2, buf) if tol is None else None  # both searches start here
-
-    def bound(target):
-        out = np.zeros(n)
-        need = ~(q0 < target)
-        above = need & (qhi > target)
-        out[above] = hi[above]  # above the search ceiling: reported as the ceiling, as metafor (issue 15)
-        todo = np.flatnonzero(need & ~(qhi > target))
-        if todo.size:
-            yt, vt, tt = yc[todo], v[todo], target[todo]
-            if tol is None:
-                out[todo] = _newton_rows(yt, vt, yy[todo], tt, np.zeros(todo.size), hi[todo], tau2[todo],
-                                         (first[0][todo], first[1][todo]))
-            else:
-                out[todo] = _brent(_QRoots(yt, vt, tt), np.zeros(todo.size), hi[todo], tol, 1000)
-        return out
-
-    return bound(crit_u), bound(crit_l)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from evsynth.engine.models import DEFAULT_CONTROL, estimate_tau2
+from evsynth.engine.estimators import DEFAULT_CONTROL, estimate_tau2
 from evsynth.errors import ModelError
 
 __all__ = ["loo_fits"]
@@ -321,9 +321,9 @@ def _newton_pm(ser: _Series, t0: np.ndarray, p: int, target: float, tol_scale: f
 
 def _scoring(kind: str, ser: _Series, t0: np.ndarray, p: int, n: int, con: dict):
     """tau2_i of every left-out fit by metafor's iteration, all fits at once, step for step
-    as :func:`evsynth.engine.models.estimate_tau2`: from the Hedges start, Fisher scoring (ML,
+    as :func:`evsynth.engine.estimators.estimate_tau2`: from the Hedges start, Fisher scoring (ML,
     REML) or Morris' fixed-point step (EB), the step halved while tau2 would turn negative
-    and, for (RE)ML, after a change of direction until the likelihood does not drop; stop
+    and, for (RE)ML, until the likelihood does not drop; stop
     when the change is below ``threshold``.  Returns tau2 and the fits not converged in
     ``maxiter`` steps."""
     t = t0.copy()
@@ -350,7 +350,7 @@ def _scoring(kind: str, ser: _Series, t0: np.ndarray, p: int, n: int, con: dict)
                 break
             adj = np.where(neg, adj / 2, adj)
         if kind != "EB":
-            turn = np.flatnonzero(adj * prev[active] < 0)
+            turn = np.flatnonzero(adj != 0)  # every step, as estimate_tau2
             if turn.size:
                 every = turn.size == active.size
                 sub, tt = (active, cur) if every else (active[turn], cur[turn])
@@ -381,7 +381,7 @@ def loo_fits(fit) -> dict:
     ----------
     fit : RMAResult
         A univariate fit (the rare left-out fit whose iteration does not converge is
-        refitted alone by :func:`evsynth.engine.models.estimate_tau2`).
+        refitted alone by :func:`evsynth.engine.estimators.estimate_tau2`).
 
     Returns
     -------

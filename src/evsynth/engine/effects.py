@@ -14,9 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from evsynth.errors import InputError
+from evsynth.engine.conversions import (d_from_f, d_from_p, d_from_prepost, d_from_t, d_to_logor, d_to_r,
+                                        hedges_correction, logor_to_d, partial_r_from_t, r_to_d, smd_variance)
 from evsynth.engine.results import Result
 
 __all__ = [
@@ -37,6 +39,9 @@ __all__ = [
     "partial_r_from_t",
     "back_transform",
     "MEASURE_INFO",
+    "ARGUMENTS",
+    "VTYPES",
+    "TO",
 ]
 
 # measure -> (required arguments, description, back-transformation name)
@@ -74,8 +79,9 @@ MEASURE_INFO: dict[str, tuple[tuple[str, ...], str, str | None]] = {
 }
 MEASURES = tuple(MEASURE_INFO)
 
-# The 1/2 continuity correction is added to studies with a zero cell (metafor: add=1/2,
-# to="only0") for RR, OR, RD, PETO and PR, PLN, PLO; not for AS, PAS and PFT.
+# The continuity correction (metafor's add, to, drop00) is applied by escalc before the measure:
+# by default 1/2 to every cell of a study with a zero cell; the default add is 0 for AS, PAS, PFT,
+# IRS and IRFT (as metafor).
 
 
 @dataclass(eq=False)
@@ -120,75 +126,207 @@ def _arr(x, name: str) -> np.ndarray:
     return np.atleast_1d(a)
 
 
-def hedges_correction(m) -> np.ndarray:
-    """Exact small-sample correction J(m) = Gamma(m/2) / (sqrt(m/2) Gamma((m-1)/2)).
-
-    Parameters
-    ----------
-    m : array_like
-        Degrees of freedom (n1 + n2 - 2 for two groups).
-
-    Returns
-    -------
-    ndarray
-        The factor J(m) by which d is multiplied to give Hedges' g.
-
-    References
-    ----------
-    Hedges, L. V. (1981). Distribution theory for Glass's estimator of effect size and
-    related estimators. Journal of Educational Statistics, 6(2), 107-128.
-    """
-    m = np.asarray(m, dtype=float)
-    with np.errstate(invalid="ignore"):
-        return np.exp(special.gammaln(m / 2) - 0.5 * np.log(m / 2) - special.gammaln((m - 1) / 2))
+# the arguments escalc knows (metafor's names); each measure uses those of MEASURE_INFO
+ARGUMENTS = ("ai", "bi", "ci", "di", "n1i", "n2i", "x1i", "x2i", "t1i", "t2i", "m1i", "m2i", "sd1i", "sd2i", "xi",
+             "mi", "ri", "ti", "ni")
+TO = ("only0", "all", "if0all", "none")
+# measures whose counts receive metafor's continuity correction: the cells tested for zero
+_CELLS = {**{m: ("ai", "bi", "ci", "di") for m in ("RR", "OR", "RD", "AS", "PETO")},
+          **{m: ("xi", "mi") for m in ("PR", "PLN", "PLO", "PAS", "PFT")},
+          **{m: ("x1i", "x2i") for m in ("IRR", "IRD")},
+          **{m: ("xi",) for m in ("IR", "IRLN", "IRS", "IRFT")}}
+# metafor's default add is 0 for these (1/2 for the other measures with counts)
+_ADD0 = ("AS", "PAS", "PFT", "IRS", "IRFT")
+# vtype: the variance estimators each measure offers (metafor's names; "LS" everywhere else)
+VTYPES = {"SMD": ("LS", "UB", "LS2", "AV"), "MD": ("LS", "UB", "HO"), "RD": ("LS", "UB", "AV"),
+          "PR": ("LS", "UB", "AV"), "PLN": ("LS", "AV"), "COR": ("LS", "AV")}
 
 
-def escalc(measure: str, **data) -> EffectSizes:
+def escalc(measure: str, ai=None, bi=None, ci=None, di=None, n1i=None, n2i=None, x1i=None, x2i=None, t1i=None,
+           t2i=None, m1i=None, m2i=None, sd1i=None, sd2i=None, xi=None, mi=None, ri=None, ti=None, ni=None, *,
+           add: float | None = None, to: str = "only0", drop00: bool = False, vtype: str = "LS") -> EffectSizes:
     """Compute effect sizes and sampling variances as metafor's ``escalc``.
 
-    Arguments use metafor's names: ``ai, bi, ci, di`` (2x2 tables), ``n1i, n2i``,
-    ``m1i, sd1i, m2i, sd2i`` (means and SDs), ``ri, ni`` (correlations),
-    ``xi, ni`` (proportions), ``m1i, m2i, sd1i, sd2i, ni, ri`` (pre-post: MC, SMCC,
-    SMCR), ``x1i, t1i, x2i, t2i`` (person-time: IRR, IRD) and ``xi, ti`` (IR, IRLN, IRS,
-    IRFT).
+    Arguments use metafor's names: ``ai, bi, ci, di`` (2x2 tables; ``n1i, n2i`` may replace
+    ``bi, di``), ``m1i, sd1i, n1i, m2i, sd2i, n2i`` (means and SDs), ``ri, ni``
+    (correlations), ``xi, ni`` or ``xi, mi`` (proportions: events and total, or events and
+    non-events), ``m1i, m2i, sd1i, sd2i, ni, ri`` (pre-post: MC, SMCC, SMCR),
+    ``x1i, t1i, x2i, t2i`` (person-time: IRR, IRD) and ``xi, ti`` (IR, IRLN, IRS, IRFT).
+    An argument the function does not know raises ``TypeError`` naming it; a known one the
+    measure does not use is ignored (as metafor).
 
     Parameters
     ----------
     measure : str
         One of :data:`MEASURES` (metafor's names).
-    **data : array_like
-        The measure's arguments, by metafor's names.
+    ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, m1i, m2i, sd1i, sd2i, xi, mi, ri, ti, ni : array_like
+        The measure's arguments (all of one length).
+    add : float, optional
+        Amount added to counts (metafor's ``add``): 1/2 by default, 0 for AS, PAS, PFT, IRS
+        and IRFT.
+    to : {"only0", "all", "if0all", "none"}
+        Which studies get ``add``: those with a zero cell (default), all, all when any has a
+        zero cell, none.
+    drop00 : bool
+        Studies with no events (or only events) in both groups get NaN (2x2 tables, IRR, IRD).
+    vtype : str
+        The sampling-variance estimator: "LS" (default, large sample); SMD also "UB"
+        (unbiased), "LS2", "AV" (with the sample-size weighted mean effect); MD "HO"
+        (pooled SD); RD, PR "UB", "AV"; PLN, COR "AV".
 
     Returns
     -------
     EffectSizes
-        ``yi``, ``vi``, ``measure`` and ``corrected`` (rows given the 1/2 continuity
-        correction); ``to_frame()`` gives one row per study.
+        ``yi``, ``vi``, ``measure`` and ``corrected`` (rows that received ``add``);
+        ``to_frame()`` gives one row per study.
 
     References
     ----------
     Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
     Journal of Statistical Software, 36(3), 1-48 (``escalc``).
     """
+    given = {k: v for k, v in dict(ai=ai, bi=bi, ci=ci, di=di, n1i=n1i, n2i=n2i, x1i=x1i, x2i=x2i, t1i=t1i, t2i=t2i,
+                                   m1i=m1i, m2i=m2i, sd1i=sd1i, sd2i=sd2i, xi=xi, mi=mi, ri=ri, ti=ti,
+                                   ni=ni).items() if v is not None}
     measure = str(measure).upper()
     if measure not in MEASURE_INFO:
-        raise InputError(f"unknown effect-size measure '{measure}'; allowed: {', '.join(MEASURES)}")
+        raise InputError(f"measure: unknown effect-size measure '{measure}'; allowed: {', '.join(MEASURES)}")
+    vtype = str(vtype).upper()
+    allowed_v = VTYPES.get(measure, ("LS",))
+    if vtype not in allowed_v:
+        raise InputError(f"vtype: '{vtype}' is not available for measure {measure}; allowed: {', '.join(allowed_v)}")
+    if to not in TO:
+        raise InputError(f"to: must be one of {', '.join(TO)}; got {to!r}")
+    if add is None:
+        add = 0.0 if measure in _ADD0 else 0.5
+    if isinstance(add, bool) or not isinstance(add, (int, float, np.integer, np.floating)) or not add >= 0:
+        raise InputError(f"add: must be a number >= 0; got {add!r}")
+    a = {name: _arr(val, name) for name, val in given.items()}
+    lens = {name: x.size for name, x in a.items()}
+    if len(set(lens.values())) > 1:
+        first = next(iter(lens))
+        other = next(n for n in lens if lens[n] != lens[first])
+        raise InputError(f"escalc: {first} has {lens[first]} values but {other} has {lens[other]} "
+                         "(every argument gives one value per study)")
     required = MEASURE_INFO[measure][0]
     if measure in {"RR", "OR", "RD", "AS", "PETO"}:
         # metafor also accepts n1i/n2i in place of bi/di
-        if "bi" not in data and "n1i" in data and "ai" in data:
-            data["bi"] = _arr(data["n1i"], "n1i") - _arr(data["ai"], "ai")
-        if "di" not in data and "n2i" in data and "ci" in data:
-            data["di"] = _arr(data["n2i"], "n2i") - _arr(data["ci"], "ci")
-    missing = [a for a in required if a not in data]
+        if "bi" not in a and "n1i" in a and "ai" in a:
+            a["bi"] = a["n1i"] - a["ai"]
+        if "di" not in a and "n2i" in a and "ci" in a:
+            a["di"] = a["n2i"] - a["ci"]
+    if measure in _CELLS and _CELLS[measure] == ("xi", "mi") and "ni" not in a and "xi" in a and "mi" in a:
+        a["ni"] = a["xi"] + a["mi"]  # proportions: events and non-events
+    missing = [name for name in required if name not in a]
     if missing:
         raise InputError(f"measure {measure} needs {', '.join(required)}; missing: {', '.join(missing)}")
-    a = {name: _arr(data[name], name) for name in required}
-    check_statistics(measure, a)
-    fn = _DISPATCH[measure]
-    yi, vi, corrected = fn(**a)
-    return EffectSizes(yi=np.asarray(yi, float), vi=np.asarray(vi, float), measure=measure,
-                       corrected=np.asarray(corrected, bool))
+    args = {name: a[name] for name in required}
+    check_statistics(measure, args)
+    args, corrected, dropped = _continuity(measure, args, float(add), to, bool(drop00))
+    yi, vi, _ = _DISPATCH[measure](**args)
+    yi, vi = np.asarray(yi, float).copy(), np.asarray(vi, float).copy()
+    if vtype != "LS":
+        vi = _VARIANCES[measure](vtype, yi, vi, args)
+    yi[dropped], vi[dropped] = np.nan, np.nan
+    return EffectSizes(yi=yi, vi=vi, measure=measure, corrected=np.asarray(corrected, bool))
+
+
+def _continuity(measure, args, add, to, drop00):
+    """metafor's drop00 and continuity correction: (arguments, corrected rows, dropped rows)."""
+    k = next(iter(args.values())).size
+    none = np.zeros(k, bool)
+    if measure not in _CELLS:
+        return args, none, none
+    if measure in ("PR", "PLN", "PLO", "PAS", "PFT"):
+        cells = {"xi": args["xi"], "mi": args["ni"] - args["xi"]}
+    else:
+        cells = {c: args[c] for c in _CELLS[measure]}
+    dropped = none
+    if drop00 and measure in ("RR", "OR", "RD", "AS", "PETO"):
+        dropped = ((cells["ai"] == 0) & (cells["ci"] == 0)) | ((cells["bi"] == 0) & (cells["di"] == 0))
+    elif drop00 and measure in ("IRR", "IRD"):
+        dropped = (cells["x1i"] == 0) & (cells["x2i"] == 0)
+    zero = np.zeros(k, bool)
+    for x in cells.values():
+        zero |= x == 0
+    zero &= ~dropped
+    if to == "all":
+        rows = ~dropped
+    elif to == "only0":
+        rows = zero
+    elif to == "if0all":
+        rows = ~dropped if zero.any() else none
+    else:
+        rows = none
+    if add == 0:
+        rows = none
+    if rows.any():
+        cells = {c: x + np.where(rows, add, 0.0) for c, x in cells.items()}
+        args = dict(args)
+        if "mi" in cells:
+            args["xi"], args["ni"] = cells["xi"], cells["xi"] + cells["mi"]
+        else:
+            args.update(cells)
+    return args, rows, dropped
+
+
+def _wmean(x, w):
+    ok = np.isfinite(x) & np.isfinite(w)
+    return float(np.sum(x[ok] * w[ok]) / np.sum(w[ok]))
+
+
+def _smd_vi(vtype, yi, vi, a):
+    n1, n2 = a["n1i"], a["n2i"]
+    m = n1 + n2 - 2
+    if vtype == "UB":
+        cm = hedges_correction(m)
+        return 1 / n1 + 1 / n2 + (1 - (m - 2) / (m * cm**2)) * yi**2
+    if vtype == "LS2":
+        cm = hedges_correction(m)
+        return cm**2 * (1 / n1 + 1 / n2 + (yi / cm) ** 2 / (2 * (n1 + n2)))
+    ybar = _wmean(yi, n1 + n2)  # AV
+    return 1 / n1 + 1 / n2 + ybar**2 / (2 * (n1 + n2))
+
+
+def _md_vi(vtype, yi, vi, a):
+    if vtype == "UB":
+        return vi
+    n1, n2 = a["n1i"], a["n2i"]  # HO: the pooled SD
+    sp2 = ((n1 - 1) * a["sd1i"] ** 2 + (n2 - 1) * a["sd2i"] ** 2) / (n1 + n2 - 2)
+    return sp2 * (1 / n1 + 1 / n2)
+
+
+def _rd_vi(vtype, yi, vi, a):
+    n1, n2 = a["ai"] + a["bi"], a["ci"] + a["di"]
+    p1, p2 = a["ai"] / n1, a["ci"] / n2
+    if vtype == "UB":
+        return p1 * (1 - p1) / (n1 - 1) + p2 * (1 - p2) / (n2 - 1)
+    m1, m2 = _wmean(p1, n1), _wmean(p2, n2)  # AV
+    return m1 * (1 - m1) / n1 + m2 * (1 - m2) / n2
+
+
+def _pr_vi(vtype, yi, vi, a):
+    n = a["ni"]
+    p = a["xi"] / n
+    if vtype == "UB":
+        return p * (1 - p) / (n - 1)
+    mp = _wmean(p, n)  # AV
+    return mp * (1 - mp) / n
+
+
+def _pln_vi(vtype, yi, vi, a):
+    n = a["ni"]
+    mp = _wmean(a["xi"] / n, n)  # AV
+    return 1 / (mp * n) - 1 / n
+
+
+def _cor_vi(vtype, yi, vi, a):
+    n = a["ni"]
+    ybar = _wmean(yi, n)  # AV
+    return (1 - ybar**2) ** 2 / (n - 1)
+
+
+_VARIANCES = {"SMD": _smd_vi, "MD": _md_vi, "RD": _rd_vi, "PR": _pr_vi, "PLN": _pln_vi, "COR": _cor_vi}
 
 
 def check_statistics(measure: str, a: dict, columns: dict | None = None, first_row: int = 1) -> None:
@@ -254,11 +392,8 @@ def check_statistics(measure: str, a: dict, columns: dict | None = None, first_r
 
 
 def _table(ai, bi, ci, di, correct: bool):
-    zero = (ai == 0) | (bi == 0) | (ci == 0) | (di == 0)
-    if correct:
-        add = np.where(zero, 0.5, 0.0)
-        ai, bi, ci, di = ai + add, bi + add, ci + add, di + add
-    return ai, bi, ci, di, zero if correct else np.zeros_like(zero)
+    """The cells as given (the continuity correction is escalc's, before the measure)."""
+    return ai, bi, ci, di, np.zeros(ai.shape, bool)
 
 
 def _rr(ai, bi, ci, di):
@@ -311,31 +446,6 @@ def _smd(m1i, sd1i, n1i, m2i, sd2i, n2i):
     sp = np.sqrt(((n1i - 1) * sd1i**2 + (n2i - 1) * sd2i**2) / mi)
     yi = hedges_correction(mi) * (m1i - m2i) / sp
     return yi, smd_variance(yi, n1i, n2i), np.zeros(m1i.shape, bool)
-
-
-def smd_variance(g, n1i, n2i) -> np.ndarray:
-    """Large-sample variance of a (bias-corrected) SMD, as metafor's default:
-    1/n1 + 1/n2 + g^2 / (2 (n1 + n2)).
-
-    Parameters
-    ----------
-    g : array_like
-        Standardised mean differences.
-    n1i, n2i : array_like
-        Group sizes.
-
-    Returns
-    -------
-    ndarray
-        Sampling variances.
-
-    References
-    ----------
-    Hedges, L. V., & Olkin, I. (1985). Statistical methods for meta-analysis. Academic
-    Press, chapter 5.
-    """
-    g, n1i, n2i = (np.asarray(x, float) for x in (g, n1i, n2i))
-    return 1 / n1i + 1 / n2i + g**2 / (2 * (n1i + n2i))
 
 
 def _smdh(m1i, sd1i, n1i, m2i, sd2i, n2i):
@@ -403,12 +513,8 @@ def _zcor(ri, ni):
 
 
 def _prop_cc(xi, ni, correct: bool):
-    zero = (xi == 0) | (xi == ni)
-    if correct:
-        xi = xi + np.where(zero, 0.5, 0.0)
-        ni = ni + np.where(zero, 1.0, 0.0)
-        return xi, ni, zero
-    return xi, ni, np.zeros_like(zero)
+    """As given (the continuity correction is escalc's, before the measure)."""
+    return xi, ni, np.zeros(xi.shape, bool)
 
 
 def _pr(xi, ni):
@@ -464,9 +570,8 @@ def _smcr(m1i, m2i, sd1i, ni, ri):
 
 
 def _rates_cc(x1i, x2i):
-    zero = (x1i == 0) | (x2i == 0)
-    add = np.where(zero, 0.5, 0.0)
-    return x1i + add, x2i + add, zero
+    """As given (the continuity correction is escalc's, before the measure)."""
+    return x1i, x2i, np.zeros(x1i.shape, bool)
 
 
 def _irr(x1i, t1i, x2i, t2i):
@@ -482,8 +587,8 @@ def _ird(x1i, t1i, x2i, t2i):
 
 
 def _rate_cc(xi):
-    zero = xi == 0
-    return xi + np.where(zero, 0.5, 0.0), zero
+    """As given (the continuity correction is escalc's, before the measure)."""
+    return xi, np.zeros(xi.shape, bool)
 
 
 def _ir(xi, ti):
@@ -512,257 +617,6 @@ _DISPATCH = {
     "COR": _cor, "UCOR": _ucor, "ZCOR": _zcor,
     "PR": _pr, "PLN": _pln, "PLO": _plo, "PAS": _pas, "PFT": _pft,
 }
-
-
-# --------------------------------------------------------------------------------------
-# Conversions from reported statistics (Borenstein et al., 2009, ch. 4 and 7;
-# Lipsey & Wilson, 2001, appendix B)
-# --------------------------------------------------------------------------------------
-
-def d_from_t(t, n1, n2, hedges: bool = True):
-    """SMD from an independent-samples t statistic: d = t sqrt(1/n1 + 1/n2).
-
-    Parameters
-    ----------
-    t : array_like
-        t statistics (sign gives the direction).
-    n1, n2 : array_like
-        Group sizes.
-    hedges : bool
-        Apply the small-sample correction (Hedges' g).
-
-    Returns
-    -------
-    g, vi : ndarray
-        Effect sizes and sampling variances.
-
-    References
-    ----------
-    Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
-    Introduction to meta-analysis. Wiley, chapter 7.
-    """
-    t, n1, n2 = (np.asarray(x, float) for x in (t, n1, n2))
-    d = t * np.sqrt(1 / n1 + 1 / n2)
-    g = hedges_correction(n1 + n2 - 2) * d if hedges else d
-    return g, smd_variance(g, n1, n2)
-
-
-def d_from_f(f, n1, n2, sign=1.0, hedges: bool = True):
-    """SMD from a one-degree-of-freedom F statistic (t = sqrt(F)).
-
-    Parameters
-    ----------
-    f : array_like
-        F statistics (>= 0).
-    n1, n2 : array_like
-        Group sizes.
-    sign : float or array_like
-        Direction, which F itself does not carry.
-    hedges : bool
-        Apply the small-sample correction.
-
-    Returns
-    -------
-    g, vi : ndarray
-
-    References
-    ----------
-    Lipsey, M. W., & Wilson, D. B. (2001). Practical meta-analysis. Sage, appendix B.
-    """
-    f = np.asarray(f, float)
-    if np.any(f < 0):
-        raise InputError("F statistic must be non-negative")
-    return d_from_t(np.sign(sign) * np.sqrt(f), n1, n2, hedges=hedges)
-
-
-def d_from_p(p, n1, n2, sign=1.0, two_sided: bool = True, hedges: bool = True):
-    """SMD from an exact p-value of a two-group t test with n1 + n2 - 2 df.
-
-    Parameters
-    ----------
-    p : array_like
-        p-values, strictly between 0 and 1 (two-sided unless ``two_sided=False``).
-    n1, n2 : array_like
-        Group sizes; the t test has n1 + n2 - 2 degrees of freedom.
-    sign, hedges, two_sided
-        Direction (+1/-1), Hedges' correction, sidedness of ``p``.
-
-    Returns
-    -------
-    g, vi : ndarray
-        Effect sizes and variances, via :func:`d_from_t` (Lipsey & Wilson, 2001, appendix B).
-
-    References
-    ----------
-    See :func:`d_from_f`.
-    """
-    p = np.asarray(p, float)
-    if np.any((p <= 0) | (p >= 1)):
-        raise InputError("p-value must lie strictly between 0 and 1")
-    n1, n2 = np.asarray(n1, float), np.asarray(n2, float)
-    q = p / 2 if two_sided else p
-    t = stats.t.isf(q, n1 + n2 - 2)
-    return d_from_t(np.sign(sign) * t, n1, n2, hedges=hedges)
-
-
-def d_from_prepost(m_pre, m_post, sd_pre, n, r, sd_post=None, hedges: bool = True):
-    """Standardised mean change for a single-group pre-post design (metafor's SMCR):
-    standardised by the pre-test SD, with the pre-post correlation ``r``; variance
-    2(1 - r)/n + d^2 / (2n).
-
-    Parameters
-    ----------
-    m_pre, m_post : array_like
-        Pre- and post-test means.
-    sd_pre : array_like
-        Pre-test standard deviations.
-    n : array_like
-        Sample sizes.
-    r : array_like
-        Pre-post correlations, strictly between -1 and 1.
-    sd_post : array_like, optional
-        Not used (the pre-test SD standardises, as SMCR).
-    hedges : bool
-        Apply the small-sample correction with n - 1 df.
-
-    Returns
-    -------
-    g, vi : ndarray
-
-    References
-    ----------
-    Becker, B. J. (1988). Synthesizing standardized mean-change measures. British Journal
-    of Mathematical and Statistical Psychology, 41(2), 257-278.
-    """
-    m_pre, m_post, sd_pre, n, r = (np.asarray(x, float) for x in (m_pre, m_post, sd_pre, n, r))
-    if np.any((r <= -1) | (r >= 1)):
-        raise InputError("pre-post correlation must lie strictly between -1 and 1")
-    d = (m_post - m_pre) / sd_pre
-    g = hedges_correction(n - 1) * d if hedges else d
-    vi = 2 * (1 - r) / n + g**2 / (2 * n)
-    return g, vi
-
-
-def d_to_logor(d, vd):
-    """SMD to log odds ratio: log OR = d pi / sqrt(3); var = vd pi^2 / 3.
-
-    Parameters
-    ----------
-    d, vd : array_like
-        SMDs and their variances.
-
-    Returns
-    -------
-    logor, vlogor : ndarray
-
-    References
-    ----------
-    Hasselblad, V., & Hedges, L. V. (1995). Meta-analysis of screening and diagnostic
-    tests. Psychological Bulletin, 117(1), 167-178.
-    """
-    d, vd = np.asarray(d, float), np.asarray(vd, float)
-    return d * np.pi / np.sqrt(3), vd * np.pi**2 / 3
-
-
-def logor_to_d(logor, vlogor):
-    """Log odds ratio to SMD (inverse of :func:`d_to_logor`): d = log OR sqrt(3) / pi;
-    var = v 3 / pi^2.
-
-    Parameters
-    ----------
-    logor, vlogor : array_like
-        Log odds ratios and their variances.
-
-    Returns
-    -------
-    d, vd : ndarray
-        SMDs and their variances.
-
-    References
-    ----------
-    Hasselblad & Hedges (1995), cited in full under :func:`d_to_logor`.
-    """
-    logor, vlogor = np.asarray(logor, float), np.asarray(vlogor, float)
-    return logor * np.sqrt(3) / np.pi, vlogor * 3 / np.pi**2
-
-
-def d_to_r(d, vd, n1, n2):
-    """SMD to correlation: r = d / sqrt(d^2 + a), a = (n1 + n2)^2 / (n1 n2);
-    var = a^2 vd / (d^2 + a)^3.
-
-    Parameters
-    ----------
-    d, vd : array_like
-        SMDs and their variances.
-    n1, n2 : array_like
-        Group sizes.
-
-    Returns
-    -------
-    r, vr : ndarray
-
-    References
-    ----------
-    Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
-    Introduction to meta-analysis. Wiley, equations 7.5-7.6.
-    """
-    d, vd, n1, n2 = (np.asarray(x, float) for x in (d, vd, n1, n2))
-    a = (n1 + n2) ** 2 / (n1 * n2)
-    r = d / np.sqrt(d**2 + a)
-    vr = a**2 * vd / (d**2 + a) ** 3
-    return r, vr
-
-
-def r_to_d(r, vr):
-    """Correlation to SMD: d = 2r / sqrt(1 - r^2); var = 4 vr / (1 - r^2)^3.
-
-    Parameters
-    ----------
-    r, vr : array_like
-        Correlations (strictly between -1 and 1) and their variances.
-
-    Returns
-    -------
-    d, vd : ndarray
-
-    References
-    ----------
-    Borenstein et al. (2009), cited in full under :func:`d_to_r`, equations 7.7-7.8.
-    """
-    r, vr = np.asarray(r, float), np.asarray(vr, float)
-    if np.any((r <= -1) | (r >= 1)):
-        raise InputError("correlation must lie strictly between -1 and 1")
-    return 2 * r / np.sqrt(1 - r**2), 4 * vr / (1 - r**2) ** 3
-
-
-def partial_r_from_t(t, n, preds):
-    """Partial correlation of a regression predictor from its t value (metafor's
-    ``escalc("PCOR")``): r = t / sqrt(t^2 + df), df = n - preds - 1; var = (1 - r^2)^2 / df.
-
-    Parameters
-    ----------
-    t : array_like
-        t values of the predictor.
-    n : array_like
-        Sample sizes.
-    preds : array_like
-        Number of predictors in the regression.
-
-    Returns
-    -------
-    r, vr : ndarray
-
-    References
-    ----------
-    Aloe, A. M., & Thompson, C. G. (2013). The synthesis of partial effect sizes. Journal
-    of the Society for Social Work and Research, 4(4), 390-405.
-    """
-    t, n, preds = (np.asarray(x, float) for x in (t, n, preds))
-    df = n - preds - 1
-    if np.any(df <= 0):
-        raise InputError("partial correlation needs n > number of predictors + 1")
-    r = t / np.sqrt(t**2 + df)
-    return r, (1 - r**2) ** 2 / df
 
 
 def back_transform(x, measure: str):

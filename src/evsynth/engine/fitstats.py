@@ -15,7 +15,7 @@ import numpy as np
 from scipy import stats
 
 from evsynth.engine._verbs import fmt, fmt_p, records_frame, stat_letter
-from evsynth.engine.results import Result, coef_block, wald_test
+from evsynth.engine.results import Result, coef_block, p_text, wald_test
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["FitStats", "fitstats", "LRTResult", "WaldResult", "anova", "n_parameters"]
@@ -204,9 +204,9 @@ class WaldResult(Result):
             lines.append("")
             if self.df is not None:
                 lines.append(f"Omnibus Test of Hypotheses: F(df1 = {self.QMdf}, df2 = {self.df}) = {self.QM:.4f}, "
-                             f"p-val {fmt_p(self.QMp)}")
+                             f"p-val {p_text(self.QMp)}")
             else:
-                lines.append(f"Omnibus Test of Hypotheses: QM(df = {self.QMdf}) = {self.QM:.4f}, p-val {fmt_p(self.QMp)}")
+                lines.append(f"Omnibus Test of Hypotheses: QM(df = {self.QMdf}) = {self.QM:.4f}, p-val {p_text(self.QMp)}")
         return "\n".join(lines)
 
     def to_frame(self):
@@ -250,6 +250,9 @@ def anova(fit, reduced=None, *, L=None):
     """
     if (reduced is None) == (L is None):
         raise InputError("anova: give either a reduced model (likelihood-ratio test) or a contrast matrix L")
+    for name, obj in (("fit", fit), ("reduced", reduced)):
+        if obj is not None and not (hasattr(obj, "coefs") and hasattr(obj, "k")):
+            raise InputError(f"anova: {name} must be a fitted model (rma or rma_mv), got {type(obj).__name__}")
     if L is not None:
         Lm = np.atleast_2d(np.asarray(L, dtype=float))
         if Lm.shape[1] != fit.p:

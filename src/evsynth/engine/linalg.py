@@ -430,21 +430,48 @@ def design_matrix(yi, mods, intercept: bool = True, coef_names=None) -> tuple[np
         return np.ones((k, 1)), ["intrcpt"]
     if hasattr(mods, "columns"):  # a DataFrame, without importing pandas
         names = [str(c) for c in mods.columns]
-        M = mods.to_numpy(dtype=float)
+        M = _numeric_mods(mods.to_numpy(), names)
     else:
-        M = np.asarray(mods, dtype=float)
+        M = _numeric_mods(mods, None)
         if M.ndim == 1:
             M = M[:, None]
+        if M.ndim != 2:
+            raise InputError(f"mods: must be a vector or a matrix (k rows, one column per moderator); "
+                             f"got {M.ndim} dimensions")
         names = list(coef_names) if coef_names is not None else [f"x{i + 1}" for i in range(M.shape[1])]
         if coef_names is not None and intercept and len(names) == M.shape[1] + 1:
             names = names[1:]
+        if len(names) != M.shape[1]:
+            raise InputError(f"coef_names: {len(names)} name(s) for {M.shape[1]} moderator column(s)")
     if M.shape[0] != k:
-        raise InputError(f"moderator matrix has {M.shape[0]} rows but there are {k} effect sizes")
-    if not np.all(np.isfinite(M)):
-        raise InputError("moderator values must be numeric and non-missing")
+        raise InputError(f"mods has {M.shape[0]} rows but yi has {k} values (one row per effect size)")
+    bad = ~np.isfinite(M)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise InputError(f"mods: missing or not finite value in row {r + 1}, column {c + 1} ({names[c]!r})"
+                         f"{f' and {int(bad.sum()) - 1} more' if bad.sum() > 1 else ''}")
     if intercept:
         return np.column_stack([np.ones(k), M]), ["intrcpt"] + names
     return M, names
+
+
+def _numeric_mods(mods, names) -> np.ndarray:
+    """Moderators as floats, or an InputError naming the first text column."""
+    try:
+        return np.asarray(mods, dtype=float)
+    except (TypeError, ValueError):
+        pass
+    obj = np.asarray(mods, dtype=object)
+    obj2 = obj[:, None] if obj.ndim == 1 else obj
+    for j in range(obj2.shape[1] if obj2.ndim == 2 else 0):
+        for i, val in enumerate(obj2[:, j]):
+            try:
+                float(val)
+            except (TypeError, ValueError):
+                name = names[j] if names else f"column {j + 1}"
+                raise InputError(f"mods: must be numeric; {name} has {val!r} in row {i + 1} (code a text "
+                                 "moderator as 0/1 columns, one per level but the first)") from None
+    raise InputError("mods: must be numeric (a vector or a k x m matrix)")
 
 
 def _is_missing(x) -> bool:

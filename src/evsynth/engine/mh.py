@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
+from evsynth.engine.checks import level_percent
 from evsynth.engine._verbs import fmt, fmt_p, records_frame, text_lines
 from evsynth.engine.effects import escalc
-from evsynth.engine.results import Result
+from evsynth.engine.results import Heterogeneity, Result, p_text
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["MHResult", "rma_mh", "rma_peto"]
@@ -67,14 +68,18 @@ class MHResult(Result):
     def vb(self) -> np.ndarray:
         return np.array([[self.se**2]])
 
+    @property
+    def het(self) -> Heterogeneity:
+        """The heterogeneity block: I^2, H^2 and the Q test of the per-study estimates."""
+        return Heterogeneity(QE=self.QE, QEdf=self.k_yi - 1, QEp=self.QEp, I2=self.I2, H2=self.H2)
+
     def summary(self) -> str:
         name = "Mantel-Haenszel" if self.method == "MH" else "Peto's"
         ratio = self.measure in ("OR", "RR", "IRR", "PETO")
         lines = [f"Equal-Effects Model ({name} method; k = {self.k})", "",
                  f"I^2 (total heterogeneity / total variability):  {fmt(self.I2, 2)}%",
                  f"H^2 (total variability / sampling variability): {fmt(self.H2, 2)}", "",
-                 "Test for Heterogeneity:",
-                 f"Q(df = {self.k_yi - 1}) = {fmt(self.QE)}, p-val {fmt_p(self.QEp)}", "",
+                 *self.het.format_lines()[-2:], "",
                  "Model Results (" + ("log scale" if ratio else "raw scale")
                  + "):", "",
                  f"{'estimate':>9s} {'se':>8s} {'zval':>8s} {'pval':>8s} {'ci.lb':>8s} {'ci.ub':>8s}",
@@ -86,9 +91,9 @@ class MHResult(Result):
             ["", f"Exponentiated: {np.exp(self.beta):.4f} [{np.exp(self.ci_lb):.4f}, {np.exp(self.ci_ub):.4f}]"]
             if ratio else None,
             ["", f"{test}: {'CMH' if self.measure == 'OR' else 'MH'} = {fmt(self.MH)}, df = 1, "
-                 f"p-val {fmt_p(self.MHp)}"] if self.MH is not None else None,
+                 f"p-val {p_text(self.MHp)}"] if self.MH is not None else None,
             f"Tarone's Test for Heterogeneity: X^2 = {fmt(self.TA)}, df = {self.k_yi - 1}, "
-            f"p-val {fmt_p(self.TAp)}" if self.TA is not None else None)
+            f"p-val {p_text(self.TAp)}" if self.TA is not None else None)
 
     def to_frame(self):
         """One row: the pooled estimate with its tests (pandas DataFrame)."""
@@ -191,6 +196,7 @@ def rma_mh(measure: str = "OR", *, ai=None, bi=None, ci=None, di=None, n1i=None,
     consistent in both sparse data and large-strata limiting models. Biometrics, 42(2), 311-323.
     Tarone, R. E. (1985). On heterogeneity tests based on efficient scores. Biometrika, 72(1), 91-95.
     """
+    level = level_percent(level)
     measure = str(measure).upper()
     if measure not in MH_MEASURES:
         raise InputError(f"rma_mh: unknown measure '{measure}'; allowed: {', '.join(MH_MEASURES)}")
@@ -303,6 +309,7 @@ def rma_peto(ai=None, bi=None, ci=None, di=None, *, n1i=None, n2i=None, level: f
     after myocardial infarction: An overview of the randomized trials. Progress in
     Cardiovascular Diseases, 27(5), 335-371.
     """
+    level = level_percent(level)
     a, b, c, d = _tables(ai, bi, ci, di, n1i, n2i, "rma_peto")
     if not (0 < level < 100):
         raise InputError(f"level must be between 0 and 100, got {level}")

@@ -17,8 +17,8 @@ from scipy import stats
 
 from evsynth.errors import ConvergenceError, InputError, ModelError
 from evsynth.engine.linalg import design_matrix, factorize, inv_pd, wls
-from evsynth.engine.models import check_effects
-from evsynth.engine.results import FitResult, coef_block, critical_value, fmt_p, wald_test
+from evsynth.engine.checks import check_effects, level_percent
+from evsynth.engine.results import SIGNIF_LEGEND, FitResult, Heterogeneity, coef_block, critical_value, wald_test
 
 __all__ = ["BlockStructure", "RMAMVResult", "rma_mv"]
 
@@ -431,6 +431,9 @@ class RMAMVResult(FitResult):
         return (np.atleast_1d(self.struct_tau2) if self.struct_type == "HCS"
                 else np.full(len(self.struct_levels), float(self.struct_tau2)), float(self.struct_rho))
 
+    def _pi_variance(self) -> float:
+        return self.pi_variance
+
     @property
     def pi_variance(self) -> float:
         """Variance added for a prediction interval: the sum of the sigma^2 (and tau^2 of a CS struct)."""
@@ -481,17 +484,22 @@ class RMAMVResult(FitResult):
         out["sampling"] = 100 * vt / total
         return out
 
+    @property
+    def het(self) -> Heterogeneity:
+        """The heterogeneity block: the Q test of the model (the variance components are
+        printed by ``summary()`` in their own table)."""
+        return Heterogeneity(QE=self.QE, QEdf=self.k - self.p, QEp=self.QEp, residual=self.p > 1)
+
     def summary(self) -> str:
         lines = [f"Multivariate Meta-Analysis Model (k = {self.k}; method: {self.method})", "",
                  "Variance Components:", "",
                  f"{'':10s} {'estim':>8s} {'sqrt':>8s} {'nlvls':>6s}  factor"]
         for i, (n, s, nl) in enumerate(zip(self.s_names, self.sigma2, self.s_nlevels), 1):
             lines.append(f"sigma^2.{i:<2d} {s:8.4f} {np.sqrt(s):8.4f} {nl:6d}  {n}")
-        lines += ["", f"Test for {'Residual ' if self.p > 1 else ''}Heterogeneity:",
-                  f"QE(df = {self.k - self.p}) = {self.QE:.4f}, p-val {fmt_p(self.QEp)}", ""]
-        if self.p > 1:
+        lines += [""] + self.het.format_lines() + [""]
+        if self.p > 1 and self.wald is not None:
             lines += [self.wald.summary(), ""]
-        lines += self.coefs.format_rows(14)
+        lines += ["Model Results:", ""] + self.coefs.format_rows() + [""] + SIGNIF_LEGEND
         if self.pi_lb is not None:
             lines += ["", f"Prediction interval: [{self.pi_lb:.4f}, {self.pi_ub:.4f}]"]
         if self.struct_type is not None:
@@ -636,6 +644,7 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
     Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
     Journal of Statistical Software, 36(3), 1-48.
     """
+    level = level_percent(level)
     method = str(method).upper()
     if method not in ("ML", "REML"):
         raise InputError(f"multilevel models are fitted by ML or REML, not '{method}'")

@@ -9,17 +9,19 @@ all); re-estimated deletions refit the model once per effect size (or cluster)."
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
+from evsynth.engine.checks import level_percent
 from evsynth.engine._verbs import fmt, records_frame, text_lines
 from evsynth.engine import multilevel as ml
 from evsynth.engine.linalg import factorize, r_uniroot
 from evsynth.engine.multilevel import evaluate
 from evsynth.engine.results import Result
-from evsynth.errors import EvsynthError, InputError, ModelError
+from evsynth.errors import ConvergenceError, EvsynthError, InputError, ModelError
 
 __all__ = ["InfluenceMVResult", "influence_mv", "ConfintMVResult", "confint_mv", "RanefMVResult", "ranef_mv"]
 
@@ -297,13 +299,32 @@ class ConfintMVResult(Result):
                               "ci_ub": self.sigma2_ci_ub})
 
 
-def _profile_bounds(prof, est: float, lo: float, hi: float, tol: float):
+class _ProfileFailed(Exception):
+    """A profile point whose refit failed (it ends that bound's search only)."""
+
+
+def _profile_bounds(prof, est: float, lo: float, hi: float, tol: float, name: str, notes: list):
     """Bounds where the profile criterion crosses 0 on [lo, est] and [est, hi] (metafor's
-    search: a bound at the end of the range when the criterion is still negative there)."""
-    lb = lo if prof(lo) < 0 else r_uniroot(prof, lo, est, tol=tol, maxiter=1000)
-    hi_in = prof(hi) < 0
-    ub = hi if hi_in else r_uniroot(prof, est, hi, tol=tol, maxiter=1000)
-    return lb, ub, hi_in
+    search: a bound at the end of the range when the criterion is still negative there).
+    A refit that fails at a profile point makes that bound NaN, with a warning and a note;
+    the other bound and the other components are still searched."""
+    def one(which, search):
+        try:
+            return search()
+        except _ProfileFailed as exc:
+            msg = f"{which} bound of {name} is NaN: the refit failed at the profile point {exc}"
+            warnings.warn(f"confint_mv: {msg}", RuntimeWarning, stacklevel=3)
+            notes.append(msg)
+            return np.nan
+
+    lb = one("lower", lambda: lo if prof(lo) < 0 else r_uniroot(prof, lo, est, tol=tol, maxiter=1000))
+    hi_in = [False]
+
+    def upper():
+        hi_in[0] = prof(hi) < 0
+        return hi if hi_in[0] else r_uniroot(prof, est, hi, tol=tol, maxiter=1000)
+    ub = one("upper", upper)
+    return lb, ub, hi_in[0]
 
 
 def confint_mv(fit, level: float = 95.0, *, tol: float = 1e-10) -> ConfintMVResult:
@@ -315,7 +336,9 @@ def confint_mv(fit, level: float = 95.0, *, tol: float = 1e-10) -> ConfintMVResu
     other components re-estimated at each value.  A bound at 0 (at -1 or 1 for rho): the
     profile does not cross the cut-off inside the range.  The search for the upper bound
     of a variance stops at ``max(10, 100 theta)`` (metafor's ``vc.max``); a bound beyond it is
-    reported as that ceiling with a note.
+    reported as that ceiling with a note.  A refit that fails at a profile point (no
+    convergence, a singular matrix) makes that one bound NaN with a ``RuntimeWarning`` and a
+    note; the other bounds are still searched.
 
     Parameters
     ----------
@@ -338,6 +361,7 @@ def confint_mv(fit, level: float = 95.0, *, tol: float = 1e-10) -> ConfintMVResu
     Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
     Journal of Statistical Software, 36(3), 1-48.
     """
+    level = level_percent(level)
     if not hasattr(fit, "refit"):
         raise InputError("confint_mv needs a multilevel fit (rma_mv)")
     cut = float(stats.chi2.isf(1 - level / 100, 1))
@@ -362,14 +386,20 @@ def confint_mv(fit, level: float = 95.0, *, tol: float = 1e-10) -> ConfintMVResu
     names, est_all, lb, ub, notes = [], [], [], [], []
     for name, est, refit, lo, hi in comps:
         def prof(val, refit=refit):
-            return 2 * (ll_max - refit(val).ll) - cut
+            try:
+                ll = refit(val).ll
+            except (ConvergenceError, ModelError, np.linalg.LinAlgError, FloatingPointError) as exc:
+                raise _ProfileFailed(f"{val:.6g} ({exc})") from None
+            if not np.isfinite(ll):
+                raise _ProfileFailed(f"{val:.6g} (log-likelihood {ll})")
+            return 2 * (ll_max - ll) - cut
 
         ceiling = hi is None
         if ceiling:
             hi = 10.0 if est <= np.sqrt(np.finfo(float).eps) else max(10.0, est * 100)
-        a, b, hi_in = _profile_bounds(prof, est, lo, hi, tol)
+        label = name if name.startswith(("tau^2", "rho")) else "sigma^2 " + name
+        a, b, hi_in = _profile_bounds(prof, est, lo, hi, tol, label, notes)
         if hi_in and ceiling:
-            label = name if name.startswith(("tau^2", "rho")) else "sigma^2 " + name
             notes.append(f"upper bound of {label} lies above the search ceiling {hi:g}")
         names.append(name)
         est_all.append(est)
@@ -478,7 +508,7 @@ def ranef_mv(fit, *, level: float | None = None) -> RanefMVResult:
     """
     if not hasattr(fit, "marginal_blocks"):
         raise InputError("ranef_mv needs a multilevel fit (rma_mv)")
-    level = fit.level if level is None else level
+    level = fit.level if level is None else level_percent(level)
     bs = fit.structure
     k, p = fit.k, fit.p
     X = fit.X

@@ -7,89 +7,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats, special
+from scipy import stats
 
-from evsynth.engine._verbs import design_row, fmt, records_frame
-from evsynth.engine.results import Result
+from evsynth.engine._verbs import fmt, records_frame
+from evsynth.engine.checks import level_percent
+from evsynth.engine.results import TRANSFORMS, PredictResult, Result
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["PredictResult", "predict", "BLUPResult", "blup", "ranef", "TRANSFORMS"]
 
-TRANSFORMS = {"exp": np.exp, "expit": special.expit, "tanh": np.tanh}
-
-
-def _transf(transf):
-    if transf is None:
-        return None
-    if callable(transf):
-        return transf
-    if transf in TRANSFORMS:
-        return TRANSFORMS[transf]
-    raise InputError(f"unknown transf '{transf}'; allowed: {', '.join(TRANSFORMS)} or a function")
-
-
 def _crit(fit, level):
     a = 1 - level / 100
-    if fit.test in ("knha", "t"):
+    if fit.test in ("knha", "adhoc", "t"):
         return float(stats.t.isf(a / 2, fit.k - fit.p))
     return float(stats.norm.isf(a / 2))
-
-
-def _between_variance(fit) -> float:
-    if hasattr(fit, "sigma2"):
-        return float(np.sum(getattr(fit, "pi_variance", None) or np.sum(fit.sigma2)))
-    return float(fit.tau2)
 
 
 def _equal_effects(fit) -> bool:
     return getattr(fit, "method", "") in ("EE", "FE")
 
 
-@dataclass(eq=False)
-class PredictResult(Result):
-    """Predicted average effects with confidence and prediction intervals.
-
-    With ``transf``, ``pred`` and the bounds are back-transformed; ``se`` stays on the
-    model scale (metafor leaves it NA).  ``pi_lb``/``pi_ub`` are None for an
-    equal-effects model."""
-
-    pred: np.ndarray
-    se: np.ndarray
-    ci_lb: np.ndarray
-    ci_ub: np.ndarray
-    pi_lb: np.ndarray | None
-    pi_ub: np.ndarray | None
-    X: np.ndarray
-    k: int
-    level: float
-    transf: str | None = None
-
-    def summary(self) -> str:
-        head = f"{'':4s} {'pred':>9s} {'se':>8s} {'ci.lb':>8s} {'ci.ub':>8s}"
-        if self.pi_lb is not None:
-            head += f" {'pi.lb':>8s} {'pi.ub':>8s}"
-        lines = [head]
-        for i in range(len(self.pred)):
-            row = (f"{i + 1:<4d} {self.pred[i]:9.4f} {self.se[i]:8.4f} {self.ci_lb[i]:8.4f} {self.ci_ub[i]:8.4f}")
-            if self.pi_lb is not None:
-                row += f" {self.pi_lb[i]:8.4f} {self.pi_ub[i]:8.4f}"
-            lines.append(row)
-        if self.transf:
-            lines += ["", f"pred and bounds back-transformed ({self.transf}); se on the model scale"]
-        return "\n".join(lines)
-
-    def to_frame(self):
-        """One row per prediction (pandas DataFrame)."""
-        return records_frame({"pred": self.pred, "se": self.se, "ci_lb": self.ci_lb, "ci_ub": self.ci_ub,
-                              "pi_lb": self.pi_lb, "pi_ub": self.pi_ub})
-
-
 def predict(fit, newmods=None, *, transf=None, level: float | None = None) -> PredictResult:
-    """Predicted average effect(s) of a :func:`rma` or :func:`rma_mv` fit (metafor's ``predict``).
+    """Predicted average effect(s) of a fit (metafor's ``predict``): ``fit.predict(...)``
+    as a verb, with the same defaults and critical values.
 
     Parameters
     ----------
-    fit : RMAResult or RMAMVResult
+    fit : RMAResult, RMAMVResult or RobustResult
         The fitted model.
     newmods : array_like, optional
         Moderator values, one row per prediction, one value per coefficient except the
@@ -98,51 +42,23 @@ def predict(fit, newmods=None, *, transf=None, level: float | None = None) -> Pr
     transf : {"exp", "expit", "tanh"} or callable, optional
         Back-transformation of ``pred`` and the interval bounds.
     level : float, optional
-        Confidence level in percent (default: the fit's).
+        Confidence level (95 or 0.95; default: the fit's).
 
     Returns
     -------
     PredictResult
         ``pred``, ``se``, CI and prediction interval (which adds tau^2, or the sum of the
-        sigma^2 of a multilevel fit, to the variance; t quantiles with k - p df under
-        Knapp-Hartung / t).
+        sigma^2 of a multilevel fit, to the variance; t quantiles with the fit's df under
+        Knapp-Hartung / t, Satterthwaite df per prediction for a robust fit).
 
     References
     ----------
     Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
     Journal of Statistical Software, 36(3), 1-48.
     """
-    level = fit.level if level is None else level
-    intercept = fit.coef_names[0] == "intrcpt"
-    if newmods is None:
-        if fit.p == 1 and intercept:
-            xs = np.ones((1, 1))
-        else:
-            xs = fit.X
-    else:
-        xs = design_row(newmods, fit.p, intercept)
-    pred = xs @ fit.beta
-    se = np.sqrt(np.einsum("ij,jk,ik->i", xs, fit.vb, xs))
-    crit = _crit(fit, level)
-    ci_lb, ci_ub = pred - crit * se, pred + crit * se
-    if _equal_effects(fit):
-        pi_lb = pi_ub = None
-    else:
-        s = np.sqrt(se**2 + _between_variance(fit))
-        pi_lb, pi_ub = pred - crit * s, pred + crit * s
-    f = _transf(transf)
-    name = None
-    if f is not None:
-        name = transf if isinstance(transf, str) else getattr(transf, "__name__", "transf")
-        pred, ci_lb, ci_ub = f(pred), f(ci_lb), f(ci_ub)
-        lo, hi = np.minimum(ci_lb, ci_ub), np.maximum(ci_lb, ci_ub)
-        ci_lb, ci_ub = lo, hi
-        if pi_lb is not None:
-            a, b = f(pi_lb), f(pi_ub)
-            pi_lb, pi_ub = np.minimum(a, b), np.maximum(a, b)
-    return PredictResult(np.asarray(pred, float), se, np.asarray(ci_lb, float), np.asarray(ci_ub, float),
-                         None if pi_lb is None else np.asarray(pi_lb, float),
-                         None if pi_ub is None else np.asarray(pi_ub, float), xs, int(fit.k), float(level), name)
+    if not hasattr(fit, "predict") or not hasattr(fit, "coefs"):
+        raise InputError(f"fit: predict needs a fitted model (rma, rma_mv or robust), got {type(fit).__name__}")
+    return fit.predict(newmods, transf=transf, level=level)
 
 
 @dataclass(eq=False)
@@ -224,7 +140,7 @@ def blup(fit, *, level: float | None = None) -> BLUPResult:
 
     {references}
     """
-    level = fit.level if level is None else level
+    level = fit.level if level is None else level_percent(level)
     li, xb, xvx, y, v = _blup_parts(fit)
     pred = li * y + (1 - li) * xb
     se = np.sqrt(li * v + (1 - li) ** 2 * xvx)
@@ -252,7 +168,7 @@ def ranef(fit, *, level: float | None = None) -> BLUPResult:
         from evsynth.engine.mvdiag import ranef_mv
 
         return ranef_mv(fit, level=level)
-    level = fit.level if level is None else level
+    level = fit.level if level is None else level_percent(level)
     li, xb, xvx, y, v = _blup_parts(fit)
     if _equal_effects(fit):
         pred = np.zeros_like(y)

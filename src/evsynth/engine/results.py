@@ -33,28 +33,110 @@ from scipy import special  # what scipy.stats calls, without its per-call overhe
 
 from evsynth.errors import InputError, ModelError
 
-__all__ = ["Result", "Coefs", "coef_block", "HasCoefs", "WaldTest", "wald_test", "Fitted", "FitResult", "Prediction",
-           "fmt_p", "fmt_btt", "critical_value", "frame_summary", "DISTS"]
+__all__ = ["Result", "Coefs", "coef_block", "HasCoefs", "WaldTest", "wald_test", "Fitted", "FitResult", "Prediction", "PredictResult", "TRANSFORMS",
+           "fmt_p", "p_text", "signif_stars", "text_table", "SIGNIF_LEGEND", "Heterogeneity", "fmt_btt",
+           "critical_value", "frame_summary", "DISTS"]
 
 DISTS = ("z", "t")
 
 
-def fmt_p(p) -> str:
-    """A p-value as metafor prints it.
+def fmt_p(p, *, showeq: bool = False, sep: str = "") -> str:
+    """A p-value as metafor prints it (its ``.pval``).
 
     Parameters
     ----------
     p : float or None
         The p-value; None when there is none.
+    showeq : bool
+        Prefix ``"="`` to a number (a test line: ``p-val = 0.0012``).
+    sep : str
+        Between the sign and the number: ``""`` in tables (``<.0001``), ``" "`` in test
+        lines (``p-val < .0001``).
 
     Returns
     -------
     str
-        ``"< .0001"`` below 1e-4, else four decimals; ``"NA"`` when missing or not finite.
+        ``"<.0001"`` (``"< .0001"`` with ``sep=" "``) below 1e-4, else four decimals
+        (``"= 0.0012"`` with ``showeq``); ``"NA"`` when missing or not finite.
     """
     if p is None or not np.isfinite(p):
-        return "NA"
-    return "< .0001" if p < 1e-4 else f"{p:.4f}"
+        return ("=" + sep if showeq else "") + "NA"
+    if p >= 1e-4:
+        return ("=" + sep if showeq else "") + f"{p:.4f}"
+    return "<" + sep + ".0001"
+
+
+def p_text(p) -> str:
+    """A p-value in a test line as metafor prints it.
+
+    Parameters
+    ----------
+    p : float or None
+
+    Returns
+    -------
+    str
+        ``"= 0.0012"`` or ``"< .0001"`` (``fmt_p(p, showeq=True, sep=" ")``).
+    """
+    return fmt_p(p, showeq=True, sep=" ")
+
+
+def signif_stars(p) -> str:
+    """metafor's significance symbol of a p-value.
+
+    Parameters
+    ----------
+    p : float or None
+
+    Returns
+    -------
+    str
+        ``***`` below .001, ``**`` below .01, ``*`` below .05, ``.`` below .1, else a blank
+        (empty when p is missing).
+    """
+    if p is None or not np.isfinite(p):
+        return ""
+    for cut, sym in ((0.001, "***"), (0.01, "**"), (0.05, "*"), (0.1, ".")):
+        if p < cut:
+            return sym
+    return " "
+
+
+SIGNIF_LEGEND = ["---", "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1"]
+
+
+def text_table(columns, rownames=None, gap: int = 2) -> list[str]:
+    """Columns of strings printed as R prints a character matrix (``right=TRUE``,
+    ``print.gap=2``): every column as wide as its widest entry, right-aligned; the row
+    names left-aligned (none: no row-name column, as metafor's intercept-only table).
+
+    Parameters
+    ----------
+    columns : list of (str, list of str)
+        Header and cells of each column.
+    rownames : list of str, optional
+        Row names.
+    gap : int
+        Spaces between columns.
+
+    Returns
+    -------
+    list of str
+        The header line and one line per row (trailing blanks removed).
+    """
+    n = len(columns[0][1]) if columns else 0
+    widths = [max([len(h)] + [len(c) for c in cells]) for h, cells in columns]
+    sp = " " * gap
+    if rownames is not None:
+        rw = max([0] + [len(r) for r in rownames])
+        lines = [" " * rw + sp + sp.join(f"{h:>{w}s}" for (h, _), w in zip(columns, widths))]
+        for i in range(n):
+            lines.append(f"{rownames[i]:<{rw}s}" + sp + sp.join(f"{c[i]:>{w}s}" for (_, c), w in zip(columns, widths)))
+    else:
+        lines = [sp.join(f"{h:>{w}s}" for (h, _), w in zip(columns, widths))]
+        for i in range(n):
+            lines.append(sp.join(f"{c[i]:>{w}s}" for (_, c), w in zip(columns, widths)))
+    return [ln.rstrip() for ln in lines]
 
 
 def fmt_btt(btt) -> str:
@@ -110,7 +192,14 @@ def frame_summary(title: str, result) -> str:
     -------
     str
     """
-    return title + "\n" + result.to_frame().to_string(index=False, float_format="%.4f")
+    t = result.to_frame()
+    pcols = {c: (lambda x: fmt_p(x)) for c in t.columns if _is_p_column(str(c))}
+    return title + "\n" + t.to_string(index=False, float_format="%.4f", formatters=pcols)
+
+
+def _is_p_column(name: str) -> bool:
+    """A column of p-values (printed as metafor prints them: ``<.0001``, never 0.0000)."""
+    return name in ("pval", "QEp", "QMp", "Qp") or name.startswith("pval_")
 
 
 class Result:
@@ -173,20 +262,23 @@ class Coefs(Result):
         cols.update({"pval": self.pval, "ci_lb": self.ci_lb, "ci_ub": self.ci_ub})
         return pd.DataFrame(cols)
 
-    def format_rows(self, name_width: int = 12) -> list[str]:
-        """The coefficient table as metafor prints it (header line and one line per term)."""
-        w = name_width
-        dfc = self.df_per_coef
-        head = f"{'':>{w}s} {'estimate':>9s} {'se':>8s} {self.stat_name:>8s} "
-        head += f"{'df':>7s} " if dfc else ""
-        head += f"{'pval':>8s} {'ci.lb':>8s} {'ci.ub':>8s}"
-        lines = [head]
-        for i, name in enumerate(self.names):
-            s = f"{name[:w]:>{w}s} {self.beta[i]:9.4f} {self.se[i]:8.4f} {self.stat[i]:8.4f} "
-            s += f"{self.df[i]:7.2f} " if dfc else ""
-            s += f"{fmt_p(self.pval[i]):>8s} {self.ci_lb[i]:8.4f} {self.ci_ub[i]:8.4f}"
-            lines.append(s)
-        return lines
+    def format_rows(self, name_width: int | None = None) -> list[str]:
+        """The coefficient table as metafor prints it: estimate, se, zval|tval, [df], pval
+        (``<.0001``), ci.lb, ci.ub and the significance symbol; no row names for a lone
+        intercept (``name_width``: longest name shown, default all of it)."""
+        def f4(x):
+            return [f"{v:.4f}" for v in np.asarray(x, float)]
+        cols = [("estimate", f4(self.beta)), ("se", f4(self.se)), (self.stat_name, f4(self.stat))]
+        if self.df is not None:
+            dfs = np.broadcast_to(np.asarray(self.df, float), self.beta.shape)
+            cols.append(("df", [f"{d:.0f}" if float(d).is_integer() else f"{d:.2f}" for d in dfs]))
+        cols += [("pval", [fmt_p(x) for x in self.pval]), ("ci.lb", f4(self.ci_lb)), ("ci.ub", f4(self.ci_ub)),
+                 ("", [signif_stars(x) for x in self.pval])]
+        names = [str(n) for n in self.names]
+        if name_width:
+            names = [n[:name_width] for n in names]
+        rownames = None if names == ["intrcpt"] else names
+        return text_table(cols, rownames)
 
     def summary(self) -> str:
         return "\n".join(self.format_rows())
@@ -230,6 +322,66 @@ def coef_block(names, beta, vb, *, dist: str = "z", df=None, level: float = 95.0
     return Coefs(list(names), beta, se, stat, pval, beta - crit * se, beta + crit * se, vb, dist, df, level)
 
 
+_HET_LABELS = {  # metafor's labels: (total, residual)
+    "tau2": ("tau^2 (estimated amount of total heterogeneity):", "tau^2 (estimated amount of residual heterogeneity):"),
+    "tau": ("tau (square root of estimated tau^2 value):",) * 2,
+    "I2": ("I^2 (total heterogeneity / total variability):", "I^2 (residual heterogeneity / unaccounted variability):"),
+    "H2": ("H^2 (total variability / sampling variability):", "H^2 (unaccounted variability / sampling variability):"),
+    "R2": ("R^2 (amount of heterogeneity accounted for):",) * 2,
+}
+
+
+@dataclass(eq=False)
+class Heterogeneity(Result):
+    """The heterogeneity block of a fit, shared by every result that carries tau^2, I^2, H^2
+    or a Q test (as :class:`Coefs` is for coefficients): ``tau2`` (None for an
+    equal-effects model) with ``se_tau2``, ``I2`` (%), ``H2``, ``R2`` (% of heterogeneity
+    accounted for by moderators, None without), the Q test ``QE`` with ``QEdf`` degrees of
+    freedom and ``QEp``; ``residual`` for a meta-regression (metafor's "residual
+    heterogeneity").  ``format_lines()`` gives metafor's lines, ``to_frame()`` one row."""
+
+    QE: float
+    QEdf: int
+    QEp: float
+    I2: float | None = None
+    H2: float | None = None
+    tau2: float | None = None
+    se_tau2: float | None = None
+    R2: float | None = None
+    residual: bool = False
+
+    def format_lines(self) -> list[str]:
+        """metafor's heterogeneity lines (print.rma.uni): tau^2, tau, I^2, H^2, R^2 with
+        their labels aligned, a blank line and the Q test."""
+        j = int(self.residual)
+        width = max(len(_HET_LABELS[key][j]) for key in _HET_LABELS)
+        rows = []
+        if self.tau2 is not None:
+            se = f" (SE = {self.se_tau2:.4f})" if self.se_tau2 is not None and np.isfinite(self.se_tau2) else ""
+            rows += [("tau2", f"{self.tau2:.4f}{se}"), ("tau", f"{np.sqrt(self.tau2):.4f}")]
+        if self.I2 is not None:
+            rows.append(("I2", f"{self.I2:.2f}%"))
+        if self.H2 is not None:
+            rows.append(("H2", f"{self.H2:.2f}"))
+        if self.R2 is not None:
+            rows.append(("R2", f"{self.R2:.2f}%"))
+        lines = [f"{_HET_LABELS[key][j]:<{width}s} {val}" for key, val in rows]
+        q = "QE" if self.residual else "Q"
+        lines += ([""] if lines else []) + [f"Test for {'Residual ' if self.residual else ''}Heterogeneity:",
+                                            f"{q}(df = {self.QEdf}) = {self.QE:.4f}, p-val {p_text(self.QEp)}"]
+        return lines
+
+    def summary(self) -> str:
+        return "\n".join(self.format_lines())
+
+    def to_frame(self):
+        """One row: tau2, se_tau2, I2, H2, R2, QE, QEdf, QEp."""
+        import pandas as pd
+
+        return pd.DataFrame([{"tau2": self.tau2, "se_tau2": self.se_tau2, "I2": self.I2, "H2": self.H2, "R2": self.R2,
+                              "QE": self.QE, "QEdf": self.QEdf, "QEp": self.QEp}])
+
+
 @dataclass(eq=False)
 class WaldTest(Result):
     """An omnibus Wald test of coefficients (metafor's QM): chi-square with ``m`` df for
@@ -243,11 +395,16 @@ class WaldTest(Result):
     L: np.ndarray | None = None
 
     def summary(self) -> str:
-        what = f"coefficient(s) {fmt_btt(self.btt)}" if self.btt is not None else "contrast(s)"
-        if self.dist == "t":
-            test = f"F(df1 = {self.QMdf[0]}, df2 = {self.QMdf[1]}) = {self.QM:.4f}, p-val {fmt_p(self.QMp)}"
+        if self.btt is not None:  # metafor: "coefficient 2", "coefficients 2:3"
+            what = f"coefficient{'s' if len(self.btt) > 1 else ''} {fmt_btt(self.btt)}"
         else:
-            test = f"QM(df = {self.QMdf[0]}) = {self.QM:.4f}, p-val {fmt_p(self.QMp)}"
+            what = "contrast(s)"
+        if self.dist == "t":
+            df2 = self.QMdf[1]
+            df2 = f"{df2:.0f}" if float(df2).is_integer() else f"{df2:.2f}"
+            test = f"F(df1 = {self.QMdf[0]}, df2 = {df2}) = {self.QM:.4f}, p-val {p_text(self.QMp)}"
+        else:
+            test = f"QM(df = {self.QMdf[0]}) = {self.QM:.4f}, p-val {p_text(self.QMp)}"
         return f"Test of Moderators ({what}):\n{test}"
 
     def to_frame(self):
@@ -426,78 +583,160 @@ class Fitted(HasCoefs, Result):
         """Degrees of freedom for predictions ``xs @ beta`` (one per row, or shared)."""
         return self.df
 
-    def _design_rows(self, newmods) -> np.ndarray:
-        if newmods is None:
-            xs = np.zeros((1, self.p))
-            xs[0, 0] = 1.0
-            if not self.intercept_only:
-                xs = self.X.mean(axis=0, keepdims=True)
-            return xs
-        xs = np.atleast_2d(np.asarray(newmods, float))
-        if xs.shape[1] == self.p - 1 and self.coef_names[0] == "intrcpt":
-            xs = np.column_stack([np.ones(xs.shape[0]), xs])
-        if xs.shape[1] != self.p:
-            raise InputError(f"newmods has {xs.shape[1]} columns; the model has {self.p} coefficients")
-        return xs
+    def _pi_variance(self):
+        """The between-study variance a prediction interval adds (tau^2); None for an
+        equal-effects model, which has no prediction interval (as metafor)."""
+        if getattr(self, "method", "") in ("EE", "FE"):
+            return None
+        return float(self.tau2)
 
-    def predict(self, newmods=None) -> "Prediction":
-        """Predicted average effect, its confidence interval and the prediction interval.
+    def predict(self, newmods=None, *, transf=None, level=None) -> "PredictResult":
+        """Predicted average effects with confidence and prediction intervals (metafor's
+        ``predict``); :func:`evsynth.engine.predict` is this method as a verb.
 
         Parameters
         ----------
-        newmods : array, shape (n, p) or (n, p - 1), optional
-            Moderator values (without the intercept column, which is added, or with it).
-            Default: the average effect (intercept-only model) or the mean of the rows of X.
+        newmods : array_like, optional
+            Moderator values, one row per prediction: one value per coefficient except the
+            intercept (which is added), or one per coefficient.  None (default, as
+            metafor): the pooled effect of an intercept-only model, else the fitted value
+            of every effect size.
+        transf : {"exp", "expit", "tanh"} or callable, optional
+            Back-transformation of ``pred`` and the interval bounds (``se`` stays on the
+            model scale).
+        level : float, optional
+            Confidence level (95 or 0.95; default: the fit's).
 
         Returns
         -------
-        Prediction
-            Fields ``pred``, ``se``, ``ci_lb``, ``ci_ub``, ``pi_lb``, ``pi_ub``, ``df``
-            (metafor's ``predict``).
+        PredictResult
+            ``pred``, ``se``, ``ci_lb``, ``ci_ub``, ``pi_lb``, ``pi_ub`` (None for an
+            equal-effects model), the reference distribution's ``df`` and ``level``.  The
+            critical values are the fit's: normal, t with the fit's df (Knapp-Hartung,
+            ``test="t"``), or the Satterthwaite df of each prediction of a robust fit.
         """
-        xs = self._design_rows(newmods)
+        from evsynth.engine.checks import level_percent
+
+        level = self.level if level is None else level_percent(level)
+        if newmods is None:
+            xs = np.ones((1, 1)) if self.intercept_only else np.asarray(self.X, float)
+        else:
+            xs = _design_rows(newmods, self.p, self.coef_names[0] == "intrcpt")
         pred = xs @ self.beta
         se = np.sqrt(np.einsum("ij,jk,ik->i", xs, self.vb, xs))
         df = self._pred_df(xs)
-        crit = critical_value(self.level, self.dist, df)
+        crit = critical_value(level, self.dist, df)
         ci_lb, ci_ub = pred - crit * se, pred + crit * se
-        if self.method in ("EE", "FE"):
-            pi_lb, pi_ub = ci_lb, ci_ub
-        else:
-            s = np.sqrt(se**2 + self.tau2)
+        between = self._pi_variance()
+        pi_lb = pi_ub = None
+        if between is not None:
+            s = np.sqrt(se**2 + between)
             pi_lb, pi_ub = pred - crit * s, pred + crit * s
-        return Prediction(pred, se, ci_lb, ci_ub, pi_lb, pi_ub, df, self.level)
+        f, name = _transform(transf)
+        if f is not None:
+            pred, ci_lb, ci_ub = f(pred), *_ordered(f(ci_lb), f(ci_ub))
+            if pi_lb is not None:
+                pi_lb, pi_ub = _ordered(f(pi_lb), f(pi_ub))
+
+        def arr(x):
+            return None if x is None else np.asarray(x, float)
+        return PredictResult(arr(pred), se, arr(ci_lb), arr(ci_ub), arr(pi_lb), arr(pi_ub), xs, int(self.k),
+                             float(level), name, df)
 
     def to_frame(self):
         """The coefficient table (see :meth:`Coefs.to_frame`)."""
         return self.coefs.to_frame()
 
 
+TRANSFORMS = {"exp": np.exp, "expit": special.expit, "tanh": np.tanh}
+
+
+def _transform(transf):
+    """(function, name) of a back-transformation; (None, None) without one."""
+    if transf is None:
+        return None, None
+    if callable(transf):
+        return transf, getattr(transf, "__name__", "transf")
+    if isinstance(transf, str) and transf in TRANSFORMS:
+        return TRANSFORMS[transf], transf
+    raise InputError(f"transf: unknown transformation {transf!r}; allowed: {', '.join(TRANSFORMS)} or a function")
+
+
+def _ordered(a, b):
+    return np.minimum(a, b), np.maximum(a, b)
+
+
+def _design_rows(newmods, p: int, intercept: bool) -> np.ndarray:
+    """Rows of the design matrix for new moderator values: the intercept is added when
+    the model has one and the rows give the other p - 1 coefficients (a vector of p - 1 > 1
+    values is one row; of single values, one row each)."""
+    try:
+        xs = np.asarray(newmods, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError("newmods must be numeric (one row per prediction, one column per moderator)") from None
+    if xs.ndim == 0:
+        xs = xs.reshape(1, 1)
+    elif xs.ndim == 1:
+        q = p - 1 if intercept else p
+        xs = xs.reshape(1, -1) if xs.size == q and q > 1 else xs.reshape(-1, 1)
+    elif xs.ndim > 2:
+        raise InputError(f"newmods must have at most 2 dimensions, got {xs.ndim}")
+    if intercept and xs.shape[1] == p - 1:
+        xs = np.column_stack([np.ones(xs.shape[0]), xs])
+    if xs.shape[1] != p:
+        raise InputError(f"newmods has {xs.shape[1]} column(s); the model has {p} coefficient(s)"
+                         f"{' (intercept added automatically)' if intercept else ''}")
+    if not np.all(np.isfinite(xs)):
+        raise InputError("newmods must be numeric and non-missing")
+    return xs
+
+
 @dataclass(eq=False)
-class Prediction(Result):
-    """Predicted values with confidence and prediction intervals (metafor's ``predict``)."""
+class PredictResult(Result):
+    """Predicted average effects with confidence and prediction intervals (metafor's
+    ``predict``).  With ``transf``, ``pred`` and the bounds are back-transformed; ``se``
+    stays on the model scale (metafor leaves it out).  ``pi_lb``/``pi_ub`` are None for an
+    equal-effects model; ``df`` is the t distribution's (None for z)."""
 
     pred: np.ndarray
     se: np.ndarray
     ci_lb: np.ndarray
     ci_ub: np.ndarray
-    pi_lb: np.ndarray
-    pi_ub: np.ndarray
-    df: object
+    pi_lb: np.ndarray | None
+    pi_ub: np.ndarray | None
+    X: np.ndarray
+    k: int
     level: float
-
-    def to_frame(self):
-        import pandas as pd
-
-        return pd.DataFrame({"pred": self.pred, "se": self.se, "ci_lb": self.ci_lb, "ci_ub": self.ci_ub,
-                             "pi_lb": self.pi_lb, "pi_ub": self.pi_ub})
+    transf: str | None = None
+    df: object = None
 
     def summary(self) -> str:
-        lines = [f"{'pred':>9s} {'se':>8s} {'ci.lb':>8s} {'ci.ub':>8s} {'pi.lb':>8s} {'pi.ub':>8s}"]
-        for i in range(len(self.pred)):
-            lines.append(f"{self.pred[i]:9.4f} {self.se[i]:8.4f} {self.ci_lb[i]:8.4f} {self.ci_ub[i]:8.4f} "
-                         f"{self.pi_lb[i]:8.4f} {self.pi_ub[i]:8.4f}")
+        cols = [("pred", self.pred)] + ([("se", self.se)] if not self.transf else [])
+        cols += [("ci.lb", self.ci_lb), ("ci.ub", self.ci_ub)]
+        if self.pi_lb is not None:
+            cols += [("pi.lb", self.pi_lb), ("pi.ub", self.pi_ub)]
+        n = len(self.pred)
+        cells = [[f"{v[i]:.4f}" for i in range(n)] for _, v in cols]
+        widths = [max(len(name), *(len(c) for c in col)) for (name, _), col in zip(cols, cells)]
+        lab = [str(i + 1) for i in range(n)] if n > 1 else [""]
+        lw = max(len(x) for x in lab)
+        lines = [" " * lw + " " + " ".join(f"{name:>{w}s}" for (name, _), w in zip(cols, widths))]
+        for i in range(n):
+            lines.append(f"{lab[i]:<{lw}s} " + " ".join(f"{col[i]:>{w}s}" for col, w in zip(cells, widths)))
         return "\n".join(lines)
+
+    def to_frame(self):
+        """One row per prediction: pred, se, ci_lb, ci_ub, pi_lb, pi_ub."""
+        import pandas as pd
+
+        n = len(self.pred)
+        none = [None] * n
+        return pd.DataFrame({"pred": self.pred, "se": self.se, "ci_lb": self.ci_lb, "ci_ub": self.ci_ub,
+                             "pi_lb": none if self.pi_lb is None else self.pi_lb,
+                             "pi_ub": none if self.pi_ub is None else self.pi_ub})
+
+
+Prediction = PredictResult  # the name this class had before predict() and Fitted.predict were one
 
 
 @dataclass(eq=False, kw_only=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from evsynth.errors import InputError, ModelError
+from evsynth.engine.checks import level_percent
 from evsynth.engine.linalg import factorize
 from scipy import stats
 
@@ -51,6 +52,9 @@ class RobustResult(Fitted):
 
     def model_weights(self):
         return self.fit.model_weights()
+
+    def _pi_variance(self):
+        return self.fit._pi_variance()
 
     def _pred_df(self, xs):
         if xs is None:
@@ -137,7 +141,7 @@ def robust(fit, cluster, level: float | None = None) -> RobustResult:
     cluster = np.asarray(cluster)
     if cluster.shape[0] != fit.k:
         raise InputError(f"cluster has {cluster.shape[0]} values but the model has {fit.k} effect sizes")
-    level = fit.level if level is None else level
+    level = fit.level if level is None else level_percent(level)
     rows, phis, J = _cluster_blocks(fit, cluster)
     X, y, beta = fit.X, fit.yi, fit.beta
     p = X.shape[1]

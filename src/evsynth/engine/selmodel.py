@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, stats
 
-from evsynth.engine._verbs import fmt, fmt_p
-from evsynth.engine.models import rma
-from evsynth.engine.results import Coefs, HasCoefs, Result, coef_block
+from evsynth.engine.checks import level_percent
+from evsynth.engine._verbs import fmt
+from evsynth.engine.rma_uni import rma
+from evsynth.engine.results import Coefs, HasCoefs, Result, coef_block, p_text
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["SelmodelResult", "selmodel"]
@@ -54,14 +55,14 @@ class SelmodelResult(HasCoefs, Result):
                  f"tau^2 (estimated amount of {'residual ' if len(self.beta) > 1 else ''}heterogeneity): "
                  f"{fmt(self.tau2)}" + ("" if np.isnan(self.se_tau2) else f" (SE = {fmt(self.se_tau2)})"), "",
                  f"Test for Selection Model Parameters: LRT(df = {self.LRTdf}) = {fmt(self.LRT)}, "
-                 f"p-val {fmt_p(self.LRTp)}", "", "Model Results:", ""]
+                 f"p-val {p_text(self.LRTp)}", "", "Model Results:", ""]
         lines += self.coefs.format_rows(name_width=10)
         lines += ["", "Selection weights (p-value intervals; se and CI from the Hessian, z test of delta = 1):"]
         lo = 0.0
         se = np.full(self.delta.size, np.nan) if self.se_delta is None else self.se_delta
         for j, (hi, d) in enumerate(zip(self.steps, self.delta)):
             extra = "" if np.isnan(se[j]) else (f"  se = {se[j]:.4f}  z = {self.delta_zval[j]:.4f}  "
-                                                 f"p {fmt_p(self.delta_pval[j])}  CI [{self.delta_ci_lb[j]:.4f}, "
+                                                 f"p {p_text(self.delta_pval[j])}  CI [{self.delta_ci_lb[j]:.4f}, "
                                                  f"{self.delta_ci_ub[j]:.4f}]")
             lines.append(f"  {lo:<6g} < p <= {hi:<6g}  k = {int(self.k_per_interval[j]):3d}  delta = {d:.4f}{extra}")
             lo = hi
@@ -107,7 +108,7 @@ def _hessian(f, x, rel: float = 1e-4):
     return H
 
 
-def selmodel(fit, steps, *, level: float | None = None) -> SelmodelResult:
+def selmodel(fit, type: str = "stepfun", steps=None, *, level: float | None = None) -> SelmodelResult:
     """Step-function selection model for a :func:`rma` fit (metafor's ``selmodel`` with
     ``type = "stepfun"``).
 
@@ -116,6 +117,9 @@ def selmodel(fit, steps, *, level: float | None = None) -> SelmodelResult:
     fit : RMAResult
         The unadjusted model; a REML (or other random-effects) fit is refitted by ML first,
         an equal-effects fit keeps tau^2 = 0.
+    type : {"stepfun"}
+        The selection function (metafor's ``type``); the step function is the one evsynth
+        fits (metafor's beta, halfnorm, negexp, logistic, power types are not available).
     steps : sequence of float
         The one-sided p-value cut points (1 is added as the last bound).
     level : float, optional
@@ -138,10 +142,17 @@ def selmodel(fit, steps, *, level: float | None = None) -> SelmodelResult:
     Vevea, J. L., & Hedges, L. V. (1995). A general linear model for estimating effect size in
     the presence of publication bias. Psychometrika, 60(3), 419-435.
     """
-    level = fit.level if level is None else level
+    if str(type).lower() != "stepfun":
+        raise InputError(f"selmodel: type {type!r} is not available; evsynth fits type='stepfun' (give steps=)")
+    if steps is None:
+        raise InputError("selmodel: type='stepfun' needs steps (the one-sided p-value cut points)")
+    level = fit.level if level is None else level_percent(level)
     if hasattr(fit, "sigma2"):
         raise ModelError("selmodel is available for univariate (rma) fits only")
-    st = np.unique(np.asarray(steps, dtype=float))
+    try:
+        st = np.unique(np.asarray(steps, dtype=float))
+    except (TypeError, ValueError):
+        raise InputError(f"selmodel: steps must be p-values in (0, 1], got {steps!r}") from None
     if st.size == 0 or np.any((st <= 0) | (st > 1)):
         raise InputError("selmodel: steps must be p-values in (0, 1]")
     if st[-1] != 1:

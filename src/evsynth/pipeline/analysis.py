@@ -12,9 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evsynth.engine import diagnostics as dg
-from evsynth.engine.models import subgroup
-from evsynth.engine.robust import robust
+import evsynth.engine as eng
+from evsynth.engine import robust, subgroup
 from evsynth.errors import InputError, ModelError
 from evsynth.pipeline.figdata import figure_tables
 from evsynth.pipeline.job import FEW_STUDIES, AnalysisJob, n_studies_fit, pooled_row
@@ -181,8 +180,8 @@ def randomised_tables(job: AnalysisJob):
     # the funnel checks the analysis declares, on this body too (GRADE's publication-bias domain)
     wanted = spec.get("diagnostics") or []
     if not f.multilevel:
-        for d, run, cols in (("egger", dg.regtest, ("pval",)),
-                             ("trimfill", dg.trimfill, ("k0", "estimate", "ci_lb", "ci_ub"))):
+        for d, run, cols in (("egger", eng.regtest, ("pval",)),
+                             ("trimfill", eng.trimfill, ("k0", "estimate", "ci_lb", "ci_ub"))):
             if d in wanted:
                 try:
                     row = run(f).to_frame().iloc[0]

@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evsynth.engine.effects import check_statistics, escalc, partial_r_from_t
+from evsynth.engine import escalc
+from evsynth.engine.effects import check_statistics, partial_r_from_t
 from evsynth.errors import InputError, TableProblems, quote
 from evsynth.pipeline.reading import NA_MARKERS, parse_numbers, read_table
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from evsynth import catalog
-from evsynth.engine import diagnostics as dg
+import evsynth.engine as eng
 from evsynth.engine.effects import MEASURE_INFO
 from evsynth.errors import EvsynthError, InputError, ModelError
 from evsynth.pipeline.config import PETO_MEASURES
@@ -81,45 +81,43 @@ def _labels(job: AnalysisJob) -> list:
 # ------------------------------------------------------------------------------ one per registry entry
 
 def egger(job: AnalysisJob, notes: list) -> pd.DataFrame:
-    return dg.regtest(job.fit).to_frame()
+    return eng.regtest(job.fit).to_frame()
 
 
 def begg(job: AnalysisJob, notes: list) -> pd.DataFrame:
-    return dg.ranktest(*_yv(job)).to_frame()
+    return eng.ranktest(*_yv(job)).to_frame()
 
 
 def trimfill(job: AnalysisJob, notes: list) -> dict[str, pd.DataFrame]:
-    r = dg.trimfill(job.fit)
+    r = eng.trimfill(job.fit)
     return {"trimfill": r.to_frame(), "trimfill_filled": r.filled_frame()}
 
 
 def fsn(job: AnalysisJob, notes: list) -> pd.DataFrame:
-    return dg.fsn(*_yv(job)).to_frame()
+    return eng.fsn(*_yv(job)).to_frame()
 
 
 def leave1out(job: AnalysisJob, notes: list) -> pd.DataFrame:
-    return dg.leave1out(job.fit, slab=_labels(job)).to_frame()
+    return eng.leave1out(job.fit, slab=_labels(job)).to_frame()
 
 
 def influence(job: AnalysisJob, notes: list) -> pd.DataFrame:
-    return dg.influence(job.fit, slab=_labels(job)).to_frame()
+    return eng.influence(job.fit, slab=_labels(job)).to_frame()
 
 
 def cumulative(job: AnalysisJob, notes: list) -> pd.DataFrame:
     col = job.spec.get("year_column")
     if not col:
         raise InputError("cumulative meta-analysis needs year_column in the analysis config")
-    return dg.cumul(job.fit, pd.to_numeric(job.eff[col], errors="coerce").to_numpy(), slab=_labels(job)).to_frame()
+    return eng.cumul(job.fit, pd.to_numeric(job.eff[col], errors="coerce").to_numpy(), slab=_labels(job)).to_frame()
 
 
 def pet_peese(job: AnalysisJob, notes: list) -> pd.DataFrame:
-    return dg.pet_peese(*_yv(job)).to_frame()
+    return eng.pet_peese(*_yv(job)).to_frame()
 
 
 def confint(job: AnalysisJob, notes: list) -> pd.DataFrame:
-    from evsynth.engine.models import confint_tau2
-
-    return confint_tau2(job.fit, job.level).to_frame()
+    return eng.confint_tau2(job.fit, job.level).to_frame()
 
 
 def permutation(job: AnalysisJob, notes: list) -> pd.DataFrame:
@@ -128,7 +126,7 @@ def permutation(job: AnalysisJob, notes: list) -> pd.DataFrame:
     rows = []
     for col in job.moderators:
         try:
-            pr = dg.permutest(job.model([col]), iterations=int(job.spec.get("permutations", 1000)), seed=job.seed)
+            pr = eng.permutest(job.model([col]), iterations=int(job.spec.get("permutations", 1000)), seed=job.seed)
         except (ModelError, InputError) as exc:
             notes.append({"diagnostic": f"permutation ({col})", "note": str(exc)})
             continue
@@ -143,12 +141,10 @@ def selmodel(job: AnalysisJob, notes: list) -> pd.DataFrame:
     selection, and the selection weight of each p-value interval (``delta_p_<lo>_<hi>``) with
     its se, CI and p-value of delta = 1 (``se_delta_p_...``, ``ci_lb_delta_p_...``,
     ``ci_ub_delta_p_...``, ``pval_delta_p_...``; empty for the first, fixed at 1)."""
-    from evsynth.engine.selmodel import selmodel as fit_selmodel
-
     fit, spec = job.fit, job.spec
     if fit.k < SELMODEL_MIN_K:
         raise NotFitted(f"not fitted: {fit.k} studies, fewer than the {SELMODEL_MIN_K} a selection model needs")
-    r = fit_selmodel(fit, steps=spec.get("selmodel_steps", [0.025]))
+    r = eng.selmodel(fit, steps=spec.get("selmodel_steps", [0.025]))
     t = r.to_frame()
     t["tau2_ci_lb"], t["tau2_ci_ub"] = r.tau2_ci_lb, r.tau2_ci_ub
     lo = 0.0
@@ -173,7 +169,7 @@ def _counts_table(job: AnalysisJob, kind: str) -> pd.DataFrame:
     ratios the Cochran-Mantel-Haenszel test and Tarone's test of homogeneity.  Ratio
     measures also back-transformed (``*_exp``).  Where the analysis flips the direction,
     the estimate and its interval are flipped too (``flipped``)."""
-    from evsynth.engine.mh import MH_MEASURES, rma_mh, rma_peto
+    from evsynth.engine.mh import MH_MEASURES
 
     spec, eff, level = job.spec, job.eff, job.level
     measure = spec["effect"].get("measure")
@@ -182,7 +178,7 @@ def _counts_table(job: AnalysisJob, kind: str) -> pd.DataFrame:
         raise InputError(f"diagnostic {kind} pools counts: effect.measure must be one of {', '.join(allowed)} "
                          f"(this analysis: {measure or 'yi/vi given'})")
     counts = {a: eff[a].to_numpy(float) for a in spec["effect"]["columns"]}
-    r = rma_mh(measure, level=level, **counts) if kind == "mh" else rma_peto(level=level, **counts)
+    r = eng.rma_mh(measure, level=level, **counts) if kind == "mh" else eng.rma_peto(level=level, **counts)
     t = r.to_frame()
     flip = bool(spec["direction"].get("flip"))
     if flip:
@@ -206,12 +202,10 @@ def peto(job: AnalysisJob, notes: list) -> pd.DataFrame:
 def model_comparison(job: AnalysisJob, notes: list) -> pd.DataFrame:
     """Per moderator: ML fits with and without it on the same rows, their AIC/BIC/AICc and
     the likelihood-ratio test (metafor's anova(full, reduced))."""
-    from evsynth.engine.fitstats import anova
-
     rows = []
     for col in job.moderators:
         try:
-            r = anova(job.model([col], method="ML"), job.model([], rows=[col], method="ML"))
+            r = eng.anova(job.model([col], method="ML"), job.model([], rows=[col], method="ML"))
         except (ModelError, InputError) as exc:
             notes.append({"diagnostic": f"model_comparison ({col})", "note": str(exc)})
             continue
@@ -226,8 +220,6 @@ def predictions(job: AnalysisJob, notes: list) -> pd.DataFrame:
     """Predicted average effect at the moderator values of ``predict_at`` (one numeric
     moderator at a time, the job's moderator fit), with confidence and prediction intervals;
     for log-scale measures also back-transformed (pred_exp, ...)."""
-    from evsynth.engine.predict import predict
-
     spec = job.spec
     at = spec.get("predict_at") or {}
     if not at:
@@ -241,7 +233,7 @@ def predictions(job: AnalysisJob, notes: list) -> pd.DataFrame:
             notes.append({"diagnostic": f"predictions ({col})", "note": "not run: not a numeric moderator of this analysis"})
             continue
         try:
-            p = predict(job.model([col]), np.asarray(values, float)[:, None])
+            p = eng.predict(job.model([col]), np.asarray(values, float)[:, None])
         except (ModelError, InputError) as exc:
             notes.append({"diagnostic": f"predictions ({col})", "note": str(exc)})
             continue
@@ -260,9 +252,6 @@ def correlated_effects(job: AnalysisJob, notes: list) -> pd.DataFrame:
     2022): the multilevel model refitted with sampling errors correlated rho within the
     outermost cluster (metafor's vcalc), for each rho of ``rho_values``, with CR2 robust
     inference by that cluster."""
-    from evsynth.engine.multilevel import rma_mv, vcalc
-    from evsynth.engine.robust import robust
-
     spec, eff = job.spec, job.eff
     random = spec["model"]["random"]
     cluster_col = spec["model"].get("cluster") or random[0]
@@ -271,9 +260,9 @@ def correlated_effects(job: AnalysisJob, notes: list) -> pd.DataFrame:
     y, v = _yv(job)
     rows = []
     for rho in spec.get("rho_values", [0.0, 0.2, 0.4, 0.6, 0.8]):
-        f = rma_mv(y, v, groups, method=spec["model"]["method"], test="t" if spec["model"]["test"] == "t" else "z",
-                   level=job.level, group_names=random, V=vcalc(v, cluster, rho=float(rho)))
-        r = robust(f, cluster)
+        f = eng.rma_mv(y, v, groups, method=spec["model"]["method"], test="t" if spec["model"]["test"] == "t" else "z",
+                   level=job.level, group_names=random, V=eng.vcalc(v, cluster, rho=float(rho)))
+        r = eng.robust(f, cluster)
         row = {"rho": float(rho), **pooled_row(f, "k", "estimate", "se", "ci_lb", "ci_ub", "pval")}
         row.update({f"sigma2_{n}": float(s) for n, s in zip(f.s_names, f.sigma2)})
         row.update({"robust_se": float(r.se[0]), "robust_df": float(np.atleast_1d(r.df)[0]),

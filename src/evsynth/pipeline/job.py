@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evsynth.engine.models import rma
-from evsynth.engine.multilevel import rma_mv
+from evsynth.engine import rma, rma_mv
 from evsynth.errors import InputError, ModelError
 from evsynth.review.design import build_design
 

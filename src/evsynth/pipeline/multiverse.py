@@ -123,8 +123,7 @@ def _variant(eff: pd.DataFrame, spec: dict, choice: dict, level: float):
             yi, vi, _ = aggregate_cs(yi, vi, d[cl].to_numpy(), choice["rho"])
     n_excl = 0
     if choice["influential"] == "exclude" and yi.size >= 3:
-        from evsynth.engine.diagnostics import influence
-        from evsynth.engine.models import rma
+        from evsynth.engine import influence, rma
 
         try:
             infl = np.asarray(influence(rma(yi, vi, method="REML", level=level)).influential, dtype=bool)
@@ -138,7 +137,7 @@ def _variant(eff: pd.DataFrame, spec: dict, choice: dict, level: float):
 def fit_specifications(eff: pd.DataFrame, spec: dict, specs: pd.DataFrame, level: float) -> pd.DataFrame:
     """Fit the given specifications: one batched fit per (method, test) over all data
     variants they need."""
-    from evsynth.engine.batch import rma_batch
+    from evsynth.engine import rma_batch
 
     dim_names = [d[0] for d in dimensions(spec)]
     data_dims = [d for d in dim_names if d not in ("method", "test")]

@@ -14,8 +14,7 @@ from evsynth.engine import effects as es
 from evsynth.review.domains import domain_of
 from evsynth.errors import InputError, ModelError, TableProblems
 from evsynth.texts import DIRECTION_RULE
-from evsynth.engine.models import rma
-from evsynth.engine.multilevel import rma_mv
+from evsynth.engine import rma, rma_mv
 
 __all__ = ["DIRECTION_RULE", "STUDY_MODERATORS", "convert_row", "compute_extracted", "coverage", "pool_by_domain",
            "moderators_by_domain", "extraction_template"]
