@@ -99,12 +99,13 @@ def test_a_stage_writes_exactly_its_catalogued_tables(tmp_path):
     from evsynth.pipeline.stages import write_tables
 
     names = [o.name for o in catalog.outputs("certainty", kind="csv")]
-    assert names == ["certainty", "certainty_reasons", "published"]
+    assert names == ["certainty", "certainty_reasons", "review_comparison", "published"]
     with pytest.raises(RuntimeError, match="catalogue lists"):
         write_tables(tmp_path, "certainty", {"certainty": pd.DataFrame()})
     assert list(tmp_path.iterdir()) == []
     write_tables(tmp_path, "certainty", {n: pd.DataFrame({"a": [1]}) for n in names})
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["certainty.csv", "certainty_reasons.csv", "published.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["certainty.csv", "certainty_reasons.csv", "published.csv",
+                                                          "review_comparison.csv"]
 
 
 def test_conditional_outputs_follow_the_config():

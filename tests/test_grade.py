@@ -217,3 +217,20 @@ def test_statement_risk_direction_and_no_size_word_at_very_low_certainty():
     assert statement(2, 0.35, 0.1, "association", "supervision", "x", metric="r") == "Supervision may be positively associated with x."
     assert statement(4, 0.6, math.log(1.25), "improvement", "the programme", "x", metric="logor") == \
         "The programme results in a slight improvement in x."  # d = 0.6 * sqrt(3) / pi = 0.33
+
+
+def test_reporting_bias_from_the_share_of_missing_statistics():
+    # 4 of 10 studies that measured the outcome have statistics: 60 % missing >= 50 % -> suspected (-1),
+    # even with k = 4 < 10 where the funnel checks are not assessed
+    e = effects(["Low"] * 4, n=[100] * 4)
+    out, r = grade_outcome(het(k=4, n_studies=4), e, spec(sample_size="n"),
+                           reporting={"measured": 10, "with_statistics": 4})
+    row = domain(r, "publication_bias")
+    assert row["downgrade"] == 1 and row["rating"] == "suspected" and row["number"] == 60.0
+    assert "statistics found for 4 of the 10 studies that measured this outcome (60 % could not be found" in row["reason"]
+    assert "k = 4 < 10" in row["reason"]
+    # 8 of 10 found: 20 % missing, not suspected on that ground; the sentence is kept with the funnel reason
+    out, r = grade_outcome(het(), effects(["Low"] * 12, n=[100] * 12), spec(sample_size="n"), egger=EGGER_OK,
+                           trimfill=TF_OK, reporting={"measured": 10, "with_statistics": 8})
+    row = domain(r, "publication_bias")
+    assert row["downgrade"] == 0 and row["reason"].endswith("(20 % could not be found in public text)")

@@ -315,8 +315,12 @@ def test_summary_agrees_with_the_body_after_adding_extraction_rows(tmp_path, mon
                                           ("mcmillan2005", 0.8, 80, 83)], 1):
         r = dict.fromkeys(head, "")
         r.update({"effect_id": f"fx{i}", "study_id": sid, "outcome": "fixture outcome", "outcome_domain": "parenting",
-                  "higher_is_better": "yes", "t": t, "n1": n1, "n2": n2, "source_page": "fixture", "coder": "pytest"})
+                  "higher_is_better": "yes", "t": t, "n1": n1, "n2": n2, "approximation": "no",
+                  "source_url": "https://example.org/fixture", "source_quote": "fixture", "coder": "pytest"})
         rows.append(r)
+    shipped = pd.read_csv(eff)
+    k_parenting = len(set(shipped.loc[shipped["outcome_domain"] == "parenting", "study_id"]) | {r["study_id"] for r in rows})
+    n_rows = len(set(shipped["study_id"]) | {r["study_id"] for r in rows})
     pd.DataFrame(rows, columns=head).to_csv(eff, mode="a", header=False, index=False, lineterminator="\n")
     res = proj / "results"
     for stage in ("studies", "quality", "extraction"):
@@ -332,16 +336,16 @@ def test_summary_agrees_with_the_body_after_adding_extraction_rows(tmp_path, mon
     page = (res / "report.html").read_text(encoding="utf-8")
     pooled = pd.read_csv(res / "extraction/pooled_by_domain.csv")
     row = pooled[pooled["outcome_domain"] == "parenting"].iloc[0]
-    assert np.isfinite(row["estimate"]) and row["k_studies"] == 3
+    assert np.isfinite(row["estimate"]) and row["k_studies"] == k_parenting
     start = page.index('id="summary"')
     summary = plain(page[start:page.index("<h2", start + 5)])
     assert "no pooled effect can be given" not in summary
     assert f"parenting outcomes: standardised mean difference {row['estimate']:.2f}" in summary
-    assert f"{row['ci_lb']:.2f} to {row['ci_ub']:.2f}; 3 studies" in summary
+    assert f"{row['ci_lb']:.2f} to {row['ci_ub']:.2f}; {k_parenting} studies" in summary
     # the body shows the same table
     body = plain(_section(page, "pooled-domain"))
     assert f"{row['estimate']:.3f}" in body
-    assert "Effect sizes have been extracted for 3 of" in summary
+    assert f"Effect sizes have been extracted for {n_rows} of" in summary
 
 
 def test_running_text_names_no_internal_columns_or_ids(page, cfg):

@@ -66,7 +66,9 @@ class Diagnostic:
     frame per name in ``tables`` (a dict when there are several).
     ``models``: the model types it runs on (``"univariate"``, ``"multilevel"``); on another the
     diagnostics notes say ``not_run`` for that type.  ``needs``: what it needs, in words.
-    ``tables``: the tables it writes into ``<analysis>/diagnostics/``."""
+    ``tables``: the tables it writes into ``<analysis>/diagnostics/``.  ``small_study``: a test or
+    adjustment for small-study effects, run only from the analysis's ``small_study_min_k``
+    studies (Sterne et al. 2011)."""
 
     name: str
     needs: str
@@ -74,6 +76,7 @@ class Diagnostic:
     tables: tuple[Output, ...]
     models: tuple[str, ...] = ("univariate",)
     not_run: dict = field(default_factory=dict)
+    small_study: bool = False  # a test or adjustment for small-study effects: run from small_study_min_k studies
 
 
 def _o(name, path, stage, meaning, columns="", **kw) -> Output:
@@ -99,17 +102,17 @@ _INDEPENDENT = {"multilevel": "not run: assumes independent effect sizes (multil
 DIAGNOSTICS: dict[str, Diagnostic] = {d.name: d for d in (
     Diagnostic("egger", "a univariate fit", "evsynth.pipeline.diagnose:egger", (
         _d("egger", "Egger's regression test for funnel-plot asymmetry (metafor regtest) and the limit estimate",
-           "stat,df,pval,limit_estimate,limit_ci_lb,limit_ci_ub,k"),), not_run=_INDEPENDENT),
+           "stat,df,pval,limit_estimate,limit_ci_lb,limit_ci_ub,k"),), not_run=_INDEPENDENT, small_study=True),
     Diagnostic("begg", "effect sizes and variances (independent)", "evsynth.pipeline.diagnose:begg", (
         _d("begg", "Begg and Mazumdar's rank correlation test (metafor ranktest)", "kendall_tau,pval,k,exact"),),
-        not_run=_INDEPENDENT),
+        not_run=_INDEPENDENT, small_study=True),
     Diagnostic("trimfill", "a univariate fit", "evsynth.pipeline.diagnose:trimfill", (
         _d("trimfill", "trim and fill (metafor trimfill): studies imputed (k0) and the adjusted estimate",
            "k0,side,estimate,se,ci_lb,ci_ub,tau2,k"),
-        _d("trimfill_filled", "the imputed effect sizes the funnel plot draws", "yi,vi")), not_run=_INDEPENDENT),
+        _d("trimfill_filled", "the imputed effect sizes the funnel plot draws", "yi,vi")), not_run=_INDEPENDENT, small_study=True),
     Diagnostic("fsn", "effect sizes and variances (independent)", "evsynth.pipeline.diagnose:fsn", (
         _d("fsn", "fail-safe N (metafor fsn, Rosenthal)", "fsnum,pval,alpha,type,mean_es,target"),),
-        not_run=_INDEPENDENT),
+        not_run=_INDEPENDENT, small_study=True),
     Diagnostic("leave1out", "a univariate fit", "evsynth.pipeline.diagnose:leave1out", (
         _d("leave1out", "the model refitted leaving out each study in turn (metafor leave1out)",
            "omitted,estimate,se,stat,pval,ci_lb,ci_ub,QE,QEp,tau2,I2,H2"),), not_run=_INDEPENDENT),
@@ -123,7 +126,7 @@ DIAGNOSTICS: dict[str, Diagnostic] = {d.name: d for d in (
     Diagnostic("pet_peese", "effect sizes and variances (independent)", "evsynth.pipeline.diagnose:pet_peese", (
         _d("pet_peese", "PET and PEESE regressions and the conditional PET-PEESE estimate",
            "pet_estimate,pet_se,pet_pval,peese_estimate,peese_se,peese_pval,use_peese,estimate"),),
-        not_run=_INDEPENDENT),
+        not_run=_INDEPENDENT, small_study=True),
     Diagnostic("confint", "a univariate fit", "evsynth.pipeline.diagnose:confint", (
         _d("confint", "Q-profile confidence intervals of tau2, tau, I2 and H2 (metafor confint)",
            "parameter,estimate,ci_lb,ci_ub"),), not_run=_INDEPENDENT),
@@ -284,6 +287,10 @@ OUTPUTS: dict[str, Output] = {o.name: o for o in (
        "analysis and body of evidence)", "analysis,body"),
     _o("certainty_reasons", "certainty/certainty_reasons.csv", "certainty", "per outcome and GRADE domain: the rating "
        "and the number behind it", "analysis,body,domain,downgrade,rating,number,reason"),
+    _o("review_comparison", "certainty/review_comparison.csv", "certainty", "each analysis naming review_findings: "
+       "its pooled result beside each named conclusion of the findings table, with the agreement in direction",
+       "analysis,finding_id,section,finding_direction,claim_en,claim_nl,estimate,ci_lb,ci_ub,certainty,agreement,"
+       "sentence"),
     _o("published", "certainty/published.csv", "certainty", "pooled estimates of published reviews (shown, never "
        "pooled; empty without published_estimates)", "source_row,review,k_studies,k_es,N,outcome,estimate,metric"),
     # figures and the report

@@ -47,7 +47,8 @@ COLUMN_LABELS = {
     # extraction of the 47 studies
     "outcome_domain": "outcome domain", "k_studies": "studies", "k_effects": "effect sizes", "k_es": "effect sizes",
     "effect_id": "effect", "study_id": "study", "outcome": "outcome", "timepoint": "time point", "yi": "effect size",
-    "vi": "sampling variance", "formula": "formula", "direction": "direction", "source_page": "source page",
+    "vi": "sampling variance", "formula": "formula", "direction": "direction", "source_url": "source", "source_quote": "quoted from the source",
+    "approximation": "approximated", "approximation_note": "what was approximated", "adjusted": "adjusted statistic",
     "coder": "coder",
     # study tables
     "intervention_type": "intervention type", "RCT": "RCT", "quasi-experimental": "quasi-experimental",

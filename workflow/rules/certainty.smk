@@ -8,10 +8,12 @@ rule certainty:
         ],
         diagnostics=[res("diagnostics", a) for a in ANALYSES],
         published=config.get("published_estimates", []),
+        findings=config["studies"].get("findings", []),
     output:
         certainty=res("certainty"),
         reasons=res("certainty_reasons"),
         published=res("published"),
+        comparison=res("review_comparison"),
     log:
         f"{LOGS}/certainty.log",
     params:

@@ -2,6 +2,12 @@ rule effects:
     """Effect sizes (and the columns later stages use) for one declared analysis."""
     input:
         data=lambda wc: SPEC[wc.analysis]["dataset"],
+        # an analysis of the review's own studies also reads the study table and the intensity table
+        joined=lambda wc: [
+            v
+            for k, v in SPEC[wc.analysis]["effect"].get("extracted", {}).items()
+            if k in ("studies", "moderators")
+        ],
     output:
         effects=res("effects", "{analysis}"),
         exclusions=res("exclusions", "{analysis}"),

@@ -67,12 +67,17 @@ def coef_rows(fit, model_label: str) -> pd.DataFrame:
 
 def moderator_tables(job: AnalysisJob) -> tuple[pd.DataFrame, list[str]]:
     """One meta-regression per declared moderator, plus each declared joint model.
-    Moderators that cannot be estimated on these data are reported, not dropped silently."""
+    Moderators that cannot be estimated on these data, or that too few studies carry, are
+    reported, not dropped silently."""
     rows = []
     notes = []
     models = [[c] for c in job.moderators] + [list(c) for c in job.spec.get("meta_regression", [])]
     for cols in models:
         label = " + ".join(cols)
+        why = job.too_few_carry(cols)
+        if why:
+            notes.append(why)
+            continue
         try:
             fit = job.model(cols)
         except (ModelError, InputError) as exc:

@@ -11,6 +11,7 @@ import pandas as pd
 from evsynth.engine import escalc
 from evsynth.engine.effects import check_statistics, partial_r_from_t
 from evsynth.errors import InputError, TableProblems, quote
+from evsynth.pipeline.checks import load_table
 from evsynth.pipeline.reading import NA_MARKERS, parse_numbers, read_table
 
 __all__ = ["compute_effects", "dataset_effects", "COUNT_MEASURES", "MIN_VARIANCE"]
@@ -183,7 +184,7 @@ def compute_effects(data: pd.DataFrame, spec: dict, where: str, *, decimal: str 
     if measure in COUNT_MEASURES:  # the counts themselves, for Mantel-Haenszel / Peto pooling (diagnostics mh, peto)
         for a in cols:
             out[a] = args[a]
-    for c in dict.fromkeys(extra):
+    for c in dict.fromkeys(extra + excl_cols):  # sensitivity columns too: the fit stage filters on them
         out[c] = numeric_mods[c] if c in numeric_mods else data[c].to_numpy()
     out = out.loc[keep].reset_index(drop=True)
     out["sei"] = np.sqrt(out["vi"])
@@ -196,5 +197,33 @@ def compute_effects(data: pd.DataFrame, spec: dict, where: str, *, decimal: str 
 def dataset_effects(spec: dict) -> pd.DataFrame:
     """Read an analysis dataset (CSV in any promised form, or an .xlsx sheet) and compute
     its effect sizes; every problem of the file is reported at once."""
+    if "extracted" in spec["effect"]:
+        return _extracted_effects(spec)
     t = read_table(spec["dataset"], sheet=spec.get("sheet"))
     return compute_effects(t.data.replace("", pd.NA), spec, where=spec["dataset"], decimal=t.decimal, rows=t.rows)
+
+
+def _extracted_effects(spec: dict) -> pd.DataFrame:
+    """An analysis of the review's own studies: the extraction table (``dataset``) converted row
+    by row (every contradiction reported with file, row and column), one outcome domain, joined
+    with the study table and the extraction's intensity/caseload table; then the usual checks."""
+    from evsynth.review import extraction as rx
+
+    x = spec["effect"]["extracted"]
+    studies = load_table(x["studies"], "primary_studies")
+    computed = rx.compute_extracted(load_table(spec["dataset"], "effects"), studies, spec["dataset"])
+    mods = load_table(x["moderators"], "extraction_moderators") if x.get("moderators") else None
+    if mods is not None:
+        known = set(studies["study_id"])
+        seen = set()
+        for i, (sid, name) in enumerate(zip(mods["study_id"], mods["moderator"]), start=2):
+            if sid not in known:
+                raise InputError(f"{x['moderators']}: row {i}, column 'study_id': unknown study {sid!r} "
+                                 "(not in the coded study table)")
+            if (sid, name) in seen:
+                raise InputError(f"{x['moderators']}: row {i}, column 'moderator': a second value of {name!r} "
+                                 f"for study {sid!r}; keep one (the reconciled value)")
+            seen.add((sid, name))
+    data = rx.analysis_dataset(computed, studies, x["domain"], mods, int(x.get("quality_min_score", 4)))
+    as_given = {**spec, "effect": {"yi": "yi", "vi": "vi"}, "study_label": "study"}
+    return compute_effects(data, as_given, where=f"{spec['dataset']} (domain {x['domain']})")

@@ -53,6 +53,11 @@ def diagnostic_tables(job: AnalysisJob) -> dict[str, pd.DataFrame]:
         if mtype not in entry.models:
             notes.append({"diagnostic": d, "note": entry.not_run[mtype]})
             continue
+        if entry.small_study and job.fit.k < int(job.spec.get("small_study_min_k", 0)):
+            notes.append({"diagnostic": d, "note": f"not run: {job.fit.k} studies; tests and adjustments for "
+                                                   f"small-study effects are run from {job.spec['small_study_min_k']} "
+                                                   "studies (small_study_min_k; Sterne et al. 2011, BMJ 343:d4002)"})
+            continue
         try:
             made = resolve(entry.function)(job, notes)
         except NotFitted as exc:
@@ -125,6 +130,10 @@ def permutation(job: AnalysisJob, notes: list) -> pd.DataFrame:
     moderators that cannot be tested are added to ``notes``."""
     rows = []
     for col in job.moderators:
+        why = job.too_few_carry([col])
+        if why:
+            notes.append({"diagnostic": f"permutation ({col})", "note": why})
+            continue
         try:
             pr = eng.permutest(job.model([col]), iterations=int(job.spec.get("permutations", 1000)), seed=job.seed)
         except (ModelError, InputError) as exc:

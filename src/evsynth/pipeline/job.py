@@ -5,7 +5,8 @@ A stage (``fit``, ``diagnose``) makes one :class:`AnalysisJob` and hands it to t
 functions.  The job holds
 
 - the main fit (:attr:`AnalysisJob.fit`), fitted on first use;
-- the row filter (:meth:`AnalysisJob.rows_with`): the rows where given columns hold a value;
+- the row filter (:meth:`AnalysisJob.rows_with`): the rows where given columns hold a value,
+  and whether enough studies carry a moderator (:meth:`AnalysisJob.too_few_carry`);
 - the moderator fits (:meth:`AnalysisJob.model`), cached by moderators, rows and method, so
   that the one-moderator model the moderator table, the bubble plot, the permutation test
   and the predictions all use is fitted once per job (a fit that fails fails once: the
@@ -24,8 +25,8 @@ from evsynth.engine import rma, rma_mv
 from evsynth.errors import InputError, ModelError
 from evsynth.review.design import build_design
 
-__all__ = ["AnalysisJob", "fit_main", "pooled_row", "n_studies", "n_studies_fit", "min_studies", "MIN_STUDIES",
-           "FEW_STUDIES"]
+__all__ = ["AnalysisJob", "fit_main", "pooled_row", "n_studies", "n_studies_fit", "min_studies", "plural_studies",
+           "MIN_STUDIES", "FEW_STUDIES"]
 
 # Fewest independent studies before a model of each type is fitted (an analysis may raise
 # it with ``min_k``); below FEW_STUDIES the report says the result rests on few studies.
@@ -50,6 +51,10 @@ def n_studies_fit(fit, spec: dict) -> int:
 
 def min_studies(spec: dict) -> int:
     return int(spec.get("min_k", MIN_STUDIES[spec["model"]["type"]]))
+
+
+def plural_studies(k: int) -> str:
+    return f"{k} stud{'y' if k == 1 else 'ies'}"
 
 
 def fit_main(eff: pd.DataFrame, spec: dict, level: float = 95.0, mods=None):
@@ -116,6 +121,18 @@ class AnalysisJob:
                 keep = part.notna().all(axis=1) & ~part.astype(str).apply(lambda s: s.str.strip().eq("")).any(axis=1)
                 self._rows[key] = self.eff[keep].reset_index(drop=True)
         return self._rows[key]
+
+    def too_few_carry(self, columns) -> str | None:
+        """Why no meta-regression is fitted on ``columns`` (the rows :meth:`rows_with` keeps hold
+        fewer than the analysis's ``moderator_min_studies`` independent studies), or None when it
+        may be fitted.  The moderator table and the permutation test ask this first."""
+        sub = self.rows_with(columns)
+        need = int(self.spec.get("moderator_min_studies", 0))
+        k = n_studies(sub, self.spec) if len(sub) else 0
+        if k < need:
+            return (f"{' + '.join(columns)}: {plural_studies(k)} {'carries' if k == 1 else 'carry'} it; "
+                    f"a meta-regression needs at least {need} (moderator_min_studies): not tested")
+        return None
 
     def model(self, mods=(), *, rows=None, method: str | None = None):
         """The declared model with the moderator columns ``mods`` (declared moderators), on

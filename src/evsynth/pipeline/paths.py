@@ -65,7 +65,11 @@ def input_files(cfg: dict) -> list[tuple[str, str]]:
            if isinstance(cfg.get(sec, {}).get(k), str)]
     if isinstance(cfg.get("published_estimates"), str):
         out.append(("published_estimates", cfg["published_estimates"]))
-    return out + [(f"analyses[{i}].dataset", a["dataset"]) for i, a in enumerate(cfg.get("analyses", []))]
+    for i, a in enumerate(cfg.get("analyses", [])):
+        out.append((f"analyses[{i}].dataset", a["dataset"]))
+        x = (a.get("effect") or {}).get("extracted") or {}
+        out += [(f"analyses[{i}].effect.extracted.{k}", x[k]) for k in ("studies", "moderators") if isinstance(x.get(k), str)]
+    return out
 
 
 def config_inputs(cfg: dict) -> list[tuple[str, str]]:

@@ -102,6 +102,35 @@ def _optional_row(path: Path):
     return t.iloc[0].to_dict() if len(t) else None
 
 
+def _reporting(spec: dict) -> dict | None:
+    """For an analysis of the review's own studies: how many studies measured its outcome domain
+    and how many of them have statistics (the GRADE reporting-bias judgement)."""
+    if "extracted" not in spec["effect"]:
+        return None
+    from evsynth.review import extraction as rx
+
+    x = spec["effect"]["extracted"]
+    studies = load_table(x["studies"], "primary_studies")
+    computed = rx.compute_extracted(load_table(spec["dataset"], "effects"), studies, spec["dataset"])
+    return rx.reporting_gap(computed, studies, x["domain"])
+
+
+def _review_comparison(cfg: dict, rows: list[dict]) -> pd.DataFrame:
+    """Each analysis that names ``review_findings``: its pooled result (the first certainty row:
+    all its studies) beside each named conclusion of the coded findings table."""
+    from evsynth.review.compare import COLUMNS, compare_with_findings
+
+    wanted = [s for s in cfg["analyses"] if s.get("review_findings")]
+    if not wanted:
+        return pd.DataFrame(columns=COLUMNS)
+    findings = load_table(cfg["studies"]["findings"], "findings")
+    first = {}
+    for r in rows:
+        first.setdefault(r["analysis"], r)
+    return pd.concat([compare_with_findings(first[s["id"]], findings, s["review_findings"], s["id"]) for s in wanted],
+                     ignore_index=True)
+
+
 def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
     """GRADE certainty of every declared analysis' pooled outcome, read from its results
     tables: ``certainty.csv`` (one row per outcome) and ``certainty_reasons.csv`` (one row
@@ -119,7 +148,7 @@ def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
         eff = _read_effects(at("effects"))
         w = pd.read_csv(at("study_weights"))
         out, r = grade_outcome(het, eff, spec, weights=w, egger=_optional_row(at("egger")),
-                               trimfill=_optional_row(at("trimfill")))
+                               trimfill=_optional_row(at("trimfill")), reporting=_reporting(spec))
         mask = randomised_rows(eff, spec)
         rhet = _optional_row(at("randomised_heterogeneity")) if mask is not None else None
         out["body"] = "all included studies" if rhet is None else "all designs"
@@ -146,6 +175,7 @@ def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
     write_tables(outdir, "certainty", {
         "published": published,
         "certainty": cert[["analysis", "body"] + [c for c in cert if c not in ("analysis", "body")]],
+        "review_comparison": _review_comparison(cfg, rows),
         "certainty_reasons": reasons[["analysis", "body"] + [c for c in reasons if c not in ("analysis", "body")]]})
 
 

@@ -276,7 +276,7 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
     ctx["moderators_domain"] = _records(T.get("extraction/moderators_by_domain.csv"))
     ctx["extracted_effects"] = _records(T.get("extraction/effects_computed.csv"),
                                         ["effect_id", "study_id", "outcome", "outcome_domain", "yi", "vi", "formula",
-                                         "direction", "source_page"])
+                                         "direction", "source_url"])
     # analyses
     # in config order; the report shows the primary (on-topic) ones first, then the
     # neighbouring fields (issue 13): ctx["primary"] + ctx["secondary"]

@@ -29,12 +29,71 @@ STUDY_MODERATORS = [
 ]
 
 OPTIONS = ("means, SDs and n's (m1, sd1, n1, m2, sd2, n2); t with n1, n2; F (1 df) with n1, n2, sign; p with n1, n2, "
-           "sign; events1, total1, events2, total2; or with or_ci_lb, or_ci_ub; pre_m, post_m, pre_sd, n_prepost, "
-           "prepost_r; d_reported with d_var_reported or n1, n2")
+           "sign; events1, total1, events2, total2; or with or_ci_lb, or_ci_ub; md with md_ci_lb, md_ci_ub, n1, n2; "
+           "pre_m, post_m, pre_sd, n_prepost, prepost_r; d_reported with d_var_reported or n1, n2")
 
 
 def _has(row, *cols) -> bool:
     return all(c in row and row[c] is not None and not (isinstance(row[c], float) and np.isnan(row[c])) for c in cols)
+
+
+def sd_from_md_ci(lb, ub, n1, n2) -> float:
+    """The pooled SD behind a mean difference's 95% CI (Cochrane Handbook 6.5.2.3, with the t
+    quantile of n1 + n2 - 2 degrees of freedom): SE = (ub - lb) / (2 t), SD = SE / sqrt(1/n1 + 1/n2)."""
+    from scipy import stats
+
+    se = (float(ub) - float(lb)) / (2 * stats.t.ppf(0.975, float(n1) + float(n2) - 2))
+    return se / np.sqrt(1 / float(n1) + 1 / float(n2))
+
+
+def _p_from_t(t, df) -> float:
+    from scipy import stats
+
+    return float(2 * stats.t.sf(abs(float(t)), df))
+
+
+def _half_unit(x) -> float:
+    """Half a unit of the last digit with which ``x`` is written (0.03 -> 0.005; 2.2 -> 0.05):
+    the rounding a printed value may carry. The shortest repr of the float is the printed form."""
+    text = repr(float(x))
+    if "e" in text or "." not in text:
+        return 0.5 * 10 ** -4 if "e" in text else 0.5
+    return 0.5 * 10 ** -len(text.split(".")[1].rstrip("0") or "0")
+
+
+def row_problems(row: dict) -> list[tuple[str, str]]:
+    """Statistics of one extraction row that contradict each other, as (column, reason): an
+    estimate outside its CI, a CI whose bounds are reversed, events above the group size, a p
+    that disagrees with its test statistic beyond rounding (every t or F within half a unit of
+    its last written digit, and p within half a unit of its own, is accepted), an approximation
+    without a note."""
+    out = []
+    if _has(row, "or", "or_ci_lb", "or_ci_ub") and not row["or_ci_lb"] <= row["or"] <= row["or_ci_ub"]:
+        out.append(("or", f"odds ratio {row['or']:g} lies outside its CI [{row['or_ci_lb']:g}, {row['or_ci_ub']:g}]"))
+    if _has(row, "md", "md_ci_lb", "md_ci_ub"):
+        if not row["md_ci_lb"] < row["md_ci_ub"]:
+            out.append(("md_ci_lb", f"CI bounds reversed or equal: [{row['md_ci_lb']:g}, {row['md_ci_ub']:g}]"))
+        elif not row["md_ci_lb"] <= row["md"] <= row["md_ci_ub"]:
+            out.append(("md", f"mean difference {row['md']:g} lies outside its CI "
+                              f"[{row['md_ci_lb']:g}, {row['md_ci_ub']:g}]"))
+    for e, n in (("events1", "total1"), ("events2", "total2")):
+        if _has(row, e, n) and row[e] > row[n]:
+            out.append((e, f"{row[e]:g} events in a group of {row[n]:g}"))
+    if _has(row, "p", "n1", "n2") and (_has(row, "t") or _has(row, "f")):
+        df = float(row["n1"]) + float(row["n2"]) - 2
+        stat = float(row["t"]) if _has(row, "t") else float(row["f"])
+        lo_s, hi_s = max(abs(stat) - _half_unit(stat), 0.0), abs(stat) + _half_unit(stat)
+        if not _has(row, "t"):
+            lo_s, hi_s = np.sqrt(lo_s), np.sqrt(hi_s)
+        lo, hi = _p_from_t(hi_s, df), _p_from_t(lo_s, df)
+        tol = _half_unit(row["p"])
+        if not lo - tol <= float(row["p"]) <= hi + tol:
+            stat = f"t = {row['t']:g}" if _has(row, "t") else f"F = {row['f']:g}"
+            out.append(("p", f"p = {row['p']:g} disagrees with {stat} on {df:g} df (p between {lo:.4f} and {hi:.4f})"))
+    if row.get("approximation") is True and not (isinstance(row.get("approximation_note"), str)
+                                                 and row["approximation_note"].strip()):
+        out.append(("approximation_note", "an approximated row must say what was derived and how"))
+    return out
 
 
 def convert_row(row: dict) -> tuple[float, float, str]:
@@ -62,6 +121,12 @@ def convert_row(row: dict) -> tuple[float, float, str]:
         v = ((hi - lo) / (2 * 1.959963984540054)) ** 2
         d, vd = es.logor_to_d(np.log(row["or"]), v)
         return float(d), float(vd), "log OR with variance from the 95% CI ((ln ub - ln lb)/3.92)^2, d = log OR sqrt(3)/pi"
+    if _has(row, "md", "md_ci_lb", "md_ci_ub", "n1", "n2"):
+        sd = sd_from_md_ci(row["md_ci_lb"], row["md_ci_ub"], row["n1"], row["n2"])
+        r = es.escalc("SMD", m1i=row["md"], sd1i=sd, n1i=row["n1"], m2i=0.0, sd2i=sd, n2i=row["n2"])
+        return float(r.yi[0]), float(r.vi[0]), (
+            "SMD from a mean difference with its 95% CI: SE = (ub - lb)/(2 qt(.975, n1 + n2 - 2)), "
+            "SD = SE/sqrt(1/n1 + 1/n2), then as from means and SDs (Hedges' g)")
     if _has(row, "pre_m", "post_m", "pre_sd", "n_prepost", "prepost_r"):
         g, v = es.d_from_prepost(row["pre_m"], row["post_m"], row["pre_sd"], row["n_prepost"], row["prepost_r"])
         return float(g), float(v), "standardised mean change (post - pre)/SD_pre with pre-post r, Hedges' correction (single group)"
@@ -85,6 +150,10 @@ def compute_extracted(eff: pd.DataFrame, studies: pd.DataFrame, path: str = "eff
             problems.append(f"{path}: row {rn}, column 'study_id': unknown study '{rec['study_id']}' "
                             "(not in the coded study table)")
             continue
+        bad = row_problems(rec)
+        if bad:
+            problems += [f"{path}: row {rn}, column '{col}': {why}" for col, why in bad]
+            continue
         try:
             g, v, formula = convert_row(rec)
         except InputError as exc:
@@ -94,15 +163,20 @@ def compute_extracted(eff: pd.DataFrame, studies: pd.DataFrame, path: str = "eff
             problems.append(f"{path}: row {rn}: the statistics give no finite effect size with positive variance")
             continue
         flip = rec.get("higher_is_better") is False
+        n_total = next((float(rec[a]) + float(rec[b]) for a, b in (("n1", "n2"), ("total1", "total2"))
+                        if _has(rec, a, b)), float(rec["n_prepost"]) if _has(rec, "n_prepost") else np.nan)
         out.append({"effect_id": rec["effect_id"], "study_id": rec["study_id"], "outcome": rec["outcome"],
                     "outcome_domain": rec["outcome_domain"], "timepoint": rec.get("timepoint"),
                     "yi": -g if flip else g, "vi": v, "formula": formula,
                     "direction": "multiplied by -1 (higher score is worse)" if flip else "as computed (higher score is better)",
-                    "source_page": rec["source_page"], "coder": rec["coder"]})
+                    "n_total": n_total, "approximation": bool(rec.get("approximation") is True),
+                    "approximation_note": rec.get("approximation_note") if rec.get("approximation") is True else "",
+                    "adjusted": bool(rec.get("adjusted") is True),
+                    "source_url": rec["source_url"], "source_quote": rec["source_quote"], "coder": rec["coder"]})
     if problems:
         raise TableProblems(path, problems)
     cols = ["effect_id", "study_id", "outcome", "outcome_domain", "timepoint", "yi", "vi", "formula", "direction",
-            "source_page", "coder"]
+            "n_total", "approximation", "approximation_note", "adjusted", "source_url", "source_quote", "coder"]
     return pd.DataFrame(out, columns=cols)
 
 
@@ -230,3 +304,86 @@ def extraction_template(studies: pd.DataFrame, columns: list[str]) -> pd.DataFra
                       "outcome_domain": domain_of(o) if o else ""})
             rows.append(r)
     return pd.DataFrame(rows, columns=columns)
+
+
+# ------------------------------------------------------------------------------ analysis datasets
+
+# study-level intensity and caseload: the review's own coding (Bijlage 5) first, then what the
+# extraction found (data/extraction/moderators.csv: study's own text, else the programme model's
+# documented standard, labelled "programme")
+INTENSITY_MODERATORS = {
+    "contacts_per_month": ("contacts_per_month", "contacts_per_month_derived"),
+    "total_sessions": ("total_sessions",),
+    "duration_months": ("duration_months",),
+    "caseload": ("caseload",),
+}
+
+
+def programme_name(intervention: str, width: int = 40) -> str:
+    """A short programme name for a forest-plot label: the intervention's name up to its first
+    bracket or comma, cut at a word boundary after ``width`` characters (marked with '...')."""
+    name = re.split(r"\s*[(,;]", str(intervention or "").strip(), maxsplit=1)[0].strip()
+    if len(name) <= width:
+        return name
+    return name[:width].rsplit(" ", 1)[0] + "..."
+
+
+def analysis_dataset(computed: pd.DataFrame, studies: pd.DataFrame, domain: str,
+                     moderators: pd.DataFrame | None = None, min_score: int = 4) -> pd.DataFrame:
+    """The effect sizes of one outcome domain with the study-level columns an analysis uses:
+    a label "authors year (programme)", design, the review's quality score, intervention type, and
+    intensity and caseload (``INTENSITY_MODERATORS``) with a ``<name>_level`` column saying where
+    each value comes from: ``review`` (Bijlage 5), ``study`` (the study's own public text) or
+    ``programme`` (the programme model's documented standard). Rows keep their effect id and the
+    ``approximation`` flag, so that a sensitivity analysis can leave approximations out;
+    ``quality_band`` puts the review's quality score against ``min_score`` (the config's
+    ``quality.min_score``) for the GRADE risk-of-bias rating, empty where the review gives no score."""
+    sub = computed[computed["outcome_domain"] == domain].reset_index(drop=True)
+    st = studies.set_index("study_id")
+    out = sub[["effect_id", "study_id", "outcome", "timepoint", "yi", "vi", "formula", "approximation",
+               "adjusted", "source_url"]].copy()
+    out.insert(0, "study", [f"{st.at[s, 'authors']} {st.at[s, 'year']} ({programme_name(st.at[s, 'intervention'])})"
+                            for s in sub["study_id"]])
+    out["programme"] = [st.at[s, "intervention"] for s in sub["study_id"]]
+    out["intervention_type"] = [st.at[s, "intervention_type"] for s in sub["study_id"]]
+    out["design"] = [st.at[s, "design"] for s in sub["study_id"]]
+    out["quality_score"] = pd.to_numeric(pd.Series([st.at[s, "quality_score"] for s in sub["study_id"]]),
+                                         errors="coerce").to_numpy()
+    out["quality_band"] = [("" if np.isnan(q) else f"{min_score} or more of 11" if q >= min_score
+                            else f"below {min_score} of 11") for q in out["quality_score"]]
+    out["n_total"] = sub["n_total"].to_numpy()
+    out["approximation"] = np.where(out["approximation"].astype(bool), "yes", "no")
+    out["adjusted"] = np.where(out["adjusted"].astype(bool), "yes", "no")
+    found = {}
+    if moderators is not None and len(moderators):
+        for _, m in moderators.iterrows():
+            found.setdefault((m["study_id"], m["moderator"]), (float(m["value"]), m["level"]))
+    for name, review_cols in INTENSITY_MODERATORS.items():
+        vals, levels = [], []
+        for s in sub["study_id"]:
+            v = next((pd.to_numeric(st.at[s, c], errors="coerce") for c in review_cols
+                      if c in st.columns and pd.notna(pd.to_numeric(st.at[s, c], errors="coerce"))), np.nan)
+            if pd.notna(v):
+                vals.append(float(v))
+                levels.append("review")
+            elif (s, name) in found:
+                vals.append(found[(s, name)][0])
+                levels.append(found[(s, name)][1])
+            else:
+                vals.append(np.nan)
+                levels.append("")
+        out[name] = vals
+        out[f"{name}_level"] = levels
+    return out
+
+
+def reporting_gap(computed: pd.DataFrame, studies: pd.DataFrame, domain: str) -> dict:
+    """Of the studies known to have measured ``domain`` (Bijlage 5's outcome measures, coded in the
+    study table's ``outcome_domains``, or an extracted effect in the domain), how many have
+    statistics in the extraction table: ``measured``, ``with_statistics`` and the ``missing``
+    study ids (for the GRADE rating of reporting bias and for the report)."""
+    listed = studies["outcome_domains"].fillna("").astype(str).str.split(";")
+    measured = {s for s, doms in zip(studies["study_id"], listed) if domain in [d.strip() for d in doms]}
+    found = set(computed.loc[computed["outcome_domain"] == domain, "study_id"])
+    measured |= found
+    return {"measured": len(measured), "with_statistics": len(found), "missing": sorted(measured - found)}

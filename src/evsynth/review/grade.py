@@ -111,6 +111,8 @@ def _risk_of_bias(spec, effects, weights, tau2):
     miss = float(w[missing].sum())
     num = round(100 * share, 1)
     extra = f"; {round(100 * miss, 1)} % of the weight has no judgement" if miss > 0 else ""
+    if rb.get("note"):
+        extra += f" ({rb['note']})"
     if share >= 0.8:
         return _row("risk_of_bias", 2, "very serious", num, f"{num} % of the weight from high-risk studies ({how}){extra}")
     if share >= 0.5:
@@ -168,7 +170,30 @@ def _indirectness(spec):
     return _row("indirectness", worst, rating, len(which), f"{ind['reason']}{label}")
 
 
-def _publication_bias(het, egger, trimfill, mid, multilevel):
+# share of the studies that measured an outcome whose statistics could not be found, from which
+# reporting bias is suspected (GRADE guidelines 5, Guyatt et al. 2011, J Clin Epidemiol 64:1277-1282:
+# publication bias is suspected where results of studies known to have measured the outcome are missing)
+MISSING_SHARE_SUSPECT = 0.5
+
+
+def _publication_bias(het, egger, trimfill, mid, multilevel, reporting=None):
+    """The funnel-based checks, and where ``reporting`` is given, the share of the studies that
+    measured the outcome whose statistics could not be found."""
+    row = _funnel_checks(het, egger, trimfill, mid, multilevel)
+    if not reporting or not reporting["measured"]:
+        return row
+    found, measured = reporting["with_statistics"], reporting["measured"]
+    share = 1 - found / measured
+    why = (f"statistics found for {found} of the {measured} studies that measured this outcome "
+           f"({round(100 * share)} % could not be found in public text)")
+    if share >= MISSING_SHARE_SUSPECT:
+        return _row("publication_bias", 1, "suspected", round(100 * share, 1),
+                    f"{why}: reporting bias suspected (>= {round(100 * MISSING_SHARE_SUSPECT)} % missing); "
+                    f"{row['reason']}")
+    return {**row, "reason": f"{row['reason']}; {why}"}
+
+
+def _funnel_checks(het, egger, trimfill, mid, multilevel):
     k = het.get("k") or 0
     if multilevel:
         return _row("publication_bias", 0, "not assessed", None,
@@ -247,14 +272,17 @@ def statement(level: int, estimate: float, mid: float, interpretation: str, inte
 
 
 def grade_outcome(het: dict, effects: pd.DataFrame, spec: dict, *, weights: pd.DataFrame | None = None,
-                  egger: dict | None = None, trimfill: dict | None = None) -> tuple[dict, pd.DataFrame]:
+                  egger: dict | None = None, trimfill: dict | None = None,
+                  reporting: dict | None = None) -> tuple[dict, pd.DataFrame]:
     """Certainty of one pooled outcome.
 
     ``het`` is the row of the analysis' heterogeneity table (estimate, ci_lb, ci_ub, pi_lb,
     pi_ub, I2, k, n_studies, tau2); ``effects`` its effects table (study, yi, vi and the
     design / risk-of-bias / sample-size columns the config names); ``egger`` and
-    ``trimfill`` the diagnostics rows, if run.  Returns the summary row and one row per
-    GRADE domain with its downgrade, rating, the number behind it and the reason."""
+    ``trimfill`` the diagnostics rows, if run; ``reporting`` (``measured``, ``with_statistics``:
+    studies known to have measured the outcome, and those whose statistics were found) judges
+    reporting bias from the missing share.  Returns the summary row and one row per GRADE domain
+    with its downgrade, rating, the number behind it and the reason."""
     het = {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in dict(het).items()}
     for c in ("pi_lb", "pi_ub"):
         if het.get(c) is None:
@@ -270,7 +298,7 @@ def grade_outcome(het: dict, effects: pd.DataFrame, spec: dict, *, weights: pd.D
         _inconsistency(het, 0.0),
         _imprecision(het, mid, mid_src, total_n, n_src, ratio),
         _indirectness(spec),
-        _publication_bias(het, egger, trimfill, mid, multilevel),
+        _publication_bias(het, egger, trimfill, mid, multilevel, reporting),
     ]
     down = sum(r["downgrade"] for r in rows)
     level = max(1, start - down)
