@@ -132,6 +132,13 @@ def test_the_rules_name_no_result_file_themselves():
             'return f"{FIG}/{catalog', "")), p.name
 
 
+def test_the_catalogue_in_the_docs_is_current():
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    block = text.split(catalog.DOC_BEGIN, 1)[1].split(catalog.DOC_END, 1)[0]
+    assert block == "\n" + catalog.markdown(), "run: python -m evsynth.catalog docs/architecture.md"
+    assert all(f"`{name}`" in block for name in catalog.OUTPUTS)
+
+
 # ------------------------------------------------------------------------------ against a full run
 
 def _template_regex(o: catalog.Output, ids: list[str]) -> re.Pattern:
