@@ -210,7 +210,7 @@ OUTPUTS: dict[str, Output] = {o.name: o for o in (
     # the review: extraction
     _o("effects_computed", "extraction/effects_computed.csv", "extraction",
        "effect sizes computed from the reported statistics of the coded studies",
-       "effect_id,study_id,outcome,outcome_domain,timepoint,yi,vi,formula,direction,source_page,coder"),
+       "effect_id,study_id,outcome,outcome_domain,timepoint,yi,vi,formula,direction"),
     _o("extraction_coverage", "extraction/coverage.csv", "extraction", "per coded study row: effect sizes extracted",
        "study_id,row,authors,year,n_articles,n_effect_sizes,status"),
     _o("extraction_summary", "extraction/summary.csv", "extraction", "one row: rows, articles, rows extracted, "
@@ -239,7 +239,8 @@ OUTPUTS: dict[str, Output] = {o.name: o for o in (
     _o("robust", "{analysis}/robust.csv", "fit", "cluster-robust (CR2) inference by model.cluster",
        "term,estimate,se,tval,df,pval,ci_lb,ci_ub,n_clusters,k"),
     _o("sensitivity", "{analysis}/sensitivity.csv", "fit", "the model refitted without the studies of each "
-       "sensitivity.exclude_if rule", "analysis,k,estimate,se,ci_lb,ci_ub,pval,tau2,note"),
+       "sensitivity.exclude_if rule: estimate, se, ci_lb, ci_ub, pval, tau2 where it could be refitted, note "
+       "(why not) otherwise", "analysis,k"),
     _o("study_weights", "{analysis}/study_weights.csv", "fit", "each effect size with its model weight in percent "
        "(no weight column for multilevel models)", "study,yi,vi"),
     _o("randomised_heterogeneity", "{analysis}/randomised_heterogeneity.csv", "fit",
