@@ -31,6 +31,8 @@ SECRET = "root:$6$SECRETHASHxyz:19000:0:99999:7:::"
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch):
     monkeypatch.setenv(ENV_ALLOW, "")  # restored after each test (main() may extend it)
+    for name in ("MAX_TABLE_BYTES", "MAX_TABLE_ROWS", "MAX_XLSX_UNCOMPRESSED"):  # a config's limits: (set_limits)
+        monkeypatch.setattr(reading, name, getattr(reading, name))
 
 
 @pytest.fixture()
@@ -168,7 +170,9 @@ def test_ansi_escape_in_header_does_not_reach_the_terminal(project, capsys):
     p.write_text("study_id,rater,item,judgement,support_quote,\x1b[31mEVIL\x1b]0;title\x07\x1b[0m\nx,AH,A,yes,,\n")
     rc, err = cli(capsys, "check-inputs")
     assert rc == 1 and "\x1b" not in err and "\x07" not in err
-    assert "data/quality/assessments.csv: row 1, column 'EVIL': unknown column" in err
+    # issue 22 item 7: a control character in a header is refused (was: cleaned, then accepted)
+    assert ("data/quality/assessments.csv: row 1, column 'EVIL': the column name contains the control "
+            "character ESC (U+001B)") in err
 
 
 def test_control_characters_and_long_cell_are_quoted_as_a_short_excerpt(project, capsys):
@@ -300,15 +304,18 @@ def test_yaml_nested_too_deeply(project, capsys):
 
 
 def test_table_file_too_large(project, capsys, monkeypatch):
-    monkeypatch.setattr(reading, "MAX_TABLE_BYTES", 500)
+    # the limit is declared in the config since issue 22 item 5 (limits.table_bytes)
+    edit_config(project, lambda c: c.__setitem__("limits", {"table_bytes": 500}))
     rc, err = cli(capsys, "check-inputs")
     assert rc == 1 and "data/external/barlow2014.csv: the file is 0 MiB; input tables may be at most 0 MiB" in err
+    assert "limits: {table_bytes: N}" in err
 
 
 def test_table_too_many_rows(project, capsys, monkeypatch):
-    monkeypatch.setattr(reading, "MAX_TABLE_ROWS", 50)
+    edit_config(project, lambda c: c.__setitem__("limits", {"table_rows": 50}))
     rc, err = cli(capsys, "effects", "landenberger2005", "--out", "results/e.csv")
     assert rc == 1 and "data/external/landenberger2005.csv: more than 50 data rows" in err
+    assert "limits: {table_rows: N}" in err
 
 
 def test_large_table_is_checked_vectorised(tmp_path):

@@ -18,7 +18,7 @@ from evsynth.engine import confint_tau2, escalc, rma, rma_mv, robust
 from evsynth.errors import EvsynthError, InputError
 from evsynth.engine.rma_uni import RMAResult
 
-__all__ = ["CaseOutcome", "load_case", "run_case", "compare", "validate_dir"]
+__all__ = ["CaseOutcome", "load_case", "run_case", "compare", "validate_dir", "order_key"]
 
 
 @dataclass
@@ -44,6 +44,15 @@ def _read_dataset(path: Path) -> pd.DataFrame:
     """The dataset as the format defines it: only empty cells are missing; text such as
     ``None``, ``NA``, ``null`` or ``nan`` is a value."""
     return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=str)
+
+
+def order_key(values: pd.Series) -> np.ndarray:
+    """The sort key of an ``order_by`` column: its numbers when every value is a number (as R
+    sorts a numeric column: ids 10, 11, 101, 2 -> 2, 10, 11, 101), else its text."""
+    nums = pd.to_numeric(values, errors="coerce")
+    if len(values) and nums.notna().all():
+        return nums.to_numpy(float)
+    return values.astype(str).to_numpy()
 
 
 def _numeric(df: pd.DataFrame, col: str, path: Path) -> np.ndarray:
@@ -221,7 +230,7 @@ def run_case(case: dict, data_dir: Path) -> dict:
         return _fields(t, ("rstudent", "dffits", "cooks_distance", "cov_ratio", "tau2_del", "QE_del", "hat",
                            "weight")) | {"k": f.k}
     if analysis == "cumul":
-        t = eng.cumul(f, df[model["order_by"]].to_numpy())
+        t = eng.cumul(f, order_key(df[model["order_by"]]))
         return _fields(t, ("estimate", "se", "tau2")) | {"k": f.k}
     if analysis == "fsn":
         r = eng.fsn(yi, vi, type=case.get("fsn_type", "Rosenthal"), target=case.get("target"))

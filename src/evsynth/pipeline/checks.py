@@ -23,7 +23,6 @@ def table_schema(name: str) -> dict:
         return json.load(fh)
 
 
-
 def _types(prop: dict) -> set:
     t = prop.get("type", "string")
     return set(t) if isinstance(t, list) else {t}

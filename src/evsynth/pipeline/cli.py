@@ -72,6 +72,7 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
 
 def _call(stage, args) -> int:
     from evsynth.outputs import recording
+    from evsynth.pipeline.reading import notes_printed
     from evsynth.pipeline.stages import missing_inputs
 
     kwargs = {a.dest: getattr(args, a.dest) for a in stage.args}
@@ -84,7 +85,7 @@ def _call(stage, args) -> int:
             kwargs["config"] = args.config
     _protect_inputs(args, cfg)
     missing_inputs(stage, cfg, {**kwargs, "config": getattr(args, "config", None)})
-    with recording() as written:
+    with recording() as written, notes_printed(stage.name):
         rc = int((stage.func(**kwargs) if cfg is None else stage.func(cfg, **kwargs)) or 0)
     if rc == 0:
         _say_written(stage.name, written)
@@ -141,11 +142,12 @@ def _protect_inputs(args, cfg) -> None:
         if p == root or p in root.parents:
             raise InputError(f"--{name}: {quote(value)} is the project folder{'' if p == root else ' or above it'}; "
                              "give a folder of its own for the outputs (e.g. results/...); nothing was changed")
-        hit = [(f, k) for f, k in inputs.items() if f == p or (name == "outdir" and p in f.parents)]
+        hit = [(f, k) for f, k in inputs.items()
+               if f == p or (name == "outdir" and p in f.parents) or (k == "the project" and f in p.parents)]
         if hit:
             f, key = sorted(hit, key=lambda x: str(x[0]))[0]
             shown = f.relative_to(root) if f.is_relative_to(root) else f
-            what = "is" if f == p else "holds"
+            what = "is" if f == p else "holds" if p in f.parents else "is inside"
             raise InputError(f"--{name}: {quote(value)} {what} {quote(str(shown), 80)}, an input ({key}), and "
                              f"would be written over; give a folder of its own for the outputs; nothing was changed")
 
@@ -163,11 +165,20 @@ def _confine_args(args) -> None:
         os.environ[ENV_ALLOW] = os.pathsep.join([*args.allow_dir, os.environ.get(ENV_ALLOW, "")]).strip(os.pathsep)
     if args.command == "validate":
         return  # reads the conformance cases only; writes nothing
+    from evsynth.pipeline.reading import refuse_special_file
+
     dirs = allowed_dirs()
     for name in _PATH_OPTIONS:
         value = getattr(args, name, None)
         if value:
             confine(value, f"--{name}", dirs)
+    # a file read given as a FIFO, a device or a folder: refused at once (reading would hang)
+    for name in ("config", "effects"):
+        if getattr(args, name, None):
+            refuse_special_file(args.config if name == "config" else args.effects, f"--{name}")
+    for part in getattr(args, "parts", None) or []:
+        confine(part, "parts", dirs)
+        refuse_special_file(part, "parts")
 
 
 def _report(command: str, message: str, kind: str = "error") -> None:
@@ -228,7 +239,7 @@ def main(argv=None) -> int:
     except MemoryError:
         if args.debug:
             raise
-        _report(args.command, "out of memory; see the size limits in README 'Bad input'")
+        _report(args.command, "out of memory; see the limits in docs/bad-input.md (config key 'limits')")
         return 1
     except Exception as exc:  # noqa: BLE001 - never a traceback for a user, but say it is a bug
         if args.debug:

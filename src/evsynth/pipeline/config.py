@@ -15,7 +15,7 @@ from evsynth.pipeline.checks import allowed_text
 from evsynth.pipeline.paths import allowed_dirs, check_config_paths, confine as _confine, input_files
 from evsynth.pipeline.yamlfile import read_yaml
 
-__all__ = ["load_config", "validate_config", "config_schema", "analysis_by_id"]
+__all__ = ["load_config", "validate_config", "config_schema", "analysis_by_id", "limits", "CONFIG_LIMIT_DEFAULTS"]
 
 
 def config_schema() -> dict:
@@ -57,6 +57,13 @@ def validate_config(cfg, *, source: str = "config.yaml", confine: bool = False, 
     working directory) or a folder in ``allow`` / ``$EVSYNTH_ALLOW_DIRS``."""
     if not isinstance(cfg, dict):
         raise ConfigError(f"{source}: the file must hold a mapping of settings, found {type(cfg).__name__}")
+    # the number of analyses first: the schema's check of thousands of them alone takes seconds
+    declared = (cfg.get("limits") or {}).get("analyses") if isinstance(cfg.get("limits"), dict) else None
+    most = declared if isinstance(declared, int) and not isinstance(declared, bool) else CONFIG_LIMIT_DEFAULTS["analyses"]
+    if isinstance(cfg.get("analyses"), list) and len(cfg["analyses"]) > most:
+        raise ConfigError(f"{source}: analyses: {len(cfg['analyses']):,} analyses; a config may declare at most "
+                          f"{most:,} ({_raise_hint('analyses')})")
+    _nfc_analyses(cfg)
     validator = jsonschema.Draft202012Validator(config_schema())
     errors = sorted(validator.iter_errors(cfg), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     problems = [f"{source}: {_path(e)}: {_describe(e)}" for e in errors]
@@ -70,8 +77,33 @@ def validate_config(cfg, *, source: str = "config.yaml", confine: bool = False, 
     return cfg
 
 
+_PATH_KEYS = ("dataset", "path", "sheet")
+
+
+def _nfc_analyses(cfg: dict) -> None:
+    """Every text of the analyses (column names, levels, labels, ids) in Unicode NFC, the
+    form the table readers bring every cell and column name to, so that a level typed with a
+    combining accent in the config matches the data; paths (``dataset``, ``listed_tables``'
+    ``path``, ``sheet``) are left as written (a file name is bytes on disk)."""
+    import unicodedata
+
+    def walk(x, key=None):
+        if isinstance(x, str):
+            return x if key in _PATH_KEYS or x.isascii() else unicodedata.normalize("NFC", x)
+        if isinstance(x, list):
+            return [walk(v, key) for v in x]
+        if isinstance(x, dict):
+            return {walk(k): walk(v, k) for k, v in x.items()}
+        return x
+
+    if isinstance(cfg.get("analyses"), list):
+        cfg["analyses"] = [walk(a) for a in cfg["analyses"]]
+
+
 def _register_sheets(cfg: dict) -> None:
-    from evsynth.pipeline.reading import set_sheets
+    from evsynth.pipeline.reading import set_limits, set_sheets
+
+    set_limits({k: v for k, v in (cfg.get("limits") or {}).items() if k not in CONFIG_LIMIT_DEFAULTS})
 
     sheets = dict(cfg.get("sheets") or {})
     for a in cfg.get("analyses", []):
@@ -106,8 +138,51 @@ def _directory_problems(cfg: dict, source: str) -> list[str]:
     return out
 
 
+# the declared limits a config check applies (the table readers' own: evsynth.pipeline.reading.LIMIT_DEFAULTS);
+# each can be raised with 'limits: {key: N}' in the config (docs/bad-input.md)
+CONFIG_LIMIT_DEFAULTS = {"analyses": 200, "multiverse_specifications": 100_000, "permutations": 100_000}
+
+
+def limits(cfg: dict) -> dict:
+    """Every declared limit: the config's ``limits:`` over the defaults."""
+    from evsynth.pipeline.reading import LIMIT_DEFAULTS
+
+    return {**CONFIG_LIMIT_DEFAULTS, **LIMIT_DEFAULTS, **(cfg.get("limits") or {})}
+
+
+def _raise_hint(key: str) -> str:
+    return f"raise the limit with 'limits: {{{key}: N}}' in the config"
+
+
+def _limit_problems(cfg: dict, source: str) -> list[str]:
+    """The declared limits, checked on the config alone, before any work starts."""
+    import math
+
+    from evsynth.pipeline.multiverse import dimensions
+
+    lim, out = limits(cfg), []
+    n = len(cfg["analyses"])
+    if n > lim["analyses"]:
+        out.append(f"{source}: analyses: {n:,} analyses; a config may declare at most {lim['analyses']:,} "
+                   f"({_raise_hint('analyses')})")
+        return out  # the per-analysis limits below would list each of them
+    for i, a in enumerate(cfg["analyses"]):
+        where = f"{source}: analyses[{i}]"
+        if a.get("multiverse"):
+            dims = dimensions(a)
+            k = math.prod(len(c) for _, c in dims)
+            if k > lim["multiverse_specifications"]:
+                sizes = " x ".join(f"{len(c)} {name}" for name, c in dims)
+                out.append(f"{where}.multiverse: {k:,} specifications ({sizes}); a multiverse may have at most "
+                           f"{lim['multiverse_specifications']:,} ({_raise_hint('multiverse_specifications')})")
+        if int(a.get("permutations", 0)) > lim["permutations"]:
+            out.append(f"{where}.permutations: {int(a['permutations']):,}; a permutation test may use at most "
+                       f"{lim['permutations']:,} permutations ({_raise_hint('permutations')})")
+    return out
+
+
 def _semantic(cfg: dict, source: str) -> list[str]:
-    out = _directory_problems(cfg, source)
+    out = _directory_problems(cfg, source) + _limit_problems(cfg, source)
     seen = set()
     for i, a in enumerate(cfg["analyses"]):
         where = f"{source}: analyses[{i}]"
@@ -135,6 +210,15 @@ def _semantic(cfg: dict, source: str) -> list[str]:
             labels = [o["label"] for o in sub["options"]]
             if len(set(labels)) != len(labels):
                 out.append(f"{where}.multiverse.subsets[{j}]: option labels must differ")
+        declared: dict[str, int] = {}
+        for j, md in enumerate(a.get("moderators", [])):
+            if md["column"] in declared:
+                first = a["moderators"][declared[md["column"]]]
+                out.append(f"{where}.moderators[{j}]: column {md['column']!r} is already declared as moderator "
+                           f"[{declared[md['column']]}] ({first.get('type', 'categorical')}; here "
+                           f"{md.get('type', 'categorical')}); declare each moderator once, with one type")
+            else:
+                declared[md["column"]] = j
         mods = {md["column"] for md in a.get("moderators", [])}
         for j, combo in enumerate(a.get("meta_regression", [])):
             for c in combo:

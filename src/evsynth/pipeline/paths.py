@@ -91,9 +91,31 @@ def check_config_paths(cfg: dict, *, source: str = "config.yaml", extra=(), root
     """Problems (one per config key) with paths that leave the allowed folders."""
     dirs = allowed_dirs(extra, root)
     problems = []
+    resolved = {}
     for key, p in config_paths(cfg):
         try:
-            confine(p, f"{source}: {key}", dirs, error=ConfigError)
+            resolved[key] = confine(p, f"{source}: {key}", dirs, error=ConfigError)
         except ConfigError as exc:
             problems.append(str(exc))
+    # an output folder is never the project folder or a folder holding an input (a failed run
+    # puts the folder back as it was, and the figure and diagnostics writers replace files in it)
+    project = dirs[0]
+    inputs = {k: v for k, v in resolved.items() if k not in ("results_dir", "figures_dir", "logs_dir")}
+    for key in ("results_dir", "figures_dir", "logs_dir"):
+        d = resolved.get(key)
+        if d is None:
+            continue
+        if d == project or d in project.parents:
+            problems.append(f"{source}: {key}: {quote(cfg[key])} is the project folder{'' if d == project else ' or above it'}; "
+                            "outputs need a folder of their own (e.g. results)")
+            continue
+        held = [k for k, f in inputs.items() if d in f.parents]
+        if held:
+            problems.append(f"{source}: {key}: {quote(cfg[key])} holds an input ({held[0]}: {quote(cfg_value(cfg, held[0]), 80)}); "
+                            "outputs need a folder of their own (e.g. results)")
     return problems
+
+
+def cfg_value(cfg: dict, key: str) -> str:
+    """The path a :func:`config_paths` key names."""
+    return dict(config_paths(cfg)).get(key, key)

@@ -1,7 +1,8 @@
 """Reading coded tables: CSV in any of the forms spreadsheets write (encoding, delimiter and
-decimal comma detected) or an .xlsx sheet, every cell as stripped text, and the parsing of
-number cells.  Row numbers in messages are spreadsheet rows: the header is row 1, the first
-data row is row 2.  Every problem of a file is collected and reported together.
+decimal comma detected) or an .xlsx sheet, every cell as stripped text in Unicode NFC, and the
+parsing of number cells; the readers' limits (config ``limits:``) and the refusal of special
+files.  Row numbers in messages are spreadsheet rows: the header is row 1, the first data row
+is row 2.  Every problem of a file is collected and reported together.
 
 Checking a table against its schema: :mod:`evsynth.pipeline.checks`; YAML files:
 :mod:`evsynth.pipeline.yamlfile`; writing outputs: :mod:`evsynth.outputs`."""
@@ -12,6 +13,10 @@ import csv
 import gc
 import io as _io
 import os
+import re
+import stat
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,14 +25,57 @@ import pandas as pd
 
 from evsynth.errors import InputError, TableProblems, clean_text, quote
 
-__all__ = ["Table", "read_table", "parse_numbers", "set_sheets", "NA_MARKERS", "MAX_TABLE_BYTES", "MAX_TABLE_ROWS"]
+__all__ = ["Table", "read_table", "normalise_nfc", "set_limits", "refuse_special_file", "LIMIT_DEFAULTS",
+           "SpellingNote", "notes_printed", "parse_numbers", "set_sheets", "NA_MARKERS", "MAX_TABLE_BYTES", "MAX_TABLE_ROWS",
+           "MAX_XLSX_UNCOMPRESSED"]
 
 
-# Limits (documented in docs: "Bad input"): larger inputs are refused with a message.
-MAX_TABLE_BYTES = 256 * 1024 * 1024   # one input table (CSV or .xlsx file)
-MAX_TABLE_ROWS = 1_000_000            # data rows of one input table
+# Limits (documented in docs/bad-input.md): larger inputs are refused with a message naming
+# the config key (limits.*) that raises them; set from the config by set_limits().
+LIMIT_DEFAULTS = {"table_bytes": 256 * 1024 * 1024, "table_rows": 1_000_000,
+                  "xlsx_uncompressed_bytes": 64 * 1024 * 1024}
+MAX_TABLE_BYTES = LIMIT_DEFAULTS["table_bytes"]   # one input table (CSV or .xlsx file)
+MAX_TABLE_ROWS = LIMIT_DEFAULTS["table_rows"]     # data rows of one input table
+MAX_XLSX_UNCOMPRESSED = LIMIT_DEFAULTS["xlsx_uncompressed_bytes"]  # an .xlsx workbook once unzipped
 
 _SHEETS: dict[str, str] = {}
+
+
+def set_limits(limits: dict | None) -> None:
+    """The config's ``limits:`` for the table readers (the defaults where it names none)."""
+    global MAX_TABLE_BYTES, MAX_TABLE_ROWS, MAX_XLSX_UNCOMPRESSED
+    lim = {**LIMIT_DEFAULTS, **(limits or {})}
+    MAX_TABLE_BYTES, MAX_TABLE_ROWS = int(lim["table_bytes"]), int(lim["table_rows"])
+    MAX_XLSX_UNCOMPRESSED = int(lim["xlsx_uncompressed_bytes"])
+
+
+def _too_many_rows(p) -> InputError:
+    return InputError(f"{p}: more than {MAX_TABLE_ROWS:,} data rows; input tables may have at most "
+                      f"{MAX_TABLE_ROWS:,} (raise the limit with 'limits: {{table_rows: N}}' in config.yaml)")
+
+
+def _too_large(p, size: int) -> InputError:
+    return InputError(f"{p}: the file is {size / 2**20:.0f} MiB; input tables may be at most "
+                      f"{MAX_TABLE_BYTES // 2**20} MiB (raise the limit with 'limits: {{table_bytes: N}}' in "
+                      "config.yaml)")
+
+
+_SPECIAL = (("a folder", stat.S_ISDIR), ("a named pipe (FIFO)", stat.S_ISFIFO), ("a character device", stat.S_ISCHR),
+            ("a block device", stat.S_ISBLK), ("a socket", stat.S_ISSOCK))
+
+
+def refuse_special_file(path, what: str | None = None, error: type = InputError) -> None:
+    """Raise ``error`` at once when ``path`` is a folder, a FIFO, a device or a socket where a
+    regular file is read (reading a FIFO would wait forever, a device never end); ``what``
+    (an option or config key) is named first.  Looked at with ``stat``, which never blocks."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # a missing or unreadable file is reported by the reader, with its reason
+    for kind, test in _SPECIAL:
+        if test(mode):
+            lead = f"{what}: " if what else ""
+            raise error(f"{lead}{path}: is {kind}, not a file; give a regular file")
 
 
 def set_sheets(mapping: dict | None) -> None:
@@ -88,8 +136,7 @@ def _read_bytes(p: Path) -> bytes:
     except OSError as exc:
         raise InputError(f"{p}: cannot read the file ({exc.strerror or type(exc).__name__})") from None
     if size > MAX_TABLE_BYTES:
-        raise InputError(f"{p}: the file is {size / 2**20:.0f} MiB; input tables may be at most "
-                         f"{MAX_TABLE_BYTES // 2**20} MiB")
+        raise _too_large(p, size)
     try:
         return p.read_bytes()
     except OSError as exc:
@@ -106,6 +153,93 @@ def _header_problems(path, header: list[str]) -> list[str]:
             out.append(f"{path}: row 1, column {quote(c)}: the column name appears more than once "
                        f"(spreadsheet columns {', '.join(where)}); each column needs its own name")
     return out
+
+
+# control characters refused in headers and cells: C0 except tab, line feed and carriage
+# return (which a quoted cell may hold), DEL and C1; an escape sequence can rewrite a terminal
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_NAMES = {0: "NUL", 7: "BEL", 8: "BS", 0x0b: "VT", 0x0c: "FF", 0x1b: "ESC", 0x7f: "DEL"}
+
+
+def _control_problem(path, row: int, column: str, value: str, header: bool = False) -> str:
+    ch = _CONTROL_CHARS.search(value).group(0)
+    name = _CONTROL_NAMES.get(ord(ch), "a control character")
+    what = "the column name" if header else f"found {quote(value)}, which"
+    return (f"{path}: row {row}, column {quote(column)}: {what} contains the control character {name} "
+            f"(U+{ord(ch):04X}); remove it (control characters are refused: they can rewrite a terminal or "
+            "hide text)")
+
+
+class SpellingNote(UserWarning):
+    """Two spellings of one text (Unicode normal forms) read as one; the command line
+    prints it as ``evsynth COMMAND: note: ...``."""
+
+
+@contextmanager
+def notes_printed(command: str):
+    """Print each note the block issues (:class:`evsynth.pipeline.reading.SpellingNote`: two
+    spellings read as one) once, as ``evsynth COMMAND: note: ...`` on stderr, also when the
+    block fails; other warnings pass through as usual."""
+    import sys
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SpellingNote)
+        try:
+            yield
+        finally:
+            seen = set()
+            for w in caught:
+                if issubclass(w.category, SpellingNote):
+                    text = clean_text(str(w.message))
+                    if text not in seen:
+                        seen.add(text)
+                        sys.stderr.write(f"evsynth {command}: note: {text}\n")
+                else:
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+
+
+def normalise_nfc(path, df: pd.DataFrame, rows) -> list[str]:
+    """Bring every text cell and column name of ``df`` (in place) to Unicode NFC, the form
+    labels and ids are compared in: 'é' typed as one character and as 'e' + combining accent
+    (as different editors write it) become one text.  Where a column held a text in more
+    than one spelling, a note names the column, the text and the rows (also issued as a
+    :class:`SpellingNote` warning); the notes are returned.  Only non-ASCII cells are looked
+    at (ASCII text has one form)."""
+    import unicodedata
+
+    notes = []
+    names = [unicodedata.normalize("NFC", c) if isinstance(c, str) else c for c in df.columns]
+    if names != list(df.columns):
+        for old, new in zip(df.columns, names):
+            if old != new and names.count(new) > 1:
+                notes.append(f"{path}: row 1: the column name {quote(new)} is written in more than one Unicode "
+                             "form; read as one")
+        df.columns = names
+    for j in range(df.shape[1]):
+        col = df.iloc[:, j]
+        text = col.map(lambda v: isinstance(v, str) and not v.isascii()).to_numpy(dtype=bool)
+        if not text.any():
+            continue
+        idx = np.flatnonzero(text)
+        orig = col.iloc[idx]
+        norm = orig.map(lambda v: unicodedata.normalize("NFC", v))
+        changed = (orig != norm).to_numpy()
+        if not changed.any():
+            continue
+        spellings = pd.DataFrame({"orig": orig.to_numpy(), "norm": norm.to_numpy(), "pos": idx})
+        for value, g in spellings.groupby("norm", sort=False):
+            if g["orig"].nunique() > 1:
+                where = ", ".join(str(int(rows[i])) for i in g["pos"].to_numpy()[:10])
+                more = f" and {len(g) - 10} more" if len(g) > 10 else ""
+                notes.append(f"{path}: column {quote(df.columns[j])}: {quote(value)} is written in "
+                             f"{g['orig'].nunique()} Unicode forms (rows {where}{more}), e.g. an accented letter "
+                             "typed as one character and as a letter plus a combining accent; read as one text")
+        new = col.to_numpy(dtype=object, copy=True)
+        new[idx] = norm.to_numpy()
+        df.isetitem(j, pd.Series(new, index=df.index, dtype=object))
+    for n in notes:
+        warnings.warn(n, SpellingNote, stacklevel=2)
+    return notes
 
 
 def _col_letter(j: int) -> str:
@@ -139,6 +273,7 @@ def read_table(path, sheet: str | None = None) -> Table:
         raise InputError(f"{p}: file not found")
     if p.is_dir():
         raise InputError(f"{p}: is a folder, expected a table file")
+    refuse_special_file(p)
     if p.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(p, sheet)
     raw = _read_bytes(p)
@@ -153,10 +288,13 @@ def read_table(path, sheet: str | None = None) -> Table:
     counts = {d: first.count(d) for d in (",", ";", "\t")}
     delim = max(counts, key=lambda d: counts[d]) if max(counts.values()) > 0 else ","
     decimal = "," if delim == ";" else "."
-    fast = _read_csv_fast(p, text.lstrip("\ufeff"), delim)
+    controls = _CONTROL_CHARS.search(text) is not None  # then the careful reader names each cell
+    fast = None if controls else _read_csv_fast(p, text.lstrip("\ufeff"), delim)
     if fast is not None:
-        return Table(str(p), fast, encoding=enc, delimiter=delim, decimal=decimal, notes=notes,
-                     rows=np.arange(len(fast), dtype=np.int64) + 2)
+        rows = np.arange(len(fast), dtype=np.int64) + 2
+        if not text.isascii():
+            notes += normalise_nfc(p, fast, rows)
+        return Table(str(p), fast, encoding=enc, delimiter=delim, decimal=decimal, notes=notes, rows=rows)
     gc_was = gc.isenabled()
     gc.disable()  # a million row lists would make the cyclic collector run again and again (quadratic)
     try:
@@ -174,7 +312,13 @@ def read_table(path, sheet: str | None = None) -> Table:
                 while ncol > 1 and header[ncol - 1] == "":  # trailing delimiters in the header
                     ncol -= 1
                 hdr_rn = rn
+                if controls:
+                    problems += [_control_problem(p, rn, header[j] or _col_letter(j), f, header=True)
+                                 for j, f in enumerate(rec[:ncol]) if _CONTROL_CHARS.search(f)]
                 continue
+            if controls and any(_CONTROL_CHARS.search(f) for f in rec):
+                problems += [_control_problem(p, rn, header[j] if j < ncol else _col_letter(j), f)
+                             for j, f in enumerate(rec) if _CONTROL_CHARS.search(f)]
             n = len(rec)
             if n == ncol:
                 records.append([f.strip() for f in rec])
@@ -190,8 +334,7 @@ def read_table(path, sheet: str | None = None) -> Table:
                     continue
             rownums.append(rn)
             if len(records) > MAX_TABLE_ROWS:
-                raise InputError(f"{p}: more than {MAX_TABLE_ROWS:,} data rows; input tables may have at most "
-                                 f"{MAX_TABLE_ROWS:,}")
+                raise _too_many_rows(p)
     except csv.Error as exc:
         raise InputError(f"{p}: not a well-formed table (line {reader.line_num}): {exc}") from None
     finally:
@@ -204,8 +347,10 @@ def read_table(path, sheet: str | None = None) -> Table:
     if problems:
         raise TableProblems(p, problems)
     df = _frame(header, records)
-    return Table(str(p), df, encoding=enc, delimiter=delim, decimal=decimal, notes=notes,
-                 rows=np.asarray(rownums, dtype=np.int64))
+    rows = np.asarray(rownums, dtype=np.int64)
+    if not text.isascii():
+        notes += normalise_nfc(p, df, rows)
+    return Table(str(p), df, encoding=enc, delimiter=delim, decimal=decimal, notes=notes, rows=rows)
 
 
 def _read_csv_fast(p: Path, text: str, delim: str) -> pd.DataFrame | None:
@@ -315,13 +460,13 @@ def _read_xlsx(p: Path, sheet: str | None) -> Table:
         records.append((cells + [""] * ncol)[:ncol])
         rownums.append(i)
         if len(records) > MAX_TABLE_ROWS:
-            raise InputError(f"{p}: more than {MAX_TABLE_ROWS:,} data rows; input tables may have at most "
-                             f"{MAX_TABLE_ROWS:,}")
+            raise _too_many_rows(p)
     problems = _header_problems(p, header) + problems
     if problems:
         raise TableProblems(p, problems)
-    return Table(str(p), _frame(header, records), encoding="xlsx", sheet=name,
-                 rows=np.asarray(rownums, dtype=np.int64))
+    df, rows = _frame(header, records), np.asarray(rownums, dtype=np.int64)
+    notes = normalise_nfc(p, df, rows)
+    return Table(str(p), df, encoding="xlsx", sheet=name, rows=rows, notes=notes)
 
 
 def _read_bytes_size_only(p: Path) -> None:
@@ -332,9 +477,25 @@ def _read_bytes_size_only(p: Path) -> None:
     except OSError as exc:
         raise InputError(f"{p}: cannot read the file ({exc.strerror or type(exc).__name__})") from None
     if size > MAX_TABLE_BYTES:
-        raise InputError(f"{p}: the file is {size / 2**20:.0f} MiB; input tables may be at most "
-                         f"{MAX_TABLE_BYTES // 2**20} MiB")
+        raise _too_large(p, size)
+    _xlsx_uncompressed(p)
 
+
+def _xlsx_uncompressed(p: Path) -> None:
+    """Refuse a workbook whose parts unzip to more than ``MAX_XLSX_UNCOMPRESSED`` bytes (a
+    "zip bomb": 1.8 MB that expands to 610 MB), from the zip's directory, before any part is
+    unpacked."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(p) as z:
+            total = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # openpyxl reports a workbook it cannot read
+    if total > MAX_XLSX_UNCOMPRESSED:
+        raise InputError(f"{p}: the workbook unzips to {total / 2**20:,.0f} MiB; an .xlsx may unzip to at most "
+                         f"{MAX_XLSX_UNCOMPRESSED / 2**20:,.0f} MiB (raise the limit with "
+                         "'limits: {xlsx_uncompressed_bytes: N}' in config.yaml, or save the sheet as CSV)")
 
 
 _BLANKS = [""]

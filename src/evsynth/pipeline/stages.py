@@ -27,7 +27,7 @@ from evsynth.pipeline.diagnose import diagnostic_tables
 from evsynth.pipeline.checks import load_table
 from evsynth.pipeline.reading import read_table
 from evsynth.pipeline.job import AnalysisJob
-from evsynth.outputs import atomic_folder, check_owned, write_csv, write_text
+from evsynth.outputs import atomic_folder, check_owned, read_output, write_csv, write_text
 
 __all__ = ["Arg", "Need", "Stage", "STAGES", "missing_inputs", "run_check_config", "run_check_inputs", "run_effects", "run_fit",
            "run_diagnose", "run_certainty", "run_multiverse", "run_multiverse_gather", "run_studies", "run_quality", "run_extraction", "run_template", "run_figures",
@@ -40,7 +40,7 @@ EXCLUSION_COLUMNS = ["analysis", "dataset", "row", "study", "reason"]
 
 
 def _read_effects(path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype={"study": str}, keep_default_na=True)
+    return read_output(path, dtype={"study": str}, keep_default_na=True)
 
 
 def write_tables(outdir, stage: str, tables: dict, *, cfg: dict | None = None, spec: dict | None = None) -> None:
@@ -96,7 +96,7 @@ def _optional_row(path: Path):
     if not path.is_file() or path.stat().st_size == 0:
         return None
     try:
-        t = pd.read_csv(path)
+        t = read_output(path)
     except pd.errors.EmptyDataError:  # an empty table (written as a bare line end)
         return None
     return t.iloc[0].to_dict() if len(t) else None
@@ -144,9 +144,9 @@ def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
         def at(name, aid=spec["id"]):
             return results / catalog.path(name, analysis=aid)
 
-        het = pd.read_csv(at("heterogeneity")).iloc[0].to_dict()
+        het = read_output(at("heterogeneity")).iloc[0].to_dict()
         eff = _read_effects(at("effects"))
-        w = pd.read_csv(at("study_weights"))
+        w = read_output(at("study_weights"))
         out, r = grade_outcome(het, eff, spec, weights=w, egger=_optional_row(at("egger")),
                                trimfill=_optional_row(at("trimfill")), reporting=_reporting(spec))
         mask = randomised_rows(eff, spec)
@@ -159,7 +159,7 @@ def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
             sub = eff[mask].reset_index(drop=True)
             funnel = {t: {c[len(t) + 1:]: v for c, v in rhet.items() if c.startswith(t + "_")} or None
                       for t in ("egger", "trimfill")}
-            out, r = grade_outcome(rhet, sub, spec, weights=pd.read_csv(at("randomised_weights")), **funnel)
+            out, r = grade_outcome(rhet, sub, spec, weights=read_output(at("randomised_weights")), **funnel)
             out["body"] = "randomised studies only"
             out.update({c: rhet[c] for c in back if c in rhet})
             rows.append(out)
@@ -202,7 +202,7 @@ def run_multiverse_gather(cfg: dict, analysis: str, parts, outdir) -> None:
     for p in parts:
         if not Path(p).is_file():
             raise InputError(f"{p}: multiverse block does not exist (written by 'evsynth multiverse {analysis}')")
-    frames = [pd.read_csv(p, keep_default_na=False, na_values=[""]) for p in parts]
+    frames = [read_output(p, keep_default_na=False, na_values=[""]) for p in parts]
     for f in frames:
         f["status"] = f["status"].fillna("").astype(str)
     t = mv.gather(frames, len(mv.specifications(spec)))
@@ -340,7 +340,7 @@ def run_figures(cfg: dict, analysis: str, results, outdir) -> None:
     results, outdir = Path(results), Path(outdir)
     if analysis == "studies":
         ed = results / catalog.path("effect_direction")
-        figures.study_figures(effect_direction=pd.read_csv(ed) if ed.exists() else None,
+        figures.study_figures(effect_direction=read_output(ed) if ed.exists() else None,
                               studies=inputs.load_studies(cfg),
                               assessments=load_table(cfg["quality"]["assessments"], "assessments"),
                               prisma=inputs.load_prisma(cfg["studies"]["prisma"]), results=results,

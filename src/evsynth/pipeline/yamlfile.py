@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from evsynth.errors import InputError, clean_text, quote
+from evsynth.pipeline.reading import refuse_special_file
 
 __all__ = ["read_yaml", "MAX_YAML_BYTES", "MAX_YAML_ALIASES", "MAX_YAML_NODES"]
 
@@ -82,6 +83,7 @@ def read_yaml(path, error: type = InputError) -> object:
     p = Path(path)
     if not p.exists():
         raise error(f"{p}: file not found")
+    refuse_special_file(p, error=error)
     try:
         size = p.stat().st_size
         if size > MAX_YAML_BYTES:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evsynth.outputs import atomic_folder
+from evsynth.outputs import atomic_folder, read_output, safe_file_name, write_csv
 from evsynth.present import plots
 from evsynth.present.labels import moderator_labels
 from evsynth.texts import column_label
@@ -26,7 +26,7 @@ BACK_TRANSFORMS = {"exp": np.exp, "": None}
 
 def _read(path: Path, **kwargs) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, **kwargs)
+        return read_output(path, **kwargs)  # values as before writing: '+Plus trial', not "'+Plus trial"
     except (pd.errors.EmptyDataError, FileNotFoundError):
         return pd.DataFrame()
 
@@ -40,7 +40,7 @@ def analysis_figures(spec: dict, res: Path, out_dir: Path, multiverse_dimensions
     plots (numeric moderators) and, given the multiverse's ``(name, choices)`` dimensions,
     the specification curve of one analysis, from its result folder ``res``."""
     res = Path(res)
-    eff = pd.read_csv(res / "effects.csv", dtype={"study": str})
+    eff = read_output(res / "effects.csv", dtype={"study": str})
     het = _read(res / "heterogeneity.csv").iloc[0]
     scale = _read(res / "scale.csv", keep_default_na=False).iloc[0]
     forest = _read(res / "figure_forest.csv", dtype={"label": str, "study": str})
@@ -53,6 +53,7 @@ def analysis_figures(spec: dict, res: Path, out_dir: Path, multiverse_dimensions
               "pi_lb": het.get("pi_lb"), "pi_ub": het.get("pi_ub"),
               "label": f"Pooled ({het['method']}{', ' + het['test'] if het['test'] != 'z' else ''}; k = {int(het['k'])})"}
     notes = []  # figures not drawn, and why (figure_notes.csv, for the report)
+    files = []  # file names made from column names (safe_file_name) and their column: figure_files.csv
     with atomic_folder(Path(out_dir)) as out:
         # long forests are split over pages of at most plots.MAX_FOREST_ROWS rows: forest, forest_page2, ...
         for i, f in enumerate(plots.forest_pages(studies, pooled, title=spec["title"], xlabel=xlabel, level=level,
@@ -81,8 +82,10 @@ def analysis_figures(spec: dict, res: Path, out_dir: Path, multiverse_dimensions
                 pages = plots.forest_pages(st, pooled, title=f"{spec['title']}: by {vlab}", xlabel=xlabel,
                                            level=level, back=back, log_axis=log_axis, subgroups=sgs,
                                            between=between, ref=ref)
+                stem = f"forest_by_{safe_file_name(var)}"
+                files.append({"file": stem, "column": var})
                 for n_, f in enumerate(pages, 1):
-                    save(f, out / (f"forest_by_{var}" if n_ == 1 else f"forest_by_{var}_page{n_}"))
+                    save(f, out / (stem if n_ == 1 else f"{stem}_page{n_}"))
         if spec["model"]["type"] == "univariate" and len(eff) < plots.FUNNEL_MIN_K:
             notes.append({"figure": "funnel", "drawn": "no", "reason": plots.FUNNEL_TOO_FEW.format(k=len(eff))})
         elif spec["model"]["type"] == "univariate":
@@ -105,7 +108,10 @@ def analysis_figures(spec: dict, res: Path, out_dir: Path, multiverse_dimensions
             fig = plots.bubble_plot(pts["x"], pts["yi"], pts["weight"], line["x"], line["pred"], line["ci_lb"],
                                     line["ci_ub"], title=f"{spec['title']}: {label}", xlabel=label,
                                     ylabel=str(scale["analysis_scale_label"]), level=level)
-            save(_with_predictions(fig, _read(res / "diagnostics" / "predictions.csv"), col, level), out / f"bubble_{col}")
+            files.append({"file": f"bubble_{safe_file_name(col)}", "column": col})
+            save(_with_predictions(fig, _read(res / "diagnostics" / "predictions.csv"), col, level), out / files[-1]["file"])
+        if files:
+            write_csv(out / "figure_files.csv", pd.DataFrame(files, columns=["file", "column"]))
         if notes:
             pd.DataFrame(notes, columns=["figure", "drawn", "reason"]).to_csv(out / "figure_notes.csv", index=False,
                                                                                lineterminator="\n")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 from markupsafe import Markup, escape
 
+from evsynth.outputs import safe_file_name
 from evsynth.texts import GLOSSARY, INTERCEPT_LABEL, column_label
 
 __all__ = ["moderator_labels", "term_label", "label_rows", "reader_words", "translate", "english", "TRANSLATIONS", "figure_caption",
@@ -135,11 +136,12 @@ def figure_caption(stem: str, spec: dict, stems=()) -> str:
     stem, page = m.group(1), int(m.group(2) or 1)
     parts = sum(1 for s in stems if re.fullmatch(rf"{re.escape(stem)}(?:_page\d+)?", s))
     part = f" (part {page} of {parts})" if parts > 1 else f" (page {page})" if m.group(2) else ""
+    names_of = {safe_file_name(c): c for c in [*names, *(spec.get("subgroups") or [])]}  # file name -> column
     if stem.startswith("forest_by_"):
-        col = stem[len("forest_by_"):]
+        col = names_of.get(stem[len("forest_by_"):], stem[len("forest_by_"):])
         return f"Forest plot by {names.get(col, column_label(col))}{part}: {title}"
     if stem.startswith("bubble_"):
-        col = stem[len("bubble_"):]
+        col = names_of.get(stem[len("bubble_"):], stem[len("bubble_"):])
         return f"Bubble plot of the effect against {names.get(col, column_label(col))}{part}: {title}"
     return f"{FIGURE_KINDS.get(stem, column_label(stem).capitalize())}{part}: {title}"
 
