@@ -154,13 +154,13 @@ def test_lean_reestimation_equals_refits(seed, levels, method, monkeypatch):
     """The re-estimated deletions of a rank-one structure (Fisher scoring on the rows left,
     warm-started at the full fit) give what rma_mv refits give (the golden cases compare
     both routes' parent with metafor)."""
-    from evsynth.engine import mvdiag
+    from evsynth.engine import casedeletion
 
     y, v, x, cl, groups = _random(seed, n_cl=15, levels=levels)
     f = rma_mv(y, v, groups, x, method=method)
     lean = influence_mv(f)
     lean_c = influence_mv(f, cluster=cl)
-    monkeypatch.setattr(mvdiag, "_refit_lean", mvdiag._refit_full)
+    monkeypatch.setattr(casedeletion, "_refit_lean", casedeletion._refit_full)
     ref = influence_mv(f)
     ref_c = influence_mv(f, cluster=cl)
     for a, b in ((lean, ref), (lean_c, ref_c)):

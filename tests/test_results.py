@@ -193,7 +193,7 @@ def test_robust_fit_wraps_its_model_and_predicts_like_metafor(konst, kind):
     assert r.dist == "t" and np.shape(r.df) == (2,) and not np.allclose(r.se, fit.se)
     assert r.QMdf[0] == 1 and r.QMdf[1] == pytest.approx(r.df[1])  # HTZ with one coefficient: t^2, same df
     assert r.QM == pytest.approx(r.stat[1] ** 2)
-    assert "Cluster-robust inference" in r.summary() and "df" in r.to_frame().columns
+    assert "results based on cluster-robust inference" in r.summary() and "df" in r.to_frame().columns
     want = R_EXPECTED[f"{kind}_robust_pred"]
     p = r.predict(np.asarray(R_EXPECTED["newmods"])[:, None])
     for key in ("pred", "se", "ci_lb", "ci_ub", "pi_lb", "pi_ub", "df"):

@@ -280,8 +280,8 @@ def test_named_claims_are_in_the_findings_table(name):
     assert _in_window(path, phrase, a, b)
     rows = FN[(FN["source_document"] == doc) & FN["claim_nl"].str.contains(phrase, regex=False)]
     assert len(rows) >= 1, name
-    r = rows.iloc[0]
-    assert int(r["first_line"]) <= a and int(r["last_line"]) >= b
+    # the phrase may stand in more than one section (4.10 and 7.2 share bullets): one row covers these lines
+    assert any(int(r["first_line"]) <= a and int(r["last_line"]) >= b for _, r in rows.iterrows()), name
 
 
 def test_every_claim_is_verbatim_in_its_lines():

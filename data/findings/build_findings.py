@@ -1,6 +1,7 @@
-"""Build data/findings/findings.csv: one row per claim that Holwerda et al. (2014) make in
-chapter 4 (4.1-4.9) and in 7.1, 7.2 and 7.4, and that the NJI text (2020) makes in its
-sections 1-4.  Run from the repository root:
+"""Build data/findings/findings.csv: one row per conclusion that Holwerda et al. (2014) draw in
+3.4, chapter 4 (4.1-4.10), 5.5, 6 (its conclusions), 7.1, 7.2 and 7.4, and that the NJI text (2020) draws in its
+first-page summary and its sections 1, 1.1-1.4, 2, 3 and 4 (every bullet of a list its own row).
+Run from the repository root:
 
     python data/findings/build_findings.py ../shared/seeds
 
@@ -8,16 +9,21 @@ How a claim is taken from the seed
     Each claim is given by its document, seed line range and the first and last words of the
     claim (``start`` ... ``end``); the script cuts the claim from those lines, so ``claim_nl``
     is verbatim (lines joined with one space; in the NJI text the markdown emphasis marks "*"
-    are dropped).  ``strength_nl`` (the strength of evidence in the source's own words) is
-    likewise cut from the seed (``s_start`` ... ``s_end`` in lines ``s_lines``, default the
-    claim's lines).  The script stops if a phrase is not found.
+    are dropped).  ``strength_nl`` (the strength of evidence in the source's own words, or the
+    lead-in / section caveat that governs the claim) is likewise cut from the seed (``s_start``
+    ... ``s_end`` in lines ``s_lines``, default the claim's lines).  The script stops if a
+    phrase is not found.
 
 What is coded (by the coder, in claims_coding.csv beside this script, one row per claim)
     ``claim_en_translation``: a literal English translation by the coder (a translation, not
     a source text); ``claim_type``; ``intervention_or_factor``, ``population`` ("for whom";
     empty = all families with multiple problems), ``outcome`` (empty = not named); and
-    ``direction`` of the claim as the source states it: positive / none / negative / mixed /
-    unknown; empty for claims that are not about an effect (descriptions of the evidence).
+    ``direction`` of the claim as the source states it, hedges and limitations kept: positive /
+    limited positive / possibly positive / mixed / none / possibly none / negative / unknown;
+    empty for claims that are not about an effect (evidence base, barriers, recommendations,
+    target groups, approaches per type of family, the definition).  CODING_RULES.md beside this
+    script defines every value with its decision rules (written for a second, blind coder);
+    coding_decisions.csv gives the reason for every change made after the audit of issue 25.
 """
 
 import csv

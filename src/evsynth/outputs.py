@@ -215,6 +215,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # itself begins with apostrophes and a formula start gets one more and reads back unchanged)
 _NEEDS_PREFIX = re.compile(r"^'*[=+\-@\t\r]")
 _PREFIXED = re.compile(r"^'+[=+\-@\t\r]")
+_FIRST = "=+-@\t\r'"  # first characters of a text that may need the prefix (a quick filter)
 
 
 def _needs_prefix(v) -> bool:
@@ -241,7 +242,9 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
     for j, c in enumerate(df.columns):
         col = df.iloc[:, j]
         if col.dtype == object or pd.api.types.is_string_dtype(col):
-            mask = col.map(_needs_prefix).astype(bool)
+            vals = col.to_numpy(dtype=object)
+            mask = pd.Series(np.fromiter((isinstance(v, str) and v[:1] in _FIRST and _needs_prefix(v) for v in vals),
+                                         dtype=bool, count=len(vals)), index=col.index)
             if mask.any():
                 if out is df:
                     out = df.copy()
@@ -288,7 +291,7 @@ def write_csv(path, df: pd.DataFrame, float_digits: int = 12) -> None:
     # Python's csv writer does not quote a lone carriage return, which readers take for a line
     # end: a table with one in a text cell is written with every text cell quoted
     has_cr = any(isinstance(c, str) and "\r" in c for c in df.columns) or any(
-        df.iloc[:, j].map(lambda v: isinstance(v, str) and "\r" in v).any()
+        any(isinstance(v, str) and "\r" in v for v in df.iloc[:, j].to_numpy(dtype=object))
         for j in range(df.shape[1])
         if df.iloc[:, j].dtype == object or pd.api.types.is_string_dtype(df.iloc[:, j]))
     quoting = csv.QUOTE_NONNUMERIC if has_cr else csv.QUOTE_MINIMAL

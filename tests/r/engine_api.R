@@ -15,6 +15,7 @@ out$bcg <- list(yi = as.numeric(dat$yi), vi = as.numeric(dat$vi), ablat = bcg$ab
 
 # 1. printouts
 f_re <- rma(yi, vi, data = dat)
+konst <- read.csv("../shared/golden/data/konstantopoulos2011.csv")
 out$prints <- list(
   rma_reml = prn(f_re),
   rma_knha = prn(rma(yi, vi, data = dat, test = "knha")),
@@ -26,7 +27,16 @@ out$prints <- list(
   fsn_rosenberg = prn(fsn(yi, vi, data = dat, type = "Rosenberg")),
   ranktest = prn(ranktest(f_re)),
   regtest = prn(regtest(f_re)),
-  trimfill = prn(trimfill(f_re)))
+  trimfill = prn(trimfill(f_re)),
+  confint = prn(confint(f_re)),
+  rma_mv = prn(rma.mv(yi, vi, random = ~ 1 | district/school, data = konst)),
+  robust_mv = prn(robust(rma.mv(yi, vi, random = ~ 1 | district/school, data = konst), cluster = konst$district,
+                         clubSandwich = TRUE)),
+  robust_mv_year = prn(robust(rma.mv(yi, vi, mods = ~ year, random = ~ 1 | district/school, data = konst),
+                              cluster = konst$district, clubSandwich = TRUE)),
+  rma_mh_or = prn(rma.mh(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = bcg)),
+  rma_peto = prn(rma.peto(ai = tpos, bi = tneg, ci = cpos, di = cneg, data = bcg)),
+  rma_mv_year_t = prn(rma.mv(yi, vi, mods = ~ year, random = ~ 1 | district/school, data = konst, test = "t")))
 
 # 2. predict: newmods, transf, the fit's critical values; no PI for an equal-effects fit
 f_kh <- rma(yi, vi, mods = ~ ablat, data = dat, test = "knha")
@@ -34,6 +44,15 @@ p1 <- predict(f_kh, newmods = c(10, 50))
 p2 <- predict(f_kh, newmods = c(10, 50), transf = exp)
 p3 <- predict(rma(yi, vi, data = dat, method = "EE"))
 p4 <- predict(f_kh, level = 0.9)
+f_ml1 <- rma(yi, vi, mods = ~ ablat, data = dat, method = "ML")
+out$prints$fitstats <- prn(fitstats(f_re))
+out$prints$anova_wald <- prn(anova(f_ml1, X = rbind(c(1, 10), c(1, 50))))
+out$prints$permutest_exact <- prn(permutest(rma(yi, vi, mods = ~ ablat, data = dat[1:6, ], method = "DL"), exact = TRUE))
+out$prints$anova_lrt <- prn(anova(f_ml1, rma(yi, vi, data = dat, method = "ML")))
+out$prints$predict_kh <- prn(p1)
+out$prints$predict_kh_exp <- prn(p2)
+out$prints$predict_re <- prn(predict(f_re))
+out$prints$predict_ee <- prn(p3)
 out$predict <- list(
   newmods = c(10, 50),
   kh = list(pred = p1$pred, se = p1$se, ci_lb = p1$ci.lb, ci_ub = p1$ci.ub, pi_lb = p1$pi.lb, pi_ub = p1$pi.ub),
@@ -108,6 +127,7 @@ out$ranktest <- list(
 
 # 6. selmodel type = "stepfun"
 sm <- selmodel(rma(-yi, vi, data = dat, method = "ML"), type = "stepfun", steps = c(0.05))  # -yi: effects > 0 (alternative "greater")
+out$prints$selmodel <- prn(sm)
 out$selmodel <- list(beta = as.numeric(sm$beta), tau2 = sm$tau2, delta = sm$delta, LRT = sm$LRT)
 
 # 7. profile-likelihood CIs of three-level fits

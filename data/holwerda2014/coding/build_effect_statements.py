@@ -66,6 +66,20 @@ CELL = {
     42: [(6565, 6568), (6596, 6603)],  # 6569-6592: page header, focus and risk-profile cells
     46: [(6762, 6762), (6827, 6840)],  # 6762: all columns on one line, its last item is a statement; 6826 = score
 }
+# why each of these cells is given by hand (written to coding_log.csv)
+CELL_WHY = {
+    5: "lines 4891-4912 hold a page header and, after it, outcome measures (Depressie, ...)",
+    8: "lines 5042-5060 hold a page header and blank lines inside the 'NB:' sentence",
+    11: "line 5210 holds an outcome measure and the design on one line ('... recidivisme RCT')",
+    12: "lines 5233-5247 hold the row's second half (authors, intensity, population, measures)",
+    16: "lines 5429-5430 hold a page header inside the last sentence",
+    20: "lines 5652-5656 hold focus and outcome-measure cells interleaved",
+    24: "lines 5863-5868 hold outcome measures interleaved after the heading",
+    35: "lines 6306-6331 hold a page header and the intervention-type, duration and focus cells",
+    42: "lines 6569-6592 hold a page header and the focus and risk-profile cells",
+    46: "line 6762 runs all columns together (its last item is a statement); line 6826 is the score",
+}
+assert set(CELL_WHY) == set(CELL)
 # line 6762 of row 46: the statement is the text after the design word
 LINE_PREFIX = {6762: re.compile(r"^.*\bRCT\s+")}
 # seed lines after which a statement ends although the rules above would run on
@@ -115,14 +129,138 @@ TEXT_DIRECTION = {
     (18, 5538): "none",   # "Geen significante verbanden op gebied van gezondheid moeder, ..."
     (19, 5599): "none",   # "Er werd geen interventie-effect gevonden na 12 maanden en na 18 maanden ..."
     (34, 6240): "none",   # "Er werd geen algemeen effect van betekenis gevonden."
-    (35, 6335): "none",   # "Er werden geen significante effecten gerelateerd aan programmaduur ..."
+    (14, 5335): "none",   # "De interventie had minimale invloed op ... wat suggereert dat de gevonden effecten op toeval berusten."
+    (34, 6241): "none",   # "... door een interventie gericht op de ouders geen succesvolle strategie is."
+    (42, 6596): "none",   # "Voor de minderheid van de gezinnen ... had de benadering met gezinsassessment weinig tot geen effect."
+    (46, 6827): "positive",  # "... de ouders in de interventie een stabiele score behielden, waardoor een significant verschil ontstond."
     (7, 4994): "negative",  # "Kinderen van relatief meer sociaal achtergestelde gezinnen ... werden negatief beïnvloed"
+    # second coder's disagreements resolved (data/findings/second_coder_resolutions.csv)
+    (33, 6196): "mixed",     # "weinig interventie effecten ... 2 tot 3 jaar, maar duidelijkere interventie effecten ... 3 tot 4 jaar"
+    (42, 6600): "positive",  # "Materiële ondersteuning ... verminderde wel significant het aantal volgende meldingen."
+}
+# TEXT_DIRECTION entries set when the second coder's disagreements were resolved, with the reason
+# (written to coding_log.csv beside the statement's words)
+SECOND_CODER = {
+    (33, 6196): "second coder's disagreement resolved (second_coder_resolutions.csv, was: unknown): few effects at "
+                "2-3 years, clearer effects at 3-4 years: favourable for one age group and hardly for the other = mixed",
+    (42, 6600): "second coder's disagreement resolved (second_coder_resolutions.csv, was: unknown): 'verminderde wel "
+                "significant het aantal volgende meldingen' states a favourable effect in plain words = positive",
+}
+assert set(SECOND_CODER) <= set(TEXT_DIRECTION)
+
+# text statements about a moderator (what the effect depends on), not about an effect: the
+# direction stays unknown (until issue 25, (35, 6335) was coded "none" as if it were an effect)
+MODERATOR = {
+    (35, 6335): "the statement says the effects were not related to programme duration and visits per month: "
+                "a statement about moderators, not about the programme's effect",
 }
 
 # statement_id -> (domains, reason): where a coder decided the domain instead of the dictionary
 DOMAIN_OVERRIDE = {
     "H5-42-01": ("service use", "'Hulp bij bestrijding armoede ... in interventie' is help received (service use), "
                  "not an income or poverty outcome; the dictionary term 'armoede' would code it socio-economic"),
+    'H5-02-03': ('maltreatment/neglect',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): 'Beide niet meer significant'"
+                 " refers to the two statements before it (H5-02-01/02, domestic violence): it takes their domain "
+                 "(rule: a statement that refers back to named outcomes takes their domains); family functioning "
+                 "rejected as for H5-02-01"),
+    'H5-06-02': ('parenting',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): 'Zelfvertrouwen op het gebied"
+                 " van opvoeding' is the parent's confidence as a parent: parenting only (the dictionary's "
+                 "'zelfvertrouwen' -> parent mental health does not apply inside a parenting phrase)"),
+    'H5-06-04': ('parent mental health',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): 'Externaliserend gedrag "
+                 "moeder' is the mother's behaviour, not the child's: parent mental health (the dictionary's "
+                 "'externaliserend' is for child behaviour)"),
+    'H5-08-02': ('family functioning;child behaviour',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): 'functioneren van het kind en"
+                 " het gezin' names child functioning and family functioning: child behaviour; family functioning"),
+    'H5-10-02': ('parenting',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): 'Zelfvertrouwen m.b.t. "
+                 "opvoeding' is the parent's confidence as a parent: parenting only (as H5-06-02)"),
+    'H5-10-05': ('service use',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): use of services in the field "
+                 "of parenting: the outcome is service use; 'opvoeding' names the services' field, not a parenting "
+                 "outcome"),
+    'H5-10-10': ('parenting',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): the parent's knowledge of "
+                 "child development is a parenting outcome, not the child's development"),
+    'H5-10-14': ('parenting',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): mild physical punishment is a"
+                 " parenting practice: parenting (rule: punishment as a parenting practice -> parenting; "
+                 "maltreatment/neglect for abuse, neglect, reports and recurrence)"),
+    'H5-10-15': ('parenting',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): the parent's knowledge of "
+                 "child development is a parenting outcome (as H5-10-10)"),
+    'H5-12-01': ('maltreatment/neglect',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): 'recidive' in row 12 is "
+                 "recurrence of child maltreatment: maltreatment/neglect (rule: recurrence in a maltreatment study "
+                 "-> maltreatment/neglect)"),
+    'H5-14-01': ('parenting',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): common physical and verbal "
+                 "punishment (threatening to hit) is a parenting practice: parenting (as H5-10-14)"),
+    'H5-17-02': ('service use',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): child-health-clinic check-ups"
+                 " attended: use of a service (service use), not the child's health"),
+    'H5-17-04': ('service use',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): enrolment for dental visits "
+                 "is use of a provision: service use (not the child's health)"),
+    'H5-17-05': ('service use',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): starting early-childhood "
+                 "education: enrolment in a provision, service use (the dictionary's 'school' is for school "
+                 "performance)"),
+    'H5-17-07': ('parenting',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): positive and non-punitive "
+                 "parenting: parenting (as H5-10-14)"),
+    'H5-21-01': ('family functioning',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): support from the partner: "
+                 "family functioning (rule: social support from partner or family -> family functioning; access to "
+                 "resources -> service use)"),
+    'H5-21-02': ('family functioning',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): support from the family: "
+                 "family functioning (as H5-21-01)"),
+    'H5-21-04': ('child development/health',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): the child's security "
+                 "(attachment in interaction): child development/health"),
+    'H5-21-05': ('child development/health',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): the child's autonomy: child "
+                 "development/health"),
+    'H5-21-06': ('child behaviour',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): the child's involvement in a "
+                 "task: child behaviour"),
+    'H5-21-07': ('child behaviour',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): the child's externalising (of"
+                 " control): child behaviour"),
+    'H5-27-01': ('maltreatment/neglect',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): 'ziekenhuisdossiers' is the "
+                 "data source, not an outcome: maltreatment/neglect only"),
+    'H5-31-02': ('service use',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): access to resources (with "
+                 "social support): service use (rule: access to resources -> service use; support from partner or "
+                 "family -> family functioning)"),
+    'H5-41-03': ('parenting;parent mental health',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): parent stress attributed to "
+                 "the child is parenting stress: both domains, as H5-26-06 (first had parent mental health only, "
+                 "second parenting only)"),
+    'H5-41-04': ('parenting',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): praise, description and "
+                 "reflection by the parent on the child's behaviour is parent behaviour: parenting (the dictionary's"
+                 " 'gedrag kind' is the object here)"),
+    'H5-42-04': ('',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): 'weinig tot geen effect' "
+                 "names no outcome; the dictionary matched 'meldingen'/'uithuisplaatsingen' in the description of "
+                 "the subgroup (families with earlier reports and placements), not in an outcome: empty (rule: "
+                 "dictionary terms in a subgroup description or a data source are not outcomes)"),
+    'H5-42-05': ('maltreatment/neglect',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): now positive from its own words "
+                 "(fewer subsequent reports): maltreatment/neglect; 'voedsel, kleding, ..., huisvesting' name the support "
+                 "given, not an outcome (the dictionary term 'huisvesting' would code it socio-economic)"),
+    'H5-46-02': ('parenting',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): parent-reported involvement "
+                 "in the child's education is a parenting outcome: parenting"),
+    'H5-47-05': ('child behaviour',
+                 "second coder's disagreement resolved (second_coder_resolutions.csv): the child being upset when "
+                 "the mother leaves: child behaviour"),
 }
 
 FIELDS = ["statement_id", "row", "statement_no", "kind", "subgroup_heading", "outcome", "qualifier", "statement",

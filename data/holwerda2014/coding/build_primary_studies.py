@@ -13,7 +13,11 @@ What is verbatim and what is coded:
   (``CODED`` below gives each value as it stands in the seed; checked by eye).
 - intervention type, organised by, focus, duration and contacts per month: coded by
   reading the row (``CODED``), with the seed's wording beside each in ``*_text``
-  columns.  Numbers only where the seed states them: weeks and days are converted to
+  columns.  Every ``*_text`` cell is verbatim: the seed's words (whitespace normalised);
+  where they stand in separate places of the row, the verbatim pieces are joined by "; "
+  (checked below: every piece occurs in the row's text).  ``population_text`` is
+  ``population_group`` and ``risk_profile`` joined so (for the rows the extraction broke, the
+  verbatim pieces of ``POPULATION`` in population_outcomes.py).  Numbers only where the seed states them: weeks and days are converted to
   months (x 7 / 30.4375); "weekly" = 52/12 contacts per month, "every two weeks" = 26/12,
   "monthly" = 1; ranges, "at least", varying schedules, totals over a period and hours are
   not a stated frequency and are left empty there (see ``INTENSITY``).
@@ -41,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "src"))
 from evsynth.review.domains import DOMAINS, domains_of  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from population_outcomes import code_row  # noqa: E402
+from population_outcomes import POPULATION, code_row  # noqa: E402
 from build_effect_statements import build as build_statements  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from coding_common import cli_args, write_rows  # noqa: E402
@@ -57,7 +61,7 @@ COUNTRY = {"Australië": "Australia", "Verenigde Staten": "United States", "Vere
 CODED = {
     1: ("1", "Early home-based intervention by child health nurse", "Armstrong et al.", "2000", "Australië", "RCT", 2,
         "home visiting", "", "", 6, "Wekelijks tot 6 weken, 2-wekelijks tot 3 maanden, maandelijks tot 6 maanden na de bevalling",
-        None, "Wekelijks tot 6 weken, 2-wekelijks tot 3 maanden, maandelijks tot 6 maanden; + wekelijkse casusbespreking",
+        None, "Wekelijks tot 6 weken, 2-wekelijks tot 3 maanden, maandelijks tot 6 maanden; + Wekelijkse casusbespreking",
         "Gezinnen met baby (0-6 maanden)"),
     2: ("2", "Hawaii Healthy Start Home Visitation Program", "Bair-Merritt et al.", "2010", "Hawaii", "RCT", 3,
         "home visiting", "", "", None, "Tenminste drie jaar lang met afnemende intensiteit vanaf de geboorte", None,
@@ -106,7 +110,7 @@ CODED = {
     16: ("16", "Healthy Families Alaska (HFAK) programs", "Duggan et al.", "2007", "Verenigde Staten", "RCT", 4,
          "home visiting", "", "", None, "Voor 3–5 jaar", None, "", "Gezinnen (leeftijd onbekend); met risico op kindermishandeling"),
     17: ("17", "Early Start Program", "Fergusson et al.", "2005", "Nieuw Zeeland", "RCT", 4, "home visiting", "", "",
-         None, "Wekelijkse bezoeken gedurende een maand; daarna de volledige interventie gedurende de kleuterschool jaren",
+         None, "Wekelijkse bezoeken gedurende een maand; werd de volledige interventie aangeboden gedurende de kleuterschool jaren van het kind",
          None, "Wekelijkse bezoeken gedurende een maand", "Gezinnen met baby"),
     18: ("18", "Early Start Program", "Fergusson et al.", "2006", "Nieuw Zeeland", "RCT", 2, "home visiting", "", "",
          None, "Tijdens de jaren van de kleuterschool", None, "", "Gezinnen met baby; tenminste twee risicofactoren"),
@@ -121,7 +125,7 @@ CODED = {
     21: ("21", "UCLA home visiting/mother–infant group intervention", "Heinicke et al.", "2001", "Verenigde Staten", "RCT",
          None, "home visiting", "", "", None,
          "Wekelijks 60 minuten durende huisbezoeken aan het eind van de zwangerschap en het eerste jaar, om de week in het tweede jaar, en telefonisch en follow-up contacten in het derde en vierde jaar",
-         None, "Huisbezoeken + wekelijkse moeder–kind groepsbijeenkomst; gemiddeld 17 groepsbijeenkomsten (range 0 tot 43)",
+         None, "Huisbezoeken + wekelijkse moeder– kind (3 tot 15 maanden) groepsbijeenkomst; Gemiddeld aantal groepsbijeenkomsten: 17 (range 0 tot 43)",
          "Moeders met kind 0-2 jaar; met minimaal vier van twaalf risicofactoren"),
     22: ("22", "Webster-Stratton parenting program", "Hughes & Gottlieb", "2004", "Canada", "RCT", None,
          "parenting programme", "", "", 8 * WEEK, "Kleine groepsbijeenkomsten van 2 uur gedurende 8 weken", None,
@@ -142,7 +146,7 @@ CODED = {
     27: ("27", "Standard treatment plus home visitation by a public-health nurse", "Mc Millan et al.", "2005", "Canada",
          "RCT", 7, "home visiting", "", "", 24,
          "Wekelijkse bezoeken gedurende 6 maanden, vervolgens elke 2 weken gedurende 6 maanden, en tenslotte maandelijkse bezoeken voor 12 maanden",
-         None, "afnemende frequentie", "Gezinnen met kind jonger 13 jaar; met kindermishandeling"),
+         None, "Wekelijkse bezoeken gedurende 6 maanden, vervolgens elke 2 weken gedurende 6 maanden, en tenslotte maandelijkse bezoeken voor 12 maanden", "Gezinnen met kind jonger 13 jaar; met kindermishandeling"),
     28: ("28", "Home-based early intervention", "Nair et al.", "2003", "Verenigde Staten", "RCT", None, "home visiting",
          "", "", None, "Wekelijks van 0-6 maanden en 2-wekelijks van 6 tot 18 maanden met een uitloop tot maximaal 24 maanden",
          None, "", "Vrouw met kind; middelenmisbruik"),
@@ -157,7 +161,7 @@ CODED = {
     32: ("32", "Cottage Community Care Pilot Project", "Kelleher & Johnson", "2004", "Australië", "quasi-experimental", 1,
          "home visiting", "agency", "Georganiseerd vanuit instantie + wekelijkse steungroep in centrum", None,
          "Wekelijkse huisbezoeken in eerste jaar, afgebouwd naar 2-wekelijks, maandelijks en driemaandelijkse bezoeken tot de leeftijd van 3 jaar",
-         None, "afnemende frequentie", "Kwetsbare moeders met eerste kind"),
+         None, "Wekelijkse huisbezoeken in eerste jaar, afgebouwd naar 2-wekelijks, maandelijks en driemaandelijkse bezoeken", "Kwetsbare moeders met eerste kind"),
     33: ("33", "Family Check-Up based on motivational interviewing", "Connell et al.", "2008", "Verenigde Staten", "RCT",
          3, "home visiting", "family home", "Georganiseerd in het gezin", None, "", None, "3 sessies",
          "Gezinnen met peuters van 2 tot 3 jaar; economisch achtergesteld"),
@@ -197,10 +201,10 @@ CODED = {
          "Kleuterschool en/of K–2 Opleidingsondersteuning", "Moeders met baby; met hoog risico"),
     45: ("45", "APF (Personal and Family Support program)", "Rodrigo et al.", "2006", "Tenerife", "quasi-experimental", 1,
          "parenting programme", "neighbourhood", "Georganiseerd in centrum in de wijk", None, "", None,
-         "Vijf modules, 21 sessies", "Multiprobleem gezinnen"),
+         "Vijf modules / 21 sessies", "Multiprobleem gezinnen"),
     46: ("46", "SAFEChildren multiple-family group approach + phonic-based reading tutoring program", "Tolan et al.",
          "2004", "Verenigde Staten", "RCT", 3, "multiple-family group", "neighbourhood", "Georganiseerd in de wijk",
-         22 * WEEK, "wekelijks ... voor 22 weken", WEEKLY,
+         22 * WEEK, "wekelijks ontmoeten voor 22 weken", WEEKLY,
          "Groepsbijeenkomsten met verschillende gezinnen die elkaar wekelijks ontmoeten voor 22 weken, gecombineerd met 30 minuten bijlessen lezen tweemaal per week",
          "Gezinnen met een kind die naar de eerste klas van de lagere school gaat; binnenstedelijke, verarmde wijken"),
     47: ("47", "Family Spirit paraprofessional-delivered in-home Intervention", "Walkup et al.", "2009",
@@ -304,13 +308,22 @@ def main(seed: str, out: str) -> None:
             "contacts_per_month": "" if cpm is None else f"{cpm:.2f}",
             "contacts_per_week": "" if cpm is None else f"{cpm * 12 / 52:.2f}", "intensity_text": intt, **intensity(r, cpm, text),
             "caseload": "", "caseload_text": "",
-            "focus": ";".join(focus), "population_text": pop, **po,
+            "focus": ";".join(focus),
+            "population_text": "; ".join(x for x in ([y for p in POPULATION[r] for y in ((p,) if isinstance(p, str) else p)]
+                                                     if r in POPULATION else (po["population_group"], po["risk_profile"])) if x),
+            **po,
             "outcome_domains": ";".join(d for d in DOMAINS if d in set(domains_of(" | ".join(po["outcome_measures"].split(" | ")))) | set(domains)),
             "effect_domains": ";".join(domains),
             "effect_statements": " | ".join(effects), "n_effect_statements": len(effects),
             "row_text": re.sub(r"\n\s*\n+", "\n", text).replace("\ufffd", "[?]"),
             "source": f"Holwerda et al. (2014), Bijlage 5, row {'3 en 4' if r == 3 else r} (seed lines {b['first_line']}-{b['last_line']})",
         })
+    for x in rows:  # every *_text piece is the seed's words
+        flat_row = re.sub(r"\s+", " ", x["row_text"].replace("[?]", "\ufffd"))
+        for k in fields:
+            if k.endswith("_text") and k != "row_text" and x[k]:
+                for piece in x[k].split("; "):
+                    assert re.sub(r"\s+", " ", piece).strip() in flat_row, f"row {x['row']}, {k}: {piece!r} is not verbatim"
     write_rows(out, fields, rows)
 
 

@@ -102,7 +102,14 @@ CHAPTER = {
 # the NJI text (2020, seed 000_d6eb5ec40b6ce6bc.txt) on Al et al.'s subgroup finding
 NJI = {(4, 7064): ("positive", "226-226", "Wanneer echter werd gecontroleerd op gezinnen met meervoudige en complexe "
                    "problemen, werd wel een significant effect gevonden.")}
-TEXT_DIRECTION = {(2, 6987): "none", (3, 7022): "none", (4, 7069): "none", (5, 7167): "none"}
+TEXT_DIRECTION = {(2, 6987): "none", (3, 7022): "none", (4, 7069): "none", (5, 7167): "none",
+                  # issue 25: directions the statements' own words give
+                  (1, 6936): "mixed",   # "... veel programma's een aantal uitkomsten ... verbeterden, alhoewel de meeste effecten geen statistische significantie bereikten"
+                  (5, 7110): "mixed",   # "effectief bleken bij de nameting, ging de behaalde winst ... verloren gedurende de follow-up"
+                  (5, 7113): "none",    # "niet effectiever bevonden dan reguliere zorg"
+                  (7, 7323): "mixed",   # "elke gezinsgerichte interventie had controversiële bevindingen m.b.t. effectiviteit"
+                  (7, 7363): "mixed",   # "(inconsistente bevindingen)"
+                  (8, 7389): "mixed"}   # "studies zonder aangetoonde significante effecten komen veel meer voor dan studies die ... significante effecten aantonen"
 # (row, column) -> reason, for the coding log
 CODER = {
     (4, "review_statements: direction of 'preventie van uithuisplaatsing' for multiproblem families"):

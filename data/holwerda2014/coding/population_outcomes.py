@@ -74,6 +74,15 @@ OUTCOMES = {
         "Internaliserend gedrag moeder", "Externaliserend gedrag moeder", "Middelengebruik moeder",
         "Internaliserend gedrag kind", "Externaliserend gedrag kind"],
     11: ["Kindermishandeling recidivisme"],
+    20: ["Onderwijs kind", "Sociaal gedrag kind", "Inkomen moeder", "Werk moeder", "Kinderopvang",
+         "Buitenschoolse activiteiten", "Burgerlijke staat", "Huiselijk geweld", "Depressie moeder",
+         "Kwaliteit thuisomgeving"],
+    24: ["Kwaliteit thuisomgeving voor ontwikkeling kind", "Ouder–kind interactie",
+         "Mentale, psychomotorische en gedragsontwikkeling kind", "Gezondheid kind",
+         "Roken moeder/gezinsleden tijdens zwangerschap en in eerste 2 jaar van kind",
+         "Borstvoeding tijdens de eerste 2 jaar van kind", "Gezondheid moeder", "Depressie",
+         "Sociale steun", "Aantal stressvolle gebeurtenissen in afgelopen jaar", "Gezinsfunctioneren",
+         "Ervaring moederschap"],
     12: ["Recidive kindermishandeling na 6 jaar", "Depressie ouder", "Kindermishandeling potentieel"],
     32: ["Gezinsfunctioneren"],
     36: ["Fysieke kindermishandeling", "Gedrag ouders"],
@@ -95,6 +104,13 @@ NOTES = {
         "assigned by their position in each row.",
     12: "Rows 11 and 12 (Chaffin et al., 2012 I and II) are interleaved in the seed's text; the "
         "risk profile and the last two outcome measures follow 'Chaffin et al., 2012 II'.",
+    20: "Outcome measures: the seed's text extraction moves 'Kwaliteit thuisomgeving' (line 5654) below the "
+        "effectiveness column, between the focus cells 'Onderwijs / Economisch' and 'Opvoeding'; it carries "
+        "no arrow and is coded as the last outcome measure (the list was cut before it until issue 25).",
+    24: "Outcome measures: the seed's text extraction moves 'Sociale steun / Aantal stressvolle gebeurtenissen "
+        "in afgelopen jaar / Gezinsfunctioneren / Ervaring moederschap' (lines 5863-5868) below the "
+        "effectiveness column, after a subgroup heading; they carry no arrow and are coded as the last four "
+        "outcome measures (the list was cut before them until issue 25).",
     32: "Outcome measure and design share a line in the seed ('Gezinsfunctioneren  Quasi-exp').",
     36: "Population and outcome measures share a line in the seed.",
     42: "The seed's page break moves the end of the risk profile after the effectiveness text.",

@@ -24,12 +24,12 @@ from evsynth.engine.batch import rma_batch
 from evsynth.engine.multilevel import rma_mv, vcalc
 from evsynth.engine.robust import robust
 from evsynth.engine.pubbias import fsn, pet_peese, ranktest, regtest, trimfill
-from evsynth.engine.casedeletion import cumul, influence, leave1out
+from evsynth.engine.casedeletion import cumul, influence, influence_mv, leave1out
 from evsynth.engine.permutation import permutest
 from evsynth.engine.mh import rma_mh, rma_peto
 from evsynth.engine.fitstats import anova, fitstats
 from evsynth.engine.predict import blup, predict, ranef
-from evsynth.engine.mvdiag import confint_mv, influence_mv
+from evsynth.engine.mvprofile import confint_mv
 from evsynth.engine.selmodel import selmodel
 
 # verb -> the module that owns it
@@ -40,7 +40,7 @@ VERBS = {
     "pet_peese": "pubbias", "leave1out": "casedeletion", "influence": "casedeletion",
     "cumul": "casedeletion", "permutest": "permutation", "rma_mh": "mh", "rma_peto": "mh",
     "fitstats": "fitstats", "anova": "fitstats", "predict": "predict", "blup": "predict",
-    "ranef": "predict", "influence_mv": "mvdiag", "confint_mv": "mvdiag", "selmodel": "selmodel",
+    "ranef": "predict", "influence_mv": "casedeletion", "confint_mv": "mvprofile", "selmodel": "selmodel",
 }
 
 __all__ = [

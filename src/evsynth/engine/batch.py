@@ -596,7 +596,7 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
     test : {"z", "knha"}
         Normal tests, or Knapp & Hartung's t tests (``"hksj"`` is accepted as a synonym).
     level : float
-        Confidence level in percent.
+        Confidence level: 95 or 0.95 both mean 95 % (as metafor).
     confint : bool
         Add the Q-profile CI for tau^2, I^2 and H^2 (as :func:`evsynth.confint_tau2`).
     confint_tol : float or "metafor", optional

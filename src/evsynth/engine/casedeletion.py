@@ -1,8 +1,14 @@
-"""Case deletion of univariate models: leave-one-out refits (``leave1out``), influence
-diagnostics (``influence``) and cumulative meta-analysis (``cumul``), as metafor.  The k
-left-out fits come together from :mod:`evsynth.engine.deletion` (downdated sums, O(k p^2));
-the reference routes that refit k times are kept for the tests.  The multilevel
-counterpart is :func:`evsynth.engine.mvdiag.influence_mv`.
+"""Case deletion: leave-one-out refits (``leave1out``), influence diagnostics
+(``influence``) and cumulative meta-analysis (``cumul``) of univariate models, and the
+influence diagnostics of multilevel fits (``influence_mv``: metafor's ``cooks.distance``,
+``hatvalues`` and ``dfbetas`` for ``rma.mv``), as metafor.
+
+Univariate: the k left-out fits come together from :mod:`evsynth.engine.deletion`
+(downdated sums, O(k p^2)); the reference routes that refit k times are kept for the tests.
+Multilevel: hat values and the deletions with the variance components held fixed
+(``reestimate=False``) are computed row by row from W = V^-1 per block or per cluster (no
+k x k matrix, O(k) in all); re-estimated deletions refit the model once per effect size (or
+cluster).
 """
 
 from __future__ import annotations
@@ -13,13 +19,18 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from evsynth.errors import InputError, ModelError
+from evsynth.errors import EvsynthError, InputError, ModelError
+from evsynth.engine._verbs import fmt, records_frame
+from evsynth.engine import multilevel as ml
+from evsynth.engine.linalg import factorize
+from evsynth.engine.multilevel import evaluate
 from evsynth.engine.linalg import inv_pd
 from evsynth.engine.deletion import loo_fits
 from evsynth.engine.rma_uni import RMAResult, rma
 from evsynth.engine.results import Result, critical_value, fmt_p, frame_summary, text_table
 
-__all__ = ["Leave1outResult", "leave1out", "InfluenceResult", "influence", "CumulResult", "cumul", "RowNumbers"]
+__all__ = ["Leave1outResult", "leave1out", "InfluenceResult", "influence", "CumulResult", "cumul", "RowNumbers",
+           "InfluenceMVResult", "influence_mv"]
 
 
 def _refit(fit: RMAResult, idx=None, *, yi=None, vi=None, test=None, control=None) -> RMAResult:
@@ -377,3 +388,251 @@ def cumul(fit: RMAResult, order, slab=None) -> CumulResult:
         for c in _CUMUL_FIELDS:
             vals[c][j - 1] = one[c]
     return CumulResult([labels[i] for i in o], np.arange(1, fit.k + 1), **vals)
+
+
+# ------------------------------------------------------------------------------ multilevel fits
+
+@dataclass(eq=False)
+class InfluenceMVResult(Result):
+    """Per effect size: Cook's distance, hat value (leverage) and DFBETAS (one per coefficient)."""
+
+    cooks_distance: np.ndarray
+    hat: np.ndarray
+    dfbetas: np.ndarray  # k x p (one row per cluster with cluster=)
+    coef_names: list
+    k: int
+    groups: list | None = None  # labels of the deleted clusters (cluster=); None: one row per effect size
+
+    def summary(self) -> str:
+        if self.groups is not None:  # per deleted cluster (hat values are per effect size)
+            lines = [f"Influence diagnostics (multilevel fit; k = {self.k}; {len(self.groups)} clusters deleted in turn)",
+                     f"{'':12s} {'cook.d':>9s} " + " ".join(f"{('dfbs.' + n)[:12]:>12s}" for n in self.coef_names)]
+            for g, c, d in zip(self.groups, self.cooks_distance, self.dfbetas):
+                lines.append(f"{str(g)[:12]:12s} {fmt(c):>9s} " + " ".join(f"{fmt(x):>12s}" for x in d))
+            return "\n".join(lines)
+        lines = [f"Influence diagnostics (multilevel fit; k = {self.k})",
+                 f"{'':5s} {'cook.d':>9s} {'hat':>8s} " + " ".join(f"{('dfbs.' + n)[:12]:>12s}" for n in self.coef_names)]
+        for i in range(self.k):
+            lines.append(f"{i + 1:<5d} {fmt(self.cooks_distance[i]):>9s} {self.hat[i]:8.4f} "
+                         + " ".join(f"{fmt(x):>12s}" for x in self.dfbetas[i]))
+        return "\n".join(lines)
+
+    def to_frame(self):
+        """One row per effect size, or per deleted cluster (then without hat values) (pandas DataFrame)."""
+        if self.groups is not None:
+            cols = {"cluster": list(self.groups), "cooks_distance": self.cooks_distance}
+        else:
+            cols = {"row": np.arange(1, self.k + 1), "cooks_distance": self.cooks_distance, "hat": self.hat}
+        for j, n in enumerate(self.coef_names):
+            cols[f"dfbetas_{n}"] = self.dfbetas[:, j]
+        return records_frame(cols)
+
+
+class _Weights:
+    """Per row of a multilevel fit, with W the inverse of the fitted marginal covariance
+    (block diagonal) and e = y - X b: ``dW`` (diag W), ``Z`` (W X) and ``We`` (W e), plus
+    ``pairs(i, j)`` for the entries W[i, j] of rows of the same block.  Nested random
+    intercepts whose covariance per cluster is diagonal plus rank one (see
+    :func:`evsynth.engine.multilevel._evaluate_dr1`) need no block: W_j = D^-1 - g a a'
+    (a = 1 / (v + sigma2_within), g = sigma2_between / (1 + sigma2_between sum a)); other
+    structures invert each block (batched by size).  O(sum n_j^3), no k x k matrix."""
+
+    def __init__(self, fit):
+        k, p = fit.k, fit.p
+        bs = fit.structure
+        self.outer = bs.outer
+        e = fit.yi - fit.X @ fit.beta
+        self.dr1 = ml._FAST and fit.spar is None and bs.diag_rank1
+        if self.dr1:
+            cl, n = bs.codes[0], bs.n_levels[0]
+            s_b = float(fit.sigma2[0])
+            s_w = float(fit.sigma2[1]) if bs.L == 2 else 0.0
+            a = 1.0 / (fit.vi + s_w)
+            g = (s_b / (1.0 + s_b * np.bincount(cl, weights=a, minlength=n)))[cl]
+            self.a, self.ga = a, g * a
+            self.dW = a - g * a * a
+            self.Z = a[:, None] * fit.X - self.ga[:, None] * ml._csum(cl, a[:, None] * fit.X, n)[cl]
+            self.We = a * e - self.ga * np.bincount(cl, weights=a * e, minlength=n)[cl]
+            return
+        self.dW, self.Z, self.We = np.empty(k), np.empty((k, p)), np.empty(k)
+        flat, self.off, self.pos, self.size = [], np.empty(k, np.int64), np.empty(k, np.int64), np.empty(k, np.int64)
+        start = 0
+        for rows, V in fit.marginal_blocks():
+            nb, n = rows.shape
+            W = np.linalg.inv(V)
+            self.dW[rows] = np.einsum("bii->bi", W)
+            self.Z[rows] = W @ fit.X[rows]
+            self.We[rows] = np.einsum("bij,bj->bi", W, e[rows])
+            self.off[rows] = start + (np.arange(nb) * n * n)[:, None]
+            self.pos[rows] = np.arange(n)[None, :]
+            self.size[rows] = n
+            flat.append(W.ravel())
+            start += W.size
+        self.flat = np.concatenate(flat)
+
+    def pairs(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """W[i, j] for arrays of row indices (0 across blocks)."""
+        same = self.outer[i] == self.outer[j]
+        if self.dr1:
+            return np.where(same, np.where(i == j, self.a[i], 0.0) - self.ga[i] * self.a[j], 0.0)
+        idx = self.off[i] + self.pos[i] * self.size[i] + self.pos[j]
+        return np.where(same, self.flat[np.where(same, idx, 0)], 0.0)
+
+
+def _hat(fit, wt: _Weights | None = None) -> np.ndarray:
+    """diag of X (X'WX)^-1 X'W with W the inverse fitted marginal covariance: x_i' M (WX)_i."""
+    wt = _Weights(fit) if wt is None else wt
+    h = np.einsum("ip,pq,iq->i", fit.X, fit.vb, wt.Z)  # vb of rma.mv is (X'WX)^-1 (no scaling)
+    h[h > 1 - 10 * np.finfo(float).eps] = 1.0
+    return h
+
+
+def _groups(cluster, k: int):
+    """Row indices of each cluster, clusters sorted by label (as metafor orders the result of
+    ``cluster=``; labels of mixed types that do not sort: in order of first appearance), and
+    the label of each; (None, None) without ``cluster``: one row each."""
+    if cluster is None:
+        return None, None
+    c = np.asarray(cluster)
+    if c.shape[0] != k:
+        raise InputError(f"influence_mv: cluster has {c.shape[0]} values but the model has {k} effect sizes")
+    codes = factorize(c, what="influence_mv cluster variable")
+    try:
+        codes = np.unique(c, return_inverse=True)[1].ravel()
+    except TypeError:
+        pass
+    srt = np.argsort(codes, kind="stable")
+    members = np.split(srt, np.cumsum(np.bincount(codes))[:-1])
+    return members, [c[m[0]] for m in members]
+
+
+def _fixed_deletion(fit, wt: _Weights, members):
+    """beta - beta(-S) for every deleted set S (one row, or one cluster's rows) with the variance
+    components held at the full-data values.  Deleting the rows S of a block-diagonal model
+    changes X'WX by -Z_S' W_SS^-1 Z_S (the inverse of a principal submatrix, Schur complement),
+    so beta - beta(-S) = M Z_S' P_SS^-1 (We)_S with P_SS = W_SS - Z_S M Z_S' (the projection's
+    entries); one row: M z_i We_i / P_ii.  O(k p^2) for rows; per cluster O(n_S^3)."""
+    M = fit.vb
+    MZ = wt.Z @ M  # rows: M z_i
+    tiny = 1e-10
+    if members is None:
+        P = wt.dW - np.einsum("ip,ip->i", MZ, wt.Z)
+        ok = P > tiny * wt.dW  # else X without row i is rank deficient: metafor gives NA
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = MZ * (wt.We / P)[:, None]
+        d[~ok] = np.nan
+        return d
+    d = np.full((len(members), fit.p), np.nan)
+    by_size: dict[int, list[int]] = {}
+    for g, m in enumerate(members):
+        by_size.setdefault(m.size, []).append(g)
+    for n, gs in by_size.items():
+        R = np.stack([members[g] for g in gs])                  # (ng, n)
+        Wss = wt.pairs(R[:, :, None], R[:, None, :])            # (ng, n, n)
+        Zs = wt.Z[R]                                             # (ng, n, p)
+        P = Wss - np.einsum("gip,pq,gjq->gij", Zs, M, Zs)
+        lam = np.linalg.eigvalsh(P)
+        scale = np.max(np.abs(np.einsum("gii->gi", Wss)), axis=1)
+        ok = lam[:, 0] > tiny * scale
+        if ok.any():
+            sol = np.linalg.solve(P[ok], wt.We[R[ok]][:, :, None])[:, :, 0]
+            d[np.asarray(gs)[ok]] = np.einsum("pq,giq,gi->gp", M, Zs[ok], sol)
+    return d
+
+
+class _RowsLeft:
+    """The nested random-intercept structure of a diagonal-plus-rank-one fit on the rows
+    ``keep`` (what :func:`evsynth.engine.multilevel._evaluate_dr1` reads: the cluster codes;
+    a cluster left empty adds nothing to the likelihood)."""
+
+    knownV = None
+    struct = None
+    diag_rank1 = True
+
+    def __init__(self, bs, keep):
+        self.L, self.n_levels = bs.L, bs.n_levels
+        self.codes = [c[keep] for c in bs.codes]
+        self.k = int(keep.sum())
+
+
+def _refit_lean(fit, keep):
+    """beta and sigma^2 without the rows not in ``keep``: Fisher scoring as rma_mv, started at
+    the full fit's sigma^2 (as metafor's deletions: ``sigma2.init``), no result object."""
+    X = fit.X[keep]
+    if X.shape[1] > X.shape[0] - 1:
+        raise ModelError("too few effect sizes left")
+    fixed = fit._fixed_mask()
+    s2, ev, _ = ml.fisher_scoring(fit.yi[keep], fit.vi[keep], X, _RowsLeft(fit.structure, keep),
+                                  np.asarray(fit.sigma2, float), fit.method == "REML", fixed, method=fit.method)
+    return ev.beta, s2
+
+
+def _refit_full(fit, keep):
+    r = fit.refit(keep)
+    return r.beta, r.sigma2
+
+
+def influence_mv(fit, *, reestimate: bool = True, cluster=None) -> InfluenceMVResult:
+    """Cook's distances, hat values and DFBETAS of a multilevel fit (metafor's
+    ``cooks.distance``, ``hatvalues`` and ``dfbetas`` for ``rma.mv``): each effect size (or
+    each cluster) left out in turn.
+
+    Parameters
+    ----------
+    fit : RMAMVResult
+    reestimate : bool
+        True (metafor's default): the variance components are re-estimated without each
+        deleted effect (one refit per deletion, so the cost grows with k^2).  False: they are
+        held at the full-data values (metafor's ``reestimate=FALSE``); every deletion is then a
+        downdate of X'WX and X'Wy, all k in O(k p^2) together (no refit, no k x k matrix).
+    cluster : array_like, optional
+        Delete whole clusters (metafor's ``cluster=``): one row per cluster, sorted by label
+        (``groups`` of the result gives the labels).
+
+    Returns
+    -------
+    InfluenceMVResult
+        ``cooks_distance[i] = (b - b(-i))' Var(b)^-1 (b - b(-i))``; ``hat`` the diagonal of
+        ``X (X'WX)^-1 X'W`` (per effect size); ``dfbetas[i] = (b - b(-i)) / se`` with se from
+        the full data at the left-out variance components (as metafor; the full fit's se
+        when they are held fixed).  NaN where a deletion leaves a model that cannot be fitted.
+
+    References
+    ----------
+    Viechtbauer, W., & Cheung, M. W.-L. (2010). Outlier and influence diagnostics for
+    meta-analysis. Research Synthesis Methods, 1(2), 112-125.
+    """
+    if not hasattr(fit, "refit"):
+        raise InputError("influence_mv needs a multilevel fit (rma_mv)")
+    k, p = fit.k, fit.p
+    members, labels = _groups(cluster, k)
+    wt = _Weights(fit)
+    vbi = np.linalg.inv(fit.vb)
+    if not reestimate:
+        d = _fixed_deletion(fit, wt, members)
+        cook = np.einsum("ip,pq,iq->i", d, vbi, d)
+        dfbs = d / np.sqrt(np.diag(fit.vb))[None, :]
+        return InfluenceMVResult(cook, _hat(fit, wt), dfbs, list(fit.coef_names), k, groups=labels)
+    sets = [np.array([i]) for i in range(k)] if members is None else members
+    cook = np.full(len(sets), np.nan)
+    dfbs = np.full((len(sets), p), np.nan)
+    lean = wt.dr1  # nested random intercepts, no V, no struct: scoring on the rows left, warm-started
+    for g, rows in enumerate(sets):
+        keep = np.ones(k, bool)
+        keep[rows] = False
+        try:
+            beta_i, sigma2_i = _refit_lean(fit, keep) if lean else _refit_full(fit, keep)
+        except (EvsynthError, np.linalg.LinAlgError):
+            continue
+        d = fit.beta - beta_i
+        cook[g] = float(d @ vbi @ d)
+        if fit.struct_type is None:
+            # Var(b) of the full data at the left-out variance components: one evaluation
+            # (what a refit with every sigma^2 held fixed returns as vb)
+            try:
+                vb_i = evaluate(fit.yi, fit.vi, fit.X, fit.structure, sigma2_i, fit.method == "REML",
+                                 need_info=False).M
+            except (EvsynthError, np.linalg.LinAlgError):
+                continue
+            dfbs[g] = d / np.sqrt(np.diag(vb_i))
+    return InfluenceMVResult(cook, _hat(fit, wt), dfbs, list(fit.coef_names), k, groups=labels)

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from evsynth.engine._verbs import fmt, fmt_p, records_frame, stat_letter
-from evsynth.engine.results import Result, coef_block, p_text, wald_test
+from evsynth.engine._verbs import fmt_p, records_frame, stat_letter
+from evsynth.engine.results import Result, coef_block, p_text, text_table, wald_test
 from evsynth.errors import InputError, ModelError
 
-__all__ = ["FitStats", "fitstats", "LRTResult", "WaldResult", "anova", "n_parameters"]
+__all__ = ["FitStats", "fitstats", "LRTResult", "WaldResult", "anova", "n_parameters", "r_format"]
 
 _LOG2PI = float(np.log(2 * np.pi))
 
@@ -88,10 +88,11 @@ class FitStats(Result):
     reml: bool
 
     def summary(self) -> str:
-        kind = "REML" if self.reml else "ML"
-        return "\n".join([f"Fit statistics ({kind}; k = {self.k}, parameters = {self.n_par})",
-                          f"logLik:   {fmt(self.logLik)}", f"deviance: {fmt(self.deviance)}",
-                          f"AIC:      {fmt(self.AIC)}", f"BIC:      {fmt(self.BIC)}", f"AICc:     {fmt(self.AICc)}"])
+        """As metafor prints fitstats(): one column headed REML or ML, the numbers as R prints
+        a numeric vector (7 significant digits, common decimals)."""
+        vals = [self.logLik, self.deviance, self.AIC, self.BIC, self.AICc]
+        return "\n".join(text_table([("REML" if self.reml else "ML", r_format(vals))],
+                                     ["logLik:", "deviance:", "AIC:", "BIC:", "AICc:"], gap=1))
 
     def to_frame(self):
         """One row with logLik, deviance, AIC, BIC, AICc (pandas DataFrame)."""
@@ -160,14 +161,32 @@ class LRTResult(Result):
     AICc_reduced: float
     k: int
     reml: bool
+    n_par_full: int | None = None
+    n_par_reduced: int | None = None
+    QE_full: float | None = None
+    QE_reduced: float | None = None
+    tau2_full: float | None = None
+    tau2_reduced: float | None = None
+    R2: float | None = None
 
     def summary(self) -> str:
-        lines = [f"{'':8s} {'df':>3s} {'AIC':>9s} {'BIC':>9s} {'AICc':>9s} {'logLik':>9s} {'LRT':>8s} {'pval':>8s}"]
-        lines.append(f"{'Full':8s} {'':>3s} {self.AIC_full:9.4f} {self.BIC_full:9.4f} {self.AICc_full:9.4f} "
-                     f"{self.logLik_full:9.4f}")
-        lines.append(f"{'Reduced':8s} {self.df:3d} {self.AIC_reduced:9.4f} {self.BIC_reduced:9.4f} "
-                     f"{self.AICc_reduced:9.4f} {self.logLik_reduced:9.4f} {self.LRT:8.4f} {fmt_p(self.pval):>8s}")
-        return "\n".join(lines)
+        """As metafor prints anova(full, reduced): df (parameters), AIC, BIC, AICc, logLik,
+        LRT and pval, QE, and for univariate random-effects fits tau^2 and R^2; wrapped at
+        80 characters as R prints a wide table."""
+        def f4(a, b):
+            return [f"{a:.4f}", f"{b:.4f}"]
+        npar = [self.n_par_full, self.n_par_reduced] if self.n_par_full is not None else ["", self.df]
+        cols = [("df", [str(x) for x in npar]), ("AIC", f4(self.AIC_full, self.AIC_reduced)),
+                ("BIC", f4(self.BIC_full, self.BIC_reduced)), ("AICc", f4(self.AICc_full, self.AICc_reduced)),
+                ("logLik", f4(self.logLik_full, self.logLik_reduced)), ("LRT", ["", f"{self.LRT:.4f}"]),
+                ("pval", ["", fmt_p(self.pval)])]
+        if self.QE_full is not None:
+            cols.append(("QE", f4(self.QE_full, self.QE_reduced)))
+        if self.tau2_full is not None:
+            cols.append(("tau^2", f4(self.tau2_full, self.tau2_reduced)))
+        if self.R2 is not None:
+            cols.append(("R^2", ["", f"{self.R2:.4f}%"]))
+        return "\n".join(_wrapped(cols, ["Full", "Reduced"]))
 
     def to_frame(self):
         """Two rows (full, reduced) with fit statistics; the test on the reduced row."""
@@ -192,21 +211,36 @@ class WaldResult(Result):
     df: int | None
     k: int
     test: str
+    coef_names: list | None = None
+
+    def hypotheses(self) -> list[str]:
+        """Each row of L as metafor writes it ("intrcpt + 10*ablat = 0"), with metafor's
+        spelling rules (coefficients rounded to 4 decimals, "1*" dropped, "+ -" as "- ")."""
+        names = self.coef_names or [f"b{j + 1}" for j in range(self.L.shape[1])]
+        out = []
+        for row in self.L:
+            z = np.round(row, 4)
+            h = " + ".join(f"{_r_number(c)}*{n}" for c, n in zip(z, names) if c != 0)
+            out.append(h.replace("1*", "").replace("+ -", "- ") + " = 0")
+        return out
 
     def summary(self) -> str:
-        sname = stat_letter(self.df) + "val"
-        lines = ["Hypotheses:", ""]
-        lines.append(f"{'':4s} {'estimate':>9s} {'se':>8s} {sname:>8s} {'pval':>8s}")
-        for i in range(len(self.estimate)):
-            lines.append(f"{i + 1:<4d} {self.estimate[i]:9.4f} {self.se[i]:8.4f} {self.stat[i]:8.4f} "
-                         f"{fmt_p(self.pval[i]):>8s}")
+        """As metafor prints anova(fit, X = L): the hypotheses, the results table and the
+        omnibus test."""
+        lab = [f"{i + 1}:" for i in range(len(self.estimate))]
+        lines = ["Hypotheses:"] + [f"{a} {h}" for a, h in zip(lab, self.hypotheses())] + ["", "Results:"]
+        cols = [("estimate", [f"{x:.4f}" for x in self.estimate]), ("se", [f"{x:.4f}" for x in self.se]),
+                (stat_letter(self.df) + "val", [f"{x:.4f}" for x in self.stat])]
+        if self.df is not None:
+            cols.append(("df", [f"{self.df:g}"] * len(lab)))
+        cols.append(("pval", [fmt_p(x) for x in self.pval]))
+        lines += text_table(cols, lab, gap=1)
         if self.QM is not None:
-            lines.append("")
+            lines += ["", "Omnibus Test of Hypotheses:"]
             if self.df is not None:
-                lines.append(f"Omnibus Test of Hypotheses: F(df1 = {self.QMdf}, df2 = {self.df}) = {self.QM:.4f}, "
-                             f"p-val {p_text(self.QMp)}")
+                lines.append(f"F(df1 = {self.QMdf}, df2 = {self.df}) = {self.QM:.4f}, p-val {p_text(self.QMp)}")
             else:
-                lines.append(f"Omnibus Test of Hypotheses: QM(df = {self.QMdf}) = {self.QM:.4f}, p-val {p_text(self.QMp)}")
+                lines.append(f"QM(df = {self.QMdf}) = {self.QM:.4f}, p-val {p_text(self.QMp)}")
         return "\n".join(lines)
 
     def to_frame(self):
@@ -214,6 +248,49 @@ class WaldResult(Result):
         return records_frame({"contrast": np.arange(1, len(self.estimate) + 1), "estimate": self.estimate,
                               "se": self.se, "stat": self.stat, "pval": self.pval, "df": self.df,
                               "QM": self.QM, "QMdf": self.QMdf, "QMp": self.QMp})
+
+
+def _wrapped(cols, rownames, width: int = 80) -> list[str]:
+    """A table as R prints a wide data frame: as many columns per block as fit in ``width``."""
+    rw = max(len(r) for r in rownames)
+    out, block, used = [], [], rw
+    for c in cols:
+        w = max(len(c[0]), *(len(x) for x in c[1]))
+        if block and used + 1 + w > width:
+            out += text_table(block, rownames, gap=1)
+            block, used = [], rw
+        block.append(c)
+        used += 1 + w
+    return out + (text_table(block, rownames, gap=1) if block else [])
+
+
+def _r_number(x: float) -> str:
+    """A number as R's as.character writes it (15 significant digits, no trailing zeros)."""
+    return f"{float(x):.15g}"
+
+
+def r_format(values) -> list[str]:
+    """Numbers as R prints a numeric vector (``digits = 7``): each to at most 7 significant
+    digits, all with the decimals the most demanding one needs (trailing zeros kept to
+    that common number, as R).
+
+    Parameters
+    ----------
+    values : sequence of float
+
+    Returns
+    -------
+    list of str
+    """
+    dec = 0
+    for x in values:
+        x = float(x)
+        if not np.isfinite(x) or x == 0:
+            continue
+        e = int(np.floor(np.log10(abs(x))))
+        s = f"{abs(x):.{max(0, 6 - e)}f}".rstrip("0")  # 7 significant digits, trailing zeros dropped
+        dec = max(dec, len(s.split(".")[1]) if "." in s else 0)
+    return [f"{float(x):.{dec}f}" if np.isfinite(x) else "NA" for x in values]
 
 
 def _small_sample(fit) -> bool:
@@ -267,7 +344,7 @@ def anova(fit, reduced=None, *, L=None):
         if np.linalg.matrix_rank(Lm) == m:  # metafor gives no joint test for dependent rows
             w = wald_test(fit.beta, fit.vb, L=Lm, dist="t" if small else "z", df=df)
             QM, QMp, QMdf = float(w.QM), float(w.QMp), m
-        return WaldResult(Lm, est, se, stat, pval, QM, QMdf, QMp, df, int(fit.k), fit.test)
+        return WaldResult(Lm, est, se, stat, pval, QM, QMdf, QMp, df, int(fit.k), fit.test, list(fit.coef_names))
     if fit.k != reduced.k or not np.allclose(fit.yi, reduced.yi):
         raise ModelError("anova: the two models were not fitted to the same effect sizes")
     if fit.method != reduced.method:
@@ -283,5 +360,12 @@ def anova(fit, reduced=None, *, L=None):
     if df <= 0:
         raise ModelError("anova: the models have the same number of parameters; they are not nested")
     lrt = max(0.0, 2 * (fa.logLik - fb.logLik))
+    full, red = (fit, reduced) if fitstats(fit).n_par >= fitstats(reduced).n_par else (reduced, fit)
+    uni_re = not _is_mv(full) and full.method not in ("EE", "FE")
+    r2 = None
+    if uni_re and full.tau2 is not None and red.tau2 > 0 and full.p > red.p:
+        r2 = max(0.0, 100 * (red.tau2 - full.tau2) / red.tau2)
     return LRTResult(float(lrt), int(df), float(stats.chi2.sf(lrt, df)), fa.logLik, fb.logLik, fa.AIC, fb.AIC,
-                     fa.BIC, fb.BIC, fa.AICc, fb.AICc, int(fit.k), reml)
+                     fa.BIC, fb.BIC, fa.AICc, fb.AICc, int(fit.k), reml, fa.n_par, fb.n_par,
+                     float(full.QE), float(red.QE), float(full.tau2) if uni_re else None,
+                     float(red.tau2) if uni_re else None, r2)

@@ -413,8 +413,8 @@ def design_matrix(yi, mods, intercept: bool = True, coef_names=None) -> tuple[np
     ----------
     yi : array, shape (k,)
         The effect sizes (only their number is used).
-    mods : None, array (k,) or (k, m), or a DataFrame
-        Moderators; a DataFrame's column names become coefficient names.
+    mods : None, array (k,) or (k, m), a Series or a DataFrame
+        Moderators; a DataFrame's column names (a named Series' name) become coefficient names.
     intercept : bool
         Add an intercept column named ``"intrcpt"`` (metafor's name).
     coef_names : list of str, optional
@@ -438,7 +438,9 @@ def design_matrix(yi, mods, intercept: bool = True, coef_names=None) -> tuple[np
         if M.ndim != 2:
             raise InputError(f"mods: must be a vector or a matrix (k rows, one column per moderator); "
                              f"got {M.ndim} dimensions")
-        names = list(coef_names) if coef_names is not None else [f"x{i + 1}" for i in range(M.shape[1])]
+        series_name = getattr(mods, "name", None) if M.shape[1] == 1 else None  # a named Series keeps its name
+        names = (list(coef_names) if coef_names is not None else [str(series_name)] if series_name is not None
+                 else [f"x{i + 1}" for i in range(M.shape[1])])
         if coef_names is not None and intercept and len(names) == M.shape[1] + 1:
             names = names[1:]
         if len(names) != M.shape[1]:

@@ -15,9 +15,9 @@ import numpy as np
 from scipy import stats
 
 from evsynth.engine.checks import level_percent
-from evsynth.engine._verbs import fmt, fmt_p, records_frame, text_lines
+from evsynth.engine._verbs import fmt, fmt_p, records_frame
 from evsynth.engine.effects import escalc
-from evsynth.engine.results import Heterogeneity, Result, p_text
+from evsynth.engine.results import Heterogeneity, Result, p_text, text_table
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["MHResult", "rma_mh", "rma_peto"]
@@ -74,26 +74,35 @@ class MHResult(Result):
         return Heterogeneity(QE=self.QE, QEdf=self.k_yi - 1, QEp=self.QEp, I2=self.I2, H2=self.H2)
 
     def summary(self) -> str:
-        name = "Mantel-Haenszel" if self.method == "MH" else "Peto's"
-        ratio = self.measure in ("OR", "RR", "IRR", "PETO")
-        lines = [f"Equal-Effects Model ({name} method; k = {self.k})", "",
-                 f"I^2 (total heterogeneity / total variability):  {fmt(self.I2, 2)}%",
-                 f"H^2 (total variability / sampling variability): {fmt(self.H2, 2)}", "",
-                 *self.het.format_lines()[-2:], "",
-                 "Model Results (" + ("log scale" if ratio else "raw scale")
-                 + "):", "",
-                 f"{'estimate':>9s} {'se':>8s} {'zval':>8s} {'pval':>8s} {'ci.lb':>8s} {'ci.ub':>8s}",
-                 f"{self.beta:9.4f} {self.se:8.4f} {self.stat:8.4f} {fmt_p(self.pval):>8s} "
-                 f"{self.ci_lb:8.4f} {self.ci_ub:8.4f}"]
-        test = "Cochran-Mantel-Haenszel Test" if self.measure == "OR" else "Mantel-Haenszel Test"
-        return text_lines(
-            lines,
-            ["", f"Exponentiated: {np.exp(self.beta):.4f} [{np.exp(self.ci_lb):.4f}, {np.exp(self.ci_ub):.4f}]"]
-            if ratio else None,
-            ["", f"{test}: {'CMH' if self.measure == 'OR' else 'MH'} = {fmt(self.MH)}, df = 1, "
-                 f"p-val {p_text(self.MHp)}"] if self.MH is not None else None,
-            f"Tarone's Test for Heterogeneity: X^2 = {fmt(self.TA)}, df = {self.k_yi - 1}, "
-            f"p-val {p_text(self.TAp)}" if self.TA is not None else None)
+        """As metafor prints an rma.mh / rma.peto fit."""
+        w = len("H^2 (total variability / sampling variability):")
+        lines = [f"Equal-Effects Model (k = {self.k})", "",
+                 f"{'I^2 (total heterogeneity / total variability):':<{w}s} {fmt(self.I2, 2)}%",
+                 f"{'H^2 (total variability / sampling variability):':<{w}s} {fmt(self.H2, 2)}", "",
+                 *self.het.format_lines()[-2:], ""]
+        table = text_table([("estimate", [fmt(self.beta)]), ("se", [fmt(self.se)]), ("zval", [fmt(self.stat)]),
+                            ("pval", [fmt_p(self.pval)]), ("ci.lb", [fmt(self.ci_lb)]), ("ci.ub", [fmt(self.ci_ub)])])
+        scale = {"OR": "OR", "PETO": "OR", "RR": "RR", "IRR": "IRR"}.get(self.measure)
+        if scale is None:
+            return "\n".join(lines + ["Model Results:", ""] + table)
+        lines += ["Model Results (log scale):", ""] + table + ["", f"Model Results ({scale} scale):", ""]
+        lines += text_table([("estimate", [fmt(np.exp(self.beta))]), ("ci.lb", [fmt(np.exp(self.ci_lb))]),
+                             ("ci.ub", [fmt(np.exp(self.ci_ub))])])
+        if self.method == "MH" and self.measure == "OR":
+            mh, ta = fmt(self.MH), fmt(self.TA)
+            wd = max(len(mh) if self.MH is not None else 1, len(ta) if self.TA is not None else 1)
+            pad = " " * (len(str(self.k_yi)) - 1)
+            lines += ["", "Cochran-Mantel-Haenszel Test:    " + (
+                f"CMH = {mh:>{wd}s}, df = 1,{pad} p-val {fmt_p(self.MHp, showeq=True, sep=' ', add0=True)}"
+                if self.MH is not None else "test value not computable for these data"),
+                "Tarone's Test for Heterogeneity: " + (
+                f"X^2 = {ta:>{wd}s}, df = {self.k_yi - 1}, p-val {fmt_p(self.TAp, showeq=True, sep=' ', add0=True)}"
+                if self.TA is not None else "test value not computable for these data")]
+        elif self.method == "MH" and self.measure == "IRR":
+            lines += ["", "Mantel-Haenszel Test: " + (f"MH = {fmt(self.MH)}, df = 1, p-val {p_text(self.MHp)}"
+                                                      if self.MH is not None else
+                                                      "test value not computable for these data")]
+        return "\n".join(lines)
 
     def to_frame(self):
         """One row: the pooled estimate with its tests (pandas DataFrame)."""
@@ -171,7 +180,7 @@ def rma_mh(measure: str = "OR", *, ai=None, bi=None, ci=None, di=None, n1i=None,
         ``ai, n1i, ci, n2i``) or incidence rate ratio/difference (person-time:
         ``x1i, t1i, x2i, t2i``).
     level : float
-        Confidence level in percent.
+        Confidence level: 95 or 0.95 both mean 95 % (as metafor).
     correct : bool
         Continuity correction of the CMH / MH rate test (metafor's default True).
 
@@ -293,7 +302,7 @@ def rma_peto(ai=None, bi=None, ci=None, di=None, *, n1i=None, n2i=None, level: f
     ai, bi, ci, di : array_like
         2x2 table cells (or ``n1i``/``n2i`` in place of ``bi``/``di``).
     level : float
-        Confidence level in percent.
+        Confidence level: 95 or 0.95 both mean 95 % (as metafor).
 
     Returns
     -------

@@ -18,7 +18,8 @@ from scipy import stats
 from evsynth.errors import ConvergenceError, InputError, ModelError
 from evsynth.engine.linalg import design_matrix, factorize, inv_pd, wls
 from evsynth.engine.checks import check_effects, level_percent
-from evsynth.engine.results import SIGNIF_LEGEND, FitResult, Heterogeneity, coef_block, critical_value, wald_test
+from evsynth.engine.results import (SIGNIF_LEGEND, FitResult, Heterogeneity, coef_block, critical_value, text_table,
+                                    wald_test)
 
 __all__ = ["BlockStructure", "RMAMVResult", "rma_mv"]
 
@@ -313,7 +314,7 @@ def _evaluate_dr1(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bo
 def evaluate(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bool = True, spar=None) -> _Eval:
     """(Restricted) log-likelihood, fixed effects, scores and (with ``need_info``) the expected
     information at the variance components ``sigma2`` (and ``spar`` of struct terms); used by
-    the fit and by the multilevel diagnostics (mvdiag)."""
+    the fit and by the multilevel diagnostics (influence_mv, confint_mv)."""
     if _FAST and spar is None and bs.diag_rank1:
         return _evaluate_dr1(y, v, X, bs, sigma2, reml, need_info)
     p = X.shape[1]
@@ -491,11 +492,14 @@ class RMAMVResult(FitResult):
         return Heterogeneity(QE=self.QE, QEdf=self.k - self.p, QEp=self.QEp, residual=self.p > 1)
 
     def summary(self) -> str:
+        fixed = self._fixed_mask()
+        s2 = np.asarray(self.sigma2, float)
+        vc = text_table([("estim", [f"{x:.4f}" for x in s2]), ("sqrt", [f"{np.sqrt(x):.4f}" for x in s2]),
+                         ("nlvls", [str(int(n)) for n in self.s_nlevels]), ("fixed", ["yes" if f else "no" for f in fixed]),
+                         ("factor", [str(n) for n in self.s_names])],
+                        [f"sigma^2.{i}" for i in range(1, s2.size + 1)])
         lines = [f"Multivariate Meta-Analysis Model (k = {self.k}; method: {self.method})", "",
-                 "Variance Components:", "",
-                 f"{'':10s} {'estim':>8s} {'sqrt':>8s} {'nlvls':>6s}  factor"]
-        for i, (n, s, nl) in enumerate(zip(self.s_names, self.sigma2, self.s_nlevels), 1):
-            lines.append(f"sigma^2.{i:<2d} {s:8.4f} {np.sqrt(s):8.4f} {nl:6d}  {n}")
+                 "Variance Components:", ""] + vc
         lines += [""] + self.het.format_lines() + [""]
         if self.p > 1 and self.wald is not None:
             lines += [self.wald.summary(), ""]
@@ -563,7 +567,7 @@ def fisher_scoring(y, v, X, bs: BlockStructure, s2, reml: bool, isfixed, *, meth
     """(RE)ML estimates of the sigma^2 components by Fisher scoring from ``s2`` (components
     with ``isfixed`` held), with step halving and the boundary 0; returns (sigma2, the
     evaluation there, iterations).  Used by :func:`rma_mv` and, warm-started at the full
-    fit, by the re-estimated deletions of :func:`evsynth.engine.mvdiag.influence_mv`."""
+    fit, by the re-estimated deletions of :func:`evsynth.engine.casedeletion.influence_mv`."""
     L = bs.L
     s2 = np.asarray(s2, float)
     ev = evaluate(y, v, X, bs, s2, reml)
@@ -598,6 +602,38 @@ def fisher_scoring(y, v, X, bs: BlockStructure, s2, reml: bool, isfixed, *, meth
     return s2, ev, it
 
 
+def _group_list(groups):
+    """The grouping variables as a list of 1-D arrays (outermost first) and their names when
+    the input carries them: a list of arrays, one array or Series (one level), or a data
+    frame (one column per level, names from its columns)."""
+    if groups is None:
+        return [], None
+    if isinstance(groups, str):
+        raise InputError(f"groups: give the grouping variables' values (arrays, or a data frame with one column "
+                         f"per level), not the name {groups!r}")
+    if hasattr(groups, "columns"):  # a DataFrame, without importing pandas
+        return [np.asarray(groups[c]) for c in groups.columns], [str(c) for c in groups.columns]
+    if hasattr(groups, "ndim") and getattr(groups, "ndim", 0) == 1:  # one array or Series: one level
+        name = getattr(groups, "name", None)
+        return [np.asarray(groups)], ([str(name)] if name is not None else None)
+    try:
+        items = list(groups)
+    except TypeError:
+        raise InputError(f"groups: a list of grouping arrays, one array or a data frame; got "
+                         f"{type(groups).__name__}") from None
+    if items and all(np.ndim(g) == 0 for g in items):  # a plain list of labels: one level
+        return [np.asarray(items, dtype=object)], None
+    names = [getattr(g, "name", None) for g in items]
+    out = []
+    for j, g in enumerate(items):
+        a = np.asarray(g)
+        if a.ndim != 1:
+            raise InputError(f"groups: grouping variable {j + 1} must be one value per effect size (1-D); "
+                             f"got shape {a.shape}")
+        out.append(a)
+    return out, ([str(n) for n in names] if names and all(n is not None for n in names) else None)
+
+
 def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", level: float = 95.0,
            coef_names=None, group_names=None, btt=None, tol: float = 1e-10, maxiter: int = 500,
            intercept: bool = True, V: KnownV | None = None, struct: dict | None = None,
@@ -608,9 +644,12 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
     ----------
     yi, vi : array_like
         Effect sizes and sampling variances.
-    groups : list of array_like
+    groups : list of array_like, array_like or DataFrame
         Nested grouping arrays, outermost first (metafor's ``random = ~ 1 | a/b``); one
-        variance component ``sigma2`` per level.  May be empty when ``struct`` is given.
+        variance component ``sigma2`` per level.  One array (or Series) is one level; a data
+        frame gives one level per column, named by the columns (as are named Series), so the
+        components are ``a`` and ``a/b`` as metafor names them.  May be empty when ``struct``
+        is given.
     mods : array_like, optional
         Moderators (k x m); an intercept is added unless ``intercept=False``.
     method : {"REML", "ML"}
@@ -659,9 +698,11 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
     k = y.size
     if V is not None and V.k != k:
         raise InputError(f"V has {V.k} rows but there are {k} effect sizes")
+    groups, found_names = _group_list(groups)
+    if group_names is None and found_names is not None:
+        group_names = found_names
     if not groups and struct is None:
         raise InputError("a multilevel model needs at least one grouping variable or a struct")
-    groups = [np.asarray(g) for g in (groups or [])]
     sdef = None
     if struct is not None:
         stype = str(struct.get("type", "")).upper()
@@ -685,7 +726,9 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
                 "outer_codes": factorize(outer, what="struct outer variable")}
     for g in groups:
         if len(g) != k:
-            raise InputError(f"grouping variable has {len(g)} values but there are {k} effect sizes")
+            raise InputError(f"groups: a grouping variable has {len(g)} values but there are {k} effect sizes")
+    if group_names is not None and len(list(group_names)) != len(groups):
+        raise InputError(f"group_names: {len(list(group_names))} name(s) for {len(groups)} grouping variable(s)")
     X, names = design_matrix(y, mods, intercept, coef_names)
     p = X.shape[1]
     if k < 2:

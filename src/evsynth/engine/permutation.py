@@ -11,7 +11,7 @@ import numpy as np
 
 from evsynth.errors import ConvergenceError, InputError, ModelError
 from evsynth.engine.rma_uni import rma
-from evsynth.engine.results import Result, p_text
+from evsynth.engine.results import FOOTSYM, SIGNIF_LEGEND, Coefs, Result, WaldTest, p_text
 
 __all__ = ["PermutationResult", "permutest"]
 
@@ -31,6 +31,8 @@ class PermutationResult(Result):
     iterations: int
     seed: int
     QMp: float | None = None
+    coefs: Coefs | None = None  # the fit's coefficient block and omnibus test (for the printout)
+    wald: WaldTest | None = None
 
     def to_frame(self):
         """One row: QM, pval_permutation, pval_asymptotic, iterations, seed."""
@@ -46,11 +48,22 @@ class PermutationResult(Result):
         return pd.DataFrame({"term": list(self.coef_names), "stat": self.stat, "pval_permutation": self.pval_coef})
 
     def summary(self) -> str:
-        lines = [f"Permutation test ({self.iterations} permutations, seed {self.seed})",
-                 f"Test of moderators: QM = {self.QM:.4f}, permutation p {p_text(self.pval_QM)}"]
-        for n, s, p in zip(self.coef_names, self.stat, self.pval_coef):
-            lines.append(f"  {n:>14s}  stat = {s: .4f}  permutation p {p_text(p)}")
-        return "\n".join(lines)
+        """As metafor prints permutest(): the moderator test (when there are moderators) and
+        the coefficient table with the permutation p-values (footnoted, as metafor)."""
+        if self.coefs is None:
+            lines = [f"Permutation test ({self.iterations} permutations, seed {self.seed})",
+                     f"Test of moderators: QM = {self.QM:.4f}, permutation p {p_text(self.pval_QM)}"]
+            return "\n".join(lines)
+        lines = []
+        if self.wald is not None and len(self.coef_names) > 1:
+            head, test = self.wald.summary().split("\n")
+            test = test[:test.rindex("p-val")] + f"p-val {p_text(self.pval_QM)}"
+            lines += [head + FOOTSYM, test, ""]
+        c = self.coefs
+        perm = Coefs(c.names, c.beta, c.se, c.stat, np.asarray(self.pval_coef, float), c.ci_lb, c.ci_ub, c.vb, c.dist,
+                     c.df, c.level)
+        lines += ["Model Results:", ""] + perm.format_rows(footnoted=("pval",)) + [""] + SIGNIF_LEGEND
+        return "\n".join(lines + ["", "1) p-values based on permutation testing"])
 
 
 def _batch_tau2(Y, V, X, method: str, tol=1e-10, maxiter=200):
@@ -256,7 +269,8 @@ def permutest(fit, iterations: int = 1000, seed: int = 1, *, exact: bool | None 
         else:
             p_coef = np.array([(1 + np.sum(np.abs(sts[valid, 0]) >= z[0] - 1e-8)) / (1 + valid.sum())])
             p_qm = float((1 + np.sum(qms[valid] >= fit.QM - 1e-8 * max(1.0, abs(fit.QM)))) / (1 + valid.sum()))
-        return PermutationResult(fit.QM, p_qm, list(fit.coef_names), fit.stat, p_coef, int(B), seed, fit.QMp)
+        return PermutationResult(fit.QM, p_qm, list(fit.coef_names), fit.stat, p_coef, int(B), seed, fit.QMp,
+                                 fit.coefs, fit.wald)
     if exact:
         perms = np.array(list(itertools.permutations(range(k))))
     else:
@@ -274,7 +288,8 @@ def permutest(fit, iterations: int = 1000, seed: int = 1, *, exact: bool | None 
         eps = 1e-8 * max(1.0, abs(fit.QM))
         p_qm = float((1 + np.sum(qms >= fit.QM - eps)) / (1 + qms.size))
         p_coef = (1 + np.sum(np.abs(sts) >= np.abs(fit.stat)[None, :] - 1e-8, axis=0)) / (1 + qms.size)
-    return PermutationResult(fit.QM, p_qm, list(fit.coef_names), fit.stat, p_coef, int(B), seed, fit.QMp)
+    return PermutationResult(fit.QM, p_qm, list(fit.coef_names), fit.stat, p_coef, int(B), seed, fit.QMp,
+                             fit.coefs, fit.wald)
 
 
 def _mv_perm(fit, *, perms=None, signs=None):

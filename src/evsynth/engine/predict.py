@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from evsynth.engine._verbs import fmt, records_frame
+from evsynth.engine._verbs import fmt, records_frame, text_lines
 from evsynth.engine.checks import level_percent
 from evsynth.engine.results import TRANSFORMS, PredictResult, Result
 from evsynth.errors import InputError, ModelError
 
-__all__ = ["PredictResult", "predict", "BLUPResult", "blup", "ranef", "TRANSFORMS"]
+__all__ = ["PredictResult", "predict", "BLUPResult", "blup", "ranef", "RanefMVResult", "ranef_mv", "TRANSFORMS"]
 
 def _crit(fit, level):
     a = 1 - level / 100
@@ -104,7 +104,7 @@ _BLUP_PARAMETERS = """Parameters
     fit : RMAResult
         A univariate fit.
     level : float, optional
-        Level of the prediction intervals in percent (default: the fit's)."""
+        Level of the prediction intervals: 95 or 0.95 both mean 95 % (default: the fit's)."""
 
 _BLUP_REFERENCES = """References
     ----------
@@ -150,7 +150,7 @@ def blup(fit, *, level: float | None = None) -> BLUPResult:
 @_blup_doc
 def ranef(fit, *, level: float | None = None) -> BLUPResult:
     """Predicted random effects of a univariate fit (metafor's ``ranef``); for a multilevel
-    fit, those of each level (:func:`evsynth.engine.mvdiag.ranef_mv`).
+    fit, those of each level (:func:`ranef_mv`).
 
     ``pred = l (y - x b)``, variance ``l v + l^2 x' Var(b) x`` as metafor 3.8 computes it;
     0 (and se 0) for an equal-effects model.
@@ -165,8 +165,6 @@ def ranef(fit, *, level: float | None = None) -> BLUPResult:
     {references}
     """
     if hasattr(fit, "sigma2"):
-        from evsynth.engine.mvdiag import ranef_mv
-
         return ranef_mv(fit, level=level)
     level = fit.level if level is None else level_percent(level)
     li, xb, xvx, y, v = _blup_parts(fit)
@@ -177,3 +175,156 @@ def ranef(fit, *, level: float | None = None) -> BLUPResult:
         pred = li * (y - xb)
         se = np.sqrt(li * v + li**2 * xvx)
     return _blup_result("ranef", fit, pred, se, level)
+
+
+# ------------------------------------------------------------------------------ multilevel fits
+
+@dataclass(eq=False)
+class RanefMVResult(Result):
+    """Predicted random effects of a multilevel fit (metafor's ``ranef`` for ``rma.mv``): per
+    variance component (``components``), per group of its grouping (``groups``, labels as
+    ``a/b`` for nested levels; ``inner | outer`` for a struct term) the prediction ``pred``,
+    its ``se`` and prediction interval.  ``terms``: the random-effects formula of each
+    component (``~ 1 | a/b``; ``~ inner | outer`` for a struct term)."""
+
+    components: list
+    groups: list
+    pred: list
+    se: list
+    pi_lb: list
+    pi_ub: list
+    level: float
+    terms: list | None = None
+
+    def summary(self) -> str:
+        head = f"{'':12s} {'intrcpt':>9s} {'se':>8s} {'pi.lb':>8s} {'pi.ub':>8s}"
+        terms = self.terms or [f"~ 1 | {c}" for c in self.components]
+        blocks = (["", t, head]
+                  + [f"{str(n)[:12]:12s} {a:9.4f} {b:8.4f} {x:8.4f} {y:8.4f}" for n, a, b, x, y in zip(g, pr, se, lb, ub)]
+                  for t, g, pr, se, lb, ub in zip(terms, self.groups, self.pred, self.se, self.pi_lb, self.pi_ub))
+        return text_lines(f"Predicted random effects ({self.level:g}% prediction intervals)", *blocks)
+
+    def to_frame(self):
+        """One row per component and group (pandas DataFrame)."""
+        n = [len(g) for g in self.groups]
+        return records_frame({"component": np.repeat(self.components, n), "group": np.concatenate(self.groups),
+                              "pred": np.concatenate(self.pred), "se": np.concatenate(self.se),
+                              "pi_lb": np.concatenate(self.pi_lb), "pi_ub": np.concatenate(self.pi_ub)})
+
+
+def _sort_codes(values) -> np.ndarray:
+    """Rank of each value among the distinct values in sorted order (numbers numerically,
+    text alphabetically, as R's ``order``); first-appearance codes when the values do not sort."""
+    a = np.asarray(values)
+    try:
+        return np.unique(a, return_inverse=True)[1].ravel()
+    except TypeError:
+        return np.unique(np.array([str(x) for x in a.tolist()]), return_inverse=True)[1].ravel()
+
+
+def _ranef_struct(fit, e, M):
+    """Row-wise prediction and variance of the struct (G) random effect: per block
+    ``u = G W e`` and ``Var = diag(G) - diag(G P G)`` with ``P = W - W X (X'WX)^-1 X'W``
+    (G the struct covariance of the block's rows: tau_i tau_j, times rho between
+    different inner levels of the same outer level)."""
+    bs = fit.structure
+    tau2, rho = fit.spar
+    tau = np.sqrt(np.asarray(tau2, float))
+    pred, var = np.empty(fit.k), np.empty(fit.k)
+    for bt, (rows, V) in zip(bs.batches, fit.marginal_blocks()):
+        t = tau[bt["inner"]]
+        G = t[:, :, None] * t[:, None, :] * (rho * (bt["same_outer"] - bt["same_inner"]) + bt["same_inner"])
+        GW = np.linalg.solve(V, G).transpose(0, 2, 1)  # G W (V, G symmetric)
+        GWX = GW @ fit.X[rows]
+        pred[rows] = np.einsum("bij,bj->bi", GW, e[rows])
+        var[rows] = (np.einsum("bii->bi", G) - np.einsum("bij,bij->bi", GW, G)
+                     + np.einsum("bnp,pq,bnq->bn", GWX, M, GWX))
+    return pred, var
+
+
+def ranef_mv(fit, *, level: float | None = None) -> RanefMVResult:
+    """Predicted random effects of each variance component of a multilevel fit (metafor's
+    ``ranef`` for ``rma.mv``), the struct (CS/HCS) term included.
+
+    For component l with grouping matrix Z_l: ``pred = sigma2_l Z_l' W e`` (e = y - X b,
+    W the inverse marginal covariance) and ``Var = sigma2_l - sigma2_l^2 diag(Z_l' P Z_l)``
+    with ``P = W - W X (X'WX)^-1 X'W``, computed block by block (no k x k matrix); prediction
+    intervals with the model's critical value (t with k - p df under ``test="t"``).
+
+    For a struct term ``~ inner | outer`` (G: tau_i tau_j within an outer level, times rho
+    between different inner levels): per combination of outer and inner level that occurs,
+    ``pred = G Z' W e`` and ``Var = G - G Z' P Z G``, per block of the marginal covariance;
+    rows sorted by outer, then inner level (as metafor), labelled ``inner | outer``.
+
+    Parameters
+    ----------
+    fit : RMAMVResult
+        A multilevel fit (nested random intercepts, and/or one CS/HCS struct term; name
+        the struct's variables with ``struct["names"] = (inner, outer)``, else ``inner``
+        and ``outer``).
+    level : float, optional
+        Level of the prediction intervals: 95 or 0.95 both mean 95 % (default: the fit's).
+
+    Returns
+    -------
+    RanefMVResult
+
+    References
+    ----------
+    Robinson, G. K. (1991). That BLUP is a good thing: the estimation of random effects.
+    Statistical Science, 6(1), 15-32.
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    Journal of Statistical Software, 36(3), 1-48 (``ranef``).
+    """
+    if not hasattr(fit, "marginal_blocks"):
+        raise InputError("ranef_mv needs a multilevel fit (rma_mv)")
+    level = fit.level if level is None else level_percent(level)
+    bs = fit.structure
+    k, p = fit.k, fit.p
+    X = fit.X
+    e = fit.yi - X @ fit.beta
+    We, WX = np.empty(k), np.empty((k, p))
+    own = [np.empty(k) for _ in range(bs.L)]  # per row: sum of W over the rows of its own group
+    for rows, V in fit.marginal_blocks():
+        W = np.linalg.inv(V)
+        We[rows] = np.einsum("bij,bj->bi", W, e[rows])
+        WX[rows] = W @ X[rows]
+        for l in range(bs.L):
+            c = bs.codes[l][rows]
+            own[l][rows] = np.sum(W * (c[:, :, None] == c[:, None, :]), axis=2)
+    M = fit.vb  # (X'WX)^-1: rma_mv does not scale vb under test "t"
+    a = 1 - level / 100
+    crit = float(stats.t.isf(a / 2, k - p)) if fit.test == "t" else float(stats.norm.isf(a / 2))
+    out = {"pred": [], "se": [], "pi_lb": [], "pi_ub": []}
+    groups = []
+
+    def add(pred, se):
+        pred[np.abs(pred) < 100 * np.finfo(float).eps] = 0.0
+        for key, val in (("pred", pred), ("se", se), ("pi_lb", pred - crit * se), ("pi_ub", pred + crit * se)):
+            out[key].append(val)
+
+    for l in range(bs.L):
+        codes, n, s2 = bs.codes[l], bs.n_levels[l], float(fit.sigma2[l])
+        pred = s2 * np.bincount(codes, weights=We, minlength=n)
+        XW1 = np.column_stack([np.bincount(codes, weights=WX[:, j], minlength=n) for j in range(p)])
+        z = np.bincount(codes, weights=own[l], minlength=n) - np.einsum("gp,pq,gq->g", XW1, M, XW1)
+        first = np.zeros(n, int)
+        first[codes[::-1]] = np.arange(k)[::-1]  # first row of each group
+        parts = [[str(x) for x in np.asarray(g)[first].tolist()] for g in fit.groups[:l + 1]]
+        groups.append(["/".join(t) for t in zip(*parts)])
+        add(pred, np.sqrt(np.maximum(s2 - s2**2 * z, 0.0)))
+    components, terms = list(fit.s_names), [f"~ 1 | {c}" for c in fit.s_names]
+    if fit.struct_type is not None:
+        st = fit.refit_args["struct"]
+        inner_name, outer_name = st.get("names") or ("inner", "outer")
+        pred, var = _ranef_struct(fit, e, M)
+        # one row per (outer, inner) combination: rows sharing both have the same G row
+        key = bs.struct["outer_codes"].astype(np.int64) * len(fit.struct_levels) + bs.struct["inner_codes"]
+        _, first = np.unique(key, return_index=True)
+        inner, outer = np.asarray(st["inner"]), np.asarray(st["outer"])
+        first = first[np.lexsort((_sort_codes(inner)[first], _sort_codes(outer)[first]))]
+        groups.append([f"{i} | {o}" for i, o in zip(inner[first].tolist(), outer[first].tolist())])
+        add(pred[first], np.sqrt(np.maximum(var[first], 0.0)))
+        components.append(f"{inner_name} | {outer_name}")
+        terms.append(f"~ {inner_name} | {outer_name}")
+    return RanefMVResult(components, groups, level=level, terms=terms, **out)

@@ -14,7 +14,7 @@ from evsynth.engine import estimators as _est
 from evsynth.engine.checks import level_percent
 from evsynth.engine.estimators import chi2_isf, chi2_ppf, Fused, fused_of, is_intercept_only
 from evsynth.engine.linalg import newton_root, r_uniroot, wls
-from evsynth.engine.results import Result
+from evsynth.engine.results import Result, text_table
 
 __all__ = ["ConfintResult", "confint_tau2", "METAFOR_TOL"]
 
@@ -40,14 +40,14 @@ class ConfintResult(Result):
         return float(np.sqrt(self.tau2_ci_lb)), float(np.sqrt(self.tau2_ci_ub))
 
     def summary(self) -> str:
-        return "\n".join([
-            f"{'':8s} {'estimate':>9s} {'ci.lb':>9s} {'ci.ub':>9s}   (Q-profile, {self.level:g}%)",
-            *([f"Note: {self.note}"] if self.note else []),
-            f"{'tau^2':8s} {self.tau2_est:9.4f} {self.tau2_ci_lb:9.4f} {self.tau2_ci_ub:9.4f}",
-            f"{'tau':8s} {np.sqrt(self.tau2_est):9.4f} {self.tau_ci[0]:9.4f} {self.tau_ci[1]:9.4f}",
-            f"{'I^2(%)':8s} {self.I2_est:9.4f} {self.I2_ci_lb:9.4f} {self.I2_ci_ub:9.4f}",
-            f"{'H^2':8s} {self.H2_est:9.4f} {self.H2_ci_lb:9.4f} {self.H2_ci_ub:9.4f}",
-        ])
+        """As metafor prints confint() of an rma fit (tau^2, tau, I^2(%), H^2), with a note
+        below when a bound was capped at the search ceiling."""
+        rows = [(self.tau2_est, self.tau2_ci_lb, self.tau2_ci_ub),
+                (np.sqrt(self.tau2_est), *self.tau_ci), (self.I2_est, self.I2_ci_lb, self.I2_ci_ub),
+                (self.H2_est, self.H2_ci_lb, self.H2_ci_ub)]
+        cols = [(name, [f"{r[j]:.4f}" for r in rows]) for j, name in enumerate(("estimate", "ci.lb", "ci.ub"))]
+        lines = text_table(cols, ["tau^2", "tau", "I^2(%)", "H^2"], gap=1)
+        return "\n".join(lines + ([f"Note: {self.note}"] if self.note else []))
 
     def to_frame(self):
         """One row per parameter (tau2, I2, H2): parameter, estimate, ci_lb, ci_ub."""
@@ -170,7 +170,7 @@ def confint_tau2(fit, level: float | None = None, *, tol: float | str | None = N
     fit : RMAResult
         A random-effects fit.
     level : float, optional
-        Confidence level in percent (default: the fit's).
+        Confidence level: 95 or 0.95 both mean 95 % (default: the fit's).
     tol : float or "metafor", optional
         None (default): the exact roots.  A number: R's ``uniroot`` with that absolute
         tolerance on tau^2, as metafor's ``control = list(tol = ...)``; ``"metafor"``:

@@ -34,13 +34,13 @@ from scipy import special  # what scipy.stats calls, without its per-call overhe
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["Result", "Coefs", "coef_block", "HasCoefs", "WaldTest", "wald_test", "Fitted", "FitResult", "Prediction", "PredictResult", "TRANSFORMS",
-           "fmt_p", "p_text", "signif_stars", "text_table", "SIGNIF_LEGEND", "Heterogeneity", "fmt_btt",
+           "fmt_p", "p_text", "signif_stars", "text_table", "SIGNIF_LEGEND", "FOOTSYM", "Heterogeneity", "fmt_btt",
            "critical_value", "frame_summary", "DISTS"]
 
 DISTS = ("z", "t")
 
 
-def fmt_p(p, *, showeq: bool = False, sep: str = "") -> str:
+def fmt_p(p, *, showeq: bool = False, sep: str = "", add0: bool = False) -> str:
     """A p-value as metafor prints it (its ``.pval``).
 
     Parameters
@@ -52,18 +52,21 @@ def fmt_p(p, *, showeq: bool = False, sep: str = "") -> str:
     sep : str
         Between the sign and the number: ``""`` in tables (``<.0001``), ``" "`` in test
         lines (``p-val < .0001``).
+    add0 : bool
+        A leading zero in the cut-off (``< 0.0001``).
 
     Returns
     -------
     str
         ``"<.0001"`` (``"< .0001"`` with ``sep=" "``) below 1e-4, else four decimals
-        (``"= 0.0012"`` with ``showeq``); ``"NA"`` when missing or not finite.
+        (``"= 0.0012"`` with ``showeq``; ``"< 0.0001"`` with ``add0``, as metafor's
+        Mantel-Haenszel tests); ``"NA"`` when missing or not finite.
     """
     if p is None or not np.isfinite(p):
         return ("=" + sep if showeq else "") + "NA"
     if p >= 1e-4:
         return ("=" + sep if showeq else "") + f"{p:.4f}"
-    return "<" + sep + ".0001"
+    return "<" + sep + ("0" if add0 else "") + ".0001"
 
 
 def p_text(p) -> str:
@@ -102,6 +105,7 @@ def signif_stars(p) -> str:
     return " "
 
 
+FOOTSYM = "\u00b9"  # metafor's footnote symbol (superscript one)
 SIGNIF_LEGEND = ["---", "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1"]
 
 
@@ -262,18 +266,21 @@ class Coefs(Result):
         cols.update({"pval": self.pval, "ci_lb": self.ci_lb, "ci_ub": self.ci_ub})
         return pd.DataFrame(cols)
 
-    def format_rows(self, name_width: int | None = None) -> list[str]:
+    def format_rows(self, name_width: int | None = None, footnoted=()) -> list[str]:
         """The coefficient table as metafor prints it: estimate, se, zval|tval, [df], pval
         (``<.0001``), ci.lb, ci.ub and the significance symbol; no row names for a lone
-        intercept (``name_width``: longest name shown, default all of it)."""
+        intercept (``name_width``: longest name shown, default all of it).  ``footnoted``:
+        columns marked with metafor's footnote symbol (its header gets the symbol, each cell
+        a trailing blank, as metafor's ``.addfootsym``)."""
         def f4(x):
             return [f"{v:.4f}" for v in np.asarray(x, float)]
         cols = [("estimate", f4(self.beta)), ("se", f4(self.se)), (self.stat_name, f4(self.stat))]
         if self.df is not None:
             dfs = np.broadcast_to(np.asarray(self.df, float), self.beta.shape)
             cols.append(("df", [f"{d:.0f}" if float(d).is_integer() else f"{d:.2f}" for d in dfs]))
-        cols += [("pval", [fmt_p(x) for x in self.pval]), ("ci.lb", f4(self.ci_lb)), ("ci.ub", f4(self.ci_ub)),
-                 ("", [signif_stars(x) for x in self.pval])]
+        cols += [("pval", [fmt_p(x) for x in self.pval]), ("ci.lb", f4(self.ci_lb)), ("ci.ub", f4(self.ci_ub))]
+        cols = [(h + FOOTSYM, [c + " " for c in cells]) if h in footnoted else (h, cells) for h, cells in cols]
+        cols.append(("", [signif_stars(x) for x in self.pval]))
         names = [str(n) for n in self.names]
         if name_width:
             names = [n[:name_width] for n in names]

@@ -95,7 +95,7 @@ def rma(yi, vi=None, mods=None, *, method: str = "REML", test: str = "z", level:
         ``"adhoc"``: Knapp & Hartung with the scaling factor truncated at 1, so never narrower
         than the z-based interval (metafor's ``test="adhoc"``; Röver, Knapp & Friede 2015).
     level : float
-        Confidence level in percent.
+        Confidence level: 95 or 0.95 both mean 95 % (as metafor).
     intercept : bool
         Add an intercept.
     coef_names : list of str, optional

@@ -18,7 +18,7 @@ from evsynth.engine.checks import level_percent
 from evsynth.engine.linalg import factorize
 from scipy import stats
 
-from evsynth.engine.results import Coefs, Fitted, WaldTest, coef_block, wald_test
+from evsynth.engine.results import FOOTSYM, SIGNIF_LEGEND, Coefs, Fitted, WaldTest, coef_block, wald_test
 
 __all__ = ["RobustResult", "robust"]
 
@@ -40,6 +40,7 @@ class RobustResult(Fitted):
     n_clusters: int
     wald: WaldTest | None = None
     _parts: tuple = field(default=None, repr=False)
+    cluster_sizes: np.ndarray | None = None  # effect sizes per cluster
 
     def __getattr__(self, name):  # fields of the wrapped fit
         if name.startswith("_") or name in ("fit", "coefs", "wald", "n_clusters"):
@@ -67,8 +68,27 @@ class RobustResult(Fitted):
         return _htz_test(self._parts, self.beta, self.vb, btt, L)
 
     def summary(self) -> str:
-        lines = [f"Cluster-robust inference (CR2, Satterthwaite df; k = {self.k}, clusters = {self.n_clusters})", ""]
-        return "\n".join(lines + self.coefs.format_rows(14))
+        """As metafor prints robust(fit, cluster, clubSandwich=TRUE): the wrapped fit's model,
+        variance and heterogeneity lines, the clusters, the HTZ moderator test and the
+        coefficient table with the robust columns footnoted."""
+        base = self.fit.summary().split("\n")
+        stop = next(i for i, ln in enumerate(base) if ln.startswith(("Test of Moderators", "Model Results:")))
+        lines = base[:stop]
+        n = np.asarray(self.cluster_sizes if self.cluster_sizes is not None else [], float)
+        if n.size:
+            med = float(np.median(n))
+            lines += [f"Number of estimates:   {self.k}", f"Number of clusters:    {self.n_clusters}",
+                      f"Estimates per cluster: {int(n.min())}-{int(n.max())} (mean: {n.mean():.2f}, "
+                      f"median: {med:g})", ""]
+        if self.p > 1 and self.wald is not None:
+            head, test = self.wald.summary().split("\n")
+            lines += [head + FOOTSYM, test, ""]
+        lines += ["Model Results:", ""]
+        lines += self.coefs.format_rows(footnoted=("se", "tval", "zval", "df", "pval", "ci.lb", "ci.ub"))
+        tests = "t/F-tests and confidence intervals" if self.p > 1 else "t-test and confidence interval"
+        return "\n".join(lines + [""] + SIGNIF_LEGEND + [
+            "", "1) results based on cluster-robust inference (var-cov estimator: CR2,",
+            f"   approx {tests}, df: Satterthwaite approx)"])
 
 
 def _cluster_blocks(fit, cluster: np.ndarray):
@@ -123,7 +143,7 @@ def robust(fit, cluster, level: float | None = None) -> RobustResult:
     cluster : array_like, shape (k,)
         Cluster of each effect size (no missing values).
     level : float, optional
-        Confidence level in percent (default: the fit's).
+        Confidence level: 95 or 0.95 both mean 95 % (default: the fit's).
 
     Returns
     -------
@@ -171,7 +191,7 @@ def robust(fit, cluster, level: float | None = None) -> RobustResult:
         wald = _htz_test(parts, beta, vb, fit.btt, None)
     except ModelError:  # e.g. more tested coefficients than clusters: the coefficients still stand
         wald = None
-    return RobustResult(fit, coefs, J, wald, _parts=parts)
+    return RobustResult(fit, coefs, J, wald, _parts=parts, cluster_sizes=np.array([len(r) for r in rows]))
 
 
 def _htz_test(parts, beta, vb, btt, L) -> WaldTest:

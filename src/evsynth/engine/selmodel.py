@@ -16,9 +16,10 @@ import numpy as np
 from scipy import optimize, stats
 
 from evsynth.engine.checks import level_percent
-from evsynth.engine._verbs import fmt
+
 from evsynth.engine.rma_uni import rma
-from evsynth.engine.results import Coefs, HasCoefs, Result, coef_block, p_text
+from evsynth.engine.results import (SIGNIF_LEGEND, Coefs, HasCoefs, Heterogeneity, Result, coef_block, fmt_p,
+                                    p_text, signif_stars, text_table)
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["SelmodelResult", "selmodel"]
@@ -49,23 +50,42 @@ class SelmodelResult(HasCoefs, Result):
     delta_pval: np.ndarray | None = None
     delta_ci_lb: np.ndarray | None = None
     delta_ci_ub: np.ndarray | None = None
+    het_LRT: float | None = None  # the likelihood-ratio test of tau^2 = 0 under the selection model
+    het_LRTp: float | None = None
 
     def summary(self) -> str:
-        lines = [f"Random-Effects Model with Step Function Selection Model (k = {self.k}; ML)", "",
-                 f"tau^2 (estimated amount of {'residual ' if len(self.beta) > 1 else ''}heterogeneity): "
-                 f"{fmt(self.tau2)}" + ("" if np.isnan(self.se_tau2) else f" (SE = {fmt(self.se_tau2)})"), "",
-                 f"Test for Selection Model Parameters: LRT(df = {self.LRTdf}) = {fmt(self.LRT)}, "
-                 f"p-val {p_text(self.LRTp)}", "", "Model Results:", ""]
-        lines += self.coefs.format_rows(name_width=10)
-        lines += ["", "Selection weights (p-value intervals; se and CI from the Hessian, z test of delta = 1):"]
-        lo = 0.0
+        """As metafor prints a step-function selection model: the model with its tau^2 and the
+        likelihood-ratio test of tau^2 = 0, the coefficients, the test of the selection
+        parameters and the table of the selection weights (the first fixed: ---)."""
+        p = len(self.beta)
+        ee = self.het_LRT is None
+        if ee:
+            kind = f"{'Equal-Effects Model' if p == 1 else 'Fixed-Effects with Moderators Model'} (k = {self.k})"
+        else:
+            kind = f"{'Random-Effects Model' if p == 1 else 'Mixed-Effects Model'} (k = {self.k}; tau^2 estimator: ML)"
+        lines = [kind, ""]
+        if not ee:
+            het = Heterogeneity(QE=np.nan, QEdf=1, QEp=np.nan, tau2=self.tau2,
+                                se_tau2=None if np.isnan(self.se_tau2) else self.se_tau2, residual=p > 1)
+            lines += het.format_lines()[:2] + ["", f"Test for {'Residual ' if p > 1 else ''}Heterogeneity:",
+                                               f"LRT(df = 1) = {self.het_LRT:.4f}, p-val {p_text(self.het_LRTp)}", ""]
+        lines += ["Model Results:", ""] + self.coefs.format_rows() + [""]
+        lines += ["Test for Selection Model Parameters:",
+                  f"LRT(df = {self.LRTdf}) = {self.LRT:.4f}, p-val {p_text(self.LRTp)}", "",
+                  "Selection Model Results:", ""]
+        lows = np.concatenate([[0.0], self.steps[:-1]])
+        lw = max(len(f"{x:g}") for x in lows)
+        labels = [f"{f'{lo:g}':<{lw}s} < p <= {hi:g}" for lo, hi in zip(lows, self.steps)]
         se = np.full(self.delta.size, np.nan) if self.se_delta is None else self.se_delta
-        for j, (hi, d) in enumerate(zip(self.steps, self.delta)):
-            extra = "" if np.isnan(se[j]) else (f"  se = {se[j]:.4f}  z = {self.delta_zval[j]:.4f}  "
-                                                 f"p {p_text(self.delta_pval[j])}  CI [{self.delta_ci_lb[j]:.4f}, "
-                                                 f"{self.delta_ci_ub[j]:.4f}]")
-            lines.append(f"  {lo:<6g} < p <= {hi:<6g}  k = {int(self.k_per_interval[j]):3d}  delta = {d:.4f}{extra}")
-            lo = hi
+
+        def cells(arr, fmt_one):
+            return ["---" if j == 0 else fmt_one(arr[j]) for j in range(self.delta.size)]
+        cols = [("k", [str(int(c)) for c in self.k_per_interval]), ("estimate", [f"{d:.4f}" for d in self.delta]),
+                ("se", cells(se, lambda x: f"{x:.4f}")), ("zval", cells(self.delta_zval, lambda x: f"{x:.4f}")),
+                ("pval", cells(self.delta_pval, fmt_p)), ("ci.lb", cells(self.delta_ci_lb, lambda x: f"{x:.4f}")),
+                ("ci.ub", cells(self.delta_ci_ub, lambda x: f"{x:.4f}")),
+                ("", ["" if j == 0 else signif_stars(self.delta_pval[j]) for j in range(self.delta.size)])]
+        lines += text_table(cols, labels) + [""] + SIGNIF_LEGEND
         return "\n".join(lines)
 
     def to_frame(self):
@@ -123,7 +143,7 @@ def selmodel(fit, type: str = "stepfun", steps=None, *, level: float | None = No
     steps : sequence of float
         The one-sided p-value cut points (1 is added as the last bound).
     level : float, optional
-        Confidence level in percent (default: the fit's).
+        Confidence level: 95 or 0.95 both mean 95 % (default: the fit's).
 
     Returns
     -------
@@ -219,6 +239,17 @@ def selmodel(fit, type: str = "stepfun", steps=None, *, level: float | None = No
     except np.linalg.LinAlgError:
         cov = np.full_like(H, np.nan)
     coefs = coef_block(fit.coef_names, beta, cov[:p, :p], dist="z", level=level)
+    het_lrt = het_p = None
+    if not ee:  # tau^2 = 0 under the selection model: beta and the weights re-estimated
+        def nll0(th0):
+            val = _loglik(th0[:p], 0.0, np.concatenate([[1.0], np.exp(th0[p:])]), y, v, X, cuts, grp)
+            return -val if np.isfinite(val) else 1e300
+        start = np.concatenate([beta, np.log(delta[1:])])
+        r0 = optimize.minimize(nll0, start, method="BFGS", options={"gtol": 1e-10, "maxiter": 5000})
+        if not r0.success and r0.status != 2:  # (as the full fit: precision loss at the optimum accepted)
+            r0 = optimize.minimize(nll0, r0.x, method="Powell", options={"xtol": 1e-10, "ftol": 1e-14})
+        het_lrt = max(0.0, 2 * (ll + r0.fun))
+        het_p = float(stats.chi2.sf(het_lrt, 1))
     ll0 = _loglik(base.beta, 0.0 if ee else base.tau2, np.ones(st.size), y, v, X, cuts, grp)
     lrt = max(0.0, 2 * (ll - ll0))
     crit = float(stats.norm.isf((1 - level / 100) / 2))
@@ -230,4 +261,5 @@ def selmodel(fit, type: str = "stepfun", steps=None, *, level: float | None = No
                           counts, float(level), se_tau2=se_tau2, tau2_ci_lb=max(tau2 - crit * se_tau2, 0.0),
                           tau2_ci_ub=tau2 + crit * se_tau2, se_delta=se_delta, delta_zval=z_delta,
                           delta_pval=2 * stats.norm.sf(np.abs(z_delta)),
-                          delta_ci_lb=np.maximum(delta - crit * se_delta, 0.0), delta_ci_ub=delta + crit * se_delta)
+                          delta_ci_lb=np.maximum(delta - crit * se_delta, 0.0), delta_ci_ub=delta + crit * se_delta,
+                          het_LRT=het_lrt, het_LRTp=het_p)

@@ -206,8 +206,8 @@ def sensitivity_table(job: AnalysisJob) -> pd.DataFrame:
         label = f"excluding {col} in {values}"
         try:
             f = job.subset(keep).fit
-        except (ModelError, InputError) as exc:
-            rows.append({"analysis": label, "k": int(keep.sum()), "note": str(exc)})
+        except (ModelError, InputError) as exc:  # the table belongs to the analysis: its id is not repeated
+            rows.append({"analysis": label, "k": int(keep.sum()), "note": str(exc).removeprefix(f"{job.spec['id']}: ")})
             continue
         rows.append({"analysis": label, **pooled_row(f), "note": ""})
     return pd.DataFrame(rows)

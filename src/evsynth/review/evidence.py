@@ -11,9 +11,13 @@ import pandas as pd
 
 from evsynth.review.domains import DOMAINS
 
-__all__ = ["DIRECTIONS", "SEED_FILES", "check_statements", "check_findings", "effect_direction"]
+__all__ = ["DIRECTIONS", "FINDING_DIRECTIONS", "SEED_FILES", "check_statements", "check_findings", "effect_direction"]
 
 DIRECTIONS = ["positive", "none", "negative", "mixed", "unknown"]
+# the findings table's directions (data/findings/CODING_RULES.md): a hedge or a limitation in
+# the source's words is kept ("limited positive", "possibly positive", "possibly none")
+FINDING_DIRECTIONS = ["positive", "limited positive", "possibly positive", "mixed", "none", "possibly none",
+                      "negative", "unknown"]
 # which seed text each table's line numbers refer to (read by evsynth.pipeline.inputs.seed_lengths)
 SEED_FILES = {"holwerda2014": "003_169077222a0c6c24.txt", "nji2020": "000_d6eb5ec40b6ce6bc.txt"}
 
@@ -57,7 +61,7 @@ def check_findings(f: pd.DataFrame, path, lengths: dict[str, int]) -> list[str]:
         if rec.get("claim_type") in ("effect", "effect modifier") and not (isinstance(rec.get("direction"), str)
                                                                              and rec["direction"]):
             out.append(f"{path}: row {i + 2}, column 'direction': a claim about an effect needs a direction "
-                       f"({', '.join(DIRECTIONS)})")
+                       f"({', '.join(FINDING_DIRECTIONS)})")
     return out
 
 
