@@ -299,6 +299,9 @@ OUTPUTS: dict[str, Output] = {o.name: o for o in (
        "an analysis (PNG and SVG) and figure_notes.csv", kind="folder", root="figures"),
     _o("figure_notes", "{analysis}/figure_notes.csv", "figures", "figures not drawn, and why (only when one was "
        "not)", "figure,drawn,reason", root="figures", optional=True),
+    _o("figure_files", "{analysis}/figure_files.csv", "figures", "figure files named from column names "
+       "(subgroup forests, bubble plots): the file and its column (only when there are such figures)",
+       "file,column", root="figures", optional=True),
     _o("figures_studies", "studies", "figures", "risk-of-bias, quality, PRISMA and evidence-gap figures",
        kind="folder", root="figures"),
     _o("report_html", "report.html", "report", "the report", kind="html"),
