@@ -1,5 +1,6 @@
 # evsynth: two commands do all set-up on a fresh machine with Python >= 3.11 and pip.
 #   make report   install into .venv (first time only) and run the whole pipeline
+#   make docs     build the documentation site (docs/_build/html)
 #   make test     install into .venv (first time only), install the system packages the tests
 #                 need (scripts/system-packages.sh: Chromium, poppler, R + metafor, SLURM), run the tests
 SHELL := /bin/bash
@@ -10,7 +11,7 @@ STAMP := $(VENV)/.installed
 CORES ?= 2
 export PATH := $(BIN):$(PATH)
 
-.PHONY: report test setup dag template validate bench clean
+.PHONY: report test setup dag template validate bench clean docs
 
 $(STAMP): pyproject.toml
 	@echo "Setting up $(VENV) with $(PYTHON) (first run only)..."
@@ -46,8 +47,14 @@ template: $(STAMP)
 dag: $(STAMP)
 	@$(BIN)/snakemake --dag | dot -Tsvg > dag.svg && echo "dag.svg"
 
+# the documentation site (Sphinx: docs/*.md, the API reference from the docstrings, the executed
+# gallery docs/examples/plot_*.py); warnings are errors; HTML in docs/_build/html
+docs: $(STAMP)
+	@$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+	@echo "Docs: $(abspath docs/_build/html/index.html)"
+
 bench: $(STAMP)
 	@$(BIN)/python bench/bench_engine.py
 
 clean:
-	rm -rf results figures/*/ logs .snakemake
+	rm -rf results figures/*/ logs .snakemake docs/_build docs/generated docs/auto_examples

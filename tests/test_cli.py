@@ -216,3 +216,21 @@ def test_guard_prints_a_job_error_once_and_last(tmp_path):
                            "    evsynth effects aloe2013 --out results/none.csv"]
     # the job's log keeps the message as the job wrote it
     assert "results/none.csv: the effect-size table does not exist" in (project / "logs/fit.log").read_text()
+
+
+def test_version_prints_the_package_version(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0
+    assert capsys.readouterr().out.strip() == f"evsynth {version('evsynth')}"
+
+
+@pytest.mark.parametrize("name", ["effects.xlsx", "effects.txt", "effects"])
+def test_effects_refuses_an_out_path_that_is_not_csv(tmp_path, name):
+    """A CSV written under an .xlsx name would not open in a spreadsheet (issue 26 item 6)."""
+    target = tmp_path / name
+    out = _evsynth(tmp_path, "effects", "aloe2013", "--out", str(target))
+    _clean_failure(out, f"--out {target}", "writes a CSV table", "ending in .csv")
+    assert not target.exists() and not (tmp_path / "exclusions.csv").exists()

@@ -128,6 +128,32 @@ def test_presentation_layer_imports_no_engine_and_no_statistics():
         assert stats == [], "the presentation layer computes no statistics"
 
 
+def test_api_layer_sits_on_the_engine():
+    """api/ (data frames, formulas, plotting verbs) may use the engine, itself and errors;
+    never review, pipeline or present, nor the top-level package (which imports api lazily)."""
+    bad = violations("api", lambda m: _within(m, "evsynth.api", "evsynth.engine", "evsynth.errors"))
+    assert bad == []
+
+
+def test_nothing_below_the_api_layer_imports_it():
+    """The engine and the review layer are below api/; present reads tables and draws them
+    itself (it must not call the statistics-computing plotting verbs)."""
+    for layer in ("engine", "review", "present"):
+        bad = [v for v in violations(layer, lambda m: not _within(m, "evsynth.api")) if "evsynth.api" in v]
+        assert bad == [], bad
+
+
+def test_importing_the_front_end_loads_no_pandas_matplotlib_or_formulaic():
+    """``from evsynth import rma`` (the front end) stays as light as the engine for arrays."""
+    code = ("import sys\n"
+            "from evsynth import rma, escalc, rma_mv, forest\n"
+            "import numpy as np\n"
+            "rma(np.array([0.1, 0.3, 0.2]), np.array([0.01, 0.02, 0.03]))\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pandas', 'matplotlib', 'formulaic')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
+
+
 @pytest.mark.parametrize("source, expected", [
     ("from evsynth.pipeline.analysis import fit_main\n", ["evsynth.pipeline.analysis"]),
     ("def f():\n    from evsynth.engine import models\n", ["evsynth.engine"]),

@@ -52,6 +52,10 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     ids = _analysis_ids(argv) if want_help else ""
     p = argparse.ArgumentParser(prog="evsynth", description="Evidence synthesis and meta-analysis pipeline.",
                                 epilog="'evsynth COMMAND --help' describes one command.")
+    from evsynth import __version__
+
+    p.add_argument("--version", action="version", version=f"evsynth {__version__}",
+                   help="print the version and exit")
     p.add_argument("--debug", action="store_true", help="show a Python traceback on errors")
     p.add_argument("--allow-dir", action="append", default=[], metavar="PATH",
                    help="also allow input and output paths inside PATH (repeatable; default: only the project "

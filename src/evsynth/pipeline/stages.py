@@ -59,6 +59,9 @@ def write_tables(outdir, stage: str, tables: dict, *, cfg: dict | None = None, s
 def run_effects(cfg: dict, analysis: str, out) -> None:
     """Effect sizes of one declared analysis (and ``exclusions.csv`` beside it: the rows
     the config allowed to drop)."""
+    if Path(out).suffix.lower() != ".csv":  # the later stages read it as CSV; never a CSV named .xlsx
+        raise InputError(f"--out {out}: 'evsynth effects' writes a CSV table (the later stages read it); give a path "
+                         f"ending in .csv (a spreadsheet opens it as it is)")
     spec = analysis_by_id(cfg, analysis)
     eff = dataset_effects(spec)
     dropped = eff.attrs.get("dropped", [])
