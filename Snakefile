@@ -21,7 +21,7 @@ include: "workflow/rules/report.smk"
 
 rule all:
     input:
-        f"{RES}/report.html",
-        [f"{RES}/report.pdf"] if WANT_PDF else [],
+        res("report_html"),
+        [res("report_pdf")] if WANT_PDF else [],
         rules.report.output.appendix,
         rules.report.output.editions,

@@ -22,7 +22,7 @@ def one(n: int, kind: str) -> dict:
     import numpy as np
     import pandas as pd
 
-    from evsynth.pipeline.analysis import compute_effects
+    from evsynth.pipeline.dataset import compute_effects
     from evsynth.pipeline.io import load_table, read_table
 
     rng = np.random.default_rng(1)

@@ -52,14 +52,14 @@ def shipped_effects(analysis_id: str):
     effect sizes computed from its dataset, as the effects stage computes them."""
     import pandas as pd
 
-    from evsynth.pipeline import analysis as an
+    from evsynth.pipeline.dataset import compute_effects
     from evsynth.pipeline.config import analysis_by_id, load_config
     from evsynth.pipeline.io import read_table
 
     cfg = load_config(ROOT / "config.yaml")
     spec = analysis_by_id(cfg, analysis_id)
     data = read_table(ROOT / spec["dataset"]).data.replace("", pd.NA)
-    return cfg, spec, an.compute_effects(data, spec, where=spec["dataset"])
+    return cfg, spec, compute_effects(data, spec, where=spec["dataset"])
 
 
 def run(cmd, cwd, check=True, env=None):

@@ -244,8 +244,9 @@ def _pipeline_spec(analysis_id, **extra):
 def _pipeline_tables(spec):
     import os
 
-    from evsynth.pipeline import analysis as an
-    from evsynth.pipeline.stages import dataset_effects
+    from evsynth.pipeline.dataset import dataset_effects
+    from evsynth.pipeline.diagnose import diagnostic_tables
+    from evsynth.pipeline.job import AnalysisJob
 
     root = Path(__file__).resolve().parents[1]
     old = os.getcwd()
@@ -254,8 +255,8 @@ def _pipeline_tables(spec):
         eff = dataset_effects(spec)
     finally:
         os.chdir(old)
-    fit = an.fit_main(eff, spec)
-    return eff, fit, an.diagnostic_tables(eff, spec, fit, 1, 95.0)
+    job = AnalysisJob(eff, spec, 95.0, seed=1)
+    return eff, job.fit, diagnostic_tables(job)
 
 
 def test_config_asks_for_selection_model_comparison_and_predictions():
@@ -282,4 +283,4 @@ def test_config_asks_for_correlated_effects_sensitivity():
     # rho = 0 is the declared model itself
     assert ce["estimate"].iloc[0] == pytest.approx(fit.estimate, rel=1e-8)
     assert ce["clusters"].iloc[0] == eff["study"].nunique()
-    assert "egger" in t["notes"]["diagnostic"].tolist()
+    assert "egger" in t["diagnostic_notes"]["diagnostic"].tolist()

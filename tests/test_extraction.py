@@ -176,7 +176,7 @@ def _write(path, df):
 
 
 def test_an_extracted_analysis_reads_one_domain_with_study_columns(tmp_path):
-    from evsynth.pipeline.stages import dataset_effects
+    from evsynth.pipeline.dataset import dataset_effects
 
     rows = fixture_rows()
     rows.loc[1, "outcome_domain"] = "child behaviour"
@@ -223,7 +223,9 @@ def test_a_row_without_url_or_quote_is_refused(tmp_path):
 
 
 def test_a_moderator_too_few_studies_carry_is_named_not_tested():
-    from evsynth.pipeline.analysis import diagnostic_tables, fit_main, moderator_tables
+    from evsynth.pipeline.analysis import moderator_tables
+    from evsynth.pipeline.diagnose import diagnostic_tables
+    from evsynth.pipeline.job import AnalysisJob
 
     comp = compute_extracted(fixture_rows(), STUDIES, "fixture.csv")
     data = analysis_dataset(comp, STUDIES, "parenting")
@@ -231,16 +233,16 @@ def test_a_moderator_too_few_studies_carry_is_named_not_tested():
     spec = {"id": "own", "model": {"type": "univariate", "method": "REML", "test": "z"}, "moderator_min_studies": 4,
             "moderators": [{"column": "quality_score", "type": "numeric"}, {"column": "caseload", "type": "numeric"}],
             "permutations": 100, "diagnostics": ["permutation"], "effect": {"yi": "yi", "vi": "vi"}}
-    tab, notes = moderator_tables(data, spec, 95.0)
+    tab, notes = moderator_tables(AnalysisJob(data, spec, 95.0))
     # quality scores: armstrong 2, caldera 3, mcmillan 7, chaffin2011 6, brandon 0 -> 5 studies carry it
     assert set(tab["model"]) == {"quality_score"}
     assert notes == ["caseload: 0 studies carry it; a meta-regression needs at least 4 (moderator_min_studies): "
                      "not tested"]
     spec["moderator_min_studies"] = 6
-    tab, notes = moderator_tables(data, spec, 95.0)
+    tab, notes = moderator_tables(AnalysisJob(data, spec, 95.0))
     assert tab.empty and notes[0].startswith("quality_score: 5 studies carry it; a meta-regression needs at least 6")
-    out = diagnostic_tables(data, spec, fit_main(data, spec, 95.0), 1, 95.0)
-    assert "not tested" in " ".join(str(n) for n in out["notes"]["note"])
+    out = diagnostic_tables(AnalysisJob(data, spec, 95.0, seed=1))
+    assert "not tested" in " ".join(str(n) for n in out["diagnostic_notes"]["note"])
 
 
 def test_reporting_gap_counts_the_studies_that_measured_a_domain():
@@ -256,15 +258,16 @@ def test_reporting_gap_counts_the_studies_that_measured_a_domain():
 
 
 def test_small_study_tests_wait_for_enough_studies():
-    from evsynth.pipeline.analysis import diagnostic_tables, fit_main
+    from evsynth.pipeline.diagnose import diagnostic_tables
+    from evsynth.pipeline.job import AnalysisJob
 
     comp = compute_extracted(fixture_rows(), STUDIES, "fixture.csv")
     data = analysis_dataset(comp, STUDIES, "parenting")
     spec = {"id": "own", "model": {"type": "univariate", "method": "REML", "test": "z"},
             "diagnostics": ["egger", "trimfill", "leave1out"], "small_study_min_k": 10, "effect": {"yi": "yi", "vi": "vi"}}
-    out = diagnostic_tables(data, spec, fit_main(data, spec, 95.0), 1, 95.0)
+    out = diagnostic_tables(AnalysisJob(data, spec, 95.0, seed=1))
     assert "egger" not in out and "trimfill" not in out and "leave1out" in out
-    notes = out["notes"].set_index("diagnostic")["note"]
+    notes = out["diagnostic_notes"].set_index("diagnostic")["note"]
     assert notes["egger"].startswith("not run: 5 studies; tests and adjustments for small-study effects are run from 10")
     spec["small_study_min_k"] = 5
-    assert "egger" in diagnostic_tables(data, spec, fit_main(data, spec, 95.0), 1, 95.0)
+    assert "egger" in diagnostic_tables(AnalysisJob(data, spec, 95.0, seed=1))

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, shipped_effects
-from evsynth.pipeline import analysis as an
 from evsynth.pipeline.figdata import figure_tables
+from evsynth.pipeline.job import AnalysisJob
 
 EXPECTED = pd.read_csv(ROOT / "tests/r/figure_tables_expected.csv", keep_default_na=False, na_values=[""])
 
@@ -19,8 +19,7 @@ EXPECTED = pd.read_csv(ROOT / "tests/r/figure_tables_expected.csv", keep_default
 def landenberger():
     cfg, spec, eff = shipped_effects("landenberger2005")
     assert eff.attrs["dropped"] == []  # the R script uses every row too
-    fit = an.fit_main(eff, spec, float(cfg["level"]))
-    return spec, figure_tables(eff, spec, fit, float(cfg["level"]))
+    return spec, figure_tables(AnalysisJob(eff, spec, float(cfg["level"])))
 
 
 def test_forest_rows_are_the_wald_intervals_metafor_draws(landenberger):

@@ -21,6 +21,7 @@ import yaml
 
 from conftest import BIN, ROOT, copy_project, evsynth_cmd, run
 from evsynth.pipeline import io as eio
+from evsynth.pipeline import reading
 from evsynth.pipeline.cli import main
 from evsynth.pipeline.paths import ENV_ALLOW
 
@@ -31,7 +32,7 @@ SECRET = "root:$6$SECRETHASHxyz:19000:0:99999:7:::"
 def _clean_env(monkeypatch):
     monkeypatch.setenv(ENV_ALLOW, "")  # restored after each test (main() may extend it)
     for name in ("MAX_TABLE_BYTES", "MAX_TABLE_ROWS", "MAX_XLSX_UNCOMPRESSED"):  # a config's limits: (set_limits)
-        monkeypatch.setattr(eio, name, getattr(eio, name))
+        monkeypatch.setattr(reading, name, getattr(reading, name))
 
 
 @pytest.fixture()
@@ -326,7 +327,7 @@ def test_large_table_is_checked_vectorised(tmp_path):
     p = tmp_path / "big.csv"
     pd.DataFrame({"study": np.arange(n), "yi": yi, "vi": vi}).to_csv(p, index=False)
     t = eio.read_table(p)
-    from evsynth.pipeline.analysis import compute_effects
+    from evsynth.pipeline.dataset import compute_effects
     spec = {"id": "x", "effect": {"yi": "yi", "vi": "vi"}, "direction": {"flip": False}, "model": {}}
     with pytest.raises(eio.TableProblems) as exc:
         compute_effects(t.data, spec, str(p), rows=t.rows)

@@ -23,11 +23,11 @@ from evsynth.pipeline.paths import ENV_ALLOW
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch):
-    from evsynth.pipeline import io as eio
+    from evsynth.pipeline import reading
 
     monkeypatch.setenv(ENV_ALLOW, "")
     for name in ("MAX_TABLE_BYTES", "MAX_TABLE_ROWS", "MAX_XLSX_UNCOMPRESSED"):  # a config's limits: (set_limits)
-        monkeypatch.setattr(eio, name, getattr(eio, name))
+        monkeypatch.setattr(reading, name, getattr(reading, name))
 
 
 @pytest.fixture()

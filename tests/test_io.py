@@ -166,7 +166,7 @@ def test_statistics_outside_their_range(kw, msg):
 
 
 def test_negative_variance_in_dataset_names_study(tmp_path):
-    from evsynth.pipeline.analysis import compute_effects
+    from evsynth.pipeline.dataset import compute_effects
 
     data = pd.DataFrame({"study": ["a", "b", "c"], "yi": [0.1, 0.2, 0.3], "vi": [0.1, -0.2, 0.1]})
     spec = {"id": "x", "effect": {"yi": "yi", "vi": "vi"}, "direction": {"rule": "", "flip": False},

@@ -115,9 +115,11 @@ def test_review_layer_imports_neither_pipeline_nor_presentation():
 
 
 def test_presentation_layer_imports_no_engine_and_no_statistics():
-    """present/ reads tables: besides itself it may use evsynth.pipeline.io (reading),
-    evsynth.outputs (atomic writing), evsynth.errors, the shared wording and the package version."""
-    bad = violations("present", lambda m: _within(m, "evsynth.present", "evsynth.pipeline.io", "evsynth.outputs",
+    """present/ reads tables: besides itself it may use evsynth.pipeline.io / reading / checks
+    (reading), evsynth.catalog (where each table is), evsynth.outputs (atomic writing),
+    evsynth.errors, the shared wording and the package version."""
+    bad = violations("present", lambda m: _within(m, "evsynth.present", "evsynth.pipeline.io", "evsynth.pipeline.reading",
+                                                  "evsynth.pipeline.checks", "evsynth.catalog", "evsynth.outputs",
                                                   "evsynth.errors", "evsynth.texts") or m == "evsynth")
     assert bad == []
     for path in sorted((SRC / "present").rglob("*.py")):
@@ -279,3 +281,107 @@ def test_the_presentation_package_has_no_import_circle():
 def test_the_circle_check_finds_a_circle():
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": set()}) == []
+
+
+# ------------------------------------------------------------------------------ the catalogue, module sizes, circles
+
+def test_catalog_imports_nothing_of_evsynth_but_errors():
+    """evsynth.catalog sits below pipeline and present (both read it): it names the functions
+    of the diagnostics as dotted strings and imports no layer."""
+    found = [mod for _, mod in imported_modules(SRC / "catalog.py")
+             if (mod == "evsynth" or mod.startswith("evsynth.")) and mod != "evsynth.errors"]
+    assert found == []
+
+
+def test_pipeline_modules_hold_at_most_800_lines():
+    long = {p.name: n for p in sorted((SRC / "pipeline").glob("*.py"))
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 800}
+    assert long == {}
+
+
+def module_graph(src: Path) -> dict[str, set[str]]:
+    """evsynth module -> the evsynth modules it imports (at the top or inside a function;
+    ``from package import module`` counts as importing that module)."""
+    mods = {}
+    for p in sorted(src.rglob("*.py")):
+        parts = ["evsynth", *p.relative_to(src).with_suffix("").parts]
+        mods[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = p
+    graph: dict[str, set[str]] = {m: set() for m in mods}
+    for m, p in mods.items():
+        tree = ast.parse(p.read_text(encoding="utf-8"), filename=str(p))
+        package = ["evsynth", *p.relative_to(src).parent.parts]
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = (".".join(package[: len(package) - node.level + 1] + ([node.module] if node.module else []))
+                        if node.level else node.module or "")
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in mods else base for a in node.names]
+            else:
+                continue
+            for t in targets:
+                while t and t not in mods:
+                    t = t.rpartition(".")[0]
+                if t and t != m:
+                    graph[m].add(t)
+    return graph
+
+
+def import_circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected parts of more than one module (Tarjan), each sorted."""
+    index, low, stack, on, out = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            part = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                part.append(w)
+                if w == v:
+                    break
+            if len(part) > 1:
+                out.append(sorted(part))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return sorted(out)
+
+
+# the command line's client/server pair: cli delegates a command to the warm server, whose
+# forked child runs cli's main (both imports inside functions)
+ALLOWED_CIRCLES = [
+    ["evsynth.pipeline.cli", "evsynth.pipeline.warm"],
+]
+
+
+def test_no_import_circle_in_the_package():
+    """No two modules import each other, directly or round a longer loop (an import inside a
+    function counts: it is how a circle is hidden), but the allowed pair."""
+    circles = import_circles(module_graph(SRC))
+    assert [c for c in circles if c not in ALLOWED_CIRCLES] == []
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"a.py": "from evsynth import b\n", "b.py": "def f():\n    from evsynth.a import x\n"}, [["evsynth.a", "evsynth.b"]]),
+    ({"a.py": "from .b import x\n", "b.py": "import evsynth.c\n", "c.py": "from evsynth.a import y\n"},
+     [["evsynth.a", "evsynth.b", "evsynth.c"]]),
+    ({"a.py": "from evsynth.b import x\n", "b.py": "import evsynth.errors\n", "errors.py": ""}, []),
+    ({"p/__init__.py": "", "p/a.py": "from evsynth.p import b\n", "p/b.py": "from evsynth.p.a import z\n"},
+     [["evsynth.p.a", "evsynth.p.b"]]),
+])
+def test_the_circle_check_finds_them(tmp_path, files, expected):
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    assert import_circles(module_graph(tmp_path)) == expected

@@ -18,7 +18,7 @@ import yaml
 from conftest import ROOT, evsynth_cmd
 from evsynth.errors import ConfigError, InputError
 from evsynth.pipeline import multiverse as mv
-from evsynth.pipeline.analysis import compute_effects
+from evsynth.pipeline.dataset import compute_effects
 from evsynth.pipeline.config import analysis_by_id, load_config, validate_config
 from evsynth.pipeline.io import read_table
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from evsynth.pipeline import analysis as an
+from evsynth.pipeline.job import AnalysisJob, fit_main
 from evsynth.pipeline.config import analysis_by_id, load_config
 
 from conftest import ROOT, shipped_effects
@@ -29,7 +30,7 @@ def mdft():
 
 def test_mdft_three_level_estimate_matches_metafor(mdft):
     spec, eff = mdft
-    fit = an.fit_main(eff, spec, 95.0)
+    fit = fit_main(eff, spec, 95.0)
     r = R_MDFT["main"]["intercept"]
     c = r["coefficients"][0]
     assert fit.k == r["k"] == 61
@@ -47,8 +48,7 @@ def test_mdft_three_level_estimate_matches_metafor(mdft):
 
 def test_mdft_cr2_robust_matches_clubsandwich(mdft):
     spec, eff = mdft
-    fit = an.fit_main(eff, spec, 95.0)
-    t = an.robust_table(eff, spec, fit)
+    t = an.robust_table(AnalysisJob(eff, spec, 95.0))
     r = R_MDFT["main"]["robust"]
     assert t["se"].iloc[0] == pytest.approx(r["se"], rel=1e-5)
     assert t["df"].iloc[0] == pytest.approx(r["df"], rel=1e-5)
@@ -57,7 +57,7 @@ def test_mdft_cr2_robust_matches_clubsandwich(mdft):
 
 def test_mdft_moderators_match_metafor(mdft):
     spec, eff = mdft
-    mods, notes = an.moderator_tables(eff, spec, 95.0)
+    mods, notes = an.moderator_tables(AnalysisJob(eff, spec, 95.0))
     assert notes == []
     for name, r in R_MDFT["moderators"].items():
         got = mods[mods["model"] == name].reset_index(drop=True)
@@ -112,7 +112,7 @@ def test_placement_risk_ratio_matches_metafor():
     r = json.loads((ROOT / "tests" / "r" / "ifps_metafor.json").read_text())
     cfg, spec, eff = shipped_effects("ifps2002")
     assert eff["yi"].to_numpy() == pytest.approx(r["yi"], abs=1e-10)
-    fit = an.fit_main(eff, spec, 95.0)
+    fit = fit_main(eff, spec, 95.0)
     assert fit.test == "adhoc"
     assert fit.estimate == pytest.approx(r["estimate"], abs=1e-6)
     assert float(fit.se[0]) == pytest.approx(r["se"], rel=1e-5)
@@ -196,15 +196,15 @@ def test_ahrq_three_level_matches_metafor():
     r = json.loads((ROOT / "tests" / "r" / "ahrq_metafor.json").read_text())
     cfg, spec, eff = shipped_effects("ahrq2015")
     assert eff["yi"].iloc[:5].to_numpy() == pytest.approx(r["yi_first"], abs=1e-10)
-    fit = an.fit_main(eff, spec, 95.0)
+    fit = fit_main(eff, spec, 95.0)
     assert fit.k == r["k"]
     assert fit.estimate == pytest.approx(r["estimate"], abs=1e-6)
     assert float(fit.se[0]) == pytest.approx(r["se"], rel=1e-5)
     assert fit.sigma2 == pytest.approx(r["sigma2"], rel=1e-4)
-    rb = an.robust_table(eff, spec, fit)
+    rb = an.robust_table(AnalysisJob(eff, spec, 95.0))
     assert rb["se"].iloc[0] == pytest.approx(r["robust_se"], rel=1e-5)
     assert rb["df"].iloc[0] == pytest.approx(r["robust_df"], rel=1e-5)
-    mods, _ = an.moderator_tables(eff, spec, 95.0)
+    mods, _ = an.moderator_tables(AnalysisJob(eff, spec, 95.0))
     row = mods[mods.term == "comparator_type[usual care]"].iloc[0]
     assert row.estimate == pytest.approx(r["comparator_usual_care"], abs=1e-6)
     assert row.se == pytest.approx(r["comparator_usual_care_se"], rel=1e-4)
@@ -233,7 +233,7 @@ def test_minimum_studies_per_model_type():
     eff = pd.DataFrame({"study": ["a", "a", "b"], "yi": [0.1, 0.2, 0.3], "vi": [0.01, 0.02, 0.03],
                         "Study_ID": [1, 1, 2], "Number": [1, 2, 3]})
     with pytest.raises(ModelError, match="2 studies; a multilevel model is fitted from 3 studies"):
-        an.fit_main(eff, spec, 95.0)
+        fit_main(eff, spec, 95.0)
 
 
 def test_ahrq_programme_subgroup_matches_metafor():
@@ -241,7 +241,7 @@ def test_ahrq_programme_subgroup_matches_metafor():
     metafor's rma.mv on the same subset (tests/r/ahrq.R)."""
     r = json.loads((ROOT / "tests" / "r" / "ahrq_metafor.json").read_text())["incredible_years"]
     cfg, spec, eff = shipped_effects("ahrq2015")
-    t, notes = an.subgroup_table(eff, spec, 95.0)
+    t, notes = an.subgroup_table(AnalysisJob(eff, spec, 95.0))
     row = t[(t.subgroup_variable == "programme_derived") & (t.group == "Incredible Years")].iloc[0]
     assert row.k == r["k"]
     assert row.estimate == pytest.approx(r["estimate"], abs=1e-6)
@@ -259,7 +259,7 @@ def test_ahrq_randomised_body_matches_metafor():
     cfg, spec, eff = shipped_effects("ahrq2015")
     mask = an.randomised_rows(eff, spec)
     assert mask.sum() == r["k"] and set(eff.loc[mask, "design"]) == {"RCT"}
-    het, weights, notes = an.randomised_tables(eff, spec, 95.0)
+    het, weights, notes = an.randomised_tables(AnalysisJob(eff, spec, 95.0))
     row = het.iloc[0]
     assert notes == [] and row["k"] == r["k"] and row["n_studies"] == r["n_studies"] and len(weights) == r["k"]
     for c in ("estimate", "ci_lb", "ci_ub", "pi_lb", "pi_ub"):
@@ -276,5 +276,5 @@ def test_randomised_body_only_for_a_mixed_design():
     assert an.randomised_rows(one, spec) is None                                 # fewer than two
     declared = {**spec, "design": {"randomised": False}}
     assert an.randomised_rows(eff, declared) is None                             # no design column
-    het, weights, notes = an.randomised_tables(eff.assign(design="RCT"), spec, 95.0)
+    het, weights, notes = an.randomised_tables(AnalysisJob(eff.assign(design="RCT"), spec, 95.0))
     assert het.empty and weights.empty and notes == []

@@ -258,11 +258,11 @@ def test_two_cut_selection_model_matches_metafor():
 
 
 def test_selection_model_below_the_minimum_is_not_fitted_but_noted():
-    from evsynth.pipeline.analysis import SELMODEL_MIN_K
+    from evsynth.pipeline.diagnose import SELMODEL_MIN_K
 
     t = _tables(_spec("aloe2013", diagnostics=["selmodel"]))
     assert "selmodel" not in t
-    note = t["notes"].set_index("diagnostic").loc["selmodel", "note"]
+    note = t["diagnostic_notes"].set_index("diagnostic").loc["selmodel", "note"]
     assert note == f"not fitted: 5 studies, fewer than the {SELMODEL_MIN_K} a selection model needs"
 
 
@@ -321,8 +321,10 @@ def test_report_says_when_the_selection_model_was_not_fitted(tmp_path):
     spec = _spec("aloe2013", diagnostics=["selmodel", "leave1out"])
     d = tmp_path / "aloe2013" / "diagnostics"
     d.mkdir(parents=True)
+    from evsynth import catalog
+
     for name, t in _tables(spec).items():
-        t.to_csv(d / f"{name}.csv", index=False)
+        t.to_csv(tmp_path / catalog.path(name, analysis="aloe2013"), index=False)
     T = Tables(tmp_path)
     a = _analysis_context(spec, T, tmp_path)
     secs = sensitivity_sections(a, {"T": T, "level": 95})
@@ -332,7 +334,7 @@ def test_report_says_when_the_selection_model_was_not_fitted(tmp_path):
 
 
 def test_count_column_named_like_a_config_column_is_refused_with_its_name():
-    from evsynth.pipeline.analysis import compute_effects
+    from evsynth.pipeline.dataset import compute_effects
     from evsynth.pipeline.io import TableProblems
 
     data = pd.DataFrame({"study": ["a", "b"], "x1": [5, 6], "x2": [10, 9], "x3": [4, 7], "x4": [11, 8],

@@ -2,18 +2,18 @@ rule certainty:
     """GRADE certainty of every pooled outcome, read from the results tables."""
     input:
         tables=[
-            f"{RES}/{a}/{t}.csv"
+            res(t, a)
             for a in ANALYSES
             for t in ("heterogeneity", "effects", "study_weights")
         ],
-        diagnostics=[f"{RES}/{a}/diagnostics" for a in ANALYSES],
+        diagnostics=[res("diagnostics", a) for a in ANALYSES],
         published=config.get("published_estimates", []),
         findings=config["studies"].get("findings", []),
     output:
-        certainty=f"{RES}/certainty/certainty.csv",
-        reasons=f"{RES}/certainty/certainty_reasons.csv",
-        published=f"{RES}/certainty/published.csv",
-        comparison=f"{RES}/certainty/review_comparison.csv",
+        certainty=res("certainty"),
+        reasons=res("certainty_reasons"),
+        published=res("published"),
+        comparison=res("review_comparison"),
     log:
         f"{LOGS}/certainty.log",
     params:

@@ -8,8 +8,9 @@ import shlex
 import sys
 from pathlib import Path
 
+from evsynth import catalog
 from evsynth.errors import ConfigError
-from evsynth.pipeline.config import FIGURE_TABLES, validate_config
+from evsynth.pipeline.config import validate_config
 
 # the config file the rules pass to the evsynth command: --configfile if given, else config.yaml
 CONFIGFILE = workflow.configfiles[0] if workflow.configfiles else "config.yaml"
@@ -24,8 +25,6 @@ FIG = config["figures_dir"]
 LOGS = config.get("logs_dir", "logs")
 ANALYSES = [a["id"] for a in config["analyses"]]
 SPEC = {a["id"]: a for a in config["analyses"]}
-INPUTS_OK = f"{RES}/checks/inputs.txt"
-
 STUDY_TABLES = [
     config["studies"][k]
     for k in (
@@ -44,61 +43,36 @@ STUDY_TABLES = [
 QUALITY_FILES = [config["quality"]["form"], config["quality"]["assessments"]]
 EXTRACTION_FILE = config["extraction"]["effects"]
 
-STUDY_OUTPUTS = [
-    f"{RES}/studies/{n}.csv"
-    for n in (
-        "study_characteristics",
-        "quality_by_design",
-        "intervention_types",
-        "outcome_domains",
-        "evidence_gap",
-        "prisma_counts",
-        "reviews",
-        "nji_interventions",
-        "nji_findings",
-    )
-]
-if "effect_statements" in config["studies"]:
-    STUDY_OUTPUTS += [
-        f"{RES}/studies/{n}.csv" for n in ("effect_statements", "effect_direction")
+
+# Every output file below comes from the catalogue (src/evsynth/catalog.py): its path there,
+# under RES (results_dir) or FIG (figures_dir).
+def res(name, analysis=None, **fields):
+    """The file of catalogue output ``name`` under results_dir (``{analysis}`` kept as a
+    wildcard when ``analysis`` is "{analysis}")."""
+    return f"{RES}/{catalog.path(name, analysis=analysis, **fields)}"
+
+
+def fig(name, analysis=None):
+    return f"{FIG}/{catalog.path(name, analysis=analysis)}"
+
+
+def stage_outputs(stage, spec=None, analysis=None):
+    """The CSV tables stage ``stage`` writes with this config (per analysis: of ``spec``)."""
+    return [
+        res(o.name, analysis)
+        for o in catalog.outputs(
+            stage, cfg=config, spec=spec, kind="csv", diagnostics=False
+        )
     ]
-if "findings" in config["studies"]:
-    STUDY_OUTPUTS += [f"{RES}/studies/findings.csv"]
-QUALITY_OUTPUTS = [
-    f"{RES}/quality/{n}.csv"
-    for n in (
-        "scores",
-        "summary",
-        "agreement",
-        "published_vs_computed",
-        "item_summary",
-        "assessment_template",
-    )
-]
-EXTRACTION_OUTPUTS = [
-    f"{RES}/extraction/{n}.csv"
-    for n in (
-        "effects_computed",
-        "coverage",
-        "summary",
-        "pooled_by_domain",
-        "moderators_by_domain",
-        "extraction_template",
-    )
-]
-FIT_TABLES = [
-    "estimates",
-    "heterogeneity",
-    "moderators",
-    "subgroups",
-    "robust",
-    "sensitivity",
-    "study_weights",
-    "randomised_heterogeneity",
-    "randomised_weights",
-    "fit_notes",
-] + FIGURE_TABLES
-WANT_PDF = config.get("report", {}).get("pdf", True)
+
+
+INPUTS_OK = res("inputs_checked")
+STUDY_OUTPUTS = stage_outputs("studies")
+QUALITY_OUTPUTS = stage_outputs("quality")
+EXTRACTION_OUTPUTS = stage_outputs("extraction")
+CERTAINTY_OUTPUTS = stage_outputs("certainty")
+FIT_TABLES = [o.name for o in catalog.outputs("fit", kind="csv")]
+WANT_PDF = catalog.wanted(catalog.output("report_pdf"), config)
 LANGUAGES = config.get("report", {}).get("languages", ["en"])
 
 # The evsynth command of the environment running Snakemake (not whatever is on PATH).
@@ -117,9 +91,7 @@ def parent(path, up=1):
 
 
 def fit_outputs(analysis):
-    return [f"{RES}/{analysis}/{t}.csv" for t in FIT_TABLES] + [
-        f"{RES}/{analysis}/model.txt"
-    ]
+    return [res(t, analysis) for t in FIT_TABLES] + [res("model", analysis)]
 
 
 # the multiverse of an analysis (workflow/rules/multiverse.smk)
@@ -148,18 +120,13 @@ def multiverse_key(analysis):
 def multiverse_blocks(analysis):
     key = multiverse_key(analysis)
     return [
-        f"{RES}/{analysis}/multiverse/{key}/chunk_{i}.csv"
+        res("multiverse_block", analysis, key=key, chunk=i)
         for i in range(multiverse_chunks(analysis))
     ]
 
 
 def multiverse_outputs(analysis):
-    if not SPEC[analysis].get("multiverse"):
-        return []
-    return [
-        f"{RES}/{analysis}/{n}.csv"
-        for n in ("multiverse", "multiverse_summary", "multiverse_dimensions")
-    ]
+    return stage_outputs("multiverse-gather", SPEC[analysis], analysis)
 
 
 MULTIVERSE_ANALYSES = [a for a in ANALYSES if SPEC[a].get("multiverse")]
@@ -170,7 +137,7 @@ def multiverse_key_file(analysis):
     workflow is read) only when it changes. An input of the gather, so a config change makes
     the gathered tables older than their input and they are made again from the blocks of the
     new key, also under --rerun-triggers mtime or without Snakemake's metadata."""
-    path = Path(f"{RES}/{analysis}/multiverse/key.txt")
+    path = Path(res("multiverse_key", analysis))
     text = multiverse_key(analysis) + "\n"
     if not path.is_file() or path.read_text() != text:
         path.parent.mkdir(parents=True, exist_ok=True)

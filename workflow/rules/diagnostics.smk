@@ -1,9 +1,9 @@
 rule diagnose:
     """Publication bias, heterogeneity CIs, influence, leave-one-out, permutation tests."""
     input:
-        effects=f"{RES}/{{analysis}}/effects.csv",
+        effects=res("effects", "{analysis}"),
     output:
-        directory(f"{RES}/{{analysis}}/diagnostics"),
+        directory(res("diagnostics", "{analysis}")),
     log:
         f"{LOGS}/diagnose/{{analysis}}.log",
     params:

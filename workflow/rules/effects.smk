@@ -9,8 +9,8 @@ rule effects:
             if k in ("studies", "moderators")
         ],
     output:
-        effects=f"{RES}/{{analysis}}/effects.csv",
-        exclusions=f"{RES}/{{analysis}}/exclusions.csv",
+        effects=res("effects", "{analysis}"),
+        exclusions=res("exclusions", "{analysis}"),
     log:
         f"{LOGS}/effects/{{analysis}}.log",
     params:

@@ -2,11 +2,11 @@ rule figures_analysis:
     """Forest, funnel and bubble plots of one analysis (PNG and SVG), drawn from its tables."""
     input:
         fit=lambda wc: fit_outputs(wc.analysis),
-        diag=f"{RES}/{{analysis}}/diagnostics",
-        effects=f"{RES}/{{analysis}}/effects.csv",
+        diag=res("diagnostics", "{analysis}"),
+        effects=res("effects", "{analysis}"),
         multiverse=lambda wc: multiverse_outputs(wc.analysis),
     output:
-        directory(f"{FIG}/{{analysis}}"),
+        directory(fig("figures_analysis", "{analysis}")),
     log:
         f"{LOGS}/figures/{{analysis}}.log",
     wildcard_constraints:
@@ -29,7 +29,7 @@ rule figures_studies:
         quality=QUALITY_OUTPUTS,
         prisma=config["studies"]["prisma"],
     output:
-        directory(f"{FIG}/studies"),
+        directory(fig("figures_studies")),
     log:
         f"{LOGS}/figures/studies.log",
     params:

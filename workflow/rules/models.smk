@@ -2,10 +2,10 @@ rule fit:
     """The declared model with moderators, subgroups, robust and sensitivity analyses, and
     the tables the figures draw (figure_*.csv, scale.csv)."""
     input:
-        effects=f"{RES}/{{analysis}}/effects.csv",
+        effects=res("effects", "{analysis}"),
     output:
-        tables=[f"{RES}/{{analysis}}/{t}.csv" for t in FIT_TABLES],
-        model=f"{RES}/{{analysis}}/model.txt",
+        tables=[res(t, "{analysis}") for t in FIT_TABLES],
+        model=res("model", "{analysis}"),
     log:
         f"{LOGS}/fit/{{analysis}}.log",
     params:

@@ -10,9 +10,9 @@
 rule multiverse_chunk:
     """One block of specifications of one analysis, fitted with the batched engine."""
     input:
-        f"{RES}/{{analysis}}/effects.csv",
+        res("effects", "{analysis}"),
     output:
-        f"{RES}/{{analysis}}/multiverse/{{key}}/chunk_{{chunk}}.csv",
+        res("multiverse_block", "{analysis}", key="{key}", chunk="{chunk}"),
     log:
         f"{LOGS}/multiverse/{{analysis}}_{{key}}_{{chunk}}.log",
     wildcard_constraints:
@@ -39,9 +39,10 @@ rule multiverse:
         blocks=lambda wc: multiverse_blocks(wc.analysis),
         key=lambda wc: MULTIVERSE_KEY_FILES[wc.analysis],
     output:
-        f"{RES}/{{analysis}}/multiverse.csv",
-        f"{RES}/{{analysis}}/multiverse_summary.csv",
-        f"{RES}/{{analysis}}/multiverse_dimensions.csv",
+        [
+            res(o.name, "{analysis}")
+            for o in catalog.outputs("multiverse-gather", kind="csv")
+        ],
     log:
         f"{LOGS}/multiverse/{{analysis}}.log",
     wildcard_constraints:

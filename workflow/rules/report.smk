@@ -5,26 +5,24 @@ rule report:
     input:
         INPUTS_OK,
         [fit_outputs(a) for a in ANALYSES],
-        [f"{RES}/{a}/diagnostics" for a in ANALYSES],
-        [f"{RES}/{a}/effects.csv" for a in ANALYSES],
+        [res("diagnostics", a) for a in ANALYSES],
+        [res("effects", a) for a in ANALYSES],
         [multiverse_outputs(a) for a in ANALYSES],
-        [f"{FIG}/{a}" for a in ANALYSES],
+        [fig("figures_analysis", a) for a in ANALYSES],
         STUDY_OUTPUTS,
         QUALITY_OUTPUTS,
         EXTRACTION_OUTPUTS,
-        f"{RES}/certainty/certainty.csv",
-        f"{RES}/certainty/certainty_reasons.csv",
-        f"{RES}/certainty/published.csv",
+        CERTAINTY_OUTPUTS,
         [t["path"] for a in config["analyses"] for t in a.get("listed_tables", [])],
         "data/translations/nl_en.csv",  # Dutch cells in English (the report shows both)
-        study_figures=f"{FIG}/studies",
+        study_figures=fig("figures_studies"),
     output:
-        html=f"{RES}/report.html",
-        pdf=[f"{RES}/report.pdf"] if WANT_PDF else [],
+        html=res("report_html"),
+        pdf=[res("report_pdf")] if WANT_PDF else [],
         # the technical appendix beside the main report; the other languages' main reports below
         # it (evsynth.present.report.report_files names the same files)
-        appendix=[f"{RES}/appendix.html"] + ([f"{RES}/appendix.pdf"] if WANT_PDF else []),
-        editions=[f"{RES}/{lang}/report.{ext}" for lang in LANGUAGES if lang != "en"
+        appendix=[res("report_appendix_html")] + ([res("report_appendix_pdf")] if WANT_PDF else []),
+        editions=[res(f"report_edition_{ext}", lang=lang) for lang in LANGUAGES if lang != "en"
                   for ext in (["html", "pdf"] if WANT_PDF else ["html"])],
     log:
         f"{LOGS}/report.log",

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import inspect
 import sys
-from contextlib import contextmanager
 
 from evsynth.errors import EvsynthError
 
@@ -27,7 +26,7 @@ def _analysis_ids(argv) -> str:
     argv = list(argv or [])
     path = argv[argv.index("--config") + 1] if "--config" in argv[:-1] else "config.yaml"
     try:
-        from evsynth.pipeline.io import read_yaml
+        from evsynth.pipeline.yamlfile import read_yaml
 
         ids = [str(a["id"]) for a in read_yaml(path)["analyses"]]
     except Exception:  # noqa: BLE001 - only a help text: say where the ids are instead
@@ -76,7 +75,8 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
 
 
 def _call(stage, args) -> int:
-    from evsynth.pipeline.io import recording
+    from evsynth.outputs import recording
+    from evsynth.pipeline.reading import notes_printed
     from evsynth.pipeline.stages import missing_inputs
 
     kwargs = {a.dest: getattr(args, a.dest) for a in stage.args}
@@ -94,32 +94,6 @@ def _call(stage, args) -> int:
     if rc == 0:
         _say_written(stage.name, written)
     return rc
-
-
-@contextmanager
-def notes_printed(command: str):
-    """Print each note the block issues (:class:`evsynth.pipeline.io.SpellingNote`: two
-    spellings read as one) once, as ``evsynth COMMAND: note: ...`` on stderr, also when the
-    block fails; other warnings pass through as usual."""
-    import warnings
-
-    from evsynth.errors import clean_text
-    from evsynth.pipeline.io import SpellingNote
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SpellingNote)
-        try:
-            yield
-        finally:
-            seen = set()
-            for w in caught:
-                if issubclass(w.category, SpellingNote):
-                    text = clean_text(str(w.message))
-                    if text not in seen:
-                        seen.add(text)
-                        sys.stderr.write(f"evsynth {command}: note: {text}\n")
-                else:
-                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 def _say_written(command: str, written: dict) -> None:
@@ -195,7 +169,7 @@ def _confine_args(args) -> None:
         os.environ[ENV_ALLOW] = os.pathsep.join([*args.allow_dir, os.environ.get(ENV_ALLOW, "")]).strip(os.pathsep)
     if args.command == "validate":
         return  # reads the conformance cases only; writes nothing
-    from evsynth.pipeline.io import refuse_special_file
+    from evsynth.pipeline.reading import refuse_special_file
 
     dirs = allowed_dirs()
     for name in _PATH_OPTIONS:

@@ -9,20 +9,22 @@ import json
 from importlib import resources
 import jsonschema
 
+from evsynth import catalog
 from evsynth.errors import ConfigError
-from evsynth.pipeline.io import allowed_text, read_yaml
+from evsynth.pipeline.checks import allowed_text
+from evsynth.pipeline.paths import allowed_dirs, check_config_paths, confine as _confine, input_files
+from evsynth.pipeline.yamlfile import read_yaml
 
-__all__ = ["load_config", "validate_config", "config_schema", "analysis_by_id", "limits", "FIGURE_TABLES",
-           "CONFIG_LIMIT_DEFAULTS"]
-
-# tables the fit stage writes for the figures (evsynth.pipeline.figdata), by file name
-# without .csv; here so that the workflow can list the fit outputs without loading models
-FIGURE_TABLES = ["scale", "figure_forest", "figure_bubble", "figure_bubble_points", "figure_funnel"]
+__all__ = ["load_config", "validate_config", "config_schema", "analysis_by_id", "limits", "CONFIG_LIMIT_DEFAULTS"]
 
 
 def config_schema() -> dict:
+    """The config's JSON schema, with the ``diagnostics`` enum filled in from the registry
+    (:data:`evsynth.catalog.DIAGNOSTICS`: a diagnostic is declared there only)."""
     with resources.files("evsynth.pipeline").joinpath("schemas/config.schema.json").open(encoding="utf-8") as fh:
-        return json.load(fh)
+        schema = json.load(fh)
+    schema["$defs"]["analysis"]["properties"]["diagnostics"]["items"]["enum"] = catalog.diagnostic_names()
+    return schema
 
 
 def _path(error) -> str:
@@ -82,8 +84,6 @@ def validate_config(cfg, *, source: str = "config.yaml", confine: bool = False, 
     if not problems:
         problems = _semantic(cfg, source)
     if not problems and confine:
-        from evsynth.pipeline.paths import check_config_paths
-
         problems = check_config_paths(cfg, source=source, extra=allow)
     if problems:
         raise ConfigError("\n".join(problems))
@@ -115,7 +115,7 @@ def _nfc_analyses(cfg: dict) -> None:
 
 
 def _register_sheets(cfg: dict) -> None:
-    from evsynth.pipeline.io import set_limits, set_sheets
+    from evsynth.pipeline.reading import set_limits, set_sheets
 
     set_limits({k: v for k, v in (cfg.get("limits") or {}).items() if k not in CONFIG_LIMIT_DEFAULTS})
 
@@ -152,14 +152,14 @@ def _directory_problems(cfg: dict, source: str) -> list[str]:
     return out
 
 
-# the declared limits a config check applies (the table readers' own: evsynth.pipeline.io.LIMIT_DEFAULTS);
+# the declared limits a config check applies (the table readers' own: evsynth.pipeline.reading.LIMIT_DEFAULTS);
 # each can be raised with 'limits: {key: N}' in the config (docs/bad-input.md)
 CONFIG_LIMIT_DEFAULTS = {"analyses": 200, "multiverse_specifications": 100_000, "permutations": 100_000}
 
 
 def limits(cfg: dict) -> dict:
     """Every declared limit: the config's ``limits:`` over the defaults."""
-    from evsynth.pipeline.io import LIMIT_DEFAULTS
+    from evsynth.pipeline.reading import LIMIT_DEFAULTS
 
     return {**CONFIG_LIMIT_DEFAULTS, **LIMIT_DEFAULTS, **(cfg.get("limits") or {})}
 
@@ -274,24 +274,6 @@ def _diagnostic_keys(a: dict, where: str) -> list[str]:
     return out
 
 
-INPUT_FILE_KEYS = {"studies": ("primary_studies", "reviews", "prisma", "nji_interventions", "nji_findings",
-                               "effect_statements", "review_statements", "coding_log", "findings"),
-                   "quality": ("form", "assessments"), "extraction": ("effects",)}
-
-
-def input_files(cfg: dict) -> list[tuple[str, str]]:
-    """(config key, path) of every input file the config names."""
-    out = [(f"{sec}.{k}", cfg[sec][k]) for sec, keys in INPUT_FILE_KEYS.items() for k in keys
-           if isinstance(cfg.get(sec, {}).get(k), str)]
-    if isinstance(cfg.get("published_estimates"), str):
-        out.append(("published_estimates", cfg["published_estimates"]))
-    for i, a in enumerate(cfg.get("analyses", [])):
-        out.append((f"analyses[{i}].dataset", a["dataset"]))
-        x = (a.get("effect") or {}).get("extracted") or {}
-        out += [(f"analyses[{i}].effect.extracted.{k}", x[k]) for k in ("studies", "moderators") if isinstance(x.get(k), str)]
-    return out
-
-
 def check_input_files(cfg: dict, *, source: str = "config.yaml", root=".") -> None:
     """Raise :class:`ConfigError` naming every input file the config names that does not exist."""
     from pathlib import Path
@@ -316,8 +298,6 @@ def load_config(path, *, confine: bool = True, allow=()) -> dict:
     ``confine`` (the default) the config file and every path it names must lie inside the
     project folder (see :mod:`evsynth.pipeline.paths`)."""
     if confine:
-        from evsynth.pipeline.paths import allowed_dirs, confine as _confine
-
         _confine(path, "--config", allowed_dirs(allow), error=ConfigError)
     return validate_config(read_yaml(path, error=ConfigError), source=str(path), confine=confine, allow=allow)
 

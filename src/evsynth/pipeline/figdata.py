@@ -5,7 +5,8 @@ from here: the forest plot's rows (each study's confidence interval at the confi
 level, its weight), the bubble plots' fitted meta-regression lines with their confidence
 bands, the critical values of the funnel plot's significance contours, and the scale of
 the analysis (axis label, log axis, back-transformation).  Each function takes data
-frames, a config entry and a fit, and returns data frames."""
+frames, a config entry and a fit (or the analysis job, :class:`evsynth.pipeline.job.AnalysisJob`),
+and returns data frames."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ import pandas as pd
 
 from evsynth.engine.effects import MEASURE_INFO
 from evsynth.engine.results import critical_value as _critical
+from evsynth.catalog import figure_tables as figure_table_names
 from evsynth.errors import InputError, ModelError
-from evsynth.pipeline import analysis as an
-from evsynth.pipeline.config import FIGURE_TABLES
+from evsynth.pipeline.job import AnalysisJob
 from evsynth.review.design import Moderator
 
 __all__ = ["figure_tables", "critical_value", "measure_label", "scale_table", "forest_table",
@@ -88,19 +89,20 @@ def forest_table(eff: pd.DataFrame, spec: dict, fit, level: float) -> pd.DataFra
                          "crit": z, "level": float(level)})
 
 
-def bubble_tables(eff: pd.DataFrame, spec: dict, level: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+def bubble_tables(job: AnalysisJob) -> tuple[pd.DataFrame, pd.DataFrame]:
     """For each numeric moderator: the meta-regression of the declared model on that
-    moderator, as a line over ``BUBBLE_GRID`` points from the smallest to the largest
-    value with its confidence band (the fit's ``predict``: ``pred -/+ crit se(pred)``, crit
-    from the model's reference distribution), and the studies as points with their weights."""
+    moderator (the job's moderator fit, shared with the moderator table), as a line over
+    ``BUBBLE_GRID`` points from the smallest to the largest value with its confidence band
+    (the fit's ``predict``: ``pred -/+ crit se(pred)``, crit from the model's reference
+    distribution), and the studies as points with their weights."""
     lines, points = [], []
-    for m in spec.get("moderators", []):
+    level = job.level
+    for m in job.spec.get("moderators", []):
         mod = Moderator.from_spec(m)
         if mod.type != "numeric":
             continue
-        sub = eff.dropna(subset=[mod.column]).reset_index(drop=True)
         try:
-            f = an.fit_main(sub, spec, level, mods=[m])
+            sub, f = job.rows_with([mod.column]), job.model([mod.column])
         except (ModelError, InputError):
             continue  # the moderator table's notes say why it could not be estimated
         x = sub[mod.column].to_numpy(float)
@@ -125,10 +127,12 @@ def funnel_contours() -> pd.DataFrame:
     return pd.DataFrame([{"p": p, "label": lab, "z": critical_value(100 * (1 - p))} for p, lab in FUNNEL_CONTOURS])
 
 
-def figure_tables(eff: pd.DataFrame, spec: dict, fit, level: float) -> dict[str, pd.DataFrame]:
-    """Every table of :data:`evsynth.pipeline.config.FIGURE_TABLES` for one analysis."""
-    lines, points = bubble_tables(eff, spec, level)
-    tables = {"scale": scale_table(spec), "figure_forest": forest_table(eff, spec, fit, level),
+def figure_tables(job: AnalysisJob) -> dict[str, pd.DataFrame]:
+    """Every table the figures draw (catalogue group ``figures``: :func:`evsynth.catalog.figure_tables`)
+    for one analysis job."""
+    lines, points = bubble_tables(job)
+    tables = {"scale": scale_table(job.spec), "figure_forest": forest_table(job.eff, job.spec, job.fit, job.level),
               "figure_bubble": lines, "figure_bubble_points": points, "figure_funnel": funnel_contours()}
-    assert list(tables) == FIGURE_TABLES
+    if list(tables) != figure_table_names():
+        raise RuntimeError(f"figure tables {list(tables)} differ from the catalogue's {figure_table_names()}")
     return tables

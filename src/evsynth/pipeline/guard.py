@@ -217,7 +217,7 @@ def main(argv=None) -> int:
 
         if args.allow_dir:
             os.environ[ENV_ALLOW] = os.pathsep.join([*args.allow_dir, os.environ.get(ENV_ALLOW, "")]).strip(os.pathsep)
-        from evsynth.pipeline.cli import notes_printed
+        from evsynth.pipeline.reading import notes_printed
 
         with notes_printed("check-inputs"):
             cfg = load_config(args.config)

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evsynth.pipeline import analysis as an
-from evsynth.errors import EvsynthError, InputError
-from evsynth.pipeline.io import TableProblems, load_table, read_table, read_yaml
+from evsynth.errors import EvsynthError, InputError, TableProblems, clean_text
+from evsynth.pipeline.dataset import dataset_effects
+from evsynth.pipeline.checks import load_table
+from evsynth.pipeline.yamlfile import read_yaml
 from evsynth.review.extraction import compute_extracted
 from evsynth.review.evidence import SEED_FILES, check_findings, check_statements
 from evsynth.review.prisma import check_prisma
@@ -137,8 +138,6 @@ def check_all_inputs(cfg: dict) -> str:
                 lambda: compute_extracted(eff, studies, cfg["extraction"]["effects"]))
     for spec in cfg["analyses"]:
         def one(spec=spec):
-            from evsynth.pipeline.stages import dataset_effects
-
             e = dataset_effects(spec)
             if len(e) < 2:
                 raise InputError(f"{spec['dataset']}: analysis '{spec['id']}' has {len(e)} usable effect size(s); "
@@ -147,8 +146,6 @@ def check_all_inputs(cfg: dict) -> str:
         attempt(f"{spec['dataset']}: dataset of analysis '{spec['id']}'", one)
     if problems:
         raise InputError("\n".join(problems))
-    from evsynth.errors import clean_text
-
     return "".join(f"ok  {clean_text(d)}\n" for d in done)
 
 

@@ -1,5 +1,6 @@
 """Confinement: every input and output path the pipeline uses resolves (after symlinks)
-inside the project folder, or inside a folder the user allowed explicitly.
+inside the project folder, or inside a folder the user allowed explicitly; and the paths a
+config names (:func:`input_files`, :func:`config_paths`), which the check walks.
 
 The project folder is the working directory the pipeline runs in (the folder holding
 ``Snakefile`` and ``config.yaml``).  Extra folders are allowed with the global option
@@ -14,7 +15,8 @@ from pathlib import Path
 
 from evsynth.errors import ConfigError, InputError, quote
 
-__all__ = ["ENV_ALLOW", "allowed_dirs", "confine", "config_inputs", "config_paths", "check_config_paths"]
+__all__ = ["ENV_ALLOW", "INPUT_FILE_KEYS", "allowed_dirs", "confine", "input_files", "config_inputs", "config_paths",
+           "check_config_paths"]
 
 ENV_ALLOW = "EVSYNTH_ALLOW_DIRS"
 
@@ -52,11 +54,27 @@ def confine(path, what: str, dirs: list[Path] | None = None, error: type = Input
     return resolved
 
 
+INPUT_FILE_KEYS = {"studies": ("primary_studies", "reviews", "prisma", "nji_interventions", "nji_findings",
+                               "effect_statements", "review_statements", "coding_log", "findings"),
+                   "quality": ("form", "assessments"), "extraction": ("effects",)}
+
+
+def input_files(cfg: dict) -> list[tuple[str, str]]:
+    """(config key, path) of every input file the config names."""
+    out = [(f"{sec}.{k}", cfg[sec][k]) for sec, keys in INPUT_FILE_KEYS.items() for k in keys
+           if isinstance(cfg.get(sec, {}).get(k), str)]
+    if isinstance(cfg.get("published_estimates"), str):
+        out.append(("published_estimates", cfg["published_estimates"]))
+    for i, a in enumerate(cfg.get("analyses", [])):
+        out.append((f"analyses[{i}].dataset", a["dataset"]))
+        x = (a.get("effect") or {}).get("extracted") or {}
+        out += [(f"analyses[{i}].effect.extracted.{k}", x[k]) for k in ("studies", "moderators") if isinstance(x.get(k), str)]
+    return out
+
+
 def config_inputs(cfg: dict) -> list[tuple[str, str]]:
     """(config key, path) of every file the config names to be read: the input tables and
     the analyses' datasets and listed tables."""
-    from evsynth.pipeline.config import input_files
-
     listed = [(f"analyses[{i}].listed_tables[{j}].path", t["path"])
               for i, a in enumerate(cfg.get("analyses", [])) for j, t in enumerate(a.get("listed_tables") or [])
               if isinstance(t, dict) and isinstance(t.get("path"), str)]

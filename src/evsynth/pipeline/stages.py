@@ -1,7 +1,7 @@
 """Every pipeline stage, and the registry the command line is generated from.
 
 A stage reads its inputs (through :mod:`evsynth.pipeline.inputs` and
-:mod:`evsynth.pipeline.io`), calls the review layer, the engine or the presentation layer
+:mod:`evsynth.pipeline.reading`, :mod:`evsynth.pipeline.checks`), calls the review layer, the engine or the presentation layer
 with data frames, and writes its outputs atomically.  :data:`STAGES` lists them: name,
 help text, arguments (each with its help text) and the function; :mod:`evsynth.pipeline.cli`
 builds one subcommand per entry, and every Snakemake rule calls one of them.
@@ -17,13 +17,17 @@ from typing import Callable
 
 import pandas as pd
 
+from evsynth import catalog
 from evsynth.errors import InputError
-from evsynth.pipeline import analysis as an
 from evsynth.pipeline import inputs
+from evsynth.pipeline.analysis import fit_tables, randomised_rows
 from evsynth.pipeline.config import analysis_by_id
-from evsynth.pipeline.figdata import figure_tables
-from evsynth.outputs import check_owned, read_output
-from evsynth.pipeline.io import atomic_folder, load_table, read_table, write_csv, write_text
+from evsynth.pipeline.dataset import dataset_effects
+from evsynth.pipeline.diagnose import diagnostic_tables
+from evsynth.pipeline.checks import load_table
+from evsynth.pipeline.reading import read_table
+from evsynth.pipeline.job import AnalysisJob
+from evsynth.outputs import atomic_folder, check_owned, read_output, write_csv, write_text
 
 __all__ = ["Arg", "Need", "Stage", "STAGES", "missing_inputs", "run_check_config", "run_check_inputs", "run_effects", "run_fit",
            "run_diagnose", "run_certainty", "run_multiverse", "run_multiverse_gather", "run_studies", "run_quality", "run_extraction", "run_template", "run_figures",
@@ -32,47 +36,24 @@ __all__ = ["Arg", "Need", "Stage", "STAGES", "missing_inputs", "run_check_config
 
 # ------------------------------------------------------------------------------ models
 
-def dataset_effects(spec: dict) -> pd.DataFrame:
-    """Read an analysis dataset (CSV in any promised form, or an .xlsx sheet) and compute
-    its effect sizes; every problem of the file is reported at once."""
-    if "extracted" in spec["effect"]:
-        return _extracted_effects(spec)
-    t = read_table(spec["dataset"], sheet=spec.get("sheet"))
-    return an.compute_effects(t.data.replace("", pd.NA), spec, where=spec["dataset"], decimal=t.decimal,
-                              rows=t.rows)
-
-
-def _extracted_effects(spec: dict) -> pd.DataFrame:
-    """An analysis of the review's own studies: the extraction table (``dataset``) converted row
-    by row (every contradiction reported with file, row and column), one outcome domain, joined
-    with the study table and the extraction's intensity/caseload table; then the usual checks."""
-    from evsynth.review import extraction as rx
-
-    x = spec["effect"]["extracted"]
-    studies = load_table(x["studies"], "primary_studies")
-    computed = rx.compute_extracted(load_table(spec["dataset"], "effects"), studies, spec["dataset"])
-    mods = load_table(x["moderators"], "extraction_moderators") if x.get("moderators") else None
-    if mods is not None:
-        known = set(studies["study_id"])
-        seen = set()
-        for i, (sid, name) in enumerate(zip(mods["study_id"], mods["moderator"]), start=2):
-            if sid not in known:
-                raise InputError(f"{x['moderators']}: row {i}, column 'study_id': unknown study {sid!r} "
-                                 "(not in the coded study table)")
-            if (sid, name) in seen:
-                raise InputError(f"{x['moderators']}: row {i}, column 'moderator': a second value of {name!r} "
-                                 f"for study {sid!r}; keep one (the reconciled value)")
-            seen.add((sid, name))
-    data = rx.analysis_dataset(computed, studies, x["domain"], mods, int(x.get("quality_min_score", 4)))
-    as_given = {**spec, "effect": {"yi": "yi", "vi": "vi"}, "study_label": "study"}
-    return an.compute_effects(data, as_given, where=f"{spec['dataset']} (domain {x['domain']})")
-
-
 EXCLUSION_COLUMNS = ["analysis", "dataset", "row", "study", "reason"]
 
 
 def _read_effects(path) -> pd.DataFrame:
     return read_output(path, dtype={"study": str}, keep_default_na=True)
+
+
+def write_tables(outdir, stage: str, tables: dict, *, cfg: dict | None = None, spec: dict | None = None) -> None:
+    """Write the tables a stage made (catalogue name -> data frame) into ``outdir``, each
+    under its catalogue file name; the names must be exactly the CSV outputs the catalogue
+    lists for ``stage`` with this config (a table missing or not catalogued is a programming
+    error, named)."""
+    expected = [o.name for o in catalog.outputs(stage, cfg=cfg, spec=spec, kind="csv", diagnostics=False)]
+    if sorted(tables) != sorted(expected):
+        raise RuntimeError(f"stage {stage} made the tables {sorted(tables)}; the catalogue lists {sorted(expected)}")
+    outdir = Path(outdir)
+    for name, t in tables.items():
+        write_csv(outdir / catalog.file_name(name), t)
 
 
 def run_effects(cfg: dict, analysis: str, out) -> None:
@@ -88,36 +69,17 @@ def run_effects(cfg: dict, analysis: str, out) -> None:
                         columns=EXCLUSION_COLUMNS)
     write_csv(out, eff, float_digits=15)
     # rows the config allowed to drop (drop_incomplete): the report's exclusions table reads this
-    write_csv(Path(out).with_name("exclusions.csv"), excl)
+    write_csv(Path(out).with_name(catalog.file_name("exclusions")), excl)
 
 
 def run_fit(cfg: dict, analysis: str, effects, outdir) -> None:
     """The declared model, moderators, subgroups, robust and sensitivity analyses, and
-    the tables the figures draw (:mod:`evsynth.pipeline.figdata`)."""
+    the tables the figures draw (:mod:`evsynth.pipeline.analysis`, one analysis job: each
+    model fitted once)."""
     spec = analysis_by_id(cfg, analysis)
-    level = float(cfg["level"])
-    eff = _read_effects(effects)
-    outdir = Path(outdir)
-    fit = an.fit_main(eff, spec, level)
-    write_csv(outdir / "estimates.csv", an.coef_rows(fit, "intercept only"))
-    write_csv(outdir / "heterogeneity.csv", an.heterogeneity_table(fit, spec))
-    mods, notes1 = an.moderator_tables(eff, spec, level)
-    write_csv(outdir / "moderators.csv", mods)
-    sub, notes2 = an.subgroup_table(eff, spec, level)
-    write_csv(outdir / "subgroups.csv", sub)
-    write_csv(outdir / "robust.csv", an.robust_table(eff, spec, fit))
-    write_csv(outdir / "sensitivity.csv", an.sensitivity_table(eff, spec, level))
-    weights = eff[["study", "yi", "vi"]].copy()
-    if fit.model_weights() is not None:
-        weights["weight"] = fit.model_weights()
-    write_csv(outdir / "study_weights.csv", weights)
-    rhet, rweights, notes3 = an.randomised_tables(eff, spec, level)
-    write_csv(outdir / "randomised_heterogeneity.csv", rhet)
-    write_csv(outdir / "randomised_weights.csv", rweights)
-    write_csv(outdir / "fit_notes.csv", pd.DataFrame({"note": notes1 + notes2 + notes3}, columns=["note"]))
-    for name, t in figure_tables(eff, spec, fit, level).items():
-        write_csv(outdir / f"{name}.csv", t)
-    write_text(outdir / "model.txt", fit.summary() + "\n")
+    job = AnalysisJob(_read_effects(effects), spec, float(cfg["level"]))
+    write_tables(outdir, "fit", fit_tables(job), spec=spec)
+    write_text(Path(outdir) / catalog.file_name("model"), job.fit.summary() + "\n")
 
 
 def run_diagnose(cfg: dict, analysis: str, effects, outdir) -> None:
@@ -125,13 +87,12 @@ def run_diagnose(cfg: dict, analysis: str, effects, outdir) -> None:
     a folder holding anything else is refused, see :func:`evsynth.outputs.atomic_folder`)."""
     check_owned(outdir, "--outdir")  # before the work
     spec = analysis_by_id(cfg, analysis)
-    level = float(cfg["level"])
-    eff = _read_effects(effects)
-    fit = an.fit_main(eff, spec, level)
-    tables = an.diagnostic_tables(eff, spec, fit, int(cfg["seed"]), level)
+    job = AnalysisJob(_read_effects(effects), spec, float(cfg["level"]), seed=int(cfg["seed"]))
+    job.model()  # the main fit: a model that cannot be fitted stops the stage (not a note per diagnostic)
+    tables = diagnostic_tables(job)
     with atomic_folder(outdir) as tmp:
         for name, t in sorted(tables.items()):
-            write_csv(tmp / f"{name}.csv", t)
+            write_csv(tmp / catalog.file_name(name), t)
 
 
 def _optional_row(path: Path):
@@ -183,14 +144,16 @@ def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
     rows, reasons = [], []
     back = ("estimate_exp", "ci_lb_exp", "ci_ub_exp", "pi_lb_exp", "pi_ub_exp")  # ratios, back-transformed by fit
     for spec in cfg["analyses"]:
-        d = results / spec["id"]
-        het = read_output(d / "heterogeneity.csv").iloc[0].to_dict()
-        eff = _read_effects(d / "effects.csv")
-        w = read_output(d / "study_weights.csv")
-        out, r = grade_outcome(het, eff, spec, weights=w, egger=_optional_row(d / "diagnostics" / "egger.csv"),
-                               trimfill=_optional_row(d / "diagnostics" / "trimfill.csv"), reporting=_reporting(spec))
-        mask = an.randomised_rows(eff, spec)
-        rhet = _optional_row(d / "randomised_heterogeneity.csv") if mask is not None else None
+        def at(name, aid=spec["id"]):
+            return results / catalog.path(name, analysis=aid)
+
+        het = read_output(at("heterogeneity")).iloc[0].to_dict()
+        eff = _read_effects(at("effects"))
+        w = read_output(at("study_weights"))
+        out, r = grade_outcome(het, eff, spec, weights=w, egger=_optional_row(at("egger")),
+                               trimfill=_optional_row(at("trimfill")), reporting=_reporting(spec))
+        mask = randomised_rows(eff, spec)
+        rhet = _optional_row(at("randomised_heterogeneity")) if mask is not None else None
         out["body"] = "all included studies" if rhet is None else "all designs"
         out.update({c: het[c] for c in back if c in het})
         rows.append(out)
@@ -199,25 +162,24 @@ def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
             sub = eff[mask].reset_index(drop=True)
             funnel = {t: {c[len(t) + 1:]: v for c, v in rhet.items() if c.startswith(t + "_")} or None
                       for t in ("egger", "trimfill")}
-            out, r = grade_outcome(rhet, sub, spec, weights=read_output(d / "randomised_weights.csv"), **funnel)
+            out, r = grade_outcome(rhet, sub, spec, weights=read_output(at("randomised_weights")), **funnel)
             out["body"] = "randomised studies only"
             out.update({c: rhet[c] for c in back if c in rhet})
             rows.append(out)
             reasons.append(r.assign(body=out["body"]))
-    outdir = Path(outdir)
     if cfg.get("published_estimates"):
         from evsynth.review.published import published_table
 
-        write_csv(outdir / "published.csv", published_table(read_table(cfg["published_estimates"]).data
-                                                            .replace({"": pd.NA, "NA": pd.NA})))
+        published = published_table(read_table(cfg["published_estimates"]).data.replace({"": pd.NA, "NA": pd.NA}))
     else:
-        write_csv(outdir / "published.csv", pd.DataFrame())
+        published = pd.DataFrame()
     cert = pd.DataFrame(rows)
-    write_csv(outdir / "certainty.csv", cert[["analysis", "body"] + [c for c in cert if c not in ("analysis", "body")]])
-    write_csv(outdir / "review_comparison.csv", _review_comparison(cfg, rows))
     reasons = pd.concat(reasons, ignore_index=True)
-    write_csv(outdir / "certainty_reasons.csv",
-              reasons[["analysis", "body"] + [c for c in reasons if c not in ("analysis", "body")]])
+    write_tables(outdir, "certainty", {
+        "published": published,
+        "certainty": cert[["analysis", "body"] + [c for c in cert if c not in ("analysis", "body")]],
+        "review_comparison": _review_comparison(cfg, rows),
+        "certainty_reasons": reasons[["analysis", "body"] + [c for c in reasons if c not in ("analysis", "body")]]})
 
 
 def run_multiverse(cfg: dict, analysis: str, effects, out, chunk: int = 0, chunks=None) -> None:
@@ -247,11 +209,9 @@ def run_multiverse_gather(cfg: dict, analysis: str, parts, outdir) -> None:
     for f in frames:
         f["status"] = f["status"].fillna("").astype(str)
     t = mv.gather(frames, len(mv.specifications(spec)))
-    outdir = Path(outdir)
-    write_csv(outdir / "multiverse.csv", t)
     summ, dtab = mv.summary_tables(t, spec)
-    write_csv(outdir / "multiverse_summary.csv", summ)
-    write_csv(outdir / "multiverse_dimensions.csv", dtab)
+    write_tables(outdir, "multiverse-gather", {"multiverse": t, "multiverse_summary": summ,
+                                               "multiverse_dimensions": dtab}, spec=spec)
     _remove_stale_blocks(parts)
 
 
@@ -279,74 +239,69 @@ def run_studies(cfg: dict, outdir) -> None:
     from evsynth.review import studies as rs
     from evsynth.review.prisma import prisma_counts
 
-    st, outdir = cfg["studies"], Path(outdir)
+    st = cfg["studies"]
     s = inputs.load_studies(cfg)
-    write_csv(outdir / "study_characteristics.csv", rs.study_characteristics(s))
-    write_csv(outdir / "quality_by_design.csv", rs.quality_by_design(s))
-    write_csv(outdir / "intervention_types.csv", rs.intervention_types(s))
-    write_csv(outdir / "outcome_domains.csv", rs.outcome_domains(s))
-    write_csv(outdir / "evidence_gap.csv", rs.evidence_gap(s))
-    write_csv(outdir / "prisma_counts.csv", prisma_counts(inputs.load_prisma(st["prisma"])))
-    rv = load_table(st["reviews"], "reviews")
-    write_csv(outdir / "reviews.csv", rv.drop(columns=["row_text"]))
-    write_csv(outdir / "nji_interventions.csv", load_table(st["nji_interventions"], "nji_interventions"))
-    write_csv(outdir / "nji_findings.csv", load_table(st["nji_findings"], "nji_findings"))
+    t = {"study_characteristics": rs.study_characteristics(s), "quality_by_design": rs.quality_by_design(s),
+         "intervention_types": rs.intervention_types(s), "outcome_domains": rs.outcome_domains(s),
+         "evidence_gap": rs.evidence_gap(s), "prisma_counts": prisma_counts(inputs.load_prisma(st["prisma"])),
+         "reviews": load_table(st["reviews"], "reviews").drop(columns=["row_text"]),
+         "nji_interventions": load_table(st["nji_interventions"], "nji_interventions"),
+         "nji_findings": load_table(st["nji_findings"], "nji_findings")}
     if st.get("effect_statements"):
         from evsynth.review.evidence import effect_direction
 
         es = load_table(st["effect_statements"], "effect_statements")
-        write_csv(outdir / "effect_statements.csv", es)
-        write_csv(outdir / "effect_direction.csv", effect_direction(es, s))
+        t["effect_statements"] = es
+        t["effect_direction"] = effect_direction(es, s)
     if st.get("findings"):
-        write_csv(outdir / "findings.csv", load_table(st["findings"], "findings"))
+        t["findings"] = load_table(st["findings"], "findings")
+    write_tables(outdir, "studies", t, cfg=cfg)
 
 
 def run_quality(cfg: dict, outdir) -> None:
     """The quality form scored: totals, published vs computed, agreement, template."""
     from evsynth.review import quality as rq
 
-    outdir = Path(outdir)
     form = inputs.load_form(cfg["quality"]["form"])
     studies = inputs.load_studies(cfg)
     df = inputs.load_assessments(cfg, form, studies)
     min_score = int(cfg["quality"]["min_score"])
     per_rater = rq.score(df, form)
     pvc = rq.published_vs_computed(studies, df, form)
-    write_csv(outdir / "scores.csv", pvc.merge(per_rater.pivot(index="study_id", columns="rater", values="total")
-                                               .add_prefix("total_").reset_index(), how="left", on="study_id")
-              if not per_rater.empty else pvc)
-    write_csv(outdir / "summary.csv", pd.DataFrame([{
-        "n_studies": len(pvc), "n_total_only": int((pvc["status"] == "total_only").sum()),
-        "n_item_level": int((pvc["status"] == "item_level").sum()),
-        "n_not_scored": int((pvc["status"] == "not_scored").sum()), "n_mismatch": int(pvc["mismatch"].sum()),
-        "min_score": min_score, "n_at_or_above_min_score": len(rq.quality_filter(pvc, min_score)[0])}]))
-    write_csv(outdir / "agreement.csv", rq.agreement(df))
-    write_csv(outdir / "published_vs_computed.csv", pvc[pvc["status"] == "item_level"])
-    write_csv(outdir / "item_summary.csv", rq.item_summary(df))
-    write_csv(outdir / "assessment_template.csv", rq.assessment_template(studies, form))
+    write_tables(outdir, "quality", {
+        "quality_scores": pvc.merge(per_rater.pivot(index="study_id", columns="rater", values="total")
+                                    .add_prefix("total_").reset_index(), how="left", on="study_id")
+        if not per_rater.empty else pvc,
+        "quality_summary": pd.DataFrame([{
+            "n_studies": len(pvc), "n_total_only": int((pvc["status"] == "total_only").sum()),
+            "n_item_level": int((pvc["status"] == "item_level").sum()),
+            "n_not_scored": int((pvc["status"] == "not_scored").sum()), "n_mismatch": int(pvc["mismatch"].sum()),
+            "min_score": min_score, "n_at_or_above_min_score": len(rq.quality_filter(pvc, min_score)[0])}]),
+        "quality_agreement": rq.agreement(df),
+        "published_vs_computed": pvc[pvc["status"] == "item_level"],
+        "quality_items": rq.item_summary(df),
+        "assessment_template": rq.assessment_template(studies, form)})
 
 
 def run_extraction(cfg: dict, outdir) -> None:
     """Effect sizes of the coded studies: conversions, coverage, pooling by domain."""
     from evsynth.review import extraction as rx
 
-    outdir = Path(outdir)
     studies = inputs.load_studies(cfg)
     eff, path = inputs.load_extraction(cfg)
     computed = rx.compute_extracted(eff, studies, path)
     x, level = cfg["extraction"], float(cfg["level"])
-    write_csv(outdir / "effects_computed.csv", computed)
     cov = rx.coverage(studies, computed)
-    write_csv(outdir / "coverage.csv", cov)
-    write_csv(outdir / "summary.csv", pd.DataFrame([{
-        "n_rows": len(cov), "n_articles": int(cov["n_articles"].sum()),
-        "n_rows_extracted": int((cov["status"] == "extracted").sum()), "n_effect_sizes": len(computed)}]))
-    write_csv(outdir / "pooled_by_domain.csv", rx.pool_by_domain(computed, x["method"], x["test"], int(x["min_k"]),
-                                                                level))
-    write_csv(outdir / "moderators_by_domain.csv",
-              rx.moderators_by_domain(computed, studies, x["method"], x["test"], int(x["min_k"]), level,
-                                      int(cfg["quality"]["min_score"])))
-    write_csv(outdir / "extraction_template.csv", rx.extraction_template(studies, list(eff.columns)))
+    write_tables(outdir, "extraction", {
+        "effects_computed": computed,
+        "extraction_coverage": cov,
+        "extraction_summary": pd.DataFrame([{
+            "n_rows": len(cov), "n_articles": int(cov["n_articles"].sum()),
+            "n_rows_extracted": int((cov["status"] == "extracted").sum()), "n_effect_sizes": len(computed)}]),
+        "pooled_by_domain": rx.pool_by_domain(computed, x["method"], x["test"], int(x["min_k"]), level),
+        "moderators_by_domain": rx.moderators_by_domain(computed, studies, x["method"], x["test"], int(x["min_k"]),
+                                                        level, int(cfg["quality"]["min_score"])),
+        "extraction_template": rx.extraction_template(studies, list(eff.columns))})
 
 
 def run_template(cfg: dict, outdir) -> None:
@@ -357,8 +312,9 @@ def run_template(cfg: dict, outdir) -> None:
     outdir = Path(outdir)
     studies = inputs.load_studies(cfg)
     eff, _ = inputs.load_extraction(cfg)
-    write_csv(outdir / "extraction_template.csv", extraction_template(studies, list(eff.columns)))
-    write_csv(outdir / "assessment_template.csv",
+    # the same templates the extraction and quality stages write, into one folder
+    write_csv(outdir / catalog.file_name("extraction_template"), extraction_template(studies, list(eff.columns)))
+    write_csv(outdir / catalog.file_name("assessment_template"),
               assessment_template(studies, inputs.load_form(cfg["quality"]["form"])))
 
 
@@ -386,7 +342,7 @@ def run_figures(cfg: dict, analysis: str, results, outdir) -> None:
 
     results, outdir = Path(results), Path(outdir)
     if analysis == "studies":
-        ed = results / "studies" / "effect_direction.csv"
+        ed = results / catalog.path("effect_direction")
         figures.study_figures(effect_direction=read_output(ed) if ed.exists() else None,
                               studies=inputs.load_studies(cfg),
                               assessments=load_table(cfg["quality"]["assessments"], "assessments"),
@@ -498,16 +454,28 @@ EFFECTS = _a("--effects", required=True, help="effect-size CSV written by 'evsyn
 OUTDIR = _a("--outdir", required=True, help="output folder")
 RESULTS = _a("--results", required=True, help="results folder")
 
-# what a stage reads that an earlier stage writes (see Need), earliest stage first
+# what a stage reads that an earlier stage writes (see Need), earliest stage first; the files
+# are the catalogue's (evsynth.catalog), in the results folder ({results}) or the figures folder
+
+
+def _res(name: str, analysis: str = "{each}") -> str:
+    """``{results}/<the catalogue path of name>`` (a Need template: {each} or {analysis} kept)."""
+    return "{results}/" + catalog.path(name, analysis=analysis)
+
+
+def _fig(name: str, analysis: str = "{each}") -> str:
+    return "{figures}/" + catalog.path(name, analysis=analysis)
+
+
 _EFFECTS_RUN = "evsynth effects {analysis}{config_option} --out {effects}"
 NEED_RESULTS = Need("{results}", "the results folder",
                     "make report  (the whole workflow; or each stage: README 'Running one stage')")
 NEED_EFFECTS = Need("{effects}", "the effect-size table", _EFFECTS_RUN)
 NEED_EACH_FIT = (
-    Need("{results}/{each}/effects.csv", "the effect-size table of '{each}'",
-         "evsynth effects {each}{config_option} --out {results}/{each}/effects.csv"),
-    Need("{results}/{each}/heterogeneity.csv", "the fit of '{each}'",
-         "evsynth fit {each}{config_option} --effects {results}/{each}/effects.csv --outdir {results}/{each}"),
+    Need(_res("effects"), "the effect-size table of '{each}'",
+         "evsynth effects {each}{config_option} --out " + _res("effects")),
+    Need(_res("heterogeneity"), "the fit of '{each}'",
+         "evsynth fit {each}{config_option} --effects " + _res("effects") + " --outdir {results}/{each}"),
 )
 
 
@@ -527,31 +495,31 @@ def _declares_multiverse(arguments: dict, cfg) -> bool:
 
 
 NEED_STUDY_TABLES = (
-    Need("{results}/studies/evidence_gap.csv", "the study tables", "evsynth studies{config_option} --outdir {results}/studies"),
-    Need("{results}/quality/item_summary.csv", "the quality tables",
+    Need(_res("evidence_gap"), "the study tables", "evsynth studies{config_option} --outdir {results}/studies"),
+    Need(_res("quality_items"), "the quality tables",
          "evsynth quality{config_option} --outdir {results}/quality"),
 )
 NEEDS_FIGURES = (
     NEED_RESULTS,
-    Need("{results}/{analysis}/effects.csv", "the effect-size table of '{analysis}'",
-         "evsynth effects {analysis}{config_option} --out {results}/{analysis}/effects.csv", _one_analysis),
-    Need("{results}/{analysis}/scale.csv", "the fit of '{analysis}' (with the tables the figures draw)",
-         "evsynth fit {analysis}{config_option} --effects {results}/{analysis}/effects.csv --outdir {results}/{analysis}",
+    Need(_res("effects", "{analysis}"), "the effect-size table of '{analysis}'",
+         "evsynth effects {analysis}{config_option} --out " + _res("effects", "{analysis}"), _one_analysis),
+    Need(_res("scale", "{analysis}"), "the fit of '{analysis}' (with the tables the figures draw)",
+         "evsynth fit {analysis}{config_option} --effects " + _res("effects", "{analysis}") + " --outdir {results}/{analysis}",
          _one_analysis),
     *(Need(n.path, n.what, n.run, _studies) for n in NEED_STUDY_TABLES),
 )
 NEEDS_REPORT = (
     NEED_RESULTS,
     *NEED_EACH_FIT,
-    Need("{results}/{each}/diagnostics", "the diagnostics of '{each}'",
-         "evsynth diagnose {each}{config_option} --effects {results}/{each}/effects.csv --outdir {results}/{each}/diagnostics"),
+    Need(_res("diagnostics"), "the diagnostics of '{each}'",
+         "evsynth diagnose {each}{config_option} --effects " + _res("effects") + " --outdir " + _res("diagnostics")),
     *NEED_STUDY_TABLES,
-    Need("{results}/extraction/summary.csv", "the extraction tables",
+    Need(_res("extraction_summary"), "the extraction tables",
          "evsynth extraction{config_option} --outdir {results}/extraction"),
-    Need("{results}/certainty/certainty.csv", "the certainty table",
+    Need(_res("certainty"), "the certainty table",
          "evsynth certainty{config_option} --results {results} --outdir {results}/certainty"),
-    Need("{figures}/{each}", "the figures of '{each}'", "evsynth figures {each}{config_option} --results {results} --outdir {figures}"),
-    Need("{figures}/studies", "the study figures", "evsynth figures studies{config_option} --results {results} --outdir {figures}"),
+    Need(_fig("figures_analysis"), "the figures of '{each}'", "evsynth figures {each}{config_option} --results {results} --outdir {figures}"),
+    Need(_fig("figures_studies"), "the study figures", "evsynth figures studies{config_option} --results {results} --outdir {figures}"),
 )
 
 STAGES: tuple[Stage, ...] = (

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from evsynth import __version__
+from evsynth import __version__, catalog
 from evsynth.present.document import M, Num
 from evsynth.present.i18n import N_, _, number
 from evsynth.present import labels
@@ -24,62 +24,64 @@ from evsynth.texts import DIRECTION_RULE, effect_size_word, size_metric, stateme
 __all__ = ["GRADE_WORDS", "grade_statement", "MECHANICAL", "mechanical_rules", "TABLES", "table_path", "Tables", "build_context", "effect_words", "records", "grade_context", "CERT", "RANDOMISED_BODY",
            "RATIO_WORDS", "CHARACTERISTICS_COLUMNS", "figure_order", "has_findings"]
 
-# Every result table the report reads, once: name -> path under results/ ({a}: the analysis id).
-# A catalogue of outputs (issue 23 item 2) replaces this dictionary in one step.
+# Every result table the report reads, once: the report's name -> its entry in the catalogue of
+# outputs (evsynth.catalog), which holds the path (issue 23 item 2).
 TABLES = {
-    "certainty/certainty": "certainty/certainty.csv",
-    "certainty/published": "certainty/published.csv",
-    "extraction/coverage": "extraction/coverage.csv",
-    "extraction/effects_computed": "extraction/effects_computed.csv",
-    "extraction/moderators_by_domain": "extraction/moderators_by_domain.csv",
-    "extraction/pooled_by_domain": "extraction/pooled_by_domain.csv",
-    "extraction/summary": "extraction/summary.csv",
-    "quality/agreement": "quality/agreement.csv",
-    "quality/scores": "quality/scores.csv",
-    "quality/summary": "quality/summary.csv",
-    "studies/effect_direction": "studies/effect_direction.csv",
-    "studies/findings": "studies/findings.csv",
-    "studies/intervention_types": "studies/intervention_types.csv",
-    "studies/nji_findings": "studies/nji_findings.csv",
-    "studies/nji_interventions": "studies/nji_interventions.csv",
-    "studies/outcome_domains": "studies/outcome_domains.csv",
-    "studies/prisma_counts": "studies/prisma_counts.csv",
-    "studies/quality_by_design": "studies/quality_by_design.csv",
-    "studies/reviews": "studies/reviews.csv",
-    "studies/study_characteristics": "studies/study_characteristics.csv",
-    "heterogeneity": "{a}/heterogeneity.csv",
-    "scale": "{a}/scale.csv",
-    "moderators": "{a}/moderators.csv",
-    "subgroups": "{a}/subgroups.csv",
-    "robust": "{a}/robust.csv",
-    "sensitivity": "{a}/sensitivity.csv",
-    "exclusions": "{a}/exclusions.csv",
-    "fit_notes": "{a}/fit_notes.csv",
-    "multiverse_summary": "{a}/multiverse_summary.csv",
-    "diagnostics/begg": "{a}/diagnostics/begg.csv",
-    "diagnostics/confint": "{a}/diagnostics/confint.csv",
-    "diagnostics/correlated_effects": "{a}/diagnostics/correlated_effects.csv",
-    "diagnostics/egger": "{a}/diagnostics/egger.csv",
-    "diagnostics/fsn": "{a}/diagnostics/fsn.csv",
-    "diagnostics/influence": "{a}/diagnostics/influence.csv",
-    "diagnostics/leave1out": "{a}/diagnostics/leave1out.csv",
-    "diagnostics/mh": "{a}/diagnostics/mh.csv",
-    "diagnostics/model_comparison": "{a}/diagnostics/model_comparison.csv",
-    "diagnostics/notes": "{a}/diagnostics/notes.csv",
-    "diagnostics/permutation": "{a}/diagnostics/permutation.csv",
-    "diagnostics/pet_peese": "{a}/diagnostics/pet_peese.csv",
-    "diagnostics/peto": "{a}/diagnostics/peto.csv",
-    "diagnostics/predictions": "{a}/diagnostics/predictions.csv",
-    "diagnostics/selmodel": "{a}/diagnostics/selmodel.csv",
-    "diagnostics/trimfill": "{a}/diagnostics/trimfill.csv",
-    "model": "{a}/model.txt",  # the metafor-style printout
+    "certainty/certainty": "certainty",
+    "certainty/published": "published",
+    "certainty/review_comparison": "review_comparison",
+    "extraction/coverage": "extraction_coverage",
+    "extraction/effects_computed": "effects_computed",
+    "extraction/moderators_by_domain": "moderators_by_domain",
+    "extraction/pooled_by_domain": "pooled_by_domain",
+    "extraction/summary": "extraction_summary",
+    "quality/agreement": "quality_agreement",
+    "quality/scores": "quality_scores",
+    "quality/summary": "quality_summary",
+    "studies/effect_direction": "effect_direction",
+    "studies/findings": "findings",
+    "studies/intervention_types": "intervention_types",
+    "studies/nji_findings": "nji_findings",
+    "studies/nji_interventions": "nji_interventions",
+    "studies/outcome_domains": "outcome_domains",
+    "studies/prisma_counts": "prisma_counts",
+    "studies/quality_by_design": "quality_by_design",
+    "studies/reviews": "reviews",
+    "studies/study_characteristics": "study_characteristics",
+    "heterogeneity": "heterogeneity",
+    "scale": "scale",
+    "moderators": "moderators",
+    "subgroups": "subgroups",
+    "robust": "robust",
+    "sensitivity": "sensitivity",
+    "exclusions": "exclusions",
+    "fit_notes": "fit_notes",
+    "multiverse_summary": "multiverse_summary",
+    "diagnostics/begg": "begg",
+    "diagnostics/confint": "confint",
+    "diagnostics/correlated_effects": "correlated_effects",
+    "diagnostics/egger": "egger",
+    "diagnostics/fsn": "fsn",
+    "diagnostics/influence": "influence",
+    "diagnostics/leave1out": "leave1out",
+    "diagnostics/mh": "mh",
+    "diagnostics/model_comparison": "model_comparison",
+    "diagnostics/notes": "diagnostic_notes",
+    "diagnostics/permutation": "permutation",
+    "diagnostics/pet_peese": "pet_peese",
+    "diagnostics/peto": "peto",
+    "diagnostics/predictions": "predictions",
+    "diagnostics/selmodel": "selmodel",
+    "diagnostics/trimfill": "trimfill",
+    "model": "model",
 }
 
 
 def table_path(name: str, analysis: str = "") -> str:
     """The path (relative to ``results/``) of the result table ``name`` (:data:`TABLES`), for
-    ``analysis`` where the table is one per analysis."""
-    return TABLES[name].format(a=analysis)
+    ``analysis`` where the table is one per analysis, from the catalogue."""
+    entry = catalog.output(TABLES[name])
+    return catalog.path(entry.name, analysis=analysis) if "{analysis}" in entry.path else catalog.path(entry.name)
 
 
 class Tables:
@@ -266,7 +268,9 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
         a["role"] = a["spec"]["role"]
         a["grade"] = ctx["grade"].get(a["id"])
         a["listed"] = ctx["listed"].get(a["id"], [])
-    ctx["primary"] = [a for a in ctx["analyses"] if a["role"] == "primary"]
+    # the review's own studies lead the on-topic evidence (issue 24), then config order
+    ctx["primary"] = sorted((a for a in ctx["analyses"] if a["role"] == "primary"),
+                            key=lambda a: "extracted" not in a["spec"]["effect"])
     ctx["secondary"] = [a for a in ctx["analyses"] if a["role"] == "secondary"]
     ctx["exclusions"] = [r for a in cfg["analyses"]
                          for r in records(T.get(table_path("exclusions", a["id"])),

@@ -18,6 +18,7 @@ from evsynth.present.sections.glossary import glossary_section
 from evsynth.present.sections.key_messages import key_messages_section
 from evsynth.present.sections.methods import methods_section
 from evsynth.present.sections.nji import nji_section
+from evsynth.present.sections.own_studies import own_studies_section
 from evsynth.present.sections.quality import quality_section
 from evsynth.present.sections.references import references_section
 from evsynth.present.sections.sof import sof_sections
@@ -42,7 +43,8 @@ def in_appendix(build: Callable[[dict], list[Section]]) -> Callable[[dict], list
 # section says itself whether it belongs to the main report or the technical appendix (``part``),
 # and in_appendix puts all of a function's sections there.
 SECTIONS: list[Callable[[dict], list[Section]]] = [
-    key_messages_section, sof_sections, summary_section, findings_section, analysis_sections, gaps_section,
+    key_messages_section, sof_sections, own_studies_section, summary_section, findings_section, analysis_sections,
+    gaps_section,
     methods_section, glossary_section, references_section,
     in_appendix(studies_section), in_appendix(quality_section), in_appendix(extraction_section),
     in_appendix(nji_section), in_appendix(exclusions_section), in_appendix(appendix_section),

@@ -12,6 +12,7 @@ from evsynth.present import labels
 from evsynth.present.context import GRADE_WORDS, RATIO_WORDS, grade_statement
 from evsynth.present.document import M, Figure, Items, Preformatted, Section, TableBlock, Text
 from evsynth.present.i18n import _, current, number
+from evsynth.present.sections.own_studies import is_own, own_blocks
 from evsynth.present.sections.sensitivity import pooling_sections, sensitivity_sections
 from evsynth.texts import ESTIMATOR_WORDS, TEST_WORDS
 
@@ -85,6 +86,8 @@ def _main_chapter(a: dict, ctx: dict) -> Section:
         Text(a["sentence"]),
         _main_table(a),
     ]
+    if is_own(a):  # the review's own studies: intensity, caseload and the reviewers' conclusions
+        blocks += own_blocks(a, ctx)
     blocks.append(Text(M(_('Diagnostics, moderators, sensitivity analyses, the other figures and the model printout: '
                            '<a href="#{}-technical">technical appendix</a>.'), a["id"]), style="note"))
     blocks += [Figure(ctx["figures"] / a["id"] / f"{f}.png", _caption(f, spec, a["figs"])) for f in a["figs"] if _forest(f)]
