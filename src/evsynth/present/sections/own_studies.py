@@ -8,15 +8,11 @@ from __future__ import annotations
 
 from evsynth.present.context import GRADE_WORDS, table_path
 from evsynth.present.document import M, Items, Section, TableBlock, Text
-from evsynth.present.i18n import N_, _
+from evsynth.present.i18n import N_, _, current
 
 __all__ = ["own_studies_section", "own_blocks", "is_own"]
 
 COMPARISON = "certainty/review_comparison"
-# what each intensity/caseload moderator is called in the report (the config's labels win)
-VERDICT = {"agrees": N_("agrees in direction"), "not confirmed": N_("not confirmed"),
-           "contradicted": N_("contradicted"), "does not agree": N_("does not agree"),
-           "not compared": N_("not compared")}
 KV_WORDS = {"large": N_("at most a large effect"), "medium": N_("at most a medium effect"),
             "small": N_("at most a small effect"), "none known": N_("no effect size known"),
             "conflicting in source": N_("listed in two categories by the source")}
@@ -55,8 +51,8 @@ def _comparison_lines(a: dict, ctx: dict) -> list:
     out = []
     for i, r in (t[t["analysis"] == a["id"]].iterrows() if "analysis" in t else []):
         out.append(M(_('Holwerda et al. concluded: \u201c{claim}\u201d <a href="#finding-{fid}">[{fid}]</a> \u2013 '
-                       '{verdict}: {sentence}'), claim=_(r["claim_en"]), fid=r["finding_id"],
-                     verdict=_(VERDICT[r["agreement"]]), sentence=_(r["sentence"])))
+                       '{sentence}'), claim=r["claim_en"] if current() == "en" else r["claim_nl"],
+                     fid=r["finding_id"], sentence=_(r["sentence"])))
     return out
 
 
