@@ -1,7 +1,7 @@
 """Screenshot of the report's first screen as a reader sees it (headless Chromium at
 1280 x 800 px, the system's chromium and chromedriver).
 
-    .venv/bin/python scripts/report_screenshot.py results/report.html docs/report-first-screen.png
+    .venv/bin/python scripts/report_screenshot.py results/report.html docs/report-first-screen-en.png
 """
 
 from __future__ import annotations
