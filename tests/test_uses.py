@@ -135,7 +135,7 @@ def _section(text: str, sid: str) -> str:
 
 
 def test_report_shows_the_sensitivity_analyses_with_their_numbers(first_run):
-    text = (first_run / "results" / "report.html").read_text(encoding="utf-8")
+    text = (first_run / "results" / "appendix.html").read_text(encoding="utf-8")
     mh = _section(text, "ifps2002-mh")
     r = R["ifps2002_mh"]
     assert "assumes one common effect" in mh
@@ -172,7 +172,7 @@ def test_report_shows_the_sensitivity_analyses_with_their_numbers(first_run):
 def test_report_sections_in_the_pdf_edition(first_run):
     from test_pipeline import _pdf_text, _words
 
-    pdf = _words(_pdf_text(first_run / "results" / "report.pdf"))
+    pdf = _words(_pdf_text(first_run / "results" / "appendix.pdf"))
     for title in ("Mantel-Haenszel pooling of the counts (common-effect check)",
                   "Does a moderator improve the model? (likelihood-ratio test, AIC)",
                   "Predicted effect at stated moderator values",
@@ -228,7 +228,7 @@ def test_peto_table_of_the_shipped_analysis_matches_metafor(first_run):
     for c in ("estimate", "se", "zval", "pval", "ci_lb", "ci_ub", "QE", "QEp", "I2"):
         assert t[c] == pytest.approx(r[c], rel=1e-6, abs=1e-12), c
     assert t["estimate_exp"] == pytest.approx(np.exp(r["estimate"]), rel=1e-9)
-    text = (first_run / "results" / "report.html").read_text(encoding="utf-8")
+    text = (first_run / "results" / "appendix.html").read_text(encoding="utf-8")
     sec = _section(text, "landenberger2005-peto")
     assert (f"Peto odds ratio {np.exp(r['estimate']):.2f} (95% CI {np.exp(r['ci_lb']):.2f} to "
             f"{np.exp(r['ci_ub']):.2f}, p < 0.001) against") in sec

@@ -98,5 +98,5 @@ def own_studies_section(ctx: dict) -> list[Section]:
                                   "effect sizes come from pre-post data, so they may partly reflect spontaneous "
                                   "recovery).")), style="note"),
                    TableBlock([("intervention", _("intervention")), ("category", _("reviewers' category"))], kv)]
-    return [Section("own-studies", _("The review's own studies"), blocks, new_page=True,
+    return [Section("own-studies", _("The review's own studies"), blocks,
                     nav=_("The review's own studies"))]
