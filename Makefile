@@ -33,8 +33,13 @@ report: $(STAMP)
 		$(BIN)/snakemake --cores $(CORES) --quiet rules --rerun-incomplete
 	@echo "Report: $(abspath results/report.html)"
 
+# what ruff lints and formats ([tool.ruff] in pyproject.toml); make test fails on a lint or format error
+LINT := src tests bench scripts data docs/conf.py docs/examples notebooks/make_notebooks.py
+
 test: $(STAMP)
 	@bash scripts/system-packages.sh
+	@$(BIN)/ruff check $(LINT)
+	@$(BIN)/ruff format --check $(LINT)
 	@$(BIN)/python -m pytest
 
 validate: $(STAMP)

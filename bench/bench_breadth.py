@@ -32,8 +32,22 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # o
 
 import numpy as np  # noqa: E402  (after pinning the BLAS threads)
 
-from evsynth.engine import (anova, blup, fitstats, influence, influence_mv, leave1out, predict, ranef, rma, rma_mh,
-                            rma_mv, rma_peto, selmodel, vcalc)
+from evsynth.engine import (
+    anova,
+    blup,
+    fitstats,
+    influence,
+    influence_mv,
+    leave1out,
+    predict,
+    ranef,
+    rma,
+    rma_mh,
+    rma_mv,
+    rma_peto,
+    selmodel,
+    vcalc,
+)
 
 warnings.simplefilter("ignore")
 HERE = Path(__file__).parent
@@ -84,8 +98,9 @@ def verbs(k, rng):
         "rma_peto": lambda: rma_peto(**t),
         "fitstats + anova (L)": lambda: (fitstats(fit), anova(fit, L=[[0, 1], [1, 1]])),
         "predict (100 rows) + blup": lambda: (predict(fit, np.linspace(0, 1, 100)[:, None]), blup(fit)),
-        "rma_mv with vcalc V (rho 0.6, 5 per cluster)": lambda: rma_mv(yc, vc, [cl, obs], V=vcalc(vc, cl, obs=obs,
-                                                                                                  rho=0.6)),
+        "rma_mv with vcalc V (rho 0.6, 5 per cluster)": lambda: rma_mv(
+            yc, vc, [cl, obs], V=vcalc(vc, cl, obs=obs, rho=0.6)
+        ),
         "selmodel (steps 0.025, 0.5)": lambda: selmodel(fit0, steps=[0.025, 0.5]),
         "leave1out (REML) + influence (REML, one moderator)": lambda: (leave1out(fit0), influence(fit)),
         "three-level REML fit (5 per cluster) + ranef": lambda: ranef(rma_mv(yc, vc, [cl, obs])),
@@ -103,14 +118,18 @@ R_CODE = {
     "rma_peto": "rma.peto(ai=d$ai, bi=d$bi, ci=d$ci, di=d$di)",
     # the fit is made before the clock starts, as on the evsynth side (equal work: the verbs only)
     "fitstats + anova (L)": ("f <- rma(yu, vu, mods=~xu, data=d)", "fitstats(f); anova(f, X=rbind(c(0, 1), c(1, 1)))"),
-    "predict (100 rows) + blup": ("f <- rma(yu, vu, mods=~xu, data=d)",
-                                  "predict(f, newmods=seq(0, 1, length.out=100)); blup(f)"),
+    "predict (100 rows) + blup": (
+        "f <- rma(yu, vu, mods=~xu, data=d)",
+        "predict(f, newmods=seq(0, 1, length.out=100)); blup(f)",
+    ),
     # metafor's leave1out refuses models with moderators
     "leave1out (REML) + influence (REML, one moderator)": "leave1out(rma(yu, vu, data=d)); influence(rma(yu, vu, mods=~xu, data=d))",
     # multilevel: sparse matrices (metafor's dense rma.mv takes minutes per fit at k = 1,000)
     # obs as a factor: metafor's vcalc returns NA for a numeric obs of 0
-    MV_V: ("d$obsf <- factor(d$obs)",
-           "V <- vcalc(vc, cluster=cl, obs=obsf, rho=0.6, data=d); rma.mv(yc, V, random=~1|cl/obs, data=d, sparse=TRUE)"),
+    MV_V: (
+        "d$obsf <- factor(d$obs)",
+        "V <- vcalc(vc, cluster=cl, obs=obsf, rho=0.6, data=d); rma.mv(yc, V, random=~1|cl/obs, data=d, sparse=TRUE)",
+    ),
     SEL: ("f <- rma(yu, vu, data=d)", "selmodel(f, type='stepfun', steps=c(0.025, 0.5))"),
     MV_FIT: "ranef(rma.mv(yc, vc, random=~1|cl/obs, data=d, sparse=TRUE))",
     MV_RANEF: ("f <- rma.mv(yc, vc, random=~1|cl/obs, data=d, sparse=TRUE)", "ranef(f)"),
@@ -136,8 +155,10 @@ def metafor_time(code, k: int, rng) -> float | str:
         data = Path(td) / "d.csv"
         cols = {**t, "yu": yu, "vu": vu, "xu": xu, "yc": yc, "vc": vc, "cl": cl, "obs": obs}
         np.savetxt(data, np.column_stack(list(cols.values())), delimiter=",", header=",".join(cols), comments="")
-        script = (f"suppressMessages(library(metafor)); d <- read.csv('{data}'); "
-                  f"{setup + '; ' if setup else ''}t <- system.time({{ {code} }})[['elapsed']]; cat(t)")  # one run: minutes for some verbs
+        script = (
+            f"suppressMessages(library(metafor)); d <- read.csv('{data}'); "
+            f"{setup + '; ' if setup else ''}t <- system.time({{ {code} }})[['elapsed']]; cat(t)"
+        )  # one run: minutes for some verbs
         try:
             out = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, timeout=R_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -160,8 +181,10 @@ def influence_mv_growth(rng, ks=(250, 500, 1_000, 2_000)) -> list[str]:
         three = rma_mv(yc, vc, [cl, obs])
         rows["influence_mv (re-estimated, the default)"].append(timeit(lambda: influence_mv(three), repeat=1))
         rows["influence_mv (reestimate=False)"].append(timeit(lambda: influence_mv(three, reestimate=False)))
-    out = ["| influence_mv, three-level REML | " + " | ".join(f"k = {k:,} (s)" for k in ks) + " | growth per 2x k |",
-           "|---|" + "---:|" * (len(ks) + 1)]
+    out = [
+        "| influence_mv, three-level REML | " + " | ".join(f"k = {k:,} (s)" for k in ks) + " | growth per 2x k |",
+        "|---|" + "---:|" * (len(ks) + 1),
+    ]
     for name, ts in rows.items():
         growth = " / ".join(f"{ts[i + 1] / ts[i]:.1f}x" for i in range(len(ts) - 1))
         out.append(f"| {name} | " + " | ".join(f"{t:.3g}" for t in ts) + f" | {growth} |")
@@ -198,15 +221,28 @@ def main(argv=None) -> int:
     for name, ts in times.items():
         growth = " / ".join(f"{ts[i + 1] / ts[i]:.1f}x" for i in range(len(ts) - 1) if np.isfinite(ts[i + 1]))
         mf = next((m for n, k, _, m in pairs if n == name and k == 1_000), "n/a")
-        lines.append(f"| {name} | " + " | ".join(f"{t:.4f}" if np.isfinite(t) else "skipped" for t in ts)
-                     + f" | {growth} | {fmt(mf)} |")
+        lines.append(
+            f"| {name} | "
+            + " | ".join(f"{t:.4f}" if np.isfinite(t) else "skipped" for t in ts)
+            + f" | {growth} | {fmt(mf)} |"
+        )
     if pairs:
-        lines += ["", "Equal work on identical data (a fit the verb needs made before the clock on both sides; "
-                  "metafor's multilevel fits with sparse = TRUE):", "",
-                  "| verb | k | evsynth (s) | metafor (s) | metafor / evsynth |", "|---|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            "Equal work on identical data (a fit the verb needs made before the clock on both sides; "
+            "metafor's multilevel fits with sparse = TRUE):",
+            "",
+            "| verb | k | evsynth (s) | metafor (s) | metafor / evsynth |",
+            "|---|---:|---:|---:|---:|",
+        ]
         for name, k, ev, mf in pairs:
-            ratio = (f"{mf / ev:,.0f}x" if isinstance(mf, float) else
-                     f"> {R_TIMEOUT / ev:,.0f}x" if mf.startswith(">") else "n/a")  # stopped: at least the timeout
+            ratio = (
+                f"{mf / ev:,.0f}x"
+                if isinstance(mf, float)
+                else f"> {R_TIMEOUT / ev:,.0f}x"
+                if mf.startswith(">")
+                else "n/a"
+            )  # stopped: at least the timeout
             lines.append(f"| {name} | {k:,} | {ev:.4f} | {fmt(mf)} | {ratio} |")
     lines += ["", *influence_mv_growth(rng)]
     text = "\n".join(lines)

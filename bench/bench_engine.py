@@ -97,8 +97,9 @@ def environment(threads: int) -> list[str]:
     try:
         from threadpoolctl import threadpool_info
 
-        pools = "; ".join(f"{p['internal_api']} {p.get('version') or ''} ({p['num_threads']} thread(s))"
-                          for p in threadpool_info())
+        pools = "; ".join(
+            f"{p['internal_api']} {p.get('version') or ''} ({p['num_threads']} thread(s))" for p in threadpool_info()
+        )
     except ImportError:
         pools = f"threadpoolctl not installed; OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}"
     vers = []
@@ -108,15 +109,18 @@ def environment(threads: int) -> list[str]:
         except metadata.PackageNotFoundError:
             vers.append(f"{pkg} not installed")
     core = os.environ.get("OPENBLAS_CORETYPE")
-    return [f"- CPU: {cpu}, {os.cpu_count()} logical CPU(s) (shared with other work: ratios in one run are the "
-            f"measure, absolute times vary); times are CPU times of the process (best of repeats)",
-            f"- BLAS threads pinned to {threads}: {pools}" + (f"; OPENBLAS_CORETYPE={core}" if core else ""),
-            f"- Python {platform.python_version()}; " + ", ".join(vers)]
+    return [
+        f"- CPU: {cpu}, {os.cpu_count()} logical CPU(s) (shared with other work: ratios in one run are the "
+        f"measure, absolute times vary); times are CPU times of the process (best of repeats)",
+        f"- BLAS threads pinned to {threads}: {pools}" + (f"; OPENBLAS_CORETYPE={core}" if core else ""),
+        f"- Python {platform.python_version()}; " + ", ".join(vers),
+    ]
 
 
 # ---------------------------------------------------------------------------------------
 # the contenders at equal work
 # ---------------------------------------------------------------------------------------
+
 
 def sm_combine(y, v, method_re):
     from statsmodels.stats.meta_analysis import combine_effects
@@ -165,9 +169,11 @@ def metafor_time(kind: str, y, v, extra=None, timeout=300, reps=3) -> float | st
             "perm": "f <- rma(y, v, mods=~x, data=d, method='REML'); set.seed(1); permutest(f, iter=1000)",
             "l1o": "f <- rma(y, v, data=d, method='REML'); leave1out(f); influence(f)",
         }[kind]
-        script = (f"suppressMessages(library(metafor)); d <- read.csv('{data}'); "
-                  f"t <- min(sapply(1:{reps}, function(i) sum(system.time({{ {call} }})[c('user.self', 'sys.self')]))); "
-                  "cat(t)")
+        script = (
+            f"suppressMessages(library(metafor)); d <- read.csv('{data}'); "
+            f"t <- min(sapply(1:{reps}, function(i) sum(system.time({{ {call} }})[c('user.self', 'sys.self')]))); "
+            "cat(t)"
+        )
         try:
             out = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -193,7 +199,8 @@ def bench_deletion(add, targets, rng, use_r: bool, quick: bool) -> None:
     fit, against the k refits they replace, and against metafor."""
     import evsynth.engine as eng
     from evsynth.engine import casedeletion as cd
-    for kk in ([1000] if quick else [1000, 10_000]):
+
+    for kk in [1000] if quick else [1000, 10_000]:
         y, v = uni_data(kk, rng)
         one = timeit(lambda: rma(y, v, method="REML", test="z"), min_time=0.3)
         fit = rma(y, v, method="REML", test="z")
@@ -206,8 +213,10 @@ def bench_deletion(add, targets, rng, use_r: bool, quick: bool) -> None:
             add("leave1out (REML) vs k refits (the former route)", f"k = {kk:,}", l1o, "k refits", ref)
         if kk == 10_000 or quick:
             worst = max(l1o, infl) / one
-            targets.append(f"- leave1out / influence at k = {kk:,} (REML): {fmt(l1o)} / {fmt(infl)}, {l1o / one:.1f}x / "
-                           f"{infl / one:.1f}x one fit ({'met' if worst <= 20 else 'NOT met'}: target within 20x)")
+            targets.append(
+                f"- leave1out / influence at k = {kk:,} (REML): {fmt(l1o)} / {fmt(infl)}, {l1o / one:.1f}x / "
+                f"{infl / one:.1f}x one fit ({'met' if worst <= 20 else 'NOT met'}: target within 20x)"
+            )
     kk = 200
     y, v = uni_data(kk, rng)
     fit = rma(y, v, method="REML", test="z")
@@ -230,8 +239,10 @@ def bench_multilevel(add, targets, rng, quick: bool) -> None:
     finally:
         ml._FAST = True
     r = add("three-level REML: rank-one route vs per-block route", f"k = {kk:,}", fast, "per-block", gen)
-    targets.append(f"- three-level REML at k = {kk:,}: {fmt(fast)}, {r:.1f}x faster than the per-block route "
-                   f"({fmt(gen)}) ({'met' if r >= 3 else 'NOT met'}: target >= 3x)")
+    targets.append(
+        f"- three-level REML at k = {kk:,}: {fmt(fast)}, {r:.1f}x faster than the per-block route "
+        f"({fmt(gen)}) ({'met' if r >= 3 else 'NOT met'}: target >= 3x)"
+    )
 
 
 def main(argv=None):
@@ -239,19 +250,25 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="smaller sizes; bench/latest.md is not written")
     ap.add_argument("--no-r", action="store_true", help="skip metafor even when Rscript is present")
     ap.add_argument("--threads", type=int, default=1, help="BLAS threads (pinned before numpy loads)")
-    ap.add_argument("--batch-only", action="store_true",
-                    help="section 1 only (rma_batch vs looping rma); bench/latest.md is not written")
+    ap.add_argument(
+        "--batch-only",
+        action="store_true",
+        help="section 1 only (rma_batch vs looping rma); bench/latest.md is not written",
+    )
     args = ap.parse_args(argv)
     rng = np.random.default_rng(SEED)
     use_r = have_metafor() and not args.no_r
-    rows = []   # (comparison, setting, evsynth time, other, other time, ratio other/evsynth)
+    rows = []  # (comparison, setting, evsynth time, other, other time, ratio other/evsynth)
     targets = []
 
     def add(name, setting, ev, other, ot):
         r = ot / ev if not isinstance(ot, str) else None
         rows.append((name, setting, ev, other, ot, r))
-        print(f"{name:58s} {setting:>12s}  evsynth {fmt(ev):>10s}  {other} {fmt(ot):>10s}  "
-              f"ratio {'' if r is None else f'{r:.2f}x'}", flush=True)
+        print(
+            f"{name:58s} {setting:>12s}  evsynth {fmt(ev):>10s}  {other} {fmt(ot):>10s}  "
+            f"ratio {'' if r is None else f'{r:.2f}x'}",
+            flush=True,
+        )
         return r
 
     # 1. rma_batch against looping rma, k = 50
@@ -260,8 +277,10 @@ def main(argv=None):
     V = rng.uniform(0.005, 0.2, (n_batch, k))
     Y = rng.normal(0.3, np.sqrt(V + rng.choice([0.0, 0.02, 0.1], n_batch)[:, None]))
     n_loop = 200 if args.quick else 1000
-    for label, kw, full in (("REML, z", dict(method="REML", test="z"), False),
-                            ("REML, Knapp-Hartung, PI, Q-profile CI", dict(method="REML", test="knha"), True)):
+    for label, kw, full in (
+        ("REML, z", dict(method="REML", test="z"), False),
+        ("REML, Knapp-Hartung, PI, Q-profile CI", dict(method="REML", test="knha"), True),
+    ):
         tb = timeit(lambda: rma_batch(Y, V, confint=full, **kw), min_time=0.5, max_rep=5) / n_batch
 
         def loop():
@@ -269,15 +288,19 @@ def main(argv=None):
                 f = rma(Y[i], V[i], **kw)
                 if full:
                     confint_tau2(f)
+
         tl = timeit(loop, min_time=0.5, max_rep=3) / n_loop
         r = add(f"rma_batch vs looping rma ({label})", f"k = 50, {n_batch:,} fits", tb, "loop of rma", tl)
         if not full:
             fits = 1 / tb
-            targets.append(f"- rma_batch at k = 50, REML: {fits:,.0f} fits/s ({'met' if fits >= 1e5 else 'NOT met'}: "
-                           f"target >= 100,000); {r:.0f}x looping rma ({'met' if r >= 100 else 'NOT met'}: target >= 100x)")
+            targets.append(
+                f"- rma_batch at k = 50, REML: {fits:,.0f} fits/s ({'met' if fits >= 1e5 else 'NOT met'}: "
+                f"target >= 100,000); {r:.0f}x looping rma ({'met' if r >= 100 else 'NOT met'}: target >= 100x)"
+            )
         else:
-            targets.append(f"- rma_batch with full inference at k = 50: {1 / tb:,.0f} fits/s, {r:.0f}x looping rma "
-                           "(no target)")
+            targets.append(
+                f"- rma_batch with full inference at k = 50: {1 / tb:,.0f} fits/s, {r:.0f}x looping rma (no target)"
+            )
     if args.batch_only:
         print("\n".join(environment(args.threads) + targets))
         return
@@ -295,8 +318,10 @@ def main(argv=None):
             if method not in worst or r < worst[method][0]:
                 worst[method] = (r, kk)
     for method, (r, kk) in worst.items():
-        targets.append(f"- rma {method} vs statsmodels at equal outputs, k = 1e2 to {sizes[-1]:.0e}: slowest ratio "
-                       f"{r:.2f}x at k = {kk:,} ({'met' if r >= 1 else 'NOT met'}: target >= 1x at every k)")
+        targets.append(
+            f"- rma {method} vs statsmodels at equal outputs, k = 1e2 to {sizes[-1]:.0e}: slowest ratio "
+            f"{r:.2f}x at k = {kk:,} ({'met' if r >= 1 else 'NOT met'}: target >= 1x at every k)"
+        )
 
     # 3. REML against PyMARE at equal work, and full inference against metafor
     for kk in sizes:
@@ -308,7 +333,7 @@ def main(argv=None):
         ev = timeit(lambda: confint_tau2(rma(y, v, method="REML", test="z")), min_time=mt)
         pm = timeit(lambda: pymare_reml_qp(y, v), min_time=mt)
         add("rma REML + Q-profile CI vs PyMARE REML + QP CI", f"k = {kk:,}", ev, "PyMARE", pm)
-    for kk in ([100] if args.quick else [100, 1000]):
+    for kk in [100] if args.quick else [100, 1000]:
         y, v = uni_data(kk, rng)
         ev = timeit(lambda: evsynth_full(y, v))
         mf = metafor_time("uni", y, v, reps=3 if kk <= 100 else 1) if use_r else "no Rscript"
@@ -321,16 +346,21 @@ def main(argv=None):
     for _ in range(3):
         one_pass = min(one_pass, timeit(lambda: np.dot(1.0 / (v + 0.04), y), min_time=0.3))
         full = min(full, timeit(lambda: evsynth_full(y, v), min_time=0.6))
-    targets.append(f"- full inference (REML, Knapp-Hartung, PI, exact Q-profile CI) at k = {y.size:.0e}: {fmt(full)}, "
-                   f"{full / (5 * one_pass):.1f}x the time of five fused passes ({fmt(5 * one_pass)}; one pass = "
-                   f"np.dot(1 / (v + c), y)) ({'met' if full <= 15 * one_pass else 'NOT met'}: target within 3x)")
+    targets.append(
+        f"- full inference (REML, Knapp-Hartung, PI, exact Q-profile CI) at k = {y.size:.0e}: {fmt(full)}, "
+        f"{full / (5 * one_pass):.1f}x the time of five fused passes ({fmt(5 * one_pass)}; one pass = "
+        f"np.dot(1 / (v + c), y)) ({'met' if full <= 15 * one_pass else 'NOT met'}: target within 3x)"
+    )
 
     # 4. three-level model and permutations (evsynth only, metafor at the smallest size)
-    for kk in ([250] if args.quick else [250, 100_000]):
+    for kk in [250] if args.quick else [250, 100_000]:
         y, v, cl, es = three_level_data(kk, rng)
         ev = timeit(lambda: rma_mv(y, v, [cl, es], method="REML"), min_time=0.2, max_rep=3)
-        mf = (metafor_time("ml", y, v, {"cl": cl, "es": es}, reps=1) if use_r and kk <= 1000 else
-              ("skipped (dense k x k)" if use_r else "no Rscript"))
+        mf = (
+            metafor_time("ml", y, v, {"cl": cl, "es": es}, reps=1)
+            if use_r and kk <= 1000
+            else ("skipped (dense k x k)" if use_r else "no Rscript")
+        )
         add("three-level REML (5 effects per cluster) vs metafor rma.mv", f"k = {kk:,}", ev, "metafor", mf)
     bench_deletion(add, targets, rng, use_r, args.quick)
     bench_multilevel(add, targets, rng, args.quick)
@@ -343,13 +373,21 @@ def main(argv=None):
     mf = metafor_time("perm", y, v, {"x": x}, reps=1) if use_r and not args.quick else "not run"
     add("1,000 permutations, meta-regression (REML) vs metafor permutest", "k = 100", ev, "metafor", mf)
 
-    lines = ["| comparison (equal work) | setting | evsynth | other | other's time | other / evsynth |",
-             "|---|---|---:|---|---:|---:|"]
+    lines = [
+        "| comparison (equal work) | setting | evsynth | other | other's time | other / evsynth |",
+        "|---|---|---:|---|---:|---:|",
+    ]
     for name, setting, ev, other, ot, r in rows:
-        lines.append(f"| {name} | {setting} | {fmt(ev)} | {other} | {fmt(ot)} | "
-                     f"{'' if r is None else f'{r:.2f}x'} |")
-    text = ("Environment:\n" + "\n".join(environment(args.threads)) + "\n\n" + "\n".join(lines)
-            + "\n\nTargets (issue 16):\n" + "\n".join(targets) + "\n")
+        lines.append(f"| {name} | {setting} | {fmt(ev)} | {other} | {fmt(ot)} | {'' if r is None else f'{r:.2f}x'} |")
+    text = (
+        "Environment:\n"
+        + "\n".join(environment(args.threads))
+        + "\n\n"
+        + "\n".join(lines)
+        + "\n\nTargets (issue 16):\n"
+        + "\n".join(targets)
+        + "\n"
+    )
     print()
     print(text)
     if not args.quick:

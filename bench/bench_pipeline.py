@@ -42,41 +42,98 @@ def _project(dest: Path, k: int) -> Path:
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, dest / name)
     rng = np.random.default_rng(20140601)
     n = rng.integers(20, 400, k)
-    vi = (4 / n + 0.2 ** 2 / (2 * n)).round(6)
+    vi = (4 / n + 0.2**2 / (2 * n)).round(6)
     mod = rng.uniform(0, 10, k).round(3)
     yi = (0.2 + 0.02 * mod + rng.normal(0, 0.15, k) + rng.normal(0, np.sqrt(vi))).round(6)
-    pd.DataFrame({"study": [f"Study {i:06d}" for i in range(k)], "yi": yi, "vi": vi, "dose": mod,
-                  "setting": rng.choice(["home", "clinic", "school"], k),
-                  "design": rng.choice(["randomised", "matched"], k)}).to_csv(dest / "data/bench.csv", index=False)
+    pd.DataFrame(
+        {
+            "study": [f"Study {i:06d}" for i in range(k)],
+            "yi": yi,
+            "vi": vi,
+            "dose": mod,
+            "setting": rng.choice(["home", "clinic", "school"], k),
+            "design": rng.choice(["randomised", "matched"], k),
+        }
+    ).to_csv(dest / "data/bench.csv", index=False)
     cfg = yaml.safe_load((dest / "config.yaml").read_text(encoding="utf-8"))
-    cfg["analyses"] = [{
-        "id": AID, "title": f"Synthetic benchmark analysis (k = {k:,})", "dataset": "data/bench.csv",
-        "citation": "synthetic (bench/bench_pipeline.py)", "data_source": "simulated", "study_label": "study",
-        "effect": {"yi": "yi", "vi": "vi", "scale": "standardised mean difference (SMD)"},
-        "direction": {"rule": "simulated; not flipped", "flip": False, "interpretation": "improvement"},
-        "model": {"type": "univariate", "method": "REML", "test": "knha"},
-        "moderators": [{"column": "dose", "type": "numeric", "label": "dose"},
-                       {"column": "setting", "type": "categorical", "levels": ["home", "clinic", "school"]}],
-        "subgroups": ["setting"],
-        "diagnostics": ["confint", "egger", "begg", "trimfill", "fsn", "pet_peese", "leave1out", "influence",
-                        "cumulative"],
-        "multiverse": {"method": ["REML", "DL", "PM", "ML", "EE"], "test": ["z", "knha"],
-                       "influential": ["keep", "exclude"], "chunks": 2},
-    }]
+    cfg["analyses"] = [
+        {
+            "id": AID,
+            "title": f"Synthetic benchmark analysis (k = {k:,})",
+            "dataset": "data/bench.csv",
+            "citation": "synthetic (bench/bench_pipeline.py)",
+            "data_source": "simulated",
+            "study_label": "study",
+            "effect": {"yi": "yi", "vi": "vi", "scale": "standardised mean difference (SMD)"},
+            "direction": {"rule": "simulated; not flipped", "flip": False, "interpretation": "improvement"},
+            "model": {"type": "univariate", "method": "REML", "test": "knha"},
+            "moderators": [
+                {"column": "dose", "type": "numeric", "label": "dose"},
+                {"column": "setting", "type": "categorical", "levels": ["home", "clinic", "school"]},
+            ],
+            "subgroups": ["setting"],
+            "diagnostics": [
+                "confint",
+                "egger",
+                "begg",
+                "trimfill",
+                "fsn",
+                "pet_peese",
+                "leave1out",
+                "influence",
+                "cumulative",
+            ],
+            "multiverse": {
+                "method": ["REML", "DL", "PM", "ML", "EE"],
+                "test": ["z", "knha"],
+                "influential": ["keep", "exclude"],
+                "chunks": 2,
+            },
+        }
+    ]
     (dest / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return dest
 
 
 def _commands(k: int) -> list[tuple[str, list[str]]]:
     res = f"results/{AID}"
-    out = [("effects", ["effects", AID, "--out", f"{res}/effects.csv"]),
-           ("fit", ["fit", AID, "--effects", f"{res}/effects.csv", "--outdir", res]),
-           ("diagnose", ["diagnose", AID, "--effects", f"{res}/effects.csv", "--outdir", f"{res}/diagnostics"])]
-    out += [("multiverse", ["multiverse", AID, "--effects", f"{res}/effects.csv", "--chunk", str(i), "--chunks", "2",
-                            "--out", f"{res}/multiverse/blocks/chunk_{i}.csv"]) for i in range(2)]
-    out += [("multiverse-gather", ["multiverse-gather", AID, f"{res}/multiverse/blocks/chunk_0.csv",
-                                   f"{res}/multiverse/blocks/chunk_1.csv", "--outdir", res]),
-            ("figures", ["figures", AID, "--results", "results", "--outdir", "figures"])]
+    out = [
+        ("effects", ["effects", AID, "--out", f"{res}/effects.csv"]),
+        ("fit", ["fit", AID, "--effects", f"{res}/effects.csv", "--outdir", res]),
+        ("diagnose", ["diagnose", AID, "--effects", f"{res}/effects.csv", "--outdir", f"{res}/diagnostics"]),
+    ]
+    out += [
+        (
+            "multiverse",
+            [
+                "multiverse",
+                AID,
+                "--effects",
+                f"{res}/effects.csv",
+                "--chunk",
+                str(i),
+                "--chunks",
+                "2",
+                "--out",
+                f"{res}/multiverse/blocks/chunk_{i}.csv",
+            ],
+        )
+        for i in range(2)
+    ]
+    out += [
+        (
+            "multiverse-gather",
+            [
+                "multiverse-gather",
+                AID,
+                f"{res}/multiverse/blocks/chunk_0.csv",
+                f"{res}/multiverse/blocks/chunk_1.csv",
+                "--outdir",
+                res,
+            ],
+        ),
+        ("figures", ["figures", AID, "--results", "results", "--outdir", "figures"]),
+    ]
     return out
 
 
@@ -99,8 +156,13 @@ def run_size(k: int, stages, timeout: float) -> dict[str, dict]:
             if stage not in stages:
                 continue
             try:
-                p = subprocess.run([sys.executable, __file__, "--child", json.dumps(args)], cwd=project,
-                                   capture_output=True, text=True, timeout=timeout)
+                p = subprocess.run(
+                    [sys.executable, __file__, "--child", json.dumps(args)],
+                    cwd=project,
+                    capture_output=True,
+                    text=True,
+                    timeout=timeout,
+                )
             except subprocess.TimeoutExpired:
                 out[stage] = {"rc": "timeout", "seconds": timeout, "peak_MB": float("nan")}
                 print(f"k={k:,} {stage}: more than {timeout:.0f} s (stopped)", file=sys.stderr)
@@ -131,8 +193,10 @@ def main(argv=None) -> int:
     sizes = [int(s) for s in a.sizes.split(",")]
     stages = [s for s in a.stages.split(",") if s]
     results = {k: run_size(k, stages, a.timeout) for k in sizes}
-    print(f"\nbench_pipeline: {os.cpu_count()} CPUs visible; Python {sys.version.split()[0]}; "
-          "each stage a fresh process (seconds / peak resident MB)\n")
+    print(
+        f"\nbench_pipeline: {os.cpu_count()} CPUs visible; Python {sys.version.split()[0]}; "
+        "each stage a fresh process (seconds / peak resident MB)\n"
+    )
     print("| stage | " + " | ".join(f"k = {k:,}" for k in sizes) + " | growth per tenfold k (time) |")
     print("|---|" + "---|" * len(sizes) + "---|")
     for s in stages:

@@ -31,8 +31,16 @@ extensions = [
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "examples/*", "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip",
-                    "auto_examples/*.md5", "auto_examples/*.json", "**.ipynb_checkpoints"]
+exclude_patterns = [
+    "_build",
+    "examples/*",
+    "auto_examples/*.ipynb",
+    "auto_examples/*.py",
+    "auto_examples/*.zip",
+    "auto_examples/*.md5",
+    "auto_examples/*.json",
+    "**.ipynb_checkpoints",
+]
 myst_heading_anchors = 3
 suppress_warnings = ["myst.header"]  # pages moved out of README may start below h1
 

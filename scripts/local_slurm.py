@@ -49,37 +49,41 @@ def write_config(d: Path) -> Path:
     os.chmod(key, 0o400)
     user = os.environ.get("USER") or __import__("pwd").getpwuid(os.getuid()).pw_name
     conf = d / "slurm.conf"
-    conf.write_text("\n".join([
-        "ClusterName=evsynth",
-        f"SlurmctldHost={host}(127.0.0.1)",
-        f"SlurmctldPort={_free_port()}",
-        f"SlurmdPort={_free_port()}",
-        f"SlurmUser={user}",
-        f"SlurmdUser={user}",
-        "AuthType=auth/munge",
-        "CredType=cred/munge",
-        f"AuthInfo=socket={d / 'munge' / 'munge.socket'}",
-        "ProctrackType=proctrack/linuxproc",
-        "TaskPlugin=task/none",
-        "SelectType=select/cons_tres",
-        "SelectTypeParameters=CR_CPU",
-        "AccountingStorageType=accounting_storage/none",
-        "JobAcctGatherType=jobacct_gather/none",
-        "JobCompType=jobcomp/none",
-        "MpiDefault=none",
-        "ReturnToService=2",
-        "MinJobAge=300",          # finished jobs stay visible to squeue for 5 minutes
-        "SchedulerType=sched/backfill",
-        f"StateSaveLocation={d / 'state'}",
-        f"SlurmdSpoolDir={d / 'spool'}",
-        f"SlurmctldPidFile={d / 'slurmctld.pid'}",
-        f"SlurmdPidFile={d / 'slurmd.pid'}",
-        f"SlurmctldLogFile={d / 'log' / 'slurmctld.log'}",
-        f"SlurmdLogFile={d / 'log' / 'slurmd.log'}",
-        f"NodeName={host} NodeAddr=127.0.0.1 CPUs={os.cpu_count()} RealMemory={int(_mem_mb() * 0.8)} State=UNKNOWN",
-        f"PartitionName=main Nodes={host} Default=YES MaxTime=INFINITE State=UP",
-        "",
-    ]))
+    conf.write_text(
+        "\n".join(
+            [
+                "ClusterName=evsynth",
+                f"SlurmctldHost={host}(127.0.0.1)",
+                f"SlurmctldPort={_free_port()}",
+                f"SlurmdPort={_free_port()}",
+                f"SlurmUser={user}",
+                f"SlurmdUser={user}",
+                "AuthType=auth/munge",
+                "CredType=cred/munge",
+                f"AuthInfo=socket={d / 'munge' / 'munge.socket'}",
+                "ProctrackType=proctrack/linuxproc",
+                "TaskPlugin=task/none",
+                "SelectType=select/cons_tres",
+                "SelectTypeParameters=CR_CPU",
+                "AccountingStorageType=accounting_storage/none",
+                "JobAcctGatherType=jobacct_gather/none",
+                "JobCompType=jobcomp/none",
+                "MpiDefault=none",
+                "ReturnToService=2",
+                "MinJobAge=300",  # finished jobs stay visible to squeue for 5 minutes
+                "SchedulerType=sched/backfill",
+                f"StateSaveLocation={d / 'state'}",
+                f"SlurmdSpoolDir={d / 'spool'}",
+                f"SlurmctldPidFile={d / 'slurmctld.pid'}",
+                f"SlurmdPidFile={d / 'slurmd.pid'}",
+                f"SlurmctldLogFile={d / 'log' / 'slurmctld.log'}",
+                f"SlurmdLogFile={d / 'log' / 'slurmd.log'}",
+                f"NodeName={host} NodeAddr=127.0.0.1 CPUs={os.cpu_count()} RealMemory={int(_mem_mb() * 0.8)} State=UNKNOWN",
+                f"PartitionName=main Nodes={host} Default=YES MaxTime=INFINITE State=UP",
+                "",
+            ]
+        )
+    )
     # snakemake's slurm-jobstep executor drops every SLURM_* variable but a few before it calls
     # srun inside a job, so srun would look for the config at the system-wide default path:
     # an srun first on PATH that names this cluster's config (a real cluster has it there)
@@ -108,9 +112,16 @@ def start(d, timeout: float = 60.0) -> dict:
     env = _env(d)
     m = d / "munge"
     cmds = {
-        "munged": ["munged", "--foreground", "--force", f"--socket={m / 'munge.socket'}", f"--key-file={m / 'munge.key'}",
-                   f"--pid-file={m / 'munged.pid'}", f"--log-file={d / 'log' / 'munged.log'}",
-                   f"--seed-file={m / 'munged.seed'}"],
+        "munged": [
+            "munged",
+            "--foreground",
+            "--force",
+            f"--socket={m / 'munge.socket'}",
+            f"--key-file={m / 'munge.key'}",
+            f"--pid-file={m / 'munged.pid'}",
+            f"--log-file={d / 'log' / 'munged.log'}",
+            f"--seed-file={m / 'munged.seed'}",
+        ],
         "slurmctld": ["slurmctld", "-D", "-c", "-i", "-f", str(conf)],
         "slurmd": ["slurmd", "-D", "-f", str(conf)],
     }
@@ -124,10 +135,25 @@ def start(d, timeout: float = 60.0) -> dict:
             if name == "munged":
                 _wait(lambda: (m / "munge.socket").exists(), timeout, "munged did not create its socket", d)
             if name == "slurmctld":
-                _wait(lambda: subprocess.run(["scontrol", "ping"], env=env, capture_output=True, text=True)
-                      .stdout.count("UP") > 0, timeout, "slurmctld does not answer", d)
-        _wait(lambda: subprocess.run(["sinfo", "-h", "-o", "%T"], env=env, capture_output=True, text=True)
-              .stdout.strip().startswith("idle"), timeout, "the node did not become idle", d)
+                _wait(
+                    lambda: (
+                        subprocess.run(["scontrol", "ping"], env=env, capture_output=True, text=True).stdout.count("UP")
+                        > 0
+                    ),
+                    timeout,
+                    "slurmctld does not answer",
+                    d,
+                )
+        _wait(
+            lambda: (
+                subprocess.run(["sinfo", "-h", "-o", "%T"], env=env, capture_output=True, text=True)
+                .stdout.strip()
+                .startswith("idle")
+            ),
+            timeout,
+            "the node did not become idle",
+            d,
+        )
     except Exception:
         stop(d)
         raise

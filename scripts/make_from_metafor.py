@@ -71,7 +71,10 @@ FUNCS: dict[str, tuple[str, str]] = {
     "metafor.news": ("", ""),
     "model.matrix": ("", "``fit.X``"),
     "permutest": ("permutest", ""),
-    "plot": ("plot_influence", "for ``infl.rma.uni``; ``gosh(fit).plot()`` for GOSH; the other plot methods are absent"),
+    "plot": (
+        "plot_influence",
+        "for ``infl.rma.uni``; ``gosh(fit).plot()`` for GOSH; the other plot methods are absent",
+    ),
     "points": ("", ""),
     "predict": ("predict", "also ``fit.predict(newmods)``"),
     "print": ("", "``print(fit)`` / ``fit.summary()``"),
@@ -109,22 +112,51 @@ FUNCS: dict[str, tuple[str, str]] = {
     "weights": ("", "``fit.weights`` (percent) / ``fit.model_weights()``"),
 }
 _BACK = "``evsynth.engine.effects.back_transform``"
-for _t, _note in {"transf.exp.int": "", "transf.ilogit": f"{_BACK} (``expit``)", "transf.ztor": f"{_BACK} (``tanh``)",
-                  "transf.iarcsin": f"{_BACK} (``sin2``)", "transf.rtoz": "``numpy.arctanh``",
-                  "transf.logit": "``scipy.special.logit``", "transf.arcsin": "``numpy.arcsin(numpy.sqrt(p))``",
-                  "transf.isqrt": "``numpy.square``"}.items():
+for _t, _note in {
+    "transf.exp.int": "",
+    "transf.ilogit": f"{_BACK} (``expit``)",
+    "transf.ztor": f"{_BACK} (``tanh``)",
+    "transf.iarcsin": f"{_BACK} (``sin2``)",
+    "transf.rtoz": "``numpy.arctanh``",
+    "transf.logit": "``scipy.special.logit``",
+    "transf.arcsin": "``numpy.arcsin(numpy.sqrt(p))``",
+    "transf.isqrt": "``numpy.square``",
+}.items():
     FUNCS[_t] = ("", _note)
 
 # (metafor verb) -> evsynth verb whose signature maps the arguments
 VERBS = {
-    "escalc": "escalc", "rma.uni": "rma", "rma.mv": "rma_mv", "rma.mh": "rma_mh", "rma.peto": "rma_peto",
-    "rma.glmm": None, "robust.rma.uni": "robust", "robust.rma.mv": "robust", "predict.rma": "predict",
-    "confint.rma.uni": "confint_tau2", "anova.rma": "anova", "fitstats.rma": "fitstats", "ranef.rma.mv": "ranef",
-    "blup.rma.uni": "blup", "vcalc": "vcalc", "influence.rma.uni": "influence", "leave1out.rma.uni": "leave1out",
-    "cumul.rma.uni": "cumul", "trimfill.rma.uni": "trimfill", "regtest": "regtest", "ranktest": "ranktest",
-    "fsn": "fsn", "selmodel.rma.uni": "selmodel", "permutest.rma.uni": "permutest", "forest.rma": "forest",
-    "funnel.rma": "funnel", "baujat.rma": "baujat", "labbe.rma": "labbe", "radial.rma": "radial",
-    "gosh.rma": "gosh", "plot.infl.rma.uni": "plot_influence",
+    "escalc": "escalc",
+    "rma.uni": "rma",
+    "rma.mv": "rma_mv",
+    "rma.mh": "rma_mh",
+    "rma.peto": "rma_peto",
+    "rma.glmm": None,
+    "robust.rma.uni": "robust",
+    "robust.rma.mv": "robust",
+    "predict.rma": "predict",
+    "confint.rma.uni": "confint_tau2",
+    "anova.rma": "anova",
+    "fitstats.rma": "fitstats",
+    "ranef.rma.mv": "ranef",
+    "blup.rma.uni": "blup",
+    "vcalc": "vcalc",
+    "influence.rma.uni": "influence",
+    "leave1out.rma.uni": "leave1out",
+    "cumul.rma.uni": "cumul",
+    "trimfill.rma.uni": "trimfill",
+    "regtest": "regtest",
+    "ranktest": "ranktest",
+    "fsn": "fsn",
+    "selmodel.rma.uni": "selmodel",
+    "permutest.rma.uni": "permutest",
+    "forest.rma": "forest",
+    "funnel.rma": "funnel",
+    "baujat.rma": "baujat",
+    "labbe.rma": "labbe",
+    "radial.rma": "radial",
+    "gosh.rma": "gosh",
+    "plot.infl.rma.uni": "plot_influence",
 }
 
 # (metafor verb, argument) -> evsynth's spelling or a note (overrides the signature lookup)
@@ -160,8 +192,34 @@ ARGS: dict[tuple[str, str], str] = {
 # notes for arguments evsynth's verb does not take (used only when the signature has no such parameter)
 ABSENT_NOTES = {a: "absent (not needed in Python)" for a in ("verbose", "progbar", "parallel", "ncpus", "cl")}
 ABSENT_NOTES["digits"] = "absent (``summary()`` prints metafor's digits)"
-for _a in ("ai", "bi", "ci", "di", "n1i", "n2i", "x1i", "x2i", "t1i", "t2i", "m1i", "m2i", "sd1i", "sd2i", "xi", "mi",
-           "ri", "ti", "sdi", "r2i", "ni", "measure", "add", "to", "drop00", "vtype"):
+for _a in (
+    "ai",
+    "bi",
+    "ci",
+    "di",
+    "n1i",
+    "n2i",
+    "x1i",
+    "x2i",
+    "t1i",
+    "t2i",
+    "m1i",
+    "m2i",
+    "sd1i",
+    "sd2i",
+    "xi",
+    "mi",
+    "ri",
+    "ti",
+    "sdi",
+    "r2i",
+    "ni",
+    "measure",
+    "add",
+    "to",
+    "drop00",
+    "vtype",
+):
     ARGS[("rma.uni", _a)] = "absent here: compute ``yi``, ``vi`` with ``escalc`` first (see its table)"
 for _v in ("rma.uni", "rma.mv", "rma.mh", "rma.peto"):
     ARGS.setdefault((_v, "data"), "``data=`` (a pandas DataFrame)")
@@ -202,27 +260,42 @@ def render() -> str:
     groups: dict[str, list[str]] = {}
     for e in exports:
         groups.setdefault(_base(e, set(exports)), []).append(e)
-    lines = ["# From metafor", "",
-             "evsynth follows R's metafor (Viechtbauer 2010): the verbs carry metafor's names (dots as",
-             "underscores: `rma.mv` is `rma_mv`), the arguments metafor's names, the results metafor's field",
-             "names, and the numbers are tested against metafor's. This page lists every function metafor",
-             f"{api['metafor']} exports and maps it to evsynth's, or says it is absent; then every argument of",
-             "metafor's main verbs. It is written by `scripts/make_from_metafor.py` from",
-             "`tests/r/metafor_api.json` (`Rscript tests/r/metafor_api.R`) and the signatures of evsynth's",
-             "verbs; a test keeps it current.", "",
-             "## Functions", "",
-             "| metafor | evsynth | notes |", "|---|---|---|"]
+    lines = [
+        "# From metafor",
+        "",
+        "evsynth follows R's metafor (Viechtbauer 2010): the verbs carry metafor's names (dots as",
+        "underscores: `rma.mv` is `rma_mv`), the arguments metafor's names, the results metafor's field",
+        "names, and the numbers are tested against metafor's. This page lists every function metafor",
+        f"{api['metafor']} exports and maps it to evsynth's, or says it is absent; then every argument of",
+        "metafor's main verbs. It is written by `scripts/make_from_metafor.py` from",
+        "`tests/r/metafor_api.json` (`Rscript tests/r/metafor_api.R`) and the signatures of evsynth's",
+        "verbs; a test keeps it current.",
+        "",
+        "## Functions",
+        "",
+        "| metafor | evsynth | notes |",
+        "|---|---|---|",
+    ]
     for base in sorted(groups, key=str.lower):
         target, note = FUNCS.get(base, ("", ""))
         names = ", ".join(f"`{n}`" for n in sorted(groups[base], key=str.lower))
         lines.append(f"| {names} | {f'`evsynth.{target}`' if target else 'absent'} | {note.replace('|', '/')} |")
-    lines += ["", "## Arguments", "",
-              "\"same\": evsynth's verb takes the argument under metafor's name (dots as underscores).", ""]
+    lines += [
+        "",
+        "## Arguments",
+        "",
+        "\"same\": evsynth's verb takes the argument under metafor's name (dots as underscores).",
+        "",
+    ]
     for verb, args in api["args"].items():
         args = [args] if isinstance(args, str) else args
         ev = VERBS.get(verb)
-        lines += [f"### `{verb}`" + (f" -> `evsynth.{ev}`" if ev else " (absent)"), "",
-                  "| metafor argument | evsynth |", "|---|---|"]
+        lines += [
+            f"### `{verb}`" + (f" -> `evsynth.{ev}`" if ev else " (absent)"),
+            "",
+            "| metafor argument | evsynth |",
+            "|---|---|",
+        ]
         params = _params(ev) if ev else set()
         for a in args:
             if (verb, a) in ARGS:

@@ -31,8 +31,13 @@ def main(lang: str) -> None:
     cfg = {**cfg, "report": {**(cfg.get("report") or {}), "languages": [lang]}}
     with tempfile.TemporaryDirectory() as tmp:  # the whole edition, page texts included
         os.environ.setdefault("EVSYNTH_ALLOW_DIRS", tmp)  # output outside the project, allowed explicitly
-        write_report(cfg, ROOT / cfg.get("results_dir", "results"), ROOT / cfg.get("figures_dir", "figures"),
-                     Path(tmp) / "report.html", None)
+        write_report(
+            cfg,
+            ROOT / cfg.get("results_dir", "results"),
+            ROOT / cfg.get("figures_dir", "figures"),
+            Path(tmp) / "report.html",
+            None,
+        )
     missing = i18n.missing(lang)
     po = ROOT / "src" / "evsynth" / "present" / "locale" / lang / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
     with po.open("rb") as f:
@@ -42,8 +47,10 @@ def main(lang: str) -> None:
         cat.add(m, "")
     with po.open("wb") as f:
         write_po(f, cat, width=0, omit_header=False, sort_output=False)
-    print(f"{po.relative_to(ROOT)}: {len(added)} message(s) added without a translation, "
-          f"{len(missing) - len(added)} already listed but empty")
+    print(
+        f"{po.relative_to(ROOT)}: {len(added)} message(s) added without a translation, "
+        f"{len(missing) - len(added)} already listed but empty"
+    )
 
 
 if __name__ == "__main__":

@@ -19,8 +19,16 @@ def main(html: str, png: str, width: int = 1280, height: int = 800) -> None:
         sys.exit(f"report_screenshot: {html!r} is not a file (give the path of results/report.html)")
     opts = Options()
     opts.binary_location = "/usr/bin/chromium"
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
-              f"--window-size={width},{height}", "--force-device-scale-factor=1", "--lang=en"):
+    for a in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        f"--window-size={width},{height}",
+        "--force-device-scale-factor=1",
+        "--lang=en",
+    ):
         opts.add_argument(a)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
     try:

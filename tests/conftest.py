@@ -87,7 +87,8 @@ def first_run(tmp_path_factory):
     escaped in the report."""
     project = copy_project(tmp_path_factory.mktemp("run1"))
     nji = project / "data/nji2020/interventions.csv"
-    nji.write_text(nji.read_text(encoding="utf-8").replace("Families First,IPT,yes", f'"{MALICIOUS}",IPT,yes', 1),
-                   encoding="utf-8")
+    nji.write_text(
+        nji.read_text(encoding="utf-8").replace("Families First,IPT,yes", f'"{MALICIOUS}",IPT,yes', 1), encoding="utf-8"
+    )
     snakemake(project, "--quiet", "all")
     return project

@@ -43,5 +43,5 @@ def test_adhoc_never_narrower_than_z_and_fixes_the_k2_example():
     kh = rma(c["yi"], c["vi"], test="knha")
     assert a.s2w == 1.0 and kh.s2w < 0.01
     assert a.se[0] == pytest.approx(z.se[0])
-    assert (a.ci_ub[0] - a.ci_lb[0]) > (z.ci_ub[0] - z.ci_lb[0])   # t(1) quantile > z quantile
-    assert kh.se[0] < 0.01 < 0.17                                   # the SE 0.006-like interval
+    assert (a.ci_ub[0] - a.ci_lb[0]) > (z.ci_ub[0] - z.ci_lb[0])  # t(1) quantile > z quantile
+    assert kh.se[0] < 0.01 < 0.17  # the SE 0.006-like interval

@@ -15,16 +15,47 @@ from evsynth.engine import confint_tau2, rma, rma_batch
 from evsynth.errors import InputError, ModelError
 
 METHODS = ["EE", "DL", "HE", "PM", "ML", "REML", "EB"]
-FIELDS = ["beta", "se", "stat", "pval", "ci_lb", "ci_ub", "tau2", "se_tau2", "QE", "QEp", "QM", "QMp",
-          "I2", "H2", "vt", "pi_lb", "pi_ub"]
+FIELDS = [
+    "beta",
+    "se",
+    "stat",
+    "pval",
+    "ci_lb",
+    "ci_ub",
+    "tau2",
+    "se_tau2",
+    "QE",
+    "QEp",
+    "QM",
+    "QMp",
+    "I2",
+    "H2",
+    "vt",
+    "pi_lb",
+    "pi_ub",
+]
 
 
 def _ref(f) -> dict:
-    ref = {"beta": f.beta[0], "se": f.se[0], "stat": f.stat[0], "pval": f.pval[0], "ci_lb": f.ci_lb[0],
-           "ci_ub": f.ci_ub[0], "tau2": f.tau2, "se_tau2": np.nan if f.se_tau2 is None else f.se_tau2,
-           "QE": f.QE, "QEp": f.QEp, "QM": f.QM, "QMp": f.QMp, "I2": f.I2, "H2": f.H2, "vt": f.vt,
-           "pi_lb": f.ci_lb[0] if f.pi_lb is None else f.pi_lb,
-           "pi_ub": f.ci_ub[0] if f.pi_ub is None else f.pi_ub}
+    ref = {
+        "beta": f.beta[0],
+        "se": f.se[0],
+        "stat": f.stat[0],
+        "pval": f.pval[0],
+        "ci_lb": f.ci_lb[0],
+        "ci_ub": f.ci_ub[0],
+        "tau2": f.tau2,
+        "se_tau2": np.nan if f.se_tau2 is None else f.se_tau2,
+        "QE": f.QE,
+        "QEp": f.QEp,
+        "QM": f.QM,
+        "QMp": f.QMp,
+        "I2": f.I2,
+        "H2": f.H2,
+        "vt": f.vt,
+        "pi_lb": f.ci_lb[0] if f.pi_lb is None else f.pi_lb,
+        "pi_ub": f.ci_ub[0] if f.pi_ub is None else f.pi_ub,
+    }
     return ref
 
 
@@ -118,9 +149,10 @@ def test_batch_reproduces_golden_cases(golden):
         b = rma_batch(Y, V, M, method=method, test=test, confint=any(c["analysis"] == "confint" for c in group))
         for r, case in enumerate(group):
             if case["analysis"] == "confint":
-                got = {"tau2_est": b.tau2[r]} | {key: getattr(b, key)[r] for key in
-                                                  ("tau2_ci_lb", "tau2_ci_ub", "I2_ci_lb", "I2_ci_ub",
-                                                   "H2_ci_lb", "H2_ci_ub")}
+                got = {"tau2_est": b.tau2[r]} | {
+                    key: getattr(b, key)[r]
+                    for key in ("tau2_ci_lb", "tau2_ci_ub", "I2_ci_lb", "I2_ci_ub", "H2_ci_lb", "H2_ci_ub")
+                }
             else:
                 got = {key: getattr(b, key)[r] for key in FIELDS} | {"coef_names": "intrcpt", "k": b.k[r]}
                 got["df"] = None if test == "z" else b.df[r]
@@ -184,10 +216,13 @@ def test_exact_fit_under_knapp_hartung_is_flagged_not_raised():
         rma(y[0], v[0], method="DL", test="knha")
 
 
-@pytest.mark.parametrize("bad, where", [
-    ("nan_y", "yi: effect size is missing or not finite in analysis (row) 2, column 3"),
-    ("zero_v", "vi: sampling variance must be > 0; found 0 in analysis (row) 1, column 2"),
-])
+@pytest.mark.parametrize(
+    "bad, where",
+    [
+        ("nan_y", "yi: effect size is missing or not finite in analysis (row) 2, column 3"),
+        ("zero_v", "vi: sampling variance must be > 0; found 0 in analysis (row) 1, column 2"),
+    ],
+)
 def test_bad_input_names_row_and_column(bad, where):
     y = np.zeros((2, 4))
     v = np.full((2, 4), 0.1)

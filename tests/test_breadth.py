@@ -14,7 +14,23 @@ import pytest
 
 from evsynth.conformance.golden import compare, load_case, run_case, validate_dir
 import evsynth.engine as eng
-from evsynth.engine import (anova, blup, confint_mv, confint_tau2, escalc, fitstats, influence_mv, predict, ranef, rma, rma_mh, rma_mv, rma_peto, selmodel, vcalc)
+from evsynth.engine import (
+    anova,
+    blup,
+    confint_mv,
+    confint_tau2,
+    escalc,
+    fitstats,
+    influence_mv,
+    predict,
+    ranef,
+    rma,
+    rma_mh,
+    rma_mv,
+    rma_peto,
+    selmodel,
+    vcalc,
+)
 from evsynth.errors import InputError, ModelError
 
 from conftest import SHARED, evsynth_cmd, run
@@ -24,9 +40,26 @@ CASES = sorted(BREADTH.glob("cases/*.json")) if BREADTH.exists() else []
 R_OUT = json.loads((Path(__file__).parent / "r" / "breadth_extra.json").read_text())
 
 # analysis types of ../shared/golden-breadth that evsynth runs; none is left unsupported
-SUPPORTED = {"rma.mh", "rma.peto", "fitstats", "anova.lrt", "anova.wald", "predict", "blup", "rma.mv.V",
-             "robust", "rma.mv.struct", "confint.mv", "selmodel", "influence.mv", "escalc", "regtest",
-             "fsn", "trimfill", "confint"}
+SUPPORTED = {
+    "rma.mh",
+    "rma.peto",
+    "fitstats",
+    "anova.lrt",
+    "anova.wald",
+    "predict",
+    "blup",
+    "rma.mv.V",
+    "robust",
+    "rma.mv.struct",
+    "confint.mv",
+    "selmodel",
+    "influence.mv",
+    "escalc",
+    "regtest",
+    "fsn",
+    "trimfill",
+    "confint",
+}
 UNSUPPORTED: set = set()
 
 
@@ -56,12 +89,13 @@ def test_validate_command_runs_the_breadth_cases():
 
 # ---------------------------------------------------------------- item 9: the two bugs
 
+
 def test_qprofile_upper_bound_above_ceiling_is_the_ceiling_as_metafor():
     c = R_OUT["ceiling"]
     f = rma(c["yi"], c["vi"], method="REML")
     ci = confint_tau2(f)
     assert f.tau2 == pytest.approx(c["tau2"], rel=1e-6)
-    assert ci.tau2_ci_ub == pytest.approx(c["tau2_ci_ub"], rel=1e-9)   # metafor: the ceiling
+    assert ci.tau2_ci_ub == pytest.approx(c["tau2_ci_ub"], rel=1e-9)  # metafor: the ceiling
     assert np.isfinite(ci.I2_ci_ub) and ci.I2_ci_ub == pytest.approx(c["I2_ci_ub"], rel=1e-9)
     assert ci.H2_ci_ub == pytest.approx(c["H2_ci_ub"], rel=1e-9)
     assert ci.tau2_ci_lb == pytest.approx(c["tau2_ci_lb"], rel=1e-3)
@@ -72,12 +106,22 @@ def test_validate_reads_text_none_and_na_as_values(tmp_path):
     """Only empty cells are missing: a level called None (or NA, null, nan) is a value."""
     (tmp_path / "cases").mkdir()
     (tmp_path / "data").mkdir()
-    rows = ["yi,vi,grp"] + [f"{0.1 * i},{0.02 + 0.01 * i},{g}" for i, g in
-                            enumerate(["None", "NA", "null", "nan", "None", "x", "", "None"])]
+    rows = ["yi,vi,grp"] + [
+        f"{0.1 * i},{0.02 + 0.01 * i},{g}" for i, g in enumerate(["None", "NA", "null", "nan", "None", "x", "", "None"])
+    ]
     (tmp_path / "data" / "d.csv").write_text("\n".join(rows) + "\n")
-    case = {"id": "t", "dataset": "d", "analysis": "escalc", "effect_size": None, "yi": "yi", "vi": "vi",
-            "subset": {"column": "grp", "equals": "None"}, "model": {"mods": [], "random": [], "cluster": "grp"},
-            "expected": {"yi": [0.0, 0.4, 0.7000000000000001], "k": 3}, "tolerance": {"rtol": 1e-12, "atol": 0}}
+    case = {
+        "id": "t",
+        "dataset": "d",
+        "analysis": "escalc",
+        "effect_size": None,
+        "yi": "yi",
+        "vi": "vi",
+        "subset": {"column": "grp", "equals": "None"},
+        "model": {"mods": [], "random": [], "cluster": "grp"},
+        "expected": {"yi": [0.0, 0.4, 0.7000000000000001], "k": 3},
+        "tolerance": {"rtol": 1e-12, "atol": 0},
+    }
     (tmp_path / "cases" / "t.json").write_text(json.dumps(case))
     [o] = validate_dir(tmp_path)
     assert o.passed, o.message
@@ -92,8 +136,16 @@ def test_validate_names_file_row_and_column_of_a_non_number(tmp_path):
     (tmp_path / "cases").mkdir()
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "d.csv").write_text("yi,vi\n0.1,0.01\nNone,0.02\n0.3,0.03\n")
-    case = {"id": "t", "dataset": "d", "analysis": "escalc", "effect_size": None, "yi": "yi", "vi": "vi",
-            "expected": {"k": 3}, "tolerance": {}}
+    case = {
+        "id": "t",
+        "dataset": "d",
+        "analysis": "escalc",
+        "effect_size": None,
+        "yi": "yi",
+        "vi": "vi",
+        "expected": {"k": 3},
+        "tolerance": {},
+    }
     (tmp_path / "cases" / "t.json").write_text(json.dumps(case))
     out = run(evsynth_cmd() + ["validate", str(tmp_path)], cwd=tmp_path, check=False)
     assert out.returncode == 1 and "Traceback" not in out.stdout + out.stderr
@@ -101,6 +153,7 @@ def test_validate_names_file_row_and_column_of_a_non_number(tmp_path):
 
 
 # ---------------------------------------------------------------- permutation tests (item 8)
+
 
 def _bcg():
     d = pd.read_csv(BREADTH / "data" / "bcg.csv")
@@ -135,6 +188,7 @@ def test_permutation_of_a_multilevel_fit_runs_and_is_reproducible():
 
 # ---------------------------------------------------------------- predict / blup / fitstats / MH
 
+
 def test_predict_multilevel_with_transf_matches_metafor():
     want = R_OUT["predict_mv_exp"]
     d = pd.read_csv(BREADTH / "data" / "konstantopoulos2011.csv")
@@ -161,8 +215,9 @@ def test_fitstats_of_ee_and_dl_fits_match_metafor():
     got = fitstats(rma(yi, vi, method="EE"))
     assert [got.logLik, got.deviance, got.AIC, got.BIC, got.AICc] == pytest.approx(R_OUT["fitstats"]["EE"], rel=1e-8)
     got = fitstats(rma(yi, vi, d[["ablat"]].to_numpy(), method="DL"))
-    assert [got.logLik, got.deviance, got.AIC, got.BIC, got.AICc] == pytest.approx(R_OUT["fitstats"]["DL_ablat"],
-                                                                                    rel=1e-8)
+    assert [got.logLik, got.deviance, got.AIC, got.BIC, got.AICc] == pytest.approx(
+        R_OUT["fitstats"]["DL_ablat"], rel=1e-8
+    )
 
 
 def test_mh_with_group_sizes_and_uncorrected_cmh_match_metafor():
@@ -176,6 +231,7 @@ def test_mh_with_group_sizes_and_uncorrected_cmh_match_metafor():
 
 
 # ---------------------------------------------------------------- bad input, summaries, frames
+
 
 def test_bad_input_gives_one_clear_message():
     with pytest.raises(InputError, match="unknown measure 'XX'"):
@@ -209,10 +265,19 @@ def test_every_new_result_has_summary_and_frame():
     f0 = rma(yi, vi, method="ML")
     k = pd.read_csv(BREADTH / "data" / "konstantopoulos2011.csv").iloc[:30]
     mv = rma_mv(k["yi"], k["vi"], [k["district"], k["school"]])
-    results = [rma_mh("OR", ai=d["tpos"], bi=d["tneg"], ci=d["cpos"], di=d["cneg"]),
-               rma_peto(d["tpos"], d["tneg"], d["cpos"], d["cneg"]), fitstats(f), anova(fm, f0),
-               anova(fm, L=[[0, 1]]), predict(fm, [[10.0], [40.0]]), blup(f), ranef(f), influence_mv(mv),
-               confint_mv(mv), selmodel(rma(-yi, vi), steps=[0.025])]
+    results = [
+        rma_mh("OR", ai=d["tpos"], bi=d["tneg"], ci=d["cpos"], di=d["cneg"]),
+        rma_peto(d["tpos"], d["tneg"], d["cpos"], d["cneg"]),
+        fitstats(f),
+        anova(fm, f0),
+        anova(fm, L=[[0, 1]]),
+        predict(fm, [[10.0], [40.0]]),
+        blup(f),
+        ranef(f),
+        influence_mv(mv),
+        confint_mv(mv),
+        selmodel(rma(-yi, vi), steps=[0.025]),
+    ]
     for r in results:
         text = r.summary()
         assert isinstance(text, str) and len(text.splitlines()) >= 2
@@ -229,6 +294,7 @@ def test_known_v_with_zero_correlation_equals_independent_sampling_errors():
 
 
 # ---------------------------------------------------------------- item 10: pipeline wiring
+
 
 def _pipeline_spec(analysis_id, **extra):
     from evsynth.pipeline.config import analysis_by_id, load_config, validate_config
@@ -260,13 +326,20 @@ def _pipeline_tables(spec):
 
 
 def test_config_asks_for_selection_model_comparison_and_predictions():
-    spec = _pipeline_spec("landenberger2005", diagnostics=["selmodel", "model_comparison", "predictions"],
-                          selmodel_steps=[0.025, 0.5], predict_at={"sessions": [1.0, 3.0]})
+    spec = _pipeline_spec(
+        "landenberger2005",
+        diagnostics=["selmodel", "model_comparison", "predictions"],
+        selmodel_steps=[0.025, 0.5],
+        predict_at={"sessions": [1.0, 3.0]},
+    )
     eff, fit, t = _pipeline_tables(spec)
     sel = selmodel(fit, steps=[0.025, 0.5])
     assert t["selmodel"]["estimate"].iloc[0] == pytest.approx(float(sel.beta[0]), rel=1e-9)
-    assert [c for c in t["selmodel"].columns if c.startswith("delta_")] == ["delta_p_0_0.025", "delta_p_0.025_0.5",
-                                                                           "delta_p_0.5_1"]
+    assert [c for c in t["selmodel"].columns if c.startswith("delta_")] == [
+        "delta_p_0_0.025",
+        "delta_p_0.025_0.5",
+        "delta_p_0.5_1",
+    ]
     mc = t["model_comparison"].set_index("moderator")
     assert {"sessions", "design", "group"} <= set(mc.index)
     assert (mc["LRT"] >= 0).all() and (mc["pval"] <= 1).all()

@@ -80,8 +80,12 @@ def test_a_registry_entry_is_all_the_pipeline_needs_to_run_a_diagnostic(monkeypa
     from evsynth.pipeline.diagnose import diagnostic_tables
     from evsynth.pipeline.job import AnalysisJob
 
-    entry = catalog.Diagnostic("fake", "a univariate fit", "test_catalog:fake_diagnostic",
-                               (catalog.Output("fake", "{analysis}/diagnostics/fake.csv", "diagnose", "test"),))
+    entry = catalog.Diagnostic(
+        "fake",
+        "a univariate fit",
+        "test_catalog:fake_diagnostic",
+        (catalog.Output("fake", "{analysis}/diagnostics/fake.csv", "diagnose", "test"),),
+    )
     monkeypatch.setitem(catalog.DIAGNOSTICS, "fake", entry)
     cfg, spec, eff = shipped_effects("barlow2014")
     job = AnalysisJob(eff, {**spec, "diagnostics": ["fake", "egger"]}, 95.0)
@@ -89,8 +93,9 @@ def test_a_registry_entry_is_all_the_pipeline_needs_to_run_a_diagnostic(monkeypa
     assert sorted(t) == ["diagnostic_notes", "egger", "fake"]
     assert t["fake"]["estimate"].iloc[0] == job.fit.estimate
     assert t["diagnostic_notes"].to_dict("records") == [{"diagnostic": "fake (part)", "note": "a note from inside"}]
-    monkeypatch.setitem(catalog.DIAGNOSTICS, "fake", catalog.Diagnostic(
-        "fake", "", "test_catalog:fake_two_tables", entry.tables))
+    monkeypatch.setitem(
+        catalog.DIAGNOSTICS, "fake", catalog.Diagnostic("fake", "", "test_catalog:fake_two_tables", entry.tables)
+    )
     with pytest.raises(RuntimeError, match="diagnostic fake made"):
         diagnostic_tables(job)
 
@@ -104,8 +109,12 @@ def test_a_stage_writes_exactly_its_catalogued_tables(tmp_path):
         write_tables(tmp_path, "certainty", {"certainty": pd.DataFrame()})
     assert list(tmp_path.iterdir()) == []
     write_tables(tmp_path, "certainty", {n: pd.DataFrame({"a": [1]}) for n in names})
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["certainty.csv", "certainty_reasons.csv", "published.csv",
-                                                          "review_comparison.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "certainty.csv",
+        "certainty_reasons.csv",
+        "published.csv",
+        "review_comparison.csv",
+    ]
 
 
 def test_conditional_outputs_follow_the_config():
@@ -128,8 +137,9 @@ def test_the_rules_name_no_result_file_themselves():
     no rule file spells a results or figures path."""
     for p in sorted((ROOT / "workflow" / "rules").glob("*.smk")) + [ROOT / "Snakefile"]:
         text = p.read_text(encoding="utf-8")
-        assert not re.findall(r'f"\{(RES|FIG)\}/', text.replace('return f"{RES}/{catalog', "").replace(
-            'return f"{FIG}/{catalog', "")), p.name
+        assert not re.findall(
+            r'f"\{(RES|FIG)\}/', text.replace('return f"{RES}/{catalog', "").replace('return f"{FIG}/{catalog', "")
+        ), p.name
 
 
 def test_the_catalogue_in_the_docs_is_current():
@@ -140,6 +150,7 @@ def test_the_catalogue_in_the_docs_is_current():
 
 
 # ------------------------------------------------------------------------------ against a full run
+
 
 def _template_regex(o: catalog.Output, ids: list[str]) -> re.Pattern:
     pat = re.escape(o.path)
@@ -167,7 +178,11 @@ def test_a_full_run_writes_catalogued_tables_with_their_columns(first_run):
     for root_name, root in roots.items():
         for f in sorted(p for p in root.rglob("*") if p.is_file()):
             rel = f.relative_to(root).as_posix()
-            if f.name.startswith(".") or ".evsynth" in rel or (root_name == "figures" and f.suffix in (".png", ".svg", ".md")):
+            if (
+                f.name.startswith(".")
+                or ".evsynth" in rel
+                or (root_name == "figures" and f.suffix in (".png", ".svg", ".md"))
+            ):
                 continue
             hits = [o for o, pat in pats if o.root == root_name and pat.match(rel)]
             assert len(hits) == 1, f"{root_name}/{rel}: catalogue entries {[o.name for o in hits]}"
@@ -188,6 +203,8 @@ def test_a_full_run_writes_catalogued_tables_with_their_columns(first_run):
         declared = spec.get("diagnostics", [])
         notes = pd.read_csv(roots["results"] / catalog.path("diagnostic_notes", analysis=spec["id"]))
         for d in declared:
-            made = [(roots["results"] / catalog.path(t.name, analysis=spec["id"])).exists()
-                    for t in catalog.DIAGNOSTICS[d].tables]
+            made = [
+                (roots["results"] / catalog.path(t.name, analysis=spec["id"])).exists()
+                for t in catalog.DIAGNOSTICS[d].tables
+            ]
             assert all(made) or d in notes["diagnostic"].tolist(), (spec["id"], d)

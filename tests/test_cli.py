@@ -42,8 +42,11 @@ def test_every_existing_subcommand_and_flag_is_generated():
     subs = _subparsers(build_parser())
     assert set(subs) == set(EXPECTED)
     for name, sp in subs.items():
-        flags = {(a.option_strings[-1] if a.option_strings else a.dest) for a in sp._actions
-                 if not isinstance(a, argparse._HelpAction)}
+        flags = {
+            (a.option_strings[-1] if a.option_strings else a.dest)
+            for a in sp._actions
+            if not isinstance(a, argparse._HelpAction)
+        }
         assert flags == EXPECTED[name], name
 
 
@@ -109,8 +112,7 @@ def _clean_failure(out, *expected):
 def test_missing_effects_file_names_it_and_the_command_to_run_first(tmp_path, command):
     missing = tmp_path / "effects.csv"
     out = _evsynth(tmp_path, command, "aloe2013", "--effects", str(missing), "--outdir", str(tmp_path / "out"))
-    _clean_failure(out, f"{missing}: the effect-size table does not exist",
-                   f"evsynth effects aloe2013 --out {missing}")
+    _clean_failure(out, f"{missing}: the effect-size table does not exist", f"evsynth effects aloe2013 --out {missing}")
     assert not (tmp_path / "out").exists()
 
 
@@ -120,12 +122,15 @@ def test_missing_multiverse_input_is_the_same_message(tmp_path):
     _clean_failure(out, f"{missing}: the effect-size table does not exist", "evsynth effects barlow2014")
 
 
-@pytest.mark.parametrize("args", [
-    ["figures", "aloe2013", "--results", "{res}", "--outdir", "{tmp}/figs"],
-    ["figures", "studies", "--results", "{res}", "--outdir", "{tmp}/figs"],
-    ["certainty", "--results", "{res}", "--outdir", "{tmp}/cert"],
-    ["report", "--results", "{res}", "--figures", "{tmp}/figs", "--html", "{tmp}/r.html"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["figures", "aloe2013", "--results", "{res}", "--outdir", "{tmp}/figs"],
+        ["figures", "studies", "--results", "{res}", "--outdir", "{tmp}/figs"],
+        ["certainty", "--results", "{res}", "--outdir", "{tmp}/cert"],
+        ["report", "--results", "{res}", "--figures", "{tmp}/figs", "--html", "{tmp}/r.html"],
+    ],
+)
 def test_missing_results_folder_names_it_and_what_to_run(tmp_path, args):
     res = tmp_path / "results"
     out = _evsynth(tmp_path, *[a.format(res=res, tmp=tmp_path) for a in args])
@@ -138,10 +143,21 @@ def test_a_half_built_results_folder_names_the_first_missing_stage(tmp_path):
     eff = res / "aloe2013" / "effects.csv"
     assert _evsynth(tmp_path, "effects", "aloe2013", "--out", str(eff)).returncode == 0
     out = _evsynth(tmp_path, "figures", "aloe2013", "--results", str(res), "--outdir", str(tmp_path / "figs"))
-    _clean_failure(out, f"{res / 'aloe2013' / 'scale.csv'}: the fit of 'aloe2013'",
-                   f"evsynth fit aloe2013 --effects {eff} --outdir {res / 'aloe2013'}")
-    out = _evsynth(tmp_path, "report", "--results", str(res), "--figures", str(tmp_path / "figs"),
-                   "--html", str(tmp_path / "r.html"))
+    _clean_failure(
+        out,
+        f"{res / 'aloe2013' / 'scale.csv'}: the fit of 'aloe2013'",
+        f"evsynth fit aloe2013 --effects {eff} --outdir {res / 'aloe2013'}",
+    )
+    out = _evsynth(
+        tmp_path,
+        "report",
+        "--results",
+        str(res),
+        "--figures",
+        str(tmp_path / "figs"),
+        "--html",
+        str(tmp_path / "r.html"),
+    )
     _clean_failure(out, "does not exist; write it first with:")  # the first analysis of the config
 
 
@@ -160,8 +176,10 @@ def test_stages_say_what_they_wrote(tmp_path):
     out = _evsynth(tmp_path, "effects", "aloe2013", "--out", str(res / "effects.csv"))
     assert out.returncode == 0, out.stderr
     rows = _data_rows(ROOT / "data/external/aloe2013.csv")  # every row of the dataset is one effect
-    assert out.stdout.splitlines() == [f"evsynth effects: wrote {res / 'effects.csv'} ({rows} rows)",
-                                       f"evsynth effects: wrote {res / 'exclusions.csv'} (0 rows)"]
+    assert out.stdout.splitlines() == [
+        f"evsynth effects: wrote {res / 'effects.csv'} ({rows} rows)",
+        f"evsynth effects: wrote {res / 'exclusions.csv'} (0 rows)",
+    ]
     out = _evsynth(tmp_path, "fit", "aloe2013", "--effects", str(res / "effects.csv"), "--outdir", str(res))
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
@@ -173,8 +191,9 @@ def test_stages_say_what_they_wrote(tmp_path):
             assert line == f"evsynth fit: wrote {path} ({n} row{'s' if n != 1 else ''})"
         else:
             assert line == f"evsynth fit: wrote {path} ({path.stat().st_size:,} bytes)"
-    out = _evsynth(tmp_path, "diagnose", "aloe2013", "--effects", str(res / "effects.csv"),
-                   "--outdir", str(res / "diagnostics"))
+    out = _evsynth(
+        tmp_path, "diagnose", "aloe2013", "--effects", str(res / "effects.csv"), "--outdir", str(res / "diagnostics")
+    )
     n = sum(1 for p in (res / "diagnostics").iterdir() if not p.name.startswith("."))  # not the record .evsynth-outputs
     assert (res / "diagnostics" / ".evsynth-outputs").is_file()
     assert out.stdout.splitlines() == [f"evsynth diagnose: wrote {res / 'diagnostics'} ({n} files)"]
@@ -202,8 +221,10 @@ def test_guard_prints_a_job_error_once_and_last(tmp_path):
     printed once, after the runner's own output, as a short summary."""
     project = copy_project(tmp_path / "proj")
     (project / "logs").mkdir()
-    job = (f"echo 'runner: building DAG'; {' '.join(evsynth_cmd())} fit aloe2013 --effects results/none.csv "
-           "--outdir results/x 2>&1 | tee logs/fit.log; echo 'runner: 1 job failed'; exit 1")
+    job = (
+        f"echo 'runner: building DAG'; {' '.join(evsynth_cmd())} fit aloe2013 --effects results/none.csv "
+        "--outdir results/x 2>&1 | tee logs/fit.log; echo 'runner: 1 job failed'; exit 1"
+    )
     out = run(GUARD + ["sh", "-c", job], cwd=project, check=False)
     assert out.returncode == 1 and "Traceback" not in out.stderr
     err = out.stderr
@@ -211,9 +232,11 @@ def test_guard_prints_a_job_error_once_and_last(tmp_path):
     assert err.index("runner: 1 job failed") < err.index("evsynth: input check failed (evsynth fit):")
     tail = err.strip().splitlines()
     assert tail[-1].startswith("evsynth: the run failed (exit 1)")
-    assert tail[-4:-1] == ["evsynth: input check failed (evsynth fit):",
-                           "  results/none.csv: the effect-size table does not exist; write it first with:",
-                           "    evsynth effects aloe2013 --out results/none.csv"]
+    assert tail[-4:-1] == [
+        "evsynth: input check failed (evsynth fit):",
+        "  results/none.csv: the effect-size table does not exist; write it first with:",
+        "    evsynth effects aloe2013 --out results/none.csv",
+    ]
     # the job's log keeps the message as the job wrote it
     assert "results/none.csv: the effect-size table does not exist" in (project / "logs/fit.log").read_text()
 

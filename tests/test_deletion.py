@@ -103,6 +103,7 @@ def test_influential_flag_uses_the_chi2_median_as_pchisq():
 
     for p in (1, 2, 3):
         med = special.chdtri(p, 0.5)
-        x = np.concatenate([np.random.default_rng(p).exponential(p, 2000), [med, np.nextafter(med, 0),
-                                                                             np.nextafter(med, 10), np.nan]])
+        x = np.concatenate(
+            [np.random.default_rng(p).exponential(p, 2000), [med, np.nextafter(med, 0), np.nextafter(med, 10), np.nan]]
+        )
         np.testing.assert_array_equal(cd._above_chi2_median(x, p), special.chdtr(p, x) > 0.5)

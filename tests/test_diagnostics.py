@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 import evsynth.engine as eng
-from evsynth.errors import ModelError
 from evsynth.engine import rma
 
 from conftest import GOLDEN
@@ -36,8 +35,22 @@ def _loop_permutation(fit, iterations, seed):
     """Permutation test by refitting one permutation at a time (test only)."""
     rng = np.random.default_rng(seed)
     perms = np.argsort(rng.random((iterations, fit.k)), axis=1)
-    qm = np.array([rma(fit.yi[p], fit.vi[p], fit.X, intercept=False, method=fit.method, test=fit.test,
-                       btt=fit.btt, compute_r2=False, control={"threshold": 1e-12}).QM for p in perms])
+    qm = np.array(
+        [
+            rma(
+                fit.yi[p],
+                fit.vi[p],
+                fit.X,
+                intercept=False,
+                method=fit.method,
+                test=fit.test,
+                btt=fit.btt,
+                compute_r2=False,
+                control={"threshold": 1e-12},
+            ).QM
+            for p in perms
+        ]
+    )
     return (1 + np.sum(qm >= fit.QM - 1e-8 * max(1, abs(fit.QM)))) / (1 + iterations)
 
 

@@ -28,8 +28,25 @@ def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
     doctrees = tmp_path_factory.mktemp("doctrees")
     t0 = time.perf_counter()
-    run = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", "-d",
-                          str(doctrees), str(DOCS), str(out)], capture_output=True, text=True, cwd=ROOT)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "html",
+            "-d",
+            str(doctrees),
+            str(DOCS),
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     seconds = time.perf_counter() - t0
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-5000:]
     return out, seconds
@@ -97,8 +114,9 @@ def test_from_metafor_page_is_current_and_complete():
         assert hasattr(evsynth, target), target
 
 
-@pytest.mark.parametrize("module", ["evsynth.api.frames", "evsynth.api.formulas", "evsynth.api.columns",
-                                    "evsynth.api.plots"])
+@pytest.mark.parametrize(
+    "module", ["evsynth.api.frames", "evsynth.api.formulas", "evsynth.api.columns", "evsynth.api.plots"]
+)
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0

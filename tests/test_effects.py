@@ -34,8 +34,15 @@ MEANS = dict(m1=24.0, sd1=6.0, n1=35, m2=20.5, sd2=7.0, n2=40)
 
 
 def _g_from_means():
-    r = es.escalc("SMD", m1i=[MEANS["m1"]], sd1i=[MEANS["sd1"]], n1i=[MEANS["n1"]], m2i=[MEANS["m2"]],
-                  sd2i=[MEANS["sd2"]], n2i=[MEANS["n2"]])
+    r = es.escalc(
+        "SMD",
+        m1i=[MEANS["m1"]],
+        sd1i=[MEANS["sd1"]],
+        n1i=[MEANS["n1"]],
+        m2i=[MEANS["m2"]],
+        sd2i=[MEANS["sd2"]],
+        n2i=[MEANS["n2"]],
+    )
     return r.yi[0], r.vi[0]
 
 
@@ -52,10 +59,12 @@ def test_g_from_t_equals_g_from_means_via_scipy_t():
 def test_convert_row_uses_the_reported_statistic():
     t, p = stats.ttest_ind_from_stats(MEANS["m1"], MEANS["sd1"], MEANS["n1"], MEANS["m2"], MEANS["sd2"], MEANS["n2"])
     g0, _ = _g_from_means()
-    for row, formula in [({"t": t, "n1": 35, "n2": 40}, "from independent-samples t"),
-                         ({"f": t**2, "n1": 35, "n2": 40, "sign": 1}, "from F"),
-                         ({"p": p, "n1": 35, "n2": 40, "sign": 1}, "from two-sided p"),
-                         ({**MEANS}, "from means and SDs")]:
+    for row, formula in [
+        ({"t": t, "n1": 35, "n2": 40}, "from independent-samples t"),
+        ({"f": t**2, "n1": 35, "n2": 40, "sign": 1}, "from F"),
+        ({"p": p, "n1": 35, "n2": 40, "sign": 1}, "from two-sided p"),
+        ({**MEANS}, "from means and SDs"),
+    ]:
         g, v, f = convert_row(row)
         assert g == pytest.approx(g0, rel=1e-8) and formula in f
 
@@ -91,8 +100,9 @@ def test_continuity_correction_only_for_zero_cells():
     assert r.yi[0] == pytest.approx(np.log(0.5 * 9.5 / (10.5 * 3.5)))
 
 
-@pytest.mark.parametrize("measure,x,want", [("OR", 0.0, 1.0), ("PLO", 0.0, 0.5), ("ZCOR", np.arctanh(0.3), 0.3),
-                                            ("SMD", 0.4, 0.4)])
+@pytest.mark.parametrize(
+    "measure,x,want", [("OR", 0.0, 1.0), ("PLO", 0.0, 0.5), ("ZCOR", np.arctanh(0.3), 0.3), ("SMD", 0.4, 0.4)]
+)
 def test_back_transform(measure, x, want):
     assert es.back_transform(x, measure) == pytest.approx(want)
 

@@ -15,8 +15,20 @@ import pytest
 
 import evsynth
 import evsynth.engine
-from evsynth.engine import (confint_mv, escalc, fsn, pet_peese, predict, ranktest, regtest, rma, rma_batch, rma_mv,
-                     selmodel, trimfill)
+from evsynth.engine import (
+    confint_mv,
+    escalc,
+    fsn,
+    pet_peese,
+    predict,
+    ranktest,
+    regtest,
+    rma,
+    rma_batch,
+    rma_mv,
+    selmodel,
+    trimfill,
+)
 from evsynth.engine import estimators
 from evsynth.errors import ConvergenceError, InputError
 
@@ -34,10 +46,13 @@ def bcg():
 
 # ------------------------------------------------------------------------------ printouts
 
+
 def _lines(text) -> list[str]:
     """Lines without leading/trailing blank ones, metafor's typographic quotes as ASCII."""
-    lines = [ln.rstrip().replace("\u2018", "'").replace("\u2019", "'") for ln in
-             (text if isinstance(text, list) else text.split("\n"))]
+    lines = [
+        ln.rstrip().replace("\u2018", "'").replace("\u2019", "'")
+        for ln in (text if isinstance(text, list) else text.split("\n"))
+    ]
     while lines and not lines[0]:
         lines.pop(0)
     while lines and not lines[-1]:
@@ -56,10 +71,13 @@ def _ours(text: str) -> list[str]:
 @pytest.mark.parametrize("case", ["rma_reml", "rma_knha", "rma_mods", "rma_ee", "rma_ee_mods_knha"])
 def test_rma_prints_as_metafor_line_by_line(bcg, case):
     y, v, ablat = bcg
-    fit = {"rma_reml": lambda: rma(y, v), "rma_knha": lambda: rma(y, v, test="knha"),
-           "rma_mods": lambda: rma(y, v, ablat, coef_names=["ablat"]),
-           "rma_ee": lambda: rma(y, v, method="EE"),
-           "rma_ee_mods_knha": lambda: rma(y, v, ablat, coef_names=["ablat"], method="EE", test="knha")}[case]()
+    fit = {
+        "rma_reml": lambda: rma(y, v),
+        "rma_knha": lambda: rma(y, v, test="knha"),
+        "rma_mods": lambda: rma(y, v, ablat, coef_names=["ablat"]),
+        "rma_ee": lambda: rma(y, v, method="EE"),
+        "rma_ee_mods_knha": lambda: rma(y, v, ablat, coef_names=["ablat"], method="EE", test="knha"),
+    }[case]()
     assert _ours(fit.summary()) == _lines(R["prints"][case])
 
 
@@ -71,8 +89,15 @@ def test_rma_mv_prints_as_metafor_line_by_line(case):
         pytest.skip("../shared/golden is not beside the repository")
     d = pd.read_csv(path)
     mods = None if case == "rma_mv" else d[["year"]].to_numpy(float)
-    fit = rma_mv(d["yi"], d["vi"], [d["district"], d["school"]], mods, coef_names=["year"] if mods is not None else None,
-                 group_names=["district", "school"], test="z" if mods is None else "t")
+    fit = rma_mv(
+        d["yi"],
+        d["vi"],
+        [d["district"], d["school"]],
+        mods,
+        coef_names=["year"] if mods is not None else None,
+        group_names=["district", "school"],
+        test="z" if mods is None else "t",
+    )
     assert _ours(fit.summary()) == _lines(R["prints"][case])
 
 
@@ -125,15 +150,18 @@ def test_intercept_only_knapp_hartung_prints_no_moderator_test(bcg):
     assert "Test of Moderators" not in text and "p-val < .0001" in text
 
 
-@pytest.mark.parametrize("case, call", [
-    ("fsn_rosenthal", lambda y, v: fsn(y, v)),
-    ("fsn_orwin", lambda y, v: fsn(y, v, type="Orwin")),
-    ("fsn_rosenberg", lambda y, v: fsn(y, v, type="Rosenberg")),
-    ("ranktest", lambda y, v: ranktest(rma(y, v))),
-    ("regtest", lambda y, v: regtest(rma(y, v))),
-    ("trimfill", lambda y, v: trimfill(rma(y, v))),
-    ("confint", lambda y, v: evsynth.confint_tau2(rma(y, v), tol="metafor")),  # metafor's root-search tolerance
-])
+@pytest.mark.parametrize(
+    "case, call",
+    [
+        ("fsn_rosenthal", lambda y, v: fsn(y, v)),
+        ("fsn_orwin", lambda y, v: fsn(y, v, type="Orwin")),
+        ("fsn_rosenberg", lambda y, v: fsn(y, v, type="Rosenberg")),
+        ("ranktest", lambda y, v: ranktest(rma(y, v))),
+        ("regtest", lambda y, v: regtest(rma(y, v))),
+        ("trimfill", lambda y, v: trimfill(rma(y, v))),
+        ("confint", lambda y, v: evsynth.confint_tau2(rma(y, v), tol="metafor")),  # metafor's root-search tolerance
+    ],
+)
 def test_diagnostics_print_as_metafor(bcg, case, call):
     y, v, _ = bcg
     text = call(y, v).summary()
@@ -149,14 +177,21 @@ def test_leave1out_prints_small_p_values_as_metafor_does_in_tables(bcg):
 
 # ------------------------------------------------------------------------------ predict and level
 
+
 def test_predict_method_and_verb_are_one_and_match_metafor(bcg):
     y, v, ablat = bcg
     fit = rma(y, v, ablat, coef_names=["ablat"], test="knha")
     want, want_exp = R["predict"]["kh"], R["predict"]["kh_exp"]
     nm = np.asarray(R["predict"]["newmods"], float)
     p = fit.predict(nm)
-    for ours, theirs in (("pred", "pred"), ("se", "se"), ("ci_lb", "ci_lb"), ("ci_ub", "ci_ub"),
-                         ("pi_lb", "pi_lb"), ("pi_ub", "pi_ub")):
+    for ours, theirs in (
+        ("pred", "pred"),
+        ("se", "se"),
+        ("ci_lb", "ci_lb"),
+        ("ci_ub", "ci_ub"),
+        ("pi_lb", "pi_lb"),
+        ("pi_ub", "pi_ub"),
+    ):
         np.testing.assert_allclose(getattr(p, ours), want[theirs], rtol=1e-6)
     a, b = fit.predict(nm, transf=np.exp), predict(fit, nm, transf=np.exp)
     for f in ("pred", "ci_lb", "ci_ub", "pi_lb", "pi_ub"):
@@ -219,6 +254,7 @@ def test_level_as_proportion_or_percent(bcg):
 
 # ------------------------------------------------------------------------------ escalc
 
+
 def _escalc_args(case):
     d = R["escalc_data"][case["args"]]
     return {k: np.asarray(x, float) for k, x in d.items()}
@@ -267,6 +303,7 @@ def test_rma_takes_an_escalc_result_or_frame():
 
 # ------------------------------------------------------------------------------ diagnostics take a fit
 
+
 @pytest.mark.parametrize("name", sorted(R["ranktest"]))
 def test_ranktest_exact_and_approximate_as_metafor(name):
     case = R["ranktest"][name]
@@ -311,29 +348,35 @@ def test_selmodel_type_stepfun_as_metafor(bcg):
 
 # ------------------------------------------------------------------------------ bad input named
 
-@pytest.mark.parametrize("call, match", [
-    (lambda y, v: rma(np.r_[y[:-1], np.nan], v), r"yi: effect size is missing or not finite in row\(s\) 13"),
-    (lambda y, v: rma(y, np.r_[v[:-1], -0.1]), r"vi: sampling variance must be > 0; found -0.1 in row\(s\) 13"),
-    (lambda y, v: rma(y, v, mods=[1, 2, 3]), "mods has 3 rows but yi has 13 values"),
-    (lambda y, v: rma(y, v, mods=["a"] * 13), "mods: must be numeric"),
-    (lambda y, v: rma(y, v, mods=np.r_[np.ones(12), np.nan]), "mods: missing or not finite value in row 13"),
-    (lambda y, v: rma(["x"] * 13, v), "yi: must be numeric"),
-    (lambda y, v: rma(y, np.r_[v[:-1], 1e300]), r"vi: sampling variance 1e\+300 in row\(s\) 13"),
-    (lambda y, v: rma(y, v[:5]), "yi has 13 values but vi has 5"),
-    (lambda y, v: rma_batch([[0.1, 0.2, 0.3], [0.1, 0.2]], [[0.01, 0.02, 0.03], [0.01, 0.02]]),
-     "yi: rows of different lengths"),
-    (lambda y, v: rma_batch(np.ones((2, 3)), np.full((2, 3), 1e300)), "vi: sampling variance 1e"),
-    (lambda y, v: ranktest(np.r_[y[:-1], np.nan], v), "yi: effect size is missing"),
-    (lambda y, v: fsn(y, -v), "vi: sampling variance must be > 0"),
-    (lambda y, v: pet_peese(y, v[:3]), "yi has 13 values but vi has 3"),
-    (lambda y, v: rma(y, v).predict([[1.0, 2.0]]), "newmods has 2 column"),
-    (lambda y, v: evsynth.cumul(rma(y, v), [1, 2]), "order has 2 value"),
-    (lambda y, v: evsynth.leave1out(rma(y, v), slab=["a"]), "slab has 1 label"),
-    (lambda y, v: evsynth.permutest(rma(y, v), iterations="many"), "iterations: must be a whole number"),
-    (lambda y, v: evsynth.anova(rma(y, v), "reduced"), "reduced must be a fitted model"),
-    (lambda y, v: selmodel(rma(y, v), steps=["a"]), "steps must be p-values"),
-    (lambda y, v: escalc("OR", ai=[1], bi=[2], ci=[3], di=[4], add=-1), "add: must be a number >= 0"),
-])
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda y, v: rma(np.r_[y[:-1], np.nan], v), r"yi: effect size is missing or not finite in row\(s\) 13"),
+        (lambda y, v: rma(y, np.r_[v[:-1], -0.1]), r"vi: sampling variance must be > 0; found -0.1 in row\(s\) 13"),
+        (lambda y, v: rma(y, v, mods=[1, 2, 3]), "mods has 3 rows but yi has 13 values"),
+        (lambda y, v: rma(y, v, mods=["a"] * 13), "mods: must be numeric"),
+        (lambda y, v: rma(y, v, mods=np.r_[np.ones(12), np.nan]), "mods: missing or not finite value in row 13"),
+        (lambda y, v: rma(["x"] * 13, v), "yi: must be numeric"),
+        (lambda y, v: rma(y, np.r_[v[:-1], 1e300]), r"vi: sampling variance 1e\+300 in row\(s\) 13"),
+        (lambda y, v: rma(y, v[:5]), "yi has 13 values but vi has 5"),
+        (
+            lambda y, v: rma_batch([[0.1, 0.2, 0.3], [0.1, 0.2]], [[0.01, 0.02, 0.03], [0.01, 0.02]]),
+            "yi: rows of different lengths",
+        ),
+        (lambda y, v: rma_batch(np.ones((2, 3)), np.full((2, 3), 1e300)), "vi: sampling variance 1e"),
+        (lambda y, v: ranktest(np.r_[y[:-1], np.nan], v), "yi: effect size is missing"),
+        (lambda y, v: fsn(y, -v), "vi: sampling variance must be > 0"),
+        (lambda y, v: pet_peese(y, v[:3]), "yi has 13 values but vi has 3"),
+        (lambda y, v: rma(y, v).predict([[1.0, 2.0]]), "newmods has 2 column"),
+        (lambda y, v: evsynth.cumul(rma(y, v), [1, 2]), "order has 2 value"),
+        (lambda y, v: evsynth.leave1out(rma(y, v), slab=["a"]), "slab has 1 label"),
+        (lambda y, v: evsynth.permutest(rma(y, v), iterations="many"), "iterations: must be a whole number"),
+        (lambda y, v: evsynth.anova(rma(y, v), "reduced"), "reduced must be a fitted model"),
+        (lambda y, v: selmodel(rma(y, v), steps=["a"]), "steps must be p-values"),
+        (lambda y, v: escalc("OR", ai=[1], bi=[2], ci=[3], di=[4], add=-1), "add: must be a number >= 0"),
+    ],
+)
 def test_bad_arguments_are_named(bcg, call, match):
     y, v, _ = bcg
     with pytest.raises(InputError, match=match):
@@ -342,13 +385,18 @@ def test_bad_arguments_are_named(bcg, call, match):
 
 def test_unknown_keywords_are_refused(bcg):
     y, v, _ = bcg
-    for call in (lambda: rma(y, v, methd="DL"), lambda: rma(y, v).predict(transform=np.exp),
-                 lambda: ranktest(y, v, exakt=True), lambda: selmodel(rma(y, v), step=[0.05])):
+    for call in (
+        lambda: rma(y, v, methd="DL"),
+        lambda: rma(y, v).predict(transform=np.exp),
+        lambda: ranktest(y, v, exakt=True),
+        lambda: selmodel(rma(y, v), step=[0.05]),
+    ):
         with pytest.raises(TypeError):
             call()
 
 
 # ------------------------------------------------------------------------------ iterations and profiles
+
 
 def test_fisher_scoring_halves_a_step_that_lowers_the_likelihood(monkeypatch):
     """On this data set one scoring step from the HE start lowers the restricted likelihood:
@@ -360,8 +408,7 @@ def test_fisher_scoring_halves_a_step_that_lowers_the_likelihood(monkeypatch):
     accepted, evaluated = [], []
     scoring, loglik = estimators._Sums.scoring, estimators._loglik
     monkeypatch.setattr(estimators._Sums, "scoring", lambda self, t, m: (accepted.append(t), scoring(self, t, m))[1])
-    monkeypatch.setattr(estimators, "_loglik",
-                        lambda *a, **kw: (evaluated.append(a[3]), loglik(*a, **kw))[1])
+    monkeypatch.setattr(estimators, "_loglik", lambda *a, **kw: (evaluated.append(a[3]), loglik(*a, **kw))[1])
     fit = estimators.estimate_tau2(y, v, X, "REML", control={"fallback": False})
     monkeypatch.undo()
     rejected = [t for t in evaluated if t not in accepted and t not in (0.0, fit.tau2)]
@@ -371,9 +418,14 @@ def test_fisher_scoring_halves_a_step_that_lowers_the_likelihood(monkeypatch):
     assert fit.tau2 == pytest.approx(case["tau2"], abs=1e-5)  # metafor's threshold
 
 
-@pytest.mark.parametrize("name, cols, mods", [("assink2016", ["study", "esid"], None),
-                                              ("assink2016_year", ["study", "esid"], ["year"]),
-                                              ("fukkinklont2007", ["id_exp", "es_id"], None)])
+@pytest.mark.parametrize(
+    "name, cols, mods",
+    [
+        ("assink2016", ["study", "esid"], None),
+        ("assink2016_year", ["study", "esid"], ["year"]),
+        ("fukkinklont2007", ["id_exp", "es_id"], None),
+    ],
+)
 def test_confint_mv_of_three_level_data_matches_metafor(name, cols, mods):
     pd = pytest.importorskip("pandas")
     d = pd.read_csv(DATA / (name.split("_")[0] + ".csv"))

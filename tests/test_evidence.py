@@ -33,8 +33,12 @@ def _run_check(tmp_path, key, table: pd.DataFrame, seeds=True):
         a["dataset"] = str(ROOT / a["dataset"])
     c = tmp_path / "config.yaml"
     c.write_text(yaml.safe_dump(cfg), encoding="utf-8")
-    p = subprocess.run([*evsynth_cmd(), "--allow-dir", str(ROOT), "--allow-dir", str(SHARED), "check-inputs",
-                        "--config", str(c)], capture_output=True, text=True, cwd=tmp_path)
+    p = subprocess.run(
+        [*evsynth_cmd(), "--allow-dir", str(ROOT), "--allow-dir", str(SHARED), "check-inputs", "--config", str(c)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     return p, bad
 
 
@@ -59,8 +63,9 @@ def test_statement_without_a_study_row(tmp_path):
 def test_direction_outside_the_allowed_words(tmp_path):
     t = _es()
     t.loc[0, "direction"] = "improved"
-    _check_fails_with(tmp_path, t, "row 2, column 'direction': found 'improved'; allowed: positive, none, negative, "
-                                   "mixed, unknown")
+    _check_fails_with(
+        tmp_path, t, "row 2, column 'direction': found 'improved'; allowed: positive, none, negative, mixed, unknown"
+    )
 
 
 @pytest.mark.skipif(not (SHARED / "seeds").exists(), reason="../shared/seeds is not beside the repository")
@@ -69,7 +74,9 @@ def test_line_range_outside_the_seed(tmp_path):
     t.loc[9, "last_line"] = "80000"
     p, bad = _run_check(tmp_path, "effect_statements", t)
     assert p.returncode == 1
-    assert f"{bad}: row 11, column 'last_line': found 80000; the seed 003_169077222a0c6c24.txt has 7517 lines" in p.stderr
+    assert (
+        f"{bad}: row 11, column 'last_line': found 80000; the seed 003_169077222a0c6c24.txt has 7517 lines" in p.stderr
+    )
 
 
 def test_first_line_after_last_line_and_findings_without_direction(tmp_path):
@@ -81,13 +88,19 @@ def test_first_line_after_last_line_and_findings_without_direction(tmp_path):
     i = int(f.index[f["finding_id"] == "H-4.3-03"][0])
     f.loc[i, "direction"] = ""
     p, bad = _run_check(tmp_path, "findings", f)
-    assert p.returncode == 1 and f"{bad}: row {i + 2}, column 'direction': a claim about an effect needs a direction" in p.stderr
+    assert (
+        p.returncode == 1
+        and f"{bad}: row {i + 2}, column 'direction': a claim about an effect needs a direction" in p.stderr
+    )
 
 
 def test_all_new_tables_pass_their_schemas():
-    for path, schema in (("data/holwerda2014/effect_statements.csv", "effect_statements"),
-                         ("data/holwerda2014/review_statements.csv", "review_statements"),
-                         ("data/holwerda2014/coding_log.csv", "coding_log"), ("data/findings/findings.csv", "findings")):
+    for path, schema in (
+        ("data/holwerda2014/effect_statements.csv", "effect_statements"),
+        ("data/holwerda2014/review_statements.csv", "review_statements"),
+        ("data/holwerda2014/coding_log.csv", "coding_log"),
+        ("data/findings/findings.csv", "findings"),
+    ):
         assert len(load_table(ROOT / path, schema)) > 0
 
 

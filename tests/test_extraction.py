@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evsynth.review.extraction import compute_extracted, coverage, extraction_template, moderators_by_domain, pool_by_domain
+from evsynth.review.extraction import (
+    compute_extracted,
+    coverage,
+    extraction_template,
+    moderators_by_domain,
+    pool_by_domain,
+)
 from evsynth.pipeline.io import load_table
 
 from conftest import ROOT
@@ -16,12 +22,21 @@ HEADER = (ROOT / "data/effects/holwerda2014_effects.csv").read_text().splitlines
 
 
 def fixture_rows():
-    base = {"outcome_domain": "parenting", "higher_is_better": True, "approximation": False,
-            "source_url": "https://example.org/fixture", "source_quote": "fixture", "coder": "pytest"}
-    specs = [("armstrong2000", dict(t=2.2, n1=90, n2=91)), ("caldera2007", dict(t=-1.5, n1=180, n2=170)),
-             ("mcmillan2005", dict(m1=12.0, sd1=4.0, n1=80, m2=10.9, sd2=4.2, n2=83)),
-             ("chaffin2011", dict(d_reported=0.35, d_var_reported=0.02)),
-             ("brandon2006", dict(events1=30, total1=60, events2=22, total2=58))]
+    base = {
+        "outcome_domain": "parenting",
+        "higher_is_better": True,
+        "approximation": False,
+        "source_url": "https://example.org/fixture",
+        "source_quote": "fixture",
+        "coder": "pytest",
+    }
+    specs = [
+        ("armstrong2000", dict(t=2.2, n1=90, n2=91)),
+        ("caldera2007", dict(t=-1.5, n1=180, n2=170)),
+        ("mcmillan2005", dict(m1=12.0, sd1=4.0, n1=80, m2=10.9, sd2=4.2, n2=83)),
+        ("chaffin2011", dict(d_reported=0.35, d_var_reported=0.02)),
+        ("brandon2006", dict(events1=30, total1=60, events2=22, total2=58)),
+    ]
     rows = []
     for i, (sid, stats) in enumerate(specs, 1):
         r = {c: np.nan for c in HEADER}
@@ -38,7 +53,9 @@ def test_pooled_domain_matches_statsmodels():
     pooled = pool_by_domain(comp, "DL", "z", 2, 95.0).set_index("outcome_domain")
     sm = combine_effects(comp["yi"].to_numpy(), comp["vi"].to_numpy(), method_re="dl")
     assert sm.tau2 > 0  # statsmodels does not truncate a negative DL estimate at 0: compare where it is positive
-    assert pooled.loc["parenting", "estimate"] == pytest.approx(sm.summary_frame().loc["random effect", "eff"], rel=1e-8)
+    assert pooled.loc["parenting", "estimate"] == pytest.approx(
+        sm.summary_frame().loc["random effect", "eff"], rel=1e-8
+    )
     assert pooled.loc["parenting", "tau2"] == pytest.approx(sm.tau2, rel=1e-8)
     assert pooled.loc["parenting", "k_studies"] == 5
 
@@ -59,8 +76,10 @@ def test_moderators_and_quality_filter_per_domain():
     filt = t[t["analysis"] == "quality filter: score >= 4"]
     # published scores: armstrong 2, caldera 3, mcmillan 7, chaffin2011 6, brandon 0 -> 2 studies pass
     assert filt["k_studies"].iloc[0] == 2
-    assert "not coded" in t.loc[t["analysis"] == "moderator: caseload", "note"].iloc[0] or \
-        "too few" in t.loc[t["analysis"] == "moderator: caseload", "note"].iloc[0]
+    assert (
+        "not coded" in t.loc[t["analysis"] == "moderator: caseload", "note"].iloc[0]
+        or "too few" in t.loc[t["analysis"] == "moderator: caseload", "note"].iloc[0]
+    )
 
 
 def test_nothing_extracted_is_said_not_failed():
@@ -83,7 +102,8 @@ def test_template_lists_each_study_outcome():
     assert len(b) == 8 and b[0] == "Aantal kinderen in zorg" and "Gedrag kind" in b
     assert not any(o.endswith(":") for o in t["outcome"])
     assert len(t) == int(STUDIES["n_outcome_measures"].sum()) - sum(
-        o.endswith(":") for ms in STUDIES["outcome_measures"] for o in ms.split(" | "))
+        o.endswith(":") for ms in STUDIES["outcome_measures"] for o in ms.split(" | ")
+    )
 
 
 # --- conversions against metafor (tests/r/extraction.R -> extraction_metafor.json) -------------
@@ -114,15 +134,18 @@ def test_conversion_equals_metafor_escalc(case):
     assert formula
 
 
-@pytest.mark.parametrize("stats, column, words", [
-    ({"or": 3.5, "or_ci_lb": 1.1, "or_ci_ub": 2.9}, "or", "outside its CI"),
-    ({"md": 5.0, "md_ci_lb": 0.4, "md_ci_ub": 4.6, "n1": 60, "n2": 58}, "md", "outside its CI"),
-    ({"md": 1.0, "md_ci_lb": 4.6, "md_ci_ub": 0.4, "n1": 60, "n2": 58}, "md_ci_lb", "reversed"),
-    ({"events1": 61, "total1": 60, "events2": 22, "total2": 58}, "events1", "events in a group of 60"),
-    ({"t": 2.2, "p": 0.2, "n1": 90, "n2": 91}, "p", "disagrees with t = 2.2"),
-    ({"f": 4.84, "p": 0.5, "n1": 40, "n2": 42, "sign": 1}, "p", "disagrees with F = 4.84"),
-    ({"t": 2.2, "approximation": True}, "approximation_note", "must say what was derived"),
-])
+@pytest.mark.parametrize(
+    "stats, column, words",
+    [
+        ({"or": 3.5, "or_ci_lb": 1.1, "or_ci_ub": 2.9}, "or", "outside its CI"),
+        ({"md": 5.0, "md_ci_lb": 0.4, "md_ci_ub": 4.6, "n1": 60, "n2": 58}, "md", "outside its CI"),
+        ({"md": 1.0, "md_ci_lb": 4.6, "md_ci_ub": 0.4, "n1": 60, "n2": 58}, "md_ci_lb", "reversed"),
+        ({"events1": 61, "total1": 60, "events2": 22, "total2": 58}, "events1", "events in a group of 60"),
+        ({"t": 2.2, "p": 0.2, "n1": 90, "n2": 91}, "p", "disagrees with t = 2.2"),
+        ({"f": 4.84, "p": 0.5, "n1": 40, "n2": 42, "sign": 1}, "p", "disagrees with F = 4.84"),
+        ({"t": 2.2, "approximation": True}, "approximation_note", "must say what was derived"),
+    ],
+)
 def test_contradicting_statistics_are_named(stats, column, words):
     probs = row_problems(stats)
     assert [c for c, _ in probs] == [column] and words in probs[0][1]
@@ -149,17 +172,21 @@ def test_extraction_table_with_contradiction_names_file_row_column():
 
 def test_analysis_dataset_labels_and_moderator_levels():
     comp = compute_extracted(fixture_rows(), STUDIES, "fixture.csv")
-    mods = pd.DataFrame([{"study_id": "armstrong2000", "moderator": "caseload", "value": 12.0,
-                          "level": "programme"},
-                         {"study_id": "mcmillan2005", "moderator": "contacts_per_month", "value": 2.0,
-                          "level": "study"}])
+    mods = pd.DataFrame(
+        [
+            {"study_id": "armstrong2000", "moderator": "caseload", "value": 12.0, "level": "programme"},
+            {"study_id": "mcmillan2005", "moderator": "contacts_per_month", "value": 2.0, "level": "study"},
+        ]
+    )
     d = analysis_dataset(comp, STUDIES, "parenting", mods).set_index("study_id")
     assert d.loc["armstrong2000", "study"] == "Armstrong et al. 2000 (Early home-based intervention by child...)"
     assert d.loc["armstrong2000", "caseload"] == 12.0 and d.loc["armstrong2000", "caseload_level"] == "programme"
     assert d.loc["mcmillan2005", "contacts_per_month"] == 2.0
     assert d.loc["mcmillan2005", "contacts_per_month_level"] == "study"
     # Bijlage 5 gives no intensity for chaffin2011 and the extraction found none: left empty
-    assert np.isnan(d.loc["chaffin2011", "contacts_per_month"]) and d.loc["chaffin2011", "contacts_per_month_level"] == ""
+    assert (
+        np.isnan(d.loc["chaffin2011", "contacts_per_month"]) and d.loc["chaffin2011", "contacts_per_month_level"] == ""
+    )
     assert d.loc["mcmillan2005", "quality_score"] == 7 and d.loc["mcmillan2005", "design"] == "RCT"
     assert set(d["approximation"]) == {"no"}
 
@@ -183,26 +210,63 @@ def test_an_extracted_analysis_reads_one_domain_with_study_columns(tmp_path):
     rows["higher_is_better"] = rows["higher_is_better"].map({True: "yes", False: "no"})
     rows["approximation"] = "no"
     eff = _write(tmp_path / "effects.csv", rows[HEADER])
-    mods = _write(tmp_path / "mods.csv", pd.DataFrame([{
-        "study_id": "armstrong2000", "moderator": "caseload", "value": 12, "unit": "families per worker",
-        "level": "programme", "derivation": "", "source_url": "https://example.org/x", "source_quote": "12 families",
-        "coder": "pytest"}]))
-    spec = {"id": "own_parenting", "dataset": eff, "direction": {"rule": "positive = better", "flip": False},
-            "model": {"type": "univariate", "method": "REML", "test": "z"},
-            "effect": {"extracted": {"domain": "parenting", "studies": str(ROOT / "data/holwerda2014/primary_studies.csv"),
-                                     "moderators": mods}},
-            "moderators": [{"column": "caseload", "type": "numeric"}, {"column": "quality_score", "type": "numeric"}],
-            "sensitivity": {"exclude_if": {"approximation": ["yes"], "design": ["quasi-experimental"]}}}
+    mods = _write(
+        tmp_path / "mods.csv",
+        pd.DataFrame(
+            [
+                {
+                    "study_id": "armstrong2000",
+                    "moderator": "caseload",
+                    "value": 12,
+                    "unit": "families per worker",
+                    "level": "programme",
+                    "derivation": "",
+                    "source_url": "https://example.org/x",
+                    "source_quote": "12 families",
+                    "coder": "pytest",
+                }
+            ]
+        ),
+    )
+    spec = {
+        "id": "own_parenting",
+        "dataset": eff,
+        "direction": {"rule": "positive = better", "flip": False},
+        "model": {"type": "univariate", "method": "REML", "test": "z"},
+        "effect": {
+            "extracted": {
+                "domain": "parenting",
+                "studies": str(ROOT / "data/holwerda2014/primary_studies.csv"),
+                "moderators": mods,
+            }
+        },
+        "moderators": [{"column": "caseload", "type": "numeric"}, {"column": "quality_score", "type": "numeric"}],
+        "sensitivity": {"exclude_if": {"approximation": ["yes"], "design": ["quasi-experimental"]}},
+    }
     out = dataset_effects(spec)
     assert len(out) == 4 and "caseload" in out.columns and "Caldera" not in " ".join(out["study"])
     # columns only a sensitivity rule names are kept too: the fit stage filters on them
     assert {"approximation", "design"} <= set(out.columns)
     assert out.loc[out["study"].str.startswith("Armstrong"), "caseload"].iloc[0] == 12
     # a moderator row naming a study the review does not have stops the run with file, row, column
-    _write(tmp_path / "mods.csv", pd.DataFrame([{
-        "study_id": "nosuchstudy", "moderator": "caseload", "value": 12, "unit": "families per worker",
-        "level": "programme", "derivation": "", "source_url": "https://example.org/x", "source_quote": "12",
-        "coder": "pytest"}]))
+    _write(
+        tmp_path / "mods.csv",
+        pd.DataFrame(
+            [
+                {
+                    "study_id": "nosuchstudy",
+                    "moderator": "caseload",
+                    "value": 12,
+                    "unit": "families per worker",
+                    "level": "programme",
+                    "derivation": "",
+                    "source_url": "https://example.org/x",
+                    "source_quote": "12",
+                    "coder": "pytest",
+                }
+            ]
+        ),
+    )
     with pytest.raises(Exception, match=r"mods.csv: row 2, column 'study_id': unknown study 'nosuchstudy'"):
         dataset_effects(spec)
 
@@ -230,14 +294,21 @@ def test_a_moderator_too_few_studies_carry_is_named_not_tested():
     comp = compute_extracted(fixture_rows(), STUDIES, "fixture.csv")
     data = analysis_dataset(comp, STUDIES, "parenting")
     data["study_id"] = data["study_id"].astype(str)
-    spec = {"id": "own", "model": {"type": "univariate", "method": "REML", "test": "z"}, "moderator_min_studies": 4,
-            "moderators": [{"column": "quality_score", "type": "numeric"}, {"column": "caseload", "type": "numeric"}],
-            "permutations": 100, "diagnostics": ["permutation"], "effect": {"yi": "yi", "vi": "vi"}}
+    spec = {
+        "id": "own",
+        "model": {"type": "univariate", "method": "REML", "test": "z"},
+        "moderator_min_studies": 4,
+        "moderators": [{"column": "quality_score", "type": "numeric"}, {"column": "caseload", "type": "numeric"}],
+        "permutations": 100,
+        "diagnostics": ["permutation"],
+        "effect": {"yi": "yi", "vi": "vi"},
+    }
     tab, notes = moderator_tables(AnalysisJob(data, spec, 95.0))
     # quality scores: armstrong 2, caldera 3, mcmillan 7, chaffin2011 6, brandon 0 -> 5 studies carry it
     assert set(tab["model"]) == {"quality_score"}
-    assert notes == ["caseload: 0 studies carry it; a meta-regression needs at least 4 (moderator_min_studies): "
-                     "not tested"]
+    assert notes == [
+        "caseload: 0 studies carry it; a meta-regression needs at least 4 (moderator_min_studies): not tested"
+    ]
     spec["moderator_min_studies"] = 6
     tab, notes = moderator_tables(AnalysisJob(data, spec, 95.0))
     assert tab.empty and notes[0].startswith("quality_score: 5 studies carry it; a meta-regression needs at least 6")
@@ -250,8 +321,11 @@ def test_reporting_gap_counts_the_studies_that_measured_a_domain():
 
     comp = compute_extracted(fixture_rows(), STUDIES, "fixture.csv")
     gap = reporting_gap(comp, STUDIES, "parenting")
-    listed = {s for s, d in zip(STUDIES["study_id"], STUDIES["outcome_domains"].fillna(""))
-              if "parenting" in [x.strip() for x in d.split(";")]}
+    listed = {
+        s
+        for s, d in zip(STUDIES["study_id"], STUDIES["outcome_domains"].fillna(""))
+        if "parenting" in [x.strip() for x in d.split(";")]
+    }
     assert gap["with_statistics"] == 5
     assert gap["measured"] == len(listed | set(comp["study_id"]))
     assert set(gap["missing"]) == listed - set(comp["study_id"]) and gap["measured"] > 20
@@ -263,11 +337,18 @@ def test_small_study_tests_wait_for_enough_studies():
 
     comp = compute_extracted(fixture_rows(), STUDIES, "fixture.csv")
     data = analysis_dataset(comp, STUDIES, "parenting")
-    spec = {"id": "own", "model": {"type": "univariate", "method": "REML", "test": "z"},
-            "diagnostics": ["egger", "trimfill", "leave1out"], "small_study_min_k": 10, "effect": {"yi": "yi", "vi": "vi"}}
+    spec = {
+        "id": "own",
+        "model": {"type": "univariate", "method": "REML", "test": "z"},
+        "diagnostics": ["egger", "trimfill", "leave1out"],
+        "small_study_min_k": 10,
+        "effect": {"yi": "yi", "vi": "vi"},
+    }
     out = diagnostic_tables(AnalysisJob(data, spec, 95.0, seed=1))
     assert "egger" not in out and "trimfill" not in out and "leave1out" in out
     notes = out["diagnostic_notes"].set_index("diagnostic")["note"]
-    assert notes["egger"].startswith("not run: 5 studies; tests and adjustments for small-study effects are run from 10")
+    assert notes["egger"].startswith(
+        "not run: 5 studies; tests and adjustments for small-study effects are run from 10"
+    )
     spec["small_study_min_k"] = 5
     assert "egger" in diagnostic_tables(AnalysisJob(data, spec, 95.0, seed=1))

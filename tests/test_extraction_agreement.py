@@ -58,8 +58,9 @@ def test_rerun_on_the_shipped_files_is_byte_identical(tmp_path):
     outs = []
     for run in ("first", "second"):
         out = tmp_path / run
-        res = subprocess.run([sys.executable, str(SCRIPT), "--outdir", str(out)], cwd=ROOT,
-                             capture_output=True, text=True)
+        res = subprocess.run(
+            [sys.executable, str(SCRIPT), "--outdir", str(out)], cwd=ROOT, capture_output=True, text=True
+        )
         assert res.returncode == 0, res.stderr
         outs.append(out)
     for name in ("comparison.csv", "agreement.csv"):

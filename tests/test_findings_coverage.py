@@ -21,26 +21,51 @@ ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT.parent / "shared" / "seeds"
 HOL = SEEDS / "003_169077222a0c6c24.txt"
 NJI = SEEDS / "000_d6eb5ec40b6ce6bc.txt"
-pytestmark = pytest.mark.skipif(not HOL.exists() or not NJI.exists(), reason="the seed texts are not at ../shared/seeds")
+pytestmark = pytest.mark.skipif(
+    not HOL.exists() or not NJI.exists(), reason="the seed texts are not at ../shared/seeds"
+)
 
 # the seed lines of every section the issue names: from the heading line to the line before the next heading
 SECTIONS = {
-    ("holwerda2014", "4.2"): (1273, 1292), ("holwerda2014", "4.3"): (1293, 1343), ("holwerda2014", "4.4"): (1344, 1456),
-    ("holwerda2014", "4.6"): (1471, 1529), ("holwerda2014", "4.7"): (1530, 1588), ("holwerda2014", "4.9"): (1621, 1733),
-    ("holwerda2014", "4.10"): (1734, 1787), ("holwerda2014", "5.5"): (2680, 2758), ("holwerda2014", "7.1"): (2938, 3069), ("holwerda2014", "7.2"): (3070, 3191),
-    ("nji2020", "0"): (50, 57), ("nji2020", "1"): (62, 90), ("nji2020", "1.1"): (91, 113), ("nji2020", "1.2"): (114, 157),
-    ("nji2020", "1.3"): (158, 203), ("nji2020", "1.4"): (204, 219), ("nji2020", "2"): (220, 258),
+    ("holwerda2014", "4.2"): (1273, 1292),
+    ("holwerda2014", "4.3"): (1293, 1343),
+    ("holwerda2014", "4.4"): (1344, 1456),
+    ("holwerda2014", "4.6"): (1471, 1529),
+    ("holwerda2014", "4.7"): (1530, 1588),
+    ("holwerda2014", "4.9"): (1621, 1733),
+    ("holwerda2014", "4.10"): (1734, 1787),
+    ("holwerda2014", "5.5"): (2680, 2758),
+    ("holwerda2014", "7.1"): (2938, 3069),
+    ("holwerda2014", "7.2"): (3070, 3191),
+    ("nji2020", "0"): (50, 57),
+    ("nji2020", "1"): (62, 90),
+    ("nji2020", "1.1"): (91, 113),
+    ("nji2020", "1.2"): (114, 157),
+    ("nji2020", "1.3"): (158, 203),
+    ("nji2020", "1.4"): (204, 219),
+    ("nji2020", "2"): (220, 258),
     ("nji2020", "4"): (270, 281),
 }
-HEADINGS = {("holwerda2014", "4.2"): "4.2 Uitkomstmaten in effectiviteitsstudies", ("holwerda2014", "4.3"): "4.3 Effectiviteit van",
-            ("holwerda2014", "4.4"): "4.4. De rol van de casemanager", ("holwerda2014", "4.6"): "4.6 Kosteneffectiviteit",
-            ("holwerda2014", "4.7"): "4.7 Effectiviteitsbevorderende", ("holwerda2014", "4.9"): "4.9 Resultaten vanuit",
-            ("holwerda2014", "4.10"): "4.10 Conclusie", ("holwerda2014", "5.5"): "5.5 Conclusie", ("holwerda2014", "7.1"): "7.1 De belangrijkste bevindingen",
-            ("holwerda2014", "7.2"): "7.2 De veelbelovende interventie", ("nji2020", "1"): "1 Werkzame factoren",
-            ("nji2020", "0"): "",  # the unheaded summary on the first page (lines 52-56)
-            ("nji2020", "1.1"): "1.1 De rol van de hulpverlener", ("nji2020", "1.2"): "1.2 Interactie tussen",
-            ("nji2020", "1.3"): "1.3 Het hulpaanbod", ("nji2020", "1.4"): "1.4 De beste aanpak",
-            ("nji2020", "2"): "2 Effectiviteit van interventies", ("nji2020", "4"): "4 Conclusie"}
+HEADINGS = {
+    ("holwerda2014", "4.2"): "4.2 Uitkomstmaten in effectiviteitsstudies",
+    ("holwerda2014", "4.3"): "4.3 Effectiviteit van",
+    ("holwerda2014", "4.4"): "4.4. De rol van de casemanager",
+    ("holwerda2014", "4.6"): "4.6 Kosteneffectiviteit",
+    ("holwerda2014", "4.7"): "4.7 Effectiviteitsbevorderende",
+    ("holwerda2014", "4.9"): "4.9 Resultaten vanuit",
+    ("holwerda2014", "4.10"): "4.10 Conclusie",
+    ("holwerda2014", "5.5"): "5.5 Conclusie",
+    ("holwerda2014", "7.1"): "7.1 De belangrijkste bevindingen",
+    ("holwerda2014", "7.2"): "7.2 De veelbelovende interventie",
+    ("nji2020", "1"): "1 Werkzame factoren",
+    ("nji2020", "0"): "",  # the unheaded summary on the first page (lines 52-56)
+    ("nji2020", "1.1"): "1.1 De rol van de hulpverlener",
+    ("nji2020", "1.2"): "1.2 Interactie tussen",
+    ("nji2020", "1.3"): "1.3 Het hulpaanbod",
+    ("nji2020", "1.4"): "1.4 De beste aanpak",
+    ("nji2020", "2"): "2 Effectiviteit van interventies",
+    ("nji2020", "4"): "4 Conclusie",
+}
 
 # phrases that must each be inside a findings row of their section (the issue's named conclusions)
 NAMED = [
@@ -48,7 +73,11 @@ NAMED = [
     ("holwerda2014", "4.10", "voorziet in een lage caseload en voldoende uren per gezin"),
     ("holwerda2014", "4.10", "zij zijn voldoende getraind om tegemoet te komen"),
     ("holwerda2014", "4.2", "De gevonden studies richten zich met name op de effecten"),
-    ("holwerda2014", "4.3", "Gerichtheid op het helpen van gezinnen om de (reeds) beschikbare zorg- en overige voorzieningen te benutten"),
+    (
+        "holwerda2014",
+        "4.3",
+        "Gerichtheid op het helpen van gezinnen om de (reeds) beschikbare zorg- en overige voorzieningen te benutten",
+    ),
     ("holwerda2014", "4.4", "significant minder kans hadden om met de kinderbescherming in aanraking te komen"),
     ("holwerda2014", "4.4", "Na vijf jaar bleken de meeste gezinnen nog steeds in de problemen te zijn"),
     ("holwerda2014", "4.6", "£3246 per gezin meer kostte"),
@@ -58,7 +87,11 @@ NAMED = [
     ("holwerda2014", "5.5", "De interventie is niet vrijblijvend"),
     ("holwerda2014", "5.5", "Bureaucratie"),
     ("holwerda2014", "7.1", "Een multiprobleemgezin is een gezin met minstens één volwassene"),
-    ("holwerda2014", "7.1", "De uitkomstmaten werk, inkomen, opleiding, huisvesting en sociale steun zijn onderbelicht"),
+    (
+        "holwerda2014",
+        "7.1",
+        "De uitkomstmaten werk, inkomen, opleiding, huisvesting en sociale steun zijn onderbelicht",
+    ),
     ("holwerda2014", "7.1", "onvoldoende evidence over de effectiviteit van dergelijke interventies"),
     ("holwerda2014", "7.1", "Het is goed mogelijk dat de maatschappelijke winst op termijn hoger is"),
     ("holwerda2014", "7.2", "is niet vrijblijvend en maakt gebruik van sancties"),
@@ -92,12 +125,54 @@ NAMED = [
 
 # Dutch words that hedge or limit a claim (CODING_RULES.md, rule 3); a row whose Dutch words contain
 # one is never coded plainly "positive".  Phrases in which the word is not a hedge are removed first.
-HEDGES = ["mogelijk", "mogelijke", "lijkt", "lijken", "leek", "kan", "kunnen", "zou", "veelbelovend", "veelbelovende",
-          "voorzichtig", "slechts", "enige", "weinig", "beperkt", "beperkte", "klein", "kleine", "onvoldoende",
-          "niet eenduidig", "niet met zekerheid", "spontaan herstel", "deels", "vaak beperkt", "inconsistent",
-          "inconsistente", "wisselende", "niet consistent", "beperking", "kanttekening"]
-NOT_HEDGES = ["zo veel mogelijk", "zoveel mogelijk", "zo weinig mogelijk", "veel tijd met de gezinnen kunnen doorbrengen"]
-DIRECTIONS = {"positive", "limited positive", "possibly positive", "mixed", "none", "possibly none", "negative", "unknown"}
+HEDGES = [
+    "mogelijk",
+    "mogelijke",
+    "lijkt",
+    "lijken",
+    "leek",
+    "kan",
+    "kunnen",
+    "zou",
+    "veelbelovend",
+    "veelbelovende",
+    "voorzichtig",
+    "slechts",
+    "enige",
+    "weinig",
+    "beperkt",
+    "beperkte",
+    "klein",
+    "kleine",
+    "onvoldoende",
+    "niet eenduidig",
+    "niet met zekerheid",
+    "spontaan herstel",
+    "deels",
+    "vaak beperkt",
+    "inconsistent",
+    "inconsistente",
+    "wisselende",
+    "niet consistent",
+    "beperking",
+    "kanttekening",
+]
+NOT_HEDGES = [
+    "zo veel mogelijk",
+    "zoveel mogelijk",
+    "zo weinig mogelijk",
+    "veel tijd met de gezinnen kunnen doorbrengen",
+]
+DIRECTIONS = {
+    "positive",
+    "limited positive",
+    "possibly positive",
+    "mixed",
+    "none",
+    "possibly none",
+    "negative",
+    "unknown",
+}
 
 
 def _norm(s: str) -> str:
@@ -112,7 +187,7 @@ TEXT = {"holwerda2014": _lines(HOL), "nji2020": _lines(NJI)} if HOL.exists() and
 
 
 def _window(doc: str, a: int, b: int) -> str:
-    return _norm(" ".join(TEXT[doc][a - 1:b]))
+    return _norm(" ".join(TEXT[doc][a - 1 : b]))
 
 
 def _table(path: str) -> list[dict]:
@@ -142,14 +217,23 @@ def test_every_named_section_has_rows_inside_its_lines(key):
 def test_named_conclusions_are_coded_in_their_section(doc, sec, phrase):
     a, b = SECTIONS[(doc, sec)]
     assert phrase in _window(doc, a, b)  # the phrase is the seed's, in that section
-    assert any(phrase in r["claim_nl"] and r["source_document"] == doc and r["section"] == sec for r in FINDINGS), phrase
+    assert any(phrase in r["claim_nl"] and r["source_document"] == doc and r["section"] == sec for r in FINDINGS), (
+        phrase
+    )
 
 
 def test_every_list_of_the_model_intervention_is_coded_to_its_last_bullet():
     # each bullet line ("- ...") of the lists of Holwerda 4.3, 4.7, 4.10 and 7.2 and of NJI 1.1 lies in a row of its own
-    for doc, a, b in (("holwerda2014", 1328, 1340), ("holwerda2014", 1538, 1574), ("holwerda2014", 1746, 1777),
-                      ("holwerda2014", 3080, 3155), ("holwerda2014", 2714, 2754), ("holwerda2014", 3163, 3181), ("nji2020", 97, 104),
-                      ("nji2020", 208, 212)):
+    for doc, a, b in (
+        ("holwerda2014", 1328, 1340),
+        ("holwerda2014", 1538, 1574),
+        ("holwerda2014", 1746, 1777),
+        ("holwerda2014", 3080, 3155),
+        ("holwerda2014", 2714, 2754),
+        ("holwerda2014", 3163, 3181),
+        ("nji2020", 97, 104),
+        ("nji2020", 208, 212),
+    ):
         bullets = [i for i in range(a, b + 1) if TEXT[doc][i - 1].strip().startswith("- ")]
         assert len(bullets) >= 4
         rows = [r for r in FINDINGS if r["source_document"] == doc]
@@ -164,7 +248,9 @@ def test_every_list_of_the_model_intervention_is_coded_to_its_last_bullet():
 def test_every_claim_and_strength_is_verbatim_in_its_lines():
     for r in FINDINGS:
         doc = r["source_document"]
-        assert r["claim_nl"] and r["claim_nl"] in _window(doc, int(r["first_line"]), int(r["last_line"])), r["finding_id"]
+        assert r["claim_nl"] and r["claim_nl"] in _window(doc, int(r["first_line"]), int(r["last_line"])), r[
+            "finding_id"
+        ]
         if r["strength_nl"]:
             a, b = map(int, r["strength_lines"].split("-"))
             assert r["strength_nl"] in _window(doc, a, b), r["finding_id"]
@@ -199,13 +285,21 @@ def test_directions_use_the_vocabulary_and_hedged_claims_are_never_plainly_posit
 
 def test_section_caveats_cap_the_direction():
     # rows under a lead-in or section caveat (CODING_RULES.md, rule 1) are at most "possibly positive"
-    capped = {("holwerda2014", "4.3"): ("promising element",), ("holwerda2014", "4.10"): None,
-              ("holwerda2014", "7.2"): None, ("holwerda2014", "5.5"): None, ("nji2020", "1.1"): None, ("nji2020", "1.2"): None,
-              ("nji2020", "1.3"): None}
+    capped = {
+        ("holwerda2014", "4.3"): ("promising element",),
+        ("holwerda2014", "4.10"): None,
+        ("holwerda2014", "7.2"): None,
+        ("holwerda2014", "5.5"): None,
+        ("nji2020", "1.1"): None,
+        ("nji2020", "1.2"): None,
+        ("nji2020", "1.3"): None,
+    }
     for r in FINDINGS:
         key = (r["source_document"], r["section"])
         if key in capped and (capped[key] is None or r["claim_type"] in capped[key]):
-            assert r["direction"] in ("", "possibly positive", "limited positive", "mixed", "none", "unknown"), r["finding_id"]
+            assert r["direction"] in ("", "possibly positive", "limited positive", "mixed", "none", "unknown"), r[
+                "finding_id"
+            ]
     four_seven = [r for r in FINDINGS if r["section"] == "4.7" and r["claim_type"] == "effect modifier"]
     assert four_seven and all(r["direction"] in ("possibly positive", "mixed") for r in four_seven)
 
@@ -215,11 +309,25 @@ def test_effect_claims_have_a_direction_and_the_rules_name_every_value():
     for v in DIRECTIONS:
         assert f"| {v} |" in rules, v
     for r in FINDINGS:
-        if r["claim_type"] in ("effect", "effect modifier", "promising element", "model intervention", "working factor",
-                               "cost", "not known", "professional characteristic"):
+        if r["claim_type"] in (
+            "effect",
+            "effect modifier",
+            "promising element",
+            "model intervention",
+            "working factor",
+            "cost",
+            "not known",
+            "professional characteristic",
+        ):
             assert r["direction"], r["finding_id"]
-        if r["claim_type"] in ("evidence base", "barrier", "recommendation", "target group", "definition",
-                               "approach per type of family"):
+        if r["claim_type"] in (
+            "evidence base",
+            "barrier",
+            "recommendation",
+            "target group",
+            "definition",
+            "approach per type of family",
+        ):
             assert r["direction"] == "", r["finding_id"]
         assert f"| {r['claim_type']} |" in rules, r["claim_type"]
 
@@ -231,8 +339,12 @@ def test_strength_phrases_have_an_english_translation():
 
 def test_klaassen_vermaat_categories_are_the_nji_bullets():
     kv = _table("data/nji2020/kv_categories.csv")
-    words = {"no effect size known": "geen effectgrootte bekend", "at most a small effect": "niet hoger uitkomt dan een klein effect",
-             "at most a medium effect": "maximaal een middelgroot effect", "at most a large effect": "maximaal een groot effect"}
+    words = {
+        "no effect size known": "geen effectgrootte bekend",
+        "at most a small effect": "niet hoger uitkomt dan een klein effect",
+        "at most a medium effect": "maximaal een middelgroot effect",
+        "at most a large effect": "maximaal een groot effect",
+    }
     for r in kv:
         line = TEXT["nji2020"][int(r["first_line"]) - 1]
         if r["category"]:
@@ -241,9 +353,16 @@ def test_klaassen_vermaat_categories_are_the_nji_bullets():
             assert "reviewers' own summary" in r["basis"]
     # the counts the bullets announce: four, one, four, five (MDFT in two categories; MDFT - LVG in none)
     count = {c: sum(r["category"] == c for r in kv) for c in words}
-    assert count == {"no effect size known": 4, "at most a small effect": 1, "at most a medium effect": 4, "at most a large effect": 5}
+    assert count == {
+        "no effect size known": 4,
+        "at most a small effect": 1,
+        "at most a medium effect": 4,
+        "at most a large effect": 5,
+    }
     nji = {r["intervention"]: r for r in _table("data/nji2020/interventions.csv")}
-    assert nji["Multidimensionele Familietherapie (MDFT)"]["klaassen_vermaat_2015_max_effect"] == "conflicting in source"
+    assert (
+        nji["Multidimensionele Familietherapie (MDFT)"]["klaassen_vermaat_2015_max_effect"] == "conflicting in source"
+    )
     assert nji["Families First"]["klaassen_vermaat_2015_max_effect"] == "large"
 
 
@@ -275,8 +394,12 @@ def test_outcome_lists_broken_by_the_extraction_are_complete():
     rows = {r["row"]: r for r in _table("data/holwerda2014/primary_studies.csv")}
     # items the text extraction moved below the effectiveness column (seed lines 5654 and 5863-5868)
     assert rows["20"]["outcome_measures"].endswith("Kwaliteit thuisomgeving")
-    assert rows["24"]["outcome_measures"].split(" | ")[-4:] == ["Sociale steun", "Aantal stressvolle gebeurtenissen in afgelopen jaar",
-                                                               "Gezinsfunctioneren", "Ervaring moederschap"]
+    assert rows["24"]["outcome_measures"].split(" | ")[-4:] == [
+        "Sociale steun",
+        "Aantal stressvolle gebeurtenissen in afgelopen jaar",
+        "Gezinsfunctioneren",
+        "Ervaring moederschap",
+    ]
 
 
 def test_quality_form_instructions_are_the_complete_seed_text():
@@ -286,7 +409,9 @@ def test_quality_form_instructions_are_the_complete_seed_text():
     for it in form["items"]:
         a, b = map(int, it["instruction_lines"].split("-"))
         w = _window("holwerda2014", a, b)
-        assert it["instruction"] in w and len(it["instruction"]) >= len(w) - 4, it["id"]  # all of it, less the item letter
+        assert it["instruction"] in w and len(it["instruction"]) >= len(w) - 4, it[
+            "id"
+        ]  # all of it, less the item letter
         assert it["question_nl"] in _norm(HOL.read_text(encoding="utf-8")), it["id"]
         if it["id"] in ends:
             assert it["instruction"].endswith(ends[it["id"]]), it["id"]
@@ -310,17 +435,33 @@ def test_every_coding_decision_names_an_existing_row_and_a_reason():
         if "weeks x 7" in r["reason"]:
             assert r["column"] == "total_period_months" and "wek" in r["reason"].split("converted")[0], r
     conv = {r["row"] for r in log if "weeks x 7" in r["reason"]}
-    assert conv == {"22", "23"}  # the two rows whose period the seed gives in weeks ("gedurende 8 weken", "12 wekelijkse")
+    assert conv == {
+        "22",
+        "23",
+    }  # the two rows whose period the seed gives in weeks ("gedurende 8 weken", "12 wekelijkse")
 
 
 BUILDS = [
-    ("data/findings/build_findings.py", ["{seeds}", "{out}/findings.csv"], {"findings.csv": "data/findings/findings.csv"}),
-    ("data/holwerda2014/coding/build_effect_statements.py", ["{hol}", "{out}/effect_statements.csv"],
-     {"effect_statements.csv": "data/holwerda2014/effect_statements.csv"}),
-    ("data/holwerda2014/coding/build_primary_studies.py", ["{hol}", "{out}/primary_studies.csv"],
-     {"primary_studies.csv": "data/holwerda2014/primary_studies.csv"}),
-    ("data/holwerda2014/coding/build_coding_log.py", ["{hol}", "{out}/coding_log.csv"],
-     {"coding_log.csv": "data/holwerda2014/coding_log.csv"}),
+    (
+        "data/findings/build_findings.py",
+        ["{seeds}", "{out}/findings.csv"],
+        {"findings.csv": "data/findings/findings.csv"},
+    ),
+    (
+        "data/holwerda2014/coding/build_effect_statements.py",
+        ["{hol}", "{out}/effect_statements.csv"],
+        {"effect_statements.csv": "data/holwerda2014/effect_statements.csv"},
+    ),
+    (
+        "data/holwerda2014/coding/build_primary_studies.py",
+        ["{hol}", "{out}/primary_studies.csv"],
+        {"primary_studies.csv": "data/holwerda2014/primary_studies.csv"},
+    ),
+    (
+        "data/holwerda2014/coding/build_coding_log.py",
+        ["{hol}", "{out}/coding_log.csv"],
+        {"coding_log.csv": "data/holwerda2014/coding_log.csv"},
+    ),
 ]
 
 
@@ -341,18 +482,30 @@ def test_reviews_and_nji_scripts_rebuild_their_tables_byte_identically(tmp_path)
         shutil.copytree(ROOT / "data" / d, tmp_path / "data" / d)
     shutil.copy2(ROOT / "data/coding_common.py", tmp_path / "data/coding_common.py")
     shutil.copytree(ROOT / "src", tmp_path / "src")
-    for cmd in ([sys.executable, "data/holwerda2014/coding/build_reviews.py", str(HOL)],
-                [sys.executable, "data/nji2020/coding_build.py", str(NJI)]):
+    for cmd in (
+        [sys.executable, "data/holwerda2014/coding/build_reviews.py", str(HOL)],
+        [sys.executable, "data/nji2020/coding_build.py", str(NJI)],
+    ):
         p = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
         assert p.returncode == 0, p.stderr[-2000:]
-    for rel in ("data/holwerda2014/reviews.csv", "data/holwerda2014/review_statements.csv",
-                "data/nji2020/interventions.csv", "data/nji2020/review_findings.csv", "data/nji2020/kv_categories.csv"):
+    for rel in (
+        "data/holwerda2014/reviews.csv",
+        "data/holwerda2014/review_statements.csv",
+        "data/nji2020/interventions.csv",
+        "data/nji2020/review_findings.csv",
+        "data/nji2020/kv_categories.csv",
+    ):
         assert (tmp_path / rel).read_bytes() == (ROOT / rel).read_bytes(), rel
 
 
 def test_blind_sheet_gives_ids_lines_and_dutch_but_no_interpretive_value(tmp_path):
-    p = subprocess.run([sys.executable, str(ROOT / "data/findings/blind_sheet.py"), str(tmp_path)], cwd=ROOT,
-                       capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [sys.executable, str(ROOT / "data/findings/blind_sheet.py"), str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode == 0, p.stderr
     with open(tmp_path / "findings_blind.csv", encoding="utf-8", newline="") as fh:
         blind = list(csv.DictReader(fh))

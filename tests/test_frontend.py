@@ -29,8 +29,9 @@ def bcg():
 
 @pytest.fixture(scope="module")
 def dat(bcg):
-    return escalc("RR", ai="tpos", bi="tneg", ci="cpos", di="cneg", data=bcg,
-                  slab=bcg["author"] + ", " + bcg["year"].astype(str))
+    return escalc(
+        "RR", ai="tpos", bi="tneg", ci="cpos", di="cneg", data=bcg, slab=bcg["author"] + ", " + bcg["year"].astype(str)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +69,7 @@ def test_escalc_options_pass_through_with_data(bcg):
     close(d3["yi"], R["escalc_rr_all"]["yi"], rtol=1e-12)
     close(d3["vi"], R["escalc_rr_all"]["vi"], rtol=1e-12)
     normand = pd.read_csv(HERE / "dat_normand1999.csv")
-    d4 = escalc("SMD", m1i="m1i", sd1i="sd1i", n1i="n1i", m2i="m2i", sd2i="sd2i", n2i="n2i", data=normand,
-                vtype="UB")
+    d4 = escalc("SMD", m1i="m1i", sd1i="sd1i", n1i="n1i", m2i="m2i", sd2i="sd2i", n2i="n2i", data=normand, vtype="UB")
     close(d4["yi"], R["escalc_smd_ub"]["yi"], rtol=1e-10)
     close(d4["vi"], R["escalc_smd_ub"]["vi"], rtol=1e-10)
 
@@ -109,14 +109,17 @@ def test_rma_of_an_escalc_frame(dat):
     assert fit.slab == R["escalc_rr"]["slab"]
 
 
-@pytest.mark.parametrize("key, mods, options", [
-    ("rma_ablat", "~ ablat", {}),
-    ("rma_ablat_alloc", "~ ablat + alloc", {}),
-    ("rma_alloc_noint", "~ alloc - 1", {}),
-    ("rma_interaction", "~ ablat * year", {}),
-    ("rma_factor_interaction", "~ year + ablat:alloc", {"method": "DL"}),
-    ("rma_knha", "~ ablat + year", {"test": "knha"}),
-])
+@pytest.mark.parametrize(
+    "key, mods, options",
+    [
+        ("rma_ablat", "~ ablat", {}),
+        ("rma_ablat_alloc", "~ ablat + alloc", {}),
+        ("rma_alloc_noint", "~ alloc - 1", {}),
+        ("rma_interaction", "~ ablat * year", {}),
+        ("rma_factor_interaction", "~ year + ablat:alloc", {"method": "DL"}),
+        ("rma_knha", "~ ablat + year", {"test": "knha"}),
+    ],
+)
 def test_rma_formula_moderators(dat, key, mods, options):
     fit = rma("yi", "vi", mods=mods, data=dat, **options)
     check_uni(fit, R[key])
@@ -129,8 +132,10 @@ def test_rma_releveled_factor(dat):
     for mods in ('~ relevel(alloc, ref="random")', '~ C(alloc, contr.treatment("random"))'):
         fit = rma("yi", "vi", mods=mods, data=dat)
         check_uni(fit, R["rma_relevel"], names=False)
-        assert [n[-len(lv):] for n, lv in zip(fit.coefs.names[1:], ("alternate", "systematic"))] == \
-            ["alternate", "systematic"]
+        assert [n[-len(lv) :] for n, lv in zip(fit.coefs.names[1:], ("alternate", "systematic"))] == [
+            "alternate",
+            "systematic",
+        ]
     assert rma("yi", "vi", mods='~ C(alloc, contr.treatment("random"))', data=dat).coefs.names[1] == "allocalternate"
 
 
@@ -187,8 +192,7 @@ def test_rma_mv_list_form(k11):
 
 
 def test_rma_mv_formula_mods_ml(k11):
-    check_mv(rma_mv("yi", "vi", mods="~ year", random="~ 1 | district/school", data=k11, method="ML"),
-             R["rma_mv_year"])
+    check_mv(rma_mv("yi", "vi", mods="~ year", random="~ 1 | district/school", data=k11, method="ML"), R["rma_mv_year"])
 
 
 def test_rma_mv_struct_term(k11):
@@ -219,33 +223,43 @@ def test_robust_with_a_cluster_column(k11):
 
 # ------------------------------------------------------------------------------------ bad input
 
-@pytest.mark.parametrize("call, words", [
-    (lambda d: rma("yi", "vi", mods="~ ablat + latitude", data=d), ["latitude", "ablat", "columns"]),
-    (lambda d: rma("yi", "variance", data=d), ["vi=", "variance", "columns"]),
-    (lambda d: rma("yi", "vi", mods='~ relevel(alloc, ref="blinded")', data=d), ["blinded", "random"]),
-    (lambda d: rma("yi", "vi", mods='~ C(alloc, contr.treatment("blinded"))', data=d), ["mods", "blinded"]),
-    (lambda d: rma("yi", "vi", mods="~ ablat"), ["data="]),
-    (lambda d: rma("yi", "vi", data=d.to_dict()), ["data", "DataFrame"]),
-    (lambda d: rma(d["yi"], d["vi"][:5]), ["vi", "5", "13"]),
-    (lambda d: rma(d["yi"], d["vi"], mods=np.arange(5.0)), ["mods", "5", "13"]),
-    (lambda d: rma(d["yi"], d["vi"], mods=d["alloc"].to_numpy()), ["mods", "text"]),
-    (lambda d: rma("author", "vi", data=d), ["yi", "numeric"]),
-    (lambda d: rma(d["yi"].where(d.index != 2), d["vi"]), ["yi", "row(s) 3"]),
-    (lambda d: rma(d["yi"], d["vi"].where(d.index != 0)), ["vi", "row(s) 1"]),
-    (lambda d: escalc("RR", ai="tpos", bi="tneg", ci="cpos", di="nope", data=d), ["di=", "nope", "columns"]),
-    (lambda d: rma("yi", "vi", data=d, subset="nope > 1"), ["subset", "nope"]),
-    (lambda d: rma("yi", "vi", mods="~ ablat", data=d.assign(ablat=d["ablat"].where(d.index != 4))),
-     ["mods", "'ablat'", "row(s) 5"]),
-    (lambda d: rma(d["yi"], d["vi"], mods=d[["ablat"]].assign(ablat=d["ablat"].where(d.index != 4))),
-     ["mods", "'ablat'", "row(s) 5"]),
-    (lambda d: rma("yi", "vi", mods=3, data=d), ["mods"]),
-    (lambda d: rma("yi", "vi", mods="~ ablat +", data=d), ["mods", "cannot read the formula", "Operator `+`"]),
-    (lambda d: rma("yi", "vi", mods='~ C(alloc, levels=["random", "alternate"])', data=d),
-     ["mods", "categories outside of the nominated levels", "systematic"]),
-    (lambda d: rma("yi", "vi", mods="~ 0", data=d), ["mods", "no coefficient"]),
-    (lambda d: rma(["a", "b"], [1, 2]), ["yi", "numeric", "'a'"]),
-    (lambda d: rma_mv("yi", "vi", random=5, data=d), ["random", "formula", "int"]),
-])
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda d: rma("yi", "vi", mods="~ ablat + latitude", data=d), ["latitude", "ablat", "columns"]),
+        (lambda d: rma("yi", "variance", data=d), ["vi=", "variance", "columns"]),
+        (lambda d: rma("yi", "vi", mods='~ relevel(alloc, ref="blinded")', data=d), ["blinded", "random"]),
+        (lambda d: rma("yi", "vi", mods='~ C(alloc, contr.treatment("blinded"))', data=d), ["mods", "blinded"]),
+        (lambda d: rma("yi", "vi", mods="~ ablat"), ["data="]),
+        (lambda d: rma("yi", "vi", data=d.to_dict()), ["data", "DataFrame"]),
+        (lambda d: rma(d["yi"], d["vi"][:5]), ["vi", "5", "13"]),
+        (lambda d: rma(d["yi"], d["vi"], mods=np.arange(5.0)), ["mods", "5", "13"]),
+        (lambda d: rma(d["yi"], d["vi"], mods=d["alloc"].to_numpy()), ["mods", "text"]),
+        (lambda d: rma("author", "vi", data=d), ["yi", "numeric"]),
+        (lambda d: rma(d["yi"].where(d.index != 2), d["vi"]), ["yi", "row(s) 3"]),
+        (lambda d: rma(d["yi"], d["vi"].where(d.index != 0)), ["vi", "row(s) 1"]),
+        (lambda d: escalc("RR", ai="tpos", bi="tneg", ci="cpos", di="nope", data=d), ["di=", "nope", "columns"]),
+        (lambda d: rma("yi", "vi", data=d, subset="nope > 1"), ["subset", "nope"]),
+        (
+            lambda d: rma("yi", "vi", mods="~ ablat", data=d.assign(ablat=d["ablat"].where(d.index != 4))),
+            ["mods", "'ablat'", "row(s) 5"],
+        ),
+        (
+            lambda d: rma(d["yi"], d["vi"], mods=d[["ablat"]].assign(ablat=d["ablat"].where(d.index != 4))),
+            ["mods", "'ablat'", "row(s) 5"],
+        ),
+        (lambda d: rma("yi", "vi", mods=3, data=d), ["mods"]),
+        (lambda d: rma("yi", "vi", mods="~ ablat +", data=d), ["mods", "cannot read the formula", "Operator `+`"]),
+        (
+            lambda d: rma("yi", "vi", mods='~ C(alloc, levels=["random", "alternate"])', data=d),
+            ["mods", "categories outside of the nominated levels", "systematic"],
+        ),
+        (lambda d: rma("yi", "vi", mods="~ 0", data=d), ["mods", "no coefficient"]),
+        (lambda d: rma(["a", "b"], [1, 2]), ["yi", "numeric", "'a'"]),
+        (lambda d: rma_mv("yi", "vi", random=5, data=d), ["random", "formula", "int"]),
+    ],
+)
 def test_bad_input_one_clear_error(dat, call, words):
     with pytest.raises(InputError) as e:
         call(dat)

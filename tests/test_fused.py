@@ -36,14 +36,28 @@ def _data(kind, k, seed):
 def _outputs(y, v, method, test):
     f = rma(y, v, method=method, test=test)
     c = confint_tau2(f)
-    return {"tau2": f.tau2, "se_tau2": f.se_tau2, "beta": f.beta[0], "se": f.se[0], "ci_lb": f.ci_lb[0],
-            "ci_ub": f.ci_ub[0], "QE": f.QE, "I2": f.I2, "H2": f.H2, "pi_lb": f.pi_lb, "pi_ub": f.pi_ub,
-            "weights": f.weights, "tau2_ci_lb": c.tau2_ci_lb, "tau2_ci_ub": c.tau2_ci_ub,
-            "I2_ci_ub": c.I2_ci_ub, "iterations": f.extra["iterations"]}
+    return {
+        "tau2": f.tau2,
+        "se_tau2": f.se_tau2,
+        "beta": f.beta[0],
+        "se": f.se[0],
+        "ci_lb": f.ci_lb[0],
+        "ci_ub": f.ci_ub[0],
+        "QE": f.QE,
+        "I2": f.I2,
+        "H2": f.H2,
+        "pi_lb": f.pi_lb,
+        "pi_ub": f.pi_ub,
+        "weights": f.weights,
+        "tau2_ci_lb": c.tau2_ci_lb,
+        "tau2_ci_ub": c.tau2_ci_ub,
+        "I2_ci_ub": c.I2_ci_ub,
+        "iterations": f.extra["iterations"],
+    }
 
 
 def _route(monkeypatch, fused: bool, block=None):
-    monkeypatch.setattr(estimators, "FUSED_MIN", 2 if fused else 10 ** 12)
+    monkeypatch.setattr(estimators, "FUSED_MIN", 2 if fused else 10**12)
     if block is not None:
         monkeypatch.setattr(estimators, "FUSED_BLOCK", block)
 
@@ -129,7 +143,7 @@ def test_power_sums_equal_plain_sums(powers, cubes, log, t):
     Y = np.vstack([np.ones(k), yc, yc * yc])
     S, ls = power_sums(v, t, Y, np.empty((3, 64)), powers, log=log, cubes=cubes)
     w = 1.0 / (v + t)
-    want = np.array([[np.sum(w ** a * yc ** b) for b in range(3)] for a in (1, 2, 3)])
+    want = np.array([[np.sum(w**a * yc**b) for b in range(3)] for a in (1, 2, 3)])
     np.testing.assert_allclose(S[:powers], want[:powers], rtol=1e-13)
     if powers == 2:
         assert np.isnan(S[2, 1:]).all()
@@ -190,7 +204,9 @@ def test_full_inference_reads_the_data_a_few_times(monkeypatch, kind):
     about 50 evaluations)."""
     calls = []
     orig = estimators.power_sums
-    monkeypatch.setattr(estimators, "power_sums", lambda *a, **kw: (calls.append(kw.get("log", False)), orig(*a, **kw))[1])
+    monkeypatch.setattr(
+        estimators, "power_sums", lambda *a, **kw: (calls.append(kw.get("log", False)), orig(*a, **kw))[1]
+    )
     y, v = _data("typical", 200_000, seed=21)
     if kind == "underdispersed":  # Q(0) about k - 1.5 sqrt(k): tau^2 = 0, upper bound above 0
         z = (y - 0.3) / np.sqrt(v + 0.04)

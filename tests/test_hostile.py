@@ -9,8 +9,6 @@ a few run it as a subprocess, and the last group runs the whole pipeline through
 from __future__ import annotations
 
 import errno
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -78,16 +76,20 @@ def set_cell(path: Path, row: int, col: str, value: str) -> None:
 
 # ------------------------------------------------------------------------------ 1. confinement
 
-@pytest.mark.parametrize("key,value", [
-    ("analyses.0.dataset", "../../../../../../etc/passwd"),
-    ("analyses.0.dataset", "/etc/hostname"),
-    ("studies.reviews", "/etc/passwd"),
-    ("quality.form", "../form.yaml"),
-    ("results_dir", "/tmp/evsynth-hostile-results"),
-    ("figures_dir", "../figures-elsewhere"),
-    ("logs_dir", "/var/tmp/evsynth-logs"),
-    ("extraction.effects", "data/../../outside.csv"),
-])
+
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("analyses.0.dataset", "../../../../../../etc/passwd"),
+        ("analyses.0.dataset", "/etc/hostname"),
+        ("studies.reviews", "/etc/passwd"),
+        ("quality.form", "../form.yaml"),
+        ("results_dir", "/tmp/evsynth-hostile-results"),
+        ("figures_dir", "../figures-elsewhere"),
+        ("logs_dir", "/var/tmp/evsynth-logs"),
+        ("extraction.effects", "data/../../outside.csv"),
+    ],
+)
 def test_config_path_outside_project_is_refused(project, capsys, key, value):
     def fn(cfg):
         *parents, last = key.split(".")
@@ -95,6 +97,7 @@ def test_config_path_outside_project_is_refused(project, capsys, key, value):
         for k in parents:
             d = d[int(k)] if k.isdigit() else d[k]
         d[last] = value
+
     edit_config(project, fn)
     name = key.replace(".0.", "[0].")
     for cmd in ("check-config", "check-inputs"):
@@ -121,13 +124,16 @@ def test_symlinked_folder_inside_project_resolving_outside_is_refused(project, c
     assert rc == 1 and "config.yaml: results_dir: 'results' resolves to" in err
 
 
-@pytest.mark.parametrize("option", [
-    ("effects", "barlow2014", "--out", "/tmp/evsynth-hostile.csv"),
-    ("fit", "barlow2014", "--effects", "results/e.csv", "--outdir", "../elsewhere"),
-    ("studies", "--outdir", "/tmp/evsynth-hostile-studies"),
-    ("report", "--results", "results", "--figures", "figures", "--html", "/tmp/r.html"),
-    ("check-config", "--config", "/etc/passwd"),
-])
+@pytest.mark.parametrize(
+    "option",
+    [
+        ("effects", "barlow2014", "--out", "/tmp/evsynth-hostile.csv"),
+        ("fit", "barlow2014", "--effects", "results/e.csv", "--outdir", "../elsewhere"),
+        ("studies", "--outdir", "/tmp/evsynth-hostile-studies"),
+        ("report", "--results", "results", "--figures", "figures", "--html", "/tmp/r.html"),
+        ("check-config", "--config", "/etc/passwd"),
+    ],
+)
 def test_command_line_path_outside_project_is_refused(project, capsys, option):
     rc, err = cli(capsys, *option)
     bad = next(a for a in option if a.startswith("/") or a.startswith(".."))
@@ -165,14 +171,17 @@ def test_symlink_inside_project_is_fine(project, capsys):
 
 # ------------------------------------------------------------------------------ 2. safe messages
 
+
 def test_ansi_escape_in_header_does_not_reach_the_terminal(project, capsys):
     p = project / "data/quality/assessments.csv"
     p.write_text("study_id,rater,item,judgement,support_quote,\x1b[31mEVIL\x1b]0;title\x07\x1b[0m\nx,AH,A,yes,,\n")
     rc, err = cli(capsys, "check-inputs")
     assert rc == 1 and "\x1b" not in err and "\x07" not in err
     # issue 22 item 7: a control character in a header is refused (was: cleaned, then accepted)
-    assert ("data/quality/assessments.csv: row 1, column 'EVIL': the column name contains the control "
-            "character ESC (U+001B)") in err
+    assert (
+        "data/quality/assessments.csv: row 1, column 'EVIL': the column name contains the control "
+        "character ESC (U+001B)"
+    ) in err
 
 
 def test_control_characters_and_long_cell_are_quoted_as_a_short_excerpt(project, capsys):
@@ -203,6 +212,7 @@ def test_unreadable_file_reported_by_path_and_reason(project, capsys, monkeypatc
         if self.name == "reviews.csv":
             raise PermissionError(errno.EACCES, "Permission denied", str(self))
         return real(self)
+
     monkeypatch.setattr(Path, "read_bytes", deny)
     rc, err = cli(capsys, "check-inputs")
     assert rc == 1 and "data/holwerda2014/reviews.csv: cannot read the file (Permission denied)" in err
@@ -218,17 +228,21 @@ def test_folder_instead_of_a_file(project, capsys):
 
 # ------------------------------------------------------------------------------ 3. formula neutralisation
 
-@pytest.mark.parametrize("cell,written", [
-    ("=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""),
-    ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
-    ("+1+2", "'+1+2"),
-    ("-2+3", "'-2+3"),
-    ("@SUM(A1)", "'@SUM(A1)"),
-    ("\tx", "'\tx"),
-    ("\rx", None),  # a carriage return: every cell quoted (see the round-trip test below)
-    ("-0.5", "-0.5"),
-    ("plain", "plain"),
-])
+
+@pytest.mark.parametrize(
+    "cell,written",
+    [
+        ('=HYPERLINK("http://x","y")', '"\'=HYPERLINK(""http://x"",""y"")"'),
+        ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+        ("+1+2", "'+1+2"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", None),  # a carriage return: every cell quoted (see the round-trip test below)
+        ("-0.5", "-0.5"),
+        ("plain", "plain"),
+    ],
+)
 def test_write_csv_neutralises_formulas(tmp_path, cell, written):
     p = tmp_path / "t.csv"
     eio.write_csv(p, pd.DataFrame({"label": [cell], "x": [-1.25]}))
@@ -258,7 +272,7 @@ def test_neutralised_csv_is_byte_identical_on_rerun_and_numbers_stay_numbers(tmp
 
 
 def test_formula_in_study_label_is_neutralised_in_the_effects_output(project, capsys):
-    set_cell(project / ALOE, 2, "study", "=HYPERLINK(\"http://evil\",\"click\")")
+    set_cell(project / ALOE, 2, "study", '=HYPERLINK("http://evil","click")')
     set_cell(project / ALOE, 3, "study", "@cmd")
     rc, err = cli(capsys, "effects", "aloe2013", "--out", "results/aloe2013/effects.csv")
     assert rc == 0
@@ -328,20 +342,27 @@ def test_large_table_is_checked_vectorised(tmp_path):
     pd.DataFrame({"study": np.arange(n), "yi": yi, "vi": vi}).to_csv(p, index=False)
     t = eio.read_table(p)
     from evsynth.pipeline.dataset import compute_effects
+
     spec = {"id": "x", "effect": {"yi": "yi", "vi": "vi"}, "direction": {"flip": False}, "model": {}}
     with pytest.raises(eio.TableProblems) as exc:
         compute_effects(t.data, spec, str(p), rows=t.rows)
-    assert exc.value.problems == [f"{p}: row 7, column 'vi': found 'inf'; expected a finite number",
-                                  f"{p}: row 150002, column 'vi': found 'inf'; expected a finite number"]
+    assert exc.value.problems == [
+        f"{p}: row 7, column 'vi': found 'inf'; expected a finite number",
+        f"{p}: row 150002, column 'vi': found 'inf'; expected a finite number",
+    ]
 
 
 # ------------------------------------------------------------------------------ 5. nothing silent
+
 
 @pytest.mark.parametrize("value", ["inf", "-Infinity", "nan", "NaN", "1e999", "0.0792x"])
 def test_non_finite_or_text_in_a_number_column_of_a_dataset(project, capsys, value):
     set_cell(project / BARLOW, 4, "s2", value)
     rc, err = cli(capsys, "check-inputs")
-    assert rc == 1 and f"data/external/barlow2014.csv: row 4, column 's2': found '{value}'; expected a finite number" in err
+    assert (
+        rc == 1
+        and f"data/external/barlow2014.csv: row 4, column 's2': found '{value}'; expected a finite number" in err
+    )
 
 
 def test_every_bad_row_of_a_dataset_is_reported(project, capsys):
@@ -364,9 +385,9 @@ def test_non_finite_in_a_schema_table(project, capsys, value):
 def test_short_and_long_rows_all_listed(project, capsys):
     p = project / BARLOW
     lines = p.read_text().splitlines()
-    lines[2] = "2,-1.48,0.28"          # row 3: short
-    lines[5] = lines[5] + ",99"        # row 6: long
-    lines[9] = "9"                     # row 10: short
+    lines[2] = "2,-1.48,0.28"  # row 3: short
+    lines[5] = lines[5] + ",99"  # row 6: long
+    lines[9] = "9"  # row 10: short
     p.write_text("\n".join(lines) + "\n")
     rc, err = cli(capsys, "check-inputs")
     assert rc == 1
@@ -388,8 +409,14 @@ def test_duplicate_column_names(project, capsys):
     text[0] = text[0].replace('"n"', '"y"')
     p.write_text("\n".join(text) + "\n")
     rc, err = cli(capsys, "check-inputs")
-    assert rc == 1 and ("data/external/barlow2014.csv: row 1, column 'y': the column name appears more than once "
-                        "(spreadsheet columns B, F)") in err
+    assert (
+        rc == 1
+        and (
+            "data/external/barlow2014.csv: row 1, column 'y': the column name appears more than once "
+            "(spreadsheet columns B, F)"
+        )
+        in err
+    )
 
 
 def test_duplicate_yaml_key_in_config(project, capsys):
@@ -412,8 +439,10 @@ def test_moderator_level_not_in_config_all_cells_listed(project, capsys):
     set_cell(project / LAND, 12, "design", "RCT")
     rc, err = cli(capsys, "check-inputs")
     assert rc == 1
-    assert ("data/external/landenberger2005.csv: row 3, column 'design': found 'quasi'; allowed (moderator levels "
-            "in the config): rct, match, nonequiv") in err
+    assert (
+        "data/external/landenberger2005.csv: row 3, column 'design': found 'quasi'; allowed (moderator levels "
+        "in the config): rct, match, nonequiv"
+    ) in err
     assert "row 12, column 'design': found 'RCT'" in err and "row 9" not in err
 
 
@@ -431,8 +460,9 @@ def test_empty_statistics_are_an_error_unless_the_config_allows_dropping(project
     rc, err = cli(capsys, "effects", "barlow2014", "--out", "results/barlow2014/effects.csv")
     assert rc == 0
     excl = pd.read_csv(project / "results/barlow2014/exclusions.csv")
-    assert excl.to_dict("records") == [{"analysis": "barlow2014", "dataset": BARLOW, "row": 5, "study": 4,
-                                        "reason": "no statistics (empty: y, s2)"}]
+    assert excl.to_dict("records") == [
+        {"analysis": "barlow2014", "dataset": BARLOW, "row": 5, "study": 4, "reason": "no statistics (empty: y, s2)"}
+    ]
     assert len(pd.read_csv(project / "results/barlow2014/effects.csv")) == 25
 
 
@@ -476,6 +506,7 @@ def test_xlsx_merged_cells(project, capsys):
 
 # ------------------------------------------------------------------------------ 6. promised formats
 
+
 def _raw_yi(project):
     return -pd.read_csv(ROOT / BARLOW)["y"].to_numpy()  # the source column, flipped as the config says
 
@@ -512,7 +543,10 @@ def test_data_on_the_second_sheet_names_the_sheets(project, capsys):
     _xlsx(project / "data/external/barlow2014.xlsx", {"Notes": [], "Data": [list(df.columns)] + df.values.tolist()})
     edit_config(project, lambda c: c["analyses"][0].update(dataset="data/external/barlow2014.xlsx"))
     rc, err = cli(capsys, "check-inputs")
-    assert rc == 1 and "data/external/barlow2014.xlsx: sheet 'Notes' is empty; the data may be on another sheet ('Data')" in err
+    assert (
+        rc == 1
+        and "data/external/barlow2014.xlsx: sheet 'Notes' is empty; the data may be on another sheet ('Data')" in err
+    )
     edit_config(project, lambda c: c["analyses"][0].update(sheet="Data"))
     rc, err = cli(capsys, "effects", "barlow2014", "--out", "results/e.csv")
     assert rc == 0
@@ -529,12 +563,15 @@ def test_unknown_sheet_name_lists_the_sheets(project, capsys):
 
 def test_sheets_mapping_for_a_study_table(project, capsys):
     df = pd.read_csv(project / "data/holwerda2014/reviews.csv", dtype=str, keep_default_na=False)
-    _xlsx(project / "data/holwerda2014/reviews.xlsx", {"readme": [["see sheet 2"]],
-                                                       "reviews": [list(df.columns)] + df.values.tolist()})
+    _xlsx(
+        project / "data/holwerda2014/reviews.xlsx",
+        {"readme": [["see sheet 2"]], "reviews": [list(df.columns)] + df.values.tolist()},
+    )
 
     def fn(c):
         c["studies"]["reviews"] = "data/holwerda2014/reviews.xlsx"
         c["sheets"] = {"data/holwerda2014/reviews.xlsx": "reviews"}
+
     edit_config(project, fn)
     rc, err = cli(capsys, "check-inputs")
     assert rc == 0 and "ok  data/holwerda2014/reviews.xlsx: coded reviews" in err
@@ -550,23 +587,38 @@ def test_xlsx_saved_as_csv(project, capsys):
 
 # ------------------------------------------------------------------------------ 8. no traceback
 
+
 def test_missing_study_label_column(project, capsys):
     edit_config(project, lambda c: c["analyses"][0].update(study_label="author"))
     rc, err = cli(capsys, "check-inputs")
-    assert rc == 1 and ("data/external/barlow2014.csv: column 'author' (study_label in the config) does not "
-                        "exist; columns are: study, y, s2, n1, n2, n") in err
+    assert (
+        rc == 1
+        and (
+            "data/external/barlow2014.csv: column 'author' (study_label in the config) does not "
+            "exist; columns are: study, y, s2, n1, n2, n"
+        )
+        in err
+    )
 
 
 def test_missing_exclude_if_column(project, capsys):
     edit_config(project, lambda c: c["analyses"][2]["sensitivity"].update(exclude_if={"desing": ["nonequiv"]}))
     rc, err = cli(capsys, "check-inputs")
-    assert rc == 1 and ("data/external/landenberger2005.csv: column 'desing' named in sensitivity.exclude_if "
-                        "does not exist") in err
+    assert (
+        rc == 1
+        and ("data/external/landenberger2005.csv: column 'desing' named in sensitivity.exclude_if does not exist")
+        in err
+    )
 
 
-@pytest.mark.parametrize("value,expect", [("1e-300", "sampling variance 1e-300 is below 1e-10"),
-                                          ("-0.2", "sampling variance -0.2 is not positive"),
-                                          ("0", "sampling variance 0 is not positive")])
+@pytest.mark.parametrize(
+    "value,expect",
+    [
+        ("1e-300", "sampling variance 1e-300 is below 1e-10"),
+        ("-0.2", "sampling variance -0.2 is not positive"),
+        ("0", "sampling variance 0 is not positive"),
+    ],
+)
 def test_tiny_or_non_positive_variance(project, capsys, value, expect):
     set_cell(project / BARLOW, 3, "s2", value)
     set_cell(project / BARLOW, 6, "s2", value)
@@ -577,12 +629,23 @@ def test_tiny_or_non_positive_variance(project, capsys, value, expect):
 def test_mathtext_in_labels_is_plain_text(tmp_path):
     from evsynth.present import plots, style
 
-    studies = pd.DataFrame({"label": ["$\\alpha$ study", "cost $5 and $", "$\\undefinedcommand{x}$"],
-                            "yi": [0.1, 0.2, 0.3], "vi": [0.01, 0.02, 0.03], "weight": [30.0, 30.0, 40.0],
-                            # the forest plot draws the intervals the fit stage wrote (figure_forest.csv)
-                            "ci_lb": [-0.1, -0.08, 0.0], "ci_ub": [0.3, 0.48, 0.6]})
-    fig = plots.forest_plot(studies, {"estimate": 0.2, "ci_lb": 0.1, "ci_ub": 0.3, "pi_lb": None, "pi_ub": None,
-                                      "label": "Pooled"}, title="$x$", xlabel="$y")
+    studies = pd.DataFrame(
+        {
+            "label": ["$\\alpha$ study", "cost $5 and $", "$\\undefinedcommand{x}$"],
+            "yi": [0.1, 0.2, 0.3],
+            "vi": [0.01, 0.02, 0.03],
+            "weight": [30.0, 30.0, 40.0],
+            # the forest plot draws the intervals the fit stage wrote (figure_forest.csv)
+            "ci_lb": [-0.1, -0.08, 0.0],
+            "ci_ub": [0.3, 0.48, 0.6],
+        }
+    )
+    fig = plots.forest_plot(
+        studies,
+        {"estimate": 0.2, "ci_lb": 0.1, "ci_ub": 0.3, "pi_lb": None, "pi_ub": None, "label": "Pooled"},
+        title="$x$",
+        xlabel="$y",
+    )
     paths = style.save(fig, tmp_path / "forest")
     svg = (tmp_path / "forest.svg").read_text()
     assert "$\\alpha$ study" in svg and "cost $5 and $" in svg and len(paths) == 2
@@ -603,6 +666,7 @@ def test_full_disk_names_the_path_and_keeps_the_old_output(project, capsys, monk
 
     def full(self, path, *a, **k):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
     monkeypatch.setattr(pd.DataFrame, "to_csv", full)
     rc, err = cli(capsys, "effects", "barlow2014", "--out", str(out))
     assert rc == 1 and "No space left on device" in err and "results/barlow2014/.effects.csv." in err
@@ -618,11 +682,14 @@ def test_internal_error_is_one_line_not_a_traceback(project, capsys, monkeypatch
     assert rc == 1 and "internal error (ZeroDivisionError" in err and "--debug" in err
 
 
-@pytest.mark.parametrize("content,expect", [
-    (b"\xff\xfe" + "study,y,s2\n1,0.1,0.01\n".encode("utf-16-le")[:-1], "byte-order mark"),
-    (b"", "the file is empty"),
-    (b'study,y,s2\n"1,0.1,0.01\n', "found 1 cells"),
-])
+@pytest.mark.parametrize(
+    "content,expect",
+    [
+        (b"\xff\xfe" + "study,y,s2\n1,0.1,0.01\n".encode("utf-16-le")[:-1], "byte-order mark"),
+        (b"", "the file is empty"),
+        (b'study,y,s2\n"1,0.1,0.01\n', "found 1 cells"),
+    ],
+)
 def test_malformed_files_as_a_subprocess(project, content, expect):
     (project / BARLOW).write_bytes(content)
     out = run(evsynth_cmd() + ["check-inputs"], cwd=project, check=False)
@@ -643,8 +710,12 @@ SNAKE = [str(BIN / "snakemake"), "--cores", "2", "--quiet", "rules"]
 
 
 def _outputs(project: Path) -> dict:
-    return {str(p.relative_to(project)): p.read_bytes()
-            for d in ("results", "figures") for p in sorted((project / d).rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(project)): p.read_bytes()
+        for d in ("results", "figures")
+        for p in sorted((project / d).rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -678,8 +749,12 @@ def test_bad_input_stops_before_snakemake_and_changes_nothing(built):
 def test_failed_run_puts_every_output_back(built):
     before = _outputs(built)
     # a run that deletes outputs (as Snakemake does before rerunning a job) and then fails
-    wreck = ["sh", "-c", "rm -f results/report.html results/aloe2013/*.csv; rm -rf figures/aloe2013; "
-                         "echo partial > results/report.pdf; exit 3"]
+    wreck = [
+        "sh",
+        "-c",
+        "rm -f results/report.html results/aloe2013/*.csv; rm -rf figures/aloe2013; "
+        "echo partial > results/report.pdf; exit 3",
+    ]
     out = run(GUARD + wreck, cwd=built, check=False)
     assert out.returncode == 3 and "were put back exactly as they were" in out.stderr
     assert _outputs(built) == before
@@ -707,7 +782,7 @@ def test_hostile_labels_run_through_the_whole_pipeline(built):
     good_rv = rv.read_bytes()
     try:
         set_cell(rv, 2, "title", "A very long title " * 1700)  # 30,600 characters in a PDF table cell
-        set_cell(ds, 2, "study", "=HYPERLINK(\"http://evil\")")
+        set_cell(ds, 2, "study", '=HYPERLINK("http://evil")')
         set_cell(ds, 3, "study", "$\\alpha$ and $unbalanced")
         set_cell(ds, 4, "study", "x" * 30_000)
         out = run(GUARD + SNAKE, cwd=built, check=False)

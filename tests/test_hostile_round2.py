@@ -53,8 +53,11 @@ def edit_config(project: Path, fn) -> None:
 
 def digest(folder: Path) -> dict[str, str]:
     """Every file below ``folder`` (hidden ones too) and the SHA-256 of its bytes."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 AID = "aloe2013"
@@ -66,6 +69,7 @@ def _effects(capsys) -> None:
 
 
 # ------------------------------------------------------------------------------ item 1: output folders
+
 
 @pytest.mark.parametrize("outdir", ["data", "results", ".", "data/external"])
 def test_diagnose_never_swallows_a_folder_it_did_not_write(project, capsys, outdir):
@@ -79,16 +83,19 @@ def test_diagnose_never_swallows_a_folder_it_did_not_write(project, capsys, outd
     assert digest(project) == before
 
 
-@pytest.mark.parametrize("command", [
-    ["fit", AID, "--effects", EFF, "--outdir", "data/external"],
-    ["studies", "--outdir", "data/holwerda2014"],
-    ["extraction", "--outdir", "."],
-    ["--allow-dir", "..", "figures", AID, "--results", "results", "--outdir", ".."],
-    ["effects", AID, "--out", "data/external/aloe2013.csv"],
-    ["effects", AID, "--out", "config.yaml"],
-    ["effects", AID, "--out", "workflow/rules/effects.smk"],
-    ["--allow-dir", "..", "figures", AID, "--results", "results", "--outdir", "workflow/rules"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["fit", AID, "--effects", EFF, "--outdir", "data/external"],
+        ["studies", "--outdir", "data/holwerda2014"],
+        ["extraction", "--outdir", "."],
+        ["--allow-dir", "..", "figures", AID, "--results", "results", "--outdir", ".."],
+        ["effects", AID, "--out", "data/external/aloe2013.csv"],
+        ["effects", AID, "--out", "config.yaml"],
+        ["effects", AID, "--out", "workflow/rules/effects.smk"],
+        ["--allow-dir", "..", "figures", AID, "--results", "results", "--outdir", "workflow/rules"],
+    ],
+)
 def test_no_output_option_names_an_input_or_the_project(project, capsys, command):
     _effects(capsys)
     before = digest(project)
@@ -98,12 +105,19 @@ def test_no_output_option_names_an_input_or_the_project(project, capsys, command
     assert digest(project) == before
 
 
-@pytest.mark.parametrize("key,value,expect", [
-    ("results_dir", ".", "is the project folder"),
-    ("figures_dir", "./", "is the project folder"),
-    ("results_dir", "data", "holds an input (studies.primary_studies: 'data/holwerda2014/primary_studies.csv')"),
-    ("logs_dir", "data/external", "holds an input (published_estimates: 'data/external/published_pooled_estimates.csv')"),
-])
+@pytest.mark.parametrize(
+    "key,value,expect",
+    [
+        ("results_dir", ".", "is the project folder"),
+        ("figures_dir", "./", "is the project folder"),
+        ("results_dir", "data", "holds an input (studies.primary_studies: 'data/holwerda2014/primary_studies.csv')"),
+        (
+            "logs_dir",
+            "data/external",
+            "holds an input (published_estimates: 'data/external/published_pooled_estimates.csv')",
+        ),
+    ],
+)
 def test_an_output_folder_setting_may_not_be_the_project_or_hold_inputs(project, capsys, key, value, expect):
     edit_config(project, lambda c: c.__setitem__(key, value))
     rc, err = cli(capsys, "check-config")
@@ -175,13 +189,16 @@ SNAKEMAKE = str(BIN / "snakemake")
 TEST_CONFIG = ["--configfile", ".test/config.yaml", "--replace-workflow-config"]
 
 
-@pytest.mark.parametrize("key,value", [
-    ("results_dir", "results$(touch PWNED)"),
-    ("logs_dir", "logs;touch PWNED;#"),
-    ("figures_dir", "figures`touch PWNED`"),
-    ("results_dir", "results\nx"),
-    ("logs_dir", "logs{x}"),
-])
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("results_dir", "results$(touch PWNED)"),
+        ("logs_dir", "logs;touch PWNED;#"),
+        ("figures_dir", "figures`touch PWNED`"),
+        ("results_dir", "results\nx"),
+        ("logs_dir", "logs{x}"),
+    ],
+)
 def test_shell_characters_in_a_folder_setting_are_refused(project, capsys, key, value):
     edit_config(project, lambda c: c.__setitem__(key, value))
     rc, err = cli(capsys, "check-config")
@@ -194,8 +211,12 @@ def test_snakemake_refuses_the_injected_config_and_runs_nothing(project):
     check and the shell ran them.  Now the workflow stops while reading the config."""
     cfg = project / ".test" / "config.yaml"
     text = cfg.read_text(encoding="utf-8")
-    cfg.write_text(text.replace("results_dir: .test/results", "results_dir: '.test/results$(touch PWNED)'")
-                   .replace("logs_dir: .test/logs", "logs_dir: '.test/logs;touch PWNED2;#'"), encoding="utf-8")
+    cfg.write_text(
+        text.replace("results_dir: .test/results", "results_dir: '.test/results$(touch PWNED)'").replace(
+            "logs_dir: .test/logs", "logs_dir: '.test/logs;touch PWNED2;#'"
+        ),
+        encoding="utf-8",
+    )
     out = run([SNAKEMAKE, "--cores", "1", "--quiet", *TEST_CONFIG], cwd=project, check=False)
     assert out.returncode != 0 and "Traceback" not in out.stderr
     assert "results_dir" in out.stderr and "logs_dir" in out.stderr
@@ -221,8 +242,12 @@ def test_every_value_in_a_shell_command_is_quoted():
 
     blocks = _shell_blocks()
     assert len(blocks) >= 10
-    unquoted = [(name, ph) for name, b in blocks for ph in re.findall(r"\{([^{}]+)\}", b)
-                if not ph.endswith(":q") and ph not in ("params.evsynth", "params.pdf")]
+    unquoted = [
+        (name, ph)
+        for name, b in blocks
+        for ph in re.findall(r"\{([^{}]+)\}", b)
+        if not ph.endswith(":q") and ph not in ("params.evsynth", "params.pdf")
+    ]
     assert unquoted == []
     assert "shell:" not in (ROOT / "Snakefile").read_text(encoding="utf-8")
     common = (ROOT / "workflow/rules/common.smk").read_text(encoding="utf-8")
@@ -236,9 +261,12 @@ def test_folders_with_spaces_and_non_ascii_run_end_to_end(tmp_path):
     cfg = project / ".test" / "config.yaml"
     text = cfg.read_text(encoding="utf-8")
     res, fig, logs = ".test/met spaties/résultats", ".test/met spaties/figuren ü", ".test/logs — één"
-    cfg.write_text(text.replace("results_dir: .test/results", f'results_dir: "{res}"')
-                   .replace("figures_dir: .test/figures", f'figures_dir: "{fig}"')
-                   .replace("logs_dir: .test/logs", f'logs_dir: "{logs}"'), encoding="utf-8")
+    cfg.write_text(
+        text.replace("results_dir: .test/results", f'results_dir: "{res}"')
+        .replace("figures_dir: .test/figures", f'figures_dir: "{fig}"')
+        .replace("logs_dir: .test/logs", f'logs_dir: "{logs}"'),
+        encoding="utf-8",
+    )
     out = run([SNAKEMAKE, "--cores", "2", "--quiet", *TEST_CONFIG], cwd=project, check=False)
     assert out.returncode == 0, out.stderr[-3000:]
     html = (project / res / "report.html").read_text(encoding="utf-8")
@@ -247,7 +275,9 @@ def test_folders_with_spaces_and_non_ascii_run_end_to_end(tmp_path):
     assert (project / res / "aloe2013" / "diagnostics" / "leave1out.csv").is_file()
     assert "analysis 'aloe2013'" in (project / logs / "check_inputs.log").read_text(encoding="utf-8")
     # nothing went to a word of a split path
-    assert sorted(p.name for p in (project / ".test").iterdir()) == sorted(["config.yaml", "met spaties", Path(logs).name])
+    assert sorted(p.name for p in (project / ".test").iterdir()) == sorted(
+        ["config.yaml", "met spaties", Path(logs).name]
+    )
     assert not [p for p in project.iterdir() if p.name in ("met", "spaties/résultats", "results", "figures", "logs")]
     again = run([SNAKEMAKE, "-n", *TEST_CONFIG], cwd=project)
     assert "Nothing to be done" in again.stdout + again.stderr
@@ -267,8 +297,12 @@ from evsynth.pipeline import guard  # noqa: E402
 
 def _fake_outputs(project: Path) -> dict[str, str]:
     """results/ and figures/ as a finished run leaves them (a few files are enough for the guard)."""
-    for rel, text in {"results/a.csv": "x\n1\n", "results/sub/b.csv": "y\n2\n", "results/report.html": "<p>old</p>",
-                      "figures/aloe2013/forest.png": "PNG"}.items():
+    for rel, text in {
+        "results/a.csv": "x\n1\n",
+        "results/sub/b.csv": "y\n2\n",
+        "results/report.html": "<p>old</p>",
+        "figures/aloe2013/forest.png": "PNG",
+    }.items():
         (project / rel).parent.mkdir(parents=True, exist_ok=True)
         (project / rel).write_text(text)
     return {**digest(project / "results"), **{"fig/" + k: v for k, v in digest(project / "figures").items()}}
@@ -278,10 +312,13 @@ def _outputs_now(project: Path) -> dict[str, str]:
     return {**digest(project / "results"), **{"fig/" + k: v for k, v in digest(project / "figures").items()}}
 
 
-WRECK = [sys.executable, "-c",
-         "import pathlib, shutil, sys; p = pathlib.Path('results'); (p / 'a.csv').write_text('changed');"
-         "(p / 'sub' / 'b.csv').unlink(); (p / 'new.csv').write_text('new'); shutil.rmtree('figures/aloe2013');"
-         "sys.exit(3)"]
+WRECK = [
+    sys.executable,
+    "-c",
+    "import pathlib, shutil, sys; p = pathlib.Path('results'); (p / 'a.csv').write_text('changed');"
+    "(p / 'sub' / 'b.csv').unlink(); (p / 'new.csv').write_text('new'); shutil.rmtree('figures/aloe2013');"
+    "sys.exit(3)",
+]
 
 
 def test_a_second_concurrent_run_is_refused_with_a_message(project):
@@ -289,16 +326,22 @@ def test_a_second_concurrent_run_is_refused_with_a_message(project):
     not empty).  The second guard finds the project's run lock taken and says so."""
     before = _fake_outputs(project)
     slow = [sys.executable, "-c", "import time; time.sleep(60)"]
-    first = subprocess.Popen([sys.executable, "-m", "evsynth.pipeline.guard", "--", *slow], cwd=project,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "evsynth.pipeline.guard", "--", *slow],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         lock = project / guard.LOCK
         deadline = time.time() + 120
         while not (lock.exists() and f"pid {first.pid}" in lock.read_text()) and time.time() < deadline:
             time.sleep(0.2)
         assert f"pid {first.pid}" in lock.read_text()
-        second = subprocess.run([sys.executable, "-m", "evsynth.pipeline.guard", "--", *WRECK], cwd=project,
-                                capture_output=True, text=True)
+        second = subprocess.run(
+            [sys.executable, "-m", "evsynth.pipeline.guard", "--", *WRECK], cwd=project, capture_output=True, text=True
+        )
         assert second.returncode == 1 and "Traceback" not in second.stderr
         assert "another run of the pipeline is going on" in second.stderr and f"pid {first.pid}" in second.stderr
         assert _outputs_now(project) == before  # the second run's command never ran
@@ -306,8 +349,9 @@ def test_a_second_concurrent_run_is_refused_with_a_message(project):
         first.kill()
         first.wait()
     # the lock goes with the process that held it (killed here): the next run starts
-    third = subprocess.run([sys.executable, "-m", "evsynth.pipeline.guard", "--", *WRECK], cwd=project,
-                           capture_output=True, text=True)
+    third = subprocess.run(
+        [sys.executable, "-m", "evsynth.pipeline.guard", "--", *WRECK], cwd=project, capture_output=True, text=True
+    )
     assert third.returncode == 3 and "were put back exactly as they were" in third.stderr
     assert _outputs_now(project) == before
 
@@ -317,6 +361,7 @@ def test_full_disk_when_copying_the_outputs_aside_starts_nothing(project, capsys
 
     def full(src, dst, *a, **k):
         raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+
     monkeypatch.setattr(shutil, "copyfile", full)  # what copytree's copy2 calls for the bytes
     rc = guard.main(["--", *WRECK])
     err = capsys.readouterr().err
@@ -338,10 +383,12 @@ def test_full_disk_during_the_run_still_puts_every_output_back(project, capsys, 
 
         def full(*a, **k):
             raise OSError(errno.ENOSPC, "No space left on device")
+
         monkeypatch.setattr(shutil, "copy2", full)
         monkeypatch.setattr(shutil, "copyfile", full)
         monkeypatch.setattr(shutil, "copytree", full)
         return out
+
     monkeypatch.setattr(guard, "_run", run_then_fill_the_disk)
     rc = guard.main(["--", *WRECK])
     err = capsys.readouterr().err
@@ -357,6 +404,7 @@ def test_a_folder_that_cannot_be_written_needs_no_write_to_restore(project, caps
 
     def denied(*a, **k):
         raise PermissionError(errno.EACCES, "Permission denied", str(a[0]) if a else None)
+
     real_run = guard._run
 
     def run_read_only(command):
@@ -364,6 +412,7 @@ def test_a_folder_that_cannot_be_written_needs_no_write_to_restore(project, caps
         monkeypatch.setattr(os, "replace", denied)
         monkeypatch.setattr(os, "unlink", denied)
         return out
+
     monkeypatch.setattr(guard, "_run", run_read_only)
     rc = guard.main(["--", "ignored"])
     err = capsys.readouterr().err
@@ -381,8 +430,10 @@ def test_a_restore_that_cannot_write_names_the_files_and_keeps_the_copy(project,
 
         def denied(src, dst, *a, **k):
             raise PermissionError(errno.EACCES, "Permission denied", str(dst))
+
         monkeypatch.setattr(os, "replace", denied)
         return out
+
     monkeypatch.setattr(guard, "_run", run_then_lock)
     rc = guard.main(["--", *WRECK])
     err = capsys.readouterr().err
@@ -406,6 +457,7 @@ def test_read_only_or_full_disk_output_folder_keeps_earlier_diagnostics(project,
 
     def read_only(*a, dir=None, **k):
         raise PermissionError(errno.EACCES, "Permission denied", str(dir))
+
     with monkeypatch.context() as m:
         m.setattr(tempfile, "mkdtemp", read_only)
         rc, err = cli(capsys, "diagnose", AID, "--effects", EFF, "--outdir", str(out))
@@ -414,6 +466,7 @@ def test_read_only_or_full_disk_output_folder_keeps_earlier_diagnostics(project,
 
     def full(self, path, *a, **k):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
     with monkeypatch.context() as m:
         m.setattr(pd.DataFrame, "to_csv", full)
         rc, err = cli(capsys, "diagnose", AID, "--effects", EFF, "--outdir", str(out))
@@ -422,13 +475,19 @@ def test_read_only_or_full_disk_output_folder_keeps_earlier_diagnostics(project,
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".diagnostics.")]
 
 
-@pytest.mark.parametrize("header,row,expect", [
-    ("study,tval,n,preds,\x1b[2Jsecret", None, "row 1, column 'secret': the column name contains the control "
-                                               "character ESC (U+001B)"),
-    (None, ("study", "Study \x1b]0;owned\x07one"), "row 2, column 'study': found 'Study one'"),
-    (None, ("study", "a\x08b"), "row 2, column 'study': found 'ab', which contains the control character BS"),
-    (None, ("study", "x\x85y"), "row 2, column 'study': found 'xy', which contains the control character"),
-])
+@pytest.mark.parametrize(
+    "header,row,expect",
+    [
+        (
+            "study,tval,n,preds,\x1b[2Jsecret",
+            None,
+            "row 1, column 'secret': the column name contains the control character ESC (U+001B)",
+        ),
+        (None, ("study", "Study \x1b]0;owned\x07one"), "row 2, column 'study': found 'Study one'"),
+        (None, ("study", "a\x08b"), "row 2, column 'study': found 'ab', which contains the control character BS"),
+        (None, ("study", "x\x85y"), "row 2, column 'study': found 'xy', which contains the control character"),
+    ],
+)
 def test_control_characters_in_headers_and_cells_are_refused(project, capsys, header, row, expect):
     p = project / "data/external/aloe2013.csv"
     df = pd.read_csv(p, dtype=str, keep_default_na=False)
@@ -476,8 +535,9 @@ def test_two_unicode_spellings_of_one_study_are_one_study(project, capsys):
     assert "estimate" in cols and "n_studies" in cols
     pd.testing.assert_frame_equal(mixed[cols], original[cols], check_exact=False, rtol=1e-10)
     spread = ", ".join(str(int(i) + 2) for i in rows)
-    assert (f"evsynth effects: note: {ASSINK}: column 'study': '{NFC_E}' is written in 2 Unicode forms "
-            f"(rows {spread})") in out
+    assert (
+        f"evsynth effects: note: {ASSINK}: column 'study': '{NFC_E}' is written in 2 Unicode forms (rows {spread})"
+    ) in out
     eff = pd.read_csv(project / "results/assink2016/effects.csv", dtype={"study": str})
     assert (eff["study"] == NFC_E).sum() == len(rows) and not (eff["study"] == NFD_E).any()
 
@@ -493,10 +553,20 @@ def test_two_effect_ids_differing_only_in_normal_form_are_duplicates(project, ca
     assert "column 'effect_id': 'é1' is written in 2 Unicode forms (rows 2, 3)" in err
 
 
-@pytest.mark.parametrize("cell,written", [
-    ("+", "'+"), ("-", "'-"), ("'+", "''+"), ("''=1+1", "'''=1+1"), ("'plain", "'plain"), ("-0.5", "-0.5"),
-    ("+Plus trial", "'+Plus trial"), ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"), ("@SUM(A1)", "'@SUM(A1)"),
-])
+@pytest.mark.parametrize(
+    "cell,written",
+    [
+        ("+", "'+"),
+        ("-", "'-"),
+        ("'+", "''+"),
+        ("''=1+1", "'''=1+1"),
+        ("'plain", "'plain"),
+        ("-0.5", "-0.5"),
+        ("+Plus trial", "'+Plus trial"),
+        ('=HYPERLINK("x")', '\'=HYPERLINK("x")'),
+        ("@SUM(A1)", "'@SUM(A1)"),
+    ],
+)
 def test_formula_prefix_is_reversible(tmp_path, cell, written):
     """Written as OWASP asks (a formula start gets an apostrophe), read back by the pipeline
     exactly as it was: a text that already begins with apostrophes and a formula start gets
@@ -521,8 +591,11 @@ def test_levels_plus_and_minus_survive_as_a_moderator(project, capsys):
 
     def mods(c):
         a = next(x for x in c["analyses"] if x["id"] == AID)
-        a["moderators"] = [{"column": "sign", "type": "categorical", "levels": ["-", "+"]},
-                           {"column": "word", "type": "categorical", "levels": ["neg", "pos"]}]
+        a["moderators"] = [
+            {"column": "sign", "type": "categorical", "levels": ["-", "+"]},
+            {"column": "word", "type": "categorical", "levels": ["neg", "pos"]},
+        ]
+
     edit_config(project, mods)
     _fit(capsys, AID)
     m = pd.read_csv(project / f"results/{AID}/moderators.csv")
@@ -550,6 +623,7 @@ def test_a_label_starting_with_plus_is_drawn_as_typed(project, capsys, monkeypat
     def spy(studies, *a, **k):
         drawn.extend(studies["label"].tolist())
         return real(studies, *a, **k)
+
     monkeypatch.setattr(plots, "forest_pages", spy)
     rc, err = cli(capsys, "figures", AID, "--results", "results", "--outdir", "figures")
     assert rc == 0, err
@@ -559,11 +633,16 @@ def test_a_label_starting_with_plus_is_drawn_as_typed(project, capsys, monkeypat
 def test_a_moderator_declared_twice_is_refused(project, capsys):
     def twice(c):
         a = next(x for x in c["analyses"] if x["id"] == AID)
-        a["moderators"] = [{"column": "n", "type": "numeric"},
-                           {"column": "n", "type": "categorical", "levels": ["218", "232"]}]
+        a["moderators"] = [
+            {"column": "n", "type": "numeric"},
+            {"column": "n", "type": "categorical", "levels": ["218", "232"]},
+        ]
+
     edit_config(project, twice)
     rc, err = cli(capsys, "check-config")
-    assert rc == 1 and "moderators[1]: column 'n' is already declared as moderator [0] (numeric; here categorical)" in err
+    assert (
+        rc == 1 and "moderators[1]: column 'n' is already declared as moderator [0] (numeric; here categorical)" in err
+    )
 
 
 # ------------------------------------------------------------------------------ item 3: one confinement rule
@@ -593,9 +672,13 @@ def test_a_listed_table_outside_the_project_is_refused(project, capsys, tmp_path
     def listed(c):
         a = next(x for x in c["analyses"] if x["id"] == "ahrq2015")
         a["listed_tables"] = [{"title": "harmless", "path": path}]
+
     edit_config(project, listed)
-    k = next(i for i, a in enumerate(yaml.safe_load((project / "config.yaml").read_text())["analyses"])
-             if a["id"] == "ahrq2015")
+    k = next(
+        i
+        for i, a in enumerate(yaml.safe_load((project / "config.yaml").read_text())["analyses"])
+        if a["id"] == "ahrq2015"
+    )
     for command in (["check-config"], ["report", "--results", "results", "--figures", "figures", "--html", "r.html"]):
         rc, err = cli(capsys, *command)
         assert rc == 1 and f"analyses[{k}].listed_tables[0].path" in err and "outside the project folder" in err
@@ -619,9 +702,12 @@ def test_column_names_become_safe_file_names_with_a_mapping_table(project, capsy
 
     def mods(c):
         a = next(x for x in c["analyses"] if x["id"] == AID)
-        a["moderators"] = [{"column": "hrs/week", "type": "numeric", "label": "hours a week"},
-                           {"column": "../x", "type": "categorical", "levels": ["a", "b"], "label": "odd column"}]
+        a["moderators"] = [
+            {"column": "hrs/week", "type": "numeric", "label": "hours a week"},
+            {"column": "../x", "type": "categorical", "levels": ["a", "b"], "label": "odd column"},
+        ]
         a["subgroups"] = ["../x"]
+
     edit_config(project, mods)
     _fit(capsys, AID)
     assert cli(capsys, "diagnose", AID, "--effects", EFF, "--outdir", f"results/{AID}/diagnostics")[0] == 0
@@ -641,17 +727,32 @@ def test_column_names_become_safe_file_names_with_a_mapping_table(project, capsy
     assert figure_caption(forest, spec).startswith("Forest plot by odd column")
 
 
-@pytest.mark.parametrize("name,safe", [("group", "group"), ("n_2", "n_2"), ("..", None), ("a/b", None),
-                                       ("", None), ("-rf", None), ("é", None), ("x" * 61, None)])
+@pytest.mark.parametrize(
+    "name,safe",
+    [
+        ("group", "group"),
+        ("n_2", "n_2"),
+        ("..", None),
+        ("a/b", None),
+        ("", None),
+        ("-rf", None),
+        ("é", None),
+        ("x" * 61, None),
+    ],
+)
 def test_safe_file_name(name, safe):
     from evsynth.outputs import safe_file_name
 
     out = safe_file_name(name)
-    assert out == safe if safe else (out != name and "/" not in out and ".." not in out and out
-                                     and len(out) <= 49 and out[0].isalnum())
+    assert (
+        out == safe
+        if safe
+        else (out != name and "/" not in out and ".." not in out and out and len(out) <= 49 and out[0].isalnum())
+    )
 
 
 # ------------------------------------------------------------------------------ item 5: declared limits
+
 
 def _barlow(c):
     return next(a for a in c["analyses"] if a["id"] == "barlow2014")
@@ -662,25 +763,43 @@ def _minimal(c, aid: str) -> dict:
     import copy
 
     a = copy.deepcopy(_barlow(c))  # no shared objects: safe_dump would write them as YAML aliases
-    return {**{k: a[k] for k in ("title", "dataset", "citation", "data_source", "effect", "direction", "model")},
-            "id": aid, "title": "t", "citation": "c", "data_source": "d"}
+    return {
+        **{k: a[k] for k in ("title", "dataset", "citation", "data_source", "effect", "direction", "model")},
+        "id": aid,
+        "title": "t",
+        "citation": "c",
+        "data_source": "d",
+    }
 
 
 def _bomb_multiverse(c):
     """10^8 specifications: 8 subsets of 10 options each (x 5 methods x 2 tests x 2)."""
     _barlow(c)["multiverse"]["subsets"] = [
-        {"name": f"s{i}", "column": "study", "options": [{"label": f"o{j}"} for j in range(10)]} for i in range(8)]
+        {"name": f"s{i}", "column": "study", "options": [{"label": f"o{j}"} for j in range(10)]} for i in range(8)
+    ]
 
 
-@pytest.mark.parametrize("edit,key,expect", [
-    (_bomb_multiverse, "multiverse_specifications",
-     "multiverse: 2,000,000,000 specifications (10 s0 x 10 s1 x 10 s2 x 10 s3 x 10 s4 x 10 s5 x 10 s6 x 10 s7 x "
-     "2 influential x 5 method x 2 test); a multiverse may have at most 100,000"),
-    (lambda c: _barlow(c).__setitem__("permutations", 1_000_000_000), "permutations",
-     "permutations: 1,000,000,000; a permutation test may use at most 100,000 permutations"),
-    (lambda c: c.__setitem__("analyses", [_minimal(c, f"a{i}") for i in range(2000)]), "analyses",
-     "analyses: 2,000 analyses; a config may declare at most 200"),
-])
+@pytest.mark.parametrize(
+    "edit,key,expect",
+    [
+        (
+            _bomb_multiverse,
+            "multiverse_specifications",
+            "multiverse: 2,000,000,000 specifications (10 s0 x 10 s1 x 10 s2 x 10 s3 x 10 s4 x 10 s5 x 10 s6 x 10 s7 x "
+            "2 influential x 5 method x 2 test); a multiverse may have at most 100,000",
+        ),
+        (
+            lambda c: _barlow(c).__setitem__("permutations", 1_000_000_000),
+            "permutations",
+            "permutations: 1,000,000,000; a permutation test may use at most 100,000 permutations",
+        ),
+        (
+            lambda c: c.__setitem__("analyses", [_minimal(c, f"a{i}") for i in range(2000)]),
+            "analyses",
+            "analyses: 2,000 analyses; a config may declare at most 200",
+        ),
+    ],
+)
 def test_declared_limits_are_checked_before_any_work(project, capsys, edit, key, expect):
     """Issue 22: a multiverse of 10^8 specifications, permutations: 1e9 and 2,000 analyses ran
     until out of memory or for minutes.  Each is refused by the config check, in well under a
@@ -703,7 +822,9 @@ def _xlsx_bomb(path: Path, rows: int) -> None:
     import zipfile
 
     cell = "A" * 1000
-    body = "".join(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>{cell}</t></is></c></row>' for r in range(1, rows + 1))
+    body = "".join(
+        f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>{cell}</t></is></c></row>' for r in range(1, rows + 1)
+    )
     parts = {
         "[Content_Types].xml": '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
         'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
@@ -765,20 +886,25 @@ def test_a_fifo_device_or_folder_given_as_a_file_is_refused_at_once(project, cap
     elif where == "--effects":
         args += ["fit", AID, "--effects", str(target), "--outdir", f"results/{AID}"]
     else:
-        edit_config(project, lambda c: next(a for a in c["analyses"] if a["id"] == AID).__setitem__(
-            "dataset", str(target)))
+        edit_config(
+            project, lambda c: next(a for a in c["analyses"] if a["id"] == AID).__setitem__("dataset", str(target))
+        )
         args += ["effects", AID, "--out", "results/e.csv"]
     t0 = time.perf_counter()
     rc, err = cli(capsys, *args)
     assert time.perf_counter() - t0 < 15
-    words = {"fifo": "is a named pipe (FIFO), not a file", "folder": "is a folder",
-             "device": "is a character device, not a file"}[kind]
+    words = {
+        "fifo": "is a named pipe (FIFO), not a file",
+        "folder": "is a folder",
+        "device": "is a character device, not a file",
+    }[kind]
     assert rc == 1 and words in err and str(target) in err
     if where != "dataset":
         assert f"{where}:" in err
 
 
 # ------------------------------------------------------------------------------ item 8 (last sentence): validate's order_by
+
 
 def test_validate_orders_a_numeric_order_by_column_as_numbers(tmp_path):
     """Issue 22: ids 10, 11, 101 were sorted as text.  A conformance case with metafor's
@@ -793,14 +919,24 @@ def test_validate_orders_a_numeric_order_by_column_as_numbers(tmp_path):
     (tmp_path / "cases").mkdir()
     (tmp_path / "data").mkdir()
     pd.DataFrame({"id": [int(i) for i in r["id"]], "yi": r["yi"], "vi": r["vi"]}).to_csv(
-        tmp_path / "data/ids.csv", index=False)
+        tmp_path / "data/ids.csv", index=False
+    )
 
     def case(name, expected):
-        return {"id": name, "dataset": "ids", "analysis": "cumul", "effect_size": None, "yi": "yi", "vi": "vi",
-                "subset": None, "model": {"method": "DL", "order_by": "id", "test": "z", "mods": [], "random": [],
-                                          "cluster": None},
-                "expected": {**expected, "k": 5}, "source": "tests/r/cumul_order.R",
-                "tolerance": {"rtol": 1e-6, "atol": 1e-9}}
+        return {
+            "id": name,
+            "dataset": "ids",
+            "analysis": "cumul",
+            "effect_size": None,
+            "yi": "yi",
+            "vi": "vi",
+            "subset": None,
+            "model": {"method": "DL", "order_by": "id", "test": "z", "mods": [], "random": [], "cluster": None},
+            "expected": {**expected, "k": 5},
+            "source": "tests/r/cumul_order.R",
+            "tolerance": {"rtol": 1e-6, "atol": 1e-9},
+        }
+
     (tmp_path / "cases/ids.numeric.json").write_text(json.dumps(case("ids.numeric", r["numeric"])))
     (tmp_path / "cases/ids.text.json").write_text(json.dumps(case("ids.text", r["text"])))
     outcomes = {o.id: o.passed for o in validate_dir(tmp_path)}
@@ -808,6 +944,7 @@ def test_validate_orders_a_numeric_order_by_column_as_numbers(tmp_path):
 
 
 # ------------------------------------------------------------------------------ item 6: the fast CSV writer
+
 
 @pytest.mark.parametrize("n", [5, 3000])
 def test_write_csv_writes_what_pandas_float_format_writes(tmp_path, n):
@@ -817,17 +954,24 @@ def test_write_csv_writes_what_pandas_float_format_writes(tmp_path, n):
     rng = np.random.default_rng(7)
     x = rng.normal(size=n) * 10.0 ** rng.integers(-300, 300, n)
     x[::5], x[1::11], x[2::13], x[3::17] = np.nan, np.inf, -0.0, 1 / 3
-    df = pd.DataFrame({"x": x, "y": rng.normal(size=n).astype(np.float32), "i": np.arange(n),
-                       "s": [f"s{i},\"q\"" for i in range(n)], "w": np.round(rng.uniform(0, 1, n), 3)})
+    df = pd.DataFrame(
+        {
+            "x": x,
+            "y": rng.normal(size=n).astype(np.float32),
+            "i": np.arange(n),
+            "s": [f's{i},"q"' for i in range(n)],
+            "w": np.round(rng.uniform(0, 1, n), 3),
+        }
+    )
     from evsynth.outputs import write_csv
 
     write_csv(tmp_path / "a.csv", df)
     ref = df.to_csv(index=False, lineterminator="\n", float_format="%.12g", encoding="utf-8")
     assert (tmp_path / "a.csv").read_text(encoding="utf-8") == ref
     write_csv(tmp_path / "b.csv", df, float_digits=15)
-    assert (tmp_path / "b.csv").read_text(encoding="utf-8") == df.to_csv(index=False, lineterminator="\n",
-                                                                          float_format="%.15g")
-
+    assert (tmp_path / "b.csv").read_text(encoding="utf-8") == df.to_csv(
+        index=False, lineterminator="\n", float_format="%.15g"
+    )
 
 
 def test_a_level_typed_with_a_combining_accent_in_the_config_matches_the_data(project, capsys):
@@ -835,13 +979,21 @@ def test_a_level_typed_with_a_combining_accent_in_the_config_matches_the_data(pr
     config.yaml matches the same level typed in NFC in the data (was: 'level not declared')."""
     ds = project / "data/external/aloe2013.csv"
     df = pd.read_csv(ds, dtype=str, keep_default_na=False)
-    df["setting"] = [unicodedata.normalize("NFC", x) for x in ["école", "crèche", "école", "crèche", "école"][: len(df)]]
+    df["setting"] = [
+        unicodedata.normalize("NFC", x) for x in ["école", "crèche", "école", "crèche", "école"][: len(df)]
+    ]
     df.to_csv(ds, index=False)
 
     def mods(c):
         a = next(x for x in c["analyses"] if x["id"] == AID)
-        a["moderators"] = [{"column": "setting", "type": "categorical",
-                            "levels": [unicodedata.normalize("NFD", "école"), unicodedata.normalize("NFD", "crèche")]}]
+        a["moderators"] = [
+            {
+                "column": "setting",
+                "type": "categorical",
+                "levels": [unicodedata.normalize("NFD", "école"), unicodedata.normalize("NFD", "crèche")],
+            }
+        ]
+
     edit_config(project, mods)
     het, out = _fit(capsys, AID)
     m = pd.read_csv(project / f"results/{AID}/moderators.csv")

@@ -29,26 +29,35 @@ def _fit(name):
     if name == "k11_reml":
         return rma_mv(d.yi, d.vi, [d.district, d.school], method="REML"), d.district
     if name == "k11_ml_t_year":
-        return rma_mv(d.yi, d.vi, [d.district, d.school], (d.year - 1990).to_numpy()[:, None], method="ML",
-                      test="t"), d.district
+        return rma_mv(
+            d.yi, d.vi, [d.district, d.school], (d.year - 1990).to_numpy()[:, None], method="ML", test="t"
+        ), d.district
     if name == "k11_one_level":
         return rma_mv(d.yi, d.vi, [d.district], method="REML"), d.district
     b = B98
     al = (b.outcome == "AL").to_numpy(float)[:, None]
     if name == "b98_cs":
-        return rma_mv(b.yi, b.vi, [], al, method="REML",
-                      struct={"type": "CS", "inner": b.outcome, "outer": b.trial, "levels": ["PD", "AL"]}), b.trial
+        return rma_mv(
+            b.yi,
+            b.vi,
+            [],
+            al,
+            method="REML",
+            struct={"type": "CS", "inner": b.outcome, "outer": b.trial, "levels": ["PD", "AL"]},
+        ), b.trial
     if name == "b98_vcalc":
-        return rma_mv(b.yi, b.vi, [b.trial, b.outcome], al, method="REML",
-                      V=vcalc(b.vi, b.trial, obs=b.outcome, rho=0.5)), b.trial
+        return rma_mv(
+            b.yi, b.vi, [b.trial, b.outcome], al, method="REML", V=vcalc(b.vi, b.trial, obs=b.outcome, rho=0.5)
+        ), b.trial
     raise KeyError(name)
 
 
 def _check(r, want, per_cluster=False, rtol=1e-5, atol=1e-9):
     # rtol 1e-5: metafor's optimiser stops within about 1e-6 of the variance components evsynth finds
     np.testing.assert_allclose(r.cooks_distance, want["cooks_distance"], rtol=rtol, atol=atol)
-    np.testing.assert_allclose(r.dfbetas, np.array(want["dfbetas"], float).reshape(r.dfbetas.shape), rtol=rtol,
-                               atol=atol)  # (one coefficient: the JSON holds a number per row)
+    np.testing.assert_allclose(
+        r.dfbetas, np.array(want["dfbetas"], float).reshape(r.dfbetas.shape), rtol=rtol, atol=atol
+    )  # (one coefficient: the JSON holds a number per row)
     if not per_cluster:
         np.testing.assert_allclose(r.hat, want["hat"], rtol=rtol, atol=atol)
 
@@ -60,8 +69,9 @@ def test_fixed_components_match_metafor(name):
     if f.struct_type is None:
         np.testing.assert_allclose(f.sigma2, np.atleast_1d(want["sigma2"]), rtol=1e-5, atol=1e-8)
     else:
-        assert f.struct_tau2 == pytest.approx(want["tau2"], rel=1e-5) and f.struct_rho == pytest.approx(want["rho"],
-                                                                                                         rel=1e-5)
+        assert f.struct_tau2 == pytest.approx(want["tau2"], rel=1e-5) and f.struct_rho == pytest.approx(
+            want["rho"], rel=1e-5
+        )
     _check(influence_mv(f, reestimate=False), want)
 
 
@@ -175,7 +185,7 @@ def test_deletion_that_leaves_too_few_rows_gives_nan_not_an_error():
     y = np.array([0.1, 0.5, 0.3, 0.2])
     v = np.array([0.01, 0.02, 0.015, 0.03])
     x = np.array([0.0, 1.0, 2.0, 4.0])
-    f = rma_mv(y, v, [np.array([1, 1, 2, 2]), np.arange(4)], np.column_stack([x, x ** 2]))
+    f = rma_mv(y, v, [np.array([1, 1, 2, 2]), np.arange(4)], np.column_stack([x, x**2]))
     r = influence_mv(f)
     assert np.isnan(r.cooks_distance).all() and np.isnan(r.dfbetas).all()
     assert np.isfinite(r.hat).all() and r.hat.sum() == pytest.approx(f.p)

@@ -24,10 +24,19 @@ EFFECTS_HEADER = (ROOT / "data/effects/holwerda2014_effects.csv").read_text().sp
 
 def effects_row(**kw) -> dict:
     row = {c: "" for c in EFFECTS_HEADER}
-    row.update({"effect_id": "e1", "study_id": "armstrong2000", "outcome": "Gezinsfunctioneren",
-                "outcome_domain": "family functioning", "higher_is_better": "yes", "approximation": "no",
-                "source_url": "https://example.org/p5", "source_quote": "p. 5",
-                "coder": "AB"})
+    row.update(
+        {
+            "effect_id": "e1",
+            "study_id": "armstrong2000",
+            "outcome": "Gezinsfunctioneren",
+            "outcome_domain": "family functioning",
+            "higher_is_better": "yes",
+            "approximation": "no",
+            "source_url": "https://example.org/p5",
+            "source_quote": "p. 5",
+            "coder": "AB",
+        }
+    )
     row.update({k: str(v) for k, v in kw.items()})
     return row
 
@@ -38,6 +47,7 @@ def write_rows(path: Path, rows: list[dict], sep=",", encoding="utf-8"):
 
 
 # ------------------------------------------------------------------------------ files
+
 
 def test_missing_file(tmp_path):
     with pytest.raises(InputError, match="file not found"):
@@ -93,17 +103,21 @@ def test_xlsx_sheet(tmp_path):
 
 # ------------------------------------------------------------------------------ cells
 
-@pytest.mark.parametrize("change,expect", [
-    ({"drop": "study_id"}, "row 1: required column 'study_id' is missing"),
-    ({"add": "colour"}, "row 1, column 'colour': unknown column"),
-    ({"n1": "twelve"}, "row 2, column 'n1': found 'twelve'; expected a number"),
-    ({"n1": "-5"}, "row 2, column 'n1': found -5"),
-    ({"sd1": "0"}, "row 2, column 'sd1': found 0"),
-    ({"prepost_r": "1.2"}, "row 2, column 'prepost_r': found 1.2; must be < 1"),
-    ({"p": "1.5"}, "row 2, column 'p': found 1.5; must be < 1"),
-    ({"d_var_reported": "-0.1"}, "row 2, column 'd_var_reported': found -0.1; must be > 0"),
-    ({"outcome_domain": "happiness"}, "row 2, column 'outcome_domain': found 'happiness'; allowed:"),
-])
+
+@pytest.mark.parametrize(
+    "change,expect",
+    [
+        ({"drop": "study_id"}, "row 1: required column 'study_id' is missing"),
+        ({"add": "colour"}, "row 1, column 'colour': unknown column"),
+        ({"n1": "twelve"}, "row 2, column 'n1': found 'twelve'; expected a number"),
+        ({"n1": "-5"}, "row 2, column 'n1': found -5"),
+        ({"sd1": "0"}, "row 2, column 'sd1': found 0"),
+        ({"prepost_r": "1.2"}, "row 2, column 'prepost_r': found 1.2; must be < 1"),
+        ({"p": "1.5"}, "row 2, column 'p': found 1.5; must be < 1"),
+        ({"d_var_reported": "-0.1"}, "row 2, column 'd_var_reported': found -0.1; must be > 0"),
+        ({"outcome_domain": "happiness"}, "row 2, column 'outcome_domain': found 'happiness'; allowed:"),
+    ],
+)
 def test_cell_problems_name_row_and_column(tmp_path, change, expect):
     r = effects_row(t=2.0, n1=20, n2=20)
     cols = list(EFFECTS_HEADER)
@@ -144,6 +158,7 @@ def test_duplicate_study_id_in_study_table(tmp_path):
 
 # ------------------------------------------------------------------------------ statistics
 
+
 def test_effect_without_statistics(tmp_path):
     from evsynth.review.extraction import compute_extracted
 
@@ -154,12 +169,15 @@ def test_effect_without_statistics(tmp_path):
         compute_extracted(eff, studies, "eff.csv")
 
 
-@pytest.mark.parametrize("kw,msg", [
-    (dict(measure="PR", xi=[3, 5], ni=[10, 4]), "proportion would be above 1 in row\\(s\\) 2"),
-    (dict(measure="COR", ri=[0.5, -1.0], ni=[30, 30]), "strictly between -1 and 1"),
-    (dict(measure="MD", m1i=[1], sd1i=[1], n1i=[-2], m2i=[0], sd2i=[1], n2i=[5]), "sample size must be > 0"),
-    (dict(measure="OR", ai=[-1], bi=[3], ci=[2], di=[4]), "count must be >= 0"),
-])
+@pytest.mark.parametrize(
+    "kw,msg",
+    [
+        (dict(measure="PR", xi=[3, 5], ni=[10, 4]), "proportion would be above 1 in row\\(s\\) 2"),
+        (dict(measure="COR", ri=[0.5, -1.0], ni=[30, 30]), "strictly between -1 and 1"),
+        (dict(measure="MD", m1i=[1], sd1i=[1], n1i=[-2], m2i=[0], sd2i=[1], n2i=[5]), "sample size must be > 0"),
+        (dict(measure="OR", ai=[-1], bi=[3], ci=[2], di=[4]), "count must be >= 0"),
+    ],
+)
 def test_statistics_outside_their_range(kw, msg):
     with pytest.raises(InputError, match=msg):
         escalc(**kw)
@@ -169,13 +187,19 @@ def test_negative_variance_in_dataset_names_study(tmp_path):
     from evsynth.pipeline.dataset import compute_effects
 
     data = pd.DataFrame({"study": ["a", "b", "c"], "yi": [0.1, 0.2, 0.3], "vi": [0.1, -0.2, 0.1]})
-    spec = {"id": "x", "effect": {"yi": "yi", "vi": "vi"}, "direction": {"rule": "", "flip": False},
-            "model": {"type": "univariate", "method": "REML", "test": "z"}, "study_label": "study"}
+    spec = {
+        "id": "x",
+        "effect": {"yi": "yi", "vi": "vi"},
+        "direction": {"rule": "", "flip": False},
+        "model": {"type": "univariate", "method": "REML", "test": "z"},
+        "study_label": "study",
+    }
     with pytest.raises(InputError, match="study 'b': sampling variance -0.2 is not positive"):
         compute_effects(data, spec, "data.csv")
 
 
 # ------------------------------------------------------------------------------ moderators
+
 
 def test_unknown_moderator_and_level():
     d = pd.DataFrame({"g": ["a", "b", "c", "a"], "x": [1, 2, 3, 4]})
@@ -199,6 +223,7 @@ def test_more_moderators_than_k_minus_1_in_design():
 
 # ------------------------------------------------------------------------------ valid edge cases
 
+
 def test_k2_identical_and_tau2_zero_compute():
     f = rma([0.4, 0.4], [0.05, 0.1])
     assert f.tau2 == 0 and f.estimate == pytest.approx(0.4) and f.k == 2
@@ -212,10 +237,10 @@ def test_extreme_variance_ratio(ratio):
 
 # ------------------------------------------------------------------------------ quality and flow
 
+
 def test_quality_item_and_judgement_checked(tmp_path):
     p = tmp_path / "qa.csv"
-    p.write_text("study_id,rater,item,judgement,support_quote\n"
-                 "armstrong2000,AH,L,yes,\narmstrong2000,AH,A,maybe,\n")
+    p.write_text("study_id,rater,item,judgement,support_quote\narmstrong2000,AH,L,yes,\narmstrong2000,AH,A,maybe,\n")
     with pytest.raises(TableProblems) as exc:
         load_table(p, "assessments")
     msg = str(exc.value)
@@ -234,6 +259,7 @@ def test_prisma_counts_that_do_not_add_up():
 
 
 # ------------------------------------------------------------------------------ through the command line
+
 
 @pytest.fixture()
 def project(tmp_path):
@@ -258,17 +284,24 @@ def test_cli_bad_table_exit_and_no_traceback(project):
 
 def test_cli_unknown_study_in_assessments(project):
     (project / "data/quality/assessments.csv").write_text(
-        "study_id,rater,item,judgement,support_quote\nnobody2000,AH,A,yes,\n")
+        "study_id,rater,item,judgement,support_quote\nnobody2000,AH,A,yes,\n"
+    )
     out = _cli(project, "check-inputs")
     assert out.returncode == 1 and "unknown study 'nobody2000'" in out.stderr
 
 
-@pytest.mark.parametrize("edit,expect", [
-    (lambda c: c.update(colour="red"), "unknown key(s) 'colour'"),
-    (lambda c: c.update(seed="abc"), "seed: found 'abc' (str); expected integer"),
-    (lambda c: c["analyses"][0]["model"].update(method="XYZ"), "analyses[0].model.method: found 'XYZ'; allowed: EE"),
-    (lambda c: c["analyses"][1]["model"].update(method="DL"), "multilevel models use ML or REML"),
-])
+@pytest.mark.parametrize(
+    "edit,expect",
+    [
+        (lambda c: c.update(colour="red"), "unknown key(s) 'colour'"),
+        (lambda c: c.update(seed="abc"), "seed: found 'abc' (str); expected integer"),
+        (
+            lambda c: c["analyses"][0]["model"].update(method="XYZ"),
+            "analyses[0].model.method: found 'XYZ'; allowed: EE",
+        ),
+        (lambda c: c["analyses"][1]["model"].update(method="DL"), "multilevel models use ML or REML"),
+    ],
+)
 def test_broken_config_names_the_key(project, edit, expect):
     cfg = yaml.safe_load((project / "config.yaml").read_text())
     edit(cfg)
@@ -321,7 +354,7 @@ def test_leftovers_of_a_killed_writer_are_removed(tmp_path):
 
     # what a writer killed by SIGKILL leaves: its temporary file / folder beside the target
     (tmp_path / ".t.csv.k1l2d.tmp.csv").write_text("a\n")
-    (tmp_path / ".u.csv.other.tmp.csv").write_text("b\n")     # another target's: kept
+    (tmp_path / ".u.csv.other.tmp.csv").write_text("b\n")  # another target's: kept
     (tmp_path / ".figs.abc123").mkdir()
     write_csv(tmp_path / "t.csv", pd.DataFrame({"a": [1]}))
     with atomic_folder(tmp_path / "figs") as d:

@@ -39,22 +39,27 @@ def cfg():
 def _body(page: str) -> str:
     """The report without the folded metafor-style summaries and the appendix of file names."""
     body = re.sub(r"<details>.*?</details>", "", page, flags=re.S)
-    return body[:body.index('<h2 id="tables">')] if '<h2 id="tables">' in body else body
+    return body[: body.index('<h2 id="tables">')] if '<h2 id="tables">' in body else body
 
 
 def _section(page: str, sid: str) -> str:
     i = page.index(f'id="{sid}"')
     j = page.find("<h", i + len(sid) + 5)
-    return page[i:j if j > 0 else len(page)]
+    return page[i : j if j > 0 else len(page)]
 
 
 def _tables(seg: str) -> list[list[list[str]]]:
-    return [[[plain(c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, flags=re.S)]
-             for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", t, flags=re.S)]
-            for t in re.findall(r"<table[^>]*>(.*?)</table>", seg, flags=re.S)]
+    return [
+        [
+            [plain(c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, flags=re.S)]
+            for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", t, flags=re.S)
+        ]
+        for t in re.findall(r"<table[^>]*>(.*?)</table>", seg, flags=re.S)
+    ]
 
 
 # ------------------------------------------------------------------------------------ helpers
+
 
 def test_plural_helper():
     assert plural(1, "study") == "1 study"
@@ -74,16 +79,102 @@ def test_percent_helper():
 # ------------------------------------------------------------------------- headers and navigation
 
 # raw names that are not words a reader knows (metafor's and the coders' column names)
-INTERNAL = {"pval", "ci_lb", "ci_ub", "QM", "QMp", "QE", "QEp", "intrcpt", "tval", "zval", "se", "stat", "tau2", "I2",
-            "R2", "id_exp", "deltype", "pubstatus", "erkend_dec2019", "n_clusters", "k_studies", "k_effects", "yi", "vi",
-            "subgroup_variable", "Q_between", "df_between", "p_between", "ref_id", "source_row", "source_sheet"}
+INTERNAL = {
+    "pval",
+    "ci_lb",
+    "ci_ub",
+    "QM",
+    "QMp",
+    "QE",
+    "QEp",
+    "intrcpt",
+    "tval",
+    "zval",
+    "se",
+    "stat",
+    "tau2",
+    "I2",
+    "R2",
+    "id_exp",
+    "deltype",
+    "pubstatus",
+    "erkend_dec2019",
+    "n_clusters",
+    "k_studies",
+    "k_effects",
+    "yi",
+    "vi",
+    "subgroup_variable",
+    "Q_between",
+    "df_between",
+    "p_between",
+    "ref_id",
+    "source_row",
+    "source_sheet",
+}
 # column names of the data that are also real words or standard notation a reader knows
-WORDS = {"analysis", "authors", "column", "comparisons", "country", "design", "df", "direction", "estimate", "group",
-         "instrument", "intervention", "interventions", "metric", "model", "moderator", "note", "notes", "outcome",
-         "population", "reason", "review", "row", "study", "term", "title", "total", "unit", "value", "vote", "year",
-         "agrees", "finding", "found", "reading", "seed", "iterations", "timepoint", "formula", "coder", "kappa",
-         "median", "min", "max", "RCT", "quasi-experimental", "group", "dataset", "item", "role", "certainty", "range",
-         "source", "studies", "levels", "sentence", "number", "p", "stage", "type", "clusters"}
+WORDS = {
+    "analysis",
+    "authors",
+    "column",
+    "comparisons",
+    "country",
+    "design",
+    "df",
+    "direction",
+    "estimate",
+    "group",
+    "instrument",
+    "intervention",
+    "interventions",
+    "metric",
+    "model",
+    "moderator",
+    "note",
+    "notes",
+    "outcome",
+    "population",
+    "reason",
+    "review",
+    "row",
+    "study",
+    "term",
+    "title",
+    "total",
+    "unit",
+    "value",
+    "vote",
+    "year",
+    "agrees",
+    "finding",
+    "found",
+    "reading",
+    "seed",
+    "iterations",
+    "timepoint",
+    "formula",
+    "coder",
+    "kappa",
+    "median",
+    "min",
+    "max",
+    "RCT",
+    "quasi-experimental",
+    "dataset",
+    "item",
+    "role",
+    "certainty",
+    "range",
+    "source",
+    "studies",
+    "levels",
+    "sentence",
+    "number",
+    "p",
+    "stage",
+    "type",
+    "clusters",
+}
 
 
 def _column_names(project) -> set[str]:
@@ -98,10 +189,13 @@ def _column_names(project) -> set[str]:
 
 
 def _bare(h: str, ids: set[str], columns: set[str]) -> bool:
-    return bool(re.fullmatch(r"[A-Za-z]\w*_\w+", h)            # snake_case
-                or re.fullmatch(r"\w+\[[^\]]*\]", h)           # a model term such as pubstatus[1]
-                or h in ids or h in INTERNAL
-                or (h in columns and h not in WORDS))
+    return bool(
+        re.fullmatch(r"[A-Za-z]\w*_\w+", h)  # snake_case
+        or re.fullmatch(r"\w+\[[^\]]*\]", h)  # a model term such as pubstatus[1]
+        or h in ids
+        or h in INTERNAL
+        or (h in columns and h not in WORDS)
+    )
 
 
 def test_table_headers_are_words(page, first_run, cfg):
@@ -116,7 +210,9 @@ def test_table_headers_are_words(page, first_run, cfg):
 
 def test_header_check_finds_internal_names():
     cols = {"pval", "ci_lb", "k_effects", "estimate"}
-    assert _bare("ci_lb", set(), cols) and _bare("pubstatus[1]", set(), cols) and _bare("barlow2014", {"barlow2014"}, cols)
+    assert (
+        _bare("ci_lb", set(), cols) and _bare("pubstatus[1]", set(), cols) and _bare("barlow2014", {"barlow2014"}, cols)
+    )
     assert _bare("QMp", set(), cols) and _bare("pval", set(), cols)
     assert not _bare("estimate", set(), cols) and not _bare("CI lower", set(), cols)
 
@@ -182,20 +278,37 @@ def test_no_seed_wording(page):
 # the statistical terms a policy analyst meets (independent of evsynth's glossary): how the
 # report may write each one, and a word that the glossary entry's term must contain
 TERMS = {
-    "pooled effect": (r"pooled (effect|estimate)", "pooled"), "confidence interval": (r"\bCI\b", "confidence"),
-    "prediction interval": (r"prediction interval", "prediction interval"), "tau²": (r"tau²", "tau²"),
-    "I²": (r"I²", "I²"), "Knapp-Hartung": (r"Knapp-Hartung", "Knapp-Hartung"), "moderator": (r"moderator", "moderator"),
-    "R²": (r"R²", "R²"), "risk ratio": (r"risk ratio", "risk ratio"), "odds ratio": (r"odds ratio", "odds ratio"),
-    "SMD": (r"standardised mean difference|\bSMD\b", "standardised mean difference"), "GRADE": (r"GRADE", "GRADE"),
-    "trim-and-fill": (r"[Tt]rim-and-fill", "trim-and-fill"), "PET-PEESE": (r"\bPET\b|PEESE", "PET-PEESE"),
+    "pooled effect": (r"pooled (effect|estimate)", "pooled"),
+    "confidence interval": (r"\bCI\b", "confidence"),
+    "prediction interval": (r"prediction interval", "prediction interval"),
+    "tau²": (r"tau²", "tau²"),
+    "I²": (r"I²", "I²"),
+    "Knapp-Hartung": (r"Knapp-Hartung", "Knapp-Hartung"),
+    "moderator": (r"moderator", "moderator"),
+    "R²": (r"R²", "R²"),
+    "risk ratio": (r"risk ratio", "risk ratio"),
+    "odds ratio": (r"odds ratio", "odds ratio"),
+    "SMD": (r"standardised mean difference|\bSMD\b", "standardised mean difference"),
+    "GRADE": (r"GRADE", "GRADE"),
+    "trim-and-fill": (r"[Tt]rim-and-fill", "trim-and-fill"),
+    "PET-PEESE": (r"\bPET\b|PEESE", "PET-PEESE"),
     "leave-one-out": (r"[Ll]eaving out one study|leave-one-out", "leave-one-out"),
-    "multilevel": (r"[Tt]hree-level|multilevel", "multilevel"), "robust variance": (r"CR2|cluster-robust", "robust"),
-    "heterogeneity": (r"heterogeneity", "heterogeneity"), "Egger": (r"Egger", "Egger"), "Begg": (r"Begg", "Begg"),
-    "fail-safe N": (r"fail-safe N", "fail-safe"), "permutation test": (r"[Pp]ermutation test", "permutation"),
-    "subgroup": (r"[Ss]ubgroup", "subgroup"), "funnel plot": (r"funnel plot", "funnel"),
-    "risk of bias": (r"[Rr]isk of bias", "risk of bias"), "random effects": (r"[Rr]andom-effects", "random-effects"),
-    "meta-regression": (r"meta-regression", "meta-regression"), "Q-profile": (r"Q-profile", "Q-profile"),
-    "PRISMA": (r"PRISMA", "PRISMA"), "RCT": (r"\bRCT", "RCT"), "multiverse": (r"[Mm]ultiverse", "multiverse"),
+    "multilevel": (r"[Tt]hree-level|multilevel", "multilevel"),
+    "robust variance": (r"CR2|cluster-robust", "robust"),
+    "heterogeneity": (r"heterogeneity", "heterogeneity"),
+    "Egger": (r"Egger", "Egger"),
+    "Begg": (r"Begg", "Begg"),
+    "fail-safe N": (r"fail-safe N", "fail-safe"),
+    "permutation test": (r"[Pp]ermutation test", "permutation"),
+    "subgroup": (r"[Ss]ubgroup", "subgroup"),
+    "funnel plot": (r"funnel plot", "funnel"),
+    "risk of bias": (r"[Rr]isk of bias", "risk of bias"),
+    "random effects": (r"[Rr]andom-effects", "random-effects"),
+    "meta-regression": (r"meta-regression", "meta-regression"),
+    "Q-profile": (r"Q-profile", "Q-profile"),
+    "PRISMA": (r"PRISMA", "PRISMA"),
+    "RCT": (r"\bRCT", "RCT"),
+    "multiverse": (r"[Mm]ultiverse", "multiverse"),
 }
 
 
@@ -207,12 +320,17 @@ def test_glossary_has_every_term_the_report_uses(page):
     text, gloss = plain(body[:gi] + body[ge:]), body[gi:ge]
     rows = {i: plain(t) for i, t in re.findall(r'<tr id="(g-[^"]+)">(.*?)</tr>', gloss, flags=re.S)}
     assert len(rows) >= 30
-    terms = {i: re.split(r"<td>", t)[1] if "<td>" in t else t for i, t in
-             re.findall(r'<tr id="(g-[^"]+)">(.*?)</tr>', gloss, flags=re.S)}
+    terms = {
+        i: re.split(r"<td>", t)[1] if "<td>" in t else t
+        for i, t in re.findall(r'<tr id="(g-[^"]+)">(.*?)</tr>', gloss, flags=re.S)
+    }
     used = [name for name, (pat, _) in TERMS.items() if re.search(pat, text)]
     assert len(used) >= 25, used
-    missing = [name for name in used
-               if not any(TERMS[name][1].lower() in plain(t).lower().split(":")[0] for t in terms.values())]
+    missing = [
+        name
+        for name in used
+        if not any(TERMS[name][1].lower() in plain(t).lower().split(":")[0] for t in terms.values())
+    ]
     assert missing == [], missing
     # the first use of a term links to its entry, and every such link resolves
     links = re.findall(r'<a class="term" href="(?:report\.html)?#(g-[^"]+)">', body[:gi] + body[ge:])
@@ -220,6 +338,7 @@ def test_glossary_has_every_term_the_report_uses(page):
 
 
 # ------------------------------------------------------------------------------------- Dutch
+
 
 def test_dutch_cells_are_translated_with_the_original(page, first_run):
     nji = pd.read_csv(first_run / "data/nji2020/interventions.csv", dtype=str, keep_default_na=False)
@@ -230,24 +349,30 @@ def test_dutch_cells_are_translated_with_the_original(page, first_run):
     cells = {c for row in t[1:] for c in row}
     # Dutch programme names of the input table, each written out in English here (translations
     # by this test's author from the NJI text), shown with the Dutch in brackets
-    for nl, en in [("Gezin Centraal", "Family Central"), ("Multisysteemtherapie (MST)", "multisystemic therapy"),
-                   ("Functionele Familie Therapie (FFT)", "functional family therapy"),
-                   ("IPT (licht verstandelijke beperking)", "mild intellectual disability")]:
+    for nl, en in [
+        ("Gezin Centraal", "Family Central"),
+        ("Multisysteemtherapie (MST)", "multisystemic therapy"),
+        ("Functionele Familie Therapie (FFT)", "functional family therapy"),
+        ("IPT (licht verstandelijke beperking)", "mild intellectual disability"),
+    ]:
         assert nl in set(nji["intervention"]) | set(nji["group"])
         assert any(en in c and f"(Dutch: {nl})" in c for c in cells), nl
     assert "IPT (licht verstandelijke beperking)" not in cells  # never the Dutch alone
     assert "translation by this report's coders" in plain(seg) or "translation" in plain(seg)
     # PRISMA exclusion reasons of Holwerda et al., figure 2.1 (lines 760-770): English first
     text = plain(_section(page, "studies"))
-    for nl, en in [("andere doelgroep", "other target group"), ("geen interventie", "no intervention"),
-                   ("andere uitkomstmaat", "other outcome measure")]:
+    for nl, en in [
+        ("andere doelgroep", "other target group"),
+        ("geen interventie", "no intervention"),
+        ("andere uitkomstmaat", "other outcome measure"),
+    ]:
         assert f"{en} (Dutch: {nl})" in text
 
 
 def test_strength_of_evidence_is_shown_in_english_with_the_dutch(page, first_run):
     f = pd.read_csv(first_run / "data/findings/findings.csv", dtype=str, keep_default_na=False)
     i = page.index('<h2 id="found">')
-    sec = plain(page[i:page.index("<h2 ", i + 5)])
+    sec = plain(page[i : page.index("<h2 ", i + 5)])
     table = plain(_section(page, "findings-table"))
     shown = [s for s in set(f["strength_nl"]) if s]
     assert len(shown) >= 30
@@ -266,6 +391,7 @@ def test_translation_table_names_its_sources():
 
 
 # ------------------------------------------------------------------------ empty things and figures
+
 
 def test_reviews_table_is_not_a_wall_of_unknowns(page, first_run):
     t = _tables(_section(page, "reviews"))[0]
@@ -288,7 +414,7 @@ def test_no_heading_without_content(page):
     body = _body(page)
     heads = list(re.finditer(r"<h([23]) id=\"([^\"]+)\">", body))
     for h, nxt in zip(heads, heads[1:] + [None]):
-        seg = body[h.end():nxt.start() if nxt else len(body)]
+        seg = body[h.end() : nxt.start() if nxt else len(body)]
         seg = re.sub(r"</h[23]>", "", seg, count=1)
         if h.group(1) == "2" and nxt is not None and nxt.group(1) == "3" and not plain(seg).strip():
             continue  # a chapter heading followed directly by its first sub-heading
@@ -311,6 +437,7 @@ def test_figure_captions_are_titles_and_figure_notes_are_read(page, first_run, c
 
 # ------------------------------------------------------------------- summary agrees with the body
 
+
 def test_summary_agrees_with_the_body_after_adding_extraction_rows(tmp_path, monkeypatch):
     """Three extraction rows added in a copy of the project: the summary then gives the
     pooled effect of the domain the body pools, not 'no pooled effect can be given'."""
@@ -322,21 +449,41 @@ def test_summary_agrees_with_the_body_after_adding_extraction_rows(tmp_path, mon
     eff = proj / "data/effects/holwerda2014_effects.csv"
     head = eff.read_text(encoding="utf-8").splitlines()[0].split(",")
     rows = []  # test fixtures (not data): t statistics and group sizes of three coded studies
-    for i, (sid, t, n1, n2) in enumerate([("armstrong2000", 2.2, 90, 91), ("caldera2007", 1.5, 180, 170),
-                                          ("mcmillan2005", 0.8, 80, 83)], 1):
+    for i, (sid, t, n1, n2) in enumerate(
+        [("armstrong2000", 2.2, 90, 91), ("caldera2007", 1.5, 180, 170), ("mcmillan2005", 0.8, 80, 83)], 1
+    ):
         r = dict.fromkeys(head, "")
-        r.update({"effect_id": f"fx{i}", "study_id": sid, "outcome": "fixture outcome", "outcome_domain": "parenting",
-                  "higher_is_better": "yes", "t": t, "n1": n1, "n2": n2, "approximation": "no",
-                  "source_url": "https://example.org/fixture", "source_quote": "fixture", "coder": "pytest"})
+        r.update(
+            {
+                "effect_id": f"fx{i}",
+                "study_id": sid,
+                "outcome": "fixture outcome",
+                "outcome_domain": "parenting",
+                "higher_is_better": "yes",
+                "t": t,
+                "n1": n1,
+                "n2": n2,
+                "approximation": "no",
+                "source_url": "https://example.org/fixture",
+                "source_quote": "fixture",
+                "coder": "pytest",
+            }
+        )
         rows.append(r)
     shipped = pd.read_csv(eff)
-    k_parenting = len(set(shipped.loc[shipped["outcome_domain"] == "parenting", "study_id"]) | {r["study_id"] for r in rows})
+    k_parenting = len(
+        set(shipped.loc[shipped["outcome_domain"] == "parenting", "study_id"]) | {r["study_id"] for r in rows}
+    )
     n_rows = len(set(shipped["study_id"]) | {r["study_id"] for r in rows})
     pd.DataFrame(rows, columns=head).to_csv(eff, mode="a", header=False, index=False, lineterminator="\n")
     res = proj / "results"
     for stage in ("studies", "quality", "extraction"):
-        out = subprocess.run([*evsynth_cmd(), stage, "--config", "config.yaml", "--outdir", str(res / stage)],
-                             cwd=proj, capture_output=True, text=True)
+        out = subprocess.run(
+            [*evsynth_cmd(), stage, "--config", "config.yaml", "--outdir", str(res / stage)],
+            cwd=proj,
+            capture_output=True,
+            text=True,
+        )
         assert out.returncode == 0, out.stderr
     monkeypatch.setenv(ENV_ALLOW, str(proj))  # the copy is outside the repository: allowed explicitly
     monkeypatch.chdir(proj)
@@ -349,7 +496,7 @@ def test_summary_agrees_with_the_body_after_adding_extraction_rows(tmp_path, mon
     row = pooled[pooled["outcome_domain"] == "parenting"].iloc[0]
     assert np.isfinite(row["estimate"]) and row["k_studies"] == k_parenting
     start = page.index('id="summary"')
-    summary = plain(page[start:page.index("<h2", start + 5)])
+    summary = plain(page[start : page.index("<h2", start + 5)])
     assert "no pooled effect can be given" not in summary
     assert f"parenting outcomes: standardised mean difference {row['estimate']:.2f}" in summary
     assert f"{row['ci_lb']:.2f} to {row['ci_ub']:.2f}; {k_parenting} studies" in summary

@@ -37,16 +37,31 @@ def _imports(node: ast.AST, *, module_level_only: bool):
 
 def test_engine_files_are_found():
     names = {p.stem for p in ENGINE_FILES}
-    assert {"__init__", "results", "estimators", "rma_uni", "qprofile", "multilevel", "robust", "pubbias",
-            "casedeletion", "permutation", "effects", "linalg"} <= names
+    assert {
+        "__init__",
+        "results",
+        "estimators",
+        "rma_uni",
+        "qprofile",
+        "multilevel",
+        "robust",
+        "pubbias",
+        "casedeletion",
+        "permutation",
+        "effects",
+        "linalg",
+    } <= names
 
 
 @pytest.mark.parametrize("path", ENGINE_FILES, ids=lambda p: p.name)
 def test_engine_imports_only_engine_and_errors(path):
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    bad = [(m, line) for m, line in _imports(tree, module_level_only=False)
-           if (m == "evsynth" or m.startswith("evsynth."))
-           and not (m == "evsynth.errors" or m == "evsynth.engine" or m.startswith("evsynth.engine."))]
+    bad = [
+        (m, line)
+        for m, line in _imports(tree, module_level_only=False)
+        if (m == "evsynth" or m.startswith("evsynth."))
+        and not (m == "evsynth.errors" or m == "evsynth.engine" or m.startswith("evsynth.engine."))
+    ]
     assert not bad, f"{path.name} imports from outside the engine: {bad}"
 
 
@@ -58,11 +73,13 @@ def test_engine_has_no_module_level_pandas_or_matplotlib(path):
 
 
 def test_importing_the_engine_loads_no_pandas():
-    code = ("import sys\n"
-            "import evsynth.engine, evsynth.engine.rma_uni, evsynth.engine.multilevel, evsynth.engine.pubbias, "
-            "evsynth.engine.casedeletion, evsynth.engine.effects, evsynth.engine.results\n"
-            "from evsynth import rma, rma_mv, robust, regtest\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pandas', 'matplotlib')))\n")
+    code = (
+        "import sys\n"
+        "import evsynth.engine, evsynth.engine.rma_uni, evsynth.engine.multilevel, evsynth.engine.pubbias, "
+        "evsynth.engine.casedeletion, evsynth.engine.effects, evsynth.engine.results\n"
+        "from evsynth import rma, rma_mv, robust, regtest\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pandas', 'matplotlib')))\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
 
@@ -109,8 +126,9 @@ def _within(mod: str, *prefixes: str) -> bool:
 def test_review_layer_imports_neither_pipeline_nor_presentation():
     """review/ gets data frames and dicts: it may use the engine, itself, errors and the
     shared wording, never the pipeline (files, config, io) or the presentation."""
-    bad = violations("review", lambda m: _within(m, "evsynth.review", "evsynth.engine", "evsynth.errors",
-                                                 "evsynth.texts"))
+    bad = violations(
+        "review", lambda m: _within(m, "evsynth.review", "evsynth.engine", "evsynth.errors", "evsynth.texts")
+    )
     assert bad == []
 
 
@@ -118,13 +136,28 @@ def test_presentation_layer_imports_no_engine_and_no_statistics():
     """present/ reads tables: besides itself it may use evsynth.pipeline.io / reading / checks
     (reading), evsynth.catalog (where each table is), evsynth.outputs (atomic writing),
     evsynth.errors, the shared wording and the package version."""
-    bad = violations("present", lambda m: _within(m, "evsynth.present", "evsynth.pipeline.io", "evsynth.pipeline.reading",
-                                                  "evsynth.pipeline.checks", "evsynth.catalog", "evsynth.outputs",
-                                                  "evsynth.errors", "evsynth.texts") or m == "evsynth")
+    bad = violations(
+        "present",
+        lambda m: (
+            _within(
+                m,
+                "evsynth.present",
+                "evsynth.pipeline.io",
+                "evsynth.pipeline.reading",
+                "evsynth.pipeline.checks",
+                "evsynth.catalog",
+                "evsynth.outputs",
+                "evsynth.errors",
+                "evsynth.texts",
+            )
+            or m == "evsynth"
+        ),
+    )
     assert bad == []
     for path in sorted((SRC / "present").rglob("*.py")):
-        stats = [f"{path.name}:{line}: {mod}" for line, mod in imported_modules(path)
-                 if _within(mod, "scipy", "statsmodels")]
+        stats = [
+            f"{path.name}:{line}: {mod}" for line, mod in imported_modules(path) if _within(mod, "scipy", "statsmodels")
+        ]
         assert stats == [], "the presentation layer computes no statistics"
 
 
@@ -145,21 +178,26 @@ def test_nothing_below_the_api_layer_imports_it():
 
 def test_importing_the_front_end_loads_no_pandas_matplotlib_or_formulaic():
     """``from evsynth import rma`` (the front end) stays as light as the engine for arrays."""
-    code = ("import sys\n"
-            "from evsynth import rma, escalc, rma_mv, forest\n"
-            "import numpy as np\n"
-            "rma(np.array([0.1, 0.3, 0.2]), np.array([0.01, 0.02, 0.03]))\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pandas', 'matplotlib', 'formulaic')))\n")
+    code = (
+        "import sys\n"
+        "from evsynth import rma, escalc, rma_mv, forest\n"
+        "import numpy as np\n"
+        "rma(np.array([0.1, 0.3, 0.2]), np.array([0.01, 0.02, 0.03]))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pandas', 'matplotlib', 'formulaic')))\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
 
 
-@pytest.mark.parametrize("source, expected", [
-    ("from evsynth.pipeline.analysis import fit_main\n", ["evsynth.pipeline.analysis"]),
-    ("def f():\n    from evsynth.engine import models\n", ["evsynth.engine"]),
-    ("from ..engine.models import rma\n", ["evsynth.engine.models"]),
-    ("from evsynth import engine\n", ["evsynth", "evsynth.engine"]),
-])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("from evsynth.pipeline.analysis import fit_main\n", ["evsynth.pipeline.analysis"]),
+        ("def f():\n    from evsynth.engine import models\n", ["evsynth.engine"]),
+        ("from ..engine.models import rma\n", ["evsynth.engine.models"]),
+        ("from evsynth import engine\n", ["evsynth", "evsynth.engine"]),
+    ],
+)
 def test_the_boundary_check_sees_every_kind_of_import(tmp_path, monkeypatch, source, expected):
     """The checker itself: top-level, lazy (inside a function), relative and package imports."""
     pkg = tmp_path / "evsynth" / "present"
@@ -170,6 +208,7 @@ def test_the_boundary_check_sees_every_kind_of_import(tmp_path, monkeypatch, sou
 
 
 # ------------------------------------------------------------------------------ private names
+
 
 def private_imports(path: Path) -> list[str]:
     """Every ``_private`` name one file takes from another evsynth module, and every
@@ -209,13 +248,16 @@ def test_no_module_imports_a_private_name_from_another():
     assert bad == []
 
 
-@pytest.mark.parametrize("where, source, hits", [
-    ("conformance", "from evsynth.review.design import _as_text\n", 1),
-    ("pipeline", "def f():\n    from ..engine.models import _control\n", 1),
-    ("pipeline", "from evsynth.engine._verbs import fmt\n", 1),
-    ("engine", "from evsynth.engine._verbs import fmt\n", 0),
-    ("engine", "from evsynth.engine.results import fmt_p\n", 0),
-])
+@pytest.mark.parametrize(
+    "where, source, hits",
+    [
+        ("conformance", "from evsynth.review.design import _as_text\n", 1),
+        ("pipeline", "def f():\n    from ..engine.models import _control\n", 1),
+        ("pipeline", "from evsynth.engine._verbs import fmt\n", 1),
+        ("engine", "from evsynth.engine._verbs import fmt\n", 0),
+        ("engine", "from evsynth.engine.results import fmt_p\n", 0),
+    ],
+)
 def test_the_private_import_check_sees_them(tmp_path, monkeypatch, where, source, hits):
     pkg = tmp_path / "evsynth" / where
     pkg.mkdir(parents=True)
@@ -225,6 +267,7 @@ def test_the_private_import_check_sees_them(tmp_path, monkeypatch, where, source
 
 
 # ------------------------------------------------------------------------------ no import circles in present/
+
 
 def _present_graph() -> dict[str, set[str]]:
     """module -> the evsynth.present modules it imports (top level and inside functions)."""
@@ -256,7 +299,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str]:
             if d not in graph:
                 continue
             if state.get(d) == 1:
-                return stack[stack.index(d):] + [d]
+                return stack[stack.index(d) :] + [d]
             if d not in state and (found := visit(d)):
                 return found
         stack.pop()
@@ -273,8 +316,13 @@ def test_the_presentation_package_has_no_import_circle():
     """Issue 23 item 1: report.py <-> evidence.py <-> labels.py was a circle patched by imports
     inside functions; the split package (document, context, sections/, html, pdf) has none."""
     graph = _present_graph()
-    assert {"evsynth.present.document", "evsynth.present.context", "evsynth.present.sections",
-            "evsynth.present.html", "evsynth.present.pdf"} <= set(graph)
+    assert {
+        "evsynth.present.document",
+        "evsynth.present.context",
+        "evsynth.present.sections",
+        "evsynth.present.html",
+        "evsynth.present.pdf",
+    } <= set(graph)
     assert _cycle(graph) == []
 
 
@@ -285,17 +333,24 @@ def test_the_circle_check_finds_a_circle():
 
 # ------------------------------------------------------------------------------ the catalogue, module sizes, circles
 
+
 def test_catalog_imports_nothing_of_evsynth_but_errors():
     """evsynth.catalog sits below pipeline and present (both read it): it names the functions
     of the diagnostics as dotted strings and imports no layer."""
-    found = [mod for _, mod in imported_modules(SRC / "catalog.py")
-             if (mod == "evsynth" or mod.startswith("evsynth.")) and mod != "evsynth.errors"]
+    found = [
+        mod
+        for _, mod in imported_modules(SRC / "catalog.py")
+        if (mod == "evsynth" or mod.startswith("evsynth.")) and mod != "evsynth.errors"
+    ]
     assert found == []
 
 
 def test_pipeline_modules_hold_at_most_800_lines():
-    long = {p.name: n for p in sorted((SRC / "pipeline").glob("*.py"))
-            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 800}
+    long = {
+        p.name: n
+        for p in sorted((SRC / "pipeline").glob("*.py"))
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 800
+    }
     assert long == {}
 
 
@@ -314,8 +369,11 @@ def module_graph(src: Path) -> dict[str, set[str]]:
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom):
-                base = (".".join(package[: len(package) - node.level + 1] + ([node.module] if node.module else []))
-                        if node.level else node.module or "")
+                base = (
+                    ".".join(package[: len(package) - node.level + 1] + ([node.module] if node.module else []))
+                    if node.level
+                    else node.module or ""
+                )
                 targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in mods else base for a in node.names]
             else:
                 continue
@@ -372,14 +430,24 @@ def test_no_import_circle_in_the_package():
     assert [c for c in circles if c not in ALLOWED_CIRCLES] == []
 
 
-@pytest.mark.parametrize("files, expected", [
-    ({"a.py": "from evsynth import b\n", "b.py": "def f():\n    from evsynth.a import x\n"}, [["evsynth.a", "evsynth.b"]]),
-    ({"a.py": "from .b import x\n", "b.py": "import evsynth.c\n", "c.py": "from evsynth.a import y\n"},
-     [["evsynth.a", "evsynth.b", "evsynth.c"]]),
-    ({"a.py": "from evsynth.b import x\n", "b.py": "import evsynth.errors\n", "errors.py": ""}, []),
-    ({"p/__init__.py": "", "p/a.py": "from evsynth.p import b\n", "p/b.py": "from evsynth.p.a import z\n"},
-     [["evsynth.p.a", "evsynth.p.b"]]),
-])
+@pytest.mark.parametrize(
+    "files, expected",
+    [
+        (
+            {"a.py": "from evsynth import b\n", "b.py": "def f():\n    from evsynth.a import x\n"},
+            [["evsynth.a", "evsynth.b"]],
+        ),
+        (
+            {"a.py": "from .b import x\n", "b.py": "import evsynth.c\n", "c.py": "from evsynth.a import y\n"},
+            [["evsynth.a", "evsynth.b", "evsynth.c"]],
+        ),
+        ({"a.py": "from evsynth.b import x\n", "b.py": "import evsynth.errors\n", "errors.py": ""}, []),
+        (
+            {"p/__init__.py": "", "p/a.py": "from evsynth.p import b\n", "p/b.py": "from evsynth.p.a import z\n"},
+            [["evsynth.p.a", "evsynth.p.b"]],
+        ),
+    ],
+)
 def test_the_circle_check_finds_them(tmp_path, files, expected):
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)

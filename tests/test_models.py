@@ -117,8 +117,9 @@ def test_oscillating_scoring_falls_back_to_the_score_root():
     v = np.r_[np.ones(21), 0.125]
     f = rma(y, v, method="REML", control={"threshold": 1e-12, "maxiter": 1000})
     X = np.ones((22, 1))
-    opt = optimize.minimize_scalar(lambda t: -_loglik(y, v, X, t, "REML"), bounds=(0, 5), method="bounded",
-                                   options={"xatol": 1e-12})
+    opt = optimize.minimize_scalar(
+        lambda t: -_loglik(y, v, X, t, "REML"), bounds=(0, 5), method="bounded", options={"xatol": 1e-12}
+    )
     assert f.tau2 == pytest.approx(opt.x, abs=1e-6)
 
 

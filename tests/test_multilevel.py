@@ -29,8 +29,12 @@ def dense_reml(y, v, X, groups):
         r = y - X @ b
         return 0.5 * (np.linalg.slogdet(V)[1] + np.linalg.slogdet(XtViX)[1] + r @ Vi @ r)
 
-    res = optimize.minimize(nll, np.log(np.full(len(groups), 0.05)), method="L-BFGS-B",
-                            options={"ftol": 1e-14, "gtol": 1e-10, "maxiter": 5000})
+    res = optimize.minimize(
+        nll,
+        np.log(np.full(len(groups), 0.05)),
+        method="L-BFGS-B",
+        options={"ftol": 1e-14, "gtol": 1e-10, "maxiter": 5000},
+    )
     s2 = np.exp(res.x)
     V = np.diag(v) + sum(s * A for s, A in zip(s2, Z))
     Vi = np.linalg.inv(V)

@@ -93,8 +93,15 @@ def test_ranef_of_multilevel_fits_matches_metafor(case):
     d = KONST
     groups = [d["district"].to_numpy()] + ([d["school"].to_numpy()] if case != "one_level" else [])
     mods = (d["year"].to_numpy(float) - 1990)[:, None] if case == "ml_t_year" else None
-    f = ml.rma_mv(d["yi"], d["vi"], groups, mods, method="ML" if case == "ml_t_year" else "REML",
-                  test="t" if case == "ml_t_year" else "z", group_names=["district", "school"][:len(groups)])
+    f = ml.rma_mv(
+        d["yi"],
+        d["vi"],
+        groups,
+        mods,
+        method="ML" if case == "ml_t_year" else "REML",
+        test="t" if case == "ml_t_year" else "z",
+        group_names=["district", "school"][: len(groups)],
+    )
     np.testing.assert_allclose(f.sigma2, np.atleast_1d(want["sigma2"]), rtol=1e-5)
     r = ranef(f)
     assert r.components == list(want["ranef"])
@@ -102,8 +109,9 @@ def test_ranef_of_multilevel_fits_matches_metafor(case):
         pos = {g: i for i, g in enumerate(r.groups[j])}
         order = [pos[g] for g in np.atleast_1d(w["levels"])]  # metafor sorts the levels
         for key in ("pred", "se", "pi_lb", "pi_ub"):
-            np.testing.assert_allclose(np.asarray(getattr(r, key)[j])[order], w[key], rtol=1e-5, atol=1e-7,
-                                       err_msg=f"{comp} {key}")
+            np.testing.assert_allclose(
+                np.asarray(getattr(r, key)[j])[order], w[key], rtol=1e-5, atol=1e-7, err_msg=f"{comp} {key}"
+            )
     frame = r.to_frame()
     assert len(frame) == sum(len(g) for g in r.groups)
 
@@ -130,8 +138,14 @@ def test_confint_of_struct_components_matches_metafor(stype):
     want = R_OUT["confint_struct"][stype]
     d = BERKEY
     dummy = (d["outcome"] == "AL").to_numpy(float)[:, None]
-    f = ml.rma_mv(d["yi"], d["vi"], [], dummy, coef_names=["outcome[AL]"],
-                  struct={"type": stype, "inner": d["outcome"], "outer": d["trial"], "levels": ["AL", "PD"]})
+    f = ml.rma_mv(
+        d["yi"],
+        d["vi"],
+        [],
+        dummy,
+        coef_names=["outcome[AL]"],
+        struct={"type": stype, "inner": d["outcome"], "outer": d["trial"], "levels": ["AL", "PD"]},
+    )
     np.testing.assert_allclose(np.atleast_1d(f.struct_tau2), np.atleast_1d(want["tau2"]), rtol=1e-4)
     assert f.struct_rho == pytest.approx(want["rho"], rel=1e-4)
     c = confint_mv(f)
@@ -147,6 +161,7 @@ def test_confint_of_struct_components_matches_metafor(stype):
 
 # ---------------------------------------------------------------- ranef of the struct (CS / HCS) term
 
+
 def _struct_case(case):
     """The fit of tests/r/multilevel_extra.R's ``ranef_struct`` case, as evsynth states it."""
     if case.startswith("berkey"):
@@ -159,10 +174,23 @@ def _struct_case(case):
         names = ["I(year - 1990)"] if mods is not None else None
         groups, gnames, inner, outer, levels = [d["study"].to_numpy()], ["study"], "parity", "district", ["even", "odd"]
     stype = "HCS" if "hcs" in case else "CS"
-    return d, ml.rma_mv(d["yi"], d["vi"], groups, mods, method="ML" if case == "konst_hcs_sigma_t" else "REML",
-                        test=case[-1], coef_names=names, group_names=gnames,
-                        struct={"type": stype, "inner": d[inner].to_numpy(), "outer": d[outer].to_numpy(),
-                                "levels": levels, "names": (inner, outer)})
+    return d, ml.rma_mv(
+        d["yi"],
+        d["vi"],
+        groups,
+        mods,
+        method="ML" if case == "konst_hcs_sigma_t" else "REML",
+        test=case[-1],
+        coef_names=names,
+        group_names=gnames,
+        struct={
+            "type": stype,
+            "inner": d[inner].to_numpy(),
+            "outer": d[outer].to_numpy(),
+            "levels": levels,
+            "names": (inner, outer),
+        },
+    )
 
 
 @pytest.mark.parametrize("case", ("berkey_cs_z", "berkey9_hcs_t", "konst_cs_sigma_z", "konst_hcs_sigma_t"))

@@ -44,8 +44,16 @@ def _effects(cfg, aid):
     return spec, compute_effects(data, spec, where=spec["dataset"])
 
 
-@pytest.mark.parametrize("aid, n", [("barlow2014", 20), ("fukkinklont2007", 192), ("landenberger2005", 288),
-                                    ("vanderpol2017", 288), ("ahrq2015", 1152)])
+@pytest.mark.parametrize(
+    "aid, n",
+    [
+        ("barlow2014", 20),
+        ("fukkinklont2007", 192),
+        ("landenberger2005", 288),
+        ("vanderpol2017", 288),
+        ("ahrq2015", 1152),
+    ],
+)
 def test_every_specification_equals_metafor(cfg, aid, n):
     spec, eff = _effects(cfg, aid)
     specs = mv.specifications(spec)
@@ -59,8 +67,9 @@ def test_every_specification_equals_metafor(cfg, aid, n):
     assert (t["status"].to_numpy()[fitted] == "ok").all()
     assert (t["status"].to_numpy()[~fitted] != "ok").all()
     for c in COLS:
-        np.testing.assert_allclose(t[c].to_numpy()[fitted], want[c].to_numpy()[fitted], rtol=1e-5, atol=1e-7,
-                                   err_msg=f"{aid}: {c}")
+        np.testing.assert_allclose(
+            t[c].to_numpy()[fitted], want[c].to_numpy()[fitted], rtol=1e-5, atol=1e-7, err_msg=f"{aid}: {c}"
+        )
     # the data give the dimensions something to do (barlow2014 has no influential study)
     assert t["n_excluded"].max() > 0 or aid == "barlow2014"
     assert t["estimate"].nunique() >= n // 4
@@ -140,14 +149,28 @@ def test_missing_subset_column_is_one_clear_message(cfg):
         mv.fit_specifications(eff, spec, mv.specifications(spec), 95.0)
 
 
-@pytest.mark.parametrize("aid, message", [("aloe2013", "declares no multiverse"),
-                                          ("fukkinklont2007", "x.csv: the effect-size table does not exist")])
+@pytest.mark.parametrize(
+    "aid, message",
+    [("aloe2013", "declares no multiverse"), ("fukkinklont2007", "x.csv: the effect-size table does not exist")],
+)
 def test_cli_errors_exit_1_without_traceback(tmp_path, aid, message):
     # tmp_path is outside the project folder: allowed explicitly (path confinement, README "Bad input")
-    out = subprocess.run(evsynth_cmd() + ["--allow-dir", str(tmp_path), "multiverse", aid, "--effects",
-                                          str(tmp_path / "x.csv"),
-                                          "--out", str(tmp_path / "o.csv")],
-                         cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run(
+        evsynth_cmd()
+        + [
+            "--allow-dir",
+            str(tmp_path),
+            "multiverse",
+            aid,
+            "--effects",
+            str(tmp_path / "x.csv"),
+            "--out",
+            str(tmp_path / "o.csv"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 1
     assert message in out.stderr and "Traceback" not in out.stderr
     assert not (tmp_path / "o.csv").exists()
@@ -161,12 +184,27 @@ def test_quality_threshold_options_min_and_max():
     rng = np.random.default_rng(3)
     score = np.array([2, 4, 5, 6, np.nan, 4, 7, 3, 5, 6], dtype=float)
     v = rng.uniform(0.02, 0.1, score.size)
-    eff = pd.DataFrame({"study": [f"s{i}" for i in range(score.size)], "yi": rng.normal(0.3, 0.3, score.size),
-                        "vi": v, "score": score})
-    spec = {"id": "q", "model": {"type": "univariate", "method": "REML", "test": "z"},
-            "multiverse": {"subsets": [{"name": "quality", "column": "score", "options": [
-                {"label": "all"}, {"label": "score >= 4", "min": 4}, {"label": "4 <= score <= 5", "min": 4, "max": 5}]}],
-                "method": ["DL"]}}
+    eff = pd.DataFrame(
+        {"study": [f"s{i}" for i in range(score.size)], "yi": rng.normal(0.3, 0.3, score.size), "vi": v, "score": score}
+    )
+    spec = {
+        "id": "q",
+        "model": {"type": "univariate", "method": "REML", "test": "z"},
+        "multiverse": {
+            "subsets": [
+                {
+                    "name": "quality",
+                    "column": "score",
+                    "options": [
+                        {"label": "all"},
+                        {"label": "score >= 4", "min": 4},
+                        {"label": "4 <= score <= 5", "min": 4, "max": 5},
+                    ],
+                }
+            ],
+            "method": ["DL"],
+        },
+    }
     t = mv.fit_specifications(eff, spec, mv.specifications(spec), 95.0)
     keeps = [np.ones(score.size, bool), score >= 4, (score >= 4) & (score <= 5)]
     assert t["k"].tolist() == [int(k.sum()) for k in keeps] == [10, 7, 4]

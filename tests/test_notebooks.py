@@ -21,8 +21,13 @@ import pytest
 from conftest import ROOT
 
 NB = ROOT / "notebooks"
-NAMES = ["00_start_here.ipynb", "01_explore_results.ipynb", "02_estimators.ipynb", "03_moderators.ipynb",
-         "04_mdft_walkthrough.ipynb"]
+NAMES = [
+    "00_start_here.ipynb",
+    "01_explore_results.ipynb",
+    "02_estimators.ipynb",
+    "03_moderators.ipynb",
+    "04_mdft_walkthrough.ipynb",
+]
 R = json.loads((ROOT / "tests" / "r" / "notebooks_metafor.json").read_text(encoding="utf-8"))
 R_MDFT = json.loads((ROOT / "tests" / "r" / "mdft_metafor.json").read_text(encoding="utf-8"))
 REBUILD = "rebuild them: make report, then .venv/bin/python notebooks/make_notebooks.py"
@@ -60,7 +65,7 @@ def _text(nb) -> str:
 
 def near(got: str | float, want: float, decimals: int) -> bool:
     """A printed number equals metafor's value rounded to the decimals printed."""
-    return abs(float(got) - want) <= 0.5 * 10 ** -decimals + 1e-12
+    return abs(float(got) - want) <= 0.5 * 10**-decimals + 1e-12
 
 
 def grab(pattern: str, text: str) -> tuple:
@@ -72,12 +77,12 @@ def grab(pattern: str, text: str) -> tuple:
 def coef_rows(text: str, after: str) -> dict:
     """Every row of the first coefficient table printed after ``after``: {term: {column: value}}
     (column names without footnote marks such as 'pval¹')."""
-    lines = text[text.index(after):].splitlines()
+    lines = text[text.index(after) :].splitlines()
     for i, line in enumerate(lines):
         cols = [c.rstrip("¹²") for c in line.split()]
         if cols[:1] == ["estimate"] and "ci.ub" in cols:
             rows = {}
-            for row in lines[i + 1:]:
+            for row in lines[i + 1 :]:
                 vals = [v for v in re.sub(r"<\s+", "<", row).split() if not re.fullmatch(r"[*.]+", v)]
                 if len(vals) != len(cols) + 1:
                     break
@@ -90,22 +95,24 @@ def coef_row(text: str, after: str) -> dict:
     """The first coefficient row printed after ``after``, as {column: value}, read by its header
     (estimate, se, ..., ci.lb, ci.ub): with or without a term column, with or without
     significance stars, p as '< .0001' or '<.0001'."""
-    lines = text[text.index(after):].splitlines()
+    lines = text[text.index(after) :].splitlines()
     for i, line in enumerate(lines):
         cols = [c.rstrip("¹²") for c in line.split()]
         if cols[:1] == ["estimate"] and "ci.ub" in cols:
             vals = re.sub(r"<\s+", "<", lines[i + 1]).split()
             vals = [v for v in vals if not re.fullmatch(r"[*.]+", v)]
-            vals = vals[len(vals) - len(cols):]  # a leading term name
+            vals = vals[len(vals) - len(cols) :]  # a leading term name
             return dict(zip(cols, vals))
     raise AssertionError(f"no coefficient table after {after!r}")
 
 
 # ------------------------------------------------------------------------- the cells and their shape
 
+
 def test_notebooks_are_what_the_generator_writes(tmp_path):
-    subprocess.run([sys.executable, str(NB / "make_notebooks.py"), str(tmp_path), "--no-execute"], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, str(NB / "make_notebooks.py"), str(tmp_path), "--no-execute"], check=True, capture_output=True
+    )
     for name in NAMES:
         written = nbformat.writes(nbformat.read(tmp_path / name, as_version=4))
         assert written == nbformat.writes(_cells_only(_load(name))), f"{name} differs from the generator: {REBUILD}"
@@ -166,8 +173,19 @@ def test_surprising_numbers_are_explained():
 
 def test_mdft_walkthrough_covers_a_whole_analysis():
     src = "\n".join(c.source for c in _load("04_mdft_walkthrough.ipynb").cells)
-    for step in ("vanderpol2017.csv", "rma_mv(", "robust(", "forest_pages(", "regtest(", "GRADE",
-                 "Inconsistency", "Imprecision", "Indirectness", "Publication bias", "Risk of bias"):
+    for step in (
+        "vanderpol2017.csv",
+        "rma_mv(",
+        "robust(",
+        "forest_pages(",
+        "regtest(",
+        "GRADE",
+        "Inconsistency",
+        "Imprecision",
+        "Indirectness",
+        "Publication bias",
+        "Risk of bias",
+    ):
         assert step in src, step
     # the data file is the shared dataset, byte for byte
     shared = ROOT.parent / "shared" / "datasets" / "vanderpol2017.csv"
@@ -217,10 +235,14 @@ def fresh(name, cwd=NB):
 def _same_outputs(name, nb):
     shipped, got = MK.text_outputs(_load(name)), MK.text_outputs(nb)
     assert got == shipped, f"{name}: a fresh run prints something else than the shipped outputs; {REBUILD}"
-    shipped_png = [i for i, c in enumerate(_load(name).cells) if any("image/png" in o.get("data", {})
-                                                                       for o in c.get("outputs", []))]
-    assert shipped_png == [i for i, c in enumerate(nb.cells) if any("image/png" in o.get("data", {})
-                                                                    for o in c.get("outputs", []))]
+    shipped_png = [
+        i
+        for i, c in enumerate(_load(name).cells)
+        if any("image/png" in o.get("data", {}) for o in c.get("outputs", []))
+    ]
+    assert shipped_png == [
+        i for i, c in enumerate(nb.cells) if any("image/png" in o.get("data", {}) for o in c.get("outputs", []))
+    ]
 
 
 def test_00_start_here_prints_metafor_values():
@@ -275,8 +297,11 @@ def test_01_explore_results_prints_metafor_values(first_run):
     _same_outputs("01_explore_results.ipynb", nb)
     t = _text(nb)
     f = R["estimators"]["fits"]["REML adhoc"]  # config.yaml: barlow2014 is REML with test: adhoc
-    pe, plb, pub, le, llb, lub, i2 = grab(r"pipeline: ([\d.]+) \[([\d.]+), ([\d.]+)\]; library: ([\d.]+) "
-                                          r"\[([\d.]+), ([\d.]+)\]; I² = ([\d.]+)%", t)
+    pe, plb, pub, le, llb, lub, i2 = grab(
+        r"pipeline: ([\d.]+) \[([\d.]+), ([\d.]+)\]; library: ([\d.]+) "
+        r"\[([\d.]+), ([\d.]+)\]; I² = ([\d.]+)%",
+        t,
+    )
     for a, b in [(pe, "estimate"), (plb, "ci_lb"), (pub, "ci_ub"), (le, "estimate"), (llb, "ci_lb"), (lub, "ci_ub")]:
         assert near(a, f[b], 4), b
     assert near(i2, f["I2"], 1)
@@ -291,8 +316,12 @@ def test_02_estimators_prints_metafor_values():
     _same_outputs("02_estimators.ipynb", nb)
     t, est = _text(nb), R["estimators"]
     fits = est["fits"]
-    rows = re.findall(r"^\s*(DL|REML|PM|ML|EB)\s+(z|knha)\s+([\d.]+)\s+([\d.]+)%\s+([\d.]+)\s+([\d.]+)\s+([-\d.]+)"
-                      r"\s+([\d.]+)\s+(\S+)$", t, flags=re.M)
+    rows = re.findall(
+        r"^\s*(DL|REML|PM|ML|EB)\s+(z|knha)\s+([\d.]+)\s+([\d.]+)%\s+([\d.]+)\s+([\d.]+)\s+([-\d.]+)"
+        r"\s+([\d.]+)\s+(\S+)$",
+        t,
+        flags=re.M,
+    )
     assert len(rows) == 10
     for m, test, tau2, i2, e, se, lb, ub, p in rows:
         f = fits[f"{m} {test}"]
@@ -300,7 +329,9 @@ def test_02_estimators_prints_metafor_values():
         assert near(se, f["se"], 4) and near(lb, f["ci_lb"], 4) and near(ub, f["ci_ub"], 4), (m, test)
         assert float(p) == pytest.approx(f["pval"], rel=0.05), (m, test)
     q0, tdl, trma = grab(r"Q\(0\) = ([\d.]+); DL by hand: tau2 = ([\d.]+); rma\(method=\"DL\"\): tau2 = ([\d.]+)", t)
-    assert near(q0, fits["DL z"]["QE"], 4) and near(tdl, fits["DL z"]["tau2"], 4) and near(trma, fits["DL z"]["tau2"], 4)
+    assert (
+        near(q0, fits["DL z"]["QE"], 4) and near(tdl, fits["DL z"]["tau2"], 4) and near(trma, fits["DL z"]["tau2"], 4)
+    )
     assert grab(r"Q at the PM estimate: ([\d.]+) \(k - 1 = (\d+)\)", t) == ("25.0000", "25")
     # Knapp-Hartung's s² is metafor's (se_knha / se_z)²: 1 for PM and EB
     for m in ["DL", "REML", "PM", "ML", "EB"]:
@@ -315,7 +346,12 @@ def test_02_estimators_prints_metafor_values():
     for key, pat in [("DL_z", r"DL +z +tau2"), ("REML_knha", r"REML knha tau2")]:
         tau2, e, lb, ub = grab(pat + r" = ([\d.]+) +([-\d.]+) \[([-\d.]+), ([-\d.]+)\]", t)
         f = est["first5"][key]
-        assert near(tau2, f["tau2"], 4) and near(e, f["estimate"], 3) and near(lb, f["ci_lb"], 3) and near(ub, f["ci_ub"], 3)
+        assert (
+            near(tau2, f["tau2"], 4)
+            and near(e, f["estimate"], 3)
+            and near(lb, f["ci_lb"], 3)
+            and near(ub, f["ci_ub"], 3)
+        )
     md = _markdown(nb)
     f5 = est["first5"]
     wider = (f5["REML_knha"]["ci_ub"] - f5["REML_knha"]["ci_lb"]) / (f5["DL_z"]["ci_ub"] - f5["DL_z"]["ci_lb"])
@@ -353,7 +389,7 @@ def test_03_moderators_prints_metafor_values():
     assert f"about {mo['metareg']['sessions']['slope']:.2f} on the log odds ratio scale" in md
     assert f"p = {mo['metareg']['sessions']['pval']:.2f}, R² = {mo['metareg']['sessions']['R2']:.0f}%" in md
     cor = mo["corr"]  # the 4 x 4 matrix as R stores it, column by column
-    corr_text = t[re.search(r"sessions\s+hrs_week\s+hrs_total\s+length\n", t).start():]  # the printed matrix
+    corr_text = t[re.search(r"sessions\s+hrs_week\s+hrs_total\s+length\n", t).start() :]  # the printed matrix
     for i, a in enumerate(["sessions", "hrs_week", "hrs_total", "length"]):
         vals = grab(rf"\n{a}\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)", corr_text)
         assert all(near(v, cor[j * 4 + i], 2) for j, v in enumerate(vals)), a
@@ -374,9 +410,14 @@ def test_04_mdft_prints_metafor_values():
     assert near(lb, reml["pi_lb"], 4) and near(ub, reml["pi_ub"], 4)
     e, lb, ub, se = grab(r"univariate \(ignores dependence\)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", t)
     nv = md_["naive"]
-    assert near(e, nv["estimate"], 3) and near(lb, nv["ci_lb"], 3) and near(ub, nv["ci_ub"], 3) and near(se, nv["se"], 3)
-    for label, key in [("between studies \\(level 3\\)", "I2_between"), ("within studies \\(level 2\\)", "I2_within"),
-                       ("total heterogeneity", "I2_total")]:
+    assert (
+        near(e, nv["estimate"], 3) and near(lb, nv["ci_lb"], 3) and near(ub, nv["ci_ub"], 3) and near(se, nv["se"], 3)
+    )
+    for label, key in [
+        ("between studies \\(level 3\\)", "I2_between"),
+        ("within studies \\(level 2\\)", "I2_within"),
+        ("total heterogeneity", "I2_total"),
+    ]:
         assert near(grab(label + r"\s+([\d.]+)%", t)[0], md_[key], 1), key
     assert "CR2" in t and "Satterthwaite" in t
     row = coef_row(t, "Number of clusters:    8")

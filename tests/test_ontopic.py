@@ -76,6 +76,7 @@ def test_mdft_moderators_match_metafor(mdft):
 # intensive family preservation: selection of trials and the pooled risk ratio
 # ---------------------------------------------------------------------------------------
 
+
 def _build_placement():
     import importlib.util
 
@@ -92,7 +93,7 @@ def test_placement_selection_rule():
     assert [u["source_row"] for u in used] == [2, 6, 7, 8]
     ex = {e["source_row"]: e["reason"] for e in excluded}
     assert sorted(ex) == [3, 4, 5, 9, 10, 11]
-    assert "no control-group figure" in ex[9]                     # Tennessee
+    assert "no control-group figure" in ex[9]  # Tennessee
     assert "interim" in ex[10] and "interim" in ex[11]
     assert all("earlier time point" in ex[r] for r in (3, 4, 5))
     # Feldman 12 months: 43 % of 117 = 50.31 -> 50; 57 % of 97 = 55.29 -> 55 (derived, labelled)
@@ -101,8 +102,12 @@ def test_placement_selection_rule():
     assert fel["placed_exp"] == "" and fel["count_source"].startswith("derived")
     # Kentucky: counts as reported (61 of 172, 55 of 171)
     ky = used[2]
-    assert (ky["placed_exp_used"], ky["notplaced_exp_used"], ky["placed_ctrl_used"], ky["notplaced_ctrl_used"]) == \
-        (61, 111, 55, 116)
+    assert (ky["placed_exp_used"], ky["notplaced_exp_used"], ky["placed_ctrl_used"], ky["notplaced_ctrl_used"]) == (
+        61,
+        111,
+        55,
+        116,
+    )
     # the committed table is what the script builds
     shipped = pd.read_csv(ROOT / "data" / "ifps2002" / "placement_trials.csv")
     assert shipped["placed_exp_used"].tolist() == [u["placed_exp_used"] for u in used]
@@ -153,8 +158,14 @@ def test_ahrq_values_carry_sheet_and_row(ahrq_build):
     # Outcomes sheet, spreadsheet row 12 (Kjobli 2012, PMTO, ECBI intensity; checked by opening the workbook):
     # EOT N 108, mean 106.06, SD 27.8; its TAU arm is row 13: 108, 114.43, 28.79
     r = arms[arms.source_row == 12].iloc[0]
-    assert (r.source_sheet, r.ref_id, r.arm_role, r.eot_n, r.eot_mean, r.eot_sd) == \
-        ("Outcomes", "371", "intervention", 108.0, 106.06, 27.8)
+    assert (r.source_sheet, r.ref_id, r.arm_role, r.eot_n, r.eot_mean, r.eot_sd) == (
+        "Outcomes",
+        "371",
+        "intervention",
+        108.0,
+        106.06,
+        27.8,
+    )
     c = comp[(comp.intervention_row == 12)].iloc[0]
     assert (c.comparator_row, c.m2i, c.sd2i, c.n2i, c.comparator_type) == (13, 114.43, 28.79, 108, "usual care")
     assert c.study_sheet == "Study Characteristics" and c.risk_of_bias == "High" and c.programme_derived == "PMTO"
@@ -230,8 +241,15 @@ def test_minimum_studies_per_model_type():
 
     cfg = load_config(ROOT / "config.yaml")
     spec = analysis_by_id(cfg, "vanderpol2017")
-    eff = pd.DataFrame({"study": ["a", "a", "b"], "yi": [0.1, 0.2, 0.3], "vi": [0.01, 0.02, 0.03],
-                        "Study_ID": [1, 1, 2], "Number": [1, 2, 3]})
+    eff = pd.DataFrame(
+        {
+            "study": ["a", "a", "b"],
+            "yi": [0.1, 0.2, 0.3],
+            "vi": [0.01, 0.02, 0.03],
+            "Study_ID": [1, 1, 2],
+            "Number": [1, 2, 3],
+        }
+    )
     with pytest.raises(ModelError, match="2 studies; a multilevel model is fitted from 3 studies"):
         fit_main(eff, spec, 95.0)
 
@@ -270,11 +288,11 @@ def test_ahrq_randomised_body_matches_metafor():
 
 def test_randomised_body_only_for_a_mixed_design():
     cfg, spec, eff = shipped_effects("ahrq2015")
-    assert an.randomised_rows(eff.assign(design="RCT"), spec) is None            # all randomised
+    assert an.randomised_rows(eff.assign(design="RCT"), spec) is None  # all randomised
     one = eff.assign(design="NRCT")
     one.loc[0, "design"] = "RCT"
-    assert an.randomised_rows(one, spec) is None                                 # fewer than two
+    assert an.randomised_rows(one, spec) is None  # fewer than two
     declared = {**spec, "design": {"randomised": False}}
-    assert an.randomised_rows(eff, declared) is None                             # no design column
+    assert an.randomised_rows(eff, declared) is None  # no design column
     het, weights, notes = an.randomised_tables(AnalysisJob(eff.assign(design="RCT"), spec, 95.0))
     assert het.empty and weights.empty and notes == []

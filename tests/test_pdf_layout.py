@@ -13,10 +13,12 @@ import pytest
 from markupsafe import Markup
 
 from evsynth.present.document import Section, TableBlock, Text
-from evsynth.present.pdf import (PDF_TABLE_FONTS, _pdf_column_widths, _pdf_table_layout, render_pdf)
+from evsynth.present.pdf import PDF_TABLE_FONTS, _pdf_column_widths, _pdf_table_layout, render_pdf
 
-pytestmark = pytest.mark.skipif(subprocess.run(["which", "pdftotext"], capture_output=True).returncode != 0,
-                                reason="poppler-utils (pdftotext) not installed")
+pytestmark = pytest.mark.skipif(
+    subprocess.run(["which", "pdftotext"], capture_output=True).returncode != 0,
+    reason="poppler-utils (pdftotext) not installed",
+)
 
 
 def measure(text, size):  # a fixed-pitch stand-in: every character 0.6 em wide
@@ -49,8 +51,9 @@ def _text(pdf: bytes, tmp_path, page: int | None = None) -> str:
     p = tmp_path / "t.pdf"
     p.write_bytes(pdf)
     pages = ["-f", str(page), "-l", str(page)] if page else []
-    return subprocess.run(["pdftotext", "-layout", *pages, str(p), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", *pages, str(p), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def _pages(pdf: bytes, tmp_path) -> int:
@@ -63,8 +66,10 @@ def _pages(pdf: bytes, tmp_path) -> int:
 def test_a_very_wide_table_is_split_and_every_word_is_whole(tmp_path):
     words = ["Australia", "quasi-experimental", "Netherlands", "multiprobleemgezinnen", "Incredible"]
     cols = [("study", "study")] + [(f"c{j}", f"heading {j}") for j in range(40)]
-    rows = [{"study": f"Study{i:02d}", **{f"c{j}": f"{words[(i + j) % 5]} {words[j % 5]}" for j in range(40)}}
-            for i in range(4)]
+    rows = [
+        {"study": f"Study{i:02d}", **{f"c{j}": f"{words[(i + j) % 5]} {words[j % 5]}" for j in range(40)}}
+        for i in range(4)
+    ]
     pdf = render_pdf({"title": "t"}, [Section("s", "Wide", [TableBlock(cols, rows)])])
     text = _text(pdf, tmp_path)
     toks = set(re.findall(r"[^\W\d_][\w-]*", text))
@@ -77,10 +82,16 @@ def test_a_very_wide_table_is_split_and_every_word_is_whole(tmp_path):
 def test_a_long_table_repeats_its_heading_row_and_no_heading_ends_a_page(tmp_path):
     rows = [{"n": str(i), "what": f"row number {i} of a long table"} for i in range(200)]
     filler = Text(Markup("A paragraph of filler text. " * 120))
-    sections = [Section("a", "First part", [filler, filler]),
-                Section("b", "A heading before a long table", [TableBlock([("n", "number"), ("what", "description")],
-                                                                          rows)], level=3),
-                Section("c", "Last part", [filler], level=3)]
+    sections = [
+        Section("a", "First part", [filler, filler]),
+        Section(
+            "b",
+            "A heading before a long table",
+            [TableBlock([("n", "number"), ("what", "description")], rows)],
+            level=3,
+        ),
+        Section("c", "Last part", [filler], level=3),
+    ]
     pdf = render_pdf({"title": "t"}, sections)
     n = _pages(pdf, tmp_path)
     with_rows = [p for p in range(1, n + 1) if re.search(r"row number \d+ of", _text(pdf, tmp_path, p))]

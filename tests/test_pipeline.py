@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import BIN, MALICIOUS, ROOT, SNAKEMAKE, copy_project, run
+from conftest import BIN, ROOT, SNAKEMAKE, copy_project, run
 
 
 def _snakemake(project: Path, *args, check=True):
@@ -72,7 +72,9 @@ def test_figures_stage_splits_long_forests_and_draws_funnels_only_from_10_studie
     # aloe2013 has 5 studies: no funnel, and a note the report can read saying why
     assert not (fig / "aloe2013" / "funnel.png").exists()
     notes = pd.read_csv(fig / "aloe2013" / "figure_notes.csv")
-    assert notes.loc[0, "figure"] == "funnel" and notes.loc[0, "drawn"] == "no" and "5 studies" in notes.loc[0, "reason"]
+    assert (
+        notes.loc[0, "figure"] == "funnel" and notes.loc[0, "drawn"] == "no" and "5 studies" in notes.loc[0, "reason"]
+    )
     assert (fig / "barlow2014" / "funnel.png").exists()  # 26 studies
     # 78 and 100 effect sizes: split over pages of at most 40 rows
     for a, n in (("fukkinklont2007", 78), ("assink2016", 100)):
@@ -102,8 +104,14 @@ def test_killed_run_then_rerun_gives_the_same_outputs(first_run, tmp_path_factor
     project = copy_project(tmp_path_factory.mktemp("killed"))
     shutil.copy2(first_run / "data/nji2020/interventions.csv", project / "data/nji2020/interventions.csv")
     env = dict(os.environ, PATH=f"{BIN}:{os.environ.get('PATH', '')}")
-    proc = subprocess.Popen([SNAKEMAKE, "--cores", "2", "--quiet", "all"], cwd=project, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [SNAKEMAKE, "--cores", "2", "--quiet", "all"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     trigger = project / "results" / "barlow2014" / "estimates.csv"
     deadline = time.monotonic() + 600
     while not trigger.exists() and proc.poll() is None and time.monotonic() < deadline:
@@ -174,10 +182,25 @@ def test_adding_an_extraction_row_reruns_only_what_depends_on_it(first_run):
     eff = project / "data/effects/holwerda2014_effects.csv"
     header = eff.read_text().splitlines()[0].split(",")
     row = {c: "" for c in header}
-    row.update({"effect_id": "caldera2007_1", "study_id": "caldera2007", "outcome": "Opvoedingsstress",
-                "outcome_domain": "parent mental health", "higher_is_better": "no", "m1": "20.1", "sd1": "6.0",
-                "n1": "150", "m2": "22.3", "sd2": "6.5", "n2": "145", "approximation": "no",
-                "source_url": "https://example.org/test", "source_quote": "test row", "coder": "pytest"})
+    row.update(
+        {
+            "effect_id": "caldera2007_1",
+            "study_id": "caldera2007",
+            "outcome": "Opvoedingsstress",
+            "outcome_domain": "parent mental health",
+            "higher_is_better": "no",
+            "m1": "20.1",
+            "sd1": "6.0",
+            "n1": "150",
+            "m2": "22.3",
+            "sd2": "6.5",
+            "n2": "145",
+            "approximation": "no",
+            "source_url": "https://example.org/test",
+            "source_quote": "test row",
+            "coder": "pytest",
+        }
+    )
     with open(eff, "a", encoding="utf-8") as fh:
         fh.write(",".join(row[c] for c in header) + "\n")
     plan = _snakemake(project, "-n")
@@ -192,7 +215,9 @@ def test_adding_an_extraction_row_reruns_only_what_depends_on_it(first_run):
     after = _digest(project)
     changed = {k for k in after if before.get(k) != after[k]}
     assert any(k.startswith("results/extraction/") for k in changed)
-    assert not any(k.startswith(("results/barlow2014", "results/landenberger2005", "figures/barlow2014")) for k in changed)
+    assert not any(
+        k.startswith(("results/barlow2014", "results/landenberger2005", "figures/barlow2014")) for k in changed
+    )
     text = plain(_report_and_appendix(project / "results"))
     n = pd.read_csv(eff)["study_id"].nunique()  # the shipped study rows and caldera2007
     assert "caldera2007_1" in text and f"Effect sizes have been extracted for {n} of 46 study rows" in text
@@ -213,7 +238,9 @@ def test_shipped_analyses_reproduce_overlapping_golden_cases(first_run):
     ci = pd.read_csv(res / "barlow2014/diagnostics/confint.csv").set_index("parameter")
     # the Q-profile bounds are exact (issue 16 item 3): metafor with tol = 1e-12
     cw = json.loads((ROOT.parent / "shared/golden-breadth/cases/barlow2014.confint.exact.json").read_text())["expected"]
-    assert (ci.loc["tau2", "ci_lb"], ci.loc["tau2", "ci_ub"]) == pytest.approx((cw["tau2_ci_lb"], cw["tau2_ci_ub"]), rel=1e-6)
+    assert (ci.loc["tau2", "ci_lb"], ci.loc["tau2", "ci_ub"]) == pytest.approx(
+        (cw["tau2_ci_lb"], cw["tau2_ci_ub"]), rel=1e-6
+    )
     fk = pd.read_csv(res / "fukkinklont2007/heterogeneity.csv").iloc[0]
     fw = g["fukkinklont2007.mv.REML"]["expected"]
     assert fk["estimate"] == pytest.approx(fw["beta"], rel=1e-4)
@@ -224,13 +251,16 @@ def test_shipped_analyses_reproduce_overlapping_golden_cases(first_run):
     sup = pd.read_csv(res / "fukkinklont2007/moderators.csv")
     sup = sup[(sup["model"] == "Supervision") & (sup["term"] == "Supervision[yes]")].iloc[0]
     sw = g["fukkinklont2007.mv.REML.t.supervision"]["expected"]
-    assert (sup["estimate"], sup["se"], sup["pval"]) == pytest.approx((sw["beta"][1], sw["se"][1], sw["pval"][1]), rel=1e-4)
+    assert (sup["estimate"], sup["se"], sup["pval"]) == pytest.approx(
+        (sw["beta"][1], sw["se"][1], sw["pval"][1]), rel=1e-4
+    )
 
 
 # the notebooks are executed in test_notebooks.py (notebook 01 in this run's project, first_run)
 
 
 # ------------------------------------------------------------------------------ one report, two editions
+
 
 def _pdf_text(pdf: Path) -> str:
     exe = shutil.which("pdftotext")
@@ -251,7 +281,7 @@ def _html_words(fragment: str) -> str:
 
 
 def _html_section_text(text: str, start_id: str, end_id: str) -> str:
-    return _html_words(text[text.index(f'<h2 id="{start_id}">'):text.index(f'<h2 id="{end_id}">')])
+    return _html_words(text[text.index(f'<h2 id="{start_id}">') : text.index(f'<h2 id="{end_id}">')])
 
 
 def test_summary_is_the_same_text_in_html_and_pdf(first_run):
@@ -260,7 +290,7 @@ def test_summary_is_the_same_text_in_html_and_pdf(first_run):
     res = first_run / "results"
     html_summary = _html_section_text((res / "report.html").read_text(encoding="utf-8"), "summary", "found")
     pdf = _words(_pdf_text(res / "report.pdf"))
-    pdf_summary = pdf[pdf.index("Plain-language summary"):pdf.index("What the reviews found")].strip()
+    pdf_summary = pdf[pdf.index("Plain-language summary") : pdf.index("What the reviews found")].strip()
     assert "What was asked." in html_summary and "Multidimensional family therapy" in html_summary
     # the same words, each as often, in both editions ...
     assert sorted(pdf_summary.split()) == sorted(html_summary.split())
@@ -268,7 +298,7 @@ def test_summary_is_the_same_text_in_html_and_pdf(first_run):
     # compared as words only, since pdftotext's reading order across the cells of a table row
     # depends on where the table falls on the page
     html_text = (res / "report.html").read_text(encoding="utf-8")
-    part = html_text[html_text.index('<h2 id="summary">'):html_text.index('<h2 id="found">')]
+    part = html_text[html_text.index('<h2 id="summary">') : html_text.index('<h2 id="found">')]
     part = re.sub(r"<table.*?</table>", " ", part, flags=re.S)
     blocks = [_html_words(b) for b in re.findall(r"<(?:p|li)\b[^>]*>(.*?)</(?:p|li)>", part, flags=re.S)]
     assert len(blocks) >= 5
@@ -282,7 +312,7 @@ def test_methods_and_analysis_sentences_are_the_same_in_both_editions(first_run)
     pdf = _words(_pdf_text(res / "report.pdf"))
     methods = _html_section_text(text, "methods", "glossary")
     assert methods in pdf
-    summary = text[text.index('<h2 id="summary">'):]
+    summary = text[text.index('<h2 id="summary">') :]
     for li in re.findall(r'<div class="summary">.*?<ul>(.*?)</ul>', summary, flags=re.S)[0].split("<li>")[1:]:
         sentence = _html_words(li)
         assert pdf.count(sentence) >= 2  # in the summary and in the analysis's own section
@@ -302,22 +332,33 @@ def test_a_new_section_appears_in_both_editions(first_run, tmp_path, monkeypatch
     cfg = yaml.safe_load((first_run / "config.yaml").read_text(encoding="utf-8"))
 
     def extra(ctx):
-        return [doc.Section("extra", "An added section", [
-            doc.Text(doc.M("Pooled across {} studies.", ctx["analyses"][0]["k"]), lead="New."),
-            doc.TableBlock([("a", "column A")], [{"a": "cell <b>"}])])]
+        return [
+            doc.Section(
+                "extra",
+                "An added section",
+                [
+                    doc.Text(doc.M("Pooled across {} studies.", ctx["analyses"][0]["k"]), lead="New."),
+                    doc.TableBlock([("a", "column A")], [{"a": "cell <b>"}]),
+                ],
+            )
+        ]
 
     monkeypatch.setattr(sections, "SECTIONS", sections.SECTIONS[:2] + [extra] + sections.SECTIONS[2:])
     monkeypatch.chdir(first_run)
     report.write_report(cfg, first_run / "results", first_run / "figures", tmp_path / "r.html", tmp_path / "r.pdf")
     text = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert '<a href="#extra">An added section</a>' in text  # in the navigation
-    assert "<b>New.</b> Pooled across <span class=\"num\" data-src=" in text  # number tagged
+    assert '<b>New.</b> Pooled across <span class="num" data-src=' in text  # number tagged
     assert "cell &lt;b&gt;" in text
     pdf = _words(_pdf_text(tmp_path / "r.pdf"))
     import yaml as _yaml
 
-    k = pd.read_csv(first_run / "results" / _yaml.safe_load((first_run / "config.yaml").read_text())["analyses"][0]["id"]
-                    / "heterogeneity.csv")["k"].iloc[0]
+    k = pd.read_csv(
+        first_run
+        / "results"
+        / _yaml.safe_load((first_run / "config.yaml").read_text())["analyses"][0]["id"]
+        / "heterogeneity.csv"
+    )["k"].iloc[0]
     assert f"An added section New. Pooled across {k} studies." in pdf and "cell <b>" in pdf
 
 
@@ -352,7 +393,7 @@ def test_report_summary_of_findings_in_both_editions(first_run):
     reasons = pd.read_csv(res / "certainty" / "certainty_reasons.csv")
     assert len(reasons) == n_rows * 5 and reasons["reason"].notna().all()
     text = plain((res / "report.html").read_text(encoding="utf-8"))
-    sof = text[text.index("Summary of Findings (GRADE)</h2>"):text.index('<h2 id="methods">')]
+    sof = text[text.index("Summary of Findings (GRADE)</h2>") : text.index('<h2 id="methods">')]
     # each outcome's row is named by its title from the config (issue 17: no internal ids)
 
     titles = {a["id"]: a["title"] for a in yaml.safe_load((first_run / "config.yaml").read_text())["analyses"]}
@@ -366,23 +407,27 @@ def test_report_summary_of_findings_in_both_editions(first_run):
     assert order == sorted(order)
     assert text.index('<h2 id="ifps2002">') < text.index('id="neighbouring"')
     assert '<h2 id="barlow2014' not in text  # a neighbouring field: one sentence in the main report
-    summary = text[text.index('<h2 id="summary">'):text.index('<h2 id="found">')]
+    summary = text[text.index('<h2 id="summary">') : text.index('<h2 id="found">')]
     assert "Group-based parent training" not in summary and "Multidimensional family therapy" in summary
-    gaps = text[text.index('<h2 id="gaps">'):text.index("<h2 ", text.index('<h2 id="gaps">') + 5)]
+    gaps = text[text.index('<h2 id="gaps">') : text.index("<h2 ", text.index('<h2 id="gaps">') + 5)]
     assert "Evenboer" in gaps and "caseload" in gaps  # what the data cannot tell: "What is not known"
     if shutil.which("pdftotext"):
-        pdf = subprocess.run(["pdftotext", "-layout", str(res / "report.pdf"), "-"], capture_output=True,
-                             text=True, check=True).stdout
+        pdf = subprocess.run(
+            ["pdftotext", "-layout", str(res / "report.pdf"), "-"], capture_output=True, text=True, check=True
+        ).stdout
         assert "Summary of Findings (GRADE)" in pdf and "Evidence from neighbouring fields" in pdf
         # the on-topic results lead the plain-language summary (the report itself opens with
         # "What the reviews found", issue 12), before any analysis of a neighbouring field
-        summary_pdf = pdf[pdf.index("Plain-language summary"):]
+        summary_pdf = pdf[pdf.index("Plain-language summary") :]
         assert summary_pdf.index("Multidimensional family therapy") < summary_pdf.index("Group-based parent training")
         squeezed = "".join(pdf.split())
-        sof_pdf = squeezed[squeezed.index("SummaryofFindings(GRADE)"):squeezed.index("Plain-languagesummary")]
+        sof_pdf = squeezed[squeezed.index("SummaryofFindings(GRADE)") : squeezed.index("Plain-languagesummary")]
         # a title wraps over several lines of its cell: read in pdftotext's reading order (no -layout)
-        raw = "".join(subprocess.run(["pdftotext", str(res / "report.pdf"), "-"], capture_output=True, text=True,
-                                     check=True).stdout.split())
-        raw_sof = raw[raw.index("SummaryofFindings(GRADE)"):raw.index("Plain-languagesummary")]
+        raw = "".join(
+            subprocess.run(
+                ["pdftotext", str(res / "report.pdf"), "-"], capture_output=True, text=True, check=True
+            ).stdout.split()
+        )
+        raw_sof = raw[raw.index("SummaryofFindings(GRADE)") : raw.index("Plain-languagesummary")]
         for _, r in cert.iterrows():
             assert "".join(titles[r["analysis"]].split()) in raw_sof and "".join(r["certainty"].split()) in sof_pdf

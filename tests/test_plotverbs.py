@@ -27,8 +27,9 @@ R = json.loads((HERE / "frontend.json").read_text(encoding="utf-8"))
 @pytest.fixture(scope="module")
 def dat():
     bcg = pd.read_csv(HERE / "dat_bcg.csv")
-    return escalc("RR", ai="tpos", bi="tneg", ci="cpos", di="cneg", data=bcg,
-                  slab=bcg["author"] + ", " + bcg["year"].astype(str))
+    return escalc(
+        "RR", ai="tpos", bi="tneg", ci="cpos", di="cneg", data=bcg, slab=bcg["author"] + ", " + bcg["year"].astype(str)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +66,11 @@ def test_forest_draws_every_study_with_its_interval_and_the_diamond(fit):
     close([line.get_xdata()[0] for line in ci], R["escalc_rr"]["ci_lb"])
     close([line.get_xdata()[1] for line in ci], R["escalc_rr"]["ci_ub"])
     diamond = artists(ax, "summary")[0].get_xy()[:4, 0]
-    close(sorted(diamond), sorted([R["rma_re"]["ci_lb"], R["rma_re"]["beta"], R["rma_re"]["beta"],
-                                   R["rma_re"]["ci_ub"]]), rtol=1e-6)
+    close(
+        sorted(diamond),
+        sorted([R["rma_re"]["ci_lb"], R["rma_re"]["beta"], R["rma_re"]["beta"], R["rma_re"]["ci_ub"]]),
+        rtol=1e-6,
+    )
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels == R["escalc_rr"]["slab"] + ["RE Model"]
     # the right-hand annotations: metafor's forest(..., atransf=exp) prints 0.41 [0.13, 1.26] for Aronson
@@ -175,11 +179,20 @@ def test_labbe_risks(fit):
 def test_plot_influence_panels(fit):
     fig = plot_influence(fit)
     axes = fig.axes
-    assert [a.get_title() for a in axes] == ["rstudent", "dffits", "cook.d", "cov.r", "tau2.del", "QE.del", "hat",
-                                             "weight"]
+    assert [a.get_title() for a in axes] == [
+        "rstudent",
+        "dffits",
+        "cook.d",
+        "cov.r",
+        "tau2.del",
+        "QE.del",
+        "hat",
+        "weight",
+    ]
     exp = R["influence"]
-    for ax, key, rtol in zip(axes, ["rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "QE_del", "hat", "weight"],
-                             [1e-5] * 8):
+    for ax, key, rtol in zip(
+        axes, ["rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "QE_del", "hat", "weight"], [1e-5] * 8
+    ):
         line = artists(ax, "values")[0]
         assert list(line.get_xdata()) == list(range(1, 14))
         close(line.get_ydata(), exp[key], rtol=rtol, atol=1e-8)

@@ -53,8 +53,9 @@ def test_default_finds_the_exact_roots_of_the_breadth_cases():
             assert _rel(getattr(c, key), want) <= 1e-8, (case["id"], key, getattr(c, key), want)
 
 
-@pytest.mark.parametrize("how", [{"control": {"tol": "metafor"}}, {"tol": "metafor"},
-                                 {"tol": np.finfo(float).eps ** 0.25}])
+@pytest.mark.parametrize(
+    "how", [{"control": {"tol": "metafor"}}, {"tol": "metafor"}, {"tol": np.finfo(float).eps ** 0.25}]
+)
 def test_metafor_control_reproduces_metafors_default_digits(how):
     cases = _cases("golden", "*.confint*.json")
     assert len(cases) == 5
@@ -127,10 +128,16 @@ def test_ceiling_is_reported_with_a_note_in_both_modes():
 
 def test_newton_root_is_safeguarded():
     # a function on which plain Newton from the start diverges (atan): bisection takes over
-    r = newton_root(lambda x: (np.arctan(x - 1.0), 1 / (1 + (x - 1.0) ** 2)), -50.0, 60.0,
-                    np.arctan(-51.0), np.arctan(59.0), start=20.0)
+    r = newton_root(
+        lambda x: (np.arctan(x - 1.0), 1 / (1 + (x - 1.0) ** 2)),
+        -50.0,
+        60.0,
+        np.arctan(-51.0),
+        np.arctan(59.0),
+        start=20.0,
+    )
     assert r == pytest.approx(1.0, abs=1e-15)
-    r = newton_root(lambda x: (x ** 3 - 2, 3 * x * x), 0.0, 5.0, -2.0, 123.0)
+    r = newton_root(lambda x: (x**3 - 2, 3 * x * x), 0.0, 5.0, -2.0, 123.0)
     assert r == pytest.approx(2 ** (1 / 3), rel=1e-15)
 
 

@@ -7,8 +7,15 @@ import pytest
 from evsynth.pipeline.io import load_table
 from evsynth.pipeline.inputs import load_form, load_prisma
 from evsynth.review.prisma import prisma_counts
-from evsynth.review.quality import (agreement, assessment_template, cohen_kappa, consensus_totals,
-                             published_vs_computed, quality_filter, score)
+from evsynth.review.quality import (
+    agreement,
+    assessment_template,
+    cohen_kappa,
+    consensus_totals,
+    published_vs_computed,
+    quality_filter,
+    score,
+)
 
 from conftest import ROOT
 
@@ -30,13 +37,16 @@ def test_coded_table_counts_match_the_seed():
     assert designs == {"RCT": 40, "quasi-experimental": 7}
 
 
-@pytest.mark.parametrize("row,authors,score", [
-    ("1", "Armstrong et al.", 2),      # seed lines 4752-4753: "RCT / 2"
-    ("9", "Brandon & Connolly", 0),    # "Quasi- exp / 0"
-    ("27", "Mc Millan et al.", 7),     # "RCT / 7"
-    ("37", "Chaffin et al.", 6),       # "RCT / 6"
-    ("46", "Tolan et al.", 3),         # score printed after the outcome list
-])
+@pytest.mark.parametrize(
+    "row,authors,score",
+    [
+        ("1", "Armstrong et al.", 2),  # seed lines 4752-4753: "RCT / 2"
+        ("9", "Brandon & Connolly", 0),  # "Quasi- exp / 0"
+        ("27", "Mc Millan et al.", 7),  # "RCT / 7"
+        ("37", "Chaffin et al.", 6),  # "RCT / 6"
+        ("46", "Tolan et al.", 3),  # score printed after the outcome list
+    ],
+)
 def test_published_quality_scores(row, authors, score):
     r = STUDIES[STUDIES["row"] == row].iloc[0]
     assert r["authors"] == authors and int(r["quality_score"]) == score

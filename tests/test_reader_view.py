@@ -15,7 +15,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -69,8 +68,16 @@ def chrome(width: int = WIDTH, height: int = 800):
 
     opts = Options()
     opts.binary_location = CHROMIUM
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
-              f"--window-size={width},{height}", "--force-device-scale-factor=1", "--lang=en"):
+    for a in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        f"--window-size={width},{height}",
+        "--force-device-scale-factor=1",
+        "--lang=en",
+    ):
         opts.add_argument(a)
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
 
@@ -212,8 +219,14 @@ def _broken(text: str, words, vocabulary=frozenset()) -> list[str]:
     """Fragments of a known cell word cut at a line end inside a table cell: a token that is
     a proper prefix of the word (at least 5 characters) and occurs nowhere in the sources."""
     toks = set(re.findall(r"[^\W\d_][\w-]*", text))
-    return sorted({t for t in toks for w in words
-                   if len(t) >= 5 and w.startswith(t) and t != w and t not in words and t not in vocabulary})
+    return sorted(
+        {
+            t
+            for t in toks
+            for w in words
+            if len(t) >= 5 and w.startswith(t) and t != w and t not in words and t not in vocabulary
+        }
+    )
 
 
 def test_broken_word_check_finds_a_known_break():
@@ -235,6 +248,7 @@ def test_pdf_table_cells_keep_words_whole(appendix_pdf, first_run):
 
 # ------------------------------------------------------------------- PDF laid out for reading (item 3)
 
+
 def _page_texts(path: Path) -> list[str]:
     """pdftotext of each page (form feeds separate pages)."""
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
@@ -246,8 +260,10 @@ def _headings(first_run, doc: str = "appendix") -> list[str]:
     import html as _html
 
     page = (first_run / "results" / DOCS[doc]).read_text(encoding="utf-8")
-    return [" ".join(_html.unescape(re.sub(r"<[^>]+>", "", t)).split())
-            for t in re.findall(r"<h[23][^>]*>(.*?)</h[23]>", page, flags=re.S)]
+    return [
+        " ".join(_html.unescape(re.sub(r"<[^>]+>", "", t)).split())
+        for t in re.findall(r"<h[23][^>]*>(.*?)</h[23]>", page, flags=re.S)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -262,7 +278,9 @@ def test_long_table_repeats_its_header_row_on_each_page(pages, first_run):
 
     start = next(i for i, t in enumerate(pages) if re.search(r"^\s*Study characteristics \(", t, flags=re.M))
     end = next(i for i, t in enumerate(pages) if i > start and "Intervention types by design" in t)
-    authors = set(pd.read_csv(first_run / "data" / "holwerda2014" / "primary_studies.csv")["authors"].dropna().astype(str))
+    authors = set(
+        pd.read_csv(first_run / "data" / "holwerda2014" / "primary_studies.csv")["authors"].dropna().astype(str)
+    )
     span = [i for i in range(start, end + 1) if any(a in " ".join(pages[i].split()) for a in authors)]
     assert len(span) >= 2, "the table is long enough to span pages"
     words = {w for _, h in CHARACTERISTICS_SHOWN for w in h.split()}
@@ -275,7 +293,9 @@ def test_no_page_ends_with_a_heading(first_run, doc):
     pages = _page_texts(first_run / "results" / PDFS[doc])
     page = (first_run / "results" / DOCS[doc]).read_text(encoding="utf-8")
     captions = {" ".join(c.split()) for c in re.findall(r"<figcaption[^>]*>(.*?)</figcaption>", page, flags=re.S)}
-    heads = [h for h in _headings(first_run, doc) if len(h) >= 4 and h not in captions]  # (a caption may repeat a title)
+    heads = [
+        h for h in _headings(first_run, doc) if len(h) >= 4 and h not in captions
+    ]  # (a caption may repeat a title)
     assert len(heads) >= 12
     ends = []
     for n, t in enumerate(pages[:-1], 1):

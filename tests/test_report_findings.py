@@ -24,8 +24,12 @@ def report(tmp_path_factory):
     d = tmp_path_factory.mktemp("rep")
     res, fig = d / "res", d / "fig"
     for stage in ("studies", "quality", "extraction"):
-        subprocess.run([*evsynth_cmd(), "--allow-dir", str(d), stage, "--config", "config.yaml", "--outdir",
-                        str(res / stage)], cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(
+            [*evsynth_cmd(), "--allow-dir", str(d), stage, "--config", "config.yaml", "--outdir", str(res / stage)],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
     fig.mkdir()
     cfg = load_config(ROOT / "config.yaml")
     cfg["analyses"] = []  # the analyses are tested in test_pipeline; this section needs the study tables only
@@ -43,7 +47,7 @@ def report(tmp_path_factory):
 
 def _section(text: str) -> str:
     i = text.index('<h2 id="found">')
-    return text[i:text.index("<h2 ", i + 5)]
+    return text[i : text.index("<h2 ", i + 5)]
 
 
 def test_section_shows_every_finding_and_links_it_to_its_row(report):
@@ -80,9 +84,14 @@ def test_section_shows_every_finding_and_links_it_to_its_row(report):
 def test_section_covers_the_named_conditions(report):
     # the words a reader sees (numbers are tagged with their table cell, as everywhere in the report)
     sec = html.unescape(re.sub(r"<[^>]+>", "", _section((report / "report.html").read_text(encoding="utf-8"))))
-    for phrase in ("5-10 families per full-time professional", "several visits a week", "whole family",
-                   "one family, one plan, one professional", "low socio-economic status",
-                   "There is insufficient knowledge to determine which care is most effective"):
+    for phrase in (
+        "5-10 families per full-time professional",
+        "several visits a week",
+        "whole family",
+        "one family, one plan, one professional",
+        "low socio-economic status",
+        "There is insufficient knowledge to determine which care is most effective",
+    ):
         assert phrase in sec, phrase
     assert "counts 10 included reviews; Bijlage 6 and section 4.9 list 9" in sec
 
@@ -104,8 +113,11 @@ def test_pdf_has_the_same_section(report):
 
 
 def test_report_claims_named_in_the_issue_are_fixed(report):
-    text = html.unescape(re.sub(r"<[^>]+>", "", "".join((report / f).read_text(encoding="utf-8")
-                                                        for f in ("report.html", "appendix.html"))))
+    text = html.unescape(
+        re.sub(
+            r"<[^>]+>", "", "".join((report / f).read_text(encoding="utf-8") for f in ("report.html", "appendix.html"))
+        )
+    )
     assert "Most studies are small" not in text
     assert "The source table gives no sample sizes" in text
     assert "figure 2.1 counts 10; Bijlage 6 and section 4.9 list 9" in text

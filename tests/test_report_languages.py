@@ -35,15 +35,18 @@ def _words(fragment: str) -> str:
 def _section(page: str, sid: str) -> str:
     i = page.index(f'id="{sid}"')
     j = page.find("<h2 ", i)
-    return page[i:j if j > 0 else len(page)]
+    return page[i : j if j > 0 else len(page)]
 
 
 @pytest.fixture(scope="module")
 def editions(first_run):
     res = first_run / "results"
-    return {"en": (res / "report.html").read_text(encoding="utf-8"),
-            "nl": (res / "nl" / "report.html").read_text(encoding="utf-8"),
-            "appendix": (res / "appendix.html").read_text(encoding="utf-8"), "res": res}
+    return {
+        "en": (res / "report.html").read_text(encoding="utf-8"),
+        "nl": (res / "nl" / "report.html").read_text(encoding="utf-8"),
+        "appendix": (res / "appendix.html").read_text(encoding="utf-8"),
+        "res": res,
+    }
 
 
 def test_every_dutch_message_has_a_translation(first_run, tmp_path, monkeypatch):
@@ -68,8 +71,12 @@ def test_a_missing_translation_is_recorded_and_shown_in_english():
 
 def test_numbers_in_dutch_notation_use_babel_and_round_as_in_english():
     with i18n.language("nl"):
-        assert [i18n.number(x, d) for x, d in ((0.265, 2), (-0.11, 2), (1174.27, 2), (12.0, 0))] == \
-            [f"{0.265:.2f}".replace(".", ","), "-0,11", "1174,27", "12"]
+        assert [i18n.number(x, d) for x, d in ((0.265, 2), (-0.11, 2), (1174.27, 2), (12.0, 0))] == [
+            f"{0.265:.2f}".replace(".", ","),
+            "-0,11",
+            "1174,27",
+            "12",
+        ]
     assert i18n.number(0.265, 2) == f"{0.265:.2f}"
 
 
@@ -124,7 +131,10 @@ def test_mechanical_downgrades_are_said_in_words(editions):
     # the prediction-interval rule is flagged exactly where I2 < 50 and inconsistency was rated down
     pi_rule = cert[cert["mechanical"].str.contains("prediction_interval_only")]
     for _, r in pi_rule.iterrows():
-        assert int(r["inconsistency_downgrade"]) == 1 and float(re.search(r"I² = ([\d.]+)", r["inconsistency_reason"])[1]) < 50
+        assert (
+            int(r["inconsistency_downgrade"]) == 1
+            and float(re.search(r"I² = ([\d.]+)", r["inconsistency_reason"])[1]) < 50
+        )
     if len(pi_rule):
         assert "only because the prediction interval crosses no effect" in sof
     assert "Guyatt et al. 2011" in sof
@@ -158,11 +168,11 @@ def test_main_pdf_stays_under_30_pages_with_the_appendix_beside_it(editions):
 def test_every_finding_is_a_sentence_in_its_section(editions):
     f = pd.read_csv(ROOT / "data/findings/findings.csv", dtype=str, keep_default_na=False)
     page = editions["en"]
-    found = page[page.index('<h2 id="found">'):page.index("<h2 ", page.index('<h2 id="found">') + 5)]
+    found = page[page.index('<h2 id="found">') : page.index("<h2 ", page.index('<h2 id="found">') + 5)]
     groups = re.split(r'<h3 id="found-[^"]*">', found)[1:]
     where = {}
     for g in groups:
-        head = _words(g[:g.index("</h3>")])
+        head = _words(g[: g.index("</h3>")])
         for i in re.findall(r'<a href="(?:appendix\.html)?#finding-([^"]+)">', g):
             where.setdefault(i, []).append(head)
     for _, r in f.iterrows():

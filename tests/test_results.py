@@ -21,7 +21,7 @@ import pytest
 import evsynth.engine
 from evsynth import rma, rma_mv, robust, escalc, confint_tau2, subgroup
 import evsynth.engine as eng
-from evsynth.engine import (anova, blup, confint_mv, fitstats, influence_mv, predict, ranef, rma_batch, rma_mh, selmodel)
+from evsynth.engine import anova, blup, confint_mv, fitstats, influence_mv, ranef, rma_batch, rma_mh, selmodel
 from evsynth.engine.results import Fitted, FitResult, Result, coef_block, wald_test
 from evsynth.errors import InputError, ModelError
 
@@ -46,9 +46,13 @@ def _public_result_classes() -> set[type]:
     for mod in pkgutil.iter_modules(evsynth.engine.__path__):
         m = importlib.import_module(f"evsynth.engine.{mod.name}")
         for name, obj in vars(m).items():
-            if (inspect.isclass(obj) and issubclass(obj, Result) and not name.startswith("_")
-                    and obj.__module__.startswith("evsynth.engine")
-                    and obj not in (Result, Fitted, FitResult)):
+            if (
+                inspect.isclass(obj)
+                and issubclass(obj, Result)
+                and not name.startswith("_")
+                and obj.__module__.startswith("evsynth.engine")
+                and obj not in (Result, Fitted, FitResult)
+            ):
                 found.add(obj)
     return found
 
@@ -83,13 +87,15 @@ def _examples(barlow, konst) -> dict[str, object]:
         # the breadth verbs (issue 15)
         "MHResult": rma_mh("OR", ai=[4, 6, 3], bi=[20, 30, 25], ci=[9, 11, 8], di=[18, 27, 22]),
         "FitStats": fitstats(f),
-        "LRTResult": anova(rma(konst["yi"], konst["vi"], x[:, None], method="ML"),
-                           rma(konst["yi"], konst["vi"], method="ML")),
+        "LRTResult": anova(
+            rma(konst["yi"], konst["vi"], x[:, None], method="ML"), rma(konst["yi"], konst["vi"], method="ML")
+        ),
         "WaldResult": anova(fm, L=[[0, 1]]),
         "PredictResult": fm.predict([[1980.0]]),  # (the verb predict() is this method)
         "BLUPResult": blup(f),
-        "InfluenceMVResult": influence_mv(rma_mv(konst["yi"][:20], konst["vi"][:20],
-                                                 [konst["district"][:20], konst["school"][:20]])),
+        "InfluenceMVResult": influence_mv(
+            rma_mv(konst["yi"][:20], konst["vi"][:20], [konst["district"][:20], konst["school"][:20]])
+        ),
         "ConfintMVResult": confint_mv(mv),
         "RanefMVResult": ranef(mv),
         "SelmodelResult": selmodel(f, steps=[0.5]),
@@ -125,12 +131,42 @@ def test_coefficient_table_columns_follow_metafor(barlow):
 def test_diagnostic_frames_keep_their_columns(barlow):
     f = rma(*barlow)
     assert list(eng.leave1out(f).to_frame().columns) == [
-        "omitted", "estimate", "se", "stat", "pval", "ci_lb", "ci_ub", "QE", "QEp", "tau2", "I2", "H2"]
+        "omitted",
+        "estimate",
+        "se",
+        "stat",
+        "pval",
+        "ci_lb",
+        "ci_ub",
+        "QE",
+        "QEp",
+        "tau2",
+        "I2",
+        "H2",
+    ]
     assert list(eng.influence(f).to_frame().columns) == [
-        "study", "rstudent", "dffits", "cooks_distance", "cov_ratio", "tau2_del", "QE_del", "hat", "weight",
-        "influential"]
+        "study",
+        "rstudent",
+        "dffits",
+        "cooks_distance",
+        "cov_ratio",
+        "tau2_del",
+        "QE_del",
+        "hat",
+        "weight",
+        "influential",
+    ]
     assert list(eng.cumul(f, np.arange(f.k)).to_frame().columns) == [
-        "added", "k", "estimate", "se", "ci_lb", "ci_ub", "pval", "tau2", "I2"]
+        "added",
+        "k",
+        "estimate",
+        "se",
+        "ci_lb",
+        "ci_ub",
+        "pval",
+        "tau2",
+        "I2",
+    ]
 
 
 def test_t_distribution_spelled_knha_for_rma_and_t_for_rma_mv(barlow, konst):
@@ -152,8 +188,11 @@ def test_singular_covariance_in_the_wald_test_is_a_model_error_in_both_models(ko
     y, v = konst["yi"].to_numpy(), konst["vi"].to_numpy()
     x = konst["year"].to_numpy(float)[:, None]
     # btt naming one coefficient twice: the tested covariance matrix is exactly singular
-    with pytest.raises(ModelError, match="test of coefficient\\(s\\) 2:2 cannot be computed: the covariance "
-                                         "matrix of the tested coefficients is singular"):
+    with pytest.raises(
+        ModelError,
+        match="test of coefficient\\(s\\) 2:2 cannot be computed: the covariance "
+        "matrix of the tested coefficients is singular",
+    ):
         rma(y, v, x, btt=[1, 1])
     with pytest.raises(ModelError, match="covariance matrix of the tested coefficients is singular"):
         rma_mv(y, v, [konst["district"], konst["school"]], x, btt=[1, 1])
@@ -223,8 +262,15 @@ def test_robust_coefficients_match_golden_case(konst):
     r = robust(rma(konst["yi"], konst["vi"]), konst["district"])
     row = r.to_frame().iloc[0]
     assert row["term"] == want["coef_names"]
-    for col, key in (("estimate", "beta"), ("se", "se"), ("tval", "stat"), ("df", "df"), ("pval", "pval"),
-                     ("ci_lb", "ci_lb"), ("ci_ub", "ci_ub")):
+    for col, key in (
+        ("estimate", "beta"),
+        ("se", "se"),
+        ("tval", "stat"),
+        ("df", "df"),
+        ("pval", "pval"),
+        ("ci_lb", "ci_lb"),
+        ("ci_ub", "ci_ub"),
+    ):
         assert row[col] == pytest.approx(want[key], rel=1e-4), col
 
 
@@ -237,6 +283,7 @@ def test_prediction_interval_of_fits_comes_from_predict(barlow, konst):
     # golden case's estimates and variance components
     case = json.loads((GOLDEN / "cases" / "konstantopoulos2011.mv.REML.json").read_text())["expected"]
     from scipy.stats import norm
+
     want = case["beta"] - norm.isf(0.025) * np.sqrt(case["se"] ** 2 + np.sum(case["sigma2"]))
     assert mv.pi_lb == pytest.approx(want, rel=1e-4)
 

@@ -59,8 +59,10 @@ def test_shipped_tables_are_what_the_script_computes_and_a_rerun_is_identical():
     assert first == again
     summary, disagreements = first
     assert _csv_bytes(sca.SUMMARY_FIELDS, summary) == (FINDINGS / "second_coder_agreement.csv").read_bytes()
-    assert _csv_bytes(["table", "id", "column", "first", "second", "second_note"], disagreements) == \
-        (FINDINGS / "second_coder_disagreements.csv").read_bytes()
+    assert (
+        _csv_bytes(["table", "id", "column", "first", "second", "second_note"], disagreements)
+        == (FINDINGS / "second_coder_disagreements.csv").read_bytes()
+    )
     # the disagreements are those of the first coding as the second coder met it: 149, before resolution
     assert len(disagreements) == 149 == sum(int(r["disagreements"]) for r in summary)
 
@@ -109,8 +111,14 @@ def test_each_findings_change_is_in_the_coding_log_with_its_reason():
         if r["resolution"] not in sca.CHANGED:
             continue
         table = {"findings": "findings.csv", "effect_statements": "effect_statements.csv"}[r["table"]]
-        hits = [x for x in log if x["table"] == table and x["row"] == r["id"]
-                and "second coder" in x["reason"] and x["column"] in (r["column"], "direction")]
+        hits = [
+            x
+            for x in log
+            if x["table"] == table
+            and x["row"] == r["id"]
+            and "second coder" in x["reason"]
+            and x["column"] in (r["column"], "direction")
+        ]
         assert hits, r
 
 
@@ -122,13 +130,21 @@ def _copy(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("damage,message", [
-    (lambda rows: rows[1:], "no resolution of the disagreement"),
-    (lambda rows: rows + rows[:1], "a second resolution of the same disagreement"),
-    (lambda rows: [dict(rows[0], resolution="agreed")] + rows[1:], "is not one of"),
-    (lambda rows: [dict(r, value="positive") if r["resolution"] == "second adopted" and r["column"] == "claim_type"
-                   else r for r in rows], "is not what the first coding holds"),
-])
+@pytest.mark.parametrize(
+    "damage,message",
+    [
+        (lambda rows: rows[1:], "no resolution of the disagreement"),
+        (lambda rows: rows + rows[:1], "a second resolution of the same disagreement"),
+        (lambda rows: [dict(rows[0], resolution="agreed")] + rows[1:], "is not one of"),
+        (
+            lambda rows: [
+                dict(r, value="positive") if r["resolution"] == "second adopted" and r["column"] == "claim_type" else r
+                for r in rows
+            ],
+            "is not what the first coding holds",
+        ),
+    ],
+)
 def test_the_script_stops_with_one_message_on_bad_resolutions(tmp_path, damage, message):
     root = _copy(tmp_path)
     path = root / "data" / "findings" / "second_coder_resolutions.csv"
@@ -137,8 +153,13 @@ def test_the_script_stops_with_one_message_on_bad_resolutions(tmp_path, damage, 
         w.writeheader()
         w.writerows(damage([dict(r) for r in RES]))
     before = (root / "data" / "findings" / "second_coder_agreement.csv").read_bytes()
-    p = subprocess.run([sys.executable, "data/findings/second_coder_agreement.py"], cwd=root,
-                       capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "data/findings/second_coder_agreement.py"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode != 0
     assert message in p.stderr and "Traceback" not in p.stderr and "second_coder_resolutions.csv" in p.stderr
     assert (root / "data" / "findings" / "second_coder_agreement.csv").read_bytes() == before

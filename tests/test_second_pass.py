@@ -23,7 +23,9 @@ from conftest import ROOT, SHARED
 SEEDS = SHARED / "seeds"
 HOL = SEEDS / "003_169077222a0c6c24.txt"
 NJI = SEEDS / "000_d6eb5ec40b6ce6bc.txt"
-pytestmark = pytest.mark.skipif(not HOL.exists() or not NJI.exists(), reason="../shared/seeds is not beside the repository")
+pytestmark = pytest.mark.skipif(
+    not HOL.exists() or not NJI.exists(), reason="../shared/seeds is not beside the repository"
+)
 
 ES = pd.read_csv(ROOT / "data/holwerda2014/effect_statements.csv", dtype=str, keep_default_na=False)
 RS = pd.read_csv(ROOT / "data/holwerda2014/review_statements.csv", dtype=str, keep_default_na=False)
@@ -52,7 +54,7 @@ PAGE_BREAK_ROWS = {"8", "16", "35"}  # statements whose lines a page header or a
 
 def _in_window(path, text: str, first: int, last: int, skip_lines: bool = False) -> bool:
     lines = _lines(path)
-    window = "\n".join(lines[first - 1:last]).replace("*", "")  # markdown emphasis in the NJI text
+    window = "\n".join(lines[first - 1 : last]).replace("*", "")  # markdown emphasis in the NJI text
     return bool(_words_regex(text, skip_lines).search(window))
 
 
@@ -63,29 +65,67 @@ SECOND_CODER = {
     ("1", 4766): ("Door ouders gerapporteerde verwondingen en blauwe plekken [?]", "", 4767, "unknown"),
     ("2", 4798): ("Huiselijk geweld gepleegd door moeder (voornamelijk fysiek) [?]", "", 4799, "unknown"),
     ("7", 4972): ("huishoudelijke chaos [?]", "Bij moeders van kinderen vanaf 9 maanden:", 4973, "unknown"),
-    ("10", 5169): ("Gebruik van diensten van instanties op het gebied van opvoeding [?]", "Voor niet-agressieve gezinnen:", 5170, "unknown"),
-    ("10", 5181): ("Kans op vaste pediatrische primaire zorgverlener voor kind [?]",
-                   "Voor gezinnen met 20 bezoeken of meer m.b.t. opvoeding:", 5182, "unknown"),
+    ("10", 5169): (
+        "Gebruik van diensten van instanties op het gebied van opvoeding [?]",
+        "Voor niet-agressieve gezinnen:",
+        5170,
+        "unknown",
+    ),
+    ("10", 5181): (
+        "Kans op vaste pediatrische primaire zorgverlener voor kind [?]",
+        "Voor gezinnen met 20 bezoeken of meer m.b.t. opvoeding:",
+        5182,
+        "unknown",
+    ),
     ("13", 5291): ("Deelname aan huisbezoek-programma na afloop van interventie [?]", "", 5292, "positive"),
-    ("14", 5330): ("Slaan van kind met een voorwerp [?] (door moeders met beginscore op FSC < 25)", "", 5331, "unknown"),
-    ("17", 5482): ("Aantal bezoeken ziekenhuis voor ongevallen/verwondingen en incidentele vergiftigingen [?]", "", 5483, "unknown"),
+    ("14", 5330): (
+        "Slaan van kind met een voorwerp [?] (door moeders met beginscore op FSC < 25)",
+        "",
+        5331,
+        "unknown",
+    ),
+    ("17", 5482): (
+        "Aantal bezoeken ziekenhuis voor ongevallen/verwondingen en incidentele vergiftigingen [?]",
+        "",
+        5483,
+        "unknown",
+    ),
     ("17", 5491): ("Percentages van internaliserende en totaal probleemscore [?]", "", 5492, "unknown"),
     ("19", 5604): ("Tevredenheid met diensten voor maatschappelijke gezondheidszorg [?]", "", 5605, "unknown"),
     ("24", 5850): ("Emotionele en verbale responsiviteit na 12 en 24 maanden [?]", "", 5851, "unknown"),
-    ("25", 5902): ("Concrete diensten/voorzieningen, lichamelijke verzorging en beschikbare middelen [?]", "", 5903, "unknown"),
+    ("25", 5902): (
+        "Concrete diensten/voorzieningen, lichamelijke verzorging en beschikbare middelen [?]",
+        "",
+        5903,
+        "unknown",
+    ),
     ("26", 5947): ("Algemene psychiatrische symptomen moeder na 12 maanden [?]", "", 5948, "positive"),
     ("27", 5986): ("Recidive kindermishandeling of verwaarlozing (ziekenhuisdossiers) [?]", "", 5987, "unknown"),
     ("32", 6161): ("Mate van flexibele verwachtingen passend bij de leeftijd van kind [?]", "", 6162, "unknown"),
     ("41", 6537): ("Complimenten, beschrijving en reflecties door ouder op gedrag kind [?]", "", 6538, "unknown"),
     ("42", 6565): ("Hulp bij bestrijding armoede voor lage SES gezinnen in interventie [?]", "", 6566, "unknown"),
     ("44", 6704): ("Cognitieve ontwikkelingsachterstand tijdens de kleuterschool [?]", "", 6705, "unknown"),
-    ("44", 6708): ("Cognitieve veerkracht van kinderen bij niet-optimale biologische en gedragsomstandigheden [?] (kleuterschool)",
-                   "", 6709, "unknown"),
+    ("44", 6708): (
+        "Cognitieve veerkracht van kinderen bij niet-optimale biologische en gedragsomstandigheden [?] (kleuterschool)",
+        "",
+        6709,
+        "unknown",
+    ),
     # the design ran into the first statement ("RCT ...")
     ("6", 4936): ("Kennis over opvoeding [?]", "", 4936, "unknown"),
-    ("13", 5286): ("Gezinnen die programma voltooiden hadden hoger inkomen en hoger opleidingsniveau dan drop-outs", "", 5287, "unknown"),
-    ("19", 5599): ("Er werd geen interventie-effect gevonden na 12 maanden en na 18 maanden follow-up en geen significante "
-                   "verschillen tussen de interventiegroep en de controlegroep.", "", 5601, "none"),
+    ("13", 5286): (
+        "Gezinnen die programma voltooiden hadden hoger inkomen en hoger opleidingsniveau dan drop-outs",
+        "",
+        5287,
+        "unknown",
+    ),
+    ("19", 5599): (
+        "Er werd geen interventie-effect gevonden na 12 maanden en na 18 maanden follow-up en geen significante "
+        "verschillen tussen de interventiegroep en de controlegroep.",
+        "",
+        5601,
+        "none",
+    ),
     ("21", 5723): ("Steun door partner [?]", "", 5723, "unknown"),
     ("22", 5772): ("Betrokkenheid moeder bij kind [?]", "", 5772, "unknown"),
     ("23", 5800): ("Antisociaal en hyperactief gedrag kind [?]", "", 5800, "unknown"),
@@ -94,25 +134,65 @@ SECOND_CODER = {
     ("47", 6875): ("Kennis opvoeding [?]", "", 6875, "unknown"),
     # subgroup headings (dropped in the first coding)
     ("46", 6833): ("Ouderlijk toezicht [?]", "Voor gezinnen met een hoog risico:", 6833, "unknown"),
-    ("46", 6838): ("Gedrag [?]", "Voor kinderen met een hoog risico (hoge scores sociale problemen bij 0-meting):", 6838, "unknown"),
+    ("46", 6838): (
+        "Gedrag [?]",
+        "Voor kinderen met een hoog risico (hoge scores sociale problemen bij 0-meting):",
+        6838,
+        "unknown",
+    ),
     ("46", 6762): ("Leesvaardigheid [?]", "", 6762, "unknown"),
-    ("30", 6094): ("Storend gedrag van kind [?]", "Voor moeders met een hoog/gemiddeld niveau van depressie:", 6094, "unknown"),
+    ("30", 6094): (
+        "Storend gedrag van kind [?]",
+        "Voor moeders met een hoog/gemiddeld niveau van depressie:",
+        6094,
+        "unknown",
+    ),
     ("30", 6096): ("Storend gedrag van kind [?]", "Voor moeders met een laag niveau van depressie:", 6096, "unknown"),
-    ("15", 5383): ("Slechte geestelijke gezondheid [?]", "Voor gezinnen met meer dan 75% van de geplande bezoeken:", 5383, "unknown"),
+    ("15", 5383): (
+        "Slechte geestelijke gezondheid [?]",
+        "Voor gezinnen met meer dan 75% van de geplande bezoeken:",
+        5383,
+        "unknown",
+    ),
     ("3 en 4", 4850): ("Sensitiviteit van de moeder [?]", "Na 12 maanden follow-up:", 4850, "unknown"),
-    ("12", 5254): ("Depressie [?]", "Voor gezinnen met tenminste één kind onder schoolgaande leeftijd en op dit moment geen "
-                   "onbehandelde middelengebruik-stoornis:", 5254, "unknown"),
-    ("24", 5870): ("Responsiviteit moeder [?]", "Voor moeders met een hoger risico (twee of meer risicofactoren):", 5870, "unknown"),
-    ("35", 6296): ("Kindermishandeling of –verwaarlozing [?]", "Voor gezinnen die deelnamen aan eenmalige interventies:", 6296, "unknown"),
+    ("12", 5254): (
+        "Depressie [?]",
+        "Voor gezinnen met tenminste één kind onder schoolgaande leeftijd en op dit moment geen "
+        "onbehandelde middelengebruik-stoornis:",
+        5254,
+        "unknown",
+    ),
+    ("24", 5870): (
+        "Responsiviteit moeder [?]",
+        "Voor moeders met een hoger risico (twee of meer risicofactoren):",
+        5870,
+        "unknown",
+    ),
+    ("35", 6296): (
+        "Kindermishandeling of –verwaarlozing [?]",
+        "Voor gezinnen die deelnamen aan eenmalige interventies:",
+        6296,
+        "unknown",
+    ),
     ("39", 6464): ("Stress opvoeding [?]", "PCIT op kantoor (i.p.v. d.m.v. huisbezoeken):", 6464, "unknown"),
-    ("20", 5658): ("Burgerlijke staat (getrouwd) [?]", "Effecten van interventie ten opzichte van reguliere zorg (en niet ten "
-                   "opzichte van programma met alleen financiële prikkels):", 5658, "unknown"),
+    ("20", 5658): (
+        "Burgerlijke staat (getrouwd) [?]",
+        "Effecten van interventie ten opzichte van reguliere zorg (en niet ten "
+        "opzichte van programma met alleen financiële prikkels):",
+        5658,
+        "unknown",
+    ),
     # direction stated by the chapter text (4.4, lines 1380-1392) or by the statement's own words
     ("26", 5951): ("Contact met kinderbescherming na 36 maanden [?]", "", 5951, "positive"),
     ("26", 5949): ("Depressieve symptomen moeder na 12 maanden [?]", "", 5949, "none"),
     ("15", 5378): ("Er werd geen overall significant effect van het programma gevonden.", "", 5379, "none"),
-    ("7", 4994): ("Kinderen van relatief meer sociaal achtergestelde gezinnen (tienermoeders, alleenstaande ouders, werkloze "
-                  "huishoudens) werden negatief beïnvloed door het leven in interventiegemeenschappen", "", 4997, "negative"),
+    ("7", 4994): (
+        "Kinderen van relatief meer sociaal achtergestelde gezinnen (tienermoeders, alleenstaande ouders, werkloze "
+        "huishoudens) werden negatief beïnvloed door het leven in interventiegemeenschappen",
+        "",
+        4997,
+        "negative",
+    ),
 }
 
 
@@ -192,11 +272,14 @@ def test_domains_of_the_plain_cases():
 
 
 # --- intensity (Bijlage 5 rows 5, 38, 47) ---------------------------------------------------------
-@pytest.mark.parametrize("row,col,want,text,first,last", [
-    ("5", "total_sessions", "25", "25 huisbezoeken van ongeveer 1.5 uur", 4864, 4865),
-    ("47", "total_sessions", "25", "25 bezoeken van 1 uur gedurende 9 maanden", 6842, 6879),
-    ("38", "hours_per_week", "2", "twee uur per week", 6402, 6434),
-])
+@pytest.mark.parametrize(
+    "row,col,want,text,first,last",
+    [
+        ("5", "total_sessions", "25", "25 huisbezoeken van ongeveer 1.5 uur", 4864, 4865),
+        ("47", "total_sessions", "25", "25 bezoeken van 1 uur gedurende 9 maanden", 6842, 6879),
+        ("38", "hours_per_week", "2", "twee uur per week", 6402, 6434),
+    ],
+)
 def test_intensity_units(row, col, want, text, first, last):
     r = PS[PS["row"] == row].iloc[0]
     assert float(r[col]) == float(want)
@@ -211,18 +294,37 @@ def test_intensity_units(row, col, want, text, first, last):
 
 # --- Bijlage 6: the 12 cells of the issue, read from the seed ---------------------------------------
 REVIEWS = {
-    (3, "population"): ("Ouders met kinderen jonger dan 4 jaar die sociaal achtergesteld zijn op het gebied van armoede, "
-                        "alleenstaand ouderschap of behoren tot een etnische minderheid.", 7010, 7013),
-    (7, "population"): ("Gezinnen met normale opvoedingsstressoren, met als doel de stress te verlichten en het stimuleren "
-                        "van de capaciteit van ouders om kindermishandeling en verwaarlozing te voorkomen. Daarnaast gezinnen "
-                        "in crisis en met ernstig risico op kindermishandeling en verwaarlozing en die al bekend zijn bij de "
-                        "Kinderbescherming", 7302, 7309),
-    (8, "population"): ("Moeders met kinderen van 0-6 jaar van sociaal achtergestelde hoog-risico gezinnen", 7376, 7377),
-    (5, "designs_included"): ("RCTs, Quasi-exp and single group, repeated measures design", [(7101, 7106), (7125, 7126)], None),
+    (3, "population"): (
+        "Ouders met kinderen jonger dan 4 jaar die sociaal achtergesteld zijn op het gebied van armoede, "
+        "alleenstaand ouderschap of behoren tot een etnische minderheid.",
+        7010,
+        7013,
+    ),
+    (7, "population"): (
+        "Gezinnen met normale opvoedingsstressoren, met als doel de stress te verlichten en het stimuleren "
+        "van de capaciteit van ouders om kindermishandeling en verwaarlozing te voorkomen. Daarnaast gezinnen "
+        "in crisis en met ernstig risico op kindermishandeling en verwaarlozing en die al bekend zijn bij de "
+        "Kinderbescherming",
+        7302,
+        7309,
+    ),
+    (8, "population"): (
+        "Moeders met kinderen van 0-6 jaar van sociaal achtergestelde hoog-risico gezinnen",
+        7376,
+        7377,
+    ),
+    (5, "designs_included"): (
+        "RCTs, Quasi-exp and single group, repeated measures design",
+        [(7101, 7106), (7125, 7126)],
+        None,
+    ),
     (6, "designs_included"): ("Prospectieve, gecontroleerde studies", [(7252, 7256)], None),
-    (7, "interventions"): ("Gezinsgerichte interventies voor kindermishandeling en verwaarlozing: huisbezoeken, cognitieve "
-                           "gedragstherapie, groepstherapie en intensieve thuisbegeleiding om uithuisplaatsing te voorkomen",
-                           7294, 7300),
+    (7, "interventions"): (
+        "Gezinsgerichte interventies voor kindermishandeling en verwaarlozing: huisbezoeken, cognitieve "
+        "gedragstherapie, groepstherapie en intensieve thuisbegeleiding om uithuisplaatsing te voorkomen",
+        7294,
+        7300,
+    ),
 }
 
 
@@ -235,7 +337,7 @@ def test_review_cells_match_the_seed(key):
     if col != "designs_included":  # the designs cell is broken inside words in the seed
         assert _in_window(HOL, want, a, b)
     else:
-        cell = " ".join(" ".join(_lines(HOL)[x - 1:y]) for x, y in a)
+        cell = " ".join(" ".join(_lines(HOL)[x - 1 : y]) for x, y in a)
         letters = re.sub(r"[^a-z]", "", cell.lower())
         assert re.sub(r"[^a-z]", "", want.lower()) in letters
 
@@ -243,7 +345,7 @@ def test_review_cells_match_the_seed(key):
 def test_al_et_al_qualified_finding_in_full():
     al = RS[RS["review_id"] == "al2012"]
     by = {s["statement"]: s for _, s in al.iterrows()}
-    assert by["Gezinsfunctioneren [?]"]["direction"] == "positive"                     # section 4.9, lines 1706-1710
+    assert by["Gezinsfunctioneren [?]"]["direction"] == "positive"  # section 4.9, lines 1706-1710
     mp = by["preventie van uithuisplaatsing [?]"]
     assert mp["subgroup_heading"] == "Voor multiprobleem gezinnen:" and mp["direction"] == "positive"  # NJI line 226
     km = by["Geen effect op de preventie van uithuisplaatsing"]
@@ -254,22 +356,42 @@ def test_al_et_al_qualified_finding_in_full():
 
 def test_johnson_programme_names_are_kept():
     heads = set(RS.loc[RS["review_id"] == "johnson2008", "subgroup_heading"])
-    for name in ("Project SafeCare voor ouders met jonge kinderen:", "Incredible Years BASIC program:",
-                 "Family Connections program", "Webster-Stratton’s ADVANCE program:", "Programma’s voor tienerouders:"):
+    for name in (
+        "Project SafeCare voor ouders met jonge kinderen:",
+        "Incredible Years BASIC program:",
+        "Family Connections program",
+        "Webster-Stratton’s ADVANCE program:",
+        "Programma’s voor tienerouders:",
+    ):
         assert name in heads
 
 
 # --- findings: the claims the issue names, found in the seed by the regex route ------------------------
 NAMED = {
     "caseload 5-10": ("holwerda2014", "5-10 gezinnen per fulltime professional", 3127, 3129),
-    "several visits a week": ("holwerda2014", "waarbij in het eerste half jaar sprake is van meerdere bezoeken per week", 3086, 3088),
+    "several visits a week": (
+        "holwerda2014",
+        "waarbij in het eerste half jaar sprake is van meerdere bezoeken per week",
+        3086,
+        3088,
+    ),
     "longer than half a year": ("holwerda2014", "en die langer duren dan een half jaar", 3027, 3029),
     "whole family at home": ("holwerda2014", "is gericht op het hele gezin/alle gezinsleden", 3094, 3094),
     "one family one plan": ("holwerda2014", "gaat uit van één gezin, één plan, één professional", 3111, 3111),
-    "low SES": ("holwerda2014", "minder effect hebben bij respondenten met een lage sociaaleconomische status (18,77,79) of zelfs "
-                "een negatief effect hebben in deze groep (11)", 1593, 1597),
+    "low SES": (
+        "holwerda2014",
+        "minder effect hebben bij respondenten met een lage sociaaleconomische status (18,77,79) of zelfs "
+        "een negatief effect hebben in deze groep (11)",
+        1593,
+        1597,
+    ),
     "NJI caseload": ("nji2020", "een lage caseload (minder dan tien cliënten per hulpverlener)", 83, 83),
-    "NJI several times a week at home": ("nji2020", "meerdere keren per week contact tussen hulpverlener en gezin", 162, 162),
+    "NJI several times a week at home": (
+        "nji2020",
+        "meerdere keren per week contact tussen hulpverlener en gezin",
+        162,
+        162,
+    ),
 }
 
 

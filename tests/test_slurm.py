@@ -20,8 +20,11 @@ import yaml
 from conftest import BIN, ROOT, copy_project, run
 
 AID = "fukkinklont2007"
-TARGETS = [f"results/{AID}/multiverse.csv", f"results/{AID}/multiverse_summary.csv",
-           f"results/{AID}/multiverse_dimensions.csv"]
+TARGETS = [
+    f"results/{AID}/multiverse.csv",
+    f"results/{AID}/multiverse_summary.csv",
+    f"results/{AID}/multiverse_dimensions.csv",
+]
 
 
 def _harness():
@@ -35,8 +38,9 @@ def _harness():
 def cluster():
     missing = [b for b in ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "srun") if not shutil.which(b)]
     if missing:
-        pytest.fail(f"SLURM/MUNGE programs missing: {', '.join(missing)}; run scripts/system-packages.sh "
-                    "(make test does)")
+        pytest.fail(
+            f"SLURM/MUNGE programs missing: {', '.join(missing)}; run scripts/system-packages.sh (make test does)"
+        )
     ls = _harness()
     d = Path(tempfile.mkdtemp(prefix="evs-slurm-"))  # short: the munge socket path must stay short
     try:
@@ -67,9 +71,23 @@ def test_multiverse_on_slurm_equals_local_run(cluster, tmp_path_factory):
     remote = _project(tmp_path_factory, "slurm")
     env = dict(cluster)
     env["PATH"] = f"{env['PATH']}{os.pathsep}{BIN}"
-    out = run([str(BIN / "snakemake"), "--profile", "profiles/slurm", "--jobs", "4",
-               "--slurm-init-seconds-before-status-checks", "1", "--seconds-between-status-checks", "2",
-               *TARGETS], cwd=remote, env=env, check=False)
+    out = run(
+        [
+            str(BIN / "snakemake"),
+            "--profile",
+            "profiles/slurm",
+            "--jobs",
+            "4",
+            "--slurm-init-seconds-before-status-checks",
+            "1",
+            "--seconds-between-status-checks",
+            "2",
+            *TARGETS,
+        ],
+        cwd=remote,
+        env=env,
+        check=False,
+    )
     log = out.stdout + out.stderr
     assert out.returncode == 0, log[-4000:]
     # every block ran as a SLURM job (and the effect sizes before them)

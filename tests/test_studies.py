@@ -31,16 +31,19 @@ def test_every_row_has_population_and_outcome_measures():
     assert (counts == STUDIES["n_outcome_measures"]).all()
 
 
-@pytest.mark.parametrize("row,lo,hi", [
-    ("1", 0.0, 0.5),       # "Gezinnen met baby (0-6 maanden)"
-    ("8", 11.0, 16.0),     # "Gezinnen met kinderen 11-16 jaar"
-    ("30", 1.42, 2.25),    # "Gezinnen met zoon van 17-27 maanden" (17/12, 27/12)
-    ("37", 2.5, 12.0),     # "Zorgverleners met kind van 2,5 tot 12 jaar"
-    ("31", None, 5.0),     # "Ouders met kind jonger dan 5 jaar": an upper limit only
-    ("29", None, 11.0),    # "met kind van 11 jaar of jonger"
-    ("2", None, None),     # "Gezinnen met baby's": no numbers, none coded
-    ("47", None, None),    # "(tiener)moeders van 12-22 jaar": a parent's age, not the child's
-])
+@pytest.mark.parametrize(
+    "row,lo,hi",
+    [
+        ("1", 0.0, 0.5),  # "Gezinnen met baby (0-6 maanden)"
+        ("8", 11.0, 16.0),  # "Gezinnen met kinderen 11-16 jaar"
+        ("30", 1.42, 2.25),  # "Gezinnen met zoon van 17-27 maanden" (17/12, 27/12)
+        ("37", 2.5, 12.0),  # "Zorgverleners met kind van 2,5 tot 12 jaar"
+        ("31", None, 5.0),  # "Ouders met kind jonger dan 5 jaar": an upper limit only
+        ("29", None, 11.0),  # "met kind van 11 jaar of jonger"
+        ("2", None, None),  # "Gezinnen met baby's": no numbers, none coded
+        ("47", None, None),  # "(tiener)moeders van 12-22 jaar": a parent's age, not the child's
+    ],
+)
 def test_child_age_only_where_stated(row, lo, hi):
     r = _row(row)
     for got, want in ((r["child_age_min_years"], lo), (r["child_age_max_years"], hi)):
@@ -63,7 +66,7 @@ def test_outcome_measures_of_several_rows():
     # Bijlage 5, row "3 en 4" (Barlow et al. 2007 / McIntosh et al. 2009): 15 measures
     m = _measures("3 en 4")
     assert len(m) == 15 and m[0] == "Opvoeding" and m[-1] == "Welzijn kind"
-    assert "Sociaal en emotioneel aanpassingsvermogen kind" in m       # a wrapped line joined
+    assert "Sociaal en emotioneel aanpassingsvermogen kind" in m  # a wrapped line joined
     # row 1: the parenthesised list stays inside its item
     assert _measures("1")[2].startswith("Opvoedingsstress (depressie ouder,") and len(_measures("1")) == 5
     # rows broken by the text extraction, coded by hand with a note

@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,11 +27,16 @@ def _diag(first_run, aid, name) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- tables written by the pipeline
 
+
 def test_effects_table_keeps_the_counts(first_run):
     eff = pd.read_csv(first_run / "results" / "ifps2002" / "effects.csv")
     src = pd.read_csv(ROOT / "data" / "ifps2002" / "placement_trials.csv")
-    for a, c in {"ai": "placed_exp_used", "bi": "notplaced_exp_used", "ci": "placed_ctrl_used",
-                 "di": "notplaced_ctrl_used"}.items():
+    for a, c in {
+        "ai": "placed_exp_used",
+        "bi": "notplaced_exp_used",
+        "ci": "placed_ctrl_used",
+        "di": "notplaced_ctrl_used",
+    }.items():
         assert eff[a].tolist() == src[c].astype(float).tolist()
 
 
@@ -41,9 +45,21 @@ def test_mantel_haenszel_table_matches_metafor(first_run, aid):
     t = _diag(first_run, aid, "mh").iloc[0]
     r = R[f"{aid}_mh"]
     assert t["k"] == r["k"] and t["method"] == "MH"
-    for ours, theirs in [("estimate", "estimate"), ("se", "se"), ("zval", "zval"), ("pval", "pval"),
-                         ("ci_lb", "ci_lb"), ("ci_ub", "ci_ub"), ("QE", "QE"), ("QEp", "QEp"), ("I2", "I2"),
-                         ("MH", "CMH"), ("MHp", "CMHp"), ("TA", "TA"), ("TAp", "TAp")]:
+    for ours, theirs in [
+        ("estimate", "estimate"),
+        ("se", "se"),
+        ("zval", "zval"),
+        ("pval", "pval"),
+        ("ci_lb", "ci_lb"),
+        ("ci_ub", "ci_ub"),
+        ("QE", "QE"),
+        ("QEp", "QEp"),
+        ("I2", "I2"),
+        ("MH", "CMH"),
+        ("MHp", "CMHp"),
+        ("TA", "TA"),
+        ("TAp", "TAp"),
+    ]:
         if r[theirs] is None:
             assert pd.isna(t[ours]), ours
         else:
@@ -57,8 +73,18 @@ def test_model_comparison_table_matches_metafor(first_run):
     for r in R["vanderpol2017_model_comparison"]:
         row = t.loc[r["moderator"]]
         assert row["k"] == r["k"] and row["df"] == r["df"]
-        for c in ("logLik_with", "logLik_without", "AIC_with", "AIC_without", "BIC_with", "BIC_without",
-                  "AICc_with", "AICc_without", "LRT", "pval"):
+        for c in (
+            "logLik_with",
+            "logLik_without",
+            "AIC_with",
+            "AIC_without",
+            "BIC_with",
+            "BIC_without",
+            "AICc_with",
+            "AICc_without",
+            "LRT",
+            "pval",
+        ):
             assert row[c] == pytest.approx(r[c], **TOL), (r["moderator"], c)
     # the shipped primary analysis of family programmes also compares its moderators
     a = _diag(first_run, "ahrq2015", "model_comparison").set_index("moderator")
@@ -84,8 +110,18 @@ def test_correlated_effects_table_matches_metafor_and_clubsandwich(first_run):
     exp = R["vanderpol2017_correlated_effects"]
     assert t["rho"].tolist() == [r["rho"] for r in exp]
     for i, r in enumerate(exp):
-        for c in ("estimate", "se", "ci_lb", "ci_ub", "pval", "robust_se", "robust_df", "robust_pval",
-                  "robust_ci_lb", "robust_ci_ub"):
+        for c in (
+            "estimate",
+            "se",
+            "ci_lb",
+            "ci_ub",
+            "pval",
+            "robust_se",
+            "robust_df",
+            "robust_pval",
+            "robust_ci_lb",
+            "robust_ci_ub",
+        ):
             assert t[c].iloc[i] == pytest.approx(r[c], rel=1e-4, abs=1e-6), (r["rho"], c)
         assert t["sigma2_Study_ID"].iloc[i] == pytest.approx(r["sigma2_1"], rel=1e-3, abs=1e-6)
         assert t["sigma2_Study_ID/Number"].iloc[i] == pytest.approx(r["sigma2_2"], rel=1e-3, abs=1e-6)
@@ -94,15 +130,28 @@ def test_correlated_effects_table_matches_metafor_and_clubsandwich(first_run):
 def _selmodel_matches(t, r, rel):
     """The selmodel.csv row ``t`` against metafor's ``selmodel`` (tests/r/uses.R): estimates,
     LRT, and the standard errors and intervals from metafor's numDeriv Hessian."""
-    for ours, theirs in [("estimate", "estimate"), ("se", "se"), ("zval", "zval"), ("pval", "pval"),
-                         ("ci_lb", "ci_lb"), ("ci_ub", "ci_ub"), ("tau2", "tau2"), ("se_tau2", "se_tau2"),
-                         ("LRT", "LRT"), ("LRTp", "LRTp")]:
+    for ours, theirs in [
+        ("estimate", "estimate"),
+        ("se", "se"),
+        ("zval", "zval"),
+        ("pval", "pval"),
+        ("ci_lb", "ci_lb"),
+        ("ci_ub", "ci_ub"),
+        ("tau2", "tau2"),
+        ("se_tau2", "se_tau2"),
+        ("LRT", "LRT"),
+        ("LRTp", "LRTp"),
+    ]:
         assert t[ours] == pytest.approx(r[theirs], rel=rel, abs=1e-7), ours
     bands = [c.removeprefix("delta_") for c in t.index if c.startswith("delta_p_")]
     assert len(bands) == len(r["delta"])
     for j, band in enumerate(bands):
-        for ours, theirs in [("delta", "delta"), ("se_delta", "se_delta"), ("ci_lb_delta", "delta_ci_lb"),
-                             ("ci_ub_delta", "delta_ci_ub")]:
+        for ours, theirs in [
+            ("delta", "delta"),
+            ("se_delta", "se_delta"),
+            ("ci_lb_delta", "delta_ci_lb"),
+            ("ci_ub_delta", "delta_ci_ub"),
+        ]:
             if r[theirs][j] is None:  # the first weight is fixed at 1
                 assert pd.isna(t[f"{ours}_{band}"]), (ours, band)
             else:
@@ -126,10 +175,11 @@ def test_selection_model_table_matches_metafor(first_run):
 
 # ---------------------------------------------------------------- the report
 
+
 def _section(text: str, sid: str) -> str:
     start = text.index(f'<h3 id="{sid}">')
-    nxt = re.search(r"<h[23] id=", text[start + 5:])
-    part = text[start:start + 5 + nxt.start()] if nxt else text[start:]
+    nxt = re.search(r"<h[23] id=", text[start + 5 :])
+    part = text[start : start + 5 + nxt.start()] if nxt else text[start:]
     inline = re.sub(r'<span class="num"[^>]*>([^<]*)</span>|</?(?:i|b|code)>', r"\1", part)
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", inline)).split())
 
@@ -139,8 +189,10 @@ def test_report_shows_the_sensitivity_analyses_with_their_numbers(first_run):
     mh = _section(text, "ifps2002-mh")
     r = R["ifps2002_mh"]
     assert "assumes one common effect" in mh
-    assert (f"Mantel-Haenszel risk ratio {np.exp(r['estimate']):.2f} (95% CI {np.exp(r['ci_lb']):.2f} to "
-            f"{np.exp(r['ci_ub']):.2f}, p = {r['pval']:.3f}) against") in mh
+    assert (
+        f"Mantel-Haenszel risk ratio {np.exp(r['estimate']):.2f} (95% CI {np.exp(r['ci_lb']):.2f} to "
+        f"{np.exp(r['ci_ub']):.2f}, p = {r['pval']:.3f}) against"
+    ) in mh
     assert "both intervals include no effect" in mh
     lmh = _section(text, "landenberger2005-mh")
     l = R["landenberger2005_mh"]
@@ -151,8 +203,10 @@ def test_report_shows_the_sensitivity_analyses_with_their_numbers(first_run):
     assert "% severe cannabis users (severity): AIC 22.61 with it, 22.99 without" in cmp
     pr = _section(text, "vanderpol2017-predictions")
     p0, p3 = R["vanderpol2017_predictions"][0], R["vanderpol2017_predictions"][-1]
-    assert (f"at 20 the predicted effect is {p0['pred']:.2f} (95% CI {p0['ci_lb']:.2f} to {p0['ci_ub']:.2f}), "
-            f"at 100 it is {p3['pred']:.2f}") in pr
+    assert (
+        f"at 20 the predicted effect is {p0['pred']:.2f} (95% CI {p0['ci_lb']:.2f} to {p0['ci_ub']:.2f}), "
+        f"at 100 it is {p3['pred']:.2f}"
+    ) in pr
     ce = _section(text, "vanderpol2017-correlated")
     est = [r["estimate"] for r in R["vanderpol2017_correlated_effects"]]
     assert f"the estimate ranges from {min(est):.2f} (rho = 0.8) to {max(est):.2f} (rho = 0.0)" in ce
@@ -160,28 +214,35 @@ def test_report_shows_the_sensitivity_analyses_with_their_numbers(first_run):
     sel = _section(text, "landenberger2005-selmodel")
     s = R["landenberger2005_selmodel"]
     assert f"Corrected estimate {np.exp(s['estimate']):.2f}" in sel
-    assert (f"studies with one-sided p from 0.025 to 1: {s['delta_2']:.2f} (above 1: if anything more likely to be "
-            "published") in sel
+    assert (
+        f"studies with one-sided p from 0.025 to 1: {s['delta_2']:.2f} (above 1: if anything more likely to be "
+        "published"
+    ) in sel
     assert f"{s['LRT']:.2f} (p = {s['LRTp']:.3f})" in sel and "trim-and-fill" in sel and "PE" in sel
     # the bubble plot with the predictions is in the report
     # (captions name the moderator and the analysis title from the config, issue 17)
-    assert ("Bubble plot of the effect against % severe cannabis users (severity): Multidimensional family therapy "
-            "(MDFT) versus other therapy") in html.unescape(text)
+    assert (
+        "Bubble plot of the effect against % severe cannabis users (severity): Multidimensional family therapy "
+        "(MDFT) versus other therapy"
+    ) in html.unescape(text)
 
 
 def test_report_sections_in_the_pdf_edition(first_run):
     from test_pipeline import _pdf_text, _words
 
     pdf = _words(_pdf_text(first_run / "results" / "appendix.pdf"))
-    for title in ("Mantel-Haenszel pooling of the counts (common-effect check)",
-                  "Does a moderator improve the model? (likelihood-ratio test, AIC)",
-                  "Predicted effect at stated moderator values",
-                  "Correlated sampling errors within a study (sensitivity over rho)",
-                  "Selection-model sensitivity (publication bias)"):
+    for title in (
+        "Mantel-Haenszel pooling of the counts (common-effect check)",
+        "Does a moderator improve the model? (likelihood-ratio test, AIC)",
+        "Predicted effect at stated moderator values",
+        "Correlated sampling errors within a study (sensitivity over rho)",
+        "Selection-model sensitivity (publication bias)",
+    ):
         assert title in pdf, title
 
 
 # ---------------------------------------------------------------- config and small cases (no pipeline run)
+
 
 def _spec(aid, **extra):
     from test_breadth import _pipeline_spec
@@ -230,8 +291,10 @@ def test_peto_table_of_the_shipped_analysis_matches_metafor(first_run):
     assert t["estimate_exp"] == pytest.approx(np.exp(r["estimate"]), rel=1e-9)
     text = (first_run / "results" / "appendix.html").read_text(encoding="utf-8")
     sec = _section(text, "landenberger2005-peto")
-    assert (f"Peto odds ratio {np.exp(r['estimate']):.2f} (95% CI {np.exp(r['ci_lb']):.2f} to "
-            f"{np.exp(r['ci_ub']):.2f}, p < 0.001) against") in sec
+    assert (
+        f"Peto odds ratio {np.exp(r['estimate']):.2f} (95% CI {np.exp(r['ci_lb']):.2f} to "
+        f"{np.exp(r['ci_ub']):.2f}, p < 0.001) against"
+    ) in sec
     assert "observed minus expected" in sec and "Mantel-Haenszel one is the better" in sec
 
 
@@ -243,9 +306,12 @@ def test_peto_is_refused_on_a_risk_ratio_analysis():
 
     cfg = load_config(ROOT / "config.yaml")
     spec = {**analysis_by_id(cfg, "ifps2002"), "diagnostics": ["mh", "peto"]}
-    with pytest.raises(ConfigError, match=re.escape(
-            "config.yaml: analyses[0].diagnostics: peto pools 2x2 counts into Peto's odds ratio") + ".*" + re.escape(
-            "must be an odds ratio (OR or PETO); found RR. For a risk ratio or risk difference use mh")):
+    with pytest.raises(
+        ConfigError,
+        match=re.escape("config.yaml: analyses[0].diagnostics: peto pools 2x2 counts into Peto's odds ratio")
+        + ".*"
+        + re.escape("must be an odds ratio (OR or PETO); found RR. For a risk ratio or risk difference use mh"),
+    ):
         validate_config({**cfg, "analyses": [spec]})
 
 
@@ -266,15 +332,27 @@ def test_selection_model_below_the_minimum_is_not_fitted_but_noted():
     assert note == f"not fitted: 5 studies, fewer than the {SELMODEL_MIN_K} a selection model needs"
 
 
-@pytest.mark.parametrize("extra, message", [
-    ({"id": "barlow2014", "diagnostics": ["mh"]}, "mh pools counts; effect.measure must be OR, RR, RD, IRR or IRD (found yi/vi)"),
-    ({"id": "barlow2014", "diagnostics": ["peto"]}, "peto pools 2x2 counts"),
-    ({"id": "vanderpol2017", "predict_at": {"Outcome_measure": [1]}}, "'Outcome_measure' is not a numeric moderator"),
-    ({"id": "vanderpol2017", "diagnostics": ["predictions"], "predict_at": None}, "predict_at: diagnostic predictions needs"),
-    ({"id": "barlow2014", "diagnostics": ["correlated_effects"]}, "correlated_effects needs a multilevel model"),
-    ({"id": "barlow2014", "diagnostics": ["model_comparison"]}, "model_comparison compares models"),
-    ({"id": "ifps2002", "diagnostics": ["predict"]}, "diagnostics"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (
+            {"id": "barlow2014", "diagnostics": ["mh"]},
+            "mh pools counts; effect.measure must be OR, RR, RD, IRR or IRD (found yi/vi)",
+        ),
+        ({"id": "barlow2014", "diagnostics": ["peto"]}, "peto pools 2x2 counts"),
+        (
+            {"id": "vanderpol2017", "predict_at": {"Outcome_measure": [1]}},
+            "'Outcome_measure' is not a numeric moderator",
+        ),
+        (
+            {"id": "vanderpol2017", "diagnostics": ["predictions"], "predict_at": None},
+            "predict_at: diagnostic predictions needs",
+        ),
+        ({"id": "barlow2014", "diagnostics": ["correlated_effects"]}, "correlated_effects needs a multilevel model"),
+        ({"id": "barlow2014", "diagnostics": ["model_comparison"]}, "model_comparison compares models"),
+        ({"id": "ifps2002", "diagnostics": ["predict"]}, "diagnostics"),
+    ],
+)
 def test_config_validator_names_the_key(extra, message):
     from evsynth.errors import ConfigError
     from evsynth.pipeline.config import analysis_by_id, load_config, validate_config
@@ -295,10 +373,30 @@ def test_bubble_plot_marks_the_predictions():
     from evsynth.present import plots
     from evsynth.present.figures import _with_predictions
 
-    preds = pd.DataFrame([{"moderator": r["moderator"], "value": r["value"], "pred": r["pred"], "ci_lb": r["ci_lb"],
-                           "ci_ub": r["ci_ub"]} for r in R["vanderpol2017_predictions"]])
-    fig = plots.bubble_plot([0, 50, 100], [0.1, 0.3, 0.5], [1, 1, 1], [0, 100], [0.2, 0.4], [0.1, 0.3], [0.3, 0.5],
-                            title="t", xlabel="x", ylabel="y")
+    preds = pd.DataFrame(
+        [
+            {
+                "moderator": r["moderator"],
+                "value": r["value"],
+                "pred": r["pred"],
+                "ci_lb": r["ci_lb"],
+                "ci_ub": r["ci_ub"],
+            }
+            for r in R["vanderpol2017_predictions"]
+        ]
+    )
+    fig = plots.bubble_plot(
+        [0, 50, 100],
+        [0.1, 0.3, 0.5],
+        [1, 1, 1],
+        [0, 100],
+        [0.2, 0.4],
+        [0.1, 0.3],
+        [0.3, 0.5],
+        title="t",
+        xlabel="x",
+        ylabel="y",
+    )
     fig = _with_predictions(fig, preds, "Per_Severe_cannabis_users", 95.0)
     bars = [c for c in fig.axes[0].containers if isinstance(c, ErrorbarContainer)]
     assert len(bars) == 1
@@ -337,11 +435,16 @@ def test_count_column_named_like_a_config_column_is_refused_with_its_name():
     from evsynth.pipeline.dataset import compute_effects
     from evsynth.pipeline.io import TableProblems
 
-    data = pd.DataFrame({"study": ["a", "b"], "x1": [5, 6], "x2": [10, 9], "x3": [4, 7], "x4": [11, 8],
-                         "ci": ["1", "2"]})
-    spec = {"id": "t", "study_label": "study", "effect": {"measure": "OR", "columns": {"ai": "x1", "bi": "x2",
-                                                                                      "ci": "x3", "di": "x4"}},
-            "direction": {"rule": "r", "flip": False}, "model": {"type": "univariate", "method": "REML", "test": "z"},
-            "subgroups": ["ci"]}
+    data = pd.DataFrame(
+        {"study": ["a", "b"], "x1": [5, 6], "x2": [10, 9], "x3": [4, 7], "x4": [11, 8], "ci": ["1", "2"]}
+    )
+    spec = {
+        "id": "t",
+        "study_label": "study",
+        "effect": {"measure": "OR", "columns": {"ai": "x1", "bi": "x2", "ci": "x3", "di": "x4"}},
+        "direction": {"rule": "r", "flip": False},
+        "model": {"type": "univariate", "method": "REML", "test": "z"},
+        "subgroups": ["ci"],
+    }
     with pytest.raises(TableProblems, match=re.escape("column 'ci' of the effects table holds the count ci")):
         compute_effects(data, spec, "data.csv")

@@ -60,7 +60,7 @@ def test_lint_leaves_only_the_documented_conda_lints():
     assert "Lints for snakefile" not in text
     # the lints left are documented: docs/contributing.md names the lint and every rule it is left on
     readme = (ROOT / "docs" / "contributing.md").read_text(encoding="utf-8")
-    section = " ".join(readme[readme.index("### Lint exceptions"):].split())
+    section = " ".join(readme[readme.index("### Lint exceptions") :].split())
     assert "conda environment or container" in section
     assert all(f"`{r}`" in section for r in rules), rules
 

@@ -106,32 +106,56 @@ def build():
     arms, missing = [], []
     for _, r in out.iterrows():
         flags = {f: r[f] == "1" for f in ("cc", "pc", "fc", "oc", "wlc", "tau")}
-        role = ("comparator" if flags["wlc"] or flags["tau"] else
-                "intervention" if any(flags[f] for f in ("cc", "pc", "fc", "oc")) else "unclassified")
-        a = {"source_sheet": OUT_SHEET, "source_row": int(r["source_row"]), "ref_id": r["Ref ID"],
-             "group": r["Group"], "arm_code": r["intvn"], "arm_role": role,
-             "comparator_type": "waitlist" if flags["wlc"] else ("usual care" if flags["tau"] else ""),
-             "outcome": r["Outcome"], "instrument": r["Measure Instrument"], "reporter": r["Reporter"],
-             "measure_description": r["Measure Description"],
-             "author_outcomes_sheet": r["Author"].split(",")[0].split(" ")[0], "year_outcomes_sheet": r["Year"]}
+        role = (
+            "comparator"
+            if flags["wlc"] or flags["tau"]
+            else "intervention"
+            if any(flags[f] for f in ("cc", "pc", "fc", "oc"))
+            else "unclassified"
+        )
+        a = {
+            "source_sheet": OUT_SHEET,
+            "source_row": int(r["source_row"]),
+            "ref_id": r["Ref ID"],
+            "group": r["Group"],
+            "arm_code": r["intvn"],
+            "arm_role": role,
+            "comparator_type": "waitlist" if flags["wlc"] else ("usual care" if flags["tau"] else ""),
+            "outcome": r["Outcome"],
+            "instrument": r["Measure Instrument"],
+            "reporter": r["Reporter"],
+            "measure_description": r["Measure Description"],
+            "author_outcomes_sheet": r["Author"].split(",")[0].split(" ")[0],
+            "year_outcomes_sheet": r["Year"],
+        }
         for key, col in EOT.items():
             v = number(r[col])
             a[key] = "" if v is None else v
             if v is None:
-                missing.append({"source_sheet": OUT_SHEET, "source_row": int(r["source_row"]),
-                                "column": col.replace("\n", ""), "found": r[col],
-                                "reading": "not reported (missing, not zero)" if r[col] in ("NR", "ND", "")
-                                else "text in a numeric cell (missing)"})
+                missing.append(
+                    {
+                        "source_sheet": OUT_SHEET,
+                        "source_row": int(r["source_row"]),
+                        "column": col.replace("\n", ""),
+                        "found": r[col],
+                        "reading": "not reported (missing, not zero)"
+                        if r[col] in ("NR", "ND", "")
+                        else "text in a numeric cell (missing)",
+                    }
+                )
         arms.append(a)
     arms = pd.DataFrame(arms)
 
     comparisons, excluded = [], []
-    for (ref, instr, rep, _desc), g in arms.groupby(["ref_id", "instrument", "reporter", "measure_description"],
-                                                    sort=False):
+    for (ref, instr, rep, _desc), g in arms.groupby(
+        ["ref_id", "instrument", "reporter", "measure_description"], sort=False
+    ):
         ints, comps = g[g.arm_role == "intervention"], g[g.arm_role == "comparator"]
         if len(comps) == 0:
             for _, a in ints.iterrows():
-                excluded.append(_ex(a, "no waitlist or usual-care arm on this instrument (active vs active comparison)"))
+                excluded.append(
+                    _ex(a, "no waitlist or usual-care arm on this instrument (active vs active comparison)")
+                )
             continue
         if len(comps) == 1:
             pairs = [(a, comps.iloc[0]) for _, a in ints.iterrows()]
@@ -144,37 +168,72 @@ def build():
         for a, c in pairs:
             d = directions.get(instr)
             if d is None or d["lower_is_better"] not in ("yes", "no"):
-                excluded.append(_ex(a, f"instrument '{instr}': direction not documented or not a mean score"
-                                       + (f" ({d['note']})" if d else "")))
+                excluded.append(
+                    _ex(
+                        a,
+                        f"instrument '{instr}': direction not documented or not a mean score"
+                        + (f" ({d['note']})" if d else ""),
+                    )
+                )
                 continue
-            miss = [f"{who} {k}" for who, arm in (("intervention", a), ("comparator", c))
-                    for k in ("eot_n", "eot_mean", "eot_sd") if arm[k] == ""]
+            miss = [
+                f"{who} {k}"
+                for who, arm in (("intervention", a), ("comparator", c))
+                for k in ("eot_n", "eot_mean", "eot_sd")
+                if arm[k] == ""
+            ]
             if miss:
-                excluded.append(_ex(a, "end-of-treatment statistic missing: " + ", ".join(miss)
-                                    + f" (rows {a['source_row']}, {c['source_row']})"))
+                excluded.append(
+                    _ex(
+                        a,
+                        "end-of-treatment statistic missing: "
+                        + ", ".join(miss)
+                        + f" (rows {a['source_row']}, {c['source_row']})",
+                    )
+                )
                 continue
             st = studies[studies["RefID"] == ref]
             s = st.iloc[0] if len(st) else None
-            get = (lambda col: s[col] if s is not None else "")
-            comparisons.append({
-                "ref_id": ref,
-                "study": (f"{get('First Author').rstrip(',')} {get('Year')}" if s is not None else
-                          f"{a['author_outcomes_sheet']} {a['year_outcomes_sheet']} (Outcomes sheet; no Study Characteristics row)"),
-                "comparison": f"{ref}:{a['source_row']}-{c['source_row']}",
-                "intervention_arm": a["group"], "comparator_arm": c["group"],
-                "comparator_type": c["comparator_type"], "outcome": a["outcome"], "instrument": instr,
-                "reporter": rep, "measure_description": a["measure_description"], "lower_is_better": d["lower_is_better"],
-                "m1i": a["eot_mean"], "sd1i": a["eot_sd"], "n1i": int(a["eot_n"]),
-                "m2i": c["eot_mean"], "sd2i": c["eot_sd"], "n2i": int(c["eot_n"]),
-                "n_total_derived": int(a["eot_n"]) + int(c["eot_n"]),   # n1i + n2i
-                "source_sheet": OUT_SHEET, "intervention_row": a["source_row"], "comparator_row": c["source_row"],
-                "study_sheet": STUDY_SHEET, "study_row": "" if s is None else int(s["study_source_row"]),
-                "design": get("Design"), "risk_of_bias": get("Risk of Bias"), "IntCat": get("IntCat"),
-                "intervention_type": get("Intervention Type"), "comparator_type_source": get("Comparator Type"),
-                "direction_of_effect": get("Direction of Effect"),
-                "programme_derived": programme(a["group"], get("Intervention Type")),
-                "category_derived": category(get("IntCat")),
-            })
+            get = lambda col: s[col] if s is not None else ""
+            comparisons.append(
+                {
+                    "ref_id": ref,
+                    "study": (
+                        f"{get('First Author').rstrip(',')} {get('Year')}"
+                        if s is not None
+                        else f"{a['author_outcomes_sheet']} {a['year_outcomes_sheet']} (Outcomes sheet; no Study Characteristics row)"
+                    ),
+                    "comparison": f"{ref}:{a['source_row']}-{c['source_row']}",
+                    "intervention_arm": a["group"],
+                    "comparator_arm": c["group"],
+                    "comparator_type": c["comparator_type"],
+                    "outcome": a["outcome"],
+                    "instrument": instr,
+                    "reporter": rep,
+                    "measure_description": a["measure_description"],
+                    "lower_is_better": d["lower_is_better"],
+                    "m1i": a["eot_mean"],
+                    "sd1i": a["eot_sd"],
+                    "n1i": int(a["eot_n"]),
+                    "m2i": c["eot_mean"],
+                    "sd2i": c["eot_sd"],
+                    "n2i": int(c["eot_n"]),
+                    "n_total_derived": int(a["eot_n"]) + int(c["eot_n"]),  # n1i + n2i
+                    "source_sheet": OUT_SHEET,
+                    "intervention_row": a["source_row"],
+                    "comparator_row": c["source_row"],
+                    "study_sheet": STUDY_SHEET,
+                    "study_row": "" if s is None else int(s["study_source_row"]),
+                    "design": get("Design"),
+                    "risk_of_bias": get("Risk of Bias"),
+                    "IntCat": get("IntCat"),
+                    "intervention_type": get("Intervention Type"),
+                    "comparator_type_source": get("Comparator Type"),
+                    "direction_of_effect": get("Direction of Effect"),
+                    "programme_derived": programme(a["group"], get("Intervention Type")),
+                    "category_derived": category(get("IntCat")),
+                }
+            )
     for _, a in arms[arms.arm_role == "unclassified"].iterrows():
         excluded.append(_ex(a, "arm is neither an intervention nor a waitlist / usual-care arm"))
     comp = pd.DataFrame(comparisons)
@@ -182,8 +241,14 @@ def build():
 
 
 def _ex(a, reason: str) -> dict:
-    return {"source_sheet": OUT_SHEET, "source_row": int(a["source_row"]), "ref_id": a["ref_id"], "group": a["group"],
-            "instrument": a["instrument"], "reason": reason}
+    return {
+        "source_sheet": OUT_SHEET,
+        "source_row": int(a["source_row"]),
+        "ref_id": a["ref_id"],
+        "group": a["group"],
+        "instrument": a["instrument"],
+        "reason": reason,
+    }
 
 
 def vote_count(comp: pd.DataFrame) -> pd.DataFrame:
@@ -205,16 +270,29 @@ def vote_count(comp: pd.DataFrame) -> pd.DataFrame:
         i = np.asarray([comp.index.get_loc(j) for j in idx])
         fav = int(np.sum(g[i] - 1.959964 * se[i] > 0))
         against = int(np.sum(g[i] + 1.959964 * se[i] < 0))
-        ours = "intervention better" if fav >= len(i) / 2 else ("comparator better" if against >= len(i) / 2 else
-                                                               "no clear difference")
+        ours = (
+            "intervention better"
+            if fav >= len(i) / 2
+            else ("comparator better" if against >= len(i) / 2 else "no clear difference")
+        )
         doe = comp.loc[idx[0], "direction_of_effect"]
         theirs = _doe(doe)
-        rows.append({"ref_id": ref, "study": comp.loc[idx[0], "study"], "comparisons": len(i),
-                     "favour_intervention": fav, "favour_comparator": against,
-                     "median_smd": round(float(np.median(g[i])), 4), "vote": ours,
-                     "direction_of_effect": doe, "authors_reading": theirs,
-                     "agrees": "" if theirs == "not coded" else ("yes" if theirs == ours else "no"),
-                     "study_sheet": STUDY_SHEET, "study_row": comp.loc[idx[0], "study_row"]})
+        rows.append(
+            {
+                "ref_id": ref,
+                "study": comp.loc[idx[0], "study"],
+                "comparisons": len(i),
+                "favour_intervention": fav,
+                "favour_comparator": against,
+                "median_smd": round(float(np.median(g[i])), 4),
+                "vote": ours,
+                "direction_of_effect": doe,
+                "authors_reading": theirs,
+                "agrees": "" if theirs == "not coded" else ("yes" if theirs == ours else "no"),
+                "study_sheet": STUDY_SHEET,
+                "study_row": comp.loc[idx[0], "study_row"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -232,14 +310,23 @@ def _doe(text: str) -> str:
 def main() -> int:
     arms, missing, comp, excluded = build()
     if not comp["lower_is_better"].eq("yes").all():
-        sys.exit("build_arms: an included instrument is not lower-is-better; the config's single flip rule would be wrong")
+        sys.exit(
+            "build_arms: an included instrument is not lower-is-better; the config's single flip rule would be wrong"
+        )
     vc = vote_count(comp)
-    for name, t in (("arms", arms), ("missing_cells", missing), ("comparisons", comp), ("excluded", excluded),
-                    ("direction_check", vc)):
+    for name, t in (
+        ("arms", arms),
+        ("missing_cells", missing),
+        ("comparisons", comp),
+        ("excluded", excluded),
+        ("direction_check", vc),
+    ):
         t.to_csv(HERE / f"{name}.csv", index=False, lineterminator="\n")
-    print(f"{len(arms)} arms, {len(missing)} missing cells, {len(comp)} comparisons in "
-          f"{comp.ref_id.nunique()} studies, {len(excluded)} exclusions, "
-          f"{int((vc.agrees == 'no').sum())} vote-count disagreements")
+    print(
+        f"{len(arms)} arms, {len(missing)} missing cells, {len(comp)} comparisons in "
+        f"{comp.ref_id.nunique()} studies, {len(excluded)} exclusions, "
+        f"{int((vc.agrees == 'no').sum())} vote-count disagreements"
+    )
     return 0
 
 

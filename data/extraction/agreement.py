@@ -35,15 +35,49 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 
-STAT_COLUMNS = ["n1", "n2", "m1", "sd1", "m2", "sd2", "t", "f", "p", "sign", "events1", "total1", "events2",
-                "total2", "or", "or_ci_lb", "or_ci_ub", "md", "md_ci_lb", "md_ci_ub", "d_reported", "d_var_reported"]
+STAT_COLUMNS = [
+    "n1",
+    "n2",
+    "m1",
+    "sd1",
+    "m2",
+    "sd2",
+    "t",
+    "f",
+    "p",
+    "sign",
+    "events1",
+    "total1",
+    "events2",
+    "total2",
+    "or",
+    "or_ci_lb",
+    "or_ci_ub",
+    "md",
+    "md_ci_lb",
+    "md_ci_ub",
+    "d_reported",
+    "d_var_reported",
+]
 MODERATORS = ["contacts_per_month", "total_sessions", "duration_months", "caseload"]
 WEEKS_PER_MONTH = 4.33
 STOP = {"a", "an", "the", "of", "and", "in", "on", "to", "for", "with", "by", "at", "s"}
-NUMBER_WORDS = {w: str(i) for i, w in enumerate(
-    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"])}
-UNITS = {"day": "day", "days": "day", "week": "week", "weeks": "week", "month": "month", "months": "month",
-         "year": "year", "years": "year"}
+NUMBER_WORDS = {
+    w: str(i)
+    for i, w in enumerate(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
+    )
+}
+UNITS = {
+    "day": "day",
+    "days": "day",
+    "week": "week",
+    "weeks": "week",
+    "month": "month",
+    "months": "month",
+    "year": "year",
+    "years": "year",
+}
 
 
 def read_csv(path: Path) -> list[dict]:
@@ -128,17 +162,28 @@ def compare_effects(rows_a: list[dict], rows_b: list[dict]) -> list[dict]:
     out = []
     for key in sorted(set(a) | set(b)):
         ra, rb = a.get(key), b.get(key)
-        rec = {"study_id": key[0], "outcome_domain": key[1], "in_A": yes_no(ra is not None),
-               "in_B": yes_no(rb is not None), "same_outcome": "", "same_timepoint": "", "same_statistics": "",
-               "same_approximation": "", "same_higher_is_better": "", "differing_statistics": ""}
+        rec = {
+            "study_id": key[0],
+            "outcome_domain": key[1],
+            "in_A": yes_no(ra is not None),
+            "in_B": yes_no(rb is not None),
+            "same_outcome": "",
+            "same_timepoint": "",
+            "same_statistics": "",
+            "same_approximation": "",
+            "same_higher_is_better": "",
+            "differing_statistics": "",
+        }
         if ra is not None and rb is not None:
             diff = [c for c in STAT_COLUMNS if not same_number(ra[c], rb[c])]
-            rec.update(same_outcome=yes_no(same_outcome(ra["outcome"], rb["outcome"])),
-                       same_timepoint=yes_no(same_timepoint(ra["timepoint"], rb["timepoint"])),
-                       same_statistics=yes_no(not diff),
-                       same_approximation=yes_no(ra["approximation"].strip() == rb["approximation"].strip()),
-                       same_higher_is_better=yes_no(ra["higher_is_better"].strip() == rb["higher_is_better"].strip()),
-                       differing_statistics=" ".join(diff))
+            rec.update(
+                same_outcome=yes_no(same_outcome(ra["outcome"], rb["outcome"])),
+                same_timepoint=yes_no(same_timepoint(ra["timepoint"], rb["timepoint"])),
+                same_statistics=yes_no(not diff),
+                same_approximation=yes_no(ra["approximation"].strip() == rb["approximation"].strip()),
+                same_higher_is_better=yes_no(ra["higher_is_better"].strip() == rb["higher_is_better"].strip()),
+                differing_statistics=" ".join(diff),
+            )
         out.append(rec)
     return out
 
@@ -162,24 +207,48 @@ def agreement_rows(comparison: list[dict], rows_a, rows_b, mods_a, mods_b, studi
     identical = [c for c in both if c["same_statistics"] == "yes"]
     n_keys = len(comparison)
     out = [
-        {"measure": "effect keys coder A", "value": fmt(sum(c["in_A"] == "yes" for c in comparison)),
-         "note": "rows (study_id, outcome_domain) in coder_A.csv"},
-        {"measure": "effect keys coder B", "value": fmt(sum(c["in_B"] == "yes" for c in comparison)),
-         "note": "rows (study_id, outcome_domain) in coder_B.csv"},
+        {
+            "measure": "effect keys coder A",
+            "value": fmt(sum(c["in_A"] == "yes" for c in comparison)),
+            "note": "rows (study_id, outcome_domain) in coder_A.csv",
+        },
+        {
+            "measure": "effect keys coder B",
+            "value": fmt(sum(c["in_B"] == "yes" for c in comparison)),
+            "note": "rows (study_id, outcome_domain) in coder_B.csv",
+        },
         {"measure": "effect keys in both", "value": fmt(len(both)), "note": "keys both coders extracted"},
         {"measure": "effect keys in either", "value": fmt(n_keys), "note": "keys found by at least one coder"},
-        {"measure": "identical rows", "value": fmt(len(identical)),
-         "note": "keys in both with every statistic column equal as numbers (empty = empty)"},
-        {"measure": "share of identical rows", "value": fmt(len(identical) / n_keys if n_keys else None),
-         "note": f"identical rows / keys in either ({len(identical)}/{n_keys})"},
-        {"measure": "identical rows among keys in both", "value": fmt(len(identical) / len(both) if both else None),
-         "note": f"{len(identical)}/{len(both)}"},
-        {"measure": "same outcome among keys in both",
-         "value": fmt(sum(c['same_outcome'] == 'yes' for c in both)), "note": "word-overlap rule (see script)"},
-        {"measure": "same time point among keys in both",
-         "value": fmt(sum(c['same_timepoint'] == 'yes' for c in both)), "note": "first number-and-unit rule"},
-        {"measure": "same approximation flag among keys in both",
-         "value": fmt(sum(c['same_approximation'] == 'yes' for c in both)), "note": ""},
+        {
+            "measure": "identical rows",
+            "value": fmt(len(identical)),
+            "note": "keys in both with every statistic column equal as numbers (empty = empty)",
+        },
+        {
+            "measure": "share of identical rows",
+            "value": fmt(len(identical) / n_keys if n_keys else None),
+            "note": f"identical rows / keys in either ({len(identical)}/{n_keys})",
+        },
+        {
+            "measure": "identical rows among keys in both",
+            "value": fmt(len(identical) / len(both) if both else None),
+            "note": f"{len(identical)}/{len(both)}",
+        },
+        {
+            "measure": "same outcome among keys in both",
+            "value": fmt(sum(c["same_outcome"] == "yes" for c in both)),
+            "note": "word-overlap rule (see script)",
+        },
+        {
+            "measure": "same time point among keys in both",
+            "value": fmt(sum(c["same_timepoint"] == "yes" for c in both)),
+            "note": "first number-and-unit rule",
+        },
+        {
+            "measure": "same approximation flag among keys in both",
+            "value": fmt(sum(c["same_approximation"] == "yes" for c in both)),
+            "note": "",
+        },
     ]
     usable_a = {r["study_id"] for r in rows_a}
     usable_b = {r["study_id"] for r in rows_b}
@@ -188,16 +257,28 @@ def agreement_rows(comparison: list[dict], rows_a, rows_b, mods_a, mods_b, studi
     both_yes = sum(a and b for a, b in pairs)
     both_no = sum(not a and not b for a, b in pairs)
     out += [
-        {"measure": "studies usable coder A", "value": fmt(len(usable_a & set(studies))),
-         "note": f"of {len(studies)} study rows: at least one row in coder_A.csv"},
-        {"measure": "studies usable coder B", "value": fmt(len(usable_b & set(studies))),
-         "note": f"of {len(studies)} study rows: at least one row in coder_B.csv"},
+        {
+            "measure": "studies usable coder A",
+            "value": fmt(len(usable_a & set(studies))),
+            "note": f"of {len(studies)} study rows: at least one row in coder_A.csv",
+        },
+        {
+            "measure": "studies usable coder B",
+            "value": fmt(len(usable_b & set(studies))),
+            "note": f"of {len(studies)} study rows: at least one row in coder_B.csv",
+        },
         {"measure": "studies usable by both", "value": fmt(both_yes), "note": ""},
         {"measure": "studies not usable by both", "value": fmt(both_no), "note": ""},
-        {"measure": "per cent agreement usable/not usable", "value": fmt(100 * po, 1),
-         "note": f"({both_yes} + {both_no}) / {len(studies)} studies"},
-        {"measure": "kappa usable/not usable", "value": fmt(k),
-         "note": "Cohen's kappa, (p_o - p_e) / (1 - p_e), p_e from each coder's share of usable studies"},
+        {
+            "measure": "per cent agreement usable/not usable",
+            "value": fmt(100 * po, 1),
+            "note": f"({both_yes} + {both_no}) / {len(studies)} studies",
+        },
+        {
+            "measure": "kappa usable/not usable",
+            "value": fmt(k),
+            "note": "Cohen's kappa, (p_o - p_e) / (1 - p_e), p_e from each coder's share of usable studies",
+        },
     ]
     ma, mb = moderator_values(mods_a), moderator_values(mods_b)
     keys = sorted(set(ma) | set(mb))
@@ -207,21 +288,36 @@ def agreement_rows(comparison: list[dict], rows_a, rows_b, mods_a, mods_b, studi
     cells = [(s, m) for s in studies for m in MODERATORS]
     mpo, mk = kappa([((s, m) in ma, (s, m) in mb) for s, m in cells])
     out += [
-        {"measure": "moderator keys coder A", "value": fmt(len(ma)), "note": "(study_id, moderator) in moderators_A.csv"},
-        {"measure": "moderator keys coder B", "value": fmt(len(mb)),
-         "note": "(study_id, moderator) in moderators_B.csv, contacts_per_week put on contacts_per_month (x 4.33)"
-                 + (f"; names outside the schema kept: {' '.join(outside)}" if outside else "")},
+        {
+            "measure": "moderator keys coder A",
+            "value": fmt(len(ma)),
+            "note": "(study_id, moderator) in moderators_A.csv",
+        },
+        {
+            "measure": "moderator keys coder B",
+            "value": fmt(len(mb)),
+            "note": "(study_id, moderator) in moderators_B.csv, contacts_per_week put on contacts_per_month (x 4.33)"
+            + (f"; names outside the schema kept: {' '.join(outside)}" if outside else ""),
+        },
         {"measure": "moderator keys in both", "value": fmt(len(mboth)), "note": ""},
         {"measure": "moderator keys in either", "value": fmt(len(keys)), "note": ""},
-        {"measure": "identical moderator values", "value": fmt(len(msame)),
-         "note": "keys in both with equal values (2 decimals)"},
-        {"measure": "share of identical moderator values", "value": fmt(len(msame) / len(keys) if keys else None),
-         "note": f"identical values / keys in either ({len(msame)}/{len(keys)})"},
-        {"measure": "per cent agreement moderator present", "value": fmt(100 * mpo, 1),
-         "note": f"{len(cells)} cells: {len(studies)} studies x the schema's {len(MODERATORS)} moderators, "
-                 "value given or not"},
-        {"measure": "kappa moderator present", "value": fmt(mk),
-         "note": "Cohen's kappa over the same cells"},
+        {
+            "measure": "identical moderator values",
+            "value": fmt(len(msame)),
+            "note": "keys in both with equal values (2 decimals)",
+        },
+        {
+            "measure": "share of identical moderator values",
+            "value": fmt(len(msame) / len(keys) if keys else None),
+            "note": f"identical values / keys in either ({len(msame)}/{len(keys)})",
+        },
+        {
+            "measure": "per cent agreement moderator present",
+            "value": fmt(100 * mpo, 1),
+            "note": f"{len(cells)} cells: {len(studies)} studies x the schema's {len(MODERATORS)} moderators, "
+            "value given or not",
+        },
+        {"measure": "kappa moderator present", "value": fmt(mk), "note": "Cohen's kappa over the same cells"},
     ]
     return out
 
@@ -252,8 +348,11 @@ def main(argv=None) -> int:
     comparison = compare_effects(rows_a, rows_b)
     outdir.mkdir(parents=True, exist_ok=True)
     write(outdir / "comparison.csv", comparison, list(comparison[0].keys()))
-    write(outdir / "agreement.csv", agreement_rows(comparison, rows_a, rows_b, mods_a, mods_b, studies),
-          ["measure", "value", "note"])
+    write(
+        outdir / "agreement.csv",
+        agreement_rows(comparison, rows_a, rows_b, mods_a, mods_b, studies),
+        ["measure", "value", "note"],
+    )
     return 0
 
 

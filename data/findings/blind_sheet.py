@@ -36,17 +36,32 @@ def main(outdir: str) -> None:
     rows = [{**{k: r[k] for k in GIVEN}, **{k: "" for k in TO_CODE}} for r in _read(HERE / "findings.csv")]
     write_rows(out / "findings_blind.csv", GIVEN + TO_CODE, rows)
     nji_cells = ["group", "group_lines", "klaassen_vermaat_2015_max_effect", "evenboer_2018_conclusion"]
-    nji = [{"intervention": r["intervention"], **{k: "" for k in nji_cells}}
-           for r in _read(HERE.parent / "nji2020" / "interventions.csv")]
+    nji = [
+        {"intervention": r["intervention"], **{k: "" for k in nji_cells}}
+        for r in _read(HERE.parent / "nji2020" / "interventions.csv")
+    ]
     write_rows(out / "nji_interventions_blind.csv", ["intervention"] + nji_cells, nji)
     given = ["statement_id", "row", "kind", "subgroup_heading", "outcome", "statement", "first_line", "last_line"]
-    es = [{**{k: r[k] for k in given}, "direction": "", "direction_lines": "", "outcome_domains": ""}
-          for r in _read(HERE.parent / "holwerda2014" / "effect_statements.csv")]
+    es = [
+        {**{k: r[k] for k in given}, "direction": "", "direction_lines": "", "outcome_domains": ""}
+        for r in _read(HERE.parent / "holwerda2014" / "effect_statements.csv")
+    ]
     write_rows(out / "effect_statements_blind.csv", given + ["direction", "direction_lines", "outcome_domains"], es)
-    given = ["statement_id", "row", "review_id", "kind", "subgroup_heading", "outcome", "statement", "first_line",
-             "last_line"]
-    rs = [{**{k: r[k] for k in given}, "direction": "", "direction_lines": ""}
-          for r in _read(HERE.parent / "holwerda2014" / "review_statements.csv")]
+    given = [
+        "statement_id",
+        "row",
+        "review_id",
+        "kind",
+        "subgroup_heading",
+        "outcome",
+        "statement",
+        "first_line",
+        "last_line",
+    ]
+    rs = [
+        {**{k: r[k] for k in given}, "direction": "", "direction_lines": ""}
+        for r in _read(HERE.parent / "holwerda2014" / "review_statements.csv")
+    ]
     write_rows(out / "review_statements_blind.csv", given + ["direction", "direction_lines"], rs)
 
 

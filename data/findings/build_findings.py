@@ -34,12 +34,31 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from coding_common import cli_args, write_rows  # noqa: E402
 
-DOCS = {"holwerda2014": ("003_169077222a0c6c24.txt", "Holwerda, Jansen & Reijneveld (2014)"),
-        "nji2020": ("000_d6eb5ec40b6ce6bc.txt", "Nederlands Jeugdinstituut (2020), Wat werkt in de hulp aan gezinnen met meervoudige en complexe problemen?")}
+DOCS = {
+    "holwerda2014": ("003_169077222a0c6c24.txt", "Holwerda, Jansen & Reijneveld (2014)"),
+    "nji2020": (
+        "000_d6eb5ec40b6ce6bc.txt",
+        "Nederlands Jeugdinstituut (2020), Wat werkt in de hulp aan gezinnen met meervoudige en complexe problemen?",
+    ),
+}
 
-F = ["finding_id", "source_document", "section", "claim_nl", "claim_en_translation", "claim_type",
-     "intervention_or_factor", "population", "outcome", "direction", "strength_nl", "strength_lines", "first_line",
-     "last_line", "source"]
+F = [
+    "finding_id",
+    "source_document",
+    "section",
+    "claim_nl",
+    "claim_en_translation",
+    "claim_type",
+    "intervention_or_factor",
+    "population",
+    "outcome",
+    "direction",
+    "strength_nl",
+    "strength_lines",
+    "first_line",
+    "last_line",
+    "source",
+]
 
 # the coder's table: one row per claim (claims_coding.csv beside this script, columns
 # finding_id, document, section, first_line, last_line, claim_start, claim_end,
@@ -54,14 +73,30 @@ def claims() -> list[tuple]:
     factor, population, outcome, direction, (s_start, s_end) or None, s_lines or None)``."""
     with open(CODING, encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    return [(r["finding_id"], r["document"], r["section"], int(r["first_line"]), int(r["last_line"]),
-             r["claim_start"], r["claim_end"], r["claim_en_translation"], r["claim_type"],
-             r["intervention_or_factor"], r["population"], r["outcome"], r["direction"],
-             (r["strength_start"], r["strength_end"]) if r["strength_start"] else None,
-             r["strength_lines"] or None) for r in rows]
+    return [
+        (
+            r["finding_id"],
+            r["document"],
+            r["section"],
+            int(r["first_line"]),
+            int(r["last_line"]),
+            r["claim_start"],
+            r["claim_end"],
+            r["claim_en_translation"],
+            r["claim_type"],
+            r["intervention_or_factor"],
+            r["population"],
+            r["outcome"],
+            r["direction"],
+            (r["strength_start"], r["strength_end"]) if r["strength_start"] else None,
+            r["strength_lines"] or None,
+        )
+        for r in rows
+    ]
+
 
 def flat(lines: list[str], a: int, b: int) -> str:
-    return re.sub(r"\s+", " ", " ".join(l.strip() for l in lines[a - 1:b]).replace("*", "")).strip()
+    return re.sub(r"\s+", " ", " ".join(l.strip() for l in lines[a - 1 : b]).replace("*", "")).strip()
 
 
 def cut(text: str, start: str, end: str, where: str) -> str:
@@ -69,13 +104,13 @@ def cut(text: str, start: str, end: str, where: str) -> str:
     assert i >= 0, f"{where}: start {start!r} not found"
     j = text.find(end, i)
     assert j >= 0, f"{where}: end {end!r} not found after start"
-    return text[i:j + len(end)]
+    return text[i : j + len(end)]
 
 
 def build(seeds: str) -> list[dict]:
     texts = {d: (Path(seeds) / f).read_text(encoding="utf-8").split("\n") for d, (f, _) in DOCS.items()}
     out = []
-    for (fid, doc, sec, a, b, start, end, en, typ, factor, pop, outc, direction, strength, s_lines) in claims():
+    for fid, doc, sec, a, b, start, end, en, typ, factor, pop, outc, direction, strength, s_lines in claims():
         lines = texts[doc]
         claim = cut(flat(lines, a, b), start, end, fid)
         s_txt, s_ln = "", ""
@@ -83,11 +118,25 @@ def build(seeds: str) -> list[dict]:
             sa, sb = map(int, (s_lines or f"{a}-{b}").split("-"))
             s_txt = cut(flat(lines, sa, sb), strength[0], strength[1], fid + " strength")
             s_ln = f"{sa}-{sb}"
-        out.append({"finding_id": fid, "source_document": doc, "section": sec, "claim_nl": claim,
-                    "claim_en_translation": en, "claim_type": typ, "intervention_or_factor": factor,
-                    "population": pop, "outcome": outc, "direction": direction, "strength_nl": s_txt,
-                    "strength_lines": s_ln, "first_line": a, "last_line": b,
-                    "source": f"{DOCS[doc][1]}, section {sec}, seed {DOCS[doc][0]} lines {a}-{b}"})
+        out.append(
+            {
+                "finding_id": fid,
+                "source_document": doc,
+                "section": sec,
+                "claim_nl": claim,
+                "claim_en_translation": en,
+                "claim_type": typ,
+                "intervention_or_factor": factor,
+                "population": pop,
+                "outcome": outc,
+                "direction": direction,
+                "strength_nl": s_txt,
+                "strength_lines": s_ln,
+                "first_line": a,
+                "last_line": b,
+                "source": f"{DOCS[doc][1]}, section {sec}, seed {DOCS[doc][0]} lines {a}-{b}",
+            }
+        )
     ids = [r["finding_id"] for r in out]
     assert len(ids) == len(set(ids))
     return out

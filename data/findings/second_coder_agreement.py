@@ -48,15 +48,30 @@ from coding_common import write_rows  # noqa: E402
 SECOND = HERE / "second_coder"
 # table -> (first coding, second coding, id column, [(column, kind)]): kind "category", "set" or "text"
 TABLES = {
-    "findings": (HERE / "findings.csv", SECOND / "findings_coder2.csv", "finding_id",
-                 [("claim_type", "category"), ("direction", "category"), ("population", "text")]),
-    "effect_statements": (DATA / "holwerda2014" / "effect_statements.csv", SECOND / "effect_statements_coder2.csv",
-                          "statement_id", [("direction", "category"), ("outcome_domains", "set")]),
-    "review_statements": (DATA / "holwerda2014" / "review_statements.csv", SECOND / "review_statements_coder2.csv",
-                          "statement_id", [("direction", "category")]),
-    "nji_interventions": (DATA / "nji2020" / "interventions.csv", SECOND / "nji_interventions_coder2.csv",
-                          "intervention", [("group", "category"), ("klaassen_vermaat_2015_max_effect", "category"),
-                                           ("evenboer_2018_conclusion", "text")]),
+    "findings": (
+        HERE / "findings.csv",
+        SECOND / "findings_coder2.csv",
+        "finding_id",
+        [("claim_type", "category"), ("direction", "category"), ("population", "text")],
+    ),
+    "effect_statements": (
+        DATA / "holwerda2014" / "effect_statements.csv",
+        SECOND / "effect_statements_coder2.csv",
+        "statement_id",
+        [("direction", "category"), ("outcome_domains", "set")],
+    ),
+    "review_statements": (
+        DATA / "holwerda2014" / "review_statements.csv",
+        SECOND / "review_statements_coder2.csv",
+        "statement_id",
+        [("direction", "category")],
+    ),
+    "nji_interventions": (
+        DATA / "nji2020" / "interventions.csv",
+        SECOND / "nji_interventions_coder2.csv",
+        "intervention",
+        [("group", "category"), ("klaassen_vermaat_2015_max_effect", "category"), ("evenboer_2018_conclusion", "text")],
+    ),
 }
 
 
@@ -67,8 +82,12 @@ def _read(path: Path) -> list[dict]:
 
 # the second coder's sheet named Klaassen-Vermaat's categories as the NJI text words them ("at most
 # large"); the first coding stores the category alone ("large"): the same four categories
-KV_LABELS = {"at most large": "large", "at most medium": "medium", "at most small": "small",
-             "no effect size known": "none known"}
+KV_LABELS = {
+    "at most large": "large",
+    "at most medium": "medium",
+    "at most small": "small",
+    "no effect size known": "none known",
+}
 
 
 def norm(value: str, kind: str):
@@ -86,7 +105,7 @@ def kappa(pairs: list[tuple]) -> float | None:
         return None
     po = sum(a == b for a, b in pairs) / n
     ca, cb = Counter(a for a, _ in pairs), Counter(b for _, b in pairs)
-    pe = sum(ca[k] * cb[k] for k in set(ca) | set(cb)) / n ** 2
+    pe = sum(ca[k] * cb[k] for k in set(ca) | set(cb)) / n**2
     return None if pe == 1 else (po - pe) / (1 - pe)
 
 
@@ -123,8 +142,12 @@ def read_resolutions(path: Path = RESOLUTIONS) -> dict[tuple, dict]:
 
 
 LOG = DATA / "holwerda2014" / "coding_log.csv"
-LOG_TABLES = {"findings.csv": "findings", "effect_statements.csv": "effect_statements",
-              "review_statements.csv": "review_statements", "interventions.csv": "nji_interventions"}
+LOG_TABLES = {
+    "findings.csv": "findings",
+    "effect_statements.csv": "effect_statements",
+    "review_statements.csv": "review_statements",
+    "interventions.csv": "nji_interventions",
+}
 LOG_MARK = "second coder's disagreement resolved"
 
 
@@ -162,55 +185,100 @@ def compare(resolutions: dict[tuple, dict] | None = None) -> tuple[list[dict], l
                 pairs_after.append((bool(c), bool(b)) if kind == "text" else (c, b))
                 if a != b:
                     where = f"{table} {rid} {col}"
-                    disagreements.append({"table": table, "id": rid, "column": col, "first": before,
-                                          "second": r.get(col, ""), "second_note": r.get("note", "")})
+                    disagreements.append(
+                        {
+                            "table": table,
+                            "id": rid,
+                            "column": col,
+                            "first": before,
+                            "second": r.get(col, ""),
+                            "second_note": r.get("note", ""),
+                        }
+                    )
                     if rr is None:
-                        raise ResolutionError(f"{RESOLUTIONS.name}: no resolution of the disagreement {where} "
-                                              f"(first {before!r}, second {r.get(col, '')!r})")
+                        raise ResolutionError(
+                            f"{RESOLUTIONS.name}: no resolution of the disagreement {where} "
+                            f"(first {before!r}, second {r.get(col, '')!r})"
+                        )
                     seen.add((table, rid, col))
                     if norm(rr["second"], kind) != b:
-                        raise ResolutionError(f"{RESOLUTIONS.name}: {where}: 'second' {rr['second']!r} is not the "
-                                              f"second coder's code {r.get(col, '')!r}")
+                        raise ResolutionError(
+                            f"{RESOLUTIONS.name}: {where}: 'second' {rr['second']!r} is not the "
+                            f"second coder's code {r.get(col, '')!r}"
+                        )
                     if norm(rr["value"], kind) != c:
-                        raise ResolutionError(f"{RESOLUTIONS.name}: {where}: value {rr['value']!r} is not what the "
-                                              f"first coding holds ({cur!r}); apply the resolution in the coding sources")
+                        raise ResolutionError(
+                            f"{RESOLUTIONS.name}: {where}: value {rr['value']!r} is not what the "
+                            f"first coding holds ({cur!r}); apply the resolution in the coding sources"
+                        )
                     if rr["resolution"] in ("first kept", "same meaning") and c != a:
-                        raise ResolutionError(f"{RESOLUTIONS.name}: {where}: '{rr['resolution']}' but the first code "
-                                              f"changed from {before!r} to {cur!r}")
+                        raise ResolutionError(
+                            f"{RESOLUTIONS.name}: {where}: '{rr['resolution']}' but the first code "
+                            f"changed from {before!r} to {cur!r}"
+                        )
                     if rr["resolution"] == "second adopted" and c != b:
-                        raise ResolutionError(f"{RESOLUTIONS.name}: {where}: 'second adopted' but the value "
-                                              f"{cur!r} is not the second coder's {r.get(col, '')!r}")
+                        raise ResolutionError(
+                            f"{RESOLUTIONS.name}: {where}: 'second adopted' but the value "
+                            f"{cur!r} is not the second coder's {r.get(col, '')!r}"
+                        )
                     if rr["resolution"] in CHANGED and c == a:
-                        raise ResolutionError(f"{RESOLUTIONS.name}: {where}: '{rr['resolution']}' but the first "
-                                              f"code is unchanged")
+                        raise ResolutionError(
+                            f"{RESOLUTIONS.name}: {where}: '{rr['resolution']}' but the first code is unchanged"
+                        )
                     changed += rr["resolution"] in CHANGED
                     same_meaning += rr["resolution"] == "same meaning"
             k, k_after = kappa(pairs), kappa(pairs_after)
             n = len(second)
-            summary.append({"table": table, "column": col, "compared_as": "empty or not" if kind == "text" else kind,
-                            "rows": n, "agree": same,
-                            "per_cent_agreement": f"{100 * same / n:.1f}" if n else "",
-                            "kappa": "" if k is None else f"{k:.3f}",
-                            "disagreements": n - same, "first_codes_changed": changed, "same_meaning": same_meaning,
-                            "agree_after": same_after,
-                            "per_cent_agreement_after": f"{100 * same_after / n:.1f}" if n else "",
-                            "kappa_after": "" if k_after is None else f"{k_after:.3f}"})
+            summary.append(
+                {
+                    "table": table,
+                    "column": col,
+                    "compared_as": "empty or not" if kind == "text" else kind,
+                    "rows": n,
+                    "agree": same,
+                    "per_cent_agreement": f"{100 * same / n:.1f}" if n else "",
+                    "kappa": "" if k is None else f"{k:.3f}",
+                    "disagreements": n - same,
+                    "first_codes_changed": changed,
+                    "same_meaning": same_meaning,
+                    "agree_after": same_after,
+                    "per_cent_agreement_after": f"{100 * same_after / n:.1f}" if n else "",
+                    "kappa_after": "" if k_after is None else f"{k_after:.3f}",
+                }
+            )
     # a changed cell whose resolution row went missing would look like agreement: the coding log
     # records every change made by a resolution, so each logged change needs its resolution row
     changed_keys = {k for k, r in res.items() if r["resolution"] in CHANGED}
     for t, rid, col in logged_changes():
         if (t, rid, col) not in changed_keys:
-            raise ResolutionError(f"{RESOLUTIONS.name}: no resolution of the disagreement {t} {rid} {col} "
-                                  f"(coding_log.csv records a change by the second coder's resolution)")
+            raise ResolutionError(
+                f"{RESOLUTIONS.name}: no resolution of the disagreement {t} {rid} {col} "
+                f"(coding_log.csv records a change by the second coder's resolution)"
+            )
     extra = sorted(set(res) - seen)
     if extra:
-        raise ResolutionError(f"{RESOLUTIONS.name}: resolution without a disagreement: {', '.join(extra[0])}"
-                              + (f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""))
+        raise ResolutionError(
+            f"{RESOLUTIONS.name}: resolution without a disagreement: {', '.join(extra[0])}"
+            + (f" (and {len(extra) - 1} more)" if len(extra) > 1 else "")
+        )
     return summary, disagreements
 
 
-SUMMARY_FIELDS = ["table", "column", "compared_as", "rows", "agree", "per_cent_agreement", "kappa", "disagreements",
-                  "first_codes_changed", "same_meaning", "agree_after", "per_cent_agreement_after", "kappa_after"]
+SUMMARY_FIELDS = [
+    "table",
+    "column",
+    "compared_as",
+    "rows",
+    "agree",
+    "per_cent_agreement",
+    "kappa",
+    "disagreements",
+    "first_codes_changed",
+    "same_meaning",
+    "agree_after",
+    "per_cent_agreement_after",
+    "kappa_after",
+]
 
 
 def main() -> None:
@@ -221,8 +289,11 @@ def main() -> None:
     except KeyError as e:
         sys.exit(f"second_coder_agreement: a sheet, table or second_coder_resolutions.csv lacks the column {e}")
     write_rows(HERE / "second_coder_agreement.csv", SUMMARY_FIELDS, summary)
-    write_rows(HERE / "second_coder_disagreements.csv",
-               ["table", "id", "column", "first", "second", "second_note"], disagreements)
+    write_rows(
+        HERE / "second_coder_disagreements.csv",
+        ["table", "id", "column", "first", "second", "second_note"],
+        disagreements,
+    )
 
 
 if __name__ == "__main__":

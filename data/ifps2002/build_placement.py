@@ -29,8 +29,12 @@ SRC = Path("data/external/ifps2002_placement.csv")
 OUT = Path("data/ifps2002")
 
 # the latest time point first: rank of each time-point wording in the source
-TIME_ORDER = ["during intervention", "3 months post-termination", "6 months post-termination",
-              "12 months post-termination"]
+TIME_ORDER = [
+    "during intervention",
+    "3 months post-termination",
+    "6 months post-termination",
+    "12 months post-termination",
+]
 
 
 def _num(x: str):
@@ -58,13 +62,15 @@ def build(src: Path = SRC) -> tuple[list[dict], list[dict]]:
     last_doc = ""
     for i, r in enumerate(rows):
         r["source_row"] = i + 2
-        if r["source_doc"].strip() == "same as above":   # the source's own back-reference, resolved
+        if r["source_doc"].strip() == "same as above":  # the source's own back-reference, resolved
             r["source_doc"] = last_doc
         last_doc = r["source_doc"]
     excluded, keep = [], []
     for r in rows:
         if "interim" in r["study"].lower():
-            excluded.append({**_ex(r), "reason": "interim data cut of a trial whose final cut is included (not independent)"})
+            excluded.append(
+                {**_ex(r), "reason": "interim data cut of a trial whose final cut is included (not independent)"}
+            )
             continue
         if _num(r["placed_ctrl"]) is None and _num(r["pct_ctrl"]) is None:
             excluded.append({**_ex(r), "reason": "no control-group figure in the source (count and percentage empty)"})
@@ -78,7 +84,12 @@ def build(src: Path = SRC) -> tuple[list[dict], list[dict]]:
     for trial, rs in by_trial.items():
         rs = sorted(rs, key=lambda r: _time_rank(r["timepoint"]))
         for r in rs[:-1]:
-            excluded.append({**_ex(r), "reason": f"earlier time point of {trial}; the latest reported ({rs[-1]['timepoint']}) is used"})
+            excluded.append(
+                {
+                    **_ex(r),
+                    "reason": f"earlier time point of {trial}; the latest reported ({rs[-1]['timepoint']}) is used",
+                }
+            )
         used.append(_counts(rs[-1]))
     excluded.sort(key=lambda e: e["source_row"])
     used.sort(key=lambda u: u["source_row"])
@@ -92,21 +103,40 @@ def _ex(r: dict) -> dict:
 def _counts(r: dict) -> dict:
     n_e, n_c = int(_num(r["n_exp"])), int(_num(r["n_ctrl"]))
     pe, pc = _num(r["placed_exp"]), _num(r["placed_ctrl"])
-    out = {"source_row": r["source_row"], "study": r["study"], "site_program": r["site_program"],
-           "design": r["design"], "timepoint": r["timepoint"], "unit": r["unit"],
-           "n_exp": n_e, "n_ctrl": n_c, "placed_exp": "" if pe is None else int(pe),
-           "placed_ctrl": "" if pc is None else int(pc), "pct_exp": r["pct_exp"], "pct_ctrl": r["pct_ctrl"]}
+    out = {
+        "source_row": r["source_row"],
+        "study": r["study"],
+        "site_program": r["site_program"],
+        "design": r["design"],
+        "timepoint": r["timepoint"],
+        "unit": r["unit"],
+        "n_exp": n_e,
+        "n_ctrl": n_c,
+        "placed_exp": "" if pe is None else int(pe),
+        "placed_ctrl": "" if pc is None else int(pc),
+        "pct_exp": r["pct_exp"],
+        "pct_ctrl": r["pct_ctrl"],
+    }
     if pe is None or pc is None:
         de = round(_num(r["pct_exp"]) * n_e / 100)
         dc = round(_num(r["pct_ctrl"]) * n_c / 100)
-        out.update(placed_exp_derived=de, placed_ctrl_derived=dc,
-                   count_source="derived: round(pct x n / 100) from the reported percentages (denominators as randomised)")
+        out.update(
+            placed_exp_derived=de,
+            placed_ctrl_derived=dc,
+            count_source="derived: round(pct x n / 100) from the reported percentages (denominators as randomised)",
+        )
         ue, uc = de, dc
     else:
         out.update(placed_exp_derived="", placed_ctrl_derived="", count_source="reported counts of families")
         ue, uc = int(pe), int(pc)
-    out.update(placed_exp_used=ue, notplaced_exp_used=n_e - ue, placed_ctrl_used=uc, notplaced_ctrl_used=n_c - uc,
-               source_doc=r["source_doc"], source_section=r["source_section"])
+    out.update(
+        placed_exp_used=ue,
+        notplaced_exp_used=n_e - ue,
+        placed_ctrl_used=uc,
+        notplaced_ctrl_used=n_c - uc,
+        source_doc=r["source_doc"],
+        source_section=r["source_section"],
+    )
     return out
 
 

@@ -27,8 +27,9 @@ bcg = pd.read_csv(ROOT / "tests" / "r" / "dat_bcg.csv")
 # %%
 # ``escalc`` with ``data=`` returns the data frame with ``yi`` and ``vi`` added, as metafor's
 # ``escalc(measure = "RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat.bcg)``.
-dat = escalc("RR", ai="tpos", bi="tneg", ci="cpos", di="cneg", data=bcg,
-             slab=bcg["author"] + ", " + bcg["year"].astype(str))
+dat = escalc(
+    "RR", ai="tpos", bi="tneg", ci="cpos", di="cneg", data=bcg, slab=bcg["author"] + ", " + bcg["year"].astype(str)
+)
 print(dat[["author", "year", "tpos", "tneg", "cpos", "cneg", "ablat", "alloc", "yi", "vi"]].round(4).head())
 
 # %%
@@ -44,10 +45,24 @@ print(res)
 
 # %%
 # Side by side:
-metafor = {"estimate": -0.7145, "se": 0.1798, "ci.lb": -1.0669, "ci.ub": -0.3622, "tau2": 0.3132,
-           "I2": 92.22, "QE": 152.2330}
-evsynth_values = {"estimate": res.beta[0], "se": res.se[0], "ci.lb": res.ci_lb[0], "ci.ub": res.ci_ub[0],
-                  "tau2": res.tau2, "I2": res.I2, "QE": res.QE}
+metafor = {
+    "estimate": -0.7145,
+    "se": 0.1798,
+    "ci.lb": -1.0669,
+    "ci.ub": -0.3622,
+    "tau2": 0.3132,
+    "I2": 92.22,
+    "QE": 152.2330,
+}
+evsynth_values = {
+    "estimate": res.beta[0],
+    "se": res.se[0],
+    "ci.lb": res.ci_lb[0],
+    "ci.ub": res.ci_ub[0],
+    "tau2": res.tau2,
+    "I2": res.I2,
+    "QE": res.QE,
+}
 print(pd.DataFrame({"metafor": metafor, "evsynth": evsynth_values}).round(4))
 
 # %%

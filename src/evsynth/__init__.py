@@ -15,20 +15,59 @@ Layers (each a subpackage; see its docstring): ``evsynth.engine`` (the statistic
 plotting verbs), ``evsynth.present`` (figures and report) and ``evsynth.conformance`` (the
 metafor reference cases).
 """
+
 __version__ = "0.1.0"
 
 # every verb of the engine -> the package that exports it (evsynth.engine; evsynth.engine.VERBS
 # names the module that owns it).  The front ends of evsynth.api call these.
-ENGINE_VERBS = {name: "evsynth.engine" for name in (
-    "escalc", "rma", "confint_tau2", "subgroup", "rma_batch", "rma_mv", "robust", "regtest",
-    "ranktest", "trimfill", "fsn", "leave1out", "influence", "cumul", "pet_peese", "permutest",
-    "rma_mh", "rma_peto", "fitstats", "anova", "predict", "blup", "ranef", "vcalc", "influence_mv",
-    "confint_mv", "selmodel",
-)}
+ENGINE_VERBS = {
+    name: "evsynth.engine"
+    for name in (
+        "escalc",
+        "rma",
+        "confint_tau2",
+        "subgroup",
+        "rma_batch",
+        "rma_mv",
+        "robust",
+        "regtest",
+        "ranktest",
+        "trimfill",
+        "fsn",
+        "leave1out",
+        "influence",
+        "cumul",
+        "pet_peese",
+        "permutest",
+        "rma_mh",
+        "rma_peto",
+        "fitstats",
+        "anova",
+        "predict",
+        "blup",
+        "ranef",
+        "vcalc",
+        "influence_mv",
+        "confint_mv",
+        "selmodel",
+    )
+}
 
 # verbs whose top-level name is evsynth.api's: the data-frame front ends and the plotting verbs
-FRONT_ENDS = ("escalc", "rma", "rma_mv", "robust", "predict", "forest", "funnel", "baujat", "labbe", "radial",
-              "plot_influence", "gosh")
+FRONT_ENDS = (
+    "escalc",
+    "rma",
+    "rma_mv",
+    "robust",
+    "predict",
+    "forest",
+    "funnel",
+    "baujat",
+    "labbe",
+    "radial",
+    "plot_influence",
+    "gosh",
+)
 
 __all__ = sorted(set(ENGINE_VERBS) | set(FRONT_ENDS)) + ["__version__"]
 

@@ -17,9 +17,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["recording", "atomic_path", "atomic_folder", "check_owned", "MANIFEST", "write_text", "write_bytes", "neutralise_formulas",
-           "restore_formulas", "read_output", "safe_file_name",
-           "write_csv"]
+__all__ = [
+    "recording",
+    "atomic_path",
+    "atomic_folder",
+    "check_owned",
+    "MANIFEST",
+    "write_text",
+    "write_bytes",
+    "neutralise_formulas",
+    "restore_formulas",
+    "read_output",
+    "safe_file_name",
+    "write_csv",
+]
 
 
 def _umask() -> int:
@@ -66,8 +77,7 @@ class atomic_path:
         for stale in self.target.parent.glob(f".{glob.escape(self.target.name)}.*.tmp{glob.escape(self.suffix)}"):
             if stale.is_file():
                 stale.unlink(missing_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=f".tmp{self.suffix}",
-                                   dir=self.target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=f".tmp{self.suffix}", dir=self.target.parent)
         os.close(fd)
         self.tmp = Path(tmp)
         return self.tmp
@@ -101,8 +111,10 @@ def _refuse(what: str, target: Path, names, reason: str):
 
     names = sorted(names)
     shown = ", ".join(quote(n) for n in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    return InputError(f"{what}: {quote(str(target), 80)} {reason}: {shown}; nothing was changed. Give a new "
-                      "or empty folder (or the folder this command wrote before)")
+    return InputError(
+        f"{what}: {quote(str(target), 80)} {reason}: {shown}; nothing was changed. Give a new "
+        "or empty folder (or the folder this command wrote before)"
+    )
 
 
 def check_owned(target, what: str = "--outdir", produced: set[str] | None = None) -> None:
@@ -129,8 +141,9 @@ def check_owned(target, what: str = "--outdir", produced: set[str] | None = None
         elif produced is not None and p.name not in produced:
             foreign.append(p.name)
     if folders:
-        raise _refuse(what, target, folders, "holds folders this command did not write (is it an input or "
-                                             "the project folder?)")
+        raise _refuse(
+            what, target, folders, "holds folders this command did not write (is it an input or the project folder?)"
+        )
     if foreign:
         raise _refuse(what, target, foreign, "holds files this command did not write")
 
@@ -235,6 +248,7 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
     number such as '-0.5', are left as they are.  Reversible: a text that already begins with
     apostrophes and then a formula start gets one more, and :func:`restore_formulas` (used by
     :func:`read_output`) removes exactly one, so a level '+' read back is '+' again."""
+
     def fix(v):
         return "'" + v if _needs_prefix(v) else v
 
@@ -243,8 +257,14 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
         col = df.iloc[:, j]
         if col.dtype == object or pd.api.types.is_string_dtype(col):
             vals = col.to_numpy(dtype=object)
-            mask = pd.Series(np.fromiter((isinstance(v, str) and v[:1] in _FIRST and _needs_prefix(v) for v in vals),
-                                         dtype=bool, count=len(vals)), index=col.index)
+            mask = pd.Series(
+                np.fromiter(
+                    (isinstance(v, str) and v[:1] in _FIRST and _needs_prefix(v) for v in vals),
+                    dtype=bool,
+                    count=len(vals),
+                ),
+                index=col.index,
+            )
             if mask.any():
                 if out is df:
                     out = df.copy()
@@ -259,6 +279,7 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
 def restore_formulas(df: pd.DataFrame) -> pd.DataFrame:
     """The inverse of :func:`neutralise_formulas` on a table read back (in place and
     returned): one leading apostrophe removed where it guards a formula start."""
+
     def back(v):
         return v[1:] if isinstance(v, str) and _PREFIXED.match(v) else v
 
@@ -293,13 +314,15 @@ def write_csv(path, df: pd.DataFrame, float_digits: int = 12) -> None:
     has_cr = any(isinstance(c, str) and "\r" in c for c in df.columns) or any(
         any(isinstance(v, str) and "\r" in v for v in df.iloc[:, j].to_numpy(dtype=object))
         for j in range(df.shape[1])
-        if df.iloc[:, j].dtype == object or pd.api.types.is_string_dtype(df.iloc[:, j]))
+        if df.iloc[:, j].dtype == object or pd.api.types.is_string_dtype(df.iloc[:, j])
+    )
     quoting = csv.QUOTE_NONNUMERIC if has_cr else csv.QUOTE_MINIMAL
     if not has_cr:  # same bytes, about twice as fast for long tables (issue 22 item 6)
         df = _floats_as_text(df, float_digits)
     with atomic_path(path) as tmp:
-        df.to_csv(tmp, index=False, lineterminator="\n", float_format=f"%.{float_digits}g", encoding="utf-8",
-                  quoting=quoting)
+        df.to_csv(
+            tmp, index=False, lineterminator="\n", float_format=f"%.{float_digits}g", encoding="utf-8", quoting=quoting
+        )
     _record(path, len(df))
 
 
@@ -308,8 +331,9 @@ def _floats_as_text(df: pd.DataFrame, digits: int) -> pd.DataFrame:
     writes them ('' for NaN), one list comprehension per column instead of pandas' formatter
     per value.  Only for unquoted writing (QUOTE_MINIMAL), where a formatted number is written
     as the same bytes."""
-    cols = [j for j in range(df.shape[1])
-            if isinstance(df.iloc[:, j].dtype, np.dtype) and df.iloc[:, j].dtype.kind == "f"]
+    cols = [
+        j for j in range(df.shape[1]) if isinstance(df.iloc[:, j].dtype, np.dtype) and df.iloc[:, j].dtype.kind == "f"
+    ]
     if not cols or len(df) < 1000:
         return df
     fmt = f"%.{digits}g".__mod__

@@ -54,68 +54,123 @@ AGE = {
 POPULATION = {
     5: ("Zwangere Amerikaans-Indische adolescenten van 12-19 jaar + baby van 0-6 maanden", ""),
     6: ("Amerikaans-Indische tienermoeders en baby’s", ""),
-    12: ("Amerikaans-Indiaanse zorgverleners met kind tot 12 jaar",
-         "Sprake van kindermishandeling Doorverwezen door kinderbescherming"),
+    12: (
+        "Amerikaans-Indiaanse zorgverleners met kind tot 12 jaar",
+        "Sprake van kindermishandeling Doorverwezen door kinderbescherming",
+    ),
     36: ("Ouders die hun kind fysiek mishandelen", ""),
-    42: ("Gezinnen", ("Met kindermishandeling Met armoede, beperking en speciaal onderwijs,",
-                      "psychische klachten ouder, en/of afhankelijkheid middelen")),
-    46: (("Gezinnen met een kind die naar de eerste klas", "van de lagere school gaat"),
-         "Vanuit een aantal binnenstedelijke, verarmde, wijken met hoge criminaliteit en met weinig "
-         "inkomens boven de armoedegrens, met een hoger misdaadcijfer dan gemiddeld, meer sociale "
-         "problemen en minder middelen dan in andere wijken"),
+    42: (
+        "Gezinnen",
+        (
+            "Met kindermishandeling Met armoede, beperking en speciaal onderwijs,",
+            "psychische klachten ouder, en/of afhankelijkheid middelen",
+        ),
+    ),
+    46: (
+        ("Gezinnen met een kind die naar de eerste klas", "van de lagere school gaat"),
+        "Vanuit een aantal binnenstedelijke, verarmde, wijken met hoge criminaliteit en met weinig "
+        "inkomens boven de armoedegrens, met een hoger misdaadcijfer dan gemiddeld, meer sociale "
+        "problemen en minder middelen dan in andere wijken",
+    ),
 }
 
 OUTCOMES = {
-    5: ["Primaire uitkomstmaten:", "Kennis verzorging kind", "Vaardigheden verzorging kind",
-        "Betrokkenheid moeder", "Secundaire uitkomstmaten:", "Conflicten in het gezin", "Gezinscohesie",
-        "Sociale steun", "Zelfrespect", "Depressie", "Mate van controle", "Drugsgebruik"],
-    6: ["Kennis m.b.t. opvoeding,", "Zelfvertrouwen m.b.t. opvoeding,",
-        "Acceptatie, betrokkenheid en reageren op kind door moeder", "veiligheid van de thuisomgeving,",
-        "Internaliserend gedrag moeder", "Externaliserend gedrag moeder", "Middelengebruik moeder",
-        "Internaliserend gedrag kind", "Externaliserend gedrag kind"],
+    5: [
+        "Primaire uitkomstmaten:",
+        "Kennis verzorging kind",
+        "Vaardigheden verzorging kind",
+        "Betrokkenheid moeder",
+        "Secundaire uitkomstmaten:",
+        "Conflicten in het gezin",
+        "Gezinscohesie",
+        "Sociale steun",
+        "Zelfrespect",
+        "Depressie",
+        "Mate van controle",
+        "Drugsgebruik",
+    ],
+    6: [
+        "Kennis m.b.t. opvoeding,",
+        "Zelfvertrouwen m.b.t. opvoeding,",
+        "Acceptatie, betrokkenheid en reageren op kind door moeder",
+        "veiligheid van de thuisomgeving,",
+        "Internaliserend gedrag moeder",
+        "Externaliserend gedrag moeder",
+        "Middelengebruik moeder",
+        "Internaliserend gedrag kind",
+        "Externaliserend gedrag kind",
+    ],
     11: ["Kindermishandeling recidivisme"],
-    20: ["Onderwijs kind", "Sociaal gedrag kind", "Inkomen moeder", "Werk moeder", "Kinderopvang",
-         "Buitenschoolse activiteiten", "Burgerlijke staat", "Huiselijk geweld", "Depressie moeder",
-         "Kwaliteit thuisomgeving"],
-    24: ["Kwaliteit thuisomgeving voor ontwikkeling kind", "Ouder–kind interactie",
-         "Mentale, psychomotorische en gedragsontwikkeling kind", "Gezondheid kind",
-         "Roken moeder/gezinsleden tijdens zwangerschap en in eerste 2 jaar van kind",
-         "Borstvoeding tijdens de eerste 2 jaar van kind", "Gezondheid moeder", "Depressie",
-         "Sociale steun", "Aantal stressvolle gebeurtenissen in afgelopen jaar", "Gezinsfunctioneren",
-         "Ervaring moederschap"],
+    20: [
+        "Onderwijs kind",
+        "Sociaal gedrag kind",
+        "Inkomen moeder",
+        "Werk moeder",
+        "Kinderopvang",
+        "Buitenschoolse activiteiten",
+        "Burgerlijke staat",
+        "Huiselijk geweld",
+        "Depressie moeder",
+        "Kwaliteit thuisomgeving",
+    ],
+    24: [
+        "Kwaliteit thuisomgeving voor ontwikkeling kind",
+        "Ouder–kind interactie",
+        "Mentale, psychomotorische en gedragsontwikkeling kind",
+        "Gezondheid kind",
+        "Roken moeder/gezinsleden tijdens zwangerschap en in eerste 2 jaar van kind",
+        "Borstvoeding tijdens de eerste 2 jaar van kind",
+        "Gezondheid moeder",
+        "Depressie",
+        "Sociale steun",
+        "Aantal stressvolle gebeurtenissen in afgelopen jaar",
+        "Gezinsfunctioneren",
+        "Ervaring moederschap",
+    ],
     12: ["Recidive kindermishandeling na 6 jaar", "Depressie ouder", "Kindermishandeling potentieel"],
     32: ["Gezinsfunctioneren"],
     36: ["Fysieke kindermishandeling", "Gedrag ouders"],
-    46: ["Leesvaardigheid", "Houding naar school", "Houding naar leraar", "Agressie", "Hyperactiviteit",
-         "Concentratie", "Sociale vaardigheden kind", "Ouderlijk toezicht", "Ouderlijke discipline",
-         "Gezinscohesie", "Overtuigingen gezin", "Gezinsstructuur",
-         "Door leraar gerapporteerde betrokkenheid van ouder bij onderwijs kind",
-         "Door ouder gerapporteerde betrokkenheid bij onderwijs kind"],
+    46: [
+        "Leesvaardigheid",
+        "Houding naar school",
+        "Houding naar leraar",
+        "Agressie",
+        "Hyperactiviteit",
+        "Concentratie",
+        "Sociale vaardigheden kind",
+        "Ouderlijk toezicht",
+        "Ouderlijke discipline",
+        "Gezinscohesie",
+        "Overtuigingen gezin",
+        "Gezinsstructuur",
+        "Door leraar gerapporteerde betrokkenheid van ouder bij onderwijs kind",
+        "Door ouder gerapporteerde betrokkenheid bij onderwijs kind",
+    ],
 }
 
 NOTES = {
     5: "Outcome measures: the seed's page break puts 'Depressie / Mate van controle / Drugsgebruik' "
-       "after the effectiveness text; they carry no arrow and follow 'Secundaire uitkomstmaten:', so "
-       "they are coded as the rest of the secondary outcome measures.",
+    "after the effectiveness text; they carry no arrow and follow 'Secundaire uitkomstmaten:', so "
+    "they are coded as the rest of the secondary outcome measures.",
     6: "Cells run together on one line in the seed; population and outcome measures separated by "
-       "reading. The list ends with '12 maanden na geboorte', the time of measurement, which is "
-       "not an outcome measure and not listed.",
+    "reading. The list ends with '12 maanden na geboorte', the time of measurement, which is "
+    "not an outcome measure and not listed.",
     11: "Rows 11 and 12 (Chaffin et al., 2012 I and II) are interleaved in the seed's text; values "
-        "assigned by their position in each row.",
+    "assigned by their position in each row.",
     12: "Rows 11 and 12 (Chaffin et al., 2012 I and II) are interleaved in the seed's text; the "
-        "risk profile and the last two outcome measures follow 'Chaffin et al., 2012 II'.",
+    "risk profile and the last two outcome measures follow 'Chaffin et al., 2012 II'.",
     20: "Outcome measures: the seed's text extraction moves 'Kwaliteit thuisomgeving' (line 5654) below the "
-        "effectiveness column, between the focus cells 'Onderwijs / Economisch' and 'Opvoeding'; it carries "
-        "no arrow and is coded as the last outcome measure (the list was cut before it until issue 25).",
+    "effectiveness column, between the focus cells 'Onderwijs / Economisch' and 'Opvoeding'; it carries "
+    "no arrow and is coded as the last outcome measure (the list was cut before it until issue 25).",
     24: "Outcome measures: the seed's text extraction moves 'Sociale steun / Aantal stressvolle gebeurtenissen "
-        "in afgelopen jaar / Gezinsfunctioneren / Ervaring moederschap' (lines 5863-5868) below the "
-        "effectiveness column, after a subgroup heading; they carry no arrow and are coded as the last four "
-        "outcome measures (the list was cut before them until issue 25).",
+    "in afgelopen jaar / Gezinsfunctioneren / Ervaring moederschap' (lines 5863-5868) below the "
+    "effectiveness column, after a subgroup heading; they carry no arrow and are coded as the last four "
+    "outcome measures (the list was cut before them until issue 25).",
     32: "Outcome measure and design share a line in the seed ('Gezinsfunctioneren  Quasi-exp').",
     36: "Population and outcome measures share a line in the seed.",
     42: "The seed's page break moves the end of the risk profile after the effectiveness text.",
     46: "The first line of the row runs all columns together; 'Leesvaardigheid' is its outcome "
-        "measure, the rest of the population text follows on later lines.",
+    "measure, the rest of the population text follows on later lines.",
 }
 
 
@@ -176,10 +231,14 @@ def code_row(row: int, text: str) -> dict:
     age_text, lo, hi = AGE.get(row, ("", None, None))
     if age_text:
         assert age_text in who or age_text in text, f"row {row}: age text {age_text!r} not found"
-    fmt = (lambda v: "" if v is None else f"{v:.2f}")
+    fmt = lambda v: "" if v is None else f"{v:.2f}"
     return {
-        "population_group": who, "risk_profile": risk, "child_age_text": age_text,
-        "child_age_min_years": fmt(lo), "child_age_max_years": fmt(hi),
-        "outcome_measures": " | ".join(items), "n_outcome_measures": len(items),
+        "population_group": who,
+        "risk_profile": risk,
+        "child_age_text": age_text,
+        "child_age_min_years": fmt(lo),
+        "child_age_max_years": fmt(hi),
+        "outcome_measures": " | ".join(items),
+        "n_outcome_measures": len(items),
         "coding_note": NOTES.get(row, ""),
     }

@@ -12,9 +12,19 @@ import re
 import sys
 
 START, END = "Bijlage 5  Overzicht", "Bijlage 6  Overzicht"
-HEADER = ["Interventie (naam)", "Auteur(s) +  publicatiejaar", "(land)", "Soort, duur en intensiteit van",
-          "interventie", "Met de focus op", "Populatie (leeftijd en problemen) Uitkomstmaten Kwaliteit",
-          "van de", "studie", "(0-11)", "Effectiviteit"]
+HEADER = [
+    "Interventie (naam)",
+    "Auteur(s) +  publicatiejaar",
+    "(land)",
+    "Soort, duur en intensiteit van",
+    "interventie",
+    "Met de focus op",
+    "Populatie (leeftijd en problemen) Uitkomstmaten Kwaliteit",
+    "van de",
+    "studie",
+    "(0-11)",
+    "Effectiviteit",
+]
 
 
 def blocks(lines):

@@ -22,5 +22,17 @@ formulaic and matplotlib are imported inside the functions that need them, so th
 from evsynth.api.frames import escalc, predict, rma, rma_mv, robust
 from evsynth.api.plots import baujat, forest, funnel, gosh, labbe, plot_influence, radial
 
-__all__ = ["escalc", "rma", "rma_mv", "robust", "predict", "forest", "funnel", "baujat", "labbe", "radial",
-           "plot_influence", "gosh"]
+__all__ = [
+    "escalc",
+    "rma",
+    "rma_mv",
+    "robust",
+    "predict",
+    "forest",
+    "funnel",
+    "baujat",
+    "labbe",
+    "radial",
+    "plot_influence",
+    "gosh",
+]

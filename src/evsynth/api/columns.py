@@ -11,8 +11,18 @@ import numpy as np
 
 from evsynth.errors import InputError
 
-__all__ = ["engine_verb", "is_frame", "is_series", "columns_text", "column", "plain_message", "is_number",
-           "check_finite", "labels_from", "subset_rows"]
+__all__ = [
+    "engine_verb",
+    "is_frame",
+    "is_series",
+    "columns_text",
+    "column",
+    "plain_message",
+    "is_number",
+    "check_finite",
+    "labels_from",
+    "subset_rows",
+]
 
 
 def engine_verb(name: str):
@@ -98,8 +108,10 @@ def check_finite(vals, arg: str) -> None:
     bad = np.flatnonzero(~np.isfinite(vals))
     if bad.size:
         rows = ", ".join(str(i + 1) for i in bad[:10]) + (" ..." if bad.size > 10 else "")
-        raise InputError(f"{arg} is missing or not finite in row(s) {rows} (NaN in yi or vi is not dropped: "
-                         f"remove those rows or pass subset=)")
+        raise InputError(
+            f"{arg} is missing or not finite in row(s) {rows} (NaN in yi or vi is not dropped: "
+            f"remove those rows or pass subset=)"
+        )
 
 
 def labels_from(slab, data, k: int):
@@ -122,8 +134,9 @@ def subset_rows(data, subset, arg="subset"):
             try:
                 mask = np.asarray(data.eval(subset))
             except Exception:
-                raise InputError(f"subset={subset!r} is not a column or condition of data "
-                                 f"(columns: {columns_text(data)})") from None
+                raise InputError(
+                    f"subset={subset!r} is not a column or condition of data (columns: {columns_text(data)})"
+                ) from None
     else:
         mask = np.asarray(subset)
     if mask.dtype != bool or mask.shape != (len(data),):
@@ -133,5 +146,3 @@ def subset_rows(data, subset, arg="subset"):
     if data.attrs.get("slab") is not None:
         out.attrs["slab"] = [s for s, m in zip(data.attrs["slab"], mask) if m]
     return out
-
-

@@ -12,8 +12,16 @@ import numpy as np
 from evsynth.api.columns import columns_text, is_frame, is_number, is_series, plain_message
 from evsynth.errors import InputError
 
-__all__ = ["FORMULA_SPECS", "formula_matrix", "moderators", "frame_moderators", "levels_of", "relevel", "factor",
-           "metafor_name"]
+__all__ = [
+    "FORMULA_SPECS",
+    "formula_matrix",
+    "moderators",
+    "frame_moderators",
+    "levels_of",
+    "relevel",
+    "factor",
+    "metafor_name",
+]
 
 
 def levels_of(x) -> tuple[np.ndarray, list]:
@@ -35,8 +43,9 @@ def relevel(x, ref):
 
     values, levels = levels_of(x)
     if ref not in levels:
-        raise InputError(f"relevel: reference level {ref!r} is not a level of the factor (levels: "
-                         f"{', '.join(map(str, levels))})")
+        raise InputError(
+            f"relevel: reference level {ref!r} is not a level of the factor (levels: {', '.join(map(str, levels))})"
+        )
     return pd.Series(pd.Categorical(values, categories=[ref] + [lv for lv in levels if lv != ref]))
 
 
@@ -134,11 +143,16 @@ def formula_matrix(formula: str, data, arg: str = "mods"):
         needed = Formula(text).required_variables
     except Exception as exc:
         raise InputError(f"{arg}: cannot read the formula {formula!r} ({plain_message(exc)})") from None
-    unknown = sorted(str(v) for v in needed if str(v) not in data.columns and str(v) not in context
-                     and str(v) not in ("C", "contr", "I", "np"))
+    unknown = sorted(
+        str(v)
+        for v in needed
+        if str(v) not in data.columns and str(v) not in context and str(v) not in ("C", "contr", "I", "np")
+    )
     if unknown:
-        raise InputError(f"{arg}: formula term(s) {', '.join(unknown)} of {formula!r} are not columns of data "
-                         f"(columns: {columns_text(data)})")
+        raise InputError(
+            f"{arg}: formula term(s) {', '.join(unknown)} of {formula!r} are not columns of data "
+            f"(columns: {columns_text(data)})"
+        )
     used = [str(v) for v in needed if str(v) in data.columns]
     for name in used:
         col = data[name]
@@ -188,8 +202,10 @@ def moderators(mods, data, k: int, arg: str = "mods", intercept: bool = True):
         return frame_moderators(mods, k, arg, intercept)
     M = np.asarray(mods)
     if M.dtype.kind in "OUS":
-        raise InputError(f"{arg}: an array of text cannot be a moderator; pass a data frame column or a formula "
-                         f"(text columns become factors)")
+        raise InputError(
+            f"{arg}: an array of text cannot be a moderator; pass a data frame column or a formula "
+            f"(text columns become factors)"
+        )
     try:
         M = M.astype(float)
     except (TypeError, ValueError):
@@ -229,11 +245,9 @@ def frame_moderators(frame, k: int, arg: str, intercept: bool = True):
         else:
             values, levels = levels_of(col)
             label = {lv: str(lv) for lv in levels}
-        for lv in (levels if full else levels[1:]):
+        for lv in levels if full else levels[1:]:
             cols.append((values == lv).astype(float))
             names.append(name + label[lv])
         full = False
     X = np.column_stack(cols) if cols else np.zeros((k, 0))
     return X, names, None
-
-

@@ -16,15 +16,50 @@ import re
 
 import numpy as np
 
-from evsynth.api.columns import (check_finite, column, columns_text, engine_verb, is_frame, is_series, labels_from,
-                                 plain_message, subset_rows)
+from evsynth.api.columns import (
+    check_finite,
+    column,
+    columns_text,
+    engine_verb,
+    is_frame,
+    is_series,
+    labels_from,
+    plain_message,
+    subset_rows,
+)
 from evsynth.api.formulas import FORMULA_SPECS, formula_matrix, moderators
 from evsynth.errors import InputError
 
 __all__ = ["escalc", "rma", "rma_mv", "robust", "predict", "formula_matrix", "ESCALC_DATA_ARGS"]
 
-ESCALC_DATA_ARGS = ("ai", "bi", "ci", "di", "n1i", "n2i", "x1i", "x2i", "t1i", "t2i", "m1i", "m2i", "sd1i",
-                    "sd2i", "xi", "mi", "ri", "ti", "fi", "pi", "sdi", "r2i", "ni", "yi", "vi", "sei")
+ESCALC_DATA_ARGS = (
+    "ai",
+    "bi",
+    "ci",
+    "di",
+    "n1i",
+    "n2i",
+    "x1i",
+    "x2i",
+    "t1i",
+    "t2i",
+    "m1i",
+    "m2i",
+    "sd1i",
+    "sd2i",
+    "xi",
+    "mi",
+    "ri",
+    "ti",
+    "fi",
+    "pi",
+    "sdi",
+    "r2i",
+    "ni",
+    "yi",
+    "vi",
+    "sei",
+)
 
 
 def escalc(measure: str, *, data=None, slab=None, subset=None, var_names=("yi", "vi"), **args):
@@ -83,8 +118,11 @@ def escalc(measure: str, *, data=None, slab=None, subset=None, var_names=("yi", 
     1 -1.5854  0.1946
     """
     verb = engine_verb("escalc")
-    named = {n for n, p in inspect.signature(verb).parameters.items()
-             if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and n != "measure"}
+    named = {
+        n
+        for n, p in inspect.signature(verb).parameters.items()
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and n != "measure"
+    }
     unknown = [a for a in args if a not in ESCALC_DATA_ARGS and a not in named]
     if unknown:  # never swallowed: metafor's arguments only
         raise TypeError(f"escalc() got an unexpected keyword argument {unknown[0]!r}")
@@ -152,8 +190,7 @@ def _attach(fit, data, slab, X=None):
     return fit
 
 
-def rma(yi=None, vi=None, mods=None, *, data=None, sei=None, slab=None, subset=None, intercept: bool = True,
-        **options):
+def rma(yi=None, vi=None, mods=None, *, data=None, sei=None, slab=None, subset=None, intercept: bool = True, **options):
     """Fit an equal-, random- or mixed-effects model (metafor's ``rma``) from columns of a
     data frame, with an R-style formula for the moderators, or from arrays.
 
@@ -235,8 +272,9 @@ def _random_terms(random, data):
     """(grouping columns per term, their names per term, the ``~ inner | outer`` terms) from
     metafor's ``random``."""
     if not isinstance(random, (str, list, tuple)):
-        raise InputError(f"random must be a formula such as '~ 1 | study' or a list of them, got "
-                         f"{type(random).__name__}")
+        raise InputError(
+            f"random must be a formula such as '~ 1 | study' or a list of them, got {type(random).__name__}"
+        )
     items = [random] if isinstance(random, str) else list(random)
     groups, names, inner_terms = [], [], []
     for item in items:
@@ -244,22 +282,24 @@ def _random_terms(random, data):
             raise InputError(f"random: each term must be a formula such as '~ 1 | study', got {item!r}")
         m = _RANDOM.match(item)
         if not m:
-            raise InputError(f"random: cannot read {item!r}; write '~ 1 | study', '~ 1 | district/school' "
-                             f"or '~ outcome | study' (with struct=)")
+            raise InputError(
+                f"random: cannot read {item!r}; write '~ 1 | study', '~ 1 | district/school' "
+                f"or '~ outcome | study' (with struct=)"
+            )
         outer = [s.strip() for s in m.group("outer").split("/")]
         for o in outer:
             if data is None or not is_frame(data):
                 raise InputError(f"random={item!r} names columns: give the data frame (data=)")
             if o not in data.columns:
-                raise InputError(f"random: {o!r} in {item!r} is not a column of data (columns: "
-                                 f"{columns_text(data)})")
+                raise InputError(f"random: {o!r} in {item!r} is not a column of data (columns: {columns_text(data)})")
         inner = m.group("inner").strip()
         if inner != "1":
             if len(outer) != 1:
                 raise InputError(f"random: {item!r}: an inner term needs one outer variable (~ {inner} | study)")
             if inner not in data.columns:
-                raise InputError(f"random: {inner!r} in {item!r} is not a column of data (columns: "
-                                 f"{columns_text(data)})")
+                raise InputError(
+                    f"random: {inner!r} in {item!r} is not a column of data (columns: {columns_text(data)})"
+                )
             inner_terms.append((inner, outer[0]))
             continue
         for o in outer:
@@ -269,13 +309,27 @@ def _random_terms(random, data):
         names.append(outer)
     nested = [n for n in names if len(n) > 1]
     if nested and len(names) > 1:  # the engine nests successive factors: one nesting term, or single factors
-        raise InputError(f"random: the nested term '~ 1 | {'/'.join(nested[0])}' cannot be combined with other "
-                         f"'~ 1 | ...' terms; write the nesting in one term, e.g. '~ 1 | {'/'.join(nested[0])}'")
+        raise InputError(
+            f"random: the nested term '~ 1 | {'/'.join(nested[0])}' cannot be combined with other "
+            f"'~ 1 | ...' terms; write the nesting in one term, e.g. '~ 1 | {'/'.join(nested[0])}'"
+        )
     return groups, names, inner_terms
 
 
-def rma_mv(yi=None, vi=None, groups=None, mods=None, *, random=None, data=None, struct=None, slab=None,
-           subset=None, intercept: bool = True, **options):
+def rma_mv(
+    yi=None,
+    vi=None,
+    groups=None,
+    mods=None,
+    *,
+    random=None,
+    data=None,
+    struct=None,
+    slab=None,
+    subset=None,
+    intercept: bool = True,
+    **options,
+):
     """Fit a multilevel / multivariate model (metafor's ``rma.mv``) with metafor's
     ``random`` formulas on a data frame, or with arrays as the engine's ``rma_mv``.
 
@@ -346,8 +400,9 @@ def rma_mv(yi=None, vi=None, groups=None, mods=None, *, random=None, data=None, 
         intercept = intercept and f_intercept
     s_names = None
     st = None
-    if isinstance(groups, str) or (isinstance(groups, (list, tuple)) and groups
-                                   and all(isinstance(g, str) and "|" in g for g in groups)):
+    if isinstance(groups, str) or (
+        isinstance(groups, (list, tuple)) and groups and all(isinstance(g, str) and "|" in g for g in groups)
+    ):
         if random is not None:
             raise InputError("rma_mv: give random= or groups=, not both")
         groups, random = None, groups
@@ -370,8 +425,12 @@ def rma_mv(yi=None, vi=None, groups=None, mods=None, *, random=None, data=None, 
             if struct is None:
                 raise InputError(f"random: '~ {inner_terms[0][0]} | {inner_terms[0][1]}' needs struct='CS' or 'HCS'")
             inner, outer = inner_terms[0]
-            st = {"type": struct, "inner": data[inner].to_numpy(), "outer": data[outer].to_numpy(),
-                  "names": (inner, outer)}
+            st = {
+                "type": struct,
+                "inner": data[inner].to_numpy(),
+                "outer": data[outer].to_numpy(),
+                "names": (inner, outer),
+            }
         elif struct is not None:
             raise InputError("struct= goes with a random term '~ inner | outer'")
         groups_arr = flat
@@ -388,8 +447,10 @@ def rma_mv(yi=None, vi=None, groups=None, mods=None, *, random=None, data=None, 
             groups_arr = [np.asarray(groups)]
         else:
             groups_arr = [column(g, f"groups[{i}]", data, numeric=False) for i, g in enumerate(groups)]
-            group_names = [g if isinstance(g, str) else (str(g.name) if is_series(g) and g.name is not None
-                                                         else None) for g in groups]
+            group_names = [
+                g if isinstance(g, str) else (str(g.name) if is_series(g) and g.name is not None else None)
+                for g in groups
+            ]
             group_names = None if any(n is None for n in group_names) else group_names
         st = struct
     for i, g in enumerate(groups_arr):
@@ -400,8 +461,9 @@ def rma_mv(yi=None, vi=None, groups=None, mods=None, *, random=None, data=None, 
     if options.get("coef_names") is None:
         options["coef_names"] = names
     try:
-        fit = engine_verb("rma_mv")(y, v, groups_arr, X, intercept=intercept, group_names=group_names, struct=st,
-                                    **options)
+        fit = engine_verb("rma_mv")(
+            y, v, groups_arr, X, intercept=intercept, group_names=group_names, struct=st, **options
+        )
     except BaseException:
         FORMULA_SPECS.pop(id(X), None)
         raise
@@ -421,7 +483,8 @@ def _check_nested(groups, names) -> None:
                     raise InputError(
                         f"random: {names[j]!r} is not nested in {names[i]!r} (level {b!r} occurs in more than one "
                         f"{names[i]}); crossed random effects are not fitted -- for nested factors write "
-                        f"'~ 1 | {names[i]}/{names[j]}'")
+                        f"'~ 1 | {names[i]}/{names[j]}'"
+                    )
 
 
 def predict(fit, newmods=None, *, newdata=None, **options):
@@ -480,8 +543,9 @@ def predict(fit, newmods=None, *, newdata=None, **options):
     needed = sorted(str(v) for v in model_spec.required_variables if str(v) not in context)
     missing = [v for v in needed if v not in frame.columns]
     if missing:
-        raise InputError(f"predict: newdata lacks the formula's variable(s) {', '.join(missing)} "
-                         f"(columns: {columns_text(frame)})")
+        raise InputError(
+            f"predict: newdata lacks the formula's variable(s) {', '.join(missing)} (columns: {columns_text(frame)})"
+        )
     import warnings
 
     try:

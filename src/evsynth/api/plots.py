@@ -84,8 +84,20 @@ def _z(level: float) -> float:
     return float(stats.norm.ppf(1 - (1 - level / 100) / 2))
 
 
-def forest(fit, *, ax=None, slab=None, transf=None, atransf=None, refline=0.0, xlab=None, digits: int = 2,
-           annotate: bool = True, addfit: bool = True, level: float | None = None):
+def forest(
+    fit,
+    *,
+    ax=None,
+    slab=None,
+    transf=None,
+    atransf=None,
+    refline=0.0,
+    xlab=None,
+    digits: int = 2,
+    annotate: bool = True,
+    addfit: bool = True,
+    level: float | None = None,
+):
     """Forest plot of a fitted model (metafor's ``forest.rma``): per study the effect with
     its confidence interval (square sized by the model weight), the pooled estimate as a
     diamond (intercept-only models) or the fitted values (meta-regressions).
@@ -159,23 +171,36 @@ def forest(fit, *, ax=None, slab=None, transf=None, atransf=None, refline=0.0, x
 
         est, cl, cu = float(beta[0]), float(fit.ci_lb[0]), float(fit.ci_ub[0])
         yd = -1.0
-        poly = Polygon([[tf(cl), yd], [tf(est), yd + 0.35], [tf(cu), yd], [tf(est), yd - 0.35]], closed=True,
-                       color="black", label="summary")
+        poly = Polygon(
+            [[tf(cl), yd], [tf(est), yd + 0.35], [tf(cu), yd], [tf(est), yd - 0.35]],
+            closed=True,
+            color="black",
+            label="summary",
+        )
         ax.add_patch(poly)
         ticks.append(yd)
         kind = "EE Model" if fit.method in ("EE", "FE") else "RE Model"
         ticklabels.append(kind)
         if annotate:
-            ax.annotate(f"{show(est):.{digits}f} [{show(cl):.{digits}f}, {show(cu):.{digits}f}]", (1.01, yd),
-                        xycoords=("axes fraction", "data"), va="center", fontsize=8)
+            ax.annotate(
+                f"{show(est):.{digits}f} [{show(cl):.{digits}f}, {show(cu):.{digits}f}]",
+                (1.01, yd),
+                xycoords=("axes fraction", "data"),
+                va="center",
+                fontsize=8,
+            )
     elif addfit:
         fitted = np.asarray(fit.X, float) @ beta
-        ax.scatter(tf(fitted), ypos, marker="D", s=25, facecolor="none", edgecolor="grey", zorder=2,
-                   label="fitted")
+        ax.scatter(tf(fitted), ypos, marker="D", s=25, facecolor="none", edgecolor="grey", zorder=2, label="fitted")
     if annotate:
         for i in range(k):
-            ax.annotate(f"{show(yi[i]):.{digits}f} [{show(lo[i]):.{digits}f}, {show(hi[i]):.{digits}f}]",
-                        (1.01, ypos[i]), xycoords=("axes fraction", "data"), va="center", fontsize=8)
+            ax.annotate(
+                f"{show(yi[i]):.{digits}f} [{show(lo[i]):.{digits}f}, {show(hi[i]):.{digits}f}]",
+                (1.01, ypos[i]),
+                xycoords=("axes fraction", "data"),
+                va="center",
+                fontsize=8,
+            )
     if refline is not None:
         ax.axvline(tf(refline), color="grey", ls="--", lw=0.8, label="refline")
     ax.set_yticks(ticks, ticklabels)
@@ -197,8 +222,17 @@ def forest(fit, *, ax=None, slab=None, transf=None, atransf=None, refline=0.0, x
     return fig
 
 
-def funnel(fit, *, ax=None, contours=None, level: float | None = None, refline=None, xlab=None,
-           shade=("white", "0.55", "0.75"), back="0.9"):
+def funnel(
+    fit,
+    *,
+    ax=None,
+    contours=None,
+    level: float | None = None,
+    refline=None,
+    xlab=None,
+    shade=("white", "0.55", "0.75"),
+    back="0.9",
+):
     """Funnel plot (metafor's ``funnel``): each study's effect (x) against its standard
     error (y, inverted), with the pseudo confidence region ``estimate +- z * se``; for a
     meta-regression the residuals around 0 against their standard errors (as metafor).
@@ -260,10 +294,16 @@ def funnel(fit, *, ax=None, contours=None, level: float | None = None, refline=N
             lev = levels[j]
             zc = _z(lev)
             colour = shade[min(j, len(shade) - 1)] if len(shade) else "0.8"
-            ax.add_patch(Polygon(np.column_stack([np.r_[-zc * se_grid, zc * se_grid[::-1]],
-                                                  np.r_[se_grid, se_grid[::-1]]]),
-                                 closed=True, facecolor=colour, edgecolor="none", zorder=0,
-                                 label=f"contour {lev:g}"))
+            ax.add_patch(
+                Polygon(
+                    np.column_stack([np.r_[-zc * se_grid, zc * se_grid[::-1]], np.r_[se_grid, se_grid[::-1]]]),
+                    closed=True,
+                    facecolor=colour,
+                    edgecolor="none",
+                    zorder=0,
+                    label=f"contour {lev:g}",
+                )
+            )
     z = _z(level if level is not None else fit.level)
     ax.plot(centre - z * se_grid, se_grid, color="black", lw=0.8, ls=":", label="region")
     ax.plot(centre + z * se_grid, se_grid, color="black", lw=0.8, ls=":", label="_region")
@@ -280,8 +320,7 @@ def _refit_without(fit, i: int):
     yi, vi = _fit_arrays(fit)
     keep = np.arange(yi.size) != i
     X = np.asarray(fit.X, float)[keep]
-    ref = engine_verb("rma")(yi[keep], vi[keep], X, intercept=False, method=fit.method, test=fit.test,
-                             compute_r2=False)
+    ref = engine_verb("rma")(yi[keep], vi[keep], X, intercept=False, method=fit.method, test=fit.test, compute_r2=False)
     return np.asarray(ref.beta, float), np.asarray(ref.vb, float)
 
 
@@ -337,8 +376,13 @@ def baujat(fit, *, ax=None, slab=None, annotate: bool = True):
     return fig
 
 
-_LABBE_SCALES = {"RR": ("log", "Log Risk"), "OR": ("logit", "Log Odds"), "RD": ("raw", "Risk"),
-                 "AS": ("arcsin", "Arcsine Transformed Risk"), "PETO": ("logit", "Log Odds")}
+_LABBE_SCALES = {
+    "RR": ("log", "Log Risk"),
+    "OR": ("logit", "Log Odds"),
+    "RD": ("raw", "Risk"),
+    "AS": ("arcsin", "Arcsine Transformed Risk"),
+    "PETO": ("logit", "Log Odds"),
+}
 
 
 def labbe(fit, *, ax=None, ai=None, bi=None, ci=None, di=None, measure=None, transf=None):
@@ -371,11 +415,12 @@ def labbe(fit, *, ax=None, ai=None, bi=None, ci=None, di=None, measure=None, tra
     Annals of Internal Medicine, 107(2), 224-233.
     """
     data = getattr(fit, "data", None)
-    cells = (data.attrs.get("escalc_args", {}) if data is not None else {})
+    cells = data.attrs.get("escalc_args", {}) if data is not None else {}
     measure = measure or (data.attrs.get("measure") if data is not None else None)
     if measure not in _LABBE_SCALES:
-        raise InputError(f"labbe draws 2x2 measures ({', '.join(_LABBE_SCALES)}); measure is {measure!r} "
-                         f"(give measure=)")
+        raise InputError(
+            f"labbe draws 2x2 measures ({', '.join(_LABBE_SCALES)}); measure is {measure!r} (give measure=)"
+        )
 
     vals = {}
     for name, given in (("ai", ai), ("bi", bi), ("ci", ci), ("di", di)):
@@ -389,8 +434,12 @@ def labbe(fit, *, ax=None, ai=None, bi=None, ci=None, di=None, measure=None, tra
         a, b, c, d = (np.where(zero, x + 0.5, x) for x in (a, b, c, d))
     p1, p2 = a / (a + b), c / (c + d)
     scale, name = _LABBE_SCALES[measure]
-    f = {"log": np.log, "logit": lambda p: np.log(p / (1 - p)), "raw": lambda p: p,
-         "arcsin": lambda p: np.arcsin(np.sqrt(p))}[scale]
+    f = {
+        "log": np.log,
+        "logit": lambda p: np.log(p / (1 - p)),
+        "raw": lambda p: p,
+        "arcsin": lambda p: np.arcsin(np.sqrt(p)),
+    }[scale]
     x, y = f(p2), f(p1)
     tf = transf if transf is not None else (lambda v: v)
     fig, ax = _axes(ax, (5.5, 5.5))
@@ -444,14 +493,21 @@ def radial(fit, *, ax=None, slab=None, level: float | None = None):
     ax.plot(grid, beta * grid + z, color="black", lw=0.8, ls=":", label="band")
     ax.plot(grid, beta * grid - z, color="black", lw=0.8, ls=":", label="_band")
     ax.scatter(x, y, color="black", zorder=3, label="studies")
-    ax.set_xlabel("x = 1 / sqrt(vi + tau2)" if not fit.method in ("EE", "FE") else "x = 1 / sqrt(vi)")
-    ax.set_ylabel("y = yi / sqrt(vi + tau2)" if not fit.method in ("EE", "FE") else "y = yi / sqrt(vi)")
+    ax.set_xlabel("x = 1 / sqrt(vi + tau2)" if fit.method not in ("EE", "FE") else "x = 1 / sqrt(vi)")
+    ax.set_ylabel("y = yi / sqrt(vi + tau2)" if fit.method not in ("EE", "FE") else "y = yi / sqrt(vi)")
     return fig
 
 
-_INFL_PANELS = (("rstudent", "rstudent"), ("dffits", "dffits"), ("cooks_distance", "cook.d"),
-                ("cov_ratio", "cov.r"), ("tau2_del", "tau2.del"), ("QE_del", "QE.del"), ("hat", "hat"),
-                ("weight", "weight"))
+_INFL_PANELS = (
+    ("rstudent", "rstudent"),
+    ("dffits", "dffits"),
+    ("cooks_distance", "cook.d"),
+    ("cov_ratio", "cov.r"),
+    ("tau2_del", "tau2.del"),
+    ("QE_del", "QE.del"),
+    ("hat", "hat"),
+    ("weight", "weight"),
+)
 
 
 def plot_influence(fit_or_influence, *, ax=None, fig=None):
@@ -560,8 +616,10 @@ def gosh(fit, *, max_k: int = 15, subsets=None):
     k = yi.size
     if subsets is None:
         if k > max_k:
-            raise InputError(f"gosh: k = {k} gives {2 ** k - 1} subsets; above max_k = {max_k} pass subsets= "
-                             f"(e.g. a random sample of row sets)")
+            raise InputError(
+                f"gosh: k = {k} gives {2**k - 1} subsets; above max_k = {max_k} pass subsets= "
+                f"(e.g. a random sample of row sets)"
+            )
         # metafor's order: by size, within a size by the last row, then the one before, ...
         subsets = [c for r in range(1, k + 1) for c in sorted(combinations(range(k), r), key=lambda c: c[::-1])]
     verb = engine_verb("rma")

@@ -62,8 +62,9 @@ def _numeric(df: pd.DataFrame, col: str, path: Path) -> np.ndarray:
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         row = int(df.index[i]) + 2  # spreadsheet row: header is row 1
-        raise InputError(f"{path}: row {row}, column '{col}': '{s.iloc[i]}' is not a number "
-                         "(only empty cells are missing values)")
+        raise InputError(
+            f"{path}: row {row}, column '{col}': '{s.iloc[i]}' is not a number (only empty cells are missing values)"
+        )
     return vals.to_numpy(float)
 
 
@@ -72,7 +73,9 @@ def _used_columns(case: dict) -> tuple[list[str], list[str]]:
     model = case.get("model") or {}
     es = case.get("effect_size")
     numeric = list(es["columns"].values()) if es else [case["yi"], case["vi"]]
-    numeric += [m["column"] for m in (model.get("mods") or []) if isinstance(m, dict) and m.get("type", "numeric") == "numeric"]
+    numeric += [
+        m["column"] for m in (model.get("mods") or []) if isinstance(m, dict) and m.get("type", "numeric") == "numeric"
+    ]
     numeric += [m for m in (model.get("mods") or []) if isinstance(m, str)]
     if case.get("analysis") == "regtest" and case.get("ni"):
         numeric.append(case["ni"])
@@ -86,7 +89,9 @@ def _used_columns(case: dict) -> tuple[list[str], list[str]]:
     st = model.get("struct") or {}
     other += [st[k] for k in ("inner", "outer") if st.get(k)]
     red = case.get("model_reduced") or {}
-    numeric += [m["column"] for m in (red.get("mods") or []) if isinstance(m, dict) and m.get("type", "numeric") == "numeric"]
+    numeric += [
+        m["column"] for m in (red.get("mods") or []) if isinstance(m, dict) and m.get("type", "numeric") == "numeric"
+    ]
     other += [c for c in moderator_columns(red.get("mods")) if c not in numeric] + list(red.get("random") or [])
     return list(dict.fromkeys(numeric)), [c for c in dict.fromkeys(other) if c not in numeric]
 
@@ -156,12 +161,20 @@ def _fit(case: dict, df: pd.DataFrame, yi, vi, model: dict):
                 raise InputError(f"case {case['id']}: unknown V type {V.get('type')!r}; allowed: constant_rho")
             from evsynth.engine import vcalc
 
-            kw["V"] = vcalc(vi, df[V["cluster"]].to_numpy(), obs=df[V["obs"]].to_numpy() if V.get("obs") else None,
-                            rho=float(V["rho"]))
+            kw["V"] = vcalc(
+                vi,
+                df[V["cluster"]].to_numpy(),
+                obs=df[V["obs"]].to_numpy() if V.get("obs") else None,
+                rho=float(V["rho"]),
+            )
         st = model.get("struct")
         if st:
-            kw["struct"] = {"type": st["type"], "inner": df[st["inner"]].to_numpy(),
-                            "outer": df[st["outer"]].to_numpy(), "levels": st.get("levels")}
+            kw["struct"] = {
+                "type": st["type"],
+                "inner": df[st["inner"]].to_numpy(),
+                "outer": df[st["outer"]].to_numpy(),
+                "levels": st.get("levels"),
+            }
         return rma_mv(yi, vi, groups, mods_arr, method=method, test=test, group_names=random, **kw)
     return rma(yi, vi, mods_arr, method=method, test=test)
 
@@ -199,8 +212,15 @@ def run_case(case: dict, data_dir: Path) -> dict:
         # exact roots (Newton, full precision) for the *.exact cases; metafor's default
         # uniroot tolerance, digit for digit, for the cases made with metafor's defaults
         c = confint_tau2(f, control=None if exact else {"tol": "metafor"})
-        return {"tau2_est": c.tau2_est, "tau2_ci_lb": c.tau2_ci_lb, "tau2_ci_ub": c.tau2_ci_ub,
-                "I2_ci_lb": c.I2_ci_lb, "I2_ci_ub": c.I2_ci_ub, "H2_ci_lb": c.H2_ci_lb, "H2_ci_ub": c.H2_ci_ub}
+        return {
+            "tau2_est": c.tau2_est,
+            "tau2_ci_lb": c.tau2_ci_lb,
+            "tau2_ci_ub": c.tau2_ci_ub,
+            "I2_ci_lb": c.I2_ci_lb,
+            "I2_ci_ub": c.I2_ci_ub,
+            "H2_ci_lb": c.H2_ci_lb,
+            "H2_ci_ub": c.H2_ci_ub,
+        }
     if analysis == "regtest":
         ni = None
         if case.get("predictor", "sei") in ("ni", "ninv"):
@@ -220,15 +240,24 @@ def run_case(case: dict, data_dir: Path) -> dict:
         return _fields(eng.ranktest(yi, vi), ("kendall_tau", "pval", "k"))
     if analysis == "trimfill":
         r = eng.trimfill(f, estimator=case.get("estimator", "L0"))
-        return {"k0": r.k0, "side": r.side, "beta": r.beta, "se": r.se, "tau2": r.tau2, "k": r.k,
-                "se_k0": r.se_k0, "pval_k0": r.pval_k0}
+        return {
+            "k0": r.k0,
+            "side": r.side,
+            "beta": r.beta,
+            "se": r.se,
+            "tau2": r.tau2,
+            "k": r.k,
+            "se_k0": r.se_k0,
+            "pval_k0": r.pval_k0,
+        }
     if analysis == "leave1out":
         t = eng.leave1out(f)
         return _fields(t, ("estimate", "se", "tau2", "I2", "QE")) | {"k": f.k}
     if analysis == "influence":
         t = eng.influence(f)
-        return _fields(t, ("rstudent", "dffits", "cooks_distance", "cov_ratio", "tau2_del", "QE_del", "hat",
-                           "weight")) | {"k": f.k}
+        return _fields(
+            t, ("rstudent", "dffits", "cooks_distance", "cov_ratio", "tau2_del", "QE_del", "hat", "weight")
+        ) | {"k": f.k}
     if analysis == "cumul":
         t = eng.cumul(f, order_key(df[model["order_by"]]))
         return _fields(t, ("estimate", "se", "tau2")) | {"k": f.k}
@@ -244,9 +273,24 @@ def _mh_data(case, df) -> dict:
 
 
 def _mh_fields(r) -> dict:
-    return {"beta": r.beta, "se": r.se, "stat": r.stat, "pval": r.pval, "ci_lb": r.ci_lb, "ci_ub": r.ci_ub,
-            "QE": r.QE, "QEp": r.QEp, "I2": r.I2, "H2": r.H2, "k": r.k, "k_yi": r.k_yi, "MH": r.MH,
-            "MHp": r.MHp, "TA": r.TA, "TAp": r.TAp}
+    return {
+        "beta": r.beta,
+        "se": r.se,
+        "stat": r.stat,
+        "pval": r.pval,
+        "ci_lb": r.ci_lb,
+        "ci_ub": r.ci_ub,
+        "QE": r.QE,
+        "QEp": r.QEp,
+        "I2": r.I2,
+        "H2": r.H2,
+        "k": r.k,
+        "k_yi": r.k_yi,
+        "MH": r.MH,
+        "MHp": r.MHp,
+        "TA": r.TA,
+        "TAp": r.TAp,
+    }
 
 
 def _case_mh(case, df, yi, vi, model):
@@ -274,16 +318,33 @@ def _case_lrt(case, df, yi, vi, model):
     full = _fit(case, df, yi, vi, model)
     red = _fit(case, df, yi, vi, case["model_reduced"])
     r = anova(full, red)
-    return {"LRT": r.LRT, "df": r.df, "pval": r.pval, "logLik_full": r.logLik_full,
-            "logLik_reduced": r.logLik_reduced, "AIC_full": r.AIC_full, "AIC_reduced": r.AIC_reduced, "k": r.k}
+    return {
+        "LRT": r.LRT,
+        "df": r.df,
+        "pval": r.pval,
+        "logLik_full": r.logLik_full,
+        "logLik_reduced": r.logLik_reduced,
+        "AIC_full": r.AIC_full,
+        "AIC_reduced": r.AIC_reduced,
+        "k": r.k,
+    }
 
 
 def _case_wald(case, df, yi, vi, model):
     from evsynth.engine import anova
 
     r = anova(_fit(case, df, yi, vi, model), L=case["L"])
-    return {"estimate": r.estimate, "se": r.se, "stat": r.stat, "pval": r.pval, "QM": r.QM, "QMdf": r.QMdf,
-            "QMp": r.QMp, "df": r.df, "k": r.k}
+    return {
+        "estimate": r.estimate,
+        "se": r.se,
+        "stat": r.stat,
+        "pval": r.pval,
+        "QM": r.QM,
+        "QMdf": r.QMdf,
+        "QMp": r.QMp,
+        "df": r.df,
+        "k": r.k,
+    }
 
 
 def _case_predict(case, df, yi, vi, model):
@@ -291,8 +352,15 @@ def _case_predict(case, df, yi, vi, model):
 
     f = _fit(case, df, yi, vi, model)
     r = predict(f, case.get("newmods"), transf=case.get("transf"))
-    return {"pred": r.pred, "se": r.se, "ci_lb": r.ci_lb, "ci_ub": r.ci_ub, "pi_lb": r.pi_lb, "pi_ub": r.pi_ub,
-            "k": r.k}
+    return {
+        "pred": r.pred,
+        "se": r.se,
+        "ci_lb": r.ci_lb,
+        "ci_ub": r.ci_ub,
+        "pi_lb": r.pi_lb,
+        "pi_ub": r.pi_ub,
+        "k": r.k,
+    }
 
 
 def _case_blup(case, df, yi, vi, model):
@@ -300,8 +368,16 @@ def _case_blup(case, df, yi, vi, model):
 
     f = _fit(case, df, yi, vi, model)
     b, u = blup(f), ranef(f)
-    return {"pred": b.pred, "se": b.se, "pi_lb": b.pi_lb, "pi_ub": b.pi_ub, "ranef_pred": u.pred,
-            "ranef_se": u.se, "tau2": f.tau2, "k": f.k}
+    return {
+        "pred": b.pred,
+        "se": b.se,
+        "pi_lb": b.pi_lb,
+        "pi_ub": b.pi_ub,
+        "ranef_pred": u.pred,
+        "ranef_se": u.se,
+        "tau2": f.tau2,
+        "k": f.k,
+    }
 
 
 def _case_confint_mv(case, df, yi, vi, model):
@@ -316,8 +392,19 @@ def _case_selmodel(case, df, yi, vi, model):
     from evsynth.engine import selmodel
 
     r = selmodel(_fit(case, df, yi, vi, model), steps=case["steps"])
-    return {"beta": r.beta, "se": r.se, "stat": r.stat, "pval": r.pval, "ci_lb": r.ci_lb, "ci_ub": r.ci_ub,
-            "tau2": r.tau2, "delta": r.delta, "LRT": r.LRT, "LRTp": r.LRTp, "k": r.k}
+    return {
+        "beta": r.beta,
+        "se": r.se,
+        "stat": r.stat,
+        "pval": r.pval,
+        "ci_lb": r.ci_lb,
+        "ci_ub": r.ci_ub,
+        "tau2": r.tau2,
+        "delta": r.delta,
+        "LRT": r.LRT,
+        "LRTp": r.LRTp,
+        "k": r.k,
+    }
 
 
 def _case_influence_mv(case, df, yi, vi, model):
@@ -343,7 +430,8 @@ _HANDLERS = {
 
 def _robust_fields(r) -> dict:
     return {"coef_names": r.coef_names if len(r.coef_names) > 1 else r.coef_names[0]} | _fields(
-        r, _COEF_FIELDS + ("df", "n_clusters"))
+        r, _COEF_FIELDS + ("df", "n_clusters")
+    )
 
 
 def _is_empty(x) -> bool:

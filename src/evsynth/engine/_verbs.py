@@ -9,9 +9,6 @@ import numpy as np
 __all__: list[str] = []  # private helpers of the breadth verbs
 
 
-from evsynth.engine.results import fmt_p  # noqa: E402  (the protocol's one formatter)
-
-
 def fmt(x, digits: int = 4) -> str:
     if x is None:
         return "NA"

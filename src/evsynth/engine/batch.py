@@ -37,9 +37,15 @@ _LOG2PI = np.log(2 * np.pi)
 # input
 # --------------------------------------------------------------------------------------
 
+
 def _prepare(yi, vi, mask):
-    if mask is None and isinstance(yi, np.ndarray) and isinstance(vi, np.ndarray) and yi.ndim == 2 \
-            and yi.shape == vi.shape:
+    if (
+        mask is None
+        and isinstance(yi, np.ndarray)
+        and isinstance(vi, np.ndarray)
+        and yi.ndim == 2
+        and yi.shape == vi.shape
+    ):
         # the common case, every cell used: one pass per check, no copies when all is well
         y, v = np.ascontiguousarray(yi, dtype=float), np.ascontiguousarray(vi, dtype=float)
         if np.isfinite(y).all() and np.isfinite(v).all() and (v > 0).all() and v.max() <= VI_MAX:
@@ -49,8 +55,9 @@ def _prepare(yi, vi, mask):
     if y.ndim == 1:
         y, v = y[None, :], (v[None, :] if v.ndim == 1 else v)
     if y.ndim != 2 or v.shape != y.shape:
-        raise InputError(f"yi and vi must be arrays of the same shape (n_analyses, k); got {np.shape(yi)} "
-                         f"and {np.shape(vi)}")
+        raise InputError(
+            f"yi and vi must be arrays of the same shape (n_analyses, k); got {np.shape(yi)} and {np.shape(vi)}"
+        )
     if mask is None:
         m = np.ones(y.shape, dtype=bool)
     else:
@@ -67,18 +74,24 @@ def _prepare(yi, vi, mask):
         bad = m & ~np.isfinite(arr)
         if bad.any():
             r, c = np.argwhere(bad)[0]
-            raise InputError(f"{name} is missing or not finite in analysis (row) {r + 1}, column {c + 1} "
-                             f"({int(bad.sum())} such value(s)); mask it out or fix it")
+            raise InputError(
+                f"{name} is missing or not finite in analysis (row) {r + 1}, column {c + 1} "
+                f"({int(bad.sum())} such value(s)); mask it out or fix it"
+            )
     bad = m & (v <= 0)
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        raise InputError(f"vi: sampling variance must be > 0; found {v[r, c]:g} in analysis (row) {r + 1}, "
-                         f"column {c + 1} ({int(bad.sum())} such value(s))")
+        raise InputError(
+            f"vi: sampling variance must be > 0; found {v[r, c]:g} in analysis (row) {r + 1}, "
+            f"column {c + 1} ({int(bad.sum())} such value(s))"
+        )
     bad = m & (v > VI_MAX)
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        raise InputError(f"vi: sampling variance {v[r, c]:g} in analysis (row) {r + 1}, column {c + 1} is above "
-                         f"{VI_MAX:g}: its weight 1/vi underflows; check the variance's units")
+        raise InputError(
+            f"vi: sampling variance {v[r, c]:g} in analysis (row) {r + 1}, column {c + 1} is above "
+            f"{VI_MAX:g}: its weight 1/vi underflows; check the variance's units"
+        )
     y[~m] = 0.0
     v[~m] = np.inf
     return y, v, m
@@ -97,15 +110,18 @@ def _rows_array(x, name: str) -> np.ndarray:
         lens = None
     if lens and len(set(lens)) > 1:
         j = next(i for i, n in enumerate(lens) if n != lens[0])
-        raise InputError(f"{name}: rows of different lengths (row 1 has {lens[0]} values, row {j + 1} has {lens[j]}); "
-                         "give a rectangular array, padding with NaN, and mark the effect sizes of each "
-                         "analysis with mask=") from None
+        raise InputError(
+            f"{name}: rows of different lengths (row 1 has {lens[0]} values, row {j + 1} has {lens[j]}); "
+            "give a rectangular array, padding with NaN, and mark the effect sizes of each "
+            "analysis with mask="
+        ) from None
     raise InputError(f"{name}: must be numeric, an array of shape (n_analyses, k)") from None
 
 
 # --------------------------------------------------------------------------------------
 # weighted sums (intercept-only models)
 # --------------------------------------------------------------------------------------
+
 
 def _loglik(y, v, m, k, tau2, method, y2=None):
     w = weights_rows(v, tau2)
@@ -299,12 +315,12 @@ class _FisherState:
             wi = fw[miss]
             wsub = w[wi]
             swy2 = rowdot(wsub, Y2[wi])
-            lw = rowsum(np.log(wsub, out=wsub) if full else
-                         np.log(wsub, out=np.zeros_like(wsub), where=M[wi]))
+            lw = rowsum(np.log(wsub, out=wsub) if full else np.log(wsub, out=np.zeros_like(wsub), where=M[wi]))
             swi, swyi = sw[wi], swy[wi]
             ll = 0.5 * lw - 0.5 * np.maximum(swy2 - swyi * swyi / swi, 0.0)
-            ll0[miss] = (ll - 0.5 * (K[wi] - 1) * _LOG2PI - 0.5 * np.log(swi) if method == "REML"
-                         else ll - 0.5 * K[wi] * _LOG2PI)
+            ll0[miss] = (
+                ll - 0.5 * (K[wi] - 1) * _LOG2PI - 0.5 * np.log(swi) if method == "REML" else ll - 0.5 * K[wi] * _LOG2PI
+            )
         pend = np.arange(flip.size)
         for _h in range(50):
             fa = adj[flip[pend]]
@@ -321,6 +337,7 @@ class _FisherState:
 # --------------------------------------------------------------------------------------
 # tau^2
 # --------------------------------------------------------------------------------------
+
 
 def _tau2(y, v, m, k, method, con, y2, zero):
     """tau^2, its standard error, the number of iterations, and (ML, REML, EB) the weights at
@@ -369,8 +386,7 @@ def _tau2(y, v, m, k, method, con, y2, zero):
                     bad = todo[np.flatnonzero(hi > 1e12)[0]]
                     raise ModelError(f"PM: no tau^2 below 1e12 solves Q(tau^2) = k - 1 in analysis (row) {bad + 1}")
                 up[up] = q_rows(yy[up], vv[up], hi[up]) > tt[up]
-            root = brent_rows(QRoots(yy, vv, tt), np.zeros(todo.size), hi,
-                          float(con["tol"]), int(con["maxiter"]))
+            root = brent_rows(QRoots(yy, vv, tt), np.zeros(todo.size), hi, float(con["tol"]), int(con["maxiter"]))
             tau2[todo] = root
         w = weights_rows(v, tau2)
         se = np.sqrt(2 * k**2 / df / rowsum(w) ** 2)
@@ -386,8 +402,11 @@ def _tau2(y, v, m, k, method, con, y2, zero):
     late = []
     for r0 in range(0, n, size):
         r1 = min(n, r0 + size)
-        late.append(st.run(y[r0:r1], v[r0:r1], m[r0:r1], k[r0:r1], y2[r0:r1], np.arange(r0, r1),
-                           stop_below=max(8, (r1 - r0) // 16)))
+        late.append(
+            st.run(
+                y[r0:r1], v[r0:r1], m[r0:r1], k[r0:r1], y2[r0:r1], np.arange(r0, r1), stop_below=max(8, (r1 - r0) // 16)
+            )
+        )
     late = np.concatenate(late)
     if late.size:
         st.run(y[late], v[late], m[late], k[late], y2[late], late, stop_below=0)
@@ -403,8 +422,11 @@ def _tau2(y, v, m, k, method, con, y2, zero):
             if con["fallback"]:
                 sel = m[r]
                 yr, vr, X1 = y[r, sel], v[r, sel], np.ones((int(k[r]), 1))
-                root = (score_root(yr, vr, X1, method) if method != "EB" else
-                        estimate_tau2(yr, vr, X1, "PM", control={**con, "tol": 1e-13, "maxiter": 1000}).tau2)
+                root = (
+                    score_root(yr, vr, X1, method)
+                    if method != "EB"
+                    else estimate_tau2(yr, vr, X1, "PM", control={**con, "tol": 1e-13, "maxiter": 1000}).tau2
+                )
             if root is None:
                 tau2[r] = np.nan
             else:
@@ -437,7 +459,7 @@ def _tau2(y, v, m, k, method, con, y2, zero):
         mm = 1.0 / sw
         se = np.sqrt(2 / (sw2 - 2 * mm * sw3 + mm * mm * sw2 * sw2))
     else:
-        se = np.sqrt(2 * k**2 / df / sw ** 2)
+        se = np.sqrt(2 * k**2 / df / sw**2)
     se = np.where(np.isnan(tau2), np.nan, se)
     return tau2, se, iters, None, (sw, swy)
 
@@ -449,8 +471,8 @@ def _weight_blocks(v, t):
     buf, buf2 = np.empty((min(n, size), kc)), np.empty((min(n, size), kc))
     for r0 in range(0, n, size):
         r1 = min(n, r0 + size)
-        w = np.add(v[r0:r1], t[r0:r1, None], out=buf[:r1 - r0])
-        yield slice(r0, r1), np.reciprocal(w, out=w), buf2[:r1 - r0]
+        w = np.add(v[r0:r1], t[r0:r1, None], out=buf[: r1 - r0])
+        yield slice(r0, r1), np.reciprocal(w, out=w), buf2[: r1 - r0]
 
 
 def _rss_at(y, v, t, beta):
@@ -486,6 +508,7 @@ def _sums_at(y, v, m, t, logs=False):
 # --------------------------------------------------------------------------------------
 # result
 # --------------------------------------------------------------------------------------
+
 
 @dataclass(eq=False)
 class RMABatchResult(HasCoefs, Result):
@@ -526,8 +549,15 @@ class RMABatchResult(HasCoefs, Result):
     def het(self) -> Heterogeneity:
         """The heterogeneity block, one entry per analysis in each field (as ``coefs``)."""
         ee = self.method in ("EE", "FE")
-        return Heterogeneity(QE=self.QE, QEdf=self.k - 1, QEp=self.QEp, I2=self.I2, H2=self.H2,
-                             tau2=None if ee else self.tau2, se_tau2=None if ee else self.se_tau2)
+        return Heterogeneity(
+            QE=self.QE,
+            QEdf=self.k - 1,
+            QEp=self.QEp,
+            I2=self.I2,
+            H2=self.H2,
+            tau2=None if ee else self.tau2,
+            se_tau2=None if ee else self.se_tau2,
+        )
 
     _SCALARS = ("method", "test", "level", "extra", "coefs")
     _COEF_COLUMNS = ("beta", "se", "stat", "pval", "ci_lb", "ci_ub")
@@ -559,25 +589,45 @@ class RMABatchResult(HasCoefs, Result):
 
     def summary(self) -> str:
         ok = self.status == "ok"
-        lines = [f"{self.n} intercept-only models (tau^2 estimator: {self.method}; test: {self.test}; "
-                 f"level: {self.level:g}%)", f"analyses fitted: {int(ok.sum())} of {self.n}"
-                 + ("" if ok.all() else f"; not fitted: {', '.join(sorted(set(self.status[~ok].tolist())))}")]
+        lines = [
+            f"{self.n} intercept-only models (tau^2 estimator: {self.method}; test: {self.test}; "
+            f"level: {self.level:g}%)",
+            f"analyses fitted: {int(ok.sum())} of {self.n}"
+            + ("" if ok.all() else f"; not fitted: {', '.join(sorted(set(self.status[~ok].tolist())))}"),
+        ]
         if ok.any():
+
             def q(x):
                 x = x[ok]
                 return "  ".join(f"{v:9.4f}" for v in np.percentile(x, [0, 25, 50, 75, 100]))
-            lines += ["", f"{'':10s} {'min':>9s}  {'25%':>9s}  {'median':>9s}  {'75%':>9s}  {'max':>9s}",
-                      f"{'k':10s} {q(self.k.astype(float))}",
-                      f"{'estimate':10s} {q(self.beta)}", f"{'se':10s} {q(self.se)}",
-                      f"{'tau^2':10s} {q(self.tau2)}", f"{'I^2 (%)':10s} {q(self.I2)}",
-                      "", f"CI excludes 0 in {int(np.sum(ok & ((self.ci_lb > 0) | (self.ci_ub < 0))))} of "
-                      f"{int(ok.sum())} analyses"]
+
+            lines += [
+                "",
+                f"{'':10s} {'min':>9s}  {'25%':>9s}  {'median':>9s}  {'75%':>9s}  {'max':>9s}",
+                f"{'k':10s} {q(self.k.astype(float))}",
+                f"{'estimate':10s} {q(self.beta)}",
+                f"{'se':10s} {q(self.se)}",
+                f"{'tau^2':10s} {q(self.tau2)}",
+                f"{'I^2 (%)':10s} {q(self.I2)}",
+                "",
+                f"CI excludes 0 in {int(np.sum(ok & ((self.ci_lb > 0) | (self.ci_ub < 0))))} of "
+                f"{int(ok.sum())} analyses",
+            ]
         return "\n".join(lines)
 
 
-def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level: float = 95.0,
-              confint: bool = False, confint_tol: float | str | None = None,
-              control: dict | None = None) -> RMABatchResult:
+def rma_batch(
+    yi,
+    vi,
+    mask=None,
+    *,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 95.0,
+    confint: bool = False,
+    confint_tol: float | str | None = None,
+    control: dict | None = None,
+) -> RMABatchResult:
     """Fit one intercept-only meta-analysis per row of ``yi``/``vi``, all at once.
 
     Each analysis takes exactly the steps :func:`evsynth.rma` takes for it (starting value,
@@ -708,11 +758,36 @@ def rma_batch(yi, vi, mask=None, *, method: str = "REML", test: str = "z", level
         for arr in (se, stat, pval, QM, QMp, pi_lb, pi_ub):
             arr[bad] = np.nan
     res = RMABatchResult(
-        method=method, test=test, level=float(level), k=k.astype(int),
-        coefs=Coefs(["intrcpt"] * n, beta, se, stat, pval, beta - crit * se, beta + crit * se, vb,
-                    "t" if test == "knha" else "z", dfo if test == "knha" else None, float(level)),
-        tau2=tau2, se_tau2=se_tau2, QE=QE, QEp=QEp, QM=QM,
-        QMp=QMp, I2=I2, H2=H2, vt=vt, s2w=s2w, pi_lb=pi_lb, pi_ub=pi_ub, iterations=iters,
+        method=method,
+        test=test,
+        level=float(level),
+        k=k.astype(int),
+        coefs=Coefs(
+            ["intrcpt"] * n,
+            beta,
+            se,
+            stat,
+            pval,
+            beta - crit * se,
+            beta + crit * se,
+            vb,
+            "t" if test == "knha" else "z",
+            dfo if test == "knha" else None,
+            float(level),
+        ),
+        tau2=tau2,
+        se_tau2=se_tau2,
+        QE=QE,
+        QEp=QEp,
+        QM=QM,
+        QMp=QMp,
+        I2=I2,
+        H2=H2,
+        vt=vt,
+        s2w=s2w,
+        pi_lb=pi_lb,
+        pi_ub=pi_ub,
+        iterations=iters,
         status=status.astype(str),
     )
     if confint:

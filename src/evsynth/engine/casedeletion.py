@@ -29,8 +29,17 @@ from evsynth.engine.deletion import loo_fits
 from evsynth.engine.rma_uni import RMAResult, rma
 from evsynth.engine.results import Result, critical_value, fmt_p, frame_summary, text_table
 
-__all__ = ["Leave1outResult", "leave1out", "InfluenceResult", "influence", "CumulResult", "cumul", "RowNumbers",
-           "InfluenceMVResult", "influence_mv"]
+__all__ = [
+    "Leave1outResult",
+    "leave1out",
+    "InfluenceResult",
+    "influence",
+    "CumulResult",
+    "cumul",
+    "RowNumbers",
+    "InfluenceMVResult",
+    "influence_mv",
+]
 
 
 def _refit(fit: RMAResult, idx=None, *, yi=None, vi=None, test=None, control=None) -> RMAResult:
@@ -39,11 +48,23 @@ def _refit(fit: RMAResult, idx=None, *, yi=None, vi=None, test=None, control=Non
     X = fit.X
     if idx is not None:
         y, v, X = y[idx], v[idx], X[idx]
-    return rma(y, v, X, intercept=False, method=fit.method, test=fit.test if test is None else test,
-               level=fit.level, coef_names=fit.coef_names, btt=fit.btt, compute_r2=False, control=control)
+    return rma(
+        y,
+        v,
+        X,
+        intercept=False,
+        method=fit.method,
+        test=fit.test if test is None else test,
+        level=fit.level,
+        coef_names=fit.coef_names,
+        btt=fit.btt,
+        compute_r2=False,
+        control=control,
+    )
 
 
 # ------------------------------------------------------------------------------ leave-one-out
+
 
 class RowNumbers(Sequence):
     """The labels "1" .. "k" of effect sizes without study labels, made when read: building
@@ -116,12 +137,23 @@ class Leave1outResult(Result):
     def summary(self) -> str:
         """As metafor prints a leave1out: one row per omitted effect size, p-values as
         ``<.0001`` (metafor's own data-frame print shows 0.0000 there)."""
+
         def f4(x):
             return [f"{v:.4f}" for v in x]
-        cols = [("estimate", f4(self.estimate)), ("se", f4(self.se)), ("zval", f4(self.stat)),
-                ("pval", [fmt_p(p) for p in self.pval]), ("ci.lb", f4(self.ci_lb)), ("ci.ub", f4(self.ci_ub)),
-                ("Q", f4(self.QE)), ("Qp", [fmt_p(p) for p in self.QEp]), ("tau2", f4(self.tau2)),
-                ("I2", f4(self.I2)), ("H2", f4(self.H2))]
+
+        cols = [
+            ("estimate", f4(self.estimate)),
+            ("se", f4(self.se)),
+            ("zval", f4(self.stat)),
+            ("pval", [fmt_p(p) for p in self.pval]),
+            ("ci.lb", f4(self.ci_lb)),
+            ("ci.ub", f4(self.ci_ub)),
+            ("Q", f4(self.QE)),
+            ("Qp", [fmt_p(p) for p in self.QEp]),
+            ("tau2", f4(self.tau2)),
+            ("I2", f4(self.I2)),
+            ("H2", f4(self.H2)),
+        ]
         return "\n".join(text_table(cols, [str(x) for x in self.omitted], gap=1))
 
 
@@ -172,8 +204,19 @@ def leave1out(fit: RMAResult, slab=None) -> Leave1outResult:
     else:
         I2 = 100 * tau2 / (d["vt"] + tau2)
         H2 = tau2 / d["vt"] + 1
-    vals = {"estimate": est, "se": se, "stat": stat, "pval": pval, "ci_lb": est - crit * se, "ci_ub": est + crit * se,
-            "QE": QE, "QEp": special.chdtrc(df, QE), "tau2": tau2, "I2": I2, "H2": H2}
+    vals = {
+        "estimate": est,
+        "se": se,
+        "stat": stat,
+        "pval": pval,
+        "ci_lb": est - crit * se,
+        "ci_ub": est + crit * se,
+        "QE": QE,
+        "QEp": special.chdtrc(df, QE),
+        "tau2": tau2,
+        "I2": I2,
+        "H2": H2,
+    }
     return Leave1outResult(_labels(fit, slab), **{c: np.asarray(vals[c], float) for c in _L1O_FIELDS})
 
 
@@ -183,8 +226,19 @@ def _leave1out_refit(fit: RMAResult, control: dict | None = None) -> dict:
     vals = {c: np.empty(fit.k) for c in _L1O_FIELDS}
     for i in idx_all:
         r = _refit(fit, idx_all != i, control=control)
-        one = {"estimate": r.estimate, "se": r.se[0], "stat": r.stat[0], "pval": r.pval[0], "ci_lb": r.ci_lb[0],
-               "ci_ub": r.ci_ub[0], "QE": r.QE, "QEp": r.QEp, "tau2": r.tau2, "I2": r.I2, "H2": r.H2}
+        one = {
+            "estimate": r.estimate,
+            "se": r.se[0],
+            "stat": r.stat[0],
+            "pval": r.pval[0],
+            "ci_lb": r.ci_lb[0],
+            "ci_ub": r.ci_ub[0],
+            "QE": r.QE,
+            "QEp": r.QEp,
+            "tau2": r.tau2,
+            "I2": r.I2,
+            "H2": r.H2,
+        }
         for c in _L1O_FIELDS:
             vals[c][i] = one[c]
     return vals
@@ -213,8 +267,9 @@ class InfluenceResult(Result):
     def to_frame(self):
         import pandas as pd
 
-        return pd.DataFrame({"study": self.study, **{c: getattr(self, c) for c in _INF_FIELDS},
-                             "influential": self.influential})
+        return pd.DataFrame(
+            {"study": self.study, **{c: getattr(self, c) for c in _INF_FIELDS}, "influential": self.influential}
+        )
 
     def summary(self) -> str:
         return frame_summary("Influence diagnostics (Viechtbauer & Cheung, 2010)", self)
@@ -285,10 +340,12 @@ def influence(fit: RMAResult, slab=None) -> InfluenceResult:
     d = loo_fits(fit)
     out = _influence_stats(fit, hat, d["beta"], d["vb"], d["tau2"], d["s2w"], d["QE"])
     p = fit.p
-    influential = ((np.abs(out["dffits"]) > 3 * np.sqrt(p / (k - p)))
-                   | _above_chi2_median(out["cooks_distance"], p)
-                   | (hat > 3 * p / k)
-                   | _dfbetas_above_one(fit, d))
+    influential = (
+        (np.abs(out["dffits"]) > 3 * np.sqrt(p / (k - p)))
+        | _above_chi2_median(out["cooks_distance"], p)
+        | (hat > 3 * p / k)
+        | _dfbetas_above_one(fit, d)
+    )
     return InfluenceResult(_labels(fit, slab), **out, hat=hat, weight=100 * w / w.sum(), influential=influential)
 
 
@@ -302,11 +359,14 @@ def _influence_stats(fit, hat, beta, vb, tau2, s2w, QE) -> dict:
     dfb = fit.beta[None, :] - beta
     resid = fit.yi - dp
     resid = np.where(np.abs(resid) < 100 * np.finfo(float).eps, 0.0, resid)
-    return {"rstudent": resid / np.sqrt(fit.vi * s2w + vdp + tau2 * s2w),
-            "dffits": (pred - dp) / np.sqrt(s2w * hat * (tau2 + fit.vi)),
-            "cooks_distance": np.einsum("ip,pq,iq->i", dfb, svb, dfb),
-            "cov_ratio": (vb[:, 0, 0] if fit.p == 1 else np.linalg.det(vb)) / np.linalg.det(fit.vb),
-            "tau2_del": np.asarray(tau2, float), "QE_del": np.asarray(QE, float)}
+    return {
+        "rstudent": resid / np.sqrt(fit.vi * s2w + vdp + tau2 * s2w),
+        "dffits": (pred - dp) / np.sqrt(s2w * hat * (tau2 + fit.vi)),
+        "cooks_distance": np.einsum("ip,pq,iq->i", dfb, svb, dfb),
+        "cov_ratio": (vb[:, 0, 0] if fit.p == 1 else np.linalg.det(vb)) / np.linalg.det(fit.vb),
+        "tau2_del": np.asarray(tau2, float),
+        "QE_del": np.asarray(QE, float),
+    }
 
 
 def _influence_refit(fit: RMAResult, control: dict | None = None) -> dict:
@@ -315,9 +375,15 @@ def _influence_refit(fit: RMAResult, control: dict | None = None) -> dict:
     w = 1 / (fit.vi + fit.tau2)
     hat = w * np.einsum("ij,jk,ik->i", fit.X, fit.vb / fit.s2w, fit.X)
     fits = [_refit(fit, np.arange(k) != i, control=control) for i in range(k)]
-    return _influence_stats(fit, hat, np.array([r.beta for r in fits]), np.array([r.vb for r in fits]),
-                            np.array([r.tau2 for r in fits]), np.array([r.s2w for r in fits]),
-                            np.array([r.QE for r in fits]))
+    return _influence_stats(
+        fit,
+        hat,
+        np.array([r.beta for r in fits]),
+        np.array([r.vb for r in fits]),
+        np.array([r.tau2 for r in fits]),
+        np.array([r.s2w for r in fits]),
+        np.array([r.QE for r in fits]),
+    )
 
 
 _CUMUL_FIELDS = ("estimate", "se", "ci_lb", "ci_ub", "pval", "tau2", "I2")
@@ -374,23 +440,34 @@ def cumul(fit: RMAResult, order, slab=None) -> CumulResult:
     if key.ndim != 1 or key.size != fit.k:
         raise InputError(f"order has {key.size} value(s) but the fit has {fit.k} effect sizes")
     if key.dtype.kind == "f" and not np.all(np.isfinite(key)):
-        raise InputError(f"order: missing value in row(s) {', '.join(str(i + 1) for i in np.flatnonzero(~np.isfinite(key))[:10])}")
+        raise InputError(
+            f"order: missing value in row(s) {', '.join(str(i + 1) for i in np.flatnonzero(~np.isfinite(key))[:10])}"
+        )
     o = np.argsort(key, kind="stable")
     labels = _labels(fit, slab)
     vals = {c: np.empty(fit.k) for c in _CUMUL_FIELDS}
     for j in range(1, fit.k + 1):
         idx = o[:j]
         method = fit.method if j > 1 else "EE"
-        r = rma(fit.yi[idx], fit.vi[idx], method=method, test=fit.test if j > 1 else "z", level=fit.level,
-                compute_r2=False)
-        one = {"estimate": r.estimate, "se": r.se[0], "ci_lb": r.ci_lb[0], "ci_ub": r.ci_ub[0], "pval": r.pval[0],
-               "tau2": r.tau2, "I2": r.I2}
+        r = rma(
+            fit.yi[idx], fit.vi[idx], method=method, test=fit.test if j > 1 else "z", level=fit.level, compute_r2=False
+        )
+        one = {
+            "estimate": r.estimate,
+            "se": r.se[0],
+            "ci_lb": r.ci_lb[0],
+            "ci_ub": r.ci_ub[0],
+            "pval": r.pval[0],
+            "tau2": r.tau2,
+            "I2": r.I2,
+        }
         for c in _CUMUL_FIELDS:
             vals[c][j - 1] = one[c]
     return CumulResult([labels[i] for i in o], np.arange(1, fit.k + 1), **vals)
 
 
 # ------------------------------------------------------------------------------ multilevel fits
+
 
 @dataclass(eq=False)
 class InfluenceMVResult(Result):
@@ -405,16 +482,22 @@ class InfluenceMVResult(Result):
 
     def summary(self) -> str:
         if self.groups is not None:  # per deleted cluster (hat values are per effect size)
-            lines = [f"Influence diagnostics (multilevel fit; k = {self.k}; {len(self.groups)} clusters deleted in turn)",
-                     f"{'':12s} {'cook.d':>9s} " + " ".join(f"{('dfbs.' + n)[:12]:>12s}" for n in self.coef_names)]
+            lines = [
+                f"Influence diagnostics (multilevel fit; k = {self.k}; {len(self.groups)} clusters deleted in turn)",
+                f"{'':12s} {'cook.d':>9s} " + " ".join(f"{('dfbs.' + n)[:12]:>12s}" for n in self.coef_names),
+            ]
             for g, c, d in zip(self.groups, self.cooks_distance, self.dfbetas):
                 lines.append(f"{str(g)[:12]:12s} {fmt(c):>9s} " + " ".join(f"{fmt(x):>12s}" for x in d))
             return "\n".join(lines)
-        lines = [f"Influence diagnostics (multilevel fit; k = {self.k})",
-                 f"{'':5s} {'cook.d':>9s} {'hat':>8s} " + " ".join(f"{('dfbs.' + n)[:12]:>12s}" for n in self.coef_names)]
+        lines = [
+            f"Influence diagnostics (multilevel fit; k = {self.k})",
+            f"{'':5s} {'cook.d':>9s} {'hat':>8s} " + " ".join(f"{('dfbs.' + n)[:12]:>12s}" for n in self.coef_names),
+        ]
         for i in range(self.k):
-            lines.append(f"{i + 1:<5d} {fmt(self.cooks_distance[i]):>9s} {self.hat[i]:8.4f} "
-                         + " ".join(f"{fmt(x):>12s}" for x in self.dfbetas[i]))
+            lines.append(
+                f"{i + 1:<5d} {fmt(self.cooks_distance[i]):>9s} {self.hat[i]:8.4f} "
+                + " ".join(f"{fmt(x):>12s}" for x in self.dfbetas[i])
+            )
         return "\n".join(lines)
 
     def to_frame(self):
@@ -527,9 +610,9 @@ def _fixed_deletion(fit, wt: _Weights, members):
     for g, m in enumerate(members):
         by_size.setdefault(m.size, []).append(g)
     for n, gs in by_size.items():
-        R = np.stack([members[g] for g in gs])                  # (ng, n)
-        Wss = wt.pairs(R[:, :, None], R[:, None, :])            # (ng, n, n)
-        Zs = wt.Z[R]                                             # (ng, n, p)
+        R = np.stack([members[g] for g in gs])  # (ng, n)
+        Wss = wt.pairs(R[:, :, None], R[:, None, :])  # (ng, n, n)
+        Zs = wt.Z[R]  # (ng, n, p)
         P = Wss - np.einsum("gip,pq,gjq->gij", Zs, M, Zs)
         lam = np.linalg.eigvalsh(P)
         scale = np.max(np.abs(np.einsum("gii->gi", Wss)), axis=1)
@@ -562,8 +645,16 @@ def _refit_lean(fit, keep):
     if X.shape[1] > X.shape[0] - 1:
         raise ModelError("too few effect sizes left")
     fixed = fit._fixed_mask()
-    s2, ev, _ = ml.fisher_scoring(fit.yi[keep], fit.vi[keep], X, _RowsLeft(fit.structure, keep),
-                                  np.asarray(fit.sigma2, float), fit.method == "REML", fixed, method=fit.method)
+    s2, ev, _ = ml.fisher_scoring(
+        fit.yi[keep],
+        fit.vi[keep],
+        X,
+        _RowsLeft(fit.structure, keep),
+        np.asarray(fit.sigma2, float),
+        fit.method == "REML",
+        fixed,
+        method=fit.method,
+    )
     return ev.beta, s2
 
 
@@ -630,8 +721,7 @@ def influence_mv(fit, *, reestimate: bool = True, cluster=None) -> InfluenceMVRe
             # Var(b) of the full data at the left-out variance components: one evaluation
             # (what a refit with every sigma^2 held fixed returns as vb)
             try:
-                vb_i = evaluate(fit.yi, fit.vi, fit.X, fit.structure, sigma2_i, fit.method == "REML",
-                                 need_info=False).M
+                vb_i = evaluate(fit.yi, fit.vi, fit.X, fit.structure, sigma2_i, fit.method == "REML", need_info=False).M
             except (EvsynthError, np.linalg.LinAlgError):
                 continue
             dfbs[g] = d / np.sqrt(np.diag(vb_i))

@@ -57,12 +57,12 @@ def checked_effects(yi, vi, where: str = ""):
         raise InputError(f"{pre}vi: sampling variance is missing or not finite in row(s) {_rows(bad)}")
     bad = np.flatnonzero(v <= 0)
     if bad.size:
-        raise InputError(
-            f"{pre}vi: sampling variance must be > 0; found {v[bad[0]]:g} in row(s) {_rows(bad)}"
-        )
+        raise InputError(f"{pre}vi: sampling variance must be > 0; found {v[bad[0]]:g} in row(s) {_rows(bad)}")
     bad = np.flatnonzero(v > VI_MAX)
-    raise InputError(f"{pre}vi: sampling variance {v[bad[0]]:g} in row(s) {_rows(bad)} is above {VI_MAX:g}: "
-                     "its weight 1/vi (and the sums of its powers) underflow; check the variance's units")
+    raise InputError(
+        f"{pre}vi: sampling variance {v[bad[0]]:g} in row(s) {_rows(bad)} is above {VI_MAX:g}: "
+        "its weight 1/vi (and the sums of its powers) underflow; check the variance's units"
+    )
 
 
 # a larger sampling variance is refused: the scoring steps need sums of w^3 = 1/(v + tau^2)^3,
@@ -76,8 +76,7 @@ def as_vector(x, name: str, pre: str = "") -> np.ndarray:
     try:
         a = np.asarray(x, dtype=float)
     except (TypeError, ValueError):
-        raise InputError(f"{pre}{name}: must be numeric (one number per effect size); got "
-                         f"{_first_text(x)}") from None
+        raise InputError(f"{pre}{name}: must be numeric (one number per effect size); got {_first_text(x)}") from None
     if a.ndim > 1 and sum(d > 1 for d in a.shape) > 1:
         raise InputError(f"{pre}{name}: must be one value per effect size (1-D); got shape {a.shape}")
     return a.ravel()

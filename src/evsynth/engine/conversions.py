@@ -10,8 +10,19 @@ from scipy import special, stats
 
 from evsynth.errors import InputError
 
-__all__ = ["hedges_correction", "smd_variance", "d_from_t", "d_from_f", "d_from_p", "d_from_prepost", "d_to_logor",
-           "logor_to_d", "d_to_r", "r_to_d", "partial_r_from_t"]
+__all__ = [
+    "hedges_correction",
+    "smd_variance",
+    "d_from_t",
+    "d_from_f",
+    "d_from_p",
+    "d_from_prepost",
+    "d_to_logor",
+    "logor_to_d",
+    "d_to_r",
+    "r_to_d",
+    "partial_r_from_t",
+]
 
 
 def hedges_correction(m) -> np.ndarray:
@@ -66,6 +77,7 @@ def smd_variance(g, n1i, n2i) -> np.ndarray:
 # Conversions from reported statistics (Borenstein et al., 2009, ch. 4 and 7;
 # Lipsey & Wilson, 2001, appendix B)
 # --------------------------------------------------------------------------------------
+
 
 def d_from_t(t, n1, n2, hedges: bool = True):
     """SMD from an independent-samples t statistic: d = t sqrt(1/n1 + 1/n2).

@@ -30,10 +30,10 @@ from evsynth.errors import ModelError
 
 __all__ = ["loo_fits"]
 
-_RADIUS = 0.5          # series used while |delta| max(u) <= this
-_TOL = 1e-12           # convergence of tau2_i, relative to tau2_i + median(v)
-_CHUNK = 2_000_000     # elements per block of the exact sums
-_NMAX = 200            # most terms of a series
+_RADIUS = 0.5  # series used while |delta| max(u) <= this
+_TOL = 1e-12  # convergence of tau2_i, relative to tau2_i + median(v)
+_CHUNK = 2_000_000  # elements per block of the exact sums
+_NMAX = 200  # most terms of a series
 
 
 def _binomials(mmax: int = 3, nmax: int = _NMAX + 4) -> np.ndarray:
@@ -84,9 +84,9 @@ class _Parts:
 
     def __init__(self, S: np.ndarray, p: int):
         o = S.shape[0] - (p * p + p + 1)  # 1: a leading row of sum w; 0: sum w is A[0, 0] (intercept)
-        self.A = S[o:o + p * p].reshape(p, p, -1)
+        self.A = S[o : o + p * p].reshape(p, p, -1)
         self.s = S[0] if o else self.A[0, 0]
-        self.b = S[o + p * p:o + p * p + p]
+        self.b = S[o + p * p : o + p * p + p]
         self.c = S[-1]
 
 
@@ -107,11 +107,15 @@ class _Fits:
             self.sw2 = two.s
             self.MA2 = _mm(self.M, two.A)
             # y'PPy = sum w^2 r^2
-            self.ypp = np.maximum(two.c - 2 * np.einsum("pi,pi->i", self.beta, two.b)
-                                  + np.einsum("pi,pqi,qi->i", self.beta, two.A, self.beta), 0.0)
+            self.ypp = np.maximum(
+                two.c
+                - 2 * np.einsum("pi,pi->i", self.beta, two.b)
+                + np.einsum("pi,pqi,qi->i", self.beta, two.A, self.beta),
+                0.0,
+            )
             self.trP = self.sw - np.einsum("ppi->i", self.MA2)
         if S3 is not None:  # only the rows of A (see _Series.at)
-            self.trPP = (self.sw2 - 2 * _tr(self.M, S3.reshape(p, p, -1)) + _tr(self.MA2, self.MA2))
+            self.trPP = self.sw2 - 2 * _tr(self.M, S3.reshape(p, p, -1)) + _tr(self.MA2, self.MA2)
 
     def _scalar(self, S1, S2, S3):
         """p = 1: the rows of S are (s, A, b, c), or (A, b, c) when s = A (intercept); the same
@@ -167,8 +171,8 @@ class _Series:
         # information uses it): the rows of A
         self.rows = {1: slice(None), 2: slice(None), 3: slice(o, o + p * p)}
         d = v + self.c
-        self.s = 1.0 / d.min()          # max u_j
-        self.ut = d.min() / d           # u_j / max u, in (0, 1]
+        self.s = 1.0 / d.min()  # max u_j
+        self.ut = d.min() / d  # u_j / max u, in (0, 1]
         self.G = np.zeros((0, F.shape[0]))
         self.logd = float(np.sum(np.log(d)))
         self.exact_count = 0
@@ -178,8 +182,12 @@ class _Series:
 
     @staticmethod
     def _same(last, idx, t) -> bool:
-        return (last is not None and last[0].size == idx.size and np.array_equal(last[1], t)
-                and np.array_equal(last[0], idx))
+        return (
+            last is not None
+            and last[0].size == idx.size
+            and np.array_equal(last[1], t)
+            and np.array_equal(last[0], idx)
+        )
 
     def _moments(self, q: int) -> None:
         if self.G.shape[0] > q:
@@ -209,7 +217,7 @@ class _Series:
             self._moments(N + 3)
             D = _powers(-delta[ser] * self.s, N)  # (-delta s)^n
             nn = np.arange(1, N + 1)
-            out[ser] = self.logd - (self.G[1:N + 1, 0] / nn) @ D[1:]
+            out[ser] = self.logd - (self.G[1 : N + 1, 0] / nn) @ D[1:]
         for i in np.flatnonzero(~ser):
             out[i] = np.sum(np.log(self.v + t[i]))
         return out - np.log(self.v[idx] + t)
@@ -241,17 +249,18 @@ class _Series:
             self._moments(max(ms) + N)
             D = _powers(-(delta if all_ser else delta[ser]) * self.s, N)
             nn = np.arange(N + 1)
-            H = np.concatenate([self.s**m * _BINOM[m, nn][:, None] * self.G[m:m + N + 1, self.rows[m]] for m in ms],
-                               axis=1)
+            H = np.concatenate(
+                [self.s**m * _BINOM[m, nn][:, None] * self.G[m : m + N + 1, self.rows[m]] for m in ms], axis=1
+            )
             R = H.T @ D  # (features of each power, n)
             j = 0
             for m in ms:
                 fm = self.F[self.rows[m]].shape[0]
                 if all_ser:
-                    out[m] = R[j:j + fm]
+                    out[m] = R[j : j + fm]
                 else:
                     out[m] = np.empty((fm, n))
-                    out[m][:, ser] = R[j:j + fm]
+                    out[m][:, ser] = R[j : j + fm]
                 j += fm
         else:
             out = {m: np.empty((self.F[self.rows[m]].shape[0], n)) for m in ms}
@@ -260,7 +269,7 @@ class _Series:
             self.exact_count += ex.size
             step = max(1, _CHUNK // self.v.size)
             for a in range(0, ex.size, step):
-                sel = ex[a:a + step]
+                sel = ex[a : a + step]
                 W = 1.0 / (self.v[:, None] + t[None, sel])  # (k, chunk)
                 Wm = W
                 for m in range(1, max(ms) + 1):
@@ -354,8 +363,7 @@ def _scoring(kind: str, ser: _Series, t0: np.ndarray, p: int, n: int, con: dict)
             if turn.size:
                 every = turn.size == active.size
                 sub, tt = (active, cur) if every else (active[turn], cur[turn])
-                ll0 = _loglik(kind, ser.logsum(sub, tt), _Fits(S[1] if every else S[1][:, turn], None, None, p),
-                              n, p)
+                ll0 = _loglik(kind, ser.logsum(sub, tt), _Fits(S[1] if every else S[1][:, turn], None, None, p), n, p)
                 a = adj[turn]
                 fixed = np.zeros(turn.size, bool)
                 for _h in range(50):
@@ -466,12 +474,23 @@ def loo_fits(fit) -> dict:
         s2w = np.where(fin.rss > eps, fin.rss / df, 0.0)
         if fit.test == "knha" and np.any(s2w == 0):
             i = int(np.flatnonzero(s2w == 0)[0])
-            raise ModelError(f"the Knapp-Hartung adjustment is undefined without effect {i + 1}: the other effects "
-                             "fit the model exactly; use test 'z'")
+            raise ModelError(
+                f"the Knapp-Hartung adjustment is undefined without effect {i + 1}: the other effects "
+                "fit the model exactly; use test 'z'"
+            )
         if fit.test == "adhoc":
             s2w = np.maximum(1.0, s2w)
     else:
         s2w = np.ones(k)
     vb = fin.M.transpose(2, 0, 1) * s2w[:, None, None]
-    return {"tau2": tau2, "beta": beta, "vb": vb, "s2w": s2w, "QE": QE, "vt": vt, "df": df,
-            "exact": ser.exact_count, "refits": int(unconverged.size)}
+    return {
+        "tau2": tau2,
+        "beta": beta,
+        "vb": vb,
+        "s2w": s2w,
+        "QE": QE,
+        "vt": vt,
+        "df": df,
+        "exact": ser.exact_count,
+        "refits": int(unconverged.size),
+    }

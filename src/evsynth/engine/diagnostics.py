@@ -5,14 +5,49 @@
 ``evsynth.engine.diagnostics`` keeps importing; new code imports the verbs from
 :mod:`evsynth.engine`."""
 
-from evsynth.engine.casedeletion import (CumulResult, InfluenceResult, Leave1outResult, RowNumbers,
-                                         cumul, influence, leave1out)
+from evsynth.engine.casedeletion import (
+    CumulResult,
+    InfluenceResult,
+    Leave1outResult,
+    RowNumbers,
+    cumul,
+    influence,
+    leave1out,
+)
 from evsynth.engine.permutation import PermutationResult, permutest
-from evsynth.engine.pubbias import (REGTEST_PREDICTORS, FsnResult, PetPeeseResult, RanktestResult,
-                                    RegtestResult, TrimfillResult, fsn, pet_peese, ranktest, regtest, trimfill)
+from evsynth.engine.pubbias import (
+    REGTEST_PREDICTORS,
+    FsnResult,
+    PetPeeseResult,
+    RanktestResult,
+    RegtestResult,
+    TrimfillResult,
+    fsn,
+    pet_peese,
+    ranktest,
+    regtest,
+    trimfill,
+)
 
 __all__ = [
-    "RegtestResult", "regtest", "RanktestResult", "ranktest", "TrimfillResult", "trimfill",
-    "FsnResult", "fsn", "Leave1outResult", "leave1out", "InfluenceResult", "influence", "CumulResult", "cumul",
-    "PetPeeseResult", "pet_peese", "PermutationResult", "permutest", "RowNumbers", "REGTEST_PREDICTORS",
+    "RegtestResult",
+    "regtest",
+    "RanktestResult",
+    "ranktest",
+    "TrimfillResult",
+    "trimfill",
+    "FsnResult",
+    "fsn",
+    "Leave1outResult",
+    "leave1out",
+    "InfluenceResult",
+    "influence",
+    "CumulResult",
+    "cumul",
+    "PetPeeseResult",
+    "pet_peese",
+    "PermutationResult",
+    "permutest",
+    "RowNumbers",
+    "REGTEST_PREDICTORS",
 ]

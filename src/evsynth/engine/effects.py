@@ -17,8 +17,19 @@ import numpy as np
 from scipy import special
 
 from evsynth.errors import InputError
-from evsynth.engine.conversions import (d_from_f, d_from_p, d_from_prepost, d_from_t, d_to_logor, d_to_r,
-                                        hedges_correction, logor_to_d, partial_r_from_t, r_to_d, smd_variance)
+from evsynth.engine.conversions import (
+    d_from_f,
+    d_from_p,
+    d_from_prepost,
+    d_from_t,
+    d_to_logor,
+    d_to_r,
+    hedges_correction,
+    logor_to_d,
+    partial_r_from_t,
+    r_to_d,
+    smd_variance,
+)
 from evsynth.engine.results import Result
 
 __all__ = [
@@ -127,24 +138,75 @@ def _arr(x, name: str) -> np.ndarray:
 
 
 # the arguments escalc knows (metafor's names); each measure uses those of MEASURE_INFO
-ARGUMENTS = ("ai", "bi", "ci", "di", "n1i", "n2i", "x1i", "x2i", "t1i", "t2i", "m1i", "m2i", "sd1i", "sd2i", "xi",
-             "mi", "ri", "ti", "ni")
+ARGUMENTS = (
+    "ai",
+    "bi",
+    "ci",
+    "di",
+    "n1i",
+    "n2i",
+    "x1i",
+    "x2i",
+    "t1i",
+    "t2i",
+    "m1i",
+    "m2i",
+    "sd1i",
+    "sd2i",
+    "xi",
+    "mi",
+    "ri",
+    "ti",
+    "ni",
+)
 TO = ("only0", "all", "if0all", "none")
 # measures whose counts receive metafor's continuity correction: the cells tested for zero
-_CELLS = {**{m: ("ai", "bi", "ci", "di") for m in ("RR", "OR", "RD", "AS", "PETO")},
-          **{m: ("xi", "mi") for m in ("PR", "PLN", "PLO", "PAS", "PFT")},
-          **{m: ("x1i", "x2i") for m in ("IRR", "IRD")},
-          **{m: ("xi",) for m in ("IR", "IRLN", "IRS", "IRFT")}}
+_CELLS = {
+    **{m: ("ai", "bi", "ci", "di") for m in ("RR", "OR", "RD", "AS", "PETO")},
+    **{m: ("xi", "mi") for m in ("PR", "PLN", "PLO", "PAS", "PFT")},
+    **{m: ("x1i", "x2i") for m in ("IRR", "IRD")},
+    **{m: ("xi",) for m in ("IR", "IRLN", "IRS", "IRFT")},
+}
 # metafor's default add is 0 for these (1/2 for the other measures with counts)
 _ADD0 = ("AS", "PAS", "PFT", "IRS", "IRFT")
 # vtype: the variance estimators each measure offers (metafor's names; "LS" everywhere else)
-VTYPES = {"SMD": ("LS", "UB", "LS2", "AV"), "MD": ("LS", "UB", "HO"), "RD": ("LS", "UB", "AV"),
-          "PR": ("LS", "UB", "AV"), "PLN": ("LS", "AV"), "COR": ("LS", "AV")}
+VTYPES = {
+    "SMD": ("LS", "UB", "LS2", "AV"),
+    "MD": ("LS", "UB", "HO"),
+    "RD": ("LS", "UB", "AV"),
+    "PR": ("LS", "UB", "AV"),
+    "PLN": ("LS", "AV"),
+    "COR": ("LS", "AV"),
+}
 
 
-def escalc(measure: str, ai=None, bi=None, ci=None, di=None, n1i=None, n2i=None, x1i=None, x2i=None, t1i=None,
-           t2i=None, m1i=None, m2i=None, sd1i=None, sd2i=None, xi=None, mi=None, ri=None, ti=None, ni=None, *,
-           add: float | None = None, to: str = "only0", drop00: bool = False, vtype: str = "LS") -> EffectSizes:
+def escalc(
+    measure: str,
+    ai=None,
+    bi=None,
+    ci=None,
+    di=None,
+    n1i=None,
+    n2i=None,
+    x1i=None,
+    x2i=None,
+    t1i=None,
+    t2i=None,
+    m1i=None,
+    m2i=None,
+    sd1i=None,
+    sd2i=None,
+    xi=None,
+    mi=None,
+    ri=None,
+    ti=None,
+    ni=None,
+    *,
+    add: float | None = None,
+    to: str = "only0",
+    drop00: bool = False,
+    vtype: str = "LS",
+) -> EffectSizes:
     """Compute effect sizes and sampling variances as metafor's ``escalc``.
 
     Arguments use metafor's names: ``ai, bi, ci, di`` (2x2 tables; ``n1i, n2i`` may replace
@@ -185,9 +247,31 @@ def escalc(measure: str, ai=None, bi=None, ci=None, di=None, n1i=None, n2i=None,
     Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
     Journal of Statistical Software, 36(3), 1-48 (``escalc``).
     """
-    given = {k: v for k, v in dict(ai=ai, bi=bi, ci=ci, di=di, n1i=n1i, n2i=n2i, x1i=x1i, x2i=x2i, t1i=t1i, t2i=t2i,
-                                   m1i=m1i, m2i=m2i, sd1i=sd1i, sd2i=sd2i, xi=xi, mi=mi, ri=ri, ti=ti,
-                                   ni=ni).items() if v is not None}
+    given = {
+        k: v
+        for k, v in dict(
+            ai=ai,
+            bi=bi,
+            ci=ci,
+            di=di,
+            n1i=n1i,
+            n2i=n2i,
+            x1i=x1i,
+            x2i=x2i,
+            t1i=t1i,
+            t2i=t2i,
+            m1i=m1i,
+            m2i=m2i,
+            sd1i=sd1i,
+            sd2i=sd2i,
+            xi=xi,
+            mi=mi,
+            ri=ri,
+            ti=ti,
+            ni=ni,
+        ).items()
+        if v is not None
+    }
     measure = str(measure).upper()
     if measure not in MEASURE_INFO:
         raise InputError(f"measure: unknown effect-size measure '{measure}'; allowed: {', '.join(MEASURES)}")
@@ -206,8 +290,10 @@ def escalc(measure: str, ai=None, bi=None, ci=None, di=None, n1i=None, n2i=None,
     if len(set(lens.values())) > 1:
         first = next(iter(lens))
         other = next(n for n in lens if lens[n] != lens[first])
-        raise InputError(f"escalc: {first} has {lens[first]} values but {other} has {lens[other]} "
-                         "(every argument gives one value per study)")
+        raise InputError(
+            f"escalc: {first} has {lens[first]} values but {other} has {lens[other]} "
+            "(every argument gives one value per study)"
+        )
     required = MEASURE_INFO[measure][0]
     if measure in {"RR", "OR", "RD", "AS", "PETO"}:
         # metafor also accepts n1i/n2i in place of bi/di
@@ -368,25 +454,37 @@ def check_statistics(measure: str, a: dict, columns: dict | None = None, first_r
         if name in ("ai", "bi", "ci", "di", "xi", "x1i", "x2i") and np.any(fin & (x < 0)):
             problems.append(f"{nm(name)}: a count must be >= 0; negative in row(s) {_bad_rows(fin & (x < 0))}")
         if name in ("n1i", "n2i", "ni") and np.any(fin & (x <= 0)):
-            problems.append(f"{nm(name)}: a sample size must be > 0; found {x[fin & (x <= 0)][0]:g} in row(s) "
-                            f"{_bad_rows(fin & (x <= 0))}")
+            problems.append(
+                f"{nm(name)}: a sample size must be > 0; found {x[fin & (x <= 0)][0]:g} in row(s) "
+                f"{_bad_rows(fin & (x <= 0))}"
+            )
         if name in ("t1i", "t2i", "ti") and np.any(fin & (x <= 0)):
-            problems.append(f"{nm(name)}: a person-time must be > 0; found {x[fin & (x <= 0)][0]:g} in row(s) "
-                            f"{_bad_rows(fin & (x <= 0))}")
+            problems.append(
+                f"{nm(name)}: a person-time must be > 0; found {x[fin & (x <= 0)][0]:g} in row(s) "
+                f"{_bad_rows(fin & (x <= 0))}"
+            )
         if name in ("sd1i", "sd2i") and np.any(fin & (x < 0)):
-            problems.append(f"{nm(name)}: a standard deviation must be >= 0; negative in row(s) {_bad_rows(fin & (x < 0))}")
+            problems.append(
+                f"{nm(name)}: a standard deviation must be >= 0; negative in row(s) {_bad_rows(fin & (x < 0))}"
+            )
         if name == "ri" and "m2i" in a and np.any(fin & (np.abs(x) > 1)):
-            problems.append(f"{nm('ri')}: a pre-post correlation must lie between -1 and 1; found "
-                            f"{x[fin & (np.abs(x) > 1)][0]:g} in row(s) {_bad_rows(fin & (np.abs(x) > 1))}")
+            problems.append(
+                f"{nm('ri')}: a pre-post correlation must lie between -1 and 1; found "
+                f"{x[fin & (np.abs(x) > 1)][0]:g} in row(s) {_bad_rows(fin & (np.abs(x) > 1))}"
+            )
         elif name == "ri" and "m2i" not in a and np.any(fin & ((x <= -1) | (x >= 1))):
             m = fin & ((x <= -1) | (x >= 1))
-            problems.append(f"{nm('ri')}: a correlation must lie strictly between -1 and 1; found {x[m][0]:g} in row(s) "
-                            f"{_bad_rows(m)}")
+            problems.append(
+                f"{nm('ri')}: a correlation must lie strictly between -1 and 1; found {x[m][0]:g} in row(s) "
+                f"{_bad_rows(m)}"
+            )
     if "xi" in a and "ni" in a:
         m = np.isfinite(a["xi"]) & np.isfinite(a["ni"]) & (a["xi"] > a["ni"])
         if np.any(m):
-            problems.append(f"{nm('xi')} (events) exceeds {nm('ni')} (total): the proportion would be above 1 in "
-                            f"row(s) {_bad_rows(m)}")
+            problems.append(
+                f"{nm('xi')} (events) exceeds {nm('ni')} (total): the proportion would be above 1 in "
+                f"row(s) {_bad_rows(m)}"
+            )
     if problems:
         raise InputError(f"measure {measure}: " + "; ".join(problems))
 
@@ -453,9 +551,10 @@ def _smdh(m1i, sd1i, n1i, m2i, sd2i, n2i):
     cm = hedges_correction(n1i + n2i - 2)
     s2 = (sd1i**2 + sd2i**2) / 2
     yi = cm * (m1i - m2i) / np.sqrt(s2)
-    vi = cm**2 * yi**2 * (sd1i**4 / (n1i - 1) + sd2i**4 / (n2i - 1)) / (8 * s2**2) + (
-        sd1i**2 / (n1i - 1) + sd2i**2 / (n2i - 1)
-    ) / s2 * cm**2
+    vi = (
+        cm**2 * yi**2 * (sd1i**4 / (n1i - 1) + sd2i**4 / (n2i - 1)) / (8 * s2**2)
+        + (sd1i**2 / (n1i - 1) + sd2i**2 / (n2i - 1)) / s2 * cm**2
+    )
     return yi, vi, np.zeros(m1i.shape, bool)
 
 
@@ -610,12 +709,34 @@ def _irft(xi, ti):
 
 
 _DISPATCH = {
-    "MC": _mc, "SMCC": _smcc, "SMCR": _smcr, "IRR": _irr, "IRD": _ird,
-    "IR": _ir, "IRLN": _irln, "IRS": _irs, "IRFT": _irft,
-    "RR": _rr, "OR": _or, "RD": _rd, "AS": _as, "PETO": _peto,
-    "MD": _md, "SMD": _smd, "SMDH": _smdh, "ROM": _rom, "CVR": _cvr, "VR": _vr,
-    "COR": _cor, "UCOR": _ucor, "ZCOR": _zcor,
-    "PR": _pr, "PLN": _pln, "PLO": _plo, "PAS": _pas, "PFT": _pft,
+    "MC": _mc,
+    "SMCC": _smcc,
+    "SMCR": _smcr,
+    "IRR": _irr,
+    "IRD": _ird,
+    "IR": _ir,
+    "IRLN": _irln,
+    "IRS": _irs,
+    "IRFT": _irft,
+    "RR": _rr,
+    "OR": _or,
+    "RD": _rd,
+    "AS": _as,
+    "PETO": _peto,
+    "MD": _md,
+    "SMD": _smd,
+    "SMDH": _smdh,
+    "ROM": _rom,
+    "CVR": _cvr,
+    "VR": _vr,
+    "COR": _cor,
+    "UCOR": _ucor,
+    "ZCOR": _zcor,
+    "PR": _pr,
+    "PLN": _pln,
+    "PLO": _plo,
+    "PAS": _pas,
+    "PFT": _pft,
 }
 
 

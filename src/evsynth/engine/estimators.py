@@ -102,8 +102,9 @@ class _Sums:
         """The Fisher-scoring step for ML or REML at tau2."""
         w, sw, swy, swy2 = self.at(tau2)
         w2 = np.multiply(w, w, out=self.w2)
-        return _scoring_step(method, sw, swy, w2.sum(), w2 @ self.y, w2 @ self.y2,
-                             (w2 @ w) if method == "REML" else None)
+        return _scoring_step(
+            method, sw, swy, w2.sum(), w2 @ self.y, w2 @ self.y2, (w2 @ w) if method == "REML" else None
+        )
 
 
 def _q_from(sw, swy, swy2) -> float:
@@ -127,7 +128,7 @@ def _scoring_step(method: str, sw, swy, sw2, sw2y, sw2y2, sw3) -> float:
 # below it the per-call cost of the blocked passes is not worth it (measured, REML + KH + PI
 # + Q-profile CI, fused vs not: k = 2^14 1.05 vs 1.06 ms, 2^15 1.30 vs 1.92 ms, 1e5 2.2 vs
 # 5.5 ms, 1e6 21 vs 71 ms).  A module constant, so that tests can force the route on small data.
-FUSED_MIN = 2 ** 15
+FUSED_MIN = 2**15
 
 
 class Fused(_Sums):
@@ -250,7 +251,9 @@ class Fused(_Sums):
         ll_a, ll_b = -0.5 * lam_hi - 0.5 * q1 - const, -0.5 * lam_lo - 0.5 * q1 - const  # loglik(t1) in [a, b]
         abs_min = 0.0 if ll_a <= 0.0 <= ll_b else min(abs(ll_a), abs(ll_b))
         abs_max = max(abs(ll_a), abs(ll_b))
-        margin = 1e-14 * (abs(lam_lo) + abs(lam_hi) + q1 + q2 + k)  # rounding of the exact check (~1e-16 x terms x log k)
+        margin = 1e-14 * (
+            abs(lam_lo) + abs(lam_hi) + q1 + q2 + k
+        )  # rounding of the exact check (~1e-16 x terms x log k)
         if lo >= -1e-12 * abs_min + margin:
             return True
         if hi < -1e-12 * abs_max - margin:
@@ -265,7 +268,7 @@ class Fused(_Sums):
         S0, S = self.sums(0.0), self.sums(tau2)
         k = self.y.size
         t = tau2
-        taylor = t * S0[0, 0] - t * t * S0[1, 0] / 2 + t ** 3 * S0[2, 0] / 3
+        taylor = t * S0[0, 0] - t * t * S0[1, 0] / 2 + t**3 * S0[2, 0] / 3
         lsum = min(k * np.log1p(t * S0[0, 0] / k), taylor)
         gap = lsum - (_q_of(S0) - _q_of(S))
         if method == "REML":
@@ -286,6 +289,7 @@ def keep_fused(fit, sums: Fused) -> None:
     def drop(ref):
         if _LAST_FUSED[0] is not None and _LAST_FUSED[0][0] is ref:
             _LAST_FUSED[0] = None
+
     _LAST_FUSED[0] = (weakref.ref(fit, drop), sums)
 
 
@@ -332,9 +336,13 @@ def chi2_ppf(q, df):
     return 2 * special.gammaincinv(df / 2, q)
 
 
-DEFAULT_CONTROL = {"threshold": 1e-5, "tol": np.finfo(float).eps ** 0.25, "maxiter": 100, "tau2_max": 100.0,
-                   "fallback": True}
-
+DEFAULT_CONTROL = {
+    "threshold": 1e-5,
+    "tol": np.finfo(float).eps ** 0.25,
+    "maxiter": 100,
+    "tau2_max": 100.0,
+    "fallback": True,
+}
 
 
 def iteration_control(control: dict | None) -> dict:
@@ -349,8 +357,9 @@ def iteration_control(control: dict | None) -> dict:
     return c
 
 
-def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None,
-                  _io: bool | None = None, _sums_yv=None) -> Tau2Fit:
+def estimate_tau2(
+    y, v, X, method: str = "REML", *, control: dict | None = None, _io: bool | None = None, _sums_yv=None
+) -> Tau2Fit:
     """Estimate the between-study variance tau^2 with metafor's estimators.
 
     Iterative estimators stop as metafor's do (``control``: Fisher scoring until the
@@ -419,8 +428,9 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None,
             return Tau2Fit(0.0, None)
         f = wls(y, X, 1 / (v + tau0), intercept_only=io)
         tau2 = max(0.0, tau0 * f.rss / (k - p))
-        se = np.sqrt(tau0**2 / (k - p) ** 2 * (2 * f.tr_PDPE(v, v) + 4 * tau2 * f.tr_PDPE(v, None)
-                                              + 2 * tau2**2 * f.tr_PDPE()))
+        se = np.sqrt(
+            tau0**2 / (k - p) ** 2 * (2 * f.tr_PDPE(v, v) + 4 * tau2 * f.tr_PDPE(v, None) + 2 * tau2**2 * f.tr_PDPE())
+        )
         return Tau2Fit(tau2, float(se))
     if method == "PM":
         target = k - p
@@ -487,8 +497,11 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None,
         if not converged and con["fallback"]:
             # safeguards: (RE)ML -> the root of the score; EB -> its fixed point, which is the
             # Paule-Mandel root Q(tau^2) = k - p
-            root = (score_root(y, v, X, method) if method != "EB"
-                    else estimate_tau2(y, v, X, "PM", control={**con, "tol": 1e-13, "maxiter": 1000}).tau2)
+            root = (
+                score_root(y, v, X, method)
+                if method != "EB"
+                else estimate_tau2(y, v, X, "PM", control={**con, "tol": 1e-13, "maxiter": 1000}).tau2
+            )
             if root is not None:
                 tau2, converged = root, True
         if not converged:
@@ -499,9 +512,12 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None,
         # metafor's check: a boundary solution with larger likelihood than the interior one
         if sums is not None and tau2 > threshold:
             sums.final(tau2)  # the estimate's sums: needed below and for the check
-        if method != "EB" and tau2 > threshold and not (
-                isinstance(sums, Fused) and sums.zero_gap_bound(tau2, method) <= con["tol"]) and \
-                _loglik(y, v, X, 0.0, method, sums) - _loglik(y, v, X, tau2, method, sums) > con["tol"]:
+        if (
+            method != "EB"
+            and tau2 > threshold
+            and not (isinstance(sums, Fused) and sums.zero_gap_bound(tau2, method) <= con["tol"])
+            and _loglik(y, v, X, 0.0, method, sums) - _loglik(y, v, X, tau2, method, sums) > con["tol"]
+        ):
             tau2 = 0.0
         tau2 = max(0.0, tau2)
         if sums is not None:  # the sums at the estimate, kept for rma (no second pass)
@@ -516,7 +532,7 @@ def estimate_tau2(y, v, X, method: str = "REML", *, control: dict | None = None,
         elif method == "REML":
             se = np.sqrt(2 / tr_pdpe)
         else:
-            se = np.sqrt(2 * k**2 / (k - p) / sw ** 2)
+            se = np.sqrt(2 * k**2 / (k - p) / sw**2)
         return Tau2Fit(float(tau2), float(se), it, sums)
     raise InputError(f"unknown tau^2 estimator '{method}'; allowed: {', '.join(METHODS)}")
 

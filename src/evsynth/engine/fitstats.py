@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from evsynth.engine._verbs import fmt_p, records_frame, stat_letter
+from evsynth.engine._verbs import records_frame, stat_letter
+from evsynth.engine.results import fmt_p
 from evsynth.engine.results import Result, coef_block, p_text, text_table, wald_test
 from evsynth.errors import InputError, ModelError
 
@@ -54,8 +55,12 @@ def _pieces(fit):
         d = fit.vi + fit.tau2
         r = y - X @ b
         XtWX = (X / d[:, None]).T @ X
-        return (float(np.sum(np.log(d))), float(np.sum(r * r / d)), float(np.linalg.slogdet(XtWX)[1]),
-                float(np.sum(np.log(fit.vi))))
+        return (
+            float(np.sum(np.log(d))),
+            float(np.sum(r * r / d)),
+            float(np.linalg.slogdet(XtWX)[1]),
+            float(np.sum(np.log(fit.vi))),
+        )
     logdet = rvr = logdet0 = 0.0
     XtWX = np.zeros((p, p))
     for rows, V in fit.marginal_blocks():
@@ -91,14 +96,28 @@ class FitStats(Result):
         """As metafor prints fitstats(): one column headed REML or ML, the numbers as R prints
         a numeric vector (7 significant digits, common decimals)."""
         vals = [self.logLik, self.deviance, self.AIC, self.BIC, self.AICc]
-        return "\n".join(text_table([("REML" if self.reml else "ML", r_format(vals))],
-                                     ["logLik:", "deviance:", "AIC:", "BIC:", "AICc:"], gap=1))
+        return "\n".join(
+            text_table(
+                [("REML" if self.reml else "ML", r_format(vals))],
+                ["logLik:", "deviance:", "AIC:", "BIC:", "AICc:"],
+                gap=1,
+            )
+        )
 
     def to_frame(self):
         """One row with logLik, deviance, AIC, BIC, AICc (pandas DataFrame)."""
-        return records_frame({"logLik": self.logLik, "deviance": self.deviance, "AIC": self.AIC,
-                              "BIC": self.BIC, "AICc": self.AICc, "k": self.k, "parameters": self.n_par,
-                              "likelihood": "REML" if self.reml else "ML"})
+        return records_frame(
+            {
+                "logLik": self.logLik,
+                "deviance": self.deviance,
+                "AIC": self.AIC,
+                "BIC": self.BIC,
+                "AICc": self.AICc,
+                "k": self.k,
+                "parameters": self.n_par,
+                "likelihood": "REML" if self.reml else "ML",
+            }
+        )
 
 
 def fitstats(fit, *, reml: bool | None = None) -> FitStats:
@@ -130,8 +149,13 @@ def fitstats(fit, *, reml: bool | None = None) -> FitStats:
     logdet, rvr, logdet_xwx, logdet0 = _pieces(fit)
     q = n_parameters(fit)
     if reml:
-        ll = (-0.5 * (k - p) * _LOG2PI + 0.5 * float(np.linalg.slogdet(fit.X.T @ fit.X)[1])
-              - 0.5 * logdet - 0.5 * logdet_xwx - 0.5 * rvr)
+        ll = (
+            -0.5 * (k - p) * _LOG2PI
+            + 0.5 * float(np.linalg.slogdet(fit.X.T @ fit.X)[1])
+            - 0.5 * logdet
+            - 0.5 * logdet_xwx
+            - 0.5 * rvr
+        )
         dev = -2 * ll
         n = k - p
     else:
@@ -140,8 +164,16 @@ def fitstats(fit, *, reml: bool | None = None) -> FitStats:
         dev = -2 * (ll - sat)
         n = k
     nn = max(n, q + 2)
-    return FitStats(float(ll), float(dev), float(-2 * ll + 2 * q), float(-2 * ll + q * np.log(n)),
-                    float(-2 * ll + 2 * q * nn / (nn - q - 1)), int(k), q, bool(reml))
+    return FitStats(
+        float(ll),
+        float(dev),
+        float(-2 * ll + 2 * q),
+        float(-2 * ll + q * np.log(n)),
+        float(-2 * ll + 2 * q * nn / (nn - q - 1)),
+        int(k),
+        q,
+        bool(reml),
+    )
 
 
 @dataclass(eq=False)
@@ -173,13 +205,20 @@ class LRTResult(Result):
         """As metafor prints anova(full, reduced): df (parameters), AIC, BIC, AICc, logLik,
         LRT and pval, QE, and for univariate random-effects fits tau^2 and R^2; wrapped at
         80 characters as R prints a wide table."""
+
         def f4(a, b):
             return [f"{a:.4f}", f"{b:.4f}"]
+
         npar = [self.n_par_full, self.n_par_reduced] if self.n_par_full is not None else ["", self.df]
-        cols = [("df", [str(x) for x in npar]), ("AIC", f4(self.AIC_full, self.AIC_reduced)),
-                ("BIC", f4(self.BIC_full, self.BIC_reduced)), ("AICc", f4(self.AICc_full, self.AICc_reduced)),
-                ("logLik", f4(self.logLik_full, self.logLik_reduced)), ("LRT", ["", f"{self.LRT:.4f}"]),
-                ("pval", ["", fmt_p(self.pval)])]
+        cols = [
+            ("df", [str(x) for x in npar]),
+            ("AIC", f4(self.AIC_full, self.AIC_reduced)),
+            ("BIC", f4(self.BIC_full, self.BIC_reduced)),
+            ("AICc", f4(self.AICc_full, self.AICc_reduced)),
+            ("logLik", f4(self.logLik_full, self.logLik_reduced)),
+            ("LRT", ["", f"{self.LRT:.4f}"]),
+            ("pval", ["", fmt_p(self.pval)]),
+        ]
         if self.QE_full is not None:
             cols.append(("QE", f4(self.QE_full, self.QE_reduced)))
         if self.tau2_full is not None:
@@ -190,10 +229,18 @@ class LRTResult(Result):
 
     def to_frame(self):
         """Two rows (full, reduced) with fit statistics; the test on the reduced row."""
-        return records_frame({"model": ["full", "reduced"], "AIC": [self.AIC_full, self.AIC_reduced],
-                              "BIC": [self.BIC_full, self.BIC_reduced], "AICc": [self.AICc_full, self.AICc_reduced],
-                              "logLik": [self.logLik_full, self.logLik_reduced], "df": [np.nan, self.df],
-                              "LRT": [np.nan, self.LRT], "pval": [np.nan, self.pval]})
+        return records_frame(
+            {
+                "model": ["full", "reduced"],
+                "AIC": [self.AIC_full, self.AIC_reduced],
+                "BIC": [self.BIC_full, self.BIC_reduced],
+                "AICc": [self.AICc_full, self.AICc_reduced],
+                "logLik": [self.logLik_full, self.logLik_reduced],
+                "df": [np.nan, self.df],
+                "LRT": [np.nan, self.LRT],
+                "pval": [np.nan, self.pval],
+            }
+        )
 
 
 @dataclass(eq=False)
@@ -229,8 +276,11 @@ class WaldResult(Result):
         omnibus test."""
         lab = [f"{i + 1}:" for i in range(len(self.estimate))]
         lines = ["Hypotheses:"] + [f"{a} {h}" for a, h in zip(lab, self.hypotheses())] + ["", "Results:"]
-        cols = [("estimate", [f"{x:.4f}" for x in self.estimate]), ("se", [f"{x:.4f}" for x in self.se]),
-                (stat_letter(self.df) + "val", [f"{x:.4f}" for x in self.stat])]
+        cols = [
+            ("estimate", [f"{x:.4f}" for x in self.estimate]),
+            ("se", [f"{x:.4f}" for x in self.se]),
+            (stat_letter(self.df) + "val", [f"{x:.4f}" for x in self.stat]),
+        ]
         if self.df is not None:
             cols.append(("df", [f"{self.df:g}"] * len(lab)))
         cols.append(("pval", [fmt_p(x) for x in self.pval]))
@@ -245,9 +295,19 @@ class WaldResult(Result):
 
     def to_frame(self):
         """One row per contrast; the joint test repeated on every row."""
-        return records_frame({"contrast": np.arange(1, len(self.estimate) + 1), "estimate": self.estimate,
-                              "se": self.se, "stat": self.stat, "pval": self.pval, "df": self.df,
-                              "QM": self.QM, "QMdf": self.QMdf, "QMp": self.QMp})
+        return records_frame(
+            {
+                "contrast": np.arange(1, len(self.estimate) + 1),
+                "estimate": self.estimate,
+                "se": self.se,
+                "stat": self.stat,
+                "pval": self.pval,
+                "df": self.df,
+                "QM": self.QM,
+                "QMdf": self.QMdf,
+                "QMp": self.QMp,
+            }
+        )
 
 
 def _wrapped(cols, rownames, width: int = 80) -> list[str]:
@@ -336,8 +396,14 @@ def anova(fit, reduced=None, *, L=None):
             raise InputError(f"anova: L has {Lm.shape[1]} column(s) but the model has {fit.p} coefficient(s)")
         small = _small_sample(fit)
         df = int(fit.k - fit.p) if small else None
-        rows = coef_block([f"L{i + 1}" for i in range(Lm.shape[0])], Lm @ fit.beta, Lm @ fit.vb @ Lm.T,
-                          dist="t" if small else "z", df=df, level=fit.level)
+        rows = coef_block(
+            [f"L{i + 1}" for i in range(Lm.shape[0])],
+            Lm @ fit.beta,
+            Lm @ fit.vb @ Lm.T,
+            dist="t" if small else "z",
+            df=df,
+            level=fit.level,
+        )
         est, se, stat, pval = rows.beta, rows.se, rows.stat, rows.pval
         m = Lm.shape[0]
         QM = QMp = QMdf = None
@@ -351,8 +417,10 @@ def anova(fit, reduced=None, *, L=None):
         raise ModelError("anova: the two models were fitted with different estimators")
     reml = fit.method == "REML"
     if reml and (fit.X.shape != reduced.X.shape or not np.allclose(fit.X, reduced.X)):
-        raise ModelError("anova: REML fits with different moderators cannot be compared by a likelihood-ratio "
-                         "test; refit both with method ML")
+        raise ModelError(
+            "anova: REML fits with different moderators cannot be compared by a likelihood-ratio "
+            "test; refit both with method ML"
+        )
     fa, fb = fitstats(fit), fitstats(reduced)
     if fa.n_par < fb.n_par:
         fa, fb = fb, fa
@@ -365,7 +433,25 @@ def anova(fit, reduced=None, *, L=None):
     r2 = None
     if uni_re and full.tau2 is not None and red.tau2 > 0 and full.p > red.p:
         r2 = max(0.0, 100 * (red.tau2 - full.tau2) / red.tau2)
-    return LRTResult(float(lrt), int(df), float(stats.chi2.sf(lrt, df)), fa.logLik, fb.logLik, fa.AIC, fb.AIC,
-                     fa.BIC, fb.BIC, fa.AICc, fb.AICc, int(fit.k), reml, fa.n_par, fb.n_par,
-                     float(full.QE), float(red.QE), float(full.tau2) if uni_re else None,
-                     float(red.tau2) if uni_re else None, r2)
+    return LRTResult(
+        float(lrt),
+        int(df),
+        float(stats.chi2.sf(lrt, df)),
+        fa.logLik,
+        fb.logLik,
+        fa.AIC,
+        fb.AIC,
+        fa.BIC,
+        fb.BIC,
+        fa.AICc,
+        fb.AICc,
+        int(fit.k),
+        reml,
+        fa.n_par,
+        fb.n_par,
+        float(full.QE),
+        float(red.QE),
+        float(full.tau2) if uni_re else None,
+        float(red.tau2) if uni_re else None,
+        r2,
+    )

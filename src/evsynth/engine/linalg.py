@@ -13,8 +13,17 @@ import numpy as np
 
 from evsynth.errors import InputError, ModelError
 
-__all__ = ["inv_pd", "WLS", "wls", "r_uniroot", "newton_root", "design_matrix", "factorize", "power_sums",
-           "FUSED_BLOCK"]
+__all__ = [
+    "inv_pd",
+    "WLS",
+    "wls",
+    "r_uniroot",
+    "newton_root",
+    "design_matrix",
+    "factorize",
+    "power_sums",
+    "FUSED_BLOCK",
+]
 
 # doubles per block of :func:`power_sums`: a block of v, of the three data rows and of the
 # weight rows (about 1 MB at 16384) stays in the L2 cache while it is worked on (full
@@ -160,9 +169,17 @@ def wls(y: np.ndarray, X: np.ndarray, a: np.ndarray, intercept_only: bool | None
     return WLS(a=a, X=X, y=y, M=M, beta=beta, resid=y - X @ beta, io=False)
 
 
-def power_sums(v: np.ndarray, t, Y: np.ndarray, W: np.ndarray, powers: int = 3,
-               log: bool = False, cubes: bool = True, w_out: np.ndarray | None = None,
-               fill: tuple | None = None):
+def power_sums(
+    v: np.ndarray,
+    t,
+    Y: np.ndarray,
+    W: np.ndarray,
+    powers: int = 3,
+    log: bool = False,
+    cubes: bool = True,
+    w_out: np.ndarray | None = None,
+    fill: tuple | None = None,
+):
     """Weighted power sums for w = 1/(v + t) in one blocked pass over the data.
 
     ``S[a, j] = sum_i w_i^(a+1) Y[j, i]`` for a < ``powers`` (2 or 3): with ``Y`` the rows
@@ -217,12 +234,12 @@ def power_sums(v: np.ndarray, t, Y: np.ndarray, W: np.ndarray, powers: int = 3,
         n = min(B, k - i)
         w = W[:nrow, :n]
         if fill is not None:
-            Y[0, i:i + n] = 1.0
-            np.subtract(fill[0][i:i + n], fill[1], out=Y[1, i:i + n])
-            np.square(Y[1, i:i + n], out=Y[2, i:i + n])
+            Y[0, i : i + n] = 1.0
+            np.subtract(fill[0][i : i + n], fill[1], out=Y[1, i : i + n])
+            np.square(Y[1, i : i + n], out=Y[2, i : i + n])
         for j, tj in enumerate(ts):
             u = w[2 * j]
-            vt = v[i:i + n] if tj == 0.0 else np.add(v[i:i + n], tj, out=u)
+            vt = v[i : i + n] if tj == 0.0 else np.add(v[i : i + n], tj, out=u)
             if log:
                 logsum += float(np.log(vt, out=W[2, :n]).sum())  # (row 2 is free with powers=2)
             np.reciprocal(vt, out=u)
@@ -231,22 +248,21 @@ def power_sums(v: np.ndarray, t, Y: np.ndarray, W: np.ndarray, powers: int = 3,
                 np.multiply(w[1], u, out=w[2])
             elif cubes:
                 sw3[j] += float(w[2 * j + 1] @ u)
-        acc += w @ Y[:, i:i + n].T
+        acc += w @ Y[:, i : i + n].T
         if w_out is not None:
-            w_out[i:i + n] = w[0]
+            w_out[i : i + n] = w[0]
     if powers == 3:
         return acc, logsum
     out = []
     for j in range(m):
         S = np.full((3, Y.shape[0]), np.nan)
-        S[:2] = acc[2 * j:2 * j + 2]
+        S[:2] = acc[2 * j : 2 * j + 2]
         S[2, 0] = sw3[j] if cubes else np.nan
         out.append(S)
     return (out if m > 1 else out[0]), logsum
 
 
-def r_uniroot(f, lower: float, upper: float, tol: float = np.finfo(float).eps ** 0.25,
-              maxiter: int = 1000) -> float:
+def r_uniroot(f, lower: float, upper: float, tol: float = np.finfo(float).eps ** 0.25, maxiter: int = 1000) -> float:
     """Root of ``f`` in [lower, upper] by Brent's method exactly as R's ``uniroot``
     (R_zeroin2), so that results stop where R stops for the same tolerance.
 
@@ -318,8 +334,16 @@ def r_uniroot(f, lower: float, upper: float, tol: float = np.finfo(float).eps **
     raise ModelError(f"root search did not converge in {maxiter} iterations")
 
 
-def newton_root(fd, lower: float, upper: float, f_lower, f_upper, start: float | None = None,
-                maxiter: int = 200, increasing: bool | None = None) -> float:
+def newton_root(
+    fd,
+    lower: float,
+    upper: float,
+    f_lower,
+    f_upper,
+    start: float | None = None,
+    maxiter: int = 200,
+    increasing: bool | None = None,
+) -> float:
     """Root of a monotone ``f`` in [lower, upper] to full double precision by safeguarded
     Newton steps.
 
@@ -399,8 +423,9 @@ def newton_root(fd, lower: float, upper: float, f_lower, f_upper, start: float |
             if not (lo < nx < hi):
                 return x  # no double left between the ends
             step = x - nx
-        elif abs(step) <= 1e-13 * abs(nx) or (newton and abs(step) <= 1e-3 * abs(prev)
-                                               and abs(step) ** 3 <= 1e-15 * abs(nx) * prev * prev):
+        elif abs(step) <= 1e-13 * abs(nx) or (
+            newton and abs(step) <= 1e-3 * abs(prev) and abs(step) ** 3 <= 1e-15 * abs(nx) * prev * prev
+        ):
             return nx
         prev, newton, x = step, not bisect, nx
     raise ModelError(f"root search did not converge in {maxiter} steps")
@@ -436,11 +461,17 @@ def design_matrix(yi, mods, intercept: bool = True, coef_names=None) -> tuple[np
         if M.ndim == 1:
             M = M[:, None]
         if M.ndim != 2:
-            raise InputError(f"mods: must be a vector or a matrix (k rows, one column per moderator); "
-                             f"got {M.ndim} dimensions")
+            raise InputError(
+                f"mods: must be a vector or a matrix (k rows, one column per moderator); got {M.ndim} dimensions"
+            )
         series_name = getattr(mods, "name", None) if M.shape[1] == 1 else None  # a named Series keeps its name
-        names = (list(coef_names) if coef_names is not None else [str(series_name)] if series_name is not None
-                 else [f"x{i + 1}" for i in range(M.shape[1])])
+        names = (
+            list(coef_names)
+            if coef_names is not None
+            else [str(series_name)]
+            if series_name is not None
+            else [f"x{i + 1}" for i in range(M.shape[1])]
+        )
         if coef_names is not None and intercept and len(names) == M.shape[1] + 1:
             names = names[1:]
         if len(names) != M.shape[1]:
@@ -450,8 +481,10 @@ def design_matrix(yi, mods, intercept: bool = True, coef_names=None) -> tuple[np
     bad = ~np.isfinite(M)
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        raise InputError(f"mods: missing or not finite value in row {r + 1}, column {c + 1} ({names[c]!r})"
-                         f"{f' and {int(bad.sum()) - 1} more' if bad.sum() > 1 else ''}")
+        raise InputError(
+            f"mods: missing or not finite value in row {r + 1}, column {c + 1} ({names[c]!r})"
+            f"{f' and {int(bad.sum()) - 1} more' if bad.sum() > 1 else ''}"
+        )
     if intercept:
         return np.column_stack([np.ones(k), M]), ["intrcpt"] + names
     return M, names
@@ -471,8 +504,10 @@ def _numeric_mods(mods, names) -> np.ndarray:
                 float(val)
             except (TypeError, ValueError):
                 name = names[j] if names else f"column {j + 1}"
-                raise InputError(f"mods: must be numeric; {name} has {val!r} in row {i + 1} (code a text "
-                                 "moderator as 0/1 columns, one per level but the first)") from None
+                raise InputError(
+                    f"mods: must be numeric; {name} has {val!r} in row {i + 1} (code a text "
+                    "moderator as 0/1 columns, one per level but the first)"
+                ) from None
     raise InputError("mods: must be numeric (a vector or a k x m matrix)")
 
 

@@ -15,7 +15,8 @@ import numpy as np
 from scipy import stats
 
 from evsynth.engine.checks import level_percent
-from evsynth.engine._verbs import fmt, fmt_p, records_frame
+from evsynth.engine._verbs import fmt, records_frame
+from evsynth.engine.results import fmt_p
 from evsynth.engine.effects import escalc
 from evsynth.engine.results import Heterogeneity, Result, p_text, text_table
 from evsynth.errors import InputError, ModelError
@@ -76,41 +77,91 @@ class MHResult(Result):
     def summary(self) -> str:
         """As metafor prints an rma.mh / rma.peto fit."""
         w = len("H^2 (total variability / sampling variability):")
-        lines = [f"Equal-Effects Model (k = {self.k})", "",
-                 f"{'I^2 (total heterogeneity / total variability):':<{w}s} {fmt(self.I2, 2)}%",
-                 f"{'H^2 (total variability / sampling variability):':<{w}s} {fmt(self.H2, 2)}", "",
-                 *self.het.format_lines()[-2:], ""]
-        table = text_table([("estimate", [fmt(self.beta)]), ("se", [fmt(self.se)]), ("zval", [fmt(self.stat)]),
-                            ("pval", [fmt_p(self.pval)]), ("ci.lb", [fmt(self.ci_lb)]), ("ci.ub", [fmt(self.ci_ub)])])
+        lines = [
+            f"Equal-Effects Model (k = {self.k})",
+            "",
+            f"{'I^2 (total heterogeneity / total variability):':<{w}s} {fmt(self.I2, 2)}%",
+            f"{'H^2 (total variability / sampling variability):':<{w}s} {fmt(self.H2, 2)}",
+            "",
+            *self.het.format_lines()[-2:],
+            "",
+        ]
+        table = text_table(
+            [
+                ("estimate", [fmt(self.beta)]),
+                ("se", [fmt(self.se)]),
+                ("zval", [fmt(self.stat)]),
+                ("pval", [fmt_p(self.pval)]),
+                ("ci.lb", [fmt(self.ci_lb)]),
+                ("ci.ub", [fmt(self.ci_ub)]),
+            ]
+        )
         scale = {"OR": "OR", "PETO": "OR", "RR": "RR", "IRR": "IRR"}.get(self.measure)
         if scale is None:
             return "\n".join(lines + ["Model Results:", ""] + table)
         lines += ["Model Results (log scale):", ""] + table + ["", f"Model Results ({scale} scale):", ""]
-        lines += text_table([("estimate", [fmt(np.exp(self.beta))]), ("ci.lb", [fmt(np.exp(self.ci_lb))]),
-                             ("ci.ub", [fmt(np.exp(self.ci_ub))])])
+        lines += text_table(
+            [
+                ("estimate", [fmt(np.exp(self.beta))]),
+                ("ci.lb", [fmt(np.exp(self.ci_lb))]),
+                ("ci.ub", [fmt(np.exp(self.ci_ub))]),
+            ]
+        )
         if self.method == "MH" and self.measure == "OR":
             mh, ta = fmt(self.MH), fmt(self.TA)
             wd = max(len(mh) if self.MH is not None else 1, len(ta) if self.TA is not None else 1)
             pad = " " * (len(str(self.k_yi)) - 1)
-            lines += ["", "Cochran-Mantel-Haenszel Test:    " + (
-                f"CMH = {mh:>{wd}s}, df = 1,{pad} p-val {fmt_p(self.MHp, showeq=True, sep=' ', add0=True)}"
-                if self.MH is not None else "test value not computable for these data"),
-                "Tarone's Test for Heterogeneity: " + (
-                f"X^2 = {ta:>{wd}s}, df = {self.k_yi - 1}, p-val {fmt_p(self.TAp, showeq=True, sep=' ', add0=True)}"
-                if self.TA is not None else "test value not computable for these data")]
+            lines += [
+                "",
+                "Cochran-Mantel-Haenszel Test:    "
+                + (
+                    f"CMH = {mh:>{wd}s}, df = 1,{pad} p-val {fmt_p(self.MHp, showeq=True, sep=' ', add0=True)}"
+                    if self.MH is not None
+                    else "test value not computable for these data"
+                ),
+                "Tarone's Test for Heterogeneity: "
+                + (
+                    f"X^2 = {ta:>{wd}s}, df = {self.k_yi - 1}, p-val {fmt_p(self.TAp, showeq=True, sep=' ', add0=True)}"
+                    if self.TA is not None
+                    else "test value not computable for these data"
+                ),
+            ]
         elif self.method == "MH" and self.measure == "IRR":
-            lines += ["", "Mantel-Haenszel Test: " + (f"MH = {fmt(self.MH)}, df = 1, p-val {p_text(self.MHp)}"
-                                                      if self.MH is not None else
-                                                      "test value not computable for these data")]
+            lines += [
+                "",
+                "Mantel-Haenszel Test: "
+                + (
+                    f"MH = {fmt(self.MH)}, df = 1, p-val {p_text(self.MHp)}"
+                    if self.MH is not None
+                    else "test value not computable for these data"
+                ),
+            ]
         return "\n".join(lines)
 
     def to_frame(self):
         """One row: the pooled estimate with its tests (pandas DataFrame)."""
-        return records_frame({"method": self.method, "measure": self.measure, "estimate": self.beta,
-                              "se": self.se, "zval": self.stat, "pval": self.pval, "ci_lb": self.ci_lb,
-                              "ci_ub": self.ci_ub, "QE": self.QE, "QEp": self.QEp, "I2": self.I2, "H2": self.H2,
-                              "k": self.k, "k_yi": self.k_yi, "MH": self.MH, "MHp": self.MHp,
-                              "TA": self.TA, "TAp": self.TAp})
+        return records_frame(
+            {
+                "method": self.method,
+                "measure": self.measure,
+                "estimate": self.beta,
+                "se": self.se,
+                "zval": self.stat,
+                "pval": self.pval,
+                "ci_lb": self.ci_lb,
+                "ci_ub": self.ci_ub,
+                "QE": self.QE,
+                "QEp": self.QEp,
+                "I2": self.I2,
+                "H2": self.H2,
+                "k": self.k,
+                "k_yi": self.k_yi,
+                "MH": self.MH,
+                "MHp": self.MHp,
+                "TA": self.TA,
+                "TAp": self.TAp,
+            }
+        )
 
 
 def _arrs(names, data):
@@ -169,8 +220,22 @@ def _wald(beta, se, level):
     return float(z), float(2 * stats.norm.sf(abs(z))), float(beta - crit * se), float(beta + crit * se)
 
 
-def rma_mh(measure: str = "OR", *, ai=None, bi=None, ci=None, di=None, n1i=None, n2i=None,
-           x1i=None, t1i=None, x2i=None, t2i=None, level: float = 95.0, correct: bool = True) -> MHResult:
+def rma_mh(
+    measure: str = "OR",
+    *,
+    ai=None,
+    bi=None,
+    ci=None,
+    di=None,
+    n1i=None,
+    n2i=None,
+    x1i=None,
+    t1i=None,
+    x2i=None,
+    t2i=None,
+    level: float = 95.0,
+    correct: bool = True,
+) -> MHResult:
     """Mantel-Haenszel equal-effects pooling (metafor's ``rma.mh``).
 
     Parameters
@@ -227,8 +292,9 @@ def rma_mh(measure: str = "OR", *, ai=None, bi=None, ci=None, di=None, n1i=None,
             if R == 0 or S == 0:
                 raise ModelError("rma_mh: the Mantel-Haenszel odds ratio is 0 or infinite (no discordant cells)")
             beta = float(np.log(R / S))
-            se = float(np.sqrt(0.5 * (np.sum(P * Ri) / R**2 + np.sum(P * Si + Q * Ri) / (R * S)
-                                      + np.sum(Q * Si) / S**2)))
+            se = float(
+                np.sqrt(0.5 * (np.sum(P * Ri) / R**2 + np.sum(P * Si + Q * Ri) / (R * S) + np.sum(Q * Si) / S**2))
+            )
             xt, yt = a + c, b + d
             if xt.sum() > 0 and yt.sum() > 0:
                 num = (abs(np.sum(a - n1 / N * xt)) - (0.5 if correct else 0.0)) ** 2
@@ -262,8 +328,15 @@ def rma_mh(measure: str = "OR", *, ai=None, bi=None, ci=None, di=None, n1i=None,
         else:
             W = np.sum(n1 * (n2 / N))
             beta = float(np.sum(a * (n2 / N) - c * (n1 / N)) / W)
-            se = float(np.sqrt((beta * np.sum(c * (n1 / N) ** 2 - a * (n2 / N) ** 2 + n1 / N * (n2 / N) * (n2 - n1) / 2)
-                                + np.sum(a * (n2 - c) / N + c * (n1 - a) / N) / 2) / W**2))
+            se = float(
+                np.sqrt(
+                    (
+                        beta * np.sum(c * (n1 / N) ** 2 - a * (n2 / N) ** 2 + n1 / N * (n2 / N) * (n2 - n1) / 2)
+                        + np.sum(a * (n2 - c) / N + c * (n1 - a) / N) / 2
+                    )
+                    / W**2
+                )
+            )
     else:
         x1, t1, x2, t2 = _arrs(("x1i", "t1i", "x2i", "t2i"), {"x1i": x1i, "t1i": t1i, "x2i": x2i, "t2i": t2i})
         if np.any(np.concatenate([x1, x2]) < 0):
@@ -281,8 +354,10 @@ def rma_mh(measure: str = "OR", *, ai=None, bi=None, ci=None, di=None, n1i=None,
             se = float(np.sqrt(np.sum(t1 / T * (t2 / T) * (x1 + x2)) / (R * S)))
             xt = x1 + x2
             if xt.sum() > 0:
-                MH = float((abs(np.sum(x1 - xt * (t1 / T))) - (0.5 if correct else 0.0)) ** 2
-                           / np.sum(xt * (t1 / T) * (t2 / T)))
+                MH = float(
+                    (abs(np.sum(x1 - xt * (t1 / T))) - (0.5 if correct else 0.0)) ** 2
+                    / np.sum(xt * (t1 / T) * (t2 / T))
+                )
                 MHp = float(stats.chi2.sf(MH, 1))
         else:
             W = np.sum(t1 / T * t2)
@@ -290,8 +365,9 @@ def rma_mh(measure: str = "OR", *, ai=None, bi=None, ci=None, di=None, n1i=None,
             se = float(np.sqrt(np.sum((t1 / T * t2) ** 2 * (x1 / t1**2 + x2 / t2**2))) / W)
     z, p, lb, ub = _wald(beta, se, level)
     QE, QEp, I2, H2, k_yi = _heterogeneity(yi, vi, beta)
-    return MHResult("MH", measure, beta, se, z, p, lb, ub, QE, QEp, I2, H2, k, k_yi, level,
-                    MH, MHp, TA, TAp, BD, BDp, yi, vi)
+    return MHResult(
+        "MH", measure, beta, se, z, p, lb, ub, QE, QEp, I2, H2, k, k_yi, level, MH, MHp, TA, TAp, BD, BDp, yi, vi
+    )
 
 
 def rma_peto(ai=None, bi=None, ci=None, di=None, *, n1i=None, n2i=None, level: float = 95.0) -> MHResult:
@@ -345,5 +421,4 @@ def rma_peto(ai=None, bi=None, ci=None, di=None, *, n1i=None, n2i=None, level: f
         H2 = QE / (k_yi - 1)
     else:
         QEp, I2, H2 = 1.0, 0.0, 1.0
-    return MHResult("PETO", "PETO", beta, se, z, p, lb, ub, QE, QEp, I2, H2, k, k_yi, level,
-                    yi=yi, vi=vi)
+    return MHResult("PETO", "PETO", beta, se, z, p, lb, ub, QE, QEp, I2, H2, k, k_yi, level, yi=yi, vi=vi)

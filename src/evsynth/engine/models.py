@@ -9,5 +9,15 @@ from evsynth.engine.estimators import METHODS, estimate_tau2
 from evsynth.engine.qprofile import ConfintResult, confint_tau2
 from evsynth.engine.rma_uni import TESTS, RMAResult, SubgroupResult, rma, subgroup
 
-__all__ = ["METHODS", "TESTS", "RMAResult", "ConfintResult", "SubgroupResult", "rma", "estimate_tau2",
-           "confint_tau2", "subgroup", "check_effects"]
+__all__ = [
+    "METHODS",
+    "TESTS",
+    "RMAResult",
+    "ConfintResult",
+    "SubgroupResult",
+    "rma",
+    "estimate_tau2",
+    "confint_tau2",
+    "subgroup",
+    "check_effects",
+]

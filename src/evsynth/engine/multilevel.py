@@ -18,8 +18,15 @@ from scipy import stats
 from evsynth.errors import ConvergenceError, InputError, ModelError
 from evsynth.engine.linalg import design_matrix, factorize, inv_pd, wls
 from evsynth.engine.checks import check_effects, level_percent
-from evsynth.engine.results import (SIGNIF_LEGEND, FitResult, Heterogeneity, coef_block, critical_value, text_table,
-                                    wald_test)
+from evsynth.engine.results import (
+    SIGNIF_LEGEND,
+    FitResult,
+    Heterogeneity,
+    coef_block,
+    critical_value,
+    text_table,
+    wald_test,
+)
 
 __all__ = ["BlockStructure", "RMAMVResult", "rma_mv"]
 
@@ -49,9 +56,11 @@ class KnownV:
             dup = cnt[np.asarray(inv).ravel()] > 1
             if dup.any():
                 i = int(np.flatnonzero(dup)[0])
-                raise InputError(f"vcalc: rows {', '.join(str(j + 1) for j in np.flatnonzero(dup)[:5])} share the "
-                                 f"same cluster and obs value (row {i + 1}); obs must distinguish the effect sizes "
-                                 "of a cluster")
+                raise InputError(
+                    f"vcalc: rows {', '.join(str(j + 1) for j in np.flatnonzero(dup)[:5])} share the "
+                    f"same cluster and obs value (row {i + 1}); obs must distinguish the effect sizes "
+                    "of a cluster"
+                )
         self.rho = float(rho)
 
     @property
@@ -121,8 +130,14 @@ class BlockStructure:
     nesting level, stacked by block size.  Blocks are the outermost grouping, merged
     with the clusters of a known V and the outer factor of a struct when given."""
 
-    def __init__(self, groups: list[np.ndarray], *, knownV: KnownV | None = None, struct: dict | None = None,
-                 k: int | None = None):
+    def __init__(
+        self,
+        groups: list[np.ndarray],
+        *,
+        knownV: KnownV | None = None,
+        struct: dict | None = None,
+        k: int | None = None,
+    ):
         self.L = len(groups)
         k = len(groups[0]) if groups else int(k)
         # level-l group label = combination of the first l+1 grouping columns
@@ -153,8 +168,12 @@ class BlockStructure:
         """Nested random intercepts whose marginal covariance per outer cluster is diagonal
         plus rank one: one level, or two levels with one effect size per inner group
         (study / effect), diagonal sampling variances and no struct."""
-        return (self.knownV is None and self.struct is None and self.L in (1, 2)
-                and (self.L == 1 or self.n_levels[1] == self.k))
+        return (
+            self.knownV is None
+            and self.struct is None
+            and self.L in (1, 2)
+            and (self.L == 1 or self.n_levels[1] == self.k)
+        )
 
     @property
     def batches(self) -> list[dict]:
@@ -176,7 +195,7 @@ class BlockStructure:
         for b, n in enumerate(sizes):
             by_size.setdefault(int(n), []).append(b)
         for n, blocks in sorted(by_size.items()):
-            rows = np.stack([order[starts[b]:starts[b] + n] for b in blocks])  # (nb, n)
+            rows = np.stack([order[starts[b] : starts[b] + n] for b in blocks])  # (nb, n)
             inds = []
             for l in range(self.L):
                 c = codes[l][rows]  # (nb, n)
@@ -267,8 +286,8 @@ def _evaluate_dr1(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bo
     gc = g[cl]
     logdet = float(np.sum(np.log(d)) + np.sum(np.log(one)))
     aX = a[:, None] * X
-    aXs = _csum(cl, aX, n)                     # sum_j a x
-    Z = aX - (a * gc)[:, None] * aXs[cl]       # V^-1 X
+    aXs = _csum(cl, aX, n)  # sum_j a x
+    Z = aX - (a * gc)[:, None] * aXs[cl]  # V^-1 X
     XtViX = X.T @ Z
     M = inv_pd(XtViX, "X'V^-1X")
     beta = M @ (Z.T @ y)
@@ -276,8 +295,8 @@ def _evaluate_dr1(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bo
     ar = a * r
     Vir = ar - a * gc * np.bincount(cl, weights=ar, minlength=n)[cl]
     rVr = float(r @ Vir)
-    c = S / one                                # 1' V_j^-1 1
-    Zs = _csum(cl, Z, n)                       # 1' V_j^-1 X_j
+    c = S / one  # 1' V_j^-1 1
+    Zs = _csum(cl, Z, n)  # 1' V_j^-1 X_j
     a2s = np.bincount(cl, weights=a * a, minlength=n)
     tr_ViA = [float(np.sum(c))]
     rAr = [float(np.sum(np.bincount(cl, weights=Vir, minlength=n) ** 2))]
@@ -300,8 +319,8 @@ def _evaluate_dr1(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bo
             F[0, 1] = np.sum((1 - g * S) ** 2 * a2s)
             aZ = a[:, None] * Z
             aZs = _csum(cl, aZ, n)
-            Q[(1, 1)] = Z.T @ aZ - (aZs * g[:, None]).T @ aZs        # X' V^-3 X
-            Q[(0, 1)] = (Zs * (1 - g * S)[:, None]).T @ aZs          # X' V^-1 A_0 V^-1 A_1 V^-1 X
+            Q[(1, 1)] = Z.T @ aZ - (aZs * g[:, None]).T @ aZs  # X' V^-3 X
+            Q[(0, 1)] = (Zs * (1 - g * S)[:, None]).T @ aZs  # X' V^-1 A_0 V^-1 A_1 V^-1 X
         if reml:
             MT = [M @ T[l] for l in range(L)]
             for (l, m), q in Q.items():
@@ -429,8 +448,12 @@ class RMAMVResult(FitResult):
     def spar(self):
         if self.struct_type is None:
             return None
-        return (np.atleast_1d(self.struct_tau2) if self.struct_type == "HCS"
-                else np.full(len(self.struct_levels), float(self.struct_tau2)), float(self.struct_rho))
+        return (
+            np.atleast_1d(self.struct_tau2)
+            if self.struct_type == "HCS"
+            else np.full(len(self.struct_levels), float(self.struct_tau2)),
+            float(self.struct_rho),
+        )
 
     def _pi_variance(self) -> float:
         return self.pi_variance
@@ -445,18 +468,36 @@ class RMAMVResult(FitResult):
         """The same model on the rows ``keep`` (boolean or index array; default all), optionally
         with variance components held at ``sigma2_fixed`` / struct parameters at ``struct_fixed``."""
         a = self.refit_args
-        idx = np.arange(self.k) if keep is None else np.flatnonzero(np.asarray(keep)) if \
-            np.asarray(keep).dtype == bool else np.asarray(keep)
+        idx = (
+            np.arange(self.k)
+            if keep is None
+            else np.flatnonzero(np.asarray(keep))
+            if np.asarray(keep).dtype == bool
+            else np.asarray(keep)
+        )
         V = a.get("V")
         if V is not None:
             V = KnownV(V.vi[idx], V.cluster[idx], None if V.obs is None else V.obs[idx], V.rho)
         st = a.get("struct")
         if st is not None:
             st = {**st, "inner": np.asarray(st["inner"])[idx], "outer": np.asarray(st["outer"])[idx]}
-        return rma_mv(self.yi[idx], self.vi[idx], [np.asarray(g)[idx] for g in a["groups"]], self.X[idx],
-                      intercept=False, method=a["method"], test=a["test"], level=a["level"],
-                      coef_names=a["coef_names"], group_names=a["group_names"], btt=a["btt"], V=V, struct=st,
-                      sigma2_fixed=sigma2_fixed, struct_fixed=struct_fixed)
+        return rma_mv(
+            self.yi[idx],
+            self.vi[idx],
+            [np.asarray(g)[idx] for g in a["groups"]],
+            self.X[idx],
+            intercept=False,
+            method=a["method"],
+            test=a["test"],
+            level=a["level"],
+            coef_names=a["coef_names"],
+            group_names=a["group_names"],
+            btt=a["btt"],
+            V=V,
+            struct=st,
+            sigma2_fixed=sigma2_fixed,
+            struct_fixed=struct_fixed,
+        )
 
     def sampling_blocks(self, rows):
         """The known sampling covariance of stacked blocks of rows (None: diagonal vi)."""
@@ -494,12 +535,22 @@ class RMAMVResult(FitResult):
     def summary(self) -> str:
         fixed = self._fixed_mask()
         s2 = np.asarray(self.sigma2, float)
-        vc = text_table([("estim", [f"{x:.4f}" for x in s2]), ("sqrt", [f"{np.sqrt(x):.4f}" for x in s2]),
-                         ("nlvls", [str(int(n)) for n in self.s_nlevels]), ("fixed", ["yes" if f else "no" for f in fixed]),
-                         ("factor", [str(n) for n in self.s_names])],
-                        [f"sigma^2.{i}" for i in range(1, s2.size + 1)])
-        lines = [f"Multivariate Meta-Analysis Model (k = {self.k}; method: {self.method})", "",
-                 "Variance Components:", ""] + vc
+        vc = text_table(
+            [
+                ("estim", [f"{x:.4f}" for x in s2]),
+                ("sqrt", [f"{np.sqrt(x):.4f}" for x in s2]),
+                ("nlvls", [str(int(n)) for n in self.s_nlevels]),
+                ("fixed", ["yes" if f else "no" for f in fixed]),
+                ("factor", [str(n) for n in self.s_names]),
+            ],
+            [f"sigma^2.{i}" for i in range(1, s2.size + 1)],
+        )
+        lines = [
+            f"Multivariate Meta-Analysis Model (k = {self.k}; method: {self.method})",
+            "",
+            "Variance Components:",
+            "",
+        ] + vc
         lines += [""] + self.het.format_lines() + [""]
         if self.p > 1 and self.wald is not None:
             lines += [self.wald.summary(), ""]
@@ -508,8 +559,12 @@ class RMAMVResult(FitResult):
             lines += ["", f"Prediction interval: [{self.pi_lb:.4f}, {self.pi_ub:.4f}]"]
         if self.struct_type is not None:
             t2 = np.atleast_1d(self.struct_tau2)
-            lines.insert(5 + len(self.sigma2), f"struct {self.struct_type}: tau^2 = "
-                         + ", ".join(f"{x:.4f}" for x in t2) + f"; rho = {self.struct_rho:.4f}")
+            lines.insert(
+                5 + len(self.sigma2),
+                f"struct {self.struct_type}: tau^2 = "
+                + ", ".join(f"{x:.4f}" for x in t2)
+                + f"; rho = {self.struct_rho:.4f}",
+            )
         return "\n".join(lines)
 
 
@@ -530,10 +585,10 @@ def _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed, sfixed=None):
 
     def unpack(th):
         s2 = fixed.copy()
-        s2[free_s] = np.exp(th[:free_s.size])
+        s2[free_s] = np.exp(th[: free_s.size])
         s2 = np.where(np.isfinite(s2), s2, 0.0)
         t = t_fix.copy()
-        t[free_t] = np.exp(th[free_s.size:free_s.size + free_t.size])
+        t[free_t] = np.exp(th[free_s.size : free_s.size + free_t.size])
         tau2 = np.full(len(sdef["levels"]), t[0]) if nt == 1 else t
         rho = np.tanh(th[-1]) if free_r else r_fix
         return s2, (tau2, rho)
@@ -545,14 +600,20 @@ def _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed, sfixed=None):
         except ModelError:
             return 1e300
 
-    th0 = np.concatenate([np.full(free_s.size, np.log(max(t0, 1e-4) / 2)), np.full(free_t.size, np.log(max(t0, 1e-4))),
-                          [0.5] if free_r else []])
+    th0 = np.concatenate(
+        [
+            np.full(free_s.size, np.log(max(t0, 1e-4) / 2)),
+            np.full(free_t.size, np.log(max(t0, 1e-4))),
+            [0.5] if free_r else [],
+        ]
+    )
     if th0.size == 0:
         s2, sp = unpack(th0)
         return s2, sp, evaluate(y, v, X, bs, s2, reml, need_info=False, spar=sp), 0
     best = minimize(nll, th0, method="BFGS", options={"gtol": 1e-9, "maxiter": 2000})
-    pol = minimize(nll, best.x, method="Nelder-Mead",
-                   options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 20000, "maxfev": 40000})
+    pol = minimize(
+        nll, best.x, method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 20000, "maxfev": 40000}
+    )
     th = pol.x if pol.fun <= best.fun else best.x
     best2 = minimize(nll, th, method="BFGS", options={"gtol": 1e-10, "maxiter": 2000})
     if best2.fun < min(pol.fun, best.fun):
@@ -562,8 +623,19 @@ def _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed, sfixed=None):
     return s2, sp, ev, int(best.nit)
 
 
-def fisher_scoring(y, v, X, bs: BlockStructure, s2, reml: bool, isfixed, *, method: str = "REML",
-                   tol: float = 1e-10, maxiter: int = 500):
+def fisher_scoring(
+    y,
+    v,
+    X,
+    bs: BlockStructure,
+    s2,
+    reml: bool,
+    isfixed,
+    *,
+    method: str = "REML",
+    tol: float = 1e-10,
+    maxiter: int = 500,
+):
     """(RE)ML estimates of the sigma^2 components by Fisher scoring from ``s2`` (components
     with ``isfixed`` held), with step halving and the boundary 0; returns (sigma2, the
     evaluation there, iterations).  Used by :func:`rma_mv` and, warm-started at the full
@@ -597,8 +669,10 @@ def fisher_scoring(y, v, X, bs: BlockStructure, s2, reml: bool, isfixed, *, meth
         if change <= tol:
             break
     else:
-        raise ConvergenceError(f"{method} estimation of the variance components did not converge in "
-                               f"{maxiter} iterations (last sigma^2 = {np.round(s2, 6).tolist()})")
+        raise ConvergenceError(
+            f"{method} estimation of the variance components did not converge in "
+            f"{maxiter} iterations (last sigma^2 = {np.round(s2, 6).tolist()})"
+        )
     return s2, ev, it
 
 
@@ -609,8 +683,10 @@ def _group_list(groups):
     if groups is None:
         return [], None
     if isinstance(groups, str):
-        raise InputError(f"groups: give the grouping variables' values (arrays, or a data frame with one column "
-                         f"per level), not the name {groups!r}")
+        raise InputError(
+            f"groups: give the grouping variables' values (arrays, or a data frame with one column "
+            f"per level), not the name {groups!r}"
+        )
     if hasattr(groups, "columns"):  # a DataFrame, without importing pandas
         return [np.asarray(groups[c]) for c in groups.columns], [str(c) for c in groups.columns]
     if hasattr(groups, "ndim") and getattr(groups, "ndim", 0) == 1:  # one array or Series: one level
@@ -619,8 +695,9 @@ def _group_list(groups):
     try:
         items = list(groups)
     except TypeError:
-        raise InputError(f"groups: a list of grouping arrays, one array or a data frame; got "
-                         f"{type(groups).__name__}") from None
+        raise InputError(
+            f"groups: a list of grouping arrays, one array or a data frame; got {type(groups).__name__}"
+        ) from None
     if items and all(np.ndim(g) == 0 for g in items):  # a plain list of labels: one level
         return [np.asarray(items, dtype=object)], None
     names = [getattr(g, "name", None) for g in items]
@@ -628,16 +705,33 @@ def _group_list(groups):
     for j, g in enumerate(items):
         a = np.asarray(g)
         if a.ndim != 1:
-            raise InputError(f"groups: grouping variable {j + 1} must be one value per effect size (1-D); "
-                             f"got shape {a.shape}")
+            raise InputError(
+                f"groups: grouping variable {j + 1} must be one value per effect size (1-D); got shape {a.shape}"
+            )
         out.append(a)
     return out, ([str(n) for n in names] if names and all(n is not None for n in names) else None)
 
 
-def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", level: float = 95.0,
-           coef_names=None, group_names=None, btt=None, tol: float = 1e-10, maxiter: int = 500,
-           intercept: bool = True, V: KnownV | None = None, struct: dict | None = None,
-           sigma2_fixed=None, struct_fixed: dict | None = None) -> RMAMVResult:
+def rma_mv(
+    yi,
+    vi,
+    groups,
+    mods=None,
+    *,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 95.0,
+    coef_names=None,
+    group_names=None,
+    btt=None,
+    tol: float = 1e-10,
+    maxiter: int = 500,
+    intercept: bool = True,
+    V: KnownV | None = None,
+    struct: dict | None = None,
+    sigma2_fixed=None,
+    struct_fixed: dict | None = None,
+) -> RMAMVResult:
     """Multilevel and multivariate meta-analytic model (metafor's ``rma.mv``).
 
     Parameters
@@ -721,9 +815,12 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
         unknown = sorted(set(inner_text) - set(levels))
         if unknown:
             raise InputError(f"struct: inner value(s) {', '.join(unknown)} not among levels {', '.join(levels)}")
-        sdef = {"type": stype, "levels": levels,
-                "inner_codes": np.array([levels.index(x) for x in inner_text]),
-                "outer_codes": factorize(outer, what="struct outer variable")}
+        sdef = {
+            "type": stype,
+            "levels": levels,
+            "inner_codes": np.array([levels.index(x) for x in inner_text]),
+            "outer_codes": factorize(outer, what="struct outer variable"),
+        }
     for g in groups:
         if len(g) != k:
             raise InputError(f"groups: a grouping variable has {len(g)} values but there are {k} effect sizes")
@@ -750,8 +847,9 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
     if sdef is not None:
         s2, spar, ev, it = _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed, struct_fixed)
     else:
-        s2, ev, it = fisher_scoring(y, v, X, bs, np.where(isfixed, fixed, t0 / L), reml, isfixed, method=method,
-                                    tol=tol, maxiter=maxiter)
+        s2, ev, it = fisher_scoring(
+            y, v, X, bs, np.where(isfixed, fixed, t0 / L), reml, isfixed, method=method, tol=tol, maxiter=maxiter
+        )
     beta, vb = ev.beta, ev.M
     if btt is None:
         btt = list(range(1, p)) if (p > 1 and intercept) else list(range(p))
@@ -766,12 +864,37 @@ def rma_mv(yi, vi, groups, mods=None, *, method: str = "REML", test: str = "z", 
     gnames = list(group_names) if group_names is not None else [f"level{l + 1}" for l in range(L)]
     s_names = ["/".join(gnames[: l + 1]) for l in range(L)]
     res = RMAMVResult(
-        coefs=coefs, wald=wald, k=k, method=method, test=test, QE=QE, QEp=QEp, btt=list(btt), yi=y, vi=v,
-        X=X, ll=ev.ll, sigma2=s2, s_names=s_names, s_nlevels=bs.n_levels, iterations=it, groups=groups,
-        structure=bs, sigma2_fixed=fixed if isfixed.any() else None,
+        coefs=coefs,
+        wald=wald,
+        k=k,
+        method=method,
+        test=test,
+        QE=QE,
+        QEp=QEp,
+        btt=list(btt),
+        yi=y,
+        vi=v,
+        X=X,
+        ll=ev.ll,
+        sigma2=s2,
+        s_names=s_names,
+        s_nlevels=bs.n_levels,
+        iterations=it,
+        groups=groups,
+        structure=bs,
+        sigma2_fixed=fixed if isfixed.any() else None,
     )
-    res.refit_args = {"groups": groups, "V": V, "struct": struct, "method": method, "test": test, "level": level,
-                      "coef_names": names, "group_names": group_names, "btt": btt}
+    res.refit_args = {
+        "groups": groups,
+        "V": V,
+        "struct": struct,
+        "method": method,
+        "test": test,
+        "level": level,
+        "coef_names": names,
+        "group_names": group_names,
+        "btt": btt,
+    }
     if sdef is not None:
         res.struct_type, res.struct_levels = sdef["type"], sdef["levels"]
         res.struct_tau2 = float(spar[0][0]) if sdef["type"] == "CS" else np.asarray(spar[0], float)

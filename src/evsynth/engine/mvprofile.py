@@ -32,8 +32,10 @@ class ConfintMVResult(Result):
     notes: list
 
     def summary(self) -> str:
-        lines = [f"Profile-likelihood confidence intervals ({self.level:g}%)",
-                 f"{'':14s} {'estimate':>9s} {'ci.lb':>9s} {'ci.ub':>9s}"]
+        lines = [
+            f"Profile-likelihood confidence intervals ({self.level:g}%)",
+            f"{'':14s} {'estimate':>9s} {'ci.lb':>9s} {'ci.ub':>9s}",
+        ]
         for n, e, lb, ub in zip(self.names, self.sigma2_est, self.sigma2_ci_lb, self.sigma2_ci_ub):
             label = n if n.startswith(("tau^2", "rho")) else "sigma^2 " + n
             lines.append(f"{label[:14]:14s} {fmt(e):>9s} {fmt(lb):>9s} {fmt(ub):>9s}")
@@ -42,8 +44,14 @@ class ConfintMVResult(Result):
 
     def to_frame(self):
         """One row per variance component (pandas DataFrame)."""
-        return records_frame({"component": self.names, "estimate": self.sigma2_est, "ci_lb": self.sigma2_ci_lb,
-                              "ci_ub": self.sigma2_ci_ub})
+        return records_frame(
+            {
+                "component": self.names,
+                "estimate": self.sigma2_est,
+                "ci_lb": self.sigma2_ci_lb,
+                "ci_ub": self.sigma2_ci_ub,
+            }
+        )
 
 
 class _ProfileFailed(Exception):
@@ -55,6 +63,7 @@ def _profile_bounds(prof, est: float, lo: float, hi: float, tol: float, name: st
     search: a bound at the end of the range when the criterion is still negative there).
     A refit that fails at a profile point makes that bound NaN, with a warning and a note;
     the other bound and the other components are still searched."""
+
     def one(which, search):
         try:
             return search()
@@ -70,6 +79,7 @@ def _profile_bounds(prof, est: float, lo: float, hi: float, tol: float, name: st
     def upper():
         hi_in[0] = prof(hi) < 0
         return hi if hi_in[0] else r_uniroot(prof, est, hi, tol=tol, maxiter=1000)
+
     ub = one("upper", upper)
     return lb, ub, hi_in[0]
 
@@ -116,22 +126,27 @@ def confint_mv(fit, level: float = 95.0, *, tol: float = 1e-10) -> ConfintMVResu
     L = len(fit.sigma2)
     comps = []  # (name, estimate, profile refit of a value, range low, range high or None)
     for l in range(L):
+
         def refit_s(val, l=l):
             fixed = np.full(L, np.nan)
             fixed[l] = val
             return fit.refit(None, sigma2_fixed=fixed)
+
         comps.append((f"{fit.s_names[l]}", float(fit.sigma2[l]), refit_s, 0.0, None))
     if fit.struct_type is not None:
         t2 = np.atleast_1d(np.asarray(fit.struct_tau2, float))
         for j, est in enumerate(t2):
+
             def refit_t(val, j=j, n=t2.size):
                 fixed = np.full(n, np.nan)
                 fixed[j] = val
                 return fit.refit(None, struct_fixed={"tau2": fixed})
+
             comps.append(("tau^2" if t2.size == 1 else f"tau^2.{j + 1}", float(est), refit_t, 0.0, None))
         comps.append(("rho", float(fit.struct_rho), lambda val: fit.refit(None, struct_fixed={"rho": val}), -1.0, 1.0))
     names, est_all, lb, ub, notes = [], [], [], [], []
     for name, est, refit, lo, hi in comps:
+
         def prof(val, refit=refit):
             try:
                 ll = refit(val).ll
@@ -152,5 +167,6 @@ def confint_mv(fit, level: float = 95.0, *, tol: float = 1e-10) -> ConfintMVResu
         est_all.append(est)
         lb.append(a)
         ub.append(b)
-    return ConfintMVResult(np.asarray(est_all, float), np.asarray(lb, float), np.asarray(ub, float), names, level,
-                           notes)
+    return ConfintMVResult(
+        np.asarray(est_all, float), np.asarray(lb, float), np.asarray(ub, float), names, level, notes
+    )

@@ -16,7 +16,6 @@ from evsynth.engine.results import FOOTSYM, SIGNIF_LEGEND, Coefs, Result, WaldTe
 __all__ = ["PermutationResult", "permutest"]
 
 
-
 @dataclass(eq=False)
 class PermutationResult(Result):
     """Permutation test of moderators: the observed ``QM`` with its permutation p-value
@@ -38,8 +37,17 @@ class PermutationResult(Result):
         """One row: QM, pval_permutation, pval_asymptotic, iterations, seed."""
         import pandas as pd
 
-        return pd.DataFrame([{"QM": self.QM, "pval_permutation": self.pval_QM, "pval_asymptotic": self.QMp,
-                              "iterations": self.iterations, "seed": self.seed}])
+        return pd.DataFrame(
+            [
+                {
+                    "QM": self.QM,
+                    "pval_permutation": self.pval_QM,
+                    "pval_asymptotic": self.QMp,
+                    "iterations": self.iterations,
+                    "seed": self.seed,
+                }
+            ]
+        )
 
     def coef_frame(self):
         """One row per coefficient: term, stat, pval_permutation."""
@@ -51,17 +59,30 @@ class PermutationResult(Result):
         """As metafor prints permutest(): the moderator test (when there are moderators) and
         the coefficient table with the permutation p-values (footnoted, as metafor)."""
         if self.coefs is None:
-            lines = [f"Permutation test ({self.iterations} permutations, seed {self.seed})",
-                     f"Test of moderators: QM = {self.QM:.4f}, permutation p {p_text(self.pval_QM)}"]
+            lines = [
+                f"Permutation test ({self.iterations} permutations, seed {self.seed})",
+                f"Test of moderators: QM = {self.QM:.4f}, permutation p {p_text(self.pval_QM)}",
+            ]
             return "\n".join(lines)
         lines = []
         if self.wald is not None and len(self.coef_names) > 1:
             head, test = self.wald.summary().split("\n")
-            test = test[:test.rindex("p-val")] + f"p-val {p_text(self.pval_QM)}"
+            test = test[: test.rindex("p-val")] + f"p-val {p_text(self.pval_QM)}"
             lines += [head + FOOTSYM, test, ""]
         c = self.coefs
-        perm = Coefs(c.names, c.beta, c.se, c.stat, np.asarray(self.pval_coef, float), c.ci_lb, c.ci_ub, c.vb, c.dist,
-                     c.df, c.level)
+        perm = Coefs(
+            c.names,
+            c.beta,
+            c.se,
+            c.stat,
+            np.asarray(self.pval_coef, float),
+            c.ci_lb,
+            c.ci_ub,
+            c.vb,
+            c.dist,
+            c.df,
+            c.level,
+        )
         lines += ["Model Results:", ""] + perm.format_rows(footnoted=("pval",)) + [""] + SIGNIF_LEGEND
         return "\n".join(lines + ["", "1) p-values based on permutation testing"])
 
@@ -173,8 +194,17 @@ def _loop_stats(Ys, Vs, X, fit):
     control = {**((fit.extra or {}).get("control") or {}), "fallback": False}
     for i, (y, v) in enumerate(zip(Ys, Vs)):
         try:
-            r = rma(y, v, X, intercept=False, method=fit.method, test=fit.test, btt=fit.btt, compute_r2=False,
-                    control=control)
+            r = rma(
+                y,
+                v,
+                X,
+                intercept=False,
+                method=fit.method,
+                test=fit.test,
+                btt=fit.btt,
+                compute_r2=False,
+                control=control,
+            )
             qm[i], st[i] = r.QM, r.stat
         except (ModelError, ConvergenceError):
             qm[i], st[i] = np.nan, np.nan
@@ -188,8 +218,8 @@ def _perm_stats(Y, V, fit, exact: bool = False):
         out_q, out_s = [], []
         step = max(1, int(2_000_000 // max(fit.k * fit.p * fit.p, 1)))
         for s in range(0, Y.shape[0], step):
-            t2 = _batch_tau2(Y[s:s + step], V[s:s + step], fit.X, fit.method)
-            qm, st = _batch_stats(Y[s:s + step], V[s:s + step], fit.X, t2, fit.test, fit.btt)
+            t2 = _batch_tau2(Y[s : s + step], V[s : s + step], fit.X, fit.method)
+            qm, st = _batch_stats(Y[s : s + step], V[s : s + step], fit.X, t2, fit.test, fit.btt)
             out_q.append(qm)
             out_s.append(st)
         return np.concatenate(out_q), np.concatenate(out_s)
@@ -200,8 +230,9 @@ def _whole(x, name: str, least):
     """A whole number (an integral float accepted), or an InputError naming the argument."""
     ok = not isinstance(x, bool) and isinstance(x, (int, float, np.integer, np.floating)) and float(x).is_integer()
     if not ok or (least is not None and x < least):
-        raise InputError(f"{name}: must be a whole number{f' of at least {least}' if least is not None else ''}, "
-                         f"got {x!r}")
+        raise InputError(
+            f"{name}: must be a whole number{f' of at least {least}' if least is not None else ''}, got {x!r}"
+        )
     return int(x)
 
 
@@ -269,8 +300,9 @@ def permutest(fit, iterations: int = 1000, seed: int = 1, *, exact: bool | None 
         else:
             p_coef = np.array([(1 + np.sum(np.abs(sts[valid, 0]) >= z[0] - 1e-8)) / (1 + valid.sum())])
             p_qm = float((1 + np.sum(qms[valid] >= fit.QM - 1e-8 * max(1.0, abs(fit.QM)))) / (1 + valid.sum()))
-        return PermutationResult(fit.QM, p_qm, list(fit.coef_names), fit.stat, p_coef, int(B), seed, fit.QMp,
-                                 fit.coefs, fit.wald)
+        return PermutationResult(
+            fit.QM, p_qm, list(fit.coef_names), fit.stat, p_coef, int(B), seed, fit.QMp, fit.coefs, fit.wald
+        )
     if exact:
         perms = np.array(list(itertools.permutations(range(k))))
     else:
@@ -288,8 +320,9 @@ def permutest(fit, iterations: int = 1000, seed: int = 1, *, exact: bool | None 
         eps = 1e-8 * max(1.0, abs(fit.QM))
         p_qm = float((1 + np.sum(qms >= fit.QM - eps)) / (1 + qms.size))
         p_coef = (1 + np.sum(np.abs(sts) >= np.abs(fit.stat)[None, :] - 1e-8, axis=0)) / (1 + qms.size)
-    return PermutationResult(fit.QM, p_qm, list(fit.coef_names), fit.stat, p_coef, int(B), seed, fit.QMp,
-                             fit.coefs, fit.wald)
+    return PermutationResult(
+        fit.QM, p_qm, list(fit.coef_names), fit.stat, p_coef, int(B), seed, fit.QMp, fit.coefs, fit.wald
+    )
 
 
 def _mv_perm(fit, *, perms=None, signs=None):
@@ -304,9 +337,20 @@ def _mv_perm(fit, *, perms=None, signs=None):
         y = fit.yi * signs[i] if signs is not None else fit.yi
         X = fit.X[perms[i]] if perms is not None else fit.X
         try:
-            r = rma_mv(y, fit.vi, a["groups"], X, intercept=False, method=a["method"], test=a["test"],
-                       coef_names=a["coef_names"], group_names=a["group_names"], btt=a["btt"], V=a.get("V"),
-                       struct=a.get("struct"))
+            r = rma_mv(
+                y,
+                fit.vi,
+                a["groups"],
+                X,
+                intercept=False,
+                method=a["method"],
+                test=a["test"],
+                coef_names=a["coef_names"],
+                group_names=a["group_names"],
+                btt=a["btt"],
+                V=a.get("V"),
+                struct=a.get("struct"),
+            )
         except (ModelError, ConvergenceError, np.linalg.LinAlgError):
             continue
         qm[i], st[i] = r.QM, r.stat

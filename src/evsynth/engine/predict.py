@@ -16,6 +16,7 @@ from evsynth.errors import InputError, ModelError
 
 __all__ = ["PredictResult", "predict", "BLUPResult", "blup", "ranef", "RanefMVResult", "ranef_mv", "TRANSFORMS"]
 
+
 def _crit(fit, level):
     a = 1 - level / 100
     if fit.test in ("knha", "adhoc", "t"):
@@ -76,22 +77,34 @@ class BLUPResult(Result):
     level: float
 
     def summary(self) -> str:
-        lines = [f"{'BLUPs of the true effects' if self.kind == 'blup' else 'Predicted random effects'} "
-                 f"(tau^2 = {fmt(self.tau2)})", f"{'':4s} {'pred':>9s} {'se':>8s} {'pi.lb':>8s} {'pi.ub':>8s}"]
+        lines = [
+            f"{'BLUPs of the true effects' if self.kind == 'blup' else 'Predicted random effects'} "
+            f"(tau^2 = {fmt(self.tau2)})",
+            f"{'':4s} {'pred':>9s} {'se':>8s} {'pi.lb':>8s} {'pi.ub':>8s}",
+        ]
         for i in range(self.k):
             lines.append(f"{i + 1:<4d} {self.pred[i]:9.4f} {self.se[i]:8.4f} {self.pi_lb[i]:8.4f} {self.pi_ub[i]:8.4f}")
         return "\n".join(lines)
 
     def to_frame(self):
         """One row per study (pandas DataFrame)."""
-        return records_frame({"study": np.arange(1, self.k + 1), "pred": self.pred, "se": self.se,
-                              "pi_lb": self.pi_lb, "pi_ub": self.pi_ub})
+        return records_frame(
+            {
+                "study": np.arange(1, self.k + 1),
+                "pred": self.pred,
+                "se": self.se,
+                "pi_lb": self.pi_lb,
+                "pi_ub": self.pi_ub,
+            }
+        )
 
 
 def _blup_parts(fit):
     if hasattr(fit, "sigma2"):
-        raise ModelError("blup is defined for univariate (rma) fits, as in metafor; for a multilevel fit use "
-                         "ranef (the predicted random effects of each level) and predict")
+        raise ModelError(
+            "blup is defined for univariate (rma) fits, as in metafor; for a multilevel fit use "
+            "ranef (the predicted random effects of each level) and predict"
+        )
     X, y, v = fit.X, fit.yi, fit.vi
     li = fit.tau2 / (fit.tau2 + v)
     xb = X @ fit.beta
@@ -179,6 +192,7 @@ def ranef(fit, *, level: float | None = None) -> BLUPResult:
 
 # ------------------------------------------------------------------------------ multilevel fits
 
+
 @dataclass(eq=False)
 class RanefMVResult(Result):
     """Predicted random effects of a multilevel fit (metafor's ``ranef`` for ``rma.mv``): per
@@ -199,17 +213,26 @@ class RanefMVResult(Result):
     def summary(self) -> str:
         head = f"{'':12s} {'intrcpt':>9s} {'se':>8s} {'pi.lb':>8s} {'pi.ub':>8s}"
         terms = self.terms or [f"~ 1 | {c}" for c in self.components]
-        blocks = (["", t, head]
-                  + [f"{str(n)[:12]:12s} {a:9.4f} {b:8.4f} {x:8.4f} {y:8.4f}" for n, a, b, x, y in zip(g, pr, se, lb, ub)]
-                  for t, g, pr, se, lb, ub in zip(terms, self.groups, self.pred, self.se, self.pi_lb, self.pi_ub))
+        blocks = (
+            ["", t, head]
+            + [f"{str(n)[:12]:12s} {a:9.4f} {b:8.4f} {x:8.4f} {y:8.4f}" for n, a, b, x, y in zip(g, pr, se, lb, ub)]
+            for t, g, pr, se, lb, ub in zip(terms, self.groups, self.pred, self.se, self.pi_lb, self.pi_ub)
+        )
         return text_lines(f"Predicted random effects ({self.level:g}% prediction intervals)", *blocks)
 
     def to_frame(self):
         """One row per component and group (pandas DataFrame)."""
         n = [len(g) for g in self.groups]
-        return records_frame({"component": np.repeat(self.components, n), "group": np.concatenate(self.groups),
-                              "pred": np.concatenate(self.pred), "se": np.concatenate(self.se),
-                              "pi_lb": np.concatenate(self.pi_lb), "pi_ub": np.concatenate(self.pi_ub)})
+        return records_frame(
+            {
+                "component": np.repeat(self.components, n),
+                "group": np.concatenate(self.groups),
+                "pred": np.concatenate(self.pred),
+                "se": np.concatenate(self.se),
+                "pi_lb": np.concatenate(self.pi_lb),
+                "pi_ub": np.concatenate(self.pi_ub),
+            }
+        )
 
 
 def _sort_codes(values) -> np.ndarray:
@@ -237,8 +260,7 @@ def _ranef_struct(fit, e, M):
         GW = np.linalg.solve(V, G).transpose(0, 2, 1)  # G W (V, G symmetric)
         GWX = GW @ fit.X[rows]
         pred[rows] = np.einsum("bij,bj->bi", GW, e[rows])
-        var[rows] = (np.einsum("bii->bi", G) - np.einsum("bij,bij->bi", GW, G)
-                     + np.einsum("bnp,pq,bnq->bn", GWX, M, GWX))
+        var[rows] = np.einsum("bii->bi", G) - np.einsum("bij,bij->bi", GW, G) + np.einsum("bnp,pq,bnq->bn", GWX, M, GWX)
     return pred, var
 
 
@@ -310,7 +332,7 @@ def ranef_mv(fit, *, level: float | None = None) -> RanefMVResult:
         z = np.bincount(codes, weights=own[l], minlength=n) - np.einsum("gp,pq,gq->g", XW1, M, XW1)
         first = np.zeros(n, int)
         first[codes[::-1]] = np.arange(k)[::-1]  # first row of each group
-        parts = [[str(x) for x in np.asarray(g)[first].tolist()] for g in fit.groups[:l + 1]]
+        parts = [[str(x) for x in np.asarray(g)[first].tolist()] for g in fit.groups[: l + 1]]
         groups.append(["/".join(t) for t in zip(*parts)])
         add(pred, np.sqrt(np.maximum(s2 - s2**2 * z, 0.0)))
     components, terms = list(fit.s_names), [f"~ 1 | {c}" for c in fit.s_names]

@@ -18,12 +18,24 @@ from evsynth.engine.rma_uni import RMAResult, rma
 from evsynth.engine.results import Result, fmt_p, p_text
 from evsynth.engine._verbs import stat_letter
 
-__all__ = ["RegtestResult", "regtest", "RanktestResult", "ranktest", "TrimfillResult", "trimfill",
-           "FsnResult", "fsn", "PetPeeseResult", "pet_peese", "REGTEST_PREDICTORS",
-           "RANKTEST_EXACT_MAX"]
+__all__ = [
+    "RegtestResult",
+    "regtest",
+    "RanktestResult",
+    "ranktest",
+    "TrimfillResult",
+    "trimfill",
+    "FsnResult",
+    "fsn",
+    "PetPeeseResult",
+    "pet_peese",
+    "REGTEST_PREDICTORS",
+    "RANKTEST_EXACT_MAX",
+]
 
 
 # ------------------------------------------------------------------------------ Egger
+
 
 @dataclass(eq=False)
 class RegtestResult(Result):
@@ -52,27 +64,47 @@ class RegtestResult(Result):
         lim_label = f"Limit Estimate (as {self.predictor} -> 0):"
         w = max(len(test_label), len(lim_label))
         df = "" if self.df is None else f", df = {self.df}"
-        lines = ["Regression Test for Funnel Plot Asymmetry", "", f"Model:     {model}",
-                 f"Predictor: {_PREDICTOR_TEXT[self.predictor]}", "",
-                 f"{test_label:<{w}s} {stat_letter(self.df)} = {self.stat:.4f}{df}, p {p_text(self.pval)}"]
+        lines = [
+            "Regression Test for Funnel Plot Asymmetry",
+            "",
+            f"Model:     {model}",
+            f"Predictor: {_PREDICTOR_TEXT[self.predictor]}",
+            "",
+            f"{test_label:<{w}s} {stat_letter(self.df)} = {self.stat:.4f}{df}, p {p_text(self.pval)}",
+        ]
         if self.limit_estimate is not None:
-            lines.append(f"{lim_label:<{w}s} b = {self.limit_estimate:.4f} "
-                         f"(CI: {self.limit_ci[0]:.4f}, {self.limit_ci[1]:.4f})")
+            lines.append(
+                f"{lim_label:<{w}s} b = {self.limit_estimate:.4f} (CI: {self.limit_ci[0]:.4f}, {self.limit_ci[1]:.4f})"
+            )
         return "\n".join(lines)
 
     def to_frame(self):
         import pandas as pd
 
-        return pd.DataFrame([{"stat": self.stat, "df": self.df, "pval": self.pval,
-                              "limit_estimate": self.limit_estimate,
-                              "limit_ci_lb": self.limit_ci[0] if self.limit_ci else None,
-                              "limit_ci_ub": self.limit_ci[1] if self.limit_ci else None, "k": self.k}])
+        return pd.DataFrame(
+            [
+                {
+                    "stat": self.stat,
+                    "df": self.df,
+                    "pval": self.pval,
+                    "limit_estimate": self.limit_estimate,
+                    "limit_ci_lb": self.limit_ci[0] if self.limit_ci else None,
+                    "limit_ci_ub": self.limit_ci[1] if self.limit_ci else None,
+                    "k": self.k,
+                }
+            ]
+        )
 
 
 REGTEST_PREDICTORS = ("sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv")
-_PREDICTOR_TEXT = {"sei": "standard error", "vi": "sampling variance", "ni": "sample size",
-                   "ninv": "inverse of the sample size", "sqrtni": "square root sample size",
-                   "sqrtninv": "inverse of the square root sample size"}
+_PREDICTOR_TEXT = {
+    "sei": "standard error",
+    "vi": "sampling variance",
+    "ni": "sample size",
+    "ninv": "inverse of the sample size",
+    "sqrtni": "square root sample size",
+    "sqrtninv": "inverse of the square root sample size",
+}
 
 
 def regtest(fit: RMAResult, predictor: str = "sei", model: str = "rma", ni=None) -> RegtestResult:
@@ -127,8 +159,17 @@ def regtest(fit: RMAResult, predictor: str = "sei", model: str = "rma", ni=None)
     lim = lim_ci = None
     has_limit = predictor in ("sei", "vi", "ninv", "sqrtninv") and fit.intercept_only
     if model == "rma":
-        r = rma(fit.yi, fit.vi, X, intercept=False, method=fit.method, test=fit.test, level=fit.level,
-                coef_names=fit.coef_names + [predictor], compute_r2=False)
+        r = rma(
+            fit.yi,
+            fit.vi,
+            X,
+            intercept=False,
+            method=fit.method,
+            test=fit.test,
+            level=fit.level,
+            coef_names=fit.coef_names + [predictor],
+            compute_r2=False,
+        )
         stat, pval, df = float(r.stat[j]), float(r.pval[j]), r.df
         if has_limit:
             lim, lim_ci = float(r.beta[0]), (float(r.ci_lb[0]), float(r.ci_ub[0]))
@@ -150,6 +191,7 @@ def regtest(fit: RMAResult, predictor: str = "sei", model: str = "rma", ni=None)
 
 # ------------------------------------------------------------------------------ Begg
 
+
 @dataclass(eq=False)
 class RanktestResult(Result):
     """Begg & Mazumdar's test: Kendall's tau, its p-value, k, exact or not."""
@@ -160,8 +202,10 @@ class RanktestResult(Result):
     exact: bool
 
     def summary(self) -> str:
-        return ("Rank Correlation Test for Funnel Plot Asymmetry\n\n"
-                f"Kendall's tau = {self.kendall_tau:.4f}, p {p_text(self.pval)}")
+        return (
+            "Rank Correlation Test for Funnel Plot Asymmetry\n\n"
+            f"Kendall's tau = {self.kendall_tau:.4f}, p {p_text(self.pval)}"
+        )
 
     def to_frame(self):
         import pandas as pd
@@ -225,13 +269,15 @@ def effects_of(x, vi, verb: str):
         try:
             yv = (x["yi"], x["vi"]) if hasattr(x, "columns") else (x.yi, x.vi)
         except (AttributeError, KeyError, TypeError):
-            raise InputError(f"{verb}: give a fit (rma), an escalc result, or yi and vi; got "
-                             f"{type(x).__name__} without vi") from None
+            raise InputError(
+                f"{verb}: give a fit (rma), an escalc result, or yi and vi; got {type(x).__name__} without vi"
+            ) from None
         return check_effects(*yv)
     return check_effects(x, vi)
 
 
 # ------------------------------------------------------------------------------ trim-and-fill
+
 
 @dataclass(eq=False)
 class TrimfillResult(Result):
@@ -274,9 +320,20 @@ class TrimfillResult(Result):
         """One row: k0, side, estimate, se, ci_lb, ci_ub, tau2, k (of the filled model)."""
         import pandas as pd
 
-        return pd.DataFrame([{"k0": self.k0, "side": self.side, "estimate": self.beta, "se": self.se,
-                              "ci_lb": float(self.fit.ci_lb[0]), "ci_ub": float(self.fit.ci_ub[0]),
-                              "tau2": self.tau2, "k": self.k}])
+        return pd.DataFrame(
+            [
+                {
+                    "k0": self.k0,
+                    "side": self.side,
+                    "estimate": self.beta,
+                    "se": self.se,
+                    "ci_lb": float(self.fit.ci_lb[0]),
+                    "ci_ub": float(self.fit.ci_ub[0]),
+                    "tau2": self.tau2,
+                    "k": self.k,
+                }
+            ]
+        )
 
     def filled_frame(self):
         """The filled effect sizes: yi, vi."""
@@ -349,20 +406,32 @@ def trimfill(fit: RMAResult, side: str | None = None, maxiter: int = 100, estima
         else:
             Sr = srank[srank > 0].sum()
             k0f = (4 * Sr - k * (k + 1)) / (2 * k - 1)
-            var_sr = (k * (k + 1) * (2 * k + 1) + 10 * k0f**3 + 27 * k0f**2 + 17 * k0f - 18 * k * k0f**2
-                      - 18 * k * k0f + 6 * k**2 * k0f) / 24
+            var_sr = (
+                k * (k + 1) * (2 * k + 1)
+                + 10 * k0f**3
+                + 27 * k0f**2
+                + 17 * k0f
+                - 18 * k * k0f**2
+                - 18 * k * k0f
+                + 6 * k**2 * k0f
+            ) / 24
             se_k0 = float(4 * np.sqrt(var_sr) / (2 * k - 1)) if var_sr >= 0 else float("nan")
         se_k0 = max(0.0, se_k0)
         k0 = int(max(0, _r_round(k0f)))
         if k0 >= k:
             raise ModelError("trim-and-fill estimated as many missing studies as there are studies")
     if k0 > 0:
-        fill_y = 2 * beta - y[k - k0:]
+        fill_y = 2 * beta - y[k - k0 :]
         if side == "right":
             fill_y = -fill_y
-        fill_v = v[k - k0:]
-        f = rma(np.concatenate([y0, fill_y]), np.concatenate([v0, fill_v]), method=fit.method,
-                level=fit.level, compute_r2=False)
+        fill_v = v[k - k0 :]
+        f = rma(
+            np.concatenate([y0, fill_y]),
+            np.concatenate([v0, fill_v]),
+            method=fit.method,
+            level=fit.level,
+            compute_r2=False,
+        )
     else:
         fill_y, fill_v = np.zeros(0), np.zeros(0)
         f = rma(y0, v0, method=fit.method, level=fit.level, compute_r2=False)
@@ -379,6 +448,7 @@ def _r_round(x: float) -> float:
 
 
 # ------------------------------------------------------------------------------ fail-safe N
+
 
 @dataclass(eq=False)
 class FsnResult(Result):
@@ -397,16 +467,29 @@ class FsnResult(Result):
         if self.type == "Orwin":
             body = [("Average Effect Size:", f"{self.mean_es:.4f}"), ("Target Effect Size:", f"{self.target:.4f}")]
         else:
-            body = ([("Average Effect Size:", f"{self.mean_es:.4f}")] if self.mean_es is not None else [])
-            body += [("Observed Significance Level:", fmt_p(self.pval)), ("Target Significance Level:", f"{self.alpha:g}")]
+            body = [("Average Effect Size:", f"{self.mean_es:.4f}")] if self.mean_es is not None else []
+            body += [
+                ("Observed Significance Level:", fmt_p(self.pval)),
+                ("Target Significance Level:", f"{self.alpha:g}"),
+            ]
         w = max(len(label) for label, _ in body)
         return "\n".join(head + [f"{label:<{w}s} {val}" for label, val in body] + ["", f"Fail-safe N: {self.fsnum}"])
 
     def to_frame(self):
         import pandas as pd
 
-        return pd.DataFrame([{"fsnum": self.fsnum, "pval": self.pval, "alpha": self.alpha, "type": self.type,
-                              "mean_es": self.mean_es, "target": self.target}])
+        return pd.DataFrame(
+            [
+                {
+                    "fsnum": self.fsnum,
+                    "pval": self.pval,
+                    "alpha": self.alpha,
+                    "type": self.type,
+                    "mean_es": self.mean_es,
+                    "target": self.target,
+                }
+            ]
+        )
 
 
 def _fsn_round(val: float):
@@ -479,6 +562,7 @@ def fsn(x, vi=None, alpha: float = 0.05, *, type: str = "Rosenthal", target: flo
 
 # ------------------------------------------------------------------------------ PET-PEESE
 
+
 @dataclass(eq=False)
 class PetPeeseResult(Result):
     """PET and PEESE intercepts with their se and p, which one is used, and its estimate."""
@@ -498,17 +582,29 @@ class PetPeeseResult(Result):
 
     def summary(self) -> str:
         chosen = "PEESE" if self.use_peese else "PET"
-        return (f"PET:   b0 = {self.pet_estimate:.4f} (SE {self.pet_se:.4f}, p {p_text(self.pet_pval)})\n"
-                f"PEESE: b0 = {self.peese_estimate:.4f} (SE {self.peese_se:.4f}, p {p_text(self.peese_pval)})\n"
-                f"conditional estimate ({chosen}): {self.estimate:.4f}")
+        return (
+            f"PET:   b0 = {self.pet_estimate:.4f} (SE {self.pet_se:.4f}, p {p_text(self.pet_pval)})\n"
+            f"PEESE: b0 = {self.peese_estimate:.4f} (SE {self.peese_se:.4f}, p {p_text(self.peese_pval)})\n"
+            f"conditional estimate ({chosen}): {self.estimate:.4f}"
+        )
 
     def to_frame(self):
         import pandas as pd
 
-        return pd.DataFrame([{"pet_estimate": self.pet_estimate, "pet_se": self.pet_se, "pet_pval": self.pet_pval,
-                              "peese_estimate": self.peese_estimate, "peese_se": self.peese_se,
-                              "peese_pval": self.peese_pval, "use_peese": self.use_peese,
-                              "estimate": self.estimate}])
+        return pd.DataFrame(
+            [
+                {
+                    "pet_estimate": self.pet_estimate,
+                    "pet_se": self.pet_se,
+                    "pet_pval": self.pet_pval,
+                    "peese_estimate": self.peese_estimate,
+                    "peese_se": self.peese_se,
+                    "peese_pval": self.peese_pval,
+                    "use_peese": self.use_peese,
+                    "estimate": self.estimate,
+                }
+            ]
+        )
 
 
 def _wls_mult(y, x, w):
@@ -553,5 +649,6 @@ def pet_peese(x, vi=None, alpha: float = 0.05) -> PetPeeseResult:
         raise ModelError("PET-PEESE needs at least 3 effect sizes")
     b1, s1, p1, df = _wls_mult(y, np.sqrt(v), 1 / v)
     b2, s2, p2, _ = _wls_mult(y, v, 1 / v)
-    return PetPeeseResult(float(b1[0]), float(s1[0]), float(p1[0]), float(b2[0]), float(s2[0]),
-                          float(p2[0]), bool(p1[0] < alpha), df)
+    return PetPeeseResult(
+        float(b1[0]), float(s1[0]), float(p1[0]), float(b2[0]), float(s2[0]), float(p2[0]), bool(p1[0] < alpha), df
+    )

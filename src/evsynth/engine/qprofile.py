@@ -42,9 +42,12 @@ class ConfintResult(Result):
     def summary(self) -> str:
         """As metafor prints confint() of an rma fit (tau^2, tau, I^2(%), H^2), with a note
         below when a bound was capped at the search ceiling."""
-        rows = [(self.tau2_est, self.tau2_ci_lb, self.tau2_ci_ub),
-                (np.sqrt(self.tau2_est), *self.tau_ci), (self.I2_est, self.I2_ci_lb, self.I2_ci_ub),
-                (self.H2_est, self.H2_ci_lb, self.H2_ci_ub)]
+        rows = [
+            (self.tau2_est, self.tau2_ci_lb, self.tau2_ci_ub),
+            (np.sqrt(self.tau2_est), *self.tau_ci),
+            (self.I2_est, self.I2_ci_lb, self.I2_ci_ub),
+            (self.H2_est, self.H2_ci_lb, self.H2_ci_ub),
+        ]
         cols = [(name, [f"{r[j]:.4f}" for r in rows]) for j, name in enumerate(("estimate", "ci.lb", "ci.ub"))]
         lines = text_table(cols, ["tau^2", "tau", "I^2(%)", "H^2"], gap=1)
         return "\n".join(lines + ([f"Note: {self.note}"] if self.note else []))
@@ -53,11 +56,13 @@ class ConfintResult(Result):
         """One row per parameter (tau2, I2, H2): parameter, estimate, ci_lb, ci_ub."""
         import pandas as pd
 
-        return pd.DataFrame([
-            {"parameter": "tau2", "estimate": self.tau2_est, "ci_lb": self.tau2_ci_lb, "ci_ub": self.tau2_ci_ub},
-            {"parameter": "I2", "estimate": self.I2_est, "ci_lb": self.I2_ci_lb, "ci_ub": self.I2_ci_ub},
-            {"parameter": "H2", "estimate": self.H2_est, "ci_lb": self.H2_ci_lb, "ci_ub": self.H2_ci_ub},
-        ])
+        return pd.DataFrame(
+            [
+                {"parameter": "tau2", "estimate": self.tau2_est, "ci_lb": self.tau2_ci_lb, "ci_ub": self.tau2_ci_ub},
+                {"parameter": "I2", "estimate": self.I2_est, "ci_lb": self.I2_ci_lb, "ci_ub": self.I2_ci_ub},
+                {"parameter": "H2", "estimate": self.H2_est, "ci_lb": self.H2_ci_lb, "ci_ub": self.H2_ci_ub},
+            ]
+        )
 
 
 METAFOR_TOL = np.finfo(float).eps ** 0.25  # metafor's default uniroot tolerance (control = list(tol = ...))
@@ -69,8 +74,7 @@ def qprofile_tolerance(tol, control):
     if control:
         unknown = set(control) - {"tol", "tau2_max", "tau2.max"}
         if unknown:
-            raise InputError(f"unknown confint control setting(s) {', '.join(sorted(unknown))}; "
-                             "allowed: tol, tau2_max")
+            raise InputError(f"unknown confint control setting(s) {', '.join(sorted(unknown))}; allowed: tol, tau2_max")
         tol = control.get("tol", tol)
     if tol is None or (isinstance(tol, str) and tol.lower() == "exact"):
         return None
@@ -103,6 +107,7 @@ def _qd_sums(y, v):
             return q, None
         # sum w^2 (y - b)^2 = sum (wy)^2 - 2 b sum w (wy) + b^2 sum w^2
         return q, (wy @ wy) - 2 * b * (wy @ w) + b * b * (w @ w)
+
     return qd
 
 
@@ -151,11 +156,18 @@ def _halley_steps(S_est, t_est, sums, target):
         prev[:] = [t, g1, g2]
         g = 1.0 / q - 1.0 / target
         return g, (g1 - g * g2 / (2 * g1) if g1 != 0.0 else g1)
+
     return fd
 
 
-def confint_tau2(fit, level: float | None = None, *, tol: float | str | None = None,
-                 tau2_max: float | None = None, control: dict | None = None) -> ConfintResult:
+def confint_tau2(
+    fit,
+    level: float | None = None,
+    *,
+    tol: float | str | None = None,
+    tau2_max: float | None = None,
+    control: dict | None = None,
+) -> ConfintResult:
     """Q-profile confidence interval for tau^2 (Viechtbauer, 2007), and the implied
     intervals for I^2 and H^2, as metafor's ``confint``.
 
@@ -213,14 +225,17 @@ def confint_tau2(fit, level: float | None = None, *, tol: float | str | None = N
         if stash is not None and stash[0] == fit.tau2 and stash[1] == fused.shift:
             fused._memo[fit.tau2] = stash[2]
     if fused is not None:
+
         def qd(t, deriv=True):
             return fused.q(t), None
     elif is_intercept_only(X):
         qd = _qd_sums(y, v)
     else:
+
         def qd(t, deriv=True):
             f = wls(y, X, 1 / (v + t), intercept_only=False)
-            return max(f.rss, 0.0), (float(np.sum(f.Py ** 2)) if deriv else None)
+            return max(f.rss, 0.0), (float(np.sum(f.Py**2)) if deriv else None)
+
     notes = []
     ends = {}
 
@@ -231,8 +246,10 @@ def confint_tau2(fit, level: float | None = None, *, tol: float | str | None = N
 
     def ceiling(which):
         # metafor: the bound lies above tau2.max and is reported as tau2.max ("> tau2.max")
-        notes.append(f"{which} bound of tau^2 lies above the search ceiling tau2_max = {hi:g}; "
-                     f"reported as the ceiling (the true bound is larger)")
+        notes.append(
+            f"{which} bound of tau^2 lies above the search ceiling tau2_max = {hi:g}; "
+            f"reported as the ceiling (the true bound is larger)"
+        )
         return hi
 
     memo = {}
@@ -259,11 +276,20 @@ def confint_tau2(fit, level: float | None = None, *, tol: float | str | None = N
                 return 0.0  # Q(0) <= target: the root is 0 (newton_root's answer from any start)
             if d0 > 0:
                 start = (1.0 / target - 1.0 / q0) * q0 * q0 / d0
-        step = (_halley_steps(fused.sums(fit.tau2, full=True), fit.tau2, fused.sums, target) if fused is not None
-                else (lambda t: _inv_q_step(qd_memo(t), target)))
-        r = newton_root(step, 0.0, hi,
-                        lambda: 1.0 / q_at(0.0) - 1.0 / target, lambda: 1.0 / q_at(hi) - 1.0 / target,
-                        start=start, increasing=True)
+        step = (
+            _halley_steps(fused.sums(fit.tau2, full=True), fit.tau2, fused.sums, target)
+            if fused is not None
+            else (lambda t: _inv_q_step(qd_memo(t), target))
+        )
+        r = newton_root(
+            step,
+            0.0,
+            hi,
+            lambda: 1.0 / q_at(0.0) - 1.0 / target,
+            lambda: 1.0 / q_at(hi) - 1.0 / target,
+            start=start,
+            increasing=True,
+        )
         return ceiling(which) if r == hi and q_at(hi) > target else r
 
     if fused is not None and rtol is None and 0.0 < fit.tau2 < hi:
@@ -275,8 +301,8 @@ def confint_tau2(fit, level: float | None = None, *, tol: float | str | None = N
             firsts.append(fit.tau2 - g / d if d != 0.0 and np.isfinite(d) else -1.0)
         if all(0.0 < x < hi for x in firsts):
             fused.prefetch(firsts)
-    ub = root(crit_l, 'upper')
-    lb = root(crit_u, 'lower')
+    ub = root(crit_l, "upper")
+    lb = root(crit_u, "lower")
     vt = fit.vt
 
     def i2(t):
@@ -286,8 +312,15 @@ def confint_tau2(fit, level: float | None = None, *, tol: float | str | None = N
         return t / vt + 1
 
     return ConfintResult(
-        tau2_est=fit.tau2, tau2_ci_lb=float(lb), tau2_ci_ub=float(ub),
-        I2_est=fit.I2, I2_ci_lb=float(i2(lb)), I2_ci_ub=float(i2(ub)),
-        H2_est=fit.H2, H2_ci_lb=float(h2(lb)), H2_ci_ub=float(h2(ub)), level=level,
+        tau2_est=fit.tau2,
+        tau2_ci_lb=float(lb),
+        tau2_ci_ub=float(ub),
+        I2_est=fit.I2,
+        I2_ci_lb=float(i2(lb)),
+        I2_ci_ub=float(i2(ub)),
+        H2_est=fit.H2,
+        H2_ci_lb=float(h2(lb)),
+        H2_ci_ub=float(h2(ub)),
+        level=level,
         note="; ".join(notes),
     )

@@ -33,9 +33,30 @@ from scipy import special  # what scipy.stats calls, without its per-call overhe
 
 from evsynth.errors import InputError, ModelError
 
-__all__ = ["Result", "Coefs", "coef_block", "HasCoefs", "WaldTest", "wald_test", "Fitted", "FitResult", "Prediction", "PredictResult", "TRANSFORMS",
-           "fmt_p", "p_text", "signif_stars", "text_table", "SIGNIF_LEGEND", "FOOTSYM", "Heterogeneity", "fmt_btt",
-           "critical_value", "frame_summary", "DISTS"]
+__all__ = [
+    "Result",
+    "Coefs",
+    "coef_block",
+    "HasCoefs",
+    "WaldTest",
+    "wald_test",
+    "Fitted",
+    "FitResult",
+    "Prediction",
+    "PredictResult",
+    "TRANSFORMS",
+    "fmt_p",
+    "p_text",
+    "signif_stars",
+    "text_table",
+    "SIGNIF_LEGEND",
+    "FOOTSYM",
+    "Heterogeneity",
+    "fmt_btt",
+    "critical_value",
+    "frame_summary",
+    "DISTS",
+]
 
 DISTS = ("z", "t")
 
@@ -272,8 +293,10 @@ class Coefs(Result):
         intercept (``name_width``: longest name shown, default all of it).  ``footnoted``:
         columns marked with metafor's footnote symbol (its header gets the symbol, each cell
         a trailing blank, as metafor's ``.addfootsym``)."""
+
         def f4(x):
             return [f"{v:.4f}" for v in np.asarray(x, float)]
+
         cols = [("estimate", f4(self.beta)), ("se", f4(self.se)), (self.stat_name, f4(self.stat))]
         if self.df is not None:
             dfs = np.broadcast_to(np.asarray(self.df, float), self.beta.shape)
@@ -374,8 +397,10 @@ class Heterogeneity(Result):
             rows.append(("R2", f"{self.R2:.2f}%"))
         lines = [f"{_HET_LABELS[key][j]:<{width}s} {val}" for key, val in rows]
         q = "QE" if self.residual else "Q"
-        lines += ([""] if lines else []) + [f"Test for {'Residual ' if self.residual else ''}Heterogeneity:",
-                                            f"{q}(df = {self.QEdf}) = {self.QE:.4f}, p-val {p_text(self.QEp)}"]
+        lines += ([""] if lines else []) + [
+            f"Test for {'Residual ' if self.residual else ''}Heterogeneity:",
+            f"{q}(df = {self.QEdf}) = {self.QE:.4f}, p-val {p_text(self.QEp)}",
+        ]
         return lines
 
     def summary(self) -> str:
@@ -385,8 +410,20 @@ class Heterogeneity(Result):
         """One row: tau2, se_tau2, I2, H2, R2, QE, QEdf, QEp."""
         import pandas as pd
 
-        return pd.DataFrame([{"tau2": self.tau2, "se_tau2": self.se_tau2, "I2": self.I2, "H2": self.H2, "R2": self.R2,
-                              "QE": self.QE, "QEdf": self.QEdf, "QEp": self.QEp}])
+        return pd.DataFrame(
+            [
+                {
+                    "tau2": self.tau2,
+                    "se_tau2": self.se_tau2,
+                    "I2": self.I2,
+                    "H2": self.H2,
+                    "R2": self.R2,
+                    "QE": self.QE,
+                    "QEdf": self.QEdf,
+                    "QEp": self.QEp,
+                }
+            ]
+        )
 
 
 @dataclass(eq=False)
@@ -417,8 +454,16 @@ class WaldTest(Result):
     def to_frame(self):
         import pandas as pd
 
-        return pd.DataFrame([{"QM": self.QM, "QM_df1": self.QMdf[0],
-                              "QM_df2": self.QMdf[1] if self.QMdf[1] is not None else np.nan, "QMp": self.QMp}])
+        return pd.DataFrame(
+            [
+                {
+                    "QM": self.QM,
+                    "QM_df1": self.QMdf[0],
+                    "QM_df2": self.QMdf[1] if self.QMdf[1] is not None else np.nan,
+                    "QMp": self.QMp,
+                }
+            ]
+        )
 
 
 def wald_test(beta, vb, btt=None, *, L=None, dist: str = "z", df=None) -> WaldTest:
@@ -459,7 +504,9 @@ def wald_test(beta, vb, btt=None, *, L=None, dist: str = "z", df=None) -> WaldTe
     if L is not None:
         Lm = np.atleast_2d(np.asarray(L, float))
         if Lm.shape[1] != beta.size:
-            raise InputError(f"the contrast matrix has {Lm.shape[1]} columns but the model has {beta.size} coefficients")
+            raise InputError(
+                f"the contrast matrix has {Lm.shape[1]} columns but the model has {beta.size} coefficients"
+            )
         b = Lm @ beta
         V = Lm @ vb @ Lm.T
         what, btt = "the contrasts", None
@@ -477,11 +524,13 @@ def wald_test(beta, vb, btt=None, *, L=None, dist: str = "z", df=None) -> WaldTe
         else:
             QM = float(b @ np.linalg.solve(V, b))
     except np.linalg.LinAlgError:
-        raise ModelError(f"the test of {what} cannot be computed: the covariance matrix of the tested "
-                         "coefficients is singular") from None
+        raise ModelError(
+            f"the test of {what} cannot be computed: the covariance matrix of the tested coefficients is singular"
+        ) from None
     if not np.isfinite(QM):
-        raise ModelError(f"the test of {what} cannot be computed: the covariance matrix of the tested "
-                         "coefficients is singular") from None
+        raise ModelError(
+            f"the test of {what} cannot be computed: the covariance matrix of the tested coefficients is singular"
+        ) from None
     m = b.size
     if dist == "t":
         QM = QM / m
@@ -516,6 +565,7 @@ _DELEGATED = {
 def _delegating(*attrs: str):
     """Class decorator: read-only properties for ``attrs`` that read the field of the
     ``coefs`` or ``wald`` part named in ``_DELEGATED`` (None when the part is None)."""
+
     def add(cls):
         for attr in attrs:
             part, name, doc = _DELEGATED[attr]
@@ -647,8 +697,10 @@ class Fitted(HasCoefs, Result):
 
         def arr(x):
             return None if x is None else np.asarray(x, float)
-        return PredictResult(arr(pred), se, arr(ci_lb), arr(ci_ub), arr(pi_lb), arr(pi_ub), xs, int(self.k),
-                             float(level), name, df)
+
+        return PredictResult(
+            arr(pred), se, arr(ci_lb), arr(ci_ub), arr(pi_lb), arr(pi_ub), xs, int(self.k), float(level), name, df
+        )
 
     def to_frame(self):
         """The coefficient table (see :meth:`Coefs.to_frame`)."""
@@ -691,8 +743,10 @@ def _design_rows(newmods, p: int, intercept: bool) -> np.ndarray:
     if intercept and xs.shape[1] == p - 1:
         xs = np.column_stack([np.ones(xs.shape[0]), xs])
     if xs.shape[1] != p:
-        raise InputError(f"newmods has {xs.shape[1]} column(s); the model has {p} coefficient(s)"
-                         f"{' (intercept added automatically)' if intercept else ''}")
+        raise InputError(
+            f"newmods has {xs.shape[1]} column(s); the model has {p} coefficient(s)"
+            f"{' (intercept added automatically)' if intercept else ''}"
+        )
     if not np.all(np.isfinite(xs)):
         raise InputError("newmods must be numeric and non-missing")
     return xs
@@ -738,9 +792,16 @@ class PredictResult(Result):
 
         n = len(self.pred)
         none = [None] * n
-        return pd.DataFrame({"pred": self.pred, "se": self.se, "ci_lb": self.ci_lb, "ci_ub": self.ci_ub,
-                             "pi_lb": none if self.pi_lb is None else self.pi_lb,
-                             "pi_ub": none if self.pi_ub is None else self.pi_ub})
+        return pd.DataFrame(
+            {
+                "pred": self.pred,
+                "se": self.se,
+                "ci_lb": self.ci_lb,
+                "ci_ub": self.ci_ub,
+                "pi_lb": none if self.pi_lb is None else self.pi_lb,
+                "pi_ub": none if self.pi_ub is None else self.pi_ub,
+            }
+        )
 
 
 Prediction = PredictResult  # the name this class had before predict() and Fitted.predict were one

@@ -13,11 +13,9 @@ import numpy as np
 
 from evsynth.errors import InputError, ModelError
 from evsynth.engine.checks import checked_effects, check_effects, check_test_level, level_percent
-from evsynth.engine.estimators import (METHODS, chi2_sf, Fused, is_intercept_only, keep_fused,
-                                       estimate_tau2)
+from evsynth.engine.estimators import METHODS, chi2_sf, Fused, is_intercept_only, keep_fused, estimate_tau2
 from evsynth.engine.linalg import WLS, design_matrix, wls
-from evsynth.engine.results import (SIGNIF_LEGEND, FitResult, Heterogeneity, Result, coef_block, p_text,
-                                    wald_test)
+from evsynth.engine.results import SIGNIF_LEGEND, FitResult, Heterogeneity, Result, coef_block, p_text, wald_test
 
 __all__ = ["TESTS", "RMAResult", "SubgroupResult", "rma", "subgroup"]
 
@@ -51,9 +49,17 @@ class RMAResult(FitResult):
     def het(self) -> Heterogeneity:
         """The heterogeneity block (tau^2, I^2, H^2, R^2 and the Q test) of this fit."""
         ee = self.method in ("EE", "FE")
-        return Heterogeneity(QE=self.QE, QEdf=self.k - self.p, QEp=self.QEp, I2=self.I2, H2=self.H2,
-                             tau2=None if ee else self.tau2, se_tau2=None if ee else self.se_tau2, R2=self.R2,
-                             residual=self.p > 1)
+        return Heterogeneity(
+            QE=self.QE,
+            QEdf=self.k - self.p,
+            QEp=self.QEp,
+            I2=self.I2,
+            H2=self.H2,
+            tau2=None if ee else self.tau2,
+            se_tau2=None if ee else self.se_tau2,
+            R2=self.R2,
+            residual=self.p > 1,
+        )
 
     def summary(self) -> str:
         """The fit as metafor prints it (print.rma.uni), with the prediction interval of an
@@ -61,8 +67,10 @@ class RMAResult(FitResult):
         if self.method in ("EE", "FE"):
             kind = f"{'Equal-Effects Model' if self.p == 1 else 'Fixed-Effects with Moderators Model'} (k = {self.k})"
         else:
-            kind = (f"{'Random-Effects Model' if self.p == 1 else 'Mixed-Effects Model'} (k = {self.k}; "
-                    f"tau^2 estimator: {self.method})")
+            kind = (
+                f"{'Random-Effects Model' if self.p == 1 else 'Mixed-Effects Model'} (k = {self.k}; "
+                f"tau^2 estimator: {self.method})"
+            )
         lines = [kind, ""] + self.het.format_lines() + [""]
         if self.p > 1 and self.wald is not None:
             lines += [self.wald.summary(), ""]
@@ -76,9 +84,22 @@ class RMAResult(FitResult):
 # the model
 # --------------------------------------------------------------------------------------
 
-def rma(yi, vi=None, mods=None, *, method: str = "REML", test: str = "z", level: float = 95.0,
-        intercept: bool = True, coef_names=None, btt=None, slab=None,
-        compute_r2: bool = True, control: dict | None = None) -> RMAResult:
+
+def rma(
+    yi,
+    vi=None,
+    mods=None,
+    *,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 95.0,
+    intercept: bool = True,
+    coef_names=None,
+    btt=None,
+    slab=None,
+    compute_r2: bool = True,
+    control: dict | None = None,
+) -> RMAResult:
     """Fit an equal-, random- or mixed-effects meta-analytic model (metafor's ``rma``).
 
     Parameters
@@ -152,8 +173,16 @@ def rma(yi, vi=None, mods=None, *, method: str = "REML", test: str = "z", level:
     sums = t2.sums
     if isinstance(sums, Fused):  # beta, its variance and Q from the sums at the estimate (no pass)
         _, sw, swy = sums.final(tau2)[:3]
-        f = WLS(a=None, X=X, y=y, M=np.array([[1.0 / sw]]), beta=np.array([sums.shift + swy / sw]), resid=None,
-                io=True, rss_known=sums.q(tau2))
+        f = WLS(
+            a=None,
+            X=X,
+            y=y,
+            M=np.array([[1.0 / sw]]),
+            beta=np.array([sums.shift + swy / sw]),
+            resid=None,
+            io=True,
+            rss_known=sums.q(tau2),
+        )
     else:
         f = wls(y, X, 1 / (v + tau2) if sums is None else sums.final(tau2)[0], intercept_only=io)
     vb = f.M.copy()
@@ -162,8 +191,10 @@ def rma(yi, vi=None, mods=None, *, method: str = "REML", test: str = "z", level:
         rss = f.rss
         s2w = rss / (k - p) if rss > np.finfo(float).eps else 0.0
         if s2w == 0.0 and test == "knha":
-            raise ModelError("the Knapp-Hartung adjustment is undefined here: the effects fit the model exactly "
-                             "(weighted residual sum of squares 0, e.g. all effects identical); use test 'z'")
+            raise ModelError(
+                "the Knapp-Hartung adjustment is undefined here: the effects fit the model exactly "
+                "(weighted residual sum of squares 0, e.g. all effects identical); use test 'z'"
+            )
         if test == "adhoc":
             s2w = max(1.0, s2w)
         vb = s2w * vb
@@ -181,7 +212,7 @@ def rma(yi, vi=None, mods=None, *, method: str = "REML", test: str = "z", level:
             else:
                 w0 = 1.0 / v
                 sw0, swy0, swy20, sw0w0 = w0.sum(), w0 @ y, w0 @ (y * y), w0 @ w0
-            QE = float(max(swy20 - swy0 ** 2 / sw0, 0.0))
+            QE = float(max(swy20 - swy0**2 / sw0, 0.0))
             trP0 = sw0 - sw0w0 / sw0
         else:
             fe = wls(y, X, 1 / v, intercept_only=io)
@@ -211,9 +242,26 @@ def rma(yi, vi=None, mods=None, *, method: str = "REML", test: str = "z", level:
     else:
         w = f.a * (100 / f.a.sum())
     res = RMAResult(
-        coefs=coefs, wald=wald, k=k, method=method, test=test, QE=QE, QEp=QEp, btt=list(btt), yi=y, vi=v,
-        X=X, tau2=tau2, se_tau2=t2.se_tau2, I2=float(I2), H2=float(H2), vt=float(vt), R2=R2, weights=w,
-        s2w=s2w, slab=list(slab) if slab is not None else None,
+        coefs=coefs,
+        wald=wald,
+        k=k,
+        method=method,
+        test=test,
+        QE=QE,
+        QEp=QEp,
+        btt=list(btt),
+        yi=y,
+        vi=v,
+        X=X,
+        tau2=tau2,
+        se_tau2=t2.se_tau2,
+        I2=float(I2),
+        H2=float(H2),
+        vt=float(vt),
+        R2=R2,
+        weights=w,
+        s2w=s2w,
+        slab=list(slab) if slab is not None else None,
     )
     if res.intercept_only and method not in ("EE", "FE"):
         pr = res.predict()
@@ -231,8 +279,10 @@ def _yi_vi(obj):
     try:
         return (obj["yi"], obj["vi"]) if hasattr(obj, "columns") else (obj.yi, obj.vi)
     except (AttributeError, KeyError, TypeError):
-        raise InputError(f"vi: missing; give yi and vi, or an escalc result (or a data frame with yi and vi "
-                         f"columns) as the first argument; got {type(obj).__name__}") from None
+        raise InputError(
+            f"vi: missing; give yi and vi, or an escalc result (or a data frame with yi and vi "
+            f"columns) as the first argument; got {type(obj).__name__}"
+        ) from None
 
 
 def _adj_r2_weighted(y, X, w) -> float:
@@ -268,9 +318,21 @@ class SubgroupResult(Result):
         rows = []
         for g in self.groups:
             f = self.fits[g]
-            rows.append({"group": g, "k": f.k, "estimate": f.estimate, "se": float(f.se[0]),
-                         "ci_lb": float(f.ci_lb[0]), "ci_ub": float(f.ci_ub[0]), "pval": float(f.pval[0]),
-                         "tau2": f.tau2, "I2": f.I2, "QE": f.QE, "QEp": f.QEp})
+            rows.append(
+                {
+                    "group": g,
+                    "k": f.k,
+                    "estimate": f.estimate,
+                    "se": float(f.se[0]),
+                    "ci_lb": float(f.ci_lb[0]),
+                    "ci_ub": float(f.ci_ub[0]),
+                    "pval": float(f.pval[0]),
+                    "tau2": f.tau2,
+                    "I2": f.I2,
+                    "QE": f.QE,
+                    "QEp": f.QEp,
+                }
+            )
         t = pd.DataFrame(rows)
         t["Q_between"] = self.Q_between
         t["df_between"] = self.df_between
@@ -282,14 +344,18 @@ class SubgroupResult(Result):
 
     def summary(self) -> str:
         t = self.to_frame().iloc[:, :11]
-        lines = ["Subgroup analysis (separate tau^2 per subgroup)", t.to_string(index=False, float_format="%.4f"),
-                 f"Test for subgroup differences: Q_between(df = {self.df_between}) = {self.Q_between:.4f}, "
-                 f"p-val {p_text(self.p_between)}"]
+        lines = [
+            "Subgroup analysis (separate tau^2 per subgroup)",
+            t.to_string(index=False, float_format="%.4f"),
+            f"Test for subgroup differences: Q_between(df = {self.df_between}) = {self.Q_between:.4f}, "
+            f"p-val {p_text(self.p_between)}",
+        ]
         return "\n".join(lines)
 
 
-def subgroup(yi, vi, groups, *, method: str = "REML", test: str = "z", level: float = 95.0,
-             min_k: int = 2) -> SubgroupResult:
+def subgroup(
+    yi, vi, groups, *, method: str = "REML", test: str = "z", level: float = 95.0, min_k: int = 2
+) -> SubgroupResult:
     """Random-effects model within each subgroup and the between-group Q test.
 
     The between-group test compares the subgroup estimates (separate tau^2 per subgroup);
@@ -339,7 +405,5 @@ def subgroup(yi, vi, groups, *, method: str = "REML", test: str = "z", level: fl
     mod_fit = None
     D = np.column_stack([(g == lv).astype(float) for lv in levels[1:]])
     if y.size - len(levels) >= 1:
-        mod_fit = rma(y, v, D, method=method, test=test, level=level,
-                      coef_names=[f"group[{lv}]" for lv in levels[1:]])
+        mod_fit = rma(y, v, D, method=method, test=test, level=level, coef_names=[f"group[{lv}]" for lv in levels[1:]])
     return SubgroupResult(levels, fits, Qb, dfb, float(chi2_sf(Qb, dfb)), mod_fit)
-

@@ -77,18 +77,28 @@ class RobustResult(Fitted):
         n = np.asarray(self.cluster_sizes if self.cluster_sizes is not None else [], float)
         if n.size:
             med = float(np.median(n))
-            lines += [f"Number of estimates:   {self.k}", f"Number of clusters:    {self.n_clusters}",
-                      f"Estimates per cluster: {int(n.min())}-{int(n.max())} (mean: {n.mean():.2f}, "
-                      f"median: {med:g})", ""]
+            lines += [
+                f"Number of estimates:   {self.k}",
+                f"Number of clusters:    {self.n_clusters}",
+                f"Estimates per cluster: {int(n.min())}-{int(n.max())} (mean: {n.mean():.2f}, median: {med:g})",
+                "",
+            ]
         if self.p > 1 and self.wald is not None:
             head, test = self.wald.summary().split("\n")
             lines += [head + FOOTSYM, test, ""]
         lines += ["Model Results:", ""]
         lines += self.coefs.format_rows(footnoted=("se", "tval", "zval", "df", "pval", "ci.lb", "ci.ub"))
         tests = "t/F-tests and confidence intervals" if self.p > 1 else "t-test and confidence interval"
-        return "\n".join(lines + [""] + SIGNIF_LEGEND + [
-            "", "1) results based on cluster-robust inference (var-cov estimator: CR2,",
-            f"   approx {tests}, df: Satterthwaite approx)"])
+        return "\n".join(
+            lines
+            + [""]
+            + SIGNIF_LEGEND
+            + [
+                "",
+                "1) results based on cluster-robust inference (var-cov estimator: CR2,",
+                f"   approx {tests}, df: Satterthwaite approx)",
+            ]
+        )
 
 
 def _cluster_blocks(fit, cluster: np.ndarray):
@@ -101,7 +111,7 @@ def _cluster_blocks(fit, cluster: np.ndarray):
     if not fit.multilevel:
         order = np.argsort(codes, kind="stable")
         starts = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=J))])
-        rows = [order[starts[j]:starts[j + 1]] for j in range(J)]
+        rows = [order[starts[j] : starts[j + 1]] for j in range(J)]
         d = fit.vi + fit.tau2
         return rows, [np.diag(d[r]) for r in rows], J
     parts: list[list] = [[] for _ in range(J)]
@@ -119,7 +129,7 @@ def _cluster_blocks(fit, cluster: np.ndarray):
         o = 0
         for br, Vb in blocks:
             m = br.size
-            P[o:o + m, o:o + m] = Vb
+            P[o : o + m, o : o + m] = Vb
             o += m
         rows.append(r)
         phis.append(P)
@@ -222,8 +232,14 @@ def _htz_test(parts, beta, vb, btt, L) -> WaldTest:
     Q = np.einsum("jps,jrt->stpr", S, S)  # S^s' S^t (p x p) for each s, t
     MQ = np.einsum("pr,strk->stpk", M, Q)
     tr4 = np.einsum("uvpk,stkp->uvst", MQ, MQ)  # tr(M Q_uv M Q_st)
-    var = (np.einsum("jts,jts->st", B, B) - np.einsum("jts,jts->st", D, D) + np.einsum("stst->st", tr4)
-           + np.einsum("jtt,jss->st", B, B) - np.einsum("jtt,jss->st", D, D) + np.einsum("tsst->st", tr4))
+    var = (
+        np.einsum("jts,jts->st", B, B)
+        - np.einsum("jts,jts->st", D, D)
+        + np.einsum("stst->st", tr4)
+        + np.einsum("jtt,jss->st", B, B)
+        - np.einsum("jtt,jss->st", D, D)
+        + np.einsum("tsst->st", tr4)
+    )
     eta = q * (q + 1) / float(np.sum(var))
     F = (eta - q + 1) / (eta * q) * chi.QM
     df2 = eta - q + 1

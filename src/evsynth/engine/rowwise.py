@@ -14,9 +14,11 @@ __all__: list[str] = []  # kernels of rma_batch, not part of the library's API
 
 
 if hasattr(np, "vecdot"):  # numpy >= 2.0: faster than einsum for short rows
+
     def rowdot(a, b):
         return np.vecdot(a, b)
 else:  # pragma: no cover
+
     def rowdot(a, b):
         return np.einsum("ij,ij->i", a, b)
 
@@ -68,6 +70,7 @@ class QRoots:
 # --------------------------------------------------------------------------------------
 # row-wise Brent search (R's uniroot, as linalg.r_uniroot, for every row at once)
 # --------------------------------------------------------------------------------------
+
 
 def brent_rows(f, lower, upper, tol, maxiter):
     """Roots of ``f`` (a :class:`QRoots`) for every row in [lower, upper], each row stepping
@@ -190,8 +193,10 @@ def _newton_rows(y, v, yy, target, lo, hi, start, first):
             bis = ~((lo < nx) & (nx < hi)) | (ast > 0.5 * apr)
             nx = np.where(bis, mid, nx)
             stuck = bis & ~((lo < mid) & (mid < hi))
-            conv = ~bis & ((ast <= 1e-13 * np.abs(nx)) |
-                           (newton & (ast <= 1e-3 * apr) & (ast ** 3 <= 1e-15 * np.abs(nx) * apr * apr)))
+            conv = ~bis & (
+                (ast <= 1e-13 * np.abs(nx))
+                | (newton & (ast <= 1e-3 * apr) & (ast**3 <= 1e-15 * np.abs(nx) * apr * apr))
+            )
             zero = g == 0.0
             done = zero | stuck | conv
             if done.any():
@@ -214,7 +219,7 @@ def qprofile_rows(y, v, m, k, df, tau2, level, tol=None):
     quantiles in [0, max(100, 10 tau^2)]; exact (row-wise safeguarded Newton) when ``tol``
     is None, else the row-wise R ``uniroot`` search with that tolerance."""
     a = 1 - level / 100
-    crit_u = special.chdtri(df, a / 2)          # chi2.isf(a/2, df): for the lower bound
+    crit_u = special.chdtri(df, a / 2)  # chi2.isf(a/2, df): for the lower bound
     crit_l = 2 * special.gammaincinv(df / 2, a / 2)  # chi2.ppf(a/2, df): for the upper bound
     n = y.shape[0]
     mean = rowsum(y) / k  # masked cells hold 0
@@ -237,8 +242,9 @@ def qprofile_rows(y, v, m, k, df, tau2, level, tol=None):
         if todo.size:
             yt, vt, tt = yc[todo], v[todo], target[todo]
             if tol is None:
-                out[todo] = _newton_rows(yt, vt, yy[todo], tt, np.zeros(todo.size), hi[todo], tau2[todo],
-                                         (first[0][todo], first[1][todo]))
+                out[todo] = _newton_rows(
+                    yt, vt, yy[todo], tt, np.zeros(todo.size), hi[todo], tau2[todo], (first[0][todo], first[1][todo])
+                )
             else:
                 out[todo] = brent_rows(QRoots(yt, vt, tt), np.zeros(todo.size), hi[todo], tol, 1000)
         return out

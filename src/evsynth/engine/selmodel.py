@@ -18,8 +18,18 @@ from scipy import optimize, stats
 from evsynth.engine.checks import level_percent
 
 from evsynth.engine.rma_uni import rma
-from evsynth.engine.results import (SIGNIF_LEGEND, Coefs, HasCoefs, Heterogeneity, Result, coef_block, fmt_p,
-                                    p_text, signif_stars, text_table)
+from evsynth.engine.results import (
+    SIGNIF_LEGEND,
+    Coefs,
+    HasCoefs,
+    Heterogeneity,
+    Result,
+    coef_block,
+    fmt_p,
+    p_text,
+    signif_stars,
+    text_table,
+)
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["SelmodelResult", "selmodel"]
@@ -65,14 +75,28 @@ class SelmodelResult(HasCoefs, Result):
             kind = f"{'Random-Effects Model' if p == 1 else 'Mixed-Effects Model'} (k = {self.k}; tau^2 estimator: ML)"
         lines = [kind, ""]
         if not ee:
-            het = Heterogeneity(QE=np.nan, QEdf=1, QEp=np.nan, tau2=self.tau2,
-                                se_tau2=None if np.isnan(self.se_tau2) else self.se_tau2, residual=p > 1)
-            lines += het.format_lines()[:2] + ["", f"Test for {'Residual ' if p > 1 else ''}Heterogeneity:",
-                                               f"LRT(df = 1) = {self.het_LRT:.4f}, p-val {p_text(self.het_LRTp)}", ""]
+            het = Heterogeneity(
+                QE=np.nan,
+                QEdf=1,
+                QEp=np.nan,
+                tau2=self.tau2,
+                se_tau2=None if np.isnan(self.se_tau2) else self.se_tau2,
+                residual=p > 1,
+            )
+            lines += het.format_lines()[:2] + [
+                "",
+                f"Test for {'Residual ' if p > 1 else ''}Heterogeneity:",
+                f"LRT(df = 1) = {self.het_LRT:.4f}, p-val {p_text(self.het_LRTp)}",
+                "",
+            ]
         lines += ["Model Results:", ""] + self.coefs.format_rows() + [""]
-        lines += ["Test for Selection Model Parameters:",
-                  f"LRT(df = {self.LRTdf}) = {self.LRT:.4f}, p-val {p_text(self.LRTp)}", "",
-                  "Selection Model Results:", ""]
+        lines += [
+            "Test for Selection Model Parameters:",
+            f"LRT(df = {self.LRTdf}) = {self.LRT:.4f}, p-val {p_text(self.LRTp)}",
+            "",
+            "Selection Model Results:",
+            "",
+        ]
         lows = np.concatenate([[0.0], self.steps[:-1]])
         lw = max(len(f"{x:g}") for x in lows)
         labels = [f"{f'{lo:g}':<{lw}s} < p <= {hi:g}" for lo, hi in zip(lows, self.steps)]
@@ -80,11 +104,17 @@ class SelmodelResult(HasCoefs, Result):
 
         def cells(arr, fmt_one):
             return ["---" if j == 0 else fmt_one(arr[j]) for j in range(self.delta.size)]
-        cols = [("k", [str(int(c)) for c in self.k_per_interval]), ("estimate", [f"{d:.4f}" for d in self.delta]),
-                ("se", cells(se, lambda x: f"{x:.4f}")), ("zval", cells(self.delta_zval, lambda x: f"{x:.4f}")),
-                ("pval", cells(self.delta_pval, fmt_p)), ("ci.lb", cells(self.delta_ci_lb, lambda x: f"{x:.4f}")),
-                ("ci.ub", cells(self.delta_ci_ub, lambda x: f"{x:.4f}")),
-                ("", ["" if j == 0 else signif_stars(self.delta_pval[j]) for j in range(self.delta.size)])]
+
+        cols = [
+            ("k", [str(int(c)) for c in self.k_per_interval]),
+            ("estimate", [f"{d:.4f}" for d in self.delta]),
+            ("se", cells(se, lambda x: f"{x:.4f}")),
+            ("zval", cells(self.delta_zval, lambda x: f"{x:.4f}")),
+            ("pval", cells(self.delta_pval, fmt_p)),
+            ("ci.lb", cells(self.delta_ci_lb, lambda x: f"{x:.4f}")),
+            ("ci.ub", cells(self.delta_ci_ub, lambda x: f"{x:.4f}")),
+            ("", ["" if j == 0 else signif_stars(self.delta_pval[j]) for j in range(self.delta.size)]),
+        ]
         lines += text_table(cols, labels) + [""] + SIGNIF_LEGEND
         return "\n".join(lines)
 
@@ -93,6 +123,7 @@ class SelmodelResult(HasCoefs, Result):
         frame = self.coefs.to_frame()
         frame["tau2"], frame["se_tau2"], frame["LRT"], frame["LRTp"] = self.tau2, self.se_tau2, self.LRT, self.LRTp
         return frame
+
 
 def _loglik(beta, tau2, delta, y, v, X, cuts, grp):
     yhat = X @ beta
@@ -186,8 +217,10 @@ def selmodel(fit, type: str = "stepfun", steps=None, *, level: float | None = No
     grp = np.minimum(grp, st.size - 1)
     counts = np.bincount(grp, minlength=st.size)
     if np.any(counts == 0):
-        raise ModelError("selmodel: one or more p-value intervals contain no effect sizes "
-                         f"(counts per interval: {', '.join(str(c) for c in counts)}); choose other steps")
+        raise ModelError(
+            "selmodel: one or more p-value intervals contain no effect sizes "
+            f"(counts per interval: {', '.join(str(c) for c in counts)}); choose other steps"
+        )
     cuts = stats.norm.isf(st[:-1])[None, :] * np.sqrt(v)[:, None]
     nd = st.size - 1
 
@@ -196,7 +229,7 @@ def selmodel(fit, type: str = "stepfun", steps=None, *, level: float | None = No
         tau2 = 0.0 if ee else float(np.exp(th[p]))
         if tau2 < 10 * np.finfo(float).eps:
             tau2 = 0.0
-        delta = np.concatenate([[1.0], np.exp(th[p + (0 if ee else 1):])])
+        delta = np.concatenate([[1.0], np.exp(th[p + (0 if ee else 1) :])])
         return beta, tau2, delta
 
     def nll(th):
@@ -211,8 +244,9 @@ def selmodel(fit, type: str = "stepfun", steps=None, *, level: float | None = No
     # finite differences, which for large k limits gtol) is accepted; a polish by Nelder-Mead
     # (and BFGS again) only when BFGS stopped for another reason (iterations, non-finite values)
     if not r1.success and r1.status != 2:
-        r2 = optimize.minimize(nll, r1.x, method="Nelder-Mead",
-                               options={"xatol": 1e-12, "fatol": 1e-15, "maxiter": 40000, "maxfev": 80000})
+        r2 = optimize.minimize(
+            nll, r1.x, method="Nelder-Mead", options={"xatol": 1e-12, "fatol": 1e-15, "maxiter": 40000, "maxfev": 80000}
+        )
         th = r2.x if r2.fun <= r1.fun else r1.x
         r3 = optimize.minimize(nll, th, method="BFGS", options={"gtol": 1e-12, "maxiter": 5000})
         if r3.fun < nll(th):
@@ -227,7 +261,7 @@ def selmodel(fit, type: str = "stepfun", steps=None, *, level: float | None = No
     def nll_raw(par):
         b = par[:p]
         t2 = par[p] if with_tau2 else tau2
-        d = np.concatenate([[1.0], par[p + (1 if with_tau2 else 0):]])
+        d = np.concatenate([[1.0], par[p + (1 if with_tau2 else 0) :]])
         if t2 < 0 or np.any(d <= 0):
             return 1e300
         return -_loglik(b, t2, d, y, v, X, cuts, grp)
@@ -241,9 +275,11 @@ def selmodel(fit, type: str = "stepfun", steps=None, *, level: float | None = No
     coefs = coef_block(fit.coef_names, beta, cov[:p, :p], dist="z", level=level)
     het_lrt = het_p = None
     if not ee:  # tau^2 = 0 under the selection model: beta and the weights re-estimated
+
         def nll0(th0):
             val = _loglik(th0[:p], 0.0, np.concatenate([[1.0], np.exp(th0[p:])]), y, v, X, cuts, grp)
             return -val if np.isfinite(val) else 1e300
+
         start = np.concatenate([beta, np.log(delta[1:])])
         r0 = optimize.minimize(nll0, start, method="BFGS", options={"gtol": 1e-10, "maxiter": 5000})
         if not r0.success and r0.status != 2:  # (as the full fit: precision loss at the optimum accepted)
@@ -254,12 +290,29 @@ def selmodel(fit, type: str = "stepfun", steps=None, *, level: float | None = No
     lrt = max(0.0, 2 * (ll - ll0))
     crit = float(stats.norm.isf((1 - level / 100) / 2))
     se_tau2 = float(np.sqrt(cov[p, p])) if with_tau2 else np.nan
-    nd_cov = np.diag(cov)[p + (1 if with_tau2 else 0):]
+    nd_cov = np.diag(cov)[p + (1 if with_tau2 else 0) :]
     se_delta = np.concatenate([[np.nan], np.sqrt(nd_cov)])
     z_delta = (delta - 1) / se_delta
-    return SelmodelResult(coefs, float(tau2), delta, st, float(lrt), float(stats.chi2.sf(lrt, nd)), nd, float(ll), k,
-                          counts, float(level), se_tau2=se_tau2, tau2_ci_lb=max(tau2 - crit * se_tau2, 0.0),
-                          tau2_ci_ub=tau2 + crit * se_tau2, se_delta=se_delta, delta_zval=z_delta,
-                          delta_pval=2 * stats.norm.sf(np.abs(z_delta)),
-                          delta_ci_lb=np.maximum(delta - crit * se_delta, 0.0), delta_ci_ub=delta + crit * se_delta,
-                          het_LRT=het_lrt, het_LRTp=het_p)
+    return SelmodelResult(
+        coefs,
+        float(tau2),
+        delta,
+        st,
+        float(lrt),
+        float(stats.chi2.sf(lrt, nd)),
+        nd,
+        float(ll),
+        k,
+        counts,
+        float(level),
+        se_tau2=se_tau2,
+        tau2_ci_lb=max(tau2 - crit * se_tau2, 0.0),
+        tau2_ci_ub=tau2 + crit * se_tau2,
+        se_delta=se_delta,
+        delta_zval=z_delta,
+        delta_pval=2 * stats.norm.sf(np.abs(z_delta)),
+        delta_ci_lb=np.maximum(delta - crit * se_delta, 0.0),
+        delta_ci_ub=delta + crit * se_delta,
+        het_LRT=het_lrt,
+        het_LRTp=het_p,
+    )

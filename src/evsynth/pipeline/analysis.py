@@ -18,8 +18,18 @@ from evsynth.errors import InputError, ModelError
 from evsynth.pipeline.figdata import figure_tables
 from evsynth.pipeline.job import FEW_STUDIES, AnalysisJob, n_studies_fit, pooled_row
 
-__all__ = ["fit_tables", "heterogeneity_table", "coef_rows", "moderator_tables", "subgroup_table", "robust_table",
-           "sensitivity_table", "study_weights", "randomised_rows", "randomised_tables"]
+__all__ = [
+    "fit_tables",
+    "heterogeneity_table",
+    "coef_rows",
+    "moderator_tables",
+    "subgroup_table",
+    "robust_table",
+    "sensitivity_table",
+    "study_weights",
+    "randomised_rows",
+    "randomised_tables",
+]
 
 RATIO_MEASURES = ("OR", "RR", "PETO", "ROM")  # pooled on the log scale: estimates also back-transformed (*_exp)
 
@@ -27,9 +37,17 @@ RATIO_MEASURES = ("OR", "RR", "PETO", "ROM")  # pooled on the log scale: estimat
 def heterogeneity_table(fit, spec: dict | None = None) -> pd.DataFrame:
     """One row: the pooled estimate (:func:`evsynth.pipeline.job.pooled_row`), its prediction
     interval, Q, tau2 and I2 (per level for a multilevel model), the number of studies."""
-    row = {**pooled_row(fit, "k", "estimate", "se", "ci_lb", "ci_ub", "stat", "pval"),
-           "df": fit.df if fit.df is not None else np.nan, "pi_lb": fit.pi_lb, "pi_ub": fit.pi_ub,
-           "QE": fit.QE, "QE_df": fit.k - fit.p, "QEp": fit.QEp, "method": fit.method, "test": fit.test}
+    row = {
+        **pooled_row(fit, "k", "estimate", "se", "ci_lb", "ci_ub", "stat", "pval"),
+        "df": fit.df if fit.df is not None else np.nan,
+        "pi_lb": fit.pi_lb,
+        "pi_ub": fit.pi_ub,
+        "QE": fit.QE,
+        "QE_df": fit.k - fit.p,
+        "QEp": fit.QEp,
+        "method": fit.method,
+        "test": fit.test,
+    }
     if fit.multilevel:
         i2 = fit.I2_multilevel()
         row.update({"tau2": fit.tau2, "I2": i2["total"], "H2": np.nan})
@@ -99,9 +117,16 @@ def _multilevel_subgroups(job: AnalysisJob, col: str) -> tuple[pd.DataFrame, lis
         except (ModelError, InputError) as exc:
             notes.append(f"{col} = {lev}: not pooled ({exc})")
             continue
-        rows.append({"subgroup_variable": col, "group": lev, "k": f.k, "n_studies": n_studies_fit(f, job.spec),
-                     **pooled_row(f, "estimate", "se", "ci_lb", "ci_ub", "pval", "tau2"),
-                     "between_test": "see the moderator model of this column"})
+        rows.append(
+            {
+                "subgroup_variable": col,
+                "group": lev,
+                "k": f.k,
+                "n_studies": n_studies_fit(f, job.spec),
+                **pooled_row(f, "estimate", "se", "ci_lb", "ci_ub", "pval", "tau2"),
+                "between_test": "see the moderator model of this column",
+            }
+        )
     return pd.DataFrame(rows), notes
 
 
@@ -119,8 +144,9 @@ def subgroup_table(job: AnalysisJob) -> tuple[pd.DataFrame, list[str]]:
             continue
         sub = job.rows_with([col])
         try:
-            sg = subgroup(sub["yi"], sub["vi"], sub[col].astype(str), method=m["method"], test=m["test"],
-                          level=job.level)
+            sg = subgroup(
+                sub["yi"], sub["vi"], sub[col].astype(str), method=m["method"], test=m["test"], level=job.level
+            )
         except (ModelError, InputError) as exc:
             notes.append(f"{col}: not estimated ({exc})")
             continue
@@ -185,8 +211,10 @@ def randomised_tables(job: AnalysisJob):
     # the funnel checks the analysis declares, on this body too (GRADE's publication-bias domain)
     wanted = spec.get("diagnostics") or []
     if not f.multilevel:
-        for d, run, cols in (("egger", eng.regtest, ("pval",)),
-                             ("trimfill", eng.trimfill, ("k0", "estimate", "ci_lb", "ci_ub"))):
+        for d, run, cols in (
+            ("egger", eng.regtest, ("pval",)),
+            ("trimfill", eng.trimfill, ("k0", "estimate", "ci_lb", "ci_ub")),
+        ):
             if d in wanted:
                 try:
                     row = run(f).to_frame().iloc[0]
@@ -219,10 +247,16 @@ def fit_tables(job: AnalysisJob) -> dict[str, pd.DataFrame]:
     mods, notes1 = moderator_tables(job)
     sub, notes2 = subgroup_table(job)
     rhet, rweights, notes3 = randomised_tables(job)
-    return {"estimates": coef_rows(job.fit, "intercept only"),
-            "heterogeneity": heterogeneity_table(job.fit, job.spec),
-            "moderators": mods, "subgroups": sub, "robust": robust_table(job), "sensitivity": sensitivity_table(job),
-            "study_weights": study_weights(job.eff, job.fit),
-            "randomised_heterogeneity": rhet, "randomised_weights": rweights,
-            "fit_notes": pd.DataFrame({"note": notes1 + notes2 + notes3}, columns=["note"]),
-            **figure_tables(job)}
+    return {
+        "estimates": coef_rows(job.fit, "intercept only"),
+        "heterogeneity": heterogeneity_table(job.fit, job.spec),
+        "moderators": mods,
+        "subgroups": sub,
+        "robust": robust_table(job),
+        "sensitivity": sensitivity_table(job),
+        "study_weights": study_weights(job.eff, job.fit),
+        "randomised_heterogeneity": rhet,
+        "randomised_weights": rweights,
+        "fit_notes": pd.DataFrame({"note": notes1 + notes2 + notes3}, columns=["note"]),
+        **figure_tables(job),
+    }

@@ -134,8 +134,12 @@ def check_table(table: Table, schema: dict) -> tuple[pd.DataFrame, list[str]]:
                 nomatch[strmask] = ~ss[strmask].str.contains(prop["pattern"], regex=True).to_numpy(dtype=bool)
             add(nomatch, j, c, lambda i: f"found {quote(s[i])}; must match the pattern {prop['pattern']}")
         if is_num.any():
-            for key, op, word in (("minimum", np.less, ">="), ("exclusiveMinimum", np.less_equal, ">"),
-                                  ("maximum", np.greater, "<="), ("exclusiveMaximum", np.greater_equal, "<")):
+            for key, op, word in (
+                ("minimum", np.less, ">="),
+                ("exclusiveMinimum", np.less_equal, ">"),
+                ("maximum", np.greater, "<="),
+                ("exclusiveMaximum", np.greater_equal, "<"),
+            ):
                 if key in prop:
                     with np.errstate(invalid="ignore"):
                         badv = is_num & op(num, prop[key])
@@ -145,8 +149,11 @@ def check_table(table: Table, schema: dict) -> tuple[pd.DataFrame, list[str]]:
         if numeric and "string" not in types:
             col = pd.Series(num.astype(np.int64)) if intonly and n and present.all() else pd.Series(num)
         elif boolv is not None:
-            col = pd.Series(boolv) if n and present.all() else \
-                pd.Series(np.where(present, boolv, None), dtype=object).where(present, np.nan)
+            col = (
+                pd.Series(boolv)
+                if n and present.all()
+                else pd.Series(np.where(present, boolv, None), dtype=object).where(present, np.nan)
+            )
         else:
             typed = np.where(present, s, np.nan).astype(object) if n else np.array([], dtype=object)
             if numeric and is_num.any():
@@ -160,8 +167,12 @@ def check_table(table: Table, schema: dict) -> tuple[pd.DataFrame, list[str]]:
             b = pd.to_numeric(typed_df[hi], errors="coerce").to_numpy(float)
             with np.errstate(invalid="ignore"):
                 badm = a > b
-            add(badm, len(cols), lo, lambda i: f"found {quote(typed_df[lo].iloc[i])}, larger than '{hi}' "
-                                               f"({quote(typed_df[hi].iloc[i])})")
+            add(
+                badm,
+                len(cols),
+                lo,
+                lambda i: f"found {quote(typed_df[lo].iloc[i])}, larger than '{hi}' ({quote(typed_df[hi].iloc[i])})",
+            )
     found.sort(key=lambda t: (t[0], t[1]))
     problems = [m for _, _, m in found]
     for c in schema.get("x-unique", []):
@@ -169,17 +180,28 @@ def check_table(table: Table, schema: dict) -> tuple[pd.DataFrame, list[str]]:
             vals = typed_df[c]
             dups = vals[vals.notna() & vals.duplicated(keep=False)]
             if len(dups):
-                groups = pd.Series(np.flatnonzero((vals.notna() & vals.duplicated(keep=False)).to_numpy())) \
-                    .groupby(dups.to_numpy(), sort=False).apply(list)
+                groups = (
+                    pd.Series(np.flatnonzero((vals.notna() & vals.duplicated(keep=False)).to_numpy()))
+                    .groupby(dups.to_numpy(), sort=False)
+                    .apply(list)
+                )
                 for v in dict.fromkeys(dups.tolist()):
                     rws = [int(rows[i]) for i in groups[v]]
-                    problems.append(f"{path}: rows {', '.join(map(str, rws))}, column '{c}': duplicate value "
-                                    f"{quote(v)}; each must be unique")
+                    problems.append(
+                        f"{path}: rows {', '.join(map(str, rws))}, column '{c}': duplicate value "
+                        f"{quote(v)}; each must be unique"
+                    )
     return typed_df, problems
 
 
-_RULE_TEXT = {"minimum": "must be >= {}", "exclusiveMinimum": "must be > {}", "maximum": "must be <= {}",
-              "exclusiveMaximum": "must be < {}", "pattern": "must match the pattern {}", "type": "expected {}"}
+_RULE_TEXT = {
+    "minimum": "must be >= {}",
+    "exclusiveMinimum": "must be > {}",
+    "maximum": "must be <= {}",
+    "exclusiveMaximum": "must be < {}",
+    "pattern": "must match the pattern {}",
+    "type": "expected {}",
+}
 
 
 def allowed_text(err) -> str:

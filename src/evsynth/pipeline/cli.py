@@ -40,7 +40,8 @@ def _reads(stage) -> str:
         return ""
     return "reads what earlier stages write (checked first):\n" + "\n".join(
         f"  {n.path}  <- {n.run.replace('{config_option}', '')}" + (f"  ({n.only.__doc__})" if n.only else "")
-        for n in stage.needs)
+        for n in stage.needs
+    )
 
 
 def build_parser(argv=None) -> argparse.ArgumentParser:
@@ -50,22 +51,34 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
 
     want_help = argv is not None and ("-h" in argv or "--help" in argv)
     ids = _analysis_ids(argv) if want_help else ""
-    p = argparse.ArgumentParser(prog="evsynth", description="Evidence synthesis and meta-analysis pipeline.",
-                                epilog="'evsynth COMMAND --help' describes one command.")
+    p = argparse.ArgumentParser(
+        prog="evsynth",
+        description="Evidence synthesis and meta-analysis pipeline.",
+        epilog="'evsynth COMMAND --help' describes one command.",
+    )
     from evsynth import __version__
 
-    p.add_argument("--version", action="version", version=f"evsynth {__version__}",
-                   help="print the version and exit")
+    p.add_argument("--version", action="version", version=f"evsynth {__version__}", help="print the version and exit")
     p.add_argument("--debug", action="store_true", help="show a Python traceback on errors")
-    p.add_argument("--allow-dir", action="append", default=[], metavar="PATH",
-                   help="also allow input and output paths inside PATH (repeatable; default: only the project "
-                        "folder, i.e. the working directory; see also $EVSYNTH_ALLOW_DIRS)")
+    p.add_argument(
+        "--allow-dir",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="also allow input and output paths inside PATH (repeatable; default: only the project "
+        "folder, i.e. the working directory; see also $EVSYNTH_ALLOW_DIRS)",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", help="one stage of the pipeline (below)")
     for stage in STAGES:
         takes_id = any(a.dest == "analysis" for a in stage.args)
         epilog = "\n\n".join(x for x in (ids if takes_id else "", _reads(stage)) if x)
-        sp = sub.add_parser(stage.name, help=stage.help, description=stage.help, epilog=epilog or None,
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
+        sp = sub.add_parser(
+            stage.name,
+            help=stage.help,
+            description=stage.help,
+            epilog=epilog or None,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         if stage.config:
             sp.add_argument("--config", default="config.yaml", help=CONFIG_HELP)
         for arg in stage.args:
@@ -144,16 +157,23 @@ def _protect_inputs(args, cfg) -> None:
             continue
         p = Path(value).resolve()
         if p == root or p in root.parents:
-            raise InputError(f"--{name}: {quote(value)} is the project folder{'' if p == root else ' or above it'}; "
-                             "give a folder of its own for the outputs (e.g. results/...); nothing was changed")
-        hit = [(f, k) for f, k in inputs.items()
-               if f == p or (name == "outdir" and p in f.parents) or (k == "the project" and f in p.parents)]
+            raise InputError(
+                f"--{name}: {quote(value)} is the project folder{'' if p == root else ' or above it'}; "
+                "give a folder of its own for the outputs (e.g. results/...); nothing was changed"
+            )
+        hit = [
+            (f, k)
+            for f, k in inputs.items()
+            if f == p or (name == "outdir" and p in f.parents) or (k == "the project" and f in p.parents)
+        ]
         if hit:
             f, key = sorted(hit, key=lambda x: str(x[0]))[0]
             shown = f.relative_to(root) if f.is_relative_to(root) else f
             what = "is" if f == p else "holds" if p in f.parents else "is inside"
-            raise InputError(f"--{name}: {quote(value)} {what} {quote(str(shown), 80)}, an input ({key}), and "
-                             f"would be written over; give a folder of its own for the outputs; nothing was changed")
+            raise InputError(
+                f"--{name}: {quote(value)} {what} {quote(str(shown), 80)}, an input ({key}), and "
+                f"would be written over; give a folder of its own for the outputs; nothing was changed"
+            )
 
 
 _PATH_OPTIONS = ("config", "out", "outdir", "results", "figures", "html", "pdf", "effects")
@@ -222,8 +242,7 @@ def main(argv=None) -> int:
             raise
         from evsynth.errors import ConfigError, InputError
 
-        _report(args.command, str(exc),
-                "input check failed" if isinstance(exc, (InputError, ConfigError)) else "error")
+        _report(args.command, str(exc), "input check failed" if isinstance(exc, (InputError, ConfigError)) else "error")
         return 1
     except KeyboardInterrupt:
         sys.stderr.write("evsynth: interrupted; no partial output was written\n")
@@ -233,12 +252,17 @@ def main(argv=None) -> int:
             raise
         where = exc.filename if exc.filename is not None else "a file"
         if isinstance(exc, FileNotFoundError) and getattr(args.stage, "needs", ()):
-            _report(args.command, f"{where}: does not exist; it is written by an earlier stage (see "
-                                  f"'evsynth {args.command} --help', or run 'make report'); nothing was changed",
-                    "input check failed")
+            _report(
+                args.command,
+                f"{where}: does not exist; it is written by an earlier stage (see "
+                f"'evsynth {args.command} --help', or run 'make report'); nothing was changed",
+                "input check failed",
+            )
         else:
-            _report(args.command, f"{where}: {exc.strerror or type(exc).__name__}; nothing was changed "
-                                  "(outputs are written atomically)")
+            _report(
+                args.command,
+                f"{where}: {exc.strerror or type(exc).__name__}; nothing was changed (outputs are written atomically)",
+            )
         return 1
     except MemoryError:
         if args.debug:
@@ -248,8 +272,11 @@ def main(argv=None) -> int:
     except Exception as exc:  # noqa: BLE001 - never a traceback for a user, but say it is a bug
         if args.debug:
             raise
-        _report(args.command, f"internal error ({type(exc).__name__}: {str(exc)[:200]}); this is a bug in "
-                              "evsynth, please report it with the output of 'evsynth --debug ...'")
+        _report(
+            args.command,
+            f"internal error ({type(exc).__name__}: {str(exc)[:200]}); this is a bug in "
+            "evsynth, please report it with the output of 'evsynth --debug ...'",
+        )
         return 1
 
 

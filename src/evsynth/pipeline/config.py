@@ -59,8 +59,10 @@ def _describe(error) -> str:
     if v == "oneOf":
         return "give either 'yi' and 'vi' (columns) or 'measure' and 'columns'"
     if v == "anyOf" and list(error.absolute_path)[-1:] == ["design"]:
-        return ("declare the design: 'randomised: true' or 'false' (with its source in 'note'), or 'column' and "
-                "'randomised_values'")
+        return (
+            "declare the design: 'randomised: true' or 'false' (with its source in 'note'), or 'column' and "
+            "'randomised_values'"
+        )
     return error.message
 
 
@@ -72,15 +74,21 @@ def validate_config(cfg, *, source: str = "config.yaml", confine: bool = False, 
         raise ConfigError(f"{source}: the file must hold a mapping of settings, found {type(cfg).__name__}")
     # the number of analyses first: the schema's check of thousands of them alone takes seconds
     declared = (cfg.get("limits") or {}).get("analyses") if isinstance(cfg.get("limits"), dict) else None
-    most = declared if isinstance(declared, int) and not isinstance(declared, bool) else CONFIG_LIMIT_DEFAULTS["analyses"]
+    most = (
+        declared if isinstance(declared, int) and not isinstance(declared, bool) else CONFIG_LIMIT_DEFAULTS["analyses"]
+    )
     if isinstance(cfg.get("analyses"), list) and len(cfg["analyses"]) > most:
-        raise ConfigError(f"{source}: analyses: {len(cfg['analyses']):,} analyses; a config may declare at most "
-                          f"{most:,} ({_raise_hint('analyses')})")
+        raise ConfigError(
+            f"{source}: analyses: {len(cfg['analyses']):,} analyses; a config may declare at most "
+            f"{most:,} ({_raise_hint('analyses')})"
+        )
     _nfc_analyses(cfg)
     validator = jsonschema.Draft202012Validator(config_schema())
     errors = sorted(validator.iter_errors(cfg), key=lambda e: (list(map(str, e.absolute_path)), e.message))
-    problems = [f"{source}: {_path(e)}{_analysis_id(cfg, e) if e.validator in ('required', 'anyOf') else ''}: "
-                f"{_describe(e)}" for e in errors]
+    problems = [
+        f"{source}: {_path(e)}{_analysis_id(cfg, e) if e.validator in ('required', 'anyOf') else ''}: {_describe(e)}"
+        for e in errors
+    ]
     if not problems:
         problems = _semantic(cfg, source)
     if not problems and confine:
@@ -144,9 +152,11 @@ def _directory_problems(cfg: dict, source: str) -> list[str]:
         bad = sorted({c for c in value if c in SHELL_SPECIAL})
         if bad:
             shown = " ".join(repr(c) for c in bad)
-            out.append(f"{source}: {key}: {quote(value)} contains {shown}: a folder setting may not contain "
-                       "shell or pattern characters ($ ` ; & | < > ( ) { } [ ] * ? ! ~ # quotes, backslash, "
-                       "control characters); letters of any alphabet, digits, spaces, '-', '_', '.', '/' are fine")
+            out.append(
+                f"{source}: {key}: {quote(value)} contains {shown}: a folder setting may not contain "
+                "shell or pattern characters ($ ` ; & | < > ( ) { } [ ] * ? ! ~ # quotes, backslash, "
+                "control characters); letters of any alphabet, digits, spaces, '-', '_', '.', '/' are fine"
+            )
         elif value != value.strip():
             out.append(f"{source}: {key}: {quote(value)} begins or ends with a space")
     return out
@@ -177,8 +187,10 @@ def _limit_problems(cfg: dict, source: str) -> list[str]:
     lim, out = limits(cfg), []
     n = len(cfg["analyses"])
     if n > lim["analyses"]:
-        out.append(f"{source}: analyses: {n:,} analyses; a config may declare at most {lim['analyses']:,} "
-                   f"({_raise_hint('analyses')})")
+        out.append(
+            f"{source}: analyses: {n:,} analyses; a config may declare at most {lim['analyses']:,} "
+            f"({_raise_hint('analyses')})"
+        )
         return out  # the per-analysis limits below would list each of them
     for i, a in enumerate(cfg["analyses"]):
         where = f"{source}: analyses[{i}]"
@@ -187,11 +199,15 @@ def _limit_problems(cfg: dict, source: str) -> list[str]:
             k = math.prod(len(c) for _, c in dims)
             if k > lim["multiverse_specifications"]:
                 sizes = " x ".join(f"{len(c)} {name}" for name, c in dims)
-                out.append(f"{where}.multiverse: {k:,} specifications ({sizes}); a multiverse may have at most "
-                           f"{lim['multiverse_specifications']:,} ({_raise_hint('multiverse_specifications')})")
+                out.append(
+                    f"{where}.multiverse: {k:,} specifications ({sizes}); a multiverse may have at most "
+                    f"{lim['multiverse_specifications']:,} ({_raise_hint('multiverse_specifications')})"
+                )
         if int(a.get("permutations", 0)) > lim["permutations"]:
-            out.append(f"{where}.permutations: {int(a['permutations']):,}; a permutation test may use at most "
-                       f"{lim['permutations']:,} permutations ({_raise_hint('permutations')})")
+            out.append(
+                f"{where}.permutations: {int(a['permutations']):,}; a permutation test may use at most "
+                f"{lim['permutations']:,} permutations ({_raise_hint('permutations')})"
+            )
     return out
 
 
@@ -218,8 +234,9 @@ def _semantic(cfg: dict, source: str) -> list[str]:
                 out.append(f"{where}.model.test: univariate models use 'z', 'knha' or 'adhoc', found 't'")
         mv = a.get("multiverse") or {}
         if "rho" in mv and not m.get("cluster"):
-            out.append(f"{where}.multiverse.rho: aggregating dependent effects needs model.cluster (the column "
-                       "grouping them)")
+            out.append(
+                f"{where}.multiverse.rho: aggregating dependent effects needs model.cluster (the column grouping them)"
+            )
         for j, sub in enumerate(mv.get("subsets", [])):
             labels = [o["label"] for o in sub["options"]]
             if len(set(labels)) != len(labels):
@@ -228,9 +245,11 @@ def _semantic(cfg: dict, source: str) -> list[str]:
         for j, md in enumerate(a.get("moderators", [])):
             if md["column"] in declared:
                 first = a["moderators"][declared[md["column"]]]
-                out.append(f"{where}.moderators[{j}]: column {md['column']!r} is already declared as moderator "
-                           f"[{declared[md['column']]}] ({first.get('type', 'categorical')}; here "
-                           f"{md.get('type', 'categorical')}); declare each moderator once, with one type")
+                out.append(
+                    f"{where}.moderators[{j}]: column {md['column']!r} is already declared as moderator "
+                    f"[{declared[md['column']]}] ({first.get('type', 'categorical')}; here "
+                    f"{md.get('type', 'categorical')}); declare each moderator once, with one type"
+                )
             else:
                 declared[md["column"]] = j
         mods = {md["column"] for md in a.get("moderators", [])}
@@ -254,12 +273,16 @@ def _diagnostic_keys(a: dict, where: str) -> list[str]:
     out, wanted = [], set(a.get("diagnostics", []))
     measure = (a.get("effect") or {}).get("measure")
     if "mh" in wanted and measure not in ("OR", "RR", "RD", "IRR", "IRD"):
-        out.append(f"{where}.diagnostics: mh pools counts; effect.measure must be OR, RR, RD, IRR or IRD "
-                   f"(found {measure or 'yi/vi'})")
+        out.append(
+            f"{where}.diagnostics: mh pools counts; effect.measure must be OR, RR, RD, IRR or IRD "
+            f"(found {measure or 'yi/vi'})"
+        )
     if "peto" in wanted and measure not in PETO_MEASURES:
-        out.append(f"{where}.diagnostics: peto pools 2x2 counts into Peto's odds ratio, which is compared with the "
-                   f"analysis's own estimate, so effect.measure must be an odds ratio (OR or PETO); found "
-                   f"{measure or 'yi/vi'}. For a risk ratio or risk difference use mh (Mantel-Haenszel on that scale)")
+        out.append(
+            f"{where}.diagnostics: peto pools 2x2 counts into Peto's odds ratio, which is compared with the "
+            f"analysis's own estimate, so effect.measure must be an odds ratio (OR or PETO); found "
+            f"{measure or 'yi/vi'}. For a risk ratio or risk difference use mh (Mantel-Haenszel on that scale)"
+        )
     numeric = {md["column"] for md in a.get("moderators", []) if md.get("type") == "numeric"}
     if "predictions" in wanted and not a.get("predict_at"):
         out.append(f"{where}.predict_at: diagnostic predictions needs the moderator values (column: [values])")
@@ -269,8 +292,9 @@ def _diagnostic_keys(a: dict, where: str) -> list[str]:
     if "correlated_effects" in wanted and a["model"]["type"] != "multilevel":
         out.append(f"{where}.diagnostics: correlated_effects needs a multilevel model (model.type multilevel)")
     if "model_comparison" in wanted and not a.get("moderators"):
-        out.append(f"{where}.diagnostics: model_comparison compares models with and without each moderator; "
-                   "declare moderators")
+        out.append(
+            f"{where}.diagnostics: model_comparison compares models with and without each moderator; declare moderators"
+        )
     return out
 
 
@@ -306,5 +330,6 @@ def analysis_by_id(cfg: dict, analysis_id: str) -> dict:
     for a in cfg["analyses"]:
         if a["id"] == analysis_id:
             return a
-    raise ConfigError(f"no analysis with id {analysis_id!r} in the config; ids: "
-                      f"{', '.join(a['id'] for a in cfg['analyses'])}")
+    raise ConfigError(
+        f"no analysis with id {analysis_id!r} in the config; ids: {', '.join(a['id'] for a in cfg['analyses'])}"
+    )

@@ -30,8 +30,9 @@ class _Problems:
 
     def cell(self, mask, col: str, text):
         for i in np.flatnonzero(mask):
-            self.items.append((int(self.rows[i]), col, f"{self.where}: row {int(self.rows[i])}, column {quote(col)}: "
-                                                      f"{text(int(i))}"))
+            self.items.append(
+                (int(self.rows[i]), col, f"{self.where}: row {int(self.rows[i])}, column {quote(col)}: {text(int(i))}")
+            )
 
     def add(self, text: str):
         self.items.append((0, "", f"{self.where}: {text}"))
@@ -42,8 +43,9 @@ class _Problems:
             raise TableProblems(self.where, [m for _, _, m in self.items])
 
 
-def _numeric(df: pd.DataFrame, col: str, where: str, decimal: str = ".", rows=None,
-             problems: _Problems | None = None) -> np.ndarray:
+def _numeric(
+    df: pd.DataFrame, col: str, where: str, decimal: str = ".", rows=None, problems: _Problems | None = None
+) -> np.ndarray:
     """The column as numbers; every cell that is not empty and not a finite number is a
     problem (all of them, not only the first)."""
     own = problems is None
@@ -79,11 +81,12 @@ def compute_effects(data: pd.DataFrame, spec: dict, where: str, *, decimal: str 
     P = _Problems(where, rows)
     label_col = spec.get("study_label")
     if label_col and label_col not in data.columns:
-        P.add(f"column {quote(label_col)} (study_label in the config) does not exist; columns are: "
-              f"{', '.join(map(str, data.columns))}")
+        P.add(
+            f"column {quote(label_col)} (study_label in the config) does not exist; columns are: "
+            f"{', '.join(map(str, data.columns))}"
+        )
         label_col = None
-    labels = (_text_col(data, label_col) if label_col else
-              np.array([f"Study {i + 1}" for i in range(n)], dtype=object))
+    labels = _text_col(data, label_col) if label_col else np.array([f"Study {i + 1}" for i in range(n)], dtype=object)
     if "measure" in eff:
         measure = eff["measure"]
         cols = eff["columns"]
@@ -104,8 +107,11 @@ def compute_effects(data: pd.DataFrame, spec: dict, where: str, *, decimal: str 
     if spec.get("year_column"):
         extra.append(spec["year_column"])
     # columns the certainty rating reads (design, risk of bias, sample size)
-    for c in ((spec.get("design") or {}).get("column"), (spec.get("risk_of_bias") or {}).get("column"),
-              spec.get("sample_size")):
+    for c in (
+        (spec.get("design") or {}).get("column"),
+        (spec.get("risk_of_bias") or {}).get("column"),
+        spec.get("sample_size"),
+    ):
         if c:
             extra.append(c)
     excl_cols = list(((spec.get("sensitivity") or {}).get("exclude_if") or {}).keys())
@@ -128,8 +134,13 @@ def compute_effects(data: pd.DataFrame, spec: dict, where: str, *, decimal: str 
             allowed = [str(x) for x in m["levels"]]
             sv = pd.Series(vals, dtype=object)
             bad = ~sv.isin(allowed + ["", "NA", "N/A", "na", "n/a"]).to_numpy()
-            P.cell(bad, c, lambda i, a=allowed, v=vals: f"found {quote(v[i])}; allowed (moderator levels in the "
-                                                         f"config): {', '.join(a)}")
+            P.cell(
+                bad,
+                c,
+                lambda i, a=allowed, v=vals: (
+                    f"found {quote(v[i])}; allowed (moderator levels in the config): {', '.join(a)}"
+                ),
+            )
     # rows without statistics: excluded only where the config allows it
     present = {c: (_text_col(data, c) != "") if c in data.columns else np.zeros(n, bool) for c in used}
     all_empty = ~np.logical_or.reduce([present[c] for c in used]) if used else np.zeros(n, bool)
@@ -139,19 +150,31 @@ def compute_effects(data: pd.DataFrame, spec: dict, where: str, *, decimal: str 
     for i in np.flatnonzero(some_empty):
         missing_cols = [c for c in used if not present[c][i]]
         if drop_ok and all_empty[i]:
-            dropped.append({"row": int(rows[i]), "study": str(labels[i]),
-                            "reason": f"no statistics (empty: {', '.join(missing_cols)})"})
+            dropped.append(
+                {
+                    "row": int(rows[i]),
+                    "study": str(labels[i]),
+                    "reason": f"no statistics (empty: {', '.join(missing_cols)})",
+                }
+            )
         else:
             hint = "" if drop_ok else "; fill it in, delete the row, or set drop_incomplete: true in the analysis"
             if all(c in data.columns for c in missing_cols):
-                P.items.append((int(rows[i]), missing_cols[0],
-                                f"{where}: row {int(rows[i])}, column {quote(missing_cols[0])}: empty; a value is "
-                                f"required (empty: {', '.join(missing_cols)}){hint}"))
+                P.items.append(
+                    (
+                        int(rows[i]),
+                        missing_cols[0],
+                        f"{where}: row {int(rows[i])}, column {quote(missing_cols[0])}: empty; a value is "
+                        f"required (empty: {', '.join(missing_cols)}){hint}",
+                    )
+                )
     if measure in COUNT_MEASURES:
         for a in cols:
             if a in extra or a in ("study", "yi", "vi", "sei"):
-                P.add(f"column {quote(a)} of the effects table holds the count {a} (effect.columns); rename the "
-                      f"dataset column {quote(a)} named elsewhere in the config")
+                P.add(
+                    f"column {quote(a)} of the effects table holds the count {a} (effect.columns); rename the "
+                    f"dataset column {quote(a)} named elsewhere in the config"
+                )
     P.raise_if_any()
     if measure is not None and measure != "PCOR":
         try:
@@ -169,13 +192,26 @@ def compute_effects(data: pd.DataFrame, spec: dict, where: str, *, decimal: str 
     yi, vi = np.asarray(yi, float), np.asarray(vi, float)
     keep = ~some_empty
     uncomputable = keep & ~(np.isfinite(yi) & np.isfinite(vi))
-    P.cell(uncomputable, used[0], lambda i: f"no finite effect size can be computed from "
-                                            f"{', '.join(f'{c}={quote(_text_col(data, c)[i])}' for c in used)}")
+    P.cell(
+        uncomputable,
+        used[0],
+        lambda i: (
+            f"no finite effect size can be computed from "
+            f"{', '.join(f'{c}={quote(_text_col(data, c)[i])}' for c in used)}"
+        ),
+    )
     okv = keep & ~uncomputable
-    P.cell(okv & (vi <= 0), used[-1], lambda i: f"study {quote(labels[i])}: sampling variance {vi[i]:g} is not positive")
-    P.cell(okv & (vi > 0) & (vi < MIN_VARIANCE), used[-1],
-           lambda i: f"study {quote(labels[i])}: sampling variance {vi[i]:g} is below {MIN_VARIANCE:g}; "
-                     "check the column (a variance, not a standard error?)")
+    P.cell(
+        okv & (vi <= 0), used[-1], lambda i: f"study {quote(labels[i])}: sampling variance {vi[i]:g} is not positive"
+    )
+    P.cell(
+        okv & (vi > 0) & (vi < MIN_VARIANCE),
+        used[-1],
+        lambda i: (
+            f"study {quote(labels[i])}: sampling variance {vi[i]:g} is below {MIN_VARIANCE:g}; "
+            "check the column (a variance, not a standard error?)"
+        ),
+    )
     P.raise_if_any()
     flip = bool(spec["direction"]["flip"])
     if flip:
@@ -191,7 +227,6 @@ def compute_effects(data: pd.DataFrame, spec: dict, where: str, *, decimal: str 
     out.attrs["dropped"] = dropped
     out.attrs["measure"] = measure
     return out
-
 
 
 def dataset_effects(spec: dict) -> pd.DataFrame:
@@ -218,11 +253,15 @@ def _extracted_effects(spec: dict) -> pd.DataFrame:
         seen = set()
         for i, (sid, name) in enumerate(zip(mods["study_id"], mods["moderator"]), start=2):
             if sid not in known:
-                raise InputError(f"{x['moderators']}: row {i}, column 'study_id': unknown study {sid!r} "
-                                 "(not in the coded study table)")
+                raise InputError(
+                    f"{x['moderators']}: row {i}, column 'study_id': unknown study {sid!r} "
+                    "(not in the coded study table)"
+                )
             if (sid, name) in seen:
-                raise InputError(f"{x['moderators']}: row {i}, column 'moderator': a second value of {name!r} "
-                                 f"for study {sid!r}; keep one (the reconciled value)")
+                raise InputError(
+                    f"{x['moderators']}: row {i}, column 'moderator': a second value of {name!r} "
+                    f"for study {sid!r}; keep one (the reconciled value)"
+                )
             seen.add((sid, name))
     data = rx.analysis_dataset(computed, studies, x["domain"], mods, int(x.get("quality_min_score", 4)))
     as_given = {**spec, "effect": {"yi": "yi", "vi": "vi"}, "study_label": "study"}

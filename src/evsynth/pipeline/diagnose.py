@@ -54,9 +54,14 @@ def diagnostic_tables(job: AnalysisJob) -> dict[str, pd.DataFrame]:
             notes.append({"diagnostic": d, "note": entry.not_run[mtype]})
             continue
         if entry.small_study and job.fit.k < int(job.spec.get("small_study_min_k", 0)):
-            notes.append({"diagnostic": d, "note": f"not run: {job.fit.k} studies; tests and adjustments for "
-                                                   f"small-study effects are run from {job.spec['small_study_min_k']} "
-                                                   "studies (small_study_min_k; Sterne et al. 2011, BMJ 343:d4002)"})
+            notes.append(
+                {
+                    "diagnostic": d,
+                    "note": f"not run: {job.fit.k} studies; tests and adjustments for "
+                    f"small-study effects are run from {job.spec['small_study_min_k']} "
+                    "studies (small_study_min_k; Sterne et al. 2011, BMJ 343:d4002)",
+                }
+            )
             continue
         try:
             made = resolve(entry.function)(job, notes)
@@ -84,6 +89,7 @@ def _labels(job: AnalysisJob) -> list:
 
 
 # ------------------------------------------------------------------------------ one per registry entry
+
 
 def egger(job: AnalysisJob, notes: list) -> pd.DataFrame:
     return eng.regtest(job.fit).to_frame()
@@ -160,8 +166,12 @@ def selmodel(job: AnalysisJob, notes: list) -> pd.DataFrame:
     for j, (hi, d) in enumerate(zip(r.steps, r.delta)):
         band = f"p_{lo:g}_{hi:g}"
         t[f"delta_{band}"] = d
-        for name, vals in (("se", r.se_delta), ("ci_lb", r.delta_ci_lb), ("ci_ub", r.delta_ci_ub),
-                           ("pval", r.delta_pval)):
+        for name, vals in (
+            ("se", r.se_delta),
+            ("ci_lb", r.delta_ci_lb),
+            ("ci_ub", r.delta_ci_ub),
+            ("pval", r.delta_pval),
+        ):
             t[f"{name}_delta_{band}"] = vals[j]
         lo = hi
     t["k"] = r.k
@@ -184,8 +194,10 @@ def _counts_table(job: AnalysisJob, kind: str) -> pd.DataFrame:
     measure = spec["effect"].get("measure")
     allowed = MH_MEASURES if kind == "mh" else PETO_MEASURES
     if measure not in allowed:
-        raise InputError(f"diagnostic {kind} pools counts: effect.measure must be one of {', '.join(allowed)} "
-                         f"(this analysis: {measure or 'yi/vi given'})")
+        raise InputError(
+            f"diagnostic {kind} pools counts: effect.measure must be one of {', '.join(allowed)} "
+            f"(this analysis: {measure or 'yi/vi given'})"
+        )
     counts = {a: eff[a].to_numpy(float) for a in spec["effect"]["columns"]}
     r = eng.rma_mh(measure, level=level, **counts) if kind == "mh" else eng.rma_peto(level=level, **counts)
     t = r.to_frame()
@@ -218,10 +230,23 @@ def model_comparison(job: AnalysisJob, notes: list) -> pd.DataFrame:
         except (ModelError, InputError) as exc:
             notes.append({"diagnostic": f"model_comparison ({col})", "note": str(exc)})
             continue
-        rows.append({"moderator": col, "k": r.k, "logLik_with": r.logLik_full, "logLik_without": r.logLik_reduced,
-                     "AIC_with": r.AIC_full, "AIC_without": r.AIC_reduced, "BIC_with": r.BIC_full,
-                     "BIC_without": r.BIC_reduced, "AICc_with": r.AICc_full, "AICc_without": r.AICc_reduced,
-                     "LRT": r.LRT, "df": r.df, "pval": r.pval})
+        rows.append(
+            {
+                "moderator": col,
+                "k": r.k,
+                "logLik_with": r.logLik_full,
+                "logLik_without": r.logLik_reduced,
+                "AIC_with": r.AIC_full,
+                "AIC_without": r.AIC_reduced,
+                "BIC_with": r.BIC_full,
+                "BIC_without": r.BIC_reduced,
+                "AICc_with": r.AICc_full,
+                "AICc_without": r.AICc_reduced,
+                "LRT": r.LRT,
+                "df": r.df,
+                "pval": r.pval,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -233,13 +258,16 @@ def predictions(job: AnalysisJob, notes: list) -> pd.DataFrame:
     at = spec.get("predict_at") or {}
     if not at:
         raise InputError("diagnostic predictions needs predict_at (moderator column -> values) in the analysis config")
-    back = MEASURE_INFO.get(spec["effect"].get("measure") or "", (None, None, None))[2] == "exp" and \
-        not spec["direction"].get("flip")
+    back = MEASURE_INFO.get(spec["effect"].get("measure") or "", (None, None, None))[2] == "exp" and not spec[
+        "direction"
+    ].get("flip")
     frames = []
     for col, values in at.items():
         m = job.moderators.get(col)
         if m is None or m.get("type", "numeric") != "numeric":
-            notes.append({"diagnostic": f"predictions ({col})", "note": "not run: not a numeric moderator of this analysis"})
+            notes.append(
+                {"diagnostic": f"predictions ({col})", "note": "not run: not a numeric moderator of this analysis"}
+            )
             continue
         try:
             p = eng.predict(job.model([col]), np.asarray(values, float)[:, None])
@@ -269,13 +297,28 @@ def correlated_effects(job: AnalysisJob, notes: list) -> pd.DataFrame:
     y, v = _yv(job)
     rows = []
     for rho in spec.get("rho_values", [0.0, 0.2, 0.4, 0.6, 0.8]):
-        f = eng.rma_mv(y, v, groups, method=spec["model"]["method"], test="t" if spec["model"]["test"] == "t" else "z",
-                   level=job.level, group_names=random, V=eng.vcalc(v, cluster, rho=float(rho)))
+        f = eng.rma_mv(
+            y,
+            v,
+            groups,
+            method=spec["model"]["method"],
+            test="t" if spec["model"]["test"] == "t" else "z",
+            level=job.level,
+            group_names=random,
+            V=eng.vcalc(v, cluster, rho=float(rho)),
+        )
         r = eng.robust(f, cluster)
         row = {"rho": float(rho), **pooled_row(f, "k", "estimate", "se", "ci_lb", "ci_ub", "pval")}
         row.update({f"sigma2_{n}": float(s) for n, s in zip(f.s_names, f.sigma2)})
-        row.update({"robust_se": float(r.se[0]), "robust_df": float(np.atleast_1d(r.df)[0]),
-                    "robust_ci_lb": float(r.ci_lb[0]), "robust_ci_ub": float(r.ci_ub[0]),
-                    "robust_pval": float(r.pval[0]), "clusters": r.n_clusters})
+        row.update(
+            {
+                "robust_se": float(r.se[0]),
+                "robust_df": float(np.atleast_1d(r.df)[0]),
+                "robust_ci_lb": float(r.ci_lb[0]),
+                "robust_ci_ub": float(r.ci_ub[0]),
+                "robust_pval": float(r.pval[0]),
+                "clusters": r.n_clusters,
+            }
+        )
         rows.append(row)
     return pd.DataFrame(rows)

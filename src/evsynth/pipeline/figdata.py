@@ -20,13 +20,23 @@ from evsynth.errors import InputError, ModelError
 from evsynth.pipeline.job import AnalysisJob
 from evsynth.review.design import Moderator
 
-__all__ = ["figure_tables", "critical_value", "measure_label", "scale_table", "forest_table",
-           "bubble_tables", "funnel_contours"]
+__all__ = [
+    "figure_tables",
+    "critical_value",
+    "measure_label",
+    "scale_table",
+    "forest_table",
+    "bubble_tables",
+    "funnel_contours",
+]
 
 
 RATIO_MEASURES = ("OR", "RR", "PETO", "ROM")
-INTERPRETATION_WORDS = {"improvement": "positive = improvement", "risk": "positive = higher risk",
-                        "association": "positive = positive association"}
+INTERPRETATION_WORDS = {
+    "improvement": "positive = improvement",
+    "risk": "positive = higher risk",
+    "association": "positive = positive association",
+}
 FUNNEL_CONTOURS = ((0.10, "p < .10"), (0.05, "p < .05"), (0.01, "p < .01"))
 BUBBLE_GRID = 100
 
@@ -63,10 +73,19 @@ def scale_table(spec: dict) -> pd.DataFrame:
         axis_label = f"{name} (log scale; above 1 = {meaning}, below 1 = the opposite)"
     else:
         axis_label = f"{label} ({words})"
-    return pd.DataFrame([{"measure_label": label, "axis_label": axis_label,
-                          "analysis_scale_label": f"{label} ({words})", "log_axis": m in RATIO_MEASURES,
-                          "back_transform": "exp" if m in RATIO_MEASURES else "", "reference_line": 0.0,
-                          "interpretation": spec["direction"].get("interpretation", "improvement")}])
+    return pd.DataFrame(
+        [
+            {
+                "measure_label": label,
+                "axis_label": axis_label,
+                "analysis_scale_label": f"{label} ({words})",
+                "log_axis": m in RATIO_MEASURES,
+                "back_transform": "exp" if m in RATIO_MEASURES else "",
+                "reference_line": 0.0,
+                "interpretation": spec["direction"].get("interpretation", "improvement"),
+            }
+        ]
+    )
 
 
 def forest_table(eff: pd.DataFrame, spec: dict, fit, level: float) -> pd.DataFrame:
@@ -81,12 +100,19 @@ def forest_table(eff: pd.DataFrame, spec: dict, fit, level: float) -> pd.DataFra
         labels = pd.Series([f"{s} / effect {c}" for s, c in zip(labels, counts)])
     sei = np.sqrt(eff["vi"].to_numpy(float))
     weight = fit.model_weights()
-    return pd.DataFrame({"label": labels.to_numpy(), "study": eff["study"].astype(str).to_numpy(),
-                         "yi": eff["yi"].to_numpy(float), "vi": eff["vi"].to_numpy(float),
-                         "ci_lb": eff["yi"].to_numpy(float) - z * sei, "ci_ub": eff["yi"].to_numpy(float) + z * sei,
-                         "weight": (np.full(len(eff), np.nan) if multilevel or weight is None
-                                    else np.asarray(weight, float)),
-                         "crit": z, "level": float(level)})
+    return pd.DataFrame(
+        {
+            "label": labels.to_numpy(),
+            "study": eff["study"].astype(str).to_numpy(),
+            "yi": eff["yi"].to_numpy(float),
+            "vi": eff["vi"].to_numpy(float),
+            "ci_lb": eff["yi"].to_numpy(float) - z * sei,
+            "ci_ub": eff["yi"].to_numpy(float) + z * sei,
+            "weight": (np.full(len(eff), np.nan) if multilevel or weight is None else np.asarray(weight, float)),
+            "crit": z,
+            "level": float(level),
+        }
+    )
 
 
 def bubble_tables(job: AnalysisJob) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -108,17 +134,38 @@ def bubble_tables(job: AnalysisJob) -> tuple[pd.DataFrame, pd.DataFrame]:
         x = sub[mod.column].to_numpy(float)
         grid = np.linspace(x.min(), x.max(), BUBBLE_GRID)
         p = f.predict(newmods=grid.reshape(-1, 1))
-        lines.append(pd.DataFrame({"moderator": mod.column, "label": m.get("label", mod.column), "x": grid,
-                                   "pred": p.pred, "ci_lb": p.ci_lb, "ci_ub": p.ci_ub, "crit": f.crit,
-                                   "level": float(level)}))
+        lines.append(
+            pd.DataFrame(
+                {
+                    "moderator": mod.column,
+                    "label": m.get("label", mod.column),
+                    "x": grid,
+                    "pred": p.pred,
+                    "ci_lb": p.ci_lb,
+                    "ci_ub": p.ci_ub,
+                    "crit": f.crit,
+                    "level": float(level),
+                }
+            )
+        )
         w = f.model_weights()
-        points.append(pd.DataFrame({"moderator": mod.column, "study": sub["study"].astype(str), "x": x,
-                                    "yi": sub["yi"].to_numpy(float),
-                                    "weight": np.ones_like(x) if w is None else np.asarray(w, float)}))
+        points.append(
+            pd.DataFrame(
+                {
+                    "moderator": mod.column,
+                    "study": sub["study"].astype(str),
+                    "x": x,
+                    "yi": sub["yi"].to_numpy(float),
+                    "weight": np.ones_like(x) if w is None else np.asarray(w, float),
+                }
+            )
+        )
     line_cols = ["moderator", "label", "x", "pred", "ci_lb", "ci_ub", "crit", "level"]
     point_cols = ["moderator", "study", "x", "yi", "weight"]
-    return (pd.concat(lines, ignore_index=True) if lines else pd.DataFrame(columns=line_cols),
-            pd.concat(points, ignore_index=True) if points else pd.DataFrame(columns=point_cols))
+    return (
+        pd.concat(lines, ignore_index=True) if lines else pd.DataFrame(columns=line_cols),
+        pd.concat(points, ignore_index=True) if points else pd.DataFrame(columns=point_cols),
+    )
 
 
 def funnel_contours() -> pd.DataFrame:
@@ -131,8 +178,13 @@ def figure_tables(job: AnalysisJob) -> dict[str, pd.DataFrame]:
     """Every table the figures draw (catalogue group ``figures``: :func:`evsynth.catalog.figure_tables`)
     for one analysis job."""
     lines, points = bubble_tables(job)
-    tables = {"scale": scale_table(job.spec), "figure_forest": forest_table(job.eff, job.spec, job.fit, job.level),
-              "figure_bubble": lines, "figure_bubble_points": points, "figure_funnel": funnel_contours()}
+    tables = {
+        "scale": scale_table(job.spec),
+        "figure_forest": forest_table(job.eff, job.spec, job.fit, job.level),
+        "figure_bubble": lines,
+        "figure_bubble_points": points,
+        "figure_funnel": funnel_contours(),
+    }
     if list(tables) != figure_table_names():
         raise RuntimeError(f"figure tables {list(tables)} differ from the catalogue's {figure_table_names()}")
     return tables

@@ -38,8 +38,16 @@ def _run(command: list[str]) -> tuple[int, list[tuple[str, str, str]]]:
     lines ``(stage, kind, text)``."""
     env = {**os.environ, GUARD_ENV: "1"}
     try:
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                                text=True, encoding="utf-8", errors="replace", bufsize=1)
+        proc = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            bufsize=1,
+        )
     except OSError as exc:
         sys.stderr.write(f"evsynth: cannot start {command[0]}: {exc.strerror}\n")
         return 1, []
@@ -209,7 +217,7 @@ def main(argv=None) -> int:
     p.add_argument("--config", default="config.yaml")
     p.add_argument("--allow-dir", action="append", default=[])
     args = p.parse_args(argv[:cut])
-    command = argv[cut + 1:]
+    command = argv[cut + 1 :]
     try:
         from evsynth.pipeline.config import check_input_files, load_config
         from evsynth.pipeline.inputs import check_all_inputs
@@ -233,32 +241,43 @@ def main(argv=None) -> int:
     try:
         lock = _lock(root)
     except _Busy as busy:
-        sys.stderr.write(f"evsynth: another run of the pipeline is going on in this folder ({clean_text(busy)}); "
-                         "the run was not started; nothing was changed. Wait for it to finish, then run again\n")
+        sys.stderr.write(
+            f"evsynth: another run of the pipeline is going on in this folder ({clean_text(busy)}); "
+            "the run was not started; nothing was changed. Wait for it to finish, then run again\n"
+        )
         return 1
     except OSError as exc:
-        sys.stderr.write(f"evsynth: cannot take the run lock {root / LOCK} ({exc.strerror or type(exc).__name__}); "
-                         "the run was not started; nothing was changed\n")
+        sys.stderr.write(
+            f"evsynth: cannot take the run lock {root / LOCK} ({exc.strerror or type(exc).__name__}); "
+            "the run was not started; nothing was changed\n"
+        )
         return 1
     try:
         try:
             snap = _snapshot(folders, root)
         except OSError as exc:
-            sys.stderr.write(f"evsynth: cannot keep a copy of the earlier outputs ({clean_text(_reason(exc, root))}); "
-                             "the run was not started; nothing was changed\n")
+            sys.stderr.write(
+                f"evsynth: cannot keep a copy of the earlier outputs ({clean_text(_reason(exc, root))}); "
+                "the run was not started; nothing was changed\n"
+            )
             return 1
         rc, errors = _run(command)
         if rc != 0:
             problems = _restore(folders, snap)
             sys.stderr.write("\n" + _summary(errors))
             if problems:
-                sys.stderr.write(f"evsynth: the run failed (exit {rc}) and some earlier outputs could not be put "
-                                 f"back:\n" + "".join(f"  {clean_text(x)}\n" for x in problems[:20])
-                                 + f"the copy of every earlier output is kept in {snap}; 'make report' puts it back "
-                                 "first once the problem is fixed\n")
+                sys.stderr.write(
+                    f"evsynth: the run failed (exit {rc}) and some earlier outputs could not be put "
+                    f"back:\n"
+                    + "".join(f"  {clean_text(x)}\n" for x in problems[:20])
+                    + f"the copy of every earlier output is kept in {snap}; 'make report' puts it back "
+                    "first once the problem is fixed\n"
+                )
             else:
-                sys.stderr.write(f"evsynth: the run failed (exit {rc}); {', '.join(map(str, folders))} were put back "
-                                 "exactly as they were before it\n")
+                sys.stderr.write(
+                    f"evsynth: the run failed (exit {rc}); {', '.join(map(str, folders))} were put back "
+                    "exactly as they were before it\n"
+                )
             return rc
         shutil.rmtree(snap, ignore_errors=True)
         return 0

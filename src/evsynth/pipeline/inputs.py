@@ -15,8 +15,15 @@ from evsynth.review.evidence import SEED_FILES, check_findings, check_statements
 from evsynth.review.prisma import check_prisma
 from evsynth.review.quality import Form, check_assessments, check_form
 
-__all__ = ["check_all_inputs", "seed_lengths", "load_form", "load_prisma", "load_studies", "load_assessments",
-           "load_extraction"]
+__all__ = [
+    "check_all_inputs",
+    "seed_lengths",
+    "load_form",
+    "load_prisma",
+    "load_studies",
+    "load_assessments",
+    "load_extraction",
+]
 
 
 def load_form(path) -> Form:
@@ -91,13 +98,16 @@ def check_all_inputs(cfg: dict) -> str:
         return None
 
     st, q = cfg["studies"], cfg["quality"]
-    studies = attempt(f"{st['primary_studies']}: coded primary studies",
-                      lambda: load_table(st["primary_studies"], "primary_studies"))
+    studies = attempt(
+        f"{st['primary_studies']}: coded primary studies", lambda: load_table(st["primary_studies"], "primary_studies")
+    )
     reviews = attempt(f"{st['reviews']}: coded reviews", lambda: load_table(st["reviews"], "reviews"))
     lengths = seed_lengths(st.get("seeds"))
     if st.get("seeds") and not lengths:
-        done.append(f"{st['seeds']}: seed texts not read (missing, or outside the project folder and not allowed "
-                    "with --allow-dir): seed line ranges checked against the tables only")
+        done.append(
+            f"{st['seeds']}: seed texts not read (missing, or outside the project folder and not allowed "
+            "with --allow-dir): seed line ranges checked against the tables only"
+        )
 
     def statements(key, label, base, base_key):
         """Load the statement table ``st[key]`` and check it against the rows of ``base``
@@ -113,8 +123,9 @@ def check_all_inputs(cfg: dict) -> str:
     if st.get("effect_statements"):
         extra = statements("effect_statements", "effect statements (Bijlage 5)", studies, "primary_studies")
         if extra is not None and not extra:
-            done.append(f"{st['effect_statements']}: every statement has its study row"
-                        + (" and seed lines" if lengths else ""))
+            done.append(
+                f"{st['effect_statements']}: every statement has its study row" + (" and seed lines" if lengths else "")
+            )
     if st.get("review_statements"):
         statements("review_statements", "review statements (Bijlage 6)", reviews, "reviews")
     if st.get("coding_log"):
@@ -124,25 +135,36 @@ def check_all_inputs(cfg: dict) -> str:
         if fnd is not None:
             problems.extend(check_findings(fnd, st["findings"], lengths))
     attempt(f"{st['prisma']}: search and selection flow (counts add up)", lambda: load_prisma(st["prisma"]))
-    attempt(f"{st['nji_interventions']}: NJI interventions", lambda: load_table(st["nji_interventions"], "nji_interventions"))
+    attempt(
+        f"{st['nji_interventions']}: NJI interventions",
+        lambda: load_table(st["nji_interventions"], "nji_interventions"),
+    )
     attempt(f"{st['nji_findings']}: NJI review findings", lambda: load_table(st["nji_findings"], "nji_findings"))
     form = attempt(f"{q['form']}: quality form (items A-K)", lambda: load_form(q["form"]))
     qa = attempt(f"{q['assessments']}: quality assessments", lambda: load_table(q["assessments"], "assessments"))
     if studies is not None and form is not None and qa is not None:
         extra = check_assessments(qa, form, studies["study_id"], q["assessments"])
         problems.extend(extra)
-    eff = attempt(f"{cfg['extraction']['effects']}: extracted effect sizes",
-                  lambda: load_table(cfg["extraction"]["effects"], "effects"))
+    eff = attempt(
+        f"{cfg['extraction']['effects']}: extracted effect sizes",
+        lambda: load_table(cfg["extraction"]["effects"], "effects"),
+    )
     if eff is not None and studies is not None:
-        attempt(f"{cfg['extraction']['effects']}: effect sizes computable",
-                lambda: compute_extracted(eff, studies, cfg["extraction"]["effects"]))
+        attempt(
+            f"{cfg['extraction']['effects']}: effect sizes computable",
+            lambda: compute_extracted(eff, studies, cfg["extraction"]["effects"]),
+        )
     for spec in cfg["analyses"]:
+
         def one(spec=spec):
             e = dataset_effects(spec)
             if len(e) < 2:
-                raise InputError(f"{spec['dataset']}: analysis '{spec['id']}' has {len(e)} usable effect size(s); "
-                                 "at least 2 are needed")
+                raise InputError(
+                    f"{spec['dataset']}: analysis '{spec['id']}' has {len(e)} usable effect size(s); "
+                    "at least 2 are needed"
+                )
             return e
+
         attempt(f"{spec['dataset']}: dataset of analysis '{spec['id']}'", one)
     if problems:
         raise InputError("\n".join(problems))
@@ -151,5 +173,13 @@ def check_all_inputs(cfg: dict) -> str:
 
 def _paths(cfg: dict) -> list[Path]:  # the files the check reads (for documentation and tests)
     st = cfg["studies"]
-    return [Path(p) for p in (*(v for k, v in st.items() if k != "seeds"), cfg["quality"]["form"], cfg["quality"]["assessments"],
-                              cfg["extraction"]["effects"], *(a["dataset"] for a in cfg["analyses"]))]
+    return [
+        Path(p)
+        for p in (
+            *(v for k, v in st.items() if k != "seeds"),
+            cfg["quality"]["form"],
+            cfg["quality"]["assessments"],
+            cfg["extraction"]["effects"],
+            *(a["dataset"] for a in cfg["analyses"]),
+        )
+    ]

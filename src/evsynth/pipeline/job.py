@@ -25,8 +25,17 @@ from evsynth.engine import rma, rma_mv
 from evsynth.errors import InputError, ModelError
 from evsynth.review.design import build_design
 
-__all__ = ["AnalysisJob", "fit_main", "pooled_row", "n_studies", "n_studies_fit", "min_studies", "plural_studies",
-           "MIN_STUDIES", "FEW_STUDIES"]
+__all__ = [
+    "AnalysisJob",
+    "fit_main",
+    "pooled_row",
+    "n_studies",
+    "n_studies_fit",
+    "min_studies",
+    "plural_studies",
+    "MIN_STUDIES",
+    "FEW_STUDIES",
+]
 
 # Fewest independent studies before a model of each type is fitted (an analysis may raise
 # it with ``min_k``); below FEW_STUDIES the report says the result rests on few studies.
@@ -63,16 +72,25 @@ def fit_main(eff: pd.DataFrame, spec: dict, level: float = 95.0, mods=None):
     m = spec["model"]
     n, need = n_studies(eff, spec), min_studies(spec)
     if n < need:
-        raise ModelError(f"{spec['id']}: {n} {'study' if n == 1 else 'studies'}; a {m['type']} model is fitted from {need} studies on "
-                         f"(minimum k for this analysis type)")
+        raise ModelError(
+            f"{spec['id']}: {n} {'study' if n == 1 else 'studies'}; a {m['type']} model is fitted from {need} studies on "
+            f"(minimum k for this analysis type)"
+        )
     X = None
     if mods:
         X, _ = build_design(eff, mods, where=spec["id"])
     if m["type"] == "multilevel":
-        return rma_mv(eff["yi"], eff["vi"], [eff[c].to_numpy() for c in m["random"]], X, method=m["method"],
-                      test=m["test"], level=level, group_names=m["random"])
-    return rma(eff["yi"], eff["vi"], X, method=m["method"], test=m["test"], level=level,
-               slab=eff["study"].tolist())
+        return rma_mv(
+            eff["yi"],
+            eff["vi"],
+            [eff[c].to_numpy() for c in m["random"]],
+            X,
+            method=m["method"],
+            test=m["test"],
+            level=level,
+            group_names=m["random"],
+        )
+    return rma(eff["yi"], eff["vi"], X, method=m["method"], test=m["test"], level=level, slab=eff["study"].tolist())
 
 
 # the pooled row's columns, read from the fit's coefficient table (its first row)
@@ -85,8 +103,12 @@ def pooled_row(fit, *columns: str) -> dict:
     (the coefficient table), ``k`` and ``tau2`` from the fit.  Default: k, estimate, se,
     ci_lb, ci_ub, pval, tau2."""
     row = fit.to_frame().iloc[0]
-    have = {"k": fit.k, "tau2": fit.tau2, **{c: float(row[c]) for c in POOLED if c != "stat"},
-            "stat": float(row[fit.coefs.stat_name])}
+    have = {
+        "k": fit.k,
+        "tau2": fit.tau2,
+        **{c: float(row[c]) for c in POOLED if c != "stat"},
+        "stat": float(row[fit.coefs.stat_name]),
+    }
     return {c: have[c] for c in (columns or ("k", "estimate", "se", "ci_lb", "ci_ub", "pval", "tau2"))}
 
 
@@ -130,8 +152,10 @@ class AnalysisJob:
         need = int(self.spec.get("moderator_min_studies", 0))
         k = n_studies(sub, self.spec) if len(sub) else 0
         if k < need:
-            return (f"{' + '.join(columns)}: {plural_studies(k)} {'carries' if k == 1 else 'carry'} it; "
-                    f"a meta-regression needs at least {need} (moderator_min_studies): not tested")
+            return (
+                f"{' + '.join(columns)}: {plural_studies(k)} {'carries' if k == 1 else 'carry'} it; "
+                f"a meta-regression needs at least {need} (moderator_min_studies): not tested"
+            )
         return None
 
     def model(self, mods=(), *, rows=None, method: str | None = None):
@@ -143,8 +167,9 @@ class AnalysisJob:
         if key not in self._fits:
             spec = self.spec if method is None else {**self.spec, "model": {**self.spec["model"], "method": method}}
             try:
-                self._fits[key] = fit_main(self.rows_with(rows), spec, self.level,
-                                           mods=[self.moderators[c] for c in mods] or None)
+                self._fits[key] = fit_main(
+                    self.rows_with(rows), spec, self.level, mods=[self.moderators[c] for c in mods] or None
+                )
             except (ModelError, InputError) as exc:
                 self._fits[key] = exc
         out = self._fits[key]

@@ -25,11 +25,31 @@ import pandas as pd
 
 from evsynth.errors import InputError, ModelError
 
-__all__ = ["dimensions", "specifications", "chunk_bounds", "fit_specifications", "aggregate_cs",
-           "gather", "summary_tables", "n_chunks"]
+__all__ = [
+    "dimensions",
+    "specifications",
+    "chunk_bounds",
+    "fit_specifications",
+    "aggregate_cs",
+    "gather",
+    "summary_tables",
+    "n_chunks",
+]
 
-RESULT_COLUMNS = ["k", "n_excluded", "estimate", "se", "ci_lb", "ci_ub", "pval", "tau2", "I2", "pi_lb", "pi_ub",
-                  "status"]
+RESULT_COLUMNS = [
+    "k",
+    "n_excluded",
+    "estimate",
+    "se",
+    "ci_lb",
+    "ci_ub",
+    "pval",
+    "tau2",
+    "I2",
+    "pi_lb",
+    "pi_ub",
+    "status",
+]
 
 
 def dimensions(spec: dict) -> list[tuple[str, list]]:
@@ -42,8 +62,9 @@ def dimensions(spec: dict) -> list[tuple[str, list]]:
     if "rho" in mv:
         dims.append(("rho", [float(r) for r in mv["rho"]]))
     dims.append(("influential", list(mv.get("influential", ["keep"]))))
-    default_method = model["method"] if model["method"] in ("EE", "FE", "DL", "HE", "PM", "ML", "REML", "EB") \
-        else "REML"
+    default_method = (
+        model["method"] if model["method"] in ("EE", "FE", "DL", "HE", "PM", "ML", "REML", "EB") else "REML"
+    )
     default_test = model["test"] if model["test"] in ("z", "knha") else "z"
     dims.append(("method", list(mv.get("method", [default_method]))))
     dims.append(("test", list(mv.get("test", [default_test]))))
@@ -80,7 +101,7 @@ def aggregate_cs(yi, vi, cluster, rho: float):
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(first) + 1))
     for c in range(len(first)):
-        idx = order[bounds[c]:bounds[c + 1]]
+        idx = order[bounds[c] : bounds[c + 1]]
         s = np.sqrt(vi[idx])
         V = rho * np.outer(s, s)
         np.fill_diagonal(V, vi[idx])
@@ -195,8 +216,10 @@ def gather(parts: list[pd.DataFrame], n_specs: int | None = None) -> pd.DataFram
     t = pd.concat(parts, ignore_index=True).sort_values("spec_id", kind="mergesort").reset_index(drop=True)
     n = len(t) if n_specs is None else int(n_specs)
     if len(t) != n or (t["spec_id"].to_numpy() != np.arange(1, n + 1)).any():
-        raise InputError(f"the multiverse blocks do not hold specifications 1..{n} exactly once each "
-                         f"({len(t)} rows): were they written with another config or number of chunks?")
+        raise InputError(
+            f"the multiverse blocks do not hold specifications 1..{n} exactly once each "
+            f"({len(t)} rows): were they written with another config or number of chunks?"
+        )
     fitted = t["status"] == "ok"
     order = t.loc[fitted].sort_values(["estimate", "spec_id"], kind="mergesort").index
     rank = pd.Series(pd.NA, index=t.index, dtype="Int64")
@@ -225,10 +248,17 @@ def summary_tables(t: pd.DataFrame, spec: dict) -> tuple[pd.DataFrame, pd.DataFr
         finite = [m for m in meds.values() if np.isfinite(m)]
         spread = (max(finite) - min(finite)) if len(finite) > 1 else 0.0
         for c in choices:
-            rows.append({"dimension": name, "choice": str(c), "n_fitted": int((fit[name].astype(str) == str(c)).sum()),
-                         "median_estimate": meds[c], "spread": spread})
+            rows.append(
+                {
+                    "dimension": name,
+                    "choice": str(c),
+                    "n_fitted": int((fit[name].astype(str) == str(c)).sum()),
+                    "median_estimate": meds[c],
+                    "spread": spread,
+                }
+            )
     dtab = pd.DataFrame(rows, columns=["dimension", "choice", "n_fitted", "median_estimate", "spread"])
-    excl = ((fit["ci_lb"] > 0) | (fit["ci_ub"] < 0))
+    excl = (fit["ci_lb"] > 0) | (fit["ci_ub"] < 0)
     multi = dtab[dtab.groupby("dimension")["choice"].transform("size") > 1]
     if len(multi) and multi["spread"].max() > 0:
         top = multi.loc[multi["spread"].idxmax()]
@@ -238,17 +268,26 @@ def summary_tables(t: pd.DataFrame, spec: dict) -> tuple[pd.DataFrame, pd.DataFr
         hi, hi_med = tm.loc[tm["median_estimate"].idxmax(), ["choice", "median_estimate"]]
     else:
         top_dim, top_spread, lo, hi, lo_med, hi_med = "", 0.0, "", "", np.nan, np.nan
-    summ = pd.DataFrame([{
-        "n_specifications": len(t), "n_fitted": len(fit),
-        "median_estimate": float(fit["estimate"].median()) if len(fit) else np.nan,
-        "min_estimate": float(fit["estimate"].min()) if len(fit) else np.nan,
-        "max_estimate": float(fit["estimate"].max()) if len(fit) else np.nan,
-        "n_ci_excludes_zero": int(excl.sum()),
-        "pct_ci_excludes_zero": 100 * float(excl.mean()) if len(fit) else np.nan,
-        "n_ci_above_zero": int((fit["ci_lb"] > 0).sum()),
-        "most_influential_dimension": top_dim, "spread_of_medians": top_spread,
-        "choice_lowest_median": lo, "lowest_median": lo_med, "choice_highest_median": hi, "highest_median": hi_med,
-    }])
+    summ = pd.DataFrame(
+        [
+            {
+                "n_specifications": len(t),
+                "n_fitted": len(fit),
+                "median_estimate": float(fit["estimate"].median()) if len(fit) else np.nan,
+                "min_estimate": float(fit["estimate"].min()) if len(fit) else np.nan,
+                "max_estimate": float(fit["estimate"].max()) if len(fit) else np.nan,
+                "n_ci_excludes_zero": int(excl.sum()),
+                "pct_ci_excludes_zero": 100 * float(excl.mean()) if len(fit) else np.nan,
+                "n_ci_above_zero": int((fit["ci_lb"] > 0).sum()),
+                "most_influential_dimension": top_dim,
+                "spread_of_medians": top_spread,
+                "choice_lowest_median": lo,
+                "lowest_median": lo_med,
+                "choice_highest_median": hi,
+                "highest_median": hi_med,
+            }
+        ]
+    )
     return summ, dtab
 
 

@@ -15,8 +15,16 @@ from pathlib import Path
 
 from evsynth.errors import ConfigError, InputError, quote
 
-__all__ = ["ENV_ALLOW", "INPUT_FILE_KEYS", "allowed_dirs", "confine", "input_files", "config_inputs", "config_paths",
-           "check_config_paths"]
+__all__ = [
+    "ENV_ALLOW",
+    "INPUT_FILE_KEYS",
+    "allowed_dirs",
+    "confine",
+    "input_files",
+    "config_inputs",
+    "config_paths",
+    "check_config_paths",
+]
 
 ENV_ALLOW = "EVSYNTH_ALLOW_DIRS"
 
@@ -48,36 +56,61 @@ def confine(path, what: str, dirs: list[Path] | None = None, error: type = Input
     except (OSError, RuntimeError) as exc:  # symlink loops
         raise error(f"{what}: {quote(raw)}: cannot resolve the path ({exc.__class__.__name__})") from None
     if not _inside(resolved, dirs):
-        raise error(f"{what}: {quote(raw)} resolves to {quote(str(resolved), 80)}, outside the project folder "
-                    f"{dirs[0]}; allow a folder explicitly with 'evsynth --allow-dir PATH' or "
-                    f"${ENV_ALLOW}")
+        raise error(
+            f"{what}: {quote(raw)} resolves to {quote(str(resolved), 80)}, outside the project folder "
+            f"{dirs[0]}; allow a folder explicitly with 'evsynth --allow-dir PATH' or "
+            f"${ENV_ALLOW}"
+        )
     return resolved
 
 
-INPUT_FILE_KEYS = {"studies": ("primary_studies", "reviews", "prisma", "nji_interventions", "nji_findings",
-                               "effect_statements", "review_statements", "coding_log", "findings"),
-                   "quality": ("form", "assessments"), "extraction": ("effects",)}
+INPUT_FILE_KEYS = {
+    "studies": (
+        "primary_studies",
+        "reviews",
+        "prisma",
+        "nji_interventions",
+        "nji_findings",
+        "effect_statements",
+        "review_statements",
+        "coding_log",
+        "findings",
+    ),
+    "quality": ("form", "assessments"),
+    "extraction": ("effects",),
+}
 
 
 def input_files(cfg: dict) -> list[tuple[str, str]]:
     """(config key, path) of every input file the config names."""
-    out = [(f"{sec}.{k}", cfg[sec][k]) for sec, keys in INPUT_FILE_KEYS.items() for k in keys
-           if isinstance(cfg.get(sec, {}).get(k), str)]
+    out = [
+        (f"{sec}.{k}", cfg[sec][k])
+        for sec, keys in INPUT_FILE_KEYS.items()
+        for k in keys
+        if isinstance(cfg.get(sec, {}).get(k), str)
+    ]
     if isinstance(cfg.get("published_estimates"), str):
         out.append(("published_estimates", cfg["published_estimates"]))
     for i, a in enumerate(cfg.get("analyses", [])):
         out.append((f"analyses[{i}].dataset", a["dataset"]))
         x = (a.get("effect") or {}).get("extracted") or {}
-        out += [(f"analyses[{i}].effect.extracted.{k}", x[k]) for k in ("studies", "moderators") if isinstance(x.get(k), str)]
+        out += [
+            (f"analyses[{i}].effect.extracted.{k}", x[k])
+            for k in ("studies", "moderators")
+            if isinstance(x.get(k), str)
+        ]
     return out
 
 
 def config_inputs(cfg: dict) -> list[tuple[str, str]]:
     """(config key, path) of every file the config names to be read: the input tables and
     the analyses' datasets and listed tables."""
-    listed = [(f"analyses[{i}].listed_tables[{j}].path", t["path"])
-              for i, a in enumerate(cfg.get("analyses", [])) for j, t in enumerate(a.get("listed_tables") or [])
-              if isinstance(t, dict) and isinstance(t.get("path"), str)]
+    listed = [
+        (f"analyses[{i}].listed_tables[{j}].path", t["path"])
+        for i, a in enumerate(cfg.get("analyses", []))
+        for j, t in enumerate(a.get("listed_tables") or [])
+        if isinstance(t, dict) and isinstance(t.get("path"), str)
+    ]
     return input_files(cfg) + listed
 
 
@@ -106,13 +139,17 @@ def check_config_paths(cfg: dict, *, source: str = "config.yaml", extra=(), root
         if d is None:
             continue
         if d == project or d in project.parents:
-            problems.append(f"{source}: {key}: {quote(cfg[key])} is the project folder{'' if d == project else ' or above it'}; "
-                            "outputs need a folder of their own (e.g. results)")
+            problems.append(
+                f"{source}: {key}: {quote(cfg[key])} is the project folder{'' if d == project else ' or above it'}; "
+                "outputs need a folder of their own (e.g. results)"
+            )
             continue
         held = [k for k, f in inputs.items() if d in f.parents]
         if held:
-            problems.append(f"{source}: {key}: {quote(cfg[key])} holds an input ({held[0]}: {quote(cfg_value(cfg, held[0]), 80)}); "
-                            "outputs need a folder of their own (e.g. results)")
+            problems.append(
+                f"{source}: {key}: {quote(cfg[key])} holds an input ({held[0]}: {quote(cfg_value(cfg, held[0]), 80)}); "
+                "outputs need a folder of their own (e.g. results)"
+            )
     return problems
 
 

@@ -25,17 +25,33 @@ import pandas as pd
 
 from evsynth.errors import InputError, TableProblems, clean_text, quote
 
-__all__ = ["Table", "read_table", "normalise_nfc", "set_limits", "refuse_special_file", "LIMIT_DEFAULTS",
-           "SpellingNote", "notes_printed", "parse_numbers", "set_sheets", "NA_MARKERS", "MAX_TABLE_BYTES", "MAX_TABLE_ROWS",
-           "MAX_XLSX_UNCOMPRESSED"]
+__all__ = [
+    "Table",
+    "read_table",
+    "normalise_nfc",
+    "set_limits",
+    "refuse_special_file",
+    "LIMIT_DEFAULTS",
+    "SpellingNote",
+    "notes_printed",
+    "parse_numbers",
+    "set_sheets",
+    "NA_MARKERS",
+    "MAX_TABLE_BYTES",
+    "MAX_TABLE_ROWS",
+    "MAX_XLSX_UNCOMPRESSED",
+]
 
 
 # Limits (documented in docs/bad-input.md): larger inputs are refused with a message naming
 # the config key (limits.*) that raises them; set from the config by set_limits().
-LIMIT_DEFAULTS = {"table_bytes": 256 * 1024 * 1024, "table_rows": 1_000_000,
-                  "xlsx_uncompressed_bytes": 64 * 1024 * 1024}
-MAX_TABLE_BYTES = LIMIT_DEFAULTS["table_bytes"]   # one input table (CSV or .xlsx file)
-MAX_TABLE_ROWS = LIMIT_DEFAULTS["table_rows"]     # data rows of one input table
+LIMIT_DEFAULTS = {
+    "table_bytes": 256 * 1024 * 1024,
+    "table_rows": 1_000_000,
+    "xlsx_uncompressed_bytes": 64 * 1024 * 1024,
+}
+MAX_TABLE_BYTES = LIMIT_DEFAULTS["table_bytes"]  # one input table (CSV or .xlsx file)
+MAX_TABLE_ROWS = LIMIT_DEFAULTS["table_rows"]  # data rows of one input table
 MAX_XLSX_UNCOMPRESSED = LIMIT_DEFAULTS["xlsx_uncompressed_bytes"]  # an .xlsx workbook once unzipped
 
 _SHEETS: dict[str, str] = {}
@@ -50,18 +66,27 @@ def set_limits(limits: dict | None) -> None:
 
 
 def _too_many_rows(p) -> InputError:
-    return InputError(f"{p}: more than {MAX_TABLE_ROWS:,} data rows; input tables may have at most "
-                      f"{MAX_TABLE_ROWS:,} (raise the limit with 'limits: {{table_rows: N}}' in config.yaml)")
+    return InputError(
+        f"{p}: more than {MAX_TABLE_ROWS:,} data rows; input tables may have at most "
+        f"{MAX_TABLE_ROWS:,} (raise the limit with 'limits: {{table_rows: N}}' in config.yaml)"
+    )
 
 
 def _too_large(p, size: int) -> InputError:
-    return InputError(f"{p}: the file is {size / 2**20:.0f} MiB; input tables may be at most "
-                      f"{MAX_TABLE_BYTES // 2**20} MiB (raise the limit with 'limits: {{table_bytes: N}}' in "
-                      "config.yaml)")
+    return InputError(
+        f"{p}: the file is {size / 2**20:.0f} MiB; input tables may be at most "
+        f"{MAX_TABLE_BYTES // 2**20} MiB (raise the limit with 'limits: {{table_bytes: N}}' in "
+        "config.yaml)"
+    )
 
 
-_SPECIAL = (("a folder", stat.S_ISDIR), ("a named pipe (FIFO)", stat.S_ISFIFO), ("a character device", stat.S_ISCHR),
-            ("a block device", stat.S_ISBLK), ("a socket", stat.S_ISSOCK))
+_SPECIAL = (
+    ("a folder", stat.S_ISDIR),
+    ("a named pipe (FIFO)", stat.S_ISFIFO),
+    ("a character device", stat.S_ISCHR),
+    ("a block device", stat.S_ISBLK),
+    ("a socket", stat.S_ISSOCK),
+)
 
 
 def refuse_special_file(path, what: str | None = None, error: type = InputError) -> None:
@@ -114,11 +139,15 @@ def _decode(raw: bytes, path) -> tuple[str, str]:
         try:
             return raw.decode(enc), enc
         except UnicodeDecodeError as exc:
-            raise InputError(f"{path}: starts with a {enc.upper()} byte-order mark but byte {exc.start} "
-                             "is not valid in that encoding") from None
+            raise InputError(
+                f"{path}: starts with a {enc.upper()} byte-order mark but byte {exc.start} "
+                "is not valid in that encoding"
+            ) from None
     if b"\x00" in raw[:65536]:
-        raise InputError(f"{path}: contains NUL bytes: not a text table (UTF-16 files need a byte-order mark; "
-                         "save as 'CSV UTF-8' or .xlsx)")
+        raise InputError(
+            f"{path}: contains NUL bytes: not a text table (UTF-16 files need a byte-order mark; "
+            "save as 'CSV UTF-8' or .xlsx)"
+        )
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -150,24 +179,28 @@ def _header_problems(path, header: list[str]) -> list[str]:
         seen.setdefault(c, []).append(_col_letter(j))
     for c, where in seen.items():
         if c != "" and len(where) > 1:
-            out.append(f"{path}: row 1, column {quote(c)}: the column name appears more than once "
-                       f"(spreadsheet columns {', '.join(where)}); each column needs its own name")
+            out.append(
+                f"{path}: row 1, column {quote(c)}: the column name appears more than once "
+                f"(spreadsheet columns {', '.join(where)}); each column needs its own name"
+            )
     return out
 
 
 # control characters refused in headers and cells: C0 except tab, line feed and carriage
 # return (which a quoted cell may hold), DEL and C1; an escape sequence can rewrite a terminal
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_CONTROL_NAMES = {0: "NUL", 7: "BEL", 8: "BS", 0x0b: "VT", 0x0c: "FF", 0x1b: "ESC", 0x7f: "DEL"}
+_CONTROL_NAMES = {0: "NUL", 7: "BEL", 8: "BS", 0x0B: "VT", 0x0C: "FF", 0x1B: "ESC", 0x7F: "DEL"}
 
 
 def _control_problem(path, row: int, column: str, value: str, header: bool = False) -> str:
     ch = _CONTROL_CHARS.search(value).group(0)
     name = _CONTROL_NAMES.get(ord(ch), "a control character")
     what = "the column name" if header else f"found {quote(value)}, which"
-    return (f"{path}: row {row}, column {quote(column)}: {what} contains the control character {name} "
-            f"(U+{ord(ch):04X}); remove it (control characters are refused: they can rewrite a terminal or "
-            "hide text)")
+    return (
+        f"{path}: row {row}, column {quote(column)}: {what} contains the control character {name} "
+        f"(U+{ord(ch):04X}); remove it (control characters are refused: they can rewrite a terminal or "
+        "hide text)"
+    )
 
 
 class SpellingNote(UserWarning):
@@ -212,8 +245,9 @@ def normalise_nfc(path, df: pd.DataFrame, rows) -> list[str]:
     if names != list(df.columns):
         for old, new in zip(df.columns, names):
             if old != new and names.count(new) > 1:
-                notes.append(f"{path}: row 1: the column name {quote(new)} is written in more than one Unicode "
-                             "form; read as one")
+                notes.append(
+                    f"{path}: row 1: the column name {quote(new)} is written in more than one Unicode form; read as one"
+                )
         df.columns = names
     for j in range(df.shape[1]):
         col = df.iloc[:, j]
@@ -231,9 +265,11 @@ def normalise_nfc(path, df: pd.DataFrame, rows) -> list[str]:
             if g["orig"].nunique() > 1:
                 where = ", ".join(str(int(rows[i])) for i in g["pos"].to_numpy()[:10])
                 more = f" and {len(g) - 10} more" if len(g) > 10 else ""
-                notes.append(f"{path}: column {quote(df.columns[j])}: {quote(value)} is written in "
-                             f"{g['orig'].nunique()} Unicode forms (rows {where}{more}), e.g. an accented letter "
-                             "typed as one character and as a letter plus a combining accent; read as one text")
+                notes.append(
+                    f"{path}: column {quote(df.columns[j])}: {quote(value)} is written in "
+                    f"{g['orig'].nunique()} Unicode forms (rows {where}{more}), e.g. an accented letter "
+                    "typed as one character and as a letter plus a combining accent; read as one text"
+                )
         new = col.to_numpy(dtype=object, copy=True)
         new[idx] = norm.to_numpy()
         df.isetitem(j, pd.Series(new, index=df.index, dtype=object))
@@ -313,12 +349,18 @@ def read_table(path, sheet: str | None = None) -> Table:
                     ncol -= 1
                 hdr_rn = rn
                 if controls:
-                    problems += [_control_problem(p, rn, header[j] or _col_letter(j), f, header=True)
-                                 for j, f in enumerate(rec[:ncol]) if _CONTROL_CHARS.search(f)]
+                    problems += [
+                        _control_problem(p, rn, header[j] or _col_letter(j), f, header=True)
+                        for j, f in enumerate(rec[:ncol])
+                        if _CONTROL_CHARS.search(f)
+                    ]
                 continue
             if controls and any(_CONTROL_CHARS.search(f) for f in rec):
-                problems += [_control_problem(p, rn, header[j] if j < ncol else _col_letter(j), f)
-                             for j, f in enumerate(rec) if _CONTROL_CHARS.search(f)]
+                problems += [
+                    _control_problem(p, rn, header[j] if j < ncol else _col_letter(j), f)
+                    for j, f in enumerate(rec)
+                    if _CONTROL_CHARS.search(f)
+                ]
             n = len(rec)
             if n == ncol:
                 records.append([f.strip() for f in rec])
@@ -328,9 +370,10 @@ def read_table(path, sheet: str | None = None) -> Table:
                 if n > ncol and not any(f.strip() for f in rec[ncol:]):
                     records.append([f.strip() for f in rec[:ncol]])  # trailing empty cells
                 else:
-                    problems.append(f"{p}: row {rn}: found {n} cells; the header (row {hdr_rn}) has {ncol} columns"
-                                    + (f" (extra value {quote(next(f for f in rec[ncol:] if f.strip()))})"
-                                       if n > ncol else ""))
+                    problems.append(
+                        f"{p}: row {rn}: found {n} cells; the header (row {hdr_rn}) has {ncol} columns"
+                        + (f" (extra value {quote(next(f for f in rec[ncol:] if f.strip()))})" if n > ncol else "")
+                    )
                     continue
             rownums.append(rn)
             if len(records) > MAX_TABLE_ROWS:
@@ -359,14 +402,28 @@ def _read_csv_fast(p: Path, text: str, delim: str) -> pd.DataFrame | None:
     Returns None for anything else; the careful reader then lists every problem."""
     body = text.rstrip("\r\n")
     nlines = body.count("\n") + 1
-    if nlines - 1 > MAX_TABLE_ROWS or "\n\n" in body or "\n\r\n" in body or '"' in body or "\r" in body.replace("\r\n", ""):
+    if (
+        nlines - 1 > MAX_TABLE_ROWS
+        or "\n\n" in body
+        or "\n\r\n" in body
+        or '"' in body
+        or "\r" in body.replace("\r\n", "")
+    ):
         return None
     header = body.split("\n", 1)[0].rstrip("\r").split(delim)
     if len(set(h.strip() for h in header)) != len(header) or any(h.strip() == "" for h in header):
         return None
     try:
-        df = pd.read_csv(_io.StringIO(body), sep=delim, dtype=str, keep_default_na=False, na_filter=False,
-                         engine="c", quoting=csv.QUOTE_NONE, skip_blank_lines=False)
+        df = pd.read_csv(
+            _io.StringIO(body),
+            sep=delim,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            engine="c",
+            quoting=csv.QUOTE_NONE,
+            skip_blank_lines=False,
+        )
     except (pd.errors.ParserError, csv.Error, ValueError):
         return None
     if len(df) != nlines - 1 or df.shape[1] != len(header):
@@ -374,8 +431,16 @@ def _read_csv_fast(p: Path, text: str, delim: str) -> pd.DataFrame | None:
     if df.isna().any().any():  # a short row
         return None
     ws = [" ", "\u00a0"] + (["\t"] if delim != "\t" else [])
-    if any(f"{delim}{w}" in body or f"{w}{delim}" in body or f"\n{w}" in body or f"{w}\n" in body or f"{w}\r" in body
-           or body.startswith(w) or body.endswith(w) for w in ws):
+    if any(
+        f"{delim}{w}" in body
+        or f"{w}{delim}" in body
+        or f"\n{w}" in body
+        or f"{w}\n" in body
+        or f"{w}\r" in body
+        or body.startswith(w)
+        or body.endswith(w)
+        for w in ws
+    ):
         df = df.apply(lambda col: col.str.strip())
     df.columns = [clean_text(str(c)).strip() for c in header]
     if any(c == "" for c in df.columns):
@@ -425,13 +490,21 @@ def _read_xlsx(p: Path, sheet: str | None) -> Table:
         values.pop()
     if not values:
         others = [n for n in names if n != name and wb_v[n].max_row > 1]
-        hint = (f"; the data may be on another sheet ({', '.join(quote(n) for n in others)}): name it with "
-                f"'sheets: {{{p}: NAME}}' in config.yaml (or 'sheet:' in the analysis)") if others else ""
+        hint = (
+            (
+                f"; the data may be on another sheet ({', '.join(quote(n) for n in others)}): name it with "
+                f"'sheets: {{{p}: NAME}}' in config.yaml (or 'sheet:' in the analysis)"
+            )
+            if others
+            else ""
+        )
         raise InputError(f"{p}: sheet {quote(name)} is empty{hint}; the workbook's sheets are: {listed}")
     problems = []
     for rng in sorted(ws.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col)):
-        problems.append(f"{p}: sheet {quote(name)}, rows {rng.min_row}-{rng.max_row}, cells {rng.coord}: merged "
-                        "cells; unmerge them and fill in every cell")
+        problems.append(
+            f"{p}: sheet {quote(name)}, rows {rng.min_row}-{rng.max_row}, cells {rng.coord}: merged "
+            "cells; unmerge them and fill in every cell"
+        )
     header_idx = next(i for i, r in enumerate(values) if any(v is not None and str(v).strip() for v in r))
     header = [_cell_text(v) for v in values[header_idx]]
     ncol = len(header)
@@ -444,19 +517,23 @@ def _read_xlsx(p: Path, sheet: str | None) -> Table:
         for c in row:
             if c.data_type == "f":
                 fcells[(c.row, c.column)] = c.value
-    for i, r in enumerate(values[header_idx + 1:], start=header_idx + 2):
+    for i, r in enumerate(values[header_idx + 1 :], start=header_idx + 2):
         cells = [_cell_text(v) for v in r]
         if not any(cells):
             continue
         for j, v in enumerate(r):
             if v is None and (i, j + 1) in fcells:
                 col = header[j] if j < ncol else get_column_letter(j + 1)
-                problems.append(f"{p}: row {i}, column {quote(col)}: formula {quote(str(fcells[(i, j + 1)]))} has no "
-                                "saved value; open and save the workbook in a spreadsheet program, or type the value")
+                problems.append(
+                    f"{p}: row {i}, column {quote(col)}: formula {quote(str(fcells[(i, j + 1)]))} has no "
+                    "saved value; open and save the workbook in a spreadsheet program, or type the value"
+                )
         extra = [c for c in cells[ncol:] if c]
         if extra:
-            problems.append(f"{p}: row {i}, column {get_column_letter(ncol + 1)}: found {quote(extra[0])} in a column "
-                            "without a header")
+            problems.append(
+                f"{p}: row {i}, column {get_column_letter(ncol + 1)}: found {quote(extra[0])} in a column "
+                "without a header"
+            )
         records.append((cells + [""] * ncol)[:ncol])
         rownums.append(i)
         if len(records) > MAX_TABLE_ROWS:
@@ -493,9 +570,11 @@ def _xlsx_uncompressed(p: Path) -> None:
     except (zipfile.BadZipFile, OSError, ValueError):
         return  # openpyxl reports a workbook it cannot read
     if total > MAX_XLSX_UNCOMPRESSED:
-        raise InputError(f"{p}: the workbook unzips to {total / 2**20:,.0f} MiB; an .xlsx may unzip to at most "
-                         f"{MAX_XLSX_UNCOMPRESSED / 2**20:,.0f} MiB (raise the limit with "
-                         "'limits: {xlsx_uncompressed_bytes: N}' in config.yaml, or save the sheet as CSV)")
+        raise InputError(
+            f"{p}: the workbook unzips to {total / 2**20:,.0f} MiB; an .xlsx may unzip to at most "
+            f"{MAX_XLSX_UNCOMPRESSED / 2**20:,.0f} MiB (raise the limit with "
+            "'limits: {xlsx_uncompressed_bytes: N}' in config.yaml, or save the sheet as CSV)"
+        )
 
 
 _BLANKS = [""]

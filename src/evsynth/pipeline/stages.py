@@ -29,9 +29,28 @@ from evsynth.pipeline.reading import read_table
 from evsynth.pipeline.job import AnalysisJob
 from evsynth.outputs import atomic_folder, check_owned, read_output, write_csv, write_text
 
-__all__ = ["Arg", "Need", "Stage", "STAGES", "missing_inputs", "run_check_config", "run_check_inputs", "run_effects", "run_fit",
-           "run_diagnose", "run_certainty", "run_multiverse", "run_multiverse_gather", "run_studies", "run_quality", "run_extraction", "run_template", "run_figures",
-           "run_report", "run_validate"]
+__all__ = [
+    "Arg",
+    "Need",
+    "Stage",
+    "STAGES",
+    "missing_inputs",
+    "run_check_config",
+    "run_check_inputs",
+    "run_effects",
+    "run_fit",
+    "run_diagnose",
+    "run_certainty",
+    "run_multiverse",
+    "run_multiverse_gather",
+    "run_studies",
+    "run_quality",
+    "run_extraction",
+    "run_template",
+    "run_figures",
+    "run_report",
+    "run_validate",
+]
 
 
 # ------------------------------------------------------------------------------ models
@@ -60,13 +79,16 @@ def run_effects(cfg: dict, analysis: str, out) -> None:
     """Effect sizes of one declared analysis (and ``exclusions.csv`` beside it: the rows
     the config allowed to drop)."""
     if Path(out).suffix.lower() != ".csv":  # the later stages read it as CSV; never a CSV named .xlsx
-        raise InputError(f"--out {out}: 'evsynth effects' writes a CSV table (the later stages read it); give a path "
-                         f"ending in .csv (a spreadsheet opens it as it is)")
+        raise InputError(
+            f"--out {out}: 'evsynth effects' writes a CSV table (the later stages read it); give a path "
+            f"ending in .csv (a spreadsheet opens it as it is)"
+        )
     spec = analysis_by_id(cfg, analysis)
     eff = dataset_effects(spec)
     dropped = eff.attrs.get("dropped", [])
-    excl = pd.DataFrame([{"analysis": spec["id"], "dataset": spec["dataset"], **d} for d in dropped],
-                        columns=EXCLUSION_COLUMNS)
+    excl = pd.DataFrame(
+        [{"analysis": spec["id"], "dataset": spec["dataset"], **d} for d in dropped], columns=EXCLUSION_COLUMNS
+    )
     write_csv(out, eff, float_digits=15)
     # rows the config allowed to drop (drop_incomplete): the report's exclusions table reads this
     write_csv(Path(out).with_name(catalog.file_name("exclusions")), excl)
@@ -130,8 +152,10 @@ def _review_comparison(cfg: dict, rows: list[dict]) -> pd.DataFrame:
     first = {}
     for r in rows:
         first.setdefault(r["analysis"], r)
-    return pd.concat([compare_with_findings(first[s["id"]], findings, s["review_findings"], s["id"]) for s in wanted],
-                     ignore_index=True)
+    return pd.concat(
+        [compare_with_findings(first[s["id"]], findings, s["review_findings"], s["id"]) for s in wanted],
+        ignore_index=True,
+    )
 
 
 def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
@@ -144,14 +168,22 @@ def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
     rows, reasons = [], []
     back = ("estimate_exp", "ci_lb_exp", "ci_ub_exp", "pi_lb_exp", "pi_ub_exp")  # ratios, back-transformed by fit
     for spec in cfg["analyses"]:
+
         def at(name, aid=spec["id"]):
             return results / catalog.path(name, analysis=aid)
 
         het = read_output(at("heterogeneity")).iloc[0].to_dict()
         eff = _read_effects(at("effects"))
         w = read_output(at("study_weights"))
-        out, r = grade_outcome(het, eff, spec, weights=w, egger=_optional_row(at("egger")),
-                               trimfill=_optional_row(at("trimfill")), reporting=_reporting(spec))
+        out, r = grade_outcome(
+            het,
+            eff,
+            spec,
+            weights=w,
+            egger=_optional_row(at("egger")),
+            trimfill=_optional_row(at("trimfill")),
+            reporting=_reporting(spec),
+        )
         mask = randomised_rows(eff, spec)
         rhet = _optional_row(at("randomised_heterogeneity")) if mask is not None else None
         out["body"] = "all included studies" if rhet is None else "all designs"
@@ -160,8 +192,10 @@ def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
         reasons.append(r.assign(body=out["body"]))
         if rhet is not None:  # GRADE guidance 24: the randomised body rated on its own
             sub = eff[mask].reset_index(drop=True)
-            funnel = {t: {c[len(t) + 1:]: v for c, v in rhet.items() if c.startswith(t + "_")} or None
-                      for t in ("egger", "trimfill")}
+            funnel = {
+                t: {c[len(t) + 1 :]: v for c, v in rhet.items() if c.startswith(t + "_")} or None
+                for t in ("egger", "trimfill")
+            }
             out, r = grade_outcome(rhet, sub, spec, weights=read_output(at("randomised_weights")), **funnel)
             out["body"] = "randomised studies only"
             out.update({c: rhet[c] for c in back if c in rhet})
@@ -175,11 +209,16 @@ def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
         published = pd.DataFrame()
     cert = pd.DataFrame(rows)
     reasons = pd.concat(reasons, ignore_index=True)
-    write_tables(outdir, "certainty", {
-        "published": published,
-        "certainty": cert[["analysis", "body"] + [c for c in cert if c not in ("analysis", "body")]],
-        "review_comparison": _review_comparison(cfg, rows),
-        "certainty_reasons": reasons[["analysis", "body"] + [c for c in reasons if c not in ("analysis", "body")]]})
+    write_tables(
+        outdir,
+        "certainty",
+        {
+            "published": published,
+            "certainty": cert[["analysis", "body"] + [c for c in cert if c not in ("analysis", "body")]],
+            "review_comparison": _review_comparison(cfg, rows),
+            "certainty_reasons": reasons[["analysis", "body"] + [c for c in reasons if c not in ("analysis", "body")]],
+        },
+    )
 
 
 def run_multiverse(cfg: dict, analysis: str, effects, out, chunk: int = 0, chunks=None) -> None:
@@ -210,8 +249,12 @@ def run_multiverse_gather(cfg: dict, analysis: str, parts, outdir) -> None:
         f["status"] = f["status"].fillna("").astype(str)
     t = mv.gather(frames, len(mv.specifications(spec)))
     summ, dtab = mv.summary_tables(t, spec)
-    write_tables(outdir, "multiverse-gather", {"multiverse": t, "multiverse_summary": summ,
-                                               "multiverse_dimensions": dtab}, spec=spec)
+    write_tables(
+        outdir,
+        "multiverse-gather",
+        {"multiverse": t, "multiverse_summary": summ, "multiverse_dimensions": dtab},
+        spec=spec,
+    )
     _remove_stale_blocks(parts)
 
 
@@ -233,6 +276,7 @@ def _remove_stale_blocks(parts) -> None:
 
 # ------------------------------------------------------------------------------ the review
 
+
 def run_studies(cfg: dict, outdir) -> None:
     """Summaries of the coded study tables, the PRISMA counts, the NJI tables, and (when
     configured) the effect statements, their direction synthesis and the findings table."""
@@ -241,12 +285,17 @@ def run_studies(cfg: dict, outdir) -> None:
 
     st = cfg["studies"]
     s = inputs.load_studies(cfg)
-    t = {"study_characteristics": rs.study_characteristics(s), "quality_by_design": rs.quality_by_design(s),
-         "intervention_types": rs.intervention_types(s), "outcome_domains": rs.outcome_domains(s),
-         "evidence_gap": rs.evidence_gap(s), "prisma_counts": prisma_counts(inputs.load_prisma(st["prisma"])),
-         "reviews": load_table(st["reviews"], "reviews").drop(columns=["row_text"]),
-         "nji_interventions": load_table(st["nji_interventions"], "nji_interventions"),
-         "nji_findings": load_table(st["nji_findings"], "nji_findings")}
+    t = {
+        "study_characteristics": rs.study_characteristics(s),
+        "quality_by_design": rs.quality_by_design(s),
+        "intervention_types": rs.intervention_types(s),
+        "outcome_domains": rs.outcome_domains(s),
+        "evidence_gap": rs.evidence_gap(s),
+        "prisma_counts": prisma_counts(inputs.load_prisma(st["prisma"])),
+        "reviews": load_table(st["reviews"], "reviews").drop(columns=["row_text"]),
+        "nji_interventions": load_table(st["nji_interventions"], "nji_interventions"),
+        "nji_findings": load_table(st["nji_findings"], "nji_findings"),
+    }
     if st.get("effect_statements"):
         from evsynth.review.evidence import effect_direction
 
@@ -268,19 +317,36 @@ def run_quality(cfg: dict, outdir) -> None:
     min_score = int(cfg["quality"]["min_score"])
     per_rater = rq.score(df, form)
     pvc = rq.published_vs_computed(studies, df, form)
-    write_tables(outdir, "quality", {
-        "quality_scores": pvc.merge(per_rater.pivot(index="study_id", columns="rater", values="total")
-                                    .add_prefix("total_").reset_index(), how="left", on="study_id")
-        if not per_rater.empty else pvc,
-        "quality_summary": pd.DataFrame([{
-            "n_studies": len(pvc), "n_total_only": int((pvc["status"] == "total_only").sum()),
-            "n_item_level": int((pvc["status"] == "item_level").sum()),
-            "n_not_scored": int((pvc["status"] == "not_scored").sum()), "n_mismatch": int(pvc["mismatch"].sum()),
-            "min_score": min_score, "n_at_or_above_min_score": len(rq.quality_filter(pvc, min_score)[0])}]),
-        "quality_agreement": rq.agreement(df),
-        "published_vs_computed": pvc[pvc["status"] == "item_level"],
-        "quality_items": rq.item_summary(df),
-        "assessment_template": rq.assessment_template(studies, form)})
+    write_tables(
+        outdir,
+        "quality",
+        {
+            "quality_scores": pvc.merge(
+                per_rater.pivot(index="study_id", columns="rater", values="total").add_prefix("total_").reset_index(),
+                how="left",
+                on="study_id",
+            )
+            if not per_rater.empty
+            else pvc,
+            "quality_summary": pd.DataFrame(
+                [
+                    {
+                        "n_studies": len(pvc),
+                        "n_total_only": int((pvc["status"] == "total_only").sum()),
+                        "n_item_level": int((pvc["status"] == "item_level").sum()),
+                        "n_not_scored": int((pvc["status"] == "not_scored").sum()),
+                        "n_mismatch": int(pvc["mismatch"].sum()),
+                        "min_score": min_score,
+                        "n_at_or_above_min_score": len(rq.quality_filter(pvc, min_score)[0]),
+                    }
+                ]
+            ),
+            "quality_agreement": rq.agreement(df),
+            "published_vs_computed": pvc[pvc["status"] == "item_level"],
+            "quality_items": rq.item_summary(df),
+            "assessment_template": rq.assessment_template(studies, form),
+        },
+    )
 
 
 def run_extraction(cfg: dict, outdir) -> None:
@@ -292,16 +358,29 @@ def run_extraction(cfg: dict, outdir) -> None:
     computed = rx.compute_extracted(eff, studies, path)
     x, level = cfg["extraction"], float(cfg["level"])
     cov = rx.coverage(studies, computed)
-    write_tables(outdir, "extraction", {
-        "effects_computed": computed,
-        "extraction_coverage": cov,
-        "extraction_summary": pd.DataFrame([{
-            "n_rows": len(cov), "n_articles": int(cov["n_articles"].sum()),
-            "n_rows_extracted": int((cov["status"] == "extracted").sum()), "n_effect_sizes": len(computed)}]),
-        "pooled_by_domain": rx.pool_by_domain(computed, x["method"], x["test"], int(x["min_k"]), level),
-        "moderators_by_domain": rx.moderators_by_domain(computed, studies, x["method"], x["test"], int(x["min_k"]),
-                                                        level, int(cfg["quality"]["min_score"])),
-        "extraction_template": rx.extraction_template(studies, list(eff.columns))})
+    write_tables(
+        outdir,
+        "extraction",
+        {
+            "effects_computed": computed,
+            "extraction_coverage": cov,
+            "extraction_summary": pd.DataFrame(
+                [
+                    {
+                        "n_rows": len(cov),
+                        "n_articles": int(cov["n_articles"].sum()),
+                        "n_rows_extracted": int((cov["status"] == "extracted").sum()),
+                        "n_effect_sizes": len(computed),
+                    }
+                ]
+            ),
+            "pooled_by_domain": rx.pool_by_domain(computed, x["method"], x["test"], int(x["min_k"]), level),
+            "moderators_by_domain": rx.moderators_by_domain(
+                computed, studies, x["method"], x["test"], int(x["min_k"]), level, int(cfg["quality"]["min_score"])
+            ),
+            "extraction_template": rx.extraction_template(studies, list(eff.columns)),
+        },
+    )
 
 
 def run_template(cfg: dict, outdir) -> None:
@@ -314,11 +393,14 @@ def run_template(cfg: dict, outdir) -> None:
     eff, _ = inputs.load_extraction(cfg)
     # the same templates the extraction and quality stages write, into one folder
     write_csv(outdir / catalog.file_name("extraction_template"), extraction_template(studies, list(eff.columns)))
-    write_csv(outdir / catalog.file_name("assessment_template"),
-              assessment_template(studies, inputs.load_form(cfg["quality"]["form"])))
+    write_csv(
+        outdir / catalog.file_name("assessment_template"),
+        assessment_template(studies, inputs.load_form(cfg["quality"]["form"])),
+    )
 
 
 # ------------------------------------------------------------------------------ checks, figures, report
+
 
 def run_check_config(cfg: dict, config) -> None:
     """The config against its schema (done on loading) and every input file it names."""
@@ -343,17 +425,24 @@ def run_figures(cfg: dict, analysis: str, results, outdir) -> None:
     results, outdir = Path(results), Path(outdir)
     if analysis == "studies":
         ed = results / catalog.path("effect_direction")
-        figures.study_figures(effect_direction=read_output(ed) if ed.exists() else None,
-                              studies=inputs.load_studies(cfg),
-                              assessments=load_table(cfg["quality"]["assessments"], "assessments"),
-                              prisma=inputs.load_prisma(cfg["studies"]["prisma"]), results=results,
-                              out=outdir / "studies")
+        figures.study_figures(
+            effect_direction=read_output(ed) if ed.exists() else None,
+            studies=inputs.load_studies(cfg),
+            assessments=load_table(cfg["quality"]["assessments"], "assessments"),
+            prisma=inputs.load_prisma(cfg["studies"]["prisma"]),
+            results=results,
+            out=outdir / "studies",
+        )
     else:
         from evsynth.pipeline.multiverse import dimensions
 
         spec = analysis_by_id(cfg, analysis)
-        figures.analysis_figures(spec, results / analysis, outdir / analysis,
-                                 multiverse_dimensions=dimensions(spec) if spec.get("multiverse") else None)
+        figures.analysis_figures(
+            spec,
+            results / analysis,
+            outdir / analysis,
+            multiverse_dimensions=dimensions(spec) if spec.get("multiverse") else None,
+        )
 
 
 def run_report(cfg: dict, results, figures, html, pdf=None) -> None:
@@ -380,6 +469,7 @@ def run_validate(directory, verbose=False) -> int:
 
 
 # ------------------------------------------------------------------------------ the registry
+
 
 @dataclass(frozen=True)
 class Arg:
@@ -425,8 +515,7 @@ def missing_inputs(stage: "Stage", cfg: dict | None, arguments: dict) -> None:
             path = Path(need.path.format(**values))
             if not path.exists():
                 what = need.what.format(**values)
-                raise InputError(f"{path}: {what} does not exist; write it first with:\n"
-                                 f"  {need.run.format(**values)}")
+                raise InputError(f"{path}: {what} does not exist; write it first with:\n  {need.run.format(**values)}")
 
 
 @dataclass(frozen=True)
@@ -468,14 +557,21 @@ def _fig(name: str, analysis: str = "{each}") -> str:
 
 
 _EFFECTS_RUN = "evsynth effects {analysis}{config_option} --out {effects}"
-NEED_RESULTS = Need("{results}", "the results folder",
-                    "make report  (the whole workflow; or each stage: README 'Running one stage')")
+NEED_RESULTS = Need(
+    "{results}", "the results folder", "make report  (the whole workflow; or each stage: README 'Running one stage')"
+)
 NEED_EFFECTS = Need("{effects}", "the effect-size table", _EFFECTS_RUN)
 NEED_EACH_FIT = (
-    Need(_res("effects"), "the effect-size table of '{each}'",
-         "evsynth effects {each}{config_option} --out " + _res("effects")),
-    Need(_res("heterogeneity"), "the fit of '{each}'",
-         "evsynth fit {each}{config_option} --effects " + _res("effects") + " --outdir {results}/{each}"),
+    Need(
+        _res("effects"),
+        "the effect-size table of '{each}'",
+        "evsynth effects {each}{config_option} --out " + _res("effects"),
+    ),
+    Need(
+        _res("heterogeneity"),
+        "the fit of '{each}'",
+        "evsynth fit {each}{config_option} --effects " + _res("effects") + " --outdir {results}/{each}",
+    ),
 )
 
 
@@ -496,69 +592,158 @@ def _declares_multiverse(arguments: dict, cfg) -> bool:
 
 NEED_STUDY_TABLES = (
     Need(_res("evidence_gap"), "the study tables", "evsynth studies{config_option} --outdir {results}/studies"),
-    Need(_res("quality_items"), "the quality tables",
-         "evsynth quality{config_option} --outdir {results}/quality"),
+    Need(_res("quality_items"), "the quality tables", "evsynth quality{config_option} --outdir {results}/quality"),
 )
 NEEDS_FIGURES = (
     NEED_RESULTS,
-    Need(_res("effects", "{analysis}"), "the effect-size table of '{analysis}'",
-         "evsynth effects {analysis}{config_option} --out " + _res("effects", "{analysis}"), _one_analysis),
-    Need(_res("scale", "{analysis}"), "the fit of '{analysis}' (with the tables the figures draw)",
-         "evsynth fit {analysis}{config_option} --effects " + _res("effects", "{analysis}") + " --outdir {results}/{analysis}",
-         _one_analysis),
+    Need(
+        _res("effects", "{analysis}"),
+        "the effect-size table of '{analysis}'",
+        "evsynth effects {analysis}{config_option} --out " + _res("effects", "{analysis}"),
+        _one_analysis,
+    ),
+    Need(
+        _res("scale", "{analysis}"),
+        "the fit of '{analysis}' (with the tables the figures draw)",
+        "evsynth fit {analysis}{config_option} --effects "
+        + _res("effects", "{analysis}")
+        + " --outdir {results}/{analysis}",
+        _one_analysis,
+    ),
     *(Need(n.path, n.what, n.run, _studies) for n in NEED_STUDY_TABLES),
 )
 NEEDS_REPORT = (
     NEED_RESULTS,
     *NEED_EACH_FIT,
-    Need(_res("diagnostics"), "the diagnostics of '{each}'",
-         "evsynth diagnose {each}{config_option} --effects " + _res("effects") + " --outdir " + _res("diagnostics")),
+    Need(
+        _res("diagnostics"),
+        "the diagnostics of '{each}'",
+        "evsynth diagnose {each}{config_option} --effects " + _res("effects") + " --outdir " + _res("diagnostics"),
+    ),
     *NEED_STUDY_TABLES,
-    Need(_res("extraction_summary"), "the extraction tables",
-         "evsynth extraction{config_option} --outdir {results}/extraction"),
-    Need(_res("certainty"), "the certainty table",
-         "evsynth certainty{config_option} --results {results} --outdir {results}/certainty"),
-    Need(_fig("figures_analysis"), "the figures of '{each}'", "evsynth figures {each}{config_option} --results {results} --outdir {figures}"),
-    Need(_fig("figures_studies"), "the study figures", "evsynth figures studies{config_option} --results {results} --outdir {figures}"),
+    Need(
+        _res("extraction_summary"),
+        "the extraction tables",
+        "evsynth extraction{config_option} --outdir {results}/extraction",
+    ),
+    Need(
+        _res("certainty"),
+        "the certainty table",
+        "evsynth certainty{config_option} --results {results} --outdir {results}/certainty",
+    ),
+    Need(
+        _fig("figures_analysis"),
+        "the figures of '{each}'",
+        "evsynth figures {each}{config_option} --results {results} --outdir {figures}",
+    ),
+    Need(
+        _fig("figures_studies"),
+        "the study figures",
+        "evsynth figures studies{config_option} --results {results} --outdir {figures}",
+    ),
 )
 
 STAGES: tuple[Stage, ...] = (
-    Stage("check-config", "validate config.yaml against its schema and check the files it names",
-          run_check_config),
-    Stage("check-inputs", "validate every input table and file named in the config", run_check_inputs,
-          (_a("--out", help="write the summary of what was checked here"),)),
-    Stage("effects", "compute effect sizes for one declared analysis", run_effects,
-          (ANALYSIS, _a("--out", required=True, help="output CSV"))),
-    Stage("fit", "fit the declared model, moderators, subgroups, robust and sensitivity analyses", run_fit,
-          (ANALYSIS, EFFECTS, OUTDIR), needs=(NEED_EFFECTS,)),
-    Stage("diagnose", "publication bias, influence and sensitivity diagnostics", run_diagnose,
-          (ANALYSIS, EFFECTS, _a("--outdir", required=True, help="diagnostics folder (new, or written by diagnose before)")),
-          needs=(NEED_EFFECTS,)),
-    Stage("certainty", "GRADE certainty of every pooled outcome, read from the results tables", run_certainty,
-          (RESULTS, _a("--outdir", required=True, help="where certainty.csv, certainty_reasons.csv and "
-                       "published.csv go")), needs=(NEED_RESULTS, *NEED_EACH_FIT)),
-    Stage("multiverse", "fit one block of the multiverse of an analysis (every combination of its declared "
-          "analytic choices)", run_multiverse,
-          (ANALYSIS, EFFECTS, _a("--chunk", type=int, default=0, help="which block, from 0 (default 0)"),
-           _a("--chunks", type=int, help="number of blocks (default: multiverse.chunks of the config, or 1)"),
-           _a("--out", required=True, help="output CSV of this block")),
-          needs=(Need(NEED_EFFECTS.path, NEED_EFFECTS.what, NEED_EFFECTS.run, _declares_multiverse),)),
-    Stage("multiverse-gather", "join the multiverse blocks into multiverse.csv and write the summary tables of "
-          "the report", run_multiverse_gather,
-          (ANALYSIS, _a("parts", nargs="+", help="the block CSVs written by 'evsynth multiverse'"), OUTDIR)),
+    Stage("check-config", "validate config.yaml against its schema and check the files it names", run_check_config),
+    Stage(
+        "check-inputs",
+        "validate every input table and file named in the config",
+        run_check_inputs,
+        (_a("--out", help="write the summary of what was checked here"),),
+    ),
+    Stage(
+        "effects",
+        "compute effect sizes for one declared analysis",
+        run_effects,
+        (ANALYSIS, _a("--out", required=True, help="output CSV")),
+    ),
+    Stage(
+        "fit",
+        "fit the declared model, moderators, subgroups, robust and sensitivity analyses",
+        run_fit,
+        (ANALYSIS, EFFECTS, OUTDIR),
+        needs=(NEED_EFFECTS,),
+    ),
+    Stage(
+        "diagnose",
+        "publication bias, influence and sensitivity diagnostics",
+        run_diagnose,
+        (
+            ANALYSIS,
+            EFFECTS,
+            _a("--outdir", required=True, help="diagnostics folder (new, or written by diagnose before)"),
+        ),
+        needs=(NEED_EFFECTS,),
+    ),
+    Stage(
+        "certainty",
+        "GRADE certainty of every pooled outcome, read from the results tables",
+        run_certainty,
+        (
+            RESULTS,
+            _a("--outdir", required=True, help="where certainty.csv, certainty_reasons.csv and published.csv go"),
+        ),
+        needs=(NEED_RESULTS, *NEED_EACH_FIT),
+    ),
+    Stage(
+        "multiverse",
+        "fit one block of the multiverse of an analysis (every combination of its declared analytic choices)",
+        run_multiverse,
+        (
+            ANALYSIS,
+            EFFECTS,
+            _a("--chunk", type=int, default=0, help="which block, from 0 (default 0)"),
+            _a("--chunks", type=int, help="number of blocks (default: multiverse.chunks of the config, or 1)"),
+            _a("--out", required=True, help="output CSV of this block"),
+        ),
+        needs=(Need(NEED_EFFECTS.path, NEED_EFFECTS.what, NEED_EFFECTS.run, _declares_multiverse),),
+    ),
+    Stage(
+        "multiverse-gather",
+        "join the multiverse blocks into multiverse.csv and write the summary tables of the report",
+        run_multiverse_gather,
+        (ANALYSIS, _a("parts", nargs="+", help="the block CSVs written by 'evsynth multiverse'"), OUTDIR),
+    ),
     Stage("studies", "summaries of the coded study tables (characteristics, designs, flow)", run_studies, (OUTDIR,)),
     Stage("quality", "score the 11-item quality form: totals, agreement, kappa, template", run_quality, (OUTDIR,)),
-    Stage("extraction", "effect sizes of the 47 studies: conversions, coverage, pooling by domain", run_extraction,
-          (OUTDIR,)),
+    Stage(
+        "extraction",
+        "effect sizes of the 47 studies: conversions, coverage, pooling by domain",
+        run_extraction,
+        (OUTDIR,),
+    ),
     Stage("template", "write blank extraction and quality templates for reviewers", run_template, (OUTDIR,)),
-    Stage("figures", "draw the figures of one analysis (or 'studies' for the study-level figures)", run_figures,
-          (_a("analysis", help="analysis id from the config, or 'studies'"), RESULTS,
-           _a("--outdir", required=True, help="figures folder")), needs=NEEDS_FIGURES),
-    Stage("report", "render the HTML (and PDF) report from the results tables", run_report,
-          (RESULTS, _a("--figures", required=True, help="figures folder"),
-           _a("--html", required=True, help="HTML report to write"),
-           _a("--pdf", help="PDF edition to write (optional)")), needs=NEEDS_REPORT),
-    Stage("validate", "run conformance cases (cases/*.json over data/*.csv) and compare", run_validate,
-          (_a("directory", help="folder with cases/ and data/ (e.g. ../shared/golden)"),
-           _a("-v", "--verbose", action="store_true", help="list passing cases too")), config=False),
+    Stage(
+        "figures",
+        "draw the figures of one analysis (or 'studies' for the study-level figures)",
+        run_figures,
+        (
+            _a("analysis", help="analysis id from the config, or 'studies'"),
+            RESULTS,
+            _a("--outdir", required=True, help="figures folder"),
+        ),
+        needs=NEEDS_FIGURES,
+    ),
+    Stage(
+        "report",
+        "render the HTML (and PDF) report from the results tables",
+        run_report,
+        (
+            RESULTS,
+            _a("--figures", required=True, help="figures folder"),
+            _a("--html", required=True, help="HTML report to write"),
+            _a("--pdf", help="PDF edition to write (optional)"),
+        ),
+        needs=NEEDS_REPORT,
+    ),
+    Stage(
+        "validate",
+        "run conformance cases (cases/*.json over data/*.csv) and compare",
+        run_validate,
+        (
+            _a("directory", help="folder with cases/ and data/ (e.g. ../shared/golden)"),
+            _a("-v", "--verbose", action="store_true", help="list passing cases too"),
+        ),
+        config=False,
+    ),
 )

@@ -36,11 +36,22 @@ __all__ = ["ENV", "PRELOAD", "delegate", "serve", "run"]
 
 ENV = "EVSYNTH_SERVER"
 #: what the server imports before it answers: everything a stage imports
-PRELOAD = ("evsynth.pipeline.cli", "evsynth.pipeline.stages", "evsynth.pipeline.multiverse", "evsynth.engine.batch",
-           "evsynth.review.grade", "evsynth.review.published", "evsynth.review.evidence",
-           "evsynth.review.studies", "evsynth.review.prisma", "evsynth.review.quality",
-           "evsynth.review.extraction", "evsynth.present.figures", "evsynth.present.report",
-           "evsynth.conformance.golden")
+PRELOAD = (
+    "evsynth.pipeline.cli",
+    "evsynth.pipeline.stages",
+    "evsynth.pipeline.multiverse",
+    "evsynth.engine.batch",
+    "evsynth.review.grade",
+    "evsynth.review.published",
+    "evsynth.review.evidence",
+    "evsynth.review.studies",
+    "evsynth.review.prisma",
+    "evsynth.review.quality",
+    "evsynth.review.extraction",
+    "evsynth.present.figures",
+    "evsynth.present.report",
+    "evsynth.conformance.golden",
+)
 _HEADER = 8  # bytes of the request length
 
 
@@ -223,8 +234,9 @@ def run(command: list[str]) -> int:
 
     folder = tempfile.mkdtemp(prefix="evsynth-warm-")
     path = os.path.join(folder, "server.sock")
-    server = subprocess.Popen([sys.executable, "-m", "evsynth.pipeline.warm", "serve", path],
-                              stdin=subprocess.DEVNULL, start_new_session=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "evsynth.pipeline.warm", "serve", path], stdin=subprocess.DEVNULL, start_new_session=True
+    )
     env = dict(os.environ, **{ENV: path})
     try:
         import time
@@ -256,8 +268,9 @@ def main(argv=None) -> int:
         return 0
     if argv[:1] == ["--"] and len(argv) > 1:
         return run(argv[1:])
-    sys.stderr.write("usage: python -m evsynth.pipeline.warm -- COMMAND...\n"
-                     "       python -m evsynth.pipeline.warm serve SOCKET\n")
+    sys.stderr.write(
+        "usage: python -m evsynth.pipeline.warm -- COMMAND...\n       python -m evsynth.pipeline.warm serve SOCKET\n"
+    )
     return 2
 
 

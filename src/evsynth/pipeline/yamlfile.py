@@ -12,9 +12,9 @@ from evsynth.pipeline.reading import refuse_special_file
 
 __all__ = ["read_yaml", "MAX_YAML_BYTES", "MAX_YAML_ALIASES", "MAX_YAML_NODES"]
 
-MAX_YAML_BYTES = 1024 * 1024          # config.yaml, prisma.yaml, the quality form
-MAX_YAML_ALIASES = 100                # YAML aliases (*name) in one file
-MAX_YAML_NODES = 100_000              # values in one YAML file once its aliases are expanded
+MAX_YAML_BYTES = 1024 * 1024  # config.yaml, prisma.yaml, the quality form
+MAX_YAML_ALIASES = 100  # YAML aliases (*name) in one file
+MAX_YAML_NODES = 100_000  # values in one YAML file once its aliases are expanded
 
 
 class _LimitedLoader(yaml.SafeLoader):
@@ -31,8 +31,11 @@ class _LimitedLoader(yaml.SafeLoader):
             if self._aliases > MAX_YAML_ALIASES:
                 ev = self.peek_event()
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"more than {MAX_YAML_ALIASES} aliases (*name); refused (YAML alias bomb?)",
-                    ev.start_mark)
+                    None,
+                    None,
+                    f"more than {MAX_YAML_ALIASES} aliases (*name); refused (YAML alias bomb?)",
+                    ev.start_mark,
+                )
         return super().compose_node(parent, index)
 
     def compose_document(self):
@@ -53,8 +56,11 @@ class _LimitedLoader(yaml.SafeLoader):
             sizes[k] = total
             if total > MAX_YAML_NODES:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"aliases expand to more than {MAX_YAML_NODES:,} values; refused (YAML alias bomb?)",
-                    n.start_mark)
+                    None,
+                    None,
+                    f"aliases expand to more than {MAX_YAML_NODES:,} values; refused (YAML alias bomb?)",
+                    n.start_mark,
+                )
             return total
 
         if node is not None:
@@ -68,8 +74,11 @@ class _LimitedLoader(yaml.SafeLoader):
                 k = key_node.value
                 if k in seen:
                     raise yaml.constructor.ConstructorError(
-                        None, None, f"duplicate key {quote(k)} (first on line {seen[k] + 1}); each key may appear "
-                        "once", key_node.start_mark)
+                        None,
+                        None,
+                        f"duplicate key {quote(k)} (first on line {seen[k] + 1}); each key may appear once",
+                        key_node.start_mark,
+                    )
                 seen[k] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)
 

@@ -21,8 +21,25 @@ from evsynth.present.i18n import N_, _, number
 from evsynth.present import labels
 from evsynth.texts import DIRECTION_RULE, effect_size_word, size_metric, statement_kind
 
-__all__ = ["GRADE_WORDS", "grade_statement", "MECHANICAL", "mechanical_rules", "TABLES", "table_path", "Tables", "build_context", "effect_words", "records", "grade_context", "CERT", "RANDOMISED_BODY",
-           "RATIO_WORDS", "CHARACTERISTICS_COLUMNS", "figure_order", "has_findings"]
+__all__ = [
+    "GRADE_WORDS",
+    "grade_statement",
+    "MECHANICAL",
+    "mechanical_rules",
+    "TABLES",
+    "table_path",
+    "Tables",
+    "build_context",
+    "effect_words",
+    "records",
+    "grade_context",
+    "CERT",
+    "RANDOMISED_BODY",
+    "RATIO_WORDS",
+    "CHARACTERISTICS_COLUMNS",
+    "figure_order",
+    "has_findings",
+]
 
 # Every result table the report reads, once: the report's name -> its entry in the catalogue of
 # outputs (evsynth.catalog), which holds the path (issue 23 item 2).
@@ -119,6 +136,7 @@ class Tables:
             return Num(None, rel, col, row, digits)
         return Num(t[col].iloc[row], rel, col, row, digits, pct=pct, p=p)
 
+
 def effect_words(value: float, metric: str, interpretation: str = "improvement") -> str:
     """Verbal size of an effect (Cohen, 1988): SMD |d| .2/.5/.8; correlations |r| .1/.3/.5;
     log odds ratios via d = log OR sqrt(3)/pi."""
@@ -171,54 +189,95 @@ def _certainty(i2: "Num", egger_p: "Num | None", k: "Num") -> list[Markup]:
         lvl = N_("low") if x < 30 else N_("moderate") if x < 60 else N_("substantial") if x < 75 else N_("considerable")
         reasons.append(M(_("heterogeneity is {} (I² = {})"), _(lvl), i2))
     if egger_p is not None and np.isfinite(egger_p.v):
-        reasons.append(M("{}", _("the funnel plot test suggests small-study effects (Egger p < 0.10)") if egger_p.v < 0.10
-                         else _("the funnel plot test gives no sign of small-study effects (Egger p ≥ 0.10)")))
+        reasons.append(
+            M(
+                "{}",
+                _("the funnel plot test suggests small-study effects (Egger p < 0.10)")
+                if egger_p.v < 0.10
+                else _("the funnel plot test gives no sign of small-study effects (Egger p ≥ 0.10)"),
+            )
+        )
     if np.isfinite(k.v) and k.v < 10:
         reasons.append(M(_("with only {} studies, tests of heterogeneity and publication bias have little power"), k))
     return reasons
 
+
 # study-characteristics table of the report: column -> heading
 CHARACTERISTICS_COLUMNS = {
-    "row": "row", "authors": "authors", "year": "year", "country": "country", "intervention": "intervention",
-    "intervention_type": "type", "organised_by": "organised by", "design": "design", "quality_score": "quality (0-11)",
-    "duration_months": "duration (months)", "contacts_per_month": "contacts / month",
-    "child_age_min_years": "child age from (years)", "child_age_max_years": "child age to (years)",
-    "n_outcome_measures": "outcome measures (n)", "outcome_domains": "outcome domains"}
+    "row": "row",
+    "authors": "authors",
+    "year": "year",
+    "country": "country",
+    "intervention": "intervention",
+    "intervention_type": "type",
+    "organised_by": "organised by",
+    "design": "design",
+    "quality_score": "quality (0-11)",
+    "duration_months": "duration (months)",
+    "contacts_per_month": "contacts / month",
+    "child_age_min_years": "child age from (years)",
+    "child_age_max_years": "child age to (years)",
+    "n_outcome_measures": "outcome measures (n)",
+    "outcome_domains": "outcome domains",
+}
 # what the report's table shows (fits 1280 px): the study in one cell, the age range in one cell
+
 
 def build_context(cfg: dict, results: Path, figures: Path) -> dict:
     T = Tables(results)
-    ctx: dict = {"title": _((cfg.get("report") or {}).get("title", "evsynth report")), "version": __version__,
-                 "level": cfg["level"], "seed": cfg["seed"], "T": T, "direction_rule": DIRECTION_RULE,
-                 "min_score": cfg["quality"]["min_score"], "extraction": cfg["extraction"]}
+    ctx: dict = {
+        "title": _((cfg.get("report") or {}).get("title", "evsynth report")),
+        "version": __version__,
+        "level": cfg["level"],
+        "seed": cfg["seed"],
+        "T": T,
+        "direction_rule": DIRECTION_RULE,
+        "min_score": cfg["quality"]["min_score"],
+        "extraction": cfg["extraction"],
+    }
     # studies
     chars = T.get(table_path("studies/study_characteristics"))
     qbd = T.get(table_path("studies/quality_by_design"))
     ctx["n_rows"] = T.num(table_path("studies/quality_by_design"), "n_rows", 0, 0)
-    ctx["designs"] = [{"design": r["design"], "n_rows": T.num(table_path("studies/quality_by_design"), "n_rows", i, 0),
-                       "n_articles": T.num(table_path("studies/quality_by_design"), "n_articles", i, 0),
-                       "median": T.num(table_path("studies/quality_by_design"), "median", i, 1),
-                       "min": T.num(table_path("studies/quality_by_design"), "min", i, 0),
-                       "max": T.num(table_path("studies/quality_by_design"), "max", i, 0),
-                       "n_scored": T.num(table_path("studies/quality_by_design"), "n_scored", i, 0),
-                       "n_no_score": T.num(table_path("studies/quality_by_design"), "n_no_score_shown", i, 0)}
-                      for i, r in qbd.iterrows()]
+    ctx["designs"] = [
+        {
+            "design": r["design"],
+            "n_rows": T.num(table_path("studies/quality_by_design"), "n_rows", i, 0),
+            "n_articles": T.num(table_path("studies/quality_by_design"), "n_articles", i, 0),
+            "median": T.num(table_path("studies/quality_by_design"), "median", i, 1),
+            "min": T.num(table_path("studies/quality_by_design"), "min", i, 0),
+            "max": T.num(table_path("studies/quality_by_design"), "max", i, 0),
+            "n_scored": T.num(table_path("studies/quality_by_design"), "n_scored", i, 0),
+            "n_no_score": T.num(table_path("studies/quality_by_design"), "n_no_score_shown", i, 0),
+        }
+        for i, r in qbd.iterrows()
+    ]
     ctx["total_articles"] = T.num(table_path("extraction/summary"), "n_articles", 0, 0)
     ctx["total_rows"] = T.num(table_path("extraction/summary"), "n_rows", 0, 0)
     ctx["characteristics_columns"] = CHARACTERISTICS_COLUMNS
     ctx["characteristics"] = records(chars, list(CHARACTERISTICS_COLUMNS), 2)
     ctx["intervention_types"] = records(T.get(table_path("studies/intervention_types")))
     od = T.get(table_path("studies/outcome_domains"))
-    ctx["outcome_domains"] = [{"domain": r["outcome_domain"],
-                               "n": T.num(table_path("studies/outcome_domains"), "n_studies", i, 0),
-                               "n_effect": T.num(table_path("studies/outcome_domains"), "n_with_effect_statement", i, 0)}
-                              for i, r in od.iterrows()]
+    ctx["outcome_domains"] = [
+        {
+            "domain": r["outcome_domain"],
+            "n": T.num(table_path("studies/outcome_domains"), "n_studies", i, 0),
+            "n_effect": T.num(table_path("studies/outcome_domains"), "n_with_effect_statement", i, 0),
+        }
+        for i, r in od.iterrows()
+    ]
     least = [int(i) for i in od.index[od["least_studied"].astype(bool)]] if "least_studied" in od else []
     # one clause for both editions: numbers tagged in the HTML, plain text in the PDF
-    ctx["least_studied"] = M(_("{}, which only {} of the {} study rows measured"),
-                             _(" and ").join(_("{} outcomes").format(_(od.loc[i, "outcome_domain"])) for i in least),
-                             T.num(table_path("studies/outcome_domains"), "n_studies", least[0], 0),
-                             ctx["total_rows"]) if least else ""
+    ctx["least_studied"] = (
+        M(
+            _("{}, which only {} of the {} study rows measured"),
+            _(" and ").join(_("{} outcomes").format(_(od.loc[i, "outcome_domain"])) for i in least),
+            T.num(table_path("studies/outcome_domains"), "n_studies", least[0], 0),
+            ctx["total_rows"],
+        )
+        if least
+        else ""
+    )
     ctx["prisma"] = records(T.get(table_path("studies/prisma_counts")))
     pc = T.get(table_path("studies/prisma_counts"))
 
@@ -233,18 +292,35 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
     ctx["p_reviews"] = pbox("reviews")
     ctx["n_reviews_listed"] = len(T.get(table_path("studies/reviews")))  # rows of Bijlage 6 (a count, not a cell)
     ctx["findings_table"] = T.text(table_path("studies/findings"))
-    ctx["reviews"] = [dict(r, n_lost=str(r.get("findings_statements", "").count("[?]")))
-                      for r in records(T.get(table_path("studies/reviews")), ["authors", "year", "title", "source_database",
-                                                                       "designs_included", "n_statements",
-                                                                       "findings_statements"])]
-    ctx["nji_interventions"] = records(T.get(table_path("studies/nji_interventions")),
-                                        ["intervention", "group", "erkend_dec2019", "klaassen_vermaat_2015_max_effect",
-                                         "evenboer_2018_included", "evenboer_2018_conclusion", "rct_evidence", "notes"])
-    ctx["nji_findings"] = records(T.get(table_path("studies/nji_findings")), ["review", "finding", "value", "value_low",
-                                                                        "value_high", "unit", "sentence"])
+    ctx["reviews"] = [
+        dict(r, n_lost=str(r.get("findings_statements", "").count("[?]")))
+        for r in records(
+            T.get(table_path("studies/reviews")),
+            ["authors", "year", "title", "source_database", "designs_included", "n_statements", "findings_statements"],
+        )
+    ]
+    ctx["nji_interventions"] = records(
+        T.get(table_path("studies/nji_interventions")),
+        [
+            "intervention",
+            "group",
+            "erkend_dec2019",
+            "klaassen_vermaat_2015_max_effect",
+            "evenboer_2018_included",
+            "evenboer_2018_conclusion",
+            "rct_evidence",
+            "notes",
+        ],
+    )
+    ctx["nji_findings"] = records(
+        T.get(table_path("studies/nji_findings")),
+        ["review", "finding", "value", "value_low", "value_high", "unit", "sentence"],
+    )
     # quality
-    ctx["quality_scores"] = records(T.get(table_path("quality/scores")), ["study_id", "design", "published_total",
-                                                                   "computed_total", "status", "note"])
+    ctx["quality_scores"] = records(
+        T.get(table_path("quality/scores")),
+        ["study_id", "design", "published_total", "computed_total", "status", "note"],
+    )
     for key in ("n_total_only", "n_item_level", "n_not_scored", "n_mismatch"):
         ctx[key] = T.num(table_path("quality/summary"), key, 0, 0)
     ctx["agreement"] = records(T.get(table_path("quality/agreement")))
@@ -252,13 +328,15 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
     cov = T.get(table_path("extraction/coverage"))
     ctx["n_extracted"] = T.num(table_path("extraction/summary"), "n_rows_extracted", 0, 0)
     ctx["n_coded_rows"] = T.num(table_path("extraction/summary"), "n_rows", 0, 0)
-    ctx["not_extracted"] = records(cov[cov["status"] != "extracted"] if not cov.empty else cov,
-                                    ["row", "authors", "year", "n_articles"])
+    ctx["not_extracted"] = records(
+        cov[cov["status"] != "extracted"] if not cov.empty else cov, ["row", "authors", "year", "n_articles"]
+    )
     ctx["pooled_domain"] = records(T.get(table_path("extraction/pooled_by_domain")))
     ctx["moderators_domain"] = records(T.get(table_path("extraction/moderators_by_domain")))
-    ctx["extracted_effects"] = records(T.get(table_path("extraction/effects_computed")),
-                                        ["effect_id", "study_id", "outcome", "outcome_domain", "yi", "vi", "formula",
-                                         "direction", "source_url"])
+    ctx["extracted_effects"] = records(
+        T.get(table_path("extraction/effects_computed")),
+        ["effect_id", "study_id", "outcome", "outcome_domain", "yi", "vi", "formula", "direction", "source_url"],
+    )
     # analyses
     # in config order; the report shows the primary (on-topic) ones first, then the
     # neighbouring fields (issue 13): ctx["primary"] + ctx["secondary"]
@@ -269,12 +347,15 @@ def build_context(cfg: dict, results: Path, figures: Path) -> dict:
         a["grade"] = ctx["grade"].get(a["id"])
         a["listed"] = ctx["listed"].get(a["id"], [])
     # the review's own studies lead the on-topic evidence (issue 24), then config order
-    ctx["primary"] = sorted((a for a in ctx["analyses"] if a["role"] == "primary"),
-                            key=lambda a: "extracted" not in a["spec"]["effect"])
+    ctx["primary"] = sorted(
+        (a for a in ctx["analyses"] if a["role"] == "primary"), key=lambda a: "extracted" not in a["spec"]["effect"]
+    )
     ctx["secondary"] = [a for a in ctx["analyses"] if a["role"] == "secondary"]
-    ctx["exclusions"] = [r for a in cfg["analyses"]
-                         for r in records(T.get(table_path("exclusions", a["id"])),
-                                           ["analysis", "dataset", "row", "study", "reason"])]
+    ctx["exclusions"] = [
+        r
+        for a in cfg["analyses"]
+        for r in records(T.get(table_path("exclusions", a["id"])), ["analysis", "dataset", "row", "study", "reason"])
+    ]
     ctx["tables"] = sorted(str(p.relative_to(results)) for p in Path(results).rglob("*.csv"))
     return ctx
 
@@ -287,82 +368,174 @@ def _analysis_context(spec: dict, T: Tables, figures: Path) -> dict:
     metric = _metric(spec)
     est = T.num(het, "estimate", 0, 2)
     scale = T.get(table_path("scale", aid))
-    ctx = {"spec": spec, "id": aid, "measure": str(scale["measure_label"].iloc[0]) if len(scale) else "effect size",
-           "k": T.num(het, "k", 0, 0),
-           "est": est, "ci_lb": T.num(het, "ci_lb", 0, 2), "ci_ub": T.num(het, "ci_ub", 0, 2),
-           "pval": T.num(het, "pval", 0, p=True), "pi_lb": T.num(het, "pi_lb", 0, 2), "pi_ub": T.num(het, "pi_ub", 0, 2),
-           "tau2": T.num(het, "tau2", 0, 3), "I2": T.num(het, "I2", 0, 1, pct=True), "QE": T.num(het, "QE", 0, 2),
-           "QEp": T.num(het, "QEp", 0, p=True), "QE_df": T.num(het, "QE_df", 0, 0), "method": h["method"].iloc[0] if len(h) else "",
-           "test": h["test"].iloc[0] if len(h) else "", "multilevel": spec["model"]["type"] == "multilevel"}
+    ctx = {
+        "spec": spec,
+        "id": aid,
+        "measure": str(scale["measure_label"].iloc[0]) if len(scale) else "effect size",
+        "k": T.num(het, "k", 0, 0),
+        "est": est,
+        "ci_lb": T.num(het, "ci_lb", 0, 2),
+        "ci_ub": T.num(het, "ci_ub", 0, 2),
+        "pval": T.num(het, "pval", 0, p=True),
+        "pi_lb": T.num(het, "pi_lb", 0, 2),
+        "pi_ub": T.num(het, "pi_ub", 0, 2),
+        "tau2": T.num(het, "tau2", 0, 3),
+        "I2": T.num(het, "I2", 0, 1, pct=True),
+        "QE": T.num(het, "QE", 0, 2),
+        "QEp": T.num(het, "QEp", 0, p=True),
+        "QE_df": T.num(het, "QE_df", 0, 0),
+        "method": h["method"].iloc[0] if len(h) else "",
+        "test": h["test"].iloc[0] if len(h) else "",
+        "multilevel": spec["model"]["type"] == "multilevel",
+    }
     ctx["words"] = effect_words(est.v, metric, interp)
     ctx["ratio_words"] = RATIO_WORDS.get((spec.get("effect") or {}).get("measure", ""), "")
     ctx["ci_has_zero"] = ctx["ci_lb"].v <= 0 <= ctx["ci_ub"].v
     if "estimate_exp" in h.columns:
-        ctx["back"] = {"est": T.num(het, "estimate_exp", 0, 2), "lo": T.num(het, "ci_lb_exp", 0, 2),
-                       "hi": T.num(het, "ci_ub_exp", 0, 2)}
+        ctx["back"] = {
+            "est": T.num(het, "estimate_exp", 0, 2),
+            "lo": T.num(het, "ci_lb_exp", 0, 2),
+            "hi": T.num(het, "ci_ub_exp", 0, 2),
+        }
     if ctx["multilevel"]:
-        ctx["sigmas"] = [{"name": h[f"sigma2_{j}_name"].iloc[0], "value": T.num(het, f"sigma2_{j}", 0, 3),
-                          "nlevels": T.num(het, f"nlevels_{j}", 0, 0), "I2": T.num(het, f"I2_level{j}", 0, 1, pct=True)}
-                         for j in range(1, 4) if f"sigma2_{j}" in h.columns]
+        ctx["sigmas"] = [
+            {
+                "name": h[f"sigma2_{j}_name"].iloc[0],
+                "value": T.num(het, f"sigma2_{j}", 0, 3),
+                "nlevels": T.num(het, f"nlevels_{j}", 0, 0),
+                "I2": T.num(het, f"I2_level{j}", 0, 1, pct=True),
+            }
+            for j in range(1, 4)
+            if f"sigma2_{j}" in h.columns
+        ]
     eg = T.get(table_path("diagnostics/egger", aid))
-    ctx["egger"] = {"stat": T.num(table_path("diagnostics/egger", aid), "stat", 0, 2),
-                    "pval": T.num(table_path("diagnostics/egger", aid), "pval", 0, p=True)} if not eg.empty else None
+    ctx["egger"] = (
+        {
+            "stat": T.num(table_path("diagnostics/egger", aid), "stat", 0, 2),
+            "pval": T.num(table_path("diagnostics/egger", aid), "pval", 0, p=True),
+        }
+        if not eg.empty
+        else None
+    )
     bg = T.get(table_path("diagnostics/begg", aid))
-    ctx["begg"] = {"tau": T.num(table_path("diagnostics/begg", aid), "kendall_tau", 0, 3),
-                   "pval": T.num(table_path("diagnostics/begg", aid), "pval", 0, p=True)} if not bg.empty else None
+    ctx["begg"] = (
+        {
+            "tau": T.num(table_path("diagnostics/begg", aid), "kendall_tau", 0, 3),
+            "pval": T.num(table_path("diagnostics/begg", aid), "pval", 0, p=True),
+        }
+        if not bg.empty
+        else None
+    )
     tf = T.get(table_path("diagnostics/trimfill", aid))
-    ctx["trimfill"] = {"k0": T.num(table_path("diagnostics/trimfill", aid), "k0", 0, 0),
-                       "side": tf["side"].iloc[0],
-                       "est": T.num(table_path("diagnostics/trimfill", aid), "estimate", 0, 2),
-                       "lo": T.num(table_path("diagnostics/trimfill", aid), "ci_lb", 0, 2),
-                       "hi": T.num(table_path("diagnostics/trimfill", aid), "ci_ub", 0, 2)} if not tf.empty else None
+    ctx["trimfill"] = (
+        {
+            "k0": T.num(table_path("diagnostics/trimfill", aid), "k0", 0, 0),
+            "side": tf["side"].iloc[0],
+            "est": T.num(table_path("diagnostics/trimfill", aid), "estimate", 0, 2),
+            "lo": T.num(table_path("diagnostics/trimfill", aid), "ci_lb", 0, 2),
+            "hi": T.num(table_path("diagnostics/trimfill", aid), "ci_ub", 0, 2),
+        }
+        if not tf.empty
+        else None
+    )
     fs = T.get(table_path("diagnostics/fsn", aid))
     ctx["fsn"] = T.num(table_path("diagnostics/fsn", aid), "fsnum", 0, 0) if not fs.empty else None
     pp = T.get(table_path("diagnostics/pet_peese", aid))
-    ctx["pet_peese"] = {"pet": T.num(table_path("diagnostics/pet_peese", aid), "pet_estimate", 0, 2),
-                        "peese": T.num(table_path("diagnostics/pet_peese", aid), "peese_estimate", 0, 2),
-                        "use_peese": bool(pp["use_peese"].iloc[0])} if not pp.empty else None
+    ctx["pet_peese"] = (
+        {
+            "pet": T.num(table_path("diagnostics/pet_peese", aid), "pet_estimate", 0, 2),
+            "peese": T.num(table_path("diagnostics/pet_peese", aid), "peese_estimate", 0, 2),
+            "use_peese": bool(pp["use_peese"].iloc[0]),
+        }
+        if not pp.empty
+        else None
+    )
     ci = T.get(table_path("diagnostics/confint", aid))
-    ctx["confint"] = {"tau2_lo": T.num(table_path("diagnostics/confint", aid), "ci_lb", 0, 3),
-                      "tau2_hi": T.num(table_path("diagnostics/confint", aid), "ci_ub", 0, 3),
-                      "I2_lo": T.num(table_path("diagnostics/confint", aid), "ci_lb", 1, 1, pct=True),
-                      "I2_hi": T.num(table_path("diagnostics/confint", aid), "ci_ub", 1, 1, pct=True)} if not ci.empty else None
+    ctx["confint"] = (
+        {
+            "tau2_lo": T.num(table_path("diagnostics/confint", aid), "ci_lb", 0, 3),
+            "tau2_hi": T.num(table_path("diagnostics/confint", aid), "ci_ub", 0, 3),
+            "I2_lo": T.num(table_path("diagnostics/confint", aid), "ci_lb", 1, 1, pct=True),
+            "I2_hi": T.num(table_path("diagnostics/confint", aid), "ci_ub", 1, 1, pct=True),
+        }
+        if not ci.empty
+        else None
+    )
     ctx["certainty"] = _certainty(ctx["I2"], ctx["egger"]["pval"] if ctx["egger"] else None, ctx["k"])
-    ctx["moderators"] = records(T.get(table_path("moderators", aid)), ["model", "term", "estimate", "se", "stat", "pval",
-                                                                 "ci_lb", "ci_ub", "QM", "QMp", "R2", "k"])
-    ctx["subgroups"] = records(T.get(table_path("subgroups", aid)), ["subgroup_variable", "group", "k", "estimate", "ci_lb",
-                                                               "ci_ub", "tau2", "I2", "Q_between", "df_between",
-                                                               "p_between"])
+    ctx["moderators"] = records(
+        T.get(table_path("moderators", aid)),
+        ["model", "term", "estimate", "se", "stat", "pval", "ci_lb", "ci_ub", "QM", "QMp", "R2", "k"],
+    )
+    ctx["subgroups"] = records(
+        T.get(table_path("subgroups", aid)),
+        [
+            "subgroup_variable",
+            "group",
+            "k",
+            "estimate",
+            "ci_lb",
+            "ci_ub",
+            "tau2",
+            "I2",
+            "Q_between",
+            "df_between",
+            "p_between",
+        ],
+    )
     ctx["moderators"] = labels.label_rows(ctx["moderators"], spec)
     ctx["subgroups"] = labels.label_rows(ctx["subgroups"], spec)
     ctx["robust"] = labels.label_rows(records(T.get(table_path("robust", aid))), spec)
     ctx["sensitivity"] = records(T.get(table_path("sensitivity", aid)))
     l1 = T.get(table_path("diagnostics/leave1out", aid))
-    ctx["leave1out_range"] = ({"lo": T.num(table_path("diagnostics/leave1out", aid), "estimate", int(l1["estimate"].idxmin()), 2),
-                               "hi": T.num(table_path("diagnostics/leave1out", aid), "estimate", int(l1["estimate"].idxmax()), 2)}
-                              if not l1.empty else None)
+    ctx["leave1out_range"] = (
+        {
+            "lo": T.num(table_path("diagnostics/leave1out", aid), "estimate", int(l1["estimate"].idxmin()), 2),
+            "hi": T.num(table_path("diagnostics/leave1out", aid), "estimate", int(l1["estimate"].idxmax()), 2),
+        }
+        if not l1.empty
+        else None
+    )
     inf = T.get(table_path("diagnostics/influence", aid))
-    ctx["influential"] = (inf.loc[inf["influential"].astype(str) == "True", "study"].astype(str).tolist()
-                          if not inf.empty else None)
+    ctx["influential"] = (
+        inf.loc[inf["influential"].astype(str) == "True", "study"].astype(str).tolist() if not inf.empty else None
+    )
     ctx["perm"] = labels.label_rows(records(T.get(table_path("diagnostics/permutation", aid))), spec)
     ctx["notes"] = records(T.get(table_path("diagnostics/notes", aid))) + records(T.get(table_path("fit_notes", aid)))
     ms = table_path("multiverse_summary", aid)
     m = T.get(ms)
-    ctx["multiverse"] = None if m.empty else {
-        "n": T.num(ms, "n_specifications", 0, 0), "n_fitted": T.num(ms, "n_fitted", 0, 0),
-        "median": T.num(ms, "median_estimate", 0, 2), "min": T.num(ms, "min_estimate", 0, 2),
-        "max": T.num(ms, "max_estimate", 0, 2), "n_excl": T.num(ms, "n_ci_excludes_zero", 0, 0),
-        "pct_excl": T.num(ms, "pct_ci_excludes_zero", 0, 1, pct=True),
-        "dim": str(m["most_influential_dimension"].fillna("").iloc[0]),
-        "lo": str(m["choice_lowest_median"].fillna("").iloc[0]), "lo_med": T.num(ms, "lowest_median", 0, 2),
-        "hi": str(m["choice_highest_median"].fillna("").iloc[0]), "hi_med": T.num(ms, "highest_median", 0, 2)}
+    ctx["multiverse"] = (
+        None
+        if m.empty
+        else {
+            "n": T.num(ms, "n_specifications", 0, 0),
+            "n_fitted": T.num(ms, "n_fitted", 0, 0),
+            "median": T.num(ms, "median_estimate", 0, 2),
+            "min": T.num(ms, "min_estimate", 0, 2),
+            "max": T.num(ms, "max_estimate", 0, 2),
+            "n_excl": T.num(ms, "n_ci_excludes_zero", 0, 0),
+            "pct_excl": T.num(ms, "pct_ci_excludes_zero", 0, 1, pct=True),
+            "dim": str(m["most_influential_dimension"].fillna("").iloc[0]),
+            "lo": str(m["choice_lowest_median"].fillna("").iloc[0]),
+            "lo_med": T.num(ms, "lowest_median", 0, 2),
+            "hi": str(m["choice_highest_median"].fillna("").iloc[0]),
+            "hi_med": T.num(ms, "highest_median", 0, 2),
+        }
+    )
     fd = figures / aid
     ctx["figs"] = sorted((p.stem for p in fd.glob("*.png")), key=figure_order) if fd.exists() else []
     # figures the figures stage did not draw, with the reason (figures/<id>/figure_notes.csv)
-    ctx["figure_notes"] = [r for r in records(pd.read_csv(fd / "figure_notes.csv", dtype=str, keep_default_na=False))
-                           if r.get("reason")] if (fd / "figure_notes.csv").is_file() else []
-    ctx["model_txt"] = (T.results / table_path("model", aid)).read_text(encoding="utf-8") if (T.results / table_path("model", aid)).exists() else ""
+    ctx["figure_notes"] = (
+        [r for r in records(pd.read_csv(fd / "figure_notes.csv", dtype=str, keep_default_na=False)) if r.get("reason")]
+        if (fd / "figure_notes.csv").is_file()
+        else []
+    )
+    ctx["model_txt"] = (
+        (T.results / table_path("model", aid)).read_text(encoding="utf-8")
+        if (T.results / table_path("model", aid)).exists()
+        else ""
+    )
     return ctx
+
 
 def has_findings(ctx: dict, *ids: str) -> bool:
     f = ctx.get("findings_table")
@@ -374,27 +547,50 @@ def figure_order(stem: str):
     bubble plots, specification curve; ``*_pageN`` after its first page."""
     m = re.fullmatch(r"(.*?)(?:_page(\d+))?", stem)
     base, page = m.group(1), int(m.group(2) or 1)
-    kind = next((i for i, k in enumerate(("forest", "forest_by_", "funnel", "bubble_", "specification_curve"))
-                 if base == k or (k.endswith("_") and base.startswith(k))), 9)
+    kind = next(
+        (
+            i
+            for i, k in enumerate(("forest", "forest_by_", "funnel", "bubble_", "specification_curve"))
+            if base == k or (k.endswith("_") and base.startswith(k))
+        ),
+        9,
+    )
     return kind, base, page
 
+
 RATIO_WORDS = {"OR": "odds ratio", "PETO": "odds ratio", "RR": "risk ratio", "ROM": "ratio of means"}
-DOMAIN_WORDS = {"risk_of_bias": "risk of bias", "inconsistency": "inconsistency", "imprecision": "imprecision",
-                "indirectness": "indirectness", "publication_bias": "publication bias"}
+DOMAIN_WORDS = {
+    "risk_of_bias": "risk of bias",
+    "inconsistency": "inconsistency",
+    "imprecision": "imprecision",
+    "indirectness": "indirectness",
+    "publication_bias": "publication bias",
+}
 CERT = table_path("certainty/certainty")
 # GRADE's certainty levels (certainty_level in certainty.csv) in words
 GRADE_WORDS = {4: N_("high"), 3: N_("moderate"), 2: N_("low"), 1: N_("very low")}
 # the pieces of GRADE's plain-language statement in the languages other than English (English:
 # the statement column of certainty.csv, written by evsynth.review.grade.statement)
 HEDGE = {4: N_("results in"), 3: N_("probably results in"), 2: N_("may result in")}
-_NOUNS = {"improvement": ("improvement in", "deterioration in"), "risk": ("increase in", "reduction in"),
-          "association": ("positive association with", "negative association with")}
+_NOUNS = {
+    "improvement": ("improvement in", "deterioration in"),
+    "risk": ("increase in", "reduction in"),
+    "association": ("positive association with", "negative association with"),
+}
 # (interpretation, side) -> {kind: phrase}: "an improvement in", "a slight improvement in", "a large ..."
-NOUN = {(k, side): {"plain": ("an " if n[0] in "aeiou" else "a ") + n, "slight": "a slight " + n, "large": "a large " + n}
-        for k, pair in _NOUNS.items() for side, n in enumerate(pair)}
-UNCERTAIN_VERB = {("improvement", 0): N_("improves"), ("improvement", 1): N_("improves"),
-                  ("risk", 0): N_("increases"), ("risk", 1): N_("reduces"),
-                  ("association", 0): N_("is associated with"), ("association", 1): N_("is associated with")}
+NOUN = {
+    (k, side): {"plain": ("an " if n[0] in "aeiou" else "a ") + n, "slight": "a slight " + n, "large": "a large " + n}
+    for k, pair in _NOUNS.items()
+    for side, n in enumerate(pair)
+}
+UNCERTAIN_VERB = {
+    ("improvement", 0): N_("improves"),
+    ("improvement", 1): N_("improves"),
+    ("risk", 0): N_("increases"),
+    ("risk", 1): N_("reduces"),
+    ("association", 0): N_("is associated with"),
+    ("association", 1): N_("is associated with"),
+}
 
 
 def grade_statement(g: dict) -> str:
@@ -412,15 +608,19 @@ def grade_statement(g: dict) -> str:
     kind, side = statement_kind(g["level"], g["estimate"], g["mid"], size_metric(spec))
     i, o = _(g["intervention"]).rstrip(","), _(g["outcome"])
     if kind == "uncertain":
-        return _("We are uncertain whether {intervention} {verb} {outcome} because the certainty of the evidence "
-                 "is very low.").format(intervention=i, verb=_(UNCERTAIN_VERB[(interp, side)]), outcome=o)
+        return _(
+            "We are uncertain whether {intervention} {verb} {outcome} because the certainty of the evidence "
+            "is very low."
+        ).format(intervention=i, verb=_(UNCERTAIN_VERB[(interp, side)]), outcome=o)
     subject = i[:1].upper() + i[1:]
     if kind == "null":
         return _("{subject} {hedge} little or no difference to {outcome}.").format(
-            subject=subject, hedge=_(HEDGE[g["level"]]), outcome=o)
+            subject=subject, hedge=_(HEDGE[g["level"]]), outcome=o
+        )
     noun = _(NOUN[(interp, side)][kind])
-    return _("{subject} {hedge} {noun} {outcome}.").format(subject=subject, hedge=_(HEDGE[g["level"]]), noun=noun,
-                                                             outcome=o)
+    return _("{subject} {hedge} {noun} {outcome}.").format(
+        subject=subject, hedge=_(HEDGE[g["level"]]), noun=noun, outcome=o
+    )
 
 
 # rules of the rating a GRADE reader would question (issue 27 item 5): flagged by the review layer
@@ -429,12 +629,14 @@ MECHANICAL = {
     "risk_of_bias:no_judgement": N_(
         "Risk of bias was rated down only because the data carry no per-study risk-of-bias judgement: no study "
         "was judged at high risk; the rule follows GRADE's advice to rate down when the risk of bias cannot be "
-        "assessed (Guyatt et al. 2011, GRADE guidelines 4)."),
+        "assessed (Guyatt et al. 2011, GRADE guidelines 4)."
+    ),
     "inconsistency:prediction_interval_only": N_(
         "Inconsistency was rated down only because the prediction interval crosses no effect while the confidence "
         "interval does not, although I² is below 50 %: a mechanical reading of GRADE's advice to judge "
         "inconsistency from the spread of the estimates (Guyatt et al. 2011, GRADE guidelines 7); a reviewer may "
-        "judge otherwise."),
+        "judge otherwise."
+    ),
 }
 
 
@@ -443,6 +645,8 @@ def mechanical_rules(cert: pd.DataFrame, i: int) -> list[str]:
     if "mechanical" not in cert.columns:
         return []
     return [f for f in str(cert["mechanical"].fillna("").iloc[i]).split(";") if f in MECHANICAL]
+
+
 RANDOMISED_BODY = "randomised studies only"
 
 
@@ -468,24 +672,42 @@ def grade_context(cfg: dict, T) -> dict:
     # one row per analysis, and a second one (body "randomised studies only") for a mixed-design
     # body, which GRADE rates separately (review.grade; pipeline.stages.run_certainty)
     body = cert["body"] if "body" in cert else pd.Series([""] * len(cert), dtype=str)
-    row = {(str(a), str(b) == RANDOMISED_BODY): i for i, (a, b) in enumerate(zip(cert["analysis"], body))} \
-        if not cert.empty else {}
+    row = (
+        {(str(a), str(b) == RANDOMISED_BODY): i for i, (a, b) in enumerate(zip(cert["analysis"], body))}
+        if not cert.empty
+        else {}
+    )
 
     spec_of = {a["id"]: a for a in cfg["analyses"]}
 
     def one(i):
-        down = [M("{} (-{}: {})", DOMAIN_WORDS[d], T.num(CERT, f"{d}_downgrade", i, 0), cert[f"{d}_reason"].iloc[i])
-                for d in DOMAIN_WORDS if f"{d}_downgrade" in cert and float(cert[f"{d}_downgrade"].fillna(0).iloc[i]) > 0]
+        down = [
+            M("{} (-{}: {})", DOMAIN_WORDS[d], T.num(CERT, f"{d}_downgrade", i, 0), cert[f"{d}_reason"].iloc[i])
+            for d in DOMAIN_WORDS
+            if f"{d}_downgrade" in cert and float(cert[f"{d}_downgrade"].fillna(0).iloc[i]) > 0
+        ]
         return {
-            "row": i, "certainty": str(cert["certainty"].iloc[i]), "start": str(cert["start"].iloc[i]),
-            "statement": str(cert["statement"].iloc[i]), "n_studies": T.num(CERT, "n_studies", i, 0),
-            "k": T.num(CERT, "k", i, 0), "est": T.num(CERT, "estimate", i, 2), "lo": T.num(CERT, "ci_lb", i, 2),
-            "hi": T.num(CERT, "ci_ub", i, 2), "pi_lb": T.num(CERT, "pi_lb", i, 2), "pi_ub": T.num(CERT, "pi_ub", i, 2),
-            "scale": str(cert["scale"].iloc[i]), "down": Markup("; ").join(down) if down else M("none"),
-            "level": int(cert["certainty_level"].iloc[i]), "estimate": float(cert["estimate"].iloc[i]),
-            "mid": float(cert["mid"].iloc[i]), "intervention": str(cert["intervention"].iloc[i]),
-            "outcome": str(cert["outcome"].iloc[i]), "spec": spec_of[str(cert["analysis"].iloc[i])],
-            "mechanical": mechanical_rules(cert, i)}
+            "row": i,
+            "certainty": str(cert["certainty"].iloc[i]),
+            "start": str(cert["start"].iloc[i]),
+            "statement": str(cert["statement"].iloc[i]),
+            "n_studies": T.num(CERT, "n_studies", i, 0),
+            "k": T.num(CERT, "k", i, 0),
+            "est": T.num(CERT, "estimate", i, 2),
+            "lo": T.num(CERT, "ci_lb", i, 2),
+            "hi": T.num(CERT, "ci_ub", i, 2),
+            "pi_lb": T.num(CERT, "pi_lb", i, 2),
+            "pi_ub": T.num(CERT, "pi_ub", i, 2),
+            "scale": str(cert["scale"].iloc[i]),
+            "down": Markup("; ").join(down) if down else M("none"),
+            "level": int(cert["certainty_level"].iloc[i]),
+            "estimate": float(cert["estimate"].iloc[i]),
+            "mid": float(cert["mid"].iloc[i]),
+            "intervention": str(cert["intervention"].iloc[i]),
+            "outcome": str(cert["outcome"].iloc[i]),
+            "spec": spec_of[str(cert["analysis"].iloc[i])],
+            "mechanical": mechanical_rules(cert, i),
+        }
 
     grade = {}
     for spec in cfg["analyses"]:
@@ -497,11 +719,22 @@ def grade_context(cfg: dict, T) -> dict:
         if j is not None:
             grade[spec["id"]]["randomised"] = one(j)
     secondary = [a for a in cfg["analyses"] if a["role"] == "secondary"]
-    return {"grade": grade, "published": records(T.get(table_path("certainty/published"))),
-            "neighbouring": [{"id": a["id"], "title": a["title"],
-                              "why": (a.get("indirectness") or {}).get("reason", "no reason declared")}
-                             for a in secondary],
-            "listed": {a["id"]: [{"title": t["title"], "path": t["path"], "records": _read(t["path"]).to_dict("records")}
-                                 for t in a.get("listed_tables", [])] for a in cfg["analyses"]}}
-
-
+    return {
+        "grade": grade,
+        "published": records(T.get(table_path("certainty/published"))),
+        "neighbouring": [
+            {
+                "id": a["id"],
+                "title": a["title"],
+                "why": (a.get("indirectness") or {}).get("reason", "no reason declared"),
+            }
+            for a in secondary
+        ],
+        "listed": {
+            a["id"]: [
+                {"title": t["title"], "path": t["path"], "records": _read(t["path"]).to_dict("records")}
+                for t in a.get("listed_tables", [])
+            ]
+            for a in cfg["analyses"]
+        },
+    }

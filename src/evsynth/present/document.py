@@ -23,14 +23,27 @@ from markupsafe import Markup
 from evsynth.present.i18n import _, number
 from evsynth.texts import column_label
 
-__all__ = ["M", "Num", "Text", "Items", "TableBlock", "Figure", "Preformatted", "Links", "Section", "plain_text",
-           "without_empty_columns", "has_content"]
+__all__ = [
+    "M",
+    "Num",
+    "Text",
+    "Items",
+    "TableBlock",
+    "Figure",
+    "Preformatted",
+    "Links",
+    "Section",
+    "plain_text",
+    "without_empty_columns",
+    "has_content",
+]
 
 
 def M(fmt: str, *args, **kwargs) -> Markup:
     """Text of the report: ``fmt`` is trusted markup (``<i>``, ``<b>``, ``<code>`` only),
     arguments are escaped unless they are markup themselves (a :class:`Num` is tagged)."""
     return Markup(fmt).format(*args, **kwargs)
+
 
 @dataclass
 class Num:
@@ -64,10 +77,13 @@ class Num:
 
     def __html__(self) -> str:
         src = html.escape(json.dumps([self.table, self.col, self.row]), quote=True)
-        return Markup(f'<span class="num" data-src="{src}" data-digits="{self.digits}">{html.escape(self.text())}</span>')
+        return Markup(
+            f'<span class="num" data-src="{src}" data-digits="{self.digits}">{html.escape(self.text())}</span>'
+        )
 
     def __str__(self) -> str:
         return self.text()
+
 
 @dataclass
 class Text:
@@ -158,8 +174,11 @@ def without_empty_columns(block: TableBlock) -> list:
     (what the source does not report, or a model does not give), instead of a column of blanks."""
     if not block.rows:
         return [block]
-    empty = [(k, h) for k, h in block.columns
-             if all(not plain_text(M("{}", r.get(k) if r.get(k) is not None else "")).strip() for r in block.rows)]
+    empty = [
+        (k, h)
+        for k, h in block.columns
+        if all(not plain_text(M("{}", r.get(k) if r.get(k) is not None else "")).strip() for r in block.rows)
+    ]
     if not empty:
         return [block]
     block.columns = [c for c in block.columns if c not in empty]

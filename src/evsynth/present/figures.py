@@ -49,15 +49,24 @@ def analysis_figures(spec: dict, res: Path, out_dir: Path, multiverse_dimensions
     level = float(forest["level"].iloc[0])
     cols = ["label", "yi", "vi", "ci_lb", "ci_ub", "weight"] + (["study"] if "study" in forest else [])
     studies = forest[cols].copy()
-    pooled = {"estimate": het["estimate"], "ci_lb": het["ci_lb"], "ci_ub": het["ci_ub"],
-              "pi_lb": het.get("pi_lb"), "pi_ub": het.get("pi_ub"),
-              "label": f"Pooled ({het['method']}{', ' + het['test'] if het['test'] != 'z' else ''}; k = {int(het['k'])})"}
+    pooled = {
+        "estimate": het["estimate"],
+        "ci_lb": het["ci_lb"],
+        "ci_ub": het["ci_ub"],
+        "pi_lb": het.get("pi_lb"),
+        "pi_ub": het.get("pi_ub"),
+        "label": f"Pooled ({het['method']}{', ' + het['test'] if het['test'] != 'z' else ''}; k = {int(het['k'])})",
+    }
     notes = []  # figures not drawn, and why (figure_notes.csv, for the report)
     files = []  # file names made from column names (safe_file_name) and their column: figure_files.csv
     with atomic_folder(Path(out_dir)) as out:
         # long forests are split over pages of at most plots.MAX_FOREST_ROWS rows: forest, forest_page2, ...
-        for i, f in enumerate(plots.forest_pages(studies, pooled, title=spec["title"], xlabel=xlabel, level=level,
-                                                 back=back, log_axis=log_axis, ref=ref), 1):
+        for i, f in enumerate(
+            plots.forest_pages(
+                studies, pooled, title=spec["title"], xlabel=xlabel, level=level, back=back, log_axis=log_axis, ref=ref
+            ),
+            1,
+        ):
             save(f, out / ("forest" if i == 1 else f"forest_page{i}"))
         sub = _read(res / "subgroups.csv")
         if not sub.empty:
@@ -65,23 +74,44 @@ def analysis_figures(spec: dict, res: Path, out_dir: Path, multiverse_dimensions
             for var, g in sub.groupby("subgroup_variable", sort=False):
                 vlab = names.get(var, column_label(var))
                 words = level_words.get(var, {})
-                sgs = [{"group": r["group"], "label": f"{vlab}: {words.get(str(r['group']), r['group'])}",
+                sgs = [
+                    {
+                        "group": r["group"],
+                        "label": f"{vlab}: {words.get(str(r['group']), r['group'])}",
                         "estimate": r["estimate"],
-                        "ci_lb": r["ci_lb"], "ci_ub": r["ci_ub"]} for _, r in g.iterrows()]
+                        "ci_lb": r["ci_lb"],
+                        "ci_ub": r["ci_ub"],
+                    }
+                    for _, r in g.iterrows()
+                ]
                 st = studies.copy()
                 st["group"] = eff[var].astype(str).to_numpy()
                 if "Q_between" in g.columns:
-                    between = (f"Test for subgroup differences: Q = {g['Q_between'].iloc[0]:.2f}, "
-                               f"df = {int(g['df_between'].iloc[0])}, p = {g['p_between'].iloc[0]:.3g}")
+                    between = (
+                        f"Test for subgroup differences: Q = {g['Q_between'].iloc[0]:.2f}, "
+                        f"df = {int(g['df_between'].iloc[0])}, p = {g['p_between'].iloc[0]:.3g}"
+                    )
                 else:  # multilevel subgroups: the difference is tested by the moderator model of the column
                     mods = _read(res / "moderators.csv")
                     mrow = mods[mods["model"] == var] if not mods.empty else mods
-                    between = (f"Test of {vlab} as moderator: QM = {mrow['QM'].iloc[0]:.2f}, "
-                               f"p = {mrow['QMp'].iloc[0]:.3g}; levels with fewer than 3 studies not pooled"
-                               if len(mrow) else "levels with fewer than 3 studies not pooled")
-                pages = plots.forest_pages(st, pooled, title=f"{spec['title']}: by {vlab}", xlabel=xlabel,
-                                           level=level, back=back, log_axis=log_axis, subgroups=sgs,
-                                           between=between, ref=ref)
+                    between = (
+                        f"Test of {vlab} as moderator: QM = {mrow['QM'].iloc[0]:.2f}, "
+                        f"p = {mrow['QMp'].iloc[0]:.3g}; levels with fewer than 3 studies not pooled"
+                        if len(mrow)
+                        else "levels with fewer than 3 studies not pooled"
+                    )
+                pages = plots.forest_pages(
+                    st,
+                    pooled,
+                    title=f"{spec['title']}: by {vlab}",
+                    xlabel=xlabel,
+                    level=level,
+                    back=back,
+                    log_axis=log_axis,
+                    subgroups=sgs,
+                    between=between,
+                    ref=ref,
+                )
                 stem = f"forest_by_{safe_file_name(var)}"
                 files.append({"file": stem, "column": var})
                 for n_, f in enumerate(pages, 1):
@@ -90,31 +120,62 @@ def analysis_figures(spec: dict, res: Path, out_dir: Path, multiverse_dimensions
             notes.append({"figure": "funnel", "drawn": "no", "reason": plots.FUNNEL_TOO_FEW.format(k=len(eff))})
         elif spec["model"]["type"] == "univariate":
             tf = _read(res / "diagnostics" / "trimfill_filled.csv")
-            save(plots.funnel_plot(eff["yi"], eff["vi"], het["estimate"], _read(res / "figure_funnel.csv"),
-                                   title=f"Funnel plot: {spec['title']}", xlabel=xlabel,
-                                   filled_yi=tf["yi"] if len(tf) else None, filled_vi=tf["vi"] if len(tf) else None,
-                                   back=back, log_axis=log_axis), out / "funnel")
+            save(
+                plots.funnel_plot(
+                    eff["yi"],
+                    eff["vi"],
+                    het["estimate"],
+                    _read(res / "figure_funnel.csv"),
+                    title=f"Funnel plot: {spec['title']}",
+                    xlabel=xlabel,
+                    filled_yi=tf["yi"] if len(tf) else None,
+                    filled_vi=tf["vi"] if len(tf) else None,
+                    back=back,
+                    log_axis=log_axis,
+                ),
+                out / "funnel",
+            )
         if multiverse_dimensions and (res / "multiverse.csv").exists():
-            save(plots.specification_curve(_read(res / "multiverse.csv"), multiverse_dimensions,
-                                           _read(res / "multiverse_summary.csv").iloc[0],
-                                           title=f"Multiverse: {spec['title']}",
-                                           ylabel=str(scale["analysis_scale_label"]), level=level),
-                 out / "specification_curve")
+            save(
+                plots.specification_curve(
+                    _read(res / "multiverse.csv"),
+                    multiverse_dimensions,
+                    _read(res / "multiverse_summary.csv").iloc[0],
+                    title=f"Multiverse: {spec['title']}",
+                    ylabel=str(scale["analysis_scale_label"]),
+                    level=level,
+                ),
+                out / "specification_curve",
+            )
         lines = _read(res / "figure_bubble.csv")
         points = _read(res / "figure_bubble_points.csv")
-        for col, line in (lines.groupby("moderator", sort=False) if not lines.empty else []):
+        for col, line in lines.groupby("moderator", sort=False) if not lines.empty else []:
             pts = points[points["moderator"] == col]
             label = str(line["label"].iloc[0])
-            fig = plots.bubble_plot(pts["x"], pts["yi"], pts["weight"], line["x"], line["pred"], line["ci_lb"],
-                                    line["ci_ub"], title=f"{spec['title']}: {label}", xlabel=label,
-                                    ylabel=str(scale["analysis_scale_label"]), level=level)
+            fig = plots.bubble_plot(
+                pts["x"],
+                pts["yi"],
+                pts["weight"],
+                line["x"],
+                line["pred"],
+                line["ci_lb"],
+                line["ci_ub"],
+                title=f"{spec['title']}: {label}",
+                xlabel=label,
+                ylabel=str(scale["analysis_scale_label"]),
+                level=level,
+            )
             files.append({"file": f"bubble_{safe_file_name(col)}", "column": col})
-            save(_with_predictions(fig, _read(res / "diagnostics" / "predictions.csv"), col, level), out / files[-1]["file"])
+            save(
+                _with_predictions(fig, _read(res / "diagnostics" / "predictions.csv"), col, level),
+                out / files[-1]["file"],
+            )
         if files:
             write_csv(out / "figure_files.csv", pd.DataFrame(files, columns=["file", "column"]))
         if notes:
-            pd.DataFrame(notes, columns=["figure", "drawn", "reason"]).to_csv(out / "figure_notes.csv", index=False,
-                                                                               lineterminator="\n")
+            pd.DataFrame(notes, columns=["figure", "drawn", "reason"]).to_csv(
+                out / "figure_notes.csv", index=False, lineterminator="\n"
+            )
 
 
 def _with_predictions(fig, preds: pd.DataFrame, col: str, level: float):
@@ -126,8 +187,15 @@ def _with_predictions(fig, preds: pd.DataFrame, col: str, level: float):
     return plots.add_predictions(fig, rows["value"], rows["pred"], rows["ci_lb"], rows["ci_ub"], level=level)
 
 
-def study_figures(*, studies: pd.DataFrame, assessments: pd.DataFrame, prisma: dict, results: Path,
-                  out: Path, effect_direction: pd.DataFrame | None = None) -> None:
+def study_figures(
+    *,
+    studies: pd.DataFrame,
+    assessments: pd.DataFrame,
+    prisma: dict,
+    results: Path,
+    out: Path,
+    effect_direction: pd.DataFrame | None = None,
+) -> None:
     """Risk-of-bias plots, quality histogram, PRISMA flow, evidence gap map and (when given)
     the effect direction plot of the coded effect statements."""
     results = Path(results)

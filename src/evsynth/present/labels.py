@@ -19,8 +19,18 @@ from evsynth.outputs import safe_file_name
 from evsynth.present.document import Items, Text
 from evsynth.texts import GLOSSARY, INTERCEPT_LABEL, column_label
 
-__all__ = ["moderator_labels", "term_label", "label_rows", "reader_words", "translate", "english", "TRANSLATIONS", "figure_caption",
-           "glossary_blocks", "link_first_uses"]
+__all__ = [
+    "moderator_labels",
+    "term_label",
+    "label_rows",
+    "reader_words",
+    "translate",
+    "english",
+    "TRANSLATIONS",
+    "figure_caption",
+    "glossary_blocks",
+    "link_first_uses",
+]
 
 TRANSLATIONS = Path("data/translations/nl_en.csv")  # relative to the project (the report runs there)
 
@@ -123,8 +133,12 @@ def english(text, path: Path | None = None) -> str:
     return next((en for nl, en, _ in _entries(path) if nl == str(text)), "")
 
 
-FIGURE_KINDS = {"forest": "Forest plot", "funnel": "Funnel plot", "specification_curve": "Specification curve "
-                "(every combination of the analytic choices)", "bubble": "Bubble plot"}
+FIGURE_KINDS = {
+    "forest": "Forest plot",
+    "funnel": "Funnel plot",
+    "specification_curve": "Specification curve (every combination of the analytic choices)",
+    "bubble": "Bubble plot",
+}
 
 
 def figure_caption(stem: str, spec: dict, stems=()) -> str:
@@ -139,15 +153,16 @@ def figure_caption(stem: str, spec: dict, stems=()) -> str:
     part = f" (part {page} of {parts})" if parts > 1 else f" (page {page})" if m.group(2) else ""
     names_of = {safe_file_name(c): c for c in [*names, *(spec.get("subgroups") or [])]}  # file name -> column
     if stem.startswith("forest_by_"):
-        col = names_of.get(stem[len("forest_by_"):], stem[len("forest_by_"):])
+        col = names_of.get(stem[len("forest_by_") :], stem[len("forest_by_") :])
         return f"Forest plot by {names.get(col, column_label(col))}{part}: {title}"
     if stem.startswith("bubble_"):
-        col = names_of.get(stem[len("bubble_"):], stem[len("bubble_"):])
+        col = names_of.get(stem[len("bubble_") :], stem[len("bubble_") :])
         return f"Bubble plot of the effect against {names.get(col, column_label(col))}{part}: {title}"
     return f"{FIGURE_KINDS.get(stem, column_label(stem).capitalize())}{part}: {title}"
 
 
 # ------------------------------------------------------------------------------------- glossary
+
 
 def glossary_blocks():
     """The glossary as (anchor, term, definition) triples in alphabetical order of term."""
@@ -172,7 +187,7 @@ def _link_first(markup: str, pattern: re.Pattern, anchor: str) -> tuple[str, boo
             continue
         m = pattern.search(part)
         if m:
-            parts[i] = (part[:m.start()] + f'<a class="term" href="#{anchor}">{m.group(0)}</a>' + part[m.end():])
+            parts[i] = part[: m.start()] + f'<a class="term" href="#{anchor}">{m.group(0)}</a>' + part[m.end() :]
             return "".join(parts), True
     return markup, False
 
@@ -211,9 +226,11 @@ def glossary_text(term: str, text: str) -> Markup:
     return Markup("<b>{}</b>: {}").format(escape(term), escape(text))
 
 
-TRANSLATION_NOTE = ("Dutch names and terms are given in English with the Dutch original in brackets; the English is "
-                    "a translation by this report's coders (<code>data/translations/nl_en.csv</code>, with the source "
-                    "line of each term).")
+TRANSLATION_NOTE = (
+    "Dutch names and terms are given in English with the Dutch original in brackets; the English is "
+    "a translation by this report's coders (<code>data/translations/nl_en.csv</code>, with the source "
+    "line of each term)."
+)
 
 
 def translated(rows: list[dict], keys) -> list[dict]:

@@ -8,8 +8,7 @@ import re
 from pathlib import Path
 
 from evsynth.errors import EvsynthError, clean_text
-from evsynth.present.document import (NUM_SPAN, M, Figure, Items, Preformatted, Section, TableBlock, Text,
-                                      plain_text)
+from evsynth.present.document import NUM_SPAN, M, Figure, Items, Preformatted, Section, TableBlock, Text, plain_text
 
 __all__ = ["render_pdf", "PDF_TABLE_FONTS", "PDF_CELL_MAX"]
 
@@ -41,9 +40,13 @@ def _register_fonts() -> None:
     if "DejaVu" in pdfmetrics.getRegisteredFontNames():
         return
     ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    for name, file in (("DejaVu", "DejaVuSans.ttf"), ("DejaVu-Bold", "DejaVuSans-Bold.ttf"),
-                       ("DejaVu-Oblique", "DejaVuSans-Oblique.ttf"), ("DejaVu-BoldOblique", "DejaVuSans-BoldOblique.ttf"),
-                       ("DejaVuMono", "DejaVuSansMono.ttf")):
+    for name, file in (
+        ("DejaVu", "DejaVuSans.ttf"),
+        ("DejaVu-Bold", "DejaVuSans-Bold.ttf"),
+        ("DejaVu-Oblique", "DejaVuSans-Oblique.ttf"),
+        ("DejaVu-BoldOblique", "DejaVuSans-BoldOblique.ttf"),
+        ("DejaVuMono", "DejaVuSansMono.ttf"),
+    ):
         pdfmetrics.registerFont(TTFont(name, str(ttf / file)))
     addMapping("DejaVu", 0, 0, "DejaVu")
     addMapping("DejaVu", 1, 0, "DejaVu-Bold")
@@ -98,8 +101,17 @@ def _pdf_table_layout(heads: list[str], body: list[list[str]], portrait: float, 
     parts, cur = [], [0]
     for j in range(1, len(heads)):
         trial = cur + [j]
-        if len(cur) > 1 and _pdf_column_widths([heads[i] for i in trial], [[r[i] for i in trial] for r in body],
-                                               landscape, lambda t: measure(t, size), pad) is None:
+        if (
+            len(cur) > 1
+            and _pdf_column_widths(
+                [heads[i] for i in trial],
+                [[r[i] for i in trial] for r in body],
+                landscape,
+                lambda t: measure(t, size),
+                pad,
+            )
+            is None
+        ):
             parts.append(cur)
             cur = [0, j]
         else:
@@ -107,8 +119,9 @@ def _pdf_table_layout(heads: list[str], body: list[list[str]], portrait: float, 
     parts.append(cur)
     out = []
     for idx in parts:
-        w = _pdf_column_widths([heads[i] for i in idx], [[r[i] for i in idx] for r in body], landscape,
-                               lambda t: measure(t, size), pad)
+        w = _pdf_column_widths(
+            [heads[i] for i in idx], [[r[i] for i in idx] for r in body], landscape, lambda t: measure(t, size), pad
+        )
         out.append((idx, w or [landscape / len(idx)] * len(idx)))
     return "landscape", size, pad, out
 
@@ -134,33 +147,65 @@ def render_pdf(ctx: dict, sections: list[Section]) -> bytes:
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.pdfgen.canvas import Canvas
-    from reportlab.platypus import (BaseDocTemplate, CondPageBreak, Frame, Image, KeepTogether, ListFlowable,
-                                    NextPageTemplate, PageBreak, PageTemplate, Paragraph, Preformatted as Pre, Spacer,
-                                    Table, TableStyle)
+    from reportlab.platypus import (
+        BaseDocTemplate,
+        CondPageBreak,
+        Frame,
+        Image,
+        KeepTogether,
+        ListFlowable,
+        NextPageTemplate,
+        PageBreak,
+        PageTemplate,
+        Paragraph,
+        Preformatted as Pre,
+        Spacer,
+        Table,
+        TableStyle,
+    )
     from reportlab.platypus.doctemplate import LayoutError
 
     _register_fonts()
     ss = getSampleStyleSheet()
     for st in ss.byName.values():
         if hasattr(st, "fontName"):
-            st.fontName = {"Helvetica-Bold": "DejaVu-Bold", "Helvetica-Oblique": "DejaVu-Oblique",
-                           "Helvetica-BoldOblique": "DejaVu-BoldOblique", "Courier": "DejaVuMono"}.get(
-                               st.fontName, "DejaVu")
-    styles = {"body": ss["BodyText"], "note": ss["BodyText"].clone("note", fontSize=8, leading=10,
-                                                                    textColor=colors.HexColor("#555555")),
-              "italic": ss["Italic"]}
+            st.fontName = {
+                "Helvetica-Bold": "DejaVu-Bold",
+                "Helvetica-Oblique": "DejaVu-Oblique",
+                "Helvetica-BoldOblique": "DejaVu-BoldOblique",
+                "Courier": "DejaVuMono",
+            }.get(st.fontName, "DejaVu")
+    styles = {
+        "body": ss["BodyText"],
+        "note": ss["BodyText"].clone("note", fontSize=8, leading=10, textColor=colors.HexColor("#555555")),
+        "italic": ss["Italic"],
+    }
     mono = ss["Code"].clone("mono", fontSize=6, leading=7)
     buf = io.BytesIO()
     margin, wide_margin = 1.5 * cm, 1.0 * cm
-    doc = BaseDocTemplate(buf, pagesize=A4, title=ctx["title"], author="evsynth", leftMargin=margin,
-                          rightMargin=margin, topMargin=margin, bottomMargin=margin)
+    doc = BaseDocTemplate(
+        buf,
+        pagesize=A4,
+        title=ctx["title"],
+        author="evsynth",
+        leftMargin=margin,
+        rightMargin=margin,
+        topMargin=margin,
+        bottomMargin=margin,
+    )
     bare = {"leftPadding": 0, "rightPadding": 0, "topPadding": 0, "bottomPadding": 0}  # frames as wide as `width`
-    doc.addPageTemplates([
-        PageTemplate("portrait", [Frame(margin, margin, A4[0] - 2 * margin, A4[1] - 2 * margin, id="p", **bare)],
-                     pagesize=A4),
-        PageTemplate("landscape", [Frame(wide_margin, wide_margin, A4[1] - 2 * wide_margin, A4[0] - 2 * wide_margin,
-                                         id="l", **bare)],
-                     pagesize=landscape(A4))])
+    doc.addPageTemplates(
+        [
+            PageTemplate(
+                "portrait", [Frame(margin, margin, A4[0] - 2 * margin, A4[1] - 2 * margin, id="p", **bare)], pagesize=A4
+            ),
+            PageTemplate(
+                "landscape",
+                [Frame(wide_margin, wide_margin, A4[1] - 2 * wide_margin, A4[0] - 2 * wide_margin, id="l", **bare)],
+                pagesize=landscape(A4),
+            ),
+        ]
+    )
     width, page_height = A4[0] - 2 * margin, A4[1] - 2 * margin
     wide, wide_height = A4[1] - 2 * wide_margin, A4[0] - 2 * wide_margin
     story: list = [Paragraph(_pdf_markup(M("{}", ctx["title"])), ss["Title"])]
@@ -172,21 +217,35 @@ def render_pdf(ctx: dict, sections: list[Section]) -> bytes:
     def table(block: TableBlock):
         """The table's flowables and whether they go on landscape pages."""
         heads = [h for _, h in block.columns]
-        body = [[_pdf_cell(plain_text(M("{}", r.get(k, ""))).replace(";", "; ")) for k, _ in block.columns]
-                for r in block.rows]
+        body = [
+            [_pdf_cell(plain_text(M("{}", r.get(k, ""))).replace(";", "; ")) for k, _ in block.columns]
+            for r in block.rows
+        ]
         page, size, pad, parts = _pdf_table_layout(heads, body, width, wide, measure)
         cell = ss["BodyText"].clone(f"cell{size}", fontSize=size, leading=size + 1.2, splitLongWords=1)
         out = []
         for n, (idx, widths) in enumerate(parts, 1):
             if len(parts) > 1:
-                out.append(Paragraph(_pdf_markup(M("Columns, part {} of {} (the first column repeated):", n,
-                                                   len(parts))), styles["note"]))
+                out.append(
+                    Paragraph(
+                        _pdf_markup(M("Columns, part {} of {} (the first column repeated):", n, len(parts))),
+                        styles["note"],
+                    )
+                )
             data = [[Paragraph(html.escape(heads[i], quote=False), cell) for i in idx]]
             data += [[Paragraph(html.escape(row[i], quote=False), cell) for i in idx] for row in body]
             t = Table(data, colWidths=widths, repeatRows=1 if block.repeat_header else 0)
-            t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                                   ("LEFTPADDING", (0, 0), (-1, -1), pad), ("RIGHTPADDING", (0, 0), (-1, -1), pad),
-                                   ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke)]))
+            t.setStyle(
+                TableStyle(
+                    [
+                        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                        ("LEFTPADDING", (0, 0), (-1, -1), pad),
+                        ("RIGHTPADDING", (0, 0), (-1, -1), pad),
+                        ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
+                    ]
+                )
+            )
             out += [t, Spacer(1, 6)]
         return out, page == "landscape"
 
@@ -204,8 +263,10 @@ def render_pdf(ctx: dict, sections: list[Section]) -> bytes:
             sized[orient] = (w, cap)
         orient = "landscape" if sized["landscape"][0] > 1.1 * sized["portrait"][0] else "portrait"
         w, cap = sized[orient]
-        return [KeepTogether([Image(str(block.path), width=w, height=w * ih / iw), cap]), Spacer(1, 8)], \
-            orient == "landscape"
+        return [
+            KeepTogether([Image(str(block.path), width=w, height=w * ih / iw), cap]),
+            Spacer(1, 8),
+        ], orient == "landscape"
 
     def heading(s: Section):
         return Paragraph(_pdf_markup(M("{}", s.title)), ss["Heading2" if s.level == 2 else "Heading3"])
@@ -215,6 +276,7 @@ def render_pdf(ctx: dict, sections: list[Section]) -> bytes:
         start of what follows (all of it when it cannot be split, e.g. a figure) fit."""
         if not after:
             return flows
+
         def height(f):  # measured on a scratch canvas (some flowables need one to wrap)
             f.canv = scratch
             try:
@@ -280,7 +342,7 @@ def render_pdf(ctx: dict, sections: list[Section]) -> bytes:
     try:
         doc.build(story)
     except LayoutError as exc:
-        raise EvsynthError(f"the PDF report cannot be laid out ({clean_text(str(exc))[:200]}); nothing was "
-                           "written") from None
+        raise EvsynthError(
+            f"the PDF report cannot be laid out ({clean_text(str(exc))[:200]}); nothing was written"
+        ) from None
     return buf.getvalue()
-

@@ -15,8 +15,19 @@ from evsynth.present import style
 
 style.apply()
 
-__all__ = ["forest_plot", "forest_pages", "direction_label", "funnel_plot", "bubble_plot", "rob_traffic_light",
-           "rob_summary", "quality_histogram", "prisma_diagram", "evidence_gap_map", "specification_curve"]
+__all__ = [
+    "forest_plot",
+    "forest_pages",
+    "direction_label",
+    "funnel_plot",
+    "bubble_plot",
+    "rob_traffic_light",
+    "rob_summary",
+    "quality_histogram",
+    "prisma_diagram",
+    "evidence_gap_map",
+    "specification_curve",
+]
 
 
 def _fmt(x: float, back) -> str:
@@ -31,8 +42,9 @@ NO_NAMES_NOTE = "The source dataset gives no study names: rows carry the dataset
 def direction_label(base: str, interpretation: str = "improvement", *, ratio: bool = False) -> str:
     """Axis label saying what a direction means on the scale drawn: 'above 1' on a ratio
     axis, 'positive' otherwise (e.g. 'Odds ratio (log scale; above 1 = improvement)')."""
-    meaning = {"improvement": "improvement", "risk": "higher risk",
-               "association": "positive association"}.get(interpretation, interpretation)
+    meaning = {"improvement": "improvement", "risk": "higher risk", "association": "positive association"}.get(
+        interpretation, interpretation
+    )
     if ratio:
         return f"{base} (log scale; above 1 = {meaning}, below 1 = the opposite)"
     return f"{base} (positive = {meaning})"
@@ -67,9 +79,20 @@ def _forest_rows(studies: pd.DataFrame, pooled: dict, level: float, subgroups) -
     return rows
 
 
-def forest_plot(studies: pd.DataFrame, pooled: dict, *, title: str, xlabel: str, level: float = 95.0,
-                back=None, log_axis: bool = False, subgroups: list[dict] | None = None,
-                between: str | None = None, ref: float = 0.0, note: str | None = None) -> plt.Figure:
+def forest_plot(
+    studies: pd.DataFrame,
+    pooled: dict,
+    *,
+    title: str,
+    xlabel: str,
+    level: float = 95.0,
+    back=None,
+    log_axis: bool = False,
+    subgroups: list[dict] | None = None,
+    between: str | None = None,
+    ref: float = 0.0,
+    note: str | None = None,
+) -> plt.Figure:
     """Forest plot on one figure.  ``studies`` has label, yi, vi, weight (%) and optionally
     group; ``pooled`` has estimate, ci_lb, ci_ub, pi_lb, pi_ub, label.  ``back`` transforms
     the axis labels (e.g. ``np.exp`` for ratios, shown on a log axis).  ``subgroups`` gives
@@ -78,14 +101,36 @@ def forest_plot(studies: pd.DataFrame, pooled: dict, *, title: str, xlabel: str,
     note under the plot says when the source has no study names (or gives ``note``).
     Forests longer than :data:`MAX_FOREST_ROWS` rows: :func:`forest_pages`."""
     rows = _forest_rows(studies, pooled, level, subgroups)
-    return _draw_forest(rows, studies, pooled, title=title, xlabel=xlabel, level=level, back=back,
-                        log_axis=log_axis, between=between, ref=ref, note=note)
+    return _draw_forest(
+        rows,
+        studies,
+        pooled,
+        title=title,
+        xlabel=xlabel,
+        level=level,
+        back=back,
+        log_axis=log_axis,
+        between=between,
+        ref=ref,
+        note=note,
+    )
 
 
-def forest_pages(studies: pd.DataFrame, pooled: dict, *, title: str, xlabel: str, level: float = 95.0,
-                 back=None, log_axis: bool = False, subgroups: list[dict] | None = None,
-                 between: str | None = None, ref: float = 0.0, note: str | None = None,
-                 max_rows: int = MAX_FOREST_ROWS) -> list[plt.Figure]:
+def forest_pages(
+    studies: pd.DataFrame,
+    pooled: dict,
+    *,
+    title: str,
+    xlabel: str,
+    level: float = 95.0,
+    back=None,
+    log_axis: bool = False,
+    subgroups: list[dict] | None = None,
+    between: str | None = None,
+    ref: float = 0.0,
+    note: str | None = None,
+    max_rows: int = MAX_FOREST_ROWS,
+) -> list[plt.Figure]:
     """A forest plot split over pages of at most ``max_rows`` rows (one figure per page),
     so that long forests (e.g. 100 effect sizes) keep a readable type size.  Pages break
     between studies where a study's rows fit on one page (rows labelled 'study / effect n'
@@ -93,8 +138,21 @@ def forest_pages(studies: pd.DataFrame, pooled: dict, *, title: str, xlabel: str
     the prediction interval are on the last page; titles say 'page i of n'."""
     rows = _forest_rows(studies, pooled, level, subgroups)
     if len(rows) <= max_rows:
-        return [_draw_forest(rows, studies, pooled, title=title, xlabel=xlabel, level=level, back=back,
-                             log_axis=log_axis, between=between, ref=ref, note=note)]
+        return [
+            _draw_forest(
+                rows,
+                studies,
+                pooled,
+                title=title,
+                xlabel=xlabel,
+                level=level,
+                back=back,
+                log_axis=log_axis,
+                between=between,
+                ref=ref,
+                note=note,
+            )
+        ]
 
     def key(row):
         kind, p = row
@@ -111,8 +169,9 @@ def forest_pages(studies: pd.DataFrame, pooled: dict, *, title: str, xlabel: str
         k = key(row)
         if blocks and k is not None and key(blocks[-1][-1]) == k:
             blocks[-1].append(row)
-        elif blocks and (blocks[-1][-1][0] == "header" or row[0] in ("pi",) or
-                         (row[0] == "diamond" and _is_last_diamond(row, rows))):
+        elif blocks and (
+            blocks[-1][-1][0] == "header" or row[0] in ("pi",) or (row[0] == "diamond" and _is_last_diamond(row, rows))
+        ):
             blocks[-1].append(row)
         else:
             blocks.append([row])
@@ -149,9 +208,23 @@ def forest_pages(studies: pd.DataFrame, pooled: dict, *, title: str, xlabel: str
     # shared x range over all pages
     xr = _x_range(rows, ref)
     n = len(pages)
-    return [_draw_forest(pg, studies, pooled, title=f"{title} (page {i} of {n})", xlabel=xlabel, level=level,
-                         back=back, log_axis=log_axis, between=between if i == n else None, ref=ref,
-                         note=note, xrange=xr) for i, pg in enumerate(pages, 1)]
+    return [
+        _draw_forest(
+            pg,
+            studies,
+            pooled,
+            title=f"{title} (page {i} of {n})",
+            xlabel=xlabel,
+            level=level,
+            back=back,
+            log_axis=log_axis,
+            between=between if i == n else None,
+            ref=ref,
+            note=note,
+            xrange=xr,
+        )
+        for i, pg in enumerate(pages, 1)
+    ]
 
 
 def _is_last_diamond(row, rows) -> bool:
@@ -173,8 +246,9 @@ def _x_range(rows, ref):
     return lo - pad, hi + pad
 
 
-def _draw_forest(rows, studies, pooled, *, title, xlabel, level, back, log_axis, between, ref, note,
-                 xrange=None) -> plt.Figure:
+def _draw_forest(
+    rows, studies, pooled, *, title, xlabel, level, back, log_axis, between, ref, note, xrange=None
+) -> plt.Figure:
     back = back or (lambda x: x)
     has_weights = "weight" in studies and pd.to_numeric(studies["weight"], errors="coerce").notna().any()
     if note is None and "label" in studies and _unnamed(studies["label"]):
@@ -194,32 +268,82 @@ def _draw_forest(rows, studies, pooled, *, title, xlabel, level, back, log_axis,
             size = 4 + 10 * np.sqrt(w / wmax) if np.isfinite(w) else 5
             ax.plot([p["lo"], p["hi"]], [i, i], color=style.STUDY, lw=0.9)
             ax.plot(p["yi"], i, marker="s", ms=size, color=style.STUDY, mec="none")
-            fig.text(0.01, _ycoord(ax, i), _wrap_one(str(p["label"]), 48), va="center", ha="left",
-                     fontsize=style.FONT_SIZE - 1)
-            fig.text(est_x, _ycoord(ax, i), f"{_fmt(p['yi'], back)} [{_fmt(p['lo'], back)}, {_fmt(p['hi'], back)}]",
-                     va="center", fontsize=style.FONT_SIZE - 1, family="DejaVu Sans Mono")
+            fig.text(
+                0.01,
+                _ycoord(ax, i),
+                _wrap_one(str(p["label"]), 48),
+                va="center",
+                ha="left",
+                fontsize=style.FONT_SIZE - 1,
+            )
+            fig.text(
+                est_x,
+                _ycoord(ax, i),
+                f"{_fmt(p['yi'], back)} [{_fmt(p['lo'], back)}, {_fmt(p['hi'], back)}]",
+                va="center",
+                fontsize=style.FONT_SIZE - 1,
+                family="DejaVu Sans Mono",
+            )
             if np.isfinite(w):
-                fig.text(0.95, _ycoord(ax, i), f"{w:.1f}%", va="center", ha="right", fontsize=style.FONT_SIZE - 1,
-                         family="DejaVu Sans Mono")
+                fig.text(
+                    0.95,
+                    _ycoord(ax, i),
+                    f"{w:.1f}%",
+                    va="center",
+                    ha="right",
+                    fontsize=style.FONT_SIZE - 1,
+                    family="DejaVu Sans Mono",
+                )
         elif kind == "header":
             fig.text(0.01, _ycoord(ax, i), str(p), va="center", ha="left", fontsize=style.FONT_SIZE, weight="bold")
         elif kind == "diamond":
             est, lo, hi = p["estimate"], p["ci_lb"], p["ci_ub"]
-            poly = Polygon([[lo, i], [est, i - 0.4], [hi, i], [est, i + 0.4]], closed=True,
-                           color=style.POOLED if p is pooled else style.PALETTE["grey"])
+            poly = Polygon(
+                [[lo, i], [est, i - 0.4], [hi, i], [est, i + 0.4]],
+                closed=True,
+                color=style.POOLED if p is pooled else style.PALETTE["grey"],
+            )
             ax.add_patch(poly)
-            fig.text(0.01, _ycoord(ax, i), p.get("label", "Pooled"), va="center", ha="left",
-                     fontsize=style.FONT_SIZE - (0 if p is pooled else 1), weight="bold" if p is pooled else "normal")
-            fig.text(est_x, _ycoord(ax, i), f"{_fmt(est, back)} [{_fmt(lo, back)}, {_fmt(hi, back)}]", va="center",
-                     fontsize=style.FONT_SIZE - 1, weight="bold" if p is pooled else "normal", family="DejaVu Sans Mono")
+            fig.text(
+                0.01,
+                _ycoord(ax, i),
+                p.get("label", "Pooled"),
+                va="center",
+                ha="left",
+                fontsize=style.FONT_SIZE - (0 if p is pooled else 1),
+                weight="bold" if p is pooled else "normal",
+            )
+            fig.text(
+                est_x,
+                _ycoord(ax, i),
+                f"{_fmt(est, back)} [{_fmt(lo, back)}, {_fmt(hi, back)}]",
+                va="center",
+                fontsize=style.FONT_SIZE - 1,
+                weight="bold" if p is pooled else "normal",
+                family="DejaVu Sans Mono",
+            )
         elif kind == "pi":  # the prediction interval on its own row, below the pooled row
             ax.plot([p["pi_lb"], p["pi_ub"]], [i, i], color=style.PREDICTION, lw=1.6)
             for x in (p["pi_lb"], p["pi_ub"]):
                 ax.plot([x, x], [i - 0.2, i + 0.2], color=style.PREDICTION, lw=1.6)
-            fig.text(0.01, _ycoord(ax, i), f"{level:g}% prediction interval", va="center", ha="left",
-                     fontsize=style.FONT_SIZE - 1, color=style.PREDICTION)
-            fig.text(est_x, _ycoord(ax, i), f"[{_fmt(p['pi_lb'], back)}, {_fmt(p['pi_ub'], back)}]", va="center",
-                     fontsize=style.FONT_SIZE - 1, color=style.PREDICTION, family="DejaVu Sans Mono")
+            fig.text(
+                0.01,
+                _ycoord(ax, i),
+                f"{level:g}% prediction interval",
+                va="center",
+                ha="left",
+                fontsize=style.FONT_SIZE - 1,
+                color=style.PREDICTION,
+            )
+            fig.text(
+                est_x,
+                _ycoord(ax, i),
+                f"[{_fmt(p['pi_lb'], back)}, {_fmt(p['pi_ub'], back)}]",
+                va="center",
+                fontsize=style.FONT_SIZE - 1,
+                color=style.PREDICTION,
+                family="DejaVu Sans Mono",
+            )
     ax.axvline(ref, color=style.PALETTE["grey"], lw=0.8, ls="--")
     lo, hi = xrange if xrange is not None else _x_range(rows, ref)
     ax.set_xlim(lo, hi)
@@ -269,8 +393,10 @@ def _ycoord(ax, yval: float) -> float:
 
 FUNNEL_MIN_K = 10  # fewer studies: no funnel plot (Sterne et al., 2011, BMJ 343:d4002)
 
-FUNNEL_TOO_FEW = ("No funnel plot: {k} studies; a funnel plot and tests of its asymmetry need at least "
-                  "10 studies to distinguish chance from small-study effects (Sterne et al., 2011).")
+FUNNEL_TOO_FEW = (
+    "No funnel plot: {k} studies; a funnel plot and tests of its asymmetry need at least "
+    "10 studies to distinguish chance from small-study effects (Sterne et al., 2011)."
+)
 
 
 def _legend_outside(ax, **kw):
@@ -278,8 +404,19 @@ def _legend_outside(ax, **kw):
     return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False, **kw)
 
 
-def funnel_plot(yi, vi, estimate: float, contours: pd.DataFrame, *, title: str, xlabel: str,
-                filled_yi=None, filled_vi=None, back=None, log_axis: bool = False) -> plt.Figure:
+def funnel_plot(
+    yi,
+    vi,
+    estimate: float,
+    contours: pd.DataFrame,
+    *,
+    title: str,
+    xlabel: str,
+    filled_yi=None,
+    filled_vi=None,
+    back=None,
+    log_axis: bool = False,
+) -> plt.Figure:
     """Contour-enhanced funnel plot (Peters et al., 2008): shaded regions where a study
     would be significant (two-sided, around zero); the dotted
     pseudo-confidence region around the pooled estimate; filled studies from trim-and-fill
@@ -311,14 +448,27 @@ def funnel_plot(yi, vi, estimate: float, contours: pd.DataFrame, *, title: str, 
     ax.plot(estimate + z05 * s, s, color=style.POOLED, lw=1.0, ls=":")
     ax.axvline(estimate, color=style.POOLED, lw=1)
     ax.scatter(yi, sei, s=22, color=style.STUDY, zorder=3)
-    handles += [Line2D([], [], color=style.POOLED, lw=1.0, ls=":", label="95% pseudo-confidence region"),
-                Line2D([], [], color=style.POOLED, lw=1.0, label="pooled estimate"),
-                Line2D([], [], ls="none", marker="o", ms=5, color=style.STUDY, label="studies")]
+    handles += [
+        Line2D([], [], color=style.POOLED, lw=1.0, ls=":", label="95% pseudo-confidence region"),
+        Line2D([], [], color=style.POOLED, lw=1.0, label="pooled estimate"),
+        Line2D([], [], ls="none", marker="o", ms=5, color=style.STUDY, label="studies"),
+    ]
     if filled_yi is not None and len(filled_yi):
-        ax.scatter(filled_yi, np.sqrt(filled_vi), s=26, facecolors="white", edgecolors=style.PALETTE["vermillion"],
-                   zorder=3)
-        handles.append(Line2D([], [], ls="none", marker="o", ms=5, mfc="white", mec=style.PALETTE["vermillion"],
-                              label="filled in by trim-and-fill"))
+        ax.scatter(
+            filled_yi, np.sqrt(filled_vi), s=26, facecolors="white", edgecolors=style.PALETTE["vermillion"], zorder=3
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker="o",
+                ms=5,
+                mfc="white",
+                mec=style.PALETTE["vermillion"],
+                label="filled in by trim-and-fill",
+            )
+        )
     ax.set_ylim(smax, 0)
     ax.set_xlim(-xmax, xmax)
     ax.set_ylabel("Standard error")
@@ -326,22 +476,39 @@ def funnel_plot(yi, vi, estimate: float, contours: pd.DataFrame, *, title: str, 
     if log_axis:
         _ratio_ticks(ax, -xmax, xmax)
     ax.set_title(_wrap(title, 70), loc="left", weight="bold")
-    _legend_outside(ax, handles=handles, fontsize=style.FONT_SIZE - 1, handlelength=2.6,
-                    title="Significance of a study\n(two-sided, against 0)", title_fontsize=style.FONT_SIZE - 1)
+    _legend_outside(
+        ax,
+        handles=handles,
+        fontsize=style.FONT_SIZE - 1,
+        handlelength=2.6,
+        title="Significance of a study\n(two-sided, against 0)",
+        title_fontsize=style.FONT_SIZE - 1,
+    )
     return fig
 
 
-def bubble_plot(x, yi, weights, line_x, fit, ci_lb, ci_ub, *, title: str, xlabel: str, ylabel: str,
-                level: float = 95.0) -> plt.Figure:
+def bubble_plot(
+    x, yi, weights, line_x, fit, ci_lb, ci_ub, *, title: str, xlabel: str, ylabel: str, level: float = 95.0
+) -> plt.Figure:
     """Effect versus a numeric moderator, bubble area proportional to the weight, with
     the fitted meta-regression line and its confidence band; title wrapped to the plot's
     width, legend outside the data."""
     fig, ax = plt.subplots(figsize=(8.2, 4.5))
     w = np.asarray(weights, float)
-    ax.fill_between(line_x, ci_lb, ci_ub, color=style.PALETTE["sky"], alpha=0.35, lw=0, label=f"{level:g}% CI of the fit")
+    ax.fill_between(
+        line_x, ci_lb, ci_ub, color=style.PALETTE["sky"], alpha=0.35, lw=0, label=f"{level:g}% CI of the fit"
+    )
     ax.plot(line_x, fit, color=style.POOLED, lw=1.4, label="meta-regression")
-    ax.scatter(x, yi, s=20 + 600 * w / w.max(), color=style.STUDY, alpha=0.55, edgecolors="white", lw=0.5,
-               label="studies (area = weight)")
+    ax.scatter(
+        x,
+        yi,
+        s=20 + 600 * w / w.max(),
+        color=style.STUDY,
+        alpha=0.55,
+        edgecolors="white",
+        lw=0.5,
+        label="studies (area = weight)",
+    )
     ax.axhline(0, color=style.PALETTE["grey"], lw=0.8, ls="--", label="no effect")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(_wrap(ylabel, 45))
@@ -359,9 +526,19 @@ def add_predictions(fig: plt.Figure, x, pred, ci_lb, ci_ub, *, level: float = 95
     as an error bar; the legend is redrawn to include them."""
     ax = fig.axes[0]
     pred, lo, hi = (np.asarray(a, float) for a in (pred, ci_lb, ci_ub))
-    ax.errorbar(np.asarray(x, float), pred, yerr=[pred - lo, hi - pred], fmt="D", ms=6, color=style.PREDICTION,
-                ecolor=style.PREDICTION, elinewidth=1.4, capsize=4, zorder=5,
-                label=f"predicted at stated values ({level:g}% CI)")
+    ax.errorbar(
+        np.asarray(x, float),
+        pred,
+        yerr=[pred - lo, hi - pred],
+        fmt="D",
+        ms=6,
+        color=style.PREDICTION,
+        ecolor=style.PREDICTION,
+        elinewidth=1.4,
+        capsize=4,
+        zorder=5,
+        label=f"predicted at stated values ({level:g}% CI)",
+    )
     leg = _legend_outside(ax, fontsize=style.FONT_SIZE - 1, handlelength=2.4)
     for h in leg.legend_handles:
         if hasattr(h, "set_sizes"):
@@ -381,10 +558,16 @@ def rob_traffic_light(assess: pd.DataFrame, items=tuple("ABCDEFGHIJK")) -> plt.F
     """Study x item grid of judgements (consensus where present)."""
     title = "Quality items per study (11-item form, Bijlage 1)"
     if assess.empty:
-        return _empty(title, "No item-level judgements have been entered yet.\n"
-                             "Holwerda et al. (2014) publish totals only (see the histogram of totals by design).")
-    use = assess[assess.rater == "consensus"] if (assess.rater == "consensus").any() else \
-        assess[assess.rater == sorted(assess.rater.unique())[0]]
+        return _empty(
+            title,
+            "No item-level judgements have been entered yet.\n"
+            "Holwerda et al. (2014) publish totals only (see the histogram of totals by design).",
+        )
+    use = (
+        assess[assess.rater == "consensus"]
+        if (assess.rater == "consensus").any()
+        else assess[assess.rater == sorted(assess.rater.unique())[0]]
+    )
     studies = sorted(use.study_id.unique())
     fig, ax = plt.subplots(figsize=(7, max(2.5, 0.28 * len(studies) + 1.2)))
     for i, s in enumerate(studies):
@@ -432,15 +615,21 @@ def quality_histogram(studies: pd.DataFrame) -> plt.Figure:
     for k, (dsg, col) in enumerate(zip(designs, cols)):
         q = pd.to_numeric(studies.loc[studies.design == dsg, "quality_score"], errors="coerce")
         counts = [int((q == s).sum()) for s in range(12)]
-        ax.bar(np.arange(12) + (k - (len(designs) - 1) / 2) * width, counts, width=width, color=col,
-               label=f"{dsg} (n = {int(q.notna().sum())} scored, {int(q.isna().sum())} without a score shown)")
+        ax.bar(
+            np.arange(12) + (k - (len(designs) - 1) / 2) * width,
+            counts,
+            width=width,
+            color=col,
+            label=f"{dsg} (n = {int(q.notna().sum())} scored, {int(q.isna().sum())} without a score shown)",
+        )
     ax.set_xticks(range(12))
     ax.set_xlabel("Quality score (0-11, published total)")
     ax.set_ylabel("Number of studies (table rows)")
     ax.set_title("Quality scores by design (Holwerda et al., 2014, Bijlage 5)", loc="left", weight="bold")
     # legend below the axes, off the bars
-    ax.legend(frameon=False, fontsize=style.FONT_SIZE - 1, loc="upper left", bbox_to_anchor=(0.0, -0.16),
-              borderaxespad=0.0)
+    ax.legend(
+        frameon=False, fontsize=style.FONT_SIZE - 1, loc="upper left", bbox_to_anchor=(0.0, -0.16), borderaxespad=0.0
+    )
     return fig
 
 
@@ -482,11 +671,22 @@ def prisma_diagram(p: dict) -> plt.Figure:
     cx = L + LW / 2
     dbs = _wrap(", ".join(ide["databases"]), 58)
     # identification
-    box(L, 10.6, LW, 1.7, f"Records identified from databases\n({dbs}):\nn = {_n(ide.get('records_identified'))}\n"
-                          f"unique records after de-duplication: n = {_n(ide.get('records_after_deduplication'))}",
-        fc="#eef5fb")
-    box(R, 10.85, RW, 1.2, f"Records removed before screening:\nduplicate records removed:\n"
-                          f"n = {_n(ide.get('duplicates_removed'))}")
+    box(
+        L,
+        10.6,
+        LW,
+        1.7,
+        f"Records identified from databases\n({dbs}):\nn = {_n(ide.get('records_identified'))}\n"
+        f"unique records after de-duplication: n = {_n(ide.get('records_after_deduplication'))}",
+        fc="#eef5fb",
+    )
+    box(
+        R,
+        10.85,
+        RW,
+        1.2,
+        f"Records removed before screening:\nduplicate records removed:\nn = {_n(ide.get('duplicates_removed'))}",
+    )
     arrow(L + LW, 11.45, R, 11.45)
     # screening
     box(L, 8.75, LW, 1.0, f"Records screened (title/abstract)\nn = {_n(scr.get('records_screened'))}")
@@ -498,31 +698,76 @@ def prisma_diagram(p: dict) -> plt.Figure:
     box(R, 6.8, RW, 0.9, f"Reports not retrieved\nn = {_n(eli.get('reports_not_retrieved'))}")
     arrow(cx, 8.75, cx, 7.7)
     arrow(L + LW, 7.25, R, 7.25)
-    box(L, 5.0, LW, 1.2, f"Reports assessed for eligibility (full text)\narticles n = "
-                        f"{_n(eli.get('full_text_assessed_articles'))}, reviews n = {_n(eli.get('full_text_assessed_reviews'))}")
-    box(R, 5.0, RW, 1.2, f"Reports excluded after full text\narticles n = {_n(eli.get('full_text_excluded_articles'))}, "
-                        f"reviews n = {_n(eli.get('full_text_excluded_reviews'))}\n(reasons: {NOT_REPORTED})")
+    box(
+        L,
+        5.0,
+        LW,
+        1.2,
+        f"Reports assessed for eligibility (full text)\narticles n = "
+        f"{_n(eli.get('full_text_assessed_articles'))}, reviews n = {_n(eli.get('full_text_assessed_reviews'))}",
+    )
+    box(
+        R,
+        5.0,
+        RW,
+        1.2,
+        f"Reports excluded after full text\narticles n = {_n(eli.get('full_text_excluded_articles'))}, "
+        f"reviews n = {_n(eli.get('full_text_excluded_reviews'))}\n(reasons: {NOT_REPORTED})",
+    )
     arrow(cx, 6.8, cx, 6.2)
     arrow(L + LW, 5.6, R, 5.6)
     # included
-    box(L, 3.0, LW, 1.3, f"Included from the database search\narticles n = "
-                        f"{_n(eli.get('included_from_database_search_articles'))}, reviews n = "
-                        f"{_n(eli.get('included_from_database_search_reviews'))}")
+    box(
+        L,
+        3.0,
+        LW,
+        1.3,
+        f"Included from the database search\narticles n = "
+        f"{_n(eli.get('included_from_database_search_articles'))}, reviews n = "
+        f"{_n(eli.get('included_from_database_search_reviews'))}",
+    )
     other = p.get("other_methods", [])
-    box(R, 2.75, RW, 1.8, "Identified by other methods\n" + "\n".join(
-        f"{_wrap(o['method'], 44)}:\nn = {_n(o.get('records_included'))}" for o in other), fc="#f7f7f7")
+    box(
+        R,
+        2.75,
+        RW,
+        1.8,
+        "Identified by other methods\n"
+        + "\n".join(f"{_wrap(o['method'], 44)}:\nn = {_n(o.get('records_included'))}" for o in other),
+        fc="#f7f7f7",
+    )
     arrow(cx, 5.0, cx, 4.3)
-    box(L, 0.3, 9.5, 1.4, f"Studies included in the review\nprimary articles n = {_n(inc.get('primary_articles'))}, "
-                         f"reviews n = {_n(inc.get('reviews'))}", fc="#e8f4ea")
+    box(
+        L,
+        0.3,
+        9.5,
+        1.4,
+        f"Studies included in the review\nprimary articles n = {_n(inc.get('primary_articles'))}, "
+        f"reviews n = {_n(inc.get('reviews'))}",
+        fc="#e8f4ea",
+    )
     arrow(cx, 3.0, cx, 1.7)
     arrow(R + RW / 2, 2.75, R + RW / 2, 1.7)
     for y, lab in ((11.45, "Identification"), (7.6, "Screening"), (1.9, "Included")):
-        ax.text(0.1, y, lab, rotation=90, ha="right", va="center", fontsize=style.FONT_SIZE, weight="bold",
-                color=style.PALETTE["blue"])
-    ax.set_title(_wrap("Search and selection (PRISMA 2020 flow diagram; Holwerda et al., 2014, figure 2.1)", 92),
-                 loc="left", weight="bold")
-    ax.text(0.35, -0.15, f"'{NOT_REPORTED}': the review gives no count for this box.", fontsize=fs, style="italic",
-            va="top")
+        ax.text(
+            0.1,
+            y,
+            lab,
+            rotation=90,
+            ha="right",
+            va="center",
+            fontsize=style.FONT_SIZE,
+            weight="bold",
+            color=style.PALETTE["blue"],
+        )
+    ax.set_title(
+        _wrap("Search and selection (PRISMA 2020 flow diagram; Holwerda et al., 2014, figure 2.1)", 92),
+        loc="left",
+        weight="bold",
+    )
+    ax.text(
+        0.35, -0.15, f"'{NOT_REPORTED}': the review gives no count for this box.", fontsize=fs, style="italic", va="top"
+    )
     return fig
 
 
@@ -545,10 +790,23 @@ def evidence_gap_map(gap: pd.DataFrame) -> plt.Figure:
         for j in range(len(types)):
             n = int(M.iloc[i, j])
             txt = f"{n}\n({int(R.iloc[i, j])} RCT, {int(Q.iloc[i, j])} QE)" if n else "0"
-            ax.text(j, i, txt, ha="center", va="center", fontsize=style.FONT_SIZE - 2,
-                    color="white" if n < M.to_numpy().max() * 0.6 else "black")
-    ax.set_xticks(range(len(types)), [_wrap(t, 16) for t in types], fontsize=style.FONT_SIZE - 2, rotation=30,
-                  ha="right", rotation_mode="anchor")
+            ax.text(
+                j,
+                i,
+                txt,
+                ha="center",
+                va="center",
+                fontsize=style.FONT_SIZE - 2,
+                color="white" if n < M.to_numpy().max() * 0.6 else "black",
+            )
+    ax.set_xticks(
+        range(len(types)),
+        [_wrap(t, 16) for t in types],
+        fontsize=style.FONT_SIZE - 2,
+        rotation=30,
+        ha="right",
+        rotation_mode="anchor",
+    )
     ax.set_yticks(range(len(doms)), doms)
     ax.set_xlabel("Intervention type")
     ax.set_ylabel("Outcome domain")
@@ -557,8 +815,15 @@ def evidence_gap_map(gap: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def specification_curve(table: pd.DataFrame, dims: list[tuple[str, list]], summary: pd.Series, *, title: str,
-                        ylabel: str, level: float = 95.0) -> plt.Figure:
+def specification_curve(
+    table: pd.DataFrame,
+    dims: list[tuple[str, list]],
+    summary: pd.Series,
+    *,
+    title: str,
+    ylabel: str,
+    level: float = 95.0,
+) -> plt.Figure:
     """Specification curve (Simonsohn, Simmons & Nelson, 2020): every fitted specification's
     estimate with its CI, in the order of the table's ``rank`` column (above; blue where the
     table's ``ci_excludes_zero`` is 1), and the choice it makes in every dimension (below, one
@@ -570,8 +835,13 @@ def specification_curve(table: pd.DataFrame, dims: list[tuple[str, list]], summa
         return _empty(title, "no specification could be fitted")
     rows = [(d, str(c)) for d, cs in dims if len(cs) > 1 for c in cs]
     height = 3.2 + 0.2 * max(len(rows), 1)
-    fig, (ax, axc) = plt.subplots(2, 1, figsize=(style.FIG_WIDTH, height), sharex=True,
-                                  gridspec_kw={"height_ratios": [3.2, 0.2 * max(len(rows), 1)], "hspace": 0.05})
+    fig, (ax, axc) = plt.subplots(
+        2,
+        1,
+        figsize=(style.FIG_WIDTH, height),
+        sharex=True,
+        gridspec_kw={"height_ratios": [3.2, 0.2 * max(len(rows), 1)], "hspace": 0.05},
+    )
     x = np.arange(1, n + 1)
     excl = t["ci_excludes_zero"].to_numpy() == 1
     colours = np.where(excl, style.PALETTE["blue"], style.PALETTE["grey"])
@@ -580,9 +850,15 @@ def specification_curve(table: pd.DataFrame, dims: list[tuple[str, list]], summa
     ax.axhline(0, color=style.PALETTE["black"], linewidth=0.6)
     med = float(summary["median_estimate"])
     ax.axhline(med, color=style.PALETTE["vermillion"], linewidth=0.8, linestyle="--")
-    ax.text(0.01, 0.97, f"median {med:.2f} (dashed); {int(summary['n_ci_excludes_zero'])} of "
-            f"{int(summary['n_fitted'])} CIs ({level:g}%) exclude 0 (blue)",
-            transform=ax.transAxes, va="top", fontsize=style.FONT_SIZE - 1)
+    ax.text(
+        0.01,
+        0.97,
+        f"median {med:.2f} (dashed); {int(summary['n_ci_excludes_zero'])} of "
+        f"{int(summary['n_fitted'])} CIs ({level:g}%) exclude 0 (blue)",
+        transform=ax.transAxes,
+        va="top",
+        fontsize=style.FONT_SIZE - 1,
+    )
     # very wide intervals (e.g. Knapp-Hartung with k = 2) would flatten the curve: the axis
     # spans the estimates and the central 90% of the interval bounds, and says so if it clips
     bounds = np.concatenate([t["ci_lb"].to_numpy(float), t["ci_ub"].to_numpy(float)])
@@ -591,8 +867,15 @@ def specification_curve(table: pd.DataFrame, dims: list[tuple[str, list]], summa
     pad = 0.05 * (hi - lo or 1.0)
     if np.nanmin(bounds) < lo - pad or np.nanmax(bounds) > hi + pad:
         ax.set_ylim(lo - pad, hi + pad)
-        ax.text(0.99, 0.97, "axis clipped: some CIs extend beyond it", transform=ax.transAxes, va="top", ha="right",
-                fontsize=style.FONT_SIZE - 1)
+        ax.text(
+            0.99,
+            0.97,
+            "axis clipped: some CIs extend beyond it",
+            transform=ax.transAxes,
+            va="top",
+            ha="right",
+            fontsize=style.FONT_SIZE - 1,
+        )
     ax.set_ylabel(_wrap(ylabel, 30))
     ax.set_title(title)
     for j, (d, c) in enumerate(rows):
@@ -606,8 +889,13 @@ def specification_curve(table: pd.DataFrame, dims: list[tuple[str, list]], summa
     return fig
 
 
-DIRECTION_COLOURS = {"positive": style.PALETTE["green"], "none": style.PALETTE["grey"],
-                     "negative": style.PALETTE["vermillion"], "mixed": style.PALETTE["yellow"], "unknown": "#d9d9d9"}
+DIRECTION_COLOURS = {
+    "positive": style.PALETTE["green"],
+    "none": style.PALETTE["grey"],
+    "negative": style.PALETTE["vermillion"],
+    "mixed": style.PALETTE["yellow"],
+    "unknown": "#d9d9d9",
+}
 DIRECTION_SYMBOLS = {"positive": "\u25b2", "none": "\u25c6", "negative": "\u25bc", "mixed": "\u25c6?", "unknown": "?"}
 
 
@@ -624,12 +912,26 @@ def effect_direction_plot(t: pd.DataFrame) -> plt.Figure:
     y = np.arange(len(t))[::-1]
     for d in order:
         v = t[f"n_{d}"].to_numpy(float)
-        ax.barh(y, v, left=left, color=DIRECTION_COLOURS[d], edgecolor="white", linewidth=0.5,
-                label=f"{DIRECTION_SYMBOLS[d]} {d}")
+        ax.barh(
+            y,
+            v,
+            left=left,
+            color=DIRECTION_COLOURS[d],
+            edgecolor="white",
+            linewidth=0.5,
+            label=f"{DIRECTION_SYMBOLS[d]} {d}",
+        )
         for yi, li, vi in zip(y, left, v):
             if vi and d != "unknown":
-                ax.text(li + vi / 2, yi, DIRECTION_SYMBOLS[d].rstrip("?"), ha="center", va="center",
-                        fontsize=style.FONT_SIZE - 3, color="black")
+                ax.text(
+                    li + vi / 2,
+                    yi,
+                    DIRECTION_SYMBOLS[d].rstrip("?"),
+                    ha="center",
+                    va="center",
+                    fontsize=style.FONT_SIZE - 3,
+                    color="black",
+                )
         left += v
     ax.set_yticks(y, labels, fontsize=style.FONT_SIZE - 2)
     ax.set_xlabel("Number of effect statements (Bijlage 5)")

@@ -77,23 +77,30 @@ def write_report(cfg: dict, results: Path, figures: Path, html_out: Path, pdf_ou
     for lang in dict.fromkeys(k[0] for k in files):
         with i18n.language(lang):
             ctx, secs = build_sections(cfg, results, figures)
-            parts = {"main": [s for s in secs if s.part == "main"],
-                     APPENDIX: [s for s in secs if s.part == APPENDIX]}
+            parts = {"main": [s for s in secs if s.part == "main"], APPENDIX: [s for s in secs if s.part == APPENDIX]}
             main_html = files[(lang, "main")][0]
             app_html = files[("en", APPENDIX)][0]
-            rel_app = Path(*([".."] * (len(main_html.parent.relative_to(app_html.parent).parts)))) / app_html.name \
-                if main_html.parent != app_html.parent else Path(app_html.name)
-            targets = {"main": {a: f"{rel_app.as_posix()}#{a}" for a in anchors(parts[APPENDIX])},
-                       APPENDIX: {a: f"{main_html.name}#{a}" for a in anchors(parts["main"])}}
-            others = {"main": (rel_app.as_posix(), i18n._("Technical appendix")),
-                      APPENDIX: (main_html.name, "Main report")}
+            rel_app = (
+                Path(*([".."] * (len(main_html.parent.relative_to(app_html.parent).parts)))) / app_html.name
+                if main_html.parent != app_html.parent
+                else Path(app_html.name)
+            )
+            targets = {
+                "main": {a: f"{rel_app.as_posix()}#{a}" for a in anchors(parts[APPENDIX])},
+                APPENDIX: {a: f"{main_html.name}#{a}" for a in anchors(parts["main"])},
+            }
+            others = {
+                "main": (rel_app.as_posix(), i18n._("Technical appendix")),
+                APPENDIX: (main_html.name, "Main report"),
+            }
             for part in ("main", APPENDIX):
                 if (lang, part) not in files:
                     continue
                 h, p = files[(lang, part)]
                 title = ctx["title"] if part == "main" else f"{ctx['title']}: technical appendix"
-                rendered.append((h, render_html(ctx, parts[part], links=targets[part], other=others[part],
-                                                title=title)))
+                rendered.append(
+                    (h, render_html(ctx, parts[part], links=targets[part], other=others[part], title=title))
+                )
                 if p is not None:
                     rendered.append((p, render_pdf(dict(ctx, title=title), parts[part])))
     _write_all(rendered)
@@ -102,6 +109,7 @@ def write_report(cfg: dict, results: Path, figures: Path, html_out: Path, pdf_ou
 def _write_all(rendered: list[tuple[Path, object]]) -> None:
     """The files as one unit: each written to its temporary file, all moved into place only
     when every one is complete."""
+
     def write(i: int) -> None:
         if i == len(rendered):
             return
@@ -113,4 +121,5 @@ def _write_all(rendered: list[tuple[Path, object]]) -> None:
             else:
                 tmp.write_text(content, encoding="utf-8", newline="\n")
             write(i + 1)
+
     write(0)

@@ -11,8 +11,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 # Okabe & Ito (2008) palette, safe for the common colour-vision deficiencies
 PALETTE = {
-    "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
-    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "grey": "#999999",
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "grey": "#999999",
 }
 STUDY = PALETTE["blue"]
 POOLED = PALETTE["black"]
@@ -29,15 +36,26 @@ DPI = 150
 
 
 def apply() -> None:
-    plt.rcParams.update({
-        "font.family": "DejaVu Sans", "font.size": FONT_SIZE, "axes.titlesize": TITLE_SIZE,
-        "axes.labelsize": FONT_SIZE, "xtick.labelsize": FONT_SIZE - 1, "ytick.labelsize": FONT_SIZE - 1,
-        "axes.spines.top": False, "axes.spines.right": False, "svg.hashsalt": "evsynth",
-        "svg.fonttype": "none", "figure.dpi": DPI, "savefig.dpi": DPI,
-        # labels come from data: render them as plain text ('$x$' is not mathtext; a study label with
-        # unbalanced '$' must not stop the figure)
-        "text.parse_math": False, "text.usetex": False,
-    })
+    plt.rcParams.update(
+        {
+            "font.family": "DejaVu Sans",
+            "font.size": FONT_SIZE,
+            "axes.titlesize": TITLE_SIZE,
+            "axes.labelsize": FONT_SIZE,
+            "xtick.labelsize": FONT_SIZE - 1,
+            "ytick.labelsize": FONT_SIZE - 1,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "svg.hashsalt": "evsynth",
+            "svg.fonttype": "none",
+            "figure.dpi": DPI,
+            "savefig.dpi": DPI,
+            # labels come from data: render them as plain text ('$x$' is not mathtext; a study label with
+            # unbalanced '$' must not stop the figure)
+            "text.parse_math": False,
+            "text.usetex": False,
+        }
+    )
 
 
 def save(fig, path_stem) -> list:

@@ -20,8 +20,20 @@ import pandas as pd
 
 __all__ = ["COLUMNS", "POSITIVE", "NONE", "agreement", "compare_with_findings"]
 
-COLUMNS = ["analysis", "finding_id", "section", "finding_direction", "claim_en", "claim_nl", "estimate", "ci_lb",
-           "ci_ub", "certainty", "agreement", "sentence"]
+COLUMNS = [
+    "analysis",
+    "finding_id",
+    "section",
+    "finding_direction",
+    "claim_en",
+    "claim_nl",
+    "estimate",
+    "ci_lb",
+    "ci_ub",
+    "certainty",
+    "agreement",
+    "sentence",
+]
 
 POSITIVE = ("positive", "possibly positive", "limited positive")
 NONE = ("none", "possibly none")
@@ -33,8 +45,13 @@ def agreement(direction: str, ci_lb: float, ci_ub: float) -> tuple[str, str]:
     the reason in words) for a finding's coded direction and a pooled CI (positive = better)."""
     d = (direction or "").strip()
     above, below = ci_lb > 0, ci_ub < 0
-    where = ("the pooled CI lies above no effect" if above else "the pooled CI lies below no effect" if below
-             else "the pooled CI includes no effect")
+    where = (
+        "the pooled CI lies above no effect"
+        if above
+        else "the pooled CI lies below no effect"
+        if below
+        else "the pooled CI includes no effect"
+    )
     if d in POSITIVE:
         return ("agrees" if above else "contradicted" if below else "not confirmed"), where
     if d in NEGATIVE:
@@ -63,15 +80,29 @@ def compare_with_findings(pooled: dict, findings: pd.DataFrame, ids: list[str], 
     rows = []
     for fid in ids:
         if fid not in by_id.index:
-            raise InputError(f"analysis '{analysis}': review_findings names '{fid}', which is not a finding_id "
-                             "of the findings table")
+            raise InputError(
+                f"analysis '{analysis}': review_findings names '{fid}', which is not a finding_id of the findings table"
+            )
         f = by_id.loc[fid]
-        verdict, where = agreement(str(f.get("direction") or "") if pd.notna(f.get("direction")) else "",
-                                   float(pooled["ci_lb"]), float(pooled["ci_ub"]))
-        rows.append({"analysis": analysis, "finding_id": fid, "section": f.get("section"),
-                     "finding_direction": f.get("direction") if pd.notna(f.get("direction")) else "",
-                     "claim_en": f.get("claim_en_translation"), "claim_nl": f.get("claim_nl"),
-                     "estimate": float(pooled["estimate"]), "ci_lb": float(pooled["ci_lb"]),
-                     "ci_ub": float(pooled["ci_ub"]), "certainty": pooled.get("certainty", ""),
-                     "agreement": verdict, "sentence": SENTENCE[verdict].format(where=where)})
+        verdict, where = agreement(
+            str(f.get("direction") or "") if pd.notna(f.get("direction")) else "",
+            float(pooled["ci_lb"]),
+            float(pooled["ci_ub"]),
+        )
+        rows.append(
+            {
+                "analysis": analysis,
+                "finding_id": fid,
+                "section": f.get("section"),
+                "finding_direction": f.get("direction") if pd.notna(f.get("direction")) else "",
+                "claim_en": f.get("claim_en_translation"),
+                "claim_nl": f.get("claim_nl"),
+                "estimate": float(pooled["estimate"]),
+                "ci_lb": float(pooled["ci_lb"]),
+                "ci_ub": float(pooled["ci_ub"]),
+                "certainty": pooled.get("certainty", ""),
+                "agreement": verdict,
+                "sentence": SENTENCE[verdict].format(where=where),
+            }
+        )
     return pd.DataFrame(rows, columns=COLUMNS)

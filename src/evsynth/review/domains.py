@@ -20,8 +20,16 @@ from pathlib import Path
 __all__ = ["DOMAINS", "DICTIONARY_PATH", "load_dictionary", "domains_of", "domain_of", "matched_terms"]
 
 DICTIONARY_PATH = Path(__file__).with_name("outcome_domain_dictionary.csv")
-DOMAINS = ["family functioning", "parenting", "parent mental health", "child behaviour", "maltreatment/neglect",
-           "child development/health", "service use", "socio-economic"]
+DOMAINS = [
+    "family functioning",
+    "parenting",
+    "parent mental health",
+    "child behaviour",
+    "maltreatment/neglect",
+    "child development/health",
+    "service use",
+    "socio-economic",
+]
 
 
 @lru_cache(maxsize=8)
@@ -51,7 +59,7 @@ def matched_terms(text: str, path: str | None = None) -> list[tuple[str, str]]:
         hit = False
         for m in pat.finditer(s):
             hit = True
-            low[m.start():m.end()] = ["\0"] * (m.end() - m.start())
+            low[m.start() : m.end()] = ["\0"] * (m.end() - m.start())
         if hit:
             found.append((term, dom))
     return found

@@ -16,8 +16,16 @@ __all__ = ["DIRECTIONS", "FINDING_DIRECTIONS", "SEED_FILES", "check_statements",
 DIRECTIONS = ["positive", "none", "negative", "mixed", "unknown"]
 # the findings table's directions (data/findings/CODING_RULES.md): a hedge or a limitation in
 # the source's words is kept ("limited positive", "possibly positive", "possibly none")
-FINDING_DIRECTIONS = ["positive", "limited positive", "possibly positive", "mixed", "none", "possibly none",
-                      "negative", "unknown"]
+FINDING_DIRECTIONS = [
+    "positive",
+    "limited positive",
+    "possibly positive",
+    "mixed",
+    "none",
+    "possibly none",
+    "negative",
+    "unknown",
+]
 # which seed text each table's line numbers refer to (read by evsynth.pipeline.inputs.seed_lengths)
 SEED_FILES = {"holwerda2014": "003_169077222a0c6c24.txt", "nji2020": "000_d6eb5ec40b6ce6bc.txt"}
 
@@ -58,10 +66,13 @@ def check_findings(f: pd.DataFrame, path, lengths: dict[str, int]) -> list[str]:
     for i, rec in f.iterrows():
         doc = rec["source_document"]
         out += _line_problems(path, i, rec, lengths.get(doc), SEED_FILES.get(doc, doc))
-        if rec.get("claim_type") in ("effect", "effect modifier") and not (isinstance(rec.get("direction"), str)
-                                                                             and rec["direction"]):
-            out.append(f"{path}: row {i + 2}, column 'direction': a claim about an effect needs a direction "
-                       f"({', '.join(FINDING_DIRECTIONS)})")
+        if rec.get("claim_type") in ("effect", "effect modifier") and not (
+            isinstance(rec.get("direction"), str) and rec["direction"]
+        ):
+            out.append(
+                f"{path}: row {i + 2}, column 'direction': a claim about an effect needs a direction "
+                f"({', '.join(FINDING_DIRECTIONS)})"
+            )
     return out
 
 
@@ -74,8 +85,12 @@ def effect_direction(statements: pd.DataFrame, studies: pd.DataFrame) -> pd.Data
     s = statements[(statements["kind"] == "arrow") | (statements["direction"] != "unknown")].copy()
     itype = dict(zip(studies["row"].astype(str), studies["intervention_type"]))
     s["intervention_type"] = s["row"].astype(str).map(itype)
-    s["domain"] = s["outcome_domains"].fillna("").astype(str).map(
-        lambda x: [d for d in x.split(";") if d] or ["(no domain coded)"])
+    s["domain"] = (
+        s["outcome_domains"]
+        .fillna("")
+        .astype(str)
+        .map(lambda x: [d for d in x.split(";") if d] or ["(no domain coded)"])
+    )
     s = s.explode("domain")
     rows = []
     for t in sorted(s["intervention_type"].dropna().unique()):
@@ -85,7 +100,14 @@ def effect_direction(statements: pd.DataFrame, studies: pd.DataFrame) -> pd.Data
                 continue
             c = g["direction"].value_counts()
             known = {k: int(c.get(k, 0)) for k in DIRECTIONS}
-            rows.append({"intervention_type": t, "outcome_domain": d, "n_statements": len(g),
-                         "n_study_rows": g["row"].nunique(), **{f"n_{k}": v for k, v in known.items()},
-                         "statement_ids": ";".join(g["statement_id"])})
+            rows.append(
+                {
+                    "intervention_type": t,
+                    "outcome_domain": d,
+                    "n_statements": len(g),
+                    "n_study_rows": g["row"].nunique(),
+                    **{f"n_{k}": v for k, v in known.items()},
+                    "statement_ids": ";".join(g["statement_id"]),
+                }
+            )
     return pd.DataFrame(rows)

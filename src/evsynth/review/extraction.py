@@ -16,8 +16,16 @@ from evsynth.errors import InputError, ModelError, TableProblems
 from evsynth.texts import DIRECTION_RULE
 from evsynth.engine import rma, rma_mv
 
-__all__ = ["DIRECTION_RULE", "STUDY_MODERATORS", "convert_row", "compute_extracted", "coverage", "pool_by_domain",
-           "moderators_by_domain", "extraction_template"]
+__all__ = [
+    "DIRECTION_RULE",
+    "STUDY_MODERATORS",
+    "convert_row",
+    "compute_extracted",
+    "coverage",
+    "pool_by_domain",
+    "moderators_by_domain",
+    "extraction_template",
+]
 
 # study-level moderators named in the seeds, as coded in the study table
 STUDY_MODERATORS = [
@@ -28,9 +36,11 @@ STUDY_MODERATORS = [
     {"column": "caseload", "type": "numeric", "label": "caseload"},
 ]
 
-OPTIONS = ("means, SDs and n's (m1, sd1, n1, m2, sd2, n2); t with n1, n2; F (1 df) with n1, n2, sign; p with n1, n2, "
-           "sign; events1, total1, events2, total2; or with or_ci_lb, or_ci_ub; md with md_ci_lb, md_ci_ub, n1, n2; "
-           "pre_m, post_m, pre_sd, n_prepost, prepost_r; d_reported with d_var_reported or n1, n2")
+OPTIONS = (
+    "means, SDs and n's (m1, sd1, n1, m2, sd2, n2); t with n1, n2; F (1 df) with n1, n2, sign; p with n1, n2, "
+    "sign; events1, total1, events2, total2; or with or_ci_lb, or_ci_ub; md with md_ci_lb, md_ci_ub, n1, n2; "
+    "pre_m, post_m, pre_sd, n_prepost, prepost_r; d_reported with d_var_reported or n1, n2"
+)
 
 
 def _has(row, *cols) -> bool:
@@ -57,7 +67,7 @@ def _half_unit(x) -> float:
     the rounding a printed value may carry. The shortest repr of the float is the printed form."""
     text = repr(float(x))
     if "e" in text or "." not in text:
-        return 0.5 * 10 ** -4 if "e" in text else 0.5
+        return 0.5 * 10**-4 if "e" in text else 0.5
     return 0.5 * 10 ** -len(text.split(".")[1].rstrip("0") or "0")
 
 
@@ -74,8 +84,9 @@ def row_problems(row: dict) -> list[tuple[str, str]]:
         if not row["md_ci_lb"] < row["md_ci_ub"]:
             out.append(("md_ci_lb", f"CI bounds reversed or equal: [{row['md_ci_lb']:g}, {row['md_ci_ub']:g}]"))
         elif not row["md_ci_lb"] <= row["md"] <= row["md_ci_ub"]:
-            out.append(("md", f"mean difference {row['md']:g} lies outside its CI "
-                              f"[{row['md_ci_lb']:g}, {row['md_ci_ub']:g}]"))
+            out.append(
+                ("md", f"mean difference {row['md']:g} lies outside its CI [{row['md_ci_lb']:g}, {row['md_ci_ub']:g}]")
+            )
     for e, n in (("events1", "total1"), ("events2", "total2")):
         if _has(row, e, n) and row[e] > row[n]:
             out.append((e, f"{row[e]:g} events in a group of {row[n]:g}"))
@@ -90,8 +101,9 @@ def row_problems(row: dict) -> list[tuple[str, str]]:
         if not lo - tol <= float(row["p"]) <= hi + tol:
             stat = f"t = {row['t']:g}" if _has(row, "t") else f"F = {row['f']:g}"
             out.append(("p", f"p = {row['p']:g} disagrees with {stat} on {df:g} df (p between {lo:.4f} and {hi:.4f})"))
-    if row.get("approximation") is True and not (isinstance(row.get("approximation_note"), str)
-                                                 and row["approximation_note"].strip()):
+    if row.get("approximation") is True and not (
+        isinstance(row.get("approximation_note"), str) and row["approximation_note"].strip()
+    ):
         out.append(("approximation_note", "an approximated row must say what was derived and how"))
     return out
 
@@ -99,8 +111,14 @@ def row_problems(row: dict) -> list[tuple[str, str]]:
 def convert_row(row: dict) -> tuple[float, float, str]:
     """Hedges' g and its variance from the statistics a row reports, and the formula used."""
     if _has(row, "m1", "sd1", "n1", "m2", "sd2", "n2"):
-        r = es.escalc("SMD", m1i=row["m1"], sd1i=row["sd1"], n1i=row["n1"], m2i=row["m2"], sd2i=row["sd2"], n2i=row["n2"])
-        return float(r.yi[0]), float(r.vi[0]), "SMD from means and SDs, pooled SD, exact small-sample correction (Hedges' g)"
+        r = es.escalc(
+            "SMD", m1i=row["m1"], sd1i=row["sd1"], n1i=row["n1"], m2i=row["m2"], sd2i=row["sd2"], n2i=row["n2"]
+        )
+        return (
+            float(r.yi[0]),
+            float(r.vi[0]),
+            "SMD from means and SDs, pooled SD, exact small-sample correction (Hedges' g)",
+        )
     if _has(row, "t", "n1", "n2"):
         g, v = es.d_from_t(row["t"], row["n1"], row["n2"])
         return float(g), float(v), "g from independent-samples t: d = t sqrt(1/n1 + 1/n2), Hedges' correction"
@@ -109,32 +127,57 @@ def convert_row(row: dict) -> tuple[float, float, str]:
         return float(g), float(v), "g from F(1, df): t = sign sqrt(F), then as from t"
     if _has(row, "p", "n1", "n2", "sign"):
         g, v = es.d_from_p(row["p"], row["n1"], row["n2"], sign=row["sign"])
-        return float(g), float(v), "g from two-sided p of a t test with n1 + n2 - 2 df (t = qt(1 - p/2)), then as from t"
+        return (
+            float(g),
+            float(v),
+            "g from two-sided p of a t test with n1 + n2 - 2 df (t = qt(1 - p/2)), then as from t",
+        )
     if _has(row, "events1", "total1", "events2", "total2"):
         r = es.escalc("OR", ai=row["events1"], n1i=row["total1"], ci=row["events2"], n2i=row["total2"])
         d, v = es.logor_to_d(r.yi[0], r.vi[0])
-        return float(d), float(v), "log OR from events/totals (1/2 added to zero cells), d = log OR sqrt(3)/pi (Hasselblad & Hedges)"
+        return (
+            float(d),
+            float(v),
+            "log OR from events/totals (1/2 added to zero cells), d = log OR sqrt(3)/pi (Hasselblad & Hedges)",
+        )
     if _has(row, "or", "or_ci_lb", "or_ci_ub"):
         lo, hi = np.log(row["or_ci_lb"]), np.log(row["or_ci_ub"])
         if not lo < np.log(row["or"]) < hi:
             raise InputError("odds ratio does not lie inside its confidence interval")
         v = ((hi - lo) / (2 * 1.959963984540054)) ** 2
         d, vd = es.logor_to_d(np.log(row["or"]), v)
-        return float(d), float(vd), "log OR with variance from the 95% CI ((ln ub - ln lb)/3.92)^2, d = log OR sqrt(3)/pi"
+        return (
+            float(d),
+            float(vd),
+            "log OR with variance from the 95% CI ((ln ub - ln lb)/3.92)^2, d = log OR sqrt(3)/pi",
+        )
     if _has(row, "md", "md_ci_lb", "md_ci_ub", "n1", "n2"):
         sd = sd_from_md_ci(row["md_ci_lb"], row["md_ci_ub"], row["n1"], row["n2"])
         r = es.escalc("SMD", m1i=row["md"], sd1i=sd, n1i=row["n1"], m2i=0.0, sd2i=sd, n2i=row["n2"])
-        return float(r.yi[0]), float(r.vi[0]), (
-            "SMD from a mean difference with its 95% CI: SE = (ub - lb)/(2 qt(.975, n1 + n2 - 2)), "
-            "SD = SE/sqrt(1/n1 + 1/n2), then as from means and SDs (Hedges' g)")
+        return (
+            float(r.yi[0]),
+            float(r.vi[0]),
+            (
+                "SMD from a mean difference with its 95% CI: SE = (ub - lb)/(2 qt(.975, n1 + n2 - 2)), "
+                "SD = SE/sqrt(1/n1 + 1/n2), then as from means and SDs (Hedges' g)"
+            ),
+        )
     if _has(row, "pre_m", "post_m", "pre_sd", "n_prepost", "prepost_r"):
         g, v = es.d_from_prepost(row["pre_m"], row["post_m"], row["pre_sd"], row["n_prepost"], row["prepost_r"])
-        return float(g), float(v), "standardised mean change (post - pre)/SD_pre with pre-post r, Hedges' correction (single group)"
+        return (
+            float(g),
+            float(v),
+            "standardised mean change (post - pre)/SD_pre with pre-post r, Hedges' correction (single group)",
+        )
     if _has(row, "d_reported", "d_var_reported"):
         return float(row["d_reported"]), float(row["d_var_reported"]), "d as reported, with its reported variance"
     if _has(row, "d_reported", "n1", "n2"):
         d = float(row["d_reported"])
-        return d, float(es.smd_variance(d, row["n1"], row["n2"])), "d as reported, variance 1/n1 + 1/n2 + d^2/(2(n1+n2))"
+        return (
+            d,
+            float(es.smd_variance(d, row["n1"], row["n2"])),
+            "d as reported, variance 1/n1 + 1/n2 + d^2/(2(n1+n2))",
+        )
     raise InputError(f"effect size without variance and without the statistics to compute one; give one of: {OPTIONS}")
 
 
@@ -147,8 +190,9 @@ def compute_extracted(eff: pd.DataFrame, studies: pd.DataFrame, path: str = "eff
         rn = int(i) + 2
         rec = row.to_dict()
         if rec["study_id"] not in known:
-            problems.append(f"{path}: row {rn}, column 'study_id': unknown study '{rec['study_id']}' "
-                            "(not in the coded study table)")
+            problems.append(
+                f"{path}: row {rn}, column 'study_id': unknown study '{rec['study_id']}' (not in the coded study table)"
+            )
             continue
         bad = row_problems(rec)
         if bad:
@@ -163,20 +207,52 @@ def compute_extracted(eff: pd.DataFrame, studies: pd.DataFrame, path: str = "eff
             problems.append(f"{path}: row {rn}: the statistics give no finite effect size with positive variance")
             continue
         flip = rec.get("higher_is_better") is False
-        n_total = next((float(rec[a]) + float(rec[b]) for a, b in (("n1", "n2"), ("total1", "total2"))
-                        if _has(rec, a, b)), float(rec["n_prepost"]) if _has(rec, "n_prepost") else np.nan)
-        out.append({"effect_id": rec["effect_id"], "study_id": rec["study_id"], "outcome": rec["outcome"],
-                    "outcome_domain": rec["outcome_domain"], "timepoint": rec.get("timepoint"),
-                    "yi": -g if flip else g, "vi": v, "formula": formula,
-                    "direction": "multiplied by -1 (higher score is worse)" if flip else "as computed (higher score is better)",
-                    "n_total": n_total, "approximation": bool(rec.get("approximation") is True),
-                    "approximation_note": rec.get("approximation_note") if rec.get("approximation") is True else "",
-                    "adjusted": bool(rec.get("adjusted") is True),
-                    "source_url": rec["source_url"], "source_quote": rec["source_quote"], "coder": rec["coder"]})
+        n_total = next(
+            (float(rec[a]) + float(rec[b]) for a, b in (("n1", "n2"), ("total1", "total2")) if _has(rec, a, b)),
+            float(rec["n_prepost"]) if _has(rec, "n_prepost") else np.nan,
+        )
+        out.append(
+            {
+                "effect_id": rec["effect_id"],
+                "study_id": rec["study_id"],
+                "outcome": rec["outcome"],
+                "outcome_domain": rec["outcome_domain"],
+                "timepoint": rec.get("timepoint"),
+                "yi": -g if flip else g,
+                "vi": v,
+                "formula": formula,
+                "direction": "multiplied by -1 (higher score is worse)"
+                if flip
+                else "as computed (higher score is better)",
+                "n_total": n_total,
+                "approximation": bool(rec.get("approximation") is True),
+                "approximation_note": rec.get("approximation_note") if rec.get("approximation") is True else "",
+                "adjusted": bool(rec.get("adjusted") is True),
+                "source_url": rec["source_url"],
+                "source_quote": rec["source_quote"],
+                "coder": rec["coder"],
+            }
+        )
     if problems:
         raise TableProblems(path, problems)
-    cols = ["effect_id", "study_id", "outcome", "outcome_domain", "timepoint", "yi", "vi", "formula", "direction",
-            "n_total", "approximation", "approximation_note", "adjusted", "source_url", "source_quote", "coder"]
+    cols = [
+        "effect_id",
+        "study_id",
+        "outcome",
+        "outcome_domain",
+        "timepoint",
+        "yi",
+        "vi",
+        "formula",
+        "direction",
+        "n_total",
+        "approximation",
+        "approximation_note",
+        "adjusted",
+        "source_url",
+        "source_quote",
+        "coder",
+    ]
     return pd.DataFrame(out, columns=cols)
 
 
@@ -185,9 +261,17 @@ def coverage(studies: pd.DataFrame, computed: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for _, s in studies.iterrows():
         k = int(n.get(s["study_id"], 0))
-        rows.append({"study_id": s["study_id"], "row": s["row"], "authors": s["authors"], "year": s["year"],
-                     "n_articles": s.get("n_articles", 1), "n_effect_sizes": k,
-                     "status": "extracted" if k else "not yet extracted"})
+        rows.append(
+            {
+                "study_id": s["study_id"],
+                "row": s["row"],
+                "authors": s["authors"],
+                "year": s["year"],
+                "n_articles": s.get("n_articles", 1),
+                "n_effect_sizes": k,
+                "status": "extracted" if k else "not yet extracted",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -196,21 +280,49 @@ def _fit_domain(g: pd.DataFrame, method: str, test: str, level: float, mods=None
 
     X = build_design(g, mods, where="extracted effects")[0] if mods else None
     if g["study_id"].nunique() < len(g):
-        return rma_mv(g["yi"], g["vi"], [g["study_id"].to_numpy(), g["effect_id"].to_numpy()], X,
-                      test="t" if test in ("knha", "adhoc") else "z", level=level, group_names=["study", "effect"])
+        return rma_mv(
+            g["yi"],
+            g["vi"],
+            [g["study_id"].to_numpy(), g["effect_id"].to_numpy()],
+            X,
+            test="t" if test in ("knha", "adhoc") else "z",
+            level=level,
+            group_names=["study", "effect"],
+        )
     return rma(g["yi"], g["vi"], X, method=method, test=test, level=level)
 
 
-def moderators_by_domain(computed: pd.DataFrame, studies: pd.DataFrame, method: str, test: str, min_k: int,
-                         level: float, min_score: int) -> pd.DataFrame:
+def moderators_by_domain(
+    computed: pd.DataFrame, studies: pd.DataFrame, method: str, test: str, min_k: int, level: float, min_score: int
+) -> pd.DataFrame:
     """Per outcome domain: a meta-regression on each study-level moderator of the seeds
     (quality, design, duration, intensity, caseload) where the coded table states it, and
     the quality sensitivity filter (studies scoring below ``min_score`` excluded)."""
-    cols = ["outcome_domain", "analysis", "term", "k_studies", "estimate", "se", "ci_lb", "ci_ub", "pval", "QM",
-            "QMp", "note"]
+    cols = [
+        "outcome_domain",
+        "analysis",
+        "term",
+        "k_studies",
+        "estimate",
+        "se",
+        "ci_lb",
+        "ci_ub",
+        "pval",
+        "QM",
+        "QMp",
+        "note",
+    ]
     if computed.empty:
-        return pd.DataFrame([{"outcome_domain": "(all)", "analysis": "moderators and quality filter",
-                              "note": "no effect sizes have been extracted yet"}], columns=cols)
+        return pd.DataFrame(
+            [
+                {
+                    "outcome_domain": "(all)",
+                    "analysis": "moderators and quality filter",
+                    "note": "no effect sizes have been extracted yet",
+                }
+            ],
+            columns=cols,
+        )
     keep = [m["column"] for m in STUDY_MODERATORS if m["column"] in studies.columns]
     data = computed.merge(studies[["study_id"] + keep], on="study_id", how="left")
     rows = []
@@ -224,7 +336,9 @@ def moderators_by_domain(computed: pd.DataFrame, studies: pd.DataFrame, method: 
             sub = g[g[col].notna()].reset_index(drop=True)
             ks = sub["study_id"].nunique()
             if ks < max(min_k, 3):
-                rows.append({**base, "k_studies": ks, "note": f"{ks} studies with a value: too few for a meta-regression"})
+                rows.append(
+                    {**base, "k_studies": ks, "note": f"{ks} studies with a value: too few for a meta-regression"}
+                )
                 continue
             try:
                 f = _fit_domain(sub, method, test, level, mods=[{k: v for k, v in m.items() if k != "label"}])
@@ -232,9 +346,21 @@ def moderators_by_domain(computed: pd.DataFrame, studies: pd.DataFrame, method: 
                 rows.append({**base, "k_studies": ks, "note": f"not estimated: {exc}"})
                 continue
             for j, term in enumerate(f.coef_names):
-                rows.append({**base, "term": term, "k_studies": ks, "estimate": f.beta[j], "se": f.se[j],
-                             "ci_lb": f.ci_lb[j], "ci_ub": f.ci_ub[j], "pval": f.pval[j], "QM": f.QM, "QMp": f.QMp,
-                             "note": ""})
+                rows.append(
+                    {
+                        **base,
+                        "term": term,
+                        "k_studies": ks,
+                        "estimate": f.beta[j],
+                        "se": f.se[j],
+                        "ci_lb": f.ci_lb[j],
+                        "ci_ub": f.ci_ub[j],
+                        "pval": f.pval[j],
+                        "QM": f.QM,
+                        "QMp": f.QMp,
+                        "note": "",
+                    }
+                )
         sub = g[pd.to_numeric(g.get("quality_score"), errors="coerce") >= min_score].reset_index(drop=True)
         base = {"outcome_domain": dom, "analysis": f"quality filter: score >= {min_score}"}
         ks = sub["study_id"].nunique()
@@ -243,9 +369,19 @@ def moderators_by_domain(computed: pd.DataFrame, studies: pd.DataFrame, method: 
             continue
         try:
             f = _fit_domain(sub, method, test, level)
-            rows.append({**base, "term": "intrcpt", "k_studies": ks, "estimate": f.estimate, "se": float(f.se[0]),
-                         "ci_lb": float(f.ci_lb[0]), "ci_ub": float(f.ci_ub[0]), "pval": float(f.pval[0]),
-                         "note": ""})
+            rows.append(
+                {
+                    **base,
+                    "term": "intrcpt",
+                    "k_studies": ks,
+                    "estimate": f.estimate,
+                    "se": float(f.se[0]),
+                    "ci_lb": float(f.ci_lb[0]),
+                    "ci_ub": float(f.ci_ub[0]),
+                    "pval": float(f.pval[0]),
+                    "note": "",
+                }
+            )
         except (ModelError, InputError) as exc:
             rows.append({**base, "k_studies": ks, "note": f"not estimated: {exc}"})
     return pd.DataFrame(rows, columns=cols)
@@ -254,11 +390,32 @@ def moderators_by_domain(computed: pd.DataFrame, studies: pd.DataFrame, method: 
 def pool_by_domain(computed: pd.DataFrame, method: str, test: str, min_k: int, level: float) -> pd.DataFrame:
     """A random-effects model per outcome domain (three-level, effects within studies,
     where a study contributes several effects)."""
-    cols = ["outcome_domain", "k_studies", "k_effects", "model", "estimate", "se", "ci_lb", "ci_ub", "pval",
-            "tau2", "I2", "note"]
+    cols = [
+        "outcome_domain",
+        "k_studies",
+        "k_effects",
+        "model",
+        "estimate",
+        "se",
+        "ci_lb",
+        "ci_ub",
+        "pval",
+        "tau2",
+        "I2",
+        "note",
+    ]
     if computed.empty:
-        return pd.DataFrame([{"outcome_domain": "(all)", "k_studies": 0, "k_effects": 0,
-                              "note": "no effect sizes have been extracted yet; nothing is pooled"}], columns=cols)
+        return pd.DataFrame(
+            [
+                {
+                    "outcome_domain": "(all)",
+                    "k_studies": 0,
+                    "k_effects": 0,
+                    "note": "no effect sizes have been extracted yet; nothing is pooled",
+                }
+            ],
+            columns=cols,
+        )
     rows = []
     for dom, g in computed.groupby("outcome_domain", sort=True):
         ks, ke = g["study_id"].nunique(), len(g)
@@ -268,16 +425,44 @@ def pool_by_domain(computed: pd.DataFrame, method: str, test: str, min_k: int, l
             continue
         try:
             if ke > ks:
-                f = rma_mv(g["yi"], g["vi"], [g["study_id"].to_numpy(), g["effect_id"].to_numpy()],
-                           test="t" if test in ("knha", "adhoc") else "z", level=level, group_names=["study", "effect"])
-                rows.append({**base, "model": "three-level (effects within studies)", "estimate": f.estimate,
-                             "se": float(f.se[0]), "ci_lb": float(f.ci_lb[0]), "ci_ub": float(f.ci_ub[0]),
-                             "pval": float(f.pval[0]), "tau2": f.tau2, "I2": f.I2_multilevel()["total"], "note": ""})
+                f = rma_mv(
+                    g["yi"],
+                    g["vi"],
+                    [g["study_id"].to_numpy(), g["effect_id"].to_numpy()],
+                    test="t" if test in ("knha", "adhoc") else "z",
+                    level=level,
+                    group_names=["study", "effect"],
+                )
+                rows.append(
+                    {
+                        **base,
+                        "model": "three-level (effects within studies)",
+                        "estimate": f.estimate,
+                        "se": float(f.se[0]),
+                        "ci_lb": float(f.ci_lb[0]),
+                        "ci_ub": float(f.ci_ub[0]),
+                        "pval": float(f.pval[0]),
+                        "tau2": f.tau2,
+                        "I2": f.I2_multilevel()["total"],
+                        "note": "",
+                    }
+                )
             else:
                 f = rma(g["yi"], g["vi"], method=method, test=test, level=level)
-                rows.append({**base, "model": f"random effects ({method}, {test})", "estimate": f.estimate,
-                             "se": float(f.se[0]), "ci_lb": float(f.ci_lb[0]), "ci_ub": float(f.ci_ub[0]),
-                             "pval": float(f.pval[0]), "tau2": f.tau2, "I2": f.I2, "note": ""})
+                rows.append(
+                    {
+                        **base,
+                        "model": f"random effects ({method}, {test})",
+                        "estimate": f.estimate,
+                        "se": float(f.se[0]),
+                        "ci_lb": float(f.ci_lb[0]),
+                        "ci_ub": float(f.ci_ub[0]),
+                        "pval": float(f.pval[0]),
+                        "tau2": f.tau2,
+                        "I2": f.I2,
+                        "note": "",
+                    }
+                )
         except ModelError as exc:
             rows.append({**base, "note": f"not pooled: {exc}"})
     return pd.DataFrame(rows, columns=cols)
@@ -300,8 +485,14 @@ def extraction_template(studies: pd.DataFrame, columns: list[str]) -> pd.DataFra
             outcomes = [""]
         for j, o in enumerate(outcomes, 1):
             r = {c: "" for c in columns}
-            r.update({"effect_id": f"{s['study_id']}_{j}", "study_id": s["study_id"], "outcome": o,
-                      "outcome_domain": domain_of(o) if o else ""})
+            r.update(
+                {
+                    "effect_id": f"{s['study_id']}_{j}",
+                    "study_id": s["study_id"],
+                    "outcome": o,
+                    "outcome_domain": domain_of(o) if o else "",
+                }
+            )
             rows.append(r)
     return pd.DataFrame(rows, columns=columns)
 
@@ -328,8 +519,13 @@ def programme_name(intervention: str, width: int = 40) -> str:
     return name[:width].rsplit(" ", 1)[0] + "..."
 
 
-def analysis_dataset(computed: pd.DataFrame, studies: pd.DataFrame, domain: str,
-                     moderators: pd.DataFrame | None = None, min_score: int = 4) -> pd.DataFrame:
+def analysis_dataset(
+    computed: pd.DataFrame,
+    studies: pd.DataFrame,
+    domain: str,
+    moderators: pd.DataFrame | None = None,
+    min_score: int = 4,
+) -> pd.DataFrame:
     """The effect sizes of one outcome domain with the study-level columns an analysis uses:
     a label "authors year (programme)", design, the review's quality score, intervention type, and
     intensity and caseload (``INTENSITY_MODERATORS``) with a ``<name>_level`` column saying where
@@ -340,17 +536,38 @@ def analysis_dataset(computed: pd.DataFrame, studies: pd.DataFrame, domain: str,
     ``quality.min_score``) for the GRADE risk-of-bias rating, empty where the review gives no score."""
     sub = computed[computed["outcome_domain"] == domain].reset_index(drop=True)
     st = studies.set_index("study_id")
-    out = sub[["effect_id", "study_id", "outcome", "timepoint", "yi", "vi", "formula", "approximation",
-               "adjusted", "source_url"]].copy()
-    out.insert(0, "study", [f"{st.at[s, 'authors']} {st.at[s, 'year']} ({programme_name(st.at[s, 'intervention'])})"
-                            for s in sub["study_id"]])
+    out = sub[
+        [
+            "effect_id",
+            "study_id",
+            "outcome",
+            "timepoint",
+            "yi",
+            "vi",
+            "formula",
+            "approximation",
+            "adjusted",
+            "source_url",
+        ]
+    ].copy()
+    out.insert(
+        0,
+        "study",
+        [
+            f"{st.at[s, 'authors']} {st.at[s, 'year']} ({programme_name(st.at[s, 'intervention'])})"
+            for s in sub["study_id"]
+        ],
+    )
     out["programme"] = [st.at[s, "intervention"] for s in sub["study_id"]]
     out["intervention_type"] = [st.at[s, "intervention_type"] for s in sub["study_id"]]
     out["design"] = [st.at[s, "design"] for s in sub["study_id"]]
-    out["quality_score"] = pd.to_numeric(pd.Series([st.at[s, "quality_score"] for s in sub["study_id"]]),
-                                         errors="coerce").to_numpy()
-    out["quality_band"] = [("" if np.isnan(q) else f"{min_score} or more of 11" if q >= min_score
-                            else f"below {min_score} of 11") for q in out["quality_score"]]
+    out["quality_score"] = pd.to_numeric(
+        pd.Series([st.at[s, "quality_score"] for s in sub["study_id"]]), errors="coerce"
+    ).to_numpy()
+    out["quality_band"] = [
+        ("" if np.isnan(q) else f"{min_score} or more of 11" if q >= min_score else f"below {min_score} of 11")
+        for q in out["quality_score"]
+    ]
     out["n_total"] = sub["n_total"].to_numpy()
     out["approximation"] = np.where(out["approximation"].astype(bool), "yes", "no")
     out["adjusted"] = np.where(out["adjusted"].astype(bool), "yes", "no")
@@ -361,8 +578,14 @@ def analysis_dataset(computed: pd.DataFrame, studies: pd.DataFrame, domain: str,
     for name, review_cols in INTENSITY_MODERATORS.items():
         vals, levels = [], []
         for s in sub["study_id"]:
-            v = next((pd.to_numeric(st.at[s, c], errors="coerce") for c in review_cols
-                      if c in st.columns and pd.notna(pd.to_numeric(st.at[s, c], errors="coerce"))), np.nan)
+            v = next(
+                (
+                    pd.to_numeric(st.at[s, c], errors="coerce")
+                    for c in review_cols
+                    if c in st.columns and pd.notna(pd.to_numeric(st.at[s, c], errors="coerce"))
+                ),
+                np.nan,
+            )
             if pd.notna(v):
                 vals.append(float(v))
                 levels.append("review")

@@ -90,8 +90,12 @@ def _start(spec: dict, effects: pd.DataFrame):
 
 
 def _weights(effects: pd.DataFrame, weights, tau2: float):
-    if weights is not None and len(weights) == len(effects) and "weight" in weights.columns \
-            and weights["weight"].notna().all():
+    if (
+        weights is not None
+        and len(weights) == len(effects)
+        and "weight" in weights.columns
+        and weights["weight"].notna().all()
+    ):
         w = weights["weight"].to_numpy(float)
         return w / w.sum(), "model weights (study_weights.csv)"
     w = 1.0 / (effects["vi"].to_numpy(float) + (tau2 if tau2 and np.isfinite(tau2) else 0.0))
@@ -101,8 +105,9 @@ def _weights(effects: pd.DataFrame, weights, tau2: float):
 def _risk_of_bias(spec, effects, weights, tau2):
     rb = spec.get("risk_of_bias")
     if not rb or rb["column"] not in effects.columns:
-        return _row("risk_of_bias", 1, "serious", None,
-                    "not assessed: the data carry no per-study risk-of-bias judgement")
+        return _row(
+            "risk_of_bias", 1, "serious", None, "not assessed: the data carry no per-study risk-of-bias judgement"
+        )
     w, how = _weights(effects, weights, tau2)
     vals = effects[rb["column"]].astype(str).str.strip()
     high = vals.isin(rb["high"]).to_numpy()
@@ -114,7 +119,9 @@ def _risk_of_bias(spec, effects, weights, tau2):
     if rb.get("note"):
         extra += f" ({rb['note']})"
     if share >= 0.8:
-        return _row("risk_of_bias", 2, "very serious", num, f"{num} % of the weight from high-risk studies ({how}){extra}")
+        return _row(
+            "risk_of_bias", 2, "very serious", num, f"{num} % of the weight from high-risk studies ({how}){extra}"
+        )
     if share >= 0.5:
         return _row("risk_of_bias", 1, "serious", num, f"{num} % of the weight from high-risk studies ({how}){extra}")
     return _row("risk_of_bias", 0, "not serious", num, f"{num} % of the weight from high-risk studies ({how}){extra}")
@@ -128,8 +135,11 @@ def _inconsistency(het, null):
     pi_cross = _crosses(het.get("pi_lb"), het.get("pi_ub"), null) and not _crosses(het["ci_lb"], het["ci_ub"], null)
     pi_any = _crosses(het.get("pi_lb"), het.get("pi_ub"), null)
     num = round(float(i2), 1)
-    pi = (f"prediction interval {het['pi_lb']:.2f} to {het['pi_ub']:.2f}"
-          if het.get("pi_lb") is not None and np.isfinite(het.get("pi_lb", np.nan)) else "no prediction interval")
+    pi = (
+        f"prediction interval {het['pi_lb']:.2f} to {het['pi_ub']:.2f}"
+        if het.get("pi_lb") is not None and np.isfinite(het.get("pi_lb", np.nan))
+        else "no prediction interval"
+    )
     if i2 >= 75 and pi_any:
         return _row("inconsistency", 2, "very serious", num, f"I² = {num} % and the {pi} crosses no effect")
     if i2 >= 50 or pi_cross:
@@ -141,10 +151,15 @@ def _inconsistency(het, null):
 def _imprecision(het, mid, mid_src, total_n, n_src, ratio):
     lb, ub, null = het["ci_lb"], het["ci_ub"], 0.0
     ci = f"CI {lb:.2f} to {ub:.2f}" + (" (log scale)" if ratio else "")
-    ois = None if ratio else 4 * (Z_ALPHA + Z_BETA) ** 2 / mid ** 2
+    ois = None if ratio else 4 * (Z_ALPHA + Z_BETA) ** 2 / mid**2
     if lb <= -mid and ub >= mid:
-        return _row("imprecision", 2, "very serious", round(ub - lb, 3),
-                    f"the {ci} includes both an important benefit and an important harm (MID {mid:.2f}; {mid_src})")
+        return _row(
+            "imprecision",
+            2,
+            "very serious",
+            round(ub - lb, 3),
+            f"the {ci} includes both an important benefit and an important harm (MID {mid:.2f}; {mid_src})",
+        )
     reasons = []
     if _crosses(lb, ub, null):
         reasons.append(f"the {ci} crosses no effect")
@@ -155,15 +170,18 @@ def _imprecision(het, mid, mid_src, total_n, n_src, ratio):
     if reasons:
         return _row("imprecision", 1, "serious", round(ub - lb, 3), "; ".join(reasons))
     tail = "" if ois is None or total_n is None else f"; total N {total_n:.0f} >= OIS {ois:.0f}"
-    return _row("imprecision", 0, "not serious", round(ub - lb, 3), f"the {ci} excludes no effect and trivial effects{tail}")
+    return _row(
+        "imprecision", 0, "not serious", round(ub - lb, 3), f"the {ci} excludes no effect and trivial effects{tail}"
+    )
 
 
 def _indirectness(spec):
     ind = spec.get("indirectness")
     if not ind:
         return _row("indirectness", 0, "not serious", None, "no indirectness declared")
-    worst = max((INDIRECT[ind.get(d, "none")] for d in ("population", "intervention", "comparator", "outcome")),
-                default=0)
+    worst = max(
+        (INDIRECT[ind.get(d, "none")] for d in ("population", "intervention", "comparator", "outcome")), default=0
+    )
     which = [d for d in ("population", "intervention", "comparator", "outcome") if INDIRECT[ind.get(d, "none")]]
     rating = {0: "not serious", 1: "serious", 2: "very serious"}[worst]
     label = f" ({', '.join(which)})" if which else ""
@@ -184,23 +202,39 @@ def _publication_bias(het, egger, trimfill, mid, multilevel, reporting=None):
         return row
     found, measured = reporting["with_statistics"], reporting["measured"]
     share = 1 - found / measured
-    why = (f"statistics found for {found} of the {measured} studies that measured this outcome "
-           f"({round(100 * share)} % could not be found in public text)")
+    why = (
+        f"statistics found for {found} of the {measured} studies that measured this outcome "
+        f"({round(100 * share)} % could not be found in public text)"
+    )
     if share >= MISSING_SHARE_SUSPECT:
-        return _row("publication_bias", 1, "suspected", round(100 * share, 1),
-                    f"{why}: reporting bias suspected (>= {round(100 * MISSING_SHARE_SUSPECT)} % missing); "
-                    f"{row['reason']}")
+        return _row(
+            "publication_bias",
+            1,
+            "suspected",
+            round(100 * share, 1),
+            f"{why}: reporting bias suspected (>= {round(100 * MISSING_SHARE_SUSPECT)} % missing); {row['reason']}",
+        )
     return {**row, "reason": f"{row['reason']}; {why}"}
 
 
 def _funnel_checks(het, egger, trimfill, mid, multilevel):
     k = het.get("k") or 0
     if multilevel:
-        return _row("publication_bias", 0, "not assessed", None,
-                    "funnel-based checks not run for a multilevel model (they assume independent effects)")
+        return _row(
+            "publication_bias",
+            0,
+            "not assessed",
+            None,
+            "funnel-based checks not run for a multilevel model (they assume independent effects)",
+        )
     if k < 10:
-        return _row("publication_bias", 0, "not assessed", k,
-                    f"k = {k} < 10: too few effect sizes for Egger's test or trim-and-fill")
+        return _row(
+            "publication_bias",
+            0,
+            "not assessed",
+            k,
+            f"k = {k} < 10: too few effect sizes for Egger's test or trim-and-fill",
+        )
     reasons = []
     num = None
     if egger is not None and egger.get("pval") is not None and np.isfinite(egger["pval"]):
@@ -210,16 +244,26 @@ def _funnel_checks(het, egger, trimfill, mid, multilevel):
     if trimfill is not None and trimfill.get("estimate") is not None and trimfill.get("k0", 0) > 0:
         shift = float(trimfill["estimate"]) - float(het["estimate"])
         across = np.sign(trimfill["estimate"]) != np.sign(het["estimate"]) or (
-            _crosses(trimfill.get("ci_lb"), trimfill.get("ci_ub")) and not _crosses(het["ci_lb"], het["ci_ub"]))
+            _crosses(trimfill.get("ci_lb"), trimfill.get("ci_ub")) and not _crosses(het["ci_lb"], het["ci_ub"])
+        )
         if abs(shift) >= mid / 2 or across:
-            reasons.append(f"trim-and-fill adds {int(trimfill['k0'])} studies and moves the estimate by "
-                           f"{shift:+.3f} to {trimfill['estimate']:.3f}")
+            reasons.append(
+                f"trim-and-fill adds {int(trimfill['k0'])} studies and moves the estimate by "
+                f"{shift:+.3f} to {trimfill['estimate']:.3f}"
+            )
     if egger is None and trimfill is None:
-        return _row("publication_bias", 0, "not assessed", k, "Egger's test and trim-and-fill not declared for this analysis")
+        return _row(
+            "publication_bias", 0, "not assessed", k, "Egger's test and trim-and-fill not declared for this analysis"
+        )
     if reasons:
         return _row("publication_bias", 1, "suspected", num, "; ".join(reasons))
-    return _row("publication_bias", 0, "not suspected", num,
-                "Egger's test p >= .10 and trim-and-fill does not change the estimate materially")
+    return _row(
+        "publication_bias",
+        0,
+        "not suspected",
+        num,
+        "Egger's test p >= .10 and trim-and-fill does not change the estimate materially",
+    )
 
 
 # Plain-language statements after Santesso et al. (2020), GRADE guidelines 26, J Clin Epidemiol
@@ -231,12 +275,21 @@ def _funnel_checks(het, egger, trimfill, mid, multilevel):
 # Cohen (1988) on the analysis scale (see ``effect_size_word``); an effect at or above the smallest
 # important effect is never called smaller than "small".
 HEDGE = {4: ("", "s"), 3: ("probably ", "s"), 2: ("may ", "")}  # level -> (hedge word, verb ending)
-VERB = {"improvement": ("improve", "worsen"), "risk": ("increase", "reduce"),
-        "association": ("be positively associated with", "be negatively associated with")}
-NOUN = {"improvement": ("improvement in", "deterioration in"), "risk": ("increase in", "reduction in"),
-        "association": ("positive association with", "negative association with")}
-NULL_VERBS = ("makes little or no difference to", "probably makes little or no difference to",
-              "may make little or no difference to")
+VERB = {
+    "improvement": ("improve", "worsen"),
+    "risk": ("increase", "reduce"),
+    "association": ("be positively associated with", "be negatively associated with"),
+}
+NOUN = {
+    "improvement": ("improvement in", "deterioration in"),
+    "risk": ("increase in", "reduction in"),
+    "association": ("positive association with", "negative association with"),
+}
+NULL_VERBS = (
+    "makes little or no difference to",
+    "probably makes little or no difference to",
+    "may make little or no difference to",
+)
 
 
 def _verb(word: str, level: int) -> str:
@@ -248,8 +301,9 @@ def _verb(word: str, level: int) -> str:
     return f"{hedge}{first}{' ' + rest if rest else ''}"
 
 
-def statement(level: int, estimate: float, mid: float, interpretation: str, intervention: str, outcome: str,
-              metric: str = "d") -> str:
+def statement(
+    level: int, estimate: float, mid: float, interpretation: str, intervention: str, outcome: str, metric: str = "d"
+) -> str:
     """The plain-language statement of one pooled outcome (Santesso et al., 2020, Table 2): the
     certainty in the verb and, from low certainty up, the size of the effect; with very low
     certainty no size and no direction ("we are uncertain whether ...")."""
@@ -257,9 +311,12 @@ def statement(level: int, estimate: float, mid: float, interpretation: str, inte
     kind, side = statement_kind(level, estimate, mid, metric)
     if kind == "uncertain":  # the hoped-for direction; for a risk, the direction of the estimate
         verb = {"improvement": "improves", "association": "is associated with"}.get(
-            interp, "increases" if side == 0 else "reduces")
-        return (f"We are uncertain whether {intervention} {verb} {outcome} because the certainty of the "
-                f"evidence is very low.")
+            interp, "increases" if side == 0 else "reduces"
+        )
+        return (
+            f"We are uncertain whether {intervention} {verb} {outcome} because the certainty of the "
+            f"evidence is very low."
+        )
     subject = f"{intervention[0].upper()}{intervention[1:]}"
     if kind == "null":
         return f"{subject} {NULL_VERBS[4 - level]} {outcome}."
@@ -270,9 +327,16 @@ def statement(level: int, estimate: float, mid: float, interpretation: str, inte
     return f"{subject} {_verb(VERB[interp][side], level)} {outcome}."
 
 
-def grade_outcome(het: dict, effects: pd.DataFrame, spec: dict, *, weights: pd.DataFrame | None = None,
-                  egger: dict | None = None, trimfill: dict | None = None,
-                  reporting: dict | None = None) -> tuple[dict, pd.DataFrame]:
+def grade_outcome(
+    het: dict,
+    effects: pd.DataFrame,
+    spec: dict,
+    *,
+    weights: pd.DataFrame | None = None,
+    egger: dict | None = None,
+    trimfill: dict | None = None,
+    reporting: dict | None = None,
+) -> tuple[dict, pd.DataFrame]:
     """Certainty of one pooled outcome.
 
     ``het`` is the row of the analysis' heterogeneity table (estimate, ci_lb, ci_ub, pi_lb,
@@ -312,15 +376,36 @@ def grade_outcome(het: dict, effects: pd.DataFrame, spec: dict, *, weights: pd.D
     interp = spec.get("direction", {}).get("interpretation", "improvement")
     est = float(het["estimate"])
     out = {
-        "analysis": spec["id"], "role": spec.get("role", "primary"),
-        "intervention": spec.get("intervention", spec["title"]), "outcome": spec.get("outcome", "the outcome"),
-        "k": het.get("k"), "n_studies": het.get("n_studies"), "total_n": total_n, "total_n_source": n_src,
-        "estimate": est, "ci_lb": het["ci_lb"], "ci_ub": het["ci_ub"], "pi_lb": het["pi_lb"], "pi_ub": het["pi_ub"],
+        "analysis": spec["id"],
+        "role": spec.get("role", "primary"),
+        "intervention": spec.get("intervention", spec["title"]),
+        "outcome": spec.get("outcome", "the outcome"),
+        "k": het.get("k"),
+        "n_studies": het.get("n_studies"),
+        "total_n": total_n,
+        "total_n_source": n_src,
+        "estimate": est,
+        "ci_lb": het["ci_lb"],
+        "ci_ub": het["ci_ub"],
+        "pi_lb": het["pi_lb"],
+        "pi_ub": het["pi_ub"],
         "scale": "log ratio" if ratio else spec.get("effect", {}).get("scale", "effect size"),
-        "mid": mid, "start": LEVELS[start], "start_reason": start_why, "downgrades": down,
-        "certainty": LEVELS[level], "certainty_level": level, "mechanical": ";".join(mechanical),
-        "statement": statement(level, est, mid, interp, spec.get("intervention", "the intervention"),
-                               spec.get("outcome", "the outcome"), size_metric(spec)),
+        "mid": mid,
+        "start": LEVELS[start],
+        "start_reason": start_why,
+        "downgrades": down,
+        "certainty": LEVELS[level],
+        "certainty_level": level,
+        "mechanical": ";".join(mechanical),
+        "statement": statement(
+            level,
+            est,
+            mid,
+            interp,
+            spec.get("intervention", "the intervention"),
+            spec.get("outcome", "the outcome"),
+            size_metric(spec),
+        ),
     }
     for r in rows:
         out[f"{r['domain']}_downgrade"] = r["downgrade"]
@@ -332,8 +417,11 @@ def grade_outcome(het: dict, effects: pd.DataFrame, spec: dict, *, weights: pd.D
 
 def _total_n(spec: dict, effects: pd.DataFrame):
     col = spec.get("sample_size")
-    study = spec["model"].get("cluster") or spec["model"].get("random", ["study"])[0] \
-        if spec["model"]["type"] == "multilevel" else "study"
+    study = (
+        spec["model"].get("cluster") or spec["model"].get("random", ["study"])[0]
+        if spec["model"]["type"] == "multilevel"
+        else "study"
+    )
     if col and col in effects.columns:
         n = pd.to_numeric(effects[col], errors="coerce")
         per = n.groupby(effects[study] if study in effects.columns else effects["study"]).max()

@@ -16,8 +16,18 @@ import pandas as pd
 
 from evsynth.errors import TableProblems
 
-__all__ = ["Form", "check_form", "check_assessments", "score", "agreement", "cohen_kappa",
-           "published_vs_computed", "item_summary", "assessment_template", "quality_filter"]
+__all__ = [
+    "Form",
+    "check_form",
+    "check_assessments",
+    "score",
+    "agreement",
+    "cohen_kappa",
+    "published_vs_computed",
+    "item_summary",
+    "assessment_template",
+    "quality_filter",
+]
 
 ITEMS = tuple("ABCDEFGHIJK")
 CONSENSUS = "consensus"
@@ -50,6 +60,7 @@ def check_form(d, path="form.yaml") -> Form:
             problems.append(f"{path}: '{key}' is missing")
     if problems:
         raise TableProblems(path, problems)
+
     # YAML 1.1 reads unquoted yes/no as booleans: map them back to the form's words
     def word(x):
         return {True: "yes", False: "no"}.get(x, x) if isinstance(x, bool) else str(x)
@@ -83,7 +94,9 @@ def check_assessments(df: pd.DataFrame, form: Form, study_ids, path: str = "asse
     known = set(study_ids)
     for i, sid in enumerate(df["study_id"]):
         if sid not in known:
-            problems.append(f"{path}: row {i + 2}, column 'study_id': unknown study '{sid}' (not in the coded study table)")
+            problems.append(
+                f"{path}: row {i + 2}, column 'study_id': unknown study '{sid}' (not in the coded study table)"
+            )
     dup = df.duplicated(subset=["study_id", "rater", "item"], keep=False)
     for key, grp in df[dup].groupby(["study_id", "rater", "item"]):
         rows = ", ".join(str(i + 2) for i in grp.index)
@@ -96,8 +109,12 @@ def score(df: pd.DataFrame, form: Form) -> pd.DataFrame:
     if df.empty:
         return pd.DataFrame(columns=["study_id", "rater", "total", "n_items", "complete"])
     pts = df["judgement"].map(form.scoring)
-    t = df.assign(points=pts).groupby(["study_id", "rater"], sort=True).agg(
-        total=("points", "sum"), n_items=("item", "nunique")).reset_index()
+    t = (
+        df.assign(points=pts)
+        .groupby(["study_id", "rater"], sort=True)
+        .agg(total=("points", "sum"), n_items=("item", "nunique"))
+        .reset_index()
+    )
     t["complete"] = t["n_items"] == len(form.items)
     return t
 
@@ -134,9 +151,16 @@ def agreement(df: pd.DataFrame) -> pd.DataFrame:
     for item in list(ITEMS) + ["all"]:
         sub = both if item == "all" else both[both["item"] == item]
         n = len(sub)
-        rows.append({"item": item, "rater_1": r1, "rater_2": r2, "n_pairs": n,
-                     "percent_agreement": 100 * float(np.mean(sub["a"] == sub["b"])) if n else np.nan,
-                     "kappa": cohen_kappa(sub["a"], sub["b"]) if n else np.nan})
+        rows.append(
+            {
+                "item": item,
+                "rater_1": r1,
+                "rater_2": r2,
+                "n_pairs": n,
+                "percent_agreement": 100 * float(np.mean(sub["a"] == sub["b"])) if n else np.nan,
+                "kappa": cohen_kappa(sub["a"], sub["b"]) if n else np.nan,
+            }
+        )
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -147,8 +171,14 @@ def consensus_totals(df: pd.DataFrame, form: Form) -> pd.DataFrame:
     for sid, g in df.groupby("study_id", sort=True):
         c = g[g.rater == CONSENSUS]
         if len(c):
-            rows.append({"study_id": sid, "consensus_total": int(c["judgement"].map(form.scoring).sum()),
-                         "consensus_source": "consensus rater", "n_items": c["item"].nunique()})
+            rows.append(
+                {
+                    "study_id": sid,
+                    "consensus_total": int(c["judgement"].map(form.scoring).sum()),
+                    "consensus_source": "consensus rater",
+                    "n_items": c["item"].nunique(),
+                }
+            )
             continue
         raters = _raters(g)
         if len(raters) >= 2:
@@ -156,17 +186,34 @@ def consensus_totals(df: pd.DataFrame, form: Form) -> pd.DataFrame:
             b = g[g.rater == raters[1]].set_index("item")["judgement"]
             common = a.index.intersection(b.index)
             if len(common) == len(form.items) and (a[common] == b[common]).all():
-                rows.append({"study_id": sid, "consensus_total": int(a.map(form.scoring).sum()),
-                             "consensus_source": "raters agree on every item", "n_items": len(common)})
+                rows.append(
+                    {
+                        "study_id": sid,
+                        "consensus_total": int(a.map(form.scoring).sum()),
+                        "consensus_source": "raters agree on every item",
+                        "n_items": len(common),
+                    }
+                )
                 continue
             dis = sorted(i for i in common if a[i] != b[i])
-            rows.append({"study_id": sid, "consensus_total": None,
-                         "consensus_source": f"raters disagree on item(s) {', '.join(dis)}: discuss to consensus",
-                         "n_items": len(common)})
+            rows.append(
+                {
+                    "study_id": sid,
+                    "consensus_total": None,
+                    "consensus_source": f"raters disagree on item(s) {', '.join(dis)}: discuss to consensus",
+                    "n_items": len(common),
+                }
+            )
         elif len(raters) == 1:
             r = g[g.rater == raters[0]]
-            rows.append({"study_id": sid, "consensus_total": None,
-                         "consensus_source": f"one rater only ({raters[0]})", "n_items": r["item"].nunique()})
+            rows.append(
+                {
+                    "study_id": sid,
+                    "consensus_total": None,
+                    "consensus_source": f"one rater only ({raters[0]})",
+                    "n_items": r["item"].nunique(),
+                }
+            )
     return pd.DataFrame(rows, columns=["study_id", "consensus_total", "consensus_source", "n_items"])
 
 
@@ -189,10 +236,18 @@ def published_vs_computed(studies: pd.DataFrame, df: pd.DataFrame, form: Form) -
         else:
             status = "total_only" if pub is not None else "not_scored"
         mismatch = pub is not None and comp is not None and pub != comp
-        rows.append({"study_id": sid, "design": s.get("design"), "published_total": pub, "computed_total": comp,
-                     "status": status, "mismatch": bool(mismatch),
-                     "note": (f"computed {comp} differs from published {pub}" if mismatch else note),
-                     "score_used": pub if comp is None else comp})
+        rows.append(
+            {
+                "study_id": sid,
+                "design": s.get("design"),
+                "published_total": pub,
+                "computed_total": comp,
+                "status": status,
+                "mismatch": bool(mismatch),
+                "note": (f"computed {comp} differs from published {pub}" if mismatch else note),
+                "score_used": pub if comp is None else comp,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -205,8 +260,15 @@ def item_summary(df: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for i in ITEMS:
         s = use[use["item"] == i]["judgement"]
-        rows.append({"item": i, "yes": int((s == "yes").sum()), "no": int((s == "no").sum()),
-                     "unclear": int((s == "unclear").sum()), "n": int(s.size)})
+        rows.append(
+            {
+                "item": i,
+                "yes": int((s == "yes").sum()),
+                "no": int((s == "no").sum()),
+                "unclear": int((s == "unclear").sum()),
+                "n": int(s.size),
+            }
+        )
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -215,8 +277,16 @@ def assessment_template(studies: pd.DataFrame, form: Form, raters=("rater1", "ra
     for sid in studies["study_id"]:
         for r in raters:
             for it in form.items:
-                rows.append({"study_id": sid, "rater": r, "item": it["id"], "judgement": "", "support_quote": "",
-                             "question_en": it["question_en"]})
+                rows.append(
+                    {
+                        "study_id": sid,
+                        "rater": r,
+                        "item": it["id"],
+                        "judgement": "",
+                        "support_quote": "",
+                        "question_en": it["question_en"],
+                    }
+                )
     return pd.DataFrame(rows)
 
 

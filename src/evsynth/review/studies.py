@@ -13,9 +13,27 @@ __all__ = ["study_characteristics", "quality_by_design", "intervention_types", "
 
 
 def study_characteristics(s: pd.DataFrame) -> pd.DataFrame:
-    cols = ["row", "study_id", "authors", "year", "country", "intervention", "intervention_type", "organised_by",
-            "design", "quality_score", "duration_months", "contacts_per_month", "focus", "child_age_min_years",
-            "child_age_max_years", "n_outcome_measures", "outcome_domains", "n_effect_statements", "source"]
+    cols = [
+        "row",
+        "study_id",
+        "authors",
+        "year",
+        "country",
+        "intervention",
+        "intervention_type",
+        "organised_by",
+        "design",
+        "quality_score",
+        "duration_months",
+        "contacts_per_month",
+        "focus",
+        "child_age_min_years",
+        "child_age_max_years",
+        "n_outcome_measures",
+        "outcome_domains",
+        "n_effect_statements",
+        "source",
+    ]
     return s[[c for c in cols if c in s.columns]].copy()
 
 
@@ -25,13 +43,20 @@ def quality_by_design(s: pd.DataFrame) -> pd.DataFrame:
     for design, g in s.groupby("design", sort=True):
         q = pd.to_numeric(g["quality_score"], errors="coerce")
         scored = q.dropna()
-        rows.append({"design": design, "n_rows": len(g), "n_articles": int(g["n_articles"].sum()),
-                     "n_scored": int(scored.size), "n_no_score_shown": int(q.isna().sum()),
-                     "mean": float(scored.mean()) if scored.size else np.nan,
-                     "median": float(scored.median()) if scored.size else np.nan,
-                     "min": float(scored.min()) if scored.size else np.nan,
-                     "max": float(scored.max()) if scored.size else np.nan,
-                     **{f"score_{k}": int((scored == k).sum()) for k in range(12)}})
+        rows.append(
+            {
+                "design": design,
+                "n_rows": len(g),
+                "n_articles": int(g["n_articles"].sum()),
+                "n_scored": int(scored.size),
+                "n_no_score_shown": int(q.isna().sum()),
+                "mean": float(scored.mean()) if scored.size else np.nan,
+                "median": float(scored.median()) if scored.size else np.nan,
+                "min": float(scored.min()) if scored.size else np.nan,
+                "max": float(scored.max()) if scored.size else np.nan,
+                **{f"score_{k}": int((scored == k).sum()) for k in range(12)},
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -56,8 +81,12 @@ def outcome_domains(s: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for d in [*DOMAINS, None]:
         has = doms.map(lambda x, d=d: d in x) if d else doms.map(len) == 0
-        row = {"outcome_domain": d or "(no domain coded)", "n_studies": int(has.sum()),
-               "n_rct": int((has & rct).sum()), "n_quasi_experimental": int((has & qe).sum())}
+        row = {
+            "outcome_domain": d or "(no domain coded)",
+            "n_studies": int(has.sum()),
+            "n_rct": int((has & rct).sum()),
+            "n_quasi_experimental": int((has & qe).sum()),
+        }
         if eff is not None:
             row["n_with_effect_statement"] = int((has & eff.map(lambda x, d=d: d in x if d else not x)).sum())
         rows.append(row)
@@ -76,7 +105,13 @@ def evidence_gap(s: pd.DataFrame) -> pd.DataFrame:
     for d in DOMAINS:
         for t in types:
             m = doms.map(lambda x, d=d: d in x) & (s["intervention_type"] == t)
-            rows.append({"outcome_domain": d, "intervention_type": t, "n_studies": int(m.sum()),
-                         "n_rct": int((m & (s["design"] == "RCT")).sum()),
-                         "n_quasi_experimental": int((m & (s["design"] == "quasi-experimental")).sum())})
+            rows.append(
+                {
+                    "outcome_domain": d,
+                    "intervention_type": t,
+                    "n_studies": int(m.sum()),
+                    "n_rct": int((m & (s["design"] == "RCT")).sum()),
+                    "n_quasi_experimental": int((m & (s["design"] == "quasi-experimental")).sum()),
+                }
+            )
     return pd.DataFrame(rows)

@@ -27,8 +27,10 @@ from evsynth.present.sections.summary import summary_section
 
 __all__ = ["SECTIONS", "in_appendix"]
 
+
 def in_appendix(build: Callable[[dict], list[Section]]) -> Callable[[dict], list[Section]]:
     """``build`` with every section it returns placed in the technical appendix."""
+
     def appendix(ctx: dict) -> list[Section]:
         out = build(ctx)
         for s in out:
@@ -43,9 +45,20 @@ def in_appendix(build: Callable[[dict], list[Section]]) -> Callable[[dict], list
 # section says itself whether it belongs to the main report or the technical appendix (``part``),
 # and in_appendix puts all of a function's sections there.
 SECTIONS: list[Callable[[dict], list[Section]]] = [
-    key_messages_section, sof_sections, own_studies_section, summary_section, findings_section, analysis_sections,
+    key_messages_section,
+    sof_sections,
+    own_studies_section,
+    summary_section,
+    findings_section,
+    analysis_sections,
     gaps_section,
-    methods_section, glossary_section, references_section,
-    in_appendix(studies_section), in_appendix(quality_section), in_appendix(extraction_section),
-    in_appendix(nji_section), in_appendix(exclusions_section), in_appendix(appendix_section),
+    methods_section,
+    glossary_section,
+    references_section,
+    in_appendix(studies_section),
+    in_appendix(quality_section),
+    in_appendix(extraction_section),
+    in_appendix(nji_section),
+    in_appendix(exclusions_section),
+    in_appendix(appendix_section),
 ]

@@ -16,12 +16,14 @@ from evsynth.present.sections.own_studies import is_own, own_blocks
 from evsynth.present.sections.sensitivity import pooling_sections, sensitivity_sections
 from evsynth.texts import ESTIMATOR_WORDS, TEST_WORDS
 
-__all__ = ['analysis_sections', 'neighbouring_section', 'listed_sections', 'message_changes', 'sentence']
+__all__ = ["analysis_sections", "neighbouring_section", "listed_sections", "message_changes", "sentence"]
 
 
-NEIGHBOURING_INTRO = ("The analyses below use real per-study data, but about other populations or interventions "
-                      "than families with multiple and complex problems; each is rated down for indirectness and "
-                      "none enters the summary.")
+NEIGHBOURING_INTRO = (
+    "The analyses below use real per-study data, but about other populations or interventions "
+    "than families with multiple and complex problems; each is rated down for indirectness and "
+    "none enters the summary."
+)
 
 
 COMPARE_PUBLISHED = {"ifps2002": ("Al et al. 2012", "van Assen et al. 2020")}
@@ -30,29 +32,60 @@ COMPARE_PUBLISHED = {"ifps2002": ("Al et al. 2012", "van Assen et al. 2020")}
 def _bias_items(a: dict) -> list[Markup]:
     items = []
     if a["leave1out_range"]:
-        items.append(M("Leaving out one study at a time, the pooled estimate ranges from {} to {}.",
-                       a["leave1out_range"]["lo"], a["leave1out_range"]["hi"]))
+        items.append(
+            M(
+                "Leaving out one study at a time, the pooled estimate ranges from {} to {}.",
+                a["leave1out_range"]["lo"],
+                a["leave1out_range"]["hi"],
+            )
+        )
     if a["influential"] is not None:
-        items.append(M("Influential studies (DFFITS, Cook's distance or hat value above metafor's thresholds): {}.",
-                       ", ".join(a["influential"]) if a["influential"] else "none"))
+        items.append(
+            M(
+                "Influential studies (DFFITS, Cook's distance or hat value above metafor's thresholds): {}.",
+                ", ".join(a["influential"]) if a["influential"] else "none",
+            )
+        )
     for r in a["sensitivity"]:
-        items.append(M("Sensitivity ({}): k = {}, estimate {} [{}, {}] {}",
-                       labels.reader_words(r.get("analysis", ""), a["spec"]), r.get("k", ""), r.get("estimate", ""),
-                       r.get("ci_lb", ""), r.get("ci_ub", ""), labels.reader_words(r.get("note", ""), a["spec"])))
+        items.append(
+            M(
+                "Sensitivity ({}): k = {}, estimate {} [{}, {}] {}",
+                labels.reader_words(r.get("analysis", ""), a["spec"]),
+                r.get("k", ""),
+                r.get("estimate", ""),
+                r.get("ci_lb", ""),
+                r.get("ci_ub", ""),
+                labels.reader_words(r.get("note", ""), a["spec"]),
+            )
+        )
     if a["egger"]:
         items.append(M("Egger's regression test: z/t = {}, p = {}.", a["egger"]["stat"], a["egger"]["pval"]))
     if a["begg"]:
         items.append(M("Begg's rank correlation: Kendall's tau = {}, p = {}.", a["begg"]["tau"], a["begg"]["pval"]))
     if a["trimfill"]:
         t = a["trimfill"]
-        items.append(M("Trim-and-fill (L0) estimates {} missing studies on the {} side; adjusted estimate {} [{}, {}].",
-                       t["k0"], t["side"], t["est"], t["lo"], t["hi"]))
+        items.append(
+            M(
+                "Trim-and-fill (L0) estimates {} missing studies on the {} side; adjusted estimate {} [{}, {}].",
+                t["k0"],
+                t["side"],
+                t["est"],
+                t["lo"],
+                t["hi"],
+            )
+        )
     if a["fsn"] is not None:
         items.append(M("Rosenthal's fail-safe N: {}.", a["fsn"]))
     if a["pet_peese"]:
         p = a["pet_peese"]
-        items.append(M("PET estimate {}, PEESE estimate {} (conditional choice: {}).", p["pet"], p["peese"],
-                       "PEESE" if p["use_peese"] else "PET"))
+        items.append(
+            M(
+                "PET estimate {}, PEESE estimate {} (conditional choice: {}).",
+                p["pet"],
+                p["peese"],
+                "PEESE" if p["use_peese"] else "PET",
+            )
+        )
     return items
 
 
@@ -61,12 +94,32 @@ def _forest(stem: str) -> bool:
 
 
 def _main_table(a: dict) -> TableBlock:
-    return TableBlock([("k", _("effect sizes (k)")), ("est", _("estimate")), ("ci", _("95% CI")), ("p", "p"),
-                       ("pi", _("prediction interval")), ("tau2", "tau\u00b2"), ("I2", "I\u00b2"), ("Q", "Q (df)"),
-                       ("QEp", "p (Q)")],
-                      [{"k": a["k"], "est": a["est"], "ci": M("[{}, {}]", a["ci_lb"], a["ci_ub"]), "p": a["pval"],
-                        "pi": M("[{}, {}]", a["pi_lb"], a["pi_ub"]), "tau2": a["tau2"], "I2": a["I2"],
-                        "Q": M("{} ({})", a["QE"], a["QE_df"]), "QEp": a["QEp"]}])
+    return TableBlock(
+        [
+            ("k", _("effect sizes (k)")),
+            ("est", _("estimate")),
+            ("ci", _("95% CI")),
+            ("p", "p"),
+            ("pi", _("prediction interval")),
+            ("tau2", "tau\u00b2"),
+            ("I2", "I\u00b2"),
+            ("Q", "Q (df)"),
+            ("QEp", "p (Q)"),
+        ],
+        [
+            {
+                "k": a["k"],
+                "est": a["est"],
+                "ci": M("[{}, {}]", a["ci_lb"], a["ci_ub"]),
+                "p": a["pval"],
+                "pi": M("[{}, {}]", a["pi_lb"], a["pi_ub"]),
+                "tau2": a["tau2"],
+                "I2": a["I2"],
+                "Q": M("{} ({})", a["QE"], a["QE_df"]),
+                "QEp": a["QEp"],
+            }
+        ],
+    )
 
 
 def _main_chapter(a: dict, ctx: dict) -> Section:
@@ -80,17 +133,37 @@ def _main_chapter(a: dict, ctx: dict) -> Section:
         blocks.append(Text(M("{}", _(spec["question"])), style="italic"))
     blocks += [
         Text(M("{}", spec["citation"]), lead=_("Source.")),
-        Text(M(_("{model}, tau\u00b2 estimator {method}, test {test}{cluster}. Effect size: {measure}."), model=model,
-               method=_(ESTIMATOR_WORDS.get(a["method"], a["method"])), test=_(TEST_WORDS.get(a["test"], a["test"])),
-               cluster=cluster, measure=_(a["measure"])), lead=_("Model.")),
+        Text(
+            M(
+                _("{model}, tau\u00b2 estimator {method}, test {test}{cluster}. Effect size: {measure}."),
+                model=model,
+                method=_(ESTIMATOR_WORDS.get(a["method"], a["method"])),
+                test=_(TEST_WORDS.get(a["test"], a["test"])),
+                cluster=cluster,
+                measure=_(a["measure"]),
+            ),
+            lead=_("Model."),
+        ),
         Text(a["sentence"]),
         _main_table(a),
     ]
     if is_own(a):  # the review's own studies: intensity, caseload and the reviewers' conclusions
         blocks += own_blocks(a, ctx)
-    blocks.append(Text(M(_('Diagnostics, moderators, sensitivity analyses, the other figures and the model printout: '
-                           '<a href="#{}-technical">technical appendix</a>.'), a["id"]), style="note"))
-    blocks += [Figure(ctx["figures"] / a["id"] / f"{f}.png", _caption(f, spec, a["figs"])) for f in a["figs"] if _forest(f)]
+    blocks.append(
+        Text(
+            M(
+                _(
+                    "Diagnostics, moderators, sensitivity analyses, the other figures and the model printout: "
+                    '<a href="#{}-technical">technical appendix</a>.'
+                ),
+                a["id"],
+            ),
+            style="note",
+        )
+    )
+    blocks += [
+        Figure(ctx["figures"] / a["id"] / f"{f}.png", _caption(f, spec, a["figs"])) for f in a["figs"] if _forest(f)
+    ]
     return Section(a["id"], _(spec["title"]), blocks, new_page=True, nav=_(spec.get("short_title", spec["title"])))
 
 
@@ -118,54 +191,129 @@ def analysis_sections(ctx: dict) -> list[Section]:
 def _technical(a: dict, ctx: dict) -> list[Section]:
     """One analysis in full, for the technical appendix (English only)."""
     spec = a["spec"]
-    model = (f"Three-level model ({' / '.join(spec['model']['random'])})" if a["multilevel"]
-             else "Random-effects model")
+    model = f"Three-level model ({' / '.join(spec['model']['random'])})" if a["multilevel"] else "Random-effects model"
     cluster = f", cluster-robust inference by {spec['model']['cluster']}" if spec["model"].get("cluster") else ""
     blocks = []
     if spec.get("question"):
         blocks.append(Text(M("{}", spec["question"]), style="italic"))
     blocks += [
         Text(M("{} Coded data: {}.", spec["citation"], spec["data_source"]), lead="Source."),
-        Text(M("{}, tau\u00b2 estimator {}, test {}{}. Effect size: {}. {}", model,
-               ESTIMATOR_WORDS.get(a["method"], a["method"]), TEST_WORDS.get(a["test"], a["test"]), cluster,
-               a["measure"], spec["direction"]["rule"]), lead="Model."),
+        Text(
+            M(
+                "{}, tau\u00b2 estimator {}, test {}{}. Effect size: {}. {}",
+                model,
+                ESTIMATOR_WORDS.get(a["method"], a["method"]),
+                TEST_WORDS.get(a["test"], a["test"]),
+                cluster,
+                a["measure"],
+                spec["direction"]["rule"],
+            ),
+            lead="Model.",
+        ),
         Text(a["technical_sentence"]),
         _main_table(a),
     ]
     if a["multilevel"]:
-        blocks.append(TableBlock([("name", "variance component"), ("value", "sigma\u00b2"), ("nlevels", "levels"),
-                                  ("I2", "I\u00b2 share")], a["sigmas"]))
+        blocks.append(
+            TableBlock(
+                [
+                    ("name", "variance component"),
+                    ("value", "sigma\u00b2"),
+                    ("nlevels", "levels"),
+                    ("I2", "I\u00b2 share"),
+                ],
+                a["sigmas"],
+            )
+        )
     if a["confint"]:
         c = a["confint"]
-        blocks.append(Text(M("Q-profile {}% CI: tau\u00b2 [{}, {}], I\u00b2 [{}, {}].", ctx["level"], c["tau2_lo"],
-                             c["tau2_hi"], c["I2_lo"], c["I2_hi"])))
+        blocks.append(
+            Text(
+                M(
+                    "Q-profile {}% CI: tau\u00b2 [{}, {}], I\u00b2 [{}, {}].",
+                    ctx["level"],
+                    c["tau2_lo"],
+                    c["tau2_hi"],
+                    c["I2_lo"],
+                    c["I2_hi"],
+                )
+            )
+        )
     if a.get("multiverse"):
         mv = a["multiverse"]
-        blocks.append(Text(M("Fitting every combination of the analytic choices declared for this analysis, {} of {} "
-                             "specifications could be fitted; their median estimate is {} (range {} to {}), and the "
-                             "{}% CI excludes 0 in {} of them ({}).{} The specification curve below shows every "
-                             "specification.", mv["n_fitted"], mv["n"], mv["median"], mv["min"], mv["max"],
-                             ctx["level"], mv["n_excl"], mv["pct_excl"],
-                             M(" The choice that moves the estimate most is <i>{}</i>: median {} with {}, {} with {}.",
-                               mv["dim"], mv["lo_med"], mv["lo"], mv["hi_med"], mv["hi"]) if mv["dim"] else ""),
-                           lead="Multiverse."))
+        blocks.append(
+            Text(
+                M(
+                    "Fitting every combination of the analytic choices declared for this analysis, {} of {} "
+                    "specifications could be fitted; their median estimate is {} (range {} to {}), and the "
+                    "{}% CI excludes 0 in {} of them ({}).{} The specification curve below shows every "
+                    "specification.",
+                    mv["n_fitted"],
+                    mv["n"],
+                    mv["median"],
+                    mv["min"],
+                    mv["max"],
+                    ctx["level"],
+                    mv["n_excl"],
+                    mv["pct_excl"],
+                    M(
+                        " The choice that moves the estimate most is <i>{}</i>: median {} with {}, {} with {}.",
+                        mv["dim"],
+                        mv["lo_med"],
+                        mv["lo"],
+                        mv["hi_med"],
+                        mv["hi"],
+                    )
+                    if mv["dim"]
+                    else "",
+                ),
+                lead="Multiverse.",
+            )
+        )
     shown = [f for f in a["figs"] if not (a["role"] == "primary" and _forest(f))]  # primary forests: main report
     blocks += [Figure(ctx["figures"] / a["id"] / f"{f}.png", labels.figure_caption(f, spec, a["figs"])) for f in shown]
     blocks += [Text(M("{}", n["reason"]), style="note") for n in a["figure_notes"]]
     if a["model_txt"]:
         blocks.append(Preformatted(a["model_txt"], "metafor-style model summary"))
-    out = [Section(f"{a['id']}-technical", f"{spec['title']}: technical details", blocks, new_page=True,
-                   nav=spec.get("short_title", spec["title"]), part="appendix")]
+    out = [
+        Section(
+            f"{a['id']}-technical",
+            f"{spec['title']}: technical details",
+            blocks,
+            new_page=True,
+            nav=spec.get("short_title", spec["title"]),
+            part="appendix",
+        )
+    ]
     out += pooling_sections(a, ctx)  # Mantel-Haenszel / Peto beside the random-effects result
-    subs = [("moderators", "Moderator analyses (meta-regression)",
-             [Text(M("With few studies, moderator tests have little power and several tests inflate chance "
-                     "findings; treat them as exploratory."), style="note")]),
-            ("perm", "Permutation tests of the moderators", []), ("subgroups", "Subgroups", []),
-            ("robust", "Cluster-robust inference (CR2, Satterthwaite df)", [])]
+    subs = [
+        (
+            "moderators",
+            "Moderator analyses (meta-regression)",
+            [
+                Text(
+                    M(
+                        "With few studies, moderator tests have little power and several tests inflate chance "
+                        "findings; treat them as exploratory."
+                    ),
+                    style="note",
+                )
+            ],
+        ),
+        ("perm", "Permutation tests of the moderators", []),
+        ("subgroups", "Subgroups", []),
+        ("robust", "Cluster-robust inference (CR2, Satterthwaite df)", []),
+    ]
     for key, title, after in subs:
         if a[key]:
-            out.append(Section(f"{a['id']}-{key}", title,
-                               [TableBlock.of(a[key], headings={"model": "moderators in the model"})] + after, level=3))
+            out.append(
+                Section(
+                    f"{a['id']}-{key}",
+                    title,
+                    [TableBlock.of(a[key], headings={"model": "moderators in the model"})] + after,
+                    level=3,
+                )
+            )
     bias = Items(_bias_items(a), [M("{}", labels.reader_words(": ".join(n.values()), spec)) for n in a["notes"]])
     if bias.items or bias.notes:
         out.append(Section(f"{a['id']}-bias", "Sensitivity and publication bias", [bias], level=3))
@@ -179,21 +327,44 @@ def _technical(a: dict, ctx: dict) -> list[Section]:
 def neighbouring_section(ctx: dict):
     """The neighbouring fields in the main report: one sentence each, with why it is indirect."""
     by_id = {a["id"]: a for a in ctx["secondary"]}
-    return Section("neighbouring", _("Evidence from neighbouring fields"), [
-        Text(M("{}", _(NEIGHBOURING_INTRO))),
-        Items([M(_("{sentence} Indirect because {why}. <a href=\"#{id}-technical\">[details]</a>"),
-                 sentence=by_id[n["id"]]["sentence"], why=_(n["why"]), id=n["id"])
-               for n in ctx["neighbouring"] if n["id"] in by_id])],
-        new_page=True, nav=_("Neighbouring fields"))
+    return Section(
+        "neighbouring",
+        _("Evidence from neighbouring fields"),
+        [
+            Text(M("{}", _(NEIGHBOURING_INTRO))),
+            Items(
+                [
+                    M(
+                        _('{sentence} Indirect because {why}. <a href="#{id}-technical">[details]</a>'),
+                        sentence=by_id[n["id"]]["sentence"],
+                        why=_(n["why"]),
+                        id=n["id"],
+                    )
+                    for n in ctx["neighbouring"]
+                    if n["id"] in by_id
+                ]
+            ),
+        ],
+        new_page=True,
+        nav=_("Neighbouring fields"),
+    )
 
 
 def listed_sections(a: dict) -> list:
     """The tables an analysis declares under ``listed_tables`` (rows not pooled, cells read
     as missing, cross-checks), each with its file."""
-    return [Section(f"{a['id']}-listed-{j}", lt["title"], [
-        Text(M("<code>{}</code>", lt["path"]), style="note"),
-        TableBlock.of(lt["records"]) if lt["records"] else Text(M("(none)"))], level=3)
-        for j, lt in enumerate(a.get("listed", []))]
+    return [
+        Section(
+            f"{a['id']}-listed-{j}",
+            lt["title"],
+            [
+                Text(M("<code>{}</code>", lt["path"]), style="note"),
+                TableBlock.of(lt["records"]) if lt["records"] else Text(M("(none)")),
+            ],
+            level=3,
+        )
+        for j, lt in enumerate(a.get("listed", []))
+    ]
 
 
 def message_changes(a: dict, ctx: dict):
@@ -203,32 +374,72 @@ def message_changes(a: dict, ctx: dict):
     if a["role"] != "primary":
         return M("")
     if a["pi_lb"].v <= 0 <= a["pi_ub"].v and not a["ci_has_zero"]:
-        out.append(M(_("The prediction interval ({} to {}) includes no effect: in a new setting the effect may be "
-                       "absent even where the average effect is positive."), a["pi_lb"], a["pi_ub"]))
+        out.append(
+            M(
+                _(
+                    "The prediction interval ({} to {}) includes no effect: in a new setting the effect may be "
+                    "absent even where the average effect is positive."
+                ),
+                a["pi_lb"],
+                a["pi_ub"],
+            )
+        )
     t = a.get("trimfill")
     if t and t["k0"].v > 0:
-        out.append(M(_("Corrected for funnel asymmetry (trim-and-fill) the estimate is {} ({} to {})."),
-                     t["est"], t["lo"], t["hi"]))
+        out.append(
+            M(
+                _("Corrected for funnel asymmetry (trim-and-fill) the estimate is {} ({} to {})."),
+                t["est"],
+                t["lo"],
+                t["hi"],
+            )
+        )
     g = a.get("grade")
     if g and "randomised" in g:
         gr = g["randomised"]
-        out.append(M(_("Rated on its {} randomised studies alone ({} effect sizes; estimate {}, CI {} to {}), the "
-                       "certainty is {}: {}"), gr["n_studies"], gr["k"], gr["est"], gr["lo"], gr["hi"],
-                     _(GRADE_WORDS[gr["level"]]), grade_statement(gr)))
+        out.append(
+            M(
+                _(
+                    "Rated on its {} randomised studies alone ({} effect sizes; estimate {}, CI {} to {}), the "
+                    "certainty is {}: {}"
+                ),
+                gr["n_studies"],
+                gr["k"],
+                gr["est"],
+                gr["lo"],
+                gr["hi"],
+                _(GRADE_WORDS[gr["level"]]),
+                grade_statement(gr),
+            )
+        )
     if g and g["n_studies"].v < 5:
-        out.append(M(_("This rests on only {} studies: it supports little more than that the question is open."),
-                     g["n_studies"]))
+        out.append(
+            M(
+                _("This rests on only {} studies: it supports little more than that the question is open."),
+                g["n_studies"],
+            )
+        )
     spec = a["spec"]
     if spec.get("published"):
-        out.append(M(_("The source review published {}; the same data give {} here."), _(spec["published"]["text"]),
-                     a["est"]))
+        out.append(
+            M(_("The source review published {}; the same data give {} here."), _(spec["published"]["text"]), a["est"])
+        )
     seen = set()
     for p in ctx["published"] if a["id"] in COMPARE_PUBLISHED else []:
-        if str(p.get("review", "")).startswith(COMPARE_PUBLISHED[a["id"]]) and "placement" in (
-                str(p.get("outcome", "")) + str(p.get("verbatim", ""))) and p.get("verbatim") not in seen:
+        if (
+            str(p.get("review", "")).startswith(COMPARE_PUBLISHED[a["id"]])
+            and "placement" in (str(p.get("outcome", "")) + str(p.get("verbatim", "")))
+            and p.get("verbatim") not in seen
+        ):
             seen.add(p.get("verbatim"))
-            out.append(M(_("{}: \u201c{}\u201d ({})."), str(p["review"]).split(" CYSR")[0], p["verbatim"],
-                         _(p["caveat_derived"])))
+            out.append(
+                M(
+                    _("{}: \u201c{}\u201d ({})."),
+                    str(p["review"]).split(" CYSR")[0],
+                    p["verbatim"],
+                    _(p["caveat_derived"]),
+                )
+            )
     return M(" ").join(out) if out else M("")
 
 
@@ -241,11 +452,17 @@ def sentence(a: dict, level: float, ctx: dict | None = None) -> Markup:
     message follows."""
     ratio = _(RATIO_WORDS.get((a["spec"].get("effect") or {}).get("measure", ""), "odds ratio"))
     lv = number(level, 0)
-    back = (M(_(" ({} {}, {}% CI {} to {})"), ratio, a["back"]["est"], lv, a["back"]["lo"], a["back"]["hi"])
-            if "back" in a else "")
+    back = (
+        M(_(" ({} {}, {}% CI {} to {})"), ratio, a["back"]["est"], lv, a["back"]["lo"], a["back"]["hi"])
+        if "back" in a
+        else ""
+    )
     unit = M(_("effect sizes from {} studies"), a["sigmas"][0]["nlevels"]) if a["multilevel"] else _("studies")
-    zero = (" " + _("The confidence interval includes no effect, so even the direction is uncertain.")
-            if a["ci_has_zero"] else "")
+    zero = (
+        " " + _("The confidence interval includes no effect, so even the direction is uncertain.")
+        if a["ci_has_zero"]
+        else ""
+    )
     het = Markup("; ").join(a["certainty"])
     more = message_changes(a, ctx or {"published": []})
     more = M(" {}", more) if more else ""
@@ -254,7 +471,26 @@ def sentence(a: dict, level: float, ctx: dict | None = None) -> Markup:
     title = _(a["spec"]["title"])
     if g:  # (very low certainty is already in the statement's words)
         cert = M(_("; certainty of the evidence (GRADE): {}"), _(GRADE_WORDS[g["level"]])) if g["level"] > 1 else ""
-        return M(_("{}: {} ({}; {} {}{}).{} Heterogeneity and bias: {}.{}"), title,
-                 grade_statement(g).rstrip("."), nums, a["k"], unit, cert, zero, het, more)
-    return M(_("{}: across {} {}, the pooled effect is {} ({}).{} Certainty: {}.{}"),
-             title, a["k"], unit, _(a["words"]), nums, zero, het, more)
+        return M(
+            _("{}: {} ({}; {} {}{}).{} Heterogeneity and bias: {}.{}"),
+            title,
+            grade_statement(g).rstrip("."),
+            nums,
+            a["k"],
+            unit,
+            cert,
+            zero,
+            het,
+            more,
+        )
+    return M(
+        _("{}: across {} {}, the pooled effect is {} ({}).{} Certainty: {}.{}"),
+        title,
+        a["k"],
+        unit,
+        _(a["words"]),
+        nums,
+        zero,
+        het,
+        more,
+    )

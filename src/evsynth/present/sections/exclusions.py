@@ -4,17 +4,28 @@ from __future__ import annotations
 
 from evsynth.present.document import M, Section, TableBlock, Text
 
-__all__ = ['exclusions_section']
+__all__ = ["exclusions_section"]
 
 
 def exclusions_section(ctx: dict) -> list[Section]:
     cols = ["analysis", "dataset", "row", "study", "reason"]
     if ctx.get("exclusions"):
-        blocks = [Text(M("Rows of the analysis datasets left out because the analysis sets "
-                         "<code>drop_incomplete: true</code> (from <code>results/&lt;analysis&gt;/exclusions.csv</code>):")),
-                  TableBlock.of(ctx["exclusions"], cols)]
+        blocks = [
+            Text(
+                M(
+                    "Rows of the analysis datasets left out because the analysis sets "
+                    "<code>drop_incomplete: true</code> (from <code>results/&lt;analysis&gt;/exclusions.csv</code>):"
+                )
+            ),
+            TableBlock.of(ctx["exclusions"], cols),
+        ]
     else:
-        blocks = [Text(M("No row of an analysis dataset was left out (rows are dropped only where an analysis sets "
-                         "<code>drop_incomplete: true</code>; any other incomplete row stops the run)."))]
+        blocks = [
+            Text(
+                M(
+                    "No row of an analysis dataset was left out (rows are dropped only where an analysis sets "
+                    "<code>drop_incomplete: true</code>; any other incomplete row stops the run)."
+                )
+            )
+        ]
     return [Section("exclusions", "Excluded rows", blocks, nav="Exclusions")]
-

@@ -10,14 +10,16 @@ from evsynth.present.labels import term_label
 from evsynth.present.document import M, Section, TableBlock, Text
 from evsynth.texts import plural
 
-__all__ = ['extraction_section']
+__all__ = ["extraction_section"]
 
 
 def _linked(rows: list[dict]) -> list[dict]:
     """A source address as a short link (its host), so that a long URL does not widen the table."""
+
     def link(u: str):
         m = re.match(r"https?://([^/]+)", u or "")
         return M('<a href="{}">{}</a>', u, m.group(1)) if m else u
+
     return [dict(r, source_url=link(r.get("source_url", ""))) if "source_url" in r else r for r in rows]
 
 
@@ -27,17 +29,48 @@ def _terms(rows: list[dict]) -> list[dict]:
 
 
 def extraction_section(ctx: dict) -> list[Section]:
-    out = [Section("extraction", "The 47 studies: extracted effect sizes", [
-        Text(M("Effect sizes have been extracted for {} of {} study rows. {}", ctx["n_extracted"], ctx["total_rows"],
-               ctx["direction_rule"]))] + ([TableBlock.of(_linked(ctx["extracted_effects"]))] if ctx["extracted_effects"]
-                                          else []), new_page=True, nav="47 studies"),
+    out = [
+        Section(
+            "extraction",
+            "The 47 studies: extracted effect sizes",
+            [
+                Text(
+                    M(
+                        "Effect sizes have been extracted for {} of {} study rows. {}",
+                        ctx["n_extracted"],
+                        ctx["total_rows"],
+                        ctx["direction_rule"],
+                    )
+                )
+            ]
+            + ([TableBlock.of(_linked(ctx["extracted_effects"]))] if ctx["extracted_effects"] else []),
+            new_page=True,
+            nav="47 studies",
+        ),
         Section("pooled-domain", "Pooled by outcome domain", [TableBlock.of(ctx["pooled_domain"])], level=3),
-        Section("moderators-domain", "Moderators named in the two source documents and the quality filter, per domain", [
-            Text(M("Quality score, design, duration, intensity and caseload (where the coded table states them) as "
-                   "meta-regression moderators; studies scoring below {} excluded in the quality filter.",
-                   ctx["min_score"]), style="note"),
-            TableBlock.of(_terms(ctx["moderators_domain"]))] if ctx["moderators_domain"] else [], level=3),
-        Section("not-extracted", f"Not yet extracted ({plural(len(ctx['not_extracted']), 'row')})", [
-            Text(Markup("; ").join(M("{} ({})", r["authors"], r["year"]) for r in ctx["not_extracted"]))], level=3)]
+        Section(
+            "moderators-domain",
+            "Moderators named in the two source documents and the quality filter, per domain",
+            [
+                Text(
+                    M(
+                        "Quality score, design, duration, intensity and caseload (where the coded table states them) as "
+                        "meta-regression moderators; studies scoring below {} excluded in the quality filter.",
+                        ctx["min_score"],
+                    ),
+                    style="note",
+                ),
+                TableBlock.of(_terms(ctx["moderators_domain"])),
+            ]
+            if ctx["moderators_domain"]
+            else [],
+            level=3,
+        ),
+        Section(
+            "not-extracted",
+            f"Not yet extracted ({plural(len(ctx['not_extracted']), 'row')})",
+            [Text(Markup("; ").join(M("{} ({})", r["authors"], r["year"]) for r in ctx["not_extracted"]))],
+            level=3,
+        ),
+    ]
     return out
-

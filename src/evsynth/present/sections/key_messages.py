@@ -40,16 +40,33 @@ def _pooled(a: dict, T, ctx_level) -> Markup | None:
     if "randomised" in g and g["randomised"]["level"] > g["level"]:
         best = g["randomised"]
     i = best["row"]
-    ratio = "estimate_exp" in T.get(CERT).columns and T.num(CERT, "estimate_exp", i).v == T.num(CERT, "estimate_exp", i).v
+    ratio = (
+        "estimate_exp" in T.get(CERT).columns and T.num(CERT, "estimate_exp", i).v == T.num(CERT, "estimate_exp", i).v
+    )
     lv = number(float(ctx_level), 0)
-    est = (M(_("{} {}, {}% CI {} to {}"), _(a["ratio_words"]), T.num(CERT, "estimate_exp", i, 2), lv,
-             T.num(CERT, "ci_lb_exp", i, 2), T.num(CERT, "ci_ub_exp", i, 2)) if ratio and a["ratio_words"] else
-           M(_("{} {}, {}% CI {} to {}"), _("effect"), best["est"], lv, best["lo"], best["hi"]))
+    est = (
+        M(
+            _("{} {}, {}% CI {} to {}"),
+            _(a["ratio_words"]),
+            T.num(CERT, "estimate_exp", i, 2),
+            lv,
+            T.num(CERT, "ci_lb_exp", i, 2),
+            T.num(CERT, "ci_ub_exp", i, 2),
+        )
+        if ratio and a["ratio_words"]
+        else M(_("{} {}, {}% CI {} to {}"), _("effect"), best["est"], lv, best["lo"], best["hi"])
+    )
     body = M(_("{} randomised studies"), best["n_studies"]) if best is not g else M(_("{} studies"), best["n_studies"])
     anchor = f"sof-{a['id']}" + ("-randomised" if best is not g else "")
-    return M("{} ({}; {}). {} <a href=\"#{}\">[{}]</a>", grade_statement(best).rstrip("."), est, body,
-             M(_("Certainty of the evidence: <b>{}</b>."), _(GRADE_WORDS[best["level"]])), anchor,
-             _("Summary of Findings"))
+    return M(
+        '{} ({}; {}). {} <a href="#{}">[{}]</a>',
+        grade_statement(best).rstrip("."),
+        est,
+        body,
+        M(_("Certainty of the evidence: <b>{}</b>."), _(GRADE_WORDS[best["level"]])),
+        anchor,
+        _("Summary of Findings"),
+    )
 
 
 def _finding(ids: list[str], ctx: dict) -> Markup | None:
@@ -63,9 +80,12 @@ def _finding(ids: list[str], ctx: dict) -> Markup | None:
     r = rows[i]
     claim = r["claim_nl"] if current() == "nl" else r["claim_en_translation"]
     words = r["strength_nl"] if current() == "nl" else (labels.english(r["strength_nl"]) or r["strength_nl"])
-    cert = (M(_("Not rated with GRADE (no pooled estimate); the reviewers' own words: \u201c{}\u201d."), words) if words
-            else M(_("Not rated with GRADE (no pooled estimate); the reviewers give no strength words.")))
-    return M("{} {} <a href=\"#claim-{}\">[{}]</a>", str(claim).strip(), cert, i, i)
+    cert = (
+        M(_("Not rated with GRADE (no pooled estimate); the reviewers' own words: \u201c{}\u201d."), words)
+        if words
+        else M(_("Not rated with GRADE (no pooled estimate); the reviewers give no strength words."))
+    )
+    return M('{} {} <a href="#claim-{}">[{}]</a>', str(claim).strip(), cert, i, i)
 
 
 def key_messages_section(ctx: dict) -> list[Section]:
@@ -76,16 +96,35 @@ def key_messages_section(ctx: dict) -> list[Section]:
             # a sentence for each on-topic outcome rated low or higher; the very-low ones in one
             # sentence (GRADE gives them no direction), so that there are five to eight messages
             rated = [a for a in ctx["primary"] if a.get("grade")]
-            best = {a["id"]: max([a["grade"]] + ([a["grade"]["randomised"]] if "randomised" in a["grade"] else []),
-                                 key=lambda g: g["level"]) for a in rated}
-            said = [s for a in rated if best[a["id"]]["level"] > 1
-                    for s in [_pooled(a, ctx["T"], ctx["level"])] if s is not None]
+            best = {
+                a["id"]: max(
+                    [a["grade"]] + ([a["grade"]["randomised"]] if "randomised" in a["grade"] else []),
+                    key=lambda g: g["level"],
+                )
+                for a in rated
+            }
+            said = [
+                s
+                for a in rated
+                if best[a["id"]]["level"] > 1
+                for s in [_pooled(a, ctx["T"], ctx["level"])]
+                if s is not None
+            ]
             low = [a for a in rated if best[a["id"]]["level"] == 1]
             if low:
-                links = Markup(", ").join(M('<a href="#sof-{}">{}</a>', a["id"], _(a["spec"].get("short_title", a["spec"]["title"])))
-                                          for a in low)
-                said.append(M(_("For {} the certainty of the evidence is <b>very low</b>: we are uncertain whether they "
-                                "help (each statement in the Summary of Findings)."), links))
+                links = Markup(", ").join(
+                    M('<a href="#sof-{}">{}</a>', a["id"], _(a["spec"].get("short_title", a["spec"]["title"])))
+                    for a in low
+                )
+                said.append(
+                    M(
+                        _(
+                            "For {} the certainty of the evidence is <b>very low</b>: we are uncertain whether they "
+                            "help (each statement in the Summary of Findings)."
+                        ),
+                        links,
+                    )
+                )
             items += [M("<b>{}</b> {}", _(lead), s) if n == 0 else s for n, s in enumerate(said)]
         else:
             s = _finding(source, ctx)
@@ -93,10 +132,25 @@ def key_messages_section(ctx: dict) -> list[Section]:
                 items.append(M("<b>{}</b> {}", _(lead), s))
     if not items:
         return []
-    return [Section("key-messages", _("Key messages"), [
-        Items(items),
-        Text(M(_("Certainty of the evidence in GRADE's words: <i>high</i> (the true effect is close to the estimate), "
-                 "<i>moderate</i> (probably close), <i>low</i> (may be substantially different), <i>very low</i> "
-                 "(probably substantially different). Each message links to the evidence behind it: a row of the "
-                 "Summary of Findings or of the findings of the two reviews.")), style="note")],
-        boxed=True, nav=_("Key messages"))]
+    return [
+        Section(
+            "key-messages",
+            _("Key messages"),
+            [
+                Items(items),
+                Text(
+                    M(
+                        _(
+                            "Certainty of the evidence in GRADE's words: <i>high</i> (the true effect is close to the estimate), "
+                            "<i>moderate</i> (probably close), <i>low</i> (may be substantially different), <i>very low</i> "
+                            "(probably substantially different). Each message links to the evidence behind it: a row of the "
+                            "Summary of Findings or of the findings of the two reviews."
+                        )
+                    ),
+                    style="note",
+                ),
+            ],
+            boxed=True,
+            nav=_("Key messages"),
+        )
+    ]

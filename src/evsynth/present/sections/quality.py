@@ -4,26 +4,59 @@ from __future__ import annotations
 
 from evsynth.present.document import M, Figure, Section, TableBlock, Text
 
-__all__ = ['quality_section']
+__all__ = ["quality_section"]
 
 
 def quality_section(ctx: dict) -> list[Section]:
     fig = ctx["figures"] / "studies"
-    cols = [("design", "design"), ("n_rows", "study rows"), ("n_articles", "articles"), ("n_scored", "scored"),
-            ("n_no_score", "no score shown"), ("median", "median"), ("min", "min"), ("max", "max")]
-    out = [Section("quality", "Study quality", [
-        TableBlock(cols, ctx["designs"]),
-        Figure(fig / "quality_by_design.png", "Quality scores by design"),
-        Text(M("{} studies have only a published total (<code>total_only</code>), {} have item-level judgements, {} "
-               "show no score in the source; computed and published totals differ for {} studies.",
-               ctx["n_total_only"], ctx["n_item_level"], ctx["n_not_scored"], ctx["n_mismatch"])),
-    ] + ([Figure(fig / "rob_traffic_light.png", "Quality items per study"),
-           Figure(fig / "rob_summary.png", "Quality items summary")] if ctx["n_item_level"].v > 0 else
-          [Text(M("No item-level judgements (items A–K) have been entered: Holwerda et al. publish totals only, so the "
-                  "item plots are not shown; <code>results/quality/</code> holds a blank assessment template."),
-                style="note")]), new_page=True, nav="Quality")]
+    cols = [
+        ("design", "design"),
+        ("n_rows", "study rows"),
+        ("n_articles", "articles"),
+        ("n_scored", "scored"),
+        ("n_no_score", "no score shown"),
+        ("median", "median"),
+        ("min", "min"),
+        ("max", "max"),
+    ]
+    out = [
+        Section(
+            "quality",
+            "Study quality",
+            [
+                TableBlock(cols, ctx["designs"]),
+                Figure(fig / "quality_by_design.png", "Quality scores by design"),
+                Text(
+                    M(
+                        "{} studies have only a published total (<code>total_only</code>), {} have item-level judgements, {} "
+                        "show no score in the source; computed and published totals differ for {} studies.",
+                        ctx["n_total_only"],
+                        ctx["n_item_level"],
+                        ctx["n_not_scored"],
+                        ctx["n_mismatch"],
+                    )
+                ),
+            ]
+            + (
+                [
+                    Figure(fig / "rob_traffic_light.png", "Quality items per study"),
+                    Figure(fig / "rob_summary.png", "Quality items summary"),
+                ]
+                if ctx["n_item_level"].v > 0
+                else [
+                    Text(
+                        M(
+                            "No item-level judgements (items A–K) have been entered: Holwerda et al. publish totals only, so the "
+                            "item plots are not shown; <code>results/quality/</code> holds a blank assessment template."
+                        ),
+                        style="note",
+                    )
+                ]
+            ),
+            new_page=True,
+            nav="Quality",
+        )
+    ]
     if ctx["agreement"]:
-        out.append(Section("agreement", "Agreement between the two raters", [TableBlock.of(ctx["agreement"])],
-                           level=3))
+        out.append(Section("agreement", "Agreement between the two raters", [TableBlock.of(ctx["agreement"])], level=3))
     return out
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 from evsynth.present.i18n import _
 from evsynth.present.document import M, Items, Section
 
-__all__ = ['references_section', 'references']
+__all__ = ["references_section", "references"]
 
 
 def references_section(ctx: dict) -> list[Section]:

@@ -11,18 +11,36 @@ from evsynth.present.context import CERT, GRADE_WORDS, MECHANICAL, RANDOMISED_BO
 from evsynth.present.document import M, Section, TableBlock, Text
 from evsynth.present.i18n import N_, _
 
-__all__ = ['sof_sections', 'SOF_COLUMNS']
+__all__ = ["sof_sections", "SOF_COLUMNS"]
 
 
-SOF_COLUMNS = [("outcome", N_("outcome")), ("studies", N_("studies")), ("effect", N_("effect (95% CI)")),
-               ("pi", N_("prediction interval")), ("certainty", N_("certainty")), ("down", N_("rated down for")),
-               ("means", N_("what this means"))]
-PUBLISHED_COLUMNS = [("review", "review"), ("outcome", "outcome"), ("estimate", "estimate"), ("metric", "metric"),
-                     ("k_studies", "studies"), ("N", "participants (N)"), ("verbatim", "what the abstract says (verbatim)"),
-                     ("caveat_derived", "caveat (derived from the metric)")]
+SOF_COLUMNS = [
+    ("outcome", N_("outcome")),
+    ("studies", N_("studies")),
+    ("effect", N_("effect (95% CI)")),
+    ("pi", N_("prediction interval")),
+    ("certainty", N_("certainty")),
+    ("down", N_("rated down for")),
+    ("means", N_("what this means")),
+]
+PUBLISHED_COLUMNS = [
+    ("review", "review"),
+    ("outcome", "outcome"),
+    ("estimate", "estimate"),
+    ("metric", "metric"),
+    ("k_studies", "studies"),
+    ("N", "participants (N)"),
+    ("verbatim", "what the abstract says (verbatim)"),
+    ("caveat_derived", "caveat (derived from the metric)"),
+]
 ROLE_WORDS = {"primary": N_("families with multiple problems"), "secondary": N_("neighbouring field")}
-DOMAIN_WORDS = {"risk_of_bias": N_("risk of bias"), "inconsistency": N_("inconsistency"), "imprecision": N_("imprecision"),
-                "indirectness": N_("indirectness"), "publication_bias": N_("publication bias")}
+DOMAIN_WORDS = {
+    "risk_of_bias": N_("risk of bias"),
+    "inconsistency": N_("inconsistency"),
+    "imprecision": N_("imprecision"),
+    "indirectness": N_("indirectness"),
+    "publication_bias": N_("publication bias"),
+}
 START_WORDS = {"high": N_("high"), "low": N_("low")}
 MARK = "\u2020"  # a downgrade that rests on a mechanical rule (explained under the table)
 
@@ -37,9 +55,11 @@ def _down(g: dict, T) -> Markup:
     cert = T.get(CERT)
     i = g["row"]
     flagged = {f.split(":")[0] for f in g["mechanical"]}
-    parts = [M("{} (\u2212{}){}", _(w), T.num(CERT, f"{d}_downgrade", i, 0), MARK if d in flagged else "")
-             for d, w in DOMAIN_WORDS.items()
-             if f"{d}_downgrade" in cert and float(cert[f"{d}_downgrade"].fillna(0).iloc[i]) > 0]
+    parts = [
+        M("{} (\u2212{}){}", _(w), T.num(CERT, f"{d}_downgrade", i, 0), MARK if d in flagged else "")
+        for d, w in DOMAIN_WORDS.items()
+        if f"{d}_downgrade" in cert and float(cert[f"{d}_downgrade"].fillna(0).iloc[i]) > 0
+    ]
     return Markup("; ").join(parts) if parts else M(_("none"))
 
 
@@ -49,18 +69,29 @@ def _sof_row(a: dict, g: dict, T, body: str = "", anchor: str = "") -> dict:
     i = g["row"]
     to = _("to")
     if (words := _ratio(a["spec"])) and math.isfinite(T.num(CERT, "estimate_exp", i).v):
-        eff = M("{} {} ({} {} {})", _(words), T.num(CERT, "estimate_exp", i, 2), T.num(CERT, "ci_lb_exp", i, 2), to,
-                T.num(CERT, "ci_ub_exp", i, 2))
+        eff = M(
+            "{} {} ({} {} {})",
+            _(words),
+            T.num(CERT, "estimate_exp", i, 2),
+            T.num(CERT, "ci_lb_exp", i, 2),
+            to,
+            T.num(CERT, "ci_ub_exp", i, 2),
+        )
         pi = M("{} {} {}", T.num(CERT, "pi_lb_exp", i, 2), to, T.num(CERT, "pi_ub_exp", i, 2))
     else:
         eff, pi = M("{} ({} {} {})", g["est"], g["lo"], to, g["hi"]), M("{} {} {}", g["pi_lb"], to, g["pi_ub"])
     few = M(" \u2013 {}", _("fewer than 5 studies")) if g["n_studies"].v < 5 else ""
     title = _(a["spec"]["title"])
-    return {"anchor": anchor, "outcome": M("{}{} ({})", title, M(" \u2013 {}", _(body)) if body else "",
-                                           _(ROLE_WORDS[a["role"]])),
-            "studies": M(_("{} ({} effect sizes)"), g["n_studies"], g["k"]) + few, "effect": eff, "pi": pi,
-            "certainty": M(_("{} (started {})"), _(GRADE_WORDS[g["level"]]), _(START_WORDS.get(g["start"], g["start"]))),
-            "down": _down(g, T), "means": grade_statement(g)}
+    return {
+        "anchor": anchor,
+        "outcome": M("{}{} ({})", title, M(" \u2013 {}", _(body)) if body else "", _(ROLE_WORDS[a["role"]])),
+        "studies": M(_("{} ({} effect sizes)"), g["n_studies"], g["k"]) + few,
+        "effect": eff,
+        "pi": pi,
+        "certainty": M(_("{} (started {})"), _(GRADE_WORDS[g["level"]]), _(START_WORDS.get(g["start"], g["start"]))),
+        "down": _down(g, T),
+        "means": grade_statement(g),
+    }
 
 
 def sof_sections(ctx: dict) -> list:
@@ -74,8 +105,10 @@ def sof_sections(ctx: dict) -> list:
         if not g:
             continue
         if "randomised" in g:
-            rows += [_sof_row(a, g, ctx["T"], N_("all designs"), f"sof-{a['id']}"),
-                     _sof_row(a, g["randomised"], ctx["T"], RANDOMISED_BODY, f"sof-{a['id']}-randomised")]
+            rows += [
+                _sof_row(a, g, ctx["T"], N_("all designs"), f"sof-{a['id']}"),
+                _sof_row(a, g["randomised"], ctx["T"], RANDOMISED_BODY, f"sof-{a['id']}-randomised"),
+            ]
             bodies = [g, g["randomised"]]
         else:
             rows.append(_sof_row(a, g, ctx["T"], "", f"sof-{a['id']}"))
@@ -83,25 +116,66 @@ def sof_sections(ctx: dict) -> list:
         for b in bodies:
             for flag in b["mechanical"]:
                 rules.setdefault(flag, []).append(_(a["spec"].get("short_title", a["spec"]["title"])))
-    blocks = [TableBlock([(k, _(h)) for k, h in SOF_COLUMNS], rows, repeat_header=False, anchor="anchor"),
-              Text(M(_("Standardised mean differences: positive = improvement; ratios as reported for the analysis. "
-                       "Where an outcome pools randomised and non-randomised studies, the randomised studies are also "
-                       "rated on their own (GRADE guidance 24: each body of evidence is rated separately; a randomised "
-                       "body starts at high certainty, a mixed one at low). The rules of the rating are in the methods; "
-                       "the reasons behind each downgrade in the technical appendix.")), style="note")]
+    blocks = [
+        TableBlock([(k, _(h)) for k, h in SOF_COLUMNS], rows, repeat_header=False, anchor="anchor"),
+        Text(
+            M(
+                _(
+                    "Standardised mean differences: positive = improvement; ratios as reported for the analysis. "
+                    "Where an outcome pools randomised and non-randomised studies, the randomised studies are also "
+                    "rated on their own (GRADE guidance 24: each body of evidence is rated separately; a randomised "
+                    "body starts at high certainty, a mixed one at low). The rules of the rating are in the methods; "
+                    "the reasons behind each downgrade in the technical appendix."
+                )
+            ),
+            style="note",
+        ),
+    ]
     for flag, titles in rules.items():
-        blocks.append(Text(M("{} {} {}", MARK, _(MECHANICAL[flag]),
-                             M(_("(Applies to: {}.)"), ", ".join(dict.fromkeys(titles)))), style="note"))
+        blocks.append(
+            Text(
+                M("{} {} {}", MARK, _(MECHANICAL[flag]), M(_("(Applies to: {}.)"), ", ".join(dict.fromkeys(titles)))),
+                style="note",
+            )
+        )
     out = [Section("sof", _("Summary of Findings (GRADE)"), blocks, nav=_("Summary of Findings"))]
-    out.append(Section("published", "What published meta-analyses on these families found", [
-        TableBlock(PUBLISHED_COLUMNS, ctx["published"], repeat_header=False) if ctx["published"] else
-        Text(M("No table of published pooled estimates is named in the config (<code>published_estimates</code>)."))],
-        part="appendix", nav="Published meta-analyses"))
-    out.append(Section("certainty-reasons", "Certainty of the evidence: the reasons per domain", [
-        TableBlock([("outcome", "outcome"), ("down", "rated down for (levels: reason)")],
-                   [{"outcome": M("{}{}", a["spec"]["title"], M(" \u2013 {}", b) if b else ""), "down": g["down"]}
-                    for a in ctx["primary"] + ctx["secondary"] if a.get("grade")
-                    for g, b in ([(a["grade"], "")] + ([(a["grade"]["randomised"], RANDOMISED_BODY)]
-                                                         if "randomised" in a["grade"] else []))])],
-        part="appendix", nav="Certainty reasons"))
+    out.append(
+        Section(
+            "published",
+            "What published meta-analyses on these families found",
+            [
+                TableBlock(PUBLISHED_COLUMNS, ctx["published"], repeat_header=False)
+                if ctx["published"]
+                else Text(
+                    M(
+                        "No table of published pooled estimates is named in the config (<code>published_estimates</code>)."
+                    )
+                )
+            ],
+            part="appendix",
+            nav="Published meta-analyses",
+        )
+    )
+    out.append(
+        Section(
+            "certainty-reasons",
+            "Certainty of the evidence: the reasons per domain",
+            [
+                TableBlock(
+                    [("outcome", "outcome"), ("down", "rated down for (levels: reason)")],
+                    [
+                        {"outcome": M("{}{}", a["spec"]["title"], M(" \u2013 {}", b) if b else ""), "down": g["down"]}
+                        for a in ctx["primary"] + ctx["secondary"]
+                        if a.get("grade")
+                        for g, b in (
+                            [(a["grade"], "")]
+                            + ([(a["grade"]["randomised"], RANDOMISED_BODY)] if "randomised" in a["grade"] else [])
+                        )
+                    ],
+                )
+            ],
+            part="appendix",
+            nav="Certainty reasons",
+        )
+    )
     return out

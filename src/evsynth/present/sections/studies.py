@@ -6,14 +6,24 @@ from evsynth.present.context import has_findings
 from evsynth.present.document import M, Figure, Section, TableBlock, Text
 from evsynth.present.labels import TRANSLATION_NOTE, translated
 
-__all__ = ['studies_section', 'CHARACTERISTICS_SHOWN']
+__all__ = ["studies_section", "CHARACTERISTICS_SHOWN"]
 
 
-CHARACTERISTICS_SHOWN = [("row", "row"), ("study", "study"), ("country", "country"), ("intervention", "intervention"),
-                         ("intervention_type", "type"), ("organised_by", "organised by"), ("design", "design"),
-                         ("quality_score", "quality (0-11)"), ("duration_months", "duration (months)"),
-                         ("contacts_per_month", "contacts / month"), ("child_age", "child age (years)"),
-                         ("n_outcome_measures", "outcome measures (n)"), ("outcome_domains", "outcome domains")]
+CHARACTERISTICS_SHOWN = [
+    ("row", "row"),
+    ("study", "study"),
+    ("country", "country"),
+    ("intervention", "intervention"),
+    ("intervention_type", "type"),
+    ("organised_by", "organised by"),
+    ("design", "design"),
+    ("quality_score", "quality (0-11)"),
+    ("duration_months", "duration (months)"),
+    ("contacts_per_month", "contacts / month"),
+    ("child_age", "child age (years)"),
+    ("n_outcome_measures", "outcome measures (n)"),
+    ("outcome_domains", "outcome domains"),
+]
 
 
 def _characteristics_rows(records: list[dict]) -> list[dict]:
@@ -24,32 +34,72 @@ def _characteristics_rows(records: list[dict]) -> list[dict]:
     for r in records:
         lo, hi = r.get("child_age_min_years", ""), r.get("child_age_max_years", "")
         age = f"{lo}–{hi}" if lo and hi else (f"up to {hi}" if hi else (f"from {lo}" if lo else ""))
-        out.append(dict(r, study=f"{r.get('authors', '')} ({r.get('year', '')})", child_age=age,
-                        outcome_domains=r.get("outcome_domains", "").replace(";", "; ")))
+        out.append(
+            dict(
+                r,
+                study=f"{r.get('authors', '')} ({r.get('year', '')})",
+                child_age=age,
+                outcome_domains=r.get("outcome_domains", "").replace(";", "; "),
+            )
+        )
     return out
 
 
 def studies_section(ctx: dict) -> list[Section]:
     fig = ctx["figures"] / "studies"
     return [
-        Section("studies", "Included studies", [
-            Figure(fig / "prisma_flow.png", "Search and selection flow (PRISMA 2020)"),
-            TableBlock([("stage", "stage"), ("box", "count of"), ("n", "number")],
-                       translated(ctx["prisma"], ("box",))),
-            Text(M("Counts of Holwerda et al. (2014), figure 2.1, as in <code>results/studies/prisma_counts.csv</code>. {}",
-                   M(TRANSLATION_NOTE)), style="note")], nav="Studies"),
-        Section("characteristics", M("Study characteristics ({} rows, {} articles)", ctx["total_rows"],
-                                     ctx["total_articles"]), [
-            TableBlock(CHARACTERISTICS_SHOWN, _characteristics_rows(ctx["characteristics"])),
-            Text(M("Duration (months), contacts per month and the child's age range (years; \"up to\" where the source "
-                   "gives only an upper limit such as \"younger than 5\") are given only where the source states them: a "
-                   "blank cell means not reported. The verbatim wording, the risk profile and the list of outcome "
-                   "measures are in <code>data/holwerda2014/primary_studies.csv</code>."), style="note")], level=3),
-        Section("intervention-types", "Intervention types by design", [
-            Text(M("The intervention types are this report's coders' grouping of the {} rows. Holwerda et al. group "
-                   "them differently, and differently again in section 4.1 and section 7.1{}.", ctx["total_rows"],
-                   M(" (<a href=\"#finding-H-4.1-01\">[H-4.1-01]</a>, <a href=\"#finding-H-7.1-01\">[H-7.1-01]</a>)")
-                   if has_findings(ctx, "H-4.1-01", "H-7.1-01") else ""), style="note"),
-            TableBlock.of(ctx["intervention_types"])], level=3),
+        Section(
+            "studies",
+            "Included studies",
+            [
+                Figure(fig / "prisma_flow.png", "Search and selection flow (PRISMA 2020)"),
+                TableBlock(
+                    [("stage", "stage"), ("box", "count of"), ("n", "number")], translated(ctx["prisma"], ("box",))
+                ),
+                Text(
+                    M(
+                        "Counts of Holwerda et al. (2014), figure 2.1, as in <code>results/studies/prisma_counts.csv</code>. {}",
+                        M(TRANSLATION_NOTE),
+                    ),
+                    style="note",
+                ),
+            ],
+            nav="Studies",
+        ),
+        Section(
+            "characteristics",
+            M("Study characteristics ({} rows, {} articles)", ctx["total_rows"], ctx["total_articles"]),
+            [
+                TableBlock(CHARACTERISTICS_SHOWN, _characteristics_rows(ctx["characteristics"])),
+                Text(
+                    M(
+                        'Duration (months), contacts per month and the child\'s age range (years; "up to" where the source '
+                        'gives only an upper limit such as "younger than 5") are given only where the source states them: a '
+                        "blank cell means not reported. The verbatim wording, the risk profile and the list of outcome "
+                        "measures are in <code>data/holwerda2014/primary_studies.csv</code>."
+                    ),
+                    style="note",
+                ),
+            ],
+            level=3,
+        ),
+        Section(
+            "intervention-types",
+            "Intervention types by design",
+            [
+                Text(
+                    M(
+                        "The intervention types are this report's coders' grouping of the {} rows. Holwerda et al. group "
+                        "them differently, and differently again in section 4.1 and section 7.1{}.",
+                        ctx["total_rows"],
+                        M(' (<a href="#finding-H-4.1-01">[H-4.1-01]</a>, <a href="#finding-H-7.1-01">[H-7.1-01]</a>)')
+                        if has_findings(ctx, "H-4.1-01", "H-7.1-01")
+                        else "",
+                    ),
+                    style="note",
+                ),
+                TableBlock.of(ctx["intervention_types"]),
+            ],
+            level=3,
+        ),
     ]
-
