@@ -27,39 +27,14 @@ from evsynth.api.columns import (
     plain_message,
     subset_rows,
 )
+from evsynth.engine.effects import ARGUMENTS
 from evsynth.api.formulas import FORMULA_SPECS, formula_matrix, moderators
 from evsynth.errors import InputError
 
 __all__ = ["escalc", "rma", "rma_mv", "robust", "predict", "formula_matrix", "ESCALC_DATA_ARGS"]
 
-ESCALC_DATA_ARGS = (
-    "ai",
-    "bi",
-    "ci",
-    "di",
-    "n1i",
-    "n2i",
-    "x1i",
-    "x2i",
-    "t1i",
-    "t2i",
-    "m1i",
-    "m2i",
-    "sd1i",
-    "sd2i",
-    "xi",
-    "mi",
-    "ri",
-    "ti",
-    "fi",
-    "pi",
-    "sdi",
-    "r2i",
-    "ni",
-    "yi",
-    "vi",
-    "sei",
-)
+# escalc's statistics (the engine's ARGUMENTS) and the other columns metafor's escalc reads from data=
+ESCALC_DATA_ARGS = ARGUMENTS + ("fi", "pi", "sdi", "r2i", "yi", "vi", "sei")
 
 
 def escalc(measure: str, *, data=None, slab=None, subset=None, var_names=("yi", "vi"), **args):
