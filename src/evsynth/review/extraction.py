@@ -49,11 +49,14 @@ def _has(row, *cols) -> bool:
 
 def sd_from_md_ci(lb, ub, n1, n2) -> float:
     """The pooled SD behind a mean difference's 95% CI (Cochrane Handbook 6.5.2.3, with the t
-    quantile of n1 + n2 - 2 degrees of freedom): SE = (ub - lb) / (2 t), SD = SE / sqrt(1/n1 + 1/n2)."""
+    quantile of n1 + n2 - 2 degrees of freedom): SE = (ub - lb) / (2 t), SD = SE / sqrt(1/n1 + 1/n2);
+    elementwise over arrays."""
     from scipy import stats
 
-    se = (float(ub) - float(lb)) / (2 * stats.t.ppf(0.975, float(n1) + float(n2) - 2))
-    return se / np.sqrt(1 / float(n1) + 1 / float(n2))
+    lb, ub, n1, n2 = (np.asarray(x, dtype=float) for x in (lb, ub, n1, n2))
+    se = (ub - lb) / (2 * stats.t.ppf(0.975, n1 + n2 - 2))
+    sd = se / np.sqrt(1 / n1 + 1 / n2)
+    return float(sd) if sd.ndim == 0 else sd
 
 
 def _p_from_t(t, df) -> float:
@@ -108,152 +111,278 @@ def row_problems(row: dict) -> list[tuple[str, str]]:
     return out
 
 
+# the input forms in the order they are tried: (name, columns it needs, formula recorded per row)
+FORMS = (
+    (
+        "means",
+        ("m1", "sd1", "n1", "m2", "sd2", "n2"),
+        "SMD from means and SDs, pooled SD, exact small-sample correction (Hedges' g)",
+    ),
+    ("t", ("t", "n1", "n2"), "g from independent-samples t: d = t sqrt(1/n1 + 1/n2), Hedges' correction"),
+    ("f", ("f", "n1", "n2", "sign"), "g from F(1, df): t = sign sqrt(F), then as from t"),
+    (
+        "p",
+        ("p", "n1", "n2", "sign"),
+        "g from two-sided p of a t test with n1 + n2 - 2 df (t = qt(1 - p/2)), then as from t",
+    ),
+    (
+        "events",
+        ("events1", "total1", "events2", "total2"),
+        "log OR from events/totals (1/2 added to zero cells), d = log OR sqrt(3)/pi (Hasselblad & Hedges)",
+    ),
+    (
+        "or",
+        ("or", "or_ci_lb", "or_ci_ub"),
+        "log OR with variance from the 95% CI ((ln ub - ln lb)/3.92)^2, d = log OR sqrt(3)/pi",
+    ),
+    (
+        "md",
+        ("md", "md_ci_lb", "md_ci_ub", "n1", "n2"),
+        "SMD from a mean difference with its 95% CI: SE = (ub - lb)/(2 qt(.975, n1 + n2 - 2)), "
+        "SD = SE/sqrt(1/n1 + 1/n2), then as from means and SDs (Hedges' g)",
+    ),
+    (
+        "prepost",
+        ("pre_m", "post_m", "pre_sd", "n_prepost", "prepost_r"),
+        "standardised mean change (post - pre)/SD_pre with pre-post r, Hedges' correction (single group)",
+    ),
+    ("d_var", ("d_reported", "d_var_reported"), "d as reported, with its reported variance"),
+    ("d_n", ("d_reported", "n1", "n2"), "d as reported, variance 1/n1 + 1/n2 + d^2/(2(n1+n2))"),
+)
+STAT_COLUMNS = tuple(dict.fromkeys(c for _, cols, _ in FORMS for c in cols))
+OR_OUTSIDE = "odds ratio does not lie inside its confidence interval"
+NO_STATISTICS = f"effect size without variance and without the statistics to compute one; give one of: {OPTIONS}"
+
+
+def _convert(form: str, a: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hedges' g and its variance for rows of one input form, vectorised: ``a`` maps the form's
+    columns to float arrays.  Returns (g, v, outside): ``outside`` marks odds ratios outside
+    their CI (no effect size).  An engine check that fails raises :class:`InputError`."""
+    none = np.zeros(len(next(iter(a.values()))), dtype=bool)
+    if form == "means":
+        r = es.escalc("SMD", m1i=a["m1"], sd1i=a["sd1"], n1i=a["n1"], m2i=a["m2"], sd2i=a["sd2"], n2i=a["n2"])
+        return r.yi, r.vi, none
+    if form == "t":
+        return (*es.d_from_t(a["t"], a["n1"], a["n2"]), none)
+    if form == "f":
+        return (*es.d_from_f(a["f"], a["n1"], a["n2"], sign=a["sign"]), none)
+    if form == "p":
+        return (*es.d_from_p(a["p"], a["n1"], a["n2"], sign=a["sign"]), none)
+    if form == "events":
+        r = es.escalc("OR", ai=a["events1"], n1i=a["total1"], ci=a["events2"], n2i=a["total2"])
+        return (*es.logor_to_d(r.yi, r.vi), none)
+    if form == "or":
+        lo, hi, lor = np.log(a["or_ci_lb"]), np.log(a["or_ci_ub"]), np.log(a["or"])
+        outside = ~((lo < lor) & (lor < hi))
+        v = ((hi - lo) / (2 * 1.959963984540054)) ** 2
+        return (*es.logor_to_d(lor, v), outside)
+    if form == "md":
+        sd = sd_from_md_ci(a["md_ci_lb"], a["md_ci_ub"], a["n1"], a["n2"])
+        r = es.escalc("SMD", m1i=a["md"], sd1i=sd, n1i=a["n1"], m2i=np.zeros_like(sd), sd2i=sd, n2i=a["n2"])
+        return r.yi, r.vi, none
+    if form == "prepost":
+        return (*es.d_from_prepost(a["pre_m"], a["post_m"], a["pre_sd"], a["n_prepost"], a["prepost_r"]), none)
+    if form == "d_var":
+        return a["d_reported"].astype(float), a["d_var_reported"].astype(float), none
+    d = a["d_reported"].astype(float)
+    return d, es.smd_variance(d, a["n1"], a["n2"]), none
+
+
 def convert_row(row: dict) -> tuple[float, float, str]:
     """Hedges' g and its variance from the statistics a row reports, and the formula used."""
-    if _has(row, "m1", "sd1", "n1", "m2", "sd2", "n2"):
-        r = es.escalc(
-            "SMD", m1i=row["m1"], sd1i=row["sd1"], n1i=row["n1"], m2i=row["m2"], sd2i=row["sd2"], n2i=row["n2"]
-        )
-        return (
-            float(r.yi[0]),
-            float(r.vi[0]),
-            "SMD from means and SDs, pooled SD, exact small-sample correction (Hedges' g)",
-        )
-    if _has(row, "t", "n1", "n2"):
-        g, v = es.d_from_t(row["t"], row["n1"], row["n2"])
-        return float(g), float(v), "g from independent-samples t: d = t sqrt(1/n1 + 1/n2), Hedges' correction"
-    if _has(row, "f", "n1", "n2", "sign"):
-        g, v = es.d_from_f(row["f"], row["n1"], row["n2"], sign=row["sign"])
-        return float(g), float(v), "g from F(1, df): t = sign sqrt(F), then as from t"
-    if _has(row, "p", "n1", "n2", "sign"):
-        g, v = es.d_from_p(row["p"], row["n1"], row["n2"], sign=row["sign"])
-        return (
-            float(g),
-            float(v),
-            "g from two-sided p of a t test with n1 + n2 - 2 df (t = qt(1 - p/2)), then as from t",
-        )
-    if _has(row, "events1", "total1", "events2", "total2"):
-        r = es.escalc("OR", ai=row["events1"], n1i=row["total1"], ci=row["events2"], n2i=row["total2"])
-        d, v = es.logor_to_d(r.yi[0], r.vi[0])
-        return (
-            float(d),
-            float(v),
-            "log OR from events/totals (1/2 added to zero cells), d = log OR sqrt(3)/pi (Hasselblad & Hedges)",
-        )
-    if _has(row, "or", "or_ci_lb", "or_ci_ub"):
-        lo, hi = np.log(row["or_ci_lb"]), np.log(row["or_ci_ub"])
-        if not lo < np.log(row["or"]) < hi:
-            raise InputError("odds ratio does not lie inside its confidence interval")
-        v = ((hi - lo) / (2 * 1.959963984540054)) ** 2
-        d, vd = es.logor_to_d(np.log(row["or"]), v)
-        return (
-            float(d),
-            float(vd),
-            "log OR with variance from the 95% CI ((ln ub - ln lb)/3.92)^2, d = log OR sqrt(3)/pi",
-        )
-    if _has(row, "md", "md_ci_lb", "md_ci_ub", "n1", "n2"):
-        sd = sd_from_md_ci(row["md_ci_lb"], row["md_ci_ub"], row["n1"], row["n2"])
-        r = es.escalc("SMD", m1i=row["md"], sd1i=sd, n1i=row["n1"], m2i=0.0, sd2i=sd, n2i=row["n2"])
-        return (
-            float(r.yi[0]),
-            float(r.vi[0]),
-            (
-                "SMD from a mean difference with its 95% CI: SE = (ub - lb)/(2 qt(.975, n1 + n2 - 2)), "
-                "SD = SE/sqrt(1/n1 + 1/n2), then as from means and SDs (Hedges' g)"
-            ),
-        )
-    if _has(row, "pre_m", "post_m", "pre_sd", "n_prepost", "prepost_r"):
-        g, v = es.d_from_prepost(row["pre_m"], row["post_m"], row["pre_sd"], row["n_prepost"], row["prepost_r"])
-        return (
-            float(g),
-            float(v),
-            "standardised mean change (post - pre)/SD_pre with pre-post r, Hedges' correction (single group)",
-        )
-    if _has(row, "d_reported", "d_var_reported"):
-        return float(row["d_reported"]), float(row["d_var_reported"]), "d as reported, with its reported variance"
-    if _has(row, "d_reported", "n1", "n2"):
-        d = float(row["d_reported"])
-        return (
-            d,
-            float(es.smd_variance(d, row["n1"], row["n2"])),
-            "d as reported, variance 1/n1 + 1/n2 + d^2/(2(n1+n2))",
-        )
-    raise InputError(f"effect size without variance and without the statistics to compute one; give one of: {OPTIONS}")
+    for form, cols, formula in FORMS:
+        if _has(row, *cols):
+            g, v, outside = _convert(form, {c: np.array([float(row[c])]) for c in cols})
+            if outside[0]:
+                raise InputError(OR_OUTSIDE)
+            return float(g[0]), float(v[0]), formula
+    raise InputError(NO_STATISTICS)
+
+
+COLUMNS = [
+    "effect_id",
+    "study_id",
+    "outcome",
+    "outcome_domain",
+    "timepoint",
+    "yi",
+    "vi",
+    "formula",
+    "direction",
+    "n_total",
+    "approximation",
+    "approximation_note",
+    "adjusted",
+    "source_url",
+    "source_quote",
+    "coder",
+]
+
+
+def _numbers(eff: pd.DataFrame, path: str, rn: np.ndarray, problems: dict) -> dict[str, np.ndarray]:
+    """The statistics columns as float arrays (NaN where empty; a column the table lacks is all
+    NaN).  A cell that is not a number (possible only in a frame not read by ``load_table``) is
+    a problem of its row."""
+    out = {}
+    for c in STAT_COLUMNS:
+        if c not in eff.columns:
+            out[c] = np.full(len(eff), np.nan)
+            continue
+        col = eff[c]
+        if col.dtype.kind in "fiu":
+            out[c] = col.to_numpy(dtype=float)
+            continue
+        vals = col.to_numpy(dtype=object)
+        given = np.fromiter((v is not None and not (isinstance(v, float) and v != v) for v in vals), bool, len(vals))
+        num = pd.to_numeric(pd.Series(vals), errors="coerce").to_numpy(dtype=float)
+        for i in np.flatnonzero(given & ~np.isfinite(num)):
+            problems.setdefault(int(i), []).append(
+                f"{path}: row {rn[i]}, column '{c}': found {vals[i]!r}; expected a number"
+            )
+        out[c] = np.where(given, num, np.nan)
+    return out
+
+
+def _is(eff: pd.DataFrame, c: str, value: bool) -> np.ndarray:
+    """Rows whose cell in column ``c`` is the boolean ``value`` itself (``rec.get(c) is value``)."""
+    if c not in eff.columns:
+        return np.zeros(len(eff), dtype=bool)
+    col = eff[c]
+    if col.dtype == bool:
+        return col.to_numpy() == value
+    return np.fromiter((v is value for v in col.to_numpy(dtype=object)), bool, len(col))
+
+
+def _half_units(x: np.ndarray) -> np.ndarray:
+    """:func:`_half_unit` of every value (computed once per distinct value)."""
+    u, inv = np.unique(x, return_inverse=True)
+    return np.array([_half_unit(v) for v in u], dtype=float)[inv.reshape(-1)] if len(x) else np.zeros(0)
+
+
+def _problem_rows(a: dict, approx: np.ndarray, note_ok: np.ndarray) -> np.ndarray:
+    """Rows for which :func:`row_problems` finds a contradiction (the same tests, vectorised)."""
+    h = {c: ~np.isnan(x) for c, x in a.items()}
+    with np.errstate(invalid="ignore"):
+        bad = h["or"] & h["or_ci_lb"] & h["or_ci_ub"] & ~((a["or_ci_lb"] <= a["or"]) & (a["or"] <= a["or_ci_ub"]))
+        md = h["md"] & h["md_ci_lb"] & h["md_ci_ub"]
+        bad |= md & ~(a["md_ci_lb"] < a["md_ci_ub"])
+        bad |= md & ~((a["md_ci_lb"] <= a["md"]) & (a["md"] <= a["md_ci_ub"]))
+        for e, n in (("events1", "total1"), ("events2", "total2")):
+            bad |= h[e] & h[n] & (a[e] > a[n])
+    check = np.flatnonzero(h["p"] & h["n1"] & h["n2"] & (h["t"] | h["f"]))
+    if len(check):
+        from scipy import stats
+
+        is_t = h["t"][check]
+        stat = np.where(is_t, a["t"][check], a["f"][check])
+        df = a["n1"][check] + a["n2"][check] - 2
+        half = _half_units(stat)
+        lo_s, hi_s = np.maximum(np.abs(stat) - half, 0.0), np.abs(stat) + half
+        lo_s, hi_s = np.where(is_t, lo_s, np.sqrt(lo_s)), np.where(is_t, hi_s, np.sqrt(hi_s))
+        lo, hi = 2 * stats.t.sf(hi_s, df), 2 * stats.t.sf(lo_s, df)
+        p = a["p"][check]
+        tol = _half_units(p)
+        bad[check] |= ~((lo - tol <= p) & (p <= hi + tol))
+    return bad | (approx & ~note_ok)
 
 
 def compute_extracted(eff: pd.DataFrame, studies: pd.DataFrame, path: str = "effects.csv") -> pd.DataFrame:
-    """Convert every extraction row; all problems of the file are collected."""
-    problems = []
+    """Convert every extraction row; all problems of the file are collected (in row order, with
+    file, spreadsheet row and column).  Vectorised: the rows are grouped by the input form they
+    give and each form is converted over numpy arrays; the messages are those of
+    :func:`row_problems` and :func:`convert_row` for the rows concerned."""
+    n = len(eff)
+    rn = np.asarray(eff.index, dtype=np.int64) + 2 if n else np.zeros(0, dtype=np.int64)
+    problems: dict[int, list[str]] = {}
+    a = _numbers(eff, path, rn, problems)
     known = set(studies["study_id"])
-    out = []
-    for i, row in eff.iterrows():
-        rn = int(i) + 2
-        rec = row.to_dict()
-        if rec["study_id"] not in known:
-            problems.append(
-                f"{path}: row {rn}, column 'study_id': unknown study '{rec['study_id']}' (not in the coded study table)"
-            )
-            continue
-        bad = row_problems(rec)
+    ids = eff["study_id"].to_numpy(dtype=object) if n else np.zeros(0, dtype=object)
+    ok = np.fromiter((s in known for s in ids), bool, n)
+    for i in np.flatnonzero(~ok):
+        problems.setdefault(int(i), []).append(
+            f"{path}: row {rn[i]}, column 'study_id': unknown study '{ids[i]}' (not in the coded study table)"
+        )
+    ok &= ~np.isin(np.arange(n), list(problems))
+    approx = _is(eff, "approximation", True)
+    note = eff["approximation_note"].to_numpy(dtype=object) if "approximation_note" in eff else np.full(n, None)
+    note_ok = np.fromiter((isinstance(v, str) and bool(v.strip()) for v in note), bool, n)
+    suspect = np.flatnonzero(ok & _problem_rows(a, approx, note_ok))
+    for i, (_, row) in zip(suspect, eff.iloc[suspect].iterrows()):
+        bad = row_problems(row.to_dict())
         if bad:
-            problems += [f"{path}: row {rn}, column '{col}': {why}" for col, why in bad]
+            problems[int(i)] = [f"{path}: row {rn[i]}, column '{col}': {why}" for col, why in bad]
+            ok[i] = False
+    has = {c: ~np.isnan(x) for c, x in a.items()}
+    g, v = np.full(n, np.nan), np.full(n, np.nan)
+    formula = np.full(n, "", dtype=object)
+    todo = ok.copy()
+    for form, cols, text in FORMS:
+        rows = todo & np.logical_and.reduce([has[c] for c in cols])
+        todo &= ~rows
+        idx = np.flatnonzero(rows)
+        if not len(idx):
             continue
         try:
-            g, v, formula = convert_row(rec)
-        except InputError as exc:
-            problems.append(f"{path}: row {rn}: {exc}")
-            continue
-        if not (np.isfinite(g) and np.isfinite(v) and v > 0):
-            problems.append(f"{path}: row {rn}: the statistics give no finite effect size with positive variance")
-            continue
-        flip = rec.get("higher_is_better") is False
-        n_total = next(
-            (float(rec[a]) + float(rec[b]) for a, b in (("n1", "n2"), ("total1", "total2")) if _has(rec, a, b)),
-            float(rec["n_prepost"]) if _has(rec, "n_prepost") else np.nan,
-        )
-        out.append(
-            {
-                "effect_id": rec["effect_id"],
-                "study_id": rec["study_id"],
-                "outcome": rec["outcome"],
-                "outcome_domain": rec["outcome_domain"],
-                "timepoint": rec.get("timepoint"),
-                "yi": -g if flip else g,
-                "vi": v,
-                "formula": formula,
-                "direction": "multiplied by -1 (higher score is worse)"
-                if flip
-                else "as computed (higher score is better)",
-                "n_total": n_total,
-                "approximation": bool(rec.get("approximation") is True),
-                "approximation_note": rec.get("approximation_note") if rec.get("approximation") is True else "",
-                "adjusted": bool(rec.get("adjusted") is True),
-                "source_url": rec["source_url"],
-                "source_quote": rec["source_quote"],
-                "coder": rec["coder"],
-            }
-        )
+            with np.errstate(all="ignore"):
+                gi, vi, outside = _convert(form, {c: a[c][idx] for c in cols})
+        except InputError:  # an engine check refused some row: convert one by one for its message
+            gi, vi, outside = np.full(len(idx), np.nan), np.full(len(idx), np.nan), np.zeros(len(idx), bool)
+            for j, i in enumerate(idx):
+                try:
+                    with np.errstate(all="ignore"):
+                        gi[j], vi[j], _ = convert_row({c: a[c][i] for c in cols})
+                except InputError as exc:
+                    problems[int(i)] = [f"{path}: row {rn[i]}: {exc}"]
+                    ok[i] = False
+        for i in idx[outside]:
+            problems[int(i)] = [f"{path}: row {rn[i]}: {OR_OUTSIDE}"]
+            ok[i] = False
+        g[idx], v[idx], formula[idx] = gi, vi, text
+    for i in np.flatnonzero(todo):
+        problems[int(i)] = [f"{path}: row {rn[i]}: {NO_STATISTICS}"]
+        ok[i] = False
+    with np.errstate(invalid="ignore"):
+        infinite = ok & ~(np.isfinite(g) & np.isfinite(v) & (v > 0))
+    for i in np.flatnonzero(infinite):
+        problems[int(i)] = [f"{path}: row {rn[i]}: the statistics give no finite effect size with positive variance"]
     if problems:
-        raise TableProblems(path, problems)
-    cols = [
-        "effect_id",
-        "study_id",
-        "outcome",
-        "outcome_domain",
-        "timepoint",
-        "yi",
-        "vi",
-        "formula",
-        "direction",
-        "n_total",
-        "approximation",
-        "approximation_note",
-        "adjusted",
-        "source_url",
-        "source_quote",
-        "coder",
-    ]
-    return pd.DataFrame(out, columns=cols)
+        raise TableProblems(path, [m for i in sorted(problems) for m in problems[i]])
+    if n == 0:
+        return pd.DataFrame([], columns=COLUMNS)
+    flip = _is(eff, "higher_is_better", False)
+    n_total = np.where(
+        has["n1"] & has["n2"],
+        a["n1"] + a["n2"],
+        np.where(has["total1"] & has["total2"], a["total1"] + a["total2"], a["n_prepost"]),
+    )
+
+    def text(c):
+        return eff[c].to_numpy(dtype=object) if c in eff.columns else np.full(n, None, dtype=object)
+
+    out = pd.DataFrame(
+        {
+            "effect_id": text("effect_id"),
+            "study_id": ids,
+            "outcome": text("outcome"),
+            "outcome_domain": text("outcome_domain"),
+            "timepoint": text("timepoint"),
+            "yi": np.where(flip, -g, g),
+            "vi": v,
+            "formula": formula,
+            "direction": np.where(
+                flip, "multiplied by -1 (higher score is worse)", "as computed (higher score is better)"
+            ).astype(object),
+            "n_total": n_total,
+            "approximation": approx,
+            "approximation_note": np.where(approx, note, "").astype(object),
+            "adjusted": _is(eff, "adjusted", True),
+            "source_url": text("source_url"),
+            "source_quote": text("source_quote"),
+            "coder": text("coder"),
+        },
+        columns=COLUMNS,
+    )
+    return out.infer_objects()
 
 
 def coverage(studies: pd.DataFrame, computed: pd.DataFrame) -> pd.DataFrame:
