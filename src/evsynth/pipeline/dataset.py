@@ -5,6 +5,8 @@ problem of the dataset reported at once.  The ``effects`` stage writes the resul
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 
@@ -229,16 +231,18 @@ def compute_effects(data: pd.DataFrame, spec: dict, where: str, *, decimal: str 
     return out
 
 
-def dataset_effects(spec: dict) -> pd.DataFrame:
+def dataset_effects(spec: dict, extracted: dict | None = None) -> pd.DataFrame:
     """Read an analysis dataset (CSV in any promised form, or an .xlsx sheet) and compute
-    its effect sizes; every problem of the file is reported at once."""
+    its effect sizes; every problem of the file is reported at once.  ``extracted`` maps
+    (extraction table, study table) paths to the extraction already converted
+    (``compute_extracted``), so that a check of several analyses of one table converts it once."""
     if "extracted" in spec["effect"]:
-        return _extracted_effects(spec)
+        return _extracted_effects(spec, extracted)
     t = read_table(spec["dataset"], sheet=spec.get("sheet"))
     return compute_effects(t.data.replace("", pd.NA), spec, where=spec["dataset"], decimal=t.decimal, rows=t.rows)
 
 
-def _extracted_effects(spec: dict) -> pd.DataFrame:
+def _extracted_effects(spec: dict, extracted: dict | None = None) -> pd.DataFrame:
     """An analysis of the review's own studies: the extraction table (``dataset``) converted row
     by row (every contradiction reported with file, row and column), one outcome domain, joined
     with the study table and the extraction's intensity/caseload table; then the usual checks."""
@@ -246,7 +250,10 @@ def _extracted_effects(spec: dict) -> pd.DataFrame:
 
     x = spec["effect"]["extracted"]
     studies = load_table(x["studies"], "primary_studies")
-    computed = rx.compute_extracted(load_table(spec["dataset"], "effects"), studies, spec["dataset"])
+    key = (os.path.normpath(str(spec["dataset"])), os.path.normpath(str(x["studies"])))
+    computed = (extracted or {}).get(key)
+    if computed is None:
+        computed = rx.compute_extracted(load_table(spec["dataset"], "effects"), studies, spec["dataset"])
     mods = load_table(x["moderators"], "extraction_moderators") if x.get("moderators") else None
     if mods is not None:
         known = set(studies["study_id"])

@@ -4,6 +4,7 @@ file at once.  The review layer gets the loaded data frames and dicts, never pat
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from evsynth.errors import EvsynthError, InputError, TableProblems, clean_text
@@ -149,15 +150,20 @@ def check_all_inputs(cfg: dict) -> str:
         f"{cfg['extraction']['effects']}: extracted effect sizes",
         lambda: load_table(cfg["extraction"]["effects"], "effects"),
     )
+    extracted = {}  # the extraction converted once, for the analyses of the review's own studies
     if eff is not None and studies is not None:
-        attempt(
+        computed = attempt(
             f"{cfg['extraction']['effects']}: effect sizes computable",
             lambda: compute_extracted(eff, studies, cfg["extraction"]["effects"]),
         )
+        if computed is not None:
+            key = (os.path.normpath(str(cfg["extraction"]["effects"])), os.path.normpath(str(st["primary_studies"])))
+            extracted[key] = computed
+    eff = None  # the typed table is not needed any more (a million rows: free it before the analyses)
     for spec in cfg["analyses"]:
 
         def one(spec=spec):
-            e = dataset_effects(spec)
+            e = dataset_effects(spec, extracted)
             if len(e) < 2:
                 raise InputError(
                     f"{spec['dataset']}: analysis '{spec['id']}' has {len(e)} usable effect size(s); "

@@ -320,17 +320,26 @@ def read_table(path, sheet: str | None = None) -> Table:
     if not text.replace("\ufeff", "").strip():
         raise InputError(f"{p}: the file is empty (no header row)")
     notes = [] if enc.startswith("utf-8") else [f"read as {enc}, not UTF-8"]
-    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    i0 = 0
+    while text.startswith("\ufeff", i0):
+        i0 += 1
+    eol = text.find("\n", i0)
+    first = text[i0 : len(text) if eol < 0 else eol]  # the header line (no copy of the whole text)
     counts = {d: first.count(d) for d in (",", ";", "\t")}
     delim = max(counts, key=lambda d: counts[d]) if max(counts.values()) > 0 else ","
     decimal = "," if delim == ";" else "."
     controls = _CONTROL_CHARS.search(text) is not None  # then the careful reader names each cell
-    fast = None if controls else _read_csv_fast(p, text.lstrip("\ufeff"), delim)
-    if fast is not None:
-        rows = np.arange(len(fast), dtype=np.int64) + 2
-        if not text.isascii():
-            notes += normalise_nfc(p, fast, rows)
-        return Table(str(p), fast, encoding=enc, delimiter=delim, decimal=decimal, notes=notes, rows=rows)
+    plan = None if controls else _fast_plan(text, delim)
+    if plan is not None:
+        ascii_only = text.isascii()
+        del text  # pandas reads the file itself: the decoded text is not kept meanwhile
+        fast = _read_csv_fast(p, plan, delim, enc)
+        if fast is not None:
+            rows = np.arange(len(fast), dtype=np.int64) + 2
+            if not ascii_only:
+                notes += normalise_nfc(p, fast, rows)
+            return Table(str(p), fast, encoding=enc, delimiter=delim, decimal=decimal, notes=notes, rows=rows)
+        text, enc = _decode(_read_bytes(p), p)
     gc_was = gc.isenabled()
     gc.disable()  # a million row lists would make the cyclic collector run again and again (quadratic)
     try:
@@ -396,56 +405,98 @@ def read_table(path, sheet: str | None = None) -> Table:
     return Table(str(p), df, encoding=enc, delimiter=delim, decimal=decimal, notes=notes, rows=rows)
 
 
-def _read_csv_fast(p: Path, text: str, delim: str) -> pd.DataFrame | None:
-    """pandas' C parser for the common, well-formed case: every line one record of the
-    header's width, no blank lines, no duplicate or empty column names, not too many rows.
-    Returns None for anything else; the careful reader then lists every problem."""
-    body = text.rstrip("\r\n")
-    nlines = body.count("\n") + 1
+def _fast_plan(text: str, delim: str) -> dict | None:
+    """Whether pandas' C parser may read the table (the common, well-formed case): every
+    line one record of the header's width (quoted cells included, as spreadsheets write them:
+    a quote opens a cell, a doubled quote inside stands for one), no blank lines, no duplicate
+    or empty column names, not too many rows.  Returns what :func:`_read_csv_fast` needs, or
+    None: the careful reader then lists every problem.  ``text`` is looked at, not copied."""
+    if text.startswith("\ufeff"):
+        return None  # a byte-order mark the decoding left (a second one): the careful reader
+    start, end = 0, len(text)
+    while end > start and text[end - 1] in "\r\n":
+        end -= 1
+    nlines = text.count("\n", start, end) + 1
     if (
         nlines - 1 > MAX_TABLE_ROWS
-        or "\n\n" in body
-        or "\n\r\n" in body
-        or '"' in body
-        or "\r" in body.replace("\r\n", "")
+        or text.find("\n\n", start, end) >= 0
+        or text.find("\n\r\n", start, end) >= 0
+        or text.count("\r", start, end) != text.count("\r\n", start, end)
     ):
         return None
-    header = body.split("\n", 1)[0].rstrip("\r").split(delim)
-    if len(set(h.strip() for h in header)) != len(header) or any(h.strip() == "" for h in header):
+    first = text.find("\n", start, end)
+    header = text[start : end if first < 0 else first].rstrip("\r").split(delim)
+    if (
+        '"' in "".join(header)
+        or len(set(h.strip() for h in header)) != len(header)
+        or any(h.strip() == "" for h in header)
+    ):
         return None
+    quoted = text.find('"', start, end) >= 0
+    if _delimiters(text, delim, end, quoted) != (len(header) - 1) * nlines:
+        return None  # a short row (pandas would fill it in silently) or a quote the careful reader reads
+    ws = [" ", "\u00a0"] + (["\t"] if delim != "\t" else [])
+    strip = quoted or any(
+        text.find(f"{delim}{w}", start, end) >= 0
+        or text.find(f"{w}{delim}", start, end) >= 0
+        or text.find(f"\n{w}", start, end) >= 0
+        or text.find(f"{w}\n", start, end) >= 0
+        or text.find(f"{w}\r", start, end) >= 0
+        or text.startswith(w, start)
+        or text.endswith(w, start, end)
+        for w in ws
+    )
+    return {"rows": nlines - 1, "header": header, "quoted": quoted, "strip": strip}
+
+
+_QUOTED_CELL = re.compile('"[^"\n]*"')
+
+
+def _delimiters(text: str, delim: str, end: int, quoted: bool) -> int:
+    """Delimiters in ``text[:end]`` outside quoted cells (a doubled quote splits a cell into
+    two quoted parts, with nothing between them), counted a few MB at a time."""
+    if not quoted:
+        return text.count(delim, 0, end)
+    n, i = 0, 0
+    while i < end:
+        j = text.find("\n", min(i + (1 << 22), end), end)
+        j = end if j < 0 else j + 1
+        n += _QUOTED_CELL.sub("", text[i:j]).count(delim)
+        i = j
+    return n
+
+
+def _read_csv_fast(p: Path, plan: dict, delim: str, enc: str) -> pd.DataFrame | None:
+    """The table parsed from disk by pandas' C parser with its encoding, as :func:`_fast_plan`
+    found it may be (the decoded text need not be kept meanwhile: a million rows stay within
+    memory); None where the parser finds otherwise."""
+    header = plan["header"]
     try:
         df = pd.read_csv(
-            _io.StringIO(body),
+            p,
             sep=delim,
-            dtype=str,
+            encoding="utf-8-sig" if enc == "utf-8" else enc,
+            dtype=object,
             keep_default_na=False,
             na_filter=False,
             engine="c",
-            quoting=csv.QUOTE_NONE,
-            skip_blank_lines=False,
+            quoting=csv.QUOTE_MINIMAL if plan["quoted"] else csv.QUOTE_NONE,
+            doublequote=True,
+            skip_blank_lines=True,
         )
-    except (pd.errors.ParserError, csv.Error, ValueError):
+    except (pd.errors.ParserError, csv.Error, ValueError, UnicodeError, OSError):
         return None
-    if len(df) != nlines - 1 or df.shape[1] != len(header):
+    if len(df) != plan["rows"] or df.shape[1] != len(header):
         return None
     if df.isna().any().any():  # a short row
         return None
-    ws = [" ", "\u00a0"] + (["\t"] if delim != "\t" else [])
-    if any(
-        f"{delim}{w}" in body
-        or f"{w}{delim}" in body
-        or f"\n{w}" in body
-        or f"{w}\n" in body
-        or f"{w}\r" in body
-        or body.startswith(w)
-        or body.endswith(w)
-        for w in ws
-    ):
-        df = df.apply(lambda col: col.str.strip())
+    if plan["strip"]:  # only the cells with spaces around them change (str.strip returns the cell itself)
+        for j in range(df.shape[1]):
+            df.isetitem(j, df.iloc[:, j].str.strip())
     df.columns = [clean_text(str(c)).strip() for c in header]
     if any(c == "" for c in df.columns):
         return None
-    return df.astype(object)
+    return df
 
 
 def _cell_text(v) -> str:

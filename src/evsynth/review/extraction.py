@@ -679,19 +679,23 @@ def analysis_dataset(
             "source_url",
         ]
     ].copy()
+    ids = sub["study_id"].tolist()
+    once = list(dict.fromkeys(ids))  # each study's values are looked up once, then given to its rows
+
+    def per_row(values: dict) -> list:
+        return [values[s] for s in ids]
+
     out.insert(
         0,
         "study",
-        [
-            f"{st.at[s, 'authors']} {st.at[s, 'year']} ({programme_name(st.at[s, 'intervention'])})"
-            for s in sub["study_id"]
-        ],
+        per_row(
+            {s: f"{st.at[s, 'authors']} {st.at[s, 'year']} ({programme_name(st.at[s, 'intervention'])})" for s in once}
+        ),
     )
-    out["programme"] = [st.at[s, "intervention"] for s in sub["study_id"]]
-    out["intervention_type"] = [st.at[s, "intervention_type"] for s in sub["study_id"]]
-    out["design"] = [st.at[s, "design"] for s in sub["study_id"]]
+    for name, c in (("programme", "intervention"), ("intervention_type", "intervention_type"), ("design", "design")):
+        out[name] = per_row({s: st.at[s, c] for s in once})
     out["quality_score"] = pd.to_numeric(
-        pd.Series([st.at[s, "quality_score"] for s in sub["study_id"]]), errors="coerce"
+        pd.Series(per_row({s: st.at[s, "quality_score"] for s in once})), errors="coerce"
     ).to_numpy()
     out["quality_band"] = [
         ("" if np.isnan(q) else f"{min_score} or more of 11" if q >= min_score else f"below {min_score} of 11")
@@ -705,8 +709,8 @@ def analysis_dataset(
         for _, m in moderators.iterrows():
             found.setdefault((m["study_id"], m["moderator"]), (float(m["value"]), m["level"]))
     for name, review_cols in INTENSITY_MODERATORS.items():
-        vals, levels = [], []
-        for s in sub["study_id"]:
+        value = {}
+        for s in once:
             v = next(
                 (
                     pd.to_numeric(st.at[s, c], errors="coerce")
@@ -716,16 +720,13 @@ def analysis_dataset(
                 np.nan,
             )
             if pd.notna(v):
-                vals.append(float(v))
-                levels.append("review")
+                value[s] = (float(v), "review")
             elif (s, name) in found:
-                vals.append(found[(s, name)][0])
-                levels.append(found[(s, name)][1])
+                value[s] = (found[(s, name)][0], found[(s, name)][1])
             else:
-                vals.append(np.nan)
-                levels.append("")
-        out[name] = vals
-        out[f"{name}_level"] = levels
+                value[s] = (np.nan, "")
+        out[name] = [value[s][0] for s in ids]
+        out[f"{name}_level"] = [value[s][1] for s in ids]
     return out
 
 
