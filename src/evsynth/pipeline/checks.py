@@ -28,6 +28,36 @@ def _types(prop: dict) -> set:
     return set(t) if isinstance(t, list) else {t}
 
 
+def _texts(col: pd.Series) -> np.ndarray:
+    """A column's cells as an object array of str (the readers give str cells; anything else,
+    as a frame built by hand may hold, is written as text)."""
+    a = col.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(a, skipna=False) in ("string", "empty"):
+        return a
+    return col.astype(str).to_numpy(dtype=object)
+
+
+_NA_OTHER = [m for m in NA_MARKERS if m]
+
+
+def _missing(s: np.ndarray) -> np.ndarray:
+    """Cells holding one of the spellings of a missing value (:data:`NA_MARKERS`): the empty
+    cells found by one comparison, the other spellings looked for among the rest."""
+    out = s == ""
+    rest = np.flatnonzero(~out)
+    if len(rest):
+        out[rest] = _per_value(s[rest], lambda u: pd.Series(u, dtype=object).isin(_NA_OTHER).to_numpy())
+    return out
+
+
+def _per_value(values: np.ndarray, test) -> np.ndarray:
+    """``test`` (a function of an array of distinct cells giving one boolean each) for every cell
+    of ``values``, computed once per distinct cell: a column of a million rows repeats its
+    values (study ids, domains, URLs)."""
+    codes, uniques = pd.factorize(values)
+    return np.asarray(test(np.asarray(uniques, dtype=object)), dtype=bool)[codes]
+
+
 def check_table(table: Table, schema: dict) -> tuple[pd.DataFrame, list[str]]:
     """Coerce and validate every cell (column by column, vectorised); return the typed frame
     and all problems, in spreadsheet order."""
@@ -72,9 +102,9 @@ def check_table(table: Table, schema: dict) -> tuple[pd.DataFrame, list[str]]:
     for j, c in enumerate(cols):
         prop = props.get(c, {})
         types = _types(prop)
-        s = df[c].astype(str).to_numpy(dtype=object) if n else np.array([], dtype=object)
+        s = _texts(df[c]) if n else np.array([], dtype=object)
         ss = pd.Series(s, dtype=object)
-        missing = ss.isin(NA_MARKERS).to_numpy()
+        missing = _missing(s)
         numeric = "number" in types or "integer" in types
         intonly = "integer" in types and "number" not in types
         num = np.full(n, np.nan)
@@ -119,19 +149,25 @@ def check_table(table: Table, schema: dict) -> tuple[pd.DataFrame, list[str]]:
             if is_num.any():
                 inn[is_num] = np.isin(num[is_num], [a for a in allowed if isinstance(a, (int, float))])
             if strmask.any():
-                inn[strmask] = ss[strmask].isin([a for a in allowed if isinstance(a, str)]).to_numpy()
+                texts = [a for a in allowed if isinstance(a, str)]
+                inn[strmask] = _per_value(s[strmask], lambda u, t=texts: pd.Series(u).isin(t).to_numpy())
             if boolv is not None:
                 inn[present] = np.isin(boolv[present], [a for a in allowed if isinstance(a, bool)])
             bad = present & ~inn
             add(bad, j, c, lambda i: f"found {quote(shown(i))}; allowed: {', '.join(map(str, allowed))}")
         if "minLength" in prop and strmask.any():
-            short = strmask & (ss.str.len().to_numpy() < prop["minLength"])
+            short = strmask.copy()
+            short[strmask] = _per_value(s[strmask], lambda u: np.fromiter(map(len, u), int, len(u)) < prop["minLength"])
             add(short, j, c, lambda i: f"found {quote(s[i])}; {prop['minLength']} or more characters")
         if "pattern" in prop and strmask.any():
             nomatch = strmask.copy()
-            with warnings.catch_warnings():  # "has match groups": only the match matters here
-                warnings.simplefilter("ignore", UserWarning)
-                nomatch[strmask] = ~ss[strmask].str.contains(prop["pattern"], regex=True).to_numpy(dtype=bool)
+
+            def unmatched(u, pattern=prop["pattern"]):
+                with warnings.catch_warnings():  # "has match groups": only the match matters here
+                    warnings.simplefilter("ignore", UserWarning)
+                    return ~pd.Series(u, dtype=object).str.contains(pattern, regex=True).to_numpy(dtype=bool)
+
+            nomatch[strmask] = _per_value(s[strmask], unmatched)
             add(nomatch, j, c, lambda i: f"found {quote(s[i])}; must match the pattern {prop['pattern']}")
         if is_num.any():
             for key, op, word in (

@@ -432,19 +432,26 @@ def _fast_plan(text: str, delim: str) -> dict | None:
         or any(h.strip() == "" for h in header)
     ):
         return None
-    quoted = text.find('"', start, end) >= 0
-    if _delimiters(text, delim, end, quoted) != (len(header) - 1) * nlines:
+    if _delimiters(text, delim, end) != (len(header) - 1) * nlines:
         return None  # a short row (pandas would fill it in silently) or a quote the careful reader reads
+    quoted = text.find('"', start, end) >= 0
+    # cells are stripped as the careful reader strips them where one may begin or end with white
+    # space: any quoted cell may (cheaper to strip than to look), any non-ASCII text may (other
+    # spaces), and plain text with a space or tab beside a delimiter or line end
     ws = [" ", "\u00a0"] + (["\t"] if delim != "\t" else [])
-    strip = quoted or any(
-        text.find(f"{delim}{w}", start, end) >= 0
-        or text.find(f"{w}{delim}", start, end) >= 0
-        or text.find(f"\n{w}", start, end) >= 0
-        or text.find(f"{w}\n", start, end) >= 0
-        or text.find(f"{w}\r", start, end) >= 0
-        or text.startswith(w, start)
-        or text.endswith(w, start, end)
-        for w in ws
+    strip = (
+        quoted
+        or not text.isascii()
+        or any(
+            text.find(f"{delim}{w}", start, end) >= 0
+            or text.find(f"{w}{delim}", start, end) >= 0
+            or text.find(f"\n{w}", start, end) >= 0
+            or text.find(f"{w}\n", start, end) >= 0
+            or text.find(f"{w}\r", start, end) >= 0
+            or text.startswith(w, start)
+            or text.endswith(w, start, end)
+            for w in ws
+        )
     )
     return {"rows": nlines - 1, "header": header, "quoted": quoted, "strip": strip}
 
@@ -452,10 +459,10 @@ def _fast_plan(text: str, delim: str) -> dict | None:
 _QUOTED_CELL = re.compile('"[^"\n]*"')
 
 
-def _delimiters(text: str, delim: str, end: int, quoted: bool) -> int:
-    """Delimiters in ``text[:end]`` outside quoted cells (a doubled quote splits a cell into
-    two quoted parts, with nothing between them), counted a few MB at a time."""
-    if not quoted:
+def _delimiters(text: str, delim: str, end: int) -> int:
+    """The delimiters in ``text[:end]`` outside quoted cells (a doubled quote splits a cell into
+    two quoted parts with nothing between them), counted a few MB at a time."""
+    if text.find('"', 0, end) < 0:
         return text.count(delim, 0, end)
     n, i = 0, 0
     while i < end:
@@ -464,6 +471,9 @@ def _delimiters(text: str, delim: str, end: int, quoted: bool) -> int:
         n += _QUOTED_CELL.sub("", text[i:j]).count(delim)
         i = j
     return n
+
+
+_STRIP = np.frompyfunc(str.strip, 1, 1)
 
 
 def _read_csv_fast(p: Path, plan: dict, delim: str, enc: str) -> pd.DataFrame | None:
@@ -492,7 +502,7 @@ def _read_csv_fast(p: Path, plan: dict, delim: str, enc: str) -> pd.DataFrame | 
         return None
     if plan["strip"]:  # only the cells with spaces around them change (str.strip returns the cell itself)
         for j in range(df.shape[1]):
-            df.isetitem(j, df.iloc[:, j].str.strip())
+            df.isetitem(j, pd.Series(_STRIP(df.iloc[:, j].to_numpy(dtype=object)), index=df.index, dtype=object))
     df.columns = [clean_text(str(c)).strip() for c in header]
     if any(c == "" for c in df.columns):
         return None
@@ -637,20 +647,29 @@ def parse_numbers(values, decimal: str = ".") -> tuple[np.ndarray, np.ndarray]:
     """Vectorised number parsing of text cells: (values, bad) where ``values`` is float
     (NaN where empty or bad) and ``bad`` marks non-empty cells that are not a finite number
     ('inf', 'nan', '1e999' and text are bad).  Accepts the Unicode minus sign, spaces as
-    thousands separators, and with ``decimal=','`` decimal commas (with '.' thousands)."""
-    s = pd.Series(values, dtype=object).fillna("").astype(str)
-    empty = s.isin(_BLANKS).to_numpy()  # cells are stripped when read
-    # fast path: plain numbers parse in C; only the rest is normalised as text
-    num = pd.to_numeric(s.where(~empty, "nan"), errors="coerce").to_numpy(dtype=float, copy=True)
-    retry = ~empty & ~np.isfinite(num)
-    if retry.any():
-        t = s[retry].str.replace("\u2212", "-", regex=False).str.replace(" ", "", regex=False)
-        t = t.str.replace("\u00a0", "", regex=False)
-        if decimal == ",":
-            both = t.str.count(",").eq(1) & t.str.count(r"\.").ge(1)
-            t = t.where(~both, t.str.replace(".", "", regex=False))
-            t = t.str.replace(",", ".", regex=False)
-        num[retry] = pd.to_numeric(t, errors="coerce").to_numpy(dtype=float)
+    thousands separators, and with ``decimal=','`` decimal commas (with '.' thousands).
+    Only the non-empty cells are parsed (a sparse column of a million rows costs little)."""
+    a = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else np.asarray(values, dtype=object)
+    a = a.reshape(-1)
+    if pd.api.types.infer_dtype(a, skipna=False) not in ("string", "empty"):
+        a = pd.Series(a, dtype=object).fillna("").astype(str).to_numpy(dtype=object)
+    empty = a == ""  # cells are stripped when read
+    num = np.full(len(a), np.nan)
+    idx = np.flatnonzero(~empty)
+    if len(idx):
+        s = pd.Series(a[idx], dtype=object)
+        # fast path: plain numbers parse in C; only the rest is normalised as text
+        sub = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, copy=True)
+        retry = ~np.isfinite(sub)
+        if retry.any():
+            t = s[retry].str.replace("\u2212", "-", regex=False).str.replace(" ", "", regex=False)
+            t = t.str.replace("\u00a0", "", regex=False)
+            if decimal == ",":
+                both = t.str.count(",").eq(1) & t.str.count(r"\.").ge(1)
+                t = t.where(~both, t.str.replace(".", "", regex=False))
+                t = t.str.replace(",", ".", regex=False)
+            sub[retry] = pd.to_numeric(t, errors="coerce").to_numpy(dtype=float)
+        num[idx] = sub
     bad = ~empty & ~np.isfinite(num)
     num[bad] = np.nan
     return num, bad
