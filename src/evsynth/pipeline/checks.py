@@ -58,9 +58,10 @@ def _per_value(values: np.ndarray, test) -> np.ndarray:
     return np.asarray(test(np.asarray(uniques, dtype=object)), dtype=bool)[codes]
 
 
-def check_table(table: Table, schema: dict) -> tuple[pd.DataFrame, list[str]]:
+def check_table(table: Table, schema: dict, consume: bool = False) -> tuple[pd.DataFrame, list[str]]:
     """Coerce and validate every cell (column by column, vectorised); return the typed frame
-    and all problems, in spreadsheet order."""
+    and all problems, in spreadsheet order.  With ``consume`` each text column is taken out of
+    ``table.data`` once read (a table of a million rows is then not held twice)."""
 
     path = table.path
     df = table.data
@@ -103,6 +104,8 @@ def check_table(table: Table, schema: dict) -> tuple[pd.DataFrame, list[str]]:
         prop = props.get(c, {})
         types = _types(prop)
         s = _texts(df[c]) if n else np.array([], dtype=object)
+        if consume:
+            del df[c]
         ss = pd.Series(s, dtype=object)
         missing = _missing(s)
         numeric = "number" in types or "integer" in types
@@ -251,7 +254,7 @@ def allowed_text(err) -> str:
 def load_table(path, schema_name: str, sheet: str | None = None) -> pd.DataFrame:
     """Read and validate a table; raise :class:`TableProblems` listing every problem."""
     t = read_table(path, sheet=sheet)
-    df, problems = check_table(t, table_schema(schema_name))
+    df, problems = check_table(t, table_schema(schema_name), consume=True)
     if problems:
         raise TableProblems(t.path, problems)
     df.attrs["source_path"] = t.path

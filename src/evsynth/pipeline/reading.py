@@ -500,9 +500,11 @@ def _read_csv_fast(p: Path, plan: dict, delim: str, enc: str) -> pd.DataFrame | 
         return None
     if df.isna().any().any():  # a short row
         return None
-    if plan["strip"]:  # only the cells with spaces around them change (str.strip returns the cell itself)
-        for j in range(df.shape[1]):
-            df.isetitem(j, pd.Series(_STRIP(df.iloc[:, j].to_numpy(dtype=object)), index=df.index, dtype=object))
+    # one array per column (not one block of all: a checker may then free each column once typed);
+    # stripped where a cell may have spaces around it (str.strip returns an unchanged cell itself)
+    for j in range(df.shape[1]):
+        a = df.iloc[:, j].to_numpy(dtype=object)
+        df.isetitem(j, pd.Series(_STRIP(a) if plan["strip"] else a.copy(), index=df.index, dtype=object))
     df.columns = [clean_text(str(c)).strip() for c in header]
     if any(c == "" for c in df.columns):
         return None
