@@ -10,6 +10,12 @@ peak resident memory is its own (ru_maxrss of that process).
 
     .venv/bin/python bench/bench_pipeline.py [--sizes 2000,20000,200000] [--stages effects,fit,...]
 
+Stage ``whole`` (in the default list) is one whole run on the same synthetic project, as
+``make report`` runs it: the input checks, then Snakemake with ``--cores 2`` through every rule
+(the review's other outputs, the analysis, its figures and the report in both languages); its
+row is the wall time from start to end and the largest peak resident memory of any one process
+of the run (the processes run side by side on the 2 cores, so together they may hold more).
+
 Prints one markdown table (stage x k: seconds / peak MB) and the growth per tenfold k.
 """
 
@@ -28,7 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 AID = "bench"
-STAGES = ("effects", "fit", "diagnose", "multiverse", "multiverse-gather", "figures")
+STAGES = ("effects", "fit", "diagnose", "multiverse", "multiverse-gather", "figures", "whole")
 
 
 def _project(dest: Path, k: int) -> Path:
@@ -37,7 +43,7 @@ def _project(dest: Path, k: int) -> Path:
     import pandas as pd
     import yaml
 
-    for name in ("config.yaml", "data"):
+    for name in ("config.yaml", "data", "Snakefile", "workflow"):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, dest / name)
     rng = np.random.default_rng(20140601)
@@ -148,10 +154,65 @@ def _child(args: list[str]) -> None:
     print(json.dumps({"rc": rc, "seconds": secs, "peak_MB": peak}))
 
 
+def _whole_run(project: Path, timeout: float) -> dict:
+    """One whole run as ``make report`` runs it (warm process, guard with the input checks,
+    Snakemake --cores 2): wall seconds and the largest peak RSS of one process (MB)."""
+    bindir = Path(sys.executable).parent
+    cmd = [
+        sys.executable,
+        "-m",
+        "evsynth.pipeline.warm",
+        "--",
+        sys.executable,
+        "-m",
+        "evsynth.pipeline.guard",
+        "--config",
+        "config.yaml",
+        "--",
+        str(bindir / "snakemake"),
+        "--cores",
+        "2",
+        "--quiet",
+        "rules",
+        "--rerun-incomplete",
+    ]
+    if os.environ.get("BENCH_WHOLE_CHILD") != "1":  # measured from a process of its own (its children only)
+        try:
+            p = subprocess.run(
+                [sys.executable, __file__, "--whole-child", str(timeout)],
+                cwd=project,
+                capture_output=True,
+                text=True,
+                timeout=timeout + 60,
+                env={**os.environ, "BENCH_WHOLE_CHILD": "1"},
+            )
+        except subprocess.TimeoutExpired:
+            return {"rc": "timeout", "seconds": timeout, "peak_MB": float("nan")}
+        if p.stderr.strip():
+            print(p.stderr[-3000:], file=sys.stderr)
+        return json.loads(p.stdout.strip().splitlines()[-1])
+    env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    t0 = time.perf_counter()
+    try:
+        p = subprocess.run(cmd, cwd=project, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return {"rc": "timeout", "seconds": timeout, "peak_MB": float("nan")}
+    secs = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    if p.returncode != 0:
+        print(f"whole run failed\n{p.stderr[-3000:]}", file=sys.stderr)
+    ok = p.returncode == 0 and (project / "results/report.html").is_file()
+    return {"rc": 0 if ok else p.returncode or "no report", "seconds": secs, "peak_MB": peak}
+
+
 def run_size(k: int, stages, timeout: float) -> dict[str, dict]:
     out: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as d:
         project = _project(Path(d), k)
+        if "whole" in stages:  # first, in a copy of its own (the stages below write into results/)
+            with tempfile.TemporaryDirectory() as w:
+                out["whole"] = r = _whole_run(_project(Path(w), k), timeout)
+                print(f"k={k:,} whole run: {r['seconds']:.2f} s, {r['peak_MB']:.0f} MB", file=sys.stderr, flush=True)
         for stage, args in _commands(k):
             if stage not in stages:
                 continue
@@ -184,9 +245,15 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="2000,20000,200000")
     ap.add_argument("--stages", default=",".join(STAGES))
-    ap.add_argument("--timeout", type=float, default=600, help="seconds allowed per stage (default 600)")
+    ap.add_argument(
+        "--timeout", type=float, default=600, help="seconds allowed per stage and for the whole run (default 600)"
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--whole-child", type=float, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    if a.whole_child:
+        print(json.dumps(_whole_run(Path.cwd(), a.whole_child)))
+        return 0
     if a.child:
         _child(json.loads(a.child))
         return 0
@@ -207,8 +274,11 @@ def main(argv=None) -> int:
             secs.append(None if r is None else r["seconds"])
         growth = [f"{b / a:.1f}x" for a, b in zip(secs, secs[1:]) if a and b and a == a and b == b]
         print(f"| {s} | " + " | ".join(cells) + f" | {', '.join(growth) or '-'} |")
-    total = {k: sum(r["seconds"] for r in results[k].values() if r["seconds"] == r["seconds"]) for k in sizes}
-    print("| **all stages** | " + " | ".join(f"{total[k]:.1f} s" for k in sizes) + " | |")
+    total = {
+        k: sum(r["seconds"] for s, r in results[k].items() if s != "whole" and r["seconds"] == r["seconds"])
+        for k in sizes
+    }
+    print("| **stages above (whole run excluded)** | " + " | ".join(f"{total[k]:.1f} s" for k in sizes) + " |  |")
     return 0
 
 
