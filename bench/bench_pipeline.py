@@ -66,6 +66,8 @@ def _project(dest: Path, k: int) -> Path:
         {
             "id": AID,
             "title": f"Synthetic benchmark analysis (k = {k:,})",
+            "role": "secondary",
+            "design": {"column": "design", "randomised_values": ["randomised"]},
             "dataset": "data/bench.csv",
             "citation": "synthetic (bench/bench_pipeline.py)",
             "data_source": "simulated",
@@ -212,6 +214,8 @@ def run_size(k: int, stages, timeout: float) -> dict[str, dict]:
         if "whole" in stages:  # first, in a copy of its own (the stages below write into results/)
             with tempfile.TemporaryDirectory() as w:
                 out["whole"] = r = _whole_run(_project(Path(w), k), timeout)
+                if r.get("rc") != 0:
+                    r.update(seconds=float("nan"), peak_MB=float("nan"))
                 print(f"k={k:,} whole run: {r['seconds']:.2f} s, {r['peak_MB']:.0f} MB", file=sys.stderr, flush=True)
         for stage, args in _commands(k):
             if stage not in stages:
