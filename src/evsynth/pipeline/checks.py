@@ -199,7 +199,11 @@ def check_table(table: Table, schema: dict, consume: bool = False) -> tuple[pd.D
                 typed[is_num] = num[is_num]
             col = pd.Series(typed, dtype=object)
         out[c] = col
-    typed_df = pd.DataFrame(out, columns=cols) if n else pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
+    typed_df = (
+        pd.DataFrame(out, columns=cols, copy=False)
+        if n
+        else pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
+    )
     for lo, hi in schema.get("x-ordered", []):  # pairs of columns where lo <= hi
         if lo in typed_df and hi in typed_df:
             a = pd.to_numeric(typed_df[lo], errors="coerce").to_numpy(float)

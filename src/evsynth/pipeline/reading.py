@@ -481,8 +481,11 @@ def _read_csv_fast(p: Path, plan: dict, delim: str, enc: str) -> pd.DataFrame | 
     found it may be (the decoded text need not be kept meanwhile: a million rows stay within
     memory); None where the parser finds otherwise."""
     header = plan["header"]
+    pieces: list[list[np.ndarray]] = [[] for _ in header]
     try:
-        df = pd.read_csv(
+        # read in blocks of rows, each column kept as arrays of its own: no block of all columns
+        # is built (and copied) as a whole frame would be
+        with pd.read_csv(
             p,
             sep=delim,
             encoding="utf-8-sig" if enc == "utf-8" else enc,
@@ -493,18 +496,24 @@ def _read_csv_fast(p: Path, plan: dict, delim: str, enc: str) -> pd.DataFrame | 
             quoting=csv.QUOTE_MINIMAL if plan["quoted"] else csv.QUOTE_NONE,
             doublequote=True,
             skip_blank_lines=True,
-        )
+            chunksize=1 << 17,
+        ) as reader:
+            for part in reader:
+                if part.shape[1] != len(header):
+                    return None
+                for j in range(part.shape[1]):  # a copy: the block's memory goes with the block
+                    pieces[j].append(part.iloc[:, j].to_numpy(dtype=object).copy())
     except (pd.errors.ParserError, csv.Error, ValueError, UnicodeError, OSError):
         return None
-    if len(df) != plan["rows"] or df.shape[1] != len(header):
-        return None
-    if df.isna().any().any():  # a short row
-        return None
-    # one array per column (not one block of all: a checker may then free each column once typed);
-    # stripped where a cell may have spaces around it (str.strip returns an unchanged cell itself)
-    for j in range(df.shape[1]):
-        a = df.iloc[:, j].to_numpy(dtype=object)
-        df.isetitem(j, pd.Series(_STRIP(a) if plan["strip"] else a.copy(), index=df.index, dtype=object))
+    cols = {}
+    for j in range(len(header)):
+        a = np.concatenate(pieces[j]) if pieces[j] else np.array([], dtype=object)
+        pieces[j] = []
+        if len(a) != plan["rows"]:
+            return None
+        # stripped where a cell may have spaces around it (str.strip returns an unchanged cell itself)
+        cols[j] = pd.Series(_STRIP(a) if plan["strip"] and len(a) else a, dtype=object)
+    df = pd.DataFrame(cols, copy=False)
     df.columns = [clean_text(str(c)).strip() for c in header]
     if any(c == "" for c in df.columns):
         return None
