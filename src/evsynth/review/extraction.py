@@ -381,6 +381,7 @@ def compute_extracted(eff: pd.DataFrame, studies: pd.DataFrame, path: str = "eff
             "coder": text("coder"),
         },
         columns=COLUMNS,
+        copy=False,
     )
     return out.infer_objects()
 
