@@ -25,6 +25,9 @@ CASES = {
     "short row, no quotes": "a,b,c\n1,2\n4,5,6\n",  # pandas fills it in: the careful reader names it
     "long row": "a,b\n1,2,3\n4,5\n",
     "other white space": 'a,b\n"x\u2003",\u00a02\nq\u2003,"\u00a0r"\n',
+    "space after a quoted cell": 'a,b\n"x",y \n"p" ,q\n',
+    "space at the end of the file": 'a,b\n"x","y, z"\n1," 2"',
+    "tab inside quotes at a line start": 'a,b\n"\tx",1\n',
     "spaces beside doubled quotes": 'a,b\n"he said ""no "", then",2\n1,2\n',
 }
 
