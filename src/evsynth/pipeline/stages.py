@@ -127,16 +127,23 @@ def _optional_row(path: Path):
     return t.iloc[0].to_dict() if len(t) else None
 
 
-def _reporting(spec: dict) -> dict | None:
+def _reporting(spec: dict, seen: dict | None = None) -> dict | None:
     """For an analysis of the review's own studies: how many studies measured its outcome domain
-    and how many of them have statistics (the GRADE reporting-bias judgement)."""
+    and how many of them have statistics (the GRADE reporting-bias judgement).  ``seen`` keeps
+    each extraction table converted once for the analyses that share it."""
     if "extracted" not in spec["effect"]:
         return None
     from evsynth.review import extraction as rx
 
     x = spec["effect"]["extracted"]
-    studies = load_table(x["studies"], "primary_studies")
-    computed = rx.compute_extracted(load_table(spec["dataset"], "effects"), studies, spec["dataset"])
+    key = (str(spec["dataset"]), str(x["studies"]))
+    if seen is None or key not in seen:
+        studies = load_table(x["studies"], "primary_studies")
+        computed = rx.compute_extracted(load_table(spec["dataset"], "effects"), studies, spec["dataset"])
+        if seen is None:
+            return rx.reporting_gap(computed, studies, x["domain"])
+        seen[key] = (computed, studies)
+    computed, studies = seen[key]
     return rx.reporting_gap(computed, studies, x["domain"])
 
 
@@ -165,7 +172,7 @@ def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
     from evsynth.review.grade import grade_outcome
 
     results = Path(results)
-    rows, reasons = [], []
+    rows, reasons, extractions = [], [], {}
     back = ("estimate_exp", "ci_lb_exp", "ci_ub_exp", "pi_lb_exp", "pi_ub_exp")  # ratios, back-transformed by fit
     for spec in cfg["analyses"]:
 
@@ -182,7 +189,7 @@ def run_certainty(cfg: dict, results: Path, outdir: Path) -> None:
             weights=w,
             egger=_optional_row(at("egger")),
             trimfill=_optional_row(at("trimfill")),
-            reporting=_reporting(spec),
+            reporting=_reporting(spec, extractions),
         )
         mask = randomised_rows(eff, spec)
         rhet = _optional_row(at("randomised_heterogeneity")) if mask is not None else None
