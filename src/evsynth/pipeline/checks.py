@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from evsynth.errors import TableProblems, quote
-from evsynth.pipeline.reading import NA_MARKERS, Table, parse_numbers, read_table
+from evsynth.pipeline.reading import NA_MARKERS, Table, parse_numbers, read_table, release_memory
 
 __all__ = ["check_table", "load_table", "table_schema", "allowed_text"]
 
@@ -259,6 +259,8 @@ def load_table(path, schema_name: str, sheet: str | None = None) -> pd.DataFrame
     """Read and validate a table; raise :class:`TableProblems` listing every problem."""
     t = read_table(path, sheet=sheet)
     df, problems = check_table(t, table_schema(schema_name), consume=True)
+    if len(df) >= 100_000:
+        release_memory()  # the text cells of a large table are freed: give their pages back
     if problems:
         raise TableProblems(t.path, problems)
     df.attrs["source_path"] = t.path

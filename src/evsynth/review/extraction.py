@@ -369,9 +369,9 @@ def compute_extracted(eff: pd.DataFrame, studies: pd.DataFrame, path: str = "eff
             "yi": np.where(flip, -g, g),
             "vi": v,
             "formula": formula,
-            "direction": np.where(
-                flip, "multiplied by -1 (higher score is worse)", "as computed (higher score is better)"
-            ).astype(object),
+            "direction": np.array(
+                ["as computed (higher score is better)", "multiplied by -1 (higher score is worse)"], dtype=object
+            )[flip.astype(np.intp)],  # two texts, each row pointing at one (not a text per row)
             "n_total": n_total,
             "approximation": approx,
             "approximation_note": np.where(approx, note, "").astype(object),
