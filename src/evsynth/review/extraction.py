@@ -259,9 +259,9 @@ def _half_units(x: np.ndarray) -> np.ndarray:
     return np.array([_half_unit(v) for v in u], dtype=float)[inv.reshape(-1)] if len(x) else np.zeros(0)
 
 
-def _problem_rows(a: dict, approx: np.ndarray, note_ok: np.ndarray) -> np.ndarray:
-    """Rows for which :func:`row_problems` finds a contradiction (the same tests, vectorised)."""
-    h = {c: ~np.isnan(x) for c, x in a.items()}
+def _problem_rows(a: dict, h: dict, approx: np.ndarray, note_ok: np.ndarray) -> np.ndarray:
+    """Rows for which :func:`row_problems` finds a contradiction (the same tests, vectorised);
+    ``h`` marks the cells given."""
     with np.errstate(invalid="ignore"):
         bad = h["or"] & h["or_ci_lb"] & h["or_ci_ub"] & ~((a["or_ci_lb"] <= a["or"]) & (a["or"] <= a["or_ci_ub"]))
         md = h["md"] & h["md_ci_lb"] & h["md_ci_ub"]
@@ -302,17 +302,17 @@ def compute_extracted(eff: pd.DataFrame, studies: pd.DataFrame, path: str = "eff
         problems.setdefault(int(i), []).append(
             f"{path}: row {rn[i]}, column 'study_id': unknown study '{ids[i]}' (not in the coded study table)"
         )
-    ok &= ~np.isin(np.arange(n), list(problems))
+    ok[list(problems)] = False
     approx = _is(eff, "approximation", True)
     note = eff["approximation_note"].to_numpy(dtype=object) if "approximation_note" in eff else np.full(n, None)
     note_ok = np.fromiter((isinstance(v, str) and bool(v.strip()) for v in note), bool, n)
-    suspect = np.flatnonzero(ok & _problem_rows(a, approx, note_ok))
+    has = {c: ~np.isnan(x) for c, x in a.items()}
+    suspect = np.flatnonzero(ok & _problem_rows(a, has, approx, note_ok))
     for i, (_, row) in zip(suspect, eff.iloc[suspect].iterrows()):
         bad = row_problems(row.to_dict())
         if bad:
             problems[int(i)] = [f"{path}: row {rn[i]}, column '{col}': {why}" for col, why in bad]
             ok[i] = False
-    has = {c: ~np.isnan(x) for c, x in a.items()}
     g, v = np.full(n, np.nan), np.full(n, np.nan)
     formula = np.full(n, "", dtype=object)
     todo = ok.copy()
