@@ -27,7 +27,8 @@ from evsynth.engine.multilevel import evaluate
 from evsynth.engine.linalg import inv_pd
 from evsynth.engine.deletion import loo_fits
 from evsynth.engine.rma_uni import RMAResult, rma
-from evsynth.engine.results import Result, critical_value, fmt_p, frame_summary, text_table
+from evsynth.engine.printing import fmt_p, frame_summary, text_table
+from evsynth.engine.results import Result, critical_value
 
 __all__ = [
     "Leave1outResult",

@@ -18,15 +18,8 @@ from scipy import stats
 from evsynth.errors import ConvergenceError, InputError, ModelError
 from evsynth.engine.linalg import design_matrix, factorize, inv_pd, wls
 from evsynth.engine.checks import check_effects, level_percent
-from evsynth.engine.results import (
-    SIGNIF_LEGEND,
-    FitResult,
-    Heterogeneity,
-    coef_block,
-    critical_value,
-    text_table,
-    wald_test,
-)
+from evsynth.engine.printing import fit_printout, text_table
+from evsynth.engine.results import FitResult, Heterogeneity, coef_block, critical_value, wald_test
 
 __all__ = ["BlockStructure", "RMAMVResult", "rma_mv"]
 
@@ -545,27 +538,17 @@ class RMAMVResult(FitResult):
             ],
             [f"sigma^2.{i}" for i in range(1, s2.size + 1)],
         )
-        lines = [
+        head = [
             f"Multivariate Meta-Analysis Model (k = {self.k}; method: {self.method})",
             "",
             "Variance Components:",
             "",
-        ] + vc
-        lines += [""] + self.het.format_lines() + [""]
-        if self.p > 1 and self.wald is not None:
-            lines += [self.wald.summary(), ""]
-        lines += ["Model Results:", ""] + self.coefs.format_rows() + [""] + SIGNIF_LEGEND
-        if self.pi_lb is not None:
-            lines += ["", f"Prediction interval: [{self.pi_lb:.4f}, {self.pi_ub:.4f}]"]
+            *vc,
+        ]
         if self.struct_type is not None:
-            t2 = np.atleast_1d(self.struct_tau2)
-            lines.insert(
-                5 + len(self.sigma2),
-                f"struct {self.struct_type}: tau^2 = "
-                + ", ".join(f"{x:.4f}" for x in t2)
-                + f"; rho = {self.struct_rho:.4f}",
-            )
-        return "\n".join(lines)
+            t2 = ", ".join(f"{x:.4f}" for x in np.atleast_1d(self.struct_tau2))
+            head.append(f"struct {self.struct_type}: tau^2 = {t2}; rho = {self.struct_rho:.4f}")
+        return fit_printout(self, head)
 
 
 def _fit_struct(y, v, X, bs, sdef, reml, t0, fixed, isfixed, sfixed=None):

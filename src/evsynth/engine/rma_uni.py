@@ -15,7 +15,8 @@ from evsynth.errors import InputError, ModelError
 from evsynth.engine.checks import checked_effects, check_effects, check_test_level, level_percent
 from evsynth.engine.estimators import METHODS, chi2_sf, Fused, is_intercept_only, keep_fused, estimate_tau2
 from evsynth.engine.linalg import WLS, design_matrix, wls
-from evsynth.engine.results import SIGNIF_LEGEND, FitResult, Heterogeneity, Result, coef_block, p_text, wald_test
+from evsynth.engine.printing import fit_printout, p_text
+from evsynth.engine.results import FitResult, Heterogeneity, Result, coef_block, wald_test
 
 __all__ = ["TESTS", "RMAResult", "SubgroupResult", "rma", "subgroup"]
 
@@ -71,13 +72,7 @@ class RMAResult(FitResult):
                 f"{'Random-Effects Model' if self.p == 1 else 'Mixed-Effects Model'} (k = {self.k}; "
                 f"tau^2 estimator: {self.method})"
             )
-        lines = [kind, ""] + self.het.format_lines() + [""]
-        if self.p > 1 and self.wald is not None:
-            lines += [self.wald.summary(), ""]
-        lines += ["Model Results:", ""] + self.coefs.format_rows() + [""] + SIGNIF_LEGEND
-        if self.pi_lb is not None:
-            lines += ["", f"Prediction interval: [{self.pi_lb:.4f}, {self.pi_ub:.4f}]"]
-        return "\n".join(lines)
+        return fit_printout(self, [kind])
 
 
 # --------------------------------------------------------------------------------------
