@@ -13,14 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
 
 from evsynth.errors import ConvergenceError, InputError, ModelError
 from evsynth.engine.linalg import design_matrix, factorize, wls
 from evsynth.engine.checks import check_effects, level_percent
 from evsynth.engine.mvblocks import BlockStructure, KnownV, evaluate
 from evsynth.engine.printing import fit_printout, text_table
-from evsynth.engine.results import FitResult, Heterogeneity, coef_block, critical_value, wald_test
+from evsynth.engine.results import FitResult, Heterogeneity, critical_value, fit_fields
 
 __all__ = ["RMAMVResult", "rma_mv"]
 
@@ -458,31 +457,29 @@ def rma_mv(
         s2, ev, it = fisher_scoring(
             y, v, X, bs, np.where(isfixed, fixed, t0 / L), reml, isfixed, method=method, tol=tol, maxiter=maxiter
         )
-    beta, vb = ev.beta, ev.M
-    if btt is None:
-        btt = list(range(1, p)) if (p > 1 and intercept) else list(range(p))
-    dist, df = ("t", k - p) if test == "t" else ("z", None)
-    coefs = coef_block(names, beta, vb, dist=dist, df=df, level=level)
-    wald = wald_test(beta, vb, btt, dist=dist, df=df)
+    dist = "t" if test == "t" else "z"
     if V is not None:
         QE = max(0.0, evaluate(y, v, X, bs, np.zeros(L), False, need_info=False).rVr)
     else:
         QE = max(0.0, fe.rss)
-    QEp = float(stats.chi2.sf(QE, k - p)) if k > p else 1.0
     gnames = list(group_names) if group_names is not None else [f"level{l + 1}" for l in range(L)]
     s_names = ["/".join(gnames[: l + 1]) for l in range(L)]
     res = RMAMVResult(
-        coefs=coefs,
-        wald=wald,
-        k=k,
-        method=method,
-        test=test,
-        QE=QE,
-        QEp=QEp,
-        btt=list(btt),
-        yi=y,
-        vi=v,
-        X=X,
+        **fit_fields(
+            names,
+            ev.beta,
+            ev.M,
+            X=X,
+            yi=y,
+            vi=v,
+            method=method,
+            test=test,
+            dist=dist,
+            level=level,
+            QE=QE,
+            btt=btt,
+            intercept=intercept,
+        ),
         ll=ev.ll,
         sigma2=s2,
         s_names=s_names,
@@ -501,7 +498,7 @@ def rma_mv(
         "level": level,
         "coef_names": names,
         "group_names": group_names,
-        "btt": btt,
+        "btt": res.btt,
     }
     if sdef is not None:
         res.struct_type, res.struct_levels = sdef["type"], sdef["levels"]

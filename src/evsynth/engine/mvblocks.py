@@ -330,7 +330,31 @@ def _evaluate_dr1(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bo
 def evaluate(y, v, X, bs: BlockStructure, sigma2, reml: bool, need_info: bool = True, spar=None) -> _Eval:
     """(Restricted) log-likelihood, fixed effects, scores and (with ``need_info``) the expected
     information at the variance components ``sigma2`` (and ``spar`` of struct terms); used by
-    the fit and by the multilevel diagnostics (influence_mv, confint_mv)."""
+    the fit and by the multilevel diagnostics (influence_mv, confint_mv).
+
+    Parameters
+    ----------
+    y, v : ndarray
+        Effect sizes and sampling variances (k).
+    X : ndarray
+        Design matrix (k x p).
+    bs : BlockStructure
+        The blocks of the marginal covariance.
+    sigma2 : array_like
+        One variance component per nesting level.
+    reml : bool
+        Restricted (REML) instead of full (ML) likelihood.
+    need_info : bool
+        Compute the expected information (the scores are always computed).
+    spar : tuple, optional
+        ``(tau2, rho)`` of a CS/HCS struct term.
+
+    Returns
+    -------
+    _Eval
+        ``ll``, ``beta``, ``M`` (the covariance of beta), ``score``, ``info`` and ``rVr`` (the
+        weighted residual sum of squares).
+    """
     if _FAST and spar is None and bs.diag_rank1:
         return _evaluate_dr1(y, v, X, bs, sigma2, reml, need_info)
     p = X.shape[1]

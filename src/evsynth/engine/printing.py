@@ -169,11 +169,22 @@ def _is_p_column(name: str) -> bool:
 
 
 def fit_printout(fit, head: list[str]) -> str:
-    """The printout of a fitted model as metafor's ``print.rma.uni`` / ``print.rma.mv``:
-    ``head`` (the title line, and for ``rma_mv`` its variance components), then the
-    heterogeneity block, the test of moderators (only for a model with moderators, as
-    metafor), the model results with the significance legend, and the prediction interval
-    of an intercept-only model (when the fit has one)."""
+    """The printout of a fitted model as metafor's ``print.rma.uni`` / ``print.rma.mv``.
+
+    Parameters
+    ----------
+    fit : FitResult
+        The fit: its ``het`` block, ``wald`` test, ``coefs`` and prediction interval.
+    head : list of str
+        The first lines: the title line, and for ``rma_mv`` its variance components.
+
+    Returns
+    -------
+    str
+        ``head``, the heterogeneity block, the test of moderators (only for a model with
+        moderators, as metafor), the model results with the significance legend, and the
+        prediction interval of an intercept-only model (when the fit has one).
+    """
     lines = [*head, ""] + fit.het.format_lines() + [""]
     if fit.p > 1 and fit.wald is not None:
         lines += [fit.wald.summary(), ""]

@@ -43,6 +43,7 @@ __all__ = [
     "wald_test",
     "Fitted",
     "FitResult",
+    "fit_fields",
     "Prediction",
     "PredictResult",
     "TRANSFORMS",
@@ -677,3 +678,57 @@ class FitResult(Fitted):
     pi_lb: float | None = None
     pi_ub: float | None = None
     ll: float | None = None
+
+
+def fit_fields(
+    names, beta, vb, *, X, yi, vi, method: str, test: str, dist: str, level: float, QE: float, btt=None, intercept=True
+) -> dict:
+    """The fields every fitted model shares (:class:`FitResult`'s), from its estimates: the
+    coefficient block, the omnibus test of the coefficients ``btt`` (default: all but an
+    intercept), ``k``, the test of residual heterogeneity and the data; ``rma`` and ``rma_mv``
+    add their own.
+
+    Parameters
+    ----------
+    names : list of str
+        Coefficient names.
+    beta, vb : ndarray
+        Estimates and their covariance matrix.
+    X, yi, vi : ndarray
+        Design matrix, effect sizes and sampling variances.
+    method, test : str
+        As the user gave them.
+    dist : {"z", "t"}
+        Reference distribution of the tests and intervals (``"t"``: k - p degrees of freedom).
+    level : float
+        Confidence level in percent.
+    QE : float
+        The statistic of the test of residual heterogeneity (chi^2 with k - p df; p = 1 when
+        k = p).
+    btt : list of int, optional
+        0-based indices of the tested coefficients.
+    intercept : bool
+        Whether the first column of ``X`` is an intercept (left out of the default ``btt``).
+
+    Returns
+    -------
+    dict
+        Keyword arguments of :class:`FitResult`.
+    """
+    k, p = X.shape
+    df = k - p if dist == "t" else None
+    if btt is None:
+        btt = list(range(1, p)) if (p > 1 and intercept) else list(range(p))
+    return dict(
+        coefs=coef_block(names, beta, vb, dist=dist, df=df, level=level),
+        wald=wald_test(beta, vb, btt, dist=dist, df=df),
+        k=k,
+        method=method,
+        test=test,
+        QE=QE,
+        QEp=float(special.chdtrc(k - p, QE)) if k > p else 1.0,
+        btt=list(btt),
+        yi=yi,
+        vi=vi,
+        X=X,
+    )

@@ -40,7 +40,19 @@ VTYPES = {
 
 
 def check_vtype(vtype, measure: str) -> str | tuple[str, ...]:
-    """``vtype`` in upper case (one name, or a tuple of one name per study).
+    """Check ``vtype`` for ``measure``.
+
+    Parameters
+    ----------
+    vtype : str or sequence of str
+        One estimator's name for every study, or one per study (any case).
+    measure : str
+        The effect-size measure (upper case).
+
+    Returns
+    -------
+    str or tuple of str
+        The name(s) in upper case: a str for one name, a tuple for one per study.
 
     Raises
     ------
@@ -65,9 +77,30 @@ def check_vtype(vtype, measure: str) -> str | tuple[str, ...]:
 
 
 def apply_vtype(measure: str, vtype, yi: np.ndarray, vi: np.ndarray, args: dict) -> np.ndarray:
-    """The sampling variances under ``vtype`` (as returned by :func:`check_vtype`): ``vi`` (the
-    "LS" variances) with the rows of another estimator replaced; COR and UCOR have no variance
-    for n <= 3 (NaN, as metafor)."""
+    """The sampling variances under ``vtype``.
+
+    Parameters
+    ----------
+    measure : str
+        The effect-size measure.
+    vtype : str or tuple of str
+        As returned by :func:`check_vtype`.
+    yi, vi : ndarray
+        The effect sizes and their "LS" variances.
+    args : dict
+        escalc's arguments of the measure, after the continuity correction.
+
+    Returns
+    -------
+    ndarray
+        ``vi`` with the rows of another estimator replaced; COR and UCOR have no variance for
+        n <= 3 (NaN, as metafor).
+
+    Raises
+    ------
+    InputError
+        When a per-study ``vtype`` has not one name per study.
+    """
     k = yi.size
     if not isinstance(vtype, str) and len(vtype) != k:
         raise InputError(f"vtype: {len(vtype)} names for {k} studies (give one name, or one per study)")
@@ -83,8 +116,21 @@ def apply_vtype(measure: str, vtype, yi: np.ndarray, vi: np.ndarray, args: dict)
 
 
 def hyp2f1(a: float, b: float, c, z) -> np.ndarray:
-    """Gauss's 2F1(a, b; c; z) as metafor's ``.Fcalc``: NaN unless c > a + b; from scipy, with
-    the power series where scipy returns NaN (large c with z near 1)."""
+    """Gauss's hypergeometric function 2F1(a, b; c; z) as metafor's ``.Fcalc``.
+
+    Parameters
+    ----------
+    a, b : float
+        The first two parameters.
+    c, z : array_like
+        The third parameter and the argument (broadcast together).
+
+    Returns
+    -------
+    ndarray
+        NaN unless c > a + b (as metafor); from scipy, with the power series where scipy
+        returns NaN (large c with z near 1).
+    """
     c = np.asarray(c, float)
     z = np.asarray(z, float)
     c, z = np.broadcast_arrays(c, z)
