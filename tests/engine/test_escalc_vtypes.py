@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,7 +20,9 @@ from evsynth.engine import escalc
 from evsynth.engine.variances import VTYPES
 from evsynth.errors import InputError
 
-R = json.loads((Path(__file__).parents[1] / "r" / "escalc_vtypes.json").read_text(encoding="utf-8"))
+from conftest import ROOT
+
+R = json.loads((ROOT / "tests" / "r" / "escalc_vtypes.json").read_text(encoding="utf-8"))
 ARGS = {
     "ROM": ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"),
     "SMDH": ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"),
