@@ -108,3 +108,13 @@ def test_per_study_vtype_needs_one_name_per_study():
         escalc("UCOR", **args, vtype=["LS", "XX"])
     with pytest.raises(InputError, match="vtype: must be a name or one name per study"):
         escalc("UCOR", **args, vtype=3)
+
+
+def test_ucor_ub_at_r_zero_is_gauss_closed_form_at_large_n():
+    """At r = 0, 2F1(1, 1; n/2; 1) = (n/2 - 1) / (n/2 - 2) (Gauss's theorem), so the unbiased
+    variance is (n - 3)/(n - 2) * (n - 2)/(n - 4) - 1 = 1/(n - 4) exactly (as fractions). scipy
+    has no value at z = 1 for so large a c; the series fallback gives it to 1e-12, where
+    metafor's gsl gives 1.000400044e-04 at n = 10000 (1.2e-7 off)."""
+    n = np.array([10000.0, 50000.0, 9.0])
+    r = escalc("UCOR", ri=np.zeros(3), ni=n, vtype="UB")
+    np.testing.assert_allclose(r.vi, 1 / (n - 4), rtol=1e-10)
