@@ -222,9 +222,10 @@ def _report(command: str, message: str, kind: str = "error") -> None:
 
 
 def main(argv=None) -> int:
-    if argv is None:  # the `evsynth` executable: a warm server runs it when one answers (pipeline/warm.py)
-        from evsynth.pipeline.warm import delegate
+    from evsynth.pipeline.warm import delegate, one_blas_thread
 
+    one_blas_thread()  # one core per job, before numpy loads
+    if argv is None:  # the `evsynth` executable: a warm server runs it when one answers (pipeline/warm.py)
         status = delegate(sys.argv[1:])
         if status is not None:
             return status

@@ -32,7 +32,22 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["ENV", "PRELOAD", "delegate", "serve", "run"]
+__all__ = ["ENV", "PRELOAD", "BLAS_THREADS", "one_blas_thread", "delegate", "serve", "run"]
+
+#: the environment variables that set how many threads a BLAS library starts (read when numpy loads)
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
+
+
+def one_blas_thread() -> None:
+    """Each pipeline command computes on one core (unless the environment says otherwise):
+    Snakemake runs a job per core (``--cores``), and a BLAS library starting a thread per core
+    in every job oversubscribes the machine -- the blocked sums of the tau^2 iterations then
+    wait on each other: at k = 200,000 the fit stage took 40 s with two BLAS threads on the busy
+    2-core machine and 9 s with one.  Called before numpy is first imported (the command line,
+    the warm server); the results are the same (checked: make report byte-identical)."""
+    for var in BLAS_THREADS:
+        os.environ.setdefault(var, "1")
+
 
 ENV = "EVSYNTH_SERVER"
 #: what the server imports before it answers: everything a stage imports
@@ -192,6 +207,7 @@ def serve(path: str) -> None:
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(path)
     srv.listen(256)  # requests that arrive while the imports below run wait in the queue
+    one_blas_thread()  # before numpy loads: the forked jobs share its thread pool setting
     for name in PRELOAD:
         importlib.import_module(name)
     import matplotlib.pyplot  # noqa: F401  (the figures stage draws with it; its font cache is read here)
