@@ -210,10 +210,14 @@ def _whole_run(project: Path, timeout: float) -> dict:
 def run_size(k: int, stages, timeout: float) -> dict[str, dict]:
     out: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as d:
-        project = _project(Path(d), k)
+        # the projects are made in processes of their own: a child's peak memory (ru_maxrss)
+        # counts what its parent held when it was forked (Linux keeps it across exec)
+        subprocess.run([sys.executable, __file__, "--make", f"{d}:{k}"], check=True)
+        project = Path(d)
         if "whole" in stages:  # first, in a copy of its own (the stages below write into results/)
             with tempfile.TemporaryDirectory() as w:
-                out["whole"] = r = _whole_run(_project(Path(w), k), timeout)
+                subprocess.run([sys.executable, __file__, "--make", f"{w}:{k}"], check=True)
+                out["whole"] = r = _whole_run(Path(w), timeout)
                 if r.get("rc") != 0:
                     r.update(seconds=float("nan"), peak_MB=float("nan"))
                 print(f"k={k:,} whole run: {r['seconds']:.2f} s, {r['peak_MB']:.0f} MB", file=sys.stderr, flush=True)
@@ -254,7 +258,12 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--whole-child", type=float, help=argparse.SUPPRESS)
+    ap.add_argument("--make", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    if a.make:
+        d, k = a.make.rsplit(":", 1)
+        _project(Path(d), int(k))
+        return 0
     if a.whole_child:
         print(json.dumps(_whole_run(Path.cwd(), a.whole_child)))
         return 0

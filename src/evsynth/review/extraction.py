@@ -383,7 +383,10 @@ def compute_extracted(eff: pd.DataFrame, studies: pd.DataFrame, path: str = "eff
         columns=COLUMNS,
         copy=False,
     )
-    return out.infer_objects()
+    for j, c in enumerate(COLUMNS):  # the types a frame of records would infer (all-empty text: float)
+        if out[c].dtype == object and pd.api.types.infer_dtype(out[c], skipna=False) != "string":
+            out.isetitem(j, out[c].infer_objects())
+    return out
 
 
 def coverage(studies: pd.DataFrame, computed: pd.DataFrame) -> pd.DataFrame:
