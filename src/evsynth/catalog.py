@@ -771,6 +771,22 @@ OUTPUTS: dict[str, Output] = {
             when=("config", "report.pdf"),
             default=True,
         ),
+        _o(
+            "report_edition_appendix_html",
+            "{lang}/appendix.html",
+            "report",
+            "the technical appendix in another language of report.languages ({lang}: nl)",
+            kind="html",
+        ),
+        _o(
+            "report_edition_appendix_pdf",
+            "{lang}/appendix.pdf",
+            "report",
+            "its PDF edition",
+            kind="pdf",
+            when=("config", "report.pdf"),
+            default=True,
+        ),
     )
 }
 

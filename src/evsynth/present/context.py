@@ -682,7 +682,12 @@ def grade_context(cfg: dict, T) -> dict:
 
     def one(i):
         down = [
-            M("{} (-{}: {})", DOMAIN_WORDS[d], T.num(CERT, f"{d}_downgrade", i, 0), cert[f"{d}_reason"].iloc[i])
+            M(
+                "{} (-{}: {})",
+                _(DOMAIN_WORDS[d]),
+                T.num(CERT, f"{d}_downgrade", i, 0),
+                _(str(cert[f"{d}_reason"].iloc[i])),
+            )
             for d in DOMAIN_WORDS
             if f"{d}_downgrade" in cert and float(cert[f"{d}_downgrade"].fillna(0).iloc[i]) > 0
         ]
@@ -699,7 +704,7 @@ def grade_context(cfg: dict, T) -> dict:
             "pi_lb": T.num(CERT, "pi_lb", i, 2),
             "pi_ub": T.num(CERT, "pi_ub", i, 2),
             "scale": str(cert["scale"].iloc[i]),
-            "down": Markup("; ").join(down) if down else M("none"),
+            "down": Markup("; ").join(down) if down else M(_("none")),
             "level": int(cert["certainty_level"].iloc[i]),
             "estimate": float(cert["estimate"].iloc[i]),
             "mid": float(cert["mid"].iloc[i]),

@@ -6,6 +6,7 @@ import re
 
 from markupsafe import Markup
 
+from evsynth.present.i18n import _, current
 from evsynth.present.labels import term_label
 from evsynth.present.document import M, Section, TableBlock, Text
 from evsynth.texts import plural
@@ -32,30 +33,32 @@ def extraction_section(ctx: dict) -> list[Section]:
     out = [
         Section(
             "extraction",
-            "The 47 studies: extracted effect sizes",
+            _("The 47 studies: extracted effect sizes"),
             [
                 Text(
                     M(
-                        "Effect sizes have been extracted for {} of {} study rows. {}",
+                        _("Effect sizes have been extracted for {} of {} study rows. {}"),
                         ctx["n_extracted"],
                         ctx["total_rows"],
-                        ctx["direction_rule"],
+                        _(ctx["direction_rule"]),
                     )
                 )
             ]
             + ([TableBlock.of(_linked(ctx["extracted_effects"]))] if ctx["extracted_effects"] else []),
             new_page=True,
-            nav="47 studies",
+            nav=_("47 studies"),
         ),
-        Section("pooled-domain", "Pooled by outcome domain", [TableBlock.of(ctx["pooled_domain"])], level=3),
+        Section("pooled-domain", _("Pooled by outcome domain"), [TableBlock.of(ctx["pooled_domain"])], level=3),
         Section(
             "moderators-domain",
-            "Moderators named in the two source documents and the quality filter, per domain",
+            _("Moderators named in the two source documents and the quality filter, per domain"),
             [
                 Text(
                     M(
-                        "Quality score, design, duration, intensity and caseload (where the coded table states them) as "
-                        "meta-regression moderators; studies scoring below {} excluded in the quality filter.",
+                        _(
+                            "Quality score, design, duration, intensity and caseload (where the coded table states them) as "
+                            "meta-regression moderators; studies scoring below {} excluded in the quality filter."
+                        ),
                         ctx["min_score"],
                     ),
                     style="note",
@@ -68,8 +71,12 @@ def extraction_section(ctx: dict) -> list[Section]:
         ),
         Section(
             "not-extracted",
-            f"Not yet extracted ({plural(len(ctx['not_extracted']), 'row')})",
-            [Text(Markup("; ").join(M("{} ({})", r["authors"], r["year"]) for r in ctx["not_extracted"]))],
+            _("Not yet extracted ({})").format(
+                _("1 row") if len(ctx["not_extracted"]) == 1 else _("{} rows").format(len(ctx["not_extracted"]))
+            )
+            if current() != "en"
+            else f"Not yet extracted ({plural(len(ctx['not_extracted']), 'row')})",
+            [Text(Markup("; ").join(M(_("{} ({})"), r["authors"], r["year"]) for r in ctx["not_extracted"]))],
             level=3,
         ),
     ]
