@@ -16,6 +16,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from evsynth import __version__, catalog
+from evsynth.present.generated import words
 from evsynth.present.document import M, Num
 from evsynth.present.i18n import N_, _, number
 from evsynth.present import labels
@@ -686,7 +687,7 @@ def grade_context(cfg: dict, T) -> dict:
                 "{} (-{}: {})",
                 _(DOMAIN_WORDS[d]),
                 T.num(CERT, f"{d}_downgrade", i, 0),
-                _(str(cert[f"{d}_reason"].iloc[i])),
+                words(str(cert[f"{d}_reason"].iloc[i])),
             )
             for d in DOMAIN_WORDS
             if f"{d}_downgrade" in cert and float(cert[f"{d}_downgrade"].fillna(0).iloc[i]) > 0

@@ -36,13 +36,15 @@ __all__ = [
 TRANSLATIONS = Path("data/translations/nl_en.csv")  # relative to the project (the report runs there)
 
 
-def moderator_labels(spec: dict) -> tuple[dict, dict]:
+def moderator_labels(spec: dict, translate: bool = True) -> tuple[dict, dict]:
     """``(column -> label, column -> {level -> label})`` of an analysis' moderators and
-    subgroup columns, from its config (``label``, ``level_labels``)."""
+    subgroup columns, from its config (``label``, ``level_labels``), in the report's language
+    (in English with ``translate=False``)."""
+    tr = _ if translate else str
     names, levels = {}, {}
     for m in spec.get("moderators") or []:
-        names[m["column"]] = _(m.get("label") or column_label(m["column"]))
-        levels[m["column"]] = {str(k): _(str(v)) for k, v in (m.get("level_labels") or {}).items()}
+        names[m["column"]] = tr(m.get("label") or column_label(m["column"]))
+        levels[m["column"]] = {str(k): tr(str(v)) for k, v in (m.get("level_labels") or {}).items()}
     return names, levels
 
 
@@ -84,8 +86,9 @@ def label_rows(rows: list[dict], spec: dict, keys=("model", "term", "subgroup_va
 def reader_words(text: str, spec: dict) -> str:
     """A note written by a pipeline stage with the analysis id and the moderator columns in
     words: 'programme_derived = HNC: not pooled (ahrq2015: 1 study ...)' becomes
-    'programme (derived) = HNC: not pooled (Parenting programmes (AHRQ): 1 study ...)'."""
-    names, _levels = moderator_labels(spec)
+    'programme (derived) = HNC: not pooled (Parenting programmes (AHRQ): 1 study ...)'.  In English
+    (:func:`evsynth.present.generated.words` gives it in the report's language)."""
+    names, _levels = moderator_labels(spec, translate=False)
     out = re.sub(rf"\b{re.escape(spec['id'])}\b", spec.get("short_title", spec["title"]), str(text))
     for col, lab in sorted(names.items(), key=lambda kv: -len(kv[0])):
         if "_" in col or col != lab:

@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from evsynth.present import labels
 from evsynth.present.context import GRADE_WORDS, RATIO_WORDS, grade_statement
+from evsynth.present.generated import words
 from evsynth.present.document import M, Figure, Items, Preformatted, Section, TableBlock, Text
 from evsynth.present.i18n import _, current, number
 from evsynth.present.sections.own_studies import is_own, own_blocks
@@ -57,12 +58,12 @@ def _bias_items(a: dict) -> list[Markup]:
         items.append(
             M(
                 _("Sensitivity ({}): k = {}, estimate {} [{}, {}] {}"),
-                _(labels.reader_words(r.get("analysis", ""), a["spec"])),
+                words(labels.reader_words(r.get("analysis", ""), a["spec"])),
                 r.get("k", ""),
                 r.get("estimate", ""),
                 r.get("ci_lb", ""),
                 r.get("ci_ub", ""),
-                _(labels.reader_words(r.get("note", ""), a["spec"])),
+                words(labels.reader_words(r.get("note", ""), a["spec"])),
             )
         )
     if a["egger"]:
@@ -288,7 +289,7 @@ def _technical(a: dict, ctx: dict) -> list[Section]:
         )
     shown = [f for f in a["figs"] if not (a["role"] == "primary" and _forest(f))]  # primary forests: main report
     blocks += [Figure(ctx["figures"] / a["id"] / f"{f}.png", labels.figure_caption(f, spec, a["figs"])) for f in shown]
-    blocks += [Text(M("{}", _(n["reason"])), style="note") for n in a["figure_notes"]]
+    blocks += [Text(M("{}", words(n["reason"])), style="note") for n in a["figure_notes"]]
     if a["model_txt"]:
         if current() != "en":  # said only where the text around the printout is not English
             blocks.append(Text(M("{}", _(PRINTOUT_NOTE)), style="note"))
@@ -334,7 +335,7 @@ def _technical(a: dict, ctx: dict) -> list[Section]:
                     level=3,
                 )
             )
-    bias = Items(_bias_items(a), [M("{}", _(labels.reader_words(": ".join(n.values()), spec))) for n in a["notes"]])
+    bias = Items(_bias_items(a), [M("{}", words(labels.reader_words(": ".join(n.values()), spec))) for n in a["notes"]])
     if bias.items or bias.notes:
         out.append(Section(f"{a['id']}-bias", _("Sensitivity and publication bias"), [bias], level=3))
     out += sensitivity_sections(a, ctx)

@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from evsynth.present.context import RATIO_WORDS, Tables, table_path
 from evsynth.present.document import M, Items, Section, TableBlock, Text
+from evsynth.present.generated import words
 from evsynth.present.i18n import _
 
 __all__ = ["pooling_sections", "sensitivity_sections"]
@@ -415,7 +416,7 @@ def _selection_section(a: dict, ctx: dict) -> list[Section]:
             Section(
                 f"{aid}-selmodel",
                 _("Selection-model sensitivity (publication bias)"),
-                [what, Text(M(_("Not fitted: {}."), _(notes[0]["note"].removeprefix("not fitted: "))))],
+                [what, Text(M(_("Not fitted: {}."), words(notes[0]["note"].removeprefix("not fitted: "))))],
                 level=3,
             )
         ]
