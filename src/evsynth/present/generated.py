@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from evsynth.present.i18n import N_, _, current
 
-__all__ = ["FRAGMENTS", "words"]
+__all__ = ["FRAGMENTS", "words", "notation"]
 
 _LOG = " (log scale)"
 _CI_FORMS = [
@@ -80,6 +80,18 @@ FRAGMENTS: list[str] = [
     ],
     N_("{t1} = {r1}: not pooled ({t2})"),
     N_("excluding {t1} in {r1}"),
+    # notes of the extraction's pooling per domain (evsynth.review.extraction)
+    N_("no effect sizes have been extracted yet"),
+    N_("no effect sizes have been extracted yet; nothing is pooled"),
+    N_("not coded (the sources do not state it)"),
+    N_("{n1} studies with a value: too few for a meta-regression"),
+    N_("{n1} studies pass the filter: fewer than {n2}"),
+    N_("{n1} study: fewer than {n2}, not pooled"),
+    N_("{n1} studies: fewer than {n2}, not pooled"),
+    N_("not estimated: {t1}"),
+    N_("not pooled: {t1}"),
+    N_("extracted effects: moderator '{r1}' has only one level ('{r2}') in the data analysed; it cannot be estimated"),
+    N_("extracted effects: moderator '{r1}' has the same value ({r2}) in every row; it cannot be estimated"),
 ]
 
 _NUMBER = r"-?\d+(?:\.\d+)?"
@@ -125,6 +137,13 @@ def _fragments(text: str) -> list[tuple[str, dict]] | None:
             if rest is not None:
                 return [(form, dict(zip(names, m.groups())))] + rest
     return None
+
+
+def notation(text) -> str:
+    """A number as a data file writes it (``0.2667``), in the notation of the report's language;
+    any other text unchanged."""
+    text = "" if text is None else str(text)
+    return _value("n", text) if re.fullmatch(_NUMBER, text.strip()) else text
 
 
 def words(text) -> str:

@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from evsynth.present import labels
 from evsynth.present.context import GRADE_WORDS, RATIO_WORDS, grade_statement
-from evsynth.present.generated import words
+from evsynth.present.generated import notation, words
 from evsynth.present.document import M, Figure, Items, Preformatted, Section, TableBlock, Text
 from evsynth.present.i18n import _, current, number
 from evsynth.present.sections.own_studies import is_own, own_blocks
@@ -140,7 +140,7 @@ def _main_chapter(a: dict, ctx: dict) -> Section:
     if spec.get("question"):
         blocks.append(Text(M("{}", _(spec["question"])), style="italic"))
     blocks += [
-        Text(M("{}", spec["citation"]), lead=_("Source.")),
+        Text(M("{}", _(spec["citation"])), lead=_("Source.")),
         Text(
             M(
                 _("{model}, tau\u00b2 estimator {method}, test {test}{cluster}. Effect size: {measure}."),
@@ -212,7 +212,7 @@ def _technical(a: dict, ctx: dict) -> list[Section]:
     if spec.get("question"):
         blocks.append(Text(M("{}", _(spec["question"])), style="italic"))
     blocks += [
-        Text(M(_("{} Coded data: {}."), spec["citation"], _(spec["data_source"])), lead=_("Source.")),
+        Text(M(_("{} Coded data: {}."), _(spec["citation"]), _(spec["data_source"])), lead=_("Source.")),
         Text(
             M(
                 _("{}, tau\u00b2 estimator {}, test {}{}. Effect size: {}. {}"),
@@ -380,7 +380,9 @@ def listed_sections(a: dict) -> list:
             _(lt["title"]),
             [
                 Text(M("<code>{}</code>", lt["path"]), style="note"),
-                TableBlock.of(lt["records"]) if lt["records"] else Text(M(_("(none)"))),
+                TableBlock.of([{k: notation(v) for k, v in r.items()} for r in lt["records"]])
+                if lt["records"]
+                else Text(M(_("(none)"))),
             ],
             level=3,
         )

@@ -6,6 +6,7 @@ import re
 
 from markupsafe import Markup
 
+from evsynth.present.generated import words
 from evsynth.present.i18n import _, current
 from evsynth.present.labels import term_label
 from evsynth.present.document import M, Section, TableBlock, Text
@@ -29,6 +30,11 @@ def _terms(rows: list[dict]) -> list[dict]:
     return [dict(r, term=term_label(r["term"], {})) if r.get("term") else r for r in rows]
 
 
+def _notes(rows: list[dict]) -> list[dict]:
+    """The notes the pooling per domain writes, in the report's language."""
+    return [dict(r, note=words(r["note"])) if r.get("note") else r for r in rows]
+
+
 def extraction_section(ctx: dict) -> list[Section]:
     out = [
         Section(
@@ -48,7 +54,7 @@ def extraction_section(ctx: dict) -> list[Section]:
             new_page=True,
             nav=_("47 studies"),
         ),
-        Section("pooled-domain", _("Pooled by outcome domain"), [TableBlock.of(ctx["pooled_domain"])], level=3),
+        Section("pooled-domain", _("Pooled by outcome domain"), [TableBlock.of(_notes(ctx["pooled_domain"]))], level=3),
         Section(
             "moderators-domain",
             _("Moderators named in the two source documents and the quality filter, per domain"),
@@ -63,7 +69,7 @@ def extraction_section(ctx: dict) -> list[Section]:
                     ),
                     style="note",
                 ),
-                TableBlock.of(_terms(ctx["moderators_domain"])),
+                TableBlock.of(_notes(_terms(ctx["moderators_domain"]))),
             ]
             if ctx["moderators_domain"]
             else [],
