@@ -571,7 +571,11 @@ CERT = table_path("certainty/certainty")
 # GRADE's certainty levels (certainty_level in certainty.csv) in words
 GRADE_WORDS = {4: N_("high"), 3: N_("moderate"), 2: N_("low"), 1: N_("very low")}
 # the pieces of GRADE's plain-language statement in the languages other than English (English:
-# the statement column of certainty.csv, written by evsynth.review.grade.statement)
+# the statement column of certainty.csv, written by evsynth.review.grade.statement): the certainty
+# in the verb, as in Santesso et al. (2020), GRADE guidelines 26, J Clin Epidemiol 119:126-135,
+# Table 2.  Dutch (the catalog): this project's translation -- high "leidt tot", moderate "leidt
+# waarschijnlijk tot", low "leidt mogelijk tot", very low "We zijn zeer onzeker of ..."; no
+# published Dutch template of the statements could be cited (docs/certainty.md)
 HEDGE = {4: N_("results in"), 3: N_("probably results in"), 2: N_("may result in")}
 _NOUNS = {
     "improvement": ("improvement in", "deterioration in"),
@@ -597,8 +601,8 @@ UNCERTAIN_VERB = {
 def grade_statement(g: dict) -> str:
     """GRADE's plain-language statement of one body of evidence (a row of ``certainty.csv``):
     in English the row's own ``statement``; in another language built from the same row
-    (level, estimate, smallest important effect) with the wording of that language's guideline
-    makers (:data:`HEDGE`, :data:`NOUN`; Dutch: docs/report.md names the source)."""
+    (level, estimate, smallest important effect) in that language's translation of Santesso et al.
+    (2020), Table 2 (:data:`HEDGE`, :data:`NOUN`; Dutch: docs/certainty.md)."""
     from evsynth.present.i18n import current
 
     if current() == "en":
