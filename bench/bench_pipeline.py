@@ -26,6 +26,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -195,10 +196,16 @@ def _whole_run(project: Path, timeout: float) -> dict:
         return json.loads(p.stdout.strip().splitlines()[-1])
     env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"}
     t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
+    )
     try:
-        p = subprocess.run(cmd, cwd=project, capture_output=True, text=True, timeout=timeout, env=env)
-    except subprocess.TimeoutExpired:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:  # the run's whole process group: server, Snakemake, its jobs
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.communicate()
         return {"rc": "timeout", "seconds": timeout, "peak_MB": float("nan")}
+    p = subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
     secs = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     if p.returncode != 0:
@@ -218,7 +225,7 @@ def run_size(k: int, stages, timeout: float) -> dict[str, dict]:
             with tempfile.TemporaryDirectory() as w:
                 subprocess.run([sys.executable, __file__, "--make", f"{w}:{k}"], check=True)
                 out["whole"] = r = _whole_run(Path(w), timeout)
-                if r.get("rc") != 0:
+                if r.get("rc") not in (0, "timeout"):
                     r.update(seconds=float("nan"), peak_MB=float("nan"))
                 print(f"k={k:,} whole run: {r['seconds']:.2f} s, {r['peak_MB']:.0f} MB", file=sys.stderr, flush=True)
         for stage, args in _commands(k):
@@ -283,7 +290,11 @@ def main(argv=None) -> int:
         cells, secs = [], []
         for k in sizes:
             r = results[k].get(s)
-            cells.append("-" if r is None else f"{r['seconds']:.2f} s / {r['peak_MB']:.0f} MB")
+            if r is not None and r.get("rc") == "timeout":
+                cells.append(f"more than {r['seconds']:.0f} s (stopped)")
+                r = None
+            else:
+                cells.append("-" if r is None else f"{r['seconds']:.2f} s / {r['peak_MB']:.0f} MB")
             secs.append(None if r is None else r["seconds"])
         growth = [f"{b / a:.1f}x" for a, b in zip(secs, secs[1:]) if a and b and a == a and b == b]
         print(f"| {s} | " + " | ".join(cells) + f" | {', '.join(growth) or '-'} |")
