@@ -252,28 +252,31 @@ def normalise_nfc(path, df: pd.DataFrame, rows) -> list[str]:
         df.columns = names
     for j in range(df.shape[1]):
         col = df.iloc[:, j]
-        text = col.map(lambda v: isinstance(v, str) and not v.isascii()).to_numpy(dtype=bool)
-        if not text.any():
+        # each distinct cell looked at once (a column of a million rows repeats its texts)
+        codes, uniq = pd.factorize(col.to_numpy(dtype=object), use_na_sentinel=False)
+        uniq = np.asarray(uniq, dtype=object)
+        wide = np.fromiter((isinstance(u, str) and not u.isascii() for u in uniq), bool, len(uniq))
+        if not wide.any():
             continue
-        idx = np.flatnonzero(text)
-        orig = col.iloc[idx]
-        norm = orig.map(lambda v: unicodedata.normalize("NFC", v))
-        changed = (orig != norm).to_numpy()
+        norm = uniq.copy()
+        norm[wide] = [unicodedata.normalize("NFC", u) for u in uniq[wide]]
+        changed = wide & (norm != uniq)
         if not changed.any():
             continue
-        spellings = pd.DataFrame({"orig": orig.to_numpy(), "norm": norm.to_numpy(), "pos": idx})
-        for value, g in spellings.groupby("norm", sort=False):
-            if g["orig"].nunique() > 1:
-                where = ", ".join(str(int(rows[i])) for i in g["pos"].to_numpy()[:10])
-                more = f" and {len(g) - 10} more" if len(g) > 10 else ""
+        forms: dict = {}  # a normalised text -> its distinct spellings (codes of uniq)
+        for u in np.flatnonzero(wide):
+            forms.setdefault(norm[u], []).append(u)
+        for value, us in forms.items():
+            if len(us) > 1:
+                pos = np.flatnonzero(np.isin(codes, us))
+                where = ", ".join(str(int(rows[i])) for i in pos[:10])
+                more = f" and {len(pos) - 10} more" if len(pos) > 10 else ""
                 notes.append(
                     f"{path}: column {quote(df.columns[j])}: {quote(value)} is written in "
-                    f"{g['orig'].nunique()} Unicode forms (rows {where}{more}), e.g. an accented letter "
+                    f"{len(us)} Unicode forms (rows {where}{more}), e.g. an accented letter "
                     "typed as one character and as a letter plus a combining accent; read as one text"
                 )
-        new = col.to_numpy(dtype=object, copy=True)
-        new[idx] = norm.to_numpy()
-        df.isetitem(j, pd.Series(new, index=df.index, dtype=object))
+        df.isetitem(j, pd.Series(norm[codes], index=df.index, dtype=object))
     for n in notes:
         warnings.warn(n, SpellingNote, stacklevel=2)
     return notes
