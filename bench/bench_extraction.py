@@ -4,7 +4,8 @@ A synthetic extraction effects table of N rows in the form of
 ``data/effects/holwerda2014_effects.csv`` (the same 43 columns; every input form a row may take
 in turn: means and SDs, t, F, p, events, an odds ratio with its CI, a mean difference with its
 CI, pre-post means, d with its variance, d with the group sizes; some rows give p beside t; the
-quotes hold commas, so every row is quoted as spreadsheets write it) replaces the shipped one in
+outcome and the quote hold commas, so they are quoted as spreadsheets write them, and the outcome
+non-ASCII letters, as Dutch text has, so every cell is stripped and brought to NFC) replaces the shipped one in
 a copy of the project, where it is both ``extraction.effects`` and the dataset of the
 ``effect.extracted`` analyses.  Then, each in a fresh process:
 
@@ -56,7 +57,7 @@ def synthetic_extraction(n: int, seed: int = 20140601):
     cols = {c: np.full(n, "", dtype=object) for c in header}
     cols["effect_id"] = np.array([f"syn{i:07d}" for i in range(n)], dtype=object)
     cols["study_id"] = studies[np.arange(n) % len(studies)]
-    cols["outcome"] = np.array(["synthetic outcome, scale total"], dtype=object)[np.zeros(n, int)]
+    cols["outcome"] = np.array(["synthetic outcome, scale total (één schaal)"], dtype=object)[np.zeros(n, int)]
     cols["outcome_domain"] = np.array(domains, dtype=object)[np.arange(n) % len(domains)]
     cols["timepoint"] = np.array(["12 months", "end of intervention"], dtype=object)[np.arange(n) % 2]
     cols["outcome_choice"] = np.array(["primary", "first listed"], dtype=object)[np.arange(n) % 2]
