@@ -149,6 +149,7 @@ def test_presentation_layer_imports_no_engine_and_no_statistics():
                 "evsynth.outputs",
                 "evsynth.errors",
                 "evsynth.texts",
+                "evsynth.draw",
             )
             or m == "evsynth"
         ),
@@ -164,14 +165,27 @@ def test_presentation_layer_imports_no_engine_and_no_statistics():
 def test_api_layer_sits_on_the_engine():
     """api/ (data frames, formulas, plotting verbs) may use the engine, itself and errors;
     never review, pipeline or present, nor the top-level package (which imports api lazily)."""
-    bad = violations("api", lambda m: _within(m, "evsynth.api", "evsynth.engine", "evsynth.errors"))
+    bad = violations("api", lambda m: _within(m, "evsynth.api", "evsynth.engine", "evsynth.errors", "evsynth.draw"))
     assert bad == []
+
+
+def test_draw_layer_draws_and_computes_nothing():
+    """draw/ (the drawing functions the plotting verbs and the report share) imports matplotlib,
+    numpy, itself and evsynth.errors only: no engine, no scipy, no pandas, no other layer."""
+    assert violations("draw", lambda m: _within(m, "evsynth.draw", "evsynth.errors")) == []
+    for path in sorted((SRC / "draw").rglob("*.py")):
+        others = [
+            f"{path.name}:{line}: {mod}"
+            for line, mod in imported_modules(path)
+            if not _within(mod, "evsynth", "matplotlib", "numpy", "__future__", "math", "typing", "textwrap")
+        ]
+        assert others == [], others
 
 
 def test_nothing_below_the_api_layer_imports_it():
     """The engine and the review layer are below api/; present reads tables and draws them
     itself (it must not call the statistics-computing plotting verbs)."""
-    for layer in ("engine", "review", "present"):
+    for layer in ("engine", "review", "present", "draw"):
         bad = [v for v in violations(layer, lambda m: not _within(m, "evsynth.api")) if "evsynth.api" in v]
         assert bad == [], bad
 

@@ -148,6 +148,8 @@ def forest(
     >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
     ['A', 'B', 'C', 'RE Model']
     """
+    import evsynth.draw as draw
+
     yi, vi = _fit_arrays(fit)
     k = yi.size
     labels = study_labels(fit, slab)
@@ -155,56 +157,26 @@ def forest(
     lo, hi = yi - z * np.sqrt(vi), yi + z * np.sqrt(vi)
     if transf is not None and atransf is not None:
         raise InputError("forest: give transf= or atransf=, not both")
-    tf = transf if transf is not None else (lambda x: x)
-    show = atransf if atransf is not None else tf  # the numbers written
-    fig, ax = _axes(ax, (7.5, 1.2 + 0.3 * (k + 2)))
-    ypos = np.arange(k, 0, -1, dtype=float)
     w = _weights(fit)
-    size = 20 + 120 * w / max(w.max(), 1e-12)
-    for i in range(k):
-        ax.plot([tf(lo[i]), tf(hi[i])], [ypos[i], ypos[i]], color="black", lw=1, label="ci" if i == 0 else "_ci")
-    ax.scatter(tf(yi), ypos, s=size, marker="s", color="black", zorder=3, label="studies")
-    ticks, ticklabels = list(ypos), list(labels)
+    rows = [draw.Row("study", labels[i], yi[i], lo[i], hi[i], w[i]) for i in range(k)]
     beta = np.asarray(fit.beta, float)
-    if addfit and fit.p == 1 and getattr(fit, "intercept_only", True):
-        from matplotlib.patches import Polygon
-
-        est, cl, cu = float(beta[0]), float(fit.ci_lb[0]), float(fit.ci_ub[0])
-        yd = -1.0
-        poly = Polygon(
-            [[tf(cl), yd], [tf(est), yd + 0.35], [tf(cu), yd], [tf(est), yd - 0.35]],
-            closed=True,
-            color="black",
-            label="summary",
-        )
-        ax.add_patch(poly)
-        ticks.append(yd)
+    summary = addfit and fit.p == 1 and getattr(fit, "intercept_only", True)
+    if summary:
         kind = "EE Model" if fit.method in ("EE", "FE") else "RE Model"
-        ticklabels.append(kind)
-        if annotate:
-            ax.annotate(
-                f"{show(est):.{digits}f} [{show(cl):.{digits}f}, {show(cu):.{digits}f}]",
-                (1.01, yd),
-                xycoords=("axes fraction", "data"),
-                va="center",
-                fontsize=8,
-            )
-    elif addfit:
-        fitted = np.asarray(fit.X, float) @ beta
-        ax.scatter(tf(fitted), ypos, marker="D", s=25, facecolor="none", edgecolor="grey", zorder=2, label="fitted")
-    if annotate:
-        for i in range(k):
-            ax.annotate(
-                f"{show(yi[i]):.{digits}f} [{show(lo[i]):.{digits}f}, {show(hi[i]):.{digits}f}]",
-                (1.01, ypos[i]),
-                xycoords=("axes fraction", "data"),
-                va="center",
-                fontsize=8,
-            )
-    if refline is not None:
-        ax.axvline(tf(refline), color="grey", ls="--", lw=0.8, label="refline")
-    ax.set_yticks(ticks, ticklabels)
-    ax.set_ylim(min(ticks) - 1, k + 1)
+        rows += [draw.Row("blank"), draw.Row("summary", kind, beta[0], fit.ci_lb[0], fit.ci_ub[0], main=True)]
+    fitted = np.asarray(fit.X, float) @ beta if addfit and not summary else None
+    fig, ax = _axes(ax, (7.5, 1.2 + 0.3 * (k + 2)))
+    draw.forest(
+        ax,
+        rows,
+        transf=transf,
+        show=atransf,
+        digits=digits,
+        refline=refline,
+        annotate=annotate,
+        fitted=fitted,
+        fontsize=8,
+    )
     if atransf is not None:
         from matplotlib.ticker import FixedLocator, FuncFormatter
 
@@ -217,8 +189,6 @@ def forest(
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{float(atransf(v)):.{digits}f}"))
     plain = transf is None and atransf is None
     ax.set_xlabel(xlab if xlab is not None else ("Observed Outcome" if plain else "Transformed Outcome"))
-    ax.spines[["top", "right", "left"]].set_visible(False)
-    ax.tick_params(axis="y", length=0)
     return fig
 
 
@@ -282,34 +252,26 @@ def funnel(
     else:
         x = yi
         centre = float(fit.beta[0]) if refline is None else float(refline)
+    import evsynth.draw as draw
+
     fig, ax = _axes(ax, (6, 5))
-    top = float(sei.max()) * 1.05
-    se_grid = np.linspace(0, top, 100)
+    bands = []
     if contours:
         levels = sorted(float(c) * (100 if float(c) < 1 else 1) for c in contours)
-        from matplotlib.patches import Polygon
-
-        ax.set_facecolor(back)
-        for j in range(len(levels) - 1, -1, -1):  # the widest band first, the inner ones over it
-            lev = levels[j]
-            zc = _z(lev)
-            colour = shade[min(j, len(shade) - 1)] if len(shade) else "0.8"
-            ax.add_patch(
-                Polygon(
-                    np.column_stack([np.r_[-zc * se_grid, zc * se_grid[::-1]], np.r_[se_grid, se_grid[::-1]]]),
-                    closed=True,
-                    facecolor=colour,
-                    edgecolor="none",
-                    zorder=0,
-                    label=f"contour {lev:g}",
-                )
-            )
-    z = _z(level if level is not None else fit.level)
-    ax.plot(centre - z * se_grid, se_grid, color="black", lw=0.8, ls=":", label="region")
-    ax.plot(centre + z * se_grid, se_grid, color="black", lw=0.8, ls=":", label="_region")
-    ax.axvline(centre, color="black", lw=0.8, label="refline")
-    ax.scatter(x, sei, color="black", zorder=3, label="studies")
-    ax.set_ylim(top, 0)
+        bands = [
+            draw.Contour(_z(lev), shade[min(j, len(shade) - 1)] if len(shade) else "0.8", f"contour {lev:g}")
+            for j, lev in enumerate(levels)
+        ]
+    draw.funnel(
+        ax,
+        x,
+        sei,
+        centre=centre,
+        z=_z(level if level is not None else fit.level),
+        contours=bands,
+        outside=back if contours else None,
+        point_size=36,
+    )
     ax.set_ylabel("Standard Error")
     ax.set_xlabel(xlab if xlab is not None else ("Residual Value" if regression else "Observed Outcome"))
     return fig
