@@ -711,6 +711,16 @@ OUTPUTS: dict[str, Output] = {
             optional=True,
         ),
         _o(
+            "figure_notes_edition",
+            "{analysis}/figure_notes.{lang}.csv",
+            "figures",
+            "the same notes in another language of report.languages ({lang}: nl), beside that "
+            "language's figures (<name>.{lang}.png and .svg)",
+            "figure,drawn,reason",
+            root="figures",
+            optional=True,
+        ),
+        _o(
             "figure_files",
             "{analysis}/figure_files.csv",
             "figures",

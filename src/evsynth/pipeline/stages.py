@@ -434,6 +434,7 @@ def run_figures(cfg: dict, analysis: str, results, outdir) -> None:
             out=outdir / "studies",
         )
     else:
+        from evsynth.pipeline.config import limits
         from evsynth.pipeline.multiverse import dimensions
 
         spec = analysis_by_id(cfg, analysis)
@@ -442,6 +443,8 @@ def run_figures(cfg: dict, analysis: str, results, outdir) -> None:
             results / analysis,
             outdir / analysis,
             multiverse_dimensions=dimensions(spec) if spec.get("multiverse") else None,
+            forest_rows=int(limits(cfg)["forest_rows"]),
+            languages=(cfg.get("report") or {}).get("languages", ["en"]),
         )
 
 

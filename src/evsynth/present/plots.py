@@ -117,7 +117,8 @@ def forest_rows(
             for g, r in zip(studies["group"].astype(str), study):
                 by.setdefault(g, []).append(r)
         for sg in subgroups:
-            rows.append(draw.Row("header", str(sg["label"])))
+            if with_studies:  # (without the studies the diamond's label says it all)
+                rows.append(draw.Row("header", str(sg["label"])))
             rows += by.get(str(sg["group"]), [])
             rows.append(draw.Row("summary", str(sg["label"]), sg["estimate"], sg["ci_lb"], sg["ci_ub"]))
             rows.append(draw.Row("blank"))

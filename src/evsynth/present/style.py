@@ -23,7 +23,8 @@ from evsynth.draw.style import (  # noqa: F401  (re-exported: the report's modul
 
 
 def save(fig, path_stem) -> list:
-    """Write ``path_stem``.png and .svg deterministically (no dates, fixed ids)."""
+    """Write ``path_stem``.png and .svg deterministically (no dates, fixed ids); ``path_stem``
+    is a path without the extension."""
     from pathlib import Path
 
     from evsynth.outputs import atomic_path
@@ -31,7 +32,7 @@ def save(fig, path_stem) -> list:
     stem = Path(path_stem)
     out = []
     for ext, meta in ((".png", {"Software": None}), (".svg", {"Date": None, "Creator": None})):
-        target = stem.with_suffix(ext)
+        target = stem.with_name(stem.name + ext)  # (a stem may hold a dot: forest.nl)
         with atomic_path(target) as tmp:
             fig.savefig(tmp, format=ext[1:], metadata=meta, bbox_inches="tight")
         out.append(target)
