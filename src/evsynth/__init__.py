@@ -62,6 +62,7 @@ FRONT_ENDS = (
     "predict",
     "forest",
     "funnel",
+    "regplot",
     "baujat",
     "labbe",
     "radial",

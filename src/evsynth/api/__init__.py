@@ -20,7 +20,7 @@ formulaic and matplotlib are imported inside the functions that need them, so th
 """
 
 from evsynth.api.frames import escalc, predict, rma, rma_mv, robust
-from evsynth.api.plots import baujat, forest, funnel, gosh, labbe, plot_influence, radial
+from evsynth.api.plots import baujat, forest, funnel, gosh, labbe, plot_influence, radial, regplot
 
 __all__ = [
     "escalc",
@@ -30,6 +30,7 @@ __all__ = [
     "predict",
     "forest",
     "funnel",
+    "regplot",
     "baujat",
     "labbe",
     "radial",

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from evsynth.draw import style
 from evsynth.draw.axes import decimal_axis, legend_outside, number, ratio_ticks, shorten, wrap
-from evsynth.draw.forest import Row, forest, paginate, x_range
-from evsynth.draw.funnel import Contour, funnel
-from evsynth.draw.regplot import bubble_sizes, mark_predictions, regplot
+from evsynth.draw.forests import Row, forest, paginate, x_range
+from evsynth.draw.funnels import Contour, funnel
+from evsynth.draw.bubbles import bubble_sizes, mark_predictions, regplot
 
 __all__ = [
     "style",

@@ -93,16 +93,29 @@ class _Names:
         return self.out / f"{stem}{self.suffix}"
 
 
+def _scale_parts(scale) -> tuple[str, str]:
+    """(measure label, direction words) of scale.csv: its analysis_scale_label is 'label (words)'."""
+    label, full = str(scale["measure_label"]), str(scale["analysis_scale_label"])
+    return (label, full[len(label) + 2 : -1]) if full.startswith(label + " (") and full.endswith(")") else (full, "")
+
+
+def _scale_label(scale) -> str:
+    """The analysis scale as scale.csv names it ('label (positive = ...)'), in the current language."""
+    if i18n.current() == "en":
+        return str(scale["analysis_scale_label"])
+    label, words = _scale_parts(scale)
+    return f"{_(label)} ({_(words)})" if words else _(label)
+
+
 def _axis_label(scale) -> str:
     """The x axis label of scale.csv, in the current language (its parts through the catalog)."""
-    label, words = str(scale["measure_label"]), str(scale["analysis_scale_label"])
-    words = words[len(label) + 2 : -1] if words.startswith(label + " (") else words
     if i18n.current() == "en":
         return str(scale["axis_label"])
-    if _flag(scale["log_axis"]):
+    label, words = _scale_parts(scale)
+    if _flag(scale["log_axis"]) and " = " in words:
         name = str(scale["axis_label"]).split(" (log scale", 1)[0]
         return _("{} (log scale; above 1 = {}, below 1 = the opposite)").format(_(name), _(words.split(" = ", 1)[1]))
-    return f"{_(label)} ({_(words)})"
+    return _scale_label(scale)
 
 
 def _draw_analysis(spec, t, out: _Names, multiverse_dimensions, forest_rows: int, res: Path) -> list[dict]:
@@ -111,10 +124,7 @@ def _draw_analysis(spec, t, out: _Names, multiverse_dimensions, forest_rows: int
     eff, het, scale, forest = t["eff"], t["het"], t["scale"], t["forest"]
     back = BACK_TRANSFORMS[str(scale["back_transform"])]
     log_axis, ref = _flag(scale["log_axis"]), float(scale["reference_line"])
-    xlabel, ylabel = _axis_label(scale), _(str(scale["analysis_scale_label"]))
-    if i18n.current() != "en":
-        label, words = str(scale["measure_label"]), str(scale["analysis_scale_label"])
-        ylabel = f"{_(label)} ({_(words[len(label) + 2 : -1])})" if words.startswith(label + " (") else _(words)
+    xlabel, ylabel = _axis_label(scale), _scale_label(scale)
     level = float(forest["level"].iloc[0])
     title = _(spec["title"])
     cols = ["label", "yi", "vi", "ci_lb", "ci_ub", "weight"] + (["study"] if "study" in forest else [])

@@ -127,7 +127,12 @@ def forest_rows(
         rows.append(draw.Row("blank"))
     rows.append(
         draw.Row(
-            "summary", pooled.get("label", _("Pooled")), pooled["estimate"], pooled["ci_lb"], pooled["ci_ub"], main=True
+            "summary",
+            pooled["label"] if "label" in pooled else _("Pooled"),
+            pooled["estimate"],
+            pooled["ci_lb"],
+            pooled["ci_ub"],
+            main=True,
         )
     )
     pi_lb = pooled.get("pi_lb")
@@ -392,8 +397,9 @@ def specification_curve(
     ax.text(
         0.01,
         0.97,
-        f"median {med:.2f} (dashed); {int(summary['n_ci_excludes_zero'])} of "
-        f"{int(summary['n_fitted'])} CIs ({level:g}%) exclude 0 (blue)",
+        _("median {} (dashed); {} of {} CIs ({}%) exclude 0 (blue)").format(
+            number(med, 2), int(summary["n_ci_excludes_zero"]), int(summary["n_fitted"]), _lvl(level)
+        ),
         transform=ax.transAxes,
         va="top",
         fontsize=style.FONT_SIZE - 1,
@@ -409,7 +415,7 @@ def specification_curve(
         ax.text(
             0.99,
             0.97,
-            "axis clipped: some CIs extend beyond it",
+            _("axis clipped: some CIs extend beyond it"),
             transform=ax.transAxes,
             va="top",
             ha="right",
@@ -417,12 +423,13 @@ def specification_curve(
         )
     ax.set_ylabel(_wrap(ylabel, 30))
     ax.set_title(title)
+    draw.decimal_axis(ax.yaxis, decimal_mark())
     for j, (d, c) in enumerate(rows):
         on = (t[d].astype(str) == c).to_numpy()
         axc.scatter(x[on], np.full(on.sum(), j), marker="|", s=40, color=style.PALETTE["black"])
     axc.set_yticks(range(len(rows)))
     axc.set_yticklabels([f"{d}: {c}" for d, c in rows])
     axc.set_ylim(len(rows) - 0.5, -0.5)
-    axc.set_xlabel("specification (sorted by estimate)")
+    axc.set_xlabel(_("specification (sorted by estimate)"))
     axc.set_xlim(0.5, n + 0.5)
     return fig

@@ -58,7 +58,7 @@ def funnel(
     ``(filled_x, filled_se)`` are open circles.  With ``legend``, a legend outside the axes
     whose entries are the contours' ``legend`` texts and ``texts``: ``"region"``,
     ``"centre"``, ``"studies"``, ``"filled"``, ``"title"``.  Above :data:`RASTERIZE_ABOVE`
-    points the points are rasterised in vector output.  Returns ``ax``; artists labelled
+    points the points are smaller (down to a tenth of the area) and rasterised in vector output.  Returns ``ax``; artists labelled
     ``"studies"``, ``"region"`` (two lines), ``"refline"``, ``"filled"``, ``"contour ..."``."""
     texts = texts or {}
     x, se = np.asarray(x, float), np.asarray(se, float)
@@ -89,7 +89,8 @@ def funnel(
     ax.plot(centre - z * grid, grid, color=line_colour, lw=1.0, ls=":", label="region")
     ax.plot(centre + z * grid, grid, color=line_colour, lw=1.0, ls=":", label="_region")
     ax.axvline(centre, color=line_colour, lw=1, label="refline")
-    ax.scatter(x, se, s=point_size or 22, color=colour, zorder=3, label="studies", rasterized=many)
+    size = (point_size or 22) * (max(RASTERIZE_ABOVE / x.size, 0.1) if many else 1.0)  # smaller dots when many
+    ax.scatter(x, se, s=size, color=colour, zorder=3, label="studies", rasterized=many)
     handles += [
         Line2D([], [], color=line_colour, lw=1.0, ls=":", label=texts.get("region", "pseudo-confidence region")),
         Line2D([], [], color=line_colour, lw=1.0, label=texts.get("centre", "estimate")),
