@@ -274,3 +274,27 @@ def test_the_dutch_edition_reads_its_own_figures(results):
         assert a["fig_suffix"] == suffix
         assert a["figs"][:3] == ["forest", "forest_page2", "forest_by_group"]
         assert all((a["fig_dir"] / f"{f}{a['fig_suffix']}.png").is_file() for f in a["figs"])
+
+
+def test_every_dutch_figure_text_of_the_shipped_analyses_has_a_translation(first_run, tmp_path, monkeypatch):
+    """The Dutch figures of every analysis of a full run: no text without a translation (the
+    figures would show it in English; scripts/report_messages.py nl lists what is missing)."""
+    from evsynth.pipeline.multiverse import dimensions
+
+    monkeypatch.chdir(first_run)
+    monkeypatch.setenv("EVSYNTH_ALLOW_DIRS", str(tmp_path))
+    cfg = load_config(first_run / "config.yaml")
+    missing, drawn_for = {}, []
+    for spec in cfg["analyses"]:
+        res = first_run / "results" / spec["id"]
+        if not (res / "figure_forest.csv").is_file():
+            continue
+        dims = dimensions(spec) if spec.get("multiverse") else None
+        analysis_figures(spec, res, tmp_path / spec["id"], multiverse_dimensions=dims, languages=["nl"])
+        missing.update({m: spec["id"] for m in i18n.missing("nl")})
+        drawn_for.append(spec["id"])
+        assert (tmp_path / spec["id"] / "forest.nl.png").is_file()
+    assert len(drawn_for) >= 8
+    assert missing == {}
+    # and the full run drew them too: the Dutch figures beside the English ones
+    assert (first_run / "figures" / AID / "forest.nl.svg").is_file()
