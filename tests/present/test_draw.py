@@ -298,3 +298,24 @@ def test_every_dutch_figure_text_of_the_shipped_analyses_has_a_translation(first
     assert missing == {}
     # and the full run drew them too: the Dutch figures beside the English ones
     assert (first_run / "figures" / AID / "forest.nl.svg").is_file()
+
+
+def test_the_evidence_gap_map_of_the_dutch_edition_is_in_dutch():
+    """The one study figure of the main report: drawn again in Dutch (evidence_gap_map.nl.png)."""
+    gap = pd.DataFrame(
+        {
+            "outcome_domain": ["parenting", "parenting"],
+            "intervention_type": ["home visiting", "case management"],
+            "n_studies": [3, 0],
+            "n_rct": [2, 0],
+            "n_quasi_experimental": [1, 0],
+        }
+    )
+    with i18n.language("nl"):
+        fig = plots.evidence_gap_map(gap)
+        assert i18n.missing("nl") == []
+    texts = [t.get_text() for t in fig.findobj(plt.Text)]
+    assert "Type interventie" in texts and "Uitkomstdomein" in texts and "huisbezoeken" in texts
+    assert "3\n(2 RCT, 1 QE)" in texts
+    english = [t.get_text() for t in plots.evidence_gap_map(gap).findobj(plt.Text)]
+    assert "Intervention type" in english and "home visiting" in english

@@ -432,6 +432,7 @@ def run_figures(cfg: dict, analysis: str, results, outdir) -> None:
             prisma=inputs.load_prisma(cfg["studies"]["prisma"]),
             results=results,
             out=outdir / "studies",
+            languages=(cfg.get("report") or {}).get("languages", ["en"]),
         )
     else:
         from evsynth.pipeline.config import limits

@@ -280,9 +280,11 @@ def study_figures(
     results: Path,
     out: Path,
     effect_direction: pd.DataFrame | None = None,
+    languages=("en",),
 ) -> None:
     """Risk-of-bias plots, quality histogram, PRISMA flow, evidence gap map and (when given)
-    the effect direction plot of the coded effect statements."""
+    the effect direction plot of the coded effect statements; the evidence gap map (the one of
+    these in the main report) again as ``evidence_gap_map.<lang>`` for every other language."""
     results = Path(results)
     summary = _read(results / "quality" / "item_summary.csv")
     gap = _read(results / "studies" / "evidence_gap.csv")
@@ -292,5 +294,8 @@ def study_figures(
         save(plots.quality_histogram(studies), tmp / "quality_by_design")
         save(plots.prisma_diagram(prisma), tmp / "prisma_flow")
         save(plots.evidence_gap_map(gap), tmp / "evidence_gap_map")
+        for lang in [x for x in languages if x != "en"]:
+            with i18n.language(lang):
+                save(plots.evidence_gap_map(gap), tmp / f"evidence_gap_map.{lang}")
         if effect_direction is not None:
             save(plots.effect_direction_plot(effect_direction), tmp / "effect_direction")

@@ -11,8 +11,9 @@ import pandas as pd
 from matplotlib import pyplot as plt
 from matplotlib.patches import FancyBboxPatch, Rectangle
 
-from evsynth.draw.axes import legend_outside as _legend_outside, wrap as _wrap
+from evsynth.draw.axes import decimal_axis, legend_outside as _legend_outside, wrap as _wrap
 from evsynth.present import style
+from evsynth.present.i18n import _, number
 
 style.apply()
 
@@ -255,7 +256,8 @@ def prisma_diagram(p: dict) -> plt.Figure:
 
 
 def evidence_gap_map(gap: pd.DataFrame) -> plt.Figure:
-    """Outcome domains x intervention types; cell = number of studies (RCT / quasi)."""
+    """Outcome domains x intervention types; cell = number of studies (RCT / quasi); its texts
+    in the report's current language (the Dutch edition shows it in Dutch)."""
     doms = list(dict.fromkeys(gap["outcome_domain"]))
     types = list(dict.fromkeys(gap["intervention_type"]))
     M = gap.pivot(index="outcome_domain", columns="intervention_type", values="n_studies").loc[doms, types]
@@ -266,7 +268,7 @@ def evidence_gap_map(gap: pd.DataFrame) -> plt.Figure:
     for i in range(len(doms)):
         for j in range(len(types)):
             n = int(M.iloc[i, j])
-            txt = f"{n}\n({int(R.iloc[i, j])} RCT, {int(Q.iloc[i, j])} QE)" if n else "0"
+            txt = _("{}\n({} RCT, {} QE)").format(n, int(R.iloc[i, j]), int(Q.iloc[i, j])) if n else "0"
             ax.text(
                 j,
                 i,
@@ -278,17 +280,18 @@ def evidence_gap_map(gap: pd.DataFrame) -> plt.Figure:
             )
     ax.set_xticks(
         range(len(types)),
-        [_wrap(t, 16) for t in types],
+        [_wrap(_(t), 18) for t in types],
         fontsize=style.FONT_SIZE - 2,
         rotation=30,
         ha="right",
         rotation_mode="anchor",
     )
-    ax.set_yticks(range(len(doms)), doms)
-    ax.set_xlabel("Intervention type")
-    ax.set_ylabel("Outcome domain")
-    fig.colorbar(im, ax=ax, label="Number of studies measuring outcomes in the domain")
-    ax.set_title("Evidence gap map: studies per outcome domain and intervention type", loc="left", weight="bold")
+    ax.set_yticks(range(len(doms)), [_(d) for d in doms])
+    ax.set_xlabel(_("Intervention type"))
+    ax.set_ylabel(_("Outcome domain"))
+    bar = fig.colorbar(im, ax=ax, label=_("Number of studies measuring outcomes in the domain"))
+    decimal_axis(bar.ax.yaxis, number(1.5, 1)[1])  # a decimal comma in Dutch
+    ax.set_title(_("Evidence gap map: studies per outcome domain and intervention type"), loc="left", weight="bold")
     return fig
 
 
