@@ -16,6 +16,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from evsynth import __version__, catalog
+from evsynth.outputs import read_output
 from evsynth.present.document import M, Num
 from evsynth.present.i18n import N_, _, current, number
 from evsynth.present import labels
@@ -115,7 +116,7 @@ class Tables:
                 self._cache[rel] = pd.DataFrame()
             else:
                 try:
-                    self._cache[rel] = pd.read_csv(p, keep_default_na=True)
+                    self._cache[rel] = read_output(p, keep_default_na=True)
                 except pd.errors.EmptyDataError:
                     self._cache[rel] = pd.DataFrame()
         return self._cache[rel]
@@ -126,7 +127,7 @@ class Tables:
         if not p.is_file():
             return pd.DataFrame()
         try:
-            return pd.read_csv(p, dtype=str, keep_default_na=False)
+            return read_output(p, dtype=str, keep_default_na=False)
         except pd.errors.EmptyDataError:
             return pd.DataFrame()
 
@@ -532,7 +533,7 @@ def _analysis_context(spec: dict, T: Tables, figures: Path) -> dict:
     # figures the figures stage did not draw, with the reason (figures/<id>/figure_notes.csv)
     notes = fd / f"figure_notes{ctx['fig_suffix']}.csv"
     ctx["figure_notes"] = (
-        [r for r in records(pd.read_csv(notes, dtype=str, keep_default_na=False)) if r.get("reason")]
+        [r for r in records(read_output(notes, dtype=str, keep_default_na=False)) if r.get("reason")]
         if notes.is_file()
         else []
     )
@@ -662,7 +663,7 @@ def _read(path) -> pd.DataFrame:
     if not p.is_file():
         return pd.DataFrame()
     try:
-        return pd.read_csv(p, dtype=str, keep_default_na=False)
+        return read_output(p, dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
 
