@@ -246,7 +246,7 @@ def test_dutch_figures_have_dutch_labels_and_decimal_commas(results):
     assert i18n.missing("nl") == []  # every text of these figures has a translation
     en, nl = _svg_texts(out / "forest.svg"), _svg_texts(out / "forest.nl.svg")
     assert "Study" in en and "Estimate [95% CI]" in en and "Weight" in en
-    assert "Studie" in nl and "Schatting [95%-BI]" in nl and "Gewicht" in nl and "Study " not in nl
+    assert "Studie" in nl and "Effect [95%-BI]" in nl and "Gewicht" in nl and "Study " not in nl
     assert "logschaal; boven 1 = verbetering" in nl  # the axis label
     assert "(pagina 1 van 2)" in nl
     assert re.search(r"\d,\d\d \[\d,\d\d, \d,\d\d\]", nl) and not re.search(r"\d\.\d\d \[", nl)
@@ -319,3 +319,17 @@ def test_the_evidence_gap_map_of_the_dutch_edition_is_in_dutch():
     assert "3\n(2 RCT, 1 QE)" in texts
     english = [t.get_text() for t in plots.evidence_gap_map(gap).findobj(plt.Text)]
     assert "Intervention type" in english and "home visiting" in english
+
+
+@pytest.mark.parametrize(
+    "lang, est, weight", [("en", "Estimate [95% CI]", "Weight"), ("nl", "Effect [95%-BI]", "Gewicht")]
+)
+def test_forest_column_headers_do_not_overlap(lang, est, weight):
+    st = pd.DataFrame({"label": ["A (2001)", "B (2002)"], "yi": [0.1, 0.4], "vi": [0.02, 0.03], "weight": [60.0, 40.0]})
+    st["ci_lb"], st["ci_ub"] = st["yi"] - 0.3, st["yi"] + 0.3
+    with i18n.language(lang):
+        fig = plots.forest_plot(st, {"estimate": 0.2, "ci_lb": 0.0, "ci_ub": 0.4, "label": "P"}, title="t", xlabel="x")
+    fig.canvas.draw()
+    texts = {t.get_text(): t.get_window_extent() for t in fig.findobj(plt.Text) if t.get_text()}
+    assert not texts[est].overlaps(texts[weight])
+    assert texts[est].x1 < texts[weight].x0
