@@ -27,16 +27,6 @@ REPORT: tuple[Output, ...] = (
         optional=True,
     ),
     entry(
-        "figure_notes_edition",
-        "{analysis}/figure_notes.{lang}.csv",
-        "figures",
-        "the same notes in another language of report.languages ({lang}: nl), beside that "
-        "language's figures (<name>.{lang}.png and .svg)",
-        "figure,drawn,reason",
-        root="figures",
-        optional=True,
-    ),
-    entry(
         "figure_files",
         "{analysis}/figure_files.csv",
         "figures",
@@ -91,6 +81,22 @@ REPORT: tuple[Output, ...] = (
     entry(
         "report_edition_pdf",
         "{lang}/report.pdf",
+        "report",
+        "its PDF edition",
+        kind="pdf",
+        when=("config", "report.pdf"),
+        default=True,
+    ),
+    entry(
+        "report_edition_appendix_html",
+        "{lang}/appendix.html",
+        "report",
+        "the technical appendix in another language of report.languages ({lang}: nl)",
+        kind="html",
+    ),
+    entry(
+        "report_edition_appendix_pdf",
+        "{lang}/appendix.pdf",
         "report",
         "its PDF edition",
         kind="pdf",

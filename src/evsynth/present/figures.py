@@ -15,7 +15,7 @@ import pandas as pd
 
 from evsynth.outputs import atomic_folder, read_output, safe_file_name, write_csv
 from evsynth.present import i18n, plots
-from evsynth.present.i18n import N_, _, number
+from evsynth.present.i18n import _, number
 from evsynth.present.labels import moderator_labels
 from evsynth.texts import column_label
 from evsynth.present.style import save
@@ -38,10 +38,12 @@ def _flag(value) -> bool:
 
 FOREST_ROWS = 400  # default of limits.forest_rows: study rows a forest draws (10 pages of 40)
 
-FOREST_LIMIT_NOTE = N_(
-    "Forest plot: {k} rows exceed the limit of {limit} rows a forest draws (limits.forest_rows), so "
-    "it shows the pooled result only; every row's estimate and interval is in {table}. Raise the "
-    "limit with 'limits: {{forest_rows: N}}' in config.yaml to draw them ({pages} pages)."
+# written in English into figure_notes.csv; the report shows it in its language (a form of
+# evsynth.present.generated.FRAGMENTS: {n} numbers, {r} the table's path)
+FOREST_LIMIT_NOTE = (
+    "Forest plot: {n1} rows exceed the limit of {n2} rows a forest draws, so it shows the pooled "
+    "result only; every row's estimate and interval is in {r1}. Raise the limit with the config "
+    "key limits.forest_rows to draw them ({n3} pages)."
 )
 
 
@@ -59,7 +61,8 @@ def analysis_figures(
     the specification curve of one analysis, from its result folder ``res``.  A forest of more
     than ``forest_rows`` rows shows the pooled results only, with a note (``figure_notes.csv``).
     English figures are ``out_dir/<name>.png`` (and ``.svg``), another language's (Dutch texts,
-    decimal comma) ``out_dir/<name>.<lang>.png``, with its own ``figure_notes.<lang>.csv``."""
+    decimal comma) ``out_dir/<name>.<lang>.png``; ``figure_notes.csv`` is written in English
+    (the report shows each note in its language, :func:`evsynth.present.generated.words`)."""
     res = Path(res)
     t = {
         "eff": read_output(res / "effects.csv", dtype={"study": str}),
@@ -120,7 +123,8 @@ def _axis_label(scale) -> str:
 
 def _draw_analysis(spec, t, out: _Names, multiverse_dimensions, forest_rows: int, res: Path) -> list[dict]:
     """The figures of one analysis in the current language into ``out``; returns the files
-    named from column names; writes ``figure_notes.csv`` when a figure is not drawn in full."""
+    named from column names; writes ``figure_notes.csv`` (English) when a figure is not drawn
+    in full."""
     eff, het, scale, forest = t["eff"], t["het"], t["scale"], t["forest"]
     back = BACK_TRANSFORMS[str(scale["back_transform"])]
     log_axis, ref = _flag(scale["log_axis"]), float(scale["reference_line"])
@@ -146,11 +150,11 @@ def _draw_analysis(spec, t, out: _Names, multiverse_dimensions, forest_rows: int
             {
                 "figure": "forest",
                 "drawn": "pooled result only",
-                "reason": _(FOREST_LIMIT_NOTE).format(
-                    k=f"{len(studies):,}",
-                    limit=f"{forest_rows:,}",
-                    table=f"{res.name}/figure_forest.csv",
-                    pages=f"{-(-len(studies) // plots.MAX_FOREST_ROWS):,}",
+                "reason": FOREST_LIMIT_NOTE.format(
+                    n1=len(studies),
+                    n2=forest_rows,
+                    r1=f"{res.name}/figure_forest.csv",
+                    n3=-(-len(studies) // plots.MAX_FOREST_ROWS),
                 ),
             }
         )
@@ -187,7 +191,7 @@ def _draw_analysis(spec, t, out: _Names, multiverse_dimensions, forest_rows: int
         for n_, f in enumerate(pages, 1):
             save(f, out / (stem if n_ == 1 else f"{stem}_page{n_}"))
     if spec["model"]["type"] == "univariate" and len(eff) < plots.FUNNEL_MIN_K:
-        notes.append({"figure": "funnel", "drawn": "no", "reason": _(plots.FUNNEL_TOO_FEW).format(k=len(eff))})
+        notes.append({"figure": "funnel", "drawn": "no", "reason": plots.FUNNEL_TOO_FEW.format(k=len(eff))})
     elif spec["model"]["type"] == "univariate":
         tf = t["trimfill"]
         save(
@@ -236,9 +240,9 @@ def _draw_analysis(spec, t, out: _Names, multiverse_dimensions, forest_rows: int
         )
         files.append({"file": f"bubble_{safe_file_name(col)}", "column": col})
         save(_with_predictions(fig, t["predictions"], col, level), out / files[-1]["file"])
-    if notes:
+    if notes and i18n.current() == "en":  # (in English: the report words them in its language)
         pd.DataFrame(notes, columns=["figure", "drawn", "reason"]).to_csv(
-            (out / "figure_notes").with_name((out / "figure_notes").name + ".csv"), index=False, lineterminator="\n"
+            out.out / "figure_notes.csv", index=False, lineterminator="\n"
         )
     return files
 
