@@ -165,12 +165,12 @@ def _draw_analysis(spec, t, out: _Names, multiverse_dimensions, forest_rows: int
     sub = t["sub"]
     names, level_words = moderator_labels(spec)  # what the reader sees: labels from config
     for var, g in sub.groupby("subgroup_variable", sort=False) if not sub.empty else []:
-        vlab = _(names.get(var, column_label(var)))
+        vlab = names[var] if var in names else _(column_label(var))  # (moderator_labels translates)
         words = level_words.get(var, {})
         sgs = [
             {
                 "group": r["group"],
-                "label": f"{vlab}: {_(str(words.get(str(r['group']), r['group'])))}",
+                "label": f"{vlab}: {words[str(r['group'])] if str(r['group']) in words else _(str(r['group']))}",
                 "estimate": r["estimate"],
                 "ci_lb": r["ci_lb"],
                 "ci_ub": r["ci_ub"],
