@@ -1,9 +1,20 @@
-"""What the coding scripts under data/ share: writing a coded table and reading their
-command line.  Imported by data/holwerda2014/coding/*.py and data/findings/build_findings.py
-(each puts this folder on ``sys.path``)."""
+"""What the coding scripts share: where the project's data and the seed texts are, writing a
+coded table, and reading their command line.
+
+Paths are taken from this package's place in the project (``coding/`` beside ``data/``), not
+from the working directory, so ``python -m coding.<folder>.<script>`` writes the same tables
+wherever it is started."""
 
 import csv
 import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+# the seed texts (read-only, beside the project); make coding passes SEEDS=... to change it
+SEEDS = ROOT.parent / "shared" / "seeds"
+HOLWERDA_SEED = "003_169077222a0c6c24.txt"  # Holwerda, Jansen & Reijneveld (2014)
+NJI_SEED = "000_d6eb5ec40b6ce6bc.txt"  # Nederlands Jeugdinstituut (2020), Wat werkt
 
 
 def write_rows(out, fieldnames, rows) -> None:
@@ -15,7 +26,14 @@ def write_rows(out, fieldnames, rows) -> None:
         w.writerows(rows)
 
 
-def cli_args(default_out: str) -> tuple[str, str]:
-    """``(source, out)`` from the command line ``script.py SOURCE [OUT]``; OUT defaults to
-    ``default_out`` (a path from the repository root)."""
-    return sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else default_out
+def cli_args(default_out: Path) -> tuple[str, str]:
+    """``(source, out)`` from the command line ``python -m coding.<folder>.<script> SOURCE [OUT]``;
+    OUT defaults to ``default_out`` (the shipped table under ``data/``)."""
+    if len(sys.argv) < 2:
+        sys.exit(f"usage: python -m {_module()} SOURCE [OUT]  (SOURCE: the seed text or folder; OUT: {default_out})")
+    return sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else str(default_out)
+
+
+def _module() -> str:
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return spec.name if spec is not None else Path(sys.argv[0]).stem

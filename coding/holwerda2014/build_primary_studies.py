@@ -1,7 +1,10 @@
 """Build data/holwerda2014/primary_studies.csv from Bijlage 5 of the seed text.
 
 Run from the repository root:
-    python data/holwerda2014/coding/build_primary_studies.py ../shared/seeds/003_169077222a0c6c24.txt
+
+    python -m coding.holwerda2014.build_primary_studies ../shared/seeds/003_169077222a0c6c24.txt [OUT]
+
+(OUT defaults to data/holwerda2014/primary_studies.csv.)  The rows are cut by ``split_bijlage5``.
 
 What is verbatim and what is coded:
 - ``row_text``: the complete text of the table row (seed lines ``source_lines``), verbatim.
@@ -35,21 +38,13 @@ What is verbatim and what is coded:
   derived rate with its formula, each apart from the stated frequency).
 """
 
-import json
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "src"))
-from evsynth.review.domains import DOMAINS, domains_of  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from population_outcomes import POPULATION, code_row  # noqa: E402
-from build_effect_statements import build as build_statements  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from coding_common import cli_args, write_rows  # noqa: E402
+from coding.common import DATA, cli_args, write_rows
+from coding.holwerda2014.build_effect_statements import build as build_statements
+from coding.holwerda2014.population_outcomes import POPULATION, code_row
+from coding.holwerda2014.split_bijlage5 import blocks as split_blocks
+from evsynth.review.domains import DOMAINS, domains_of
 
 WEEK = 7 / 30.4375
 WEEKLY, BIWEEKLY, MONTHLY = 52 / 12, 26 / 12, 1.0
@@ -932,13 +927,8 @@ FOCUS = {
 
 
 def main(seed: str, out: str) -> None:
-    here = Path(__file__).parent
-    blocks = [
-        json.loads(line)
-        for line in subprocess.run(
-            [sys.executable, str(here / "split_bijlage5.py"), seed], check=True, capture_output=True, text=True
-        ).stdout.splitlines()
-    ]
+    with open(seed, encoding="utf-8") as fh:
+        blocks = split_blocks(fh.readlines())
     assert [b["row"] for b in blocks] == [1, 2, 3] + list(range(5, 48)), "unexpected row numbers"
     statements = {}
     for x in build_statements(seed):
@@ -1062,4 +1052,4 @@ def main(seed: str, out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*cli_args("data/holwerda2014/primary_studies.csv"))
+    main(*cli_args(DATA / "holwerda2014" / "primary_studies.csv"))

@@ -2,7 +2,7 @@
 block per table row, with the seed's line numbers, so that every coded value can be
 traced to the lines it came from.  Run from the repository root:
 
-    python data/holwerda2014/coding/split_bijlage5.py ../shared/seeds/003_169077222a0c6c24.txt
+    python -m coding.holwerda2014.split_bijlage5 ../shared/seeds/003_169077222a0c6c24.txt
 
 It prints JSON lines {row, first_line, last_line, text}; primary_studies.csv was coded
 from these blocks (the free-text columns verbatim, the coded columns by reading them)."""
