@@ -7,7 +7,7 @@ DIR is the folder of the seed texts (default ../shared/seeds beside the project)
 in the order of ``STEPS``: a step may read a table an earlier step wrote (the coding log reads
 the statements' decisions, the second coder's agreement reads the first coding, the extraction
 agreement reads the study list).  On the shipped inputs every table is rebuilt byte for byte
-(tests/coding/test_rebuild.py).  Which table comes from which inputs: coding/README.md."""
+(tests/coding/test_make_coding.py).  Which table comes from which inputs: coding/README.md."""
 
 from __future__ import annotations
 
@@ -130,6 +130,9 @@ def main(argv=None) -> int:
             return 1
         except AssertionError as exc:
             print(f"coding.rebuild: {module}: a coding check failed{_where(exc)}: {exc}", file=sys.stderr)
+            return 1
+        except Exception as exc:  # one line, not a traceback: the step, where it stopped and why
+            print(f"coding.rebuild: {module} stopped{_where(exc)}: {type(exc).__name__}: {exc}", file=sys.stderr)
             return 1
         if rc not in (None, 0):  # a step that returns its exit status has printed its message
             print(f"coding.rebuild: {module} stopped; the tables of later steps are not rebuilt", file=sys.stderr)

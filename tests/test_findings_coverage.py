@@ -441,7 +441,7 @@ def test_every_coding_decision_names_an_existing_row_and_a_reason():
 
 
 # the coding scripts' command lines (python -m coding.<folder>.<script> SOURCE OUT); the whole
-# rebuild (make coding) is tests/coding/test_rebuild.py
+# rebuild (make coding) is tests/coding/test_make_coding.py
 BUILDS = [
     (
         "coding.findings.build_findings",

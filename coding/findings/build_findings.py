@@ -101,9 +101,9 @@ def flat(lines: list[str], a: int, b: int) -> str:
 
 def cut(text: str, start: str, end: str, where: str) -> str:
     i = text.find(start)
-    assert i >= 0, f"{where}: start {start!r} not found"
+    assert i >= 0, f"{where}: start {start!r} not found in the seed lines"
     j = text.find(end, i)
-    assert j >= 0, f"{where}: end {end!r} not found after start"
+    assert j >= 0, f"{where}: end {end!r} not found after start in the seed lines"
     return text[i : j + len(end)]
 
 
@@ -112,11 +112,13 @@ def build(seeds: str) -> list[dict]:
     out = []
     for fid, doc, sec, a, b, start, end, en, typ, factor, pop, outc, direction, strength, s_lines in claims():
         lines = texts[doc]
-        claim = cut(flat(lines, a, b), start, end, fid)
+        claim = cut(flat(lines, a, b), start, end, f"{CODING.name}, {fid}, claim_start/claim_end")
         s_txt, s_ln = "", ""
         if strength:
             sa, sb = map(int, (s_lines or f"{a}-{b}").split("-"))
-            s_txt = cut(flat(lines, sa, sb), strength[0], strength[1], fid + " strength")
+            s_txt = cut(
+                flat(lines, sa, sb), strength[0], strength[1], f"{CODING.name}, {fid}, strength_start/strength_end"
+            )
             s_ln = f"{sa}-{sb}"
         out.append(
             {
