@@ -168,6 +168,15 @@ def test_every_coding_folder_is_a_package_and_data_holds_no_python():
     assert sorted(p.relative_to(ROOT).as_posix() for p in DATA.rglob("*.py")) == []
 
 
+def test_coding_modules_hold_at_most_800_lines():
+    long = {
+        p.relative_to(ROOT).as_posix(): n
+        for p in sorted(CODING.rglob("*.py"))
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 800
+    }
+    assert long == {}
+
+
 def test_every_step_module_has_a_main_and_its_docstring_gives_its_command_line():
     for module, _, _ in rebuild.STEPS:
         path = ROOT / (module.replace(".", "/") + ".py")
