@@ -31,7 +31,17 @@ def cli_args(default_out: Path) -> tuple[str, str]:
     OUT defaults to ``default_out`` (the shipped table under ``data/``)."""
     if len(sys.argv) < 2:
         sys.exit(f"usage: python -m {_module()} SOURCE [OUT]  (SOURCE: the seed text or folder; OUT: {default_out})")
-    return sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else str(default_out)
+    source = seed_arg(sys.argv[1])
+    return source, sys.argv[2] if len(sys.argv) > 2 else str(default_out)
+
+
+def seed_arg(source: str) -> str:
+    """``source`` if it exists; otherwise stop with one line naming it (no traceback)."""
+    if not Path(source).exists():
+        sys.exit(
+            f"{_module()}: SOURCE {source}: no such file or folder (the seed text or the folder of the seed texts)"
+        )
+    return source
 
 
 def _module() -> str:

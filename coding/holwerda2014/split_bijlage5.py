@@ -11,6 +11,8 @@ import json
 import re
 import sys
 
+from coding.common import seed_arg
+
 START, END = "Bijlage 5  Overzicht", "Bijlage 6  Overzicht"
 HEADER = [
     "Interventie (naam)",
@@ -62,7 +64,9 @@ def blocks(lines):
 
 
 if __name__ == "__main__":
-    with open(sys.argv[1], encoding="utf-8") as fh:
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m coding.holwerda2014.split_bijlage5 SEED  (the Holwerda seed text)")
+    with open(seed_arg(sys.argv[1]), encoding="utf-8") as fh:
         lines = fh.readlines()
     for r in blocks(lines):
         print(json.dumps(r, ensure_ascii=False))

@@ -32,7 +32,7 @@ import csv
 import sys
 from pathlib import Path
 
-from coding.common import DATA, write_rows
+from coding.common import DATA, seed_arg, write_rows
 
 OUT = DATA / "nji2020"
 
@@ -605,4 +605,4 @@ def main(seed=None, outdir=OUT):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*([seed_arg(sys.argv[1])] if len(sys.argv) > 1 else []), *sys.argv[2:3])

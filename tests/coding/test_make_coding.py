@@ -120,6 +120,35 @@ def test_rebuild_without_the_seeds_says_where_it_looked(tmp_path):
     assert "--seeds" in p.stderr and str(tmp_path / "nothing") in p.stderr and "003_169077222a0c6c24.txt" in p.stderr
 
 
+@pytest.mark.parametrize(
+    "module",
+    [
+        "coding.findings.build_findings",
+        "coding.nji2020.build_nji",
+        "coding.holwerda2014.split_bijlage5",
+        "coding.holwerda2014.build_effect_statements",
+        "coding.holwerda2014.build_reviews",
+        "coding.holwerda2014.build_primary_studies",
+        "coding.holwerda2014.build_coding_log",
+    ],
+)
+def test_a_script_given_a_missing_seed_says_so_in_one_line(tmp_path, module):
+    missing = tmp_path / "no_seed.txt"
+    out = [] if module.endswith("split_bijlage5") else [str(tmp_path / "out.csv")]  # (it prints, writes nothing)
+    p = subprocess.run(
+        [sys.executable, "-m", module, str(missing), *out],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert p.stderr.strip().splitlines() == [
+        f"{module}: SOURCE {missing}: no such file or folder (the seed text or the folder of the seed texts)"
+    ]
+    assert not (tmp_path / "out.csv").exists()
+
+
 # ------------------------------------------------------------------------------ layout
 
 
