@@ -119,7 +119,7 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         try:
             rc = call(importlib.import_module(module), seeds)
-        except SystemExit as exc:  # the step's own message (it names its file) is already printed
+        except SystemExit as exc:  # a step stops with its own message (naming its file): print it, then stop
             if exc.code not in (None, 0):
                 if isinstance(exc.code, str):
                     print(exc.code, file=sys.stderr)
