@@ -7,7 +7,7 @@ analyses, so titles, questions and the other texts the config gives are included
 appends each message without a translation to
 src/evsynth/present/locale/<lang>/LC_MESSAGES/evsynth.po with an empty msgstr, for a
 translator to fill in.  Existing entries are kept as they are.  A message with an empty
-msgstr stays untranslated (shown in English) and fails tests/test_report_languages.py.
+msgstr stays untranslated (shown in English) and fails tests/present/test_report_languages.py.
 """
 
 from __future__ import annotations

@@ -92,3 +92,46 @@ def first_run(tmp_path_factory):
     )
     snakemake(project, "--quiet", "all")
     return project
+
+
+# --- the hostile-input batteries (tests/test_hostile.py, tests/test_hostile_round2.py) -------------
+
+
+@pytest.fixture()
+def hostile_env(monkeypatch):
+    """No extra allowed folders, and the readers' limits restored after each test (a config's
+    ``limits:`` sets them through ``set_limits``; ``main()`` may extend the allowed folders)."""
+    from evsynth.pipeline import reading
+    from evsynth.pipeline.paths import ENV_ALLOW
+
+    monkeypatch.setenv(ENV_ALLOW, "")
+    for name in ("MAX_TABLE_BYTES", "MAX_TABLE_ROWS", "MAX_XLSX_UNCOMPRESSED"):
+        monkeypatch.setattr(reading, name, getattr(reading, name))
+
+
+@pytest.fixture()
+def hostile_project(tmp_path, monkeypatch):
+    """A fresh copy of the project's inputs, made the working folder."""
+    p = copy_project(tmp_path / "proj")
+    monkeypatch.chdir(p)
+    return p
+
+
+def cli_in_process(capsys, *args) -> tuple[int, str]:
+    """Run the command line in-process; return (exit status, stderr + stdout), never a traceback."""
+    from evsynth.pipeline.cli import main
+
+    rc = main(list(args))
+    out = capsys.readouterr()
+    text = out.err + out.out
+    assert "Traceback" not in text
+    return rc, text
+
+
+def edit_config(project: Path, fn) -> None:
+    """Apply ``fn`` to the parsed ``config.yaml`` of ``project`` and write it back."""
+    import yaml
+
+    cfg = yaml.safe_load((project / "config.yaml").read_text(encoding="utf-8"))
+    fn(cfg)
+    (project / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), encoding="utf-8")

@@ -17,42 +17,20 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import BIN, ROOT, copy_project, evsynth_cmd, run
+from conftest import BIN, ROOT, cli_in_process, copy_project, edit_config, evsynth_cmd, run
 from evsynth.pipeline import io as eio
-from evsynth.pipeline import reading
-from evsynth.pipeline.cli import main
 from evsynth.pipeline.paths import ENV_ALLOW
 
-SECRET = "root:$6$SECRETHASHxyz:19000:0:99999:7:::"
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch):
-    monkeypatch.setenv(ENV_ALLOW, "")  # restored after each test (main() may extend it)
-    for name in ("MAX_TABLE_BYTES", "MAX_TABLE_ROWS", "MAX_XLSX_UNCOMPRESSED"):  # a config's limits: (set_limits)
-        monkeypatch.setattr(reading, name, getattr(reading, name))
+pytestmark = pytest.mark.usefixtures("hostile_env")  # tests/conftest.py
+cli = cli_in_process
 
 
 @pytest.fixture()
-def project(tmp_path, monkeypatch):
-    p = copy_project(tmp_path / "proj")
-    monkeypatch.chdir(p)
-    return p
+def project(hostile_project):
+    return hostile_project
 
 
-def cli(capsys, *args) -> tuple[int, str]:
-    """Run the command line in-process; return (exit status, stderr + stdout)."""
-    rc = main(list(args))
-    out = capsys.readouterr()
-    text = out.err + out.out
-    assert "Traceback" not in text
-    return rc, text
-
-
-def edit_config(project: Path, fn) -> None:
-    cfg = yaml.safe_load((project / "config.yaml").read_text())
-    fn(cfg)
-    (project / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True))
+SECRET = "root:$6$SECRETHASHxyz:19000:0:99999:7:::"
 
 
 def secret_file(tmp_path: Path) -> Path:

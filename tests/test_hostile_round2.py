@@ -16,39 +16,16 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import copy_project
-from evsynth.pipeline.cli import main
-from evsynth.pipeline.paths import ENV_ALLOW
+from conftest import cli_in_process, copy_project, edit_config
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch):
-    from evsynth.pipeline import reading
-
-    monkeypatch.setenv(ENV_ALLOW, "")
-    for name in ("MAX_TABLE_BYTES", "MAX_TABLE_ROWS", "MAX_XLSX_UNCOMPRESSED"):  # a config's limits: (set_limits)
-        monkeypatch.setattr(reading, name, getattr(reading, name))
+pytestmark = pytest.mark.usefixtures("hostile_env")  # tests/conftest.py
+cli = cli_in_process
 
 
 @pytest.fixture()
-def project(tmp_path, monkeypatch):
-    p = copy_project(tmp_path / "proj")
-    monkeypatch.chdir(p)
-    return p
-
-
-def cli(capsys, *args) -> tuple[int, str]:
-    rc = main(list(args))
-    out = capsys.readouterr()
-    text = out.err + out.out
-    assert "Traceback" not in text
-    return rc, text
-
-
-def edit_config(project: Path, fn) -> None:
-    cfg = yaml.safe_load((project / "config.yaml").read_text(encoding="utf-8"))
-    fn(cfg)
-    (project / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), encoding="utf-8")
+def project(hostile_project):
+    return hostile_project
 
 
 def digest(folder: Path) -> dict[str, str]:

@@ -7,6 +7,7 @@ layer: no pipeline, no presentation.  The presentation layer: no engine, no stat
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -485,3 +486,58 @@ def test_the_coding_scripts_use_only_public_evsynth_names_and_have_no_import_cir
                 if any(part.startswith("_") for part in node.module.split(".")):
                     private.append(f"{path.name}: {node.module}")
     assert private == []
+
+
+# ------------------------------------------------------------------------------ the tests' layout
+
+TESTS = Path(__file__).resolve().parent
+NOT_TEST_FOLDERS = {"r", "__pycache__"}  # tests/r: the R scripts that give expected values
+
+
+# packages beside src/ that tests mirror too: the coding scripts (tests/coding/)
+TOP_PACKAGES = {"coding": CODING}
+
+
+def test_every_test_folder_mirrors_a_subpackage():
+    folders = sorted(p.name for p in TESTS.iterdir() if p.is_dir() and p.name not in NOT_TEST_FOLDERS)
+    assert folders, "tests/ has no module folders"
+    assert [
+        f
+        for f in folders
+        if not (SRC / f / "__init__.py").is_file()
+        and not (f in TOP_PACKAGES and (TOP_PACKAGES[f] / "__init__.py").is_file())
+    ] == []
+
+
+def test_every_test_in_a_module_folder_imports_its_subpackage():
+    """A test in tests/engine/ tests the engine: it imports ``evsynth.engine`` or one of its
+    modules, or runs one as a program (``python -m evsynth.pipeline.warm``).  The api's verbs are
+    the package's own top-level names, so ``from evsynth import rma`` counts for tests/api/."""
+    stray = []
+    for folder in sorted(p for p in TESTS.iterdir() if p.is_dir() and p.name not in NOT_TEST_FOLDERS):
+        for path in sorted(folder.glob("test_*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            mods = set()
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    mods |= {a.name for a in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    mods |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+                elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    mods |= set(re.findall(r"(?:evsynth|coding)(?:\.\w+)+", node.value))  # -m evsynth.x.y
+            own = folder.name if folder.name in TOP_PACKAGES else f"evsynth.{folder.name}"
+            ok = {own, "evsynth"} if folder.name == "api" else {own}
+            if not any(m in ok or m.startswith(own + ".") for m in mods):
+                stray.append(str(path.relative_to(TESTS)))
+    assert stray == []
+
+
+def test_the_layout_check_sees_a_stray_test(tmp_path, monkeypatch):
+    (tmp_path / "engine").mkdir()
+    (tmp_path / "engine" / "test_x.py").write_text("from evsynth.present import report\n")
+    monkeypatch.setattr(sys.modules[__name__], "TESTS", tmp_path)
+    with pytest.raises(AssertionError, match="engine/test_x.py"):
+        test_every_test_in_a_module_folder_imports_its_subpackage()
+    (tmp_path / "nosuch").mkdir()
+    with pytest.raises(AssertionError, match="nosuch"):
+        test_every_test_folder_mirrors_a_subpackage()

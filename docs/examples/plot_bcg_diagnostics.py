@@ -4,7 +4,7 @@ BCG vaccine: Baujat, radial, L'Abbé, influence and GOSH plots
 
 metafor's diagnostic plots of the random-effects model of ``dat.bcg``: ``baujat(res)``,
 ``radial(res)``, ``labbe(res)``, ``plot(influence(res))`` and ``plot(gosh(res))`` (here over
-the 63 subsets of the first six trials).  tests/test_plotverbs.py checks the drawn
+the 63 subsets of the first six trials).  tests/api/test_plotverbs.py checks the drawn
 coordinates against metafor's.
 """
 

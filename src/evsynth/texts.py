@@ -44,7 +44,7 @@ __all__ += [
 
 # Column headings a reader sees (report tables in HTML and PDF, figure axes): one dictionary for
 # every results and data table shown.  A column not listed here keeps its name with "_" read as a
-# space (column_label); tests/test_labels.py fails on any bare internal name in report.html.
+# space (column_label); tests/present/test_labels.py fails on any bare internal name in report.html.
 COLUMN_LABELS = {
     # model results
     "model": "model",

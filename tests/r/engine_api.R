@@ -1,4 +1,4 @@
-# Expected values for tests/test_engine_api.py (issue 22 item 8, issue 23 item 3, issue 26 items 2
+# Expected values for tests/engine/test_engine_api.py (issue 22 item 8, issue 23 item 3, issue 26 items 2
 # and 4), computed by metafor: printouts (print() of rma, fsn, ranktest, regtest, trimfill),
 # predict with newmods and transf, level as a proportion, escalc's vtype / add / to / drop00,
 # ranktest's exact and approximate p-values (ties included), selmodel type="stepfun", and the

@@ -1,6 +1,6 @@
 # Expected values of the figure tables (evsynth.pipeline.figdata), from metafor.
 # Run from the repository root:  Rscript tests/r/figure_tables.R
-# Writes tests/r/figure_tables_expected.csv (one row per quantity; read by tests/test_figdata.py).
+# Writes tests/r/figure_tables_expected.csv (one row per quantity; read by tests/pipeline/test_figdata.py).
 suppressPackageStartupMessages(library(metafor))
 d <- read.csv("data/external/landenberger2005.csv")
 # config.yaml, analysis landenberger2005: OR with ai = n.cbt.non, bi = n.cbt.rec, ci = n.ctrl.non, di = n.ctrl.rec

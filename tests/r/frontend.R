@@ -1,4 +1,4 @@
-# Expected values for tests/test_frontend.py and tests/test_plotverbs.py (issue 26): metafor's standard
+# Expected values for tests/api/test_frontend.py and tests/api/test_plotverbs.py (issue 26): metafor's standard
 # analyses run on data frames with formulas -- escalc with data, rma with formula moderators (numeric,
 # factor, interaction, no intercept, releveled factor), Knapp-Hartung, predict, rma.mv with random =
 # ~ 1 | a/b and the list form, robust (CR2), and the numbers forest/funnel/radial/baujat draw.

@@ -1,4 +1,4 @@
-# Expected values for tests/test_multiverse.py::test_influence_flags_dfbetas_as_metafor: one
+# Expected values for tests/pipeline/test_multiverse.py::test_influence_flags_dfbetas_as_metafor: one
 # specification of the ahrq2015 multiverse (low or moderate risk of bias, waitlist comparators,
 # effects aggregated per ref_id with rho = 0.8) where metafor's influence() flags one study by
 # |DFBETAS| > 1 alone.  Run from the repository root:

@@ -1,4 +1,4 @@
-# Expected values for tests/test_influence_mv.py: metafor's cooks.distance, dfbetas and hatvalues
+# Expected values for tests/engine/test_influence_mv.py: metafor's cooks.distance, dfbetas and hatvalues
 # for rma.mv fits with the variance components held at the full-data values (reestimate = FALSE),
 # per effect size and per cluster (cluster = ...), and re-estimated (the default) per cluster.
 # Run from the repository root:  Rscript tests/r/influence_mv.R  (writes tests/r/influence_mv.json)

@@ -1,4 +1,4 @@
-# Expected values for tests/test_multilevel_linear.py, computed by metafor (ranef for rma.mv, the
+# Expected values for tests/engine/test_multilevel_linear.py, computed by metafor (ranef for rma.mv, the
 # struct CS/HCS term included; profile-likelihood confint for every variance component, struct CS
 # and HCS included).
 # Run from the repository root:  Rscript tests/r/multilevel_extra.R  (writes tests/r/multilevel_extra.json)

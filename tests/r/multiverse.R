@@ -1,4 +1,4 @@
-# Expected values for tests/test_multiverse.py: the multiverses declared in config.yaml for
+# Expected values for tests/pipeline/test_multiverse.py: the multiverses declared in config.yaml for
 # barlow2014, fukkinklont2007, landenberger2005, vanderpol2017 and ahrq2015, fitted one specification at a time with metafor.
 #   Rscript tests/r/multiverse.R            (from the repository root; writes tests/r/multiverse_metafor.csv)
 # metafor's aggregate(struct = "CS", rho) aggregates the effects within a study, influence()$is.infl

@@ -1,4 +1,4 @@
-# Expected values for tests/test_results.py (the results protocol), computed with metafor
+# Expected values for tests/engine/test_results.py (the results protocol), computed with metafor
 # and clubSandwich.  Run from the repository root:
 #   Rscript tests/r/protocol_expected.R > tests/r/protocol_expected.json
 # Data: ../shared/golden/data/konstantopoulos2011.csv (metadat dat.konstantopoulos2011) and

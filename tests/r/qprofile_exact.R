@@ -1,4 +1,4 @@
-# Expected values for tests/test_qprofile_exact.py: metafor's Q-profile CI for tau^2 with its
+# Expected values for tests/engine/test_qprofile_exact.py: metafor's Q-profile CI for tau^2 with its
 # default search (uniroot, tol = .Machine$double.eps^0.25) and to full precision (tol = 1e-12),
 # for intercept-only models and meta-regressions, several estimators and levels.
 # Run from the repository root:  Rscript tests/r/qprofile_exact.R  (writes tests/r/qprofile_exact.json)

@@ -273,24 +273,7 @@ def _mh_data(case, df) -> dict:
 
 
 def _mh_fields(r) -> dict:
-    return {
-        "beta": r.beta,
-        "se": r.se,
-        "stat": r.stat,
-        "pval": r.pval,
-        "ci_lb": r.ci_lb,
-        "ci_ub": r.ci_ub,
-        "QE": r.QE,
-        "QEp": r.QEp,
-        "I2": r.I2,
-        "H2": r.H2,
-        "k": r.k,
-        "k_yi": r.k_yi,
-        "MH": r.MH,
-        "MHp": r.MHp,
-        "TA": r.TA,
-        "TAp": r.TAp,
-    }
+    return _fields(r, "beta se stat pval ci_lb ci_ub QE QEp I2 H2 k k_yi MH MHp TA TAp".split())
 
 
 def _case_mh(case, df, yi, vi, model):
@@ -318,33 +301,14 @@ def _case_lrt(case, df, yi, vi, model):
     full = _fit(case, df, yi, vi, model)
     red = _fit(case, df, yi, vi, case["model_reduced"])
     r = anova(full, red)
-    return {
-        "LRT": r.LRT,
-        "df": r.df,
-        "pval": r.pval,
-        "logLik_full": r.logLik_full,
-        "logLik_reduced": r.logLik_reduced,
-        "AIC_full": r.AIC_full,
-        "AIC_reduced": r.AIC_reduced,
-        "k": r.k,
-    }
+    return _fields(r, ("LRT", "df", "pval", "logLik_full", "logLik_reduced", "AIC_full", "AIC_reduced", "k"))
 
 
 def _case_wald(case, df, yi, vi, model):
     from evsynth.engine import anova
 
     r = anova(_fit(case, df, yi, vi, model), L=case["L"])
-    return {
-        "estimate": r.estimate,
-        "se": r.se,
-        "stat": r.stat,
-        "pval": r.pval,
-        "QM": r.QM,
-        "QMdf": r.QMdf,
-        "QMp": r.QMp,
-        "df": r.df,
-        "k": r.k,
-    }
+    return _fields(r, ("estimate", "se", "stat", "pval", "QM", "QMdf", "QMp", "df", "k"))
 
 
 def _case_predict(case, df, yi, vi, model):
@@ -352,15 +316,7 @@ def _case_predict(case, df, yi, vi, model):
 
     f = _fit(case, df, yi, vi, model)
     r = predict(f, case.get("newmods"), transf=case.get("transf"))
-    return {
-        "pred": r.pred,
-        "se": r.se,
-        "ci_lb": r.ci_lb,
-        "ci_ub": r.ci_ub,
-        "pi_lb": r.pi_lb,
-        "pi_ub": r.pi_ub,
-        "k": r.k,
-    }
+    return _fields(r, ("pred", "se", "ci_lb", "ci_ub", "pi_lb", "pi_ub", "k"))
 
 
 def _case_blup(case, df, yi, vi, model):
@@ -392,19 +348,7 @@ def _case_selmodel(case, df, yi, vi, model):
     from evsynth.engine import selmodel
 
     r = selmodel(_fit(case, df, yi, vi, model), steps=case["steps"])
-    return {
-        "beta": r.beta,
-        "se": r.se,
-        "stat": r.stat,
-        "pval": r.pval,
-        "ci_lb": r.ci_lb,
-        "ci_ub": r.ci_ub,
-        "tau2": r.tau2,
-        "delta": r.delta,
-        "LRT": r.LRT,
-        "LRTp": r.LRTp,
-        "k": r.k,
-    }
+    return _fields(r, ("beta", "se", "stat", "pval", "ci_lb", "ci_ub", "tau2", "delta", "LRT", "LRTp", "k"))
 
 
 def _case_influence_mv(case, df, yi, vi, model):

@@ -20,7 +20,7 @@
 A new model: a ``@dataclass(eq=False, kw_only=True)`` subclass of FitResult whose fitting
 function builds ``coefs = coef_block(...)`` and ``wald = wald_test(...)`` and defines
 ``summary()``.  A new diagnostic: a ``@dataclass(eq=False)`` subclass of Result with named
-fields, ``summary()`` and ``to_frame()`` (pandas imported inside); ``tests/test_results.py``
+fields, ``summary()`` and ``to_frame()`` (pandas imported inside); ``tests/engine/test_results.py``
 asks for one example of every public result class.
 """
 

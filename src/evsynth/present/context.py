@@ -16,6 +16,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from evsynth import __version__, catalog
+from evsynth.outputs import read_output
 from evsynth.present.document import M, Num
 from evsynth.present.i18n import N_, _, number
 from evsynth.present import labels
@@ -115,7 +116,7 @@ class Tables:
                 self._cache[rel] = pd.DataFrame()
             else:
                 try:
-                    self._cache[rel] = pd.read_csv(p, keep_default_na=True)
+                    self._cache[rel] = read_output(p, keep_default_na=True)
                 except pd.errors.EmptyDataError:
                     self._cache[rel] = pd.DataFrame()
         return self._cache[rel]
@@ -126,7 +127,7 @@ class Tables:
         if not p.is_file():
             return pd.DataFrame()
         try:
-            return pd.read_csv(p, dtype=str, keep_default_na=False)
+            return read_output(p, dtype=str, keep_default_na=False)
         except pd.errors.EmptyDataError:
             return pd.DataFrame()
 
@@ -525,7 +526,7 @@ def _analysis_context(spec: dict, T: Tables, figures: Path) -> dict:
     ctx["figs"] = sorted((p.stem for p in fd.glob("*.png")), key=figure_order) if fd.exists() else []
     # figures the figures stage did not draw, with the reason (figures/<id>/figure_notes.csv)
     ctx["figure_notes"] = (
-        [r for r in records(pd.read_csv(fd / "figure_notes.csv", dtype=str, keep_default_na=False)) if r.get("reason")]
+        [r for r in records(read_output(fd / "figure_notes.csv", dtype=str, keep_default_na=False)) if r.get("reason")]
         if (fd / "figure_notes.csv").is_file()
         else []
     )
@@ -655,7 +656,7 @@ def _read(path) -> pd.DataFrame:
     if not p.is_file():
         return pd.DataFrame()
     try:
-        return pd.read_csv(p, dtype=str, keep_default_na=False)
+        return read_output(p, dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
 

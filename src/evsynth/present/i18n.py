@@ -5,7 +5,7 @@ in the language's notation by :func:`number` (Babel's locale data: a decimal com
 
 English is the source language: its catalog is the identity.  A message without a Dutch
 translation is shown in English (the reader always gets text) and recorded in
-:func:`missing`; ``tests/test_report_languages.py`` fails on any."""
+:func:`missing`; ``tests/present/test_report_languages.py`` fails on any."""
 
 from __future__ import annotations
 

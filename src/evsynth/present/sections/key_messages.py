@@ -69,6 +69,20 @@ def _pooled(a: dict, T, ctx_level) -> Markup | None:
     )
 
 
+def _sentence(row) -> str:
+    """A coded claim as a sentence of its own.  A list item of the source (``- provides for a low
+    caseload ...;``) loses its dash and closing semicolon; an item of the review's model
+    intervention (section 7.2: "Deze interventie: - voorziet in ...") is said of that intervention,
+    any other item starts with a capital."""
+    text = str(row["claim_nl"] if current() == "nl" else row["claim_en_translation"]).strip()
+    if not text.startswith("- "):
+        return text
+    text = text[2:].strip().rstrip(";,").rstrip() + "."
+    if row.get("claim_type") == "model intervention":
+        return M(_("The review's model intervention (section {}) {}"), row["section"], text)
+    return text[:1].upper() + text[1:]
+
+
 def _finding(ids: list[str], ctx: dict) -> Markup | None:
     f = ctx.get("findings_table")
     if f is None or f.empty:
@@ -78,14 +92,14 @@ def _finding(ids: list[str], ctx: dict) -> Markup | None:
     if i is None:
         return None
     r = rows[i]
-    claim = r["claim_nl"] if current() == "nl" else r["claim_en_translation"]
+    claim = _sentence(r)
     words = r["strength_nl"] if current() == "nl" else (labels.english(r["strength_nl"]) or r["strength_nl"])
     cert = (
         M(_("Not rated with GRADE (no pooled estimate); the reviewers' own words: \u201c{}\u201d."), words)
         if words
         else M(_("Not rated with GRADE (no pooled estimate); the reviewers give no strength words."))
     )
-    return M('{} {} <a href="#claim-{}">[{}]</a>', str(claim).strip(), cert, i, i)
+    return M('{} {} <a href="#claim-{}">[{}]</a>', claim, cert, i, i)
 
 
 def key_messages_section(ctx: dict) -> list[Section]:
@@ -112,19 +126,23 @@ def key_messages_section(ctx: dict) -> list[Section]:
             ]
             low = [a for a in rated if best[a["id"]]["level"] == 1]
             if low:
-                links = Markup(", ").join(
+                # the analyses' short titles hold colons and commas: listed with semicolons, counted
+                links = Markup("; ").join(
                     M('<a href="#sof-{}">{}</a>', a["id"], _(a["spec"].get("short_title", a["spec"]["title"])))
                     for a in low
                 )
-                said.append(
-                    M(
-                        _(
-                            "For {} the certainty of the evidence is <b>very low</b>: we are uncertain whether they "
-                            "help (each statement in the Summary of Findings)."
-                        ),
-                        links,
+                frame = (
+                    _(
+                        "For {} analysis ({}) the certainty of the evidence is <b>very low</b>: we are uncertain "
+                        "whether the help studied there works (its statement is in the Summary of Findings)."
+                    )
+                    if len(low) == 1
+                    else _(
+                        "For {} analyses ({}) the certainty of the evidence is <b>very low</b>: we are uncertain "
+                        "whether the help studied there works (each statement is in the Summary of Findings)."
                     )
                 )
+                said.append(M(frame, number(len(low), 0) if len(low) > 1 else _("one more"), links))
             items += [M("<b>{}</b> {}", _(lead), s) if n == 0 else s for n, s in enumerate(said)]
         else:
             s = _finding(source, ctx)

@@ -122,3 +122,24 @@ def test_report_claims_named_in_the_issue_are_fixed(report):
     assert "The source table gives no sample sizes" in text
     assert "figure 2.1 counts 10; Bijlage 6 and section 4.9 list 9" in text
     assert "Holwerda et al. group them differently" in text
+
+
+def test_claims_that_start_like_a_formula_are_shown_as_the_source_wrote_them(report):
+    """findings.csv is written with a guarding apostrophe before a cell that starts with "-" (a
+    spreadsheet would run it); the report reads the table back as it was before writing, so a
+    list item of the source is never shown as "'- provides ..." (issue 22 item 4: never in a label
+    drawn), and a key message makes a sentence of it."""
+    f = pd.read_csv(ROOT / "data/findings/findings.csv", dtype=str, keep_default_na=False)
+    dashed = f[f["claim_en_translation"].str.startswith("-")]
+    assert len(dashed) > 5  # the list items of sections 4.7 and 7.2
+    written = (report / "res/studies/findings.csv").read_text(encoding="utf-8")
+    assert "'- provides for a low caseload" in written  # guarded in the CSV ...
+    for name in ("report.html", "appendix.html"):
+        text = html.unescape((report / name).read_text(encoding="utf-8"))
+        assert "'- " not in text and "\u2018- " not in text  # ... never in the report
+    text = html.unescape(re.sub(r"<[^>]+>", "", (report / "report.html").read_text(encoding="utf-8")))
+    assert (
+        "How: caseload and the professional. The review's model intervention (section 7.2) provides for a low "
+        "caseload and sufficient hours per family (5-10 families per full-time professional)"
+    ) in text
+    assert "at most 10 families per professional for smaller families with fewer problems). Not rated" in text

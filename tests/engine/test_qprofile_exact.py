@@ -10,7 +10,6 @@ solve Q(tau^2) = chi^2 quantile with Q computed in residual form."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,9 +19,10 @@ from evsynth.conformance.golden import _case_frame, _fit, load_case
 from evsynth.engine import confint_tau2, rma, rma_batch
 from evsynth.engine.linalg import newton_root
 from evsynth.errors import InputError
+from conftest import ROOT
 
-SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
-R_OUT = json.loads((Path(__file__).parent / "r" / "qprofile_exact.json").read_text())
+SHARED = ROOT / ".." / "shared"
+R_OUT = json.loads((ROOT / "tests" / "r" / "qprofile_exact.json").read_text())
 KEYS = ("tau2_ci_lb", "tau2_ci_ub", "I2_ci_lb", "I2_ci_ub", "H2_ci_lb", "H2_ci_ub")
 
 

@@ -12,7 +12,6 @@ import importlib
 import inspect
 import json
 import pkgutil
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -25,9 +24,9 @@ from evsynth.engine import anova, blup, confint_mv, fitstats, influence_mv, rane
 from evsynth.engine.results import Fitted, FitResult, Result, coef_block, wald_test
 from evsynth.errors import InputError, ModelError
 
-from conftest import GOLDEN
+from conftest import GOLDEN, ROOT
 
-R_EXPECTED = json.loads((Path(__file__).parent / "r" / "protocol_expected.json").read_text())
+R_EXPECTED = json.loads((ROOT / "tests" / "r" / "protocol_expected.json").read_text())
 
 
 @pytest.fixture(scope="module")

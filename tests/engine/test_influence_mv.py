@@ -6,7 +6,6 @@ O(k) downdating route against refits with the variance components held fixed."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,9 +14,9 @@ import pytest
 from evsynth.engine import multilevel as ml
 from evsynth.engine import influence_mv, rma_mv, vcalc
 
-from conftest import SHARED
+from conftest import ROOT, SHARED
 
-R_OUT = json.loads((Path(__file__).parent / "r" / "influence_mv.json").read_text())
+R_OUT = json.loads((ROOT / "tests" / "r" / "influence_mv.json").read_text())
 K11 = pd.read_csv(SHARED / "golden" / "data" / "konstantopoulos2011.csv")
 B98 = pd.read_csv(SHARED / "golden-breadth" / "data" / "berkey1998.csv")
 

@@ -2,7 +2,7 @@
 poppler's ``pdftotext`` and ``pdfinfo``: columns never narrower than their longest word, wide
 tables on landscape pages or split with the key column repeated, the heading row on every page
 of a long table, a heading never the last line of a page.  (The whole report is checked as a
-reader sees it in ``tests/test_reader_view.py``.)"""
+reader sees it in ``tests/present/test_reader_view.py``.)"""
 
 from __future__ import annotations
 

@@ -6,7 +6,6 @@ coordinates, the influence statistics, the L'Abbé risks, GOSH over the 63 subse
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import matplotlib
 
@@ -19,8 +18,9 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from evsynth import baujat, escalc, forest, funnel, gosh, labbe, plot_influence, radial, rma  # noqa: E402
 from evsynth.errors import InputError  # noqa: E402
+from conftest import ROOT
 
-HERE = Path(__file__).resolve().parent / "r"
+HERE = ROOT / "tests" / "r"
 R = json.loads((HERE / "frontend.json").read_text(encoding="utf-8"))
 
 

@@ -7,7 +7,6 @@ metafor's dat.bcg and dat.konstantopoulos2011 exported by the same script."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,8 +15,9 @@ import pytest
 import evsynth
 from evsynth import escalc, predict, rma, rma_mv, robust
 from evsynth.errors import EvsynthError, InputError
+from conftest import ROOT
 
-HERE = Path(__file__).resolve().parent / "r"
+HERE = ROOT / "tests" / "r"
 R = json.loads((HERE / "frontend.json").read_text(encoding="utf-8"))
 RTOL = 1e-6  # metafor's iterative estimates converge to ~1e-8; closed forms agree to 1e-12
 

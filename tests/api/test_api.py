@@ -8,14 +8,14 @@ import importlib
 import inspect
 import pkgutil
 import re
-from pathlib import Path
 
 import pytest
 
 import evsynth
 import evsynth.engine
+from conftest import ROOT
 
-README = Path(__file__).resolve().parents[1] / "docs" / "library.md"  # holds the API table
+README = ROOT / "docs" / "library.md"  # holds the API table
 VERBS = [n for n in evsynth.__all__ if not n.startswith("__")]
 
 

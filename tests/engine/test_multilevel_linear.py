@@ -7,7 +7,6 @@ for these models are the golden cases (konstantopoulos2011.mv.*, fukkinklont2007
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,7 +16,7 @@ from evsynth.engine import multilevel as ml
 from evsynth.engine import blup, ranef
 from evsynth.errors import ModelError
 
-from conftest import SHARED
+from conftest import ROOT, SHARED
 
 
 def _data(n_cl, seed, max_size=6):
@@ -82,7 +81,7 @@ def test_route_applies_only_to_diagonal_plus_rank_one():
 
 # ---------------------------------------------------------------- ranef for multilevel fits
 
-R_OUT = json.loads((Path(__file__).parent / "r" / "multilevel_extra.json").read_text())
+R_OUT = json.loads((ROOT / "tests" / "r" / "multilevel_extra.json").read_text())
 KONST = pd.read_csv(SHARED / "golden" / "data" / "konstantopoulos2011.csv")
 
 

@@ -8,7 +8,6 @@ Expected values: tests/r/engine_api.json, written by tests/r/engine_api.R (metaf
 
 import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,10 +31,10 @@ from evsynth.engine import (
 from evsynth.engine import estimators
 from evsynth.errors import ConvergenceError, InputError
 
-from conftest import SHARED
+from conftest import ROOT, SHARED
 
-R = json.loads((Path(__file__).parent / "r" / "engine_api.json").read_text(encoding="utf-8"))
-DATA = Path(__file__).resolve().parents[1] / "data" / "external"
+R = json.loads((ROOT / "tests" / "r" / "engine_api.json").read_text(encoding="utf-8"))
+DATA = ROOT / "data" / "external"
 RTOL = 1e-8
 
 
