@@ -113,6 +113,26 @@ def test_both_editions_open_with_key_messages_then_the_summary_of_findings(editi
             assert re.search(r"<b>(high|moderate|low|very low|hoog|redelijk|laag|zeer laag)</b>|GRADE", li), li[:100]
 
 
+def test_key_messages_label_evidence_about_another_population_as_indirect(editions):
+    """A pooled result rated down for indirectness says, in its key message, whose evidence it is
+    (the reason config.yaml declares; certainty.csv's indirectness_downgrade), in both editions;
+    one that is not rated down says nothing of the kind."""
+    cert = pd.read_csv(editions["res"] / "certainty" / "certainty.csv")
+    cfg = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    reasons = {a["id"]: (a.get("indirectness") or {}).get("reason") for a in cfg["analyses"]}
+    said = {lang: _words(_section(editions[lang], "key-messages")) for lang in ("en", "nl")}
+    seen = 0
+    for a in ("ahrq2015", "holwerda_parenting"):
+        rows = cert[(cert["analysis"] == a) & (cert["certainty_level"] > 1)]
+        if rows.empty:
+            continue
+        seen += 1
+        down = (rows["indirectness_downgrade"] > 0).any()
+        assert (f"Indirect evidence: {reasons[a]}." in said["en"]) == bool(down and reasons[a]), a
+    assert seen == 2
+    assert said["en"].count("Indirect evidence:") == said["nl"].count("Indirect bewijs:") >= 1
+
+
 def test_dutch_grade_statements_use_the_guideline_wording(editions):
     sof = _words(_section(editions["nl"], "sof"))
     assert "We zijn zeer onzeker of" in sof

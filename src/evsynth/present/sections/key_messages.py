@@ -58,11 +58,21 @@ def _pooled(a: dict, T, ctx_level) -> Markup | None:
     )
     body = M(_("{} randomised studies"), best["n_studies"]) if best is not g else M(_("{} studies"), best["n_studies"])
     anchor = f"sof-{a['id']}" + ("-randomised" if best is not g else "")
+    # evidence about another population than the families this report is about says so (GRADE's
+    # indirectness, declared per analysis in config.yaml with its reason)
+    cert = T.get(CERT)
+    reason = (a["spec"].get("indirectness") or {}).get("reason")
+    indirect = (
+        M(" " + _("Indirect evidence: {}."), _(reason))
+        if reason and "indirectness_downgrade" in cert and float(cert["indirectness_downgrade"].iloc[i] or 0) > 0
+        else ""
+    )
     return M(
-        '{} ({}; {}). {} <a href="#{}">[{}]</a>',
+        '{} ({}; {}).{} {} <a href="#{}">[{}]</a>',
         grade_statement(best).rstrip("."),
         est,
         body,
+        indirect,
         M(_("Certainty of the evidence: <b>{}</b>."), _(GRADE_WORDS[best["level"]])),
         anchor,
         _("Summary of Findings"),
