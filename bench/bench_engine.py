@@ -228,16 +228,16 @@ def bench_deletion(add, targets, rng, use_r: bool, quick: bool) -> None:
 def bench_multilevel(add, targets, rng, quick: bool) -> None:
     """Issue 16 item 5: the three-level model by the diagonal-plus-rank-one route against the
     general route of per-block Cholesky factorisations (the former code path), in one run."""
-    from evsynth.engine import multilevel as ml
+    from evsynth.engine import mvblocks as mb
 
     kk = 10_000 if quick else 100_000
     y, v, cl, es = three_level_data(kk, rng)
     fast = timeit(lambda: rma_mv(y, v, [cl, es], method="REML"), min_time=0.3, max_rep=5)
-    ml._FAST = False
+    mb._FAST = False
     try:
         gen = timeit(lambda: rma_mv(y, v, [cl, es], method="REML"), min_time=0.3, max_rep=3)
     finally:
-        ml._FAST = True
+        mb._FAST = True
     r = add("three-level REML: rank-one route vs per-block route", f"k = {kk:,}", fast, "per-block", gen)
     targets.append(
         f"- three-level REML at k = {kk:,}: {fmt(fast)}, {r:.1f}x faster than the per-block route "

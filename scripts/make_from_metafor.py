@@ -221,6 +221,17 @@ for _a in (
     "vtype",
 ):
     ARGS[("rma.uni", _a)] = "absent here: compute ``yi``, ``vi`` with ``escalc`` first (see its table)"
+
+
+def _vtype_note() -> str:
+    """escalc's vtype: the estimators each measure takes (from the engine's VTYPES)."""
+    from evsynth.engine.variances import VTYPES
+
+    per = "; ".join(f"{m}: {', '.join(v)}" for m, v in VTYPES.items())
+    return f"same (one name or one per study); {per}; every other measure: LS"
+
+
+ARGS[("escalc", "vtype")] = _vtype_note()
 for _v in ("rma.uni", "rma.mv", "rma.mh", "rma.peto"):
     ARGS.setdefault((_v, "data"), "``data=`` (a pandas DataFrame)")
     ARGS.setdefault((_v, "subset"), "``subset=`` (front ends) or select rows first")

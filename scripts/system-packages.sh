@@ -9,7 +9,7 @@ declare -A NEED=(
   [chromedriver]="chromium-driver"
   [pdftoppm]="poppler-utils"
   [pdftotext]="poppler-utils"
-  [Rscript]="r-base-core r-cran-metafor r-cran-clubsandwich r-cran-numderiv"
+  [Rscript]="r-base-core r-cran-metafor r-cran-clubsandwich r-cran-numderiv r-cran-gsl"
   [slurmctld]="slurm-wlm"
   [munged]="munge"
   [dot]="graphviz"
@@ -18,10 +18,10 @@ missing=()
 for cmd in "${!NEED[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=(${NEED[$cmd]})
 done
-# R packages can be missing while Rscript is present
+# R packages can be missing while Rscript is present (gsl: metafor's UCOR, tests/r/escalc_vtypes.R)
 if command -v Rscript >/dev/null 2>&1; then
-  Rscript -e 'quit(status = !all(c("metafor", "clubSandwich", "numDeriv") %in% rownames(installed.packages())))' \
-    >/dev/null 2>&1 || missing+=(r-cran-metafor r-cran-clubsandwich r-cran-numderiv)
+  Rscript -e 'quit(status = !all(c("metafor", "clubSandwich", "numDeriv", "gsl") %in% rownames(installed.packages())))' \
+    >/dev/null 2>&1 || missing+=(r-cran-metafor r-cran-clubsandwich r-cran-numderiv r-cran-gsl)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')

@@ -16,6 +16,9 @@ plotting verbs), ``evsynth.present`` (figures and report) and ``evsynth.conforma
 metafor reference cases).
 """
 
+from evsynth.api import VERBS as _API_VERBS
+from evsynth.api.lazy import lazy_verbs
+
 __version__ = "0.1.0"
 
 # every verb of the engine -> the package that exports it (evsynth.engine; evsynth.engine.VERBS
@@ -53,33 +56,14 @@ ENGINE_VERBS = {
     )
 }
 
-# verbs whose top-level name is evsynth.api's: the data-frame front ends and the plotting verbs
-FRONT_ENDS = (
-    "escalc",
-    "rma",
-    "rma_mv",
-    "robust",
-    "predict",
-    "forest",
-    "funnel",
-    "baujat",
-    "labbe",
-    "radial",
-    "plot_influence",
-    "gosh",
-)
+# verbs whose top-level name is evsynth.api's (the data-frame front ends and the plotting verbs:
+# evsynth.api.VERBS; that package imports its modules lazily too)
+FRONT_ENDS = tuple(_API_VERBS)
 
 __all__ = sorted(set(ENGINE_VERBS) | set(FRONT_ENDS)) + ["__version__"]
 
-
-def __getattr__(name):  # lazy, so `import evsynth` stays cheap for the command line
-    import importlib
-
-    if name in FRONT_ENDS:
-        return getattr(importlib.import_module("evsynth.api"), name)
-    if name in ENGINE_VERBS:
-        return getattr(importlib.import_module(ENGINE_VERBS[name]), name)
-    raise AttributeError(f"module 'evsynth' has no attribute {name!r}")
+# lazy, so `import evsynth` stays cheap for the command line
+__getattr__ = lazy_verbs(__name__, {**ENGINE_VERBS, **dict.fromkeys(FRONT_ENDS, "evsynth.api")})
 
 
 def __dir__():

@@ -282,7 +282,7 @@ def test_blocked_scoring_across_block_boundaries(method, monkeypatch):
     change, counted with an instrumented copy when the test was written.)"""
     import evsynth.engine.batch as batch
 
-    monkeypatch.setattr(batch, "_block_rows", lambda k: 64)
+    monkeypatch.setattr(batch, "block_rows", lambda k: 64)
     y, v, mask = _random_batch(17, n=300, kmax=30)
     con = {"maxiter": 12}
     b = rma_batch(y, v, mask, method=method, test="knha", control=con)
@@ -322,9 +322,9 @@ def test_halving_to_nonnegative_as_the_plain_loop():
 
 def test_block_size_follows_the_cache_and_k(monkeypatch):
     """Blocks: five (rows, k) float arrays in about twice the L2 cache, within [64, 16384]."""
-    import evsynth.engine.batch as batch
+    import evsynth.engine.rowwise as rowwise
 
-    monkeypatch.setattr(batch, "_L2", 2 << 20)
-    assert batch._block_rows(50) == (2 * (2 << 20)) // (5 * 8 * 50) == 2097
-    assert batch._block_rows(100_000) == 64 and batch._block_rows(1) == 16384
-    assert batch._l2_bytes() > 0
+    monkeypatch.setattr(rowwise, "_L2", 2 << 20)
+    assert rowwise.block_rows(50) == (2 * (2 << 20)) // (5 * 8 * 50) == 2097
+    assert rowwise.block_rows(100_000) == 64 and rowwise.block_rows(1) == 16384
+    assert rowwise._l2_bytes() > 0

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evsynth.engine import multilevel as ml
+from evsynth.engine import mvblocks as mb
 from evsynth.engine import influence_mv, rma_mv, vcalc
 
 from conftest import ROOT, SHARED
@@ -119,7 +119,7 @@ def _refits_fixed(f, sets):
 def test_downdating_equals_refits_with_fixed_components(seed, levels, general, monkeypatch):
     y, v, x, cl, groups = _random(seed, levels=levels)
     if general:  # the per-block route (inverse of each block) instead of the rank-one form
-        monkeypatch.setattr(ml, "_FAST", False)
+        monkeypatch.setattr(mb, "_FAST", False)
     f = rma_mv(y, v, groups, x)
     k = f.k
     r = influence_mv(f, reestimate=False)

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from evsynth.engine import multilevel as ml
+from evsynth.engine import mvblocks as mb
 from evsynth.engine import blup, ranef
 from evsynth.errors import ModelError
 
@@ -38,15 +39,15 @@ def test_evaluation_equals_the_block_route(levels, reml, sigma2):
     y, v, x, cl = _data(25, 1)
     X = np.column_stack([np.ones_like(y), x])
     groups = [cl, np.arange(y.size)][:levels]
-    bs = ml.BlockStructure(groups)
+    bs = mb.BlockStructure(groups)
     assert bs.diag_rank1
     s2 = np.asarray(sigma2[:levels], float)
-    fast = ml._evaluate_dr1(y, v, X, bs, s2, reml)
-    ml_fast, ml._FAST = ml._FAST, False
+    fast = mb._evaluate_dr1(y, v, X, bs, s2, reml)
+    fast_route, mb._FAST = mb._FAST, False
     try:
-        gen = ml.evaluate(y, v, X, bs, s2, reml)
+        gen = mb.evaluate(y, v, X, bs, s2, reml)
     finally:
-        ml._FAST = ml_fast
+        mb._FAST = fast_route
     assert fast.ll == pytest.approx(gen.ll, rel=1e-12)
     assert fast.rVr == pytest.approx(gen.rVr, rel=1e-12)
     np.testing.assert_allclose(fast.beta, gen.beta, rtol=1e-11, atol=1e-13)
@@ -61,9 +62,9 @@ def test_fits_equal_the_block_route(seed, method, monkeypatch):
     y, v, x, cl = _data(12 * seed, seed)
     for groups, mods in (([cl, np.arange(y.size)], None), ([cl, np.arange(y.size)], x[:, None]), ([cl], x[:, None])):
         fast = ml.rma_mv(y, v, groups, mods, method=method)
-        monkeypatch.setattr(ml, "_FAST", False)
+        monkeypatch.setattr(mb, "_FAST", False)
         gen = ml.rma_mv(y, v, groups, mods, method=method)
-        monkeypatch.setattr(ml, "_FAST", True)
+        monkeypatch.setattr(mb, "_FAST", True)
         np.testing.assert_allclose(fast.sigma2, gen.sigma2, rtol=1e-8, atol=1e-10)
         np.testing.assert_allclose(fast.beta, gen.beta, rtol=1e-8, atol=1e-10)
         np.testing.assert_allclose(fast.se, gen.se, rtol=1e-8, atol=1e-10)
@@ -73,10 +74,10 @@ def test_fits_equal_the_block_route(seed, method, monkeypatch):
 def test_route_applies_only_to_diagonal_plus_rank_one():
     y, v, x, cl = _data(10, 5)
     inner = np.arange(y.size) // 2  # two effects per inner group: not rank one per cluster
-    assert not ml.BlockStructure([cl, inner]).diag_rank1
-    assert not ml.BlockStructure([cl, np.arange(y.size), np.arange(y.size)]).diag_rank1
-    assert not ml.BlockStructure([cl], knownV=ml.vcalc(v, cl, rho=0.5)).diag_rank1
-    assert ml.BlockStructure([cl, np.arange(y.size)]).diag_rank1
+    assert not mb.BlockStructure([cl, inner]).diag_rank1
+    assert not mb.BlockStructure([cl, np.arange(y.size), np.arange(y.size)]).diag_rank1
+    assert not mb.BlockStructure([cl], knownV=mb.vcalc(v, cl, rho=0.5)).diag_rank1
+    assert mb.BlockStructure([cl, np.arange(y.size)]).diag_rank1
 
 
 # ---------------------------------------------------------------- ranef for multilevel fits

@@ -44,7 +44,7 @@ QUALITY_FILES = [config["quality"]["form"], config["quality"]["assessments"]]
 EXTRACTION_FILE = config["extraction"]["effects"]
 
 
-# Every output file below comes from the catalogue (src/evsynth/catalog.py): its path there,
+# Every output file below comes from the catalogue (src/evsynth/catalog/): its path there,
 # under RES (results_dir) or FIG (figures_dir).
 def res(name, analysis=None, **fields):
     """The file of catalogue output ``name`` under results_dir (``{analysis}`` kept as a

@@ -11,7 +11,8 @@ and the plotting verbs ``forest``, ``funnel``, ``baujat``, ``labbe``, ``radial``
 
 Modules: ``columns`` (names and expressions of columns as checked arrays), ``formulas``
 (formulaic model matrices, factors, metafor's coefficient names), ``frames`` (the verbs),
-``plots`` (the plotting verbs).
+``plots`` (the plotting verbs), ``lazy`` (the lazy verb loader this package and the top-level
+package share). ``VERBS`` names the module of each verb; they are imported on first use.
 
 It sits above ``evsynth.engine`` (it computes no statistic the engine does not) and below
 ``evsynth.pipeline``; it may import the engine, ``evsynth.errors`` and itself.  pandas,
@@ -19,20 +20,28 @@ formulaic and matplotlib are imported inside the functions that need them, so th
 ``from evsynth import rma`` stays as light as the engine for array input.
 """
 
-from evsynth.api.frames import escalc, predict, rma, rma_mv, robust
-from evsynth.api.plots import baujat, forest, funnel, gosh, labbe, plot_influence, radial
+from evsynth.api.lazy import lazy_verbs
 
-__all__ = [
-    "escalc",
-    "rma",
-    "rma_mv",
-    "robust",
-    "predict",
-    "forest",
-    "funnel",
-    "baujat",
-    "labbe",
-    "radial",
-    "plot_influence",
-    "gosh",
-]
+# verb -> the module of evsynth.api that owns it (imported on first use)
+VERBS = {
+    "escalc": "frames",
+    "rma": "frames",
+    "rma_mv": "frames",
+    "robust": "frames",
+    "predict": "frames",
+    "forest": "plots",
+    "funnel": "plots",
+    "baujat": "plots",
+    "labbe": "plots",
+    "radial": "plots",
+    "plot_influence": "plots",
+    "gosh": "plots",
+}
+
+__all__ = list(VERBS)
+
+__getattr__ = lazy_verbs(__name__, {name: f"evsynth.api.{module}" for name, module in VERBS.items()})
+
+
+def __dir__():
+    return __all__

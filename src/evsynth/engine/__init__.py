@@ -21,7 +21,8 @@ from evsynth.engine.effects import escalc
 from evsynth.engine.rma_uni import rma, subgroup
 from evsynth.engine.qprofile import confint_tau2
 from evsynth.engine.batch import rma_batch
-from evsynth.engine.multilevel import rma_mv, vcalc
+from evsynth.engine.multilevel import rma_mv
+from evsynth.engine.mvblocks import vcalc
 from evsynth.engine.robust import robust
 from evsynth.engine.pubbias import fsn, pet_peese, ranktest, regtest, trimfill
 from evsynth.engine.casedeletion import cumul, influence, influence_mv, leave1out
@@ -40,7 +41,7 @@ VERBS = {
     "confint_tau2": "qprofile",
     "rma_batch": "batch",
     "rma_mv": "multilevel",
-    "vcalc": "multilevel",
+    "vcalc": "mvblocks",
     "robust": "robust",
     "regtest": "pubbias",
     "ranktest": "pubbias",

@@ -16,7 +16,6 @@ Masked entries are given weight zero: their ``y`` is set to 0 and their ``v`` to
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -24,7 +23,7 @@ from scipy import special
 
 from evsynth.engine.checks import VI_MAX, level_percent
 from evsynth.engine.results import Coefs, HasCoefs, Heterogeneity, Result
-from evsynth.engine.rowwise import brent_rows, q_rows, qprofile_rows, QRoots, rowdot, rowsum, weights_rows
+from evsynth.engine.rowwise import block_rows, brent_rows, q_rows, qprofile_rows, QRoots, rowdot, rowsum, weights_rows
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["BATCH_METHODS", "RMABatchResult", "rma_batch"]
@@ -149,42 +148,6 @@ def _trPDPE(a, sa=None):
     mm = 1.0 / sa
     s2 = rowsum(a2)
     return s2 - 2 * mm * rowdot(a, a2) + mm * mm * s2 * s2
-
-
-def _l2_bytes() -> int:
-    """Size of the L2 cache (Linux sysfs or sysconf), 1 MiB when the system does not say."""
-    try:
-        for d in sorted(os.listdir("/sys/devices/system/cpu/cpu0/cache")):
-            base = f"/sys/devices/system/cpu/cpu0/cache/{d}/"
-            with open(base + "level") as f:
-                if f.read().strip() != "2":
-                    continue
-            with open(base + "size") as f:
-                txt = f.read().strip().upper()
-            mult = {"K": 1 << 10, "M": 1 << 20}.get(txt[-1:], 1)
-            return int(txt.rstrip("KM")) * mult
-    except (OSError, ValueError):
-        pass
-    try:
-        size = int(os.sysconf("SC_LEVEL2_CACHE_SIZE"))
-    except (AttributeError, ValueError, OSError):
-        size = 0
-    return size if size > 0 else 1 << 20
-
-
-_L2 = None
-
-
-def _block_rows(k: int) -> int:
-    """Rows per block of the scoring loop and of the sums at the estimate: the five (rows, k)
-    working arrays of a block take about twice the L2 cache.  Measured at k = 50 on a
-    2 MiB-L2 Xeon (bench/bench_engine.py section 1): 1x to 3x the L2 size are equally fast
-    and about 6% faster than one block of all 20,000 rows; smaller blocks lose more
-    to numpy's fixed cost per call than they gain in cache hits."""
-    global _L2
-    if _L2 is None:
-        _L2 = _l2_bytes()
-    return int(min(16384, max(64, 2 * _L2 // (5 * 8 * max(k, 1)))))
 
 
 def _halve_to_nonneg(t, a):
@@ -398,7 +361,7 @@ def _tau2(y, v, m, k, method, con, y2, zero):
     # the grouping does not change any row's path)
     threshold, maxiter = float(con["threshold"]), int(con["maxiter"])
     st = _FisherState(np.maximum(0.0, tau2_he), method, threshold, maxiter, bool(m.all()))
-    size = _block_rows(y.shape[1])
+    size = block_rows(y.shape[1])
     late = []
     for r0 in range(0, n, size):
         r1 = min(n, r0 + size)
@@ -467,7 +430,7 @@ def _tau2(y, v, m, k, method, con, y2, zero):
 def _weight_blocks(v, t):
     """Row blocks sized for the cache: (rows, w = 1/(v + t) of those rows, a spare buffer)."""
     n, kc = v.shape
-    size = _block_rows(kc)
+    size = block_rows(kc)
     buf, buf2 = np.empty((min(n, size), kc)), np.empty((min(n, size), kc))
     for r0 in range(0, n, size):
         r1 = min(n, r0 + size)

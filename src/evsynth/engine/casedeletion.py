@@ -22,12 +22,14 @@ from scipy import special
 from evsynth.errors import EvsynthError, InputError, ModelError
 from evsynth.engine._verbs import fmt, records_frame
 from evsynth.engine import multilevel as ml
+from evsynth.engine import mvblocks
 from evsynth.engine.linalg import factorize
-from evsynth.engine.multilevel import evaluate
+from evsynth.engine.mvblocks import evaluate
 from evsynth.engine.linalg import inv_pd
 from evsynth.engine.deletion import loo_fits
 from evsynth.engine.rma_uni import RMAResult, rma
-from evsynth.engine.results import Result, critical_value, fmt_p, frame_summary, text_table
+from evsynth.engine.printing import fmt_p, frame_summary, text_table
+from evsynth.engine.results import Result, critical_value
 
 __all__ = [
     "Leave1outResult",
@@ -516,7 +518,7 @@ class _Weights:
     (block diagonal) and e = y - X b: ``dW`` (diag W), ``Z`` (W X) and ``We`` (W e), plus
     ``pairs(i, j)`` for the entries W[i, j] of rows of the same block.  Nested random
     intercepts whose covariance per cluster is diagonal plus rank one (see
-    :func:`evsynth.engine.multilevel._evaluate_dr1`) need no block: W_j = D^-1 - g a a'
+    :func:`evsynth.engine.mvblocks._evaluate_dr1`) need no block: W_j = D^-1 - g a a'
     (a = 1 / (v + sigma2_within), g = sigma2_between / (1 + sigma2_between sum a)); other
     structures invert each block (batched by size).  O(sum n_j^3), no k x k matrix."""
 
@@ -525,7 +527,7 @@ class _Weights:
         bs = fit.structure
         self.outer = bs.outer
         e = fit.yi - fit.X @ fit.beta
-        self.dr1 = ml._FAST and fit.spar is None and bs.diag_rank1
+        self.dr1 = mvblocks._FAST and fit.spar is None and bs.diag_rank1
         if self.dr1:
             cl, n = bs.codes[0], bs.n_levels[0]
             s_b = float(fit.sigma2[0])
@@ -534,7 +536,7 @@ class _Weights:
             g = (s_b / (1.0 + s_b * np.bincount(cl, weights=a, minlength=n)))[cl]
             self.a, self.ga = a, g * a
             self.dW = a - g * a * a
-            self.Z = a[:, None] * fit.X - self.ga[:, None] * ml._csum(cl, a[:, None] * fit.X, n)[cl]
+            self.Z = a[:, None] * fit.X - self.ga[:, None] * mvblocks._csum(cl, a[:, None] * fit.X, n)[cl]
             self.We = a * e - self.ga * np.bincount(cl, weights=a * e, minlength=n)[cl]
             return
         self.dW, self.Z, self.We = np.empty(k), np.empty((k, p)), np.empty(k)
@@ -625,7 +627,7 @@ def _fixed_deletion(fit, wt: _Weights, members):
 
 class _RowsLeft:
     """The nested random-intercept structure of a diagonal-plus-rank-one fit on the rows
-    ``keep`` (what :func:`evsynth.engine.multilevel._evaluate_dr1` reads: the cluster codes;
+    ``keep`` (what :func:`evsynth.engine.mvblocks._evaluate_dr1` reads: the cluster codes;
     a cluster left empty adds nothing to the likelihood)."""
 
     knownV = None

@@ -11,6 +11,7 @@ continuity correction added only to studies with a zero cell.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,6 +32,7 @@ from evsynth.engine.conversions import (
     smd_variance,
 )
 from evsynth.engine.results import Result
+from evsynth.engine.variances import VTYPES, apply_vtype, check_vtype, hyp2f1
 
 __all__ = [
     "MEASURES",
@@ -169,15 +171,6 @@ _CELLS = {
 }
 # metafor's default add is 0 for these (1/2 for the other measures with counts)
 _ADD0 = ("AS", "PAS", "PFT", "IRS", "IRFT")
-# vtype: the variance estimators each measure offers (metafor's names; "LS" everywhere else)
-VTYPES = {
-    "SMD": ("LS", "UB", "LS2", "AV"),
-    "MD": ("LS", "UB", "HO"),
-    "RD": ("LS", "UB", "AV"),
-    "PR": ("LS", "UB", "AV"),
-    "PLN": ("LS", "AV"),
-    "COR": ("LS", "AV"),
-}
 
 
 def escalc(
@@ -205,7 +198,7 @@ def escalc(
     add: float | None = None,
     to: str = "only0",
     drop00: bool = False,
-    vtype: str = "LS",
+    vtype: str | Sequence[str] = "LS",
 ) -> EffectSizes:
     """Compute effect sizes and sampling variances as metafor's ``escalc``.
 
@@ -231,10 +224,13 @@ def escalc(
         zero cell, none.
     drop00 : bool
         Studies with no events (or only events) in both groups get NaN (2x2 tables, IRR, IRD).
-    vtype : str
-        The sampling-variance estimator: "LS" (default, large sample); SMD also "UB"
-        (unbiased), "LS2", "AV" (with the sample-size weighted mean effect); MD "HO"
-        (pooled SD); RD, PR "UB", "AV"; PLN, COR "AV".
+    vtype : str or sequence of str
+        The sampling-variance estimator, one for all studies or one per study (metafor
+        3.8-1's choices, :data:`VTYPES`): "LS" (default, large sample); SMD also "UB"
+        (unbiased), "LS2", "AV" (with the sample-size weighted mean effect); MD "UB", "HO"
+        (pooled SD); SMDH "LS2"; ROM "HO", "AV", "AVHO" (weighted mean coefficients of
+        variation, per group or pooled); RD, PR "UB", "AV"; PLN, PLO, COR "AV"; UCOR "UB",
+        "AV"; SMCC, SMCR "LS2". Another name raises ``InputError`` listing those accepted.
 
     Returns
     -------
@@ -275,10 +271,7 @@ def escalc(
     measure = str(measure).upper()
     if measure not in MEASURE_INFO:
         raise InputError(f"measure: unknown effect-size measure '{measure}'; allowed: {', '.join(MEASURES)}")
-    vtype = str(vtype).upper()
-    allowed_v = VTYPES.get(measure, ("LS",))
-    if vtype not in allowed_v:
-        raise InputError(f"vtype: '{vtype}' is not available for measure {measure}; allowed: {', '.join(allowed_v)}")
+    vtype = check_vtype(vtype, measure)
     if to not in TO:
         raise InputError(f"to: must be one of {', '.join(TO)}; got {to!r}")
     if add is None:
@@ -311,8 +304,7 @@ def escalc(
     args, corrected, dropped = _continuity(measure, args, float(add), to, bool(drop00))
     yi, vi, _ = _DISPATCH[measure](**args)
     yi, vi = np.asarray(yi, float).copy(), np.asarray(vi, float).copy()
-    if vtype != "LS":
-        vi = _VARIANCES[measure](vtype, yi, vi, args)
+    vi = apply_vtype(measure, vtype, yi, vi, args)
     yi[dropped], vi[dropped] = np.nan, np.nan
     return EffectSizes(yi=yi, vi=vi, measure=measure, corrected=np.asarray(corrected, bool))
 
@@ -354,65 +346,6 @@ def _continuity(measure, args, add, to, drop00):
         else:
             args.update(cells)
     return args, rows, dropped
-
-
-def _wmean(x, w):
-    ok = np.isfinite(x) & np.isfinite(w)
-    return float(np.sum(x[ok] * w[ok]) / np.sum(w[ok]))
-
-
-def _smd_vi(vtype, yi, vi, a):
-    n1, n2 = a["n1i"], a["n2i"]
-    m = n1 + n2 - 2
-    if vtype == "UB":
-        cm = hedges_correction(m)
-        return 1 / n1 + 1 / n2 + (1 - (m - 2) / (m * cm**2)) * yi**2
-    if vtype == "LS2":
-        cm = hedges_correction(m)
-        return cm**2 * (1 / n1 + 1 / n2 + (yi / cm) ** 2 / (2 * (n1 + n2)))
-    ybar = _wmean(yi, n1 + n2)  # AV
-    return 1 / n1 + 1 / n2 + ybar**2 / (2 * (n1 + n2))
-
-
-def _md_vi(vtype, yi, vi, a):
-    if vtype == "UB":
-        return vi
-    n1, n2 = a["n1i"], a["n2i"]  # HO: the pooled SD
-    sp2 = ((n1 - 1) * a["sd1i"] ** 2 + (n2 - 1) * a["sd2i"] ** 2) / (n1 + n2 - 2)
-    return sp2 * (1 / n1 + 1 / n2)
-
-
-def _rd_vi(vtype, yi, vi, a):
-    n1, n2 = a["ai"] + a["bi"], a["ci"] + a["di"]
-    p1, p2 = a["ai"] / n1, a["ci"] / n2
-    if vtype == "UB":
-        return p1 * (1 - p1) / (n1 - 1) + p2 * (1 - p2) / (n2 - 1)
-    m1, m2 = _wmean(p1, n1), _wmean(p2, n2)  # AV
-    return m1 * (1 - m1) / n1 + m2 * (1 - m2) / n2
-
-
-def _pr_vi(vtype, yi, vi, a):
-    n = a["ni"]
-    p = a["xi"] / n
-    if vtype == "UB":
-        return p * (1 - p) / (n - 1)
-    mp = _wmean(p, n)  # AV
-    return mp * (1 - mp) / n
-
-
-def _pln_vi(vtype, yi, vi, a):
-    n = a["ni"]
-    mp = _wmean(a["xi"] / n, n)  # AV
-    return 1 / (mp * n) - 1 / n
-
-
-def _cor_vi(vtype, yi, vi, a):
-    n = a["ni"]
-    ybar = _wmean(yi, n)  # AV
-    return (1 - ybar**2) ** 2 / (n - 1)
-
-
-_VARIANCES = {"SMD": _smd_vi, "MD": _md_vi, "RD": _rd_vi, "PR": _pr_vi, "PLN": _pln_vi, "COR": _cor_vi}
 
 
 def check_statistics(measure: str, a: dict, columns: dict | None = None, first_row: int = 1) -> None:
@@ -581,30 +514,11 @@ def _cor(ri, ni):
 
 
 def _ucor(ri, ni):
-    # Olkin & Pratt (1958) unbiased estimator via the Gauss hypergeometric function
-    yi = ri * _hyp2f1_half(ni, 1 - ri**2)
+    # Olkin & Pratt (1958) unbiased estimator via the Gauss hypergeometric function (NaN for
+    # n <= 4, as metafor)
+    yi = ri * hyp2f1(0.5, 0.5, (ni - 2) / 2, 1 - ri**2)
     vi = (1 - yi**2) ** 2 / (ni - 1)
     return yi, vi, np.zeros(ri.shape, bool)
-
-
-def _hyp2f1_half(ni, z):
-    """2F1(1/2, 1/2; (n-2)/2; z), from scipy, with the power series where scipy
-    returns NaN (large third argument with z near 1)."""
-    c = (np.asarray(ni, float) - 2) / 2
-    z = np.asarray(z, float)
-    out = np.asarray(special.hyp2f1(0.5, 0.5, c, z), float)
-    bad = ~np.isfinite(out)
-    if np.any(bad):
-        cb, zb = c[bad], z[bad]
-        total = np.ones_like(zb)
-        term = np.ones_like(zb)
-        for n in range(100000):
-            term = term * (n + 0.5) ** 2 / ((cb + n) * (n + 1)) * zb
-            total += term
-            if np.all(np.abs(term) < 1e-17 * np.abs(total)):
-                break
-        out[bad] = total
-    return out
 
 
 def _zcor(ri, ni):

@@ -15,8 +15,8 @@ import numpy as np
 from scipy import stats
 
 from evsynth.engine._verbs import records_frame, stat_letter
-from evsynth.engine.results import fmt_p
-from evsynth.engine.results import Result, coef_block, p_text, text_table, wald_test
+from evsynth.engine.printing import fmt_p, p_text, text_table
+from evsynth.engine.results import Result, coef_block, wald_test
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["FitStats", "fitstats", "LRTResult", "WaldResult", "anova", "n_parameters", "r_format"]

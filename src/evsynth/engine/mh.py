@@ -16,9 +16,9 @@ from scipy import stats
 
 from evsynth.engine.checks import level_percent
 from evsynth.engine._verbs import fmt, records_frame
-from evsynth.engine.results import fmt_p
 from evsynth.engine.effects import escalc
-from evsynth.engine.results import Heterogeneity, Result, p_text, text_table
+from evsynth.engine.printing import fmt_p, p_text, text_table
+from evsynth.engine.results import Heterogeneity, Result
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["MHResult", "rma_mh", "rma_peto"]

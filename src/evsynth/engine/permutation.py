@@ -11,7 +11,8 @@ import numpy as np
 
 from evsynth.errors import ConvergenceError, InputError, ModelError
 from evsynth.engine.rma_uni import rma
-from evsynth.engine.results import FOOTSYM, SIGNIF_LEGEND, Coefs, Result, WaldTest, p_text
+from evsynth.engine.printing import FOOTSYM, SIGNIF_LEGEND, p_text
+from evsynth.engine.results import Coefs, Result, WaldTest
 
 __all__ = ["PermutationResult", "permutest"]
 

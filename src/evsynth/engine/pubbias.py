@@ -15,7 +15,8 @@ from evsynth.errors import InputError, ModelError
 from evsynth.engine.checks import check_effects
 from evsynth.engine.linalg import wls
 from evsynth.engine.rma_uni import RMAResult, rma
-from evsynth.engine.results import Result, fmt_p, p_text
+from evsynth.engine.printing import fmt_p, p_text
+from evsynth.engine.results import Result
 from evsynth.engine._verbs import stat_letter
 
 __all__ = [

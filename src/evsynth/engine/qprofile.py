@@ -14,7 +14,8 @@ from evsynth.engine import estimators as _est
 from evsynth.engine.checks import level_percent
 from evsynth.engine.estimators import chi2_isf, chi2_ppf, Fused, fused_of, is_intercept_only
 from evsynth.engine.linalg import newton_root, r_uniroot, wls
-from evsynth.engine.results import Result, text_table
+from evsynth.engine.printing import text_table
+from evsynth.engine.results import Result
 
 __all__ = ["ConfintResult", "confint_tau2", "METAFOR_TOL"]
 

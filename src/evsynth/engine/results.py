@@ -15,7 +15,7 @@
   ``multilevel``.  ``RMAResult``, ``RMAMVResult`` derive from FitResult; ``RobustResult``
   derives from Fitted and wraps the fit it came from.  :class:`HasCoefs` (the metafor
   names read from ``coefs``) also serves the selection model and the batch of fits.
-* :func:`fmt_p`, :func:`fmt_btt`, :func:`frame_summary` -- the shared formatting.
+* metafor's number formatting and the shared printout are in :mod:`evsynth.engine.printing`.
 
 A new model: a ``@dataclass(eq=False, kw_only=True)`` subclass of FitResult whose fitting
 function builds ``coefs = coef_block(...)`` and ``wald = wald_test(...)`` and defines
@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special  # what scipy.stats calls, without its per-call overhead
 
+from evsynth.engine.printing import FOOTSYM, fmt_btt, fmt_p, p_text, signif_stars, text_table
 from evsynth.errors import InputError, ModelError
 
 __all__ = [
@@ -42,142 +43,16 @@ __all__ = [
     "wald_test",
     "Fitted",
     "FitResult",
+    "fit_fields",
     "Prediction",
     "PredictResult",
     "TRANSFORMS",
-    "fmt_p",
-    "p_text",
-    "signif_stars",
-    "text_table",
-    "SIGNIF_LEGEND",
-    "FOOTSYM",
     "Heterogeneity",
-    "fmt_btt",
     "critical_value",
-    "frame_summary",
     "DISTS",
 ]
 
 DISTS = ("z", "t")
-
-
-def fmt_p(p, *, showeq: bool = False, sep: str = "", add0: bool = False) -> str:
-    """A p-value as metafor prints it (its ``.pval``).
-
-    Parameters
-    ----------
-    p : float or None
-        The p-value; None when there is none.
-    showeq : bool
-        Prefix ``"="`` to a number (a test line: ``p-val = 0.0012``).
-    sep : str
-        Between the sign and the number: ``""`` in tables (``<.0001``), ``" "`` in test
-        lines (``p-val < .0001``).
-    add0 : bool
-        A leading zero in the cut-off (``< 0.0001``).
-
-    Returns
-    -------
-    str
-        ``"<.0001"`` (``"< .0001"`` with ``sep=" "``) below 1e-4, else four decimals
-        (``"= 0.0012"`` with ``showeq``; ``"< 0.0001"`` with ``add0``, as metafor's
-        Mantel-Haenszel tests); ``"NA"`` when missing or not finite.
-    """
-    if p is None or not np.isfinite(p):
-        return ("=" + sep if showeq else "") + "NA"
-    if p >= 1e-4:
-        return ("=" + sep if showeq else "") + f"{p:.4f}"
-    return "<" + sep + ("0" if add0 else "") + ".0001"
-
-
-def p_text(p) -> str:
-    """A p-value in a test line as metafor prints it.
-
-    Parameters
-    ----------
-    p : float or None
-
-    Returns
-    -------
-    str
-        ``"= 0.0012"`` or ``"< .0001"`` (``fmt_p(p, showeq=True, sep=" ")``).
-    """
-    return fmt_p(p, showeq=True, sep=" ")
-
-
-def signif_stars(p) -> str:
-    """metafor's significance symbol of a p-value.
-
-    Parameters
-    ----------
-    p : float or None
-
-    Returns
-    -------
-    str
-        ``***`` below .001, ``**`` below .01, ``*`` below .05, ``.`` below .1, else a blank
-        (empty when p is missing).
-    """
-    if p is None or not np.isfinite(p):
-        return ""
-    for cut, sym in ((0.001, "***"), (0.01, "**"), (0.05, "*"), (0.1, ".")):
-        if p < cut:
-            return sym
-    return " "
-
-
-FOOTSYM = "\u00b9"  # metafor's footnote symbol (superscript one)
-SIGNIF_LEGEND = ["---", "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1"]
-
-
-def text_table(columns, rownames=None, gap: int = 2) -> list[str]:
-    """Columns of strings printed as R prints a character matrix (``right=TRUE``,
-    ``print.gap=2``): every column as wide as its widest entry, right-aligned; the row
-    names left-aligned (none: no row-name column, as metafor's intercept-only table).
-
-    Parameters
-    ----------
-    columns : list of (str, list of str)
-        Header and cells of each column.
-    rownames : list of str, optional
-        Row names.
-    gap : int
-        Spaces between columns.
-
-    Returns
-    -------
-    list of str
-        The header line and one line per row (trailing blanks removed).
-    """
-    n = len(columns[0][1]) if columns else 0
-    widths = [max([len(h)] + [len(c) for c in cells]) for h, cells in columns]
-    sp = " " * gap
-    if rownames is not None:
-        rw = max([0] + [len(r) for r in rownames])
-        lines = [" " * rw + sp + sp.join(f"{h:>{w}s}" for (h, _), w in zip(columns, widths))]
-        for i in range(n):
-            lines.append(f"{rownames[i]:<{rw}s}" + sp + sp.join(f"{c[i]:>{w}s}" for (_, c), w in zip(columns, widths)))
-    else:
-        lines = [sp.join(f"{h:>{w}s}" for (h, _), w in zip(columns, widths))]
-        for i in range(n):
-            lines.append(sp.join(f"{c[i]:>{w}s}" for (_, c), w in zip(columns, widths)))
-    return [ln.rstrip() for ln in lines]
-
-
-def fmt_btt(btt) -> str:
-    """0-based coefficient indices as metafor labels them.
-
-    Parameters
-    ----------
-    btt : list of int
-
-    Returns
-    -------
-    str
-        1-based, ``"2:4"`` for several (first:last).
-    """
-    b = [i + 1 for i in btt]
-    return f"{b[0]}:{b[-1]}" if len(b) > 1 else str(b[0])
 
 
 def critical_value(level: float, dist: str, df=None):
@@ -200,31 +75,6 @@ def critical_value(level: float, dist: str, df=None):
     if dist == "t":
         return -special.stdtrit(df, a / 2)  # t.isf
     return -special.ndtri(a / 2)  # norm.isf
-
-
-def frame_summary(title: str, result) -> str:
-    """The summary of a result that is a table (one row per study): a title line and the
-    result's ``to_frame()`` as text with four decimals.
-
-    Parameters
-    ----------
-    title : str
-        First line.
-    result : Result
-        Anything with ``to_frame()``.
-
-    Returns
-    -------
-    str
-    """
-    t = result.to_frame()
-    pcols = {c: (lambda x: fmt_p(x)) for c in t.columns if _is_p_column(str(c))}
-    return title + "\n" + t.to_string(index=False, float_format="%.4f", formatters=pcols)
-
-
-def _is_p_column(name: str) -> bool:
-    """A column of p-values (printed as metafor prints them: ``<.0001``, never 0.0000)."""
-    return name in ("pval", "QEp", "QMp", "Qp") or name.startswith("pval_")
 
 
 class Result:
@@ -828,3 +678,57 @@ class FitResult(Fitted):
     pi_lb: float | None = None
     pi_ub: float | None = None
     ll: float | None = None
+
+
+def fit_fields(
+    names, beta, vb, *, X, yi, vi, method: str, test: str, dist: str, level: float, QE: float, btt=None, intercept=True
+) -> dict:
+    """The fields every fitted model shares (:class:`FitResult`'s), from its estimates: the
+    coefficient block, the omnibus test of the coefficients ``btt`` (default: all but an
+    intercept), ``k``, the test of residual heterogeneity and the data; ``rma`` and ``rma_mv``
+    add their own.
+
+    Parameters
+    ----------
+    names : list of str
+        Coefficient names.
+    beta, vb : ndarray
+        Estimates and their covariance matrix.
+    X, yi, vi : ndarray
+        Design matrix, effect sizes and sampling variances.
+    method, test : str
+        As the user gave them.
+    dist : {"z", "t"}
+        Reference distribution of the tests and intervals (``"t"``: k - p degrees of freedom).
+    level : float
+        Confidence level in percent.
+    QE : float
+        The statistic of the test of residual heterogeneity (chi^2 with k - p df; p = 1 when
+        k = p).
+    btt : list of int, optional
+        0-based indices of the tested coefficients.
+    intercept : bool
+        Whether the first column of ``X`` is an intercept (left out of the default ``btt``).
+
+    Returns
+    -------
+    dict
+        Keyword arguments of :class:`FitResult`.
+    """
+    k, p = X.shape
+    df = k - p if dist == "t" else None
+    if btt is None:
+        btt = list(range(1, p)) if (p > 1 and intercept) else list(range(p))
+    return dict(
+        coefs=coef_block(names, beta, vb, dist=dist, df=df, level=level),
+        wald=wald_test(beta, vb, btt, dist=dist, df=df),
+        k=k,
+        method=method,
+        test=test,
+        QE=QE,
+        QEp=float(special.chdtrc(k - p, QE)) if k > p else 1.0,
+        btt=list(btt),
+        yi=yi,
+        vi=vi,
+        X=X,
+    )

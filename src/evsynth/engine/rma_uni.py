@@ -15,7 +15,8 @@ from evsynth.errors import InputError, ModelError
 from evsynth.engine.checks import checked_effects, check_effects, check_test_level, level_percent
 from evsynth.engine.estimators import METHODS, chi2_sf, Fused, is_intercept_only, keep_fused, estimate_tau2
 from evsynth.engine.linalg import WLS, design_matrix, wls
-from evsynth.engine.results import SIGNIF_LEGEND, FitResult, Heterogeneity, Result, coef_block, p_text, wald_test
+from evsynth.engine.printing import fit_printout, p_text
+from evsynth.engine.results import FitResult, Heterogeneity, Result, fit_fields
 
 __all__ = ["TESTS", "RMAResult", "SubgroupResult", "rma", "subgroup"]
 
@@ -71,13 +72,7 @@ class RMAResult(FitResult):
                 f"{'Random-Effects Model' if self.p == 1 else 'Mixed-Effects Model'} (k = {self.k}; "
                 f"tau^2 estimator: {self.method})"
             )
-        lines = [kind, ""] + self.het.format_lines() + [""]
-        if self.p > 1 and self.wald is not None:
-            lines += [self.wald.summary(), ""]
-        lines += ["Model Results:", ""] + self.coefs.format_rows() + [""] + SIGNIF_LEGEND
-        if self.pi_lb is not None:
-            lines += ["", f"Prediction interval: [{self.pi_lb:.4f}, {self.pi_ub:.4f}]"]
-        return "\n".join(lines)
+        return fit_printout(self, [kind])
 
 
 # --------------------------------------------------------------------------------------
@@ -198,11 +193,7 @@ def rma(
         if test == "adhoc":
             s2w = max(1.0, s2w)
         vb = s2w * vb
-    if btt is None:
-        btt = list(range(1, p)) if (p > 1 and intercept) else list(range(p))
-    dist, df = ("t", k - p) if test in KH_TESTS else ("z", None)
-    coefs = coef_block(names, f.beta, vb, dist=dist, df=df, level=level)
-    wald = wald_test(f.beta, vb, btt, dist=dist, df=df)
+    dist = "t" if test in KH_TESTS else "z"
 
     # heterogeneity (always from the equal-effects fit)
     if k > p:
@@ -218,7 +209,6 @@ def rma(
             fe = wls(y, X, 1 / v, intercept_only=io)
             QE = max(0.0, fe.rss)
             trP0 = fe.tr_P()
-        QEp = float(chi2_sf(QE, k - p))
         vt = (k - p) / trP0
         if method in ("EE", "FE"):
             I2 = max(0.0, 100 * (QE - (k - p)) / QE) if QE > 0 else 0.0
@@ -227,7 +217,7 @@ def rma(
             I2 = 100 * tau2 / (vt + tau2)
             H2 = tau2 / vt + 1
     else:
-        QE, QEp, I2, H2, vt = 0.0, 1.0, 0.0, 1.0, 0.0
+        QE, I2, H2, vt = 0.0, 0.0, 1.0, 0.0
 
     R2 = None
     if compute_r2 and intercept and p > 1:
@@ -242,17 +232,21 @@ def rma(
     else:
         w = f.a * (100 / f.a.sum())
     res = RMAResult(
-        coefs=coefs,
-        wald=wald,
-        k=k,
-        method=method,
-        test=test,
-        QE=QE,
-        QEp=QEp,
-        btt=list(btt),
-        yi=y,
-        vi=v,
-        X=X,
+        **fit_fields(
+            names,
+            f.beta,
+            vb,
+            X=X,
+            yi=y,
+            vi=v,
+            method=method,
+            test=test,
+            dist=dist,
+            level=level,
+            QE=QE,
+            btt=btt,
+            intercept=intercept,
+        ),
         tau2=tau2,
         se_tau2=t2.se_tau2,
         I2=float(I2),

@@ -18,7 +18,8 @@ from evsynth.engine.checks import level_percent
 from evsynth.engine.linalg import factorize
 from scipy import stats
 
-from evsynth.engine.results import FOOTSYM, SIGNIF_LEGEND, Coefs, Fitted, WaldTest, coef_block, wald_test
+from evsynth.engine.printing import FOOTSYM, SIGNIF_LEGEND
+from evsynth.engine.results import Coefs, Fitted, WaldTest, coef_block, wald_test
 
 __all__ = ["RobustResult", "robust"]
 

@@ -18,18 +18,8 @@ from scipy import optimize, stats
 from evsynth.engine.checks import level_percent
 
 from evsynth.engine.rma_uni import rma
-from evsynth.engine.results import (
-    SIGNIF_LEGEND,
-    Coefs,
-    HasCoefs,
-    Heterogeneity,
-    Result,
-    coef_block,
-    fmt_p,
-    p_text,
-    signif_stars,
-    text_table,
-)
+from evsynth.engine.printing import SIGNIF_LEGEND, fmt_p, p_text, signif_stars, text_table
+from evsynth.engine.results import Coefs, HasCoefs, Heterogeneity, Result, coef_block
 from evsynth.errors import InputError, ModelError
 
 __all__ = ["SelmodelResult", "selmodel"]
