@@ -1,6 +1,6 @@
 """The report as a person sees it (issue 17, item 6; issue 27 item 7): both editions' main
-reports (``results/report.html``, ``results/nl/report.html``) and the technical appendix
-(``results/appendix.html``) rendered in real headless Chromium (Selenium with Debian's
+reports (``results/report.html``, ``results/nl/report.html``) and technical appendices
+(``results/appendix.html``, ``results/nl/appendix.html``) rendered in real headless Chromium (Selenium with Debian's
 chromium and chromium-driver, installed by ``scripts/system-packages.sh``) at 1280 px -- every
 image, every link (within the page and to the other documents), every table -- and every page
 of their PDFs rendered with poppler's ``pdftoppm`` and read back with ``pdftotext``.
@@ -82,7 +82,7 @@ def chrome(width: int = WIDTH, height: int = 800):
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
 
 
-DOCS = {"en": "report.html", "nl": "nl/report.html", "appendix": "appendix.html"}
+DOCS = {"en": "report.html", "nl": "nl/report.html", "appendix": "appendix.html", "appendix_nl": "nl/appendix.html"}
 
 
 @pytest.fixture(scope="module", params=list(DOCS))
@@ -109,7 +109,7 @@ def test_rendered_at_1280_px(page):
 def test_every_image_loads(page, first_run):
     imgs = page["images"]
     pngs = [p for p in (first_run / "figures").rglob("*.png")]
-    assert len(imgs) >= (10 if page["doc"] == "appendix" else 3) and len(pngs) >= 10
+    assert len(imgs) >= (10 if page["doc"].startswith("appendix") else 3) and len(pngs) >= 10
     broken = [i["alt"] for i in imgs if not i["complete"] or i["naturalWidth"] <= 0]
     assert broken == []
 
@@ -120,7 +120,7 @@ def test_every_in_page_link_resolves(page):
 
 
 def test_every_link_to_another_document_resolves(page):
-    """Main report <-> technical appendix (the Dutch edition links to the English appendix), and
+    """Main report <-> technical appendix (each edition links to the appendix in its language), and
     the appendix's list of result tables: the file exists and holds the anchor."""
     import html as _html
 
@@ -134,12 +134,16 @@ def test_every_link_to_another_document_resolves(page):
         if not f.is_file() or (anchor and f'id="{_html.escape(anchor)}"' not in f.read_text(encoding="utf-8")):
             bad.append(href)
     assert n >= 1 and bad == []
+    # the Dutch documents link to each other, not to the English ones
+    if page["doc"] in ("nl", "appendix_nl"):
+        docs = {h.partition("#")[0] for h in page["other"] if not re.match(r"[a-z]+:", h) and not h.endswith(".csv")}
+        assert docs == {"appendix.html" if page["doc"] == "nl" else "report.html"}, docs
 
 
 def test_first_screen_opens_with_key_messages(page):
     """Each edition opens with its key messages on the first screen; the technical appendix opens
     with its first table (the published meta-analyses), not with a repeat of the main report."""
-    first = "published" if page["doc"] == "appendix" else "key-messages"
+    first = "published" if page["doc"].startswith("appendix") else "key-messages"
     assert page["first"]["id"] == first and page["first"]["top"] < page["first"]["height"] / 2
 
 
@@ -163,7 +167,7 @@ def test_first_screen_screenshot(page):
 
 # ---------------------------------------------------------------------------------------------- PDF
 
-PDFS = {"en": "report.pdf", "nl": "nl/report.pdf", "appendix": "appendix.pdf"}
+PDFS = {"en": "report.pdf", "nl": "nl/report.pdf", "appendix": "appendix.pdf", "appendix_nl": "nl/appendix.pdf"}
 
 
 def _read_pdf(path: Path, out: Path) -> dict:

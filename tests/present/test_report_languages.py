@@ -1,11 +1,12 @@
 """Issue 27: a report a policy analyst reads, in English and in Dutch.
 
 Both editions open with key messages, then the Summary of Findings; the main report stays under
-30 PDF pages with the technical appendix beside it; data column names never reach the main
-report; every text the Dutch edition meets has a translation in the message catalog; the two
-editions show the same numbers (Dutch notation in one); the GRADE statements of the Dutch
-edition use the Dutch guideline makers' wording; mechanical downgrades are said in words; every
-analysis declares role and design."""
+30 PDF pages with the technical appendix beside it (one appendix per language); data column
+names never reach the main report; every text the Dutch edition (main report and appendix) meets
+has a translation in the message catalog; the two editions show the same numbers (Dutch notation
+in one), in the main report and in the appendix; the GRADE statements of the Dutch edition use
+the cited wording (Santesso et al. 2020, in this project's translation); mechanical downgrades
+are said in words; every analysis declares role and design."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ def editions(first_run):
         "en": (res / "report.html").read_text(encoding="utf-8"),
         "nl": (res / "nl" / "report.html").read_text(encoding="utf-8"),
         "appendix": (res / "appendix.html").read_text(encoding="utf-8"),
+        "appendix_nl": (res / "nl" / "appendix.html").read_text(encoding="utf-8"),
         "res": res,
     }
 
@@ -59,7 +61,8 @@ def test_every_dutch_message_has_a_translation(first_run, tmp_path, monkeypatch)
     cfg = load_config(first_run / "config.yaml")
     write_report(cfg, first_run / "results", first_run / "figures", tmp_path / "report.html", None)
     assert i18n.missing("nl") == []
-    assert (tmp_path / "nl" / "report.html").is_file() and (tmp_path / "appendix.html").is_file()
+    for f in ("report.html", "appendix.html", "nl/report.html", "nl/appendix.html"):
+        assert (tmp_path / f).is_file(), f
 
 
 def test_a_missing_translation_is_recorded_and_shown_in_english():
@@ -98,6 +101,42 @@ def test_both_editions_show_the_same_numbers(editions):
     i = int(cert.index[cert["analysis"] == "vanderpol2017"][0])
     est = f"{cert['estimate'].iloc[i]:.2f}"
     assert est in editions["en"] and est.replace(".", ",") in editions["nl"]
+
+
+CELL = re.compile(r"<t([hd])>(.*?)</t[hd]>", flags=re.S)
+NUMBER = re.compile(r"[<>−-]? ?\d+(?:[.,]\d+)?(?: ?%)?")
+
+
+def _tables(page: str) -> list[list[str]]:
+    """Every table of a page as its cells' words (headings and data), in order; figures and the
+    model printouts left out."""
+    page = re.sub(r"<pre>.*?</pre>", "", page, flags=re.S)
+    return [[_words(c) for _, c in CELL.findall(t)] for t in re.findall(r"<table.*?</table>", page, flags=re.S)]
+
+
+def test_both_appendices_show_the_same_numbers(editions):
+    """The technical appendix in both languages: the same tagged numbers (a decimal comma in
+    Dutch), the same tables with the same numeric cells, and headings translated."""
+    en = NUM.findall(editions["appendix"])
+    nl = NUM.findall(editions["appendix_nl"])
+    assert len(en) > 200 and [s for s, _, _ in en] == [s for s, _, _ in nl]
+    for (s, _d, a), (_s, _d2, b) in zip(en, nl):
+        assert not re.search(r"\d\.\d", b) and b.replace(",", ".") == a, (html.unescape(s), a, b)
+    ten, tnl = _tables(editions["appendix"]), _tables(editions["appendix_nl"])
+    assert len(ten) == len(tnl) > 20
+    numeric = translated = 0
+    for a, b in zip(ten, tnl):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            if NUMBER.fullmatch(x) and re.search(r"\d\.\d", x):  # a number with decimals: comma in Dutch
+                numeric += 1
+                assert y == x.replace(".", ","), (x, y)
+            translated += x != y
+    assert numeric > 100 and translated > 200
+    # headings of the appendix: none left in English
+    heads = lambda p: re.findall(r"<h[23][^>]*>(.*?)</h[23]>", p, flags=re.S)  # noqa: E731
+    same = [h for h, g in zip(heads(editions["appendix"]), heads(editions["appendix_nl"])) if _words(h) == _words(g)]
+    assert same == [], same
 
 
 def test_both_editions_open_with_key_messages_then_the_summary_of_findings(editions):
@@ -167,8 +206,12 @@ def test_main_report_has_no_data_column_names_and_links_the_appendix(editions):
             assert name not in text, (lang, name)
         assert "<pre>" not in editions[lang]  # no metafor printout in the main report
     assert re.search(r'href="appendix\.html#[a-z0-9]+-technical"', editions["en"])
-    assert re.search(r'href="\.\./appendix\.html#', editions["nl"])
-    assert "<pre>" in editions["appendix"] and 'href="report.html"' in editions["appendix"]
+    assert re.search(r'href="appendix\.html#[a-z0-9]+-technical"', editions["nl"])  # its own appendix
+    for app in ("appendix", "appendix_nl"):
+        assert "<pre>" in editions[app] and 'href="report.html"' in editions[app]
+    # the Dutch appendix says in Dutch why the printouts are in English (program output)
+    assert "eigen uitvoer van het programma" in _words(editions["appendix_nl"])
+    assert 'lang="nl"' in editions["appendix_nl"]
 
 
 def test_main_pdf_stays_under_30_pages_with_the_appendix_beside_it(editions):
@@ -182,7 +225,7 @@ def test_main_pdf_stays_under_30_pages_with_the_appendix_beside_it(editions):
 
     res = editions["res"]
     assert pages(res / "report.pdf") < 30 and pages(res / "nl" / "report.pdf") < 30
-    assert pages(res / "appendix.pdf") > 30
+    assert pages(res / "appendix.pdf") > 30 and pages(res / "nl" / "appendix.pdf") > 30
 
 
 def test_every_finding_is_a_sentence_in_its_section(editions):

@@ -19,14 +19,15 @@ rule report:
     output:
         html=res("report_html"),
         pdf=[res("report_pdf")] if WANT_PDF else [],
-        # the technical appendix beside the main report; the other languages' main reports below
-        # it (evsynth.present.report.report_files names the same files)
+        # the technical appendix beside the main report; the other languages' main reports and
+        # appendices below it (evsynth.present.report.report_files names the same files)
         appendix=[res("report_appendix_html")]
         + ([res("report_appendix_pdf")] if WANT_PDF else []),
         editions=[
-            res(f"report_edition_{ext}", lang=lang)
+            res(f"report_edition_{part}{ext}", lang=lang)
             for lang in LANGUAGES
             if lang != "en"
+            for part in ("", "appendix_")
             for ext in (["html", "pdf"] if WANT_PDF else ["html"])
         ],
     log:

@@ -87,4 +87,20 @@ REPORT: tuple[Output, ...] = (
         when=("config", "report.pdf"),
         default=True,
     ),
+    entry(
+        "report_edition_appendix_html",
+        "{lang}/appendix.html",
+        "report",
+        "the technical appendix in another language of report.languages ({lang}: nl)",
+        kind="html",
+    ),
+    entry(
+        "report_edition_appendix_pdf",
+        "{lang}/appendix.pdf",
+        "report",
+        "its PDF edition",
+        kind="pdf",
+        when=("config", "report.pdf"),
+        default=True,
+    ),
 )

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from evsynth import __version__, catalog
 from evsynth.outputs import read_output
+from evsynth.present.generated import words
 from evsynth.present.document import M, Num
 from evsynth.present.i18n import N_, _, number
 from evsynth.present import labels
@@ -571,7 +572,11 @@ CERT = table_path("certainty/certainty")
 # GRADE's certainty levels (certainty_level in certainty.csv) in words
 GRADE_WORDS = {4: N_("high"), 3: N_("moderate"), 2: N_("low"), 1: N_("very low")}
 # the pieces of GRADE's plain-language statement in the languages other than English (English:
-# the statement column of certainty.csv, written by evsynth.review.grade.statement)
+# the statement column of certainty.csv, written by evsynth.review.grade.statement): the certainty
+# in the verb, as in Santesso et al. (2020), GRADE guidelines 26, J Clin Epidemiol 119:126-135,
+# Table 2.  Dutch (the catalog): this project's translation -- high "leidt tot", moderate "leidt
+# waarschijnlijk tot", low "leidt mogelijk tot", very low "We zijn zeer onzeker of ..."; no
+# published Dutch template of the statements could be cited (docs/certainty.md)
 HEDGE = {4: N_("results in"), 3: N_("probably results in"), 2: N_("may result in")}
 _NOUNS = {
     "improvement": ("improvement in", "deterioration in"),
@@ -597,8 +602,8 @@ UNCERTAIN_VERB = {
 def grade_statement(g: dict) -> str:
     """GRADE's plain-language statement of one body of evidence (a row of ``certainty.csv``):
     in English the row's own ``statement``; in another language built from the same row
-    (level, estimate, smallest important effect) with the wording of that language's guideline
-    makers (:data:`HEDGE`, :data:`NOUN`; Dutch: docs/report.md names the source)."""
+    (level, estimate, smallest important effect) in that language's translation of Santesso et al.
+    (2020), Table 2 (:data:`HEDGE`, :data:`NOUN`; Dutch: docs/certainty.md)."""
     from evsynth.present.i18n import current
 
     if current() == "en":
@@ -683,7 +688,12 @@ def grade_context(cfg: dict, T) -> dict:
 
     def one(i):
         down = [
-            M("{} (-{}: {})", DOMAIN_WORDS[d], T.num(CERT, f"{d}_downgrade", i, 0), cert[f"{d}_reason"].iloc[i])
+            M(
+                "{} (-{}: {})",
+                _(DOMAIN_WORDS[d]),
+                T.num(CERT, f"{d}_downgrade", i, 0),
+                words(str(cert[f"{d}_reason"].iloc[i])),
+            )
             for d in DOMAIN_WORDS
             if f"{d}_downgrade" in cert and float(cert[f"{d}_downgrade"].fillna(0).iloc[i]) > 0
         ]
@@ -700,7 +710,7 @@ def grade_context(cfg: dict, T) -> dict:
             "pi_lb": T.num(CERT, "pi_lb", i, 2),
             "pi_ub": T.num(CERT, "pi_ub", i, 2),
             "scale": str(cert["scale"].iloc[i]),
-            "down": Markup("; ").join(down) if down else M("none"),
+            "down": Markup("; ").join(down) if down else M(_("none")),
             "level": int(cert["certainty_level"].iloc[i]),
             "estimate": float(cert["estimate"].iloc[i]),
             "mid": float(cert["mid"].iloc[i]),

@@ -119,7 +119,7 @@ class TableBlock:
     @classmethod
     def of(cls, records: list[dict], columns=None, headings: dict | None = None, heading: str = "") -> "TableBlock":
         keys = columns or (list(records[0].keys()) if records else [])
-        return cls([(k, (headings or {}).get(k) or column_label(k)) for k in keys], records, heading)
+        return cls([(k, (headings or {}).get(k) or _(column_label(k))) for k in keys], records, heading)
 
 
 @dataclass
@@ -138,9 +138,11 @@ class Preformatted:
 
 @dataclass
 class Links:
-    """Links to files beside the report (HTML edition only)."""
+    """Links to files beside the report (HTML edition only); ``base`` is the way from the page to
+    the folder the paths start in (``../`` for an edition in a language folder)."""
 
     hrefs: list[str]
+    base: str = ""
 
 
 @dataclass

@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 
 from evsynth.outputs import safe_file_name
 from evsynth.present.document import Items, Text
+from evsynth.present.i18n import _, current
 from evsynth.texts import GLOSSARY, INTERCEPT_LABEL, column_label
 
 __all__ = [
@@ -35,13 +36,15 @@ __all__ = [
 TRANSLATIONS = Path("data/translations/nl_en.csv")  # relative to the project (the report runs there)
 
 
-def moderator_labels(spec: dict) -> tuple[dict, dict]:
+def moderator_labels(spec: dict, translate: bool = True) -> tuple[dict, dict]:
     """``(column -> label, column -> {level -> label})`` of an analysis' moderators and
-    subgroup columns, from its config (``label``, ``level_labels``)."""
+    subgroup columns, from its config (``label``, ``level_labels``), in the report's language
+    (in English with ``translate=False``)."""
+    tr = _ if translate else str
     names, levels = {}, {}
     for m in spec.get("moderators") or []:
-        names[m["column"]] = m.get("label") or column_label(m["column"])
-        levels[m["column"]] = {str(k): str(v) for k, v in (m.get("level_labels") or {}).items()}
+        names[m["column"]] = tr(m.get("label") or column_label(m["column"]))
+        levels[m["column"]] = {str(k): tr(str(v)) for k, v in (m.get("level_labels") or {}).items()}
     return names, levels
 
 
@@ -52,20 +55,20 @@ def term_label(term: str, spec: dict) -> str:
     names, levels = moderator_labels(spec)
     t = str(term)
     if t == "intrcpt":
-        return INTERCEPT_LABEL
+        return _(INTERCEPT_LABEL)
     if " + " in t:
         return " + ".join(term_label(p, spec) for p in t.split(" + "))
     m = re.fullmatch(r"(.+?)\[(.*)\]", t)
     if m:
         col, lev = m.group(1), m.group(2)
-        return f"{names.get(col, column_label(col))}: {levels.get(col, {}).get(lev, lev)}"
-    return names.get(t, column_label(t))
+        return f"{names.get(col, _(column_label(col)))}: {levels.get(col, {}).get(lev, lev)}"
+    return names.get(t, _(column_label(t)))
 
 
 def label_rows(rows: list[dict], spec: dict, keys=("model", "term", "subgroup_variable", "moderator")) -> list[dict]:
     """Records of a results table with the term and moderator cells in words; the level
     of a subgroup (``group``) in its level words."""
-    _, levels = moderator_labels(spec)
+    _names, levels = moderator_labels(spec)
     out = []
     for r in rows:
         r = dict(r)
@@ -83,8 +86,9 @@ def label_rows(rows: list[dict], spec: dict, keys=("model", "term", "subgroup_va
 def reader_words(text: str, spec: dict) -> str:
     """A note written by a pipeline stage with the analysis id and the moderator columns in
     words: 'programme_derived = HNC: not pooled (ahrq2015: 1 study ...)' becomes
-    'programme (derived) = HNC: not pooled (Parenting programmes (AHRQ): 1 study ...)'."""
-    names, _ = moderator_labels(spec)
+    'programme (derived) = HNC: not pooled (Parenting programmes (AHRQ): 1 study ...)'.  In English
+    (:func:`evsynth.present.generated.words` gives it in the report's language)."""
+    names, _levels = moderator_labels(spec, translate=False)
     out = re.sub(rf"\b{re.escape(spec['id'])}\b", spec.get("short_title", spec["title"]), str(text))
     for col, lab in sorted(names.items(), key=lambda kv: -len(kv[0])):
         if "_" in col or col != lab:
@@ -109,12 +113,13 @@ def translate(text, path: Path | None = None) -> str:
     """A cell in English with the Dutch original in brackets, when the translation table
     has it: the whole cell ('Gezin Centraal'), a Dutch phrase followed by the coders'
     gloss in brackets ('andere doelgroep (other target group)'), or a quoted phrase.
-    Anything the table does not list is returned unchanged."""
+    Anything the table does not list is returned unchanged; so is every cell in the Dutch
+    edition (it shows the Dutch original)."""
     s = "" if text is None else str(text)
-    if not s:
+    if not s or current() == "nl":
         return s
     entries = _entries(path)
-    for nl, en, _ in entries:
+    for nl, en, _kind in entries:
         if s == nl:
             return f"{en} (Dutch: {nl})"
     for nl, en, kind in sorted(entries, key=lambda e: -len(e[0])):
@@ -145,20 +150,22 @@ def figure_caption(stem: str, spec: dict, stems=()) -> str:
     """The caption of a figure file of an analysis, from the analysis' title and the
     moderator labels (never the file name): 'forest_by_group_page2' with three pages among
     ``stems`` -> 'Forest plot by juveniles vs adults (part 2 of 3): <title>'."""
-    names, _ = moderator_labels(spec)
-    title = spec["title"]
+    names, _levels = moderator_labels(spec)
+    title = _(spec["title"])
     m = re.fullmatch(r"(.*?)(?:_page(\d+))?", stem)
     stem, page = m.group(1), int(m.group(2) or 1)
     parts = sum(1 for s in stems if re.fullmatch(rf"{re.escape(stem)}(?:_page\d+)?", s))
-    part = f" (part {page} of {parts})" if parts > 1 else f" (page {page})" if m.group(2) else ""
+    part = (
+        _(" (part {} of {})").format(page, parts) if parts > 1 else _(" (page {})").format(page) if m.group(2) else ""
+    )
     names_of = {safe_file_name(c): c for c in [*names, *(spec.get("subgroups") or [])]}  # file name -> column
     if stem.startswith("forest_by_"):
         col = names_of.get(stem[len("forest_by_") :], stem[len("forest_by_") :])
-        return f"Forest plot by {names.get(col, column_label(col))}{part}: {title}"
+        return _("Forest plot by {}{}: {}").format(names.get(col, _(column_label(col))), part, title)
     if stem.startswith("bubble_"):
         col = names_of.get(stem[len("bubble_") :], stem[len("bubble_") :])
-        return f"Bubble plot of the effect against {names.get(col, column_label(col))}{part}: {title}"
-    return f"{FIGURE_KINDS.get(stem, column_label(stem).capitalize())}{part}: {title}"
+        return _("Bubble plot of the effect against {}{}: {}").format(names.get(col, _(column_label(col))), part, title)
+    return f"{_(FIGURE_KINDS[stem]) if stem in FIGURE_KINDS else _(column_label(stem).capitalize())}{part}: {title}"
 
 
 # ------------------------------------------------------------------------------------- glossary

@@ -13,8 +13,8 @@ joins them.  To add a section, write a function ``ctx -> list[Section]`` and put
 ``SECTIONS`` where it belongs in the reading order.
 
 Files: English ``report.html``/``.pdf`` and ``appendix.html``/``.pdf`` beside ``--html``; another
-language ``<lang>/report.html``/``.pdf`` below it, whose links to the technical appendix go to the
-English one (the appendix is written in English only)."""
+language ``<lang>/report.html``/``.pdf`` and its own technical appendix ``<lang>/appendix.html``/``.pdf``
+in a folder below it (each edition links to the appendix in its language)."""
 
 from __future__ import annotations
 
@@ -54,18 +54,17 @@ def build_sections(cfg: dict, results: Path, figures: Path) -> tuple[dict, list[
 
 def report_files(cfg: dict, html_out: Path, pdf_out: Path | None) -> dict[tuple[str, str], tuple[Path, Path | None]]:
     """``(language, part) -> (html, pdf)`` of every file the report writes: the English main
-    report at ``html_out``/``pdf_out`` with the appendix beside it, another language's main
-    report in a folder of that name below.  English is always written (the technical appendix is
-    English, and the other editions link to it)."""
+    report at ``html_out``/``pdf_out`` with the technical appendix beside it, another language's
+    main report and technical appendix in a folder of that name below.  English is always
+    written."""
     html_out = Path(html_out)
     out = {}
     langs = (cfg.get("report") or {}).get("languages", ["en"])
-    for lang in ["en"] + [x for x in langs if x != "en"]:  # English always: the appendix is written in it
+    for lang in ["en"] + [x for x in langs if x != "en"]:
         d = html_out.parent if lang == "en" else html_out.parent / lang
         pdf = (pdf_out if lang == "en" else Path(pdf_out).parent / lang / Path(pdf_out).name) if pdf_out else None
         out[(lang, "main")] = (d / html_out.name, pdf)
-    pdf_app = Path(pdf_out).with_name(f"{APPENDIX}.pdf") if pdf_out else None
-    out[("en", APPENDIX)] = (html_out.with_name(f"{APPENDIX}.html"), pdf_app)
+        out[(lang, APPENDIX)] = (d / f"{APPENDIX}.html", pdf.with_name(f"{APPENDIX}.pdf") if pdf else None)
     return out
 
 
@@ -78,26 +77,21 @@ def write_report(cfg: dict, results: Path, figures: Path, html_out: Path, pdf_ou
         with i18n.language(lang):
             ctx, secs = build_sections(cfg, results, figures)
             parts = {"main": [s for s in secs if s.part == "main"], APPENDIX: [s for s in secs if s.part == APPENDIX]}
-            main_html = files[(lang, "main")][0]
-            app_html = files[("en", APPENDIX)][0]
-            rel_app = (
-                Path(*([".."] * (len(main_html.parent.relative_to(app_html.parent).parts)))) / app_html.name
-                if main_html.parent != app_html.parent
-                else Path(app_html.name)
-            )
+            main_html, app_html = files[(lang, "main")][0], files[(lang, APPENDIX)][0]
+            rel_app = Path(app_html.name)  # beside the main report of the same language
             targets = {
                 "main": {a: f"{rel_app.as_posix()}#{a}" for a in anchors(parts[APPENDIX])},
                 APPENDIX: {a: f"{main_html.name}#{a}" for a in anchors(parts["main"])},
             }
             others = {
                 "main": (rel_app.as_posix(), i18n._("Technical appendix")),
-                APPENDIX: (main_html.name, "Main report"),
+                APPENDIX: (main_html.name, i18n._("Main report")),
             }
             for part in ("main", APPENDIX):
                 if (lang, part) not in files:
                     continue
                 h, p = files[(lang, part)]
-                title = ctx["title"] if part == "main" else f"{ctx['title']}: technical appendix"
+                title = ctx["title"] if part == "main" else i18n._("{}: technical appendix").format(ctx["title"])
                 rendered.append(
                     (h, render_html(ctx, parts[part], links=targets[part], other=others[part], title=title))
                 )

@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from evsynth.present import labels
 from evsynth.present.context import GRADE_WORDS, RATIO_WORDS, grade_statement
+from evsynth.present.generated import notation, words
 from evsynth.present.document import M, Figure, Items, Preformatted, Section, TableBlock, Text
 from evsynth.present.i18n import _, current, number
 from evsynth.present.sections.own_studies import is_own, own_blocks
@@ -26,6 +27,13 @@ NEIGHBOURING_INTRO = (
 )
 
 
+# the appendix of another language says why the model printout is in English (program output)
+PRINTOUT_NOTE = (
+    "The model summary below is the program's own output in the layout of R's metafor package; like any "
+    "program output it is shown as written, in English."
+)
+
+
 COMPARE_PUBLISHED = {"ifps2002": ("Al et al. 2012", "van Assen et al. 2020")}
 
 
@@ -34,7 +42,7 @@ def _bias_items(a: dict) -> list[Markup]:
     if a["leave1out_range"]:
         items.append(
             M(
-                "Leaving out one study at a time, the pooled estimate ranges from {} to {}.",
+                _("Leaving out one study at a time, the pooled estimate ranges from {} to {}."),
                 a["leave1out_range"]["lo"],
                 a["leave1out_range"]["hi"],
             )
@@ -42,45 +50,45 @@ def _bias_items(a: dict) -> list[Markup]:
     if a["influential"] is not None:
         items.append(
             M(
-                "Influential studies (DFFITS, Cook's distance or hat value above metafor's thresholds): {}.",
-                ", ".join(a["influential"]) if a["influential"] else "none",
+                _("Influential studies (DFFITS, Cook's distance or hat value above metafor's thresholds): {}."),
+                ", ".join(a["influential"]) if a["influential"] else _("none"),
             )
         )
     for r in a["sensitivity"]:
         items.append(
             M(
-                "Sensitivity ({}): k = {}, estimate {} [{}, {}] {}",
-                labels.reader_words(r.get("analysis", ""), a["spec"]),
+                _("Sensitivity ({}): k = {}, estimate {} [{}, {}] {}"),
+                words(labels.reader_words(r.get("analysis", ""), a["spec"])),
                 r.get("k", ""),
                 r.get("estimate", ""),
                 r.get("ci_lb", ""),
                 r.get("ci_ub", ""),
-                labels.reader_words(r.get("note", ""), a["spec"]),
+                words(labels.reader_words(r.get("note", ""), a["spec"])),
             )
         )
     if a["egger"]:
-        items.append(M("Egger's regression test: z/t = {}, p = {}.", a["egger"]["stat"], a["egger"]["pval"]))
+        items.append(M(_("Egger's regression test: z/t = {}, p = {}."), a["egger"]["stat"], a["egger"]["pval"]))
     if a["begg"]:
-        items.append(M("Begg's rank correlation: Kendall's tau = {}, p = {}.", a["begg"]["tau"], a["begg"]["pval"]))
+        items.append(M(_("Begg's rank correlation: Kendall's tau = {}, p = {}."), a["begg"]["tau"], a["begg"]["pval"]))
     if a["trimfill"]:
         t = a["trimfill"]
         items.append(
             M(
-                "Trim-and-fill (L0) estimates {} missing studies on the {} side; adjusted estimate {} [{}, {}].",
+                _("Trim-and-fill (L0) estimates {} missing studies on the {} side; adjusted estimate {} [{}, {}]."),
                 t["k0"],
-                t["side"],
+                _(t["side"]),
                 t["est"],
                 t["lo"],
                 t["hi"],
             )
         )
     if a["fsn"] is not None:
-        items.append(M("Rosenthal's fail-safe N: {}.", a["fsn"]))
+        items.append(M(_("Rosenthal's fail-safe N: {}."), a["fsn"]))
     if a["pet_peese"]:
         p = a["pet_peese"]
         items.append(
             M(
-                "PET estimate {}, PEESE estimate {} (conditional choice: {}).",
+                _("PET estimate {}, PEESE estimate {} (conditional choice: {})."),
                 p["pet"],
                 p["peese"],
                 "PEESE" if p["use_peese"] else "PET",
@@ -132,7 +140,7 @@ def _main_chapter(a: dict, ctx: dict) -> Section:
     if spec.get("question"):
         blocks.append(Text(M("{}", _(spec["question"])), style="italic"))
     blocks += [
-        Text(M("{}", spec["citation"]), lead=_("Source.")),
+        Text(M("{}", _(spec["citation"])), lead=_("Source.")),
         Text(
             M(
                 _("{model}, tau\u00b2 estimator {method}, test {test}{cluster}. Effect size: {measure}."),
@@ -189,26 +197,33 @@ def analysis_sections(ctx: dict) -> list[Section]:
 
 
 def _technical(a: dict, ctx: dict) -> list[Section]:
-    """One analysis in full, for the technical appendix (English only)."""
+    """One analysis in full, for the technical appendix (in the report's language; the model
+    with the data's column names, the metafor-style printout as the program writes it)."""
     spec = a["spec"]
-    model = f"Three-level model ({' / '.join(spec['model']['random'])})" if a["multilevel"] else "Random-effects model"
-    cluster = f", cluster-robust inference by {spec['model']['cluster']}" if spec["model"].get("cluster") else ""
+    model = (
+        _("Three-level model ({})").format(" / ".join(spec["model"]["random"]))
+        if a["multilevel"]
+        else _("Random-effects model")
+    )
+    cluster = (
+        _(", cluster-robust inference by {}").format(spec["model"]["cluster"]) if spec["model"].get("cluster") else ""
+    )
     blocks = []
     if spec.get("question"):
-        blocks.append(Text(M("{}", spec["question"]), style="italic"))
+        blocks.append(Text(M("{}", _(spec["question"])), style="italic"))
     blocks += [
-        Text(M("{} Coded data: {}.", spec["citation"], spec["data_source"]), lead="Source."),
+        Text(M(_("{} Coded data: {}."), _(spec["citation"]), _(spec["data_source"])), lead=_("Source.")),
         Text(
             M(
-                "{}, tau\u00b2 estimator {}, test {}{}. Effect size: {}. {}",
+                _("{}, tau\u00b2 estimator {}, test {}{}. Effect size: {}. {}"),
                 model,
-                ESTIMATOR_WORDS.get(a["method"], a["method"]),
-                TEST_WORDS.get(a["test"], a["test"]),
+                _(ESTIMATOR_WORDS.get(a["method"], a["method"])),
+                _(TEST_WORDS.get(a["test"], a["test"])),
                 cluster,
-                a["measure"],
-                spec["direction"]["rule"],
+                _(a["measure"]),
+                _(spec["direction"]["rule"]),
             ),
-            lead="Model.",
+            lead=_("Model."),
         ),
         Text(a["technical_sentence"]),
         _main_table(a),
@@ -217,10 +232,10 @@ def _technical(a: dict, ctx: dict) -> list[Section]:
         blocks.append(
             TableBlock(
                 [
-                    ("name", "variance component"),
+                    ("name", _("variance component")),
                     ("value", "sigma\u00b2"),
-                    ("nlevels", "levels"),
-                    ("I2", "I\u00b2 share"),
+                    ("nlevels", _("levels")),
+                    ("I2", _("I\u00b2 share")),
                 ],
                 a["sigmas"],
             )
@@ -230,7 +245,7 @@ def _technical(a: dict, ctx: dict) -> list[Section]:
         blocks.append(
             Text(
                 M(
-                    "Q-profile {}% CI: tau\u00b2 [{}, {}], I\u00b2 [{}, {}].",
+                    _("Q-profile {}% CI: tau\u00b2 [{}, {}], I\u00b2 [{}, {}]."),
                     ctx["level"],
                     c["tau2_lo"],
                     c["tau2_hi"],
@@ -244,10 +259,12 @@ def _technical(a: dict, ctx: dict) -> list[Section]:
         blocks.append(
             Text(
                 M(
-                    "Fitting every combination of the analytic choices declared for this analysis, {} of {} "
-                    "specifications could be fitted; their median estimate is {} (range {} to {}), and the "
-                    "{}% CI excludes 0 in {} of them ({}).{} The specification curve below shows every "
-                    "specification.",
+                    _(
+                        "Fitting every combination of the analytic choices declared for this analysis, {} of {} "
+                        "specifications could be fitted; their median estimate is {} (range {} to {}), and the "
+                        "{}% CI excludes 0 in {} of them ({}).{} The specification curve below shows every "
+                        "specification."
+                    ),
                     mv["n_fitted"],
                     mv["n"],
                     mv["median"],
@@ -257,31 +274,33 @@ def _technical(a: dict, ctx: dict) -> list[Section]:
                     mv["n_excl"],
                     mv["pct_excl"],
                     M(
-                        " The choice that moves the estimate most is <i>{}</i>: median {} with {}, {} with {}.",
-                        mv["dim"],
+                        _(" The choice that moves the estimate most is <i>{}</i>: median {} with {}, {} with {}."),
+                        _(mv["dim"]),
                         mv["lo_med"],
-                        mv["lo"],
+                        _(mv["lo"]),
                         mv["hi_med"],
-                        mv["hi"],
+                        _(mv["hi"]),
                     )
                     if mv["dim"]
                     else "",
                 ),
-                lead="Multiverse.",
+                lead=_("Multiverse."),
             )
         )
     shown = [f for f in a["figs"] if not (a["role"] == "primary" and _forest(f))]  # primary forests: main report
     blocks += [Figure(ctx["figures"] / a["id"] / f"{f}.png", labels.figure_caption(f, spec, a["figs"])) for f in shown]
-    blocks += [Text(M("{}", n["reason"]), style="note") for n in a["figure_notes"]]
+    blocks += [Text(M("{}", words(n["reason"])), style="note") for n in a["figure_notes"]]
     if a["model_txt"]:
-        blocks.append(Preformatted(a["model_txt"], "metafor-style model summary"))
+        if current() != "en":  # said only where the text around the printout is not English
+            blocks.append(Text(M("{}", _(PRINTOUT_NOTE)), style="note"))
+        blocks.append(Preformatted(a["model_txt"], _("metafor-style model summary")))
     out = [
         Section(
             f"{a['id']}-technical",
-            f"{spec['title']}: technical details",
+            _("{}: technical details").format(_(spec["title"])),
             blocks,
             new_page=True,
-            nav=spec.get("short_title", spec["title"]),
+            nav=_(spec.get("short_title", spec["title"])),
             part="appendix",
         )
     ]
@@ -289,20 +308,22 @@ def _technical(a: dict, ctx: dict) -> list[Section]:
     subs = [
         (
             "moderators",
-            "Moderator analyses (meta-regression)",
+            _("Moderator analyses (meta-regression)"),
             [
                 Text(
                     M(
-                        "With few studies, moderator tests have little power and several tests inflate chance "
-                        "findings; treat them as exploratory."
+                        _(
+                            "With few studies, moderator tests have little power and several tests inflate chance "
+                            "findings; treat them as exploratory."
+                        )
                     ),
                     style="note",
                 )
             ],
         ),
-        ("perm", "Permutation tests of the moderators", []),
-        ("subgroups", "Subgroups", []),
-        ("robust", "Cluster-robust inference (CR2, Satterthwaite df)", []),
+        ("perm", _("Permutation tests of the moderators"), []),
+        ("subgroups", _("Subgroups"), []),
+        ("robust", _("Cluster-robust inference (CR2, Satterthwaite df)"), []),
     ]
     for key, title, after in subs:
         if a[key]:
@@ -310,13 +331,13 @@ def _technical(a: dict, ctx: dict) -> list[Section]:
                 Section(
                     f"{a['id']}-{key}",
                     title,
-                    [TableBlock.of(a[key], headings={"model": "moderators in the model"})] + after,
+                    [TableBlock.of(a[key], headings={"model": _("moderators in the model")})] + after,
                     level=3,
                 )
             )
-    bias = Items(_bias_items(a), [M("{}", labels.reader_words(": ".join(n.values()), spec)) for n in a["notes"]])
+    bias = Items(_bias_items(a), [M("{}", words(labels.reader_words(": ".join(n.values()), spec))) for n in a["notes"]])
     if bias.items or bias.notes:
-        out.append(Section(f"{a['id']}-bias", "Sensitivity and publication bias", [bias], level=3))
+        out.append(Section(f"{a['id']}-bias", _("Sensitivity and publication bias"), [bias], level=3))
     out += sensitivity_sections(a, ctx)
     out += listed_sections(a)
     for s in out:
@@ -356,10 +377,12 @@ def listed_sections(a: dict) -> list:
     return [
         Section(
             f"{a['id']}-listed-{j}",
-            lt["title"],
+            _(lt["title"]),
             [
                 Text(M("<code>{}</code>", lt["path"]), style="note"),
-                TableBlock.of(lt["records"]) if lt["records"] else Text(M("(none)")),
+                TableBlock.of([{k: notation(v) for k, v in r.items()} for r in lt["records"]])
+                if lt["records"]
+                else Text(M(_("(none)"))),
             ],
             level=3,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from evsynth.present.i18n import _
 from evsynth.present.document import M, Section, TableBlock, Text
 
 __all__ = ["exclusions_section"]
@@ -13,8 +14,10 @@ def exclusions_section(ctx: dict) -> list[Section]:
         blocks = [
             Text(
                 M(
-                    "Rows of the analysis datasets left out because the analysis sets "
-                    "<code>drop_incomplete: true</code> (from <code>results/&lt;analysis&gt;/exclusions.csv</code>):"
+                    _(
+                        "Rows of the analysis datasets left out because the analysis sets "
+                        "<code>drop_incomplete: true</code> (from <code>results/&lt;analysis&gt;/exclusions.csv</code>):"
+                    )
                 )
             ),
             TableBlock.of(ctx["exclusions"], cols),
@@ -23,9 +26,11 @@ def exclusions_section(ctx: dict) -> list[Section]:
         blocks = [
             Text(
                 M(
-                    "No row of an analysis dataset was left out (rows are dropped only where an analysis sets "
-                    "<code>drop_incomplete: true</code>; any other incomplete row stops the run)."
+                    _(
+                        "No row of an analysis dataset was left out (rows are dropped only where an analysis sets "
+                        "<code>drop_incomplete: true</code>; any other incomplete row stops the run)."
+                    )
                 )
             )
         ]
-    return [Section("exclusions", "Excluded rows", blocks, nav="Exclusions")]
+    return [Section("exclusions", _("Excluded rows"), blocks, nav=_("Exclusions"))]

@@ -203,12 +203,12 @@ def findings_section(ctx: dict) -> list[Section]:
             [
                 TableBlock(
                     [
-                        ("finding_id", "finding"),
-                        ("claim_nl", "claim (Dutch, verbatim)"),
-                        ("claim_en", "English (translation)"),
-                        ("direction", "direction"),
-                        ("strength_nl", "strength (source's words; English, Dutch in brackets)"),
-                        ("where", "source (document and lines)"),
+                        ("finding_id", _("finding")),
+                        ("claim_nl", _("claim (Dutch, verbatim)")),
+                        ("claim_en", _("English (translation)")),
+                        ("direction", _("direction")),
+                        ("strength_nl", _("strength (source's words; English, Dutch in brackets)")),
+                        ("where", _("source (document and lines)")),
                     ],
                     [
                         {
@@ -216,10 +216,10 @@ def findings_section(ctx: dict) -> list[Section]:
                             "finding_id": r["finding_id"],
                             "claim_nl": r["claim_nl"],
                             "claim_en": r["claim_en_translation"],
-                            "direction": M("{} {}", DIRECTION_SYMBOLS.get(r["direction"], ""), r["direction"]),
+                            "direction": M("{} {}", DIRECTION_SYMBOLS.get(r["direction"], ""), _(r["direction"])),
                             "strength_nl": labels.translate(r["strength_nl"]),
                             "where": reader_source(r["source"])
-                            + (f"; strength: lines {r['strength_lines']}" if r["strength_lines"] else ""),
+                            + (_("; strength: lines {}").format(r["strength_lines"]) if r["strength_lines"] else ""),
                         }
                         for _i, r in f.iterrows()
                     ],
@@ -227,7 +227,7 @@ def findings_section(ctx: dict) -> list[Section]:
                 )
             ],
             part="appendix",
-            nav="Findings table",
+            nav=_("Findings table"),
         )
     )
     return out

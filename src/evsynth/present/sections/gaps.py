@@ -47,24 +47,28 @@ def gaps_section(ctx: dict) -> list[Section]:
         out.append(
             Section(
                 "effect-direction",
-                "Effect direction (SWiM)",
+                _("Effect direction (SWiM)"),
                 [
                     Text(
                         M(
-                            "Statements of the Bijlage 5 effectiveness column by intervention type and outcome domain and by "
-                            "direction (<code>results/studies/effect_direction.csv</code>). The arrows were lost in the source "
-                            "text: a direction is shown only where the statement's own words or the review's chapter text "
-                            "state it; everything else is counted as unknown."
+                            _(
+                                "Statements of the Bijlage 5 effectiveness column by intervention type and outcome domain and by "
+                                "direction (<code>results/studies/effect_direction.csv</code>). The arrows were lost in the source "
+                                "text: a direction is shown only where the statement's own words or the review's chapter text "
+                                "state it; everything else is counted as unknown."
+                            )
                         )
                     ),
                     Figure(
                         ctx["figures"] / "studies" / "effect_direction.png",
-                        "Effect direction of the Bijlage 5 statements by intervention type and outcome domain (unknown = "
-                        "arrow lost in the source, not guessed)",
+                        _(
+                            "Effect direction of the Bijlage 5 statements by intervention type and outcome domain "
+                            "(unknown = arrow lost in the source, not guessed)"
+                        ),
                     ),
                 ],
                 part="appendix",
-                nav="Effect direction",
+                nav=_("Effect direction"),
             )
         )
     return out

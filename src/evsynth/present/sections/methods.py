@@ -25,7 +25,10 @@ GRADE_METHODS = [
     "Brożek, Guyatt & Oxman, 2013); Guyatt et al. (2011), GRADE guidelines 4-8, Journal of Clinical Epidemiology "
     "64; wording after Santesso et al. (2020), GRADE guidelines 26, Journal of Clinical Epidemiology 119, "
     '126-135: high "improves", moderate "probably improves", low "may improve", very low "we are '
-    "uncertain whether\". The thresholds are this project's explicit reading of GRADE's judgements.",
+    "uncertain whether\". The Dutch edition words the same statements in this project's own translation of "
+    'Santesso et al. (2020): high "leidt tot", moderate "leidt waarschijnlijk tot", low "leidt mogelijk tot", '
+    'very low "we zijn zeer onzeker of" (no published Dutch template of the statements could be cited). The '
+    "thresholds are this project's explicit reading of GRADE's judgements.",
     "Small numbers of studies. Where a univariate model uses the Knapp-Hartung method, the pipeline uses "
     'metafor\'s ad hoc correction (test "adhoc"): the Knapp-Hartung scaling factor is never below 1, so an '
     "interval is never narrower than the z-based one (with two nearly equal studies the plain method can give "

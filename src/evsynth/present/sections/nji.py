@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from evsynth.present.document import M, Section, TableBlock, Text
+from evsynth.present.i18n import _
 from evsynth.present.labels import TRANSLATION_NOTE, translated
 
 __all__ = ["nji_section"]
@@ -29,23 +30,23 @@ def nji_section(ctx: dict) -> list[Section]:
     return [
         Section(
             "nji",
-            "Interventions in the Netherlands (NJI, 2020)",
-            [Text(M(TRANSLATION_NOTE), style="note"), TableBlock.of(nji, NJI_COLUMNS)],
+            _("Interventions in the Netherlands (NJI, 2020)"),
+            [Text(M(_(TRANSLATION_NOTE)), style="note"), TableBlock.of(nji, NJI_COLUMNS)],
             new_page=True,
-            nav="NJI",
+            nav=_("NJI"),
         ),
         Section(
             "nji-findings",
-            "Findings of the reviews and meta-analyses (as reported by NJI)",
+            _("Findings of the reviews and meta-analyses (as reported by NJI)"),
             [
                 TableBlock(
                     [
-                        ("review", "review"),
-                        ("finding", "finding"),
-                        ("value", "value"),
-                        ("range", "range"),
-                        ("unit", "unit"),
-                        ("sentence", "sentence (verbatim)"),
+                        ("review", _("review")),
+                        ("finding", _("finding")),
+                        ("value", _("value")),
+                        ("range", _("range")),
+                        ("unit", _("unit")),
+                        ("sentence", _("sentence (verbatim)")),
                     ],
                     findings,
                 )
@@ -54,27 +55,29 @@ def nji_section(ctx: dict) -> list[Section]:
         ),
         Section(
             "reviews",
-            "Reviews included by Holwerda et al. (2014, Bijlage 6)",
+            _("Reviews included by Holwerda et al. (2014, Bijlage 6)"),
             [
                 TableBlock(
                     [
-                        ("authors", "authors"),
-                        ("year", "year"),
-                        ("title", "title"),
-                        ("source_database", "source"),
-                        ("designs_included", "designs"),
-                        ("n_statements", "findings statements"),
-                        ("n_lost", "of which the direction arrow is lost"),
+                        ("authors", _("authors")),
+                        ("year", _("year")),
+                        ("title", _("title")),
+                        ("source_database", _("source")),
+                        ("designs_included", _("designs")),
+                        ("n_statements", _("findings statements")),
+                        ("n_lost", _("of which the direction arrow is lost")),
                     ],
                     ctx["reviews"],
                 ),
                 Text(
                     M(
-                        "Bijlage 6 describes each review's population, interventions and findings in Dutch; those texts are "
-                        "in <code>data/holwerda2014/reviews.csv</code> with their source lines, and the findings that matter "
-                        'for this report are translated in "What the reviews found" above. In the source text the '
-                        "arrows that gave the direction of a finding were lost (marked [?] in the data): the count of such "
-                        "statements is shown instead of the statements."
+                        _(
+                            "Bijlage 6 describes each review's population, interventions and findings in Dutch; those texts are "
+                            "in <code>data/holwerda2014/reviews.csv</code> with their source lines, and the findings that matter "
+                            'for this report are translated in "What the reviews found" above. In the source text the '
+                            "arrows that gave the direction of a finding were lost (marked [?] in the data): the count of such "
+                            "statements is shown instead of the statements."
+                        )
                     ),
                     style="note",
                 ),

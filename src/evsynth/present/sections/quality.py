@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from evsynth.present.i18n import _
 from evsynth.present.document import M, Figure, Section, TableBlock, Text
 
 __all__ = ["quality_section"]
@@ -10,26 +11,28 @@ __all__ = ["quality_section"]
 def quality_section(ctx: dict) -> list[Section]:
     fig = ctx["figures"] / "studies"
     cols = [
-        ("design", "design"),
-        ("n_rows", "study rows"),
-        ("n_articles", "articles"),
-        ("n_scored", "scored"),
-        ("n_no_score", "no score shown"),
-        ("median", "median"),
-        ("min", "min"),
-        ("max", "max"),
+        ("design", _("design")),
+        ("n_rows", _("study rows")),
+        ("n_articles", _("articles")),
+        ("n_scored", _("scored")),
+        ("n_no_score", _("no score shown")),
+        ("median", _("median")),
+        ("min", _("min")),
+        ("max", _("max")),
     ]
     out = [
         Section(
             "quality",
-            "Study quality",
+            _("Study quality"),
             [
                 TableBlock(cols, ctx["designs"]),
-                Figure(fig / "quality_by_design.png", "Quality scores by design"),
+                Figure(fig / "quality_by_design.png", _("Quality scores by design")),
                 Text(
                     M(
-                        "{} studies have only a published total (<code>total_only</code>), {} have item-level judgements, {} "
-                        "show no score in the source; computed and published totals differ for {} studies.",
+                        _(
+                            "{} studies have only a published total (<code>total_only</code>), {} have item-level judgements, {} "
+                            "show no score in the source; computed and published totals differ for {} studies."
+                        ),
                         ctx["n_total_only"],
                         ctx["n_item_level"],
                         ctx["n_not_scored"],
@@ -39,24 +42,28 @@ def quality_section(ctx: dict) -> list[Section]:
             ]
             + (
                 [
-                    Figure(fig / "rob_traffic_light.png", "Quality items per study"),
-                    Figure(fig / "rob_summary.png", "Quality items summary"),
+                    Figure(fig / "rob_traffic_light.png", _("Quality items per study")),
+                    Figure(fig / "rob_summary.png", _("Quality items summary")),
                 ]
                 if ctx["n_item_level"].v > 0
                 else [
                     Text(
                         M(
-                            "No item-level judgements (items A–K) have been entered: Holwerda et al. publish totals only, so the "
-                            "item plots are not shown; <code>results/quality/</code> holds a blank assessment template."
+                            _(
+                                "No item-level judgements (items A–K) have been entered: Holwerda et al. publish totals only, so the "
+                                "item plots are not shown; <code>results/quality/</code> holds a blank assessment template."
+                            )
                         ),
                         style="note",
                     )
                 ]
             ),
             new_page=True,
-            nav="Quality",
+            nav=_("Quality"),
         )
     ]
     if ctx["agreement"]:
-        out.append(Section("agreement", "Agreement between the two raters", [TableBlock.of(ctx["agreement"])], level=3))
+        out.append(
+            Section("agreement", _("Agreement between the two raters"), [TableBlock.of(ctx["agreement"])], level=3)
+        )
     return out

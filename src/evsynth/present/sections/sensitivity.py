@@ -10,22 +10,24 @@ from markupsafe import Markup
 
 from evsynth.present.context import RATIO_WORDS, Tables, table_path
 from evsynth.present.document import M, Items, Section, TableBlock, Text
+from evsynth.present.generated import words
+from evsynth.present.i18n import _
 
 __all__ = ["pooling_sections", "sensitivity_sections"]
 
 
 def _mod_label(spec: dict, col: str) -> str:
-    return next((m.get("label", col) for m in spec.get("moderators", []) if m["column"] == col), col)
+    return _(next((m.get("label", col) for m in spec.get("moderators", []) if m["column"] == col), col))
 
 
 def _p(T: "Tables", rel: str, i: int, col: str = "pval") -> Markup:
     """``p = 0.123`` or ``p < 0.001``."""
     n = T.num(rel, col, i, p=True)
-    return M("p {}", n) if n.text().startswith("<") else M("p = {}", n)
+    return M(_("p {}"), n) if n.text().startswith("<") else M(_("p = {}"), n)
 
 
 def _ci(T: "Tables", rel: str, i: int, lo: str = "ci_lb", hi: str = "ci_ub", digits: int = 2) -> Markup:
-    return M("{} to {}", T.num(rel, lo, i, digits), T.num(rel, hi, i, digits))
+    return M(_("{} to {}"), T.num(rel, lo, i, digits), T.num(rel, hi, i, digits))
 
 
 def pooling_sections(a: dict, ctx: dict) -> list[Section]:
@@ -46,50 +48,57 @@ def pooling_sections(a: dict, ctx: dict) -> list[Section]:
             "IRR": "incidence rate ratio",
             "IRD": "incidence rate difference",
         }.get(measure, measure)
+        words = _(words)
         ratio = "estimate_exp" in t.columns
         est = T.num(rel, "estimate_exp" if ratio else "estimate", 0, 2)
         ci = _ci(T, rel, 0, "ci_lb_exp", "ci_ub_exp") if ratio else _ci(T, rel, 0)
         back = ratio and "back" in a
         re_est, re_ci = (
-            (a["back"]["est"], M("{} to {}", a["back"]["lo"], a["back"]["hi"]))
+            (a["back"]["est"], M(_("{} to {}"), a["back"]["lo"], a["back"]["hi"]))
             if back
-            else (a["est"], M("{} to {}", a["ci_lb"], a["ci_ub"]))
+            else (a["est"], M(_("{} to {}"), a["ci_lb"], a["ci_ub"]))
         )
-        re_words = RATIO_WORDS.get(a["spec"]["effect"].get("measure", ""), a["measure"]) if back else a["measure"]
+        re_words = _(RATIO_WORDS.get(a["spec"]["effect"].get("measure", ""), a["measure"]) if back else a["measure"])
         zero = T.num(rel, "ci_lb", 0).v <= 0 <= T.num(rel, "ci_ub", 0).v
         same = (
-            "both intervals include no effect"
+            _("both intervals include no effect")
             if zero and a["ci_has_zero"]
-            else "neither interval includes no effect"
+            else _("neither interval includes no effect")
             if not zero and not a["ci_has_zero"]
-            else f"only the {name} interval includes no effect"
+            else _("only the {} interval includes no effect").format(name)
             if zero
-            else "only the random-effects interval includes no effect: the common-effect assumption changes the answer"
+            else _(
+                "only the random-effects interval includes no effect: the common-effect assumption changes the answer"
+            )
         )
         blocks = [
             Text(
                 M(
-                    "Would pooling the counts directly, with every study assumed to estimate the same {}, change the "
-                    "answer? The {} method pools the counts of the {} studies without a between-study variance: it "
-                    "assumes one common effect, weights large studies more than the random-effects model does and "
-                    "gives a narrower interval that does not allow for real differences between studies (here "
-                    "I² = {} of the variability).",
+                    _(
+                        "Would pooling the counts directly, with every study assumed to estimate the same {}, change the "
+                        "answer? The {} method pools the counts of the {} studies without a between-study variance: it "
+                        "assumes one common effect, weights large studies more than the random-effects model does and "
+                        "gives a narrower interval that does not allow for real differences between studies (here "
+                        "I² = {} of the variability)."
+                    ),
                     words,
                     name,
                     T.num(rel, "k", 0, 0),
                     T.num(rel, "I2", 0, 1, pct=True),
                 ),
-                lead="What it asks.",
+                lead=_("What it asks."),
             ),
             *(
                 [
                     Text(
                         M(
-                            "Peto's method is a one-step approximation: it pools each study's observed minus expected number "
-                            "of events. It is accurate when events are rare, the groups are of similar size and the odds "
-                            "ratio is not far from 1; otherwise it can be biased (Greenland &amp; Salvan, 1990), so where it differs "
-                            "from the Mantel-Haenszel odds ratio, the Mantel-Haenszel one is the better common-effect "
-                            "estimate."
+                            _(
+                                "Peto's method is a one-step approximation: it pools each study's observed minus expected number "
+                                "of events. It is accurate when events are rare, the groups are of similar size and the odds "
+                                "ratio is not far from 1; otherwise it can be biased (Greenland &amp; Salvan, 1990), so where it differs "
+                                "from the Mantel-Haenszel odds ratio, the Mantel-Haenszel one is the better common-effect "
+                                "estimate."
+                            )
                         )
                     )
                 ]
@@ -98,7 +107,7 @@ def pooling_sections(a: dict, ctx: dict) -> list[Section]:
             ),
             Text(
                 M(
-                    "{} {} {} ({}% CI {}, {}) against {} {} ({}% CI {}) from the random-effects model: {}.",
+                    _("{} {} {} ({}% CI {}, {}) against {} {} ({}% CI {}) from the random-effects model: {}."),
                     name,
                     words,
                     est,
@@ -111,7 +120,7 @@ def pooling_sections(a: dict, ctx: dict) -> list[Section]:
                     re_ci,
                     same,
                 ),
-                lead="Answer.",
+                lead=_("Answer."),
             ),
         ]
         cmh = "MH" in t.columns and not pd.isna(t["MH"].iloc[0])  # CMH and Tarone: odds ratios only
@@ -119,9 +128,11 @@ def pooling_sections(a: dict, ctx: dict) -> list[Section]:
             blocks.append(
                 Text(
                     M(
-                        "Cochran-Mantel-Haenszel test of no association across the tables: {} ({}). "
-                        "Tarone's test of equal odds ratios in all studies: {} ({}); a small p-value says "
-                        "the studies' odds ratios differ, which the common-effect assumption denies.",
+                        _(
+                            "Cochran-Mantel-Haenszel test of no association across the tables: {} ({}). "
+                            "Tarone's test of equal odds ratios in all studies: {} ({}); a small p-value says "
+                            "the studies' odds ratios differ, which the common-effect assumption denies."
+                        ),
                         T.num(rel, "MH", 0),
                         _p(T, rel, 0, "MHp"),
                         T.num(rel, "TA", 0),
@@ -132,14 +143,14 @@ def pooling_sections(a: dict, ctx: dict) -> list[Section]:
         blocks.append(
             TableBlock(
                 [
-                    ("k", "effect sizes (k)"),
+                    ("k", _("effect sizes (k)")),
                     ("est", f"{words}"),
-                    ("ci", f"{level}% CI"),
-                    ("log", "estimate (analysis scale)"),
-                    ("p", "p"),
-                    ("Q", "Q (p)"),
+                    ("ci", _("{}% CI").format(level)),
+                    ("log", _("estimate (analysis scale)")),
+                    ("p", _("p")),
+                    ("Q", _("Q (p)")),
                 ]
-                + ([("CMH", "CMH (p)"), ("TA", "Tarone (p)")] if cmh else []),
+                + ([("CMH", _("CMH (p)")), ("TA", _("Tarone (p)"))] if cmh else []),
                 [
                     {
                         "k": T.num(rel, "k", 0, 0),
@@ -147,14 +158,16 @@ def pooling_sections(a: dict, ctx: dict) -> list[Section]:
                         "ci": ci,
                         "log": T.num(rel, "estimate", 0, 3),
                         "p": T.num(rel, "pval", 0, p=True),
-                        "Q": M("{} ({})", T.num(rel, "QE", 0), T.num(rel, "QEp", 0, p=True)),
-                        "CMH": M("{} ({})", T.num(rel, "MH", 0), T.num(rel, "MHp", 0, p=True)),
-                        "TA": M("{} ({})", T.num(rel, "TA", 0), T.num(rel, "TAp", 0, p=True)),
+                        "Q": M(_("{} ({})"), T.num(rel, "QE", 0), T.num(rel, "QEp", 0, p=True)),
+                        "CMH": M(_("{} ({})"), T.num(rel, "MH", 0), T.num(rel, "MHp", 0, p=True)),
+                        "TA": M(_("{} ({})"), T.num(rel, "TA", 0), T.num(rel, "TAp", 0, p=True)),
                     }
                 ],
             )
         )
-        out.append(Section(f"{aid}-{kind}", f"{name} pooling of the counts (common-effect check)", blocks, level=3))
+        out.append(
+            Section(f"{aid}-{kind}", _("{} pooling of the counts (common-effect check)").format(name), blocks, level=3)
+        )
     return out
 
 
@@ -170,25 +183,25 @@ def _comparison_section(a: dict, ctx: dict) -> list[Section]:
         better = r["AIC_with"] < r["AIC_without"]
         items.append(
             M(
-                "{}: AIC {} with it, {} without; likelihood-ratio test {} on {} df, {}: {}.",
+                _("{}: AIC {} with it, {} without; likelihood-ratio test {} on {} df, {}: {}."),
                 label,
                 T.num(rel, "AIC_with", i),
                 T.num(rel, "AIC_without", i),
                 T.num(rel, "LRT", i),
                 T.num(rel, "df", i, 0),
                 _p(T, rel, i),
-                "the model with it fits better, even after the penalty for its extra parameters"
+                _("the model with it fits better, even after the penalty for its extra parameters")
                 if better
-                else "the extra parameters do not pay for themselves",
+                else _("the extra parameters do not pay for themselves"),
             )
         )
         rows.append(
             {
                 "mod": label,
                 "k": T.num(rel, "k", i, 0),
-                "aic": M("{} / {}", T.num(rel, "AIC_with", i), T.num(rel, "AIC_without", i)),
-                "bic": M("{} / {}", T.num(rel, "BIC_with", i), T.num(rel, "BIC_without", i)),
-                "aicc": M("{} / {}", T.num(rel, "AICc_with", i), T.num(rel, "AICc_without", i)),
+                "aic": M(_("{} / {}"), T.num(rel, "AIC_with", i), T.num(rel, "AIC_without", i)),
+                "bic": M(_("{} / {}"), T.num(rel, "BIC_with", i), T.num(rel, "BIC_without", i)),
+                "aicc": M(_("{} / {}"), T.num(rel, "AICc_with", i), T.num(rel, "AICc_without", i)),
                 "lrt": T.num(rel, "LRT", i),
                 "df": T.num(rel, "df", i, 0),
                 "p": T.num(rel, "pval", i, p=True),
@@ -197,33 +210,39 @@ def _comparison_section(a: dict, ctx: dict) -> list[Section]:
     return [
         Section(
             f"{aid}-model-comparison",
-            "Does a moderator improve the model? (likelihood-ratio test, AIC)",
+            _("Does a moderator improve the model? (likelihood-ratio test, AIC)"),
             [
                 Text(
                     M(
-                        "Does knowing a study's value of the moderator help to predict its effect? For each moderator the model "
-                        "with it is compared with the model without it, on the same effect sizes and both fitted by maximum "
-                        "likelihood. A lower AIC (or BIC, which penalises extra parameters more) means the better trade-off "
-                        "between fit and complexity; the likelihood-ratio test asks whether the better fit could be chance."
+                        _(
+                            "Does knowing a study's value of the moderator help to predict its effect? For each moderator the model "
+                            "with it is compared with the model without it, on the same effect sizes and both fitted by maximum "
+                            "likelihood. A lower AIC (or BIC, which penalises extra parameters more) means the better trade-off "
+                            "between fit and complexity; the likelihood-ratio test asks whether the better fit could be chance."
+                        )
                     ),
-                    lead="What it asks.",
+                    lead=_("What it asks."),
                 ),
                 Items(items),
                 TableBlock(
                     [
-                        ("mod", "moderator"),
-                        ("k", "effect sizes (k)"),
-                        ("aic", "AIC with / without"),
-                        ("bic", "BIC with / without"),
-                        ("aicc", "AICc with / without"),
-                        ("lrt", "likelihood-ratio test (LRT)"),
-                        ("df", "df"),
-                        ("p", "p"),
+                        ("mod", _("moderator")),
+                        ("k", _("effect sizes (k)")),
+                        ("aic", _("AIC with / without")),
+                        ("bic", _("BIC with / without")),
+                        ("aicc", _("AICc with / without")),
+                        ("lrt", _("likelihood-ratio test (LRT)")),
+                        ("df", _("df")),
+                        ("p", _("p")),
                     ],
                     rows,
                 ),
                 Text(
-                    M("Exploratory: with few studies and several moderators, one of them can look useful by chance."),
+                    M(
+                        _(
+                            "Exploratory: with few studies and several moderators, one of them can look useful by chance."
+                        )
+                    ),
                     style="note",
                 ),
             ],
@@ -243,13 +262,15 @@ def _predictions_section(a: dict, ctx: dict) -> list[Section]:
     blocks = [
         Text(
             M(
-                "What average effect does the meta-regression predict for a programme whose population has a "
-                "stated value of the moderator? The confidence interval is the uncertainty of that average; the "
-                "prediction interval is the range in which the effect of a new study with that value would be "
-                "expected, allowing for the differences between studies. The diamonds in the bubble plot of the "
-                "moderator mark these values."
+                _(
+                    "What average effect does the meta-regression predict for a programme whose population has a "
+                    "stated value of the moderator? The confidence interval is the uncertainty of that average; the "
+                    "prediction interval is the range in which the effect of a new study with that value would be "
+                    "expected, allowing for the differences between studies. The diamonds in the bubble plot of the "
+                    "moderator mark these values."
+                )
             ),
-            lead="What it asks.",
+            lead=_("What it asks."),
         )
     ]
     rows = []
@@ -258,7 +279,7 @@ def _predictions_section(a: dict, ctx: dict) -> list[Section]:
         blocks.append(
             Text(
                 M(
-                    "{}: at {} the predicted effect is {} ({}% CI {}), at {} it is {} ({}% CI {}).",
+                    _("{}: at {} the predicted effect is {} ({}% CI {}), at {} it is {} ({}% CI {})."),
                     _mod_label(spec, str(col)),
                     T.num(rel, "value", first, 0),
                     T.num(rel, "pred" + sfx, first),
@@ -284,16 +305,16 @@ def _predictions_section(a: dict, ctx: dict) -> list[Section]:
     blocks.append(
         TableBlock(
             [
-                ("mod", "moderator"),
-                ("value", "value"),
-                ("pred", "predicted effect"),
-                ("ci", f"{level}% CI"),
-                ("pi", "prediction interval"),
+                ("mod", _("moderator")),
+                ("value", _("value")),
+                ("pred", _("predicted effect")),
+                ("ci", _("{}% CI").format(level)),
+                ("pi", _("prediction interval")),
             ],
             rows,
         )
     )
-    return [Section(f"{aid}-predictions", "Predicted effect at stated moderator values", blocks, level=3)]
+    return [Section(f"{aid}-predictions", _("Predicted effect at stated moderator values"), blocks, level=3)]
 
 
 def _correlated_section(a: dict, ctx: dict) -> list[Section]:
@@ -305,11 +326,11 @@ def _correlated_section(a: dict, ctx: dict) -> list[Section]:
     lo, hi = int(t["estimate"].idxmin()), int(t["estimate"].idxmax())
     zero = [(r["robust_ci_lb"] <= 0 <= r["robust_ci_ub"]) for _i, r in t.iterrows()]
     verdict = (
-        "the cluster-robust interval excludes no effect at every assumed correlation"
+        _("the cluster-robust interval excludes no effect at every assumed correlation")
         if not any(zero)
-        else "the cluster-robust interval includes no effect at every assumed correlation"
+        else _("the cluster-robust interval includes no effect at every assumed correlation")
         if all(zero)
-        else "whether the cluster-robust interval includes no effect depends on the assumed correlation"
+        else _("whether the cluster-robust interval includes no effect depends on the assumed correlation")
     )
     rows = [
         {
@@ -326,21 +347,23 @@ def _correlated_section(a: dict, ctx: dict) -> list[Section]:
     return [
         Section(
             f"{aid}-correlated",
-            "Correlated sampling errors within a study (sensitivity over rho)",
+            _("Correlated sampling errors within a study (sensitivity over rho)"),
             [
                 Text(
                     M(
-                        "Effect sizes from the same study share participants, so their sampling errors are correlated; the "
-                        "source does not report by how much. The model is refitted assuming a correlation rho between the "
-                        "sampling errors of effects from the same study, for each value declared in the config, with "
-                        "cluster-robust (CR2) inference by study, the correlated-and-hierarchical-effects working model "
-                        "(Pustejovsky &amp; Tipton, 2022)."
+                        _(
+                            "Effect sizes from the same study share participants, so their sampling errors are correlated; the "
+                            "source does not report by how much. The model is refitted assuming a correlation rho between the "
+                            "sampling errors of effects from the same study, for each value declared in the config, with "
+                            "cluster-robust (CR2) inference by study, the correlated-and-hierarchical-effects working model "
+                            "(Pustejovsky &amp; Tipton, 2022)."
+                        )
                     ),
-                    lead="What it asks.",
+                    lead=_("What it asks."),
                 ),
                 Text(
                     M(
-                        "Across rho from {} to {}, the estimate ranges from {} (rho = {}) to {} (rho = {}); {}.",
+                        _("Across rho from {} to {}, the estimate ranges from {} (rho = {}) to {} (rho = {}); {}."),
                         T.num(rel, "rho", 0, 1),
                         T.num(rel, "rho", len(t) - 1, 1),
                         T.num(rel, "estimate", lo),
@@ -349,17 +372,17 @@ def _correlated_section(a: dict, ctx: dict) -> list[Section]:
                         T.num(rel, "rho", hi, 1),
                         verdict,
                     ),
-                    lead="Answer.",
+                    lead=_("Answer."),
                 ),
                 TableBlock(
                     [
-                        ("rho", "assumed correlation (rho)"),
-                        ("est", "estimate"),
-                        ("ci", f"{level}% CI (model)"),
-                        ("rse", "robust se"),
-                        ("rdf", "robust df"),
-                        ("rci", f"{level}% CI (CR2)"),
-                        ("rp", "p (CR2)"),
+                        ("rho", _("assumed correlation (rho)")),
+                        ("est", _("estimate")),
+                        ("ci", _("{}% CI (model)").format(level)),
+                        ("rse", _("robust se")),
+                        ("rdf", _("robust df")),
+                        ("rci", _("{}% CI (CR2)").format(level)),
+                        ("rp", _("p (CR2)")),
                     ],
                     rows,
                 ),
@@ -376,13 +399,15 @@ def _selection_section(a: dict, ctx: dict) -> list[Section]:
     notes = [n for n in a["notes"] if n.get("diagnostic") == "selmodel"]
     what = Text(
         M(
-            "If studies with a statistically significant effect in the expected direction were more likely to be "
-            "published, the published studies overstate the effect. The step-function selection model (Vevea "
-            "&amp; Hedges, 1995) estimates how likely studies in each band of one-sided p-values were to be "
-            "published, relative to the significant ones, and the average effect corrected for it; it asks the "
-            "same question as trim-and-fill and PET-PEESE with a different model of the selection."
+            _(
+                "If studies with a statistically significant effect in the expected direction were more likely to be "
+                "published, the published studies overstate the effect. The step-function selection model (Vevea "
+                "&amp; Hedges, 1995) estimates how likely studies in each band of one-sided p-values were to be "
+                "published, relative to the significant ones, and the average effect corrected for it; it asks the "
+                "same question as trim-and-fill and PET-PEESE with a different model of the selection."
+            )
         ),
-        lead="What it asks.",
+        lead=_("What it asks."),
     )
     if t.empty:
         if not notes:
@@ -390,8 +415,8 @@ def _selection_section(a: dict, ctx: dict) -> list[Section]:
         return [
             Section(
                 f"{aid}-selmodel",
-                "Selection-model sensitivity (publication bias)",
-                [what, Text(M("Not fitted: {}.", notes[0]["note"].removeprefix("not fitted: ")))],
+                _("Selection-model sensitivity (publication bias)"),
+                [what, Text(M(_("Not fitted: {}."), words(notes[0]["note"].removeprefix("not fitted: "))))],
                 level=3,
             )
         ]
@@ -399,35 +424,37 @@ def _selection_section(a: dict, ctx: dict) -> list[Section]:
     est = T.num(rel, "estimate_exp" if ratio else "estimate", 0)
     ci = _ci(T, rel, 0, "ci_lb_exp", "ci_ub_exp") if ratio else _ci(T, rel, 0)
     base, base_ci = (
-        (a["back"]["est"], M("{} to {}", a["back"]["lo"], a["back"]["hi"]))
+        (a["back"]["est"], M(_("{} to {}"), a["back"]["lo"], a["back"]["hi"]))
         if ratio and "back" in a
-        else (a["est"], M("{} to {}", a["ci_lb"], a["ci_ub"]))
+        else (a["est"], M(_("{} to {}"), a["ci_lb"], a["ci_ub"]))
     )
     bands = [c for c in t.columns if c.startswith("delta_p_")][1:]
     weights = Markup("; ").join(
         M(
-            "studies with one-sided p from {} to {}: {}{}",
+            _("studies with one-sided p from {} to {}: {}{}"),
             *c.removeprefix("delta_p_").split("_"),
             T.num(rel, c, 0),
-            " (above 1: if anything more likely to be published than significant ones)"
+            _(" (above 1: if anything more likely to be published than significant ones)")
             if T.num(rel, c, 0).v > 1
             else "",
         )
         for c in bands
     )
-    beside = [M("selection model {}", T.num(rel, "estimate", 0)), M("no correction {}", a["est"])]
+    beside = [M(_("selection model {}"), T.num(rel, "estimate", 0)), M(_("no correction {}"), a["est"])]
     if a["trimfill"]:
-        beside.append(M("trim-and-fill {}", a["trimfill"]["est"]))
+        beside.append(M(_("trim-and-fill {}"), a["trimfill"]["est"]))
     if a["pet_peese"]:
         p = a["pet_peese"]
-        beside.append(M("{} {}", "PEESE" if p["use_peese"] else "PET", p["peese"] if p["use_peese"] else p["pet"]))
+        beside.append(M(_("{} {}"), "PEESE" if p["use_peese"] else "PET", p["peese"] if p["use_peese"] else p["pet"]))
     blocks = [
         what,
         Text(
             M(
-                "Corrected estimate {} ({}% CI {}) against {} ({}% CI {}) without correction. Relative publication "
-                "chance (1 = as likely as a significant study): {}. The likelihood-ratio test of no selection gives "
-                "{} ({}); a large p-value means the data do not show selection, not that there was none.{}",
+                _(
+                    "Corrected estimate {} ({}% CI {}) against {} ({}% CI {}) without correction. Relative publication "
+                    "chance (1 = as likely as a significant study): {}. The likelihood-ratio test of no selection gives "
+                    "{} ({}); a large p-value means the data do not show selection, not that there was none.{}"
+                ),
                 est,
                 level,
                 ci,
@@ -438,15 +465,15 @@ def _selection_section(a: dict, ctx: dict) -> list[Section]:
                 T.num(rel, "LRT", 0),
                 _p(T, rel, 0, "LRTp"),
                 M(
-                    " The corrections side by side on the analysis scale ({}): {}.",
-                    a["measure"],
+                    _(" The corrections side by side on the analysis scale ({}): {}."),
+                    _(a["measure"]),
                     Markup("; ").join(beside),
                 ),
             ),
-            lead="Answer.",
+            lead=_("Answer."),
         ),
     ]
-    return [Section(f"{aid}-selmodel", "Selection-model sensitivity (publication bias)", blocks, level=3)]
+    return [Section(f"{aid}-selmodel", _("Selection-model sensitivity (publication bias)"), blocks, level=3)]
 
 
 def sensitivity_sections(a: dict, ctx: dict) -> list[Section]:

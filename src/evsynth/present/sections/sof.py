@@ -45,6 +45,12 @@ START_WORDS = {"high": N_("high"), "low": N_("low")}
 MARK = "\u2020"  # a downgrade that rests on a mechanical rule (explained under the table)
 
 
+def _published_rows(rows: list[dict]) -> list[dict]:
+    """The published estimates with the derived caveat in the report's language (the abstracts'
+    words stay verbatim)."""
+    return [dict(r, caveat_derived=_(r["caveat_derived"])) if r.get("caveat_derived") else r for r in rows]
+
+
 def _ratio(spec: dict) -> str:
     return RATIO_WORDS.get((spec.get("effect") or {}).get("measure", ""), "")
 
@@ -142,29 +148,37 @@ def sof_sections(ctx: dict) -> list:
     out.append(
         Section(
             "published",
-            "What published meta-analyses on these families found",
+            _("What published meta-analyses on these families found"),
             [
-                TableBlock(PUBLISHED_COLUMNS, ctx["published"], repeat_header=False)
+                TableBlock(
+                    [(k, _(h)) for k, h in PUBLISHED_COLUMNS], _published_rows(ctx["published"]), repeat_header=False
+                )
                 if ctx["published"]
                 else Text(
                     M(
-                        "No table of published pooled estimates is named in the config (<code>published_estimates</code>)."
+                        _(
+                            "No table of published pooled estimates is named in the config "
+                            "(<code>published_estimates</code>)."
+                        )
                     )
                 )
             ],
             part="appendix",
-            nav="Published meta-analyses",
+            nav=_("Published meta-analyses"),
         )
     )
     out.append(
         Section(
             "certainty-reasons",
-            "Certainty of the evidence: the reasons per domain",
+            _("Certainty of the evidence: the reasons per domain"),
             [
                 TableBlock(
-                    [("outcome", "outcome"), ("down", "rated down for (levels: reason)")],
+                    [("outcome", _("outcome")), ("down", _("rated down for (levels: reason)"))],
                     [
-                        {"outcome": M("{}{}", a["spec"]["title"], M(" \u2013 {}", b) if b else ""), "down": g["down"]}
+                        {
+                            "outcome": M("{}{}", _(a["spec"]["title"]), M(" \u2013 {}", _(b)) if b else ""),
+                            "down": g["down"],
+                        }
                         for a in ctx["primary"] + ctx["secondary"]
                         if a.get("grade")
                         for g, b in (
@@ -175,7 +189,7 @@ def sof_sections(ctx: dict) -> list:
                 )
             ],
             part="appendix",
-            nav="Certainty reasons",
+            nav=_("Certainty reasons"),
         )
     )
     return out

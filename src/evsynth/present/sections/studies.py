@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from evsynth.present.context import has_findings
 from evsynth.present.document import M, Figure, Section, TableBlock, Text
+from evsynth.present.i18n import _
 from evsynth.present.labels import TRANSLATION_NOTE, translated
 
 __all__ = ["studies_section", "CHARACTERISTICS_SHOWN"]
@@ -33,7 +34,9 @@ def _characteristics_rows(records: list[dict]) -> list[dict]:
     out = []
     for r in records:
         lo, hi = r.get("child_age_min_years", ""), r.get("child_age_max_years", "")
-        age = f"{lo}–{hi}" if lo and hi else (f"up to {hi}" if hi else (f"from {lo}" if lo else ""))
+        age = (
+            f"{lo}–{hi}" if lo and hi else (_("up to {}").format(hi) if hi else (_("from {}").format(lo) if lo else ""))
+        )
         out.append(
             dict(
                 r,
@@ -50,33 +53,40 @@ def studies_section(ctx: dict) -> list[Section]:
     return [
         Section(
             "studies",
-            "Included studies",
+            _("Included studies"),
             [
-                Figure(fig / "prisma_flow.png", "Search and selection flow (PRISMA 2020)"),
+                Figure(fig / "prisma_flow.png", _("Search and selection flow (PRISMA 2020)")),
                 TableBlock(
-                    [("stage", "stage"), ("box", "count of"), ("n", "number")], translated(ctx["prisma"], ("box",))
+                    [("stage", _("stage")), ("box", _("count of")), ("n", _("number"))],
+                    translated(ctx["prisma"], ("box",)),
                 ),
                 Text(
                     M(
-                        "Counts of Holwerda et al. (2014), figure 2.1, as in <code>results/studies/prisma_counts.csv</code>. {}",
-                        M(TRANSLATION_NOTE),
+                        _(
+                            "Counts of Holwerda et al. (2014), figure 2.1, as in <code>results/studies/prisma_counts.csv</code>. {}"
+                        ),
+                        M(_(TRANSLATION_NOTE)),
                     ),
                     style="note",
                 ),
             ],
-            nav="Studies",
+            nav=_("Studies"),
         ),
         Section(
             "characteristics",
-            M("Study characteristics ({} rows, {} articles)", ctx["total_rows"], ctx["total_articles"]),
+            M(_("Study characteristics ({} rows, {} articles)"), ctx["total_rows"], ctx["total_articles"]),
             [
-                TableBlock(CHARACTERISTICS_SHOWN, _characteristics_rows(ctx["characteristics"])),
+                TableBlock(
+                    [(k, _(h)) for k, h in CHARACTERISTICS_SHOWN], _characteristics_rows(ctx["characteristics"])
+                ),
                 Text(
                     M(
-                        'Duration (months), contacts per month and the child\'s age range (years; "up to" where the source '
-                        'gives only an upper limit such as "younger than 5") are given only where the source states them: a '
-                        "blank cell means not reported. The verbatim wording, the risk profile and the list of outcome "
-                        "measures are in <code>data/holwerda2014/primary_studies.csv</code>."
+                        _(
+                            'Duration (months), contacts per month and the child\'s age range (years; "up to" where the source '
+                            'gives only an upper limit such as "younger than 5") are given only where the source states them: a '
+                            "blank cell means not reported. The verbatim wording, the risk profile and the list of outcome "
+                            "measures are in <code>data/holwerda2014/primary_studies.csv</code>."
+                        )
                     ),
                     style="note",
                 ),
@@ -85,14 +95,20 @@ def studies_section(ctx: dict) -> list[Section]:
         ),
         Section(
             "intervention-types",
-            "Intervention types by design",
+            _("Intervention types by design"),
             [
                 Text(
                     M(
-                        "The intervention types are this report's coders' grouping of the {} rows. Holwerda et al. group "
-                        "them differently, and differently again in section 4.1 and section 7.1{}.",
+                        _(
+                            "The intervention types are this report's coders' grouping of the {} rows. Holwerda et al. group "
+                            "them differently, and differently again in section 4.1 and section 7.1{}."
+                        ),
                         ctx["total_rows"],
-                        M(' (<a href="#finding-H-4.1-01">[H-4.1-01]</a>, <a href="#finding-H-7.1-01">[H-7.1-01]</a>)')
+                        M(
+                            _(
+                                ' (<a href="#finding-H-4.1-01">[H-4.1-01]</a>, <a href="#finding-H-7.1-01">[H-7.1-01]</a>)'
+                            )
+                        )
                         if has_findings(ctx, "H-4.1-01", "H-7.1-01")
                         else "",
                     ),
