@@ -1,6 +1,7 @@
 # evsynth: two commands do all set-up on a fresh machine with Python >= 3.11 and pip.
 #   make report   install into .venv (first time only) and run the whole pipeline
 #   make docs     build the documentation site (docs/_build/html)
+#   make coding   rebuild every coded table under data/ from the seed texts and coders' sheets (coding/README.md)
 #   make test     install into .venv (first time only), install the system packages the tests
 #                 need (scripts/system-packages.sh: Chromium, poppler, R + metafor, SLURM), run the tests
 SHELL := /bin/bash
@@ -11,7 +12,7 @@ STAMP := $(VENV)/.installed
 CORES ?= 2
 export PATH := $(BIN):$(PATH)
 
-.PHONY: report test setup dag template validate bench clean docs
+.PHONY: report test setup dag template validate bench clean docs coding
 
 $(STAMP): pyproject.toml
 	@echo "Setting up $(VENV) with $(PYTHON) (first run only)..."
@@ -34,7 +35,7 @@ report: $(STAMP)
 	@echo "Report: $(abspath results/report.html)"
 
 # what ruff lints and formats ([tool.ruff] in pyproject.toml); make test fails on a lint or format error
-LINT := src tests bench scripts data docs/conf.py docs/examples notebooks/make_notebooks.py
+LINT := src coding tests bench scripts docs/conf.py docs/examples notebooks/make_notebooks.py
 
 test: $(STAMP)
 	@bash scripts/system-packages.sh
@@ -57,6 +58,12 @@ dag: $(STAMP)
 docs: $(STAMP)
 	@$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 	@echo "Docs: $(abspath docs/_build/html/index.html)"
+
+# the coding scripts (coding/, run from the root as python -m coding.<folder>.<script>) in order;
+# SEEDS is the folder of the seed texts; the same inputs give byte-identical tables (tests/coding/)
+SEEDS ?= ../shared/seeds
+coding: $(STAMP)
+	@$(BIN)/python -m coding.rebuild --seeds $(SEEDS)
 
 bench: $(STAMP)
 	@$(BIN)/python bench/bench_engine.py

@@ -68,7 +68,7 @@ def _project(dest: Path, k: int) -> Path:
             "id": AID,
             "title": f"Synthetic benchmark analysis (k = {k:,})",
             "role": "secondary",
-            "design": {"column": "design", "randomised_values": ["randomised"]},
+            "design": {"column": "design", "randomised_values": ["randomised"], "note": "simulated"},
             "dataset": "data/bench.csv",
             "citation": "synthetic (bench/bench_pipeline.py)",
             "data_source": "simulated",

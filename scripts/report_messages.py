@@ -3,8 +3,9 @@
     .venv/bin/python scripts/report_messages.py nl      # after `make report`
 
 Writes that edition (to a temporary folder) from results/ and figures/ (the config's
-analyses, so titles, questions and the other texts the config gives are included), and
-appends each message without a translation to
+analyses, so titles, questions and the other texts the config gives are included), draws every
+analysis' figures in that language (to a temporary folder, from results/: titles, axis labels,
+legends), and appends each message without a translation to
 src/evsynth/present/locale/<lang>/LC_MESSAGES/evsynth.po with an empty msgstr, for a
 translator to fill in.  Existing entries are kept as they are.  A message with an empty
 msgstr stays untranslated (shown in English) and fails tests/present/test_report_languages.py.
@@ -38,7 +39,9 @@ def main(lang: str) -> None:
             Path(tmp) / "report.html",
             None,
         )
-    missing = i18n.missing(lang)
+        missing = list(i18n.missing(lang))
+        missing += _figure_messages(cfg, lang, Path(tmp) / "figures")
+    missing = list(dict.fromkeys(missing))
     po = ROOT / "src" / "evsynth" / "present" / "locale" / lang / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
     with po.open("rb") as f:
         cat = read_po(f, locale=lang, domain=i18n.DOMAIN)
@@ -51,6 +54,27 @@ def main(lang: str) -> None:
         f"{po.relative_to(ROOT)}: {len(added)} message(s) added without a translation, "
         f"{len(missing) - len(added)} already listed but empty"
     )
+
+
+def _figure_messages(cfg: dict, lang: str, out: Path) -> list[str]:
+    """The texts without a translation met when drawing each analysis' figures in ``lang``."""
+    from evsynth.pipeline.multiverse import dimensions
+    from evsynth.present.figures import analysis_figures
+
+    results = ROOT / cfg.get("results_dir", "results")
+    found: list[str] = []
+    for spec in cfg["analyses"]:
+        if not (results / spec["id"] / "figure_forest.csv").is_file():
+            continue
+        analysis_figures(
+            spec,
+            results / spec["id"],
+            out / spec["id"],
+            multiverse_dimensions=dimensions(spec) if spec.get("multiverse") else None,
+            languages=[lang],
+        )
+        found += i18n.missing(lang)  # (the language block of each analysis starts a new list)
+    return found
 
 
 if __name__ == "__main__":

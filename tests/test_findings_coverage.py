@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -441,66 +440,63 @@ def test_every_coding_decision_names_an_existing_row_and_a_reason():
     }  # the two rows whose period the seed gives in weeks ("gedurende 8 weken", "12 wekelijkse")
 
 
+# the coding scripts' command lines (python -m coding.<folder>.<script> SOURCE OUT); the whole
+# rebuild (make coding) is tests/coding/test_make_coding.py
 BUILDS = [
     (
-        "data/findings/build_findings.py",
+        "coding.findings.build_findings",
         ["{seeds}", "{out}/findings.csv"],
         {"findings.csv": "data/findings/findings.csv"},
     ),
     (
-        "data/holwerda2014/coding/build_effect_statements.py",
+        "coding.holwerda2014.build_effect_statements",
         ["{hol}", "{out}/effect_statements.csv"],
         {"effect_statements.csv": "data/holwerda2014/effect_statements.csv"},
     ),
     (
-        "data/holwerda2014/coding/build_primary_studies.py",
+        "coding.holwerda2014.build_primary_studies",
         ["{hol}", "{out}/primary_studies.csv"],
         {"primary_studies.csv": "data/holwerda2014/primary_studies.csv"},
     ),
     (
-        "data/holwerda2014/coding/build_coding_log.py",
+        "coding.holwerda2014.build_coding_log",
         ["{hol}", "{out}/coding_log.csv"],
         {"coding_log.csv": "data/holwerda2014/coding_log.csv"},
     ),
 ]
 
 
-@pytest.mark.parametrize("script,args,outputs", BUILDS, ids=[b[0].split("/")[-1] for b in BUILDS])
-def test_coding_scripts_rebuild_their_tables_byte_identically(tmp_path, script, args, outputs):
+@pytest.mark.parametrize("module,args,outputs", BUILDS, ids=[b[0].split(".")[-1] for b in BUILDS])
+def test_coding_scripts_rebuild_their_tables_byte_identically(tmp_path, module, args, outputs):
     a = [x.format(seeds=SEEDS, hol=HOL, out=tmp_path) for x in args]
-    p = subprocess.run([sys.executable, str(ROOT / script), *a], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    p = subprocess.run([sys.executable, "-m", module, *a], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr[-2000:]
     for name, committed in outputs.items():
         assert (tmp_path / name).read_bytes() == (ROOT / committed).read_bytes(), name
 
 
 def test_reviews_and_nji_scripts_rebuild_their_tables_byte_identically(tmp_path):
-    # build_reviews.py writes reviews.csv and review_statements.csv; coding_build.py writes the three
-    # NJI tables under data/nji2020/ of its working directory: both run in a copy
-    (tmp_path / "data").mkdir()
-    for d in ("holwerda2014", "nji2020"):
-        shutil.copytree(ROOT / "data" / d, tmp_path / "data" / d)
-    shutil.copy2(ROOT / "data/coding_common.py", tmp_path / "data/coding_common.py")
-    shutil.copytree(ROOT / "src", tmp_path / "src")
+    # build_reviews writes reviews.csv and review_statements.csv beside its OUT; build_nji writes
+    # the three NJI tables to its OUTDIR
     for cmd in (
-        [sys.executable, "data/holwerda2014/coding/build_reviews.py", str(HOL)],
-        [sys.executable, "data/nji2020/coding_build.py", str(NJI)],
+        [sys.executable, "-m", "coding.holwerda2014.build_reviews", str(HOL), str(tmp_path / "reviews.csv")],
+        [sys.executable, "-m", "coding.nji2020.build_nji", str(NJI), str(tmp_path / "nji")],
     ):
-        p = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert p.returncode == 0, p.stderr[-2000:]
-    for rel in (
-        "data/holwerda2014/reviews.csv",
-        "data/holwerda2014/review_statements.csv",
-        "data/nji2020/interventions.csv",
-        "data/nji2020/review_findings.csv",
-        "data/nji2020/kv_categories.csv",
+    for got, rel in (
+        ("reviews.csv", "data/holwerda2014/reviews.csv"),
+        ("review_statements.csv", "data/holwerda2014/review_statements.csv"),
+        ("nji/interventions.csv", "data/nji2020/interventions.csv"),
+        ("nji/review_findings.csv", "data/nji2020/review_findings.csv"),
+        ("nji/kv_categories.csv", "data/nji2020/kv_categories.csv"),
     ):
-        assert (tmp_path / rel).read_bytes() == (ROOT / rel).read_bytes(), rel
+        assert (tmp_path / got).read_bytes() == (ROOT / rel).read_bytes(), rel
 
 
 def test_blind_sheet_gives_ids_lines_and_dutch_but_no_interpretive_value(tmp_path):
     p = subprocess.run(
-        [sys.executable, str(ROOT / "data/findings/blind_sheet.py"), str(tmp_path)],
+        [sys.executable, "-m", "coding.findings.blind_sheet", str(tmp_path)],
         cwd=ROOT,
         capture_output=True,
         text=True,

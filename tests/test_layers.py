@@ -150,6 +150,7 @@ def test_presentation_layer_imports_no_engine_and_no_statistics():
                 "evsynth.outputs",
                 "evsynth.errors",
                 "evsynth.texts",
+                "evsynth.draw",
             )
             or m == "evsynth"
         ),
@@ -165,14 +166,27 @@ def test_presentation_layer_imports_no_engine_and_no_statistics():
 def test_api_layer_sits_on_the_engine():
     """api/ (data frames, formulas, plotting verbs) may use the engine, itself and errors;
     never review, pipeline or present, nor the top-level package (which imports api lazily)."""
-    bad = violations("api", lambda m: _within(m, "evsynth.api", "evsynth.engine", "evsynth.errors"))
+    bad = violations("api", lambda m: _within(m, "evsynth.api", "evsynth.engine", "evsynth.errors", "evsynth.draw"))
     assert bad == []
+
+
+def test_draw_layer_draws_and_computes_nothing():
+    """draw/ (the drawing functions the plotting verbs and the report share) imports matplotlib,
+    numpy, itself and evsynth.errors only: no engine, no scipy, no pandas, no other layer."""
+    assert violations("draw", lambda m: _within(m, "evsynth.draw", "evsynth.errors")) == []
+    for path in sorted((SRC / "draw").rglob("*.py")):
+        others = [
+            f"{path.name}:{line}: {mod}"
+            for line, mod in imported_modules(path)
+            if not _within(mod, "evsynth", "matplotlib", "numpy", "__future__", "math", "typing", "textwrap")
+        ]
+        assert others == [], others
 
 
 def test_nothing_below_the_api_layer_imports_it():
     """The engine and the review layer are below api/; present reads tables and draws them
     itself (it must not call the statistics-computing plotting verbs)."""
-    for layer in ("engine", "review", "present"):
+    for layer in ("engine", "review", "present", "draw"):
         bad = [v for v in violations(layer, lambda m: not _within(m, "evsynth.api")) if "evsynth.api" in v]
         assert bad == [], bad
 
@@ -349,33 +363,42 @@ def test_catalog_imports_nothing_of_evsynth_but_errors():
     assert found == []
 
 
-@pytest.mark.parametrize("layer", ["pipeline", "engine", "api", "catalog"])
+LAYERS = sorted(p.name for p in SRC.iterdir() if (p / "__init__.py").is_file())
+
+
+def test_every_subpackage_is_checked_for_long_modules():
+    assert {"api", "catalog", "conformance", "draw", "engine", "pipeline", "present", "review"} <= set(LAYERS)
+
+
+@pytest.mark.parametrize("layer", LAYERS + ["."])
 def test_modules_hold_at_most_800_lines(layer):
+    """Modules of one idea (issue 23 item 4): none over 800 lines, in every subpackage and at
+    the top of the package (``"."``: evsynth/*.py)."""
     long = {
-        p.name: n
-        for p in sorted((SRC / layer).glob("*.py"))
+        str(p.relative_to(SRC)): n
+        for p in sorted((SRC / layer).rglob("*.py") if layer != "." else SRC.glob("*.py"))
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > 800
     }
     assert long == {}
 
 
-def module_graph(src: Path) -> dict[str, set[str]]:
-    """evsynth module -> the evsynth modules it imports (at the top or inside a function;
-    ``from package import module`` counts as importing that module)."""
+def module_graph(src: Path, package: str = "evsynth") -> dict[str, set[str]]:
+    """module of ``package`` (the folder ``src``) -> the modules of the package it imports (at
+    the top or inside a function; ``from package import module`` counts as importing that module)."""
     mods = {}
     for p in sorted(src.rglob("*.py")):
-        parts = ["evsynth", *p.relative_to(src).with_suffix("").parts]
+        parts = [package, *p.relative_to(src).with_suffix("").parts]
         mods[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = p
     graph: dict[str, set[str]] = {m: set() for m in mods}
     for m, p in mods.items():
         tree = ast.parse(p.read_text(encoding="utf-8"), filename=str(p))
-        package = ["evsynth", *p.relative_to(src).parent.parts]
+        here = [package, *p.relative_to(src).parent.parts]
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom):
                 base = (
-                    ".".join(package[: len(package) - node.level + 1] + ([node.module] if node.module else []))
+                    ".".join(here[: len(here) - node.level + 1] + ([node.module] if node.module else []))
                     if node.level
                     else node.module or ""
                 )
@@ -460,16 +483,57 @@ def test_the_circle_check_finds_them(tmp_path, files, expected):
     assert import_circles(module_graph(tmp_path)) == expected
 
 
+# ------------------------------------------------------------------------------ the coding scripts (coding/)
+
+CODING = SRC.parents[1] / "coding"
+
+
+def test_evsynth_never_imports_the_coding_scripts():
+    """coding/ (the scripts that build data/) sits on top of evsynth: it may import evsynth,
+    evsynth never imports it (it is not installed with the package)."""
+    bad = [
+        f"{path.relative_to(SRC.parent)}:{line}: imports {mod}"
+        for path in sorted(SRC.rglob("*.py"))
+        for line, mod in imported_modules(path)
+        if mod == "coding" or mod.startswith("coding.")
+    ]
+    assert bad == []
+
+
+def test_the_coding_scripts_use_only_public_evsynth_names_and_have_no_import_circle():
+    graph = module_graph(CODING, package="coding")
+    assert {"coding.common", "coding.rebuild", "coding.holwerda2014.build_coding_log"} <= set(graph)
+    assert "coding.holwerda2014.build_effect_statements" in graph["coding.holwerda2014.build_coding_log"]
+    assert import_circles(graph) == []
+    private = []
+    for path in sorted(CODING.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("evsynth"):
+                private += [f"{path.name}: {node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+                if any(part.startswith("_") for part in node.module.split(".")):
+                    private.append(f"{path.name}: {node.module}")
+    assert private == []
+
+
 # ------------------------------------------------------------------------------ the tests' layout
 
 TESTS = Path(__file__).resolve().parent
 NOT_TEST_FOLDERS = {"r", "__pycache__"}  # tests/r: the R scripts that give expected values
 
 
+# packages beside src/ that tests mirror too: the coding scripts (tests/coding/)
+TOP_PACKAGES = {"coding": CODING}
+
+
 def test_every_test_folder_mirrors_a_subpackage():
     folders = sorted(p.name for p in TESTS.iterdir() if p.is_dir() and p.name not in NOT_TEST_FOLDERS)
     assert folders, "tests/ has no module folders"
-    assert [f for f in folders if not (SRC / f / "__init__.py").is_file()] == []
+    assert [
+        f
+        for f in folders
+        if not (SRC / f / "__init__.py").is_file()
+        and not (f in TOP_PACKAGES and (TOP_PACKAGES[f] / "__init__.py").is_file())
+    ] == []
 
 
 def test_every_test_in_a_module_folder_imports_its_subpackage():
@@ -487,8 +551,8 @@ def test_every_test_in_a_module_folder_imports_its_subpackage():
                 elif isinstance(node, ast.ImportFrom) and node.module:
                     mods |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
                 elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                    mods |= set(re.findall(r"evsynth(?:\.\w+)+", node.value))  # -m evsynth.x.y
-            own = f"evsynth.{folder.name}"
+                    mods |= set(re.findall(r"(?:evsynth|coding)(?:\.\w+)+", node.value))  # -m evsynth.x.y
+            own = folder.name if folder.name in TOP_PACKAGES else f"evsynth.{folder.name}"
             ok = {own, "evsynth"} if folder.name == "api" else {own}
             if not any(m in ok or m.startswith(own + ".") for m in mods):
                 stray.append(str(path.relative_to(TESTS)))

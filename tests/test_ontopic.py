@@ -77,17 +77,9 @@ def test_mdft_moderators_match_metafor(mdft):
 # ---------------------------------------------------------------------------------------
 
 
-def _build_placement():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("build_placement", ROOT / "data" / "ifps2002" / "build_placement.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def test_placement_selection_rule():
-    mod = _build_placement()
+    from coding.ifps2002 import build_placement as mod
+
     used, excluded = mod.build(ROOT / "data" / "external" / "ifps2002_placement.csv")
     # hand-derived from the source CSV: rows 2 (Yuan), 6 (Feldman, 12 months), 7 (Kentucky), 8 (New Jersey)
     assert [u["source_row"] for u in used] == [2, 6, 7, 8]
@@ -129,27 +121,18 @@ def test_placement_risk_ratio_matches_metafor():
 
 
 # ---------------------------------------------------------------------------------------
-# AHRQ 2015 ingest (data/ahrq2015/build_arms.py) and the three-level SMD analysis
+# AHRQ 2015 ingest (coding/ahrq2015/build_arms.py) and the three-level SMD analysis
 # ---------------------------------------------------------------------------------------
 
 AHRQ = ROOT / "data" / "ahrq2015"
 
 
 @pytest.fixture(scope="module")
-def ahrq_build(tmp_path_factory):
-    import importlib.util
-    import os
+def ahrq_build():
+    from coding.ahrq2015 import build_arms as mod
 
-    spec = importlib.util.spec_from_file_location("build_arms", AHRQ / "build_arms.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        arms, missing, comp, excluded = mod.build()
-        vc = mod.vote_count(comp)
-    finally:
-        os.chdir(cwd)
+    arms, missing, comp, excluded = mod.build()
+    vc = mod.vote_count(comp)
     return arms, missing, comp, excluded, vc
 
 

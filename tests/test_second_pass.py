@@ -1,7 +1,8 @@
 """Independent second pass over the coded statement, review and findings tables (issue 12).
 
-The coding scripts cut the seed into cells and statements by rules (build_effect_statements.py,
-build_reviews.py, build_findings.py).  This file does not use them.  Its routes are:
+The coding scripts cut the seed into cells and statements by rules
+(coding/holwerda2014/build_effect_statements.py and build_reviews.py,
+coding/findings/build_findings.py).  This file does not use them.  Its routes are:
 - a second coder's reading of the seed, typed here (``SECOND_CODER``, ``REVIEWS``): the expected
   statement, heading, line range and direction of the rows the text extraction broke (statements
   over several lines, the design run into the first statement, subgroup headings), and of the

@@ -6,7 +6,7 @@ source("tests/r/to_json.R")
 verbs <- c("escalc", "rma.uni", "rma.mv", "rma.mh", "rma.peto", "rma.glmm", "robust.rma.uni", "robust.rma.mv",
            "predict.rma", "confint.rma.uni", "anova.rma", "fitstats.rma", "ranef.rma.mv", "blup.rma.uni",
            "vcalc", "influence.rma.uni", "leave1out.rma.uni", "cumul.rma.uni", "trimfill.rma.uni", "regtest",
-           "ranktest", "fsn", "selmodel.rma.uni", "permutest.rma.uni", "forest.rma", "funnel.rma",
+           "ranktest", "fsn", "selmodel.rma.uni", "permutest.rma.uni", "forest.rma", "funnel.rma", "regplot.rma",
            "baujat.rma", "labbe.rma", "radial.rma", "gosh.rma", "plot.infl.rma.uni")
 args <- lapply(verbs, function(v) {
   f <- get(v, envir = asNamespace("metafor"))

@@ -17,6 +17,8 @@ rule figures_analysis:
         results=lambda wc, input: parent(input.effects, 2),
         figures=lambda wc, output: parent(output[0]),
         spec=lambda wc: SPEC[wc.analysis],
+        # what else decides what is drawn: a changed limit or language list redraws the figures
+        drawn=f"forest_rows={(config.get('limits') or {}).get('forest_rows')} languages={','.join(LANGUAGES)}",
     shell:
         "{params.evsynth} figures {wildcards.analysis:q} --config {params.config:q} "
         "--results {params.results:q} --outdir {params.figures:q} 2>&1 | tee {log:q}"
@@ -37,6 +39,7 @@ rule figures_studies:
         config=CONFIGFILE,
         results=lambda wc, input: parent(input.studies[0], 2),
         figures=lambda wc, output: parent(output[0]),
+        languages=",".join(LANGUAGES),  # the evidence gap map is drawn in each
     shell:
         "{params.evsynth} figures studies --config {params.config:q} "
         "--results {params.results:q} --outdir {params.figures:q} 2>&1 | tee {log:q}"

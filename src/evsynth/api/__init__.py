@@ -31,6 +31,7 @@ VERBS = {
     "predict": "frames",
     "forest": "plots",
     "funnel": "plots",
+    "regplot": "plots",
     "baujat": "plots",
     "labbe": "plots",
     "radial": "plots",

@@ -1,12 +1,13 @@
 """metafor's plotting verbs for a fitted model (issue 26 item 3): ``forest``, ``funnel``,
-``baujat``, ``labbe``, ``radial``, ``plot_influence`` and ``gosh``.
+``regplot``, ``baujat``, ``labbe``, ``radial``, ``plot_influence`` and ``gosh``.
 
 Each draws on a matplotlib Axes (``ax=``; a new pyplot Figure when left out) and returns the
 Figure; study labels come from ``slab`` (the fit's, or the data's as ``escalc`` kept
 them).  The drawn artists carry labels (``"studies"``, ``"ci"``, ``"summary"``, ...) so
 that a test or a user can find them.  The numbers drawn are the engine's (the fit's
 ``yi``, ``vi``, ``beta``, ``tau2``, its ``influence``/``rma`` refits); nothing here reads
-files.  matplotlib is imported when a verb is called.
+files.  ``forest``, ``funnel`` and ``regplot`` draw with :mod:`evsynth.draw`, the functions
+the report's figures are drawn with.  matplotlib is imported when a verb is called.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from scipy import stats
 from evsynth.api.columns import column, engine_verb
 from evsynth.errors import InputError
 
-__all__ = ["forest", "funnel", "baujat", "labbe", "radial", "plot_influence", "gosh", "GoshResult"]
+__all__ = ["forest", "funnel", "regplot", "baujat", "labbe", "radial", "plot_influence", "gosh", "GoshResult"]
 
 
 def _axes(ax, figsize):
@@ -148,6 +149,8 @@ def forest(
     >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
     ['A', 'B', 'C', 'RE Model']
     """
+    import evsynth.draw as draw
+
     yi, vi = _fit_arrays(fit)
     k = yi.size
     labels = study_labels(fit, slab)
@@ -155,56 +158,26 @@ def forest(
     lo, hi = yi - z * np.sqrt(vi), yi + z * np.sqrt(vi)
     if transf is not None and atransf is not None:
         raise InputError("forest: give transf= or atransf=, not both")
-    tf = transf if transf is not None else (lambda x: x)
-    show = atransf if atransf is not None else tf  # the numbers written
-    fig, ax = _axes(ax, (7.5, 1.2 + 0.3 * (k + 2)))
-    ypos = np.arange(k, 0, -1, dtype=float)
     w = _weights(fit)
-    size = 20 + 120 * w / max(w.max(), 1e-12)
-    for i in range(k):
-        ax.plot([tf(lo[i]), tf(hi[i])], [ypos[i], ypos[i]], color="black", lw=1, label="ci" if i == 0 else "_ci")
-    ax.scatter(tf(yi), ypos, s=size, marker="s", color="black", zorder=3, label="studies")
-    ticks, ticklabels = list(ypos), list(labels)
+    rows = [draw.Row("study", labels[i], yi[i], lo[i], hi[i], w[i]) for i in range(k)]
     beta = np.asarray(fit.beta, float)
-    if addfit and fit.p == 1 and getattr(fit, "intercept_only", True):
-        from matplotlib.patches import Polygon
-
-        est, cl, cu = float(beta[0]), float(fit.ci_lb[0]), float(fit.ci_ub[0])
-        yd = -1.0
-        poly = Polygon(
-            [[tf(cl), yd], [tf(est), yd + 0.35], [tf(cu), yd], [tf(est), yd - 0.35]],
-            closed=True,
-            color="black",
-            label="summary",
-        )
-        ax.add_patch(poly)
-        ticks.append(yd)
+    summary = addfit and fit.p == 1 and getattr(fit, "intercept_only", True)
+    if summary:
         kind = "EE Model" if fit.method in ("EE", "FE") else "RE Model"
-        ticklabels.append(kind)
-        if annotate:
-            ax.annotate(
-                f"{show(est):.{digits}f} [{show(cl):.{digits}f}, {show(cu):.{digits}f}]",
-                (1.01, yd),
-                xycoords=("axes fraction", "data"),
-                va="center",
-                fontsize=8,
-            )
-    elif addfit:
-        fitted = np.asarray(fit.X, float) @ beta
-        ax.scatter(tf(fitted), ypos, marker="D", s=25, facecolor="none", edgecolor="grey", zorder=2, label="fitted")
-    if annotate:
-        for i in range(k):
-            ax.annotate(
-                f"{show(yi[i]):.{digits}f} [{show(lo[i]):.{digits}f}, {show(hi[i]):.{digits}f}]",
-                (1.01, ypos[i]),
-                xycoords=("axes fraction", "data"),
-                va="center",
-                fontsize=8,
-            )
-    if refline is not None:
-        ax.axvline(tf(refline), color="grey", ls="--", lw=0.8, label="refline")
-    ax.set_yticks(ticks, ticklabels)
-    ax.set_ylim(min(ticks) - 1, k + 1)
+        rows += [draw.Row("blank"), draw.Row("summary", kind, beta[0], fit.ci_lb[0], fit.ci_ub[0], main=True)]
+    fitted = np.asarray(fit.X, float) @ beta if addfit and not summary else None
+    fig, ax = _axes(ax, (7.5, 1.2 + 0.3 * (k + 2)))
+    draw.forest(
+        ax,
+        rows,
+        transf=transf,
+        show=atransf,
+        digits=digits,
+        refline=refline,
+        annotate=annotate,
+        fitted=fitted,
+        fontsize=8,
+    )
     if atransf is not None:
         from matplotlib.ticker import FixedLocator, FuncFormatter
 
@@ -217,8 +190,6 @@ def forest(
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{float(atransf(v)):.{digits}f}"))
     plain = transf is None and atransf is None
     ax.set_xlabel(xlab if xlab is not None else ("Observed Outcome" if plain else "Transformed Outcome"))
-    ax.spines[["top", "right", "left"]].set_visible(False)
-    ax.tick_params(axis="y", length=0)
     return fig
 
 
@@ -282,36 +253,144 @@ def funnel(
     else:
         x = yi
         centre = float(fit.beta[0]) if refline is None else float(refline)
+    import evsynth.draw as draw
+
     fig, ax = _axes(ax, (6, 5))
-    top = float(sei.max()) * 1.05
-    se_grid = np.linspace(0, top, 100)
+    bands = []
     if contours:
         levels = sorted(float(c) * (100 if float(c) < 1 else 1) for c in contours)
-        from matplotlib.patches import Polygon
-
-        ax.set_facecolor(back)
-        for j in range(len(levels) - 1, -1, -1):  # the widest band first, the inner ones over it
-            lev = levels[j]
-            zc = _z(lev)
-            colour = shade[min(j, len(shade) - 1)] if len(shade) else "0.8"
-            ax.add_patch(
-                Polygon(
-                    np.column_stack([np.r_[-zc * se_grid, zc * se_grid[::-1]], np.r_[se_grid, se_grid[::-1]]]),
-                    closed=True,
-                    facecolor=colour,
-                    edgecolor="none",
-                    zorder=0,
-                    label=f"contour {lev:g}",
-                )
-            )
-    z = _z(level if level is not None else fit.level)
-    ax.plot(centre - z * se_grid, se_grid, color="black", lw=0.8, ls=":", label="region")
-    ax.plot(centre + z * se_grid, se_grid, color="black", lw=0.8, ls=":", label="_region")
-    ax.axvline(centre, color="black", lw=0.8, label="refline")
-    ax.scatter(x, sei, color="black", zorder=3, label="studies")
-    ax.set_ylim(top, 0)
+        bands = [
+            draw.Contour(_z(lev), shade[min(j, len(shade) - 1)] if len(shade) else "0.8", f"contour {lev:g}")
+            for j, lev in enumerate(levels)
+        ]
+    draw.funnel(
+        ax,
+        x,
+        sei,
+        centre=centre,
+        z=_z(level if level is not None else fit.level),
+        contours=bands,
+        outside=back if contours else None,
+        point_size=36,
+    )
     ax.set_ylabel("Standard Error")
     ax.set_xlabel(xlab if xlab is not None else ("Residual Value" if regression else "Observed Outcome"))
+    return fig
+
+
+def _mod_position(fit, mod) -> int:
+    """0-based column of the model matrix that ``mod`` names (a coefficient name, or metafor's
+    1-based position in the model matrix)."""
+    names = list(getattr(fit, "coef_names", []) or [f"X{j + 1}" for j in range(fit.p)])
+    has_int = bool(names) and names[0] == "intrcpt"
+    if mod is None:
+        if fit.p - has_int != 1:
+            raise InputError(f"regplot: the model has {fit.p - has_int} moderators ({', '.join(names)}): give mod=")
+        return int(has_int)
+    if isinstance(mod, str):
+        if mod not in names:
+            raise InputError(f"regplot: mod={mod!r} is not a coefficient of the model ({', '.join(names)})")
+        pos = names.index(mod)
+    elif isinstance(mod, (int, np.integer)) and not isinstance(mod, bool) and 1 <= int(mod) <= fit.p:
+        pos = int(mod) - 1
+    else:
+        raise InputError(f"regplot: mod must be a coefficient name or a position 1..{fit.p}, got {mod!r}")
+    if has_int and pos == 0:
+        raise InputError("regplot: mod names the intercept; give a moderator")
+    return pos
+
+
+def regplot(
+    fit, mod=None, *, ax=None, pi: bool = False, level: float | None = None, xlab=None, ylab=None, plim=(0.5, 3)
+):
+    """Bubble plot of a meta-regression (metafor's ``regplot``): the observed effects against
+    a moderator, each point's area by its weight, the regression line over the moderator's
+    range (the other moderators at their means) with its confidence band (and, with ``pi``,
+    the prediction band).
+
+    Parameters
+    ----------
+    fit : RMAResult
+        A univariate fit with at least one moderator.
+    mod : str or int, optional
+        The moderator on the x axis: a coefficient name (``"ablat"``) or metafor's 1-based
+        position in the model matrix; needed when the model has several.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+    pi : bool
+        Draw the prediction band too.
+    level : float, optional
+        Level of the bands (default: the fit's).
+    xlab, ylab : str, optional
+        Axis labels (default: the moderator's name, "Observed Outcome").
+    plim : tuple of float
+        metafor's ``plim``: the relative point sizes range from ``plim[0]`` to ``plim[1]``,
+        linear in the square root of the weights.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Artists labelled ``"studies"``, ``"pred"``, ``"ci"`` (and ``"pi"``); ``fig.regplot``
+        holds what metafor's ``regplot`` returns and draws: ``xi``, ``yi``, ``psize``,
+        ``pred`` (the fitted values at ``xi``) and the line ``xs``, ``line``, ``ci_lb``,
+        ``ci_ub``, ``pi_lb``, ``pi_ub`` (1,000 points over the range of ``xi`` widened by 4 %).
+
+    References
+    ----------
+    Thompson, S. G., & Higgins, J. P. T. (2002). How should meta-regression analyses be
+    undertaken and interpreted? Statistics in Medicine, 21(11), 1559-1573.
+    """
+    import evsynth.draw as draw
+
+    if getattr(fit, "multilevel", False):
+        raise InputError("regplot draws univariate (rma) fits")
+    yi, _vi = _fit_arrays(fit)
+    pos = _mod_position(fit, mod)
+    X = np.asarray(fit.X, float)
+    has_int = (getattr(fit, "coef_names", None) or [""])[0] == "intrcpt"
+    xi = X[:, pos]
+    lo_x, hi_x = float(xi.min()), float(xi.max())
+    xs = np.linspace(lo_x - 0.04 * (hi_x - lo_x), hi_x + 0.04 * (hi_x - lo_x), 1000)
+    verb = engine_verb("predict")
+
+    def at(values):
+        new = np.repeat(X.mean(axis=0)[None, :], values.size, axis=0)
+        new[:, pos] = values
+        return verb(fit, newmods=new[:, 1:] if has_int else new, level=level if level is not None else fit.level)
+
+    line, fitted = at(xs), at(xi)
+    w = np.sqrt(np.asarray(fit.model_weights(), float))
+    rng = float(np.nanmax(w) - np.nanmin(w))
+    psize = (w - np.nanmin(w)) / rng * (plim[1] - plim[0]) + plim[0] if rng > 0 else np.ones_like(w)
+    fig, ax = _axes(ax, (6.5, 5))
+    draw.regplot(
+        ax,
+        xi,
+        yi,
+        psize**2,
+        xs,
+        line.pred,
+        line.ci_lb,
+        line.ci_ub,
+        pi_lb=line.pi_lb if pi else None,
+        pi_ub=line.pi_ub if pi else None,
+        refline=None,
+    )
+    names = getattr(fit, "coef_names", None)
+    ax.set_xlabel(xlab if xlab is not None else (names[pos] if names else f"X{pos + 1}"))
+    ax.set_ylabel(ylab if ylab is not None else "Observed Outcome")
+    fig.regplot = {
+        "xi": xi,
+        "yi": yi,
+        "psize": psize,
+        "pred": np.asarray(fitted.pred, float),
+        "xs": xs,
+        "line": np.asarray(line.pred, float),
+        "ci_lb": np.asarray(line.ci_lb, float),
+        "ci_ub": np.asarray(line.ci_ub, float),
+        "pi_lb": np.asarray(line.pi_lb, float),
+        "pi_ub": np.asarray(line.pi_ub, float),
+    }
     return fig
 
 

@@ -164,7 +164,13 @@ def _directory_problems(cfg: dict, source: str) -> list[str]:
 
 # the declared limits a config check applies (the table readers' own: evsynth.pipeline.reading.LIMIT_DEFAULTS);
 # each can be raised with 'limits: {key: N}' in the config (docs/bad-input.md)
-CONFIG_LIMIT_DEFAULTS = {"analyses": 200, "multiverse_specifications": 100_000, "permutations": 100_000}
+# forest_rows is a cap, not a refusal: a forest of more rows shows the pooled result with a note (figures stage)
+CONFIG_LIMIT_DEFAULTS = {
+    "analyses": 200,
+    "multiverse_specifications": 100_000,
+    "permutations": 100_000,
+    "forest_rows": 400,
+}
 
 
 def limits(cfg: dict) -> dict:

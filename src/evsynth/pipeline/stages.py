@@ -439,8 +439,10 @@ def run_figures(cfg: dict, analysis: str, results, outdir) -> None:
             prisma=inputs.load_prisma(cfg["studies"]["prisma"]),
             results=results,
             out=outdir / "studies",
+            languages=(cfg.get("report") or {}).get("languages", ["en"]),
         )
     else:
+        from evsynth.pipeline.config import limits
         from evsynth.pipeline.multiverse import dimensions
 
         spec = analysis_by_id(cfg, analysis)
@@ -449,6 +451,8 @@ def run_figures(cfg: dict, analysis: str, results, outdir) -> None:
             results / analysis,
             outdir / analysis,
             multiverse_dimensions=dimensions(spec) if spec.get("multiverse") else None,
+            forest_rows=int(limits(cfg)["forest_rows"]),
+            languages=(cfg.get("report") or {}).get("languages", ["en"]),
         )
 
 

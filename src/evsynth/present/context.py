@@ -19,7 +19,7 @@ from evsynth import __version__, catalog
 from evsynth.outputs import read_output
 from evsynth.present.generated import words
 from evsynth.present.document import M, Num
-from evsynth.present.i18n import N_, _, number
+from evsynth.present.i18n import N_, _, current, number
 from evsynth.present import labels
 from evsynth.texts import DIRECTION_RULE, effect_size_word, size_metric, statement_kind
 
@@ -524,11 +524,19 @@ def _analysis_context(spec: dict, T: Tables, figures: Path) -> dict:
         }
     )
     fd = figures / aid
-    ctx["figs"] = sorted((p.stem for p in fd.glob("*.png")), key=figure_order) if fd.exists() else []
-    # figures the figures stage did not draw, with the reason (figures/<id>/figure_notes.csv)
+    # English figures are <name>.png, another language's <name>.<lang>.png (when drawn in it)
+    stems = [p.stem for p in fd.glob("*.png")] if fd.exists() else []
+    ctx["figs"] = sorted((s for s in stems if "." not in s), key=figure_order)
+    lang = current()
+    own = lang != "en" and all(f"{s}.{lang}" in stems for s in ctx["figs"]) and ctx["figs"]
+    ctx["fig_suffix"] = f".{lang}" if own else ""
+    ctx["fig_dir"] = fd
+    # figures the figures stage did not draw (in full), with the reason (figures/<id>/figure_notes.csv;
+    # in English: the sections show each in the report's language through generated.words)
+    notes = fd / "figure_notes.csv"
     ctx["figure_notes"] = (
-        [r for r in records(read_output(fd / "figure_notes.csv", dtype=str, keep_default_na=False)) if r.get("reason")]
-        if (fd / "figure_notes.csv").is_file()
+        [r for r in records(read_output(notes, dtype=str, keep_default_na=False)) if r.get("reason")]
+        if notes.is_file()
         else []
     )
     ctx["model_txt"] = (

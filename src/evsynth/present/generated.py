@@ -69,6 +69,11 @@ FRAGMENTS: list[str] = [
         "{r1}: not run: {n1} studies; tests and adjustments for small-study effects are run from {n2} studies "
         "(small_study_min_k; Sterne et al. 2011, BMJ 343:d4002)"
     ),
+    N_(
+        "Forest plot: {n1} rows exceed the limit of {n2} rows a forest draws, so it shows the pooled "
+        "result only; every row's estimate and interval is in {r1}. Raise the limit with the config "
+        "key limits.forest_rows to draw them ({n3} pages)."
+    ),
     N_("permutation ({t1}): {t2}"),
     N_("{t1}: {n1} study carries it; a meta-regression needs at least {n2} (moderator_min_studies): not tested"),
     N_("{t1}: {n1} studies carry it; a meta-regression needs at least {n2} (moderator_min_studies): not tested"),

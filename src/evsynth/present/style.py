@@ -1,65 +1,30 @@
-"""One place for the look of every figure: colour-blind-safe palette (Okabe & Ito),
-fonts, sizes and deterministic output settings."""
+"""The report's figures: the look (:mod:`evsynth.draw.style`, re-exported here) and
+:func:`save`, which writes a figure as PNG and SVG deterministically and atomically."""
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
 
-if "inline" not in matplotlib.get_backend():  # keep a notebook's inline backend: its figures show
-    matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-# Okabe & Ito (2008) palette, safe for the common colour-vision deficiencies
-PALETTE = {
-    "black": "#000000",
-    "orange": "#E69F00",
-    "sky": "#56B4E9",
-    "green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "purple": "#CC79A7",
-    "grey": "#999999",
-}
-STUDY = PALETTE["blue"]
-POOLED = PALETTE["black"]
-PREDICTION = PALETTE["vermillion"]
-FILLED = PALETTE["grey"]
-JUDGEMENT_COLOURS = {"yes": PALETTE["green"], "no": PALETTE["vermillion"], "unclear": PALETTE["yellow"]}
-SEQUENTIAL = "cividis"  # perceptually uniform and colour-blind safe
-
-FONT_SIZE = 9
-TITLE_SIZE = 11
-ROW_HEIGHT = 0.24  # inches per row of a forest plot
-FIG_WIDTH = 10.0
-DPI = 150
-
-
-def apply() -> None:
-    plt.rcParams.update(
-        {
-            "font.family": "DejaVu Sans",
-            "font.size": FONT_SIZE,
-            "axes.titlesize": TITLE_SIZE,
-            "axes.labelsize": FONT_SIZE,
-            "xtick.labelsize": FONT_SIZE - 1,
-            "ytick.labelsize": FONT_SIZE - 1,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-            "svg.hashsalt": "evsynth",
-            "svg.fonttype": "none",
-            "figure.dpi": DPI,
-            "savefig.dpi": DPI,
-            # labels come from data: render them as plain text ('$x$' is not mathtext; a study label with
-            # unbalanced '$' must not stop the figure)
-            "text.parse_math": False,
-            "text.usetex": False,
-        }
-    )
+from evsynth.draw.style import (  # noqa: F401  (re-exported: the report's modules read the look here)
+    DPI,
+    FIG_WIDTH,
+    FILLED,
+    FONT_SIZE,
+    JUDGEMENT_COLOURS,
+    PALETTE,
+    POOLED,
+    PREDICTION,
+    ROW_HEIGHT,
+    SEQUENTIAL,
+    STUDY,
+    TITLE_SIZE,
+    apply,
+)
 
 
 def save(fig, path_stem) -> list:
-    """Write ``path_stem``.png and .svg deterministically (no dates, fixed ids)."""
+    """Write ``path_stem``.png and .svg deterministically (no dates, fixed ids); ``path_stem``
+    is a path without the extension."""
     from pathlib import Path
 
     from evsynth.outputs import atomic_path
@@ -67,7 +32,7 @@ def save(fig, path_stem) -> list:
     stem = Path(path_stem)
     out = []
     for ext, meta in ((".png", {"Software": None}), (".svg", {"Date": None, "Creator": None})):
-        target = stem.with_suffix(ext)
+        target = stem.with_name(stem.name + ext)  # (a stem may hold a dot: forest.nl)
         with atomic_path(target) as tmp:
             fig.savefig(tmp, format=ext[1:], metadata=meta, bbox_inches="tight")
         out.append(target)

@@ -170,7 +170,9 @@ def _main_chapter(a: dict, ctx: dict) -> Section:
         )
     )
     blocks += [
-        Figure(ctx["figures"] / a["id"] / f"{f}.png", _caption(f, spec, a["figs"])) for f in a["figs"] if _forest(f)
+        Figure(a["fig_dir"] / f"{f}{a['fig_suffix']}.png", _caption(f, spec, a["figs"]))
+        for f in a["figs"]
+        if _forest(f)
     ]
     return Section(a["id"], _(spec["title"]), blocks, new_page=True, nav=_(spec.get("short_title", spec["title"])))
 
@@ -288,7 +290,9 @@ def _technical(a: dict, ctx: dict) -> list[Section]:
             )
         )
     shown = [f for f in a["figs"] if not (a["role"] == "primary" and _forest(f))]  # primary forests: main report
-    blocks += [Figure(ctx["figures"] / a["id"] / f"{f}.png", labels.figure_caption(f, spec, a["figs"])) for f in shown]
+    blocks += [
+        Figure(a["fig_dir"] / f"{f}{a['fig_suffix']}.png", labels.figure_caption(f, spec, a["figs"])) for f in shown
+    ]
     blocks += [Text(M("{}", words(n["reason"])), style="note") for n in a["figure_notes"]]
     if a["model_txt"]:
         if current() != "en":  # said only where the text around the printout is not English

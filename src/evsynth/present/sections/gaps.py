@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from evsynth.present.context import table_path
-from evsynth.present.i18n import _
+from evsynth.present.i18n import _, current
 from evsynth.present.sections.summary import NOT_AVAILABLE
 from evsynth.present.document import M, Figure, Section, TableBlock, Text
 
@@ -37,7 +37,7 @@ def gaps_section(ctx: dict) -> list[Section]:
                     ],
                     [dict(r, domain=_(r["domain"])) for r in ctx["outcome_domains"]],
                 ),
-                Figure(ctx["figures"] / "studies" / "evidence_gap_map.png", _("Evidence gap map")),
+                Figure(_in_language(ctx["figures"] / "studies", "evidence_gap_map"), _("Evidence gap map")),
             ],
             new_page=True,
             nav=_("What is not known"),
@@ -72,3 +72,10 @@ def gaps_section(ctx: dict) -> list[Section]:
             )
         )
     return out
+
+
+def _in_language(folder, stem: str):
+    """``folder/<stem>.<lang>.png`` in the current language when the figures stage drew it, else
+    ``folder/<stem>.png``."""
+    own = folder / f"{stem}.{current()}.png"
+    return own if current() != "en" and own.is_file() else folder / f"{stem}.png"

@@ -1,6 +1,6 @@
 """Agreement between the two independent extractions (PROTOCOL.md section 7).
 
-Run from the repository root:  python data/extraction/agreement.py  [--outdir DIR]
+Run from the repository root:  python -m coding.extraction.agreement  [--outdir DIR]
 
 Reads data/extraction/coder_A.csv, coder_B.csv, moderators_A.csv, moderators_B.csv and the
 study list data/holwerda2014/primary_studies.csv; writes (to DIR, default data/extraction)
@@ -32,8 +32,9 @@ import re
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
+from coding.common import DATA
+
+EXTRACTION = DATA / "extraction"
 
 STAT_COLUMNS = [
     "n1",
@@ -333,9 +334,9 @@ def write(path: Path, rows: list[dict], columns: list[str]) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--indir", default=str(HERE), help="folder with coder_A.csv, coder_B.csv, moderators_*.csv")
-    ap.add_argument("--studies", default=str(ROOT / "data/holwerda2014/primary_studies.csv"))
-    ap.add_argument("--outdir", default=str(HERE))
+    ap.add_argument("--indir", default=str(EXTRACTION), help="folder with coder_A.csv, coder_B.csv, moderators_*.csv")
+    ap.add_argument("--studies", default=str(DATA / "holwerda2014" / "primary_studies.csv"))
+    ap.add_argument("--outdir", default=str(EXTRACTION))
     args = ap.parse_args(argv)
     indir, outdir = Path(args.indir), Path(args.outdir)
     try:
@@ -343,7 +344,7 @@ def main(argv=None) -> int:
         mods_a, mods_b = read_csv(indir / "moderators_A.csv"), read_csv(indir / "moderators_B.csv")
         studies = [r["study_id"] for r in read_csv(Path(args.studies))]
     except (OSError, KeyError) as exc:
-        print(f"agreement.py: cannot read the inputs: {exc}", file=sys.stderr)
+        print(f"coding.extraction.agreement: cannot read the inputs: {exc}", file=sys.stderr)
         return 2
     comparison = compare_effects(rows_a, rows_b)
     outdir.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 ids, seed line ranges and verbatim Dutch, and empty interpretive columns; never the first
 coder's values.  Run from the repository root:
 
-    python data/findings/blind_sheet.py OUTDIR
+    python -m coding.findings.blind_sheet OUTDIR
 
 writes OUTDIR/findings_blind.csv (every row of findings.csv: finding_id, source_document,
 section, first_line, last_line, claim_nl, then empty claim_type, direction, population,
@@ -17,9 +17,7 @@ import csv
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-from coding_common import write_rows  # noqa: E402
+from coding.common import DATA, write_rows
 
 GIVEN = ["finding_id", "source_document", "section", "first_line", "last_line", "claim_nl"]
 TO_CODE = ["claim_type", "direction", "population", "intervention_or_factor", "outcome"]
@@ -33,18 +31,18 @@ def _read(path: Path) -> list[dict]:
 def main(outdir: str) -> None:
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
-    rows = [{**{k: r[k] for k in GIVEN}, **{k: "" for k in TO_CODE}} for r in _read(HERE / "findings.csv")]
+    rows = [{**{k: r[k] for k in GIVEN}, **{k: "" for k in TO_CODE}} for r in _read(DATA / "findings" / "findings.csv")]
     write_rows(out / "findings_blind.csv", GIVEN + TO_CODE, rows)
     nji_cells = ["group", "group_lines", "klaassen_vermaat_2015_max_effect", "evenboer_2018_conclusion"]
     nji = [
         {"intervention": r["intervention"], **{k: "" for k in nji_cells}}
-        for r in _read(HERE.parent / "nji2020" / "interventions.csv")
+        for r in _read(DATA / "nji2020" / "interventions.csv")
     ]
     write_rows(out / "nji_interventions_blind.csv", ["intervention"] + nji_cells, nji)
     given = ["statement_id", "row", "kind", "subgroup_heading", "outcome", "statement", "first_line", "last_line"]
     es = [
         {**{k: r[k] for k in given}, "direction": "", "direction_lines": "", "outcome_domains": ""}
-        for r in _read(HERE.parent / "holwerda2014" / "effect_statements.csv")
+        for r in _read(DATA / "holwerda2014" / "effect_statements.csv")
     ]
     write_rows(out / "effect_statements_blind.csv", given + ["direction", "direction_lines", "outcome_domains"], es)
     given = [
@@ -60,10 +58,14 @@ def main(outdir: str) -> None:
     ]
     rs = [
         {**{k: r[k] for k in given}, "direction": "", "direction_lines": ""}
-        for r in _read(HERE.parent / "holwerda2014" / "review_statements.csv")
+        for r in _read(DATA / "holwerda2014" / "review_statements.csv")
     ]
     write_rows(out / "review_statements_blind.csv", given + ["direction", "direction_lines"], rs)
 
 
 if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(
+            "usage: python -m coding.findings.blind_sheet OUTDIR  (the folder the four blind sheets are written to)"
+        )
     main(sys.argv[1])

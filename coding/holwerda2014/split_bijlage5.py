@@ -2,7 +2,7 @@
 block per table row, with the seed's line numbers, so that every coded value can be
 traced to the lines it came from.  Run from the repository root:
 
-    python data/holwerda2014/coding/split_bijlage5.py ../shared/seeds/003_169077222a0c6c24.txt
+    python -m coding.holwerda2014.split_bijlage5 ../shared/seeds/003_169077222a0c6c24.txt
 
 It prints JSON lines {row, first_line, last_line, text}; primary_studies.csv was coded
 from these blocks (the free-text columns verbatim, the coded columns by reading them)."""
@@ -10,6 +10,8 @@ from these blocks (the free-text columns verbatim, the coded columns by reading 
 import json
 import re
 import sys
+
+from coding.common import seed_arg
 
 START, END = "Bijlage 5  Overzicht", "Bijlage 6  Overzicht"
 HEADER = [
@@ -62,7 +64,9 @@ def blocks(lines):
 
 
 if __name__ == "__main__":
-    with open(sys.argv[1], encoding="utf-8") as fh:
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m coding.holwerda2014.split_bijlage5 SEED  (the Holwerda seed text)")
+    with open(seed_arg(sys.argv[1]), encoding="utf-8") as fh:
         lines = fh.readlines()
     for r in blocks(lines):
         print(json.dumps(r, ensure_ascii=False))

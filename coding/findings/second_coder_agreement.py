@@ -1,10 +1,10 @@
 """Agreement of the second, blind coder with the first coding of the interpretive columns
 (issue 25 item 2).  Run from the repository root:
 
-    python data/findings/second_coder_agreement.py
+    python -m coding.findings.second_coder_agreement
 
 Reads the second coder's sheets in data/findings/second_coder/ (``*_coder2.csv``: the blind
-sheets of data/findings/blind_sheet.py, coded from the seeds and CODING_RULES.md without sight of
+sheets of coding/findings/blind_sheet.py, coded from the seeds and CODING_RULES.md without sight of
 the first coding) and the first coding (findings.csv, effect_statements.csv,
 review_statements.csv, interventions.csv), and writes
 
@@ -40,16 +40,15 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-DATA = HERE.parent
-sys.path.insert(0, str(DATA))
-from coding_common import write_rows  # noqa: E402
+from coding.common import DATA, write_rows
 
-SECOND = HERE / "second_coder"
+FINDINGS = DATA / "findings"
+
+SECOND = FINDINGS / "second_coder"
 # table -> (first coding, second coding, id column, [(column, kind)]): kind "category", "set" or "text"
 TABLES = {
     "findings": (
-        HERE / "findings.csv",
+        FINDINGS / "findings.csv",
         SECOND / "findings_coder2.csv",
         "finding_id",
         [("claim_type", "category"), ("direction", "category"), ("population", "text")],
@@ -109,7 +108,7 @@ def kappa(pairs: list[tuple]) -> float | None:
     return None if pe == 1 else (po - pe) / (1 - pe)
 
 
-RESOLUTIONS = HERE / "second_coder_resolutions.csv"
+RESOLUTIONS = FINDINGS / "second_coder_resolutions.csv"
 RES_FIELDS = ["table", "id", "column", "first", "second", "resolution", "value", "reason"]
 KINDS = ("first kept", "second adopted", "both changed", "same meaning")
 CHANGED = ("second adopted", "both changed")
@@ -288,9 +287,9 @@ def main() -> None:
         sys.exit(f"second_coder_agreement: {e}")
     except KeyError as e:
         sys.exit(f"second_coder_agreement: a sheet, table or second_coder_resolutions.csv lacks the column {e}")
-    write_rows(HERE / "second_coder_agreement.csv", SUMMARY_FIELDS, summary)
+    write_rows(FINDINGS / "second_coder_agreement.csv", SUMMARY_FIELDS, summary)
     write_rows(
-        HERE / "second_coder_disagreements.csv",
+        FINDINGS / "second_coder_disagreements.csv",
         ["table", "id", "column", "first", "second", "second_note"],
         disagreements,
     )

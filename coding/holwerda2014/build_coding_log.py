@@ -2,7 +2,9 @@
 person decided instead of a written rule (the dictionary, the segmentation rules, the
 verbatim copy), with the reason and the seed lines.  Run from the repository root:
 
-    python data/holwerda2014/coding/build_coding_log.py ../shared/seeds/003_169077222a0c6c24.txt
+    python -m coding.holwerda2014.build_coding_log ../shared/seeds/003_169077222a0c6c24.txt [OUT]
+
+(OUT defaults to data/holwerda2014/coding_log.csv.)
 
 The decisions themselves live in the coding scripts (``CELL``, ``BREAK_AFTER``, ``CHAPTER``,
 ``LEFT_UNKNOWN``, ``TEXT_DIRECTION``, ``DOMAIN_OVERRIDE`` in build_effect_statements.py;
@@ -11,20 +13,15 @@ in build_reviews.py; the findings, NJI and quality-form decisions of issue 25 in
 data/findings/coding_decisions.csv); this script lists them in one table."""
 
 import csv
-import sys
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parents[1]))
-from coding_common import cli_args, write_rows  # noqa: E402
-import build_effect_statements as es  # noqa: E402
-import build_primary_studies as ps  # noqa: E402
-import build_reviews as rv  # noqa: E402
-import population_outcomes as po  # noqa: E402
+from coding.common import DATA, cli_args, write_rows
+from coding.holwerda2014 import build_effect_statements as es
+from coding.holwerda2014 import build_primary_studies as ps
+from coding.holwerda2014 import build_reviews as rv
+from coding.holwerda2014 import population_outcomes as po
 
 FIELDS = ["table", "row", "column", "value", "reason", "seed_lines"]
-DECISIONS = HERE.parents[1] / "findings" / "coding_decisions.csv"
+DECISIONS = DATA / "findings" / "coding_decisions.csv"
 
 
 def label(r: int) -> str:
@@ -172,4 +169,4 @@ def main(seed: str, out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*cli_args("data/holwerda2014/coding_log.csv"))
+    main(*cli_args(DATA / "holwerda2014" / "coding_log.csv"))

@@ -3,7 +3,10 @@
 sentences are verbatim (checked against the seed when the path is given).  Run from the
 repository root:
 
-    python data/nji2020/coding_build.py ../shared/seeds/000_d6eb5ec40b6ce6bc.txt
+    python -m coding.nji2020.build_nji ../shared/seeds/000_d6eb5ec40b6ce6bc.txt [OUTDIR]
+
+(OUTDIR defaults to data/nji2020; without the seed path the tables are written but the
+sentences are not checked against it).
 
 interventions.csv
     ``group``: only a group the NJI text itself gives the intervention, with its lines in
@@ -29,8 +32,9 @@ import csv
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from coding_common import write_rows  # noqa: E402
+from coding.common import DATA, seed_arg, write_rows
+
+OUT = DATA / "nji2020"
 
 SRC = "NJI (2020) Wat werkt, seed 000_d6eb5ec40b6ce6bc.txt"
 KV = f"{SRC}, lines 232-245 (Klaassen-Vermaat et al., 2015)"
@@ -550,12 +554,14 @@ FINDINGS = [
 ]
 
 
-def main(seed=None):
+def main(seed=None, outdir=OUT):
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
     text = open(seed, encoding="utf-8").read().split("\n") if seed else None
     check_kv_max_effect()
     for r in ROWS:
         assert (r[1] == "not stated") == (r[0] not in GROUP_LINES), r[0]
-    with open("data/nji2020/interventions.csv", "w", encoding="utf-8", newline="") as fh:
+    with open(outdir / "interventions.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(
             [
@@ -577,8 +583,8 @@ def main(seed=None):
     if text is not None:
         for r in kv:
             assert r["category_nl"] in text[r["first_line"] - 1] and r["name_in_source"] in text[r["first_line"] - 1], r
-    write_rows("data/nji2020/kv_categories.csv", KV_FIELDS, kv)
-    with open("data/nji2020/review_findings.csv", "w", encoding="utf-8", newline="") as fh:
+    write_rows(outdir / "kv_categories.csv", KV_FIELDS, kv)
+    with open(outdir / "review_findings.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["review", "finding", "value", "value_low", "value_high", "unit", "sentence", "source"])
         for rev, fnd, v, lo, hi, unit, sent, line in FINDINGS:
@@ -599,4 +605,4 @@ def main(seed=None):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else None)
+    main(*([seed_arg(sys.argv[1])] if len(sys.argv) > 1 else []), *sys.argv[2:3])

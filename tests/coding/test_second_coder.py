@@ -1,10 +1,9 @@
 """The second, blind coder (issue 25 item 2): the shipped agreement table and disagreement list are
-what data/findings/second_coder_agreement.py computes from the shipped sheets and first coding;
+what coding/findings/second_coder_agreement.py computes from the shipped sheets and first coding;
 every disagreement has exactly one resolution; every resolution that changes the first coding is
 what the first coding now holds; a missing or doubled resolution stops the script with one message."""
 
 import csv
-import importlib.util
 import io
 import shutil
 import subprocess
@@ -13,19 +12,10 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from coding.findings import second_coder_agreement as sca
+from conftest import ROOT
+
 FINDINGS = ROOT / "data" / "findings"
-SCRIPT = FINDINGS / "second_coder_agreement.py"
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("second_coder_agreement", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-sca = _load()
 
 
 def _read(path: Path) -> list[dict]:
@@ -123,10 +113,11 @@ def test_each_findings_change_is_in_the_coding_log_with_its_reason():
 
 
 def _copy(tmp_path: Path) -> Path:
+    """The coding scripts and the tables they read, in a copy (the script writes into the copy's data/)."""
     (tmp_path / "data").mkdir()
     for d in ("findings", "holwerda2014", "nji2020"):
         shutil.copytree(ROOT / "data" / d, tmp_path / "data" / d)
-    shutil.copy2(ROOT / "data" / "coding_common.py", tmp_path / "data" / "coding_common.py")
+    shutil.copytree(ROOT / "coding", tmp_path / "coding", ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path
 
 
@@ -154,7 +145,7 @@ def test_the_script_stops_with_one_message_on_bad_resolutions(tmp_path, damage, 
         w.writerows(damage([dict(r) for r in RES]))
     before = (root / "data" / "findings" / "second_coder_agreement.csv").read_bytes()
     p = subprocess.run(
-        [sys.executable, "data/findings/second_coder_agreement.py"],
+        [sys.executable, "-m", "coding.findings.second_coder_agreement"],
         cwd=root,
         capture_output=True,
         text=True,

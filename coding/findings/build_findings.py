@@ -3,7 +3,9 @@
 first-page summary and its sections 1, 1.1-1.4, 2, 3 and 4 (every bullet of a list its own row).
 Run from the repository root:
 
-    python data/findings/build_findings.py ../shared/seeds
+    python -m coding.findings.build_findings ../shared/seeds [OUT]
+
+(OUT defaults to data/findings/findings.csv.)
 
 How a claim is taken from the seed
     Each claim is given by its document, seed line range and the first and last words of the
@@ -14,25 +16,23 @@ How a claim is taken from the seed
     ... ``s_end`` in lines ``s_lines``, default the claim's lines).  The script stops if a
     phrase is not found.
 
-What is coded (by the coder, in claims_coding.csv beside this script, one row per claim)
+What is coded (by the coder, in data/findings/claims_coding.csv, one row per claim)
     ``claim_en_translation``: a literal English translation by the coder (a translation, not
     a source text); ``claim_type``; ``intervention_or_factor``, ``population`` ("for whom";
     empty = all families with multiple problems), ``outcome`` (empty = not named); and
     ``direction`` of the claim as the source states it, hedges and limitations kept: positive /
     limited positive / possibly positive / mixed / none / possibly none / negative / unknown;
     empty for claims that are not about an effect (evidence base, barriers, recommendations,
-    target groups, approaches per type of family, the definition).  CODING_RULES.md beside this
-    script defines every value with its decision rules (written for a second, blind coder);
-    coding_decisions.csv gives the reason for every change made after the audit of issue 25.
+    target groups, approaches per type of family, the definition).  data/findings/CODING_RULES.md
+    defines every value with its decision rules (written for a second, blind coder);
+    data/findings/coding_decisions.csv gives the reason for every change made after the audit of issue 25.
 """
 
 import csv
 import re
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from coding_common import cli_args, write_rows  # noqa: E402
+from coding.common import DATA, cli_args, write_rows
 
 DOCS = {
     "holwerda2014": ("003_169077222a0c6c24.txt", "Holwerda, Jansen & Reijneveld (2014)"),
@@ -60,12 +60,12 @@ F = [
     "source",
 ]
 
-# the coder's table: one row per claim (claims_coding.csv beside this script, columns
+# the coder's table: one row per claim (data/findings/claims_coding.csv, columns
 # finding_id, document, section, first_line, last_line, claim_start, claim_end,
 # claim_en_translation, claim_type, intervention_or_factor, population, outcome, direction,
 # strength_start, strength_end, strength_lines; an empty strength_start: no strength phrase,
 # an empty strength_lines: the claim's own lines)
-CODING = Path(__file__).resolve().parent / "claims_coding.csv"
+CODING = DATA / "findings" / "claims_coding.csv"
 
 
 def claims() -> list[tuple]:
@@ -101,9 +101,9 @@ def flat(lines: list[str], a: int, b: int) -> str:
 
 def cut(text: str, start: str, end: str, where: str) -> str:
     i = text.find(start)
-    assert i >= 0, f"{where}: start {start!r} not found"
+    assert i >= 0, f"{where}: start {start!r} not found in the seed lines"
     j = text.find(end, i)
-    assert j >= 0, f"{where}: end {end!r} not found after start"
+    assert j >= 0, f"{where}: end {end!r} not found after start in the seed lines"
     return text[i : j + len(end)]
 
 
@@ -112,11 +112,13 @@ def build(seeds: str) -> list[dict]:
     out = []
     for fid, doc, sec, a, b, start, end, en, typ, factor, pop, outc, direction, strength, s_lines in claims():
         lines = texts[doc]
-        claim = cut(flat(lines, a, b), start, end, fid)
+        claim = cut(flat(lines, a, b), start, end, f"{CODING.name}, {fid}, claim_start/claim_end")
         s_txt, s_ln = "", ""
         if strength:
             sa, sb = map(int, (s_lines or f"{a}-{b}").split("-"))
-            s_txt = cut(flat(lines, sa, sb), strength[0], strength[1], fid + " strength")
+            s_txt = cut(
+                flat(lines, sa, sb), strength[0], strength[1], f"{CODING.name}, {fid}, strength_start/strength_end"
+            )
             s_ln = f"{sa}-{sb}"
         out.append(
             {
@@ -147,4 +149,4 @@ def main(seeds: str, out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*cli_args("data/findings/findings.csv"))
+    main(*cli_args(DATA / "findings" / "findings.csv"))

@@ -1,24 +1,15 @@
-"""The double-extraction agreement script (data/extraction/agreement.py): Cohen's kappa on a
+"""The double-extraction agreement script (coding/extraction/agreement.py): Cohen's kappa on a
 hand-worked example, the comparison rules, and byte-identical outputs on the shipped files."""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 
 import pytest
 
+from coding.extraction import agreement
 from conftest import ROOT
-
-SCRIPT = ROOT / "data/extraction/agreement.py"
-
-
-def _module():
-    spec = importlib.util.spec_from_file_location("agreement", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def test_kappa_on_a_hand_worked_example():
@@ -31,13 +22,13 @@ def test_kappa_on_a_hand_worked_example():
     # kappa = (0.8 - 0.52) / (1 - 0.52) = 0.28 / 0.48 = 0.58333...
     a = [i in {1, 2, 3, 4} for i in range(1, 11)]
     b = [i in {1, 2, 3, 5} for i in range(1, 11)]
-    po, k = _module().kappa(list(zip(a, b)))
+    po, k = agreement.kappa(list(zip(a, b)))
     assert po == pytest.approx(0.8)
     assert k == pytest.approx(7 / 12)
 
 
 def test_kappa_perfect_and_undefined():
-    mod = _module()
+    mod = agreement
     # perfect agreement with both categories used: p_o = 1, p_e = 0.5, kappa = 1
     assert mod.kappa([(True, True), (False, False)]) == pytest.approx((1.0, 1.0))
     # both raters say "usable" for every study: p_e = 1, kappa undefined (None), not a division by zero
@@ -45,7 +36,7 @@ def test_kappa_perfect_and_undefined():
 
 
 def test_comparison_rules():
-    mod = _module()
+    mod = agreement
     assert mod.same_number("4.4", "4.40") and mod.same_number("", " ") and not mod.same_number("4.4", "-4.4")
     assert not mod.same_number("", "0")
     assert mod.same_outcome("Non-punitive attitudes (Child Rearing Practices Report)", "Non-punitive attitudes (CRPR)")
@@ -59,7 +50,10 @@ def test_rerun_on_the_shipped_files_is_byte_identical(tmp_path):
     for run in ("first", "second"):
         out = tmp_path / run
         res = subprocess.run(
-            [sys.executable, str(SCRIPT), "--outdir", str(out)], cwd=ROOT, capture_output=True, text=True
+            [sys.executable, "-m", "coding.extraction.agreement", "--outdir", str(out)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
         )
         assert res.returncode == 0, res.stderr
         outs.append(out)

@@ -1,7 +1,12 @@
 """Build data/holwerda2014/reviews.csv and review_statements.csv from Bijlage 6 of the seed
-text (run from the repository root with the seed path).  Bijlage 6 lists 9 reviews although
-figure 2.1 counts 10 included reviews; the table is coded as it stands and the difference is
-recorded in prisma.yaml.
+text.  Run from the repository root:
+
+    python -m coding.holwerda2014.build_reviews ../shared/seeds/003_169077222a0c6c24.txt [OUT]
+
+(OUT defaults to data/holwerda2014/reviews.csv; review_statements.csv is written beside it.)
+
+Bijlage 6 lists 9 reviews although figure 2.1 counts 10 included reviews; the table is coded as
+it stands and the difference is recorded in data/holwerda2014/prisma.yaml.
 
 ``row_text`` is verbatim; title, authors, year and source database are read from the row
 (``CODED``).  Every other cell is copied verbatim from the seed lines given in ``CELLS``
@@ -15,14 +20,10 @@ build_effect_statements.py (programme names and subgroups as headings), with dir
 only where the statement's words or Holwerda et al.'s section 4.9 state them."""
 
 import re
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import build_effect_statements as es  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from coding_common import cli_args, write_rows  # noqa: E402
+from coding.common import DATA, NJI_SEED, cli_args, write_rows
+from coding.holwerda2014 import build_effect_statements as es
 
 CODED = {  # row: (title, authors, year, source, designs_included, interventions, population)
     1: (
@@ -367,7 +368,7 @@ def main(seed, out, out_statements=None):
             elif u["kind"] == "arrow" and key in NJI:
                 d, dl, dq = NJI[key]
                 dsrc = "NJI (2020), section 2 (seed 000_d6eb5ec40b6ce6bc.txt)"
-                nji = (Path(seed).parent / "000_d6eb5ec40b6ce6bc.txt").read_text(encoding="utf-8").split("\n")
+                nji = (Path(seed).parent / NJI_SEED).read_text(encoding="utf-8").split("\n")
                 assert dq in nji[int(dl.split("-")[0]) - 1], (key, dq)
             elif u["kind"] == "text" and key in TEXT_DIRECTION:
                 d, dsrc, dl = TEXT_DIRECTION[key], "the statement's own words", f"{u['first']}-{u['last']}"
@@ -433,4 +434,4 @@ def main(seed, out, out_statements=None):
 
 
 if __name__ == "__main__":
-    main(*cli_args("data/holwerda2014/reviews.csv"))
+    main(*cli_args(DATA / "holwerda2014" / "reviews.csv"))

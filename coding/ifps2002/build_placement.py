@@ -16,7 +16,7 @@ Where it gives only percentages, the count is DERIVED in separate columns
 column `count_source` says which was used.  `notplaced_*` = n - placed (derived).
 Every output row carries `source_row` (the spreadsheet row of the source CSV, header = 1).
 
-Run from the repository root:  python data/ifps2002/build_placement.py
+Run from the repository root:  python -m coding.ifps2002.build_placement
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ import csv
 import re
 from pathlib import Path
 
-SRC = Path("data/external/ifps2002_placement.csv")
-OUT = Path("data/ifps2002")
+from coding.common import DATA
+
+SRC = DATA / "external" / "ifps2002_placement.csv"
+OUT = DATA / "ifps2002"
 
 # the latest time point first: rank of each time-point wording in the source
 TIME_ORDER = [
@@ -149,7 +151,11 @@ def write(used, excluded, outdir: Path = OUT) -> None:
             w.writerows(rows)
 
 
-if __name__ == "__main__":
+def main() -> None:
     u, e = build()
     write(u, e)
     print(f"{len(u)} trials used, {len(e)} source rows excluded")
+
+
+if __name__ == "__main__":
+    main()

@@ -29,7 +29,7 @@ Rules (stated in data/ahrq2015/README.md):
 * programme and category are DERIVED (columns `programme_derived`, `category_derived`, rules in
   PROGRAMME_RULES and category()).
 
-Run from the repository root:  python data/ahrq2015/build_arms.py
+Run from the repository root:  python -m coding.ahrq2015.build_arms
 """
 
 from __future__ import annotations
@@ -37,13 +37,15 @@ from __future__ import annotations
 import csv
 import re
 import sys
-from pathlib import Path
+import warnings
 
 import numpy as np
 import pandas as pd
 
-HERE = Path("data/ahrq2015")
-WORKBOOK = HERE / "ahrq2015_dbd_working_data.xlsx"
+from coding.common import DATA
+
+AHRQ = DATA / "ahrq2015"
+WORKBOOK = AHRQ / "ahrq2015_dbd_working_data.xlsx"
 OUT_SHEET, STUDY_SHEET = "Outcomes", "Study Characteristics"
 EOT = {"eot_n": "EOT \nN", "eot_mean": "EOT Mean", "eot_sd": "EOT \nSD"}
 NUM = re.compile(r"^-?\d+(\.\d+)?$")
@@ -82,7 +84,11 @@ def category(intcat: str) -> str:
 
 
 def read_sheet(name: str) -> pd.DataFrame:
-    d = pd.read_excel(WORKBOOK, sheet_name=name, dtype=str, keep_default_na=False, engine="openpyxl")
+    with warnings.catch_warnings():
+        # the workbook's print area, data validation and other Excel extensions are not read
+        # (openpyxl says so on every read); the cell values are
+        warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+        d = pd.read_excel(WORKBOOK, sheet_name=name, dtype=str, keep_default_na=False, engine="openpyxl")
     d = d.apply(lambda s: s.str.strip())
     d.insert(0, "source_row", np.arange(2, len(d) + 2))
     return d
@@ -93,7 +99,7 @@ def number(value: str):
 
 
 def load_directions() -> dict[str, dict]:
-    with (HERE / "instrument_direction.csv").open(encoding="utf-8", newline="") as fh:
+    with (AHRQ / "instrument_direction.csv").open(encoding="utf-8", newline="") as fh:
         return {r["instrument"]: r for r in csv.DictReader(fh)}
 
 
@@ -321,7 +327,7 @@ def main() -> int:
         ("excluded", excluded),
         ("direction_check", vc),
     ):
-        t.to_csv(HERE / f"{name}.csv", index=False, lineterminator="\n")
+        t.to_csv(AHRQ / f"{name}.csv", index=False, lineterminator="\n")
     print(
         f"{len(arms)} arms, {len(missing)} missing cells, {len(comp)} comparisons in "
         f"{comp.ref_id.nunique()} studies, {len(excluded)} exclusions, "

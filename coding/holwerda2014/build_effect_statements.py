@@ -1,7 +1,9 @@
 """Build data/holwerda2014/effect_statements.csv from Bijlage 5 of the seed text: one row per
 statement of the "Effectiviteit" (effectiveness) column.  Run from the repository root:
 
-    python data/holwerda2014/coding/build_effect_statements.py ../shared/seeds/003_169077222a0c6c24.txt
+    python -m coding.holwerda2014.build_effect_statements ../shared/seeds/003_169077222a0c6c24.txt [OUT]
+
+(OUT defaults to data/holwerda2014/effect_statements.csv.)
 
 How the effectiveness cell of a row is found
     The cell starts after the design and score lines of the row ("RCT" / "Quasi-" "exp", then
@@ -38,18 +40,11 @@ Direction
 """
 
 import re
-import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-import split_bijlage5  # noqa: E402
-
-sys.path.insert(0, str(HERE.parents[1]))
-from coding_common import cli_args, write_rows  # noqa: E402
-
-sys.path.insert(0, str(HERE.parents[2] / "src"))
-from evsynth.review.domains import DOMAINS, matched_terms  # noqa: E402
+from coding.common import DATA, cli_args, write_rows
+from coding.holwerda2014 import split_bijlage5
+from evsynth.review.domains import DOMAINS, matched_terms
 
 ARROW = "\ufffd"
 HEADER = set(split_bijlage5.HEADER) | {"Interventie (naam)"}
@@ -575,4 +570,4 @@ def main(seed: str, out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*cli_args("data/holwerda2014/effect_statements.csv"))
+    main(*cli_args(DATA / "holwerda2014" / "effect_statements.csv"))

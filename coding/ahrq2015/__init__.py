@@ -1,0 +1,1 @@
+"""The AHRQ 2015 working extraction: arms, comparisons, exclusions (data/ahrq2015/)."""

@@ -1,0 +1,1 @@
+"""Agreement of the two independent extractions (data/extraction/)."""

@@ -1,0 +1,1 @@
+"""The conclusions of both reviews and the second, blind coder (data/findings/)."""

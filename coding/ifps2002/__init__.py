@@ -1,0 +1,1 @@
+"""Intensive family preservation: the placement trials pooled (data/ifps2002/)."""
