@@ -325,6 +325,147 @@ def test_the_evidence_gap_map_of_the_dutch_edition_is_in_dutch():
     assert "Intervention type" in english and "home visiting" in english
 
 
+def _study_figures_data():
+    """Small inputs of the five other study figures (the review's own names and values)."""
+    assess = pd.DataFrame(
+        [
+            {"study_id": s, "rater": "consensus", "item": it, "judgement": j}
+            for s in ("S1", "S2")
+            for it, j in zip("ABC", ("yes", "no", "unclear"))
+        ]
+    )
+    summary = pd.DataFrame(
+        {"item": list("ABC"), "yes": [2, 1, 0], "no": [0, 1, 1], "unclear": [0, 0, 1], "n": [2, 2, 2]}
+    )
+    studies = pd.DataFrame({"design": ["RCT", "RCT", "quasi-experimental"], "quality_score": [7, None, 5]})
+    import yaml
+
+    prisma = yaml.safe_load((ROOT / "data" / "holwerda2014" / "prisma.yaml").read_text())
+    direction = pd.DataFrame(
+        {
+            "intervention_type": ["home visiting"],
+            "outcome_domain": ["parenting"],
+            "n_statements": [3],
+            "n_study_rows": [2],
+            "n_positive": [1],
+            "n_none": [1],
+            "n_negative": [0],
+            "n_mixed": [0],
+            "n_unknown": [1],
+        }
+    )
+    return {
+        "rob_traffic_light": lambda: plots.rob_traffic_light(assess),
+        "rob_summary": lambda: plots.rob_summary(summary),
+        "quality_by_design": lambda: plots.quality_histogram(studies),
+        "prisma_flow": lambda: plots.prisma_diagram(prisma),
+        "effect_direction": lambda: plots.effect_direction_plot(direction),
+    }
+
+
+def _all_texts(fig) -> str:
+    texts = [t.get_text() for t in fig.findobj(plt.Text)]
+    for ax in fig.axes:  # tick labels as drawn (formatters: the decimal mark)
+        fig.canvas.draw()
+        texts += [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels()]
+    plt.close(fig)
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize(
+    "name, english, dutch",
+    [
+        (
+            "rob_traffic_light",
+            ["Quality items per study", "unclear"],
+            ["Kwaliteitsitems per studie", "onduidelijk", "ja"],
+        ),
+        ("rob_summary", ["Share of studies (%)", "Judgement"], ["Aandeel van de studies (%)", "Oordeel", "nee"]),
+        (
+            "quality_by_design",
+            ["Quality scores by design", "RCT (n = 1 scored, 1 without a score shown)"],
+            ["Kwaliteitsscores per design", "RCT (n = 1 met score, 1 zonder getoonde score)", "quasi-experimenteel"],
+        ),
+        (
+            "prisma_flow",
+            ["Records screened (title/abstract)", "Identification", "other target group (andere doelgroep)"],
+            ["Gescreende records (titel/samenvatting)", "Identificatie", "andere doelgroep: 275", "niet gerapporteerd"],
+        ),
+        (
+            "effect_direction",
+            ["Effect direction by intervention type", "home visiting | parenting (study rows: 2)", "positive"],
+            ["Effectrichting per type interventie", "huisbezoeken", "(studierijen: 2)", "positief", "onbekend"],
+        ),
+    ],
+)
+def test_the_study_figures_of_the_dutch_edition_are_in_dutch(name, english, dutch):
+    """The study figures of the technical appendix: drawn again in Dutch (<name>.nl.png), every
+    fixed text translated, numbers with a decimal comma."""
+    draw = _study_figures_data()[name]
+    with i18n.language("nl"):
+        nl = _all_texts(draw())
+        assert i18n.missing("nl") == []
+    en = _all_texts(draw())
+    assert all(w in en for w in english), (name, en)
+    assert all(w in nl for w in dutch), (name, nl)
+    assert not any(w in nl for w in english if w not in dutch), (name, nl)
+    assert not re.search(r"\d\.\d", nl.replace("figuur 2.1", "")), (name, nl)  # no decimal point in Dutch
+
+
+def test_study_figures_draws_each_figure_in_every_other_language(tmp_path):
+    from evsynth.present.figures import study_figures
+
+    (tmp_path / "results").mkdir()
+    # study_figures reads the item summary and the gap table from the results folder
+    for sub in ("quality", "studies"):
+        (tmp_path / "results" / sub).mkdir()
+    pd.DataFrame({"item": list("AB"), "yes": [1, 0], "no": [0, 1], "unclear": [0, 0], "n": [1, 1]}).to_csv(
+        tmp_path / "results" / "quality" / "item_summary.csv", index=False
+    )
+    pd.DataFrame(
+        {
+            "outcome_domain": ["parenting"],
+            "intervention_type": ["home visiting"],
+            "n_studies": [1],
+            "n_rct": [1],
+            "n_quasi_experimental": [0],
+        }
+    ).to_csv(tmp_path / "results" / "studies" / "evidence_gap.csv", index=False)
+    import yaml
+
+    study_figures(
+        studies=pd.DataFrame({"design": ["RCT"], "quality_score": [7]}),
+        assessments=pd.DataFrame(columns=["study_id", "rater", "item", "judgement"]),
+        prisma=yaml.safe_load((ROOT / "data" / "holwerda2014" / "prisma.yaml").read_text()),
+        results=tmp_path / "results",
+        out=tmp_path / "studies",
+        effect_direction=pd.DataFrame(
+            {
+                "intervention_type": ["home visiting"],
+                "outcome_domain": ["parenting"],
+                "n_statements": [1],
+                "n_study_rows": [1],
+                **{
+                    f"n_{d}": [1 if d == "positive" else 0]
+                    for d in ("positive", "none", "negative", "mixed", "unknown")
+                },
+            }
+        ),
+        languages=("en", "nl"),
+    )
+    for name in (
+        "rob_traffic_light",
+        "rob_summary",
+        "quality_by_design",
+        "prisma_flow",
+        "evidence_gap_map",
+        "effect_direction",
+    ):
+        for suffix in ("", ".nl"):
+            assert (tmp_path / "studies" / f"{name}{suffix}.png").is_file(), (name, suffix)
+            assert (tmp_path / "studies" / f"{name}{suffix}.svg").is_file(), (name, suffix)
+
+
 @pytest.mark.parametrize(
     "lang, est, weight", [("en", "Estimate [95% CI]", "Weight"), ("nl", "Effect [95%-BI]", "Gewicht")]
 )

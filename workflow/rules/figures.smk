@@ -25,7 +25,8 @@ rule figures_analysis:
 
 
 rule figures_studies:
-    """Risk-of-bias plots, quality histogram, PRISMA flow diagram, evidence gap map."""
+    """Risk-of-bias plots, quality histogram, PRISMA flow diagram, evidence gap map, effect direction;
+    each again as <name>.<lang> for every other language of report.languages."""
     input:
         studies=STUDY_OUTPUTS,
         quality=QUALITY_OUTPUTS,
@@ -39,7 +40,7 @@ rule figures_studies:
         config=CONFIGFILE,
         results=lambda wc, input: parent(input.studies[0], 2),
         figures=lambda wc, output: parent(output[0]),
-        languages=",".join(LANGUAGES),  # the evidence gap map is drawn in each
+        languages=",".join(LANGUAGES),  # every study figure is drawn in each (<name>.<lang>.png/.svg)
     shell:
         "{params.evsynth} figures studies --config {params.config:q} "
         "--results {params.results:q} --outdir {params.figures:q} 2>&1 | tee {log:q}"

@@ -40,7 +40,8 @@ REPORT: tuple[Output, ...] = (
         "figures_studies",
         "studies",
         "figures",
-        "risk-of-bias, quality, PRISMA and evidence-gap figures",
+        "risk-of-bias, quality, PRISMA, evidence-gap and effect-direction figures (PNG and SVG), each again as "
+        "<name>.<lang>.png/.svg for every other language of report.languages",
         kind="folder",
         root="figures",
     ),

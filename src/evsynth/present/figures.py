@@ -287,19 +287,24 @@ def study_figures(
     languages=("en",),
 ) -> None:
     """Risk-of-bias plots, quality histogram, PRISMA flow, evidence gap map and (when given)
-    the effect direction plot of the coded effect statements; the evidence gap map (the one of
-    these in the main report) again as ``evidence_gap_map.<lang>`` for every other language."""
+    the effect direction plot of the coded effect statements; each again as ``<name>.<lang>``
+    (its texts and numbers in that language) for every other language."""
     results = Path(results)
     summary = _read(results / "quality" / "item_summary.csv")
     gap = _read(results / "studies" / "evidence_gap.csv")
+    draw = {
+        "rob_traffic_light": lambda: plots.rob_traffic_light(assessments),
+        "rob_summary": lambda: plots.rob_summary(summary),
+        "quality_by_design": lambda: plots.quality_histogram(studies),
+        "prisma_flow": lambda: plots.prisma_diagram(prisma),
+        "evidence_gap_map": lambda: plots.evidence_gap_map(gap),
+    }
+    if effect_direction is not None:
+        draw["effect_direction"] = lambda: plots.effect_direction_plot(effect_direction)
     with atomic_folder(Path(out)) as tmp:
-        save(plots.rob_traffic_light(assessments), tmp / "rob_traffic_light")
-        save(plots.rob_summary(summary), tmp / "rob_summary")
-        save(plots.quality_histogram(studies), tmp / "quality_by_design")
-        save(plots.prisma_diagram(prisma), tmp / "prisma_flow")
-        save(plots.evidence_gap_map(gap), tmp / "evidence_gap_map")
+        for name, figure in draw.items():
+            save(figure(), tmp / name)
         for lang in [x for x in languages if x != "en"]:
             with i18n.language(lang):
-                save(plots.evidence_gap_map(gap), tmp / f"evidence_gap_map.{lang}")
-        if effect_direction is not None:
-            save(plots.effect_direction_plot(effect_direction), tmp / "effect_direction")
+                for name, figure in draw.items():
+                    save(figure(), tmp / f"{name}.{lang}")

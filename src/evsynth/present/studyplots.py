@@ -13,7 +13,7 @@ from matplotlib.patches import FancyBboxPatch, Rectangle
 
 from evsynth.draw.axes import decimal_axis, legend_outside as _legend_outside, wrap as _wrap
 from evsynth.present import style
-from evsynth.present.i18n import _, number
+from evsynth.present.i18n import _, current, number
 
 style.apply()
 
@@ -40,12 +40,13 @@ def empty_figure(title: str, message: str, size=(7, 3)) -> plt.Figure:
 
 def rob_traffic_light(assess: pd.DataFrame, items=tuple("ABCDEFGHIJK")) -> plt.Figure:
     """Study x item grid of judgements (consensus where present)."""
-    title = "Quality items per study (11-item form, Bijlage 1)"
+    title = _("Quality items per study (11-item form, Bijlage 1)")
     if assess.empty:
         return empty_figure(
             title,
-            "No item-level judgements have been entered yet.\n"
-            "Holwerda et al. (2014) publish totals only (see the histogram of totals by design).",
+            _("No item-level judgements have been entered yet.")
+            + "\n"
+            + _("Holwerda et al. (2014) publish totals only (see the histogram of totals by design)."),
         )
     use = (
         assess[assess.rater == "consensus"]
@@ -63,29 +64,30 @@ def rob_traffic_light(assess: pd.DataFrame, items=tuple("ABCDEFGHIJK")) -> plt.F
     ax.set_ylim(len(studies), -0.1)
     ax.set_xticks(np.arange(len(items)) + 0.45, items)
     ax.set_yticks(np.arange(len(studies)) + 0.45, studies)
-    ax.set_xlabel("Item")
+    ax.set_xlabel(_("Item"))
     ax.set_title(title, loc="left", weight="bold")
     handles = [Rectangle((0, 0), 1, 1, color=c) for c in style.JUDGEMENT_COLOURS.values()]
-    ax.legend(handles, list(style.JUDGEMENT_COLOURS), loc="upper left", bbox_to_anchor=(1, 1), frameon=False)
+    ax.legend(handles, [_(k) for k in style.JUDGEMENT_COLOURS], loc="upper left", bbox_to_anchor=(1, 1), frameon=False)
     return fig
 
 
 def rob_summary(summary: pd.DataFrame) -> plt.Figure:
     """Share of yes / no / unclear per item."""
-    title = "Quality items: share of judgements"
+    title = _("Quality items: share of judgements")
     if summary["n"].sum() == 0:
-        return empty_figure(title, "No item-level judgements have been entered yet.")
+        return empty_figure(title, _("No item-level judgements have been entered yet."))
     fig, ax = plt.subplots(figsize=(7, 4))
     left = np.zeros(len(summary))
     for k in ("yes", "no", "unclear"):
         share = 100 * summary[k] / summary["n"].replace(0, np.nan)
-        ax.barh(summary["item"], share.fillna(0), left=left, color=style.JUDGEMENT_COLOURS[k], label=k)
+        ax.barh(summary["item"], share.fillna(0), left=left, color=style.JUDGEMENT_COLOURS[k], label=_(k))
         left += share.fillna(0).to_numpy()
     ax.invert_yaxis()
-    ax.set_xlabel("Share of studies (%)")
-    ax.set_ylabel("Item")
+    ax.set_xlabel(_("Share of studies (%)"))
+    ax.set_ylabel(_("Item"))
+    decimal_axis(ax.xaxis, number(1.5, 1)[1])
     ax.set_title(title, loc="left", weight="bold")
-    _legend_outside(ax, title="Judgement")
+    _legend_outside(ax, title=_("Judgement"))
     return fig
 
 
@@ -104,12 +106,15 @@ def quality_histogram(studies: pd.DataFrame) -> plt.Figure:
             counts,
             width=width,
             color=col,
-            label=f"{dsg} (n = {int(q.notna().sum())} scored, {int(q.isna().sum())} without a score shown)",
+            label=_("{} (n = {} scored, {} without a score shown)").format(
+                _(dsg), int(q.notna().sum()), int(q.isna().sum())
+            ),
         )
     ax.set_xticks(range(12))
-    ax.set_xlabel("Quality score (0-11, published total)")
-    ax.set_ylabel("Number of studies (table rows)")
-    ax.set_title("Quality scores by design (Holwerda et al., 2014, Bijlage 5)", loc="left", weight="bold")
+    ax.set_xlabel(_("Quality score (0-11, published total)"))
+    ax.set_ylabel(_("Number of studies (table rows)"))
+    decimal_axis(ax.yaxis, number(1.5, 1)[1])
+    ax.set_title(_("Quality scores by design (Holwerda et al., 2014, Bijlage 5)"), loc="left", weight="bold")
     # legend below the axes, off the bars
     ax.legend(
         frameon=False, fontsize=style.FONT_SIZE - 1, loc="upper left", bbox_to_anchor=(0.0, -0.16), borderaxespad=0.0
@@ -122,14 +127,17 @@ NOT_REPORTED = "not reported"
 
 def _n(v) -> str:
     """A PRISMA count, or 'not reported' where the review gives none (never a guess)."""
-    return NOT_REPORTED if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{int(v)}"
+    return _(NOT_REPORTED) if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{int(v)}"
 
 
 def _english_first(reason: str) -> str:
-    """'dutch (english)' -> 'english (dutch)': the translation first, the original in brackets."""
+    """'dutch (english)' -> 'english (dutch)': the translation first, the original in brackets
+    (in the Dutch edition the Dutch original alone)."""
     import re
 
     m = re.fullmatch(r"(.*?) \((.*)\)", reason.strip())
+    if m and current() == "nl":
+        return m.group(1)
     return f"{m.group(2)} ({m.group(1)})" if m else reason
 
 
@@ -160,8 +168,9 @@ def prisma_diagram(p: dict) -> plt.Figure:
         10.6,
         LW,
         1.7,
-        f"Records identified from databases\n({dbs}):\nn = {_n(ide.get('records_identified'))}\n"
-        f"unique records after de-duplication: n = {_n(ide.get('records_after_deduplication'))}",
+        _("Records identified from databases\n({}):\nn = {}\nunique records after de-duplication: n = {}").format(
+            dbs, _n(ide.get("records_identified")), _n(ide.get("records_after_deduplication"))
+        ),
         fc="#eef5fb",
     )
     box(
@@ -169,17 +178,19 @@ def prisma_diagram(p: dict) -> plt.Figure:
         10.85,
         RW,
         1.2,
-        f"Records removed before screening:\nduplicate records removed:\nn = {_n(ide.get('duplicates_removed'))}",
+        _("Records removed before screening:\nduplicate records removed:\nn = {}").format(
+            _n(ide.get("duplicates_removed"))
+        ),
     )
     arrow(L + LW, 11.45, R, 11.45)
     # screening
-    box(L, 8.75, LW, 1.0, f"Records screened (title/abstract)\nn = {_n(scr.get('records_screened'))}")
+    box(L, 8.75, LW, 1.0, _("Records screened (title/abstract)\nn = {}").format(_n(scr.get("records_screened"))))
     reasons = "\n".join(_wrap(f"{_english_first(r['reason'])}: {r['n']}", 52) for r in scr["exclusion_reasons"])
-    box(R, 7.85, RW, 2.5, f"Records excluded: n = {_n(scr.get('records_excluded'))}\n{reasons}")
+    box(R, 7.85, RW, 2.5, _("Records excluded: n = {}").format(_n(scr.get("records_excluded"))) + f"\n{reasons}")
     arrow(cx, 10.6, cx, 9.75)
     arrow(L + LW, 9.25, R, 9.25)
-    box(L, 6.8, LW, 0.9, f"Reports sought for retrieval\nn = {_n(eli.get('reports_sought'))}")
-    box(R, 6.8, RW, 0.9, f"Reports not retrieved\nn = {_n(eli.get('reports_not_retrieved'))}")
+    box(L, 6.8, LW, 0.9, _("Reports sought for retrieval\nn = {}").format(_n(eli.get("reports_sought"))))
+    box(R, 6.8, RW, 0.9, _("Reports not retrieved\nn = {}").format(_n(eli.get("reports_not_retrieved"))))
     arrow(cx, 8.75, cx, 7.7)
     arrow(L + LW, 7.25, R, 7.25)
     box(
@@ -187,16 +198,18 @@ def prisma_diagram(p: dict) -> plt.Figure:
         5.0,
         LW,
         1.2,
-        f"Reports assessed for eligibility (full text)\narticles n = "
-        f"{_n(eli.get('full_text_assessed_articles'))}, reviews n = {_n(eli.get('full_text_assessed_reviews'))}",
+        _("Reports assessed for eligibility (full text)\narticles n = {}, reviews n = {}").format(
+            _n(eli.get("full_text_assessed_articles")), _n(eli.get("full_text_assessed_reviews"))
+        ),
     )
     box(
         R,
         5.0,
         RW,
         1.2,
-        f"Reports excluded after full text\narticles n = {_n(eli.get('full_text_excluded_articles'))}, "
-        f"reviews n = {_n(eli.get('full_text_excluded_reviews'))}\n(reasons: {NOT_REPORTED})",
+        _("Reports excluded after full text\narticles n = {}, reviews n = {}\n(reasons: {})").format(
+            _n(eli.get("full_text_excluded_articles")), _n(eli.get("full_text_excluded_reviews")), _(NOT_REPORTED)
+        ),
     )
     arrow(cx, 6.8, cx, 6.2)
     arrow(L + LW, 5.6, R, 5.6)
@@ -206,9 +219,9 @@ def prisma_diagram(p: dict) -> plt.Figure:
         3.0,
         LW,
         1.3,
-        f"Included from the database search\narticles n = "
-        f"{_n(eli.get('included_from_database_search_articles'))}, reviews n = "
-        f"{_n(eli.get('included_from_database_search_reviews'))}",
+        _("Included from the database search\narticles n = {}, reviews n = {}").format(
+            _n(eli.get("included_from_database_search_articles")), _n(eli.get("included_from_database_search_reviews"))
+        ),
     )
     other = p.get("other_methods", [])
     box(
@@ -216,8 +229,9 @@ def prisma_diagram(p: dict) -> plt.Figure:
         2.75,
         RW,
         1.8,
-        "Identified by other methods\n"
-        + "\n".join(f"{_wrap(o['method'], 44)}:\nn = {_n(o.get('records_included'))}" for o in other),
+        _("Identified by other methods")
+        + "\n"
+        + "\n".join(f"{_wrap(_(o['method']), 44)}:\nn = {_n(o.get('records_included'))}" for o in other),
         fc="#f7f7f7",
     )
     arrow(cx, 5.0, cx, 4.3)
@@ -226,8 +240,9 @@ def prisma_diagram(p: dict) -> plt.Figure:
         0.3,
         9.5,
         1.4,
-        f"Studies included in the review\nprimary articles n = {_n(inc.get('primary_articles'))}, "
-        f"reviews n = {_n(inc.get('reviews'))}",
+        _("Studies included in the review\nprimary articles n = {}, reviews n = {}").format(
+            _n(inc.get("primary_articles")), _n(inc.get("reviews"))
+        ),
         fc="#e8f4ea",
     )
     arrow(cx, 3.0, cx, 1.7)
@@ -236,7 +251,7 @@ def prisma_diagram(p: dict) -> plt.Figure:
         ax.text(
             0.1,
             y,
-            lab,
+            _(lab),
             rotation=90,
             ha="right",
             va="center",
@@ -245,12 +260,17 @@ def prisma_diagram(p: dict) -> plt.Figure:
             color=style.PALETTE["blue"],
         )
     ax.set_title(
-        _wrap("Search and selection (PRISMA 2020 flow diagram; Holwerda et al., 2014, figure 2.1)", 92),
+        _wrap(_("Search and selection (PRISMA 2020 flow diagram; Holwerda et al., 2014, figure 2.1)"), 92),
         loc="left",
         weight="bold",
     )
     ax.text(
-        0.35, -0.15, f"'{NOT_REPORTED}': the review gives no count for this box.", fontsize=fs, style="italic", va="top"
+        0.35,
+        -0.15,
+        _("'{}': the review gives no count for this box.").format(_(NOT_REPORTED)),
+        fontsize=fs,
+        style="italic",
+        va="top",
     )
     return fig
 
@@ -310,9 +330,12 @@ def effect_direction_plot(t: pd.DataFrame) -> plt.Figure:
     outcome domain; stacked bars of statements by direction (positive, no effect, negative,
     mixed, unknown); unknown (arrow lost in the source) is shown as unknown, not guessed."""
     if t.empty:
-        return empty_figure("Effect direction", "no statements")
+        return empty_figure(_("Effect direction"), _("no statements"))
     order = ["positive", "none", "negative", "mixed", "unknown"]
-    labels = [f"{r.intervention_type} | {r.outcome_domain} (study rows: {r.n_study_rows})" for r in t.itertuples()]
+    labels = [
+        _("{} | {} (study rows: {})").format(_(r.intervention_type), _(r.outcome_domain), r.n_study_rows)
+        for r in t.itertuples()
+    ]
     fig, ax = plt.subplots(figsize=(9.5, max(3.0, 0.26 * len(t) + 1.4)))
     left = np.zeros(len(t))
     y = np.arange(len(t))[::-1]
@@ -325,7 +348,7 @@ def effect_direction_plot(t: pd.DataFrame) -> plt.Figure:
             color=DIRECTION_COLOURS[d],
             edgecolor="white",
             linewidth=0.5,
-            label=f"{DIRECTION_SYMBOLS[d]} {d}",
+            label=f"{DIRECTION_SYMBOLS[d]} {_(d)}",
         )
         for yi, li, vi in zip(y, left, v):
             if vi and d != "unknown":
@@ -340,8 +363,9 @@ def effect_direction_plot(t: pd.DataFrame) -> plt.Figure:
                 )
         left += v
     ax.set_yticks(y, labels, fontsize=style.FONT_SIZE - 2)
-    ax.set_xlabel("Number of effect statements (Bijlage 5)")
+    ax.set_xlabel(_("Number of effect statements (Bijlage 5)"))
+    decimal_axis(ax.xaxis, number(1.5, 1)[1])
     ax.legend(loc="lower right", fontsize=style.FONT_SIZE - 2, frameon=False)
-    ax.set_title("Effect direction by intervention type and outcome domain (SWiM)", loc="left", weight="bold")
+    ax.set_title(_("Effect direction by intervention type and outcome domain (SWiM)"), loc="left", weight="bold")
     fig.tight_layout()
     return fig

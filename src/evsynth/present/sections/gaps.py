@@ -7,7 +7,7 @@ from evsynth.present.i18n import _, current
 from evsynth.present.sections.summary import NOT_AVAILABLE
 from evsynth.present.document import M, Figure, Section, TableBlock, Text
 
-__all__ = ["gaps_section"]
+__all__ = ["gaps_section", "figure_file"]
 
 
 def gaps_section(ctx: dict) -> list[Section]:
@@ -37,7 +37,7 @@ def gaps_section(ctx: dict) -> list[Section]:
                     ],
                     [dict(r, domain=_(r["domain"])) for r in ctx["outcome_domains"]],
                 ),
-                Figure(_in_language(ctx["figures"] / "studies", "evidence_gap_map"), _("Evidence gap map")),
+                Figure(figure_file(ctx["figures"] / "studies", "evidence_gap_map"), _("Evidence gap map")),
             ],
             new_page=True,
             nav=_("What is not known"),
@@ -60,7 +60,7 @@ def gaps_section(ctx: dict) -> list[Section]:
                         )
                     ),
                     Figure(
-                        ctx["figures"] / "studies" / "effect_direction.png",
+                        figure_file(ctx["figures"] / "studies", "effect_direction"),
                         _(
                             "Effect direction of the Bijlage 5 statements by intervention type and outcome domain "
                             "(unknown = arrow lost in the source, not guessed)"
@@ -74,7 +74,7 @@ def gaps_section(ctx: dict) -> list[Section]:
     return out
 
 
-def _in_language(folder, stem: str):
+def figure_file(folder, stem: str):
     """``folder/<stem>.<lang>.png`` in the current language when the figures stage drew it, else
     ``folder/<stem>.png``."""
     own = folder / f"{stem}.{current()}.png"

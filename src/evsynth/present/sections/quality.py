@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from evsynth.present.i18n import _
 from evsynth.present.document import M, Figure, Section, TableBlock, Text
+from evsynth.present.sections.gaps import figure_file
 
 __all__ = ["quality_section"]
 
@@ -26,7 +27,7 @@ def quality_section(ctx: dict) -> list[Section]:
             _("Study quality"),
             [
                 TableBlock(cols, ctx["designs"]),
-                Figure(fig / "quality_by_design.png", _("Quality scores by design")),
+                Figure(figure_file(fig, "quality_by_design"), _("Quality scores by design")),
                 Text(
                     M(
                         _(
@@ -42,8 +43,8 @@ def quality_section(ctx: dict) -> list[Section]:
             ]
             + (
                 [
-                    Figure(fig / "rob_traffic_light.png", _("Quality items per study")),
-                    Figure(fig / "rob_summary.png", _("Quality items summary")),
+                    Figure(figure_file(fig, "rob_traffic_light"), _("Quality items per study")),
+                    Figure(figure_file(fig, "rob_summary"), _("Quality items summary")),
                 ]
                 if ctx["n_item_level"].v > 0
                 else [

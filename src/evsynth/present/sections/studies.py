@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from evsynth.present.context import has_findings
 from evsynth.present.document import M, Figure, Section, TableBlock, Text
+from evsynth.present.sections.gaps import figure_file
 from evsynth.present.i18n import _
 from evsynth.present.labels import TRANSLATION_NOTE, translated
 
@@ -55,7 +56,7 @@ def studies_section(ctx: dict) -> list[Section]:
             "studies",
             _("Included studies"),
             [
-                Figure(fig / "prisma_flow.png", _("Search and selection flow (PRISMA 2020)")),
+                Figure(figure_file(fig, "prisma_flow"), _("Search and selection flow (PRISMA 2020)")),
                 TableBlock(
                     [("stage", _("stage")), ("box", _("count of")), ("n", _("number"))],
                     translated(ctx["prisma"], ("box",)),
