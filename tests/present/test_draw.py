@@ -253,7 +253,9 @@ def test_dutch_figures_have_dutch_labels_and_decimal_commas(results):
     assert "Studie" in nl and "Effect [95%-BI]" in nl and "Gewicht" in nl and "Study " not in nl
     assert "logschaal; boven 1 = verbetering" in nl  # the axis label
     assert "(pagina 1 van 2)" in nl
-    assert re.search(r"\d,\d\d \[\d,\d\d, \d,\d\d\]", nl) and not re.search(r"\d\.\d\d \[", nl)
+    assert re.search(r"\d,\d\d \[\d,\d\d; \d,\d\d\]", nl) and not re.search(
+        r"\d\.\d\d \[", nl
+    )  # semicolon between bounds
     funnel_nl = _svg_texts(out / "funnel.nl.svg")
     assert "Standaardfout" in funnel_nl and "gepoolde schatting" in funnel_nl and "0,10" in funnel_nl
     bubble_nl = _svg_texts(out / "bubble_sessions.nl.svg")

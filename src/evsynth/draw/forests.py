@@ -46,8 +46,11 @@ def x_range(rows: Sequence[Row], ref: float | None = 0.0) -> tuple[float, float]
 
 
 def _annotation(est, lo, hi, show, digits, decimal) -> str:
+    """``0.30 [0.15, 0.46]``; with a decimal comma the bounds are separated by a semicolon, as
+    Dutch writes an interval (``0,30 [0,15; 0,46]``), so that the separator is not a decimal mark."""
     f = lambda v: number(show(v), digits, decimal)  # noqa: E731
-    return f"{f(est)} [{f(lo)}, {f(hi)}]" if est is not None else f"[{f(lo)}, {f(hi)}]"
+    sep = "; " if decimal == "," else ", "
+    return f"{f(est)} [{f(lo)}{sep}{f(hi)}]" if est is not None else f"[{f(lo)}{sep}{f(hi)}]"
 
 
 def forest(

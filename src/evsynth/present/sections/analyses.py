@@ -118,9 +118,9 @@ def _main_table(a: dict) -> TableBlock:
             {
                 "k": a["k"],
                 "est": a["est"],
-                "ci": M("[{}, {}]", a["ci_lb"], a["ci_ub"]),
+                "ci": M(_("[{}, {}]"), a["ci_lb"], a["ci_ub"]),  # Dutch: [0,15; 0,46]
                 "p": a["pval"],
-                "pi": M("[{}, {}]", a["pi_lb"], a["pi_ub"]),
+                "pi": M(_("[{}, {}]"), a["pi_lb"], a["pi_ub"]),
                 "tau2": a["tau2"],
                 "I2": a["I2"],
                 "Q": M("{} ({})", a["QE"], a["QE_df"]),
