@@ -16,6 +16,8 @@ import inspect
 import json
 from pathlib import Path
 
+from evsynth.engine.effects import ARGUMENTS
+
 ROOT = Path(__file__).resolve().parents[1]
 API = ROOT / "tests" / "r" / "metafor_api.json"
 PAGE = ROOT / "docs" / "from-metafor.md"
@@ -197,34 +199,8 @@ ARGS: dict[tuple[str, str], str] = {
 # notes for arguments evsynth's verb does not take (used only when the signature has no such parameter)
 ABSENT_NOTES = {a: "absent (not needed in Python)" for a in ("verbose", "progbar", "parallel", "ncpus", "cl")}
 ABSENT_NOTES["digits"] = "absent (``summary()`` prints metafor's digits)"
-for _a in (
-    "ai",
-    "bi",
-    "ci",
-    "di",
-    "n1i",
-    "n2i",
-    "x1i",
-    "x2i",
-    "t1i",
-    "t2i",
-    "m1i",
-    "m2i",
-    "sd1i",
-    "sd2i",
-    "xi",
-    "mi",
-    "ri",
-    "ti",
-    "sdi",
-    "r2i",
-    "ni",
-    "measure",
-    "add",
-    "to",
-    "drop00",
-    "vtype",
-):
+# the data arguments of escalc (the engine's list), the two only rma.uni takes, and escalc's options
+for _a in (*ARGUMENTS, "sdi", "r2i", "measure", "add", "to", "drop00", "vtype"):
     ARGS[("rma.uni", _a)] = "absent here: compute ``yi``, ``vi`` with ``escalc`` first (see its table)"
 
 
